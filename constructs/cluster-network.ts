@@ -1,0 +1,79 @@
+import { Construct, IConstruct } from 'constructs';
+import { InputError, throwIfAny } from '../src/model/errors';
+import { Ledger } from '../src/model/ledger';
+import { checkClusterIp, checkNodePort, NetworkPlan, NetworkPlanInput, resolvePlan } from '../src/model/plan';
+
+/** Props of {@link ClusterNetwork}: the cluster's network plan. */
+export interface ClusterNetworkProps extends NetworkPlanInput {
+  /** Pod network in CIDR notation, e.g. `10.244.0.0/16`. Required. */
+  readonly podCidr: string;
+  /** Service cluster-IP range, e.g. `10.96.0.0/12`. Required. */
+  readonly serviceCidr: string;
+  /** Network of the node addresses; checked not to overlap pods and services. @default - not checked */
+  readonly nodeCidr?: string;
+  /** The cluster DNS domain. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** Cluster IP of the kube-dns Service. @default - the 10th address of serviceCidr (10.96.0.10 for 10.96.0.0/12) */
+  readonly dnsServiceIp?: string;
+}
+
+/**
+ * The cluster network plan as a construct. Put one in a chart and every netstrap construct below it checks its
+ * addresses and ports against it: cluster IPs inside serviceCidr, NodePorts in range and unique, IPALLOC_RANGE
+ * inside podCidr, the DNS Service at dnsServiceIp. It synthesizes nothing by itself.
+ *
+ * Invalid props throw an InputError naming each field and value.
+ */
+export class ClusterNetwork extends Construct {
+  /** The nearest ClusterNetwork in `scope` or its ancestors' direct children, if any. */
+  static find(scope: IConstruct): ClusterNetwork | undefined {
+    for (let node: IConstruct | undefined = scope; node; node = node.node.scope) {
+      if (node instanceof ClusterNetwork) return node;
+      const found = node.node.children.find((child): child is ClusterNetwork => child instanceof ClusterNetwork);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** Like {@link find}, but throws when the scope has no ClusterNetwork. */
+  static of(scope: IConstruct): ClusterNetwork {
+    const found = ClusterNetwork.find(scope);
+    if (!found) throw new Error(`${scope.node.path}: no ClusterNetwork in scope; add one to the chart first`);
+    return found;
+  }
+
+  readonly plan: NetworkPlan;
+  private readonly ledger = new Ledger();
+
+  constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
+    super(scope, id);
+    const { plan, issues } = resolvePlan(props);
+    throwIfAny(`ClusterNetwork ${JSON.stringify(this.node.path)}`, issues);
+    this.plan = plan!;
+    this.claimClusterIp(this.dnsServiceIp, 'the kube-dns Service (dnsServiceIp)');
+  }
+
+  get podCidr(): string { return this.plan.podCidr.toCidrString(); }
+  get serviceCidr(): string { return this.plan.serviceCidr.toCidrString(); }
+  get clusterDomain(): string { return this.plan.clusterDomain; }
+  get dnsServiceIp(): string { return this.plan.dnsServiceIp.toString(); }
+
+  /** The DNS name of a Service: `<name>.<namespace>.svc.<clusterDomain>`. */
+  serviceDnsName(name: string, namespace = 'default'): string {
+    return `${name}.${namespace}.svc.${this.clusterDomain}`;
+  }
+
+  /** Reserves a cluster IP for `owner`; throws when it is outside serviceCidr or already taken. */
+  claimClusterIp(ip: string, owner: string): void {
+    const problem = checkClusterIp(this.plan, ip);
+    const issue = problem ? { path: ['clusterIP'], message: problem } : this.ledger.claim('clusterIP', ip, owner, ['clusterIP']);
+    if (issue) throw new InputError(owner, [issue]);
+  }
+
+  /** Reserves a NodePort for `owner`; throws when it is out of range or already taken. */
+  claimNodePort(port: number, owner: string): void {
+    const problem = checkNodePort(port);
+    const issue = problem ? { path: ['nodePort'], message: problem } : this.ledger.claim('nodePort', port, owner, ['nodePort']);
+    if (issue) throw new InputError(owner, [issue]);
+  }
+}

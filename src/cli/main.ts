@@ -1,0 +1,41 @@
+/**
+ * The `netstrap` command line. Each command lives in its own module and registers itself here.
+ * Exit codes: 0 success, 1 a host or check failed, 2 invalid input or usage (nothing was touched).
+ */
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../model/errors';
+import { registerSchema } from './schema';
+import { registerSynth } from './synth';
+import { registerValidate } from './validate';
+
+export const EXIT_FAILED = 1;
+export const EXIT_INVALID = 2;
+
+export function buildProgram(): Command {
+  const program = new Command('netstrap')
+    .description('Typed Kubernetes cluster networking: synthesize manifests and provision nodes over SSH.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerValidate(program);
+  registerSynth(program);
+  registerSchema(program);
+  // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
+  for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_INVALID;
+    } else if (error instanceof InputError) {
+      for (const line of error.lines()) console.error(line);
+      process.exitCode = EXIT_INVALID;
+    } else {
+      console.error(`netstrap: ${(error as Error).stack ?? error}`);
+      process.exitCode = EXIT_FAILED;
+    }
+  }
+}

@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { loadClusterFile } from '../model/load';
+
+export function registerValidate(program: Command): void {
+  program.command('validate')
+    .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2)')
+    .argument('<cluster.yaml>', 'the cluster file')
+    .action((file: string) => {
+      const { cluster, plan } = loadClusterFile(file);
+      const k = cluster.kubernetes;
+      console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
+        + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
+        + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes`);
+    });
+}

@@ -1,0 +1,8 @@
+// The public API of netstrap: constructs, the cluster-file model, and the host provisioner.
+export * from '../constructs/cluster-network';
+export * from '../constructs/cluster-chart';
+export { buildApp } from './app';
+export { InputError, type Issue, formatPath } from './model/errors';
+export { loadClusterFile, parseClusterText, checkCluster, type ClusterModel } from './model/load';
+export { resolvePlan, type NetworkPlan, type NetworkPlanInput } from './model/plan';
+export * from './model/schema';

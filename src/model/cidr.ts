@@ -1,0 +1,98 @@
+/**
+ * IPv4 address and CIDR handling, through ip-num: parsing with messages a user can act on, containment,
+ * overlap and "the n-th address of a range". No bit arithmetic is done by hand anywhere in netstrap.
+ */
+import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const IPV4_SHAPE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** Explains why a dotted-quad string is not an IPv4 address, or returns undefined when it is one. */
+function addressProblem(text: string): string | undefined {
+  if (!IPV4_SHAPE.test(text)) return 'expected an IPv4 address such as 10.0.0.1';
+  const bad = text.split('.').find((octet) => Number(octet) > 255 || (octet.length > 1 && octet.startsWith('0')));
+  if (bad !== undefined) return `${bad} is not an IPv4 octet (0-255, no leading zeros)`;
+  const [valid] = Validator.isValidIPv4String(text);
+  return valid ? undefined : 'expected an IPv4 address such as 10.0.0.1';
+}
+
+/** Parses an IPv4 address such as `10.96.0.10`. */
+export function parseAddress(text: unknown): Parsed<IPv4> {
+  if (typeof text !== 'string') return { ok: false, error: `expected an IPv4 address string, got ${typeof text}` };
+  const problem = addressProblem(text);
+  if (problem) return { ok: false, error: `invalid IPv4 address ${JSON.stringify(text)}: ${problem}` };
+  return { ok: true, value: IPv4.fromDecimalDottedString(text) };
+}
+
+/** Splits `a.b.c.d/n` and checks both halves; the address part may have host bits set. */
+function parsePrefixed(text: unknown, what: string): Parsed<{ address: IPv4; prefix: number }> {
+  if (typeof text !== 'string') return { ok: false, error: `expected a ${what} string, got ${typeof text}` };
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
+  if (!match) return { ok: false, error: `invalid ${what} ${JSON.stringify(text)}: expected address/prefix such as 10.0.0.0/16` };
+  const problem = addressProblem(match[1]);
+  if (problem) return { ok: false, error: `invalid ${what} ${JSON.stringify(text)}: ${problem}` };
+  const prefix = Number(match[2]);
+  if (prefix > 32) return { ok: false, error: `invalid ${what} ${JSON.stringify(text)}: prefix length ${prefix} is out of range 0-32` };
+  return { ok: true, value: { address: IPv4.fromDecimalDottedString(match[1]), prefix } };
+}
+
+/**
+ * Parses a network in CIDR notation. Host bits must be zero: `10.0.0.5/8` is rejected with the network that was
+ * probably meant (`10.0.0.0/8`), because Kubernetes and iptables would silently use that one instead.
+ */
+export function parseNetwork(text: unknown): Parsed<IPv4CidrRange> {
+  const parsed = parsePrefixed(text, 'CIDR');
+  if (!parsed.ok) return parsed;
+  const range = IPv4CidrRange.fromCidr(`${parsed.value.address.toString()}/${parsed.value.prefix}`);
+  const network = range.getFirst();
+  if (!network.isEquals(parsed.value.address)) {
+    const meant = `${network.toString()}/${parsed.value.prefix}`;
+    return { ok: false, error: `invalid CIDR ${JSON.stringify(text)}: host bits are set; the network is ${meant}` };
+  }
+  return { ok: true, value: range };
+}
+
+/** An address on an interface, such as `192.168.1.11/24`: host bits are expected. */
+export interface InterfaceAddress {
+  readonly address: IPv4;
+  readonly network: IPv4CidrRange;
+  /** The text form, `192.168.1.11/24`. */
+  readonly cidr: string;
+}
+
+/** Parses an interface address such as `192.168.1.11/24` (address plus the prefix of its network). */
+export function parseInterfaceAddress(text: unknown): Parsed<InterfaceAddress> {
+  const parsed = parsePrefixed(text, 'interface address');
+  if (!parsed.ok) return parsed;
+  const { address, prefix } = parsed.value;
+  const network = IPv4CidrRange.fromCidr(`${address.toString()}/${prefix}`);
+  const aligned = IPv4CidrRange.fromCidr(`${network.getFirst().toString()}/${prefix}`);
+  return { ok: true, value: { address, network: aligned, cidr: `${address.toString()}/${prefix}` } };
+}
+
+/** True when `address` lies inside `range`. */
+export function rangeContains(range: IPv4CidrRange, address: IPv4): boolean {
+  return range.getFirst().isLessThanOrEquals(address) && address.isLessThanOrEquals(range.getLast());
+}
+
+/** True when the two ranges share at least one address. */
+export function rangesOverlap(a: IPv4CidrRange, b: IPv4CidrRange): boolean {
+  return a.isOverlapping(b);
+}
+
+/** True when `inner` lies inside `outer` and is smaller than it (the `except` rule of a NetworkPolicy ipBlock). */
+export function isStrictSubnet(inner: IPv4CidrRange, outer: IPv4CidrRange): boolean {
+  return inner.inside(outer) && inner.getPrefix().getValue() > outer.getPrefix().getValue();
+}
+
+/** The n-th address of a range, counting the network address as 0: `nthAddress(10.96.0.0/12, 10)` is 10.96.0.10. */
+export function nthAddress(range: IPv4CidrRange, n: number): IPv4 {
+  if (BigInt(n) >= range.getSize()) throw new RangeError(`${range.toCidrString()} has no address number ${n}`);
+  return IPv4.fromNumber(range.getFirst().getValue() + BigInt(n));
+}
+
+/** The CIDR string of a range, `10.96.0.0/12`. */
+export function cidrText(range: IPv4CidrRange): string {
+  return range.toCidrString();
+}

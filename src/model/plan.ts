@@ -1,0 +1,101 @@
+/**
+ * The cluster network plan: pod, service and node ranges, the DNS service address and the cluster domain,
+ * checked as a whole (each range valid, no two overlapping, the DNS address inside the service range).
+ */
+import type { IPv4, IPv4CidrRange } from 'ip-num';
+import { cidrText, nthAddress, parseAddress, parseNetwork, rangeContains, rangesOverlap } from './cidr';
+import { Issue, show } from './errors';
+
+/** The plan as written: strings, as in the cluster file or ClusterNetwork props. */
+export interface NetworkPlanInput {
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  readonly nodeCidr?: string;
+  readonly clusterDomain?: string;
+  readonly dnsServiceIp?: string;
+}
+
+/** The plan after checking: parsed ranges and every default resolved. */
+export interface NetworkPlan {
+  readonly podCidr: IPv4CidrRange;
+  readonly serviceCidr: IPv4CidrRange;
+  readonly nodeCidr?: IPv4CidrRange;
+  readonly clusterDomain: string;
+  readonly dnsServiceIp: IPv4;
+}
+
+/** kube-apiserver's default --service-node-port-range. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+/** kubeadm puts the DNS Service on the 10th address of the service range (10.96.0.10 for 10.96.0.0/12). */
+export const DNS_ADDRESS_INDEX = 10;
+
+/** Checks a plan; returns the resolved plan, or the issues (paths relative to the plan object). */
+export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const network = (field: keyof NetworkPlanInput, value: string | undefined): IPv4CidrRange | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = parseNetwork(value);
+    if (parsed.ok) return parsed.value;
+    issues.push({ path: [field], message: parsed.error });
+    return undefined;
+  };
+  const podCidr = network('podCidr', input.podCidr);
+  const serviceCidr = network('serviceCidr', input.serviceCidr);
+  const nodeCidr = network('nodeCidr', input.nodeCidr);
+
+  const named: Array<[keyof NetworkPlanInput, IPv4CidrRange | undefined]> = [
+    ['podCidr', podCidr], ['serviceCidr', serviceCidr], ['nodeCidr', nodeCidr],
+  ];
+  for (let i = 0; i < named.length; i++) {
+    for (let j = i + 1; j < named.length; j++) {
+      const [nameA, a] = named[i];
+      const [nameB, b] = named[j];
+      if (a && b && rangesOverlap(a, b)) {
+        issues.push({
+          path: [nameB],
+          message: `${nameB} ${cidrText(b)} overlaps ${nameA} ${cidrText(a)}: pod, service and node ranges must be disjoint`,
+        });
+      }
+    }
+  }
+
+  let dnsServiceIp: IPv4 | undefined;
+  if (input.dnsServiceIp !== undefined) {
+    const parsed = parseAddress(input.dnsServiceIp);
+    if (!parsed.ok) issues.push({ path: ['dnsServiceIp'], message: parsed.error });
+    else if (serviceCidr && !rangeContains(serviceCidr, parsed.value)) {
+      issues.push({
+        path: ['dnsServiceIp'],
+        message: `${show(input.dnsServiceIp)} is outside serviceCidr ${cidrText(serviceCidr)}: the DNS Service needs a cluster IP from that range`,
+      });
+    } else dnsServiceIp = parsed.value;
+  } else if (serviceCidr) {
+    if (serviceCidr.getSize() <= BigInt(DNS_ADDRESS_INDEX)) {
+      issues.push({ path: ['serviceCidr'], message: `${cidrText(serviceCidr)} is too small to hold the DNS service address (the ${DNS_ADDRESS_INDEX}th)` });
+    } else dnsServiceIp = nthAddress(serviceCidr, DNS_ADDRESS_INDEX);
+  }
+
+  if (issues.length > 0 || !podCidr || !serviceCidr || !dnsServiceIp) return { issues };
+  return {
+    issues,
+    plan: { podCidr, serviceCidr, nodeCidr, clusterDomain: input.clusterDomain ?? 'cluster.local', dnsServiceIp },
+  };
+}
+
+/** Checks a cluster IP against the plan: a real address inside serviceCidr. */
+export function checkClusterIp(plan: NetworkPlan, value: string): string | undefined {
+  const parsed = parseAddress(value);
+  if (!parsed.ok) return parsed.error;
+  if (!rangeContains(plan.serviceCidr, parsed.value)) {
+    return `clusterIP ${show(value)} is outside serviceCidr ${cidrText(plan.serviceCidr)}`;
+  }
+  return undefined;
+}
+
+/** Checks a NodePort number against the API server's default range. */
+export function checkNodePort(value: number): string | undefined {
+  if (!Number.isInteger(value) || value < NODE_PORT_RANGE.min || value > NODE_PORT_RANGE.max) {
+    return `nodePort ${show(value)} is outside the NodePort range ${NODE_PORT_RANGE.min}-${NODE_PORT_RANGE.max}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,358 @@
+/**
+ * The cluster file (hosts/*.yaml): one YAML document per cluster, read by both halves of netstrap.
+ *
+ * This module holds only the *shape* of the file (types, required fields, enums, name syntax). Checks that need
+ * more than one field (CIDR overlaps, addresses inside ranges, duplicates, API-server rules) live next to the
+ * thing they check and are run by ../model/load.ts on the parsed value.
+ *
+ * Every value that may later reach a remote shell (interface, bridge and namespace names, file paths, CIDRs,
+ * addresses, ports) is constrained here to a strict syntax, so that injection is impossible by construction;
+ * src/host/shell.ts still quotes everything, in one place.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names and scalars
+
+/** RFC 1123 label: what Kubernetes requires of Service and namespace names. */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain: what Kubernetes requires of most object names (ConfigMap, Ingress, NetworkPolicy...). */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Linux interface name: at most 15 bytes, no '/', ':', whitespace or shell metacharacters. */
+export const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+/** Network namespace name (a file name under /run/netns): conservative, shell-safe. */
+export const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** sysctl key such as net.ipv4.ip_forward or net.ipv4.conf.eth0.rp_filter. */
+export const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
+/** Host name as written in /etc/hosts. */
+export const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+/** SSH login user. */
+export const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+const dnsLabel = z.string().regex(DNS1123_LABEL, {
+  message: 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+}).max(63, { message: 'must be at most 63 characters (DNS-1123 label)' });
+const dnsSubdomain = z.string().regex(DNS1123_SUBDOMAIN, {
+  message: 'must be a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit',
+}).max(253, { message: 'must be at most 253 characters (DNS-1123 subdomain)' });
+const interfaceName = z.string().regex(INTERFACE_NAME, {
+  message: 'must be a Linux interface name: 1-15 characters from A-Z a-z 0-9 _ . -',
+});
+const namespaceName = z.string().regex(NAMESPACE_NAME, {
+  message: 'must be a network namespace name: 1-63 characters from A-Z a-z 0-9 _ . -',
+});
+const hostName = z.string().regex(HOST_NAME, { message: 'must be a host name (letters, digits, "-" and ".")' });
+
+/** CIDR and address strings: the syntax is checked here, the meaning (host bits, ranges) in load.ts with ip-num. */
+const cidr = z.string().describe('IPv4 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16');
+const address = z.string().describe('IPv4 address, e.g. 10.96.0.10');
+const interfaceAddress = z.string().describe('IPv4 address with the prefix of its network, e.g. 192.168.1.11/24');
+const port = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a port number 1-65535' })
+  .max(65535, { message: 'must be a port number 1-65535' });
+const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
+const labels = z.record(z.string(), z.string());
+/** Absolute path on a node: no "..", no shell metacharacters. */
+export const absolutePath = z.string().regex(/^\/([A-Za-z0-9_.@+-]+\/?)*$/, {
+  message: 'must be an absolute path of letters, digits and _ . @ + - (no spaces, quotes or shell metacharacters)',
+}).refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Network plan
+
+export const networkSchema = z.strictObject({
+  podCidr: cidr.describe('Pod network, e.g. 10.244.0.0/16 (flannel) or 10.32.0.0/12 (Weave default).'),
+  serviceCidr: cidr.describe('Service cluster IP range, e.g. 10.96.0.0/12 (kubeadm default).'),
+  nodeCidr: cidr.optional().describe('Network of the node addresses; when set, it must not overlap pods or services.'),
+  clusterDomain: dnsSubdomain.default('cluster.local').describe('DNS domain of the cluster. Default: cluster.local.'),
+  dnsServiceIp: address.optional().describe('Cluster IP of the kube-dns Service. Default: the 10th address of serviceCidr.'),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// CNI
+
+/** One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them. */
+export const cniPluginSchema = z.looseObject({
+  type: z.enum(['loopback', 'bridge', 'ptp', 'host-local', 'dhcp', 'portmap', 'macvlan', 'ipvlan', 'vlan', 'tuning',
+    'bandwidth', 'weave-net', 'static', 'firewall', 'sbr', 'host-device']),
+});
+
+export const cniConflistSchema = z.strictObject({
+  cniVersion: z.string().default('1.0.0'),
+  cniVersions: z.array(z.string()).optional(),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a CNI network name (letters, digits, _ . -)' }),
+  disableCheck: z.boolean().optional(),
+  disableGC: z.boolean().optional(),
+  plugins: z.array(cniPluginSchema).min(1),
+  /** File name under /etc/cni/net.d. Default: 10-<name>.conflist. */
+  fileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\.conflist$/, { message: 'must be a file name ending in .conflist' }).optional(),
+});
+
+export const weaveSchema = z.strictObject({
+  version: z.string().regex(/^[0-9A-Za-z._-]+$/).default('2.8.1'),
+  ipallocRange: cidr.optional().describe('IPALLOC_RANGE. Default: the plan\'s podCidr.'),
+  mtu: z.number().int().min(576).max(65535).optional(),
+  connLimit: z.number().int().min(1).optional(),
+  passwordSecret: z.strictObject({ name: dnsSubdomain, key: z.string().default('weave-passwd') }).optional(),
+  npcArgs: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
+export const cniSchema = z.strictObject({
+  plugin: z.enum(['weave', 'bridge', 'conflist', 'none']).default('weave')
+    .describe('weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; none.'),
+  weave: weaveSchema.optional(),
+  bridge: z.strictObject({
+    name: interfaceName.default('cni0'),
+    subnet: cidr.optional().describe('Per-node pod subnet; default: the node\'s podSubnet or podCidr.'),
+  }).optional(),
+  conflist: cniConflistSchema.optional(),
+  /** Ship the conflist to every node with an installer DaemonSet (the host provisioner can also write it). */
+  installer: z.boolean().default(false),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Add-ons
+
+export const dnsSchema = z.strictObject({
+  provider: z.enum(['coredns', 'none']).default('coredns'),
+  version: z.string().regex(/^v?[0-9A-Za-z._-]+$/).optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
+  replicas: z.number().int().min(1).optional(),
+  /** A whole Corefile to start from (parsed and validated); default: the kubeadm Corefile for the plan. */
+  corefile: z.string().optional(),
+  upstreams: z.array(z.string()).optional().describe('forward targets. Default: /etc/resolv.conf'),
+  hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional()
+    .describe('Static host entries served by the hosts plugin (with fallthrough).'),
+  stubDomains: z.record(z.string(), z.array(address).min(1)).optional()
+    .describe('Zone → upstream servers: each becomes a server block.'),
+});
+
+export const ingressControllerSchema = z.strictObject({
+  provider: z.enum(['ingress-nginx', 'none']).default('ingress-nginx'),
+  flavor: z.enum(['cloud', 'baremetal']).default('baremetal')
+    .describe('cloud: LoadBalancer Service; baremetal: NodePort Service.'),
+  version: z.string().optional(),
+  replicas: z.number().int().min(1).optional(),
+  defaultClass: z.boolean().optional(),
+  serviceType: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP']).optional(),
+  nodePorts: z.strictObject({ http: port.optional(), https: port.optional() }).optional(),
+  extraArgs: z.record(z.string(), z.string()).optional(),
+  config: z.record(z.string(), z.string()).optional(),
+});
+
+export const kubeProxySchema = z.strictObject({
+  mode: z.enum(['iptables', 'ipvs']).default('iptables'),
+  strictArp: z.boolean().optional().describe('ipvs.strictARP (for MetalLB). Default: false.'),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kubernetes objects the user wants synthesized
+
+const objectMeta = {
+  name: dnsSubdomain,
+  namespace: dnsLabel.default('default'),
+  labels: labels.optional(),
+  annotations: labels.optional(),
+};
+
+export const servicePortSchema = z.strictObject({
+  name: dnsLabel.optional(),
+  port,
+  targetPort: z.union([port, dnsLabel]).optional(),
+  protocol: protocol.optional(),
+  nodePort: z.number().int().optional().describe('NodePort/LoadBalancer only; must lie in 30000-32767.'),
+  appProtocol: z.string().optional(),
+});
+
+export const serviceSchema = z.strictObject({
+  ...objectMeta,
+  name: dnsLabel,
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).default('ClusterIP'),
+  selector: labels.optional(),
+  clusterIP: z.string().optional().describe('A fixed address inside serviceCidr, or "None" for a headless Service.'),
+  externalName: hostName.optional(),
+  externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+  loadBalancerIP: address.optional(),
+  sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
+  ports: z.array(servicePortSchema).default([]),
+});
+
+const labelSelectorRequirement = z.strictObject({
+  key: z.string(),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+  values: z.array(z.string()).optional(),
+});
+export const labelSelectorSchema = z.strictObject({
+  matchLabels: labels.optional(),
+  matchExpressions: z.array(labelSelectorRequirement).optional(),
+});
+
+export const networkPolicyPeerSchema = z.strictObject({
+  ipBlock: z.strictObject({ cidr, except: z.array(cidr).optional() }).optional(),
+  namespaceSelector: labelSelectorSchema.optional(),
+  podSelector: labelSelectorSchema.optional(),
+});
+export const networkPolicyPortSchema = z.strictObject({
+  protocol: protocol.optional(),
+  port: z.union([z.number().int(), z.string()]).optional(),
+  endPort: z.number().int().optional(),
+});
+export const networkPolicySchema = z.strictObject({
+  ...objectMeta,
+  podSelector: labelSelectorSchema.default({}),
+  policyTypes: z.array(z.enum(['Ingress', 'Egress'])).optional(),
+  ingress: z.array(z.strictObject({
+    from: z.array(networkPolicyPeerSchema).optional(),
+    ports: z.array(networkPolicyPortSchema).optional(),
+  })).optional(),
+  egress: z.array(z.strictObject({
+    to: z.array(networkPolicyPeerSchema).optional(),
+    ports: z.array(networkPolicyPortSchema).optional(),
+  })).optional(),
+});
+
+const ingressBackend = z.strictObject({ service: dnsLabel, port: z.union([port, dnsLabel]) });
+export const ingressSchema = z.strictObject({
+  ...objectMeta,
+  ingressClassName: dnsSubdomain.optional(),
+  rewriteTarget: z.string().optional().describe('Sets the nginx.ingress.kubernetes.io/rewrite-target annotation.'),
+  defaultBackend: ingressBackend.optional(),
+  tls: z.array(z.strictObject({
+    hosts: z.array(z.string()).min(1),
+    secretName: dnsSubdomain,
+    certFile: z.string().optional().describe('PEM certificate file (relative to the cluster file): a kubernetes.io/tls Secret is made.'),
+    keyFile: z.string().optional().describe('PEM private key file, with certFile.'),
+  })).optional(),
+  rules: z.array(z.strictObject({
+    host: z.string().optional(),
+    paths: z.array(z.strictObject({
+      path: z.string().default('/'),
+      pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).default('Prefix'),
+      backend: ingressBackend,
+    })).min(1),
+  })).default([]),
+});
+
+export const kubernetesSchema = z.strictObject({
+  services: z.array(serviceSchema).default([]),
+  ingresses: z.array(ingressSchema).default([]),
+  networkPolicies: z.array(networkPolicySchema).default([]),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Nodes and their host-side network intents (applied over SSH by the host provisioner)
+
+export const sshSchema = z.strictObject({
+  host: z.string().describe('Address or ~/.ssh/config alias used to reach the node.'),
+  port: port.default(22),
+  user: z.string().regex(USER_NAME, { message: 'must be a user name' }).default('root'),
+  identityFile: z.string().optional().describe('Private key file. Default: ssh-agent, then ~/.ssh/id_ed25519 and id_rsa.'),
+  jumpHost: z.string().optional().describe('user@host:port of a bastion to go through.'),
+});
+
+export const nodeInterfaceSchema = z.strictObject({
+  name: interfaceName,
+  lan: dnsLabel.optional().describe('The LAN (see lans) this interface is cabled to; used by `netstrap lab`.'),
+  addresses: z.array(interfaceAddress).default([]),
+  mtu: z.number().int().min(68).max(65535).optional(),
+});
+
+export const routeSchema = z.strictObject({
+  to: z.string().describe('Destination CIDR, or "default".'),
+  via: address,
+  dev: interfaceName.optional(),
+  metric: z.number().int().min(0).optional(),
+});
+
+export const bridgeSchema = z.strictObject({
+  name: interfaceName,
+  addresses: z.array(interfaceAddress).default([]),
+});
+
+export const netnsSchema = z.strictObject({
+  name: namespaceName,
+  /** A veth pair: `hostSide` stays on the node (optionally in a bridge), `name` moves into the namespace. */
+  veth: z.strictObject({
+    name: interfaceName.default('eth0'),
+    hostSide: interfaceName,
+    bridge: interfaceName.optional(),
+    address: interfaceAddress,
+  }),
+  defaultRoute: address.optional().describe('Gateway of the namespace, usually the bridge address.'),
+});
+
+export const natSchema = z.strictObject({
+  masquerade: z.array(z.strictObject({ source: cidr, outInterface: interfaceName.optional() })).default([]),
+  portForwards: z.array(z.strictObject({
+    protocol: z.enum(['tcp', 'udp']),
+    port,
+    to: z.string().describe('Destination ip:port, e.g. 10.10.0.3:80.'),
+    inInterface: interfaceName.optional(),
+  })).default([]),
+});
+
+export const nodeSchema = z.strictObject({
+  name: z.string().regex(HOST_NAME, { message: 'must be a host name' }),
+  ssh: sshSchema,
+  podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI).'),
+  interfaces: z.array(nodeInterfaceSchema).default([]),
+  sysctls: z.record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
+    z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()])).default({}),
+  kubernetesPrerequisites: z.boolean().default(false)
+    .describe('Load br_netfilter and set net.bridge.bridge-nf-call-ip{,6}tables=1 and ip_forward=1, as kubeadm requires.'),
+  routes: z.array(routeSchema).default([]),
+  bridges: z.array(bridgeSchema).default([]),
+  namespaces: z.array(netnsSchema).default([]),
+  nat: natSchema.default({ masquerade: [], portForwards: [] }),
+  hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).default([]),
+  resolv: z.strictObject({
+    nameservers: z.array(address).default([]),
+    search: z.array(hostName).default([]),
+  }).optional(),
+  cniConflists: z.boolean().default(false).describe('Write the cluster\'s CNI conflist into /etc/cni/net.d.'),
+  runsCoreDns: z.boolean().default(false).describe('This node will run CoreDNS (warns about a 127.0.0.53 resolver).'),
+});
+
+export const lanSchema = z.strictObject({
+  name: dnsLabel,
+  cidr,
+});
+
+export const verifySchema = z.strictObject({
+  from: z.string().describe('Node name, or node/namespace to run from a network namespace on that node.'),
+  ping: address.optional(),
+  tcp: z.string().optional().describe('ip:port to connect to.'),
+  expect: z.enum(['success', 'failure']).default('success'),
+});
+
+export const labSchema = z.strictObject({
+  managementCidr: cidr.default('10.250.0.0/24')
+    .describe('Network between this machine and the lab nodes; every node\'s ssh.host must lie inside it.'),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The cluster file
+
+export const clusterSchema = z.strictObject({
+  name: dnsLabel.describe('Cluster name; also the name of the synthesized chart (dist/<name>.k8s.yaml).'),
+  network: networkSchema,
+  cni: cniSchema.default({ plugin: 'weave', installer: false }),
+  kubeProxy: kubeProxySchema.default({ mode: 'iptables' }),
+  dns: dnsSchema.default({ provider: 'coredns' }),
+  ingressController: ingressControllerSchema.default({ provider: 'ingress-nginx', flavor: 'baremetal' }),
+  kubernetes: kubernetesSchema.default({ services: [], ingresses: [], networkPolicies: [] }),
+  lans: z.array(lanSchema).default([]),
+  nodes: z.array(nodeSchema).default([]),
+  verify: z.array(verifySchema).default([]),
+  lab: labSchema.default({ managementCidr: '10.250.0.0/24' }),
+});
+
+/** A cluster file as written (before defaults). */
+export type ClusterInput = z.input<typeof clusterSchema>;
+/** A cluster file after parsing, with every default filled in. */
+export type Cluster = z.output<typeof clusterSchema>;
+export type Network = Cluster['network'];
+export type ClusterNode = Cluster['nodes'][number];
+export type ServiceSpec = Cluster['kubernetes']['services'][number];
+export type IngressSpec = Cluster['kubernetes']['ingresses'][number];
+export type NetworkPolicySpec = Cluster['kubernetes']['networkPolicies'][number];
+export type CniConflistSpec = z.output<typeof cniConflistSchema>;

@@ -1,0 +1,51 @@
+/**
+ * Test support for synthesized manifests: synthesize a chart to plain objects and validate every object against
+ * the Kubernetes OpenAPI schema (kubernetes-models), as the acceptance criteria ask of every test.
+ */
+import { Chart, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
+
+/** Validates one object against the OpenAPI schema of its apiVersion/kind; throws with the object named. */
+export function validateManifest(object: Manifest): void {
+  const group = object.apiVersion;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const models = require(`kubernetes-models/${group}`);
+  const Model = models[object.kind];
+  if (!Model) throw new Error(`no OpenAPI model for ${object.apiVersion} ${object.kind}`);
+  try {
+    new Model(object).validate();
+  } catch (error) {
+    throw new Error(`${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}: ${(error as Error).message}`);
+  }
+}
+
+/** Synthesizes a chart and validates every object it holds; returns the objects. */
+export function synthValid(chart: Chart): Manifest[] {
+  const objects = Testing.synth(chart) as Manifest[];
+  objects.forEach(validateManifest);
+  return objects;
+}
+
+/** Reads a YAML file of one or more documents (e.g. from ../shared/reference) as plain objects. */
+export function readYamlDocuments(file: string): Manifest[] {
+  return parseAllDocuments(fs.readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJS())
+    .filter((o) => o !== null)
+    .flatMap((o) => (o.kind === 'List' ? o.items : [o]));
+}
+
+/** Path of a file under ../shared/reference, from the repository root. */
+export function reference(...parts: string[]): string {
+  return path.join(__dirname, '..', '..', '..', 'shared', 'reference', ...parts);
+}
+
+/** Finds one object by kind and name. */
+export function findObject(objects: Manifest[], kind: string, name: string): Manifest {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found;
+}
