@@ -20,5 +20,15 @@ export class ClusterChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true, ...props });
     const { cluster } = props.model;
     this.network = new ClusterNetwork(this, 'network', cluster.network);
+
+    // --- CNI (cluster.cni): constructs/cni-config.ts, constructs/weave-net.ts
+
+    // --- kube-proxy (cluster.kubeProxy): constructs/kube-proxy.ts
+
+    // --- DNS (cluster.dns): constructs/core-dns.ts
+
+    // --- Ingress controller (cluster.ingressController): constructs/ingress-nginx.ts
+
+    // --- The user's objects (cluster.kubernetes): constructs/service.ts, ingress.ts, network-policy.ts
   }
 }

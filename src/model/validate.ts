@@ -7,15 +7,29 @@ import { Ledger } from './ledger';
 import { NetworkPlan, resolvePlan } from './plan';
 import { Cluster } from './schema';
 
-export function validateCluster(cluster: Cluster, _baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
+export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
   const issues: Issue[] = under(['network'], resolved.issues);
   const plan = resolved.plan;
   if (!plan) return { issues };
 
+  // Cluster IPs and NodePorts are claimed here in file order, so a clash names both owners.
   const ledger = new Ledger();
-  ledger.claim('clusterIP', plan.dnsServiceIp.toString(), 'the kube-dns Service (dnsServiceIp)', ['network', 'dnsServiceIp']);
-  // Object checks are added here by each construct's module.
-  void ledger;
+  const claimed = ledger.claim('clusterIP', plan.dnsServiceIp.toString(), 'the kube-dns Service (network.dnsServiceIp)', ['network', 'dnsServiceIp']);
+  if (claimed) issues.push(claimed);
+
+  // --- CNI (cluster.cni)
+
+  // --- kube-proxy (cluster.kubeProxy)
+
+  // --- DNS (cluster.dns)
+
+  // --- Ingress controller (cluster.ingressController)
+
+  // --- The user's objects (cluster.kubernetes)
+
+  // --- Nodes, LANs, verify, lab (host side)
+
+  void baseDir;
   return { plan, issues };
 }
