@@ -1,0 +1,45 @@
+/**
+ * The host provisioner's data flow: facts (read from a node in one round trip) → a plan of Changes (per resource
+ * kind: desired vs fact) → one apply script (every change's commands, with reverts) → verify (facts again: no
+ * change may remain).
+ */
+import type { Cluster, ClusterNode } from '../model/schema';
+
+/** A command to run on a host: an argv array (quoted by shell.ts), or a whole file to write atomically. */
+export type Command =
+  | { readonly argv: ReadonlyArray<string> }
+  | { readonly writeFile: string; readonly content: string; readonly mode?: string }
+  | { readonly removeFile: string };
+
+/** Facts read from one host: the raw output of each fact section, keyed by section name. */
+export type RawFacts = Readonly<Record<string, string>>;
+
+/** One difference between what a host has and what the cluster file wants, with how to close and reopen it. */
+export interface Change {
+  /** Resource kind, e.g. `route`, `sysctl`, `iptables`. */
+  readonly kind: string;
+  /** What it is about, e.g. `192.168.2.0/24` or `net.ipv4.ip_forward`. */
+  readonly target: string;
+  /** Human-readable state before and after (`absent`, `0`, `via 192.168.1.1` …). */
+  readonly before: string;
+  readonly after: string;
+  /** A unified diff, for file resources. */
+  readonly diff?: string;
+  /** Commands that make the change. */
+  readonly apply: ReadonlyArray<Command>;
+  /** Commands that put the host back as it was before `apply` (run in reverse order on failure). */
+  readonly revert: ReadonlyArray<Command>;
+}
+
+/** What every resource kind provides. One file per kind under src/host/resources/. */
+export interface ResourceKind {
+  readonly kind: string;
+  /**
+   * Shell commands (argv arrays) whose output is this kind's facts, keyed by section name. They are read in one
+   * round trip together with every other kind's; each must be read-only and must not fail when the thing it
+   * reads does not exist (print nothing instead).
+   */
+  factCommands(node: ClusterNode, cluster: Cluster): Readonly<Record<string, ReadonlyArray<string>>>;
+  /** The changes that bring `node` from `facts` to the desired state; [] when it is there already. */
+  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster): Change[];
+}
