@@ -42,4 +42,9 @@ export interface ResourceKind {
   factCommands(node: ClusterNode, cluster: Cluster): Readonly<Record<string, ReadonlyArray<string>>>;
   /** The changes that bring `node` from `facts` to the desired state; [] when it is there already. */
   plan(node: ClusterNode, facts: RawFacts, cluster: Cluster): Change[];
+  /**
+   * Problems worth showing that are not changes, read from the same facts: a resolver that will crash CoreDNS,
+   * CNI plugin binaries missing, a kernel module that cannot be loaded. Shown by `plan` and `bootstrap`.
+   */
+  warnings?(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[];
 }
