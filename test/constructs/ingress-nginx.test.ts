@@ -11,6 +11,9 @@ const referenceFile = (flavor: 'cloud' | 'baremetal') =>
 /** Differences from the upstream 1.8.2 manifests that the default IngressNginx keeps, each with its reason. */
 const ALLOW: Allowance[] = [];
 
+/** Labels and annotations of an object (the Manifest type only declares name and namespace). */
+const meta = (o: Manifest) => o.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+
 function synth(props: IngressNginxProps = {}, withNetwork = false): Manifest[] {
   const chart = new Chart(Testing.app(), 'test');
   if (withNetwork) new ClusterNetwork(chart, 'network', { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' });
@@ -45,7 +48,7 @@ describe('IngressNginx', () => {
       '--enable-ssl-passthrough=true',
       '--default-ssl-certificate=default/tls',
     ]);
-    expect(findObject(objects, 'IngressClass', 'nginx').metadata.annotations)
+    expect(meta(findObject(objects, 'IngressClass', 'nginx')).annotations)
       .toEqual({ 'ingressclass.kubernetes.io/is-default-class': 'true' });
     expect(findObject(objects, 'ConfigMap', 'ingress-nginx-controller').data)
       .toEqual({ 'allow-snippet-annotations': 'false', 'use-forwarded-headers': 'true' });
@@ -64,7 +67,7 @@ describe('IngressNginx', () => {
     const objects = synth({ version: '1.9.0' });
     const deployment = findObject(objects, 'Deployment', 'ingress-nginx-controller');
     expect(deployment.spec.template.spec.containers[0].image).toBe('registry.k8s.io/ingress-nginx/controller:v1.9.0');
-    expect(objects.filter((o) => o.kind !== 'Namespace').every((o) => o.metadata.labels['app.kubernetes.io/version'] === '1.9.0')).toBe(true);
+    expect(objects.filter((o) => o.kind !== 'Namespace').every((o) => meta(o).labels?.['app.kubernetes.io/version'] === '1.9.0')).toBe(true);
   });
 
   test('a NodePort out of range is an error naming field and value', () => {
