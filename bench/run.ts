@@ -1,0 +1,74 @@
+/**
+ * `npm run bench [-- --quick] [--only synth|bootstrap] [--profile] [--out file]`: netstrap side by side with raw
+ * cdk8s, cdk8s-plus-27, Ansible and the SSH floor, in one run. Prints a markdown report and writes it to
+ * bench/results.md (--quick: bench/out/results-quick.md, so CI never touches the committed figures).
+ * A benchmark, not a test: it exits 1 only when a measurement could not be made or the tools disagree
+ * (wrong object counts, invalid objects, different node state), never because a figure is slow.
+ * See bench/README.md for what each column means.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { bootstrapBench } from './bootstrap';
+import { progress, run } from './stats';
+import { synthBench } from './synth';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.only && !['synth', 'bootstrap'].includes(values.only)) throw new Error(`--only must be synth or bootstrap, got ${values.only}`);
+  const quick = values.quick!;
+  const out = values.out ?? path.join(__dirname, quick ? 'out/results-quick.md' : 'results.md');
+  const started = Date.now();
+  const sections: string[] = [];
+  const problems: string[] = [];
+
+  if (!values.only || values.only === 'synth') {
+    const synth = synthBench({ sizes: quick ? [200] : [1000, 5000, 20000], repetitions: quick ? 1 : 3, profile: values.profile! });
+    sections.push(`## Synth: cluster file → Kubernetes YAML\n\n${synth.markdown}`);
+    problems.push(...synth.problems);
+  }
+  if (!values.only || values.only === 'bootstrap') {
+    const boot = await bootstrapBench(quick ? { sizes: [3], repetitions: 1, ansible: false } : { sizes: [10, 30], repetitions: 3, ansible: true });
+    sections.push(`## Bootstrap: node prep over SSH on \`netstrap lab\`\n\n${boot.markdown}`);
+    problems.push(...boot.problems);
+  }
+
+  const report = [
+    `# netstrap benchmark${quick ? ' (--quick)' : ''}`,
+    '',
+    machine(),
+    '',
+    ...sections.flatMap((s) => [s, '']),
+    problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join('\n')}\n` : '',
+    `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  ].join('\n');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${report}\n`);
+  console.log(report);
+  progress(`written to ${path.relative(process.cwd(), out)}`);
+  if (problems.length) process.exitCode = 1;
+}
+
+function machine(): string {
+  let commit = '?';
+  try {
+    commit = run('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname }).trim();
+  } catch { /* not a git checkout */ }
+  const cpus = os.cpus();
+  return `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}: ${cpus.length} × ${cpus[0]?.model.trim()}, ` +
+    `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}.`;
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exitCode = 1;
+});

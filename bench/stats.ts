@@ -1,0 +1,38 @@
+/** Small helpers shared by the benchmark sections: medians, number formatting, markdown tables, child processes. */
+import { spawnSync, SpawnSyncOptions } from 'child_process';
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A number with `digits` decimals, or "–" when unknown. */
+export function fmt(value: number | undefined, digits = 0): string {
+  return value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
+}
+
+/** A ratio as "1.23×". */
+export function ratio(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`;
+}
+
+export function markdownTable(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Runs a command; throws with its stderr when it fails. Returns stdout. */
+export function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${String(result.stderr).slice(-4000)}`);
+  }
+  return String(result.stdout);
+}
+
+/** Prints a progress line on stderr (stdout carries only the report). */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
