@@ -2,6 +2,9 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ClusterModel } from '../src/model/load';
 import { ClusterNetwork } from './cluster-network';
+import { Ingress } from './ingress';
+import { NetworkPolicy } from './network-policy';
+import { Service } from './service';
 
 /** Props of {@link ClusterChart}. */
 export interface ClusterChartProps extends ChartProps {
@@ -30,5 +33,11 @@ export class ClusterChart extends Chart {
     // --- Ingress controller (cluster.ingressController): constructs/ingress-nginx.ts
 
     // --- The user's objects (cluster.kubernetes): constructs/service.ts, ingress.ts, network-policy.ts
+    // Ids are namespace.name (a namespace has no '.'): unique, as validateCluster rejects duplicate names.
+    for (const spec of cluster.kubernetes.services) new Service(this, `service-${spec.namespace}.${spec.name}`, spec);
+    for (const spec of cluster.kubernetes.ingresses) {
+      new Ingress(this, `ingress-${spec.namespace}.${spec.name}`, { ...spec, baseDir: props.model.baseDir });
+    }
+    for (const spec of cluster.kubernetes.networkPolicies) new NetworkPolicy(this, `networkpolicy-${spec.namespace}.${spec.name}`, spec);
   }
 }

@@ -1,6 +1,10 @@
 // The public API of netstrap: constructs, the cluster-file model, and the host provisioner.
 export * from '../constructs/cluster-network';
 export * from '../constructs/cluster-chart';
+export * from '../constructs/service';
+export * from '../constructs/network-policy';
+export * from '../constructs/ingress';
+export * from './model/meta';
 export { buildApp } from './app';
 export { InputError, type Issue, formatPath } from './model/errors';
 export { loadClusterFile, parseClusterText, checkCluster, type ClusterModel } from './model/load';

@@ -1,0 +1,270 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { isStrictSubnet, parseNetwork } from '../src/model/cidr';
+import { Issue, show, throwIfAny, under } from '../src/model/errors';
+import { checkLabelSelector, checkObjectMeta, checkPortName, checkPortNumber, LabelSelector } from '../src/model/meta';
+import type { Protocol } from './service';
+
+/** An address range a rule allows, minus some sub-ranges. */
+export interface IpBlockSpec {
+  /** IPv4 network in CIDR notation, host bits zero. */
+  readonly cidr: string;
+  /** Networks inside `cidr` (each strictly smaller) that stay excluded. @default - none */
+  readonly except?: ReadonlyArray<string>;
+}
+
+/**
+ * One item of a `from`/`to` list. Items of a list are ORed; the selectors inside one item are ANDed
+ * (namespaceSelector + podSelector = those pods in those namespaces). An ipBlock must stand alone in its item.
+ */
+export interface NetworkPolicyPeerSpec {
+  /** @default - no address range */
+  readonly ipBlock?: IpBlockSpec;
+  /** Namespaces whose pods are selected (`{}`: every namespace). @default - the policy's own namespace */
+  readonly namespaceSelector?: LabelSelector;
+  /** Pods selected (`{}`: every pod). @default - every pod of the selected namespaces */
+  readonly podSelector?: LabelSelector;
+}
+
+/** A port (or a range of ports) a rule allows. */
+export interface NetworkPolicyPortSpec {
+  /** @default 'TCP' */
+  readonly protocol?: Protocol;
+  /** A port number, or a named container port. @default - every port of the protocol */
+  readonly port?: number | string;
+  /** Last port of a range starting at the numeric `port`. @default - a single port */
+  readonly endPort?: number;
+}
+
+export interface NetworkPolicyIngressRuleSpec {
+  /** Sources, ORed. @default - every source */
+  readonly from?: ReadonlyArray<NetworkPolicyPeerSpec>;
+  /** Ports, ORed. @default - every port */
+  readonly ports?: ReadonlyArray<NetworkPolicyPortSpec>;
+}
+
+export interface NetworkPolicyEgressRuleSpec {
+  /** Destinations, ORed. @default - every destination */
+  readonly to?: ReadonlyArray<NetworkPolicyPeerSpec>;
+  /** Ports, ORed. @default - every port */
+  readonly ports?: ReadonlyArray<NetworkPolicyPortSpec>;
+}
+
+export type PolicyType = 'Ingress' | 'Egress';
+
+/** Props of {@link NetworkPolicy}: the networking.k8s.io/v1 spec plus metadata, as in the cluster file. */
+export interface NetworkPolicyProps {
+  /** @default - the construct id */
+  readonly name?: string;
+  /** @default - none: the namespace of whoever applies the manifest */
+  readonly namespace?: string;
+  /** @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** @default - none */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** Pods the policy applies to. @default {} (every pod of the namespace) */
+  readonly podSelector?: LabelSelector;
+  /** @default - Ingress, plus Egress when egress rules are given (the API server's default) */
+  readonly policyTypes?: ReadonlyArray<PolicyType>;
+  /** Allowed incoming traffic; `[]` allows none. @default - absent (no ingress allowed when Ingress is a policy type) */
+  readonly ingress?: ReadonlyArray<NetworkPolicyIngressRuleSpec>;
+  /** Allowed outgoing traffic; `[]` allows none. @default - absent */
+  readonly egress?: ReadonlyArray<NetworkPolicyEgressRuleSpec>;
+}
+
+export type NetworkPolicyCheckInput = NetworkPolicyProps & { readonly name: string };
+
+/** Friendly constructors of {@link NetworkPolicyPortSpec} values. */
+export class NetworkPolicyPort {
+  static tcp(port: number | string): NetworkPolicyPortSpec { return { protocol: 'TCP', port }; }
+  static udp(port: number | string): NetworkPolicyPortSpec { return { protocol: 'UDP', port }; }
+  static sctp(port: number | string): NetworkPolicyPortSpec { return { protocol: 'SCTP', port }; }
+  /** TCP ports `start` to `end`, both included. */
+  static tcpRange(start: number, end: number): NetworkPolicyPortSpec { return { protocol: 'TCP', port: start, endPort: end }; }
+  static udpRange(start: number, end: number): NetworkPolicyPortSpec { return { protocol: 'UDP', port: start, endPort: end }; }
+  /** Every TCP port. */
+  static allTcp(): NetworkPolicyPortSpec { return { protocol: 'TCP' }; }
+  static allUdp(): NetworkPolicyPortSpec { return { protocol: 'UDP' }; }
+}
+
+/** Friendly constructors of {@link NetworkPolicyPeerSpec} values. */
+export class NetworkPolicyPeer {
+  static ipBlock(cidr: string, except?: ReadonlyArray<string>): NetworkPolicyPeerSpec {
+    return { ipBlock: except === undefined ? { cidr } : { cidr, except } };
+  }
+  /** Pods with these labels in the policy's namespace. */
+  static pods(matchLabels: Record<string, string>): NetworkPolicyPeerSpec { return { podSelector: { matchLabels } }; }
+  /** Every pod of the namespaces with these labels (`{}`: all namespaces). */
+  static namespaces(matchLabels: Record<string, string>): NetworkPolicyPeerSpec { return { namespaceSelector: { matchLabels } }; }
+  /** Pods with `podLabels` in namespaces with `namespaceLabels` (both must match: AND). */
+  static podsInNamespaces(podLabels: Record<string, string>, namespaceLabels: Record<string, string>): NetworkPolicyPeerSpec {
+    return { namespaceSelector: { matchLabels: namespaceLabels }, podSelector: { matchLabels: podLabels } };
+  }
+}
+
+const PEER_RULE = 'items in a from/to list are ORed and the selectors inside one item are ANDed; an ipBlock cannot be '
+  + 'combined with a selector, so write them as separate list items';
+
+/** The API server's checks of one peer (paths relative to the peer). */
+export function checkPeer(peer: NetworkPolicyPeerSpec): Issue[] {
+  const issues: Issue[] = [];
+  const selectors = (['namespaceSelector', 'podSelector'] as const).filter((field) => peer[field] !== undefined);
+  if (peer.ipBlock === undefined && selectors.length === 0) {
+    issues.push({ path: [], message: `an empty peer ${show(peer)} selects nothing: give an ipBlock, namespaceSelector or podSelector (leave the whole from/to list out to allow everything)` });
+  }
+  if (peer.ipBlock !== undefined && selectors.length > 0) {
+    issues.push({
+      path: [],
+      message: `ipBlock ${show(peer.ipBlock.cidr)} is combined with ${selectors.join(' and ')} in one peer: ${PEER_RULE}`,
+    });
+  }
+  for (const field of selectors) issues.push(...under([field], checkLabelSelector(peer[field]!)));
+  if (peer.ipBlock !== undefined) {
+    const cidr = parseNetwork(peer.ipBlock.cidr);
+    if (!cidr.ok) issues.push({ path: ['ipBlock', 'cidr'], message: cidr.error });
+    (peer.ipBlock.except ?? []).forEach((text, i) => {
+      const except = parseNetwork(text);
+      if (!except.ok) issues.push({ path: ['ipBlock', 'except', i], message: except.error });
+      else if (cidr.ok && !isStrictSubnet(except.value, cidr.value)) {
+        issues.push({ path: ['ipBlock', 'except', i], message: `except ${show(text)} must be a strict subset of cidr ${show(peer.ipBlock!.cidr)}` });
+      }
+    });
+  }
+  return issues;
+}
+
+/** The API server's checks of one port entry (paths relative to the entry). */
+export function checkPolicyPort(entry: NetworkPolicyPortSpec): Issue[] {
+  const issues: Issue[] = [];
+  if (entry.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(entry.protocol)) {
+    issues.push({ path: ['protocol'], message: `protocol ${show(entry.protocol)} must be TCP, UDP or SCTP (upper case)` });
+  }
+  if (typeof entry.port === 'number') {
+    const problem = checkPortNumber(entry.port);
+    if (problem) issues.push({ path: ['port'], message: problem });
+  } else if (entry.port !== undefined) {
+    const problem = checkPortName(entry.port);
+    if (problem) issues.push({ path: ['port'], message: problem });
+  }
+  if (entry.endPort !== undefined) {
+    const problem = checkPortNumber(entry.endPort, 'endPort');
+    if (problem) issues.push({ path: ['endPort'], message: problem });
+    else if (entry.port === undefined) {
+      issues.push({ path: ['endPort'], message: `endPort ${show(entry.endPort)} needs a numeric port to start the range` });
+    } else if (typeof entry.port !== 'number') {
+      issues.push({ path: ['endPort'], message: `endPort ${show(entry.endPort)} may only be used with a numeric port, not the named port ${show(entry.port)}` });
+    } else if (entry.endPort < entry.port) {
+      issues.push({ path: ['endPort'], message: `endPort ${show(entry.endPort)} must be greater than or equal to port ${show(entry.port)}` });
+    }
+  }
+  return issues;
+}
+
+/** The API server's checks of a whole NetworkPolicy (paths relative to the spec). */
+export function checkNetworkPolicy(spec: NetworkPolicyCheckInput): Issue[] {
+  const issues: Issue[] = checkObjectMeta(spec, 'DNS-1123 subdomain');
+  if (spec.podSelector !== undefined) issues.push(...under(['podSelector'], checkLabelSelector(spec.podSelector)));
+  const types = spec.policyTypes;
+  if (types !== undefined) {
+    if (types.length > 2) issues.push({ path: ['policyTypes'], message: `policyTypes ${show(types)} may list at most Ingress and Egress` });
+    types.forEach((type, i) => {
+      if (type !== 'Ingress' && type !== 'Egress') issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} must be Ingress or Egress` });
+      else if (types.indexOf(type) !== i) issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} is listed twice` });
+    });
+    // The API server accepts these, but the rules would be silently ignored: almost certainly a mistake.
+    for (const [field, type] of [['ingress', 'Ingress'], ['egress', 'Egress']] as const) {
+      if ((spec[field]?.length ?? 0) > 0 && !types.includes(type)) {
+        issues.push({ path: [field], message: `${field} rules are ignored because policyTypes ${show(types)} does not include ${show(type)}` });
+      }
+    }
+  }
+  const rules = (field: 'ingress' | 'egress', peers: 'from' | 'to', list: ReadonlyArray<{ ports?: ReadonlyArray<NetworkPolicyPortSpec> }> | undefined) => {
+    (list ?? []).forEach((rule, i) => {
+      ((rule as Record<string, ReadonlyArray<NetworkPolicyPeerSpec> | undefined>)[peers] ?? []).forEach((peer, j) => {
+        issues.push(...under([field, i, peers, j], checkPeer(peer)));
+      });
+      (rule.ports ?? []).forEach((entry, j) => issues.push(...under([field, i, 'ports', j], checkPolicyPort(entry))));
+    });
+  };
+  rules('ingress', 'from', spec.ingress);
+  rules('egress', 'to', spec.egress);
+  return issues;
+}
+
+function selectorToKube(selector: LabelSelector): k8s.LabelSelector {
+  return selector as k8s.LabelSelector;
+}
+
+function peersToKube(peers: ReadonlyArray<NetworkPolicyPeerSpec> | undefined): k8s.NetworkPolicyPeer[] | undefined {
+  return peers?.map((peer) => ({
+    ipBlock: peer.ipBlock && { cidr: peer.ipBlock.cidr, except: peer.ipBlock.except && [...peer.ipBlock.except] },
+    namespaceSelector: peer.namespaceSelector && selectorToKube(peer.namespaceSelector),
+    podSelector: peer.podSelector && selectorToKube(peer.podSelector),
+  }));
+}
+
+function portsToKube(ports: ReadonlyArray<NetworkPolicyPortSpec> | undefined): k8s.NetworkPolicyPort[] | undefined {
+  return ports?.map((entry) => ({
+    protocol: entry.protocol,
+    port: entry.port === undefined ? undefined
+      : typeof entry.port === 'number' ? k8s.IntOrString.fromNumber(entry.port) : k8s.IntOrString.fromString(entry.port),
+    endPort: entry.endPort,
+  }));
+}
+
+/** Options of the NetworkPolicy.defaultDeny... / allowAll... helpers. */
+export interface NetworkPolicyPresetOptions {
+  /** @default - none: the namespace of whoever applies the manifest */
+  readonly namespace?: string;
+  /** @default - the name used in the Kubernetes documentation, e.g. 'default-deny-ingress' */
+  readonly name?: string;
+}
+
+/**
+ * A networking.k8s.io/v1 NetworkPolicy: the whole API (several peers per rule, namespace+pod selector AND, ipBlock
+ * with except, named ports and port ranges), checked as the API server would, plus the cases it accepts but that
+ * cannot work (CIDR math is done with real networks: an `except` must lie strictly inside its `cidr`).
+ */
+export class NetworkPolicy extends Construct {
+  /** Denies all incoming traffic to every pod of the namespace. */
+  static defaultDenyIngress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
+    return new NetworkPolicy(scope, id, { name: 'default-deny-ingress', ...options, podSelector: {}, policyTypes: ['Ingress'] });
+  }
+  /** Denies all outgoing traffic from every pod of the namespace. */
+  static defaultDenyEgress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
+    return new NetworkPolicy(scope, id, { name: 'default-deny-egress', ...options, podSelector: {}, policyTypes: ['Egress'] });
+  }
+  /** Denies all traffic, both ways. */
+  static defaultDenyAll(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
+    return new NetworkPolicy(scope, id, { name: 'default-deny-all', ...options, podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  }
+  /** Allows all incoming traffic (overrides any deny policy of the namespace). */
+  static allowAllIngress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
+    return new NetworkPolicy(scope, id, { name: 'allow-all-ingress', ...options, podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] });
+  }
+  /** Allows all outgoing traffic. */
+  static allowAllEgress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
+    return new NetworkPolicy(scope, id, { name: 'allow-all-egress', ...options, podSelector: {}, egress: [{}], policyTypes: ['Egress'] });
+  }
+
+  readonly name: string;
+  readonly namespace?: string;
+  readonly apiObject: k8s.KubeNetworkPolicy;
+
+  constructor(scope: Construct, id: string, props: NetworkPolicyProps = {}) {
+    super(scope, id);
+    const spec: NetworkPolicyCheckInput = { ...props, name: props.name ?? id };
+    throwIfAny(`NetworkPolicy ${show(spec.name)}`, checkNetworkPolicy(spec));
+    this.name = spec.name;
+    this.namespace = spec.namespace;
+    this.apiObject = new k8s.KubeNetworkPolicy(this, 'Resource', {
+      metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations },
+      spec: {
+        podSelector: selectorToKube(spec.podSelector ?? {}),
+        policyTypes: spec.policyTypes && [...spec.policyTypes],
+        ingress: spec.ingress?.map((rule) => ({ from: peersToKube(rule.from), ports: portsToKube(rule.ports) })),
+        egress: spec.egress?.map((rule) => ({ to: peersToKube(rule.to), ports: portsToKube(rule.ports) })),
+      },
+    });
+  }
+}
