@@ -1,0 +1,113 @@
+/**
+ * iptables: NAT rules of the node (node.nat), in the `nat` table.
+ * - masquerade: `-A POSTROUTING -s <source> [-o <iface>] -j MASQUERADE`.
+ * - portForwards: `-A PREROUTING -p <proto> -m addrtype --dst-type LOCAL [-i <iface>] --dport <port> -j DNAT
+ *   --to-destination <ip:port>` (only traffic addressed to the node itself is forwarded, not traffic it routes), plus
+ *   the same rule in OUTPUT when no in-interface is given, so that connections made on the node to its own
+ *   address:port are forwarded too (locally generated packets skip PREROUTING).
+ * Every rule carries `-m comment --comment netstrap:<id>`, where the id spells the whole rule: a rule is found by
+ * its comment in `iptables-save -t nat`, a changed intent is a new id, and netstrap rules the file no longer wants
+ * are deleted. Rules without a netstrap comment are never touched. Revert deletes what was added and re-inserts
+ * what was deleted at its old position. Persisted by the boot script of persist.ts (`-C || -A`).
+ */
+import type { Cluster, ClusterNode } from '../../model/schema';
+import type { Change, RawFacts, ResourceKind } from '../types';
+import type { BootStep } from './persist';
+
+const SECTION = 'iptables-nat';
+export const COMMENT_PREFIX = 'netstrap:';
+
+/** One wanted rule: its chain and its arguments after `-A <chain>`. */
+export interface NatRule {
+  readonly chain: 'PREROUTING' | 'OUTPUT' | 'POSTROUTING';
+  readonly id: string;
+  readonly args: string[];
+}
+
+export function desiredNatRules(node: ClusterNode): NatRule[] {
+  const rules: NatRule[] = [];
+  const comment = (id: string) => ['-m', 'comment', '--comment', `${COMMENT_PREFIX}${id}`];
+  for (const m of node.nat.masquerade) {
+    const id = `masquerade:${m.source}${m.outInterface ? `:out=${m.outInterface}` : ''}`;
+    rules.push({ chain: 'POSTROUTING', id, args: ['-s', m.source, ...(m.outInterface ? ['-o', m.outInterface] : []), ...comment(id), '-j', 'MASQUERADE'] });
+  }
+  for (const f of node.nat.portForwards) {
+    const base = `dnat:${f.protocol}:${f.port}:${f.to}${f.inInterface ? `:in=${f.inInterface}` : ''}`;
+    const match = (id: string, inIface?: string) => ['-p', f.protocol, '-m', 'addrtype', '--dst-type', 'LOCAL', ...(inIface ? ['-i', inIface] : []),
+      '-m', f.protocol, '--dport', String(f.port), ...comment(id), '-j', 'DNAT', '--to-destination', f.to];
+    rules.push({ chain: 'PREROUTING', id: base, args: match(base, f.inInterface) });
+    if (!f.inInterface) rules.push({ chain: 'OUTPUT', id: `${base}:local`, args: match(`${base}:local`) });
+  }
+  return rules;
+}
+
+/** Splits an iptables-save rule line into words (it double-quotes values with spaces, e.g. comments). */
+export function splitRule(line: string): string[] {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
+  return words;
+}
+
+/** A netstrap rule found on the node: chain, arguments, comment id, and 1-based position in its chain. */
+interface FoundRule { chain: string; args: string[]; id: string; position: number }
+
+function foundRules(raw: string | undefined): FoundRule[] {
+  const found: FoundRule[] = [];
+  const positions = new Map<string, number>();
+  for (const line of (raw ?? '').split('\n')) {
+    if (!line.startsWith('-A ')) continue;
+    const [, chain, ...args] = splitRule(line);
+    const position = (positions.get(chain) ?? 0) + 1;
+    positions.set(chain, position);
+    const at = args.indexOf('--comment');
+    const comment = at >= 0 ? args[at + 1] : undefined;
+    if (comment?.startsWith(COMMENT_PREFIX)) found.push({ chain, args, id: comment.slice(COMMENT_PREFIX.length), position });
+  }
+  return found;
+}
+
+export const nat: ResourceKind = {
+  kind: 'iptables',
+
+  factCommands() {
+    // Read even when nothing is wanted: netstrap rules left from an older cluster file must go.
+    return { [SECTION]: ['sh', '-c', 'command -v iptables-save >/dev/null 2>&1 && iptables-save -t nat 2>/dev/null; true'] };
+  },
+
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
+    const wanted = desiredNatRules(node);
+    const found = foundRules(facts[SECTION]);
+    const changes: Change[] = [];
+
+    // Deletions first, top to bottom; each revert re-inserts at the position the rule has once the earlier
+    // deletions of its chain are undone in reverse order.
+    const removedBefore = new Map<string, number>();
+    for (const rule of found) {
+      if (wanted.some((w) => w.chain === rule.chain && w.id === rule.id)) continue;
+      const earlier = removedBefore.get(rule.chain) ?? 0;
+      removedBefore.set(rule.chain, earlier + 1);
+      changes.push({
+        kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'present', after: 'absent',
+        apply: [{ argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] }],
+        revert: [{ argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - earlier), ...rule.args] }],
+      });
+    }
+    for (const rule of wanted) {
+      if (found.some((f) => f.chain === rule.chain && f.id === rule.id)) continue;
+      changes.push({
+        kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'absent', after: 'present',
+        apply: [{ argv: ['iptables', '-t', 'nat', '-A', rule.chain, ...rule.args] }],
+        revert: [{ argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] }],
+      });
+    }
+    return changes;
+  },
+};
+
+export function natBootSteps(node: ClusterNode): BootStep[] {
+  return desiredNatRules(node).map((rule) => ({
+    unless: ['iptables', '-t', 'nat', '-C', rule.chain, ...rule.args],
+    run: ['iptables', '-t', 'nat', '-A', rule.chain, ...rule.args],
+  }));
+}

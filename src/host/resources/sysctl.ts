@@ -1,0 +1,125 @@
+/**
+ * sysctl: kernel parameters such as net.ipv4.ip_forward, set at runtime (`sysctl -w`) and persisted in one managed
+ * file, /etc/sysctl.d/90-netstrap.conf (read at boot by systemd-sysctl / procps).
+ *
+ * The opt-in Kubernetes node-prerequisites profile (node.kubernetesPrerequisites) adds what kubeadm's "install"
+ * page and Kubespray set up: br_netfilter loaded now and at boot (/etc/modules-load.d/netstrap-k8s.conf), and
+ * net.bridge.bridge-nf-call-iptables, net.bridge.bridge-nf-call-ip6tables and net.ipv4.ip_forward set to 1.
+ * Kernel modules are global to the machine: when br_netfilter is not loaded and /lib/modules has no tree for
+ * the running kernel (containers, some labs), `modprobe` cannot work; warnings() says so before it fails.
+ *
+ * Revert restores the previous runtime value of each key, the previous bytes of the managed files (or their
+ * absence), and unloads br_netfilter only if this run loaded it.
+ */
+import type { Cluster, ClusterNode } from '../../model/schema';
+import type { Change, RawFacts, ResourceKind } from '../types';
+import { fileChange, fileFact, parseFileFact } from './facts';
+
+export const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
+export const MODULES_FILE = '/etc/modules-load.d/netstrap-k8s.conf';
+const MODULE = 'br_netfilter';
+
+/** The kernel settings the Kubernetes prerequisites profile asks for. */
+export const KUBERNETES_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.bridge.bridge-nf-call-iptables': '1',
+  'net.bridge.bridge-nf-call-ip6tables': '1',
+  'net.ipv4.ip_forward': '1',
+};
+
+/** Every key → value the node wants; its own sysctls win over the profile's. */
+export function desiredSysctls(node: ClusterNode): Map<string, string> {
+  const wanted = new Map<string, string>();
+  if (node.kubernetesPrerequisites) for (const [k, v] of Object.entries(KUBERNETES_SYSCTLS)) wanted.set(k, v);
+  for (const [k, v] of Object.entries(node.sysctls)) wanted.set(k, String(v));
+  return wanted;
+}
+
+/** Values compare by words: the kernel prints tabs (`4096\t131072\t6291456`) where users write spaces. */
+function normalize(value: string): string {
+  return value.trim().split(/\s+/).join(' ');
+}
+
+function persistedContent(wanted: Map<string, string>): string | undefined {
+  if (wanted.size === 0) return undefined;
+  const lines = [...wanted].map(([k, v]) => `${k} = ${v}`);
+  return `# Managed by netstrap: edits are overwritten on the next bootstrap.\n${lines.join('\n')}\n`;
+}
+
+const VALUES = 'sysctl-values';
+const MODULE_STATE = 'kernel-module-br_netfilter';
+
+/** `k=v` per readable key, `k!` per key the kernel does not have (yet: net.bridge.* need br_netfilter). */
+function parseValues(raw: string | undefined): Map<string, string | undefined> {
+  const values = new Map<string, string | undefined>();
+  for (const line of (raw ?? '').split('\n')) {
+    if (line.endsWith('!') && !line.includes('=')) values.set(line.slice(0, -1), undefined);
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return values;
+}
+
+type ModuleState = 'loaded' | 'loadable' | 'unavailable';
+function moduleState(facts: RawFacts): ModuleState {
+  const raw = (facts[MODULE_STATE] ?? '').trim();
+  return raw === 'loaded' || raw === 'loadable' ? raw : 'unavailable';
+}
+
+export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFacts): string[] } = {
+  kind: 'sysctl',
+
+  factCommands(node: ClusterNode) {
+    const keys = [...desiredSysctls(node).keys()];
+    return {
+      ...(keys.length > 0 ? {
+        [VALUES]: ['sh', '-c',
+          'for k; do if v=$(sysctl -n "$k" 2>/dev/null); then printf "%s=%s\\n" "$k" "$v"; else printf "%s!\\n" "$k"; fi; done; true',
+          'sh', ...keys],
+      } : {}),
+      [MODULE_STATE]: ['sh', '-c',
+        `if [ -d /sys/module/${MODULE} ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`],
+      ...fileFact(SYSCTL_FILE),
+      ...fileFact(MODULES_FILE),
+    };
+  },
+
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
+    const changes: Change[] = [];
+    const wanted = desiredSysctls(node);
+
+    if (node.kubernetesPrerequisites) {
+      if (moduleState(facts) !== 'loaded') {
+        changes.push({
+          kind: 'sysctl', target: `kernel module ${MODULE}`, before: 'not loaded', after: 'loaded',
+          apply: [{ argv: ['modprobe', MODULE] }],
+          revert: [{ argv: ['modprobe', '-r', MODULE] }],
+        });
+      }
+    }
+    const modulesFile = fileChange('sysctl', MODULES_FILE, parseFileFact(facts, MODULES_FILE),
+      node.kubernetesPrerequisites ? `# Managed by netstrap: Kubernetes node prerequisites.\n${MODULE}\n` : undefined);
+    if (modulesFile) changes.push(modulesFile);
+
+    const current = parseValues(facts[VALUES]);
+    for (const [key, value] of wanted) {
+      const now = current.get(key);
+      if (now !== undefined && normalize(now) === normalize(value)) continue;
+      changes.push({
+        kind: 'sysctl', target: key, before: now === undefined ? 'absent' : normalize(now), after: value,
+        apply: [{ argv: ['sysctl', '-q', '-w', `${key}=${value}`] }],
+        // An absent key appears with its module (br_netfilter); unloading the module (above) takes it away again.
+        revert: now === undefined ? [] : [{ argv: ['sysctl', '-q', '-w', `${key}=${normalize(now)}`] }],
+      });
+    }
+
+    const file = fileChange('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted));
+    if (file) changes.push(file);
+    return changes;
+  },
+
+  warnings(node: ClusterNode, facts: RawFacts): string[] {
+    if (!node.kubernetesPrerequisites || moduleState(facts) !== 'unavailable') return [];
+    return [`${node.name}: kernel module ${MODULE} is not loaded and /lib/modules has no tree for the running kernel: `
+      + `\`modprobe ${MODULE}\` will fail (load it on the machine that owns the kernel, or install its modules)`];
+  },
+};
