@@ -4,7 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors';
+import { registerLab } from './lab';
+import { registerBootstrap } from './bootstrap';
+import { registerPlan } from './plan';
 import { registerSchema } from './schema';
+import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerValidate } from './validate';
 
@@ -19,6 +23,10 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerSynth(program);
   registerSchema(program);
+  registerPlan(program);
+  registerBootstrap(program);
+  registerVerify(program);
+  registerLab(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
   return program;

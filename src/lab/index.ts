@@ -1,0 +1,198 @@
+/**
+ * `netstrap lab`: real nodes on one Linux machine. Each node of a cluster file becomes a set of namespaces running
+ * Debian's OpenSSH server on the node's SSH address, cabled to the cluster's LANs, reachable from the machine over
+ * a management bridge. Programmatic API: labUp / labDown / labStatus / labExec.
+ *
+ * `up` on a lab that is already up (a state.json in the state dir) is an error: run `down` first.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ClusterModel } from '../model/load';
+import { InputError } from '../model/errors';
+import { run, RunOptions, RunResult } from './exec';
+import { createNetwork, deleteNetwork, existingNamespaces, existingRootLinks, rootConflicts } from './network';
+import {
+  cmdline, INIT_SCRIPT, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
+} from './node';
+import { generateKey, knownHostsLine, sshBanner, sshConfigBlock, sshdConfig } from './sshd';
+import { LabNode, LabState, readState, stateFile, writeState } from './state';
+import { labIssues, planLab } from './topology';
+
+export { defaultStateDir, readState } from './state';
+export type { LabNode, LabState } from './state';
+export { labIssues, topologyIssues, planLab } from './topology';
+export type { LabPlan } from './topology';
+
+/** A lab operation failed for a reason outside the cluster file (not root, address clash, sshd not starting). */
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+export interface LabUpOptions {
+  /** Where the lab keeps its keys, ssh files, state.json and per-node overlays. Must not hold a lab already. */
+  readonly stateDir: string;
+  /** Give up when the nodes' sshds have not all answered after this long. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new LabError('netstrap lab needs root (network namespaces, bridges, mounts)');
+}
+
+/** Brings a lab up; on any failure removes what it created and rethrows. */
+export async function labUp(model: ClusterModel, options: LabUpOptions): Promise<LabState> {
+  const issues = labIssues(model.cluster);
+  if (issues.length > 0) throw new InputError(model.file, issues);
+  requireRoot();
+  const stateDir = path.resolve(options.stateDir);
+  if (fs.existsSync(stateFile(stateDir))) {
+    throw new LabError(`a lab is already up in ${stateDir} (state.json exists): run \`netstrap lab down\` first`);
+  }
+  if (fs.existsSync(stateDir) && fs.readdirSync(stateDir).length > 0) {
+    throw new LabError(`state directory ${stateDir} is not empty and holds no lab: choose another --state-dir`);
+  }
+  const plan = planLab(model.cluster, stateDir);
+  const conflicts = await rootConflicts(plan.managementCidr);
+  if (conflicts.length > 0) {
+    throw new LabError(`lab.managementCidr ${plan.managementCidr} overlaps ${conflicts.join(', ')} in the root network namespace `
+      + '(another lab, or a real network): choose another lab.managementCidr');
+  }
+  const leftovers = [...await existingNamespaces(plan), ...await existingRootLinks(plan)];
+  if (leftovers.length > 0) throw new LabError(`names of this lab exist already: ${leftovers.join(', ')}`);
+
+  const deadline = Date.now() + (options.timeoutMs ?? 30000);
+  let state: LabState = {
+    version: 1,
+    status: 'starting',
+    cluster: model.cluster.name,
+    stateDir,
+    sshConfigFile: path.join(stateDir, 'ssh_config'),
+    knownHostsFile: path.join(stateDir, 'known_hosts'),
+    identityFile: path.join(stateDir, 'id_ed25519'),
+    nodes: [],
+    plan,
+  };
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  writeState(state);
+  try {
+    for (const node of plan.nodes) fs.mkdirSync(nodeDir(stateDir, node.name), { recursive: true, mode: 0o700 });
+    const [clientKey, ...hostKeys] = await Promise.all([
+      generateKey(state.identityFile, `netstrap-lab-${plan.cluster}`),
+      ...plan.nodes.map((node) => generateKey(path.join(nodeDir(stateDir, node.name), 'ssh_host_ed25519_key'), `root@${node.name}`)),
+    ]);
+    plan.nodes.forEach((node) => {
+      const dir = nodeDir(stateDir, node.name);
+      prepareNodeDir(dir, node, { controller: plan.controllerAddress, authorizedKey: clientKey, sshdConfig: sshdConfig(node.address, node.port) });
+      for (const file of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub']) {
+        fs.renameSync(path.join(dir, file), path.join(dir, 'fs', 'etc', 'upper', 'ssh', file));
+      }
+    });
+    fs.writeFileSync(state.knownHostsFile, plan.nodes.map((node, i) => `${knownHostsLine(node.name, node.address, node.port, hostKeys[i])}\n`).join(''));
+    fs.writeFileSync(state.sshConfigFile, [
+      `# netstrap lab ${plan.cluster}: ssh -F ${state.sshConfigFile} <node>`,
+      '',
+      ...plan.nodes.map((node) => sshConfigBlock(node, state.identityFile, state.knownHostsFile)),
+    ].join('\n'));
+    const initScript = path.join(stateDir, 'node-init.sh');
+    fs.writeFileSync(initScript, INIT_SCRIPT, { mode: 0o755 });
+
+    await createNetwork(plan);
+
+    // Start every node, record the launchers at once (so `down` can end them after a crash), then wait for all.
+    const launchers = plan.nodes.map((node) => startNode(node.netns, initScript, nodeDir(stateDir, node.name)));
+    state = { ...state, nodes: plan.nodes.map((node, i) => labNode(node, 0, launchers[i], stateDir)) };
+    writeState(state);
+    const ready = await Promise.all(plan.nodes.map((node, i) => waitReady(launchers[i], nodeDir(stateDir, node.name), deadline)));
+    const failed = ready.flatMap((r, i) => (r.ok ? [] : [`${plan.nodes[i].name}: ${r.error}`]));
+    if (failed.length > 0) throw new LabError(`lab nodes did not start:\n  ${failed.join('\n  ')}`);
+    state = {
+      ...state,
+      status: 'up',
+      nodes: plan.nodes.map((node, i) => labNode(node, (ready[i] as { sshdPid: number }).sshdPid, launchers[i], stateDir)),
+    };
+    writeState(state);
+    return state;
+  } catch (error) {
+    await teardown(state).catch(() => undefined);
+    throw error;
+  }
+}
+
+function labNode(node: LabState['plan']['nodes'][number], pid: number, launcherPid: number, stateDir: string): LabNode {
+  return { name: node.name, address: node.address, port: node.port, netns: node.netns, pid, launcherPid, dir: nodeDir(stateDir, node.name) };
+}
+
+/** Ends the recorded processes, deletes the recorded links and namespaces, removes the state dir. */
+async function teardown(state: LabState): Promise<void> {
+  const deadline = Date.now() + 5000;
+  await Promise.all(state.nodes.map(async (node) => {
+    await killIfMatches(node.pid || undefined, (pid) => isNodeSshd(pid, node.launcherPid), deadline);
+    await killIfMatches(node.launcherPid, (pid) => isLauncher(pid, node.dir), deadline);
+  }));
+  await deleteNetwork(state.plan);
+  fs.rmSync(state.stateDir, { recursive: true, force: true });
+}
+
+/** What `down` removed. */
+export interface LabDownResult {
+  readonly cluster: string;
+  readonly nodes: number;
+  readonly namespaces: number;
+}
+
+/** Tears the lab at stateDir down: everything `up` created, by recorded names and pids. */
+export async function labDown(stateDir: string): Promise<LabDownResult> {
+  requireRoot();
+  const dir = path.resolve(stateDir);
+  const state = readState(dir);
+  if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
+  if (path.resolve(state.stateDir) !== dir) throw new LabError(`${stateFile(dir)} belongs to ${state.stateDir}: not removing it`);
+  const namespaces = (await existingNamespaces(state.plan)).length;
+  await teardown(state);
+  const left = [...await existingNamespaces(state.plan), ...await existingRootLinks(state.plan)];
+  const alive = state.nodes.flatMap((n) => [n.pid, n.launcherPid]).filter((pid) => pid > 1 && cmdline(pid) !== undefined
+    && (isLauncher(pid, nodeDir(dir, '')) || state.nodes.some((n) => isNodeSshd(pid, n.launcherPid))));
+  if (left.length > 0 || alive.length > 0) throw new LabError(`lab ${state.cluster} not fully removed: ${[...left, ...alive.map((p) => `pid ${p}`)].join(', ')}`);
+  return { cluster: state.cluster, nodes: state.nodes.length, namespaces };
+}
+
+export interface NodeStatus {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly pid: number;
+  /** The recorded sshd process still runs. */
+  readonly running: boolean;
+  /** The SSH identification line read from address:port, when the node answered. */
+  readonly banner?: string;
+}
+
+/** Lists the lab's nodes and whether each sshd answers (TCP connect + SSH banner, to the node address only). */
+export async function labStatus(stateDir: string): Promise<{ state: LabState; nodes: NodeStatus[] }> {
+  const dir = path.resolve(stateDir);
+  const state = readState(dir);
+  if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
+  const nodes = await Promise.all(state.nodes.map(async (node) => ({
+    name: node.name,
+    address: node.address,
+    port: node.port,
+    pid: node.pid,
+    running: node.pid > 1 && isNodeSshd(node.pid, node.launcherPid),
+    banner: await sshBanner(node.address, node.port),
+  })));
+  return { state, nodes };
+}
+
+/**
+ * Runs argv inside a node (its network, mount, UTS, IPC and PID namespaces, via nsenter into its sshd) — for
+ * tests to inspect a node without SSH. Rejects on a non-zero exit unless allowFailure.
+ */
+export function labExec(state: LabState, node: string, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const found = state.nodes.find((n) => n.name === node);
+  if (!found) throw new LabError(`no node ${JSON.stringify(node)} in lab ${state.cluster}`);
+  if (!isNodeSshd(found.pid, found.launcherPid)) throw new LabError(`node ${node}: its sshd (pid ${found.pid}) is not running`);
+  return run(['nsenter', '-t', String(found.pid), '-n', '-m', '-u', '-i', '-p', '--', ...argv], options);
+}

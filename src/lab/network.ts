@@ -1,0 +1,90 @@
+/**
+ * The lab's links: a management bridge in the root namespace (holding only managementCidr), one LAN = one bridge in
+ * a namespace of its own, one veth per node interface. Nodes get only connected routes: routing is the
+ * provisioner's job. Every step is one batched `ip` call per namespace.
+ */
+import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../model/cidr';
+import { ipBatch, ipJson } from './exec';
+import { LabPlan, MGMT_INTERFACE } from './topology';
+
+interface IpAddrInfo { ifname: string; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
+interface IpRoute { dst: string; dev?: string; table?: string; type?: string }
+
+/**
+ * Finds addresses and routes of the root namespace that overlap managementCidr (another lab, a VPN, the real
+ * LAN): a lab there would shadow them. The default route is not a conflict.
+ */
+export async function rootConflicts(managementCidr: string): Promise<string[]> {
+  const parsed = parseNetwork(managementCidr);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const mgmt = parsed.value;
+  const conflicts: string[] = [];
+  for (const link of await ipJson<IpAddrInfo[]>(['-4', 'addr', 'show'])) {
+    for (const info of link.addr_info ?? []) {
+      const address = parseInterfaceAddress(`${info.local}/${info.prefixlen}`);
+      if (address.ok && rangesOverlap(address.value.network, mgmt)) conflicts.push(`address ${info.local}/${info.prefixlen} on ${link.ifname}`);
+    }
+  }
+  for (const route of await ipJson<IpRoute[]>(['-4', 'route', 'show', 'table', 'all'])) {
+    if (route.dst === 'default' || route.type === 'broadcast' || route.type === 'local') continue;
+    const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
+    const range = parseNetwork(dst);
+    if (range.ok && rangesOverlap(range.value, mgmt)) {
+      conflicts.push(`route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}${route.table ? ` table ${route.table}` : ''}`);
+    }
+  }
+  return [...new Set(conflicts)];
+}
+
+/** Creates every namespace and link of the lab. Throws on the first error (the caller then tears down). */
+export async function createNetwork(plan: LabPlan): Promise<void> {
+  await ipBatch([
+    ...plan.nodes.map((node) => `netns add ${node.netns}`),
+    ...plan.lans.map((lan) => `netns add ${lan.netns}`),
+    `link add ${plan.bridge} type bridge`,
+    `addr add ${plan.controllerAddress}/${plan.prefix} dev ${plan.bridge}`,
+    `link set ${plan.bridge} up`,
+    ...plan.nodes.flatMap((node) => [
+      `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
+      `link set ${node.rootVeth} master ${plan.bridge} up`,
+    ]),
+  ]);
+  // Each LAN's bridge and the veths cabled to it, created with their peer directly inside the node.
+  await Promise.all(plan.lans.map((lan) => ipBatch([
+    'link set lo up',
+    'link add br0 type bridge',
+    'link set br0 up',
+    ...plan.nodes.flatMap((node) => node.ports.filter((port) => port.lan === lan.name).flatMap((port) => [
+      `link add ${port.lanSide} type veth peer name ${port.name} netns ${node.netns}`,
+      `link set ${port.lanSide} master br0 up`,
+    ])),
+  ], { netns: lan.netns })));
+  await Promise.all(plan.nodes.map((node) => ipBatch([
+    'link set lo up',
+    `addr add ${node.address}/${plan.prefix} dev ${MGMT_INTERFACE}`,
+    `link set ${MGMT_INTERFACE} up`,
+    ...node.ports.flatMap((port) => [
+      ...port.addresses.map((address) => `addr add ${address} dev ${port.name}`),
+      `link set ${port.name}${port.mtu ? ` mtu ${port.mtu}` : ''} up`,
+    ]),
+  ], { netns: node.netns })));
+}
+
+/** Namespaces of the plan that exist now. */
+export async function existingNamespaces(plan: LabPlan): Promise<string[]> {
+  const listed = new Set((await ipJson<Array<{ name: string }>>(['netns', 'list'])).map((ns) => ns.name));
+  return [...plan.nodes.map((n) => n.netns), ...plan.lans.map((l) => l.netns)].filter((name) => listed.has(name));
+}
+
+/** Root-namespace links of the plan that exist now. */
+export async function existingRootLinks(plan: LabPlan): Promise<string[]> {
+  const listed = new Set((await ipJson<Array<{ ifname: string }>>(['link', 'show'])).map((link) => link.ifname));
+  return [plan.bridge, ...plan.nodes.map((n) => n.rootVeth)].filter((name) => listed.has(name));
+}
+
+/** Deletes the lab's root links and namespaces, by their recorded names (only those that still exist). */
+export async function deleteNetwork(plan: LabPlan): Promise<void> {
+  const links = await existingRootLinks(plan);
+  const namespaces = await existingNamespaces(plan);
+  await ipBatch([...links.map((link) => `link del ${link}`), ...namespaces.map((ns) => `netns del ${ns}`)], { force: true });
+}

@@ -1,0 +1,167 @@
+/**
+ * A lab node: a network namespace plus its own mount, UTS, IPC and PID namespaces, whose PID 1 is a real sshd.
+ * Its file-system view is the machine's, with copy-on-write overlays over the directories a provisioner writes,
+ * so that a write on one node shows neither on another node nor on the machine.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { PlannedNode } from './topology';
+
+/** Directories given a per-node copy-on-write overlay (when they exist on the machine). */
+export const OVERLAID = ['etc', 'var/lib', 'opt', 'usr/local'] as const;
+
+/** Directory of a node under the state dir. */
+export function nodeDir(stateDir: string, node: string): string {
+  return path.join(stateDir, 'nodes', node);
+}
+
+/** The overlay upper directory of one overlaid path of a node, e.g. upperDir(dir, 'etc'). */
+export function upperDir(dir: string, overlaid: (typeof OVERLAID)[number]): string {
+  return path.join(dir, 'fs', overlaid.replace('/', '-'), 'upper');
+}
+
+/**
+ * The node's init, run by `unshare` as PID 1 of the node: private mounts, then exec sshd (so sshd is PID 1 and
+ * killing it ends every process of the node). $1 is the node directory.
+ */
+export const INIT_SCRIPT = `#!/bin/sh
+# netstrap lab node init: PID 1 of a node's mount/UTS/IPC/PID namespaces until it becomes sshd.
+set -eu
+dir="$1"
+# The node's copies of the /run/netns mounts would pin every lab namespace: drop them from this view.
+umount -l /run/netns 2>/dev/null || true
+for d in ${OVERLAID.join(' ')}; do
+  [ -d "/$d" ] || continue
+  key=$(echo "$d" | tr / -)
+  mount -t overlay "netstrap-lab" -o "lowerdir=/$d,upperdir=$dir/fs/$key/upper,workdir=$dir/fs/$key/work" "/$d"
+done
+mount --bind "$dir/root" /root
+mount -t tmpfs -o mode=0755,size=64m tmpfs /run
+mkdir -m 0755 /run/sshd
+mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp
+# kernel.*, vm.*, fs.* are the machine's: read-only here; net.* belongs to the node's network namespace.
+mount --bind /proc/sys /proc/sys
+mount -o remount,bind,ro /proc/sys
+mount --bind /proc/sys/net /proc/sys/net
+mount -o remount,bind,rw /proc/sys/net
+hostname "$(cat /etc/hostname)"
+exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config
+`;
+
+/** Creates the node directory: overlay dirs, a private /root with the lab key, and seeded /etc files. */
+export function prepareNodeDir(dir: string, node: PlannedNode, files: { controller: string; authorizedKey: string; sshdConfig: string }): void {
+  for (const overlaid of OVERLAID) {
+    const key = overlaid.replace('/', '-');
+    fs.mkdirSync(path.join(dir, 'fs', key, 'upper'), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(path.join(dir, 'fs', key, 'work'), { recursive: true, mode: 0o755 });
+  }
+  const etc = upperDir(dir, 'etc');
+  fs.mkdirSync(path.join(etc, 'ssh'), { mode: 0o755 });
+  fs.writeFileSync(path.join(etc, 'hostname'), `${node.name}\n`);
+  fs.writeFileSync(path.join(etc, 'hosts'), [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    `${node.address}\t${node.name}`,
+    '',
+  ].join('\n'));
+  // A harmless resolver: the controller's address on the lab bridge, where nothing answers DNS.
+  fs.writeFileSync(path.join(etc, 'resolv.conf'), `# netstrap lab: no real resolver inside the lab\nnameserver ${files.controller}\n`);
+  fs.writeFileSync(path.join(etc, 'ssh', 'sshd_config'), files.sshdConfig);
+  // sshd's StrictModes wants root-owned, not group/world-writable home and .ssh.
+  fs.mkdirSync(path.join(dir, 'root', '.ssh'), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.join(dir, 'root'), 0o700);
+  fs.writeFileSync(path.join(dir, 'root', '.ssh', 'authorized_keys'), `${files.authorizedKey}\n`, { mode: 0o600 });
+}
+
+/** The argv that starts a node: enter its network namespace, unshare the rest, run the init script. */
+export function launcherArgv(netns: string, initScript: string, dir: string): string[] {
+  return ['ip', 'netns', 'exec', netns, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child',
+    '--mount-proc', '--propagation', 'private', '/bin/sh', initScript, dir];
+}
+
+/** Starts a node in the background (own session, logs to <dir>/sshd.log); returns the launcher's pid. */
+export function startNode(netns: string, initScript: string, dir: string): number {
+  const log = fs.openSync(path.join(dir, 'sshd.log'), 'w');
+  try {
+    const argv = launcherArgv(netns, initScript, dir);
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+    child.on('error', () => undefined);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
+    return child.pid;
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+/** The process's command line, or undefined when it has ended (zombies count as ended). */
+export function cmdline(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (/\) Z /.test(stat)) return undefined;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parent pid of a live process. */
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The direct children of a process. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => parentPid(p) === pid);
+  }
+}
+
+/** True when the pid still runs the recorded launcher of the node at `dir`. */
+export function isLauncher(pid: number, dir: string): boolean {
+  const line = cmdline(pid);
+  return line !== undefined && line.includes('unshare') && line.includes(dir);
+}
+
+/** True when the pid still is the sshd started by that launcher. */
+export function isNodeSshd(pid: number, launcherPid: number): boolean {
+  const line = cmdline(pid);
+  return line !== undefined && line.includes('sshd') && parentPid(pid) === launcherPid;
+}
+
+export type Readiness = { ok: true; sshdPid: number } | { ok: false; error: string };
+
+/** Waits (bounded) until the node's sshd logs "Server listening on", the launcher dies, or time runs out. */
+export async function waitReady(launcherPid: number, dir: string, deadline: number): Promise<Readiness> {
+  const logFile = path.join(dir, 'sshd.log');
+  for (;;) {
+    const log = fs.readFileSync(logFile, 'utf8');
+    if (log.includes('Server listening on')) {
+      const sshd = childrenOf(launcherPid).find((pid) => isNodeSshd(pid, launcherPid));
+      if (sshd !== undefined) return { ok: true, sshdPid: sshd };
+    }
+    if (!isLauncher(launcherPid, dir)) return { ok: false, error: `node exited: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+    if (Date.now() > deadline) return { ok: false, error: `sshd not ready in time: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Sends SIGKILL to pid only when `matches(pid)` still holds; then waits (bounded) for it to end. */
+export async function killIfMatches(pid: number | undefined, matches: (pid: number) => boolean, deadline: number): Promise<boolean> {
+  if (pid === undefined || pid <= 1 || !matches(pid)) return false;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return false;
+  }
+  while (cmdline(pid) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return true;
+}

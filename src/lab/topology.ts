@@ -1,0 +1,205 @@
+/**
+ * The lab's topology: checks of the nodes/LANs part of a cluster file, and the plan of every name and address
+ * `netstrap lab up` will create (namespaces, bridges, veths), computed before anything is touched.
+ */
+import { createHash } from 'crypto';
+import * as path from 'path';
+import type { IPv4CidrRange } from 'ip-num';
+import { nthAddress, parseAddress, parseInterfaceAddress, parseNetwork, rangeContains, rangesOverlap } from '../model/cidr';
+import { Issue, show } from '../model/errors';
+import { Cluster } from '../model/schema';
+
+/** Name of the management interface inside every lab node. */
+export const MGMT_INTERFACE = 'mgmt0';
+/** Longest Linux interface name. */
+export const IFNAMSIZ_MAX = 15;
+
+/**
+ * Checks of nodes and LANs that hold for any cluster file (lab or not): unique node names, unique LAN names and
+ * non-overlapping LAN CIDRs, interfaces cabled to LANs that exist, addresses inside their LAN, no address used
+ * twice, a valid lab.managementCidr. Paths are from the root of the cluster file.
+ */
+export function topologyIssues(cluster: Cluster): Issue[] {
+  const issues: Issue[] = [];
+  const lans = new Map<string, IPv4CidrRange>();
+  cluster.lans.forEach((lan, i) => {
+    if (lans.has(lan.name) || cluster.lans.findIndex((l) => l.name === lan.name) !== i) {
+      issues.push({ path: ['lans', i, 'name'], message: `duplicate LAN name ${show(lan.name)}` });
+      return;
+    }
+    const parsed = parseNetwork(lan.cidr);
+    if (!parsed.ok) {
+      issues.push({ path: ['lans', i, 'cidr'], message: parsed.error });
+      return;
+    }
+    for (const [other, range] of lans) {
+      if (rangesOverlap(range, parsed.value)) {
+        issues.push({ path: ['lans', i, 'cidr'], message: `${show(lan.cidr)} overlaps LAN ${show(other)} ${range.toCidrString()}` });
+      }
+    }
+    lans.set(lan.name, parsed.value);
+  });
+
+  const names = new Map<string, number>();
+  const addresses = new Map<string, string>();
+  const claim = (address: string, owner: string, at: Array<string | number>): void => {
+    const previous = addresses.get(address);
+    if (previous) issues.push({ path: at, message: `address ${address} is already used by ${previous}` });
+    else addresses.set(address, owner);
+  };
+  cluster.nodes.forEach((node, n) => {
+    const first = names.get(node.name);
+    if (first !== undefined) issues.push({ path: ['nodes', n, 'name'], message: `duplicate node name ${show(node.name)} (also nodes[${first}])` });
+    else names.set(node.name, n);
+
+    const ifnames = new Set<string>();
+    node.interfaces.forEach((iface, k) => {
+      const at = ['nodes', n, 'interfaces', k];
+      if (ifnames.has(iface.name)) issues.push({ path: [...at, 'name'], message: `duplicate interface name ${show(iface.name)} on node ${show(node.name)}` });
+      ifnames.add(iface.name);
+      const lan = iface.lan === undefined ? undefined : lans.get(iface.lan);
+      if (iface.lan !== undefined && !cluster.lans.some((l) => l.name === iface.lan)) {
+        const known = cluster.lans.map((l) => l.name).join(', ') || 'none';
+        issues.push({ path: [...at, 'lan'], message: `unknown LAN ${show(iface.lan)} (lans: ${known})` });
+      }
+      iface.addresses.forEach((text, a) => {
+        const parsed = parseInterfaceAddress(text);
+        if (!parsed.ok) {
+          issues.push({ path: [...at, 'addresses', a], message: parsed.error });
+          return;
+        }
+        if (lan && !(rangeContains(lan, parsed.value.address) && parsed.value.network.isEquals(lan))) {
+          issues.push({ path: [...at, 'addresses', a], message: `${show(text)} is not an address of LAN ${show(iface.lan)} ${lan.toCidrString()}` });
+        } else if (lan && (parsed.value.address.isEquals(lan.getFirst()) || parsed.value.address.isEquals(lan.getLast()))) {
+          issues.push({ path: [...at, 'addresses', a], message: `${show(text)} is the network or broadcast address of LAN ${show(iface.lan)}` });
+        }
+        claim(parsed.value.address.toString(), `node ${show(node.name)} ${iface.name}`, [...at, 'addresses', a]);
+      });
+    });
+  });
+
+  const mgmt = parseNetwork(cluster.lab.managementCidr);
+  if (!mgmt.ok) issues.push({ path: ['lab', 'managementCidr'], message: mgmt.error });
+  else if (mgmt.value.getPrefix().getValue() > 30) {
+    issues.push({ path: ['lab', 'managementCidr'], message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /30` });
+  }
+  return issues;
+}
+
+/**
+ * Checks that only matter when the cluster is run as a lab: every ssh.host is a usable address of
+ * lab.managementCidr (not the controller's), distinct, and not one of the node's LAN addresses.
+ */
+export function labIssues(cluster: Cluster): Issue[] {
+  const issues = topologyIssues(cluster);
+  const mgmt = parseNetwork(cluster.lab.managementCidr);
+  if (!mgmt.ok || issues.length > 0) return issues;
+  const controller = controllerAddress(mgmt.value);
+  const seen = new Map<string, string>();
+  if (cluster.nodes.length === 0) issues.push({ path: ['nodes'], message: 'a lab needs at least one node' });
+  cluster.nodes.forEach((node, n) => {
+    const at = ['nodes', n, 'ssh', 'host'];
+    const parsed = parseAddress(node.ssh.host);
+    if (!parsed.ok) {
+      issues.push({ path: at, message: `a lab node's ssh.host must be an IPv4 address inside lab.managementCidr ${mgmt.value.toCidrString()} (got ${show(node.ssh.host)})` });
+      return;
+    }
+    const address = parsed.value;
+    if (!rangeContains(mgmt.value, address)) {
+      issues.push({ path: at, message: `${show(node.ssh.host)} is outside lab.managementCidr ${mgmt.value.toCidrString()}` });
+    } else if (address.isEquals(mgmt.value.getFirst()) || address.isEquals(mgmt.value.getLast())) {
+      issues.push({ path: at, message: `${show(node.ssh.host)} is the network or broadcast address of lab.managementCidr ${mgmt.value.toCidrString()}` });
+    } else if (address.isEquals(controller)) {
+      issues.push({ path: at, message: `${show(node.ssh.host)} is the lab controller's address (the last usable address of ${mgmt.value.toCidrString()})` });
+    } else if (seen.has(address.toString())) {
+      issues.push({ path: at, message: `${show(node.ssh.host)} is already the ssh.host of node ${show(seen.get(address.toString()))}` });
+    }
+    seen.set(address.toString(), node.name);
+    if (node.ssh.user !== 'root') {
+      issues.push({ path: ['nodes', n, 'ssh', 'user'], message: `lab nodes accept only root (got ${show(node.ssh.user)})` });
+    }
+    if (node.interfaces.some((iface) => iface.name === MGMT_INTERFACE)) {
+      issues.push({ path: ['nodes', n, 'interfaces'], message: `interface name ${show(MGMT_INTERFACE)} is reserved for the lab's management network` });
+    }
+  });
+  return issues;
+}
+
+/** The machine's address on the management bridge: the last usable address of the CIDR (e.g. .254 of a /24). */
+export function controllerAddress(range: IPv4CidrRange): ReturnType<typeof nthAddress> {
+  return nthAddress(range, Number(range.getSize()) - 2);
+}
+
+/** One node interface cabled to a LAN: a veth whose bridge end lives in the LAN namespace. */
+export interface PlannedPort {
+  readonly lan: string;
+  /** The veth end in the LAN namespace (≤ 15 characters, unique within it). */
+  readonly lanSide: string;
+  /** The interface name inside the node. */
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly mtu?: number;
+}
+
+export interface PlannedNode {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** Network namespace name (a file under /run/netns). */
+  readonly netns: string;
+  /** The root-namespace end of the node's management veth (≤ 15 characters). */
+  readonly rootVeth: string;
+  readonly ports: readonly PlannedPort[];
+}
+
+/** Every name and address of a lab, derived from the cluster and the state directory. */
+export interface LabPlan {
+  readonly cluster: string;
+  /** Short hash of cluster name + state dir: makes root-namespace names unique per lab. */
+  readonly id: string;
+  readonly managementCidr: string;
+  readonly prefix: number;
+  readonly controllerAddress: string;
+  /** The management bridge in the root namespace (≤ 15 characters). */
+  readonly bridge: string;
+  readonly lans: ReadonlyArray<{ readonly name: string; readonly netns: string }>;
+  readonly nodes: readonly PlannedNode[];
+}
+
+/** Derives every name of the lab. Call only after labIssues() returned nothing. */
+export function planLab(cluster: Cluster, stateDir: string): LabPlan {
+  const id = createHash('sha256').update(`${cluster.name}\0${path.resolve(stateDir)}`).digest('hex').slice(0, 5);
+  // ≤ 11 characters, so that "<base>-<node index up to 999>" fits in 15.
+  const base = `${cluster.name.slice(0, 6)}${id}`;
+  const mgmt = parseNetwork(cluster.lab.managementCidr);
+  if (!mgmt.ok) throw new Error(mgmt.error);
+  const netnsName = (kind: string, name: string, index: number): string => {
+    const full = `${cluster.name}-${id}-${kind}-${name}`;
+    return full.length <= 200 ? full : `${cluster.name}-${id}-${kind}${index}`;
+  };
+  const lans = cluster.lans.map((lan, i) => ({ name: lan.name, netns: netnsName('lan', lan.name, i) }));
+  const nodes = cluster.nodes.map((node, n): PlannedNode => ({
+    name: node.name,
+    address: node.ssh.host,
+    port: node.ssh.port,
+    netns: netnsName('node', node.name, n),
+    rootVeth: `${base}-${n}`,
+    ports: node.interfaces.filter((iface) => iface.lan !== undefined).map((iface, k) => ({
+      lan: iface.lan as string,
+      lanSide: `n${n}-${k}`,
+      name: iface.name,
+      addresses: iface.addresses,
+      mtu: iface.mtu,
+    })),
+  }));
+  return {
+    cluster: cluster.name,
+    id,
+    managementCidr: mgmt.value.toCidrString(),
+    prefix: Number(mgmt.value.getPrefix().getValue()),
+    controllerAddress: controllerAddress(mgmt.value).toString(),
+    bridge: `${base}-br`,
+    lans,
+    nodes,
+  };
+}
