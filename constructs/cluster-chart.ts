@@ -3,8 +3,14 @@ import { Construct } from 'constructs';
 import { ClusterModel } from '../src/model/load';
 import { ClusterNetwork } from './cluster-network';
 import { Ingress } from './ingress';
+import { IngressNginx } from './ingress-nginx';
 import { NetworkPolicy } from './network-policy';
 import { Service } from './service';
+import { WeaveNet } from './weave-net';
+import { CniNetworkList, clusterCniFiles, networkPolicyWarnings } from '../src/model/cni';
+import { CniConfig } from './cni-config';
+import { CniInstaller } from './cni-installer';
+import { KubeProxy } from './kube-proxy';
 
 /** Props of {@link ClusterChart}. */
 export interface ClusterChartProps extends ChartProps {
@@ -25,12 +31,26 @@ export class ClusterChart extends Chart {
     this.network = new ClusterNetwork(this, 'network', cluster.network);
 
     // --- CNI (cluster.cni): constructs/cni-config.ts, constructs/weave-net.ts
+    if (cluster.cni.plugin === 'weave') new WeaveNet(this, 'weave-net', cluster.cni.weave ?? {});
+    // bridge / conflist: the file reaches the nodes through the installer DaemonSet or the host provisioner.
+    const cniFiles = clusterCniFiles(cluster);
+    if (cniFiles && cluster.cni.installer) {
+      const config = (list: CniNetworkList) => CniConfig.fromList(list, { fileName: cniFiles.fileName, source: 'cni' });
+      const perNode = Object.fromEntries(Object.entries(cniFiles.perNode).map(([node, list]) => [node, config(list)]));
+      new CniInstaller(this, 'cni-installer', { config: config(cniFiles.list), perNode });
+    }
+    // Printed, not thrown: the policies are valid objects, they just will not be enforced by this CNI.
+    for (const warning of networkPolicyWarnings(cluster)) process.stderr.write(`warning: ${warning}\n`);
 
     // --- kube-proxy (cluster.kubeProxy): constructs/kube-proxy.ts
+    const { controlPlaneEndpoint, ...kubeProxy } = cluster.kubeProxy;
+    if (controlPlaneEndpoint) new KubeProxy(this, 'kube-proxy', { ...kubeProxy, controlPlaneEndpoint });
 
     // --- DNS (cluster.dns): constructs/core-dns.ts
 
     // --- Ingress controller (cluster.ingressController): constructs/ingress-nginx.ts
+    const { provider: ingressProvider, ...ingressNginx } = cluster.ingressController;
+    if (ingressProvider === 'ingress-nginx') new IngressNginx(this, 'ingress-nginx', ingressNginx);
 
     // --- The user's objects (cluster.kubernetes): constructs/service.ts, ingress.ts, network-policy.ts
     // Ids are namespace.name (a namespace has no '.'): unique, as validateCluster rejects duplicate names.

@@ -283,18 +283,17 @@ export class Ingress extends Construct {
   readonly secrets: k8s.KubeSecret[] = [];
 
   constructor(scope: Construct, id: string, props: IngressProps = {}) {
-    super(scope, id);
+    // Checked before joining the tree, so a rejected Ingress leaves nothing behind.
     const spec: IngressCheckInput = { ...props, name: props.name ?? id };
     const source = `Ingress ${show(spec.name)}`;
     const baseDir = props.baseDir ?? process.cwd();
     throwIfAny(source, checkIngress(spec, { baseDir }));
+    const routes = routeRegistries.get(scope.node.root) ?? new Map<string, string>();
+    routeRegistries.set(scope.node.root, routes);
+    throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
+    super(scope, id);
     this.name = spec.name;
     this.namespace = spec.namespace;
-    const namespace = spec.namespace ?? 'default';
-
-    const routes = routeRegistries.get(this.node.root) ?? new Map<string, string>();
-    routeRegistries.set(this.node.root, routes);
-    throwIfAny(source, claimIngressRoutes(spec, `Ingress ${namespace}/${spec.name}`, routes));
 
     // Backends given by name may be defined after the Ingress: check them once the whole tree exists.
     this.node.addValidation({

@@ -252,9 +252,10 @@ export class NetworkPolicy extends Construct {
   readonly apiObject: k8s.KubeNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: NetworkPolicyProps = {}) {
-    super(scope, id);
+    // Checked before joining the tree, so a rejected policy leaves nothing behind.
     const spec: NetworkPolicyCheckInput = { ...props, name: props.name ?? id };
     throwIfAny(`NetworkPolicy ${show(spec.name)}`, checkNetworkPolicy(spec));
+    super(scope, id);
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.apiObject = new k8s.KubeNetworkPolicy(this, 'Resource', {

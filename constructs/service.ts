@@ -221,21 +221,15 @@ export class Service extends Construct {
   readonly apiObject: k8s.KubeService;
 
   constructor(scope: Construct, id: string, props: ServiceProps = {}) {
-    super(scope, id);
+    // Checked before joining the tree, so a rejected Service leaves nothing behind.
     const spec: ServiceCheckInput = { ...props, name: props.name ?? id };
     const source = `Service ${show(spec.name)}`;
     throwIfAny(source, checkService(spec));
-    this.name = spec.name;
-    this.namespace = spec.namespace;
-    this.type = spec.type ?? 'ClusterIP';
-    this.ports = spec.ports ?? [];
-
-    const registry = registries.get(this.node.root) ?? new Map<string, Service>();
-    registries.set(this.node.root, registry);
+    const registry = registries.get(scope.node.root) ?? new Map<string, Service>();
+    registries.set(scope.node.root, registry);
     const key = `${spec.namespace ?? 'default'}/${spec.name}`;
-    if (registry.has(key)) throw new InputError(source, [{ path: ['name'], message: `Service ${key} is defined twice (also at ${registry.get(key)!.node.path})` }]);
-    registry.set(key, this);
-
+    const twin = registry.get(key);
+    if (twin) throw new InputError(source, [{ path: ['name'], message: `Service ${key} is defined twice (also at ${twin.node.path})` }]);
     const claims = serviceClaims(spec);
     // Only Services with fixed values need the plan: no lookup cost for the common case.
     const network = claims.length > 0 ? findNetwork(scope) : undefined;
@@ -248,6 +242,13 @@ export class Service extends Construct {
         throw new InputError(source, error.issues.map((issue) => ({ path: claim.path, message: issue.message })));
       }
     }
+
+    super(scope, id);
+    registry.set(key, this);
+    this.name = spec.name;
+    this.namespace = spec.namespace;
+    this.type = spec.type ?? 'ClusterIP';
+    this.ports = spec.ports ?? [];
 
     this.apiObject = new k8s.KubeService(this, 'Resource', {
       metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations },
