@@ -9,6 +9,7 @@ import { checkService, claimServiceAddresses } from '../../constructs/service';
 import { Ledger } from './ledger';
 import { NetworkPlan, resolvePlan } from './plan';
 import { Cluster } from './schema';
+import { topologyIssues } from '../lab/topology';
 
 export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
@@ -59,6 +60,9 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   });
 
   // --- Nodes, LANs, verify, lab (host side)
+  // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
+  // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
+  issues.push(...topologyIssues(cluster));
 
   void baseDir;
   return { plan, issues };
