@@ -1,9 +1,15 @@
 // The public API of netstrap: constructs, the cluster-file model, and the host provisioner.
 export * from '../constructs/cluster-network';
 export * from '../constructs/cluster-chart';
+export * from '../constructs/weave-net';
+export * from '../constructs/ingress-nginx';
 export * from '../constructs/service';
 export * from '../constructs/network-policy';
 export * from '../constructs/ingress';
+export * from '../constructs/cni-config';
+export * from '../constructs/cni-installer';
+export * from '../constructs/kube-proxy';
+export * from './model/cni';
 export * from './model/meta';
 export { buildApp } from './app';
 export { InputError, type Issue, formatPath } from './model/errors';

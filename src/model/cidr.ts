@@ -2,7 +2,7 @@
  * IPv4 address and CIDR handling, through ip-num: parsing with messages a user can act on, containment,
  * overlap and "the n-th address of a range". No bit arithmetic is done by hand anywhere in netstrap.
  */
-import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -95,4 +95,82 @@ export function nthAddress(range: IPv4CidrRange, n: number): IPv4 {
 /** The CIDR string of a range, `10.96.0.0/12`. */
 export function cidrText(range: IPv4CidrRange): string {
   return range.toCidrString();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// IPv4 or IPv6 (CNI host-local ranges may be dual-stack). The plan itself stays IPv4.
+
+/** An address of either family. */
+export type IpAddress = { family: 4; value: IPv4 } | { family: 6; value: IPv6 };
+/** A network of either family. */
+export type IpNetwork = { family: 4; value: IPv4CidrRange } | { family: 6; value: IPv6CidrRange };
+
+const IPV6_SHAPE = /^[0-9A-Fa-f:.]+$/;
+
+/** Parses an IPv4 (`10.1.0.1`) or IPv6 (`3ffe:ffff:0:01ff::10`) address. */
+export function parseIpAddress(text: unknown): Parsed<IpAddress> {
+  if (typeof text === 'string' && text.includes(':')) {
+    if (!IPV6_SHAPE.test(text) || !Validator.isValidIPv6String(text)[0]) {
+      return { ok: false, error: `invalid IPv6 address ${JSON.stringify(text)}` };
+    }
+    return { ok: true, value: { family: 6, value: IPv6.fromString(text) } };
+  }
+  const v4 = parseAddress(text);
+  return v4.ok ? { ok: true, value: { family: 4, value: v4.value } } : v4;
+}
+
+/**
+ * Parses an IPv4 or IPv6 network in CIDR notation. With `allowHostBits` the address part may have host bits
+ * set (as Go's net.ParseCIDR allows, e.g. a route destination `3ffe:ffff:0:01ff::1/64`); otherwise they must be zero.
+ */
+export function parseIpNetwork(text: unknown, allowHostBits = false): Parsed<IpNetwork> {
+  if (typeof text === 'string' && text.includes(':')) {
+    const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
+    if (!match || !IPV6_SHAPE.test(match[1]) || !Validator.isValidIPv6String(match[1])[0]) {
+      return { ok: false, error: `invalid IPv6 CIDR ${JSON.stringify(text)}: expected address/prefix such as fd00:10::/64` };
+    }
+    if (Number(match[2]) > 128) {
+      return { ok: false, error: `invalid IPv6 CIDR ${JSON.stringify(text)}: prefix length ${match[2]} is out of range 0-128` };
+    }
+    const range = IPv6CidrRange.fromCidr(text);
+    if (!allowHostBits && !range.getFirst().isEquals(IPv6.fromString(match[1]))) {
+      return { ok: false, error: `invalid IPv6 CIDR ${JSON.stringify(text)}: host bits are set; the network starts at ${range.getFirst().toString()}` };
+    }
+    return { ok: true, value: { family: 6, value: IPv6CidrRange.fromCidr(`${range.getFirst().toString()}/${match[2]}`) } };
+  }
+  if (allowHostBits) {
+    const parsed = parseInterfaceAddress(text);
+    if (!parsed.ok) return { ok: false, error: parsed.error.replace('interface address', 'CIDR') };
+    return { ok: true, value: { family: 4, value: parsed.value.network } };
+  }
+  const v4 = parseNetwork(text);
+  return v4.ok ? { ok: true, value: { family: 4, value: v4.value } } : v4;
+}
+
+/** True when `address` is of the same family as `network` and lies inside it. */
+export function ipNetworkContains(network: IpNetwork, address: IpAddress): boolean {
+  if (network.family === 4 && address.family === 4) return rangeContains(network.value, address.value);
+  if (network.family === 6 && address.family === 6) {
+    return network.value.getFirst().isLessThanOrEquals(address.value) && address.value.isLessThanOrEquals(network.value.getLast());
+  }
+  return false;
+}
+
+/** True when `a` is not after `b` (same family assumed). */
+export function ipAddressNotAfter(a: IpAddress, b: IpAddress): boolean {
+  if (a.family === 4 && b.family === 4) return a.value.isLessThanOrEquals(b.value);
+  if (a.family === 6 && b.family === 6) return a.value.isLessThanOrEquals(b.value);
+  return false;
+}
+
+/** Prefix length of a network of either family. */
+export function ipNetworkPrefix(network: IpNetwork): number {
+  return Number(network.value.getPrefix().getValue());
+}
+
+/** True when two networks of the same family share an address (different families never do). */
+export function ipNetworksOverlap(a: IpNetwork, b: IpNetwork): boolean {
+  if (a.family === 4 && b.family === 4) return a.value.isOverlapping(b.value);
+  if (a.family === 6 && b.family === 6) return a.value.isOverlapping(b.value);
+  return false;
 }

@@ -92,7 +92,12 @@ export const weaveSchema = z.strictObject({
   ipallocRange: cidr.optional().describe('IPALLOC_RANGE. Default: the plan\'s podCidr.'),
   mtu: z.number().int().min(576).max(65535).optional(),
   connLimit: z.number().int().min(1).optional(),
-  passwordSecret: z.strictObject({ name: dnsSubdomain, key: z.string().default('weave-passwd') }).optional(),
+  // A string here is almost certainly the password itself: say so instead of "expected object".
+  passwordSecret: z.strictObject({ name: dnsSubdomain, key: z.string().default('weave-passwd') }, {
+    error: (issue) => (issue.code === 'invalid_type'
+      ? 'a literal password is refused: give the Secret holding it, as {name, key}, so the password never appears in a manifest'
+      : undefined),
+  }).optional().describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
   npcArgs: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()).optional(),
 });
@@ -103,7 +108,7 @@ export const cniSchema = z.strictObject({
   weave: weaveSchema.optional(),
   bridge: z.strictObject({
     name: interfaceName.default('cni0'),
-    subnet: cidr.optional().describe('Per-node pod subnet; default: the node\'s podSubnet or podCidr.'),
+    subnet: cidr.optional().describe('Pod subnet of nodes that have no podSubnet of their own; default: podCidr.'),
   }).optional(),
   conflist: cniConflistSchema.optional(),
   /** Ship the conflist to every node with an installer DaemonSet (the host provisioner can also write it). */
@@ -139,9 +144,15 @@ export const ingressControllerSchema = z.strictObject({
   config: z.record(z.string(), z.string()).optional(),
 });
 
+/** https://host[:port] of the API server: a DNS name, an IPv4 address or a bracketed IPv6 address; no path. */
+export const CONTROL_PLANE_ENDPOINT = /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\/?$/;
+
 export const kubeProxySchema = z.strictObject({
   mode: z.enum(['iptables', 'ipvs']).default('iptables'),
-  strictArp: z.boolean().optional().describe('ipvs.strictARP (for MetalLB). Default: false.'),
+  strictArp: z.boolean().optional().describe('ipvs.strictARP (for MetalLB); ipvs mode only. Default: false.'),
+  controlPlaneEndpoint: z.string().regex(CONTROL_PLANE_ENDPOINT, {
+    message: 'must be an https URL of the API server such as https://192.168.1.11:6443',
+  }).optional().describe('API server URL for kube-proxy\'s kubeconfig. When set, the kube-system ConfigMap kube-proxy is synthesized (it replaces kubeadm\'s); required for mode ipvs or strictArp.'),
 });
 
 // ---------------------------------------------------------------------------------------------------------------

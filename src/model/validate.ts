@@ -2,13 +2,18 @@
  * Every semantic check of a parsed cluster file, in cluster-file coordinates (so each issue names the field path
  * a user has to fix). The per-object rules live with their constructs and are shared with library users.
  */
-import { formatPath, Issue, under } from './errors';
+import { formatPath, Issue, show, under } from './errors';
+import { checkIngressNginxProps } from '../../constructs/ingress-nginx';
+import { checkWeaveProps } from '../../constructs/weave-net';
+import { checkKubeProxyProps } from '../../constructs/kube-proxy';
+import { validateClusterCni } from './cni';
 import { claimIngressRoutes, checkIngress } from '../../constructs/ingress';
 import { checkNetworkPolicy } from '../../constructs/network-policy';
 import { checkService, claimServiceAddresses } from '../../constructs/service';
 import { Ledger } from './ledger';
 import { NetworkPlan, resolvePlan } from './plan';
 import { Cluster } from './schema';
+import { checkVerifyAssertions } from '../host/verify';
 import { topologyIssues } from '../lab/topology';
 
 export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
@@ -23,12 +28,37 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   if (claimed) issues.push(claimed);
 
   // --- CNI (cluster.cni)
+  // Weave Net (constructs/weave-net.ts): IPALLOC_RANGE inside podCidr, password only from a Secret.
+  if (cluster.cni.plugin === 'weave') issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, plan)));
+  else if (cluster.cni.weave) {
+    issues.push({ path: ['cni', 'weave'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: weave to use it` });
+  }
+  // bridge / conflist / none (src/model/cni.ts): conflist rules, host-local ranges and node subnets inside podCidr.
+  issues.push(...validateClusterCni(cluster, plan));
 
   // --- kube-proxy (cluster.kubeProxy)
+  // constructs/kube-proxy.ts; the ConfigMap needs the API server URL, so ipvs or strictArp without one is an error.
+  issues.push(...under(['kubeProxy'], checkKubeProxyProps(cluster.kubeProxy)));
+  if (!cluster.kubeProxy.controlPlaneEndpoint && (cluster.kubeProxy.mode !== 'iptables' || cluster.kubeProxy.strictArp)) {
+    issues.push({ path: ['kubeProxy', 'controlPlaneEndpoint'], message: `is required to ship the kube-proxy ConfigMap for mode ${show(cluster.kubeProxy.mode)}${cluster.kubeProxy.strictArp ? ' with strictArp' : ''} (e.g. https://192.168.1.11:6443)` });
+  }
 
   // --- DNS (cluster.dns)
 
   // --- Ingress controller (cluster.ingressController)
+  // ingress-nginx (constructs/ingress-nginx.ts); its fixed NodePorts are claimed before the user's Services.
+  const ingressController = cluster.ingressController;
+  if (ingressController.provider === 'ingress-nginx') {
+    const own = under(['ingressController'], checkIngressNginxProps(ingressController));
+    issues.push(...own);
+    for (const key of ['http', 'https'] as const) {
+      const port = ingressController.nodePorts?.[key];
+      const at = ['ingressController', 'nodePorts', key];
+      if (port === undefined || own.some((issue) => formatPath(issue.path) === formatPath(at))) continue;
+      const clash = ledger.claim('nodePort', port, `the ingress-nginx controller Service (${formatPath(at)})`, at);
+      if (clash) issues.push(clash);
+    }
+  }
 
   // --- The user's objects (cluster.kubernetes)
   const k = cluster.kubernetes;
@@ -60,6 +90,7 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   });
 
   // --- Nodes, LANs, verify, lab (host side)
+  issues.push(...checkVerifyAssertions(cluster));
   // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
   // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
   issues.push(...topologyIssues(cluster));
