@@ -1,7 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { IngressNginx, IngressNginxProps } from '../../constructs/ingress-nginx';
+import { ClusterChart } from '../../constructs/cluster-chart';
 import { InputError } from '../../src/model/errors';
+import { checkCluster } from '../../src/model/load';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
 
@@ -98,3 +100,47 @@ describe('IngressNginx', () => {
     ]);
   });
 });
+
+describe('cluster file: ingressController ingress-nginx', () => {
+  const cluster = (ingressController: object, services: object[] = []) => ({
+    name: 'c1',
+    network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+    cni: { plugin: 'none' },
+    ingressController,
+    kubernetes: { services },
+  });
+  const errorLines = (fn: () => unknown): string[] => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof InputError) return error.lines();
+      throw error;
+    }
+    throw new Error('expected an InputError');
+  };
+
+  test('synthesizes the controller with the options of the cluster file', () => {
+    const model = checkCluster(cluster({ flavor: 'baremetal', replicas: 2, defaultClass: true, nodePorts: { http: 30080 } }), 'c1.yaml');
+    const objects = synthValid(new ClusterChart(Testing.app(), 'c1', { model }));
+    expect(objects).toHaveLength(19);
+    expect(findObject(objects, 'Deployment', 'ingress-nginx-controller').spec.replicas).toBe(2);
+    expect(findObject(objects, 'Service', 'ingress-nginx-controller').spec.ports[0].nodePort).toBe(30080);
+    expect(meta(findObject(objects, 'IngressClass', 'nginx')).annotations).toEqual({ 'ingressclass.kubernetes.io/is-default-class': 'true' });
+  });
+
+  test('provider none synthesizes nothing', () => {
+    const model = checkCluster(cluster({ provider: 'none' }), 'c1.yaml');
+    expect(synthValid(new ClusterChart(Testing.app(), 'c1', { model }))).toEqual([]);
+  });
+
+  test('a NodePort out of range or used by a user Service is an error naming file, field and value', () => {
+    expect(errorLines(() => checkCluster(cluster({ nodePorts: { http: 8080 } }), 'c1.yaml')))
+      .toEqual(['c1.yaml: ingressController.nodePorts.http: nodePort 8080 is outside the NodePort range 30000-32767']);
+    const lines = errorLines(() => checkCluster(cluster({ nodePorts: { https: 30443 } }, [
+      { name: 'web', type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 443, nodePort: 30443 }] },
+    ]), 'c1.yaml'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^c1\.yaml: kubernetes\.services\[0\]\.ports\[0\]\.nodePort: nodePort 30443 is used twice: by the ingress-nginx controller Service \(ingressController\.nodePorts\.https\) and by /);
+  });
+});
+

@@ -2,7 +2,9 @@ import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { WeaveNet, WeaveNetProps } from '../../constructs/weave-net';
+import { ClusterChart } from '../../constructs/cluster-chart';
 import { InputError } from '../../src/model/errors';
+import { checkCluster } from '../../src/model/load';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
 
@@ -113,3 +115,34 @@ describe('WeaveNet', () => {
     expect(WeaveNet.conflist()).toEqual(JSON.parse(fs.readFileSync(reference('cni', 'weave-v2.8.1.10-weave.conflist.json'), 'utf8')));
   });
 });
+
+describe('cluster file: cni.plugin weave', () => {
+  const cluster = (weave?: object, plugin = 'weave') => ({
+    name: 'c1',
+    network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+    cni: { plugin, ...(weave ? { weave } : {}) },
+    ingressController: { provider: 'none' },
+  });
+
+  test('synthesizes Weave Net with IPALLOC_RANGE = podCidr and the options given', () => {
+    const model = checkCluster(cluster({ mtu: 1400, passwordSecret: { name: 'weave' } }), 'c1.yaml');
+    const objects = synthValid(new ClusterChart(Testing.app(), 'c1', { model }));
+    expect(weaveContainer(objects).env).toEqual(expect.arrayContaining([
+      { name: 'IPALLOC_RANGE', value: '10.244.0.0/16' },
+      { name: 'WEAVE_MTU', value: '1400' },
+      { name: 'WEAVE_PASSWORD', valueFrom: { secretKeyRef: { name: 'weave', key: 'weave-passwd' } } },
+    ]));
+  });
+
+  test('ipallocRange outside podCidr, a literal password and cni.weave without plugin weave are errors with file, field and value', () => {
+    expect(thrown(() => checkCluster(cluster({ ipallocRange: '10.32.0.0/12', env: { WEAVE_PASSWORD: 's3cret' } }), 'c1.yaml')).lines()).toEqual([
+      'c1.yaml: cni.weave.ipallocRange: ipallocRange "10.32.0.0/12" is outside podCidr 10.244.0.0/16: Weave would hand out pod addresses the rest of the cluster does not route as pods',
+      'c1.yaml: cni.weave.env.WEAVE_PASSWORD: env "WEAVE_PASSWORD" cannot be set here: a literal password is refused: use passwordSecret {name, key} so it comes from a Secret',
+    ]);
+    expect(thrown(() => checkCluster(cluster({ passwordSecret: 's3cret' }), 'c1.yaml')).message)
+      .toMatch(/^c1\.yaml: cni\.weave\.passwordSecret: a literal password is refused: give the Secret holding it/);
+    expect(thrown(() => checkCluster(cluster({ mtu: 1400 }, 'none'), 'c1.yaml')).message)
+      .toBe('c1.yaml: cni.weave: is set but cni.plugin is "none": set cni.plugin: weave to use it');
+  });
+});
+
