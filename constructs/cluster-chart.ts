@@ -2,6 +2,7 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ClusterModel } from '../src/model/load';
 import { ClusterNetwork } from './cluster-network';
+import { CoreDns } from './core-dns';
 import { Ingress } from './ingress';
 import { IngressNginx } from './ingress-nginx';
 import { NetworkPolicy } from './network-policy';
@@ -47,6 +48,8 @@ export class ClusterChart extends Chart {
     if (controlPlaneEndpoint) new KubeProxy(this, 'kube-proxy', { ...kubeProxy, controlPlaneEndpoint });
 
     // --- DNS (cluster.dns): constructs/core-dns.ts
+    const { provider: dnsProvider, ...coreDns } = cluster.dns;
+    if (dnsProvider === 'coredns') new CoreDns(this, 'core-dns', coreDns);
 
     // --- Ingress controller (cluster.ingressController): constructs/ingress-nginx.ts
     const { provider: ingressProvider, ...ingressNginx } = cluster.ingressController;

@@ -1,6 +1,11 @@
 // The public API of netstrap: constructs, the cluster-file model, and the host provisioner.
 export * from '../constructs/cluster-network';
 export * from '../constructs/cluster-chart';
+export * from '../constructs/core-dns';
+export * from './corefile/model';
+export * from './corefile/parse';
+export * from './corefile/render';
+export * from './corefile/validate';
 export * from '../constructs/weave-net';
 export * from '../constructs/ingress-nginx';
 export * from '../constructs/service';

@@ -21,7 +21,7 @@ const REVERSE_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 const SCHEMES = ['dns', 'tls', 'grpc', 'https', 'quic'];
 
 /** `example.org`, `Example.org.` → `example.org.`; `.` stays `.`. */
-function normalizeZone(zone: string): string {
+export function normalizeZone(zone: string): string {
   const lower = zone.toLowerCase();
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
@@ -31,7 +31,7 @@ function isReverseZone(zone: string): boolean {
   return z.endsWith('in-addr.arpa.') || z.endsWith('ip6.arpa.') || REVERSE_CIDR.test(zone);
 }
 
-function zoneProblem(zone: string): string | undefined {
+export function zoneProblem(zone: string): string | undefined {
   if (ZONE.test(zone)) return undefined;
   if (REVERSE_CIDR.test(zone)) return undefined;
   return `invalid zone ${show(zone)}: expected "." or a domain such as example.org`;
@@ -58,7 +58,7 @@ function suggestion(name: string): string {
 }
 
 /** Checks one upstream of `forward`: a resolv.conf-style file, or [SCHEME://]IPv4[:PORT]. */
-function upstreamProblem(upstream: string): string | undefined {
+export function upstreamProblem(upstream: string): string | undefined {
   if (upstream.startsWith('/')) return undefined;
   const match = /^(?:(dns|tls):\/\/)?([^:]*)(?::(\d+))?$/.exec(upstream);
   if (!match) return `invalid upstream ${show(upstream)}: expected an IPv4 address, [dns|tls]://address[:port] or a file such as /etc/resolv.conf`;

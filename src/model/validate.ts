@@ -3,6 +3,7 @@
  * a user has to fix). The per-object rules live with their constructs and are shared with library users.
  */
 import { formatPath, Issue, show, under } from './errors';
+import { checkCoreDnsProps } from '../../constructs/core-dns';
 import { checkIngressNginxProps } from '../../constructs/ingress-nginx';
 import { checkWeaveProps } from '../../constructs/weave-net';
 import { checkKubeProxyProps } from '../../constructs/kube-proxy';
@@ -44,6 +45,12 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   }
 
   // --- DNS (cluster.dns)
+  // CoreDNS (constructs/core-dns.ts): the Corefile (text: parse errors and model issues, each with its line),
+  // upstreams, hosts entries and stub domains. The kube-dns address was claimed above with the plan.
+  if (cluster.dns.provider === 'coredns') {
+    const { provider: _dnsProvider, ...coreDns } = cluster.dns;
+    issues.push(...under(['dns'], checkCoreDnsProps(coreDns, plan)));
+  }
 
   // --- Ingress controller (cluster.ingressController)
   // ingress-nginx (constructs/ingress-nginx.ts); its fixed NodePorts are claimed before the user's Services.
@@ -81,7 +88,7 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
     const at = ['kubernetes', 'ingresses', i];
     once('Ingress', ingress, at);
     issues.push(...under(at, checkIngress(ingress, { baseDir, findService: (name, ns) => servicePorts.get(`${ns}/${name}`) })));
-    issues.push(...under(at, claimIngressRoutes(ingress, `Ingress ${ingress.namespace}/${ingress.name} (${formatPath(at)})`, routes)));
+    issues.push(...under(at, claimIngressRoutes(ingress, `Ingress ${ingress.namespace}/${ingress.name}`, routes)));
   });
   k.networkPolicies.forEach((policy, i) => {
     const at = ['kubernetes', 'networkPolicies', i];

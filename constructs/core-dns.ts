@@ -1,0 +1,256 @@
+/**
+ * CoreDNS as kubeadm installs it (cmd/kubeadm/app/phases/addons/dns, Kubernetes v1.27–v1.30): ServiceAccount,
+ * ClusterRole and ClusterRoleBinding `system:coredns`, ConfigMap `coredns` with the Corefile, Deployment `coredns`
+ * and the `kube-dns` Service on the plan's DNS address, all in kube-system.
+ *
+ * The Corefile is a typed model (src/corefile) checked before synthesis: CoreDNS has no config checker and a bad
+ * Corefile only shows up as crash-looping pods. See test/constructs/core-dns.test.ts for the fidelity check.
+ */
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { Corefile, HostsEntry, kubeadmCorefile } from '../src/corefile/model';
+import { KUBEADM_STYLE, RenderStyle, renderCorefile } from '../src/corefile/render';
+import { corefileTextIssues, normalizeZone, upstreamProblem, validateCorefile, zoneProblem } from '../src/corefile/validate';
+import { parseAddress } from '../src/model/cidr';
+import { Issue, show, throwIfAny } from '../src/model/errors';
+import { NetworkPlan } from '../src/model/plan';
+import { HOST_NAME } from '../src/model/schema';
+import { ClusterNetwork } from './cluster-network';
+
+/** Props of {@link CoreDns}. */
+export interface CoreDnsProps {
+  /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
+  readonly version?: string;
+  /** The whole image reference; overrides `version`. @default `registry.k8s.io/coredns/coredns:<version>` */
+  readonly image?: string;
+  /** Deployment replicas. @default 2 (what `kubeadm init` sets) */
+  readonly replicas?: number;
+  /**
+   * The Corefile: a model, or text (parsed and validated, then shipped as written). Cannot be combined with
+   * `upstreams`, `hosts` or `stubDomains`: write those into the Corefile.
+   * @default - kubeadm's Corefile for the cluster domain, with `upstreams`, `hosts` and `stubDomains` applied
+   */
+  readonly corefile?: Corefile | string;
+  /** Layout used when the Corefile is rendered from a model. @default KUBEADM_STYLE (nested options indented 3 more) */
+  readonly corefileStyle?: RenderStyle;
+  /** Upstream resolvers for names outside the cluster (forward plugin). @default ['/etc/resolv.conf'] (the node's resolvers) */
+  readonly upstreams?: ReadonlyArray<string>;
+  /** Static entries served by a `hosts` plugin with `fallthrough`. @default - none (no hosts plugin) */
+  readonly hosts?: ReadonlyArray<HostsEntry>;
+  /** Zone → upstream servers; each zone becomes a server block forwarding to them. @default - none */
+  readonly stubDomains?: Readonly<Record<string, ReadonlyArray<string>>>;
+  /** The cluster DNS domain. Must match the ClusterNetwork's when there is one. @default - the ClusterNetwork's, else 'cluster.local' */
+  readonly clusterDomain?: string;
+  /**
+   * Cluster IP of the kube-dns Service (the address kubelets give pods as their resolver). Must equal the
+   * ClusterNetwork's dnsServiceIp when there is one.
+   * @default - the ClusterNetwork's dnsServiceIp; required without a ClusterNetwork
+   */
+  readonly dnsServiceIp?: string;
+}
+
+const IMAGE_TAG = /^v?[0-9A-Za-z._-]+$/;
+const REGISTRY_IMAGE = 'registry.k8s.io/coredns/coredns';
+const DEFAULT_VERSION = 'v1.10.1';
+const NAMESPACE = 'kube-system';
+const LABELS = { 'k8s-app': 'kube-dns' };
+
+/**
+ * Checks CoreDns props (or the cluster file's `dns`), against the plan when there is one. Paths are relative to
+ * the props object; validateCluster prefixes them with `dns`. Corefile text issues sit at `corefile`, each message
+ * starting with its line number.
+ */
+export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issue[] {
+  const issues: Issue[] = [];
+  const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
+  if (props.version !== undefined && !IMAGE_TAG.test(props.version)) {
+    issues.push({ path: ['version'], message: `version ${show(props.version)} is not an image tag` });
+  }
+  if (props.image !== undefined && (typeof props.image !== 'string' || !/^[^\s]+$/.test(props.image))) {
+    issues.push({ path: ['image'], message: `image ${show(props.image)} is not an image reference` });
+  }
+  if (props.replicas !== undefined && !(Number.isInteger(props.replicas) && props.replicas >= 1)) {
+    issues.push({ path: ['replicas'], message: `replicas ${show(props.replicas)} must be a whole number of at least 1` });
+  }
+  if (plan && props.clusterDomain !== undefined && props.clusterDomain !== plan.clusterDomain) {
+    issues.push({ path: ['clusterDomain'], message: `clusterDomain ${show(props.clusterDomain)} differs from the ClusterNetwork's ${show(plan.clusterDomain)}` });
+  }
+  if (props.dnsServiceIp !== undefined) {
+    const parsed = parseAddress(props.dnsServiceIp);
+    if (!parsed.ok) issues.push({ path: ['dnsServiceIp'], message: parsed.error });
+    else if (plan && !parsed.value.isEquals(plan.dnsServiceIp)) {
+      issues.push({
+        path: ['dnsServiceIp'],
+        message: `dnsServiceIp ${show(props.dnsServiceIp)} differs from the ClusterNetwork's ${plan.dnsServiceIp.toString()}: kubelets send pods' queries to that address`,
+      });
+    }
+  } else if (!plan) {
+    issues.push({ path: ['dnsServiceIp'], message: 'is required when there is no ClusterNetwork in scope' });
+  }
+
+  (props.upstreams ?? []).forEach((upstream, i) => {
+    const problem = upstreamProblem(upstream);
+    if (problem) issues.push({ path: ['upstreams', i], message: problem });
+  });
+  if (props.upstreams !== undefined && props.upstreams.length === 0) {
+    issues.push({ path: ['upstreams'], message: 'is empty: give at least one resolver, or leave it out for /etc/resolv.conf' });
+  }
+  (props.hosts ?? []).forEach((entry, i) => {
+    const parsed = parseAddress(entry.ip);
+    if (!parsed.ok) issues.push({ path: ['hosts', i, 'ip'], message: parsed.error });
+    if (entry.names.length === 0) issues.push({ path: ['hosts', i, 'names'], message: `hosts entry ${show(entry.ip)} has no names` });
+    entry.names.forEach((name, n) => {
+      if (!HOST_NAME.test(name)) issues.push({ path: ['hosts', i, 'names', n], message: `invalid host name ${show(name)}` });
+    });
+  });
+  for (const [zone, servers] of Object.entries(props.stubDomains ?? {})) {
+    const problem = zoneProblem(zone);
+    if (problem) issues.push({ path: ['stubDomains', zone], message: problem });
+    else if (normalizeZone(zone) === '.') {
+      issues.push({ path: ['stubDomains', zone], message: 'stub domain "." would take over every query: use upstreams instead' });
+    } else if (normalizeZone(zone) === normalizeZone(clusterDomain)) {
+      issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} is the cluster domain: Service names would no longer resolve` });
+    }
+    if (servers.length === 0) issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} has no servers` });
+    servers.forEach((server, i) => {
+      const bad = upstreamProblem(server);
+      if (bad) issues.push({ path: ['stubDomains', zone, i], message: bad });
+    });
+  }
+
+  const context = { clusterDomain };
+  if (props.corefile !== undefined) {
+    for (const field of ['upstreams', 'hosts', 'stubDomains'] as const) {
+      if (props[field] !== undefined) {
+        issues.push({ path: [field], message: `cannot be combined with corefile: write it into the Corefile (${field === 'upstreams' ? 'forward' : field === 'hosts' ? 'hosts plugin' : 'a server block per zone'})` });
+      }
+    }
+    if (typeof props.corefile === 'string') issues.push(...corefileTextIssues(props.corefile, context).issues.map((i) => ({ path: ['corefile'], message: i.message })));
+    else issues.push(...validateCorefile(props.corefile, context).map((i) => ({ path: ['corefile', ...i.path], message: i.message })));
+  } else if (issues.length === 0) {
+    // A backstop for what the field checks above cannot see, e.g. two spellings of one stub zone.
+    issues.push(...validateCorefile(defaultCorefile(props, clusterDomain), context).map((i) => ({ path: ['stubDomains'], message: i.message })));
+  }
+  return issues;
+}
+
+function defaultCorefile(props: CoreDnsProps, clusterDomain: string): Corefile {
+  return kubeadmCorefile({ clusterDomain, upstreams: props.upstreams, hosts: props.hosts, stubDomains: props.stubDomains });
+}
+
+/**
+ * CoreDNS for a cluster, as kubeadm v1.27–v1.30 installs it. With a {@link ClusterNetwork} in scope the Service
+ * takes its dnsServiceIp (already reserved by the ClusterNetwork) and the Corefile its cluster domain.
+ * Invalid props, including every Corefile problem, throw an InputError naming each field and value.
+ */
+export class CoreDns extends Construct {
+  /** The Corefile text shipped in the ConfigMap. */
+  readonly corefileText: string;
+  readonly service: k8s.KubeService;
+  readonly deployment: k8s.KubeDeployment;
+
+  constructor(scope: Construct, id: string, props: CoreDnsProps = {}) {
+    super(scope, id);
+    const plan = ClusterNetwork.find(this)?.plan;
+    throwIfAny(`CoreDns ${JSON.stringify(this.node.path)}`, checkCoreDnsProps(props, plan));
+    const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
+    const dnsServiceIp = plan?.dnsServiceIp.toString() ?? props.dnsServiceIp!;
+    const style = props.corefileStyle ?? KUBEADM_STYLE;
+    this.corefileText = typeof props.corefile === 'string' ? props.corefile
+      : renderCorefile(props.corefile ?? defaultCorefile(props, clusterDomain), style);
+
+    new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: 'coredns', namespace: NAMESPACE } });
+    new k8s.KubeClusterRole(this, 'cluster-role', {
+      metadata: { name: 'system:coredns' },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    });
+    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata: { name: 'system:coredns' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+      subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: NAMESPACE }],
+    });
+    new k8s.KubeConfigMap(this, 'config-map', {
+      metadata: { name: 'coredns', namespace: NAMESPACE },
+      data: { Corefile: this.corefileText },
+    });
+    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: 'coredns', namespace: NAMESPACE, labels: LABELS },
+      spec: {
+        replicas: props.replicas ?? 2,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
+        selector: { matchLabels: LABELS },
+        template: {
+          metadata: { labels: LABELS },
+          spec: {
+            priorityClassName: 'system-cluster-critical',
+            serviceAccountName: 'coredns',
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [{
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] },
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                }],
+              },
+            },
+            tolerations: [
+              { key: 'CriticalAddonsOnly', operator: 'Exists' },
+              // So that DNS runs before any worker joins (kubeadm's {{ .ControlPlaneTaintKey }}).
+              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+            ],
+            nodeSelector: { 'kubernetes.io/os': 'linux' },
+            containers: [{
+              name: 'coredns',
+              image: props.image ?? `${REGISTRY_IMAGE}:${props.version ?? DEFAULT_VERSION}`,
+              imagePullPolicy: 'IfNotPresent',
+              resources: {
+                limits: { memory: k8s.Quantity.fromString('170Mi') },
+                requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('70Mi') },
+              },
+              args: ['-conf', '/etc/coredns/Corefile'],
+              volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+              ports: [
+                { containerPort: 53, name: 'dns', protocol: 'UDP' },
+                { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
+                { containerPort: 9153, name: 'metrics', protocol: 'TCP' },
+              ],
+              livenessProbe: {
+                httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(8080), scheme: 'HTTP' },
+                initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5,
+              },
+              readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromNumber(8181), scheme: 'HTTP' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                readOnlyRootFilesystem: true,
+              },
+            }],
+            dnsPolicy: 'Default',
+            volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
+          },
+        },
+      },
+    });
+    this.service = new k8s.KubeService(this, 'service', {
+      metadata: {
+        name: 'kube-dns', namespace: NAMESPACE,
+        labels: { ...LABELS, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+        annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+      },
+      spec: {
+        clusterIp: dnsServiceIp,
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: k8s.IntOrString.fromNumber(53) },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(53) },
+          { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(9153) },
+        ],
+        selector: LABELS,
+      },
+    });
+  }
+}
