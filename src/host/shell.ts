@@ -4,6 +4,7 @@
  * Values have also been validated by the cluster-file schema before they get here (names, CIDRs, paths), so this
  * quoting is a second wall, not the only one.
  */
+import type { Command } from './types';
 
 /** Quotes one argument for a POSIX shell: plain words stay as they are, everything else goes in single quotes. */
 export function quoteArg(arg: string): string {
@@ -16,4 +17,49 @@ export function quoteArg(arg: string): string {
 export function quoteCommand(argv: ReadonlyArray<string>): string {
   if (argv.length === 0) throw new Error('empty command');
   return argv.map(quoteArg).join(' ');
+}
+
+/** File modes netstrap writes: octal permission bits only. */
+const FILE_MODE = /^0?[0-7]{3}$/;
+
+/**
+ * Renders one Command as one shell command line.
+ * - argv: quoted word by word.
+ * - writeFile: the content travels as base64 (shell-safe by construction, any bytes), is decoded into a temporary
+ *   file next to the target and renamed over it, so a reader never sees a half-written file. The parent directory
+ *   is created when missing (and left in place by a revert).
+ * - removeFile: `rm -f`, so removing an absent file is not an error.
+ */
+export function renderCommand(command: Command): string {
+  if ('argv' in command) return quoteCommand(command.argv);
+  if ('writeFile' in command) {
+    const file = checkPath(command.writeFile);
+    const mode = command.mode ?? '0644';
+    if (!FILE_MODE.test(mode)) throw new Error(`invalid file mode ${JSON.stringify(mode)} for ${file}`);
+    const dir = file.slice(0, file.lastIndexOf('/')) || '/';
+    const tmp = `${file}.netstrap-tmp`;
+    const base64 = Buffer.from(command.content, 'utf8').toString('base64');
+    return [
+      quoteCommand(['mkdir', '-p', dir]),
+      `${quoteCommand(['printf', '%s', base64])} | ${quoteCommand(['base64', '-d'])} > ${quoteArg(tmp)}`,
+      quoteCommand(['chmod', mode, tmp]),
+      quoteCommand(['mv', '-f', tmp, file]),
+    ].join(' && ');
+  }
+  return quoteCommand(['rm', '-f', checkPath(command.removeFile)]);
+}
+
+/** A short human-readable form of a Command for plans and reports (file contents are shown as diffs instead). */
+export function describeCommand(command: Command): string {
+  if ('argv' in command) return quoteCommand(command.argv);
+  if ('writeFile' in command) return `write ${command.writeFile} (${Buffer.byteLength(command.content)} bytes, mode ${command.mode ?? '0644'})`;
+  return `remove ${command.removeFile}`;
+}
+
+function checkPath(file: string): string {
+  // The schema already restricts managed paths; this guards resource-kind code against building a bad one.
+  if (!file.startsWith('/') || file.endsWith('/') || file.split('/').includes('..')) {
+    throw new Error(`invalid file path ${JSON.stringify(file)}`);
+  }
+  return file;
 }

@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { verifyCluster } from '../host/provision';
+import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
+
+export function registerVerify(program: Command): void {
+  addHostOptions(program.command('verify')
+    .description('check that every node is converged (no pending change) and run the cluster file\'s connectivity '
+      + 'checks from the nodes (one round trip per node); mutates nothing. Exit 1 on drift or a failed check'))
+    .action(async (file: string, opts: HostCliOptions) => {
+      const { model, options } = prepare(file, opts, 'verify');
+      finish(await verifyCluster(model, options), opts);
+    });
+}

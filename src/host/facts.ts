@@ -1,0 +1,93 @@
+/**
+ * Facts: every resource kind's fact commands for one node, run as ONE script in one round trip, and its output
+ * split back into sections (one record, shared by all kinds).
+ *
+ * Each section is printed between a begin line and an end line carrying a random per-run marker, so no output
+ * of a command (a file's content, say) can be mistaken for a delimiter. Each command runs with stderr discarded
+ * and its exit status ignored: a thing that does not exist reads as empty output, as the ResourceKind contract
+ * asks.
+ */
+import { randomBytes } from 'crypto';
+import type { Cluster, ClusterNode } from '../model/schema';
+import { quoteArg, quoteCommand } from './shell';
+import type { Change, RawFacts, ResourceKind } from './types';
+
+/** One section of the fact script: its name (shared by every kind that reads the same thing) and the command. */
+export interface FactSection {
+  readonly name: string;
+  readonly argv: ReadonlyArray<string>;
+}
+
+/** Facts of one node: section name → raw output (one record for all kinds). */
+export type NodeFacts = RawFacts;
+
+const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
+
+/** A fresh marker for one run: random, so it cannot appear in what a node prints. */
+export function newMarker(): string {
+  return `@@netstrap-${randomBytes(8).toString('hex')}@@`;
+}
+
+/**
+ * Every kind's fact commands for a node, in kind order. Kinds that read the same thing use the same section
+ * name and share one read; one name with two different commands is a bug in a kind and throws.
+ */
+export function factSections(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): FactSection[] {
+  const sections = new Map<string, FactSection>();
+  for (const kind of kinds) {
+    for (const [name, argv] of Object.entries(kind.factCommands(node, cluster))) {
+      // Section names go into marker lines; they come from code and validated names, but must stay one word.
+      if (!SECTION_NAME.test(name)) throw new Error(`fact section name must be one word: ${JSON.stringify(name)} (kind ${kind.kind})`);
+      const known = sections.get(name);
+      if (known && JSON.stringify(known.argv) !== JSON.stringify(argv)) {
+        throw new Error(`fact section ${name} is read with two different commands (kind ${kind.kind})`);
+      }
+      if (!known) sections.set(name, { name, argv });
+    }
+  }
+  return [...sections.values()];
+}
+
+/** The fact script: for each section, a begin line, the command's stdout, a newline and an end line. */
+export function buildFactScript(sections: ReadonlyArray<FactSection>, marker: string): string {
+  const lines: string[] = [];
+  for (const section of sections) {
+    lines.push(`echo ${quoteArg(`${marker} fact ${section.name}`)}`);
+    lines.push(`{ ${quoteCommand(section.argv)}; } 2>/dev/null`);
+    // The extra newline guarantees the end line starts a line even when the output lacks a final newline.
+    lines.push(`echo; echo ${quoteArg(`${marker} end`)}`);
+  }
+  lines.push(`echo ${quoteArg(`${marker} facts-done`)}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Splits fact-script output back into sections. Throws when a section or the final line is missing (the
+ * script was cut short), so a truncated read is never taken for "nothing there".
+ */
+export function parseFacts(output: string, sections: ReadonlyArray<FactSection>, marker: string): RawFacts {
+  const facts: Record<string, string> = {};
+  let at = 0;
+  for (const section of sections) {
+    const begin = `${marker} fact ${section.name}\n`;
+    const start = output.indexOf(begin, at);
+    if (start < 0) throw new Error(`fact output is missing section ${section.name}`);
+    const bodyStart = start + begin.length;
+    const end = output.indexOf(`\n${marker} end\n`, bodyStart);
+    if (end < 0) throw new Error(`fact output of section ${section.name} is cut short`);
+    facts[section.name] = output.slice(bodyStart, end);
+    at = end + 1;
+  }
+  if (output.indexOf(`${marker} facts-done\n`, at) < 0) throw new Error('fact output is cut short (no final marker)');
+  return facts;
+}
+
+/** The node's plan: every kind's changes, in kind order (which is also the apply order). */
+export function planNode(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts): Change[] {
+  return kinds.flatMap((kind) => kind.plan(node, facts, cluster));
+}
+
+/** Every kind's warnings (problems that are not changes) from the same facts. */
+export function nodeWarnings(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts): string[] {
+  return kinds.flatMap((kind) => (kind.warnings ? kind.warnings(node, facts, cluster).map((w) => `${kind.kind}: ${w}`) : []));
+}

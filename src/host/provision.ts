@@ -1,0 +1,273 @@
+/**
+ * The host provisioner: per host, ONE connection and at most two round trips —
+ *   1. the fact script (every kind's facts) → plan in-process; no change → done (1 round trip);
+ *   2. the apply script (every change, reverting on failure) which ends by reading the facts again → re-plan
+ *      in-process: a change left over means the host did not converge.
+ * Hosts run in parallel (bounded by `concurrency`); one host failing never stops the others.
+ * Connectivity assertions (cluster.verify) run after every host is done, since they depend on other hosts'
+ * state: one more round trip per source node, over the connection it already has, reported separately as
+ * `verifyRoundTrips`.
+ */
+import type { ClusterModel } from '../model/load';
+import type { ClusterNode } from '../model/schema';
+import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, planNode } from './facts';
+import { resourceKinds } from './resources';
+import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
+import { Connector, SshOptions, sshConnector, Transport } from './ssh';
+import type { Change, ResourceKind } from './types';
+import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
+
+export type RunMode = 'plan' | 'bootstrap' | 'verify';
+
+/**
+ * - ok: nothing to change; changed: changes applied and verified; pending: changes found (plan) or drift (verify);
+ * - failed: a fact read, a step or the post-apply verification failed; unreachable: no connection.
+ */
+export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable';
+
+export interface HostResult {
+  readonly node: string;
+  readonly status: HostStatus;
+  /** The changes planned (plan, verify) or applied (bootstrap). */
+  readonly changes: ReadonlyArray<Change>;
+  /** Problems the resource kinds saw that are not changes (e.g. a resolver that would crash CoreDNS). */
+  readonly warnings: ReadonlyArray<string>;
+  /** Every mutating command sent, rendered (none for plan, verify and no-op runs). */
+  readonly commands: ReadonlyArray<string>;
+  /** Command round trips of provisioning (facts + apply). */
+  readonly roundTrips: number;
+  /** Round trips spent on connectivity assertions from this node (0 or 1). */
+  readonly verifyRoundTrips: number;
+  readonly durationMs: number;
+  readonly error?: string;
+  /** The step that failed during apply (1-based), its change, and whether the earlier steps were reverted. */
+  readonly failedStep?: { readonly step: number; readonly kind: string; readonly target: string; readonly reverted: boolean };
+  /** Changes still found after apply (the host did not converge). */
+  readonly remaining?: ReadonlyArray<Change>;
+}
+
+export interface ClusterResult {
+  readonly mode: RunMode;
+  readonly cluster: string;
+  readonly hosts: ReadonlyArray<HostResult>;
+  readonly checks: ReadonlyArray<CheckResult>;
+  readonly durationMs: number;
+  /** Everything converged (bootstrap), could be read (plan), or is as declared (verify), and every check passed. */
+  readonly ok: boolean;
+}
+
+export interface ProvisionOptions extends SshOptions {
+  /** Hosts worked on at once. @default 64 */
+  readonly concurrency?: number;
+  /** Time allowed for each round trip. @default 120000 ms */
+  readonly commandTimeoutMs?: number;
+  /** Work only on these nodes (by name); assertions from other nodes are skipped. @default every node */
+  readonly only?: ReadonlyArray<string>;
+  /** Resource kinds to plan with. @default resourceKinds (every kind netstrap has) */
+  readonly kinds?: ReadonlyArray<ResourceKind>;
+  /** How to reach a host. @default sshConnector */
+  readonly connector?: Connector;
+  /** Called when a host is done (for progress output). */
+  readonly onHostDone?: (result: HostResult, done: number, total: number) => void;
+}
+
+export const DEFAULT_CONCURRENCY = 64;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+
+/** Connects to every host, reads facts and returns what would change. Mutates nothing. */
+export function planCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
+  return runCluster('plan', model, options);
+}
+
+/** Plans, applies and verifies every host, then runs the connectivity assertions. */
+export function bootstrapCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
+  return runCluster('bootstrap', model, options);
+}
+
+/** Checks every host is converged (no pending change) and runs the connectivity assertions; mutates nothing. */
+export function verifyCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
+  return runCluster('verify', model, options);
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
+export async function runPool<T, R>(items: ReadonlyArray<T>, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+async function runCluster(mode: RunMode, model: ClusterModel, options: ProvisionOptions): Promise<ClusterResult> {
+  const started = Date.now();
+  const { cluster } = model;
+  const only = options.only ? new Set(options.only) : undefined;
+  const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
+  if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
+  const nodes = cluster.nodes.filter((node) => !only || only.has(node.name));
+  const checks = cluster.verify.map((spec, index) => ({ index, spec }));
+  // Sources of assertions keep their connection open until the assertions ran: one connection per host.
+  const sources = new Set(mode === 'plan' ? [] : checks.map(({ spec }) => checkSource(spec).node));
+  const ctx: HostContext = {
+    mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
+    options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+  };
+  const open = new Map<string, Transport>();
+  let done = 0;
+  const total = nodes.length;
+  try {
+    const outcomes = await runPool(nodes, options.concurrency ?? DEFAULT_CONCURRENCY, async (node) => {
+      const keep = sources.has(node.name) && mode === 'bootstrap';
+      const outcome = await runHost(node, ctx, keep, mode === 'verify' ? checksFrom(checks, node.name) : []);
+      if (outcome.transport) open.set(node.name, outcome.transport);
+      options.onHostDone?.(outcome.result, ++done, total);
+      return outcome;
+    });
+    const hosts = outcomes.map((outcome) => ({ ...outcome.result }));
+    let checkResults: CheckResult[] = outcomes.flatMap((outcome) => outcome.checks);
+    if (mode === 'bootstrap') {
+      // After every host applied: assertions, per source node, in parallel.
+      const bySource = [...open.keys()];
+      const ran = await runPool(bySource, options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
+        const list = checksFrom(checks, name);
+        const host = hosts.find((h) => h.node === name)!;
+        const result = await runChecks(open.get(name)!, list, ctx.timeoutMs);
+        Object.assign(host, { verifyRoundTrips: 1 });
+        return result;
+      });
+      checkResults = ran.flat();
+    }
+    if (mode !== 'plan') {
+      // Assertions whose source was not worked on (--only) or could not be reached are reported, not hidden.
+      const seen = new Set(checkResults.map((c) => c.index));
+      for (const { index, spec } of checks) {
+        if (seen.has(index)) continue;
+        const source = hosts.find((h) => h.node === checkSource(spec).node);
+        checkResults.push({
+          index, from: spec.from, check: describeCheck(spec), expect: spec.expect,
+          status: source ? 'failed' : 'skipped',
+          detail: source ? `source node ${source.node} is ${source.status}` : 'source node not selected (--only)',
+        });
+      }
+      checkResults.sort((a, b) => a.index - b.index);
+    }
+    const hostsOk = hosts.every((h) => h.status === 'ok' || h.status === 'changed' || (mode === 'plan' && h.status === 'pending'));
+    return {
+      mode, cluster: cluster.name, hosts, checks: checkResults, durationMs: Date.now() - started,
+      ok: hostsOk && checkResults.every((c) => c.status !== 'failed'),
+    };
+  } finally {
+    for (const transport of open.values()) transport.close();
+  }
+}
+
+interface HostContext {
+  readonly mode: RunMode;
+  readonly model: ClusterModel;
+  readonly kinds: ReadonlyArray<ResourceKind>;
+  readonly connector: Connector;
+  readonly options: SshOptions;
+  readonly timeoutMs: number;
+}
+
+function checksFrom(checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, node: string) {
+  return checks.filter(({ spec }) => checkSource(spec).node === node);
+}
+
+async function runChecks(transport: Transport, list: ReadonlyArray<{ index: number; spec: CheckSpec }>, timeoutMs: number): Promise<CheckResult[]> {
+  const marker = newMarker();
+  try {
+    const run = await transport.run(buildCheckScript(list, marker), timeoutMs);
+    return parseCheckOutput(run.stdout, list, marker);
+  } catch (error) {
+    return list.map(({ index, spec }) => ({
+      index, from: spec.from, check: describeCheck(spec), expect: spec.expect, status: 'failed' as const, detail: (error as Error).message,
+    }));
+  }
+}
+
+/** One host: connect, facts, plan, and in bootstrap mode apply + verify. Never throws. */
+async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, checks: ReadonlyArray<{ index: number; spec: CheckSpec }>):
+  Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[] }> {
+  const started = Date.now();
+  let roundTrips = 0;
+  const verifyRoundTrips = 0;
+  let commands: string[] = [];
+  let changes: Change[] = [];
+  let warnings: string[] = [];
+  const finish = (status: HostStatus, extra: Partial<HostResult> = {}): HostResult => ({
+    node: node.name, status, changes, commands, warnings, roundTrips, verifyRoundTrips, durationMs: Date.now() - started, ...extra,
+  });
+  let transport: Transport;
+  try {
+    transport = await ctx.connector(node, ctx.options);
+  } catch (error) {
+    return { result: finish('unreachable', { error: (error as Error).message }), checks: [] };
+  }
+  let kept = false;
+  try {
+    const { cluster } = ctx.model;
+    const sections = factSections(node, cluster, ctx.kinds);
+    const marker = newMarker();
+    const factScript = buildFactScript(sections, marker);
+    // verify mode: facts and this node's assertions in the same round trip (counted once, in roundTrips).
+    const checkScript = checks.length > 0 ? buildCheckScript(checks, marker) : '';
+    const read = await transport.run(factScript + checkScript, ctx.timeoutMs);
+    roundTrips++;
+    if (read.code !== 0) return { result: finish('failed', { error: `reading facts failed (exit ${read.code}): ${read.stderr.trim()}` }), checks: [] };
+    const facts = parseFacts(read.stdout, sections, marker);
+    changes = planNode(node, cluster, ctx.kinds, facts);
+    warnings = nodeWarnings(node, cluster, ctx.kinds, facts);
+    let checkResults: CheckResult[] = [];
+    if (checks.length > 0) {
+      checkResults = parseCheckOutput(read.stdout, checks, marker);
+    }
+    if (ctx.mode !== 'bootstrap' || changes.length === 0) {
+      const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
+      const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
+      kept = keepOpen;
+      return { result: finish(status, { error }), transport: keepOpen ? transport : undefined, checks: checkResults };
+    }
+
+    const applied = await transport.run(buildApplyScript(changes, marker, factScript), ctx.timeoutMs);
+    roundTrips++;
+    const outcome = parseApplyOutput(applied.stdout, marker);
+    commands = commandsRun(changes, outcome);
+    if (outcome.failedStep !== undefined) {
+      const change = changes[outcome.failedStep - 1];
+      const reverted = outcome.reverted && outcome.revertFailures.length === 0;
+      return {
+        result: finish('failed', {
+          error: `step ${outcome.failedStep}/${changes.length} (${change.kind} ${change.target}) failed: ${outcome.failedOutput || `exit ${applied.code}`}; `
+            + (reverted ? `reverted steps ${outcome.failedStep}..1` : `REVERT INCOMPLETE (steps ${outcome.revertFailures.join(', ')} reported errors)`),
+          failedStep: { step: outcome.failedStep, kind: change.kind, target: change.target, reverted },
+        }),
+        checks: [],
+      };
+    }
+    if (!outcome.applied || applied.code !== 0) {
+      return { result: finish('failed', { error: `apply script ended early after step ${outcome.completed} (exit ${applied.code}): ${applied.stderr.trim()}` }), checks: [] };
+    }
+    const remaining = planNode(node, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker));
+    if (remaining.length > 0) {
+      return {
+        result: finish('failed', {
+          remaining,
+          error: `not converged after apply: ${remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ')}`,
+        }),
+        checks: [],
+      };
+    }
+    kept = keepOpen;
+    return { result: finish('changed'), transport: keepOpen ? transport : undefined, checks: [] };
+  } catch (error) {
+    return { result: finish('failed', { error: (error as Error).message }), checks: [] };
+  } finally {
+    if (!kept) transport.close();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * What the provisioner tells its user: a live progress line (on a terminal), the plan per host, an
+ * Ansible-recap-like summary table, and a JSON form of the same results for machines.
+ */
+import { describeCommand } from './shell';
+import type { ClusterResult, HostResult } from './provision';
+
+/** A progress callback for ProvisionOptions.onHostDone: one self-overwriting line on a TTY, nothing otherwise. */
+export function progressLine(stream: NodeJS.WriteStream, label: string): ((result: HostResult, done: number, total: number) => void) | undefined {
+  if (!stream.isTTY) return undefined;
+  const counts = new Map<string, number>();
+  return (result, done, total) => {
+    counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+    const parts = [...counts].map(([status, n]) => `${status} ${n}`).join(', ');
+    stream.write(`\r\x1b[K${label}: ${done}/${total} hosts done (${parts})${done === total ? '\n' : ''}`);
+  };
+}
+
+/** The plan, per host: every change with before → after, its exact commands and file diffs. */
+export function formatPlan(result: ClusterResult): string {
+  const out: string[] = [];
+  for (const host of result.hosts) {
+    if (host.status === 'unreachable' || host.status === 'failed') {
+      out.push(`${host.node}: ${host.status.toUpperCase()}: ${host.error}`);
+      continue;
+    }
+    out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`);
+    for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
+    for (const change of host.changes) {
+      out.push(`  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
+      for (const command of change.apply) out.push(`      $ ${describeCommand(command)}`);
+      if (change.diff) out.push(...change.diff.replace(/\n$/, '').split('\n').map((line) => `      ${line}`));
+    }
+  }
+  const pending = result.hosts.filter((h) => h.status === 'pending').length;
+  const changes = result.hosts.reduce((n, h) => n + h.changes.length, 0);
+  out.push(`plan: ${changes} change(s) on ${pending} of ${result.hosts.length} host(s); nothing was changed`);
+  return out.join('\n') + '\n';
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** The recap table (host, status, changes, round trips, verify round trips, duration), then errors and checks. */
+export function formatSummary(result: ClusterResult): string {
+  const header = ['HOST', 'STATUS', 'CHANGES', 'ROUND TRIPS', 'VERIFY', 'DURATION'];
+  const rows = result.hosts.map((h) => [h.node, h.status, String(h.changes.length), String(h.roundTrips), String(h.verifyRoundTrips), seconds(h.durationMs)]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  const failed = result.hosts.filter((h) => h.error);
+  if (failed.length > 0) {
+    out.push('');
+    for (const h of failed) out.push(`${h.node}: ${h.status}: ${h.error}`);
+  }
+  const warned = result.hosts.filter((h) => h.warnings.length > 0);
+  if (warned.length > 0) {
+    out.push('');
+    for (const h of warned) for (const w of h.warnings) out.push(`${h.node}: warning: ${w}`);
+  }
+  if (result.checks.length > 0) {
+    out.push('');
+    for (const c of result.checks) {
+      out.push(`check ${c.from} → ${c.check} (expect ${c.expect}): ${c.status}${c.detail ? `: ${c.detail}` : ''}`);
+    }
+  }
+  const count = (status: string) => result.hosts.filter((h) => h.status === status).length;
+  const passed = result.checks.filter((c) => c.status === 'passed').length;
+  out.push('');
+  out.push(`${result.mode} ${result.cluster}: ${result.hosts.length} host(s): ok=${count('ok')} changed=${count('changed')} `
+    + `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}; `
+    + `checks ${passed}/${result.checks.length} passed; ${seconds(result.durationMs)}`);
+  return out.join('\n') + '\n';
+}
+
+/** The results as JSON: per host status, changes, commands run, round trips, duration. */
+export function resultJson(result: ClusterResult): unknown {
+  return {
+    mode: result.mode,
+    cluster: result.cluster,
+    ok: result.ok,
+    durationMs: result.durationMs,
+    hosts: result.hosts.map((h) => ({
+      node: h.node,
+      status: h.status,
+      changes: h.changes.length,
+      changeList: h.changes.map((c) => ({ kind: c.kind, target: c.target, before: c.before, after: c.after })),
+      commands: h.commands,
+      warnings: h.warnings,
+      roundTrips: h.roundTrips,
+      verifyRoundTrips: h.verifyRoundTrips,
+      durationMs: h.durationMs,
+      ...(h.error ? { error: h.error } : {}),
+      ...(h.failedStep ? { failedStep: h.failedStep } : {}),
+    })),
+    checks: result.checks,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The apply script: a node's whole plan as ONE shell script, sent in one round trip.
+ *
+ * Steps are the plan's changes, in order. Before each step the script prints a marker line; a step's commands
+ * are chained with && so the first failing command ends the step. When step k fails, the script runs the
+ * reverts of step k, then k-1 … 1 (each revert command on its own, a failing revert is reported and the others
+ * still run), prints what happened and exits 3. Step k's own revert is included because a step can fail half-way
+ * (its first command done, its second not); reverts restore the "before" state, so running one over a change
+ * that never happened is harmless.
+ *
+ * On success it runs the fact script again, so the engine can re-plan in-process and check that no change is
+ * left — verification without a third round trip.
+ */
+import { renderCommand } from './shell';
+import type { Change, Command } from './types';
+
+/** Exit status of an apply script whose step failed (after its reverts ran). */
+export const STEP_FAILED_EXIT = 3;
+
+/** Builds the apply script for `changes`; `factScript` (from facts.ts, same marker) is appended after success. */
+export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string): string {
+  const lines: string[] = [];
+  changes.forEach((change, index) => {
+    const step = index + 1;
+    lines.push(`echo '${marker} step ${step}'`);
+    lines.push('{');
+    lines.push(change.apply.map((command) => renderCommand(command)).join(' &&\n') || ':');
+    lines.push('} 2>&1 || {');
+    lines.push(`  echo '${marker} failed ${step}'`);
+    for (let k = step; k >= 1; k--) {
+      for (const command of changes[k - 1].revert) {
+        lines.push(`  { ${renderCommand(command)}; } 2>&1 || echo '${marker} revert-failed ${k}'`);
+      }
+    }
+    lines.push(`  echo '${marker} reverted'`);
+    lines.push(`  exit ${STEP_FAILED_EXIT}`);
+    lines.push('}');
+  });
+  lines.push(`echo '${marker} applied'`);
+  return lines.join('\n') + '\n' + factScript;
+}
+
+/** What the output of an apply script says happened. */
+export interface ApplyOutcome {
+  /** Steps that completed (1-based count); on failure, those before the failed one. */
+  readonly completed: number;
+  /** The 1-based step that failed, if one did. */
+  readonly failedStep?: number;
+  /** What the failed step printed (its commands' stdout and stderr). */
+  readonly failedOutput?: string;
+  /** Steps whose revert reported an error (their state may not be back to "before"). */
+  readonly revertFailures: ReadonlyArray<number>;
+  /** Whether the script reached the end of its reverts after a failure. */
+  readonly reverted: boolean;
+  /** Whether every step succeeded. */
+  readonly applied: boolean;
+}
+
+export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
+  let completed = 0;
+  let current = 0;
+  let failedStep: number | undefined;
+  let reverted = false;
+  let applied = false;
+  const revertFailures: number[] = [];
+  const stepOutput: string[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith(`${marker} `)) {
+      if (current > 0 && failedStep === undefined && !applied) stepOutput.push(line);
+      continue;
+    }
+    const [what, arg] = line.slice(marker.length + 1).split(' ');
+    if (what === 'step') {
+      completed = current;
+      current = Number(arg);
+      stepOutput.length = 0;
+    } else if (what === 'failed') {
+      failedStep = Number(arg);
+      completed = failedStep - 1;
+    } else if (what === 'revert-failed') {
+      revertFailures.push(Number(arg));
+    } else if (what === 'reverted') {
+      reverted = true;
+    } else if (what === 'applied') {
+      applied = true;
+      completed = current;
+    } else if (what === 'fact') {
+      break;
+    }
+  }
+  return {
+    completed, failedStep, reverted, applied, revertFailures,
+    failedOutput: failedStep === undefined ? undefined : stepOutput.join('\n').trim(),
+  };
+}
+
+/** The commands a run actually executed, rendered, for reports: completed steps, the failed step, the reverts. */
+export function commandsRun(changes: ReadonlyArray<Change>, outcome: ApplyOutcome): string[] {
+  const render = (commands: ReadonlyArray<Command>) => commands.map((command) => renderCommand(command));
+  const ran: string[] = [];
+  const last = outcome.failedStep ?? outcome.completed;
+  for (let step = 1; step <= last; step++) ran.push(...render(changes[step - 1].apply));
+  if (outcome.failedStep !== undefined) {
+    for (let step = outcome.failedStep; step >= 1; step--) ran.push(...render(changes[step - 1].revert));
+  }
+  return ran;
+}

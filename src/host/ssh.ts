@@ -1,0 +1,281 @@
+/**
+ * The SSH transport: one ssh2 connection per host (optionally through jump hosts), scripts run over it one exec
+ * channel — one round trip — at a time.
+ *
+ * Resolution follows the OpenSSH client: the node's ssh.host may be an alias in an ssh_config file (--ssh-config,
+ * else ~/.ssh/config) that supplies HostName, Port, User, IdentityFile, UserKnownHostsFile, ProxyJump,
+ * StrictHostKeyChecking and HostKeyAlias; those win over the cluster file's ssh.port/ssh.user. Authentication
+ * tries --identity, then the node's ssh.identityFile, then the config's IdentityFile(s), then ssh-agent
+ * (SSH_AUTH_SOCK), then ~/.ssh/id_ed25519, id_ecdsa, id_rsa when no key was named. Host keys are checked
+ * against known_hosts strictly (see known-hosts.ts).
+ *
+ * Scripts are sent on stdin and run by `sh -c 'eval "$(cat)"'`: the shell reads the whole script first, so no
+ * command inside it can swallow the rest of the script by reading stdin, and there is no argument-length limit.
+ * For a user other than root the shell runs under `sudo -n` (password-less sudo is required; with a password
+ * sudo fails at once instead of hanging).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Client, ClientChannel, ConnectConfig, utils } from 'ssh2';
+import SSHConfig from 'ssh-config';
+import type { ClusterNode } from '../model/schema';
+import { appendKnownHost, checkHostKey, hostKeyName, knownKeyTypes, readKnownHosts } from './known-hosts';
+import { quoteArg } from './shell';
+
+export interface SshOptions {
+  /** OpenSSH client config resolving host aliases. @default ~/.ssh/config when it exists */
+  readonly sshConfigFile?: string;
+  /** Private key tried first for every host. @default none */
+  readonly identityFile?: string;
+  /** known_hosts file, read and (with acceptNewHostKeys) appended to. @default config's UserKnownHostsFile, else ~/.ssh/known_hosts */
+  readonly knownHostsFile?: string;
+  /** Accept and record keys of hosts not yet in known_hosts (a changed key is refused regardless). @default false */
+  readonly acceptNewHostKeys?: boolean;
+  /** Time allowed for TCP connect + SSH handshake + authentication, per hop. @default 10000 ms */
+  readonly connectTimeoutMs?: number;
+  /** Directory that relative ssh.identityFile paths of the cluster file are relative to. @default process.cwd() */
+  readonly baseDir?: string;
+}
+
+/** Output of one script run. */
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Exit status; null when the remote side ended without one (killed by a signal). */
+  readonly code: number | null;
+}
+
+/** An open connection to one host. Each run() is one round trip. */
+export interface Transport {
+  run(script: string, timeoutMs: number): Promise<RunResult>;
+  close(): void;
+}
+
+/** Opens a transport to a node. The real one is sshConnector; tests may wrap it. */
+export type Connector = (node: ClusterNode, options: SshOptions) => Promise<Transport>;
+
+/** A host to connect to, after ssh_config resolution. */
+export interface ResolvedHost {
+  readonly alias: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly identityFiles: ReadonlyArray<string>;
+  readonly knownHostsFiles: ReadonlyArray<string>;
+  readonly hostKeyAlias?: string;
+  readonly acceptNew: boolean;
+  /** Jump hosts to go through, outermost first. */
+  readonly jumps: ReadonlyArray<ResolvedHost>;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+function expand(value: string, host: string, user: string, port: number): string {
+  const home = os.homedir();
+  return value.replace(/^~(?=\/|$)/, home)
+    .replace(/%(.)/g, (all, c: string) => ({ d: home, h: host, r: user, p: String(port), u: os.userInfo().username, '%': '%' } as Record<string, string>)[c] ?? all);
+}
+
+function configValues(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value.flatMap((v) => configValues(v));
+  return String(value).split(/\s+/).filter((v) => v !== '');
+}
+
+/** Loads an ssh_config file (an explicitly named one must exist; the default ~/.ssh/config may not). */
+export function loadSshConfig(file: string | undefined): SSHConfig | undefined {
+  const chosen = file ?? path.join(os.homedir(), '.ssh', 'config');
+  if (file === undefined && !fs.existsSync(chosen)) return undefined;
+  return SSHConfig.parse(fs.readFileSync(chosen, 'utf8'));
+}
+
+/** Parses `[user@]host[:port]` (a jump host spec). */
+export function parseHostSpec(spec: string): { host: string; user?: string; port?: number } {
+  const match = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(spec.trim());
+  if (!match) throw new Error(`invalid jump host ${JSON.stringify(spec)} (expected [user@]host[:port])`);
+  return { user: match[1], host: match[2].replace(/^\[|\]$/g, ''), port: match[3] ? Number(match[3]) : undefined };
+}
+
+/** Resolves a host the way `ssh` would: alias → HostName, Port, User, keys, known_hosts, jump hosts. */
+export function resolveHost(
+  spec: { host: string; port?: number; user?: string; identityFile?: string; jumpHost?: string },
+  options: SshOptions,
+  config: SSHConfig | undefined,
+  depth = 0,
+): ResolvedHost {
+  if (depth > 8) throw new Error(`jump host chain of ${spec.host} is too long (a ProxyJump loop?)`);
+  const computed = (config?.compute(spec.host) ?? {}) as Record<string, unknown>;
+  const host = configValues(computed.HostName)[0] ?? spec.host;
+  const port = Number(configValues(computed.Port)[0] ?? spec.port ?? 22);
+  const user = configValues(computed.User)[0] ?? spec.user ?? os.userInfo().username;
+  const identityFiles = [
+    ...(options.identityFile ? [options.identityFile] : []),
+    ...(spec.identityFile ? [path.resolve(options.baseDir ?? process.cwd(), expand(spec.identityFile, host, user, port))] : []),
+    ...configValues(computed.IdentityFile).map((f) => expand(f, host, user, port)),
+  ];
+  const knownHostsFiles = options.knownHostsFile
+    ? [options.knownHostsFile]
+    : configValues(computed.UserKnownHostsFile).map((f) => expand(f, host, user, port));
+  if (knownHostsFiles.length === 0) knownHostsFiles.push(path.join(os.homedir(), '.ssh', 'known_hosts'));
+  const strict = (configValues(computed.StrictHostKeyChecking)[0] ?? 'yes').toLowerCase();
+  const jumpSpecs = spec.jumpHost ? [spec.jumpHost] : configValues(computed.ProxyJump).join(',').split(',').filter((j) => j !== '' && j !== 'none');
+  const jumps = jumpSpecs.flatMap((jump) => {
+    const parsed = parseHostSpec(jump);
+    const resolved = resolveHost({ host: parsed.host, port: parsed.port, user: parsed.user }, { ...options, identityFile: options.identityFile }, config, depth + 1);
+    return [...resolved.jumps, { ...resolved, jumps: [] }];
+  });
+  return {
+    alias: spec.host, host, port, user, identityFiles, knownHostsFiles,
+    hostKeyAlias: configValues(computed.HostKeyAlias)[0],
+    // StrictHostKeyChecking accept-new / no / off from an ssh_config means the same as --accept-new-host-keys.
+    acceptNew: options.acceptNewHostKeys === true || ['accept-new', 'no', 'off'].includes(strict),
+    jumps,
+  };
+}
+
+/** ssh2 authentication attempts for a host, in order. */
+function authMethods(target: ResolvedHost): NonNullable<ConnectConfig['authHandler']> {
+  const methods: Array<Record<string, unknown>> = [];
+  const seen = new Set<string>();
+  const addKey = (file: string, required: boolean) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    let text: Buffer;
+    try {
+      text = fs.readFileSync(file);
+    } catch (error) {
+      if (required) throw new Error(`cannot read identity file ${file}: ${(error as Error).message}`);
+      return;
+    }
+    const key = utils.parseKey(text);
+    if (key instanceof Error) {
+      if (required) throw new Error(`cannot use identity file ${file}: ${key.message} (encrypted keys: load them into ssh-agent)`);
+      return;
+    }
+    methods.push({ type: 'publickey', username: target.user, key: text });
+  };
+  for (const file of target.identityFiles) addKey(file, true);
+  if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username: target.user, agent: process.env.SSH_AUTH_SOCK });
+  if (target.identityFiles.length === 0) {
+    for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) addKey(path.join(os.homedir(), '.ssh', name), false);
+  }
+  if (methods.length === 0) throw new Error(`no way to authenticate as ${target.user}@${target.alias}: no identity file and no ssh-agent`);
+  return methods as unknown as NonNullable<ConnectConfig['authHandler']>;
+}
+
+const PREFERRED_HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/** Opens one SSH hop (over `sock` when going through a jump host). Rejects with a message naming the host. */
+function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel): Promise<Client> {
+  const names = [hostKeyName(target.hostKeyAlias ?? target.host, target.port)];
+  const entries = readKnownHosts(target.knownHostsFiles);
+  const preferred = knownKeyTypes(entries, names).flatMap((type) => PREFERRED_HOST_KEY_ALGORITHMS[type] ?? [type]);
+  let refusal: string | undefined;
+  const hostVerifier = (blob: Buffer): boolean => {
+    const verdict = checkHostKey(entries, names, blob);
+    if (verdict.status === 'known') return true;
+    if (verdict.status === 'unknown' && target.acceptNew) {
+      appendKnownHost(target.knownHostsFiles[0], names[0], blob);
+      return true;
+    }
+    refusal = verdict.status === 'unknown'
+      ? `host key of ${names[0]} is not in ${target.knownHostsFiles.join(', ')} (add it, or pass --accept-new-host-keys)`
+      : verdict.status === 'changed'
+        ? `HOST KEY CHANGED for ${names[0]}: it is not the ${verdict.knownTypes.join('/')} key in ${target.knownHostsFiles.join(', ')}; refused (possible man-in-the-middle; remove the old key if the change is expected)`
+        : `host key of ${names[0]} is marked @revoked; refused`;
+    return false;
+  };
+  const auth = authMethods(target);
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      const where = `${target.user}@${target.alias}${target.alias !== target.host ? ` (${target.host}:${target.port})` : `:${target.port}`}`;
+      reject(new Error(`ssh ${where}: ${refusal ?? error.message}`));
+    };
+    client.once('ready', () => { settled = true; resolve(client); });
+    client.on('error', fail);
+    client.once('close', () => fail(new Error('connection closed during the handshake')));
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      sock,
+      readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      hostVerifier,
+      authHandler: auth,
+      keepaliveInterval: 15_000,
+      algorithms: preferred.length > 0 ? { serverHostKey: { prepend: preferred } as never } : undefined,
+    });
+  });
+}
+
+function forward(client: Client, target: ResolvedHost): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, target.host, target.port, (error, stream) => {
+      if (error) reject(new Error(`jump host cannot reach ${target.host}:${target.port}: ${error.message}`));
+      else resolve(stream);
+    });
+  });
+}
+
+/** Connects to a resolved host through its jump hosts. */
+export async function connectResolved(target: ResolvedHost, options: SshOptions): Promise<Transport> {
+  const clients: Client[] = [];
+  try {
+    let sock: ClientChannel | undefined;
+    for (const hop of [...target.jumps, target]) {
+      const client = await openHop(hop, options, sock);
+      clients.push(client);
+      if (hop !== target) sock = await forward(client, clients.length < target.jumps.length ? target.jumps[clients.length] : target);
+    }
+  } catch (error) {
+    for (const client of clients.reverse()) client.end();
+    throw error;
+  }
+  const client = clients[clients.length - 1];
+  const runner = target.user === 'root' ? 'sh' : 'sudo -n sh';
+  const command = `${runner} -c ${quoteArg('eval "$(cat)"')}`;
+  return {
+    run: (script, timeoutMs) => runScript(client, command, script, timeoutMs),
+    close: () => { for (const c of clients.reverse()) c.end(); },
+  };
+}
+
+function runScript(client: Client, command: string, script: string, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, stream) => {
+      if (error) return reject(new Error(`cannot start a command: ${error.message}`));
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let code: number | null = null;
+      const timer = setTimeout(() => {
+        // The remote script may be half-way; ending the connection is the only bounded way out.
+        stream.close();
+        client.end();
+        reject(new Error(`command timed out after ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      stream.on('data', (chunk: Buffer) => out.push(chunk));
+      stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      stream.on('exit', (status: number | null) => { code = status; });
+      stream.on('close', () => {
+        clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code });
+      });
+      stream.end(script);
+    });
+  });
+}
+
+/** The real connector: resolves the node's ssh settings and connects. */
+export const sshConnector: Connector = (node, options) => {
+  const config = loadSshConfig(options.sshConfigFile);
+  const target = resolveHost(node.ssh, options, config);
+  return connectResolved(target, options);
+};
