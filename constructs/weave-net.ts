@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { cidrText, parseNetwork } from '../src/model/cidr';
 import { Issue, show, throwIfAny } from '../src/model/errors';
 import { NetworkPlan } from '../src/model/plan';
+import { CniConfig, CniPlugin } from './cni-config';
 import { ClusterNetwork } from './cluster-network';
 
 /** A key of a Kubernetes Secret holding the Weave password; the password itself never appears in a manifest. */
@@ -145,18 +146,15 @@ const XTABLES_LOCK: k8s.VolumeMount = { name: 'xtables-lock', mountPath: '/run/x
 export class WeaveNet extends Construct {
   /**
    * The CNI network configuration weave-kube's init container writes to `/etc/cni/net.d/10-weave.conflist`
-   * (weave script v2.8.1, `create_cni_config`, hairpin mode on). Weave writes it itself; this is for checks and
-   * for host-side provisioning without the DaemonSet.
+   * (weave script v2.8.1, `create_cni_config`; HAIRPIN_MODE defaults to true). Weave writes it itself; this is
+   * for checks and for host-side provisioning without the DaemonSet.
    */
-  static conflist(hairpinMode = true) {
-    return {
-      cniVersion: '0.3.0',
+  static conflist(hairpinMode = true): CniConfig {
+    return new CniConfig({
       name: 'weave',
-      plugins: [
-        { name: 'weave', type: 'weave-net', hairpinMode },
-        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-      ],
-    };
+      cniVersion: '0.3.0',
+      plugins: [CniPlugin.weaveNet({ hairpinMode }), CniPlugin.portmap({ snat: true })],
+    });
   }
 
   readonly daemonSet: k8s.KubeDaemonSet;

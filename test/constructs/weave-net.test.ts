@@ -112,7 +112,10 @@ describe('WeaveNet', () => {
   });
 
   test('conflist() is the configuration weave-kube writes to /etc/cni/net.d', () => {
-    expect(WeaveNet.conflist()).toEqual(JSON.parse(fs.readFileSync(reference('cni', 'weave-v2.8.1.10-weave.conflist.json'), 'utf8')));
+    const conflist = WeaveNet.conflist();
+    expect(conflist.fileName).toBe('10-weave.conflist');
+    expect(conflist.toObject()).toEqual(JSON.parse(fs.readFileSync(reference('cni', 'weave-v2.8.1.10-weave.conflist.json'), 'utf8')));
+    expect(WeaveNet.conflist(false).toObject().plugins).toContainEqual({ name: 'weave', type: 'weave-net', hairpinMode: false });
   });
 });
 
@@ -121,6 +124,7 @@ describe('cluster file: cni.plugin weave', () => {
     name: 'c1',
     network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
     cni: { plugin, ...(weave ? { weave } : {}) },
+    dns: { provider: 'none' },
     ingressController: { provider: 'none' },
   });
 
