@@ -40,7 +40,7 @@ export interface IpRoute {
 
 /** Section names and commands of the `ip -j` facts of the node (ns undefined) or of one of its namespaces. */
 export function ipFacts(ns?: string): Record<string, string[]> {
-  const prefix = ns === undefined ? 'ip' : `netns/${ns}/ip`;
+  const prefix = ns === undefined ? 'ip' : `netns:${ns}:ip`;
   const wrap = (args: string[]) => (ns === undefined ? ['ip', ...args] : ['sh', '-c', 'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true', 'sh', ns, ...args]);
   return {
     [`${prefix}-link`]: wrap(['-j', '-d', 'link', 'show']),
@@ -68,7 +68,7 @@ export interface IpState {
 }
 
 export function ipState(facts: RawFacts, ns?: string): IpState {
-  const prefix = ns === undefined ? 'ip' : `netns/${ns}/ip`;
+  const prefix = ns === undefined ? 'ip' : `netns:${ns}:ip`;
   return {
     links: parseJsonArray<IpLink>(facts[`${prefix}-link`], `${prefix}-link`),
     addrs: parseJsonArray<IpAddrEntry>(facts[`${prefix}-addr`], `${prefix}-addr`),
@@ -110,8 +110,9 @@ export interface FileFact {
   readonly link?: string;
 }
 
+/** Section names are one word without '/' (the engine's fact script rule): `/etc/hosts` → `file:etc:hosts`. */
 export function fileFactSection(path: string): string {
-  return `file:${path}`;
+  return `file:${path.split('/').filter(Boolean).join(':')}`;
 }
 
 /** Prints `link:<target>` for a symlink and `file:<base64>` for an existing file; nothing when absent. */
