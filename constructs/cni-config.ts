@@ -340,7 +340,10 @@ export class CniConfig {
   static fromJson(text: string, source = 'CNI config', fileName?: string): CniConfig {
     const { parsed, issues } = parseCniText(text);
     throwIfAny(source, issues);
-    return CniConfig.fromList(parsed!.list, { format: parsed!.format, fileName, source });
+    const { list, format } = parsed!;
+    // The raw object first: fields CniConfigProps cannot carry (unknown top-level keys) must not vanish silently.
+    throwIfAny(source, format === 'conflist' ? validateNetworkList(list) : validateNetworkConf(list));
+    return CniConfig.fromList(list, { format, fileName, source });
   }
 
   /** A list given as plain data (e.g. from clusterCniFiles()), kept exactly. */

@@ -159,6 +159,13 @@ export function validateNetworkList(list: CniNetworkList, options: CniValidation
     return issues;
   }
 
+  const first = list.plugins[0];
+  if (isObject(first) && META_PLUGINS.includes(first.type as string)) {
+    issues.push({
+      path: ['plugins', 0, 'type'],
+      message: `${show(first.type)} is a meta plugin: it adjusts an interface made earlier in the chain, so it cannot come first; start with an interface plugin (${INTERFACE_PLUGINS.join(', ')})`,
+    });
+  }
   const firstIndex = new Map<string, number>();
   list.plugins.forEach((plugin, i) => {
     issues.push(...under(['plugins', i], validatePlugin(plugin, options)));
@@ -168,13 +175,6 @@ export function validateNetworkList(list: CniNetworkList, options: CniValidation
       issues.push({ path: ['plugins', i, 'type'], message: `plugin type ${show(plugin.type)} appears twice (also plugins[${earlier}]): each plugin should run once per chain` });
     } else firstIndex.set(plugin.type, i);
   });
-  const first = list.plugins[0];
-  if (isObject(first) && META_PLUGINS.includes(first.type as string)) {
-    issues.push({
-      path: ['plugins', 0, 'type'],
-      message: `${show(first.type)} is a meta plugin: it adjusts an interface made earlier in the chain, so it cannot come first; start with an interface plugin (${INTERFACE_PLUGINS.join(', ')})`,
-    });
-  }
   return issues;
 }
 
