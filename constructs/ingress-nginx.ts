@@ -18,6 +18,14 @@ import { ClusterNetwork } from './cluster-network';
 export type IngressNginxFlavor = 'cloud' | 'baremetal';
 export type IngressNginxServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
 
+/** Fixed NodePorts of the controller Service. */
+export interface IngressNginxNodePorts {
+  /** NodePort of port 80 (http). @default - allocated by the API server */
+  readonly http?: number;
+  /** NodePort of port 443 (https). @default - allocated by the API server */
+  readonly https?: number;
+}
+
 /** Props of {@link IngressNginx}. */
 export interface IngressNginxProps {
   /** Upstream provider manifest to follow. @default 'baremetal' */
@@ -42,7 +50,7 @@ export interface IngressNginxProps {
    * with another Service is an error. Not allowed with serviceType ClusterIP.
    * @default - allocated by the API server
    */
-  readonly nodePorts?: { readonly http?: number; readonly https?: number };
+  readonly nodePorts?: IngressNginxNodePorts;
   /** Extra controller flags, appended as `--key=value`, e.g. `{ 'enable-ssl-passthrough': 'true' }`. @default - none */
   readonly extraArgs?: Readonly<Record<string, string>>;
   /**
