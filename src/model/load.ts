@@ -55,6 +55,9 @@ export function checkCluster(raw: unknown, file: string, baseDir: string = proce
   return { file, baseDir, cluster: parsed.data, plan };
 }
 
+/** Fields whose value is never echoed in an error message (a literal password must not end up in CI logs). */
+const SECRET_FIELD = /passw(or)?d|secret|token/i;
+
 /** zod issues → netstrap issues, each naming the value found at its path. */
 function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
   return error.issues.map((issue) => {
@@ -62,7 +65,7 @@ function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}`;
-    } else if (found.present) {
+    } else if (found.present && !SECRET_FIELD.test(issue.path.join('.'))) {
       message = `${message} (got ${show(found.value)})`;
     } else if (issue.code === 'invalid_type') {
       message = 'is required';
