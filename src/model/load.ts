@@ -56,7 +56,7 @@ export function checkCluster(raw: unknown, file: string, baseDir: string = proce
 }
 
 /** Fields whose value is never echoed in an error message (a literal password must not end up in CI logs). */
-const SECRET_FIELD = /passw(or)?d|secret|token/i;
+const SECRET_FIELD = /passw(or)?d|token/i;
 
 /** zod issues → netstrap issues, each naming the value found at its path. */
 function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
