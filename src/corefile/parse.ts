@@ -68,12 +68,14 @@ export function parseCorefile(text: string): ParseResult {
 
   // Reads the directives of a block until its closing brace; `opened` is the line that opened it.
   let pos = 0;
+  let misplaced: { open: Line; close: Line } | undefined;
   const readBlock = (opened: Line, depth: number): Directive[] => {
     const out: Directive[] = [];
     while (pos < all.length) {
       const current = all[pos++];
       const { tokens } = current;
       if (tokens[0] === '}') {
+        if (current.indent !== opened.indent && misplaced === undefined) misplaced = { open: opened, close: current };
         if (tokens.length > 1) errors.push({ line: current.no, message: `unexpected ${JSON.stringify(tokens.slice(1).join(' '))} after "}": put it on its own line` });
         return out;
       }
@@ -94,7 +96,11 @@ export function parseCorefile(text: string): ParseResult {
       directiveLines.set(directive, current.no);
       out.push(directive);
     }
-    errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed` });
+    // Brace counting alone blames the outermost block; indentation usually shows which "}" is really missing.
+    const hint = misplaced
+      ? ` (probably the "{" on line ${misplaced.open.no} is missing its "}": the "}" on line ${misplaced.close.no} is indented for an outer block)`
+      : '';
+    errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}` });
     return out;
   };
 
