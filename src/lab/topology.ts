@@ -59,7 +59,7 @@ export function topologyIssues(cluster: Cluster): Issue[] {
       ifnames.add(iface.name);
       const lan = iface.lan === undefined ? undefined : lans.get(iface.lan);
       if (iface.lan !== undefined && !cluster.lans.some((l) => l.name === iface.lan)) {
-        const known = cluster.lans.map((l) => l.name).join(', ') || 'none';
+        const known = [...new Set(cluster.lans.map((l) => l.name))].join(', ') || 'none';
         issues.push({ path: [...at, 'lan'], message: `unknown LAN ${show(iface.lan)} (lans: ${known})` });
       }
       iface.addresses.forEach((text, a) => {
@@ -97,6 +97,8 @@ export function labIssues(cluster: Cluster): Issue[] {
   const controller = controllerAddress(mgmt.value);
   const seen = new Map<string, string>();
   if (cluster.nodes.length === 0) issues.push({ path: ['nodes'], message: 'a lab needs at least one node' });
+  // Root-namespace veth names are "<base>-<index>": three digits fit in 15 characters.
+  if (cluster.nodes.length > 1000) issues.push({ path: ['nodes'], message: `a lab holds at most 1000 nodes (got ${cluster.nodes.length})` });
   cluster.nodes.forEach((node, n) => {
     const at = ['nodes', n, 'ssh', 'host'];
     const parsed = parseAddress(node.ssh.host);

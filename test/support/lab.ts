@@ -3,6 +3,7 @@
  * ALWAYS tears it down in afterAll (also when a test or `up` fails). Lab tests need root; elsewhere they are
  * skipped with a visible reason.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { labDown, labExec, labUp, LabState, readState } from '../../src/lab';
@@ -21,6 +22,12 @@ export function describeLab(name: string, body: () => void): void {
     console.warn(`skipping lab tests "${name}": ${NEEDS_ROOT}`);
     describe.skip(`${name} (skipped: ${NEEDS_ROOT})`, body);
   }
+}
+
+/** Runs the netstrap CLI (bin/netstrap) synchronously. */
+export function netstrap(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(path.join(repoRoot, 'bin', 'netstrap'), args, { cwd: repoRoot, encoding: 'utf8', timeout: 60000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** A fixture under test/fixtures. */
