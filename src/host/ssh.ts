@@ -122,8 +122,9 @@ export function resolveHost(
   const jumpSpecs = spec.jumpHost ? [spec.jumpHost] : configValues(computed.ProxyJump).join(',').split(',').filter((j) => j !== '' && j !== 'none');
   const jumps = jumpSpecs.flatMap((jump) => {
     const parsed = parseHostSpec(jump);
-    const resolved = resolveHost({ host: parsed.host, port: parsed.port, user: parsed.user }, { ...options, identityFile: options.identityFile }, config, depth + 1);
-    return [...resolved.jumps, { ...resolved, jumps: [] }];
+    const resolved = resolveHost({ host: parsed.host, port: parsed.port, user: parsed.user }, options, config, depth + 1);
+    // As with `ssh -J user@host:port`, a user or port written in the jump spec wins over the config.
+    return [...resolved.jumps, { ...resolved, user: parsed.user ?? resolved.user, port: parsed.port ?? resolved.port, jumps: [] }];
   });
   return {
     alias: spec.host, host, port, user, identityFiles, knownHostsFiles,
