@@ -52,9 +52,9 @@ export function generateCluster(n: number): ClusterInput {
     } else if (kind === 7) {
       services.push({ name, namespace, type: 'LoadBalancer', selector, externalTrafficPolicy: 'Local', ports: [ports[0]] });
     } else if (i % 3 === 0) {
-      services.push({ name, namespace, selector, clusterIP: nthAddress(serviceRange.value, 1000 + i).toString(), ports });
+      services.push({ name, namespace, type: 'ClusterIP', selector, clusterIP: nthAddress(serviceRange.value, 1000 + i).toString(), ports });
     } else {
-      services.push({ name, namespace, selector, labels: { 'app.kubernetes.io/part-of': 'bench' }, ports });
+      services.push({ name, namespace, type: 'ClusterIP', selector, labels: { 'app.kubernetes.io/part-of': 'bench' }, ports });
     }
   }
 
