@@ -99,7 +99,7 @@ describe('CoreDns', () => {
       [`${SVC} spec.ports[1].targetPort`]: 53,
       [`${SVC} spec.ports[2].targetPort`]: 9153,
     });
-    expect(findObject(objects, 'Deployment', 'coredns').metadata.labels).toEqual({ 'k8s-app': 'kube-dns' });
+    expect(findObject(objects, 'Deployment', 'coredns').metadata).toEqual({ name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } });
   });
 
   test('the Corefile is byte-equal to kubeadm\'s, and the same model as the addons one', () => {
