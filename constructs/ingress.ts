@@ -85,7 +85,7 @@ const INVALID_PATH_SUFFIXES = ['/..', '/.'];
 function checkHost(host: string): string | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return `host ${show(host)} must be a DNS name, not an IP address`;
   const problem = checkName(host.startsWith('*.') ? host.slice(2) : host, 'DNS-1123 subdomain');
-  return problem ? `host ${problem} (a leading "*." wildcard is allowed)` : undefined;
+  return problem ? `host ${show(host)} must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), optionally starting with "*."` : undefined;
 }
 
 /** Checks a path as the API server does for its pathType. */
@@ -180,7 +180,7 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
     issues.push({ path: ['rewriteTarget'], message: `rewriteTarget ${show(spec.rewriteTarget)} contradicts annotation ${REWRITE_TARGET_ANNOTATION}: ${show(annotated)}` });
   }
   if (rules.length === 0 && spec.defaultBackend === undefined) {
-    issues.push({ path: ['rules'], message: 'an Ingress needs rules or a defaultBackend (it has neither)' });
+    issues.push({ path: ['rules'], message: `rules ${show(rules)} is empty and there is no defaultBackend: an Ingress needs one of them` });
   }
   if (spec.defaultBackend) {
     issues.push(...under(['defaultBackend'], checkBackend(spec.defaultBackend, namespace, context)));

@@ -75,7 +75,7 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
 
   if (type === 'ExternalName') {
     if (spec.externalName === undefined) {
-      issues.push({ path: ['externalName'], message: `is required for a Service of type ExternalName (the DNS name it aliases)` });
+      issues.push({ path: ['externalName'], message: `is required for a Service of type "ExternalName" (the DNS name it aliases)` });
     } else {
       const problem = checkName(spec.externalName.replace(/\.$/, ''), 'DNS-1123 subdomain');
       if (problem) issues.push({ path: ['externalName'], message: `externalName ${problem}` });
@@ -105,7 +105,7 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
   }
 
   if (ports.length === 0 && type !== 'ExternalName' && !headless) {
-    issues.push({ path: ['ports'], message: `a Service of type ${type} needs at least one port (only ExternalName and headless Services may have none)` });
+    issues.push({ path: ['ports'], message: `a Service of type ${show(type)} needs at least one port (only ExternalName and headless Services may have none)` });
   }
   const names = new Map<string, number>();
   const endpoints = new Map<string, number>();

@@ -82,7 +82,8 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
     const own = checkService(service);
     issues.push(...under(at, own.length > 0 ? own : claimServiceAddresses(service, plan, ledger)));
   });
-  const servicePorts = new Map(k.services.map((s) => [`${s.namespace}/${s.name}`, s.ports]));
+  // A Service defined twice is reported above; backends resolve to its first definition.
+  const servicePorts = new Map(k.services.map((s) => [`${s.namespace}/${s.name}`, s.ports] as const).reverse());
   const routes = new Map<string, string>();
   k.ingresses.forEach((ingress, i) => {
     const at = ['kubernetes', 'ingresses', i];

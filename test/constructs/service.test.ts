@@ -90,13 +90,13 @@ describe('Service', () => {
   test('type-specific rules: ExternalName, nodePort, ports, headless', () => {
     const messages = (spec: Parameters<typeof checkService>[0]) => checkService(spec).map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(messages({ name: 'ext', type: 'ExternalName' }))
-      .toEqual(['externalName: is required for a Service of type ExternalName (the DNS name it aliases)']);
+      .toEqual(['externalName: is required for a Service of type "ExternalName" (the DNS name it aliases)']);
     expect(messages({ name: 'ext', type: 'ExternalName', externalName: 'Database.Example.com' }))
       .toEqual([expect.stringMatching(/^externalName: externalName "Database.Example.com" is not a valid DNS-1123 subdomain/)]);
     expect(messages({ name: 'web', ports: [{ port: 80, nodePort: 30080 }] }))
       .toEqual(['ports.0.nodePort: nodePort 30080 is only allowed for NodePort and LoadBalancer Services (this one is ClusterIP)']);
     expect(messages({ name: 'web', type: 'NodePort' }))
-      .toEqual(['ports: a Service of type NodePort needs at least one port (only ExternalName and headless Services may have none)']);
+      .toEqual(['ports: a Service of type "NodePort" needs at least one port (only ExternalName and headless Services may have none)']);
     expect(messages({ name: 'web', type: 'LoadBalancer', clusterIP: 'None', ports: [{ port: 80 }] }))
       .toEqual(['clusterIP: clusterIP "None" (headless) is not allowed for a Service of type LoadBalancer']);
     expect(messages({ name: 'web', ports: [{ port: 80 }, { port: 443 }] }))
