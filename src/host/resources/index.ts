@@ -3,5 +3,17 @@
  * its own file next to this one and is appended to this list.
  */
 import type { ResourceKind } from '../types';
+import { bridges } from './bridges';
+import { cniFiles } from './cni';
+import { hostsFile } from './hosts';
+import { links } from './links';
+import { namespaces } from './namespaces';
+import { nat } from './nat';
+import { persist } from './persist';
+import { resolvConf } from './resolv';
+import { routes } from './routes';
+import { sysctl } from './sysctl';
 
-export const resourceKinds: ResourceKind[] = [];
+// Interfaces before what uses them (bridges before the veths enslaved to them, addresses before the routes via
+// them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything.
+export const resourceKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles, persist];

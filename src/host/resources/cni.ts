@@ -1,0 +1,59 @@
+/**
+ * cni-files: when node.cniConflists is set, the cluster's CNI network configuration (the same model the installer
+ * DaemonSet ships: src/model/cni.ts clusterCniFiles / renderConflist) is written to /etc/cni/net.d/<fileName>.
+ * The plugin binaries are not netstrap's business: warnings() lists each plugin type (and IPAM type) the conflist
+ * names that /opt/cni/bin lacks; nothing is ever downloaded. Revert restores the previous file or its absence.
+ */
+import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
+import type { Cluster, ClusterNode } from '../../model/schema';
+import type { Change, RawFacts, ResourceKind } from '../types';
+import { fileChange, fileFact, parseFileFact } from './facts';
+
+export const CNI_CONF_DIR = '/etc/cni/net.d';
+export const CNI_BIN_DIR = '/opt/cni/bin';
+const BIN_SECTION = 'cni-bin';
+
+/** Path and content of the node's conflist, or undefined when the node does not ask for one or the CNI writes its own. */
+function desiredFile(node: ClusterNode, cluster: Cluster): { path: string; content: string; types: string[] } | undefined {
+  if (!node.cniConflists) return undefined;
+  const files = clusterCniFiles(cluster);
+  if (!files) return undefined;
+  const list = nodeCniList(files, node.name);
+  const types = new Set<string>();
+  for (const plugin of list.plugins as ReadonlyArray<Record<string, unknown>>) {
+    if (typeof plugin.type === 'string') types.add(plugin.type);
+    const ipam = plugin.ipam as Record<string, unknown> | undefined;
+    if (typeof ipam?.type === 'string') types.add(ipam.type);
+  }
+  return { path: `${CNI_CONF_DIR}/${files.fileName}`, content: renderConflist(list), types: [...types] };
+}
+
+export const cniFiles: ResourceKind = {
+  kind: 'cni-files',
+
+  factCommands(node: ClusterNode, cluster: Cluster) {
+    const file = desiredFile(node, cluster);
+    if (!file) return {};
+    return { ...fileFact(file.path), [BIN_SECTION]: ['sh', '-c', `ls -1 ${CNI_BIN_DIR} 2>/dev/null; true`] };
+  },
+
+  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster): Change[] {
+    const file = desiredFile(node, cluster);
+    if (!file) return [];
+    const change = fileChange('cni-files', file.path, parseFileFact(facts, file.path), file.content);
+    return change ? [change] : [];
+  },
+
+  warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {
+    if (node.cniConflists && !clusterCniFiles(cluster)) {
+      return [`${node.name}: cniConflists is set but cni.plugin ${JSON.stringify(cluster.cni.plugin)} writes no conflist from netstrap`];
+    }
+    const file = desiredFile(node, cluster);
+    if (!file) return [];
+    const present = new Set((facts[BIN_SECTION] ?? '').split('\n').map((l) => l.trim()).filter(Boolean));
+    const missing = file.types.filter((t) => !present.has(t));
+    if (missing.length === 0) return [];
+    return [`${node.name}: ${CNI_BIN_DIR} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${file.path} `
+      + `(install the containernetworking plugins release; netstrap never downloads them)`];
+  },
+};

@@ -1,0 +1,54 @@
+import { links } from '../../../src/host/resources/links';
+import { bridges } from '../../../src/host/resources/bridges';
+import { recordedFacts, rendered } from './facts-fixtures';
+import { model } from './model';
+
+const { cluster, node } = model();
+
+describe('link kind (addresses, MTU, up) on recorded ip -j facts', () => {
+  it('on the bare node: sets the MTU, brings eth0 up, adds only the address the lab did not assign', () => {
+    const changes = links.plan(node, recordedFacts('bare'), cluster);
+    expect(changes.map((c) => `${c.target}: ${c.before} → ${c.after}`)).toEqual([
+      'eth0 mtu: 1500 → 1400', 'eth0 state: down → up', 'eth0 address 192.168.1.12/24: absent → present',
+    ]);
+    expect(rendered(changes[2])).toEqual({ apply: ['ip addr add 192.168.1.12/24 dev eth0'], revert: ['ip addr del 192.168.1.12/24 dev eth0'] });
+    expect(rendered(changes[0]).revert).toEqual(['ip link set dev eth0 mtu 1500']);
+  });
+
+  it('is a no-op on the converged node', () => {
+    expect(links.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
+  });
+
+  it('after drift: puts back the MTU and the removed address', () => {
+    expect(links.plan(node, recordedFacts('drifted'), cluster).map((c) => c.target)).toEqual(['eth0 mtu', 'eth0 address 192.168.1.12/24']);
+  });
+
+  it('has no facts and no changes for a node without interfaces', () => {
+    const bare = { ...node, interfaces: [] };
+    expect(links.factCommands(bare, cluster)).toEqual({});
+    expect(links.plan(bare, {}, cluster)).toEqual([]);
+  });
+});
+
+describe('bridge kind on recorded ip -j facts', () => {
+  it('creates v-net-0, brings it up and gives it its address; revert deletes the bridge it made', () => {
+    const changes = bridges.plan(node, recordedFacts('bare'), cluster);
+    expect(changes.map(rendered)).toEqual([
+      { apply: ['ip link add name v-net-0 type bridge'], revert: ['ip link del dev v-net-0'] },
+      { apply: ['ip link set dev v-net-0 up'], revert: [] },
+      { apply: ['ip addr add 10.10.0.1/24 dev v-net-0'], revert: [] },
+    ]);
+  });
+
+  it('is a no-op when converged, and only brings it up again after drift', () => {
+    expect(bridges.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
+    expect(bridges.plan(node, recordedFacts('drifted'), cluster).map(rendered)).toEqual([
+      { apply: ['ip link set dev v-net-0 up'], revert: ['ip link set dev v-net-0 down'] },
+    ]);
+  });
+
+  it('refuses to take over an interface of another kind with the bridge name', () => {
+    const asEth0 = { ...node, bridges: [{ name: 'eth0', addresses: [] }] };
+    expect(() => bridges.plan(asEth0, recordedFacts('bare'), cluster)).toThrow(/eth0 exists but is a veth/);
+  });
+});
