@@ -121,10 +121,11 @@ export const cniSchema = z.strictObject({
 export const dnsSchema = z.strictObject({
   provider: z.enum(['coredns', 'none']).default('coredns'),
   version: z.string().regex(/^v?[0-9A-Za-z._-]+$/).optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
-  replicas: z.number().int().min(1).optional(),
-  /** A whole Corefile to start from (parsed and validated); default: the kubeadm Corefile for the plan. */
-  corefile: z.string().optional(),
-  upstreams: z.array(z.string()).optional().describe('forward targets. Default: /etc/resolv.conf'),
+  replicas: z.number().int().min(1).optional().describe('CoreDNS Deployment replicas. Default: 2 (kubeadm).'),
+  /** A whole Corefile (parsed and validated); default: the kubeadm Corefile for the plan. */
+  corefile: z.string().optional()
+    .describe('A whole Corefile, parsed and validated (errors name the line). Cannot be combined with upstreams, hosts or stubDomains. Default: kubeadm\'s Corefile for the cluster domain.'),
+  upstreams: z.array(z.string()).optional().describe('forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf'),
   hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional()
     .describe('Static host entries served by the hosts plugin (with fallthrough).'),
   stubDomains: z.record(z.string(), z.array(address).min(1)).optional()
