@@ -4,6 +4,8 @@
  * a management bridge. Programmatic API: labUp / labDown / labStatus / labExec.
  *
  * `up` on a lab that is already up (a state.json in the state dir) is an error: run `down` first.
+ * Limits: IPv4 only; interfaces without a `lan` are not created (no dummy links here); nodes share the machine's
+ * kernel, so kernel modules and kernel.* sysctls are the machine's (read-only inside nodes).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,7 +14,7 @@ import { InputError } from '../model/errors';
 import { run, RunOptions, RunResult } from './exec';
 import { createNetwork, deleteNetwork, existingNamespaces, existingRootLinks, rootConflicts } from './network';
 import {
-  cmdline, INIT_SCRIPT, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
+  cmdline, INIT_SCRIPT, OVERLAID, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
 } from './node';
 import { generateKey, knownHostsLine, sshBanner, sshConfigBlock, sshdConfig } from './sshd';
 import { LabNode, LabState, readState, stateFile, writeState } from './state';
@@ -54,6 +56,8 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
   if (fs.existsSync(stateDir) && fs.readdirSync(stateDir).length > 0) {
     throw new LabError(`state directory ${stateDir} is not empty and holds no lab: choose another --state-dir`);
   }
+  const overlaid = OVERLAID.map((dir) => `/${dir}`).find((dir) => stateDir === dir || stateDir.startsWith(`${dir}/`));
+  if (overlaid) throw new LabError(`state directory ${stateDir} lies under ${overlaid}, which every node overlays: choose another --state-dir`);
   const plan = planLab(model.cluster, stateDir);
   const conflicts = await rootConflicts(plan.managementCidr);
   if (conflicts.length > 0) {

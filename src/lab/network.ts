@@ -3,6 +3,7 @@
  * a namespace of its own, one veth per node interface. Nodes get only connected routes: routing is the
  * provisioner's job. Every step is one batched `ip` call per namespace.
  */
+import * as fs from 'fs';
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../model/cidr';
 import { ipBatch, ipJson } from './exec';
 import { LabPlan, MGMT_INTERFACE } from './topology';
@@ -49,6 +50,10 @@ export async function createNetwork(plan: LabPlan): Promise<void> {
       `link set ${node.rootVeth} master ${plan.bridge} up`,
     ]),
   ]);
+  // The machine never routes for the lab: packets arriving on the lab bridge are not forwarded (even when the
+  // machine's ip_forward is on and a node got a route via the controller), and the bridge has no IPv6.
+  fs.writeFileSync(`/proc/sys/net/ipv4/conf/${plan.bridge}/forwarding`, '0\n');
+  fs.writeFileSync(`/proc/sys/net/ipv6/conf/${plan.bridge}/disable_ipv6`, '1\n');
   // Each LAN's bridge and the veths cabled to it, created with their peer directly inside the node.
   await Promise.all(plan.lans.map((lan) => ipBatch([
     'link set lo up',
