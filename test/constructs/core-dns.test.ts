@@ -1,5 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { ClusterNetwork } from '../../constructs/cluster-network';
@@ -249,6 +252,21 @@ describe('cluster file dns', () => {
       'c.yaml: dns.hosts[0].ip: invalid IPv4 address "10.0.0.256": 256 is not an IPv4 octet (0-255, no leading zeros)',
       'c.yaml: dns.stubDomains["a..b"]: invalid zone "a..b": expected "." or a domain such as example.org',
     ]);
+  });
+
+  test('netstrap synth of a cluster file with a broken Corefile exits 2, names file, field and line, writes nothing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-dns-'));
+    const file = path.join(dir, 'dns.yaml');
+    fs.writeFileSync(file, [
+      'name: dns', 'network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', 'dns:', '  corefile: |',
+      '    .:53 {', '        errors', '        cache thirty', '        forward . 8.8.8.8 {', '    }', '',
+    ].join('\n'));
+    const out = path.join(dir, 'out');
+    const root = path.join(__dirname, '..', '..');
+    const run = spawnSync(path.join(root, 'bin', 'netstrap'), ['synth', file, '-o', out], { cwd: root, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`${file}: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 4 is missing its "}": the "}" on line 5 is indented for an outer block)\n`);
+    expect(fs.existsSync(out)).toBe(false);
   });
 
   test('a DNS address outside serviceCidr is refused in the cluster file', () => {
