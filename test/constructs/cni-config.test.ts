@@ -6,7 +6,7 @@ import * as path from 'path';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { CniConfig, CniIpam, CniPlugin } from '../../constructs/cni-config';
 import { CniInstaller } from '../../constructs/cni-installer';
-import { clusterCniFiles, networkPolicyWarnings, renderCniJson, renderConflist } from '../../src/model/cni';
+import { clusterCniFiles, networkPolicyWarnings, nodeCniList, renderCniJson, renderConflist } from '../../src/model/cni';
 import { InputError } from '../../src/model/errors';
 import { parseClusterText } from '../../src/model/load';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
@@ -375,6 +375,9 @@ describe('cluster file: cni bridge / conflist / none', () => {
     const files = clusterCniFiles(model.cluster)!;
     expect(files.fileName).toBe('10-lab.conflist');
     expect(files.perNode.node02.plugins[0]).toMatchObject({ bridge: 'br-pods', ipam: { subnet: '10.244.2.0/24' } });
+    // What the host provisioner writes on each node: the node's own list, else the shared one.
+    expect(renderConflist(nodeCniList(files, 'node01'))).toContain('"subnet": "10.244.1.0/24"');
+    expect(nodeCniList(files, 'elsewhere')).toBe(files.list);
   });
 
   test('bridge subnets outside podCidr or overlapping are errors naming field and value', () => {
