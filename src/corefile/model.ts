@@ -61,8 +61,12 @@ export interface CachePlugin extends WithExtra {
 export interface LoopPlugin extends WithExtra { readonly plugin: 'loop' }
 /** `reload [INTERVAL] [JITTER]`. */
 export interface ReloadPlugin extends WithExtra { readonly plugin: 'reload'; readonly interval?: string; readonly jitter?: string }
-/** `loadbalance [POLICY]`. */
-export interface LoadBalancePlugin extends WithExtra { readonly plugin: 'loadbalance'; readonly policy?: string }
+/** `loadbalance [POLICY [ARGS...]]`, e.g. `loadbalance weighted /etc/coredns/weights`. */
+export interface LoadBalancePlugin extends WithExtra {
+  readonly plugin: 'loadbalance';
+  readonly policy?: string;
+  readonly policyArgs?: readonly string[];
+}
 /** One `IP NAMES...` line of the hosts plugin. */
 export interface HostsEntry { readonly ip: string; readonly names: readonly string[] }
 /** `hosts [FILE [ZONES...]] { IP NAMES...; ttl N; no_reverse; reload D; fallthrough [ZONES...] }`. */
@@ -136,10 +140,12 @@ export const KNOWN_PLUGINS: ReadonlySet<string> = new Set([
   'loop', 'forward', 'grpc', 'erratic', 'whoami', 'on', 'sign', 'view',
 ]);
 
-/** Plugins whose setup fails with "this plugin can only be used once per Server Block" (plugin.ErrOnce). */
+/**
+ * Plugins whose setup fails with "this plugin can only be used once per Server Block" (plugin.ErrOnce) in CoreDNS
+ * 1.10 (forward accepts several stanzas in later releases). Others (log, rewrite, template...) may repeat.
+ */
 export const ONCE_PER_BLOCK: ReadonlySet<string> = new Set([
-  'errors', 'health', 'ready', 'kubernetes', 'prometheus', 'forward', 'cache', 'loop', 'reload', 'hosts', 'bind',
-  'root', 'autopath', 'k8s_external', 'dnssec', 'loadbalance',
+  'errors', 'health', 'ready', 'kubernetes', 'prometheus', 'forward', 'cache', 'loop', 'reload', 'hosts',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -190,7 +196,7 @@ export function toDirective(p: Plugin): Directive {
     case 'reload':
       return withBlock('reload', [p.interval, p.interval === undefined ? undefined : p.jitter], extra);
     case 'loadbalance':
-      return withBlock('loadbalance', [p.policy], extra);
+      return withBlock('loadbalance', p.policy === undefined ? [] : [p.policy, ...(p.policyArgs ?? [])], extra);
     case 'hosts':
       return withBlock('hosts', [p.file, ...(p.file === undefined ? [] : p.zones ?? [])], [
         ...p.entries.map((e) => line(e.ip, ...e.names)),
@@ -312,8 +318,7 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       atMost(2, 'interval and jitter');
       return defined({ plugin: 'reload', interval: d.args[0], jitter: d.args[1], ...extras([]) });
     case 'loadbalance':
-      atMost(1, 'policy');
-      return defined({ plugin: 'loadbalance', policy: d.args[0], ...extras([]) });
+      return defined({ plugin: 'loadbalance', policy: d.args[0], policyArgs: d.args.length > 1 ? d.args.slice(1) : undefined, ...extras([]) });
     case 'hosts': {
       const options = ['ttl', 'no_reverse', 'reload', 'fallthrough'];
       const ttl = last('ttl');

@@ -136,7 +136,19 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
           if (plugin.ttl !== undefined && plugin.ttl > 3600) at(plugin, [...path, 'ttl'], `ttl ${plugin.ttl} is outside 0-3600`);
           break;
         }
+        case 'cache':
+          for (const bucket of ['success', 'denial'] as const) {
+            const b = plugin[bucket];
+            if (b && b.minTtl !== undefined && b.ttl === undefined) at(plugin, [...path, bucket, 'minTtl'], `cache ${bucket}: minTtl ${b.minTtl} needs a ttl before it`);
+          }
+          break;
+        case 'reload':
+          if (plugin.jitter !== undefined && plugin.interval === undefined) at(plugin, [...path, 'jitter'], `reload: jitter ${show(plugin.jitter)} needs an interval before it`);
+          break;
         case 'hosts':
+          if (plugin.zones && plugin.zones.length > 0 && plugin.file === undefined) {
+            at(plugin, [...path, 'zones'], 'hosts: zones need a file before them ("hosts /etc/hosts example.org")');
+          }
           plugin.entries.forEach((entry, e) => {
             const address = parseAddress(entry.ip);
             if (!address.ok) at(plugin, [...path, 'entries', e, 'ip'], `hosts entry: ${address.error}`);

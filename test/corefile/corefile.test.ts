@@ -94,7 +94,9 @@ const everything = `.:53 {
     }
     loop
     reload 30s 5s
-    loadbalance round_robin
+    loadbalance weighted /etc/coredns/weights {
+       reload 10s
+    }
     acl {
        allow net 10.0.0.0/8
        block
@@ -134,6 +136,30 @@ describe('Corefile render', () => {
     expect(text).toContain('    forward . 1.1.1.1 8.8.8.8 {\n');
     expect(text).toContain('    ready\n    hosts {\n       192.168.1.11 node01 node01.lan\n       fallthrough\n    }\n    kubernetes');
     expect(text.endsWith('}\nconsul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n')).toBe(true);
+  });
+
+  test('a model built in code with every typed field survives render then parse', () => {
+    const corefile: Corefile = { servers: [{ zones: ['example.org', 'example.net'], port: 1053, scheme: 'dns', plugins: [
+      { plugin: 'errors', extra: [{ name: 'consolidate', args: ['5m', '.* i/o timeout$'] }] },
+      { plugin: 'health', addr: ':8080', lameduck: '10s' },
+      { plugin: 'ready', addr: ':8181' },
+      { plugin: 'hosts', file: '/etc/hosts', zones: ['example.org'], entries: [{ ip: '10.0.0.1', names: ['a', 'b'] }],
+        ttl: 10, noReverse: true, reload: '0', fallthrough: ['example.org'] },
+      { plugin: 'kubernetes', zones: ['cluster.local'], pods: 'disabled', fallthrough: [], ttl: 0 },
+      { plugin: 'prometheus', addr: ':9253' },
+      { plugin: 'forward', from: '.', to: ['10.0.0.53:5353'], except: ['corp.example'], policy: 'random', maxConcurrent: 10 },
+      { plugin: 'cache', ttl: 10, zones: ['example.org'], success: { capacity: 100, ttl: 20, minTtl: 1 }, denial: { capacity: 50 },
+        disable: [{ type: 'denial', zones: [] }] },
+      { plugin: 'loop' },
+      { plugin: 'reload', interval: '10s', jitter: '2s' },
+      { plugin: 'loadbalance', policy: 'round_robin' },
+      { plugin: 'rewrite', rule: ['stop', 'type', 'ANY', 'HINFO'] },
+      { plugin: 'log', args: ['.', '{common}'], classes: ['all'] },
+      { plugin: 'template', class: 'ANY', type: 'ANY', zones: ['invalid'], match: ['.*'], answer: ['x'], additional: ['y'],
+        authority: ['z'], rcode: 'NXDOMAIN', fallthrough: ['a.invalid'] },
+      { plugin: 'generic', name: 'file', args: ['/etc/coredns/db.example.org'], block: [{ name: 'reload', args: ['0'] }] },
+    ] }] };
+    expect(parseCorefile(renderCorefile(corefile)).corefile).toEqual(corefile);
   });
 
   test('tokens that would be misread are quoted', () => {
@@ -190,6 +216,9 @@ describe('Corefile parse', () => {
     });
     expect(plugins.find((p) => p.plugin === 'template')).toMatchObject({
       class: 'IN', type: 'A', zones: ['example.net'], answer: ['{{ .Name }} 60 IN A 10.0.0.{{ .Group.a }}'], rcode: 'NOERROR',
+    });
+    expect(plugins.find((p) => p.plugin === 'loadbalance')).toEqual({
+      plugin: 'loadbalance', policy: 'weighted', policyArgs: ['/etc/coredns/weights'], extra: [{ name: 'reload', args: ['10s'] }],
     });
     expect(plugins.find((p) => p.plugin === 'generic' && p.name === 'acl')).toEqual({
       plugin: 'generic', name: 'acl', args: [], block: [{ name: 'allow', args: ['net', '10.0.0.0/8'] }, { name: 'block', args: [] }],

@@ -106,6 +106,19 @@ describe('validateCorefile', () => {
     expect(shown({ servers: [] })).toEqual(['servers: the Corefile has no server block']);
   });
 
+  test('options a Corefile line cannot express are refused instead of being dropped', () => {
+    const model: Corefile = { servers: [{ zones: ['.'], plugins: [
+      { plugin: 'cache', success: { capacity: 10, minTtl: 5 } },
+      { plugin: 'reload', jitter: '5s' },
+      { plugin: 'hosts', zones: ['example.org'], entries: [] },
+    ] }] };
+    expect(shown(model)).toEqual([
+      'servers[0].plugins[0].success.minTtl: cache success: minTtl 5 needs a ttl before it',
+      'servers[0].plugins[1].jitter: reload: jitter "5s" needs an interval before it',
+      'servers[0].plugins[2].zones: hosts: zones need a file before them ("hosts /etc/hosts example.org")',
+    ]);
+  });
+
   test('text with parse errors reports only those, each with its line', () => {
     expect(textIssues('.:53 {\n    kubernets cluster.local {\n       ttl 30\n')).toEqual([
       'line 1: unbalanced braces: the "{" on line 1 is never closed',
