@@ -21,3 +21,11 @@ export { InputError, type Issue, formatPath } from './model/errors';
 export { loadClusterFile, parseClusterText, checkCluster, type ClusterModel } from './model/load';
 export { resolvePlan, type NetworkPlan, type NetworkPlanInput } from './model/plan';
 export * from './model/schema';
+// Host provisioner: plan / bootstrap / verify a cluster file's nodes over SSH.
+export {
+  planCluster, bootstrapCluster, verifyCluster, type ClusterResult, type HostResult, type HostStatus, type ProvisionOptions,
+} from './host/provision';
+export type { CheckResult } from './host/verify';
+export type { SshOptions, Connector, Transport, RunResult } from './host/ssh';
+export type { Change, Command, RawFacts, ResourceKind } from './host/types';
+export { formatPlan, formatSummary, resultJson } from './host/report';
