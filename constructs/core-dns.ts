@@ -125,12 +125,48 @@ export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issu
         issues.push({ path: [field], message: `cannot be combined with corefile: write it into the Corefile (${field === 'upstreams' ? 'forward' : field === 'hosts' ? 'hosts plugin' : 'a server block per zone'})` });
       }
     }
-    if (typeof props.corefile === 'string') issues.push(...corefileTextIssues(props.corefile, context).issues.map((i) => ({ path: ['corefile'], message: i.message })));
-    else issues.push(...validateCorefile(props.corefile, context).map((i) => ({ path: ['corefile', ...i.path], message: i.message })));
+    if (typeof props.corefile === 'string') {
+      const checked = corefileTextIssues(props.corefile, context);
+      issues.push(...checked.issues.map((i) => ({ path: ['corefile'], message: i.message })));
+      if (checked.corefile) issues.push(...deploymentFit(checked.corefile));
+    } else {
+      issues.push(...validateCorefile(props.corefile, context).map((i) => ({ path: ['corefile', ...i.path], message: i.message })));
+      issues.push(...deploymentFit(props.corefile));
+    }
   } else if (issues.length === 0) {
     // A backstop for what the field checks above cannot see, e.g. two spellings of one stub zone.
     issues.push(...validateCorefile(defaultCorefile(props, clusterDomain), context).map((i) => ({ path: ['stubDomains'], message: i.message })));
   }
+  return issues;
+}
+
+/** The port an `addr` such as `:8080` or `0.0.0.0:8080` names, or the plugin's default when there is none. */
+function addrPort(addr: string | undefined, fallback: number): number {
+  const match = addr === undefined ? null : /:(\d+)$/.exec(addr);
+  return match ? Number(match[1]) : fallback;
+}
+
+/**
+ * What the Deployment and Service expect of a user's Corefile: DNS on port 53 (the container and Service port),
+ * `health` on :8080 (liveness probe) and `ready` on :8181 (readiness probe). Without them the pods never become
+ * ready or are restarted forever.
+ */
+function deploymentFit(corefile: Corefile): Issue[] {
+  const issues: Issue[] = [];
+  const servers = corefile.servers;
+  if (servers.length > 0 && !servers.some((s) => (s.port ?? 53) === 53)) {
+    issues.push({ path: ['corefile'], message: `no server block listens on port 53 (found ${[...new Set(servers.map((s) => s.port))].join(', ')}): the kube-dns Service sends queries to port 53` });
+  }
+  const plugins = servers.flatMap((s) => s.plugins);
+  const health = plugins.find((p) => p.plugin === 'health');
+  const ready = plugins.find((p) => p.plugin === 'ready');
+  const probe = (what: string, path: string, port: number, found: number | undefined) => (found === undefined
+    ? `has no ${what} plugin: the ${what === 'health' ? 'liveness' : 'readiness'} probe (GET :${port}${path}) would fail`
+    : `${what} listens on port ${found}, but the ${what === 'health' ? 'liveness' : 'readiness'} probe asks :${port}${path}`);
+  const healthPort = health && health.plugin === 'health' ? addrPort(health.addr, 8080) : undefined;
+  const readyPort = ready && ready.plugin === 'ready' ? addrPort(ready.addr, 8181) : undefined;
+  if (healthPort !== 8080) issues.push({ path: ['corefile'], message: probe('health', '/health', 8080, healthPort) });
+  if (readyPort !== 8181) issues.push({ path: ['corefile'], message: probe('ready', '/ready', 8181, readyPort) });
   return issues;
 }
 

@@ -174,6 +174,19 @@ describe('CoreDns', () => {
     ]);
   });
 
+  test('a Corefile the Deployment cannot run is refused: port 53, health :8080 and ready :8181 are what the probes use', () => {
+    const text = '.:5353 {\n    health :8081\n    forward . 8.8.8.8\n}\n';
+    expect(thrown(() => synth({ corefile: text })).lines()).toEqual([
+      'CoreDns "test/dns": corefile: no server block listens on port 53 (found 5353): the kube-dns Service sends queries to port 53',
+      'CoreDns "test/dns": corefile: health listens on port 8081, but the liveness probe asks :8080/health',
+      'CoreDns "test/dns": corefile: has no ready plugin: the readiness probe (GET :8181/ready) would fail',
+    ]);
+    const model = kubeadmCorefile();
+    const withoutHealth = { servers: [{ ...model.servers[0], plugins: model.servers[0].plugins.filter((p) => p.plugin !== 'health') }] };
+    expect(thrown(() => synth({ corefile: withoutHealth })).message)
+      .toBe('CoreDns "test/dns": corefile: has no health plugin: the liveness probe (GET :8080/health) would fail');
+  });
+
   test('bad props are errors naming field and value', () => {
     const error = thrown(() => synth({
       version: 'v1.10.1; rm -rf /', replicas: 0, upstreams: ['8.8.8.888'],
@@ -237,12 +250,14 @@ describe('cluster file dns', () => {
     expect(problems({ corefile: '.:53 {\n    errors\n    kubernets cluster.local\n    forward .\n}\n' })).toEqual([
       'c.yaml: dns.corefile: line 3: unknown plugin "kubernets"; did you mean "kubernetes"?',
       'c.yaml: dns.corefile: line 4: forward "." has no upstream: give at least one address or /etc/resolv.conf',
+      'c.yaml: dns.corefile: has no health plugin: the liveness probe (GET :8080/health) would fail',
+      'c.yaml: dns.corefile: has no ready plugin: the readiness probe (GET :8181/ready) would fail',
     ]);
     expect(problems({ corefile: '.:53 {\n    errors\n' })).toEqual([
       'c.yaml: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed',
     ]);
-    expect(problems({ corefile: '.:53 {\n    kubernetes cluster.local\n}\n' }, { ...PLAN, clusterDomain: 'corp.internal' })).toEqual([
-      'c.yaml: dns.corefile: line 2: kubernetes zone "cluster.local" is not the cluster domain "corp.internal" nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve',
+    expect(problems({ corefile: '.:53 {\n    health\n    ready\n    kubernetes cluster.local\n}\n' }, { ...PLAN, clusterDomain: 'corp.internal' })).toEqual([
+      'c.yaml: dns.corefile: line 4: kubernetes zone "cluster.local" is not the cluster domain "corp.internal" nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve',
     ]);
   });
 
