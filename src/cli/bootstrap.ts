@@ -49,12 +49,12 @@ export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { mo
   const model = loadClusterFile(file);
   const issues = [];
   for (const name of opts.only ?? []) {
-    if (!model.cluster.nodes.some((node) => node.name === name)) issues.push({ path: ['--only'], message: `no node named ${JSON.stringify(name)}` });
+    if (!model.cluster.nodes.some((node) => node.name === name)) issues.push({ path: ['only'], message: `(--only) no node named ${JSON.stringify(name)}` });
   }
   for (const [flag, value] of [['--ssh-config', opts.sshConfig], ['--identity', opts.identity]] as const) {
-    if (value !== undefined && !fs.existsSync(value)) issues.push({ path: [flag], message: `file not found: ${JSON.stringify(value)}` });
+    if (value !== undefined && !fs.existsSync(value)) issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
   }
-  if (issues.length > 0) throw new InputError('command line', issues);
+  if (issues.length > 0) throw new InputError('netstrap', issues);
   return {
     model,
     options: {
