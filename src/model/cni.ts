@@ -510,8 +510,7 @@ export function bridgeSubnetOf(cluster: Cluster, node?: Cluster['nodes'][number]
 export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
   const { cni } = cluster;
   if (cni.plugin === 'conflist' && cni.conflist) {
-    const { fileName, ...list } = cni.conflist;
-    return { fileName: fileName ?? defaultCniFileName(list.name), list: list as CniNetworkList, perNode: {} };
+    return { fileName: cni.conflist.fileName ?? defaultCniFileName(cni.conflist.name), list: conflistOf(cni.conflist), perNode: {} };
   }
   if (cni.plugin !== 'bridge') return undefined;
   const bridge = cni.bridge?.name ?? 'cni0';
@@ -520,6 +519,13 @@ export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
     if (node.podSubnet !== undefined) perNode[node.name] = bridgeNetworkList(cluster.name, bridge, node.podSubnet);
   }
   return { fileName: defaultCniFileName(cluster.name), list: bridgeNetworkList(cluster.name, bridge, bridgeSubnetOf(cluster)), perNode };
+}
+
+/** The cluster file's `cni.conflist` as a list (without netstrap's own `fileName`); the schema checked each `type`. */
+export function conflistOf(conflist: NonNullable<Cluster['cni']['conflist']>): CniNetworkList {
+  const { fileName: _fileName, ...list } = conflist;
+  void _fileName;
+  return list as unknown as CniNetworkList;
 }
 
 /** The list a given node gets (its own when it has one). */
@@ -572,11 +578,9 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
   }
 
   if (cni.plugin === 'conflist' && cni.conflist) {
-    const { fileName: _fileName, ...list } = cni.conflist;
-    void _fileName;
-    const listIssues = validateNetworkList(list as CniNetworkList);
-    issues.push(...under(['cni', 'conflist'], listIssues));
-    for (const subnet of hostLocalSubnets(list as CniNetworkList)) {
+    const list = conflistOf(cni.conflist);
+    issues.push(...under(['cni', 'conflist'], validateNetworkList(list)));
+    for (const subnet of hostLocalSubnets(list)) {
       const range = parseNetwork(subnet.text);
       // IPv6 ranges and invalid subnets are already judged by validateNetworkList; the plan is IPv4.
       if (range.ok && !range.value.inside(plan.podCidr)) {
@@ -600,8 +604,8 @@ export function networkPolicyWarnings(cluster: Cluster): string[] {
   const { cni } = cluster;
   let what: string | undefined;
   if (cni.plugin === 'bridge') what = 'the bridge CNI plugin';
-  if (cni.plugin === 'conflist' && cni.conflist && !cni.conflist.plugins.some((p) => POLICY_PLUGINS.includes(p.type))) {
-    what = `CNI conflist ${show(cni.conflist.name)} (${cni.conflist.plugins.map((p) => p.type).join(', ')})`;
+  if (cni.plugin === 'conflist' && cni.conflist && !conflistOf(cni.conflist).plugins.some((p) => POLICY_PLUGINS.includes(p.type))) {
+    what = `CNI conflist ${show(cni.conflist.name)} (${conflistOf(cni.conflist).plugins.map((p) => p.type).join(', ')})`;
   }
   if (!what) return [];
   const names = policies.map((p) => `${p.namespace}/${p.name}`).join(', ');

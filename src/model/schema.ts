@@ -70,11 +70,19 @@ export const networkSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------------------------
 // CNI
 
-/** One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them. */
-export const cniPluginSchema = z.looseObject({
-  type: z.enum(['loopback', 'bridge', 'ptp', 'host-local', 'dhcp', 'portmap', 'macvlan', 'ipvlan', 'vlan', 'tuning',
-    'bandwidth', 'weave-net', 'static', 'firewall', 'sbr', 'host-device']),
-});
+/** Plugin types a cluster file's conflist may use (src/model/cni.ts judges their order and options). */
+export const CNI_PLUGIN_TYPES = ['loopback', 'bridge', 'ptp', 'host-local', 'dhcp', 'portmap', 'macvlan', 'ipvlan', 'vlan', 'tuning',
+  'bandwidth', 'weave-net', 'static', 'firewall', 'sbr', 'host-device'] as const;
+
+/**
+ * One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them.
+ * A record, not an object schema: zod would move `type` first, and the file must keep the user's key order.
+ */
+export const cniPluginSchema = z.record(z.string(), z.unknown()).superRefine((plugin, ctx) => {
+  if (typeof plugin.type !== 'string' || !(CNI_PLUGIN_TYPES as readonly string[]).includes(plugin.type)) {
+    ctx.addIssue({ code: 'custom', path: ['type'], message: `must be a CNI plugin type: one of ${CNI_PLUGIN_TYPES.join(', ')}` });
+  }
+}).meta({ required: ['type'], properties: { type: { type: 'string', enum: [...CNI_PLUGIN_TYPES] } } });
 
 export const cniConflistSchema = z.strictObject({
   cniVersion: z.string().default('1.0.0'),

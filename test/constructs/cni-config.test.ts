@@ -439,6 +439,22 @@ nodes:
     expect(ds.spec.template.spec.initContainers[0].env).toContainEqual({ name: 'CNI_FILE', value: '05-pods.conflist' });
   });
 
+  test('conflist: the cluster file keeps the user\'s key order (Weave\'s file reproduced exactly)', () => {
+    const model = parseClusterText(`${BASE}cni:
+  plugin: conflist
+  conflist:
+    cniVersion: 0.3.0
+    name: weave
+    plugins:
+      - { name: weave, type: weave-net, hairpinMode: true }
+      - { type: portmap, capabilities: { portMappings: true }, snat: true }
+`, 'c.yaml');
+    expectReproduces(renderConflist(clusterCniFiles(model.cluster)!.list), 'weave-v2.8.1.10-weave.conflist.json');
+    expect(clusterProblems(`${BASE}cni: { plugin: conflist, conflist: { name: x, plugins: [{ type: flannel }] } }\n`)).toEqual([
+      'c.yaml: cni.conflist.plugins[0].type: must be a CNI plugin type: one of loopback, bridge, ptp, host-local, dhcp, portmap, macvlan, ipvlan, vlan, tuning, bandwidth, weave-net, static, firewall, sbr, host-device (got "flannel")',
+    ]);
+  });
+
   test('mismatched sections are refused', () => {
     expect(clusterProblems(`${BASE}cni: { plugin: conflist }\n`)).toEqual(['c.yaml: cni.conflist: is required when cni.plugin is "conflist"']);
     expect(clusterProblems(`${BASE}cni: { plugin: weave, installer: true, bridge: { name: cni0 } }\n`)).toEqual([
