@@ -31,10 +31,22 @@ set -eu
 dir="$1"
 # The node's copies of the /run/netns mounts would pin every lab namespace: drop them from this view.
 umount -l /run/netns 2>/dev/null || true
-for d in ${OVERLAID.join(' ')}; do
+# Upper dirs live in the state dir. Where overlayfs refuses that file system as upper (an overlay root, as in some
+# containers) or NETSTRAP_LAB_UPPER=tmpfs, they move to a tmpfs private to this node, seeded from the state dir.
+upper="$dir/fs"
+overlay() { mount -t overlay netstrap-lab -o "lowerdir=/$1,upperdir=$upper/$2/upper,workdir=$upper/$2/work" "/$1"; }
+if [ "\${NETSTRAP_LAB_UPPER:-}" = tmpfs ] || ! overlay etc etc 2>/dev/null; then
+  mount -t tmpfs -o mode=0700,size=512m tmpfs "$dir/tmpfs"
+  for key in $(ls "$dir/fs"); do
+    mkdir -p "$dir/tmpfs/$key/upper" "$dir/tmpfs/$key/work"
+    cp -a "$dir/fs/$key/upper/." "$dir/tmpfs/$key/upper/"
+  done
+  upper="$dir/tmpfs"
+  overlay etc etc
+fi
+for d in ${OVERLAID.filter((d) => d !== 'etc').join(' ')}; do
   [ -d "/$d" ] || continue
-  key=$(echo "$d" | tr / -)
-  mount -t overlay "netstrap-lab" -o "lowerdir=/$d,upperdir=$dir/fs/$key/upper,workdir=$dir/fs/$key/work" "/$d"
+  overlay "$d" "$(echo "$d" | tr / -)"
 done
 mount --bind "$dir/root" /root
 mount -t tmpfs -o mode=0755,size=64m tmpfs /run
@@ -56,6 +68,7 @@ export function prepareNodeDir(dir: string, node: PlannedNode, files: { controll
     fs.mkdirSync(path.join(dir, 'fs', key, 'upper'), { recursive: true, mode: 0o755 });
     fs.mkdirSync(path.join(dir, 'fs', key, 'work'), { recursive: true, mode: 0o755 });
   }
+  fs.mkdirSync(path.join(dir, 'tmpfs'), { mode: 0o700 });
   const etc = upperDir(dir, 'etc');
   fs.mkdirSync(path.join(etc, 'ssh'), { mode: 0o755 });
   fs.writeFileSync(path.join(etc, 'hostname'), `${node.name}\n`);
