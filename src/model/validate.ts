@@ -16,6 +16,7 @@ import { NetworkPlan, resolvePlan } from './plan';
 import { Cluster } from './schema';
 import { checkVerifyAssertions } from '../host/verify';
 import { topologyIssues } from '../lab/topology';
+import { hostIntentIssues } from './host-intents';
 
 export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
@@ -102,6 +103,9 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
   // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
   issues.push(...topologyIssues(cluster));
+  // >>> host intents (routes, bridges, namespaces, NAT, hosts/resolv, CNI files): src/model/host-intents.ts
+  issues.push(...hostIntentIssues(cluster));
+  // <<< host intents
 
   void baseDir;
   return { plan, issues };
