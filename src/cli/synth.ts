@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Command } from 'commander';
 import { buildApp } from '../app';
 import { loadClusterFile } from '../model/load';
@@ -11,6 +12,6 @@ export function registerSynth(program: Command): void {
       const model = loadClusterFile(file);
       const app = buildApp(model, options.output);
       app.synth();
-      console.log(`${options.output}/${model.cluster.name}.k8s.yaml: ${app.charts.flatMap((c) => c.apiObjects).length} objects`);
+      console.log(`${options.output}/${model.cluster.name}.k8s.yaml: ${app.node.findAll().filter((c) => c instanceof ApiObject).length} objects`);
     });
 }
