@@ -275,11 +275,9 @@ function backendToKube(backend: IngressBackendSpec): k8s.IngressBackend {
  * exposes the port (Service constructs are checked at once, Service names when the app is synthesized), and no two
  * Ingresses of one class may route the same host and path. Invalid props throw an InputError naming field and value.
  */
-export class Ingress extends Construct {
-  readonly name: string;
+export class Ingress extends k8s.KubeIngress {
   readonly namespace?: string;
-  readonly apiObject: k8s.KubeIngress;
-  /** The Secrets made from certFile/keyFile pairs. */
+  /** The Secrets made from certFile/keyFile pairs (children of this object). */
   readonly secrets: k8s.KubeSecret[] = [];
 
   constructor(scope: Construct, id: string, props: IngressProps = {}) {
@@ -291,8 +289,27 @@ export class Ingress extends Construct {
     const routes = routeRegistries.get(scope.node.root) ?? new Map<string, string>();
     routeRegistries.set(scope.node.root, routes);
     throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
-    super(scope, id);
-    this.name = spec.name;
+
+    const annotations = spec.rewriteTarget === undefined ? spec.annotations
+      : { ...spec.annotations, [REWRITE_TARGET_ANNOTATION]: spec.rewriteTarget };
+    super(scope, id, {
+      metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations },
+      spec: {
+        ingressClassName: spec.ingressClassName,
+        defaultBackend: spec.defaultBackend && backendToKube(spec.defaultBackend),
+        tls: spec.tls?.map((tls) => ({ hosts: [...tls.hosts], secretName: tls.secretName })),
+        rules: spec.rules === undefined || spec.rules.length === 0 ? undefined : spec.rules.map((rule) => ({
+          host: rule.host,
+          http: {
+            paths: rule.paths.map((entry) => ({
+              path: entry.path ?? '/',
+              pathType: entry.pathType ?? 'Prefix',
+              backend: backendToKube(entry.backend),
+            })),
+          },
+        })),
+      },
+    });
     this.namespace = spec.namespace;
 
     // Backends given by name may be defined after the Ingress: check them once the whole tree exists.
@@ -312,26 +329,5 @@ export class Ingress extends Construct {
         data: { 'tls.crt': cert.toString('base64'), 'tls.key': key.toString('base64') },
       }));
     }
-
-    const annotations = spec.rewriteTarget === undefined ? spec.annotations
-      : { ...spec.annotations, [REWRITE_TARGET_ANNOTATION]: spec.rewriteTarget };
-    this.apiObject = new k8s.KubeIngress(this, 'Resource', {
-      metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations },
-      spec: {
-        ingressClassName: spec.ingressClassName,
-        defaultBackend: spec.defaultBackend && backendToKube(spec.defaultBackend),
-        tls: spec.tls?.map((tls) => ({ hosts: [...tls.hosts], secretName: tls.secretName })),
-        rules: spec.rules === undefined || spec.rules.length === 0 ? undefined : spec.rules.map((rule) => ({
-          host: rule.host,
-          http: {
-            paths: rule.paths.map((entry) => ({
-              path: entry.path ?? '/',
-              pathType: entry.pathType ?? 'Prefix',
-              backend: backendToKube(entry.backend),
-            })),
-          },
-        })),
-      },
-    });
   }
 }

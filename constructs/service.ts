@@ -207,18 +207,16 @@ const registries = new WeakMap<IConstruct, Map<string, Service>>();
  * inside its serviceCidr and cluster IPs and NodePorts must be unique across the chart. Invalid props throw an
  * InputError naming each field and value.
  */
-export class Service extends Construct {
+export class Service extends k8s.KubeService {
   /** The Service defined as `namespace/name` (namespace "default" when unset) in the same construct tree, if any. */
   static lookup(scope: IConstruct, name: string, namespace = 'default'): Service | undefined {
     return registries.get(scope.node.root)?.get(`${namespace}/${name}`);
   }
 
-  readonly name: string;
   /** The namespace as given (undefined: none written to the manifest). */
   readonly namespace?: string;
   readonly type: ServiceType;
   readonly ports: ReadonlyArray<ServicePortProps>;
-  readonly apiObject: k8s.KubeService;
 
   constructor(scope: Construct, id: string, props: ServiceProps = {}) {
     // Checked before joining the tree, so a rejected Service leaves nothing behind.
@@ -243,24 +241,19 @@ export class Service extends Construct {
       }
     }
 
-    super(scope, id);
-    registry.set(key, this);
-    this.name = spec.name;
-    this.namespace = spec.namespace;
-    this.type = spec.type ?? 'ClusterIP';
-    this.ports = spec.ports ?? [];
-
-    this.apiObject = new k8s.KubeService(this, 'Resource', {
+    // The construct is the API object itself (no wrapper): one tree node per object keeps big charts fast.
+    const ports = spec.ports ?? [];
+    super(scope, id, {
       metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations },
       spec: {
-        type: this.type,
+        type: spec.type ?? 'ClusterIP',
         selector: spec.selector,
         clusterIp: spec.clusterIP,
         externalName: spec.externalName,
         externalTrafficPolicy: spec.externalTrafficPolicy,
         loadBalancerIp: spec.loadBalancerIP,
         sessionAffinity: spec.sessionAffinity,
-        ports: this.ports.length === 0 ? undefined : this.ports.map((port) => ({
+        ports: ports.length === 0 ? undefined : ports.map((port) => ({
           name: port.name,
           port: port.port,
           targetPort: port.targetPort === undefined ? undefined
@@ -271,6 +264,10 @@ export class Service extends Construct {
         })),
       },
     });
+    registry.set(key, this);
+    this.namespace = spec.namespace;
+    this.type = spec.type ?? 'ClusterIP';
+    this.ports = ports;
   }
 
   /** The in-cluster DNS name `<name>.<namespace>.svc.<clusterDomain>` (domain from the ClusterNetwork in scope). */
