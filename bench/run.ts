@@ -20,9 +20,11 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      ansible: { type: 'boolean' },
       out: { type: 'string' },
     },
     strict: true,
+    allowNegative: true,
   });
   if (values.only && !['synth', 'bootstrap'].includes(values.only)) throw new Error(`--only must be synth or bootstrap, got ${values.only}`);
   const quick = values.quick!;
@@ -37,7 +39,10 @@ async function main(): Promise<void> {
     problems.push(...synth.problems);
   }
   if (!values.only || values.only === 'bootstrap') {
-    const boot = await bootstrapBench(quick ? { sizes: [3], repetitions: 1, ansible: false } : { sizes: [10, 30], repetitions: 3, ansible: true });
+    // Ansible is optional in --quick (--ansible adds it); the full run always compares with it (--no-ansible skips).
+    const boot = await bootstrapBench(quick
+      ? { sizes: [3], repetitions: 1, ansible: values.ansible ?? false, compiled: false }
+      : { sizes: [10, 30], repetitions: 3, ansible: values.ansible ?? true, compiled: true });
     sections.push(`## Bootstrap: node prep over SSH on \`netstrap lab\`\n\n${boot.markdown}`);
     problems.push(...boot.problems);
   }
