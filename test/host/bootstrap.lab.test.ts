@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { bootstrapCluster } from '../../src/host/provision';
+import { bootstrapCluster, planCluster } from '../../src/host/provision';
 import { sshConnector } from '../../src/host/ssh';
 import { describeLab, fixture, useLab } from '../support/lab';
 import { failingAt, netstrapAsync, snapshotAll } from './lab-support';
@@ -80,6 +80,19 @@ describeLab('netstrap plan | bootstrap | verify on a lab', () => {
     expect(verify.status).toBe(0);
     expect(verify.stdout).toContain('checks 4/4 passed');
     expect(await snapshotAll(lab.state, true)).toEqual(before);
+  });
+
+  test('a node reached through a jump host (ssh.jumpHost, forwarded over the jump\'s connection)', async () => {
+    const { cluster } = lab.model;
+    const through = (jumpHost: string) => ({
+      ...lab.model,
+      cluster: { ...cluster, nodes: cluster.nodes.map((n) => (n.name === 'node02' ? { ...n, ssh: { ...n.ssh, jumpHost } } : n)) },
+    });
+    const ok = await planCluster(through('root@10.250.21.1'), { sshConfigFile: lab.state.sshConfigFile, only: ['node02'] });
+    expect(ok.hosts[0]).toMatchObject({ node: 'node02', status: 'ok', roundTrips: 1 });
+    // A jump host that refuses proves the connection really goes through it.
+    const refused = await planCluster(through('root@10.250.21.1:2'), { sshConfigFile: lab.state.sshConfigFile, only: ['node02'], connectTimeoutMs: 3000 });
+    expect(refused.hosts[0]).toMatchObject({ status: 'unreachable', error: expect.stringMatching(/^ssh root@10\.250\.21\.1:2: .*ECONNREFUSED/) });
   });
 
   test('one node unreachable: the others converge, exit 1, the summary names the node', async () => {
