@@ -1,7 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
+import * as path from 'path';
+import { ClusterChart } from '../../constructs/cluster-chart';
+import { loadClusterFile } from '../../src/model/load';
 import { InputError } from '../../src/model/errors';
 import { checkNetworkPolicy, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../../constructs/network-policy';
-import { Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
+import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
 
 const upstream = (...parts: string[]): Manifest => {
   const documents = readYamlDocuments(reference('networkpolicy', ...parts));
@@ -151,5 +154,22 @@ describe('NetworkPolicy API features', () => {
 
   test('a valid policy has no issues', () => {
     expect(checkNetworkPolicy({ name: 'ok', podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] })).toEqual([]);
+  });
+});
+
+describe('the example cluster file', () => {
+  test('synthesizes its Services, Ingress and the reference NetworkPolicy through ClusterChart', () => {
+    const c = new ClusterChart(Testing.app(), 'example', { model: loadClusterFile(path.join(__dirname, '..', '..', 'hosts', 'example.yaml')) });
+    const objects = synthValid(c);
+    expect(findObject(objects, 'NetworkPolicy', 'test-network-policy')).toEqual(upstream('kubernetes-website.networkpolicy.yaml'));
+    const services = objects.filter((o) => o.kind === 'Service' && o.metadata.namespace === 'default');
+    expect(Object.fromEntries(services.map((o) => [o.metadata.name, o.spec.type]))).toMatchObject({
+      'back-end': 'ClusterIP', 'myapp-service': 'NodePort', 'front-end': 'LoadBalancer', 'db-service': 'ExternalName',
+      'wear-service': 'ClusterIP', 'watch-service': 'ClusterIP', test: 'ClusterIP',
+    });
+    const ingress = findObject(objects, 'Ingress', 'ingress-wear-watch');
+    expect(ingress.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)]))
+      .toEqual([['wear.my-site.com', ['/']], ['travel.my-site.com', ['/watch', '/testpath']]]);
+    expect(ingress.spec.tls).toEqual([{ hosts: ['wear.my-site.com', 'travel.my-site.com'], secretName: 'my-site-tls' }]);
   });
 });
