@@ -106,6 +106,9 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     fs.writeFileSync(initScript, INIT_SCRIPT, { mode: 0o755 });
 
     await createNetwork(plan);
+    // Another `lab up` may have passed the same check at the same moment: only one of them keeps the range.
+    const raced = await rootConflicts(plan.managementCidr, plan.bridge);
+    if (raced.length > 0) throw new LabError(`lab.managementCidr ${plan.managementCidr} was taken meanwhile: ${raced.join(', ')}`);
 
     // Start every node, record the launchers at once (so `down` can end them after a crash), then wait for all.
     const launchers = plan.nodes.map((node) => startNode(node.netns, initScript, nodeDir(stateDir, node.name)));

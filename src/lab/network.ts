@@ -13,21 +13,22 @@ interface IpRoute { dst: string; dev?: string; table?: string; type?: string }
 
 /**
  * Finds addresses and routes of the root namespace that overlap managementCidr (another lab, a VPN, the real
- * LAN): a lab there would shadow them. The default route is not a conflict.
+ * LAN): a lab there would shadow them. The default route is not a conflict; nor is `ownBridge` (the lab's own).
  */
-export async function rootConflicts(managementCidr: string): Promise<string[]> {
+export async function rootConflicts(managementCidr: string, ownBridge?: string): Promise<string[]> {
   const parsed = parseNetwork(managementCidr);
   if (!parsed.ok) throw new Error(parsed.error);
   const mgmt = parsed.value;
   const conflicts: string[] = [];
   for (const link of await ipJson<IpAddrInfo[]>(['-4', 'addr', 'show'])) {
+    if (link.ifname === ownBridge) continue;
     for (const info of link.addr_info ?? []) {
       const address = parseInterfaceAddress(`${info.local}/${info.prefixlen}`);
       if (address.ok && rangesOverlap(address.value.network, mgmt)) conflicts.push(`address ${info.local}/${info.prefixlen} on ${link.ifname}`);
     }
   }
   for (const route of await ipJson<IpRoute[]>(['-4', 'route', 'show', 'table', 'all'])) {
-    if (route.dst === 'default' || route.type === 'broadcast' || route.type === 'local') continue;
+    if (route.dst === 'default' || route.type === 'broadcast' || route.type === 'local' || (ownBridge && route.dev === ownBridge)) continue;
     const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
     const range = parseNetwork(dst);
     if (range.ok && rangesOverlap(range.value, mgmt)) {

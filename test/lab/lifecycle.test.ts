@@ -6,15 +6,18 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { labDown, LabState, readState } from '../../src/lab';
+import { labDown, labUp, LabState, readState } from '../../src/lab';
+import { loadClusterFile } from '../../src/model/load';
 import { run } from '../../src/lab/exec';
 import { describeLab, fixture, netstrap, testStateDir } from '../support/lab';
 
 const clusterFile = fixture('lab-lan.yaml');
 const stateDir = testStateDir(clusterFile);
 
-async function netnsNames(): Promise<string[]> {
-  return (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0]).filter(Boolean);
+/** Network namespaces of a cluster's labs (other tests' labs may come and go meanwhile). */
+async function netnsNames(cluster: string): Promise<string[]> {
+  return (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0])
+    .filter((name) => name.startsWith(`${cluster}-`)).sort();
 }
 
 describeLab('netstrap lab up / status / down', () => {
@@ -54,11 +57,12 @@ describeLab('netstrap lab up / status / down', () => {
   });
 
   test('up on a lab that is up is a clear error and changes nothing', async () => {
-    const before = await netnsNames();
+    const before = await netnsNames('lablan');
+    expect(before).toHaveLength(5);
     const again = netstrap(['lab', 'up', clusterFile, '--state-dir', stateDir]);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/netstrap lab: a lab is already up in .*lab-lan.*: run `netstrap lab down` first/);
-    expect(await netnsNames()).toEqual(before);
+    expect(await netnsNames('lablan')).toEqual(before);
     expect(readState(stateDir)).toEqual(state);
   });
 
@@ -67,12 +71,11 @@ describeLab('netstrap lab up / status / down', () => {
     const file = path.join(dir, 'clash.yaml');
     fs.writeFileSync(file, fs.readFileSync(clusterFile, 'utf8').replace('name: lablan', 'name: clash')
       .replace('managementCidr: 10.250.12.0/24', 'managementCidr: 10.250.12.0/25'));
-    const before = await netnsNames();
     const clash = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(clash.status).toBe(1);
     expect(clash.stderr).toMatch(/lab\.managementCidr 10\.250\.12\.0\/25 overlaps address 10\.250\.12\.254\/24 on lablan/);
     expect(fs.existsSync(path.join(dir, 'state'))).toBe(false);
-    expect(await netnsNames()).toEqual(before);
+    expect(await netnsNames('clash')).toEqual([]);
   });
 
   test('a bad cluster file is an input error (exit 2) naming file, field and value; nothing created', async () => {
@@ -80,7 +83,6 @@ describeLab('netstrap lab up / status / down', () => {
     const file = path.join(dir, 'bad.yaml');
     fs.writeFileSync(file, fs.readFileSync(clusterFile, 'utf8').replace('name: lablan', 'name: badlab')
       .replace('host: 10.250.12.13', 'host: 10.251.0.13').replace('192.168.10.14/24', '192.168.11.14/24'));
-    const before = await netnsNames();
     const bad = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`${file}: nodes[3].interfaces[0].addresses[0]: "192.168.11.14/24" is not an address of LAN "lan" 192.168.10.0/24`);
@@ -89,7 +91,7 @@ describeLab('netstrap lab up / status / down', () => {
     expect(outside.status).toBe(2);
     expect(outside.stderr).toContain(`${file}: nodes[2].ssh.host: "10.251.0.13" is outside lab.managementCidr 10.250.12.0/24`);
     expect(fs.existsSync(path.join(dir, 'state'))).toBe(false);
-    expect(await netnsNames()).toEqual(before);
+    expect(await netnsNames('badlab')).toEqual([]);
   });
 
   test('down removes every namespace, process, mount, link and file of the lab', async () => {
@@ -99,7 +101,8 @@ describeLab('netstrap lab up / status / down', () => {
     expect(down.status).toBe(0);
     expect(down.stdout).toMatch(/lab lablan down: 4 nodes, 5 namespaces removed/);
 
-    const namespaces = await netnsNames();
+    const namespaces = await netnsNames('lablan');
+    expect(namespaces).toEqual([]);
     for (const ns of [...recorded.plan.nodes.map((n) => n.netns), ...recorded.plan.lans.map((l) => l.netns)]) expect(namespaces).not.toContain(ns);
     for (const node of recorded.nodes) {
       for (const pid of [node.pid, node.launcherPid]) {
@@ -117,5 +120,12 @@ describeLab('netstrap lab up / status / down', () => {
     const status = netstrap(['lab', 'status', clusterFile, '--state-dir', stateDir]);
     expect(status.status).toBe(1);
     expect(status.stderr).toMatch(/no lab in/);
+  });
+
+  test('an up that fails halfway (sshd not ready in time) removes everything it had created', async () => {
+    await expect(labUp(loadClusterFile(clusterFile), { stateDir, timeoutMs: 1 })).rejects.toThrow(/lab nodes did not start:\n {2}n1: sshd not ready in time/);
+    expect(await netnsNames('lablan')).toEqual([]);
+    expect(fs.existsSync(stateDir)).toBe(false);
+    expect((await run(['ip', '-br', 'addr'])).stdout).not.toContain('10.250.12.254');
   });
 });
