@@ -297,3 +297,14 @@ describe('bad construct props', () => {
     try { make(chart()); } catch (error) { expect((error as InputError).lines()).toEqual([message]); }
   });
 });
+
+test('a Service NodePort that ingress-nginx already holds is reported at the Service, naming both owners', () => {
+  const { raw, prefixes } = withObjects([{ what: '', kind: 'services', at: '', message: '',
+    object: { name: 'np-ingress', type: 'NodePort', selector: { a: 'b' }, ports: [{ port: 80, nodePort: 30080 }] } }]);
+  raw.ingressController = { provider: 'ingress-nginx', flavor: 'baremetal', nodePorts: { http: 30080 } };
+  const file = path.join(dir, 'bad.yaml');
+  const found = lines(raw, file);
+  expect(found).toHaveLength(1);
+  expect(found[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${prefixes[0].replace(/[[\]]/g, '\\$&')}\\.ports\\[0\\]\\.nodePort: `
+    + 'nodePort 30080 is used twice: by the ingress-nginx controller .* and by Service default/np-ingress$'));
+});
