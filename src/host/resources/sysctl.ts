@@ -5,8 +5,9 @@
  * The opt-in Kubernetes node-prerequisites profile (node.kubernetesPrerequisites) adds what kubeadm's "install"
  * page and Kubespray set up: br_netfilter loaded now and at boot (/etc/modules-load.d/netstrap-k8s.conf), and
  * net.bridge.bridge-nf-call-iptables, net.bridge.bridge-nf-call-ip6tables and net.ipv4.ip_forward set to 1.
- * Kernel modules are global to the machine: when br_netfilter is not loaded and /lib/modules has no tree for
- * the running kernel (containers, some labs), `modprobe` cannot work; warnings() says so before it fails.
+ * br_netfilter counts as loaded when /sys/module/br_netfilter or its sysctls exist (a built-in module has no
+ * /sys/module entry). Kernel modules are global to the machine: when br_netfilter is not loaded and /lib/modules has
+ * no tree for the running kernel (containers, some labs), `modprobe` cannot work; warnings() says so before it fails.
  *
  * Revert restores the previous runtime value of each key, the previous bytes of the managed files (or their
  * absence), and unloads br_netfilter only if this run loaded it.
@@ -77,7 +78,8 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
           'sh', ...keys],
       } : {}),
       [MODULE_STATE]: ['sh', '-c',
-        `if [ -d /sys/module/${MODULE} ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`],
+        // Built into the kernel, br_netfilter has no /sys/module entry; its sysctls show it is there all the same.
+        `if [ -d /sys/module/${MODULE} ] || [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`],
       ...fileFact(SYSCTL_FILE),
       ...fileFact(MODULES_FILE),
     };
