@@ -28,4 +28,6 @@ export {
 export type { CheckResult } from './host/verify';
 export type { SshOptions, Connector, Transport, RunResult } from './host/ssh';
 export type { Change, Command, RawFacts, ResourceKind } from './host/types';
+// Host resource kinds (pass a subset as ProvisionOptions.kinds); each kind's module documents its facts and reverts.
+export { resourceKinds } from './host/resources';
 export { formatPlan, formatSummary, resultJson } from './host/report';
