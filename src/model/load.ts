@@ -65,8 +65,8 @@ function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}`;
-    } else if (found.present && !SECRET_FIELD.test(issue.path.join('.'))) {
-      message = `${message} (got ${show(found.value)})`;
+    } else if (found.present) {
+      if (!SECRET_FIELD.test(issue.path.join('.'))) message = `${message} (got ${show(found.value)})`;
     } else if (issue.code === 'invalid_type') {
       message = 'is required';
     }
