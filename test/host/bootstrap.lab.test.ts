@@ -95,6 +95,30 @@ describeLab('netstrap plan | bootstrap | verify on a lab', () => {
     expect(refused.hosts[0]).toMatchObject({ status: 'unreachable', error: expect.stringMatching(/^ssh root@10\.250\.21\.1:2: .*ECONNREFUSED/) });
   });
 
+  test('authentication through ssh-agent (no key file named anywhere)', async () => {
+    const { spawnSync } = require('child_process') as typeof import('child_process');
+    const socket = path.join(tmp, 'agent.sock');
+    const agent = spawnSync('ssh-agent', ['-a', socket], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]);
+    const saved = process.env.SSH_AUTH_SOCK;
+    try {
+      const emptyConfig = path.join(tmp, 'empty_ssh_config');
+      fs.writeFileSync(emptyConfig, '');
+      const options = { sshConfigFile: emptyConfig, knownHostsFile: lab.state.knownHostsFile, only: ['router'] };
+      process.env.SSH_AUTH_SOCK = socket;
+      const before = await planCluster(lab.model, options);
+      expect(before.hosts[0]).toMatchObject({ status: 'unreachable', error: expect.stringContaining('authentication') });
+      expect(spawnSync('ssh-add', [lab.state.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: socket } }).status).toBe(0);
+      const after = await planCluster(lab.model, options);
+      expect(after.hosts[0]).toMatchObject({ node: 'router', roundTrips: 1, error: undefined });
+      expect(['ok', 'pending']).toContain(after.hosts[0].status);
+    } finally {
+      process.env.SSH_AUTH_SOCK = saved;
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      process.kill(pid);
+    }
+  });
+
   test('one node unreachable: the others converge, exit 1, the summary names the node', async () => {
     // Drift on node01 that bootstrap must repair while node02 cannot be reached.
     await lab.exec('node01', ['sh', '-c', 'sysctl -q -w net.ipv4.ip_forward=0 && ip route del 192.168.2.0/24']);
