@@ -88,9 +88,20 @@ export async function existingRootLinks(plan: LabPlan): Promise<string[]> {
   return [plan.bridge, ...plan.nodes.map((n) => n.rootVeth)].filter((name) => listed.has(name));
 }
 
-/** Deletes the lab's root links and namespaces, by their recorded names (only those that still exist). */
+/**
+ * Deletes the lab's root links and namespaces, by their recorded names (only those that still exist). Deleting a
+ * node's namespace destroys its veth pair, batched by the kernel; root veth ends still there after a bounded wait
+ * are deleted one by one.
+ */
 export async function deleteNetwork(plan: LabPlan): Promise<void> {
   const links = await existingRootLinks(plan);
   const namespaces = await existingNamespaces(plan);
-  await ipBatch([...links.map((link) => `link del ${link}`), ...namespaces.map((ns) => `netns del ${ns}`)], { force: true });
+  await ipBatch([...links.filter((link) => link === plan.bridge).map((link) => `link del ${link}`), ...namespaces.map((ns) => `netns del ${ns}`)], { force: true });
+  const deadline = Date.now() + 3000;
+  let left = await existingRootLinks(plan);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = await existingRootLinks(plan);
+  }
+  await ipBatch(left.map((link) => `link del ${link}`), { force: true });
 }
