@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const quick = values.quick!;
   const out = values.out ?? path.join(__dirname, quick ? 'out/results-quick.md' : 'results.md');
   const started = Date.now();
+  const load0 = loadavg();
   const sections: string[] = [];
   const problems: string[] = [];
 
@@ -54,13 +55,18 @@ async function main(): Promise<void> {
     '',
     ...sections.flatMap((s) => [s, '']),
     problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join('\n')}\n` : '',
-    `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s; load average (1, 5, 15 min) at the start ${load0}, at the end ${loadavg()}.`,
   ].join('\n');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${report}\n`);
   console.log(report);
   progress(`written to ${path.relative(process.cwd(), out)}`);
   if (problems.length) process.exitCode = 1;
+}
+
+/** The machine's load average: other work running during the benchmark inflates wall times. */
+function loadavg(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(', ');
 }
 
 function machine(): string {

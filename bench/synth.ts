@@ -18,9 +18,11 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { buildApp } from '../src/app';
 import { parseClusterText } from '../src/model/load';
+import { clusterSchema } from '../src/model/schema';
+import { validateCluster } from '../src/model/validate';
 import { isDeepStrictEqual } from 'util';
 import { generateClusterText, IngressInput, NetworkPolicyInput, ServiceInput } from './generate';
 import { fmt, markdownTable, median, progress, ratio, run } from './stats';
@@ -317,8 +319,18 @@ export function synthBench(options: SynthBenchOptions): { markdown: string; prob
   const checked = options.sizes.length > 0 ? compareOutputs(options.sizes[0]) : { problems: [], note: '' };
   problems.push(...checked.problems);
 
+  const largest = options.sizes[options.sizes.length - 1];
+  let parseNote = '';
+  if (largest !== undefined) {
+    progress(`synth N=${largest}: netstrap parse breakdown`);
+    const steps = JSON.parse(run(process.execPath, ['--import', 'tsx', __filename, 'breakdown', path.join(OUT, `cluster-${largest}.yaml`)],
+      { cwd: path.join(__dirname, '..') }).trim().split('\n').pop()!) as Record<string, number>;
+    const bytes = fs.statSync(path.join(OUT, `cluster-${largest}.yaml`)).size;
+    parseNote = `Where netstrap's parse goes at N=${largest} (a ${(bytes / 2 ** 20).toFixed(1)} MB cluster file; CPU ms, one run): ` +
+      Object.entries(steps).map(([step, ms]) => `${step} ${fmt(ms)}`).join(', ') + '.';
+  }
   const head = ['N', 'variant', 'objects', `median ms (${options.repetitions} run${options.repetitions > 1 ? 's' : ''})`, 'parse / build / synth ms', 'µs per object', 'peak RSS MB', '× raw'];
-  const lines = [markdownTable(head, rows), '', synthVerdict(summary), '', checked.note];
+  const lines = [markdownTable(head, rows), '', synthVerdict(summary), '', checked.note, '', parseNote];
   return { markdown: lines.join('\n'), problems, summary };
 }
 
@@ -344,12 +356,15 @@ function exponent(n1: number, t1?: number, n2?: number, t2?: number): number | u
 function synthVerdict(summary: SynthSummary[]): string {
   const rows = summary.map((s, i) => {
     const prev = summary[i - 1];
-    return [String(s.n), ratio(s.netstrapMs, s.rawMs), ratio(s.netstrapConstructMs, s.rawMs), ratio(s.plusMs, s.rawMs),
-      prev ? fmt(exponent(prev.n, prev.netstrapMs, s.n, s.netstrapMs), 2) : '–',
+    const mark = (a?: number, b?: number) => (a === undefined || b === undefined ? '' : a / b <= 1.25 ? ' ✓' : ' ✗');
+    const k = prev ? exponent(prev.n, prev.netstrapMs, s.n, s.netstrapMs) : undefined;
+    return [String(s.n), ratio(s.netstrapMs, s.rawMs) + mark(s.netstrapMs, s.rawMs),
+      ratio(s.netstrapConstructMs, s.rawMs) + mark(s.netstrapConstructMs, s.rawMs), ratio(s.plusMs, s.rawMs),
+      k === undefined ? '–' : `${fmt(k, 2)}${k <= 1.1 ? ' ✓' : ' ✗'}`,
       prev ? fmt(exponent(prev.n, prev.rawMs, s.n, s.rawMs), 2) : '–'];
   });
   return markdownTable(['N', 'netstrap ÷ raw (target ≤ 1.25×)', 'netstrap constructs + synth only ÷ raw', 'cdk8s-plus ÷ raw',
-    'netstrap growth exponent k (t ∝ Nᵏ, from the previous N; 1 = linear)', 'raw growth exponent k'], rows);
+    'netstrap growth exponent k (t ∝ Nᵏ from the previous N; target ≤ 1.1: linear or better)', 'raw growth exponent k'], rows);
 }
 
 /**
@@ -387,4 +402,32 @@ function compareOutputs(n: number): { problems: string[]; note: string } {
   return { problems, note };
 }
 
-if (require.main === module) measure();
+/**
+ * Child entry `synth.ts breakdown <cluster.yaml>`: where netstrap's parse time goes — the same four steps
+ * parseClusterText takes (YAML parse, toJS, zod schema, validateCluster), each timed in CPU ms.
+ */
+function breakdown(file: string): void {
+  const text = fs.readFileSync(file, 'utf8');
+  const steps: Record<string, number> = {};
+  let mark = process.cpuUsage();
+  const lap = (name: string) => {
+    const used = process.cpuUsage(mark);
+    steps[name] = (used.user + used.system) / 1000;
+    mark = process.cpuUsage();
+  };
+  const documents = parseAllDocuments(text, { prettyErrors: true });
+  lap('YAML parse (yaml parseAllDocuments)');
+  const raw = documents[0].toJS();
+  lap('YAML document → JS (toJS)');
+  const parsed = clusterSchema.safeParse(raw);
+  lap('schema (zod safeParse)');
+  if (!parsed.success) throw new Error('generated file fails the schema');
+  validateCluster(parsed.data, path.dirname(file));
+  lap('semantic checks (validateCluster)');
+  console.log(JSON.stringify(steps));
+}
+
+if (require.main === module) {
+  if (process.argv[2] === 'breakdown') breakdown(process.argv[3]);
+  else measure();
+}
