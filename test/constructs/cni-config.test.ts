@@ -7,25 +7,9 @@ import { ClusterChart } from '../../constructs/cluster-chart';
 import { CniConfig, CniIpam, CniPlugin } from '../../constructs/cni-config';
 import { CniInstaller } from '../../constructs/cni-installer';
 import { clusterCniFiles, networkPolicyWarnings, nodeCniList, renderCniJson, renderConflist } from '../../src/model/cni';
-import { InputError } from '../../src/model/errors';
 import { parseClusterText } from '../../src/model/load';
+import { fieldIssues, thrown } from '../support/errors';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
-
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
-
-/** The issues of an InputError as `path: message` lines (without the source prefix). */
-function problems(fn: () => unknown): string[] {
-  const error = thrown(fn);
-  return error.lines().map((line) => line.slice(error.source.length + 2));
-}
 
 function referenceText(file: string): string {
   return fs.readFileSync(reference('cni', file), 'utf8');
@@ -155,7 +139,7 @@ describe('CniConfig rendering reproduces every strict CNI reference', () => {
 
   test('the JSONC examples are not JSON and are refused with the parser\'s reason', () => {
     for (const file of ['cni-spec-v1.3.0.example-dbnet.conflist.jsonc', 'cnidev-portmap.example-ptp-portmap.conflist.jsonc']) {
-      const lines = problems(() => CniConfig.fromJson(referenceText(file), file));
+      const lines = fieldIssues(() => CniConfig.fromJson(referenceText(file), file));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^\(root\): not JSON: /);
     }
@@ -175,20 +159,20 @@ describe('CniConfig validation', () => {
   const bridge = (ipam: Parameters<typeof CniIpam.hostLocal>[0]) => CniPlugin.bridge({ bridge: 'cni0', ipam: CniIpam.hostLocal(ipam) });
 
   test('a subnet with host bits set names the network meant', () => {
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.5/16' })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.5/16' })] }))).toEqual([
       'plugins[0].ipam.subnet: invalid CIDR "10.1.0.5/16": host bits are set; the network is 10.1.0.0/16',
     ]);
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '999.1.0.0/16' })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '999.1.0.0/16' })] }))).toEqual([
       'plugins[0].ipam.subnet: invalid CIDR "999.1.0.0/16": 999 is not an IPv4 octet (0-255, no leading zeros)',
     ]);
   });
 
   test('gateway and range ends outside the subnet, and a reversed range', () => {
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.0/16', gateway: '10.2.0.1' })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.0/16', gateway: '10.2.0.1' })] }))).toEqual([
       'plugins[0].ipam.gateway: gateway "10.2.0.1" is outside subnet "10.1.0.0/16"',
     ]);
     const ranges = [[{ subnet: '10.10.0.0/24', rangeStart: '10.10.0.50', rangeEnd: '10.10.0.20' }], [{ subnet: 'fd00::/64', rangeStart: 'fd01::10' }]];
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ ranges })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ ranges })] }))).toEqual([
       'plugins[0].ipam.ranges[0][0].rangeEnd: rangeEnd "10.10.0.20" comes before rangeStart "10.10.0.50"',
       'plugins[0].ipam.ranges[1][0].rangeStart: rangeStart "fd01::10" is outside subnet "fd00::/64"',
     ]);
@@ -196,24 +180,24 @@ describe('CniConfig validation', () => {
 
   test('one range set holds one family of disjoint ranges; subnets must leave room to allocate', () => {
     const ranges = [[{ subnet: '10.10.0.0/24' }, { subnet: 'fd00::/64' }, { subnet: '10.10.0.128/25' }], [{ subnet: '10.20.0.0/31' }]];
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ ranges })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ ranges })] }))).toEqual([
       'plugins[0].ipam.ranges[0][1].subnet: "fd00::/64" is IPv6 but "10.10.0.0/24" in the same range set is IPv4: put each family in its own range set',
       'plugins[0].ipam.ranges[0][2].subnet: "10.10.0.128/25" overlaps "10.10.0.0/24" in the same range set',
       'plugins[0].ipam.ranges[1][0].subnet: "10.20.0.0/31" is too small to allocate from (host-local needs /30 or larger)',
     ]);
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.0/16', ranges: [[{ subnet: '10.2.0.0/16' }]] })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.0/16', ranges: [[{ subnet: '10.2.0.0/16' }]] })] }))).toEqual([
       'plugins[0].ipam.ranges: give either "subnet" (one range) or "ranges", not both',
     ]);
   });
 
   test('a meta plugin cannot come first; an IPAM plugin is not a chain plugin; unknown types are named', () => {
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [CniPlugin.portmap(), bridge({ subnet: '10.1.0.0/16' })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [CniPlugin.portmap(), bridge({ subnet: '10.1.0.0/16' })] }))).toEqual([
       'plugins[0].type: "portmap" is a meta plugin: it adjusts an interface made earlier in the chain, so it cannot come first; start with an interface plugin (bridge, ptp, macvlan, ipvlan, vlan, host-device, loopback, weave-net, dummy, tap)',
     ]);
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [CniPlugin.custom('host-local', { subnet: '10.1.0.0/16' })] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [CniPlugin.custom('host-local', { subnet: '10.1.0.0/16' })] }))).toEqual([
       'plugins[0].type: "host-local" is an IPAM plugin: use it as the "ipam" of an interface plugin such as bridge or ptp, not as a plugin of the chain',
     ]);
-    const unknown = problems(() => new CniConfig({ name: 'n', plugins: [CniPlugin.custom('flannel', { delegate: {} })] }));
+    const unknown = fieldIssues(() => new CniConfig({ name: 'n', plugins: [CniPlugin.custom('flannel', { delegate: {} })] }));
     expect(unknown).toHaveLength(1);
     expect(unknown[0]).toMatch(/^plugins\[0\]\.type: unknown plugin type "flannel": expected one of bridge, ptp, /);
     // A plugin netstrap does not know can be allowed explicitly.
@@ -222,21 +206,21 @@ describe('CniConfig validation', () => {
   });
 
   test('a plugin type twice, a bad version, a bad name, a pre-chaining conflist', () => {
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.0/16' }), CniPlugin.portmap(), CniPlugin.portmap()] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [bridge({ subnet: '10.1.0.0/16' }), CniPlugin.portmap(), CniPlugin.portmap()] }))).toEqual([
       'plugins[2].type: plugin type "portmap" appears twice (also plugins[1]): each plugin should run once per chain',
     ]);
-    expect(problems(() => new CniConfig({ name: '-net', cniVersion: '0.5.0', plugins: [CniPlugin.loopback()] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: '-net', cniVersion: '0.5.0', plugins: [CniPlugin.loopback()] }))).toEqual([
       'cniVersion: unknown CNI spec version "0.5.0": expected one of 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0',
       'name: invalid network name "-net": must start with a letter or digit, then letters, digits, "_", "." or "-"',
     ]);
-    expect(problems(() => new CniConfig({ name: 'n', cniVersion: '0.2.0', plugins: [CniPlugin.loopback()] }))).toEqual([
+    expect(fieldIssues(() => new CniConfig({ name: 'n', cniVersion: '0.2.0', plugins: [CniPlugin.loopback()] }))).toEqual([
       'cniVersion: cniVersion "0.2.0" predates plugin chaining: a network configuration list needs 0.3.0 or later',
     ]);
-    expect(problems(() => new CniConfig({ name: 'n', plugins: [] }))).toEqual(['plugins: needs at least one plugin, got []']);
+    expect(fieldIssues(() => new CniConfig({ name: 'n', plugins: [] }))).toEqual(['plugins: needs at least one plugin, got []']);
   });
 
   test('plugin options are type-checked: required fields, enums, sysctls, MACs, interface names', () => {
-    const lines = problems(() => new CniConfig({
+    const lines = fieldIssues(() => new CniConfig({
       name: 'n',
       plugins: [
         CniPlugin.vlan({ master: 'eth0.with.a.long.name', vlanId: 5000 }),
@@ -257,7 +241,7 @@ describe('CniConfig validation', () => {
 
   test('a parsed file with an unknown top-level field or a bad route is refused', () => {
     const text = JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugin: [], plugins: [{ type: 'ptp', ipam: { type: 'host-local', subnet: '10.1.0.0/24', routes: [{ dst: 'default' }] } }] });
-    expect(problems(() => CniConfig.fromJson(text, 'x.conflist'))).toEqual([
+    expect(fieldIssues(() => CniConfig.fromJson(text, 'x.conflist'))).toEqual([
       'plugin: unknown field "plugin" of a network configuration list (known: cniVersion, cniVersions, name, disableCheck, disableGC, plugins)',
       'plugins[0].ipam.routes[0].dst: invalid CIDR "default": expected address/prefix such as 10.0.0.0/16',
     ]);
@@ -321,7 +305,7 @@ describe('CniInstaller', () => {
   test('per-node files must share the file name', () => {
     const chart = new Chart(Testing.app(), 'test');
     const config = new CniConfig({ name: 'pods', plugins: [CniPlugin.loopback()] });
-    expect(problems(() => new CniInstaller(chart, 'cni', { config, perNode: { node01: new CniConfig({ name: 'other', plugins: [CniPlugin.loopback()] }) } }))).toEqual([
+    expect(fieldIssues(() => new CniInstaller(chart, 'cni', { config, perNode: { node01: new CniConfig({ name: 'other', plugins: [CniPlugin.loopback()] }) } }))).toEqual([
       'perNode.node01.fileName: "10-other.conflist" differs from "10-pods.conflist": every node must get the same file name',
     ]);
   });

@@ -10,8 +10,8 @@ import { CoreDns, CoreDnsProps } from '../../constructs/core-dns';
 import { kubeadmCorefile } from '../../src/corefile/model';
 import { parseCorefile } from '../../src/corefile/parse';
 import { ADDONS_STYLE } from '../../src/corefile/render';
-import { InputError } from '../../src/model/errors';
 import { checkCluster } from '../../src/model/load';
+import { issueLines, thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
 
@@ -60,16 +60,6 @@ function synth(props: CoreDnsProps = {}, plan: object | null = PLAN): Manifest[]
   if (plan) new ClusterNetwork(chart, 'network', plan as typeof PLAN);
   new CoreDns(chart, 'dns', props);
   return synthValid(chart);
-}
-
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
 }
 
 const corefileOf = (objects: Manifest[]) => findObject(objects, 'ConfigMap', 'coredns').data.Corefile as string;
@@ -219,15 +209,7 @@ describe('CoreDns', () => {
 describe('cluster file dns', () => {
   const base = { name: 'c', network: { ...PLAN } };
   const check = (dns: object, network: object = PLAN) => checkCluster({ ...base, network, dns }, 'c.yaml');
-  const problems = (dns: object, network: object = PLAN) => {
-    try {
-      check(dns, network);
-    } catch (error) {
-      if (error instanceof InputError) return error.lines();
-      throw error;
-    }
-    return [];
-  };
+  const problems = (dns: object, network: object = PLAN) => issueLines(() => check(dns, network));
 
   test('dns options reach the synthesized CoreDNS objects', () => {
     const model = check({ version: 'v1.11.1', replicas: 3, upstreams: ['10.0.0.53'], hosts: [{ ip: '192.168.1.11', names: ['node01'] }] });

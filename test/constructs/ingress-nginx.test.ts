@@ -2,8 +2,8 @@ import { Chart, Testing } from 'cdk8s';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { IngressNginx, IngressNginxProps } from '../../constructs/ingress-nginx';
 import { ClusterChart } from '../../constructs/cluster-chart';
-import { InputError } from '../../src/model/errors';
 import { checkCluster } from '../../src/model/load';
+import { thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
 
@@ -86,13 +86,8 @@ describe('IngressNginx', () => {
   });
 
   test('bad options are refused with field and value', () => {
-    let error: InputError | undefined;
-    try {
-      synth({ serviceType: 'ClusterIP', nodePorts: { https: 30443 }, extraArgs: { 'ingress-class': 'x', '--v': '2' }, replicas: -1 });
-    } catch (e) {
-      error = e as InputError;
-    }
-    expect(error?.lines()).toEqual([
+    const error = thrown(() => synth({ serviceType: 'ClusterIP', nodePorts: { https: 30443 }, extraArgs: { 'ingress-class': 'x', '--v': '2' }, replicas: -1 }));
+    expect(error.lines()).toEqual([
       'IngressNginx "test/ingress": replicas: replicas -1 must be a whole number of at least 0',
       'IngressNginx "test/ingress": nodePorts.https: nodePort 30443 needs serviceType NodePort or LoadBalancer, not ClusterIP',
       'IngressNginx "test/ingress": extraArgs.ingress-class: flag --ingress-class is set by the construct and cannot be repeated',
@@ -110,15 +105,7 @@ describe('cluster file: ingressController ingress-nginx', () => {
     ingressController,
     kubernetes: { services },
   });
-  const errorLines = (fn: () => unknown): string[] => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof InputError) return error.lines();
-      throw error;
-    }
-    throw new Error('expected an InputError');
-  };
+  const errorLines = (fn: () => unknown): string[] => thrown(fn).lines();
 
   test('synthesizes the controller with the options of the cluster file', () => {
     const model = checkCluster(cluster({ flavor: 'baremetal', replicas: 2, defaultClass: true, nodePorts: { http: 30080 } }), 'c1.yaml');

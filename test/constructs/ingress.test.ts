@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Ingress, REWRITE_TARGET_ANNOTATION } from '../../constructs/ingress';
 import { Service } from '../../constructs/service';
-import { InputError } from '../../src/model/errors';
+import { rejection } from '../support/errors';
 import { findObject, synthValid } from '../support/k8s';
 
 let certDir: string;
@@ -22,16 +22,6 @@ function services(c: Chart): { wear: Service; watch: Service } {
     wear: new Service(c, 'wear-service', { selector: { app: 'wear' }, ports: [{ name: 'http', port: 8282, targetPort: 8080 }] }),
     watch: new Service(c, 'watch-service', { selector: { app: 'video' }, ports: [{ port: 8282, targetPort: 8080 }] }),
   };
-}
-
-function rejection(make: () => unknown): string {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return (error as Error).message;
-  }
-  throw new Error('expected an InputError');
 }
 
 describe('Ingress', () => {

@@ -3,21 +3,11 @@ import { parse } from 'yaml';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { KubeProxy, KubeProxyProps } from '../../constructs/kube-proxy';
-import { InputError } from '../../src/model/errors';
 import { parseClusterText } from '../../src/model/load';
+import { thrown } from '../support/errors';
 import { findObject, Manifest, synthValid } from '../support/k8s';
 
 const ENDPOINT = 'https://192.168.1.11:6443';
-
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 function synth(props: Partial<KubeProxyProps> = {}, podCidr: string | null = '10.32.0.0/12'): Manifest[] {
   const chart = new Chart(Testing.app(), 'test');

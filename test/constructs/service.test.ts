@@ -1,24 +1,13 @@
 import { Chart, Testing } from 'cdk8s';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { checkService, Service } from '../../constructs/service';
-import { InputError } from '../../src/model/errors';
+import { rejection } from '../support/errors';
 import { synthValid } from '../support/k8s';
 
 function chart(network?: { clusterDomain?: string }): Chart {
   const c = new Chart(Testing.app(), 'test');
   if (network) new ClusterNetwork(c, 'plan', { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', ...network });
   return c;
-}
-
-/** The message of the InputError `make` throws. */
-function rejection(make: () => unknown): string {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return (error as Error).message;
-  }
-  throw new Error('expected an InputError');
 }
 
 describe('Service', () => {

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { WeaveNet, WeaveNetProps } from '../../constructs/weave-net';
 import { ClusterChart } from '../../constructs/cluster-chart';
-import { InputError } from '../../src/model/errors';
 import { checkCluster } from '../../src/model/load';
+import { thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
 
@@ -29,16 +29,6 @@ function synth(props: WeaveNetProps = {}, plan?: { podCidr: string; serviceCidr:
 function weaveContainer(objects: Manifest[], name = 'weave') {
   const ds = findObject(objects, 'DaemonSet', 'weave-net');
   return ds.spec.template.spec.containers.find((c: { name: string }) => c.name === name);
-}
-
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
 }
 
 describe('WeaveNet', () => {

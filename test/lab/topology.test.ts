@@ -5,7 +5,7 @@
 import { labIssues, planLab } from '../../src/lab/topology';
 import { formatPath } from '../../src/model/errors';
 import { checkCluster, loadClusterFile } from '../../src/model/load';
-import { InputError } from '../../src/model/errors';
+import { fieldIssues } from '../support/errors';
 import { fixture, repoRoot } from '../support/lab';
 import * as path from 'path';
 
@@ -22,13 +22,7 @@ function node(name: string, host: string, addresses: string[] = [], lan = 'lan1'
 
 /** The issues of a cluster object as the CLI would print them (`path: message`). */
 function fileIssues(raw: unknown): string[] {
-  try {
-    checkCluster(raw, 'c.yaml');
-    return [];
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
-  }
+  return fieldIssues(() => checkCluster(raw, 'c.yaml'));
 }
 
 describe('lab topology checks (every cluster file)', () => {

@@ -16,6 +16,7 @@ import { NetworkPolicy } from '../../constructs/network-policy';
 import { Service } from '../../constructs/service';
 import { InputError } from '../../src/model/errors';
 import { checkCluster } from '../../src/model/load';
+import { issueLines, thrown } from '../support/errors';
 
 const root = path.join(__dirname, '..', '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-bad-'));
@@ -156,13 +157,7 @@ function withObjects(cases: ObjectCase[]): { raw: Raw; prefixes: string[] } {
 
 /** The lines checkCluster reports for a raw cluster (none when it is valid). */
 function lines(raw: unknown, file = path.join(dir, 'bad.yaml')): string[] {
-  try {
-    checkCluster(raw, file, dir);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    return error.lines();
-  }
-  return [];
+  return issueLines(() => checkCluster(raw, file, dir));
 }
 
 function validateCli(file: string): { status: number | null; stdout: string; stderr: string } {
@@ -294,7 +289,7 @@ describe('bad construct props', () => {
     expect(() => make(c)).toThrow(InputError);
     expect(() => make(chart())).toThrow(message);
     // Exactly this one issue.
-    try { make(chart()); } catch (error) { expect((error as InputError).lines()).toEqual([message]); }
+    expect(thrown(() => make(chart())).lines()).toEqual([message]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { checkCluster } from '../../src/model/load';
-import { InputError } from '../../src/model/errors';
+import { issueLines } from '../support/errors';
 import { netstrap } from '../support/lab';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -27,13 +27,7 @@ function cluster(patch: Record<string, unknown> = {}, top: Record<string, unknow
 }
 
 function issues(raw: Record<string, unknown>): string[] {
-  try {
-    checkCluster(raw, 'c.yaml');
-    return [];
-  } catch (error) {
-    if (error instanceof InputError) return error.lines();
-    throw error;
-  }
+  return issueLines(() => checkCluster(raw, 'c.yaml'));
 }
 
 describe('host intent checks (nodes[].routes, bridges, namespaces, nat, resolv, cniConflists)', () => {
