@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { tempDirs } from '../support/temp';
 
 const root = path.join(__dirname, '..', '..');
 export function netstrap(args: string[], cwd = root) {
@@ -10,6 +10,8 @@ export function netstrap(args: string[], cwd = root) {
 }
 
 describe('netstrap CLI', () => {
+  const tempDir = tempDirs();
+
   test('validate prints a one-line summary for the example cluster', () => {
     const run = netstrap(['validate', 'hosts/example.yaml']);
     expect(run.stderr).toBe('');
@@ -19,7 +21,7 @@ describe('netstrap CLI', () => {
   });
 
   test('validate exits 2 and names file, field and value for every error', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-cli-'));
+    const dir = tempDir('netstrap-cli-');
     const file = path.join(dir, 'bad.yaml');
     fs.writeFileSync(file, 'name: bad\nnetwork:\n  podCidr: 999.1.1.1/8\n  serviceCidr: 10.96.0.5/12\n');
     const run = netstrap(['validate', file]);
@@ -44,15 +46,15 @@ describe('netstrap CLI', () => {
   });
 
   test('synth writes the manifests of the cluster file to the output directory', () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-synth-'));
+    const out = tempDir('netstrap-synth-');
     const run = netstrap(['synth', 'hosts/example.yaml', '-o', out]);
     expect(run.status).toBe(0);
     expect(fs.readdirSync(out)).toEqual(['example.k8s.yaml']);
   });
 
   test('synth of a bad file writes nothing', () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-synth-')), 'out');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-cli-'));
+    const out = path.join(tempDir('netstrap-synth-'), 'out');
+    const dir = tempDir('netstrap-cli-');
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'name: Bad_Name\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\n');
     const run = netstrap(['synth', path.join(dir, 'bad.yaml'), '-o', out]);
     expect(run.status).toBe(2);

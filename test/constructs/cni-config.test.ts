@@ -1,7 +1,6 @@
 import { spawnSync } from 'child_process';
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { CniConfig, CniIpam, CniPlugin } from '../../constructs/cni-config';
@@ -10,6 +9,7 @@ import { clusterCniFiles, networkPolicyWarnings, nodeCniList, renderCniJson, ren
 import { parseClusterText } from '../../src/model/load';
 import { fieldIssues, thrown } from '../support/errors';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
+import { tempDirs } from '../support/temp';
 
 function referenceText(file: string): string {
   return fs.readFileSync(reference('cni', file), 'utf8');
@@ -260,6 +260,8 @@ function installerChart(perNode?: Record<string, CniConfig>) {
 }
 
 describe('CniInstaller', () => {
+  const tempDir = tempDirs();
+
   test('a ConfigMap with the file and a host-network DaemonSet that tolerates every taint (OpenAPI-valid)', () => {
     const { config, objects } = installerChart();
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['ConfigMap/kube-system/cni-installer', 'DaemonSet/kube-system/cni-installer']);
@@ -286,7 +288,7 @@ describe('CniInstaller', () => {
     const init = findObject(objects, 'DaemonSet', 'cni-installer').spec.template.spec.initContainers[0];
     const run = (node: string) => {
       // The same script against temporary directories standing in for the two volume mounts.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cni-installer-'));
+      const dir = tempDir('cni-installer-');
       const [configDir, hostDir] = [path.join(dir, 'config'), path.join(dir, 'host')];
       fs.mkdirSync(configDir); fs.mkdirSync(hostDir);
       for (const [key, value] of Object.entries(cm.data as Record<string, string>)) fs.writeFileSync(path.join(configDir, key), value);
@@ -295,7 +297,6 @@ describe('CniInstaller', () => {
       expect(result.status).toBe(0);
       const files = fs.readdirSync(hostDir);
       const content = fs.readFileSync(path.join(hostDir, config.fileName), 'utf8');
-      fs.rmSync(dir, { recursive: true });
       return { files, content };
     };
     expect(run('node01')).toEqual({ files: ['10-pods.conflist'], content: own.toJson() });

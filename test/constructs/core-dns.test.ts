@@ -1,7 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { ClusterChart } from '../../constructs/cluster-chart';
@@ -13,6 +12,7 @@ import { ADDONS_STYLE } from '../../src/corefile/render';
 import { checkCluster } from '../../src/model/load';
 import { issueLines, thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
+import { tempDirs } from '../support/temp';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
 
 const PLAN = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
@@ -207,6 +207,7 @@ describe('CoreDns', () => {
 });
 
 describe('cluster file dns', () => {
+  const tempDir = tempDirs();
   const base = { name: 'c', network: { ...PLAN } };
   const check = (dns: object, network: object = PLAN) => checkCluster({ ...base, network, dns }, 'c.yaml');
   const problems = (dns: object, network: object = PLAN) => issueLines(() => check(dns, network));
@@ -252,7 +253,7 @@ describe('cluster file dns', () => {
   });
 
   test('netstrap synth of a cluster file with a broken Corefile exits 2, names file, field and line, writes nothing', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-dns-'));
+    const dir = tempDir('netstrap-dns-');
     const file = path.join(dir, 'dns.yaml');
     fs.writeFileSync(file, [
       'name: dns', 'network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', 'dns:', '  corefile: |',

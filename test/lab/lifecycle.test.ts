@@ -4,12 +4,12 @@
  * namespace, process, mount, link or file of the lab behind.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { labDown, labUp, LabState, readState } from '../../src/lab';
 import { loadClusterFile } from '../../src/model/load';
 import { run } from '../../src/lab/exec';
 import { describeLab, fixture, netstrap, testStateDir } from '../support/lab';
+import { tempDirs } from '../support/temp';
 
 const clusterFile = fixture('lab-lan.yaml');
 const stateDir = testStateDir(clusterFile);
@@ -21,6 +21,7 @@ async function netnsNames(cluster: string): Promise<string[]> {
 }
 
 describeLab('netstrap lab up / status / down', () => {
+  const tempDir = tempDirs();
   let state: LabState | undefined;
 
   beforeAll(async () => {
@@ -67,7 +68,7 @@ describeLab('netstrap lab up / status / down', () => {
   });
 
   test('a managementCidr overlapping a running lab is refused, nothing created', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-lab-'));
+    const dir = tempDir('netstrap-lab-');
     const file = path.join(dir, 'clash.yaml');
     fs.writeFileSync(file, fs.readFileSync(clusterFile, 'utf8').replace('name: lablan', 'name: clash')
       .replace('managementCidr: 10.250.12.0/24', 'managementCidr: 10.250.12.0/25'));
@@ -79,7 +80,7 @@ describeLab('netstrap lab up / status / down', () => {
   });
 
   test('a bad cluster file is an input error (exit 2) naming file, field and value; nothing created', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-lab-'));
+    const dir = tempDir('netstrap-lab-');
     const file = path.join(dir, 'bad.yaml');
     fs.writeFileSync(file, fs.readFileSync(clusterFile, 'utf8').replace('name: lablan', 'name: badlab')
       .replace('host: 10.250.12.13', 'host: 10.251.0.13').replace('192.168.10.14/24', '192.168.11.14/24'));
