@@ -15,7 +15,7 @@ import { KubeProxy } from './kube-proxy';
 
 /** Props of {@link ClusterChart}. */
 export interface ClusterChartProps extends ChartProps {
-  /** A cluster file after loadClusterFile() / checkCluster(): already validated. */
+  /** A cluster file after loadClusterFile() / checkCluster(): already validated. Required. */
   readonly model: ClusterModel;
 }
 

@@ -13,7 +13,7 @@ import {
 
 /** A route handed to the container: `dst` (CIDR) via `gw` (default: the range's gateway). */
 export interface CniRoute {
-  /** Destination network, e.g. `0.0.0.0/0`. */
+  /** Destination network, e.g. `0.0.0.0/0`. Required. */
   readonly dst: string;
   /** Next hop. @default - the gateway of the range */
   readonly gw?: string;
@@ -21,7 +21,7 @@ export interface CniRoute {
 
 /** One host-local range. */
 export interface HostLocalRange {
-  /** Network to allocate from, e.g. `10.10.0.0/16` or `fd00:10::/64`. */
+  /** Network to allocate from, e.g. `10.10.0.0/16` or `fd00:10::/64`. Required. */
   readonly subnet: string;
   /** First address handed out. @default - the address after the network address */
   readonly rangeStart?: string;
@@ -63,7 +63,7 @@ export interface DhcpIpamOptions {
 
 /** Options of the static IPAM plugin. */
 export interface StaticIpamOptions {
-  /** Addresses with prefix, e.g. `[{ address: '10.10.0.1/24', gateway: '10.10.0.254' }]`. */
+  /** Addresses with prefix, e.g. `[{ address: '10.10.0.1/24', gateway: '10.10.0.254' }]`. @default - none */
   readonly addresses?: ReadonlyArray<{ readonly address: string; readonly gateway?: string }>;
   /** Routes to add. @default - none */
   readonly routes?: readonly CniRoute[];
@@ -152,7 +152,7 @@ export interface PtpPluginOptions extends CniPluginCommon {
   readonly ipMasq?: boolean;
   /** MTU of the veth pair. @default - the kernel's */
   readonly mtu?: number;
-  /** Address management (required). */
+  /** Address management. Required. */
   readonly ipam: CniIpamConfig;
 }
 
@@ -182,9 +182,9 @@ export interface IpvlanPluginOptions extends CniPluginCommon {
 
 /** Options of the vlan plugin. */
 export interface VlanPluginOptions extends CniPluginCommon {
-  /** Parent interface on the node (required). */
+  /** Parent interface on the node. Required. */
   readonly master: string;
-  /** VLAN id 0-4094 (required). */
+  /** VLAN id 0-4094. Required. */
   readonly vlanId: number;
   /** MTU. @default - the parent's */
   readonly mtu?: number;
@@ -310,9 +310,9 @@ export function assertValidIpam(ipam: CniIpamConfig, source = 'CNI ipam'): void 
 
 /** Props of {@link CniConfig}. */
 export interface CniConfigProps {
-  /** Network name (letters, digits, `_ . -`). */
+  /** Network name (letters, digits, `_ . -`). Required. */
   readonly name: string;
-  /** The chain, first plugin first: an interface plugin, then meta plugins such as portmap. */
+  /** The chain, first plugin first: an interface plugin, then meta plugins such as portmap. Required. */
   readonly plugins: readonly CniPlugin[];
   /** CNI spec version. @default '1.0.0' */
   readonly cniVersion?: string;

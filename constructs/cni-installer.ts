@@ -15,7 +15,7 @@ import { CniConfig } from './cni-config';
 
 /** Props of {@link CniInstaller}. */
 export interface CniInstallerProps {
-  /** The configuration written on every node (without one of its own in `perNode`). */
+  /** The configuration written on every node (without one of its own in `perNode`). Required. */
   readonly config: CniConfig;
   /**
    * Node name (as Kubernetes knows it) → its own configuration, e.g. a bridge conflist over the node's podSubnet.

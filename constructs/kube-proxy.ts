@@ -18,7 +18,7 @@ import { ClusterNetwork } from './cluster-network';
 export interface KubeProxyProps {
   /**
    * API server URL kube-proxy talks to (kubeadm's controlPlaneEndpoint), e.g. `https://192.168.1.11:6443`.
-   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work.
+   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required.
    */
   readonly controlPlaneEndpoint: string;
   /** Proxy mode. @default 'iptables' */

@@ -16,7 +16,7 @@ import { ClusterNetwork } from './cluster-network';
 
 /** A key of a Kubernetes Secret holding the Weave password; the password itself never appears in a manifest. */
 export interface WeavePasswordSecret {
-  /** Secret name, in the namespace of the DaemonSet (kube-system). */
+  /** Secret name, in the namespace of the DaemonSet (kube-system). Required. */
   readonly name: string;
   /** Key inside the Secret. @default 'weave-passwd' */
   readonly key?: string;
