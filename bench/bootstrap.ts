@@ -10,7 +10,7 @@
  * compared (see normalizeSnapshot). Round trips: netstrap's from --json; Ansible's by an ssh/sftp wrapper that logs
  * every invocation (each is one SSH session over the ControlMaster).
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
@@ -25,14 +25,14 @@ export interface BootstrapBenchOptions {
   repetitions: number;
   /** Also run Ansible (installs ansible-core with apt-get when missing). */
   ansible: boolean;
-  /** Also time the CLI compiled to JavaScript (tsc into bench/out/build), as a published package runs it. */
+  /** Also time bin/netstrap on its compiled lib/ (`npm run build`, as `npm ci` leaves a clone). */
   compiled: boolean;
 }
 
 type Tool = 'netstrap' | 'netstrap-js' | 'ansible';
 const TOOL_LABEL: Record<Tool, string> = {
-  'netstrap': 'netstrap bootstrap (bin/netstrap, TypeScript through tsx)',
-  'netstrap-js': 'netstrap bootstrap (CLI compiled to JS)',
+  'netstrap': 'netstrap bootstrap (bin/netstrap, TypeScript through tsx: its fallback after an edit)',
+  'netstrap-js': 'netstrap bootstrap (bin/netstrap on its compiled lib/, as after npm ci)',
   'ansible': 'Ansible playbook',
 };
 
@@ -85,7 +85,7 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
           await withLab(file, n, result, async (state) => {
             result.floor.push(await floor(state));
             const once = () => (tool === 'ansible' ? ansibleRun(file, state, n)
-              : Promise.resolve(netstrapRun(tool === 'netstrap' ? [NETSTRAP] : [process.execPath, compiledCli!], file, state)));
+              : Promise.resolve(netstrapRun(tool === 'netstrap' ? { NETSTRAP_TSX: '1' } : { NETSTRAP_TSX: '0' }, file, state)));
             const first = await once();
             const rerun = await once();
             result.first[tool].push(first);
@@ -160,24 +160,26 @@ async function floor(state: LabState): Promise<number> {
   return performance.now() - started;
 }
 
-/** Compiles the CLI to JavaScript (tsc, emitting despite type errors elsewhere); returns its launcher. */
-function buildCli(): string {
-  const outDir = path.join(OUT, 'build');
-  progress('compiling the CLI to JavaScript for the compiled-CLI rows (tsc)');
+/**
+ * Builds lib/ as `npm ci` does (its `prepare` script) and checks that bin/netstrap picks it: the compiled rows
+ * run the same launcher users run.
+ */
+function buildCli(): boolean {
+  progress('building lib/ (npm run build) for the compiled rows');
   try {
-    run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false', '--declaration', 'false'], { cwd: ROOT });
+    run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
   } catch (error) {
-    // Type errors still emit JavaScript; only a missing output is fatal.
-    if (!fs.existsSync(path.join(outDir, 'src', 'cli', 'main.js'))) throw error;
+    // Type errors (another file being edited) still emit JavaScript; bin/netstrap's freshness check decides.
+    progress(`tsc: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}`);
   }
-  const launcher = path.join(outDir, 'netstrap.js');
-  fs.writeFileSync(launcher, "require('./src/cli/main.js').main(process.argv);\n");
-  return launcher;
+  const launch = spawnSync(NETSTRAP, ['--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NETSTRAP_TSX: '0', NETSTRAP_DEBUG_LAUNCH: '1' } });
+  if (!String(launch.stderr).includes('lib/ (compiled)')) throw new Error(`bin/netstrap does not run lib/ after the build: ${launch.stderr}`);
+  return true;
 }
 
-function netstrapRun(command: string[], file: string, state: LabState): ToolRun {
+function netstrapRun(env: Record<string, string>, file: string, state: LabState): ToolRun {
   const started = performance.now();
-  const stdout = run(command[0], [...command.slice(1), 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile], { cwd: ROOT });
+  const stdout = run(NETSTRAP, ['bootstrap', file, '--json', '--ssh-config', state.sshConfigFile], { cwd: ROOT, env: { ...process.env, ...env } });
   const ms = performance.now() - started;
   const result = JSON.parse(stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
   if (!result.ok) throw new Error(`netstrap bootstrap failed: ${stdout.slice(0, 1000)}`);

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { InputError } from '../model/errors';
-import { loadClusterFile, type ClusterModel } from '../model/load';
-import { bootstrapCluster, type ClusterResult, DEFAULT_CONCURRENCY, type ProvisionOptions, type RunMode } from '../host/provision';
-import { formatSummary, progressLine, resultJson } from '../host/report';
+import type { ClusterModel } from '../model/load';
+import type { ClusterResult, ProvisionOptions, RunMode } from '../host/provision';
+import { DEFAULT_CONCURRENCY } from '../host/types';
 import { EXIT_FAILED } from './main';
 
 /** Options shared by plan, bootstrap and verify (everything about reaching the hosts). */
@@ -46,6 +46,9 @@ export function addHostOptions(command: Command): Command {
  * (exit 2) and no connection is made.
  */
 export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { model: ClusterModel; options: ProvisionOptions } {
+  // The model, SSH and report modules load when a host command runs, not for `--help` or the other commands.
+  const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
+  const { progressLine } = require('../host/report') as typeof import('../host/report');
   const model = loadClusterFile(file);
   const issues = [];
   for (const name of opts.only ?? []) {
@@ -72,7 +75,9 @@ export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { mo
 }
 
 /** Prints a result (summary table or JSON) and sets the exit code. */
-export function finish(result: ClusterResult, opts: HostCliOptions, text: (result: ClusterResult) => string = formatSummary): void {
+export function finish(result: ClusterResult, opts: HostCliOptions, text?: (result: ClusterResult) => string): void {
+  const { formatSummary, resultJson } = require('../host/report') as typeof import('../host/report');
+  text ??= formatSummary;
   process.stdout.write(opts.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : text(result));
   if (!result.ok) process.exitCode = EXIT_FAILED;
 }
@@ -83,6 +88,7 @@ export function registerBootstrap(program: Command): void {
       + 'reverted on failure), verify; then run the connectivity checks. Exit 0 converged, 1 a host or check failed, 2 invalid input'))
     .action(async (file: string, opts: HostCliOptions) => {
       const { model, options } = prepare(file, opts, 'bootstrap');
+      const { bootstrapCluster } = require('../host/provision') as typeof import('../host/provision');
       finish(await bootstrapCluster(model, options), opts);
     });
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { LabError, labDown, labStatus, labUp } from '../lab';
 import { defaultStateDir } from '../lab/state';
-import { loadClusterFile } from '../model/load';
+import type { ClusterModel } from '../model/load';
 
 interface LabOptions { stateDir?: string }
 
@@ -16,6 +16,11 @@ function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (
       process.exitCode = 1;
     }
   };
+}
+
+/** The model's modules load only when a lab command runs (not for `--help` or the other commands). */
+function loadClusterFile(file: string): ClusterModel {
+  return (require('../model/load') as typeof import('../model/load')).loadClusterFile(file);
 }
 
 function stateDirOf(clusterName: string, options: LabOptions): string {

@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { planCluster } from '../host/provision';
-import { formatPlan } from '../host/report';
 import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
 export function registerPlan(program: Command): void {
@@ -9,6 +7,8 @@ export function registerPlan(program: Command): void {
       + 'file diffs); mutates nothing. Exit 1 when a host could not be read'))
     .action(async (file: string, opts: HostCliOptions) => {
       const { model, options } = prepare(file, opts, 'plan');
+      const { planCluster } = require('../host/provision') as typeof import('../host/provision');
+      const { formatPlan } = require('../host/report') as typeof import('../host/report');
       finish(await planCluster(model, options), opts, formatPlan);
     });
 }

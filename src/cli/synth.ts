@@ -1,7 +1,4 @@
-import { ApiObject } from 'cdk8s';
 import { Command } from 'commander';
-import { buildApp } from '../app';
-import { loadClusterFile } from '../model/load';
 
 export function registerSynth(program: Command): void {
   program.command('synth')
@@ -9,6 +6,10 @@ export function registerSynth(program: Command): void {
     .argument('<cluster.yaml>', 'the cluster file')
     .option('-o, --output <dir>', 'output directory', 'dist')
     .action((file: string, options: { output: string }) => {
+      // cdk8s and the constructs are loaded only when synth runs (the other commands never need them).
+      const { ApiObject } = require('cdk8s') as typeof import('cdk8s');
+      const { buildApp } = require('../app') as typeof import('../app');
+      const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const model = loadClusterFile(file);
       const app = buildApp(model, options.output);
       app.synth();

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { loadClusterFile } from '../model/load';
 
 export function registerValidate(program: Command): void {
   program.command('validate')
     .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2)')
     .argument('<cluster.yaml>', 'the cluster file')
     .action((file: string) => {
+      // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
+      const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const { cluster, plan } = loadClusterFile(file);
       const k = cluster.kubernetes;
       console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { verifyCluster } from '../host/provision';
 import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
 export function registerVerify(program: Command): void {
@@ -8,6 +7,7 @@ export function registerVerify(program: Command): void {
       + 'checks from the nodes (one round trip per node); mutates nothing. Exit 1 on drift or a failed check'))
     .action(async (file: string, opts: HostCliOptions) => {
       const { model, options } = prepare(file, opts, 'verify');
+      const { verifyCluster } = require('../host/provision') as typeof import('../host/provision');
       finish(await verifyCluster(model, options), opts);
     });
 }

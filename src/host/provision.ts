@@ -14,7 +14,7 @@ import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, pla
 import { resourceKinds } from './resources';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, SshOptions, sshConnector, Transport } from './ssh';
-import type { Change, ResourceKind } from './types';
+import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
 export type RunMode = 'plan' | 'bootstrap' | 'verify';
@@ -71,7 +71,8 @@ export interface ProvisionOptions extends SshOptions {
   readonly onHostDone?: (result: HostResult, done: number, total: number) => void;
 }
 
-export const DEFAULT_CONCURRENCY = 64;
+// Defined with the types so the CLI can show it in --help without loading the SSH modules.
+export { DEFAULT_CONCURRENCY };
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 
 /** Connects to every host, reads facts and returns what would change. Mutates nothing. */

@@ -48,3 +48,6 @@ export interface ResourceKind {
    */
   warnings?(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[];
 }
+
+/** Hosts worked on at once by plan, bootstrap and verify unless told otherwise. */
+export const DEFAULT_CONCURRENCY = 64;
