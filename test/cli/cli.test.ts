@@ -1,13 +1,7 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { netstrap } from '../support/lab';
 import { tempDirs } from '../support/temp';
-
-const root = path.join(__dirname, '..', '..');
-export function netstrap(args: string[], cwd = root) {
-  const result = spawnSync(path.join(root, 'bin', 'netstrap'), args, { cwd, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('netstrap CLI', () => {
   const tempDir = tempDirs();

@@ -1,5 +1,4 @@
 import { Chart, Testing } from 'cdk8s';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
@@ -14,6 +13,7 @@ import { issueLines, thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { tempDirs } from '../support/temp';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
+import { netstrap } from '../support/lab';
 
 const PLAN = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
 const KUBEADM_COREFILE = fs.readFileSync(reference('coredns', 'kubeadm-k8s-1.27-1.30.Corefile'), 'utf8');
@@ -260,8 +260,7 @@ describe('cluster file dns', () => {
       '    .:53 {', '        errors', '        cache thirty', '        forward . 8.8.8.8 {', '    }', '',
     ].join('\n'));
     const out = path.join(dir, 'out');
-    const root = path.join(__dirname, '..', '..');
-    const run = spawnSync(path.join(root, 'bin', 'netstrap'), ['synth', file, '-o', out], { cwd: root, encoding: 'utf8' });
+    const run = netstrap(['synth', file, '-o', out]);
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(`${file}: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 4 is missing its "}": the "}" on line 5 is indented for an outer block)\n`);
     expect(fs.existsSync(out)).toBe(false);

@@ -5,7 +5,6 @@
  * `file: path: message` lines (a few CLI spawns check the whole table).
  */
 import { Chart, Testing } from 'cdk8s';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,8 +16,8 @@ import { Service } from '../../constructs/service';
 import { InputError } from '../../src/model/errors';
 import { checkCluster } from '../../src/model/load';
 import { issueLines, thrown } from '../support/errors';
+import { netstrap } from '../support/lab';
 
-const root = path.join(__dirname, '..', '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-bad-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -160,11 +159,6 @@ function lines(raw: unknown, file = path.join(dir, 'bad.yaml')): string[] {
   return issueLines(() => checkCluster(raw, file, dir));
 }
 
-function validateCli(file: string): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(path.join(root, 'bin', 'netstrap'), ['validate', file], { cwd: root, encoding: 'utf8' });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
 test('the base cluster is valid (so every case below fails for its own reason only)', () => {
   expect(lines(base())).toEqual([]);
 });
@@ -181,7 +175,7 @@ describe('bad Services, Ingresses and NetworkPolicies in a cluster file', () => 
     const objectsFile = path.join(dir, 'objects.yaml');
     fs.writeFileSync(objectsFile, stringify(raw));
     const expected = objectCases.map((c, i) => `${objectsFile}: ${prefixes[i]}${c.at}: ${c.message}`);
-    const run = validateCli(objectsFile);
+    const run = netstrap(['validate', objectsFile]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n').sort()).toEqual([...expected].sort());
@@ -218,7 +212,7 @@ describe('cluster-file shape errors', () => {
     const { raw, prefixes } = withObjects(schemaCases);
     const schemaFile = path.join(dir, 'schema.yaml');
     fs.writeFileSync(schemaFile, stringify(raw));
-    const run = validateCli(schemaFile);
+    const run = netstrap(['validate', schemaFile]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n').sort()).toEqual(schemaCases.map((c, i) => `${schemaFile}: ${prefixes[i]}${c.at}: ${c.message}`).sort());
   });
@@ -250,7 +244,7 @@ describe('bad network plans', () => {
     for (const c of combined) Object.assign(raw.network, c.network);
     const planFile = path.join(dir, 'plan.yaml');
     fs.writeFileSync(planFile, stringify(raw));
-    const run = validateCli(planFile);
+    const run = netstrap(['validate', planFile]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n').sort()).toEqual(combined.map((c) => `${planFile}: ${c.at}: ${c.message}`).sort());
   });
