@@ -12,6 +12,7 @@ import { CniNetworkList, clusterCniFiles, networkPolicyWarnings } from '../src/m
 import { CniConfig } from './cni-config';
 import { CniInstaller } from './cni-installer';
 import { KubeProxy } from './kube-proxy';
+import { markChecked } from '../src/model/checked';
 
 /** Props of {@link ClusterChart}. */
 export interface ClusterChartProps extends ChartProps {
@@ -57,10 +58,11 @@ export class ClusterChart extends Chart {
 
     // --- The user's objects (cluster.kubernetes): constructs/service.ts, ingress.ts, network-policy.ts
     // Ids are namespace.name (a namespace has no '.'): unique, as validateCluster rejects duplicate names.
-    for (const spec of cluster.kubernetes.services) new Service(this, `service-${spec.namespace}.${spec.name}`, spec);
+    // markChecked: validateCluster has run their per-object checks, so the constructors do not run them again.
+    for (const spec of cluster.kubernetes.services) new Service(this, `service-${spec.namespace}.${spec.name}`, markChecked(spec));
     for (const spec of cluster.kubernetes.ingresses) {
-      new Ingress(this, `ingress-${spec.namespace}.${spec.name}`, { ...spec, baseDir: props.model.baseDir });
+      new Ingress(this, `ingress-${spec.namespace}.${spec.name}`, markChecked({ ...spec, baseDir: props.model.baseDir }));
     }
-    for (const spec of cluster.kubernetes.networkPolicies) new NetworkPolicy(this, `networkpolicy-${spec.namespace}.${spec.name}`, spec);
+    for (const spec of cluster.kubernetes.networkPolicies) new NetworkPolicy(this, `networkpolicy-${spec.namespace}.${spec.name}`, markChecked(spec));
   }
 }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { InputError, Issue, show, throwIfAny, under } from '../src/model/errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../src/model/meta';
 import { findServicePort, Service, ServicePortProps } from './service';
+import { isChecked } from '../src/model/checked';
 
 /** The annotation ingress-nginx reads for `rewriteTarget`. */
 export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
@@ -285,7 +286,8 @@ export class Ingress extends k8s.KubeIngress {
     const spec: IngressCheckInput = { ...props, name: props.name ?? id };
     const source = `Ingress ${show(spec.name)}`;
     const baseDir = props.baseDir ?? process.cwd();
-    throwIfAny(source, checkIngress(spec, { baseDir }));
+    const checked = isChecked(props);
+    if (!checked) throwIfAny(source, checkIngress(spec, { baseDir }));
     const routes = routeRegistries.get(scope.node.root) ?? new Map<string, string>();
     routeRegistries.set(scope.node.root, routes);
     throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
@@ -313,7 +315,7 @@ export class Ingress extends k8s.KubeIngress {
     this.namespace = spec.namespace;
 
     // Backends given by name may be defined after the Ingress: check them once the whole tree exists.
-    this.node.addValidation({
+    if (!checked) this.node.addValidation({
       validate: () => checkIngress(spec, {
         baseDir,
         findService: (name, ns) => Service.lookup(this, name, ns)?.ports,

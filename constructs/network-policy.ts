@@ -4,6 +4,7 @@ import { isStrictSubnet, parseNetwork } from '../src/model/cidr';
 import { Issue, show, throwIfAny, under } from '../src/model/errors';
 import { checkLabelSelector, checkObjectMeta, checkPortName, checkPortNumber, LabelSelector } from '../src/model/meta';
 import type { Protocol } from './service';
+import { isChecked } from '../src/model/checked';
 
 /** An address range a rule allows, minus some sub-ranges. */
 export interface IpBlockSpec {
@@ -268,7 +269,7 @@ export class NetworkPolicy extends k8s.KubeNetworkPolicy {
   constructor(scope: Construct, id: string, props: NetworkPolicyProps = {}) {
     // Checked before joining the tree, so a rejected policy leaves nothing behind.
     const spec: NetworkPolicyCheckInput = { ...props, name: props.name ?? id };
-    throwIfAny(`NetworkPolicy ${show(spec.name)}`, checkNetworkPolicy(spec));
+    if (!isChecked(props)) throwIfAny(`NetworkPolicy ${show(spec.name)}`, checkNetworkPolicy(spec));
     // The construct is the API object itself (no wrapper): one tree node per object keeps big charts fast.
     super(scope, id, {
       metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations },

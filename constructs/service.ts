@@ -6,6 +6,7 @@ import { Ledger } from '../src/model/ledger';
 import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../src/model/meta';
 import { checkClusterIp, checkNodePort, NetworkPlan } from '../src/model/plan';
 import { ClusterNetwork } from './cluster-network';
+import { isChecked } from '../src/model/checked';
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -222,7 +223,7 @@ export class Service extends k8s.KubeService {
     // Checked before joining the tree, so a rejected Service leaves nothing behind.
     const spec: ServiceCheckInput = { ...props, name: props.name ?? id };
     const source = `Service ${show(spec.name)}`;
-    throwIfAny(source, checkService(spec));
+    if (!isChecked(props)) throwIfAny(source, checkService(spec));
     const registry = registries.get(scope.node.root) ?? new Map<string, Service>();
     registries.set(scope.node.root, registry);
     const key = `${spec.namespace ?? 'default'}/${spec.name}`;
