@@ -1,19 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError } from '../../src/model/errors';
 import { parseClusterText } from '../../src/model/load';
+import { issueLines } from '../support/errors';
 
 const example = fs.readFileSync(path.join(__dirname, '../../hosts/example.yaml'), 'utf8');
 
 /** The error lines parseClusterText throws for `text`, or [] when it is accepted. */
 function errors(text: string, file = 'hosts/bad.yaml'): string[] {
-  try {
-    parseClusterText(text, file);
-    return [];
-  } catch (error) {
-    if (error instanceof InputError) return error.lines();
-    throw error;
-  }
+  return issueLines(() => parseClusterText(text, file));
 }
 
 describe('cluster-file YAML parse', () => {
