@@ -85,7 +85,7 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
           await withLab(file, n, result, async (state) => {
             result.floor.push(await floor(state));
             const once = () => (tool === 'ansible' ? ansibleRun(file, state, n)
-              : Promise.resolve(netstrapRun(tool === 'netstrap' ? { NETSTRAP_TSX: '1' } : { NETSTRAP_TSX: '0' }, file, state)));
+              : Promise.resolve(netstrapRun(tool === 'netstrap' ? 'tsx' : 'compiled', file, state)));
             const first = await once();
             const rerun = await once();
             result.first[tool].push(first);
@@ -162,9 +162,11 @@ async function floor(state: LabState): Promise<number> {
 
 /**
  * Builds lib/ as `npm ci` does (its `prepare` script) and checks that bin/netstrap picks it: the compiled rows
- * run the same launcher users run.
+ * run the same launcher users run. Called before every compiled run (not timed): another edit to the tree makes
+ * the launcher fall back to tsx, and lib/ is rebuilt then.
  */
-function buildCli(): boolean {
+function buildCli(force = true): boolean {
+  if (!force && launchPath() === 'compiled') return true;
   progress('building lib/ (npm run build) for the compiled rows');
   try {
     run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
@@ -172,15 +174,26 @@ function buildCli(): boolean {
     // Type errors (another file being edited) still emit JavaScript; bin/netstrap's freshness check decides.
     progress(`tsc: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}`);
   }
-  const launch = spawnSync(NETSTRAP, ['--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NETSTRAP_TSX: '0', NETSTRAP_DEBUG_LAUNCH: '1' } });
-  if (!String(launch.stderr).includes('lib/ (compiled)')) throw new Error(`bin/netstrap does not run lib/ after the build: ${launch.stderr}`);
+  if (launchPath() !== 'compiled') throw new Error('bin/netstrap does not run lib/ after the build');
   return true;
 }
 
-function netstrapRun(env: Record<string, string>, file: string, state: LabState): ToolRun {
+/** Which code bin/netstrap runs right now: its compiled lib/ or the TypeScript through tsx. */
+function launchPath(env: Record<string, string> = {}, stderr?: string): 'compiled' | 'tsx' {
+  const text = stderr ?? String(spawnSync(NETSTRAP, ['--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NETSTRAP_DEBUG_LAUNCH: '1', ...env } }).stderr);
+  return text.includes('lib/ (compiled)') ? 'compiled' : 'tsx';
+}
+
+function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState): ToolRun {
+  if (mode === 'compiled') buildCli(false);
+  const env = { ...process.env, NETSTRAP_TSX: mode === 'tsx' ? '1' : '0', NETSTRAP_DEBUG_LAUNCH: '1' };
   const started = performance.now();
-  const stdout = run(NETSTRAP, ['bootstrap', file, '--json', '--ssh-config', state.sshConfigFile], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawnSync(NETSTRAP, ['bootstrap', file, '--json', '--ssh-config', state.sshConfigFile], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const ms = performance.now() - started;
+  if (child.error) throw child.error;
+  const stdout = String(child.stdout);
+  if (child.status !== 0) throw new Error(`bin/netstrap bootstrap exited ${child.status ?? child.signal}: ${String(child.stderr).slice(-2000)}`);
+  if (launchPath({}, String(child.stderr)) !== mode) throw new Error(`bin/netstrap ran ${mode === 'tsx' ? 'lib/' : 'tsx'}, not ${mode} (a source file changed during the run)`);
   const result = JSON.parse(stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
   if (!result.ok) throw new Error(`netstrap bootstrap failed: ${stdout.slice(0, 1000)}`);
   return {
