@@ -11,33 +11,38 @@ import { isChecked } from '../src/model/checked';
 export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
 
 /** Where matching requests go: a Service of the same namespace and one of its ports. */
+/** Where an Ingress path sends requests. */
 export interface IngressBackendSpec {
-  /** The Service construct, or the name of a Service defined in the same app and namespace. */
+  /** The Service construct, or the name of a Service defined in the same app and namespace. Required. */
   readonly service: string | Service;
-  /** A port the Service exposes: its number or its name. */
+  /** A port the Service exposes: its number or its name. Required. */
   readonly port: number | string;
 }
 
 export type PathType = 'Prefix' | 'Exact' | 'ImplementationSpecific';
 
+/** One path of an Ingress rule and the Service it routes to. */
 export interface IngressPathSpec {
-  /** @default '/' */
+  /** URL path matched against the request. @default '/' */
   readonly path?: string;
-  /** @default 'Prefix' */
+  /** How `path` matches: Prefix (by path element), Exact, or ImplementationSpecific. @default 'Prefix' */
   readonly pathType?: PathType;
+  /** The Service and port that receive matching requests. Required. */
   readonly backend: IngressBackendSpec;
 }
 
+/** The paths served for one host. */
 export interface IngressRuleSpec {
   /** Host name (a leading `*.` wildcard is allowed). @default - every host */
   readonly host?: string;
+  /** The paths of this host, at least one. Required. */
   readonly paths: ReadonlyArray<IngressPathSpec>;
 }
 
 export interface IngressTlsSpec {
-  /** Host names the certificate covers. */
+  /** Host names the certificate covers. Required. */
   readonly hosts: ReadonlyArray<string>;
-  /** The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given). */
+  /** The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given). Required. */
   readonly secretName: string;
   /** PEM certificate file, relative to `baseDir`; with keyFile, a Secret is synthesized. @default - the Secret exists already */
   readonly certFile?: string;
@@ -226,7 +231,9 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
 export interface IngressRoute {
   /** Identity of the route: class, host, pathType and path. */
   readonly key: string;
+  /** The route in words, for error messages. */
   readonly description: string;
+  /** Field path of the route's `path`, relative to the Ingress spec. */
   readonly path: ReadonlyArray<string | number>;
 }
 

@@ -8,7 +8,7 @@ import { isChecked } from '../src/model/checked';
 
 /** An address range a rule allows, minus some sub-ranges. */
 export interface IpBlockSpec {
-  /** IPv4 network in CIDR notation, host bits zero. */
+  /** IPv4 network in CIDR notation, host bits zero. Required. */
   readonly cidr: string;
   /** Networks inside `cidr` (each strictly smaller) that stay excluded. @default - none */
   readonly except?: ReadonlyArray<string>;

@@ -15,7 +15,7 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export interface ServicePortProps {
   /** Port name (DNS-1123 label); Ingress backends may refer to it. @default - unnamed (allowed for a single port) */
   readonly name?: string;
-  /** The port the Service listens on, 1-65535. */
+  /** The port the Service listens on, 1-65535. Required. */
   readonly port: number;
   /** The Pods' port: a number or a named container port. @default - the same as `port` */
   readonly targetPort?: number | string;
