@@ -150,6 +150,9 @@ export function isNodeSshd(pid: number, launcherPid: number): boolean {
   return line !== undefined && line.includes('sshd') && parentPid(pid) === launcherPid;
 }
 
+/** How long a launcher may take from fork to exec before it counts as stuck. */
+const EXEC_GRACE_MS = 5000;
+
 export type Readiness = { ok: true; sshdPid: number } | { ok: false; error: string };
 
 /** Waits (bounded) until the node's sshd logs "Server listening on", the launcher dies, or time runs out. */
@@ -161,8 +164,13 @@ export async function waitReady(launcherPid: number, dir: string, deadline: numb
       const sshd = childrenOf(launcherPid).find((pid) => isNodeSshd(pid, launcherPid));
       if (sshd !== undefined) return { ok: true, sshdPid: sshd };
     }
-    if (!isLauncher(launcherPid, dir)) return { ok: false, error: `node exited: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
-    if (Date.now() > deadline) return { ok: false, error: `sshd not ready in time: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+    if (cmdline(launcherPid) === undefined) return { ok: false, error: `node exited: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+    // Between fork and exec the launcher does not look like one yet; give up only once it does (or is stuck), so
+    // that the teardown after a failure recognises it and ends it instead of leaving it running.
+    const launched = isLauncher(launcherPid, dir);
+    if (Date.now() > deadline && (launched || Date.now() > deadline + EXEC_GRACE_MS)) {
+      return { ok: false, error: `sshd not ready in time: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

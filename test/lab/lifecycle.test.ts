@@ -20,6 +20,18 @@ async function netnsNames(cluster: string): Promise<string[]> {
     .filter((name) => name.startsWith(`${cluster}-`)).sort();
 }
 
+/** Live processes whose command line names `text` (a lab's launchers and sshds name their state dir). */
+function processesMentioning(text: string): string[] {
+  return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((pid) => {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      return cmd.includes(text) ? [`${pid}: ${cmd}`] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describeLab('netstrap lab up / status / down', () => {
   const tempDir = tempDirs();
   let state: LabState | undefined;
@@ -128,5 +140,6 @@ describeLab('netstrap lab up / status / down', () => {
     expect(await netnsNames('lablan')).toEqual([]);
     expect(fs.existsSync(stateDir)).toBe(false);
     expect((await run(['ip', '-br', 'addr'])).stdout).not.toContain('10.250.12.254');
+    expect(processesMentioning(stateDir)).toEqual([]);
   });
 });
