@@ -8,171 +8,22 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Corefile, HostsEntry, kubeadmCorefile } from '../src/corefile/model';
-import { KUBEADM_STYLE, RenderStyle, renderCorefile } from '../src/corefile/render';
-import { corefileTextIssues, normalizeZone, upstreamProblem, validateCorefile, zoneProblem } from '../src/corefile/validate';
-import { parseAddress } from '../src/model/cidr';
-import { Issue, show, throwIfAny } from '../src/model/errors';
-import { NetworkPlan } from '../src/model/plan';
-import { HOST_NAME } from '../src/model/schema';
+import { KUBEADM_STYLE, renderCorefile } from '../src/corefile/render';
+import { throwIfAny } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
 
-/** Props of {@link CoreDns}. */
-export interface CoreDnsProps {
-  /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
-  readonly version?: string;
-  /** The whole image reference; overrides `version`. @default `registry.k8s.io/coredns/coredns:<version>` */
-  readonly image?: string;
-  /** Deployment replicas. @default 2 (what `kubeadm init` sets) */
-  readonly replicas?: number;
-  /**
-   * The Corefile: a model, or text (parsed and validated, then shipped as written). Cannot be combined with
-   * `upstreams`, `hosts` or `stubDomains`: write those into the Corefile.
-   * @default - kubeadm's Corefile for the cluster domain, with `upstreams`, `hosts` and `stubDomains` applied
-   */
-  readonly corefile?: Corefile | string;
-  /** Layout used when the Corefile is rendered from a model. @default KUBEADM_STYLE (nested options indented 3 more) */
-  readonly corefileStyle?: RenderStyle;
-  /** Upstream resolvers for names outside the cluster (forward plugin). @default ['/etc/resolv.conf'] (the node's resolvers) */
-  readonly upstreams?: ReadonlyArray<string>;
-  /** Static entries served by a `hosts` plugin with `fallthrough`. @default - none (no hosts plugin) */
-  readonly hosts?: ReadonlyArray<HostsEntry>;
-  /** Zone → upstream servers; each zone becomes a server block forwarding to them. @default - none */
-  readonly stubDomains?: Readonly<Record<string, ReadonlyArray<string>>>;
-  /** The cluster DNS domain. Must match the ClusterNetwork's when there is one. @default - the ClusterNetwork's, else 'cluster.local' */
-  readonly clusterDomain?: string;
-  /**
-   * Cluster IP of the kube-dns Service (the address kubelets give pods as their resolver). Must equal the
-   * ClusterNetwork's dnsServiceIp when there is one.
-   * @default - the ClusterNetwork's dnsServiceIp; required without a ClusterNetwork
-   */
-  readonly dnsServiceIp?: string;
-}
+// The checks and plain types live in src/model/checks/core-dns.ts (no cdk8s, so validating a cluster file stays
+// light); re-exported here so the construct's API is unchanged.
+export {
+  type CoreDnsProps,
+  checkCoreDnsProps,
+} from '../src/model/checks/core-dns';
+import { CoreDnsProps, checkCoreDnsProps, defaultCorefile } from '../src/model/checks/core-dns';
 
-const IMAGE_TAG = /^v?[0-9A-Za-z._-]+$/;
 const REGISTRY_IMAGE = 'registry.k8s.io/coredns/coredns';
 const DEFAULT_VERSION = 'v1.10.1';
 const NAMESPACE = 'kube-system';
 const LABELS = { 'k8s-app': 'kube-dns' };
-
-/**
- * Checks CoreDns props (or the cluster file's `dns`), against the plan when there is one. Paths are relative to
- * the props object; validateCluster prefixes them with `dns`. Corefile text issues sit at `corefile`, each message
- * starting with its line number.
- */
-export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issue[] {
-  const issues: Issue[] = [];
-  const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
-  if (props.version !== undefined && !IMAGE_TAG.test(props.version)) {
-    issues.push({ path: ['version'], message: `version ${show(props.version)} is not an image tag` });
-  }
-  if (props.image !== undefined && (typeof props.image !== 'string' || !/^[^\s]+$/.test(props.image))) {
-    issues.push({ path: ['image'], message: `image ${show(props.image)} is not an image reference` });
-  }
-  if (props.replicas !== undefined && !(Number.isInteger(props.replicas) && props.replicas >= 1)) {
-    issues.push({ path: ['replicas'], message: `replicas ${show(props.replicas)} must be a whole number of at least 1` });
-  }
-  if (plan && props.clusterDomain !== undefined && props.clusterDomain !== plan.clusterDomain) {
-    issues.push({ path: ['clusterDomain'], message: `clusterDomain ${show(props.clusterDomain)} differs from the ClusterNetwork's ${show(plan.clusterDomain)}` });
-  }
-  if (props.dnsServiceIp !== undefined) {
-    const parsed = parseAddress(props.dnsServiceIp);
-    if (!parsed.ok) issues.push({ path: ['dnsServiceIp'], message: parsed.error });
-    else if (plan && !parsed.value.isEquals(plan.dnsServiceIp)) {
-      issues.push({
-        path: ['dnsServiceIp'],
-        message: `dnsServiceIp ${show(props.dnsServiceIp)} differs from the ClusterNetwork's ${plan.dnsServiceIp.toString()}: kubelets send pods' queries to that address`,
-      });
-    }
-  } else if (!plan) {
-    issues.push({ path: ['dnsServiceIp'], message: 'is required when there is no ClusterNetwork in scope' });
-  }
-
-  (props.upstreams ?? []).forEach((upstream, i) => {
-    const problem = upstreamProblem(upstream);
-    if (problem) issues.push({ path: ['upstreams', i], message: problem });
-  });
-  if (props.upstreams !== undefined && props.upstreams.length === 0) {
-    issues.push({ path: ['upstreams'], message: 'is empty: give at least one resolver, or leave it out for /etc/resolv.conf' });
-  }
-  (props.hosts ?? []).forEach((entry, i) => {
-    const parsed = parseAddress(entry.ip);
-    if (!parsed.ok) issues.push({ path: ['hosts', i, 'ip'], message: parsed.error });
-    if (entry.names.length === 0) issues.push({ path: ['hosts', i, 'names'], message: `hosts entry ${show(entry.ip)} has no names` });
-    entry.names.forEach((name, n) => {
-      if (!HOST_NAME.test(name)) issues.push({ path: ['hosts', i, 'names', n], message: `invalid host name ${show(name)}` });
-    });
-  });
-  for (const [zone, servers] of Object.entries(props.stubDomains ?? {})) {
-    const problem = zoneProblem(zone);
-    if (problem) issues.push({ path: ['stubDomains', zone], message: problem });
-    else if (normalizeZone(zone) === '.') {
-      issues.push({ path: ['stubDomains', zone], message: 'stub domain "." would take over every query: use upstreams instead' });
-    } else if (normalizeZone(zone) === normalizeZone(clusterDomain)) {
-      issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} is the cluster domain: Service names would no longer resolve` });
-    }
-    if (servers.length === 0) issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} has no servers` });
-    servers.forEach((server, i) => {
-      const bad = upstreamProblem(server);
-      if (bad) issues.push({ path: ['stubDomains', zone, i], message: bad });
-    });
-  }
-
-  const context = { clusterDomain };
-  if (props.corefile !== undefined) {
-    for (const field of ['upstreams', 'hosts', 'stubDomains'] as const) {
-      if (props[field] !== undefined) {
-        issues.push({ path: [field], message: `cannot be combined with corefile: write it into the Corefile (${field === 'upstreams' ? 'forward' : field === 'hosts' ? 'hosts plugin' : 'a server block per zone'})` });
-      }
-    }
-    if (typeof props.corefile === 'string') {
-      const checked = corefileTextIssues(props.corefile, context);
-      issues.push(...checked.issues.map((i) => ({ path: ['corefile'], message: i.message })));
-      if (checked.corefile) issues.push(...deploymentFit(checked.corefile));
-    } else {
-      issues.push(...validateCorefile(props.corefile, context).map((i) => ({ path: ['corefile', ...i.path], message: i.message })));
-      issues.push(...deploymentFit(props.corefile));
-    }
-  } else if (issues.length === 0) {
-    // A backstop for what the field checks above cannot see, e.g. two spellings of one stub zone.
-    issues.push(...validateCorefile(defaultCorefile(props, clusterDomain), context).map((i) => ({ path: ['stubDomains'], message: i.message })));
-  }
-  return issues;
-}
-
-/** The port an `addr` such as `:8080` or `0.0.0.0:8080` names, or the plugin's default when there is none. */
-function addrPort(addr: string | undefined, fallback: number): number {
-  const match = addr === undefined ? null : /:(\d+)$/.exec(addr);
-  return match ? Number(match[1]) : fallback;
-}
-
-/**
- * What the Deployment and Service expect of a user's Corefile: DNS on port 53 (the container and Service port),
- * `health` on :8080 (liveness probe) and `ready` on :8181 (readiness probe). Without them the pods never become
- * ready or are restarted forever.
- */
-function deploymentFit(corefile: Corefile): Issue[] {
-  const issues: Issue[] = [];
-  const servers = corefile.servers;
-  if (servers.length > 0 && !servers.some((s) => (s.port ?? 53) === 53)) {
-    issues.push({ path: ['corefile'], message: `no server block listens on port 53 (found ${[...new Set(servers.map((s) => s.port))].join(', ')}): the kube-dns Service sends queries to port 53` });
-  }
-  const plugins = servers.flatMap((s) => s.plugins);
-  const health = plugins.find((p) => p.plugin === 'health');
-  const ready = plugins.find((p) => p.plugin === 'ready');
-  const probe = (what: string, path: string, port: number, found: number | undefined) => (found === undefined
-    ? `has no ${what} plugin: the ${what === 'health' ? 'liveness' : 'readiness'} probe (GET :${port}${path}) would fail`
-    : `${what} listens on port ${found}, but the ${what === 'health' ? 'liveness' : 'readiness'} probe asks :${port}${path}`);
-  const healthPort = health && health.plugin === 'health' ? addrPort(health.addr, 8080) : undefined;
-  const readyPort = ready && ready.plugin === 'ready' ? addrPort(ready.addr, 8181) : undefined;
-  if (healthPort !== 8080) issues.push({ path: ['corefile'], message: probe('health', '/health', 8080, healthPort) });
-  if (readyPort !== 8181) issues.push({ path: ['corefile'], message: probe('ready', '/ready', 8181, readyPort) });
-  return issues;
-}
-
-function defaultCorefile(props: CoreDnsProps, clusterDomain: string): Corefile {
-  return kubeadmCorefile({ clusterDomain, upstreams: props.upstreams, hosts: props.hosts, stubDomains: props.stubDomains });
-}
 
 /**
  * CoreDNS for a cluster, as kubeadm v1.27–v1.30 installs it. With a {@link ClusterNetwork} in scope the Service

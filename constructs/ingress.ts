@@ -1,268 +1,28 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import * as fs from 'fs';
-import * as path from 'path';
-import { InputError, Issue, show, throwIfAny, under } from '../src/model/errors';
-import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../src/model/meta';
-import { findServicePort, Service, ServicePortProps } from './service';
+import { InputError, show, throwIfAny } from '../src/model/errors';
+import { Service } from './service';
 import { isChecked } from '../src/model/checked';
 
-/** The annotation ingress-nginx reads for `rewriteTarget`. */
-export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
-
-/** Where matching requests go: a Service of the same namespace and one of its ports. */
-/** Where an Ingress path sends requests. */
-export interface IngressBackendSpec {
-  /** The Service construct, or the name of a Service defined in the same app and namespace. Required. */
-  readonly service: string | Service;
-  /** A port the Service exposes: its number or its name. Required. */
-  readonly port: number | string;
-}
-
-export type PathType = 'Prefix' | 'Exact' | 'ImplementationSpecific';
-
-/** One path of an Ingress rule and the Service it routes to. */
-export interface IngressPathSpec {
-  /** URL path matched against the request. @default '/' */
-  readonly path?: string;
-  /** How `path` matches: Prefix (by path element), Exact, or ImplementationSpecific. @default 'Prefix' */
-  readonly pathType?: PathType;
-  /** The Service and port that receive matching requests. Required. */
-  readonly backend: IngressBackendSpec;
-}
-
-/** The paths served for one host. */
-export interface IngressRuleSpec {
-  /** Host name (a leading `*.` wildcard is allowed). @default - every host */
-  readonly host?: string;
-  /** The paths of this host, at least one. Required. */
-  readonly paths: ReadonlyArray<IngressPathSpec>;
-}
-
-export interface IngressTlsSpec {
-  /** Host names the certificate covers. Required. */
-  readonly hosts: ReadonlyArray<string>;
-  /** The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given). Required. */
-  readonly secretName: string;
-  /** PEM certificate file, relative to `baseDir`; with keyFile, a Secret is synthesized. @default - the Secret exists already */
-  readonly certFile?: string;
-  /** PEM private key file, relative to `baseDir`. @default - the Secret exists already */
-  readonly keyFile?: string;
-}
-
-/** Props of {@link Ingress}: networking.k8s.io/v1, the same shape as a `kubernetes.ingresses` entry of the cluster file. */
-export interface IngressProps {
-  /** @default - the construct id */
-  readonly name?: string;
-  /** @default - none: the namespace of whoever applies the manifest */
-  readonly namespace?: string;
-  /** @default - none */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** @default - none */
-  readonly annotations?: Readonly<Record<string, string>>;
-  /** The IngressClass (e.g. 'nginx'). @default - the cluster's default class */
-  readonly ingressClassName?: string;
-  /** Sets the nginx.ingress.kubernetes.io/rewrite-target annotation, e.g. '/'. @default - no rewrite */
-  readonly rewriteTarget?: string;
-  /** Where requests no rule matches go. @default - the controller's default backend */
-  readonly defaultBackend?: IngressBackendSpec;
-  /** @default - no TLS */
-  readonly tls?: ReadonlyArray<IngressTlsSpec>;
-  /** @default [] (then defaultBackend is required) */
-  readonly rules?: ReadonlyArray<IngressRuleSpec>;
-  /** Directory that relative certFile/keyFile paths are read from. @default process.cwd() */
-  readonly baseDir?: string;
-}
-
-export type IngressCheckInput = IngressProps & { readonly name: string };
-
-/** What an Ingress check may know about the Services of its app. */
-export interface IngressContext {
-  /** The ports of Service `name` in `namespace`, or undefined when no such Service is defined. @default - not checked */
-  readonly findService?: (name: string, namespace: string) => ReadonlyArray<ServicePortProps> | undefined;
-  /** @default process.cwd() */
-  readonly baseDir?: string;
-}
-
-const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
-const INVALID_PATH_SUFFIXES = ['/..', '/.'];
-
-/** Checks a rule or TLS host: a DNS-1123 subdomain, optionally `*.` first, never an IP address. */
-function checkHost(host: string): string | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return `host ${show(host)} must be a DNS name, not an IP address`;
-  const problem = checkName(host.startsWith('*.') ? host.slice(2) : host, 'DNS-1123 subdomain');
-  return problem ? `host ${show(host)} must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), optionally starting with "*."` : undefined;
-}
-
-/** Checks a path as the API server does for its pathType. */
-function checkPath(value: string, pathType: PathType): string | undefined {
-  if (pathType === 'ImplementationSpecific' && value === '') return undefined;
-  if (!value.startsWith('/')) return `path ${show(value)} must be an absolute path starting with "/"`;
-  if (pathType === 'ImplementationSpecific') return undefined;
-  const bad = INVALID_PATH_SEQUENCES.find((seq) => value.includes(seq)) ?? INVALID_PATH_SUFFIXES.find((s) => value.endsWith(s));
-  return bad ? `path ${show(value)} must not contain ${show(bad)} (pathType ${pathType})` : undefined;
-}
-
-function backendName(backend: IngressBackendSpec): string {
-  return typeof backend.service === 'string' ? backend.service : backend.service.name;
-}
-
-/** Checks a backend; with a context, that the Service exists in `namespace` and exposes the port. */
-function checkBackend(backend: IngressBackendSpec, namespace: string, context: IngressContext): Issue[] {
-  const issues: Issue[] = [];
-  const name = backendName(backend);
-  const nameProblem = checkName(name, 'DNS-1035 label');
-  if (nameProblem) issues.push({ path: ['service'], message: `service name ${nameProblem}` });
-  const portProblem = typeof backend.port === 'number' ? checkPortNumber(backend.port) : checkPortName(backend.port);
-  if (portProblem) issues.push({ path: ['port'], message: portProblem });
-  if (nameProblem || portProblem) return issues;
-  let ports: ReadonlyArray<ServicePortProps> | undefined;
-  if (typeof backend.service !== 'string') {
-    const serviceNamespace = backend.service.namespace ?? 'default';
-    if (serviceNamespace !== namespace) {
-      issues.push({ path: ['service'], message: `Service ${show(name)} is in namespace ${show(serviceNamespace)}, but an Ingress can only route to Services of its own namespace ${show(namespace)}` });
-      return issues;
-    }
-    ports = backend.service.ports;
-  } else if (context.findService) {
-    ports = context.findService(name, namespace);
-    if (!ports) {
-      issues.push({ path: ['service'], message: `Service ${show(name)} is not defined in namespace ${show(namespace)}: define it with the Ingress (kubernetes.services)` });
-      return issues;
-    }
-  } else return issues;
-  if (!findServicePort(ports, backend.port)) {
-    const exposed = ports.map((p) => (p.name ? `${p.port} (${show(p.name)})` : String(p.port))).join(', ') || 'no ports';
-    issues.push({ path: ['port'], message: `Service ${show(name)} has no port ${show(backend.port)}; it exposes ${exposed}` });
-  }
-  return issues;
-}
-
-/** The certificate and key of a TLS entry read from disk, or the issues (missing file, not PEM). */
-export function readTlsFiles(tls: IngressTlsSpec, baseDir: string): { issues: Issue[]; cert?: Buffer; key?: Buffer } {
-  const issues: Issue[] = [];
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    const missing = tls.certFile === undefined ? 'certFile' : 'keyFile';
-    issues.push({ path: [missing], message: `${missing} is required with ${missing === 'certFile' ? 'keyFile' : 'certFile'} ${show(tls.certFile ?? tls.keyFile)}: a TLS Secret needs both` });
-    return { issues };
-  }
-  if (tls.certFile === undefined || tls.keyFile === undefined) return { issues };
-  const read = (field: 'certFile' | 'keyFile', file: string, marker: RegExp, what: string): Buffer | undefined => {
-    const full = path.resolve(baseDir, file);
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(full);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      issues.push({ path: [field], message: `cannot read ${field} ${show(file)} (${full}): ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` });
-      return undefined;
-    }
-    if (!marker.test(data.toString('latin1'))) {
-      issues.push({ path: [field], message: `${field} ${show(file)} (${full}) is not a PEM ${what}` });
-      return undefined;
-    }
-    return data;
-  };
-  const cert = read('certFile', tls.certFile, /-----BEGIN CERTIFICATE-----/, 'certificate (-----BEGIN CERTIFICATE-----)');
-  const key = read('keyFile', tls.keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key (-----BEGIN ... PRIVATE KEY-----)');
-  return { issues, cert, key };
-}
-
-/**
- * The API server's checks of one Ingress (paths relative to the spec), plus: backends name a Service of the same
- * app and namespace exposing that port (when the context can look Services up), and TLS files are readable PEM.
- * Host+path clashes between Ingresses are checked by {@link ingressRoutes}' callers.
- */
-export function checkIngress(spec: IngressCheckInput, context: IngressContext = {}): Issue[] {
-  const issues: Issue[] = checkObjectMeta(spec, 'DNS-1123 subdomain');
-  const namespace = spec.namespace ?? 'default';
-  const rules = spec.rules ?? [];
-  if (spec.ingressClassName !== undefined) {
-    const problem = checkName(spec.ingressClassName, 'DNS-1123 subdomain');
-    if (problem) issues.push({ path: ['ingressClassName'], message: `ingressClassName ${problem}` });
-  }
-  const annotated = spec.annotations?.[REWRITE_TARGET_ANNOTATION];
-  if (spec.rewriteTarget !== undefined && annotated !== undefined && annotated !== spec.rewriteTarget) {
-    issues.push({ path: ['rewriteTarget'], message: `rewriteTarget ${show(spec.rewriteTarget)} contradicts annotation ${REWRITE_TARGET_ANNOTATION}: ${show(annotated)}` });
-  }
-  if (rules.length === 0 && spec.defaultBackend === undefined) {
-    issues.push({ path: ['rules'], message: `rules ${show(rules)} is empty and there is no defaultBackend: an Ingress needs one of them` });
-  }
-  if (spec.defaultBackend) {
-    issues.push(...under(['defaultBackend'], checkBackend(spec.defaultBackend, namespace, context)));
-  }
-  rules.forEach((rule, i) => {
-    if (rule.host !== undefined) {
-      const problem = checkHost(rule.host);
-      if (problem) issues.push({ path: ['rules', i, 'host'], message: problem });
-    }
-    if (rule.paths.length === 0) issues.push({ path: ['rules', i, 'paths'], message: `rule for host ${show(rule.host ?? '*')} needs at least one path` });
-    rule.paths.forEach((entry, j) => {
-      const at = ['rules', i, 'paths', j];
-      const pathType = entry.pathType ?? 'Prefix';
-      if (!['Prefix', 'Exact', 'ImplementationSpecific'].includes(pathType)) {
-        issues.push({ path: [...at, 'pathType'], message: `pathType ${show(pathType)} must be Prefix, Exact or ImplementationSpecific` });
-      } else {
-        const problem = checkPath(entry.path ?? '/', pathType);
-        if (problem) issues.push({ path: [...at, 'path'], message: problem });
-      }
-      issues.push(...under([...at, 'backend'], checkBackend(entry.backend, namespace, context)));
-    });
-  });
-  const secrets = new Map<string, number>();
-  (spec.tls ?? []).forEach((tls, i) => {
-    tls.hosts.forEach((host, j) => {
-      const problem = checkHost(host);
-      if (problem) issues.push({ path: ['tls', i, 'hosts', j], message: problem });
-    });
-    const problem = checkName(tls.secretName, 'DNS-1123 subdomain');
-    if (problem) issues.push({ path: ['tls', i, 'secretName'], message: `secretName ${problem}` });
-    if (tls.certFile !== undefined) {
-      const other = secrets.get(tls.secretName);
-      if (other !== undefined) issues.push({ path: ['tls', i, 'secretName'], message: `secretName ${show(tls.secretName)} is made from files twice (also tls[${other}])` });
-      else secrets.set(tls.secretName, i);
-    }
-    issues.push(...under(['tls', i], readTlsFiles(tls, context.baseDir ?? process.cwd()).issues));
-  });
-  return issues;
-}
-
-/** One host+path an Ingress claims for its class, with its path relative to the spec. */
-export interface IngressRoute {
-  /** Identity of the route: class, host, pathType and path. */
-  readonly key: string;
-  /** The route in words, for error messages. */
-  readonly description: string;
-  /** Field path of the route's `path`, relative to the Ingress spec. */
-  readonly path: ReadonlyArray<string | number>;
-}
-
-/** The routes of an Ingress: no two Ingresses of one class may claim the same host, path and pathType. */
-export function ingressRoutes(spec: IngressCheckInput): IngressRoute[] {
-  const routes: IngressRoute[] = [];
-  (spec.rules ?? []).forEach((rule, i) => rule.paths.forEach((entry, j) => {
-    const host = rule.host ?? '*';
-    const routePath = entry.path ?? '/';
-    const pathType = entry.pathType ?? 'Prefix';
-    routes.push({
-      key: `${spec.ingressClassName ?? ''}\n${host}\n${pathType}\n${routePath}`,
-      description: `host ${show(host)} path ${show(routePath)} (${pathType}) of class ${show(spec.ingressClassName ?? '(default)')}`,
-      path: ['rules', i, 'paths', j, 'path'],
-    });
-  }));
-  return routes;
-}
-
-/** Claims the routes of an Ingress in `claimed` (route key → owner); returns a clash issue per route taken already. */
-export function claimIngressRoutes(spec: IngressCheckInput, owner: string, claimed: Map<string, string>): Issue[] {
-  const issues: Issue[] = [];
-  for (const route of ingressRoutes(spec)) {
-    const holder = claimed.get(route.key);
-    if (holder !== undefined) issues.push({ path: route.path, message: `${route.description} is routed twice: by ${holder} and by ${owner}` });
-    else claimed.set(route.key, owner);
-  }
-  return issues;
-}
+// The checks and plain types live in src/model/checks/ingress.ts (no cdk8s, so validating a cluster file stays
+// light); re-exported here so the construct's API is unchanged.
+export {
+  REWRITE_TARGET_ANNOTATION,
+  type IngressBackendSpec,
+  type PathType,
+  type IngressPathSpec,
+  type IngressRuleSpec,
+  type IngressTlsSpec,
+  type IngressProps,
+  type IngressCheckInput,
+  type IngressContext,
+  readTlsFiles,
+  checkIngress,
+  type IngressRoute,
+  ingressRoutes,
+  claimIngressRoutes,
+} from '../src/model/checks/ingress';
+import { REWRITE_TARGET_ANNOTATION, IngressBackendSpec, IngressProps, IngressCheckInput, backendName, readTlsFiles, checkIngress, claimIngressRoutes } from '../src/model/checks/ingress';
 
 /** Routes claimed per construct tree. */
 const routeRegistries = new WeakMap<IConstruct, Map<string, string>>();

@@ -9,50 +9,18 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { cidrText, parseAddress, parseNetwork } from '../src/model/cidr';
-import { Issue, show, throwIfAny } from '../src/model/errors';
-import { CONTROL_PLANE_ENDPOINT } from '../src/model/schema';
+import { cidrText, parseNetwork } from '../src/model/cidr';
+import { show, throwIfAny } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
 
-/** Props of {@link KubeProxy}. */
-export interface KubeProxyProps {
-  /**
-   * API server URL kube-proxy talks to (kubeadm's controlPlaneEndpoint), e.g. `https://192.168.1.11:6443`.
-   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required.
-   */
-  readonly controlPlaneEndpoint: string;
-  /** Proxy mode. @default 'iptables' */
-  readonly mode?: 'iptables' | 'ipvs';
-  /** ipvs.strictARP: answer ARP only for addresses on the receiving interface (MetalLB needs it). ipvs mode only. @default false */
-  readonly strictArp?: boolean;
-  /** clusterCIDR: traffic from outside it to a Service is masqueraded. @default - the podCidr of the ClusterNetwork in scope */
-  readonly clusterCidr?: string;
-  /** Address kube-proxy serves on. @default '0.0.0.0' */
-  readonly bindAddress?: string;
-}
-
-/** Where kubeadm's DaemonSet mounts the ConfigMap. */
-export const KUBE_PROXY_DIRECTORY = '/var/lib/kube-proxy';
-
-/** Checks KubeProxy props (or the cluster file's `kubeProxy`); paths relative to the props. */
-export function checkKubeProxyProps(props: Partial<KubeProxyProps>): Issue[] {
-  const issues: Issue[] = [];
-  if (props.controlPlaneEndpoint !== undefined && !CONTROL_PLANE_ENDPOINT.test(props.controlPlaneEndpoint)) {
-    issues.push({ path: ['controlPlaneEndpoint'], message: `${show(props.controlPlaneEndpoint)} is not an https URL of the API server such as https://192.168.1.11:6443` });
-  }
-  if (props.strictArp && props.mode !== 'ipvs') {
-    issues.push({ path: ['strictArp'], message: `strictARP only applies in ipvs mode, and mode is ${show(props.mode ?? 'iptables')}` });
-  }
-  if (props.clusterCidr !== undefined) {
-    const parsed = parseNetwork(props.clusterCidr);
-    if (!parsed.ok) issues.push({ path: ['clusterCidr'], message: parsed.error });
-  }
-  if (props.bindAddress !== undefined) {
-    const parsed = parseAddress(props.bindAddress);
-    if (!parsed.ok) issues.push({ path: ['bindAddress'], message: parsed.error });
-  }
-  return issues;
-}
+// The checks and plain types live in src/model/checks/kube-proxy.ts (no cdk8s, so validating a cluster file stays
+// light); re-exported here so the construct's API is unchanged.
+export {
+  type KubeProxyProps,
+  KUBE_PROXY_DIRECTORY,
+  checkKubeProxyProps,
+} from '../src/model/checks/kube-proxy';
+import { KubeProxyProps, KUBE_PROXY_DIRECTORY, checkKubeProxyProps } from '../src/model/checks/kube-proxy';
 
 /** The KubeProxyConfiguration object (config.conf), with the fields kubeadm sets plus mode and ipvs. */
 export function kubeProxyConfiguration(props: { clusterCidr: string; mode?: 'iptables' | 'ipvs'; strictArp?: boolean; bindAddress?: string }): Record<string, unknown> {

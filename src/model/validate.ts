@@ -1,16 +1,17 @@
 /**
  * Every semantic check of a parsed cluster file, in cluster-file coordinates (so each issue names the field path
- * a user has to fix). The per-object rules live with their constructs and are shared with library users.
+ * a user has to fix). The per-object rules live in src/model/checks/ (one file per kind, free of cdk8s) and are
+ * re-exported by their constructs for library users.
  */
 import { formatPath, Issue, show, under } from './errors';
-import { checkCoreDnsProps } from '../../constructs/core-dns';
-import { checkIngressNginxProps } from '../../constructs/ingress-nginx';
-import { checkWeaveProps } from '../../constructs/weave-net';
-import { checkKubeProxyProps } from '../../constructs/kube-proxy';
+import { checkCoreDnsProps } from './checks/core-dns';
+import { checkIngressNginxProps } from './checks/ingress-nginx';
+import { checkWeaveProps } from './checks/weave-net';
+import { checkKubeProxyProps } from './checks/kube-proxy';
 import { validateClusterCni } from './cni';
-import { claimIngressRoutes, checkIngress } from '../../constructs/ingress';
-import { checkNetworkPolicy } from '../../constructs/network-policy';
-import { checkService, claimServiceAddresses } from '../../constructs/service';
+import { claimIngressRoutes, checkIngress } from './checks/ingress';
+import { checkNetworkPolicy } from './checks/network-policy';
+import { checkService, claimServiceAddresses } from './checks/service';
 import { Ledger } from './ledger';
 import { NetworkPlan, resolvePlan } from './plan';
 import { Cluster } from './schema';

@@ -1,0 +1,194 @@
+/**
+ * The API server's checks of a Service spec and its cluster-wide claims (cluster IP, NodePorts), with the plain
+ * types they need. Free of cdk8s, so validating a cluster file does not load it; constructs/service.ts re-exports all.
+ */
+import { parseAddress } from '../cidr';
+import { Issue, show, under } from '../errors';
+import { Ledger } from '../ledger';
+import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
+import { checkClusterIp, checkNodePort, NetworkPlan } from '../plan';
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** One port of a {@link Service}. */
+export interface ServicePortProps {
+  /** Port name (DNS-1123 label); Ingress backends may refer to it. @default - unnamed (allowed for a single port) */
+  readonly name?: string;
+  /** The port the Service listens on, 1-65535. Required. */
+  readonly port: number;
+  /** The Pods' port: a number or a named container port. @default - the same as `port` */
+  readonly targetPort?: number | string;
+  /** @default 'TCP' */
+  readonly protocol?: Protocol;
+  /** Port opened on every node, 30000-32767; only for NodePort and LoadBalancer. @default - chosen by the API server */
+  readonly nodePort?: number;
+  /** Application protocol hint, e.g. `http`. @default - none */
+  readonly appProtocol?: string;
+}
+
+/** Props of {@link Service}: the same shape as a `kubernetes.services` entry of the cluster file. */
+export interface ServiceProps {
+  /** Service name (DNS-1035 label: it becomes a DNS name). @default - the construct id */
+  readonly name?: string;
+  /** @default - none: the namespace of whoever applies the manifest ("default" in DNS names) */
+  readonly namespace?: string;
+  /** @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** @default - none */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** @default 'ClusterIP' */
+  readonly type?: ServiceType;
+  /** Pods to send traffic to. @default - none: endpoints are managed by hand (or ExternalName) */
+  readonly selector?: Readonly<Record<string, string>>;
+  /** A fixed address inside serviceCidr, or "None" for a headless Service. @default - allocated by the API server */
+  readonly clusterIP?: string;
+  /** DNS name an ExternalName Service aliases (required for that type, forbidden otherwise). @default - none */
+  readonly externalName?: string;
+  /** NodePort/LoadBalancer only. @default - the API server's default ('Cluster') */
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+  /** LoadBalancer only. @default - chosen by the load balancer */
+  readonly loadBalancerIP?: string;
+  /** @default - the API server's default ('None') */
+  readonly sessionAffinity?: 'None' | 'ClientIP';
+  /** Required except for ExternalName and headless Services. @default [] */
+  readonly ports?: ReadonlyArray<ServicePortProps>;
+}
+
+/** A Service spec with its name known (cluster-file entries, or construct props after defaulting the name). */
+export type ServiceCheckInput = ServiceProps & { readonly name: string };
+
+const TYPES: ReadonlyArray<string> = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+const PROTOCOLS: ReadonlyArray<string> = ['TCP', 'UDP', 'SCTP'];
+
+/**
+ * The API server's checks of one Service (paths relative to the spec). Cluster-wide rules (cluster IP inside
+ * serviceCidr and unique, NodePorts unique) are applied by whoever holds the plan: see {@link claimServiceAddresses}.
+ */
+export function checkService(spec: ServiceCheckInput): Issue[] {
+  const issues: Issue[] = checkObjectMeta(spec, 'DNS-1035 label');
+  const type = spec.type ?? 'ClusterIP';
+  const ports = spec.ports ?? [];
+  const headless = spec.clusterIP === 'None';
+  const exposed = type === 'NodePort' || type === 'LoadBalancer';
+  if (!TYPES.includes(type)) issues.push({ path: ['type'], message: `type ${show(type)} must be one of ${TYPES.join(', ')}` });
+  issues.push(...under(['selector'], checkLabels(spec.selector)));
+
+  if (type === 'ExternalName') {
+    if (spec.externalName === undefined) {
+      issues.push({ path: ['externalName'], message: `is required for a Service of type "ExternalName" (the DNS name it aliases)` });
+    } else {
+      const problem = checkName(spec.externalName.replace(/\.$/, ''), 'DNS-1123 subdomain');
+      if (problem) issues.push({ path: ['externalName'], message: `externalName ${problem}` });
+    }
+    if (spec.clusterIP !== undefined) {
+      issues.push({ path: ['clusterIP'], message: `clusterIP ${show(spec.clusterIP)} may not be set for a Service of type ExternalName` });
+    }
+  } else if (spec.externalName !== undefined) {
+    issues.push({ path: ['externalName'], message: `externalName ${show(spec.externalName)} only applies to type ExternalName (this Service is ${type})` });
+  }
+  if (spec.clusterIP !== undefined && type !== 'ExternalName') {
+    if (headless && exposed) {
+      issues.push({ path: ['clusterIP'], message: `clusterIP "None" (headless) is not allowed for a Service of type ${type}` });
+    } else if (!headless) {
+      const parsed = parseAddress(spec.clusterIP);
+      if (!parsed.ok) issues.push({ path: ['clusterIP'], message: `${parsed.error} (or "None" for a headless Service)` });
+    }
+  }
+  if (spec.externalTrafficPolicy !== undefined && !exposed) {
+    issues.push({ path: ['externalTrafficPolicy'], message: `externalTrafficPolicy ${show(spec.externalTrafficPolicy)} only applies to NodePort and LoadBalancer Services (this one is ${type})` });
+  }
+  if (spec.loadBalancerIP !== undefined) {
+    const parsed = parseAddress(spec.loadBalancerIP);
+    if (type !== 'LoadBalancer') {
+      issues.push({ path: ['loadBalancerIP'], message: `loadBalancerIP ${show(spec.loadBalancerIP)} only applies to type LoadBalancer (this Service is ${type})` });
+    } else if (!parsed.ok) issues.push({ path: ['loadBalancerIP'], message: parsed.error });
+  }
+
+  if (ports.length === 0 && type !== 'ExternalName' && !headless) {
+    issues.push({ path: ['ports'], message: `a Service of type ${show(type)} needs at least one port (only ExternalName and headless Services may have none)` });
+  }
+  const names = new Map<string, number>();
+  const endpoints = new Map<string, number>();
+  const nodePorts = new Map<string, number>();
+  ports.forEach((port, i) => {
+    const at = (field: string) => ['ports', i, field];
+    const protocol = port.protocol ?? 'TCP';
+    const numberProblem = checkPortNumber(port.port);
+    if (numberProblem) issues.push({ path: at('port'), message: numberProblem });
+    if (!PROTOCOLS.includes(protocol)) issues.push({ path: at('protocol'), message: `protocol ${show(protocol)} must be TCP, UDP or SCTP (upper case)` });
+    if (port.name === undefined) {
+      if (ports.length > 1) issues.push({ path: at('name'), message: `port ${show(port.port)} needs a name: every port of a Service with several ports must be named` });
+    } else {
+      const problem = checkName(port.name, 'DNS-1123 label');
+      if (problem) issues.push({ path: at('name'), message: `port name ${problem}` });
+      const first = names.get(port.name);
+      if (first !== undefined) issues.push({ path: at('name'), message: `port name ${show(port.name)} is used twice (also ports[${first}])` });
+      else names.set(port.name, i);
+    }
+    const endpoint = `${port.port}/${protocol}`;
+    const same = endpoints.get(endpoint);
+    if (same !== undefined) issues.push({ path: at('port'), message: `port ${show(port.port)}/${protocol} is listed twice (also ports[${same}])` });
+    else endpoints.set(endpoint, i);
+    if (typeof port.targetPort === 'number') {
+      const problem = checkPortNumber(port.targetPort, 'targetPort');
+      if (problem) issues.push({ path: at('targetPort'), message: problem });
+    } else if (port.targetPort !== undefined) {
+      const problem = checkPortName(port.targetPort);
+      if (problem) issues.push({ path: at('targetPort'), message: `targetPort ${problem}` });
+    }
+    if (port.nodePort !== undefined) {
+      if (!exposed) {
+        issues.push({ path: at('nodePort'), message: `nodePort ${show(port.nodePort)} is only allowed for NodePort and LoadBalancer Services (this one is ${type})` });
+      } else {
+        const problem = checkNodePort(port.nodePort);
+        if (problem) issues.push({ path: at('nodePort'), message: problem });
+        const key = `${port.nodePort}/${protocol}`;
+        const other = nodePorts.get(key);
+        if (other !== undefined) issues.push({ path: at('nodePort'), message: `nodePort ${show(port.nodePort)}/${protocol} is listed twice (also ports[${other}])` });
+        else nodePorts.set(key, i);
+      }
+    }
+  });
+  return issues;
+}
+
+/** A cluster-wide value a Service takes, with its path relative to the spec. */
+interface Claim { readonly kind: 'clusterIP' | 'nodePort'; readonly value: string; readonly path: ReadonlyArray<string | number> }
+
+/** The fixed cluster IP and the NodePorts of a spec that passed {@link checkService}. */
+export function serviceClaims(spec: ServiceCheckInput): Claim[] {
+  const claims: Claim[] = [];
+  if (spec.clusterIP !== undefined && spec.clusterIP !== 'None') claims.push({ kind: 'clusterIP', value: spec.clusterIP, path: ['clusterIP'] });
+  const seen = new Set<number>();
+  (spec.ports ?? []).forEach((port, i) => {
+    // The same NodePort for TCP and UDP of one Service is one allocation.
+    if (port.nodePort === undefined || seen.has(port.nodePort)) return;
+    seen.add(port.nodePort);
+    claims.push({ kind: 'nodePort', value: String(port.nodePort), path: ['ports', i, 'nodePort'] });
+  });
+  return claims;
+}
+
+/** Who holds a value, for clash messages: `Service default/web`. */
+export function ownerOf(spec: ServiceCheckInput): string {
+  return `Service ${spec.namespace ?? 'default'}/${spec.name}`;
+}
+
+/** Claims a checked spec's cluster IP and NodePorts in a cluster-wide ledger (the cluster-file validator's way). */
+export function claimServiceAddresses(spec: ServiceCheckInput, plan: NetworkPlan, ledger: Ledger): Issue[] {
+  const issues: Issue[] = [];
+  for (const claim of serviceClaims(spec)) {
+    const problem = claim.kind === 'clusterIP' ? checkClusterIp(plan, claim.value) : undefined;
+    const issue = problem
+      ? { path: claim.path, message: problem }
+      : ledger.claim(claim.kind, claim.kind === 'nodePort' ? Number(claim.value) : claim.value, ownerOf(spec), claim.path);
+    if (issue) issues.push(issue);
+  }
+  return issues;
+}
+
+/** The port of a Service that `ref` (a number or a port name) designates. */
+export function findServicePort(ports: ReadonlyArray<ServicePortProps>, ref: number | string): ServicePortProps | undefined {
+  return ports.find((port) => (typeof ref === 'number' ? port.port === ref : port.name === ref));
+}
