@@ -121,6 +121,8 @@ export const cniSchema = z.strictObject({
   conflist: cniConflistSchema.optional(),
   /** Ship the conflist to every node with an installer DaemonSet (the host provisioner can also write it). */
   installer: z.boolean().default(false),
+  binDir: absolutePath.default('/opt/cni/bin')
+    .describe('Where the nodes keep their CNI plugin binaries (kubelet and containerd default: /opt/cni/bin; Debian\'s package: /usr/lib/cni).'),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -313,6 +315,8 @@ export const natSchema = z.strictObject({
 export const nodeSchema = z.strictObject({
   name: z.string().regex(HOST_NAME, { message: 'must be a host name' }),
   ssh: sshSchema,
+  role: z.enum(['control-plane', 'worker', 'host']).default('worker')
+    .describe('control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.'),
   podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI).'),
   interfaces: z.array(nodeInterfaceSchema).default([]),
   sysctls: z.record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
@@ -355,7 +359,7 @@ export const labSchema = z.strictObject({
 export const clusterSchema = z.strictObject({
   name: dnsLabel.describe('Cluster name; also the name of the synthesized chart (dist/<name>.k8s.yaml).'),
   network: networkSchema,
-  cni: cniSchema.default({ plugin: 'weave', installer: false }),
+  cni: cniSchema.default({ plugin: 'weave', installer: false, binDir: '/opt/cni/bin' }),
   kubeProxy: kubeProxySchema.default({ mode: 'iptables' }),
   dns: dnsSchema.default({ provider: 'coredns' }),
   ingressController: ingressControllerSchema.default({ provider: 'ingress-nginx', flavor: 'baremetal' }),
