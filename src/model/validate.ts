@@ -18,6 +18,7 @@ import { Cluster } from './schema';
 import { checkVerifyAssertions } from '../host/verify';
 import { topologyIssues } from '../lab/topology';
 import { hostIntentIssues } from './host-intents';
+import { checkNamespaces, checkWorkloads } from './checks/workload';
 
 export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
@@ -98,6 +99,9 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
     once('NetworkPolicy', policy, at);
     issues.push(...under(at, checkNetworkPolicy(policy)));
   });
+  // Namespaces and workloads declared for NetworkPolicy analysis (src/model/checks/workload.ts).
+  issues.push(...under(['kubernetes', 'namespaces'], checkNamespaces(k.namespaces ?? [])));
+  issues.push(...under(['kubernetes', 'workloads'], checkWorkloads(k.workloads ?? [], plan)));
 
   // --- Nodes, LANs, verify, lab (host side)
   issues.push(...checkVerifyAssertions(cluster));
