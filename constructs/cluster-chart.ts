@@ -9,6 +9,7 @@ import { IngressNginx } from './ingress-nginx';
 import { NetworkPolicy } from './network-policy';
 import { Service } from './service';
 import { WeaveNet } from './weave-net';
+import { Flannel } from './flannel';
 import { CniNetworkList, clusterCniFiles } from '../src/model/cni';
 import { clusterWarnings } from '../src/model/netpol/lints';
 import { CniConfig } from './cni-config';
@@ -36,6 +37,7 @@ export class ClusterChart extends Chart {
 
     // --- CNI (cluster.cni): constructs/cni-config.ts, constructs/weave-net.ts
     if (cluster.cni.plugin === 'weave') new WeaveNet(this, 'weave-net', cluster.cni.weave ?? {});
+    if (cluster.cni.plugin === 'flannel') new Flannel(this, 'flannel', cluster.cni.flannel ?? {});
     // bridge / conflist: the file reaches the nodes through the installer DaemonSet or the host provisioner.
     const cniFiles = clusterCniFiles(cluster);
     if (cniFiles && cluster.cni.installer) {

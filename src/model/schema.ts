@@ -110,10 +110,25 @@ export const weaveSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
 });
 
+// >>> Flannel (constructs/flannel.ts; issue 13)
+export const flannelSchema = z.strictObject({
+  version: z.string().regex(/^[0-9A-Za-z._-]+$/).default('v0.28.9'),
+  cniPluginVersion: z.string().regex(/^[0-9A-Za-z._-]+$/).optional().describe('flannel-cni-plugin image tag. Default: v1.9.1-flannel3.'),
+  network: cidr.optional().describe('net-conf.json Network. Default: the plan\'s podCidr.'),
+  backend: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('vxlan'), vni: z.number().int().optional(), port: port.optional(), directRouting: z.boolean().optional() }),
+    z.strictObject({ type: z.literal('host-gw') }),
+    z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
+  ]).optional().describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
+  enableNFTables: z.boolean().optional(),
+});
+// <<< Flannel
+
 export const cniSchema = z.strictObject({
-  plugin: z.enum(['weave', 'bridge', 'conflist', 'none']).default('weave')
-    .describe('weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; none.'),
+  plugin: z.enum(['weave', 'bridge', 'conflist', 'flannel', 'none']).default('weave')
+    .describe('weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; flannel: kube-flannel (enforces no NetworkPolicy); none.'),
   weave: weaveSchema.optional(),
+  flannel: flannelSchema.optional(),
   bridge: z.strictObject({
     name: interfaceName.default('cni0'),
     subnet: cidr.optional().describe('Pod subnet of nodes that have no podSubnet of their own; default: podCidr.'),

@@ -7,6 +7,7 @@ import { formatPath, Issue, show, under } from './errors';
 import { checkCoreDnsProps } from './checks/core-dns';
 import { checkIngressNginxProps } from './checks/ingress-nginx';
 import { checkWeaveProps } from './checks/weave-net';
+import { checkFlannelProps } from './checks/flannel';
 import { checkKubeProxyProps } from './checks/kube-proxy';
 import { validateClusterCni } from './cni';
 import { claimIngressRoutes, checkIngress } from './checks/ingress';
@@ -36,6 +37,11 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   if (cluster.cni.plugin === 'weave') issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, plan)));
   else if (cluster.cni.weave) {
     issues.push({ path: ['cni', 'weave'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: weave to use it` });
+  }
+  // Flannel (constructs/flannel.ts): Network inside podCidr, a typed backend.
+  if (cluster.cni.plugin === 'flannel') issues.push(...under(['cni', 'flannel'], checkFlannelProps(cluster.cni.flannel ?? {}, plan)));
+  else if (cluster.cni.flannel) {
+    issues.push({ path: ['cni', 'flannel'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: flannel to use it` });
   }
   // bridge / conflist / none (src/model/cni.ts): conflist rules, host-local ranges and node subnets inside podCidr.
   issues.push(...validateClusterCni(cluster, plan));
