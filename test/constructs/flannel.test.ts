@@ -41,7 +41,7 @@ describe('Flannel', () => {
   test('Network comes from the podCidr in scope; the kube-flannel namespace keeps its pod-security label', () => {
     const objects = synth({}, { podCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16' });
     expect(netConf(objects)).toEqual({ Network: '10.42.0.0/16', EnableNFTables: false, Backend: { Type: 'vxlan' } });
-    expect(findObject(objects, 'Namespace', 'kube-flannel').metadata.labels).toEqual({ 'k8s-app': 'flannel', 'pod-security.kubernetes.io/enforce': 'privileged' });
+    expect((findObject(objects, 'Namespace', 'kube-flannel').metadata as { labels?: object }).labels).toEqual({ 'k8s-app': 'flannel', 'pod-security.kubernetes.io/enforce': 'privileged' });
   });
 
   test('typed backends: vxlan with VNI and port, host-gw, wireguard', () => {
