@@ -1,13 +1,13 @@
 /** Builds inventories for netpol tests from plain Kubernetes objects, through the real manifest reader. */
 import { NetpolAnalysis } from '../../../src/model/netpol/analyze';
 import { emptyInventory, finishInventory, Inventory } from '../../../src/model/netpol/inventory';
-import { addManifests } from '../../../src/model/netpol/manifests';
+import { addManifests, manifestDocuments } from '../../../src/model/netpol/manifests';
 
 export type K8sObject = Record<string, any>;
 
 export function inventoryOf(objects: K8sObject[], extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {}): Inventory {
   const inventory = { ...emptyInventory(), ...extra };
-  addManifests(inventory, objects.map((object, i) => ({ file: 'test.yaml', where: `document ${i + 1}`, object })));
+  addManifests(inventory, manifestDocuments(objects, 'test.yaml'));
   return finishInventory(inventory);
 }
 
