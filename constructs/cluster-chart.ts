@@ -21,6 +21,8 @@ import { markChecked } from '../src/model/checked';
 export interface ClusterChartProps extends ChartProps {
   /** A cluster file after loadClusterFile() / checkCluster(): already validated. Required. */
   readonly model: ClusterModel;
+  /** Do not print the cluster's warnings to stderr (`netstrap netpol` prints its own, over all its inputs). @default false */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export class ClusterChart extends Chart {
     }
     // Printed, not thrown: valid objects that will not do what they seem to (a CNI that does not enforce
     // policies, netpol lints over the declared workloads: src/model/netpol/lints.ts).
-    for (const warning of clusterWarnings(cluster, props.model.file)) process.stderr.write(`warning: ${warning}\n`);
+    if (!props.quiet) for (const warning of clusterWarnings(cluster, props.model.file)) process.stderr.write(`warning: ${warning}\n`);
 
     // --- kube-proxy (cluster.kubeProxy): constructs/kube-proxy.ts
     const { controlPlaneEndpoint, ...kubeProxy } = cluster.kubeProxy;

@@ -37,13 +37,10 @@ export function formatVerdict(analysis: NetpolAnalysis, from: Endpoint, to: Endp
 export function formatMatrix(analysis: NetpolAnalysis, matrix: boolean[][], port: number, protocol: Protocol, json: boolean): string {
   const keys = analysis.workloads.map((w) => w.key);
   if (json) {
-    const out: Record<string, Record<string, boolean>> = {};
-    keys.forEach((from, s) => {
-      const row: Record<string, boolean> = {};
-      keys.forEach((to, d) => { row[to] = matrix[s][d]; });
-      out[from] = row;
-    });
-    return `${JSON.stringify({ port, protocol, matrix: out })}\n`;
+    // Written row by row (a million pairs as one object tree would cost most of the command's time).
+    const quoted = keys.map((k) => JSON.stringify(k));
+    const rows = quoted.map((from, s) => `${from}:{${quoted.map((to, d) => `${to}:${matrix[s][d]}`).join(',')}}`);
+    return `{"port":${port},"protocol":${JSON.stringify(protocol)},"matrix":{${rows.join(',')}}}\n`;
   }
   const width = Math.max(`${protocol}/${port}`.length, ...keys.map((k) => k.length));
   const lines = [`${protocol}/${port}`.padEnd(width) + ' ' + keys.map((_, d) => String(d).padStart(3)).join(' ')];

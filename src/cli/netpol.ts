@@ -22,12 +22,22 @@ function portNumber(value: string): number {
 
 const protocolOption = () => new Option('--protocol <protocol>', 'TCP, UDP or SCTP').choices(['TCP', 'UDP', 'SCTP']).default('TCP');
 
+/**
+ * A cluster file counts as the objects `netstrap synth` writes from it (add-ons included) plus its declared
+ * workloads, so `netpol X.yaml` and `netpol dist/ workloads.yaml` agree. cdk8s loads only for cluster files.
+ */
+export function synthesizedObjects(model: import('../model/load').ClusterModel): unknown[] {
+  const { App } = require('cdk8s') as typeof import('cdk8s');
+  const { ClusterChart } = require('../../constructs/cluster-chart') as typeof import('../../constructs/cluster-chart');
+  return new ClusterChart(new App(), model.cluster.name, { model, quiet: true }).toJson();
+}
+
 /** Reads the inputs, prints what was read and the lints (stderr), and builds the analysis. */
 function analyse(inputs: string[]): { input: NetpolInput; analysis: NetpolAnalysis } {
   const { readNetpolInputs } = require('../model/netpol/read') as typeof import('../model/netpol/read');
   const { NetpolAnalysis } = require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
   const { netpolLints } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
-  const input = readNetpolInputs(inputs);
+  const input = readNetpolInputs(inputs, synthesizedObjects);
   const analysis = new NetpolAnalysis(input.inventory);
   const inv = input.inventory;
   const skipped = [...inv.skipped].map(([kind, n]) => `${kind} ${n}`).join(', ');

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
-import { checkCluster } from '../load';
+import { checkCluster, ClusterModel } from '../load';
 import { addCluster } from './cluster';
 import { networkPolicyWarnings } from '../cni';
 import { emptyInventory, finishInventory, Inventory } from './inventory';
@@ -22,7 +22,12 @@ export interface NetpolInput {
   readonly warnings: readonly string[];
 }
 
-export function readNetpolInputs(inputs: readonly string[]): NetpolInput {
+/**
+ * Reads the inputs. `synthesize`, when given, turns a checked cluster file into the objects `netstrap synth` writes
+ * (the CLI passes cdk8s; the model cannot load it): the cluster then contributes those objects (add-ons included,
+ * as its dist/ would) plus its declared workloads. Without it, its namespaces, workloads and policies as declared.
+ */
+export function readNetpolInputs(inputs: readonly string[], synthesize?: (model: ClusterModel) => unknown[]): NetpolInput {
   const inventory = emptyInventory();
   const files: string[] = [];
   const clusterFiles: string[] = [];
@@ -44,7 +49,8 @@ export function readNetpolInputs(inputs: readonly string[]): NetpolInput {
         const documents = parseDocuments(fs.readFileSync(file, 'utf8'), file);
         if (isClusterFile(documents)) {
           const model = checkCluster(documents[0], file, path.dirname(path.resolve(file)));
-          addCluster(inventory, model.cluster, file);
+          addCluster(inventory, model.cluster, file, synthesize !== undefined);
+          if (synthesize) docs.push(...manifestDocuments(synthesize(model), `${file} (synthesized)`));
           clusterFiles.push(file);
           warnings.push(...networkPolicyWarnings(model.cluster).map((w) => `${file}: ${w}`));
         } else docs.push(...manifestDocuments(documents, file));
