@@ -123,6 +123,16 @@ describe('netstrap netpol', () => {
     expect([same.status, same.stdout]).toEqual([0, 'no connection added or removed\n']);
   });
 
+  test('validate shows the lints over the declared workloads (warnings on stderr, exit 0)', () => {
+    const run = netstrap(['validate', CLUSTER]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('3 network policies, 5 workloads');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'warning: shop/db is isolated for egress and cannot reach cluster DNS (kube-dns in kube-system) on UDP 53 and TCP 53: name lookups will time out; allow egress to namespaceSelector kubernetes.io/metadata.name=kube-system + podSelector k8s-app=kube-dns on UDP and TCP 53',
+      'warning: NetworkPolicy shop/db-from-api ingress[1].from[0]: ipBlock 10.244.7.7/32 covers the pod CIDR 10.244.0.0/16: whether pod traffic matches an ipBlock is implementation-defined; select pods with podSelector/namespaceSelector (netpol matches only pods with known IPs inside the block)',
+    ]);
+  });
+
   test('list formats md, csv, json', () => {
     const rows = [{ src: 'a/x', dst: 'b/y', connections: 'TCP 80;UDP 53', ports: { TCP: ['80'], UDP: ['53'] } }];
     expect(formatList(rows, 'md')).toBe('| src | dst | connections |\n|-----|-----|-------------|\n| a/x | b/y | TCP 80;UDP 53 |\n');

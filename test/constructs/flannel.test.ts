@@ -4,6 +4,7 @@ import { Flannel, FlannelProps } from '../../constructs/flannel';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { clusterCniFiles, cniManagesPodRoutes, networkPolicyWarnings, renderConflist } from '../../src/model/cni';
 import { checkCluster } from '../../src/model/load';
+import { cniFiles } from '../../src/host/resources/cni';
 import { thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
@@ -77,12 +78,21 @@ describe('cluster file: cni.plugin flannel', () => {
   });
 
   test('the host side writes the same conflist as the ConfigMap; Flannel manages pod routes itself', () => {
-    const model = checkCluster(cluster(), 'c1.yaml');
+    const model = checkCluster(cluster(undefined, { nodes: [{ name: 'n1', ssh: { host: '10.250.90.11' } }] }), 'c1.yaml');
     const files = clusterCniFiles(model.cluster)!;
     expect(files.fileName).toBe('10-flannel.conflist');
     const configMap = findObject(readYamlDocuments(REFERENCE), 'ConfigMap', 'kube-flannel-cfg');
     expect(JSON.parse(renderConflist(files.list))).toEqual(JSON.parse(configMap.data['cni-conf.json']));
     expect(cniManagesPodRoutes(model.cluster)).toBe(true);
+    // The host provisioner (node.cniConflists) plans exactly that file, and says which plugin binary is missing.
+    const node = { ...model.cluster.nodes[0], cniConflists: true };
+    const [change] = cniFiles.plan(node, { 'cni-bin': 'bridge\nportmap\n' }, model.cluster);
+    const write = change.apply.find((step) => 'writeFile' in step) as { writeFile: string; content: string };
+    expect(write.writeFile).toBe('/etc/cni/net.d/10-flannel.conflist');
+    expect(JSON.parse(write.content)).toEqual(JSON.parse(configMap.data['cni-conf.json']));
+    expect(cniFiles.warnings!(node, { 'cni-bin': 'bridge\nportmap\n' }, model.cluster)).toEqual([
+      'n1: /opt/cni/bin lacks the CNI plugin flannel named by /etc/cni/net.d/10-flannel.conflist (install the containernetworking plugins release; netstrap never downloads them)',
+    ]);
   });
 
   test('NetworkPolicies with Flannel get the "does not enforce" warning', () => {
