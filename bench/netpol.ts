@@ -70,6 +70,7 @@ export function netpolBench(options: { sizes: number[]; repetitions: number }): 
   const root = path.join(__dirname, '..');
   const bin = path.join(root, 'bin', 'netstrap');
   const launch = compiledCli(root, bin);
+  const measured: Array<{ n: number; inProcess: number; cliMatrix: number }> = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-bench-netpol-'));
   try {
     for (const n of options.sizes) {
@@ -110,14 +111,20 @@ export function netpolBench(options: { sizes: number[]; repetitions: number }): 
         }
         cliCan.push(seconds(t));
       }
-      rows.push([String(n), String(n), fmt(median(read), 2), fmt(median(compile), 2), fmt(median(matrix), 2), fmt(median(cliMatrix), 2), fmt(median(cliCan), 2), `${allowed} / ${n * n}`]);
+      const previous = measured[measured.length - 1];
+      const inProcess = median(read) + median(compile) + median(matrix);
+      // Growth exponent k: t ∝ Nᵏ between this N and the previous one (1: linear in N, 2: quadratic, as N² pairs are).
+      const growth = (now: number, before: number | undefined) => (previous && before ? fmt(Math.log(now / before) / Math.log(n / previous.n), 2) : '–');
+      rows.push([String(n), String(n), fmt(median(read), 2), fmt(median(compile), 2), fmt(median(matrix), 2), growth(inProcess, previous?.inProcess),
+        fmt(median(cliMatrix), 2), growth(median(cliMatrix), previous?.cliMatrix), fmt(median(cliCan), 2), `${allowed} / ${n * n}`]);
+      measured.push({ n, inProcess, cliMatrix: median(cliMatrix) });
       if (n >= 1000 && median(cliMatrix) >= 10) problems.push(`netpol N=${n}: matrix took ${fmt(median(cliMatrix), 1)} s (target < 10 s)`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const table = markdownTable(
-    ['workloads', 'policies', 'read + parse s', 'compile s', 'matrix s', 'CLI `matrix --json` wall s', 'CLI `can` one pair wall s', 'allowed pairs (TCP 80)'],
+    ['workloads', 'policies', 'read + parse s', 'compile s', 'matrix s', 'growth k (in process)', 'CLI `matrix --json` wall s', 'growth k (CLI)', 'CLI `can` one pair wall s', 'allowed pairs (TCP 80)'],
     rows,
   );
   return {
