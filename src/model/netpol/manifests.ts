@@ -118,6 +118,7 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
       const issues = policyIssues(name, namespace, meta, object.spec);
       if (issues.issues.length > 0) { fail(issues.issues, label); continue; }
       inventory.policies.push({ name, namespace, spec: issues.spec!, source: `${doc.file} (${doc.where})` });
+      if (issues.ipv6) countSkipped(inventory, 'IPv6 ipBlock CIDR (matches no IPv4 address)', issues.ipv6);
       continue;
     }
     // A workload kind.
@@ -176,9 +177,26 @@ function policyIssues(name: string, namespace: string, meta: Record<string, unkn
   if (!parsed.success) {
     return { issues: parsed.error.issues.map((i) => ({ path: toManifestPath(i.path), message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}` : `${i.message}${valueNote(input, i.path)}` })) };
   }
-  const issues = checkNetworkPolicy(parsed.data).map((i) => ({ path: toManifestPath(i.path), message: i.message }));
+  // Analysis is IPv4: an IPv6 ipBlock (a dual-stack cluster's `::/0`) is kept, matches no IPv4 address, and is not
+  // an error here (the cluster file, which netstrap synthesizes, stays IPv4-only).
+  let ipv6 = 0;
+  const issues = checkNetworkPolicy(parsed.data).filter((i) => {
+    const at = i.path.indexOf('ipBlock');
+    const value = at >= 0 ? valueAt(parsed.data, i.path) : undefined;
+    if (typeof value === 'string' && value.includes(':')) { ipv6++; return false; }
+    return true;
+  }).map((i) => ({ path: toManifestPath(i.path), message: i.message }));
   const { podSelector, policyTypes, ingress, egress } = parsed.data;
-  return { issues, spec: { podSelector, policyTypes, ingress, egress } };
+  return { issues, ipv6, spec: { podSelector, policyTypes, ingress, egress } };
+}
+
+function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): unknown {
+  let current: unknown = root;
+  for (const key of at) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 function valueNote(root: unknown, at: ReadonlyArray<PropertyKey>): string {

@@ -59,6 +59,13 @@ describe('netpol manifest reader', () => {
     expect(Object.fromEntries(inv.skipped)).toEqual({ 'ReplicaSet (folded into its Deployment)': 1, 'Pod (folded into its Deployment)': 2 });
   });
 
+  test('an IPv6 ipBlock (dual stack) is kept, matches no IPv4 address, and is counted, not an error', () => {
+    const p = policy('x', 'egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '::/0' } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['fd00::/8'] } }] }] });
+    const inv = inventoryOf([pod('x', 'a', {}), p]);
+    expect(inv.policies).toHaveLength(1);
+    expect(Object.fromEntries(inv.skipped)).toEqual({ 'IPv6 ipBlock CIDR (matches no IPv4 address)': 2 });
+  });
+
   test('two kinds sharing a name are keyed NS/KIND/NAME; the same object read twice counts once', () => {
     const sts = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'front', namespace: 'web' }, spec: { template: template({ app: 'x' }) } };
     const inv = inventoryOf([deployment('web', 'front', { app: 'front' }), sts, deployment('web', 'front', { app: 'front' })]);
