@@ -37,7 +37,7 @@ export const namespaces: ResourceKind = {
       const { hostSide, name: peer, bridge, address } = ns.veth;
       declared.add(name).add(`veth ${hostSide}`).add(`${name}/${peer} address ${address}`);
       if (!existing.includes(name)) {
-        change(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], { kind: 'netns', id: name, prior: null, spec: ns });
+        change(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], { kind: 'netns', id: name, prior: null, spec: { veth: { hostSide, name: peer } } });
       }
 
       const hostLink = findLink(host, hostSide);
@@ -92,15 +92,20 @@ function removals(changes: Change[], owned: ReadonlyArray<OwnedObject>, declared
     const release = (before: string, apply: string[] | undefined, revert: Change['revert'] = []) =>
       changes.push({ kind: 'netns', target: entry.id, before, after: 'absent', apply: apply ? [{ argv: apply }] : [], revert, releases: [entry] });
     if (!entry.id.includes(' ')) {
-      // Revert rebuilds the namespace from what netstrap made it of (its boot steps).
-      const spec = entry.spec as ClusterNode['namespaces'][number] | undefined;
-      const rebuild = spec?.veth ? namespaceBootSteps({ namespaces: [spec] } as ClusterNode).map((step) => ({ argv: step.run })) : [];
+      // Revert rebuilds the namespace and its veth pair (the spec keeps only what never changes: the veth's names;
+      // addresses and routes inside are not recreated).
+      const spec = entry.spec as { veth?: { hostSide: string; name: string } } | undefined;
+      const rebuild = [{ argv: ['ip', 'netns', 'add', entry.id] },
+        ...(spec?.veth ? [{ argv: ['ip', 'link', 'add', spec.veth.hostSide, 'type', 'veth', 'peer', 'name', spec.veth.name, 'netns', entry.id] }] : [])];
       if (existing.includes(entry.id)) release('present', ['ip', 'netns', 'del', entry.id], rebuild);
       else release('absent (already gone)', undefined);
       continue;
     }
     const [first, what, address] = entry.id.split(' ');
     if (first === 'veth') {
+      // Deleting a namespace destroys its veth pairs (asynchronously): a second delete could race and fail.
+      const inGone = owned.some((o) => gone.has(o.id) && (o.spec as { veth?: { hostSide?: string } } | undefined)?.veth?.hostSide === what);
+      if (inGone) { release('goes with its namespace', undefined); continue; }
       const present = findLink(host, what) !== undefined;
       release(present ? 'present' : 'absent (already gone)', present ? ['ip', 'link', 'del', 'dev', what] : undefined);
       continue;
