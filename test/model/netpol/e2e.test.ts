@@ -164,6 +164,43 @@ describe('upstream e2e truth tables (x/y/z × a/b/c, ports 80/81, TCP/UDP/SCTP)'
     ], 81, 'TCP', (r) => r.expectPeer({}, { ns: 'x' }, false));
   });
 
+  test("should properly isolate pods that are selected by a policy allowing SCTP, even if the plugin doesn't support SCTP", () => {
+    check([ingressPolicy('allow-only-sctp-ingress-on-port-80', { pod: 'a' }, [{ ports: [{ port: 80, protocol: 'SCTP' }] }])], 81, 'TCP',
+      (r) => r.expectAllIngress('x/a', false));
+  });
+
+  test('should not allow access by TCP when a policy specifies only UDP', () => {
+    check([ingressPolicy('allow-only-udp-ingress-on-port-81', { pod: 'a' }, [{ ports: [{ port: 81, protocol: 'UDP' }] }])], 81, 'TCP',
+      (r) => r.expectAllIngress('x/a', false));
+  });
+
+  test('should enforce multiple, stacked policies with overlapping podSelectors', () => {
+    const fromY = [{ namespaceSelector: { matchLabels: { [NS_LABEL]: 'y' } } }];
+    const allow81 = ingressPolicy('allow-client-a-via-ns-selector', { pod: 'a' }, [{ from: fromY, ports: [{ port: 81, protocol: 'TCP' }] }]);
+    const allowOnly = (r: Reachability) => {
+      r.expectPeer({ ns: 'x' }, { ns: 'x', pod: 'a' }, false);
+      r.expectPeer({ ns: 'y' }, { ns: 'x', pod: 'a' }, true);
+      r.expectPeer({ ns: 'z' }, { ns: 'x', pod: 'a' }, false);
+    };
+    check([allow81], 81, 'TCP', allowOnly);
+    check([allow81], 80, 'TCP', (r) => r.expectAllIngress('x/a', false));
+    const allow80 = ingressPolicy('allow-client-a-via-ns-selector-80', { pod: 'a' }, [{ from: fromY, ports: [{ port: 80, protocol: 'TCP' }] }]);
+    check([allow81, allow80], 80, 'TCP', allowOnly);
+  });
+
+  test('should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed (by a second rule)', () => {
+    const podB = `${ipOf('x', 'b')}/32`;
+    const excepted = { ipBlock: { cidr: '0.0.0.0/4', except: [podB] } };
+    check([policy('x', 'allow-client-a-via-cidr-egress-rule', { podSelector: { matchLabels: { pod: 'a' } }, egress: [{ to: [excepted] }], policyTypes: ['Egress'] })],
+      80, 'TCP', (r) => r.expect('x/a', 'x/b', false));
+    // Upstream then replaces the policy by one allowing only podB's /32.
+    check([policy('x', 'allow-client-a-via-cidr-egress-rule', { podSelector: { matchLabels: { pod: 'a' } }, egress: [{ to: [{ ipBlock: { cidr: podB } }] }], policyTypes: ['Egress'] })],
+      80, 'TCP', (r) => {
+        r.expectAllEgress('x/a', false);
+        r.expect('x/a', 'x/b', true);
+      });
+  });
+
   test('should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)', () => {
     const toYA = [{ namespaceSelector: { matchLabels: { [NS_LABEL]: 'y' } }, podSelector: { matchLabels: { pod: 'a' } } }];
     const fromXA = [{ from: [{ namespaceSelector: { matchLabels: { [NS_LABEL]: 'x' } }, podSelector: { matchLabels: { pod: 'a' } } }] }];
