@@ -2,6 +2,7 @@
  * What the provisioner tells its user: a live progress line (on a terminal), the plan per host, an
  * Ansible-recap-like summary table, and a JSON form of the same results for machines.
  */
+import { describeRefusal } from './disruption';
 import { describeCommand } from './shell';
 import type { ClusterResult, HostResult } from './provision';
 
@@ -24,8 +25,12 @@ export function formatPlan(result: ClusterResult): string {
       out.push(`${host.node}: ${host.status.toUpperCase()}: ${host.error}`);
       continue;
     }
-    out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`);
+    out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`
+      + `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`);
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
+    for (const refusal of host.refusals ?? []) {
+      out.push(`  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`);
+    }
     for (const change of host.changes) {
       out.push(`  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
       for (const command of change.apply) out.push(`      $ ${describeCommand(command)}`);
@@ -34,7 +39,9 @@ export function formatPlan(result: ClusterResult): string {
   }
   const pending = result.hosts.filter((h) => h.status === 'pending').length;
   const changes = result.hosts.reduce((n, h) => n + h.changes.length, 0);
-  out.push(`plan: ${changes} change(s) on ${pending} of ${result.hosts.length} host(s); nothing was changed`);
+  const refused = result.hosts.filter((h) => h.status === 'refused').length;
+  out.push(`plan: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)`
+    + `${refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : ''}; nothing was changed`);
   return out.join('\n') + '\n';
 }
 
@@ -69,7 +76,8 @@ export function formatSummary(result: ClusterResult): string {
   const passed = result.checks.filter((c) => c.status === 'passed').length;
   out.push('');
   out.push(`${result.mode} ${result.cluster}: ${result.hosts.length} host(s): ok=${count('ok')} changed=${count('changed')} `
-    + `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}; `
+    + `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}`
+    + `${count('refused') > 0 ? ` refused=${count('refused')}` : ''}${count('reverted') > 0 ? ` reverted=${count('reverted')}` : ''}; `
     + `checks ${passed}/${result.checks.length} passed; ${seconds(result.durationMs)}`);
   return out.join('\n') + '\n';
 }
@@ -93,6 +101,7 @@ export function resultJson(result: ClusterResult): unknown {
       durationMs: h.durationMs,
       ...(h.error ? { error: h.error } : {}),
       ...(h.failedStep ? { failedStep: h.failedStep } : {}),
+      ...(h.refusals ? { refusals: h.refusals } : {}),
     })),
     checks: result.checks,
   };

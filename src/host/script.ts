@@ -17,21 +17,33 @@ import type { Change, Command } from './types';
 /** Exit status of an apply script whose step failed (after its reverts ran). */
 export const STEP_FAILED_EXIT = 3;
 
+/** Extra shell around the steps (commit-confirm, confirm.ts): run before step 1, and before a failure's reverts. */
+export interface ApplyHooks {
+  readonly prologue: string;
+  /** A condition: the script reverts its steps only when it succeeds (the watchdog may have reverted them). */
+  readonly mayRevert: string;
+  /** Run as each step begins (records progress for the watchdog). */
+  readonly onStep: (step: number) => string;
+}
+
 /** Builds the apply script for `changes`; `factScript` (from facts.ts, same marker) is appended after success. */
-export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string): string {
-  const lines: string[] = [];
+export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string, hooks?: ApplyHooks): string {
+  const lines: string[] = hooks ? [hooks.prologue] : [];
   changes.forEach((change, index) => {
     const step = index + 1;
     lines.push(`echo '${marker} step ${step}'`);
+    if (hooks) lines.push(hooks.onStep(step));
     lines.push('{');
     lines.push(change.apply.map((command) => renderCommand(command)).join(' &&\n') || ':');
     lines.push('} 2>&1 || {');
     lines.push(`  echo '${marker} failed ${step}'`);
+    if (hooks) lines.push(`  if ${hooks.mayRevert}; then :`);
     for (let k = step; k >= 1; k--) {
       for (const command of changes[k - 1].revert) {
         lines.push(`  { ${renderCommand(command)}; } 2>&1 || echo '${marker} revert-failed ${k}'`);
       }
     }
+    if (hooks) lines.push('  fi');
     lines.push(`  echo '${marker} reverted'`);
     lines.push(`  exit ${STEP_FAILED_EXIT}`);
     lines.push('}');
@@ -44,6 +56,8 @@ export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string,
 export interface ApplyOutcome {
   /** Steps that completed (1-based count); on failure, those before the failed one. */
   readonly completed: number;
+  /** The last step that began (0: none did) — the one running when the output ends early. */
+  readonly started: number;
   /** The 1-based step that failed, if one did. */
   readonly failedStep?: number;
   /** What the failed step printed (its commands' stdout and stderr). */
@@ -89,7 +103,7 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
     }
   }
   return {
-    completed, failedStep, reverted, applied, revertFailures,
+    completed, started: current, failedStep, reverted, applied, revertFailures,
     failedOutput: failedStep === undefined ? undefined : stepOutput.join('\n').trim(),
   };
 }
