@@ -24,7 +24,7 @@ import { buildCheckScript, type CheckSpec, parseCheckOutput, type CheckResult } 
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 export type WatchdogKind = 'detached' | 'systemd';
 /** Exit status of an apply script that could not arm its watchdog (nothing was changed). */
-export const ARM_FAILED_EXIT = 4;
+export const ARM_FAILED_EXIT = 5;
 
 /** One node's commit-confirm: where its watchdog lives and when it fires. */
 export interface Confirm {
@@ -56,7 +56,7 @@ const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;
  */
 function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
   const lines = [`d=${quoteArg(c.dir)}`, 'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0', 's=$(cat "$d/step" 2>/dev/null) || s=0',
-    '{', '  echo "reverted by $1"'];
+    '{', '  echo "reverted by $1"', '  echo "steps $s"'];
   for (let k = changes.length; k >= 1; k--) {
     const reverts = changes[k - 1].revert.map((command) => `{ ${renderCommand(command)}; } 2>&1 || echo ${quoteArg(`revert-failed ${k}`)}`);
     if (reverts.length > 0) lines.push(`  if [ "$s" -ge ${k} ]; then`, ...reverts.map((line) => `    ${line}`), '  fi');
@@ -210,6 +210,8 @@ export interface ConfirmOutcome {
   /** Why it was reverted, or why its state is unknown. */
   readonly detail?: string;
   readonly roundTrips: number;
+  /** The steps that had begun when the watchdog state was reverted (from its log). */
+  readonly stepsBegun?: number;
   /** The new connection, open, when the change was confirmed. */
   readonly transport?: Transport;
 }
@@ -221,9 +223,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 function outcomeOf(report: ConfirmReport, roundTrips: number, why: string): ConfirmOutcome {
   const failures = report.log.filter((line) => line.startsWith('revert-failed'));
   const by = report.log.find((line) => line.startsWith('reverted by '))?.slice('reverted by '.length);
+  const begun = report.log.find((line) => /^steps \d+$/.test(line));
   if (report.state === 'reverted') {
     return {
-      status: 'reverted', roundTrips,
+      status: 'reverted', roundTrips, stepsBegun: begun === undefined ? undefined : Number(begun.slice(6)),
       detail: `${why}; reverted by ${by ?? 'the watchdog'}${failures.length > 0 ? ` (REVERT INCOMPLETE: ${failures.join(', ')})` : ''}`,
     };
   }

@@ -24,7 +24,7 @@ import type { Issue } from '../model/errors';
 import type { Cluster, ClusterNode } from '../model/schema';
 import type { DisruptionCheck, DisruptionContext, Refusal } from './disruption';
 import { entryPath } from './disruption';
-import { IpRoute, ipFacts, ipState, IpState } from './resources/facts';
+import { IpRoute, ipFacts, ipState, IpState } from './resources/ip-facts';
 import { describeCommand } from './shell';
 import type { RawFacts } from './types';
 

@@ -19,16 +19,19 @@ import {
   disarmCommand, newConfirm, nodeProbes, parseArmed, parseConfirmOutput, revertNowScript, stepRecord, type WatchdogKind,
 } from './confirm';
 import { checkFactReaders, describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
-import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, planNode } from './facts';
+import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
 import { disruptionChecks } from './guards';
+import { nodeWarnings, planNode } from './node-plan';
+import { applyPrelude, ownershipFacts } from './ownership';
 import { resourceKinds } from './resources';
-import { ipState } from './resources/facts';
+import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, RunError, SshOptions, sshConnector, Transport } from './ssh';
 import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
-export type RunMode = 'plan' | 'bootstrap' | 'verify';
+/** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
+export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
 
 /**
  * - ok: nothing to change; changed: changes applied and verified; pending: changes found (plan) or drift (verify);
@@ -82,6 +85,10 @@ export interface ProvisionOptions extends SshOptions {
   readonly kinds?: ReadonlyArray<ResourceKind>;
   /** How to reach a host. @default sshConnector */
   readonly connector?: Connector;
+  /** Leave owned objects the cluster file no longer declares in place for this run (they stay owned). @default false */
+  readonly keepRemoved?: boolean;
+  /** reset mode: only show what reset would do, change nothing. @default false */
+  readonly dryRun?: boolean;
   /** Called when a host is done (for progress output). */
   readonly onHostDone?: (result: HostResult, done: number, total: number) => void;
   /** Apply plans that disruption checks refuse, under commit-confirm (every changing node is confirmed). @default false */
@@ -114,6 +121,23 @@ export function verifyCluster(model: ClusterModel, options: ProvisionOptions = {
   return runCluster('verify', model, options);
 }
 
+/**
+ * Removes everything netstrap created on every node for this cluster and restores what it adopted (replaced
+ * routes, sysctl values, files, managed blocks), as the ownership records list them: each node goes back to its
+ * state before the cluster's first bootstrap. Idempotent. With `dryRun`, only plans it.
+ */
+export function resetCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
+  return runCluster('reset', model, options);
+}
+
+/** The node as reset plans it: declaring nothing, so that every owned object is a removal. */
+export function declaringNothing(node: ClusterNode): ClusterNode {
+  return {
+    ...node, interfaces: [], bridges: [], namespaces: [], routes: [], sysctls: {}, kubernetesPrerequisites: false,
+    nat: { masquerade: [], portForwards: [] }, hosts: [], resolv: undefined, cniConflists: false,
+  };
+}
+
 /** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
 export async function runPool<T, R>(items: ReadonlyArray<T>, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -135,12 +159,13 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
   if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
   const nodes = cluster.nodes.filter((node) => !only || only.has(node.name));
-  const checks = cluster.verify.map((spec, index) => ({ index, spec }));
   // Sources of assertions keep their connection open until the assertions ran: one connection per host.
+  const checks = mode === 'reset' ? [] : cluster.verify.map((spec, index) => ({ index, spec }));
   const sources = new Set(mode === 'plan' ? [] : checks.map(({ spec }) => checkSource(spec).node));
   const ctx: HostContext = {
     mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
     options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    applies: mode === 'bootstrap' || (mode === 'reset' && options.dryRun !== true), keepRemoved: options.keepRemoved === true,
     guards: options.disruptionChecks ?? disruptionChecks, allowDisruption: options.allowDisruption === true,
     confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS, watchdog: options.watchdog ?? 'detached', checks,
   };
@@ -169,7 +194,7 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       });
       checkResults = ran.flat();
     }
-    if (mode !== 'plan') {
+    if (mode !== 'plan' && mode !== 'reset') {
       // Assertions whose source was not worked on (--only) or could not be reached are reported, not hidden.
       const seen = new Set(checkResults.map((c) => c.index));
       for (const { index, spec } of checks) {
@@ -183,7 +208,8 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       }
       checkResults.sort((a, b) => a.index - b.index);
     }
-    const hostsOk = hosts.every((h) => h.status === 'ok' || h.status === 'changed' || (mode === 'plan' && h.status === 'pending'));
+    const planOnly = mode === 'plan' || (mode === 'reset' && options.dryRun === true);
+    const hostsOk = hosts.every((h) => h.status === 'ok' || h.status === 'changed' || (planOnly && h.status === 'pending'));
     return {
       mode, cluster: cluster.name, hosts, checks: checkResults, durationMs: Date.now() - started,
       ok: hostsOk && checkResults.every((c) => c.status !== 'failed'),
@@ -200,6 +226,9 @@ interface HostContext {
   readonly connector: Connector;
   readonly options: SshOptions;
   readonly timeoutMs: number;
+  /** Apply the plan (bootstrap, reset without dryRun). */
+  readonly applies: boolean;
+  readonly keepRemoved: boolean;
   readonly guards: ReadonlyArray<DisruptionCheck>;
   readonly allowDisruption: boolean;
   readonly confirmTimeoutMs: number;
@@ -247,7 +276,8 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
   let kept: Transport | undefined;
   try {
     const { cluster } = ctx.model;
-    const sections = factSections(node, cluster, [...ctx.kinds, ...checkFactReaders(ctx.guards)]);
+    const wanted = ctx.mode === 'reset' ? declaringNothing(node) : node;
+    const sections = factSections(wanted, cluster, [...ctx.kinds, ownershipFacts, ...checkFactReaders(ctx.guards)]);
     const marker = newMarker();
     const factScript = buildFactScript(sections, marker);
     // verify mode: facts and this node's assertions in the same round trip (counted once, in roundTrips).
@@ -257,8 +287,10 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
     roundTrips++;
     if (read.code !== 0) return failed(`reading facts failed (exit ${read.code}): ${read.stderr.trim()}`);
     const facts = parseFacts(read.stdout, sections, marker);
-    changes = planNode(node, cluster, ctx.kinds, facts);
-    warnings = nodeWarnings(node, cluster, ctx.kinds, facts);
+    const planOptions = { keepRemoved: ctx.keepRemoved };
+    changes = planNode(wanted, cluster, ctx.kinds, facts, planOptions);
+    warnings = nodeWarnings(wanted, cluster, ctx.kinds, facts);
+    // The node's cluster-file entries are named after `node` (also in reset, whose `wanted` declares nothing).
     if (ctx.mode !== 'verify') refusals = findRefusals(ctx.guards, { node, cluster, facts, changes });
     const checkResults = checks.length > 0 ? parseCheckOutput(read.stdout, checks, marker) : [];
     const refused = refusals.length > 0 && !ctx.allowDisruption;
@@ -271,7 +303,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
         checks: [],
       };
     }
-    if (ctx.mode !== 'bootstrap' || changes.length === 0) {
+    if (!ctx.applies || changes.length === 0) {
       const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
       const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
       if (keepOpen) kept = transport;
@@ -292,7 +324,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       : commandsRun(changes, { completed: n - 1, started: n, failedStep: n, reverted: true, applied: false, revertFailures: [] }));
     const confirmed = (outcome: ConfirmOutcome, stepsBegun: number, because?: string) => {
       roundTrips += outcome.roundTrips;
-      if (outcome.status === 'reverted') commands = revertedUpTo(stepsBegun);
+      if (outcome.status === 'reverted') commands = revertedUpTo(outcome.stepsBegun ?? stepsBegun);
       if (outcome.status === 'confirmed') {
         if (outcome.transport && keepOpen) kept = outcome.transport;
         else outcome.transport?.close();
@@ -310,7 +342,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
     let applied;
     try {
       const timeoutMs = steps ? Math.min(ctx.timeoutMs, steps.deadline - Date.now()) : ctx.timeoutMs;
-      applied = await transport.run(buildApplyScript(changes, marker, factScript, hooks), timeoutMs);
+      applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker), hooks), timeoutMs);
       roundTrips++;
     } catch (error) {
       roundTrips++;
@@ -322,6 +354,16 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       return failed(message);
     }
     const outcome = parseApplyOutput(applied.stdout, marker);
+    if (outcome.stale) {
+      return {
+        result: finish('failed', {
+          error: outcome.stale === 'locked'
+            ? 'another netstrap run holds this node\'s lock (/run/lock/netstrap.lock); nothing was changed'
+            : 'another netstrap run applied changes to this node since its facts were read; nothing was changed: run again',
+        }),
+        checks: [],
+      };
+    }
     commands = commandsRun(changes, outcome);
     if (confirm) {
       const armed = parseArmed(applied.stdout, marker);
@@ -342,7 +384,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       if (steps) return confirmed(await awaitWatchdog(steps, message), outcome.started);
       return failed(message);
     }
-    const remaining = planNode(node, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker));
+    const remaining = planNode(wanted, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker), planOptions);
     const notConverged = `not converged after apply: ${remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ')}`;
     if (steps && remaining.length > 0) {
       // Under commit-confirm a plan that did not converge is put back at once, over the connection it came on.

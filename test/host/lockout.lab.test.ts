@@ -130,7 +130,7 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
       const transport = await sshConnector(node, options);
       return {
         close: () => transport.close(),
-        run: (script, timeoutMs) => transport.run(script.replace(/(echo '@@netstrap-[0-9a-f]+@@ step 2'\n\{\n)/, '$1sleep 0.5; kill -9 $PPID; sleep 5\n'), timeoutMs),
+        run: (script, timeoutMs) => transport.run(script.replace(/(echo '@@netstrap-[0-9a-f]+@@ step 2'\n)/, '$1sleep 0.5; kill -9 $PPID; sleep 5\n'), timeoutMs),
       };
     };
     const result = await bootstrapCluster(model, { sshConfigFile: lab.state.sshConfigFile, only: ['subject'], connector: killing });

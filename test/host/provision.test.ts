@@ -61,7 +61,8 @@ function localConnector(unreachable: string[] = []) {
         child.stdout.on('data', (d) => { stdout += d; });
         child.stderr.on('data', (d) => { stderr += d; });
         child.on('close', (code) => resolve({ stdout, stderr, code }));
-        child.stdin.end(script);
+        // Every "host" is this machine: give each its own lock and run serial, inside the test's directory.
+        child.stdin.end(script.replaceAll('/run/lock/netstrap.', `${dir}/${node.name}.run-`).replaceAll('mkdir -p /run/lock', ':'));
       }),
       close: () => { stats.open--; },
     };
@@ -111,7 +112,7 @@ test('a failing step reverts that host only; the report names the step', async (
   const r = await bootstrapCluster(model(['n1']), { kinds, connector: localConnector().connector });
   expect(r.hosts[0]).toMatchObject({ status: 'failed', roundTrips: 2, failedStep: { step: 3, kind: 'file', target: 'c', reverted: true } });
   expect(r.hosts[0].error).toMatch(/step 3\/3 \(file c\) failed/);
-  expect(fs.readdirSync(dir)).toEqual([]);
+  expect(fs.readdirSync(dir).filter((f) => !f.includes('.run-'))).toEqual([]);
   expect((resultJson(r) as { hosts: Array<{ commands: string[] }> }).hosts[0].commands.some((c) => c.startsWith('rm -f'))).toBe(true);
 });
 
