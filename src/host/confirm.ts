@@ -56,6 +56,8 @@ const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;
  */
 function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
   const lines = [`d=${quoteArg(c.dir)}`, 'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0', 's=$(cat "$d/step" 2>/dev/null) || s=0',
+    // Reverted by the controller: the watchdog has nothing left to do.
+    `[ "$1" = watchdog ] || { ${stopWatchdog(c)}; }`,
     '{', '  echo "reverted by $1"', '  echo "steps $s"'];
   for (let k = changes.length; k >= 1; k--) {
     const reverts = changes[k - 1].revert.map((command) => `{ ${renderCommand(command)}; } 2>&1 || echo ${quoteArg(`revert-failed ${k}`)}`);

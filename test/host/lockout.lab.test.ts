@@ -7,6 +7,7 @@
  * mid-command does not keep the CLI past the timeout + 2 s. A lost connection names its step.
  */
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { bootstrapCluster } from '../../src/host/provision';
 import { sshConnector, type Connector } from '../../src/host/ssh';
@@ -30,6 +31,37 @@ const LOCKOUTS = [
     yaml: '    sysctls: { net.ipv4.ip_forward: 1 }\n    nat: { portForwards: [{ protocol: tcp, port: 22, to: "192.168.51.12:22" }] }\n',
     reason: /would DNAT tcp port 22/ },
 ];
+
+/** Whether an SSH server answers at host:22 (its banner arrives) within 1 s. */
+function sshAnswers(host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: 22 });
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('data', (data) => done(data.toString().startsWith('SSH-')));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Watches an SSH server until stopped: when it first stopped answering, and when it answered again after that
+ * (every attempt is bounded to 1 s, 200 ms apart).
+ */
+function watchSsh(host: string): { stop(): Promise<{ down?: number; upAgain?: number }> } {
+  let running = true;
+  let down: number | undefined;
+  let upAgain: number | undefined;
+  const loop = (async () => {
+    while (running) {
+      const began = Date.now();
+      const ok = await sshAnswers(host);
+      if (!ok && down === undefined) down = began;
+      if (ok && down !== undefined && upAgain === undefined) upAgain = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return { down, upAgain }; } };
+}
 
 describeLab('lock-out guard and commit-confirm on a lab', () => {
   const lab = useLab(base);
@@ -65,17 +97,20 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
 
   test.each(LOCKOUTS)('--allow-disruption: applied, not confirmed, reverted; SSH answers again in time: $name', async ({ name, yaml }) => {
     const before = await state();
-    const started = Date.now();
+    const watch = watchSsh('10.250.50.11');
     const run = await netstrapAsync(['bootstrap', variant(name.replace(/\W+/g, '-'), yaml), ...ssh(), '--json',
       '--allow-disruption', '--confirm-timeout', String(CONFIRM_TIMEOUT_S)]);
     expect(await answers()).toBe(true);
-    const answeredAfter = Date.now() - started;
+    // The change really locked SSH out, and SSH answered again within confirm-timeout + 5 s of that.
+    const { down, upAgain } = await watch.stop();
+    expect(down).toBeDefined();
+    expect(upAgain).toBeDefined();
+    expect(upAgain! - down!).toBeLessThan((CONFIRM_TIMEOUT_S + 5) * 1000);
     expect(run.status).toBe(1);
     const result = hosts(run.stdout);
     expect(result.subject.status).toBe('reverted');
     expect(result.subject.error).toMatch(/^not confirmed: .*reverted by /);
     expect(result.subject.commands.length).toBeGreaterThan(0);
-    expect(answeredAfter).toBeLessThan((CONFIRM_TIMEOUT_S + 5) * 1000);
     expect(await state()).toEqual(before);
     // Nothing of the watchdog is left on the node.
     expect((await lab.exec('subject', ['sh', '-c', 'ls /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])).stdout.trim()).toBe('');
@@ -95,6 +130,17 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     const again = await netstrapAsync(['bootstrap', file, ...ssh(), '--json']);
     expect(again.status).toBe(0);
     expect(hosts(again.stdout).subject).toMatchObject({ status: 'ok', roundTrips: 1, commands: [] });
+  });
+
+  test('--watchdog systemd where systemd does not run the node: nothing changed, the node fails with the reason', async () => {
+    const before = await state(true);
+    const file = variant('systemd', '    routes: [{ to: 10.96.0.0/16, via: 192.168.51.12 }]\n');
+    const run = await netstrapAsync(['bootstrap', file, ...ssh(), '--json', '--only', 'subject', '--allow-disruption', '--watchdog', 'systemd']);
+    expect(run.status).toBe(1);
+    expect(hosts(run.stdout).subject).toMatchObject({
+      status: 'failed', commands: [], error: expect.stringMatching(/^could not arm the commit-confirm watchdog: systemd is not running this machine .*nothing was changed$/),
+    });
+    expect(await state(true)).toEqual(before);
   });
 
   test('--command-timeout 5 with the node\'s traffic dropped mid-command: exit 1 naming it, within 7 s', async () => {
