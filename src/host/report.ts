@@ -32,16 +32,22 @@ export function formatPlan(result: ClusterResult): string {
       out.push(`  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`);
     }
     for (const change of host.changes) {
-      out.push(`  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
+      const removal = (change.releases?.length ?? 0) > 0;
+      out.push(removal
+        ? `  - ${change.kind} ${change.target} (${result.mode === 'reset' ? 'reset' : 'no longer declared'}): ${change.before} → ${change.after}`
+        : `  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
       for (const command of change.apply) out.push(`      $ ${describeCommand(command)}`);
       if (change.diff) out.push(...change.diff.replace(/\n$/, '').split('\n').map((line) => `      ${line}`));
     }
   }
   const pending = result.hosts.filter((h) => h.status === 'pending').length;
   const changes = result.hosts.reduce((n, h) => n + h.changes.length, 0);
+  const changed = result.hosts.filter((h) => h.status === 'changed').length;
   const refused = result.hosts.filter((h) => h.status === 'refused').length;
-  out.push(`plan: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)`
-    + `${refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : ''}; nothing was changed`);
+  const refusedNote = refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : '';
+  out.push(pending > 0 || changed === 0
+    ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
+    : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)${refusedNote}`);
   return out.join('\n') + '\n';
 }
 
