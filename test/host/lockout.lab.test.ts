@@ -60,7 +60,15 @@ function watchSsh(host: string): { stop(): Promise<{ down?: number; upAgain?: nu
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
-  return { stop: async () => { running = false; await loop; return { down, upAgain }; } };
+  return {
+    // Stopping waits (up to 5 s) for a server that went down to be seen up again.
+    stop: async () => {
+      for (let i = 0; i < 50 && down !== undefined && upAgain === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      running = false;
+      await loop;
+      return { down, upAgain };
+    },
+  };
 }
 
 describeLab('lock-out guard and commit-confirm on a lab', () => {
@@ -171,12 +179,13 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
 
   test('an sshd session dying mid-apply is reported as a lost connection naming the step', async () => {
     const model = loadClusterFile(variant('lost', '    routes: [{ to: 10.98.0.0/16, via: 192.168.51.12 }, { to: 10.97.0.0/16, via: 192.168.51.12 }]\n'));
-    // The second step's commands kill the session's sshd process (the parent of the script's shell).
+    // The second step's commands kill the session's sshd process (the parent of the script's shell), once the
+    // step's marker line has had time to reach the controller (output still in flight dies with sshd).
     const killing: Connector = async (node, options) => {
       const transport = await sshConnector(node, options);
       return {
         close: () => transport.close(),
-        run: (script, timeoutMs) => transport.run(script.replace(/(echo '@@netstrap-[0-9a-f]+@@ step 2'\n)/, '$1sleep 0.5; kill -9 $PPID; sleep 5\n'), timeoutMs),
+        run: (script, timeoutMs) => transport.run(script.replace(/(echo '@@netstrap-[0-9a-f]+@@ step 2'\n)/, '$1sleep 2; kill -9 $PPID; sleep 5\n'), timeoutMs),
       };
     };
     const result = await bootstrapCluster(model, { sshConfigFile: lab.state.sshConfigFile, only: ['subject'], connector: killing });
