@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { bootstrapCluster } from '../../src/host/provision';
+import { bootstrapCluster, planCluster } from '../../src/host/provision';
 import { sshConnector, type Connector } from '../../src/host/ssh';
 import { loadClusterFile } from '../../src/model/load';
 import { describeLab, fixture, useLab } from '../support/lab';
@@ -103,6 +103,17 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     expect(await answers()).toBe(true);
   });
 
+  test('plan shows the refusal with its entry and reason, and exits 2; with --allow-disruption it exits 0', async () => {
+    const file = variant('plan', LOCKOUTS[0].yaml);
+    const plan = await netstrapAsync(['plan', file, ...ssh()]);
+    expect(plan.status).toBe(2);
+    expect(plan.stdout).toMatch(/^subject: \d+ change\(s\): REFUSED \(bootstrap sends nothing to this node\)$/m);
+    expect(plan.stdout).toMatch(/^  ! refused: nodes\[0\]\.routes\[0\] \(route 10\.250\.50\.0\/24\): would replace the route this SSH session/m);
+    const allowed = await netstrapAsync(['plan', file, ...ssh(), '--allow-disruption']);
+    expect(allowed.status).toBe(0);
+    expect(allowed.stdout).toContain('  ! disruptive, applied under commit-confirm: nodes[0].routes[0]');
+  });
+
   test.each(LOCKOUTS)('--allow-disruption: applied, not confirmed, reverted; SSH answers again in time: $name', async ({ name, yaml }) => {
     const before = await state();
     const watch = watchSsh('10.250.50.11');
@@ -179,17 +190,20 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
 
   test('an sshd session dying mid-apply is reported as a lost connection naming the step', async () => {
     const model = loadClusterFile(variant('lost', '    routes: [{ to: 10.98.0.0/16, via: 192.168.51.12 }, { to: 10.97.0.0/16, via: 192.168.51.12 }]\n'));
-    // The second step's commands kill the session's sshd process (the parent of the script's shell), once the
+    const planned = await planCluster(model, { sshConfigFile: lab.state.sshConfigFile, only: ['subject'] });
+    const step = planned.hosts[0].changes.findIndex((c) => c.kind === 'route' && c.target === '10.97.0.0/16') + 1;
+    expect(step).toBeGreaterThan(1);
+    // That step's commands kill the session's sshd process (the parent of the script's shell), once the
     // step's marker line has had time to reach the controller (output still in flight dies with sshd).
     const killing: Connector = async (node, options) => {
       const transport = await sshConnector(node, options);
       return {
         close: () => transport.close(),
-        run: (script, timeoutMs) => transport.run(script.replace(/(echo '@@netstrap-[0-9a-f]+@@ step 2'\n)/, '$1sleep 2; kill -9 $PPID; sleep 5\n'), timeoutMs),
+        run: (script, timeoutMs) => transport.run(script.replace(new RegExp(`(echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n)`), '$1sleep 2; kill -9 $PPID; sleep 5\n'), timeoutMs),
       };
     };
     const result = await bootstrapCluster(model, { sshConfigFile: lab.state.sshConfigFile, only: ['subject'], connector: killing });
-    expect(result.hosts[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^connection lost during step 2\/\d+ \(route 10\.97\.0\.0\/16\): /) });
+    expect(result.hosts[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(new RegExp(`^connection lost during step ${step}/\\d+ \\(route 10\\.97\\.0\\.0/16\\): `)) });
     expect(await answers()).toBe(true);
   });
 });
