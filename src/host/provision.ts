@@ -11,12 +11,12 @@
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
 import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
-import { nodeWarnings, planNode } from './node-plan';
+import { nodeDrift, nodeWarnings, planNode } from './node-plan';
 import { applyPrelude, ownershipFacts } from './ownership';
 import { resourceKinds } from './resources';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, SshOptions, sshConnector, Transport } from './ssh';
-import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
+import { type Change, DEFAULT_CONCURRENCY, type Drift, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
 /** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
@@ -35,6 +35,8 @@ export interface HostResult {
   readonly changes: ReadonlyArray<Change>;
   /** Problems the resource kinds saw that are not changes (e.g. a resolver that would crash CoreDNS). */
   readonly warnings: ReadonlyArray<string>;
+  /** Live ≠ boot, found before anything was applied: what a reboot would change (see node-plan.ts nodeDrift). */
+  readonly drift?: ReadonlyArray<Drift>;
   /** Every mutating command sent, rendered (none for plan, verify and no-op runs). */
   readonly commands: ReadonlyArray<string>;
   /** Command round trips of provisioning (facts + apply). */
@@ -230,8 +232,9 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
   let commands: string[] = [];
   let changes: Change[] = [];
   let warnings: string[] = [];
+  let drift: Drift[] = [];
   const finish = (status: HostStatus, extra: Partial<HostResult> = {}): HostResult => ({
-    node: node.name, status, changes, commands, warnings, roundTrips, verifyRoundTrips, durationMs: Date.now() - started, ...extra,
+    node: node.name, status, changes, commands, warnings, ...(drift.length > 0 ? { drift } : {}), roundTrips, verifyRoundTrips, durationMs: Date.now() - started, ...extra,
   });
   let transport: Transport;
   try {
@@ -255,6 +258,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
     const planOptions = { keepRemoved: ctx.keepRemoved };
     changes = planNode(wanted, cluster, ctx.kinds, facts, planOptions);
     warnings = nodeWarnings(wanted, cluster, ctx.kinds, facts);
+    if (ctx.mode !== 'reset') drift = nodeDrift(wanted, cluster, ctx.kinds, facts, changes);
     let checkResults: CheckResult[] = [];
     if (checks.length > 0) {
       checkResults = parseCheckOutput(read.stdout, checks, marker);

@@ -26,6 +26,7 @@ export function formatPlan(result: ClusterResult): string {
     }
     out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`);
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
+    for (const drift of host.drift ?? []) out.push(`  ! drift: ${drift.message}`);
     for (const change of host.changes) {
       const removal = (change.releases?.length ?? 0) > 0;
       out.push(removal
@@ -59,6 +60,11 @@ export function formatSummary(result: ClusterResult): string {
   if (failed.length > 0) {
     out.push('');
     for (const h of failed) out.push(`${h.node}: ${h.status}: ${h.error}`);
+  }
+  const drifted = result.hosts.filter((h) => (h.drift ?? []).length > 0);
+  if (drifted.length > 0) {
+    out.push('');
+    for (const h of drifted) for (const d of h.drift!) out.push(`${h.node}: drift: ${d.message}`);
   }
   const warned = result.hosts.filter((h) => h.warnings.length > 0);
   if (warned.length > 0) {
@@ -94,6 +100,7 @@ export function resultJson(result: ClusterResult): unknown {
       changeList: h.changes.map((c) => ({ kind: c.kind, target: c.target, before: c.before, after: c.after })),
       commands: h.commands,
       warnings: h.warnings,
+      ...(h.drift ? { drift: h.drift } : {}),
       roundTrips: h.roundTrips,
       verifyRoundTrips: h.verifyRoundTrips,
       durationMs: h.durationMs,

@@ -122,14 +122,18 @@ export function namespaceBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
   for (const ns of node.namespaces) {
     const { hostSide, name: peer, bridge, address } = ns.veth;
-    steps.push({ unless: ['ip', 'netns', 'exec', ns.name, 'true'], run: ['ip', 'netns', 'add', ns.name] });
-    steps.push({ unless: ['ip', 'link', 'show', 'dev', hostSide], run: ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', ns.name] });
-    if (bridge !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge] });
-    steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'] });
-    steps.push({ run: ['ip', '-n', ns.name, 'addr', 'replace', address, 'dev', peer] });
-    steps.push({ run: ['ip', '-n', ns.name, 'link', 'set', 'dev', peer, 'up'] });
-    steps.push({ run: ['ip', '-n', ns.name, 'link', 'set', 'dev', 'lo', 'up'] });
-    if (ns.defaultRoute !== undefined) steps.push({ run: ['ip', '-n', ns.name, 'route', 'replace', 'default', 'via', ns.defaultRoute] });
+    const name = ns.name;
+    steps.push({ unless: ['ip', 'netns', 'exec', name, 'true'], run: ['ip', 'netns', 'add', name], target: name });
+    steps.push({ unless: ['ip', 'link', 'show', 'dev', hostSide], run: ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
+      target: `${name} veth ${hostSide}` });
+    if (bridge !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge], target: `${hostSide} master` });
+    steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'], target: `${hostSide} state` });
+    steps.push({ run: ['ip', '-n', name, 'addr', 'replace', address, 'dev', peer], target: `${name}/${peer} address ${address}` });
+    steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', peer, 'up'], target: `${name}/${peer} state` });
+    steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', 'lo', 'up'], target: `${name}/lo state` });
+    if (ns.defaultRoute !== undefined) {
+      steps.push({ run: ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute], target: `${name} default route` });
+    }
   }
   return steps;
 }
