@@ -6,6 +6,8 @@
  * - a /32 and a 0.0.0.0/0 route converge; `default` and `0.0.0.0/0` with the same metric fail validate;
  * - a tagged NAT rule edited by hand (other --to-destination, other -s) is drift and is replaced;
  * - live ≠ boot is drift, worded both ways, and a reboot proves it;
+ * - a namespace removal reverted on failure comes back with what netstrap had in it; one that holds a process
+ *   netstrap did not start is not removed;
  * - --keep-removed leaves removed objects in place and owned for one run; the next run prunes them.
  */
 import * as fs from 'fs';
@@ -13,9 +15,10 @@ import * as path from 'path';
 import { labExec, readState, type LabState } from '../../src/lab';
 import { bootstrapCluster, planCluster } from '../../src/host/provision';
 import { sshConnector, type Connector } from '../../src/host/ssh';
+import { loadClusterFile } from '../../src/model/load';
 import { describeLab, fixture, netstrap, testStateDir, useLab } from '../support/lab';
 import { tempDirs } from '../support/temp';
-import { netstrapAsync, snapshot } from './lab-support';
+import { failingAt, netstrapAsync, snapshot } from './lab-support';
 
 const file = fixture('i9a-safety.yaml');
 const removed = fixture('i9a-safety-removed.yaml');
@@ -36,6 +39,15 @@ function failingBefore(node: string, step: number): Connector {
       },
     };
   };
+}
+
+/** ip -j fields the kernel picks on its own (indexes, MAC addresses): a rebuilt link differs only in them. */
+const VOLATILE = new Set(['ifindex', 'link_index', 'link_netnsid', 'address', 'broadcast', 'permaddr', 'altnames']);
+function normalized(text: string): string {
+  const clean = (value: unknown): unknown => (Array.isArray(value) ? value.map(clean)
+    : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).filter(([k]) => !VOLATILE.has(k)).map(([k, v]) => [k, clean(v)]))
+      : value);
+  return text.split('\n').map((line) => (line.startsWith('[') ? JSON.stringify(clean(JSON.parse(line))) : line)).join('\n');
 }
 
 interface JsonHost { status: string; changes: number; roundTrips: number; error?: string; drift?: Array<{ kind: string; target: string; message: string }> }
@@ -168,13 +180,43 @@ describeLab('safety on a real node: broken blocks, clean reverts, canonical rout
     expect(clean.stdout).not.toContain('drift');
   });
 
+  test('a namespace removal that is reverted brings back what netstrap had in it: veth on its bridge, address, default route', async () => {
+    const before = normalized(await snapshot(state(), 'node01'));
+    expect(await exec('ip -n blue route show default')).toContain('via 192.168.47.1');
+    const model = loadClusterFile(removed);
+    const plan = await planCluster(model, { sshConfigFile: lab.state.sshConfigFile });
+    const changes = plan.hosts[0].changes;
+    expect(changes.map((c) => `${c.kind} ${c.target}`)).toContain('netns blue');
+    // Fail at the last step (the record's update), after the namespace really was deleted.
+    const result = await bootstrapCluster(model, { sshConfigFile: lab.state.sshConfigFile, connector: failingAt('node01', changes.length) });
+    expect(result.hosts[0]).toMatchObject({ status: 'failed', failedStep: { step: changes.length, reverted: true } });
+    expect(result.hosts[0].error).not.toContain('REVERT INCOMPLETE');
+    expect(normalized(await snapshot(state(), 'node01'))).toEqual(before);
+    expect((await labExec(state(), 'node01', ['ip', 'netns', 'exec', 'blue', 'ping', '-c', '1', '-W', '1', '192.168.47.1'])).status).toBe(0);
+  });
+
+  test('a namespace no longer declared that holds a process netstrap did not start is not removed: the plan says why', async () => {
+    const pid = (await exec('ip netns exec blue sleep 120 >/dev/null 2>&1 & echo $!')).trim();
+    try {
+      const plan = await netstrapAsync(['plan', removed, ...ssh()]);
+      expect(plan.status).toBe(1);
+      expect(plan.stdout).toMatch(/node01: FAILED: node01: namespace blue is no longer declared but holds what netstrap did not create \(process \d+\): /);
+      const run = await netstrapAsync(['bootstrap', removed, ...ssh(), '--json']);
+      expect(JSON.parse(run.stdout).hosts[0]).toMatchObject({ status: 'failed', commands: [] });
+      expect(await exec('ip netns list')).toContain('blue');
+    } finally {
+      await exec(`kill ${pid}`);
+    }
+  });
+
   test('--keep-removed leaves removed objects in place and owned for one run; the next run prunes them', async () => {
     const kept = await netstrapAsync(['bootstrap', removed, ...ssh(), '--json', '--keep-removed']);
     expect([kept.status, kept.stderr]).toEqual([0, '']);
     expect(await exec('ip route show 10.66.0.0/16')).toContain('via 192.168.46.1');
+    expect(await exec('ip -n blue addr show dev eth0')).toContain('192.168.47.10/24');
     expect(await exec('cat /etc/hosts')).toContain('# BEGIN netstrap\n192.168.46.1\tgw\n# END netstrap\n');
     const ids = (record: string) => (JSON.parse(record).objects as Array<{ kind: string; id: string }>).map((o) => `${o.kind} ${o.id}`);
-    expect(ids(await exec(`cat ${RECORD}`))).toEqual(expect.arrayContaining(['route 10.66.0.0/16 metric 0', 'hosts-file block /etc/hosts']));
+    expect(ids(await exec(`cat ${RECORD}`))).toEqual(expect.arrayContaining(['route 10.66.0.0/16 metric 0', 'netns blue', 'hosts-file block /etc/hosts']));
 
     const plan = await netstrapAsync(['plan', removed, ...ssh()]);
     expect(plan.stdout).toContain('- route 10.66.0.0/16 (no longer declared)');
@@ -182,6 +224,7 @@ describeLab('safety on a real node: broken blocks, clean reverts, canonical rout
     const pruned = await netstrapAsync(['bootstrap', removed, ...ssh(), '--json']);
     expect([pruned.status, JSON.parse(pruned.stdout).hosts[0].status]).toEqual([0, 'changed']);
     expect(await exec('ip route show 10.66.0.0/16')).toBe('');
+    expect(await exec('ip netns list')).not.toContain('blue');
     expect(await exec('cat /etc/hosts')).not.toContain('netstrap');
     expect(ids(await exec(`cat ${RECORD}`))).not.toEqual(expect.arrayContaining(['route 10.66.0.0/16 metric 0']));
     expect(ids(await exec(`cat ${RECORD}`)).filter((id) => id.startsWith('hosts-file'))).toEqual([]);

@@ -25,7 +25,7 @@ export function routeArgs(route: RouteIntent): string[] {
 }
 
 /** `ip route` arguments that recreate an existing route as `ip -j route` showed it. */
-function existingArgs(route: IpRoute): string[] {
+export function existingArgs(route: IpRoute): string[] {
   const args = [route.dst];
   if (route.gateway) args.push('via', route.gateway);
   if (route.dev) args.push('dev', route.dev);
