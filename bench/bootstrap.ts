@@ -15,7 +15,8 @@ import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { $ } from 'zx/core';
 import { labDown, labExec, labUp, LabState, readState } from '../src/lab';
-import { bootScript, UNIT_CONTENT } from '../src/host/resources/persist';
+import { nodeBootScript } from '../src/host/resources';
+import { UNIT_CONTENT } from '../src/host/resources/persist';
 import { loadClusterFile } from '../src/model/load';
 import { BRIDGE, labClusterText } from './lab-cluster';
 import { fmt, markdownTable, median, progress, ratio, run } from './stats';
@@ -209,7 +210,7 @@ function ansibleDir(file: string, state: LabState, n: number): { dir: string; lo
       masquerade_source: node.nat.masquerade[0].source,
       dnat_to: node.nat.portForwards[0].to,
       hosts_block: node.hosts.map((h) => `${h.ip}\t${h.names.join(' ')}`).join('\n'),
-      boot_script: bootScript(node),
+      boot_script: nodeBootScript(node),
       boot_unit: UNIT_CONTENT,
     };
   }

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { $, ProcessPromise } from 'zx/core';
-import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts, planNode } from '../../../src/host/facts';
+import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts, planNode } from '../../../src/host/fact-script';
 import { renderCommand } from '../../../src/host/shell';
 import { ApplyOutcome, buildApplyScript, parseApplyOutput } from '../../../src/host/script';
 import type { Change, ResourceKind } from '../../../src/host/types';
