@@ -25,12 +25,6 @@ const ALLOWED_FOR_NOW: ReadonlyArray<string> = [
   'constructs/core-dns.ts -> src/corefile/render.ts',
   // issue 9b: EXIT_FAILED moves out of cli/main.ts (cycle main.ts ↔ bootstrap.ts).
   'src/cli/bootstrap.ts -> src/cli/main.ts',
-  // issue 9a: persist.ts stops importing every resource kind (an optional bootSteps() per kind instead).
-  'src/host/resources/bridges.ts -> src/host/resources/persist.ts',
-  'src/host/resources/links.ts -> src/host/resources/persist.ts',
-  'src/host/resources/namespaces.ts -> src/host/resources/persist.ts',
-  'src/host/resources/nat.ts -> src/host/resources/persist.ts',
-  'src/host/resources/routes.ts -> src/host/resources/persist.ts',
 ];
 
 type Layer = 'model' | 'constructs' | 'host' | 'lab' | 'corefile' | 'cli' | 'entry';
