@@ -5,7 +5,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { $ } from 'zx/core';
 import { PlannedNode } from './topology';
 
 /** Directories given a per-node copy-on-write overlay (when they exist on the machine). */
@@ -97,6 +96,8 @@ export function launcherArgv(netns: string, initScript: string, dir: string): st
 export function startNode(netns: string, initScript: string, dir: string): number {
   const log = fs.openSync(path.join(dir, 'sshd.log'), 'w');
   try {
+    // zx loads here only: the commands that merely check a lab's nodes (src/lab/attach.ts) do not need it.
+    const { $ } = require('zx/core') as typeof import('zx/core');
     // `exec`: the recorded pid is the launcher itself (isLauncher and the sshd's parent check rely on it).
     const launcher = $({ detached: true, stdio: ['ignore', log, log], nothrow: true, quiet: true })`exec ${launcherArgv(netns, initScript, dir)}`;
     launcher.child?.unref();
