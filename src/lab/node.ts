@@ -141,13 +141,13 @@ export function childrenOf(pid: number): number[] {
 /** True when the pid still runs the recorded launcher of the node at `dir`. */
 export function isLauncher(pid: number, dir: string): boolean {
   const line = cmdline(pid);
-  return line !== undefined && line.includes('unshare') && line.includes(dir);
+  return line?.includes('unshare') === true && line.includes(dir);
 }
 
 /** True when the pid still is the sshd started by that launcher. */
 export function isNodeSshd(pid: number, launcherPid: number): boolean {
   const line = cmdline(pid);
-  return line !== undefined && line.includes('sshd') && parentPid(pid) === launcherPid;
+  return line?.includes('sshd') === true && parentPid(pid) === launcherPid;
 }
 
 /** How long a launcher may take from fork to exec before it counts as stuck. */
