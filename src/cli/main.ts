@@ -7,10 +7,12 @@ import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
 import { registerPlan } from './plan';
+import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerValidate } from './validate';
+import { registerNetpol } from './netpol';
 
 export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
@@ -26,7 +28,9 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerReset(program);
   registerLab(program);
+  registerNetpol(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
   return program;
