@@ -1,5 +1,5 @@
 /**
- * Lab ↔ provisioner: after `netstrap lab up <file>`, a bare `netstrap bootstrap <file>` (and plan, verify) reaches
+ * Lab ↔ provisioner: after `netstrap lab up <file>`, a bare `netstrap bootstrap <file>` (and plan, verify, reset) reaches
  * the lab through its ssh_config and says so in one line; an explicit --ssh-config wins; a stale lab state is
  * reported and not used; an explicit --state-dir without a usable lab is an input error.
  */
@@ -82,7 +82,7 @@ describe('labSshConfig (the lookup plan, bootstrap, verify and reset share)', ()
   });
 });
 
-describeLab('netstrap lab up, then bare plan / bootstrap / verify', () => {
+describeLab('netstrap lab up, then bare plan / bootstrap / verify / reset', () => {
   const clusterFile = path.relative(repoRoot, fixture('i11-attach.yaml'));
   const stateDir = defaultStateDir('i11-attach', repoRoot);
   const usingLab = 'netstrap: lab i11-attach is up: using .lab/i11-attach/ssh_config and its known_hosts (--ssh-config overrides)';
@@ -123,6 +123,12 @@ describeLab('netstrap lab up, then bare plan / bootstrap / verify', () => {
     expect(plan.status).toBe(0);
     const result = JSON.parse(plan.stdout) as { hosts: Array<{ changes: number }> };
     expect(result.hosts.map((h) => h.changes)).toEqual([0, 0, 0]);
+  });
+
+  test('a bare reset reaches the lab too', () => {
+    const reset = netstrap(['reset', clusterFile]);
+    expect(reset.stderr.split('\n')[0]).toBe(usingLab);
+    expect(reset.status).toBe(0);
   });
 
   test('--state-dir of a stale lab: exit 2, nothing touched', () => {
