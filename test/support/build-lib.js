@@ -1,11 +1,12 @@
 // Jest global setup: the tests that run bin/netstrap run the compiled lib/, so lib/ is rebuilt first whenever a
 // TypeScript source is newer than its compiled file (a targeted `npx jest …` after an edit never runs stale code;
-// `npm test` has just built it, so this is then a no-op).
+// `npm test` has just built it, so this is then a no-op). Compiled files of deleted sources are removed first.
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
+const { pruneLib } = require('../../scripts/prune-lib');
 
 /** The first .ts under `dir` whose lib/ .js is missing or older, or undefined. */
 function staleSource(dir) {
@@ -23,6 +24,7 @@ function staleSource(dir) {
 }
 
 module.exports = function buildLib() {
+  pruneLib();
   const stale = staleSource('src') ?? staleSource('constructs');
   if (!stale) return;
   process.stderr.write(`\nbuilding lib/ (npm run build): ${stale} is newer than its compiled file\n`);
