@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
+import { registerDiagnose } from './diagnose';
 import { registerPlan } from './plan';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerDiagnose(program);
   registerLab(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
