@@ -5,7 +5,7 @@
  * order of nsswitch.conf's `hosts:` line (files before dns, or /etc/hosts entries are not what answers).
  */
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { BLOCK_BEGIN, BLOCK_END } from '../resources/facts';
+import { BLOCK_BEGIN, BLOCK_END } from '../resources/file-facts';
 import { HOSTS_FILE } from '../resources/hosts';
 import { RESOLV_FILE } from '../resources/resolv';
 import { NSSWITCH_FILE } from './read';

@@ -2,7 +2,7 @@
  * drift: what `netstrap plan` would change on the node, summarized — planned by the provisioner's own code
  * (facts.ts planNode over every resource kind) from the same facts diagnose read, so the two can never disagree.
  */
-import { planNode } from '../facts';
+import { planNode } from '../fact-script';
 import { resourceKinds } from '../resources';
 import type { Change } from '../types';
 import { fail, ok, RUN_BOOTSTRAP, type Finding, type NodeCheck } from './types';

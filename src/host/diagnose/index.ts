@@ -6,7 +6,7 @@
  */
 import type { ClusterModel } from '../../model/load';
 import type { ClusterNode } from '../../model/schema';
-import { buildFactScript, factSections, newMarker, parseFacts } from '../facts';
+import { buildFactScript, factSections, newMarker, parseFacts } from '../fact-script';
 import { runPool } from '../provision';
 import { resourceKinds } from '../resources';
 import { type Connector, type SshOptions, sshConnector, type Transport } from '../ssh';

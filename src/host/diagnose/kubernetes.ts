@@ -7,7 +7,7 @@
  */
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { parseNetwork } from '../../model/cidr';
-import type { FileFact } from '../resources/facts';
+import type { FileFact } from '../resources/file-facts';
 import { KUBE_APISERVER_MANIFEST, KUBE_CONTROLLER_MANAGER_MANIFEST, KUBELET_CONFIG } from './read';
 import { fail, isKubernetesNode, ok, warn, type Finding, type NodeCheck } from './types';
 import { KUBELET_PORT } from './ports';

@@ -6,7 +6,7 @@
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from '../../model/cidr';
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { IpRoute, IpState } from '../resources/facts';
+import type { IpRoute, IpState } from '../resources/ip-facts';
 
 /** One IPv4 address of an interface. */
 export interface NodeAddress {

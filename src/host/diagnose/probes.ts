@@ -8,7 +8,7 @@
 import { parseAddress } from '../../model/cidr';
 import type { ClusterModel } from '../../model/load';
 import { quoteArg, quoteCommand } from '../shell';
-import { ipv4Addresses } from '../resources/facts';
+import { ipv4Addresses } from '../resources/ip-facts';
 import { fail, isKubernetesNode, ok, warn, type Finding, type NodeRead } from './types';
 
 export const PROBE_ATTEMPTS = 2;

@@ -6,7 +6,8 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { RawFacts, ResourceKind } from '../types';
-import { fileFact, FileFact, IpState, ipFacts, ipState, parseFileFact } from '../resources/facts';
+import { fileFact, FileFact, parseFileFact } from '../resources/file-facts';
+import { IpState, ipFacts, ipState } from '../resources/ip-facts';
 import { HOSTS_FILE } from '../resources/hosts';
 import { RESOLV_FILE } from '../resources/resolv';
 import { CNI_CONF_DIR } from '../resources/cni';
@@ -42,7 +43,7 @@ const HOSTNAME_SNIPPET = 'h=$(hostname 2>/dev/null); printf "name=%s\\n" "$h"; p
 const PROXY_SNIPPET = 'env | grep -i -E "^(https?|no)_proxy=" ; true';
 const FIREWALLD_SNIPPET = 'grep -l -x firewalld /proc/[0-9]*/comm 2>/dev/null | head -n 1; true';
 
-/** Section names diagnose adds (one word each; shared ones come from resources/facts.ts). */
+/** Section names diagnose adds (one word each; shared ones come from resources/ip-facts.ts and file-facts.ts). */
 const S = {
   sysctl: 'diag-sysctl', modules: 'diag-modules', procSys: 'diag-proc-sys', listeners: 'diag-listeners', etcd: 'diag-etcd-connections',
   cniConf: 'diag-cni-conf', cniBin: 'diag-cni-bin', kubeChains: 'diag-kube-services', binaries: 'diag-binaries', hostname: 'diag-hostname',

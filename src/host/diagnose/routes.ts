@@ -4,7 +4,7 @@
  * toward another LAN or pod subnet that the cluster file does not declare is extra (it may send traffic astray).
  */
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../../model/cidr';
-import type { IpRoute } from '../resources/facts';
+import type { IpRoute } from '../resources/ip-facts';
 import { addressOf, canonicalDestination, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
 import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
 
