@@ -36,14 +36,24 @@ function run(edits: Record<string, Edit> = {}, model: ClusterModel = healthyMode
 }
 
 const notOk = (findings: Array<Finding & { on?: string }>) => findings.filter((f) => f.severity !== 'ok');
-const file = (path: string, content: string): Edit => (facts) => { facts[fileFactSection(path)] = `file:${Buffer.from(content).toString('base64')}\n`; };
+/** A file's content as the node would print it: in its own section (hosts, resolv.conf) or in diag-files. */
+const file = (path: string, content: string): Edit => (facts) => {
+  const base64 = Buffer.from(content).toString('base64');
+  if (facts[fileFactSection(path)] !== undefined) facts[fileFactSection(path)] = `file:${base64}\n`;
+  else facts['diag-files'] = [...facts['diag-files'].split('\n').filter((l) => l !== '' && !l.startsWith(`${path} `)), `${path} file:${base64}`].join('\n') + '\n';
+};
+/** Replaces a line of the diag-node section (or adds it). */
+const nodeLine = (from: RegExp, to: string): Edit => (facts) => {
+  facts['diag-node'] = from.test(facts['diag-node']) ? facts['diag-node'].replace(from, to) : `${facts['diag-node']}${to}\n`;
+};
 const ipJson = (section: 'ip-addr' | 'ip-link' | 'ip-route', change: (entries: Array<Record<string, any>>) => void): Edit => (facts) => {
   const entries = JSON.parse(facts[section]);
   change(entries);
   facts[section] = JSON.stringify(entries);
 };
 const sysctl = (key: string, value: string): Edit => (facts) => {
-  facts['diag-sysctl'] = facts['diag-sysctl'].replace(new RegExp(`^${key.replace(/\./g, '\\.')}=.*$`, 'm'), `${key}=${value}`);
+  const path = key.split('.').join('/');
+  facts['diag-node'] = facts['diag-node'].replace(new RegExp(`^/proc/sys/${path}:.*$`, 'm'), `/proc/sys/${path}:${value}`);
 };
 const both = (...edits: Edit[]): Edit => (facts) => edits.forEach((e) => e(facts));
 
@@ -83,12 +93,12 @@ describe('diagnose checks on recorded facts', () => {
       expect(f.fix).toBe('add sysctls: { net.ipv4.ip_forward: 1 } to nodes[1] (router) and run `netstrap bootstrap`');
     });
     test('br_netfilter not loaded: on a shared kernel it is the machine\'s; on a real node with the profile, a fail', () => {
-      const absent: Edit = (facts) => { facts['diag-modules'] = facts['diag-modules'].replace('br_netfilter=loaded', 'br_netfilter=absent'); };
+      const absent = nodeLine(/^module:br_netfilter=loaded$/m, 'module:br_netfilter=absent');
       const shared = run({ w01: absent }).find((x) => x.check === 'forwarding.br-netfilter')!;
       expect(shared).toMatchObject({ severity: 'warn', fix: 'load it on the machine that owns the kernel: `modprobe br_netfilter`' });
       expect(shared.message).toMatch(/shares its kernel with the machine/);
       const model = variant((c) => { c.nodes[2].kubernetesPrerequisites = true; });
-      const real = run({ w01: both(absent, (facts) => { facts['diag-proc-sys'] = 'rw,nosuid\n'; }) }, model).find((x) => x.check === 'forwarding.br-netfilter')!;
+      const real = run({ w01: both(absent, nodeLine(/^proc-sys=.*$/m, 'proc-sys=rw,nosuid')) }, model).find((x) => x.check === 'forwarding.br-netfilter')!;
       expect(real).toMatchObject({ severity: 'fail', fix: 'run `netstrap bootstrap`' });
     });
     test('bridge-nf-call-iptables 0 on a Kubernetes node without the profile: a warning whose fix is the profile', () => {
@@ -168,7 +178,8 @@ describe('diagnose checks on recorded facts', () => {
       const running = both(listeners([
         line('192.168.1.11', 6443, 'kube-apiserver', 10), line('127.0.0.1', 10257, 'kube-controller', 11), line('127.0.0.1', 10259, 'kube-scheduler', 12),
         line('192.168.1.11', 2379, 'etcd', 13), line('192.168.1.11', 2380, 'etcd', 13), '*:10250 LISTEN', line('*', 10250, 'kubelet', 14),
-      ]), (facts) => { facts['diag-etcd-connections'] = '12\n'; });
+        'etcd-connections=12',
+      ]));
       const findings = run({ cp01: running }).filter((f) => f.on === 'cp01' && f.check.startsWith('ports'));
       expect(findings.filter((f) => f.severity !== 'ok')).toEqual([]);
       expect(findings.map((f) => f.message)).toContain('cp01: etcd has 12 client connection(s) on 2379');
@@ -187,9 +198,10 @@ describe('diagnose checks on recorded facts', () => {
 
   describe('CNI', () => {
     const conf = (files: Array<[string, unknown]>): Edit => (facts) => {
-      facts['diag-cni-conf'] = files.map(([name, value]) => `${name} ${Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64')}`).join('\n') + '\n';
+      const bins = facts['diag-cni'].split('\n').filter((l) => l.startsWith('bin '));
+      facts['diag-cni'] = [...files.map(([name, value]) => `conf ${name} ${Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64')}`), ...bins].join('\n') + '\n';
     };
-    const ours = () => Buffer.from(recorded.w01['diag-cni-conf'].split(' ')[1], 'base64').toString();
+    const ours = () => Buffer.from(recorded.w01['diag-cni'].split('\n')[0].split(' ')[2], 'base64').toString();
     test('a conflist with a lower name shadows netstrap\'s', () => {
       const other = { cniVersion: '1.0.0', name: 'other', plugins: [{ type: 'bridge', ipam: { type: 'host-local', subnet: '10.244.1.0/24' } }] };
       const f = run({ w01: conf([['10-i14-diag.conflist', ours()], ['00-other.conflist', other]]) }).find((x) => x.check === 'cni.active-conflist' && x.on === 'w01')!;
@@ -202,7 +214,7 @@ describe('diagnose checks on recorded facts', () => {
     });
     test('netstrap\'s list with another subnet than the plan, and a missing plugin', () => {
       const changed = ours().replace('10.244.1.0/24', '10.244.9.0/24');
-      const findings = run({ w01: both(conf([['10-i14-diag.conflist', changed]]), (facts) => { facts['diag-cni-bin'] = 'bridge\nhost-local\n'; }) });
+      const findings = run({ w01: both(conf([['10-i14-diag.conflist', changed]]), (facts) => { facts['diag-cni'] = facts['diag-cni'].split('\n').filter((l) => !l.startsWith('bin ') || ['bin bridge', 'bin host-local'].includes(l)).join('\n'); }) });
       expect(findings.find((x) => x.check === 'cni.subnet' && x.on === 'w01')).toMatchObject({ severity: 'fail', observed: '10.244.9.0/24', expected: '10.244.1.0/24' });
       expect(findings.find((x) => x.check === 'cni.plugins' && x.on === 'w01')).toMatchObject({
         severity: 'fail', observed: 'missing portmap',
@@ -230,7 +242,7 @@ describe('diagnose checks on recorded facts', () => {
     test('kube-proxy in ipvs mode (kube-ipvs0) while the file says iptables', () => {
       const ipvs = ipJson('ip-link', (links) => links.push({ ifname: 'kube-ipvs0', mtu: 1500, flags: [] }));
       expect(run({ w02: ipvs }).find((f) => f.check === 'kubernetes.kube-proxy-mode' && f.on === 'w02')).toMatchObject({ severity: 'fail', observed: 'ipvs', expected: 'iptables' });
-      const chains: Edit = (facts) => { facts['diag-kube-services'] = '1\n'; };
+      const chains: Edit = (facts) => { facts['iptables-nat'] = '*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\nCOMMIT\n'; };
       expect(run({ w02: chains }).find((f) => f.check === 'kubernetes.kube-proxy-mode' && f.on === 'w02')).toMatchObject({ severity: 'ok', observed: 'iptables' });
     });
   });
@@ -262,9 +274,10 @@ describe('diagnose checks on recorded facts', () => {
   describe('preflight', () => {
     test('a missing binary, swap on a shared kernel, firewalld, an invalid hostname', () => {
       const findings = run({ w01: (facts) => {
-        facts['diag-binaries'] = facts['diag-binaries'].replace('conntrack=yes', 'conntrack=no');
-        facts['diag-firewalld'] = '/proc/812/comm\n';
-        facts['diag-hostname'] = 'name=W01_old\nresolves=\n';
+        nodeLine(/^bin:conntrack=yes$/m, 'bin:conntrack=no')(facts);
+        nodeLine(/^firewalld=.*$/m, 'firewalld=running')(facts);
+        nodeLine(/^hostname=.*$/m, 'hostname=W01_old')(facts);
+        nodeLine(/^resolves=.*$/m, 'resolves=')(facts);
         file('/proc/swaps', 'Filename\tType\tSize\tUsed\tPriority\n/swapfile file 1048572 0 -2\n')(facts);
       } }).filter((f) => f.on === 'w01' && f.check.startsWith('preflight'));
       const by = (check: string) => findings.find((f) => f.check === check)!;
@@ -275,7 +288,7 @@ describe('diagnose checks on recorded facts', () => {
       expect(by('preflight.hostname')).toMatchObject({ severity: 'fail', observed: 'W01_old' });
     });
     test('proxy variables that would catch cluster traffic, and a NO_PROXY that covers it', () => {
-      const proxy = (lines: string) => run({ w02: (facts) => { facts['diag-proxy-env'] = lines; } }).find((f) => f.check === 'preflight.proxy' && f.on === 'w02')!;
+      const proxy = (lines: string) => run({ w02: (facts) => { facts['diag-node'] += lines; } }).find((f) => f.check === 'preflight.proxy' && f.on === 'w02')!;
       const caught = proxy('https_proxy=http://proxy.example:3128\nNO_PROXY=10.96.0.0/12\n');
       expect(caught.severity).toBe('warn');
       expect(caught.fix).toBe('add 10.244.0.0/16,192.168.1.0/24,192.168.2.0/24 to NO_PROXY and no_proxy in the SSH session on w02');

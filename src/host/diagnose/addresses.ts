@@ -1,8 +1,8 @@
 /**
  * addresses: a node address inside the pod or service CIDR (per node); the same address on two nodes, and an MTU
  * that differs between the interfaces cabled to one LAN (across nodes: top-level findings naming the nodes).
- * Interfaces whose addresses legitimately come from those ranges are left out: the CNI bridge (pod gateway),
- * kube-ipvs0 (every Service IP, on every node in ipvs mode) and the overlays of CNI plugins.
+ * Interfaces whose addresses legitimately come from those ranges are left out: bridges inside podCidr (pod
+ * gateways: the CNI bridge, a hand-made pod bridge), kube-ipvs0 (every Service IP, on every node in ipvs mode) and the overlays of CNI plugins.
  */
 import { rangeContains, rangesOverlap } from '../../model/cidr';
 import { nodeAddresses } from './net';
@@ -25,9 +25,12 @@ export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
   const cniBridge = model.cluster.cni.bridge?.name ?? 'cni0';
   const ranges = [['podCidr', model.plan.podCidr], ['serviceCidr', model.plan.serviceCidr]] as const;
   const findings: Finding[] = [];
+  const bridges = new Set(self.view.ip.links.filter((l) => l.linkinfo?.info_kind === 'bridge').map((l) => l.ifname));
   for (const address of nodeAddresses(self.view.ip)) {
     if (address.dev === cniBridge || CLUSTER_INTERFACES.test(address.dev)) continue;
     for (const [name, range] of ranges) {
+      // A bridge addressed from podCidr is a pod gateway (cni0 by another name, or a hand-made pod bridge).
+      if (name === 'podCidr' && bridges.has(address.dev)) continue;
       if (!rangeContains(range, address.address) && !rangesOverlap(range, address.network)) continue;
       const place = where(self, address.dev, address.cidr);
       findings.push(fail('addresses.in-cluster-cidr',

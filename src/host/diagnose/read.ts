@@ -22,61 +22,65 @@ export const SWAPS_FILE = '/proc/swaps';
 /** kubeadm's preflight binaries (conntrack, ip, iptables, mount, nsenter are errors there too). */
 export const PREFLIGHT_BINARIES = ['ip', 'iptables', 'mount', 'nsenter', 'conntrack'] as const;
 const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'];
+/** The nat kind's section (read on every node): kube-proxy's KUBE-SERVICES chain is looked for in it. */
+const NAT_SECTION = 'iptables-nat';
 const MODULES = ['br_netfilter', 'ip_vs', 'ip_vs_rr', 'nf_conntrack'];
 
-// Snippets: constant code; $1.. are the values.
-const SYSCTL_SNIPPET = 'for k; do v=$(sysctl -n "$k" 2>/dev/null) && printf "%s=%s\\n" "$k" "$v"; done; true';
-// A built-in module has no /sys/module entry; br_netfilter's sysctls show it is there all the same.
-const MODULE_SNIPPET = 'for m; do if [ -d "/sys/module/$m" ] || { [ "$m" = br_netfilter ] && [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; }; '
-  + 'then echo "$m=loaded"; else echo "$m=absent"; fi; done';
-// /proc/sys read-only (a container, the netstrap lab): kernel.*, vm.*, swap and modules belong to the machine.
-const PROC_SYS_SNIPPET = 'awk \'$5 == "/proc/sys" { o = $6 } END { print o }\' /proc/self/mountinfo 2>/dev/null; true';
-const LISTENERS_SNIPPET = 'ss -Htlnp 2>/dev/null; true';
-const ETCD_SNIPPET = 'ss -Htn state established "( sport = :2379 )" 2>/dev/null | wc -l';
-// Every candidate file of the CNI config dir (the extensions libcni reads), name and content in base64.
-const CNI_CONF_SNIPPET = 'for f in "$1"/*; do case "$f" in *.conf|*.conflist|*.json) [ -f "$f" ] && { printf "%s " "${f##*/}"; base64 -w0 < "$f"; echo; };; esac; done; true';
-const CNI_BIN_SNIPPET = 'for f in "$1"/*; do [ -f "$f" ] && [ -x "$f" ] && echo "${f##*/}"; done; true';
-const KUBE_CHAINS_SNIPPET = 'iptables-save -t nat 2>/dev/null | grep -c "^:KUBE-SERVICES "; true';
-// Root's PATH over ssh may lack the sbin directories; kubelet's (systemd's) has them.
-const BINARIES_SNIPPET = 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; for b; do if command -v "$b" >/dev/null 2>&1; then echo "$b=yes"; else echo "$b=no"; fi; done';
-const HOSTNAME_SNIPPET = 'h=$(hostname 2>/dev/null); printf "name=%s\\n" "$h"; printf "resolves=%s\\n" "$(timeout 3 getent ahostsv4 "$h" 2>/dev/null | head -n 1)"';
-const PROXY_SNIPPET = 'env | grep -i -E "^(https?|no)_proxy=" ; true';
-const FIREWALLD_SNIPPET = 'grep -l -x firewalld /proc/[0-9]*/comm 2>/dev/null | head -n 1; true';
+// Snippets: constant code; $1.. are the values. Few sections and shell builtins where they do: every process
+// forked on the node is a few milliseconds of the read round trip.
+
+// The node: one argument per thing to read (a /proc/sys path, `module:<name>`, `bin:<name>`), a line each; then the /proc/sys mount (read-only:
+// a container or the netstrap lab, whose kernel.*, vm.*, swap and modules belong to the machine), the hostname and
+// whether it resolves, the session's proxy variables, and whether firewalld runs. Root's PATH over ssh may lack
+// the sbin directories, where kubelet's (systemd's) has them. A built-in br_netfilter has no /sys/module entry;
+// its sysctls show it is there all the same.
+const NODE_SNIPPET = [
+  'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"',
+  'for a; do case "$a" in',
+
+  '  module:*) m=${a#module:}; if [ -d "/sys/module/$m" ] || { [ "$m" = br_netfilter ] && [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; }; '
+    + 'then echo "module:$m=loaded"; else echo "module:$m=absent"; fi;;',
+  '  bin:*) b=${a#bin:}; if command -v "$b" >/dev/null 2>&1; then echo "bin:$b=yes"; else echo "bin:$b=no"; fi;;',
+  'esac; done',
+  // sysctls: one grep for all (`<path>:<value>`); dash's `read` takes single bytes, which /proc/sys files do not serve.
+  'grep -s -H . $(for a; do case "$a" in /proc/sys/*) echo "$a";; esac; done)',
+  'o=; while read -r _ _ _ _ m opts _; do [ "$m" = /proc/sys ] && o=$opts; done < /proc/self/mountinfo; echo "proc-sys=$o"',
+  'read -r h < /proc/sys/kernel/hostname; echo "hostname=$h"; echo "resolves=$(timeout 3 getent ahostsv4 "$h" 2>/dev/null | head -n 1)"',
+  'env | grep -i -E "^(https?|no)_proxy="',
+  'grep -q -s -l -x firewalld /proc/[0-9]*/comm && echo firewalld=running',
+  'true',
+].join('\n');
+// Listeners; with their processes (ss -p walks every process's fds) only when a Kubernetes port is among them;
+// where etcd listens, the number of established connections to its client port.
+const LISTENERS_SNIPPET = 'l=$(ss -Htln 2>/dev/null); case "$l" in *:6443\\ *|*:10250\\ *|*:10257\\ *|*:10259\\ *|*:2379\\ *|*:2380\\ *) '
+  + 'l=$(ss -Htlnp 2>/dev/null);; esac; printf "%s\\n" "$l"; case "$l" in *:2379\\ *) '
+  + 'printf "etcd-connections=%s\\n" "$(ss -Htn state established "( sport = :2379 )" 2>/dev/null | wc -l)";; esac; true';
+// Every candidate file of the CNI config dir (the extensions libcni reads) with its content in base64; then the
+// executables of the CNI bin dir.
+const CNI_SNIPPET = 'for f in "$1"/*; do case "$f" in *.conf|*.conflist|*.json) [ -f "$f" ] && { printf "conf %s " "${f##*/}"; base64 -w0 < "$f"; echo; };; esac; done; '
+  + 'for f in "$2"/*; do [ -f "$f" ] && [ -x "$f" ] && echo "bin ${f##*/}"; done; true';
+// Files, as resources/file-facts.ts reads one, several in one section: `<path> link:<target>`, `<path> file:<base64>`.
+const FILES_SNIPPET = 'for f; do if [ -L "$f" ]; then printf "%s link:%s\\n" "$f" "$(readlink "$f")"; fi; '
+  + 'if [ -f "$f" ]; then printf "%s file:" "$f"; base64 -w0 < "$f"; echo; fi; done; true';
+const FILES = [NSSWITCH_FILE, ENVIRONMENT_FILE, SWAPS_FILE, KUBE_APISERVER_MANIFEST, KUBE_CONTROLLER_MANAGER_MANIFEST, KUBELET_CONFIG];
 
 /** Section names diagnose adds (one word each; shared ones come from resources/ip-facts.ts and file-facts.ts). */
-const S = {
-  sysctl: 'diag-sysctl', modules: 'diag-modules', procSys: 'diag-proc-sys', listeners: 'diag-listeners', etcd: 'diag-etcd-connections',
-  cniConf: 'diag-cni-conf', cniBin: 'diag-cni-bin', kubeChains: 'diag-kube-services', binaries: 'diag-binaries', hostname: 'diag-hostname',
-  proxy: 'diag-proxy-env', firewalld: 'diag-firewalld',
-} as const;
+const S = { node: 'diag-node', listeners: 'diag-listeners', cni: 'diag-cni', files: 'diag-files' } as const;
 
-/** The fact commands of diagnose, as a resource kind with no plan, so facts.ts merges them with every other kind's. */
+/** The fact commands of diagnose, as a resource kind with no plan, so fact-script.ts merges them with every other kind's. */
 export const diagnoseReader: ResourceKind = {
   kind: 'diagnose',
   factCommands(_node: ClusterNode, cluster: Cluster) {
     const sh = (snippet: string, ...args: string[]) => ['sh', '-c', snippet, 'sh', ...args];
     return {
       ...ipFacts(),
-      [S.sysctl]: sh(SYSCTL_SNIPPET, ...SYSCTLS),
-      [S.modules]: sh(MODULE_SNIPPET, ...MODULES),
-      [S.procSys]: sh(PROC_SYS_SNIPPET),
+      [S.node]: sh(NODE_SNIPPET, ...SYSCTLS.map((k) => `/proc/sys/${k.split('.').join('/')}`), ...MODULES.map((m) => `module:${m}`),
+        ...PREFLIGHT_BINARIES.map((b) => `bin:${b}`)),
       [S.listeners]: sh(LISTENERS_SNIPPET),
-      [S.etcd]: sh(ETCD_SNIPPET),
-      [S.cniConf]: sh(CNI_CONF_SNIPPET, CNI_CONF_DIR),
-      [S.cniBin]: sh(CNI_BIN_SNIPPET, cluster.cni.binDir),
-      [S.kubeChains]: sh(KUBE_CHAINS_SNIPPET),
-      [S.binaries]: sh(BINARIES_SNIPPET, ...PREFLIGHT_BINARIES),
-      [S.hostname]: sh(HOSTNAME_SNIPPET),
-      [S.proxy]: sh(PROXY_SNIPPET),
-      [S.firewalld]: sh(FIREWALLD_SNIPPET),
+      [S.cni]: sh(CNI_SNIPPET, CNI_CONF_DIR, cluster.cni.binDir),
+      [S.files]: sh(FILES_SNIPPET, ...FILES),
       ...fileFact(HOSTS_FILE),
       ...fileFact(RESOLV_FILE),
-      ...fileFact(NSSWITCH_FILE),
-      ...fileFact(ENVIRONMENT_FILE),
-      ...fileFact(SWAPS_FILE),
-      ...fileFact(KUBE_APISERVER_MANIFEST),
-      ...fileFact(KUBE_CONTROLLER_MANAGER_MANIFEST),
-      ...fileFact(KUBELET_CONFIG),
     };
   },
   plan: () => [],
@@ -159,38 +163,59 @@ function parseProxy(text: string | undefined, source: string) {
   });
 }
 
+/** The files of the diag-files section, as parseFileFact gives one. */
+function parseFiles(text: string | undefined): Map<string, FileFact> {
+  const files = new Map<string, { content?: string; link?: string }>();
+  for (const line of lines(text)) {
+    const match = /^(\S+) (link|file):(.*)$/.exec(line);
+    if (!match) continue;
+    const entry = files.get(match[1]) ?? {};
+    if (match[2] === 'link') entry.link = match[3];
+    else entry.content = Buffer.from(match[3], 'base64').toString('utf8');
+    files.set(match[1], entry);
+  }
+  return files;
+}
+
 /** Parses the node's facts (the merged sections) into the view the checks read. */
 export function parseNodeView(facts: RawFacts): NodeView {
-  const cniConf = lines(facts[S.cniConf]).flatMap((line) => {
-    const space = line.indexOf(' ');
+  const node = keyValues(facts[S.node]);
+  const prefixed = (prefix: string) => new Map([...node].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const cni = lines(facts[S.cni]);
+  const cniConf = cni.filter((l) => l.startsWith('conf ')).flatMap((line) => {
+    const rest = line.slice('conf '.length);
+    const space = rest.lastIndexOf(' ');
     if (space <= 0) return [];
-    return [{ name: line.slice(0, space), content: Buffer.from(line.slice(space + 1), 'base64').toString('utf8') }];
+    return [{ name: rest.slice(0, space), content: Buffer.from(rest.slice(space + 1), 'base64').toString('utf8') }];
   }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const hostname = keyValues(facts[S.hostname]);
-  const environment = parseFileFact(facts, ENVIRONMENT_FILE).content;
+  const files = parseFiles(facts[S.files]);
+  const file = (path: string): FileFact => files.get(path) ?? {};
   return {
     ip: ipState(facts),
-    sysctls: keyValues(facts[S.sysctl]),
-    modules: new Map([...keyValues(facts[S.modules])].map(([k, v]) => [k, v === 'loaded'])),
-    sharedKernel: (facts[S.procSys] ?? '').trim().split(',').includes('ro'),
+    sysctls: new Map(lines(facts[S.node]).flatMap((line) => {
+      const match = /^\/proc\/sys\/([^:]+):(.*)$/.exec(line);
+      return match ? [[match[1].split('/').join('.'), match[2]] as const] : [];
+    })),
+    modules: new Map([...prefixed('module:')].map(([k, v]) => [k, v === 'loaded'])),
+    sharedKernel: (node.get('proc-sys') ?? '').split(',').includes('ro'),
     listeners: parseListeners(facts[S.listeners]),
-    etcdConnections: Number((facts[S.etcd] ?? '').trim()) || 0,
+    etcdConnections: Number(/^etcd-connections=(\d+)$/m.exec(facts[S.listeners] ?? '')?.[1] ?? 0),
     cniConf,
-    cniBin: new Set(lines(facts[S.cniBin])),
-    kubeServicesChain: Number((facts[S.kubeChains] ?? '').trim()) > 0,
-    binaries: new Map([...keyValues(facts[S.binaries])].map(([k, v]) => [k, v === 'yes'])),
-    hostname: hostname.get('name') ?? '',
-    hostnameResolves: (hostname.get('resolves') ?? '').split(/\s+/)[0] ?? '',
-    proxyEnv: [...parseProxy(facts[S.proxy], 'the SSH session'), ...parseProxy(environment, ENVIRONMENT_FILE)],
-    firewalldRunning: lines(facts[S.firewalld]).length > 0,
+    cniBin: new Set(cni.filter((l) => l.startsWith('bin ')).map((l) => l.slice('bin '.length))),
+    kubeServicesChain: /^:KUBE-SERVICES /m.test(facts[NAT_SECTION] ?? ''),
+    binaries: new Map([...prefixed('bin:')].map(([k, v]) => [k, v === 'yes'])),
+    hostname: node.get('hostname') ?? '',
+    hostnameResolves: (node.get('resolves') ?? '').split(/\s+/)[0] ?? '',
+    proxyEnv: [...parseProxy(facts[S.node], 'the SSH session'), ...parseProxy(file(ENVIRONMENT_FILE).content, ENVIRONMENT_FILE)],
+    firewalldRunning: node.get('firewalld') === 'running',
     files: {
       hosts: parseFileFact(facts, HOSTS_FILE),
       resolv: parseFileFact(facts, RESOLV_FILE),
-      nsswitch: parseFileFact(facts, NSSWITCH_FILE),
-      swaps: parseFileFact(facts, SWAPS_FILE),
-      apiserver: parseFileFact(facts, KUBE_APISERVER_MANIFEST),
-      controllerManager: parseFileFact(facts, KUBE_CONTROLLER_MANAGER_MANIFEST),
-      kubelet: parseFileFact(facts, KUBELET_CONFIG),
+      nsswitch: file(NSSWITCH_FILE),
+      swaps: file(SWAPS_FILE),
+      apiserver: file(KUBE_APISERVER_MANIFEST),
+      controllerManager: file(KUBE_CONTROLLER_MANAGER_MANIFEST),
+      kubelet: file(KUBELET_CONFIG),
     },
   };
 }
