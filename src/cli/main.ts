@@ -8,6 +8,7 @@ import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
 import { registerDiagnose } from './diagnose';
 import { registerPlan } from './plan';
+import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBootstrap(program);
   registerVerify(program);
   registerDiagnose(program);
+  registerReset(program);
   registerLab(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);

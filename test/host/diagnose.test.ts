@@ -78,6 +78,18 @@ describe('diagnose checks on recorded facts', () => {
       expect(drift).toMatchObject({ severity: 'fail', fix: expect.stringMatching(/^run `netstrap bootstrap`/) });
       expect(drift.message).toBe('w01: not converged: 1 change(s) pending: route 192.168.2.0/24 (absent → via 192.168.1.1)');
     });
+    test('an owned route the file no longer declares is a removal', () => {
+      const model = variant((c) => { c.nodes[2].routes = c.nodes[2].routes.filter((r: any) => r.to !== '10.244.0.0/24'); });
+      const drift = run({}, model).filter((f) => f.on === 'w01' && f.check.startsWith('drift'));
+      expect(drift.find((f) => f.check === 'drift')!.message).toMatch(/^w01: not converged: 1 change\(s\) pending \(1 removal\(s\) of what the file no longer declares\): - route 10\.244\.0\.0\/24/);
+      // The boot script changes with it: both are reported, each with bootstrap as the fix.
+      expect(drift.find((f) => f.check === 'drift.boot')).toMatchObject({ severity: 'fail', fix: expect.stringMatching(/^run `netstrap bootstrap`/) });
+    });
+    test('live state right but the boot script edited: it would not survive a reboot', () => {
+      const findings = run({ w02: file('/etc/netstrap/network.sh', '#!/bin/sh\n# emptied by hand\n') }).filter((f) => f.on === 'w02' && f.check.startsWith('drift'));
+      expect(findings.map((f) => f.check)).toEqual(['drift.boot']);
+      expect(findings[0].message).toMatch(/^w02: what boot rebuilds differs from the cluster file: boot-persistence \/etc\/netstrap\/network\.sh .*would not survive a reboot as it is$/);
+    });
   });
 
   describe('forwarding', () => {

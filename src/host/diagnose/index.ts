@@ -7,6 +7,7 @@
 import type { ClusterModel } from '../../model/load';
 import type { ClusterNode } from '../../model/schema';
 import { buildFactScript, factSections, newMarker, parseFacts } from '../fact-script';
+import { ownershipFacts } from '../ownership';
 import { runPool } from '../provision';
 import { resourceKinds } from '../resources';
 import { type Connector, type SshOptions, sshConnector, type Transport } from '../ssh';
@@ -61,9 +62,9 @@ export interface DiagnoseReport {
   readonly durationMs: number;
 }
 
-/** The read script of a node and how to split its output: every resource kind's facts plus diagnose's. */
+/** The read script of a node and how to split its output: every resource kind's facts, the ownership record, diagnose's. */
 export function readScript(node: ClusterNode, model: ClusterModel, marker: string) {
-  const sections = factSections(node, model.cluster, [...resourceKinds, diagnoseReader]);
+  const sections = factSections(node, model.cluster, [...resourceKinds, ownershipFacts, diagnoseReader]);
   return { sections, script: buildFactScript(sections, marker) };
 }
 
