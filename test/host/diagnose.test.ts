@@ -5,7 +5,7 @@
  * finding: severity, the node named, observed/expected and the fix. The lab test runs the same against real nodes.
  */
 import * as fs from 'fs';
-import { checkReads, summarize } from '../../src/host/diagnose';
+import { checkReads, diagnoseCluster, summarize } from '../../src/host/diagnose';
 import { buildProbeScript, parseProbeOutput, planProbes, probeFindings } from '../../src/host/diagnose/probes';
 import { parseListeners, parseNodeView } from '../../src/host/diagnose/read';
 import { diagnoseJson, formatDiagnose } from '../../src/host/diagnose/report';
@@ -342,6 +342,35 @@ describe('diagnose checks on recorded facts', () => {
       ]);
       expect(findings[0].nodes).toEqual(['cp01', 'w01']);
       expect(probeFindings(all[0], probes, parseProbeOutput('', probes, '@@m@@')).every((f) => f.severity === 'fail')).toBe(true);
+    });
+  });
+
+  describe('nodes that cannot be read', () => {
+    test('an unreachable node is one fail naming it and its ssh settings; the others are still diagnosed', async () => {
+      const report = await diagnoseCluster(healthyModel, {
+        connector: async (node) => {
+          if (node.name === 'router') throw new Error('ssh root@10.250.100.1:22: connect ETIMEDOUT');
+          return {
+            close: () => undefined,
+            // Replays the recorded read (its sections in the fact script's format); probes get no answer.
+            run: async (script: string) => {
+              const marker = /echo '?(@@netstrap-[0-9a-f]+@@) fact /.exec(script)?.[1];
+              if (!marker || script.includes(' probes-done')) return { stdout: '', stderr: '', code: 0 };
+              const names = [...script.matchAll(/@@ fact ([^'\n]+)'?\n/g)].map((m) => m[1]);
+              const body = names.map((n) => `${marker} fact ${n}\n${recorded[node.name][n] ?? ''}\n${marker} end\n`).join('');
+              return { stdout: `${body}${marker} facts-done\n`, stderr: '', code: 0 };
+            },
+          };
+        },
+      });
+      const router = report.nodes.find((n) => n.node === 'router')!;
+      expect(router.findings).toEqual([expect.objectContaining({ check: 'diagnose.connect', severity: 'fail' })]);
+      expect(router.findings[0].fix).toBe('check that router is up and nodes[1].ssh (root@10.250.100.1:22) reaches it');
+      const cp01 = report.nodes.find((n) => n.node === 'cp01')!;
+      expect(cp01.findings.find((f) => f.check === 'drift')!.severity).toBe('ok');
+      // Its probes got no result: reported as such, not as passed.
+      expect(cp01.findings.filter((f) => f.check === 'reachability.lan').map((f) => f.severity)).toEqual(['fail', 'fail']);
+      expect(report.summary.fail).toBeGreaterThan(0);
     });
   });
 
