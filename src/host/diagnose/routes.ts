@@ -40,10 +40,10 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
   const onLans = new Set(node.interfaces.map((i) => i.lan).filter((l): l is string => l !== undefined));
   const declaredTo = expected.map((r) => parseNetwork(canonicalDestination(r.to))).flatMap((p) => (p.ok ? [p.value] : []));
   const targets = [
-    ...cluster.lans.filter((lan) => !onLans.has(lan.name)).map((lan) => ({ what: `LAN ${lan.name}`, cidr: lan.cidr, pod: false })),
+    ...cluster.lans.filter((lan) => !onLans.has(lan.name)).map((lan) => ({ what: `LAN ${lan.name}`, cidr: lan.cidr })),
     ...(isKubernetesNode(node) ? cluster.nodes.filter((n) => n !== node).flatMap((n) => {
       const subnet = podSubnetOf(cluster, n);
-      return subnet ? [{ what: `the pod subnet of ${n.name}`, cidr: subnet, pod: true }] : [];
+      return subnet ? [{ what: `the pod subnet of ${n.name}`, cidr: subnet }] : [];
     }) : []),
   ];
   const local = nodeAddresses(view.ip).map((a) => a.network);
