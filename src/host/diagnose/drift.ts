@@ -9,6 +9,7 @@ import { isRemoval, planNode } from '../node-plan';
 import { resourceKinds } from '../resources';
 import { BOOT_SCRIPT } from '../resources/persist';
 import type { Change } from '../types';
+import { plannedNode } from './net';
 import { fail, ok, RUN_BOOTSTRAP, type Finding, type NodeCheck } from './types';
 
 /** How many changes are spelled out in the message; the rest are counted. */
@@ -21,7 +22,7 @@ function describe(change: Change): string {
 export const driftChecks: NodeCheck = ({ model, self }): Finding[] => {
   let changes: Change[];
   try {
-    changes = planNode(self.node, model.cluster, resourceKinds, self.facts).filter((c) => c.kind !== 'ownership');
+    changes = planNode(plannedNode(model.cluster, self.node), model.cluster, resourceKinds, self.facts).filter((c) => c.kind !== 'ownership');
   } catch (error) {
     return [fail('drift', `${self.node.name}: cannot plan: ${(error as Error).message}`,
       'look at the named file on the node; netstrap will not change a node whose ownership record it cannot read')];

@@ -51,9 +51,14 @@ export function lookupRoute(routes: ReadonlyArray<IpRoute>, address: IPv4): IpRo
   return best && !(type && DROPPING.has(type)) ? best.route : undefined;
 }
 
+/** The node as the provisioner applies it: what `plan` and `bootstrap` compare a node with. */
+export function plannedNode(_cluster: Cluster, node: ClusterNode): ClusterNode {
+  return node;
+}
+
 /** The pod subnet of a Kubernetes node in the plan, when the plan gives it one of its own. */
-export function podSubnetOf(_cluster: Cluster, node: ClusterNode): string | undefined {
-  return node.role === 'host' ? undefined : node.podSubnet;
+export function podSubnetOf(cluster: Cluster, node: ClusterNode): string | undefined {
+  return node.role === 'host' ? undefined : plannedNode(cluster, node).podSubnet;
 }
 
 /** A route the plan expects on a node: declared in the cluster file (nodes[].routes). */
@@ -68,7 +73,7 @@ export interface ExpectedRoute {
 
 export function expectedRoutes(cluster: Cluster, node: ClusterNode): ExpectedRoute[] {
   const index = cluster.nodes.indexOf(node);
-  return node.routes.map((route, r) => ({ ...route, source: `nodes[${index}].routes[${r}]` }));
+  return plannedNode(cluster, node).routes.map((route, r) => ({ ...route, source: `nodes[${index}].routes[${r}]` }));
 }
 
 /** The first address of a parsed address text, or undefined. */
