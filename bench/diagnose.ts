@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/diagnose.ts needs root (it brings up labs)');
   const rows: string[][] = [];
   rows.push(await measure('diagnose fixture (2 LANs, router, bridge CNI)', path.join(root, 'test', 'fixtures', 'i14-diagnose.yaml'), async (state) => {
-    for (const node of ['cp01', 'w01', 'w02']) await labExec(state, node, ['sh', '-c', 'mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/']);
+    for (const node of ['cp01', 'w01', 'w02']) await labExec(state, node, ['sh', '-c', '[ -e /opt/cni/bin/bridge ] || { mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/; }']);
   }));
   const n = Number(process.argv[2] ?? 10);
   const cluster = labCluster(n);
