@@ -51,8 +51,7 @@ describeLab('netstrap diagnose on a lab', () => {
     const result = await bootstrapCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile });
     expect(result.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual(result.hosts.map((h) => [h.node, 'changed', '']));
     // What a Kubernetes node has once its plugins are installed and kubeadm ran: the plugins in cni.binDir (unless the
-    // lab put them there already), the
-    // control plane's manifests and kubelet's configuration, all matching the plan.
+    // lab put them there already), the control plane's manifests and kubelet's configuration, all matching the plan.
     for (const node of KUBERNETES_NODES) await exec(node, '[ -e /opt/cni/bin/bridge ] || { mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/; }');
     await exec('cp01', 'mkdir -p /etc/kubernetes/manifests /var/lib/kubelet');
     await exec('cp01', 'cat > /etc/kubernetes/manifests/kube-apiserver.yaml', manifest('kube-apiserver', '--service-cluster-ip-range=10.96.0.0/12'));
