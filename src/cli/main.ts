@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
+import { registerDiagnose } from './diagnose';
 import { registerPlan } from './plan';
 import { registerReset } from './reset';
 import { registerSchema } from './schema';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerDiagnose(program);
   registerReset(program);
   registerLab(program);
   registerNetpol(program);
