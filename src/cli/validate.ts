@@ -1,6 +1,7 @@
 import { Command } from 'commander';
+import { type Output, processOutput } from './output';
 
-export function registerValidate(program: Command): void {
+export function registerValidate(program: Command, out: Output = processOutput): void {
   program.command('validate')
     .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2)')
     .argument('<cluster.yaml>', 'the cluster file')
@@ -9,8 +10,8 @@ export function registerValidate(program: Command): void {
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const { cluster, plan } = loadClusterFile(file);
       const k = cluster.kubernetes;
-      console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
+      out.out(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
-        + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes`);
+        + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes\n`);
     });
 }

@@ -5,6 +5,7 @@
  */
 import { Corefile, DecodeProblem, Directive, fromDirective, Plugin, ServerBlock } from './model';
 import { RenderStyle } from './render';
+import { show } from '../model/errors';
 
 /** A problem in Corefile text, at a 1-based line. */
 export interface CorefileError {
@@ -76,7 +77,7 @@ export function parseCorefile(text: string): ParseResult {
       const { tokens } = current;
       if (tokens[0] === '}') {
         if (current.indent !== opened.indent && misplaced === undefined) misplaced = { open: opened, close: current };
-        if (tokens.length > 1) errors.push({ line: current.no, message: `unexpected ${JSON.stringify(tokens.slice(1).join(' '))} after "}": put it on its own line` });
+        if (tokens.length > 1) errors.push({ line: current.no, message: `unexpected ${show(tokens.slice(1).join(' '))} after "}": put it on its own line` });
         return out;
       }
       if (depth === 1 && !seenIndent) { style.indent = current.indent; seenIndent = true; }
@@ -113,7 +114,7 @@ export function parseCorefile(text: string): ParseResult {
       continue;
     }
     if (tokens[tokens.length - 1] !== '{') {
-      errors.push({ line: current.no, message: `expected a server block such as ".:53 {", got ${JSON.stringify(tokens.join(' '))}` });
+      errors.push({ line: current.no, message: `expected a server block such as ".:53 {", got ${show(tokens.join(' '))}` });
       continue;
     }
     const keys = tokens.slice(0, -1).map((k) => k.replace(/,$/, '')).filter((k) => k !== '');
@@ -125,7 +126,7 @@ export function parseCorefile(text: string): ParseResult {
     const parsed = keys.map((key) => ({ key, match: KEY.exec(key) }));
     const bad = parsed.find((p) => !p.match || p.match[2] === '');
     if (bad) {
-      errors.push({ line: current.no, message: `invalid server key ${JSON.stringify(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"` });
+      errors.push({ line: current.no, message: `invalid server key ${show(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"` });
       continue;
     }
     const schemes = new Set(parsed.map((p) => p.match![1]));

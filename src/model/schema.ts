@@ -10,6 +10,7 @@
  * src/host/shell.ts still quotes everything, in one place.
  */
 import { z } from 'zod';
+import { record } from './record';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Names and scalars
@@ -50,7 +51,9 @@ const interfaceAddress = z.string().describe('IPv4 address with the prefix of it
 const port = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a port number 1-65535' })
   .max(65535, { message: 'must be a port number 1-65535' });
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
-const labels = z.record(z.string(), z.string());
+const labels = record(z.string(), z.string());
+/** A Service port reference: a number, or the name of a port (what targetPort and Ingress backends accept). */
+const portOrName = z.union([port, dnsLabel], { error: 'must be a port number 1-65535 or a port name (DNS-1123 label such as http)' });
 /** Absolute path on a node: no "..", no shell metacharacters. */
 export const absolutePath = z.string().regex(/^\/([A-Za-z0-9_.@+-]+\/?)*$/, {
   message: 'must be an absolute path of letters, digits and _ . @ + - (no spaces, quotes or shell metacharacters)',
@@ -78,7 +81,7 @@ export const CNI_PLUGIN_TYPES = ['loopback', 'bridge', 'ptp', 'host-local', 'dhc
  * One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them.
  * A record, not an object schema: zod would move `type` first, and the file must keep the user's key order.
  */
-export const cniPluginSchema = z.record(z.string(), z.unknown()).superRefine((plugin, ctx) => {
+export const cniPluginSchema = record(z.string(), z.unknown()).superRefine((plugin, ctx) => {
   if (typeof plugin.type !== 'string' || !(CNI_PLUGIN_TYPES as readonly string[]).includes(plugin.type)) {
     ctx.addIssue({ code: 'custom', path: ['type'], message: `must be a CNI plugin type: one of ${CNI_PLUGIN_TYPES.join(', ')}` });
   }
@@ -107,7 +110,7 @@ export const weaveSchema = z.strictObject({
       : undefined),
   }).optional().describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
   npcArgs: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.string()).optional(),
+  env: record(z.string(), z.string()).optional(),
 });
 
 export const cniSchema = z.strictObject({
@@ -138,7 +141,7 @@ export const dnsSchema = z.strictObject({
   upstreams: z.array(z.string()).optional().describe('forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf'),
   hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional()
     .describe('Static host entries served by the hosts plugin (with fallthrough).'),
-  stubDomains: z.record(z.string(), z.array(address).min(1)).optional()
+  stubDomains: record(z.string(), z.array(address).min(1)).optional()
     .describe('Zone → upstream servers: each becomes a server block.'),
 });
 
@@ -151,8 +154,8 @@ export const ingressControllerSchema = z.strictObject({
   defaultClass: z.boolean().optional(),
   serviceType: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP']).optional(),
   nodePorts: z.strictObject({ http: port.optional(), https: port.optional() }).optional(),
-  extraArgs: z.record(z.string(), z.string()).optional(),
-  config: z.record(z.string(), z.string()).optional(),
+  extraArgs: record(z.string(), z.string()).optional(),
+  config: record(z.string(), z.string()).optional(),
 });
 
 /** https://host[:port] of the API server: a DNS name, an IPv4 address or a bracketed IPv6 address; no path. */
@@ -179,7 +182,7 @@ const objectMeta = {
 export const servicePortSchema = z.strictObject({
   name: dnsLabel.optional(),
   port,
-  targetPort: z.union([port, dnsLabel]).optional(),
+  targetPort: portOrName.optional(),
   protocol: protocol.optional(),
   nodePort: z.number().int().optional().describe('NodePort/LoadBalancer only; must lie in 30000-32767.'),
   appProtocol: z.string().optional(),
@@ -215,7 +218,7 @@ export const networkPolicyPeerSchema = z.strictObject({
 });
 export const networkPolicyPortSchema = z.strictObject({
   protocol: protocol.optional(),
-  port: z.union([z.number().int(), z.string()]).optional(),
+  port: z.union([z.number().int(), z.string()], { error: 'must be a port number or a named container port' }).optional(),
   endPort: z.number().int().optional(),
 });
 export const networkPolicySchema = z.strictObject({
@@ -232,7 +235,7 @@ export const networkPolicySchema = z.strictObject({
   })).optional(),
 });
 
-const ingressBackend = z.strictObject({ service: dnsLabel, port: z.union([port, dnsLabel]) });
+const ingressBackend = z.strictObject({ service: dnsLabel, port: portOrName });
 export const ingressSchema = z.strictObject({
   ...objectMeta,
   ingressClassName: dnsSubdomain.optional(),
@@ -319,8 +322,10 @@ export const nodeSchema = z.strictObject({
     .describe('control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.'),
   podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI).'),
   interfaces: z.array(nodeInterfaceSchema).default([]),
-  sysctls: z.record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
-    z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()])).default({}),
+  sysctls: record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
+    z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()], {
+      error: 'must be a whole number or a string of letters, digits, spaces and . _ : -',
+    })).default({}),
   kubernetesPrerequisites: z.boolean().default(false)
     .describe('Load br_netfilter and set net.bridge.bridge-nf-call-ip{,6}tables=1 and ip_forward=1, as kubeadm requires.'),
   routes: z.array(routeSchema).default([]),
