@@ -33,6 +33,8 @@ function parsePrefixed(text: unknown, what: string): Parsed<{ address: IPv4; pre
   if (!match) return { ok: false, error: `invalid ${what} ${show(text)}: expected address/prefix such as 10.0.0.0/16` };
   const problem = addressProblem(match[1]);
   if (problem) return { ok: false, error: `invalid ${what} ${show(text)}: ${problem}` };
+  // iproute2 reads "024" as octal (a /20): only the canonical spelling is accepted.
+  if (match[2].length > 1 && match[2].startsWith('0')) return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${match[2]} has a leading zero` };
   const prefix = Number(match[2]);
   if (prefix > 32) return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${prefix} is out of range 0-32` };
   return { ok: true, value: { address: IPv4.fromDecimalDottedString(match[1]), prefix } };
@@ -106,11 +108,13 @@ export type IpAddress = { family: 4; value: IPv4 } | { family: 6; value: IPv6 };
 /** A network of either family. */
 export type IpNetwork = { family: 4; value: IPv4CidrRange } | { family: 6; value: IPv6CidrRange };
 
-const IPV6_SHAPE = /^[0-9A-Fa-f:.]+$/;
+const IPV6_SHAPE = /^[0-9A-Fa-f:]+$/;
+const MAPPED = 'IPv4-mapped or embedded forms such as ::ffff:10.0.0.1 are not accepted: write the IPv4 address itself';
 
 /** Parses an IPv4 (`10.1.0.1`) or IPv6 (`3ffe:ffff:0:01ff::10`) address. */
 export function parseIpAddress(text: unknown): Parsed<IpAddress> {
   if (typeof text === 'string' && text.includes(':')) {
+    if (text.includes('.')) return { ok: false, error: `invalid IPv6 address ${show(text)}: ${MAPPED}` };
     if (!IPV6_SHAPE.test(text) || !Validator.isValidIPv6String(text)[0]) {
       return { ok: false, error: `invalid IPv6 address ${show(text)}` };
     }
@@ -126,7 +130,11 @@ export function parseIpAddress(text: unknown): Parsed<IpAddress> {
  */
 export function parseIpNetwork(text: unknown, allowHostBits = false): Parsed<IpNetwork> {
   if (typeof text === 'string' && text.includes(':')) {
+    if (text.includes('.')) return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: ${MAPPED}` };
     const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
+    if (match && match[2].length > 1 && match[2].startsWith('0')) {
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: prefix length ${match[2]} has a leading zero` };
+    }
     if (!match || !IPV6_SHAPE.test(match[1]) || !Validator.isValidIPv6String(match[1])[0]) {
       return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: expected address/prefix such as fd00:10::/64` };
     }

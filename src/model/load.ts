@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isUtf8 } from 'buffer';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
-import { z } from 'zod';
-import { InputError, Issue, show } from './errors';
+import { InputError, Issue } from './errors';
+import { zodIssues } from './zod-issues';
 import { Cluster, clusterSchema } from './schema';
 import { NetworkPlan } from './plan';
 import { validateCluster } from './validate';
@@ -181,30 +181,3 @@ export function checkCluster(raw: unknown, file: string, baseDir: string = proce
   return { file, baseDir, cluster: parsed.data, plan };
 }
 
-/** Fields whose value is never echoed in an error message (a literal password must not end up in CI logs). */
-const SECRET_FIELD = /passw(or)?d|token/i;
-
-/** zod issues → netstrap issues, each naming the value found at its path. */
-function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
-  return error.issues.map((issue) => {
-    const found = valueAt(raw, issue.path);
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}`;
-    } else if (found.present) {
-      if (!SECRET_FIELD.test(issue.path.join('.'))) message = `${message} (got ${show(found.value)})`;
-    } else if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
-      message = 'is required';
-    }
-    return { path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message };
-  });
-}
-
-function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): { present: boolean; value?: unknown } {
-  let current: unknown = root;
-  for (const key of at) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return { present: false };
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return { present: true, value: current };
-}

@@ -21,18 +21,21 @@ jest.setTimeout(120000);
 describe('fuzz: hostile input is accepted and valid, or rejected cleanly', () => {
   const tempDir = tempDirs();
 
-  test('1,000 mutated cluster files through `netstrap synth` in-process', async () => {
+  // 600 files + 1,000 props = 1,600 cases per CI run (about 30 s here); `npm run fuzz` runs more.
+  test('600 mutated cluster files through `netstrap synth` in-process', async () => {
     const dir = tempDir('netstrap-fuzz-');
     const tally = newTally();
+    // Load the modules once, so the first case's 2 s bound measures the case, not the imports.
+    await runClusterCase({ seed: 'hosts/example.yaml', edits: [], trick: 'none', content: fs.readFileSync('hosts/example.yaml') }, dir);
     await fc.assert(fc.asyncProperty(clusterCaseArbitrary(), async (c) => {
       const outcome = await runClusterCase(c, dir);
       count(tally, outcome, () => describeClusterCase(c));
       if (outcome.kind === 'failed') throw new Error(`${outcome.why}\ncase: ${describeClusterCase(c)}`);
-    }), { seed: SEED, numRuns: 1000, endOnFailure: true });
+    }), { seed: SEED, numRuns: 600, endOnFailure: true });
     expect(tally.failures).toEqual([]);
     // Both outcomes occur: the mutations are neither all fatal nor all harmless.
     expect(tally.accepted).toBeGreaterThan(50);
-    expect(tally.rejected).toBeGreaterThan(300);
+    expect(tally.rejected).toBeGreaterThan(200);
   });
 
   test('50 mutated cluster files through the real CLI (bin/netstrap synth)', () => {

@@ -10,6 +10,9 @@ import { findServicePort, ServicePortProps } from './service';
 // Type only (erased): a backend may be a Service construct, but checking one must not load cdk8s.
 import type { Service } from '../../../constructs/service';
 
+/** Largest certFile or keyFile read (a certificate chain is a few KB). */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024;
+
 /** The annotation ingress-nginx reads for `rewriteTarget`. */
 export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
 
@@ -154,14 +157,24 @@ export function readTlsFiles(tls: IngressTlsSpec, baseDir: string): { issues: Is
     const full = path.resolve(baseDir, file);
     let data: Buffer;
     try {
+      // A regular file of at most 1 MiB: /dev/zero or a FIFO would be read forever, a huge file into memory.
+      const stat = fs.statSync(full);
+      if (!stat.isFile()) {
+        issues.push({ path: [field], message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a regular file` });
+        return undefined;
+      }
+      if (stat.size > MAX_TLS_FILE_BYTES) {
+        issues.push({ path: [field], message: `${field} ${show(file)} is ${stat.size} bytes; a PEM file may hold at most ${MAX_TLS_FILE_BYTES} (1 MiB)` });
+        return undefined;
+      }
       data = fs.readFileSync(full);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      issues.push({ path: [field], message: `cannot read ${field} ${show(file)} (${full}): ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` });
+      issues.push({ path: [field], message: `cannot read ${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}): ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message.slice(0, 100)}` });
       return undefined;
     }
     if (!marker.test(data.toString('latin1'))) {
-      issues.push({ path: [field], message: `${field} ${show(file)} (${full}) is not a PEM ${what}` });
+      issues.push({ path: [field], message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a PEM ${what}` });
       return undefined;
     }
     return data;
