@@ -7,7 +7,7 @@
 import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact } from './facts';
+import { fileChange, fileFact, parseFileFact } from './file-facts';
 
 export const CNI_CONF_DIR = '/etc/cni/net.d';
 export const CNI_BIN_DIR = '/opt/cni/bin';

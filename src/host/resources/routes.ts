@@ -10,9 +10,8 @@
  * (enabled by its symlink in multi-user.target.wants) — see persist.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { IpRoute, ipFacts, ipState } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, RawFacts, ResourceKind } from '../types';
+import { IpRoute, ipFacts, ipState } from './ip-facts';
 
 type RouteIntent = ClusterNode['routes'][number];
 
@@ -40,6 +39,7 @@ function describe(route: IpRoute): string {
 
 export const routes: ResourceKind = {
   kind: 'route',
+  bootSteps: routeBootSteps,
 
   factCommands(node: ClusterNode) {
     return node.routes.length > 0 ? ipFacts() : {};
