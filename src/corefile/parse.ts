@@ -7,6 +7,9 @@ import { Corefile, DecodeProblem, Directive, fromDirective, Plugin, ServerBlock 
 import { RenderStyle } from './render';
 import { show } from '../model/errors';
 
+/** Deepest nesting of blocks a Corefile may have (server block = 1; real ones use 3). */
+export const MAX_BLOCK_DEPTH = 20;
+
 /** A problem in Corefile text, at a 1-based line. */
 export interface CorefileError {
   readonly line: number;
@@ -70,6 +73,7 @@ export function parseCorefile(text: string): ParseResult {
   // Reads the directives of a block until its closing brace; `opened` is the line that opened it.
   let pos = 0;
   let misplaced: { open: Line; close: Line } | undefined;
+  let abandoned = false; // parsing stopped at a too-deep block: the open blocks above it are not "unclosed"
   const readBlock = (opened: Line, depth: number): Directive[] => {
     const out: Directive[] = [];
     while (pos < all.length) {
@@ -88,8 +92,15 @@ export function parseCorefile(text: string): ParseResult {
       if (stray >= 0) errors.push({ line: current.no, message: `unexpected "${words[stray]}" in the middle of a line: a block opens with "{" at the end of a line and closes with "}" on a line of its own` });
       if (words.length === 0) {
         errors.push({ line: current.no, message: '"{" without a plugin or option name before it' });
-        readBlock(current, depth + 1);
+        if (depth < MAX_BLOCK_DEPTH) readBlock(current, depth + 1);
         continue;
+      }
+      if (opens && depth >= MAX_BLOCK_DEPTH) {
+        // Real Corefiles nest 3 levels; a deeper one is refused before the recursion can exhaust the stack.
+        errors.push({ line: current.no, message: `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels` });
+        pos = all.length;
+        abandoned = true;
+        return out;
       }
       const directive: Directive = opens
         ? { name: words[0], args: words.slice(1), block: readBlock(current, depth + 1) }
@@ -101,7 +112,7 @@ export function parseCorefile(text: string): ParseResult {
     const hint = misplaced
       ? ` (probably the "{" on line ${misplaced.open.no} is missing its "}": the "}" on line ${misplaced.close.no} is indented for an outer block)`
       : '';
-    errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}` });
+    if (!abandoned) errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}` });
     return out;
   };
 
