@@ -8,6 +8,7 @@ import { isUtf8 } from 'buffer';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { InputError, Issue } from './errors';
 import { zodIssues } from './zod-issues';
+import { canonicalizeHosts } from './canonical';
 import { Cluster, clusterSchema } from './schema';
 import { NetworkPlan } from './plan';
 import { validateCluster } from './validate';
@@ -178,6 +179,6 @@ export function checkCluster(raw: unknown, file: string, baseDir: string = proce
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
   const { plan, issues } = validateCluster(parsed.data, baseDir);
   if (issues.length > 0 || !plan) throw new InputError(file, issues);
-  return { file, baseDir, cluster: parsed.data, plan };
+  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), plan };
 }
 

@@ -125,6 +125,18 @@ describe('hostile cluster files: exit 2, file: path: message, nothing written', 
     expect(JSON.stringify(plugin)).toBe('{"type":"bridge","__proto__":{"x":1},"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}]]}}');
   });
 
+  test('hosts get the canonical form our parsers produce, never the text as written', () => {
+    const model = checkCluster({
+      name: 'c', network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      nodes: [{
+        name: 'n1', ssh: { host: '10.0.0.1' }, sysctls: { 'net.ipv4.ip_forward': 1 },
+        interfaces: [{ name: 'eth0', addresses: ['10.10.0.1/24'] }],
+        nat: { portForwards: [{ protocol: 'tcp', port: 80, to: '10.10.0.3:0080' }] },
+      }],
+    }, 'c.yaml');
+    expect(model.cluster.nodes[0].nat.portForwards[0].to).toBe('10.10.0.3:80');
+  });
+
   test('a document over 64 MiB is refused before it is read', () => {
     const file = path.join(dir, 'huge.yaml');
     fs.writeFileSync(file, base);
