@@ -8,7 +8,7 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { cidrText, parseNetwork } from '../src/model/cidr';
 import { show } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
@@ -76,8 +76,8 @@ export class KubeProxy extends Construct {
     this.configMap = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
       data: {
-        'config.conf': stringify(config),
-        'kubeconfig.conf': stringify(kubeProxyKubeconfig(props.controlPlaneEndpoint)),
+        'config.conf': dump(config, { lineWidth: -1 }),
+        'kubeconfig.conf': dump(kubeProxyKubeconfig(props.controlPlaneEndpoint), { lineWidth: -1 }),
       },
     });
   }

@@ -4,7 +4,7 @@ import { netstrap } from '../support/lab';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 
 /** A one-node cluster with the seed's host intents; `patch` changes node01. */
 function cluster(patch: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Record<string, unknown> {
