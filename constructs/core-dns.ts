@@ -8,7 +8,7 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { KUBEADM_STYLE, renderCorefile } from '../src/corefile/render';
+import { KUBEADM_STYLE, renderCorefile } from '../src/model/corefile/render';
 import { ClusterNetwork } from './cluster-network';
 
 // The checks and plain types live in src/model/checks/core-dns.ts (no cdk8s, so validating a cluster file stays

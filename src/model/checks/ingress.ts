@@ -7,8 +7,17 @@ import * as path from 'path';
 import { Issue, show, under } from '../errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
 import { findServicePort, ServicePortProps } from './service';
-// Type only (erased): a backend may be a Service construct, but checking one must not load cdk8s.
-import type { Service } from '../../../constructs/service';
+
+/**
+ * What a backend check needs of a Service construct (constructs/service.ts satisfies it): the model describes the
+ * shape instead of importing the construct, so it never depends on constructs/ or cdk8s.
+ */
+export interface ServiceReference {
+  readonly name: string;
+  /** @default 'default' */
+  readonly namespace?: string;
+  readonly ports: ReadonlyArray<ServicePortProps>;
+}
 
 /** Largest certFile or keyFile read (a certificate chain is a few KB). */
 export const MAX_TLS_FILE_BYTES = 1024 * 1024;
@@ -20,7 +29,7 @@ export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-ta
 /** Where an Ingress path sends requests. */
 export interface IngressBackendSpec {
   /** The Service construct, or the name of a Service defined in the same app and namespace. Required. */
-  readonly service: string | Service;
+  readonly service: string | ServiceReference;
   /** A port the Service exposes: its number or its name. Required. */
   readonly port: number | string;
 }

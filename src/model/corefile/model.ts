@@ -5,7 +5,7 @@
  *
  * Each typed plugin has a codec here (model ⇄ Directive); ./render.ts and ./parse.ts only deal with Directives.
  */
-import { show } from '../model/errors';
+import { show } from '../errors';
 
 
 /** One Corefile line: a name, its arguments and, when the line ends with `{`, a nested block. */

@@ -5,7 +5,7 @@
  */
 import { Corefile, DecodeProblem, Directive, fromDirective, Plugin, ServerBlock } from './model';
 import { RenderStyle } from './render';
-import { show } from '../model/errors';
+import { show } from '../errors';
 
 /** Deepest nesting of blocks a Corefile may have (server block = 1; real ones use 3). */
 export const MAX_BLOCK_DEPTH = 20;

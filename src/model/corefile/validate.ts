@@ -3,9 +3,9 @@
  * used twice where CoreDNS forbids it, the same zone served twice on one port, forward without upstreams,
  * kubernetes zones other than the cluster domain, hosts entries with bad addresses.
  */
-import { parseAddress } from '../model/cidr';
-import { Issue, show } from '../model/errors';
-import { HOST_NAME } from '../model/schema';
+import { parseAddress } from '../cidr';
+import { Issue, show } from '../errors';
+import { HOST_NAME } from '../schema';
 import { Corefile, KNOWN_PLUGINS, ONCE_PER_BLOCK, pluginName } from './model';
 import { parseCorefile } from './parse';
 import { serverKeys } from './render';
