@@ -1,6 +1,6 @@
 /**
- * `npm run fuzz -- --runs N --seed S [--props]`: runs N hostile cluster files (test/support/fuzz.ts) through
- * `netstrap synth` in-process and N mutated construct props through the library, and prints the counts:
+ * `npm run fuzz -- --runs N --seed S [--prop-runs M]`: runs N hostile cluster files (test/support/fuzz.ts) through
+ * `netstrap synth` in-process and M (default N) mutated construct props through the library, and prints the counts:
  * tried, accepted, rejected, failed (crashes, bad messages, slow cases) and the slowest case.
  */
 import fc from 'fast-check';
@@ -28,6 +28,7 @@ function report(what: string, tally: Tally, seconds: number): void {
 async function main(): Promise<void> {
   const runs = option('--runs', 1000);
   const seed = option('--seed', 10);
+  const propRuns = option('--prop-runs', runs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-fuzz-'));
   try {
     const files = newTally();
@@ -35,11 +36,12 @@ async function main(): Promise<void> {
     // fc.sample, not fc.assert: every case runs and every failure is counted instead of stopping at the first.
     for (const c of fc.sample(clusterCaseArbitrary(), { seed, numRuns: runs })) {
       count(files, await runClusterCase(c, dir), () => describeClusterCase(c));
+      if (files.tried % 1000 === 0) process.stderr.write(`  ${files.tried} files, ${files.failures.length} failed\n`);
     }
     report(`cluster files (seed ${seed})`, files, (performance.now() - started) / 1000);
     const props = newTally();
     started = performance.now();
-    for (const c of fc.sample(propsCaseArbitrary(CONSTRUCT_TARGETS), { seed, numRuns: runs })) {
+    for (const c of fc.sample(propsCaseArbitrary(CONSTRUCT_TARGETS), { seed, numRuns: propRuns })) {
       count(props, runPropsCase(CONSTRUCT_TARGETS, c), () => `${CONSTRUCT_TARGETS[c.target].name} ${safeJson(c.edits)}`);
     }
     report(`construct props (seed ${seed})`, props, (performance.now() - started) / 1000);
