@@ -14,9 +14,11 @@ function leaves(schema: z.ZodType, at = '', out: string[] = []): string[] {
   const def = s._zod.def;
   if (def.type === 'object') {
     for (const [key, value] of Object.entries(def.shape)) leaves(value as z.ZodType, at ? `${at}.${key}` : key, out);
+  } else if (def.type === 'array') {
+    leaves(def.element, `${at}[]`, out);
+  } else {
+    out.push(at);
   }
-  else if (def.type === 'array') leaves(def.element, `${at}[]`, out);
-  else out.push(at);
   return out;
 }
 
