@@ -19,7 +19,7 @@ import {
   DNS1123_LABEL, dnsSchema, imageReference, ingressControllerSchema, ingressSchema, kubeProxySchema, networkPolicySchema,
   networkSchema, serviceSchema, weaveSchema,
 } from './schema';
-import { zodIssues } from './zod-issues';
+import { valueAt, zodIssues } from './zod-issues';
 
 const optionalName = z.string().optional();
 const optionalNamespace = z.string().regex(DNS1123_LABEL, { message: 'must be a DNS-1123 label' }).optional();
@@ -69,6 +69,10 @@ export const clusterNetworkPropsSchema = networkSchema;
 /** zod issue codes that mean "not even the right kind of value": the construct's own checks cannot run then. */
 const STRUCTURAL = new Set(['invalid_type', 'unrecognized_keys', 'invalid_union', 'invalid_key', 'invalid_element']);
 
+function isComposite(value: unknown): boolean {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
 /**
  * The issues of construct props: first their shape against the schema (a wrong type, a missing required prop or an
  * unknown prop is reported alone, as the construct's own checks could not run on it); then `ownChecks` (the API
@@ -80,7 +84,9 @@ export function propsIssues(schema: z.ZodType, props: unknown, ownChecks: () => 
   }
   const parsed = schema.safeParse(props);
   if (parsed.success) return ownChecks();
-  const structural = parsed.error.issues.filter((issue) => STRUCTURAL.has(issue.code));
+  // An object where a scalar belongs (e.g. `protocol: {}` against an enum) is structural too, whatever the code.
+  const structural = parsed.error.issues.filter((issue) => STRUCTURAL.has(issue.code)
+    || (isComposite(valueAt(props, issue.path).value) && issue.code !== 'too_small' && issue.code !== 'too_big'));
   if (structural.length > 0) return zodIssues(new z.ZodError(structural), props);
   const own = ownChecks();
   const reported = own.map((issue) => formatPath(issue.path));

@@ -22,7 +22,7 @@ export function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
   });
 }
 
-function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): { present: boolean; value?: unknown } {
+export function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): { present: boolean; value?: unknown } {
   let current: unknown = root;
   for (const key of at) {
     if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return { present: false };

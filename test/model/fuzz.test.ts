@@ -59,7 +59,7 @@ describe('fuzz: hostile input is accepted and valid, or rejected cleanly', () =>
       }
     });
     expect(outcomes.accepted + outcomes.rejected).toBe(50);
-  });
+  }, 300000); // a CLI process per case: about 0.5 s each on an idle machine, several times that on a busy one
 
   test('1,000 mutated construct props through the library', () => {
     const tally = newTally();
