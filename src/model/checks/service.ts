@@ -96,7 +96,7 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
     }
   }
   if (spec.externalTrafficPolicy !== undefined && !exposed) {
-    issues.push({ path: ['externalTrafficPolicy'], message: `externalTrafficPolicy ${show(spec.externalTrafficPolicy)} only applies to NodePort and LoadBalancer Services (this one is ${show(type)})` });
+    issues.push({ path: ['externalTrafficPolicy'], message: `externalTrafficPolicy ${show(spec.externalTrafficPolicy)} only applies to NodePort and LoadBalancer Services (this one is ${type})` });
   }
   if (spec.loadBalancerIP !== undefined) {
     const parsed = parseAddress(spec.loadBalancerIP);
@@ -144,7 +144,7 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
     }
     if (port.nodePort !== undefined) {
       if (!exposed) {
-        issues.push({ path: at('nodePort'), message: `nodePort ${show(port.nodePort)} is only allowed for NodePort and LoadBalancer Services (this one is ${show(type)})` });
+        issues.push({ path: at('nodePort'), message: `nodePort ${show(port.nodePort)} is only allowed for NodePort and LoadBalancer Services (this one is ${type})` });
       } else {
         const problem = checkNodePort(port.nodePort);
         if (problem) issues.push({ path: at('nodePort'), message: problem });
