@@ -7,6 +7,7 @@ export * from './model/corefile/parse';
 export * from './model/corefile/render';
 export * from './model/corefile/validate';
 export * from '../constructs/weave-net';
+export * from '../constructs/flannel';
 export * from '../constructs/ingress-nginx';
 export * from '../constructs/service';
 export * from '../constructs/network-policy';

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { InputError } from '../model/errors';
 import { type Output, processOutput } from './output';
 
@@ -32,16 +32,22 @@ export function registerSynth(program: Command, out: Output = processOutput): vo
   program.command('synth')
     .description('synthesize the Kubernetes manifests of a cluster file (the same YAML `cdk8s synth` writes)')
     .argument('<cluster.yaml>', 'the cluster file')
-    .option('-o, --output <dir>', 'output directory', 'dist')
-    .action((file: string, options: { output: string }) => {
+    .addOption(new Option('-o, --output <dir>', 'output directory (default: $CDK8S_OUTDIR, else dist)').conflicts('stdout'))
+    .option('-p, --stdout', 'write the manifests to stdout instead of the output directory (as `cdk8s synth --stdout`)')
+    .action((file: string, options: { output?: string; stdout?: boolean }) => {
       // cdk8s and the constructs are loaded only when synth runs (the other commands never need them).
       const { ApiObject } = require('cdk8s') as typeof import('cdk8s');
       const { buildApp } = require('../app') as typeof import('../app');
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const model = loadClusterFile(file);
-      checkOutputDir(options.output, `${model.cluster.name}.k8s.yaml`);
+      if (!options.stdout) checkOutputDir(options.output ?? process.env.CDK8S_OUTDIR ?? 'dist', `${model.cluster.name}.k8s.yaml`);
       const app = buildApp(model, options.output);
+      if (options.stdout) {
+        out.out(app.synthYaml());
+        return;
+      }
       app.synth();
-      out.out(`${options.output}/${model.cluster.name}.k8s.yaml: ${app.node.findAll().filter((c) => c instanceof ApiObject).length} objects\n`);
+      const objects = app.node.findAll().filter((c) => c instanceof ApiObject).length;
+      out.out(`${app.outdir}/${model.cluster.name}.k8s.yaml: ${objects} objects\n`);
     });
 }

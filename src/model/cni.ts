@@ -11,6 +11,7 @@ import { Cluster } from './schema';
 import { CniNetworkList, conflistOf, DEFAULT_CNI_VERSION } from './cni/types';
 import { defaultCniFileName } from './cni/render';
 import { hostLocalSubnets, validateNetworkList } from './cni/validate';
+import { FLANNEL_CNI_FILE, flannelConflist } from './checks/flannel';
 
 export * from './cni/types';
 export * from './cni/render';
@@ -60,6 +61,8 @@ export function bridgeSubnetOf(cluster: Cluster, node?: Cluster['nodes'][number]
  */
 export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
   const { cni } = cluster;
+  // Flannel's install-cni writes this from its ConfigMap; the host provisioner can write the same file (cniConflists).
+  if (cni.plugin === 'flannel') return { fileName: FLANNEL_CNI_FILE, list: flannelConflist(), perNode: {} };
   if (cni.plugin === 'conflist' && cni.conflist) {
     return { fileName: cni.conflist.fileName ?? defaultCniFileName(cni.conflist.name), list: conflistOf(cni.conflist), perNode: {} };
   }
@@ -90,7 +93,7 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
     issues.push({ path: ['cni', 'bridge'], message: `is set but cni.plugin is ${show(cni.plugin)}: set cni.plugin: bridge to use it` });
   }
   if (cni.installer && cni.plugin !== 'bridge' && cni.plugin !== 'conflist') {
-    issues.push({ path: ['cni', 'installer'], message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : 'there is nothing to install'})` });
+    issues.push({ path: ['cni', 'installer'], message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : cni.plugin === 'flannel' ? 'Flannel\'s install-cni init container writes its own conflist' : 'there is nothing to install'})` });
   }
 
   if (cni.plugin === 'bridge') {
@@ -133,4 +136,14 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
     }
   }
   return issues;
+}
+
+/**
+ * True when the cluster's CNI allocates each node's pod subnet and programs the routes to the other nodes' pod
+ * subnets itself: Flannel (node subnets from the Node objects' spec.podCIDR; vxlan, host-gw or wireguard routes)
+ * and Weave Net (its own IPAM ring and overlay). Then netstrap writes no pod subnets or pod routes on the nodes;
+ * LAN routes are still written.
+ */
+export function cniManagesPodRoutes(cluster: Cluster): boolean {
+  return cluster.cni.plugin === 'flannel' || cluster.cni.plugin === 'weave';
 }

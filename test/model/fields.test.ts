@@ -24,6 +24,13 @@ function leaves(schema: z.ZodType, at = '', out: string[] = []): string[] {
 
 /** Read by the constructs of ClusterChart (constructs/cluster-chart.ts). */
 const SYNTHESIZED = [
+  'cni.flannel.version',
+  'cni.flannel.cniPluginVersion',
+  'cni.flannel.network',
+  'cni.flannel.backend',
+  'cni.flannel.enableNFTables',
+  'kubernetes.namespaces[].name',
+  'kubernetes.namespaces[].labels',
   'name',
   'network.podCidr',
   'network.serviceCidr',
@@ -171,6 +178,14 @@ const PROVISIONED = [
 
 /** Not output, with the reason. */
 const NOT_OUTPUT: Record<string, string> = {
+  'kubernetes.workloads[].name': 'describes pods for the NetworkPolicy analysis (netstrap netpol); not synthesized',
+  'kubernetes.workloads[].namespace': 'NetworkPolicy analysis only',
+  'kubernetes.workloads[].kind': 'NetworkPolicy analysis only',
+  'kubernetes.workloads[].podLabels': 'NetworkPolicy analysis only',
+  'kubernetes.workloads[].ports[].name': 'NetworkPolicy analysis only',
+  'kubernetes.workloads[].ports[].containerPort': 'NetworkPolicy analysis only',
+  'kubernetes.workloads[].ports[].protocol': 'NetworkPolicy analysis only',
+  'kubernetes.workloads[].podIPs[]': 'NetworkPolicy analysis only',
   'network.nodeCidr': 'only checked: must not overlap pods or services',
   'lans[].name': 'the lab cables its LANs; nothing is synthesized or provisioned',
   'lans[].cidr': 'the lab cables its LANs; nothing is synthesized or provisioned',

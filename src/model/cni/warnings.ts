@@ -16,6 +16,7 @@ export function networkPolicyWarnings(cluster: Cluster): string[] {
   const { cni } = cluster;
   let what: string | undefined;
   if (cni.plugin === 'bridge') what = 'the bridge CNI plugin';
+  if (cni.plugin === 'flannel') what = 'Flannel';
   if (cni.plugin === 'conflist' && cni.conflist && !conflistOf(cni.conflist).plugins.some((p) => POLICY_PLUGINS.includes(p.type))) {
     what = `CNI conflist ${show(cni.conflist.name)} (${conflistOf(cni.conflist).plugins.map((p) => p.type).join(', ')})`;
   }

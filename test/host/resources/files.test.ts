@@ -1,5 +1,6 @@
 /** The file kinds: /etc/hosts, /etc/resolv.conf, CNI conflists, boot persistence; and the managed-block helper. */
-import { withManagedBlock } from '../../../src/host/resources/file-facts';
+import { fileFactSection, withManagedBlock } from '../../../src/host/resources/file-facts';
+import { nodeDrift, planNode } from '../../../src/host/node-plan';
 import { cniFiles } from '../../../src/host/resources/cni';
 import { hostsFile } from '../../../src/host/resources/hosts';
 import { resourceKinds } from '../../../src/host/resources';
@@ -22,6 +23,19 @@ describe('managed blocks', () => {
     expect(withManagedBlock(once, [], 'bottom')).toBe(user);
     expect(withManagedBlock(user, ['nameserver 9.9.9.9'], 'top')).toBe(`# BEGIN netstrap\nnameserver 9.9.9.9\n# END netstrap\n${user}`);
     expect(withManagedBlock('no final newline', ['x'], 'bottom')).toBe('no final newline\n# BEGIN netstrap\nx\n# END netstrap\n');
+  });
+});
+
+describe('broken block markers', () => {
+  const hosts = (content: string) => ({ 'file:etc:hosts': fileFact(content) });
+  it.each([
+    ['127.0.0.1 localhost\n# BEGIN netstrap\n1.2.3.4 a\n10.0.0.5 db\n', /^\/etc\/hosts: line 2: "# BEGIN netstrap" without "# END netstrap"/],
+    ['# BEGIN netstrap\n1.2.3.4 a\n# BEGIN netstrap\nx\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" \(the one on line 1/],
+    ['a\n# END netstrap\nb\n', /^\/etc\/hosts: line 2: "# END netstrap" without "# BEGIN netstrap"/],
+    ['# BEGIN netstrap\n# END netstrap\n# BEGIN netstrap\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" block/],
+  ])('refuse the file, naming the line, whatever the node wants: %j', (content, message) => {
+    expect(() => hostsFile.plan(node, hosts(content), cluster)).toThrow(message);
+    expect(() => hostsFile.plan({ ...node, hosts: [] }, hosts(content), cluster, [{ kind: 'hosts-file', id: 'block /etc/hosts', prior: { file: 'present' } }])).toThrow(message);
   });
 });
 
@@ -100,10 +114,37 @@ describe('boot persistence kind', () => {
     expect(persist.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
 
-  it('removes all three when nothing is left to persist', () => {
+  it('removes all three when nothing is left to persist and netstrap created them; leaves them alone when it did not', () => {
     const nothing = { ...node, interfaces: [], routes: [], bridges: [], namespaces: [], nat: { masquerade: [], portForwards: [] } };
-    expect(persist.plan(nothing, recordedFacts('converged'), cluster).map((c) => `${c.target} ${c.after}`)).toEqual([
+    expect(persist.plan(nothing, recordedFacts('converged'), cluster)).toEqual([]);
+    const owned = [BOOT_SCRIPT, '/etc/systemd/system/netstrap-network.service', UNIT_LINK].map((path) => ({ kind: 'boot-persistence', id: `file ${path}`, prior: null }));
+    expect(persist.plan(nothing, recordedFacts('converged'), cluster, owned).map((c) => `${c.target} ${c.after}`)).toEqual([
       `${BOOT_SCRIPT} absent`, '/etc/systemd/system/netstrap-network.service absent', `${UNIT_LINK} absent`,
     ]);
+  });
+});
+
+describe('live = boot drift (persist.ts bootDrift, sysctl)', () => {
+  const drift = (facts: Record<string, string>) => nodeDrift(node, cluster, resourceKinds, facts, planNode(node, cluster, resourceKinds, facts));
+  it('converged: none; before netstrap ever wrote the boot script: none (everything is simply a change)', () => {
+    expect(drift(recordedFacts('converged'))).toEqual([]);
+    expect(drift(recordedFacts('bare'))).toEqual([]);
+  });
+
+  it('a unit that is not enabled rebuilds nothing: one drift naming it', () => {
+    const facts = { ...recordedFacts('converged'), [fileFactSection(UNIT_LINK)]: '' };
+    expect(drift(facts)).toEqual([{ kind: 'boot-persistence', target: UNIT_LINK, message: expect.stringMatching(
+      /^netstrap-network\.service is not enabled \(.* is not a symlink to it\): \d+ live object\(s\) would not come back after reboot$/) }]);
+  });
+
+  it('a sysctl set live but not in the sysctl.d file, and the reverse', () => {
+    const converged = recordedFacts('converged');
+    const file = fileFactSection('/etc/sysctl.d/90-netstrap.conf');
+    const emptied = { ...converged, [file]: fileFact('# Managed by netstrap: edits are overwritten on the next bootstrap.\n') };
+    expect(drift(emptied)).toContainEqual({ kind: 'sysctl', target: 'net.ipv4.ip_forward',
+      message: 'sysctl net.ipv4.ip_forward = 1 is live but would not come back after reboot (not in /etc/sysctl.d/90-netstrap.conf)' });
+    const off = { ...converged, 'sysctl-values': converged['sysctl-values'].replace('net.ipv4.ip_forward=1', 'net.ipv4.ip_forward=0') };
+    expect(drift(off)).toContainEqual({ kind: 'sysctl', target: 'net.ipv4.ip_forward',
+      message: 'sysctl net.ipv4.ip_forward = 1 is in /etc/sysctl.d/90-netstrap.conf but not live (live: 0)' });
   });
 });
