@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 import { diagnoseCluster } from '../src/host/diagnose';
 import { bootstrapCluster } from '../src/host/provision';
 import { labDown, labExec, labUp } from '../src/lab';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
+import { type Output, processOutput } from './output';
 
-export function registerValidate(program: Command): void {
+export function registerValidate(program: Command, out: Output = processOutput): void {
   program.command('validate')
     .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2). '
       + 'Lock-outs the file alone shows (a DNAT of the SSH port, a route replacing the network of ssh.host) are errors too')
@@ -15,11 +16,11 @@ export function registerValidate(program: Command): void {
       const { cluster, plan } = loadClusterFile(file);
       const lockouts = new InputError(file, staticLockoutIssues(cluster));
       if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
-      for (const line of lockouts.lines()) console.error(`warning: ${line}`);
-      for (const warning of clusterWarnings(cluster, file)) console.error(`warning: ${warning}`);
+      for (const line of lockouts.lines()) out.err(`warning: ${line}\n`);
+      for (const warning of clusterWarnings(cluster, file)) out.err(`warning: ${warning}\n`);
       const k = cluster.kubernetes;
-      console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
+      out.out(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
-        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes`);
+        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`);
     });
 }

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { $ } from 'zx/core';
 import { Manifest, validateManifest } from '../support/k8s';
 import { repoRoot } from '../support/lab';
@@ -100,7 +100,7 @@ test('a TypeScript cdk8s app importing netstrap type-checks, compiles, and `cdk8
   await sh(project, ['npx', 'tsc']);
   const out = await sh(project, ['npx', 'cdk8s', 'synth']);
   expect(out).toContain('dist/consumer.k8s.yaml');
-  const objects = parseAllDocuments(fs.readFileSync(path.join(project, 'dist', 'consumer.k8s.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
+  const objects = loadAll(fs.readFileSync(path.join(project, 'dist', 'consumer.k8s.yaml'), 'utf8'), undefined, { schema: CORE_SCHEMA }) as Manifest[];
   objects.forEach(validateManifest);
   const names = objects.map((o) => `${o.kind} ${o.metadata.name}`);
   expect(names).toEqual(expect.arrayContaining(['DaemonSet weave-net', 'Deployment coredns', 'Service kube-dns', 'Service web', 'NetworkPolicy db']));

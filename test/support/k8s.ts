@@ -5,7 +5,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
 
@@ -32,8 +32,7 @@ export function synthValid(chart: Chart): Manifest[] {
 
 /** Reads a YAML file of one or more documents (e.g. from ../shared/reference) as plain objects. */
 export function readYamlDocuments(file: string): Manifest[] {
-  return parseAllDocuments(fs.readFileSync(file, 'utf8'))
-    .map((doc) => doc.toJS())
+  return (loadAll(fs.readFileSync(file, 'utf8'), undefined, { schema: CORE_SCHEMA }) as any[])
     .filter((o) => o !== null)
     .flatMap((o) => (o.kind === 'List' ? o.items : [o]));
 }
