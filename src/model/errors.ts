@@ -64,6 +64,7 @@ export const MAX_LINES = 50;
 
 function printed(source: string, issues: ReadonlyArray<Issue>): string[] {
   // One issue, one line: a control character a message took from the input is shown escaped.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
   const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
   const lines = issues.slice(0, MAX_LINES).map((issue) => oneLine(`${source}: ${formatPath(issue.path)}: ${issue.message}`));
   if (issues.length > MAX_LINES) lines.push(`${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`);
