@@ -180,13 +180,13 @@ describeLab('safety on a real node: broken blocks, clean reverts, canonical rout
     expect(clean.stdout).not.toContain('drift');
   });
 
-  test('a namespace removal that is reverted brings back what netstrap had in it: veth on its bridge, address, default route', async () => {
+  test('namespace and bridge removals that are reverted bring back what netstrap had: veth on its bridge, address, default route', async () => {
     const before = normalized(await snapshot(state(), 'node01'));
     expect(await exec('ip -n blue route show default')).toContain('via 192.168.47.1');
     const model = loadClusterFile(removed);
     const plan = await planCluster(model, { sshConfigFile: lab.state.sshConfigFile });
     const changes = plan.hosts[0].changes;
-    expect(changes.map((c) => `${c.kind} ${c.target}`)).toContain('netns blue');
+    expect(changes.map((c) => `${c.kind} ${c.target}`)).toEqual(expect.arrayContaining(['netns blue', 'bridge br-s']));
     // Fail at the last step (the record's update), after the namespace really was deleted.
     const result = await bootstrapCluster(model, { sshConfigFile: lab.state.sshConfigFile, connector: failingAt('node01', changes.length) });
     expect(result.hosts[0]).toMatchObject({ status: 'failed', failedStep: { step: changes.length, reverted: true } });

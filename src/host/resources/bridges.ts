@@ -68,12 +68,15 @@ export const bridges: ResourceKind = {
         changes.push({ kind: 'bridge', target: entry.id, before, after, apply, revert, releases: [entry] });
       if (what === undefined) {
         if (!link) { release('absent (already gone)', 'absent'); continue; }
-        // Revert rebuilds it as it is now: the bridge, its state, its addresses, its ports.
+        // Revert rebuilds it as it is now: the bridge, its state, its addresses, its ports. A port that is gone by
+        // then went with a namespace removed in the same run, whose own revert (later) plugs it in again.
         const ports = state.links.filter((l) => l.master === name).map((l) => l.ifname);
         release('bridge', 'absent', [{ argv: ['ip', 'link', 'del', 'dev', name] }], [
           { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
           ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
-          ...ports.map((port) => ({ argv: ['ip', 'link', 'set', 'dev', port, 'master', name] })),
+          ...ports.map((port) => ({
+            argv: ['sh', '-c', 'ip link show dev "$1" >/dev/null 2>&1 || exit 0; ip link set dev "$1" master "$2"', 'sh', port, name],
+          })),
           ...(isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []),
         ]);
       } else if (removedBridges.has(name) || !link) {

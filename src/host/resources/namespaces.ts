@@ -10,8 +10,8 @@
  *
  * A namespace no longer declared is read before it goes (section netns-owned: every namespace of this cluster's
  * ownership record that is not declared, found by the fact script in the record itself, so no extra round trip).
- * While it holds what netstrap did not create — a process, an interface other than lo and netstrap's veth end — it is
- * not deleted: the plan refuses, naming them (deleting it would destroy them, and no revert could bring them back).
+ * While it holds what netstrap did not create — a process, an interface other than lo and netstrap's veth end, an
+ * address the record does not list, a route other than the default one — it is not deleted: the plan refuses, naming them (deleting it would destroy them, and no revert could bring them back).
  * Otherwise the revert of its removal rebuilds it as it was read: the veth pair, its bridge and state, every address
  * and link state inside, and every route inside that the kernel did not derive from an address.
  */
@@ -146,8 +146,13 @@ function removals(node: ClusterNode, changes: Change[], owned: ReadonlyArray<Own
       const spec = entry.spec as { veth?: { hostSide: string; name: string } } | undefined;
       const contents = held.get(entry.id);
       if (existing.includes(entry.id) && contents) {
+        // netstrap puts in a namespace: its veth end, the addresses the record lists, lo, and one default route.
+        const ownedAddress = (dev: string, address: string) => (dev === 'lo' && address === '127.0.0.1/8')
+          || owned.some((o) => o.id === `${entry.id}/${dev} address ${address}`);
         const foreign = [...contents.pids.map((pid) => `process ${pid}`),
-          ...contents.links.map((l) => l.ifname).filter((name) => name !== 'lo' && name !== spec?.veth?.name).map((name) => `interface ${name}`)];
+          ...contents.links.map((l) => l.ifname).filter((name) => name !== 'lo' && name !== spec?.veth?.name).map((name) => `interface ${name}`),
+          ...contents.links.flatMap((l) => ipv4Addresses(contents, l.ifname).filter((a) => !ownedAddress(l.ifname, a)).map((a) => `address ${a} on ${l.ifname}`)),
+          ...contents.routes.filter((r) => r.protocol !== 'kernel' && r.dst !== 'default').map((r) => `route ${r.dst}`)];
         if (foreign.length > 0) {
           throw new Error(`${node.name}: namespace ${entry.id} is no longer declared but holds what netstrap did not create (${foreign.join(', ')}): `
             + 'netstrap does not delete it while it does; stop or move those, or declare the namespace again');

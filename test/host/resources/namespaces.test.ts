@@ -32,3 +32,42 @@ describe('netns kind (namespaces, veth pairs) on recorded ip -j facts', () => {
     ]);
   });
 });
+
+describe('netns kind: a namespace no longer declared (read from the ownership record in the fact round trip)', () => {
+  const converged = recordedFacts('converged');
+  const onlyRed = { ...node, namespaces: node.namespaces.filter((ns) => ns.name === 'red') };
+  const blue = node.namespaces.find((ns) => ns.name === 'blue')!;
+  const owned = [
+    { kind: 'netns', id: 'blue', prior: null, spec: { veth: { hostSide: blue.veth.hostSide, name: blue.veth.name } } },
+    { kind: 'netns', id: `veth ${blue.veth.hostSide}`, prior: null },
+    { kind: 'netns', id: `blue/${blue.veth.name} address ${blue.veth.address}`, prior: null },
+  ];
+  const held = (addr = converged['netns:blue:ip-addr'].trim(), pids = '') => ({
+    ...converged,
+    'netns-owned': `ns blue\nlink ${converged['netns:blue:ip-link'].trim()}\n\naddr ${addr}\n\nroute ${converged['netns:blue:ip-route'].trim()}\n\npids ${pids}\n`,
+  });
+  it('is read for the namespaces of the record that are not declared', () => {
+    const command = namespaces.factCommands(onlyRed, cluster)['netns-owned'];
+    expect(command.slice(4)).toEqual([`/etc/netstrap/${cluster.name}.state.json`, 'red']);
+  });
+
+  it('is deleted, and the revert rebuilds it as read: veth on its bridge and up, address, links up, default route', () => {
+    const removal = namespaces.plan(onlyRed, held(), cluster, owned).find((c) => c.target === 'blue')!;
+    expect(rendered(removal)).toEqual({
+      apply: ['ip netns del blue'],
+      revert: [
+        'ip netns add blue', `ip link add ${blue.veth.hostSide} type veth peer name ${blue.veth.name} netns blue`,
+        `ip link set dev ${blue.veth.hostSide} master ${blue.veth.bridge}`, `ip link set dev ${blue.veth.hostSide} up`,
+        'ip -n blue link set dev lo up', `ip -n blue addr add ${blue.veth.address} dev ${blue.veth.name}`, `ip -n blue link set dev ${blue.veth.name} up`,
+        `ip -n blue route replace default via ${blue.defaultRoute} dev ${blue.veth.name}`,
+      ],
+    });
+  });
+
+  it('is refused while it holds what netstrap did not create: a process, an address the record does not list', () => {
+    expect(() => namespaces.plan(onlyRed, held(undefined, '4242 4243'), cluster, owned))
+      .toThrow(/namespace blue is no longer declared but holds what netstrap did not create \(process 4242, process 4243\)/);
+    const extra = converged['netns:blue:ip-addr'].trim().replace(`"local":"${blue.veth.address.split('/')[0]}"`, '"local":"10.99.0.9"');
+    expect(() => namespaces.plan(onlyRed, held(extra), cluster, owned)).toThrow(/\(address 10\.99\.0\.9\/24 on eth0\)/);
+  });
+});
