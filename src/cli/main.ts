@@ -6,12 +6,14 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
+import { registerDiagnose } from './diagnose';
 import { registerPlan } from './plan';
 import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerValidate } from './validate';
+import { registerNetpol } from './netpol';
 import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
 
 export { EXIT_FAILED, EXIT_INVALID };
@@ -27,8 +29,10 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerDiagnose(program);
   registerReset(program);
   registerLab(program);
+  registerNetpol(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
   return program;

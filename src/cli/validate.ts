@@ -11,13 +11,15 @@ export function registerValidate(program: Command): void {
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const { InputError } = require('../model/errors') as typeof import('../model/errors');
       const { staticLockoutIssues } = require('../host/lockout') as typeof import('../host/lockout');
+      const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
       const { cluster, plan } = loadClusterFile(file);
       const lockouts = new InputError(file, staticLockoutIssues(cluster));
       if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
       for (const line of lockouts.lines()) console.error(`warning: ${line}`);
+      for (const warning of clusterWarnings(cluster, file)) console.error(`warning: ${warning}`);
       const k = cluster.kubernetes;
       console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
-        + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes`);
+        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes`);
     });
 }
