@@ -16,7 +16,8 @@
  * --confirm-timeout counts from the arming, so it covers the apply, the new connection and the probes.
  */
 import { randomBytes } from 'crypto';
-import { quoteArg, renderCommand } from './shell';
+import { REVERT_FUNCTION, revertFunction } from './script';
+import { quoteArg } from './shell';
 import type { RunResult, Transport } from './ssh';
 import type { Change } from './types';
 import { buildCheckScript, type CheckSpec, parseCheckOutput, type CheckResult } from './verify';
@@ -50,21 +51,36 @@ export function nodeProbes(node: string, gateway: string | undefined, checks: Re
 
 const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;
 
+/** Polls of fire.sh (0.1 s apart) for a command of the apply script in flight to end: at most 10 s. */
+const IN_FLIGHT_POLLS = 100;
+
 /**
- * fire.sh: takes `pending` (else does nothing), runs the reverts of the steps that began (the apply script writes
- * the step it begins into "$d/step"), last step first, logs, marks `reverted`.
+ * fire.sh: takes `pending` (else does nothing; from then on the apply script starts no command), waits (bounded)
+ * for the command the apply script may have in flight, then reverts exactly as the apply script reverts a failed
+ * step (script.ts revertFunction): the step it was in only when some of that step's commands ran ("$d/step" holds
+ * `step done [run]`, written by the apply script), then every step before it, last first; logs, marks `reverted`.
  */
 function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
-  const lines = [`d=${quoteArg(c.dir)}`, 'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0', 's=$(cat "$d/step" 2>/dev/null) || s=0',
+  return [
+    `d=${quoteArg(c.dir)}`, 'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0',
     // Reverted by the controller: the watchdog has nothing left to do.
     `[ "$1" = watchdog ] || { ${stopWatchdog(c)}; }`,
-    '{', '  echo "reverted by $1"', '  echo "steps $s"'];
-  for (let k = changes.length; k >= 1; k--) {
-    const reverts = changes[k - 1].revert.map((command) => `{ ${renderCommand(command)}; } 2>&1 || echo ${quoteArg(`revert-failed ${k}`)}`);
-    if (reverts.length > 0) lines.push(`  if [ "$s" -ge ${k} ]; then`, ...reverts.map((line) => `    ${line}`), '  fi');
-  }
-  lines.push('} > "$d/revert.log" 2>&1', 'mv "$d/firing" "$d/reverted"', '');
-  return lines.join('\n');
+    revertFunction(changes, '', false),
+    'a=$(cat "$d/apply-pid" 2>/dev/null); i=0',
+    `while [ "$i" -lt ${IN_FLIGHT_POLLS} ]; do`,
+    '  s=; n=; busy=; read -r s n busy < "$d/step" 2>/dev/null',
+    '  [ -n "$n" ] && [ "$busy" != run ] && break',
+    '  kill -0 "$a" 2>/dev/null || { read -r s n busy < "$d/step" 2>/dev/null; break; }',
+    '  sleep 0.1; i=$((i + 1))',
+    'done',
+    // A command still in flight, or cut short with its script, may have changed something: it counts as run.
+    // An unreadable record (never seen: it is written whole) reverts every step.
+    `[ -n "$n" ] || { s=${changes.length}; n=1; }`,
+    '[ "$busy" = run ] && n=$((n + 1))',
+    `{ echo "reverted by $1"; echo "steps $s"; ${REVERT_FUNCTION} "$s" "$n"; } > "$d/revert.log" 2>&1`,
+    'mv "$d/firing" "$d/reverted"',
+    '',
+  ].join('\n');
 }
 
 /** Shell that writes `content` to "$d/<name>" (base64 on the wire, as shell.ts does for files). */
@@ -101,16 +117,20 @@ export function armScript(c: Confirm, changes: ReadonlyArray<Change>, marker: st
     `${writeInDir('fire.sh', fireScript(c, changes))} || ${fail('cannot write fire.sh')}`,
     ': > "$d/pending"',
     ...start,
-    'echo 0 > "$d/step"',
+    'echo $$ > "$d/apply-pid"',
+    'echo 0 0 > "$d/step"',
     `echo ${quoteArg(`${marker} armed`)}`,
     probes.length > 0 ? buildCheckScript(probes, marker).trimEnd() : ':',
     '',
   ].join('\n');
 }
 
-/** The apply script's record of the step it begins, read by fire.sh. */
-export function stepRecord(step: number): string {
-  return `echo ${step} > "$d/step"`;
+/**
+ * The apply script's record of its progress, read by fire.sh (ApplyHooks.progress): the step and its "$done" count;
+ * with `running`, a condition run before each command: only while `pending` exists, it records the command in flight.
+ */
+export function progressRecord(step: number, running: boolean): string {
+  return running ? `[ -e "$d/pending" ] && echo "${step} $done run" > "$d/step"` : `echo "${step} $done" > "$d/step"`;
 }
 
 /** Shell run when a step fails: succeeds (and disarms) when the script may revert itself; fails when the watchdog fired. */

@@ -364,7 +364,10 @@ export function staticLockoutIssues(cluster: Cluster): Issue[] {
     if (sessionDev) {
       node.namespaces.forEach((ns, i) => {
         if (ns.veth.hostSide === sessionDev && ns.veth.bridge !== undefined) {
-          issues.push({ path: ['nodes', n, 'namespaces', i, 'veth', 'bridge'], message: `would put ${sessionDev}, the interface of ssh.host ${node.ssh.host}, into bridge ${ns.veth.bridge} (${why})` });
+          issues.push({
+            path: ['nodes', n, 'namespaces', i, 'veth', 'bridge'],
+            message: `would put ${sessionDev}, the interface of ssh.host ${node.ssh.host}, into bridge ${ns.veth.bridge} (${why})`,
+          });
         }
       });
     }

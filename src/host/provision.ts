@@ -16,7 +16,7 @@ import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
 import {
   awaitWatchdog, type ConfirmOutcome, confirmOrRevert, type ConfirmSteps, DEFAULT_CONFIRM_TIMEOUT_MS, armScript,
-  disarmCommand, newConfirm, nodeProbes, parseArmed, parseConfirmOutput, revertNowScript, stepRecord, type WatchdogKind,
+  disarmCommand, newConfirm, nodeProbes, parseArmed, parseConfirmOutput, progressRecord, revertNowScript, type WatchdogKind,
 } from './confirm';
 import { checkFactReaders, describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
 import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
@@ -316,9 +316,12 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
 
     // Commit-confirm: the watchdog is armed before the first change and the probes run before it too.
     const confirm = ctx.allowDisruption ? newConfirm(ctx.confirmTimeoutMs, ctx.watchdog) : undefined;
-    const gateway = ipState(facts).routes.filter((r) => r.dst === 'default' && r.gateway).sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
+    const gateway = ipState(facts).routes.filter((r) => r.dst === 'default' && r.gateway)
+      .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
     const probes = nodeProbes(node.name, gateway, checksFrom(ctx.checks, node.name), cluster.verify.length);
-    const hooks = confirm ? { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), onStep: stepRecord } : undefined;
+    const hooks = confirm
+      ? { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), progress: progressRecord }
+      : undefined;
     const steps: ConfirmSteps | undefined = confirm && {
       confirm, marker, deadline: Date.now() + confirm.timeoutMs, connectTimeoutMs: ctx.options.connectTimeoutMs ?? 10_000,
       open: (connectTimeoutMs) => ctx.connector(node, { ...ctx.options, connectTimeoutMs }),

@@ -25,8 +25,37 @@ export interface ApplyHooks {
   readonly prologue: string;
   /** A condition: the script reverts its steps only when it succeeds (the watchdog may have reverted them). */
   readonly mayRevert: string;
-  /** Run as each step begins (records progress for the watchdog). */
-  readonly onStep: (step: number) => string;
+  /**
+   * Shell that records the step and its "$done" count for the watchdog, run as each step begins, after each command
+   * that succeeded and when the step fails; with `running`, a condition run before each command (false once the
+   * watchdog fired: no command starts after it) that records a command in flight.
+   */
+  readonly progress: (step: number, running: boolean) => string;
+}
+
+/** The shell function that reverts (see revertFunction). */
+export const REVERT_FUNCTION = 'netstrap_revert';
+
+/**
+ * The ONE place that decides what a revert undoes, used by the apply script for its own failures and by the
+ * commit-confirm watchdog (confirm.ts fire.sh): `netstrap_revert S DONE` runs the reverts of step S when DONE > 0
+ * (some of its commands succeeded; when none did, nothing happened and no revert may report a false failure),
+ * then of every step before S, last first. Each revert command runs on its own; one that fails prints
+ * `<prefix>revert-failed k` and the others still run; `<prefix>undo-failed-step` when step S's own revert runs,
+ * with `announceUndo` (the apply script's outcome, parseApplyOutput).
+ */
+export function revertFunction(changes: ReadonlyArray<Change>, prefix: string, announceUndo: boolean): string {
+  const lines = [`${REVERT_FUNCTION}() {`];
+  for (let k = changes.length; k >= 1; k--) {
+    const reverts = changes[k - 1].revert;
+    if (reverts.length === 0) continue;
+    lines.push(`  if [ "$1" -gt ${k} ] || { [ "$1" -eq ${k} ] && [ "$2" -gt 0 ]; }; then`);
+    if (announceUndo) lines.push(`    if [ "$1" -eq ${k} ]; then echo '${prefix}undo-failed-step'; fi`);
+    for (const command of reverts) lines.push(`    { ${renderCommand(command)}; } 2>&1 || echo '${prefix}revert-failed ${k}'`);
+    lines.push('  fi');
+  }
+  lines.push('  :', '}');
+  return lines.join('\n');
 }
 
 /**
@@ -37,27 +66,23 @@ export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string,
   const lines: string[] = [];
   if (prelude) lines.push(prelude.trimEnd());
   if (hooks) lines.push(hooks.prologue.trimEnd());
-  const revertLine = (command: Command, k: number) => `{ ${renderCommand(command)}; } 2>&1 || echo '${marker} revert-failed ${k}'`;
+  lines.push(revertFunction(changes, `${marker} `, true));
   changes.forEach((change, index) => {
     const step = index + 1;
     lines.push(`echo '${marker} step ${step}'`);
-    if (hooks) lines.push(hooks.onStep(step));
     // done counts the step's commands that succeeded (the group runs in this shell, so it is seen below).
     lines.push('done=0');
+    if (hooks) lines.push(hooks.progress(step, false));
+    const run = (command: Command) => (hooks
+      ? `{ ${hooks.progress(step, true)} && ${renderCommand(command)}; } && done=$((done + 1)) && ${hooks.progress(step, false)}`
+      : `${renderCommand(command)} && done=$((done + 1))`);
     lines.push('{');
-    lines.push(change.apply.map((command) => `${renderCommand(command)} && done=$((done + 1))`).join(' &&\n') || ':');
+    lines.push(change.apply.map(run).join(' &&\n') || ':');
     lines.push('} 2>&1 || {');
+    if (hooks) lines.push(`  ${hooks.progress(step, false)}`);
     lines.push(`  echo '${marker} failed ${step}'`);
-    if (hooks) lines.push(`  if ${hooks.mayRevert}; then :`);
-    if (change.revert.length > 0) {
-      lines.push('  if [ "$done" -gt 0 ]; then');
-      lines.push(`    echo '${marker} undo-failed-step'`);
-      for (const command of change.revert) lines.push(`    ${revertLine(command, step)}`);
-      lines.push('  fi');
-    }
-    for (let k = step - 1; k >= 1; k--) {
-      for (const command of changes[k - 1].revert) lines.push(`  ${revertLine(command, k)}`);
-    }
+    if (hooks) lines.push(`  if ${hooks.mayRevert}; then`);
+    lines.push(`  ${REVERT_FUNCTION} ${step} "$done"`);
     if (hooks) lines.push('  fi');
     lines.push(`  echo '${marker} reverted'`);
     lines.push(`  exit ${STEP_FAILED_EXIT}`);

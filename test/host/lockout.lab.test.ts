@@ -117,8 +117,16 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
   test.each(LOCKOUTS)('--allow-disruption: applied, not confirmed, reverted; SSH answers again in time: $name', async ({ name, yaml }) => {
     const before = await state();
     const watch = watchSsh('10.250.50.11');
-    const run = await netstrapAsync(['bootstrap', variant(name.replace(/\W+/g, '-'), yaml), ...ssh(), '--json',
+    const running = netstrapAsync(['bootstrap', variant(name.replace(/\W+/g, '-'), yaml), ...ssh(), '--json',
       '--allow-disruption', '--confirm-timeout', String(CONFIRM_TIMEOUT_S)]);
+    // The watchdog's pid as it records it, read inside the node (not over SSH, which the change cuts).
+    let watchdogPid: string | undefined;
+    for (let i = 0; i < 100 && !watchdogPid; i++) {
+      const r = await lab.exec('subject', ['sh', '-c', 'cat /run/netstrap/confirm-*/pid 2>/dev/null; true']);
+      if (/^\d+$/.test(r.stdout.trim())) watchdogPid = r.stdout.trim();
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const run = await running;
     expect(await answers()).toBe(true);
     // The change really locked SSH out, and SSH answered again within confirm-timeout + 5 s of that.
     const { down, upAgain } = await watch.stop();
@@ -131,8 +139,11 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     expect(result.subject.error).toMatch(/^not confirmed: .*reverted by /);
     expect(result.subject.commands.length).toBeGreaterThan(0);
     expect(await state()).toEqual(before);
-    // Nothing of the watchdog is left on the node.
-    expect((await lab.exec('subject', ['sh', '-c', 'ls /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])).stdout.trim()).toBe('');
+    // Nothing of the watchdog is left on the node: no file, no process (by the pid it recorded), no revert error.
+    expect(result.subject.error).not.toContain('REVERT INCOMPLETE');
+    expect((await lab.exec('subject', ['sh', '-c', 'ls -A /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])).stdout.trim()).toBe('');
+    expect(watchdogPid).toBeDefined();
+    expect((await lab.exec('subject', ['sh', '-c', `kill -0 ${watchdogPid} 2>/dev/null && echo alive; true`])).stdout.trim()).toBe('');
   });
 
   test('--allow-disruption with a harmless change: confirmed over a new connection and kept (3 round trips)', async () => {
