@@ -4,12 +4,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { InputError, Issue, show } from './errors';
 import { Cluster, clusterSchema } from './schema';
 import { NetworkPlan } from './plan';
 import { validateCluster } from './validate';
+import { loadYamlDocuments } from './yaml';
 
 /** A cluster file after every check: the parsed document, its resolved network plan and where it came from. */
 export interface ClusterModel {
@@ -37,14 +37,7 @@ export function loadClusterFile(file: string): ClusterModel {
  * files, which is most of `netstrap synth`'s time at 20 000 objects.
  */
 export function parseClusterText(text: string, file: string): ClusterModel {
-  let documents: unknown[];
-  try {
-    documents = loadAll(text, undefined, { schema: CORE_SCHEMA, filename: file });
-  } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
-    const at = error.mark ? ` at line ${error.mark.line + 1}, column ${error.mark.column + 1}` : '';
-    throw new InputError(file, [{ path: [], message: `YAML: ${error.reason}${at}` }]);
-  }
+  const documents = loadYamlDocuments(text, file);
   // Empty documents (only comments, or a stray `---`) do not count.
   const contents = documents.filter((doc) => doc !== null && doc !== undefined);
   if (contents.length !== 1) {

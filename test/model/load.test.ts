@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseClusterText } from '../../src/model/load';
+import { parseDocuments } from '../../src/model/netpol/manifests';
 import { issueLines } from '../support/errors';
 
 const example = fs.readFileSync(path.join(__dirname, '../../hosts/example.yaml'), 'utf8');
@@ -28,6 +29,16 @@ describe('cluster-file YAML parse', () => {
     expect(errors(`${example}\nname: again\n`)).toEqual([
       expect.stringMatching(/^hosts\/bad\.yaml: \(root\): YAML: duplicated mapping key at line \d+, column 1$/),
     ]);
+  });
+
+  test('YAML nested thousands of levels deep is bad input, not a stack overflow', () => {
+    const flow = `name: deep\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    let block = 'name: deep\nnetwork:\n';
+    for (let i = 1; i <= 5000; i++) block += `${'  '.repeat(i)}a:\n`;
+    for (const text of [flow, block]) {
+      expect(errors(text)).toEqual(['hosts/bad.yaml: (root): YAML: nested too deeply to parse']);
+      expect(issueLines(() => parseDocuments(text, 'm.yaml'))).toEqual(['m.yaml: (root): YAML: nested too deeply to parse']);
+    }
   });
 
   test('exactly one cluster document', () => {
