@@ -48,6 +48,8 @@ export function parseClusterText(text: string, file: string): ClusterModel {
 
 /** Checks an already-parsed cluster object (e.g. built in TypeScript) the same way as a file. */
 export function checkCluster(raw: unknown, file: string, baseDir: string = process.cwd()): ClusterModel {
+  const protoKeys = prototypeKeys(raw);
+  if (protoKeys.length > 0) throw new InputError(file, protoKeys);
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
   const { plan, issues } = validateCluster(parsed.data, baseDir);
@@ -81,4 +83,23 @@ function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): { present: bool
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return { present: true, value: current };
+}
+
+/**
+ * `__proto__` keys anywhere in the document. zod's records drop them silently, so `matchLabels: { __proto__: db }`
+ * would become `{}` (a selector matching every pod): refused up front. Iterative: depth is bounded only by the parser.
+ */
+function prototypeKeys(raw: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value: raw, path: [] }];
+  while (stack.length > 0) {
+    const { value, path: at } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = [...at, Array.isArray(value) ? Number(key) : key];
+      if (key === '__proto__') issues.push({ path: at, message: 'key "__proto__" is not allowed' });
+      else stack.push({ value: child, path: childPath });
+    }
+  }
+  return issues;
 }

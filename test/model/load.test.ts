@@ -41,6 +41,14 @@ describe('cluster-file YAML parse', () => {
     }
   });
 
+  test('a __proto__ key is refused, not dropped (it would turn a selector into "every pod")', () => {
+    const text = example.replace('matchLabels: { role: db }', 'matchLabels: { __proto__: db }');
+    expect(text).not.toEqual(example);
+    expect(errors(text)).toEqual([
+      'hosts/bad.yaml: kubernetes.networkPolicies[0].podSelector.matchLabels: key "__proto__" is not allowed',
+    ]);
+  });
+
   test('exactly one cluster document', () => {
     expect(errors(`${example}\n---\n${example}`)).toEqual(['hosts/bad.yaml: (root): expected exactly one YAML document (one cluster), found 2']);
     expect(errors('# only a comment\n---\n')).toEqual(['hosts/bad.yaml: (root): expected exactly one YAML document (one cluster), found 0']);
