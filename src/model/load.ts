@@ -5,13 +5,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isUtf8 } from 'buffer';
-import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { InputError, Issue } from './errors';
 import { zodIssues } from './zod-issues';
 import { canonicalizeHosts } from './canonical';
 import { Cluster, clusterSchema } from './schema';
 import { NetworkPlan } from './plan';
 import { validateCluster } from './validate';
+import { loadYamlDocuments } from './yaml';
 
 /** A cluster file after every check: the parsed document, its resolved network plan and where it came from. */
 export interface ClusterModel {
@@ -86,17 +86,7 @@ export function invalidUtf8Offset(bytes: Uint8Array): number | undefined {
  */
 export function parseClusterText(text: string, file: string): ClusterModel {
   if (text.length > LIMITS.documentBytes) throw new InputError(file, [{ path: [], message: tooBig(text.length) }]);
-  let documents: unknown[];
-  try {
-    documents = loadAll(text, undefined, { schema: CORE_SCHEMA, filename: file });
-  } catch (error) {
-    if (error instanceof RangeError) {
-      throw new InputError(file, [{ path: [], message: `YAML: nesting is too deep (at most ${LIMITS.depth} levels)` }]);
-    }
-    if (!(error instanceof YAMLException)) throw error;
-    const at = error.mark ? ` at line ${error.mark.line + 1}, column ${error.mark.column + 1}` : '';
-    throw new InputError(file, [{ path: [], message: `YAML: ${error.reason}${at}` }]);
-  }
+  const documents = loadYamlDocuments(text, file);
   // Empty documents (only comments, or a stray `---`) do not count.
   const contents = documents.filter((doc) => doc !== null && doc !== undefined);
   if (contents.length !== 1) {

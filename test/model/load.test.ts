@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseClusterText } from '../../src/model/load';
+import { parseDocuments } from '../../src/model/netpol/manifests';
 import { issueLines } from '../support/errors';
 
 const example = fs.readFileSync(path.join(__dirname, '../../hosts/example.yaml'), 'utf8');
@@ -27,6 +28,25 @@ describe('cluster-file YAML parse', () => {
   test('a key given twice is an error, not a silent overwrite', () => {
     expect(errors(`${example}\nname: again\n`)).toEqual([
       expect.stringMatching(/^hosts\/bad\.yaml: \(root\): YAML: duplicated mapping key at line \d+, column 1$/),
+    ]);
+  });
+
+  test('YAML nested thousands of levels deep is bad input, not a stack overflow', () => {
+    const flow = `name: deep\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    let block = 'name: deep\nnetwork:\n';
+    for (let i = 1; i <= 5000; i++) block += `${'  '.repeat(i)}a:\n`;
+    for (const text of [flow, block]) {
+      expect(errors(text)).toEqual(['hosts/bad.yaml: (root): YAML: nesting is too deep (at most 100 levels)']);
+      expect(issueLines(() => parseDocuments(text, 'm.yaml'))).toEqual(['m.yaml: (root): YAML: nesting is too deep (at most 100 levels)']);
+    }
+  });
+
+  test('a __proto__ key is refused, not dropped (it would turn a selector into "every pod")', () => {
+    const text = example.replace('matchLabels: { role: db }', 'matchLabels: { __proto__: db }');
+    expect(text).not.toEqual(example);
+    expect(errors(text)).toEqual([
+      'hosts/bad.yaml: kubernetes.networkPolicies[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid: '
+        + 'the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
     ]);
   });
 

@@ -7,8 +7,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { InputError, Issue, show } from '../errors';
+import { loadYamlDocuments } from '../yaml';
 import { checkLabels, checkPortName } from '../meta';
 import { networkPolicySchema } from '../schema';
 import { checkNetworkPolicy } from '../checks/network-policy';
@@ -44,13 +44,7 @@ export function manifestFiles(input: string): string[] {
 
 /** Parses the YAML (or JSON) documents of a file; empty documents are dropped. Throws InputError on bad YAML. */
 export function parseDocuments(text: string, file: string): unknown[] {
-  try {
-    return loadAll(text, undefined, { schema: CORE_SCHEMA, filename: file }).filter((d) => d !== null && d !== undefined);
-  } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
-    const at = error.mark ? ` at line ${error.mark.line + 1}, column ${error.mark.column + 1}` : '';
-    throw new InputError(file, [{ path: [], message: `YAML: ${error.reason}${at}` }]);
-  }
+  return loadYamlDocuments(text, file).filter((d) => d !== null && d !== undefined);
 }
 
 /** Flattens `kind: List` (kubectl get -o yaml) into its items. */
