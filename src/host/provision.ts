@@ -8,14 +8,18 @@
  * state: one more round trip per source node, over the connection it already has, reported separately as
  * `verifyRoundTrips`.
  */
+import { effectiveNodes } from '../model/effective';
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
 import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, planNode } from './facts';
 import { resourceKinds } from './resources';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, SshOptions, sshConnector, Transport } from './ssh';
-import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
-import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
+import { podAddressFact } from './resources/pods';
+import { type Change, DEFAULT_CONCURRENCY, type RawFacts, type ResourceKind } from './types';
+import {
+  buildCheckScript, CheckResult, checkSource, checkTarget, describeCheck, parseCheckOutput, type CheckSpec, type PlannedCheck, staticTargetAddress,
+} from './verify';
 
 export type RunMode = 'plan' | 'bootstrap' | 'verify';
 
@@ -110,10 +114,17 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const only = options.only ? new Set(options.only) : undefined;
   const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
   if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
-  const nodes = cluster.nodes.filter((node) => !only || only.has(node.name));
-  const checks = cluster.verify.map((spec, index) => ({ index, spec }));
-  // Sources of assertions keep their connection open until the assertions ran: one connection per host.
-  const sources = new Set(mode === 'plan' ? [] : checks.map(({ spec }) => checkSource(spec).node));
+  // Each node with what netstrap derives for it (routing: auto routes, pod subnet, pod NAT): src/model/effective.ts.
+  const nodes = effectiveNodes(cluster).filter((node) => !only || only.has(node.name));
+  const checks = cluster.verify.map((spec, index) => {
+    const { endpoint } = checkTarget(cluster, spec);
+    return { index, spec, endpoint, address: staticTargetAddress(cluster, endpoint) };
+  });
+  // Checks run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
+  // of the pod's node: those, and every check of bootstrap, run once all hosts are done, over the connection the
+  // source node already has.
+  const later = (check: (typeof checks)[number]) => mode === 'bootstrap' || check.endpoint.kind === 'pod';
+  const sources = new Set(mode === 'plan' ? [] : checks.filter(later).map(({ spec }) => checkSource(spec).node));
   const ctx: HostContext = {
     mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
     options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
@@ -123,25 +134,33 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const total = nodes.length;
   try {
     const outcomes = await runPool(nodes, options.concurrency ?? DEFAULT_CONCURRENCY, async (node) => {
-      const keep = sources.has(node.name) && mode === 'bootstrap';
-      const outcome = await runHost(node, ctx, keep, mode === 'verify' ? checksFrom(checks, node.name) : []);
+      const keep = sources.has(node.name);
+      const outcome = await runHost(node, ctx, keep, mode === 'verify' ? checksFrom(checks, node.name).filter((c) => !later(c)) : []);
       if (outcome.transport) open.set(node.name, outcome.transport);
       options.onHostDone?.(outcome.result, ++done, total);
       return outcome;
     });
     const hosts = outcomes.map((outcome) => ({ ...outcome.result }));
     let checkResults: CheckResult[] = outcomes.flatMap((outcome) => outcome.checks);
-    if (mode === 'bootstrap') {
-      // After every host applied: assertions, per source node, in parallel.
-      const bySource = [...open.keys()];
-      const ran = await runPool(bySource, options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
-        const list = checksFrom(checks, name);
+    if (mode !== 'plan') {
+      // After every host is done: the remaining assertions, per source node, in parallel; pods at their address now.
+      const factsOf = new Map(nodes.map((node, i) => [node.name, outcomes[i].facts] as const));
+      const resolved = (check: (typeof checks)[number]): PlannedCheck => {
+        if (check.endpoint.kind !== 'pod') return check;
+        const facts = factsOf.get(check.endpoint.node);
+        const address = facts ? podAddressFact(facts, check.endpoint.pod) : undefined;
+        const detail = facts ? `pod ${check.endpoint.node}/${check.endpoint.pod} has no address (no such pod?)` : `node ${check.endpoint.node} was not read`;
+        return { index: check.index, spec: check.spec, address, detail };
+      };
+      const ran = await runPool([...open.keys()], options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
+        const list = checksFrom(checks, name).filter(later).map(resolved);
+        if (list.length === 0) return [];
         const host = hosts.find((h) => h.node === name)!;
         const result = await runChecks(open.get(name)!, list, ctx.timeoutMs);
         Object.assign(host, { verifyRoundTrips: 1 });
         return result;
       });
-      checkResults = ran.flat();
+      checkResults.push(...ran.flat());
     }
     if (mode !== 'plan') {
       // Assertions whose source was not worked on (--only) or could not be reached are reported, not hidden.
@@ -176,11 +195,11 @@ interface HostContext {
   readonly timeoutMs: number;
 }
 
-function checksFrom(checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, node: string) {
+function checksFrom<T extends { spec: CheckSpec }>(checks: ReadonlyArray<T>, node: string): T[] {
   return checks.filter(({ spec }) => checkSource(spec).node === node);
 }
 
-async function runChecks(transport: Transport, list: ReadonlyArray<{ index: number; spec: CheckSpec }>, timeoutMs: number): Promise<CheckResult[]> {
+async function runChecks(transport: Transport, list: ReadonlyArray<PlannedCheck>, timeoutMs: number): Promise<CheckResult[]> {
   const marker = newMarker();
   try {
     const run = await transport.run(buildCheckScript(list, marker), timeoutMs);
@@ -193,8 +212,8 @@ async function runChecks(transport: Transport, list: ReadonlyArray<{ index: numb
 }
 
 /** One host: connect, facts, plan, and in bootstrap mode apply + verify. Never throws. */
-async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, checks: ReadonlyArray<{ index: number; spec: CheckSpec }>):
-  Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[] }> {
+async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, checks: ReadonlyArray<PlannedCheck>):
+  Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[]; facts?: RawFacts }> {
   const started = Date.now();
   let roundTrips = 0;
   const verifyRoundTrips = 0;
@@ -232,7 +251,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
       const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
       const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
       kept = keepOpen;
-      return { result: finish(status, { error }), transport: keepOpen ? transport : undefined, checks: checkResults };
+      return { result: finish(status, { error }), transport: keepOpen ? transport : undefined, checks: checkResults, facts };
     }
 
     const applied = await transport.run(buildApplyScript(changes, marker, factScript), ctx.timeoutMs);
@@ -265,7 +284,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
       };
     }
     kept = keepOpen;
-    return { result: finish('changed'), transport: keepOpen ? transport : undefined, checks: [] };
+    return { result: finish('changed'), transport: keepOpen ? transport : undefined, checks: [], facts };
   } catch (error) {
     return { result: finish('failed', { error: (error as Error).message }), checks: [] };
   } finally {

@@ -10,10 +10,12 @@ import { links } from './links';
 import { namespaces } from './namespaces';
 import { nat } from './nat';
 import { persist } from './persist';
+import { podAddresses } from './pods';
 import { resolvConf } from './resolv';
 import { routes } from './routes';
 import { sysctl } from './sysctl';
 
 // Interfaces before what uses them (bridges before the veths enslaved to them, addresses before the routes via
-// them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything.
-export const resourceKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles, persist];
+// them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything;
+// pod addresses (read only, for verify checks) at the end.
+export const resourceKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles, persist, podAddresses];

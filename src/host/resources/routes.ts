@@ -9,6 +9,7 @@
  * ONE generated script, /etc/netstrap/network.sh, run at boot by the systemd unit netstrap-network.service
  * (enabled by its symlink in multi-user.target.wants) — see persist.ts.
  */
+import { derivedReason } from '../../model/effective';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, RawFacts, ResourceKind } from '../types';
 import { IpRoute, ipFacts, ipState } from './facts';
@@ -54,7 +55,8 @@ export const routes: ResourceKind = {
       const current = table.find((r) => r.dst === route.to && (r.metric ?? 0) === metric);
       if (current && current.gateway === route.via && (route.dev === undefined || current.dev === route.dev)) continue;
       const target = route.metric !== undefined ? `${route.to} metric ${route.metric}` : route.to;
-      const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}`;
+      const derived = derivedReason(route);
+      const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}${derived ? ` (derived: ${derived})` : ''}`;
       changes.push({
         kind: 'route', target, before: current ? describe(current) : 'absent', after,
         apply: [{ argv: ['ip', 'route', 'replace', ...routeArgs(route)] }],
