@@ -10,6 +10,7 @@ import { registerPlan } from './plan';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
+import { registerTrace } from './trace';
 import { registerValidate } from './validate';
 
 export const EXIT_FAILED = 1;
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerTrace(program);
   registerLab(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);

@@ -12,5 +12,17 @@ export function registerValidate(program: Command): void {
       console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
         + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes`);
+      // Which node allocates pod addresses from where (src/model/pod-subnets.ts), and how far the checks were traced.
+      if (cluster.nodes.length > 0) {
+        const { formatPodSubnetTable } = require('../model/pod-subnets') as typeof import('../model/pod-subnets');
+        const { deriveRouting } = require('../model/routing') as typeof import('../model/routing');
+        process.stdout.write(formatPodSubnetTable(cluster));
+        if (cluster.routing === 'auto') {
+          const routing = deriveRouting(cluster);
+          const count = [...routing.routes.values()].reduce((n, list) => n + list.length, 0);
+          console.log(`routing: auto: ${count} routes derived; routers: ${routing.routers.join(', ') || 'none'}`);
+        }
+        if (cluster.verify.length > 0) console.log(`verify: ${cluster.verify.length} checks traced, none can fail as declared (netstrap trace shows each path)`);
+      }
     });
 }

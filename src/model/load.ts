@@ -20,15 +20,24 @@ export interface ClusterModel {
   readonly plan: NetworkPlan;
 }
 
+/** What loading checks besides the schema and the semantic rules. */
+export interface LoadOptions {
+  /**
+   * Trace every verify check through the model and reject one that cannot pass. Off for `netstrap trace`, which
+   * is how a user finds out why. @default true
+   */
+  readonly traceChecks?: boolean;
+}
+
 /** Reads, parses and checks a cluster file. Throws InputError naming the file, each field path and value. */
-export function loadClusterFile(file: string): ClusterModel {
+export function loadClusterFile(file: string, options: LoadOptions = {}): ClusterModel {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw new InputError(file, [{ path: [], message: `cannot read the cluster file: ${(error as Error).message}` }]);
   }
-  return parseClusterText(text, file);
+  return parseClusterText(text, file, options);
 }
 
 /**
@@ -36,7 +45,7 @@ export function loadClusterFile(file: string): ClusterModel {
  * js-yaml with the YAML 1.2 core schema (no timestamps or other implicit types): ~10x faster than `yaml` on large
  * files, which is most of `netstrap synth`'s time at 20 000 objects.
  */
-export function parseClusterText(text: string, file: string): ClusterModel {
+export function parseClusterText(text: string, file: string, options: LoadOptions = {}): ClusterModel {
   let documents: unknown[];
   try {
     documents = loadAll(text, undefined, { schema: CORE_SCHEMA, filename: file });
@@ -50,14 +59,14 @@ export function parseClusterText(text: string, file: string): ClusterModel {
   if (contents.length !== 1) {
     throw new InputError(file, [{ path: [], message: `expected exactly one YAML document (one cluster), found ${contents.length}` }]);
   }
-  return checkCluster(contents[0], file, path.dirname(path.resolve(file)));
+  return checkCluster(contents[0], file, path.dirname(path.resolve(file)), options);
 }
 
 /** Checks an already-parsed cluster object (e.g. built in TypeScript) the same way as a file. */
-export function checkCluster(raw: unknown, file: string, baseDir: string = process.cwd()): ClusterModel {
+export function checkCluster(raw: unknown, file: string, baseDir: string = process.cwd(), options: LoadOptions = {}): ClusterModel {
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
-  const { plan, issues } = validateCluster(parsed.data, baseDir);
+  const { plan, issues } = validateCluster(parsed.data, baseDir, options);
   if (issues.length > 0 || !plan) throw new InputError(file, issues);
   return { file, baseDir, cluster: parsed.data, plan };
 }
