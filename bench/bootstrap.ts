@@ -10,12 +10,13 @@
  * compared (see normalizeSnapshot). Round trips: netstrap's from --json; Ansible's by an ssh/sftp wrapper that logs
  * every invocation (each is one SSH session over the ControlMaster).
  */
-import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
+import { $ } from 'zx/core';
 import { labDown, labExec, labUp, LabState, readState } from '../src/lab';
-import { bootScript, UNIT_CONTENT } from '../src/host/resources/persist';
+import { nodeBootScript } from '../src/host/resources';
+import { UNIT_CONTENT } from '../src/host/resources/persist';
 import { loadClusterFile } from '../src/model/load';
 import { BRIDGE, labClusterText } from './lab-cluster';
 import { fmt, markdownTable, median, progress, ratio, run } from './stats';
@@ -85,7 +86,7 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
           await withLab(file, n, result, async (state) => {
             result.floor.push(await floor(state));
             const once = () => (tool === 'ansible' ? ansibleRun(file, state, n)
-              : Promise.resolve(netstrapRun(tool === 'netstrap' ? 'tsx' : 'compiled', file, state)));
+              : netstrapRun(tool === 'netstrap' ? 'tsx' : 'compiled', file, state));
             const first = await once();
             const rerun = await once();
             result.first[tool].push(first);
@@ -132,22 +133,14 @@ async function withLab(file: string, n: number, result: SizeResult, body: (state
   }
 }
 
-/** Spawns a command and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
-function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, ms: performance.now() - started, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-  });
+/** Runs a command (zx quotes the argv) and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
+async function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
+  const started = performance.now();
+  const output = await $({
+    cwd: options.cwd ?? ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 600000, timeoutSignal: 'SIGKILL',
+    nothrow: true, quiet: true,
+  })`exec ${argv}`;
+  return { status: output.exitCode, ms: performance.now() - started, stdout: output.stdout, stderr: output.stderr };
 }
 
 /** The floor: a fresh OpenSSH connection running `true` on every node, all at once. */
@@ -180,20 +173,17 @@ function buildCli(force = true): boolean {
 
 /** Which code bin/netstrap runs right now: its compiled lib/ or the TypeScript through tsx. */
 function launchPath(env: Record<string, string> = {}, stderr?: string): 'compiled' | 'tsx' {
-  const text = stderr ?? String(spawnSync(NETSTRAP, ['--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NETSTRAP_DEBUG_LAUNCH: '1', ...env } }).stderr);
+  const text = stderr ?? $.sync({ cwd: ROOT, env: { ...process.env, NETSTRAP_DEBUG_LAUNCH: '1', ...env }, nothrow: true, quiet: true })`${[NETSTRAP, '--help']}`.stderr;
   return text.includes('lib/ (compiled)') ? 'compiled' : 'tsx';
 }
 
-function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState): ToolRun {
+async function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState): Promise<ToolRun> {
   if (mode === 'compiled') buildCli(false);
   const env = { ...process.env, NETSTRAP_TSX: mode === 'tsx' ? '1' : '0', NETSTRAP_DEBUG_LAUNCH: '1' };
-  const started = performance.now();
-  const child = spawnSync(NETSTRAP, ['bootstrap', file, '--json', '--ssh-config', state.sshConfigFile], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - started;
-  if (child.error) throw child.error;
-  const stdout = String(child.stdout);
-  if (child.status !== 0) throw new Error(`bin/netstrap bootstrap exited ${child.status ?? child.signal}: ${String(child.stderr).slice(-2000)}`);
-  if (launchPath({}, String(child.stderr)) !== mode) throw new Error(`bin/netstrap ran ${mode === 'tsx' ? 'lib/' : 'tsx'}, not ${mode} (a source file changed during the run)`);
+  const child = await timed([NETSTRAP, 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile], { env });
+  const { ms, stdout } = child;
+  if (child.status !== 0) throw new Error(`bin/netstrap bootstrap exited ${child.status}: ${child.stderr.slice(-2000)}`);
+  if (launchPath({}, child.stderr) !== mode) throw new Error(`bin/netstrap ran ${mode === 'tsx' ? 'lib/' : 'tsx'}, not ${mode} (a source file changed during the run)`);
   const result = JSON.parse(stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
   if (!result.ok) throw new Error(`netstrap bootstrap failed: ${stdout.slice(0, 1000)}`);
   return {
@@ -234,7 +224,7 @@ function ansibleDir(file: string, state: LabState, n: number): { dir: string; lo
       masquerade_source: node.nat.masquerade[0].source,
       dnat_to: node.nat.portForwards[0].to,
       hosts_block: node.hosts.map((h) => `${h.ip}\t${h.names.join(' ')}`).join('\n'),
-      boot_script: bootScript(node),
+      boot_script: nodeBootScript(node),
       boot_unit: UNIT_CONTENT,
     };
   }

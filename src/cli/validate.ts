@@ -14,9 +14,9 @@ export function registerValidate(program: Command): void {
         + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes`);
       // Which node allocates pod addresses from where (src/model/pod-subnets.ts), and how far the checks were traced.
       if (cluster.nodes.length > 0) {
-        const { formatPodSubnetTable } = require('../model/pod-subnets') as typeof import('../model/pod-subnets');
+        const { formatPodSubnetTable, podSubnets } = require('../model/pod-subnets') as typeof import('../model/pod-subnets');
         const { deriveRouting } = require('../model/routing') as typeof import('../model/routing');
-        process.stdout.write(formatPodSubnetTable(cluster));
+        if (podSubnets(cluster).subnets.length > 0) process.stdout.write(formatPodSubnetTable(cluster));
         if (cluster.routing === 'auto') {
           const routing = deriveRouting(cluster);
           const count = [...routing.routes.values()].reduce((n, list) => n + list.length, 0);

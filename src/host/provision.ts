@@ -11,7 +11,7 @@
 import { effectiveNodes } from '../model/effective';
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
-import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, planNode } from './facts';
+import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, planNode } from './fact-script';
 import { resourceKinds } from './resources';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, SshOptions, sshConnector, Transport } from './ssh';

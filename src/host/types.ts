@@ -31,6 +31,12 @@ export interface Change {
   readonly revert: ReadonlyArray<Command>;
 }
 
+/** One idempotent boot-time command of /etc/netstrap/network.sh: `run`, skipped when `unless` succeeds. */
+export interface BootStep {
+  readonly unless?: ReadonlyArray<string>;
+  readonly run: ReadonlyArray<string>;
+}
+
 /** What every resource kind provides. One file per kind under src/host/resources/. */
 export interface ResourceKind {
   readonly kind: string;
@@ -47,6 +53,11 @@ export interface ResourceKind {
    * CNI plugin binaries missing, a kernel module that cannot be loaded. Shown by `plan` and `bootstrap`.
    */
   warnings?(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[];
+  /**
+   * For runtime-only state (links, routes, NAT …): the idempotent commands that rebuild the node's desired state at
+   * boot, gathered into one script by the boot-persistence kind. Kinds whose state is a file already omit it.
+   */
+  bootSteps?(node: ClusterNode): BootStep[];
 }
 
 /** Hosts worked on at once by plan, bootstrap and verify unless told otherwise. */

@@ -3,9 +3,9 @@
  * Its file-system view is the machine's, with copy-on-write overlays over the directories a provisioner writes,
  * so that a write on one node shows neither on another node nor on the machine.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { $ } from 'zx/core';
 import { PlannedNode } from './topology';
 
 /** Directories given a per-node copy-on-write overlay (when they exist on the machine). */
@@ -116,12 +116,11 @@ export function launcherArgv(netns: string, initScript: string, dir: string): st
 export function startNode(netns: string, initScript: string, dir: string): number {
   const log = fs.openSync(path.join(dir, 'sshd.log'), 'w');
   try {
-    const argv = launcherArgv(netns, initScript, dir);
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
-    child.on('error', () => undefined);
-    child.unref();
-    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
-    return child.pid;
+    // `exec`: the recorded pid is the launcher itself (isLauncher and the sshd's parent check rely on it).
+    const launcher = $({ detached: true, stdio: ['ignore', log, log], nothrow: true, quiet: true })`exec ${launcherArgv(netns, initScript, dir)}`;
+    launcher.child?.unref();
+    if (launcher.pid === undefined) throw new Error(`cannot start ${launcherArgv(netns, initScript, dir).join(' ')}`);
+    return launcher.pid;
   } finally {
     fs.closeSync(log);
   }

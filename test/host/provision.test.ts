@@ -4,10 +4,10 @@
  * concurrency bound, a host that cannot be reached, a kind whose apply does not converge. (The lab tests run the
  * same engine over SSH against real nodes.)
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { $ } from 'zx/core';
 import { bootstrapCluster, planCluster, verifyCluster } from '../../src/host/provision';
 import { formatSummary, resultJson } from '../../src/host/report';
 import type { Connector, Transport } from '../../src/host/ssh';
@@ -53,16 +53,12 @@ function localConnector(unreachable: string[] = []) {
     stats.maxOpen = Math.max(stats.maxOpen, ++stats.open);
     await new Promise((r) => setTimeout(r, 5));
     const transport: Transport = {
-      run: (script) => new Promise((resolve) => {
+      run: async (script) => {
         stats.runs.set(node.name, (stats.runs.get(node.name) ?? 0) + 1);
-        const child = spawn('sh', ['-c', 'eval "$(cat)"']);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => { stdout += d; });
-        child.stderr.on('data', (d) => { stderr += d; });
-        child.on('close', (code) => resolve({ stdout, stderr, code }));
-        child.stdin.end(script);
-      }),
+        // The script arrives on stdin, as over SSH.
+        const r = await $({ input: script, nothrow: true, quiet: true })`exec ${['sh', '-c', 'eval "$(cat)"']}`;
+        return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
+      },
       close: () => { stats.open--; },
     };
     return transport;

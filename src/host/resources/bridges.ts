@@ -5,12 +5,12 @@
  * cannot tell them from the user's own). Persisted by the boot script of persist.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, RawFacts, ResourceKind } from '../types';
+import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const bridges: ResourceKind = {
   kind: 'bridge',
+  bootSteps: bridgeBootSteps,
 
   factCommands(node: ClusterNode) {
     return node.bridges.length > 0 ? ipFacts() : {};

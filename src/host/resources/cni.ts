@@ -9,7 +9,7 @@ import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
 import { isKubernetesNode } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact } from './facts';
+import { fileChange, fileFact, parseFileFact } from './file-facts';
 
 export const CNI_CONF_DIR = '/etc/cni/net.d';
 const BIN_SECTION = 'cni-bin';

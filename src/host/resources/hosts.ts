@@ -5,7 +5,7 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact, withManagedBlock } from './facts';
+import { fileChange, fileFact, parseFileFact, withManagedBlock } from './file-facts';
 
 export const HOSTS_FILE = '/etc/hosts';
 

@@ -6,12 +6,12 @@
  * Persisted by the boot script of persist.ts (bootSteps below).
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, RawFacts, ResourceKind } from '../types';
+import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const links: ResourceKind = {
   kind: 'link',
+  bootSteps: linkBootSteps,
 
   factCommands(node: ClusterNode) {
     return node.interfaces.length > 0 ? ipFacts() : {};

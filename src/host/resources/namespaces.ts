@@ -6,12 +6,12 @@
  * A namespace or veth created in this run is deleted on revert. Persisted by the boot script of persist.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp, netnsFact, netnsNames } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, RawFacts, ResourceKind } from '../types';
+import { findLink, ipFacts, ipState, ipv4Addresses, isUp, netnsFact, netnsNames } from './ip-facts';
 
 export const namespaces: ResourceKind = {
   kind: 'netns',
+  bootSteps: namespaceBootSteps,
 
   factCommands(node: ClusterNode) {
     if (node.namespaces.length === 0) return {};

@@ -12,8 +12,7 @@
  * what was deleted at its old position. Persisted by the boot script of persist.ts (`-C || -A`).
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import type { BootStep } from './persist';
+import type { BootStep, Change, RawFacts, ResourceKind } from '../types';
 
 const SECTION = 'iptables-nat';
 export const COMMENT_PREFIX = 'netstrap:';
@@ -74,6 +73,7 @@ function foundRules(raw: string | undefined): FoundRule[] {
 
 export const nat: ResourceKind = {
   kind: 'iptables',
+  bootSteps: natBootSteps,
 
   factCommands() {
     // Read even when nothing is wanted: netstrap rules left from an older cluster file must go.

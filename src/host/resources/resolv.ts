@@ -12,7 +12,7 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, RawFacts, ResourceKind } from '../types';
-import { FileFact, fileChange, fileFact, parseFileFact, withManagedBlock } from './facts';
+import { FileFact, fileChange, fileFact, parseFileFact, withManagedBlock } from './file-facts';
 
 export const RESOLV_FILE = '/etc/resolv.conf';
 const STUB = '127.0.0.53';

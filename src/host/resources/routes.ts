@@ -11,9 +11,8 @@
  */
 import { derivedReason } from '../../model/effective';
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { IpRoute, ipFacts, ipState } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, RawFacts, ResourceKind } from '../types';
+import { IpRoute, ipFacts, ipState } from './ip-facts';
 
 type RouteIntent = ClusterNode['routes'][number];
 
@@ -41,6 +40,7 @@ function describe(route: IpRoute): string {
 
 export const routes: ResourceKind = {
   kind: 'route',
+  bootSteps: routeBootSteps,
 
   factCommands(node: ClusterNode) {
     return node.routes.length > 0 ? ipFacts() : {};

@@ -14,7 +14,7 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact } from './facts';
+import { fileChange, fileFact, parseFileFact } from './file-facts';
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
 export const MODULES_FILE = '/etc/modules-load.d/netstrap-k8s.conf';

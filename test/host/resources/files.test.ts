@@ -1,13 +1,15 @@
 /** The file kinds: /etc/hosts, /etc/resolv.conf, CNI conflists, boot persistence; and the managed-block helper. */
-import { withManagedBlock } from '../../../src/host/resources/facts';
+import { withManagedBlock } from '../../../src/host/resources/file-facts';
 import { cniFiles } from '../../../src/host/resources/cni';
 import { hostsFile } from '../../../src/host/resources/hosts';
-import { BOOT_SCRIPT, persist, UNIT_LINK } from '../../../src/host/resources/persist';
+import { resourceKinds } from '../../../src/host/resources';
+import { BOOT_SCRIPT, UNIT_LINK } from '../../../src/host/resources/persist';
 import { resolvConf } from '../../../src/host/resources/resolv';
 import { recordedFacts, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
+const persist = resourceKinds.find((kind) => kind.kind === 'boot-persistence')!;
 const fileFact = (content: string) => `file:${Buffer.from(content).toString('base64')}\n`;
 
 describe('managed blocks', () => {
