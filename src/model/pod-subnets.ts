@@ -11,7 +11,7 @@
  * With another CNI a node has a pod subnet only when it declares one (it is then used for routing).
  */
 import { IPv4CidrRange } from 'ip-num';
-import { parseNetwork, rangesOverlap } from './cidr';
+import { type NumericRange, numericCidr, numericOverlap, numericRange, parseNetwork } from './cidr';
 import { Issue, show } from './errors';
 import type { Cluster, ClusterNode } from './schema';
 
@@ -24,6 +24,8 @@ export interface PodSubnet {
   readonly index: number;
   readonly cidr: string;
   readonly range: IPv4CidrRange;
+  /** The same range as integers, for loops over many subnets. */
+  readonly numeric: NumericRange;
   readonly source: PodSubnetSource;
 }
 
@@ -79,7 +81,7 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
         report(`pod subnet ${show(text)} is outside network.podCidr ${podCidr.value.toCidrString()}`);
       } else if (range.value.getPrefix().getValue() > 30) {
         report(`pod subnet ${show(text)} is too small to allocate pod addresses from (needs /30 or larger)`);
-      } else pinned.push({ node: node.name, index, cidr: text, range: range.value, source });
+      } else pinned.push({ node: node.name, index, cidr: text, range: range.value, numeric: numericRange(range.value), source });
     };
     if (node.podSubnet !== undefined) pin(node.podSubnet, 'podSubnet', ['nodes', index, 'podSubnet']);
     else if (bridge && cluster.cni.bridge?.subnet !== undefined) pin(cluster.cni.bridge.subnet, 'cni.bridge.subnet', ['cni', 'bridge', 'subnet']);
@@ -89,7 +91,7 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
   // No two nodes may hand out the same addresses.
   const subnets: PodSubnet[] = [];
   for (const subnet of pinned) {
-    const clash = subnets.find((other) => rangesOverlap(other.range, subnet.range));
+    const clash = subnets.find((other) => numericOverlap(other.numeric, subnet.numeric));
     if (clash) {
       issues.push({
         path: subnet.source === 'podSubnet' ? ['nodes', subnet.index, 'podSubnet'] : ['nodes', subnet.index],
@@ -104,25 +106,27 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
     if (mask < podPrefix) {
       issues.push({ path: ['network', 'nodeCidrMaskSize'], message: `/${mask} is larger than network.podCidr ${podCidr.value.toCidrString()}: it must be ${podPrefix} or more` });
     } else {
-      let slice: IPv4CidrRange | undefined = IPv4CidrRange.fromCidr(`${podCidr.value.getFirst().toString()}/${mask}`);
+      // Slices in address order; each node takes the first one that no pinned subnet overlaps.
+      const outer = numericRange(podCidr.value);
+      const size = 2 ** (32 - mask);
+      let first = outer.first;
+      const taken = subnets.map((s) => s.numeric);
       for (const { node, index } of pending) {
-        while (slice && subnets.some((s) => rangesOverlap(s.range, slice!))) slice = nextInside(slice, podCidr.value);
-        if (!slice) {
+        const clash = (at: number) => taken.find((t) => numericOverlap(t, { first: at, last: at + size - 1, prefix: mask }));
+        for (let c = clash(first); c && first <= outer.last; c = clash(first)) first = Math.max(first + size, Math.ceil((c.last + 1) / size) * size);
+        if (first + size - 1 > outer.last) {
           issues.push({ path: ['nodes', index], message: `no free /${mask} left in network.podCidr ${podCidr.value.toCidrString()} for node ${node.name}: give it a podSubnet, a wider podCidr or a longer network.nodeCidrMaskSize` });
           break;
         }
-        subnets.push({ node: node.name, index, cidr: slice.toCidrString(), range: slice, source: 'allocated' });
-        slice = nextInside(slice, podCidr.value);
+        const numeric = { first, last: first + size - 1, prefix: mask };
+        const cidr = numericCidr(numeric);
+        subnets.push({ node: node.name, index, cidr, range: IPv4CidrRange.fromCidr(cidr), numeric, source: 'allocated' });
+        first += size;
       }
     }
   }
   subnets.sort((a, b) => a.index - b.index);
   return { subnets, byNode: new Map(subnets.map((s) => [s.node, s])), issues };
-}
-
-function nextInside(range: IPv4CidrRange, outer: IPv4CidrRange): IPv4CidrRange | undefined {
-  const next = range.hasNextRange() ? range.nextRange() : undefined;
-  return next && next.inside(outer) ? next : undefined;
 }
 
 /** The table `netstrap validate` prints: node, role, pod subnet and where it comes from. */

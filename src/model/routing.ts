@@ -11,7 +11,7 @@
  *   one; with another gateway it is an error naming both.
  * Pure: computed once per parsed cluster; imports nothing outside the model.
  */
-import { parseInterfaceAddress, parseNetwork } from './cidr';
+import { type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
 import type { Cluster, ClusterNode } from './schema';
@@ -40,15 +40,25 @@ export interface Routing {
   readonly issues: readonly Issue[];
 }
 
+const lanRanges = new WeakMap<Cluster, Array<NumericRange | undefined>>();
+
 /** The node's ports on the cluster's LANs, in lans order (one per LAN: the first address found there). */
 export function lanPorts(cluster: Cluster, node: ClusterNode): LanPort[] {
-  const lans = cluster.lans.map((lan) => parseNetwork(lan.cidr));
+  let lans = lanRanges.get(cluster);
+  if (!lans) {
+    lans = cluster.lans.map((lan) => {
+      const range = parseNetwork(lan.cidr);
+      return range.ok ? numericRange(range.value) : undefined;
+    });
+    lanRanges.set(cluster, lans);
+  }
   const ports: LanPort[] = [];
   for (const iface of node.interfaces) {
     for (const text of iface.addresses) {
       const parsed = parseInterfaceAddress(text);
       if (!parsed.ok) continue;
-      const lan = lans.findIndex((range) => range.ok && range.value.isEquals(parsed.value.network));
+      const network = numericRange(parsed.value.network);
+      const lan = lans.findIndex((range) => range !== undefined && range.first === network.first && range.prefix === network.prefix);
       if (lan >= 0 && !ports.some((p) => p.lan === lan)) ports.push({ lan, ifname: iface.name, address: parsed.value.address.toString() });
     }
   }
@@ -117,22 +127,30 @@ function compute(cluster: Cluster): Routing {
     return dist;
   };
 
+  // The routers each node shares a LAN with (file order), and its address on the first LAN they share.
+  const neighbours = nodes.map((_, n) => routerIndexes.flatMap((r) => {
+    if (r === n) return [];
+    const shared = ports[n].find((mine) => ports[r].some((theirs) => theirs.lan === mine.lan));
+    return shared ? [{ router: r, via: ports[r].find((p) => p.lan === shared.lan)!.address, lans: ports[r].map((p) => p.lan) }] : [];
+  }));
+  const hops = new Map<string, { router: number; via: string } | undefined>();
   /** The next hop of node n towards any of `targets` (LANs n is not on): router listed first among equal costs. */
   const nextHop = (n: number, targets: readonly number[]): { router: number; via: string } | undefined => {
+    const key = `${n} ${targets.join(',')}`;
+    if (hops.has(key)) return hops.get(key);
     const dist = distanceTo(targets);
     let best: { router: number; via: string; cost: number } | undefined;
-    for (const r of routerIndexes) {
-      if (r === n) continue;
-      const shared = ports[n].find((mine) => ports[r].some((theirs) => theirs.lan === mine.lan));
-      if (!shared) continue;
-      const cost = 1 + Math.min(...ports[r].map((p) => dist[p.lan]));
-      if (cost === Infinity || (best && cost >= best.cost)) continue;
-      best = { router: r, via: ports[r].find((p) => p.lan === shared.lan)!.address, cost };
+    for (const candidate of neighbours[n]) {
+      let cost = Infinity;
+      for (const lan of candidate.lans) cost = Math.min(cost, 1 + dist[lan]);
+      if (cost !== Infinity && (!best || cost < best.cost)) best = { router: candidate.router, via: candidate.via, cost };
     }
+    hops.set(key, best);
     return best;
   };
 
   const pods = podSubnets(cluster).subnets.filter((s) => isKubernetesNode(nodes[s.index]));
+  const lanDestinations = cluster.lans.map((lan) => canonicalDestination(lan.cidr));
   const routes = new Map<string, DerivedRoute[]>();
   nodes.forEach((node, n) => {
     const mine = new Set(ports[n].map((p) => p.lan));
@@ -141,23 +159,24 @@ function compute(cluster: Cluster): Routing {
       cluster.lans.forEach((lan, l) => {
         if (mine.has(l)) return;
         const hop = nextHop(n, [l]);
-        const to = canonicalDestination(lan.cidr);
+        const to = lanDestinations[l];
         if (hop) derived.push({ to, via: hop.via, reason: `LAN ${lan.name} via router ${nodes[hop.router].name}` });
       });
       for (const pod of pods) {
         if (pod.index === n || ports[pod.index].length === 0) continue;
         const shared = ports[pod.index].find((p) => mine.has(p.lan));
         if (shared) {
-          derived.push({ to: pod.range.toCidrString(), via: shared.address, reason: `pod subnet of ${pod.node}` });
+          derived.push({ to: pod.cidr, via: shared.address, reason: `pod subnet of ${pod.node}` });
           continue;
         }
         const hop = nextHop(n, ports[pod.index].map((p) => p.lan));
-        if (hop) derived.push({ to: pod.range.toCidrString(), via: hop.via, reason: `pod subnet of ${pod.node} via router ${nodes[hop.router].name}` });
+        if (hop) derived.push({ to: pod.cidr, via: hop.via, reason: `pod subnet of ${pod.node} via router ${nodes[hop.router].name}` });
       }
     }
     // Hand-written routes win; one that says otherwise about the same destination and metric is an error.
+    const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalDestination(own.to) : undefined));
     const kept = derived.filter((route) => {
-      const r = node.routes.findIndex((own) => canonicalDestination(own.to) === route.to && (own.metric ?? 0) === 0);
+      const r = written.indexOf(route.to);
       if (r < 0) return true;
       const own = node.routes[r];
       if (own.via !== route.via) {

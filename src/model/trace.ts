@@ -12,8 +12,9 @@
  * Verdicts: delivered; dropped (no route, ip_forward 0, no way back); leaves the modelled network (the next hop is
  * no place of the cluster file). Pure: imports nothing outside the model.
  */
-import { IPv4, IPv4CidrRange } from 'ip-num';
-import { nthAddress, parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from './cidr';
+import {
+  addressNumber, type NumericRange, numberText, numericCidr, numericContains, numericRange, parseAddress, parseInterfaceAddress, parseNetwork,
+} from './cidr';
 import { derivedReason, effectiveNodes } from './effective';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
@@ -80,14 +81,16 @@ interface Iface {
   readonly name: string;
   /** The L2 segment the interface is on: `lan:<name>`, `bridge:<node>:<bridge>`, `pods:<node>`, or its own. */
   readonly segment: string;
-  readonly addresses: ReadonlyArray<{ readonly ip: IPv4; readonly network: IPv4CidrRange }>;
+  /** Addresses and their networks as integers (route lookups compare integers; ip-num parses and prints). */
+  readonly addresses: ReadonlyArray<{ readonly ip: number; readonly network: NumericRange }>;
 }
 
 interface RouteEntry {
-  readonly dst: IPv4CidrRange;
-  readonly via?: IPv4;
+  readonly dst: NumericRange;
+  readonly via?: number;
   readonly dev: string;
-  readonly text: string;
+  /** How the route reads in a hop (made when a hop uses it: a big cluster has many thousand routes). */
+  readonly text: () => string;
 }
 
 interface Place {
@@ -98,19 +101,21 @@ interface Place {
   readonly routes: RouteEntry[];
   /** Why it forwards (undefined: it does not). */
   readonly forwards?: string;
-  readonly masquerade: ReadonlyArray<{ readonly source: IPv4CidrRange; readonly except?: IPv4CidrRange; readonly out?: string; readonly text: string }>;
-  readonly dnat: ReadonlyArray<{ readonly protocol: string; readonly port: number; readonly to: IPv4; readonly toPort: number; readonly in?: string; readonly text: string }>;
+  readonly masquerade: ReadonlyArray<{ readonly source: NumericRange; readonly except?: NumericRange; readonly out?: string; readonly text: string }>;
+  readonly dnat: ReadonlyArray<{ readonly protocol: string; readonly port: number; readonly to: number; readonly toPort: number; readonly in?: string; readonly text: string }>;
 }
 
 interface Network {
   readonly places: Map<string, Place>;
   readonly nodes: Map<string, ClusterNode>;
-  /** `segment address` → owner. */
+  /** `segment address` → owner (pods of one trace are looked up in `extra` first). */
   readonly owners: Map<string, { place: Place; iface: Iface }>;
-  readonly lans: ReadonlyArray<{ readonly name: string; readonly range: IPv4CidrRange }>;
+  readonly extra?: Map<string, { place: Place; iface: Iface }>;
+  readonly lans: ReadonlyArray<{ readonly name: string; readonly range: NumericRange }>;
 }
 
-const ANY = IPv4CidrRange.fromCidr('0.0.0.0/0');
+const ANY: NumericRange = { first: 0, last: 2 ** 32 - 1, prefix: 0 };
+const sameRange = (a: NumericRange, b: NumericRange) => a.first === b.first && a.prefix === b.prefix;
 const networks = new WeakMap<Cluster, Network>();
 
 function network(cluster: Cluster): Network {
@@ -125,45 +130,61 @@ function network(cluster: Cluster): Network {
 function parsedAddresses(texts: readonly string[]): Iface['addresses'] {
   return texts.flatMap((text) => {
     const parsed = parseInterfaceAddress(text);
-    return parsed.ok ? [{ ip: parsed.value.address, network: parsed.value.network }] : [];
+    return parsed.ok ? [{ ip: addressNumber(parsed.value.address), network: numericRange(parsed.value.network) }] : [];
   });
 }
 
 /** Connected routes of a place's interfaces (the kernel adds one per address). */
 function connected(ifaces: readonly Iface[]): RouteEntry[] {
-  return ifaces.flatMap((iface) => iface.addresses.map((a) => ({ dst: a.network, dev: iface.name, text: `${a.network.toCidrString()} dev ${iface.name} (connected)` })));
+  return ifaces.flatMap((iface) => iface.addresses.map((a) => ({ dst: a.network, dev: iface.name, text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)` })));
 }
 
 function buildNetwork(cluster: Cluster): Network {
   const lans = cluster.lans.flatMap((lan) => {
     const range = parseNetwork(lan.cidr);
-    return range.ok ? [{ name: lan.name, range: range.value }] : [];
+    return range.ok ? [{ name: lan.name, range: numericRange(range.value) }] : [];
   });
   const places = new Map<string, Place>();
   const nodes = new Map<string, ClusterNode>();
+  // Every node routes to every pod subnet: parse each destination and gateway text once.
+  const destinations = new Map<string, NumericRange | undefined>();
+  const gateways = new Map<string, number | undefined>();
+  const destination = (to: string): NumericRange | undefined => {
+    if (to === 'default') return ANY;
+    if (!destinations.has(to)) {
+      const parsed = parseNetwork(to);
+      destinations.set(to, parsed.ok ? numericRange(parsed.value) : undefined);
+    }
+    return destinations.get(to);
+  };
+  const gatewayOf = (via: string): number | undefined => {
+    if (!gateways.has(via)) {
+      const parsed = parseAddress(via);
+      gateways.set(via, parsed.ok ? addressNumber(parsed.value) : undefined);
+    }
+    return gateways.get(via);
+  };
   for (const node of effectiveNodes(cluster)) {
     nodes.set(node.name, node);
     const ifaces: Iface[] = node.interfaces.map((iface) => {
       const addresses = parsedAddresses(iface.addresses);
-      const lan = iface.lan ?? lans.find((l) => addresses.some((a) => a.network.isEquals(l.range)))?.name;
+      const lan = iface.lan ?? lans.find((l) => addresses.some((a) => sameRange(a.network, l.range)))?.name;
       return { name: iface.name, segment: lan !== undefined ? `lan:${lan}` : `link:${node.name}:${iface.name}`, addresses };
     });
     for (const bridge of node.bridges) ifaces.push({ name: bridge.name, segment: `bridge:${node.name}:${bridge.name}`, addresses: parsedAddresses(bridge.addresses) });
     const pods = runsPods(cluster, node) ? podSubnets(cluster).byNode.get(node.name) : undefined;
     if (pods) {
       // The bridge plugin (isGateway) puts the first address of the subnet on the bridge: host-local's gateway.
-      ifaces.push({ name: cluster.cni.bridge?.name ?? 'cni0', segment: `pods:${node.name}`, addresses: [{ ip: nthAddress(pods.range, 1), network: pods.range }] });
+      ifaces.push({ name: cluster.cni.bridge?.name ?? 'cni0', segment: `pods:${node.name}`, addresses: [{ ip: pods.numeric.first + 1, network: pods.numeric }] });
     }
     const routes = connected(ifaces);
     for (const route of node.routes) {
-      const dst = route.to === 'default' ? { ok: true as const, value: ANY } : parseNetwork(route.to);
-      const via = parseAddress(route.via);
-      if (!dst.ok || !via.ok) continue;
-      const range = dst.value;
-      const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => rangeContains(a.network, via.value)))?.name;
+      const range = destination(route.to);
+      const via = gatewayOf(route.via);
+      if (range === undefined || via === undefined) continue;
+      const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => numericContains(a.network, via)))?.name;
       if (dev === undefined) continue;
-      const derived = derivedReason(route);
-      routes.push({ dst: range, via: via.value, dev, text: `${route.to} via ${route.via} dev ${dev}${derived ? ` (derived: ${derived})` : ''}` });
+      routes.push({ dst: range, via, dev, text: () => `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}` });
     }
     const forwards = declaresForwarding(node) ? 'ip_forward 1'
       : pods && cluster.cni.plugin === 'bridge' ? 'ip_forward 1: the bridge CNI plugin turns it on' : undefined;
@@ -172,13 +193,13 @@ function buildNetwork(cluster: Cluster): Network {
       const except = m.exceptDestination === undefined ? undefined : parseNetwork(m.exceptDestination);
       if (!source.ok || (except && !except.ok)) return [];
       const text = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
-      return [{ source: source.value, except: except?.ok ? except.value : undefined, out: m.outInterface, text }];
+      return [{ source: numericRange(source.value), except: except?.ok ? numericRange(except.value) : undefined, out: m.outInterface, text }];
     });
     const dnat = node.nat.portForwards.flatMap((f) => {
       const match = /^([^:]+):(\d+)$/.exec(f.to);
       const to = match ? parseAddress(match[1]) : undefined;
       if (!match || !to?.ok) return [];
-      return [{ protocol: f.protocol, port: f.port, to: to.value, toPort: Number(match[2]), in: f.inInterface, text: `DNAT ${f.protocol}/${f.port} → ${f.to}` }];
+      return [{ protocol: f.protocol, port: f.port, to: addressNumber(to.value), toPort: Number(match[2]), in: f.inInterface, text: `DNAT ${f.protocol}/${f.port} → ${f.to}` }];
     });
     // Namespaces: an unbridged veth is a link of its own between the node and the namespace.
     for (const ns of node.namespaces) {
@@ -187,7 +208,7 @@ function buildNetwork(cluster: Cluster): Network {
       const nsIfaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses([ns.veth.address]) }];
       const nsRoutes = connected(nsIfaces);
       const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
-      if (gw?.ok) nsRoutes.push({ dst: ANY, via: gw.value, dev: ns.veth.name, text: `default via ${ns.defaultRoute} dev ${ns.veth.name}` });
+      if (gw?.ok) nsRoutes.push({ dst: ANY, via: addressNumber(gw.value), dev: ns.veth.name, text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}` });
       places.set(`${node.name}/${ns.name}`, { id: `${node.name}/${ns.name}`, node: node.name, kind: 'namespace', ifaces: nsIfaces, routes: nsRoutes, masquerade: [], dnat: [] });
     }
     places.set(node.name, { id: node.name, node: node.name, kind: 'node', ifaces, routes, forwards, masquerade, dnat });
@@ -198,17 +219,17 @@ function buildNetwork(cluster: Cluster): Network {
 }
 
 function index(owners: Map<string, { place: Place; iface: Iface }>, place: Place): void {
-  for (const iface of place.ifaces) for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip.toString()}`, { place, iface });
+  for (const iface of place.ifaces) for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip}`, { place, iface });
 }
 
 /** A pod as a place: eth0 on the node's pod bridge with a stand-in address, default route via the bridge. */
 function podPlace(cluster: Cluster, node: string, pod: string, ordinal: number): Place {
   const subnet = podSubnets(cluster).byNode.get(node)!;
-  const gateway = nthAddress(subnet.range, 1);
-  const ifaces: Iface[] = [{ name: 'eth0', segment: `pods:${node}`, addresses: [{ ip: nthAddress(subnet.range, 2 + ordinal), network: subnet.range }] }];
+  const gateway = subnet.numeric.first + 1;
+  const ifaces: Iface[] = [{ name: 'eth0', segment: `pods:${node}`, addresses: [{ ip: subnet.numeric.first + 2 + ordinal, network: subnet.numeric }] }];
   return {
     id: `${node}/${pod}`, node, kind: 'pod', ifaces,
-    routes: [...connected(ifaces), { dst: ANY, via: gateway, dev: 'eth0', text: `default via ${gateway.toString()} dev eth0` }],
+    routes: [...connected(ifaces), { dst: ANY, via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` }],
     masquerade: [], dnat: [],
   };
 }
@@ -238,21 +259,21 @@ export interface TraceResult {
   readonly podStandIns: readonly string[];
 }
 
-interface Packet { src?: IPv4; dst: IPv4; protocol: 'icmp' | 'tcp'; port?: number }
-interface Conntrack { place: string; masqueradedFrom?: IPv4; masqueradedTo?: IPv4 }
+interface Packet { src?: number; dst: number; protocol: 'icmp' | 'tcp'; port?: number }
+interface Conntrack { place: string; masqueradedFrom?: number; masqueradedTo?: number }
 type Walk = { verdict: Verdict; reason: string; at?: Place; packet: Packet; hops: TraceHop[]; conntrack: Conntrack[] };
 
 const MAX_HOPS = 64;
 
-function owns(place: Place, ip: IPv4): boolean {
-  return place.ifaces.some((i) => i.addresses.some((a) => a.ip.isEquals(ip)));
+function owns(place: Place, ip: number): boolean {
+  return place.ifaces.some((i) => i.addresses.some((a) => a.ip === ip));
 }
 
-function lookup(place: Place, dst: IPv4): RouteEntry | undefined {
+function lookup(place: Place, dst: number): RouteEntry | undefined {
   let best: RouteEntry | undefined;
   for (const route of place.routes) {
-    if (!rangeContains(route.dst, dst)) continue;
-    if (!best || route.dst.getPrefix().getValue() > best.dst.getPrefix().getValue()) best = route;
+    const range = route.dst;
+    if (range.first <= dst && dst <= range.last && (!best || range.prefix > best.dst.prefix)) best = route;
   }
   return best;
 }
@@ -270,44 +291,45 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
       const rule = here.dnat.find((d) => d.protocol === 'tcp' && d.port === pkt.port && (d.in === undefined || d.in === arrivedOn?.name)
         && (arrivedOn !== undefined || d.in === undefined));
       if (rule) {
-        hop(`${rule.text}: destination ${pkt.dst.toString()}:${pkt.port} → ${rule.to.toString()}:${rule.toPort}`);
+        hop(`${rule.text}: destination ${numberText(pkt.dst)}:${pkt.port} → ${numberText(rule.to)}:${rule.toPort}`);
         pkt = { ...pkt, dst: rule.to, port: rule.toPort };
       }
     }
     if (owns(here, pkt.dst)) {
-      const undo = reply?.find((c) => c.place === here.id && c.masqueradedTo?.isEquals(pkt.dst));
-      if (!undo) return { verdict: 'delivered', reason: `delivered to ${here.id} (${pkt.dst.toString()})`, at: here, packet: pkt, hops, conntrack };
-      hop(`conntrack: reply to ${pkt.dst.toString()} is un-masqueraded to ${undo.masqueradedFrom!.toString()}`);
+      const undo = reply?.find((c) => c.place === here.id && c.masqueradedTo === pkt.dst);
+      if (!undo) return { verdict: 'delivered', reason: `delivered to ${here.id} (${numberText(pkt.dst)})`, at: here, packet: pkt, hops, conntrack };
+      hop(`conntrack: reply to ${numberText(pkt.dst)} is un-masqueraded to ${numberText(undo.masqueradedFrom!)}`);
       pkt = { ...pkt, dst: undo.masqueradedFrom! };
       arrivedOn = arrivedOn ?? here.ifaces[0];
       continue;
     }
     const route = lookup(here, pkt.dst);
-    if (!route) return { verdict: 'dropped', reason: `no route to ${pkt.dst.toString()} on ${here.id}`, at: here, packet: pkt, hops, conntrack };
+    if (!route) return { verdict: 'dropped', reason: `no route to ${numberText(pkt.dst)} on ${here.id}`, at: here, packet: pkt, hops, conntrack };
     if (arrivedOn !== undefined && !here.forwards) {
       return { verdict: 'dropped', reason: `dropped at ${here.id}: net.ipv4.ip_forward is 0`, at: here, packet: pkt, hops, conntrack };
     }
     const out = here.ifaces.find((i) => i.name === route.dev)!;
     if (pkt.src === undefined) pkt = { ...pkt, src: out.addresses[0]?.ip ?? here.ifaces.find((i) => i.addresses.length > 0)?.addresses[0].ip };
-    const actions = [`route ${route.text}${arrivedOn !== undefined ? `; forwards (${here.forwards})` : ''}`];
+    const actions = [`route ${route.text()}${arrivedOn !== undefined ? `; forwards (${here.forwards})` : ''}`];
     if (!reply && pkt.src !== undefined) {
       const src = pkt.src;
-      const masq = here.masquerade.find((m) => rangeContains(m.source, src) && !(m.except && rangeContains(m.except, pkt.dst)) && (m.out === undefined || m.out === out.name));
+      const masq = here.masquerade.find((m) => numericContains(m.source, src) && !(m.except && numericContains(m.except, pkt.dst)) && (m.out === undefined || m.out === out.name));
       const to = out.addresses[0]?.ip;
-      if (masq && to) {
-        actions.push(`${masq.text}: source ${src.toString()} → ${to.toString()}`);
+      if (masq && to !== undefined) {
+        actions.push(`${masq.text}: source ${numberText(src)} → ${numberText(to)}`);
         conntrack.push({ place: here.id, masqueradedFrom: src, masqueradedTo: to });
         pkt = { ...pkt, src: to };
       }
     }
     hop(actions.join('; '));
     const next = route.via ?? pkt.dst;
-    const owner = net.owners.get(`${out.segment} ${next.toString()}`);
+    const key = `${out.segment} ${next}`;
+    const owner = net.extra?.get(key) ?? net.owners.get(key);
     if (!owner) {
       const lan = out.segment.startsWith('lan:') ? ` (LAN ${out.segment.slice(4)})` : '';
       return {
         verdict: 'leaves', at: here, packet: pkt, hops, conntrack,
-        reason: `leaves the modelled network at ${here.id} on ${out.name}${lan}: no place of the cluster file has ${next.toString()}`,
+        reason: `leaves the modelled network at ${here.id} on ${out.name}${lan}: no place of the cluster file has ${numberText(next)}`,
       };
     }
     here = owner.place;
@@ -346,7 +368,7 @@ export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
       if (!pod) {
         pod = podPlace(cluster, endpoint.node, endpoint.pod, extra.size);
         extra.set(id, pod);
-        standIns.push(`${id} = ${pod.ifaces[0].addresses[0].ip.toString()} (stand-in in pod subnet ${pod.ifaces[0].addresses[0].network.toCidrString()})`);
+        standIns.push(`${id} = ${numberText(pod.ifaces[0].addresses[0].ip)} (stand-in in pod subnet ${numericCidr(pod.ifaces[0].addresses[0].network)})`);
       }
       return pod;
     }
@@ -354,16 +376,19 @@ export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
   };
   const source = place(request.from)!;
   const target = place(request.to);
-  let dst: IPv4 | undefined;
-  if (request.to.kind === 'address') dst = IPv4.fromDecimalDottedString(request.to.address);
+  let dst: number | undefined;
+  if (request.to.kind === 'address') {
+    const parsed = parseAddress(request.to.address);
+    if (parsed.ok) dst = addressNumber(parsed.value);
+  }
   else if (target) dst = target.ifaces.flatMap((i) => i.addresses)[0]?.ip;
   const base = { from: formatEndpoint(request.from), to: formatEndpoint(request.to), protocol: request.protocol, port: request.port, podStandIns: standIns };
-  if (!dst) return { ...base, verdict: 'dropped', reason: `${base.to} has no address`, hops: [], reply: [] };
+  if (dst === undefined) return { ...base, verdict: 'dropped', reason: `${base.to} has no address`, hops: [], reply: [] };
 
   // Pods join the network for this trace only.
-  const owners = new Map(net.owners);
+  const owners = new Map<string, { place: Place; iface: Iface }>();
   for (const pod of extra.values()) index(owners, pod);
-  const view: Network = { ...net, owners };
+  const view: Network = { ...net, extra: owners };
   const there = walk(view, source, { dst, protocol: request.protocol, port: request.port }, undefined);
   if (there.verdict !== 'delivered') return { ...base, verdict: there.verdict, reason: there.reason, hops: there.hops, reply: [] };
   if (target && there.at !== target && request.to.kind !== 'address') {
@@ -373,9 +398,9 @@ export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
   const back = walk(view, there.at!, { src: there.packet.dst, dst: seenSource, protocol: request.protocol, port: undefined }, there.conntrack);
   if (back.verdict !== 'delivered' || back.at !== source) {
     const why = back.verdict === 'delivered' ? `reaches ${back.at!.id}, not ${source.id}` : back.reason;
-    return { ...base, verdict: back.verdict === 'leaves' ? 'leaves' : 'dropped', reason: `the reply from ${there.at!.id} to ${seenSource.toString()} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`, hops: there.hops, reply: back.hops };
+    return { ...base, verdict: back.verdict === 'leaves' ? 'leaves' : 'dropped', reason: `the reply from ${there.at!.id} to ${numberText(seenSource)} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`, hops: there.hops, reply: back.hops };
   }
-  return { ...base, verdict: 'delivered', reason: `${there.reason}; it sees the source ${seenSource.toString()}; the reply returns`, hops: there.hops, reply: back.hops };
+  return { ...base, verdict: 'delivered', reason: `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`, hops: there.hops, reply: back.hops };
 }
 
 /** The trace as text: one line per hop, the reply, then the verdict. */
