@@ -7,11 +7,13 @@ import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
 import { registerPlan } from './plan';
+import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerTrace } from './trace';
 import { registerValidate } from './validate';
+import { registerNetpol } from './netpol';
 
 export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
@@ -28,7 +30,9 @@ export function buildProgram(): Command {
   registerBootstrap(program);
   registerVerify(program);
   registerTrace(program);
+  registerReset(program);
   registerLab(program);
+  registerNetpol(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
   return program;

@@ -11,7 +11,7 @@
  *   one; with another gateway it is an error naming both.
  * Pure: computed once per parsed cluster; imports nothing outside the model.
  */
-import { type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
+import { canonicalRouteDestination, type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
 import type { Cluster, ClusterNode } from './schema';
@@ -69,13 +69,6 @@ export function lanPorts(cluster: Cluster, node: ClusterNode): LanPort[] {
 export function declaresForwarding(node: ClusterNode): boolean {
   const value = node.sysctls['net.ipv4.ip_forward'] ?? (node.kubernetesPrerequisites ? 1 : undefined);
   return String(value) === '1';
-}
-
-/** Canonical destination of a route: `default` → 0.0.0.0/0; an unparsable one is kept as written. */
-export function canonicalDestination(to: string): string {
-  if (to === 'default') return '0.0.0.0/0';
-  const parsed = parseNetwork(to);
-  return parsed.ok ? parsed.value.toCidrString() : to;
 }
 
 const cache = new WeakMap<Cluster, Routing>();
@@ -150,7 +143,7 @@ function compute(cluster: Cluster): Routing {
   };
 
   const pods = podSubnets(cluster).subnets.filter((s) => isKubernetesNode(nodes[s.index]));
-  const lanDestinations = cluster.lans.map((lan) => canonicalDestination(lan.cidr));
+  const lanDestinations = cluster.lans.map((lan) => canonicalRouteDestination(lan.cidr));
   const routes = new Map<string, DerivedRoute[]>();
   nodes.forEach((node, n) => {
     const mine = new Set(ports[n].map((p) => p.lan));
@@ -174,7 +167,7 @@ function compute(cluster: Cluster): Routing {
       }
     }
     // Hand-written routes win; one that says otherwise about the same destination and metric is an error.
-    const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalDestination(own.to) : undefined));
+    const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalRouteDestination(own.to) : undefined));
     const kept = derived.filter((route) => {
       const r = written.indexOf(route.to);
       if (r < 0) return true;

@@ -55,8 +55,10 @@ function localConnector(unreachable: string[] = []) {
     const transport: Transport = {
       run: async (script) => {
         stats.runs.set(node.name, (stats.runs.get(node.name) ?? 0) + 1);
-        // The script arrives on stdin, as over SSH.
-        const r = await $({ input: script, nothrow: true, quiet: true })`exec ${['sh', '-c', 'eval "$(cat)"']}`;
+        // The script arrives on stdin, as over SSH. Every "host" is this machine: give each its own lock and run
+        // serial, inside the test's directory.
+        const input = script.replaceAll('/run/lock/netstrap.', `${dir}/${node.name}.run-`).replaceAll('mkdir -p /run/lock', ':');
+        const r = await $({ input, nothrow: true, quiet: true })`exec ${['sh', '-c', 'eval "$(cat)"']}`;
         return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
       },
       close: () => { stats.open--; },
@@ -107,7 +109,7 @@ test('a failing step reverts that host only; the report names the step', async (
   const r = await bootstrapCluster(model(['n1']), { kinds, connector: localConnector().connector });
   expect(r.hosts[0]).toMatchObject({ status: 'failed', roundTrips: 2, failedStep: { step: 3, kind: 'file', target: 'c', reverted: true } });
   expect(r.hosts[0].error).toMatch(/step 3\/3 \(file c\) failed/);
-  expect(fs.readdirSync(dir)).toEqual([]);
+  expect(fs.readdirSync(dir).filter((f) => !f.includes('.run-'))).toEqual([]);
   expect((resultJson(r) as { hosts: Array<{ commands: string[] }> }).hosts[0].commands.some((c) => c.startsWith('rm -f'))).toBe(true);
 });
 

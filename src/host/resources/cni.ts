@@ -3,13 +3,14 @@
  * DaemonSet ships: src/model/cni.ts clusterCniFiles / renderConflist) is written to /etc/cni/net.d/<fileName>.
  * The plugin binaries are not netstrap's business: warnings() lists each plugin type (and IPAM type) the conflist
  * names that the node's CNI bin directory (cni.binDir, default /opt/cni/bin) lacks; nothing is ever downloaded.
- * Only Kubernetes nodes (role control-plane or worker) get the file. Revert restores the previous file or its absence.
+ * Only Kubernetes nodes (role control-plane or worker) get the file. Revert restores the previous file or its
+ * absence; a conflist netstrap wrote and no longer wants is put back as it was before (removed when there was none).
  */
 import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
 import { isKubernetesNode } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact } from './file-facts';
+import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
 
 export const CNI_CONF_DIR = '/etc/cni/net.d';
 const BIN_SECTION = 'cni-bin';
@@ -38,11 +39,15 @@ export const cniFiles: ResourceKind = {
     return { ...fileFact(file.path), [BIN_SECTION]: ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', cluster.cni.binDir] };
   },
 
-  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster): Change[] {
+  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const file = desiredFile(node, cluster);
-    if (!file) return [];
-    const change = fileChange('cni-files', file.path, parseFileFact(facts, file.path), file.content);
-    return change ? [change] : [];
+    const changes = file ? ownedFileChanges('cni-files', file.path, parseFileFact(facts, file.path), file.content, owned) : [];
+    // Conflists written before (another file name, or cniConflists dropped): put back as they were.
+    for (const entry of owned) {
+      const path = entry.id.slice('file '.length);
+      if (path !== file?.path) changes.push(...ownedFileChanges('cni-files', path, undefined, undefined, owned));
+    }
+    return changes;
   },
 
   warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {

@@ -4,7 +4,7 @@
  * user also edits (/etc/hosts, /etc/resolv.conf).
  */
 import { createTwoFilesPatch } from 'diff';
-import type { Change, Command, RawFacts } from '../types';
+import type { Change, Command, OwnedObject, RawFacts } from '../types';
 
 /** A file as read from a node: its exact bytes (base64 on the wire, so nothing trims them) and whether it is a link. */
 export interface FileFact {
@@ -72,6 +72,62 @@ export function fileChange(kind: string, path: string, before: FileFact, desired
   };
 }
 
+/** What a file was before netstrap first wrote it, as the ownership record keeps it (null: there was no file). */
+export type FilePrior = null | { readonly content: string } | { readonly link: string };
+
+export function filePrior(before: FileFact): FilePrior {
+  return before.link !== undefined ? { link: before.link } : before.content !== undefined ? { content: before.content } : null;
+}
+
+function asFilePrior(prior: unknown): FilePrior | undefined {
+  if (prior === null) return null;
+  const p = prior as { content?: unknown; link?: unknown };
+  if (typeof p?.link === 'string') return { link: p.link };
+  if (typeof p?.content === 'string') return { content: p.content };
+  return undefined;
+}
+
+/** Commands that put a file back as `prior` says it was. */
+function restoreFile(path: string, prior: FilePrior, mode: string): Command[] {
+  if (prior === null) return [{ removeFile: path }];
+  if ('link' in prior) return [{ removeFile: path }, { argv: ['ln', '-s', prior.link, path] }];
+  return [{ writeFile: path, content: prior.content, mode }];
+}
+
+/**
+ * A whole file netstrap writes, owned as `file <path>`: written when desired (owned with its prior bytes, link or
+ * absence); when no longer desired and owned, put back as it was before netstrap (removed when there was none);
+ * when neither desired nor owned, never touched. `before` is undefined when the file was not read (its path is
+ * known only from the record): the restore is then done without comparing.
+ */
+export function ownedFileChanges(kind: string, path: string, before: FileFact | undefined, desired: string | undefined,
+  owned: ReadonlyArray<OwnedObject>, mode = '0644'): Change[] {
+  const id = `file ${path}`;
+  if (desired !== undefined) {
+    const change = fileChange(kind, path, before ?? {}, desired, mode);
+    return change ? [{ ...change, owns: [{ kind, id, prior: filePrior(before ?? {}) }] }] : [];
+  }
+  const entry = owned.find((object) => object.id === id);
+  if (!entry) return [];
+  const prior = asFilePrior(entry.prior);
+  if (prior === undefined) throw new Error(`ownership record: unreadable prior state of ${id}`);
+  const release = { releases: [entry] };
+  if (before === undefined) {
+    return [{ kind, target: path, before: 'written by netstrap', after: prior === null ? 'absent' : 'as before netstrap',
+      apply: restoreFile(path, prior, mode), revert: [], ...release }];
+  }
+  const back: FileFact = prior === null ? {} : 'link' in prior ? { link: prior.link } : { content: prior.content };
+  if (back.link !== undefined ? before.link === back.link : before.link === undefined && before.content === back.content) {
+    return [{ kind, target: path, before: 'as before netstrap', after: 'as before netstrap', apply: [], revert: [], ...release }];
+  }
+  const change = prior !== null && 'content' in prior ? fileChange(kind, path, before, prior.content, mode) : undefined;
+  return [{
+    kind, target: path, before: before.content === undefined && before.link === undefined ? 'absent' : 'written by netstrap',
+    after: prior === null ? 'absent' : 'as before netstrap', diff: change?.diff ?? fileDiff(path, before.content, back.content),
+    apply: restoreFile(path, prior, mode), revert: restoreFile(path, filePrior(before), mode), ...release,
+  }];
+}
+
 function lineCount(text: string): number {
   return text === '' ? 0 : text.replace(/\n$/, '').split('\n').length;
 }
@@ -80,6 +136,60 @@ function lineCount(text: string): number {
 
 export const BLOCK_BEGIN = '# BEGIN netstrap';
 export const BLOCK_END = '# END netstrap';
+
+/**
+ * Checks the block markers of a file: at most one BEGIN, each followed by its END. A broken block is never
+ * "repaired" by guessing where it ends (that deletes the user's lines): the file is refused, naming the line.
+ */
+export function checkBlockMarkers(path: string, content: string | undefined): void {
+  let open: number | undefined;
+  let blocks = 0;
+  const refuse = (line: number, what: string): never => {
+    throw new Error(`${path}: line ${line}: ${what}; netstrap leaves this file untouched until the markers are fixed by hand`);
+  };
+  (content ?? '').split('\n').forEach((text, index) => {
+    const line = index + 1;
+    if (text === BLOCK_BEGIN) {
+      if (open !== undefined) refuse(line, `second "${BLOCK_BEGIN}" (the one on line ${open} has no "${BLOCK_END}")`);
+      if (blocks > 0) refuse(line, `second "${BLOCK_BEGIN}" block`);
+      open = line;
+    } else if (text === BLOCK_END) {
+      if (open === undefined) refuse(line, `"${BLOCK_END}" without "${BLOCK_BEGIN}"`);
+      open = undefined;
+      blocks++;
+    }
+  });
+  if (open !== undefined) refuse(open, `"${BLOCK_BEGIN}" without "${BLOCK_END}"`);
+}
+
+/** What a file was before netstrap first put its block in: none, a file, or a symlink (resolv.conf). */
+type BlockPrior = { readonly file: 'absent' | 'present' } | { readonly link: string };
+
+/**
+ * The change that sets netstrap's block of `path` to `lines`, owned as `block <path>` with what the file was before.
+ * With no lines: an owned block is removed (and an absent file or a symlink is put back when only that is left);
+ * a block netstrap does not own is never touched. Broken markers refuse the file (checkBlockMarkers).
+ */
+export function managedBlockChanges(kind: string, path: string, before: FileFact, lines: ReadonlyArray<string>,
+  where: 'top' | 'bottom', owned: ReadonlyArray<OwnedObject>): Change[] {
+  checkBlockMarkers(path, before.content);
+  const id = `block ${path}`;
+  const entry = owned.find((object) => object.id === id);
+  if (lines.length > 0) {
+    const change = fileChange(kind, path, before, withManagedBlock(before.content, lines, where));
+    const prior: BlockPrior = before.link !== undefined ? { link: before.link } : { file: before.content === undefined ? 'absent' : 'present' };
+    return change ? [{ ...change, owns: [{ kind, id, prior }] }] : [];
+  }
+  if (!entry) return [];
+  const prior = entry.prior as BlockPrior;
+  const rest = withManagedBlock(before.content, [], where);
+  const restored: string | undefined = 'link' in prior || (prior.file === 'absent' && rest === '') ? undefined : rest;
+  const change = 'link' in prior && before.link !== prior.link
+    ? { ...fileChange(kind, path, before, undefined)!, apply: [{ removeFile: path }, { argv: ['ln', '-s', prior.link, path] }] }
+    : fileChange(kind, path, before, restored);
+  if (!change) return [{ kind, target: path, before: 'no netstrap block', after: 'no netstrap block', apply: [], revert: [], releases: [entry] }];
+  return [{ ...change, after: 'link' in prior ? `symlink to ${prior.link}` : change.after, releases: [entry] }];
+}
 
 /**
  * Returns `content` with netstrap's managed block set to `lines` (removed when lines is empty). An existing block is

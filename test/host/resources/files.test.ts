@@ -25,6 +25,19 @@ describe('managed blocks', () => {
   });
 });
 
+describe('broken block markers', () => {
+  const hosts = (content: string) => ({ 'file:etc:hosts': fileFact(content) });
+  it.each([
+    ['127.0.0.1 localhost\n# BEGIN netstrap\n1.2.3.4 a\n10.0.0.5 db\n', /^\/etc\/hosts: line 2: "# BEGIN netstrap" without "# END netstrap"/],
+    ['# BEGIN netstrap\n1.2.3.4 a\n# BEGIN netstrap\nx\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" \(the one on line 1/],
+    ['a\n# END netstrap\nb\n', /^\/etc\/hosts: line 2: "# END netstrap" without "# BEGIN netstrap"/],
+    ['# BEGIN netstrap\n# END netstrap\n# BEGIN netstrap\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" block/],
+  ])('refuse the file, naming the line, whatever the node wants: %j', (content, message) => {
+    expect(() => hostsFile.plan(node, hosts(content), cluster)).toThrow(message);
+    expect(() => hostsFile.plan({ ...node, hosts: [] }, hosts(content), cluster, [{ kind: 'hosts-file', id: 'block /etc/hosts', prior: { file: 'present' } }])).toThrow(message);
+  });
+});
+
 describe('/etc/hosts kind', () => {
   it('adds the block to the recorded file; revert writes the previous bytes back', () => {
     const facts = recordedFacts('bare');
@@ -100,9 +113,11 @@ describe('boot persistence kind', () => {
     expect(persist.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
 
-  it('removes all three when nothing is left to persist', () => {
+  it('removes all three when nothing is left to persist and netstrap created them; leaves them alone when it did not', () => {
     const nothing = { ...node, interfaces: [], routes: [], bridges: [], namespaces: [], nat: { masquerade: [], portForwards: [] } };
-    expect(persist.plan(nothing, recordedFacts('converged'), cluster).map((c) => `${c.target} ${c.after}`)).toEqual([
+    expect(persist.plan(nothing, recordedFacts('converged'), cluster)).toEqual([]);
+    const owned = [BOOT_SCRIPT, '/etc/systemd/system/netstrap-network.service', UNIT_LINK].map((path) => ({ kind: 'boot-persistence', id: `file ${path}`, prior: null }));
+    expect(persist.plan(nothing, recordedFacts('converged'), cluster, owned).map((c) => `${c.target} ${c.after}`)).toEqual([
       `${BOOT_SCRIPT} absent`, '/etc/systemd/system/netstrap-network.service absent', `${UNIT_LINK} absent`,
     ]);
   });

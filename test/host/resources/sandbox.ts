@@ -11,7 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { $, ProcessPromise } from 'zx/core';
-import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts, planNode } from '../../../src/host/fact-script';
+import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts } from '../../../src/host/fact-script';
+import { planNode } from '../../../src/host/node-plan';
+import { ownershipFacts } from '../../../src/host/ownership';
 import { renderCommand } from '../../../src/host/shell';
 import { ApplyOutcome, buildApplyScript, parseApplyOutput } from '../../../src/host/script';
 import type { Change, ResourceKind } from '../../../src/host/types';
@@ -72,7 +74,7 @@ export class Sandbox {
 
   /** Reads every kind's facts with the engine's one-round-trip fact script. */
   facts(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): NodeFacts {
-    const sections = factSections(node, cluster, kinds);
+    const sections = factSections(node, cluster, [...kinds, ownershipFacts]);
     const marker = newMarker();
     const out = this.ok(buildFactScript(sections, marker));
     return parseFacts(out, sections, marker);
