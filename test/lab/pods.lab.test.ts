@@ -6,7 +6,7 @@
  * What the pods see is read from inside them (TCP listeners reporting their peer's address), and compared with
  * what `trace` says, also for checks made to fail on purpose.
  */
-import { bootstrapCluster, verifyCluster } from '../../src/host/provision';
+import { bootstrapCluster, planCluster, verifyCluster } from '../../src/host/provision';
 import { LabPod, podAdd, podDel, readPods } from '../../src/lab/pods';
 import { effectiveNodes } from '../../src/model/effective';
 import { rangeContains, parseAddress, parseNetwork } from '../../src/model/cidr';
@@ -172,5 +172,19 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     expect((await run('node04', ['test', '-e', lease])).ok).toBe(false);
     expect((await run('node04', ['ip', 'netns', 'list'])).out).not.toMatch(/^web\b/m);
     expect(readPods(lab.state).map((x) => `${x.node}/${x.name}`)).not.toContain('node04/web');
+  });
+
+  test('pruning covers derived routes: with node04 gone from the file, its pod route disappears from the others', async () => {
+    const subnet = podSubnetOf(lab.model.cluster, 'node04')!;
+    expect((await run('node01', ['ip', 'route', 'show', subnet])).out).toContain('via 192.168.81.1');
+    const cluster = { ...lab.model.cluster, nodes: lab.model.cluster.nodes.filter((n) => n.name !== 'node04'), verify: [] };
+    const without = { ...lab.model, cluster };
+    const plan = await planCluster(without, { sshConfigFile: lab.state.sshConfigFile, only: ['node01', 'r1'] });
+    for (const host of plan.hosts) expect(host.changes.map((c) => `${c.kind} ${c.target}`)).toContain(`route ${subnet}`);
+    const applied = await bootstrapCluster(without, { sshConfigFile: lab.state.sshConfigFile, only: ['node01', 'r1'] });
+    expect(applied.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual([['node01', 'changed', ''], ['r1', 'changed', '']]);
+    expect((await run('node01', ['ip', 'route', 'show', subnet])).out.trim()).toBe('');
+    expect((await run('r1', ['ip', 'route', 'show', subnet])).out.trim()).toBe('');
+    expect((await run('node01', ['ip', 'route', 'show', podSubnetOf(lab.model.cluster, 'node03')!])).out).toContain('via 192.168.81.1');
   });
 });
