@@ -187,4 +187,18 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     expect((await run('r1', ['ip', 'route', 'show', subnet])).out.trim()).toBe('');
     expect((await run('node01', ['ip', 'route', 'show', podSubnetOf(lab.model.cluster, 'node03')!])).out).toContain('via 192.168.81.1');
   });
+
+  test('a change to a live node\'s pod subnet is refused like a lock-out; --allow-disruption applies it under commit-confirm', async () => {
+    const conflist = '/etc/cni/net.d/10-i12-pods.conflist';
+    const before = (await run('node02', ['cat', conflist])).out;
+    const cluster = { ...lab.model.cluster, verify: [], nodes: lab.model.cluster.nodes.map((n) => (n.name === 'node02' ? { ...n, podSubnet: '10.244.9.0/24' } : n)) };
+    const moved = { ...lab.model, cluster };
+    const refused = await bootstrapCluster(moved, { sshConfigFile: lab.state.sshConfigFile, only: ['node02'] });
+    expect(refused.hosts.map((h) => [h.node, h.status, h.commands])).toEqual([['node02', 'refused', []]]);
+    expect(refused.hosts[0].error).toContain('nodes[1].podSubnet (cni-files /etc/cni/net.d/10-i12-pods.conflist): would change the pod subnet of the live node from 10.244.1.0/24');
+    expect((await run('node02', ['cat', conflist])).out).toBe(before);
+    const allowed = await bootstrapCluster(moved, { sshConfigFile: lab.state.sshConfigFile, only: ['node02'], allowDisruption: true, confirmTimeoutMs: 20000 });
+    expect(allowed.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual([['node02', 'changed', '']]);
+    expect(JSON.parse((await run('node02', ['cat', conflist])).out).plugins[0].ipam.subnet).toBe('10.244.9.0/24');
+  });
 });
