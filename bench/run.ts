@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only synth|bootstrap|netpol] [--profile] [--out file]`: netstrap side by side with raw
+ * `npm run bench [-- --quick] [--only synth|bootstrap|netpol|routing] [--profile] [--out file]`: netstrap side by side with raw
  * cdk8s, cdk8s-plus-27, Ansible and the SSH floor, in one run. Prints a markdown report and writes it to
  * bench/results.md (--quick: bench/out/results-quick.md, so CI never touches the committed figures).
  * A benchmark, not a test: it exits 1 only when a measurement could not be made or the tools disagree
@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { bootstrapBench } from './bootstrap';
+import { routingBench } from './routing';
 import { progress, run } from './stats';
 import { synthBench } from './synth';
 import { netpolBench } from './netpol';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     strict: true,
     allowNegative: true,
   });
-  if (values.only && !['synth', 'bootstrap', 'netpol'].includes(values.only)) throw new Error(`--only must be synth, bootstrap or netpol, got ${values.only}`);
+  if (values.only && !['synth', 'bootstrap', 'netpol', 'routing'].includes(values.only)) throw new Error(`--only must be synth, bootstrap, netpol or routing, got ${values.only}`);
   const quick = values.quick!;
   const out = values.out ?? path.join(__dirname, quick ? 'out/results-quick.md' : 'results.md');
   const started = Date.now();
@@ -52,6 +53,12 @@ async function main(): Promise<void> {
       : { sizes: [10, 30], repetitions: 3, ansible: values.ansible ?? true, compiled: true });
     sections.push(`## Bootstrap: node prep over SSH on \`netstrap lab\`\n\n${boot.markdown}`);
     problems.push(...boot.problems);
+  }
+
+  if (!values.only || values.only === 'routing') {
+    const routing = routingBench({ sizes: quick ? [50] : [200], repetitions: quick ? 1 : 5 });
+    sections.push(`## Planning a routing: auto cluster (validate + pod subnets + route derivation + tracing every check)\n\n${routing.markdown}`);
+    problems.push(...routing.problems);
   }
 
   const report = [

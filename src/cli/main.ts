@@ -12,6 +12,7 @@ import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
+import { registerTrace } from './trace';
 import { registerValidate } from './validate';
 import { type Output, processOutput } from './output';
 import { registerNetpol } from './netpol';
@@ -32,6 +33,7 @@ export function buildProgram(out: Output = processOutput): Command {
   registerBootstrap(program);
   registerVerify(program);
   registerDiagnose(program);
+  registerTrace(program);
   registerReset(program);
   registerLab(program);
   registerNetpol(program);

@@ -22,5 +22,17 @@ export function registerValidate(program: Command, out: Output = processOutput):
       out.out(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
         + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`);
+      // Which node allocates pod addresses from where (src/model/pod-subnets.ts), and how far the checks were traced.
+      if (cluster.nodes.length > 0) {
+        const { formatPodSubnetTable, podSubnets } = require('../model/pod-subnets') as typeof import('../model/pod-subnets');
+        const { deriveRouting } = require('../model/routing') as typeof import('../model/routing');
+        if (podSubnets(cluster).subnets.length > 0) out.out(formatPodSubnetTable(cluster));
+        if (cluster.routing === 'auto') {
+          const routing = deriveRouting(cluster);
+          const count = [...routing.routes.values()].reduce((n, list) => n + list.length, 0);
+          out.out(`routing: auto: ${count} routes derived; routers: ${routing.routers.join(', ') || 'none'}\n`);
+        }
+        if (cluster.verify.length > 0) out.out(`verify: ${cluster.verify.length} checks traced, none can fail as declared (netstrap trace shows each path)\n`);
+      }
     });
 }

@@ -20,7 +20,7 @@ import { REVERT_FUNCTION, revertFunction } from './script';
 import { quoteArg } from './shell';
 import type { RunResult, Transport } from './ssh';
 import type { Change } from './types';
-import { buildCheckScript, type CheckSpec, parseCheckOutput, type CheckResult } from './verify';
+import { buildCheckScript, parseCheckOutput, type CheckResult, type PlannedCheck } from './verify';
 
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 export type WatchdogKind = 'detached' | 'systemd';
@@ -41,12 +41,12 @@ export function newConfirm(timeoutMs: number, watchdog: WatchdogKind = 'detached
   return { token, dir: `${base}/confirm-${token}`, timeoutMs, watchdog };
 }
 
-/** A probe: a connectivity check with its index (cluster.verify index, or past the end for the gateway). */
-export type Probe = { readonly index: number; readonly spec: CheckSpec };
+/** A probe: a connectivity check with its index (cluster.verify index, or past the end for the gateway) and address. */
+export type Probe = PlannedCheck;
 
 /** The probes of a node: its default gateway (when it has one), then its own verify checks. */
 export function nodeProbes(node: string, gateway: string | undefined, checks: ReadonlyArray<Probe>, verifyCount: number): Probe[] {
-  return [...(gateway ? [{ index: verifyCount, spec: { from: node, ping: gateway, expect: 'success' as const } }] : []), ...checks];
+  return [...(gateway ? [{ index: verifyCount, spec: { from: node, ping: gateway, expect: 'success' as const }, address: gateway }] : []), ...checks];
 }
 
 const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;

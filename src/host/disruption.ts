@@ -51,7 +51,8 @@ export function findRefusals(checks: ReadonlyArray<DisruptionCheck>, context: Di
 
 /** The cluster-file path of a field of a node, e.g. entryPath(cluster, node, 'routes', 1) → `nodes[0].routes[1]`. */
 export function entryPath(cluster: Cluster, node: ClusterNode, ...path: ReadonlyArray<string | number>): string {
-  return formatPath(['nodes', cluster.nodes.indexOf(node), ...path]);
+  // By name: the provisioner works on the node with what netstrap derives for it (a copy, src/model/effective.ts).
+  return formatPath(['nodes', cluster.nodes.findIndex((n) => n.name === node.name), ...path]);
 }
 
 /** One line per refusal: `nodes[0].routes[1] (route 10.250.50.0/24): would …`. */

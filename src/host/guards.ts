@@ -4,5 +4,6 @@
  */
 import type { DisruptionCheck } from './disruption';
 import { sshPathCheck } from './lockout';
+import { podSubnetCheck } from './pod-subnet-guard';
 
-export const disruptionChecks: DisruptionCheck[] = [sshPathCheck];
+export const disruptionChecks: DisruptionCheck[] = [sshPathCheck, podSubnetCheck];

@@ -21,6 +21,7 @@
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import { nthAddress, parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from '../model/cidr';
 import type { Issue } from '../model/errors';
+import { derivedReason } from '../model/effective';
 import type { Cluster, ClusterNode } from '../model/schema';
 import type { DisruptionCheck, DisruptionContext, Refusal } from './disruption';
 import { entryPath } from './disruption';
@@ -258,6 +259,8 @@ function entryOf(effect: Effect, node: ClusterNode, cluster: Cluster): string {
   if (effect.what === 'route-set') {
     const range = routeRange(effect.dst);
     const i = node.routes.findIndex((r) => (r.metric ?? 0) === effect.metric && range !== undefined && routeRange(r.to)?.isEquals(range));
+    const derived = i >= 0 ? derivedReason(node.routes[i]) : undefined;
+    if (derived) return `routing: auto (${at()}: ${derived})`;
     if (i >= 0) return at('routes', i);
   }
   if (effect.what === 'link-set') {

@@ -12,6 +12,7 @@
  * node's plan: nothing is sent to it (status `refused`). With allowDisruption it is applied under commit-confirm
  * instead (confirm.ts): one more round trip, over a new connection, for every node that changes.
  */
+import { effectiveNodes } from '../model/effective';
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
 import {
@@ -27,8 +28,11 @@ import { resourceKinds } from './resources';
 import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transport } from './ssh';
-import { type Change, DEFAULT_CONCURRENCY, type Drift, type ResourceKind } from './types';
-import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
+import { podAddressFact } from './resources/pods';
+import { type Change, DEFAULT_CONCURRENCY, type Drift, type RawFacts, type ResourceKind } from './types';
+import {
+  buildCheckScript, CheckResult, checkSource, checkTarget, describeCheck, parseCheckOutput, type CheckSpec, type PlannedCheck, staticTargetAddress,
+} from './verify';
 
 /** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
 export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
@@ -160,10 +164,16 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const only = options.only ? new Set(options.only) : undefined;
   const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
   if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
-  const nodes = cluster.nodes.filter((node) => !only || only.has(node.name));
-  // Sources of assertions keep their connection open until the assertions ran: one connection per host.
-  const checks = mode === 'reset' ? [] : cluster.verify.map((spec, index) => ({ index, spec }));
-  const sources = new Set(mode === 'plan' ? [] : checks.map(({ spec }) => checkSource(spec).node));
+  // Each node with what netstrap derives for it (routing: auto routes, pod subnet, pod NAT): src/model/effective.ts.
+  const nodes = effectiveNodes(cluster).filter((node) => !only || only.has(node.name));
+  // Checks run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
+  // of the pod's node: those, and every check of bootstrap, run once all hosts are done, over the connection the
+  // source node already has (kept open until then: one connection per host).
+  const checks: HostCheck[] = (mode === 'reset' ? [] : cluster.verify).map((spec, index) => {
+    const { endpoint } = checkTarget(cluster, spec);
+    return { index, spec, endpoint, address: staticTargetAddress(cluster, endpoint), later: mode === 'bootstrap' || endpoint.kind === 'pod' };
+  });
+  const sources = new Set(mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => checkSource(spec).node));
   const ctx: HostContext = {
     mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
     options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
@@ -176,25 +186,33 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const total = nodes.length;
   try {
     const outcomes = await runPool(nodes, options.concurrency ?? DEFAULT_CONCURRENCY, async (node) => {
-      const keep = sources.has(node.name) && mode === 'bootstrap';
+      const keep = sources.has(node.name);
       const outcome = await runHost(node, ctx, keep);
       if (outcome.transport) open.set(node.name, outcome.transport);
       options.onHostDone?.(outcome.result, ++done, total);
       return outcome;
     });
     const hosts = outcomes.map((outcome) => ({ ...outcome.result }));
-    let checkResults: CheckResult[] = outcomes.flatMap((outcome) => outcome.checks);
-    if (mode === 'bootstrap') {
-      // After every host applied: assertions, per source node, in parallel.
-      const bySource = [...open.keys()];
-      const ran = await runPool(bySource, options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
-        const list = checksFrom(checks, name);
+    const checkResults: CheckResult[] = outcomes.flatMap((outcome) => outcome.checks);
+    if (mode !== 'plan' && mode !== 'reset') {
+      // After every host is done: the remaining assertions, per source node, in parallel; pods at their address now.
+      const factsOf = new Map(nodes.map((node, i) => [node.name, outcomes[i].facts] as const));
+      const resolved = (check: HostCheck): PlannedCheck => {
+        if (check.endpoint.kind !== 'pod') return check;
+        const facts = factsOf.get(check.endpoint.node);
+        const address = facts ? podAddressFact(facts, check.endpoint.pod) : undefined;
+        const detail = facts ? `pod ${check.endpoint.node}/${check.endpoint.pod} has no address (no such pod?)` : `node ${check.endpoint.node} was not read`;
+        return { index: check.index, spec: check.spec, address, detail };
+      };
+      const ran = await runPool([...open.keys()], options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
+        const list = checksFrom(checks, name).filter((c) => c.later).map(resolved);
+        if (list.length === 0) return [];
         const host = hosts.find((h) => h.node === name)!;
         const result = await runChecks(open.get(name)!, list, ctx.timeoutMs);
         Object.assign(host, { verifyRoundTrips: 1 });
         return result;
       });
-      checkResults = ran.flat();
+      checkResults.push(...ran.flat());
     }
     if (mode !== 'plan' && mode !== 'reset') {
       // Assertions whose source was not worked on (--only) or could not be reached are reported, not hidden.
@@ -236,14 +254,21 @@ interface HostContext {
   readonly confirmTimeoutMs: number;
   readonly watchdog: WatchdogKind;
   /** Every connectivity assertion of the cluster file, with its index. */
-  readonly checks: ReadonlyArray<{ index: number; spec: CheckSpec }>;
+  readonly checks: ReadonlyArray<HostCheck>;
 }
 
-function checksFrom(checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, node: string) {
+/** A verify check as the run plans it: its target, its address when the file tells it, and when it runs. */
+interface HostCheck extends PlannedCheck {
+  readonly endpoint: ReturnType<typeof checkTarget>['endpoint'];
+  /** Runs after every host is done (bootstrap; a pod target), not in the fact round trip of verify. */
+  readonly later: boolean;
+}
+
+function checksFrom<T extends { spec: CheckSpec }>(checks: ReadonlyArray<T>, node: string): T[] {
   return checks.filter(({ spec }) => checkSource(spec).node === node);
 }
 
-async function runChecks(transport: Transport, list: ReadonlyArray<{ index: number; spec: CheckSpec }>, timeoutMs: number): Promise<CheckResult[]> {
+async function runChecks(transport: Transport, list: ReadonlyArray<PlannedCheck>, timeoutMs: number): Promise<CheckResult[]> {
   const marker = newMarker();
   try {
     const run = await transport.run(buildCheckScript(list, marker), timeoutMs);
@@ -256,7 +281,8 @@ async function runChecks(transport: Transport, list: ReadonlyArray<{ index: numb
 }
 
 /** One host: connect, facts, plan, and in bootstrap mode apply + verify. Never throws. */
-async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[] }> {
+async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
+  Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[]; facts?: RawFacts }> {
   const started = Date.now();
   let roundTrips = 0;
   const verifyRoundTrips = 0;
@@ -284,7 +310,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
     const marker = newMarker();
     const factScript = buildFactScript(sections, marker);
     // verify mode: facts and this node's assertions in the same round trip (counted once, in roundTrips).
-    const checks = ctx.mode === 'verify' ? checksFrom(ctx.checks, node.name) : [];
+    const checks = ctx.mode === 'verify' ? checksFrom(ctx.checks, node.name).filter((c) => !c.later) : [];
     const checkScript = checks.length > 0 ? buildCheckScript(checks, marker) : '';
     const read = await transport.run(factScript + checkScript, ctx.timeoutMs);
     roundTrips++;
@@ -311,14 +337,15 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
       const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
       if (keepOpen) kept = transport;
-      return { result: finish(status, { error }), transport: kept, checks: checkResults };
+      return { result: finish(status, { error }), transport: kept, checks: checkResults, facts };
     }
 
     // Commit-confirm: the watchdog is armed before the first change and the probes run before it too.
     const confirm = ctx.allowDisruption ? newConfirm(ctx.confirmTimeoutMs, ctx.watchdog) : undefined;
     const gateway = ipState(facts).routes.filter((r) => r.dst === 'default' && r.gateway)
       .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
-    const probes = nodeProbes(node.name, gateway, checksFrom(ctx.checks, node.name), cluster.verify.length);
+    // Probes need an address now: a check of a pod (read at run time) is not one.
+    const probes = nodeProbes(node.name, gateway, checksFrom(ctx.checks, node.name).filter((c) => c.address !== undefined), cluster.verify.length);
     const hooks = confirm
       ? { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), progress: progressRecord }
       : undefined;
@@ -409,7 +436,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       return confirmed(await confirmOrRevert(steps, transport, before, probes), changes.length);
     }
     if (keepOpen) kept = transport;
-    return { result: finish('changed'), transport: kept, checks: [] };
+    return { result: finish('changed'), transport: kept, checks: [], facts };
   } catch (error) {
     return failed((error as Error).message);
   } finally {

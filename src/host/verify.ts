@@ -5,9 +5,11 @@
  * - expect success: up to SUCCESS_ATTEMPTS attempts, 0.5 s apart (a route or ARP entry may still be settling);
  * - expect failure: one attempt — it passes when that attempt fails.
  * An attempt is `ping -c 1 -W 1 <addr>` or `timeout 2 bash -c 'exec 3<>/dev/tcp/$0/$1' <ip> <port>`, run through
- * `ip netns exec <ns>` when the source is node/namespace. The values are passed as arguments, never spliced into
- * the bash snippet.
+ * `ip netns exec <ns>` when the source is node/namespace (a declared namespace or a pod). A target named as a node
+ * or a declared namespace is its address in the cluster file; a pod's address is read from its node when the
+ * check runs (src/host/resources/pods.ts). The values are passed as arguments, never spliced into the bash snippet.
  */
+import { checkEndpoints, type Endpoint, nodeAddress, splitPort } from '../model/trace';
 import type { Cluster } from '../model/schema';
 import { quoteArg, quoteCommand } from './shell';
 
@@ -29,7 +31,7 @@ export interface CheckResult {
   readonly detail?: string;
 }
 
-/** Node name and optional namespace of an assertion's `from`. */
+/** Node name and optional namespace (declared, or a pod) of an assertion's `from`. */
 export function checkSource(spec: CheckSpec): { node: string; namespace?: string } {
   const [node, namespace] = spec.from.split('/');
   return { node, namespace };
@@ -39,38 +41,72 @@ export function describeCheck(spec: CheckSpec): string {
   return spec.ping !== undefined ? `ping ${spec.ping}` : `tcp ${spec.tcp}`;
 }
 
-function attemptArgv(spec: CheckSpec): string[] {
+/** The target of an assertion as parsed (validated cluster): endpoint and, for tcp, the port. */
+export function checkTarget(cluster: Cluster, spec: CheckSpec): { endpoint: Endpoint; port?: number } {
+  const { to, port } = checkEndpoints(cluster, spec);
+  return { endpoint: to, port };
+}
+
+/**
+ * The address a check connects to, when the cluster file tells it: an address, a node's address, a declared
+ * namespace's veth address. Undefined for a pod, whose address exists only at run time (see pods.ts).
+ */
+export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): string | undefined {
+  switch (endpoint.kind) {
+    case 'address': return endpoint.address;
+    case 'node': return nodeAddress(cluster, cluster.nodes.find((n) => n.name === endpoint.node)!);
+    case 'namespace': {
+      const ns = cluster.nodes.find((n) => n.name === endpoint.node)!.namespaces.find((x) => x.name === endpoint.namespace)!;
+      return ns.veth.address.split('/')[0];
+    }
+    case 'pod': return undefined;
+  }
+}
+
+/** The argv of one attempt of a check, at the address its target has (resolved by the caller). */
+function attemptArgv(spec: CheckSpec, address: string): string[] {
   const { namespace } = checkSource(spec);
   const prefix = namespace ? ['ip', 'netns', 'exec', namespace] : [];
-  if (spec.ping !== undefined) return [...prefix, 'ping', '-c', '1', '-W', '1', spec.ping];
-  const [ip, port] = (spec.tcp ?? '').split(':');
-  return [...prefix, 'timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', ip, port];
+  if (spec.ping !== undefined) return [...prefix, 'ping', '-c', '1', '-W', '1', address];
+  const { port } = splitPort(spec.tcp ?? '');
+  return [...prefix, 'timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', address, String(port)];
+}
+
+/** A check to run: its index in cluster.verify, its spec and the address of its target (resolved). */
+export interface PlannedCheck {
+  readonly index: number;
+  readonly spec: CheckSpec;
+  /** Where it connects; undefined when a pod target could not be resolved (the check fails with `detail`). */
+  readonly address?: string;
+  readonly detail?: string;
 }
 
 /** The script running `checks` (indexed into cluster.verify) on their source node, in parallel. */
-export function buildCheckScript(checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, marker: string): string {
+export function buildCheckScript(checks: ReadonlyArray<PlannedCheck>, marker: string): string {
   const lines = [
     // tries: a bounded number of attempts; returns 0 on the first success.
     'netstrap_try() { n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" >/dev/null 2>&1 && return 0; i=$((i+1)); [ "$i" -lt "$n" ] && sleep 0.5; done; return 1; }',
   ];
-  for (const { index, spec } of checks) {
+  for (const { index, spec, address } of checks) {
+    if (address === undefined) continue;
     const tries = spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1;
-    lines.push(`( netstrap_try ${tries} ${quoteCommand(attemptArgv(spec))}; echo ${quoteArg(`${marker} check ${index}`)} $? ) &`);
+    lines.push(`( netstrap_try ${tries} ${quoteCommand(attemptArgv(spec, address))}; echo ${quoteArg(`${marker} check ${index}`)} $? ) &`);
   }
   lines.push('wait', `echo ${quoteArg(`${marker} checks-done`)}`);
   return lines.join('\n') + '\n';
 }
 
 /** Reads the check script's output into results (a check without a result line failed: the run was cut short). */
-export function parseCheckOutput(output: string, checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, marker: string): CheckResult[] {
+export function parseCheckOutput(output: string, checks: ReadonlyArray<PlannedCheck>, marker: string): CheckResult[] {
   const status = new Map<number, number>();
   for (const line of output.split('\n')) {
     const match = line.startsWith(`${marker} check `) ? /^(\d+) (\d+)$/.exec(line.slice(marker.length + 7)) : null;
     if (match) status.set(Number(match[1]), Number(match[2]));
   }
-  return checks.map(({ index, spec }) => {
+  return checks.map(({ index, spec, address, detail }) => {
     const code = status.get(index);
     const base = { index, from: spec.from, check: describeCheck(spec), expect: spec.expect };
+    if (address === undefined) return { ...base, status: 'failed' as const, detail: detail ?? 'the target has no address' };
     if (code === undefined) return { ...base, status: 'failed' as const, detail: 'no result (the check script was cut short)' };
     const succeeded = code === 0;
     if (succeeded === (spec.expect === 'success')) return { ...base, status: 'passed' as const };

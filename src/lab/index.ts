@@ -16,7 +16,7 @@ import { InputError } from '../model/errors';
 import { run, RunOptions, RunResult } from './exec';
 import { createNetwork, deleteNetwork, existingNamespaces, existingRootLinks, recreateNodeNetwork, rootConflicts } from './network';
 import {
-  cmdline, INIT_SCRIPT, OVERLAID, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
+  cmdline, INIT_SCRIPT, installCniPlugins, OVERLAID, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
 } from './node';
 import { generateKey, knownHostsLine, sshBanner, sshConfigBlock, sshdConfig } from './sshd';
 import { LabNode, LabState, readState, stateFile, writeState } from './state';
@@ -93,6 +93,7 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     plan.nodes.forEach((node) => {
       const dir = nodeDir(stateDir, node.name);
       prepareNodeDir(dir, node, { controller: plan.controllerAddress, authorizedKey: clientKey, sshdConfig: sshdConfig(node.address, node.port) });
+      installCniPlugins(dir, plan.cniBinDir);
       for (const file of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub']) {
         fs.renameSync(path.join(dir, file), path.join(dir, 'fs', 'etc', 'upper', 'ssh', file));
       }

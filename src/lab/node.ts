@@ -76,6 +76,25 @@ fi
 exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config
 `;
 
+/** Where Debian's containernetworking-plugins package installs the CNI plugins on this machine. */
+export const MACHINE_CNI_PLUGINS = '/usr/lib/cni';
+
+/**
+ * Installs the machine's CNI plugins into the node's CNI bin directory (cni.binDir, /opt/cni/bin by default), as a
+ * node would after installing them there: one symbolic link per plugin in the node's copy-on-write upper dir, so
+ * the node runs the real binaries while neither the machine nor another node sees the directory. Nothing to do
+ * when binDir is the machine's own plugin directory, or lies outside the overlaid directories (then it is the
+ * machine's, shared by every node).
+ */
+export function installCniPlugins(dir: string, binDir: string, source = MACHINE_CNI_PLUGINS): void {
+  if (!fs.existsSync(source) || path.resolve(binDir) === path.resolve(source)) return;
+  const overlaid = OVERLAID.find((o) => binDir.startsWith(`/${o}/`));
+  if (!overlaid) return;
+  const target = path.join(upperDir(dir, overlaid), binDir.slice(overlaid.length + 2));
+  fs.mkdirSync(target, { recursive: true, mode: 0o755 });
+  for (const plugin of fs.readdirSync(source)) fs.symlinkSync(path.join(source, plugin), path.join(target, plugin));
+}
+
 /** Creates the node directory: overlay dirs, a private /root with the lab key, and seeded /etc files. */
 export function prepareNodeDir(dir: string, node: PlannedNode, files: { controller: string; authorizedKey: string; sshdConfig: string }): void {
   for (const overlaid of OVERLAID) {

@@ -95,6 +95,8 @@ export interface LabPlan {
   readonly bridge: string;
   readonly lans: ReadonlyArray<{ readonly name: string; readonly netns: string }>;
   readonly nodes: readonly PlannedNode[];
+  /** Where each node keeps its CNI plugins (cni.binDir): the lab links the machine's plugins there. */
+  readonly cniBinDir: string;
 }
 
 /** Derives every name of the lab. Call only after labIssues() returned nothing. */
@@ -132,5 +134,6 @@ export function planLab(cluster: Cluster, stateDir: string): LabPlan {
     bridge: `${base}-br`,
     lans,
     nodes,
+    cniBinDir: cluster.cni.binDir,
   };
 }

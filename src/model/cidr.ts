@@ -184,6 +184,44 @@ export function ipNetworksOverlap(a: IpNetwork, b: IpNetwork): boolean {
   return false;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Numeric views, for loops over many ranges (route lookups, allocation): ip-num parses and prints, the loops
+// compare plain integers.
+
+/** An IPv4 network as the integers of its first and last address, and its prefix length. */
+export interface NumericRange {
+  readonly first: number;
+  readonly last: number;
+  readonly prefix: number;
+}
+
+export function numericRange(range: IPv4CidrRange): NumericRange {
+  return { first: Number(range.getFirst().getValue()), last: Number(range.getLast().getValue()), prefix: Number(range.getPrefix().getValue()) };
+}
+
+/** The integer of an IPv4 address. */
+export function addressNumber(address: IPv4): number {
+  return Number(address.getValue());
+}
+
+/** The dotted text of an address integer. */
+export function numberText(value: number): string {
+  return IPv4.fromNumber(BigInt(value)).toString();
+}
+
+/** The CIDR text of a numeric range. */
+export function numericCidr(range: NumericRange): string {
+  return `${numberText(range.first)}/${range.prefix}`;
+}
+
+export function numericContains(range: NumericRange, address: number): boolean {
+  return range.first <= address && address <= range.last;
+}
+
+export function numericOverlap(a: NumericRange, b: NumericRange): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
 /**
  * A route destination in the kernel's own spelling, as `ip -j route` prints it: `default` for 0.0.0.0/0, a bare
  * address for a /32, otherwise the network in CIDR form. Two destinations are the same route exactly when these

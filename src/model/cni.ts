@@ -3,10 +3,10 @@
  * plain-data CNI configuration model in ./cni/ (types, render, parse, validate, warnings), all re-exported here.
  * No construct scope is needed, so the host provisioner uses it directly.
  */
-import { cidrText, parseNetwork, rangesOverlap } from './cidr';
-import type { IPv4CidrRange } from 'ip-num';
+import { cidrText, parseNetwork } from './cidr';
 import { Issue, show, under } from './errors';
 import { NetworkPlan } from './plan';
+import { isKubernetesNode, podSubnets } from './pod-subnets';
 import { Cluster } from './schema';
 import { CniNetworkList, conflistOf, DEFAULT_CNI_VERSION } from './cni/types';
 import { defaultCniFileName } from './cni/render';
@@ -33,8 +33,10 @@ export interface ClusterCniFiles {
 }
 
 /**
- * The bridge plugin's list for one node subnet: bridge (isGateway, ipMasq, hairpinMode) with host-local over
- * `subnet`, then portmap for hostPort. Kubelet's old kubenet/cbr0 did the same.
+ * The bridge plugin's list for one node subnet: bridge (isGateway, hairpinMode) with host-local over `subnet`, then
+ * portmap for hostPort. `ipMasq` is off: the bridge plugin would masquerade everything leaving the node's own subnet,
+ * pods on other nodes included; the host MASQUERADE rule of src/model/effective.ts NATs only what leaves podCidr
+ * (as flannel's --ip-masq does).
  */
 export function bridgeNetworkList(name: string, bridge: string, subnet: string): CniNetworkList {
   return {
@@ -42,7 +44,7 @@ export function bridgeNetworkList(name: string, bridge: string, subnet: string):
     name,
     plugins: [
       {
-        type: 'bridge', bridge, isGateway: true, ipMasq: true, hairpinMode: true,
+        type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true,
         ipam: { type: 'host-local', subnet, routes: [{ dst: '0.0.0.0/0' }] },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
@@ -50,9 +52,9 @@ export function bridgeNetworkList(name: string, bridge: string, subnet: string):
   };
 }
 
-/** The subnet a node's bridge allocates pod addresses from: its podSubnet, else cni.bridge.subnet, else podCidr. */
-export function bridgeSubnetOf(cluster: Cluster, node?: Cluster['nodes'][number]): string {
-  return node?.podSubnet ?? cluster.cni.bridge?.subnet ?? cluster.network.podCidr;
+/** The subnet of the shared bridge list (for nodes not in the file): cni.bridge.subnet, else podCidr. */
+export function bridgeSubnetOf(cluster: Cluster): string {
+  return cluster.cni.bridge?.subnet ?? cluster.network.podCidr;
 }
 
 /**
@@ -69,9 +71,7 @@ export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
   if (cni.plugin !== 'bridge') return undefined;
   const bridge = cni.bridge?.name ?? 'cni0';
   const perNode: Record<string, CniNetworkList> = {};
-  for (const node of cluster.nodes) {
-    if (node.podSubnet !== undefined) perNode[node.name] = bridgeNetworkList(cluster.name, bridge, node.podSubnet);
-  }
+  for (const subnet of podSubnets(cluster).subnets) perNode[subnet.node] = bridgeNetworkList(cluster.name, bridge, subnet.cidr);
   return { fileName: defaultCniFileName(cluster.name), list: bridgeNetworkList(cluster.name, bridge, bridgeSubnetOf(cluster)), perNode };
 }
 
@@ -96,33 +96,21 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
     issues.push({ path: ['cni', 'installer'], message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : cni.plugin === 'flannel' ? 'Flannel\'s install-cni init container writes its own conflist' : 'there is nothing to install'})` });
   }
 
-  if (cni.plugin === 'bridge') {
-    // Each subnet must be a real network inside podCidr, and no two nodes may hand out the same addresses.
-    const check = (path: Array<string | number>, text: string) => {
-      const range = parseNetwork(text);
-      if (!range.ok) issues.push({ path, message: range.error });
-      else if (!range.value.inside(plan.podCidr)) issues.push({ path, message: `bridge subnet ${show(text)} is outside network.podCidr ${podCidr}` });
-      else if (range.value.getPrefix().getValue() > 30) {
-        issues.push({ path, message: `bridge subnet ${show(text)} is too small to allocate pod addresses from (needs /30 or larger)` });
-      } else return range.value;
-      return undefined;
-    };
-    const fallback = cni.bridge?.subnet === undefined ? plan.podCidr : check(['cni', 'bridge', 'subnet'], cni.bridge.subnet);
-    const seen: Array<{ node: string; text: string; range: IPv4CidrRange }> = [];
-    cluster.nodes.forEach((node, i) => {
-      const range = node.podSubnet === undefined ? fallback : check(['nodes', i, 'podSubnet'], node.podSubnet);
-      if (!range) return;
-      const text = bridgeSubnetOf(cluster, node);
-      const clash = seen.find((other) => rangesOverlap(other.range, range));
-      if (clash) {
-        issues.push({
-          path: ['nodes', i, 'podSubnet'],
-          message: `node ${node.name} would allocate pod addresses from ${show(text)}, which overlaps ${show(clash.text)} of node ${clash.node}: give each node its own podSubnet inside ${podCidr}`,
-        });
-      }
-      seen.push({ node: node.name, text, range });
-    });
+  // Pod subnets (src/model/pod-subnets.ts): inside podCidr, disjoint, one per Kubernetes node; only those get CNI files.
+  issues.push(...podSubnets(cluster).issues);
+  if (cni.plugin === 'bridge' && cni.bridge?.subnet !== undefined) {
+    const range = parseNetwork(cni.bridge.subnet);
+    if (!range.ok) issues.push({ path: ['cni', 'bridge', 'subnet'], message: range.error });
+    else if (!range.value.inside(plan.podCidr)) issues.push({ path: ['cni', 'bridge', 'subnet'], message: `bridge subnet ${show(cni.bridge.subnet)} is outside network.podCidr ${podCidr}` });
+    else if (range.value.getPrefix().getValue() > 30) {
+      issues.push({ path: ['cni', 'bridge', 'subnet'], message: `bridge subnet ${show(cni.bridge.subnet)} is too small to allocate pod addresses from (needs /30 or larger)` });
+    }
   }
+  cluster.nodes.forEach((node, i) => {
+    if (node.cniConflists && !isKubernetesNode(node)) {
+      issues.push({ path: ['nodes', i, 'cniConflists'], message: `node ${node.name} has role host: only control-plane and worker nodes get CNI files` });
+    }
+  });
 
   if (cni.plugin === 'conflist' && cni.conflist) {
     const list = conflistOf(cni.conflist);

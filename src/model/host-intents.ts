@@ -151,7 +151,11 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       const source = parseNetwork(m.source);
       if (!source.ok) add(at('nat', 'masquerade', i, 'source'), source.error);
       checkDevice(m.outInterface, at('nat', 'masquerade', i, 'outInterface'));
-      const key = `${m.source} ${m.outInterface ?? ''}`;
+      if (m.exceptDestination !== undefined) {
+        const except = parseNetwork(m.exceptDestination);
+        if (!except.ok) add(at('nat', 'masquerade', i, 'exceptDestination'), except.error);
+      }
+      const key = `${m.source} ${m.exceptDestination ?? ''} ${m.outInterface ?? ''}`;
       if (masq.has(key)) add(at('nat', 'masquerade', i), `duplicate MASQUERADE of ${show(m.source)}`);
       masq.add(key);
     });

@@ -22,6 +22,15 @@ export interface ClusterModel {
   readonly plan: NetworkPlan;
 }
 
+/** What loading checks besides the schema and the semantic rules. */
+export interface LoadOptions {
+  /**
+   * Trace every verify check through the model and reject one that cannot pass. Off for `netstrap trace`, which
+   * is how a user finds out why. @default true
+   */
+  readonly traceChecks?: boolean;
+}
+
 /**
  * Limits on what a cluster file may be, so that a hostile file is rejected in milliseconds instead of exhausting
  * time, memory or the stack. Every real file is far below them: the bench's 20 000-object cluster is 9.7 MB, about
@@ -37,7 +46,7 @@ export const LIMITS = {
 } as const;
 
 /** Reads, parses and checks a cluster file. Throws InputError naming the file, each field path and value. */
-export function loadClusterFile(file: string): ClusterModel {
+export function loadClusterFile(file: string, options: LoadOptions = {}): ClusterModel {
   let bytes: Buffer;
   try {
     const stat = fs.statSync(file);
@@ -52,7 +61,7 @@ export function loadClusterFile(file: string): ClusterModel {
   if (bad !== undefined) {
     throw new InputError(file, [{ path: [], message: `is not UTF-8 text: invalid byte 0x${bytes[bad].toString(16).padStart(2, '0')} at byte offset ${bad}` }]);
   }
-  return parseClusterText(bytes.toString('utf8'), file);
+  return parseClusterText(bytes.toString('utf8'), file, options);
 }
 
 function tooBig(size: number): string {
@@ -84,7 +93,7 @@ export function invalidUtf8Offset(bytes: Uint8Array): number | undefined {
  * files, which is most of `netstrap synth`'s time at 20 000 objects. js-yaml shares an aliased node instead of
  * copying it, so an alias bomb parses quickly; {@link measure} then rejects it before anything walks the copies.
  */
-export function parseClusterText(text: string, file: string): ClusterModel {
+export function parseClusterText(text: string, file: string, options: LoadOptions = {}): ClusterModel {
   if (text.length > LIMITS.documentBytes) throw new InputError(file, [{ path: [], message: tooBig(text.length) }]);
   const documents = loadYamlDocuments(text, file);
   // Empty documents (only comments, or a stray `---`) do not count.
@@ -95,7 +104,7 @@ export function parseClusterText(text: string, file: string): ClusterModel {
   // Aliases need an anchor (`&name`): without any "&" in the text only the depth is measured, which is cheaper.
   const problem = text.includes('&') ? measure(contents[0], text.length + LIMITS.aliasExpansion) : tooDeep(contents[0]);
   if (problem) throw new InputError(file, [problem]);
-  return checkCluster(contents[0], file, path.dirname(path.resolve(file)));
+  return checkCluster(contents[0], file, path.dirname(path.resolve(file)), options);
 }
 
 /** The path to a node nested deeper than LIMITS.depth, as an issue; for documents without aliases. */
@@ -164,10 +173,10 @@ export function measure(root: unknown, budget: number): Issue | undefined {
 }
 
 /** Checks an already-parsed cluster object (e.g. built in TypeScript) the same way as a file. */
-export function checkCluster(raw: unknown, file: string, baseDir: string = process.cwd()): ClusterModel {
+export function checkCluster(raw: unknown, file: string, baseDir: string = process.cwd(), options: LoadOptions = {}): ClusterModel {
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
-  const { plan, issues } = validateCluster(parsed.data, baseDir);
+  const { plan, issues } = validateCluster(parsed.data, baseDir, options);
   if (issues.length > 0 || !plan) throw new InputError(file, issues);
   return { file, baseDir, cluster: canonicalizeHosts(parsed.data), plan };
 }

@@ -90,6 +90,8 @@ export const networkSchema = z.strictObject({
   nodeCidr: cidr.optional().describe('Network of the node addresses; when set, it must not overlap pods or services.'),
   clusterDomain: dnsSubdomain.default('cluster.local').describe('DNS domain of the cluster. Default: cluster.local.'),
   dnsServiceIp: address.optional().describe('Cluster IP of the kube-dns Service. Default: the 10th address of serviceCidr.'),
+  nodeCidrMaskSize: z.number().int().min(8).max(30).default(24)
+    .describe('Prefix length of each Kubernetes node\'s slice of podCidr (kube-controller-manager --node-cidr-mask-size) for nodes without a podSubnet. Default: 24.'),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -373,7 +375,11 @@ export const netnsSchema = z.strictObject({
 });
 
 export const natSchema = z.strictObject({
-  masquerade: z.array(z.strictObject({ source: cidr, outInterface: interfaceName.optional() })).default([]),
+  masquerade: z.array(z.strictObject({
+    source: cidr,
+    outInterface: interfaceName.optional(),
+    exceptDestination: cidr.optional().describe('Traffic to this network keeps its source address (iptables ! -d), e.g. the pod network.'),
+  })).default([]),
   portForwards: z.array(z.strictObject({
     protocol: z.enum(['tcp', 'udp']),
     port,
@@ -387,7 +393,7 @@ export const nodeSchema = z.strictObject({
   ssh: sshSchema,
   role: z.enum(['control-plane', 'worker', 'host']).default('worker')
     .describe('control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.'),
-  podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI).'),
+  podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI). Default: the first free /network.nodeCidrMaskSize slice, in file order.'),
   interfaces: z.array(nodeInterfaceSchema).default([]),
   sysctls: record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
     z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()], {
@@ -414,9 +420,9 @@ export const lanSchema = z.strictObject({
 });
 
 export const verifySchema = z.strictObject({
-  from: z.string().describe('Node name, or node/namespace to run from a network namespace on that node.'),
-  ping: address.optional(),
-  tcp: z.string().optional().describe('ip:port to connect to.'),
+  from: z.string().describe('Node name, or node/namespace to run from a network namespace (declared, or a pod) on that node.'),
+  ping: z.string().optional().describe('Address, node, or node/namespace (a declared namespace or a pod, resolved when the check runs).'),
+  tcp: z.string().optional().describe('TARGET:port, TARGET as for ping, e.g. 10.0.0.2:80 or node02/db:5432.'),
   expect: z.enum(['success', 'failure']).default('success'),
 });
 
@@ -436,6 +442,8 @@ export const clusterSchema = z.strictObject({
   dns: dnsSchema.default({ provider: 'coredns' }),
   ingressController: ingressControllerSchema.default({ provider: 'ingress-nginx', flavor: 'baremetal' }),
   kubernetes: kubernetesSchema.default({ services: [], ingresses: [], networkPolicies: [] }),
+  routing: z.enum(['manual', 'auto']).default('manual')
+    .describe('auto: derive every node\'s static routes (other LANs via routers, other nodes\' pod subnets) from lans and nodes. Default: manual (only the routes written).'),
   lans: z.array(lanSchema).default([]),
   nodes: z.array(nodeSchema).default([]),
   verify: z.array(verifySchema).default([]),

@@ -19,9 +19,11 @@ import { Cluster } from './schema';
 import { checkVerifyAssertions } from './checks/verify';
 import { topologyIssues } from './checks/topology';
 import { hostIntentIssues } from './host-intents';
+import { deriveRouting } from './routing';
+import { verifyTraceIssues } from './trace';
 import { checkNamespaces, checkWorkloads } from './checks/workload';
 
-export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
+export function validateCluster(cluster: Cluster, baseDir: string, options: { traceChecks?: boolean } = {}): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
   const issues: Issue[] = under(['network'], resolved.issues);
   const plan = resolved.plan;
@@ -117,6 +119,11 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   // >>> host intents (routes, bridges, namespaces, NAT, hosts/resolv, CNI files): src/model/host-intents.ts
   issues.push(...hostIntentIssues(cluster));
   // <<< host intents
+  // routing: auto (src/model/routing.ts): derived routes, and hand-written ones that contradict them.
+  issues.push(...deriveRouting(cluster).issues);
+  // Every verify check traced through the model (src/model/trace.ts): one that cannot pass is an error now,
+  // before anything is touched. Only on an otherwise valid file: the tracer needs every address parsed.
+  if (issues.length === 0 && options.traceChecks !== false) issues.push(...verifyTraceIssues(cluster));
 
   void baseDir;
   return { plan, issues };

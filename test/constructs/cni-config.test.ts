@@ -345,7 +345,7 @@ describe('cluster file: cni bridge / conflist / none', () => {
       cniVersion: '1.0.0',
       name: 'lab',
       plugins: [
-        { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true, hairpinMode: true, ipam: { type: 'host-local', subnet: '10.244.1.0/24', routes: [{ dst: '0.0.0.0/0' }] } },
+        { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', subnet: '10.244.1.0/24', routes: [{ dst: '0.0.0.0/0' }] } },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       ],
     });
@@ -375,16 +375,16 @@ nodes:
   - { name: node02, ssh: { host: 10.250.0.12 }, podSubnet: 10.244.1.128/25 }
   - { name: node03, ssh: { host: 10.250.0.13 }, podSubnet: 10.245.0.0/24 }
 `)).toEqual([
+      'c.yaml: nodes[2].podSubnet: pod subnet "10.245.0.0/24" is outside network.podCidr 10.244.0.0/16',
       'c.yaml: nodes[1].podSubnet: node node02 would allocate pod addresses from "10.244.1.128/25", which overlaps "10.244.1.0/24" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
-      'c.yaml: nodes[2].podSubnet: bridge subnet "10.245.0.0/24" is outside network.podCidr 10.244.0.0/16',
     ]);
-    // Two nodes without a podSubnet would share the whole podCidr.
-    expect(clusterProblems(`${BASE}cni: { plugin: bridge }
+    // Two nodes sharing cni.bridge.subnet would hand out the same addresses.
+    expect(clusterProblems(`${BASE}cni: { plugin: bridge, bridge: { subnet: 10.244.9.0/24 } }
 nodes:
   - { name: node01, ssh: { host: 10.250.0.11 } }
   - { name: node02, ssh: { host: 10.250.0.12 } }
 `)).toEqual([
-      'c.yaml: nodes[1].podSubnet: node node02 would allocate pod addresses from "10.244.0.0/16", which overlaps "10.244.0.0/16" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
+      'c.yaml: nodes[1]: node node02 would allocate pod addresses from "10.244.9.0/24", which overlaps "10.244.9.0/24" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
     ]);
   });
 

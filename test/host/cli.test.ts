@@ -58,9 +58,9 @@ test('bad verify assertions, unknown --only nodes and bad flags are input errors
   - { from: n1 }`);
   const run = await netstrapAsync(['verify', file]);
   expect(run.status).toBe(2);
-  expect(run.stderr).toContain(`${file}: verify[0].from: node "n1" declares no namespace "blue" (got "n1/blue")`);
+  expect(run.stderr).toContain(`${file}: verify[0].from: node "n1" declares no namespace "blue", and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got "n1/blue")`);
   expect(run.stderr).toContain(`${file}: verify[1].from: no node named "n9"`);
-  expect(run.stderr).toContain(`${file}: verify[1].tcp: must be ip:port with an IPv4 address and a port 1-65535 (got "192.168.1.1:99999")`);
+  expect(run.stderr).toContain(`${file}: verify[1].tcp: must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got "192.168.1.1:99999")`);
   expect(run.stderr).toContain(`${file}: verify[2]: needs exactly one of ping and tcp`);
 
   const good = clusterFile('good', '    interfaces: []');

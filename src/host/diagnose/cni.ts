@@ -6,7 +6,7 @@
 import { parseNetwork } from '../../model/cidr';
 import { bridgeSubnetOf, clusterCniFiles, hostLocalSubnets, parseCniText, type CniNetworkList } from '../../model/cni';
 import { CNI_CONF_DIR } from '../resources/cni';
-import { plannedNode } from './net';
+import { podSubnetOf } from './net';
 import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
 
 /** Plugin and IPAM types a list names, in order. */
@@ -58,7 +58,7 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
 
   // Subnets: inside podCidr; for netstrap's own bridge list, the node's subnet exactly.
   const list = active.list as CniNetworkList;
-  const want = oursName === activeName && cluster.cni.plugin === 'bridge' ? bridgeSubnetOf(cluster, plannedNode(cluster, node)) : undefined;
+  const want = oursName === activeName && cluster.cni.plugin === 'bridge' ? podSubnetOf(cluster, node) ?? bridgeSubnetOf(cluster) : undefined;
   for (const subnet of hostLocalSubnets(list)) {
     const range = parseNetwork(subnet.text);
     const inside = range.ok && range.value.inside(model.plan.podCidr);

@@ -5,6 +5,8 @@
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from '../../model/cidr';
+import { derivedReason, effectiveNode } from '../../model/effective';
+import { podSubnetOf as modelPodSubnetOf } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { IpRoute, IpState } from '../resources/ip-facts';
 
@@ -51,29 +53,32 @@ export function lookupRoute(routes: ReadonlyArray<IpRoute>, address: IPv4): IpRo
   return best && !(type && DROPPING.has(type)) ? best.route : undefined;
 }
 
-/** The node as the provisioner applies it: what `plan` and `bootstrap` compare a node with. */
-export function plannedNode(_cluster: Cluster, node: ClusterNode): ClusterNode {
-  return node;
+/** The node as the provisioner applies it (derived routes, pod subnet, pod NAT): what `plan` compares a node with. */
+export function plannedNode(cluster: Cluster, node: ClusterNode): ClusterNode {
+  return effectiveNode(cluster, node);
 }
 
-/** The pod subnet of a Kubernetes node in the plan, when the plan gives it one of its own. */
+/** The pod subnet of a Kubernetes node in the plan (its own, or allocated from podCidr); undefined for a host. */
 export function podSubnetOf(cluster: Cluster, node: ClusterNode): string | undefined {
-  return node.role === 'host' ? undefined : plannedNode(cluster, node).podSubnet;
+  return modelPodSubnetOf(cluster, node.name);
 }
 
-/** A route the plan expects on a node: declared in the cluster file (nodes[].routes). */
+/** A route the plan expects on a node: declared in the cluster file (nodes[].routes) or derived (routing: auto). */
 export interface ExpectedRoute {
   readonly to: string;
   readonly via: string;
   readonly dev?: string;
   readonly metric?: number;
-  /** Where it comes from, for messages: `nodes[2].routes[0]`. */
+  /** Where it comes from, for messages: `nodes[2].routes[0]`, or `routing: auto, <why>`. */
   readonly source: string;
 }
 
 export function expectedRoutes(cluster: Cluster, node: ClusterNode): ExpectedRoute[] {
   const index = cluster.nodes.indexOf(node);
-  return plannedNode(cluster, node).routes.map((route, r) => ({ ...route, source: `nodes[${index}].routes[${r}]` }));
+  return plannedNode(cluster, node).routes.map((route, r) => {
+    const reason = derivedReason(route);
+    return { ...route, source: reason !== undefined ? `routing: auto, ${reason}` : `nodes[${index}].routes[${r}]` };
+  });
 }
 
 /** The first address of a parsed address text, or undefined. */

@@ -54,6 +54,4 @@ export const fail = (check: string, message: string, fix: string, extra: Partial
 export const RUN_BOOTSTRAP = 'run `netstrap bootstrap`';
 
 /** Kubernetes nodes are control-plane and worker nodes; `host` nodes (routers, bastions) are not. */
-export function isKubernetesNode(node: ClusterNode): boolean {
-  return node.role !== 'host';
-}
+export { isKubernetesNode } from '../../model/pod-subnets';

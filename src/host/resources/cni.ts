@@ -2,21 +2,22 @@
  * cni-files: when node.cniConflists is set, the cluster's CNI network configuration (the same model the installer
  * DaemonSet ships: src/model/cni.ts clusterCniFiles / renderConflist) is written to /etc/cni/net.d/<fileName>.
  * The plugin binaries are not netstrap's business: warnings() lists each plugin type (and IPAM type) the conflist
- * names that /opt/cni/bin lacks; nothing is ever downloaded. Revert restores the previous file or its absence; a
- * conflist netstrap wrote and no longer wants is put back as it was before (removed when there was none).
+ * names that the node's CNI bin directory (cni.binDir, default /opt/cni/bin) lacks; nothing is ever downloaded.
+ * Only Kubernetes nodes (role control-plane or worker) get the file. Revert restores the previous file or its
+ * absence; a conflist netstrap wrote and no longer wants is put back as it was before (removed when there was none).
  */
 import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
+import { isKubernetesNode } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
 import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
 
 export const CNI_CONF_DIR = '/etc/cni/net.d';
-export const CNI_BIN_DIR = '/opt/cni/bin';
 const BIN_SECTION = 'cni-bin';
 
 /** Path and content of the node's conflist, or undefined when the node does not ask for one or the CNI writes its own. */
 function desiredFile(node: ClusterNode, cluster: Cluster): { path: string; content: string; types: string[] } | undefined {
-  if (!node.cniConflists) return undefined;
+  if (!node.cniConflists || !isKubernetesNode(node)) return undefined;
   const files = clusterCniFiles(cluster);
   if (!files) return undefined;
   const list = nodeCniList(files, node.name);
@@ -35,7 +36,7 @@ export const cniFiles: ResourceKind = {
   factCommands(node: ClusterNode, cluster: Cluster) {
     const file = desiredFile(node, cluster);
     if (!file) return {};
-    return { ...fileFact(file.path), [BIN_SECTION]: ['sh', '-c', `ls -1 ${CNI_BIN_DIR} 2>/dev/null; true`] };
+    return { ...fileFact(file.path), [BIN_SECTION]: ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', cluster.cni.binDir] };
   },
 
   plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
@@ -58,7 +59,7 @@ export const cniFiles: ResourceKind = {
     const present = new Set((facts[BIN_SECTION] ?? '').split('\n').map((l) => l.trim()).filter(Boolean));
     const missing = file.types.filter((t) => !present.has(t));
     if (missing.length === 0) return [];
-    return [`${node.name}: ${CNI_BIN_DIR} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${file.path} `
+    return [`${node.name}: ${cluster.cni.binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${file.path} `
       + `(install the containernetworking plugins release; netstrap never downloads them)`];
   },
 };

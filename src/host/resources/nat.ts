@@ -1,6 +1,7 @@
 /**
  * iptables: NAT rules of the node (node.nat), in the `nat` table.
- * - masquerade: `-A POSTROUTING -s <source> [-o <iface>] -j MASQUERADE`.
+ * - masquerade: `-A POSTROUTING -s <source> [! -d <exceptDestination>] [-o <iface>] -j MASQUERADE` (the pod rule of
+ *   src/model/effective.ts is one: `-s <podCidr> ! -d <podCidr>`).
  * - portForwards: `-A PREROUTING -p <proto> -m addrtype --dst-type LOCAL [-i <iface>] --dport <port> -j DNAT
  *   --to-destination <ip:port>` (only traffic addressed to the node itself is forwarded, not traffic it routes), plus
  *   the same rule in OUTPUT when no in-interface is given, so that connections made on the node to its own
@@ -29,8 +30,12 @@ export function desiredNatRules(node: ClusterNode): NatRule[] {
   const rules: NatRule[] = [];
   const comment = (id: string) => ['-m', 'comment', '--comment', `${COMMENT_PREFIX}${id}`];
   for (const m of node.nat.masquerade) {
-    const id = `masquerade:${m.source}${m.outInterface ? `:out=${m.outInterface}` : ''}`;
-    rules.push({ chain: 'POSTROUTING', id, args: ['-s', m.source, ...(m.outInterface ? ['-o', m.outInterface] : []), ...comment(id), '-j', 'MASQUERADE'] });
+    const id = `masquerade:${m.source}${m.exceptDestination ? `:except=${m.exceptDestination}` : ''}${m.outInterface ? `:out=${m.outInterface}` : ''}`;
+    rules.push({
+      chain: 'POSTROUTING', id,
+      args: ['-s', m.source, ...(m.exceptDestination ? ['!', '-d', m.exceptDestination] : []), ...(m.outInterface ? ['-o', m.outInterface] : []),
+        ...comment(id), '-j', 'MASQUERADE'],
+    });
   }
   for (const f of node.nat.portForwards) {
     const base = `dnat:${f.protocol}:${f.port}:${f.to}${f.inInterface ? `:in=${f.inInterface}` : ''}`;

@@ -12,6 +12,7 @@
  * ONE generated script, /etc/netstrap/network.sh, run at boot by the systemd unit netstrap-network.service
  * (enabled by its symlink in multi-user.target.wants) — see persist.ts.
  */
+import { derivedReason } from '../../model/effective';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { canonicalRouteDestination } from '../../model/cidr';
 import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
@@ -63,7 +64,8 @@ export const routes: ResourceKind = {
       const current = find(dst, metric);
       if (current && current.gateway === route.via && (route.dev === undefined || current.dev === route.dev)) continue;
       const target = routeTarget(route);
-      const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}`;
+      const derived = derivedReason(route);
+      const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}${derived ? ` (derived: ${derived})` : ''}`;
       changes.push({
         kind: 'route', target, before: current ? describe(current) : 'absent', after,
         apply: [{ argv: ['ip', 'route', 'replace', ...routeArgs(route)] }],

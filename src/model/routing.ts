@@ -1,0 +1,186 @@
+/**
+ * `routing: auto`: every node's static routes, derived from the LANs and the routers of the cluster file.
+ *
+ * - A node is on a LAN when one of its interface addresses lies in the LAN's CIDR.
+ * - A router is a node with net.ipv4.ip_forward 1 (or kubernetesPrerequisites) on two or more LANs.
+ * - Each node gets a route to every LAN it is not on, via the next-hop router of a shortest path (fewest routers),
+ *   and a route to every other Kubernetes node's pod subnet: via that node's address when they share a LAN, else
+ *   via the next-hop router towards it. Routers (role host included) thus get the pod routes they forward along.
+ * - Equal-cost paths: the router listed first in the file wins, then the LAN listed first.
+ * - A hand-written route to the same destination with the same metric and the same gateway replaces the derived
+ *   one; with another gateway it is an error naming both.
+ * Pure: computed once per parsed cluster; imports nothing outside the model.
+ */
+import { canonicalRouteDestination, type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
+import { Issue, show } from './errors';
+import { isKubernetesNode, podSubnets } from './pod-subnets';
+import type { Cluster, ClusterNode } from './schema';
+
+/** One route routing: auto gives a node. */
+export interface DerivedRoute {
+  /** Destination network, canonical (`192.168.2.0/24`). */
+  readonly to: string;
+  readonly via: string;
+  /** Why it is there: `LAN lan2 via router r1`, `pod subnet of node03 via node03`. */
+  readonly reason: string;
+}
+
+/** Where a node sits: for each LAN it is on (lans order), its interface and address there. */
+export interface LanPort {
+  readonly lan: number;
+  readonly ifname: string;
+  readonly address: string;
+}
+
+export interface Routing {
+  /** Node name → its derived routes (only those no hand-written route replaces). */
+  readonly routes: ReadonlyMap<string, readonly DerivedRoute[]>;
+  /** Names of the nodes that route between LANs, in file order. */
+  readonly routers: readonly string[];
+  readonly issues: readonly Issue[];
+}
+
+const lanRanges = new WeakMap<Cluster, Array<NumericRange | undefined>>();
+
+/** The node's ports on the cluster's LANs, in lans order (one per LAN: the first address found there). */
+export function lanPorts(cluster: Cluster, node: ClusterNode): LanPort[] {
+  let lans = lanRanges.get(cluster);
+  if (!lans) {
+    lans = cluster.lans.map((lan) => {
+      const range = parseNetwork(lan.cidr);
+      return range.ok ? numericRange(range.value) : undefined;
+    });
+    lanRanges.set(cluster, lans);
+  }
+  const ports: LanPort[] = [];
+  for (const iface of node.interfaces) {
+    for (const text of iface.addresses) {
+      const parsed = parseInterfaceAddress(text);
+      if (!parsed.ok) continue;
+      const network = numericRange(parsed.value.network);
+      const lan = lans.findIndex((range) => range !== undefined && range.first === network.first && range.prefix === network.prefix);
+      if (lan >= 0 && !ports.some((p) => p.lan === lan)) ports.push({ lan, ifname: iface.name, address: parsed.value.address.toString() });
+    }
+  }
+  return ports.sort((a, b) => a.lan - b.lan);
+}
+
+/** net.ipv4.ip_forward as the cluster file sets it (kubernetesPrerequisites sets 1). */
+export function declaresForwarding(node: ClusterNode): boolean {
+  const value = node.sysctls['net.ipv4.ip_forward'] ?? (node.kubernetesPrerequisites ? 1 : undefined);
+  return String(value) === '1';
+}
+
+const cache = new WeakMap<Cluster, Routing>();
+
+/** The derived routes of every node (empty unless routing: auto). */
+export function deriveRouting(cluster: Cluster): Routing {
+  let routing = cache.get(cluster);
+  if (!routing) {
+    routing = cluster.routing === 'auto' ? compute(cluster) : { routes: new Map(), routers: [], issues: [] };
+    cache.set(cluster, routing);
+  }
+  return routing;
+}
+
+function compute(cluster: Cluster): Routing {
+  const issues: Issue[] = [];
+  if (cluster.lans.length === 0) {
+    return { routes: new Map(), routers: [], issues: [{ path: ['routing'], message: 'routing: auto derives routes from lans, but the cluster file declares none' }] };
+  }
+  const nodes = cluster.nodes;
+  const ports = nodes.map((node) => lanPorts(cluster, node));
+  const routerIndexes = nodes.map((node, i) => i).filter((i) => declaresForwarding(nodes[i]) && ports[i].length >= 2);
+  const lanCount = cluster.lans.length;
+  // LAN → routers on it (file order), for the next-hop search.
+  const routersOn: number[][] = Array.from({ length: lanCount }, () => []);
+  for (const r of routerIndexes) for (const port of ports[r]) routersOn[port.lan].push(r);
+
+  // Router hops from every LAN to a set of target LANs (multi-source BFS over LAN—router—LAN), memoized per set.
+  const distances = new Map<string, number[]>();
+  const distanceTo = (targets: readonly number[]): number[] => {
+    const key = targets.join(',');
+    let dist = distances.get(key);
+    if (dist) return dist;
+    dist = new Array<number>(lanCount).fill(Infinity);
+    const queue = [...targets];
+    for (const t of targets) dist[t] = 0;
+    for (let head = 0; head < queue.length; head++) {
+      const lan = queue[head];
+      for (const r of routersOn[lan]) {
+        for (const port of ports[r]) {
+          if (dist[port.lan] === Infinity) {
+            dist[port.lan] = dist[lan] + 1;
+            queue.push(port.lan);
+          }
+        }
+      }
+    }
+    distances.set(key, dist);
+    return dist;
+  };
+
+  // The routers each node shares a LAN with (file order), and its address on the first LAN they share.
+  const neighbours = nodes.map((_, n) => routerIndexes.flatMap((r) => {
+    if (r === n) return [];
+    const shared = ports[n].find((mine) => ports[r].some((theirs) => theirs.lan === mine.lan));
+    return shared ? [{ router: r, via: ports[r].find((p) => p.lan === shared.lan)!.address, lans: ports[r].map((p) => p.lan) }] : [];
+  }));
+  const hops = new Map<string, { router: number; via: string } | undefined>();
+  /** The next hop of node n towards any of `targets` (LANs n is not on): router listed first among equal costs. */
+  const nextHop = (n: number, targets: readonly number[]): { router: number; via: string } | undefined => {
+    const key = `${n} ${targets.join(',')}`;
+    if (hops.has(key)) return hops.get(key);
+    const dist = distanceTo(targets);
+    let best: { router: number; via: string; cost: number } | undefined;
+    for (const candidate of neighbours[n]) {
+      let cost = Infinity;
+      for (const lan of candidate.lans) cost = Math.min(cost, 1 + dist[lan]);
+      if (cost !== Infinity && (!best || cost < best.cost)) best = { router: candidate.router, via: candidate.via, cost };
+    }
+    hops.set(key, best);
+    return best;
+  };
+
+  const pods = podSubnets(cluster).subnets.filter((s) => isKubernetesNode(nodes[s.index]));
+  const lanDestinations = cluster.lans.map((lan) => canonicalRouteDestination(lan.cidr));
+  const routes = new Map<string, DerivedRoute[]>();
+  nodes.forEach((node, n) => {
+    const mine = new Set(ports[n].map((p) => p.lan));
+    const derived: DerivedRoute[] = [];
+    if (ports[n].length > 0) {
+      cluster.lans.forEach((lan, l) => {
+        if (mine.has(l)) return;
+        const hop = nextHop(n, [l]);
+        const to = lanDestinations[l];
+        if (hop) derived.push({ to, via: hop.via, reason: `LAN ${lan.name} via router ${nodes[hop.router].name}` });
+      });
+      for (const pod of pods) {
+        if (pod.index === n || ports[pod.index].length === 0) continue;
+        const shared = ports[pod.index].find((p) => mine.has(p.lan));
+        if (shared) {
+          derived.push({ to: pod.cidr, via: shared.address, reason: `pod subnet of ${pod.node}` });
+          continue;
+        }
+        const hop = nextHop(n, ports[pod.index].map((p) => p.lan));
+        if (hop) derived.push({ to: pod.cidr, via: hop.via, reason: `pod subnet of ${pod.node} via router ${nodes[hop.router].name}` });
+      }
+    }
+    // Hand-written routes win; one that says otherwise about the same destination and metric is an error.
+    const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalRouteDestination(own.to) : undefined));
+    const kept = derived.filter((route) => {
+      const r = written.indexOf(route.to);
+      if (r < 0) return true;
+      const own = node.routes[r];
+      if (own.via !== route.via) {
+        issues.push({
+          path: ['nodes', n, 'routes', r],
+          message: `route to ${show(own.to)} via ${own.via} contradicts the route routing: auto derives on node ${node.name}: ${route.to} via ${route.via} (${route.reason}); remove one of them`,
+        });
+      }
+      return false;
+    });
+    if (kept.length > 0) routes.set(node.name, kept);
+  });
+  return { routes, routers: routerIndexes.map((r) => nodes[r].name), issues };
+}

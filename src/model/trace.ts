@@ -1,0 +1,457 @@
+/**
+ * Static path tracing: where a packet from FROM to TO goes, walked through the model hop by hop, and back.
+ *
+ * Places are a node's root network namespace, a namespace it declares, or a pod (a namespace on the node's bridge
+ * CNI bridge, whose address exists only at run time: it is traced with a stand-in address of the node's pod
+ * subnet). On each place: DNAT (nat.portForwards, PREROUTING or OUTPUT), local delivery, longest-prefix route
+ * lookup (connected networks, the node's routes including those routing: auto derives, a namespace's default
+ * route), net.ipv4.ip_forward on a forwarding hop (the bridge CNI plugin turns it on, as its isGateway does),
+ * MASQUERADE on the way out, then the next hop on the link's segment (a LAN, a bridge, the pod bridge). The reply
+ * goes back from where the packet was delivered, to the address it came from, un-NATed where conntrack would.
+ *
+ * Verdicts: delivered; dropped (no route, ip_forward 0, no way back); leaves the modelled network (the next hop is
+ * no place of the cluster file). Pure: imports nothing outside the model.
+ */
+import {
+  addressNumber, type NumericRange, numberText, numericCidr, numericContains, numericRange, parseAddress, parseInterfaceAddress, parseNetwork,
+} from './cidr';
+import { derivedReason, effectiveNodes } from './effective';
+import { Issue, show } from './errors';
+import { isKubernetesNode, podSubnets } from './pod-subnets';
+import { declaresForwarding, lanPorts } from './routing';
+import type { Cluster, ClusterNode } from './schema';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Endpoints: `node`, `node/namespace` (declared, or a pod), an IPv4 address; optionally `:port`.
+
+export type Endpoint =
+  | { readonly kind: 'address'; readonly address: string }
+  | { readonly kind: 'node'; readonly node: string }
+  | { readonly kind: 'namespace'; readonly node: string; readonly namespace: string }
+  | { readonly kind: 'pod'; readonly node: string; readonly pod: string };
+
+/** True when pods can live on the node: a Kubernetes node with the bridge CNI and a pod subnet. */
+export function runsPods(cluster: Cluster, node: ClusterNode): boolean {
+  return cluster.cni.plugin === 'bridge' && isKubernetesNode(node) && podSubnets(cluster).byNode.has(node.name);
+}
+
+/** Parses an endpoint; `where` says which (`from`, `to`) in messages. Returns the endpoint or what is wrong. */
+export function parseEndpoint(cluster: Cluster, text: string, allowAddress: boolean): { endpoint?: Endpoint; error?: string } {
+  if (allowAddress && /^[0-9.]+$/.test(text)) {
+    const parsed = parseAddress(text);
+    return parsed.ok ? { endpoint: { kind: 'address', address: text } } : { error: parsed.error };
+  }
+  const parts = text.split('/');
+  if (parts.length > 2 || parts.some((p) => p === '')) {
+    return { error: `must be ${allowAddress ? 'an IPv4 address, ' : ''}a node name or node/namespace (got ${show(text)})` };
+  }
+  const node = cluster.nodes.find((n) => n.name === parts[0]);
+  if (!node) return { error: `no node named ${show(parts[0])} (got ${show(text)})` };
+  if (parts[1] === undefined) return { endpoint: { kind: 'node', node: node.name } };
+  if (node.namespaces.some((ns) => ns.name === parts[1])) return { endpoint: { kind: 'namespace', node: node.name, namespace: parts[1] } };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(parts[1])) return { error: `${show(parts[1])} is not a namespace or pod name (got ${show(text)})` };
+  if (!runsPods(cluster, node)) {
+    return { error: `node ${show(node.name)} declares no namespace ${show(parts[1])}, and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got ${show(text)})` };
+  }
+  return { endpoint: { kind: 'pod', node: node.name, pod: parts[1] } };
+}
+
+/** Splits `TARGET:port`; undefined port when there is none. */
+export function splitPort(text: string): { target: string; port?: number; error?: string } {
+  const match = /^(.*):(\d{1,5})$/.exec(text);
+  if (!match) return { target: text };
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return { target: match[1], error: `port ${port} is out of range 1-65535` };
+  return { target: match[1], port };
+}
+
+export function formatEndpoint(endpoint: Endpoint): string {
+  switch (endpoint.kind) {
+    case 'address': return endpoint.address;
+    case 'node': return endpoint.node;
+    case 'namespace': return `${endpoint.node}/${endpoint.namespace}`;
+    case 'pod': return `${endpoint.node}/${endpoint.pod}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The network as places, interfaces, segments and routes.
+
+interface Iface {
+  readonly name: string;
+  /** The L2 segment the interface is on: `lan:<name>`, `bridge:<node>:<bridge>`, `pods:<node>`, or its own. */
+  readonly segment: string;
+  /** Addresses and their networks as integers (route lookups compare integers; ip-num parses and prints). */
+  readonly addresses: ReadonlyArray<{ readonly ip: number; readonly network: NumericRange }>;
+}
+
+interface RouteEntry {
+  readonly dst: NumericRange;
+  readonly via?: number;
+  readonly dev: string;
+  /** How the route reads in a hop (made when a hop uses it: a big cluster has many thousand routes). */
+  readonly text: () => string;
+}
+
+interface Place {
+  readonly id: string;
+  readonly node: string;
+  readonly kind: 'node' | 'namespace' | 'pod';
+  readonly ifaces: Iface[];
+  readonly routes: RouteEntry[];
+  /** Why it forwards (undefined: it does not). */
+  readonly forwards?: string;
+  readonly masquerade: ReadonlyArray<{ readonly source: NumericRange; readonly except?: NumericRange; readonly out?: string; readonly text: string }>;
+  readonly dnat: ReadonlyArray<{ readonly protocol: string; readonly port: number; readonly to: number; readonly toPort: number; readonly in?: string; readonly text: string }>;
+}
+
+interface Network {
+  readonly places: Map<string, Place>;
+  readonly nodes: Map<string, ClusterNode>;
+  /** `segment address` → owner (pods of one trace are looked up in `extra` first). */
+  readonly owners: Map<string, { place: Place; iface: Iface }>;
+  readonly extra?: Map<string, { place: Place; iface: Iface }>;
+  readonly lans: ReadonlyArray<{ readonly name: string; readonly range: NumericRange }>;
+}
+
+const ANY: NumericRange = { first: 0, last: 2 ** 32 - 1, prefix: 0 };
+const sameRange = (a: NumericRange, b: NumericRange) => a.first === b.first && a.prefix === b.prefix;
+const networks = new WeakMap<Cluster, Network>();
+
+function network(cluster: Cluster): Network {
+  let net = networks.get(cluster);
+  if (!net) {
+    net = buildNetwork(cluster);
+    networks.set(cluster, net);
+  }
+  return net;
+}
+
+function parsedAddresses(texts: readonly string[]): Iface['addresses'] {
+  return texts.flatMap((text) => {
+    const parsed = parseInterfaceAddress(text);
+    return parsed.ok ? [{ ip: addressNumber(parsed.value.address), network: numericRange(parsed.value.network) }] : [];
+  });
+}
+
+/** Connected routes of a place's interfaces (the kernel adds one per address). */
+function connected(ifaces: readonly Iface[]): RouteEntry[] {
+  return ifaces.flatMap((iface) => iface.addresses.map((a) => ({ dst: a.network, dev: iface.name, text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)` })));
+}
+
+function buildNetwork(cluster: Cluster): Network {
+  const lans = cluster.lans.flatMap((lan) => {
+    const range = parseNetwork(lan.cidr);
+    return range.ok ? [{ name: lan.name, range: numericRange(range.value) }] : [];
+  });
+  const places = new Map<string, Place>();
+  const nodes = new Map<string, ClusterNode>();
+  // Every node routes to every pod subnet: parse each destination and gateway text once.
+  const destinations = new Map<string, NumericRange | undefined>();
+  const gateways = new Map<string, number | undefined>();
+  const destination = (to: string): NumericRange | undefined => {
+    if (to === 'default') return ANY;
+    if (!destinations.has(to)) {
+      const parsed = parseNetwork(to);
+      destinations.set(to, parsed.ok ? numericRange(parsed.value) : undefined);
+    }
+    return destinations.get(to);
+  };
+  const gatewayOf = (via: string): number | undefined => {
+    if (!gateways.has(via)) {
+      const parsed = parseAddress(via);
+      gateways.set(via, parsed.ok ? addressNumber(parsed.value) : undefined);
+    }
+    return gateways.get(via);
+  };
+  for (const node of effectiveNodes(cluster)) {
+    nodes.set(node.name, node);
+    const ifaces: Iface[] = node.interfaces.map((iface) => {
+      const addresses = parsedAddresses(iface.addresses);
+      const lan = iface.lan ?? lans.find((l) => addresses.some((a) => sameRange(a.network, l.range)))?.name;
+      return { name: iface.name, segment: lan !== undefined ? `lan:${lan}` : `link:${node.name}:${iface.name}`, addresses };
+    });
+    for (const bridge of node.bridges) ifaces.push({ name: bridge.name, segment: `bridge:${node.name}:${bridge.name}`, addresses: parsedAddresses(bridge.addresses) });
+    const pods = runsPods(cluster, node) ? podSubnets(cluster).byNode.get(node.name) : undefined;
+    if (pods) {
+      // The bridge plugin (isGateway) puts the first address of the subnet on the bridge: host-local's gateway.
+      ifaces.push({ name: cluster.cni.bridge?.name ?? 'cni0', segment: `pods:${node.name}`, addresses: [{ ip: pods.numeric.first + 1, network: pods.numeric }] });
+    }
+    const routes = connected(ifaces);
+    for (const route of node.routes) {
+      const range = destination(route.to);
+      const via = gatewayOf(route.via);
+      if (range === undefined || via === undefined) continue;
+      const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => numericContains(a.network, via)))?.name;
+      if (dev === undefined) continue;
+      routes.push({ dst: range, via, dev, text: () => `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}` });
+    }
+    const forwards = declaresForwarding(node) ? 'ip_forward 1'
+      : pods && cluster.cni.plugin === 'bridge' ? 'ip_forward 1: the bridge CNI plugin turns it on' : undefined;
+    const masquerade = node.nat.masquerade.flatMap((m) => {
+      const source = parseNetwork(m.source);
+      const except = m.exceptDestination === undefined ? undefined : parseNetwork(m.exceptDestination);
+      if (!source.ok || (except && !except.ok)) return [];
+      const text = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
+      return [{ source: numericRange(source.value), except: except?.ok ? numericRange(except.value) : undefined, out: m.outInterface, text }];
+    });
+    const dnat = node.nat.portForwards.flatMap((f) => {
+      const match = /^([^:]+):(\d+)$/.exec(f.to);
+      const to = match ? parseAddress(match[1]) : undefined;
+      if (!match || !to?.ok) return [];
+      return [{ protocol: f.protocol, port: f.port, to: addressNumber(to.value), toPort: Number(match[2]), in: f.inInterface, text: `DNAT ${f.protocol}/${f.port} → ${f.to}` }];
+    });
+    // Namespaces: an unbridged veth is a link of its own between the node and the namespace.
+    for (const ns of node.namespaces) {
+      const segment = ns.veth.bridge !== undefined ? `bridge:${node.name}:${ns.veth.bridge}` : `veth:${node.name}:${ns.name}`;
+      if (ns.veth.bridge === undefined) ifaces.push({ name: ns.veth.hostSide, segment, addresses: [] });
+      const nsIfaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses([ns.veth.address]) }];
+      const nsRoutes = connected(nsIfaces);
+      const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
+      if (gw?.ok) nsRoutes.push({ dst: ANY, via: addressNumber(gw.value), dev: ns.veth.name, text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}` });
+      places.set(`${node.name}/${ns.name}`, { id: `${node.name}/${ns.name}`, node: node.name, kind: 'namespace', ifaces: nsIfaces, routes: nsRoutes, masquerade: [], dnat: [] });
+    }
+    places.set(node.name, { id: node.name, node: node.name, kind: 'node', ifaces, routes, forwards, masquerade, dnat });
+  }
+  const owners = new Map<string, { place: Place; iface: Iface }>();
+  for (const place of places.values()) index(owners, place);
+  return { places, nodes, owners, lans };
+}
+
+function index(owners: Map<string, { place: Place; iface: Iface }>, place: Place): void {
+  for (const iface of place.ifaces) for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip}`, { place, iface });
+}
+
+/** A pod as a place: eth0 on the node's pod bridge with a stand-in address, default route via the bridge. */
+function podPlace(cluster: Cluster, node: string, pod: string, ordinal: number): Place {
+  const subnet = podSubnets(cluster).byNode.get(node)!;
+  const gateway = subnet.numeric.first + 1;
+  const ifaces: Iface[] = [{ name: 'eth0', segment: `pods:${node}`, addresses: [{ ip: subnet.numeric.first + 2 + ordinal, network: subnet.numeric }] }];
+  return {
+    id: `${node}/${pod}`, node, kind: 'pod', ifaces,
+    routes: [...connected(ifaces), { dst: ANY, via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` }],
+    masquerade: [], dnat: [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Walking
+
+export interface TraceHop {
+  /** The place (node, node/namespace, node/pod) and what happened there. */
+  readonly at: string;
+  readonly action: string;
+}
+
+export type Verdict = 'delivered' | 'dropped' | 'leaves';
+
+export interface TraceResult {
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: 'icmp' | 'tcp';
+  readonly port?: number;
+  readonly verdict: Verdict;
+  /** Why it was dropped, or where it leaves the modelled network; where it was delivered. */
+  readonly reason: string;
+  readonly hops: readonly TraceHop[];
+  readonly reply: readonly TraceHop[];
+  /** Pod addresses exist only at run time: the trace used stand-ins from the pod subnets and ends at the subnet. */
+  readonly podStandIns: readonly string[];
+}
+
+interface Packet { src?: number; dst: number; protocol: 'icmp' | 'tcp'; port?: number }
+interface Conntrack { place: string; masqueradedFrom?: number; masqueradedTo?: number }
+type Walk = { verdict: Verdict; reason: string; at?: Place; packet: Packet; hops: TraceHop[]; conntrack: Conntrack[] };
+
+const MAX_HOPS = 64;
+
+function owns(place: Place, ip: number): boolean {
+  return place.ifaces.some((i) => i.addresses.some((a) => a.ip === ip));
+}
+
+function lookup(place: Place, dst: number): RouteEntry | undefined {
+  let best: RouteEntry | undefined;
+  for (const route of place.routes) {
+    const range = route.dst;
+    if (range.first <= dst && dst <= range.last && (!best || range.prefix > best.dst.prefix)) best = route;
+  }
+  return best;
+}
+
+function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | undefined): Walk {
+  const hops: TraceHop[] = [];
+  const conntrack: Conntrack[] = [];
+  let here = start;
+  let arrivedOn: Iface | undefined;
+  let pkt = { ...packet };
+  for (let n = 0; n < MAX_HOPS; n++) {
+    const hop = (action: string) => hops.push({ at: here.id, action });
+    // DNAT: PREROUTING for arriving packets (optionally by in-interface), OUTPUT for the node's own.
+    if (!reply && pkt.protocol === 'tcp' && pkt.port !== undefined && owns(here, pkt.dst)) {
+      const rule = here.dnat.find((d) => d.protocol === 'tcp' && d.port === pkt.port && (d.in === undefined || d.in === arrivedOn?.name)
+        && (arrivedOn !== undefined || d.in === undefined));
+      if (rule) {
+        hop(`${rule.text}: destination ${numberText(pkt.dst)}:${pkt.port} → ${numberText(rule.to)}:${rule.toPort}`);
+        pkt = { ...pkt, dst: rule.to, port: rule.toPort };
+      }
+    }
+    if (owns(here, pkt.dst)) {
+      const undo = reply?.find((c) => c.place === here.id && c.masqueradedTo === pkt.dst);
+      if (!undo) return { verdict: 'delivered', reason: `delivered to ${here.id} (${numberText(pkt.dst)})`, at: here, packet: pkt, hops, conntrack };
+      hop(`conntrack: reply to ${numberText(pkt.dst)} is un-masqueraded to ${numberText(undo.masqueradedFrom!)}`);
+      pkt = { ...pkt, dst: undo.masqueradedFrom! };
+      arrivedOn = arrivedOn ?? here.ifaces[0];
+      continue;
+    }
+    const route = lookup(here, pkt.dst);
+    if (!route) return { verdict: 'dropped', reason: `no route to ${numberText(pkt.dst)} on ${here.id}`, at: here, packet: pkt, hops, conntrack };
+    if (arrivedOn !== undefined && !here.forwards) {
+      return { verdict: 'dropped', reason: `dropped at ${here.id}: net.ipv4.ip_forward is 0`, at: here, packet: pkt, hops, conntrack };
+    }
+    const out = here.ifaces.find((i) => i.name === route.dev)!;
+    if (pkt.src === undefined) pkt = { ...pkt, src: out.addresses[0]?.ip ?? here.ifaces.find((i) => i.addresses.length > 0)?.addresses[0].ip };
+    const actions = [`route ${route.text()}${arrivedOn !== undefined ? `; forwards (${here.forwards})` : ''}`];
+    if (!reply && pkt.src !== undefined) {
+      const src = pkt.src;
+      const masq = here.masquerade.find((m) => numericContains(m.source, src) && !(m.except && numericContains(m.except, pkt.dst)) && (m.out === undefined || m.out === out.name));
+      const to = out.addresses[0]?.ip;
+      if (masq && to !== undefined) {
+        actions.push(`${masq.text}: source ${numberText(src)} → ${numberText(to)}`);
+        conntrack.push({ place: here.id, masqueradedFrom: src, masqueradedTo: to });
+        pkt = { ...pkt, src: to };
+      }
+    }
+    hop(actions.join('; '));
+    const next = route.via ?? pkt.dst;
+    const key = `${out.segment} ${next}`;
+    const owner = net.extra?.get(key) ?? net.owners.get(key);
+    if (!owner) {
+      const lan = out.segment.startsWith('lan:') ? ` (LAN ${out.segment.slice(4)})` : '';
+      return {
+        verdict: 'leaves', at: here, packet: pkt, hops, conntrack,
+        reason: `leaves the modelled network at ${here.id} on ${out.name}${lan}: no place of the cluster file has ${numberText(next)}`,
+      };
+    }
+    here = owner.place;
+    arrivedOn = owner.iface;
+  }
+  return { verdict: 'dropped', reason: `routing loop: more than ${MAX_HOPS} hops`, at: here, packet: pkt, hops, conntrack };
+}
+
+/** The address a node is known by: its first LAN address, else its first interface address, else ssh.host. */
+export function nodeAddress(cluster: Cluster, node: ClusterNode): string | undefined {
+  const port = lanPorts(cluster, node)[0];
+  if (port) return port.address;
+  const first = node.interfaces.flatMap((i) => i.addresses)[0];
+  if (first) return first.split('/')[0];
+  return parseAddress(node.ssh.host).ok ? node.ssh.host : undefined;
+}
+
+export interface TraceRequest {
+  readonly from: Endpoint;
+  readonly to: Endpoint;
+  readonly protocol: 'icmp' | 'tcp';
+  readonly port?: number;
+}
+
+/** Traces one packet and its reply through a validated cluster. */
+export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
+  const net = network(cluster);
+  const standIns: string[] = [];
+  const extra = new Map<string, Place>();
+  const place = (endpoint: Endpoint): Place | undefined => {
+    if (endpoint.kind === 'node') return net.places.get(endpoint.node);
+    if (endpoint.kind === 'namespace') return net.places.get(`${endpoint.node}/${endpoint.namespace}`);
+    if (endpoint.kind === 'pod') {
+      const id = `${endpoint.node}/${endpoint.pod}`;
+      let pod = extra.get(id);
+      if (!pod) {
+        pod = podPlace(cluster, endpoint.node, endpoint.pod, extra.size);
+        extra.set(id, pod);
+        standIns.push(`${id} = ${numberText(pod.ifaces[0].addresses[0].ip)} (stand-in in pod subnet ${numericCidr(pod.ifaces[0].addresses[0].network)})`);
+      }
+      return pod;
+    }
+    return undefined;
+  };
+  const source = place(request.from)!;
+  const target = place(request.to);
+  let dst: number | undefined;
+  if (request.to.kind === 'address') {
+    const parsed = parseAddress(request.to.address);
+    if (parsed.ok) dst = addressNumber(parsed.value);
+  }
+  else if (target) dst = target.ifaces.flatMap((i) => i.addresses)[0]?.ip;
+  const base = { from: formatEndpoint(request.from), to: formatEndpoint(request.to), protocol: request.protocol, port: request.port, podStandIns: standIns };
+  if (dst === undefined) return { ...base, verdict: 'dropped', reason: `${base.to} has no address`, hops: [], reply: [] };
+
+  // Pods join the network for this trace only.
+  const owners = new Map<string, { place: Place; iface: Iface }>();
+  for (const pod of extra.values()) index(owners, pod);
+  const view: Network = { ...net, extra: owners };
+  const there = walk(view, source, { dst, protocol: request.protocol, port: request.port }, undefined);
+  if (there.verdict !== 'delivered') return { ...base, verdict: there.verdict, reason: there.reason, hops: there.hops, reply: [] };
+  if (target && there.at !== target && request.to.kind !== 'address') {
+    return { ...base, verdict: 'dropped', reason: `${there.reason}, not to ${base.to}`, hops: there.hops, reply: [] };
+  }
+  const seenSource = there.packet.src!;
+  const back = walk(view, there.at!, { src: there.packet.dst, dst: seenSource, protocol: request.protocol, port: undefined }, there.conntrack);
+  if (back.verdict !== 'delivered' || back.at !== source) {
+    const why = back.verdict === 'delivered' ? `reaches ${back.at!.id}, not ${source.id}` : back.reason;
+    return { ...base, verdict: back.verdict === 'leaves' ? 'leaves' : 'dropped', reason: `the reply from ${there.at!.id} to ${numberText(seenSource)} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`, hops: there.hops, reply: back.hops };
+  }
+  return { ...base, verdict: 'delivered', reason: `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`, hops: there.hops, reply: back.hops };
+}
+
+/** The trace as text: one line per hop, the reply, then the verdict. */
+export function formatTrace(result: TraceResult): string {
+  const lines = [`trace ${result.from} → ${result.to}${result.protocol === 'tcp' ? ` tcp/${result.port}` : ' icmp'}`];
+  for (const note of result.podStandIns) lines.push(`  note: ${note}; pod addresses exist only at run time`);
+  result.hops.forEach((hop, i) => lines.push(`  ${i + 1}. ${hop.at}: ${hop.action}`));
+  if (result.reply.length > 0) {
+    lines.push('  reply:');
+    result.reply.forEach((hop, i) => lines.push(`  ${i + 1}. ${hop.at}: ${hop.action}`));
+  }
+  const word = result.verdict === 'leaves' ? 'leaves the modelled network' : result.verdict;
+  lines.push(`${word}: ${result.reason}`);
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// verify checks
+
+type CheckSpec = Cluster['verify'][number];
+
+/** The source, target and port of a verify check of a validated cluster. */
+export function checkEndpoints(cluster: Cluster, spec: CheckSpec): { from: Endpoint; to: Endpoint; port?: number } {
+  const { target, port } = splitPort(spec.tcp ?? '');
+  return {
+    from: parseEndpoint(cluster, spec.from, false).endpoint!,
+    to: parseEndpoint(cluster, spec.ping ?? target, true).endpoint!,
+    port: spec.tcp !== undefined ? port : undefined,
+  };
+}
+
+/** Traces one verify check. */
+export function traceCheck(cluster: Cluster, spec: CheckSpec): TraceResult {
+  const { from, to, port } = checkEndpoints(cluster, spec);
+  return trace(cluster, { from, to, protocol: spec.tcp !== undefined ? 'tcp' : 'icmp', port });
+}
+
+/**
+ * Every verify check traced: one that cannot succeed (dropped), or with expect: failure cannot fail (delivered),
+ * is an issue at its path. A check whose packet leaves the modelled network cannot be judged and passes.
+ */
+export function verifyTraceIssues(cluster: Cluster): Issue[] {
+  const issues: Issue[] = [];
+  cluster.verify.forEach((spec, i) => {
+    const result = traceCheck(cluster, spec);
+    const what = spec.ping !== undefined ? `ping ${spec.ping}` : `tcp ${spec.tcp}`;
+    if (spec.expect === 'success' && result.verdict === 'dropped') {
+      issues.push({ path: ['verify', i], message: `${spec.from} → ${what} cannot succeed: ${result.reason} (netstrap trace shows the path)` });
+    } else if (spec.expect === 'failure' && result.verdict === 'delivered') {
+      issues.push({ path: ['verify', i], message: `${spec.from} → ${what} has expect: failure but cannot fail: ${result.reason}` });
+    }
+  });
+  return issues;
+}
