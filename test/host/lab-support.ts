@@ -23,7 +23,7 @@ echo '== route'; ip -4 -j route show table all
 for ns in $(ip netns list | cut -d' ' -f1 | sort); do
   echo "== netns $ns"; ip -n "$ns" -j link show | strip; ip -n "$ns" -4 -j addr show | strip; ip -n "$ns" -4 -j route show table all
 done
-echo '== iptables'; iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
+echo '== iptables'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'
 echo '== sysctl'; sysctl net.ipv4.ip_forward
 echo '== files'
 for f in /etc/hosts /etc/resolv.conf $(find /etc/netstrap /etc/sysctl.d /etc/modules-load.d /etc/cni /etc/systemd/system -type f -o -type l 2>/dev/null | sort); do
@@ -60,7 +60,8 @@ export function failingAt(node: string, step: number): Connector {
     return {
       close: () => transport.close(),
       run: (script, timeoutMs) => {
-        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:done=0\\n)?\\{\\n`, 'm').exec(script);
+        // The step's marker line, then (after any bookkeeping lines) the opening brace of its commands.
+        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:.*\\n)*?\\{\\n`, 'm').exec(script);
         if (!begin) return transport.run(script, timeoutMs);
         const end = script.indexOf('\n} 2>&1 || {', begin.index);
         return transport.run(`${script.slice(0, end)} &&\necho 'injected fault' >&2 && false${script.slice(end)}`, timeoutMs);
