@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addHostOptions, type HostCliOptions, prepare } from './bootstrap';
-import { EXIT_FAILED } from './main';
+import { EXIT_FAILED } from './exit-codes';
 
 interface DiagnoseCliOptions extends HostCliOptions {
   format?: 'table' | 'md' | 'json';

@@ -26,7 +26,7 @@ import { applyPrelude, ownershipFacts } from './ownership';
 import { resourceKinds } from './resources';
 import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
-import { Connector, RunError, SshOptions, sshConnector, Transport } from './ssh';
+import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transport } from './ssh';
 import { type Change, DEFAULT_CONCURRENCY, type Drift, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
@@ -343,7 +343,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       return step === 0 ? 'before step 1' : `during step ${step}/${changes.length} (${change.kind} ${change.target})`;
     };
 
-    let applied;
+    let applied: RunResult;
     try {
       const timeoutMs = steps ? Math.min(ctx.timeoutMs, steps.deadline - Date.now()) : ctx.timeoutMs;
       applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker), hooks), timeoutMs);

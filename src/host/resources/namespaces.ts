@@ -48,8 +48,10 @@ function ownedNamespaceFacts(facts: RawFacts): Map<string, HeldNamespace> {
   for (const line of (facts[OWNED_SECTION] ?? '').split('\n')) {
     const space = line.indexOf(' ');
     const [what, rest] = space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
-    if (what === 'ns') held.set(rest, current = { links: [], addrs: [], routes: [], pids: [] });
-    else if (!current) continue;
+    if (what === 'ns') {
+      current = { links: [], addrs: [], routes: [], pids: [] };
+      held.set(rest, current);
+    } else if (!current) continue;
     else if (what === 'link') current.links = json(rest);
     else if (what === 'addr') current.addrs = json(rest);
     else if (what === 'route') current.routes = json(rest);
