@@ -149,6 +149,9 @@ const SYNTHESIZED = [
 
 /** Read by the host resource kinds (src/host/resources/). */
 const PROVISIONED = [
+  // The pod network: each node's pod subnet (conflist, pod routes) and the routes routing: auto derives.
+  'network.nodeCidrMaskSize',
+  'routing',
   'cni.binDir',
   'nodes[].role',
   'nodes[].podSubnet',
@@ -165,6 +168,7 @@ const PROVISIONED = [
   'nodes[].bridges[].addresses[]',
   'nodes[].nat.masquerade[].source',
   'nodes[].nat.masquerade[].outInterface',
+  'nodes[].nat.masquerade[].exceptDestination',
   'nodes[].nat.portForwards[].protocol',
   'nodes[].nat.portForwards[].port',
   'nodes[].nat.portForwards[].to',
