@@ -1,7 +1,7 @@
 /**
  * BundleWrap, the second peer of the bootstrap bench: `bw apply` of the bundle in bench/bundlewrap/ (the same
  * node-prep plan as netstrap's cluster file and bench/ansible/node-prep.yml) with its best settings for speed:
- * every node at once (-p N), 8 items at once per node (-P 8), OpenSSH multiplexing (ControlMaster auto +
+ * every node at once (-p N), up to 8 items at once per node (-P, see itemWorkers), OpenSSH multiplexing (ControlMaster auto +
  * ControlPersist 60s, which the re-run reuses, as for Ansible). BundleWrap runs every command and upload as its
  * own `ssh`/`scp` process: those are counted through logging wrappers put first on PATH.
  */
@@ -16,8 +16,15 @@ const OUT = path.join(__dirname, 'out');
 const TEMPLATE = path.join(__dirname, 'bundlewrap');
 /** Items of the bundle that are actions: each is skipped on a node where its `unless` check passes. */
 const ACTIONS_PER_NODE = 7;
-/** Items applied at once on one node (`bw apply -P`; default 4): more than the bundle's independent items gain nothing. */
-const ITEM_WORKERS = 8;
+/**
+ * Items applied at once per node (`bw apply -P`, default 4): 8 covers the bundle's independent items, but
+ * BundleWrap watches every running command's pipes with select(), which fails above file descriptor 1023
+ * (Python's FD_SETSIZE; "filedescriptor out of range in select()" at 100 nodes × 8): each running command holds
+ * about 6 descriptors, so at most ~140 commands may run at once over all nodes.
+ */
+function itemWorkers(n: number): number {
+  return Math.max(1, Math.min(8, Math.floor(140 / n)));
+}
 
 export function bundlewrapVersion(): string | undefined {
   try {
@@ -69,7 +76,7 @@ export async function bundlewrapRun(file: string, state: LabState, n: number) {
     repositories.set(key, repo);
   }
   fs.writeFileSync(repo.log, '');
-  const result = await measure(['bw', 'apply', '-p', String(n), '-P', String(ITEM_WORKERS), 'lab'],
+  const result = await measure(['bw', 'apply', '-p', String(n), '-P', String(itemWorkers(n)), 'lab'],
     { cwd: repo.dir, env: repo.env, timeoutMs: 900000, tree: true });
   const output = result.stdout + result.stderr;
   // Per node: "i node01  completed after 3s  (8 OK, 5 fixed, 0 skipped, 0 failed)".
