@@ -216,8 +216,9 @@ function launchPath(env: Record<string, string> = {}, stderr?: string): 'compile
 async function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState, extra: string[], profile: boolean) {
   if (mode === 'compiled') buildCli(false);
   const env: NodeJS.ProcessEnv = { ...process.env, NETSTRAP_TSX: mode === 'tsx' ? '1' : '0', NETSTRAP_DEBUG_LAUNCH: '1' };
-  if (profile && mode === 'compiled') env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.join(OUT, 'prof')}`;
-  const child = await measure([NETSTRAP, 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile, ...extra], { cwd: ROOT, env, timeoutMs: 600000 });
+  // --cpu-prof is refused in NODE_OPTIONS: the launcher runs under `node --cpu-prof` instead.
+  const launcher = profile && mode === 'compiled' ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof'), NETSTRAP] : [NETSTRAP];
+  const child = await measure([...launcher, 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile, ...extra], { cwd: ROOT, env, timeoutMs: 600000 });
   if (child.status !== 0) throw new Error(`bin/netstrap bootstrap exited ${child.status}: ${child.stderr.slice(-2000)}`);
   if (launchPath({}, child.stderr) !== mode) throw new Error(`bin/netstrap ran ${mode === 'tsx' ? 'lib/' : 'tsx'}, not ${mode} (a source file changed during the run)`);
   const result = JSON.parse(child.stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
