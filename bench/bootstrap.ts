@@ -12,11 +12,11 @@
  * compared with netstrap's (see normalizeSnapshot). Round trips: netstrap's from --json; the peers' by ssh/sftp/scp
  * wrappers that log every invocation (each is one SSH session over the ControlMaster).
  */
-import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
+import { $ } from 'zx/core';
 import { DEFAULT_CONCURRENCY } from '../src/host/types';
 import { labDown, labExec, labUp, LabState, readState } from '../src/lab';
 import { loadClusterFile } from '../src/model/load';
@@ -161,22 +161,14 @@ async function withLab(file: string, n: number, result: SizeResult, body: (state
   }
 }
 
-/** Spawns a command and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
-function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, ms: performance.now() - started, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-  });
+/** Runs a command (zx quotes the argv) and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
+async function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
+  const started = performance.now();
+  const output = await $({
+    cwd: options.cwd ?? ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 600000, timeoutSignal: 'SIGKILL',
+    nothrow: true, quiet: true,
+  })`exec ${argv}`;
+  return { status: output.exitCode, ms: performance.now() - started, stdout: output.stdout, stderr: output.stderr };
 }
 
 /** The floor: a fresh OpenSSH connection running `true` on every node, all at once. */
@@ -209,7 +201,7 @@ function buildCli(force = true): boolean {
 
 /** Which code bin/netstrap runs right now: its compiled lib/ or the TypeScript through tsx. */
 function launchPath(env: Record<string, string> = {}, stderr?: string): 'compiled' | 'tsx' {
-  const text = stderr ?? String(spawnSync(NETSTRAP, ['--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NETSTRAP_DEBUG_LAUNCH: '1', ...env } }).stderr);
+  const text = stderr ?? $.sync({ cwd: ROOT, env: { ...process.env, NETSTRAP_DEBUG_LAUNCH: '1', ...env }, nothrow: true, quiet: true })`${[NETSTRAP, '--help']}`.stderr;
   return text.includes('lib/ (compiled)') ? 'compiled' : 'tsx';
 }
 

@@ -3,10 +3,10 @@
  * waited-for descendants, peak memory (bench/rusage.py, since Node has no wait4). Also the CPU the lab's sshds
  * spent meanwhile (sshdCpuMs), read from /proc, so a run can be split into client and server work.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { $ } from 'zx/core';
 import type { LabState } from '../src/lab';
 
 export interface Measured {
@@ -26,40 +26,24 @@ export interface Measured {
 const RUSAGE = path.join(__dirname, 'rusage.py');
 let reports = 0;
 
-/** Runs argv (bounded by timeoutMs: the whole process group is killed then). */
-export function measure(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {}): Promise<Measured> {
+/** Runs argv through bench/rusage.py (zx quotes the argv); bounded by timeoutMs (the command is killed then). */
+export async function measure(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {}): Promise<Measured> {
   const report = path.join(os.tmpdir(), `netstrap-bench-${process.pid}-${++reports}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', [RUSAGE, report, options.tree ? '1' : '0', '--', ...argv], {
-      cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch { /* already gone */ }
-    }, options.timeoutMs ?? 900000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString();
-      const stderr = Buffer.concat(err).toString();
-      let usage: { status: number; wallMs: number; cpuMs: number; maxRssMb: number; treeRssMb: number | null };
-      try {
-        usage = JSON.parse(fs.readFileSync(report, 'utf8'));
-        fs.rmSync(report);
-      } catch {
-        return reject(new Error(`${argv.join(' ')}: killed or no usage report (exit ${status}): ${stderr.slice(-1500)}`));
-      }
-      resolve({
-        status: usage.status, ms: usage.wallMs, cpuMs: usage.cpuMs, maxRssMb: usage.maxRssMb,
-        treeRssMb: usage.treeRssMb ?? undefined, stdout, stderr,
-      });
-    });
-  });
+  const output = await $({
+    cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 900000, timeoutSignal: 'SIGKILL',
+    nothrow: true, quiet: true,
+  })`exec python3 ${RUSAGE} ${report} ${options.tree ? '1' : '0'} -- ${argv}`;
+  let usage: { status: number; wallMs: number; cpuMs: number; maxRssMb: number; treeRssMb: number | null };
+  try {
+    usage = JSON.parse(fs.readFileSync(report, 'utf8'));
+    fs.rmSync(report);
+  } catch {
+    throw new Error(`${argv.join(' ')}: killed or no usage report (exit ${output.exitCode ?? output.signal}): ${output.stderr.slice(-1500)}`);
+  }
+  return {
+    status: usage.status, ms: usage.wallMs, cpuMs: usage.cpuMs, maxRssMb: usage.maxRssMb,
+    treeRssMb: usage.treeRssMb ?? undefined, stdout: output.stdout, stderr: output.stderr,
+  };
 }
 
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { bootScript, UNIT_CONTENT } from '../src/host/resources/persist';
+import { nodeBootScript } from '../src/host/resources';
+import { UNIT_CONTENT } from '../src/host/resources/persist';
 import { loadClusterFile } from '../src/model/load';
 import { BRIDGE } from './lab-cluster';
 import { median } from './stats';
@@ -32,7 +33,7 @@ export function nodePrepValues(file: string): Map<string, NodePrepValues> {
     masquerade_source: node.nat.masquerade[0].source,
     dnat_to: node.nat.portForwards[0].to,
     hosts_block: node.hosts.map((h) => `${h.ip}\t${h.names.join(' ')}`).join('\n'),
-    boot_script: bootScript(node) ?? '',
+    boot_script: nodeBootScript(node) ?? '',
     boot_unit: UNIT_CONTENT,
   }]));
 }

@@ -1,5 +1,5 @@
 /** Small helpers shared by the benchmark sections: medians, number formatting, markdown tables, child processes. */
-import { spawnSync, SpawnSyncOptions } from 'child_process';
+import { $ } from 'zx/core';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -22,14 +22,18 @@ export function markdownTable(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** Runs a command; throws with its stderr when it fails. Returns stdout. */
-export function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...options });
-  if (result.error) throw result.error;
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${String(result.stderr).slice(-4000)}`);
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a command (zx quotes the argv); throws with its stderr when it fails. Returns stdout (up to 1 MB). */
+export function run(command: string, args: string[], options: RunOptions = {}): string {
+  const result = $.sync({ cwd: options.cwd, env: options.env ?? process.env, nothrow: true, quiet: true })`exec ${[command, ...args]}`;
+  if (result.exitCode !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.exitCode ?? result.signal}:\n${result.stderr.slice(-4000)}`);
   }
-  return String(result.stdout);
+  return result.stdout;
 }
 
 /** Prints a progress line on stderr (stdout carries only the report). */

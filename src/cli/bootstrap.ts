@@ -17,6 +17,7 @@ export interface HostCliOptions {
   concurrency: number;
   json?: boolean;
   only?: string[];
+  keepRemoved?: boolean;
 }
 
 function positive(name: string) {
@@ -38,6 +39,7 @@ export function addHostOptions(command: Command): Command {
     .option('--command-timeout <seconds>', 'each command round trip', positive('--command-timeout'), 120)
     .option('--concurrency <n>', 'hosts worked on at once', (v) => Math.floor(positive('--concurrency')(v)), DEFAULT_CONCURRENCY)
     .option('--only <nodes>', 'only these nodes (comma-separated names)', (v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .option('--keep-removed', 'leave objects netstrap owns but the file no longer declares in place for this run (they stay owned)')
     .option('--json', 'print the results as JSON');
 }
 
@@ -69,6 +71,7 @@ export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { mo
       commandTimeoutMs: opts.commandTimeout * 1000,
       concurrency: opts.concurrency,
       only: opts.only,
+      keepRemoved: opts.keepRemoved === true,
       onHostDone: opts.json ? undefined : progressLine(process.stderr, mode),
     },
   };

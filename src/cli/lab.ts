@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { LabError, labDown, labStatus, labUp } from '../lab';
+import { LabError, labDown, labReboot, labStatus, labUp } from '../lab';
 import { defaultStateDir } from '../lab/state';
 import type { ClusterModel } from '../model/load';
 
@@ -70,6 +70,20 @@ export function registerLab(program: Command): void {
       const up = nodes.filter((n) => n.banner).length;
       console.log(`lab ${state.cluster}: ${up}/${nodes.length} nodes answer; ssh -F ${state.sshConfigFile} <node>`);
       if (up < nodes.length) process.exitCode = 1;
+    }));
+
+  lab.command('reboot')
+    .description('emulate a reboot of one node: kill its processes, give it a fresh network namespace with the lab\'s '
+      + 'cabling (all runtime state gone), keep its disk, run netstrap\'s sysctl.d file and unit command, start sshd')
+    .argument('<cluster.yaml>', 'the cluster file')
+    .argument('<node>', 'the node to reboot')
+    .option(...stateDirOption)
+    .action(reported(async (file: string, nodeName: string, options: LabOptions) => {
+      const model = loadClusterFile(file);
+      const started = Date.now();
+      const node = await labReboot(stateDirOf(model.cluster.name, options), nodeName);
+      console.log(`${node.name} rebooted in ${((Date.now() - started) / 1000).toFixed(1)} s: pid ${node.pid}; `
+        + `boot log: ${node.dir}/sshd.log`);
     }));
 
   for (const command of lab.commands) command.exitOverride().allowExcessArguments(false);

@@ -7,6 +7,7 @@ import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
 import { registerPlan } from './plan';
+import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerReset(program);
   registerLab(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);

@@ -10,14 +10,17 @@
  */
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
-import { buildFactScript, factSections, newMarker, nodeWarnings, parseFacts, planNode } from './facts';
+import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
+import { nodeWarnings, planNode } from './node-plan';
+import { applyPrelude, ownershipFacts } from './ownership';
 import { resourceKinds } from './resources';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, SshOptions, sshConnector, Transport } from './ssh';
 import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
-export type RunMode = 'plan' | 'bootstrap' | 'verify';
+/** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
+export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
 
 /**
  * - ok: nothing to change; changed: changes applied and verified; pending: changes found (plan) or drift (verify);
@@ -67,6 +70,10 @@ export interface ProvisionOptions extends SshOptions {
   readonly kinds?: ReadonlyArray<ResourceKind>;
   /** How to reach a host. @default sshConnector */
   readonly connector?: Connector;
+  /** Leave owned objects the cluster file no longer declares in place for this run (they stay owned). @default false */
+  readonly keepRemoved?: boolean;
+  /** reset mode: only show what reset would do, change nothing. @default false */
+  readonly dryRun?: boolean;
   /** Called when a host is done (for progress output). */
   readonly onHostDone?: (result: HostResult, done: number, total: number) => void;
 }
@@ -90,6 +97,23 @@ export function verifyCluster(model: ClusterModel, options: ProvisionOptions = {
   return runCluster('verify', model, options);
 }
 
+/**
+ * Removes everything netstrap created on every node for this cluster and restores what it adopted (replaced
+ * routes, sysctl values, files, managed blocks), as the ownership records list them: each node goes back to its
+ * state before the cluster's first bootstrap. Idempotent. With `dryRun`, only plans it.
+ */
+export function resetCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
+  return runCluster('reset', model, options);
+}
+
+/** The node as reset plans it: declaring nothing, so that every owned object is a removal. */
+export function declaringNothing(node: ClusterNode): ClusterNode {
+  return {
+    ...node, interfaces: [], bridges: [], namespaces: [], routes: [], sysctls: {}, kubernetesPrerequisites: false,
+    nat: { masquerade: [], portForwards: [] }, hosts: [], resolv: undefined, cniConflists: false,
+  };
+}
+
 /** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
 export async function runPool<T, R>(items: ReadonlyArray<T>, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -111,12 +135,13 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
   if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
   const nodes = cluster.nodes.filter((node) => !only || only.has(node.name));
-  const checks = cluster.verify.map((spec, index) => ({ index, spec }));
   // Sources of assertions keep their connection open until the assertions ran: one connection per host.
+  const checks = mode === 'reset' ? [] : cluster.verify.map((spec, index) => ({ index, spec }));
   const sources = new Set(mode === 'plan' ? [] : checks.map(({ spec }) => checkSource(spec).node));
   const ctx: HostContext = {
     mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
     options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    applies: mode === 'bootstrap' || (mode === 'reset' && options.dryRun !== true), keepRemoved: options.keepRemoved === true,
   };
   const open = new Map<string, Transport>();
   let done = 0;
@@ -143,7 +168,7 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       });
       checkResults = ran.flat();
     }
-    if (mode !== 'plan') {
+    if (mode !== 'plan' && mode !== 'reset') {
       // Assertions whose source was not worked on (--only) or could not be reached are reported, not hidden.
       const seen = new Set(checkResults.map((c) => c.index));
       for (const { index, spec } of checks) {
@@ -157,7 +182,8 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       }
       checkResults.sort((a, b) => a.index - b.index);
     }
-    const hostsOk = hosts.every((h) => h.status === 'ok' || h.status === 'changed' || (mode === 'plan' && h.status === 'pending'));
+    const planOnly = mode === 'plan' || (mode === 'reset' && options.dryRun === true);
+    const hostsOk = hosts.every((h) => h.status === 'ok' || h.status === 'changed' || (planOnly && h.status === 'pending'));
     return {
       mode, cluster: cluster.name, hosts, checks: checkResults, durationMs: Date.now() - started,
       ok: hostsOk && checkResults.every((c) => c.status !== 'failed'),
@@ -174,6 +200,9 @@ interface HostContext {
   readonly connector: Connector;
   readonly options: SshOptions;
   readonly timeoutMs: number;
+  /** Apply the plan (bootstrap, reset without dryRun). */
+  readonly applies: boolean;
+  readonly keepRemoved: boolean;
 }
 
 function checksFrom(checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, node: string) {
@@ -213,7 +242,8 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
   let kept = false;
   try {
     const { cluster } = ctx.model;
-    const sections = factSections(node, cluster, ctx.kinds);
+    const wanted = ctx.mode === 'reset' ? declaringNothing(node) : node;
+    const sections = factSections(wanted, cluster, [...ctx.kinds, ownershipFacts]);
     const marker = newMarker();
     const factScript = buildFactScript(sections, marker);
     // verify mode: facts and this node's assertions in the same round trip (counted once, in roundTrips).
@@ -222,22 +252,33 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
     roundTrips++;
     if (read.code !== 0) return { result: finish('failed', { error: `reading facts failed (exit ${read.code}): ${read.stderr.trim()}` }), checks: [] };
     const facts = parseFacts(read.stdout, sections, marker);
-    changes = planNode(node, cluster, ctx.kinds, facts);
-    warnings = nodeWarnings(node, cluster, ctx.kinds, facts);
+    const planOptions = { keepRemoved: ctx.keepRemoved };
+    changes = planNode(wanted, cluster, ctx.kinds, facts, planOptions);
+    warnings = nodeWarnings(wanted, cluster, ctx.kinds, facts);
     let checkResults: CheckResult[] = [];
     if (checks.length > 0) {
       checkResults = parseCheckOutput(read.stdout, checks, marker);
     }
-    if (ctx.mode !== 'bootstrap' || changes.length === 0) {
+    if (!ctx.applies || changes.length === 0) {
       const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
       const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
       kept = keepOpen;
       return { result: finish(status, { error }), transport: keepOpen ? transport : undefined, checks: checkResults };
     }
 
-    const applied = await transport.run(buildApplyScript(changes, marker, factScript), ctx.timeoutMs);
+    const applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker)), ctx.timeoutMs);
     roundTrips++;
     const outcome = parseApplyOutput(applied.stdout, marker);
+    if (outcome.stale) {
+      return {
+        result: finish('failed', {
+          error: outcome.stale === 'locked'
+            ? 'another netstrap run holds this node\'s lock (/run/lock/netstrap.lock); nothing was changed'
+            : 'another netstrap run applied changes to this node since its facts were read; nothing was changed: run again',
+        }),
+        checks: [],
+      };
+    }
     commands = commandsRun(changes, outcome);
     if (outcome.failedStep !== undefined) {
       const change = changes[outcome.failedStep - 1];
@@ -254,7 +295,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
     if (!outcome.applied || applied.code !== 0) {
       return { result: finish('failed', { error: `apply script ended early after step ${outcome.completed} (exit ${applied.code}): ${applied.stderr.trim()}` }), checks: [] };
     }
-    const remaining = planNode(node, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker));
+    const remaining = planNode(wanted, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker), planOptions);
     if (remaining.length > 0) {
       return {
         result: finish('failed', {

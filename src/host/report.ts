@@ -27,14 +27,20 @@ export function formatPlan(result: ClusterResult): string {
     out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`);
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
     for (const change of host.changes) {
-      out.push(`  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
+      const removal = (change.releases?.length ?? 0) > 0;
+      out.push(removal
+        ? `  - ${change.kind} ${change.target} (${result.mode === 'reset' ? 'reset' : 'no longer declared'}): ${change.before} → ${change.after}`
+        : `  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
       for (const command of change.apply) out.push(`      $ ${describeCommand(command)}`);
       if (change.diff) out.push(...change.diff.replace(/\n$/, '').split('\n').map((line) => `      ${line}`));
     }
   }
   const pending = result.hosts.filter((h) => h.status === 'pending').length;
   const changes = result.hosts.reduce((n, h) => n + h.changes.length, 0);
-  out.push(`plan: ${changes} change(s) on ${pending} of ${result.hosts.length} host(s); nothing was changed`);
+  const changed = result.hosts.filter((h) => h.status === 'changed').length;
+  out.push(pending > 0 || changed === 0
+    ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending} of ${result.hosts.length} host(s); nothing was changed`
+    : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)`);
   return out.join('\n') + '\n';
 }
 

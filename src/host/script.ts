@@ -4,9 +4,12 @@
  * Steps are the plan's changes, in order. Before each step the script prints a marker line; a step's commands
  * are chained with && so the first failing command ends the step. When step k fails, the script runs the
  * reverts of step k, then k-1 … 1 (each revert command on its own, a failing revert is reported and the others
- * still run), prints what happened and exits 3. Step k's own revert is included because a step can fail half-way
- * (its first command done, its second not); reverts restore the "before" state, so running one over a change
- * that never happened is harmless.
+ * still run), prints what happened and exits 3. Step k's own revert runs only when at least one of its commands
+ * succeeded (a step can fail half-way: its first command done, its second not); when its first command failed,
+ * nothing happened and there is nothing to undo, so no revert can report a false failure.
+ *
+ * The script starts with the ownership prelude (ownership.ts): the node's lock, and a check that no other run
+ * applied since the facts were read (else it exits 4 before changing anything).
  *
  * On success it runs the fact script again, so the engine can re-plan in-process and check that no change is
  * left — verification without a third round trip.
@@ -17,20 +20,31 @@ import type { Change, Command } from './types';
 /** Exit status of an apply script whose step failed (after its reverts ran). */
 export const STEP_FAILED_EXIT = 3;
 
-/** Builds the apply script for `changes`; `factScript` (from facts.ts, same marker) is appended after success. */
-export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string): string {
+/**
+ * Builds the apply script for `changes`; `factScript` (from fact-script.ts, same marker) is appended after success,
+ * `prelude` (ownership.ts applyPrelude) goes first.
+ */
+export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string, prelude = ''): string {
   const lines: string[] = [];
+  if (prelude) lines.push(prelude.trimEnd());
+  const revertLine = (command: Command, k: number) => `{ ${renderCommand(command)}; } 2>&1 || echo '${marker} revert-failed ${k}'`;
   changes.forEach((change, index) => {
     const step = index + 1;
     lines.push(`echo '${marker} step ${step}'`);
+    // done counts the step's commands that succeeded (the group runs in this shell, so it is seen below).
+    lines.push('done=0');
     lines.push('{');
-    lines.push(change.apply.map((command) => renderCommand(command)).join(' &&\n') || ':');
+    lines.push(change.apply.map((command) => `${renderCommand(command)} && done=$((done + 1))`).join(' &&\n') || ':');
     lines.push('} 2>&1 || {');
     lines.push(`  echo '${marker} failed ${step}'`);
-    for (let k = step; k >= 1; k--) {
-      for (const command of changes[k - 1].revert) {
-        lines.push(`  { ${renderCommand(command)}; } 2>&1 || echo '${marker} revert-failed ${k}'`);
-      }
+    if (change.revert.length > 0) {
+      lines.push('  if [ "$done" -gt 0 ]; then');
+      lines.push(`    echo '${marker} undo-failed-step'`);
+      for (const command of change.revert) lines.push(`    ${revertLine(command, step)}`);
+      lines.push('  fi');
+    }
+    for (let k = step - 1; k >= 1; k--) {
+      for (const command of changes[k - 1].revert) lines.push(`  ${revertLine(command, k)}`);
     }
     lines.push(`  echo '${marker} reverted'`);
     lines.push(`  exit ${STEP_FAILED_EXIT}`);
@@ -54,6 +68,10 @@ export interface ApplyOutcome {
   readonly reverted: boolean;
   /** Whether every step succeeded. */
   readonly applied: boolean;
+  /** Whether the failed step's own revert ran (it does only when some of the step's commands had succeeded). */
+  readonly failedStepUndone?: boolean;
+  /** The script changed nothing: another run held the node's lock too long, or applied since the facts were read. */
+  readonly stale?: 'locked' | 'changed';
 }
 
 export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
@@ -62,6 +80,8 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
   let failedStep: number | undefined;
   let reverted = false;
   let applied = false;
+  let stale: ApplyOutcome['stale'];
+  let failedStepUndone = false;
   const revertFailures: number[] = [];
   const stepOutput: string[] = [];
   for (const line of output.split('\n')) {
@@ -84,12 +104,16 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
     } else if (what === 'applied') {
       applied = true;
       completed = current;
+    } else if (what === 'undo-failed-step') {
+      failedStepUndone = true;
+    } else if (what === 'stale') {
+      stale = arg as 'locked' | 'changed';
     } else if (what === 'fact') {
       break;
     }
   }
   return {
-    completed, failedStep, reverted, applied, revertFailures,
+    completed, failedStep, reverted, applied, revertFailures, stale, failedStepUndone,
     failedOutput: failedStep === undefined ? undefined : stepOutput.join('\n').trim(),
   };
 }
@@ -101,7 +125,8 @@ export function commandsRun(changes: ReadonlyArray<Change>, outcome: ApplyOutcom
   const last = outcome.failedStep ?? outcome.completed;
   for (let step = 1; step <= last; step++) ran.push(...render(changes[step - 1].apply));
   if (outcome.failedStep !== undefined) {
-    for (let step = outcome.failedStep; step >= 1; step--) ran.push(...render(changes[step - 1].revert));
+    const first = outcome.failedStepUndone ? outcome.failedStep : outcome.failedStep - 1;
+    for (let step = first; step >= 1; step--) ran.push(...render(changes[step - 1].revert));
   }
   return ran;
 }

@@ -39,12 +39,13 @@ export function renderCommand(command: Command): string {
     const dir = file.slice(0, file.lastIndexOf('/')) || '/';
     const tmp = `${file}.netstrap-tmp`;
     const base64 = Buffer.from(command.content, 'utf8').toString('base64');
-    return [
+    // A write that fails half-way (disk full, read-only file system) leaves no temporary file behind.
+    return `{ ${[
       quoteCommand(['mkdir', '-p', dir]),
       `${quoteCommand(['printf', '%s', base64])} | ${quoteCommand(['base64', '-d'])} > ${quoteArg(tmp)}`,
       quoteCommand(['chmod', mode, tmp]),
       quoteCommand(['mv', '-f', tmp, file]),
-    ].join(' && ');
+    ].join(' && ')} || { rm -f ${quoteArg(tmp)}; false; }; }`;
   }
   return quoteCommand(['rm', '-f', checkPath(command.removeFile)]);
 }

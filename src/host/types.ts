@@ -29,6 +29,37 @@ export interface Change {
   readonly apply: ReadonlyArray<Command>;
   /** Commands that put the host back as it was before `apply` (run in reverse order on failure). */
   readonly revert: ReadonlyArray<Command>;
+  /**
+   * Objects this change makes netstrap own, with their state before it (see ownership.ts). An object already in the
+   * record keeps the prior state it was first recorded with.
+   */
+  readonly owns?: ReadonlyArray<OwnedObject>;
+  /**
+   * Owned objects this change gives back: removed (netstrap created them) or restored to their recorded prior state
+   * (netstrap adopted them), because the cluster file no longer declares them. Dropped from the record. A change
+   * with `releases` is a removal: `plan` shows it as `- kind target (no longer declared)`.
+   */
+  readonly releases?: ReadonlyArray<OwnedObject>;
+}
+
+/**
+ * One object netstrap created or changed on a node, as its ownership record keeps it: the kind, an id unique within
+ * the kind (`10.77.0.0/16 metric 0`, `eth0 address 10.0.0.5/24`, `file /etc/cni/net.d/10-x.conflist`), and its
+ * state before netstrap first touched it: null when netstrap created it, otherwise the kind's own description of
+ * the old value (an old route, a sysctl value, a file's bytes), which pruning and reset restore.
+ */
+export interface OwnedObject {
+  readonly kind: string;
+  readonly id: string;
+  readonly prior: unknown;
+  /** What netstrap made, when a removal's revert needs it to rebuild the object (a namespace's veth, say). */
+  readonly spec?: unknown;
+}
+
+/** One idempotent boot-time command of /etc/netstrap/network.sh: `run`, skipped when `unless` succeeds. */
+export interface BootStep {
+  readonly unless?: ReadonlyArray<string>;
+  readonly run: ReadonlyArray<string>;
 }
 
 /** What every resource kind provides. One file per kind under src/host/resources/. */
@@ -40,13 +71,22 @@ export interface ResourceKind {
    * reads does not exist (print nothing instead).
    */
   factCommands(node: ClusterNode, cluster: Cluster): Readonly<Record<string, ReadonlyArray<string>>>;
-  /** The changes that bring `node` from `facts` to the desired state; [] when it is there already. */
-  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster): Change[];
+  /**
+   * The changes that bring `node` from `facts` to the desired state; [] when it is there already. `owned` holds the
+   * objects of this kind the node's ownership record lists: those no longer declared are removed or restored
+   * (changes with `releases`); objects neither declared nor owned are never touched.
+   */
+  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned?: ReadonlyArray<OwnedObject>): Change[];
   /**
    * Problems worth showing that are not changes, read from the same facts: a resolver that will crash CoreDNS,
    * CNI plugin binaries missing, a kernel module that cannot be loaded. Shown by `plan` and `bootstrap`.
    */
   warnings?(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[];
+  /**
+   * For runtime-only state (links, routes, NAT …): the idempotent commands that rebuild the node's desired state at
+   * boot, gathered into one script by the boot-persistence kind. Kinds whose state is a file already omit it.
+   */
+  bootSteps?(node: ClusterNode): BootStep[];
 }
 
 /** Hosts worked on at once by plan, bootstrap and verify unless told otherwise. */

@@ -1,8 +1,9 @@
 /**
- * Running the lab's system tools (ip, ssh-keygen, nsenter) as argv arrays: no shell, bounded in time, stderr in
- * the error message. `ip` commands are batched (`ip -b -`): every fork+exec costs 5-8 ms on a small machine.
+ * Running the lab's system tools (ip, ssh-keygen, nsenter) through zx: argv arrays that zx quotes one by one (no
+ * shell string is ever built by hand), bounded in time, stderr in the error message. `ip` commands are batched
+ * (`ip -b -`): every fork+exec costs 5-8 ms on a small machine.
  */
-import { spawn } from 'child_process';
+import { $ } from 'zx/core';
 
 export interface RunResult {
   readonly stdout: string;
@@ -20,27 +21,19 @@ export interface RunOptions {
 }
 
 /** Runs argv[0] with the rest as arguments; rejects on a non-zero exit with the command and its stderr. */
-export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv[0]}: ${error.message}`));
-    });
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const result = { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), status };
-      if (status === 0 || options.allowFailure) resolve(result);
-      else reject(new Error(`${argv.join(' ')} failed (${signal ?? `exit ${status}`}): ${result.stderr.trim() || result.stdout.trim()}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  // `exec` makes the command itself the child (no shell left in between to outlive a timeout's SIGKILL).
+  const output = await $({
+    input: options.input ?? '',
+    timeout: options.timeoutMs ?? 30000,
+    timeoutSignal: 'SIGKILL',
+    nothrow: true,
+    quiet: true,
+  })`exec ${argv}`;
+  const result = { stdout: output.stdout, stderr: output.stderr, status: output.exitCode };
+  if (result.status === 0 || options.allowFailure) return result;
+  const why = output.signal ?? `exit ${result.status}`;
+  throw new Error(`${argv.join(' ')} failed (${why}): ${result.stderr.trim() || result.stdout.trim()}`);
 }
 
 /** Runs `ip -b -` (optionally `-n <netns>`) with one command per line; `force` keeps going after errors. */

@@ -14,7 +14,7 @@ import * as path from 'path';
 import { ClusterModel } from '../model/load';
 import { InputError } from '../model/errors';
 import { run, RunOptions, RunResult } from './exec';
-import { createNetwork, deleteNetwork, existingNamespaces, existingRootLinks, rootConflicts } from './network';
+import { createNetwork, deleteNetwork, existingNamespaces, existingRootLinks, recreateNodeNetwork, rootConflicts } from './network';
 import {
   cmdline, INIT_SCRIPT, OVERLAID, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
 } from './node';
@@ -166,6 +166,43 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
     && (isLauncher(pid, nodeDir(dir, '')) || state.nodes.some((n) => isNodeSshd(pid, n.launcherPid))));
   if (left.length > 0 || alive.length > 0) throw new LabError(`lab ${state.cluster} not fully removed: ${[...left, ...alive.map((p) => `pid ${p}`)].join(', ')}`);
   return { cluster: state.cluster, nodes: state.nodes.length, namespaces };
+}
+
+/**
+ * Emulates a reboot of one node: its processes are killed, its network namespace is replaced by a fresh one with
+ * the lab's cabling (so every runtime state — addresses, routes, bridges, namespaces, iptables, net.* sysctls — is
+ * gone), its disk (the overlay upper dirs) is kept, and before sshd starts it runs what a boot runs for netstrap:
+ * its sysctl.d file and the command of its systemd unit when enabled. Kernel modules are the machine's: a reboot
+ * of a lab node cannot unload them. Refused when the node keeps its files on a tmpfs (overlayfs refused the state
+ * dir as upper): a reboot would lose its disk.
+ */
+export async function labReboot(stateDir: string, nodeName: string, options: { timeoutMs?: number } = {}): Promise<LabNode> {
+  requireRoot();
+  const dir = path.resolve(stateDir);
+  const state = readState(dir);
+  if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
+  const node = state.nodes.find((n) => n.name === nodeName);
+  const planned = state.plan.nodes.find((n) => n.name === nodeName);
+  if (!node || !planned) throw new LabError(`no node ${JSON.stringify(nodeName)} in lab ${state.cluster}`);
+  if (fs.existsSync(path.join(node.dir, 'upper-mode'))) {
+    throw new LabError(`node ${nodeName} keeps its files on a tmpfs (overlayfs refused ${dir}'s file system as upper): `
+      + 'a reboot would lose its disk, so lab reboot cannot emulate one here');
+  }
+  const deadline = Date.now() + 5000;
+  await killIfMatches(node.pid || undefined, (pid) => isNodeSshd(pid, node.launcherPid), deadline);
+  await killIfMatches(node.launcherPid, (pid) => isLauncher(pid, node.dir), deadline);
+  await recreateNodeNetwork(state.plan, planned);
+  const initScript = path.join(dir, 'node-init.sh');
+  fs.writeFileSync(initScript, INIT_SCRIPT, { mode: 0o755 });
+  const launcherPid = startNode(planned.netns, initScript, node.dir, true);
+  let nodes = state.nodes.map((n) => (n.name === nodeName ? { ...n, pid: 0, launcherPid } : n));
+  writeState({ ...state, nodes });
+  const ready = await waitReady(launcherPid, node.dir, Date.now() + (options.timeoutMs ?? 30000));
+  if (!ready.ok) throw new LabError(`node ${nodeName} did not come back: ${ready.error}`);
+  const rebooted = labNode(planned, ready.sshdPid, launcherPid, dir);
+  nodes = state.nodes.map((n) => (n.name === nodeName ? rebooted : n));
+  writeState({ ...state, nodes });
+  return rebooted;
 }
 
 export interface NodeStatus {

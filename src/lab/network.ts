@@ -60,12 +60,24 @@ export async function createNetwork(plan: LabPlan): Promise<void> {
     'link set lo up',
     'link add br0 type bridge',
     'link set br0 up',
-    ...plan.nodes.flatMap((node) => node.ports.filter((port) => port.lan === lan.name).flatMap((port) => [
-      `link add ${port.lanSide} type veth peer name ${port.name} netns ${node.netns}`,
-      `link set ${port.lanSide} master br0 up`,
-    ])),
+    ...plan.nodes.flatMap((node) => lanCables(node, lan.name)),
   ], { netns: lan.netns })));
-  await Promise.all(plan.nodes.map((node) => ipBatch([
+  await Promise.all(plan.nodes.map((node) => ipBatch(nodeLinks(plan, node), { netns: node.netns })));
+}
+
+type PlannedNode = LabPlan['nodes'][number];
+
+/** The veths of one node on one LAN, created from the LAN's namespace with their peer directly inside the node. */
+function lanCables(node: PlannedNode, lan: string): string[] {
+  return node.ports.filter((port) => port.lan === lan).flatMap((port) => [
+    `link add ${port.lanSide} type veth peer name ${port.name} netns ${node.netns}`,
+    `link set ${port.lanSide} master br0 up`,
+  ]);
+}
+
+/** Inside a node: lo, the management address, the lab-given addresses and MTUs of its LAN interfaces. */
+function nodeLinks(plan: LabPlan, node: PlannedNode): string[] {
+  return [
     'link set lo up',
     `addr add ${node.address}/${plan.prefix} dev ${MGMT_INTERFACE}`,
     `link set ${MGMT_INTERFACE} up`,
@@ -73,7 +85,40 @@ export async function createNetwork(plan: LabPlan): Promise<void> {
       ...port.addresses.map((address) => `addr add ${address} dev ${port.name}`),
       `link set ${port.name}${port.mtu ? ` mtu ${port.mtu}` : ''} up`,
     ]),
-  ], { netns: node.netns })));
+  ];
+}
+
+/**
+ * Replaces one node's network namespace by a fresh one with the same cabling (management veth, LAN veths, the
+ * lab-given addresses): what a reboot leaves of a machine's network before its own boot scripts run.
+ */
+export async function recreateNodeNetwork(plan: LabPlan, node: PlannedNode): Promise<void> {
+  await ipBatch([`netns del ${node.netns}`], { force: true });
+  // Deleting the namespace destroys its veth pairs asynchronously: wait (bounded) until their outer ends are gone.
+  const deadline = Date.now() + 5000;
+  const outerEnds = async () => {
+    const root = (await ipJson<Array<{ ifname: string }>>(['link', 'show'])).some((l) => l.ifname === node.rootVeth);
+    const lans = await Promise.all([...new Set(node.ports.map((p) => p.lan))].map(async (lan) => {
+      const netns = plan.lans.find((l) => l.name === lan)!.netns;
+      const listed = await ipJson<Array<{ ifname: string }>>(['-n', netns, 'link', 'show']);
+      return node.ports.some((p) => p.lan === lan && listed.some((l) => l.ifname === p.lanSide));
+    }));
+    return root || lans.some(Boolean);
+  };
+  while (await outerEnds()) {
+    if (Date.now() > deadline) throw new Error(`the veths of ${node.netns} did not go away after its namespace was deleted`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await ipBatch([
+    `netns add ${node.netns}`,
+    `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
+    `link set ${node.rootVeth} master ${plan.bridge} up`,
+  ]);
+  await Promise.all(plan.lans.map((lan) => {
+    const cables = lanCables(node, lan.name);
+    return cables.length > 0 ? ipBatch(cables, { netns: lan.netns }) : Promise.resolve();
+  }));
+  await ipBatch(nodeLinks(plan, node), { netns: node.netns });
 }
 
 /** Namespaces of the plan that exist now. */

@@ -3,10 +3,14 @@
  * Its file-system view is the machine's, with copy-on-write overlays over the directories a provisioner writes,
  * so that a write on one node shows neither on another node nor on the machine.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { $ } from 'zx/core';
 import { PlannedNode } from './topology';
+
+// The files a boot runs for netstrap (kept in step with src/host/resources/sysctl.ts and persist.ts).
+const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
+const UNIT_LINK = '/etc/systemd/system/multi-user.target.wants/netstrap-network.service';
 
 /** Directories given a per-node copy-on-write overlay (when they exist on the machine). */
 export const OVERLAID = ['etc', 'var/lib', 'opt', 'usr/local'] as const;
@@ -43,6 +47,8 @@ if [ "\${NETSTRAP_LAB_UPPER:-}" = tmpfs ] || ! overlay etc etc 2>/dev/null; then
   done
   upper="$dir/tmpfs"
   overlay etc etc
+  # A reboot (lab reboot) cannot keep this node's disk: the tmpfs goes with the node.
+  echo tmpfs > "$dir/upper-mode"
 fi
 for d in ${OVERLAID.filter((d) => d !== 'etc').join(' ')}; do
   [ -d "/$d" ] || continue
@@ -58,6 +64,16 @@ mount -o remount,bind,ro /proc/sys
 mount --bind /proc/sys/net /proc/sys/net
 mount -o remount,bind,rw /proc/sys/net
 hostname "$(cat /etc/hostname)"
+if [ "\${2:-}" = boot ]; then
+  # What the machine's boot would run for netstrap: systemd-sysctl with its file, then its enabled unit.
+  if [ -f ${SYSCTL_FILE} ]; then sysctl -q -p ${SYSCTL_FILE} || echo "netstrap lab boot: sysctl -p ${SYSCTL_FILE} failed"; fi
+  unit=${UNIT_LINK}
+  if [ -e "$unit" ]; then
+    command=$(sed -n 's/^ExecStart=//p' "$unit")
+    if [ -n "$command" ]; then sh -c "$command" || echo "netstrap lab boot: $command failed"; fi
+  fi
+  echo "netstrap lab boot: done"
+fi
 exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config
 `;
 
@@ -88,21 +104,21 @@ export function prepareNodeDir(dir: string, node: PlannedNode, files: { controll
 }
 
 /** The argv that starts a node: enter its network namespace, unshare the rest, run the init script. */
-export function launcherArgv(netns: string, initScript: string, dir: string): string[] {
+export function launcherArgv(netns: string, initScript: string, dir: string, boot = false): string[] {
   return ['ip', 'netns', 'exec', netns, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child',
-    '--mount-proc', '--propagation', 'private', '/bin/sh', initScript, dir];
+    '--mount-proc', '--propagation', 'private', '/bin/sh', initScript, dir, ...(boot ? ['boot'] : [])];
 }
 
 /** Starts a node in the background (own session, logs to <dir>/sshd.log); returns the launcher's pid. */
-export function startNode(netns: string, initScript: string, dir: string): number {
+export function startNode(netns: string, initScript: string, dir: string, boot = false): number {
   const log = fs.openSync(path.join(dir, 'sshd.log'), 'w');
   try {
-    const argv = launcherArgv(netns, initScript, dir);
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
-    child.on('error', () => undefined);
-    child.unref();
-    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
-    return child.pid;
+    // `exec`: the recorded pid is the launcher itself (isLauncher and the sshd's parent check rely on it).
+    const argv = launcherArgv(netns, initScript, dir, boot);
+    const launcher = $({ detached: true, stdio: ['ignore', log, log], nothrow: true, quiet: true })`exec ${argv}`;
+    launcher.child?.unref();
+    if (launcher.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
+    return launcher.pid;
   } finally {
     fs.closeSync(log);
   }

@@ -7,7 +7,7 @@
  */
 import type { IPv4CidrRange } from 'ip-num';
 import { clusterCniFiles } from './cni';
-import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from './cidr';
+import { canonicalRouteDestination, parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from './cidr';
 import { Issue, show } from './errors';
 import type { Cluster, ClusterNode } from './schema';
 
@@ -74,15 +74,19 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       if (name !== undefined && !devices.has(name)) add(path, `unknown device ${show(name)}: declare it in nodes[${n}].interfaces or bridges (devices: ${known()})`);
     };
 
-    const routeKeys = new Set<string>();
+    // The kernel knows a route by destination and metric: 0.0.0.0/0 is `default` and 10.9.9.9/32 is 10.9.9.9.
+    const routeKeys = new Map<string, string>();
     node.routes.forEach((route, r) => {
       if (route.to !== 'default') {
         const dst = parseNetwork(route.to);
         if (!dst.ok) add(at('routes', r, 'to'), `${dst.error} (or "default")`);
       }
-      const key = `${route.to} metric ${route.metric ?? 0}`;
-      if (routeKeys.has(key)) add(at('routes', r), `duplicate route to ${show(route.to)} with metric ${route.metric ?? 0}`);
-      routeKeys.add(key);
+      const key = `${canonicalRouteDestination(route.to)} metric ${route.metric ?? 0}`;
+      const first = routeKeys.get(key);
+      if (first !== undefined) {
+        add(at('routes', r), `duplicate route to ${show(route.to)} with metric ${route.metric ?? 0} (same destination as ${show(first)}; `
+          + 'give a different metric for a failover route)');
+      } else routeKeys.set(key, route.to);
       checkDevice(route.dev, at('routes', r, 'dev'));
       const via = parseAddress(route.via);
       if (!via.ok) { add(at('routes', r, 'via'), via.error); return; }

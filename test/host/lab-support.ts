@@ -3,11 +3,11 @@
  * never goes through the code under test), the CLI run asynchronously, and a connector that injects a failure at
  * an exact apply step on a real node.
  */
-import { spawn } from 'child_process';
 import { labExec, LabState } from '../../src/lab';
 import { sshConnector, type Connector } from '../../src/host/ssh';
 import { repoRoot } from '../support/lab';
 import * as path from 'path';
+import { $ } from 'zx/core';
 
 /**
  * Everything a bootstrap may touch on a node: links, IPv4 addresses and routes (node and every namespace), iptables
@@ -44,16 +44,9 @@ export async function snapshotAll(state: LabState, withMtime = false): Promise<R
 }
 
 /** Runs bin/netstrap without blocking the event loop. */
-export function netstrapAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(path.join(repoRoot, 'bin', 'netstrap'), args, { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90000);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-  });
+export async function netstrapAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const result = await $({ cwd: repoRoot, timeout: 90000, timeoutSignal: 'SIGKILL', nothrow: true, quiet: true })`exec ${[path.join(repoRoot, 'bin', 'netstrap'), ...args]}`;
+  return { status: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**
@@ -67,7 +60,7 @@ export function failingAt(node: string, step: number): Connector {
     return {
       close: () => transport.close(),
       run: (script, timeoutMs) => {
-        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n\\{\\n`, 'm').exec(script);
+        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:done=0\\n)?\\{\\n`, 'm').exec(script);
         if (!begin) return transport.run(script, timeoutMs);
         const end = script.indexOf('\n} 2>&1 || {', begin.index);
         return transport.run(`${script.slice(0, end)} &&\necho 'injected fault' >&2 && false${script.slice(end)}`, timeoutMs);

@@ -4,10 +4,10 @@
  * concurrency bound, a host that cannot be reached, a kind whose apply does not converge. (The lab tests run the
  * same engine over SSH against real nodes.)
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { $ } from 'zx/core';
 import { bootstrapCluster, planCluster, verifyCluster } from '../../src/host/provision';
 import { formatSummary, resultJson } from '../../src/host/report';
 import type { Connector, Transport } from '../../src/host/ssh';
@@ -53,16 +53,14 @@ function localConnector(unreachable: string[] = []) {
     stats.maxOpen = Math.max(stats.maxOpen, ++stats.open);
     await new Promise((r) => setTimeout(r, 5));
     const transport: Transport = {
-      run: (script) => new Promise((resolve) => {
+      run: async (script) => {
         stats.runs.set(node.name, (stats.runs.get(node.name) ?? 0) + 1);
-        const child = spawn('sh', ['-c', 'eval "$(cat)"']);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => { stdout += d; });
-        child.stderr.on('data', (d) => { stderr += d; });
-        child.on('close', (code) => resolve({ stdout, stderr, code }));
-        child.stdin.end(script);
-      }),
+        // The script arrives on stdin, as over SSH. Every "host" is this machine: give each its own lock and run
+        // serial, inside the test's directory.
+        const input = script.replaceAll('/run/lock/netstrap.', `${dir}/${node.name}.run-`).replaceAll('mkdir -p /run/lock', ':');
+        const r = await $({ input, nothrow: true, quiet: true })`exec ${['sh', '-c', 'eval "$(cat)"']}`;
+        return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
+      },
       close: () => { stats.open--; },
     };
     return transport;
@@ -111,7 +109,7 @@ test('a failing step reverts that host only; the report names the step', async (
   const r = await bootstrapCluster(model(['n1']), { kinds, connector: localConnector().connector });
   expect(r.hosts[0]).toMatchObject({ status: 'failed', roundTrips: 2, failedStep: { step: 3, kind: 'file', target: 'c', reverted: true } });
   expect(r.hosts[0].error).toMatch(/step 3\/3 \(file c\) failed/);
-  expect(fs.readdirSync(dir)).toEqual([]);
+  expect(fs.readdirSync(dir).filter((f) => !f.includes('.run-'))).toEqual([]);
   expect((resultJson(r) as { hosts: Array<{ commands: string[] }> }).hosts[0].commands.some((c) => c.startsWith('rm -f'))).toBe(true);
 });
 

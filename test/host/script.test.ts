@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildFactScript, newMarker } from '../../src/host/facts';
+import { buildFactScript, newMarker } from '../../src/host/fact-script';
 import { buildApplyScript, commandsRun, parseApplyOutput, STEP_FAILED_EXIT } from '../../src/host/script';
 import type { Change } from '../../src/host/types';
 

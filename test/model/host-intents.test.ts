@@ -96,3 +96,11 @@ describe('host intent checks (nodes[].routes, bridges, namespaces, nat, resolv, 
     }
   });
 });
+
+test('the same route destination twice with the same metric is refused in any spelling; other metrics (failover) are allowed', () => {
+  expect(issues(cluster({ routes: [{ to: 'default', via: '192.168.1.1' }, { to: '0.0.0.0/0', via: '192.168.1.2' }] })))
+    .toEqual([expect.stringMatching(/nodes\[0\]\.routes\[1\]: duplicate route to "0\.0\.0\.0\/0" with metric 0 \(same destination as "default"/)]);
+  expect(issues(cluster({ routes: [{ to: '10.9.9.9/32', via: '192.168.1.1', metric: 5 }, { to: '10.9.9.9/32', via: '192.168.1.2', metric: 5 }] })))
+    .toEqual([expect.stringContaining('nodes[0].routes[1]: duplicate route to "10.9.9.9/32" with metric 5')]);
+  expect(issues(cluster({ routes: [{ to: 'default', via: '192.168.1.1' }, { to: '0.0.0.0/0', via: '192.168.1.2', metric: 100 }] }))).toEqual([]);
+});

@@ -3,9 +3,9 @@
  * ALWAYS tears it down in afterAll (also when a test or `up` fails). Lab tests need root; elsewhere they are
  * skipped with a visible reason.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { $ } from 'zx/core';
 import { labDown, labExec, labUp, LabState, readState } from '../../src/lab';
 import { run, RunOptions, RunResult } from '../../src/lab/exec';
 import { ClusterModel, loadClusterFile } from '../../src/model/load';
@@ -24,10 +24,11 @@ export function describeLab(name: string, body: () => void): void {
   }
 }
 
-/** Runs the netstrap CLI (bin/netstrap) synchronously. */
+/** Runs the netstrap CLI (bin/netstrap) synchronously, killed after 60 s (zx's sync mode has no timeout of its own). */
 export function netstrap(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(path.join(repoRoot, 'bin', 'netstrap'), args, { cwd: repoRoot, encoding: 'utf8', timeout: 60000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  const argv = ['timeout', '-s', 'KILL', '60', path.join(repoRoot, 'bin', 'netstrap'), ...args];
+  const result = $.sync({ cwd: repoRoot, nothrow: true, quiet: true })`exec ${argv}`;
+  return { status: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** A fixture under test/fixtures. */

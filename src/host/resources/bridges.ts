@@ -1,35 +1,40 @@
 /**
  * bridge: Linux bridges on the node (node.bridges), e.g. the seed's v-net-0: the bridge exists, is up and holds
  * its addresses (the gateway of the namespaces plugged into it). A bridge netstrap creates is deleted on revert;
- * an existing one only loses what this run added. Bridges dropped from the cluster file are not deleted (netstrap
- * cannot tell them from the user's own). Persisted by the boot script of persist.ts.
+ * an existing one only loses what this run added. What netstrap creates or sets is owned: a bridge it created is
+ * deleted once no longer declared (its ports are released by the kernel), an address no longer listed is deleted,
+ * an existing bridge it brought up goes back down. Bridges netstrap did not create are never deleted. Persisted by
+ * the boot script of persist.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const bridges: ResourceKind = {
   kind: 'bridge',
+  bootSteps: bridgeBootSteps,
 
-  factCommands(node: ClusterNode) {
-    return node.bridges.length > 0 ? ipFacts() : {};
+  // Read even when no bridge is declared: bridges netstrap created may have to go.
+  factCommands() {
+    return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
-    if (node.bridges.length === 0) return [];
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const state = ipState(facts);
     const changes: Change[] = [];
+    const declared = new Set<string>();
     for (const bridge of node.bridges) {
       const link = findLink(state, bridge.name);
       if (link && link.linkinfo?.info_kind !== 'bridge') {
         throw new Error(`${node.name}: interface ${bridge.name} exists but is a ${link.linkinfo?.info_kind ?? 'device'} of another kind, not a bridge`);
       }
+      declared.add(bridge.name).add(`${bridge.name} state`);
       if (!link) {
         changes.push({
           kind: 'bridge', target: bridge.name, before: 'absent', after: 'bridge',
           apply: [{ argv: ['ip', 'link', 'add', 'name', bridge.name, 'type', 'bridge'] }],
           revert: [{ argv: ['ip', 'link', 'del', 'dev', bridge.name] }],
+          owns: [{ kind: 'bridge', id: bridge.name, prior: null }],
         });
       }
       if (!isUp(link)) {
@@ -37,17 +42,49 @@ export const bridges: ResourceKind = {
           kind: 'bridge', target: `${bridge.name} state`, before: link ? 'down' : 'absent', after: 'up',
           apply: [{ argv: ['ip', 'link', 'set', 'dev', bridge.name, 'up'] }],
           revert: link ? [{ argv: ['ip', 'link', 'set', 'dev', bridge.name, 'down'] }] : [],
+          owns: link ? [{ kind: 'bridge', id: `${bridge.name} state`, prior: 'down' }] : [],
         });
       }
       const present = ipv4Addresses(state, bridge.name);
       for (const address of bridge.addresses) {
+        declared.add(`${bridge.name} address ${address}`);
         if (present.includes(address)) continue;
         changes.push({
           kind: 'bridge', target: `${bridge.name} address ${address}`, before: 'absent', after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', bridge.name] }],
           // A bridge created in this run goes away with all its addresses; deleting them first is harmless.
           revert: link ? [{ argv: ['ip', 'addr', 'del', address, 'dev', bridge.name] }] : [],
+          owns: [{ kind: 'bridge', id: `${bridge.name} address ${address}`, prior: null }],
         });
+      }
+    }
+    // Removals: addresses and states first, then the bridges (reversed again by the engine: bridges go last).
+    const removedBridges = new Set(owned.filter((o) => !o.id.includes(' ') && !declared.has(o.id)).map((o) => o.id));
+    for (const entry of owned) {
+      if (declared.has(entry.id)) continue;
+      const [name, what, address] = entry.id.split(' ');
+      const link = findLink(state, name);
+      const release = (before: string, after: string, apply: Command[] = [], revert: Command[] = []) =>
+        changes.push({ kind: 'bridge', target: entry.id, before, after, apply, revert, releases: [entry] });
+      if (what === undefined) {
+        if (!link) { release('absent (already gone)', 'absent'); continue; }
+        // Revert rebuilds it as it is now: the bridge, its state, its addresses, its ports.
+        const ports = state.links.filter((l) => l.master === name).map((l) => l.ifname);
+        release('bridge', 'absent', [{ argv: ['ip', 'link', 'del', 'dev', name] }], [
+          { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
+          ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
+          ...ports.map((port) => ({ argv: ['ip', 'link', 'set', 'dev', port, 'master', name] })),
+          ...(isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []),
+        ]);
+      } else if (removedBridges.has(name) || !link) {
+        release('goes with the bridge', 'absent');
+      } else if (what === 'address') {
+        const present = ipv4Addresses(state, name).includes(address);
+        release(present ? 'present' : 'absent', 'absent', present ? [{ argv: ['ip', 'addr', 'del', address, 'dev', name] }] : [],
+          present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : []);
+      } else if (what === 'state') {
+        release(isUp(link) ? 'up' : 'down', 'down', isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'down'] }] : [],
+          isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []);
       }
     }
     return changes;

@@ -2,12 +2,13 @@
  * cni-files: when node.cniConflists is set, the cluster's CNI network configuration (the same model the installer
  * DaemonSet ships: src/model/cni.ts clusterCniFiles / renderConflist) is written to /etc/cni/net.d/<fileName>.
  * The plugin binaries are not netstrap's business: warnings() lists each plugin type (and IPAM type) the conflist
- * names that /opt/cni/bin lacks; nothing is ever downloaded. Revert restores the previous file or its absence.
+ * names that /opt/cni/bin lacks; nothing is ever downloaded. Revert restores the previous file or its absence; a
+ * conflist netstrap wrote and no longer wants is put back as it was before (removed when there was none).
  */
 import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact } from './facts';
+import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
 
 export const CNI_CONF_DIR = '/etc/cni/net.d';
 export const CNI_BIN_DIR = '/opt/cni/bin';
@@ -37,11 +38,15 @@ export const cniFiles: ResourceKind = {
     return { ...fileFact(file.path), [BIN_SECTION]: ['sh', '-c', `ls -1 ${CNI_BIN_DIR} 2>/dev/null; true`] };
   },
 
-  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster): Change[] {
+  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const file = desiredFile(node, cluster);
-    if (!file) return [];
-    const change = fileChange('cni-files', file.path, parseFileFact(facts, file.path), file.content);
-    return change ? [change] : [];
+    const changes = file ? ownedFileChanges('cni-files', file.path, parseFileFact(facts, file.path), file.content, owned) : [];
+    // Conflists written before (another file name, or cniConflists dropped): put back as they were.
+    for (const entry of owned) {
+      const path = entry.id.slice('file '.length);
+      if (path !== file?.path) changes.push(...ownedFileChanges('cni-files', path, undefined, undefined, owned));
+    }
+    return changes;
   },
 
   warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {

@@ -1,11 +1,12 @@
 /**
  * hosts-file: node.hosts as a managed block of /etc/hosts, between `# BEGIN netstrap` and `# END netstrap` (added
- * at the end of the file the first time, replaced in place afterwards; removed when the node lists no hosts).
- * Every other line stays byte for byte; revert writes back the previous file exactly.
+ * at the end of the file the first time, replaced in place afterwards; removed when the node lists no hosts and
+ * netstrap owns the block). Every other line stays byte for byte; revert writes back the previous file exactly.
+ * Broken markers (BEGIN without END, two BEGINs) refuse the file, naming the line: nothing in it is touched.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact, withManagedBlock } from './facts';
+import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { fileFact, managedBlockChanges, parseFileFact } from './file-facts';
 
 export const HOSTS_FILE = '/etc/hosts';
 
@@ -16,13 +17,8 @@ export const hostsFile: ResourceKind = {
     return fileFact(HOSTS_FILE);
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
-    const before = parseFileFact(facts, HOSTS_FILE);
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const lines = node.hosts.map((entry) => `${entry.ip}\t${entry.names.join(' ')}`);
-    const desired = withManagedBlock(before.content, lines, 'bottom');
-    // Nothing wanted and no block of ours: do not touch the file (nor create an empty one, nor replace a symlink).
-    if (lines.length === 0 && desired === before.content) return [];
-    const change = fileChange('hosts-file', HOSTS_FILE, before, desired);
-    return change ? [change] : [];
+    return managedBlockChanges('hosts-file', HOSTS_FILE, parseFileFact(facts, HOSTS_FILE), lines, 'bottom', owned);
   },
 };

@@ -2,6 +2,7 @@
  * Every host resource kind, in the order their changes are applied (and reverted in reverse): each kind lives in
  * its own file next to this one and is appended to this list.
  */
+import type { ClusterNode } from '../../model/schema';
 import type { ResourceKind } from '../types';
 import { bridges } from './bridges';
 import { cniFiles } from './cni';
@@ -9,11 +10,17 @@ import { hostsFile } from './hosts';
 import { links } from './links';
 import { namespaces } from './namespaces';
 import { nat } from './nat';
-import { persist } from './persist';
+import { bootPersistence, bootScript } from './persist';
 import { resolvConf } from './resolv';
 import { routes } from './routes';
 import { sysctl } from './sysctl';
 
 // Interfaces before what uses them (bridges before the veths enslaved to them, addresses before the routes via
 // them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything.
-export const resourceKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles, persist];
+const stateKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles];
+export const resourceKinds: ResourceKind[] = [...stateKinds, bootPersistence(stateKinds)];
+
+/** The /etc/netstrap/network.sh netstrap writes for `node` (undefined when it has no runtime state to rebuild). */
+export function nodeBootScript(node: ClusterNode): string | undefined {
+  return bootScript(node, stateKinds);
+}

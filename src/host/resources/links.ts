@@ -2,33 +2,39 @@
  * link: the node's own interfaces (node.interfaces): each is up, has its MTU when one is given, and carries its
  * addresses. Interfaces are not created (they are hardware or the lab's veths); a missing one makes the first
  * command fail with `Cannot find device`, which reverts the run. Addresses netstrap did not ask for are left
- * alone: only the listed ones are added (and, on revert, deleted again).
+ * alone: only the listed ones are added (and, on revert, deleted again). What netstrap changes is owned (an address
+ * it added, an MTU or link state it set, with the old value): an address no longer listed is deleted (a changed
+ * address replaces the old one), an MTU or state no longer asked for goes back to the recorded value.
  * Persisted by the boot script of persist.ts (bootSteps below).
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './facts';
-import type { BootStep } from './persist';
+import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const links: ResourceKind = {
   kind: 'link',
+  bootSteps: linkBootSteps,
 
-  factCommands(node: ClusterNode) {
-    return node.interfaces.length > 0 ? ipFacts() : {};
+  // Read even when no interface is declared: what netstrap owns may have to go back.
+  factCommands() {
+    return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
-    if (node.interfaces.length === 0) return [];
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const state = ipState(facts);
     const changes: Change[] = [];
+    const declared = new Set<string>();
     for (const iface of node.interfaces) {
       const link = findLink(state, iface.name);
       const dev = iface.name;
+      if (iface.mtu !== undefined) declared.add(`${dev} mtu`);
+      declared.add(`${dev} state`);
       if (iface.mtu !== undefined && link?.mtu !== iface.mtu) {
         changes.push({
           kind: 'link', target: `${dev} mtu`, before: link?.mtu === undefined ? 'absent' : String(link.mtu), after: String(iface.mtu),
           apply: [{ argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)] }],
           revert: link?.mtu === undefined ? [] : [{ argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link.mtu)] }],
+          owns: link?.mtu === undefined ? [] : [{ kind: 'link', id: `${dev} mtu`, prior: link.mtu }],
         });
       }
       if (!isUp(link)) {
@@ -36,16 +42,40 @@ export const links: ResourceKind = {
           kind: 'link', target: `${dev} state`, before: link ? 'down' : 'absent', after: 'up',
           apply: [{ argv: ['ip', 'link', 'set', 'dev', dev, 'up'] }],
           revert: link ? [{ argv: ['ip', 'link', 'set', 'dev', dev, 'down'] }] : [],
+          owns: link ? [{ kind: 'link', id: `${dev} state`, prior: 'down' }] : [],
         });
       }
       const present = ipv4Addresses(state, dev);
       for (const address of iface.addresses) {
+        declared.add(`${dev} address ${address}`);
         if (present.includes(address)) continue;
         changes.push({
           kind: 'link', target: `${dev} address ${address}`, before: 'absent', after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', dev] }],
           revert: [{ argv: ['ip', 'addr', 'del', address, 'dev', dev] }],
+          owns: [{ kind: 'link', id: `${dev} address ${address}`, prior: null }],
         });
+      }
+    }
+    for (const entry of owned) {
+      if (declared.has(entry.id)) continue;
+      const [dev, what, address] = entry.id.split(' ');
+      const link = findLink(state, dev);
+      const change = (before: string, after: string, apply: string[] | undefined, revert: string[] | undefined) => changes.push({
+        kind: 'link', target: entry.id, before, after, apply: apply ? [{ argv: apply }] : [], revert: revert ? [{ argv: revert }] : [], releases: [entry],
+      });
+      if (what === 'address') {
+        const present = ipv4Addresses(state, dev).includes(address);
+        change(present ? 'present' : 'absent (already gone)', 'absent', present ? ['ip', 'addr', 'del', address, 'dev', dev] : undefined,
+          present ? ['ip', 'addr', 'add', address, 'dev', dev] : undefined);
+      } else if (what === 'mtu' && typeof entry.prior === 'number') {
+        const back = link && link.mtu !== entry.prior;
+        change(String(link?.mtu ?? 'absent'), String(entry.prior), back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(entry.prior)] : undefined,
+          back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link!.mtu)] : undefined);
+      } else if (what === 'state') {
+        const back = isUp(link);
+        change(link ? (back ? 'up' : 'down') : 'absent', 'down', back ? ['ip', 'link', 'set', 'dev', dev, 'down'] : undefined,
+          back ? ['ip', 'link', 'set', 'dev', dev, 'up'] : undefined);
       }
     }
     return changes;

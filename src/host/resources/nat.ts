@@ -6,13 +6,14 @@
  *   the same rule in OUTPUT when no in-interface is given, so that connections made on the node to its own
  *   address:port are forwarded too (locally generated packets skip PREROUTING).
  * Every rule carries `-m comment --comment netstrap:<id>`, where the id spells the whole rule: a rule is found by
- * its comment in `iptables-save -t nat`, a changed intent is a new id, and netstrap rules the file no longer wants
- * are deleted. Rules without a netstrap comment are never touched. Revert deletes what was added and re-inserts
- * what was deleted at its old position. Persisted by the boot script of persist.ts (`-C || -A`).
+ * its comment in `iptables-save -t nat` and compared by its whole specification (a rule edited by hand, another
+ * `--to-destination` or `-s`, is drift and is replaced); a changed intent is a new id. Every rule netstrap adds is
+ * owned (id `<chain> <comment id>`): once no longer declared it is deleted. Rules netstrap does not own are never
+ * touched, tagged or not. Revert deletes what was added and re-inserts what was deleted at its old position.
+ * Persisted by the boot script of persist.ts (`-C || -A`).
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import type { BootStep } from './persist';
+import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
 
 const SECTION = 'iptables-nat';
 export const COMMENT_PREFIX = 'netstrap:';
@@ -69,41 +70,93 @@ function foundRules(raw: string | undefined): FoundRule[] {
 
 export const nat: ResourceKind = {
   kind: 'iptables',
+  bootSteps: natBootSteps,
 
   factCommands() {
     // Read even when nothing is wanted: netstrap rules left from an older cluster file must go.
     return { [SECTION]: ['sh', '-c', 'command -v iptables-save >/dev/null 2>&1 && iptables-save -t nat 2>/dev/null; true'] };
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const wanted = desiredNatRules(node);
     const found = foundRules(facts[SECTION]);
+    const ownedIds = new Map(owned.map((o) => [o.id, o]));
     const changes: Change[] = [];
-
-    // Deletions first, top to bottom; each revert re-inserts at the position the rule has once the earlier
-    // deletions of its chain are undone in reverse order.
-    const removedBefore = new Map<string, number>();
-    for (const rule of found) {
-      if (wanted.some((w) => w.chain === rule.chain && w.id === rule.id)) continue;
-      const earlier = removedBefore.get(rule.chain) ?? 0;
-      removedBefore.set(rule.chain, earlier + 1);
-      changes.push({
-        kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'present', after: 'absent',
-        apply: [{ argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] }],
-        revert: [{ argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - earlier), ...rule.args] }],
-      });
-    }
+    const same = (f: FoundRule, w: NatRule) => w.chain === f.chain && canonicalRule(w.args) === canonicalRule(f.args);
+    const kept = new Set<FoundRule>();
     for (const rule of wanted) {
-      if (found.some((f) => f.chain === rule.chain && f.id === rule.id)) continue;
+      const match = found.find((f) => !kept.has(f) && f.id === rule.id && same(f, rule));
+      if (match) kept.add(match);
+    }
+
+    // Deletions top to bottom: owned rules no longer declared (removals, which run first) and rules whose
+    // specification drifted (replaced). Each revert re-inserts at the position the rule has once the later
+    // deletions of its chain are undone: removals count the removals above, replacements every deletion above.
+    const removedAbove = new Map<string, number>();
+    const deletedAbove = new Map<string, number>();
+    const missing = wanted.filter((w) => !found.some((f) => kept.has(f) && f.id === w.id && f.chain === w.chain));
+    for (const rule of found) {
+      if (kept.has(rule)) continue;
+      const entry = ownedIds.get(ruleId(rule.chain, rule.id));
+      const declared = missing.find((w) => w.chain === rule.chain && w.id === rule.id);
+      if (!declared && !entry) continue; // a tagged rule this cluster does not own: not netstrap's to remove here
+      const removals = removedAbove.get(rule.chain) ?? 0;
+      const deletions = deletedAbove.get(rule.chain) ?? 0;
+      deletedAbove.set(rule.chain, deletions + 1);
+      const del = { argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] };
+      if (declared) {
+        changes.push({
+          kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: `edited (${canonicalRule(rule.args)})`, after: 'as declared',
+          apply: [del], revert: [{ argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - deletions), ...rule.args] }],
+        });
+      } else {
+        removedAbove.set(rule.chain, removals + 1);
+        changes.push({
+          kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'present', after: 'absent',
+          apply: [del], revert: [{ argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - removals), ...rule.args] }],
+          releases: [entry!],
+        });
+      }
+    }
+    for (const rule of missing) {
       changes.push({
         kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'absent', after: 'present',
         apply: [{ argv: ['iptables', '-t', 'nat', '-A', rule.chain, ...rule.args] }],
         revert: [{ argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] }],
+        owns: [{ kind: 'iptables', id: ruleId(rule.chain, rule.id), prior: null }],
       });
+    }
+    // Owned rules already gone: only the record forgets them.
+    for (const entry of owned) {
+      const [chain, id] = entry.id.split(' ');
+      if (wanted.some((w) => w.chain === chain && w.id === id) || found.some((f) => f.chain === chain && f.id === id)) continue;
+      changes.push({ kind: 'iptables', target: `nat ${entry.id}`, before: 'absent (already gone)', after: 'absent', apply: [], revert: [], releases: [entry] });
     }
     return changes;
   },
 };
+
+function ruleId(chain: string, id: string): string {
+  return `${chain} ${id}`;
+}
+
+/** Options iptables-save prints first, in this order, whatever order they were given in; then the matches as given. */
+const LEADING_OPTIONS = ['-s', '-d', '-i', '-o', '-p'];
+
+/** A rule's arguments in iptables-save's order and spelling (`-s 10.0.0.1/32` is `-s 10.0.0.1`), for comparison. */
+export function canonicalRule(args: ReadonlyArray<string>): string {
+  const leading = new Map<string, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (LEADING_OPTIONS.includes(args[i]) && i + 1 < args.length && !leading.has(args[i])) {
+      const value = args[++i];
+      leading.set(args[i - 1], (args[i - 1] === '-s' || args[i - 1] === '-d') ? value.replace(/\/32$/, '') : value);
+    } else {
+      rest.push(args[i]);
+    }
+  }
+  return [...LEADING_OPTIONS.filter((o) => leading.has(o)).flatMap((o) => [o, leading.get(o)!]), ...rest].join(' ');
+}
 
 export function natBootSteps(node: ClusterNode): BootStep[] {
   return desiredNatRules(node).map((rule) => ({

@@ -8,36 +8,24 @@
  *   make. Written as plain files and a link, so no systemd is needed at apply time (nor in the lab).
  * sysctls, /etc/hosts, /etc/resolv.conf and CNI files are files already and persist by themselves.
  * The script is not run at apply time: the other kinds set the runtime state. When nothing is left to persist,
- * the three files are removed. Revert restores each file's previous bytes, link or absence.
+ * the three files are put back as they were before netstrap wrote them (owned files; removed when there were none).
+ * Revert restores each file's previous bytes, link or absence.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { quoteCommand } from '../shell';
-import type { Change, Command, RawFacts, ResourceKind } from '../types';
-import { bridgeBootSteps } from './bridges';
-import { fileChange, fileFact, parseFileFact } from './facts';
-import { linkBootSteps } from './links';
-import { namespaceBootSteps } from './namespaces';
-import { natBootSteps } from './nat';
-import { routeBootSteps } from './routes';
-
-/** One idempotent boot-time command: `run`, skipped when `unless` succeeds. */
-export interface BootStep {
-  readonly unless?: ReadonlyArray<string>;
-  readonly run: ReadonlyArray<string>;
-}
+import type { Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { fileFact, filePrior, ownedFileChanges, parseFileFact } from './file-facts';
 
 export const BOOT_SCRIPT = '/etc/netstrap/network.sh';
 export const UNIT_FILE = '/etc/systemd/system/netstrap-network.service';
 export const UNIT_LINK = '/etc/systemd/system/multi-user.target.wants/netstrap-network.service';
 
-/** Boot steps in apply order: links, bridges, namespaces, routes, NAT. */
-export function bootSteps(node: ClusterNode): BootStep[] {
-  return [...linkBootSteps(node), ...bridgeBootSteps(node), ...namespaceBootSteps(node), ...routeBootSteps(node), ...natBootSteps(node)];
-}
-
-/** The text of /etc/netstrap/network.sh; a failing step is reported and the others still run. */
-export function bootScript(node: ClusterNode): string | undefined {
-  const steps = bootSteps(node);
+/**
+ * The text of /etc/netstrap/network.sh: every kind's boot steps, in apply order (links, bridges, namespaces, routes,
+ * NAT); a failing step is reported and the others still run.
+ */
+export function bootScript(node: ClusterNode, kinds: ReadonlyArray<ResourceKind>): string | undefined {
+  const steps = kinds.flatMap((kind) => kind.bootSteps?.(node) ?? []);
   if (steps.length === 0) return undefined;
   const lines = steps.map((step) => {
     const run = quoteCommand(step.run);
@@ -71,37 +59,39 @@ export const UNIT_CONTENT = [
   '',
 ].join('\n');
 
-export const persist: ResourceKind = {
-  kind: 'boot-persistence',
+/** The boot-persistence kind for the runtime state of `kinds` (those with bootSteps). */
+export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKind {
+  return {
+    kind: 'boot-persistence',
 
-  factCommands() {
-    return { ...fileFact(BOOT_SCRIPT), ...fileFact(UNIT_FILE), ...fileFact(UNIT_LINK) };
-  },
+    factCommands() {
+      return { ...fileFact(BOOT_SCRIPT), ...fileFact(UNIT_FILE), ...fileFact(UNIT_LINK) };
+    },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
-    const script = bootScript(node);
-    const changes: Change[] = [];
-    const scriptChange = fileChange('boot-persistence', BOOT_SCRIPT, parseFileFact(facts, BOOT_SCRIPT), script, '0755');
-    if (scriptChange) changes.push(scriptChange);
-    const unitChange = fileChange('boot-persistence', UNIT_FILE, parseFileFact(facts, UNIT_FILE), script ? UNIT_CONTENT : undefined);
-    if (unitChange) changes.push(unitChange);
-
-    const link = parseFileFact(facts, UNIT_LINK);
-    const wantLink = script !== undefined;
-    if (wantLink ? link.link !== UNIT_FILE : link.link !== undefined || link.content !== undefined) {
-      const restore: Command[] = link.link !== undefined
-        ? [{ argv: ['ln', '-sfn', link.link, UNIT_LINK] }]
-        : link.content !== undefined ? [{ writeFile: UNIT_LINK, content: link.content }] : [{ removeFile: UNIT_LINK }];
-      changes.push({
-        kind: 'boot-persistence', target: UNIT_LINK,
-        before: link.link !== undefined ? `symlink to ${link.link}` : link.content !== undefined ? 'file' : 'absent',
-        after: wantLink ? `symlink to ${UNIT_FILE} (enabled)` : 'absent',
-        apply: wantLink
-          ? [{ removeFile: UNIT_LINK }, { argv: ['mkdir', '-p', UNIT_LINK.slice(0, UNIT_LINK.lastIndexOf('/'))] }, { argv: ['ln', '-s', UNIT_FILE, UNIT_LINK] }]
-          : [{ removeFile: UNIT_LINK }],
-        revert: link.link !== undefined || link.content !== undefined ? [{ removeFile: UNIT_LINK }, ...restore] : restore,
-      });
-    }
-    return changes;
-  },
-};
+    plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+      const script = bootScript(node, kinds);
+      const changes = [
+        ...ownedFileChanges('boot-persistence', BOOT_SCRIPT, parseFileFact(facts, BOOT_SCRIPT), script, owned, '0755'),
+        ...ownedFileChanges('boot-persistence', UNIT_FILE, parseFileFact(facts, UNIT_FILE), script ? UNIT_CONTENT : undefined, owned),
+      ];
+      const link = parseFileFact(facts, UNIT_LINK);
+      if (script === undefined) {
+        changes.push(...ownedFileChanges('boot-persistence', UNIT_LINK, link, undefined, owned));
+      } else if (link.link !== UNIT_FILE) {
+        const present = link.link !== undefined || link.content !== undefined;
+        const restore: Command[] = link.link !== undefined
+          ? [{ argv: ['ln', '-sfn', link.link, UNIT_LINK] }]
+          : link.content !== undefined ? [{ writeFile: UNIT_LINK, content: link.content }] : [{ removeFile: UNIT_LINK }];
+        changes.push({
+          kind: 'boot-persistence', target: UNIT_LINK,
+          before: link.link !== undefined ? `symlink to ${link.link}` : link.content !== undefined ? 'file' : 'absent',
+          after: `symlink to ${UNIT_FILE} (enabled)`,
+          apply: [{ removeFile: UNIT_LINK }, { argv: ['mkdir', '-p', UNIT_LINK.slice(0, UNIT_LINK.lastIndexOf('/'))] }, { argv: ['ln', '-s', UNIT_FILE, UNIT_LINK] }],
+          revert: present ? [{ removeFile: UNIT_LINK }, ...restore] : restore,
+          owns: [{ kind: 'boot-persistence', id: `file ${UNIT_LINK}`, prior: filePrior(link) }],
+        });
+      }
+      return changes;
+    },
+  };
+}

@@ -11,18 +11,21 @@
  * `resolvConf: /run/systemd/resolve/resolv.conf`, or list real nameservers here.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { FileFact, fileChange, fileFact, parseFileFact, withManagedBlock } from './facts';
+import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { FileFact, fileFact, managedBlockChanges, parseFileFact, withManagedBlock } from './file-facts';
 
 export const RESOLV_FILE = '/etc/resolv.conf';
 const STUB = '127.0.0.53';
 
-function desiredContent(node: ClusterNode, before: FileFact): string | undefined {
-  const lines = [
+function blockLines(node: ClusterNode): string[] {
+  return [
     ...(node.resolv?.nameservers ?? []).map((ns) => `nameserver ${ns}`),
     ...((node.resolv?.search ?? []).length > 0 ? [`search ${node.resolv!.search.join(' ')}`] : []),
   ];
-  return withManagedBlock(before.content, lines, 'top');
+}
+
+function desiredContent(node: ClusterNode, before: FileFact): string | undefined {
+  return withManagedBlock(before.content, blockLines(node), 'top');
 }
 
 /** The nameservers the node's resolver will use once the plan is applied. */
@@ -37,14 +40,8 @@ export const resolvConf: ResourceKind = {
     return fileFact(RESOLV_FILE);
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
-    const before = parseFileFact(facts, RESOLV_FILE);
-    const lines = (node.resolv?.nameservers.length ?? 0) + (node.resolv?.search.length ?? 0);
-    // Nothing wanted and no block of ours in the file: do not touch it (a symlink stays a symlink).
-    const desired = desiredContent(node, before);
-    if (lines === 0 && desired === before.content) return [];
-    const change = fileChange('resolv-conf', RESOLV_FILE, before, desired);
-    return change ? [change] : [];
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+    return managedBlockChanges('resolv-conf', RESOLV_FILE, parseFileFact(facts, RESOLV_FILE), blockLines(node), 'top', owned);
   },
 
   warnings(node: ClusterNode, facts: RawFacts): string[] {

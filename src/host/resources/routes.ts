@@ -2,23 +2,26 @@
  * route: static routes of the node's main table (node.routes): `to` a CIDR or `default`, `via` a gateway,
  * optionally `dev` and `metric`. A route is identified as the kernel does, by destination and metric; when the
  * node has one that differs (other gateway or device) it is replaced (`ip route replace`), and revert puts the old
- * one back exactly (gateway, device, protocol, scope, source, onlink). Routes dropped from the cluster file are not
- * deleted (netstrap cannot tell them from the user's own).
+ * one back exactly (gateway, device, protocol, scope, source, onlink). Destinations compare in the kernel's spelling
+ * (`0.0.0.0/0` is `default`, `10.9.9.9/32` is `10.9.9.9`). Every route netstrap adds or replaces is owned (id
+ * `<destination> metric <n>`, prior: the replaced route's arguments, or null): once no longer declared it is deleted,
+ * or the replaced route is put back. A changed metric is another route: the old one goes. Other routes are never
+ * touched.
  *
  * Persistence across reboot, for routes and every other runtime-only kind (links, bridges, namespaces, NAT):
  * ONE generated script, /etc/netstrap/network.sh, run at boot by the systemd unit netstrap-network.service
  * (enabled by its symlink in multi-user.target.wants) — see persist.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { IpRoute, ipFacts, ipState } from './facts';
-import type { BootStep } from './persist';
+import { canonicalRouteDestination } from '../../model/cidr';
+import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { IpRoute, ipFacts, ipState } from './ip-facts';
 
 type RouteIntent = ClusterNode['routes'][number];
 
 /** `ip route` arguments of a wanted route. */
 export function routeArgs(route: RouteIntent): string[] {
-  return [route.to, 'via', route.via, ...(route.dev ? ['dev', route.dev] : []), ...(route.metric !== undefined ? ['metric', String(route.metric)] : [])];
+  return [canonicalRouteDestination(route.to), 'via', route.via, ...(route.dev ? ['dev', route.dev] : []), ...(route.metric !== undefined ? ['metric', String(route.metric)] : [])];
 }
 
 /** `ip route` arguments that recreate an existing route as `ip -j route` showed it. */
@@ -40,32 +43,64 @@ function describe(route: IpRoute): string {
 
 export const routes: ResourceKind = {
   kind: 'route',
+  bootSteps: routeBootSteps,
 
-  factCommands(node: ClusterNode) {
-    return node.routes.length > 0 ? ipFacts() : {};
+  // Read even when no route is declared: owned routes the file no longer declares must go.
+  factCommands() {
+    return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
-    if (node.routes.length === 0) return [];
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const table = ipState(facts).routes;
+    const find = (dst: string, metric: number) => table.find((r) => r.dst === dst && (r.metric ?? 0) === metric);
     const changes: Change[] = [];
+    const declared = new Set<string>();
     for (const route of node.routes) {
+      const dst = canonicalRouteDestination(route.to);
       const metric = route.metric ?? 0;
-      const current = table.find((r) => r.dst === route.to && (r.metric ?? 0) === metric);
+      const id = routeId(dst, metric);
+      declared.add(id);
+      const current = find(dst, metric);
       if (current && current.gateway === route.via && (route.dev === undefined || current.dev === route.dev)) continue;
-      const target = route.metric !== undefined ? `${route.to} metric ${route.metric}` : route.to;
+      const target = route.metric !== undefined ? `${dst} metric ${route.metric}` : dst;
       const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}`;
       changes.push({
         kind: 'route', target, before: current ? describe(current) : 'absent', after,
         apply: [{ argv: ['ip', 'route', 'replace', ...routeArgs(route)] }],
         revert: current
           ? [{ argv: ['ip', 'route', 'replace', ...existingArgs(current)] }]
-          : [{ argv: ['ip', 'route', 'del', route.to, ...(route.metric !== undefined ? ['metric', String(route.metric)] : [])] }],
+          : [{ argv: ['ip', 'route', 'del', dst, 'metric', String(metric)] }],
+        owns: [{ kind: 'route', id, prior: current ? existingArgs(current) : null }],
       });
+    }
+    for (const object of owned) {
+      if (declared.has(object.id)) continue;
+      const [dst, , metricText] = object.id.split(' ');
+      const metric = Number(metricText);
+      const current = find(dst, metric);
+      const prior = Array.isArray(object.prior) ? object.prior.map(String) : undefined;
+      const target = metric !== 0 ? `${dst} metric ${metric}` : dst;
+      const restore = current ? [{ argv: ['ip', 'route', 'replace', ...existingArgs(current)] }] : [];
+      if (prior) {
+        // Adopted: put the route netstrap replaced back.
+        changes.push({
+          kind: 'route', target, before: current ? describe(current) : 'absent', after: `restored (${prior.slice(1).join(' ')})`,
+          apply: [{ argv: ['ip', 'route', 'replace', ...prior] }], revert: restore, releases: [object],
+        });
+      } else {
+        changes.push({
+          kind: 'route', target, before: current ? describe(current) : 'absent (already gone)', after: 'absent',
+          apply: current ? [{ argv: ['ip', 'route', 'del', dst, 'metric', String(metric)] }] : [], revert: restore, releases: [object],
+        });
+      }
     }
     return changes;
   },
 };
+
+function routeId(dst: string, metric: number): string {
+  return `${dst} metric ${metric}`;
+}
 
 export function routeBootSteps(node: ClusterNode): BootStep[] {
   return node.routes.map((route) => ({ run: ['ip', 'route', 'replace', ...routeArgs(route)] }));

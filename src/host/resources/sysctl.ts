@@ -10,11 +10,12 @@
  * no tree for the running kernel (containers, some labs), `modprobe` cannot work; warnings() says so before it fails.
  *
  * Revert restores the previous runtime value of each key, the previous bytes of the managed files (or their
- * absence), and unloads br_netfilter only if this run loaded it.
+ * absence), and unloads br_netfilter only if this run loaded it. Every key netstrap sets is owned with its value
+ * before (prior) and the value set (spec): a key dropped from the cluster file goes back to its prior value.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, RawFacts, ResourceKind } from '../types';
-import { fileChange, fileFact, parseFileFact } from './facts';
+import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
 export const MODULES_FILE = '/etc/modules-load.d/netstrap-k8s.conf';
@@ -85,22 +86,32 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
     };
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster): Change[] {
+  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const changes: Change[] = [];
     const wanted = desiredSysctls(node);
+    const moduleId = `kernel module ${MODULE}`;
 
     if (node.kubernetesPrerequisites) {
       if (moduleState(facts) !== 'loaded') {
         changes.push({
-          kind: 'sysctl', target: `kernel module ${MODULE}`, before: 'not loaded', after: 'loaded',
+          kind: 'sysctl', target: moduleId, before: 'not loaded', after: 'loaded',
           apply: [{ argv: ['modprobe', MODULE] }],
           revert: [{ argv: ['modprobe', '-r', MODULE] }],
+          owns: [{ kind: 'sysctl', id: moduleId, prior: 'not loaded' }],
         });
       }
     }
-    const modulesFile = fileChange('sysctl', MODULES_FILE, parseFileFact(facts, MODULES_FILE),
-      node.kubernetesPrerequisites ? `# Managed by netstrap: Kubernetes node prerequisites.\n${MODULE}\n` : undefined);
-    if (modulesFile) changes.push(modulesFile);
+    const moduleEntry = owned.find((o) => o.id === moduleId);
+    if (moduleEntry && !node.kubernetesPrerequisites) {
+      // Still in use (a bridge with nf-call on, say), the module stays: modprobe -r then fails, which is harmless.
+      changes.push({
+        kind: 'sysctl', target: moduleId, before: moduleState(facts) === 'loaded' ? 'loaded' : 'not loaded', after: 'not loaded',
+        apply: moduleState(facts) === 'loaded' ? [{ argv: ['sh', '-c', 'modprobe -r "$1" 2>/dev/null; true', 'sh', MODULE] }] : [],
+        revert: [], releases: [moduleEntry],
+      });
+    }
+    changes.push(...ownedFileChanges('sysctl', MODULES_FILE, parseFileFact(facts, MODULES_FILE),
+      node.kubernetesPrerequisites ? `# Managed by netstrap: Kubernetes node prerequisites.\n${MODULE}\n` : undefined, owned));
 
     const current = parseValues(facts[VALUES]);
     for (const [key, value] of wanted) {
@@ -111,11 +122,22 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
         apply: [{ argv: ['sysctl', '-q', '-w', `${key}=${value}`] }],
         // An absent key appears with its module (br_netfilter); unloading the module (above) takes it away again.
         revert: now === undefined ? [] : [{ argv: ['sysctl', '-q', '-w', `${key}=${normalize(now)}`] }],
+        owns: [{ kind: 'sysctl', id: key, prior: now === undefined ? null : normalize(now), spec: value }],
+      });
+    }
+    for (const entry of owned) {
+      if (entry.id === moduleId || entry.id.startsWith('file ') || wanted.has(entry.id)) continue;
+      const prior = typeof entry.prior === 'string' ? entry.prior : undefined;
+      const set = typeof entry.spec === 'string' ? entry.spec : undefined;
+      changes.push({
+        kind: 'sysctl', target: entry.id, before: set ?? 'set by netstrap', after: prior ?? 'as the kernel has it',
+        apply: prior !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${entry.id}=${prior}`] }] : [],
+        revert: set !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${entry.id}=${set}`] }] : [],
+        releases: [entry],
       });
     }
 
-    const file = fileChange('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted));
-    if (file) changes.push(file);
+    changes.push(...ownedFileChanges('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted), owned));
     return changes;
   },
 

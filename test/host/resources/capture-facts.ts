@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import type { NodeFacts } from '../../../src/host/facts';
+import type { NodeFacts } from '../../../src/host/fact-script';
 import { resourceKinds } from '../../../src/host/resources';
 import { LAN_SETUP, model } from './model';
 import { Sandbox } from './sandbox';

@@ -1,13 +1,15 @@
 /** The file kinds: /etc/hosts, /etc/resolv.conf, CNI conflists, boot persistence; and the managed-block helper. */
-import { withManagedBlock } from '../../../src/host/resources/facts';
+import { withManagedBlock } from '../../../src/host/resources/file-facts';
 import { cniFiles } from '../../../src/host/resources/cni';
 import { hostsFile } from '../../../src/host/resources/hosts';
-import { BOOT_SCRIPT, persist, UNIT_LINK } from '../../../src/host/resources/persist';
+import { resourceKinds } from '../../../src/host/resources';
+import { BOOT_SCRIPT, UNIT_LINK } from '../../../src/host/resources/persist';
 import { resolvConf } from '../../../src/host/resources/resolv';
 import { recordedFacts, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
+const persist = resourceKinds.find((kind) => kind.kind === 'boot-persistence')!;
 const fileFact = (content: string) => `file:${Buffer.from(content).toString('base64')}\n`;
 
 describe('managed blocks', () => {
@@ -20,6 +22,19 @@ describe('managed blocks', () => {
     expect(withManagedBlock(once, [], 'bottom')).toBe(user);
     expect(withManagedBlock(user, ['nameserver 9.9.9.9'], 'top')).toBe(`# BEGIN netstrap\nnameserver 9.9.9.9\n# END netstrap\n${user}`);
     expect(withManagedBlock('no final newline', ['x'], 'bottom')).toBe('no final newline\n# BEGIN netstrap\nx\n# END netstrap\n');
+  });
+});
+
+describe('broken block markers', () => {
+  const hosts = (content: string) => ({ 'file:etc:hosts': fileFact(content) });
+  it.each([
+    ['127.0.0.1 localhost\n# BEGIN netstrap\n1.2.3.4 a\n10.0.0.5 db\n', /^\/etc\/hosts: line 2: "# BEGIN netstrap" without "# END netstrap"/],
+    ['# BEGIN netstrap\n1.2.3.4 a\n# BEGIN netstrap\nx\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" \(the one on line 1/],
+    ['a\n# END netstrap\nb\n', /^\/etc\/hosts: line 2: "# END netstrap" without "# BEGIN netstrap"/],
+    ['# BEGIN netstrap\n# END netstrap\n# BEGIN netstrap\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" block/],
+  ])('refuse the file, naming the line, whatever the node wants: %j', (content, message) => {
+    expect(() => hostsFile.plan(node, hosts(content), cluster)).toThrow(message);
+    expect(() => hostsFile.plan({ ...node, hosts: [] }, hosts(content), cluster, [{ kind: 'hosts-file', id: 'block /etc/hosts', prior: { file: 'present' } }])).toThrow(message);
   });
 });
 
@@ -98,9 +113,11 @@ describe('boot persistence kind', () => {
     expect(persist.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
 
-  it('removes all three when nothing is left to persist', () => {
+  it('removes all three when nothing is left to persist and netstrap created them; leaves them alone when it did not', () => {
     const nothing = { ...node, interfaces: [], routes: [], bridges: [], namespaces: [], nat: { masquerade: [], portForwards: [] } };
-    expect(persist.plan(nothing, recordedFacts('converged'), cluster).map((c) => `${c.target} ${c.after}`)).toEqual([
+    expect(persist.plan(nothing, recordedFacts('converged'), cluster)).toEqual([]);
+    const owned = [BOOT_SCRIPT, '/etc/systemd/system/netstrap-network.service', UNIT_LINK].map((path) => ({ kind: 'boot-persistence', id: `file ${path}`, prior: null }));
+    expect(persist.plan(nothing, recordedFacts('converged'), cluster, owned).map((c) => `${c.target} ${c.after}`)).toEqual([
       `${BOOT_SCRIPT} absent`, '/etc/systemd/system/netstrap-network.service absent', `${UNIT_LINK} absent`,
     ]);
   });

@@ -41,7 +41,7 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
     const before = box.snapshot(FILES);
     const changes = box.plan(node, cluster, resourceKinds);
     const kinds = new Set(changes.map((c) => c.kind));
-    expect([...kinds].sort()).toEqual(['boot-persistence', 'bridge', 'cni-files', 'hosts-file', 'iptables', 'link', 'netns', 'resolv-conf', 'route', 'sysctl']);
+    expect([...kinds].sort()).toEqual(['boot-persistence', 'bridge', 'cni-files', 'hosts-file', 'iptables', 'link', 'netns', 'ownership', 'resolv-conf', 'route', 'sysctl']);
     expect(changes.find((c) => c.target === 'eth0 address 192.168.1.12/24')).toBeDefined();
     expect(changes.find((c) => c.target === 'eth0 address 192.168.1.11/24')).toBeUndefined();
 
@@ -94,14 +94,16 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
     expect(box.snapshot(FILES)).toBe(before);
   });
 
-  it('removes stale netstrap NAT rules only, and puts them back in place on revert', () => {
+  it('removes owned netstrap NAT rules only (a tagged rule it does not own stays), and puts them back in place on revert', () => {
     box.ok([
       'iptables -t nat -A POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE',
       'iptables -t nat -A POSTROUTING -s 10.98.0.0/24 -j MASQUERADE',
     ].join('\n'));
     const before = box.snapshot();
     const empty = { ...node, nat: { masquerade: [], portForwards: [] } };
-    const changes = box.plan(empty, cluster, [nat]);
+    const facts = box.facts(empty, cluster, [nat]);
+    expect(nat.plan(empty, facts, cluster, [])).toEqual([]);
+    const changes = nat.plan(empty, facts, cluster, [{ kind: 'iptables', id: 'POSTROUTING masquerade:10.99.0.0/24', prior: null }]);
     expect(changes.map((c) => `${c.target} ${c.after}`)).toEqual(['nat POSTROUTING masquerade:10.99.0.0/24 absent']);
     expect(box.apply(changes).applied).toBe(true);
     const after = box.ok('iptables-save -t nat');

@@ -1,4 +1,4 @@
-import { desiredNatRules, nat, splitRule } from '../../../src/host/resources/nat';
+import { canonicalRule, desiredNatRules, nat, splitRule } from '../../../src/host/resources/nat';
 import { recordedFacts, rendered } from './facts-fixtures';
 import { model } from './model';
 
@@ -18,8 +18,9 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
     expect(nat.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
 
-  it('after drift: deletes the stale netstrap rule (revert re-inserts it at its position) and re-adds the missing one', () => {
-    expect(nat.plan(node, recordedFacts('drifted'), cluster).map(rendered)).toEqual([
+  it('after drift: deletes the stale netstrap rule it owns (revert re-inserts it at its position) and re-adds the missing one', () => {
+    const owned = [{ kind: 'iptables', id: 'POSTROUTING masquerade:10.99.0.0/24', prior: null }];
+    expect(nat.plan(node, recordedFacts('drifted'), cluster, owned).map(rendered)).toEqual([
       {
         apply: ['iptables -t nat -D POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE'],
         revert: ['iptables -t nat -I POSTROUTING 2 -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE'],
@@ -39,5 +40,26 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
 
   it('splits iptables-save lines with quoted comments', () => {
     expect(splitRule('-A POSTROUTING -m comment --comment "netstrap:a b" -j MASQUERADE')).toEqual(['-A', 'POSTROUTING', '-m', 'comment', '--comment', 'netstrap:a b', '-j', 'MASQUERADE']);
+  });
+
+  it('a tagged rule edited by hand (another --to-destination, another -s) is drift, replaced by the declared one', () => {
+    const converged = recordedFacts('converged');
+    expect(nat.plan(node, converged, cluster)).toEqual([]);
+    const edited = { ...converged, 'iptables-nat': converged['iptables-nat']
+      .replace('--to-destination 10.10.0.3:80', '--to-destination 10.10.0.9:80')
+      .replace('-A POSTROUTING -s 10.10.0.0/24 -o eth0', '-A POSTROUTING -s 10.10.7.0/24 -o eth0') };
+    const changes = nat.plan(node, edited, cluster);
+    expect(changes.map((c) => `${c.target}: ${c.after}`)).toEqual([
+      'nat PREROUTING dnat:tcp:80:10.10.0.3:80: as declared',
+      'nat POSTROUTING masquerade:10.10.0.0/24:out=eth0: as declared',
+      'nat POSTROUTING masquerade:10.10.0.0/24:out=eth0: present',
+      'nat PREROUTING dnat:tcp:80:10.10.0.3:80: present',
+    ]);
+    expect(rendered(changes[0]).apply[0]).toContain('-D PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 80');
+    expect(rendered(changes[0]).apply[0]).toContain('--to-destination 10.10.0.9:80');
+  });
+
+  it('compares rules in iptables-save order and spelling', () => {
+    expect(canonicalRule(['-p', 'tcp', '-i', 'eth0', '-m', 'tcp', '--dport', '80', '-s', '10.0.0.1/32'])).toBe('-s 10.0.0.1 -i eth0 -p tcp -m tcp --dport 80');
   });
 });

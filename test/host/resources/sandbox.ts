@@ -7,11 +7,13 @@
  * Commands run with `nsenter -t <pid> --net --mount`. The fact and apply scripts are the engine's own
  * (src/host/facts.ts, src/host/script.ts), so what is tested is what runs on a node.
  */
-import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts, planNode } from '../../../src/host/facts';
+import { $, ProcessPromise } from 'zx/core';
+import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts } from '../../../src/host/fact-script';
+import { planNode } from '../../../src/host/node-plan';
+import { ownershipFacts } from '../../../src/host/ownership';
 import { renderCommand } from '../../../src/host/shell';
 import { ApplyOutcome, buildApplyScript, parseApplyOutput } from '../../../src/host/script';
 import type { Change, ResourceKind } from '../../../src/host/types';
@@ -20,7 +22,7 @@ import type { Cluster, ClusterNode } from '../../../src/model/schema';
 export interface RunResult { code: number; stdout: string; stderr: string }
 
 export class Sandbox {
-  private constructor(readonly pid: number, readonly dir: string, private readonly holder: ChildProcess) {}
+  private constructor(readonly pid: number, readonly dir: string, private readonly holder: ProcessPromise, private readonly ended: () => boolean) {}
 
   /** Starts a sandbox; `setup` runs inside it first (as root, in its namespaces). */
   static async start(setup = ''): Promise<Sandbox> {
@@ -37,29 +39,30 @@ export class Sandbox {
       'echo ready',
       'exec sleep 900',
     ].join('\n');
-    const holder = spawn('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const holder = $({ nothrow: true, quiet: true })`exec ${['unshare', '--net', '--mount', '--propagation', 'private', 'sh', '-c', script]}`;
+    let ended = false;
+    void holder.then(() => { ended = true; });
     let out = '';
-    let err = '';
-    holder.stdout!.on('data', (d) => { out += d; });
-    holder.stderr!.on('data', (d) => { err += d; });
+    holder.stdout.on('data', (d) => { out += d; });
     const deadline = Date.now() + 15000;
     while (!out.includes('ready')) {
-      if (holder.exitCode !== null || Date.now() > deadline) {
-        holder.kill('SIGKILL');
+      if (ended || Date.now() > deadline) {
+        if (!ended && holder.pid !== undefined) process.kill(holder.pid, 'SIGKILL');
+        const { stderr } = await holder;
         rmSync(dir, { recursive: true, force: true });
-        throw new Error(`sandbox did not start: ${err}`);
+        throw new Error(`sandbox did not start: ${stderr}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    holder.stdout!.destroy();
-    holder.stderr!.destroy();
-    return new Sandbox(holder.pid!, dir, holder);
+    return new Sandbox(holder.pid!, dir, holder, () => ended);
   }
 
   /** Runs a shell script inside the sandbox. */
   sh(script: string, timeoutMs = 30000): RunResult {
-    const r = spawnSync('nsenter', ['-t', String(this.pid), '--net', '--mount', '--', 'sh', '-c', script], { encoding: 'utf8', timeout: timeoutMs });
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    // zx's sync mode has no timeout of its own: coreutils' timeout bounds the command.
+    const argv = ['timeout', '-s', 'KILL', String(timeoutMs / 1000), 'nsenter', '-t', String(this.pid), '--net', '--mount', '--', 'sh', '-c', script];
+    const r = $.sync({ nothrow: true, quiet: true })`exec ${argv}`;
+    return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Like sh(), but throws with the output when the script fails. */
@@ -71,7 +74,7 @@ export class Sandbox {
 
   /** Reads every kind's facts with the engine's one-round-trip fact script. */
   facts(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): NodeFacts {
-    const sections = factSections(node, cluster, kinds);
+    const sections = factSections(node, cluster, [...kinds, ownershipFacts]);
     const marker = newMarker();
     const out = this.ok(buildFactScript(sections, marker));
     return parseFacts(out, sections, marker);
@@ -127,11 +130,10 @@ export class Sandbox {
   async stop(): Promise<void> {
     let cmdline = '';
     try { cmdline = readFileSync(`/proc/${this.pid}/cmdline`, 'utf8'); } catch { /* already gone */ }
-    if (cmdline.startsWith('sleep') && this.holder.exitCode === null) {
-      const exited = new Promise((r) => this.holder.once('exit', r));
-      this.holder.kill('SIGKILL');
+    if (cmdline.startsWith('sleep') && !this.ended()) {
+      process.kill(this.pid, 'SIGKILL');
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+      await Promise.race([this.holder, new Promise((r) => { timer = setTimeout(r, 5000); })]);
       clearTimeout(timer);
     }
     rmSync(this.dir, { recursive: true, force: true });

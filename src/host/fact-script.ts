@@ -10,7 +10,7 @@
 import { randomBytes } from 'crypto';
 import type { Cluster, ClusterNode } from '../model/schema';
 import { quoteArg, quoteCommand } from './shell';
-import type { Change, RawFacts, ResourceKind } from './types';
+import type { RawFacts, ResourceKind } from './types';
 
 /** One section of the fact script: its name (shared by every kind that reads the same thing) and the command. */
 export interface FactSection {
@@ -32,7 +32,7 @@ export function newMarker(): string {
  * Every kind's fact commands for a node, in kind order. Kinds that read the same thing use the same section
  * name and share one read; one name with two different commands is a bug in a kind and throws.
  */
-export function factSections(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): FactSection[] {
+export function factSections(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<Pick<ResourceKind, 'kind' | 'factCommands'>>): FactSection[] {
   const sections = new Map<string, FactSection>();
   for (const kind of kinds) {
     for (const [name, argv] of Object.entries(kind.factCommands(node, cluster))) {
@@ -80,14 +80,4 @@ export function parseFacts(output: string, sections: ReadonlyArray<FactSection>,
   }
   if (output.indexOf(`${marker} facts-done\n`, at) < 0) throw new Error('fact output is cut short (no final marker)');
   return facts;
-}
-
-/** The node's plan: every kind's changes, in kind order (which is also the apply order). */
-export function planNode(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts): Change[] {
-  return kinds.flatMap((kind) => kind.plan(node, facts, cluster));
-}
-
-/** Every kind's warnings (problems that are not changes) from the same facts. */
-export function nodeWarnings(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts): string[] {
-  return kinds.flatMap((kind) => (kind.warnings ? kind.warnings(node, facts, cluster).map((w) => `${kind.kind}: ${w}`) : []));
 }

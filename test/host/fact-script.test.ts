@@ -1,6 +1,6 @@
 /** The fact script, run for real by /bin/sh: sections come back byte for byte, missing things read as empty. */
 import { spawnSync } from 'child_process';
-import { buildFactScript, factSections, newMarker, parseFacts } from '../../src/host/facts';
+import { buildFactScript, factSections, newMarker, parseFacts } from '../../src/host/fact-script';
 import type { ResourceKind } from '../../src/host/types';
 import type { Cluster, ClusterNode } from '../../src/model/schema';
 

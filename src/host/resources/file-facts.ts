@@ -1,0 +1,210 @@
+/**
+ * File facts shared by the file-writing resource kinds: a file's exact bytes or symlink as read from the node, the
+ * change that makes it hold what is wanted (with its exact revert), and netstrap's managed blocks inside files the
+ * user also edits (/etc/hosts, /etc/resolv.conf).
+ */
+import { createTwoFilesPatch } from 'diff';
+import type { Change, Command, OwnedObject, RawFacts } from '../types';
+
+/** A file as read from a node: its exact bytes (base64 on the wire, so nothing trims them) and whether it is a link. */
+export interface FileFact {
+  /** Content, or undefined when there is no regular file (or the link is dangling). */
+  readonly content?: string;
+  /** Target when the path is a symbolic link (e.g. resolv.conf → ../run/systemd/resolve/stub-resolv.conf). */
+  readonly link?: string;
+}
+
+/** Section names are one word without '/' (the engine's fact script rule): `/etc/hosts` → `file:etc:hosts`. */
+export function fileFactSection(path: string): string {
+  return `file:${path.split('/').filter(Boolean).join(':')}`;
+}
+
+/** Prints `link:<target>` for a symlink and `file:<base64>` for an existing file; nothing when absent. */
+export function fileFact(path: string): Record<string, string[]> {
+  return {
+    [fileFactSection(path)]: ['sh', '-c',
+      'if [ -L "$1" ]; then printf "link:%s\\n" "$(readlink "$1")"; fi; if [ -f "$1" ]; then printf "file:"; base64 -w0 < "$1"; echo; fi; true',
+      'sh', path],
+  };
+}
+
+export function parseFileFact(facts: RawFacts, path: string): FileFact {
+  const raw = facts[fileFactSection(path)] ?? '';
+  let content: string | undefined;
+  let link: string | undefined;
+  for (const line of raw.split('\n')) {
+    if (line.startsWith('link:')) link = line.slice('link:'.length);
+    else if (line.startsWith('file:')) content = Buffer.from(line.slice('file:'.length).trim(), 'base64').toString('utf8');
+  }
+  return { content, link };
+}
+
+/** A unified diff of a file's old and new content (absent files diff as empty, under /dev/null). */
+export function fileDiff(path: string, before: string | undefined, after: string | undefined): string {
+  return createTwoFilesPatch(before === undefined ? '/dev/null' : path, after === undefined ? '/dev/null' : path,
+    before ?? '', after ?? '', undefined, undefined, { context: 3 });
+}
+
+/**
+ * The change that makes `path` hold `desired` (or be absent when desired is undefined), and its exact revert:
+ * the old bytes, the old symlink, or no file at all. Undefined when the file is already right.
+ */
+export function fileChange(kind: string, path: string, before: FileFact, desired: string | undefined, mode = '0644'): Change | undefined {
+  const present = before.content !== undefined || before.link !== undefined;
+  if (desired === undefined && !present) return undefined;
+  if (desired !== undefined && before.link === undefined && before.content === desired) return undefined;
+  const describe = (f: FileFact) => (f.link !== undefined ? `symlink to ${f.link}` : f.content === undefined ? 'absent' : `${lineCount(f.content)} lines`);
+  const revert: Command[] = [];
+  if (before.link !== undefined) revert.push({ removeFile: path }, { argv: ['ln', '-s', before.link, path] });
+  else if (before.content !== undefined) revert.push({ writeFile: path, content: before.content, mode });
+  else revert.push({ removeFile: path });
+  const apply: Command[] = desired === undefined
+    ? [{ removeFile: path }]
+    : before.link !== undefined ? [{ removeFile: path }, { writeFile: path, content: desired, mode }] : [{ writeFile: path, content: desired, mode }];
+  return {
+    kind,
+    target: path,
+    before: describe(before),
+    after: desired === undefined ? 'absent' : `${lineCount(desired)} lines`,
+    diff: fileDiff(path, before.content, desired),
+    apply,
+    revert,
+  };
+}
+
+/** What a file was before netstrap first wrote it, as the ownership record keeps it (null: there was no file). */
+export type FilePrior = null | { readonly content: string } | { readonly link: string };
+
+export function filePrior(before: FileFact): FilePrior {
+  return before.link !== undefined ? { link: before.link } : before.content !== undefined ? { content: before.content } : null;
+}
+
+function asFilePrior(prior: unknown): FilePrior | undefined {
+  if (prior === null) return null;
+  const p = prior as { content?: unknown; link?: unknown };
+  if (typeof p?.link === 'string') return { link: p.link };
+  if (typeof p?.content === 'string') return { content: p.content };
+  return undefined;
+}
+
+/** Commands that put a file back as `prior` says it was. */
+function restoreFile(path: string, prior: FilePrior, mode: string): Command[] {
+  if (prior === null) return [{ removeFile: path }];
+  if ('link' in prior) return [{ removeFile: path }, { argv: ['ln', '-s', prior.link, path] }];
+  return [{ writeFile: path, content: prior.content, mode }];
+}
+
+/**
+ * A whole file netstrap writes, owned as `file <path>`: written when desired (owned with its prior bytes, link or
+ * absence); when no longer desired and owned, put back as it was before netstrap (removed when there was none);
+ * when neither desired nor owned, never touched. `before` is undefined when the file was not read (its path is
+ * known only from the record): the restore is then done without comparing.
+ */
+export function ownedFileChanges(kind: string, path: string, before: FileFact | undefined, desired: string | undefined,
+  owned: ReadonlyArray<OwnedObject>, mode = '0644'): Change[] {
+  const id = `file ${path}`;
+  if (desired !== undefined) {
+    const change = fileChange(kind, path, before ?? {}, desired, mode);
+    return change ? [{ ...change, owns: [{ kind, id, prior: filePrior(before ?? {}) }] }] : [];
+  }
+  const entry = owned.find((object) => object.id === id);
+  if (!entry) return [];
+  const prior = asFilePrior(entry.prior);
+  if (prior === undefined) throw new Error(`ownership record: unreadable prior state of ${id}`);
+  const release = { releases: [entry] };
+  if (before === undefined) {
+    return [{ kind, target: path, before: 'written by netstrap', after: prior === null ? 'absent' : 'as before netstrap',
+      apply: restoreFile(path, prior, mode), revert: [], ...release }];
+  }
+  const back: FileFact = prior === null ? {} : 'link' in prior ? { link: prior.link } : { content: prior.content };
+  if (back.link !== undefined ? before.link === back.link : before.link === undefined && before.content === back.content) {
+    return [{ kind, target: path, before: 'as before netstrap', after: 'as before netstrap', apply: [], revert: [], ...release }];
+  }
+  const change = prior !== null && 'content' in prior ? fileChange(kind, path, before, prior.content, mode) : undefined;
+  return [{
+    kind, target: path, before: before.content === undefined && before.link === undefined ? 'absent' : 'written by netstrap',
+    after: prior === null ? 'absent' : 'as before netstrap', diff: change?.diff ?? fileDiff(path, before.content, back.content),
+    apply: restoreFile(path, prior, mode), revert: restoreFile(path, filePrior(before), mode), ...release,
+  }];
+}
+
+function lineCount(text: string): number {
+  return text === '' ? 0 : text.replace(/\n$/, '').split('\n').length;
+}
+
+// Managed blocks (/etc/hosts, /etc/resolv.conf)
+
+export const BLOCK_BEGIN = '# BEGIN netstrap';
+export const BLOCK_END = '# END netstrap';
+
+/**
+ * Checks the block markers of a file: at most one BEGIN, each followed by its END. A broken block is never
+ * "repaired" by guessing where it ends (that deletes the user's lines): the file is refused, naming the line.
+ */
+export function checkBlockMarkers(path: string, content: string | undefined): void {
+  let open: number | undefined;
+  let blocks = 0;
+  const refuse = (line: number, what: string): never => {
+    throw new Error(`${path}: line ${line}: ${what}; netstrap leaves this file untouched until the markers are fixed by hand`);
+  };
+  (content ?? '').split('\n').forEach((text, index) => {
+    const line = index + 1;
+    if (text === BLOCK_BEGIN) {
+      if (open !== undefined) refuse(line, `second "${BLOCK_BEGIN}" (the one on line ${open} has no "${BLOCK_END}")`);
+      if (blocks > 0) refuse(line, `second "${BLOCK_BEGIN}" block`);
+      open = line;
+    } else if (text === BLOCK_END) {
+      if (open === undefined) refuse(line, `"${BLOCK_END}" without "${BLOCK_BEGIN}"`);
+      open = undefined;
+      blocks++;
+    }
+  });
+  if (open !== undefined) refuse(open, `"${BLOCK_BEGIN}" without "${BLOCK_END}"`);
+}
+
+/** What a file was before netstrap first put its block in: none, a file, or a symlink (resolv.conf). */
+type BlockPrior = { readonly file: 'absent' | 'present' } | { readonly link: string };
+
+/**
+ * The change that sets netstrap's block of `path` to `lines`, owned as `block <path>` with what the file was before.
+ * With no lines: an owned block is removed (and an absent file or a symlink is put back when only that is left);
+ * a block netstrap does not own is never touched. Broken markers refuse the file (checkBlockMarkers).
+ */
+export function managedBlockChanges(kind: string, path: string, before: FileFact, lines: ReadonlyArray<string>,
+  where: 'top' | 'bottom', owned: ReadonlyArray<OwnedObject>): Change[] {
+  checkBlockMarkers(path, before.content);
+  const id = `block ${path}`;
+  const entry = owned.find((object) => object.id === id);
+  if (lines.length > 0) {
+    const change = fileChange(kind, path, before, withManagedBlock(before.content, lines, where));
+    const prior: BlockPrior = before.link !== undefined ? { link: before.link } : { file: before.content === undefined ? 'absent' : 'present' };
+    return change ? [{ ...change, owns: [{ kind, id, prior }] }] : [];
+  }
+  if (!entry) return [];
+  const prior = entry.prior as BlockPrior;
+  const rest = withManagedBlock(before.content, [], where);
+  const restored: string | undefined = 'link' in prior || (prior.file === 'absent' && rest === '') ? undefined : rest;
+  const change = 'link' in prior && before.link !== prior.link
+    ? { ...fileChange(kind, path, before, undefined)!, apply: [{ removeFile: path }, { argv: ['ln', '-s', prior.link, path] }] }
+    : fileChange(kind, path, before, restored);
+  if (!change) return [{ kind, target: path, before: 'no netstrap block', after: 'no netstrap block', apply: [], revert: [], releases: [entry] }];
+  return [{ ...change, after: 'link' in prior ? `symlink to ${prior.link}` : change.after, releases: [entry] }];
+}
+
+/**
+ * Returns `content` with netstrap's managed block set to `lines` (removed when lines is empty). An existing block is
+ * replaced where it stands; a new one goes at the top or the bottom. Every other line is kept byte for byte.
+ */
+export function withManagedBlock(content: string | undefined, lines: ReadonlyArray<string>, where: 'top' | 'bottom'): string | undefined {
+  const text = content ?? '';
+  const block = lines.length === 0 ? '' : `${BLOCK_BEGIN}\n${lines.join('\n')}\n${BLOCK_END}\n`;
+  const begin = text.indexOf(`${BLOCK_BEGIN}\n`);
+  const endMarker = `${BLOCK_END}\n`;
+  const end = begin < 0 ? -1 : text.indexOf(endMarker, begin);
+  if (begin >= 0 && (begin === 0 || text[begin - 1] === '\n') && end >= 0) {
+    return text.slice(0, begin) + block + text.slice(end + endMarker.length);
+  }
+  if (block === '') return content;
+  if (where === 'top') return block + text;
+  return text === '' || text.endsWith('\n') ? text + block : `${text}\n${block}`;
+}
