@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only synth|bootstrap] [--profile] [--out file]`: netstrap side by side with raw
+ * `npm run bench [-- --quick] [--only synth|bootstrap|netpol] [--profile] [--out file]`: netstrap side by side with raw
  * cdk8s, cdk8s-plus-27, Ansible and the SSH floor, in one run. Prints a markdown report and writes it to
  * bench/results.md (--quick: bench/out/results-quick.md, so CI never touches the committed figures).
  * A benchmark, not a test: it exits 1 only when a measurement could not be made or the tools disagree
@@ -13,6 +13,7 @@ import { parseArgs } from 'util';
 import { bootstrapBench } from './bootstrap';
 import { progress, run } from './stats';
 import { synthBench } from './synth';
+import { netpolBench } from './netpol';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     strict: true,
     allowNegative: true,
   });
-  if (values.only && !['synth', 'bootstrap'].includes(values.only)) throw new Error(`--only must be synth or bootstrap, got ${values.only}`);
+  if (values.only && !['synth', 'bootstrap', 'netpol'].includes(values.only)) throw new Error(`--only must be synth, bootstrap or netpol, got ${values.only}`);
   const quick = values.quick!;
   const out = values.out ?? path.join(__dirname, quick ? 'out/results-quick.md' : 'results.md');
   const started = Date.now();
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
     const synth = synthBench({ sizes: quick ? [200] : [1000, 5000, 20000], repetitions: quick ? 1 : 3, profile: values.profile! });
     sections.push(`## Synth: cluster file → Kubernetes YAML\n\n${synth.markdown}`);
     problems.push(...synth.problems);
+  }
+  if (!values.only || values.only === 'netpol') {
+    const netpol = netpolBench({ sizes: quick ? [100] : [250, 500, 1000], repetitions: quick ? 1 : 3 });
+    sections.push(`## NetworkPolicy analysis: \`netstrap netpol\` over manifests\n\n${netpol.markdown}`);
+    problems.push(...netpol.problems);
   }
   if (!values.only || values.only === 'bootstrap') {
     // Ansible is optional in --quick (--ansible adds it); the full run always compares with it (--no-ansible skips).

@@ -1,5 +1,6 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-27';
 import { ClusterModel } from '../src/model/load';
 import { ClusterNetwork } from './cluster-network';
 import { CoreDns } from './core-dns';
@@ -8,7 +9,9 @@ import { IngressNginx } from './ingress-nginx';
 import { NetworkPolicy } from './network-policy';
 import { Service } from './service';
 import { WeaveNet } from './weave-net';
-import { CniNetworkList, clusterCniFiles, networkPolicyWarnings } from '../src/model/cni';
+import { Flannel } from './flannel';
+import { CniNetworkList, clusterCniFiles } from '../src/model/cni';
+import { clusterWarnings } from '../src/model/netpol/lints';
 import { CniConfig } from './cni-config';
 import { CniInstaller } from './cni-installer';
 import { KubeProxy } from './kube-proxy';
@@ -18,6 +21,8 @@ import { markChecked } from '../src/model/checked';
 export interface ClusterChartProps extends ChartProps {
   /** A cluster file after loadClusterFile() / checkCluster(): already validated. Required. */
   readonly model: ClusterModel;
+  /** Do not print the cluster's warnings to stderr (`netstrap netpol` prints its own, over all its inputs). @default false */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -34,6 +39,7 @@ export class ClusterChart extends Chart {
 
     // --- CNI (cluster.cni): constructs/cni-config.ts, constructs/weave-net.ts
     if (cluster.cni.plugin === 'weave') new WeaveNet(this, 'weave-net', cluster.cni.weave ?? {});
+    if (cluster.cni.plugin === 'flannel') new Flannel(this, 'flannel', cluster.cni.flannel ?? {});
     // bridge / conflist: the file reaches the nodes through the installer DaemonSet or the host provisioner.
     const cniFiles = clusterCniFiles(cluster);
     if (cniFiles && cluster.cni.installer) {
@@ -41,8 +47,9 @@ export class ClusterChart extends Chart {
       const perNode = Object.fromEntries(Object.entries(cniFiles.perNode).map(([node, list]) => [node, config(list)]));
       new CniInstaller(this, 'cni-installer', { config: config(cniFiles.list), perNode });
     }
-    // Printed, not thrown: the policies are valid objects, they just will not be enforced by this CNI.
-    for (const warning of networkPolicyWarnings(cluster)) process.stderr.write(`warning: ${warning}\n`);
+    // Printed, not thrown: valid objects that will not do what they seem to (a CNI that does not enforce
+    // policies, netpol lints over the declared workloads: src/model/netpol/lints.ts).
+    if (!props.quiet) for (const warning of clusterWarnings(cluster, props.model.file)) process.stderr.write(`warning: ${warning}\n`);
 
     // --- kube-proxy (cluster.kubeProxy): constructs/kube-proxy.ts
     const { controlPlaneEndpoint, ...kubeProxy } = cluster.kubeProxy;
@@ -59,6 +66,10 @@ export class ClusterChart extends Chart {
     // --- The user's objects (cluster.kubernetes): constructs/service.ts, ingress.ts, network-policy.ts
     // Ids are namespace.name (a namespace has no '.'): unique, as validateCluster rejects duplicate names.
     // markChecked: validateCluster has run their per-object checks, so the constructors do not run them again.
+    // Declared namespaces, with their labels (namespaceSelectors select them by these).
+    for (const ns of cluster.kubernetes.namespaces ?? []) {
+      new k8s.KubeNamespace(this, `namespace-${ns.name}`, { metadata: { name: ns.name, labels: ns.labels } });
+    }
     for (const spec of cluster.kubernetes.services) new Service(this, `service-${spec.namespace}.${spec.name}`, markChecked(spec));
     for (const spec of cluster.kubernetes.ingresses) {
       new Ingress(this, `ingress-${spec.namespace}.${spec.name}`, markChecked({ ...spec, baseDir: props.model.baseDir }));

@@ -7,6 +7,7 @@ export * from './corefile/parse';
 export * from './corefile/render';
 export * from './corefile/validate';
 export * from '../constructs/weave-net';
+export * from '../constructs/flannel';
 export * from '../constructs/ingress-nginx';
 export * from '../constructs/service';
 export * from '../constructs/network-policy';

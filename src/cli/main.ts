@@ -12,6 +12,7 @@ import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerValidate } from './validate';
+import { registerNetpol } from './netpol';
 
 export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerReset(program);
   registerLab(program);
+  registerNetpol(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
   return program;

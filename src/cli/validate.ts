@@ -7,10 +7,12 @@ export function registerValidate(program: Command): void {
     .action((file: string) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
+      const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
       const { cluster, plan } = loadClusterFile(file);
+      for (const warning of clusterWarnings(cluster, file)) console.error(`warning: ${warning}`);
       const k = cluster.kubernetes;
       console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
-        + `${k.networkPolicies.length} network policies; ${cluster.nodes.length} nodes`);
+        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes`);
     });
 }

@@ -14,6 +14,7 @@ import type { IPv4CidrRange } from 'ip-num';
 import { Issue, show, under } from './errors';
 import { NetworkPlan } from './plan';
 import { Cluster, INTERFACE_NAME, SYSCTL_KEY } from './schema';
+import { FLANNEL_CNI_FILE, flannelConflist } from './checks/flannel';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shapes
@@ -509,6 +510,8 @@ export function bridgeSubnetOf(cluster: Cluster, node?: Cluster['nodes'][number]
  */
 export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
   const { cni } = cluster;
+  // Flannel's install-cni writes this from its ConfigMap; the host provisioner can write the same file (cniConflists).
+  if (cni.plugin === 'flannel') return { fileName: FLANNEL_CNI_FILE, list: flannelConflist(), perNode: {} };
   if (cni.plugin === 'conflist' && cni.conflist) {
     return { fileName: cni.conflist.fileName ?? defaultCniFileName(cni.conflist.name), list: conflistOf(cni.conflist), perNode: {} };
   }
@@ -546,7 +549,7 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
     issues.push({ path: ['cni', 'bridge'], message: `is set but cni.plugin is ${show(cni.plugin)}: set cni.plugin: bridge to use it` });
   }
   if (cni.installer && cni.plugin !== 'bridge' && cni.plugin !== 'conflist') {
-    issues.push({ path: ['cni', 'installer'], message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : 'there is nothing to install'})` });
+    issues.push({ path: ['cni', 'installer'], message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : cni.plugin === 'flannel' ? 'Flannel\'s install-cni init container writes its own conflist' : 'there is nothing to install'})` });
   }
 
   if (cni.plugin === 'bridge') {
@@ -591,6 +594,16 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
   return issues;
 }
 
+/**
+ * True when the cluster's CNI allocates each node's pod subnet and programs the routes to the other nodes' pod
+ * subnets itself: Flannel (node subnets from the Node objects' spec.podCIDR; vxlan, host-gw or wireguard routes)
+ * and Weave Net (its own IPAM ring and overlay). Then netstrap writes no pod subnets or pod routes on the nodes;
+ * LAN routes are still written.
+ */
+export function cniManagesPodRoutes(cluster: Cluster): boolean {
+  return cluster.cni.plugin === 'flannel' || cluster.cni.plugin === 'weave';
+}
+
 /** CNI plugins of a conflist that enforce NetworkPolicies themselves. */
 export const POLICY_PLUGINS = ['calico', 'cilium-cni', 'antrea', 'kube-router'];
 
@@ -604,6 +617,7 @@ export function networkPolicyWarnings(cluster: Cluster): string[] {
   const { cni } = cluster;
   let what: string | undefined;
   if (cni.plugin === 'bridge') what = 'the bridge CNI plugin';
+  if (cni.plugin === 'flannel') what = 'Flannel';
   if (cni.plugin === 'conflist' && cni.conflist && !conflistOf(cni.conflist).plugins.some((p) => POLICY_PLUGINS.includes(p.type))) {
     what = `CNI conflist ${show(cni.conflist.name)} (${conflistOf(cni.conflist).plugins.map((p) => p.type).join(', ')})`;
   }

@@ -110,10 +110,25 @@ export const weaveSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
 });
 
+// >>> Flannel (constructs/flannel.ts; issue 13)
+export const flannelSchema = z.strictObject({
+  version: z.string().regex(/^[0-9A-Za-z._-]+$/).default('v0.28.9'),
+  cniPluginVersion: z.string().regex(/^[0-9A-Za-z._-]+$/).optional().describe('flannel-cni-plugin image tag. Default: v1.9.1-flannel3.'),
+  network: cidr.optional().describe('net-conf.json Network. Default: the plan\'s podCidr.'),
+  backend: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('vxlan'), vni: z.number().int().optional(), port: port.optional(), directRouting: z.boolean().optional() }),
+    z.strictObject({ type: z.literal('host-gw') }),
+    z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
+  ]).optional().describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
+  enableNFTables: z.boolean().optional(),
+});
+// <<< Flannel
+
 export const cniSchema = z.strictObject({
-  plugin: z.enum(['weave', 'bridge', 'conflist', 'none']).default('weave')
-    .describe('weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; none.'),
+  plugin: z.enum(['weave', 'bridge', 'conflist', 'flannel', 'none']).default('weave')
+    .describe('weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; flannel: kube-flannel (enforces no NetworkPolicy); none.'),
   weave: weaveSchema.optional(),
+  flannel: flannelSchema.optional(),
   bridge: z.strictObject({
     name: interfaceName.default('cni0'),
     subnet: cidr.optional().describe('Pod subnet of nodes that have no podSubnet of their own; default: podCidr.'),
@@ -254,10 +269,38 @@ export const ingressSchema = z.strictObject({
   })).default([]),
 });
 
+// >>> Workloads and namespaces for NetworkPolicy analysis (`netstrap netpol`, src/model/netpol/; issue 13)
+// Declared for analysis only: namespaces are synthesized (with their labels), workloads are not (they are the
+// user's applications, deployed by other means).
+
+export const namespaceSchema = z.strictObject({
+  name: dnsLabel,
+  labels: labels.optional().describe('Labels of the namespace (kubernetes.io/metadata.name is always set to its name).'),
+});
+
+export const containerPortSchema = z.strictObject({
+  name: z.string().optional().describe('Port name (IANA_SVC_NAME), as NetworkPolicy named ports refer to it.'),
+  containerPort: port,
+  protocol: protocol.default('TCP'),
+});
+
+export const workloadSchema = z.strictObject({
+  name: dnsSubdomain,
+  namespace: dnsLabel.default('default'),
+  kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']).default('Deployment')
+    .describe('The kind of the controller (or Pod); keys are NS/NAME, or NS/KIND/NAME when two kinds share a name.'),
+  podLabels: labels.default({}).describe('Labels of the workload\'s pods (its pod template), as policies select them.'),
+  ports: z.array(containerPortSchema).default([]).describe('Container ports of the pods.'),
+  podIPs: z.array(address).optional().describe('Fixed pod addresses inside podCidr, for ipBlock analysis. Default: unknown.'),
+});
+// <<< Workloads and namespaces
+
 export const kubernetesSchema = z.strictObject({
   services: z.array(serviceSchema).default([]),
   ingresses: z.array(ingressSchema).default([]),
   networkPolicies: z.array(networkPolicySchema).default([]),
+  namespaces: z.array(namespaceSchema).optional().describe('Namespaces with their labels (synthesized as Namespace objects).'),
+  workloads: z.array(workloadSchema).optional().describe('The applications\' pods, for `netstrap netpol` and its lints. Default: none declared (lints off).'),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -379,4 +422,6 @@ export type ClusterNode = Cluster['nodes'][number];
 export type ServiceSpec = Cluster['kubernetes']['services'][number];
 export type IngressSpec = Cluster['kubernetes']['ingresses'][number];
 export type NetworkPolicySpec = Cluster['kubernetes']['networkPolicies'][number];
+export type WorkloadSpec = NonNullable<Cluster['kubernetes']['workloads']>[number];
+export type NamespaceSpec = NonNullable<Cluster['kubernetes']['namespaces']>[number];
 export type CniConflistSpec = z.output<typeof cniConflistSchema>;

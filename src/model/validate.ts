@@ -7,6 +7,7 @@ import { formatPath, Issue, show, under } from './errors';
 import { checkCoreDnsProps } from './checks/core-dns';
 import { checkIngressNginxProps } from './checks/ingress-nginx';
 import { checkWeaveProps } from './checks/weave-net';
+import { checkFlannelProps } from './checks/flannel';
 import { checkKubeProxyProps } from './checks/kube-proxy';
 import { validateClusterCni } from './cni';
 import { claimIngressRoutes, checkIngress } from './checks/ingress';
@@ -18,6 +19,7 @@ import { Cluster } from './schema';
 import { checkVerifyAssertions } from '../host/verify';
 import { topologyIssues } from '../lab/topology';
 import { hostIntentIssues } from './host-intents';
+import { checkNamespaces, checkWorkloads } from './checks/workload';
 
 export function validateCluster(cluster: Cluster, baseDir: string): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
@@ -35,6 +37,11 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
   if (cluster.cni.plugin === 'weave') issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, plan)));
   else if (cluster.cni.weave) {
     issues.push({ path: ['cni', 'weave'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: weave to use it` });
+  }
+  // Flannel (constructs/flannel.ts): Network inside podCidr, a typed backend.
+  if (cluster.cni.plugin === 'flannel') issues.push(...under(['cni', 'flannel'], checkFlannelProps(cluster.cni.flannel ?? {}, plan)));
+  else if (cluster.cni.flannel) {
+    issues.push({ path: ['cni', 'flannel'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: flannel to use it` });
   }
   // bridge / conflist / none (src/model/cni.ts): conflist rules, host-local ranges and node subnets inside podCidr.
   issues.push(...validateClusterCni(cluster, plan));
@@ -98,6 +105,9 @@ export function validateCluster(cluster: Cluster, baseDir: string): { plan?: Net
     once('NetworkPolicy', policy, at);
     issues.push(...under(at, checkNetworkPolicy(policy)));
   });
+  // Namespaces and workloads declared for NetworkPolicy analysis (src/model/checks/workload.ts).
+  issues.push(...under(['kubernetes', 'namespaces'], checkNamespaces(k.namespaces ?? [])));
+  issues.push(...under(['kubernetes', 'workloads'], checkWorkloads(k.workloads ?? [], plan)));
 
   // --- Nodes, LANs, verify, lab (host side)
   issues.push(...checkVerifyAssertions(cluster));

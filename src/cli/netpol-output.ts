@@ -1,0 +1,149 @@
+/** Output of `netstrap netpol`: verdicts, truth tables, connection lists (txt, json, md, csv, dot) and diffs. */
+import { intervalText } from '../model/netpol/addresses';
+import { Endpoint, NetpolAnalysis, ruleRefText, Verdict, DirectionVerdict } from '../model/netpol/analyze';
+import type { Protocol } from '../model/netpol/inventory';
+
+export const LIST_FORMATS = ['txt', 'json', 'md', 'csv', 'dot'] as const;
+export type ListFormat = typeof LIST_FORMATS[number];
+
+function endpointText(analysis: NetpolAnalysis, endpoint: Endpoint): string {
+  return 'workload' in endpoint ? analysis.workloads[endpoint.workload].key : endpoint.text;
+}
+
+/** `allowed: x/a => y/b on TCP 80`, and with --explain the policies and rules deciding each side. */
+export function formatVerdict(analysis: NetpolAnalysis, from: Endpoint, to: Endpoint, port: number, protocol: Protocol,
+  verdict: Verdict, explain: boolean, notes: readonly string[]): string {
+  const src = endpointText(analysis, from);
+  const dst = endpointText(analysis, to);
+  const lines = [`${verdict.allowed ? 'allowed' : 'denied'}: ${src} => ${dst} on ${protocol} ${port}`];
+  if (explain) {
+    for (const note of notes) lines.push(`  note: ${note}`);
+    if (verdict.note) lines.push(`  ${verdict.note}: always allowed`);
+    const side = (what: string, who: string, v: DirectionVerdict, other: string) => {
+      const type = what === 'egress' ? 'Egress' : 'Ingress';
+      if (v.notAPod) return `  ${what} of ${who}: not a pod, so no ${type} policy applies`;
+      if (!v.isolated) return `  ${what} of ${who}: not isolated (no NetworkPolicy selects it with policyType ${type}): allowed`;
+      if (v.allowed) return `  ${what} of ${who}: allowed by ${v.allowedBy.map(ruleRefText).join('; ')}`;
+      return `  ${what} of ${who}: isolated by ${v.policies.map((p) => `NetworkPolicy ${p.namespace}/${p.name}`).join(', ')}; `
+        + `no rule of them admits ${other} on ${protocol} ${port}: denied`;
+    };
+    lines.push(side('egress', src, verdict.egress, dst));
+    lines.push(side('ingress', dst, verdict.ingress, src));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The truth table (cyclonus style: `.` allowed, `X` denied; rows from, columns to) or the JSON. */
+export function formatMatrix(analysis: NetpolAnalysis, matrix: boolean[][], port: number, protocol: Protocol, json: boolean): string {
+  const keys = analysis.workloads.map((w) => w.key);
+  if (json) {
+    // Written row by row (a million pairs as one object tree would cost most of the command's time).
+    const quoted = keys.map((k) => JSON.stringify(k));
+    const rows = quoted.map((from, s) => `${from}:{${quoted.map((to, d) => `${to}:${matrix[s][d]}`).join(',')}}`);
+    return `{"port":${port},"protocol":${JSON.stringify(protocol)},"matrix":{${rows.join(',')}}}\n`;
+  }
+  const width = Math.max(`${protocol}/${port}`.length, ...keys.map((k) => k.length));
+  const lines = [`${protocol}/${port}`.padEnd(width) + ' ' + keys.map((_, d) => String(d).padStart(3)).join(' ')];
+  keys.forEach((key, s) => lines.push(key.padEnd(width) + ' ' + matrix[s].map((ok) => (ok ? '.' : 'X').padStart(3)).join(' ')));
+  lines.push('', 'columns: ' + keys.map((k, d) => `${d}=${k}`).join(' '), 'rows: from; columns: to; . allowed, X denied');
+  return `${lines.join('\n')}\n`;
+}
+
+/** One allowed connection of `netpol list`. */
+export interface ConnectionRow {
+  readonly src: string;
+  readonly dst: string;
+  readonly connections: string;
+  readonly ports: Record<string, string[]>;
+}
+
+/** Every pair of distinct workloads with its connections, then the external ranges of each workload. */
+export function connectionRows(analysis: NetpolAnalysis): ConnectionRow[] {
+  const rows: ConnectionRow[] = [];
+  const n = analysis.workloads.length;
+  for (let s = 0; s < n; s++) {
+    for (let d = 0; d < n; d++) {
+      if (s === d) continue;
+      const set = analysis.connections(s, d);
+      if (!set.isEmpty()) rows.push({ src: analysis.workloads[s].key, dst: analysis.workloads[d].key, connections: set.toString(), ports: set.toJSON() });
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const key = analysis.workloads[i].key;
+    for (const piece of analysis.external(i, 'egress')) {
+      rows.push({ src: key, dst: piece.addresses.map(intervalText).join(','), connections: piece.connections.toString(), ports: piece.connections.toJSON() });
+    }
+    for (const piece of analysis.external(i, 'ingress')) {
+      rows.push({ src: piece.addresses.map(intervalText).join(','), dst: key, connections: piece.connections.toString(), ports: piece.connections.toJSON() });
+    }
+  }
+  return rows;
+}
+
+const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+const mdCell = (v: string) => v.replace(/\|/g, '\\|');
+
+export function formatList(rows: readonly ConnectionRow[], format: ListFormat): string {
+  switch (format) {
+    case 'json': return `${JSON.stringify(rows.map(({ src, dst, connections, ports }) => ({ src, dst, connections, ports })), null, 2)}\n`;
+    case 'csv': return ['src,dst,connections', ...rows.map((r) => [r.src, r.dst, r.connections].map(csvCell).join(','))].join('\n') + '\n';
+    case 'md': return ['| src | dst | connections |', '|-----|-----|-------------|', ...rows.map((r) => `| ${mdCell(r.src)} | ${mdCell(r.dst)} | ${mdCell(r.connections)} |`)].join('\n') + '\n';
+    case 'dot': {
+      const nodes = [...new Set(rows.flatMap((r) => [r.src, r.dst]))];
+      const lines = ['digraph netpol {', '  rankdir=LR;', '  node [shape=box];'];
+      for (const node of nodes) lines.push(`  ${JSON.stringify(node)}${/^[0-9.]+[/-]|^[0-9.]+,/.test(node) || /^\d/.test(node) ? ' [shape=ellipse]' : ''};`);
+      for (const r of rows) lines.push(`  ${JSON.stringify(r.src)} -> ${JSON.stringify(r.dst)} [label=${JSON.stringify(r.connections)}];`);
+      lines.push('}');
+      return `${lines.join('\n')}\n`;
+    }
+    default: return rows.map((r) => `${r.src} => ${r.dst} : ${r.connections}`).join('\n') + (rows.length > 0 ? '\n' : '');
+  }
+}
+
+/** One change between two inputs. */
+export interface DiffRow {
+  readonly change: 'added' | 'removed';
+  readonly src: string;
+  readonly dst: string;
+  readonly connections: string;
+}
+
+/** Connections added and removed, per pair (a changed pair gives an added and/or a removed row). */
+export function diffRows(before: readonly ConnectionRow[], after: readonly ConnectionRow[]): DiffRow[] {
+  const { ConnectionSet } = require('../model/netpol/connections') as typeof import('../model/netpol/connections');
+  const toSet = (ports: Record<string, string[]>) => {
+    let set = ConnectionSet.none();
+    for (const [protocol, ranges] of Object.entries(ports)) {
+      for (const r of ranges) {
+        const [a, b] = r.split('-').map(Number);
+        set = set.union(ConnectionSet.ports(protocol as Protocol, a, b ?? a));
+      }
+    }
+    return set;
+  };
+  const index = (rows: readonly ConnectionRow[]) => new Map(rows.map((r) => [`${r.src} => ${r.dst}`, r]));
+  const old = index(before);
+  const now = index(after);
+  const out: DiffRow[] = [];
+  for (const key of [...new Set([...old.keys(), ...now.keys()])].sort()) {
+    const a = old.get(key);
+    const b = now.get(key);
+    const setA = a ? toSet(a.ports) : ConnectionSet.none();
+    const setB = b ? toSet(b.ports) : ConnectionSet.none();
+    const { src, dst } = (a ?? b)!;
+    const added = setB.minus(setA);
+    const removed = setA.minus(setB);
+    if (!added.isEmpty()) out.push({ change: 'added', src, dst, connections: added.toString() });
+    if (!removed.isEmpty()) out.push({ change: 'removed', src, dst, connections: removed.toString() });
+  }
+  return out;
+}
+
+export function formatDiff(rows: readonly DiffRow[], format: 'txt' | 'json' | 'md' | 'csv'): string {
+  switch (format) {
+    case 'json': return `${JSON.stringify(rows, null, 2)}\n`;
+    case 'csv': return ['change,src,dst,connections', ...rows.map((r) => [r.change, r.src, r.dst, r.connections].map(csvCell).join(','))].join('\n') + '\n';
+    case 'md': return ['| change | src | dst | connections |', '|--------|-----|-----|-------------|', ...rows.map((r) => `| ${r.change} | ${mdCell(r.src)} | ${mdCell(r.dst)} | ${mdCell(r.connections)} |`)].join('\n') + '\n';
+    default: return rows.length === 0 ? 'no connection added or removed\n' : rows.map((r) => `${r.change === 'added' ? '+' : '-'} ${r.src} => ${r.dst} : ${r.connections}`).join('\n') + '\n';
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Checks of the cluster file's `kubernetes.namespaces` and `kubernetes.workloads` (declared for NetworkPolicy
+ * analysis): labels as the API server requires them, container port names (IANA_SVC_NAME, unique per pod), fixed
+ * pod IPs inside the pod CIDR and not shared, no workload or namespace declared twice.
+ */
+import { rangeContains, parseAddress, cidrText } from '../cidr';
+import { Issue, show, under } from '../errors';
+import { checkLabels, checkPortName } from '../meta';
+import { NetworkPlan } from '../plan';
+import type { NamespaceSpec, WorkloadSpec } from '../schema';
+
+/** Checks the namespaces (paths relative to the list). */
+export function checkNamespaces(namespaces: readonly NamespaceSpec[]): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Map<string, number>();
+  namespaces.forEach((ns, i) => {
+    issues.push(...under([i, 'labels'], checkLabels(ns.labels)));
+    const earlier = seen.get(ns.name);
+    if (earlier !== undefined) issues.push({ path: [i, 'name'], message: `namespace ${show(ns.name)} is declared twice (also [${earlier}])` });
+    else seen.set(ns.name, i);
+    const nameLabel = ns.labels?.['kubernetes.io/metadata.name'];
+    if (nameLabel !== undefined && nameLabel !== ns.name) {
+      issues.push({ path: [i, 'labels', 'kubernetes.io/metadata.name'], message: `is set by the control plane to the namespace name ${show(ns.name)}, not ${show(nameLabel)}` });
+    }
+  });
+  return issues;
+}
+
+/** Checks the workloads against the plan (paths relative to the list). */
+export function checkWorkloads(workloads: readonly WorkloadSpec[], plan: NetworkPlan): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Map<string, number>();
+  const ipOwners = new Map<string, string>();
+  workloads.forEach((w, i) => {
+    const id = `${w.kind} ${w.namespace}/${w.name}`;
+    const earlier = seen.get(id);
+    if (earlier !== undefined) issues.push({ path: [i, 'name'], message: `${id} is declared twice (also [${earlier}])` });
+    else seen.set(id, i);
+    issues.push(...under([i, 'podLabels'], checkLabels(w.podLabels)));
+    const names = new Map<string, number>();
+    w.ports.forEach((p, j) => {
+      if (p.name === undefined) return;
+      const problem = checkPortName(p.name);
+      if (problem) issues.push({ path: [i, 'ports', j, 'name'], message: problem });
+      const other = names.get(p.name);
+      if (other !== undefined) issues.push({ path: [i, 'ports', j, 'name'], message: `port name ${show(p.name)} is used twice in one pod (also ports[${other}])` });
+      else names.set(p.name, j);
+    });
+    (w.podIPs ?? []).forEach((ip, j) => {
+      const at = [i, 'podIPs', j];
+      const parsed = parseAddress(ip);
+      if (!parsed.ok) { issues.push({ path: at, message: parsed.error }); return; }
+      if (!rangeContains(plan.podCidr, parsed.value)) {
+        issues.push({ path: at, message: `pod IP ${show(ip)} is outside network.podCidr ${cidrText(plan.podCidr)}` });
+      }
+      const owner = ipOwners.get(ip);
+      if (owner !== undefined && owner !== id) issues.push({ path: at, message: `pod IP ${show(ip)} is also given to ${owner}` });
+      ipOwners.set(ip, id);
+    });
+  });
+  return issues;
+}

@@ -1,0 +1,296 @@
+/**
+ * Kubernetes manifests → Inventory: netstrap's own dist/, `kubectl get -o yaml` output (also `kind: List`), a
+ * kustomize or helm render. Read: Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob
+ * (pod template labels and ports; status.podIP(s) when present) and NetworkPolicy; every other kind is counted.
+ * A Pod or ReplicaSet (or Job) whose controller is among the objects read is folded into it: its IPs join the
+ * owner's, so kubectl output does not count a Deployment three times.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
+import { InputError, Issue, show } from '../errors';
+import { checkLabels, checkPortName } from '../meta';
+import { networkPolicySchema } from '../schema';
+import { checkNetworkPolicy } from '../checks/network-policy';
+import { addNamespace, countSkipped, ContainerPort, Inventory, PROTOCOLS, Protocol, Workload } from './inventory';
+
+const WORKLOAD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'];
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** One parsed document and where it came from. */
+export interface ManifestDocument {
+  readonly file: string;
+  /** 1-based document number in the file; items of a List add `.items[i]`. */
+  readonly where: string;
+  readonly object: unknown;
+}
+
+/** The manifest files of a path: the file itself, or every .yaml/.yml/.json below a directory (sorted, no dot dirs). */
+export function manifestFiles(input: string): string[] {
+  const stat = fs.statSync(input);
+  if (!stat.isDirectory()) return [input];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (MANIFEST_EXTENSIONS.includes(path.extname(entry.name))) out.push(full);
+    }
+  };
+  walk(input);
+  return out;
+}
+
+/** Parses the YAML (or JSON) documents of a file; empty documents are dropped. Throws InputError on bad YAML. */
+export function parseDocuments(text: string, file: string): unknown[] {
+  try {
+    return loadAll(text, undefined, { schema: CORE_SCHEMA, filename: file }).filter((d) => d !== null && d !== undefined);
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    const at = error.mark ? ` at line ${error.mark.line + 1}, column ${error.mark.column + 1}` : '';
+    throw new InputError(file, [{ path: [], message: `YAML: ${error.reason}${at}` }]);
+  }
+}
+
+/** Flattens `kind: List` (kubectl get -o yaml) into its items. */
+export function manifestDocuments(documents: unknown[], file: string): ManifestDocument[] {
+  const out: ManifestDocument[] = [];
+  documents.forEach((object, i) => {
+    const where = `document ${i + 1}`;
+    if (isObject(object) && object.kind === 'List' && Array.isArray(object.items)) {
+      object.items.forEach((item, j) => out.push({ file, where: `${where}, items[${j}]`, object: item }));
+    } else out.push({ file, where, object });
+  });
+  return out;
+}
+
+interface Owned {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly owner?: { kind: string; name: string };
+  readonly ips: string[];
+  readonly workload?: Workload;
+}
+
+/**
+ * Adds manifest documents to an inventory. Every problem is collected; the InputError thrown names the file, the
+ * document and the field (`dist/x.yaml (document 3, NetworkPolicy default/db): spec.ingress[0].from[0]: ...`).
+ */
+export function addManifests(inventory: Inventory, docs: readonly ManifestDocument[]): void {
+  const errors: InputError[] = [];
+  const owned: Owned[] = [];
+  const seen = new Map<string, string>();
+  for (const doc of docs) {
+    const object = doc.object;
+    const fail = (issues: Issue[], label?: string) => errors.push(new InputError(`${doc.file} (${doc.where}${label ? `, ${label}` : ''})`, issues));
+    if (!isObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
+      fail([{ path: [], message: `not a Kubernetes object: expected apiVersion and kind, got ${show(summary(object))}` }]);
+      continue;
+    }
+    const kind = object.kind;
+    if (kind !== 'Namespace' && kind !== 'NetworkPolicy' && !WORKLOAD_KINDS.includes(kind)) {
+      countSkipped(inventory, kind);
+      continue;
+    }
+    const meta = isObject(object.metadata) ? object.metadata : {};
+    const name = meta.name;
+    const namespace = meta.namespace ?? 'default';
+    if (typeof name !== 'string' || name === '') { fail([{ path: ['metadata', 'name'], message: `is required (got ${show(name)})` }]); continue; }
+    if (typeof namespace !== 'string') { fail([{ path: ['metadata', 'namespace'], message: `must be a string (got ${show(namespace)})` }]); continue; }
+    const label = kind === 'Namespace' ? `Namespace ${name}` : `${kind} ${namespace}/${name}`;
+    const id = kind === 'Namespace' ? label : `${kind} ${namespace}/${name}`;
+    const labelIssues = checkLabels(isObject(meta.labels) ? meta.labels : undefined).map((i) => ({ path: ['metadata', 'labels', ...i.path], message: i.message }));
+    if (meta.labels !== undefined && !isObject(meta.labels)) labelIssues.push({ path: ['metadata', 'labels'], message: `must be a map of labels (got ${show(meta.labels)})` });
+    if (labelIssues.length > 0) { fail(labelIssues, label); continue; }
+    // The same object twice (a cluster file's dist/ read twice, or an overlay) counts once; different content is an error.
+    const fingerprint = JSON.stringify({ metadata: { labels: meta.labels ?? {} }, spec: object.spec ?? null });
+    const earlier = seen.get(id);
+    if (earlier !== undefined) {
+      if (earlier !== fingerprint) fail([{ path: [], message: `${id} is defined twice with different content` }], label);
+      continue;
+    }
+    seen.set(id, fingerprint);
+
+    if (kind === 'Namespace') { addNamespace(inventory, name, (meta.labels ?? {}) as Record<string, string>); continue; }
+    if (kind === 'NetworkPolicy') {
+      const issues = policyIssues(name, namespace, meta, object.spec);
+      if (issues.issues.length > 0) { fail(issues.issues, label); continue; }
+      inventory.policies.push({ name, namespace, spec: issues.spec!, source: `${doc.file} (${doc.where})` });
+      if (issues.ipv6) countSkipped(inventory, 'IPv6 ipBlock CIDR (matches no IPv4 address)', issues.ipv6);
+      continue;
+    }
+    // A workload kind.
+    const template = podTemplate(kind, object);
+    if (!template.spec) { fail([{ path: [template.at], message: `is required: the pod template of a ${kind}` }], label); continue; }
+    const owner = controllerOf(meta.ownerReferences);
+    const ips = podIps(kind === 'Pod' ? object.status : undefined);
+    const ports = containerPorts(template.spec, template.specPath);
+    if (ports.issues.length > 0) { fail(ports.issues, label); continue; }
+    const hostNetwork = template.spec.hostNetwork === true;
+    const workload: Workload | undefined = hostNetwork ? undefined : {
+      key: '', kind, name, namespace, labels: (template.labels ?? {}) as Record<string, string>, ports: ports.ports, ips, source: `${doc.file} (${doc.where})`,
+    };
+    const templateLabelIssues = checkLabels(template.labels).map((i) => ({ path: [...template.labelsPath, ...i.path], message: i.message }));
+    if (templateLabelIssues.length > 0) { fail(templateLabelIssues, label); continue; }
+    owned.push({ kind, namespace, name, owner, ips, workload });
+    if (hostNetwork) countSkipped(inventory, `${kind} (hostNetwork: NetworkPolicies do not apply)`);
+  }
+  if (errors.length > 0) throw new InputErrors(errors);
+
+  // Fold owned objects into their controller when it was read: pods of a ReplicaSet of a Deployment, Jobs of a CronJob.
+  const byId = new Map(owned.map((o) => [`${o.kind} ${o.namespace}/${o.name}`, o]));
+  const rootOf = (o: Owned): Owned => {
+    let current = o;
+    for (let hops = 0; hops < 4 && current.owner; hops++) {
+      const parent = byId.get(`${current.owner.kind} ${current.namespace}/${current.owner.name}`);
+      if (!parent) break;
+      current = parent;
+    }
+    return current;
+  };
+  const extraIps = new Map<Owned, string[]>();
+  for (const o of owned) {
+    const root = rootOf(o);
+    if (root === o) continue;
+    countSkipped(inventory, `${o.kind} (folded into its ${root.kind})`);
+    if (o.ips.length > 0) extraIps.set(root, [...(extraIps.get(root) ?? []), ...o.ips]);
+  }
+  for (const o of owned) {
+    if (rootOf(o) !== o || !o.workload) continue;
+    const ips = [...o.workload.ips, ...(extraIps.get(o) ?? [])];
+    inventory.workloads.push({ ...o.workload, ips: [...new Set(ips)] });
+  }
+}
+
+/** The NetworkPolicy as the cluster file's schema reads it, with issues in manifest coordinates. */
+function policyIssues(name: string, namespace: string, meta: Record<string, unknown>, spec: unknown) {
+  if (!isObject(spec)) return { issues: [{ path: ['spec'], message: `is required (got ${show(spec)})` }] };
+  const input = { name, namespace, labels: meta.labels, ...spec };
+  const parsed = networkPolicySchema.safeParse(input);
+  const toManifestPath = (p: ReadonlyArray<PropertyKey>) => {
+    const head = String(p[0]);
+    const rest = p.map((x) => (typeof x === 'symbol' ? String(x) : x));
+    return ['name', 'namespace', 'labels', 'annotations'].includes(head) ? ['metadata', ...rest] : ['spec', ...rest];
+  };
+  if (!parsed.success) {
+    return { issues: parsed.error.issues.map((i) => ({ path: toManifestPath(i.path), message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}` : `${i.message}${valueNote(input, i.path)}` })) };
+  }
+  // Analysis is IPv4: an IPv6 ipBlock (a dual-stack cluster's `::/0`) is kept, matches no IPv4 address, and is not
+  // an error here (the cluster file, which netstrap synthesizes, stays IPv4-only).
+  let ipv6 = 0;
+  const issues = checkNetworkPolicy(parsed.data).filter((i) => {
+    const at = i.path.indexOf('ipBlock');
+    const value = at >= 0 ? valueAt(parsed.data, i.path) : undefined;
+    if (typeof value === 'string' && value.includes(':')) { ipv6++; return false; }
+    return true;
+  }).map((i) => ({ path: toManifestPath(i.path), message: i.message }));
+  const { podSelector, policyTypes, ingress, egress } = parsed.data;
+  return { issues, ipv6, spec: { podSelector, policyTypes, ingress, egress } };
+}
+
+function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): unknown {
+  let current: unknown = root;
+  for (const key of at) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function valueNote(root: unknown, at: ReadonlyArray<PropertyKey>): string {
+  let current: unknown = root;
+  for (const key of at) {
+    if (!isObject(current) && !Array.isArray(current)) return '';
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current === undefined ? '' : ` (got ${show(current)})`;
+}
+
+function podTemplate(kind: string, object: Record<string, unknown>): {
+  spec?: Record<string, unknown>; labels?: Record<string, unknown>; at: string; specPath: Array<string>; labelsPath: Array<string>;
+} {
+  const spec = isObject(object.spec) ? object.spec : undefined;
+  if (kind === 'Pod') {
+    const meta = isObject(object.metadata) ? object.metadata : {};
+    return { spec, labels: isObject(meta.labels) ? meta.labels : undefined, at: 'spec', specPath: ['spec'], labelsPath: ['metadata', 'labels'] };
+  }
+  const templateOf = (s: Record<string, unknown> | undefined) => (s && isObject(s.template) ? s.template : undefined);
+  const template = kind === 'CronJob'
+    ? templateOf(isObject(spec?.jobTemplate) && isObject(spec!.jobTemplate.spec) ? spec!.jobTemplate.spec : undefined)
+    : templateOf(spec);
+  const base = kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
+  const meta = template && isObject(template.metadata) ? template.metadata : {};
+  return {
+    spec: template && isObject(template.spec) ? template.spec : undefined,
+    labels: isObject(meta.labels) ? meta.labels : undefined,
+    at: `${base.join('.')}.spec`,
+    specPath: [...base, 'spec'],
+    labelsPath: [...base, 'metadata', 'labels'],
+  };
+}
+
+function controllerOf(refs: unknown): { kind: string; name: string } | undefined {
+  if (!Array.isArray(refs)) return undefined;
+  const ref = refs.find((r) => isObject(r) && r.controller === true) ?? refs.find((r) => isObject(r));
+  return isObject(ref) && typeof ref.kind === 'string' && typeof ref.name === 'string' ? { kind: ref.kind, name: ref.name } : undefined;
+}
+
+function podIps(status: unknown): string[] {
+  if (!isObject(status)) return [];
+  const ips = Array.isArray(status.podIPs) ? status.podIPs.map((p) => (isObject(p) ? p.ip : undefined)) : [status.podIP];
+  return [...new Set(ips.filter((ip): ip is string => typeof ip === 'string' && !ip.includes(':')))];
+}
+
+function containerPorts(spec: Record<string, unknown>, at: string[]): { ports: ContainerPort[]; issues: Issue[] } {
+  const ports: ContainerPort[] = [];
+  const issues: Issue[] = [];
+  for (const field of ['containers', 'initContainers'] as const) {
+    const list = spec[field];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) { issues.push({ path: [...at, field], message: `must be a list (got ${show(list)})` }); continue; }
+    list.forEach((container, i) => {
+      if (!isObject(container) || container.ports === undefined) return;
+      if (!Array.isArray(container.ports)) { issues.push({ path: [...at, field, i, 'ports'], message: `must be a list (got ${show(container.ports)})` }); return; }
+      container.ports.forEach((p, j) => {
+        const where = [...at, field, i, 'ports', j];
+        if (!isObject(p)) { issues.push({ path: where, message: `must be a container port object (got ${show(p)})` }); return; }
+        const number = p.containerPort;
+        if (!Number.isInteger(number) || (number as number) < 1 || (number as number) > 65535) {
+          issues.push({ path: [...where, 'containerPort'], message: `must be a port number 1-65535 (got ${show(number)})` });
+          return;
+        }
+        const protocol = p.protocol ?? 'TCP';
+        if (!PROTOCOLS.includes(protocol as Protocol)) { issues.push({ path: [...where, 'protocol'], message: `must be TCP, UDP or SCTP (got ${show(protocol)})` }); return; }
+        if (p.name !== undefined) {
+          const problem = typeof p.name === 'string' ? checkPortName(p.name) : `port name ${show(p.name)} must be a string`;
+          if (problem) { issues.push({ path: [...where, 'name'], message: problem }); return; }
+        }
+        ports.push({ name: p.name as string | undefined, port: number as number, protocol: protocol as Protocol });
+      });
+    });
+  }
+  return { ports, issues };
+}
+
+/** Problems in several files or documents: each line keeps its own `file (document)` prefix. */
+export class InputErrors extends InputError {
+  constructor(readonly errors: readonly InputError[]) {
+    super(errors[0].source, errors.flatMap((e) => e.issues));
+    this.message = errors.map((e) => e.message).join('\n');
+  }
+
+  lines(): string[] {
+    return this.errors.flatMap((e) => e.lines());
+  }
+}
+
+function summary(value: unknown): unknown {
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.keys(value).slice(0, 4).map((k) => [k, '…']));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

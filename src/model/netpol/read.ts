@@ -1,0 +1,77 @@
+/**
+ * Reads `netpol` inputs: cluster files and/or Kubernetes manifest files and directories, in any mix. A file whose
+ * only document has `network` and no `kind` is a cluster file (fully validated, as `netstrap validate` does);
+ * anything else is manifests. Bad input throws InputError naming the file, the field and the value.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { InputError } from '../errors';
+import { checkCluster, ClusterModel } from '../load';
+import { addCluster } from './cluster';
+import { networkPolicyWarnings } from '../cni';
+import { emptyInventory, finishInventory, Inventory } from './inventory';
+import { addManifests, InputErrors, manifestDocuments, ManifestDocument, manifestFiles, parseDocuments } from './manifests';
+
+export interface NetpolInput {
+  readonly inventory: Inventory;
+  /** Files read, in order. */
+  readonly files: readonly string[];
+  /** Cluster files among them. */
+  readonly clusterFiles: readonly string[];
+  /** Warnings about the cluster files: policies their CNI does not enforce. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Reads the inputs. `synthesize`, when given, turns a checked cluster file into the objects `netstrap synth` writes
+ * (the CLI passes cdk8s; the model cannot load it): the cluster then contributes those objects (add-ons included,
+ * as its dist/ would) plus its declared workloads. Without it, its namespaces, workloads and policies as declared.
+ */
+export function readNetpolInputs(inputs: readonly string[], synthesize?: (model: ClusterModel) => unknown[]): NetpolInput {
+  const inventory = emptyInventory();
+  const files: string[] = [];
+  const clusterFiles: string[] = [];
+  const warnings: string[] = [];
+  const docs: ManifestDocument[] = [];
+  const errors: InputError[] = [];
+  for (const input of inputs) {
+    let list: string[];
+    try {
+      list = manifestFiles(input);
+    } catch (error) {
+      errors.push(new InputError(input, [{ path: [], message: `cannot read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}` }]));
+      continue;
+    }
+    if (list.length === 0) errors.push(new InputError(input, [{ path: [], message: 'holds no .yaml, .yml or .json file' }]));
+    for (const file of list) {
+      files.push(file);
+      try {
+        const documents = parseDocuments(fs.readFileSync(file, 'utf8'), file);
+        if (isClusterFile(documents)) {
+          const model = checkCluster(documents[0], file, path.dirname(path.resolve(file)));
+          addCluster(inventory, model.cluster, file, synthesize !== undefined);
+          if (synthesize) docs.push(...manifestDocuments(synthesize(model), `${file} (synthesized)`));
+          clusterFiles.push(file);
+          warnings.push(...networkPolicyWarnings(model.cluster).map((w) => `${file}: ${w}`));
+        } else docs.push(...manifestDocuments(documents, file));
+      } catch (error) {
+        if (error instanceof InputError) errors.push(error);
+        else errors.push(new InputError(file, [{ path: [], message: `cannot read: ${(error as Error).message}` }]));
+      }
+    }
+  }
+  try {
+    addManifests(inventory, docs);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    errors.push(error);
+  }
+  if (errors.length > 0) throw new InputErrors(errors);
+  return { inventory: finishInventory(inventory), files, clusterFiles, warnings };
+}
+
+function isClusterFile(documents: unknown[]): boolean {
+  if (documents.length !== 1) return false;
+  const doc = documents[0];
+  return doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'network' in doc && !('kind' in doc) && !('apiVersion' in doc);
+}
