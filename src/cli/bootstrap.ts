@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError } from '../model/errors';
 import type { ClusterModel } from '../model/load';
 import type { ClusterResult, ProvisionOptions, RunMode } from '../host/provision';
 import { DEFAULT_CONCURRENCY } from '../host/types';
-import { EXIT_FAILED } from './main';
+import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
 
 /** Options shared by plan, bootstrap and verify (everything about reaching the hosts). */
 export interface HostCliOptions {
@@ -18,6 +18,9 @@ export interface HostCliOptions {
   json?: boolean;
   only?: string[];
   keepRemoved?: boolean;
+  allowDisruption?: boolean;
+  confirmTimeout?: number;
+  watchdog?: 'detached' | 'systemd';
 }
 
 function positive(name: string) {
@@ -41,6 +44,17 @@ export function addHostOptions(command: Command): Command {
     .option('--only <nodes>', 'only these nodes (comma-separated names)', (v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
     .option('--keep-removed', 'leave objects netstrap owns but the file no longer declares in place for this run (they stay owned)')
     .option('--json', 'print the results as JSON');
+}
+
+/** Options of the commands that may change nodes (plan shows what bootstrap would do with them). */
+export function addDisruptionOptions(command: Command): Command {
+  return command
+    .option('--allow-disruption', 'apply changes the lock-out guard refuses (they would cut this SSH session\'s path), under '
+      + 'commit-confirm: every changing node is confirmed over a new SSH connection, or reverted by a watchdog')
+    .option('--confirm-timeout <seconds>', 'with --allow-disruption: the watchdog reverts unless confirmed within this time',
+      positive('--confirm-timeout'), 30)
+    .addOption(new Option('--watchdog <kind>', 'with --allow-disruption: a detached process, or a systemd-run timer (systemd hosts)')
+      .choices(['detached', 'systemd']).default('detached'));
 }
 
 /**
@@ -72,23 +86,29 @@ export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { mo
       concurrency: opts.concurrency,
       only: opts.only,
       keepRemoved: opts.keepRemoved === true,
+      allowDisruption: opts.allowDisruption === true,
+      confirmTimeoutMs: opts.confirmTimeout === undefined ? undefined : opts.confirmTimeout * 1000,
+      watchdog: opts.watchdog,
       onHostDone: opts.json ? undefined : progressLine(process.stderr, mode),
     },
   };
 }
 
-/** Prints a result (summary table or JSON) and sets the exit code. */
+/** Prints a result (summary table or JSON) and sets the exit code: 2 when a node was refused, 1 when not ok. */
 export function finish(result: ClusterResult, opts: HostCliOptions, text?: (result: ClusterResult) => string): void {
   const { formatSummary, resultJson } = require('../host/report') as typeof import('../host/report');
   text ??= formatSummary;
   process.stdout.write(opts.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : text(result));
-  if (!result.ok) process.exitCode = EXIT_FAILED;
+  if (result.hosts.some((host) => host.status === 'refused')) process.exitCode = EXIT_INVALID;
+  else if (!result.ok) process.exitCode = EXIT_FAILED;
 }
 
 export function registerBootstrap(program: Command): void {
-  addHostOptions(program.command('bootstrap')
+  addDisruptionOptions(addHostOptions(program.command('bootstrap')
     .description('bring every node to the state of the cluster file over SSH: plan, apply (one script per host, '
-      + 'reverted on failure), verify; then run the connectivity checks. Exit 0 converged, 1 a host or check failed, 2 invalid input'))
+      + 'reverted on failure), verify; then run the connectivity checks. A node whose plan would cut this SSH session\'s '
+      + 'path is refused (nothing is sent to it). Exit 0 converged, 1 a host or check failed or was reverted, '
+      + '2 invalid input or a node refused')))
     .action(async (file: string, opts: HostCliOptions) => {
       const { model, options } = prepare(file, opts, 'bootstrap');
       const { bootstrapCluster } = require('../host/provision') as typeof import('../host/provision');

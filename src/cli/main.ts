@@ -13,9 +13,9 @@ import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerValidate } from './validate';
 import { registerNetpol } from './netpol';
+import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
 
-export const EXIT_FAILED = 1;
-export const EXIT_INVALID = 2;
+export { EXIT_FAILED, EXIT_INVALID };
 
 export function buildProgram(): Command {
   const program = new Command('netstrap')

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
+import { addDisruptionOptions, addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
 export function registerPlan(program: Command): void {
-  addHostOptions(program.command('plan')
+  addDisruptionOptions(addHostOptions(program.command('plan')
     .description('connect, read facts and print per host what bootstrap would change (before → after, commands, '
-      + 'file diffs); mutates nothing. Exit 1 when a host could not be read'))
+      + 'file diffs) and what it would refuse; mutates nothing. Exit 1 when a host could not be read, 2 when bootstrap would refuse one')))
     .action(async (file: string, opts: HostCliOptions) => {
       const { model, options } = prepare(file, opts, 'plan');
       const { planCluster } = require('../host/provision') as typeof import('../host/provision');

@@ -2,13 +2,20 @@ import { Command } from 'commander';
 
 export function registerValidate(program: Command): void {
   program.command('validate')
-    .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2)')
+    .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2). '
+      + 'Lock-outs the file alone shows (a DNAT of the SSH port, a route replacing the network of ssh.host) are errors too')
     .argument('<cluster.yaml>', 'the cluster file')
-    .action((file: string) => {
+    .option('--allow-disruption', 'report lock-outs as warnings (bootstrap --allow-disruption applies them under commit-confirm)')
+    .action((file: string, opts: { allowDisruption?: boolean }) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
+      const { InputError } = require('../model/errors') as typeof import('../model/errors');
+      const { staticLockoutIssues } = require('../host/lockout') as typeof import('../host/lockout');
       const { cluster, plan } = loadClusterFile(file);
+      const lockouts = new InputError(file, staticLockoutIssues(cluster));
+      if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
+      for (const line of lockouts.lines()) console.error(`warning: ${line}`);
       for (const warning of clusterWarnings(cluster, file)) console.error(`warning: ${warning}`);
       const k = cluster.kubernetes;
       console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `

@@ -7,15 +7,26 @@
  * Connectivity assertions (cluster.verify) run after every host is done, since they depend on other hosts'
  * state: one more round trip per source node, over the connection it already has, reported separately as
  * `verifyRoundTrips`.
+ *
+ * Between plan and apply, the disruption checks (disruption.ts, guards.ts: the lock-out guard first) may refuse a
+ * node's plan: nothing is sent to it (status `refused`). With allowDisruption it is applied under commit-confirm
+ * instead (confirm.ts): one more round trip, over a new connection, for every node that changes.
  */
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
+import {
+  awaitWatchdog, type ConfirmOutcome, confirmOrRevert, type ConfirmSteps, DEFAULT_CONFIRM_TIMEOUT_MS, armScript,
+  disarmCommand, newConfirm, nodeProbes, parseArmed, parseConfirmOutput, revertNowScript, stepRecord, type WatchdogKind,
+} from './confirm';
+import { checkFactReaders, describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
 import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
+import { disruptionChecks } from './guards';
 import { nodeWarnings, planNode } from './node-plan';
 import { applyPrelude, ownershipFacts } from './ownership';
 import { resourceKinds } from './resources';
+import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
-import { Connector, SshOptions, sshConnector, Transport } from './ssh';
+import { Connector, RunError, SshOptions, sshConnector, Transport } from './ssh';
 import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
@@ -24,9 +35,11 @@ export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
 
 /**
  * - ok: nothing to change; changed: changes applied and verified; pending: changes found (plan) or drift (verify);
- * - failed: a fact read, a step or the post-apply verification failed; unreachable: no connection.
+ * - failed: a fact read, a step or the post-apply verification failed; unreachable: no connection;
+ * - refused: a disruption check refused the plan, nothing was sent (exit 2: the cluster file must change);
+ * - reverted: applied under commit-confirm, then put back because it was not confirmed (exit 1).
  */
-export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable';
+export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable' | 'refused' | 'reverted';
 
 export interface HostResult {
   readonly node: string;
@@ -47,6 +60,8 @@ export interface HostResult {
   readonly failedStep?: { readonly step: number; readonly kind: string; readonly target: string; readonly reverted: boolean };
   /** Changes still found after apply (the host did not converge). */
   readonly remaining?: ReadonlyArray<Change>;
+  /** Why disruption checks refused the plan (refused), or what was applied under commit-confirm anyway. */
+  readonly refusals?: ReadonlyArray<Refusal>;
 }
 
 export interface ClusterResult {
@@ -76,11 +91,20 @@ export interface ProvisionOptions extends SshOptions {
   readonly dryRun?: boolean;
   /** Called when a host is done (for progress output). */
   readonly onHostDone?: (result: HostResult, done: number, total: number) => void;
+  /** Apply plans that disruption checks refuse, under commit-confirm (every changing node is confirmed). @default false */
+  readonly allowDisruption?: boolean;
+  /** Time from arming the watchdog to its revert, unless confirmed. @default 30000 ms */
+  readonly confirmTimeoutMs?: number;
+  /** How the watchdog outlives the session: a detached process, or a systemd-run timer. @default 'detached' */
+  readonly watchdog?: WatchdogKind;
+  /** Checks that may refuse a node's plan. @default disruptionChecks (guards.ts) */
+  readonly disruptionChecks?: ReadonlyArray<DisruptionCheck>;
 }
 
 // Defined with the types so the CLI can show it in --help without loading the SSH modules.
 export { DEFAULT_CONCURRENCY };
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+export { DEFAULT_CONFIRM_TIMEOUT_MS };
 
 /** Connects to every host, reads facts and returns what would change. Mutates nothing. */
 export function planCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
@@ -142,6 +166,8 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
     mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
     options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     applies: mode === 'bootstrap' || (mode === 'reset' && options.dryRun !== true), keepRemoved: options.keepRemoved === true,
+    guards: options.disruptionChecks ?? disruptionChecks, allowDisruption: options.allowDisruption === true,
+    confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS, watchdog: options.watchdog ?? 'detached', checks,
   };
   const open = new Map<string, Transport>();
   let done = 0;
@@ -149,7 +175,7 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   try {
     const outcomes = await runPool(nodes, options.concurrency ?? DEFAULT_CONCURRENCY, async (node) => {
       const keep = sources.has(node.name) && mode === 'bootstrap';
-      const outcome = await runHost(node, ctx, keep, mode === 'verify' ? checksFrom(checks, node.name) : []);
+      const outcome = await runHost(node, ctx, keep);
       if (outcome.transport) open.set(node.name, outcome.transport);
       options.onHostDone?.(outcome.result, ++done, total);
       return outcome;
@@ -203,6 +229,12 @@ interface HostContext {
   /** Apply the plan (bootstrap, reset without dryRun). */
   readonly applies: boolean;
   readonly keepRemoved: boolean;
+  readonly guards: ReadonlyArray<DisruptionCheck>;
+  readonly allowDisruption: boolean;
+  readonly confirmTimeoutMs: number;
+  readonly watchdog: WatchdogKind;
+  /** Every connectivity assertion of the cluster file, with its index. */
+  readonly checks: ReadonlyArray<{ index: number; spec: CheckSpec }>;
 }
 
 function checksFrom(checks: ReadonlyArray<{ index: number; spec: CheckSpec }>, node: string) {
@@ -222,52 +254,105 @@ async function runChecks(transport: Transport, list: ReadonlyArray<{ index: numb
 }
 
 /** One host: connect, facts, plan, and in bootstrap mode apply + verify. Never throws. */
-async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, checks: ReadonlyArray<{ index: number; spec: CheckSpec }>):
-  Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[] }> {
+async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[] }> {
   const started = Date.now();
   let roundTrips = 0;
   const verifyRoundTrips = 0;
   let commands: string[] = [];
   let changes: Change[] = [];
   let warnings: string[] = [];
+  let refusals: Refusal[] = [];
   const finish = (status: HostStatus, extra: Partial<HostResult> = {}): HostResult => ({
-    node: node.name, status, changes, commands, warnings, roundTrips, verifyRoundTrips, durationMs: Date.now() - started, ...extra,
+    node: node.name, status, changes, commands, warnings, roundTrips, verifyRoundTrips, durationMs: Date.now() - started,
+    ...(refusals.length > 0 ? { refusals } : {}), ...extra,
   });
+  const failed = (error: string, extra: Partial<HostResult> = {}) => ({ result: finish('failed', { error, ...extra }), checks: [] });
   let transport: Transport;
   try {
     transport = await ctx.connector(node, ctx.options);
   } catch (error) {
     return { result: finish('unreachable', { error: (error as Error).message }), checks: [] };
   }
-  let kept = false;
+  let kept: Transport | undefined;
   try {
     const { cluster } = ctx.model;
     const wanted = ctx.mode === 'reset' ? declaringNothing(node) : node;
-    const sections = factSections(wanted, cluster, [...ctx.kinds, ownershipFacts]);
+    const sections = factSections(wanted, cluster, [...ctx.kinds, ownershipFacts, ...checkFactReaders(ctx.guards)]);
     const marker = newMarker();
     const factScript = buildFactScript(sections, marker);
     // verify mode: facts and this node's assertions in the same round trip (counted once, in roundTrips).
+    const checks = ctx.mode === 'verify' ? checksFrom(ctx.checks, node.name) : [];
     const checkScript = checks.length > 0 ? buildCheckScript(checks, marker) : '';
     const read = await transport.run(factScript + checkScript, ctx.timeoutMs);
     roundTrips++;
-    if (read.code !== 0) return { result: finish('failed', { error: `reading facts failed (exit ${read.code}): ${read.stderr.trim()}` }), checks: [] };
+    if (read.code !== 0) return failed(`reading facts failed (exit ${read.code}): ${read.stderr.trim()}`);
     const facts = parseFacts(read.stdout, sections, marker);
     const planOptions = { keepRemoved: ctx.keepRemoved };
     changes = planNode(wanted, cluster, ctx.kinds, facts, planOptions);
     warnings = nodeWarnings(wanted, cluster, ctx.kinds, facts);
-    let checkResults: CheckResult[] = [];
-    if (checks.length > 0) {
-      checkResults = parseCheckOutput(read.stdout, checks, marker);
+    // The node's cluster-file entries are named after `node` (also in reset, whose `wanted` declares nothing).
+    if (ctx.mode !== 'verify') refusals = findRefusals(ctx.guards, { node, cluster, facts, changes });
+    const checkResults = checks.length > 0 ? parseCheckOutput(read.stdout, checks, marker) : [];
+    const refused = refusals.length > 0 && !ctx.allowDisruption;
+    if (refused) {
+      return {
+        result: finish('refused', {
+          error: `refused: ${refusals.map(describeRefusal).join('; ')}; nothing was applied `
+            + '(change the cluster file, or pass --allow-disruption to apply it under commit-confirm)',
+        }),
+        checks: [],
+      };
     }
     if (!ctx.applies || changes.length === 0) {
       const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
       const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
-      kept = keepOpen;
-      return { result: finish(status, { error }), transport: keepOpen ? transport : undefined, checks: checkResults };
+      if (keepOpen) kept = transport;
+      return { result: finish(status, { error }), transport: kept, checks: checkResults };
     }
 
-    const applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker)), ctx.timeoutMs);
-    roundTrips++;
+    // Commit-confirm: the watchdog is armed before the first change and the probes run before it too.
+    const confirm = ctx.allowDisruption ? newConfirm(ctx.confirmTimeoutMs, ctx.watchdog) : undefined;
+    const gateway = ipState(facts).routes.filter((r) => r.dst === 'default' && r.gateway).sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
+    const probes = nodeProbes(node.name, gateway, checksFrom(ctx.checks, node.name), cluster.verify.length);
+    const hooks = confirm ? { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), onStep: stepRecord } : undefined;
+    const steps: ConfirmSteps | undefined = confirm && {
+      confirm, marker, deadline: Date.now() + confirm.timeoutMs, connectTimeoutMs: ctx.options.connectTimeoutMs ?? 10_000,
+      open: (connectTimeoutMs) => ctx.connector(node, { ...ctx.options, connectTimeoutMs }),
+    };
+    // Steps 1..n applied, then reverted (by the watchdog or the controller), as the report's commands.
+    const revertedUpTo = (n: number) => (n === 0 ? []
+      : commandsRun(changes, { completed: n - 1, started: n, failedStep: n, reverted: true, applied: false, revertFailures: [] }));
+    const confirmed = (outcome: ConfirmOutcome, stepsBegun: number, because?: string) => {
+      roundTrips += outcome.roundTrips;
+      if (outcome.status === 'reverted') commands = revertedUpTo(outcome.stepsBegun ?? stepsBegun);
+      if (outcome.status === 'confirmed') {
+        if (outcome.transport && keepOpen) kept = outcome.transport;
+        else outcome.transport?.close();
+        return { result: finish('changed'), transport: kept, checks: [] };
+      }
+      const detail = [because, outcome.detail].filter(Boolean).join('; ');
+      if (outcome.status === 'reverted') return { result: finish('reverted', { error: `not confirmed: ${detail}` }), checks: [] };
+      return failed(`commit-confirm: ${detail}`);
+    };
+    const describeStep = (step: number) => {
+      const change = changes[step - 1];
+      return step === 0 ? 'before step 1' : `during step ${step}/${changes.length} (${change.kind} ${change.target})`;
+    };
+
+    let applied;
+    try {
+      const timeoutMs = steps ? Math.min(ctx.timeoutMs, steps.deadline - Date.now()) : ctx.timeoutMs;
+      applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker), hooks), timeoutMs);
+      roundTrips++;
+    } catch (error) {
+      roundTrips++;
+      const partial = error instanceof RunError ? parseApplyOutput(error.stdout, marker) : undefined;
+      commands = partial ? commandsRun(changes, partial) : [];
+      const where = partial ? `${error instanceof RunError && error.reason === 'lost' ? 'connection lost' : 'command timed out'} ${describeStep(partial.started)}` : '';
+      const message = where ? `${where}: ${(error as Error).message}` : (error as Error).message;
+      if (steps) return confirmed(await awaitWatchdog(steps, message), partial?.started ?? 0);
+      return failed(message);
+    }
     const outcome = parseApplyOutput(applied.stdout, marker);
     if (outcome.stale) {
       return {
@@ -280,36 +365,47 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean, c
       };
     }
     commands = commandsRun(changes, outcome);
+    if (confirm) {
+      const armed = parseArmed(applied.stdout, marker);
+      if (!armed.armed) {
+        commands = [];
+        return failed(`could not arm the commit-confirm watchdog: ${armed.why ?? `exit ${applied.code}: ${applied.stderr.trim()}`}; nothing was changed`);
+      }
+    }
     if (outcome.failedStep !== undefined) {
       const change = changes[outcome.failedStep - 1];
       const reverted = outcome.reverted && outcome.revertFailures.length === 0;
-      return {
-        result: finish('failed', {
-          error: `step ${outcome.failedStep}/${changes.length} (${change.kind} ${change.target}) failed: ${outcome.failedOutput || `exit ${applied.code}`}; `
-            + (reverted ? `reverted steps ${outcome.failedStep}..1` : `REVERT INCOMPLETE (steps ${outcome.revertFailures.join(', ')} reported errors)`),
-          failedStep: { step: outcome.failedStep, kind: change.kind, target: change.target, reverted },
-        }),
-        checks: [],
-      };
+      return failed(`step ${outcome.failedStep}/${changes.length} (${change.kind} ${change.target}) failed: ${outcome.failedOutput || `exit ${applied.code}`}; `
+        + (reverted ? `reverted steps ${outcome.failedStep}..1` : `REVERT INCOMPLETE (steps ${outcome.revertFailures.join(', ')} reported errors)`),
+      { failedStep: { step: outcome.failedStep, kind: change.kind, target: change.target, reverted } });
     }
     if (!outcome.applied || applied.code !== 0) {
-      return { result: finish('failed', { error: `apply script ended early after step ${outcome.completed} (exit ${applied.code}): ${applied.stderr.trim()}` }), checks: [] };
+      const message = `apply script ended early ${describeStep(outcome.started)} (exit ${applied.code}): ${applied.stderr.trim()}`;
+      if (steps) return confirmed(await awaitWatchdog(steps, message), outcome.started);
+      return failed(message);
     }
     const remaining = planNode(wanted, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker), planOptions);
-    if (remaining.length > 0) {
-      return {
-        result: finish('failed', {
-          remaining,
-          error: `not converged after apply: ${remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ')}`,
-        }),
-        checks: [],
-      };
+    const notConverged = `not converged after apply: ${remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ')}`;
+    if (steps && remaining.length > 0) {
+      // Under commit-confirm a plan that did not converge is put back at once, over the connection it came on.
+      const r = await transport.run(revertNowScript(steps.confirm, marker, 'not converged'), Math.max(1000, Math.min(ctx.timeoutMs, steps.deadline - Date.now())))
+        .catch((error: Error) => error);
+      if (r instanceof Error) return confirmed(await awaitWatchdog(steps, `${notConverged}; revert: ${r.message}`), changes.length);
+      roundTrips++;
+      const report = parseConfirmOutput(r.stdout, marker);
+      return confirmed({ status: report.state === 'reverted' ? 'reverted' : 'unknown', roundTrips: 0, detail: `watchdog state ${report.state}` },
+        changes.length, notConverged);
     }
-    kept = keepOpen;
-    return { result: finish('changed'), transport: keepOpen ? transport : undefined, checks: [] };
+    if (remaining.length > 0) return failed(notConverged, { remaining });
+    if (steps) {
+      const before = parseCheckOutput(applied.stdout, probes, marker);
+      return confirmed(await confirmOrRevert(steps, transport, before, probes), changes.length);
+    }
+    if (keepOpen) kept = transport;
+    return { result: finish('changed'), transport: kept, checks: [] };
   } catch (error) {
-    return { result: finish('failed', { error: (error as Error).message }), checks: [] };
+    return failed((error as Error).message);
   } finally {
-    if (!kept) transport.close();
+    if (kept !== transport) transport.close();
   }
 }

@@ -2,6 +2,7 @@
  * What the provisioner tells its user: a live progress line (on a terminal), the plan per host, an
  * Ansible-recap-like summary table, and a JSON form of the same results for machines.
  */
+import { describeRefusal } from './disruption';
 import { describeCommand } from './shell';
 import type { ClusterResult, HostResult } from './provision';
 
@@ -24,8 +25,12 @@ export function formatPlan(result: ClusterResult): string {
       out.push(`${host.node}: ${host.status.toUpperCase()}: ${host.error}`);
       continue;
     }
-    out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`);
+    out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`
+      + `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`);
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
+    for (const refusal of host.refusals ?? []) {
+      out.push(`  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`);
+    }
     for (const change of host.changes) {
       const removal = (change.releases?.length ?? 0) > 0;
       out.push(removal
@@ -38,9 +43,11 @@ export function formatPlan(result: ClusterResult): string {
   const pending = result.hosts.filter((h) => h.status === 'pending').length;
   const changes = result.hosts.reduce((n, h) => n + h.changes.length, 0);
   const changed = result.hosts.filter((h) => h.status === 'changed').length;
+  const refused = result.hosts.filter((h) => h.status === 'refused').length;
+  const refusedNote = refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : '';
   out.push(pending > 0 || changed === 0
-    ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending} of ${result.hosts.length} host(s); nothing was changed`
-    : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)`);
+    ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
+    : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)${refusedNote}`);
   return out.join('\n') + '\n';
 }
 
@@ -75,7 +82,8 @@ export function formatSummary(result: ClusterResult): string {
   const passed = result.checks.filter((c) => c.status === 'passed').length;
   out.push('');
   out.push(`${result.mode} ${result.cluster}: ${result.hosts.length} host(s): ok=${count('ok')} changed=${count('changed')} `
-    + `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}; `
+    + `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}`
+    + `${count('refused') > 0 ? ` refused=${count('refused')}` : ''}${count('reverted') > 0 ? ` reverted=${count('reverted')}` : ''}; `
     + `checks ${passed}/${result.checks.length} passed; ${seconds(result.durationMs)}`);
   return out.join('\n') + '\n';
 }
@@ -99,6 +107,7 @@ export function resultJson(result: ClusterResult): unknown {
       durationMs: h.durationMs,
       ...(h.error ? { error: h.error } : {}),
       ...(h.failedStep ? { failedStep: h.failedStep } : {}),
+      ...(h.refusals ? { refusals: h.refusals } : {}),
     })),
     checks: result.checks,
   };

@@ -20,23 +20,35 @@ import type { Change, Command } from './types';
 /** Exit status of an apply script whose step failed (after its reverts ran). */
 export const STEP_FAILED_EXIT = 3;
 
+/** Extra shell around the steps (commit-confirm, confirm.ts): run before step 1, and before a failure's reverts. */
+export interface ApplyHooks {
+  readonly prologue: string;
+  /** A condition: the script reverts its steps only when it succeeds (the watchdog may have reverted them). */
+  readonly mayRevert: string;
+  /** Run as each step begins (records progress for the watchdog). */
+  readonly onStep: (step: number) => string;
+}
+
 /**
  * Builds the apply script for `changes`; `factScript` (from fact-script.ts, same marker) is appended after success,
- * `prelude` (ownership.ts applyPrelude) goes first.
+ * `prelude` (ownership.ts applyPrelude) goes first, then the hooks' prologue (commit-confirm).
  */
-export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string, prelude = ''): string {
+export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string, prelude = '', hooks?: ApplyHooks): string {
   const lines: string[] = [];
   if (prelude) lines.push(prelude.trimEnd());
+  if (hooks) lines.push(hooks.prologue.trimEnd());
   const revertLine = (command: Command, k: number) => `{ ${renderCommand(command)}; } 2>&1 || echo '${marker} revert-failed ${k}'`;
   changes.forEach((change, index) => {
     const step = index + 1;
     lines.push(`echo '${marker} step ${step}'`);
+    if (hooks) lines.push(hooks.onStep(step));
     // done counts the step's commands that succeeded (the group runs in this shell, so it is seen below).
     lines.push('done=0');
     lines.push('{');
     lines.push(change.apply.map((command) => `${renderCommand(command)} && done=$((done + 1))`).join(' &&\n') || ':');
     lines.push('} 2>&1 || {');
     lines.push(`  echo '${marker} failed ${step}'`);
+    if (hooks) lines.push(`  if ${hooks.mayRevert}; then :`);
     if (change.revert.length > 0) {
       lines.push('  if [ "$done" -gt 0 ]; then');
       lines.push(`    echo '${marker} undo-failed-step'`);
@@ -46,6 +58,7 @@ export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string,
     for (let k = step - 1; k >= 1; k--) {
       for (const command of changes[k - 1].revert) lines.push(`  ${revertLine(command, k)}`);
     }
+    if (hooks) lines.push('  fi');
     lines.push(`  echo '${marker} reverted'`);
     lines.push(`  exit ${STEP_FAILED_EXIT}`);
     lines.push('}');
@@ -58,6 +71,8 @@ export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string,
 export interface ApplyOutcome {
   /** Steps that completed (1-based count); on failure, those before the failed one. */
   readonly completed: number;
+  /** The last step that began (0: none did) — the one running when the output ends early. */
+  readonly started: number;
   /** The 1-based step that failed, if one did. */
   readonly failedStep?: number;
   /** What the failed step printed (its commands' stdout and stderr). */
@@ -113,7 +128,7 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
     }
   }
   return {
-    completed, failedStep, reverted, applied, revertFailures, stale, failedStepUndone,
+    completed, started: current, failedStep, reverted, applied, revertFailures, stale, failedStepUndone,
     failedOutput: failedStep === undefined ? undefined : stepOutput.join('\n').trim(),
   };
 }

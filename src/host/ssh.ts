@@ -12,7 +12,12 @@
  * Scripts are sent on stdin and run by `sh -c 'eval "$(cat)"'`: the shell reads the whole script first, so no
  * command inside it can swallow the rest of the script by reading stdin, and there is no argument-length limit.
  * For a user other than root the shell runs under `sudo -n` (password-less sudo is required; with a password
- * sudo fails at once instead of hanging).
+ * sudo fails at once instead of hanging). SSH_CONNECTION (client address and port, server address and port) is
+ * passed to that shell as an argument, read before sudo, which clears it: the lock-out guard needs it.
+ *
+ * Timeouts are hard: when one expires the sockets are destroyed, never left waiting for the peer's FIN (a
+ * black-holed peer would keep the process alive for minutes). A session that ends without an exit status is a
+ * lost connection (RunError 'lost'), told apart from a script that failed.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -44,6 +49,20 @@ export interface RunResult {
   readonly stderr: string;
   /** Exit status; null when the remote side ended without one (killed by a signal). */
   readonly code: number | null;
+}
+
+/** A run that ended without an exit status: it timed out, or the connection was lost. Keeps what arrived. */
+export class RunError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'lost',
+    message: string,
+    /** Output received before the end. */
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
 }
 
 /** An open connection to one host. Each run() is one round trip. */
@@ -196,7 +215,7 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
-      client.end();
+      client.destroy();
       const where = `${target.user}@${target.alias}${target.alias !== target.host ? ` (${target.host}:${target.port})` : `:${target.port}`}`;
       reject(new Error(`ssh ${where}: ${refusal ?? error.message}`));
     };
@@ -217,13 +236,30 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
   });
 }
 
-function forward(client: Client, target: ResolvedHost): Promise<ClientChannel> {
+function forward(client: Client, target: ResolvedHost, timeoutMs: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`jump host cannot reach ${target.host}:${target.port}: timed out after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     client.forwardOut('127.0.0.1', 0, target.host, target.port, (error, stream) => {
+      clearTimeout(timer);
       if (error) reject(new Error(`jump host cannot reach ${target.host}:${target.port}: ${error.message}`));
       else resolve(stream);
     });
   });
+}
+
+/** Time a closed connection gets to say goodbye before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Ends connections politely, and destroys their sockets if they are not closed after CLOSE_GRACE_MS. */
+function closeClients(clients: ReadonlyArray<Client>): void {
+  for (const client of [...clients].reverse()) client.end();
+  // Unref'd: it never keeps the process alive by itself, only a socket that is still open does.
+  setTimeout(() => { for (const client of clients) client.destroy(); }, CLOSE_GRACE_MS).unref();
+}
+
+/** Destroys the sockets at once (a timeout: the peer may never answer). */
+function destroyClients(clients: ReadonlyArray<Client>): void {
+  for (const client of [...clients].reverse()) client.destroy();
 }
 
 /** Connects to a resolved host through its jump hosts. */
@@ -234,43 +270,69 @@ export async function connectResolved(target: ResolvedHost, options: SshOptions)
     for (const hop of [...target.jumps, target]) {
       const client = await openHop(hop, options, sock);
       clients.push(client);
-      if (hop !== target) sock = await forward(client, clients.length < target.jumps.length ? target.jumps[clients.length] : target);
+      const next = clients.length < target.jumps.length ? target.jumps[clients.length] : target;
+      if (hop !== target) sock = await forward(client, next, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     }
   } catch (error) {
-    for (const client of clients.reverse()) client.end();
+    destroyClients(clients);
     throw error;
   }
   const client = clients[clients.length - 1];
   const runner = target.user === 'root' ? 'sh' : 'sudo -n sh';
-  const command = `${runner} -c ${quoteArg('eval "$(cat)"')}`;
+  const command = `${runner} -c ${quoteArg('export SSH_CONNECTION="$1"; eval "$(cat)"')} netstrap "$SSH_CONNECTION"`;
   return {
-    run: (script, timeoutMs) => runScript(client, command, script, timeoutMs),
-    close: () => { for (const c of clients.reverse()) c.end(); },
+    run: (script, timeoutMs) => runScript(client, command, script, timeoutMs, () => destroyClients(clients)),
+    close: () => closeClients(clients),
   };
 }
 
-function runScript(client: Client, command: string, script: string, timeoutMs: number): Promise<RunResult> {
+function runScript(client: Client, command: string, script: string, timeoutMs: number, destroy: () => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    client.exec(command, (error, stream) => {
-      if (error) return reject(new Error(`cannot start a command: ${error.message}`));
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let code: number | null = null;
-      const timer = setTimeout(() => {
-        // The remote script may be half-way; ending the connection is the only bounded way out.
-        stream.close();
-        client.end();
-        reject(new Error(`command timed out after ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      stream.on('data', (chunk: Buffer) => out.push(chunk));
-      stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-      stream.on('exit', (status: number | null) => { code = status; });
-      stream.on('close', () => {
-        clearTimeout(timer);
-        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8');
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      client.removeListener('close', onClose);
+      return true;
+    };
+    const lost = (why: string) => {
+      if (!settle()) return;
+      destroy();
+      reject(new RunError('lost', `connection lost (${why})`, text(out), text(err)));
+    };
+    const onClose = () => lost('the connection closed');
+    const timer = setTimeout(() => {
+      // The remote script may be half-way; destroying the sockets is the only bounded way out.
+      if (!settle()) return;
+      destroy();
+      reject(new RunError('timeout', `command timed out after ${Math.round(timeoutMs / 1000)} s`, text(out), text(err)));
+    }, timeoutMs);
+    client.once('close', onClose);
+    try {
+      client.exec(command, (error, stream) => {
+        if (error) {
+          if (settle()) reject(new Error(`cannot start a command: ${error.message}`));
+          return;
+        }
+        let exited = false;
+        let code: number | null = null;
+        stream.on('data', (chunk: Buffer) => out.push(chunk));
+        stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+        stream.on('exit', (status: number | null) => { exited = true; code = status; });
+        stream.on('close', () => {
+          // No exit status at all: the session (or the whole connection) went away under the script.
+          if (!exited) return lost('the session ended without an exit status');
+          if (settle()) resolve({ stdout: text(out), stderr: text(err), code });
+        });
+        stream.end(script);
       });
-      stream.end(script);
-    });
+    } catch (error) {
+      lost((error as Error).message);
+    }
   });
 }
 

@@ -60,7 +60,8 @@ export function failingAt(node: string, step: number): Connector {
     return {
       close: () => transport.close(),
       run: (script, timeoutMs) => {
-        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:done=0\\n)?\\{\\n`, 'm').exec(script);
+        // The step's marker line, then (after any bookkeeping lines) the opening brace of its commands.
+        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:.*\\n)*?\\{\\n`, 'm').exec(script);
         if (!begin) return transport.run(script, timeoutMs);
         const end = script.indexOf('\n} 2>&1 || {', begin.index);
         return transport.run(`${script.slice(0, end)} &&\necho 'injected fault' >&2 && false${script.slice(end)}`, timeoutMs);

@@ -1,0 +1,8 @@
+/**
+ * The CLI's exit codes, in a module of their own so that command modules and main.ts both import them without
+ * importing each other.
+ */
+/** A host, a check or the run itself failed (or a change was reverted). */
+export const EXIT_FAILED = 1;
+/** Invalid input or usage, or a change refused because the cluster file must change: nothing was touched. */
+export const EXIT_INVALID = 2;

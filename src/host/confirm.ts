@@ -1,0 +1,315 @@
+/**
+ * Commit-confirm (`bootstrap --allow-disruption`), as `netplan try` and nmstate do it:
+ *
+ * 1. The apply script first ARMS a watchdog on the node, which outlives the SSH session: a detached process (new
+ *    session, stdio on /dev/null; survives sshd's session ending, also where sshd is PID 1 of a lab node), or a
+ *    transient `systemd-run --on-active` timer where systemd runs the machine. It lives in
+ *    /run/netstrap/confirm-<token>/: the reverts of every step (fire.sh) and a state file that is renamed, so
+ *    exactly one of `pending`, `confirmed`, `aborted`, `firing`, `reverted` exists at any time (mv is atomic:
+ *    a late confirm and the watchdog cannot both win).
+ * 2. Still before any change, the script runs the PROBES: the node's default gateway (when it has one) and the
+ *    node's verify checks. Then the steps (a failing step disarms the watchdog and reverts as usual), then facts.
+ * 3. The controller confirms over a NEW connection, in one round trip: the probes that passed before run again,
+ *    and only when all pass is `pending` renamed to `confirmed`; otherwise the script reverts at once.
+ * 4. When no new connection can be made, the controller reverts over the old one if it still works; else it waits
+ *    for the watchdog's deadline and reads its outcome over a new connection.
+ * --confirm-timeout counts from the arming, so it covers the apply, the new connection and the probes.
+ */
+import { randomBytes } from 'crypto';
+import { quoteArg, renderCommand } from './shell';
+import type { RunResult, Transport } from './ssh';
+import type { Change } from './types';
+import { buildCheckScript, type CheckSpec, parseCheckOutput, type CheckResult } from './verify';
+
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
+export type WatchdogKind = 'detached' | 'systemd';
+/** Exit status of an apply script that could not arm its watchdog (nothing was changed). */
+export const ARM_FAILED_EXIT = 5;
+
+/** One node's commit-confirm: where its watchdog lives and when it fires. */
+export interface Confirm {
+  readonly token: string;
+  readonly dir: string;
+  readonly timeoutMs: number;
+  readonly watchdog: WatchdogKind;
+}
+
+/** A fresh commit-confirm; `base` is where its directory goes (a parameter for tests run off a node). */
+export function newConfirm(timeoutMs: number, watchdog: WatchdogKind = 'detached', base = '/run/netstrap'): Confirm {
+  const token = randomBytes(6).toString('hex');
+  return { token, dir: `${base}/confirm-${token}`, timeoutMs, watchdog };
+}
+
+/** A probe: a connectivity check with its index (cluster.verify index, or past the end for the gateway). */
+export type Probe = { readonly index: number; readonly spec: CheckSpec };
+
+/** The probes of a node: its default gateway (when it has one), then its own verify checks. */
+export function nodeProbes(node: string, gateway: string | undefined, checks: ReadonlyArray<Probe>, verifyCount: number): Probe[] {
+  return [...(gateway ? [{ index: verifyCount, spec: { from: node, ping: gateway, expect: 'success' as const } }] : []), ...checks];
+}
+
+const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;
+
+/**
+ * fire.sh: takes `pending` (else does nothing), runs the reverts of the steps that began (the apply script writes
+ * the step it begins into "$d/step"), last step first, logs, marks `reverted`.
+ */
+function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
+  const lines = [`d=${quoteArg(c.dir)}`, 'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0', 's=$(cat "$d/step" 2>/dev/null) || s=0',
+    // Reverted by the controller: the watchdog has nothing left to do.
+    `[ "$1" = watchdog ] || { ${stopWatchdog(c)}; }`,
+    '{', '  echo "reverted by $1"', '  echo "steps $s"'];
+  for (let k = changes.length; k >= 1; k--) {
+    const reverts = changes[k - 1].revert.map((command) => `{ ${renderCommand(command)}; } 2>&1 || echo ${quoteArg(`revert-failed ${k}`)}`);
+    if (reverts.length > 0) lines.push(`  if [ "$s" -ge ${k} ]; then`, ...reverts.map((line) => `    ${line}`), '  fi');
+  }
+  lines.push('} > "$d/revert.log" 2>&1', 'mv "$d/firing" "$d/reverted"', '');
+  return lines.join('\n');
+}
+
+/** Shell that writes `content` to "$d/<name>" (base64 on the wire, as shell.ts does for files). */
+function writeInDir(name: string, content: string): string {
+  return `printf %s ${quoteArg(Buffer.from(content, 'utf8').toString('base64'))} | base64 -d > "$d/${name}"`;
+}
+
+/** Stops a watchdog that will not be needed (the state file is already renamed, so this is only tidying up). */
+function stopWatchdog(c: Confirm): string {
+  return c.watchdog === 'systemd'
+    ? `systemctl stop ${unit(c)}.timer >/dev/null 2>&1`
+    : 'p=$(cat "$d/pid" 2>/dev/null) && tr "\\0" " " < "/proc/$p/cmdline" 2>/dev/null | grep -qF "$d/watchdog.sh" && { kill -- "-$p" 2>/dev/null || kill "$p"; }';
+}
+
+/** The apply script's beginning: arm the watchdog (or exit ARM_FAILED_EXIT), then run the probes. */
+export function armScript(c: Confirm, changes: ReadonlyArray<Change>, marker: string, probes: ReadonlyArray<Probe>): string {
+  const seconds = (c.timeoutMs / 1000).toFixed(3);
+  const fail = (why: string) => `{ echo ${quoteArg(`${marker} arm-failed ${why}`)}; exit ${ARM_FAILED_EXIT}; }`;
+  const start = c.watchdog === 'systemd'
+    ? [
+      `[ -d /run/systemd/system ] || ${fail('systemd is not running this machine (use --watchdog detached)')}`,
+      `systemd-run --quiet --unit=${unit(c)} --on-active=${seconds}s --timer-property=AccuracySec=100ms /bin/sh "$d/fire.sh" watchdog || ${fail('systemd-run failed')}`,
+    ]
+    : [
+      writeInDir('watchdog.sh', `echo $$ > "${c.dir}/pid"\nsleep ${seconds}\nexec sh "${c.dir}/fire.sh" watchdog\n`),
+      // Started from a subshell that exits at once, so it is no child of this script (whose `wait` would wait for
+      // it); a new session with no terminal and stdio on /dev/null: nothing sshd does to the session reaches it.
+      '( if command -v setsid >/dev/null 2>&1; then setsid sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 &',
+      'else nohup sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 & fi )',
+    ];
+  return [
+    `d=${quoteArg(c.dir)}`,
+    `mkdir -p "\${d%/*}" && mkdir -m 0700 "$d" || ${fail(`cannot create ${c.dir}`)}`,
+    `${writeInDir('fire.sh', fireScript(c, changes))} || ${fail('cannot write fire.sh')}`,
+    ': > "$d/pending"',
+    ...start,
+    'echo 0 > "$d/step"',
+    `echo ${quoteArg(`${marker} armed`)}`,
+    probes.length > 0 ? buildCheckScript(probes, marker).trimEnd() : ':',
+    '',
+  ].join('\n');
+}
+
+/** The apply script's record of the step it begins, read by fire.sh. */
+export function stepRecord(step: number): string {
+  return `echo ${step} > "$d/step"`;
+}
+
+/** Shell run when a step fails: succeeds (and disarms) when the script may revert itself; fails when the watchdog fired. */
+export function disarmCommand(c: Confirm, marker: string): string {
+  return `{ mv "$d/pending" "$d/aborted" 2>/dev/null && { ${stopWatchdog(c)}; rm -rf "$d"; true; } || `
+    + `{ echo ${quoteArg(`${marker} watchdog-fired`)}; false; }; }`;
+}
+
+/** Reports the watchdog's state: `state <name>`, and the revert log when it reverted. */
+function reportState(marker: string): string {
+  return [
+    'for s in confirmed firing reverted pending aborted; do [ -e "$d/$s" ] && echo ' + quoteArg(`${marker} state`) + ' "$s"; done',
+    '[ -d "$d" ] || echo ' + quoteArg(`${marker} state missing`),
+    // The marker is [@a-z0-9-] only (facts.ts newMarker), safe inside a sed expression.
+    `[ -e "$d/reverted" ] && sed 's/^/${marker} log /' "$d/revert.log" && rm -rf "$d"`,
+    'true',
+  ].join('\n');
+}
+
+/**
+ * The confirm round trip (over a new connection): the probes that passed before run again; when every one
+ * passes, `pending` becomes `confirmed`; when one fails, the change is reverted at once.
+ */
+export function confirmScript(c: Confirm, marker: string, probes: ReadonlyArray<CheckResult>, specs: ReadonlyArray<Probe>): string {
+  const wanted = specs.filter((p) => probes.some((r) => r.index === p.index && r.status === 'passed'));
+  const lines = [`d=${quoteArg(c.dir)}`, 'ok=1'];
+  if (wanted.length > 0) {
+    lines.push(`out=$(\n${buildCheckScript(wanted, marker).trimEnd()}\n)`, 'printf "%s\\n" "$out"');
+    for (const probe of wanted) {
+      const line = `${marker} check ${probe.index}`;
+      lines.push(probe.spec.expect === 'success'
+        ? `printf "%s\\n" "$out" | grep -qxF ${quoteArg(`${line} 0`)} || ok=0`
+        : `printf "%s\\n" "$out" | grep -F ${quoteArg(`${line} `)} | grep -qvxF ${quoteArg(`${line} 0`)} || ok=0`);
+    }
+  }
+  lines.push(
+    `if [ "$ok" = 1 ] && mv "$d/pending" "$d/confirmed" 2>/dev/null; then ${stopWatchdog(c)}; echo ${quoteArg(`${marker} state confirmed`)}; rm -rf "$d"; exit 0; fi`,
+    `[ "$ok" = 1 ] || { echo ${quoteArg(`${marker} probes-failed`)}; [ -e "$d/fire.sh" ] && sh "$d/fire.sh" 'the controller (a probe failed)'; }`,
+    reportState(marker),
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** Reverts now (the old connection still works, a new one cannot be made), then reports the state. */
+export function revertNowScript(c: Confirm, marker: string, why: string): string {
+  return [`d=${quoteArg(c.dir)}`, `[ -e "$d/fire.sh" ] && sh "$d/fire.sh" ${quoteArg(`the controller (${why})`)}`, reportState(marker)].join('\n') + '\n';
+}
+
+/** Reads the state after the watchdog's deadline. */
+export function statusScript(c: Confirm, marker: string): string {
+  return [`d=${quoteArg(c.dir)}`, reportState(marker)].join('\n') + '\n';
+}
+
+export type WatchdogState = 'confirmed' | 'firing' | 'reverted' | 'pending' | 'aborted' | 'missing';
+
+export interface ConfirmReport {
+  readonly state: WatchdogState;
+  /** The watchdog's revert log (who reverted; `revert-failed k` lines for steps whose revert reported an error). */
+  readonly log: ReadonlyArray<string>;
+  readonly probesFailed: boolean;
+}
+
+export function parseConfirmOutput(stdout: string, marker: string): ConfirmReport {
+  let state: WatchdogState = 'missing';
+  const log: string[] = [];
+  let probesFailed = false;
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(`${marker} `)) continue;
+    const rest = line.slice(marker.length + 1);
+    if (rest.startsWith('state ')) state = rest.slice(6) as WatchdogState;
+    else if (rest.startsWith('log ')) log.push(rest.slice(4));
+    else if (rest === 'probes-failed') probesFailed = true;
+  }
+  return { state, log, probesFailed };
+}
+
+/** Whether the apply script armed its watchdog, and why not. */
+export function parseArmed(stdout: string, marker: string): { armed: boolean; why?: string } {
+  const failed = stdout.split('\n').find((line) => line.startsWith(`${marker} arm-failed `));
+  if (failed) return { armed: false, why: failed.slice(marker.length + ' arm-failed '.length) };
+  return { armed: stdout.includes(`${marker} armed\n`) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The controller's side
+
+export interface ConfirmSteps {
+  readonly confirm: Confirm;
+  readonly marker: string;
+  /** When the controller sent the apply script: the watchdog fires at about deadline = sent + timeout. */
+  readonly deadline: number;
+  /** Opens a new connection to the node (bounded by the time given). */
+  readonly open: (connectTimeoutMs: number) => Promise<Transport>;
+  readonly connectTimeoutMs: number;
+}
+
+export interface ConfirmOutcome {
+  readonly status: 'confirmed' | 'reverted' | 'unknown';
+  /** Why it was reverted, or why its state is unknown. */
+  readonly detail?: string;
+  readonly roundTrips: number;
+  /** The steps that had begun when the watchdog state was reverted (from its log). */
+  readonly stepsBegun?: number;
+  /** The new connection, open, when the change was confirmed. */
+  readonly transport?: Transport;
+}
+
+/** How long after the watchdog's deadline the controller keeps asking for its outcome. */
+const WATCHDOG_GRACE_MS = 15_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+function outcomeOf(report: ConfirmReport, roundTrips: number, why: string): ConfirmOutcome {
+  const failures = report.log.filter((line) => line.startsWith('revert-failed'));
+  const by = report.log.find((line) => line.startsWith('reverted by '))?.slice('reverted by '.length);
+  const begun = report.log.find((line) => /^steps \d+$/.test(line));
+  if (report.state === 'reverted') {
+    return {
+      status: 'reverted', roundTrips, stepsBegun: begun === undefined ? undefined : Number(begun.slice(6)),
+      detail: `${why}; reverted by ${by ?? 'the watchdog'}${failures.length > 0 ? ` (REVERT INCOMPLETE: ${failures.join(', ')})` : ''}`,
+    };
+  }
+  if (report.state === 'confirmed') return { status: 'confirmed', roundTrips };
+  return { status: 'unknown', roundTrips, detail: `${why}; the watchdog's state is ${report.state}` };
+}
+
+/** Runs one script over a transport, counting the round trip; errors come back as text. */
+async function attempt(transport: Transport, script: string, timeoutMs: number): Promise<{ run?: RunResult; error?: string }> {
+  try {
+    return { run: await transport.run(script, Math.max(1000, timeoutMs)) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/**
+ * After a successful apply: confirm over a new connection; failing that, revert over the old one; failing that,
+ * wait for the watchdog and read what it did.
+ */
+export async function confirmOrRevert(steps: ConfirmSteps, old: Transport, before: ReadonlyArray<CheckResult>, probes: ReadonlyArray<Probe>): Promise<ConfirmOutcome> {
+  const { confirm, marker, deadline } = steps;
+  let roundTrips = 0;
+  let why: string;
+  const remaining = () => deadline - Date.now();
+  try {
+    const fresh = await steps.open(Math.max(1000, Math.min(steps.connectTimeoutMs, remaining())));
+    const r = await attempt(fresh, confirmScript(confirm, marker, before, probes), remaining());
+    roundTrips++;
+    if (r.run) {
+      const report = parseConfirmOutput(r.run.stdout, marker);
+      if (report.state === 'confirmed') return { status: 'confirmed', roundTrips, transport: fresh };
+      fresh.close();
+      if (report.state === 'reverted') {
+        const failed = parseCheckOutput(r.run.stdout, probes.filter((p) => before.some((b) => b.index === p.index && b.status === 'passed')), marker)
+          .filter((c) => c.status === 'failed').map((c) => c.check);
+        return outcomeOf(report, roundTrips, report.probesFailed ? `probes that passed before failed after the change: ${failed.join(', ')}` : 'not confirmed in time');
+      }
+      why = `confirm found the watchdog ${report.state}`;
+    } else {
+      fresh.close();
+      why = `the confirm round trip failed: ${r.error}`;
+    }
+  } catch (error) {
+    why = `a new SSH connection failed: ${(error as Error).message}`;
+  }
+  // The new path does not work: revert through the old connection when it still does.
+  const r = await attempt(old, revertNowScript(confirm, marker, why), 10_000);
+  roundTrips++;
+  if (r.run) {
+    const report = parseConfirmOutput(r.run.stdout, marker);
+    if (report.state === 'reverted' || report.state === 'confirmed') return outcomeOf(report, roundTrips, why);
+  }
+  const waited = await awaitWatchdog(steps, why);
+  return { ...waited, roundTrips: roundTrips + waited.roundTrips };
+}
+
+/** Waits for the watchdog's deadline, then reads its outcome over new connections (bounded in time). */
+export async function awaitWatchdog(steps: ConfirmSteps, why: string): Promise<ConfirmOutcome> {
+  const { confirm, marker, deadline } = steps;
+  await sleep(deadline - Date.now() + 500);
+  const giveUp = deadline + WATCHDOG_GRACE_MS;
+  let roundTrips = 0;
+  let last = 'not tried';
+  while (Date.now() < giveUp) {
+    try {
+      const fresh = await steps.open(Math.max(1000, Math.min(steps.connectTimeoutMs, giveUp - Date.now())));
+      const r = await attempt(fresh, statusScript(confirm, marker), giveUp - Date.now());
+      fresh.close();
+      roundTrips++;
+      if (r.run) {
+        const report = parseConfirmOutput(r.run.stdout, marker);
+        if (report.state !== 'pending' && report.state !== 'firing') return outcomeOf(report, roundTrips, why);
+        last = `the watchdog is still ${report.state}`;
+      } else {
+        last = r.error ?? 'no output';
+      }
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(Math.min(1000, giveUp - Date.now()));
+  }
+  return { status: 'unknown', roundTrips, detail: `${why}; the node did not answer after the watchdog's deadline (${last}): its revert is unconfirmed` };
+}

@@ -1,0 +1,60 @@
+/**
+ * Disruption checks: before anything is applied to a node, each check looks at the node's plan and facts and
+ * names the changes that would disrupt something the run depends on (the controller's own SSH session, a live
+ * node's pod subnet …). One reason is enough: the node is refused (status `refused`, exit 2) and nothing is sent
+ * to it, unless the run allows disruption, in which case it is applied under commit-confirm (confirm.ts).
+ *
+ * A check is registered by appending it to `disruptionChecks` in guards.ts; it may read facts of its own, in the
+ * same fact round trip as the resource kinds (section names are shared the same way, see facts.ts).
+ */
+import { formatPath } from '../model/errors';
+import type { Cluster, ClusterNode } from '../model/schema';
+import type { Change, RawFacts, ResourceKind } from './types';
+
+/** Why one planned change is refused. */
+export interface Refusal {
+  /** The cluster-file entry that asks for the change, e.g. `nodes[0].routes[1]` (or the change, when none does). */
+  readonly entry: string;
+  /** The change, as the plan shows it (`route 10.250.50.0/24`). */
+  readonly change: string;
+  /** What it would disrupt, in words. */
+  readonly reason: string;
+}
+
+/** What a check is given: the node, where it is in the cluster file, its facts and its whole plan. */
+export interface DisruptionContext {
+  readonly node: ClusterNode;
+  readonly cluster: Cluster;
+  readonly facts: RawFacts;
+  readonly changes: ReadonlyArray<Change>;
+}
+
+export interface DisruptionCheck {
+  /** Short name, shown with its refusals. */
+  readonly name: string;
+  /** Facts the check reads (section name → read-only argv), as ResourceKind.factCommands. */
+  factCommands(node: ClusterNode, cluster: Cluster): Readonly<Record<string, ReadonlyArray<string>>>;
+  /** The refusals for this plan; [] when nothing it guards is disturbed. */
+  check(context: DisruptionContext): Refusal[];
+}
+
+/** The checks as fact readers, so factSections() can merge their sections with the resource kinds'. */
+export function checkFactReaders(checks: ReadonlyArray<DisruptionCheck>): ResourceKind[] {
+  return checks.map((check) => ({ kind: `guard:${check.name}`, factCommands: (node, cluster) => check.factCommands(node, cluster), plan: () => [] }));
+}
+
+/** Every check's refusals for a node's plan (none for an empty plan). */
+export function findRefusals(checks: ReadonlyArray<DisruptionCheck>, context: DisruptionContext): Refusal[] {
+  if (context.changes.length === 0) return [];
+  return checks.flatMap((check) => check.check(context));
+}
+
+/** The cluster-file path of a field of a node, e.g. entryPath(cluster, node, 'routes', 1) → `nodes[0].routes[1]`. */
+export function entryPath(cluster: Cluster, node: ClusterNode, ...path: ReadonlyArray<string | number>): string {
+  return formatPath(['nodes', cluster.nodes.indexOf(node), ...path]);
+}
+
+/** One line per refusal: `nodes[0].routes[1] (route 10.250.50.0/24): would …`. */
+export function describeRefusal(refusal: Refusal): string {
+  return `${refusal.entry} (${refusal.change}): ${refusal.reason}`;
+}

@@ -1,0 +1,104 @@
+/**
+ * Commit-confirm's node side, run for real by /bin/sh on this machine (the watchdog's directory in a temporary
+ * directory, changes that only touch files there): the watchdog reverts when no confirm comes, and outlives the
+ * shell that armed it; a confirm in time keeps the change and ends the watchdog; a probe that passed before and
+ * fails after reverts at once; a failing step disarms the watchdog so nothing is reverted twice. Against real nodes
+ * over SSH: lockout.lab.test.ts.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  armScript, confirmScript, disarmCommand, newConfirm, parseArmed, parseConfirmOutput, type Probe, revertNowScript, statusScript, stepRecord,
+} from '../../src/host/confirm';
+import { buildFactScript, newMarker } from '../../src/host/fact-script';
+import { buildApplyScript, parseApplyOutput } from '../../src/host/script';
+import type { Change } from '../../src/host/types';
+import { tempDirs } from '../support/temp';
+
+const tempDir = tempDirs();
+
+function sh(script: string) {
+  const r = spawnSync('sh', ['-c', 'eval "$(cat)"'], { input: script, encoding: 'utf8', timeout: 20000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A change writing `name` into the directory (revert: remove it); `fail` makes its apply fail after writing. */
+function fileChange(dir: string, name: string, fail = false): Change {
+  const file = path.join(dir, name);
+  return {
+    kind: 'file', target: name, before: 'absent', after: 'present',
+    apply: [{ writeFile: file, content: 'x\n' }, ...(fail ? [{ argv: ['false'] }] : [])],
+    revert: [{ removeFile: file }, { argv: ['sh', '-c', 'echo "$1" >> "$2"', 'sh', `revert ${name}`, path.join(dir, 'reverts')] }],
+  };
+}
+
+function setup(timeoutMs: number, names: string[], options: { failLast?: boolean; probes?: Probe[] } = {}) {
+  const dir = tempDir('i9b-confirm-');
+  const confirm = newConfirm(timeoutMs, 'detached', path.join(dir, 'run'));
+  const changes = names.map((name, i) => fileChange(dir, name, options.failLast === true && i === names.length - 1));
+  const marker = newMarker();
+  const probes = options.probes ?? [];
+  const hooks = { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), onStep: stepRecord };
+  const apply = sh(buildApplyScript(changes, marker, buildFactScript([], marker), '', hooks));
+  const reverts = () => (fs.existsSync(path.join(dir, 'reverts')) ? fs.readFileSync(path.join(dir, 'reverts'), 'utf8') : '');
+  const exists = (name: string) => fs.existsSync(path.join(dir, name));
+  return { dir, confirm, changes, marker, apply, reverts, exists, probes };
+}
+
+test('no confirm: the watchdog, detached from the shell that armed it, reverts every step at its deadline', async () => {
+  const s = setup(1500, ['a', 'b']);
+  expect(s.apply.code).toBe(0);
+  expect(parseArmed(s.apply.stdout, s.marker)).toEqual({ armed: true });
+  expect(parseApplyOutput(s.apply.stdout, s.marker)).toMatchObject({ applied: true, completed: 2 });
+  // The arming shell has exited; the change is in place until the deadline.
+  expect([s.exists('a'), s.exists('b')]).toEqual([true, true]);
+  await sleep(2500);
+  expect([s.exists('a'), s.exists('b')]).toEqual([false, false]);
+  expect(s.reverts()).toBe('revert b\nrevert a\n');
+  const status = parseConfirmOutput(sh(statusScript(s.confirm, s.marker)).stdout, s.marker);
+  expect(status).toMatchObject({ state: 'reverted', log: ['reverted by watchdog', 'steps 2'] });
+  // Reading a reverted state tidies the directory away.
+  expect(fs.existsSync(s.confirm.dir)).toBe(false);
+});
+
+test('a confirm in time keeps the change and ends the watchdog; a late confirm finds it reverted', async () => {
+  const s = setup(1500, ['a']);
+  const confirmed = parseConfirmOutput(sh(confirmScript(s.confirm, s.marker, [], [])).stdout, s.marker);
+  expect(confirmed.state).toBe('confirmed');
+  await sleep(2000);
+  expect(s.exists('a')).toBe(true);
+  expect(s.reverts()).toBe('');
+  expect(fs.existsSync(s.confirm.dir)).toBe(false);
+
+  const late = setup(300, ['c']);
+  await sleep(1200);
+  expect(parseConfirmOutput(sh(confirmScript(late.confirm, late.marker, [], [])).stdout, late.marker).state).toBe('reverted');
+  expect(late.exists('c')).toBe(false);
+});
+
+test('a probe that passed before and fails after: reverted at once by the confirm round trip', () => {
+  const probe: Probe = { index: 0, spec: { from: 'n1', tcp: '127.0.0.1:1', expect: 'failure' } };
+  const s = setup(20_000, ['a'], { probes: [probe] });
+  const before = [{ index: 0, from: 'n1', check: 'tcp 127.0.0.1:1', expect: 'failure' as const, status: 'passed' as const }];
+  // Now the probe is expected to succeed, and cannot: it "fails after".
+  const after: Probe = { index: 0, spec: { ...probe.spec, expect: 'success' } };
+  const out = sh(confirmScript(s.confirm, s.marker, before, [after])).stdout;
+  expect(parseConfirmOutput(out, s.marker)).toMatchObject({ state: 'reverted', probesFailed: true, log: ['reverted by the controller (a probe failed)', 'steps 1'] });
+  expect(s.exists('a')).toBe(false);
+});
+
+test('a failing step disarms the watchdog and reverts once; a revert over the old connection also takes the watchdog\'s place', async () => {
+  const s = setup(800, ['a', 'b'], { failLast: true });
+  expect(parseApplyOutput(s.apply.stdout, s.marker)).toMatchObject({ failedStep: 2, reverted: true });
+  await sleep(1500);
+  expect(s.reverts()).toBe('revert b\nrevert a\n');
+  expect(fs.existsSync(s.confirm.dir)).toBe(false);
+
+  const t = setup(20_000, ['c']);
+  expect(parseConfirmOutput(sh(revertNowScript(t.confirm, t.marker, 'no new connection')).stdout, t.marker))
+    .toMatchObject({ state: 'reverted', log: ['reverted by the controller (no new connection)', 'steps 1'] });
+  expect(t.exists('c')).toBe(false);
+});
