@@ -83,6 +83,7 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
       ...(options.ansible ? ['ansible' as const] : []),
     ];
     const floorTool = tools.includes('netstrap-js') ? 'netstrap-js' : tools[0];
+    const snapshotTool = tools.find((t) => t.startsWith('netstrap'));
     const runsOf = (tool: Tool) => (tool === 'ansible' || tool === 'bundlewrap' ? options.peerRuns?.[tool]?.[n] : undefined) ?? options.repetitions;
     for (let r = 0; r < options.repetitions; r++) {
       for (const tool of tools.filter((t) => r < runsOf(t))) {
@@ -109,7 +110,8 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
             if (tool === 'netstrap-js' && n === largest && n > DEFAULT_CONCURRENCY) {
               (result.rerunAllAtOnce ??= []).push(await once(['--concurrency', String(n)]));
             }
-            if (r === 0 && tool !== 'netstrap-js') snapshots[tool] = await snapshot(state);
+            // netstrap's state from the first of its two launch paths that ran at this size (the same engine).
+            if (r === 0 && (tool === snapshotTool || tool === 'ansible' || tool === 'bundlewrap')) snapshots[tool] = await snapshot(state);
           });
         } catch (error) {
           problems.push(`bootstrap N=${n} ${tool}: ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`);
