@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
+  // bin/netstrap runs lib/ only: rebuild it when a source is newer (test/support/build-lib.js).
+  globalSetup: '<rootDir>/test/support/build-lib.js',
   reporters: ['default', '<rootDir>/test/support/totals-reporter.js'],
   // Lab tests build real network namespaces and sshds; give them room, but never let one hang CI.
   testTimeout: 120000,

@@ -8,7 +8,7 @@ import { fmt, markdownTable, median, ratio } from './stats';
 
 export type Tool = 'netstrap' | 'netstrap-js' | 'ansible' | 'bundlewrap';
 export const TOOL_LABEL: Record<Tool, string> = {
-  'netstrap': 'netstrap bootstrap (bin/netstrap, TypeScript through tsx: its fallback after an edit)',
+  'netstrap': 'netstrap bootstrap (`npm run netstrap`: the TypeScript through tsx, as while developing)',
   'netstrap-js': 'netstrap bootstrap (bin/netstrap on its compiled lib/, as after npm ci)',
   'ansible': 'Ansible playbook',
   'bundlewrap': 'BundleWrap `bw apply`',

@@ -186,38 +186,24 @@ async function floor(state: LabState): Promise<number> {
   return performance.now() - started;
 }
 
-/**
- * Builds lib/ as `npm ci` does (its `prepare` script) and checks that bin/netstrap picks it: the compiled rows
- * run the same launcher users run. Called before every compiled run (not timed): another edit to the tree makes
- * the launcher fall back to tsx, and lib/ is rebuilt then.
- */
-function buildCli(force = true): boolean {
-  if (!force && launchPath() === 'compiled') return true;
+/** Builds lib/ as `npm ci` does (its `prepare` script) for the compiled rows: bin/netstrap runs lib/ only. */
+function buildCli(): boolean {
   progress('building lib/ (npm run build) for the compiled rows');
-  try {
-    run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
-  } catch (error) {
-    // Type errors (another file being edited) still emit JavaScript; bin/netstrap's freshness check decides.
-    progress(`tsc: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}`);
-  }
-  if (launchPath() !== 'compiled') throw new Error('bin/netstrap does not run lib/ after the build');
+  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
   return true;
 }
 
-/** Which code bin/netstrap runs right now: its compiled lib/ or the TypeScript through tsx. */
-function launchPath(env: Record<string, string> = {}, stderr?: string): 'compiled' | 'tsx' {
-  const text = stderr ?? $.sync({ cwd: ROOT, env: { ...process.env, NETSTRAP_DEBUG_LAUNCH: '1', ...env }, nothrow: true, quiet: true })`${[NETSTRAP, '--help']}`.stderr;
-  return text.includes('lib/ (compiled)') ? 'compiled' : 'tsx';
-}
+/** The compiled CLI users run (bin/netstrap on lib/), or the development launcher (`npm run netstrap`, tsx). */
+const LAUNCHER: Record<'tsx' | 'compiled', string[]> = {
+  tsx: [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts', 'netstrap.ts')],
+  compiled: [NETSTRAP],
+};
 
 async function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState, extra: string[], profile: boolean) {
-  if (mode === 'compiled') buildCli(false);
-  const env: NodeJS.ProcessEnv = { ...process.env, NETSTRAP_TSX: mode === 'tsx' ? '1' : '0', NETSTRAP_DEBUG_LAUNCH: '1' };
-  // --cpu-prof is refused in NODE_OPTIONS: the launcher runs under `node --cpu-prof` instead.
-  const launcher = profile && mode === 'compiled' ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof'), NETSTRAP] : [NETSTRAP];
-  const child = await measure([...launcher, 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile, ...extra], { cwd: ROOT, env, timeoutMs: 600000 });
-  if (child.status !== 0) throw new Error(`bin/netstrap bootstrap exited ${child.status}: ${child.stderr.slice(-2000)}`);
-  if (launchPath({}, child.stderr) !== mode) throw new Error(`bin/netstrap ran ${mode === 'tsx' ? 'lib/' : 'tsx'}, not ${mode} (a source file changed during the run)`);
+  // --cpu-prof is refused in NODE_OPTIONS: the compiled CLI runs under `node --cpu-prof` instead.
+  const launcher = profile && mode === 'compiled' ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof'), NETSTRAP] : LAUNCHER[mode];
+  const child = await measure([...launcher, 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile, ...extra], { cwd: ROOT, timeoutMs: 600000 });
+  if (child.status !== 0) throw new Error(`netstrap bootstrap (${mode}) exited ${child.status}: ${child.stderr.slice(-2000)}`);
   const result = JSON.parse(child.stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
   if (!result.ok) throw new Error(`netstrap bootstrap failed: ${child.stdout.slice(0, 1000)}`);
   return {

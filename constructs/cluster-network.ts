@@ -1,7 +1,8 @@
 import { Construct, IConstruct } from 'constructs';
-import { InputError, throwIfAny } from '../src/model/errors';
+import { InputError } from '../src/model/errors';
 import { Ledger } from '../src/model/ledger';
 import { checkClusterIp, checkNodePort, NetworkPlan, NetworkPlanInput, resolvePlan } from '../src/model/plan';
+import { assertProps, clusterNetworkPropsSchema } from '../src/model/props';
 
 /** Props of {@link ClusterNetwork}: the cluster's network plan. */
 export interface ClusterNetworkProps extends NetworkPlanInput {
@@ -47,8 +48,12 @@ export class ClusterNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
     super(scope, id);
-    const { plan, issues } = resolvePlan(props);
-    throwIfAny(`ClusterNetwork ${JSON.stringify(this.node.path)}`, issues);
+    let resolved: ReturnType<typeof resolvePlan> | undefined;
+    assertProps(clusterNetworkPropsSchema, props, `ClusterNetwork ${JSON.stringify(this.node.path)}`, () => {
+      resolved = resolvePlan(props);
+      return resolved.issues;
+    });
+    const { plan } = resolved!;
     this.plan = plan!;
     this.claimClusterIp(this.dnsServiceIp, 'the kube-dns Service (dnsServiceIp)');
   }

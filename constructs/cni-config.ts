@@ -2,11 +2,13 @@
  * CniConfig: a typed CNI network configuration (list), rendered exactly as /etc/cni/net.d expects it.
  * A value, not a construct: the installer DaemonSet (cni-installer.ts) and the host provisioner both write it.
  */
-import { InputError, throwIfAny } from '../src/model/errors';
+import { InputError, show, throwIfAny } from '../src/model/errors';
 import {
   CniNetworkList, CniPluginObject, DEFAULT_CNI_VERSION, confObject, conflistObject, defaultCniFileName, parseCniText,
   renderCniJson, validateIpam, validateNetworkConf, validateNetworkList, validatePlugin, CniValidationOptions,
 } from '../src/model/cni';
+import { z } from 'zod';
+import { assertProps } from '../src/model/props';
 
 // ---------------------------------------------------------------------------------------------------------------
 // IPAM
@@ -330,6 +332,19 @@ export interface CniConfigProps {
   readonly validation?: CniValidationOptions;
 }
 
+/** The shape of {@link CniConfigProps} (for callers from plain JavaScript); the CNI rules are checked after it. */
+const cniConfigPropsSchema = z.strictObject({
+  name: z.string(),
+  plugins: z.array(z.custom<CniPlugin>((p) => p instanceof CniPlugin, { message: 'must be a CniPlugin (CniPlugin.bridge(), CniPlugin.fromObject() ...)' })),
+  cniVersion: z.string().optional(),
+  cniVersions: z.array(z.string()).optional(),
+  disableCheck: z.boolean().optional(),
+  disableGC: z.boolean().optional(),
+  format: z.enum(['conflist', 'conf']).optional(),
+  fileName: z.string().optional(),
+  validation: z.custom<CniValidationOptions>((v) => typeof v === 'object' && v !== null).optional(),
+});
+
 /**
  * A CNI network configuration list (or single config), checked when made: network name, spec version, plugin
  * types and order (no meta plugin first, no IPAM plugin in the chain, no plugin twice) and every host-local
@@ -358,7 +373,8 @@ export class CniConfig {
   readonly fileName: string;
   private readonly list: CniNetworkList;
 
-  constructor(props: CniConfigProps, source = `CniConfig ${JSON.stringify(props.name)}`) {
+  constructor(props: CniConfigProps, source = `CniConfig ${show(props?.name)}`) {
+    assertProps(cniConfigPropsSchema, props, source);
     this.name = props.name;
     this.cniVersion = props.cniVersion ?? DEFAULT_CNI_VERSION;
     this.format = props.format ?? 'conflist';

@@ -8,8 +8,7 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { KUBEADM_STYLE, renderCorefile } from '../src/corefile/render';
-import { throwIfAny } from '../src/model/errors';
+import { KUBEADM_STYLE, renderCorefile } from '../src/model/corefile/render';
 import { ClusterNetwork } from './cluster-network';
 
 // The checks and plain types live in src/model/checks/core-dns.ts (no cdk8s, so validating a cluster file stays
@@ -19,6 +18,7 @@ export {
   checkCoreDnsProps,
 } from '../src/model/checks/core-dns';
 import { CoreDnsProps, checkCoreDnsProps, defaultCorefile } from '../src/model/checks/core-dns';
+import { assertProps, coreDnsPropsSchema } from '../src/model/props';
 
 const REGISTRY_IMAGE = 'registry.k8s.io/coredns/coredns';
 const DEFAULT_VERSION = 'v1.10.1';
@@ -39,7 +39,7 @@ export class CoreDns extends Construct {
   constructor(scope: Construct, id: string, props: CoreDnsProps = {}) {
     super(scope, id);
     const plan = ClusterNetwork.find(this)?.plan;
-    throwIfAny(`CoreDns ${JSON.stringify(this.node.path)}`, checkCoreDnsProps(props, plan));
+    assertProps(coreDnsPropsSchema, props, `CoreDns ${JSON.stringify(this.node.path)}`, () => checkCoreDnsProps(props, plan));
     const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
     const dnsServiceIp = plan?.dnsServiceIp.toString() ?? props.dnsServiceIp!;
     const style = props.corefileStyle ?? KUBEADM_STYLE;

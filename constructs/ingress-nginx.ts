@@ -10,7 +10,6 @@
 import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { throwIfAny } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
 
 // The checks and plain types live in src/model/checks/ingress-nginx.ts (no cdk8s, so validating a cluster file stays
@@ -23,6 +22,8 @@ export {
   checkIngressNginxProps,
 } from '../src/model/checks/ingress-nginx';
 import { IngressNginxFlavor, IngressNginxServiceType, IngressNginxProps, checkIngressNginxProps, serviceTypeOf } from '../src/model/checks/ingress-nginx';
+import { assertProps, ingressNginxPropsSchema } from '../src/model/props';
+import { LateMaps } from './late-maps';
 
 const NAMESPACE = 'ingress-nginx';
 const NAME = 'ingress-nginx';
@@ -131,10 +132,12 @@ function rbac(scope: Construct, s: Settings): void {
 function controller(scope: Construct, s: Settings): { service: k8s.KubeService; deployment: k8s.KubeDeployment } {
   const { props } = s;
   const metadata = { labels: labels(s, 'controller'), namespace: NAMESPACE };
-  new k8s.KubeConfigMap(scope, 'controller-config', {
-    data: { 'allow-snippet-annotations': 'true', ...props.config },
+  const late = new LateMaps();
+  const configMap = new k8s.KubeConfigMap(scope, 'controller-config', {
+    data: late.map({ 'allow-snippet-annotations': 'true', ...props.config }, '/data'),
     metadata: { ...metadata, name: CONTROLLER },
   });
+  late.applyTo(configMap);
 
   const exposed = s.serviceType !== 'ClusterIP';
   const service = new k8s.KubeService(scope, 'controller-service', {
@@ -320,7 +323,7 @@ export class IngressNginx extends Construct {
   constructor(scope: Construct, id: string, props: IngressNginxProps = {}) {
     super(scope, id);
     const source = `IngressNginx ${JSON.stringify(this.node.path)}`;
-    throwIfAny(source, checkIngressNginxProps(props));
+    assertProps(ingressNginxPropsSchema, props, source, () => checkIngressNginxProps(props));
     const network = ClusterNetwork.find(this);
     for (const key of ['http', 'https'] as const) {
       const port = props.nodePorts?.[key];

@@ -23,6 +23,8 @@ export {
   claimIngressRoutes,
 } from '../src/model/checks/ingress';
 import { REWRITE_TARGET_ANNOTATION, IngressBackendSpec, IngressProps, IngressCheckInput, backendName, readTlsFiles, checkIngress, claimIngressRoutes } from '../src/model/checks/ingress';
+import { assertProps, ingressPropsSchema } from '../src/model/props';
+import { LateMaps } from './late-maps';
 
 /** Routes claimed per construct tree. */
 const routeRegistries = new WeakMap<IConstruct, Map<string, string>>();
@@ -50,19 +52,23 @@ export class Ingress extends k8s.KubeIngress {
 
   constructor(scope: Construct, id: string, props: IngressProps = {}) {
     // Checked before joining the tree, so a rejected Ingress leaves nothing behind.
-    const spec: IngressCheckInput = { ...props, name: props.name ?? id };
-    const source = `Ingress ${show(spec.name)}`;
-    const baseDir = props.baseDir ?? process.cwd();
     const checked = isChecked(props);
-    if (!checked) throwIfAny(source, checkIngress(spec, { baseDir }));
+    const spec: IngressCheckInput = { ...props, name: props?.name ?? id };
+    const source = `Ingress ${show(spec.name)}`;
+    const baseDir = props?.baseDir ?? process.cwd();
+    if (!checked) assertProps(ingressPropsSchema, props, source, () => checkIngress(spec, { baseDir }));
     const routes = routeRegistries.get(scope.node.root) ?? new Map<string, string>();
     routeRegistries.set(scope.node.root, routes);
     throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
 
     const annotations = spec.rewriteTarget === undefined ? spec.annotations
       : { ...spec.annotations, [REWRITE_TARGET_ANNOTATION]: spec.rewriteTarget };
+    const late = new LateMaps();
     super(scope, id, {
-      metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations },
+      metadata: {
+        name: spec.name, namespace: spec.namespace,
+        labels: late.map(spec.labels, '/metadata/labels'), annotations: late.map(annotations, '/metadata/annotations'),
+      },
       spec: {
         ingressClassName: spec.ingressClassName,
         defaultBackend: spec.defaultBackend && backendToKube(spec.defaultBackend),
@@ -79,6 +85,7 @@ export class Ingress extends k8s.KubeIngress {
         })),
       },
     });
+    late.applyTo(this);
     this.namespace = spec.namespace;
 
     // Backends given by name may be defined after the Ingress: check them once the whole tree exists.

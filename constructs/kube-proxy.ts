@@ -8,9 +8,9 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { cidrText, parseNetwork } from '../src/model/cidr';
-import { show, throwIfAny } from '../src/model/errors';
+import { show } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
 
 // The checks and plain types live in src/model/checks/kube-proxy.ts (no cdk8s, so validating a cluster file stays
@@ -21,6 +21,7 @@ export {
   checkKubeProxyProps,
 } from '../src/model/checks/kube-proxy';
 import { KubeProxyProps, KUBE_PROXY_DIRECTORY, checkKubeProxyProps } from '../src/model/checks/kube-proxy';
+import { assertProps, kubeProxyPropsSchema } from '../src/model/props';
 
 /** The KubeProxyConfiguration object (config.conf), with the fields kubeadm sets plus mode and ipvs. */
 export function kubeProxyConfiguration(props: { clusterCidr: string; mode?: 'iptables' | 'ipvs'; strictArp?: boolean; bindAddress?: string }): Record<string, unknown> {
@@ -57,23 +58,26 @@ export class KubeProxy extends Construct {
   constructor(scope: Construct, id: string, props: KubeProxyProps) {
     super(scope, id);
     const source = `KubeProxy ${JSON.stringify(this.node.path)}`;
-    const clusterCidr = props.clusterCidr ?? ClusterNetwork.find(this)?.podCidr;
-    const issues = checkKubeProxyProps(props);
-    if (clusterCidr === undefined) issues.push({ path: ['clusterCidr'], message: 'is required when there is no ClusterNetwork in scope' });
-    const network = ClusterNetwork.find(this);
-    const parsed = clusterCidr === undefined ? undefined : parseNetwork(clusterCidr);
-    if (network && parsed?.ok && !parsed.value.isEquals(network.plan.podCidr)) {
-      issues.push({ path: ['clusterCidr'], message: `${show(clusterCidr)} differs from the ClusterNetwork podCidr ${cidrText(network.plan.podCidr)}: kube-proxy would masquerade pod traffic` });
-    }
-    throwIfAny(source, issues);
+    let clusterCidr: string | undefined;
+    assertProps(kubeProxyPropsSchema, props, source, () => {
+      clusterCidr = props.clusterCidr ?? ClusterNetwork.find(this)?.podCidr;
+      const issues = checkKubeProxyProps(props);
+      if (clusterCidr === undefined) issues.push({ path: ['clusterCidr'], message: 'is required when there is no ClusterNetwork in scope' });
+      const network = ClusterNetwork.find(this);
+      const parsed = clusterCidr === undefined ? undefined : parseNetwork(clusterCidr);
+      if (network && parsed?.ok && !parsed.value.isEquals(network.plan.podCidr)) {
+        issues.push({ path: ['clusterCidr'], message: `${show(clusterCidr)} differs from the ClusterNetwork podCidr ${cidrText(network.plan.podCidr)}: kube-proxy would masquerade pod traffic` });
+      }
+      return issues;
+    });
     this.clusterCidr = clusterCidr!;
 
     const config = kubeProxyConfiguration({ ...props, clusterCidr: this.clusterCidr });
     this.configMap = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
       data: {
-        'config.conf': stringify(config),
-        'kubeconfig.conf': stringify(kubeProxyKubeconfig(props.controlPlaneEndpoint)),
+        'config.conf': dump(config, { lineWidth: -1 }),
+        'kubeconfig.conf': dump(kubeProxyKubeconfig(props.controlPlaneEndpoint), { lineWidth: -1 }),
       },
     });
   }

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { show, throwIfAny } from '../src/model/errors';
+import { show } from '../src/model/errors';
 import { LabelSelector } from '../src/model/meta';
 import { isChecked } from '../src/model/checked';
 
@@ -22,16 +22,19 @@ export {
   checkNetworkPolicy,
 } from '../src/model/checks/network-policy';
 import { NetworkPolicyPeerSpec, NetworkPolicyPortSpec, NetworkPolicyProps, NetworkPolicyCheckInput, checkNetworkPolicy } from '../src/model/checks/network-policy';
+import { assertProps, networkPolicyPropsSchema } from '../src/model/props';
+import { LateMaps } from './late-maps';
 
-function selectorToKube(selector: LabelSelector): k8s.LabelSelector {
-  return selector as k8s.LabelSelector;
+function selectorToKube(selector: LabelSelector, pointer: string, late: LateMaps): k8s.LabelSelector {
+  if (!selector.matchLabels || late.map(selector.matchLabels, `${pointer}/matchLabels`) !== undefined) return selector as k8s.LabelSelector;
+  return { ...selector, matchLabels: undefined } as k8s.LabelSelector;
 }
 
-function peersToKube(peers: ReadonlyArray<NetworkPolicyPeerSpec> | undefined): k8s.NetworkPolicyPeer[] | undefined {
-  return peers?.map((peer) => ({
+function peersToKube(peers: ReadonlyArray<NetworkPolicyPeerSpec> | undefined, pointer: string, late: LateMaps): k8s.NetworkPolicyPeer[] | undefined {
+  return peers?.map((peer, i) => ({
     ipBlock: peer.ipBlock && { cidr: peer.ipBlock.cidr, except: peer.ipBlock.except && [...peer.ipBlock.except] },
-    namespaceSelector: peer.namespaceSelector && selectorToKube(peer.namespaceSelector),
-    podSelector: peer.podSelector && selectorToKube(peer.podSelector),
+    namespaceSelector: peer.namespaceSelector && selectorToKube(peer.namespaceSelector, `${pointer}/${i}/namespaceSelector`, late),
+    podSelector: peer.podSelector && selectorToKube(peer.podSelector, `${pointer}/${i}/podSelector`, late),
   }));
 }
 
@@ -83,18 +86,24 @@ export class NetworkPolicy extends k8s.KubeNetworkPolicy {
 
   constructor(scope: Construct, id: string, props: NetworkPolicyProps = {}) {
     // Checked before joining the tree, so a rejected policy leaves nothing behind.
-    const spec: NetworkPolicyCheckInput = { ...props, name: props.name ?? id };
-    if (!isChecked(props)) throwIfAny(`NetworkPolicy ${show(spec.name)}`, checkNetworkPolicy(spec));
+    const checked = isChecked(props);
+    const spec: NetworkPolicyCheckInput = { ...props, name: props?.name ?? id };
+    if (!checked) assertProps(networkPolicyPropsSchema, props, `NetworkPolicy ${show(spec.name)}`, () => checkNetworkPolicy(spec));
     // The construct is the API object itself (no wrapper): one tree node per object keeps big charts fast.
+    const late = new LateMaps();
     super(scope, id, {
-      metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations },
+      metadata: {
+        name: spec.name, namespace: spec.namespace,
+        labels: late.map(spec.labels, '/metadata/labels'), annotations: late.map(spec.annotations, '/metadata/annotations'),
+      },
       spec: {
-        podSelector: selectorToKube(spec.podSelector ?? {}),
+        podSelector: selectorToKube(spec.podSelector ?? {}, '/spec/podSelector', late),
         policyTypes: spec.policyTypes && [...spec.policyTypes],
-        ingress: spec.ingress?.map((rule) => ({ from: peersToKube(rule.from), ports: portsToKube(rule.ports) })),
-        egress: spec.egress?.map((rule) => ({ to: peersToKube(rule.to), ports: portsToKube(rule.ports) })),
+        ingress: spec.ingress?.map((rule, i) => ({ from: peersToKube(rule.from, `/spec/ingress/${i}/from`, late), ports: portsToKube(rule.ports) })),
+        egress: spec.egress?.map((rule, i) => ({ to: peersToKube(rule.to, `/spec/egress/${i}/to`, late), ports: portsToKube(rule.ports) })),
       },
     });
+    late.applyTo(this);
     this.namespace = spec.namespace;
   }
 }

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { InputError, show, throwIfAny } from '../src/model/errors';
+import { InputError, show } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
 import { isChecked } from '../src/model/checked';
 
@@ -17,6 +17,8 @@ export {
   findServicePort,
 } from '../src/model/checks/service';
 import { ServiceType, ServicePortProps, ServiceProps, ServiceCheckInput, checkService, serviceClaims, ownerOf, findServicePort } from '../src/model/checks/service';
+import { assertProps, servicePropsSchema } from '../src/model/props';
+import { LateMaps } from './late-maps';
 
 /** ClusterNetwork.find() scans the scope's children: remember hits, so charts of many Services stay linear. */
 const networks = new WeakMap<IConstruct, ClusterNetwork>();
@@ -51,9 +53,10 @@ export class Service extends k8s.KubeService {
 
   constructor(scope: Construct, id: string, props: ServiceProps = {}) {
     // Checked before joining the tree, so a rejected Service leaves nothing behind.
-    const spec: ServiceCheckInput = { ...props, name: props.name ?? id };
+    const checked = isChecked(props);
+    const spec: ServiceCheckInput = { ...props, name: props?.name ?? id };
     const source = `Service ${show(spec.name)}`;
-    if (!isChecked(props)) throwIfAny(source, checkService(spec));
+    if (!checked) assertProps(servicePropsSchema, props, source, () => checkService(spec));
     const registry = registries.get(scope.node.root) ?? new Map<string, Service>();
     registries.set(scope.node.root, registry);
     const key = `${spec.namespace ?? 'default'}/${spec.name}`;
@@ -74,11 +77,15 @@ export class Service extends k8s.KubeService {
 
     // The construct is the API object itself (no wrapper): one tree node per object keeps big charts fast.
     const ports = spec.ports ?? [];
+    const late = new LateMaps();
     super(scope, id, {
-      metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations },
+      metadata: {
+        name: spec.name, namespace: spec.namespace,
+        labels: late.map(spec.labels, '/metadata/labels'), annotations: late.map(spec.annotations, '/metadata/annotations'),
+      },
       spec: {
         type: spec.type ?? 'ClusterIP',
-        selector: spec.selector,
+        selector: late.map(spec.selector, '/spec/selector'),
         clusterIp: spec.clusterIP,
         externalName: spec.externalName,
         externalTrafficPolicy: spec.externalTrafficPolicy,
@@ -95,6 +102,7 @@ export class Service extends k8s.KubeService {
         })),
       },
     });
+    late.applyTo(this);
     registry.set(key, this);
     this.namespace = spec.namespace;
     this.type = spec.type ?? 'ClusterIP';

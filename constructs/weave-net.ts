@@ -9,7 +9,6 @@ import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { cidrText } from '../src/model/cidr';
-import { throwIfAny } from '../src/model/errors';
 import { CniConfig, CniPlugin } from './cni-config';
 import { ClusterNetwork } from './cluster-network';
 
@@ -22,6 +21,7 @@ export {
   checkWeaveProps,
 } from '../src/model/checks/weave-net';
 import { WeaveNetProps, checkWeaveProps } from '../src/model/checks/weave-net';
+import { assertProps, weaveNetPropsSchema } from '../src/model/props';
 
 const NAME = 'weave-net';
 const NAMESPACE = 'kube-system';
@@ -59,7 +59,7 @@ export class WeaveNet extends Construct {
   constructor(scope: Construct, id: string, props: WeaveNetProps = {}) {
     super(scope, id);
     const plan = ClusterNetwork.find(this)?.plan;
-    throwIfAny(`WeaveNet ${JSON.stringify(this.node.path)}`, checkWeaveProps(props, plan));
+    assertProps(weaveNetPropsSchema, props, `WeaveNet ${JSON.stringify(this.node.path)}`, () => checkWeaveProps(props, plan));
     this.ipallocRange = props.ipallocRange ?? (plan ? cidrText(plan.podCidr) : undefined);
 
     const version = props.version ?? DEFAULT_VERSION;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine: the system tools of the lab (real sshd, iproute2,
-# iptables, ping inside network namespaces; python3-minimal for the TCP listeners of the DNAT tests) and the node modules from the lock file.
+# iptables, ping inside network namespaces; python3-minimal for the TCP listeners of the DNAT and diagnose tests; conntrack for
+# diagnose's preflight check; containernetworking-plugins for real CNI plugins in /usr/lib/cni) and the node modules from the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(openssh-server openssh-client iproute2 iptables iputils-ping kmod procps util-linux python3-minimal)
+packages=(openssh-server openssh-client iproute2 iptables iputils-ping kmod procps util-linux python3-minimal conntrack containernetworking-plugins)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

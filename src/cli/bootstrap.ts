@@ -9,6 +9,7 @@ import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
 /** Options shared by plan, bootstrap and verify (everything about reaching the hosts). */
 export interface HostCliOptions {
   sshConfig?: string;
+  stateDir?: string;
   identity?: string;
   knownHosts?: string;
   acceptNewHostKeys?: boolean;
@@ -34,7 +35,8 @@ function positive(name: string) {
 export function addHostOptions(command: Command): Command {
   return command
     .argument('<cluster.yaml>', 'the cluster file')
-    .option('--ssh-config <file>', 'OpenSSH client config resolving host aliases (default: ~/.ssh/config if present)')
+    .option('--ssh-config <file>', 'OpenSSH client config resolving host aliases (default: the running lab\'s, else ~/.ssh/config if present)')
+    .option('--state-dir <dir>', 'reach the lab of this state directory (default: .lab/<cluster-name> when that lab is up)')
     .option('--identity <file>', 'private key to try first for every host')
     .option('--known-hosts <file>', 'known_hosts file (default: the config\'s UserKnownHostsFile, else ~/.ssh/known_hosts)')
     .option('--accept-new-host-keys', 'accept and record keys of hosts not in known_hosts (a changed key is always refused)')
@@ -74,10 +76,11 @@ export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { mo
     if (value !== undefined && !fs.existsSync(value)) issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
   }
   if (issues.length > 0) throw new InputError('netstrap', issues);
+  const { labSshConfig } = require('./lab-target') as typeof import('./lab-target');
   return {
     model,
     options: {
-      sshConfigFile: opts.sshConfig,
+      sshConfigFile: labSshConfig(model.cluster.name, opts, (line) => console.error(line)),
       identityFile: opts.identity,
       knownHostsFile: opts.knownHosts,
       acceptNewHostKeys: opts.acceptNewHostKeys === true,

@@ -43,6 +43,9 @@ export function registerLab(program: Command): void {
       for (const node of state.nodes) console.log(`${node.name}\t${node.address}:${node.port}\tnetns ${node.netns}\tpid ${node.pid}`);
       console.log(`lab ${state.cluster} up: ${state.nodes.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s; `
         + `ssh -F ${state.sshConfigFile} <node>`);
+      // plan, bootstrap, verify and reset find the lab by themselves (src/cli/lab-target.ts).
+      const stateDir = options.stateDir === undefined ? '' : ` --state-dir ${options.stateDir}`;
+      console.log(`next: netstrap plan ${file}${stateDir}, then netstrap bootstrap ${file}${stateDir}`);
     }));
 
   lab.command('down')

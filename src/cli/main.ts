@@ -6,48 +6,73 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors';
 import { registerLab } from './lab';
 import { registerBootstrap } from './bootstrap';
+import { registerDiagnose } from './diagnose';
 import { registerPlan } from './plan';
 import { registerReset } from './reset';
 import { registerSchema } from './schema';
 import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerValidate } from './validate';
+import { type Output, processOutput } from './output';
 import { registerNetpol } from './netpol';
 import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
 
 export { EXIT_FAILED, EXIT_INVALID };
 
-export function buildProgram(): Command {
+export function buildProgram(out: Output = processOutput): Command {
   const program = new Command('netstrap')
     .description('Typed Kubernetes cluster networking: synthesize manifests and provision nodes over SSH.')
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: out.out, writeErr: out.err })
     .exitOverride();
-  registerValidate(program);
-  registerSynth(program);
+  registerValidate(program, out);
+  registerSynth(program, out);
   registerSchema(program);
   registerPlan(program);
   registerBootstrap(program);
   registerVerify(program);
+  registerDiagnose(program);
   registerReset(program);
   registerLab(program);
   registerNetpol(program);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
-  for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
+  for (const command of program.commands) {
+    command.exitOverride().allowExcessArguments(false).configureOutput({ writeOut: out.out, writeErr: out.err });
+  }
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Runs one netstrap command line (`argv` without node and script) and returns its exit code; what it prints goes
+ * to `out`. The CLI and the in-process tests (test/model/fuzz.test.ts) both go through here.
+ */
+export async function run(args: string[], out: Output = processOutput): Promise<number> {
+  const previous = process.exitCode;
+  process.exitCode = undefined;
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(out).parseAsync(args, { from: 'user' });
+    return Number(process.exitCode ?? 0);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : EXIT_INVALID;
-    } else if (error instanceof InputError) {
-      for (const line of error.lines()) console.error(line);
-      process.exitCode = EXIT_INVALID;
-    } else {
-      console.error(`netstrap: ${(error as Error).stack ?? error}`);
-      process.exitCode = EXIT_FAILED;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_INVALID;
+    if (error instanceof InputError) {
+      for (const line of error.lines()) out.err(`${line}\n`);
+      return EXIT_INVALID;
     }
+    out.err(`netstrap: ${(error as Error).stack ?? error}\n`);
+    return EXIT_FAILED;
+  } finally {
+    process.exitCode = previous;
   }
+}
+
+/** Runs a command line and collects what it prints: for tests, which cost no process per case. */
+export async function runCaptured(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { out: (text) => { stdout += text; }, err: (text) => { stderr += text; } });
+  return { code, stdout, stderr };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await run(argv.slice(2));
 }

@@ -7,7 +7,7 @@ import { InputError } from '../model/errors';
 import type { NetpolInput } from '../model/netpol/read';
 import type { NetpolAnalysis } from '../model/netpol/analyze';
 import type { Protocol } from '../model/netpol/inventory';
-import { EXIT_FAILED } from './main';
+import { EXIT_FAILED } from './exit-codes';
 import type { ListFormat } from './netpol-output';
 
 /** The output module loads with the command (not for `--help` or the other commands). */

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
+import { type Output, processOutput } from './output';
 
-export function registerValidate(program: Command): void {
+export function registerValidate(program: Command, out: Output = processOutput): void {
   program.command('validate')
     .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2). '
       + 'Lock-outs the file alone shows (a DNAT of the SSH port, a route replacing the network of ssh.host) are errors too')
@@ -9,17 +10,17 @@ export function registerValidate(program: Command): void {
     .action((file: string, opts: { allowDisruption?: boolean }) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
-      const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
       const { InputError } = require('../model/errors') as typeof import('../model/errors');
       const { staticLockoutIssues } = require('../host/lockout') as typeof import('../host/lockout');
+      const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
       const { cluster, plan } = loadClusterFile(file);
       const lockouts = new InputError(file, staticLockoutIssues(cluster));
       if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
-      for (const line of lockouts.lines()) console.error(`warning: ${line}`);
-      for (const warning of clusterWarnings(cluster, file)) console.error(`warning: ${warning}`);
+      for (const line of lockouts.lines()) out.err(`warning: ${line}\n`);
+      for (const warning of clusterWarnings(cluster, file)) out.err(`warning: ${warning}\n`);
       const k = cluster.kubernetes;
-      console.log(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
+      out.out(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
         + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
-        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes`);
+        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`);
     });
 }

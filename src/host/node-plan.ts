@@ -6,7 +6,7 @@
  */
 import type { Cluster, ClusterNode } from '../model/schema';
 import { ownedOf, OwnershipRecord, parseRecord, recordChange } from './ownership';
-import type { Change, RawFacts, ResourceKind } from './types';
+import type { Change, Drift, RawFacts, ResourceKind } from './types';
 
 export interface NodePlanOptions {
   /** Leave owned objects the file no longer declares in place (they stay in the record). @default false */
@@ -32,4 +32,13 @@ export function planNode(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArr
 /** Every kind's warnings (problems that are not changes) from the same facts. */
 export function nodeWarnings(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts): string[] {
   return kinds.flatMap((kind) => (kind.warnings ? kind.warnings(node, facts, cluster).map((w) => `${kind.kind}: ${w}`) : []));
+}
+
+/**
+ * Live ≠ boot: what a reboot would change on the node (objects live but not in its boot mechanism, or the reverse),
+ * from the same facts as `changes`, the node's plan. Every drift comes with the changes that close it.
+ */
+export function nodeDrift(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts,
+  changes: ReadonlyArray<Change>): Drift[] {
+  return kinds.flatMap((kind) => kind.drift?.(node, facts, cluster, changes) ?? []);
 }

@@ -21,13 +21,13 @@ import {
 import { checkFactReaders, describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
 import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
 import { disruptionChecks } from './guards';
-import { nodeWarnings, planNode } from './node-plan';
+import { nodeDrift, nodeWarnings, planNode } from './node-plan';
 import { applyPrelude, ownershipFacts } from './ownership';
 import { resourceKinds } from './resources';
 import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
-import { Connector, RunError, SshOptions, sshConnector, Transport } from './ssh';
-import { type Change, DEFAULT_CONCURRENCY, type ResourceKind } from './types';
+import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transport } from './ssh';
+import { type Change, DEFAULT_CONCURRENCY, type Drift, type ResourceKind } from './types';
 import { buildCheckScript, CheckResult, checkSource, describeCheck, parseCheckOutput, type CheckSpec } from './verify';
 
 /** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
@@ -48,6 +48,8 @@ export interface HostResult {
   readonly changes: ReadonlyArray<Change>;
   /** Problems the resource kinds saw that are not changes (e.g. a resolver that would crash CoreDNS). */
   readonly warnings: ReadonlyArray<string>;
+  /** Live ≠ boot, found before anything was applied: what a reboot would change (see node-plan.ts nodeDrift). */
+  readonly drift?: ReadonlyArray<Drift>;
   /** Every mutating command sent, rendered (none for plan, verify and no-op runs). */
   readonly commands: ReadonlyArray<string>;
   /** Command round trips of provisioning (facts + apply). */
@@ -262,8 +264,9 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
   let changes: Change[] = [];
   let warnings: string[] = [];
   let refusals: Refusal[] = [];
+  let drift: Drift[] = [];
   const finish = (status: HostStatus, extra: Partial<HostResult> = {}): HostResult => ({
-    node: node.name, status, changes, commands, warnings, roundTrips, verifyRoundTrips, durationMs: Date.now() - started,
+    node: node.name, status, changes, commands, warnings, ...(drift.length > 0 ? { drift } : {}), roundTrips, verifyRoundTrips, durationMs: Date.now() - started,
     ...(refusals.length > 0 ? { refusals } : {}), ...extra,
   });
   const failed = (error: string, extra: Partial<HostResult> = {}) => ({ result: finish('failed', { error, ...extra }), checks: [] });
@@ -290,6 +293,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
     const planOptions = { keepRemoved: ctx.keepRemoved };
     changes = planNode(wanted, cluster, ctx.kinds, facts, planOptions);
     warnings = nodeWarnings(wanted, cluster, ctx.kinds, facts);
+    if (ctx.mode !== 'reset') drift = nodeDrift(wanted, cluster, ctx.kinds, facts, changes);
     // The node's cluster-file entries are named after `node` (also in reset, whose `wanted` declares nothing).
     if (ctx.mode !== 'verify') refusals = findRefusals(ctx.guards, { node, cluster, facts, changes });
     const checkResults = checks.length > 0 ? parseCheckOutput(read.stdout, checks, marker) : [];
@@ -339,7 +343,7 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): 
       return step === 0 ? 'before step 1' : `during step ${step}/${changes.length} (${change.kind} ${change.target})`;
     };
 
-    let applied;
+    let applied: RunResult;
     try {
       const timeoutMs = steps ? Math.min(ctx.timeoutMs, steps.deadline - Date.now()) : ctx.timeoutMs;
       applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker), hooks), timeoutMs);

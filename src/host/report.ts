@@ -28,6 +28,7 @@ export function formatPlan(result: ClusterResult): string {
     out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`
       + `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`);
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
+    for (const drift of host.drift ?? []) out.push(`  ! drift: ${drift.message}`);
     for (const refusal of host.refusals ?? []) {
       out.push(`  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`);
     }
@@ -67,6 +68,11 @@ export function formatSummary(result: ClusterResult): string {
     out.push('');
     for (const h of failed) out.push(`${h.node}: ${h.status}: ${h.error}`);
   }
+  const drifted = result.hosts.filter((h) => (h.drift ?? []).length > 0);
+  if (drifted.length > 0) {
+    out.push('');
+    for (const h of drifted) for (const d of h.drift!) out.push(`${h.node}: drift: ${d.message}`);
+  }
   const warned = result.hosts.filter((h) => h.warnings.length > 0);
   if (warned.length > 0) {
     out.push('');
@@ -102,6 +108,7 @@ export function resultJson(result: ClusterResult): unknown {
       changeList: h.changes.map((c) => ({ kind: c.kind, target: c.target, before: c.before, after: c.after })),
       commands: h.commands,
       warnings: h.warnings,
+      ...(h.drift ? { drift: h.drift } : {}),
       roundTrips: h.roundTrips,
       verifyRoundTrips: h.verifyRoundTrips,
       durationMs: h.durationMs,

@@ -9,7 +9,7 @@ import type { Command } from './types';
 /** Quotes one argument for a POSIX shell: plain words stay as they are, everything else goes in single quotes. */
 export function quoteArg(arg: string): string {
   if (arg === '') return "''";
-  if (/^[A-Za-z0-9_\/.,:=+@%^-]+$/.test(arg)) return arg;
+  if (/^[A-Za-z0-9_/.,:=+@%^-]+$/.test(arg)) return arg;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -102,8 +102,16 @@ function configValues(value: unknown): string[] {
   return String(value).split(/\s+/).filter((v) => v !== '');
 }
 
+/**
+ * A parsed ssh_config, as much of ssh-config's class as is used here. Declared structurally so that netstrap's
+ * published declarations do not import ssh-config, whose ESM-only types break CommonJS consumers (node16).
+ */
+export interface SshConfigFile {
+  compute(host: string): unknown;
+}
+
 /** Loads an ssh_config file (an explicitly named one must exist; the default ~/.ssh/config may not). */
-export function loadSshConfig(file: string | undefined): SSHConfig | undefined {
+export function loadSshConfig(file: string | undefined): SshConfigFile | undefined {
   const chosen = file ?? path.join(os.homedir(), '.ssh', 'config');
   if (file === undefined && !fs.existsSync(chosen)) return undefined;
   return SSHConfig.parse(fs.readFileSync(chosen, 'utf8'));
@@ -120,7 +128,7 @@ export function parseHostSpec(spec: string): { host: string; user?: string; port
 export function resolveHost(
   spec: { host: string; port?: number; user?: string; identityFile?: string; jumpHost?: string },
   options: SshOptions,
-  config: SSHConfig | undefined,
+  config: SshConfigFile | undefined,
   depth = 0,
 ): ResolvedHost {
   if (depth > 8) throw new Error(`jump host chain of ${spec.host} is too long (a ProxyJump loop?)`);
@@ -340,9 +348,9 @@ function runScript(client: Client, command: string, script: string, timeoutMs: n
  * ssh_config files already parsed, by path, size and mtime: every host of a run resolves against the same file, and
  * parsing it once per host made a 100-node lab's file (a Host block per node) cost ~1 s of CPU.
  */
-const parsedConfigs = new Map<string, { stamp: string; config: SSHConfig | undefined }>();
+const parsedConfigs = new Map<string, { stamp: string; config: SshConfigFile | undefined }>();
 
-function cachedSshConfig(file: string | undefined): SSHConfig | undefined {
+function cachedSshConfig(file: string | undefined): SshConfigFile | undefined {
   const chosen = file ?? path.join(os.homedir(), '.ssh', 'config');
   let stamp = 'missing';
   try {

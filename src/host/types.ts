@@ -60,6 +60,23 @@ export interface OwnedObject {
 export interface BootStep {
   readonly unless?: ReadonlyArray<string>;
   readonly run: ReadonlyArray<string>;
+  /**
+   * The target (as its kind's changes name it, e.g. `10.66.0.0/16`, `br0 address 10.1.0.1/24`) of what this step
+   * rebuilds: a pending change with the same kind and target means it is not live (see persist.ts, drift).
+   */
+  readonly target?: string;
+}
+
+/**
+ * A difference between the live state of an object netstrap manages and what its boot mechanism
+ * (/etc/netstrap/network.sh and its unit, /etc/sysctl.d) would rebuild: something a reboot would change. Kept as
+ * data (kind and target as the object's changes name them, and a sentence) for plan, verify and diagnose reports.
+ */
+export interface Drift {
+  readonly kind: string;
+  readonly target: string;
+  /** e.g. `route 10.66.0.0/16 is live but would not come back after reboot (not in /etc/netstrap/network.sh)`. */
+  readonly message: string;
 }
 
 /** What every resource kind provides. One file per kind under src/host/resources/. */
@@ -82,6 +99,11 @@ export interface ResourceKind {
    * CNI plugin binaries missing, a kernel module that cannot be loaded. Shown by `plan` and `bootstrap`.
    */
   warnings?(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[];
+  /**
+   * Live ≠ boot: objects whose live state differs from what the node's boot mechanism, as it is on disk, would
+   * rebuild. `changes` is the node's whole plan from the same facts (a pending change means "not live as declared").
+   */
+  drift?(node: ClusterNode, facts: RawFacts, cluster: Cluster, changes: ReadonlyArray<Change>): Drift[];
   /**
    * For runtime-only state (links, routes, NAT …): the idempotent commands that rebuild the node's desired state at
    * boot, gathered into one script by the boot-persistence kind. Kinds whose state is a file already omit it.

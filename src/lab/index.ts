@@ -24,7 +24,8 @@ import { labIssues, planLab } from './topology';
 
 export { defaultStateDir, readState } from './state';
 export type { LabNode, LabState } from './state';
-export { labIssues, topologyIssues, planLab } from './topology';
+export { labIssues, planLab } from './topology';
+export { topologyIssues } from '../model/checks/topology';
 export type { LabPlan } from './topology';
 
 /** A lab operation failed for a reason outside the cluster file (not root, address clash, sshd not starting). */

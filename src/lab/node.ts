@@ -5,7 +5,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { $ } from 'zx/core';
 import { PlannedNode } from './topology';
 
 // The files a boot runs for netstrap (kept in step with src/host/resources/sysctl.ts and persist.ts).
@@ -113,6 +112,8 @@ export function launcherArgv(netns: string, initScript: string, dir: string, boo
 export function startNode(netns: string, initScript: string, dir: string, boot = false): number {
   const log = fs.openSync(path.join(dir, 'sshd.log'), 'w');
   try {
+    // zx loads here only: the commands that merely check a lab's nodes (src/lab/attach.ts) do not need it.
+    const { $ } = require('zx/core') as typeof import('zx/core');
     // `exec`: the recorded pid is the launcher itself (isLauncher and the sshd's parent check rely on it).
     const argv = launcherArgv(netns, initScript, dir, boot);
     const launcher = $({ detached: true, stdio: ['ignore', log, log], nothrow: true, quiet: true })`exec ${argv}`;
@@ -157,13 +158,13 @@ export function childrenOf(pid: number): number[] {
 /** True when the pid still runs the recorded launcher of the node at `dir`. */
 export function isLauncher(pid: number, dir: string): boolean {
   const line = cmdline(pid);
-  return line !== undefined && line.includes('unshare') && line.includes(dir);
+  return line?.includes('unshare') === true && line.includes(dir);
 }
 
 /** True when the pid still is the sshd started by that launcher. */
 export function isNodeSshd(pid: number, launcherPid: number): boolean {
   const line = cmdline(pid);
-  return line !== undefined && line.includes('sshd') && parentPid(pid) === launcherPid;
+  return line?.includes('sshd') === true && parentPid(pid) === launcherPid;
 }
 
 /** How long a launcher may take from fork to exec before it counts as stuck. */

@@ -1,11 +1,12 @@
 /**
- * The lab's topology: checks of the nodes/LANs part of a cluster file, and the plan of every name and address
- * `netstrap lab up` will create (namespaces, bridges, veths), computed before anything is touched.
+ * The lab's topology: the checks only a lab needs (on top of the model's topologyIssues), and the plan of every
+ * name and address `netstrap lab up` will create (namespaces, bridges, veths), computed before anything is touched.
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
 import type { IPv4CidrRange } from 'ip-num';
-import { nthAddress, parseAddress, parseInterfaceAddress, parseNetwork, rangeContains, rangesOverlap } from '../model/cidr';
+import { nthAddress, parseAddress, parseNetwork, rangeContains } from '../model/cidr';
+import { topologyIssues } from '../model/checks/topology';
 import { Issue, show } from '../model/errors';
 import { Cluster } from '../model/schema';
 
@@ -13,78 +14,6 @@ import { Cluster } from '../model/schema';
 export const MGMT_INTERFACE = 'mgmt0';
 /** Longest Linux interface name. */
 export const IFNAMSIZ_MAX = 15;
-
-/**
- * Checks of nodes and LANs that hold for any cluster file (lab or not): unique node names, unique LAN names and
- * non-overlapping LAN CIDRs, interfaces cabled to LANs that exist, addresses inside their LAN, no address used
- * twice, a valid lab.managementCidr. Paths are from the root of the cluster file.
- */
-export function topologyIssues(cluster: Cluster): Issue[] {
-  const issues: Issue[] = [];
-  const lans = new Map<string, IPv4CidrRange>();
-  cluster.lans.forEach((lan, i) => {
-    if (lans.has(lan.name) || cluster.lans.findIndex((l) => l.name === lan.name) !== i) {
-      issues.push({ path: ['lans', i, 'name'], message: `duplicate LAN name ${show(lan.name)}` });
-      return;
-    }
-    const parsed = parseNetwork(lan.cidr);
-    if (!parsed.ok) {
-      issues.push({ path: ['lans', i, 'cidr'], message: parsed.error });
-      return;
-    }
-    for (const [other, range] of lans) {
-      if (rangesOverlap(range, parsed.value)) {
-        issues.push({ path: ['lans', i, 'cidr'], message: `${show(lan.cidr)} overlaps LAN ${show(other)} ${range.toCidrString()}` });
-      }
-    }
-    lans.set(lan.name, parsed.value);
-  });
-
-  const names = new Map<string, number>();
-  const addresses = new Map<string, string>();
-  const claim = (address: string, owner: string, at: Array<string | number>): void => {
-    const previous = addresses.get(address);
-    if (previous) issues.push({ path: at, message: `address ${address} is already used by ${previous}` });
-    else addresses.set(address, owner);
-  };
-  cluster.nodes.forEach((node, n) => {
-    const first = names.get(node.name);
-    if (first !== undefined) issues.push({ path: ['nodes', n, 'name'], message: `duplicate node name ${show(node.name)} (also nodes[${first}])` });
-    else names.set(node.name, n);
-
-    const ifnames = new Set<string>();
-    node.interfaces.forEach((iface, k) => {
-      const at = ['nodes', n, 'interfaces', k];
-      if (ifnames.has(iface.name)) issues.push({ path: [...at, 'name'], message: `duplicate interface name ${show(iface.name)} on node ${show(node.name)}` });
-      ifnames.add(iface.name);
-      const lan = iface.lan === undefined ? undefined : lans.get(iface.lan);
-      if (iface.lan !== undefined && !cluster.lans.some((l) => l.name === iface.lan)) {
-        const known = [...new Set(cluster.lans.map((l) => l.name))].join(', ') || 'none';
-        issues.push({ path: [...at, 'lan'], message: `unknown LAN ${show(iface.lan)} (lans: ${known})` });
-      }
-      iface.addresses.forEach((text, a) => {
-        const parsed = parseInterfaceAddress(text);
-        if (!parsed.ok) {
-          issues.push({ path: [...at, 'addresses', a], message: parsed.error });
-          return;
-        }
-        if (lan && !(rangeContains(lan, parsed.value.address) && parsed.value.network.isEquals(lan))) {
-          issues.push({ path: [...at, 'addresses', a], message: `${show(text)} is not an address of LAN ${show(iface.lan)} ${lan.toCidrString()}` });
-        } else if (lan && (parsed.value.address.isEquals(lan.getFirst()) || parsed.value.address.isEquals(lan.getLast()))) {
-          issues.push({ path: [...at, 'addresses', a], message: `${show(text)} is the network or broadcast address of LAN ${show(iface.lan)}` });
-        }
-        claim(parsed.value.address.toString(), `node ${show(node.name)} ${iface.name}`, [...at, 'addresses', a]);
-      });
-    });
-  });
-
-  const mgmt = parseNetwork(cluster.lab.managementCidr);
-  if (!mgmt.ok) issues.push({ path: ['lab', 'managementCidr'], message: mgmt.error });
-  else if (mgmt.value.getPrefix().getValue() > 30) {
-    issues.push({ path: ['lab', 'managementCidr'], message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /30` });
-  }
-  return issues;
-}
 
 /**
  * Checks that only matter when the cluster is run as a lab: every ssh.host is a usable address of

@@ -3,6 +3,7 @@
  * overlap and "the n-th address of a range". No bit arithmetic is done by hand anywhere in netstrap.
  */
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import { show } from './errors';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -21,7 +22,7 @@ function addressProblem(text: string): string | undefined {
 export function parseAddress(text: unknown): Parsed<IPv4> {
   if (typeof text !== 'string') return { ok: false, error: `expected an IPv4 address string, got ${typeof text}` };
   const problem = addressProblem(text);
-  if (problem) return { ok: false, error: `invalid IPv4 address ${JSON.stringify(text)}: ${problem}` };
+  if (problem) return { ok: false, error: `invalid IPv4 address ${show(text)}: ${problem}` };
   return { ok: true, value: IPv4.fromDecimalDottedString(text) };
 }
 
@@ -29,11 +30,13 @@ export function parseAddress(text: unknown): Parsed<IPv4> {
 function parsePrefixed(text: unknown, what: string): Parsed<{ address: IPv4; prefix: number }> {
   if (typeof text !== 'string') return { ok: false, error: `expected a ${what} string, got ${typeof text}` };
   const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
-  if (!match) return { ok: false, error: `invalid ${what} ${JSON.stringify(text)}: expected address/prefix such as 10.0.0.0/16` };
+  if (!match) return { ok: false, error: `invalid ${what} ${show(text)}: expected address/prefix such as 10.0.0.0/16` };
   const problem = addressProblem(match[1]);
-  if (problem) return { ok: false, error: `invalid ${what} ${JSON.stringify(text)}: ${problem}` };
+  if (problem) return { ok: false, error: `invalid ${what} ${show(text)}: ${problem}` };
+  // iproute2 reads "024" as octal (a /20): only the canonical spelling is accepted.
+  if (match[2].length > 1 && match[2].startsWith('0')) return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${match[2]} has a leading zero` };
   const prefix = Number(match[2]);
-  if (prefix > 32) return { ok: false, error: `invalid ${what} ${JSON.stringify(text)}: prefix length ${prefix} is out of range 0-32` };
+  if (prefix > 32) return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${prefix} is out of range 0-32` };
   return { ok: true, value: { address: IPv4.fromDecimalDottedString(match[1]), prefix } };
 }
 
@@ -48,7 +51,7 @@ export function parseNetwork(text: unknown): Parsed<IPv4CidrRange> {
   const network = range.getFirst();
   if (!network.isEquals(parsed.value.address)) {
     const meant = `${network.toString()}/${parsed.value.prefix}`;
-    return { ok: false, error: `invalid CIDR ${JSON.stringify(text)}: host bits are set; the network is ${meant}` };
+    return { ok: false, error: `invalid CIDR ${show(text)}: host bits are set; the network is ${meant}` };
   }
   return { ok: true, value: range };
 }
@@ -117,13 +120,15 @@ export type IpAddress = { family: 4; value: IPv4 } | { family: 6; value: IPv6 };
 /** A network of either family. */
 export type IpNetwork = { family: 4; value: IPv4CidrRange } | { family: 6; value: IPv6CidrRange };
 
-const IPV6_SHAPE = /^[0-9A-Fa-f:.]+$/;
+const IPV6_SHAPE = /^[0-9A-Fa-f:]+$/;
+const MAPPED = 'IPv4-mapped or embedded forms such as ::ffff:10.0.0.1 are not accepted: write the IPv4 address itself';
 
 /** Parses an IPv4 (`10.1.0.1`) or IPv6 (`3ffe:ffff:0:01ff::10`) address. */
 export function parseIpAddress(text: unknown): Parsed<IpAddress> {
   if (typeof text === 'string' && text.includes(':')) {
+    if (text.includes('.')) return { ok: false, error: `invalid IPv6 address ${show(text)}: ${MAPPED}` };
     if (!IPV6_SHAPE.test(text) || !Validator.isValidIPv6String(text)[0]) {
-      return { ok: false, error: `invalid IPv6 address ${JSON.stringify(text)}` };
+      return { ok: false, error: `invalid IPv6 address ${show(text)}` };
     }
     return { ok: true, value: { family: 6, value: IPv6.fromString(text) } };
   }
@@ -137,16 +142,20 @@ export function parseIpAddress(text: unknown): Parsed<IpAddress> {
  */
 export function parseIpNetwork(text: unknown, allowHostBits = false): Parsed<IpNetwork> {
   if (typeof text === 'string' && text.includes(':')) {
+    if (text.includes('.')) return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: ${MAPPED}` };
     const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
+    if (match && match[2].length > 1 && match[2].startsWith('0')) {
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: prefix length ${match[2]} has a leading zero` };
+    }
     if (!match || !IPV6_SHAPE.test(match[1]) || !Validator.isValidIPv6String(match[1])[0]) {
-      return { ok: false, error: `invalid IPv6 CIDR ${JSON.stringify(text)}: expected address/prefix such as fd00:10::/64` };
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: expected address/prefix such as fd00:10::/64` };
     }
     if (Number(match[2]) > 128) {
-      return { ok: false, error: `invalid IPv6 CIDR ${JSON.stringify(text)}: prefix length ${match[2]} is out of range 0-128` };
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: prefix length ${match[2]} is out of range 0-128` };
     }
     const range = IPv6CidrRange.fromCidr(text);
     if (!allowHostBits && !range.getFirst().isEquals(IPv6.fromString(match[1]))) {
-      return { ok: false, error: `invalid IPv6 CIDR ${JSON.stringify(text)}: host bits are set; the network starts at ${range.getFirst().toString()}` };
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: host bits are set; the network starts at ${range.getFirst().toString()}` };
     }
     return { ok: true, value: { family: 6, value: IPv6CidrRange.fromCidr(`${range.getFirst().toString()}/${match[2]}`) } };
   }

@@ -14,17 +14,61 @@ export function formatPath(path: ReadonlyArray<string | number>): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(part)) out += out === '' ? part : `.${part}`;
-    else out += `[${JSON.stringify(part)}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(part) && part.length <= MAX_ECHO) out += out === '' ? part : `.${part}`;
+    else out += `[${show(part)}]`;
   }
   return out === '' ? '(root)' : out;
 }
 
-/** Quotes a value for an error message: strings in double quotes, everything else as JSON. */
+/** Longest text of a value an error message echoes: a hostile value must not turn into a megabyte message. */
+export const MAX_ECHO = 100;
+
+/**
+ * Quotes a value for an error message: strings in double quotes, numbers as YAML writes the special ones
+ * (.inf, -.inf, .nan), everything else as JSON; cut to about {@link MAX_ECHO} characters.
+ */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'undefined';
-  return JSON.stringify(value) ?? String(value);
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value.length > MAX_ECHO ? value.slice(0, MAX_ECHO) : value);
+  else if (typeof value === 'number' && !Number.isFinite(value)) text = Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
+  else if (value === undefined) text = 'undefined';
+  else if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') text = String(value);
+  else text = jsonPrefix(value);
+  if (typeof value === 'string' && value.length > MAX_ECHO) return `${text.slice(0, -1)}…" (${value.length} characters)`;
+  return text.length > MAX_ECHO + 2 ? `${text.slice(0, MAX_ECHO)}… (cut)` : text;
+}
+
+/** JSON of a value, but never more than a few times MAX_ECHO characters of work (aliases can make it huge). */
+function jsonPrefix(value: unknown): string {
+  let budget = MAX_ECHO * 4;
+  const seen = new Set<object>();
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => {
+      budget -= 1;
+      if (budget < 0) throw new RangeError('cut');
+      if (typeof v === 'number' && !Number.isFinite(v)) return show(v);
+      if (typeof v === 'string' && v.length > MAX_ECHO) return v.slice(0, MAX_ECHO);
+      if (v !== null && typeof v === 'object') {
+        if (seen.has(v)) return '[circular]';
+        seen.add(v);
+      }
+      return v;
+    }) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? `[… ${value.length} items]` : '{…}';
+  }
+}
+
+/** Most issues printed for one input: a file with thousands of errors gets the first ones and a count. */
+export const MAX_LINES = 50;
+
+function printed(source: string, issues: ReadonlyArray<Issue>): string[] {
+  // One issue, one line: a control character a message took from the input is shown escaped.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
+  const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  const lines = issues.slice(0, MAX_LINES).map((issue) => oneLine(`${source}: ${formatPath(issue.path)}: ${issue.message}`));
+  if (issues.length > MAX_LINES) lines.push(`${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`);
+  return lines;
 }
 
 /**
@@ -37,13 +81,13 @@ export class InputError extends Error {
     readonly source: string,
     readonly issues: ReadonlyArray<Issue>,
   ) {
-    super(issues.map((issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
+    super(printed(source, issues).join('\n'));
     this.name = 'InputError';
   }
 
-  /** The issues as the CLI prints them, one per line. */
+  /** The issues as the CLI prints them, one per line (at most {@link MAX_LINES}, then how many more there are). */
   lines(): string[] {
-    return this.issues.map((issue) => `${this.source}: ${formatPath(issue.path)}: ${issue.message}`);
+    return printed(this.source, this.issues);
   }
 }
 

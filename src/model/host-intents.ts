@@ -37,12 +37,27 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       }
     };
     node.interfaces.forEach((iface) => { if (!devices.has(iface.name)) devices.set(iface.name, 'an interface'); addNetworks(iface.name, iface.addresses); });
+    // Addresses the node holds, with who holds them: an address is on one device (or one namespace) only.
+    const owners = new Map<string, string>();
+    node.interfaces.forEach((iface) => iface.addresses.forEach((text) => {
+      const parsed = parseInterfaceAddress(text);
+      if (parsed.ok && !owners.has(parsed.value.address.toString())) owners.set(parsed.value.address.toString(), `interface ${iface.name}`);
+    }));
+    const claimAddress = (text: string, holder: string, path: Array<string | number>) => {
+      const parsed = parseInterfaceAddress(text);
+      if (!parsed.ok) return;
+      const ip = parsed.value.address.toString();
+      const previous = owners.get(ip);
+      if (previous !== undefined) add(path, `address ${ip} is already on ${previous} of node ${show(node.name)}`);
+      else owners.set(ip, holder);
+    };
 
     node.bridges.forEach((bridge, b) => {
       claimDevice(bridge.name, 'a bridge', at('bridges', b, 'name'));
       bridge.addresses.forEach((text, a) => {
         const parsed = parseInterfaceAddress(text);
         if (!parsed.ok) add(at('bridges', b, 'addresses', a), parsed.error);
+        else claimAddress(text, `bridge ${bridge.name}`, at('bridges', b, 'addresses', a));
       });
       addNetworks(bridge.name, bridge.addresses);
     });
@@ -58,6 +73,7 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       }
       const address = parseInterfaceAddress(ns.veth.address);
       if (!address.ok) add(at('namespaces', k, 'veth', 'address'), address.error);
+      else claimAddress(ns.veth.address, `namespace ${ns.name}`, at('namespaces', k, 'veth', 'address'));
       if (ns.defaultRoute !== undefined) {
         const gateway = parseAddress(ns.defaultRoute);
         if (!gateway.ok) add(at('namespaces', k, 'defaultRoute'), gateway.error);
@@ -65,6 +81,22 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
           add(at('namespaces', k, 'defaultRoute'), `gateway ${show(ns.defaultRoute)} is not on the namespace's network ${address.value.network.toCidrString()} (veth.address ${show(ns.veth.address)})`);
         } else if (address.ok && address.value.address.isEquals(gateway.value)) {
           add(at('namespaces', k, 'defaultRoute'), `gateway ${show(ns.defaultRoute)} is the namespace's own address`);
+        } else if (address.ok) {
+          // The veth's host side has no address of its own: the gateway must sit on the bridge it is plugged into
+          // (the bridge's address, or another namespace on that bridge).
+          const bridge = node.bridges.find((candidate) => candidate.name === ns.veth.bridge);
+          const addressOf = (text: string) => {
+            const parsed = parseInterfaceAddress(text);
+            return parsed.ok ? parsed.value.address.toString() : undefined;
+          };
+          const gatewayText = gateway.value.toString();
+          const reachable = bridge !== undefined && (bridge.addresses.some((text) => addressOf(text) === gatewayText)
+            || node.namespaces.some((other) => other !== ns && other.veth.bridge === bridge.name && addressOf(other.veth.address) === gatewayText));
+          if (!reachable) {
+            add(at('namespaces', k, 'defaultRoute'), ns.veth.bridge === undefined
+              ? `gateway ${show(ns.defaultRoute)} cannot be reached: the veth's host side ${show(ns.veth.hostSide)} has no address; plug it into a bridge (veth.bridge) that has the gateway address`
+              : `gateway ${show(ns.defaultRoute)} is neither an address of bridge ${show(ns.veth.bridge)} nor of a namespace on it: the namespace has no path to it`);
+          }
         }
       }
     });
@@ -90,8 +122,25 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       checkDevice(route.dev, at('routes', r, 'dev'));
       const via = parseAddress(route.via);
       if (!via.ok) { add(at('routes', r, 'via'), via.error); return; }
+      if (owners.has(via.value.toString())) {
+        add(at('routes', r, 'via'), `gateway ${show(route.via)} is node ${show(node.name)}'s own address (${owners.get(via.value.toString())})`);
+        return;
+      }
+      const broadcast = networks.find((x) => x.network.getPrefix().getValue() < 31 && (x.network.getLast().isEquals(via.value) || x.network.getFirst().isEquals(via.value)));
+      if (broadcast) {
+        add(at('routes', r, 'via'), `gateway ${show(route.via)} is the ${broadcast.network.getLast().isEquals(via.value) ? 'broadcast' : 'network'} address of ${broadcast.dev} ${broadcast.network.toCidrString()}`);
+        return;
+      }
+      if (route.to !== 'default') {
+        const dst = parseNetwork(route.to);
+        const connected = dst.ok ? networks.find((x) => x.network.isEquals(dst.value)) : undefined;
+        if (connected) {
+          add(at('routes', r, 'to'), `${show(route.to)} is the connected network of ${connected.dev}: the kernel routes it already; a gateway route for it would break the LAN`);
+          return;
+        }
+      }
       const candidates = networks.filter((x) => route.dev === undefined || x.dev === route.dev);
-      if (networks.length > 0 && !candidates.some((x) => rangeContains(x.network, via.value))) {
+      if (!candidates.some((x) => rangeContains(x.network, via.value))) {
         const list = candidates.map((x) => `${x.dev} ${x.network.toCidrString()}`).join(', ') || 'none';
         add(at('routes', r, 'via'), `gateway ${show(route.via)} is not on a network of node ${show(node.name)}${route.dev ? ` via ${route.dev}` : ''} (${list})`);
       }

@@ -67,14 +67,20 @@ export function checkLabels(labels: Readonly<Record<string, unknown>> | undefine
   return issues;
 }
 
-/** Checks annotation keys (values are free text). */
+/** The API server's limit on all annotations of an object together (keys and values). */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** Checks annotation keys (values are free text) and their total size. */
 export function checkAnnotations(annotations: Readonly<Record<string, unknown>> | undefined): Issue[] {
   const issues: Issue[] = [];
+  let total = 0;
   for (const key in annotations) {
+    total += key.length + (typeof annotations[key] === 'string' ? Buffer.byteLength(annotations[key] as string) : 0);
     const problem = checkQualifiedName(key);
     if (problem) issues.push({ path: [key], message: problem });
     if (typeof annotations[key] !== 'string') issues.push({ path: [key], message: `annotation value ${show(annotations[key])} must be a string` });
   }
+  if (total > MAX_ANNOTATIONS_BYTES) issues.push({ path: [], message: `total ${total} bytes; the API server allows at most ${MAX_ANNOTATIONS_BYTES} (256 KiB) of annotations per object` });
   return issues;
 }
 

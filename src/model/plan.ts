@@ -68,6 +68,8 @@ export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issu
         path: ['dnsServiceIp'],
         message: `${show(input.dnsServiceIp)} is outside serviceCidr ${cidrText(serviceCidr)}: the DNS Service needs a cluster IP from that range`,
       });
+    } else if (serviceCidr && reservedAddress(serviceCidr, parsed.value)) {
+      issues.push({ path: ['dnsServiceIp'], message: `${show(input.dnsServiceIp)} ${reservedAddress(serviceCidr!, parsed.value)}` });
     } else dnsServiceIp = parsed.value;
   } else if (serviceCidr) {
     if (serviceCidr.getSize() <= BigInt(DNS_ADDRESS_INDEX)) {
@@ -89,6 +91,18 @@ export function checkClusterIp(plan: NetworkPlan, value: string): string | undef
   if (!rangeContains(plan.serviceCidr, parsed.value)) {
     return `clusterIP ${show(value)} is outside serviceCidr ${cidrText(plan.serviceCidr)}`;
   }
+  const reserved = reservedAddress(plan.serviceCidr, parsed.value);
+  return reserved ? `clusterIP ${show(value)} ${reserved}` : undefined;
+}
+
+/**
+ * Why the API server refuses `address` of the service range as a cluster IP, or undefined: the network address,
+ * the broadcast address, and the first address, which belongs to the built-in `kubernetes` Service.
+ */
+function reservedAddress(range: IPv4CidrRange, address: IPv4): string | undefined {
+  if (address.isEquals(range.getFirst())) return `is the network address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
+  if (address.isEquals(range.getLast())) return `is the broadcast address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
+  if (address.isEquals(nthAddress(range, 1))) return `is the first address of serviceCidr ${cidrText(range)}, which belongs to the built-in "kubernetes" Service`;
   return undefined;
 }
 

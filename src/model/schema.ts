@@ -10,6 +10,8 @@
  * src/host/shell.ts still quotes everything, in one place.
  */
 import { z } from 'zod';
+import { record } from './record';
+import { parseAddress } from './cidr';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Names and scalars
@@ -26,6 +28,15 @@ export const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
 /** Host name as written in /etc/hosts. */
 export const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+/**
+ * Container image reference, `[registry[:port]/]path[:tag][@sha256:digest]` (the distribution reference grammar,
+ * lower-case path components): one token, so nothing can ride along into a manifest.
+ */
+export const IMAGE_REFERENCE = /^(?=.{1,255}$)([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\/)?[a-z0-9]+([._-]{1,2}[a-z0-9]+)*(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+/** Image tag: what follows the ":" of an image reference. */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** `[user@]host[:port]` of an SSH bastion. */
+export const JUMP_HOST = /^([a-z_][a-z0-9_-]{0,31}@)?([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?$/;
 /** SSH login user. */
 export const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
@@ -42,6 +53,18 @@ const namespaceName = z.string().regex(NAMESPACE_NAME, {
   message: 'must be a network namespace name: 1-63 characters from A-Z a-z 0-9 _ . -',
 });
 const hostName = z.string().regex(HOST_NAME, { message: 'must be a host name (letters, digits, "-" and ".")' });
+export const imageReference = z.string().regex(IMAGE_REFERENCE, {
+  message: 'must be an image reference such as registry.k8s.io/coredns/coredns:v1.10.1 (one token, lower-case path)',
+});
+const imageTag = z.string().regex(IMAGE_TAG, { message: 'must be an image tag: letters, digits, _ . - (at most 128)' });
+/**
+ * Where ssh connects: an IPv4 address or a host name / ~/.ssh/config alias. An all-digits name must be a canonical
+ * IPv4 address: the system resolver reads "010.0.0.1" as 8.0.0.1 and "10.1" as 10.0.0.1.
+ */
+const sshHost = z.string().regex(HOST_NAME, { message: 'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and ".")' })
+  .refine((host) => !/^[0-9.]+$/.test(host) || parseAddress(host).ok, {
+    message: 'looks like an IPv4 address but is not one in canonical form (four numbers 0-255, no leading zeros)',
+  });
 
 /** CIDR and address strings: the syntax is checked here, the meaning (host bits, ranges) in load.ts with ip-num. */
 const cidr = z.string().describe('IPv4 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16');
@@ -50,7 +73,9 @@ const interfaceAddress = z.string().describe('IPv4 address with the prefix of it
 const port = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a port number 1-65535' })
   .max(65535, { message: 'must be a port number 1-65535' });
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
-const labels = z.record(z.string(), z.string());
+const labels = record(z.string(), z.string());
+/** A Service port reference: a number, or the name of a port (what targetPort and Ingress backends accept). */
+const portOrName = z.union([port, dnsLabel], { error: 'must be a port number 1-65535 or a port name (DNS-1123 label such as http)' });
 /** Absolute path on a node: no "..", no shell metacharacters. */
 export const absolutePath = z.string().regex(/^\/([A-Za-z0-9_.@+-]+\/?)*$/, {
   message: 'must be an absolute path of letters, digits and _ . @ + - (no spaces, quotes or shell metacharacters)',
@@ -78,7 +103,7 @@ export const CNI_PLUGIN_TYPES = ['loopback', 'bridge', 'ptp', 'host-local', 'dhc
  * One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them.
  * A record, not an object schema: zod would move `type` first, and the file must keep the user's key order.
  */
-export const cniPluginSchema = z.record(z.string(), z.unknown()).superRefine((plugin, ctx) => {
+export const cniPluginSchema = record(z.string(), z.unknown()).superRefine((plugin, ctx) => {
   if (typeof plugin.type !== 'string' || !(CNI_PLUGIN_TYPES as readonly string[]).includes(plugin.type)) {
     ctx.addIssue({ code: 'custom', path: ['type'], message: `must be a CNI plugin type: one of ${CNI_PLUGIN_TYPES.join(', ')}` });
   }
@@ -96,7 +121,7 @@ export const cniConflistSchema = z.strictObject({
 });
 
 export const weaveSchema = z.strictObject({
-  version: z.string().regex(/^[0-9A-Za-z._-]+$/).default('2.8.1'),
+  version: imageTag.default('2.8.1'),
   ipallocRange: cidr.optional().describe('IPALLOC_RANGE. Default: the plan\'s podCidr.'),
   mtu: z.number().int().min(576).max(65535).optional(),
   connLimit: z.number().int().min(1).optional(),
@@ -107,7 +132,7 @@ export const weaveSchema = z.strictObject({
       : undefined),
   }).optional().describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
   npcArgs: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.string()).optional(),
+  env: record(z.string(), z.string()).optional(),
 });
 
 // >>> Flannel (constructs/flannel.ts; issue 13)
@@ -145,15 +170,15 @@ export const cniSchema = z.strictObject({
 
 export const dnsSchema = z.strictObject({
   provider: z.enum(['coredns', 'none']).default('coredns'),
-  version: z.string().regex(/^v?[0-9A-Za-z._-]+$/).optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
+  version: imageTag.optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
   replicas: z.number().int().min(1).optional().describe('CoreDNS Deployment replicas. Default: 2 (kubeadm).'),
   /** A whole Corefile (parsed and validated); default: the kubeadm Corefile for the plan. */
   corefile: z.string().optional()
     .describe('A whole Corefile, parsed and validated (errors name the line). Cannot be combined with upstreams, hosts or stubDomains. Default: kubeadm\'s Corefile for the cluster domain.'),
-  upstreams: z.array(z.string()).optional().describe('forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf'),
+  upstreams: z.array(z.string().regex(/^\S+$/, { message: 'must be one token: an IPv4 address, [dns|tls]://address[:port] or an absolute path' })).optional().describe('forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf'),
   hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional()
     .describe('Static host entries served by the hosts plugin (with fallthrough).'),
-  stubDomains: z.record(z.string(), z.array(address).min(1)).optional()
+  stubDomains: record(z.string(), z.array(address).min(1)).optional()
     .describe('Zone → upstream servers: each becomes a server block.'),
 });
 
@@ -161,13 +186,13 @@ export const ingressControllerSchema = z.strictObject({
   provider: z.enum(['ingress-nginx', 'none']).default('ingress-nginx'),
   flavor: z.enum(['cloud', 'baremetal']).default('baremetal')
     .describe('cloud: LoadBalancer Service; baremetal: NodePort Service.'),
-  version: z.string().optional(),
+  version: imageTag.optional(),
   replicas: z.number().int().min(1).optional(),
   defaultClass: z.boolean().optional(),
   serviceType: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP']).optional(),
   nodePorts: z.strictObject({ http: port.optional(), https: port.optional() }).optional(),
-  extraArgs: z.record(z.string(), z.string()).optional(),
-  config: z.record(z.string(), z.string()).optional(),
+  extraArgs: record(z.string(), z.string()).optional(),
+  config: record(z.string(), z.string()).optional(),
 });
 
 /** https://host[:port] of the API server: a DNS name, an IPv4 address or a bracketed IPv6 address; no path. */
@@ -194,7 +219,7 @@ const objectMeta = {
 export const servicePortSchema = z.strictObject({
   name: dnsLabel.optional(),
   port,
-  targetPort: z.union([port, dnsLabel]).optional(),
+  targetPort: portOrName.optional(),
   protocol: protocol.optional(),
   nodePort: z.number().int().optional().describe('NodePort/LoadBalancer only; must lie in 30000-32767.'),
   appProtocol: z.string().optional(),
@@ -230,7 +255,7 @@ export const networkPolicyPeerSchema = z.strictObject({
 });
 export const networkPolicyPortSchema = z.strictObject({
   protocol: protocol.optional(),
-  port: z.union([z.number().int(), z.string()]).optional(),
+  port: z.union([z.number().int(), z.string()], { error: 'must be a port number or a named container port' }).optional(),
   endPort: z.number().int().optional(),
 });
 export const networkPolicySchema = z.strictObject({
@@ -247,7 +272,7 @@ export const networkPolicySchema = z.strictObject({
   })).optional(),
 });
 
-const ingressBackend = z.strictObject({ service: dnsLabel, port: z.union([port, dnsLabel]) });
+const ingressBackend = z.strictObject({ service: dnsLabel, port: portOrName });
 export const ingressSchema = z.strictObject({
   ...objectMeta,
   ingressClassName: dnsSubdomain.optional(),
@@ -307,11 +332,13 @@ export const kubernetesSchema = z.strictObject({
 // Nodes and their host-side network intents (applied over SSH by the host provisioner)
 
 export const sshSchema = z.strictObject({
-  host: z.string().describe('Address or ~/.ssh/config alias used to reach the node.'),
+  host: sshHost.describe('Address or ~/.ssh/config alias used to reach the node.'),
   port: port.default(22),
   user: z.string().regex(USER_NAME, { message: 'must be a user name' }).default('root'),
   identityFile: z.string().optional().describe('Private key file. Default: ssh-agent, then ~/.ssh/id_ed25519 and id_rsa.'),
-  jumpHost: z.string().optional().describe('user@host:port of a bastion to go through.'),
+  jumpHost: z.string().regex(JUMP_HOST, { message: 'must be [user@]host[:port] of a bastion, e.g. admin@bastion.example.com:22' })
+    .refine((jump) => Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) <= 65535 && Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) >= 1, { message: 'port must be 1-65535' })
+    .optional().describe('user@host:port of a bastion to go through.'),
 });
 
 export const nodeInterfaceSchema = z.strictObject({
@@ -362,8 +389,10 @@ export const nodeSchema = z.strictObject({
     .describe('control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.'),
   podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI).'),
   interfaces: z.array(nodeInterfaceSchema).default([]),
-  sysctls: z.record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
-    z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()])).default({}),
+  sysctls: record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
+    z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()], {
+      error: 'must be a whole number or a string of letters, digits, spaces and . _ : -',
+    })).default({}),
   kubernetesPrerequisites: z.boolean().default(false)
     .describe('Load br_netfilter and set net.bridge.bridge-nf-call-ip{,6}tables=1 and ip_forward=1, as kubeadm requires.'),
   routes: z.array(routeSchema).default([]),

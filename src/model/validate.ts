@@ -16,8 +16,8 @@ import { checkService, claimServiceAddresses } from './checks/service';
 import { Ledger } from './ledger';
 import { NetworkPlan, resolvePlan } from './plan';
 import { Cluster } from './schema';
-import { checkVerifyAssertions } from '../host/verify';
-import { topologyIssues } from '../lab/topology';
+import { checkVerifyAssertions } from './checks/verify';
+import { topologyIssues } from './checks/topology';
 import { hostIntentIssues } from './host-intents';
 import { checkNamespaces, checkWorkloads } from './checks/workload';
 

@@ -1,13 +1,13 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { CoreDns, CoreDnsProps } from '../../constructs/core-dns';
-import { kubeadmCorefile } from '../../src/corefile/model';
-import { parseCorefile } from '../../src/corefile/parse';
-import { ADDONS_STYLE } from '../../src/corefile/render';
+import { kubeadmCorefile } from '../../src/model/corefile/model';
+import { parseCorefile } from '../../src/model/corefile/parse';
+import { ADDONS_STYLE } from '../../src/model/corefile/render';
 import { checkCluster } from '../../src/model/load';
 import { issueLines, thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
@@ -24,7 +24,7 @@ function addonsManifest(): Manifest[] {
     .split('$DNS_DOMAIN').join('cluster.local')
     .split('$DNS_SERVER_IP').join('10.96.0.10')
     .split('$DNS_MEMORY_LIMIT').join('170Mi');
-  return parseAllDocuments(text).map((doc) => doc.toJS()).filter((o) => o !== null);
+  return (loadAll(text, undefined, { schema: CORE_SCHEMA }) as Manifest[]).filter((o) => o !== null);
 }
 
 const SA = 'ServiceAccount kube-system/coredns';

@@ -1,5 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
-import { parse } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
+
+const parse = (text: string): any => load(text, { schema: CORE_SCHEMA });
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { KubeProxy, KubeProxyProps } from '../../constructs/kube-proxy';

@@ -82,7 +82,7 @@ describe('WeaveNet', () => {
     expect(viaEnv.message).toContain('env.WEAVE_PASSWORD: env "WEAVE_PASSWORD" cannot be set here: a literal password is refused: use passwordSecret');
     expect(viaEnv.message).not.toContain('hunter2');
     const literal = thrown(() => synth({ passwordSecret: 'hunter2' as never }));
-    expect(literal.message).toContain('passwordSecret: a literal password (string) is refused');
+    expect(literal.message).toContain('passwordSecret: a literal password is refused: give the Secret holding it');
     expect(literal.message).not.toContain('hunter2');
   });
 

@@ -23,7 +23,7 @@ echo '== route'; ip -4 -j route show table all
 for ns in $(ip netns list | cut -d' ' -f1 | sort); do
   echo "== netns $ns"; ip -n "$ns" -j link show | strip; ip -n "$ns" -4 -j addr show | strip; ip -n "$ns" -4 -j route show table all
 done
-echo '== iptables'; iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
+echo '== iptables'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'
 echo '== sysctl'; sysctl net.ipv4.ip_forward
 echo '== files'
 for f in /etc/hosts /etc/resolv.conf $(find /etc/netstrap /etc/sysctl.d /etc/modules-load.d /etc/cni /etc/systemd/system -type f -o -type l 2>/dev/null | sort); do

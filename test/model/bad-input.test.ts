@@ -8,7 +8,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 import { ClusterNetwork } from '../../constructs/cluster-network';
 import { Ingress } from '../../constructs/ingress';
 import { NetworkPolicy } from '../../constructs/network-policy';

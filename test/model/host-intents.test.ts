@@ -4,7 +4,7 @@ import { netstrap } from '../support/lab';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 
 /** A one-node cluster with the seed's host intents; `patch` changes node01. */
 function cluster(patch: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Record<string, unknown> {
@@ -60,7 +60,33 @@ describe('host intent checks (nodes[].routes, bridges, namespaces, nat, resolv, 
       'c.yaml: nodes[0].bridges[0].name: "eth0" is already an interface on node "node01"',
       'c.yaml: nodes[0].namespaces[1].name: duplicate namespace name "red" on node "node01"',
       'c.yaml: nodes[0].namespaces[1].veth.hostSide: "veth-red" is already the host side of namespace "red"\'s veth on node "node01"',
+      'c.yaml: nodes[0].namespaces[1].veth.address: address 192.168.15.1 is already on namespace red of node "node01"',
     ]);
+  });
+
+  it('rejects gateways the node cannot use: its own address, a broadcast address, no network at all; routes for a connected LAN; reused addresses', () => {
+    expect(issues(cluster({
+      routes: [
+        { to: '10.1.0.0/16', via: '192.168.1.11' },
+        { to: '10.2.0.0/16', via: '192.168.1.255' },
+        { to: '192.168.1.0/24', via: '192.168.1.1' },
+      ],
+      bridges: [{ name: 'v-net-0', addresses: ['192.168.1.11/24'] }],
+      namespaces: [
+        { name: 'red', veth: { hostSide: 'veth-red', address: '10.9.0.2/24' }, defaultRoute: '10.9.0.1' },
+        { name: 'blue', veth: { hostSide: 'veth-blue', bridge: 'v-net-0', address: '192.168.1.20/24' }, defaultRoute: '192.168.1.30' },
+      ],
+      nat: { masquerade: [], portForwards: [] },
+    }))).toEqual([
+      'c.yaml: nodes[0].bridges[0].addresses[0]: address 192.168.1.11 is already on interface eth0 of node "node01"',
+      'c.yaml: nodes[0].namespaces[0].defaultRoute: gateway "10.9.0.1" cannot be reached: the veth\'s host side "veth-red" has no address; plug it into a bridge (veth.bridge) that has the gateway address',
+      'c.yaml: nodes[0].namespaces[1].defaultRoute: gateway "192.168.1.30" is neither an address of bridge "v-net-0" nor of a namespace on it: the namespace has no path to it',
+      'c.yaml: nodes[0].routes[0].via: gateway "192.168.1.11" is node "node01"\'s own address (interface eth0)',
+      'c.yaml: nodes[0].routes[1].via: gateway "192.168.1.255" is the broadcast address of eth0 192.168.1.0/24',
+      'c.yaml: nodes[0].routes[2].to: "192.168.1.0/24" is the connected network of eth0: the kernel routes it already; a gateway route for it would break the LAN',
+    ]);
+    expect(issues(cluster({ interfaces: [], routes: [{ to: 'default', via: '192.168.1.1' }], bridges: [], namespaces: [], nat: { masquerade: [], portForwards: [] } })))
+      .toContain('c.yaml: nodes[0].routes[0].via: gateway "192.168.1.1" is not on a network of node "node01" (none)');
   });
 
   it('rejects a DNAT target that is not ip:port, NAT without ip_forward, and unknown NAT devices', () => {

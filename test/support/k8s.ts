@@ -5,7 +5,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
 
@@ -32,15 +32,26 @@ export function synthValid(chart: Chart): Manifest[] {
 
 /** Reads a YAML file of one or more documents (e.g. from ../shared/reference) as plain objects. */
 export function readYamlDocuments(file: string): Manifest[] {
-  return parseAllDocuments(fs.readFileSync(file, 'utf8'))
-    .map((doc) => doc.toJS())
+  return (loadAll(fs.readFileSync(file, 'utf8'), undefined, { schema: CORE_SCHEMA }) as any[])
     .filter((o) => o !== null)
     .flatMap((o) => (o.kind === 'List' ? o.items : [o]));
 }
 
-/** Path of a file under ../shared/reference, from the repository root. */
+/** Where the reference manifests are expected: ../shared/reference beside the repository. */
+export const REFERENCE_DIR = path.join(__dirname, '..', '..', '..', 'shared', 'reference');
+
+/**
+ * Path of a file (or directory) under ../shared/reference. When it is missing, throws an error whose message and
+ * stack are one line naming what is missing and where it is expected (not an ENOENT stack from a later read).
+ */
 export function reference(...parts: string[]): string {
-  return path.join(__dirname, '..', '..', '..', 'shared', 'reference', ...parts);
+  const file = path.join(REFERENCE_DIR, ...parts);
+  if (!fs.existsSync(file)) {
+    const error = new Error(`missing reference manifest ${path.posix.join(...parts)}: expected at ${file} (../shared/reference beside the repository)`);
+    error.stack = error.message;
+    throw error;
+  }
+  return file;
 }
 
 /** Finds one object by kind and name. */

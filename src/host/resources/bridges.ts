@@ -94,9 +94,10 @@ export const bridges: ResourceKind = {
 export function bridgeBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
   for (const bridge of node.bridges) {
-    steps.push({ unless: ['ip', 'link', 'show', 'dev', bridge.name], run: ['ip', 'link', 'add', 'name', bridge.name, 'type', 'bridge'] });
-    steps.push({ run: ['ip', 'link', 'set', 'dev', bridge.name, 'up'] });
-    for (const address of bridge.addresses) steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', bridge.name] });
+    const { name } = bridge;
+    steps.push({ unless: ['ip', 'link', 'show', 'dev', name], run: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'], target: name });
+    steps.push({ run: ['ip', 'link', 'set', 'dev', name, 'up'], target: `${name} state` });
+    for (const address of bridge.addresses) steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', name], target: `${name} address ${address}` });
   }
   return steps;
 }

@@ -86,9 +86,10 @@ export const links: ResourceKind = {
 export function linkBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
   for (const iface of node.interfaces) {
-    if (iface.mtu !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', iface.name, 'mtu', String(iface.mtu)] });
-    steps.push({ run: ['ip', 'link', 'set', 'dev', iface.name, 'up'] });
-    for (const address of iface.addresses) steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', iface.name] });
+    const dev = iface.name;
+    if (iface.mtu !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)], target: `${dev} mtu` });
+    steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'up'], target: `${dev} state` });
+    for (const address of iface.addresses) steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', dev], target: `${dev} address ${address}` });
   }
   return steps;
 }

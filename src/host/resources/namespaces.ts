@@ -7,18 +7,69 @@
  * made of, so that the revert of its removal can rebuild it), as are the addresses set inside: a namespace no longer
  * declared is deleted with everything in it, a changed address replaces the old one. Namespaces netstrap did not
  * create are never deleted. Persisted by the boot script of persist.ts.
+ *
+ * A namespace no longer declared is read before it goes (section netns-owned: every namespace of this cluster's
+ * ownership record that is not declared, found by the fact script in the record itself, so no extra round trip).
+ * While it holds what netstrap did not create — a process, an interface other than lo and netstrap's veth end — it is
+ * not deleted: the plan refuses, naming them (deleting it would destroy them, and no revert could bring them back).
+ * Otherwise the revert of its removal rebuilds it as it was read: the veth pair, its bridge and state, every address
+ * and link state inside, and every route inside that the kernel did not derive from an address.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp, netnsFact, netnsNames } from './ip-facts';
+import { recordPath } from '../ownership';
+import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { findLink, IpState, ipFacts, ipState, ipv4Addresses, isUp, netnsFact, netnsNames } from './ip-facts';
+import { existingArgs } from './routes';
+
+const OWNED_SECTION = 'netns-owned';
+/**
+ * $1 the ownership record, then the declared namespaces. Owned namespace ids are the record's netns ids without a
+ * space (renderRecord writes `"kind"` then `"id"` on the next line). Per namespace that exists and is not declared:
+ * `ns <name>`, its `ip -j` link, addr and route facts and its pids, one line each.
+ */
+const OWNED_READ = `rec=$1; shift
+for ns in $(sed -n '/^ *"kind": "netns",$/{n;s/^ *"id": "\\([^" ]*\\)",$/\\1/p;}' "$rec" 2>/dev/null); do
+  case " $* " in *" $ns "*) continue;; esac
+  ip netns pids "$ns" >/dev/null 2>&1 || continue
+  echo "ns $ns"
+  printf 'link '; ip -n "$ns" -j -d link show; echo
+  printf 'addr '; ip -n "$ns" -j addr show; echo
+  printf 'route '; ip -n "$ns" -j route show table main; echo
+  echo "pids $(ip netns pids "$ns" | tr '\\n' ' ')"
+done; true`;
+
+/** What an owned, undeclared namespace holds (from OWNED_SECTION). */
+interface HeldNamespace extends IpState { readonly pids: string[] }
+
+function ownedNamespaceFacts(facts: RawFacts): Map<string, HeldNamespace> {
+  const held = new Map<string, { links: unknown[]; addrs: unknown[]; routes: unknown[]; pids: string[] }>();
+  let current: { links: unknown[]; addrs: unknown[]; routes: unknown[]; pids: string[] } | undefined;
+  const json = (text: string): unknown[] => (text.trim() === '' ? [] : JSON.parse(text) as unknown[]);
+  for (const line of (facts[OWNED_SECTION] ?? '').split('\n')) {
+    const space = line.indexOf(' ');
+    const [what, rest] = space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
+    if (what === 'ns') {
+      current = { links: [], addrs: [], routes: [], pids: [] };
+      held.set(rest, current);
+    } else if (!current) continue;
+    else if (what === 'link') current.links = json(rest);
+    else if (what === 'addr') current.addrs = json(rest);
+    else if (what === 'route') current.routes = json(rest);
+    else if (what === 'pids') current.pids = rest.split(' ').filter(Boolean);
+  }
+  return held as unknown as Map<string, HeldNamespace>;
+}
 
 export const namespaces: ResourceKind = {
   kind: 'netns',
   bootSteps: namespaceBootSteps,
 
-  factCommands(node: ClusterNode) {
+  factCommands(node: ClusterNode, cluster: Cluster) {
     // The list is read even when no namespace is declared: namespaces netstrap created may have to go.
-    let commands: Record<string, string[]> = { ...netnsFact(), ...ipFacts() };
+    let commands: Record<string, string[]> = {
+      ...netnsFact(), ...ipFacts(),
+      [OWNED_SECTION]: ['sh', '-c', OWNED_READ, 'sh', recordPath(cluster.name), ...node.namespaces.map((ns) => ns.name)],
+    };
     for (const ns of node.namespaces) commands = { ...commands, ...ipFacts(ns.name) };
     return commands;
   },
@@ -78,26 +129,31 @@ export const namespaces: ResourceKind = {
         }
       }
     }
-    removals(changes, owned, declared, existing, host, (ns) => ipState(facts, ns));
+    removals(node, changes, owned, declared, existing, host, (ns) => ipState(facts, ns), ownedNamespaceFacts(facts));
     return changes;
   },
 };
 
 /** Owned namespaces, veths and inside addresses no longer declared: deleted (a namespace with all it holds). */
-function removals(changes: Change[], owned: ReadonlyArray<OwnedObject>, declared: Set<string>, existing: string[],
-  host: ReturnType<typeof ipState>, inside: (ns: string) => ReturnType<typeof ipState>): void {
+function removals(node: ClusterNode, changes: Change[], owned: ReadonlyArray<OwnedObject>, declared: Set<string>, existing: string[],
+  host: IpState, inside: (ns: string) => IpState, held: Map<string, HeldNamespace>): void {
   const gone = new Set(owned.filter((o) => !o.id.includes(' ') && !declared.has(o.id)).map((o) => o.id));
   for (const entry of owned) {
     if (declared.has(entry.id)) continue;
     const release = (before: string, apply: string[] | undefined, revert: Change['revert'] = []) =>
       changes.push({ kind: 'netns', target: entry.id, before, after: 'absent', apply: apply ? [{ argv: apply }] : [], revert, releases: [entry] });
     if (!entry.id.includes(' ')) {
-      // Revert rebuilds the namespace and its veth pair (the spec keeps only what never changes: the veth's names;
-      // addresses and routes inside are not recreated).
       const spec = entry.spec as { veth?: { hostSide: string; name: string } } | undefined;
-      const rebuild = [{ argv: ['ip', 'netns', 'add', entry.id] },
-        ...(spec?.veth ? [{ argv: ['ip', 'link', 'add', spec.veth.hostSide, 'type', 'veth', 'peer', 'name', spec.veth.name, 'netns', entry.id] }] : [])];
-      if (existing.includes(entry.id)) release('present', ['ip', 'netns', 'del', entry.id], rebuild);
+      const contents = held.get(entry.id);
+      if (existing.includes(entry.id) && contents) {
+        const foreign = [...contents.pids.map((pid) => `process ${pid}`),
+          ...contents.links.map((l) => l.ifname).filter((name) => name !== 'lo' && name !== spec?.veth?.name).map((name) => `interface ${name}`)];
+        if (foreign.length > 0) {
+          throw new Error(`${node.name}: namespace ${entry.id} is no longer declared but holds what netstrap did not create (${foreign.join(', ')}): `
+            + 'netstrap does not delete it while it does; stop or move those, or declare the namespace again');
+        }
+      }
+      if (existing.includes(entry.id)) release('present', ['ip', 'netns', 'del', entry.id], rebuildNamespace(entry.id, spec?.veth, host, contents));
       else release('absent (already gone)', undefined);
       continue;
     }
@@ -118,18 +174,45 @@ function removals(changes: Change[], owned: ReadonlyArray<OwnedObject>, declared
   }
 }
 
+/** Commands that rebuild a namespace netstrap removes as it was read: veth pair, bridge, states, addresses, routes. */
+function rebuildNamespace(ns: string, veth: { hostSide: string; name: string } | undefined, host: IpState, contents: IpState | undefined): Command[] {
+  const commands: Command[] = [{ argv: ['ip', 'netns', 'add', ns] }];
+  if (veth) {
+    const hostLink = findLink(host, veth.hostSide);
+    commands.push({ argv: ['ip', 'link', 'add', veth.hostSide, 'type', 'veth', 'peer', 'name', veth.name, 'netns', ns] });
+    if (hostLink?.master) commands.push({ argv: ['ip', 'link', 'set', 'dev', veth.hostSide, 'master', hostLink.master] });
+    if (isUp(hostLink)) commands.push({ argv: ['ip', 'link', 'set', 'dev', veth.hostSide, 'up'] });
+  }
+  if (!contents) return commands;
+  for (const link of contents.links) {
+    // lo gets 127.0.0.1/8 from the kernel as it comes up.
+    for (const address of ipv4Addresses(contents, link.ifname)) {
+      if (link.ifname !== 'lo' || address !== '127.0.0.1/8') commands.push({ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', link.ifname] });
+    }
+    if (isUp(link)) commands.push({ argv: ['ip', '-n', ns, 'link', 'set', 'dev', link.ifname, 'up'] });
+  }
+  for (const route of contents.routes) {
+    if (route.protocol !== 'kernel') commands.push({ argv: ['ip', '-n', ns, 'route', 'replace', ...existingArgs(route)] });
+  }
+  return commands;
+}
+
 export function namespaceBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
   for (const ns of node.namespaces) {
     const { hostSide, name: peer, bridge, address } = ns.veth;
-    steps.push({ unless: ['ip', 'netns', 'exec', ns.name, 'true'], run: ['ip', 'netns', 'add', ns.name] });
-    steps.push({ unless: ['ip', 'link', 'show', 'dev', hostSide], run: ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', ns.name] });
-    if (bridge !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge] });
-    steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'] });
-    steps.push({ run: ['ip', '-n', ns.name, 'addr', 'replace', address, 'dev', peer] });
-    steps.push({ run: ['ip', '-n', ns.name, 'link', 'set', 'dev', peer, 'up'] });
-    steps.push({ run: ['ip', '-n', ns.name, 'link', 'set', 'dev', 'lo', 'up'] });
-    if (ns.defaultRoute !== undefined) steps.push({ run: ['ip', '-n', ns.name, 'route', 'replace', 'default', 'via', ns.defaultRoute] });
+    const name = ns.name;
+    steps.push({ unless: ['ip', 'netns', 'exec', name, 'true'], run: ['ip', 'netns', 'add', name], target: name });
+    steps.push({ unless: ['ip', 'link', 'show', 'dev', hostSide], run: ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
+      target: `${name} veth ${hostSide}` });
+    if (bridge !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge], target: `${hostSide} master` });
+    steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'], target: `${hostSide} state` });
+    steps.push({ run: ['ip', '-n', name, 'addr', 'replace', address, 'dev', peer], target: `${name}/${peer} address ${address}` });
+    steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', peer, 'up'], target: `${name}/${peer} state` });
+    steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', 'lo', 'up'], target: `${name}/lo state` });
+    if (ns.defaultRoute !== undefined) {
+      steps.push({ run: ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute], target: `${name} default route` });
+    }
   }
   return steps;
 }

@@ -162,5 +162,6 @@ export function natBootSteps(node: ClusterNode): BootStep[] {
   return desiredNatRules(node).map((rule) => ({
     unless: ['iptables', '-t', 'nat', '-C', rule.chain, ...rule.args],
     run: ['iptables', '-t', 'nat', '-A', rule.chain, ...rule.args],
+    target: `nat ${rule.chain} ${rule.id}`,
   }));
 }

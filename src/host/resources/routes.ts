@@ -25,7 +25,7 @@ export function routeArgs(route: RouteIntent): string[] {
 }
 
 /** `ip route` arguments that recreate an existing route as `ip -j route` showed it. */
-function existingArgs(route: IpRoute): string[] {
+export function existingArgs(route: IpRoute): string[] {
   const args = [route.dst];
   if (route.gateway) args.push('via', route.gateway);
   if (route.dev) args.push('dev', route.dev);
@@ -62,7 +62,7 @@ export const routes: ResourceKind = {
       declared.add(id);
       const current = find(dst, metric);
       if (current && current.gateway === route.via && (route.dev === undefined || current.dev === route.dev)) continue;
-      const target = route.metric !== undefined ? `${dst} metric ${route.metric}` : dst;
+      const target = routeTarget(route);
       const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}`;
       changes.push({
         kind: 'route', target, before: current ? describe(current) : 'absent', after,
@@ -102,6 +102,12 @@ function routeId(dst: string, metric: number): string {
   return `${dst} metric ${metric}`;
 }
 
+/** What plan and drift call a declared route: its destination, and its metric when one is given. */
+function routeTarget(route: RouteIntent): string {
+  const dst = canonicalRouteDestination(route.to);
+  return route.metric !== undefined ? `${dst} metric ${route.metric}` : dst;
+}
+
 export function routeBootSteps(node: ClusterNode): BootStep[] {
-  return node.routes.map((route) => ({ run: ['ip', 'route', 'replace', ...routeArgs(route)] }));
+  return node.routes.map((route) => ({ run: ['ip', 'route', 'replace', ...routeArgs(route)], target: routeTarget(route) }));
 }

@@ -14,7 +14,7 @@
  * before (prior) and the value set (spec): a key dropped from the cluster file goes back to its prior value.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import type { Change, Drift, OwnedObject, RawFacts, ResourceKind } from '../types';
 import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
@@ -139,6 +139,30 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
 
     changes.push(...ownedFileChanges('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted), owned));
     return changes;
+  },
+
+  /** Live ≠ boot: a wanted key whose live value and the value in the file on disk (read at boot) disagree. */
+  drift(node: ClusterNode, facts: RawFacts): Drift[] {
+    const file = parseFileFact(facts, SYSCTL_FILE).content;
+    if (file === undefined) return [];
+    const atBoot = new Map<string, string>();
+    for (const line of file.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0 && !line.trimStart().startsWith('#')) atBoot.set(line.slice(0, eq).trim(), normalize(line.slice(eq + 1)));
+    }
+    const current = parseValues(facts[VALUES]);
+    const drift: Drift[] = [];
+    for (const [key, value] of desiredSysctls(node)) {
+      const now = current.get(key);
+      const live = now !== undefined && normalize(now) === normalize(value);
+      const inBoot = atBoot.get(key) === normalize(value);
+      if (live && !inBoot) {
+        drift.push({ kind: 'sysctl', target: key, message: `sysctl ${key} = ${value} is live but would not come back after reboot (not in ${SYSCTL_FILE})` });
+      } else if (!live && inBoot) {
+        drift.push({ kind: 'sysctl', target: key, message: `sysctl ${key} = ${value} is in ${SYSCTL_FILE} but not live (live: ${now === undefined ? 'absent' : normalize(now)})` });
+      }
+    }
+    return drift;
   },
 
   warnings(node: ClusterNode, facts: RawFacts): string[] {

@@ -2,9 +2,9 @@
  * The checks of CoreDns props (fields and Corefile), with the plain types they need. Free of cdk8s, so validating
  * a cluster file does not load it; constructs/core-dns.ts re-exports all.
  */
-import { Corefile, HostsEntry, kubeadmCorefile } from '../../corefile/model';
-import { RenderStyle } from '../../corefile/render';
-import { corefileTextIssues, normalizeZone, upstreamProblem, validateCorefile, zoneProblem } from '../../corefile/validate';
+import { Corefile, HostsEntry, kubeadmCorefile } from '../corefile/model';
+import { RenderStyle } from '../corefile/render';
+import { corefileTextIssues, normalizeZone, upstreamProblem, validateCorefile, zoneProblem } from '../corefile/validate';
 import { parseAddress } from '../cidr';
 import { Issue, show } from '../errors';
 import { NetworkPlan } from '../plan';

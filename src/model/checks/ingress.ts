@@ -7,8 +7,20 @@ import * as path from 'path';
 import { Issue, show, under } from '../errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
 import { findServicePort, ServicePortProps } from './service';
-// Type only (erased): a backend may be a Service construct, but checking one must not load cdk8s.
-import type { Service } from '../../../constructs/service';
+
+/**
+ * What a backend check needs of a Service construct (constructs/service.ts satisfies it): the model describes the
+ * shape instead of importing the construct, so it never depends on constructs/ or cdk8s.
+ */
+export interface ServiceReference {
+  readonly name: string;
+  /** @default 'default' */
+  readonly namespace?: string;
+  readonly ports: ReadonlyArray<ServicePortProps>;
+}
+
+/** Largest certFile or keyFile read (a certificate chain is a few KB). */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024;
 
 /** The annotation ingress-nginx reads for `rewriteTarget`. */
 export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
@@ -17,7 +29,7 @@ export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-ta
 /** Where an Ingress path sends requests. */
 export interface IngressBackendSpec {
   /** The Service construct, or the name of a Service defined in the same app and namespace. Required. */
-  readonly service: string | Service;
+  readonly service: string | ServiceReference;
   /** A port the Service exposes: its number or its name. Required. */
   readonly port: number | string;
 }
@@ -154,14 +166,24 @@ export function readTlsFiles(tls: IngressTlsSpec, baseDir: string): { issues: Is
     const full = path.resolve(baseDir, file);
     let data: Buffer;
     try {
+      // A regular file of at most 1 MiB: /dev/zero or a FIFO would be read forever, a huge file into memory.
+      const stat = fs.statSync(full);
+      if (!stat.isFile()) {
+        issues.push({ path: [field], message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a regular file` });
+        return undefined;
+      }
+      if (stat.size > MAX_TLS_FILE_BYTES) {
+        issues.push({ path: [field], message: `${field} ${show(file)} is ${stat.size} bytes; a PEM file may hold at most ${MAX_TLS_FILE_BYTES} (1 MiB)` });
+        return undefined;
+      }
       data = fs.readFileSync(full);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      issues.push({ path: [field], message: `cannot read ${field} ${show(file)} (${full}): ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` });
+      issues.push({ path: [field], message: `cannot read ${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}): ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message.slice(0, 100)}` });
       return undefined;
     }
     if (!marker.test(data.toString('latin1'))) {
-      issues.push({ path: [field], message: `${field} ${show(file)} (${full}) is not a PEM ${what}` });
+      issues.push({ path: [field], message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a PEM ${what}` });
       return undefined;
     }
     return data;

@@ -2,7 +2,7 @@
  * The checks of KubeProxy props, with the plain types they need. Free of cdk8s, so validating a cluster file does
  * not load it; constructs/kube-proxy.ts re-exports all.
  */
-import { parseAddress, parseNetwork } from '../cidr';
+import { parseAddress, parseIpAddress, parseNetwork } from '../cidr';
 import { Issue, show } from '../errors';
 import { CONTROL_PLANE_ENDPOINT } from '../schema';
 
@@ -29,8 +29,9 @@ export const KUBE_PROXY_DIRECTORY = '/var/lib/kube-proxy';
 /** Checks KubeProxy props (or the cluster file's `kubeProxy`); paths relative to the props. */
 export function checkKubeProxyProps(props: Partial<KubeProxyProps>): Issue[] {
   const issues: Issue[] = [];
-  if (props.controlPlaneEndpoint !== undefined && !CONTROL_PLANE_ENDPOINT.test(props.controlPlaneEndpoint)) {
-    issues.push({ path: ['controlPlaneEndpoint'], message: `${show(props.controlPlaneEndpoint)} is not an https URL of the API server such as https://192.168.1.11:6443` });
+  if (props.controlPlaneEndpoint !== undefined) {
+    const problem = endpointProblem(props.controlPlaneEndpoint);
+    if (problem) issues.push({ path: ['controlPlaneEndpoint'], message: `${show(props.controlPlaneEndpoint)} ${problem}` });
   }
   if (props.strictArp && props.mode !== 'ipvs') {
     issues.push({ path: ['strictArp'], message: `strictARP only applies in ipvs mode, and mode is ${show(props.mode ?? 'iptables')}` });
@@ -44,4 +45,19 @@ export function checkKubeProxyProps(props: Partial<KubeProxyProps>): Issue[] {
     if (!parsed.ok) issues.push({ path: ['bindAddress'], message: parsed.error });
   }
   return issues;
+}
+
+/** Why an API server URL is unusable: not https://host[:port], a port out of range, a malformed address. */
+function endpointProblem(url: string): string | undefined {
+  if (typeof url !== 'string' || !CONTROL_PLANE_ENDPOINT.test(url)) return 'is not an https URL of the API server such as https://192.168.1.11:6443';
+  const [, host, port] = /^https:\/\/(\[[^\]]*\]|[^:/]+)(?::(\d+))?/.exec(url)!;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `has port ${port}, outside 1-65535`;
+  if (host.startsWith('[')) {
+    const parsed = parseIpAddress(host.slice(1, -1));
+    if (!parsed.ok || parsed.value.family !== 6) return `has an invalid IPv6 address ${show(host)}`;
+  } else if (/^[0-9.]+$/.test(host)) {
+    const parsed = parseAddress(host);
+    if (!parsed.ok) return `has an invalid IPv4 address: ${parsed.error}`;
+  }
+  return undefined;
 }

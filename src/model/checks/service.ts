@@ -5,7 +5,7 @@
 import { parseAddress } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { Ledger } from '../ledger';
-import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
+import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber, checkQualifiedName } from '../meta';
 import { checkClusterIp, checkNodePort, NetworkPlan } from '../plan';
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
@@ -117,6 +117,11 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
     const numberProblem = checkPortNumber(port.port);
     if (numberProblem) issues.push({ path: at('port'), message: numberProblem });
     if (!PROTOCOLS.includes(protocol)) issues.push({ path: at('protocol'), message: `protocol ${show(protocol)} must be TCP, UDP or SCTP (upper case)` });
+    if (port.appProtocol !== undefined) {
+      // The API server's rule: an IANA service name or a domain-prefixed name such as kubernetes.io/h2c.
+      const problem = checkQualifiedName(port.appProtocol);
+      if (problem) issues.push({ path: at('appProtocol'), message: `appProtocol ${problem.replace(/^key /, '')}` });
+    }
     if (port.name === undefined) {
       if (ports.length > 1) issues.push({ path: at('name'), message: `port ${show(port.port)} needs a name: every port of a Service with several ports must be named` });
     } else {

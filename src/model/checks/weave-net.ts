@@ -103,7 +103,7 @@ export function checkWeaveProps(props: WeaveNetProps, plan?: NetworkPlan): Issue
     }
   }
   for (const [name, value] of Object.entries(props.env ?? {})) {
-    if (name in WEAVE_RESERVED_ENV) {
+    if (Object.prototype.hasOwnProperty.call(WEAVE_RESERVED_ENV, name)) {
       const hint = name === 'WEAVE_PASSWORD'
         ? 'a literal password is refused: use passwordSecret {name, key} so it comes from a Secret'
         : `it is set by the construct; use ${WEAVE_RESERVED_ENV[name]}`;

@@ -1,5 +1,6 @@
 /** The file kinds: /etc/hosts, /etc/resolv.conf, CNI conflists, boot persistence; and the managed-block helper. */
-import { withManagedBlock } from '../../../src/host/resources/file-facts';
+import { fileFactSection, withManagedBlock } from '../../../src/host/resources/file-facts';
+import { nodeDrift, planNode } from '../../../src/host/node-plan';
 import { cniFiles } from '../../../src/host/resources/cni';
 import { hostsFile } from '../../../src/host/resources/hosts';
 import { resourceKinds } from '../../../src/host/resources';
@@ -120,5 +121,30 @@ describe('boot persistence kind', () => {
     expect(persist.plan(nothing, recordedFacts('converged'), cluster, owned).map((c) => `${c.target} ${c.after}`)).toEqual([
       `${BOOT_SCRIPT} absent`, '/etc/systemd/system/netstrap-network.service absent', `${UNIT_LINK} absent`,
     ]);
+  });
+});
+
+describe('live = boot drift (persist.ts bootDrift, sysctl)', () => {
+  const drift = (facts: Record<string, string>) => nodeDrift(node, cluster, resourceKinds, facts, planNode(node, cluster, resourceKinds, facts));
+  it('converged: none; before netstrap ever wrote the boot script: none (everything is simply a change)', () => {
+    expect(drift(recordedFacts('converged'))).toEqual([]);
+    expect(drift(recordedFacts('bare'))).toEqual([]);
+  });
+
+  it('a unit that is not enabled rebuilds nothing: one drift naming it', () => {
+    const facts = { ...recordedFacts('converged'), [fileFactSection(UNIT_LINK)]: '' };
+    expect(drift(facts)).toEqual([{ kind: 'boot-persistence', target: UNIT_LINK, message: expect.stringMatching(
+      /^netstrap-network\.service is not enabled \(.* is not a symlink to it\): \d+ live object\(s\) would not come back after reboot$/) }]);
+  });
+
+  it('a sysctl set live but not in the sysctl.d file, and the reverse', () => {
+    const converged = recordedFacts('converged');
+    const file = fileFactSection('/etc/sysctl.d/90-netstrap.conf');
+    const emptied = { ...converged, [file]: fileFact('# Managed by netstrap: edits are overwritten on the next bootstrap.\n') };
+    expect(drift(emptied)).toContainEqual({ kind: 'sysctl', target: 'net.ipv4.ip_forward',
+      message: 'sysctl net.ipv4.ip_forward = 1 is live but would not come back after reboot (not in /etc/sysctl.d/90-netstrap.conf)' });
+    const off = { ...converged, 'sysctl-values': converged['sysctl-values'].replace('net.ipv4.ip_forward=1', 'net.ipv4.ip_forward=0') };
+    expect(drift(off)).toContainEqual({ kind: 'sysctl', target: 'net.ipv4.ip_forward',
+      message: 'sysctl net.ipv4.ip_forward = 1 is in /etc/sysctl.d/90-netstrap.conf but not live (live: 0)' });
   });
 });

@@ -5,6 +5,8 @@
  *
  * Each typed plugin has a codec here (model ⇄ Directive); ./render.ts and ./parse.ts only deal with Directives.
  */
+import { show } from '../errors';
+
 
 /** One Corefile line: a name, its arguments and, when the line ends with `{`, a nested block. */
 export interface Directive {
@@ -235,11 +237,11 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
   const fail = (at: Directive, message: string) => problems.push({ at, message });
   const block = d.block ?? [];
   const atMost = (n: number, what: string) => {
-    if (d.args.length > n) fail(d, `${d.name} takes ${n === 0 ? 'no arguments' : `at most ${n} argument (${what})`}, got ${d.args.map((a) => JSON.stringify(a)).join(' ')}`);
+    if (d.args.length > n) fail(d, `${d.name} takes ${n === 0 ? 'no arguments' : `at most ${n} argument (${what})`}, got ${d.args.map((a) => show(a)).join(' ')}`);
   };
   const int = (at: Directive, text: string | undefined, what: string): number | undefined => {
     if (text === undefined) { fail(at, `${at.name} needs ${what}`); return undefined; }
-    if (!/^\d+$/.test(text)) { fail(at, `${at.name}: ${what} must be a whole number, got ${JSON.stringify(text)}`); return undefined; }
+    if (!/^\d+$/.test(text)) { fail(at, `${at.name}: ${what} must be a whole number, got ${show(text)}`); return undefined; }
     return Number(text);
   };
   const one = (at: Directive, what: string): string | undefined => {
@@ -271,7 +273,7 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       const pods = last('pods');
       const mode = pods && one(pods, 'disabled, insecure or verified');
       if (mode !== undefined && !['disabled', 'insecure', 'verified'].includes(mode)) {
-        fail(pods!, `pods must be disabled, insecure or verified, got ${JSON.stringify(mode)}`);
+        fail(pods!, `pods must be disabled, insecure or verified, got ${show(mode)}`);
       }
       const ttl = last('ttl');
       return defined({
@@ -305,7 +307,7 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
           minTtl: b.args[2] === undefined ? undefined : int(b, b.args[2], 'a minimum TTL') });
       };
       const disable = find('disable').map((b): CacheDisable => {
-        if (b.args[0] !== 'success' && b.args[0] !== 'denial') fail(b, `disable takes success or denial, got ${JSON.stringify(b.args[0] ?? '')}`);
+        if (b.args[0] !== 'success' && b.args[0] !== 'denial') fail(b, `disable takes success or denial, got ${show(b.args[0] ?? '')}`);
         return { type: b.args[0] === 'denial' ? 'denial' : 'success', zones: b.args.slice(1) };
       });
       return defined({
@@ -326,8 +328,8 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       return defined({
         plugin: 'hosts', file: d.args[0], zones: d.args.length > 1 ? d.args.slice(1) : undefined,
         entries: block.filter((b) => !options.includes(b.name)).map((b) => {
-          if (b.block) fail(b, `a hosts entry cannot open a block: ${JSON.stringify(b.name)}`);
-          if (b.args.length === 0) fail(b, `hosts entry ${JSON.stringify(b.name)} has no names (expected "IP NAME...")`);
+          if (b.block) fail(b, `a hosts entry cannot open a block: ${show(b.name)}`);
+          if (b.args.length === 0) fail(b, `hosts entry ${show(b.name)} has no names (expected "IP NAME...")`);
           return { ip: b.name, names: [...b.args] };
         }),
         ttl: ttl && int(ttl, ttl.args[0], 'seconds'),

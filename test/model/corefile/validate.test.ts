@@ -1,9 +1,9 @@
 import * as fs from 'fs';
-import { Corefile, kubeadmCorefile } from '../../src/corefile/model';
-import { parseCorefile } from '../../src/corefile/parse';
-import { corefileTextIssues, validateCorefile } from '../../src/corefile/validate';
-import { formatPath } from '../../src/model/errors';
-import { reference } from '../support/k8s';
+import { Corefile, kubeadmCorefile } from '../../../src/model/corefile/model';
+import { parseCorefile } from '../../../src/model/corefile/parse';
+import { corefileTextIssues, validateCorefile } from '../../../src/model/corefile/validate';
+import { formatPath } from '../../../src/model/errors';
+import { reference } from '../../support/k8s';
 
 const plan = { clusterDomain: 'cluster.local' };
 /** Issues as `path: message` lines, the way the CLI shows them. */

@@ -5,6 +5,10 @@
  */
 import { Corefile, DecodeProblem, Directive, fromDirective, Plugin, ServerBlock } from './model';
 import { RenderStyle } from './render';
+import { show } from '../errors';
+
+/** Deepest nesting of blocks a Corefile may have (server block = 1; real ones use 3). */
+export const MAX_BLOCK_DEPTH = 20;
 
 /** A problem in Corefile text, at a 1-based line. */
 export interface CorefileError {
@@ -69,6 +73,7 @@ export function parseCorefile(text: string): ParseResult {
   // Reads the directives of a block until its closing brace; `opened` is the line that opened it.
   let pos = 0;
   let misplaced: { open: Line; close: Line } | undefined;
+  let abandoned = false; // parsing stopped at a too-deep block: the open blocks above it are not "unclosed"
   const readBlock = (opened: Line, depth: number): Directive[] => {
     const out: Directive[] = [];
     while (pos < all.length) {
@@ -76,7 +81,7 @@ export function parseCorefile(text: string): ParseResult {
       const { tokens } = current;
       if (tokens[0] === '}') {
         if (current.indent !== opened.indent && misplaced === undefined) misplaced = { open: opened, close: current };
-        if (tokens.length > 1) errors.push({ line: current.no, message: `unexpected ${JSON.stringify(tokens.slice(1).join(' '))} after "}": put it on its own line` });
+        if (tokens.length > 1) errors.push({ line: current.no, message: `unexpected ${show(tokens.slice(1).join(' '))} after "}": put it on its own line` });
         return out;
       }
       if (depth === 1 && !seenIndent) { style.indent = current.indent; seenIndent = true; }
@@ -87,8 +92,15 @@ export function parseCorefile(text: string): ParseResult {
       if (stray >= 0) errors.push({ line: current.no, message: `unexpected "${words[stray]}" in the middle of a line: a block opens with "{" at the end of a line and closes with "}" on a line of its own` });
       if (words.length === 0) {
         errors.push({ line: current.no, message: '"{" without a plugin or option name before it' });
-        readBlock(current, depth + 1);
+        if (depth < MAX_BLOCK_DEPTH) readBlock(current, depth + 1);
         continue;
+      }
+      if (opens && depth >= MAX_BLOCK_DEPTH) {
+        // Real Corefiles nest 3 levels; a deeper one is refused before the recursion can exhaust the stack.
+        errors.push({ line: current.no, message: `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels` });
+        pos = all.length;
+        abandoned = true;
+        return out;
       }
       const directive: Directive = opens
         ? { name: words[0], args: words.slice(1), block: readBlock(current, depth + 1) }
@@ -100,7 +112,7 @@ export function parseCorefile(text: string): ParseResult {
     const hint = misplaced
       ? ` (probably the "{" on line ${misplaced.open.no} is missing its "}": the "}" on line ${misplaced.close.no} is indented for an outer block)`
       : '';
-    errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}` });
+    if (!abandoned) errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}` });
     return out;
   };
 
@@ -113,7 +125,7 @@ export function parseCorefile(text: string): ParseResult {
       continue;
     }
     if (tokens[tokens.length - 1] !== '{') {
-      errors.push({ line: current.no, message: `expected a server block such as ".:53 {", got ${JSON.stringify(tokens.join(' '))}` });
+      errors.push({ line: current.no, message: `expected a server block such as ".:53 {", got ${show(tokens.join(' '))}` });
       continue;
     }
     const keys = tokens.slice(0, -1).map((k) => k.replace(/,$/, '')).filter((k) => k !== '');
@@ -125,7 +137,7 @@ export function parseCorefile(text: string): ParseResult {
     const parsed = keys.map((key) => ({ key, match: KEY.exec(key) }));
     const bad = parsed.find((p) => !p.match || p.match[2] === '');
     if (bad) {
-      errors.push({ line: current.no, message: `invalid server key ${JSON.stringify(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"` });
+      errors.push({ line: current.no, message: `invalid server key ${show(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"` });
       continue;
     }
     const schemes = new Set(parsed.map((p) => p.match![1]));

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
-import { Corefile, kubeadmCorefile } from '../../src/corefile/model';
-import { parseCorefile } from '../../src/corefile/parse';
-import { ADDONS_STYLE, KUBEADM_STYLE, renderCorefile } from '../../src/corefile/render';
-import { readYamlDocuments, reference } from '../support/k8s';
+import { Corefile, kubeadmCorefile } from '../../../src/model/corefile/model';
+import { parseCorefile } from '../../../src/model/corefile/parse';
+import { ADDONS_STYLE, KUBEADM_STYLE, renderCorefile } from '../../../src/model/corefile/render';
+import { readYamlDocuments, reference } from '../../support/k8s';
 
 const coredns = (file: string) => reference('coredns', file);
 const read = (file: string) => fs.readFileSync(coredns(file), 'utf8');

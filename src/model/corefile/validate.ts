@@ -3,9 +3,9 @@
  * used twice where CoreDNS forbids it, the same zone served twice on one port, forward without upstreams,
  * kubernetes zones other than the cluster domain, hosts entries with bad addresses.
  */
-import { parseAddress } from '../model/cidr';
-import { Issue, show } from '../model/errors';
-import { HOST_NAME } from '../model/schema';
+import { parseAddress } from '../cidr';
+import { Issue, show } from '../errors';
+import { HOST_NAME } from '../schema';
 import { Corefile, KNOWN_PLUGINS, ONCE_PER_BLOCK, pluginName } from './model';
 import { parseCorefile } from './parse';
 import { serverKeys } from './render';
@@ -59,7 +59,11 @@ function suggestion(name: string): string {
 
 /** Checks one upstream of `forward`: a resolv.conf-style file, or [SCHEME://]IPv4[:PORT]. */
 export function upstreamProblem(upstream: string): string | undefined {
-  if (upstream.startsWith('/')) return undefined;
+  if (upstream.startsWith('/')) {
+    // A resolv.conf file: one Corefile token, so an absolute path with no spaces, quotes, braces or "..".
+    if (/^\/([A-Za-z0-9_.@+-]+\/?)+$/.test(upstream) && !upstream.split('/').includes('..')) return undefined;
+    return `invalid upstream ${show(upstream)}: a resolv.conf file must be an absolute path of letters, digits and _ . @ + - (no spaces or "..")`;
+  }
   const match = /^(?:(dns|tls):\/\/)?([^:]*)(?::(\d+))?$/.exec(upstream);
   if (!match) return `invalid upstream ${show(upstream)}: expected an IPv4 address, [dns|tls]://address[:port] or a file such as /etc/resolv.conf`;
   const address = parseAddress(match[2]);

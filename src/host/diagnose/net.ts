@@ -1,0 +1,83 @@
+/**
+ * Address and route helpers shared by the check groups: the node's IPv4 addresses as the kernel shows them, a
+ * longest-prefix route lookup over `ip -j route` (as the kernel does for the main table), the pod subnet the plan
+ * gives each node, and the routes the plan expects on a node. CIDR math through ip-num (model/cidr.ts).
+ */
+import type { IPv4, IPv4CidrRange } from 'ip-num';
+import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from '../../model/cidr';
+import type { Cluster, ClusterNode } from '../../model/schema';
+import type { IpRoute, IpState } from '../resources/ip-facts';
+
+/** One IPv4 address of an interface. */
+export interface NodeAddress {
+  readonly dev: string;
+  /** `192.168.1.11/24` */
+  readonly cidr: string;
+  readonly address: IPv4;
+  readonly network: IPv4CidrRange;
+}
+
+export function nodeAddresses(ip: IpState): NodeAddress[] {
+  return ip.addrs.flatMap((entry) => (entry.addr_info ?? []).filter((a) => a.family === 'inet').flatMap((a) => {
+    const parsed = parseInterfaceAddress(`${a.local}/${a.prefixlen}`);
+    return parsed.ok ? [{ dev: entry.ifname, cidr: parsed.value.cidr, address: parsed.value.address, network: parsed.value.network }] : [];
+  }));
+}
+
+/** `default` → 0.0.0.0/0, a bare address → /32: the form routes are compared in. */
+export function canonicalDestination(dst: string): string {
+  if (dst === 'default') return '0.0.0.0/0';
+  return dst.includes('/') ? dst : `${dst}/32`;
+}
+
+function routeRange(route: IpRoute): IPv4CidrRange | undefined {
+  const parsed = parseNetwork(canonicalDestination(route.dst));
+  return parsed.ok ? parsed.value : undefined;
+}
+
+const DROPPING = new Set(['blackhole', 'unreachable', 'prohibit', 'throw']);
+
+/** The route the kernel picks for `address` in the main table (longest prefix, then lowest metric), if any. */
+export function lookupRoute(routes: ReadonlyArray<IpRoute>, address: IPv4): IpRoute | undefined {
+  let best: { route: IpRoute; prefix: number; metric: number } | undefined;
+  for (const route of routes) {
+    const range = routeRange(route);
+    if (!range || !rangeContains(range, address)) continue;
+    const prefix = Number(range.getPrefix().getValue());
+    const metric = route.metric ?? 0;
+    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric)) best = { route, prefix, metric };
+  }
+  const type = (best?.route as { type?: string } | undefined)?.type;
+  return best && !(type && DROPPING.has(type)) ? best.route : undefined;
+}
+
+/** The node as the provisioner applies it: what `plan` and `bootstrap` compare a node with. */
+export function plannedNode(_cluster: Cluster, node: ClusterNode): ClusterNode {
+  return node;
+}
+
+/** The pod subnet of a Kubernetes node in the plan, when the plan gives it one of its own. */
+export function podSubnetOf(cluster: Cluster, node: ClusterNode): string | undefined {
+  return node.role === 'host' ? undefined : plannedNode(cluster, node).podSubnet;
+}
+
+/** A route the plan expects on a node: declared in the cluster file (nodes[].routes). */
+export interface ExpectedRoute {
+  readonly to: string;
+  readonly via: string;
+  readonly dev?: string;
+  readonly metric?: number;
+  /** Where it comes from, for messages: `nodes[2].routes[0]`. */
+  readonly source: string;
+}
+
+export function expectedRoutes(cluster: Cluster, node: ClusterNode): ExpectedRoute[] {
+  const index = cluster.nodes.indexOf(node);
+  return plannedNode(cluster, node).routes.map((route, r) => ({ ...route, source: `nodes[${index}].routes[${r}]` }));
+}
+
+/** The first address of a parsed address text, or undefined. */
+export function addressOf(text: string): IPv4 | undefined {
+  const parsed = parseAddress(text.split('/')[0]);
+  return parsed.ok ? parsed.value : undefined;
+}

@@ -1,0 +1,221 @@
+/**
+ * What diagnose reads from a node, in the SAME one round trip as the provisioner's own facts (the sections of
+ * every resource kind, so drift is planned by the provisioner's code from the same read). Every command is
+ * read-only and prints nothing when the thing it reads is absent; values are passed as positional parameters,
+ * never spliced into the snippets, and the whole script is rendered by src/host/shell.ts through facts.ts.
+ */
+import type { Cluster, ClusterNode } from '../../model/schema';
+import type { RawFacts, ResourceKind } from '../types';
+import { fileFact, FileFact, parseFileFact } from '../resources/file-facts';
+import { IpState, ipFacts, ipState } from '../resources/ip-facts';
+import { HOSTS_FILE } from '../resources/hosts';
+import { RESOLV_FILE } from '../resources/resolv';
+import { CNI_CONF_DIR } from '../resources/cni';
+
+export const KUBE_APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+export const KUBE_CONTROLLER_MANAGER_MANIFEST = '/etc/kubernetes/manifests/kube-controller-manager.yaml';
+export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
+export const NSSWITCH_FILE = '/etc/nsswitch.conf';
+export const ENVIRONMENT_FILE = '/etc/environment';
+export const SWAPS_FILE = '/proc/swaps';
+
+/** kubeadm's preflight binaries (conntrack, ip, iptables, mount, nsenter are errors there too). */
+export const PREFLIGHT_BINARIES = ['ip', 'iptables', 'mount', 'nsenter', 'conntrack'] as const;
+const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'];
+/** The nat kind's section (read on every node): kube-proxy's KUBE-SERVICES chain is looked for in it. */
+const NAT_SECTION = 'iptables-nat';
+const MODULES = ['br_netfilter', 'ip_vs', 'ip_vs_rr', 'nf_conntrack'];
+
+// Snippets: constant code; $1.. are the values. Few sections and shell builtins where they do: every process
+// forked on the node is a few milliseconds of the read round trip.
+
+// The node: one argument per thing to read (a /proc/sys path, `module:<name>`, `bin:<name>`), a line each; then the /proc/sys mount (read-only:
+// a container or the netstrap lab, whose kernel.*, vm.*, swap and modules belong to the machine), the hostname and
+// whether it resolves, the session's proxy variables, and whether firewalld runs. Root's PATH over ssh may lack
+// the sbin directories, where kubelet's (systemd's) has them. A built-in br_netfilter has no /sys/module entry;
+// its sysctls show it is there all the same.
+const NODE_SNIPPET = [
+  'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"',
+  'for a; do case "$a" in',
+
+  '  module:*) m=${a#module:}; if [ -d "/sys/module/$m" ] || { [ "$m" = br_netfilter ] && [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; }; '
+    + 'then echo "module:$m=loaded"; else echo "module:$m=absent"; fi;;',
+  '  bin:*) b=${a#bin:}; if command -v "$b" >/dev/null 2>&1; then echo "bin:$b=yes"; else echo "bin:$b=no"; fi;;',
+  'esac; done',
+  // sysctls: one grep for all (`<path>:<value>`); dash's `read` takes single bytes, which /proc/sys files do not serve.
+  'grep -s -H . $(for a; do case "$a" in /proc/sys/*) echo "$a";; esac; done)',
+  'o=; while read -r _ _ _ _ m opts _; do [ "$m" = /proc/sys ] && o=$opts; done < /proc/self/mountinfo; echo "proc-sys=$o"',
+  'read -r h < /proc/sys/kernel/hostname; echo "hostname=$h"; echo "resolves=$(timeout 3 getent ahostsv4 "$h" 2>/dev/null | head -n 1)"',
+  'env | grep -i -E "^(https?|no)_proxy="',
+  'grep -q -s -l -x firewalld /proc/[0-9]*/comm && echo firewalld=running',
+  'true',
+].join('\n');
+// Listeners; with their processes (ss -p walks every process's fds) only when a Kubernetes port is among them;
+// where etcd listens, the number of established connections to its client port.
+const LISTENERS_SNIPPET = 'l=$(ss -Htln 2>/dev/null); case "$l" in *:6443\\ *|*:10250\\ *|*:10257\\ *|*:10259\\ *|*:2379\\ *|*:2380\\ *) '
+  + 'l=$(ss -Htlnp 2>/dev/null);; esac; printf "%s\\n" "$l"; case "$l" in *:2379\\ *) '
+  + 'printf "etcd-connections=%s\\n" "$(ss -Htn state established "( sport = :2379 )" 2>/dev/null | wc -l)";; esac; true';
+// Every candidate file of the CNI config dir (the extensions libcni reads) with its content in base64; then the
+// executables of the CNI bin dir.
+const CNI_SNIPPET = 'for f in "$1"/*; do case "$f" in *.conf|*.conflist|*.json) [ -f "$f" ] && { printf "conf %s " "${f##*/}"; base64 -w0 < "$f"; echo; };; esac; done; '
+  + 'for f in "$2"/*; do [ -f "$f" ] && [ -x "$f" ] && echo "bin ${f##*/}"; done; true';
+// Files, as resources/file-facts.ts reads one, several in one section: `<path> link:<target>`, `<path> file:<base64>`.
+const FILES_SNIPPET = 'for f; do if [ -L "$f" ]; then printf "%s link:%s\\n" "$f" "$(readlink "$f")"; fi; '
+  + 'if [ -f "$f" ]; then printf "%s file:" "$f"; base64 -w0 < "$f"; echo; fi; done; true';
+const FILES = [NSSWITCH_FILE, ENVIRONMENT_FILE, SWAPS_FILE, KUBE_APISERVER_MANIFEST, KUBE_CONTROLLER_MANAGER_MANIFEST, KUBELET_CONFIG];
+
+/** Section names diagnose adds (one word each; shared ones come from resources/ip-facts.ts and file-facts.ts). */
+const S = { node: 'diag-node', listeners: 'diag-listeners', cni: 'diag-cni', files: 'diag-files' } as const;
+
+/** The fact commands of diagnose, as a resource kind with no plan, so fact-script.ts merges them with every other kind's. */
+export const diagnoseReader: ResourceKind = {
+  kind: 'diagnose',
+  factCommands(_node: ClusterNode, cluster: Cluster) {
+    const sh = (snippet: string, ...args: string[]) => ['sh', '-c', snippet, 'sh', ...args];
+    return {
+      ...ipFacts(),
+      [S.node]: sh(NODE_SNIPPET, ...SYSCTLS.map((k) => `/proc/sys/${k.split('.').join('/')}`), ...MODULES.map((m) => `module:${m}`),
+        ...PREFLIGHT_BINARIES.map((b) => `bin:${b}`)),
+      [S.listeners]: sh(LISTENERS_SNIPPET),
+      [S.cni]: sh(CNI_SNIPPET, CNI_CONF_DIR, cluster.cni.binDir),
+      [S.files]: sh(FILES_SNIPPET, ...FILES),
+      ...fileFact(HOSTS_FILE),
+      ...fileFact(RESOLV_FILE),
+    };
+  },
+  plan: () => [],
+};
+
+/** A TCP listener as `ss -tlnp` shows it. */
+export interface Listener {
+  readonly address: string;
+  readonly port: number;
+  /** Process names and pids holding the socket (empty when ss could not tell). */
+  readonly processes: ReadonlyArray<{ readonly name: string; readonly pid: number }>;
+}
+
+/** One candidate file of /etc/cni/net.d. */
+export interface CniConfFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+/** Everything diagnose reads from a node, parsed. */
+export interface NodeView {
+  readonly ip: IpState;
+  /** sysctl key → value (absent keys are missing). */
+  readonly sysctls: ReadonlyMap<string, string>;
+  readonly modules: ReadonlyMap<string, boolean>;
+  /** The node shares its kernel with the machine it runs on and cannot change it (/proc/sys mounted read-only). */
+  readonly sharedKernel: boolean;
+  readonly listeners: ReadonlyArray<Listener>;
+  readonly etcdConnections: number;
+  /** Candidate CNI config files, sorted by name as libcni does (byte order). */
+  readonly cniConf: ReadonlyArray<CniConfFile>;
+  /** Executable files in cni.binDir. */
+  readonly cniBin: ReadonlySet<string>;
+  /** The nat table has a KUBE-SERVICES chain (kube-proxy's). */
+  readonly kubeServicesChain: boolean;
+  readonly binaries: ReadonlyMap<string, boolean>;
+  readonly hostname: string;
+  /** The first address the hostname resolves to, or '' when it does not resolve. */
+  readonly hostnameResolves: string;
+  /** NAME=value lines of the session's and /etc/environment's proxy variables. */
+  readonly proxyEnv: ReadonlyArray<{ readonly name: string; readonly value: string; readonly source: string }>;
+  readonly firewalldRunning: boolean;
+  readonly files: {
+    readonly hosts: FileFact; readonly resolv: FileFact; readonly nsswitch: FileFact; readonly swaps: FileFact;
+    readonly apiserver: FileFact; readonly controllerManager: FileFact; readonly kubelet: FileFact;
+  };
+}
+
+function lines(text: string | undefined): string[] {
+  return (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
+
+function keyValues(text: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of lines(text)) {
+    const eq = line.indexOf('=');
+    if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return map;
+}
+
+/** `LISTEN 0 4096 192.168.1.11:6443 0.0.0.0:* users:(("kube-apiserver",pid=812,fd=7))` → a Listener. */
+export function parseListeners(text: string | undefined): Listener[] {
+  const found: Listener[] = [];
+  for (const line of lines(text)) {
+    const words = line.split(/\s+/);
+    const local = words[3];
+    const port = Number(local?.slice(local.lastIndexOf(':') + 1));
+    if (!local || !Number.isInteger(port)) continue;
+    const processes = [...line.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
+    found.push({ address: local.slice(0, local.lastIndexOf(':')).replace(/^\[|\]$/g, '').replace(/%.*$/, ''), port, processes });
+  }
+  return found;
+}
+
+function parseProxy(text: string | undefined, source: string) {
+  return lines(text).flatMap((line) => {
+    const match = /^(?:export\s+)?([A-Za-z_]+_proxy|[A-Z_]+_PROXY)=["']?([^"']*)["']?$/.exec(line);
+    return match && /^(https?|no)_proxy$/i.test(match[1]) ? [{ name: match[1], value: match[2], source }] : [];
+  });
+}
+
+/** The files of the diag-files section, as parseFileFact gives one. */
+function parseFiles(text: string | undefined): Map<string, FileFact> {
+  const files = new Map<string, { content?: string; link?: string }>();
+  for (const line of lines(text)) {
+    const match = /^(\S+) (link|file):(.*)$/.exec(line);
+    if (!match) continue;
+    const entry = files.get(match[1]) ?? {};
+    if (match[2] === 'link') entry.link = match[3];
+    else entry.content = Buffer.from(match[3], 'base64').toString('utf8');
+    files.set(match[1], entry);
+  }
+  return files;
+}
+
+/** Parses the node's facts (the merged sections) into the view the checks read. */
+export function parseNodeView(facts: RawFacts): NodeView {
+  const node = keyValues(facts[S.node]);
+  const prefixed = (prefix: string) => new Map([...node].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const cni = lines(facts[S.cni]);
+  const cniConf = cni.filter((l) => l.startsWith('conf ')).flatMap((line) => {
+    const rest = line.slice('conf '.length);
+    const space = rest.lastIndexOf(' ');
+    if (space <= 0) return [];
+    return [{ name: rest.slice(0, space), content: Buffer.from(rest.slice(space + 1), 'base64').toString('utf8') }];
+  }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files = parseFiles(facts[S.files]);
+  const file = (path: string): FileFact => files.get(path) ?? {};
+  return {
+    ip: ipState(facts),
+    sysctls: new Map(lines(facts[S.node]).flatMap((line) => {
+      const match = /^\/proc\/sys\/([^:]+):(.*)$/.exec(line);
+      return match ? [[match[1].split('/').join('.'), match[2]] as const] : [];
+    })),
+    modules: new Map([...prefixed('module:')].map(([k, v]) => [k, v === 'loaded'])),
+    sharedKernel: (node.get('proc-sys') ?? '').split(',').includes('ro'),
+    listeners: parseListeners(facts[S.listeners]),
+    etcdConnections: Number(/^etcd-connections=(\d+)$/m.exec(facts[S.listeners] ?? '')?.[1] ?? 0),
+    cniConf,
+    cniBin: new Set(cni.filter((l) => l.startsWith('bin ')).map((l) => l.slice('bin '.length))),
+    kubeServicesChain: /^:KUBE-SERVICES /m.test(facts[NAT_SECTION] ?? ''),
+    binaries: new Map([...prefixed('bin:')].map(([k, v]) => [k, v === 'yes'])),
+    hostname: node.get('hostname') ?? '',
+    hostnameResolves: (node.get('resolves') ?? '').split(/\s+/)[0] ?? '',
+    proxyEnv: [...parseProxy(facts[S.node], 'the SSH session'), ...parseProxy(file(ENVIRONMENT_FILE).content, ENVIRONMENT_FILE)],
+    firewalldRunning: node.get('firewalld') === 'running',
+    files: {
+      hosts: parseFileFact(facts, HOSTS_FILE),
+      resolv: parseFileFact(facts, RESOLV_FILE),
+      nsswitch: file(NSSWITCH_FILE),
+      swaps: file(SWAPS_FILE),
+      apiserver: file(KUBE_APISERVER_MANIFEST),
+      controllerManager: file(KUBE_CONTROLLER_MANAGER_MANIFEST),
+      kubelet: file(KUBELET_CONFIG),
+    },
+  };
+}
