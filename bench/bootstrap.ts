@@ -5,60 +5,49 @@
  *   the no-op re-run (timed as the CLI process users run, and as the engine's own durationMs from --json);
  * - Ansible (ansible-core 2.14, bench/ansible/node-prep.yml) with its best settings: gather_facts off,
  *   forks = N, pipelining on, ControlMaster auto + ControlPersist 60s (the re-run reuses the first run's masters);
- * - the floor: a fresh `ssh <node> true` to every node at once (OpenSSH client, the lab's ssh_config).
- * Each repetition uses a fresh lab per tool. After the first repetition both tools' node state is snapshotted and
- * compared (see normalizeSnapshot). Round trips: netstrap's from --json; Ansible's by an ssh/sftp wrapper that logs
- * every invocation (each is one SSH session over the ControlMaster).
+ * - BundleWrap (bench/bundlewrap.ts, the bundle in bench/bundlewrap/) with its best settings;
+ * - two floors on every lab: a fresh `ssh <node> true` to every node at once (OpenSSH client, the lab's
+ *   ssh_config), and one Node process opening one ssh2 connection per node (bench/ssh2-floor.ts).
+ * Each repetition uses a fresh lab per tool. After the first repetition every tool's node state is snapshotted and
+ * compared with netstrap's (see normalizeSnapshot). Round trips: netstrap's from --json; the peers' by ssh/sftp/scp
+ * wrappers that log every invocation (each is one SSH session over the ControlMaster).
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { $ } from 'zx/core';
+import { DEFAULT_CONCURRENCY } from '../src/host/types';
 import { labDown, labExec, labUp, LabState, readState } from '../src/lab';
-import { nodeBootScript } from '../src/host/resources';
-import { UNIT_CONTENT } from '../src/host/resources/persist';
 import { loadClusterFile } from '../src/model/load';
-import { BRIDGE, labClusterText } from './lab-cluster';
-import { fmt, markdownTable, median, progress, ratio, run } from './stats';
+import { bootstrapReport, Cost, SizeResult, Tool, ToolRun } from './bootstrap-report';
+import { bundlewrapRun, bundlewrapVersion, ensureBundlewrap } from './bundlewrap';
+import { ssh2Floor } from './floors';
+import { labClusterText } from './lab-cluster';
+import { labSshdCpuMs, machineBusyMs, measure } from './measure';
+import { nodePrepValues, sessionsPerHost, writeSessionWrappers } from './peers';
+import { median, progress, run } from './stats';
 
 export interface BootstrapBenchOptions {
   sizes: number[];
   repetitions: number;
   /** Also run Ansible (installs ansible-core with apt-get when missing). */
   ansible: boolean;
+  /** BundleWrap: 'install' installs it with apt-get when missing; 'if-present' skips it, with a line saying so. */
+  bundlewrap: 'install' | 'if-present' | false;
   /** Also time bin/netstrap on its compiled lib/ (`npm run build`, as `npm ci` leaves a clone). */
   compiled: boolean;
+  /** Runs of each peer (Ansible, BundleWrap) per size where fewer than `repetitions` (minutes per run). */
+  peerRuns?: Partial<Record<'ansible' | 'bundlewrap', Record<number, number>>>;
+  /** Sizes at which netstrap also runs through tsx. @default every size */
+  tsxSizes?: number[];
+  /** Write a V8 CPU profile of every compiled netstrap run to bench/out/prof. */
+  profile?: boolean;
 }
-
-type Tool = 'netstrap' | 'netstrap-js' | 'ansible';
-const TOOL_LABEL: Record<Tool, string> = {
-  'netstrap': 'netstrap bootstrap (`npm run netstrap`: the TypeScript through tsx, as while developing)',
-  'netstrap-js': 'netstrap bootstrap (bin/netstrap on its compiled lib/, as after npm ci)',
-  'ansible': 'Ansible playbook',
-};
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
 const NETSTRAP = path.join(ROOT, 'bin', 'netstrap');
-
-interface ToolRun {
-  /** Wall time of the whole command (process start to exit). */
-  ms: number;
-  /** netstrap only: the engine's own duration from --json (connect, facts, plan, apply, verify). */
-  engineMs?: number;
-  /** SSH round trips (netstrap) or SSH sessions (Ansible) per host, median over hosts. */
-  roundTrips: number;
-  /** Hosts that reported changes; must be N on a first run and 0 on a re-run. */
-  changedHosts: number;
-}
-
-interface SizeResult {
-  n: number;
-  floor: number[];
-  first: Record<Tool, ToolRun[]>;
-  rerun: Record<Tool, ToolRun[]>;
-  labUpMs: number[];
-}
 
 /** Runs the bootstrap benchmark; returns its markdown section and the problems found. */
 export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ markdown: string; problems: string[] }> {
@@ -67,53 +56,97 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
     return { markdown: 'Not measured: `netstrap lab` needs root.', problems: ['bootstrap: not root, no lab'] };
   }
   if (options.ansible) ensureAnsible();
+  const skipped: string[] = [];
+  let bundlewrap = options.bundlewrap !== false;
+  if (options.bundlewrap === 'install') ensureBundlewrap();
+  else if (bundlewrap && !bundlewrapVersion()) {
+    bundlewrap = false;
+    skipped.push('BundleWrap not measured: `bw` is not installed (the full run installs Debian\'s bundlewrap with apt-get).');
+    progress(skipped[skipped.length - 1]);
+  }
   const compiledCli = options.compiled ? buildCli() : undefined;
   const results: SizeResult[] = [];
   const notes: string[] = [];
+  const largest = Math.max(...options.sizes);
   for (const n of options.sizes) {
     const file = path.join(OUT, `lab-${n}.yaml`);
     fs.mkdirSync(OUT, { recursive: true });
     fs.writeFileSync(file, labClusterText(n));
-    const empty = (): Record<Tool, ToolRun[]> => ({ 'netstrap': [], 'netstrap-js': [], 'ansible': [] });
-    const result: SizeResult = { n, floor: [], first: empty(), rerun: empty(), labUpMs: [] };
+    const empty = (): Record<Tool, ToolRun[]> => ({ 'netstrap': [], 'netstrap-js': [], 'ansible': [], 'bundlewrap': [] });
+    const result: SizeResult = { n, floor: [], ssh2Floor: [], first: empty(), rerun: empty(), labUpMs: [] };
     results.push(result);
     const snapshots: Partial<Record<Tool, Map<string, unknown>>> = {};
-    const tools: Tool[] = ['netstrap', ...(compiledCli ? ['netstrap-js' as const] : []), ...(options.ansible ? ['ansible' as const] : [])];
+    const tools: Tool[] = [
+      ...(options.tsxSizes === undefined || options.tsxSizes.includes(n) ? ['netstrap' as const] : []),
+      ...(compiledCli ? ['netstrap-js' as const] : []),
+      ...(bundlewrap ? ['bundlewrap' as const] : []),
+      ...(options.ansible ? ['ansible' as const] : []),
+    ];
+    const floorTool = tools.includes('netstrap-js') ? 'netstrap-js' : tools[0];
+    const snapshotTool = tools.find((t) => t.startsWith('netstrap'));
+    const runsOf = (tool: Tool) => (tool === 'ansible' || tool === 'bundlewrap' ? options.peerRuns?.[tool]?.[n] : undefined) ?? options.repetitions;
     for (let r = 0; r < options.repetitions; r++) {
-      for (const tool of tools) {
-        progress(`bootstrap N=${n} ${tool} run ${r + 1}/${options.repetitions}`);
+      for (const tool of tools.filter((t) => r < runsOf(t))) {
+        progress(`bootstrap N=${n} ${tool} run ${r + 1}/${runsOf(tool)}`);
         try {
           await withLab(file, n, result, async (state) => {
-            result.floor.push(await floor(state));
-            const once = () => (tool === 'ansible' ? ansibleRun(file, state, n)
-              : netstrapRun(tool === 'netstrap' ? 'tsx' : 'compiled', file, state));
+            // The OpenSSH floor takes ~0.1 s of CPU per node (its post-quantum key exchange): measured on one lab per
+            // repetition (netstrap's), the ssh2 floor on every lab.
+            if (tool === floorTool) result.floor.push(await floor(state));
+            result.ssh2Floor.push(await costOf(state, async () => {
+              const run = await ssh2Floor(state, DEFAULT_CONCURRENCY);
+              return { ms: run.ms, cpuMs: run.cpuMs, rssMb: run.maxRssMb, engineMs: run.engineMs, roundTrips: 1, changedHosts: 0 };
+            }));
+            const once = (extra: string[] = []) => costOf(state, () => (tool === 'ansible' ? ansibleRun(file, state, n)
+              : tool === 'bundlewrap' ? bundlewrapRun(file, state, n)
+                : netstrapRun(tool === 'netstrap' ? 'tsx' : 'compiled', file, state, extra, options.profile === true && n === largest)));
             const first = await once();
             const rerun = await once();
             result.first[tool].push(first);
             result.rerun[tool].push(rerun);
             if (first.changedHosts !== n) problems.push(`bootstrap N=${n} ${tool} first run: ${first.changedHosts} of ${n} hosts changed`);
             if (rerun.changedHosts !== 0) problems.push(`bootstrap N=${n} ${tool} re-run: ${rerun.changedHosts} hosts changed (not idempotent)`);
-            if (r === 0 && tool !== 'netstrap-js') snapshots[tool] = await snapshot(state);
+            // At the largest size: is the concurrency limit what bounds netstrap? The same re-run, every host at once.
+            if (tool === 'netstrap-js' && n === largest && n > DEFAULT_CONCURRENCY) {
+              (result.rerunAllAtOnce ??= []).push(await once(['--concurrency', String(n)]));
+            }
+            // netstrap's state from the first of its two launch paths that ran at this size (the same engine).
+            if (r === 0 && (tool === snapshotTool || tool === 'ansible' || tool === 'bundlewrap')) snapshots[tool] = await snapshot(state);
           });
         } catch (error) {
           problems.push(`bootstrap N=${n} ${tool}: ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`);
         }
       }
     }
-    if (snapshots.netstrap && snapshots.ansible) {
-      const differing = [...snapshots.netstrap].filter(([node, s]) => !isDeepStrictEqual(s, snapshots.ansible!.get(node)));
+    for (const peer of ['ansible', 'bundlewrap'] as const) {
+      const mine = snapshots.netstrap ?? snapshots['netstrap-js'];
+      const theirs = snapshots[peer];
+      if (!mine || !theirs) continue;
+      const label = peer === 'ansible' ? 'Ansible' : 'BundleWrap';
+      const differing = [...mine].filter(([node, s]) => !isDeepStrictEqual(s, theirs.get(node)));
       if (differing.length) {
         const [node, s] = differing[0] as [string, Record<string, unknown>];
-        const other = snapshots.ansible.get(node) as Record<string, unknown> | undefined;
+        const other = theirs.get(node) as Record<string, unknown> | undefined;
         const fields = Object.keys(s).filter((k) => !isDeepStrictEqual(s[k], other?.[k]));
-        problems.push(`bootstrap N=${n}: node state differs between netstrap and Ansible on ${differing.length} node(s); first ${node}: ` +
-          fields.map((k) => `${k}: netstrap ${JSON.stringify(s[k])} vs Ansible ${JSON.stringify(other?.[k])}`).join('; ').slice(0, 1500));
+        problems.push(`bootstrap N=${n}: node state differs between netstrap and ${label} on ${differing.length} node(s); first ${node}: ` +
+          fields.map((k) => `${k}: netstrap ${JSON.stringify(s[k])} vs ${label} ${JSON.stringify(other?.[k])}`).join('; ').slice(0, 1500));
       } else {
-        notes.push(`N=${n}: all ${snapshots.netstrap.size} nodes identical after netstrap and after Ansible (normalized snapshot, see bench/README.md).`);
+        notes.push(`N=${n}: all ${mine.size} nodes identical after netstrap and after ${label} (normalized snapshot, see bench/README.md).`);
       }
     }
   }
-  return { markdown: bootstrapTables(results, options, notes), problems };
+  const markdown = bootstrapReport(results, { repetitions: options.repetitions, concurrency: DEFAULT_CONCURRENCY, notes, skipped });
+  return { markdown, problems };
+}
+
+/** Runs one measured command and adds what the lab's sshds and the whole machine spent meanwhile. */
+async function costOf<T extends Omit<ToolRun, 'sshdCpuMs' | 'machineBusy'>>(state: LabState, body: () => Promise<T>): Promise<T & Cost> {
+  const sshd = labSshdCpuMs(state);
+  const busy = machineBusyMs();
+  const started = performance.now();
+  const run = await body();
+  const elapsed = performance.now() - started;
+  return { ...run, sshdCpuMs: labSshdCpuMs(state) - sshd, machineBusy: (machineBusyMs() - busy) / (os.cpus().length * elapsed) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -166,14 +199,17 @@ const LAUNCHER: Record<'tsx' | 'compiled', string[]> = {
   compiled: [NETSTRAP],
 };
 
-async function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState): Promise<ToolRun> {
-  const child = await timed([...LAUNCHER[mode], 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile]);
-  const { ms, stdout } = child;
+async function netstrapRun(mode: 'tsx' | 'compiled', file: string, state: LabState, extra: string[], profile: boolean) {
+  // --cpu-prof is refused in NODE_OPTIONS: the compiled CLI runs under `node --cpu-prof` instead.
+  const launcher = profile && mode === 'compiled' ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof'), NETSTRAP] : LAUNCHER[mode];
+  const child = await measure([...launcher, 'bootstrap', file, '--json', '--ssh-config', state.sshConfigFile, ...extra], { cwd: ROOT, timeoutMs: 600000 });
   if (child.status !== 0) throw new Error(`netstrap bootstrap (${mode}) exited ${child.status}: ${child.stderr.slice(-2000)}`);
-  const result = JSON.parse(stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
-  if (!result.ok) throw new Error(`netstrap bootstrap failed: ${stdout.slice(0, 1000)}`);
+  const result = JSON.parse(child.stdout) as { ok: boolean; durationMs: number; hosts: Array<{ status: string; changes: number; roundTrips: number; verifyRoundTrips: number }> };
+  if (!result.ok) throw new Error(`netstrap bootstrap failed: ${child.stdout.slice(0, 1000)}`);
   return {
-    ms,
+    ms: child.ms,
+    cpuMs: child.cpuMs,
+    rssMb: child.maxRssMb,
     engineMs: result.durationMs,
     roundTrips: median(result.hosts.map((h) => h.roundTrips + h.verifyRoundTrips)),
     changedHosts: result.hosts.filter((h) => h.changes > 0).length,
@@ -195,25 +231,8 @@ function ansibleDir(file: string, state: LabState, n: number): { dir: string; lo
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'cp'), { recursive: true });
   const log = path.join(dir, 'ssh.log');
-  // Each ssh/sftp invocation is one SSH session (multiplexed over the ControlMaster): log it, then run the real one.
-  for (const tool of ['ssh', 'sftp', 'scp']) {
-    fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\nprintf '%s\\n' "${tool} $*" >> '${log}'\nexec /usr/bin/${tool} "$@"\n`, { mode: 0o755 });
-  }
-  const model = loadClusterFile(file);
-  const hosts: Record<string, unknown> = {};
-  for (const node of model.cluster.nodes) {
-    hosts[node.name] = {
-      sysctl_file: 'net.ipv4.ip_forward = 1\n',
-      bridge: BRIDGE,
-      bridge_address: node.bridges[0].addresses[0],
-      routes: node.routes.map((r) => ({ to: r.to, via: r.via })),
-      masquerade_source: node.nat.masquerade[0].source,
-      dnat_to: node.nat.portForwards[0].to,
-      hosts_block: node.hosts.map((h) => `${h.ip}\t${h.names.join(' ')}`).join('\n'),
-      boot_script: nodeBootScript(node),
-      boot_unit: UNIT_CONTENT,
-    };
-  }
+  writeSessionWrappers(dir, log);
+  const hosts = Object.fromEntries(nodePrepValues(file));
   fs.writeFileSync(path.join(dir, 'inventory.json'), JSON.stringify({
     all: { hosts, vars: { ansible_python_interpreter: '/usr/bin/python3' } },
   }, null, 1));
@@ -239,7 +258,7 @@ function ansibleDir(file: string, state: LabState, n: number): { dir: string; lo
 
 const ansibleDirs = new Map<string, { dir: string; log: string }>();
 
-async function ansibleRun(file: string, state: LabState, n: number): Promise<ToolRun> {
+async function ansibleRun(file: string, state: LabState, n: number) {
   // The first run of a lab writes the directory; the re-run reuses it (and its persisted control masters).
   let setup = ansibleDirs.get(state.stateDir + state.nodes[0].pid);
   if (!setup) {
@@ -247,9 +266,9 @@ async function ansibleRun(file: string, state: LabState, n: number): Promise<Too
     ansibleDirs.set(state.stateDir + state.nodes[0].pid, setup);
   }
   fs.writeFileSync(setup.log, '');
-  const result = await timed(['ansible-playbook', path.join(__dirname, 'ansible', 'node-prep.yml')], {
+  const result = await measure(['ansible-playbook', path.join(__dirname, 'ansible', 'node-prep.yml')], {
     env: { ...process.env, ANSIBLE_CONFIG: path.join(setup.dir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
-    timeoutMs: 900000,
+    timeoutMs: 900000, tree: true,
   });
   if (result.status !== 0) {
     const fatal = result.stdout.split('\n').filter((l) => /^(fatal|failed):/.test(l)).slice(0, 2).join(' ');
@@ -257,18 +276,11 @@ async function ansibleRun(file: string, state: LabState, n: number): Promise<Too
   }
   const recap = [...result.stdout.matchAll(/^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)];
   if (recap.length !== n) throw new Error(`ansible-playbook: ${recap.length} hosts in the recap, expected ${n}`);
-  const sessions = new Map<string, number>(state.nodes.map((node) => [node.name, 0]));
-  for (const line of fs.readFileSync(setup.log, 'utf8').split('\n')) {
-    const words = line.split(' ');
-    const host = words.find((w) => sessions.has(w) || sessions.has(w.replace(/^\[|\]$/g, '').replace(/:.*$/, '')));
-    if (host) {
-      const name = sessions.has(host) ? host : host.replace(/^\[|\]$/g, '').replace(/:.*$/, '');
-      sessions.set(name, sessions.get(name)! + 1);
-    }
-  }
   return {
     ms: result.ms,
-    roundTrips: median([...sessions.values()]),
+    cpuMs: result.cpuMs,
+    rssMb: result.treeRssMb,
+    roundTrips: sessionsPerHost(setup.log, state.nodes.map((node) => node.name)),
     changedHosts: recap.filter((m) => Number(m[3]) > 0).length,
   };
 }
@@ -318,45 +330,4 @@ export function normalizeSnapshot(text: string): unknown {
   const sysctls = sysctlFiles.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
     .map((l) => l.split('=').map((s) => s.trim()).join(' = ')).sort();
   return { links, routes, rules, ipForward: forward.trim(), sysctls, hosts, boot, link: link.trim() };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Report
-
-function bootstrapTables(results: SizeResult[], options: BootstrapBenchOptions, notes: string[]): string {
-  const reps = `median of ${options.repetitions}`;
-  const rows: string[][] = [];
-  const verdict: string[][] = [];
-  const med = (runs: ToolRun[], key: keyof ToolRun) => (runs.length ? median(runs.map((x) => x[key] as number)) : undefined);
-  const div = (a?: number, b?: number) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
-  const check = (value: number | undefined, ok: (v: number) => boolean) => (value === undefined ? '–' : `${value.toFixed(2)}× ${ok(value) ? '✓' : '✗'}`);
-  for (const r of results) {
-    const floorMs = r.floor.length ? median(r.floor) : undefined;
-    rows.push([String(r.n), 'floor: parallel fresh `ssh <node> true`', fmt(floorMs), '–', '1.00×', '–', '–', '1']);
-    const tools = (Object.keys(TOOL_LABEL) as Tool[]).filter((t) => r.first[t].length > 0);
-    for (const tool of tools) {
-      for (const [phase, runs, ansible] of [['first run', r.first[tool], r.first.ansible], ['no-op re-run', r.rerun[tool], r.rerun.ansible]] as const) {
-        const ms = med(runs, 'ms');
-        const engine = tool === 'ansible' ? undefined : med(runs, 'engineMs');
-        rows.push([String(r.n), `${TOOL_LABEL[tool]}, ${phase}`, fmt(ms), fmt(engine), ratio(ms, floorMs), ratio(engine, floorMs),
-          tool === 'ansible' ? '–' : ratio(med(ansible, 'ms'), ms), fmt(med(runs, 'roundTrips'))]);
-      }
-    }
-    for (const tool of tools.filter((t) => t !== 'ansible')) {
-      const first = med(r.first[tool], 'ms');
-      const rerun = med(r.rerun[tool], 'ms');
-      verdict.push([String(r.n), TOOL_LABEL[tool],
-        `${check(div(first, floorMs), (v) => v <= 1.5)} (engine ${check(div(med(r.first[tool], 'engineMs'), floorMs), (v) => v <= 1.5)})`,
-        `${check(div(rerun, floorMs), (v) => v <= 1.2)} (engine ${check(div(med(r.rerun[tool], 'engineMs'), floorMs), (v) => v <= 1.2)})`,
-        r.first.ansible.length ? `${check(div(med(r.first.ansible, 'ms'), first), (v) => v >= 20)} / ${check(div(med(r.rerun.ansible, 'ms'), rerun), (v) => v >= 20)}` : 'not run']);
-    }
-  }
-  return [
-    markdownTable(['nodes', 'what', `wall ms (${reps})`, 'engine ms (--json durationMs)', 'wall ÷ floor', 'engine ÷ floor', 'Ansible ÷ this', 'SSH round trips per host'], rows),
-    '',
-    markdownTable(['nodes', 'netstrap', 'first run ÷ floor (target ≤ 1.5×)', 'no-op re-run ÷ floor (target ≤ 1.2×)', 'Ansible ÷ netstrap, first / re-run (target ≥ 20×)'], verdict),
-    '',
-    `Lab up (not timed above): ${results.map((r) => `${r.n} nodes ${fmt(r.labUpMs.length ? median(r.labUpMs) : undefined)} ms`).join(', ')}.`,
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
 }

@@ -8,9 +8,16 @@ import type { ClusterInput } from '../src/model/schema';
 
 export const LAN_PREFIX = '192.168.64';
 export const BRIDGE = 'br-pods';
-/** Management network of the bench labs: 10.253.<N>.0/24, away from the test fixtures' 10.250.x ranges. */
+/**
+ * Management network of a bench lab: one /24 per size in the bench's own range 10.250.110-139.0/24 (the test
+ * fixtures use the other 10.250.x ranges), so labs of different sizes never share addresses.
+ */
+const SUBNET_BY_SIZE: Record<number, number> = { 3: 110, 10: 111, 30: 112, 100: 113 };
+export function managementSubnet(n: number): string {
+  return `10.250.${SUBNET_BY_SIZE[n] ?? 114 + (n % 26)}`;
+}
 export function managementCidr(n: number): string {
-  return `10.253.${n}.0/24`;
+  return `${managementSubnet(n)}.0/24`;
 }
 
 export function nodeName(i: number): string {
@@ -26,7 +33,7 @@ export function labCluster(n: number): ClusterInput {
   for (let i = 1; i <= n; i++) {
     nodes.push({
       name: nodeName(i),
-      ssh: { host: `10.253.${n}.${10 + i}` },
+      ssh: { host: `${managementSubnet(n)}.${10 + i}` },
       interfaces: [{ name: 'eth0', lan: 'lan', addresses: [`${lanAddress(i)}/24`] }],
       sysctls: { 'net.ipv4.ip_forward': 1 },
       bridges: [{ name: BRIDGE, addresses: [`10.244.${i}.1/24`] }],

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       ansible: { type: 'boolean' },
+      bundlewrap: { type: 'boolean' },
+      sizes: { type: 'string' },
       out: { type: 'string' },
     },
     strict: true,
@@ -48,9 +50,15 @@ async function main(): Promise<void> {
   }
   if (!values.only || values.only === 'bootstrap') {
     // Ansible is optional in --quick (--ansible adds it); the full run always compares with it (--no-ansible skips).
+    // BundleWrap: --quick runs it only when `bw` is installed; the full run installs it (--no-bundlewrap skips).
+    // Ansible at 30 and 100 nodes and BundleWrap at 100 run once (minutes per run), to keep the full run near 25 minutes.
+    const sizes = values.sizes?.split(',').map(Number);
     const boot = await bootstrapBench(quick
-      ? { sizes: [3], repetitions: 1, ansible: values.ansible ?? false, compiled: false }
-      : { sizes: [10, 30], repetitions: 3, ansible: values.ansible ?? true, compiled: true });
+      ? { sizes: sizes ?? [3], repetitions: 1, ansible: values.ansible ?? false, bundlewrap: values.bundlewrap === false ? false : 'if-present', compiled: false }
+      : {
+        sizes: sizes ?? [10, 30, 100], repetitions: 3, ansible: values.ansible ?? true, bundlewrap: values.bundlewrap === false ? false : 'install',
+        compiled: true, peerRuns: { ansible: { 30: 1, 100: 1 }, bundlewrap: { 100: 1 } }, tsxSizes: [10], profile: values.profile!,
+      });
     sections.push(`## Bootstrap: node prep over SSH on \`netstrap lab\`\n\n${boot.markdown}`);
     problems.push(...boot.problems);
   }

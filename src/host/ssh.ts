@@ -344,9 +344,29 @@ function runScript(client: Client, command: string, script: string, timeoutMs: n
   });
 }
 
+/**
+ * ssh_config files already parsed, by path, size and mtime: every host of a run resolves against the same file, and
+ * parsing it once per host made a 100-node lab's file (a Host block per node) cost ~1 s of CPU.
+ */
+const parsedConfigs = new Map<string, { stamp: string; config: SshConfigFile | undefined }>();
+
+function cachedSshConfig(file: string | undefined): SshConfigFile | undefined {
+  const chosen = file ?? path.join(os.homedir(), '.ssh', 'config');
+  let stamp = 'missing';
+  try {
+    const stat = fs.statSync(chosen);
+    stamp = `${stat.size}:${stat.mtimeMs}`;
+  } catch { /* loadSshConfig reports a named file that is missing */ }
+  const known = parsedConfigs.get(chosen);
+  if (known && known.stamp === stamp) return known.config;
+  const config = loadSshConfig(file);
+  parsedConfigs.set(chosen, { stamp, config });
+  return config;
+}
+
 /** The real connector: resolves the node's ssh settings and connects. */
 export const sshConnector: Connector = (node, options) => {
-  const config = loadSshConfig(options.sshConfigFile);
+  const config = cachedSshConfig(options.sshConfigFile);
   const target = resolveHost(node.ssh, options, config);
   return connectResolved(target, options);
 };

@@ -74,9 +74,21 @@ export function parseInterfaceAddress(text: unknown): Parsed<InterfaceAddress> {
   return { ok: true, value: { address, network: aligned, cidr: `${address.toString()}/${prefix}` } };
 }
 
+/**
+ * First and last address of each range as ip-num values, derived once per range: ip-num computes them through
+ * binary strings on every getFirst()/getLast() call, which made checking 5 000 cluster IPs ~5 % of a synth.
+ */
+const bounds = new WeakMap<IPv4CidrRange, readonly [bigint, bigint]>();
+
 /** True when `address` lies inside `range`. */
 export function rangeContains(range: IPv4CidrRange, address: IPv4): boolean {
-  return range.getFirst().isLessThanOrEquals(address) && address.isLessThanOrEquals(range.getLast());
+  let known = bounds.get(range);
+  if (!known) {
+    known = [range.getFirst().getValue(), range.getLast().getValue()];
+    bounds.set(range, known);
+  }
+  const value = address.getValue();
+  return known[0] <= value && value <= known[1];
 }
 
 /** True when the two ranges share at least one address. */
