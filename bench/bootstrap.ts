@@ -108,7 +108,8 @@ export async function bootstrapBench(options: BootstrapBenchOptions): Promise<{ 
             if (rerun.changedHosts !== 0) problems.push(`bootstrap N=${n} ${tool} re-run: ${rerun.changedHosts} hosts changed (not idempotent)`);
             // At the largest size: is the concurrency limit what bounds netstrap? The same re-run, every host at once.
             if (tool === 'netstrap-js' && n === largest && n > DEFAULT_CONCURRENCY) {
-              (result.rerunAllAtOnce ??= []).push(await once(['--concurrency', String(n)]));
+              result.rerunAllAtOnce ??= [];
+              result.rerunAllAtOnce.push(await once(['--concurrency', String(n)]));
             }
             // netstrap's state from the first of its two launch paths that ran at this size (the same engine).
             if (r === 0 && (tool === snapshotTool || tool === 'ansible' || tool === 'bundlewrap')) snapshots[tool] = await snapshot(state);
