@@ -2,8 +2,10 @@
  * Sets of connections: per protocol, a sorted list of disjoint inclusive port ranges. What a pair of endpoints may
  * use, as `netpol list` and `netpol diff` report it (netpol-analyzer's "TCP 80,UDP 53" / "All Connections").
  */
+import { normalizeIntervals as normalize } from './addresses';
 import { PROTOCOLS, Protocol } from './inventory';
 
+/** An inclusive port range; merged like address intervals (addresses.ts normalizeIntervals). */
 export type PortRange = readonly [number, number];
 const FULL: PortRange = [1, 65535];
 
@@ -96,13 +98,3 @@ function rangeText([a, b]: PortRange): string {
   return a === b ? String(a) : `${a}-${b}`;
 }
 
-function normalize(ranges: PortRange[]): PortRange[] {
-  const sorted = [...ranges].sort((x, y) => x[0] - y[0]);
-  const out: Array<[number, number]> = [];
-  for (const [a, b] of sorted) {
-    const last = out[out.length - 1];
-    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
-    else out.push([a, b]);
-  }
-  return out;
-}
