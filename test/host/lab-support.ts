@@ -50,10 +50,11 @@ export async function netstrapAsync(args: string[]): Promise<{ status: number | 
 }
 
 /**
- * The real SSH connector, except that on `node` the apply script's step `step` fails right after its own
- * commands ran (so that step and every earlier one have really changed the node when the failure hits).
+ * The real SSH connector, except that on `node` the apply script's step `step` fails: by default right after its
+ * own commands ran (so that step and every earlier one have really changed the node when the failure hits), or with
+ * `when: 'before'` before any of them ran.
  */
-export function failingAt(node: string, step: number): Connector {
+export function failingAt(node: string, step: number, when: 'after' | 'before' = 'after'): Connector {
   return async (target, options) => {
     const transport = await sshConnector(target, options);
     if (target.name !== node) return transport;
@@ -63,6 +64,10 @@ export function failingAt(node: string, step: number): Connector {
         // The step's marker line, then (after any bookkeeping lines) the opening brace of its commands.
         const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:.*\\n)*?\\{\\n`, 'm').exec(script);
         if (!begin) return transport.run(script, timeoutMs);
+        if (when === 'before') {
+          const at = begin.index + begin[0].length;
+          return transport.run(`${script.slice(0, at)}echo 'injected fault' >&2 && false &&\n${script.slice(at)}`, timeoutMs);
+        }
         const end = script.indexOf('\n} 2>&1 || {', begin.index);
         return transport.run(`${script.slice(0, end)} &&\necho 'injected fault' >&2 && false${script.slice(end)}`, timeoutMs);
       },

@@ -14,7 +14,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { labExec, readState, type LabState } from '../../src/lab';
 import { bootstrapCluster, planCluster } from '../../src/host/provision';
-import { sshConnector, type Connector } from '../../src/host/ssh';
 import { loadClusterFile } from '../../src/model/load';
 import { describeLab, fixture, netstrap, testStateDir, useLab } from '../support/lab';
 import { tempDirs } from '../support/temp';
@@ -24,22 +23,6 @@ const file = fixture('i9a-safety.yaml');
 const removed = fixture('i9a-safety-removed.yaml');
 const RECORD = '/etc/netstrap/i9a-safety.state.json';
 
-/** The real SSH connector, except that on `node` the apply script's step `step` fails before any of its commands. */
-function failingBefore(node: string, step: number): Connector {
-  return async (target, options) => {
-    const transport = await sshConnector(target, options);
-    if (target.name !== node) return transport;
-    return {
-      close: () => transport.close(),
-      run: (script, timeoutMs) => {
-        const begin = new RegExp(`^echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n(?:.*\\n)*?\\{\\n`, 'm').exec(script);
-        if (!begin) return transport.run(script, timeoutMs);
-        const at = begin.index + begin[0].length;
-        return transport.run(`${script.slice(0, at)}echo 'injected fault' >&2 && false &&\n${script.slice(at)}`, timeoutMs);
-      },
-    };
-  };
-}
 
 /** ip -j fields the kernel picks on its own (indexes, MAC addresses): a rebuilt link differs only in them. */
 const VOLATILE = new Set(['ifindex', 'link_index', 'link_netnsid', 'address', 'broadcast', 'permaddr', 'altnames']);
@@ -105,7 +88,7 @@ describeLab('safety on a real node: broken blocks, clean reverts, canonical rout
     const plan = await planCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile });
     const step = plan.hosts[0].changes.findIndex((c) => c.kind === 'route' && c.target === '10.66.0.0/16') + 1;
     expect(step).toBeGreaterThan(1);
-    const result = await bootstrapCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile, connector: failingBefore('node01', step) });
+    const result = await bootstrapCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile, connector: failingAt('node01', step, 'before') });
     const host = result.hosts[0];
     expect(host).toMatchObject({ status: 'failed', failedStep: { step, kind: 'route', target: '10.66.0.0/16', reverted: true } });
     expect(host.error).toContain('injected fault');
