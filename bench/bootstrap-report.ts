@@ -8,10 +8,10 @@ import { fmt, markdownTable, median, ratio } from './stats';
 
 export type Tool = 'netstrap' | 'netstrap-js' | 'ansible' | 'bundlewrap';
 export const TOOL_LABEL: Record<Tool, string> = {
-  'netstrap': 'netstrap bootstrap (`npm run netstrap`: the TypeScript through tsx, as while developing)',
+  netstrap: 'netstrap bootstrap (`npm run netstrap`: the TypeScript through tsx, as while developing)',
   'netstrap-js': 'netstrap bootstrap (bin/netstrap on its compiled lib/, as after npm ci)',
-  'ansible': 'Ansible playbook',
-  'bundlewrap': 'BundleWrap `bw apply`',
+  ansible: 'Ansible playbook',
+  bundlewrap: 'BundleWrap `bw apply`',
 };
 const PEERS = ['ansible', 'bundlewrap'] as const;
 const TARGET_VS_PEER: Record<(typeof PEERS)[number], number> = { ansible: 20, bundlewrap: 5 };
@@ -62,9 +62,11 @@ export interface ReportOptions {
   skipped: string[];
 }
 
-const med = (runs: ToolRun[] | undefined, key: keyof ToolRun) => (runs?.length ? median(runs.map((x) => x[key] as number)) : undefined);
+const med = (runs: ToolRun[] | undefined, key: keyof ToolRun) =>
+  runs?.length ? median(runs.map((x) => x[key] as number)) : undefined;
 const div = (a?: number, b?: number) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
-const check = (value: number | undefined, ok: (v: number) => boolean) => (value === undefined ? '–' : `${value.toFixed(2)}× ${ok(value) ? '✓' : '✗'}`);
+const check = (value: number | undefined, ok: (v: number) => boolean) =>
+  value === undefined ? '–' : `${value.toFixed(2)}× ${ok(value) ? '✓' : '✗'}`;
 
 /** Growth exponent k of t ∝ N^k between two sizes: 1.0 is linear. */
 function exponent(n1: number, t1?: number, n2?: number, t2?: number): number | undefined {
@@ -75,41 +77,109 @@ function exponent(n1: number, t1?: number, n2?: number, t2?: number): number | u
 export function bootstrapReport(results: SizeResult[], options: ReportOptions): string {
   const rows: string[][] = [];
   const verdict: string[][] = [];
-  const runsLabel = (runs: ToolRun[]) => (runs.length === options.repetitions ? '' : ` (${runs.length} run${runs.length === 1 ? '' : 's'})`);
+  const runsLabel = (runs: ToolRun[]) =>
+    runs.length === options.repetitions ? '' : ` (${runs.length} run${runs.length === 1 ? '' : 's'})`;
   for (const r of results) {
     const floorMs = r.floor.length ? median(r.floor) : undefined;
     const ssh2Ms = med(r.ssh2Floor, 'ms');
-    rows.push([String(r.n), 'floor: parallel fresh OpenSSH `ssh <node> true`', fmt(floorMs), '–', '1.00×', ratio(floorMs, ssh2Ms), '–', '–', '1', '–', '–', '–']);
-    rows.push([String(r.n), `floor: one Node process, ssh2, \`true\` on every node, ${options.concurrency} at once`, fmt(ssh2Ms),
-      fmt(med(r.ssh2Floor, 'engineMs')), ratio(ssh2Ms, floorMs), '1.00×', '–', '–', '1', fmt(med(r.ssh2Floor, 'cpuMs')), fmt(med(r.ssh2Floor, 'sshdCpuMs')), fmt(med(r.ssh2Floor, 'rssMb'))]);
+    rows.push([
+      String(r.n),
+      'floor: parallel fresh OpenSSH `ssh <node> true`',
+      fmt(floorMs),
+      '–',
+      '1.00×',
+      ratio(floorMs, ssh2Ms),
+      '–',
+      '–',
+      '1',
+      '–',
+      '–',
+      '–',
+    ]);
+    rows.push([
+      String(r.n),
+      `floor: one Node process, ssh2, \`true\` on every node, ${options.concurrency} at once`,
+      fmt(ssh2Ms),
+      fmt(med(r.ssh2Floor, 'engineMs')),
+      ratio(ssh2Ms, floorMs),
+      '1.00×',
+      '–',
+      '–',
+      '1',
+      fmt(med(r.ssh2Floor, 'cpuMs')),
+      fmt(med(r.ssh2Floor, 'sshdCpuMs')),
+      fmt(med(r.ssh2Floor, 'rssMb')),
+    ]);
     const tools = (Object.keys(TOOL_LABEL) as Tool[]).filter((t) => r.first[t].length > 0);
     for (const tool of tools) {
-      for (const [phase, runs, peerRuns] of [['first run', r.first[tool], r.first], ['no-op re-run', r.rerun[tool], r.rerun]] as const) {
+      for (const [phase, runs, peerRuns] of [
+        ['first run', r.first[tool], r.first],
+        ['no-op re-run', r.rerun[tool], r.rerun],
+      ] as const) {
         const ms = med(runs, 'ms');
         const isPeer = (PEERS as readonly string[]).includes(tool);
-        rows.push([String(r.n), `${TOOL_LABEL[tool]}, ${phase}${runsLabel(runs)}`, fmt(ms), fmt(med(runs, 'engineMs')), ratio(ms, floorMs), ratio(ms, ssh2Ms),
+        rows.push([
+          String(r.n),
+          `${TOOL_LABEL[tool]}, ${phase}${runsLabel(runs)}`,
+          fmt(ms),
+          fmt(med(runs, 'engineMs')),
+          ratio(ms, floorMs),
+          ratio(ms, ssh2Ms),
           ...PEERS.map((peer) => (isPeer ? '–' : ratio(med(peerRuns[peer], 'ms'), ms))),
-          fmt(med(runs, 'roundTrips')), fmt(med(runs, 'cpuMs')), isPeer ? '–' : fmt(med(runs, 'sshdCpuMs')), fmt(med(runs, 'rssMb'))]);
+          fmt(med(runs, 'roundTrips')),
+          fmt(med(runs, 'cpuMs')),
+          isPeer ? '–' : fmt(med(runs, 'sshdCpuMs')),
+          fmt(med(runs, 'rssMb')),
+        ]);
       }
     }
     for (const tool of tools.filter((t) => t.startsWith('netstrap'))) {
       const first = med(r.first[tool], 'ms');
       const rerun = med(r.rerun[tool], 'ms');
-      verdict.push([String(r.n), TOOL_LABEL[tool],
+      verdict.push([
+        String(r.n),
+        TOOL_LABEL[tool],
         `${check(div(first, ssh2Ms), (v) => v <= 1.5)} (OpenSSH ${ratio(first, floorMs)})`,
         `${check(div(rerun, ssh2Ms), (v) => v <= 1.2)} (OpenSSH ${ratio(rerun, floorMs)})`,
-        ...PEERS.map((peer) => (r.first[peer].length
-          ? `${check(div(med(r.first[peer], 'ms'), first), (v) => v >= TARGET_VS_PEER[peer])} / ${check(div(med(r.rerun[peer], 'ms'), rerun), (v) => v >= TARGET_VS_PEER[peer])}`
-          : 'not run'))]);
+        ...PEERS.map((peer) =>
+          r.first[peer].length
+            ? `${check(div(med(r.first[peer], 'ms'), first), (v) => v >= TARGET_VS_PEER[peer])} / ${check(div(med(r.rerun[peer], 'ms'), rerun), (v) => v >= TARGET_VS_PEER[peer])}`
+            : 'not run',
+        ),
+      ]);
     }
   }
   const reps = `median of ${options.repetitions}`;
   return [
-    markdownTable(['nodes', 'what', `wall ms (${reps})`, 'engine ms', '÷ OpenSSH floor', '÷ ssh2 floor', 'Ansible ÷ this', 'BundleWrap ÷ this',
-      'SSH round trips per host', 'controller CPU ms', 'lab sshd CPU ms', 'controller peak MB'], rows),
+    markdownTable(
+      [
+        'nodes',
+        'what',
+        `wall ms (${reps})`,
+        'engine ms',
+        '÷ OpenSSH floor',
+        '÷ ssh2 floor',
+        'Ansible ÷ this',
+        'BundleWrap ÷ this',
+        'SSH round trips per host',
+        'controller CPU ms',
+        'lab sshd CPU ms',
+        'controller peak MB',
+      ],
+      rows,
+    ),
     '',
-    markdownTable(['nodes', 'netstrap', 'first run ÷ ssh2 floor (target ≤ 1.5×)', 'no-op re-run ÷ ssh2 floor (target ≤ 1.2×)',
-      'Ansible ÷ netstrap, first / re-run (target ≥ 20×)', 'BundleWrap ÷ netstrap, first / re-run (target ≥ 5×)'], verdict),
+    markdownTable(
+      [
+        'nodes',
+        'netstrap',
+        'first run ÷ ssh2 floor (target ≤ 1.5×)',
+        'no-op re-run ÷ ssh2 floor (target ≤ 1.2×)',
+        'Ansible ÷ netstrap, first / re-run (target ≥ 20×)',
+        'BundleWrap ÷ netstrap, first / re-run (target ≥ 5×)',
+      ],
+      verdict,
+    ),
     '',
     growthTable(results),
     '',
@@ -135,13 +205,24 @@ function growthTable(results: SizeResult[]): string {
     series.push([`${TOOL_LABEL[tool]}, no-op re-run`, (r) => med(r.rerun[tool], 'ms'), tool.startsWith('netstrap')]);
   }
   const steps = results.slice(1).map((r, i) => [results[i], r] as const);
-  const rows = series.filter(([, get]) => results.some((r) => get(r) !== undefined)).map(([label, get, judged]) => {
-    const k = exponent(first.n, get(first), last.n, get(last));
-    return [label, k === undefined ? '–' : `${fmt(k, 2)}${judged ? (k <= 1.1 ? ' ✓' : ' ✗') : ''}`,
-      ...steps.map(([a, b]) => fmt(exponent(a.n, get(a), b.n, get(b)), 2))];
-  });
-  return markdownTable(['what', `growth exponent k ${first.n}→${last.n} nodes (t ∝ Nᵏ; target for netstrap ≤ 1.1)`,
-    ...steps.map(([a, b]) => `k ${a.n}→${b.n}`)], rows);
+  const rows = series
+    .filter(([, get]) => results.some((r) => get(r) !== undefined))
+    .map(([label, get, judged]) => {
+      const k = exponent(first.n, get(first), last.n, get(last));
+      return [
+        label,
+        k === undefined ? '–' : `${fmt(k, 2)}${judged ? (k <= 1.1 ? ' ✓' : ' ✗') : ''}`,
+        ...steps.map(([a, b]) => fmt(exponent(a.n, get(a), b.n, get(b)), 2)),
+      ];
+    });
+  return markdownTable(
+    [
+      'what',
+      `growth exponent k ${first.n}→${last.n} nodes (t ∝ Nᵏ; target for netstrap ≤ 1.1)`,
+      ...steps.map(([a, b]) => `k ${a.n}→${b.n}`),
+    ],
+    rows,
+  );
 }
 
 /**
@@ -168,8 +249,10 @@ function boundLine(results: SizeResult[], concurrency: number): string {
       `${fmt(floorCpu)} CPU-ms and its sshds ${fmt(floorSshd)} for the same ${r.n} handshakes.`,
   ];
   if (r.rerunAllAtOnce?.length) {
-    lines.push(`No-op re-run with --concurrency ${r.n} (every host at once) instead of the default ${concurrency}: ` +
-      `${fmt(med(r.rerunAllAtOnce, 'ms'))} ms vs ${fmt(med(r.rerun[tool], 'ms'))} ms.`);
+    lines.push(
+      `No-op re-run with --concurrency ${r.n} (every host at once) instead of the default ${concurrency}: ` +
+        `${fmt(med(r.rerunAllAtOnce, 'ms'))} ms vs ${fmt(med(r.rerun[tool], 'ms'))} ms.`,
+    );
   }
   return lines.join(' ');
 }

@@ -39,7 +39,9 @@ export function ensureBundlewrap(): string {
   const found = bundlewrapVersion();
   if (found) return found;
   progress('installing bundlewrap (apt-get)');
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'bundlewrap'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'bundlewrap'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   return bundlewrapVersion() ?? 'unknown';
 }
 
@@ -54,7 +56,8 @@ function repository(file: string, state: LabState, n: number): { dir: string; lo
   const log = path.join(dir, 'ssh.log');
   writeSessionWrappers(bin, log);
   const nodes: Record<string, unknown> = {};
-  for (const [name, values] of nodePrepValues(file)) nodes[name] = { hostname: name, bundles: ['node_prep'], metadata: { node_prep: values } };
+  for (const [name, values] of nodePrepValues(file))
+    nodes[name] = { hostname: name, bundles: ['node_prep'], metadata: { node_prep: values } };
   fs.writeFileSync(path.join(dir, 'nodes.json'), JSON.stringify(nodes, null, 1));
   const env = {
     ...process.env,
@@ -76,20 +79,35 @@ export async function bundlewrapRun(file: string, state: LabState, n: number) {
     repositories.set(key, repo);
   }
   fs.writeFileSync(repo.log, '');
-  const result = await measure(['bw', 'apply', '-p', String(n), '-P', String(itemWorkers(n)), 'lab'],
-    { cwd: repo.dir, env: repo.env, timeoutMs: 900000, tree: true });
+  const result = await measure(['bw', 'apply', '-p', String(n), '-P', String(itemWorkers(n)), 'lab'], {
+    cwd: repo.dir,
+    env: repo.env,
+    timeoutMs: 900000,
+    tree: true,
+  });
   const output = result.stdout + result.stderr;
   // Per node: "i node01  completed after 3s  (8 OK, 5 fixed, 0 skipped, 0 failed)".
-  const done = [...output.matchAll(/^i (\S+)\s+completed after .*\((\d+) OK, (\d+) fixed, (\d+) skipped, (\d+) failed\)/gm)];
+  const done = [
+    ...output.matchAll(/^i (\S+)\s+completed after .*\((\d+) OK, (\d+) fixed, (\d+) skipped, (\d+) failed\)/gm),
+  ];
   if (result.status !== 0 || done.length !== n || done.some((m) => m[5] !== '0')) {
-    const errors = output.split('\n').filter((l) => l.startsWith('!')).slice(0, 3).join(' ');
-    throw new Error(`bw apply exited ${result.status}, ${done.length} of ${n} nodes completed: ${(errors || output).slice(-1500)}`);
+    const errors = output
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .slice(0, 3)
+      .join(' ');
+    throw new Error(
+      `bw apply exited ${result.status}, ${done.length} of ${n} nodes completed: ${(errors || output).slice(-1500)}`,
+    );
   }
   return {
     ms: result.ms,
     cpuMs: result.cpuMs,
     rssMb: result.treeRssMb,
-    roundTrips: sessionsPerHost(repo.log, state.nodes.map((node) => node.name)),
+    roundTrips: sessionsPerHost(
+      repo.log,
+      state.nodes.map((node) => node.name),
+    ),
     // A node changed when an item was fixed or an action ran (was not skipped by its `unless` check).
     changedHosts: done.filter((m) => Number(m[3]) > 0 || Number(m[4]) < ACTIONS_PER_NODE).length,
   };

@@ -31,7 +31,11 @@ function timedCli(args: string[]): number {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-async function measure(label: string, file: string, prepare?: (state: Awaited<ReturnType<typeof labUp>>) => Promise<void>): Promise<string[]> {
+async function measure(
+  label: string,
+  file: string,
+  prepare?: (state: Awaited<ReturnType<typeof labUp>>) => Promise<void>,
+): Promise<string[]> {
   const model = loadClusterFile(file);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-bench-diagnose-'));
   fs.rmdirSync(stateDir);
@@ -39,7 +43,13 @@ async function measure(label: string, file: string, prepare?: (state: Awaited<Re
   try {
     const ssh = { sshConfigFile: state.sshConfigFile };
     const first = await bootstrapCluster(model, ssh);
-    if (!first.ok) throw new Error(`${label}: bootstrap failed: ${first.hosts.map((h) => h.error).filter(Boolean).join('; ')}`);
+    if (!first.ok)
+      throw new Error(
+        `${label}: bootstrap failed: ${first.hosts
+          .map((h) => h.error)
+          .filter(Boolean)
+          .join('; ')}`,
+      );
     await prepare?.(state);
     const args = [file, '--ssh-config', state.sshConfigFile];
     timedCli(['bootstrap', ...args]);
@@ -58,7 +68,16 @@ async function measure(label: string, file: string, prepare?: (state: Awaited<Re
     }
     progress(`${label}: done`);
     const [wb, wd, eb, ed] = [wall.bootstrap, wall.diagnose, engine.bootstrap, engine.diagnose].map(median);
-    return [label, String(model.cluster.nodes.length), fmt(wb), fmt(wd), ratio(wd, wb), fmt(eb), fmt(ed), ratio(ed, eb)];
+    return [
+      label,
+      String(model.cluster.nodes.length),
+      fmt(wb),
+      fmt(wd),
+      ratio(wd, wb),
+      fmt(eb),
+      fmt(ed),
+      ratio(ed, eb),
+    ];
   } finally {
     await labDown(stateDir);
   }
@@ -67,9 +86,20 @@ async function measure(label: string, file: string, prepare?: (state: Awaited<Re
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/diagnose.ts needs root (it brings up labs)');
   const rows: string[][] = [];
-  rows.push(await measure('diagnose fixture (2 LANs, router, bridge CNI)', path.join(root, 'test', 'fixtures', 'i14-diagnose.yaml'), async (state) => {
-    for (const node of ['cp01', 'w01', 'w02']) await labExec(state, node, ['sh', '-c', '[ -e /opt/cni/bin/bridge ] || { mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/; }']);
-  }));
+  rows.push(
+    await measure(
+      'diagnose fixture (2 LANs, router, bridge CNI)',
+      path.join(root, 'test', 'fixtures', 'i14-diagnose.yaml'),
+      async (state) => {
+        for (const node of ['cp01', 'w01', 'w02'])
+          await labExec(state, node, [
+            'sh',
+            '-c',
+            '[ -e /opt/cni/bin/bridge ] || { mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/; }',
+          ]);
+      },
+    ),
+  );
   const n = Number(process.argv[2] ?? 10);
   const cluster = labCluster(n);
   cluster.name = `i14-bench${n}`;
@@ -83,8 +113,21 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`${markdownTable(
-    ['cluster', 'nodes', 'no-op bootstrap CLI ms', 'diagnose CLI ms', 'CLI ratio', 'no-op bootstrap engine ms', 'diagnose engine ms', 'engine ratio'], rows)}\n`);
+  process.stdout.write(
+    `${markdownTable(
+      [
+        'cluster',
+        'nodes',
+        'no-op bootstrap CLI ms',
+        'diagnose CLI ms',
+        'CLI ratio',
+        'no-op bootstrap engine ms',
+        'diagnose engine ms',
+        'engine ratio',
+      ],
+      rows,
+    )}\n`,
+  );
 }
 
 main().catch((error) => {

@@ -48,13 +48,40 @@ export function generateCluster(n: number): ClusterInput {
     ];
     // Every 5th Service is a NodePort while unique ports last; every 3rd ClusterIP has a fixed address.
     if (kind % 5 === 0 && Math.floor(i / 5) < nodePorts) {
-      services.push({ name, namespace, type: 'NodePort', selector, ports: [{ ...ports[0], nodePort: NODE_PORT_RANGE.min + Math.floor(i / 5) }] });
+      services.push({
+        name,
+        namespace,
+        type: 'NodePort',
+        selector,
+        ports: [{ ...ports[0], nodePort: NODE_PORT_RANGE.min + Math.floor(i / 5) }],
+      });
     } else if (kind === 7) {
-      services.push({ name, namespace, type: 'LoadBalancer', selector, externalTrafficPolicy: 'Local', ports: [ports[0]] });
+      services.push({
+        name,
+        namespace,
+        type: 'LoadBalancer',
+        selector,
+        externalTrafficPolicy: 'Local',
+        ports: [ports[0]],
+      });
     } else if (i % 3 === 0) {
-      services.push({ name, namespace, type: 'ClusterIP', selector, clusterIP: nthAddress(serviceRange.value, 1000 + i).toString(), ports });
+      services.push({
+        name,
+        namespace,
+        type: 'ClusterIP',
+        selector,
+        clusterIP: nthAddress(serviceRange.value, 1000 + i).toString(),
+        ports,
+      });
     } else {
-      services.push({ name, namespace, type: 'ClusterIP', selector, labels: { 'app.kubernetes.io/part-of': 'bench' }, ports });
+      services.push({
+        name,
+        namespace,
+        type: 'ClusterIP',
+        selector,
+        labels: { 'app.kubernetes.io/part-of': 'bench' },
+        ports,
+      });
     }
   }
 
@@ -65,18 +92,25 @@ export function generateCluster(n: number): ClusterInput {
       namespace: `team-${i % NAMESPACES}`,
       podSelector: { matchLabels: { app: `app-${i}` } },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{
-        from: [
-          { ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } },
-          { namespaceSelector: { matchLabels: { project: `p-${i % 7}` } }, podSelector: { matchLabels: { role: 'frontend' } } },
-          { podSelector: { matchLabels: { role: 'client' } } },
-        ],
-        ports: [{ protocol: 'TCP', port: 6379 }],
-      }],
-      egress: [{
-        to: [{ ipBlock: { cidr: '10.0.0.0/24' } }],
-        ports: [{ protocol: 'TCP', port: 5978, endPort: 5990 }],
-      }],
+      ingress: [
+        {
+          from: [
+            { ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } },
+            {
+              namespaceSelector: { matchLabels: { project: `p-${i % 7}` } },
+              podSelector: { matchLabels: { role: 'frontend' } },
+            },
+            { podSelector: { matchLabels: { role: 'client' } } },
+          ],
+          ports: [{ protocol: 'TCP', port: 6379 }],
+        },
+      ],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '10.0.0.0/24' } }],
+          ports: [{ protocol: 'TCP', port: 5978, endPort: 5990 }],
+        },
+      ],
     });
   }
 
@@ -94,13 +128,15 @@ export function generateCluster(n: number): ClusterInput {
       ingressClassName: 'nginx',
       ...(i % 2 === 0 ? { rewriteTarget: '/' } : {}),
       tls: [{ hosts: [host], secretName: `tls-${i}` }],
-      rules: [{
-        host,
-        paths: [
-          { path: '/', pathType: 'Prefix', backend: { service: a.name, port: a.ports![0].port } },
-          { path: '/api', pathType: 'Exact', backend: { service: b.name, port: b.ports![0].port } },
-        ],
-      }],
+      rules: [
+        {
+          host,
+          paths: [
+            { path: '/', pathType: 'Prefix', backend: { service: a.name, port: a.ports![0].port } },
+            { path: '/api', pathType: 'Exact', backend: { service: b.name, port: b.ports![0].port } },
+          ],
+        },
+      ],
     });
   }
 

@@ -9,17 +9,25 @@ import { labDown, labStatus, labUp } from '../src/lab';
 import { checkCluster } from '../src/model/load';
 
 async function bench(n: number): Promise<void> {
-  const model = checkCluster({
-    name: `bench${n}`,
-    network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
-    lans: [{ name: 'lan-a', cidr: '192.168.50.0/24' }, { name: 'lan-b', cidr: '192.168.51.0/24' }],
-    nodes: Array.from({ length: n }, (_, i) => ({
-      name: `node${String(i + 1).padStart(2, '0')}`,
-      ssh: { host: `10.250.90.${i + 1}` },
-      interfaces: [{ name: 'eth0', lan: i % 2 === 0 ? 'lan-a' : 'lan-b', addresses: [`192.168.5${i % 2}.${i + 1}/24`] }],
-    })),
-    lab: { managementCidr: '10.250.90.0/24' },
-  }, `bench-${n}.yaml`);
+  const model = checkCluster(
+    {
+      name: `bench${n}`,
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      lans: [
+        { name: 'lan-a', cidr: '192.168.50.0/24' },
+        { name: 'lan-b', cidr: '192.168.51.0/24' },
+      ],
+      nodes: Array.from({ length: n }, (_, i) => ({
+        name: `node${String(i + 1).padStart(2, '0')}`,
+        ssh: { host: `10.250.90.${i + 1}` },
+        interfaces: [
+          { name: 'eth0', lan: i % 2 === 0 ? 'lan-a' : 'lan-b', addresses: [`192.168.5${i % 2}.${i + 1}/24`] },
+        ],
+      })),
+      lab: { managementCidr: '10.250.90.0/24' },
+    },
+    `bench-${n}.yaml`,
+  );
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-bench-'));
   const stateDir = path.join(parent, 'lab');
   const t0 = performance.now();
@@ -31,7 +39,9 @@ async function bench(n: number): Promise<void> {
   await labDown(stateDir);
   const down = performance.now() - t1;
   fs.rmdirSync(parent);
-  console.log(`${n} nodes: up ${(up / 1000).toFixed(2)} s, down ${(down / 1000).toFixed(2)} s, ${answering}/${state.nodes.length} sshd answering`);
+  console.log(
+    `${n} nodes: up ${(up / 1000).toFixed(2)} s, down ${(down / 1000).toFixed(2)} s, ${answering}/${state.nodes.length} sshd answering`,
+  );
 }
 
 (async () => {

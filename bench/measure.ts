@@ -27,22 +27,36 @@ const RUSAGE = path.join(__dirname, 'rusage.py');
 let reports = 0;
 
 /** Runs argv through bench/rusage.py (zx quotes the argv); bounded by timeoutMs (the command is killed then). */
-export async function measure(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {}): Promise<Measured> {
+export async function measure(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {},
+): Promise<Measured> {
   const report = path.join(os.tmpdir(), `netstrap-bench-${process.pid}-${++reports}.json`);
   const output = await $({
-    cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 900000, timeoutSignal: 'SIGKILL',
-    nothrow: true, quiet: true,
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    timeout: options.timeoutMs ?? 900000,
+    timeoutSignal: 'SIGKILL',
+    nothrow: true,
+    quiet: true,
   })`exec python3 ${RUSAGE} ${report} ${options.tree ? '1' : '0'} -- ${argv}`;
   let usage: { status: number; wallMs: number; cpuMs: number; maxRssMb: number; treeRssMb: number | null };
   try {
     usage = JSON.parse(fs.readFileSync(report, 'utf8'));
     fs.rmSync(report);
   } catch {
-    throw new Error(`${argv.join(' ')}: killed or no usage report (exit ${output.exitCode ?? output.signal}): ${output.stderr.slice(-1500)}`);
+    throw new Error(
+      `${argv.join(' ')}: killed or no usage report (exit ${output.exitCode ?? output.signal}): ${output.stderr.slice(-1500)}`,
+    );
   }
   return {
-    status: usage.status, ms: usage.wallMs, cpuMs: usage.cpuMs, maxRssMb: usage.maxRssMb,
-    treeRssMb: usage.treeRssMb ?? undefined, stdout: output.stdout, stderr: output.stderr,
+    status: usage.status,
+    ms: usage.wallMs,
+    cpuMs: usage.cpuMs,
+    maxRssMb: usage.maxRssMb,
+    treeRssMb: usage.treeRssMb ?? undefined,
+    stdout: output.stdout,
+    stderr: output.stderr,
   };
 }
 
@@ -60,7 +74,9 @@ export function labSshdCpuMs(state: LabState): number {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime, stime, cutime, cstime are fields 14-17 of stat; fields[0] here is field 3.
       ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    } catch { /* node gone */ }
+    } catch {
+      /* node gone */
+    }
   }
   return ticks * TICK_MS;
 }

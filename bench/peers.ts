@@ -25,17 +25,22 @@ export interface NodePrepValues {
 /** Every node's values of the node-prep plan, by node name, from the bench's cluster file. */
 export function nodePrepValues(file: string): Map<string, NodePrepValues> {
   const model = loadClusterFile(file);
-  return new Map(model.cluster.nodes.map((node): [string, NodePrepValues] => [node.name, {
-    sysctl_file: 'net.ipv4.ip_forward = 1\n',
-    bridge: BRIDGE,
-    bridge_address: node.bridges[0].addresses[0],
-    routes: node.routes.map((r) => ({ to: r.to, via: r.via })),
-    masquerade_source: node.nat.masquerade[0].source,
-    dnat_to: node.nat.portForwards[0].to,
-    hosts_block: node.hosts.map((h) => `${h.ip}\t${h.names.join(' ')}`).join('\n'),
-    boot_script: nodeBootScript(node) ?? '',
-    boot_unit: UNIT_CONTENT,
-  }]));
+  return new Map(
+    model.cluster.nodes.map((node): [string, NodePrepValues] => [
+      node.name,
+      {
+        sysctl_file: 'net.ipv4.ip_forward = 1\n',
+        bridge: BRIDGE,
+        bridge_address: node.bridges[0].addresses[0],
+        routes: node.routes.map((r) => ({ to: r.to, via: r.via })),
+        masquerade_source: node.nat.masquerade[0].source,
+        dnat_to: node.nat.portForwards[0].to,
+        hosts_block: node.hosts.map((h) => `${h.ip}\t${h.names.join(' ')}`).join('\n'),
+        boot_script: nodeBootScript(node) ?? '',
+        boot_unit: UNIT_CONTENT,
+      },
+    ]),
+  );
 }
 
 /**
@@ -44,7 +49,11 @@ export function nodePrepValues(file: string): Map<string, NodePrepValues> {
  */
 export function writeSessionWrappers(dir: string, log: string): void {
   for (const tool of ['ssh', 'sftp', 'scp']) {
-    fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\nprintf '%s\\n' "${tool} $*" >> '${log}'\nexec /usr/bin/${tool} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, tool),
+      `#!/bin/sh\nprintf '%s\\n' "${tool} $*" >> '${log}'\nexec /usr/bin/${tool} "$@"\n`,
+      { mode: 0o755 },
+    );
   }
 }
 
@@ -53,7 +62,10 @@ export function sessionsPerHost(log: string, nodes: ReadonlyArray<string>): numb
   const sessions = new Map<string, number>(nodes.map((node) => [node, 0]));
   const bare = (word: string) => word.replace(/^\[|\]$/g, '').replace(/:.*$/, '');
   for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
-    const host = line.split(' ').map(bare).find((w) => sessions.has(w));
+    const host = line
+      .split(' ')
+      .map(bare)
+      .find((w) => sessions.has(w));
     if (host) sessions.set(host, sessions.get(host)! + 1);
   }
   return median([...sessions.values()]);

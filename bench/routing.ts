@@ -25,14 +25,21 @@ export function routingCluster(nodes: number): string {
     'nodes:',
   ];
   for (let r = 0; r < LANS - 1; r++) {
-    lines.push(`  - name: r${r}`, '    role: host', `    ssh: { host: 10.250.120.${200 + r} }`, '    sysctls: { net.ipv4.ip_forward: 1 }',
-      `    interfaces: [{ name: eth0, lan: lan${r}, addresses: [172.16.${r}.1/24] }, { name: eth1, lan: lan${r + 1}, addresses: [172.16.${r + 1}.2/24] }]`);
+    lines.push(
+      `  - name: r${r}`,
+      '    role: host',
+      `    ssh: { host: 10.250.120.${200 + r} }`,
+      '    sysctls: { net.ipv4.ip_forward: 1 }',
+      `    interfaces: [{ name: eth0, lan: lan${r}, addresses: [172.16.${r}.1/24] }, { name: eth1, lan: lan${r + 1}, addresses: [172.16.${r + 1}.2/24] }]`,
+    );
   }
   const lanOf = (w: number) => w % LANS;
   const host = (w: number) => 10 + Math.floor(w / LANS);
   for (let w = 0; w < workers; w++) {
-    lines.push(`  - { name: w${w}, cniConflists: true, ssh: { host: 10.250.${121 + Math.floor(w / 250)}.${(w % 250) + 1} }, `
-      + `interfaces: [{ name: eth0, lan: lan${lanOf(w)}, addresses: [172.16.${lanOf(w)}.${host(w)}/24] }] }`);
+    lines.push(
+      `  - { name: w${w}, cniConflists: true, ssh: { host: 10.250.${121 + Math.floor(w / 250)}.${(w % 250) + 1} }, ` +
+        `interfaces: [{ name: eth0, lan: lan${lanOf(w)}, addresses: [172.16.${lanOf(w)}.${host(w)}/24] }] }`,
+    );
   }
   lines.push('verify:');
   for (let w = 0; w < workers; w++) {
@@ -54,7 +61,10 @@ function timed<T>(fn: () => T): { ms: number; value: T } {
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
 
-export function routingBench(options: { sizes: number[]; repetitions: number }): { markdown: string; problems: string[] } {
+export function routingBench(options: { sizes: number[]; repetitions: number }): {
+  markdown: string;
+  problems: string[];
+} {
   const problems: string[] = [];
   const rows: string[] = [];
   for (const nodes of options.sizes) {
@@ -78,8 +88,12 @@ export function routingBench(options: { sizes: number[]; repetitions: number }):
         routes = [...d.value.routes.values()].reduce((n, list) => n + list.length, 0);
         checks = t.value.length;
         const failing = t.value.filter((r) => r.verdict !== 'delivered');
-        if (failing.length > 0) problems.push(`routing bench: ${failing.length} checks not delivered, e.g. ${failing[0].from} → ${failing[0].to}: ${failing[0].reason}`);
-        if (a.value.subnets.length !== nodes - (LANS - 1)) problems.push(`routing bench: ${a.value.subnets.length} pod subnets for ${nodes - (LANS - 1)} workers`);
+        if (failing.length > 0)
+          problems.push(
+            `routing bench: ${failing.length} checks not delivered, e.g. ${failing[0].from} → ${failing[0].to}: ${failing[0].reason}`,
+          );
+        if (a.value.subnets.length !== nodes - (LANS - 1))
+          problems.push(`routing bench: ${a.value.subnets.length} pod subnets for ${nodes - (LANS - 1)} workers`);
         continue;
       }
       whole.push(all.ms);
@@ -88,19 +102,21 @@ export function routingBench(options: { sizes: number[]; repetitions: number }):
       derive.push(d.ms);
       traceAll.push(t.ms);
     }
-    rows.push(`| ${nodes} | ${LANS} / ${LANS - 1} | ${routes} | ${checks} | ${median(whole).toFixed(0)} | ${median(parse).toFixed(0)} | `
-      + `${median(allocate).toFixed(1)} | ${median(derive).toFixed(0)} | ${median(traceAll).toFixed(0)} (${(median(traceAll) / checks * 1000).toFixed(0)} µs each) |`);
+    rows.push(
+      `| ${nodes} | ${LANS} / ${LANS - 1} | ${routes} | ${checks} | ${median(whole).toFixed(0)} | ${median(parse).toFixed(0)} | ` +
+        `${median(allocate).toFixed(1)} | ${median(derive).toFixed(0)} | ${median(traceAll).toFixed(0)} (${((median(traceAll) / checks) * 1000).toFixed(0)} µs each) |`,
+    );
   }
   return {
     problems,
     markdown: [
-      `| nodes | LANs / routers | routes derived | checks traced | plan: parse + validate + derive + trace every check, median ms (${options.repetitions} runs) | `
-        + 'of which parse + validate without tracing | pod subnets ms | route derivation ms | tracing every check ms |',
+      `| nodes | LANs / routers | routes derived | checks traced | plan: parse + validate + derive + trace every check, median ms (${options.repetitions} runs) | ` +
+        'of which parse + validate without tracing | pod subnets ms | route derivation ms | tracing every check ms |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',
-      'Pure model work (no SSH, no lab): what `netstrap validate`, `plan` and `bootstrap` spend before touching a node. '
-        + 'Checks: each worker\'s pod connects to a pod 4 LANs away (up to 4 routers), and each worker pings the next worker.',
+      'Pure model work (no SSH, no lab): what `netstrap validate`, `plan` and `bootstrap` spend before touching a node. ' +
+        "Checks: each worker's pod connects to a pod 4 LANs away (up to 4 routers), and each worker pings the next worker.",
     ].join('\n'),
   };
 }

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     strict: true,
     allowNegative: true,
   });
-  if (values.only && !['synth', 'bootstrap', 'netpol', 'routing'].includes(values.only)) throw new Error(`--only must be synth, bootstrap, netpol or routing, got ${values.only}`);
+  if (values.only && !['synth', 'bootstrap', 'netpol', 'routing'].includes(values.only))
+    throw new Error(`--only must be synth, bootstrap, netpol or routing, got ${values.only}`);
   const quick = values.quick!;
   const out = values.out ?? path.join(__dirname, quick ? 'out/results-quick.md' : 'results.md');
   const started = Date.now();
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
   const problems: string[] = [];
 
   if (!values.only || values.only === 'synth') {
-    const synth = synthBench({ sizes: quick ? [200] : [1000, 5000, 20000], repetitions: quick ? 1 : 3, profile: values.profile! });
+    const synth = synthBench({
+      sizes: quick ? [200] : [1000, 5000, 20000],
+      repetitions: quick ? 1 : 3,
+      profile: values.profile!,
+    });
     sections.push(`## Synth: cluster file → Kubernetes YAML\n\n${synth.markdown}`);
     problems.push(...synth.problems);
   }
@@ -53,19 +58,35 @@ async function main(): Promise<void> {
     // BundleWrap: --quick runs it only when `bw` is installed; the full run installs it (--no-bundlewrap skips).
     // Ansible at 30 and 100 nodes and BundleWrap at 100 run once (minutes per run), to keep the full run near 25 minutes.
     const sizes = values.sizes?.split(',').map(Number);
-    const boot = await bootstrapBench(quick
-      ? { sizes: sizes ?? [3], repetitions: 1, ansible: values.ansible ?? false, bundlewrap: values.bundlewrap === false ? false : 'if-present', compiled: false }
-      : {
-        sizes: sizes ?? [10, 30, 100], repetitions: 3, ansible: values.ansible ?? true, bundlewrap: values.bundlewrap === false ? false : 'install',
-        compiled: true, peerRuns: { ansible: { 30: 1, 100: 1 }, bundlewrap: { 100: 1 } }, tsxSizes: [10], profile: values.profile!,
-      });
+    const boot = await bootstrapBench(
+      quick
+        ? {
+            sizes: sizes ?? [3],
+            repetitions: 1,
+            ansible: values.ansible ?? false,
+            bundlewrap: values.bundlewrap === false ? false : 'if-present',
+            compiled: false,
+          }
+        : {
+            sizes: sizes ?? [10, 30, 100],
+            repetitions: 3,
+            ansible: values.ansible ?? true,
+            bundlewrap: values.bundlewrap === false ? false : 'install',
+            compiled: true,
+            peerRuns: { ansible: { 30: 1, 100: 1 }, bundlewrap: { 100: 1 } },
+            tsxSizes: [10],
+            profile: values.profile!,
+          },
+    );
     sections.push(`## Bootstrap: node prep over SSH on \`netstrap lab\`\n\n${boot.markdown}`);
     problems.push(...boot.problems);
   }
 
   if (!values.only || values.only === 'routing') {
     const routing = routingBench({ sizes: quick ? [50] : [200], repetitions: quick ? 1 : 5 });
-    sections.push(`## Planning a routing: auto cluster (validate + pod subnets + route derivation + tracing every check)\n\n${routing.markdown}`);
+    sections.push(
+      `## Planning a routing: auto cluster (validate + pod subnets + route derivation + tracing every check)\n\n${routing.markdown}`,
+    );
     problems.push(...routing.problems);
   }
 
@@ -87,17 +108,24 @@ async function main(): Promise<void> {
 
 /** The machine's load average: other work running during the benchmark inflates wall times. */
 function loadavg(): string {
-  return os.loadavg().map((l) => l.toFixed(1)).join(', ');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
 }
 
 function machine(): string {
   let commit = '?';
   try {
     commit = run('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname }).trim();
-  } catch { /* not a git checkout */ }
+  } catch {
+    /* not a git checkout */
+  }
   const cpus = os.cpus();
-  return `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}: ${cpus.length} × ${cpus[0]?.model.trim()}, ` +
-    `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}.`;
+  return (
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}: ${cpus.length} × ${cpus[0]?.model.trim()}, ` +
+    `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}.`
+  );
 }
 
 main().catch((error) => {

@@ -20,13 +20,18 @@ interface LabFile {
 function runTrue(node: LabFile['nodes'][number], key: Buffer, knownKeys: Map<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const client = new Client();
-    const fail = (error: Error) => { client.end(); reject(new Error(`${node.name}: ${error.message}`)); };
+    const fail = (error: Error) => {
+      client.end();
+      reject(new Error(`${node.name}: ${error.message}`));
+    };
     client.on('error', fail);
     client.once('ready', () => {
       client.exec('true', (error, stream) => {
         if (error) return fail(error);
         let code: number | null = null;
-        stream.on('exit', (status: number | null) => { code = status; });
+        stream.on('exit', (status: number | null) => {
+          code = status;
+        });
         stream.on('close', () => {
           client.end();
           if (code === 0) resolve();
@@ -37,7 +42,11 @@ function runTrue(node: LabFile['nodes'][number], key: Buffer, knownKeys: Map<str
       });
     });
     client.connect({
-      host: node.address, port: node.port, username: 'root', privateKey: key, readyTimeout: 30000,
+      host: node.address,
+      port: node.port,
+      username: 'root',
+      privateKey: key,
+      readyTimeout: 30000,
       hostVerifier: (blob: Buffer) => knownKeys.get(node.address) === blob.toString('base64'),
       algorithms: { serverHostKey: { prepend: ['ssh-ed25519'] } as never },
     });

@@ -29,9 +29,16 @@ export interface RunOptions {
 
 /** Runs a command (zx quotes the argv); throws with its stderr when it fails. Returns stdout (up to 1 MB). */
 export function run(command: string, args: string[], options: RunOptions = {}): string {
-  const result = $.sync({ cwd: options.cwd, env: options.env ?? process.env, nothrow: true, quiet: true })`exec ${[command, ...args]}`;
+  const result = $.sync({
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    nothrow: true,
+    quiet: true,
+  })`exec ${[command, ...args]}`;
   if (result.exitCode !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.exitCode ?? result.signal}:\n${result.stderr.slice(-4000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${result.exitCode ?? result.signal}:\n${result.stderr.slice(-4000)}`,
+    );
   }
   return result.stdout;
 }

@@ -76,8 +76,12 @@ function rawApp(objects: Objects, outdir: string): App {
         ports: s.ports?.map((p) => ({
           name: p.name,
           port: p.port,
-          targetPort: p.targetPort === undefined ? undefined
-            : typeof p.targetPort === 'number' ? k8s.IntOrString.fromNumber(p.targetPort) : k8s.IntOrString.fromString(p.targetPort),
+          targetPort:
+            p.targetPort === undefined
+              ? undefined
+              : typeof p.targetPort === 'number'
+                ? k8s.IntOrString.fromNumber(p.targetPort)
+                : k8s.IntOrString.fromString(p.targetPort),
           protocol: p.protocol,
           nodePort: p.nodePort,
         })),
@@ -85,16 +89,23 @@ function rawApp(objects: Objects, outdir: string): App {
     });
   }
   const selector = (s?: { matchLabels?: Record<string, string> }) => (s ? { matchLabels: s.matchLabels } : undefined);
-  const peers = (list?: NonNullable<NetworkPolicyInput['ingress']>[number]['from']) => list?.map((peer) => ({
-    ipBlock: peer.ipBlock,
-    namespaceSelector: selector(peer.namespaceSelector),
-    podSelector: selector(peer.podSelector),
-  }));
-  const ports = (list?: NonNullable<NetworkPolicyInput['ingress']>[number]['ports']) => list?.map((p) => ({
-    protocol: p.protocol,
-    port: p.port === undefined ? undefined : typeof p.port === 'number' ? k8s.IntOrString.fromNumber(p.port) : k8s.IntOrString.fromString(p.port),
-    endPort: p.endPort,
-  }));
+  const peers = (list?: NonNullable<NetworkPolicyInput['ingress']>[number]['from']) =>
+    list?.map((peer) => ({
+      ipBlock: peer.ipBlock,
+      namespaceSelector: selector(peer.namespaceSelector),
+      podSelector: selector(peer.podSelector),
+    }));
+  const ports = (list?: NonNullable<NetworkPolicyInput['ingress']>[number]['ports']) =>
+    list?.map((p) => ({
+      protocol: p.protocol,
+      port:
+        p.port === undefined
+          ? undefined
+          : typeof p.port === 'number'
+            ? k8s.IntOrString.fromNumber(p.port)
+            : k8s.IntOrString.fromString(p.port),
+      endPort: p.endPort,
+    }));
   for (const np of objects.networkPolicies) {
     new k8s.KubeNetworkPolicy(chart, `networkpolicy-${np.namespace}-${np.name}`, {
       metadata: { name: np.name, namespace: np.namespace, labels: np.labels, annotations: np.annotations },
@@ -107,9 +118,17 @@ function rawApp(objects: Objects, outdir: string): App {
     });
   }
   for (const ing of objects.ingresses) {
-    const annotations = { ...ing.annotations, ...(ing.rewriteTarget ? { 'nginx.ingress.kubernetes.io/rewrite-target': ing.rewriteTarget } : {}) };
+    const annotations = {
+      ...ing.annotations,
+      ...(ing.rewriteTarget ? { 'nginx.ingress.kubernetes.io/rewrite-target': ing.rewriteTarget } : {}),
+    };
     new k8s.KubeIngress(chart, `ingress-${ing.namespace}-${ing.name}`, {
-      metadata: { name: ing.name, namespace: ing.namespace, labels: ing.labels, annotations: Object.keys(annotations).length ? annotations : undefined },
+      metadata: {
+        name: ing.name,
+        namespace: ing.namespace,
+        labels: ing.labels,
+        annotations: Object.keys(annotations).length ? annotations : undefined,
+      },
       spec: {
         ingressClassName: ing.ingressClassName,
         tls: ing.tls?.map((t) => ({ hosts: t.hosts, secretName: t.secretName })),
@@ -161,15 +180,23 @@ function plusApp(objects: Objects, outdir: string): App {
     for (const [key, value] of Object.entries(s.selector ?? {})) service.selectLabel(key, value);
     services.set(`${s.namespace}/${s.name}`, service);
   }
-  const policyPort = (p: NonNullable<NetworkPolicyInput['ingress']>[number]['ports'] extends (infer T)[] | undefined ? T : never) =>
+  const policyPort = (
+    p: NonNullable<NetworkPolicyInput['ingress']>[number]['ports'] extends (infer T)[] | undefined ? T : never,
+  ) =>
     kplus.NetworkPolicyPort.of({
       port: typeof p.port === 'number' ? p.port : undefined,
       endPort: p.endPort,
       protocol: p.protocol as kplus.NetworkProtocol | undefined,
     });
-  const peer = (scope: Construct, id: string, p: NonNullable<NonNullable<NetworkPolicyInput['ingress']>[number]['from']>[number]): kplus.INetworkPolicyPeer => {
+  const peer = (
+    scope: Construct,
+    id: string,
+    p: NonNullable<NonNullable<NetworkPolicyInput['ingress']>[number]['from']>[number],
+  ): kplus.INetworkPolicyPeer => {
     if (p.ipBlock) return kplus.NetworkPolicyIpBlock.ipv4(scope, id, p.ipBlock.cidr, p.ipBlock.except);
-    const namespaces = p.namespaceSelector ? kplus.Namespaces.select(scope, `${id}-ns`, { labels: p.namespaceSelector.matchLabels }) : undefined;
+    const namespaces = p.namespaceSelector
+      ? kplus.Namespaces.select(scope, `${id}-ns`, { labels: p.namespaceSelector.matchLabels })
+      : undefined;
     return kplus.Pods.select(scope, id, { labels: p.podSelector?.matchLabels, namespaces });
   };
   for (const np of objects.networkPolicies) {
@@ -180,16 +207,26 @@ function plusApp(objects: Objects, outdir: string): App {
       selector: kplus.Pods.select(scope, 'selector', { labels: np.podSelector?.matchLabels }),
     });
     // One peer per rule: a rule with several peers (OR) becomes one rule per peer, each with the same ports.
-    np.ingress?.forEach((rule, r) => rule.from?.forEach((p, k) => policy.addIngressRule(peer(scope, `in-${r}-${k}`, p), rule.ports?.map(policyPort))));
-    np.egress?.forEach((rule, r) => rule.to?.forEach((p, k) => policy.addEgressRule(peer(scope, `out-${r}-${k}`, p), rule.ports?.map(policyPort))));
+    np.ingress?.forEach((rule, r) =>
+      rule.from?.forEach((p, k) => policy.addIngressRule(peer(scope, `in-${r}-${k}`, p), rule.ports?.map(policyPort))),
+    );
+    np.egress?.forEach((rule, r) =>
+      rule.to?.forEach((p, k) => policy.addEgressRule(peer(scope, `out-${r}-${k}`, p), rule.ports?.map(policyPort))),
+    );
   }
   for (const ing of objects.ingresses) {
     const id = `ingress-${ing.namespace}-${ing.name}`;
-    const annotations = { ...ing.annotations, ...(ing.rewriteTarget ? { 'nginx.ingress.kubernetes.io/rewrite-target': ing.rewriteTarget } : {}) };
+    const annotations = {
+      ...ing.annotations,
+      ...(ing.rewriteTarget ? { 'nginx.ingress.kubernetes.io/rewrite-target': ing.rewriteTarget } : {}),
+    };
     const ingress = new kplus.Ingress(chart, id, {
       metadata: { name: ing.name, namespace: ing.namespace, labels: ing.labels, annotations },
       className: ing.ingressClassName,
-      tls: ing.tls?.map((t, k) => ({ hosts: t.hosts, secret: kplus.Secret.fromSecretName(chart, `${id}-tls-${k}`, t.secretName) })),
+      tls: ing.tls?.map((t, k) => ({
+        hosts: t.hosts,
+        secret: kplus.Secret.fromSecretName(chart, `${id}-tls-${k}`, t.secretName),
+      })),
     });
     for (const rule of ing.rules ?? []) {
       for (const p of rule.paths) {
@@ -265,7 +302,10 @@ function measure(): void {
   let buildMs: number;
   let synthMs: number;
   // The hand-written apps hold their objects in code: parse outside the clock (with the parser netstrap uses).
-  const cluster = variant === 'netstrap' ? undefined : loadAll(text, undefined, { schema: CORE_SCHEMA })[0] as { name: string; kubernetes: Omit<Objects, 'name'> };
+  const cluster =
+    variant === 'netstrap'
+      ? undefined
+      : (loadAll(text, undefined, { schema: CORE_SCHEMA })[0] as { name: string; kubernetes: Omit<Objects, 'name'> });
   // A clean heap for every variant: what module loading and an untimed parse left behind is not collected on the clock.
   (globalThis as { gc?: () => void }).gc?.();
   const profiler = timedProfile(process.env.BENCH_TIMED_PROFILE);
@@ -292,7 +332,14 @@ function measure(): void {
   profiler?.stop();
   const ms = parseMs + buildMs + synthMs;
   const result: SynthMeasurement = {
-    variant, ...countOutput(outdir), ms, parseMs, buildMs, synthMs, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs,
+    variant,
+    ...countOutput(outdir),
+    ms,
+    parseMs,
+    buildMs,
+    synthMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    mainCpuMs,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };
   console.log(JSON.stringify(result));
@@ -321,14 +368,26 @@ const OUT = path.join(__dirname, 'out');
 
 function child(variant: Variant, file: string, outdir: string, profile: boolean): SynthMeasurement {
   const name = `${variant}-${path.basename(file, '.yaml')}-${Date.now()}`;
-  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof'), '--cpu-prof-name', `${name}.cpuprofile`] : [];
-  const env = profile ? { ...process.env, BENCH_TIMED_PROFILE: path.join(OUT, 'prof', `${name}.timed.cpuprofile`) } : process.env;
-  const stdout = run(process.execPath, [...flags, '--expose-gc', '--import', 'tsx', __filename, variant, file, outdir], { cwd: path.join(__dirname, '..'), env });
+  const flags = profile
+    ? ['--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof'), '--cpu-prof-name', `${name}.cpuprofile`]
+    : [];
+  const env = profile
+    ? { ...process.env, BENCH_TIMED_PROFILE: path.join(OUT, 'prof', `${name}.timed.cpuprofile`) }
+    : process.env;
+  const stdout = run(
+    process.execPath,
+    [...flags, '--expose-gc', '--import', 'tsx', __filename, variant, file, outdir],
+    { cwd: path.join(__dirname, '..'), env },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as SynthMeasurement;
 }
 
 /** Runs the synth benchmark; returns its markdown section and the problems found (wrong object counts...). */
-export function synthBench(options: SynthBenchOptions): { markdown: string; problems: string[]; summary: SynthSummary[] } {
+export function synthBench(options: SynthBenchOptions): {
+  markdown: string;
+  problems: string[];
+  summary: SynthSummary[];
+} {
   fs.mkdirSync(OUT, { recursive: true });
   const problems: string[] = [];
   const summary: SynthSummary[] = [];
@@ -349,20 +408,37 @@ export function synthBench(options: SynthBenchOptions): { markdown: string; prob
       }
     }
     const med = (variant: Variant, key: keyof SynthMeasurement) =>
-      (runs[variant].length ? median(runs[variant].map((m) => m[key] as number)) : undefined);
+      runs[variant].length ? median(runs[variant].map((m) => m[key] as number)) : undefined;
     for (const variant of VARIANTS) {
       const objects = runs[variant][0]?.objects;
-      if (objects !== undefined && objects !== n) problems.push(`synth N=${n} ${variant}: synthesized ${objects} objects, expected ${n} (${JSON.stringify(runs[variant][0].kinds)})`);
+      if (objects !== undefined && objects !== n)
+        problems.push(
+          `synth N=${n} ${variant}: synthesized ${objects} objects, expected ${n} (${JSON.stringify(runs[variant][0].kinds)})`,
+        );
       const ms = med(variant, 'ms');
-      rows.push([String(n), LABEL[variant], fmt(objects), fmt(ms), fmt(med(variant, 'mainCpuMs')), variant === 'netstrap' ? `${fmt(med(variant, 'parseMs'))} / ${fmt(med(variant, 'buildMs'))} / ${fmt(med(variant, 'synthMs'))}` : `– / ${fmt(med(variant, 'buildMs'))} / ${fmt(med(variant, 'synthMs'))}`,
-        fmt(ms === undefined ? undefined : (ms * 1000) / n, 1), fmt(med(variant, 'maxRssMb')), ratio(ms, med('raw', 'ms')),
-        ratio(med(variant, 'mainCpuMs'), med('raw', 'mainCpuMs'))]);
+      rows.push([
+        String(n),
+        LABEL[variant],
+        fmt(objects),
+        fmt(ms),
+        fmt(med(variant, 'mainCpuMs')),
+        variant === 'netstrap'
+          ? `${fmt(med(variant, 'parseMs'))} / ${fmt(med(variant, 'buildMs'))} / ${fmt(med(variant, 'synthMs'))}`
+          : `– / ${fmt(med(variant, 'buildMs'))} / ${fmt(med(variant, 'synthMs'))}`,
+        fmt(ms === undefined ? undefined : (ms * 1000) / n, 1),
+        fmt(med(variant, 'maxRssMb')),
+        ratio(ms, med('raw', 'ms')),
+        ratio(med(variant, 'mainCpuMs'), med('raw', 'mainCpuMs')),
+      ]);
     }
     summary.push({
       n,
-      netstrapMs: med('netstrap', 'ms'), netstrapConstructMs: sum(med('netstrap', 'buildMs'), med('netstrap', 'synthMs')),
-      rawMs: med('raw', 'ms'), plusMs: med('plus', 'ms'),
-      netstrapCpuMs: med('netstrap', 'mainCpuMs'), rawCpuMs: med('raw', 'mainCpuMs'),
+      netstrapMs: med('netstrap', 'ms'),
+      netstrapConstructMs: sum(med('netstrap', 'buildMs'), med('netstrap', 'synthMs')),
+      rawMs: med('raw', 'ms'),
+      plusMs: med('plus', 'ms'),
+      netstrapCpuMs: med('netstrap', 'mainCpuMs'),
+      rawCpuMs: med('raw', 'mainCpuMs'),
     });
   }
   const checked = options.sizes.length > 0 ? compareOutputs(options.sizes[0]) : { problems: [], note: '' };
@@ -372,14 +448,34 @@ export function synthBench(options: SynthBenchOptions): { markdown: string; prob
   let parseNote = '';
   if (largest !== undefined) {
     progress(`synth N=${largest}: netstrap parse breakdown`);
-    const steps = JSON.parse(run(process.execPath, ['--import', 'tsx', __filename, 'breakdown', path.join(OUT, `cluster-${largest}.yaml`)],
-      { cwd: path.join(__dirname, '..') }).trim().split('\n').pop()!) as Record<string, number>;
+    const steps = JSON.parse(
+      run(process.execPath, ['--import', 'tsx', __filename, 'breakdown', path.join(OUT, `cluster-${largest}.yaml`)], {
+        cwd: path.join(__dirname, '..'),
+      })
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as Record<string, number>;
     const bytes = fs.statSync(path.join(OUT, `cluster-${largest}.yaml`)).size;
-    parseNote = `Where netstrap's parse goes at N=${largest} (a ${(bytes / 2 ** 20).toFixed(1)} MB cluster file; CPU ms, one run): ` +
-      Object.entries(steps).map(([step, ms]) => `${step} ${fmt(ms)}`).join(', ') + '.';
+    parseNote =
+      `Where netstrap's parse goes at N=${largest} (a ${(bytes / 2 ** 20).toFixed(1)} MB cluster file; CPU ms, one run): ` +
+      Object.entries(steps)
+        .map(([step, ms]) => `${step} ${fmt(ms)}`)
+        .join(', ') +
+      '.';
   }
-  const head = ['N', 'variant', 'objects', `median ms (${options.repetitions} run${options.repetitions > 1 ? 's' : ''})`, 'main-thread CPU ms',
-    'parse / build / synth ms', 'µs per object', 'peak RSS MB', '× raw', '× raw (main-thread CPU)'];
+  const head = [
+    'N',
+    'variant',
+    'objects',
+    `median ms (${options.repetitions} run${options.repetitions > 1 ? 's' : ''})`,
+    'main-thread CPU ms',
+    'parse / build / synth ms',
+    'µs per object',
+    'peak RSS MB',
+    '× raw',
+    '× raw (main-thread CPU)',
+  ];
   const lines = [markdownTable(head, rows), '', synthVerdict(summary), '', checked.note, '', parseNote];
   return { markdown: lines.join('\n'), problems, summary };
 }
@@ -411,13 +507,28 @@ function synthVerdict(summary: SynthSummary[]): string {
     const prev = summary[i - 1];
     const mark = (a?: number, b?: number) => (a === undefined || b === undefined ? '' : a / b <= 1.25 ? ' ✓' : ' ✗');
     const k = prev ? exponent(prev.n, prev.netstrapMs, s.n, s.netstrapMs) : undefined;
-    return [String(s.n), ratio(s.netstrapMs, s.rawMs) + mark(s.netstrapMs, s.rawMs), ratio(s.netstrapCpuMs, s.rawCpuMs) + mark(s.netstrapCpuMs, s.rawCpuMs),
-      ratio(s.netstrapConstructMs, s.rawMs) + mark(s.netstrapConstructMs, s.rawMs), ratio(s.plusMs, s.rawMs),
+    return [
+      String(s.n),
+      ratio(s.netstrapMs, s.rawMs) + mark(s.netstrapMs, s.rawMs),
+      ratio(s.netstrapCpuMs, s.rawCpuMs) + mark(s.netstrapCpuMs, s.rawCpuMs),
+      ratio(s.netstrapConstructMs, s.rawMs) + mark(s.netstrapConstructMs, s.rawMs),
+      ratio(s.plusMs, s.rawMs),
       k === undefined ? '–' : `${fmt(k, 2)}${k <= 1.1 ? ' ✓' : ' ✗'}`,
-      prev ? fmt(exponent(prev.n, prev.rawMs, s.n, s.rawMs), 2) : '–'];
+      prev ? fmt(exponent(prev.n, prev.rawMs, s.n, s.rawMs), 2) : '–',
+    ];
   });
-  return markdownTable(['N', 'netstrap ÷ raw, wall (target ≤ 1.25×)', 'netstrap ÷ raw, main-thread CPU', 'netstrap constructs + synth only ÷ raw', 'cdk8s-plus ÷ raw',
-    'netstrap growth exponent k (t ∝ Nᵏ from the previous N; target ≤ 1.1: linear or better)', 'raw growth exponent k'], rows);
+  return markdownTable(
+    [
+      'N',
+      'netstrap ÷ raw, wall (target ≤ 1.25×)',
+      'netstrap ÷ raw, main-thread CPU',
+      'netstrap constructs + synth only ÷ raw',
+      'cdk8s-plus ÷ raw',
+      'netstrap growth exponent k (t ∝ Nᵏ from the previous N; target ≤ 1.1: linear or better)',
+      'raw growth exponent k',
+    ],
+    rows,
+  );
 }
 
 /**
@@ -426,11 +537,15 @@ function synthVerdict(summary: SynthSummary[]): string {
  */
 function compareOutputs(n: number): { problems: string[]; note: string } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { readYamlDocuments, validateManifest } = require('../test/support/k8s') as typeof import('../test/support/k8s');
+  const { readYamlDocuments, validateManifest } =
+    require('../test/support/k8s') as typeof import('../test/support/k8s');
   const load = (variant: Variant) => {
     const dir = path.join(OUT, `${variant}-${n}`);
     if (!fs.existsSync(dir)) return new Map<string, unknown>();
-    const objects = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => readYamlDocuments(path.join(dir, f)));
+    const objects = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => readYamlDocuments(path.join(dir, f)));
     return new Map(objects.map((o) => [`${o.kind} ${o.metadata.namespace}/${o.metadata.name}`, o]));
   };
   const problems: string[] = [];
@@ -446,11 +561,16 @@ function compareOutputs(n: number): { problems: string[]; note: string } {
     }
   }
   const same = (variant: Variant) => {
-    const differing = [...outputs.raw].filter(([key, object]) => !isDeepStrictEqual(outputs[variant].get(key), object)).map(([key]) => key);
-    return `${variant}: ${outputs.raw.size - differing.length} of ${outputs.raw.size} objects identical to raw's` +
-      (differing.length ? ` (first that differs: ${differing[0]})` : '');
+    const differing = [...outputs.raw]
+      .filter(([key, object]) => !isDeepStrictEqual(outputs[variant].get(key), object))
+      .map(([key]) => key);
+    return (
+      `${variant}: ${outputs.raw.size - differing.length} of ${outputs.raw.size} objects identical to raw's` +
+      (differing.length ? ` (first that differs: ${differing[0]})` : '')
+    );
   };
-  const note = `Output check at N=${n}: every object of every variant validated against the Kubernetes OpenAPI ` +
+  const note =
+    `Output check at N=${n}: every object of every variant validated against the Kubernetes OpenAPI ` +
     `schema (kubernetes-models 4.5.1)${problems.length ? ' — FAILED, see problems' : ''}; ${same('netstrap')}; ${same('plus')}.`;
   return { problems, note };
 }

@@ -49,7 +49,8 @@ export class ClusterChart extends Chart {
     }
     // Printed, not thrown: valid objects that will not do what they seem to (a CNI that does not enforce
     // policies, netpol lints over the declared workloads: src/model/netpol/lints.ts).
-    if (!props.quiet) for (const warning of clusterWarnings(cluster, props.model.file)) process.stderr.write(`warning: ${warning}\n`);
+    if (!props.quiet)
+      for (const warning of clusterWarnings(cluster, props.model.file)) process.stderr.write(`warning: ${warning}\n`);
 
     // --- kube-proxy (cluster.kubeProxy): constructs/kube-proxy.ts
     const { controlPlaneEndpoint, ...kubeProxy } = cluster.kubeProxy;
@@ -70,10 +71,16 @@ export class ClusterChart extends Chart {
     for (const ns of cluster.kubernetes.namespaces ?? []) {
       new k8s.KubeNamespace(this, `namespace-${ns.name}`, { metadata: { name: ns.name, labels: ns.labels } });
     }
-    for (const spec of cluster.kubernetes.services) new Service(this, `service-${spec.namespace}.${spec.name}`, markChecked(spec));
+    for (const spec of cluster.kubernetes.services)
+      new Service(this, `service-${spec.namespace}.${spec.name}`, markChecked(spec));
     for (const spec of cluster.kubernetes.ingresses) {
-      new Ingress(this, `ingress-${spec.namespace}.${spec.name}`, markChecked({ ...spec, baseDir: props.model.baseDir }));
+      new Ingress(
+        this,
+        `ingress-${spec.namespace}.${spec.name}`,
+        markChecked({ ...spec, baseDir: props.model.baseDir }),
+      );
     }
-    for (const spec of cluster.kubernetes.networkPolicies) new NetworkPolicy(this, `networkpolicy-${spec.namespace}.${spec.name}`, markChecked(spec));
+    for (const spec of cluster.kubernetes.networkPolicies)
+      new NetworkPolicy(this, `networkpolicy-${spec.namespace}.${spec.name}`, markChecked(spec));
   }
 }

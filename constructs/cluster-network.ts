@@ -58,10 +58,18 @@ export class ClusterNetwork extends Construct {
     this.claimClusterIp(this.dnsServiceIp, 'the kube-dns Service (dnsServiceIp)');
   }
 
-  get podCidr(): string { return this.plan.podCidr.toCidrString(); }
-  get serviceCidr(): string { return this.plan.serviceCidr.toCidrString(); }
-  get clusterDomain(): string { return this.plan.clusterDomain; }
-  get dnsServiceIp(): string { return this.plan.dnsServiceIp.toString(); }
+  get podCidr(): string {
+    return this.plan.podCidr.toCidrString();
+  }
+  get serviceCidr(): string {
+    return this.plan.serviceCidr.toCidrString();
+  }
+  get clusterDomain(): string {
+    return this.plan.clusterDomain;
+  }
+  get dnsServiceIp(): string {
+    return this.plan.dnsServiceIp.toString();
+  }
 
   /** The DNS name of a Service: `<name>.<namespace>.svc.<clusterDomain>`. */
   serviceDnsName(name: string, namespace = 'default'): string {
@@ -71,14 +79,18 @@ export class ClusterNetwork extends Construct {
   /** Reserves a cluster IP for `owner`; throws when it is outside serviceCidr or already taken. */
   claimClusterIp(ip: string, owner: string): void {
     const problem = checkClusterIp(this.plan, ip);
-    const issue = problem ? { path: ['clusterIP'], message: problem } : this.ledger.claim('clusterIP', ip, owner, ['clusterIP']);
+    const issue = problem
+      ? { path: ['clusterIP'], message: problem }
+      : this.ledger.claim('clusterIP', ip, owner, ['clusterIP']);
     if (issue) throw new InputError(owner, [issue]);
   }
 
   /** Reserves a NodePort for `owner`; throws when it is out of range or already taken. */
   claimNodePort(port: number, owner: string): void {
     const problem = checkNodePort(port);
-    const issue = problem ? { path: ['nodePort'], message: problem } : this.ledger.claim('nodePort', port, owner, ['nodePort']);
+    const issue = problem
+      ? { path: ['nodePort'], message: problem }
+      : this.ledger.claim('nodePort', port, owner, ['nodePort']);
     if (issue) throw new InputError(owner, [issue]);
   }
 }

@@ -4,8 +4,19 @@
  */
 import { InputError, show, throwIfAny } from '../src/model/errors';
 import {
-  CniNetworkList, CniPluginObject, DEFAULT_CNI_VERSION, confObject, conflistObject, defaultCniFileName, parseCniText,
-  renderCniJson, validateIpam, validateNetworkConf, validateNetworkList, validatePlugin, CniValidationOptions,
+  CniNetworkList,
+  CniPluginObject,
+  DEFAULT_CNI_VERSION,
+  confObject,
+  conflistObject,
+  defaultCniFileName,
+  parseCniText,
+  renderCniJson,
+  validateIpam,
+  validateNetworkConf,
+  validateNetworkList,
+  validatePlugin,
+  CniValidationOptions,
 } from '../src/model/cni';
 import { z } from 'zod';
 import { assertProps } from '../src/model/props';
@@ -250,21 +261,37 @@ export interface WeaveNetPluginOptions extends CniPluginCommon {
  */
 export class CniPlugin {
   /** bridge: a veth pair per container, host ends on a Linux bridge. */
-  static bridge(options: BridgePluginOptions = {}): CniPlugin { return CniPlugin.custom('bridge', options); }
+  static bridge(options: BridgePluginOptions = {}): CniPlugin {
+    return CniPlugin.custom('bridge', options);
+  }
   /** ptp: a veth pair per container, routed from the host (no bridge). */
-  static ptp(options: PtpPluginOptions): CniPlugin { return CniPlugin.custom('ptp', options); }
+  static ptp(options: PtpPluginOptions): CniPlugin {
+    return CniPlugin.custom('ptp', options);
+  }
   /** loopback: brings up `lo` in the container. */
-  static loopback(): CniPlugin { return CniPlugin.custom('loopback', {}); }
+  static loopback(): CniPlugin {
+    return CniPlugin.custom('loopback', {});
+  }
   /** macvlan: a MAC-address sub-interface of a node interface. */
-  static macvlan(options: MacvlanPluginOptions = {}): CniPlugin { return CniPlugin.custom('macvlan', options); }
+  static macvlan(options: MacvlanPluginOptions = {}): CniPlugin {
+    return CniPlugin.custom('macvlan', options);
+  }
   /** ipvlan: an address sub-interface of a node interface (shares its MAC). */
-  static ipvlan(options: IpvlanPluginOptions = {}): CniPlugin { return CniPlugin.custom('ipvlan', options); }
+  static ipvlan(options: IpvlanPluginOptions = {}): CniPlugin {
+    return CniPlugin.custom('ipvlan', options);
+  }
   /** vlan: an 802.1q sub-interface of a node interface. */
-  static vlan(options: VlanPluginOptions): CniPlugin { return CniPlugin.custom('vlan', options); }
+  static vlan(options: VlanPluginOptions): CniPlugin {
+    return CniPlugin.custom('vlan', options);
+  }
   /** tuning: MAC, MTU, flags and net.* sysctls of the container interface. */
-  static tuning(options: TuningPluginOptions = {}): CniPlugin { return CniPlugin.custom('tuning', options); }
+  static tuning(options: TuningPluginOptions = {}): CniPlugin {
+    return CniPlugin.custom('tuning', options);
+  }
   /** bandwidth: a token-bucket rate limit on the container interface. */
-  static bandwidth(options: BandwidthPluginOptions = {}): CniPlugin { return CniPlugin.custom('bandwidth', options); }
+  static bandwidth(options: BandwidthPluginOptions = {}): CniPlugin {
+    return CniPlugin.custom('bandwidth', options);
+  }
 
   /** portmap: hostPort DNAT. `capabilities: { portMappings: true }` is added right after `type` unless you give it. */
   static portmap(options: PortmapPluginOptions = {}): CniPlugin {
@@ -290,16 +317,24 @@ export class CniPlugin {
 
   private constructor(private readonly object: CniPluginObject) {}
 
-  get type(): string { return this.object.type; }
+  get type(): string {
+    return this.object.type;
+  }
 
   /** The plugin object (what JSON.stringify writes). */
-  toJSON(): CniPluginObject { return this.object; }
+  toJSON(): CniPluginObject {
+    return this.object;
+  }
 
   /** The plugin object alone as JSON text (e.g. to compare with a documentation example). */
-  toJson(indent = 2): string { return renderCniJson(this.object, indent); }
+  toJson(indent = 2): string {
+    return renderCniJson(this.object, indent);
+  }
 
   /** Checks this plugin on its own (options and ipam); paths relative to the plugin. */
-  validate(options?: CniValidationOptions) { return validatePlugin(this.object, options); }
+  validate(options?: CniValidationOptions) {
+    return validatePlugin(this.object, options);
+  }
 }
 
 /** Checks an ipam object on its own; throws an InputError naming each field and value. */
@@ -335,7 +370,11 @@ export interface CniConfigProps {
 /** The shape of {@link CniConfigProps} (for callers from plain JavaScript); the CNI rules are checked after it. */
 const cniConfigPropsSchema = z.strictObject({
   name: z.string(),
-  plugins: z.array(z.custom<CniPlugin>((p) => p instanceof CniPlugin, { message: 'must be a CniPlugin (CniPlugin.bridge(), CniPlugin.fromObject() ...)' })),
+  plugins: z.array(
+    z.custom<CniPlugin>((p) => p instanceof CniPlugin, {
+      message: 'must be a CniPlugin (CniPlugin.bridge(), CniPlugin.fromObject() ...)',
+    }),
+  ),
   cniVersion: z.string().optional(),
   cniVersions: z.array(z.string()).optional(),
   disableCheck: z.boolean().optional(),
@@ -362,8 +401,19 @@ export class CniConfig {
   }
 
   /** A list given as plain data (e.g. from clusterCniFiles()), kept exactly. */
-  static fromList(list: CniNetworkList, options: { fileName?: string; format?: 'conflist' | 'conf'; source?: string } = {}): CniConfig {
-    return new CniConfig({ ...list, plugins: list.plugins.map((p) => CniPlugin.fromObject(p)), fileName: options.fileName, format: options.format }, options.source);
+  static fromList(
+    list: CniNetworkList,
+    options: { fileName?: string; format?: 'conflist' | 'conf'; source?: string } = {},
+  ): CniConfig {
+    return new CniConfig(
+      {
+        ...list,
+        plugins: list.plugins.map((p) => CniPlugin.fromObject(p)),
+        fileName: options.fileName,
+        format: options.format,
+      },
+      options.source,
+    );
   }
 
   readonly name: string;
@@ -387,21 +437,33 @@ export class CniConfig {
       disableGC: props.disableGC,
       plugins: props.plugins.map((p) => p.toJSON()),
     };
-    const issues = this.format === 'conf' ? validateNetworkConf(this.list, props.validation) : validateNetworkList(this.list, props.validation);
+    const issues =
+      this.format === 'conf'
+        ? validateNetworkConf(this.list, props.validation)
+        : validateNetworkList(this.list, props.validation);
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*\.(conflist|conf|json)$/.test(this.fileName)) {
-      issues.push({ path: ['fileName'], message: `invalid file name ${JSON.stringify(this.fileName)}: libcni reads *.conflist, *.conf and *.json` });
+      issues.push({
+        path: ['fileName'],
+        message: `invalid file name ${JSON.stringify(this.fileName)}: libcni reads *.conflist, *.conf and *.json`,
+      });
     }
     if (issues.length > 0) throw new InputError(source, issues);
   }
 
   /** The list as plain data (for the host provisioner or further processing). */
-  toSpec(): CniNetworkList { return this.list; }
+  toSpec(): CniNetworkList {
+    return this.list;
+  }
 
   /** The object written to disk, in spec key order. */
   toObject(): Record<string, unknown> {
-    return this.format === 'conf' ? confObject(this.cniVersion, this.name, this.list.plugins[0]) : conflistObject(this.list);
+    return this.format === 'conf'
+      ? confObject(this.cniVersion, this.name, this.list.plugins[0])
+      : conflistObject(this.list);
   }
 
   /** What goes into /etc/cni/net.d/<fileName>. */
-  toJson(indent = 2): string { return renderCniJson(this.toObject(), indent); }
+  toJson(indent = 2): string {
+    return renderCniJson(this.toObject(), indent);
+  }
 }

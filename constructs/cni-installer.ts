@@ -66,9 +66,13 @@ export class CniInstaller extends Construct {
     const data: Record<string, string> = { [CNI_DEFAULT_KEY]: config.toJson() };
     const issues = [];
     for (const [node, own] of Object.entries(props.perNode ?? {})) {
-      if (!HOST_NAME.test(node)) issues.push({ path: ['perNode', node], message: `${JSON.stringify(node)} is not a node name` });
+      if (!HOST_NAME.test(node))
+        issues.push({ path: ['perNode', node], message: `${JSON.stringify(node)} is not a node name` });
       if (own.fileName !== config.fileName) {
-        issues.push({ path: ['perNode', node, 'fileName'], message: `${JSON.stringify(own.fileName)} differs from ${JSON.stringify(config.fileName)}: every node must get the same file name` });
+        issues.push({
+          path: ['perNode', node, 'fileName'],
+          message: `${JSON.stringify(own.fileName)} differs from ${JSON.stringify(config.fileName)}: every node must get the same file name`,
+        });
       }
       data[`${CNI_NODE_KEY_PREFIX}${node}`] = own.toJson();
     }
@@ -86,7 +90,10 @@ export class CniInstaller extends Construct {
       metadata: { name, namespace, labels },
       spec: {
         selector: { matchLabels: labels },
-        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('100%') } },
+        updateStrategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('100%') },
+        },
         template: {
           metadata: { labels, annotations: { 'netstrap.io/cni-config-sha256': checksum } },
           spec: {
@@ -97,25 +104,29 @@ export class CniInstaller extends Construct {
             nodeSelector: { 'kubernetes.io/os': 'linux' },
             automountServiceAccountToken: false,
             terminationGracePeriodSeconds: 0,
-            initContainers: [{
-              name: 'install',
-              image: props.image ?? 'busybox:1.36.1',
-              command: ['/bin/sh', '-c', INSTALL_SCRIPT],
-              env: [
-                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-                { name: 'CNI_FILE', value: config.fileName },
-              ],
-              securityContext: { runAsUser: 0, runAsNonRoot: false },
-              volumeMounts: [
-                { name: 'cni-config', mountPath: '/cni-config', readOnly: true },
-                { name: 'host-cni', mountPath: '/host-cni' },
-              ],
-            }],
-            containers: [{
-              name: 'pause',
-              image: props.pauseImage ?? 'registry.k8s.io/pause:3.9',
-              resources: { requests: { cpu: k8s.Quantity.fromString('1m'), memory: k8s.Quantity.fromString('4Mi') } },
-            }],
+            initContainers: [
+              {
+                name: 'install',
+                image: props.image ?? 'busybox:1.36.1',
+                command: ['/bin/sh', '-c', INSTALL_SCRIPT],
+                env: [
+                  { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                  { name: 'CNI_FILE', value: config.fileName },
+                ],
+                securityContext: { runAsUser: 0, runAsNonRoot: false },
+                volumeMounts: [
+                  { name: 'cni-config', mountPath: '/cni-config', readOnly: true },
+                  { name: 'host-cni', mountPath: '/host-cni' },
+                ],
+              },
+            ],
+            containers: [
+              {
+                name: 'pause',
+                image: props.pauseImage ?? 'registry.k8s.io/pause:3.9',
+                resources: { requests: { cpu: k8s.Quantity.fromString('1m'), memory: k8s.Quantity.fromString('4Mi') } },
+              },
+            ],
             volumes: [
               { name: 'cni-config', configMap: { name } },
               { name: 'host-cni', hostPath: { path: hostDirectory, type: 'DirectoryOrCreate' } },

@@ -39,12 +39,16 @@ export class CoreDns extends Construct {
   constructor(scope: Construct, id: string, props: CoreDnsProps = {}) {
     super(scope, id);
     const plan = ClusterNetwork.find(this)?.plan;
-    assertProps(coreDnsPropsSchema, props, `CoreDns ${JSON.stringify(this.node.path)}`, () => checkCoreDnsProps(props, plan));
+    assertProps(coreDnsPropsSchema, props, `CoreDns ${JSON.stringify(this.node.path)}`, () =>
+      checkCoreDnsProps(props, plan),
+    );
     const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
     const dnsServiceIp = plan?.dnsServiceIp.toString() ?? props.dnsServiceIp!;
     const style = props.corefileStyle ?? KUBEADM_STYLE;
-    this.corefileText = typeof props.corefile === 'string' ? props.corefile
-      : renderCorefile(props.corefile ?? defaultCorefile(props, clusterDomain), style);
+    this.corefileText =
+      typeof props.corefile === 'string'
+        ? props.corefile
+        : renderCorefile(props.corefile ?? defaultCorefile(props, clusterDomain), style);
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: 'coredns', namespace: NAMESPACE } });
     new k8s.KubeClusterRole(this, 'cluster-role', {
@@ -76,13 +80,15 @@ export class CoreDns extends Construct {
             serviceAccountName: 'coredns',
             affinity: {
               podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [{
-                  weight: 100,
-                  podAffinityTerm: {
-                    labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] },
-                    topologyKey: 'kubernetes.io/hostname',
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  {
+                    weight: 100,
+                    podAffinityTerm: {
+                      labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] },
+                      topologyKey: 'kubernetes.io/hostname',
+                    },
                   },
-                }],
+                ],
               },
             },
             tolerations: [
@@ -91,41 +97,49 @@ export class CoreDns extends Construct {
               { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
             ],
             nodeSelector: { 'kubernetes.io/os': 'linux' },
-            containers: [{
-              name: 'coredns',
-              image: props.image ?? `${REGISTRY_IMAGE}:${props.version ?? DEFAULT_VERSION}`,
-              imagePullPolicy: 'IfNotPresent',
-              resources: {
-                limits: { memory: k8s.Quantity.fromString('170Mi') },
-                requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('70Mi') },
+            containers: [
+              {
+                name: 'coredns',
+                image: props.image ?? `${REGISTRY_IMAGE}:${props.version ?? DEFAULT_VERSION}`,
+                imagePullPolicy: 'IfNotPresent',
+                resources: {
+                  limits: { memory: k8s.Quantity.fromString('170Mi') },
+                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('70Mi') },
+                },
+                args: ['-conf', '/etc/coredns/Corefile'],
+                volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+                ports: [
+                  { containerPort: 53, name: 'dns', protocol: 'UDP' },
+                  { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
+                  { containerPort: 9153, name: 'metrics', protocol: 'TCP' },
+                ],
+                livenessProbe: {
+                  httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(8080), scheme: 'HTTP' },
+                  initialDelaySeconds: 60,
+                  timeoutSeconds: 5,
+                  successThreshold: 1,
+                  failureThreshold: 5,
+                },
+                readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromNumber(8181), scheme: 'HTTP' } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                  readOnlyRootFilesystem: true,
+                },
               },
-              args: ['-conf', '/etc/coredns/Corefile'],
-              volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
-              ports: [
-                { containerPort: 53, name: 'dns', protocol: 'UDP' },
-                { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
-                { containerPort: 9153, name: 'metrics', protocol: 'TCP' },
-              ],
-              livenessProbe: {
-                httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(8080), scheme: 'HTTP' },
-                initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5,
-              },
-              readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromNumber(8181), scheme: 'HTTP' } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
-                readOnlyRootFilesystem: true,
-              },
-            }],
+            ],
             dnsPolicy: 'Default',
-            volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
+            volumes: [
+              { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
+            ],
           },
         },
       },
     });
     this.service = new k8s.KubeService(this, 'service', {
       metadata: {
-        name: 'kube-dns', namespace: NAMESPACE,
+        name: 'kube-dns',
+        namespace: NAMESPACE,
         labels: { ...LABELS, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
         annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
       },

@@ -11,10 +11,26 @@ import { throwIfAny } from '../src/model/errors';
 import { ClusterNetwork } from './cluster-network';
 
 export {
-  type FlannelProps, type FlannelBackend, type FlannelVxlanBackend, type FlannelHostGwBackend, type FlannelWireguardBackend,
-  FLANNEL_DEFAULTS, FLANNEL_CNI_FILE, checkFlannelProps, flannelConflist, flannelNetConf,
+  type FlannelProps,
+  type FlannelBackend,
+  type FlannelVxlanBackend,
+  type FlannelHostGwBackend,
+  type FlannelWireguardBackend,
+  FLANNEL_DEFAULTS,
+  FLANNEL_CNI_FILE,
+  checkFlannelProps,
+  flannelConflist,
+  flannelNetConf,
 } from '../src/model/checks/flannel';
-import { FLANNEL_CNI_FILE, FLANNEL_DEFAULTS, FlannelProps, checkFlannelProps, flannelConflist, flannelJson, flannelNetConf } from '../src/model/checks/flannel';
+import {
+  FLANNEL_CNI_FILE,
+  FLANNEL_DEFAULTS,
+  FlannelProps,
+  checkFlannelProps,
+  flannelConflist,
+  flannelJson,
+  flannelNetConf,
+} from '../src/model/checks/flannel';
 
 const NAMESPACE = 'kube-flannel';
 const APP = { 'k8s-app': 'flannel' };
@@ -52,13 +68,18 @@ export class Flannel extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'flannel' },
       subjects: [{ kind: 'ServiceAccount', name: 'flannel', namespace: NAMESPACE }],
     });
-    new k8s.KubeServiceAccount(this, 'service-account', { metadata: { labels: APP, name: 'flannel', namespace: NAMESPACE } });
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { labels: APP, name: 'flannel', namespace: NAMESPACE },
+    });
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'kube-flannel-cfg', namespace: NAMESPACE, labels: { tier: 'node', ...APP, app: 'flannel' } },
       data: { 'cni-conf.json': flannelJson({ name, cniVersion, plugins }), 'net-conf.json': flannelJson(netConf) },
     });
 
-    const hostPath = (volume: string, path: string, type?: string): k8s.Volume => ({ name: volume, hostPath: type ? { path, type } : { path } });
+    const hostPath = (volume: string, path: string, type?: string): k8s.Volume => ({
+      name: volume,
+      hostPath: type ? { path, type } : { path },
+    });
     this.daemonSet = new k8s.KubeDaemonSet(this, 'daemon-set', {
       metadata: { name: 'kube-flannel-ds', namespace: NAMESPACE, labels: { tier: 'node', app: 'flannel', ...APP } },
       spec: {
@@ -66,7 +87,15 @@ export class Flannel extends Construct {
         template: {
           metadata: { labels: { tier: 'node', app: 'flannel' } },
           spec: {
-            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }] } } },
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    { matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] },
+                  ],
+                },
+              },
+            },
             hostNetwork: true,
             priorityClassName: 'system-node-critical',
             // Every node, tainted or not: without the pod network no pod there gets an address.
@@ -85,32 +114,47 @@ export class Flannel extends Construct {
                 image,
                 command: ['/opt/bin/install-conf'],
                 args: ['/etc/kube-flannel/cni-conf.json', `/etc/cni/net.d/${FLANNEL_CNI_FILE}`],
-                volumeMounts: [{ name: 'cni', mountPath: '/etc/cni/net.d' }, { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' }],
+                volumeMounts: [
+                  { name: 'cni', mountPath: '/etc/cni/net.d' },
+                  { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+                ],
               },
             ],
-            containers: [{
-              name: 'kube-flannel',
-              image,
-              command: ['/opt/bin/flanneld'],
-              // --kube-subnet-mgr: each node's subnet comes from its Node object's spec.podCIDR.
-              args: ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'],
-              ports: [{ name: 'healthz', containerPort: 8081, protocol: 'TCP' }],
-              livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('healthz') }, initialDelaySeconds: 10, periodSeconds: 30 },
-              readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('healthz') }, initialDelaySeconds: 5, periodSeconds: 10 },
-              resources: { requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('50Mi') } },
-              securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
-              env: [
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'EVENT_QUEUE_DEPTH', value: '5000' },
-                { name: 'CONT_WHEN_CACHE_NOT_READY', value: 'false' },
-              ],
-              volumeMounts: [
-                { name: 'run', mountPath: '/run/flannel' },
-                { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
-                { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
-              ],
-            }],
+            containers: [
+              {
+                name: 'kube-flannel',
+                image,
+                command: ['/opt/bin/flanneld'],
+                // --kube-subnet-mgr: each node's subnet comes from its Node object's spec.podCIDR.
+                args: ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'],
+                ports: [{ name: 'healthz', containerPort: 8081, protocol: 'TCP' }],
+                livenessProbe: {
+                  httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('healthz') },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 30,
+                },
+                readinessProbe: {
+                  httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('healthz') },
+                  initialDelaySeconds: 5,
+                  periodSeconds: 10,
+                },
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('50Mi') },
+                },
+                securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'EVENT_QUEUE_DEPTH', value: '5000' },
+                  { name: 'CONT_WHEN_CACHE_NOT_READY', value: 'false' },
+                ],
+                volumeMounts: [
+                  { name: 'run', mountPath: '/run/flannel' },
+                  { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+                  { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+                ],
+              },
+            ],
             volumes: [
               hostPath('run', '/run/flannel'),
               hostPath('cni-plugin', '/opt/cni/bin'),

@@ -21,7 +21,13 @@ export {
   type IngressNginxProps,
   checkIngressNginxProps,
 } from '../src/model/checks/ingress-nginx';
-import { IngressNginxFlavor, IngressNginxServiceType, IngressNginxProps, checkIngressNginxProps, serviceTypeOf } from '../src/model/checks/ingress-nginx';
+import {
+  IngressNginxFlavor,
+  IngressNginxServiceType,
+  IngressNginxProps,
+  checkIngressNginxProps,
+  serviceTypeOf,
+} from '../src/model/checks/ingress-nginx';
 import { assertProps, ingressNginxPropsSchema } from '../src/model/props';
 import { LateMaps } from './late-maps';
 
@@ -34,8 +40,10 @@ const CLASS_NAME = 'nginx';
 const CONTROLLER_CLASS = 'k8s.io/ingress-nginx';
 const DEFAULT_VERSION = '1.8.2';
 const IMAGES_1_8_2 = {
-  controller: 'registry.k8s.io/ingress-nginx/controller:v1.8.2@sha256:74834d3d25b336b62cabeb8bf7f1d788706e2cf1cfd64022de4137ade8881ff2',
-  certgen: 'registry.k8s.io/ingress-nginx/kube-webhook-certgen:v20230407@sha256:543c40fd093964bc9ab509d3e791f9989963021f1e9e4c9c7b6700b02bfb227b',
+  controller:
+    'registry.k8s.io/ingress-nginx/controller:v1.8.2@sha256:74834d3d25b336b62cabeb8bf7f1d788706e2cf1cfd64022de4137ade8881ff2',
+  certgen:
+    'registry.k8s.io/ingress-nginx/kube-webhook-certgen:v20230407@sha256:543c40fd093964bc9ab509d3e791f9989963021f1e9e4c9c7b6700b02bfb227b',
 };
 
 /** Everything the builders need, resolved from the props once. */
@@ -78,7 +86,12 @@ const CONTROLLER_ROLE_RULES: k8s.PolicyRule[] = [
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: GET_LIST_WATCH },
   // Leader election through a Lease of a fixed name (matches --election-id).
-  { apiGroups: ['coordination.k8s.io'], resourceNames: ['ingress-nginx-leader'], resources: ['leases'], verbs: ['get', 'update'] },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resourceNames: ['ingress-nginx-leader'],
+    resources: ['leases'],
+    verbs: ['get', 'update'],
+  },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: LIST_WATCH_GET },
@@ -86,7 +99,11 @@ const CONTROLLER_ROLE_RULES: k8s.PolicyRule[] = [
 
 /** Cluster-wide rules of the controller (upstream's ClusterRole ingress-nginx). */
 const CONTROLLER_CLUSTER_RULES: k8s.PolicyRule[] = [
-  { apiGroups: [''], resources: ['configmaps', 'endpoints', 'nodes', 'pods', 'secrets', 'namespaces'], verbs: ['list', 'watch'] },
+  {
+    apiGroups: [''],
+    resources: ['configmaps', 'endpoints', 'nodes', 'pods', 'secrets', 'namespaces'],
+    verbs: ['list', 'watch'],
+  },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
   { apiGroups: [''], resources: ['services'], verbs: GET_LIST_WATCH },
@@ -100,31 +117,60 @@ const CONTROLLER_CLUSTER_RULES: k8s.PolicyRule[] = [
 /** The certgen Jobs write the webhook's certificate Secret and patch the webhook configuration's CA bundle. */
 const ADMISSION_ROLE_RULES: k8s.PolicyRule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create'] }];
 const ADMISSION_CLUSTER_RULES: k8s.PolicyRule[] = [
-  { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'update'] },
+  {
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['validatingwebhookconfigurations'],
+    verbs: ['get', 'update'],
+  },
 ];
 
 /** ServiceAccounts, Roles, ClusterRoles and their bindings, for the controller and for the admission Jobs. */
 function rbac(scope: Construct, s: Settings): void {
   const subject = (name: string): k8s.Subject[] => [{ kind: 'ServiceAccount', name, namespace: NAMESPACE }];
   const roleRef = (kind: string, name: string): k8s.RoleRef => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
-  const meta = (name: string, component?: 'controller' | 'admission-webhook', namespaced = true): ApiObjectMetadata =>
-    ({ labels: labels(s, component), name, namespace: namespaced ? NAMESPACE : undefined });
+  const meta = (
+    name: string,
+    component?: 'controller' | 'admission-webhook',
+    namespaced = true,
+  ): ApiObjectMetadata => ({ labels: labels(s, component), name, namespace: namespaced ? NAMESPACE : undefined });
 
-  new k8s.KubeServiceAccount(scope, 'controller-service-account', { automountServiceAccountToken: true, metadata: meta(NAME, 'controller') });
+  new k8s.KubeServiceAccount(scope, 'controller-service-account', {
+    automountServiceAccountToken: true,
+    metadata: meta(NAME, 'controller'),
+  });
   new k8s.KubeServiceAccount(scope, 'admission-service-account', { metadata: meta(ADMISSION, 'admission-webhook') });
   new k8s.KubeRole(scope, 'controller-role', { metadata: meta(NAME, 'controller'), rules: CONTROLLER_ROLE_RULES });
-  new k8s.KubeRole(scope, 'admission-role', { metadata: meta(ADMISSION, 'admission-webhook'), rules: ADMISSION_ROLE_RULES });
-  new k8s.KubeClusterRole(scope, 'controller-cluster-role', { metadata: meta(NAME, undefined, false), rules: CONTROLLER_CLUSTER_RULES });
-  new k8s.KubeClusterRole(scope, 'admission-cluster-role', { metadata: meta(ADMISSION, 'admission-webhook', false), rules: ADMISSION_CLUSTER_RULES });
-  new k8s.KubeRoleBinding(scope, 'controller-role-binding', { metadata: meta(NAME, 'controller'), roleRef: roleRef('Role', NAME), subjects: subject(NAME) });
+  new k8s.KubeRole(scope, 'admission-role', {
+    metadata: meta(ADMISSION, 'admission-webhook'),
+    rules: ADMISSION_ROLE_RULES,
+  });
+  new k8s.KubeClusterRole(scope, 'controller-cluster-role', {
+    metadata: meta(NAME, undefined, false),
+    rules: CONTROLLER_CLUSTER_RULES,
+  });
+  new k8s.KubeClusterRole(scope, 'admission-cluster-role', {
+    metadata: meta(ADMISSION, 'admission-webhook', false),
+    rules: ADMISSION_CLUSTER_RULES,
+  });
+  new k8s.KubeRoleBinding(scope, 'controller-role-binding', {
+    metadata: meta(NAME, 'controller'),
+    roleRef: roleRef('Role', NAME),
+    subjects: subject(NAME),
+  });
   new k8s.KubeRoleBinding(scope, 'admission-role-binding', {
-    metadata: meta(ADMISSION, 'admission-webhook'), roleRef: roleRef('Role', ADMISSION), subjects: subject(ADMISSION),
+    metadata: meta(ADMISSION, 'admission-webhook'),
+    roleRef: roleRef('Role', ADMISSION),
+    subjects: subject(ADMISSION),
   });
   new k8s.KubeClusterRoleBinding(scope, 'controller-cluster-role-binding', {
-    metadata: meta(NAME, undefined, false), roleRef: roleRef('ClusterRole', NAME), subjects: subject(NAME),
+    metadata: meta(NAME, undefined, false),
+    roleRef: roleRef('ClusterRole', NAME),
+    subjects: subject(NAME),
   });
   new k8s.KubeClusterRoleBinding(scope, 'admission-cluster-role-binding', {
-    metadata: meta(ADMISSION, 'admission-webhook', false), roleRef: roleRef('ClusterRole', ADMISSION), subjects: subject(ADMISSION),
+    metadata: meta(ADMISSION, 'admission-webhook', false),
+    roleRef: roleRef('ClusterRole', ADMISSION),
+    subjects: subject(ADMISSION),
   });
 }
 
@@ -162,7 +208,9 @@ function controller(scope: Construct, s: Settings): { service: k8s.KubeService; 
   new k8s.KubeService(scope, 'admission-service', {
     metadata: { ...metadata, name: ADMISSION_SERVICE },
     spec: {
-      ports: [{ appProtocol: 'https', name: 'https-webhook', port: 443, targetPort: k8s.IntOrString.fromString('webhook') }],
+      ports: [
+        { appProtocol: 'https', name: 'https-webhook', port: 443, targetPort: k8s.IntOrString.fromString('webhook') },
+      ],
       selector: CONTROLLER_SELECTOR,
       type: 'ClusterIP',
     },
@@ -200,34 +248,38 @@ function controller(scope: Construct, s: Settings): { service: k8s.KubeService; 
       template: {
         metadata: { labels: labels(s, 'controller') },
         spec: {
-          containers: [{
-            args,
-            env: [
-              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-              { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-              { name: 'LD_PRELOAD', value: '/usr/local/lib/libmimalloc.so' },
-            ],
-            image: s.controllerImage,
-            imagePullPolicy: 'IfNotPresent',
-            // Lets NGINX finish in-flight requests before the pod goes away.
-            lifecycle: { preStop: { exec: { command: ['/wait-shutdown'] } } },
-            livenessProbe: healthz(5),
-            name: 'controller',
-            ports: [
-              { containerPort: 80, name: 'http', protocol: 'TCP' },
-              { containerPort: 443, name: 'https', protocol: 'TCP' },
-              { containerPort: 8443, name: 'webhook', protocol: 'TCP' },
-            ],
-            readinessProbe: healthz(3),
-            resources: { requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('90Mi') } },
-            // Runs as www-data (101) and binds 80/443 through NET_BIND_SERVICE only.
-            securityContext: {
-              allowPrivilegeEscalation: true,
-              capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
-              runAsUser: 101,
+          containers: [
+            {
+              args,
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'LD_PRELOAD', value: '/usr/local/lib/libmimalloc.so' },
+              ],
+              image: s.controllerImage,
+              imagePullPolicy: 'IfNotPresent',
+              // Lets NGINX finish in-flight requests before the pod goes away.
+              lifecycle: { preStop: { exec: { command: ['/wait-shutdown'] } } },
+              livenessProbe: healthz(5),
+              name: 'controller',
+              ports: [
+                { containerPort: 80, name: 'http', protocol: 'TCP' },
+                { containerPort: 443, name: 'https', protocol: 'TCP' },
+                { containerPort: 8443, name: 'webhook', protocol: 'TCP' },
+              ],
+              readinessProbe: healthz(3),
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('90Mi') },
+              },
+              // Runs as www-data (101) and binds 80/443 through NET_BIND_SERVICE only.
+              securityContext: {
+                allowPrivilegeEscalation: true,
+                capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                runAsUser: 101,
+              },
+              volumeMounts: [{ mountPath: '/usr/local/certificates/', name: 'webhook-cert', readOnly: true }],
             },
-            volumeMounts: [{ mountPath: '/usr/local/certificates/', name: 'webhook-cert', readOnly: true }],
-          }],
+          ],
           dnsPolicy: 'ClusterFirst',
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           serviceAccountName: NAME,
@@ -254,29 +306,34 @@ function controller(scope: Construct, s: Settings): { service: k8s.KubeService; 
  * ValidatingWebhookConfiguration that sends Ingress writes to the controller for checking.
  */
 function admissionWebhook(scope: Construct, s: Settings): void {
-  const podNamespaceEnv: k8s.EnvVar[] = [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }];
-  const job = (id: string, name: string, containerName: string, args: string[]) => new k8s.KubeJob(scope, id, {
-    metadata: { labels: labels(s, 'admission-webhook'), name, namespace: NAMESPACE },
-    spec: {
-      template: {
-        metadata: { labels: labels(s, 'admission-webhook'), name },
-        spec: {
-          containers: [{
-            args,
-            env: podNamespaceEnv,
-            image: s.certgenImage,
-            imagePullPolicy: 'IfNotPresent',
-            name: containerName,
-            securityContext: { allowPrivilegeEscalation: false },
-          }],
-          nodeSelector: { 'kubernetes.io/os': 'linux' },
-          restartPolicy: 'OnFailure',
-          securityContext: { fsGroup: 2000, runAsNonRoot: true, runAsUser: 2000 },
-          serviceAccountName: ADMISSION,
+  const podNamespaceEnv: k8s.EnvVar[] = [
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+  const job = (id: string, name: string, containerName: string, args: string[]) =>
+    new k8s.KubeJob(scope, id, {
+      metadata: { labels: labels(s, 'admission-webhook'), name, namespace: NAMESPACE },
+      spec: {
+        template: {
+          metadata: { labels: labels(s, 'admission-webhook'), name },
+          spec: {
+            containers: [
+              {
+                args,
+                env: podNamespaceEnv,
+                image: s.certgenImage,
+                imagePullPolicy: 'IfNotPresent',
+                name: containerName,
+                securityContext: { allowPrivilegeEscalation: false },
+              },
+            ],
+            nodeSelector: { 'kubernetes.io/os': 'linux' },
+            restartPolicy: 'OnFailure',
+            securityContext: { fsGroup: 2000, runAsNonRoot: true, runAsUser: 2000 },
+            serviceAccountName: ADMISSION,
+          },
         },
       },
-    },
-  });
+    });
   job('admission-create-job', 'ingress-nginx-admission-create', 'create', [
     'create',
     `--host=${ADMISSION_SERVICE},${ADMISSION_SERVICE}.$(POD_NAMESPACE).svc`,
@@ -294,15 +351,24 @@ function admissionWebhook(scope: Construct, s: Settings): void {
 
   new k8s.KubeValidatingWebhookConfiguration(scope, 'admission-webhook', {
     metadata: { labels: labels(s, 'admission-webhook'), name: ADMISSION },
-    webhooks: [{
-      admissionReviewVersions: ['v1'],
-      clientConfig: { service: { name: ADMISSION_SERVICE, namespace: NAMESPACE, path: '/networking/v1/ingresses' } },
-      failurePolicy: 'Fail',
-      matchPolicy: 'Equivalent',
-      name: 'validate.nginx.ingress.kubernetes.io',
-      rules: [{ apiGroups: ['networking.k8s.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['ingresses'] }],
-      sideEffects: 'None',
-    }],
+    webhooks: [
+      {
+        admissionReviewVersions: ['v1'],
+        clientConfig: { service: { name: ADMISSION_SERVICE, namespace: NAMESPACE, path: '/networking/v1/ingresses' } },
+        failurePolicy: 'Fail',
+        matchPolicy: 'Equivalent',
+        name: 'validate.nginx.ingress.kubernetes.io',
+        rules: [
+          {
+            apiGroups: ['networking.k8s.io'],
+            apiVersions: ['v1'],
+            operations: ['CREATE', 'UPDATE'],
+            resources: ['ingresses'],
+          },
+        ],
+        sideEffects: 'None',
+      },
+    ],
   });
 }
 
@@ -334,8 +400,11 @@ export class IngressNginx extends Construct {
     const settings: Settings = {
       flavor: props.flavor ?? 'baremetal',
       version,
-      controllerImage: props.controllerImage
-        ?? (version === DEFAULT_VERSION ? IMAGES_1_8_2.controller : `registry.k8s.io/ingress-nginx/controller:v${version}`),
+      controllerImage:
+        props.controllerImage ??
+        (version === DEFAULT_VERSION
+          ? IMAGES_1_8_2.controller
+          : `registry.k8s.io/ingress-nginx/controller:v${version}`),
       certgenImage: props.certgenImage ?? IMAGES_1_8_2.certgen,
       serviceType: serviceTypeOf(props),
       props,

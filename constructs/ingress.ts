@@ -22,7 +22,16 @@ export {
   ingressRoutes,
   claimIngressRoutes,
 } from '../src/model/checks/ingress';
-import { REWRITE_TARGET_ANNOTATION, IngressBackendSpec, IngressProps, IngressCheckInput, backendName, readTlsFiles, checkIngress, claimIngressRoutes } from '../src/model/checks/ingress';
+import {
+  REWRITE_TARGET_ANNOTATION,
+  IngressBackendSpec,
+  IngressProps,
+  IngressCheckInput,
+  backendName,
+  readTlsFiles,
+  checkIngress,
+  claimIngressRoutes,
+} from '../src/model/checks/ingress';
 import { assertProps, ingressPropsSchema } from '../src/model/props';
 import { LateMaps } from './late-maps';
 
@@ -61,49 +70,60 @@ export class Ingress extends k8s.KubeIngress {
     routeRegistries.set(scope.node.root, routes);
     throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
 
-    const annotations = spec.rewriteTarget === undefined ? spec.annotations
-      : { ...spec.annotations, [REWRITE_TARGET_ANNOTATION]: spec.rewriteTarget };
+    const annotations =
+      spec.rewriteTarget === undefined
+        ? spec.annotations
+        : { ...spec.annotations, [REWRITE_TARGET_ANNOTATION]: spec.rewriteTarget };
     const late = new LateMaps();
     super(scope, id, {
       metadata: {
-        name: spec.name, namespace: spec.namespace,
-        labels: late.map(spec.labels, '/metadata/labels'), annotations: late.map(annotations, '/metadata/annotations'),
+        name: spec.name,
+        namespace: spec.namespace,
+        labels: late.map(spec.labels, '/metadata/labels'),
+        annotations: late.map(annotations, '/metadata/annotations'),
       },
       spec: {
         ingressClassName: spec.ingressClassName,
         defaultBackend: spec.defaultBackend && backendToKube(spec.defaultBackend),
         tls: spec.tls?.map((tls) => ({ hosts: [...tls.hosts], secretName: tls.secretName })),
-        rules: spec.rules === undefined || spec.rules.length === 0 ? undefined : spec.rules.map((rule) => ({
-          host: rule.host,
-          http: {
-            paths: rule.paths.map((entry) => ({
-              path: entry.path ?? '/',
-              pathType: entry.pathType ?? 'Prefix',
-              backend: backendToKube(entry.backend),
-            })),
-          },
-        })),
+        rules:
+          spec.rules === undefined || spec.rules.length === 0
+            ? undefined
+            : spec.rules.map((rule) => ({
+                host: rule.host,
+                http: {
+                  paths: rule.paths.map((entry) => ({
+                    path: entry.path ?? '/',
+                    pathType: entry.pathType ?? 'Prefix',
+                    backend: backendToKube(entry.backend),
+                  })),
+                },
+              })),
       },
     });
     late.applyTo(this);
     this.namespace = spec.namespace;
 
     // Backends given by name may be defined after the Ingress: check them once the whole tree exists.
-    if (!checked) this.node.addValidation({
-      validate: () => checkIngress(spec, {
-        baseDir,
-        findService: (name, ns) => Service.lookup(this, name, ns)?.ports,
-      }).map((issue) => new InputError(source, [issue]).message),
-    });
+    if (!checked)
+      this.node.addValidation({
+        validate: () =>
+          checkIngress(spec, {
+            baseDir,
+            findService: (name, ns) => Service.lookup(this, name, ns)?.ports,
+          }).map((issue) => new InputError(source, [issue]).message),
+      });
 
     for (const tls of spec.tls ?? []) {
       const { cert, key } = readTlsFiles(tls, baseDir);
       if (!cert || !key) continue;
-      this.secrets.push(new k8s.KubeSecret(this, `tls-${tls.secretName}`, {
-        metadata: { name: tls.secretName, namespace: spec.namespace },
-        type: 'kubernetes.io/tls',
-        data: { 'tls.crt': cert.toString('base64'), 'tls.key': key.toString('base64') },
-      }));
+      this.secrets.push(
+        new k8s.KubeSecret(this, `tls-${tls.secretName}`, {
+          metadata: { name: tls.secretName, namespace: spec.namespace },
+          type: 'kubernetes.io/tls',
+          data: { 'tls.crt': cert.toString('base64'), 'tls.key': key.toString('base64') },
+        }),
+      );
     }
   }
 }

@@ -24,7 +24,12 @@ import { KubeProxyProps, KUBE_PROXY_DIRECTORY, checkKubeProxyProps } from '../sr
 import { assertProps, kubeProxyPropsSchema } from '../src/model/props';
 
 /** The KubeProxyConfiguration object (config.conf), with the fields kubeadm sets plus mode and ipvs. */
-export function kubeProxyConfiguration(props: { clusterCidr: string; mode?: 'iptables' | 'ipvs'; strictArp?: boolean; bindAddress?: string }): Record<string, unknown> {
+export function kubeProxyConfiguration(props: {
+  clusterCidr: string;
+  mode?: 'iptables' | 'ipvs';
+  strictArp?: boolean;
+  bindAddress?: string;
+}): Record<string, unknown> {
   const mode = props.mode ?? 'iptables';
   return {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
@@ -42,7 +47,12 @@ export function kubeProxyKubeconfig(server: string): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ cluster: { 'certificate-authority': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', server }, name: 'default' }],
+    clusters: [
+      {
+        cluster: { 'certificate-authority': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', server },
+        name: 'default',
+      },
+    ],
     contexts: [{ context: { cluster: 'default', namespace: 'default', user: 'default' }, name: 'default' }],
     'current-context': 'default',
     users: [{ name: 'default', user: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } }],
@@ -62,11 +72,15 @@ export class KubeProxy extends Construct {
     assertProps(kubeProxyPropsSchema, props, source, () => {
       clusterCidr = props.clusterCidr ?? ClusterNetwork.find(this)?.podCidr;
       const issues = checkKubeProxyProps(props);
-      if (clusterCidr === undefined) issues.push({ path: ['clusterCidr'], message: 'is required when there is no ClusterNetwork in scope' });
+      if (clusterCidr === undefined)
+        issues.push({ path: ['clusterCidr'], message: 'is required when there is no ClusterNetwork in scope' });
       const network = ClusterNetwork.find(this);
       const parsed = clusterCidr === undefined ? undefined : parseNetwork(clusterCidr);
       if (network && parsed?.ok && !parsed.value.isEquals(network.plan.podCidr)) {
-        issues.push({ path: ['clusterCidr'], message: `${show(clusterCidr)} differs from the ClusterNetwork podCidr ${cidrText(network.plan.podCidr)}: kube-proxy would masquerade pod traffic` });
+        issues.push({
+          path: ['clusterCidr'],
+          message: `${show(clusterCidr)} differs from the ClusterNetwork podCidr ${cidrText(network.plan.podCidr)}: kube-proxy would masquerade pod traffic`,
+        });
       }
       return issues;
     });

@@ -16,7 +16,12 @@ export class LateMaps {
     // Sorted, as cdk8s sorts the keys of everything else; own properties, so "__proto__" stays a key.
     const value = {};
     for (const key of Object.keys(map).sort()) {
-      Object.defineProperty(value, key, { value: (map as Record<string, unknown>)[key], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(value, key, {
+        value: (map as Record<string, unknown>)[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     this.patches.push({ pointer, value });
     return undefined;

@@ -21,19 +21,31 @@ export {
   checkPolicyPort,
   checkNetworkPolicy,
 } from '../src/model/checks/network-policy';
-import { NetworkPolicyPeerSpec, NetworkPolicyPortSpec, NetworkPolicyProps, NetworkPolicyCheckInput, checkNetworkPolicy } from '../src/model/checks/network-policy';
+import {
+  NetworkPolicyPeerSpec,
+  NetworkPolicyPortSpec,
+  NetworkPolicyProps,
+  NetworkPolicyCheckInput,
+  checkNetworkPolicy,
+} from '../src/model/checks/network-policy';
 import { assertProps, networkPolicyPropsSchema } from '../src/model/props';
 import { LateMaps } from './late-maps';
 
 function selectorToKube(selector: LabelSelector, pointer: string, late: LateMaps): k8s.LabelSelector {
-  if (!selector.matchLabels || late.map(selector.matchLabels, `${pointer}/matchLabels`) !== undefined) return selector as k8s.LabelSelector;
+  if (!selector.matchLabels || late.map(selector.matchLabels, `${pointer}/matchLabels`) !== undefined)
+    return selector as k8s.LabelSelector;
   return { ...selector, matchLabels: undefined } as k8s.LabelSelector;
 }
 
-function peersToKube(peers: ReadonlyArray<NetworkPolicyPeerSpec> | undefined, pointer: string, late: LateMaps): k8s.NetworkPolicyPeer[] | undefined {
+function peersToKube(
+  peers: ReadonlyArray<NetworkPolicyPeerSpec> | undefined,
+  pointer: string,
+  late: LateMaps,
+): k8s.NetworkPolicyPeer[] | undefined {
   return peers?.map((peer, i) => ({
     ipBlock: peer.ipBlock && { cidr: peer.ipBlock.cidr, except: peer.ipBlock.except && [...peer.ipBlock.except] },
-    namespaceSelector: peer.namespaceSelector && selectorToKube(peer.namespaceSelector, `${pointer}/${i}/namespaceSelector`, late),
+    namespaceSelector:
+      peer.namespaceSelector && selectorToKube(peer.namespaceSelector, `${pointer}/${i}/namespaceSelector`, late),
     podSelector: peer.podSelector && selectorToKube(peer.podSelector, `${pointer}/${i}/podSelector`, late),
   }));
 }
@@ -41,8 +53,12 @@ function peersToKube(peers: ReadonlyArray<NetworkPolicyPeerSpec> | undefined, po
 function portsToKube(ports: ReadonlyArray<NetworkPolicyPortSpec> | undefined): k8s.NetworkPolicyPort[] | undefined {
   return ports?.map((entry) => ({
     protocol: entry.protocol,
-    port: entry.port === undefined ? undefined
-      : typeof entry.port === 'number' ? k8s.IntOrString.fromNumber(entry.port) : k8s.IntOrString.fromString(entry.port),
+    port:
+      entry.port === undefined
+        ? undefined
+        : typeof entry.port === 'number'
+          ? k8s.IntOrString.fromNumber(entry.port)
+          : k8s.IntOrString.fromString(entry.port),
     endPort: entry.endPort,
   }));
 }
@@ -63,23 +79,50 @@ export interface NetworkPolicyPresetOptions {
 export class NetworkPolicy extends k8s.KubeNetworkPolicy {
   /** Denies all incoming traffic to every pod of the namespace. */
   static defaultDenyIngress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
-    return new NetworkPolicy(scope, id, { name: 'default-deny-ingress', ...options, podSelector: {}, policyTypes: ['Ingress'] });
+    return new NetworkPolicy(scope, id, {
+      name: 'default-deny-ingress',
+      ...options,
+      podSelector: {},
+      policyTypes: ['Ingress'],
+    });
   }
   /** Denies all outgoing traffic from every pod of the namespace. */
   static defaultDenyEgress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
-    return new NetworkPolicy(scope, id, { name: 'default-deny-egress', ...options, podSelector: {}, policyTypes: ['Egress'] });
+    return new NetworkPolicy(scope, id, {
+      name: 'default-deny-egress',
+      ...options,
+      podSelector: {},
+      policyTypes: ['Egress'],
+    });
   }
   /** Denies all traffic, both ways. */
   static defaultDenyAll(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
-    return new NetworkPolicy(scope, id, { name: 'default-deny-all', ...options, podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    return new NetworkPolicy(scope, id, {
+      name: 'default-deny-all',
+      ...options,
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
   }
   /** Allows all incoming traffic (overrides any deny policy of the namespace). */
   static allowAllIngress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
-    return new NetworkPolicy(scope, id, { name: 'allow-all-ingress', ...options, podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] });
+    return new NetworkPolicy(scope, id, {
+      name: 'allow-all-ingress',
+      ...options,
+      podSelector: {},
+      ingress: [{}],
+      policyTypes: ['Ingress'],
+    });
   }
   /** Allows all outgoing traffic. */
   static allowAllEgress(scope: Construct, id: string, options: NetworkPolicyPresetOptions = {}): NetworkPolicy {
-    return new NetworkPolicy(scope, id, { name: 'allow-all-egress', ...options, podSelector: {}, egress: [{}], policyTypes: ['Egress'] });
+    return new NetworkPolicy(scope, id, {
+      name: 'allow-all-egress',
+      ...options,
+      podSelector: {},
+      egress: [{}],
+      policyTypes: ['Egress'],
+    });
   }
 
   readonly namespace?: string;
@@ -88,19 +131,28 @@ export class NetworkPolicy extends k8s.KubeNetworkPolicy {
     // Checked before joining the tree, so a rejected policy leaves nothing behind.
     const checked = isChecked(props);
     const spec: NetworkPolicyCheckInput = { ...props, name: props?.name ?? id };
-    if (!checked) assertProps(networkPolicyPropsSchema, props, `NetworkPolicy ${show(spec.name)}`, () => checkNetworkPolicy(spec));
+    if (!checked)
+      assertProps(networkPolicyPropsSchema, props, `NetworkPolicy ${show(spec.name)}`, () => checkNetworkPolicy(spec));
     // The construct is the API object itself (no wrapper): one tree node per object keeps big charts fast.
     const late = new LateMaps();
     super(scope, id, {
       metadata: {
-        name: spec.name, namespace: spec.namespace,
-        labels: late.map(spec.labels, '/metadata/labels'), annotations: late.map(spec.annotations, '/metadata/annotations'),
+        name: spec.name,
+        namespace: spec.namespace,
+        labels: late.map(spec.labels, '/metadata/labels'),
+        annotations: late.map(spec.annotations, '/metadata/annotations'),
       },
       spec: {
         podSelector: selectorToKube(spec.podSelector ?? {}, '/spec/podSelector', late),
         policyTypes: spec.policyTypes && [...spec.policyTypes],
-        ingress: spec.ingress?.map((rule, i) => ({ from: peersToKube(rule.from, `/spec/ingress/${i}/from`, late), ports: portsToKube(rule.ports) })),
-        egress: spec.egress?.map((rule, i) => ({ to: peersToKube(rule.to, `/spec/egress/${i}/to`, late), ports: portsToKube(rule.ports) })),
+        ingress: spec.ingress?.map((rule, i) => ({
+          from: peersToKube(rule.from, `/spec/ingress/${i}/from`, late),
+          ports: portsToKube(rule.ports),
+        })),
+        egress: spec.egress?.map((rule, i) => ({
+          to: peersToKube(rule.to, `/spec/egress/${i}/to`, late),
+          ports: portsToKube(rule.ports),
+        })),
       },
     });
     late.applyTo(this);

@@ -16,7 +16,16 @@ export {
   claimServiceAddresses,
   findServicePort,
 } from '../src/model/checks/service';
-import { ServiceType, ServicePortProps, ServiceProps, ServiceCheckInput, checkService, serviceClaims, ownerOf, findServicePort } from '../src/model/checks/service';
+import {
+  ServiceType,
+  ServicePortProps,
+  ServiceProps,
+  ServiceCheckInput,
+  checkService,
+  serviceClaims,
+  ownerOf,
+  findServicePort,
+} from '../src/model/checks/service';
 import { assertProps, servicePropsSchema } from '../src/model/props';
 import { LateMaps } from './late-maps';
 
@@ -61,7 +70,10 @@ export class Service extends k8s.KubeService {
     registries.set(scope.node.root, registry);
     const key = `${spec.namespace ?? 'default'}/${spec.name}`;
     const twin = registry.get(key);
-    if (twin) throw new InputError(source, [{ path: ['name'], message: `Service ${key} is defined twice (also at ${twin.node.path})` }]);
+    if (twin)
+      throw new InputError(source, [
+        { path: ['name'], message: `Service ${key} is defined twice (also at ${twin.node.path})` },
+      ]);
     const claims = serviceClaims(spec);
     // Only Services with fixed values need the plan: no lookup cost for the common case.
     const network = claims.length > 0 ? findNetwork(scope) : undefined;
@@ -71,7 +83,10 @@ export class Service extends k8s.KubeService {
         else network!.claimNodePort(Number(claim.value), ownerOf(spec));
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
-        throw new InputError(source, error.issues.map((issue) => ({ path: claim.path, message: issue.message })));
+        throw new InputError(
+          source,
+          error.issues.map((issue) => ({ path: claim.path, message: issue.message })),
+        );
       }
     }
 
@@ -80,8 +95,10 @@ export class Service extends k8s.KubeService {
     const late = new LateMaps();
     super(scope, id, {
       metadata: {
-        name: spec.name, namespace: spec.namespace,
-        labels: late.map(spec.labels, '/metadata/labels'), annotations: late.map(spec.annotations, '/metadata/annotations'),
+        name: spec.name,
+        namespace: spec.namespace,
+        labels: late.map(spec.labels, '/metadata/labels'),
+        annotations: late.map(spec.annotations, '/metadata/annotations'),
       },
       spec: {
         type: spec.type ?? 'ClusterIP',
@@ -91,15 +108,22 @@ export class Service extends k8s.KubeService {
         externalTrafficPolicy: spec.externalTrafficPolicy,
         loadBalancerIp: spec.loadBalancerIP,
         sessionAffinity: spec.sessionAffinity,
-        ports: ports.length === 0 ? undefined : ports.map((port) => ({
-          name: port.name,
-          port: port.port,
-          targetPort: port.targetPort === undefined ? undefined
-            : typeof port.targetPort === 'number' ? k8s.IntOrString.fromNumber(port.targetPort) : k8s.IntOrString.fromString(port.targetPort),
-          protocol: port.protocol,
-          nodePort: port.nodePort,
-          appProtocol: port.appProtocol,
-        })),
+        ports:
+          ports.length === 0
+            ? undefined
+            : ports.map((port) => ({
+                name: port.name,
+                port: port.port,
+                targetPort:
+                  port.targetPort === undefined
+                    ? undefined
+                    : typeof port.targetPort === 'number'
+                      ? k8s.IntOrString.fromNumber(port.targetPort)
+                      : k8s.IntOrString.fromString(port.targetPort),
+                protocol: port.protocol,
+                nodePort: port.nodePort,
+                appProtocol: port.appProtocol,
+              })),
       },
     });
     late.applyTo(this);

@@ -29,7 +29,10 @@ const LABELS = { name: NAME };
 const DEFAULT_VERSION = '2.8.1';
 
 /** The env var of the node name, which weave and weave-npc both read. */
-const HOSTNAME_ENV: k8s.EnvVar = { name: 'HOSTNAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } };
+const HOSTNAME_ENV: k8s.EnvVar = {
+  name: 'HOSTNAME',
+  valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } },
+};
 const XTABLES_LOCK: k8s.VolumeMount = { name: 'xtables-lock', mountPath: '/run/xtables.lock', readOnly: false };
 
 /**
@@ -59,7 +62,9 @@ export class WeaveNet extends Construct {
   constructor(scope: Construct, id: string, props: WeaveNetProps = {}) {
     super(scope, id);
     const plan = ClusterNetwork.find(this)?.plan;
-    assertProps(weaveNetPropsSchema, props, `WeaveNet ${JSON.stringify(this.node.path)}`, () => checkWeaveProps(props, plan));
+    assertProps(weaveNetPropsSchema, props, `WeaveNet ${JSON.stringify(this.node.path)}`, () =>
+      checkWeaveProps(props, plan),
+    );
     this.ipallocRange = props.ipallocRange ?? (plan ? cidrText(plan.podCidr) : undefined);
 
     const version = props.version ?? DEFAULT_VERSION;
@@ -112,27 +117,31 @@ export class WeaveNet extends Construct {
         template: {
           metadata: { labels: LABELS },
           spec: {
-            initContainers: [{
-              name: 'weave-init',
-              image: kubeImage,
-              // Installs the CNI binaries and the 10-weave.conflist on the host.
-              command: ['/home/weave/init.sh'],
-              securityContext: privileged,
-              volumeMounts: [
-                { name: 'cni-bin', mountPath: '/host/opt' },
-                { name: 'cni-bin2', mountPath: '/host/home' },
-                { name: 'cni-conf', mountPath: '/host/etc' },
-                { name: 'lib-modules', mountPath: '/lib/modules' },
-                XTABLES_LOCK,
-              ],
-            }],
+            initContainers: [
+              {
+                name: 'weave-init',
+                image: kubeImage,
+                // Installs the CNI binaries and the 10-weave.conflist on the host.
+                command: ['/home/weave/init.sh'],
+                securityContext: privileged,
+                volumeMounts: [
+                  { name: 'cni-bin', mountPath: '/host/opt' },
+                  { name: 'cni-bin2', mountPath: '/host/home' },
+                  { name: 'cni-conf', mountPath: '/host/etc' },
+                  { name: 'lib-modules', mountPath: '/lib/modules' },
+                  XTABLES_LOCK,
+                ],
+              },
+            ],
             containers: [
               {
                 name: 'weave',
                 command: ['/home/weave/launch.sh'],
                 env: [{ name: 'INIT_CONTAINER', value: 'true' }, HOSTNAME_ENV, ...this.weaveEnv(props)],
                 image: kubeImage,
-                readinessProbe: { httpGet: { host: '127.0.0.1', path: '/status', port: k8s.IntOrString.fromNumber(6784) } },
+                readinessProbe: {
+                  httpGet: { host: '127.0.0.1', path: '/status', port: k8s.IntOrString.fromNumber(6784) },
+                },
                 resources: cpu50m,
                 securityContext: privileged,
                 volumeMounts: [
@@ -159,7 +168,10 @@ export class WeaveNet extends Construct {
             securityContext: { seLinuxOptions: {} },
             serviceAccountName: NAME,
             // Run on every node, tainted or not: without the CNI no pod on that node gets a network.
-            tolerations: [{ effect: 'NoSchedule', operator: 'Exists' }, { effect: 'NoExecute', operator: 'Exists' }],
+            tolerations: [
+              { effect: 'NoSchedule', operator: 'Exists' },
+              { effect: 'NoExecute', operator: 'Exists' },
+            ],
             volumes: [
               hostPath('weavedb', '/var/lib/weave'),
               hostPath('cni-bin', '/opt'),
@@ -188,7 +200,9 @@ export class WeaveNet extends Construct {
     if (props.passwordSecret) {
       env.push({
         name: 'WEAVE_PASSWORD',
-        valueFrom: { secretKeyRef: { name: props.passwordSecret.name, key: props.passwordSecret.key ?? 'weave-passwd' } },
+        valueFrom: {
+          secretKeyRef: { name: props.passwordSecret.name, key: props.passwordSecret.key ?? 'weave-passwd' },
+        },
       });
     }
     for (const [name, value] of Object.entries(props.env ?? {})) env.push({ name, value });

@@ -8,7 +8,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  clusterCaseArbitrary, count, describeClusterCase, newTally, propsCaseArbitrary, runClusterCase, runPropsCase, safeJson, Tally,
+  clusterCaseArbitrary,
+  count,
+  describeClusterCase,
+  newTally,
+  propsCaseArbitrary,
+  runClusterCase,
+  runPropsCase,
+  safeJson,
+  Tally,
 } from '../test/support/fuzz';
 import { CONSTRUCT_TARGETS } from '../test/support/fuzz-targets';
 
@@ -20,9 +28,12 @@ function option(name: string, fallback: number): number {
 }
 
 function report(what: string, tally: Tally, seconds: number): void {
-  console.log(`${what}: tried ${tally.tried}, accepted ${tally.accepted}, rejected ${tally.rejected}, failed ${tally.failures.length} `
-    + `in ${seconds.toFixed(1)} s; slowest ${tally.slowest.ms.toFixed(0)} ms (${tally.slowest.input.slice(0, 300)})`);
-  for (const failure of tally.failures.slice(0, 10)) console.log(`  FAILED ${failure.input.slice(0, 300)}\n    ${failure.why.slice(0, 1500).replace(/\n/g, '\n    ')}`);
+  console.log(
+    `${what}: tried ${tally.tried}, accepted ${tally.accepted}, rejected ${tally.rejected}, failed ${tally.failures.length} ` +
+      `in ${seconds.toFixed(1)} s; slowest ${tally.slowest.ms.toFixed(0)} ms (${tally.slowest.input.slice(0, 300)})`,
+  );
+  for (const failure of tally.failures.slice(0, 10))
+    console.log(`  FAILED ${failure.input.slice(0, 300)}\n    ${failure.why.slice(0, 1500).replace(/\n/g, '\n    ')}`);
 }
 
 async function main(): Promise<void> {
@@ -42,7 +53,11 @@ async function main(): Promise<void> {
     const props = newTally();
     started = performance.now();
     for (const c of fc.sample(propsCaseArbitrary(CONSTRUCT_TARGETS), { seed, numRuns: propRuns })) {
-      count(props, runPropsCase(CONSTRUCT_TARGETS, c), () => `${CONSTRUCT_TARGETS[c.target].name} ${safeJson(c.edits)}`);
+      count(
+        props,
+        runPropsCase(CONSTRUCT_TARGETS, c),
+        () => `${CONSTRUCT_TARGETS[c.target].name} ${safeJson(c.edits)}`,
+      );
     }
     report(`construct props (seed ${seed})`, props, (performance.now() - started) / 1000);
     process.exitCode = files.failures.length + props.failures.length > 0 ? 1 : 0;

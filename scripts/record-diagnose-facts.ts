@@ -21,12 +21,23 @@ async function main(): Promise<void> {
   const state = await labUp(model, { stateDir });
   try {
     const result = await bootstrapCluster(model, { sshConfigFile: state.sshConfigFile });
-    if (!result.ok) throw new Error(`bootstrap failed: ${result.hosts.map((h) => h.error).filter(Boolean).join('; ')}`);
+    if (!result.ok)
+      throw new Error(
+        `bootstrap failed: ${result.hosts
+          .map((h) => h.error)
+          .filter(Boolean)
+          .join('; ')}`,
+      );
     for (const node of ['cp01', 'w01', 'w02']) {
-      await labExec(state, node, ['sh', '-c', '[ -e /opt/cni/bin/bridge ] || { mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/; }']);
+      await labExec(state, node, [
+        'sh',
+        '-c',
+        '[ -e /opt/cni/bin/bridge ] || { mkdir -p /opt/cni/bin && cp /usr/lib/cni/* /opt/cni/bin/; }',
+      ]);
     }
     await labExec(state, 'cp01', ['sh', '-c', 'mkdir -p /var/lib/kubelet && cat > /var/lib/kubelet/config.yaml'], {
-      input: 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n  - 10.96.0.10\nclusterDomain: cluster.local\n',
+      input:
+        'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n  - 10.96.0.10\nclusterDomain: cluster.local\n',
     });
     const out: Record<string, unknown> = {};
     for (const node of model.cluster.nodes) {
@@ -39,7 +50,10 @@ async function main(): Promise<void> {
         transport.close();
       }
     }
-    fs.writeFileSync(path.join(root, 'test', 'fixtures', 'diagnose-facts', 'healthy.json'), `${JSON.stringify(out, null, 1)}\n`);
+    fs.writeFileSync(
+      path.join(root, 'test', 'fixtures', 'diagnose-facts', 'healthy.json'),
+      `${JSON.stringify(out, null, 1)}\n`,
+    );
   } finally {
     await labDown(stateDir);
   }

@@ -24,7 +24,13 @@ export { resolvePlan, type NetworkPlan, type NetworkPlanInput } from './model/pl
 export * from './model/schema';
 // Host provisioner: plan / bootstrap / verify a cluster file's nodes over SSH.
 export {
-  planCluster, bootstrapCluster, verifyCluster, type ClusterResult, type HostResult, type HostStatus, type ProvisionOptions,
+  planCluster,
+  bootstrapCluster,
+  verifyCluster,
+  type ClusterResult,
+  type HostResult,
+  type HostStatus,
+  type ProvisionOptions,
 } from './host/provision';
 export type { CheckResult } from './host/verify';
 export type { SshOptions, Connector, Transport, RunResult } from './host/ssh';

@@ -62,11 +62,13 @@ function resolve(from: string, specifier: string): string {
 /** Every file's local imports. */
 function importGraph(): Map<string, string[]> {
   const files = ['main.ts', ...sources('src'), ...sources('constructs')];
-  return new Map(files.map((file) => {
-    const info = ts.preProcessFile(fs.readFileSync(path.join(root, file), 'utf8'), true, true);
-    const local = info.importedFiles.map((i) => i.fileName).filter((name) => name.startsWith('.'));
-    return [file, [...new Set(local.map((name) => resolve(file, name)))]];
-  }));
+  return new Map(
+    files.map((file) => {
+      const info = ts.preProcessFile(fs.readFileSync(path.join(root, file), 'utf8'), true, true);
+      const local = info.importedFiles.map((i) => i.fileName).filter((name) => name.startsWith('.'));
+      return [file, [...new Set(local.map((name) => resolve(file, name)))]];
+    }),
+  );
 }
 
 const graph = importGraph();

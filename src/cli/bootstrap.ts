@@ -27,7 +27,8 @@ export interface HostCliOptions {
 function positive(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number (got ${JSON.stringify(value)})`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number (got ${JSON.stringify(value)})`);
     return n;
   };
 }
@@ -35,45 +36,97 @@ function positive(name: string) {
 export function addHostOptions(command: Command): Command {
   return command
     .argument('<cluster.yaml>', 'the cluster file')
-    .option('--ssh-config <file>', 'OpenSSH client config resolving host aliases (default: the running lab\'s, else ~/.ssh/config if present)')
-    .option('--state-dir <dir>', 'reach the lab of this state directory (default: .lab/<cluster-name> when that lab is up)')
+    .option(
+      '--ssh-config <file>',
+      "OpenSSH client config resolving host aliases (default: the running lab's, else ~/.ssh/config if present)",
+    )
+    .option(
+      '--state-dir <dir>',
+      'reach the lab of this state directory (default: .lab/<cluster-name> when that lab is up)',
+    )
     .option('--identity <file>', 'private key to try first for every host')
-    .option('--known-hosts <file>', 'known_hosts file (default: the config\'s UserKnownHostsFile, else ~/.ssh/known_hosts)')
-    .option('--accept-new-host-keys', 'accept and record keys of hosts not in known_hosts (a changed key is always refused)')
-    .option('--connect-timeout <seconds>', 'TCP + SSH handshake + authentication, per host', positive('--connect-timeout'), 10)
+    .option(
+      '--known-hosts <file>',
+      "known_hosts file (default: the config's UserKnownHostsFile, else ~/.ssh/known_hosts)",
+    )
+    .option(
+      '--accept-new-host-keys',
+      'accept and record keys of hosts not in known_hosts (a changed key is always refused)',
+    )
+    .option(
+      '--connect-timeout <seconds>',
+      'TCP + SSH handshake + authentication, per host',
+      positive('--connect-timeout'),
+      10,
+    )
     .option('--command-timeout <seconds>', 'each command round trip', positive('--command-timeout'), 120)
-    .option('--concurrency <n>', 'hosts worked on at once', (v) => Math.floor(positive('--concurrency')(v)), DEFAULT_CONCURRENCY)
-    .option('--only <nodes>', 'only these nodes (comma-separated names)', (v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
-    .option('--keep-removed', 'leave objects netstrap owns but the file no longer declares in place for this run (they stay owned)')
+    .option(
+      '--concurrency <n>',
+      'hosts worked on at once',
+      (v) => Math.floor(positive('--concurrency')(v)),
+      DEFAULT_CONCURRENCY,
+    )
+    .option('--only <nodes>', 'only these nodes (comma-separated names)', (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
+    .option(
+      '--keep-removed',
+      'leave objects netstrap owns but the file no longer declares in place for this run (they stay owned)',
+    )
     .option('--json', 'print the results as JSON');
 }
 
 /** Options of the commands that may change nodes (plan shows what bootstrap would do with them). */
 export function addDisruptionOptions(command: Command): Command {
   return command
-    .option('--allow-disruption', 'apply changes the lock-out guard refuses (they would cut this SSH session\'s path), under '
-      + 'commit-confirm: every changing node is confirmed over a new SSH connection, or reverted by a watchdog')
-    .option('--confirm-timeout <seconds>', 'with --allow-disruption: the watchdog reverts unless confirmed within this time',
-      positive('--confirm-timeout'), 30)
-    .addOption(new Option('--watchdog <kind>', 'with --allow-disruption: a detached process, or a systemd-run timer (systemd hosts)')
-      .choices(['detached', 'systemd']).default('detached'));
+    .option(
+      '--allow-disruption',
+      "apply changes the lock-out guard refuses (they would cut this SSH session's path), under " +
+        'commit-confirm: every changing node is confirmed over a new SSH connection, or reverted by a watchdog',
+    )
+    .option(
+      '--confirm-timeout <seconds>',
+      'with --allow-disruption: the watchdog reverts unless confirmed within this time',
+      positive('--confirm-timeout'),
+      30,
+    )
+    .addOption(
+      new Option(
+        '--watchdog <kind>',
+        'with --allow-disruption: a detached process, or a systemd-run timer (systemd hosts)',
+      )
+        .choices(['detached', 'systemd'])
+        .default('detached'),
+    );
 }
 
 /**
  * Loads and checks the cluster file and the options before anything else: invalid input throws InputError
  * (exit 2) and no connection is made.
  */
-export function prepare(file: string, opts: HostCliOptions, mode: RunMode): { model: ClusterModel; options: ProvisionOptions } {
+export function prepare(
+  file: string,
+  opts: HostCliOptions,
+  mode: RunMode,
+): { model: ClusterModel; options: ProvisionOptions } {
   // The model, SSH and report modules load when a host command runs, not for `--help` or the other commands.
   const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
   const { progressLine } = require('../host/report') as typeof import('../host/report');
   const model = loadClusterFile(file);
   const issues = [];
   for (const name of opts.only ?? []) {
-    if (!model.cluster.nodes.some((node) => node.name === name)) issues.push({ path: ['only'], message: `(--only) no node named ${JSON.stringify(name)}` });
+    if (!model.cluster.nodes.some((node) => node.name === name))
+      issues.push({ path: ['only'], message: `(--only) no node named ${JSON.stringify(name)}` });
   }
-  for (const [flag, value] of [['--ssh-config', opts.sshConfig], ['--identity', opts.identity]] as const) {
-    if (value !== undefined && !fs.existsSync(value)) issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
+  for (const [flag, value] of [
+    ['--ssh-config', opts.sshConfig],
+    ['--identity', opts.identity],
+  ] as const) {
+    if (value !== undefined && !fs.existsSync(value))
+      issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
   }
   if (issues.length > 0) throw new InputError('netstrap', issues);
   const { labSshConfig } = require('./lab-target') as typeof import('./lab-target');
@@ -107,14 +160,20 @@ export function finish(result: ClusterResult, opts: HostCliOptions, text?: (resu
 }
 
 export function registerBootstrap(program: Command): void {
-  addDisruptionOptions(addHostOptions(program.command('bootstrap')
-    .description('bring every node to the state of the cluster file over SSH: plan, apply (one script per host, '
-      + 'reverted on failure), verify; then run the connectivity checks. A node whose plan would cut this SSH session\'s '
-      + 'path is refused (nothing is sent to it). Exit 0 converged, 1 a host or check failed or was reverted, '
-      + '2 invalid input or a node refused')))
-    .action(async (file: string, opts: HostCliOptions) => {
-      const { model, options } = prepare(file, opts, 'bootstrap');
-      const { bootstrapCluster } = require('../host/provision') as typeof import('../host/provision');
-      finish(await bootstrapCluster(model, options), opts);
-    });
+  addDisruptionOptions(
+    addHostOptions(
+      program
+        .command('bootstrap')
+        .description(
+          'bring every node to the state of the cluster file over SSH: plan, apply (one script per host, ' +
+            "reverted on failure), verify; then run the connectivity checks. A node whose plan would cut this SSH session's " +
+            'path is refused (nothing is sent to it). Exit 0 converged, 1 a host or check failed or was reverted, ' +
+            '2 invalid input or a node refused',
+        ),
+    ),
+  ).action(async (file: string, opts: HostCliOptions) => {
+    const { model, options } = prepare(file, opts, 'bootstrap');
+    const { bootstrapCluster } = require('../host/provision') as typeof import('../host/provision');
+    finish(await bootstrapCluster(model, options), opts);
+  });
 }

@@ -13,17 +13,24 @@ export interface LabTargetOptions {
 }
 
 /** The ssh_config file to use for the cluster's nodes, or undefined for the defaults (~/.ssh/config). */
-export function labSshConfig(clusterName: string, opts: LabTargetOptions, say: (line: string) => void): string | undefined {
+export function labSshConfig(
+  clusterName: string,
+  opts: LabTargetOptions,
+  say: (line: string) => void,
+): string | undefined {
   if (opts.sshConfig !== undefined) return opts.sshConfig;
   const { findLab } = require('../lab/attach') as typeof import('../lab/attach');
   const lab = findLab(clusterName, opts.stateDir);
   const where = path.relative(process.cwd(), lab.stateDir) || '.';
   if (lab.status === 'up') {
-    say(`netstrap: lab ${clusterName} is up: using ${path.join(where, path.basename(lab.state.sshConfigFile))} and its known_hosts (--ssh-config overrides)`);
+    say(
+      `netstrap: lab ${clusterName} is up: using ${path.join(where, path.basename(lab.state.sshConfigFile))} and its known_hosts (--ssh-config overrides)`,
+    );
     return lab.state.sshConfigFile;
   }
   if (opts.stateDir !== undefined) {
-    const message = lab.status === 'none' ? `no lab in ${where} (no state.json)` : `the lab in ${where} is stale: ${lab.reason}`;
+    const message =
+      lab.status === 'none' ? `no lab in ${where} (no state.json)` : `the lab in ${where} is stale: ${lab.reason}`;
     throw new InputError('netstrap', [{ path: ['state-dir'], message: `(--state-dir) ${message}` }]);
   }
   if (lab.status === 'stale') {

@@ -4,7 +4,9 @@ import { defaultStateDir } from '../lab/state';
 import { InputError } from '../model/errors';
 import type { ClusterModel } from '../model/load';
 
-interface LabOptions { stateDir?: string }
+interface LabOptions {
+  stateDir?: string;
+}
 
 /** A LabError (not root, address clash, node failed) is reported as one clear message, exit 1. */
 function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -29,140 +31,216 @@ function stateDirOf(clusterName: string, options: LabOptions): string {
 }
 
 export function registerLab(program: Command): void {
-  const lab = program.command('lab')
-    .description('real lab nodes on this machine: network namespaces running OpenSSH, cabled to the cluster\'s LANs (needs root)');
-  const stateDirOption = ['--state-dir <dir>', 'the lab\'s state directory (keys, ssh_config, known_hosts, state.json); default .lab/<cluster-name>'] as const;
+  const lab = program
+    .command('lab')
+    .description(
+      "real lab nodes on this machine: network namespaces running OpenSSH, cabled to the cluster's LANs (needs root)",
+    );
+  const stateDirOption = [
+    '--state-dir <dir>',
+    "the lab's state directory (keys, ssh_config, known_hosts, state.json); default .lab/<cluster-name>",
+  ] as const;
 
-  lab.command('up')
-    .description('create the nodes and LANs of a cluster file; prints the ssh_config to use (error if the lab is already up)')
+  lab
+    .command('up')
+    .description(
+      'create the nodes and LANs of a cluster file; prints the ssh_config to use (error if the lab is already up)',
+    )
     .argument('<cluster.yaml>', 'the cluster file')
     .option(...stateDirOption)
-    .action(reported(async (file: string, options: LabOptions) => {
-      const model = loadClusterFile(file);
-      const started = Date.now();
-      const state = await labUp(model, { stateDir: stateDirOf(model.cluster.name, options) });
-      for (const node of state.nodes) console.log(`${node.name}\t${node.address}:${node.port}\tnetns ${node.netns}\tpid ${node.pid}`);
-      console.log(`lab ${state.cluster} up: ${state.nodes.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s; `
-        + `ssh -F ${state.sshConfigFile} <node>`);
-      // plan, bootstrap, verify and reset find the lab by themselves (src/cli/lab-target.ts).
-      const stateDir = options.stateDir === undefined ? '' : ` --state-dir ${options.stateDir}`;
-      console.log(`next: netstrap plan ${file}${stateDir}, then netstrap bootstrap ${file}${stateDir}`);
-    }));
+    .action(
+      reported(async (file: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const started = Date.now();
+        const state = await labUp(model, { stateDir: stateDirOf(model.cluster.name, options) });
+        for (const node of state.nodes)
+          console.log(`${node.name}\t${node.address}:${node.port}\tnetns ${node.netns}\tpid ${node.pid}`);
+        console.log(
+          `lab ${state.cluster} up: ${state.nodes.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+            `ssh -F ${state.sshConfigFile} <node>`,
+        );
+        // plan, bootstrap, verify and reset find the lab by themselves (src/cli/lab-target.ts).
+        const stateDir = options.stateDir === undefined ? '' : ` --state-dir ${options.stateDir}`;
+        console.log(`next: netstrap plan ${file}${stateDir}, then netstrap bootstrap ${file}${stateDir}`);
+      }),
+    );
 
-  lab.command('down')
+  lab
+    .command('down')
     .description('remove everything `lab up` created (processes, namespaces, bridges, the state directory)')
     .argument('<cluster.yaml>', 'the cluster file')
     .option(...stateDirOption)
-    .action(reported(async (file: string, options: LabOptions) => {
-      const model = loadClusterFile(file);
-      const started = Date.now();
-      const result = await labDown(stateDirOf(model.cluster.name, options));
-      console.log(`lab ${result.cluster} down: ${result.nodes} nodes, ${result.namespaces} namespaces removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }));
+    .action(
+      reported(async (file: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const started = Date.now();
+        const result = await labDown(stateDirOf(model.cluster.name, options));
+        console.log(
+          `lab ${result.cluster} down: ${result.nodes} nodes, ${result.namespaces} namespaces removed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
+      }),
+    );
 
-  lab.command('status')
-    .description('list the lab\'s nodes and whether each sshd answers; exit 1 when one does not')
+  lab
+    .command('status')
+    .description("list the lab's nodes and whether each sshd answers; exit 1 when one does not")
     .argument('<cluster.yaml>', 'the cluster file')
     .option(...stateDirOption)
-    .action(reported(async (file: string, options: LabOptions) => {
-      const model = loadClusterFile(file);
-      const { state, nodes } = await labStatus(stateDirOf(model.cluster.name, options));
-      for (const node of nodes) {
-        const health = node.banner ? `up (${node.banner})` : node.running ? 'not answering' : 'down';
-        console.log(`${node.name}\t${node.address}:${node.port}\tpid ${node.pid}\t${health}`);
-      }
-      const up = nodes.filter((n) => n.banner).length;
-      console.log(`lab ${state.cluster}: ${up}/${nodes.length} nodes answer; ssh -F ${state.sshConfigFile} <node>`);
-      if (up < nodes.length) process.exitCode = 1;
-    }));
+    .action(
+      reported(async (file: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const { state, nodes } = await labStatus(stateDirOf(model.cluster.name, options));
+        for (const node of nodes) {
+          const health = node.banner ? `up (${node.banner})` : node.running ? 'not answering' : 'down';
+          console.log(`${node.name}\t${node.address}:${node.port}\tpid ${node.pid}\t${health}`);
+        }
+        const up = nodes.filter((n) => n.banner).length;
+        console.log(`lab ${state.cluster}: ${up}/${nodes.length} nodes answer; ssh -F ${state.sshConfigFile} <node>`);
+        if (up < nodes.length) process.exitCode = 1;
+      }),
+    );
 
-  const pod = lab.command('pod').description('pods in lab nodes: a network namespace wired by the node\'s CNI configuration and plugins');
-  pod.command('add')
-    .description('create pod NAME on NODE with the node\'s CNI configuration (first file of /etc/cni/net.d), as a runtime does: '
-      + 'ADD through the chain, CHECK; prints NAME IP')
+  const pod = lab
+    .command('pod')
+    .description("pods in lab nodes: a network namespace wired by the node's CNI configuration and plugins");
+  pod
+    .command('add')
+    .description(
+      "create pod NAME on NODE with the node's CNI configuration (first file of /etc/cni/net.d), as a runtime does: " +
+        'ADD through the chain, CHECK; prints NAME IP',
+    )
     .argument('<cluster.yaml>', 'the cluster file')
     .argument('<node>', 'the lab node')
     .argument('<name>', 'the pod (a network namespace inside the node)')
-    .option('--port <mapping>', 'a hostPort, HOSTPORT:PODPORT/tcp (runtimeConfig.portMappings; repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--port <mapping>',
+      'a hostPort, HOSTPORT:PODPORT/tcp (runtimeConfig.portMappings; repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option(...stateDirOption)
-    .action(reported(async (file: string, node: string, name: string, options: LabOptions & { port: string[] }) => {
-      const model = loadClusterFile(file);
-      const { parsePortMapping, podAdd } = require('../lab/pods') as typeof import('../lab/pods');
-      const ports = options.port.map((text) => {
-        const mapping = parsePortMapping(text);
-        if (!mapping) throw new InputError('netstrap lab pod add', [{ path: ['port'], message: `must be HOSTPORT:PODPORT/tcp (or /udp), ports 1-65535 (got ${JSON.stringify(text)})` }]);
-        return mapping;
-      });
-      const created = await podAdd(await upState(model, options), node, name, { ports });
-      for (const message of created.checkFailures) console.error(`netstrap lab: warning: ${message}`);
-      console.log(`${created.name} ${created.ip}`);
-    }));
-  pod.command('del')
+    .action(
+      reported(async (file: string, node: string, name: string, options: LabOptions & { port: string[] }) => {
+        const model = loadClusterFile(file);
+        const { parsePortMapping, podAdd } = require('../lab/pods') as typeof import('../lab/pods');
+        const ports = options.port.map((text) => {
+          const mapping = parsePortMapping(text);
+          if (!mapping)
+            throw new InputError('netstrap lab pod add', [
+              {
+                path: ['port'],
+                message: `must be HOSTPORT:PODPORT/tcp (or /udp), ports 1-65535 (got ${JSON.stringify(text)})`,
+              },
+            ]);
+          return mapping;
+        });
+        const created = await podAdd(await upState(model, options), node, name, { ports });
+        for (const message of created.checkFailures) console.error(`netstrap lab: warning: ${message}`);
+        console.log(`${created.name} ${created.ip}`);
+      }),
+    );
+  pod
+    .command('del')
     .description('delete pod NAME on NODE: DEL through the CNI chain in reverse, then its namespace')
     .argument('<cluster.yaml>', 'the cluster file')
     .argument('<node>', 'the lab node')
     .argument('<name>', 'the pod')
     .option(...stateDirOption)
-    .action(reported(async (file: string, node: string, name: string, options: LabOptions) => {
-      const model = loadClusterFile(file);
-      const { podDel } = require('../lab/pods') as typeof import('../lab/pods');
-      const result = await podDel(await upState(model, options), node, name);
-      console.log(`${name} deleted (DEL ${result.deletes.map((d) => `${d.plugin} exit ${d.status}`).join(', ')})`);
-    }));
-  pod.command('list')
-    .description('list the lab\'s pods with their node, IP and hostPorts')
+    .action(
+      reported(async (file: string, node: string, name: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const { podDel } = require('../lab/pods') as typeof import('../lab/pods');
+        const result = await podDel(await upState(model, options), node, name);
+        console.log(`${name} deleted (DEL ${result.deletes.map((d) => `${d.plugin} exit ${d.status}`).join(', ')})`);
+      }),
+    );
+  pod
+    .command('list')
+    .description("list the lab's pods with their node, IP and hostPorts")
     .argument('<cluster.yaml>', 'the cluster file')
     .option(...stateDirOption)
-    .action(reported(async (file: string, options: LabOptions) => {
-      const model = loadClusterFile(file);
-      const { readPods } = require('../lab/pods') as typeof import('../lab/pods');
-      for (const p of readPods(await upState(model, options))) {
-        console.log(`${p.node}/${p.name}\t${p.ip}${p.ports.length > 0 ? `\t${p.ports.map((m) => `${m.hostPort}:${m.containerPort}/${m.protocol}`).join(',')}` : ''}`);
-      }
-    }));
+    .action(
+      reported(async (file: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const { readPods } = require('../lab/pods') as typeof import('../lab/pods');
+        for (const p of readPods(await upState(model, options))) {
+          console.log(
+            `${p.node}/${p.name}\t${p.ip}${p.ports.length > 0 ? `\t${p.ports.map((m) => `${m.hostPort}:${m.containerPort}/${m.protocol}`).join(',')}` : ''}`,
+          );
+        }
+      }),
+    );
   for (const command of pod.commands) command.exitOverride().allowExcessArguments(false);
 
-  lab.command('exec')
-    .description('run a command inside a lab node, or inside one of its namespaces (a pod or a declared namespace): NODE[/NAMESPACE] -- CMD...; '
-      + 'exits with the command\'s status')
+  lab
+    .command('exec')
+    .description(
+      'run a command inside a lab node, or inside one of its namespaces (a pod or a declared namespace): NODE[/NAMESPACE] -- CMD...; ' +
+        "exits with the command's status",
+    )
     .argument('<cluster.yaml>', 'the cluster file')
     .argument('<where>', 'NODE or NODE/NAMESPACE')
     .argument('<command...>', 'the command and its arguments (after --)')
-    .option('--timeout <seconds>', 'kill the command after this long', (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new InputError('netstrap lab exec', [{ path: ['timeout'], message: `must be a positive number (got ${JSON.stringify(v)})` }]);
-      return n;
-    }, 30)
+    .option(
+      '--timeout <seconds>',
+      'kill the command after this long',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0)
+          throw new InputError('netstrap lab exec', [
+            { path: ['timeout'], message: `must be a positive number (got ${JSON.stringify(v)})` },
+          ]);
+        return n;
+      },
+      30,
+    )
     .option(...stateDirOption)
-    .action(reported(async (file: string, where: string, argv: string[], options: LabOptions & { timeout: number }) => {
-      const model = loadClusterFile(file);
-      const [node, namespace, extra] = where.split('/');
-      if (extra !== undefined || !node || namespace === '' || (namespace !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(namespace))) {
-        throw new InputError('netstrap lab exec', [{ path: ['where'], message: `must be NODE or NODE/NAMESPACE (got ${JSON.stringify(where)})` }]);
-      }
-      const { labExec } = require('../lab') as typeof import('../lab');
-      const state = await upState(model, options);
-      const result = await labExec(state, node, [...(namespace ? ['ip', 'netns', 'exec', namespace] : []), ...argv], {
-        timeoutMs: options.timeout * 1000, allowFailure: true,
-      });
-      process.stdout.write(result.stdout);
-      process.stderr.write(result.stderr);
-      process.exitCode = result.status ?? 1;
-    }));
+    .action(
+      reported(async (file: string, where: string, argv: string[], options: LabOptions & { timeout: number }) => {
+        const model = loadClusterFile(file);
+        const [node, namespace, extra] = where.split('/');
+        if (
+          extra !== undefined ||
+          !node ||
+          namespace === '' ||
+          (namespace !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(namespace))
+        ) {
+          throw new InputError('netstrap lab exec', [
+            { path: ['where'], message: `must be NODE or NODE/NAMESPACE (got ${JSON.stringify(where)})` },
+          ]);
+        }
+        const { labExec } = require('../lab') as typeof import('../lab');
+        const state = await upState(model, options);
+        const result = await labExec(state, node, [...(namespace ? ['ip', 'netns', 'exec', namespace] : []), ...argv], {
+          timeoutMs: options.timeout * 1000,
+          allowFailure: true,
+        });
+        process.stdout.write(result.stdout);
+        process.stderr.write(result.stderr);
+        process.exitCode = result.status ?? 1;
+      }),
+    );
 
-  lab.command('reboot')
-    .description('emulate a reboot of one node: kill its processes, give it a fresh network namespace with the lab\'s '
-      + 'cabling (all runtime state gone), keep its disk, run netstrap\'s sysctl.d file and unit command, start sshd')
+  lab
+    .command('reboot')
+    .description(
+      "emulate a reboot of one node: kill its processes, give it a fresh network namespace with the lab's " +
+        "cabling (all runtime state gone), keep its disk, run netstrap's sysctl.d file and unit command, start sshd",
+    )
     .argument('<cluster.yaml>', 'the cluster file')
     .argument('<node>', 'the node to reboot')
     .option(...stateDirOption)
-    .action(reported(async (file: string, nodeName: string, options: LabOptions) => {
-      const model = loadClusterFile(file);
-      const started = Date.now();
-      const node = await labReboot(stateDirOf(model.cluster.name, options), nodeName);
-      console.log(`${node.name} rebooted in ${((Date.now() - started) / 1000).toFixed(1)} s: pid ${node.pid}; `
-        + `boot log: ${node.dir}/sshd.log`);
-    }));
+    .action(
+      reported(async (file: string, nodeName: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const started = Date.now();
+        const node = await labReboot(stateDirOf(model.cluster.name, options), nodeName);
+        console.log(
+          `${node.name} rebooted in ${((Date.now() - started) / 1000).toFixed(1)} s: pid ${node.pid}; ` +
+            `boot log: ${node.dir}/sshd.log`,
+        );
+      }),
+    );
 
   for (const command of lab.commands) command.exitOverride().allowExcessArguments(false);
 }

@@ -71,7 +71,14 @@ export async function run(args: string[], out: Output = processOutput): Promise<
 export async function runCaptured(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await run(args, { out: (text) => { stdout += text; }, err: (text) => { stderr += text; } });
+  const code = await run(args, {
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+  });
   return { code, stdout, stderr };
 }
 

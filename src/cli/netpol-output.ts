@@ -4,15 +4,23 @@ import { Endpoint, NetpolAnalysis, ruleRefText, Verdict, DirectionVerdict } from
 import type { Protocol } from '../model/netpol/inventory';
 
 export const LIST_FORMATS = ['txt', 'json', 'md', 'csv', 'dot'] as const;
-export type ListFormat = typeof LIST_FORMATS[number];
+export type ListFormat = (typeof LIST_FORMATS)[number];
 
 function endpointText(analysis: NetpolAnalysis, endpoint: Endpoint): string {
   return 'workload' in endpoint ? analysis.workloads[endpoint.workload].key : endpoint.text;
 }
 
 /** `allowed: x/a => y/b on TCP 80`, and with --explain the policies and rules deciding each side. */
-export function formatVerdict(analysis: NetpolAnalysis, from: Endpoint, to: Endpoint, port: number, protocol: Protocol,
-  verdict: Verdict, explain: boolean, notes: readonly string[]): string {
+export function formatVerdict(
+  analysis: NetpolAnalysis,
+  from: Endpoint,
+  to: Endpoint,
+  port: number,
+  protocol: Protocol,
+  verdict: Verdict,
+  explain: boolean,
+  notes: readonly string[],
+): string {
   const src = endpointText(analysis, from);
   const dst = endpointText(analysis, to);
   const lines = [`${verdict.allowed ? 'allowed' : 'denied'}: ${src} => ${dst} on ${protocol} ${port}`];
@@ -22,10 +30,13 @@ export function formatVerdict(analysis: NetpolAnalysis, from: Endpoint, to: Endp
     const side = (what: string, who: string, v: DirectionVerdict, other: string) => {
       const type = what === 'egress' ? 'Egress' : 'Ingress';
       if (v.notAPod) return `  ${what} of ${who}: not a pod, so no ${type} policy applies`;
-      if (!v.isolated) return `  ${what} of ${who}: not isolated (no NetworkPolicy selects it with policyType ${type}): allowed`;
+      if (!v.isolated)
+        return `  ${what} of ${who}: not isolated (no NetworkPolicy selects it with policyType ${type}): allowed`;
       if (v.allowed) return `  ${what} of ${who}: allowed by ${v.allowedBy.map(ruleRefText).join('; ')}`;
-      return `  ${what} of ${who}: isolated by ${v.policies.map((p) => `NetworkPolicy ${p.namespace}/${p.name}`).join(', ')}; `
-        + `no rule of them admits ${other} on ${protocol} ${port}: denied`;
+      return (
+        `  ${what} of ${who}: isolated by ${v.policies.map((p) => `NetworkPolicy ${p.namespace}/${p.name}`).join(', ')}; ` +
+        `no rule of them admits ${other} on ${protocol} ${port}: denied`
+      );
     };
     lines.push(side('egress', src, verdict.egress, dst));
     lines.push(side('ingress', dst, verdict.ingress, src));
@@ -34,7 +45,13 @@ export function formatVerdict(analysis: NetpolAnalysis, from: Endpoint, to: Endp
 }
 
 /** The truth table (cyclonus style: `.` allowed, `X` denied; rows from, columns to) or the JSON. */
-export function formatMatrix(analysis: NetpolAnalysis, matrix: boolean[][], port: number, protocol: Protocol, json: boolean): string {
+export function formatMatrix(
+  analysis: NetpolAnalysis,
+  matrix: boolean[][],
+  port: number,
+  protocol: Protocol,
+  json: boolean,
+): string {
   const keys = analysis.workloads.map((w) => w.key);
   if (json) {
     // Written row by row (a million pairs as one object tree would cost most of the command's time).
@@ -44,8 +61,14 @@ export function formatMatrix(analysis: NetpolAnalysis, matrix: boolean[][], port
   }
   const width = Math.max(`${protocol}/${port}`.length, ...keys.map((k) => k.length));
   const lines = [`${protocol}/${port}`.padEnd(width) + ' ' + keys.map((_, d) => String(d).padStart(3)).join(' ')];
-  keys.forEach((key, s) => lines.push(key.padEnd(width) + ' ' + matrix[s].map((ok) => (ok ? '.' : 'X').padStart(3)).join(' ')));
-  lines.push('', 'columns: ' + keys.map((k, d) => `${d}=${k}`).join(' '), 'rows: from; columns: to; . allowed, X denied');
+  keys.forEach((key, s) =>
+    lines.push(key.padEnd(width) + ' ' + matrix[s].map((ok) => (ok ? '.' : 'X').padStart(3)).join(' ')),
+  );
+  lines.push(
+    '',
+    'columns: ' + keys.map((k, d) => `${d}=${k}`).join(' '),
+    'rows: from; columns: to; . allowed, X denied',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -65,16 +88,32 @@ export function connectionRows(analysis: NetpolAnalysis): ConnectionRow[] {
     for (let d = 0; d < n; d++) {
       if (s === d) continue;
       const set = analysis.connections(s, d);
-      if (!set.isEmpty()) rows.push({ src: analysis.workloads[s].key, dst: analysis.workloads[d].key, connections: set.toString(), ports: set.toJSON() });
+      if (!set.isEmpty())
+        rows.push({
+          src: analysis.workloads[s].key,
+          dst: analysis.workloads[d].key,
+          connections: set.toString(),
+          ports: set.toJSON(),
+        });
     }
   }
   for (let i = 0; i < n; i++) {
     const key = analysis.workloads[i].key;
     for (const piece of analysis.external(i, 'egress')) {
-      rows.push({ src: key, dst: piece.addresses.map(intervalText).join(','), connections: piece.connections.toString(), ports: piece.connections.toJSON() });
+      rows.push({
+        src: key,
+        dst: piece.addresses.map(intervalText).join(','),
+        connections: piece.connections.toString(),
+        ports: piece.connections.toJSON(),
+      });
     }
     for (const piece of analysis.external(i, 'ingress')) {
-      rows.push({ src: piece.addresses.map(intervalText).join(','), dst: key, connections: piece.connections.toString(), ports: piece.connections.toJSON() });
+      rows.push({
+        src: piece.addresses.map(intervalText).join(','),
+        dst: key,
+        connections: piece.connections.toString(),
+        ports: piece.connections.toJSON(),
+      });
     }
   }
   return rows;
@@ -85,18 +124,39 @@ const mdCell = (v: string) => v.replace(/\|/g, '\\|');
 
 export function formatList(rows: readonly ConnectionRow[], format: ListFormat): string {
   switch (format) {
-    case 'json': return `${JSON.stringify(rows.map(({ src, dst, connections, ports }) => ({ src, dst, connections, ports })), null, 2)}\n`;
-    case 'csv': return ['src,dst,connections', ...rows.map((r) => [r.src, r.dst, r.connections].map(csvCell).join(','))].join('\n') + '\n';
-    case 'md': return ['| src | dst | connections |', '|-----|-----|-------------|', ...rows.map((r) => `| ${mdCell(r.src)} | ${mdCell(r.dst)} | ${mdCell(r.connections)} |`)].join('\n') + '\n';
+    case 'json':
+      return `${JSON.stringify(
+        rows.map(({ src, dst, connections, ports }) => ({ src, dst, connections, ports })),
+        null,
+        2,
+      )}\n`;
+    case 'csv':
+      return (
+        ['src,dst,connections', ...rows.map((r) => [r.src, r.dst, r.connections].map(csvCell).join(','))].join('\n') +
+        '\n'
+      );
+    case 'md':
+      return (
+        [
+          '| src | dst | connections |',
+          '|-----|-----|-------------|',
+          ...rows.map((r) => `| ${mdCell(r.src)} | ${mdCell(r.dst)} | ${mdCell(r.connections)} |`),
+        ].join('\n') + '\n'
+      );
     case 'dot': {
       const nodes = [...new Set(rows.flatMap((r) => [r.src, r.dst]))];
       const lines = ['digraph netpol {', '  rankdir=LR;', '  node [shape=box];'];
-      for (const node of nodes) lines.push(`  ${JSON.stringify(node)}${/^[0-9.]+[/-]|^[0-9.]+,/.test(node) || /^\d/.test(node) ? ' [shape=ellipse]' : ''};`);
-      for (const r of rows) lines.push(`  ${JSON.stringify(r.src)} -> ${JSON.stringify(r.dst)} [label=${JSON.stringify(r.connections)}];`);
+      for (const node of nodes)
+        lines.push(
+          `  ${JSON.stringify(node)}${/^[0-9.]+[/-]|^[0-9.]+,/.test(node) || /^\d/.test(node) ? ' [shape=ellipse]' : ''};`,
+        );
+      for (const r of rows)
+        lines.push(`  ${JSON.stringify(r.src)} -> ${JSON.stringify(r.dst)} [label=${JSON.stringify(r.connections)}];`);
       lines.push('}');
       return `${lines.join('\n')}\n`;
     }
-    default: return rows.map((r) => `${r.src} => ${r.dst} : ${r.connections}`).join('\n') + (rows.length > 0 ? '\n' : '');
+    default:
+      return rows.map((r) => `${r.src} => ${r.dst} : ${r.connections}`).join('\n') + (rows.length > 0 ? '\n' : '');
   }
 }
 
@@ -141,9 +201,27 @@ export function diffRows(before: readonly ConnectionRow[], after: readonly Conne
 
 export function formatDiff(rows: readonly DiffRow[], format: 'txt' | 'json' | 'md' | 'csv'): string {
   switch (format) {
-    case 'json': return `${JSON.stringify(rows, null, 2)}\n`;
-    case 'csv': return ['change,src,dst,connections', ...rows.map((r) => [r.change, r.src, r.dst, r.connections].map(csvCell).join(','))].join('\n') + '\n';
-    case 'md': return ['| change | src | dst | connections |', '|--------|-----|-----|-------------|', ...rows.map((r) => `| ${r.change} | ${mdCell(r.src)} | ${mdCell(r.dst)} | ${mdCell(r.connections)} |`)].join('\n') + '\n';
-    default: return rows.length === 0 ? 'no connection added or removed\n' : rows.map((r) => `${r.change === 'added' ? '+' : '-'} ${r.src} => ${r.dst} : ${r.connections}`).join('\n') + '\n';
+    case 'json':
+      return `${JSON.stringify(rows, null, 2)}\n`;
+    case 'csv':
+      return (
+        [
+          'change,src,dst,connections',
+          ...rows.map((r) => [r.change, r.src, r.dst, r.connections].map(csvCell).join(',')),
+        ].join('\n') + '\n'
+      );
+    case 'md':
+      return (
+        [
+          '| change | src | dst | connections |',
+          '|--------|-----|-----|-------------|',
+          ...rows.map((r) => `| ${r.change} | ${mdCell(r.src)} | ${mdCell(r.dst)} | ${mdCell(r.connections)} |`),
+        ].join('\n') + '\n'
+      );
+    default:
+      return rows.length === 0
+        ? 'no connection added or removed\n'
+        : rows.map((r) => `${r.change === 'added' ? '+' : '-'} ${r.src} => ${r.dst} : ${r.connections}`).join('\n') +
+            '\n';
   }
 }

@@ -16,11 +16,13 @@ const LIST_FORMATS = ['txt', 'json', 'md', 'csv', 'dot'];
 
 function portNumber(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError(`must be a port number 1-65535 (got ${JSON.stringify(value)})`);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535)
+    throw new InvalidArgumentError(`must be a port number 1-65535 (got ${JSON.stringify(value)})`);
   return n;
 }
 
-const protocolOption = () => new Option('--protocol <protocol>', 'TCP, UDP or SCTP').choices(['TCP', 'UDP', 'SCTP']).default('TCP');
+const protocolOption = () =>
+  new Option('--protocol <protocol>', 'TCP, UDP or SCTP').choices(['TCP', 'UDP', 'SCTP']).default('TCP');
 
 /**
  * A cluster file counts as the objects `netstrap synth` writes from it (add-ons included) plus its declared
@@ -41,18 +43,24 @@ function analyse(inputs: string[]): { input: NetpolInput; analysis: NetpolAnalys
   const analysis = new NetpolAnalysis(input.inventory);
   const inv = input.inventory;
   const skipped = [...inv.skipped].map(([kind, n]) => `${kind} ${n}`).join(', ');
-  console.error(`netpol: ${inv.workloads.length} workloads, ${inv.namespaces.size} namespaces, ${inv.policies.length} NetworkPolicies from ${input.files.length} file${input.files.length === 1 ? '' : 's'}`
-    + (skipped ? `; not analysed: ${skipped}` : ''));
+  console.error(
+    `netpol: ${inv.workloads.length} workloads, ${inv.namespaces.size} namespaces, ${inv.policies.length} NetworkPolicies from ${input.files.length} file${input.files.length === 1 ? '' : 's'}` +
+      (skipped ? `; not analysed: ${skipped}` : ''),
+  );
   const warnings = [...input.warnings, ...netpolLints(inv, analysis)];
   for (const warning of warnings) console.error(`warning: ${warning}`);
   return { input, analysis };
 }
 
 export function registerNetpol(program: Command): void {
-  const netpol = program.command('netpol')
-    .description('what traffic NetworkPolicies allow, from cluster files and/or Kubernetes manifests (files, directories, kubectl -o yaml, kustomize/helm renders)');
+  const netpol = program
+    .command('netpol')
+    .description(
+      'what traffic NetworkPolicies allow, from cluster files and/or Kubernetes manifests (files, directories, kubectl -o yaml, kustomize/helm renders)',
+    );
 
-  netpol.command('can')
+  netpol
+    .command('can')
     .description('may FROM open a connection to TO on a port? Exit 0 allowed, 1 denied, 2 bad input')
     .argument('<inputs...>', 'cluster files, manifest files or directories')
     .requiredOption('--from <endpoint>', 'NS/NAME, NS/KIND/NAME or an IPv4 address')
@@ -60,25 +68,43 @@ export function registerNetpol(program: Command): void {
     .requiredOption('--port <port>', 'destination port', portNumber)
     .addOption(protocolOption())
     .option('--explain', 'name the policies and rules that decide')
-    .action((inputs: string[], opts: { from: string; to: string; port: number; protocol: Protocol; explain?: boolean }) => {
-      const { resolveEndpoint } = require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
-      const { analysis } = analyse(inputs);
-      const from = resolveEndpoint(analysis, opts.from);
-      const to = resolveEndpoint(analysis, opts.to);
-      const issues = [];
-      if (from.error) issues.push({ path: ['from'], message: `(--from) ${from.error}` });
-      if (to.error) issues.push({ path: ['to'], message: `(--to) ${to.error}` });
-      if (from.endpoint && to.endpoint && !('workload' in from.endpoint) && !('workload' in to.endpoint)) {
-        issues.push({ path: ['to'], message: '(--from, --to) neither end is a pod: NetworkPolicies only apply to connections with a pod on one or both ends' });
-      }
-      if (issues.length > 0) throw new InputError('netstrap netpol can', issues);
-      const verdict = analysis.can(from.endpoint!, to.endpoint!, opts.port, opts.protocol);
-      const notes = [from.via, to.via].filter((v): v is string => v !== undefined);
-      process.stdout.write(output().formatVerdict(analysis, from.endpoint!, to.endpoint!, opts.port, opts.protocol, verdict, opts.explain === true, notes));
-      if (!verdict.allowed) process.exitCode = EXIT_FAILED;
-    });
+    .action(
+      (inputs: string[], opts: { from: string; to: string; port: number; protocol: Protocol; explain?: boolean }) => {
+        const { resolveEndpoint } = require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
+        const { analysis } = analyse(inputs);
+        const from = resolveEndpoint(analysis, opts.from);
+        const to = resolveEndpoint(analysis, opts.to);
+        const issues = [];
+        if (from.error) issues.push({ path: ['from'], message: `(--from) ${from.error}` });
+        if (to.error) issues.push({ path: ['to'], message: `(--to) ${to.error}` });
+        if (from.endpoint && to.endpoint && !('workload' in from.endpoint) && !('workload' in to.endpoint)) {
+          issues.push({
+            path: ['to'],
+            message:
+              '(--from, --to) neither end is a pod: NetworkPolicies only apply to connections with a pod on one or both ends',
+          });
+        }
+        if (issues.length > 0) throw new InputError('netstrap netpol can', issues);
+        const verdict = analysis.can(from.endpoint!, to.endpoint!, opts.port, opts.protocol);
+        const notes = [from.via, to.via].filter((v): v is string => v !== undefined);
+        process.stdout.write(
+          output().formatVerdict(
+            analysis,
+            from.endpoint!,
+            to.endpoint!,
+            opts.port,
+            opts.protocol,
+            verdict,
+            opts.explain === true,
+            notes,
+          ),
+        );
+        if (!verdict.allowed) process.exitCode = EXIT_FAILED;
+      },
+    );
 
-  netpol.command('matrix')
+  netpol
+    .command('matrix')
     .description('allowed or not, for every ordered pair of workloads (rows: from, columns: to), on one port')
     .argument('<inputs...>', 'cluster files, manifest files or directories')
     .requiredOption('--port <port>', 'destination port', portNumber)
@@ -86,11 +112,22 @@ export function registerNetpol(program: Command): void {
     .option('--json', 'print {"port", "protocol", "matrix": {from: {to: true|false}}}')
     .action((inputs: string[], opts: { port: number; protocol: Protocol; json?: boolean }) => {
       const { analysis } = analyse(inputs);
-      process.stdout.write(output().formatMatrix(analysis, analysis.matrix(opts.port, opts.protocol), opts.port, opts.protocol, opts.json === true));
+      process.stdout.write(
+        output().formatMatrix(
+          analysis,
+          analysis.matrix(opts.port, opts.protocol),
+          opts.port,
+          opts.protocol,
+          opts.json === true,
+        ),
+      );
     });
 
-  netpol.command('list')
-    .description('every allowed connection, per pair with its ports, and the external address ranges each workload may reach or be reached from')
+  netpol
+    .command('list')
+    .description(
+      'every allowed connection, per pair with its ports, and the external address ranges each workload may reach or be reached from',
+    )
     .argument('<inputs...>', 'cluster files, manifest files or directories')
     .addOption(new Option('--format <format>', 'output format').choices([...LIST_FORMATS]).default('txt'))
     .action((inputs: string[], opts: { format: ListFormat }) => {
@@ -98,8 +135,11 @@ export function registerNetpol(program: Command): void {
       process.stdout.write(output().formatList(output().connectionRows(analysis), opts.format));
     });
 
-  netpol.command('diff')
-    .description('connections added and removed between two inputs (e.g. main and a pull request). Exit 0 same, 1 different')
+  netpol
+    .command('diff')
+    .description(
+      'connections added and removed between two inputs (e.g. main and a pull request). Exit 0 same, 1 different',
+    )
     .argument('<old>', 'cluster file, manifest file or directory')
     .argument('<new>', 'cluster file, manifest file or directory')
     .addOption(new Option('--format <format>', 'output format').choices(['txt', 'json', 'md', 'csv']).default('txt'))

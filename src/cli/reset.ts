@@ -1,13 +1,20 @@
 import { Command } from 'commander';
 import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
-interface ResetCliOptions extends HostCliOptions { dryRun?: boolean }
+interface ResetCliOptions extends HostCliOptions {
+  dryRun?: boolean;
+}
 
 export function registerReset(program: Command): void {
-  addHostOptions(program.command('reset')
-    .description('put every node back as it was before the first bootstrap of this cluster: remove what netstrap '
-      + 'created and restore what it changed (routes, sysctls, managed blocks, files), as each node\'s ownership record '
-      + '(/etc/netstrap/<cluster>.state.json) lists them; idempotent. Exit 0 done, 1 a host failed, 2 invalid input'))
+  addHostOptions(
+    program
+      .command('reset')
+      .description(
+        'put every node back as it was before the first bootstrap of this cluster: remove what netstrap ' +
+          "created and restore what it changed (routes, sysctls, managed blocks, files), as each node's ownership record " +
+          '(/etc/netstrap/<cluster>.state.json) lists them; idempotent. Exit 0 done, 1 a host failed, 2 invalid input',
+      ),
+  )
     .option('--dry-run', 'only print what reset would do; change nothing')
     .action(async (file: string, opts: ResetCliOptions) => {
       const { model, options } = prepare(file, opts, 'reset');

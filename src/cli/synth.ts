@@ -12,7 +12,8 @@ const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
  * file system, and the manifest it will hold is not something other than a regular file.
  */
 export function checkOutputDir(dir: string, manifest: string): void {
-  const problem = (message: string) => new InputError('netstrap', [{ path: ['output'], message: `(-o) ${JSON.stringify(dir)} ${message}` }]);
+  const problem = (message: string) =>
+    new InputError('netstrap', [{ path: ['output'], message: `(-o) ${JSON.stringify(dir)} ${message}` }]);
   // The nearest existing ancestor, with symbolic links resolved, tells where the files would really go.
   let existing = path.resolve(dir);
   while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
@@ -22,17 +23,21 @@ export function checkOutputDir(dir: string, manifest: string): void {
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) throw problem('exists and is not a directory');
     const target = path.join(dir, manifest);
-    if (fs.existsSync(target) && !fs.statSync(target).isFile()) throw problem(`holds ${manifest}, which is not a regular file`);
+    if (fs.existsSync(target) && !fs.statSync(target).isFile())
+      throw problem(`holds ${manifest}, which is not a regular file`);
   } else if (!fs.statSync(existing).isDirectory()) {
     throw problem(`cannot be created: ${existing} is not a directory`);
   }
 }
 
 export function registerSynth(program: Command, out: Output = processOutput): void {
-  program.command('synth')
+  program
+    .command('synth')
     .description('synthesize the Kubernetes manifests of a cluster file (the same YAML `cdk8s synth` writes)')
     .argument('<cluster.yaml>', 'the cluster file')
-    .addOption(new Option('-o, --output <dir>', 'output directory (default: $CDK8S_OUTDIR, else dist)').conflicts('stdout'))
+    .addOption(
+      new Option('-o, --output <dir>', 'output directory (default: $CDK8S_OUTDIR, else dist)').conflicts('stdout'),
+    )
     .option('-p, --stdout', 'write the manifests to stdout instead of the output directory (as `cdk8s synth --stdout`)')
     .action((file: string, options: { output?: string; stdout?: boolean }) => {
       // cdk8s and the constructs are loaded only when synth runs (the other commands never need them).
@@ -40,7 +45,8 @@ export function registerSynth(program: Command, out: Output = processOutput): vo
       const { buildApp } = require('../app') as typeof import('../app');
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const model = loadClusterFile(file);
-      if (!options.stdout) checkOutputDir(options.output ?? process.env.CDK8S_OUTDIR ?? 'dist', `${model.cluster.name}.k8s.yaml`);
+      if (!options.stdout)
+        checkOutputDir(options.output ?? process.env.CDK8S_OUTDIR ?? 'dist', `${model.cluster.name}.k8s.yaml`);
       const app = buildApp(model, options.output);
       if (options.stdout) {
         out.out(app.synthYaml());

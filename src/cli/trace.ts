@@ -1,12 +1,17 @@
 import { Command } from 'commander';
 import { InputError } from '../model/errors';
 
-interface TraceOptions { json?: boolean }
+interface TraceOptions {
+  json?: boolean;
+}
 
 export function registerTrace(program: Command): void {
-  program.command('trace')
-    .description('trace a packet from FROM to TO through the cluster file (routes, ip_forward, NAT, namespaces, pods) '
-      + 'and its reply, without touching anything. Exit 0 delivered or leaves the modelled network, 1 dropped, 2 bad input')
+  program
+    .command('trace')
+    .description(
+      'trace a packet from FROM to TO through the cluster file (routes, ip_forward, NAT, namespaces, pods) ' +
+        'and its reply, without touching anything. Exit 0 delivered or leaves the modelled network, 1 dropped, 2 bad input',
+    )
     .argument('<cluster.yaml>', 'the cluster file')
     .argument('<from>', 'a node, or node/namespace (a declared namespace or a pod)')
     .argument('<to>', 'an IPv4 address, a node, or node/namespace; :PORT for a TCP connection (else ping)')
@@ -14,7 +19,8 @@ export function registerTrace(program: Command): void {
     .action((file: string, from: string, to: string, options: TraceOptions) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
-      const { formatTrace, parseEndpoint, splitPort, trace } = require('../model/trace') as typeof import('../model/trace');
+      const { formatTrace, parseEndpoint, splitPort, trace } =
+        require('../model/trace') as typeof import('../model/trace');
       // A verify check that cannot pass is what one traces to find out why: not an error here.
       const { cluster } = loadClusterFile(file, { traceChecks: false });
       const source = parseEndpoint(cluster, from, false);
@@ -22,10 +28,19 @@ export function registerTrace(program: Command): void {
       const destination = parseEndpoint(cluster, target, true);
       const issues = [
         ...(source.error ? [{ path: ['FROM'], message: source.error }] : []),
-        ...(error ? [{ path: ['TO'], message: `${error} (got ${JSON.stringify(to)})` }] : destination.error ? [{ path: ['TO'], message: destination.error }] : []),
+        ...(error
+          ? [{ path: ['TO'], message: `${error} (got ${JSON.stringify(to)})` }]
+          : destination.error
+            ? [{ path: ['TO'], message: destination.error }]
+            : []),
       ];
       if (issues.length > 0) throw new InputError('netstrap trace', issues);
-      const result = trace(cluster, { from: source.endpoint!, to: destination.endpoint!, protocol: port === undefined ? 'icmp' : 'tcp', port });
+      const result = trace(cluster, {
+        from: source.endpoint!,
+        to: destination.endpoint!,
+        protocol: port === undefined ? 'icmp' : 'tcp',
+        port,
+      });
       process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
       if (result.verdict === 'dropped') process.exitCode = 1;
     });

@@ -2,11 +2,17 @@ import { Command } from 'commander';
 import { type Output, processOutput } from './output';
 
 export function registerValidate(program: Command, out: Output = processOutput): void {
-  program.command('validate')
-    .description('check a cluster file; print a one-line summary, or every error as file: path: message (exit 2). '
-      + 'Lock-outs the file alone shows (a DNAT of the SSH port, a route replacing the network of ssh.host) are errors too')
+  program
+    .command('validate')
+    .description(
+      'check a cluster file; print a one-line summary, or every error as file: path: message (exit 2). ' +
+        'Lock-outs the file alone shows (a DNAT of the SSH port, a route replacing the network of ssh.host) are errors too',
+    )
     .argument('<cluster.yaml>', 'the cluster file')
-    .option('--allow-disruption', 'report lock-outs as warnings (bootstrap --allow-disruption applies them under commit-confirm)')
+    .option(
+      '--allow-disruption',
+      'report lock-outs as warnings (bootstrap --allow-disruption applies them under commit-confirm)',
+    )
     .action((file: string, opts: { allowDisruption?: boolean }) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
@@ -19,12 +25,15 @@ export function registerValidate(program: Command, out: Output = processOutput):
       for (const line of lockouts.lines()) out.err(`warning: ${line}\n`);
       for (const warning of clusterWarnings(cluster, file)) out.err(`warning: ${warning}\n`);
       const k = cluster.kubernetes;
-      out.out(`${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, `
-        + `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, `
-        + `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`);
+      out.out(
+        `${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, ` +
+          `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, ` +
+          `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`,
+      );
       // Which node allocates pod addresses from where (src/model/pod-subnets.ts), and how far the checks were traced.
       if (cluster.nodes.length > 0) {
-        const { formatPodSubnetTable, podSubnets } = require('../model/pod-subnets') as typeof import('../model/pod-subnets');
+        const { formatPodSubnetTable, podSubnets } =
+          require('../model/pod-subnets') as typeof import('../model/pod-subnets');
         const { deriveRouting } = require('../model/routing') as typeof import('../model/routing');
         if (podSubnets(cluster).subnets.length > 0) out.out(formatPodSubnetTable(cluster));
         if (cluster.routing === 'auto') {
@@ -32,7 +41,10 @@ export function registerValidate(program: Command, out: Output = processOutput):
           const count = [...routing.routes.values()].reduce((n, list) => n + list.length, 0);
           out.out(`routing: auto: ${count} routes derived; routers: ${routing.routers.join(', ') || 'none'}\n`);
         }
-        if (cluster.verify.length > 0) out.out(`verify: ${cluster.verify.length} checks traced, none can fail as declared (netstrap trace shows each path)\n`);
+        if (cluster.verify.length > 0)
+          out.out(
+            `verify: ${cluster.verify.length} checks traced, none can fail as declared (netstrap trace shows each path)\n`,
+          );
       }
     });
 }

@@ -2,12 +2,16 @@ import { Command } from 'commander';
 import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
 export function registerVerify(program: Command): void {
-  addHostOptions(program.command('verify')
-    .description('check that every node is converged (no pending change) and run the cluster file\'s connectivity '
-      + 'checks from the nodes (one round trip per node); mutates nothing. Exit 1 on drift or a failed check'))
-    .action(async (file: string, opts: HostCliOptions) => {
-      const { model, options } = prepare(file, opts, 'verify');
-      const { verifyCluster } = require('../host/provision') as typeof import('../host/provision');
-      finish(await verifyCluster(model, options), opts);
-    });
+  addHostOptions(
+    program
+      .command('verify')
+      .description(
+        "check that every node is converged (no pending change) and run the cluster file's connectivity " +
+          'checks from the nodes (one round trip per node); mutates nothing. Exit 1 on drift or a failed check',
+      ),
+  ).action(async (file: string, opts: HostCliOptions) => {
+    const { model, options } = prepare(file, opts, 'verify');
+    const { verifyCluster } = require('../host/provision') as typeof import('../host/provision');
+    finish(await verifyCluster(model, options), opts);
+  });
 }

@@ -45,8 +45,18 @@ export function newConfirm(timeoutMs: number, watchdog: WatchdogKind = 'detached
 export type Probe = PlannedCheck;
 
 /** The probes of a node: its default gateway (when it has one), then its own verify checks. */
-export function nodeProbes(node: string, gateway: string | undefined, checks: ReadonlyArray<Probe>, verifyCount: number): Probe[] {
-  return [...(gateway ? [{ index: verifyCount, spec: { from: node, ping: gateway, expect: 'success' as const }, address: gateway }] : []), ...checks];
+export function nodeProbes(
+  node: string,
+  gateway: string | undefined,
+  checks: ReadonlyArray<Probe>,
+  verifyCount: number,
+): Probe[] {
+  return [
+    ...(gateway
+      ? [{ index: verifyCount, spec: { from: node, ping: gateway, expect: 'success' as const }, address: gateway }]
+      : []),
+    ...checks,
+  ];
 }
 
 const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;
@@ -62,7 +72,8 @@ const IN_FLIGHT_POLLS = 100;
  */
 function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
   return [
-    `d=${quoteArg(c.dir)}`, 'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0',
+    `d=${quoteArg(c.dir)}`,
+    'mv "$d/pending" "$d/firing" 2>/dev/null || exit 0',
     // Reverted by the controller: the watchdog has nothing left to do.
     `[ "$1" = watchdog ] || { ${stopWatchdog(c)}; }`,
     revertFunction(changes, '', false),
@@ -96,21 +107,30 @@ function stopWatchdog(c: Confirm): string {
 }
 
 /** The apply script's beginning: arm the watchdog (or exit ARM_FAILED_EXIT), then run the probes. */
-export function armScript(c: Confirm, changes: ReadonlyArray<Change>, marker: string, probes: ReadonlyArray<Probe>): string {
+export function armScript(
+  c: Confirm,
+  changes: ReadonlyArray<Change>,
+  marker: string,
+  probes: ReadonlyArray<Probe>,
+): string {
   const seconds = (c.timeoutMs / 1000).toFixed(3);
   const fail = (why: string) => `{ echo ${quoteArg(`${marker} arm-failed ${why}`)}; exit ${ARM_FAILED_EXIT}; }`;
-  const start = c.watchdog === 'systemd'
-    ? [
-      `[ -d /run/systemd/system ] || ${fail('systemd is not running this machine (use --watchdog detached)')}`,
-      `systemd-run --quiet --unit=${unit(c)} --on-active=${seconds}s --timer-property=AccuracySec=100ms /bin/sh "$d/fire.sh" watchdog || ${fail('systemd-run failed')}`,
-    ]
-    : [
-      writeInDir('watchdog.sh', `echo $$ > "${c.dir}/pid"\nsleep ${seconds}\nexec sh "${c.dir}/fire.sh" watchdog\n`),
-      // Started from a subshell that exits at once, so it is no child of this script (whose `wait` would wait for
-      // it); a new session with no terminal and stdio on /dev/null: nothing sshd does to the session reaches it.
-      '( if command -v setsid >/dev/null 2>&1; then setsid sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 &',
-      'else nohup sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 & fi )',
-    ];
+  const start =
+    c.watchdog === 'systemd'
+      ? [
+          `[ -d /run/systemd/system ] || ${fail('systemd is not running this machine (use --watchdog detached)')}`,
+          `systemd-run --quiet --unit=${unit(c)} --on-active=${seconds}s --timer-property=AccuracySec=100ms /bin/sh "$d/fire.sh" watchdog || ${fail('systemd-run failed')}`,
+        ]
+      : [
+          writeInDir(
+            'watchdog.sh',
+            `echo $$ > "${c.dir}/pid"\nsleep ${seconds}\nexec sh "${c.dir}/fire.sh" watchdog\n`,
+          ),
+          // Started from a subshell that exits at once, so it is no child of this script (whose `wait` would wait for
+          // it); a new session with no terminal and stdio on /dev/null: nothing sshd does to the session reaches it.
+          '( if command -v setsid >/dev/null 2>&1; then setsid sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 &',
+          'else nohup sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 & fi )',
+        ];
   return [
     `d=${quoteArg(c.dir)}`,
     `mkdir -p "\${d%/*}" && mkdir -m 0700 "$d" || ${fail(`cannot create ${c.dir}`)}`,
@@ -135,14 +155,18 @@ export function progressRecord(step: number, running: boolean): string {
 
 /** Shell run when a step fails: succeeds (and disarms) when the script may revert itself; fails when the watchdog fired. */
 export function disarmCommand(c: Confirm, marker: string): string {
-  return `{ mv "$d/pending" "$d/aborted" 2>/dev/null && { ${stopWatchdog(c)}; rm -rf "$d"; true; } || `
-    + `{ echo ${quoteArg(`${marker} watchdog-fired`)}; false; }; }`;
+  return (
+    `{ mv "$d/pending" "$d/aborted" 2>/dev/null && { ${stopWatchdog(c)}; rm -rf "$d"; true; } || ` +
+    `{ echo ${quoteArg(`${marker} watchdog-fired`)}; false; }; }`
+  );
 }
 
 /** Reports the watchdog's state: `state <name>`, and the revert log when it reverted. */
 function reportState(marker: string): string {
   return [
-    'for s in confirmed firing reverted pending aborted; do [ -e "$d/$s" ] && echo ' + quoteArg(`${marker} state`) + ' "$s"; done',
+    'for s in confirmed firing reverted pending aborted; do [ -e "$d/$s" ] && echo ' +
+      quoteArg(`${marker} state`) +
+      ' "$s"; done',
     '[ -d "$d" ] || echo ' + quoteArg(`${marker} state missing`),
     // The marker is [@a-z0-9-] only (facts.ts newMarker), safe inside a sed expression.
     `[ -e "$d/reverted" ] && sed 's/^/${marker} log /' "$d/revert.log" && rm -rf "$d"`,
@@ -154,16 +178,23 @@ function reportState(marker: string): string {
  * The confirm round trip (over a new connection): the probes that passed before run again; when every one
  * passes, `pending` becomes `confirmed`; when one fails, the change is reverted at once.
  */
-export function confirmScript(c: Confirm, marker: string, probes: ReadonlyArray<CheckResult>, specs: ReadonlyArray<Probe>): string {
+export function confirmScript(
+  c: Confirm,
+  marker: string,
+  probes: ReadonlyArray<CheckResult>,
+  specs: ReadonlyArray<Probe>,
+): string {
   const wanted = specs.filter((p) => probes.some((r) => r.index === p.index && r.status === 'passed'));
   const lines = [`d=${quoteArg(c.dir)}`, 'ok=1'];
   if (wanted.length > 0) {
     lines.push(`out=$(\n${buildCheckScript(wanted, marker).trimEnd()}\n)`, 'printf "%s\\n" "$out"');
     for (const probe of wanted) {
       const line = `${marker} check ${probe.index}`;
-      lines.push(probe.spec.expect === 'success'
-        ? `printf "%s\\n" "$out" | grep -qxF ${quoteArg(`${line} 0`)} || ok=0`
-        : `printf "%s\\n" "$out" | grep -F ${quoteArg(`${line} `)} | grep -qvxF ${quoteArg(`${line} 0`)} || ok=0`);
+      lines.push(
+        probe.spec.expect === 'success'
+          ? `printf "%s\\n" "$out" | grep -qxF ${quoteArg(`${line} 0`)} || ok=0`
+          : `printf "%s\\n" "$out" | grep -F ${quoteArg(`${line} `)} | grep -qvxF ${quoteArg(`${line} 0`)} || ok=0`,
+      );
     }
   }
   lines.push(
@@ -176,7 +207,13 @@ export function confirmScript(c: Confirm, marker: string, probes: ReadonlyArray<
 
 /** Reverts now (the old connection still works, a new one cannot be made), then reports the state. */
 export function revertNowScript(c: Confirm, marker: string, why: string): string {
-  return [`d=${quoteArg(c.dir)}`, `[ -e "$d/fire.sh" ] && sh "$d/fire.sh" ${quoteArg(`the controller (${why})`)}`, reportState(marker)].join('\n') + '\n';
+  return (
+    [
+      `d=${quoteArg(c.dir)}`,
+      `[ -e "$d/fire.sh" ] && sh "$d/fire.sh" ${quoteArg(`the controller (${why})`)}`,
+      reportState(marker),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Reads the state after the watchdog's deadline. */
@@ -248,7 +285,9 @@ function outcomeOf(report: ConfirmReport, roundTrips: number, why: string): Conf
   const begun = report.log.find((line) => /^steps \d+$/.test(line));
   if (report.state === 'reverted') {
     return {
-      status: 'reverted', roundTrips, stepsBegun: begun === undefined ? undefined : Number(begun.slice(6)),
+      status: 'reverted',
+      roundTrips,
+      stepsBegun: begun === undefined ? undefined : Number(begun.slice(6)),
       detail: `${why}; reverted by ${by ?? 'the watchdog'}${failures.length > 0 ? ` (REVERT INCOMPLETE: ${failures.join(', ')})` : ''}`,
     };
   }
@@ -257,7 +296,11 @@ function outcomeOf(report: ConfirmReport, roundTrips: number, why: string): Conf
 }
 
 /** Runs one script over a transport, counting the round trip; errors come back as text. */
-async function attempt(transport: Transport, script: string, timeoutMs: number): Promise<{ run?: RunResult; error?: string }> {
+async function attempt(
+  transport: Transport,
+  script: string,
+  timeoutMs: number,
+): Promise<{ run?: RunResult; error?: string }> {
   try {
     return { run: await transport.run(script, Math.max(1000, timeoutMs)) };
   } catch (error) {
@@ -269,7 +312,12 @@ async function attempt(transport: Transport, script: string, timeoutMs: number):
  * After a successful apply: confirm over a new connection; failing that, revert over the old one; failing that,
  * wait for the watchdog and read what it did.
  */
-export async function confirmOrRevert(steps: ConfirmSteps, old: Transport, before: ReadonlyArray<CheckResult>, probes: ReadonlyArray<Probe>): Promise<ConfirmOutcome> {
+export async function confirmOrRevert(
+  steps: ConfirmSteps,
+  old: Transport,
+  before: ReadonlyArray<CheckResult>,
+  probes: ReadonlyArray<Probe>,
+): Promise<ConfirmOutcome> {
   const { confirm, marker, deadline } = steps;
   let roundTrips = 0;
   let why: string;
@@ -283,9 +331,20 @@ export async function confirmOrRevert(steps: ConfirmSteps, old: Transport, befor
       if (report.state === 'confirmed') return { status: 'confirmed', roundTrips, transport: fresh };
       fresh.close();
       if (report.state === 'reverted') {
-        const failed = parseCheckOutput(r.run.stdout, probes.filter((p) => before.some((b) => b.index === p.index && b.status === 'passed')), marker)
-          .filter((c) => c.status === 'failed').map((c) => c.check);
-        return outcomeOf(report, roundTrips, report.probesFailed ? `probes that passed before failed after the change: ${failed.join(', ')}` : 'not confirmed in time');
+        const failed = parseCheckOutput(
+          r.run.stdout,
+          probes.filter((p) => before.some((b) => b.index === p.index && b.status === 'passed')),
+          marker,
+        )
+          .filter((c) => c.status === 'failed')
+          .map((c) => c.check);
+        return outcomeOf(
+          report,
+          roundTrips,
+          report.probesFailed
+            ? `probes that passed before failed after the change: ${failed.join(', ')}`
+            : 'not confirmed in time',
+        );
       }
       why = `confirm found the watchdog ${report.state}`;
     } else {
@@ -331,5 +390,9 @@ export async function awaitWatchdog(steps: ConfirmSteps, why: string): Promise<C
     }
     await sleep(Math.min(1000, giveUp - Date.now()));
   }
-  return { status: 'unknown', roundTrips, detail: `${why}; the node did not answer after the watchdog's deadline (${last}): its revert is unconfirmed` };
+  return {
+    status: 'unknown',
+    roundTrips,
+    detail: `${why}; the node did not answer after the watchdog's deadline (${last}): its revert is unconfirmed`,
+  };
 }

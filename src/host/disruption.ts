@@ -40,7 +40,11 @@ export interface DisruptionCheck {
 
 /** The checks as fact readers, so factSections() can merge their sections with the resource kinds'. */
 export function checkFactReaders(checks: ReadonlyArray<DisruptionCheck>): ResourceKind[] {
-  return checks.map((check) => ({ kind: `guard:${check.name}`, factCommands: (node, cluster) => check.factCommands(node, cluster), plan: () => [] }));
+  return checks.map((check) => ({
+    kind: `guard:${check.name}`,
+    factCommands: (node, cluster) => check.factCommands(node, cluster),
+    plan: () => [],
+  }));
 }
 
 /** Every check's refusals for a node's plan (none for an empty plan). */

@@ -32,12 +32,17 @@ export function newMarker(): string {
  * Every kind's fact commands for a node, in kind order. Kinds that read the same thing use the same section
  * name and share one read; one name with two different commands is a bug in a kind and throws.
  */
-export function factSections(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<Pick<ResourceKind, 'kind' | 'factCommands'>>): FactSection[] {
+export function factSections(
+  node: ClusterNode,
+  cluster: Cluster,
+  kinds: ReadonlyArray<Pick<ResourceKind, 'kind' | 'factCommands'>>,
+): FactSection[] {
   const sections = new Map<string, FactSection>();
   for (const kind of kinds) {
     for (const [name, argv] of Object.entries(kind.factCommands(node, cluster))) {
       // Section names go into marker lines; they come from code and validated names, but must stay one word.
-      if (!SECTION_NAME.test(name)) throw new Error(`fact section name must be one word: ${JSON.stringify(name)} (kind ${kind.kind})`);
+      if (!SECTION_NAME.test(name))
+        throw new Error(`fact section name must be one word: ${JSON.stringify(name)} (kind ${kind.kind})`);
       const known = sections.get(name);
       if (known && JSON.stringify(known.argv) !== JSON.stringify(argv)) {
         throw new Error(`fact section ${name} is read with two different commands (kind ${kind.kind})`);

@@ -29,7 +29,8 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (line === '' || line.startsWith('#')) continue;
     const fields = line.split(/\s+/);
     let marker: KnownHostEntry['marker'];
-    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority')
+      marker = fields.shift() as KnownHostEntry['marker'];
     if (fields.length < 3) continue;
     entries.push({ marker, patterns: fields[0], keyType: fields[1], key: fields[2] });
   }
@@ -70,7 +71,10 @@ function patternMatches(pattern: string, name: string): boolean {
 }
 
 function wildcard(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -81,9 +85,15 @@ export function keyBlobType(blob: Buffer): string {
 }
 
 /** Checks a host's key blob against known_hosts entries. */
-export function checkHostKey(entries: ReadonlyArray<KnownHostEntry>, names: ReadonlyArray<string>, blob: Buffer): HostKeyVerdict {
+export function checkHostKey(
+  entries: ReadonlyArray<KnownHostEntry>,
+  names: ReadonlyArray<string>,
+  blob: Buffer,
+): HostKeyVerdict {
   const key = blob.toString('base64');
-  const forHost = entries.filter((entry) => entry.marker !== '@cert-authority' && names.some((name) => patternsMatch(entry.patterns, name)));
+  const forHost = entries.filter(
+    (entry) => entry.marker !== '@cert-authority' && names.some((name) => patternsMatch(entry.patterns, name)),
+  );
   if (forHost.some((entry) => entry.marker === '@revoked' && entry.key === key)) return { status: 'revoked' };
   const plain = forHost.filter((entry) => entry.marker === undefined);
   if (plain.some((entry) => entry.key === key)) return { status: 'known' };
@@ -93,9 +103,13 @@ export function checkHostKey(entries: ReadonlyArray<KnownHostEntry>, names: Read
 
 /** The key types known for a host, to prefer them in the key exchange (as OpenSSH does). */
 export function knownKeyTypes(entries: ReadonlyArray<KnownHostEntry>, names: ReadonlyArray<string>): string[] {
-  return [...new Set(entries
-    .filter((entry) => entry.marker === undefined && names.some((name) => patternsMatch(entry.patterns, name)))
-    .map((entry) => entry.keyType))];
+  return [
+    ...new Set(
+      entries
+        .filter((entry) => entry.marker === undefined && names.some((name) => patternsMatch(entry.patterns, name)))
+        .map((entry) => entry.keyType),
+    ),
+  ];
 }
 
 /** Reads known_hosts files; a missing file is empty. */
@@ -117,6 +131,8 @@ export function appendKnownHost(file: string, name: string, blob: Buffer): void 
   try {
     const existing = fs.readFileSync(file, 'utf8');
     if (existing !== '' && !existing.endsWith('\n')) prefix = '\n';
-  } catch { /* a new file */ }
+  } catch {
+    /* a new file */
+  }
   fs.appendFileSync(file, `${prefix}${name} ${keyBlobType(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 });
 }

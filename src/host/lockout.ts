@@ -46,8 +46,11 @@ export interface SshSession {
 /** Prints `ssh:<SSH_CONNECTION>`, then the route to the client as `ip -j route get` gives it. */
 export function sessionFact(): Record<string, string[]> {
   return {
-    [SESSION_FACT]: ['sh', '-c',
-      'printf "ssh:%s\\n" "$SSH_CONNECTION"; set -- $SSH_CONNECTION; [ -n "$1" ] && ip -j route get "$1" 2>/dev/null; true'],
+    [SESSION_FACT]: [
+      'sh',
+      '-c',
+      'printf "ssh:%s\\n" "$SSH_CONNECTION"; set -- $SSH_CONNECTION; [ -n "$1" ] && ip -j route get "$1" 2>/dev/null; true',
+    ],
   };
 }
 
@@ -65,7 +68,14 @@ export function parseSession(facts: RawFacts): SshSession | undefined {
   } catch {
     route = {};
   }
-  return { client, clientPort: Number(clientPort), server, serverPort: Number(serverPort), dev: route.dev, gateway: route.gateway };
+  return {
+    client,
+    clientPort: Number(clientPort),
+    server,
+    serverPort: Number(serverPort),
+    dev: route.dev,
+    gateway: route.gateway,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -92,21 +102,34 @@ export function winningRoute(routes: ReadonlyArray<IpRoute>, address: string): I
     if (!range || !rangeContains(range, target.value)) continue;
     const prefix = prefixOf(range);
     const metric = route.metric ?? 0;
-    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric)) best = { route, prefix, metric };
+    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric))
+      best = { route, prefix, metric };
   }
   return best?.route;
 }
 
 function describeRoute(route: IpRoute): string {
-  return [route.dst, route.gateway ? `via ${route.gateway}` : '', route.dev ? `dev ${route.dev}` : '',
-    route.metric ? `metric ${route.metric}` : ''].filter(Boolean).join(' ');
+  return [
+    route.dst,
+    route.gateway ? `via ${route.gateway}` : '',
+    route.dev ? `dev ${route.dev}` : '',
+    route.metric ? `metric ${route.metric}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // What a command does, read from its argv
 
 type Effect =
-  | { readonly what: 'route-set'; readonly dst: string; readonly via?: string; readonly dev?: string; readonly metric: number }
+  | {
+      readonly what: 'route-set';
+      readonly dst: string;
+      readonly via?: string;
+      readonly dev?: string;
+      readonly metric: number;
+    }
   | { readonly what: 'route-del'; readonly dst: string; readonly metric?: number }
   | { readonly what: 'addr-del'; readonly address: string; readonly dev?: string }
   | { readonly what: 'addr-flush'; readonly dev: string }
@@ -134,9 +157,16 @@ export function effectOf(argv: ReadonlyArray<string>): Effect | undefined {
       if (table !== undefined && table !== 'main') return undefined;
       const metric = after(rest, 'metric') ?? after(rest, 'priority') ?? after(rest, 'preference');
       if (['add', 'replace', 'change', 'append', 'prepend'].includes(verb)) {
-        return { what: 'route-set', dst: rest[0], via: after(rest, 'via'), dev: after(rest, 'dev'), metric: Number(metric ?? 0) };
+        return {
+          what: 'route-set',
+          dst: rest[0],
+          via: after(rest, 'via'),
+          dev: after(rest, 'dev'),
+          metric: Number(metric ?? 0),
+        };
       }
-      if (['del', 'delete'].includes(verb)) return { what: 'route-del', dst: rest[0], metric: metric === undefined ? undefined : Number(metric) };
+      if (['del', 'delete'].includes(verb))
+        return { what: 'route-del', dst: rest[0], metric: metric === undefined ? undefined : Number(metric) };
     }
     if (['addr', 'address', 'a'].includes(object)) {
       if (['del', 'delete'].includes(verb)) return { what: 'addr-del', address: rest[0], dev: after(rest, 'dev') };
@@ -152,7 +182,8 @@ export function effectOf(argv: ReadonlyArray<string>): Effect | undefined {
   if (argv[0] === 'iptables' && after(argv, '-t') === 'nat') {
     const chain = after(argv, '-A') ?? after(argv, '-I') ?? after(argv, '-R');
     const target = after(argv, '-j');
-    if (chain === 'PREROUTING' && (target === 'DNAT' || target === 'REDIRECT')) return { what: 'nat-redirect', args: argv };
+    if (chain === 'PREROUTING' && (target === 'DNAT' || target === 'REDIRECT'))
+      return { what: 'nat-redirect', args: argv };
   }
   return undefined;
 }
@@ -191,7 +222,10 @@ function pathReason(effect: Effect, session: SshSession, state: IpState): string
       const range = routeRange(effect.dst);
       if (!range) return undefined;
       // The client, and the gateway the session goes through: a route taking over either reroutes the session.
-      for (const [address, label] of [[session.client, 'the controller'], [session.gateway, `the session's gateway`]] as const) {
+      for (const [address, label] of [
+        [session.client, 'the controller'],
+        [session.gateway, `the session's gateway`],
+      ] as const) {
         const parsed = address === undefined ? undefined : parseAddress(address);
         if (!parsed?.ok || !rangeContains(range, parsed.value)) continue;
         const current = winningRoute(state.routes, address!);
@@ -206,7 +240,10 @@ function pathReason(effect: Effect, session: SshSession, state: IpState): string
           continue;
         }
         const wins = prefix > currentPrefix || (prefix === currentPrefix && effect.metric <= currentMetric);
-        const samePath = current !== undefined && effect.via === current.gateway && (effect.dev === undefined || effect.dev === current.dev);
+        const samePath =
+          current !== undefined &&
+          effect.via === current.gateway &&
+          (effect.dev === undefined || effect.dev === current.dev);
         if (!wins || samePath) continue;
         const now = current ? `now ${describeRoute(current)}` : 'now unrouted';
         const how = prefix === currentPrefix && effect.metric === currentMetric ? 'would replace' : 'would take over';
@@ -222,18 +259,25 @@ function pathReason(effect: Effect, session: SshSession, state: IpState): string
     case 'addr-flush':
       return effect.dev === dev ? `would remove every address of ${dev}, the interface of ${who}` : undefined;
     case 'link-del':
-      return sessionDevs.includes(effect.dev) ? `would delete ${effect.dev}, ${effect.dev === dev ? 'the interface' : `a port of ${dev}, the interface`} of ${who}` : undefined;
+      return sessionDevs.includes(effect.dev)
+        ? `would delete ${effect.dev}, ${effect.dev === dev ? 'the interface' : `a port of ${dev}, the interface`} of ${who}`
+        : undefined;
     case 'link-set': {
       if (!sessionDevs.includes(effect.dev)) return undefined;
-      const what = effect.dev === dev ? `${dev}, the interface of ${who}` : `${effect.dev}, a port of ${dev} (the interface of ${who})`;
+      const what =
+        effect.dev === dev
+          ? `${dev}, the interface of ${who}`
+          : `${effect.dev}, a port of ${dev} (the interface of ${who})`;
       const args = effect.args;
       if (args.includes('down')) return `would take down ${what}`;
       const mtu = after(args, 'mtu');
       const link = state.links.find((l) => l.ifname === effect.dev);
-      if (mtu !== undefined && Number(mtu) !== link?.mtu) return `would change the MTU of ${what} from ${link?.mtu ?? 'unknown'} to ${mtu}`;
+      if (mtu !== undefined && Number(mtu) !== link?.mtu)
+        return `would change the MTU of ${what} from ${link?.mtu ?? 'unknown'} to ${mtu}`;
       const master = after(args, 'master');
       if (master !== undefined && master !== link?.master) return `would put ${what} into bridge ${master}`;
-      if (args.includes('nomaster') && link?.master !== undefined) return `would take ${what} out of bridge ${link.master}`;
+      if (args.includes('nomaster') && link?.master !== undefined)
+        return `would take ${what} out of bridge ${link.master}`;
       const netns = after(args, 'netns');
       if (netns !== undefined) return `would move ${what} into network namespace ${netns}`;
       if (after(args, 'name') !== undefined) return `would rename ${what}`;
@@ -243,10 +287,17 @@ function pathReason(effect: Effect, session: SshSession, state: IpState): string
       const args = effect.args;
       const protocol = after(args, '-p');
       if (protocol !== undefined && protocol !== 'tcp' && protocol !== '6') return undefined;
-      if (!portMatches(after(args, '--dport') ?? after(args, '--dports') ?? after(args, '--destination-port'), session.serverPort)) return undefined;
+      if (
+        !portMatches(
+          after(args, '--dport') ?? after(args, '--dports') ?? after(args, '--destination-port'),
+          session.serverPort,
+        )
+      )
+        return undefined;
       const inIface = after(args, '-i');
       if (inIface !== undefined && !sessionDevs.includes(inIface)) return undefined;
-      if (!addressMatches(after(args, '-s'), session.client) || !addressMatches(after(args, '-d'), session.server)) return undefined;
+      if (!addressMatches(after(args, '-s'), session.client) || !addressMatches(after(args, '-d'), session.server))
+        return undefined;
       const to = after(args, '--to-destination') ?? after(args, '--to-ports');
       return `would ${after(args, '-j')} tcp port ${session.serverPort}, the port of ${who}${to ? `, to ${to}` : ''}: new SSH connections would not reach sshd`;
     }
@@ -258,7 +309,9 @@ function entryOf(effect: Effect, node: ClusterNode, cluster: Cluster): string {
   const at = (...path: Array<string | number>) => entryPath(cluster, node, ...path);
   if (effect.what === 'route-set') {
     const range = routeRange(effect.dst);
-    const i = node.routes.findIndex((r) => (r.metric ?? 0) === effect.metric && range !== undefined && routeRange(r.to)?.isEquals(range));
+    const i = node.routes.findIndex(
+      (r) => (r.metric ?? 0) === effect.metric && range !== undefined && routeRange(r.to)?.isEquals(range),
+    );
     const derived = i >= 0 ? derivedReason(node.routes[i]) : undefined;
     if (derived) return `routing: auto (${at()}: ${derived})`;
     if (i >= 0) return at('routes', i);
@@ -272,7 +325,9 @@ function entryOf(effect: Effect, node: ClusterNode, cluster: Cluster): string {
   }
   if (effect.what === 'nat-redirect') {
     const port = after(effect.args, '--dport');
-    const i = node.nat.portForwards.findIndex((f) => String(f.port) === port && f.protocol === after(effect.args, '-p'));
+    const i = node.nat.portForwards.findIndex(
+      (f) => String(f.port) === port && f.protocol === after(effect.args, '-p'),
+    );
     if (i >= 0) return at('nat', 'portForwards', i);
   }
   return `${at()} (no longer declared)`;
@@ -296,7 +351,11 @@ export const sshPathCheck: DisruptionCheck = {
         const effect = effectOf(command.argv);
         const reason = effect && pathReason(effect, session, state);
         if (!effect || !reason) continue;
-        refusals.push({ entry: entryOf(effect, node, cluster), change: `${change.kind} ${change.target}`, reason: `${reason} ($ ${describeCommand(command)})` });
+        refusals.push({
+          entry: entryOf(effect, node, cluster),
+          change: `${change.kind} ${change.target}`,
+          reason: `${reason} ($ ${describeCommand(command)})`,
+        });
         break;
       }
     }
@@ -354,13 +413,16 @@ export function staticLockoutIssues(cluster: Cluster): Issue[] {
         const range = routeRange(route.to);
         if (!range) return;
         const replaces = range.isEquals(network!);
-        const covers = controller !== undefined && rangeContains(range, controller) && prefixOf(range) >= prefixOf(network!);
+        const covers =
+          controller !== undefined && rangeContains(range, controller) && prefixOf(range) >= prefixOf(network!);
         if (!replaces && !covers) return;
         issues.push({
           path: ['nodes', n, 'routes', i],
-          message: `route ${route.to} via ${route.via} would lock netstrap out: it ${replaces
-            ? `replaces the connected route of ${network!.toCidrString()}, the network of ssh.host ${node.ssh.host}`
-            : `takes over the route to the lab controller ${controller!.toString()}`} (${why})`,
+          message: `route ${route.to} via ${route.via} would lock netstrap out: it ${
+            replaces
+              ? `replaces the connected route of ${network!.toCidrString()}, the network of ssh.host ${node.ssh.host}`
+              : `takes over the route to the lab controller ${controller!.toString()}`
+          } (${why})`,
         });
       });
     }

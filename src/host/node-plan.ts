@@ -18,8 +18,13 @@ export function isRemoval(change: Change): boolean {
   return (change.releases?.length ?? 0) > 0;
 }
 
-export function planNode(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts,
-  options: NodePlanOptions = {}): Change[] {
+export function planNode(
+  node: ClusterNode,
+  cluster: Cluster,
+  kinds: ReadonlyArray<ResourceKind>,
+  facts: RawFacts,
+  options: NodePlanOptions = {},
+): Change[] {
   const record: OwnershipRecord = parseRecord(facts, cluster.name);
   const perKind = kinds.map((kind) => kind.plan(node, facts, cluster, ownedOf(record, kind.kind)));
   const removals = options.keepRemoved ? [] : [...perKind].reverse().flatMap((changes) => changes.filter(isRemoval));
@@ -30,15 +35,27 @@ export function planNode(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArr
 }
 
 /** Every kind's warnings (problems that are not changes) from the same facts. */
-export function nodeWarnings(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts): string[] {
-  return kinds.flatMap((kind) => (kind.warnings ? kind.warnings(node, facts, cluster).map((w) => `${kind.kind}: ${w}`) : []));
+export function nodeWarnings(
+  node: ClusterNode,
+  cluster: Cluster,
+  kinds: ReadonlyArray<ResourceKind>,
+  facts: RawFacts,
+): string[] {
+  return kinds.flatMap((kind) =>
+    kind.warnings ? kind.warnings(node, facts, cluster).map((w) => `${kind.kind}: ${w}`) : [],
+  );
 }
 
 /**
  * Live ≠ boot: what a reboot would change on the node (objects live but not in its boot mechanism, or the reverse),
  * from the same facts as `changes`, the node's plan. Every drift comes with the changes that close it.
  */
-export function nodeDrift(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>, facts: RawFacts,
-  changes: ReadonlyArray<Change>): Drift[] {
+export function nodeDrift(
+  node: ClusterNode,
+  cluster: Cluster,
+  kinds: ReadonlyArray<ResourceKind>,
+  facts: RawFacts,
+  changes: ReadonlyArray<Change>,
+): Drift[] {
   return kinds.flatMap((kind) => kind.drift?.(node, facts, cluster, changes) ?? []);
 }

@@ -65,8 +65,10 @@ export function parseRecord(facts: RawFacts, cluster: string): OwnershipRecord {
   const result = recordSchema.safeParse(parsed);
   if (!result.success) {
     const version = (parsed as { version?: unknown })?.version;
-    throw new Error(`${path}: not a netstrap ownership record of format version ${RECORD_VERSION}`
-      + `${version !== undefined && version !== RECORD_VERSION ? ` (version ${JSON.stringify(version)})` : ''}`);
+    throw new Error(
+      `${path}: not a netstrap ownership record of format version ${RECORD_VERSION}` +
+        `${version !== undefined && version !== RECORD_VERSION ? ` (version ${JSON.stringify(version)})` : ''}`,
+    );
   }
   return result.data as OwnershipRecord;
 }
@@ -96,15 +98,32 @@ export function renderRecord(cluster: string, objects: ReadonlyArray<OwnedObject
  * The change that writes the record after `changes` (or removes it, with /etc/netstrap when empty, once nothing is
  * owned); undefined when the record stays as it is.
  */
-export function recordChange(facts: RawFacts, record: OwnershipRecord, changes: ReadonlyArray<Change>): Change | undefined {
+export function recordChange(
+  facts: RawFacts,
+  record: OwnershipRecord,
+  changes: ReadonlyArray<Change>,
+): Change | undefined {
   const path = recordPath(record.cluster);
   const objects = nextObjects(record, changes);
-  const change = fileChange('ownership', path, parseFileFact(facts, path), objects.length > 0 ? renderRecord(record.cluster, objects) : undefined, '0600');
+  const change = fileChange(
+    'ownership',
+    path,
+    parseFileFact(facts, path),
+    objects.length > 0 ? renderRecord(record.cluster, objects) : undefined,
+    '0600',
+  );
   if (!change) return undefined;
-  const described = { ...change, before: `${record.objects.length} owned object(s)`, after: `${objects.length} owned object(s)` };
+  const described = {
+    ...change,
+    before: `${record.objects.length} owned object(s)`,
+    after: `${objects.length} owned object(s)`,
+  };
   if (objects.length > 0) return described;
   // `rmdir` of a directory that still holds something (the boot script, another cluster's record) just fails.
-  return { ...described, apply: [...change.apply, { argv: ['sh', '-c', 'rmdir "$1" 2>/dev/null; true', 'sh', RECORD_DIR] }] };
+  return {
+    ...described,
+    apply: [...change.apply, { argv: ['sh', '-c', 'rmdir "$1" 2>/dev/null; true', 'sh', RECORD_DIR] }],
+  };
 }
 
 /**
@@ -114,10 +133,12 @@ export function recordChange(facts: RawFacts, record: OwnershipRecord, changes: 
 export function applyPrelude(facts: RawFacts, marker: string): string {
   const serial = (facts[SERIAL_SECTION] ?? '').trim();
   const next = createHash('sha256').update(`${serial}${marker}${Date.now()}`).digest('hex').slice(0, 16);
-  return [
-    `mkdir -p /run/lock && exec 9>${quoteArg(RUN_LOCK)} && flock -w ${LOCK_WAIT_SECONDS} 9 `
-      + `|| { echo '${marker} stale locked'; exit ${STALE_EXIT}; }`,
-    `[ "$(cat ${quoteArg(RUN_SERIAL)} 2>/dev/null)" = ${quoteArg(serial)} ] || { echo '${marker} stale changed'; exit ${STALE_EXIT}; }`,
-    `echo ${quoteArg(next)} > ${quoteArg(RUN_SERIAL)}`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `mkdir -p /run/lock && exec 9>${quoteArg(RUN_LOCK)} && flock -w ${LOCK_WAIT_SECONDS} 9 ` +
+        `|| { echo '${marker} stale locked'; exit ${STALE_EXIT}; }`,
+      `[ "$(cat ${quoteArg(RUN_SERIAL)} 2>/dev/null)" = ${quoteArg(serial)} ] || { echo '${marker} stale changed'; exit ${STALE_EXIT}; }`,
+      `echo ${quoteArg(next)} > ${quoteArg(RUN_SERIAL)}`,
+    ].join('\n') + '\n'
+  );
 }

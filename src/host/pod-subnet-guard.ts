@@ -16,7 +16,11 @@ import { parseFileFact } from './resources/file-facts';
 export function conflistSubnets(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
   const { parsed } = parseCniText(text);
-  return parsed ? hostLocalSubnets(parsed.list).map((s) => s.text).sort() : undefined;
+  return parsed
+    ? hostLocalSubnets(parsed.list)
+        .map((s) => s.text)
+        .sort()
+    : undefined;
 }
 
 export const podSubnetCheck: DisruptionCheck = {
@@ -32,15 +36,20 @@ export const podSubnetCheck: DisruptionCheck = {
     for (const change of changes) {
       if (change.kind !== 'cni-files' || !change.target.startsWith(`${CNI_CONF_DIR}/`)) continue;
       const live = conflistSubnets(parseFileFact(facts, change.target).content);
-      const written = change.apply.find((c): c is Extract<typeof c, { writeFile: string }> => 'writeFile' in c && c.writeFile === change.target);
+      const written = change.apply.find(
+        (c): c is Extract<typeof c, { writeFile: string }> => 'writeFile' in c && c.writeFile === change.target,
+      );
       const wanted = conflistSubnets(written?.content);
       if (!live || live.length === 0 || !wanted || wanted.join(' ') === live.join(' ')) continue;
       const declared = cluster.nodes.find((n) => n.name === node.name)?.podSubnet !== undefined;
       refusals.push({
-        entry: declared ? entryPath(cluster, node, 'podSubnet') : `${entryPath(cluster, node)} (pod subnet ${podSubnetOf(cluster, node.name) ?? wanted.join(', ')} allocated by network.nodeCidrMaskSize)`,
+        entry: declared
+          ? entryPath(cluster, node, 'podSubnet')
+          : `${entryPath(cluster, node)} (pod subnet ${podSubnetOf(cluster, node.name) ?? wanted.join(', ')} allocated by network.nodeCidrMaskSize)`,
         change: `${change.kind} ${change.target}`,
-        reason: `would change the pod subnet of the live node from ${live.join(', ')} (its conflist on the node) to ${wanted.join(', ')}: `
-          + 'its running pods would keep addresses outside the node\'s subnet, which no route leads to any more',
+        reason:
+          `would change the pod subnet of the live node from ${live.join(', ')} (its conflist on the node) to ${wanted.join(', ')}: ` +
+          "its running pods would keep addresses outside the node's subnet, which no route leads to any more",
       });
     }
     return refusals;

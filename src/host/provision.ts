@@ -16,8 +16,20 @@ import { effectiveNodes } from '../model/effective';
 import type { ClusterModel } from '../model/load';
 import type { ClusterNode } from '../model/schema';
 import {
-  awaitWatchdog, type ConfirmOutcome, confirmOrRevert, type ConfirmSteps, DEFAULT_CONFIRM_TIMEOUT_MS, armScript,
-  disarmCommand, newConfirm, nodeProbes, parseArmed, parseConfirmOutput, progressRecord, revertNowScript, type WatchdogKind,
+  awaitWatchdog,
+  type ConfirmOutcome,
+  confirmOrRevert,
+  type ConfirmSteps,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
+  armScript,
+  disarmCommand,
+  newConfirm,
+  nodeProbes,
+  parseArmed,
+  parseConfirmOutput,
+  progressRecord,
+  revertNowScript,
+  type WatchdogKind,
 } from './confirm';
 import { checkFactReaders, describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
 import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
@@ -31,7 +43,15 @@ import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transpor
 import { podAddressFact } from './resources/pods';
 import { type Change, DEFAULT_CONCURRENCY, type Drift, type RawFacts, type ResourceKind } from './types';
 import {
-  buildCheckScript, CheckResult, checkSource, checkTarget, describeCheck, parseCheckOutput, type CheckSpec, type PlannedCheck, staticTargetAddress,
+  buildCheckScript,
+  CheckResult,
+  checkSource,
+  checkTarget,
+  describeCheck,
+  parseCheckOutput,
+  type CheckSpec,
+  type PlannedCheck,
+  staticTargetAddress,
 } from './verify';
 
 /** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
@@ -63,7 +83,12 @@ export interface HostResult {
   readonly durationMs: number;
   readonly error?: string;
   /** The step that failed during apply (1-based), its change, and whether the earlier steps were reverted. */
-  readonly failedStep?: { readonly step: number; readonly kind: string; readonly target: string; readonly reverted: boolean };
+  readonly failedStep?: {
+    readonly step: number;
+    readonly kind: string;
+    readonly target: string;
+    readonly reverted: boolean;
+  };
   /** Changes still found after apply (the host did not converge). */
   readonly remaining?: ReadonlyArray<Change>;
   /** Why disruption checks refused the plan (refused), or what was applied under commit-confirm anyway. */
@@ -139,8 +164,17 @@ export function resetCluster(model: ClusterModel, options: ProvisionOptions = {}
 /** The node as reset plans it: declaring nothing, so that every owned object is a removal. */
 export function declaringNothing(node: ClusterNode): ClusterNode {
   return {
-    ...node, interfaces: [], bridges: [], namespaces: [], routes: [], sysctls: {}, kubernetesPrerequisites: false,
-    nat: { masquerade: [], portForwards: [] }, hosts: [], resolv: undefined, cniConflists: false,
+    ...node,
+    interfaces: [],
+    bridges: [],
+    namespaces: [],
+    routes: [],
+    sysctls: {},
+    kubernetesPrerequisites: false,
+    nat: { masquerade: [], portForwards: [] },
+    hosts: [],
+    resolv: undefined,
+    cniConflists: false,
   };
 }
 
@@ -171,15 +205,31 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   // source node already has (kept open until then: one connection per host).
   const checks: HostCheck[] = (mode === 'reset' ? [] : cluster.verify).map((spec, index) => {
     const { endpoint } = checkTarget(cluster, spec);
-    return { index, spec, endpoint, address: staticTargetAddress(cluster, endpoint), later: mode === 'bootstrap' || endpoint.kind === 'pod' };
+    return {
+      index,
+      spec,
+      endpoint,
+      address: staticTargetAddress(cluster, endpoint),
+      later: mode === 'bootstrap' || endpoint.kind === 'pod',
+    };
   });
-  const sources = new Set(mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => checkSource(spec).node));
+  const sources = new Set(
+    mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => checkSource(spec).node),
+  );
   const ctx: HostContext = {
-    mode, model, kinds: options.kinds ?? resourceKinds, connector: options.connector ?? sshConnector,
-    options: { baseDir: model.baseDir, ...options }, timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    applies: mode === 'bootstrap' || (mode === 'reset' && options.dryRun !== true), keepRemoved: options.keepRemoved === true,
-    guards: options.disruptionChecks ?? disruptionChecks, allowDisruption: options.allowDisruption === true,
-    confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS, watchdog: options.watchdog ?? 'detached', checks,
+    mode,
+    model,
+    kinds: options.kinds ?? resourceKinds,
+    connector: options.connector ?? sshConnector,
+    options: { baseDir: model.baseDir, ...options },
+    timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    applies: mode === 'bootstrap' || (mode === 'reset' && options.dryRun !== true),
+    keepRemoved: options.keepRemoved === true,
+    guards: options.disruptionChecks ?? disruptionChecks,
+    allowDisruption: options.allowDisruption === true,
+    confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
+    watchdog: options.watchdog ?? 'detached',
+    checks,
   };
   const open = new Map<string, Transport>();
   let done = 0;
@@ -201,11 +251,15 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
         if (check.endpoint.kind !== 'pod') return check;
         const facts = factsOf.get(check.endpoint.node);
         const address = facts ? podAddressFact(facts, check.endpoint.pod) : undefined;
-        const detail = facts ? `pod ${check.endpoint.node}/${check.endpoint.pod} has no address (no such pod?)` : `node ${check.endpoint.node} was not read`;
+        const detail = facts
+          ? `pod ${check.endpoint.node}/${check.endpoint.pod} has no address (no such pod?)`
+          : `node ${check.endpoint.node} was not read`;
         return { index: check.index, spec: check.spec, address, detail };
       };
       const ran = await runPool([...open.keys()], options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
-        const list = checksFrom(checks, name).filter((c) => c.later).map(resolved);
+        const list = checksFrom(checks, name)
+          .filter((c) => c.later)
+          .map(resolved);
         if (list.length === 0) return [];
         const host = hosts.find((h) => h.node === name)!;
         const result = await runChecks(open.get(name)!, list, ctx.timeoutMs);
@@ -221,7 +275,10 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
         if (seen.has(index)) continue;
         const source = hosts.find((h) => h.node === checkSource(spec).node);
         checkResults.push({
-          index, from: spec.from, check: describeCheck(spec), expect: spec.expect,
+          index,
+          from: spec.from,
+          check: describeCheck(spec),
+          expect: spec.expect,
           status: source ? 'failed' : 'skipped',
           detail: source ? `source node ${source.node} is ${source.status}` : 'source node not selected (--only)',
         });
@@ -229,9 +286,15 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       checkResults.sort((a, b) => a.index - b.index);
     }
     const planOnly = mode === 'plan' || (mode === 'reset' && options.dryRun === true);
-    const hostsOk = hosts.every((h) => h.status === 'ok' || h.status === 'changed' || (planOnly && h.status === 'pending'));
+    const hostsOk = hosts.every(
+      (h) => h.status === 'ok' || h.status === 'changed' || (planOnly && h.status === 'pending'),
+    );
     return {
-      mode, cluster: cluster.name, hosts, checks: checkResults, durationMs: Date.now() - started,
+      mode,
+      cluster: cluster.name,
+      hosts,
+      checks: checkResults,
+      durationMs: Date.now() - started,
       ok: hostsOk && checkResults.every((c) => c.status !== 'failed'),
     };
   } finally {
@@ -268,21 +331,33 @@ function checksFrom<T extends { spec: CheckSpec }>(checks: ReadonlyArray<T>, nod
   return checks.filter(({ spec }) => checkSource(spec).node === node);
 }
 
-async function runChecks(transport: Transport, list: ReadonlyArray<PlannedCheck>, timeoutMs: number): Promise<CheckResult[]> {
+async function runChecks(
+  transport: Transport,
+  list: ReadonlyArray<PlannedCheck>,
+  timeoutMs: number,
+): Promise<CheckResult[]> {
   const marker = newMarker();
   try {
     const run = await transport.run(buildCheckScript(list, marker), timeoutMs);
     return parseCheckOutput(run.stdout, list, marker);
   } catch (error) {
     return list.map(({ index, spec }) => ({
-      index, from: spec.from, check: describeCheck(spec), expect: spec.expect, status: 'failed' as const, detail: (error as Error).message,
+      index,
+      from: spec.from,
+      check: describeCheck(spec),
+      expect: spec.expect,
+      status: 'failed' as const,
+      detail: (error as Error).message,
     }));
   }
 }
 
 /** One host: connect, facts, plan, and in bootstrap mode apply + verify. Never throws. */
-async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
-  Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[]; facts?: RawFacts }> {
+async function runHost(
+  node: ClusterNode,
+  ctx: HostContext,
+  keepOpen: boolean,
+): Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[]; facts?: RawFacts }> {
   const started = Date.now();
   let roundTrips = 0;
   const verifyRoundTrips = 0;
@@ -292,10 +367,22 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
   let refusals: Refusal[] = [];
   let drift: Drift[] = [];
   const finish = (status: HostStatus, extra: Partial<HostResult> = {}): HostResult => ({
-    node: node.name, status, changes, commands, warnings, ...(drift.length > 0 ? { drift } : {}), roundTrips, verifyRoundTrips, durationMs: Date.now() - started,
-    ...(refusals.length > 0 ? { refusals } : {}), ...extra,
+    node: node.name,
+    status,
+    changes,
+    commands,
+    warnings,
+    ...(drift.length > 0 ? { drift } : {}),
+    roundTrips,
+    verifyRoundTrips,
+    durationMs: Date.now() - started,
+    ...(refusals.length > 0 ? { refusals } : {}),
+    ...extra,
   });
-  const failed = (error: string, extra: Partial<HostResult> = {}) => ({ result: finish('failed', { error, ...extra }), checks: [] });
+  const failed = (error: string, extra: Partial<HostResult> = {}) => ({
+    result: finish('failed', { error, ...extra }),
+    checks: [],
+  });
   let transport: Transport;
   try {
     transport = await ctx.connector(node, ctx.options);
@@ -327,35 +414,61 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
     if (refused) {
       return {
         result: finish('refused', {
-          error: `refused: ${refusals.map(describeRefusal).join('; ')}; nothing was applied `
-            + '(change the cluster file, or pass --allow-disruption to apply it under commit-confirm)',
+          error:
+            `refused: ${refusals.map(describeRefusal).join('; ')}; nothing was applied ` +
+            '(change the cluster file, or pass --allow-disruption to apply it under commit-confirm)',
         }),
         checks: [],
       };
     }
     if (!ctx.applies || changes.length === 0) {
       const status: HostStatus = changes.length === 0 ? 'ok' : 'pending';
-      const error = ctx.mode === 'verify' && changes.length > 0 ? `not converged: ${changes.length} change(s) pending (see netstrap plan)` : undefined;
+      const error =
+        ctx.mode === 'verify' && changes.length > 0
+          ? `not converged: ${changes.length} change(s) pending (see netstrap plan)`
+          : undefined;
       if (keepOpen) kept = transport;
       return { result: finish(status, { error }), transport: kept, checks: checkResults, facts };
     }
 
     // Commit-confirm: the watchdog is armed before the first change and the probes run before it too.
     const confirm = ctx.allowDisruption ? newConfirm(ctx.confirmTimeoutMs, ctx.watchdog) : undefined;
-    const gateway = ipState(facts).routes.filter((r) => r.dst === 'default' && r.gateway)
+    const gateway = ipState(facts)
+      .routes.filter((r) => r.dst === 'default' && r.gateway)
       .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
     // Probes need an address now: a check of a pod (read at run time) is not one.
-    const probes = nodeProbes(node.name, gateway, checksFrom(ctx.checks, node.name).filter((c) => c.address !== undefined), cluster.verify.length);
+    const probes = nodeProbes(
+      node.name,
+      gateway,
+      checksFrom(ctx.checks, node.name).filter((c) => c.address !== undefined),
+      cluster.verify.length,
+    );
     const hooks = confirm
-      ? { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), progress: progressRecord }
+      ? {
+          prologue: armScript(confirm, changes, marker, probes),
+          mayRevert: disarmCommand(confirm, marker),
+          progress: progressRecord,
+        }
       : undefined;
     const steps: ConfirmSteps | undefined = confirm && {
-      confirm, marker, deadline: Date.now() + confirm.timeoutMs, connectTimeoutMs: ctx.options.connectTimeoutMs ?? 10_000,
+      confirm,
+      marker,
+      deadline: Date.now() + confirm.timeoutMs,
+      connectTimeoutMs: ctx.options.connectTimeoutMs ?? 10_000,
       open: (connectTimeoutMs) => ctx.connector(node, { ...ctx.options, connectTimeoutMs }),
     };
     // Steps 1..n applied, then reverted (by the watchdog or the controller), as the report's commands.
-    const revertedUpTo = (n: number) => (n === 0 ? []
-      : commandsRun(changes, { completed: n - 1, started: n, failedStep: n, reverted: true, applied: false, revertFailures: [] }));
+    const revertedUpTo = (n: number) =>
+      n === 0
+        ? []
+        : commandsRun(changes, {
+            completed: n - 1,
+            started: n,
+            failedStep: n,
+            reverted: true,
+            applied: false,
+            revertFailures: [],
+          });
     const confirmed = (outcome: ConfirmOutcome, stepsBegun: number, because?: string) => {
       roundTrips += outcome.roundTrips;
       if (outcome.status === 'reverted') commands = revertedUpTo(outcome.stepsBegun ?? stepsBegun);
@@ -365,7 +478,8 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
         return { result: finish('changed'), transport: kept, checks: [] };
       }
       const detail = [because, outcome.detail].filter(Boolean).join('; ');
-      if (outcome.status === 'reverted') return { result: finish('reverted', { error: `not confirmed: ${detail}` }), checks: [] };
+      if (outcome.status === 'reverted')
+        return { result: finish('reverted', { error: `not confirmed: ${detail}` }), checks: [] };
       return failed(`commit-confirm: ${detail}`);
     };
     const describeStep = (step: number) => {
@@ -376,13 +490,18 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
     let applied: RunResult;
     try {
       const timeoutMs = steps ? Math.min(ctx.timeoutMs, steps.deadline - Date.now()) : ctx.timeoutMs;
-      applied = await transport.run(buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker), hooks), timeoutMs);
+      applied = await transport.run(
+        buildApplyScript(changes, marker, factScript, applyPrelude(facts, marker), hooks),
+        timeoutMs,
+      );
       roundTrips++;
     } catch (error) {
       roundTrips++;
       const partial = error instanceof RunError ? parseApplyOutput(error.stdout, marker) : undefined;
       commands = partial ? commandsRun(changes, partial) : [];
-      const where = partial ? `${error instanceof RunError && error.reason === 'lost' ? 'connection lost' : 'command timed out'} ${describeStep(partial.started)}` : '';
+      const where = partial
+        ? `${error instanceof RunError && error.reason === 'lost' ? 'connection lost' : 'command timed out'} ${describeStep(partial.started)}`
+        : '';
       const message = where ? `${where}: ${(error as Error).message}` : (error as Error).message;
       if (steps) return confirmed(await awaitWatchdog(steps, message), partial?.started ?? 0);
       return failed(message);
@@ -391,9 +510,10 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
     if (outcome.stale) {
       return {
         result: finish('failed', {
-          error: outcome.stale === 'locked'
-            ? 'another netstrap run holds this node\'s lock (/run/lock/netstrap.lock); nothing was changed'
-            : 'another netstrap run applied changes to this node since its facts were read; nothing was changed: run again',
+          error:
+            outcome.stale === 'locked'
+              ? "another netstrap run holds this node's lock (/run/lock/netstrap.lock); nothing was changed"
+              : 'another netstrap run applied changes to this node since its facts were read; nothing was changed: run again',
         }),
         checks: [],
       };
@@ -403,15 +523,21 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
       const armed = parseArmed(applied.stdout, marker);
       if (!armed.armed) {
         commands = [];
-        return failed(`could not arm the commit-confirm watchdog: ${armed.why ?? `exit ${applied.code}: ${applied.stderr.trim()}`}; nothing was changed`);
+        return failed(
+          `could not arm the commit-confirm watchdog: ${armed.why ?? `exit ${applied.code}: ${applied.stderr.trim()}`}; nothing was changed`,
+        );
       }
     }
     if (outcome.failedStep !== undefined) {
       const change = changes[outcome.failedStep - 1];
       const reverted = outcome.reverted && outcome.revertFailures.length === 0;
-      return failed(`step ${outcome.failedStep}/${changes.length} (${change.kind} ${change.target}) failed: ${outcome.failedOutput || `exit ${applied.code}`}; `
-        + (reverted ? `reverted steps ${outcome.failedStep}..1` : `REVERT INCOMPLETE (steps ${outcome.revertFailures.join(', ')} reported errors)`),
-      { failedStep: { step: outcome.failedStep, kind: change.kind, target: change.target, reverted } });
+      return failed(
+        `step ${outcome.failedStep}/${changes.length} (${change.kind} ${change.target}) failed: ${outcome.failedOutput || `exit ${applied.code}`}; ` +
+          (reverted
+            ? `reverted steps ${outcome.failedStep}..1`
+            : `REVERT INCOMPLETE (steps ${outcome.revertFailures.join(', ')} reported errors)`),
+        { failedStep: { step: outcome.failedStep, kind: change.kind, target: change.target, reverted } },
+      );
     }
     if (!outcome.applied || applied.code !== 0) {
       const message = `apply script ended early ${describeStep(outcome.started)} (exit ${applied.code}): ${applied.stderr.trim()}`;
@@ -422,13 +548,25 @@ async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean):
     const notConverged = `not converged after apply: ${remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ')}`;
     if (steps && remaining.length > 0) {
       // Under commit-confirm a plan that did not converge is put back at once, over the connection it came on.
-      const r = await transport.run(revertNowScript(steps.confirm, marker, 'not converged'), Math.max(1000, Math.min(ctx.timeoutMs, steps.deadline - Date.now())))
+      const r = await transport
+        .run(
+          revertNowScript(steps.confirm, marker, 'not converged'),
+          Math.max(1000, Math.min(ctx.timeoutMs, steps.deadline - Date.now())),
+        )
         .catch((error: Error) => error);
-      if (r instanceof Error) return confirmed(await awaitWatchdog(steps, `${notConverged}; revert: ${r.message}`), changes.length);
+      if (r instanceof Error)
+        return confirmed(await awaitWatchdog(steps, `${notConverged}; revert: ${r.message}`), changes.length);
       roundTrips++;
       const report = parseConfirmOutput(r.stdout, marker);
-      return confirmed({ status: report.state === 'reverted' ? 'reverted' : 'unknown', roundTrips: 0, detail: `watchdog state ${report.state}` },
-        changes.length, notConverged);
+      return confirmed(
+        {
+          status: report.state === 'reverted' ? 'reverted' : 'unknown',
+          roundTrips: 0,
+          detail: `watchdog state ${report.state}`,
+        },
+        changes.length,
+        notConverged,
+      );
     }
     if (remaining.length > 0) return failed(notConverged, { remaining });
     if (steps) {

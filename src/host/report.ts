@@ -7,7 +7,10 @@ import { describeCommand } from './shell';
 import type { ClusterResult, HostResult } from './provision';
 
 /** A progress callback for ProvisionOptions.onHostDone: one self-overwriting line on a TTY, nothing otherwise. */
-export function progressLine(stream: NodeJS.WriteStream, label: string): ((result: HostResult, done: number, total: number) => void) | undefined {
+export function progressLine(
+  stream: NodeJS.WriteStream,
+  label: string,
+): ((result: HostResult, done: number, total: number) => void) | undefined {
   if (!stream.isTTY) return undefined;
   const counts = new Map<string, number>();
   return (result, done, total) => {
@@ -25,20 +28,32 @@ export function formatPlan(result: ClusterResult): string {
       out.push(`${host.node}: ${host.status.toUpperCase()}: ${host.error}`);
       continue;
     }
-    out.push(`${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}`
-      + `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`);
+    out.push(
+      `${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}` +
+        `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`,
+    );
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
     for (const drift of host.drift ?? []) out.push(`  ! drift: ${drift.message}`);
     for (const refusal of host.refusals ?? []) {
-      out.push(`  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`);
+      out.push(
+        `  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`,
+      );
     }
     for (const change of host.changes) {
       const removal = (change.releases?.length ?? 0) > 0;
-      out.push(removal
-        ? `  - ${change.kind} ${change.target} (${result.mode === 'reset' ? 'reset' : 'no longer declared'}): ${change.before} → ${change.after}`
-        : `  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`);
+      out.push(
+        removal
+          ? `  - ${change.kind} ${change.target} (${result.mode === 'reset' ? 'reset' : 'no longer declared'}): ${change.before} → ${change.after}`
+          : `  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`,
+      );
       for (const command of change.apply) out.push(`      $ ${describeCommand(command)}`);
-      if (change.diff) out.push(...change.diff.replace(/\n$/, '').split('\n').map((line) => `      ${line}`));
+      if (change.diff)
+        out.push(
+          ...change.diff
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((line) => `      ${line}`),
+        );
     }
   }
   const pending = result.hosts.filter((h) => h.status === 'pending').length;
@@ -46,9 +61,11 @@ export function formatPlan(result: ClusterResult): string {
   const changed = result.hosts.filter((h) => h.status === 'changed').length;
   const refused = result.hosts.filter((h) => h.status === 'refused').length;
   const refusedNote = refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : '';
-  out.push(pending > 0 || changed === 0
-    ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
-    : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)${refusedNote}`);
+  out.push(
+    pending > 0 || changed === 0
+      ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
+      : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)${refusedNote}`,
+  );
   return out.join('\n') + '\n';
 }
 
@@ -59,9 +76,20 @@ function seconds(ms: number): string {
 /** The recap table (host, status, changes, round trips, verify round trips, duration), then errors and checks. */
 export function formatSummary(result: ClusterResult): string {
   const header = ['HOST', 'STATUS', 'CHANGES', 'ROUND TRIPS', 'VERIFY', 'DURATION'];
-  const rows = result.hosts.map((h) => [h.node, h.status, String(h.changes.length), String(h.roundTrips), String(h.verifyRoundTrips), seconds(h.durationMs)]);
+  const rows = result.hosts.map((h) => [
+    h.node,
+    h.status,
+    String(h.changes.length),
+    String(h.roundTrips),
+    String(h.verifyRoundTrips),
+    seconds(h.durationMs),
+  ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
   const failed = result.hosts.filter((h) => h.error);
   if (failed.length > 0) {
@@ -87,10 +115,12 @@ export function formatSummary(result: ClusterResult): string {
   const count = (status: string) => result.hosts.filter((h) => h.status === status).length;
   const passed = result.checks.filter((c) => c.status === 'passed').length;
   out.push('');
-  out.push(`${result.mode} ${result.cluster}: ${result.hosts.length} host(s): ok=${count('ok')} changed=${count('changed')} `
-    + `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}`
-    + `${count('refused') > 0 ? ` refused=${count('refused')}` : ''}${count('reverted') > 0 ? ` reverted=${count('reverted')}` : ''}; `
-    + `checks ${passed}/${result.checks.length} passed; ${seconds(result.durationMs)}`);
+  out.push(
+    `${result.mode} ${result.cluster}: ${result.hosts.length} host(s): ok=${count('ok')} changed=${count('changed')} ` +
+      `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}` +
+      `${count('refused') > 0 ? ` refused=${count('refused')}` : ''}${count('reverted') > 0 ? ` reverted=${count('reverted')}` : ''}; ` +
+      `checks ${passed}/${result.checks.length} passed; ${seconds(result.durationMs)}`,
+  );
   return out.join('\n') + '\n';
 }
 

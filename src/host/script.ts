@@ -51,7 +51,8 @@ export function revertFunction(changes: ReadonlyArray<Change>, prefix: string, a
     if (reverts.length === 0) continue;
     lines.push(`  if [ "$1" -gt ${k} ] || { [ "$1" -eq ${k} ] && [ "$2" -gt 0 ]; }; then`);
     if (announceUndo) lines.push(`    if [ "$1" -eq ${k} ]; then echo '${prefix}undo-failed-step'; fi`);
-    for (const command of reverts) lines.push(`    { ${renderCommand(command)}; } 2>&1 || echo '${prefix}revert-failed ${k}'`);
+    for (const command of reverts)
+      lines.push(`    { ${renderCommand(command)}; } 2>&1 || echo '${prefix}revert-failed ${k}'`);
     lines.push('  fi');
   }
   lines.push('  :', '}');
@@ -62,7 +63,13 @@ export function revertFunction(changes: ReadonlyArray<Change>, prefix: string, a
  * Builds the apply script for `changes`; `factScript` (from fact-script.ts, same marker) is appended after success,
  * `prelude` (ownership.ts applyPrelude) goes first, then the hooks' prologue (commit-confirm).
  */
-export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string, factScript: string, prelude = '', hooks?: ApplyHooks): string {
+export function buildApplyScript(
+  changes: ReadonlyArray<Change>,
+  marker: string,
+  factScript: string,
+  prelude = '',
+  hooks?: ApplyHooks,
+): string {
   const lines: string[] = [];
   if (prelude) lines.push(prelude.trimEnd());
   if (hooks) lines.push(hooks.prologue.trimEnd());
@@ -73,9 +80,10 @@ export function buildApplyScript(changes: ReadonlyArray<Change>, marker: string,
     // done counts the step's commands that succeeded (the group runs in this shell, so it is seen below).
     lines.push('done=0');
     if (hooks) lines.push(hooks.progress(step, false));
-    const run = (command: Command) => (hooks
-      ? `{ ${hooks.progress(step, true)} && ${renderCommand(command)}; } && done=$((done + 1)) && ${hooks.progress(step, false)}`
-      : `${renderCommand(command)} && done=$((done + 1))`);
+    const run = (command: Command) =>
+      hooks
+        ? `{ ${hooks.progress(step, true)} && ${renderCommand(command)}; } && done=$((done + 1)) && ${hooks.progress(step, false)}`
+        : `${renderCommand(command)} && done=$((done + 1))`;
     lines.push('{');
     lines.push(change.apply.map(run).join(' &&\n') || ':');
     lines.push('} 2>&1 || {');
@@ -153,7 +161,14 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
     }
   }
   return {
-    completed, started: current, failedStep, reverted, applied, revertFailures, stale, failedStepUndone,
+    completed,
+    started: current,
+    failedStep,
+    reverted,
+    applied,
+    revertFailures,
+    stale,
+    failedStepUndone,
     failedOutput: failedStep === undefined ? undefined : stepOutput.join('\n').trim(),
   };
 }

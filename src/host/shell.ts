@@ -53,7 +53,8 @@ export function renderCommand(command: Command): string {
 /** A short human-readable form of a Command for plans and reports (file contents are shown as diffs instead). */
 export function describeCommand(command: Command): string {
   if ('argv' in command) return quoteCommand(command.argv);
-  if ('writeFile' in command) return `write ${command.writeFile} (${Buffer.byteLength(command.content)} bytes, mode ${command.mode ?? '0644'})`;
+  if ('writeFile' in command)
+    return `write ${command.writeFile} (${Buffer.byteLength(command.content)} bytes, mode ${command.mode ?? '0644'})`;
   return `remove ${command.removeFile}`;
 }
 

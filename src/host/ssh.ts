@@ -92,14 +92,26 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 function expand(value: string, host: string, user: string, port: number): string {
   const home = os.homedir();
-  return value.replace(/^~(?=\/|$)/, home)
-    .replace(/%(.)/g, (all, c: string) => ({ d: home, h: host, r: user, p: String(port), u: os.userInfo().username, '%': '%' } as Record<string, string>)[c] ?? all);
+  return value
+    .replace(/^~(?=\/|$)/, home)
+    .replace(
+      /%(.)/g,
+      (all, c: string) =>
+        (
+          ({ d: home, h: host, r: user, p: String(port), u: os.userInfo().username, '%': '%' }) as Record<
+            string,
+            string
+          >
+        )[c] ?? all,
+    );
 }
 
 function configValues(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.flatMap((v) => configValues(v));
-  return String(value).split(/\s+/).filter((v) => v !== '');
+  return String(value)
+    .split(/\s+/)
+    .filter((v) => v !== '');
 }
 
 /**
@@ -138,7 +150,9 @@ export function resolveHost(
   const user = configValues(computed.User)[0] ?? spec.user ?? os.userInfo().username;
   const identityFiles = [
     ...(options.identityFile ? [options.identityFile] : []),
-    ...(spec.identityFile ? [path.resolve(options.baseDir ?? process.cwd(), expand(spec.identityFile, host, user, port))] : []),
+    ...(spec.identityFile
+      ? [path.resolve(options.baseDir ?? process.cwd(), expand(spec.identityFile, host, user, port))]
+      : []),
     ...configValues(computed.IdentityFile).map((f) => expand(f, host, user, port)),
   ];
   const knownHostsFiles = options.knownHostsFile
@@ -146,15 +160,33 @@ export function resolveHost(
     : configValues(computed.UserKnownHostsFile).map((f) => expand(f, host, user, port));
   if (knownHostsFiles.length === 0) knownHostsFiles.push(path.join(os.homedir(), '.ssh', 'known_hosts'));
   const strict = (configValues(computed.StrictHostKeyChecking)[0] ?? 'yes').toLowerCase();
-  const jumpSpecs = spec.jumpHost ? [spec.jumpHost] : configValues(computed.ProxyJump).join(',').split(',').filter((j) => j !== '' && j !== 'none');
+  const jumpSpecs = spec.jumpHost
+    ? [spec.jumpHost]
+    : configValues(computed.ProxyJump)
+        .join(',')
+        .split(',')
+        .filter((j) => j !== '' && j !== 'none');
   const jumps = jumpSpecs.flatMap((jump) => {
     const parsed = parseHostSpec(jump);
-    const resolved = resolveHost({ host: parsed.host, port: parsed.port, user: parsed.user }, options, config, depth + 1);
+    const resolved = resolveHost(
+      { host: parsed.host, port: parsed.port, user: parsed.user },
+      options,
+      config,
+      depth + 1,
+    );
     // As with `ssh -J user@host:port`, a user or port written in the jump spec wins over the config.
-    return [...resolved.jumps, { ...resolved, user: parsed.user ?? resolved.user, port: parsed.port ?? resolved.port, jumps: [] }];
+    return [
+      ...resolved.jumps,
+      { ...resolved, user: parsed.user ?? resolved.user, port: parsed.port ?? resolved.port, jumps: [] },
+    ];
   });
   return {
-    alias: spec.host, host, port, user, identityFiles, knownHostsFiles,
+    alias: spec.host,
+    host,
+    port,
+    user,
+    identityFiles,
+    knownHostsFiles,
     hostKeyAlias: configValues(computed.HostKeyAlias)[0],
     // StrictHostKeyChecking accept-new / no / off from an ssh_config means the same as --accept-new-host-keys.
     acceptNew: options.acceptNewHostKeys === true || ['accept-new', 'no', 'off'].includes(strict),
@@ -178,17 +210,20 @@ function authMethods(target: ResolvedHost): NonNullable<ConnectConfig['authHandl
     }
     const key = utils.parseKey(text);
     if (key instanceof Error) {
-      if (required) throw new Error(`cannot use identity file ${file}: ${key.message} (encrypted keys: load them into ssh-agent)`);
+      if (required)
+        throw new Error(`cannot use identity file ${file}: ${key.message} (encrypted keys: load them into ssh-agent)`);
       return;
     }
     methods.push({ type: 'publickey', username: target.user, key: text });
   };
   for (const file of target.identityFiles) addKey(file, true);
-  if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username: target.user, agent: process.env.SSH_AUTH_SOCK });
+  if (process.env.SSH_AUTH_SOCK)
+    methods.push({ type: 'agent', username: target.user, agent: process.env.SSH_AUTH_SOCK });
   if (target.identityFiles.length === 0) {
     for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) addKey(path.join(os.homedir(), '.ssh', name), false);
   }
-  if (methods.length === 0) throw new Error(`no way to authenticate as ${target.user}@${target.alias}: no identity file and no ssh-agent`);
+  if (methods.length === 0)
+    throw new Error(`no way to authenticate as ${target.user}@${target.alias}: no identity file and no ssh-agent`);
   return methods as unknown as NonNullable<ConnectConfig['authHandler']>;
 }
 
@@ -209,11 +244,12 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
       appendKnownHost(target.knownHostsFiles[0], names[0], blob);
       return true;
     }
-    refusal = verdict.status === 'unknown'
-      ? `host key of ${names[0]} is not in ${target.knownHostsFiles.join(', ')} (add it, or pass --accept-new-host-keys)`
-      : verdict.status === 'changed'
-        ? `HOST KEY CHANGED for ${names[0]}: it is not the ${verdict.knownTypes.join('/')} key in ${target.knownHostsFiles.join(', ')}; refused (possible man-in-the-middle; remove the old key if the change is expected)`
-        : `host key of ${names[0]} is marked @revoked; refused`;
+    refusal =
+      verdict.status === 'unknown'
+        ? `host key of ${names[0]} is not in ${target.knownHostsFiles.join(', ')} (add it, or pass --accept-new-host-keys)`
+        : verdict.status === 'changed'
+          ? `HOST KEY CHANGED for ${names[0]}: it is not the ${verdict.knownTypes.join('/')} key in ${target.knownHostsFiles.join(', ')}; refused (possible man-in-the-middle; remove the old key if the change is expected)`
+          : `host key of ${names[0]} is marked @revoked; refused`;
     return false;
   };
   const auth = authMethods(target);
@@ -227,7 +263,10 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
       const where = `${target.user}@${target.alias}${target.alias !== target.host ? ` (${target.host}:${target.port})` : `:${target.port}`}`;
       reject(new Error(`ssh ${where}: ${refusal ?? error.message}`));
     };
-    client.once('ready', () => { settled = true; resolve(client); });
+    client.once('ready', () => {
+      settled = true;
+      resolve(client);
+    });
     client.on('error', fail);
     client.once('close', () => fail(new Error('connection closed during the handshake')));
     client.connect({
@@ -246,7 +285,15 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
 
 function forward(client: Client, target: ResolvedHost, timeoutMs: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`jump host cannot reach ${target.host}:${target.port}: timed out after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `jump host cannot reach ${target.host}:${target.port}: timed out after ${Math.round(timeoutMs / 1000)} s`,
+          ),
+        ),
+      timeoutMs,
+    );
     client.forwardOut('127.0.0.1', 0, target.host, target.port, (error, stream) => {
       clearTimeout(timer);
       if (error) reject(new Error(`jump host cannot reach ${target.host}:${target.port}: ${error.message}`));
@@ -262,7 +309,9 @@ const CLOSE_GRACE_MS = 1000;
 function closeClients(clients: ReadonlyArray<Client>): void {
   for (const client of [...clients].reverse()) client.end();
   // Unref'd: it never keeps the process alive by itself, only a socket that is still open does.
-  setTimeout(() => { for (const client of clients) client.destroy(); }, CLOSE_GRACE_MS).unref();
+  setTimeout(() => {
+    for (const client of clients) client.destroy();
+  }, CLOSE_GRACE_MS).unref();
 }
 
 /** Destroys the sockets at once (a timeout: the peer may never answer). */
@@ -294,7 +343,13 @@ export async function connectResolved(target: ResolvedHost, options: SshOptions)
   };
 }
 
-function runScript(client: Client, command: string, script: string, timeoutMs: number, destroy: () => void): Promise<RunResult> {
+function runScript(
+  client: Client,
+  command: string,
+  script: string,
+  timeoutMs: number,
+  destroy: () => void,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -317,7 +372,9 @@ function runScript(client: Client, command: string, script: string, timeoutMs: n
       // The remote script may be half-way; destroying the sockets is the only bounded way out.
       if (!settle()) return;
       destroy();
-      reject(new RunError('timeout', `command timed out after ${Math.round(timeoutMs / 1000)} s`, text(out), text(err)));
+      reject(
+        new RunError('timeout', `command timed out after ${Math.round(timeoutMs / 1000)} s`, text(out), text(err)),
+      );
     }, timeoutMs);
     client.once('close', onClose);
     try {
@@ -330,7 +387,10 @@ function runScript(client: Client, command: string, script: string, timeoutMs: n
         let code: number | null = null;
         stream.on('data', (chunk: Buffer) => out.push(chunk));
         stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-        stream.on('exit', (status: number | null) => { exited = true; code = status; });
+        stream.on('exit', (status: number | null) => {
+          exited = true;
+          code = status;
+        });
         stream.on('close', () => {
           // No exit status at all: the session (or the whole connection) went away under the script.
           if (!exited) return lost('the session ended without an exit status');
@@ -356,7 +416,9 @@ function cachedSshConfig(file: string | undefined): SshConfigFile | undefined {
   try {
     const stat = fs.statSync(chosen);
     stamp = `${stat.size}:${stat.mtimeMs}`;
-  } catch { /* loadSshConfig reports a named file that is missing */ }
+  } catch {
+    /* loadSshConfig reports a named file that is missing */
+  }
   const known = parsedConfigs.get(chosen);
   if (known && known.stamp === stamp) return known.config;
   const config = loadSshConfig(file);

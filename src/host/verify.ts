@@ -53,13 +53,18 @@ export function checkTarget(cluster: Cluster, spec: CheckSpec): { endpoint: Endp
  */
 export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): string | undefined {
   switch (endpoint.kind) {
-    case 'address': return endpoint.address;
-    case 'node': return nodeAddress(cluster, cluster.nodes.find((n) => n.name === endpoint.node)!);
+    case 'address':
+      return endpoint.address;
+    case 'node':
+      return nodeAddress(cluster, cluster.nodes.find((n) => n.name === endpoint.node)!);
     case 'namespace': {
-      const ns = cluster.nodes.find((n) => n.name === endpoint.node)!.namespaces.find((x) => x.name === endpoint.namespace)!;
+      const ns = cluster.nodes
+        .find((n) => n.name === endpoint.node)!
+        .namespaces.find((x) => x.name === endpoint.namespace)!;
       return ns.veth.address.split('/')[0];
     }
-    case 'pod': return undefined;
+    case 'pod':
+      return undefined;
   }
 }
 
@@ -90,7 +95,9 @@ export function buildCheckScript(checks: ReadonlyArray<PlannedCheck>, marker: st
   for (const { index, spec, address } of checks) {
     if (address === undefined) continue;
     const tries = spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1;
-    lines.push(`( netstrap_try ${tries} ${quoteCommand(attemptArgv(spec, address))}; echo ${quoteArg(`${marker} check ${index}`)} $? ) &`);
+    lines.push(
+      `( netstrap_try ${tries} ${quoteCommand(attemptArgv(spec, address))}; echo ${quoteArg(`${marker} check ${index}`)} $? ) &`,
+    );
   }
   lines.push('wait', `echo ${quoteArg(`${marker} checks-done`)}`);
   return lines.join('\n') + '\n';
@@ -106,13 +113,18 @@ export function parseCheckOutput(output: string, checks: ReadonlyArray<PlannedCh
   return checks.map(({ index, spec, address, detail }) => {
     const code = status.get(index);
     const base = { index, from: spec.from, check: describeCheck(spec), expect: spec.expect };
-    if (address === undefined) return { ...base, status: 'failed' as const, detail: detail ?? 'the target has no address' };
-    if (code === undefined) return { ...base, status: 'failed' as const, detail: 'no result (the check script was cut short)' };
+    if (address === undefined)
+      return { ...base, status: 'failed' as const, detail: detail ?? 'the target has no address' };
+    if (code === undefined)
+      return { ...base, status: 'failed' as const, detail: 'no result (the check script was cut short)' };
     const succeeded = code === 0;
     if (succeeded === (spec.expect === 'success')) return { ...base, status: 'passed' as const };
     return {
-      ...base, status: 'failed' as const,
-      detail: succeeded ? 'succeeded, expected failure' : `failed after ${spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1} attempt(s), expected success`,
+      ...base,
+      status: 'failed' as const,
+      detail: succeeded
+        ? 'succeeded, expected failure'
+        : `failed after ${spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1} attempt(s), expected success`,
     };
   });
 }

@@ -28,12 +28,22 @@ export function findLab(clusterName: string, stateDir: string = defaultStateDir(
     return { status: 'stale', stateDir: dir, reason: (error as Error).message };
   }
   if (!state) return { status: 'none', stateDir: dir };
-  if (state.cluster !== clusterName) return { status: 'stale', stateDir: dir, reason: `it holds the lab of cluster ${JSON.stringify(state.cluster)}` };
-  if (state.status !== 'up') return { status: 'stale', stateDir: dir, reason: `its status is ${JSON.stringify(state.status)}, not up (an interrupted lab up)` };
+  if (state.cluster !== clusterName)
+    return { status: 'stale', stateDir: dir, reason: `it holds the lab of cluster ${JSON.stringify(state.cluster)}` };
+  if (state.status !== 'up')
+    return {
+      status: 'stale',
+      stateDir: dir,
+      reason: `its status is ${JSON.stringify(state.status)}, not up (an interrupted lab up)`,
+    };
   const gone = state.nodes.filter((node) => !(node.pid > 1 && isNodeSshd(node.pid, node.launcherPid)));
   if (gone.length > 0) {
     const names = gone.map((node) => `${node.name} (sshd pid ${node.pid})`).join(', ');
-    return { status: 'stale', stateDir: dir, reason: `${gone.length} of ${state.nodes.length} nodes no longer run: ${names}` };
+    return {
+      status: 'stale',
+      stateDir: dir,
+      reason: `${gone.length} of ${state.nodes.length} nodes no longer run: ${names}`,
+    };
   }
   return { status: 'up', stateDir: dir, state };
 }

@@ -37,7 +37,10 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 }
 
 /** Runs `ip -b -` (optionally `-n <netns>`) with one command per line; `force` keeps going after errors. */
-export async function ipBatch(lines: readonly string[], options: { netns?: string; force?: boolean } = {}): Promise<RunResult> {
+export async function ipBatch(
+  lines: readonly string[],
+  options: { netns?: string; force?: boolean } = {},
+): Promise<RunResult> {
   if (lines.length === 0) return { stdout: '', stderr: '', status: 0 };
   const argv = ['ip', ...(options.netns ? ['-n', options.netns] : []), ...(options.force ? ['-force'] : []), '-b', '-'];
   return run(argv, { input: `${lines.join('\n')}\n`, allowFailure: options.force });

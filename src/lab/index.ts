@@ -14,9 +14,26 @@ import * as path from 'path';
 import { ClusterModel } from '../model/load';
 import { InputError } from '../model/errors';
 import { run, RunOptions, RunResult } from './exec';
-import { createNetwork, deleteNetwork, existingNamespaces, existingRootLinks, recreateNodeNetwork, rootConflicts } from './network';
 import {
-  cmdline, INIT_SCRIPT, installCniPlugins, OVERLAID, isLauncher, isNodeSshd, killIfMatches, nodeDir, prepareNodeDir, startNode, waitReady,
+  createNetwork,
+  deleteNetwork,
+  existingNamespaces,
+  existingRootLinks,
+  recreateNodeNetwork,
+  rootConflicts,
+} from './network';
+import {
+  cmdline,
+  INIT_SCRIPT,
+  installCniPlugins,
+  OVERLAID,
+  isLauncher,
+  isNodeSshd,
+  killIfMatches,
+  nodeDir,
+  prepareNodeDir,
+  startNode,
+  waitReady,
 } from './node';
 import { generateKey, knownHostsLine, sshBanner, sshConfigBlock, sshdConfig } from './sshd';
 import { LabNode, LabState, readState, stateFile, writeState } from './state';
@@ -60,14 +77,19 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     throw new LabError(`state directory ${stateDir} is not empty and holds no lab: choose another --state-dir`);
   }
   const overlaid = OVERLAID.map((dir) => `/${dir}`).find((dir) => stateDir === dir || stateDir.startsWith(`${dir}/`));
-  if (overlaid) throw new LabError(`state directory ${stateDir} lies under ${overlaid}, which every node overlays: choose another --state-dir`);
+  if (overlaid)
+    throw new LabError(
+      `state directory ${stateDir} lies under ${overlaid}, which every node overlays: choose another --state-dir`,
+    );
   const plan = planLab(model.cluster, stateDir);
   const conflicts = await rootConflicts(plan.managementCidr);
   if (conflicts.length > 0) {
-    throw new LabError(`lab.managementCidr ${plan.managementCidr} overlaps ${conflicts.join(', ')} in the root network namespace `
-      + '(another lab, or a real network): choose another lab.managementCidr');
+    throw new LabError(
+      `lab.managementCidr ${plan.managementCidr} overlaps ${conflicts.join(', ')} in the root network namespace ` +
+        '(another lab, or a real network): choose another lab.managementCidr',
+    );
   }
-  const leftovers = [...await existingNamespaces(plan), ...await existingRootLinks(plan)];
+  const leftovers = [...(await existingNamespaces(plan)), ...(await existingRootLinks(plan))];
   if (leftovers.length > 0) throw new LabError(`names of this lab exist already: ${leftovers.join(', ')}`);
 
   const deadline = Date.now() + (options.timeoutMs ?? 30000);
@@ -88,41 +110,58 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     for (const node of plan.nodes) fs.mkdirSync(nodeDir(stateDir, node.name), { recursive: true, mode: 0o700 });
     const [clientKey, ...hostKeys] = await Promise.all([
       generateKey(state.identityFile, `netstrap-lab-${plan.cluster}`),
-      ...plan.nodes.map((node) => generateKey(path.join(nodeDir(stateDir, node.name), 'ssh_host_ed25519_key'), `root@${node.name}`)),
+      ...plan.nodes.map((node) =>
+        generateKey(path.join(nodeDir(stateDir, node.name), 'ssh_host_ed25519_key'), `root@${node.name}`),
+      ),
     ]);
     plan.nodes.forEach((node) => {
       const dir = nodeDir(stateDir, node.name);
-      prepareNodeDir(dir, node, { controller: plan.controllerAddress, authorizedKey: clientKey, sshdConfig: sshdConfig(node.address, node.port) });
+      prepareNodeDir(dir, node, {
+        controller: plan.controllerAddress,
+        authorizedKey: clientKey,
+        sshdConfig: sshdConfig(node.address, node.port),
+      });
       installCniPlugins(dir, plan.cniBinDir);
       for (const file of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub']) {
         fs.renameSync(path.join(dir, file), path.join(dir, 'fs', 'etc', 'upper', 'ssh', file));
       }
     });
-    fs.writeFileSync(state.knownHostsFile, plan.nodes.map((node, i) => `${knownHostsLine(node.name, node.address, node.port, hostKeys[i])}\n`).join(''));
-    fs.writeFileSync(state.sshConfigFile, [
-      `# netstrap lab ${plan.cluster}: ssh -F ${state.sshConfigFile} <node>`,
-      '',
-      ...plan.nodes.map((node) => sshConfigBlock(node, state.identityFile, state.knownHostsFile)),
-    ].join('\n'));
+    fs.writeFileSync(
+      state.knownHostsFile,
+      plan.nodes.map((node, i) => `${knownHostsLine(node.name, node.address, node.port, hostKeys[i])}\n`).join(''),
+    );
+    fs.writeFileSync(
+      state.sshConfigFile,
+      [
+        `# netstrap lab ${plan.cluster}: ssh -F ${state.sshConfigFile} <node>`,
+        '',
+        ...plan.nodes.map((node) => sshConfigBlock(node, state.identityFile, state.knownHostsFile)),
+      ].join('\n'),
+    );
     const initScript = path.join(stateDir, 'node-init.sh');
     fs.writeFileSync(initScript, INIT_SCRIPT, { mode: 0o755 });
 
     await createNetwork(plan);
     // Another `lab up` may have passed the same check at the same moment: only one of them keeps the range.
     const raced = await rootConflicts(plan.managementCidr, plan.bridge);
-    if (raced.length > 0) throw new LabError(`lab.managementCidr ${plan.managementCidr} was taken meanwhile: ${raced.join(', ')}`);
+    if (raced.length > 0)
+      throw new LabError(`lab.managementCidr ${plan.managementCidr} was taken meanwhile: ${raced.join(', ')}`);
 
     // Start every node, record the launchers at once (so `down` can end them after a crash), then wait for all.
     const launchers = plan.nodes.map((node) => startNode(node.netns, initScript, nodeDir(stateDir, node.name)));
     state = { ...state, nodes: plan.nodes.map((node, i) => labNode(node, 0, launchers[i], stateDir)) };
     writeState(state);
-    const ready = await Promise.all(plan.nodes.map((node, i) => waitReady(launchers[i], nodeDir(stateDir, node.name), deadline)));
+    const ready = await Promise.all(
+      plan.nodes.map((node, i) => waitReady(launchers[i], nodeDir(stateDir, node.name), deadline)),
+    );
     const failed = ready.flatMap((r, i) => (r.ok ? [] : [`${plan.nodes[i].name}: ${r.error}`]));
     if (failed.length > 0) throw new LabError(`lab nodes did not start:\n  ${failed.join('\n  ')}`);
     state = {
       ...state,
       status: 'up',
-      nodes: plan.nodes.map((node, i) => labNode(node, (ready[i] as { sshdPid: number }).sshdPid, launchers[i], stateDir)),
+      nodes: plan.nodes.map((node, i) =>
+        labNode(node, (ready[i] as { sshdPid: number }).sshdPid, launchers[i], stateDir),
+      ),
     };
     writeState(state);
     return state;
@@ -133,16 +172,26 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
 }
 
 function labNode(node: LabState['plan']['nodes'][number], pid: number, launcherPid: number, stateDir: string): LabNode {
-  return { name: node.name, address: node.address, port: node.port, netns: node.netns, pid, launcherPid, dir: nodeDir(stateDir, node.name) };
+  return {
+    name: node.name,
+    address: node.address,
+    port: node.port,
+    netns: node.netns,
+    pid,
+    launcherPid,
+    dir: nodeDir(stateDir, node.name),
+  };
 }
 
 /** Ends the recorded processes, deletes the recorded links and namespaces, removes the state dir. */
 async function teardown(state: LabState): Promise<void> {
   const deadline = Date.now() + 5000;
-  await Promise.all(state.nodes.map(async (node) => {
-    await killIfMatches(node.pid || undefined, (pid) => isNodeSshd(pid, node.launcherPid), deadline);
-    await killIfMatches(node.launcherPid, (pid) => isLauncher(pid, node.dir), deadline);
-  }));
+  await Promise.all(
+    state.nodes.map(async (node) => {
+      await killIfMatches(node.pid || undefined, (pid) => isNodeSshd(pid, node.launcherPid), deadline);
+      await killIfMatches(node.launcherPid, (pid) => isLauncher(pid, node.dir), deadline);
+    }),
+  );
   await deleteNetwork(state.plan);
   fs.rmSync(state.stateDir, { recursive: true, force: true });
 }
@@ -160,13 +209,23 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
   const dir = path.resolve(stateDir);
   const state = readState(dir);
   if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
-  if (path.resolve(state.stateDir) !== dir) throw new LabError(`${stateFile(dir)} belongs to ${state.stateDir}: not removing it`);
+  if (path.resolve(state.stateDir) !== dir)
+    throw new LabError(`${stateFile(dir)} belongs to ${state.stateDir}: not removing it`);
   const namespaces = (await existingNamespaces(state.plan)).length;
   await teardown(state);
-  const left = [...await existingNamespaces(state.plan), ...await existingRootLinks(state.plan)];
-  const alive = state.nodes.flatMap((n) => [n.pid, n.launcherPid]).filter((pid) => pid > 1 && cmdline(pid) !== undefined
-    && (isLauncher(pid, nodeDir(dir, '')) || state.nodes.some((n) => isNodeSshd(pid, n.launcherPid))));
-  if (left.length > 0 || alive.length > 0) throw new LabError(`lab ${state.cluster} not fully removed: ${[...left, ...alive.map((p) => `pid ${p}`)].join(', ')}`);
+  const left = [...(await existingNamespaces(state.plan)), ...(await existingRootLinks(state.plan))];
+  const alive = state.nodes
+    .flatMap((n) => [n.pid, n.launcherPid])
+    .filter(
+      (pid) =>
+        pid > 1 &&
+        cmdline(pid) !== undefined &&
+        (isLauncher(pid, nodeDir(dir, '')) || state.nodes.some((n) => isNodeSshd(pid, n.launcherPid))),
+    );
+  if (left.length > 0 || alive.length > 0)
+    throw new LabError(
+      `lab ${state.cluster} not fully removed: ${[...left, ...alive.map((p) => `pid ${p}`)].join(', ')}`,
+    );
   return { cluster: state.cluster, nodes: state.nodes.length, namespaces };
 }
 
@@ -178,7 +237,11 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
  * of a lab node cannot unload them. Refused when the node keeps its files on a tmpfs (overlayfs refused the state
  * dir as upper): a reboot would lose its disk.
  */
-export async function labReboot(stateDir: string, nodeName: string, options: { timeoutMs?: number } = {}): Promise<LabNode> {
+export async function labReboot(
+  stateDir: string,
+  nodeName: string,
+  options: { timeoutMs?: number } = {},
+): Promise<LabNode> {
   requireRoot();
   const dir = path.resolve(stateDir);
   const state = readState(dir);
@@ -187,8 +250,10 @@ export async function labReboot(stateDir: string, nodeName: string, options: { t
   const planned = state.plan.nodes.find((n) => n.name === nodeName);
   if (!node || !planned) throw new LabError(`no node ${JSON.stringify(nodeName)} in lab ${state.cluster}`);
   if (fs.existsSync(path.join(node.dir, 'upper-mode'))) {
-    throw new LabError(`node ${nodeName} keeps its files on a tmpfs (overlayfs refused ${dir}'s file system as upper): `
-      + 'a reboot would lose its disk, so lab reboot cannot emulate one here');
+    throw new LabError(
+      `node ${nodeName} keeps its files on a tmpfs (overlayfs refused ${dir}'s file system as upper): ` +
+        'a reboot would lose its disk, so lab reboot cannot emulate one here',
+    );
   }
   const deadline = Date.now() + 5000;
   await killIfMatches(node.pid || undefined, (pid) => isNodeSshd(pid, node.launcherPid), deadline);
@@ -223,14 +288,16 @@ export async function labStatus(stateDir: string): Promise<{ state: LabState; no
   const dir = path.resolve(stateDir);
   const state = readState(dir);
   if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
-  const nodes = await Promise.all(state.nodes.map(async (node) => ({
-    name: node.name,
-    address: node.address,
-    port: node.port,
-    pid: node.pid,
-    running: node.pid > 1 && isNodeSshd(node.pid, node.launcherPid),
-    banner: await sshBanner(node.address, node.port),
-  })));
+  const nodes = await Promise.all(
+    state.nodes.map(async (node) => ({
+      name: node.name,
+      address: node.address,
+      port: node.port,
+      pid: node.pid,
+      running: node.pid > 1 && isNodeSshd(node.pid, node.launcherPid),
+      banner: await sshBanner(node.address, node.port),
+    })),
+  );
   return { state, nodes };
 }
 
@@ -238,9 +305,15 @@ export async function labStatus(stateDir: string): Promise<{ state: LabState; no
  * Runs argv inside a node (its network, mount, UTS, IPC and PID namespaces, via nsenter into its sshd) — for
  * tests to inspect a node without SSH. Rejects on a non-zero exit unless allowFailure.
  */
-export function labExec(state: LabState, node: string, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export function labExec(
+  state: LabState,
+  node: string,
+  argv: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const found = state.nodes.find((n) => n.name === node);
   if (!found) throw new LabError(`no node ${JSON.stringify(node)} in lab ${state.cluster}`);
-  if (!isNodeSshd(found.pid, found.launcherPid)) throw new LabError(`node ${node}: its sshd (pid ${found.pid}) is not running`);
+  if (!isNodeSshd(found.pid, found.launcherPid))
+    throw new LabError(`node ${node}: its sshd (pid ${found.pid}) is not running`);
   return run(['nsenter', '-t', String(found.pid), '-n', '-m', '-u', '-i', '-p', '--', ...argv], options);
 }

@@ -8,8 +8,16 @@ import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../model/cid
 import { ipBatch, ipJson } from './exec';
 import { LabPlan, MGMT_INTERFACE } from './topology';
 
-interface IpAddrInfo { ifname: string; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
-interface IpRoute { dst: string; dev?: string; table?: string; type?: string }
+interface IpAddrInfo {
+  ifname: string;
+  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
+}
+interface IpRoute {
+  dst: string;
+  dev?: string;
+  table?: string;
+  type?: string;
+}
 
 /**
  * Finds addresses and routes of the root namespace that overlap managementCidr (another lab, a VPN, the real
@@ -24,15 +32,24 @@ export async function rootConflicts(managementCidr: string, ownBridge?: string):
     if (link.ifname === ownBridge) continue;
     for (const info of link.addr_info ?? []) {
       const address = parseInterfaceAddress(`${info.local}/${info.prefixlen}`);
-      if (address.ok && rangesOverlap(address.value.network, mgmt)) conflicts.push(`address ${info.local}/${info.prefixlen} on ${link.ifname}`);
+      if (address.ok && rangesOverlap(address.value.network, mgmt))
+        conflicts.push(`address ${info.local}/${info.prefixlen} on ${link.ifname}`);
     }
   }
   for (const route of await ipJson<IpRoute[]>(['-4', 'route', 'show', 'table', 'all'])) {
-    if (route.dst === 'default' || route.type === 'broadcast' || route.type === 'local' || (ownBridge && route.dev === ownBridge)) continue;
+    if (
+      route.dst === 'default' ||
+      route.type === 'broadcast' ||
+      route.type === 'local' ||
+      (ownBridge && route.dev === ownBridge)
+    )
+      continue;
     const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
     const range = parseNetwork(dst);
     if (range.ok && rangesOverlap(range.value, mgmt)) {
-      conflicts.push(`route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}${route.table ? ` table ${route.table}` : ''}`);
+      conflicts.push(
+        `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}${route.table ? ` table ${route.table}` : ''}`,
+      );
     }
   }
   return [...new Set(conflicts)];
@@ -56,12 +73,19 @@ export async function createNetwork(plan: LabPlan): Promise<void> {
   fs.writeFileSync(`/proc/sys/net/ipv4/conf/${plan.bridge}/forwarding`, '0\n');
   fs.writeFileSync(`/proc/sys/net/ipv6/conf/${plan.bridge}/disable_ipv6`, '1\n');
   // Each LAN's bridge and the veths cabled to it, created with their peer directly inside the node.
-  await Promise.all(plan.lans.map((lan) => ipBatch([
-    'link set lo up',
-    'link add br0 type bridge',
-    'link set br0 up',
-    ...plan.nodes.flatMap((node) => lanCables(node, lan.name)),
-  ], { netns: lan.netns })));
+  await Promise.all(
+    plan.lans.map((lan) =>
+      ipBatch(
+        [
+          'link set lo up',
+          'link add br0 type bridge',
+          'link set br0 up',
+          ...plan.nodes.flatMap((node) => lanCables(node, lan.name)),
+        ],
+        { netns: lan.netns },
+      ),
+    ),
+  );
   await Promise.all(plan.nodes.map((node) => ipBatch(nodeLinks(plan, node), { netns: node.netns })));
 }
 
@@ -69,10 +93,12 @@ type PlannedNode = LabPlan['nodes'][number];
 
 /** The veths of one node on one LAN, created from the LAN's namespace with their peer directly inside the node. */
 function lanCables(node: PlannedNode, lan: string): string[] {
-  return node.ports.filter((port) => port.lan === lan).flatMap((port) => [
-    `link add ${port.lanSide} type veth peer name ${port.name} netns ${node.netns}`,
-    `link set ${port.lanSide} master br0 up`,
-  ]);
+  return node.ports
+    .filter((port) => port.lan === lan)
+    .flatMap((port) => [
+      `link add ${port.lanSide} type veth peer name ${port.name} netns ${node.netns}`,
+      `link set ${port.lanSide} master br0 up`,
+    ]);
 }
 
 /** Inside a node: lo, the management address, the lab-given addresses and MTUs of its LAN interfaces. */
@@ -98,15 +124,18 @@ export async function recreateNodeNetwork(plan: LabPlan, node: PlannedNode): Pro
   const deadline = Date.now() + 5000;
   const outerEnds = async () => {
     const root = (await ipJson<Array<{ ifname: string }>>(['link', 'show'])).some((l) => l.ifname === node.rootVeth);
-    const lans = await Promise.all([...new Set(node.ports.map((p) => p.lan))].map(async (lan) => {
-      const netns = plan.lans.find((l) => l.name === lan)!.netns;
-      const listed = await ipJson<Array<{ ifname: string }>>(['-n', netns, 'link', 'show']);
-      return node.ports.some((p) => p.lan === lan && listed.some((l) => l.ifname === p.lanSide));
-    }));
+    const lans = await Promise.all(
+      [...new Set(node.ports.map((p) => p.lan))].map(async (lan) => {
+        const netns = plan.lans.find((l) => l.name === lan)!.netns;
+        const listed = await ipJson<Array<{ ifname: string }>>(['-n', netns, 'link', 'show']);
+        return node.ports.some((p) => p.lan === lan && listed.some((l) => l.ifname === p.lanSide));
+      }),
+    );
     return root || lans.some(Boolean);
   };
   while (await outerEnds()) {
-    if (Date.now() > deadline) throw new Error(`the veths of ${node.netns} did not go away after its namespace was deleted`);
+    if (Date.now() > deadline)
+      throw new Error(`the veths of ${node.netns} did not go away after its namespace was deleted`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await ipBatch([
@@ -114,10 +143,12 @@ export async function recreateNodeNetwork(plan: LabPlan, node: PlannedNode): Pro
     `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
     `link set ${node.rootVeth} master ${plan.bridge} up`,
   ]);
-  await Promise.all(plan.lans.map((lan) => {
-    const cables = lanCables(node, lan.name);
-    return cables.length > 0 ? ipBatch(cables, { netns: lan.netns }) : Promise.resolve();
-  }));
+  await Promise.all(
+    plan.lans.map((lan) => {
+      const cables = lanCables(node, lan.name);
+      return cables.length > 0 ? ipBatch(cables, { netns: lan.netns }) : Promise.resolve();
+    }),
+  );
   await ipBatch(nodeLinks(plan, node), { netns: node.netns });
 }
 
@@ -141,12 +172,21 @@ export async function existingRootLinks(plan: LabPlan): Promise<string[]> {
 export async function deleteNetwork(plan: LabPlan): Promise<void> {
   const links = await existingRootLinks(plan);
   const namespaces = await existingNamespaces(plan);
-  await ipBatch([...links.filter((link) => link === plan.bridge).map((link) => `link del ${link}`), ...namespaces.map((ns) => `netns del ${ns}`)], { force: true });
+  await ipBatch(
+    [
+      ...links.filter((link) => link === plan.bridge).map((link) => `link del ${link}`),
+      ...namespaces.map((ns) => `netns del ${ns}`),
+    ],
+    { force: true },
+  );
   const deadline = Date.now() + 3000;
   let left = await existingRootLinks(plan);
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     left = await existingRootLinks(plan);
   }
-  await ipBatch(left.map((link) => `link del ${link}`), { force: true });
+  await ipBatch(
+    left.map((link) => `link del ${link}`),
+    { force: true },
+  );
 }

@@ -96,7 +96,11 @@ export function installCniPlugins(dir: string, binDir: string, source = MACHINE_
 }
 
 /** Creates the node directory: overlay dirs, a private /root with the lab key, and seeded /etc files. */
-export function prepareNodeDir(dir: string, node: PlannedNode, files: { controller: string; authorizedKey: string; sshdConfig: string }): void {
+export function prepareNodeDir(
+  dir: string,
+  node: PlannedNode,
+  files: { controller: string; authorizedKey: string; sshdConfig: string },
+): void {
   for (const overlaid of OVERLAID) {
     const key = overlaid.replace('/', '-');
     fs.mkdirSync(path.join(dir, 'fs', key, 'upper'), { recursive: true, mode: 0o755 });
@@ -106,14 +110,17 @@ export function prepareNodeDir(dir: string, node: PlannedNode, files: { controll
   const etc = upperDir(dir, 'etc');
   fs.mkdirSync(path.join(etc, 'ssh'), { mode: 0o755 });
   fs.writeFileSync(path.join(etc, 'hostname'), `${node.name}\n`);
-  fs.writeFileSync(path.join(etc, 'hosts'), [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    `${node.address}\t${node.name}`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(etc, 'hosts'),
+    ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${node.address}\t${node.name}`, ''].join(
+      '\n',
+    ),
+  );
   // A harmless resolver: the controller's address on the lab bridge, where nothing answers DNS.
-  fs.writeFileSync(path.join(etc, 'resolv.conf'), `# netstrap lab: no real resolver inside the lab\nnameserver ${files.controller}\n`);
+  fs.writeFileSync(
+    path.join(etc, 'resolv.conf'),
+    `# netstrap lab: no real resolver inside the lab\nnameserver ${files.controller}\n`,
+  );
   fs.writeFileSync(path.join(etc, 'ssh', 'sshd_config'), files.sshdConfig);
   // sshd's StrictModes wants root-owned, not group/world-writable home and .ssh.
   fs.mkdirSync(path.join(dir, 'root', '.ssh'), { recursive: true, mode: 0o700 });
@@ -123,8 +130,26 @@ export function prepareNodeDir(dir: string, node: PlannedNode, files: { controll
 
 /** The argv that starts a node: enter its network namespace, unshare the rest, run the init script. */
 export function launcherArgv(netns: string, initScript: string, dir: string, boot = false): string[] {
-  return ['ip', 'netns', 'exec', netns, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child',
-    '--mount-proc', '--propagation', 'private', '/bin/sh', initScript, dir, ...(boot ? ['boot'] : [])];
+  return [
+    'ip',
+    'netns',
+    'exec',
+    netns,
+    'unshare',
+    '--mount',
+    '--uts',
+    '--ipc',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount-proc',
+    '--propagation',
+    'private',
+    '/bin/sh',
+    initScript,
+    dir,
+    ...(boot ? ['boot'] : []),
+  ];
 }
 
 /** Starts a node in the background (own session, logs to <dir>/sshd.log); returns the launcher's pid. */
@@ -170,7 +195,11 @@ export function childrenOf(pid: number): number[] {
   try {
     return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => parentPid(p) === pid);
+    return fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .filter((p) => parentPid(p) === pid);
   }
 }
 
@@ -200,19 +229,27 @@ export async function waitReady(launcherPid: number, dir: string, deadline: numb
       const sshd = childrenOf(launcherPid).find((pid) => isNodeSshd(pid, launcherPid));
       if (sshd !== undefined) return { ok: true, sshdPid: sshd };
     }
-    if (cmdline(launcherPid) === undefined) return { ok: false, error: `node exited: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+    if (cmdline(launcherPid) === undefined)
+      return { ok: false, error: `node exited: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
     // Between fork and exec the launcher does not look like one yet; give up only once it does (or is stuck), so
     // that the teardown after a failure recognises it and ends it instead of leaving it running.
     const launched = isLauncher(launcherPid, dir);
     if (Date.now() > deadline && (launched || Date.now() > deadline + EXEC_GRACE_MS)) {
-      return { ok: false, error: `sshd not ready in time: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}` };
+      return {
+        ok: false,
+        error: `sshd not ready in time: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}`,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
 /** Sends SIGKILL to pid only when `matches(pid)` still holds; then waits (bounded) for it to end. */
-export async function killIfMatches(pid: number | undefined, matches: (pid: number) => boolean, deadline: number): Promise<boolean> {
+export async function killIfMatches(
+  pid: number | undefined,
+  matches: (pid: number) => boolean,
+  deadline: number,
+): Promise<boolean> {
   if (pid === undefined || pid <= 1 || !matches(pid)) return false;
   try {
     process.kill(pid, 'SIGKILL');

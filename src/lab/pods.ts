@@ -84,31 +84,60 @@ export function firstConfigFile(names: readonly string[]): string | undefined {
 }
 
 /** The stdin of one plugin: list version and name, the plugin's fields, prevResult, runtimeConfig (libcni's order). */
-export function pluginConfig(list: CniNetworkList, index: number, prevResult: unknown, ports: readonly PortMapping[]): Record<string, unknown> {
+export function pluginConfig(
+  list: CniNetworkList,
+  index: number,
+  prevResult: unknown,
+  ports: readonly PortMapping[],
+): Record<string, unknown> {
   const plugin = list.plugins[index] as Record<string, unknown>;
   const config: Record<string, unknown> = { ...plugin, cniVersion: list.cniVersion, name: list.name };
   const capabilities = (plugin.capabilities ?? {}) as Record<string, unknown>;
   const runtimeConfig: Record<string, unknown> = {};
   for (const capability of RUNTIME_CAPABILITIES) {
-    if (capabilities[capability] === true && capability === 'portMappings' && ports.length > 0) runtimeConfig.portMappings = ports;
+    if (capabilities[capability] === true && capability === 'portMappings' && ports.length > 0)
+      runtimeConfig.portMappings = ports;
   }
   if (Object.keys(runtimeConfig).length > 0) config.runtimeConfig = runtimeConfig;
   if (prevResult !== undefined) config.prevResult = prevResult;
   return config;
 }
 
-interface Invocation { command: 'ADD' | 'CHECK' | 'DEL'; containerId: string; pod: string; binDir: string }
+interface Invocation {
+  command: 'ADD' | 'CHECK' | 'DEL';
+  containerId: string;
+  pod: string;
+  binDir: string;
+}
 
 /** Runs one plugin inside the node; returns its parsed stdout (a result, or nothing for CHECK/DEL). */
-async function invoke(state: LabState, node: string, inv: Invocation, type: string, config: unknown): Promise<{ run: RunResult; output?: Record<string, unknown> }> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(type)) throw new LabError(`plugin type ${JSON.stringify(type)} is not a file name`);
+async function invoke(
+  state: LabState,
+  node: string,
+  inv: Invocation,
+  type: string,
+  config: unknown,
+): Promise<{ run: RunResult; output?: Record<string, unknown> }> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(type))
+    throw new LabError(`plugin type ${JSON.stringify(type)} is not a file name`);
   const env = [
-    `CNI_COMMAND=${inv.command}`, `CNI_CONTAINERID=${inv.containerId}`, `CNI_NETNS=/run/netns/${inv.pod}`, `CNI_IFNAME=${POD_INTERFACE}`,
-    `CNI_PATH=${inv.binDir}`, `CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${inv.pod};K8S_POD_INFRA_CONTAINER_ID=${inv.containerId}`,
+    `CNI_COMMAND=${inv.command}`,
+    `CNI_CONTAINERID=${inv.containerId}`,
+    `CNI_NETNS=/run/netns/${inv.pod}`,
+    `CNI_IFNAME=${POD_INTERFACE}`,
+    `CNI_PATH=${inv.binDir}`,
+    `CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${inv.pod};K8S_POD_INFRA_CONTAINER_ID=${inv.containerId}`,
   ];
-  const run = await labExec(state, node, ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...env, path.posix.join(inv.binDir, type)], {
-    input: JSON.stringify(config), timeoutMs: PLUGIN_TIMEOUT_MS, allowFailure: true,
-  });
+  const run = await labExec(
+    state,
+    node,
+    ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...env, path.posix.join(inv.binDir, type)],
+    {
+      input: JSON.stringify(config),
+      timeoutMs: PLUGIN_TIMEOUT_MS,
+      allowFailure: true,
+    },
+  );
   let output: Record<string, unknown> | undefined;
   if (run.stdout.trim() !== '') {
     try {
@@ -120,8 +149,17 @@ async function invoke(state: LabState, node: string, inv: Invocation, type: stri
   return { run, output };
 }
 
-function failure(type: string, command: string, node: string, run: RunResult, output?: Record<string, unknown>): LabError {
-  const message = output && typeof output.msg === 'string' ? `${output.msg}${output.details ? ` (${String(output.details)})` : ''}` : (run.stderr.trim() || run.stdout.trim());
+function failure(
+  type: string,
+  command: string,
+  node: string,
+  run: RunResult,
+  output?: Record<string, unknown>,
+): LabError {
+  const message =
+    output && typeof output.msg === 'string'
+      ? `${output.msg}${output.details ? ` (${String(output.details)})` : ''}`
+      : run.stderr.trim() || run.stdout.trim();
   return new LabError(`node ${node}: CNI ${command} of plugin ${type} failed (exit ${run.status}): ${message}`);
 }
 
@@ -132,8 +170,18 @@ async function nodeShell(state: LabState, node: string, argv: string[]): Promise
 /** The node's CNI configuration as a runtime finds it. */
 async function nodeCniConfig(state: LabState, node: string): Promise<{ file: string; list: CniNetworkList }> {
   const listing = await nodeShell(state, node, ['ls', '-1', CNI_CONF_DIR]);
-  const name = firstConfigFile(listing.status === 0 ? listing.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : []);
-  if (!name) throw new LabError(`node ${node}: no CNI configuration in ${CNI_CONF_DIR} (run netstrap bootstrap first, with cniConflists: true)`);
+  const name = firstConfigFile(
+    listing.status === 0
+      ? listing.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [],
+  );
+  if (!name)
+    throw new LabError(
+      `node ${node}: no CNI configuration in ${CNI_CONF_DIR} (run netstrap bootstrap first, with cniConflists: true)`,
+    );
   const file = `${CNI_CONF_DIR}/${name}`;
   const text = await nodeShell(state, node, ['cat', file]);
   const { parsed, issues } = parseCniText(text.stdout);
@@ -151,7 +199,9 @@ function compareVersions(a: string, b: string): number {
 export function resultAddress(result: Record<string, unknown>): string | undefined {
   const interfaces = (result.interfaces ?? []) as Array<{ sandbox?: string }>;
   const ips = (result.ips ?? []) as Array<{ address: string; interface?: number; version?: string }>;
-  const inside = ips.find((ip) => !ip.address.includes(':') && (ip.interface === undefined || interfaces[ip.interface]?.sandbox));
+  const inside = ips.find(
+    (ip) => !ip.address.includes(':') && (ip.interface === undefined || interfaces[ip.interface]?.sandbox),
+  );
   return inside?.address.split('/')[0];
 }
 
@@ -160,9 +210,18 @@ export interface PodAddOptions {
 }
 
 /** Creates pod `name` on `node`: namespace, ADD through the chain, CHECK; records it. Undoes everything on failure. */
-export async function podAdd(state: LabState, node: string, name: string, options: PodAddOptions = {}): Promise<LabPod> {
-  if (!POD_NAME.test(name)) throw new LabError(`pod name ${JSON.stringify(name)}: must be 1-63 characters from A-Z a-z 0-9 _ . - (a network namespace name)`);
-  if (!state.nodes.some((n) => n.name === node)) throw new LabError(`no node ${JSON.stringify(node)} in lab ${state.cluster}`);
+export async function podAdd(
+  state: LabState,
+  node: string,
+  name: string,
+  options: PodAddOptions = {},
+): Promise<LabPod> {
+  if (!POD_NAME.test(name))
+    throw new LabError(
+      `pod name ${JSON.stringify(name)}: must be 1-63 characters from A-Z a-z 0-9 _ . - (a network namespace name)`,
+    );
+  if (!state.nodes.some((n) => n.name === node))
+    throw new LabError(`no node ${JSON.stringify(node)} in lab ${state.cluster}`);
   const pods = readPods(state);
   if (pods.some((p) => p.node === node && p.name === name)) throw new LabError(`pod ${node}/${name} exists already`);
   const binDir = state.plan.cniBinDir ?? '/opt/cni/bin';
@@ -178,7 +237,13 @@ export async function podAdd(state: LabState, node: string, name: string, option
   let added = 0;
   try {
     for (let i = 0; i < list.plugins.length; i++) {
-      const { run, output } = await invoke(state, node, { ...inv, command: 'ADD' }, list.plugins[i].type, pluginConfig(list, i, result, ports));
+      const { run, output } = await invoke(
+        state,
+        node,
+        { ...inv, command: 'ADD' },
+        list.plugins[i].type,
+        pluginConfig(list, i, result, ports),
+      );
       if (run.status !== 0 || !output) throw failure(list.plugins[i].type, 'ADD', node, run, output);
       added = i + 1;
       result = output;
@@ -191,19 +256,46 @@ export async function podAdd(state: LabState, node: string, name: string, option
     if (!list.disableCheck && compareVersions(list.cniVersion, '0.4.0') >= 0) {
       for (let i = 0; i < list.plugins.length; i++) {
         const type = list.plugins[i].type;
-        const { run, output } = await invoke(state, node, { ...inv, command: 'CHECK' }, type, pluginConfig(list, i, result, ports));
+        const { run, output } = await invoke(
+          state,
+          node,
+          { ...inv, command: 'CHECK' },
+          type,
+          pluginConfig(list, i, result, ports),
+        );
         if (run.status === 0) continue;
         const message = failure(type, 'CHECK', node, run, output).message;
-        checks.push(/check ipv6 dnat/.test(message) ? `${message} (portmap 1.1's CHECK looks for IPv6 rules of an IPv4-only pod: containernetworking/plugins#819)` : message);
+        checks.push(
+          /check ipv6 dnat/.test(message)
+            ? `${message} (portmap 1.1's CHECK looks for IPv6 rules of an IPv4-only pod: containernetworking/plugins#819)`
+            : message,
+        );
       }
     }
-    const pod: LabPod = { node, name, containerId, ip, ports, configFile: file, list, binDir, result, checkFailures: checks };
+    const pod: LabPod = {
+      node,
+      name,
+      containerId,
+      ip,
+      ports,
+      configFile: file,
+      list,
+      binDir,
+      result,
+      checkFailures: checks,
+    };
     writePods(state, [...readPods(state), pod]);
     return pod;
   } catch (error) {
     // Undo: DEL of what was added, in reverse, then the namespace.
     for (let i = added - 1; i >= 0; i--) {
-      await invoke(state, node, { ...inv, command: 'DEL' }, list.plugins[i].type, pluginConfig(list, i, result, ports)).catch(() => undefined);
+      await invoke(
+        state,
+        node,
+        { ...inv, command: 'DEL' },
+        list.plugins[i].type,
+        pluginConfig(list, i, result, ports),
+      ).catch(() => undefined);
     }
     await nodeShell(state, node, ['ip', 'netns', 'del', name]);
     throw error;
@@ -226,13 +318,22 @@ export async function podDel(state: LabState, node: string, name: string): Promi
   const errors: string[] = [];
   for (let i = pod.list.plugins.length - 1; i >= 0; i--) {
     const type = pod.list.plugins[i].type;
-    const { run, output } = await invoke(state, node, { ...inv, command: 'DEL' }, type, pluginConfig(pod.list, i, pod.result, pod.ports));
+    const { run, output } = await invoke(
+      state,
+      node,
+      { ...inv, command: 'DEL' },
+      type,
+      pluginConfig(pod.list, i, pod.result, pod.ports),
+    );
     deletes.push({ plugin: type, status: run.status });
     if (run.status !== 0) errors.push(failure(type, 'DEL', node, run, output).message);
   }
   const removed = await nodeShell(state, node, ['ip', 'netns', 'del', name]);
   if (removed.status !== 0) errors.push(`node ${node}: ip netns del ${name} failed: ${removed.stderr.trim()}`);
-  writePods(state, pods.filter((p) => p !== pod));
+  writePods(
+    state,
+    pods.filter((p) => p !== pod),
+  );
   if (errors.length > 0) throw new LabError(errors.join('; '));
   return { pod, deletes };
 }

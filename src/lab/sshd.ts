@@ -15,7 +15,7 @@ export async function generateKey(file: string, comment: string): Promise<string
 /** A node's sshd_config: only the lab's key, for root, on the node's SSH address only. */
 export function sshdConfig(address: string, port: number): string {
   return [
-    '# Written by netstrap lab: this node accepts only the lab\'s client key.',
+    "# Written by netstrap lab: this node accepts only the lab's client key.",
     `ListenAddress ${address}:${port}`,
     'HostKey /etc/ssh/ssh_host_ed25519_key',
     'PermitRootLogin prohibit-password',
@@ -44,7 +44,11 @@ export function knownHostsLine(name: string, address: string, port: number, publ
 }
 
 /** The ssh_config Host block of a node, matched by its name and by its address. */
-export function sshConfigBlock(node: { name: string; address: string; port: number }, identityFile: string, knownHostsFile: string): string {
+export function sshConfigBlock(
+  node: { name: string; address: string; port: number },
+  identityFile: string,
+  knownHostsFile: string,
+): string {
   return [
     `Host ${node.name} ${node.address}`,
     `  HostName ${node.address}`,

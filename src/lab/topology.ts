@@ -27,30 +27,52 @@ export function labIssues(cluster: Cluster): Issue[] {
   const seen = new Map<string, string>();
   if (cluster.nodes.length === 0) issues.push({ path: ['nodes'], message: 'a lab needs at least one node' });
   // Root-namespace veth names are "<base>-<index>": three digits fit in 15 characters.
-  if (cluster.nodes.length > 1000) issues.push({ path: ['nodes'], message: `a lab holds at most 1000 nodes (got ${cluster.nodes.length})` });
+  if (cluster.nodes.length > 1000)
+    issues.push({ path: ['nodes'], message: `a lab holds at most 1000 nodes (got ${cluster.nodes.length})` });
   cluster.nodes.forEach((node, n) => {
     const at = ['nodes', n, 'ssh', 'host'];
     const parsed = parseAddress(node.ssh.host);
     if (!parsed.ok) {
-      issues.push({ path: at, message: `a lab node's ssh.host must be an IPv4 address inside lab.managementCidr ${mgmt.value.toCidrString()} (got ${show(node.ssh.host)})` });
+      issues.push({
+        path: at,
+        message: `a lab node's ssh.host must be an IPv4 address inside lab.managementCidr ${mgmt.value.toCidrString()} (got ${show(node.ssh.host)})`,
+      });
       return;
     }
     const address = parsed.value;
     if (!rangeContains(mgmt.value, address)) {
-      issues.push({ path: at, message: `${show(node.ssh.host)} is outside lab.managementCidr ${mgmt.value.toCidrString()}` });
+      issues.push({
+        path: at,
+        message: `${show(node.ssh.host)} is outside lab.managementCidr ${mgmt.value.toCidrString()}`,
+      });
     } else if (address.isEquals(mgmt.value.getFirst()) || address.isEquals(mgmt.value.getLast())) {
-      issues.push({ path: at, message: `${show(node.ssh.host)} is the network or broadcast address of lab.managementCidr ${mgmt.value.toCidrString()}` });
+      issues.push({
+        path: at,
+        message: `${show(node.ssh.host)} is the network or broadcast address of lab.managementCidr ${mgmt.value.toCidrString()}`,
+      });
     } else if (address.isEquals(controller)) {
-      issues.push({ path: at, message: `${show(node.ssh.host)} is the lab controller's address (the last usable address of ${mgmt.value.toCidrString()})` });
+      issues.push({
+        path: at,
+        message: `${show(node.ssh.host)} is the lab controller's address (the last usable address of ${mgmt.value.toCidrString()})`,
+      });
     } else if (seen.has(address.toString())) {
-      issues.push({ path: at, message: `${show(node.ssh.host)} is already the ssh.host of node ${show(seen.get(address.toString()))}` });
+      issues.push({
+        path: at,
+        message: `${show(node.ssh.host)} is already the ssh.host of node ${show(seen.get(address.toString()))}`,
+      });
     }
     seen.set(address.toString(), node.name);
     if (node.ssh.user !== 'root') {
-      issues.push({ path: ['nodes', n, 'ssh', 'user'], message: `lab nodes accept only root (got ${show(node.ssh.user)})` });
+      issues.push({
+        path: ['nodes', n, 'ssh', 'user'],
+        message: `lab nodes accept only root (got ${show(node.ssh.user)})`,
+      });
     }
     if (node.interfaces.some((iface) => iface.name === MGMT_INTERFACE)) {
-      issues.push({ path: ['nodes', n, 'interfaces'], message: `interface name ${show(MGMT_INTERFACE)} is reserved for the lab's management network` });
+      issues.push({
+        path: ['nodes', n, 'interfaces'],
+        message: `interface name ${show(MGMT_INTERFACE)} is reserved for the lab's management network`,
+      });
     }
   });
   return issues;
@@ -101,7 +123,10 @@ export interface LabPlan {
 
 /** Derives every name of the lab. Call only after labIssues() returned nothing. */
 export function planLab(cluster: Cluster, stateDir: string): LabPlan {
-  const id = createHash('sha256').update(`${cluster.name}\0${path.resolve(stateDir)}`).digest('hex').slice(0, 5);
+  const id = createHash('sha256')
+    .update(`${cluster.name}\0${path.resolve(stateDir)}`)
+    .digest('hex')
+    .slice(0, 5);
   // ≤ 11 characters, so that "<base>-<node index up to 999>" fits in 15.
   const base = `${cluster.name.slice(0, 6)}${id}`;
   const mgmt = parseNetwork(cluster.lab.managementCidr);
@@ -111,20 +136,24 @@ export function planLab(cluster: Cluster, stateDir: string): LabPlan {
     return full.length <= 200 ? full : `${cluster.name}-${id}-${kind}${index}`;
   };
   const lans = cluster.lans.map((lan, i) => ({ name: lan.name, netns: netnsName('lan', lan.name, i) }));
-  const nodes = cluster.nodes.map((node, n): PlannedNode => ({
-    name: node.name,
-    address: node.ssh.host,
-    port: node.ssh.port,
-    netns: netnsName('node', node.name, n),
-    rootVeth: `${base}-${n}`,
-    ports: node.interfaces.filter((iface) => iface.lan !== undefined).map((iface, k) => ({
-      lan: iface.lan as string,
-      lanSide: `n${n}-${k}`,
-      name: iface.name,
-      addresses: iface.addresses,
-      mtu: iface.mtu,
-    })),
-  }));
+  const nodes = cluster.nodes.map(
+    (node, n): PlannedNode => ({
+      name: node.name,
+      address: node.ssh.host,
+      port: node.ssh.port,
+      netns: netnsName('node', node.name, n),
+      rootVeth: `${base}-${n}`,
+      ports: node.interfaces
+        .filter((iface) => iface.lan !== undefined)
+        .map((iface, k) => ({
+          lan: iface.lan as string,
+          lanSide: `n${n}-${k}`,
+          name: iface.name,
+          addresses: iface.addresses,
+          mtu: iface.mtu,
+        })),
+    }),
+  );
   return {
     cluster: cluster.name,
     id,

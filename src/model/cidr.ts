@@ -34,9 +34,11 @@ function parsePrefixed(text: unknown, what: string): Parsed<{ address: IPv4; pre
   const problem = addressProblem(match[1]);
   if (problem) return { ok: false, error: `invalid ${what} ${show(text)}: ${problem}` };
   // iproute2 reads "024" as octal (a /20): only the canonical spelling is accepted.
-  if (match[2].length > 1 && match[2].startsWith('0')) return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${match[2]} has a leading zero` };
+  if (match[2].length > 1 && match[2].startsWith('0'))
+    return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${match[2]} has a leading zero` };
   const prefix = Number(match[2]);
-  if (prefix > 32) return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${prefix} is out of range 0-32` };
+  if (prefix > 32)
+    return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${prefix} is out of range 0-32` };
   return { ok: true, value: { address: IPv4.fromDecimalDottedString(match[1]), prefix } };
 }
 
@@ -155,9 +157,15 @@ export function parseIpNetwork(text: unknown, allowHostBits = false): Parsed<IpN
     }
     const range = IPv6CidrRange.fromCidr(text);
     if (!allowHostBits && !range.getFirst().isEquals(IPv6.fromString(match[1]))) {
-      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: host bits are set; the network starts at ${range.getFirst().toString()}` };
+      return {
+        ok: false,
+        error: `invalid IPv6 CIDR ${show(text)}: host bits are set; the network starts at ${range.getFirst().toString()}`,
+      };
     }
-    return { ok: true, value: { family: 6, value: IPv6CidrRange.fromCidr(`${range.getFirst().toString()}/${match[2]}`) } };
+    return {
+      ok: true,
+      value: { family: 6, value: IPv6CidrRange.fromCidr(`${range.getFirst().toString()}/${match[2]}`) },
+    };
   }
   if (allowHostBits) {
     const parsed = parseInterfaceAddress(text);
@@ -172,7 +180,10 @@ export function parseIpNetwork(text: unknown, allowHostBits = false): Parsed<IpN
 export function ipNetworkContains(network: IpNetwork, address: IpAddress): boolean {
   if (network.family === 4 && address.family === 4) return rangeContains(network.value, address.value);
   if (network.family === 6 && address.family === 6) {
-    return network.value.getFirst().isLessThanOrEquals(address.value) && address.value.isLessThanOrEquals(network.value.getLast());
+    return (
+      network.value.getFirst().isLessThanOrEquals(address.value) &&
+      address.value.isLessThanOrEquals(network.value.getLast())
+    );
   }
   return false;
 }
@@ -208,7 +219,11 @@ export interface NumericRange {
 }
 
 export function numericRange(range: IPv4CidrRange): NumericRange {
-  return { first: Number(range.getFirst().getValue()), last: Number(range.getLast().getValue()), prefix: Number(range.getPrefix().getValue()) };
+  return {
+    first: Number(range.getFirst().getValue()),
+    last: Number(range.getLast().getValue()),
+    prefix: Number(range.getPrefix().getValue()),
+  };
 }
 
 /** The integer of an IPv4 address. */

@@ -44,7 +44,11 @@ export function bridgeNetworkList(name: string, bridge: string, subnet: string):
     name,
     plugins: [
       {
-        type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true,
+        type: 'bridge',
+        bridge,
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
         ipam: { type: 'host-local', subnet, routes: [{ dst: '0.0.0.0/0' }] },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
@@ -66,13 +70,22 @@ export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
   // Flannel's install-cni writes this from its ConfigMap; the host provisioner can write the same file (cniConflists).
   if (cni.plugin === 'flannel') return { fileName: FLANNEL_CNI_FILE, list: flannelConflist(), perNode: {} };
   if (cni.plugin === 'conflist' && cni.conflist) {
-    return { fileName: cni.conflist.fileName ?? defaultCniFileName(cni.conflist.name), list: conflistOf(cni.conflist), perNode: {} };
+    return {
+      fileName: cni.conflist.fileName ?? defaultCniFileName(cni.conflist.name),
+      list: conflistOf(cni.conflist),
+      perNode: {},
+    };
   }
   if (cni.plugin !== 'bridge') return undefined;
   const bridge = cni.bridge?.name ?? 'cni0';
   const perNode: Record<string, CniNetworkList> = {};
-  for (const subnet of podSubnets(cluster).subnets) perNode[subnet.node] = bridgeNetworkList(cluster.name, bridge, subnet.cidr);
-  return { fileName: defaultCniFileName(cluster.name), list: bridgeNetworkList(cluster.name, bridge, bridgeSubnetOf(cluster)), perNode };
+  for (const subnet of podSubnets(cluster).subnets)
+    perNode[subnet.node] = bridgeNetworkList(cluster.name, bridge, subnet.cidr);
+  return {
+    fileName: defaultCniFileName(cluster.name),
+    list: bridgeNetworkList(cluster.name, bridge, bridgeSubnetOf(cluster)),
+    perNode,
+  };
 }
 
 /** The list a given node gets (its own when it has one). */
@@ -85,15 +98,25 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
   const { cni } = cluster;
   const issues: Issue[] = [];
   const podCidr = cidrText(plan.podCidr);
-  if (cni.plugin === 'conflist' && !cni.conflist) issues.push({ path: ['cni', 'conflist'], message: 'is required when cni.plugin is "conflist"' });
+  if (cni.plugin === 'conflist' && !cni.conflist)
+    issues.push({ path: ['cni', 'conflist'], message: 'is required when cni.plugin is "conflist"' });
   if (cni.plugin !== 'conflist' && cni.conflist) {
-    issues.push({ path: ['cni', 'conflist'], message: `is set but cni.plugin is ${show(cni.plugin)}: set cni.plugin: conflist to use it` });
+    issues.push({
+      path: ['cni', 'conflist'],
+      message: `is set but cni.plugin is ${show(cni.plugin)}: set cni.plugin: conflist to use it`,
+    });
   }
   if (cni.plugin !== 'bridge' && cni.bridge) {
-    issues.push({ path: ['cni', 'bridge'], message: `is set but cni.plugin is ${show(cni.plugin)}: set cni.plugin: bridge to use it` });
+    issues.push({
+      path: ['cni', 'bridge'],
+      message: `is set but cni.plugin is ${show(cni.plugin)}: set cni.plugin: bridge to use it`,
+    });
   }
   if (cni.installer && cni.plugin !== 'bridge' && cni.plugin !== 'conflist') {
-    issues.push({ path: ['cni', 'installer'], message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : cni.plugin === 'flannel' ? 'Flannel\'s install-cni init container writes its own conflist' : 'there is nothing to install'})` });
+    issues.push({
+      path: ['cni', 'installer'],
+      message: `needs cni.plugin bridge or conflist, got ${show(cni.plugin)} (${cni.plugin === 'weave' ? 'Weave Net writes its own conflist' : cni.plugin === 'flannel' ? "Flannel's install-cni init container writes its own conflist" : 'there is nothing to install'})`,
+    });
   }
 
   // Pod subnets (src/model/pod-subnets.ts): inside podCidr, disjoint, one per Kubernetes node; only those get CNI files.
@@ -101,14 +124,24 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
   if (cni.plugin === 'bridge' && cni.bridge?.subnet !== undefined) {
     const range = parseNetwork(cni.bridge.subnet);
     if (!range.ok) issues.push({ path: ['cni', 'bridge', 'subnet'], message: range.error });
-    else if (!range.value.inside(plan.podCidr)) issues.push({ path: ['cni', 'bridge', 'subnet'], message: `bridge subnet ${show(cni.bridge.subnet)} is outside network.podCidr ${podCidr}` });
+    else if (!range.value.inside(plan.podCidr))
+      issues.push({
+        path: ['cni', 'bridge', 'subnet'],
+        message: `bridge subnet ${show(cni.bridge.subnet)} is outside network.podCidr ${podCidr}`,
+      });
     else if (range.value.getPrefix().getValue() > 30) {
-      issues.push({ path: ['cni', 'bridge', 'subnet'], message: `bridge subnet ${show(cni.bridge.subnet)} is too small to allocate pod addresses from (needs /30 or larger)` });
+      issues.push({
+        path: ['cni', 'bridge', 'subnet'],
+        message: `bridge subnet ${show(cni.bridge.subnet)} is too small to allocate pod addresses from (needs /30 or larger)`,
+      });
     }
   }
   cluster.nodes.forEach((node, i) => {
     if (node.cniConflists && !isKubernetesNode(node)) {
-      issues.push({ path: ['nodes', i, 'cniConflists'], message: `node ${node.name} has role host: only control-plane and worker nodes get CNI files` });
+      issues.push({
+        path: ['nodes', i, 'cniConflists'],
+        message: `node ${node.name} has role host: only control-plane and worker nodes get CNI files`,
+      });
     }
   });
 
@@ -119,7 +152,10 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
       const range = parseNetwork(subnet.text);
       // IPv6 ranges and invalid subnets are already judged by validateNetworkList; the plan is IPv4.
       if (range.ok && !range.value.inside(plan.podCidr)) {
-        issues.push({ path: ['cni', 'conflist', ...subnet.path], message: `host-local subnet ${show(subnet.text)} is outside network.podCidr ${podCidr}` });
+        issues.push({
+          path: ['cni', 'conflist', ...subnet.path],
+          message: `host-local subnet ${show(subnet.text)} is outside network.podCidr ${podCidr}`,
+        });
       }
     }
   }

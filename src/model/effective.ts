@@ -25,7 +25,12 @@ export function derivedReason(entry: Route | Masquerade): string | undefined {
 
 /** True when the node gets the bridge CNI's conflist from netstrap (and so the pod MASQUERADE rule). */
 export function getsBridgeConflist(cluster: Cluster, node: ClusterNode): boolean {
-  return cluster.cni.plugin === 'bridge' && node.cniConflists && isKubernetesNode(node) && podSubnetOf(cluster, node.name) !== undefined;
+  return (
+    cluster.cni.plugin === 'bridge' &&
+    node.cniConflists &&
+    isKubernetesNode(node) &&
+    podSubnetOf(cluster, node.name) !== undefined
+  );
 }
 
 /** Every node of a validated cluster with its derived routes, pod subnet and pod NAT; file order. */
@@ -42,26 +47,35 @@ function effectiveMap(cluster: Cluster): ReadonlyMap<string, ClusterNode> {
   let map = cache.get(cluster);
   if (map) return map;
   const routing = deriveRouting(cluster);
-  map = new Map(cluster.nodes.map((node) => {
-    const routes: Route[] = [...node.routes];
-    for (const derived of routing.routes.get(node.name) ?? []) {
-      const route: Route = { to: derived.to, via: derived.via };
-      reasons.set(route, derived.reason);
-      routes.push(route);
-    }
-    const masquerade: Masquerade[] = [...node.nat.masquerade];
-    if (getsBridgeConflist(cluster, node)) {
-      const podCidr = cluster.network.podCidr;
-      if (!masquerade.some((m) => m.source === podCidr && m.exceptDestination === podCidr && m.outInterface === undefined)) {
-        const rule: Masquerade = { source: podCidr, exceptDestination: podCidr };
-        reasons.set(rule, 'pod traffic leaving podCidr (bridge CNI)');
-        masquerade.push(rule);
+  map = new Map(
+    cluster.nodes.map((node) => {
+      const routes: Route[] = [...node.routes];
+      for (const derived of routing.routes.get(node.name) ?? []) {
+        const route: Route = { to: derived.to, via: derived.via };
+        reasons.set(route, derived.reason);
+        routes.push(route);
       }
-    }
-    const podSubnet = podSubnetOf(cluster, node.name);
-    const changed = routes.length !== node.routes.length || masquerade.length !== node.nat.masquerade.length || podSubnet !== node.podSubnet;
-    return [node.name, changed ? { ...node, podSubnet, routes, nat: { ...node.nat, masquerade } } : node] as const;
-  }));
+      const masquerade: Masquerade[] = [...node.nat.masquerade];
+      if (getsBridgeConflist(cluster, node)) {
+        const podCidr = cluster.network.podCidr;
+        if (
+          !masquerade.some(
+            (m) => m.source === podCidr && m.exceptDestination === podCidr && m.outInterface === undefined,
+          )
+        ) {
+          const rule: Masquerade = { source: podCidr, exceptDestination: podCidr };
+          reasons.set(rule, 'pod traffic leaving podCidr (bridge CNI)');
+          masquerade.push(rule);
+        }
+      }
+      const podSubnet = podSubnetOf(cluster, node.name);
+      const changed =
+        routes.length !== node.routes.length ||
+        masquerade.length !== node.nat.masquerade.length ||
+        podSubnet !== node.podSubnet;
+      return [node.name, changed ? { ...node, podSubnet, routes, nat: { ...node.nat, masquerade } } : node] as const;
+    }),
+  );
   cache.set(cluster, map);
   return map;
 }

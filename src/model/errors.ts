@@ -30,11 +30,13 @@ export const MAX_ECHO = 100;
 export function show(value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = JSON.stringify(value.length > MAX_ECHO ? value.slice(0, MAX_ECHO) : value);
-  else if (typeof value === 'number' && !Number.isFinite(value)) text = Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
+  else if (typeof value === 'number' && !Number.isFinite(value))
+    text = Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
   else if (value === undefined) text = 'undefined';
   else if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') text = String(value);
   else text = jsonPrefix(value);
-  if (typeof value === 'string' && value.length > MAX_ECHO) return `${text.slice(0, -1)}…" (${value.length} characters)`;
+  if (typeof value === 'string' && value.length > MAX_ECHO)
+    return `${text.slice(0, -1)}…" (${value.length} characters)`;
   return text.length > MAX_ECHO + 2 ? `${text.slice(0, MAX_ECHO)}… (cut)` : text;
 }
 
@@ -43,17 +45,19 @@ function jsonPrefix(value: unknown): string {
   let budget = MAX_ECHO * 4;
   const seen = new Set<object>();
   try {
-    return JSON.stringify(value, (_key, v: unknown) => {
-      budget -= 1;
-      if (budget < 0) throw new RangeError('cut');
-      if (typeof v === 'number' && !Number.isFinite(v)) return show(v);
-      if (typeof v === 'string' && v.length > MAX_ECHO) return v.slice(0, MAX_ECHO);
-      if (v !== null && typeof v === 'object') {
-        if (seen.has(v)) return '[circular]';
-        seen.add(v);
-      }
-      return v;
-    }) ?? String(value);
+    return (
+      JSON.stringify(value, (_key, v: unknown) => {
+        budget -= 1;
+        if (budget < 0) throw new RangeError('cut');
+        if (typeof v === 'number' && !Number.isFinite(v)) return show(v);
+        if (typeof v === 'string' && v.length > MAX_ECHO) return v.slice(0, MAX_ECHO);
+        if (v !== null && typeof v === 'object') {
+          if (seen.has(v)) return '[circular]';
+          seen.add(v);
+        }
+        return v;
+      }) ?? String(value)
+    );
   } catch {
     return Array.isArray(value) ? `[… ${value.length} items]` : '{…}';
   }
@@ -66,8 +70,11 @@ function printed(source: string, issues: ReadonlyArray<Issue>): string[] {
   // One issue, one line: a control character a message took from the input is shown escaped.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
   const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
-  const lines = issues.slice(0, MAX_LINES).map((issue) => oneLine(`${source}: ${formatPath(issue.path)}: ${issue.message}`));
-  if (issues.length > MAX_LINES) lines.push(`${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`);
+  const lines = issues
+    .slice(0, MAX_LINES)
+    .map((issue) => oneLine(`${source}: ${formatPath(issue.path)}: ${issue.message}`));
+  if (issues.length > MAX_LINES)
+    lines.push(`${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`);
   return lines;
 }
 

@@ -36,13 +36,19 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
         if (parsed.ok) networks.push({ dev, network: parsed.value.network });
       }
     };
-    node.interfaces.forEach((iface) => { if (!devices.has(iface.name)) devices.set(iface.name, 'an interface'); addNetworks(iface.name, iface.addresses); });
+    node.interfaces.forEach((iface) => {
+      if (!devices.has(iface.name)) devices.set(iface.name, 'an interface');
+      addNetworks(iface.name, iface.addresses);
+    });
     // Addresses the node holds, with who holds them: an address is on one device (or one namespace) only.
     const owners = new Map<string, string>();
-    node.interfaces.forEach((iface) => iface.addresses.forEach((text) => {
-      const parsed = parseInterfaceAddress(text);
-      if (parsed.ok && !owners.has(parsed.value.address.toString())) owners.set(parsed.value.address.toString(), `interface ${iface.name}`);
-    }));
+    node.interfaces.forEach((iface) =>
+      iface.addresses.forEach((text) => {
+        const parsed = parseInterfaceAddress(text);
+        if (parsed.ok && !owners.has(parsed.value.address.toString()))
+          owners.set(parsed.value.address.toString(), `interface ${iface.name}`);
+      }),
+    );
     const claimAddress = (text: string, holder: string, path: Array<string | number>) => {
       const parsed = parseInterfaceAddress(text);
       if (!parsed.ok) return;
@@ -64,12 +70,20 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
 
     const nsNames = new Set<string>();
     node.namespaces.forEach((ns, k) => {
-      if (nsNames.has(ns.name)) add(at('namespaces', k, 'name'), `duplicate namespace name ${show(ns.name)} on node ${show(node.name)}`);
+      if (nsNames.has(ns.name))
+        add(at('namespaces', k, 'name'), `duplicate namespace name ${show(ns.name)} on node ${show(node.name)}`);
       nsNames.add(ns.name);
-      claimDevice(ns.veth.hostSide, `the host side of namespace ${show(ns.name)}'s veth`, at('namespaces', k, 'veth', 'hostSide'));
+      claimDevice(
+        ns.veth.hostSide,
+        `the host side of namespace ${show(ns.name)}'s veth`,
+        at('namespaces', k, 'veth', 'hostSide'),
+      );
       if (ns.veth.bridge !== undefined && !node.bridges.some((b) => b.name === ns.veth.bridge)) {
         const known = node.bridges.map((b) => b.name).join(', ') || 'none';
-        add(at('namespaces', k, 'veth', 'bridge'), `unknown bridge ${show(ns.veth.bridge)}: declare it in nodes[${n}].bridges (bridges: ${known})`);
+        add(
+          at('namespaces', k, 'veth', 'bridge'),
+          `unknown bridge ${show(ns.veth.bridge)}: declare it in nodes[${n}].bridges (bridges: ${known})`,
+        );
       }
       const address = parseInterfaceAddress(ns.veth.address);
       if (!address.ok) add(at('namespaces', k, 'veth', 'address'), address.error);
@@ -78,7 +92,10 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
         const gateway = parseAddress(ns.defaultRoute);
         if (!gateway.ok) add(at('namespaces', k, 'defaultRoute'), gateway.error);
         else if (address.ok && !rangeContains(address.value.network, gateway.value)) {
-          add(at('namespaces', k, 'defaultRoute'), `gateway ${show(ns.defaultRoute)} is not on the namespace's network ${address.value.network.toCidrString()} (veth.address ${show(ns.veth.address)})`);
+          add(
+            at('namespaces', k, 'defaultRoute'),
+            `gateway ${show(ns.defaultRoute)} is not on the namespace's network ${address.value.network.toCidrString()} (veth.address ${show(ns.veth.address)})`,
+          );
         } else if (address.ok && address.value.address.isEquals(gateway.value)) {
           add(at('namespaces', k, 'defaultRoute'), `gateway ${show(ns.defaultRoute)} is the namespace's own address`);
         } else if (address.ok) {
@@ -90,12 +107,20 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
             return parsed.ok ? parsed.value.address.toString() : undefined;
           };
           const gatewayText = gateway.value.toString();
-          const reachable = bridge !== undefined && (bridge.addresses.some((text) => addressOf(text) === gatewayText)
-            || node.namespaces.some((other) => other !== ns && other.veth.bridge === bridge.name && addressOf(other.veth.address) === gatewayText));
+          const reachable =
+            bridge !== undefined &&
+            (bridge.addresses.some((text) => addressOf(text) === gatewayText) ||
+              node.namespaces.some(
+                (other) =>
+                  other !== ns && other.veth.bridge === bridge.name && addressOf(other.veth.address) === gatewayText,
+              ));
           if (!reachable) {
-            add(at('namespaces', k, 'defaultRoute'), ns.veth.bridge === undefined
-              ? `gateway ${show(ns.defaultRoute)} cannot be reached: the veth's host side ${show(ns.veth.hostSide)} has no address; plug it into a bridge (veth.bridge) that has the gateway address`
-              : `gateway ${show(ns.defaultRoute)} is neither an address of bridge ${show(ns.veth.bridge)} nor of a namespace on it: the namespace has no path to it`);
+            add(
+              at('namespaces', k, 'defaultRoute'),
+              ns.veth.bridge === undefined
+                ? `gateway ${show(ns.defaultRoute)} cannot be reached: the veth's host side ${show(ns.veth.hostSide)} has no address; plug it into a bridge (veth.bridge) that has the gateway address`
+                : `gateway ${show(ns.defaultRoute)} is neither an address of bridge ${show(ns.veth.bridge)} nor of a namespace on it: the namespace has no path to it`,
+            );
           }
         }
       }
@@ -103,7 +128,11 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
 
     const known = () => [...devices.keys()].join(', ') || 'none';
     const checkDevice = (name: string | undefined, path: Array<string | number>) => {
-      if (name !== undefined && !devices.has(name)) add(path, `unknown device ${show(name)}: declare it in nodes[${n}].interfaces or bridges (devices: ${known()})`);
+      if (name !== undefined && !devices.has(name))
+        add(
+          path,
+          `unknown device ${show(name)}: declare it in nodes[${n}].interfaces or bridges (devices: ${known()})`,
+        );
     };
 
     // The kernel knows a route by destination and metric: 0.0.0.0/0 is `default` and 10.9.9.9/32 is 10.9.9.9.
@@ -116,33 +145,55 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       const key = `${canonicalRouteDestination(route.to)} metric ${route.metric ?? 0}`;
       const first = routeKeys.get(key);
       if (first !== undefined) {
-        add(at('routes', r), `duplicate route to ${show(route.to)} with metric ${route.metric ?? 0} (same destination as ${show(first)}; `
-          + 'give a different metric for a failover route)');
+        add(
+          at('routes', r),
+          `duplicate route to ${show(route.to)} with metric ${route.metric ?? 0} (same destination as ${show(first)}; ` +
+            'give a different metric for a failover route)',
+        );
       } else routeKeys.set(key, route.to);
       checkDevice(route.dev, at('routes', r, 'dev'));
       const via = parseAddress(route.via);
-      if (!via.ok) { add(at('routes', r, 'via'), via.error); return; }
-      if (owners.has(via.value.toString())) {
-        add(at('routes', r, 'via'), `gateway ${show(route.via)} is node ${show(node.name)}'s own address (${owners.get(via.value.toString())})`);
+      if (!via.ok) {
+        add(at('routes', r, 'via'), via.error);
         return;
       }
-      const broadcast = networks.find((x) => x.network.getPrefix().getValue() < 31 && (x.network.getLast().isEquals(via.value) || x.network.getFirst().isEquals(via.value)));
+      if (owners.has(via.value.toString())) {
+        add(
+          at('routes', r, 'via'),
+          `gateway ${show(route.via)} is node ${show(node.name)}'s own address (${owners.get(via.value.toString())})`,
+        );
+        return;
+      }
+      const broadcast = networks.find(
+        (x) =>
+          x.network.getPrefix().getValue() < 31 &&
+          (x.network.getLast().isEquals(via.value) || x.network.getFirst().isEquals(via.value)),
+      );
       if (broadcast) {
-        add(at('routes', r, 'via'), `gateway ${show(route.via)} is the ${broadcast.network.getLast().isEquals(via.value) ? 'broadcast' : 'network'} address of ${broadcast.dev} ${broadcast.network.toCidrString()}`);
+        add(
+          at('routes', r, 'via'),
+          `gateway ${show(route.via)} is the ${broadcast.network.getLast().isEquals(via.value) ? 'broadcast' : 'network'} address of ${broadcast.dev} ${broadcast.network.toCidrString()}`,
+        );
         return;
       }
       if (route.to !== 'default') {
         const dst = parseNetwork(route.to);
         const connected = dst.ok ? networks.find((x) => x.network.isEquals(dst.value)) : undefined;
         if (connected) {
-          add(at('routes', r, 'to'), `${show(route.to)} is the connected network of ${connected.dev}: the kernel routes it already; a gateway route for it would break the LAN`);
+          add(
+            at('routes', r, 'to'),
+            `${show(route.to)} is the connected network of ${connected.dev}: the kernel routes it already; a gateway route for it would break the LAN`,
+          );
           return;
         }
       }
       const candidates = networks.filter((x) => route.dev === undefined || x.dev === route.dev);
       if (!candidates.some((x) => rangeContains(x.network, via.value))) {
         const list = candidates.map((x) => `${x.dev} ${x.network.toCidrString()}`).join(', ') || 'none';
-        add(at('routes', r, 'via'), `gateway ${show(route.via)} is not on a network of node ${show(node.name)}${route.dev ? ` via ${route.dev}` : ''} (${list})`);
+        add(
+          at('routes', r, 'via'),
+          `gateway ${show(route.via)} is not on a network of node ${show(node.name)}${route.dev ? ` via ${route.dev}` : ''} (${list})`,
+        );
       }
     });
 
@@ -164,20 +215,33 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       const match = /^([^:]+):(\d{1,5})$/.exec(f.to);
       const ip = match ? parseAddress(match[1]) : undefined;
       if (!match || !ip?.ok || Number(match[2]) < 1 || Number(match[2]) > 65535) {
-        add(at('nat', 'portForwards', i, 'to'), `must be ip:port with an IPv4 address and a port 1-65535, e.g. 10.10.0.3:80 (got ${show(f.to)})`);
+        add(
+          at('nat', 'portForwards', i, 'to'),
+          `must be ip:port with an IPv4 address and a port 1-65535, e.g. 10.10.0.3:80 (got ${show(f.to)})`,
+        );
       }
       checkDevice(f.inInterface, at('nat', 'portForwards', i, 'inInterface'));
       const key = `${f.protocol} ${f.port} ${f.inInterface ?? ''}`;
-      if (forwards.has(key)) add(at('nat', 'portForwards', i), `duplicate port-forward of ${f.protocol} port ${f.port}${f.inInterface ? ` on ${f.inInterface}` : ''}`);
+      if (forwards.has(key))
+        add(
+          at('nat', 'portForwards', i),
+          `duplicate port-forward of ${f.protocol} port ${f.port}${f.inInterface ? ` on ${f.inInterface}` : ''}`,
+        );
       forwards.add(key);
     });
 
     const forwarding = String(node.sysctls['net.ipv4.ip_forward'] ?? (node.kubernetesPrerequisites ? '1' : ''));
     if (node.kubernetesPrerequisites && forwarding !== '1') {
-      add(at('sysctls', 'net.ipv4.ip_forward'), `is ${show(node.sysctls['net.ipv4.ip_forward'])} but kubernetesPrerequisites requires 1`);
+      add(
+        at('sysctls', 'net.ipv4.ip_forward'),
+        `is ${show(node.sysctls['net.ipv4.ip_forward'])} but kubernetesPrerequisites requires 1`,
+      );
     }
     if ((node.nat.masquerade.length > 0 || node.nat.portForwards.length > 0) && forwarding !== '1') {
-      add(at('nat'), `NAT forwards packets between interfaces, so node ${show(node.name)} needs sysctls: { net.ipv4.ip_forward: 1 } (or kubernetesPrerequisites: true)`);
+      add(
+        at('nat'),
+        `NAT forwards packets between interfaces, so node ${show(node.name)} needs sysctls: { net.ipv4.ip_forward: 1 } (or kubernetesPrerequisites: true)`,
+      );
     }
 
     node.hosts.forEach((entry, h) => {
@@ -187,22 +251,35 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
     checkResolv(node, at, add);
 
     if (node.cniConflists && !cniFiles) {
-      add(at('cniConflists'), `cni.plugin ${show(cluster.cni.plugin)} writes its own CNI configuration; netstrap writes conflists only for cni.plugin bridge or conflist`);
+      add(
+        at('cniConflists'),
+        `cni.plugin ${show(cluster.cni.plugin)} writes its own CNI configuration; netstrap writes conflists only for cni.plugin bridge or conflist`,
+      );
     }
   });
   return issues;
 }
 
-function checkResolv(node: ClusterNode, at: (...rest: Array<string | number>) => Array<string | number>, add: (path: Array<string | number>, message: string) => void): void {
+function checkResolv(
+  node: ClusterNode,
+  at: (...rest: Array<string | number>) => Array<string | number>,
+  add: (path: Array<string | number>, message: string) => void,
+): void {
   const nameservers = node.resolv?.nameservers ?? [];
   nameservers.forEach((text, i) => {
     const ip = parseAddress(text);
     if (!ip.ok) add(at('resolv', 'nameservers', i), ip.error);
     else if (text === SYSTEMD_STUB && node.runsCoreDns) {
-      add(at('resolv', 'nameservers', i), `${show(text)} is systemd-resolved's stub: CoreDNS on node ${show(node.name)} would forward to itself and its loop plugin would crash; list the real upstream servers`);
+      add(
+        at('resolv', 'nameservers', i),
+        `${show(text)} is systemd-resolved's stub: CoreDNS on node ${show(node.name)} would forward to itself and its loop plugin would crash; list the real upstream servers`,
+      );
     }
   });
   if (nameservers.length > MAX_NAMESERVERS) {
-    add(at('resolv', 'nameservers'), `lists ${nameservers.length} nameservers; the resolver uses only the first ${MAX_NAMESERVERS}`);
+    add(
+      at('resolv', 'nameservers'),
+      `lists ${nameservers.length} nameservers; the resolver uses only the first ${MAX_NAMESERVERS}`,
+    );
   }
 }

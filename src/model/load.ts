@@ -59,7 +59,12 @@ export function loadClusterFile(file: string, options: LoadOptions = {}): Cluste
   }
   const bad = invalidUtf8Offset(bytes);
   if (bad !== undefined) {
-    throw new InputError(file, [{ path: [], message: `is not UTF-8 text: invalid byte 0x${bytes[bad].toString(16).padStart(2, '0')} at byte offset ${bad}` }]);
+    throw new InputError(file, [
+      {
+        path: [],
+        message: `is not UTF-8 text: invalid byte 0x${bytes[bad].toString(16).padStart(2, '0')} at byte offset ${bad}`,
+      },
+    ]);
   }
   return parseClusterText(bytes.toString('utf8'), file, options);
 }
@@ -71,16 +76,18 @@ function tooBig(size: number): string {
 /** Byte offset of the first byte that is not part of a valid UTF-8 sequence, or undefined for valid UTF-8. */
 export function invalidUtf8Offset(bytes: Uint8Array): number | undefined {
   if (isUtf8(bytes)) return undefined;
-  for (let i = 0; i < bytes.length;) {
+  for (let i = 0; i < bytes.length; ) {
     const b = bytes[i];
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0) return i;
     // Second byte ranges exclude overlong forms, surrogates and code points above U+10FFFF (RFC 3629).
     const low = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
     const high = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
     for (let k = 1; k < length; k++) {
       const c = bytes[i + k];
-      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i + k < bytes.length ? i + k : i;
+      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf))
+        return i + k < bytes.length ? i + k : i;
     }
     i += length;
   }
@@ -99,7 +106,9 @@ export function parseClusterText(text: string, file: string, options: LoadOption
   // Empty documents (only comments, or a stray `---`) do not count.
   const contents = documents.filter((doc) => doc !== null && doc !== undefined);
   if (contents.length !== 1) {
-    throw new InputError(file, [{ path: [], message: `expected exactly one YAML document (one cluster), found ${contents.length}` }]);
+    throw new InputError(file, [
+      { path: [], message: `expected exactly one YAML document (one cluster), found ${contents.length}` },
+    ]);
   }
   // Aliases need an anchor (`&name`): without any "&" in the text only the depth is measured, which is cheaper.
   const problem = text.includes('&') ? measure(contents[0], text.length + LIMITS.aliasExpansion) : tooDeep(contents[0]);
@@ -116,17 +125,27 @@ export function tooDeep(root: unknown): Issue | undefined {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (item !== null && typeof item === 'object') { at.push(i); if (deeper(item)) return true; at.pop(); }
+        if (item !== null && typeof item === 'object') {
+          at.push(i);
+          if (deeper(item)) return true;
+          at.pop();
+        }
       }
     } else {
       for (const key in value) {
         const item = (value as Record<string, unknown>)[key];
-        if (item !== null && typeof item === 'object') { at.push(key); if (deeper(item)) return true; at.pop(); }
+        if (item !== null && typeof item === 'object') {
+          at.push(key);
+          if (deeper(item)) return true;
+          at.pop();
+        }
       }
     }
     return false;
   };
-  return deeper(root) ? { path: at.slice(0, 4), message: `YAML: nesting is too deep (at most ${LIMITS.depth} levels)` } : undefined;
+  return deeper(root)
+    ? { path: at.slice(0, 4), message: `YAML: nesting is too deep (at most ${LIMITS.depth} levels)` }
+    : undefined;
 }
 
 /**
@@ -146,7 +165,10 @@ export function measure(root: unknown, budget: number): Issue | undefined {
     const known = sizes.get(value);
     if (known !== undefined) return known;
     if (open.has(value)) {
-      problem = { path: [...at], message: 'YAML: an alias refers to a node that contains it (the document would be infinite)' };
+      problem = {
+        path: [...at],
+        message: 'YAML: an alias refers to a node that contains it (the document would be infinite)',
+      };
       return 0;
     }
     if (at.length >= LIMITS.depth) {
@@ -156,9 +178,17 @@ export function measure(root: unknown, budget: number): Issue | undefined {
     open.add(value);
     let size = 1;
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) { at.push(i); size += sizeOf(value[i]); at.pop(); }
+      for (let i = 0; i < value.length; i++) {
+        at.push(i);
+        size += sizeOf(value[i]);
+        at.pop();
+      }
     } else {
-      for (const key of Object.keys(value)) { at.push(key); size += key.length + sizeOf((value as Record<string, unknown>)[key]); at.pop(); }
+      for (const key of Object.keys(value)) {
+        at.push(key);
+        size += key.length + sizeOf((value as Record<string, unknown>)[key]);
+        at.pop();
+      }
     }
     open.delete(value);
     sizes.set(value, size);
@@ -167,17 +197,24 @@ export function measure(root: unknown, budget: number): Issue | undefined {
   const total = sizeOf(root);
   if (problem) return problem;
   if (total > budget) {
-    return { path: [], message: `YAML: aliases expand the document to ${total} characters; at most ${LIMITS.aliasExpansion} (4 MiB) more than the file itself are allowed` };
+    return {
+      path: [],
+      message: `YAML: aliases expand the document to ${total} characters; at most ${LIMITS.aliasExpansion} (4 MiB) more than the file itself are allowed`,
+    };
   }
   return undefined;
 }
 
 /** Checks an already-parsed cluster object (e.g. built in TypeScript) the same way as a file. */
-export function checkCluster(raw: unknown, file: string, baseDir: string = process.cwd(), options: LoadOptions = {}): ClusterModel {
+export function checkCluster(
+  raw: unknown,
+  file: string,
+  baseDir: string = process.cwd(),
+  options: LoadOptions = {},
+): ClusterModel {
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
   const { plan, issues } = validateCluster(parsed.data, baseDir, options);
   if (issues.length > 0 || !plan) throw new InputError(file, issues);
   return { file, baseDir, cluster: canonicalizeHosts(parsed.data), plan };
 }
-

@@ -21,13 +21,15 @@ export function checkName(value: unknown, rule: NameRule): string | undefined {
   if (typeof value !== 'string' || value === '') return `name ${show(value)} must be a non-empty string`;
   const max = rule === 'DNS-1123 subdomain' ? 253 : 63;
   if (value.length > max) return `${show(value)} is longer than ${max} characters (${rule})`;
-  const pattern = rule === 'DNS-1123 label' ? DNS1123_LABEL : rule === 'DNS-1035 label' ? DNS1035_LABEL : DNS1123_SUBDOMAIN;
+  const pattern =
+    rule === 'DNS-1123 label' ? DNS1123_LABEL : rule === 'DNS-1035 label' ? DNS1035_LABEL : DNS1123_SUBDOMAIN;
   if (pattern.test(value)) return undefined;
-  const what = rule === 'DNS-1035 label'
-    ? 'lower-case letters, digits and "-", starting with a letter and ending with a letter or digit'
-    : rule === 'DNS-1123 label'
-      ? 'lower-case letters, digits and "-", starting and ending with a letter or digit'
-      : 'lower-case letters, digits, "-" and ".", starting and ending with a letter or digit';
+  const what =
+    rule === 'DNS-1035 label'
+      ? 'lower-case letters, digits and "-", starting with a letter and ending with a letter or digit'
+      : rule === 'DNS-1123 label'
+        ? 'lower-case letters, digits and "-", starting and ending with a letter or digit'
+        : 'lower-case letters, digits, "-" and ".", starting and ending with a letter or digit';
   return `${show(value)} is not a valid ${rule}: use ${what}`;
 }
 
@@ -50,7 +52,8 @@ export function checkQualifiedName(key: string): string | undefined {
 
 /** Checks a label value: empty, or at most 63 characters of letters, digits, "-", "_", "." with alphanumeric ends. */
 export function checkLabelValue(value: unknown): string | undefined {
-  if (typeof value !== 'string') return `label value ${show(value)} must be a string (quote numbers and booleans in YAML)`;
+  if (typeof value !== 'string')
+    return `label value ${show(value)} must be a string (quote numbers and booleans in YAML)`;
   if (value === '' || (value.length <= 63 && QUALIFIED_NAME.test(value))) return undefined;
   return `label value ${show(value)} is invalid: at most 63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit`;
 }
@@ -78,9 +81,14 @@ export function checkAnnotations(annotations: Readonly<Record<string, unknown>> 
     total += key.length + (typeof annotations[key] === 'string' ? Buffer.byteLength(annotations[key] as string) : 0);
     const problem = checkQualifiedName(key);
     if (problem) issues.push({ path: [key], message: problem });
-    if (typeof annotations[key] !== 'string') issues.push({ path: [key], message: `annotation value ${show(annotations[key])} must be a string` });
+    if (typeof annotations[key] !== 'string')
+      issues.push({ path: [key], message: `annotation value ${show(annotations[key])} must be a string` });
   }
-  if (total > MAX_ANNOTATIONS_BYTES) issues.push({ path: [], message: `total ${total} bytes; the API server allows at most ${MAX_ANNOTATIONS_BYTES} (256 KiB) of annotations per object` });
+  if (total > MAX_ANNOTATIONS_BYTES)
+    issues.push({
+      path: [],
+      message: `total ${total} bytes; the API server allows at most ${MAX_ANNOTATIONS_BYTES} (256 KiB) of annotations per object`,
+    });
   return issues;
 }
 
@@ -108,9 +116,15 @@ export function checkLabelSelector(selector: LabelSelector): Issue[] {
     if ((expr.operator === 'In' || expr.operator === 'NotIn') && values.length === 0) {
       issues.push({ path: [...at, 'values'], message: `operator ${show(expr.operator)} needs at least one value` });
     } else if ((expr.operator === 'Exists' || expr.operator === 'DoesNotExist') && values.length > 0) {
-      issues.push({ path: [...at, 'values'], message: `operator ${show(expr.operator)} takes no values (got ${show(values)})` });
+      issues.push({
+        path: [...at, 'values'],
+        message: `operator ${show(expr.operator)} takes no values (got ${show(values)})`,
+      });
     } else if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(expr.operator)) {
-      issues.push({ path: [...at, 'operator'], message: `operator ${show(expr.operator)} must be In, NotIn, Exists or DoesNotExist` });
+      issues.push({
+        path: [...at, 'operator'],
+        message: `operator ${show(expr.operator)} must be In, NotIn, Exists or DoesNotExist`,
+      });
     }
     values.forEach((value, j) => {
       const problem = checkLabelValue(value);
@@ -128,8 +142,14 @@ export function checkPortNumber(value: unknown, field = 'port'): string | undefi
 
 /** Checks a port name as Kubernetes requires for named container ports (IANA_SVC_NAME). */
 export function checkPortName(value: string): string | undefined {
-  if (value.length > 15 || !IANA_SVC_NAME.test(value) || !/[a-z]/.test(value) || value.includes('--')
-    || value.startsWith('-') || value.endsWith('-')) {
+  if (
+    value.length > 15 ||
+    !IANA_SVC_NAME.test(value) ||
+    !/[a-z]/.test(value) ||
+    value.includes('--') ||
+    value.startsWith('-') ||
+    value.endsWith('-')
+  ) {
     return `port name ${show(value)} is invalid: 1-15 lower-case letters, digits and "-" with at least one letter, no "--", not starting or ending with "-"`;
   }
   return undefined;

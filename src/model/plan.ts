@@ -44,7 +44,9 @@ export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issu
   const nodeCidr = network('nodeCidr', input.nodeCidr);
 
   const named: Array<[keyof NetworkPlanInput, IPv4CidrRange | undefined]> = [
-    ['podCidr', podCidr], ['serviceCidr', serviceCidr], ['nodeCidr', nodeCidr],
+    ['podCidr', podCidr],
+    ['serviceCidr', serviceCidr],
+    ['nodeCidr', nodeCidr],
   ];
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
@@ -69,11 +71,17 @@ export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issu
         message: `${show(input.dnsServiceIp)} is outside serviceCidr ${cidrText(serviceCidr)}: the DNS Service needs a cluster IP from that range`,
       });
     } else if (serviceCidr && reservedAddress(serviceCidr, parsed.value)) {
-      issues.push({ path: ['dnsServiceIp'], message: `${show(input.dnsServiceIp)} ${reservedAddress(serviceCidr!, parsed.value)}` });
+      issues.push({
+        path: ['dnsServiceIp'],
+        message: `${show(input.dnsServiceIp)} ${reservedAddress(serviceCidr!, parsed.value)}`,
+      });
     } else dnsServiceIp = parsed.value;
   } else if (serviceCidr) {
     if (serviceCidr.getSize() <= BigInt(DNS_ADDRESS_INDEX)) {
-      issues.push({ path: ['serviceCidr'], message: `${cidrText(serviceCidr)} is too small to hold the DNS service address (the ${DNS_ADDRESS_INDEX}th)` });
+      issues.push({
+        path: ['serviceCidr'],
+        message: `${cidrText(serviceCidr)} is too small to hold the DNS service address (the ${DNS_ADDRESS_INDEX}th)`,
+      });
     } else dnsServiceIp = nthAddress(serviceCidr, DNS_ADDRESS_INDEX);
   }
 
@@ -100,9 +108,12 @@ export function checkClusterIp(plan: NetworkPlan, value: string): string | undef
  * the broadcast address, and the first address, which belongs to the built-in `kubernetes` Service.
  */
 function reservedAddress(range: IPv4CidrRange, address: IPv4): string | undefined {
-  if (address.isEquals(range.getFirst())) return `is the network address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
-  if (address.isEquals(range.getLast())) return `is the broadcast address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
-  if (address.isEquals(nthAddress(range, 1))) return `is the first address of serviceCidr ${cidrText(range)}, which belongs to the built-in "kubernetes" Service`;
+  if (address.isEquals(range.getFirst()))
+    return `is the network address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
+  if (address.isEquals(range.getLast()))
+    return `is the broadcast address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
+  if (address.isEquals(nthAddress(range, 1)))
+    return `is the first address of serviceCidr ${cidrText(range)}, which belongs to the built-in "kubernetes" Service`;
   return undefined;
 }
 

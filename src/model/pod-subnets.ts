@@ -68,7 +68,10 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
   cluster.nodes.forEach((node, index) => {
     if (!isKubernetesNode(node)) {
       if (node.podSubnet !== undefined) {
-        issues.push({ path: ['nodes', index, 'podSubnet'], message: `node ${node.name} has role host: only control-plane and worker nodes get a pod subnet (got ${show(node.podSubnet)})` });
+        issues.push({
+          path: ['nodes', index, 'podSubnet'],
+          message: `node ${node.name} has role host: only control-plane and worker nodes get a pod subnet (got ${show(node.podSubnet)})`,
+        });
       }
       return;
     }
@@ -81,10 +84,19 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
         report(`pod subnet ${show(text)} is outside network.podCidr ${podCidr.value.toCidrString()}`);
       } else if (range.value.getPrefix().getValue() > 30) {
         report(`pod subnet ${show(text)} is too small to allocate pod addresses from (needs /30 or larger)`);
-      } else pinned.push({ node: node.name, index, cidr: text, range: range.value, numeric: numericRange(range.value), source });
+      } else
+        pinned.push({
+          node: node.name,
+          index,
+          cidr: text,
+          range: range.value,
+          numeric: numericRange(range.value),
+          source,
+        });
     };
     if (node.podSubnet !== undefined) pin(node.podSubnet, 'podSubnet', ['nodes', index, 'podSubnet']);
-    else if (bridge && cluster.cni.bridge?.subnet !== undefined) pin(cluster.cni.bridge.subnet, 'cni.bridge.subnet', ['cni', 'bridge', 'subnet']);
+    else if (bridge && cluster.cni.bridge?.subnet !== undefined)
+      pin(cluster.cni.bridge.subnet, 'cni.bridge.subnet', ['cni', 'bridge', 'subnet']);
     else if (bridge) pending.push({ node, index });
   });
 
@@ -104,7 +116,10 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
     const mask = cluster.network.nodeCidrMaskSize;
     const podPrefix = Number(podCidr.value.getPrefix().getValue());
     if (mask < podPrefix) {
-      issues.push({ path: ['network', 'nodeCidrMaskSize'], message: `/${mask} is larger than network.podCidr ${podCidr.value.toCidrString()}: it must be ${podPrefix} or more` });
+      issues.push({
+        path: ['network', 'nodeCidrMaskSize'],
+        message: `/${mask} is larger than network.podCidr ${podCidr.value.toCidrString()}: it must be ${podPrefix} or more`,
+      });
     } else {
       // Slices in address order; each node takes the first one that no pinned subnet overlaps.
       const outer = numericRange(podCidr.value);
@@ -112,15 +127,27 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
       let first = outer.first;
       const taken = subnets.map((s) => s.numeric);
       for (const { node, index } of pending) {
-        const clash = (at: number) => taken.find((t) => numericOverlap(t, { first: at, last: at + size - 1, prefix: mask }));
-        for (let c = clash(first); c && first <= outer.last; c = clash(first)) first = Math.max(first + size, Math.ceil((c.last + 1) / size) * size);
+        const clash = (at: number) =>
+          taken.find((t) => numericOverlap(t, { first: at, last: at + size - 1, prefix: mask }));
+        for (let c = clash(first); c && first <= outer.last; c = clash(first))
+          first = Math.max(first + size, Math.ceil((c.last + 1) / size) * size);
         if (first + size - 1 > outer.last) {
-          issues.push({ path: ['nodes', index], message: `no free /${mask} left in network.podCidr ${podCidr.value.toCidrString()} for node ${node.name}: give it a podSubnet, a wider podCidr or a longer network.nodeCidrMaskSize` });
+          issues.push({
+            path: ['nodes', index],
+            message: `no free /${mask} left in network.podCidr ${podCidr.value.toCidrString()} for node ${node.name}: give it a podSubnet, a wider podCidr or a longer network.nodeCidrMaskSize`,
+          });
           break;
         }
         const numeric = { first, last: first + size - 1, prefix: mask };
         const cidr = numericCidr(numeric);
-        subnets.push({ node: node.name, index, cidr, range: IPv4CidrRange.fromCidr(cidr), numeric, source: 'allocated' });
+        subnets.push({
+          node: node.name,
+          index,
+          cidr,
+          range: IPv4CidrRange.fromCidr(cidr),
+          numeric,
+          source: 'allocated',
+        });
         first += size;
       }
     }
@@ -134,9 +161,23 @@ export function formatPodSubnetTable(cluster: Cluster): string {
   const { byNode } = podSubnets(cluster);
   const rows = cluster.nodes.map((node) => {
     const subnet = byNode.get(node.name);
-    return [node.name, node.role, subnet?.cidr ?? '-', subnet?.source ?? (isKubernetesNode(node) ? `none (cni.plugin ${cluster.cni.plugin})` : 'not a Kubernetes node')];
+    return [
+      node.name,
+      node.role,
+      subnet?.cidr ?? '-',
+      subnet?.source ?? (isKubernetesNode(node) ? `none (cni.plugin ${cluster.cni.plugin})` : 'not a Kubernetes node'),
+    ];
   });
   const header = ['NODE', 'ROLE', 'POD SUBNET', 'FROM'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  return [header, ...rows].map((cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    [header, ...rows]
+      .map((cells) =>
+        cells
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -16,27 +16,31 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
   const { $schema: _schema, ...jsonSchema } = z.toJSONSchema(plain, { io: 'input', unrepresentable: 'any' });
   void _schema;
   // A check that replaces the value, not a transform: zod's JSON Schema drops the defaults around a transform.
-  return z.custom<Record<string, z.output<V>>>().check((payload) => {
-    const input = payload.value as unknown;
-    // The inner issues keep their code (a wrong type stays invalid_type), so callers can tell the kinds apart.
-    const issue = (problem: z.core.$ZodIssue, path: Path) => payload.issues.push({ ...problem, path, input } as never);
-    const parsed = plain.safeParse(input);
-    for (const problem of parsed.error?.issues ?? []) issue(problem, keyPath(problem.path));
-    if (!parsed.success || !Object.prototype.hasOwnProperty.call(input, PROTO)) {
-      if (parsed.success) payload.value = parsed.data;
-      return;
-    }
-    // The `__proto__` entry, checked by the same schemas; then the output rebuilt in the input's key order.
-    const protoKey = key.safeParse(PROTO);
-    const protoValue = value.safeParse((input as Record<string, unknown>)[PROTO]);
-    for (const problem of protoKey.error?.issues ?? []) issue(problem, [PROTO]);
-    for (const problem of protoValue.error?.issues ?? []) issue(problem, [PROTO, ...keyPath(problem.path)]);
-    if (!protoKey.success || !protoValue.success) return;
-    const out: Record<string, z.output<V>> = {};
-    for (const name of Object.keys(input as object)) {
-      const entry = name === PROTO ? protoValue.data : parsed.data[name];
-      Object.defineProperty(out, name, { value: entry, enumerable: true, writable: true, configurable: true });
-    }
-    payload.value = out;
-  }).meta(jsonSchema);
+  return z
+    .custom<Record<string, z.output<V>>>()
+    .check((payload) => {
+      const input = payload.value as unknown;
+      // The inner issues keep their code (a wrong type stays invalid_type), so callers can tell the kinds apart.
+      const issue = (problem: z.core.$ZodIssue, path: Path) =>
+        payload.issues.push({ ...problem, path, input } as never);
+      const parsed = plain.safeParse(input);
+      for (const problem of parsed.error?.issues ?? []) issue(problem, keyPath(problem.path));
+      if (!parsed.success || !Object.prototype.hasOwnProperty.call(input, PROTO)) {
+        if (parsed.success) payload.value = parsed.data;
+        return;
+      }
+      // The `__proto__` entry, checked by the same schemas; then the output rebuilt in the input's key order.
+      const protoKey = key.safeParse(PROTO);
+      const protoValue = value.safeParse((input as Record<string, unknown>)[PROTO]);
+      for (const problem of protoKey.error?.issues ?? []) issue(problem, [PROTO]);
+      for (const problem of protoValue.error?.issues ?? []) issue(problem, [PROTO, ...keyPath(problem.path)]);
+      if (!protoKey.success || !protoValue.success) return;
+      const out: Record<string, z.output<V>> = {};
+      for (const name of Object.keys(input as object)) {
+        const entry = name === PROTO ? protoValue.data : parsed.data[name];
+        Object.defineProperty(out, name, { value: entry, enumerable: true, writable: true, configurable: true });
+      }
+      payload.value = out;
+    })
+    .meta(jsonSchema);
 }

@@ -11,7 +11,13 @@
  *   one; with another gateway it is an error naming both.
  * Pure: computed once per parsed cluster; imports nothing outside the model.
  */
-import { canonicalRouteDestination, type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
+import {
+  canonicalRouteDestination,
+  type NumericRange,
+  numericRange,
+  parseInterfaceAddress,
+  parseNetwork,
+} from './cidr';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
 import type { Cluster, ClusterNode } from './schema';
@@ -58,8 +64,11 @@ export function lanPorts(cluster: Cluster, node: ClusterNode): LanPort[] {
       const parsed = parseInterfaceAddress(text);
       if (!parsed.ok) continue;
       const network = numericRange(parsed.value.network);
-      const lan = lans.findIndex((range) => range !== undefined && range.first === network.first && range.prefix === network.prefix);
-      if (lan >= 0 && !ports.some((p) => p.lan === lan)) ports.push({ lan, ifname: iface.name, address: parsed.value.address.toString() });
+      const lan = lans.findIndex(
+        (range) => range !== undefined && range.first === network.first && range.prefix === network.prefix,
+      );
+      if (lan >= 0 && !ports.some((p) => p.lan === lan))
+        ports.push({ lan, ifname: iface.name, address: parsed.value.address.toString() });
     }
   }
   return ports.sort((a, b) => a.lan - b.lan);
@@ -86,7 +95,13 @@ export function deriveRouting(cluster: Cluster): Routing {
 function compute(cluster: Cluster): Routing {
   const issues: Issue[] = [];
   if (cluster.lans.length === 0) {
-    return { routes: new Map(), routers: [], issues: [{ path: ['routing'], message: 'routing: auto derives routes from lans, but the cluster file declares none' }] };
+    return {
+      routes: new Map(),
+      routers: [],
+      issues: [
+        { path: ['routing'], message: 'routing: auto derives routes from lans, but the cluster file declares none' },
+      ],
+    };
   }
   const nodes = cluster.nodes;
   const ports = nodes.map((node) => lanPorts(cluster, node));
@@ -121,11 +136,15 @@ function compute(cluster: Cluster): Routing {
   };
 
   // The routers each node shares a LAN with (file order), and its address on the first LAN they share.
-  const neighbours = nodes.map((_, n) => routerIndexes.flatMap((r) => {
-    if (r === n) return [];
-    const shared = ports[n].find((mine) => ports[r].some((theirs) => theirs.lan === mine.lan));
-    return shared ? [{ router: r, via: ports[r].find((p) => p.lan === shared.lan)!.address, lans: ports[r].map((p) => p.lan) }] : [];
-  }));
+  const neighbours = nodes.map((_, n) =>
+    routerIndexes.flatMap((r) => {
+      if (r === n) return [];
+      const shared = ports[n].find((mine) => ports[r].some((theirs) => theirs.lan === mine.lan));
+      return shared
+        ? [{ router: r, via: ports[r].find((p) => p.lan === shared.lan)!.address, lans: ports[r].map((p) => p.lan) }]
+        : [];
+    }),
+  );
   const hops = new Map<string, { router: number; via: string } | undefined>();
   /** The next hop of node n towards any of `targets` (LANs n is not on): router listed first among equal costs. */
   const nextHop = (n: number, targets: readonly number[]): { router: number; via: string } | undefined => {
@@ -136,7 +155,8 @@ function compute(cluster: Cluster): Routing {
     for (const candidate of neighbours[n]) {
       let cost = Infinity;
       for (const lan of candidate.lans) cost = Math.min(cost, 1 + dist[lan]);
-      if (cost !== Infinity && (!best || cost < best.cost)) best = { router: candidate.router, via: candidate.via, cost };
+      if (cost !== Infinity && (!best || cost < best.cost))
+        best = { router: candidate.router, via: candidate.via, cost };
     }
     hops.set(key, best);
     return best;
@@ -162,8 +182,16 @@ function compute(cluster: Cluster): Routing {
           derived.push({ to: pod.cidr, via: shared.address, reason: `pod subnet of ${pod.node}` });
           continue;
         }
-        const hop = nextHop(n, ports[pod.index].map((p) => p.lan));
-        if (hop) derived.push({ to: pod.cidr, via: hop.via, reason: `pod subnet of ${pod.node} via router ${nodes[hop.router].name}` });
+        const hop = nextHop(
+          n,
+          ports[pod.index].map((p) => p.lan),
+        );
+        if (hop)
+          derived.push({
+            to: pod.cidr,
+            via: hop.via,
+            reason: `pod subnet of ${pod.node} via router ${nodes[hop.router].name}`,
+          });
       }
     }
     // Hand-written routes win; one that says otherwise about the same destination and metric is an error.

@@ -27,25 +27,36 @@ export const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** sysctl key such as net.ipv4.ip_forward or net.ipv4.conf.eth0.rp_filter. */
 export const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
 /** Host name as written in /etc/hosts. */
-export const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+export const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 /**
  * Container image reference, `[registry[:port]/]path[:tag][@sha256:digest]` (the distribution reference grammar,
  * lower-case path components): one token, so nothing can ride along into a manifest.
  */
-export const IMAGE_REFERENCE = /^(?=.{1,255}$)([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\/)?[a-z0-9]+([._-]{1,2}[a-z0-9]+)*(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+export const IMAGE_REFERENCE =
+  /^(?=.{1,255}$)([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\/)?[a-z0-9]+([._-]{1,2}[a-z0-9]+)*(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 /** Image tag: what follows the ":" of an image reference. */
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** `[user@]host[:port]` of an SSH bastion. */
-export const JUMP_HOST = /^([a-z_][a-z0-9_-]{0,31}@)?([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?$/;
+export const JUMP_HOST =
+  /^([a-z_][a-z0-9_-]{0,31}@)?([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?$/;
 /** SSH login user. */
 export const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
-const dnsLabel = z.string().regex(DNS1123_LABEL, {
-  message: 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
-}).max(63, { message: 'must be at most 63 characters (DNS-1123 label)' });
-const dnsSubdomain = z.string().regex(DNS1123_SUBDOMAIN, {
-  message: 'must be a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit',
-}).max(253, { message: 'must be at most 253 characters (DNS-1123 subdomain)' });
+const dnsLabel = z
+  .string()
+  .regex(DNS1123_LABEL, {
+    message:
+      'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+  })
+  .max(63, { message: 'must be at most 63 characters (DNS-1123 label)' });
+const dnsSubdomain = z
+  .string()
+  .regex(DNS1123_SUBDOMAIN, {
+    message:
+      'must be a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit',
+  })
+  .max(253, { message: 'must be at most 253 characters (DNS-1123 subdomain)' });
 const interfaceName = z.string().regex(INTERFACE_NAME, {
   message: 'must be a Linux interface name: 1-15 characters from A-Z a-z 0-9 _ . -',
 });
@@ -61,7 +72,11 @@ const imageTag = z.string().regex(IMAGE_TAG, { message: 'must be an image tag: l
  * Where ssh connects: an IPv4 address or a host name / ~/.ssh/config alias. An all-digits name must be a canonical
  * IPv4 address: the system resolver reads "010.0.0.1" as 8.0.0.1 and "10.1" as 10.0.0.1.
  */
-const sshHost = z.string().regex(HOST_NAME, { message: 'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and ".")' })
+const sshHost = z
+  .string()
+  .regex(HOST_NAME, {
+    message: 'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and ".")',
+  })
   .refine((host) => !/^[0-9.]+$/.test(host) || parseAddress(host).ok, {
     message: 'looks like an IPv4 address but is not one in canonical form (four numbers 0-255, no leading zeros)',
   });
@@ -70,16 +85,24 @@ const sshHost = z.string().regex(HOST_NAME, { message: 'must be an IPv4 address 
 const cidr = z.string().describe('IPv4 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16');
 const address = z.string().describe('IPv4 address, e.g. 10.96.0.10');
 const interfaceAddress = z.string().describe('IPv4 address with the prefix of its network, e.g. 192.168.1.11/24');
-const port = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a port number 1-65535' })
+const port = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: 'must be a port number 1-65535' })
   .max(65535, { message: 'must be a port number 1-65535' });
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
 const labels = record(z.string(), z.string());
 /** A Service port reference: a number, or the name of a port (what targetPort and Ingress backends accept). */
-const portOrName = z.union([port, dnsLabel], { error: 'must be a port number 1-65535 or a port name (DNS-1123 label such as http)' });
+const portOrName = z.union([port, dnsLabel], {
+  error: 'must be a port number 1-65535 or a port name (DNS-1123 label such as http)',
+});
 /** Absolute path on a node: no "..", no shell metacharacters. */
-export const absolutePath = z.string().regex(/^\/([A-Za-z0-9_.@+-]+\/?)*$/, {
-  message: 'must be an absolute path of letters, digits and _ . @ + - (no spaces, quotes or shell metacharacters)',
-}).refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
+export const absolutePath = z
+  .string()
+  .regex(/^\/([A-Za-z0-9_.@+-]+\/?)*$/, {
+    message: 'must be an absolute path of letters, digits and _ . @ + - (no spaces, quotes or shell metacharacters)',
+  })
+  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Network plan
@@ -89,82 +112,149 @@ export const networkSchema = z.strictObject({
   serviceCidr: cidr.describe('Service cluster IP range, e.g. 10.96.0.0/12 (kubeadm default).'),
   nodeCidr: cidr.optional().describe('Network of the node addresses; when set, it must not overlap pods or services.'),
   clusterDomain: dnsSubdomain.default('cluster.local').describe('DNS domain of the cluster. Default: cluster.local.'),
-  dnsServiceIp: address.optional().describe('Cluster IP of the kube-dns Service. Default: the 10th address of serviceCidr.'),
-  nodeCidrMaskSize: z.number().int().min(8).max(30).default(24)
-    .describe('Prefix length of each Kubernetes node\'s slice of podCidr (kube-controller-manager --node-cidr-mask-size) for nodes without a podSubnet. Default: 24.'),
+  dnsServiceIp: address
+    .optional()
+    .describe('Cluster IP of the kube-dns Service. Default: the 10th address of serviceCidr.'),
+  nodeCidrMaskSize: z
+    .number()
+    .int()
+    .min(8)
+    .max(30)
+    .default(24)
+    .describe(
+      "Prefix length of each Kubernetes node's slice of podCidr (kube-controller-manager --node-cidr-mask-size) for nodes without a podSubnet. Default: 24.",
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
 // CNI
 
 /** Plugin types a cluster file's conflist may use (src/model/cni.ts judges their order and options). */
-export const CNI_PLUGIN_TYPES = ['loopback', 'bridge', 'ptp', 'host-local', 'dhcp', 'portmap', 'macvlan', 'ipvlan', 'vlan', 'tuning',
-  'bandwidth', 'weave-net', 'static', 'firewall', 'sbr', 'host-device'] as const;
+export const CNI_PLUGIN_TYPES = [
+  'loopback',
+  'bridge',
+  'ptp',
+  'host-local',
+  'dhcp',
+  'portmap',
+  'macvlan',
+  'ipvlan',
+  'vlan',
+  'tuning',
+  'bandwidth',
+  'weave-net',
+  'static',
+  'firewall',
+  'sbr',
+  'host-device',
+] as const;
 
 /**
  * One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them.
  * A record, not an object schema: zod would move `type` first, and the file must keep the user's key order.
  */
-export const cniPluginSchema = record(z.string(), z.unknown()).superRefine((plugin, ctx) => {
-  if (typeof plugin.type !== 'string' || !(CNI_PLUGIN_TYPES as readonly string[]).includes(plugin.type)) {
-    ctx.addIssue({ code: 'custom', path: ['type'], message: `must be a CNI plugin type: one of ${CNI_PLUGIN_TYPES.join(', ')}` });
-  }
-}).meta({ required: ['type'], properties: { type: { type: 'string', enum: [...CNI_PLUGIN_TYPES] } } });
+export const cniPluginSchema = record(z.string(), z.unknown())
+  .superRefine((plugin, ctx) => {
+    if (typeof plugin.type !== 'string' || !(CNI_PLUGIN_TYPES as readonly string[]).includes(plugin.type)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: `must be a CNI plugin type: one of ${CNI_PLUGIN_TYPES.join(', ')}`,
+      });
+    }
+  })
+  .meta({ required: ['type'], properties: { type: { type: 'string', enum: [...CNI_PLUGIN_TYPES] } } });
 
 export const cniConflistSchema = z.strictObject({
   cniVersion: z.string().default('1.0.0'),
   cniVersions: z.array(z.string()).optional(),
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a CNI network name (letters, digits, _ . -)' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a CNI network name (letters, digits, _ . -)' }),
   disableCheck: z.boolean().optional(),
   disableGC: z.boolean().optional(),
   plugins: z.array(cniPluginSchema).min(1),
   /** File name under /etc/cni/net.d. Default: 10-<name>.conflist. */
-  fileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\.conflist$/, { message: 'must be a file name ending in .conflist' }).optional(),
+  fileName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\.conflist$/, { message: 'must be a file name ending in .conflist' })
+    .optional(),
 });
 
 export const weaveSchema = z.strictObject({
   version: imageTag.default('2.8.1'),
-  ipallocRange: cidr.optional().describe('IPALLOC_RANGE. Default: the plan\'s podCidr.'),
+  ipallocRange: cidr.optional().describe("IPALLOC_RANGE. Default: the plan's podCidr."),
   mtu: z.number().int().min(576).max(65535).optional(),
   connLimit: z.number().int().min(1).optional(),
   // A string here is almost certainly the password itself: say so instead of "expected object".
-  passwordSecret: z.strictObject({ name: dnsSubdomain, key: z.string().default('weave-passwd') }, {
-    error: (issue) => (issue.code === 'invalid_type'
-      ? 'a literal password is refused: give the Secret holding it, as {name, key}, so the password never appears in a manifest'
-      : undefined),
-  }).optional().describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
+  passwordSecret: z
+    .strictObject(
+      { name: dnsSubdomain, key: z.string().default('weave-passwd') },
+      {
+        error: (issue) =>
+          issue.code === 'invalid_type'
+            ? 'a literal password is refused: give the Secret holding it, as {name, key}, so the password never appears in a manifest'
+            : undefined,
+      },
+    )
+    .optional()
+    .describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
   npcArgs: z.array(z.string()).optional(),
   env: record(z.string(), z.string()).optional(),
 });
 
 // >>> Flannel (constructs/flannel.ts; issue 13)
 export const flannelSchema = z.strictObject({
-  version: z.string().regex(/^[0-9A-Za-z._-]+$/).default('v0.28.9'),
-  cniPluginVersion: z.string().regex(/^[0-9A-Za-z._-]+$/).optional().describe('flannel-cni-plugin image tag. Default: v1.9.1-flannel3.'),
-  network: cidr.optional().describe('net-conf.json Network. Default: the plan\'s podCidr.'),
-  backend: z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('vxlan'), vni: z.number().int().optional(), port: port.optional(), directRouting: z.boolean().optional() }),
-    z.strictObject({ type: z.literal('host-gw') }),
-    z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
-  ]).optional().describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
+  version: z
+    .string()
+    .regex(/^[0-9A-Za-z._-]+$/)
+    .default('v0.28.9'),
+  cniPluginVersion: z
+    .string()
+    .regex(/^[0-9A-Za-z._-]+$/)
+    .optional()
+    .describe('flannel-cni-plugin image tag. Default: v1.9.1-flannel3.'),
+  network: cidr.optional().describe("net-conf.json Network. Default: the plan's podCidr."),
+  backend: z
+    .discriminatedUnion('type', [
+      z.strictObject({
+        type: z.literal('vxlan'),
+        vni: z.number().int().optional(),
+        port: port.optional(),
+        directRouting: z.boolean().optional(),
+      }),
+      z.strictObject({ type: z.literal('host-gw') }),
+      z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
+    ])
+    .optional()
+    .describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
   enableNFTables: z.boolean().optional(),
 });
 // <<< Flannel
 
 export const cniSchema = z.strictObject({
-  plugin: z.enum(['weave', 'bridge', 'conflist', 'flannel', 'none']).default('weave')
-    .describe('weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; flannel: kube-flannel (enforces no NetworkPolicy); none.'),
+  plugin: z
+    .enum(['weave', 'bridge', 'conflist', 'flannel', 'none'])
+    .default('weave')
+    .describe(
+      'weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; flannel: kube-flannel (enforces no NetworkPolicy); none.',
+    ),
   weave: weaveSchema.optional(),
   flannel: flannelSchema.optional(),
-  bridge: z.strictObject({
-    name: interfaceName.default('cni0'),
-    subnet: cidr.optional().describe('Pod subnet of nodes that have no podSubnet of their own; default: podCidr.'),
-  }).optional(),
+  bridge: z
+    .strictObject({
+      name: interfaceName.default('cni0'),
+      subnet: cidr.optional().describe('Pod subnet of nodes that have no podSubnet of their own; default: podCidr.'),
+    })
+    .optional(),
   conflist: cniConflistSchema.optional(),
   /** Ship the conflist to every node with an installer DaemonSet (the host provisioner can also write it). */
   installer: z.boolean().default(false),
-  binDir: absolutePath.default('/opt/cni/bin')
-    .describe('Where the nodes keep their CNI plugin binaries (kubelet and containerd default: /opt/cni/bin; Debian\'s package: /usr/lib/cni).'),
+  binDir: absolutePath
+    .default('/opt/cni/bin')
+    .describe(
+      "Where the nodes keep their CNI plugin binaries (kubelet and containerd default: /opt/cni/bin; Debian's package: /usr/lib/cni).",
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -175,18 +265,36 @@ export const dnsSchema = z.strictObject({
   version: imageTag.optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
   replicas: z.number().int().min(1).optional().describe('CoreDNS Deployment replicas. Default: 2 (kubeadm).'),
   /** A whole Corefile (parsed and validated); default: the kubeadm Corefile for the plan. */
-  corefile: z.string().optional()
-    .describe('A whole Corefile, parsed and validated (errors name the line). Cannot be combined with upstreams, hosts or stubDomains. Default: kubeadm\'s Corefile for the cluster domain.'),
-  upstreams: z.array(z.string().regex(/^\S+$/, { message: 'must be one token: an IPv4 address, [dns|tls]://address[:port] or an absolute path' })).optional().describe('forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf'),
-  hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional()
+  corefile: z
+    .string()
+    .optional()
+    .describe(
+      "A whole Corefile, parsed and validated (errors name the line). Cannot be combined with upstreams, hosts or stubDomains. Default: kubeadm's Corefile for the cluster domain.",
+    ),
+  upstreams: z
+    .array(
+      z.string().regex(/^\S+$/, {
+        message: 'must be one token: an IPv4 address, [dns|tls]://address[:port] or an absolute path',
+      }),
+    )
+    .optional()
+    .describe(
+      'forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf',
+    ),
+  hosts: z
+    .array(z.strictObject({ ip: address, names: z.array(hostName).min(1) }))
+    .optional()
     .describe('Static host entries served by the hosts plugin (with fallthrough).'),
-  stubDomains: record(z.string(), z.array(address).min(1)).optional()
+  stubDomains: record(z.string(), z.array(address).min(1))
+    .optional()
     .describe('Zone → upstream servers: each becomes a server block.'),
 });
 
 export const ingressControllerSchema = z.strictObject({
   provider: z.enum(['ingress-nginx', 'none']).default('ingress-nginx'),
-  flavor: z.enum(['cloud', 'baremetal']).default('baremetal')
+  flavor: z
+    .enum(['cloud', 'baremetal'])
+    .default('baremetal')
     .describe('cloud: LoadBalancer Service; baremetal: NodePort Service.'),
   version: imageTag.optional(),
   replicas: z.number().int().min(1).optional(),
@@ -198,14 +306,21 @@ export const ingressControllerSchema = z.strictObject({
 });
 
 /** https://host[:port] of the API server: a DNS name, an IPv4 address or a bracketed IPv6 address; no path. */
-export const CONTROL_PLANE_ENDPOINT = /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\/?$/;
+export const CONTROL_PLANE_ENDPOINT =
+  /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\/?$/;
 
 export const kubeProxySchema = z.strictObject({
   mode: z.enum(['iptables', 'ipvs']).default('iptables'),
   strictArp: z.boolean().optional().describe('ipvs.strictARP (for MetalLB); ipvs mode only. Default: false.'),
-  controlPlaneEndpoint: z.string().regex(CONTROL_PLANE_ENDPOINT, {
-    message: 'must be an https URL of the API server such as https://192.168.1.11:6443',
-  }).optional().describe('API server URL for kube-proxy\'s kubeconfig. When set, the kube-system ConfigMap kube-proxy is synthesized (it replaces kubeadm\'s); required for mode ipvs or strictArp.'),
+  controlPlaneEndpoint: z
+    .string()
+    .regex(CONTROL_PLANE_ENDPOINT, {
+      message: 'must be an https URL of the API server such as https://192.168.1.11:6443',
+    })
+    .optional()
+    .describe(
+      "API server URL for kube-proxy's kubeconfig. When set, the kube-system ConfigMap kube-proxy is synthesized (it replaces kubeadm's); required for mode ipvs or strictArp.",
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,21 +372,31 @@ export const networkPolicyPeerSchema = z.strictObject({
 });
 export const networkPolicyPortSchema = z.strictObject({
   protocol: protocol.optional(),
-  port: z.union([z.number().int(), z.string()], { error: 'must be a port number or a named container port' }).optional(),
+  port: z
+    .union([z.number().int(), z.string()], { error: 'must be a port number or a named container port' })
+    .optional(),
   endPort: z.number().int().optional(),
 });
 export const networkPolicySchema = z.strictObject({
   ...objectMeta,
   podSelector: labelSelectorSchema.default({}),
   policyTypes: z.array(z.enum(['Ingress', 'Egress'])).optional(),
-  ingress: z.array(z.strictObject({
-    from: z.array(networkPolicyPeerSchema).optional(),
-    ports: z.array(networkPolicyPortSchema).optional(),
-  })).optional(),
-  egress: z.array(z.strictObject({
-    to: z.array(networkPolicyPeerSchema).optional(),
-    ports: z.array(networkPolicyPortSchema).optional(),
-  })).optional(),
+  ingress: z
+    .array(
+      z.strictObject({
+        from: z.array(networkPolicyPeerSchema).optional(),
+        ports: z.array(networkPolicyPortSchema).optional(),
+      }),
+    )
+    .optional(),
+  egress: z
+    .array(
+      z.strictObject({
+        to: z.array(networkPolicyPeerSchema).optional(),
+        ports: z.array(networkPolicyPortSchema).optional(),
+      }),
+    )
+    .optional(),
 });
 
 const ingressBackend = z.strictObject({ service: dnsLabel, port: portOrName });
@@ -280,20 +405,35 @@ export const ingressSchema = z.strictObject({
   ingressClassName: dnsSubdomain.optional(),
   rewriteTarget: z.string().optional().describe('Sets the nginx.ingress.kubernetes.io/rewrite-target annotation.'),
   defaultBackend: ingressBackend.optional(),
-  tls: z.array(z.strictObject({
-    hosts: z.array(z.string()).min(1),
-    secretName: dnsSubdomain,
-    certFile: z.string().optional().describe('PEM certificate file (relative to the cluster file): a kubernetes.io/tls Secret is made.'),
-    keyFile: z.string().optional().describe('PEM private key file, with certFile.'),
-  })).optional(),
-  rules: z.array(z.strictObject({
-    host: z.string().optional(),
-    paths: z.array(z.strictObject({
-      path: z.string().default('/'),
-      pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).default('Prefix'),
-      backend: ingressBackend,
-    })).min(1),
-  })).default([]),
+  tls: z
+    .array(
+      z.strictObject({
+        hosts: z.array(z.string()).min(1),
+        secretName: dnsSubdomain,
+        certFile: z
+          .string()
+          .optional()
+          .describe('PEM certificate file (relative to the cluster file): a kubernetes.io/tls Secret is made.'),
+        keyFile: z.string().optional().describe('PEM private key file, with certFile.'),
+      }),
+    )
+    .optional(),
+  rules: z
+    .array(
+      z.strictObject({
+        host: z.string().optional(),
+        paths: z
+          .array(
+            z.strictObject({
+              path: z.string().default('/'),
+              pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).default('Prefix'),
+              backend: ingressBackend,
+            }),
+          )
+          .min(1),
+      }),
+    )
+    .default([]),
 });
 
 // >>> Workloads and namespaces for NetworkPolicy analysis (`netstrap netpol`, src/model/netpol/; issue 13)
@@ -302,7 +442,9 @@ export const ingressSchema = z.strictObject({
 
 export const namespaceSchema = z.strictObject({
   name: dnsLabel,
-  labels: labels.optional().describe('Labels of the namespace (kubernetes.io/metadata.name is always set to its name).'),
+  labels: labels
+    .optional()
+    .describe('Labels of the namespace (kubernetes.io/metadata.name is always set to its name).'),
 });
 
 export const containerPortSchema = z.strictObject({
@@ -314,11 +456,16 @@ export const containerPortSchema = z.strictObject({
 export const workloadSchema = z.strictObject({
   name: dnsSubdomain,
   namespace: dnsLabel.default('default'),
-  kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']).default('Deployment')
+  kind: z
+    .enum(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'])
+    .default('Deployment')
     .describe('The kind of the controller (or Pod); keys are NS/NAME, or NS/KIND/NAME when two kinds share a name.'),
-  podLabels: labels.default({}).describe('Labels of the workload\'s pods (its pod template), as policies select them.'),
+  podLabels: labels.default({}).describe("Labels of the workload's pods (its pod template), as policies select them."),
   ports: z.array(containerPortSchema).default([]).describe('Container ports of the pods.'),
-  podIPs: z.array(address).optional().describe('Fixed pod addresses inside podCidr, for ipBlock analysis. Default: unknown.'),
+  podIPs: z
+    .array(address)
+    .optional()
+    .describe('Fixed pod addresses inside podCidr, for ipBlock analysis. Default: unknown.'),
 });
 // <<< Workloads and namespaces
 
@@ -326,8 +473,14 @@ export const kubernetesSchema = z.strictObject({
   services: z.array(serviceSchema).default([]),
   ingresses: z.array(ingressSchema).default([]),
   networkPolicies: z.array(networkPolicySchema).default([]),
-  namespaces: z.array(namespaceSchema).optional().describe('Namespaces with their labels (synthesized as Namespace objects).'),
-  workloads: z.array(workloadSchema).optional().describe('The applications\' pods, for `netstrap netpol` and its lints. Default: none declared (lints off).'),
+  namespaces: z
+    .array(namespaceSchema)
+    .optional()
+    .describe('Namespaces with their labels (synthesized as Namespace objects).'),
+  workloads: z
+    .array(workloadSchema)
+    .optional()
+    .describe("The applications' pods, for `netstrap netpol` and its lints. Default: none declared (lints off)."),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -337,10 +490,19 @@ export const sshSchema = z.strictObject({
   host: sshHost.describe('Address or ~/.ssh/config alias used to reach the node.'),
   port: port.default(22),
   user: z.string().regex(USER_NAME, { message: 'must be a user name' }).default('root'),
-  identityFile: z.string().optional().describe('Private key file. Default: ssh-agent, then ~/.ssh/id_ed25519 and id_rsa.'),
-  jumpHost: z.string().regex(JUMP_HOST, { message: 'must be [user@]host[:port] of a bastion, e.g. admin@bastion.example.com:22' })
-    .refine((jump) => Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) <= 65535 && Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) >= 1, { message: 'port must be 1-65535' })
-    .optional().describe('user@host:port of a bastion to go through.'),
+  identityFile: z
+    .string()
+    .optional()
+    .describe('Private key file. Default: ssh-agent, then ~/.ssh/id_ed25519 and id_rsa.'),
+  jumpHost: z
+    .string()
+    .regex(JUMP_HOST, { message: 'must be [user@]host[:port] of a bastion, e.g. admin@bastion.example.com:22' })
+    .refine(
+      (jump) => Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) <= 65535 && Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) >= 1,
+      { message: 'port must be 1-65535' },
+    )
+    .optional()
+    .describe('user@host:port of a bastion to go through.'),
 });
 
 export const nodeInterfaceSchema = z.strictObject({
@@ -375,42 +537,68 @@ export const netnsSchema = z.strictObject({
 });
 
 export const natSchema = z.strictObject({
-  masquerade: z.array(z.strictObject({
-    source: cidr,
-    outInterface: interfaceName.optional(),
-    exceptDestination: cidr.optional().describe('Traffic to this network keeps its source address (iptables ! -d), e.g. the pod network.'),
-  })).default([]),
-  portForwards: z.array(z.strictObject({
-    protocol: z.enum(['tcp', 'udp']),
-    port,
-    to: z.string().describe('Destination ip:port, e.g. 10.10.0.3:80.'),
-    inInterface: interfaceName.optional(),
-  })).default([]),
+  masquerade: z
+    .array(
+      z.strictObject({
+        source: cidr,
+        outInterface: interfaceName.optional(),
+        exceptDestination: cidr
+          .optional()
+          .describe('Traffic to this network keeps its source address (iptables ! -d), e.g. the pod network.'),
+      }),
+    )
+    .default([]),
+  portForwards: z
+    .array(
+      z.strictObject({
+        protocol: z.enum(['tcp', 'udp']),
+        port,
+        to: z.string().describe('Destination ip:port, e.g. 10.10.0.3:80.'),
+        inInterface: interfaceName.optional(),
+      }),
+    )
+    .default([]),
 });
 
 export const nodeSchema = z.strictObject({
   name: z.string().regex(HOST_NAME, { message: 'must be a host name' }),
   ssh: sshSchema,
-  role: z.enum(['control-plane', 'worker', 'host']).default('worker')
-    .describe('control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.'),
-  podSubnet: cidr.optional().describe('This node\'s slice of podCidr (bridge CNI). Default: the first free /network.nodeCidrMaskSize slice, in file order.'),
+  role: z
+    .enum(['control-plane', 'worker', 'host'])
+    .default('worker')
+    .describe(
+      'control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.',
+    ),
+  podSubnet: cidr
+    .optional()
+    .describe(
+      "This node's slice of podCidr (bridge CNI). Default: the first free /network.nodeCidrMaskSize slice, in file order.",
+    ),
   interfaces: z.array(nodeInterfaceSchema).default([]),
-  sysctls: record(z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
+  sysctls: record(
+    z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
     z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()], {
       error: 'must be a whole number or a string of letters, digits, spaces and . _ : -',
-    })).default({}),
-  kubernetesPrerequisites: z.boolean().default(false)
-    .describe('Load br_netfilter and set net.bridge.bridge-nf-call-ip{,6}tables=1 and ip_forward=1, as kubeadm requires.'),
+    }),
+  ).default({}),
+  kubernetesPrerequisites: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Load br_netfilter and set net.bridge.bridge-nf-call-ip{,6}tables=1 and ip_forward=1, as kubeadm requires.',
+    ),
   routes: z.array(routeSchema).default([]),
   bridges: z.array(bridgeSchema).default([]),
   namespaces: z.array(netnsSchema).default([]),
   nat: natSchema.default({ masquerade: [], portForwards: [] }),
   hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).default([]),
-  resolv: z.strictObject({
-    nameservers: z.array(address).default([]),
-    search: z.array(hostName).default([]),
-  }).optional(),
-  cniConflists: z.boolean().default(false).describe('Write the cluster\'s CNI conflist into /etc/cni/net.d.'),
+  resolv: z
+    .strictObject({
+      nameservers: z.array(address).default([]),
+      search: z.array(hostName).default([]),
+    })
+    .optional(),
+  cniConflists: z.boolean().default(false).describe("Write the cluster's CNI conflist into /etc/cni/net.d."),
   runsCoreDns: z.boolean().default(false).describe('This node will run CoreDNS (warns about a 127.0.0.53 resolver).'),
 });
 
@@ -420,15 +608,21 @@ export const lanSchema = z.strictObject({
 });
 
 export const verifySchema = z.strictObject({
-  from: z.string().describe('Node name, or node/namespace to run from a network namespace (declared, or a pod) on that node.'),
-  ping: z.string().optional().describe('Address, node, or node/namespace (a declared namespace or a pod, resolved when the check runs).'),
+  from: z
+    .string()
+    .describe('Node name, or node/namespace to run from a network namespace (declared, or a pod) on that node.'),
+  ping: z
+    .string()
+    .optional()
+    .describe('Address, node, or node/namespace (a declared namespace or a pod, resolved when the check runs).'),
   tcp: z.string().optional().describe('TARGET:port, TARGET as for ping, e.g. 10.0.0.2:80 or node02/db:5432.'),
   expect: z.enum(['success', 'failure']).default('success'),
 });
 
 export const labSchema = z.strictObject({
-  managementCidr: cidr.default('10.250.0.0/24')
-    .describe('Network between this machine and the lab nodes; every node\'s ssh.host must lie inside it.'),
+  managementCidr: cidr
+    .default('10.250.0.0/24')
+    .describe("Network between this machine and the lab nodes; every node's ssh.host must lie inside it."),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -442,8 +636,12 @@ export const clusterSchema = z.strictObject({
   dns: dnsSchema.default({ provider: 'coredns' }),
   ingressController: ingressControllerSchema.default({ provider: 'ingress-nginx', flavor: 'baremetal' }),
   kubernetes: kubernetesSchema.default({ services: [], ingresses: [], networkPolicies: [] }),
-  routing: z.enum(['manual', 'auto']).default('manual')
-    .describe('auto: derive every node\'s static routes (other LANs via routers, other nodes\' pod subnets) from lans and nodes. Default: manual (only the routes written).'),
+  routing: z
+    .enum(['manual', 'auto'])
+    .default('manual')
+    .describe(
+      "auto: derive every node's static routes (other LANs via routers, other nodes' pod subnets) from lans and nodes. Default: manual (only the routes written).",
+    ),
   lans: z.array(lanSchema).default([]),
   nodes: z.array(nodeSchema).default([]),
   verify: z.array(verifySchema).default([]),

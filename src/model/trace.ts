@@ -13,7 +13,15 @@
  * no place of the cluster file). Pure: imports nothing outside the model.
  */
 import {
-  addressNumber, type NumericRange, numberText, numericCidr, numericContains, numericRange, parseAddress, parseInterfaceAddress, parseNetwork,
+  addressNumber,
+  type NumericRange,
+  numberText,
+  numericCidr,
+  numericContains,
+  numericRange,
+  parseAddress,
+  parseInterfaceAddress,
+  parseNetwork,
 } from './cidr';
 import { derivedReason, effectiveNodes } from './effective';
 import { Issue, show } from './errors';
@@ -36,22 +44,32 @@ export function runsPods(cluster: Cluster, node: ClusterNode): boolean {
 }
 
 /** Parses an endpoint; `where` says which (`from`, `to`) in messages. Returns the endpoint or what is wrong. */
-export function parseEndpoint(cluster: Cluster, text: string, allowAddress: boolean): { endpoint?: Endpoint; error?: string } {
+export function parseEndpoint(
+  cluster: Cluster,
+  text: string,
+  allowAddress: boolean,
+): { endpoint?: Endpoint; error?: string } {
   if (allowAddress && /^[0-9.]+$/.test(text)) {
     const parsed = parseAddress(text);
     return parsed.ok ? { endpoint: { kind: 'address', address: text } } : { error: parsed.error };
   }
   const parts = text.split('/');
   if (parts.length > 2 || parts.some((p) => p === '')) {
-    return { error: `must be ${allowAddress ? 'an IPv4 address, ' : ''}a node name or node/namespace (got ${show(text)})` };
+    return {
+      error: `must be ${allowAddress ? 'an IPv4 address, ' : ''}a node name or node/namespace (got ${show(text)})`,
+    };
   }
   const node = cluster.nodes.find((n) => n.name === parts[0]);
   if (!node) return { error: `no node named ${show(parts[0])} (got ${show(text)})` };
   if (parts[1] === undefined) return { endpoint: { kind: 'node', node: node.name } };
-  if (node.namespaces.some((ns) => ns.name === parts[1])) return { endpoint: { kind: 'namespace', node: node.name, namespace: parts[1] } };
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(parts[1])) return { error: `${show(parts[1])} is not a namespace or pod name (got ${show(text)})` };
+  if (node.namespaces.some((ns) => ns.name === parts[1]))
+    return { endpoint: { kind: 'namespace', node: node.name, namespace: parts[1] } };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(parts[1]))
+    return { error: `${show(parts[1])} is not a namespace or pod name (got ${show(text)})` };
   if (!runsPods(cluster, node)) {
-    return { error: `node ${show(node.name)} declares no namespace ${show(parts[1])}, and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got ${show(text)})` };
+    return {
+      error: `node ${show(node.name)} declares no namespace ${show(parts[1])}, and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got ${show(text)})`,
+    };
   }
   return { endpoint: { kind: 'pod', node: node.name, pod: parts[1] } };
 }
@@ -67,10 +85,14 @@ export function splitPort(text: string): { target: string; port?: number; error?
 
 export function formatEndpoint(endpoint: Endpoint): string {
   switch (endpoint.kind) {
-    case 'address': return endpoint.address;
-    case 'node': return endpoint.node;
-    case 'namespace': return `${endpoint.node}/${endpoint.namespace}`;
-    case 'pod': return `${endpoint.node}/${endpoint.pod}`;
+    case 'address':
+      return endpoint.address;
+    case 'node':
+      return endpoint.node;
+    case 'namespace':
+      return `${endpoint.node}/${endpoint.namespace}`;
+    case 'pod':
+      return `${endpoint.node}/${endpoint.pod}`;
   }
 }
 
@@ -101,8 +123,20 @@ interface Place {
   readonly routes: RouteEntry[];
   /** Why it forwards (undefined: it does not). */
   readonly forwards?: string;
-  readonly masquerade: ReadonlyArray<{ readonly source: NumericRange; readonly except?: NumericRange; readonly out?: string; readonly text: string }>;
-  readonly dnat: ReadonlyArray<{ readonly protocol: string; readonly port: number; readonly to: number; readonly toPort: number; readonly in?: string; readonly text: string }>;
+  readonly masquerade: ReadonlyArray<{
+    readonly source: NumericRange;
+    readonly except?: NumericRange;
+    readonly out?: string;
+    readonly text: string;
+  }>;
+  readonly dnat: ReadonlyArray<{
+    readonly protocol: string;
+    readonly port: number;
+    readonly to: number;
+    readonly toPort: number;
+    readonly in?: string;
+    readonly text: string;
+  }>;
 }
 
 interface Network {
@@ -136,7 +170,13 @@ function parsedAddresses(texts: readonly string[]): Iface['addresses'] {
 
 /** Connected routes of a place's interfaces (the kernel adds one per address). */
 function connected(ifaces: readonly Iface[]): RouteEntry[] {
-  return ifaces.flatMap((iface) => iface.addresses.map((a) => ({ dst: a.network, dev: iface.name, text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)` })));
+  return ifaces.flatMap((iface) =>
+    iface.addresses.map((a) => ({
+      dst: a.network,
+      dev: iface.name,
+      text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)`,
+    })),
+  );
 }
 
 function buildNetwork(cluster: Cluster): Network {
@@ -169,13 +209,26 @@ function buildNetwork(cluster: Cluster): Network {
     const ifaces: Iface[] = node.interfaces.map((iface) => {
       const addresses = parsedAddresses(iface.addresses);
       const lan = iface.lan ?? lans.find((l) => addresses.some((a) => sameRange(a.network, l.range)))?.name;
-      return { name: iface.name, segment: lan !== undefined ? `lan:${lan}` : `link:${node.name}:${iface.name}`, addresses };
+      return {
+        name: iface.name,
+        segment: lan !== undefined ? `lan:${lan}` : `link:${node.name}:${iface.name}`,
+        addresses,
+      };
     });
-    for (const bridge of node.bridges) ifaces.push({ name: bridge.name, segment: `bridge:${node.name}:${bridge.name}`, addresses: parsedAddresses(bridge.addresses) });
+    for (const bridge of node.bridges)
+      ifaces.push({
+        name: bridge.name,
+        segment: `bridge:${node.name}:${bridge.name}`,
+        addresses: parsedAddresses(bridge.addresses),
+      });
     const pods = runsPods(cluster, node) ? podSubnets(cluster).byNode.get(node.name) : undefined;
     if (pods) {
       // The bridge plugin (isGateway) puts the first address of the subnet on the bridge: host-local's gateway.
-      ifaces.push({ name: cluster.cni.bridge?.name ?? 'cni0', segment: `pods:${node.name}`, addresses: [{ ip: pods.numeric.first + 1, network: pods.numeric }] });
+      ifaces.push({
+        name: cluster.cni.bridge?.name ?? 'cni0',
+        segment: `pods:${node.name}`,
+        addresses: [{ ip: pods.numeric.first + 1, network: pods.numeric }],
+      });
     }
     const routes = connected(ifaces);
     for (const route of node.routes) {
@@ -184,32 +237,72 @@ function buildNetwork(cluster: Cluster): Network {
       if (range === undefined || via === undefined) continue;
       const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => numericContains(a.network, via)))?.name;
       if (dev === undefined) continue;
-      routes.push({ dst: range, via, dev, text: () => `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}` });
+      routes.push({
+        dst: range,
+        via,
+        dev,
+        text: () =>
+          `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}`,
+      });
     }
-    const forwards = declaresForwarding(node) ? 'ip_forward 1'
-      : pods && cluster.cni.plugin === 'bridge' ? 'ip_forward 1: the bridge CNI plugin turns it on' : undefined;
+    const forwards = declaresForwarding(node)
+      ? 'ip_forward 1'
+      : pods && cluster.cni.plugin === 'bridge'
+        ? 'ip_forward 1: the bridge CNI plugin turns it on'
+        : undefined;
     const masquerade = node.nat.masquerade.flatMap((m) => {
       const source = parseNetwork(m.source);
       const except = m.exceptDestination === undefined ? undefined : parseNetwork(m.exceptDestination);
       if (!source.ok || (except && !except.ok)) return [];
       const text = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
-      return [{ source: numericRange(source.value), except: except?.ok ? numericRange(except.value) : undefined, out: m.outInterface, text }];
+      return [
+        {
+          source: numericRange(source.value),
+          except: except?.ok ? numericRange(except.value) : undefined,
+          out: m.outInterface,
+          text,
+        },
+      ];
     });
     const dnat = node.nat.portForwards.flatMap((f) => {
       const match = /^([^:]+):(\d+)$/.exec(f.to);
       const to = match ? parseAddress(match[1]) : undefined;
       if (!match || !to?.ok) return [];
-      return [{ protocol: f.protocol, port: f.port, to: addressNumber(to.value), toPort: Number(match[2]), in: f.inInterface, text: `DNAT ${f.protocol}/${f.port} → ${f.to}` }];
+      return [
+        {
+          protocol: f.protocol,
+          port: f.port,
+          to: addressNumber(to.value),
+          toPort: Number(match[2]),
+          in: f.inInterface,
+          text: `DNAT ${f.protocol}/${f.port} → ${f.to}`,
+        },
+      ];
     });
     // Namespaces: an unbridged veth is a link of its own between the node and the namespace.
     for (const ns of node.namespaces) {
-      const segment = ns.veth.bridge !== undefined ? `bridge:${node.name}:${ns.veth.bridge}` : `veth:${node.name}:${ns.name}`;
+      const segment =
+        ns.veth.bridge !== undefined ? `bridge:${node.name}:${ns.veth.bridge}` : `veth:${node.name}:${ns.name}`;
       if (ns.veth.bridge === undefined) ifaces.push({ name: ns.veth.hostSide, segment, addresses: [] });
       const nsIfaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses([ns.veth.address]) }];
       const nsRoutes = connected(nsIfaces);
       const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
-      if (gw?.ok) nsRoutes.push({ dst: ANY, via: addressNumber(gw.value), dev: ns.veth.name, text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}` });
-      places.set(`${node.name}/${ns.name}`, { id: `${node.name}/${ns.name}`, node: node.name, kind: 'namespace', ifaces: nsIfaces, routes: nsRoutes, masquerade: [], dnat: [] });
+      if (gw?.ok)
+        nsRoutes.push({
+          dst: ANY,
+          via: addressNumber(gw.value),
+          dev: ns.veth.name,
+          text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}`,
+        });
+      places.set(`${node.name}/${ns.name}`, {
+        id: `${node.name}/${ns.name}`,
+        node: node.name,
+        kind: 'namespace',
+        ifaces: nsIfaces,
+        routes: nsRoutes,
+        masquerade: [],
+        dnat: [],
+      });
     }
     places.set(node.name, { id: node.name, node: node.name, kind: 'node', ifaces, routes, forwards, masquerade, dnat });
   }
@@ -219,18 +312,32 @@ function buildNetwork(cluster: Cluster): Network {
 }
 
 function index(owners: Map<string, { place: Place; iface: Iface }>, place: Place): void {
-  for (const iface of place.ifaces) for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip}`, { place, iface });
+  for (const iface of place.ifaces)
+    for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip}`, { place, iface });
 }
 
 /** A pod as a place: eth0 on the node's pod bridge with a stand-in address, default route via the bridge. */
 function podPlace(cluster: Cluster, node: string, pod: string, ordinal: number): Place {
   const subnet = podSubnets(cluster).byNode.get(node)!;
   const gateway = subnet.numeric.first + 1;
-  const ifaces: Iface[] = [{ name: 'eth0', segment: `pods:${node}`, addresses: [{ ip: subnet.numeric.first + 2 + ordinal, network: subnet.numeric }] }];
+  const ifaces: Iface[] = [
+    {
+      name: 'eth0',
+      segment: `pods:${node}`,
+      addresses: [{ ip: subnet.numeric.first + 2 + ordinal, network: subnet.numeric }],
+    },
+  ];
   return {
-    id: `${node}/${pod}`, node, kind: 'pod', ifaces,
-    routes: [...connected(ifaces), { dst: ANY, via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` }],
-    masquerade: [], dnat: [],
+    id: `${node}/${pod}`,
+    node,
+    kind: 'pod',
+    ifaces,
+    routes: [
+      ...connected(ifaces),
+      { dst: ANY, via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` },
+    ],
+    masquerade: [],
+    dnat: [],
   };
 }
 
@@ -259,8 +366,17 @@ export interface TraceResult {
   readonly podStandIns: readonly string[];
 }
 
-interface Packet { src?: number; dst: number; protocol: 'icmp' | 'tcp'; port?: number }
-interface Conntrack { place: string; masqueradedFrom?: number; masqueradedTo?: number }
+interface Packet {
+  src?: number;
+  dst: number;
+  protocol: 'icmp' | 'tcp';
+  port?: number;
+}
+interface Conntrack {
+  place: string;
+  masqueradedFrom?: number;
+  masqueradedTo?: number;
+}
 type Walk = { verdict: Verdict; reason: string; at?: Place; packet: Packet; hops: TraceHop[]; conntrack: Conntrack[] };
 
 const MAX_HOPS = 64;
@@ -288,8 +404,13 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
     const hop = (action: string) => hops.push({ at: here.id, action });
     // DNAT: PREROUTING for arriving packets (optionally by in-interface), OUTPUT for the node's own.
     if (!reply && pkt.protocol === 'tcp' && pkt.port !== undefined && owns(here, pkt.dst)) {
-      const rule = here.dnat.find((d) => d.protocol === 'tcp' && d.port === pkt.port && (d.in === undefined || d.in === arrivedOn?.name)
-        && (arrivedOn !== undefined || d.in === undefined));
+      const rule = here.dnat.find(
+        (d) =>
+          d.protocol === 'tcp' &&
+          d.port === pkt.port &&
+          (d.in === undefined || d.in === arrivedOn?.name) &&
+          (arrivedOn !== undefined || d.in === undefined),
+      );
       if (rule) {
         hop(`${rule.text}: destination ${numberText(pkt.dst)}:${pkt.port} → ${numberText(rule.to)}:${rule.toPort}`);
         pkt = { ...pkt, dst: rule.to, port: rule.toPort };
@@ -297,23 +418,52 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
     }
     if (owns(here, pkt.dst)) {
       const undo = reply?.find((c) => c.place === here.id && c.masqueradedTo === pkt.dst);
-      if (!undo) return { verdict: 'delivered', reason: `delivered to ${here.id} (${numberText(pkt.dst)})`, at: here, packet: pkt, hops, conntrack };
+      if (!undo)
+        return {
+          verdict: 'delivered',
+          reason: `delivered to ${here.id} (${numberText(pkt.dst)})`,
+          at: here,
+          packet: pkt,
+          hops,
+          conntrack,
+        };
       hop(`conntrack: reply to ${numberText(pkt.dst)} is un-masqueraded to ${numberText(undo.masqueradedFrom!)}`);
       pkt = { ...pkt, dst: undo.masqueradedFrom! };
       arrivedOn = arrivedOn ?? here.ifaces[0];
       continue;
     }
     const route = lookup(here, pkt.dst);
-    if (!route) return { verdict: 'dropped', reason: `no route to ${numberText(pkt.dst)} on ${here.id}`, at: here, packet: pkt, hops, conntrack };
+    if (!route)
+      return {
+        verdict: 'dropped',
+        reason: `no route to ${numberText(pkt.dst)} on ${here.id}`,
+        at: here,
+        packet: pkt,
+        hops,
+        conntrack,
+      };
     if (arrivedOn !== undefined && !here.forwards) {
-      return { verdict: 'dropped', reason: `dropped at ${here.id}: net.ipv4.ip_forward is 0`, at: here, packet: pkt, hops, conntrack };
+      return {
+        verdict: 'dropped',
+        reason: `dropped at ${here.id}: net.ipv4.ip_forward is 0`,
+        at: here,
+        packet: pkt,
+        hops,
+        conntrack,
+      };
     }
     const out = here.ifaces.find((i) => i.name === route.dev)!;
-    if (pkt.src === undefined) pkt = { ...pkt, src: out.addresses[0]?.ip ?? here.ifaces.find((i) => i.addresses.length > 0)?.addresses[0].ip };
+    if (pkt.src === undefined)
+      pkt = { ...pkt, src: out.addresses[0]?.ip ?? here.ifaces.find((i) => i.addresses.length > 0)?.addresses[0].ip };
     const actions = [`route ${route.text()}${arrivedOn !== undefined ? `; forwards (${here.forwards})` : ''}`];
     if (!reply && pkt.src !== undefined) {
       const src = pkt.src;
-      const masq = here.masquerade.find((m) => numericContains(m.source, src) && !(m.except && numericContains(m.except, pkt.dst)) && (m.out === undefined || m.out === out.name));
+      const masq = here.masquerade.find(
+        (m) =>
+          numericContains(m.source, src) &&
+          !(m.except && numericContains(m.except, pkt.dst)) &&
+          (m.out === undefined || m.out === out.name),
+      );
       const to = out.addresses[0]?.ip;
       if (masq && to !== undefined) {
         actions.push(`${masq.text}: source ${numberText(src)} → ${numberText(to)}`);
@@ -328,14 +478,25 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
     if (!owner) {
       const lan = out.segment.startsWith('lan:') ? ` (LAN ${out.segment.slice(4)})` : '';
       return {
-        verdict: 'leaves', at: here, packet: pkt, hops, conntrack,
+        verdict: 'leaves',
+        at: here,
+        packet: pkt,
+        hops,
+        conntrack,
         reason: `leaves the modelled network at ${here.id} on ${out.name}${lan}: no place of the cluster file has ${numberText(next)}`,
       };
     }
     here = owner.place;
     arrivedOn = owner.iface;
   }
-  return { verdict: 'dropped', reason: `routing loop: more than ${MAX_HOPS} hops`, at: here, packet: pkt, hops, conntrack };
+  return {
+    verdict: 'dropped',
+    reason: `routing loop: more than ${MAX_HOPS} hops`,
+    at: here,
+    packet: pkt,
+    hops,
+    conntrack,
+  };
 }
 
 /** The address a node is known by: its first LAN address, else its first interface address, else ssh.host. */
@@ -368,7 +529,9 @@ export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
       if (!pod) {
         pod = podPlace(cluster, endpoint.node, endpoint.pod, extra.size);
         extra.set(id, pod);
-        standIns.push(`${id} = ${numberText(pod.ifaces[0].addresses[0].ip)} (stand-in in pod subnet ${numericCidr(pod.ifaces[0].addresses[0].network)})`);
+        standIns.push(
+          `${id} = ${numberText(pod.ifaces[0].addresses[0].ip)} (stand-in in pod subnet ${numericCidr(pod.ifaces[0].addresses[0].network)})`,
+        );
       }
       return pod;
     }
@@ -380,27 +543,51 @@ export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
   if (request.to.kind === 'address') {
     const parsed = parseAddress(request.to.address);
     if (parsed.ok) dst = addressNumber(parsed.value);
-  }
-  else if (target) dst = target.ifaces.flatMap((i) => i.addresses)[0]?.ip;
-  const base = { from: formatEndpoint(request.from), to: formatEndpoint(request.to), protocol: request.protocol, port: request.port, podStandIns: standIns };
-  if (dst === undefined) return { ...base, verdict: 'dropped', reason: `${base.to} has no address`, hops: [], reply: [] };
+  } else if (target) dst = target.ifaces.flatMap((i) => i.addresses)[0]?.ip;
+  const base = {
+    from: formatEndpoint(request.from),
+    to: formatEndpoint(request.to),
+    protocol: request.protocol,
+    port: request.port,
+    podStandIns: standIns,
+  };
+  if (dst === undefined)
+    return { ...base, verdict: 'dropped', reason: `${base.to} has no address`, hops: [], reply: [] };
 
   // Pods join the network for this trace only.
   const owners = new Map<string, { place: Place; iface: Iface }>();
   for (const pod of extra.values()) index(owners, pod);
   const view: Network = { ...net, extra: owners };
   const there = walk(view, source, { dst, protocol: request.protocol, port: request.port }, undefined);
-  if (there.verdict !== 'delivered') return { ...base, verdict: there.verdict, reason: there.reason, hops: there.hops, reply: [] };
+  if (there.verdict !== 'delivered')
+    return { ...base, verdict: there.verdict, reason: there.reason, hops: there.hops, reply: [] };
   if (target && there.at !== target && request.to.kind !== 'address') {
     return { ...base, verdict: 'dropped', reason: `${there.reason}, not to ${base.to}`, hops: there.hops, reply: [] };
   }
   const seenSource = there.packet.src!;
-  const back = walk(view, there.at!, { src: there.packet.dst, dst: seenSource, protocol: request.protocol, port: undefined }, there.conntrack);
+  const back = walk(
+    view,
+    there.at!,
+    { src: there.packet.dst, dst: seenSource, protocol: request.protocol, port: undefined },
+    there.conntrack,
+  );
   if (back.verdict !== 'delivered' || back.at !== source) {
     const why = back.verdict === 'delivered' ? `reaches ${back.at!.id}, not ${source.id}` : back.reason;
-    return { ...base, verdict: back.verdict === 'leaves' ? 'leaves' : 'dropped', reason: `the reply from ${there.at!.id} to ${numberText(seenSource)} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`, hops: there.hops, reply: back.hops };
+    return {
+      ...base,
+      verdict: back.verdict === 'leaves' ? 'leaves' : 'dropped',
+      reason: `the reply from ${there.at!.id} to ${numberText(seenSource)} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`,
+      hops: there.hops,
+      reply: back.hops,
+    };
   }
-  return { ...base, verdict: 'delivered', reason: `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`, hops: there.hops, reply: back.hops };
+  return {
+    ...base,
+    verdict: 'delivered',
+    reason: `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`,
+    hops: there.hops,
+    reply: back.hops,
+  };
 }
 
 /** The trace as text: one line per hop, the reply, then the verdict. */
@@ -448,9 +635,15 @@ export function verifyTraceIssues(cluster: Cluster): Issue[] {
     const result = traceCheck(cluster, spec);
     const what = spec.ping !== undefined ? `ping ${spec.ping}` : `tcp ${spec.tcp}`;
     if (spec.expect === 'success' && result.verdict === 'dropped') {
-      issues.push({ path: ['verify', i], message: `${spec.from} → ${what} cannot succeed: ${result.reason} (netstrap trace shows the path)` });
+      issues.push({
+        path: ['verify', i],
+        message: `${spec.from} → ${what} cannot succeed: ${result.reason} (netstrap trace shows the path)`,
+      });
     } else if (spec.expect === 'failure' && result.verdict === 'delivered') {
-      issues.push({ path: ['verify', i], message: `${spec.from} → ${what} has expect: failure but cannot fail: ${result.reason}` });
+      issues.push({
+        path: ['verify', i],
+        message: `${spec.from} → ${what} has expect: failure but cannot fail: ${result.reason}`,
+      });
     }
   });
   return issues;

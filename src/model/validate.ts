@@ -23,7 +23,11 @@ import { deriveRouting } from './routing';
 import { verifyTraceIssues } from './trace';
 import { checkNamespaces, checkWorkloads } from './checks/workload';
 
-export function validateCluster(cluster: Cluster, baseDir: string, options: { traceChecks?: boolean } = {}): { plan?: NetworkPlan; issues: Issue[] } {
+export function validateCluster(
+  cluster: Cluster,
+  baseDir: string,
+  options: { traceChecks?: boolean } = {},
+): { plan?: NetworkPlan; issues: Issue[] } {
   const resolved = resolvePlan(cluster.network);
   const issues: Issue[] = under(['network'], resolved.issues);
   const plan = resolved.plan;
@@ -31,19 +35,32 @@ export function validateCluster(cluster: Cluster, baseDir: string, options: { tr
 
   // Cluster IPs and NodePorts are claimed here in file order, so a clash names both owners.
   const ledger = new Ledger();
-  const claimed = ledger.claim('clusterIP', plan.dnsServiceIp.toString(), 'the kube-dns Service (network.dnsServiceIp)', ['network', 'dnsServiceIp']);
+  const claimed = ledger.claim(
+    'clusterIP',
+    plan.dnsServiceIp.toString(),
+    'the kube-dns Service (network.dnsServiceIp)',
+    ['network', 'dnsServiceIp'],
+  );
   if (claimed) issues.push(claimed);
 
   // --- CNI (cluster.cni)
   // Weave Net (constructs/weave-net.ts): IPALLOC_RANGE inside podCidr, password only from a Secret.
-  if (cluster.cni.plugin === 'weave') issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, plan)));
+  if (cluster.cni.plugin === 'weave')
+    issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, plan)));
   else if (cluster.cni.weave) {
-    issues.push({ path: ['cni', 'weave'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: weave to use it` });
+    issues.push({
+      path: ['cni', 'weave'],
+      message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: weave to use it`,
+    });
   }
   // Flannel (constructs/flannel.ts): Network inside podCidr, a typed backend.
-  if (cluster.cni.plugin === 'flannel') issues.push(...under(['cni', 'flannel'], checkFlannelProps(cluster.cni.flannel ?? {}, plan)));
+  if (cluster.cni.plugin === 'flannel')
+    issues.push(...under(['cni', 'flannel'], checkFlannelProps(cluster.cni.flannel ?? {}, plan)));
   else if (cluster.cni.flannel) {
-    issues.push({ path: ['cni', 'flannel'], message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: flannel to use it` });
+    issues.push({
+      path: ['cni', 'flannel'],
+      message: `is set but cni.plugin is ${show(cluster.cni.plugin)}: set cni.plugin: flannel to use it`,
+    });
   }
   // bridge / conflist / none (src/model/cni.ts): conflist rules, host-local ranges and node subnets inside podCidr.
   issues.push(...validateClusterCni(cluster, plan));
@@ -51,8 +68,14 @@ export function validateCluster(cluster: Cluster, baseDir: string, options: { tr
   // --- kube-proxy (cluster.kubeProxy)
   // constructs/kube-proxy.ts; the ConfigMap needs the API server URL, so ipvs or strictArp without one is an error.
   issues.push(...under(['kubeProxy'], checkKubeProxyProps(cluster.kubeProxy)));
-  if (!cluster.kubeProxy.controlPlaneEndpoint && (cluster.kubeProxy.mode !== 'iptables' || cluster.kubeProxy.strictArp)) {
-    issues.push({ path: ['kubeProxy', 'controlPlaneEndpoint'], message: `is required to ship the kube-proxy ConfigMap for mode ${show(cluster.kubeProxy.mode)}${cluster.kubeProxy.strictArp ? ' with strictArp' : ''} (e.g. https://192.168.1.11:6443)` });
+  if (
+    !cluster.kubeProxy.controlPlaneEndpoint &&
+    (cluster.kubeProxy.mode !== 'iptables' || cluster.kubeProxy.strictArp)
+  ) {
+    issues.push({
+      path: ['kubeProxy', 'controlPlaneEndpoint'],
+      message: `is required to ship the kube-proxy ConfigMap for mode ${show(cluster.kubeProxy.mode)}${cluster.kubeProxy.strictArp ? ' with strictArp' : ''} (e.g. https://192.168.1.11:6443)`,
+    });
   }
 
   // --- DNS (cluster.dns)
@@ -99,7 +122,9 @@ export function validateCluster(cluster: Cluster, baseDir: string, options: { tr
   k.ingresses.forEach((ingress, i) => {
     const at = ['kubernetes', 'ingresses', i];
     once('Ingress', ingress, at);
-    issues.push(...under(at, checkIngress(ingress, { baseDir, findService: (name, ns) => servicePorts.get(`${ns}/${name}`) })));
+    issues.push(
+      ...under(at, checkIngress(ingress, { baseDir, findService: (name, ns) => servicePorts.get(`${ns}/${name}`) })),
+    );
     issues.push(...under(at, claimIngressRoutes(ingress, `Ingress ${ingress.namespace}/${ingress.name}`, routes)));
   });
   k.networkPolicies.forEach((policy, i) => {

@@ -11,7 +11,10 @@ export function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
     const found = valueAt(raw, issue.path);
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
-      const shown = issue.keys.slice(0, 10).map((k) => show(k)).join(', ');
+      const shown = issue.keys
+        .slice(0, 10)
+        .map((k) => show(k))
+        .join(', ');
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${shown}${issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : ''}`;
     } else if (found.present) {
       if (!SECRET_FIELD.test(issue.path.join('.'))) message = `${message} (got ${show(found.value)})`;
@@ -25,7 +28,8 @@ export function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
 export function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): { present: boolean; value?: unknown } {
   let current: unknown = root;
   for (const key of at) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return { present: false };
+    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key))
+      return { present: false };
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return { present: true, value: current };

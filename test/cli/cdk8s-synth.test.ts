@@ -11,9 +11,16 @@ import { tempDirs } from '../support/temp';
 const tempDir = tempDirs();
 
 /** Runs `cdk8s <args>` in the repository, as a user would (without its upgrade check, which needs the internet). */
-async function cdk8s(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+async function cdk8s(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const r = await $({
-    cwd: repoRoot, env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', ...env }, timeout: 90000, nothrow: true, quiet: true,
+    cwd: repoRoot,
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', ...env },
+    timeout: 90000,
+    nothrow: true,
+    quiet: true,
   })`exec ${[path.join(repoRoot, 'node_modules', '.bin', 'cdk8s'), ...args]}`;
   return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
@@ -32,7 +39,9 @@ function read(dir: string): Record<string, string> {
 }
 
 let example: Record<string, string>;
-beforeAll(() => { example = netstrapSynth('hosts/example.yaml'); });
+beforeAll(() => {
+  example = netstrapSynth('hosts/example.yaml');
+});
 
 test('`cdk8s synth` writes dist/<cluster>.k8s.yaml, the same bytes as `netstrap synth`', async () => {
   const file = path.join(repoRoot, 'dist', 'example.k8s.yaml');
@@ -72,7 +81,14 @@ test('`NETSTRAP_CLUSTER=<file> cdk8s synth` synthesizes that cluster file', asyn
 test('`netstrap synth` honours CDK8S_OUTDIR too, and rejects --output with --stdout', () => {
   const out = tempDir('netstrap-synth-');
   const run = $.sync({ cwd: repoRoot, env: { ...process.env, CDK8S_OUTDIR: out }, nothrow: true, quiet: true })`exec ${[
-    'timeout', '-s', 'KILL', '60', path.join(repoRoot, 'bin', 'netstrap'), 'synth', 'hosts/example.yaml']}`;
+    'timeout',
+    '-s',
+    'KILL',
+    '60',
+    path.join(repoRoot, 'bin', 'netstrap'),
+    'synth',
+    'hosts/example.yaml',
+  ]}`;
   expect(run.exitCode).toBe(0);
   expect(read(out)).toEqual(example);
   const both = netstrap(['synth', 'hosts/example.yaml', '-o', out, '--stdout']);

@@ -12,7 +12,9 @@ describe('netstrap CLI', () => {
     expect(run.status).toBe(0);
     // The summary, then how far the verify checks were traced (no pod-subnet table: Weave allocates pod addresses).
     expect(run.stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^hosts\/example\.yaml: ok: cluster example: pods 10\.244\.0\.0\/16, services 10\.96\.0\.0\/12, dns 10\.96\.0\.10/),
+      expect.stringMatching(
+        /^hosts\/example\.yaml: ok: cluster example: pods 10\.244\.0\.0\/16, services 10\.96\.0\.0\/12, dns 10\.96\.0\.10/,
+      ),
       'verify: 2 checks traced, none can fail as declared (netstrap trace shows each path)',
     ]);
   });
@@ -25,7 +27,9 @@ describe('netstrap CLI', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`${file}: network.podCidr: invalid CIDR "999.1.1.1/8": 999 is not an IPv4 octet`);
-    expect(run.stderr).toContain(`${file}: network.serviceCidr: invalid CIDR "10.96.0.5/12": host bits are set; the network is 10.96.0.0/12`);
+    expect(run.stderr).toContain(
+      `${file}: network.serviceCidr: invalid CIDR "10.96.0.5/12": host bits are set; the network is 10.96.0.0/12`,
+    );
   });
 
   test('unknown flags and missing arguments are usage errors (exit 2)', () => {
@@ -52,7 +56,10 @@ describe('netstrap CLI', () => {
   test('synth of a bad file writes nothing', () => {
     const out = path.join(tempDir('netstrap-synth-'), 'out');
     const dir = tempDir('netstrap-cli-');
-    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'name: Bad_Name\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\n');
+    fs.writeFileSync(
+      path.join(dir, 'bad.yaml'),
+      'name: Bad_Name\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\n',
+    );
     const run = netstrap(['synth', path.join(dir, 'bad.yaml'), '-o', out]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/bad\.yaml: name: must be a DNS-1123 label.*\(got "Bad_Name"\)/);

@@ -17,13 +17,35 @@ const CLUSTER = fixture('netpol-cluster.yaml');
 
 /** The declared workloads as plain manifests: a Pod (with status.podIP) or a controller with a pod template. */
 function workloadManifests(clusterFile: string): object[] {
-  const cluster = load(fs.readFileSync(clusterFile, 'utf8')) as { kubernetes: { workloads: Array<Record<string, any>> } };
+  const cluster = load(fs.readFileSync(clusterFile, 'utf8')) as {
+    kubernetes: { workloads: Array<Record<string, any>> };
+  };
   return cluster.kubernetes.workloads.map((w) => {
-    const podSpec = { containers: [{ name: 'main', image: 'registry.local/app', ports: (w.ports ?? []).map((p: object) => ({ protocol: 'TCP', ...p })) }] };
+    const podSpec = {
+      containers: [
+        {
+          name: 'main',
+          image: 'registry.local/app',
+          ports: (w.ports ?? []).map((p: object) => ({ protocol: 'TCP', ...p })),
+        },
+      ],
+    };
     const metadata = { name: w.name, namespace: w.namespace ?? 'default' };
-    if (w.kind === 'Pod') return { apiVersion: 'v1', kind: 'Pod', metadata: { ...metadata, labels: w.podLabels }, spec: podSpec, status: { podIP: w.podIPs[0], podIPs: w.podIPs.map((ip: string) => ({ ip })) } };
+    if (w.kind === 'Pod')
+      return {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { ...metadata, labels: w.podLabels },
+        spec: podSpec,
+        status: { podIP: w.podIPs[0], podIPs: w.podIPs.map((ip: string) => ({ ip })) },
+      };
     const kind = w.kind ?? 'Deployment';
-    return { apiVersion: 'apps/v1', kind, metadata, spec: { selector: { matchLabels: w.podLabels }, template: { metadata: { labels: w.podLabels }, spec: podSpec } } };
+    return {
+      apiVersion: 'apps/v1',
+      kind,
+      metadata,
+      spec: { selector: { matchLabels: w.podLabels }, template: { metadata: { labels: w.podLabels }, spec: podSpec } },
+    };
   });
 }
 
@@ -36,13 +58,32 @@ describe('netstrap netpol', () => {
     const synth = netstrap(['synth', CLUSTER, '-o', dist]);
     expect(synth.status).toBe(0);
     const workloads = path.join(dir, 'workloads.yaml');
-    fs.writeFileSync(workloads, workloadManifests(CLUSTER).map((o) => `---\n${dump(o)}`).join(''));
+    fs.writeFileSync(
+      workloads,
+      workloadManifests(CLUSTER)
+        .map((o) => `---\n${dump(o)}`)
+        .join(''),
+    );
 
     const fromCluster = new NetpolAnalysis(readNetpolInputs([CLUSTER], synthesizedObjects).inventory);
     const fromManifests = new NetpolAnalysis(readNetpolInputs([dist, workloads]).inventory);
     expect(fromManifests.workloads.map((w) => w.key)).toEqual(fromCluster.workloads.map((w) => w.key));
-    expect(fromCluster.workloads.map((w) => w.key)).toEqual(['kube-system/coredns', 'ops/debug', 'ops/monitor', 'shop/api', 'shop/db', 'shop/web']);
-    for (const [port, protocol] of [[80, 'TCP'], [5432, 'TCP'], [9000, 'TCP'], [9001, 'TCP'], [53, 'UDP'], [8080, 'SCTP']] as const) {
+    expect(fromCluster.workloads.map((w) => w.key)).toEqual([
+      'kube-system/coredns',
+      'ops/debug',
+      'ops/monitor',
+      'shop/api',
+      'shop/db',
+      'shop/web',
+    ]);
+    for (const [port, protocol] of [
+      [80, 'TCP'],
+      [5432, 'TCP'],
+      [9000, 'TCP'],
+      [9001, 'TCP'],
+      [53, 'UDP'],
+      [8080, 'SCTP'],
+    ] as const) {
       expect(fromManifests.matrix(port, protocol)).toEqual(fromCluster.matrix(port, protocol));
     }
     // And through the CLI, byte for byte.
@@ -54,40 +95,98 @@ describe('netstrap netpol', () => {
     expect(Object.keys(json)).toEqual(['port', 'protocol', 'matrix']);
     expect([json.port, json.protocol]).toEqual([5432, 'TCP']);
     expect(json.matrix['ops/monitor']).toEqual({
-      'kube-system/coredns': true, 'ops/debug': true, 'ops/monitor': true, 'shop/api': false, 'shop/db': true, 'shop/web': false,
+      'kube-system/coredns': true,
+      'ops/debug': true,
+      'ops/monitor': true,
+      'shop/api': false,
+      'shop/db': true,
+      'shop/web': false,
     });
     expect(json.matrix['shop/web']['shop/db']).toBe(false); // AND: front tier of team=ops only
   });
 
   test('can: exit 0 allowed, 1 denied, with --explain naming the rules or the isolating policies', () => {
-    const allowed = netstrap(['netpol', 'can', CLUSTER, '--from', 'ops/debug', '--to', 'shop/db', '--port', '5432', '--explain']);
+    const allowed = netstrap([
+      'netpol',
+      'can',
+      CLUSTER,
+      '--from',
+      'ops/debug',
+      '--to',
+      'shop/db',
+      '--port',
+      '5432',
+      '--explain',
+    ]);
     expect(allowed.status).toBe(0);
-    expect(allowed.stdout).toBe([
-      'allowed: ops/debug => shop/db on TCP 5432',
-      '  egress of ops/debug: not isolated (no NetworkPolicy selects it with policyType Egress): allowed',
-      '  ingress of shop/db: allowed by NetworkPolicy shop/db-from-api ingress[1].from[0]',
-      '',
-    ].join('\n'));
-    const denied = netstrap(['netpol', 'can', CLUSTER, '--from', 'shop/web', '--to', '10.244.7.7', '--port', '80', '--protocol', 'UDP', '--explain']);
+    expect(allowed.stdout).toBe(
+      [
+        'allowed: ops/debug => shop/db on TCP 5432',
+        '  egress of ops/debug: not isolated (no NetworkPolicy selects it with policyType Egress): allowed',
+        '  ingress of shop/db: allowed by NetworkPolicy shop/db-from-api ingress[1].from[0]',
+        '',
+      ].join('\n'),
+    );
+    const denied = netstrap([
+      'netpol',
+      'can',
+      CLUSTER,
+      '--from',
+      'shop/web',
+      '--to',
+      '10.244.7.7',
+      '--port',
+      '80',
+      '--protocol',
+      'UDP',
+      '--explain',
+    ]);
     expect(denied.status).toBe(0); // 10.244.7.7 is ops/debug: nothing isolates it
     expect(denied.stdout).toContain('note: 10.244.7.7 is a pod IP of ops/debug');
-    const blocked = netstrap(['netpol', 'can', CLUSTER, '--from', 'shop/web', '--to', 'shop/api', '--port', '9001', '--explain']);
+    const blocked = netstrap([
+      'netpol',
+      'can',
+      CLUSTER,
+      '--from',
+      'shop/web',
+      '--to',
+      'shop/api',
+      '--port',
+      '9001',
+      '--explain',
+    ]);
     expect(blocked.status).toBe(1);
-    expect(blocked.stdout).toContain('  ingress of shop/api: isolated by NetworkPolicy shop/api-from-web, NetworkPolicy shop/default-deny; no rule of them admits shop/web on TCP 9001: denied');
+    expect(blocked.stdout).toContain(
+      '  ingress of shop/api: isolated by NetworkPolicy shop/api-from-web, NetworkPolicy shop/default-deny; no rule of them admits shop/web on TCP 9001: denied',
+    );
   });
 
   test('bad input: exit 2 with file, field and value; no stack trace', () => {
     const dir = tempDir('netpol-bad-');
     const bad = path.join(dir, 'bad.yaml');
-    fs.writeFileSync(bad, dump({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p' }, spec: { podSelector: {}, ingress: [{ ports: [{ port: 80, protocol: 'tcp' }] }] } }));
+    fs.writeFileSync(
+      bad,
+      dump({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'p' },
+        spec: { podSelector: {}, ingress: [{ ports: [{ port: 80, protocol: 'tcp' }] }] },
+      }),
+    );
     const run = netstrap(['netpol', 'matrix', bad, '--port', '80']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(document 1, NetworkPolicy default/p\\): spec\\.ingress\\[0\\]\\.ports\\[0\\]\\.protocol: .*\\(got "tcp"\\)`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(document 1, NetworkPolicy default/p\\): spec\\.ingress\\[0\\]\\.ports\\[0\\]\\.protocol: .*\\(got "tcp"\\)`,
+      ),
+    );
     expect(run.stderr).not.toMatch(/\n\s+at /);
     const unknown = netstrap(['netpol', 'can', CLUSTER, '--from', 'shop/nope', '--to', 'shop/db', '--port', '1']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('netstrap netpol can: from: (--from) no workload "shop/nope"');
-    expect(netstrap(['netpol', 'can', CLUSTER, '--from', 'shop/web', '--to', 'shop/db', '--port', '70000']).status).toBe(2);
+    expect(
+      netstrap(['netpol', 'can', CLUSTER, '--from', 'shop/web', '--to', 'shop/db', '--port', '70000']).status,
+    ).toBe(2);
   });
 
   test('list (txt, dot) and diff (exit 1 on change, 0 when equal)', () => {
@@ -135,7 +234,9 @@ describe('netstrap netpol', () => {
 
   test('list formats md, csv, json', () => {
     const rows = [{ src: 'a/x', dst: 'b/y', connections: 'TCP 80;UDP 53', ports: { TCP: ['80'], UDP: ['53'] } }];
-    expect(formatList(rows, 'md')).toBe('| src | dst | connections |\n|-----|-----|-------------|\n| a/x | b/y | TCP 80;UDP 53 |\n');
+    expect(formatList(rows, 'md')).toBe(
+      '| src | dst | connections |\n|-----|-----|-------------|\n| a/x | b/y | TCP 80;UDP 53 |\n',
+    );
     expect(formatList(rows, 'csv')).toBe('src,dst,connections\na/x,b/y,TCP 80;UDP 53\n');
     expect(JSON.parse(formatList(rows, 'json'))).toEqual(rows);
   });

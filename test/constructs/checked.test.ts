@@ -11,7 +11,7 @@ const badService = { name: 'web', ports: [{ port: 99999 }] };
 const badPolicy = { name: 'deny', egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['192.168.0.0/16'] } }] }] };
 const badIngress = { name: 'site', rules: [{ paths: [{ path: 'no-slash', backend: { service: 'web', port: 80 } }] }] };
 
-test('a library user\'s invalid props still throw', () => {
+test("a library user's invalid props still throw", () => {
   const chart = new Chart(Testing.app(), 'test');
   expect(() => new Service(chart, 'svc', badService)).toThrow(/port 99999/);
   expect(() => new NetworkPolicy(chart, 'pol', badPolicy)).toThrow(/192\.168\.0\.0\/16/);

@@ -20,10 +20,14 @@ const KUBEADM_COREFILE = fs.readFileSync(reference('coredns', 'kubeadm-k8s-1.27-
 
 /** cluster/addons/dns/coredns/coredns.yaml.sed with the values kube-up and kubeadm use filled in. */
 function addonsManifest(): Manifest[] {
-  const text = fs.readFileSync(reference('coredns', 'kubernetes-addons.coredns.yaml.sed.k8s-1.27-1.28.yaml'), 'utf8')
-    .split('$DNS_DOMAIN').join('cluster.local')
-    .split('$DNS_SERVER_IP').join('10.96.0.10')
-    .split('$DNS_MEMORY_LIMIT').join('170Mi');
+  const text = fs
+    .readFileSync(reference('coredns', 'kubernetes-addons.coredns.yaml.sed.k8s-1.27-1.28.yaml'), 'utf8')
+    .split('$DNS_DOMAIN')
+    .join('cluster.local')
+    .split('$DNS_SERVER_IP')
+    .join('10.96.0.10')
+    .split('$DNS_MEMORY_LIMIT')
+    .join('170Mi');
   return (loadAll(text, undefined, { schema: CORE_SCHEMA }) as Manifest[]).filter((o) => o !== null);
 }
 
@@ -33,7 +37,8 @@ const CRB = 'ClusterRoleBinding system:coredns';
 const CM = 'ConfigMap kube-system/coredns';
 const DEPLOY = 'Deployment kube-system/coredns';
 const SVC = 'Service kube-system/kube-dns';
-const NO_ADDON_LABELS = 'kubeadm puts no addon-manager, bootstrapping or cluster-service labels on this object (manifests.go)';
+const NO_ADDON_LABELS =
+  'kubeadm puts no addon-manager, bootstrapping or cluster-service labels on this object (manifests.go)';
 
 /**
  * Where the kubeadm objects (what CoreDns reproduces) differ from the cluster/addons manifest; the reasons come from
@@ -45,13 +50,33 @@ const ALLOW: Allowance[] = [
   { object: CRB, path: 'metadata.labels', reason: NO_ADDON_LABELS },
   { object: CRB, path: 'metadata.annotations', reason: 'kubeadm sets no rbac autoupdate annotation on the binding' },
   { object: CM, path: 'metadata.labels', reason: NO_ADDON_LABELS },
-  { object: CM, path: 'data.Corefile', reason: 'kubeadm indents nested Corefile blocks by 3 spaces, addons by 4; the same model (checked below)' },
+  {
+    object: CM,
+    path: 'data.Corefile',
+    reason: 'kubeadm indents nested Corefile blocks by 3 spaces, addons by 4; the same model (checked below)',
+  },
   { object: DEPLOY, path: 'metadata.labels', reason: 'kubeadm labels the Deployment with k8s-app: kube-dns only' },
-  { object: DEPLOY, path: 'spec.replicas', reason: 'kubeadm sets replicas (2 on init); addons leave them to the DNS autoscaler' },
-  { object: DEPLOY, path: 'spec.template.spec.securityContext', reason: 'the RuntimeDefault seccomp profile is in the addons manifest only' },
-  { object: DEPLOY, path: 'spec.template.spec.tolerations[1]', reason: 'kubeadm also tolerates the control-plane taint, so DNS runs before workers join' },
+  {
+    object: DEPLOY,
+    path: 'spec.replicas',
+    reason: 'kubeadm sets replicas (2 on init); addons leave them to the DNS autoscaler',
+  },
+  {
+    object: DEPLOY,
+    path: 'spec.template.spec.securityContext',
+    reason: 'the RuntimeDefault seccomp profile is in the addons manifest only',
+  },
+  {
+    object: DEPLOY,
+    path: 'spec.template.spec.tolerations[1]',
+    reason: 'kubeadm also tolerates the control-plane taint, so DNS runs before workers join',
+  },
   { object: SVC, path: 'metadata.labels["addonmanager.kubernetes.io/mode"]', reason: 'kubeadm has no addon manager' },
-  { object: SVC, path: 'spec.ports', reason: 'kubeadm writes targetPort (53, 53, 9153), equal to the ports; addons leave it to default to port' },
+  {
+    object: SVC,
+    path: 'spec.ports',
+    reason: 'kubeadm writes targetPort (53, 53, 9153), equal to the ports; addons leave it to default to port',
+  },
 ];
 
 /** Synthesizes a CoreDns under a ClusterNetwork with `plan`, or with none when `plan` is null. */
@@ -68,8 +93,12 @@ describe('CoreDns', () => {
   test('default output equals the cluster/addons manifest up to the kubeadm differences (allow-list)', () => {
     const objects = synth();
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'ServiceAccount/coredns', 'ClusterRole/system:coredns', 'ClusterRoleBinding/system:coredns',
-      'ConfigMap/coredns', 'Deployment/coredns', 'Service/kube-dns',
+      'ServiceAccount/coredns',
+      'ClusterRole/system:coredns',
+      'ClusterRoleBinding/system:coredns',
+      'ConfigMap/coredns',
+      'Deployment/coredns',
+      'Service/kube-dns',
     ]);
     const report = expectFidelity(objects, addonsManifest(), ALLOW);
     // What each allowed difference is on our side: exactly the kubeadm v1.27-v1.30 values, nothing else.
@@ -86,16 +115,23 @@ describe('CoreDns', () => {
       [`${DEPLOY} metadata.labels["kubernetes.io/name"]`]: undefined,
       [`${DEPLOY} spec.replicas`]: 2,
       [`${DEPLOY} spec.template.spec.securityContext`]: undefined,
-      [`${DEPLOY} spec.template.spec.tolerations[1]`]: { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+      [`${DEPLOY} spec.template.spec.tolerations[1]`]: {
+        key: 'node-role.kubernetes.io/control-plane',
+        effect: 'NoSchedule',
+      },
       [`${SVC} metadata.labels["addonmanager.kubernetes.io/mode"]`]: undefined,
       [`${SVC} spec.ports[0].targetPort`]: 53,
       [`${SVC} spec.ports[1].targetPort`]: 53,
       [`${SVC} spec.ports[2].targetPort`]: 9153,
     });
-    expect(findObject(objects, 'Deployment', 'coredns').metadata).toEqual({ name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } });
+    expect(findObject(objects, 'Deployment', 'coredns').metadata).toEqual({
+      name: 'coredns',
+      namespace: 'kube-system',
+      labels: { 'k8s-app': 'kube-dns' },
+    });
   });
 
-  test('the Corefile is byte-equal to kubeadm\'s, and the same model as the addons one', () => {
+  test("the Corefile is byte-equal to kubeadm's, and the same model as the addons one", () => {
     const objects = synth();
     expect(corefileOf(objects)).toBe(KUBEADM_COREFILE);
     const addons = findObject(addonsManifest(), 'ConfigMap', 'coredns').data.Corefile;
@@ -104,15 +140,16 @@ describe('CoreDns', () => {
   });
 
   test('the comparison is sharp: another image and replica count are reported field by field', () => {
-    expect(() => expectFidelity(synth({ version: 'v1.11.1' }), addonsManifest(), ALLOW))
-      .toThrow(/containers\[0\]\.image: expected "registry\.k8s\.io\/coredns\/coredns:v1\.10\.1", got "registry\.k8s\.io\/coredns\/coredns:v1\.11\.1"/);
+    expect(() => expectFidelity(synth({ version: 'v1.11.1' }), addonsManifest(), ALLOW)).toThrow(
+      /containers\[0\]\.image: expected "registry\.k8s\.io\/coredns\/coredns:v1\.10\.1", got "registry\.k8s\.io\/coredns\/coredns:v1\.11\.1"/,
+    );
     const objects = synth({ replicas: 3, image: 'example.org/coredns:1.11.3' });
     const deployment = findObject(objects, 'Deployment', 'coredns');
     expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.template.spec.containers[0].image).toBe('example.org/coredns:1.11.3');
   });
 
-  test('kube-dns takes the ClusterNetwork\'s DNS address and the Corefile its cluster domain', () => {
+  test("kube-dns takes the ClusterNetwork's DNS address and the Corefile its cluster domain", () => {
     const objects = synth({}, { podCidr: '10.32.0.0/12', serviceCidr: '172.20.0.0/16', clusterDomain: 'k8s.example' });
     expect(findObject(objects, 'Service', 'kube-dns').spec.clusterIP).toBe('172.20.0.10');
     expect(corefileOf(objects)).toContain('    kubernetes k8s.example in-addr.arpa ip6.arpa {\n');
@@ -124,23 +161,35 @@ describe('CoreDns', () => {
     const objects = synth({ dnsServiceIp: '10.0.0.10', clusterDomain: 'corp.internal' }, null);
     expect(findObject(objects, 'Service', 'kube-dns').spec.clusterIP).toBe('10.0.0.10');
     expect(corefileOf(objects)).toContain('kubernetes corp.internal in-addr.arpa');
-    expect(thrown(() => synth({}, null)).message).toBe('CoreDns "test/dns": dnsServiceIp: is required when there is no ClusterNetwork in scope');
+    expect(thrown(() => synth({}, null)).message).toBe(
+      'CoreDns "test/dns": dnsServiceIp: is required when there is no ClusterNetwork in scope',
+    );
   });
 
   test('upstreams, hosts entries and stub domains reach the Corefile', () => {
     const objects = synth({
       upstreams: ['1.1.1.1', 'tls://9.9.9.9'],
-      hosts: [{ ip: '192.168.1.11', names: ['node01'] }, { ip: '192.168.2.11', names: ['node02', 'node02.lan'] }],
+      hosts: [
+        { ip: '192.168.1.11', names: ['node01'] },
+        { ip: '192.168.2.11', names: ['node02', 'node02.lan'] },
+      ],
       stubDomains: { 'consul.local': ['10.150.0.1'] },
     });
     const parsed = parseCorefile(corefileOf(objects));
     expect(parsed.errors).toEqual([]);
-    expect(parsed.corefile).toEqual(kubeadmCorefile({
-      upstreams: ['1.1.1.1', 'tls://9.9.9.9'],
-      hosts: [{ ip: '192.168.1.11', names: ['node01'] }, { ip: '192.168.2.11', names: ['node02', 'node02.lan'] }],
-      stubDomains: { 'consul.local': ['10.150.0.1'] },
-    }));
-    expect(corefileOf(objects)).toContain('    hosts {\n       192.168.1.11 node01\n       192.168.2.11 node02 node02.lan\n       fallthrough\n    }\n');
+    expect(parsed.corefile).toEqual(
+      kubeadmCorefile({
+        upstreams: ['1.1.1.1', 'tls://9.9.9.9'],
+        hosts: [
+          { ip: '192.168.1.11', names: ['node01'] },
+          { ip: '192.168.2.11', names: ['node02', 'node02.lan'] },
+        ],
+        stubDomains: { 'consul.local': ['10.150.0.1'] },
+      }),
+    );
+    expect(corefileOf(objects)).toContain(
+      '    hosts {\n       192.168.1.11 node01\n       192.168.2.11 node02 node02.lan\n       fallthrough\n    }\n',
+    );
     expect(corefileOf(objects)).toContain('consul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n');
   });
 
@@ -153,11 +202,13 @@ describe('CoreDns', () => {
 
   test('an unknown plugin or broken Corefile text is an error naming the line and value', () => {
     const unknown = KUBEADM_COREFILE.replace('    loop\n', '    loop\n    kubernets cluster.local\n');
-    expect(thrown(() => synth({ corefile: unknown })).message)
-      .toBe('CoreDns "test/dns": corefile: line 18: unknown plugin "kubernets"; did you mean "kubernetes"?');
+    expect(thrown(() => synth({ corefile: unknown })).message).toBe(
+      'CoreDns "test/dns": corefile: line 18: unknown plugin "kubernets"; did you mean "kubernetes"?',
+    );
     const broken = KUBEADM_COREFILE.replace('    }\n    ready\n', '    ready\n');
-    expect(thrown(() => synth({ corefile: broken })).message)
-      .toBe('CoreDns "test/dns": corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 3 is missing its "}": the "}" on line 19 is indented for an outer block)');
+    expect(thrown(() => synth({ corefile: broken })).message).toBe(
+      'CoreDns "test/dns": corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 3 is missing its "}": the "}" on line 19 is indented for an outer block)',
+    );
     const model = kubeadmCorefile({ clusterDomain: 'cluster.lcoal' });
     expect(thrown(() => synth({ corefile: model })).lines()).toEqual([
       'CoreDns "test/dns": corefile.servers[0].plugins[3].zones[0]: kubernetes zone "cluster.lcoal" is not the cluster domain "cluster.local" nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve',
@@ -172,17 +223,27 @@ describe('CoreDns', () => {
       'CoreDns "test/dns": corefile: has no ready plugin: the readiness probe (GET :8181/ready) would fail',
     ]);
     const model = kubeadmCorefile();
-    const withoutHealth = { servers: [{ ...model.servers[0], plugins: model.servers[0].plugins.filter((p) => p.plugin !== 'health') }] };
-    expect(thrown(() => synth({ corefile: withoutHealth })).message)
-      .toBe('CoreDns "test/dns": corefile: has no health plugin: the liveness probe (GET :8080/health) would fail');
+    const withoutHealth = {
+      servers: [{ ...model.servers[0], plugins: model.servers[0].plugins.filter((p) => p.plugin !== 'health') }],
+    };
+    expect(thrown(() => synth({ corefile: withoutHealth })).message).toBe(
+      'CoreDns "test/dns": corefile: has no health plugin: the liveness probe (GET :8080/health) would fail',
+    );
   });
 
   test('bad props are errors naming field and value', () => {
-    const error = thrown(() => synth({
-      version: 'v1.10.1; rm -rf /', replicas: 0, upstreams: ['8.8.8.888'],
-      hosts: [{ ip: '192.168.1.300', names: ['node01'] }, { ip: '10.0.0.1', names: ['bad name'] }],
-      stubDomains: { 'cluster.local': ['10.0.0.53'], 'consul.local': ['consul'] },
-    }));
+    const error = thrown(() =>
+      synth({
+        version: 'v1.10.1; rm -rf /',
+        replicas: 0,
+        upstreams: ['8.8.8.888'],
+        hosts: [
+          { ip: '192.168.1.300', names: ['node01'] },
+          { ip: '10.0.0.1', names: ['bad name'] },
+        ],
+        stubDomains: { 'cluster.local': ['10.0.0.53'], 'consul.local': ['consul'] },
+      }),
+    );
     expect(error.lines()).toEqual([
       'CoreDns "test/dns": version: version "v1.10.1; rm -rf /" is not an image tag',
       'CoreDns "test/dns": replicas: replicas 0 must be a whole number of at least 1',
@@ -192,17 +253,21 @@ describe('CoreDns', () => {
       'CoreDns "test/dns": stubDomains["cluster.local"]: stub domain "cluster.local" is the cluster domain: Service names would no longer resolve',
       'CoreDns "test/dns": stubDomains["consul.local"][0]: invalid upstream "consul": invalid IPv4 address "consul": expected an IPv4 address such as 10.0.0.1',
     ]);
-    expect(thrown(() => synth({ corefile: KUBEADM_COREFILE, upstreams: ['8.8.8.8'] })).message)
-      .toBe('CoreDns "test/dns": upstreams: cannot be combined with corefile: write it into the Corefile (forward)');
+    expect(thrown(() => synth({ corefile: KUBEADM_COREFILE, upstreams: ['8.8.8.8'] })).message).toBe(
+      'CoreDns "test/dns": upstreams: cannot be combined with corefile: write it into the Corefile (forward)',
+    );
   });
 
-  test('a DNS address outside serviceCidr, or other than the plan\'s, is refused', () => {
-    expect(() => synth({}, { ...PLAN, dnsServiceIp: '10.244.0.10' }))
-      .toThrow('ClusterNetwork "test/network": dnsServiceIp: "10.244.0.10" is outside serviceCidr 10.96.0.0/12: the DNS Service needs a cluster IP from that range');
-    expect(thrown(() => synth({ dnsServiceIp: '10.96.0.11' })).message)
-      .toBe('CoreDns "test/dns": dnsServiceIp: dnsServiceIp "10.96.0.11" differs from the ClusterNetwork\'s 10.96.0.10: kubelets send pods\' queries to that address');
-    expect(thrown(() => synth({ clusterDomain: 'other.local' })).message)
-      .toBe('CoreDns "test/dns": clusterDomain: clusterDomain "other.local" differs from the ClusterNetwork\'s "cluster.local"');
+  test("a DNS address outside serviceCidr, or other than the plan's, is refused", () => {
+    expect(() => synth({}, { ...PLAN, dnsServiceIp: '10.244.0.10' })).toThrow(
+      'ClusterNetwork "test/network": dnsServiceIp: "10.244.0.10" is outside serviceCidr 10.96.0.0/12: the DNS Service needs a cluster IP from that range',
+    );
+    expect(thrown(() => synth({ dnsServiceIp: '10.96.0.11' })).message).toBe(
+      'CoreDns "test/dns": dnsServiceIp: dnsServiceIp "10.96.0.11" differs from the ClusterNetwork\'s 10.96.0.10: kubelets send pods\' queries to that address',
+    );
+    expect(thrown(() => synth({ clusterDomain: 'other.local' })).message).toBe(
+      'CoreDns "test/dns": clusterDomain: clusterDomain "other.local" differs from the ClusterNetwork\'s "cluster.local"',
+    );
   });
 });
 
@@ -213,7 +278,12 @@ describe('cluster file dns', () => {
   const problems = (dns: object, network: object = PLAN) => issueLines(() => check(dns, network));
 
   test('dns options reach the synthesized CoreDNS objects', () => {
-    const model = check({ version: 'v1.11.1', replicas: 3, upstreams: ['10.0.0.53'], hosts: [{ ip: '192.168.1.11', names: ['node01'] }] });
+    const model = check({
+      version: 'v1.11.1',
+      replicas: 3,
+      upstreams: ['10.0.0.53'],
+      hosts: [{ ip: '192.168.1.11', names: ['node01'] }],
+    });
     const chart = new ClusterChart(Testing.app(), 'c', { model });
     const objects = synthValid(chart);
     const deployment = findObject(objects, 'Deployment', 'coredns');
@@ -226,7 +296,9 @@ describe('cluster file dns', () => {
 
   test('provider none synthesizes no CoreDNS', () => {
     const objects = synthValid(new ClusterChart(Testing.app(), 'c', { model: check({ provider: 'none' }) }));
-    expect(objects.filter((o) => o.metadata.namespace === 'kube-system' && /coredns|kube-dns/.test(o.metadata.name))).toEqual([]);
+    expect(
+      objects.filter((o) => o.metadata.namespace === 'kube-system' && /coredns|kube-dns/.test(o.metadata.name)),
+    ).toEqual([]);
   });
 
   test('Corefile text problems are reported under dns.corefile with their line', () => {
@@ -239,13 +311,24 @@ describe('cluster file dns', () => {
     expect(problems({ corefile: '.:53 {\n    errors\n' })).toEqual([
       'c.yaml: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed',
     ]);
-    expect(problems({ corefile: '.:53 {\n    health\n    ready\n    kubernetes cluster.local\n}\n' }, { ...PLAN, clusterDomain: 'corp.internal' })).toEqual([
+    expect(
+      problems(
+        { corefile: '.:53 {\n    health\n    ready\n    kubernetes cluster.local\n}\n' },
+        { ...PLAN, clusterDomain: 'corp.internal' },
+      ),
+    ).toEqual([
       'c.yaml: dns.corefile: line 4: kubernetes zone "cluster.local" is not the cluster domain "corp.internal" nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve',
     ]);
   });
 
   test('invalid hosts IPs, upstreams and stub domains name the field and value', () => {
-    expect(problems({ hosts: [{ ip: '10.0.0.256', names: ['a'] }], upstreams: ['dns.google'], stubDomains: { 'a..b': ['10.0.0.1'] } })).toEqual([
+    expect(
+      problems({
+        hosts: [{ ip: '10.0.0.256', names: ['a'] }],
+        upstreams: ['dns.google'],
+        stubDomains: { 'a..b': ['10.0.0.1'] },
+      }),
+    ).toEqual([
       'c.yaml: dns.upstreams[0]: invalid upstream "dns.google": invalid IPv4 address "dns.google": expected an IPv4 address such as 10.0.0.1',
       'c.yaml: dns.hosts[0].ip: invalid IPv4 address "10.0.0.256": 256 is not an IPv4 octet (0-255, no leading zeros)',
       'c.yaml: dns.stubDomains["a..b"]: invalid zone "a..b": expected "." or a domain such as example.org',
@@ -255,14 +338,27 @@ describe('cluster file dns', () => {
   test('netstrap synth of a cluster file with a broken Corefile exits 2, names file, field and line, writes nothing', () => {
     const dir = tempDir('netstrap-dns-');
     const file = path.join(dir, 'dns.yaml');
-    fs.writeFileSync(file, [
-      'name: dns', 'network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', 'dns:', '  corefile: |',
-      '    .:53 {', '        errors', '        cache thirty', '        forward . 8.8.8.8 {', '    }', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        'name: dns',
+        'network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }',
+        'dns:',
+        '  corefile: |',
+        '    .:53 {',
+        '        errors',
+        '        cache thirty',
+        '        forward . 8.8.8.8 {',
+        '    }',
+        '',
+      ].join('\n'),
+    );
     const out = path.join(dir, 'out');
     const run = netstrap(['synth', file, '-o', out]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe(`${file}: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 4 is missing its "}": the "}" on line 5 is indented for an outer block)\n`);
+    expect(run.stderr).toBe(
+      `${file}: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 4 is missing its "}": the "}" on line 5 is indented for an outer block)\n`,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 

@@ -21,7 +21,8 @@ function synth(props: FlannelProps = {}, plan?: { podCidr: string; serviceCidr: 
   return synthValid(chart);
 }
 
-const netConf = (objects: Manifest[]) => JSON.parse(findObject(objects, 'ConfigMap', 'kube-flannel-cfg').data['net-conf.json']);
+const netConf = (objects: Manifest[]) =>
+  JSON.parse(findObject(objects, 'ConfigMap', 'kube-flannel-cfg').data['net-conf.json']);
 
 describe('Flannel', () => {
   test('default output equals upstream kube-flannel.yml v0.28.9 field for field (6 objects, every one schema-valid)', () => {
@@ -35,24 +36,40 @@ describe('Flannel', () => {
   });
 
   test('the comparison is sharp: another version is reported field by field', () => {
-    expect(() => expectFidelity(synth({ version: 'v0.28.8' }), readYamlDocuments(REFERENCE), ALLOW))
-      .toThrow(/containers\[0\]\.image: expected "ghcr\.io\/flannel-io\/flannel:v0\.28\.9", got "ghcr\.io\/flannel-io\/flannel:v0\.28\.8"/);
+    expect(() => expectFidelity(synth({ version: 'v0.28.8' }), readYamlDocuments(REFERENCE), ALLOW)).toThrow(
+      /containers\[0\]\.image: expected "ghcr\.io\/flannel-io\/flannel:v0\.28\.9", got "ghcr\.io\/flannel-io\/flannel:v0\.28\.8"/,
+    );
   });
 
   test('Network comes from the podCidr in scope; the kube-flannel namespace keeps its pod-security label', () => {
     const objects = synth({}, { podCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16' });
     expect(netConf(objects)).toEqual({ Network: '10.42.0.0/16', EnableNFTables: false, Backend: { Type: 'vxlan' } });
-    expect((findObject(objects, 'Namespace', 'kube-flannel').metadata as { labels?: object }).labels).toEqual({ 'k8s-app': 'flannel', 'pod-security.kubernetes.io/enforce': 'privileged' });
+    expect((findObject(objects, 'Namespace', 'kube-flannel').metadata as { labels?: object }).labels).toEqual({
+      'k8s-app': 'flannel',
+      'pod-security.kubernetes.io/enforce': 'privileged',
+    });
   });
 
   test('typed backends: vxlan with VNI and port, host-gw, wireguard', () => {
-    expect(netConf(synth({ backend: { type: 'vxlan', vni: 4096, port: 4789 } })).Backend).toEqual({ Type: 'vxlan', VNI: 4096, Port: 4789 });
+    expect(netConf(synth({ backend: { type: 'vxlan', vni: 4096, port: 4789 } })).Backend).toEqual({
+      Type: 'vxlan',
+      VNI: 4096,
+      Port: 4789,
+    });
     expect(netConf(synth({ backend: { type: 'host-gw' } })).Backend).toEqual({ Type: 'host-gw' });
-    expect(netConf(synth({ backend: { type: 'wireguard', listenPort: 51821 } })).Backend).toEqual({ Type: 'wireguard', ListenPort: 51821 });
+    expect(netConf(synth({ backend: { type: 'wireguard', listenPort: 51821 } })).Backend).toEqual({
+      Type: 'wireguard',
+      ListenPort: 51821,
+    });
   });
 
   test('bad props are errors naming field and value', () => {
-    const error = thrown(() => synth({ network: '10.32.0.0/12', backend: { type: 'vxlan', vni: 0, port: 70000 } }, { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' }));
+    const error = thrown(() =>
+      synth(
+        { network: '10.32.0.0/12', backend: { type: 'vxlan', vni: 0, port: 70000 } },
+        { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      ),
+    );
     expect(error.lines()).toEqual([
       'Flannel "test/flannel": network: network "10.32.0.0/12" is outside podCidr 10.244.0.0/16: Flannel would hand node subnets the rest of the cluster does not route as pods',
       'Flannel "test/flannel": backend.vni: vni 0 must be a VXLAN id 1-16777215',
@@ -78,7 +95,10 @@ describe('cluster file: cni.plugin flannel', () => {
   });
 
   test('the host side writes the same conflist as the ConfigMap; Flannel manages pod routes itself', () => {
-    const model = checkCluster(cluster(undefined, { nodes: [{ name: 'n1', ssh: { host: '10.250.90.11' } }] }), 'c1.yaml');
+    const model = checkCluster(
+      cluster(undefined, { nodes: [{ name: 'n1', ssh: { host: '10.250.90.11' } }] }),
+      'c1.yaml',
+    );
     const files = clusterCniFiles(model.cluster)!;
     expect(files.fileName).toBe('10-flannel.conflist');
     const configMap = findObject(readYamlDocuments(REFERENCE), 'ConfigMap', 'kube-flannel-cfg');
@@ -104,10 +124,16 @@ describe('cluster file: cni.plugin flannel', () => {
   });
 
   test('errors name file, field and value; cni.flannel needs plugin flannel; no installer', () => {
-    expect(thrown(() => checkCluster(cluster({ backend: { type: 'udp' } }), 'c1.yaml')).message).toMatch(/^c1\.yaml: cni\.flannel\.backend\.type: /);
-    expect(thrown(() => checkCluster({ ...cluster({}), cni: { plugin: 'weave', flannel: {} } }, 'c1.yaml')).message)
-      .toBe('c1.yaml: cni.flannel: is set but cni.plugin is "weave": set cni.plugin: flannel to use it');
-    expect(thrown(() => checkCluster({ ...cluster(), cni: { plugin: 'flannel', installer: true } }, 'c1.yaml')).message)
-      .toContain('c1.yaml: cni.installer: needs cni.plugin bridge or conflist, got "flannel" (Flannel\'s install-cni init container writes its own conflist)');
+    expect(thrown(() => checkCluster(cluster({ backend: { type: 'udp' } }), 'c1.yaml')).message).toMatch(
+      /^c1\.yaml: cni\.flannel\.backend\.type: /,
+    );
+    expect(
+      thrown(() => checkCluster({ ...cluster({}), cni: { plugin: 'weave', flannel: {} } }, 'c1.yaml')).message,
+    ).toBe('c1.yaml: cni.flannel: is set but cni.plugin is "weave": set cni.plugin: flannel to use it');
+    expect(
+      thrown(() => checkCluster({ ...cluster(), cni: { plugin: 'flannel', installer: true } }, 'c1.yaml')).message,
+    ).toContain(
+      'c1.yaml: cni.installer: needs cni.plugin bridge or conflist, got "flannel" (Flannel\'s install-cni init container writes its own conflist)',
+    );
   });
 });

@@ -12,14 +12,34 @@ let certDir: string;
 beforeAll(() => {
   // A real self-signed certificate, as a user would have.
   certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=wear.my-site.com',
-    '-keyout', path.join(certDir, 'tls.key'), '-out', path.join(certDir, 'tls.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=wear.my-site.com',
+      '-keyout',
+      path.join(certDir, 'tls.key'),
+      '-out',
+      path.join(certDir, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
 });
 afterAll(() => fs.rmSync(certDir, { recursive: true, force: true }));
 
 function services(c: Chart): { wear: Service; watch: Service } {
   return {
-    wear: new Service(c, 'wear-service', { selector: { app: 'wear' }, ports: [{ name: 'http', port: 8282, targetPort: 8080 }] }),
+    wear: new Service(c, 'wear-service', {
+      selector: { app: 'wear' },
+      ports: [{ name: 'http', port: 8282, targetPort: 8080 }],
+    }),
     watch: new Service(c, 'watch-service', { selector: { app: 'video' }, ports: [{ port: 8282, targetPort: 8080 }] }),
   };
 }
@@ -34,7 +54,10 @@ describe('Ingress', () => {
       tls: [{ hosts: ['wear.my-site.com', 'travel.my-site.com'], secretName: 'my-site-tls' }],
       rules: [
         { host: 'wear.my-site.com', paths: [{ path: '/', backend: { service: wear, port: 'http' } }] },
-        { host: 'travel.my-site.com', paths: [{ path: '/watch', pathType: 'Exact', backend: { service: watch, port: 8282 } }] },
+        {
+          host: 'travel.my-site.com',
+          paths: [{ path: '/watch', pathType: 'Exact', backend: { service: watch, port: 8282 } }],
+        },
       ],
     });
     const ingress = findObject(synthValid(c), 'Ingress', 'ingress-wear-watch');
@@ -43,8 +66,26 @@ describe('Ingress', () => {
       ingressClassName: 'nginx',
       tls: [{ hosts: ['wear.my-site.com', 'travel.my-site.com'], secretName: 'my-site-tls' }],
       rules: [
-        { host: 'wear.my-site.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'wear-service', port: { name: 'http' } } } }] } },
-        { host: 'travel.my-site.com', http: { paths: [{ path: '/watch', pathType: 'Exact', backend: { service: { name: 'watch-service', port: { number: 8282 } } } }] } },
+        {
+          host: 'wear.my-site.com',
+          http: {
+            paths: [
+              { path: '/', pathType: 'Prefix', backend: { service: { name: 'wear-service', port: { name: 'http' } } } },
+            ],
+          },
+        },
+        {
+          host: 'travel.my-site.com',
+          http: {
+            paths: [
+              {
+                path: '/watch',
+                pathType: 'Exact',
+                backend: { service: { name: 'watch-service', port: { number: 8282 } } },
+              },
+            ],
+          },
+        },
       ],
     });
   });
@@ -73,48 +114,94 @@ describe('Ingress', () => {
     const c = new Chart(Testing.app(), 'test');
     const { wear } = services(c);
     const missing = path.join(certDir, 'nope.crt');
-    expect(rejection(() => new Ingress(c, 'web', {
-      defaultBackend: { service: wear, port: 8282 },
-      tls: [{ hosts: ['a.example.com'], secretName: 's', certFile: 'nope.crt', keyFile: 'tls.key' }],
-      baseDir: certDir,
-    }))).toBe(`Ingress "web": tls[0].certFile: cannot read certFile "nope.crt" (${missing}): no such file`);
-    expect(rejection(() => new Ingress(c, 'web', {
-      defaultBackend: { service: wear, port: 8282 },
-      tls: [{ hosts: ['a.example.com'], secretName: 's', certFile: 'tls.key', keyFile: 'tls.crt' }],
-      baseDir: certDir,
-    }))).toMatch(/tls\[0\]\.certFile: certFile "tls.key" \(.*tls.key\) is not a PEM certificate/);
+    expect(
+      rejection(
+        () =>
+          new Ingress(c, 'web', {
+            defaultBackend: { service: wear, port: 8282 },
+            tls: [{ hosts: ['a.example.com'], secretName: 's', certFile: 'nope.crt', keyFile: 'tls.key' }],
+            baseDir: certDir,
+          }),
+      ),
+    ).toBe(`Ingress "web": tls[0].certFile: cannot read certFile "nope.crt" (${missing}): no such file`);
+    expect(
+      rejection(
+        () =>
+          new Ingress(c, 'web', {
+            defaultBackend: { service: wear, port: 8282 },
+            tls: [{ hosts: ['a.example.com'], secretName: 's', certFile: 'tls.key', keyFile: 'tls.crt' }],
+            baseDir: certDir,
+          }),
+      ),
+    ).toMatch(/tls\[0\]\.certFile: certFile "tls.key" \(.*tls.key\) is not a PEM certificate/);
   });
 
   test('a backend Service construct must expose the port and live in the same namespace', () => {
     const c = new Chart(Testing.app(), 'test');
     const { wear } = services(c);
-    expect(rejection(() => new Ingress(c, 'a', { rules: [{ paths: [{ backend: { service: wear, port: 80 } }] }] })))
-      .toBe('Ingress "a": rules[0].paths[0].backend.port: Service "wear-service" has no port 80; it exposes 8282 ("http")');
-    expect(rejection(() => new Ingress(c, 'b', { namespace: 'shop', rules: [{ paths: [{ backend: { service: wear, port: 8282 } }] }] })))
-      .toBe('Ingress "b": rules[0].paths[0].backend.service: Service "wear-service" is in namespace "default", but an Ingress can only route to Services of its own namespace "shop"');
+    expect(
+      rejection(() => new Ingress(c, 'a', { rules: [{ paths: [{ backend: { service: wear, port: 80 } }] }] })),
+    ).toBe(
+      'Ingress "a": rules[0].paths[0].backend.port: Service "wear-service" has no port 80; it exposes 8282 ("http")',
+    );
+    expect(
+      rejection(
+        () =>
+          new Ingress(c, 'b', { namespace: 'shop', rules: [{ paths: [{ backend: { service: wear, port: 8282 } }] }] }),
+      ),
+    ).toBe(
+      'Ingress "b": rules[0].paths[0].backend.service: Service "wear-service" is in namespace "default", but an Ingress can only route to Services of its own namespace "shop"',
+    );
   });
 
-  test('a backend given by name is checked against the app\'s Services when it is synthesized', () => {
+  test("a backend given by name is checked against the app's Services when it is synthesized", () => {
     const app = new App({ outdir: path.join(certDir, 'out') });
     const c = new Chart(app, 'test');
-    new Ingress(c, 'early', { rules: [{ host: 'a.example.com', paths: [{ backend: { service: 'later', port: 'web' } }] }] });
-    new Ingress(c, 'ghost', { rules: [{ host: 'b.example.com', paths: [{ backend: { service: 'nobody', port: 80 } }] }] });
+    new Ingress(c, 'early', {
+      rules: [{ host: 'a.example.com', paths: [{ backend: { service: 'later', port: 'web' } }] }],
+    });
+    new Ingress(c, 'ghost', {
+      rules: [{ host: 'b.example.com', paths: [{ backend: { service: 'nobody', port: 80 } }] }],
+    });
     new Service(c, 'later', { ports: [{ name: 'web', port: 80 }] });
-    expect(() => app.synth()).toThrow(/Ingress "ghost": rules\[0\]\.paths\[0\]\.backend\.service: Service "nobody" is not defined in namespace "default"/);
+    expect(() => app.synth()).toThrow(
+      /Ingress "ghost": rules\[0\]\.paths\[0\]\.backend\.service: Service "nobody" is not defined in namespace "default"/,
+    );
     expect(c.node.findChild('early').node.validate()).toEqual([]);
   });
 
   test('two Ingresses of one class may not route the same host and path', () => {
     const c = new Chart(Testing.app(), 'test');
     const { wear, watch } = services(c);
-    new Ingress(c, 'a', { ingressClassName: 'nginx', rules: [{ host: 'x.example.com', paths: [{ path: '/api', backend: { service: wear, port: 8282 } }] }] });
-    // Another class, or another pathType, is another route.
-    new Ingress(c, 'b', { ingressClassName: 'traefik', rules: [{ host: 'x.example.com', paths: [{ path: '/api', backend: { service: watch, port: 8282 } }] }] });
-    new Ingress(c, 'c', { ingressClassName: 'nginx', rules: [{ host: 'x.example.com', paths: [{ path: '/api', pathType: 'Exact', backend: { service: watch, port: 8282 } }] }] });
-    expect(rejection(() => new Ingress(c, 'd', {
+    new Ingress(c, 'a', {
       ingressClassName: 'nginx',
+      rules: [{ host: 'x.example.com', paths: [{ path: '/api', backend: { service: wear, port: 8282 } }] }],
+    });
+    // Another class, or another pathType, is another route.
+    new Ingress(c, 'b', {
+      ingressClassName: 'traefik',
       rules: [{ host: 'x.example.com', paths: [{ path: '/api', backend: { service: watch, port: 8282 } }] }],
-    }))).toBe('Ingress "d": rules[0].paths[0].path: host "x.example.com" path "/api" (Prefix) of class "nginx" is routed twice: by Ingress default/a and by Ingress default/d');
+    });
+    new Ingress(c, 'c', {
+      ingressClassName: 'nginx',
+      rules: [
+        {
+          host: 'x.example.com',
+          paths: [{ path: '/api', pathType: 'Exact', backend: { service: watch, port: 8282 } }],
+        },
+      ],
+    });
+    expect(
+      rejection(
+        () =>
+          new Ingress(c, 'd', {
+            ingressClassName: 'nginx',
+            rules: [{ host: 'x.example.com', paths: [{ path: '/api', backend: { service: watch, port: 8282 } }] }],
+          }),
+      ),
+    ).toBe(
+      'Ingress "d": rules[0].paths[0].path: host "x.example.com" path "/api" (Prefix) of class "nginx" is routed twice: by Ingress default/a and by Ingress default/d',
+    );
     expect(synthValid(c).filter((o) => o.kind === 'Ingress')).toHaveLength(3);
   });
 });

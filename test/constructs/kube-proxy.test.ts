@@ -38,9 +38,16 @@ describe('KubeProxy', () => {
       clusterCIDR: '10.32.0.0/12',
       mode: 'iptables',
     });
-    expect(kubeconfig.clusters).toEqual([{ cluster: { 'certificate-authority': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', server: ENDPOINT }, name: 'default' }]);
+    expect(kubeconfig.clusters).toEqual([
+      {
+        cluster: { 'certificate-authority': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', server: ENDPOINT },
+        name: 'default',
+      },
+    ]);
     expect(kubeconfig['current-context']).toBe('default');
-    expect(kubeconfig.users).toEqual([{ name: 'default', user: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } }]);
+    expect(kubeconfig.users).toEqual([
+      { name: 'default', user: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } },
+    ]);
   });
 
   test('ipvs mode with strictARP (MetalLB)', () => {
@@ -51,14 +58,23 @@ describe('KubeProxy', () => {
   });
 
   test('bad props name field and value', () => {
-    const error = thrown(() => synth({ controlPlaneEndpoint: 'http://api:6443', strictArp: true, bindAddress: '0.0.0.300', clusterCidr: '10.33.0.0/16' }));
+    const error = thrown(() =>
+      synth({
+        controlPlaneEndpoint: 'http://api:6443',
+        strictArp: true,
+        bindAddress: '0.0.0.300',
+        clusterCidr: '10.33.0.0/16',
+      }),
+    );
     expect(error.lines()).toEqual([
       'KubeProxy "test/kube-proxy": controlPlaneEndpoint: "http://api:6443" is not an https URL of the API server such as https://192.168.1.11:6443',
       'KubeProxy "test/kube-proxy": strictArp: strictARP only applies in ipvs mode, and mode is "iptables"',
       'KubeProxy "test/kube-proxy": bindAddress: invalid IPv4 address "0.0.0.300": 300 is not an IPv4 octet (0-255, no leading zeros)',
       'KubeProxy "test/kube-proxy": clusterCidr: "10.33.0.0/16" differs from the ClusterNetwork podCidr 10.32.0.0/12: kube-proxy would masquerade pod traffic',
     ]);
-    expect(thrown(() => synth({}, null)).lines()).toEqual(['KubeProxy "test/kube-proxy": clusterCidr: is required when there is no ClusterNetwork in scope']);
+    expect(thrown(() => synth({}, null)).lines()).toEqual([
+      'KubeProxy "test/kube-proxy": clusterCidr: is required when there is no ClusterNetwork in scope',
+    ]);
     expect(files(synth({ clusterCidr: '10.200.0.0/16' }, null)).config.clusterCIDR).toBe('10.200.0.0/16');
   });
 });
@@ -66,8 +82,11 @@ describe('KubeProxy', () => {
 describe('cluster file: kubeProxy', () => {
   const base = 'name: c\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\ncni: { plugin: none }\n';
 
-  test('with controlPlaneEndpoint the ConfigMap carries the plan\'s podCidr and the mode', () => {
-    const model = parseClusterText(`${base}kubeProxy: { mode: ipvs, strictArp: true, controlPlaneEndpoint: ${ENDPOINT} }\n`, 'c.yaml');
+  test("with controlPlaneEndpoint the ConfigMap carries the plan's podCidr and the mode", () => {
+    const model = parseClusterText(
+      `${base}kubeProxy: { mode: ipvs, strictArp: true, controlPlaneEndpoint: ${ENDPOINT} }\n`,
+      'c.yaml',
+    );
     const { config, kubeconfig } = files(synthValid(new ClusterChart(Testing.app(), 'c', { model })));
     expect(config.clusterCIDR).toBe('10.244.0.0/16');
     expect(config.mode).toBe('ipvs');
@@ -75,19 +94,27 @@ describe('cluster file: kubeProxy', () => {
     expect(kubeconfig.clusters[0].cluster.server).toBe(ENDPOINT);
   });
 
-  test('without controlPlaneEndpoint kubeadm\'s own ConfigMap is left alone (iptables only)', () => {
+  test("without controlPlaneEndpoint kubeadm's own ConfigMap is left alone (iptables only)", () => {
     const model = parseClusterText(base, 'c.yaml');
-    expect(synthValid(new ClusterChart(Testing.app(), 'c', { model })).filter((o) => o.metadata.name === 'kube-proxy')).toEqual([]);
+    expect(
+      synthValid(new ClusterChart(Testing.app(), 'c', { model })).filter((o) => o.metadata.name === 'kube-proxy'),
+    ).toEqual([]);
   });
 
   test('ipvs without an endpoint, strictArp in iptables mode and a bad URL are errors naming field and value', () => {
     expect(thrown(() => parseClusterText(`${base}kubeProxy: { mode: ipvs }\n`, 'c.yaml')).lines()).toEqual([
       'c.yaml: kubeProxy.controlPlaneEndpoint: is required to ship the kube-proxy ConfigMap for mode "ipvs" (e.g. https://192.168.1.11:6443)',
     ]);
-    expect(thrown(() => parseClusterText(`${base}kubeProxy: { strictArp: true, controlPlaneEndpoint: ${ENDPOINT} }\n`, 'c.yaml')).lines()).toEqual([
-      'c.yaml: kubeProxy.strictArp: strictARP only applies in ipvs mode, and mode is "iptables"',
-    ]);
-    expect(thrown(() => parseClusterText(`${base}kubeProxy: { controlPlaneEndpoint: "https://api:6443/x; rm -rf /" }\n`, 'c.yaml')).lines()).toEqual([
+    expect(
+      thrown(() =>
+        parseClusterText(`${base}kubeProxy: { strictArp: true, controlPlaneEndpoint: ${ENDPOINT} }\n`, 'c.yaml'),
+      ).lines(),
+    ).toEqual(['c.yaml: kubeProxy.strictArp: strictARP only applies in ipvs mode, and mode is "iptables"']);
+    expect(
+      thrown(() =>
+        parseClusterText(`${base}kubeProxy: { controlPlaneEndpoint: "https://api:6443/x; rm -rf /" }\n`, 'c.yaml'),
+      ).lines(),
+    ).toEqual([
       'c.yaml: kubeProxy.controlPlaneEndpoint: must be an https URL of the API server such as https://192.168.1.11:6443 (got "https://api:6443/x; rm -rf /")',
     ]);
   });

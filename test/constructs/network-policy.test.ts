@@ -3,7 +3,12 @@ import * as path from 'path';
 import { ClusterChart } from '../../constructs/cluster-chart';
 import { loadClusterFile } from '../../src/model/load';
 import { InputError } from '../../src/model/errors';
-import { checkNetworkPolicy, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../../constructs/network-policy';
+import {
+  checkNetworkPolicy,
+  NetworkPolicy,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+} from '../../constructs/network-policy';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
 
 const upstream = (...parts: string[]): Manifest => {
@@ -42,14 +47,16 @@ describe('NetworkPolicy reproduces the Kubernetes documentation examples', () =>
       namespace: 'default',
       podSelector: { matchLabels: { role: 'db' } },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{
-        from: [
-          NetworkPolicyPeer.ipBlock('172.17.0.0/16', ['172.17.1.0/24']),
-          NetworkPolicyPeer.namespaces({ project: 'myproject' }),
-          NetworkPolicyPeer.pods({ role: 'frontend' }),
-        ],
-        ports: [NetworkPolicyPort.tcp(6379)],
-      }],
+      ingress: [
+        {
+          from: [
+            NetworkPolicyPeer.ipBlock('172.17.0.0/16', ['172.17.1.0/24']),
+            NetworkPolicyPeer.namespaces({ project: 'myproject' }),
+            NetworkPolicyPeer.pods({ role: 'frontend' }),
+          ],
+          ports: [NetworkPolicyPort.tcp(6379)],
+        },
+      ],
       egress: [{ to: [NetworkPolicyPeer.ipBlock('10.0.0.0/24')], ports: [NetworkPolicyPort.tcp(5978)] }],
     });
     expect(synthValid(c)).toEqual([upstream('kubernetes-website.networkpolicy.yaml')]);
@@ -103,30 +110,47 @@ describe('NetworkPolicy API features', () => {
     new NetworkPolicy(c, 'db', {
       namespace: 'shop',
       podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['db', 'cache'] }] },
-      ingress: [{
-        from: [NetworkPolicyPeer.podsInNamespaces({ role: 'api' }, { team: 'shop' })],
-        ports: [NetworkPolicyPort.tcp('postgres'), NetworkPolicyPort.udp(53), NetworkPolicyPort.sctp(9999)],
-      }],
+      ingress: [
+        {
+          from: [NetworkPolicyPeer.podsInNamespaces({ role: 'api' }, { team: 'shop' })],
+          ports: [NetworkPolicyPort.tcp('postgres'), NetworkPolicyPort.udp(53), NetworkPolicyPort.sctp(9999)],
+        },
+      ],
     });
     const [object] = synthValid(c);
     expect(object.metadata).toEqual({ name: 'db', namespace: 'shop' });
     expect(object.spec.ingress[0]).toEqual({
       from: [{ namespaceSelector: { matchLabels: { team: 'shop' } }, podSelector: { matchLabels: { role: 'api' } } }],
-      ports: [{ protocol: 'TCP', port: 'postgres' }, { protocol: 'UDP', port: 53 }, { protocol: 'SCTP', port: 9999 }],
+      ports: [
+        { protocol: 'TCP', port: 'postgres' },
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'SCTP', port: 9999 },
+      ],
     });
-    expect(object.spec.podSelector.matchExpressions).toEqual([{ key: 'tier', operator: 'In', values: ['db', 'cache'] }]);
+    expect(object.spec.podSelector.matchExpressions).toEqual([
+      { key: 'tier', operator: 'In', values: ['db', 'cache'] },
+    ]);
   });
 
   test('an ipBlock ANDed with a selector is rejected with the OR/AND rule explained', () => {
     const c = chart();
-    const make = () => new NetworkPolicy(c, 'p', {
-      name: 'bad',
-      ingress: [{ from: [{ ipBlock: { cidr: '172.17.0.0/16' }, namespaceSelector: { matchLabels: { project: 'myproject' } } }] }],
-    });
+    const make = () =>
+      new NetworkPolicy(c, 'p', {
+        name: 'bad',
+        ingress: [
+          {
+            from: [
+              { ipBlock: { cidr: '172.17.0.0/16' }, namespaceSelector: { matchLabels: { project: 'myproject' } } },
+            ],
+          },
+        ],
+      });
     expect(make).toThrow(InputError);
-    expect(make).toThrow('NetworkPolicy "bad": ingress[0].from[0]: ipBlock "172.17.0.0/16" is combined with namespaceSelector in one peer: '
-      + 'items in a from/to list are ORed and the selectors inside one item are ANDed; an ipBlock cannot be combined with a '
-      + 'selector, so write them as separate list items');
+    expect(make).toThrow(
+      'NetworkPolicy "bad": ingress[0].from[0]: ipBlock "172.17.0.0/16" is combined with namespaceSelector in one peer: ' +
+        'items in a from/to list are ORed and the selectors inside one item are ANDed; an ipBlock cannot be combined with a ' +
+        'selector, so write them as separate list items',
+    );
     // A rejected construct leaves nothing behind in the tree.
     expect(c.node.children).toHaveLength(0);
   });
@@ -134,16 +158,21 @@ describe('NetworkPolicy API features', () => {
   test('checkNetworkPolicy reports every problem of a spec at once, paths relative to the spec', () => {
     const issues = checkNetworkPolicy({
       name: 'Bad',
-      egress: [{
-        to: [{ ipBlock: { cidr: '10.0.0.0/24', except: ['10.0.0.0/24', '10.1.0.0/24', '10.0.0.300/32'] } }, {}],
-        ports: [{ port: 0 }, { port: 'http', endPort: 90 }, { port: 100, endPort: 99 }, { endPort: 5 }],
-      }],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '10.0.0.0/24', except: ['10.0.0.0/24', '10.1.0.0/24', '10.0.0.300/32'] } }, {}],
+          ports: [{ port: 0 }, { port: 'http', endPort: 90 }, { port: 100, endPort: 99 }, { endPort: 5 }],
+        },
+      ],
     });
     expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
       ['name', expect.stringContaining('"Bad" is not a valid DNS-1123 subdomain')],
       ['egress.0.to.0.ipBlock.except.0', 'except "10.0.0.0/24" must be a strict subset of cidr "10.0.0.0/24"'],
       ['egress.0.to.0.ipBlock.except.1', 'except "10.1.0.0/24" must be a strict subset of cidr "10.0.0.0/24"'],
-      ['egress.0.to.0.ipBlock.except.2', expect.stringContaining('invalid CIDR "10.0.0.300/32": 300 is not an IPv4 octet')],
+      [
+        'egress.0.to.0.ipBlock.except.2',
+        expect.stringContaining('invalid CIDR "10.0.0.300/32": 300 is not an IPv4 octet'),
+      ],
       ['egress.0.to.1', expect.stringContaining('an empty peer {} selects nothing')],
       ['egress.0.ports.0.port', 'port 0 must be a whole number 1-65535'],
       ['egress.0.ports.1.endPort', 'endPort 90 may only be used with a numeric port, not the named port "http"'],
@@ -159,17 +188,30 @@ describe('NetworkPolicy API features', () => {
 
 describe('the example cluster file', () => {
   test('synthesizes its Services, Ingress and the reference NetworkPolicy through ClusterChart', () => {
-    const c = new ClusterChart(Testing.app(), 'example', { model: loadClusterFile(path.join(__dirname, '..', '..', 'hosts', 'example.yaml')) });
+    const c = new ClusterChart(Testing.app(), 'example', {
+      model: loadClusterFile(path.join(__dirname, '..', '..', 'hosts', 'example.yaml')),
+    });
     const objects = synthValid(c);
-    expect(findObject(objects, 'NetworkPolicy', 'test-network-policy')).toEqual(upstream('kubernetes-website.networkpolicy.yaml'));
+    expect(findObject(objects, 'NetworkPolicy', 'test-network-policy')).toEqual(
+      upstream('kubernetes-website.networkpolicy.yaml'),
+    );
     const services = objects.filter((o) => o.kind === 'Service' && o.metadata.namespace === 'default');
     expect(Object.fromEntries(services.map((o) => [o.metadata.name, o.spec.type]))).toMatchObject({
-      'back-end': 'ClusterIP', 'myapp-service': 'NodePort', 'front-end': 'LoadBalancer', 'db-service': 'ExternalName',
-      'wear-service': 'ClusterIP', 'watch-service': 'ClusterIP', test: 'ClusterIP',
+      'back-end': 'ClusterIP',
+      'myapp-service': 'NodePort',
+      'front-end': 'LoadBalancer',
+      'db-service': 'ExternalName',
+      'wear-service': 'ClusterIP',
+      'watch-service': 'ClusterIP',
+      test: 'ClusterIP',
     });
     const ingress = findObject(objects, 'Ingress', 'ingress-wear-watch');
-    expect(ingress.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)]))
-      .toEqual([['wear.my-site.com', ['/']], ['travel.my-site.com', ['/watch', '/testpath']]]);
-    expect(ingress.spec.tls).toEqual([{ hosts: ['wear.my-site.com', 'travel.my-site.com'], secretName: 'my-site-tls' }]);
+    expect(ingress.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)])).toEqual([
+      ['wear.my-site.com', ['/']],
+      ['travel.my-site.com', ['/watch', '/testpath']],
+    ]);
+    expect(ingress.spec.tls).toEqual([
+      { hosts: ['wear.my-site.com', 'travel.my-site.com'], secretName: 'my-site-tls' },
+    ]);
   });
 });

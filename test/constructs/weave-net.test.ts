@@ -15,7 +15,8 @@ const ALLOW: Allowance[] = [
   {
     object: 'DaemonSet kube-system/weave-net',
     path: 'spec.template.spec.initContainers[0].env',
-    reason: 'upstream writes `env:` with no value, which YAML reads as null and the API server treats as unset; cdk8s never emits null',
+    reason:
+      'upstream writes `env:` with no value, which YAML reads as null and the API server treats as unset; cdk8s never emits null',
   },
 ];
 
@@ -40,8 +41,9 @@ describe('WeaveNet', () => {
   });
 
   test('the comparison is sharp: another version is reported field by field', () => {
-    expect(() => expectFidelity(synth({ version: '2.8.0' }), readYamlDocuments(REFERENCE), ALLOW))
-      .toThrow(/containers\[0\]\.image: expected "weaveworks\/weave-kube:2\.8\.1", got "weaveworks\/weave-kube:2\.8\.0"/);
+    expect(() => expectFidelity(synth({ version: '2.8.0' }), readYamlDocuments(REFERENCE), ALLOW)).toThrow(
+      /containers\[0\]\.image: expected "weaveworks\/weave-kube:2\.8\.1", got "weaveworks\/weave-kube:2\.8\.0"/,
+    );
   });
 
   test('IPALLOC_RANGE defaults to the podCidr of the ClusterNetwork in scope', () => {
@@ -51,11 +53,17 @@ describe('WeaveNet', () => {
 
   test('an explicit IPALLOC_RANGE inside podCidr is used; one outside is an error naming field and value', () => {
     const plan = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
-    expect(weaveContainer(synth({ ipallocRange: '10.244.128.0/17' }, plan)).env)
-      .toContainEqual({ name: 'IPALLOC_RANGE', value: '10.244.128.0/17' });
+    expect(weaveContainer(synth({ ipallocRange: '10.244.128.0/17' }, plan)).env).toContainEqual({
+      name: 'IPALLOC_RANGE',
+      value: '10.244.128.0/17',
+    });
     const error = thrown(() => synth({ ipallocRange: '10.32.0.0/12' }, plan));
-    expect(error.message).toBe('WeaveNet "test/weave": ipallocRange: ipallocRange "10.32.0.0/12" is outside podCidr 10.244.0.0/16: Weave would hand out pod addresses the rest of the cluster does not route as pods');
-    expect(thrown(() => synth({ ipallocRange: '10.32.0.1/12' })).message).toContain('ipallocRange: invalid CIDR "10.32.0.1/12": host bits are set');
+    expect(error.message).toBe(
+      'WeaveNet "test/weave": ipallocRange: ipallocRange "10.32.0.0/12" is outside podCidr 10.244.0.0/16: Weave would hand out pod addresses the rest of the cluster does not route as pods',
+    );
+    expect(thrown(() => synth({ ipallocRange: '10.32.0.1/12' })).message).toContain(
+      'ipallocRange: invalid CIDR "10.32.0.1/12": host bits are set',
+    );
   });
 
   test('mtu, connLimit, password Secret, extra env and npc args reach the containers', () => {
@@ -79,7 +87,9 @@ describe('WeaveNet', () => {
 
   test('the password is never a literal: neither through env nor in place of the Secret reference', () => {
     const viaEnv = thrown(() => synth({ env: { WEAVE_PASSWORD: 'hunter2' } }));
-    expect(viaEnv.message).toContain('env.WEAVE_PASSWORD: env "WEAVE_PASSWORD" cannot be set here: a literal password is refused: use passwordSecret');
+    expect(viaEnv.message).toContain(
+      'env.WEAVE_PASSWORD: env "WEAVE_PASSWORD" cannot be set here: a literal password is refused: use passwordSecret',
+    );
     expect(viaEnv.message).not.toContain('hunter2');
     const literal = thrown(() => synth({ passwordSecret: 'hunter2' as never }));
     expect(literal.message).toContain('passwordSecret: a literal password is refused: give the Secret holding it');
@@ -87,7 +97,9 @@ describe('WeaveNet', () => {
   });
 
   test('env names the construct sets itself and bad numbers are refused, naming field and value', () => {
-    const error = thrown(() => synth({ env: { IPALLOC_RANGE: '10.0.0.0/8', 'BAD-NAME': 'x' }, mtu: 100, connLimit: 0 }));
+    const error = thrown(() =>
+      synth({ env: { IPALLOC_RANGE: '10.0.0.0/8', 'BAD-NAME': 'x' }, mtu: 100, connLimit: 0 }),
+    );
     expect(error.lines()).toEqual([
       'WeaveNet "test/weave": mtu: mtu 100 must be a whole number 576-65535',
       'WeaveNet "test/weave": connLimit: connLimit 0 must be a whole number of at least 1',
@@ -98,14 +110,22 @@ describe('WeaveNet', () => {
 
   test('images follow version unless given', () => {
     expect(weaveContainer(synth({ version: '2.8.0' })).image).toBe('weaveworks/weave-kube:2.8.0');
-    expect(weaveContainer(synth({ npcImage: 'registry.local/weave-npc:2.8.1' }), 'weave-npc').image).toBe('registry.local/weave-npc:2.8.1');
+    expect(weaveContainer(synth({ npcImage: 'registry.local/weave-npc:2.8.1' }), 'weave-npc').image).toBe(
+      'registry.local/weave-npc:2.8.1',
+    );
   });
 
   test('conflist() is the configuration weave-kube writes to /etc/cni/net.d', () => {
     const conflist = WeaveNet.conflist();
     expect(conflist.fileName).toBe('10-weave.conflist');
-    expect(conflist.toObject()).toEqual(JSON.parse(fs.readFileSync(reference('cni', 'weave-v2.8.1.10-weave.conflist.json'), 'utf8')));
-    expect(WeaveNet.conflist(false).toObject().plugins).toContainEqual({ name: 'weave', type: 'weave-net', hairpinMode: false });
+    expect(conflist.toObject()).toEqual(
+      JSON.parse(fs.readFileSync(reference('cni', 'weave-v2.8.1.10-weave.conflist.json'), 'utf8')),
+    );
+    expect(WeaveNet.conflist(false).toObject().plugins).toContainEqual({
+      name: 'weave',
+      type: 'weave-net',
+      hairpinMode: false,
+    });
   });
 });
 
@@ -121,23 +141,31 @@ describe('cluster file: cni.plugin weave', () => {
   test('synthesizes Weave Net with IPALLOC_RANGE = podCidr and the options given', () => {
     const model = checkCluster(cluster({ mtu: 1400, passwordSecret: { name: 'weave' } }), 'c1.yaml');
     const objects = synthValid(new ClusterChart(Testing.app(), 'c1', { model }));
-    expect(weaveContainer(objects).env).toEqual(expect.arrayContaining([
-      { name: 'IPALLOC_RANGE', value: '10.244.0.0/16' },
-      { name: 'WEAVE_MTU', value: '1400' },
-      { name: 'WEAVE_PASSWORD', valueFrom: { secretKeyRef: { name: 'weave', key: 'weave-passwd' } } },
-    ]));
+    expect(weaveContainer(objects).env).toEqual(
+      expect.arrayContaining([
+        { name: 'IPALLOC_RANGE', value: '10.244.0.0/16' },
+        { name: 'WEAVE_MTU', value: '1400' },
+        { name: 'WEAVE_PASSWORD', valueFrom: { secretKeyRef: { name: 'weave', key: 'weave-passwd' } } },
+      ]),
+    );
   });
 
   test('ipallocRange outside podCidr, a literal password and cni.weave without plugin weave are errors with file, field and value', () => {
-    expect(thrown(() => checkCluster(cluster({ ipallocRange: '10.32.0.0/12', env: { WEAVE_PASSWORD: 's3cret' } }), 'c1.yaml')).lines()).toEqual([
+    expect(
+      thrown(() =>
+        checkCluster(cluster({ ipallocRange: '10.32.0.0/12', env: { WEAVE_PASSWORD: 's3cret' } }), 'c1.yaml'),
+      ).lines(),
+    ).toEqual([
       'c1.yaml: cni.weave.ipallocRange: ipallocRange "10.32.0.0/12" is outside podCidr 10.244.0.0/16: Weave would hand out pod addresses the rest of the cluster does not route as pods',
       'c1.yaml: cni.weave.env.WEAVE_PASSWORD: env "WEAVE_PASSWORD" cannot be set here: a literal password is refused: use passwordSecret {name, key} so it comes from a Secret',
     ]);
     const literal = thrown(() => checkCluster(cluster({ passwordSecret: 's3cret' }), 'c1.yaml')).message;
-    expect(literal).toMatch(/^c1\.yaml: cni\.weave\.passwordSecret: a literal password is refused: give the Secret holding it/);
+    expect(literal).toMatch(
+      /^c1\.yaml: cni\.weave\.passwordSecret: a literal password is refused: give the Secret holding it/,
+    );
     expect(literal).not.toContain('s3cret'); // never echoed into logs
-    expect(thrown(() => checkCluster(cluster({ mtu: 1400 }, 'none'), 'c1.yaml')).message)
-      .toBe('c1.yaml: cni.weave: is set but cni.plugin is "none": set cni.plugin: weave to use it');
+    expect(thrown(() => checkCluster(cluster({ mtu: 1400 }, 'none'), 'c1.yaml')).message).toBe(
+      'c1.yaml: cni.weave: is set but cni.plugin is "none": set cni.plugin: weave to use it',
+    );
   });
 });
-

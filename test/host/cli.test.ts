@@ -17,7 +17,10 @@ const pwned = path.join(dir, 'pwned');
 
 beforeAll(async () => {
   // Accepts and hangs up at once: not an SSH server, just a witness of connection attempts.
-  server = net.createServer((socket) => { connections++; socket.destroy(); });
+  server = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
 });
@@ -28,13 +31,16 @@ afterAll(() => {
 
 function clusterFile(name: string, node: string, extra = ''): string {
   const file = path.join(dir, `${name}.yaml`);
-  fs.writeFileSync(file, `name: cli
+  fs.writeFileSync(
+    file,
+    `name: cli
 network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }
 nodes:
   - name: n1
     ssh: { host: 127.0.0.1, port: ${port} }
 ${node}
-${extra}`);
+${extra}`,
+  );
   return file;
 }
 
@@ -52,15 +58,23 @@ test('an interface name with shell metacharacters is rejected before any connect
 });
 
 test('bad verify assertions, unknown --only nodes and bad flags are input errors (exit 2), no connection', async () => {
-  const file = clusterFile('checks', '    interfaces: []', `verify:
+  const file = clusterFile(
+    'checks',
+    '    interfaces: []',
+    `verify:
   - { from: n1/blue, ping: 192.168.1.1 }
   - { from: n9, tcp: "192.168.1.1:99999" }
-  - { from: n1 }`);
+  - { from: n1 }`,
+  );
   const run = await netstrapAsync(['verify', file]);
   expect(run.status).toBe(2);
-  expect(run.stderr).toContain(`${file}: verify[0].from: node "n1" declares no namespace "blue", and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got "n1/blue")`);
+  expect(run.stderr).toContain(
+    `${file}: verify[0].from: node "n1" declares no namespace "blue", and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got "n1/blue")`,
+  );
   expect(run.stderr).toContain(`${file}: verify[1].from: no node named "n9"`);
-  expect(run.stderr).toContain(`${file}: verify[1].tcp: must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got "192.168.1.1:99999")`);
+  expect(run.stderr).toContain(
+    `${file}: verify[1].tcp: must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got "192.168.1.1:99999")`,
+  );
   expect(run.stderr).toContain(`${file}: verify[2]: needs exactly one of ping and tcp`);
 
   const good = clusterFile('good', '    interfaces: []');

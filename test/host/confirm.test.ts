@@ -9,7 +9,16 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  armScript, confirmScript, disarmCommand, newConfirm, parseArmed, parseConfirmOutput, type Probe, progressRecord, revertNowScript, statusScript,
+  armScript,
+  confirmScript,
+  disarmCommand,
+  newConfirm,
+  parseArmed,
+  parseConfirmOutput,
+  type Probe,
+  progressRecord,
+  revertNowScript,
+  statusScript,
 } from '../../src/host/confirm';
 import { buildFactScript, newMarker } from '../../src/host/fact-script';
 import { buildApplyScript, parseApplyOutput } from '../../src/host/script';
@@ -29,9 +38,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function fileChange(dir: string, name: string, fail = false): Change {
   const file = path.join(dir, name);
   return {
-    kind: 'file', target: name, before: 'absent', after: 'present',
+    kind: 'file',
+    target: name,
+    before: 'absent',
+    after: 'present',
     apply: [{ writeFile: file, content: 'x\n' }, ...(fail ? [{ argv: ['false'] }] : [])],
-    revert: [{ removeFile: file }, { argv: ['sh', '-c', 'echo "$1" >> "$2"', 'sh', `revert ${name}`, path.join(dir, 'reverts')] }],
+    revert: [
+      { removeFile: file },
+      { argv: ['sh', '-c', 'echo "$1" >> "$2"', 'sh', `revert ${name}`, path.join(dir, 'reverts')] },
+    ],
   };
 }
 
@@ -42,22 +57,43 @@ function fileChange(dir: string, name: string, fail = false): Change {
 function slowChange(dir: string, name: string, succeeds: boolean): Change {
   const file = path.join(dir, name);
   return {
-    kind: 'file', target: name, before: 'absent', after: 'present',
-    apply: [{ argv: ['sh', '-c', `sleep 1.5; ${succeeds ? 'exit 0' : 'exit 1'}`] }, { writeFile: file, content: 'x\n' }],
-    revert: [{ argv: ['rm', file] }, { argv: ['sh', '-c', 'echo "$1" >> "$2"', 'sh', `revert ${name}`, path.join(dir, 'reverts')] }],
+    kind: 'file',
+    target: name,
+    before: 'absent',
+    after: 'present',
+    apply: [
+      { argv: ['sh', '-c', `sleep 1.5; ${succeeds ? 'exit 0' : 'exit 1'}`] },
+      { writeFile: file, content: 'x\n' },
+    ],
+    revert: [
+      { argv: ['rm', file] },
+      { argv: ['sh', '-c', 'echo "$1" >> "$2"', 'sh', `revert ${name}`, path.join(dir, 'reverts')] },
+    ],
   };
 }
 
-function setup(timeoutMs: number, names: string[], options: { failLast?: boolean; probes?: Probe[]; slow?: { index: number; succeeds: boolean } } = {}) {
+function setup(
+  timeoutMs: number,
+  names: string[],
+  options: { failLast?: boolean; probes?: Probe[]; slow?: { index: number; succeeds: boolean } } = {},
+) {
   const dir = tempDir('i9b-confirm-');
   const confirm = newConfirm(timeoutMs, 'detached', path.join(dir, 'run'));
-  const changes = names.map((name, i) => (options.slow?.index === i ? slowChange(dir, name, options.slow.succeeds)
-    : fileChange(dir, name, options.failLast === true && i === names.length - 1)));
+  const changes = names.map((name, i) =>
+    options.slow?.index === i
+      ? slowChange(dir, name, options.slow.succeeds)
+      : fileChange(dir, name, options.failLast === true && i === names.length - 1),
+  );
   const marker = newMarker();
   const probes = options.probes ?? [];
-  const hooks = { prologue: armScript(confirm, changes, marker, probes), mayRevert: disarmCommand(confirm, marker), progress: progressRecord };
+  const hooks = {
+    prologue: armScript(confirm, changes, marker, probes),
+    mayRevert: disarmCommand(confirm, marker),
+    progress: progressRecord,
+  };
   const apply = sh(buildApplyScript(changes, marker, buildFactScript([], marker), '', hooks));
-  const reverts = () => (fs.existsSync(path.join(dir, 'reverts')) ? fs.readFileSync(path.join(dir, 'reverts'), 'utf8') : '');
+  const reverts = () =>
+    fs.existsSync(path.join(dir, 'reverts')) ? fs.readFileSync(path.join(dir, 'reverts'), 'utf8') : '';
   const exists = (name: string) => fs.existsSync(path.join(dir, name));
   return { dir, confirm, changes, marker, apply, reverts, exists, probes };
 }
@@ -89,22 +125,30 @@ test('a confirm in time keeps the change and ends the watchdog; a late confirm f
 
   const late = setup(300, ['c']);
   await sleep(1200);
-  expect(parseConfirmOutput(sh(confirmScript(late.confirm, late.marker, [], [])).stdout, late.marker).state).toBe('reverted');
+  expect(parseConfirmOutput(sh(confirmScript(late.confirm, late.marker, [], [])).stdout, late.marker).state).toBe(
+    'reverted',
+  );
   expect(late.exists('c')).toBe(false);
 });
 
 test('a probe that passed before and fails after: reverted at once by the confirm round trip', () => {
   const probe: Probe = { index: 0, spec: { from: 'n1', tcp: '127.0.0.1:1', expect: 'failure' } };
   const s = setup(20_000, ['a'], { probes: [probe] });
-  const before = [{ index: 0, from: 'n1', check: 'tcp 127.0.0.1:1', expect: 'failure' as const, status: 'passed' as const }];
+  const before = [
+    { index: 0, from: 'n1', check: 'tcp 127.0.0.1:1', expect: 'failure' as const, status: 'passed' as const },
+  ];
   // Now the probe is expected to succeed, and cannot: it "fails after".
   const after: Probe = { index: 0, spec: { ...probe.spec, expect: 'success' } };
   const out = sh(confirmScript(s.confirm, s.marker, before, [after])).stdout;
-  expect(parseConfirmOutput(out, s.marker)).toMatchObject({ state: 'reverted', probesFailed: true, log: ['reverted by the controller (a probe failed)', 'steps 1'] });
+  expect(parseConfirmOutput(out, s.marker)).toMatchObject({
+    state: 'reverted',
+    probesFailed: true,
+    log: ['reverted by the controller (a probe failed)', 'steps 1'],
+  });
   expect(s.exists('a')).toBe(false);
 });
 
-test('a failing step disarms the watchdog and reverts once; a revert over the old connection also takes the watchdog\'s place', async () => {
+test("a failing step disarms the watchdog and reverts once; a revert over the old connection also takes the watchdog's place", async () => {
   const s = setup(800, ['a', 'b'], { failLast: true });
   expect(parseApplyOutput(s.apply.stdout, s.marker)).toMatchObject({ failedStep: 2, reverted: true });
   await sleep(1500);
@@ -112,36 +156,43 @@ test('a failing step disarms the watchdog and reverts once; a revert over the ol
   expect(fs.existsSync(s.confirm.dir)).toBe(false);
 
   const t = setup(20_000, ['c']);
-  expect(parseConfirmOutput(sh(revertNowScript(t.confirm, t.marker, 'no new connection')).stdout, t.marker))
-    .toMatchObject({ state: 'reverted', log: ['reverted by the controller (no new connection)', 'steps 1'] });
+  expect(
+    parseConfirmOutput(sh(revertNowScript(t.confirm, t.marker, 'no new connection')).stdout, t.marker),
+  ).toMatchObject({ state: 'reverted', log: ['reverted by the controller (no new connection)', 'steps 1'] });
   expect(t.exists('c')).toBe(false);
 });
 
-test('the watchdog fires while a step\'s first command is in flight and that command fails: that step, which did '
-  + 'nothing, is not reverted (no false revert-failed), the steps before it are', async () => {
-  const s = setup(500, ['a', 'b'], { slow: { index: 1, succeeds: false } });
-  const outcome = parseApplyOutput(s.apply.stdout, s.marker);
-  expect(outcome).toMatchObject({ failedStep: 2, failedStepUndone: false });
-  expect(s.apply.stdout).toContain(`${s.marker} watchdog-fired`);
-  await sleep(500);
-  const status = parseConfirmOutput(sh(statusScript(s.confirm, s.marker)).stdout, s.marker);
-  expect(status).toMatchObject({ state: 'reverted', log: ['reverted by watchdog', 'steps 2'] });
-  expect(s.reverts()).toBe('revert a\n');
-  expect([s.exists('a'), s.exists('b')]).toEqual([false, false]);
-  expect(fs.existsSync(s.confirm.dir)).toBe(false);
-});
+test(
+  "the watchdog fires while a step's first command is in flight and that command fails: that step, which did " +
+    'nothing, is not reverted (no false revert-failed), the steps before it are',
+  async () => {
+    const s = setup(500, ['a', 'b'], { slow: { index: 1, succeeds: false } });
+    const outcome = parseApplyOutput(s.apply.stdout, s.marker);
+    expect(outcome).toMatchObject({ failedStep: 2, failedStepUndone: false });
+    expect(s.apply.stdout).toContain(`${s.marker} watchdog-fired`);
+    await sleep(500);
+    const status = parseConfirmOutput(sh(statusScript(s.confirm, s.marker)).stdout, s.marker);
+    expect(status).toMatchObject({ state: 'reverted', log: ['reverted by watchdog', 'steps 2'] });
+    expect(s.reverts()).toBe('revert a\n');
+    expect([s.exists('a'), s.exists('b')]).toEqual([false, false]);
+    expect(fs.existsSync(s.confirm.dir)).toBe(false);
+  },
+);
 
-test('the watchdog fires while a command is in flight and that command succeeds: it waits for it and reverts its '
-  + 'step too; no later command starts, nothing is left', async () => {
-  const s = setup(500, ['a', 'b', 'c'], { slow: { index: 1, succeeds: true } });
-  const outcome = parseApplyOutput(s.apply.stdout, s.marker);
-  // The step's second command (writing b) never starts: the watchdog had fired.
-  expect(outcome).toMatchObject({ failedStep: 2, applied: false });
-  await sleep(500);
-  const status = parseConfirmOutput(sh(statusScript(s.confirm, s.marker)).stdout, s.marker);
-  // Step 2's revert runs in full (one of its commands ran), as the apply script's own revert of a half-done step does.
-  expect(status.state).toBe('reverted');
-  expect(status.log.slice(0, 2)).toEqual(['reverted by watchdog', 'steps 2']);
-  expect(s.reverts()).toBe('revert b\nrevert a\n');
-  expect([s.exists('a'), s.exists('b'), s.exists('c')]).toEqual([false, false, false]);
-});
+test(
+  'the watchdog fires while a command is in flight and that command succeeds: it waits for it and reverts its ' +
+    'step too; no later command starts, nothing is left',
+  async () => {
+    const s = setup(500, ['a', 'b', 'c'], { slow: { index: 1, succeeds: true } });
+    const outcome = parseApplyOutput(s.apply.stdout, s.marker);
+    // The step's second command (writing b) never starts: the watchdog had fired.
+    expect(outcome).toMatchObject({ failedStep: 2, applied: false });
+    await sleep(500);
+    const status = parseConfirmOutput(sh(statusScript(s.confirm, s.marker)).stdout, s.marker);
+    // Step 2's revert runs in full (one of its commands ran), as the apply script's own revert of a half-done step does.
+    expect(status.state).toBe('reverted');
+    expect(status.log.slice(0, 2)).toEqual(['reverted by watchdog', 'steps 2']);
+    expect(s.reverts()).toBe('revert b\nrevert a\n');
+    expect([s.exists('a'), s.exists('b'), s.exists('c')]).toEqual([false, false, false]);
+  },
+);

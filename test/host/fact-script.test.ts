@@ -6,13 +6,17 @@ import type { Cluster, ClusterNode } from '../../src/model/schema';
 
 const node = {} as ClusterNode;
 const cluster = {} as Cluster;
-const kind = (name: string, facts: Record<string, string[]>): ResourceKind => ({ kind: name, factCommands: () => facts, plan: () => [] });
+const kind = (name: string, facts: Record<string, string[]>): ResourceKind => ({
+  kind: name,
+  factCommands: () => facts,
+  plan: () => [],
+});
 
 function sh(script: string): string {
   return spawnSync('sh', ['-c', 'eval "$(cat)"'], { input: script, encoding: 'utf8' }).stdout;
 }
 
-test('each section holds exactly its command\'s stdout; errors and missing files give empty sections', () => {
+test("each section holds exactly its command's stdout; errors and missing files give empty sections", () => {
   const kinds = [
     kind('a', { text: ['printf', '%s', 'no final newline'], lines: ['printf', 'one\ntwo\n\n'] }),
     kind('b', { missing: ['cat', '/nonexistent/netstrap'], nocommand: ['netstrap-no-such-command'], empty: ['true'] }),
@@ -31,9 +35,14 @@ test('output that imitates a marker of another run cannot split a section', () =
 });
 
 test('kinds reading the same section share one read; one name with two commands is refused', () => {
-  const sections = factSections(node, cluster, [kind('a', { ip: ['ip', '-j', 'addr'] }), kind('b', { ip: ['ip', '-j', 'addr'] })]);
+  const sections = factSections(node, cluster, [
+    kind('a', { ip: ['ip', '-j', 'addr'] }),
+    kind('b', { ip: ['ip', '-j', 'addr'] }),
+  ]);
   expect(sections).toHaveLength(1);
-  expect(() => factSections(node, cluster, [kind('a', { ip: ['ip', 'addr'] }), kind('b', { ip: ['ip', 'route'] })])).toThrow(/two different commands/);
+  expect(() =>
+    factSections(node, cluster, [kind('a', { ip: ['ip', 'addr'] }), kind('b', { ip: ['ip', 'route'] })]),
+  ).toThrow(/two different commands/);
   expect(() => factSections(node, cluster, [kind('a', { 'bad name': ['true'] })])).toThrow(/one word/);
 });
 

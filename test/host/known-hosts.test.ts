@@ -3,7 +3,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { appendKnownHost, checkHostKey, hostKeyName, parseKnownHosts, patternsMatch, readKnownHosts } from '../../src/host/known-hosts';
+import {
+  appendKnownHost,
+  checkHostKey,
+  hostKeyName,
+  parseKnownHosts,
+  patternsMatch,
+  readKnownHosts,
+} from '../../src/host/known-hosts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-kh-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -41,12 +48,15 @@ test('hashed entries written by ssh-keygen -H match their host and port, and not
 });
 
 test('a changed key is refused, a revoked key is refused, cert-authority lines are not host keys', () => {
-  const entries = parseKnownHosts([
-    '# comment', '',
-    `node1 ${typeA} ${b64A} comment`,
-    `@revoked * ${keyB.line}`,
-    `@cert-authority node2 ${typeA} ${b64A}`,
-  ].join('\n'));
+  const entries = parseKnownHosts(
+    [
+      '# comment',
+      '',
+      `node1 ${typeA} ${b64A} comment`,
+      `@revoked * ${keyB.line}`,
+      `@cert-authority node2 ${typeA} ${b64A}`,
+    ].join('\n'),
+  );
   expect(checkHostKey(entries, ['node1'], keyA.blob).status).toBe('known');
   expect(checkHostKey(entries, ['node1'], keyB.blob).status).toBe('revoked');
   expect(checkHostKey(entries, ['node2'], keyA.blob).status).toBe('unknown');

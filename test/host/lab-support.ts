@@ -39,13 +39,23 @@ export async function snapshot(state: LabState, node: string, withMtime = false)
 }
 
 export async function snapshotAll(state: LabState, withMtime = false): Promise<Record<string, string>> {
-  const entries = await Promise.all(state.nodes.map(async (n) => [n.name, await snapshot(state, n.name, withMtime)] as const));
+  const entries = await Promise.all(
+    state.nodes.map(async (n) => [n.name, await snapshot(state, n.name, withMtime)] as const),
+  );
   return Object.fromEntries(entries);
 }
 
 /** Runs bin/netstrap without blocking the event loop. */
-export async function netstrapAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const result = await $({ cwd: repoRoot, timeout: 90000, timeoutSignal: 'SIGKILL', nothrow: true, quiet: true })`exec ${[path.join(repoRoot, 'bin', 'netstrap'), ...args]}`;
+export async function netstrapAsync(
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const result = await $({
+    cwd: repoRoot,
+    timeout: 90000,
+    timeoutSignal: 'SIGKILL',
+    nothrow: true,
+    quiet: true,
+  })`exec ${[path.join(repoRoot, 'bin', 'netstrap'), ...args]}`;
   return { status: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -66,10 +76,16 @@ export function failingAt(node: string, step: number, when: 'after' | 'before' =
         if (!begin) return transport.run(script, timeoutMs);
         if (when === 'before') {
           const at = begin.index + begin[0].length;
-          return transport.run(`${script.slice(0, at)}echo 'injected fault' >&2 && false &&\n${script.slice(at)}`, timeoutMs);
+          return transport.run(
+            `${script.slice(0, at)}echo 'injected fault' >&2 && false &&\n${script.slice(at)}`,
+            timeoutMs,
+          );
         }
         const end = script.indexOf('\n} 2>&1 || {', begin.index);
-        return transport.run(`${script.slice(0, end)} &&\necho 'injected fault' >&2 && false${script.slice(end)}`, timeoutMs);
+        return transport.run(
+          `${script.slice(0, end)} &&\necho 'injected fault' >&2 && false${script.slice(end)}`,
+          timeoutMs,
+        );
       },
     };
   };

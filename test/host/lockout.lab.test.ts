@@ -20,23 +20,44 @@ const base = fixture('i9b-lockout.yaml');
 const SUBJECT_LINE = '    interfaces: [{ name: eth0, lan: lan1, addresses: [192.168.51.11/24] }]\n';
 const CONFIRM_TIMEOUT_S = 4;
 
-interface JsonHost { node: string; status: string; commands: string[]; roundTrips: number; error?: string; refusals?: Array<{ entry: string; reason: string }> }
+interface JsonHost {
+  node: string;
+  status: string;
+  commands: string[];
+  roundTrips: number;
+  error?: string;
+  refusals?: Array<{ entry: string; reason: string }>;
+}
 
 const LOCKOUTS = [
-  { name: 'a route for the management network via another gateway', entry: 'nodes[0].routes[0]',
-    yaml: '    routes: [{ to: 10.250.50.0/24, via: 192.168.51.12 }]\n', reason: /would replace the route this SSH session/ },
-  { name: 'a /32 route to the controller\'s address', entry: 'nodes[0].routes[0]',
-    yaml: '    routes: [{ to: 10.250.50.254/32, via: 192.168.51.12 }]\n', reason: /would take over the route this SSH session/ },
-  { name: 'a DNAT of tcp/22', entry: 'nodes[0].nat.portForwards[0]',
+  {
+    name: 'a route for the management network via another gateway',
+    entry: 'nodes[0].routes[0]',
+    yaml: '    routes: [{ to: 10.250.50.0/24, via: 192.168.51.12 }]\n',
+    reason: /would replace the route this SSH session/,
+  },
+  {
+    name: "a /32 route to the controller's address",
+    entry: 'nodes[0].routes[0]',
+    yaml: '    routes: [{ to: 10.250.50.254/32, via: 192.168.51.12 }]\n',
+    reason: /would take over the route this SSH session/,
+  },
+  {
+    name: 'a DNAT of tcp/22',
+    entry: 'nodes[0].nat.portForwards[0]',
     yaml: '    sysctls: { net.ipv4.ip_forward: 1 }\n    nat: { portForwards: [{ protocol: tcp, port: 22, to: "192.168.51.12:22" }] }\n',
-    reason: /would DNAT tcp port 22/ },
+    reason: /would DNAT tcp port 22/,
+  },
 ];
 
 /** Whether an SSH server answers at host:22 (its banner arrives) within 1 s. */
 function sshAnswers(host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port: 22 });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(1000, () => done(false));
     socket.once('data', (data) => done(data.toString().startsWith('SSH-')));
     socket.once('error', () => done(false));
@@ -63,7 +84,8 @@ function watchSsh(host: string): { stop(): Promise<{ down?: number; upAgain?: nu
   return {
     // Stopping waits (up to 5 s) for a server that went down to be seen up again.
     stop: async () => {
-      for (let i = 0; i < 50 && down !== undefined && upAgain === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 50 && down !== undefined && upAgain === undefined; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       running = false;
       await loop;
       return { down, upAgain };
@@ -83,10 +105,11 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     fs.writeFileSync(file, text.replace(SUBJECT_LINE, SUBJECT_LINE + yaml));
     return file;
   };
-  const hosts = (stdout: string) => Object.fromEntries((JSON.parse(stdout) as { hosts: JsonHost[] }).hosts.map((h) => [h.node, h]));
+  const hosts = (stdout: string) =>
+    Object.fromEntries((JSON.parse(stdout) as { hosts: JsonHost[] }).hosts.map((h) => [h.node, h]));
   /** The node's state; an iptables table without rules reads as no table (creating one is no change of behaviour). */
-  const state = async (withMtime = false) => (await snapshot(lab.state, 'subject', withMtime))
-    .replace(/^\*\w+\n(?::\S+ \S+ \n)*COMMIT\n/gm, '');
+  const state = async (withMtime = false) =>
+    (await snapshot(lab.state, 'subject', withMtime)).replace(/^\*\w+\n(?::\S+ \S+ \n)*COMMIT\n/gm, '');
   const answers = async () => (await lab.ssh('subject', 'true', { allowFailure: true, timeoutMs: 5000 })).status === 0;
 
   test.each(LOCKOUTS)('refused, nothing sent, exit 2: $name', async ({ name, entry, yaml, reason }) => {
@@ -95,7 +118,9 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     expect(run.status).toBe(2);
     const result = hosts(run.stdout);
     expect(result.subject).toMatchObject({ status: 'refused', commands: [], roundTrips: 1 });
-    expect(result.subject.refusals).toEqual([expect.objectContaining({ entry, reason: expect.stringMatching(reason) })]);
+    expect(result.subject.refusals).toEqual([
+      expect.objectContaining({ entry, reason: expect.stringMatching(reason) }),
+    ]);
     expect(result.subject.error).toContain('--allow-disruption');
     // The other node goes on as usual.
     expect(['changed', 'ok']).toContain(result.peer.status);
@@ -108,55 +133,89 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     const plan = await netstrapAsync(['plan', file, ...ssh()]);
     expect(plan.status).toBe(2);
     expect(plan.stdout).toMatch(/^subject: \d+ change\(s\): REFUSED \(bootstrap sends nothing to this node\)$/m);
-    expect(plan.stdout).toMatch(/^  ! refused: nodes\[0\]\.routes\[0\] \(route 10\.250\.50\.0\/24\): would replace the route this SSH session/m);
+    expect(plan.stdout).toMatch(
+      /^  ! refused: nodes\[0\]\.routes\[0\] \(route 10\.250\.50\.0\/24\): would replace the route this SSH session/m,
+    );
     const allowed = await netstrapAsync(['plan', file, ...ssh(), '--allow-disruption']);
     expect(allowed.status).toBe(0);
     expect(allowed.stdout).toContain('  ! disruptive, applied under commit-confirm: nodes[0].routes[0]');
   });
 
-  test.each(LOCKOUTS)('--allow-disruption: applied, not confirmed, reverted; SSH answers again in time: $name', async ({ name, yaml }) => {
-    const before = await state();
-    const watch = watchSsh('10.250.50.11');
-    const running = netstrapAsync(['bootstrap', variant(name.replace(/\W+/g, '-'), yaml), ...ssh(), '--json',
-      '--allow-disruption', '--confirm-timeout', String(CONFIRM_TIMEOUT_S)]);
-    // The watchdog's pid as it records it, read inside the node (not over SSH, which the change cuts).
-    let watchdogPid: string | undefined;
-    for (let i = 0; i < 100 && !watchdogPid; i++) {
-      const r = await lab.exec('subject', ['sh', '-c', 'cat /run/netstrap/confirm-*/pid 2>/dev/null; true']);
-      if (/^\d+$/.test(r.stdout.trim())) watchdogPid = r.stdout.trim();
-      else await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const run = await running;
-    expect(await answers()).toBe(true);
-    // The change really locked SSH out, and SSH answered again within confirm-timeout + 5 s of that.
-    const { down, upAgain } = await watch.stop();
-    expect(down).toBeDefined();
-    expect(upAgain).toBeDefined();
-    expect(upAgain! - down!).toBeLessThan((CONFIRM_TIMEOUT_S + 5) * 1000);
-    expect(run.status).toBe(1);
-    const result = hosts(run.stdout);
-    expect(result.subject.status).toBe('reverted');
-    expect(result.subject.error).toMatch(/^not confirmed: .*reverted by /);
-    expect(result.subject.commands.length).toBeGreaterThan(0);
-    expect(await state()).toEqual(before);
-    // Nothing of the watchdog is left on the node: no file, no process (by the pid it recorded), no revert error.
-    expect(result.subject.error).not.toContain('REVERT INCOMPLETE');
-    expect((await lab.exec('subject', ['sh', '-c', 'ls -A /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])).stdout.trim()).toBe('');
-    expect(watchdogPid).toBeDefined();
-    expect((await lab.exec('subject', ['sh', '-c', `kill -0 ${watchdogPid} 2>/dev/null && echo alive; true`])).stdout.trim()).toBe('');
-  });
+  test.each(LOCKOUTS)(
+    '--allow-disruption: applied, not confirmed, reverted; SSH answers again in time: $name',
+    async ({ name, yaml }) => {
+      const before = await state();
+      const watch = watchSsh('10.250.50.11');
+      const running = netstrapAsync([
+        'bootstrap',
+        variant(name.replace(/\W+/g, '-'), yaml),
+        ...ssh(),
+        '--json',
+        '--allow-disruption',
+        '--confirm-timeout',
+        String(CONFIRM_TIMEOUT_S),
+      ]);
+      // The watchdog's pid as it records it, read inside the node (not over SSH, which the change cuts).
+      let watchdogPid: string | undefined;
+      for (let i = 0; i < 100 && !watchdogPid; i++) {
+        const r = await lab.exec('subject', ['sh', '-c', 'cat /run/netstrap/confirm-*/pid 2>/dev/null; true']);
+        if (/^\d+$/.test(r.stdout.trim())) watchdogPid = r.stdout.trim();
+        else await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const run = await running;
+      expect(await answers()).toBe(true);
+      // The change really locked SSH out, and SSH answered again within confirm-timeout + 5 s of that.
+      const { down, upAgain } = await watch.stop();
+      expect(down).toBeDefined();
+      expect(upAgain).toBeDefined();
+      expect(upAgain! - down!).toBeLessThan((CONFIRM_TIMEOUT_S + 5) * 1000);
+      expect(run.status).toBe(1);
+      const result = hosts(run.stdout);
+      expect(result.subject.status).toBe('reverted');
+      expect(result.subject.error).toMatch(/^not confirmed: .*reverted by /);
+      expect(result.subject.commands.length).toBeGreaterThan(0);
+      expect(await state()).toEqual(before);
+      // Nothing of the watchdog is left on the node: no file, no process (by the pid it recorded), no revert error.
+      expect(result.subject.error).not.toContain('REVERT INCOMPLETE');
+      expect(
+        (
+          await lab.exec('subject', ['sh', '-c', 'ls -A /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])
+        ).stdout.trim(),
+      ).toBe('');
+      expect(watchdogPid).toBeDefined();
+      expect(
+        (
+          await lab.exec('subject', ['sh', '-c', `kill -0 ${watchdogPid} 2>/dev/null && echo alive; true`])
+        ).stdout.trim(),
+      ).toBe('');
+    },
+  );
 
   test('--allow-disruption with a harmless change: confirmed over a new connection and kept (3 round trips)', async () => {
     const file = variant('harmless', '    routes: [{ to: 10.99.0.0/16, via: 192.168.51.12 }]\n');
-    const run = await netstrapAsync(['bootstrap', file, ...ssh(), '--json', '--allow-disruption', '--confirm-timeout', '10']);
+    const run = await netstrapAsync([
+      'bootstrap',
+      file,
+      ...ssh(),
+      '--json',
+      '--allow-disruption',
+      '--confirm-timeout',
+      '10',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const result = hosts(run.stdout);
     expect(result.subject).toMatchObject({ status: 'changed', roundTrips: 3 });
-    expect((await lab.exec('subject', ['ip', 'route', 'show', '10.99.0.0/16'])).stdout).toContain('via 192.168.51.12 dev eth0');
+    expect((await lab.exec('subject', ['ip', 'route', 'show', '10.99.0.0/16'])).stdout).toContain(
+      'via 192.168.51.12 dev eth0',
+    );
     // The watchdog is gone: the change outlives its deadline.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect((await lab.exec('subject', ['sh', '-c', 'ls /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])).stdout.trim()).toBe('');
+    expect(
+      (
+        await lab.exec('subject', ['sh', '-c', 'ls /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])
+      ).stdout.trim(),
+    ).toBe('');
     const again = await netstrapAsync(['bootstrap', file, ...ssh(), '--json']);
     expect(again.status).toBe(0);
     expect(hosts(again.stdout).subject).toMatchObject({ status: 'ok', roundTrips: 1, commands: [] });
@@ -165,21 +224,48 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
   test('--watchdog systemd where systemd does not run the node: nothing changed, the node fails with the reason', async () => {
     const before = await state(true);
     const file = variant('systemd', '    routes: [{ to: 10.96.0.0/16, via: 192.168.51.12 }]\n');
-    const run = await netstrapAsync(['bootstrap', file, ...ssh(), '--json', '--only', 'subject', '--allow-disruption', '--watchdog', 'systemd']);
+    const run = await netstrapAsync([
+      'bootstrap',
+      file,
+      ...ssh(),
+      '--json',
+      '--only',
+      'subject',
+      '--allow-disruption',
+      '--watchdog',
+      'systemd',
+    ]);
     expect(run.status).toBe(1);
     expect(hosts(run.stdout).subject).toMatchObject({
-      status: 'failed', commands: [], error: expect.stringMatching(/^could not arm the commit-confirm watchdog: systemd is not running this machine .*nothing was changed$/),
+      status: 'failed',
+      commands: [],
+      error: expect.stringMatching(
+        /^could not arm the commit-confirm watchdog: systemd is not running this machine .*nothing was changed$/,
+      ),
     });
     expect(await state(true)).toEqual(before);
   });
 
-  test('--command-timeout 5 with the node\'s traffic dropped mid-command: exit 1 naming it, within 7 s', async () => {
+  test("--command-timeout 5 with the node's traffic dropped mid-command: exit 1 naming it, within 7 s", async () => {
     // A fact command of subject that takes 3 s and records when it started; meanwhile its SSH traffic is dropped.
-    await lab.exec('subject', ['sh', '-c', 'mkdir -p /usr/local/sbin && printf "%s\\n" "#!/bin/sh" '
-      + '"date +%s.%N > /tmp/i9b-slow-started" "sleep 3" "exec /usr/sbin/iptables-save \\"\\$@\\"" > /usr/local/sbin/iptables-save '
-      + '&& chmod 755 /usr/local/sbin/iptables-save']);
+    await lab.exec('subject', [
+      'sh',
+      '-c',
+      'mkdir -p /usr/local/sbin && printf "%s\\n" "#!/bin/sh" ' +
+        '"date +%s.%N > /tmp/i9b-slow-started" "sleep 3" "exec /usr/sbin/iptables-save \\"\\$@\\"" > /usr/local/sbin/iptables-save ' +
+        '&& chmod 755 /usr/local/sbin/iptables-save',
+    ]);
     try {
-      const running = netstrapAsync(['bootstrap', base, ...ssh(), '--json', '--only', 'subject', '--command-timeout', '5']);
+      const running = netstrapAsync([
+        'bootstrap',
+        base,
+        ...ssh(),
+        '--json',
+        '--only',
+        'subject',
+        '--command-timeout',
+        '5',
+      ]);
       let began: number | undefined;
       for (let i = 0; i < 100 && began === undefined; i++) {
         const r = await lab.exec('subject', ['cat', '/tmp/i9b-slow-started'], { allowFailure: true });
@@ -187,20 +273,36 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
         else await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(began).toBeDefined();
-      await lab.exec('subject', ['sh', '-c', 'iptables -I INPUT -p tcp --dport 22 -j DROP && iptables -I OUTPUT -p tcp --sport 22 -j DROP']);
+      await lab.exec('subject', [
+        'sh',
+        '-c',
+        'iptables -I INPUT -p tcp --dport 22 -j DROP && iptables -I OUTPUT -p tcp --sport 22 -j DROP',
+      ]);
       const run = await running;
       const ended = Date.now();
       expect(run.status).toBe(1);
-      expect(hosts(run.stdout).subject).toMatchObject({ status: 'failed', error: expect.stringContaining('timed out after 5 s') });
+      expect(hosts(run.stdout).subject).toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining('timed out after 5 s'),
+      });
       expect(ended - began!).toBeLessThan(7000);
     } finally {
-      await lab.exec('subject', ['sh', '-c', 'iptables -D INPUT -p tcp --dport 22 -j DROP; iptables -D OUTPUT -p tcp --sport 22 -j DROP; '
-        + 'rm -f /usr/local/sbin/iptables-save /tmp/i9b-slow-started; true']);
+      await lab.exec('subject', [
+        'sh',
+        '-c',
+        'iptables -D INPUT -p tcp --dport 22 -j DROP; iptables -D OUTPUT -p tcp --sport 22 -j DROP; ' +
+          'rm -f /usr/local/sbin/iptables-save /tmp/i9b-slow-started; true',
+      ]);
     }
   });
 
   test('an sshd session dying mid-apply is reported as a lost connection naming the step', async () => {
-    const model = loadClusterFile(variant('lost', '    routes: [{ to: 10.98.0.0/16, via: 192.168.51.12 }, { to: 10.97.0.0/16, via: 192.168.51.12 }]\n'));
+    const model = loadClusterFile(
+      variant(
+        'lost',
+        '    routes: [{ to: 10.98.0.0/16, via: 192.168.51.12 }, { to: 10.97.0.0/16, via: 192.168.51.12 }]\n',
+      ),
+    );
     const planned = await planCluster(model, { sshConfigFile: lab.state.sshConfigFile, only: ['subject'] });
     const step = planned.hosts[0].changes.findIndex((c) => c.kind === 'route' && c.target === '10.97.0.0/16') + 1;
     expect(step).toBeGreaterThan(1);
@@ -210,11 +312,27 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
       const transport = await sshConnector(node, options);
       return {
         close: () => transport.close(),
-        run: (script, timeoutMs) => transport.run(script.replace(new RegExp(`(echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n)`), '$1sleep 2; kill -9 $PPID; sleep 5\n'), timeoutMs),
+        run: (script, timeoutMs) =>
+          transport.run(
+            script.replace(
+              new RegExp(`(echo '@@netstrap-[0-9a-f]+@@ step ${step}'\\n)`),
+              '$1sleep 2; kill -9 $PPID; sleep 5\n',
+            ),
+            timeoutMs,
+          ),
       };
     };
-    const result = await bootstrapCluster(model, { sshConfigFile: lab.state.sshConfigFile, only: ['subject'], connector: killing });
-    expect(result.hosts[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(new RegExp(`^connection lost during step ${step}/\\d+ \\(route 10\\.97\\.0\\.0/16\\): `)) });
+    const result = await bootstrapCluster(model, {
+      sshConfigFile: lab.state.sshConfigFile,
+      only: ['subject'],
+      connector: killing,
+    });
+    expect(result.hosts[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(
+        new RegExp(`^connection lost during step ${step}/\\d+ \\(route 10\\.97\\.0\\.0/16\\): `),
+      ),
+    });
     expect(await answers()).toBe(true);
   });
 });

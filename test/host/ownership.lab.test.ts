@@ -13,18 +13,33 @@ const v1 = fixture('i9a-prune-v1.yaml');
 const v2 = fixture('i9a-prune-v2.yaml');
 
 /** ip -j fields the kernel picks on its own (indexes, MAC addresses, carrier): not the node's configuration. */
-const VOLATILE = new Set(['ifindex', 'link_index', 'link_netnsid', 'address', 'broadcast', 'operstate', 'permaddr', 'altnames']);
+const VOLATILE = new Set([
+  'ifindex',
+  'link_index',
+  'link_netnsid',
+  'address',
+  'broadcast',
+  'operstate',
+  'permaddr',
+  'altnames',
+]);
 
 function normalized(text: string): unknown {
   const clean = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(clean).filter((v) => v !== 'NO-CARRIER');
     if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).filter(([k]) => !VOLATILE.has(k)).map(([k, v]) => [k, clean(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([k]) => !VOLATILE.has(k))
+          .map(([k, v]) => [k, clean(v)]),
+      );
     }
     return value;
   };
   const parsed = clean(JSON.parse(text)) as Array<{ ifname?: string }>;
-  return parsed.every((e) => e.ifname !== undefined) ? [...parsed].sort((a, b) => a.ifname!.localeCompare(b.ifname!)) : parsed;
+  return parsed.every((e) => e.ifname !== undefined)
+    ? [...parsed].sort((a, b) => a.ifname!.localeCompare(b.ifname!))
+    : parsed;
 }
 
 const SNAPSHOT = `
@@ -46,7 +61,10 @@ done
 async function snapshot(lab: LabHandle): Promise<string> {
   // Read the lab state afresh: lab reboot gives the node a new sshd pid.
   const out = (await labExec(readState(testStateDir(base))!, 'node01', ['sh', '-c', SNAPSHOT])).stdout;
-  return out.split('\n').map((line) => (/^\[(\{|\])/.test(line) ? JSON.stringify(normalized(line)) : line)).join('\n');
+  return out
+    .split('\n')
+    .map((line) => (/^\[(\{|\])/.test(line) ? JSON.stringify(normalized(line)) : line))
+    .join('\n');
 }
 
 describeLab('ownership record: v1 → v2 prunes, live = boot, reset', () => {
@@ -63,9 +81,16 @@ describeLab('ownership record: v1 → v2 prunes, live = boot, reset', () => {
 
     const plan = await netstrapAsync(['plan', v2, ...ssh()]);
     expect(plan.status).toBe(0);
-    for (const removal of ['- route 10.77.0.0/16 (no longer declared)', '- route 10.78.0.0/16 (no longer declared)', '- bridge br-b (no longer declared)',
-      '- netns blue (no longer declared)', '- link eth0 address 192.168.41.50/24 (no longer declared)', '- sysctl net.ipv4.ip_default_ttl (no longer declared): 77 → 64',
-      '- bridge br-a address 192.168.44.1/24 (no longer declared)', '- iptables nat POSTROUTING masquerade:192.168.45.0/24:out=eth0 (no longer declared)']) {
+    for (const removal of [
+      '- route 10.77.0.0/16 (no longer declared)',
+      '- route 10.78.0.0/16 (no longer declared)',
+      '- bridge br-b (no longer declared)',
+      '- netns blue (no longer declared)',
+      '- link eth0 address 192.168.41.50/24 (no longer declared)',
+      '- sysctl net.ipv4.ip_default_ttl (no longer declared): 77 → 64',
+      '- bridge br-a address 192.168.44.1/24 (no longer declared)',
+      '- iptables nat POSTROUTING masquerade:192.168.45.0/24:out=eth0 (no longer declared)',
+    ]) {
       expect(plan.stdout).toContain(removal);
     }
     const second = await netstrapAsync(['bootstrap', v2, ...ssh(), '--json']);

@@ -10,13 +10,17 @@ import { clusterCniFiles, nodeCniList, renderConflist } from '../../src/model/cn
 import { parseClusterText } from '../../src/model/load';
 import type { Cluster } from '../../src/model/schema';
 
-const file = (podSubnet: string) => parseClusterText(`name: c
+const file = (podSubnet: string) =>
+  parseClusterText(
+    `name: c
 network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }
 cni: { plugin: bridge }
 nodes:
   - { name: n1, ssh: { host: 10.250.0.1 }, cniConflists: true }
   - { name: n2, ssh: { host: 10.250.0.2 }, cniConflists: true${podSubnet} }
-`, 'c.yaml').cluster;
+`,
+    'c.yaml',
+  ).cluster;
 
 /** The facts of n2 holding the conflist `live` renders for it. */
 function factsWith(live: Cluster) {
@@ -33,24 +37,33 @@ function refusals(live: Cluster, wanted: Cluster) {
 
 test('a live node whose pod subnet would change is refused, naming the entry and both subnets', () => {
   const allocated = file('');
-  expect(refusals(allocated, file(', podSubnet: 10.244.9.0/24'))).toEqual([{
-    entry: 'nodes[1].podSubnet',
-    change: 'cni-files /etc/cni/net.d/10-c.conflist',
-    reason: 'would change the pod subnet of the live node from 10.244.1.0/24 (its conflist on the node) to 10.244.9.0/24: '
-      + 'its running pods would keep addresses outside the node\'s subnet, which no route leads to any more',
-  }]);
+  expect(refusals(allocated, file(', podSubnet: 10.244.9.0/24'))).toEqual([
+    {
+      entry: 'nodes[1].podSubnet',
+      change: 'cni-files /etc/cni/net.d/10-c.conflist',
+      reason:
+        'would change the pod subnet of the live node from 10.244.1.0/24 (its conflist on the node) to 10.244.9.0/24: ' +
+        "its running pods would keep addresses outside the node's subnet, which no route leads to any more",
+    },
+  ]);
   // An allocation that moves (a node pinned in front of it) names the allocation.
-  const moved = parseClusterText(`name: c
+  const moved = parseClusterText(
+    `name: c
 network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }
 cni: { plugin: bridge }
 nodes:
   - { name: n0, ssh: { host: 10.250.0.3 }, podSubnet: 10.244.1.0/24 }
   - { name: n2, ssh: { host: 10.250.0.2 }, cniConflists: true }
-`, 'c.yaml').cluster;
+`,
+    'c.yaml',
+  ).cluster;
   const node = effectiveNode(moved, moved.nodes[1]);
   const facts = factsWith(allocated);
-  expect(podSubnetCheck.check({ node, cluster: moved, facts, changes: cniFiles.plan(node, facts, moved) }).map((r) => r.entry))
-    .toEqual(['nodes[1] (pod subnet 10.244.0.0/24 allocated by network.nodeCidrMaskSize)']);
+  expect(
+    podSubnetCheck
+      .check({ node, cluster: moved, facts, changes: cniFiles.plan(node, facts, moved) })
+      .map((r) => r.entry),
+  ).toEqual(['nodes[1] (pod subnet 10.244.0.0/24 allocated by network.nodeCidrMaskSize)']);
 });
 
 test('the same subnet in a changed conflist, or a first conflist, is no disruption', () => {

@@ -15,7 +15,9 @@ import type { Change, ResourceKind } from '../../src/host/types';
 import { checkCluster } from '../../src/model/load';
 
 let dir: string;
-beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-prov-')); });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-prov-'));
+});
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** One file per node and key in `dir`, holding the wanted value: the smallest real resource kind. */
@@ -24,24 +26,43 @@ function fileKind(keys: string[], options: { broken?: string; noop?: string } = 
   return {
     kind: 'file',
     factCommands: (node) => Object.fromEntries(keys.map((k) => [`file-${k}`, ['cat', file(node.name, k)]])),
-    plan: (node, facts) => keys.flatMap((key): Change[] => {
-      const want = `${node.name}:${key}`;
-      const have = facts[`file-${key}`];
-      if (have === want) return [];
-      const apply = key === options.broken ? [{ argv: ['false'] }] : key === options.noop ? [{ argv: ['true'] }] : [{ writeFile: file(node.name, key), content: want }];
-      return [{
-        kind: 'file', target: key, before: have === '' ? 'absent' : have, after: want, apply,
-        revert: have === '' ? [{ removeFile: file(node.name, key) }] : [{ writeFile: file(node.name, key), content: have }],
-      }];
-    }),
+    plan: (node, facts) =>
+      keys.flatMap((key): Change[] => {
+        const want = `${node.name}:${key}`;
+        const have = facts[`file-${key}`];
+        if (have === want) return [];
+        const apply =
+          key === options.broken
+            ? [{ argv: ['false'] }]
+            : key === options.noop
+              ? [{ argv: ['true'] }]
+              : [{ writeFile: file(node.name, key), content: want }];
+        return [
+          {
+            kind: 'file',
+            target: key,
+            before: have === '' ? 'absent' : have,
+            after: want,
+            apply,
+            revert:
+              have === ''
+                ? [{ removeFile: file(node.name, key) }]
+                : [{ writeFile: file(node.name, key), content: have }],
+          },
+        ];
+      }),
   };
 }
 
 function model(names: string[]) {
-  return checkCluster({
-    name: 'unit', network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
-    nodes: names.map((name) => ({ name, ssh: { host: `${name}.invalid` } })),
-  }, 'unit.yaml');
+  return checkCluster(
+    {
+      name: 'unit',
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      nodes: names.map((name) => ({ name, ssh: { host: `${name}.invalid` } })),
+    },
+    'unit.yaml',
+  );
 }
 
 /** Runs scripts locally; counts connections, round trips and the most connections open at once. */
@@ -57,11 +78,15 @@ function localConnector(unreachable: string[] = []) {
         stats.runs.set(node.name, (stats.runs.get(node.name) ?? 0) + 1);
         // The script arrives on stdin, as over SSH. Every "host" is this machine: give each its own lock and run
         // serial, inside the test's directory.
-        const input = script.replaceAll('/run/lock/netstrap.', `${dir}/${node.name}.run-`).replaceAll('mkdir -p /run/lock', ':');
+        const input = script
+          .replaceAll('/run/lock/netstrap.', `${dir}/${node.name}.run-`)
+          .replaceAll('mkdir -p /run/lock', ':');
         const r = await $({ input, nothrow: true, quiet: true })`exec ${['sh', '-c', 'eval "$(cat)"']}`;
         return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
       },
-      close: () => { stats.open--; },
+      close: () => {
+        stats.open--;
+      },
     };
     return transport;
   };
@@ -75,7 +100,10 @@ test('first run: 2 round trips per changed host; second run: 1 round trip, no co
   const r1 = await bootstrapCluster(m, { kinds, connector: first.connector });
   expect(r1.ok).toBe(true);
   expect(r1.hosts.map((h) => [h.node, h.status, h.changes.length, h.roundTrips])).toEqual([
-    ['n1', 'changed', 2, 2], ['n2', 'changed', 2, 2], ['n3', 'changed', 2, 2]]);
+    ['n1', 'changed', 2, 2],
+    ['n2', 'changed', 2, 2],
+    ['n3', 'changed', 2, 2],
+  ]);
   expect(fs.readFileSync(path.join(dir, 'n2.b'), 'utf8')).toBe('n2:b');
   expect(first.stats.connections).toBe(3);
   expect(first.stats.open).toBe(0);
@@ -83,7 +111,10 @@ test('first run: 2 round trips per changed host; second run: 1 round trip, no co
   const second = localConnector();
   const r2 = await bootstrapCluster(m, { kinds, connector: second.connector });
   expect(r2.hosts.map((h) => [h.status, h.changes.length, h.roundTrips, h.commands.length])).toEqual([
-    ['ok', 0, 1, 0], ['ok', 0, 1, 0], ['ok', 0, 1, 0]]);
+    ['ok', 0, 1, 0],
+    ['ok', 0, 1, 0],
+    ['ok', 0, 1, 0],
+  ]);
   expect([...second.stats.runs.values()]).toEqual([1, 1, 1]);
 });
 
@@ -107,15 +138,28 @@ test('an unreachable host is reported; the others converge; not ok', async () =>
 test('a failing step reverts that host only; the report names the step', async () => {
   const kinds = [fileKind(['a', 'b', 'c'], { broken: 'c' })];
   const r = await bootstrapCluster(model(['n1']), { kinds, connector: localConnector().connector });
-  expect(r.hosts[0]).toMatchObject({ status: 'failed', roundTrips: 2, failedStep: { step: 3, kind: 'file', target: 'c', reverted: true } });
+  expect(r.hosts[0]).toMatchObject({
+    status: 'failed',
+    roundTrips: 2,
+    failedStep: { step: 3, kind: 'file', target: 'c', reverted: true },
+  });
   expect(r.hosts[0].error).toMatch(/step 3\/3 \(file c\) failed/);
   expect(fs.readdirSync(dir).filter((f) => !f.includes('.run-'))).toEqual([]);
-  expect((resultJson(r) as { hosts: Array<{ commands: string[] }> }).hosts[0].commands.some((c) => c.startsWith('rm -f'))).toBe(true);
+  expect(
+    (resultJson(r) as { hosts: Array<{ commands: string[] }> }).hosts[0].commands.some((c) => c.startsWith('rm -f')),
+  ).toBe(true);
 });
 
 test('an apply that does not reach the desired state is caught by the in-process re-plan (still 2 round trips)', async () => {
-  const r = await bootstrapCluster(model(['n1']), { kinds: [fileKind(['a'], { noop: 'a' })], connector: localConnector().connector });
-  expect(r.hosts[0]).toMatchObject({ status: 'failed', roundTrips: 2, error: expect.stringContaining('not converged after apply: file a') });
+  const r = await bootstrapCluster(model(['n1']), {
+    kinds: [fileKind(['a'], { noop: 'a' })],
+    connector: localConnector().connector,
+  });
+  expect(r.hosts[0]).toMatchObject({
+    status: 'failed',
+    roundTrips: 2,
+    error: expect.stringContaining('not converged after apply: file a'),
+  });
 });
 
 test('concurrency bounds the connections open at once; every host still runs', async () => {
@@ -130,7 +174,10 @@ test('concurrency bounds the connections open at once; every host still runs', a
 test('verify reports drift as pending and fails', async () => {
   const r = await verifyCluster(model(['n1']), { kinds: [fileKind(['a'])], connector: localConnector().connector });
   expect(r.ok).toBe(false);
-  expect(r.hosts[0]).toMatchObject({ status: 'pending', error: expect.stringContaining('not converged: 1 change(s) pending') });
+  expect(r.hosts[0]).toMatchObject({
+    status: 'pending',
+    error: expect.stringContaining('not converged: 1 change(s) pending'),
+  });
 });
 
 test('--only works on the named nodes only', async () => {

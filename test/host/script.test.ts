@@ -18,21 +18,35 @@ function sh(script: string) {
 }
 
 let dir: string;
-beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-script-')); });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-script-'));
+});
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** A change that creates a file (revert: remove it) and logs both into `log`. */
 function fileStep(name: string): Change {
   const file = path.join(dir, name);
   return {
-    kind: 'test', target: name, before: 'absent', after: 'present',
-    apply: [{ writeFile: file, content: `${name}\n` }, { argv: ['sh', '-c', 'echo "apply $1" >> "$2"', 'sh', name, path.join(dir, 'log')] }],
-    revert: [{ removeFile: file }, { argv: ['sh', '-c', 'echo "revert $1" >> "$2"', 'sh', name, path.join(dir, 'log')] }],
+    kind: 'test',
+    target: name,
+    before: 'absent',
+    after: 'present',
+    apply: [
+      { writeFile: file, content: `${name}\n` },
+      { argv: ['sh', '-c', 'echo "apply $1" >> "$2"', 'sh', name, path.join(dir, 'log')] },
+    ],
+    revert: [
+      { removeFile: file },
+      { argv: ['sh', '-c', 'echo "revert $1" >> "$2"', 'sh', name, path.join(dir, 'log')] },
+    ],
   };
 }
 
 const failing: Change = {
-  kind: 'test', target: 'broken', before: 'x', after: 'y',
+  kind: 'test',
+  target: 'broken',
+  before: 'x',
+  after: 'y',
   apply: [{ argv: ['sh', '-c', 'echo "apply broken" >> "$1"; echo "no such device" >&2; exit 1', 'sh', '/dev/null'] }],
   revert: [{ argv: ['true'] }],
 };
@@ -59,7 +73,12 @@ test('step 3 of 4 fails: steps 3, 2, 1 are reverted in that order, step 4 never 
   const outcome = parseApplyOutput(run.stdout, marker);
   expect(outcome).toMatchObject({ applied: false, completed: 2, failedStep: 3, reverted: true, revertFailures: [] });
   expect(outcome.failedOutput).toContain('no such device');
-  expect(fs.readFileSync(path.join(dir, 'log'), 'utf8').trim().split('\n')).toEqual(['apply a', 'apply b', 'revert b', 'revert a']);
+  expect(fs.readFileSync(path.join(dir, 'log'), 'utf8').trim().split('\n')).toEqual([
+    'apply a',
+    'apply b',
+    'revert b',
+    'revert a',
+  ]);
   expect(fs.readdirSync(dir).sort()).toEqual(['log']);
   // The fact script is not run after a failure.
   expect(run.stdout).not.toContain(`${marker} facts-done`);

@@ -7,7 +7,9 @@ import { loadSshConfig, parseHostSpec, resolveHost } from '../../src/host/ssh';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netstrap-sshcfg-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const configFile = path.join(dir, 'ssh_config');
-fs.writeFileSync(configFile, `
+fs.writeFileSync(
+  configFile,
+  `
 Host bastion
   HostName 10.1.0.1
   User jump
@@ -24,7 +26,8 @@ Host web1 10.2.0.11
 
 Host *
   IdentityFile %d/.ssh/fallback
-`);
+`,
+);
 const config = loadSshConfig(configFile);
 
 test('an alias supplies HostName, Port, User, keys, known_hosts files, host-key policy and jump host', () => {
@@ -36,14 +39,18 @@ test('an alias supplies HostName, Port, User, keys, known_hosts files, host-key 
   expect(r.jumps[0]).toMatchObject({ alias: 'bastion', host: '10.1.0.1', port: 2200, user: 'jump', acceptNew: false });
 });
 
-test('command-line flags win: --identity first, --known-hosts replaces the config\'s files', () => {
+test("command-line flags win: --identity first, --known-hosts replaces the config's files", () => {
   const r = resolveHost({ host: 'web1' }, { identityFile: '/k/id', knownHostsFile: '/k/known' }, config);
   expect(r.identityFiles[0]).toBe('/k/id');
   expect(r.knownHostsFiles).toEqual(['/k/known']);
 });
 
-test('hosts not in the config keep the cluster file\'s values; ssh.jumpHost and identityFile are honoured', () => {
-  const r = resolveHost({ host: '10.9.9.9', port: 2022, user: 'ops', identityFile: 'keys/id', jumpHost: 'me@bastion:2300' }, { baseDir: '/srv/cluster' }, config);
+test("hosts not in the config keep the cluster file's values; ssh.jumpHost and identityFile are honoured", () => {
+  const r = resolveHost(
+    { host: '10.9.9.9', port: 2022, user: 'ops', identityFile: 'keys/id', jumpHost: 'me@bastion:2300' },
+    { baseDir: '/srv/cluster' },
+    config,
+  );
   expect(r).toMatchObject({ host: '10.9.9.9', port: 2022, user: 'ops', acceptNew: false });
   expect(r.identityFiles[0]).toBe('/srv/cluster/keys/id');
   expect(r.jumps[0]).toMatchObject({ host: '10.1.0.1', user: 'me', port: 2300 });

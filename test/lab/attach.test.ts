@@ -20,18 +20,47 @@ const NO_SUCH_PID = 4194305;
 /** A state.json as `lab up` writes it, for a lab whose one node's sshd has the given pid. */
 function writeFakeState(stateDir: string, cluster: string, pid: number, status: 'up' | 'starting' = 'up'): void {
   fs.mkdirSync(stateDir, { recursive: true });
-  fs.writeFileSync(path.join(stateDir, 'state.json'), JSON.stringify({
-    version: 1, status, cluster, stateDir,
-    sshConfigFile: path.join(stateDir, 'ssh_config'), knownHostsFile: path.join(stateDir, 'known_hosts'), identityFile: path.join(stateDir, 'id_ed25519'),
-    nodes: [{ name: 'n1', address: '10.250.70.11', port: 22, netns: 'x', pid, launcherPid: pid - 1, dir: path.join(stateDir, 'nodes', 'n1') }],
-    plan: { cluster, id: 'abcde', managementCidr: '10.250.70.0/24', prefix: 24, controllerAddress: '10.250.70.254', bridge: 'x-br', lans: [], nodes: [] },
-  }));
+  fs.writeFileSync(
+    path.join(stateDir, 'state.json'),
+    JSON.stringify({
+      version: 1,
+      status,
+      cluster,
+      stateDir,
+      sshConfigFile: path.join(stateDir, 'ssh_config'),
+      knownHostsFile: path.join(stateDir, 'known_hosts'),
+      identityFile: path.join(stateDir, 'id_ed25519'),
+      nodes: [
+        {
+          name: 'n1',
+          address: '10.250.70.11',
+          port: 22,
+          netns: 'x',
+          pid,
+          launcherPid: pid - 1,
+          dir: path.join(stateDir, 'nodes', 'n1'),
+        },
+      ],
+      plan: {
+        cluster,
+        id: 'abcde',
+        managementCidr: '10.250.70.0/24',
+        prefix: 24,
+        controllerAddress: '10.250.70.254',
+        bridge: 'x-br',
+        lans: [],
+        nodes: [],
+      },
+    }),
+  );
 }
 
 describe('labSshConfig (the lookup plan, bootstrap, verify and reset share)', () => {
   const lines: string[] = [];
   const say = (line: string) => lines.push(line);
-  beforeEach(() => { lines.length = 0; });
+  beforeEach(() => {
+    lines.length = 0;
+  });
 
   test('no lab: the defaults, silently; an explicit --ssh-config is used without looking', () => {
     const dir = tempDir('netstrap-attach-');
@@ -46,9 +75,18 @@ describe('labSshConfig (the lookup plan, bootstrap, verify and reset share)', ()
     writeFakeState(path.join(dir, 'gone'), 'c', NO_SUCH_PID);
     writeFakeState(path.join(dir, 'other'), 'd', NO_SUCH_PID);
     writeFakeState(path.join(dir, 'starting'), 'c', NO_SUCH_PID, 'starting');
-    expect(findLab('c', path.join(dir, 'gone'))).toMatchObject({ status: 'stale', reason: `1 of 1 nodes no longer run: n1 (sshd pid ${NO_SUCH_PID})` });
-    expect(findLab('c', path.join(dir, 'other'))).toMatchObject({ status: 'stale', reason: 'it holds the lab of cluster "d"' });
-    expect(findLab('c', path.join(dir, 'starting'))).toMatchObject({ status: 'stale', reason: expect.stringContaining('"starting", not up') });
+    expect(findLab('c', path.join(dir, 'gone'))).toMatchObject({
+      status: 'stale',
+      reason: `1 of 1 nodes no longer run: n1 (sshd pid ${NO_SUCH_PID})`,
+    });
+    expect(findLab('c', path.join(dir, 'other'))).toMatchObject({
+      status: 'stale',
+      reason: 'it holds the lab of cluster "d"',
+    });
+    expect(findLab('c', path.join(dir, 'starting'))).toMatchObject({
+      status: 'stale',
+      reason: expect.stringContaining('"starting", not up'),
+    });
   });
 
   test('a stale lab in the default place is reported in one line and not used', () => {
@@ -61,7 +99,9 @@ describe('labSshConfig (the lookup plan, bootstrap, verify and reset share)', ()
     } finally {
       process.chdir(cwd);
     }
-    expect(lines).toEqual([`netstrap: lab state .lab/c is stale (1 of 1 nodes no longer run: n1 (sshd pid ${NO_SUCH_PID})): not used; \`netstrap lab down\` removes it`]);
+    expect(lines).toEqual([
+      `netstrap: lab state .lab/c is stale (1 of 1 nodes no longer run: n1 (sshd pid ${NO_SUCH_PID})): not used; \`netstrap lab down\` removes it`,
+    ]);
   });
 
   test('an explicit --state-dir without a usable lab is an input error', () => {
@@ -77,7 +117,9 @@ describe('labSshConfig (the lookup plan, bootstrap, verify and reset share)', ()
       return 'no error';
     };
     expect(issue(path.join(dir, 'none'))).toMatch(/state-dir: \(--state-dir\) no lab in .*none \(no state\.json\)$/);
-    expect(issue(path.join(dir, 'gone'))).toMatch(/state-dir: \(--state-dir\) the lab in .*gone is stale: 1 of 1 nodes no longer run/);
+    expect(issue(path.join(dir, 'gone'))).toMatch(
+      /state-dir: \(--state-dir\) the lab in .*gone is stale: 1 of 1 nodes no longer run/,
+    );
     expect(lines).toEqual([]);
   });
 });
@@ -85,7 +127,8 @@ describe('labSshConfig (the lookup plan, bootstrap, verify and reset share)', ()
 describeLab('netstrap lab up, then bare plan / bootstrap / verify / reset', () => {
   const clusterFile = path.relative(repoRoot, fixture('i11-attach.yaml'));
   const stateDir = defaultStateDir('i11-attach', repoRoot);
-  const usingLab = 'netstrap: lab i11-attach is up: using .lab/i11-attach/ssh_config and its known_hosts (--ssh-config overrides)';
+  const usingLab =
+    'netstrap: lab i11-attach is up: using .lab/i11-attach/ssh_config and its known_hosts (--ssh-config overrides)';
 
   beforeAll(async () => {
     if (readState(stateDir)) await labDown(stateDir);
@@ -99,7 +142,9 @@ describeLab('netstrap lab up, then bare plan / bootstrap / verify / reset', () =
     const up = netstrap(['lab', 'up', clusterFile]);
     expect(up.stderr).toBe('');
     expect(up.status).toBe(0);
-    expect(up.stdout.trim().split('\n').pop()).toBe(`next: netstrap plan ${clusterFile}, then netstrap bootstrap ${clusterFile}`);
+    expect(up.stdout.trim().split('\n').pop()).toBe(
+      `next: netstrap plan ${clusterFile}, then netstrap bootstrap ${clusterFile}`,
+    );
   });
 
   test('a bare bootstrap reaches the lab, says so in one line, and converges; verify passes', () => {
@@ -107,7 +152,11 @@ describeLab('netstrap lab up, then bare plan / bootstrap / verify / reset', () =
     expect(bootstrap.stderr.trim()).toBe(usingLab);
     expect(bootstrap.status).toBe(0);
     const result = JSON.parse(bootstrap.stdout) as { ok: boolean; hosts: Array<{ node: string; status: string }> };
-    expect(result.hosts.map((h) => [h.node, h.status])).toEqual([['node01', 'changed'], ['router', 'changed'], ['node02', 'changed']]);
+    expect(result.hosts.map((h) => [h.node, h.status])).toEqual([
+      ['node01', 'changed'],
+      ['router', 'changed'],
+      ['node02', 'changed'],
+    ]);
 
     const verify = netstrap(['verify', clusterFile]);
     expect(verify.status).toBe(0);
@@ -137,6 +186,8 @@ describeLab('netstrap lab up, then bare plan / bootstrap / verify / reset', () =
     const plan = netstrap(['plan', clusterFile, '--state-dir', stale]);
     expect(plan.status).toBe(2);
     expect(plan.stdout).toBe('');
-    expect(plan.stderr.trim()).toMatch(/^netstrap: state-dir: \(--state-dir\) the lab in .* is stale: 1 of 1 nodes no longer run: n1/);
+    expect(plan.stderr.trim()).toMatch(
+      /^netstrap: state-dir: \(--state-dir\) the lab in .* is stale: 1 of 1 nodes no longer run: n1/,
+    );
   });
 });

@@ -25,11 +25,21 @@ describeLab('lab nodes (two LANs joined by a router)', () => {
   test('a wrong host key is refused (strict checking is real)', async () => {
     const known = fs.readFileSync(lab.state.knownHostsFile, 'utf8').split('\n');
     // Give node01 the key of router: the client must refuse to connect.
-    const routerKey = known.find((l) => l.startsWith('10.250.11.1,'))!.split(' ').slice(1).join(' ');
+    const routerKey = known
+      .find((l) => l.startsWith('10.250.11.1,'))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
     const forged = `${lab.state.knownHostsFile}.forged`;
-    fs.writeFileSync(forged, known.map((l) => (l.startsWith('10.250.11.11,') ? `10.250.11.11,node01 ${routerKey}` : l)).join('\n'));
+    fs.writeFileSync(
+      forged,
+      known.map((l) => (l.startsWith('10.250.11.11,') ? `10.250.11.11,node01 ${routerKey}` : l)).join('\n'),
+    );
     try {
-      const result = await run(['ssh', '-F', lab.state.sshConfigFile, '-o', `UserKnownHostsFile=${forged}`, 'node01', 'true'], { allowFailure: true });
+      const result = await run(
+        ['ssh', '-F', lab.state.sshConfigFile, '-o', `UserKnownHostsFile=${forged}`, 'node01', 'true'],
+        { allowFailure: true },
+      );
       expect(result.status).toBe(255);
       expect(result.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
     } finally {
@@ -38,21 +48,28 @@ describeLab('lab nodes (two LANs joined by a router)', () => {
   });
 
   test('ip_forward, a bridge, a route, an iptables rule and a file under /etc stay on the node that made them', async () => {
-    await lab.ssh('node01', [
-      'sysctl -qw net.ipv4.ip_forward=1',
-      'ip link add labtest0 type bridge',
-      'ip route add 10.99.0.0/16 via 192.168.1.1',
-      'iptables -A INPUT -s 10.98.0.0/16 -j DROP -m comment --comment netstrap-lab-test',
-      'mkdir -p /etc/cni/net.d && echo netstrap-lab-test > /etc/cni/net.d/99-lab-test.conf',
-      'echo net.ipv4.ip_forward=1 > /etc/sysctl.d/99-lab-test.conf',
-    ].join(' && '));
-    const seen = await lab.ssh('node01', 'sysctl -n net.ipv4.ip_forward; ip -br link show labtest0; ip route show 10.99.0.0/16; iptables -S INPUT; cat /etc/cni/net.d/99-lab-test.conf');
+    await lab.ssh(
+      'node01',
+      [
+        'sysctl -qw net.ipv4.ip_forward=1',
+        'ip link add labtest0 type bridge',
+        'ip route add 10.99.0.0/16 via 192.168.1.1',
+        'iptables -A INPUT -s 10.98.0.0/16 -j DROP -m comment --comment netstrap-lab-test',
+        'mkdir -p /etc/cni/net.d && echo netstrap-lab-test > /etc/cni/net.d/99-lab-test.conf',
+        'echo net.ipv4.ip_forward=1 > /etc/sysctl.d/99-lab-test.conf',
+      ].join(' && '),
+    );
+    const seen = await lab.ssh(
+      'node01',
+      'sysctl -n net.ipv4.ip_forward; ip -br link show labtest0; ip route show 10.99.0.0/16; iptables -S INPUT; cat /etc/cni/net.d/99-lab-test.conf',
+    );
     expect(seen.stdout).toMatch(/^1\nlabtest0 /);
     expect(seen.stdout).toContain('10.99.0.0/16 via 192.168.1.1 dev eth0');
     expect(seen.stdout).toContain('netstrap-lab-test');
 
-    const probe = 'sysctl -n net.ipv4.ip_forward; ip link show labtest0 2>&1; ip route show 10.99.0.0/16; iptables -S INPUT; '
-      + 'ls /etc/cni/net.d/99-lab-test.conf /etc/sysctl.d/99-lab-test.conf 2>&1; true';
+    const probe =
+      'sysctl -n net.ipv4.ip_forward; ip link show labtest0 2>&1; ip route show 10.99.0.0/16; iptables -S INPUT; ' +
+      'ls /etc/cni/net.d/99-lab-test.conf /etc/sysctl.d/99-lab-test.conf 2>&1; true';
     for (const other of ['router', 'node02']) {
       const out = (await lab.ssh(other, probe)).stdout;
       expect(out.split('\n')[0]).toBe('0');
@@ -70,7 +87,14 @@ describeLab('lab nodes (two LANs joined by a router)', () => {
   });
 
   test('files a provisioner writes are private per node: /etc/hosts, /etc/resolv.conf, /var/lib, /opt, /usr/local, /run', async () => {
-    const paths = ['/etc/hosts', '/etc/resolv.conf', '/var/lib/lab-test', '/opt/lab-test', '/usr/local/lab-test', '/run/lab-test'];
+    const paths = [
+      '/etc/hosts',
+      '/etc/resolv.conf',
+      '/var/lib/lab-test',
+      '/opt/lab-test',
+      '/usr/local/lab-test',
+      '/run/lab-test',
+    ];
     await lab.ssh('router', paths.map((p) => `echo router-wrote >> ${p}`).join(' && '));
     const onRouter = await lab.exec('router', ['cat', ...paths]);
     expect(onRouter.stdout.match(/router-wrote/g)).toHaveLength(paths.length);
@@ -86,18 +110,28 @@ describeLab('lab nodes (two LANs joined by a router)', () => {
     expect(out.stdout).toMatch(/^nameserver 10\.250\.11\.254$/m);
   });
 
-  test('kernel-wide sysctls are read-only on a node; net.* is the node\'s own', async () => {
-    const result = await lab.ssh('node02', 'sysctl -w kernel.domainname=lab-test 2>&1; echo status=$?', { allowFailure: true });
+  test("kernel-wide sysctls are read-only on a node; net.* is the node's own", async () => {
+    const result = await lab.ssh('node02', 'sysctl -w kernel.domainname=lab-test 2>&1; echo status=$?', {
+      allowFailure: true,
+    });
     expect(result.stdout).toMatch(/Read-only file system|permission denied|No such file/i);
     expect(fs.readFileSync('/proc/sys/kernel/domainname', 'utf8')).not.toContain('lab-test');
     expect((await lab.ssh('node02', 'sysctl -w net.ipv4.conf.all.rp_filter=2')).status).toBe(0);
   });
 
   test('LANs: the router reaches both LANs; a node reaches its LAN only (no routes beyond connected ones)', async () => {
-    expect((await lab.ssh('router', 'ping -c1 -W2 192.168.1.11 >/dev/null && ping -c1 -W2 192.168.2.11 >/dev/null')).status).toBe(0);
+    expect(
+      (await lab.ssh('router', 'ping -c1 -W2 192.168.1.11 >/dev/null && ping -c1 -W2 192.168.2.11 >/dev/null')).status,
+    ).toBe(0);
     expect((await lab.ssh('node02', 'ping -c1 -W2 192.168.2.1 >/dev/null')).status).toBe(0);
     const routes = await lab.exec('node02', ['ip', '-4', 'route', 'show']);
-    expect(routes.stdout.trim().split('\n').map((line) => line.trim()).sort()).toEqual([
+    expect(
+      routes.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.trim())
+        .sort(),
+    ).toEqual([
       '10.250.11.0/24 dev mgmt0 proto kernel scope link src 10.250.11.12',
       '192.168.2.0/24 dev eth0 proto kernel scope link src 192.168.2.11',
     ]);

@@ -16,20 +16,26 @@ const stateDir = testStateDir(clusterFile);
 
 /** Network namespaces of a cluster's labs (other tests' labs may come and go meanwhile). */
 async function netnsNames(cluster: string): Promise<string[]> {
-  return (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((line) => line.split(' ')[0])
-    .filter((name) => name.startsWith(`${cluster}-`)).sort();
+  return (await run(['ip', 'netns', 'list'])).stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0])
+    .filter((name) => name.startsWith(`${cluster}-`))
+    .sort();
 }
 
 /** Live processes whose command line names `text` (a lab's launchers and sshds name their state dir). */
 function processesMentioning(text: string): string[] {
-  return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((pid) => {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      return cmd.includes(text) ? [`${pid}: ${cmd}`] : [];
-    } catch {
-      return [];
-    }
-  });
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return cmd.includes(text) ? [`${pid}: ${cmd}`] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 describeLab('netstrap lab up / status / down', () => {
@@ -51,22 +57,36 @@ describeLab('netstrap lab up / status / down', () => {
     expect(up.stdout).toMatch(/lab lablan up: 4 nodes in \d+\.\d s/);
     state = readState(stateDir);
     expect(state?.nodes.map((n) => n.name)).toEqual(['n1', 'n2', 'n3', 'n4']);
-    for (const file of [state!.sshConfigFile, state!.knownHostsFile, state!.identityFile]) expect(fs.existsSync(file)).toBe(true);
+    for (const file of [state!.sshConfigFile, state!.knownHostsFile, state!.identityFile])
+      expect(fs.existsSync(file)).toBe(true);
     expect(fs.statSync(state!.identityFile).mode & 0o077).toBe(0);
 
     const status = netstrap(['lab', 'status', clusterFile, '--state-dir', stateDir]);
     expect(status.status).toBe(0);
     for (const node of state!.nodes) {
-      expect(status.stdout).toMatch(new RegExp(`^${node.name}\\t${node.address.replace(/\./g, '\\.')}:22\\tpid ${node.pid}\\tup \\(SSH-2\\.0-OpenSSH_`, 'm'));
+      expect(status.stdout).toMatch(
+        new RegExp(
+          `^${node.name}\\t${node.address.replace(/\./g, '\\.')}:22\\tpid ${node.pid}\\tup \\(SSH-2\\.0-OpenSSH_`,
+          'm',
+        ),
+      );
     }
     expect(status.stdout).toContain('lab lablan: 4/4 nodes answer');
   });
 
   test('every node of the LAN reaches every other over the LAN, and the mtu of the file is applied', async () => {
-    const result = await run(['ssh', '-F', state!.sshConfigFile, 'n1', '--',
-      'for a in 192.168.10.12 192.168.10.13 192.168.10.14; do ping -c1 -W2 $a >/dev/null || exit 1; done']);
+    const result = await run([
+      'ssh',
+      '-F',
+      state!.sshConfigFile,
+      'n1',
+      '--',
+      'for a in 192.168.10.12 192.168.10.13 192.168.10.14; do ping -c1 -W2 $a >/dev/null || exit 1; done',
+    ]);
     expect(result.status).toBe(0);
-    expect((await run(['ssh', '-F', state!.sshConfigFile, 'n3', '--', 'cat /sys/class/net/eth0/mtu'])).stdout.trim()).toBe('1400');
+    expect(
+      (await run(['ssh', '-F', state!.sshConfigFile, 'n3', '--', 'cat /sys/class/net/eth0/mtu'])).stdout.trim(),
+    ).toBe('1400');
   });
 
   test('up on a lab that is up is a clear error and changes nothing', async () => {
@@ -82,11 +102,18 @@ describeLab('netstrap lab up / status / down', () => {
   test('a managementCidr overlapping a running lab is refused, nothing created', async () => {
     const dir = tempDir('netstrap-lab-');
     const file = path.join(dir, 'clash.yaml');
-    fs.writeFileSync(file, fs.readFileSync(clusterFile, 'utf8').replace('name: lablan', 'name: clash')
-      .replace('managementCidr: 10.250.12.0/24', 'managementCidr: 10.250.12.0/25'));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(clusterFile, 'utf8')
+        .replace('name: lablan', 'name: clash')
+        .replace('managementCidr: 10.250.12.0/24', 'managementCidr: 10.250.12.0/25'),
+    );
     const clash = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(clash.status).toBe(1);
-    expect(clash.stderr).toMatch(/lab\.managementCidr 10\.250\.12\.0\/25 overlaps address 10\.250\.12\.254\/24 on lablan/);
+    expect(clash.stderr).toMatch(
+      /lab\.managementCidr 10\.250\.12\.0\/25 overlaps address 10\.250\.12\.254\/24 on lablan/,
+    );
     expect(fs.existsSync(path.join(dir, 'state'))).toBe(false);
     expect(await netnsNames('clash')).toEqual([]);
   });
@@ -94,15 +121,25 @@ describeLab('netstrap lab up / status / down', () => {
   test('a bad cluster file is an input error (exit 2) naming file, field and value; nothing created', async () => {
     const dir = tempDir('netstrap-lab-');
     const file = path.join(dir, 'bad.yaml');
-    fs.writeFileSync(file, fs.readFileSync(clusterFile, 'utf8').replace('name: lablan', 'name: badlab')
-      .replace('host: 10.250.12.13', 'host: 10.251.0.13').replace('192.168.10.14/24', '192.168.11.14/24'));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(clusterFile, 'utf8')
+        .replace('name: lablan', 'name: badlab')
+        .replace('host: 10.250.12.13', 'host: 10.251.0.13')
+        .replace('192.168.10.14/24', '192.168.11.14/24'),
+    );
     const bad = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain(`${file}: nodes[3].interfaces[0].addresses[0]: "192.168.11.14/24" is not an address of LAN "lan" 192.168.10.0/24`);
+    expect(bad.stderr).toContain(
+      `${file}: nodes[3].interfaces[0].addresses[0]: "192.168.11.14/24" is not an address of LAN "lan" 192.168.10.0/24`,
+    );
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('192.168.11.14/24', '192.168.10.14/24'));
     const outside = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(outside.status).toBe(2);
-    expect(outside.stderr).toContain(`${file}: nodes[2].ssh.host: "10.251.0.13" is outside lab.managementCidr 10.250.12.0/24`);
+    expect(outside.stderr).toContain(
+      `${file}: nodes[2].ssh.host: "10.251.0.13" is outside lab.managementCidr 10.250.12.0/24`,
+    );
     expect(fs.existsSync(path.join(dir, 'state'))).toBe(false);
     expect(await netnsNames('badlab')).toEqual([]);
   });
@@ -116,7 +153,8 @@ describeLab('netstrap lab up / status / down', () => {
 
     const namespaces = await netnsNames('lablan');
     expect(namespaces).toEqual([]);
-    for (const ns of [...recorded.plan.nodes.map((n) => n.netns), ...recorded.plan.lans.map((l) => l.netns)]) expect(namespaces).not.toContain(ns);
+    for (const ns of [...recorded.plan.nodes.map((n) => n.netns), ...recorded.plan.lans.map((l) => l.netns)])
+      expect(namespaces).not.toContain(ns);
     for (const node of recorded.nodes) {
       for (const pid of [node.pid, node.launcherPid]) {
         const cmd = fs.existsSync(`/proc/${pid}/cmdline`) ? fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
@@ -124,7 +162,8 @@ describeLab('netstrap lab up / status / down', () => {
       }
     }
     const links = (await run(['ip', '-br', 'link'])).stdout;
-    for (const name of [recorded.plan.bridge, ...recorded.plan.nodes.map((n) => n.rootVeth)]) expect(links).not.toMatch(new RegExp(`^${name}[@ ]`, 'm'));
+    for (const name of [recorded.plan.bridge, ...recorded.plan.nodes.map((n) => n.rootVeth)])
+      expect(links).not.toMatch(new RegExp(`^${name}[@ ]`, 'm'));
     expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toContain(stateDir);
     expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toMatch(/lablan-/);
     expect(fs.existsSync(stateDir)).toBe(false);
@@ -136,7 +175,9 @@ describeLab('netstrap lab up / status / down', () => {
   });
 
   test('an up that fails halfway (sshd not ready in time) removes everything it had created', async () => {
-    await expect(labUp(loadClusterFile(clusterFile), { stateDir, timeoutMs: 1 })).rejects.toThrow(/lab nodes did not start:\n {2}n1: sshd not ready in time/);
+    await expect(labUp(loadClusterFile(clusterFile), { stateDir, timeoutMs: 1 })).rejects.toThrow(
+      /lab nodes did not start:\n {2}n1: sshd not ready in time/,
+    );
     expect(await netnsNames('lablan')).toEqual([]);
     expect(fs.existsSync(stateDir)).toBe(false);
     expect((await run(['ip', '-br', 'addr'])).stdout).not.toContain('10.250.12.254');

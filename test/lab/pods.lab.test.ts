@@ -29,7 +29,8 @@ describeLab('issue 12: pods across two LANs joined by a router (bridge CNI, rout
     const r = await lab.exec(node, ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv, { timeoutMs, allowFailure: true });
     return { ok: r.status === 0, out: r.stdout + r.stderr };
   };
-  const pings = async (where: string, address: string) => (await run(where, ['ping', '-c', '1', '-W', '1', address])).ok;
+  const pings = async (where: string, address: string) =>
+    (await run(where, ['ping', '-c', '1', '-W', '1', address])).ok;
 
   /** A TCP listener in `where` on ip:port answering every connection with the peer address it saw (bounded). */
   let listeners = 0;
@@ -47,15 +48,30 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     if (!r.ok) throw new Error(`listener in ${where} on ${ip}:${port}: ${r.out}`);
   };
   /** Connects from `where` to ip:port; returns the peer address the listener saw (or the error). */
-  const peerSeen = async (where: string, ip: string, port: number) => (await run(where, ['timeout', '5', '/usr/bin/python3', '-c',
-    `import socket; s = socket.create_connection(('${ip}', ${port}), timeout=3); print(s.recv(100).decode())`])).out.trim();
+  const peerSeen = async (where: string, ip: string, port: number) =>
+    (
+      await run(where, [
+        'timeout',
+        '5',
+        '/usr/bin/python3',
+        '-c',
+        `import socket; s = socket.create_connection(('${ip}', ${port}), timeout=3); print(s.recv(100).decode())`,
+      ])
+    ).out.trim();
 
   beforeAll(async () => {
     const result = await bootstrapCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile });
-    expect(result.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual(result.hosts.map((h) => [h.node, 'changed', '']));
+    expect(result.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual(
+      result.hosts.map((h) => [h.node, 'changed', '']),
+    );
     for (const id of ['node01/web', 'node01/db', 'node02/web', 'node03/web']) {
       const [node, name] = id.split('/');
-      pods.set(id, await podAdd(lab.state, node, name, { ports: id === 'node03/web' ? [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] : [] }));
+      pods.set(
+        id,
+        await podAdd(lab.state, node, name, {
+          ports: id === 'node03/web' ? [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] : [],
+        }),
+      );
     }
   }, 90000);
 
@@ -65,16 +81,50 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     expect(added.stdout).toMatch(/^web 10\.244\.3\.\d+\n$/);
     pods.set('node04/web', readPods(lab.state).find((p) => p.node === 'node04' && p.name === 'web')!);
     const list = await netstrapAsync(['lab', 'pod', 'list', FILE, '--state-dir', lab.state.stateDir]);
-    expect(list.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['node01/web', 'node01/db', 'node02/web', 'node03/web', 'node04/web']);
+    expect(
+      list.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['node01/web', 'node01/db', 'node02/web', 'node03/web', 'node04/web']);
     expect(list.stdout).toContain('8080:80/tcp');
-    const exec = await netstrapAsync(['lab', 'exec', FILE, 'node04/web', '--state-dir', lab.state.stateDir, '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+    const exec = await netstrapAsync([
+      'lab',
+      'exec',
+      FILE,
+      'node04/web',
+      '--state-dir',
+      lab.state.stateDir,
+      '--',
+      'ip',
+      '-4',
+      '-o',
+      'addr',
+      'show',
+      'dev',
+      'eth0',
+    ]);
     expect([exec.status, exec.stdout]).toEqual([0, expect.stringContaining(`inet ${pod('node04/web').ip}/24`)]);
     // Bad input: exit 2, nothing made.
-    const bad = await netstrapAsync(['lab', 'pod', 'add', FILE, 'node04', 'x', '--port', '8080:80', '--state-dir', lab.state.stateDir]);
-    expect([bad.status, bad.stderr.trim()]).toEqual([2, 'netstrap lab pod add: port: must be HOSTPORT:PODPORT/tcp (or /udp), ports 1-65535 (got "8080:80")']);
+    const bad = await netstrapAsync([
+      'lab',
+      'pod',
+      'add',
+      FILE,
+      'node04',
+      'x',
+      '--port',
+      '8080:80',
+      '--state-dir',
+      lab.state.stateDir,
+    ]);
+    expect([bad.status, bad.stderr.trim()]).toEqual([
+      2,
+      'netstrap lab pod add: port: must be HOSTPORT:PODPORT/tcp (or /udp), ports 1-65535 (got "8080:80")',
+    ]);
   });
 
-  test('every pod gets an IP inside its node\'s pod subnet; the plugins ran from the node\'s /opt/cni/bin', async () => {
+  test("every pod gets an IP inside its node's pod subnet; the plugins ran from the node's /opt/cni/bin", async () => {
     for (const [id, p] of pods) {
       const subnet = parseNetwork(podSubnetOf(lab.model.cluster, p.node)!);
       const ip = parseAddress(p.ip);
@@ -100,17 +150,19 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     expect(await peerSeen('node01/db', pod('node01/web').ip, 80)).toBe(pod('node01/db').ip);
   });
 
-  test('a pod reaches a node of the other LAN, masqueraded to its node\'s address; pod-to-pod never is', async () => {
+  test("a pod reaches a node of the other LAN, masqueraded to its node's address; pod-to-pod never is", async () => {
     await listen('node04', '192.168.82.14', 9000);
     expect(await peerSeen('node01/web', '192.168.82.14', 9000)).toBe('192.168.81.11');
     expect(await peerSeen('node02/web', '192.168.82.14', 9000)).toBe('192.168.81.12');
     const nat = (await run('node01', ['iptables-save', '-t', 'nat'])).out;
-    expect(nat).toContain('-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment "netstrap:masquerade:10.244.0.0/16:except=10.244.0.0/16" -j MASQUERADE');
+    expect(nat).toContain(
+      '-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment "netstrap:masquerade:10.244.0.0/16:except=10.244.0.0/16" -j MASQUERADE',
+    );
     // The conflist's own ipMasq is off: the bridge plugin added no masquerade of its own.
     expect(nat).not.toMatch(/CNI-[0-9a-f]+ .*MASQUERADE/);
   });
 
-  test('a hostPort through portmap: node03:8080 reaches the pod\'s port 80', async () => {
+  test("a hostPort through portmap: node03:8080 reaches the pod's port 80", async () => {
     await listen('node03/web', pod('node03/web').ip, 80).catch(() => undefined); // already listening from an earlier test
     expect(await peerSeen('node02', '192.168.82.13', 8080)).toMatch(/^192\.168\.8[12]\.\d+$/);
     expect(await peerSeen('node04', '192.168.82.13', 8080)).toMatch(/^192\.168\.82\.\d+$/);
@@ -119,8 +171,12 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
   test('netstrap verify: every check of the test cluster passes, as trace says it must', async () => {
     await listen('node03/web', pod('node03/web').ip, 80).catch(() => undefined);
     const result = await verifyCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile });
-    expect(result.checks.map((c) => [c.from, c.check, c.status, c.detail ?? ''])).toEqual(result.checks.map((c) => [c.from, c.check, 'passed', '']));
-    expect(lab.model.cluster.verify.map((spec) => traceCheck(lab.model.cluster, spec).verdict)).toEqual(lab.model.cluster.verify.map(() => 'delivered'));
+    expect(result.checks.map((c) => [c.from, c.check, c.status, c.detail ?? ''])).toEqual(
+      result.checks.map((c) => [c.from, c.check, 'passed', '']),
+    );
+    expect(lab.model.cluster.verify.map((spec) => traceCheck(lab.model.cluster, spec).verdict)).toEqual(
+      lab.model.cluster.verify.map(() => 'delivered'),
+    );
   });
 
   /** The same cluster with the routes routing: auto derives written by hand, so one can be taken away or broken. */
@@ -129,14 +185,23 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     return { ...cluster, nodes: change(cluster) };
   };
   const traced = (cluster: Cluster, from: string, to: string): { verdict: Verdict; reason: string } => {
-    const result = trace(cluster, { from: parseEndpoint(cluster, from, false).endpoint!, to: parseEndpoint(cluster, to, true).endpoint!, protocol: 'icmp' });
+    const result = trace(cluster, {
+      from: parseEndpoint(cluster, from, false).endpoint!,
+      to: parseEndpoint(cluster, to, true).endpoint!,
+      protocol: 'icmp',
+    });
     return { verdict: result.verdict, reason: result.reason };
   };
 
   test('trace equals reality for checks made to fail: ip_forward 0 on the router, a missing pod-subnet route', async () => {
     // ip_forward 0 on r1.
-    const noForward = handWritten((c) => c.nodes.map((n) => (n.name === 'r1' ? { ...n, sysctls: { ...n.sysctls, 'net.ipv4.ip_forward': 0 } } : n)));
-    expect(traced(noForward, 'node01/web', 'node03/web')).toEqual({ verdict: 'dropped', reason: 'dropped at r1: net.ipv4.ip_forward is 0' });
+    const noForward = handWritten((c) =>
+      c.nodes.map((n) => (n.name === 'r1' ? { ...n, sysctls: { ...n.sysctls, 'net.ipv4.ip_forward': 0 } } : n)),
+    );
+    expect(traced(noForward, 'node01/web', 'node03/web')).toEqual({
+      verdict: 'dropped',
+      reason: 'dropped at r1: net.ipv4.ip_forward is 0',
+    });
     expect(traced(noForward, 'node01/web', 'node02/web').verdict).toBe('delivered');
     await run('r1', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
     try {
@@ -149,8 +214,13 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
 
     // node01 without its route to node03's pod subnet.
     const subnet = podSubnetOf(lab.model.cluster, 'node03')!;
-    const noRoute = handWritten((c) => c.nodes.map((n) => (n.name === 'node01' ? { ...n, routes: n.routes.filter((r) => r.to !== subnet) } : n)));
-    expect(traced(noRoute, 'node01/web', 'node03/web')).toEqual({ verdict: 'dropped', reason: expect.stringMatching(/^no route to 10\.244\.2\.\d+ on node01$/) });
+    const noRoute = handWritten((c) =>
+      c.nodes.map((n) => (n.name === 'node01' ? { ...n, routes: n.routes.filter((r) => r.to !== subnet) } : n)),
+    );
+    expect(traced(noRoute, 'node01/web', 'node03/web')).toEqual({
+      verdict: 'dropped',
+      reason: expect.stringMatching(/^no route to 10\.244\.2\.\d+ on node01$/),
+    });
     await run('node01', ['ip', 'route', 'del', subnet]);
     try {
       expect(await pings('node01/web', pod('node03/web').ip)).toBe(false);
@@ -160,14 +230,19 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     expect(await pings('node01/web', pod('node03/web').ip)).toBe(true);
   });
 
-  test('lab pod del: DEL through the chain exits 0, the veth is gone and host-local\'s lease is freed', async () => {
+  test("lab pod del: DEL through the chain exits 0, the veth is gone and host-local's lease is freed", async () => {
     const p = pod('node04/web');
-    const hostVeth = (p.result.interfaces as Array<{ name: string; sandbox?: string }>).find((i) => !i.sandbox && i.name.startsWith('veth'))!.name;
+    const hostVeth = (p.result.interfaces as Array<{ name: string; sandbox?: string }>).find(
+      (i) => !i.sandbox && i.name.startsWith('veth'),
+    )!.name;
     const lease = `/var/lib/cni/networks/i12-pods/${p.ip}`;
     expect((await run('node04', ['ip', 'link', 'show', hostVeth])).ok).toBe(true);
     expect((await run('node04', ['cat', lease])).out).toContain(p.containerId);
     const deleted = await podDel(lab.state, 'node04', 'web');
-    expect(deleted.deletes).toEqual([{ plugin: 'portmap', status: 0 }, { plugin: 'bridge', status: 0 }]);
+    expect(deleted.deletes).toEqual([
+      { plugin: 'portmap', status: 0 },
+      { plugin: 'bridge', status: 0 },
+    ]);
     expect((await run('node04', ['ip', 'link', 'show', hostVeth])).ok).toBe(false);
     expect((await run('node04', ['test', '-e', lease])).ok).toBe(false);
     expect((await run('node04', ['ip', 'netns', 'list'])).out).not.toMatch(/^web\b/m);
@@ -177,27 +252,48 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
   test('pruning covers derived routes: with node04 gone from the file, its pod route disappears from the others', async () => {
     const subnet = podSubnetOf(lab.model.cluster, 'node04')!;
     expect((await run('node01', ['ip', 'route', 'show', subnet])).out).toContain('via 192.168.81.1');
-    const cluster = { ...lab.model.cluster, nodes: lab.model.cluster.nodes.filter((n) => n.name !== 'node04'), verify: [] };
+    const cluster = {
+      ...lab.model.cluster,
+      nodes: lab.model.cluster.nodes.filter((n) => n.name !== 'node04'),
+      verify: [],
+    };
     const without = { ...lab.model, cluster };
     const plan = await planCluster(without, { sshConfigFile: lab.state.sshConfigFile, only: ['node01', 'r1'] });
-    for (const host of plan.hosts) expect(host.changes.map((c) => `${c.kind} ${c.target}`)).toContain(`route ${subnet}`);
+    for (const host of plan.hosts)
+      expect(host.changes.map((c) => `${c.kind} ${c.target}`)).toContain(`route ${subnet}`);
     const applied = await bootstrapCluster(without, { sshConfigFile: lab.state.sshConfigFile, only: ['node01', 'r1'] });
-    expect(applied.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual([['node01', 'changed', ''], ['r1', 'changed', '']]);
+    expect(applied.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual([
+      ['node01', 'changed', ''],
+      ['r1', 'changed', ''],
+    ]);
     expect((await run('node01', ['ip', 'route', 'show', subnet])).out.trim()).toBe('');
     expect((await run('r1', ['ip', 'route', 'show', subnet])).out.trim()).toBe('');
-    expect((await run('node01', ['ip', 'route', 'show', podSubnetOf(lab.model.cluster, 'node03')!])).out).toContain('via 192.168.81.1');
+    expect((await run('node01', ['ip', 'route', 'show', podSubnetOf(lab.model.cluster, 'node03')!])).out).toContain(
+      'via 192.168.81.1',
+    );
   });
 
-  test('a change to a live node\'s pod subnet is refused like a lock-out; --allow-disruption applies it under commit-confirm', async () => {
+  test("a change to a live node's pod subnet is refused like a lock-out; --allow-disruption applies it under commit-confirm", async () => {
     const conflist = '/etc/cni/net.d/10-i12-pods.conflist';
     const before = (await run('node02', ['cat', conflist])).out;
-    const cluster = { ...lab.model.cluster, verify: [], nodes: lab.model.cluster.nodes.map((n) => (n.name === 'node02' ? { ...n, podSubnet: '10.244.9.0/24' } : n)) };
+    const cluster = {
+      ...lab.model.cluster,
+      verify: [],
+      nodes: lab.model.cluster.nodes.map((n) => (n.name === 'node02' ? { ...n, podSubnet: '10.244.9.0/24' } : n)),
+    };
     const moved = { ...lab.model, cluster };
     const refused = await bootstrapCluster(moved, { sshConfigFile: lab.state.sshConfigFile, only: ['node02'] });
     expect(refused.hosts.map((h) => [h.node, h.status, h.commands])).toEqual([['node02', 'refused', []]]);
-    expect(refused.hosts[0].error).toContain('nodes[1].podSubnet (cni-files /etc/cni/net.d/10-i12-pods.conflist): would change the pod subnet of the live node from 10.244.1.0/24');
+    expect(refused.hosts[0].error).toContain(
+      'nodes[1].podSubnet (cni-files /etc/cni/net.d/10-i12-pods.conflist): would change the pod subnet of the live node from 10.244.1.0/24',
+    );
     expect((await run('node02', ['cat', conflist])).out).toBe(before);
-    const allowed = await bootstrapCluster(moved, { sshConfigFile: lab.state.sshConfigFile, only: ['node02'], allowDisruption: true, confirmTimeoutMs: 20000 });
+    const allowed = await bootstrapCluster(moved, {
+      sshConfigFile: lab.state.sshConfigFile,
+      only: ['node02'],
+      allowDisruption: true,
+      confirmTimeoutMs: 20000,
+    });
     expect(allowed.hosts.map((h) => [h.node, h.status, h.error ?? ''])).toEqual([['node02', 'changed', '']]);
     expect(JSON.parse((await run('node02', ['cat', conflist])).out).plugins[0].ipam.subnet).toBe('10.244.9.0/24');
   });

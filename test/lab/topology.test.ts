@@ -27,7 +27,8 @@ function fileIssues(raw: unknown): string[] {
 
 describe('lab topology checks (every cluster file)', () => {
   test('the seed clusters are valid', () => {
-    for (const file of ['lab-router.yaml', 'lab-lan.yaml']) expect(labIssues(loadClusterFile(fixture(file)).cluster)).toEqual([]);
+    for (const file of ['lab-router.yaml', 'lab-lan.yaml'])
+      expect(labIssues(loadClusterFile(fixture(file)).cluster)).toEqual([]);
     expect(labIssues(loadClusterFile(path.join(repoRoot, 'hosts', 'example.yaml')).cluster)).toEqual([]);
   });
 
@@ -55,10 +56,12 @@ describe('lab topology checks (every cluster file)', () => {
   });
 
   test('a bad or too small managementCidr is reported', () => {
-    expect(fileIssues({ ...base, lab: { managementCidr: '10.250.20.1/24' } }))
-      .toEqual(['lab.managementCidr: invalid CIDR "10.250.20.1/24": host bits are set; the network is 10.250.20.0/24']);
-    expect(fileIssues({ ...base, lab: { managementCidr: '10.250.20.0/31' } }))
-      .toEqual(['lab.managementCidr: "10.250.20.0/31" is too small: a lab needs at least a /30']);
+    expect(fileIssues({ ...base, lab: { managementCidr: '10.250.20.1/24' } })).toEqual([
+      'lab.managementCidr: invalid CIDR "10.250.20.1/24": host bits are set; the network is 10.250.20.0/24',
+    ]);
+    expect(fileIssues({ ...base, lab: { managementCidr: '10.250.20.0/31' } })).toEqual([
+      'lab.managementCidr: "10.250.20.0/31" is too small: a lab needs at least a /30',
+    ]);
   });
 });
 
@@ -68,16 +71,18 @@ describe('lab-time checks (netstrap lab up)', () => {
     return labIssues(model.cluster).map((i) => `${formatPath(i.path)}: ${i.message}`);
   };
 
-  test('ssh.host must be a usable, distinct address of managementCidr that is not the controller\'s', () => {
-    expect(issuesOf([
-      { name: 'a', ssh: { host: 'node-a.example.com' } },
-      { name: 'b', ssh: { host: '10.250.21.5' } },
-      { name: 'c', ssh: { host: '10.250.20.254' } },
-      { name: 'd', ssh: { host: '10.250.20.255' } },
-      { name: 'e', ssh: { host: '10.250.20.7', user: 'admin' } },
-      { name: 'f', ssh: { host: '10.250.20.7' } },
-      { name: 'g', ssh: { host: '10.250.20.8' }, interfaces: [{ name: 'mgmt0' }] },
-    ])).toEqual([
+  test("ssh.host must be a usable, distinct address of managementCidr that is not the controller's", () => {
+    expect(
+      issuesOf([
+        { name: 'a', ssh: { host: 'node-a.example.com' } },
+        { name: 'b', ssh: { host: '10.250.21.5' } },
+        { name: 'c', ssh: { host: '10.250.20.254' } },
+        { name: 'd', ssh: { host: '10.250.20.255' } },
+        { name: 'e', ssh: { host: '10.250.20.7', user: 'admin' } },
+        { name: 'f', ssh: { host: '10.250.20.7' } },
+        { name: 'g', ssh: { host: '10.250.20.8' }, interfaces: [{ name: 'mgmt0' }] },
+      ]),
+    ).toEqual([
       'nodes[0].ssh.host: a lab node\'s ssh.host must be an IPv4 address inside lab.managementCidr 10.250.20.0/24 (got "node-a.example.com")',
       'nodes[1].ssh.host: "10.250.21.5" is outside lab.managementCidr 10.250.20.0/24',
       'nodes[2].ssh.host: "10.250.20.254" is the lab controller\'s address (the last usable address of 10.250.20.0/24)',
@@ -94,7 +99,9 @@ describe('lab-time checks (netstrap lab up)', () => {
 });
 
 describe('lab names', () => {
-  const many = Array.from({ length: 250 }, (_, i) => node(`node-with-a-long-name-${i}`, `10.250.20.${i + 1}`, [`192.168.1.${i + 1}/24`]));
+  const many = Array.from({ length: 250 }, (_, i) =>
+    node(`node-with-a-long-name-${i}`, `10.250.20.${i + 1}`, [`192.168.1.${i + 1}/24`]),
+  );
   const cluster = checkCluster({ ...base, name: 'a-rather-long-cluster-name', nodes: many }, 'c.yaml').cluster;
 
   test('root-namespace names fit in 15 characters, are unique, and differ between state dirs', () => {

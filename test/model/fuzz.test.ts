@@ -8,8 +8,17 @@ import fc from 'fast-check';
 import * as path from 'path';
 import * as fs from 'fs';
 import {
-  checkManifests, checkRejection, clusterCaseArbitrary, count, describeClusterCase, MAX_OUTPUT_BYTES, newTally, propsCaseArbitrary,
-  runClusterCase, runPropsCase, safeJson,
+  checkManifests,
+  checkRejection,
+  clusterCaseArbitrary,
+  count,
+  describeClusterCase,
+  MAX_OUTPUT_BYTES,
+  newTally,
+  propsCaseArbitrary,
+  runClusterCase,
+  runPropsCase,
+  safeJson,
 } from '../support/fuzz';
 import { CONSTRUCT_TARGETS } from '../support/fuzz-targets';
 import { netstrap } from '../support/lab';
@@ -26,12 +35,18 @@ describe('fuzz: hostile input is accepted and valid, or rejected cleanly', () =>
     const dir = tempDir('netstrap-fuzz-');
     const tally = newTally();
     // Load the modules once, so the first case's 2 s bound measures the case, not the imports.
-    await runClusterCase({ seed: 'hosts/example.yaml', edits: [], trick: 'none', content: fs.readFileSync('hosts/example.yaml') }, dir);
-    await fc.assert(fc.asyncProperty(clusterCaseArbitrary(), async (c) => {
-      const outcome = await runClusterCase(c, dir);
-      count(tally, outcome, () => describeClusterCase(c));
-      if (outcome.kind === 'failed') throw new Error(`${outcome.why}\ncase: ${describeClusterCase(c)}`);
-    }), { seed: SEED, numRuns: 600, endOnFailure: true });
+    await runClusterCase(
+      { seed: 'hosts/example.yaml', edits: [], trick: 'none', content: fs.readFileSync('hosts/example.yaml') },
+      dir,
+    );
+    await fc.assert(
+      fc.asyncProperty(clusterCaseArbitrary(), async (c) => {
+        const outcome = await runClusterCase(c, dir);
+        count(tally, outcome, () => describeClusterCase(c));
+        if (outcome.kind === 'failed') throw new Error(`${outcome.why}\ncase: ${describeClusterCase(c)}`);
+      }),
+      { seed: SEED, numRuns: 600, endOnFailure: true },
+    );
     expect(tally.failures).toEqual([]);
     // Both outcomes occur: the mutations are neither all fatal nor all harmless.
     expect(tally.accepted).toBeGreaterThan(50);
@@ -49,11 +64,18 @@ describe('fuzz: hostile input is accepted and valid, or rejected cleanly', () =>
       const run = netstrap(['synth', file, '-o', out]);
       const why = `case: ${describeClusterCase(c)}\nstderr: ${run.stderr.slice(0, 2000)}`;
       if (run.status === 0) {
-        expect({ why, objects: checkManifests(path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.k8s.yaml'))!)) > 0 })
-          .toEqual({ why, objects: true });
+        expect({
+          why,
+          objects: checkManifests(path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.k8s.yaml'))!)) > 0,
+        }).toEqual({ why, objects: true });
         outcomes.accepted += 1;
       } else {
-        expect({ why, status: run.status, problem: checkRejection(file, run.stderr), stdout: run.stdout }).toEqual({ why, status: 2, problem: undefined, stdout: '' });
+        expect({ why, status: run.status, problem: checkRejection(file, run.stderr), stdout: run.stdout }).toEqual({
+          why,
+          status: 2,
+          problem: undefined,
+          stdout: '',
+        });
         expect(Buffer.byteLength(run.stderr)).toBeLessThan(MAX_OUTPUT_BYTES);
         outcomes.rejected += 1;
       }
@@ -63,11 +85,14 @@ describe('fuzz: hostile input is accepted and valid, or rejected cleanly', () =>
 
   test('1,000 mutated construct props through the library', () => {
     const tally = newTally();
-    fc.assert(fc.property(propsCaseArbitrary(CONSTRUCT_TARGETS), (c) => {
-      const outcome = runPropsCase(CONSTRUCT_TARGETS, c);
-      count(tally, outcome, () => `${CONSTRUCT_TARGETS[c.target].name} ${safeJson(c.edits)}`);
-      if (outcome.kind === 'failed') throw new Error(outcome.why);
-    }), { seed: SEED, numRuns: 1000, endOnFailure: true });
+    fc.assert(
+      fc.property(propsCaseArbitrary(CONSTRUCT_TARGETS), (c) => {
+        const outcome = runPropsCase(CONSTRUCT_TARGETS, c);
+        count(tally, outcome, () => `${CONSTRUCT_TARGETS[c.target].name} ${safeJson(c.edits)}`);
+        if (outcome.kind === 'failed') throw new Error(outcome.why);
+      }),
+      { seed: SEED, numRuns: 1000, endOnFailure: true },
+    );
     expect(tally.failures).toEqual([]);
     expect(tally.accepted).toBeGreaterThan(50);
     expect(tally.rejected).toBeGreaterThan(300);

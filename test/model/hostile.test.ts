@@ -40,55 +40,171 @@ async function synth(name: string, content: string | Buffer) {
 }
 
 const cases: Array<{ what: string; content: string | Buffer; line: string }> = [
-  { what: '__proto__ as a label key (the syntax forbids it)',
+  {
+    what: '__proto__ as a label key (the syntax forbids it)',
     content: example.replace('selector: { app: myapp, type: back-end }', 'selector: { __proto__: back-end }'),
-    line: 'kubernetes.services[0].selector.__proto__: key "__proto__" is invalid' },
-  { what: '__proto__ in matchLabels (was read as {} = every pod)',
+    line: 'kubernetes.services[0].selector.__proto__: key "__proto__" is invalid',
+  },
+  {
+    what: '__proto__ in matchLabels (was read as {} = every pod)',
     content: `${base}kubernetes:\n  networkPolicies:\n    - name: p\n      ingress: [{ from: [{ podSelector: { matchLabels: { __proto__: frontend } } }] }]\n`,
-    line: 'kubernetes.networkPolicies[0].ingress[0].from[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid' },
-  { what: '__proto__ as a sysctl key', content: node('    sysctls: { __proto__: 1 }\n'), line: 'nodes[0].sysctls.__proto__: must be a sysctl key' },
-  { what: 'an alias bomb', content: `${Array.from({ length: 9 }, (_, i) => `x${i}: &a${i} [${i === 0 ? '"lol"' : Array(9).fill(`*a${i - 1}`).join(', ')}]`).join('\n')}\n${base}`,
-    line: '(root): YAML: aliases expand the document to' },
-  { what: 'an alias that contains itself', content: `${base}lab: &l { managementCidr: *l }\n`, line: 'lab.managementCidr: YAML: an alias refers to a node that contains it' },
-  { what: '3,000 nested YAML levels', content: `${base}cni: ${'['.repeat(3000)}${']'.repeat(3000)}\n`, line: ': YAML: nesting is too deep (at most 100 levels)' },
-  { what: '6,000 nested Corefile blocks', content: `${base}dns:\n  corefile: "${'a {\\n'.repeat(6000)}${'}\\n'.repeat(6000)}"\n`, line: 'dns.corefile: line 21: blocks nest deeper than 20 levels' },
-  { what: 'certFile /dev/zero',
+    line: 'kubernetes.networkPolicies[0].ingress[0].from[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid',
+  },
+  {
+    what: '__proto__ as a sysctl key',
+    content: node('    sysctls: { __proto__: 1 }\n'),
+    line: 'nodes[0].sysctls.__proto__: must be a sysctl key',
+  },
+  {
+    what: 'an alias bomb',
+    content: `${Array.from(
+      { length: 9 },
+      (_, i) =>
+        `x${i}: &a${i} [${
+          i === 0
+            ? '"lol"'
+            : Array(9)
+                .fill(`*a${i - 1}`)
+                .join(', ')
+        }]`,
+    ).join('\n')}\n${base}`,
+    line: '(root): YAML: aliases expand the document to',
+  },
+  {
+    what: 'an alias that contains itself',
+    content: `${base}lab: &l { managementCidr: *l }\n`,
+    line: 'lab.managementCidr: YAML: an alias refers to a node that contains it',
+  },
+  {
+    what: '3,000 nested YAML levels',
+    content: `${base}cni: ${'['.repeat(3000)}${']'.repeat(3000)}\n`,
+    line: ': YAML: nesting is too deep (at most 100 levels)',
+  },
+  {
+    what: '6,000 nested Corefile blocks',
+    content: `${base}dns:\n  corefile: "${'a {\\n'.repeat(6000)}${'}\\n'.repeat(6000)}"\n`,
+    line: 'dns.corefile: line 21: blocks nest deeper than 20 levels',
+  },
+  {
+    what: 'certFile /dev/zero',
     content: `${base}kubernetes:\n  services: [{ name: s, ports: [{ port: 80 }] }]\n  ingresses:\n    - name: i\n      tls: [{ hosts: [a.example.com], secretName: t, certFile: /dev/zero, keyFile: /dev/zero }]\n      defaultBackend: { service: s, port: 80 }\n`,
-    line: 'kubernetes.ingresses[0].tls[0].certFile: certFile "/dev/zero" (/dev/zero) is not a regular file' },
-  { what: 'a leading zero in a prefix (iproute2 reads 024 as octal)',
+    line: 'kubernetes.ingresses[0].tls[0].certFile: certFile "/dev/zero" (/dev/zero) is not a regular file',
+  },
+  {
+    what: 'a leading zero in a prefix (iproute2 reads 024 as octal)',
     content: node('    interfaces: [{ name: eth0, addresses: [192.168.1.11/024] }]\n'),
-    line: 'nodes[0].interfaces[0].addresses[0]: invalid interface address "192.168.1.11/024": prefix length 024 has a leading zero' },
-  { what: 'an IPv4-mapped IPv6 range',
+    line: 'nodes[0].interfaces[0].addresses[0]: invalid interface address "192.168.1.11/024": prefix length 024 has a leading zero',
+  },
+  {
+    what: 'an IPv4-mapped IPv6 range',
     content: `${base}cni:\n  plugin: conflist\n  conflist:\n    name: n\n    plugins: [{ type: bridge, ipam: { type: host-local, ranges: [[{ subnet: "::ffff:10.244.1.0/120" }]] } }]\n`,
-    line: 'IPv4-mapped or embedded forms such as ::ffff:10.0.0.1 are not accepted' },
-  { what: 'ssh.host 010.0.0.1 (the resolver reads 8.0.0.1)', content: `${base}nodes: [{ name: n1, ssh: { host: 010.0.0.1 } }]\n`,
-    line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form' },
-  { what: 'ssh.host with a newline', content: `${base}nodes: [{ name: n1, ssh: { host: "a\\nb" } }]\n`, line: 'nodes[0].ssh.host: must be an IPv4 address or a host name' },
-  { what: 'ssh.host empty', content: `${base}nodes: [{ name: n1, ssh: { host: "" } }]\n`, line: 'nodes[0].ssh.host: must be an IPv4 address or a host name' },
-  { what: 'ssh.port 99999', content: `${base}nodes: [{ name: n1, ssh: { host: 10.0.0.1, port: 99999 } }]\n`, line: 'nodes[0].ssh.port: must be a port number 1-65535 (got 99999)' },
-  { what: 'jumpHost with two @', content: `${base}nodes: [{ name: n1, ssh: { host: 10.0.0.1, jumpHost: "a@b@c" } }]\n`, line: 'nodes[0].ssh.jumpHost: must be [user@]host[:port]' },
-  { what: 'an upstream with a newline', content: `${base}dns: { upstreams: ["1.1.1.1\\nx"] }\n`, line: 'dns.upstreams[0]: must be one token' },
-  { what: 'a relative resolv.conf upstream', content: `${base}dns: { upstreams: ["/etc/../resolv.conf"] }\n`, line: 'dns.upstreams[0]: invalid upstream "/etc/../resolv.conf"' },
-  { what: 'controlPlaneEndpoint port 99999', content: `${base}kubeProxy: { controlPlaneEndpoint: "https://10.0.0.1:99999" }\n`, line: 'kubeProxy.controlPlaneEndpoint: "https://10.0.0.1:99999" has port 99999' },
-  { what: 'controlPlaneEndpoint [:::::]', content: `${base}kubeProxy: { controlPlaneEndpoint: "https://[:::::]:6443" }\n`, line: 'has an invalid IPv6 address "[:::::]"' },
-  { what: 'controlPlaneEndpoint 999.999.999.999', content: `${base}kubeProxy: { controlPlaneEndpoint: "https://999.999.999.999" }\n`, line: 'has an invalid IPv4 address' },
-  { what: 'an image tag with a newline', content: `${base}dns: { version: "v1\\nx" }\n`, line: 'dns.version: must be an image tag' },
-  { what: 'dnsServiceIp on the network address', content: base.replace('12 }', '12, dnsServiceIp: 10.96.0.0 }'), line: 'network.dnsServiceIp: "10.96.0.0" is the network address of serviceCidr' },
-  { what: 'a clusterIP of the kubernetes Service', content: `${base}kubernetes: { services: [{ name: s, clusterIP: 10.96.0.1, ports: [{ port: 80 }] }] }\n`,
-    line: 'kubernetes.services[0].clusterIP: clusterIP "10.96.0.1" is the first address of serviceCidr 10.96.0.0/12' },
-  { what: 'a clusterIP on the broadcast address', content: `${base}kubernetes: { services: [{ name: s, clusterIP: 10.111.255.255, ports: [{ port: 80 }] }] }\n`,
-    line: 'is the broadcast address of serviceCidr' },
-  { what: 'appProtocol syntax', content: `${base}kubernetes: { services: [{ name: s, ports: [{ port: 80, appProtocol: "h t t p" }] }] }\n`,
-    line: 'kubernetes.services[0].ports[0].appProtocol: appProtocol "h t t p" is invalid' },
-  { what: 'annotations over 256 KiB', content: `${base}kubernetes: { services: [{ name: s, annotations: { a: "${'x'.repeat(300 * 1024)}" }, ports: [{ port: 80 }] }] }\n`,
-    line: 'kubernetes.services[0].annotations: total 307201 bytes; the API server allows at most 262144' },
-  { what: 'bytes that are not UTF-8', content: Buffer.concat([Buffer.from(base), Buffer.from([0x23, 0xc3, 0x28])]), line: '(root): is not UTF-8 text: invalid byte 0x28 at byte offset 79' },
-  { what: '.inf and .nan', content: 'name: x\nnetwork: { podCidr: .inf, serviceCidr: .nan }\n', line: 'network.podCidr: Invalid input: expected string, received Infinity (got .inf)' },
-  { what: 'a missing required key', content: 'name: x\nnetwork: { podCidr: 10.244.0.0/16 }\n', line: 'network.serviceCidr: is required' },
-  { what: 'a union field', content: `${base}kubernetes: { services: [{ name: s, ports: [{ port: 80, targetPort: [1] }] }] }\n`,
-    line: 'targetPort: must be a port number 1-65535 or a port name (DNS-1123 label such as http) (got [1])' },
-  { what: 'a long value is cut to 100 characters', content: `name: ${'n'.repeat(5000)}\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\n`,
-    line: `name: must be at most 63 characters (DNS-1123 label) (got "${'n'.repeat(100)}…" (5000 characters))` },
+    line: 'IPv4-mapped or embedded forms such as ::ffff:10.0.0.1 are not accepted',
+  },
+  {
+    what: 'ssh.host 010.0.0.1 (the resolver reads 8.0.0.1)',
+    content: `${base}nodes: [{ name: n1, ssh: { host: 010.0.0.1 } }]\n`,
+    line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form',
+  },
+  {
+    what: 'ssh.host with a newline',
+    content: `${base}nodes: [{ name: n1, ssh: { host: "a\\nb" } }]\n`,
+    line: 'nodes[0].ssh.host: must be an IPv4 address or a host name',
+  },
+  {
+    what: 'ssh.host empty',
+    content: `${base}nodes: [{ name: n1, ssh: { host: "" } }]\n`,
+    line: 'nodes[0].ssh.host: must be an IPv4 address or a host name',
+  },
+  {
+    what: 'ssh.port 99999',
+    content: `${base}nodes: [{ name: n1, ssh: { host: 10.0.0.1, port: 99999 } }]\n`,
+    line: 'nodes[0].ssh.port: must be a port number 1-65535 (got 99999)',
+  },
+  {
+    what: 'jumpHost with two @',
+    content: `${base}nodes: [{ name: n1, ssh: { host: 10.0.0.1, jumpHost: "a@b@c" } }]\n`,
+    line: 'nodes[0].ssh.jumpHost: must be [user@]host[:port]',
+  },
+  {
+    what: 'an upstream with a newline',
+    content: `${base}dns: { upstreams: ["1.1.1.1\\nx"] }\n`,
+    line: 'dns.upstreams[0]: must be one token',
+  },
+  {
+    what: 'a relative resolv.conf upstream',
+    content: `${base}dns: { upstreams: ["/etc/../resolv.conf"] }\n`,
+    line: 'dns.upstreams[0]: invalid upstream "/etc/../resolv.conf"',
+  },
+  {
+    what: 'controlPlaneEndpoint port 99999',
+    content: `${base}kubeProxy: { controlPlaneEndpoint: "https://10.0.0.1:99999" }\n`,
+    line: 'kubeProxy.controlPlaneEndpoint: "https://10.0.0.1:99999" has port 99999',
+  },
+  {
+    what: 'controlPlaneEndpoint [:::::]',
+    content: `${base}kubeProxy: { controlPlaneEndpoint: "https://[:::::]:6443" }\n`,
+    line: 'has an invalid IPv6 address "[:::::]"',
+  },
+  {
+    what: 'controlPlaneEndpoint 999.999.999.999',
+    content: `${base}kubeProxy: { controlPlaneEndpoint: "https://999.999.999.999" }\n`,
+    line: 'has an invalid IPv4 address',
+  },
+  {
+    what: 'an image tag with a newline',
+    content: `${base}dns: { version: "v1\\nx" }\n`,
+    line: 'dns.version: must be an image tag',
+  },
+  {
+    what: 'dnsServiceIp on the network address',
+    content: base.replace('12 }', '12, dnsServiceIp: 10.96.0.0 }'),
+    line: 'network.dnsServiceIp: "10.96.0.0" is the network address of serviceCidr',
+  },
+  {
+    what: 'a clusterIP of the kubernetes Service',
+    content: `${base}kubernetes: { services: [{ name: s, clusterIP: 10.96.0.1, ports: [{ port: 80 }] }] }\n`,
+    line: 'kubernetes.services[0].clusterIP: clusterIP "10.96.0.1" is the first address of serviceCidr 10.96.0.0/12',
+  },
+  {
+    what: 'a clusterIP on the broadcast address',
+    content: `${base}kubernetes: { services: [{ name: s, clusterIP: 10.111.255.255, ports: [{ port: 80 }] }] }\n`,
+    line: 'is the broadcast address of serviceCidr',
+  },
+  {
+    what: 'appProtocol syntax',
+    content: `${base}kubernetes: { services: [{ name: s, ports: [{ port: 80, appProtocol: "h t t p" }] }] }\n`,
+    line: 'kubernetes.services[0].ports[0].appProtocol: appProtocol "h t t p" is invalid',
+  },
+  {
+    what: 'annotations over 256 KiB',
+    content: `${base}kubernetes: { services: [{ name: s, annotations: { a: "${'x'.repeat(300 * 1024)}" }, ports: [{ port: 80 }] }] }\n`,
+    line: 'kubernetes.services[0].annotations: total 307201 bytes; the API server allows at most 262144',
+  },
+  {
+    what: 'bytes that are not UTF-8',
+    content: Buffer.concat([Buffer.from(base), Buffer.from([0x23, 0xc3, 0x28])]),
+    line: '(root): is not UTF-8 text: invalid byte 0x28 at byte offset 79',
+  },
+  {
+    what: '.inf and .nan',
+    content: 'name: x\nnetwork: { podCidr: .inf, serviceCidr: .nan }\n',
+    line: 'network.podCidr: Invalid input: expected string, received Infinity (got .inf)',
+  },
+  {
+    what: 'a missing required key',
+    content: 'name: x\nnetwork: { podCidr: 10.244.0.0/16 }\n',
+    line: 'network.serviceCidr: is required',
+  },
+  {
+    what: 'a union field',
+    content: `${base}kubernetes: { services: [{ name: s, ports: [{ port: 80, targetPort: [1] }] }] }\n`,
+    line: 'targetPort: must be a port number 1-65535 or a port name (DNS-1123 label such as http) (got [1])',
+  },
+  {
+    what: 'a long value is cut to 100 characters',
+    content: `name: ${'n'.repeat(5000)}\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\n`,
+    line: `name: must be at most 63 characters (DNS-1123 label) (got "${'n'.repeat(100)}…" (5000 characters))`,
+  },
 ];
 
 describe('hostile cluster files: exit 2, file: path: message, nothing written', () => {
@@ -101,7 +217,8 @@ describe('hostile cluster files: exit 2, file: path: message, nothing written', 
   });
 
   test('__proto__ and constructor are kept as data where the syntax allows them (env, ConfigMap keys, CNI options)', async () => {
-    const content = example.replace('cni:\n  plugin: weave\n', 'cni:\n  plugin: weave\n  weave: { env: { __proto__: a, constructor: b } }\n')
+    const content = example
+      .replace('cni:\n  plugin: weave\n', 'cni:\n  plugin: weave\n  weave: { env: { __proto__: a, constructor: b } }\n')
       .replace('  flavor: baremetal\n', '  flavor: baremetal\n  config: { __proto__: "1", constructor: "2" }\n')
       .replace('selector: { app: wear }', 'selector: { app: wear, constructor: x }');
     const run = await synth('proto-data', content);
@@ -116,24 +233,48 @@ describe('hostile cluster files: exit 2, file: path: message, nothing written', 
   });
 
   test('a __proto__ key in a CNI plugin is kept (the plugin keeps its ipam)', () => {
-    const model = checkCluster({
-      name: 'p', network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
-      cni: { plugin: 'conflist', conflist: { name: 'n', plugins: [JSON.parse('{"type":"bridge","__proto__":{"x":1},"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}]]}}')] } },
-    }, 'p.yaml');
+    const model = checkCluster(
+      {
+        name: 'p',
+        network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+        cni: {
+          plugin: 'conflist',
+          conflist: {
+            name: 'n',
+            plugins: [
+              JSON.parse(
+                '{"type":"bridge","__proto__":{"x":1},"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}]]}}',
+              ),
+            ],
+          },
+        },
+      },
+      'p.yaml',
+    );
     const plugin = model.cluster.cni.conflist!.plugins[0];
     expect(Object.keys(plugin)).toEqual(['type', '__proto__', 'ipam']);
-    expect(JSON.stringify(plugin)).toBe('{"type":"bridge","__proto__":{"x":1},"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}]]}}');
+    expect(JSON.stringify(plugin)).toBe(
+      '{"type":"bridge","__proto__":{"x":1},"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}]]}}',
+    );
   });
 
   test('hosts get the canonical form our parsers produce, never the text as written', () => {
-    const model = checkCluster({
-      name: 'c', network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
-      nodes: [{
-        name: 'n1', ssh: { host: '10.0.0.1' }, sysctls: { 'net.ipv4.ip_forward': 1 },
-        interfaces: [{ name: 'eth0', addresses: ['10.10.0.1/24'] }],
-        nat: { portForwards: [{ protocol: 'tcp', port: 80, to: '10.10.0.3:0080' }] },
-      }],
-    }, 'c.yaml');
+    const model = checkCluster(
+      {
+        name: 'c',
+        network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+        nodes: [
+          {
+            name: 'n1',
+            ssh: { host: '10.0.0.1' },
+            sysctls: { 'net.ipv4.ip_forward': 1 },
+            interfaces: [{ name: 'eth0', addresses: ['10.10.0.1/24'] }],
+            nat: { portForwards: [{ protocol: 'tcp', port: 80, to: '10.10.0.3:0080' }] },
+          },
+        ],
+      },
+      'c.yaml',
+    );
     expect(model.cluster.nodes[0].nat.portForwards[0].to).toBe('10.10.0.3:80');
   });
 
@@ -141,7 +282,9 @@ describe('hostile cluster files: exit 2, file: path: message, nothing written', 
     const file = path.join(dir, 'huge.yaml');
     fs.writeFileSync(file, base);
     fs.truncateSync(file, 64 * 1024 * 1024 + 1);
-    expect(issueLines(() => loadClusterFile(file))).toEqual([`${file}: (root): is ${64 * 1024 * 1024 + 1} bytes; a cluster file may hold at most 67108864 bytes (64 MiB)`]);
+    expect(issueLines(() => loadClusterFile(file))).toEqual([
+      `${file}: (root): is ${64 * 1024 * 1024 + 1} bytes; a cluster file may hold at most 67108864 bytes (64 MiB)`,
+    ]);
   });
 
   test('a cluster file that is not a regular file is refused (no read of /dev/zero)', () => {
@@ -161,10 +304,18 @@ describe('hostile cluster files: exit 2, file: path: message, nothing written', 
     const file = path.join(dir, 'not-a-dir');
     fs.writeFileSync(file, 'keep me');
     const onFile = await runCaptured(['synth', 'hosts/example.yaml', '-o', file]);
-    expect(onFile).toEqual({ code: 2, stdout: '', stderr: `netstrap: output: (-o) ${JSON.stringify(file)} exists and is not a directory\n` });
+    expect(onFile).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `netstrap: output: (-o) ${JSON.stringify(file)} exists and is not a directory\n`,
+    });
     expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
     const special = await runCaptured(['synth', 'hosts/example.yaml', '-o', '/proc/self']);
-    expect(special).toEqual({ code: 2, stdout: '', stderr: 'netstrap: output: (-o) "/proc/self" is under /proc, which holds no regular files\n' });
+    expect(special).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'netstrap: output: (-o) "/proc/self" is under /proc, which holds no regular files\n',
+    });
   });
 
   test('the real CLI gives the same lines and exit 2 (a sample)', () => {
@@ -177,7 +328,10 @@ describe('hostile cluster files: exit 2, file: path: message, nothing written', 
       expect(run.stderr).toContain(c.line);
     }
     const onFile = netstrap(['synth', 'hosts/example.yaml', '-o', 'package.json']);
-    expect({ status: onFile.status, stderr: onFile.stderr }).toEqual({ status: 2, stderr: 'netstrap: output: (-o) "package.json" exists and is not a directory\n' });
+    expect({ status: onFile.status, stderr: onFile.stderr }).toEqual({
+      status: 2,
+      stderr: 'netstrap: output: (-o) "package.json" exists and is not a directory\n',
+    });
   });
 });
 
@@ -190,23 +344,84 @@ describe('library API from plain JavaScript: wrong types throw an InputError nam
   const js = (value: unknown) => value as never;
 
   test.each([
-    ['Service ports: null', () => new Service(chart(), 's', js({ ports: null })), 'Service "s": ports: Invalid input: expected array, received null (got null)'],
-    ['Service selector: "app"', () => new Service(chart(), 's', js({ selector: 'app', ports: [{ port: 80 }] })), 'Service "s": selector: Invalid input: expected record, received string (got "app")'],
-    ['Service unknown prop', () => new Service(chart(), 's', js({ prots: [] })), 'Service "s": (root): unknown field "prots"'],
-    ['NetworkPolicy ingress: true', () => new NetworkPolicy(chart(), 'p', js({ ingress: true })), 'NetworkPolicy "p": ingress: Invalid input: expected array, received boolean (got true)'],
-    ['Ingress rules[0].paths: "/"', () => new Ingress(chart(), 'i', js({ rules: [{ paths: '/' }] })), 'Ingress "i": rules[0].paths: Invalid input: expected array, received string (got "/")'],
-    ['WeaveNet npcArgs: 1', () => new WeaveNet(chart(), 'w', js({ npcArgs: 1 })), 'WeaveNet "lib/w": npcArgs: Invalid input: expected array, received number (got 1)'],
-    ['CoreDns hosts: {}', () => new CoreDns(chart(), 'd', js({ hosts: {} })), 'CoreDns "lib/d": hosts: Invalid input: expected array, received object (got {})'],
-    ['CoreDns clusterDomain with a newline', () => new CoreDns(new Chart(Testing.app(), 'x'), 'd', js({ clusterDomain: 'a\nb', dnsServiceIp: '10.96.0.10' })),
-      'CoreDns "x/d": clusterDomain: must be a DNS-1123 subdomain'],
-    ['IngressNginx nodePorts: 80', () => new IngressNginx(chart(), 'n', js({ nodePorts: 80 })), 'IngressNginx "lib/n": nodePorts: Invalid input: expected object, received number (got 80)'],
-    ['KubeProxy without controlPlaneEndpoint', () => new KubeProxy(chart(), 'k', js({})), 'KubeProxy "lib/k": controlPlaneEndpoint: is required'],
-    ['ClusterNetwork props: undefined', () => new ClusterNetwork(new Chart(Testing.app(), 'x'), 'n', js(undefined)), 'ClusterNetwork "x/n": (root): props must be an object (got undefined)'],
-    ['ClusterNetwork clusterDomain with a newline', () => new ClusterNetwork(new Chart(Testing.app(), 'x'), 'n', js({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', clusterDomain: 'a\nb' })),
-      'ClusterNetwork "x/n": clusterDomain: must be a DNS-1123 subdomain'],
-    ['CniConfig plugins: "bridge"', () => new CniConfig(js({ name: 'n', plugins: 'bridge' })), 'CniConfig "n": plugins: Invalid input: expected array, received string (got "bridge")'],
-    ['CniConfig.fromJson with an IPv4-mapped range', () => CniConfig.fromJson('{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"::ffff:10.244.1.0/120"}]]}}]}'),
-      'IPv4-mapped or embedded forms such as ::ffff:10.0.0.1 are not accepted'],
+    [
+      'Service ports: null',
+      () => new Service(chart(), 's', js({ ports: null })),
+      'Service "s": ports: Invalid input: expected array, received null (got null)',
+    ],
+    [
+      'Service selector: "app"',
+      () => new Service(chart(), 's', js({ selector: 'app', ports: [{ port: 80 }] })),
+      'Service "s": selector: Invalid input: expected record, received string (got "app")',
+    ],
+    [
+      'Service unknown prop',
+      () => new Service(chart(), 's', js({ prots: [] })),
+      'Service "s": (root): unknown field "prots"',
+    ],
+    [
+      'NetworkPolicy ingress: true',
+      () => new NetworkPolicy(chart(), 'p', js({ ingress: true })),
+      'NetworkPolicy "p": ingress: Invalid input: expected array, received boolean (got true)',
+    ],
+    [
+      'Ingress rules[0].paths: "/"',
+      () => new Ingress(chart(), 'i', js({ rules: [{ paths: '/' }] })),
+      'Ingress "i": rules[0].paths: Invalid input: expected array, received string (got "/")',
+    ],
+    [
+      'WeaveNet npcArgs: 1',
+      () => new WeaveNet(chart(), 'w', js({ npcArgs: 1 })),
+      'WeaveNet "lib/w": npcArgs: Invalid input: expected array, received number (got 1)',
+    ],
+    [
+      'CoreDns hosts: {}',
+      () => new CoreDns(chart(), 'd', js({ hosts: {} })),
+      'CoreDns "lib/d": hosts: Invalid input: expected array, received object (got {})',
+    ],
+    [
+      'CoreDns clusterDomain with a newline',
+      () => new CoreDns(new Chart(Testing.app(), 'x'), 'd', js({ clusterDomain: 'a\nb', dnsServiceIp: '10.96.0.10' })),
+      'CoreDns "x/d": clusterDomain: must be a DNS-1123 subdomain',
+    ],
+    [
+      'IngressNginx nodePorts: 80',
+      () => new IngressNginx(chart(), 'n', js({ nodePorts: 80 })),
+      'IngressNginx "lib/n": nodePorts: Invalid input: expected object, received number (got 80)',
+    ],
+    [
+      'KubeProxy without controlPlaneEndpoint',
+      () => new KubeProxy(chart(), 'k', js({})),
+      'KubeProxy "lib/k": controlPlaneEndpoint: is required',
+    ],
+    [
+      'ClusterNetwork props: undefined',
+      () => new ClusterNetwork(new Chart(Testing.app(), 'x'), 'n', js(undefined)),
+      'ClusterNetwork "x/n": (root): props must be an object (got undefined)',
+    ],
+    [
+      'ClusterNetwork clusterDomain with a newline',
+      () =>
+        new ClusterNetwork(
+          new Chart(Testing.app(), 'x'),
+          'n',
+          js({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', clusterDomain: 'a\nb' }),
+        ),
+      'ClusterNetwork "x/n": clusterDomain: must be a DNS-1123 subdomain',
+    ],
+    [
+      'CniConfig plugins: "bridge"',
+      () => new CniConfig(js({ name: 'n', plugins: 'bridge' })),
+      'CniConfig "n": plugins: Invalid input: expected array, received string (got "bridge")',
+    ],
+    [
+      'CniConfig.fromJson with an IPv4-mapped range',
+      () =>
+        CniConfig.fromJson(
+          '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"::ffff:10.244.1.0/120"}]]}}]}',
+        ),
+      'IPv4-mapped or embedded forms such as ::ffff:10.0.0.1 are not accepted',
+    ],
   ])('%s', (_what, build, line) => {
     const lines = issueLines(build);
     expect(lines.join('\n')).toContain(line);
@@ -214,7 +429,11 @@ describe('library API from plain JavaScript: wrong types throw an InputError nam
 
   test('constructor is an ordinary label key through the library too', () => {
     const c = chart();
-    new Service(c, 's', { labels: { constructor: 'x' }, selector: { app: 'a', constructor: 'y' }, ports: [{ port: 80 }] });
+    new Service(c, 's', {
+      labels: { constructor: 'x' },
+      selector: { app: 'a', constructor: 'y' },
+      ports: [{ port: 80 }],
+    });
     const service = Testing.synth(c).find((o) => o.kind === 'Service')!;
     expect(service.metadata.labels).toEqual({ constructor: 'x' });
     expect(service.spec.selector).toEqual({ app: 'a', constructor: 'y' });

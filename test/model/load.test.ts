@@ -37,7 +37,9 @@ describe('cluster-file YAML parse', () => {
     for (let i = 1; i <= 5000; i++) block += `${'  '.repeat(i)}a:\n`;
     for (const text of [flow, block]) {
       expect(errors(text)).toEqual(['hosts/bad.yaml: (root): YAML: nesting is too deep (at most 100 levels)']);
-      expect(issueLines(() => parseDocuments(text, 'm.yaml'))).toEqual(['m.yaml: (root): YAML: nesting is too deep (at most 100 levels)']);
+      expect(issueLines(() => parseDocuments(text, 'm.yaml'))).toEqual([
+        'm.yaml: (root): YAML: nesting is too deep (at most 100 levels)',
+      ]);
     }
   });
 
@@ -45,14 +47,18 @@ describe('cluster-file YAML parse', () => {
     const text = example.replace('matchLabels: { role: db }', 'matchLabels: { __proto__: db }');
     expect(text).not.toEqual(example);
     expect(errors(text)).toEqual([
-      'hosts/bad.yaml: kubernetes.networkPolicies[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid: '
-        + 'the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+      'hosts/bad.yaml: kubernetes.networkPolicies[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid: ' +
+        'the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
     ]);
   });
 
   test('exactly one cluster document', () => {
-    expect(errors(`${example}\n---\n${example}`)).toEqual(['hosts/bad.yaml: (root): expected exactly one YAML document (one cluster), found 2']);
-    expect(errors('# only a comment\n---\n')).toEqual(['hosts/bad.yaml: (root): expected exactly one YAML document (one cluster), found 0']);
+    expect(errors(`${example}\n---\n${example}`)).toEqual([
+      'hosts/bad.yaml: (root): expected exactly one YAML document (one cluster), found 2',
+    ]);
+    expect(errors('# only a comment\n---\n')).toEqual([
+      'hosts/bad.yaml: (root): expected exactly one YAML document (one cluster), found 0',
+    ]);
     // A leading `---` and trailing empty documents are fine.
     expect(errors(`---\n${example}\n---\n`)).toEqual([]);
   });

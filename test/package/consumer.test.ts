@@ -19,8 +19,15 @@ const ourPackage = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'
 
 /** Runs argv in `cwd` (zx quotes it); throws with the output when it fails. */
 async function sh(cwd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const r = await $({ cwd, env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', ...env }, timeout: 300000, nothrow: true, quiet: true })`exec ${argv}`;
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} (in ${cwd}) exited ${r.exitCode ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  const r = await $({
+    cwd,
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', ...env },
+    timeout: 300000,
+    nothrow: true,
+    quiet: true,
+  })`exec ${argv}`;
+  if (r.exitCode !== 0)
+    throw new Error(`${argv.join(' ')} (in ${cwd}) exited ${r.exitCode ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -47,7 +54,13 @@ app.synth();
 `;
 
 /** The packed tarball and what npm says it holds. */
-interface Packed { filename: string; size: number; unpackedSize: number; entryCount: number; files: Array<{ path: string }> }
+interface Packed {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  entryCount: number;
+  files: Array<{ path: string }>;
+}
 
 let packed: Packed;
 let project: string;
@@ -57,25 +70,54 @@ beforeAll(async () => {
   const dest = tempDir('netstrap-pack-');
   packed = JSON.parse(await sh(repoRoot, ['npm', 'pack', '--ignore-scripts', '--json', '--pack-destination', dest]))[0];
   project = tempDir('netstrap-consumer-');
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '0.0.0' }));
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, version: '0.0.0' }),
+  );
   const dev = ourPackage.devDependencies as Record<string, string>;
-  await sh(project, ['npm', 'install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=optional', path.join(dest, packed.filename),
-    ...['cdk8s', 'cdk8s-plus-27', 'constructs', 'cdk8s-cli', 'typescript', '@types/node'].map((name) => `${name}@${dev[name]}`)]);
+  await sh(project, [
+    'npm',
+    'install',
+    '--prefer-offline',
+    '--no-audit',
+    '--no-fund',
+    '--omit=optional',
+    path.join(dest, packed.filename),
+    ...['cdk8s', 'cdk8s-plus-27', 'constructs', 'cdk8s-cli', 'typescript', '@types/node'].map(
+      (name) => `${name}@${dev[name]}`,
+    ),
+  ]);
 });
 
 test('the tarball holds lib/ (no compiled file without its source), bin/, README, LICENSE and the JSON Schema only', () => {
   const files = packed.files.map((f) => f.path);
-  const outside = files.filter((f) => !/^(lib\/(src|constructs)\/.+\.(js|d\.ts)|bin\/netstrap|README\.md|LICENSE|package\.json|hosts\/cluster\.schema\.json)$/.test(f));
+  const outside = files.filter(
+    (f) =>
+      !/^(lib\/(src|constructs)\/.+\.(js|d\.ts)|bin\/netstrap|README\.md|LICENSE|package\.json|hosts\/cluster\.schema\.json)$/.test(
+        f,
+      ),
+  );
   expect(outside).toEqual([]);
-  const orphans = files.filter((f) => f.startsWith('lib/') && !fs.existsSync(path.join(repoRoot, f.slice(4).replace(/(\.d)?\.ts$|\.js$/, '.ts'))));
+  const orphans = files.filter(
+    (f) => f.startsWith('lib/') && !fs.existsSync(path.join(repoRoot, f.slice(4).replace(/(\.d)?\.ts$|\.js$/, '.ts'))),
+  );
   expect(orphans).toEqual([]); // else: lib/ holds files of deleted sources; rm -rf lib && npm run build
-  for (const must of ['lib/src/index.js', 'lib/src/index.d.ts', 'lib/src/cli/main.js', 'bin/netstrap', 'LICENSE', 'hosts/cluster.schema.json']) {
+  for (const must of [
+    'lib/src/index.js',
+    'lib/src/index.d.ts',
+    'lib/src/cli/main.js',
+    'bin/netstrap',
+    'LICENSE',
+    'hosts/cluster.schema.json',
+  ]) {
     expect(files).toContain(must);
   }
-  console.log(`${packed.filename}: ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB packed, ${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked`);
+  console.log(
+    `${packed.filename}: ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB packed, ${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked`,
+  );
 });
 
-test('peers are the consumer\'s own: no nested copy of cdk8s, constructs or cdk8s-plus-27 inside netstrap; no tsx', () => {
+test("peers are the consumer's own: no nested copy of cdk8s, constructs or cdk8s-plus-27 inside netstrap; no tsx", () => {
   for (const peer of ['cdk8s', 'constructs', 'cdk8s-plus-27']) {
     expect(fs.existsSync(path.join(project, 'node_modules', 'netstrap', 'node_modules', peer))).toBe(false);
     expect(fs.existsSync(path.join(project, 'node_modules', peer, 'package.json'))).toBe(true);
@@ -88,29 +130,49 @@ test('a TypeScript cdk8s app importing netstrap type-checks, compiles, and `cdk8
   // The compiler options of `cdk8s init typescript-app` (cdk8s-cli's template), without skipLibCheck: netstrap's
   // declarations are type-checked like the user's own code. esModuleInterop: zod 4's declarations need it.
   const template = path.join(repoRoot, 'node_modules', 'cdk8s-cli', 'templates', 'typescript-app', 'tsconfig.json');
-  fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      ...JSON.parse(fs.readFileSync(template, 'utf8')).compilerOptions, inlineSourceMap: false, inlineSources: false, esModuleInterop: true,
-    },
-    files: ['main.ts'],
-  }));
+  fs.writeFileSync(
+    path.join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        ...JSON.parse(fs.readFileSync(template, 'utf8')).compilerOptions,
+        inlineSourceMap: false,
+        inlineSources: false,
+        esModuleInterop: true,
+      },
+      files: ['main.ts'],
+    }),
+  );
   // Also with node16 resolution, which reads package.json "exports" (its types condition).
   await sh(project, ['npx', 'tsc', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16']);
   fs.writeFileSync(path.join(project, 'cdk8s.yaml'), 'language: typescript\napp: node main.js\n');
   await sh(project, ['npx', 'tsc']);
   const out = await sh(project, ['npx', 'cdk8s', 'synth']);
   expect(out).toContain('dist/consumer.k8s.yaml');
-  const objects = loadAll(fs.readFileSync(path.join(project, 'dist', 'consumer.k8s.yaml'), 'utf8'), undefined, { schema: CORE_SCHEMA }) as Manifest[];
+  const objects = loadAll(fs.readFileSync(path.join(project, 'dist', 'consumer.k8s.yaml'), 'utf8'), undefined, {
+    schema: CORE_SCHEMA,
+  }) as Manifest[];
   objects.forEach(validateManifest);
   const names = objects.map((o) => `${o.kind} ${o.metadata.name}`);
-  expect(names).toEqual(expect.arrayContaining(['DaemonSet weave-net', 'Deployment coredns', 'Service kube-dns', 'Service web', 'NetworkPolicy db']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'DaemonSet weave-net',
+      'Deployment coredns',
+      'Service kube-dns',
+      'Service web',
+      'NetworkPolicy db',
+    ]),
+  );
 });
 
 test('`npx netstrap validate` and `npx netstrap synth` work in the consumer project', async () => {
   fs.copyFileSync(path.join(repoRoot, 'hosts', 'example.yaml'), path.join(project, 'cluster.yaml'));
-  expect(await sh(project, ['npx', 'netstrap', 'validate', 'cluster.yaml'])).toMatch(/^cluster\.yaml: ok: cluster example: /);
+  expect(await sh(project, ['npx', 'netstrap', 'validate', 'cluster.yaml'])).toMatch(
+    /^cluster\.yaml: ok: cluster example: /,
+  );
   await sh(project, ['npx', 'netstrap', 'synth', 'cluster.yaml', '-o', 'manifests']);
   const ours = path.join(tempDir('netstrap-synth-'), 'example.k8s.yaml');
   await sh(repoRoot, [path.join(repoRoot, 'bin', 'netstrap'), 'synth', 'hosts/example.yaml', '-o', path.dirname(ours)]);
-  expect(fs.readFileSync(path.join(project, 'manifests', 'example.k8s.yaml'), 'utf8')).toBe(fs.readFileSync(ours, 'utf8'));
+  expect(fs.readFileSync(path.join(project, 'manifests', 'example.k8s.yaml'), 'utf8')).toBe(
+    fs.readFileSync(ours, 'utf8'),
+  );
 });

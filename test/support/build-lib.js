@@ -28,5 +28,9 @@ module.exports = function buildLib() {
   const stale = staleSource('src') ?? staleSource('constructs');
   if (!stale) return;
   process.stderr.write(`\nbuilding lib/ (npm run build): ${stale} is newer than its compiled file\n`);
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')],
+    { cwd: root, stdio: 'inherit' },
+  );
 };

@@ -2,7 +2,7 @@ import { compareManifests, expectFidelity, formatReport } from './fidelity';
 import type { Manifest } from './k8s';
 
 const cm = (data: Record<string, unknown>, name = 'c'): Manifest =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data } as Manifest);
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data }) as Manifest;
 
 describe('fidelity helper', () => {
   test('equal objects pass; key order does not matter', () => {

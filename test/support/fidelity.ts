@@ -71,7 +71,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Every leaf-level difference between `expected` and `actual`, with its path. */
-function diff(expected: unknown, actual: unknown, path: Array<string | number>, out: Array<{ path: Array<string | number>; expected: unknown; actual: unknown }>): void {
+function diff(
+  expected: unknown,
+  actual: unknown,
+  path: Array<string | number>,
+  out: Array<{ path: Array<string | number>; expected: unknown; actual: unknown }>,
+): void {
   if (Array.isArray(expected) && Array.isArray(actual)) {
     for (let i = 0; i < Math.max(expected.length, actual.length); i++) diff(expected[i], actual[i], [...path, i], out);
     return;
@@ -93,7 +98,11 @@ function covers(allowance: Allowance, object: string, path: string): boolean {
 }
 
 /** Compares synthesized objects with reference objects; see the module comment for the rules. */
-export function compareManifests(actual: Manifest[], expected: Manifest[], allow: ReadonlyArray<Allowance> = []): FidelityReport {
+export function compareManifests(
+  actual: Manifest[],
+  expected: Manifest[],
+  allow: ReadonlyArray<Allowance> = [],
+): FidelityReport {
   for (const allowance of allow) {
     if (!allowance.reason || allowance.reason.trim().length < 10) {
       throw new Error(`allowance ${allowance.object} ${allowance.path} needs a reason`);
@@ -142,7 +151,8 @@ export function formatReport(report: FidelityReport): string {
   for (const d of report.differences) {
     lines.push(`${d.object}: ${d.path}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`);
   }
-  for (const a of report.unusedAllowances) lines.push(`allowance covers no difference (remove it): ${a.object}: ${a.path}`);
+  for (const a of report.unusedAllowances)
+    lines.push(`allowance covers no difference (remove it): ${a.object}: ${a.path}`);
   return lines.join('\n');
 }
 
@@ -150,7 +160,11 @@ export function formatReport(report: FidelityReport): string {
  * Throws with the full list of problems unless `actual` equals `expected` up to the allow-list.
  * Returns the report (e.g. to assert on `allowed`).
  */
-export function expectFidelity(actual: Manifest[], expected: Manifest[], allow: ReadonlyArray<Allowance> = []): FidelityReport {
+export function expectFidelity(
+  actual: Manifest[],
+  expected: Manifest[],
+  allow: ReadonlyArray<Allowance> = [],
+): FidelityReport {
   const report = compareManifests(actual, expected, allow);
   const problems = formatReport(report);
   if (problems) throw new Error(`synthesized objects differ from the reference:\n${problems}`);

@@ -22,8 +22,14 @@ export const repoRoot = path.join(__dirname, '..', '..');
 /** The documents mutations start from: the example and every cluster-file fixture. */
 export function seedFiles(): string[] {
   const fixtures = path.join(repoRoot, 'test', 'fixtures');
-  return [path.join(repoRoot, 'hosts', 'example.yaml'),
-    ...fs.readdirSync(fixtures).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(fixtures, f))];
+  return [
+    path.join(repoRoot, 'hosts', 'example.yaml'),
+    ...fs
+      .readdirSync(fixtures)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => path.join(fixtures, f)),
+  ];
 }
 
 type Json = unknown;
@@ -45,22 +51,125 @@ function paths(doc: Json, at: Path = [], out: Path[] = []): Path[] {
 // Hostile values
 
 export const HOSTILE_STRINGS = [
-  '', ' ', ' leading', 'trailing ', 'a\nb', 'a\u0000b', 'a\rb', 'tab\there', '$(reboot)', '`id`', '; rm -rf /', '|| true',
-  "it's", 'say "hi"', '\\', '../../etc/passwd', '/dev/zero', '/proc/self/environ', '-rf', '--help', '*', '.', '..',
-  'x'.repeat(300), 'ünïcødé', '\u202egnp.exe', '\uFEFFbom', '${HOME}', '%s%n', 'a b', 'A_B', 'UPPER', 'a@b@c', '@',
-  'root@', '@host', 'a:b', 'a/b/c', 'a..b', '-a', 'a-', 'true', 'null', '0x10', '1e3', '__proto__', 'constructor',
-  'prototype', 'toString', 'hasOwnProperty', 'https://[:::::]', 'https://999.999.999.999:99999', 'https://host:0',
-  'dns://1.1.1.1:99999', 'tls://', 'registry.example.com/img:tag\nx', 'img@sha256:zz',
+  '',
+  ' ',
+  ' leading',
+  'trailing ',
+  'a\nb',
+  'a\u0000b',
+  'a\rb',
+  'tab\there',
+  '$(reboot)',
+  '`id`',
+  '; rm -rf /',
+  '|| true',
+  "it's",
+  'say "hi"',
+  '\\',
+  '../../etc/passwd',
+  '/dev/zero',
+  '/proc/self/environ',
+  '-rf',
+  '--help',
+  '*',
+  '.',
+  '..',
+  'x'.repeat(300),
+  'ünïcødé',
+  '\u202egnp.exe',
+  '\uFEFFbom',
+  '${HOME}',
+  '%s%n',
+  'a b',
+  'A_B',
+  'UPPER',
+  'a@b@c',
+  '@',
+  'root@',
+  '@host',
+  'a:b',
+  'a/b/c',
+  'a..b',
+  '-a',
+  'a-',
+  'true',
+  'null',
+  '0x10',
+  '1e3',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'https://[:::::]',
+  'https://999.999.999.999:99999',
+  'https://host:0',
+  'dns://1.1.1.1:99999',
+  'tls://',
+  'registry.example.com/img:tag\nx',
+  'img@sha256:zz',
 ];
 export const HOSTILE_ADDRESSES = [
-  '192.168.1.11/024', '192.168.1.11/24 ', '010.0.0.1', '10.0.0.01', '0.0.0.0', '255.255.255.255', '999.1.1.1',
-  '1.2.3', '1.2.3.4.5', '10.0.0.0/33', '10.0.0.0/-1', '10.0.0.0/', '/24', '10.0.0.1/8', '10.96.0.0', '10.96.0.1',
-  '10.111.255.255', '10.96.0.10', '::ffff:10.244.1.0/120', '::ffff:10.0.0.1', '::1', 'fe80::1%eth0', '[::1]',
-  '2001:db8::/129', '::', '10.244.0.0/16', '192.168.1.1', '192.168.1.255', '192.168.1.0', '127.0.0.53', '1.1.1.1:53',
-  '10.10.0.3:80', '10.10.0.3:99999', 'localhost', 'node01', '192.168.1.11', '10.250.31.11',
+  '192.168.1.11/024',
+  '192.168.1.11/24 ',
+  '010.0.0.1',
+  '10.0.0.01',
+  '0.0.0.0',
+  '255.255.255.255',
+  '999.1.1.1',
+  '1.2.3',
+  '1.2.3.4.5',
+  '10.0.0.0/33',
+  '10.0.0.0/-1',
+  '10.0.0.0/',
+  '/24',
+  '10.0.0.1/8',
+  '10.96.0.0',
+  '10.96.0.1',
+  '10.111.255.255',
+  '10.96.0.10',
+  '::ffff:10.244.1.0/120',
+  '::ffff:10.0.0.1',
+  '::1',
+  'fe80::1%eth0',
+  '[::1]',
+  '2001:db8::/129',
+  '::',
+  '10.244.0.0/16',
+  '192.168.1.1',
+  '192.168.1.255',
+  '192.168.1.0',
+  '127.0.0.53',
+  '1.1.1.1:53',
+  '10.10.0.3:80',
+  '10.10.0.3:99999',
+  'localhost',
+  'node01',
+  '192.168.1.11',
+  '10.250.31.11',
 ];
-export const HOSTILE_NUMBERS = [0, -1, 1, 1.5, 22, 80, 443, 6443, 30008, 32767, 32768, 65535, 65536, 99999, 1e308,
-  2 ** 53, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0];
+export const HOSTILE_NUMBERS = [
+  0,
+  -1,
+  1,
+  1.5,
+  22,
+  80,
+  443,
+  6443,
+  30008,
+  32767,
+  32768,
+  65535,
+  65536,
+  99999,
+  1e308,
+  2 ** 53,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  Number.NaN,
+  -0,
+];
 export const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'];
 
 function protoObject(value: Json): Record<string, Json> {
@@ -95,8 +204,17 @@ type Edit =
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), n: fc.nat() }),
   fc.record({ op: fc.constant('replace' as const), n: fc.nat(), value: hostileValue }),
-  fc.record({ op: fc.constant('add' as const), n: fc.nat(), key: fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.constantFrom('extra', 'Name', 'ports', 'x')), value: hostileValue }),
-  fc.record({ op: fc.constant('tweak' as const), n: fc.nat(), how: fc.constantFrom('zero-prefix', 'suffix', 'upper', 'double', 'number', 'string') }),
+  fc.record({
+    op: fc.constant('add' as const),
+    n: fc.nat(),
+    key: fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.constantFrom('extra', 'Name', 'ports', 'x')),
+    value: hostileValue,
+  }),
+  fc.record({
+    op: fc.constant('tweak' as const),
+    n: fc.nat(),
+    how: fc.constantFrom('zero-prefix', 'suffix', 'upper', 'double', 'number', 'string'),
+  }),
 );
 
 function apply(doc: Json, e: Edit): void {
@@ -108,7 +226,8 @@ function apply(doc: Json, e: Edit): void {
   const current = parent[key];
   switch (e.op) {
     case 'delete':
-      if (Array.isArray(parent)) parent.splice(key as number, 1); else delete parent[key];
+      if (Array.isArray(parent)) parent.splice(key as number, 1);
+      else delete parent[key];
       break;
     case 'replace':
       setOwn(parent, key, e.value);
@@ -132,28 +251,68 @@ function tweak(value: Json, how: string): Json {
   if (typeof value === 'number') return how === 'string' ? String(value) : how === 'double' ? value * 2 : -value;
   if (typeof value !== 'string') return value;
   switch (how) {
-    case 'zero-prefix': return value.replace(/(^|[./:])(\d)/, '$10$2');
-    case 'suffix': return `${value}\n`;
-    case 'upper': return value.toUpperCase();
-    case 'double': return `${value}${value}`;
-    case 'number': return Number.isNaN(Number(value)) ? value.length : Number(value);
-    default: return value;
+    case 'zero-prefix':
+      return value.replace(/(^|[./:])(\d)/, '$10$2');
+    case 'suffix':
+      return `${value}\n`;
+    case 'upper':
+      return value.toUpperCase();
+    case 'double':
+      return `${value}${value}`;
+    case 'number':
+      return Number.isNaN(Number(value)) ? value.length : Number(value);
+    default:
+      return value;
   }
 }
 
 /** Ways to mangle the YAML text itself. */
-type TextTrick = 'none' | 'alias-bomb' | 'deep-flow' | 'deep-block' | 'self-alias' | 'bad-utf8' | 'duplicate-key'
-  | 'tag' | 'inf-nan' | 'long-line' | 'many-documents' | 'merge-key' | 'crlf' | 'bom' | 'unknown-flood' | 'alias-ok';
+type TextTrick =
+  | 'none'
+  | 'alias-bomb'
+  | 'deep-flow'
+  | 'deep-block'
+  | 'self-alias'
+  | 'bad-utf8'
+  | 'duplicate-key'
+  | 'tag'
+  | 'inf-nan'
+  | 'long-line'
+  | 'many-documents'
+  | 'merge-key'
+  | 'crlf'
+  | 'bom'
+  | 'unknown-flood'
+  | 'alias-ok';
 
 const textTrick: fc.Arbitrary<TextTrick> = fc.oneof(
   { weight: 12, arbitrary: fc.constant('none' as const) },
-  { weight: 1, arbitrary: fc.constantFrom<TextTrick>('alias-bomb', 'deep-flow', 'deep-block', 'self-alias', 'bad-utf8',
-    'duplicate-key', 'tag', 'inf-nan', 'long-line', 'many-documents', 'merge-key', 'crlf', 'bom', 'unknown-flood', 'alias-ok') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<TextTrick>(
+      'alias-bomb',
+      'deep-flow',
+      'deep-block',
+      'self-alias',
+      'bad-utf8',
+      'duplicate-key',
+      'tag',
+      'inf-nan',
+      'long-line',
+      'many-documents',
+      'merge-key',
+      'crlf',
+      'bom',
+      'unknown-flood',
+      'alias-ok',
+    ),
+  },
 );
 
 function trick(text: string, how: TextTrick, depth: number): string | Buffer {
   switch (how) {
-    case 'none': return text;
+    case 'none':
+      return text;
     case 'alias-bomb': {
       let bomb = 'x-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n';
       for (let i = 1; i < 9; i++) {
@@ -163,24 +322,37 @@ function trick(text: string, how: TextTrick, depth: number): string | Buffer {
       }
       return `${bomb}${text}`;
     }
-    case 'deep-flow': return text.replace(/^(\S+):/m, `$1: ${'['.repeat(depth)}${']'.repeat(depth)}\nignored:`);
-    case 'deep-block': return `${text}\nextra:\n${Array.from({ length: depth }, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')} 1\n`;
-    case 'self-alias': return text.replace(/^network:/m, 'network: &n\n  self: *n\nnetwork2:');
+    case 'deep-flow':
+      return text.replace(/^(\S+):/m, `$1: ${'['.repeat(depth)}${']'.repeat(depth)}\nignored:`);
+    case 'deep-block':
+      return `${text}\nextra:\n${Array.from({ length: depth }, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')} 1\n`;
+    case 'self-alias':
+      return text.replace(/^network:/m, 'network: &n\n  self: *n\nnetwork2:');
     case 'bad-utf8': {
       const bytes = Buffer.from(text, 'utf8');
       const at = Math.min(bytes.length - 1, depth * 7);
       return Buffer.concat([bytes.subarray(0, at), Buffer.from([0xc3, 0x28, 0xff]), bytes.subarray(at)]);
     }
-    case 'duplicate-key': return text.replace(/^name: (.*)$/m, 'name: $1\nname: $1');
-    case 'tag': return text.replace(/^name: (.*)$/m, 'name: !!binary aGVsbG8=');
-    case 'inf-nan': return text.replace(/podCidr: \S+/, 'podCidr: .inf').replace(/serviceCidr: \S+/, 'serviceCidr: .nan');
-    case 'long-line': return text.replace(/^name: (.*)$/m, `name: ${'n'.repeat(200000)}`);
-    case 'many-documents': return `${text}\n---\n${text}`;
-    case 'merge-key': return `base: &base { name: merged }\n${text.replace(/^name: (.*)$/m, '<<: *base')}`;
-    case 'crlf': return text.replace(/\n/g, '\r\n');
-    case 'bom': return `\uFEFF${text}`;
-    case 'unknown-flood': return `${text}\n${Array.from({ length: 3000 }, (_, i) => `unknown${i}: ${i}`).join('\n')}\n`;
-    case 'alias-ok': return text.replace(/^network:/m, 'network: &net').concat('\n');
+    case 'duplicate-key':
+      return text.replace(/^name: (.*)$/m, 'name: $1\nname: $1');
+    case 'tag':
+      return text.replace(/^name: (.*)$/m, 'name: !!binary aGVsbG8=');
+    case 'inf-nan':
+      return text.replace(/podCidr: \S+/, 'podCidr: .inf').replace(/serviceCidr: \S+/, 'serviceCidr: .nan');
+    case 'long-line':
+      return text.replace(/^name: (.*)$/m, `name: ${'n'.repeat(200000)}`);
+    case 'many-documents':
+      return `${text}\n---\n${text}`;
+    case 'merge-key':
+      return `base: &base { name: merged }\n${text.replace(/^name: (.*)$/m, '<<: *base')}`;
+    case 'crlf':
+      return text.replace(/\n/g, '\r\n');
+    case 'bom':
+      return `\uFEFF${text}`;
+    case 'unknown-flood':
+      return `${text}\n${Array.from({ length: 3000 }, (_, i) => `unknown${i}: ${i}`).join('\n')}\n`;
+    case 'alias-ok':
+      return text.replace(/^network:/m, 'network: &net').concat('\n');
   }
 }
 
@@ -194,23 +366,27 @@ export interface ClusterCase {
 
 export function clusterCaseArbitrary(seeds: string[] = seedFiles()): fc.Arbitrary<ClusterCase> {
   const texts = seeds.map((file) => fs.readFileSync(file, 'utf8'));
-  return fc.record({
-    seed: fc.nat({ max: seeds.length - 1 }),
-    edits: fc.array(edit, { minLength: 0, maxLength: 4 }),
-    trick: textTrick,
-    depth: fc.integer({ min: 1, max: 4000 }),
-  }).map(({ seed, edits, trick: how, depth }) => {
-    const doc = load(texts[seed], { schema: CORE_SCHEMA });
-    for (const e of edits) apply(doc, e);
-    const text = edits.length === 0 ? texts[seed] : dump(doc, { schema: CORE_SCHEMA, lineWidth: -1, noRefs: true });
-    return { seed: path.relative(repoRoot, seeds[seed]), edits, trick: how, content: trick(text, how, depth) };
-  });
+  return fc
+    .record({
+      seed: fc.nat({ max: seeds.length - 1 }),
+      edits: fc.array(edit, { minLength: 0, maxLength: 4 }),
+      trick: textTrick,
+      depth: fc.integer({ min: 1, max: 4000 }),
+    })
+    .map(({ seed, edits, trick: how, depth }) => {
+      const doc = load(texts[seed], { schema: CORE_SCHEMA });
+      for (const e of edits) apply(doc, e);
+      const text = edits.length === 0 ? texts[seed] : dump(doc, { schema: CORE_SCHEMA, lineWidth: -1, noRefs: true });
+      return { seed: path.relative(repoRoot, seeds[seed]), edits, trick: how, content: trick(text, how, depth) };
+    });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The oracle
 
-export type Outcome = { kind: 'accepted' | 'rejected'; ms: number; objects?: number } | { kind: 'failed'; ms: number; why: string };
+export type Outcome =
+  | { kind: 'accepted' | 'rejected'; ms: number; objects?: number }
+  | { kind: 'failed'; ms: number; why: string };
 
 export const MAX_OUTPUT_BYTES = 16 * 1024;
 export const MAX_CASE_MS = 2000;
@@ -228,7 +404,9 @@ export function checkRejection(file: string, output: string): string | undefined
 
 /** Validates every object of a synthesized manifest file; returns how many there are. */
 export function checkManifests(file: string): number {
-  const objects = loadAll(fs.readFileSync(file, 'utf8'), undefined, { schema: CORE_SCHEMA }).filter((o) => o !== null) as Manifest[];
+  const objects = loadAll(fs.readFileSync(file, 'utf8'), undefined, { schema: CORE_SCHEMA }).filter(
+    (o) => o !== null,
+  ) as Manifest[];
   objects.forEach(validateManifest);
   return objects.length;
 }
@@ -260,11 +438,17 @@ export async function runClusterCase(c: ClusterCase, dir: string): Promise<Outco
       if (!manifest) return { kind: 'failed', ms, why: 'synth succeeded but wrote no manifest' };
       return { kind: 'accepted', ms, objects: checkManifests(path.join(out, manifest)) };
     } catch (error) {
-      return { kind: 'failed', ms, why: `accepted, but the output is invalid: ${(error as Error).message.slice(0, 1000)}` };
+      return {
+        kind: 'failed',
+        ms,
+        why: `accepted, but the output is invalid: ${(error as Error).message.slice(0, 1000)}`,
+      };
     }
   }
   if (result.code !== 2) return { kind: 'failed', ms, why: `exit ${result.code}:\n${output.slice(0, 3000)}` };
-  const problem = checkRejection(file, result.stderr) ?? (result.stdout === '' ? undefined : `stdout on rejection: ${result.stdout.slice(0, 200)}`);
+  const problem =
+    checkRejection(file, result.stderr) ??
+    (result.stdout === '' ? undefined : `stdout on rejection: ${result.stdout.slice(0, 200)}`);
   if (problem) return { kind: 'failed', ms, why: problem };
   if (ms > MAX_CASE_MS) return { kind: 'failed', ms, why: `took ${ms.toFixed(0)} ms` };
   return { kind: 'rejected', ms };
@@ -274,7 +458,11 @@ export async function runClusterCase(c: ClusterCase, dir: string): Promise<Outco
 function captureStderr(): { restore: () => void } {
   const original = process.stderr.write.bind(process.stderr);
   process.stderr.write = (() => true) as typeof process.stderr.write;
-  return { restore: () => { process.stderr.write = original; } };
+  return {
+    restore: () => {
+      process.stderr.write = original;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -287,10 +475,16 @@ export interface ConstructTarget {
   readonly build: (chart: Chart, props: any) => void;
 }
 
-export interface PropsCase { readonly target: number; readonly edits: ReadonlyArray<Edit> }
+export interface PropsCase {
+  readonly target: number;
+  readonly edits: ReadonlyArray<Edit>;
+}
 
 export function propsCaseArbitrary(targets: ReadonlyArray<ConstructTarget>): fc.Arbitrary<PropsCase> {
-  return fc.record({ target: fc.nat({ max: targets.length - 1 }), edits: fc.array(edit, { minLength: 1, maxLength: 3 }) });
+  return fc.record({
+    target: fc.nat({ max: targets.length - 1 }),
+    edits: fc.array(edit, { minLength: 1, maxLength: 3 }),
+  });
 }
 
 /** Builds the construct with mutated props: valid objects, or an InputError naming a prop; anything else fails. */
@@ -313,13 +507,19 @@ export function runPropsCase(targets: ReadonlyArray<ConstructTarget>, c: PropsCa
       const lines = error.lines();
       const text = lines.join('\n');
       if (text.length >= MAX_OUTPUT_BYTES) return { kind: 'failed', ms, why: `message is ${text.length} bytes` };
-      if (lines.some((line) => !/^.+: \S.*?: .+$/.test(line))) return { kind: 'failed', ms, why: `not "source: path: message": ${text.slice(0, 300)}` };
+      if (lines.some((line) => !/^.+: \S.*?: .+$/.test(line)))
+        return { kind: 'failed', ms, why: `not "source: path: message": ${text.slice(0, 300)}` };
       return { kind: 'rejected', ms };
     }
     // cdk8s reports failed node validations (Ingress backends checked once the tree exists) as one Error.
     const message = (error as Error).message ?? String(error);
-    if (/^Validation failed with the following errors:/.test(message) && /\n  \[.*\] \S.*: .+/.test(message)) return { kind: 'rejected', ms };
-    return { kind: 'failed', ms, why: `${target.name}: ${(error as Error).stack ?? error}\nprops: ${safeJson(root.props)}` };
+    if (/^Validation failed with the following errors:/.test(message) && /\n  \[.*\] \S.*: .+/.test(message))
+      return { kind: 'rejected', ms };
+    return {
+      kind: 'failed',
+      ms,
+      why: `${target.name}: ${(error as Error).stack ?? error}\nprops: ${safeJson(root.props)}`,
+    };
   } finally {
     warnings.restore();
   }
@@ -329,12 +529,17 @@ function structuredCloneWithProto(value: Json): Json {
   if (Array.isArray(value)) return value.map(structuredCloneWithProto);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, Json> = {};
-  for (const key of Object.keys(value)) setOwn(out, key, structuredCloneWithProto((value as Record<string, Json>)[key]));
+  for (const key of Object.keys(value))
+    setOwn(out, key, structuredCloneWithProto((value as Record<string, Json>)[key]));
   return out;
 }
 
 export function safeJson(value: Json): string {
-  try { return JSON.stringify(value)?.slice(0, 500) ?? String(value); } catch { return String(value); }
+  try {
+    return JSON.stringify(value)?.slice(0, 500) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: any;
+};
 
 /** Validates one object against the OpenAPI schema of its apiVersion/kind; throws with the object named. */
 export function validateManifest(object: Manifest): void {
@@ -19,7 +24,9 @@ export function validateManifest(object: Manifest): void {
   try {
     new Model(object).validate();
   } catch (error) {
-    throw new Error(`${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}: ${(error as Error).message}`);
+    throw new Error(
+      `${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -47,7 +54,9 @@ export const REFERENCE_DIR = path.join(__dirname, '..', '..', '..', 'shared', 'r
 export function reference(...parts: string[]): string {
   const file = path.join(REFERENCE_DIR, ...parts);
   if (!fs.existsSync(file)) {
-    const error = new Error(`missing reference manifest ${path.posix.join(...parts)}: expected at ${file} (../shared/reference beside the repository)`);
+    const error = new Error(
+      `missing reference manifest ${path.posix.join(...parts)}: expected at ${file} (../shared/reference beside the repository)`,
+    );
     error.stack = error.message;
     throw error;
   }
@@ -57,6 +66,7 @@ export function reference(...parts: string[]): string {
 /** Finds one object by kind and name. */
 export function findObject(objects: Manifest[], kind: string, name: string): Manifest {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
   return found;
 }

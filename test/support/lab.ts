@@ -75,7 +75,9 @@ export function useLab(clusterFile: string, options: { stateDir?: string } = {})
     return state;
   };
   return {
-    get state() { return current(); },
+    get state() {
+      return current();
+    },
     get model() {
       if (!model) throw new Error(`lab of ${clusterFile} is not loaded`);
       return model;

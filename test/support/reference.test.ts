@@ -9,7 +9,9 @@ test('a missing reference manifest fails with one line naming it and where it is
     error = caught as Error;
   }
   const expected = path.join(REFERENCE_DIR, 'weave', 'no-such-file.yaml');
-  expect(error?.message).toBe(`missing reference manifest weave/no-such-file.yaml: expected at ${expected} (../shared/reference beside the repository)`);
+  expect(error?.message).toBe(
+    `missing reference manifest weave/no-such-file.yaml: expected at ${expected} (../shared/reference beside the repository)`,
+  );
   expect(error?.stack).toBe(error?.message);
 });
 

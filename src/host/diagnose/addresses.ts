@@ -9,21 +9,33 @@ import { nodeAddresses } from './net';
 import { fail, ok, RUN_BOOTSTRAP, type ClusterCheck, type Finding, type NodeCheck, type NodeRead } from './types';
 
 /** Interfaces that carry cluster (pod / service) addresses by design. */
-const CLUSTER_INTERFACES = /^(lo|kube-ipvs0|nodelocaldns|weave|datapath|vxlan.*|flannel.*|cali.*|cilium.*|tunl0|kube-bridge|vethwe.*)$/;
+const CLUSTER_INTERFACES =
+  /^(lo|kube-ipvs0|nodelocaldns|weave|datapath|vxlan.*|flannel.*|cali.*|cilium.*|tunl0|kube-bridge|vethwe.*)$/;
 /** Addresses that are the same on every machine by design. */
 const SHARED = /^(127\.|169\.254\.)/;
 
 function where(read: NodeRead, dev: string, cidr: string): { declared: boolean; path: string } {
   const k = read.node.interfaces.findIndex((i) => i.name === dev);
   const b = read.node.bridges.findIndex((x) => x.name === dev);
-  if (k >= 0) return { declared: read.node.interfaces[k].addresses.includes(cidr), path: `nodes[${read.index}].interfaces[${k}].addresses` };
-  if (b >= 0) return { declared: read.node.bridges[b].addresses.includes(cidr), path: `nodes[${read.index}].bridges[${b}].addresses` };
+  if (k >= 0)
+    return {
+      declared: read.node.interfaces[k].addresses.includes(cidr),
+      path: `nodes[${read.index}].interfaces[${k}].addresses`,
+    };
+  if (b >= 0)
+    return {
+      declared: read.node.bridges[b].addresses.includes(cidr),
+      path: `nodes[${read.index}].bridges[${b}].addresses`,
+    };
   return { declared: false, path: `nodes[${read.index}]` };
 }
 
 export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
   const cniBridge = model.cluster.cni.bridge?.name ?? 'cni0';
-  const ranges = [['podCidr', model.plan.podCidr], ['serviceCidr', model.plan.serviceCidr]] as const;
+  const ranges = [
+    ['podCidr', model.plan.podCidr],
+    ['serviceCidr', model.plan.serviceCidr],
+  ] as const;
   const findings: Finding[] = [];
   const bridges = new Set(self.view.ip.links.filter((l) => l.linkinfo?.info_kind === 'bridge').map((l) => l.ifname));
   for (const address of nodeAddresses(self.view.ip)) {
@@ -33,16 +45,25 @@ export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
       if (name === 'podCidr' && bridges.has(address.dev)) continue;
       if (!rangeContains(range, address.address) && !rangesOverlap(range, address.network)) continue;
       const place = where(self, address.dev, address.cidr);
-      findings.push(fail('addresses.in-cluster-cidr',
-        `${self.node.name}: address ${address.cidr} on ${address.dev} overlaps ${name} ${range.toCidrString()}: traffic to it would be taken for pod or Service traffic`,
-        place.declared
-          ? `change ${place.path} or network.${name} so that node, pod and service ranges are disjoint`
-          : `remove it (not in the cluster file): \`ip addr del ${address.cidr} dev ${address.dev}\` on ${self.node.name}, or change network.${name}`,
-        { observed: `${address.cidr} on ${address.dev}`, expected: `outside ${range.toCidrString()}` }));
+      findings.push(
+        fail(
+          'addresses.in-cluster-cidr',
+          `${self.node.name}: address ${address.cidr} on ${address.dev} overlaps ${name} ${range.toCidrString()}: traffic to it would be taken for pod or Service traffic`,
+          place.declared
+            ? `change ${place.path} or network.${name} so that node, pod and service ranges are disjoint`
+            : `remove it (not in the cluster file): \`ip addr del ${address.cidr} dev ${address.dev}\` on ${self.node.name}, or change network.${name}`,
+          { observed: `${address.cidr} on ${address.dev}`, expected: `outside ${range.toCidrString()}` },
+        ),
+      );
     }
   }
   if (findings.length === 0) {
-    findings.push(ok('addresses.in-cluster-cidr', `${self.node.name}: no node address inside podCidr ${model.plan.podCidr.toCidrString()} or serviceCidr ${model.plan.serviceCidr.toCidrString()}`));
+    findings.push(
+      ok(
+        'addresses.in-cluster-cidr',
+        `${self.node.name}: no node address inside podCidr ${model.plan.podCidr.toCidrString()} or serviceCidr ${model.plan.serviceCidr.toCidrString()}`,
+      ),
+    );
   }
   return findings;
 };
@@ -62,31 +83,53 @@ export const duplicateAddressCheck: ClusterCheck = (_model, all): Finding[] => {
     if (nodes.length < 2) continue;
     const placed = list.map((h) => ({ ...h, place: where(h.read, h.dev, h.cidr) }));
     const foreign = placed.filter((h) => !h.place.declared);
-    const fix = foreign.length > 0 && foreign.length < placed.length
-      ? foreign.map((h) => `remove it from ${h.read.node.name} (not in the cluster file): \`ip addr del ${h.cidr} dev ${h.dev}\``).join('; ')
-      : `give each node its own address (${placed.map((h) => h.place.path).join(', ')}) and ${RUN_BOOTSTRAP}`;
-    findings.push(fail('addresses.duplicate',
-      `address ${address} is on ${placed.length} nodes: ${placed.map((h) => `${h.read.node.name} ${h.dev}${h.place.declared ? '' : ' (not in the cluster file)'}`).join(', ')}: `
-      + 'ARP answers from both, and traffic goes to whichever answered last',
-      fix, { nodes, observed: placed.map((h) => `${h.read.node.name}:${h.dev}`).join(', '), expected: 'one node' }));
+    const fix =
+      foreign.length > 0 && foreign.length < placed.length
+        ? foreign
+            .map(
+              (h) =>
+                `remove it from ${h.read.node.name} (not in the cluster file): \`ip addr del ${h.cidr} dev ${h.dev}\``,
+            )
+            .join('; ')
+        : `give each node its own address (${placed.map((h) => h.place.path).join(', ')}) and ${RUN_BOOTSTRAP}`;
+    findings.push(
+      fail(
+        'addresses.duplicate',
+        `address ${address} is on ${placed.length} nodes: ${placed.map((h) => `${h.read.node.name} ${h.dev}${h.place.declared ? '' : ' (not in the cluster file)'}`).join(', ')}: ` +
+          'ARP answers from both, and traffic goes to whichever answered last',
+        fix,
+        { nodes, observed: placed.map((h) => `${h.read.node.name}:${h.dev}`).join(', '), expected: 'one node' },
+      ),
+    );
   }
-  if (findings.length === 0) findings.push(ok('addresses.duplicate', `no address is held by two nodes (${all.length} nodes read)`, { nodes: all.map((r) => r.node.name) }));
+  if (findings.length === 0)
+    findings.push(
+      ok('addresses.duplicate', `no address is held by two nodes (${all.length} nodes read)`, {
+        nodes: all.map((r) => r.node.name),
+      }),
+    );
   return findings;
 };
 
 export const mtuCheck: ClusterCheck = (model, all): Finding[] => {
   const findings: Finding[] = [];
   for (const lan of model.cluster.lans) {
-    const ports = all.flatMap((read) => read.node.interfaces.flatMap((iface, k) => {
-      if (iface.lan !== lan.name) return [];
-      const mtu = read.view.ip.links.find((l) => l.ifname === iface.name)?.mtu;
-      return mtu === undefined ? [] : [{ read, iface, k, mtu }];
-    }));
+    const ports = all.flatMap((read) =>
+      read.node.interfaces.flatMap((iface, k) => {
+        if (iface.lan !== lan.name) return [];
+        const mtu = read.view.ip.links.find((l) => l.ifname === iface.name)?.mtu;
+        return mtu === undefined ? [] : [{ read, iface, k, mtu }];
+      }),
+    );
     if (ports.length < 2) continue;
     const nodes = [...new Set(ports.map((p) => p.read.node.name))];
     const seen = [...new Set(ports.map((p) => p.mtu))];
     if (seen.length === 1) {
-      findings.push(ok('addresses.mtu', `LAN ${lan.name}: every interface has MTU ${seen[0]} (${ports.length} interfaces)`, { nodes }));
+      findings.push(
+        ok('addresses.mtu', `LAN ${lan.name}: every interface has MTU ${seen[0]} (${ports.length} interfaces)`, {
+          nodes,
+        }),
+      );
       continue;
     }
     // Expected: what the cluster file declares for this LAN, else what most interfaces have.
@@ -95,13 +138,26 @@ export const mtuCheck: ClusterCheck = (model, all): Finding[] => {
     for (const p of ports) counts.set(p.mtu, (counts.get(p.mtu) ?? 0) + 1);
     const expected = declared.length === 1 ? declared[0] : [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0][0];
     const odd = ports.filter((p) => p.mtu !== expected);
-    const fix = odd.map((p) => (p.iface.mtu === expected
-      ? `${p.read.node.name} ${p.iface.name}: ${RUN_BOOTSTRAP} (nodes[${p.read.index}].interfaces[${p.k}].mtu is ${expected})`
-      : `${p.read.node.name} ${p.iface.name}: set nodes[${p.read.index}].interfaces[${p.k}].mtu: ${expected} and ${RUN_BOOTSTRAP}`)).join('; ');
-    findings.push(fail('addresses.mtu',
-      `LAN ${lan.name}: MTUs differ: ${ports.map((p) => `${p.read.node.name} ${p.iface.name} ${p.mtu}`).join(', ')}; expected ${expected} `
-      + `${declared.length === 1 ? '(declared)' : '(most interfaces)'}: larger packets are dropped between ${odd.map((p) => p.read.node.name).join(', ')} and the rest`,
-      fix, { nodes, observed: odd.map((p) => `${p.read.node.name}:${p.iface.name}=${p.mtu}`).join(', '), expected: String(expected) }));
+    const fix = odd
+      .map((p) =>
+        p.iface.mtu === expected
+          ? `${p.read.node.name} ${p.iface.name}: ${RUN_BOOTSTRAP} (nodes[${p.read.index}].interfaces[${p.k}].mtu is ${expected})`
+          : `${p.read.node.name} ${p.iface.name}: set nodes[${p.read.index}].interfaces[${p.k}].mtu: ${expected} and ${RUN_BOOTSTRAP}`,
+      )
+      .join('; ');
+    findings.push(
+      fail(
+        'addresses.mtu',
+        `LAN ${lan.name}: MTUs differ: ${ports.map((p) => `${p.read.node.name} ${p.iface.name} ${p.mtu}`).join(', ')}; expected ${expected} ` +
+          `${declared.length === 1 ? '(declared)' : '(most interfaces)'}: larger packets are dropped between ${odd.map((p) => p.read.node.name).join(', ')} and the rest`,
+        fix,
+        {
+          nodes,
+          observed: odd.map((p) => `${p.read.node.name}:${p.iface.name}=${p.mtu}`).join(', '),
+          expected: String(expected),
+        },
+      ),
+    );
   }
   return findings;
 };

@@ -31,57 +31,109 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
   const parsed = view.cniConf.map((file) => ({ file, list: parseCniText(file.content).parsed?.list }));
   const active = parsed.find((p) => p.list !== undefined);
   for (const broken of parsed.slice(0, active ? parsed.indexOf(active) : parsed.length)) {
-    findings.push(warn('cni.active-conflist', `${node.name}: ${CNI_CONF_DIR}/${broken.file.name} sorts first but is not a valid CNI configuration; the runtime skips it`,
-      `remove ${CNI_CONF_DIR}/${broken.file.name} on ${node.name}`));
+    findings.push(
+      warn(
+        'cni.active-conflist',
+        `${node.name}: ${CNI_CONF_DIR}/${broken.file.name} sorts first but is not a valid CNI configuration; the runtime skips it`,
+        `remove ${CNI_CONF_DIR}/${broken.file.name} on ${node.name}`,
+      ),
+    );
   }
   if (!active) {
-    findings.push(ours
-      ? fail('cni.active-conflist', `${node.name}: ${CNI_CONF_DIR} has no CNI configuration; expected netstrap's ${oursName}: pods cannot start (NetworkNotReady)`,
-        RUN_BOOTSTRAP, { observed: 'none', expected: oursName })
-      : warn('cni.active-conflist', `${node.name}: ${CNI_CONF_DIR} has no CNI configuration yet: pods cannot start until the CNI (${cluster.cni.plugin}) writes one`,
-        cluster.cni.plugin === 'none' ? 'install a CNI plugin' : `apply the synthesized manifests (\`netstrap synth\`), or set cniConflists: true on nodes[${index}] for netstrap to write it`,
-        { observed: 'none' }));
+    findings.push(
+      ours
+        ? fail(
+            'cni.active-conflist',
+            `${node.name}: ${CNI_CONF_DIR} has no CNI configuration; expected netstrap's ${oursName}: pods cannot start (NetworkNotReady)`,
+            RUN_BOOTSTRAP,
+            { observed: 'none', expected: oursName },
+          )
+        : warn(
+            'cni.active-conflist',
+            `${node.name}: ${CNI_CONF_DIR} has no CNI configuration yet: pods cannot start until the CNI (${cluster.cni.plugin}) writes one`,
+            cluster.cni.plugin === 'none'
+              ? 'install a CNI plugin'
+              : `apply the synthesized manifests (\`netstrap synth\`), or set cniConflists: true on nodes[${index}] for netstrap to write it`,
+            { observed: 'none' },
+          ),
+    );
     return findings;
   }
   const activeName = active.file.name;
   if (oursName !== undefined && activeName !== oursName) {
     const present = view.cniConf.some((f) => f.name === oursName);
-    findings.push(fail('cni.active-conflist',
-      `${node.name}: the runtime will use ${CNI_CONF_DIR}/${activeName}, not netstrap's ${oursName}${present ? ` (shadowed: ${activeName} sorts first)` : ' (absent)'}`,
-      present
-        ? `remove or rename ${CNI_CONF_DIR}/${activeName} on ${node.name} (netstrap did not write it)${cluster.cni.plugin === 'conflist' ? ', or set cni.conflist.fileName to a name that sorts before it' : ''}`
-        : RUN_BOOTSTRAP,
-      { observed: activeName, expected: oursName }));
+    findings.push(
+      fail(
+        'cni.active-conflist',
+        `${node.name}: the runtime will use ${CNI_CONF_DIR}/${activeName}, not netstrap's ${oursName}${present ? ` (shadowed: ${activeName} sorts first)` : ' (absent)'}`,
+        present
+          ? `remove or rename ${CNI_CONF_DIR}/${activeName} on ${node.name} (netstrap did not write it)${cluster.cni.plugin === 'conflist' ? ', or set cni.conflist.fileName to a name that sorts before it' : ''}`
+          : RUN_BOOTSTRAP,
+        { observed: activeName, expected: oursName },
+      ),
+    );
   } else {
-    findings.push(ok('cni.active-conflist', `${node.name}: the runtime will use ${CNI_CONF_DIR}/${activeName}${oursName ? ' (netstrap\'s)' : ''}`, { observed: activeName }));
+    findings.push(
+      ok(
+        'cni.active-conflist',
+        `${node.name}: the runtime will use ${CNI_CONF_DIR}/${activeName}${oursName ? " (netstrap's)" : ''}`,
+        { observed: activeName },
+      ),
+    );
   }
 
   // Subnets: inside podCidr; for netstrap's own bridge list, the node's subnet exactly.
   const list = active.list as CniNetworkList;
-  const want = oursName === activeName && cluster.cni.plugin === 'bridge' ? podSubnetOf(cluster, node) ?? bridgeSubnetOf(cluster) : undefined;
+  const want =
+    oursName === activeName && cluster.cni.plugin === 'bridge'
+      ? (podSubnetOf(cluster, node) ?? bridgeSubnetOf(cluster))
+      : undefined;
   for (const subnet of hostLocalSubnets(list)) {
     const range = parseNetwork(subnet.text);
     const inside = range.ok && range.value.inside(model.plan.podCidr);
     if (!inside) {
-      findings.push(fail('cni.subnet', `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}, outside podCidr ${model.plan.podCidr.toCidrString()}`,
-        activeName === oursName ? RUN_BOOTSTRAP : `fix the subnet in ${CNI_CONF_DIR}/${activeName}, or change network.podCidr`,
-        { observed: subnet.text, expected: `inside ${model.plan.podCidr.toCidrString()}` }));
+      findings.push(
+        fail(
+          'cni.subnet',
+          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}, outside podCidr ${model.plan.podCidr.toCidrString()}`,
+          activeName === oursName
+            ? RUN_BOOTSTRAP
+            : `fix the subnet in ${CNI_CONF_DIR}/${activeName}, or change network.podCidr`,
+          { observed: subnet.text, expected: `inside ${model.plan.podCidr.toCidrString()}` },
+        ),
+      );
     } else if (want !== undefined && subnet.text !== want) {
-      findings.push(fail('cni.subnet', `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}; the plan gives this node ${want}`,
-        RUN_BOOTSTRAP, { observed: subnet.text, expected: want }));
+      findings.push(
+        fail(
+          'cni.subnet',
+          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}; the plan gives this node ${want}`,
+          RUN_BOOTSTRAP,
+          { observed: subnet.text, expected: want },
+        ),
+      );
     } else {
-      findings.push(ok('cni.subnet', `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}${want ? ', as planned' : ', inside podCidr'}`,
-        { observed: subnet.text, expected: want }));
+      findings.push(
+        ok(
+          'cni.subnet',
+          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}${want ? ', as planned' : ', inside podCidr'}`,
+          { observed: subnet.text, expected: want },
+        ),
+      );
     }
   }
 
   const types = pluginTypes(list);
   const missing = types.filter((t) => !view.cniBin.has(t));
   const binDir = cluster.cni.binDir;
-  findings.push(missing.length === 0
-    ? ok('cni.plugins', `${node.name}: every plugin ${activeName} names is in ${binDir} (${types.join(', ')})`)
-    : fail('cni.plugins', `${node.name}: ${binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${activeName}: pods cannot start`,
-      `install the containernetworking plugins into ${binDir} on ${node.name} (netstrap never downloads them), or set cni.binDir to where they are`,
-      { observed: `missing ${missing.join(', ')}`, expected: types.join(', ') }));
+  findings.push(
+    missing.length === 0
+      ? ok('cni.plugins', `${node.name}: every plugin ${activeName} names is in ${binDir} (${types.join(', ')})`)
+      : fail(
+          'cni.plugins',
+          `${node.name}: ${binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${activeName}: pods cannot start`,
+          `install the containernetworking plugins into ${binDir} on ${node.name} (netstrap never downloads them), or set cni.binDir to where they are`,
+          { observed: `missing ${missing.join(', ')}`, expected: types.join(', ') },
+        ),
+  );
   return findings;
 };

@@ -22,12 +22,25 @@ function describe(change: Change): string {
 export const driftChecks: NodeCheck = ({ model, self }): Finding[] => {
   let changes: Change[];
   try {
-    changes = planNode(plannedNode(model.cluster, self.node), model.cluster, resourceKinds, self.facts).filter((c) => c.kind !== 'ownership');
+    changes = planNode(plannedNode(model.cluster, self.node), model.cluster, resourceKinds, self.facts).filter(
+      (c) => c.kind !== 'ownership',
+    );
   } catch (error) {
-    return [fail('drift', `${self.node.name}: cannot plan: ${(error as Error).message}`,
-      'look at the named file on the node; netstrap will not change a node whose ownership record it cannot read')];
+    return [
+      fail(
+        'drift',
+        `${self.node.name}: cannot plan: ${(error as Error).message}`,
+        'look at the named file on the node; netstrap will not change a node whose ownership record it cannot read',
+      ),
+    ];
   }
-  if (changes.length === 0) return [ok('drift', `${self.node.name}: converged: \`netstrap plan\` would change nothing, and what boot rebuilds is the same`)];
+  if (changes.length === 0)
+    return [
+      ok(
+        'drift',
+        `${self.node.name}: converged: \`netstrap plan\` would change nothing, and what boot rebuilds is the same`,
+      ),
+    ];
   const findings: Finding[] = [];
   const boot = changes.filter((c) => c.kind === 'boot-persistence');
   const live = changes.filter((c) => c.kind !== 'boot-persistence');
@@ -35,20 +48,32 @@ export const driftChecks: NodeCheck = ({ model, self }): Finding[] => {
   if (live.length > 0) {
     const shown = live.slice(0, SHOWN).map(describe);
     const more = live.length > SHOWN ? `; and ${live.length - SHOWN} more` : '';
-    findings.push(fail('drift', `${self.node.name}: not converged: ${live.length} change(s) pending`
-      + `${removals.length > 0 ? ` (${removals.length} removal(s) of what the file no longer declares)` : ''}: ${shown.join('; ')}${more}`,
-    `${RUN_BOOTSTRAP} (\`netstrap plan\` shows each change)`, {
-      observed: live.map((c) => `${c.kind} ${c.target}: ${c.before}`).join('; '),
-      expected: live.map((c) => `${c.kind} ${c.target}: ${c.after}`).join('; '),
-    }));
+    findings.push(
+      fail(
+        'drift',
+        `${self.node.name}: not converged: ${live.length} change(s) pending` +
+          `${removals.length > 0 ? ` (${removals.length} removal(s) of what the file no longer declares)` : ''}: ${shown.join('; ')}${more}`,
+        `${RUN_BOOTSTRAP} (\`netstrap plan\` shows each change)`,
+        {
+          observed: live.map((c) => `${c.kind} ${c.target}: ${c.before}`).join('; '),
+          expected: live.map((c) => `${c.kind} ${c.target}: ${c.after}`).join('; '),
+        },
+      ),
+    );
   }
   if (boot.length > 0) {
-    findings.push(fail('drift.boot', `${self.node.name}: what boot rebuilds differs from the cluster file: ${boot.map(describe).join('; ')}`
-      + `${live.length === 0 ? ': the live state is right but would not survive a reboot as it is' : ''}`,
-    `${RUN_BOOTSTRAP} (it rewrites ${BOOT_SCRIPT} and its unit)`, {
-      observed: boot.map((c) => `${c.target}: ${c.before}`).join('; '),
-      expected: boot.map((c) => `${c.target}: ${c.after}`).join('; '),
-    }));
+    findings.push(
+      fail(
+        'drift.boot',
+        `${self.node.name}: what boot rebuilds differs from the cluster file: ${boot.map(describe).join('; ')}` +
+          `${live.length === 0 ? ': the live state is right but would not survive a reboot as it is' : ''}`,
+        `${RUN_BOOTSTRAP} (it rewrites ${BOOT_SCRIPT} and its unit)`,
+        {
+          observed: boot.map((c) => `${c.target}: ${c.before}`).join('; '),
+          expected: boot.map((c) => `${c.target}: ${c.after}`).join('; '),
+        },
+      ),
+    );
   }
   return findings;
 };

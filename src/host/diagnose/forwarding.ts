@@ -16,46 +16,94 @@ export const forwardingChecks: NodeCheck = ({ model, self, all }): Finding[] => 
   const observed = view.sysctls.get(FORWARD) ?? 'absent';
   const wanted = desiredSysctls(node).get(FORWARD);
   const own = new Set(node.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])));
-  const routedBy = model.cluster.nodes.filter((n) => n.name !== node.name && n.routes.some((r) => own.has(r.via))).map((n) => n.name);
+  const routedBy = model.cluster.nodes
+    .filter((n) => n.name !== node.name && n.routes.some((r) => own.has(r.via)))
+    .map((n) => n.name);
   const extra = { observed, expected: '1' };
   if (wanted === '1') {
-    findings.push(observed === '1'
-      ? ok('forwarding.ip-forward', `${node.name}: ${FORWARD} is 1`, extra)
-      : fail('forwarding.ip-forward', `${node.name}: ${FORWARD} is ${observed}, expected 1 (${at}.sysctls${node.kubernetesPrerequisites ? ' / kubernetesPrerequisites' : ''})`
-        + (routedBy.length > 0 ? `: ${routedBy.join(', ')} route through it` : ''), RUN_BOOTSTRAP, extra));
+    findings.push(
+      observed === '1'
+        ? ok('forwarding.ip-forward', `${node.name}: ${FORWARD} is 1`, extra)
+        : fail(
+            'forwarding.ip-forward',
+            `${node.name}: ${FORWARD} is ${observed}, expected 1 (${at}.sysctls${node.kubernetesPrerequisites ? ' / kubernetesPrerequisites' : ''})` +
+              (routedBy.length > 0 ? `: ${routedBy.join(', ')} route through it` : ''),
+            RUN_BOOTSTRAP,
+            extra,
+          ),
+    );
   } else if (wanted === undefined && routedBy.length > 0) {
-    findings.push(observed === '1'
-      ? warn('forwarding.ip-forward', `${node.name}: ${FORWARD} is 1 and ${routedBy.join(', ')} route through it, but the cluster file does not ask for it (a reboot may turn it off)`,
-        `add sysctls: { ${FORWARD}: 1 } to ${at} (${node.name}) and ${RUN_BOOTSTRAP}`, extra)
-      : fail('forwarding.ip-forward', `${node.name}: ${FORWARD} is ${observed}, but ${routedBy.join(', ')} route through it: it drops what it should forward`,
-        `add sysctls: { ${FORWARD}: 1 } to ${at} (${node.name}) and ${RUN_BOOTSTRAP}`, extra));
+    findings.push(
+      observed === '1'
+        ? warn(
+            'forwarding.ip-forward',
+            `${node.name}: ${FORWARD} is 1 and ${routedBy.join(', ')} route through it, but the cluster file does not ask for it (a reboot may turn it off)`,
+            `add sysctls: { ${FORWARD}: 1 } to ${at} (${node.name}) and ${RUN_BOOTSTRAP}`,
+            extra,
+          )
+        : fail(
+            'forwarding.ip-forward',
+            `${node.name}: ${FORWARD} is ${observed}, but ${routedBy.join(', ')} route through it: it drops what it should forward`,
+            `add sysctls: { ${FORWARD}: 1 } to ${at} (${node.name}) and ${RUN_BOOTSTRAP}`,
+            extra,
+          ),
+    );
   } else if (isKubernetesNode(node) && wanted === undefined) {
-    findings.push(observed === '1'
-      ? ok('forwarding.ip-forward', `${node.name}: ${FORWARD} is 1`, extra)
-      : warn('forwarding.ip-forward', `${node.name}: ${FORWARD} is ${observed} on a Kubernetes node (${node.role}); kubeadm's preflight requires 1`,
-        `set kubernetesPrerequisites: true (or sysctls: { ${FORWARD}: 1 }) on ${at} and ${RUN_BOOTSTRAP}`, extra));
+    findings.push(
+      observed === '1'
+        ? ok('forwarding.ip-forward', `${node.name}: ${FORWARD} is 1`, extra)
+        : warn(
+            'forwarding.ip-forward',
+            `${node.name}: ${FORWARD} is ${observed} on a Kubernetes node (${node.role}); kubeadm's preflight requires 1`,
+            `set kubernetesPrerequisites: true (or sysctls: { ${FORWARD}: 1 }) on ${at} and ${RUN_BOOTSTRAP}`,
+            extra,
+          ),
+    );
   } else {
-    findings.push(ok('forwarding.ip-forward', `${node.name}: ${FORWARD} is ${observed}${wanted !== undefined ? `, as ${at}.sysctls asks` : ' (not a router)'}`,
-      { observed, expected: wanted ?? observed }));
+    findings.push(
+      ok(
+        'forwarding.ip-forward',
+        `${node.name}: ${FORWARD} is ${observed}${wanted !== undefined ? `, as ${at}.sysctls asks` : ' (not a router)'}`,
+        { observed, expected: wanted ?? observed },
+      ),
+    );
   }
 
   if (!isKubernetesNode(node)) return findings;
   const loaded = view.modules.get('br_netfilter') === true;
   const profile = `set kubernetesPrerequisites: true on ${at} (${node.name}) and ${RUN_BOOTSTRAP}`;
   if (!loaded) {
-    findings.push(view.sharedKernel
-      ? warn('forwarding.br-netfilter', `${node.name}: kernel module br_netfilter is not loaded; this node shares its kernel with the machine it runs on `
-        + '(/proc/sys is read-only: a container or the netstrap lab), so the module is the machine\'s, not the node\'s',
-        'load it on the machine that owns the kernel: `modprobe br_netfilter`', { observed: 'not loaded', expected: 'loaded' })
-      : (node.kubernetesPrerequisites ? fail : warn)('forwarding.br-netfilter', `${node.name}: kernel module br_netfilter is not loaded: bridged pod traffic bypasses iptables (kube-proxy, NetworkPolicies)`,
-        node.kubernetesPrerequisites ? RUN_BOOTSTRAP : profile, { observed: 'not loaded', expected: 'loaded' }));
+    findings.push(
+      view.sharedKernel
+        ? warn(
+            'forwarding.br-netfilter',
+            `${node.name}: kernel module br_netfilter is not loaded; this node shares its kernel with the machine it runs on ` +
+              "(/proc/sys is read-only: a container or the netstrap lab), so the module is the machine's, not the node's",
+            'load it on the machine that owns the kernel: `modprobe br_netfilter`',
+            { observed: 'not loaded', expected: 'loaded' },
+          )
+        : (node.kubernetesPrerequisites ? fail : warn)(
+            'forwarding.br-netfilter',
+            `${node.name}: kernel module br_netfilter is not loaded: bridged pod traffic bypasses iptables (kube-proxy, NetworkPolicies)`,
+            node.kubernetesPrerequisites ? RUN_BOOTSTRAP : profile,
+            { observed: 'not loaded', expected: 'loaded' },
+          ),
+    );
     return findings;
   }
   const bridgeNf = view.sysctls.get(BRIDGE_NF) ?? 'absent';
-  findings.push(bridgeNf === '1'
-    ? ok('forwarding.bridge-nf-call-iptables', `${node.name}: br_netfilter is loaded${view.sharedKernel ? ' (by the machine: shared kernel)' : ''} and ${BRIDGE_NF} is 1`)
-    : (node.kubernetesPrerequisites ? fail : warn)('forwarding.bridge-nf-call-iptables',
-      `${node.name}: ${BRIDGE_NF} is ${bridgeNf}, expected 1: bridged pod traffic bypasses iptables (kube-proxy, NetworkPolicies)`,
-      node.kubernetesPrerequisites ? RUN_BOOTSTRAP : profile, { observed: bridgeNf, expected: '1' }));
+  findings.push(
+    bridgeNf === '1'
+      ? ok(
+          'forwarding.bridge-nf-call-iptables',
+          `${node.name}: br_netfilter is loaded${view.sharedKernel ? ' (by the machine: shared kernel)' : ''} and ${BRIDGE_NF} is 1`,
+        )
+      : (node.kubernetesPrerequisites ? fail : warn)(
+          'forwarding.bridge-nf-call-iptables',
+          `${node.name}: ${BRIDGE_NF} is ${bridgeNf}, expected 1: bridged pod traffic bypasses iptables (kube-proxy, NetworkPolicies)`,
+          node.kubernetesPrerequisites ? RUN_BOOTSTRAP : profile,
+          { observed: bridgeNf, expected: '1' },
+        ),
+  );
   return findings;
 };

@@ -29,7 +29,15 @@ export type { Finding, Severity } from './types';
 
 /** Per-node check groups, in report order. */
 export const nodeChecks: ReadonlyArray<NodeCheck> = [
-  driftChecks, forwardingChecks, addressChecks, routeChecks, portChecks, cniChecks, kubernetesChecks, dnsChecks, preflightChecks,
+  driftChecks,
+  forwardingChecks,
+  addressChecks,
+  routeChecks,
+  portChecks,
+  cniChecks,
+  kubernetesChecks,
+  dnsChecks,
+  preflightChecks,
 ];
 /** Checks across nodes (top-level findings). */
 export const clusterChecks: ReadonlyArray<ClusterCheck> = [duplicateAddressCheck, mtuCheck];
@@ -69,9 +77,16 @@ export function readScript(node: ClusterNode, model: ClusterModel, marker: strin
 }
 
 /** Runs every check of a node and of the cluster over reads already made (pure: the unit tests call this). */
-export function checkReads(model: ClusterModel, reads: ReadonlyArray<NodeRead>): { perNode: Map<string, Finding[]>; spanning: Finding[] } {
+export function checkReads(
+  model: ClusterModel,
+  reads: ReadonlyArray<NodeRead>,
+): { perNode: Map<string, Finding[]>; spanning: Finding[] } {
   const perNode = new Map<string, Finding[]>();
-  for (const self of reads) perNode.set(self.node.name, nodeChecks.flatMap((check) => check({ model, self, all: reads })));
+  for (const self of reads)
+    perNode.set(
+      self.node.name,
+      nodeChecks.flatMap((check) => check({ model, self, all: reads })),
+    );
   return { perNode, spanning: clusterChecks.flatMap((check) => check(model, reads)) };
 }
 
@@ -98,35 +113,49 @@ export async function diagnoseCluster(model: ClusterModel, options: DiagnoseOpti
   const readErrors = new Map<string, Finding>();
   try {
     // Round trip 1, all nodes in parallel.
-    const reads = (await runPool(nodes, concurrency, async (node): Promise<NodeRead | undefined> => {
-      const t0 = Date.now();
-      const index = cluster.nodes.indexOf(node);
-      let transport: Transport;
-      try {
-        transport = await connector(node, ssh);
-      } catch (error) {
-        readErrors.set(node.name, fail('diagnose.connect', `${node.name}: cannot connect: ${(error as Error).message}`,
-          `check that ${node.name} is up and nodes[${index}].ssh (${node.ssh.user}@${node.ssh.host}:${node.ssh.port}) reaches it`));
-        times.set(node.name, Date.now() - t0);
-        return undefined;
-      }
-      open.set(node.name, transport);
-      try {
-        const marker = newMarker();
-        const { sections, script } = readScript(node, model, marker);
-        trips.set(node.name, 1);
-        const run = await transport.run(script, timeoutMs);
-        if (run.code !== 0) throw new Error(`the read script exited ${run.code}: ${run.stderr.trim()}`);
-        const facts = parseFacts(run.stdout, sections, marker);
-        return { node, index, facts, view: parseNodeView(facts) };
-      } catch (error) {
-        readErrors.set(node.name, fail('diagnose.read', `${node.name}: reading the node failed: ${(error as Error).message}`,
-          `check ${node.name} over ssh; every other check of this node was skipped`));
-        return undefined;
-      } finally {
-        times.set(node.name, Date.now() - t0);
-      }
-    })).filter((r): r is NodeRead => r !== undefined);
+    const reads = (
+      await runPool(nodes, concurrency, async (node): Promise<NodeRead | undefined> => {
+        const t0 = Date.now();
+        const index = cluster.nodes.indexOf(node);
+        let transport: Transport;
+        try {
+          transport = await connector(node, ssh);
+        } catch (error) {
+          readErrors.set(
+            node.name,
+            fail(
+              'diagnose.connect',
+              `${node.name}: cannot connect: ${(error as Error).message}`,
+              `check that ${node.name} is up and nodes[${index}].ssh (${node.ssh.user}@${node.ssh.host}:${node.ssh.port}) reaches it`,
+            ),
+          );
+          times.set(node.name, Date.now() - t0);
+          return undefined;
+        }
+        open.set(node.name, transport);
+        try {
+          const marker = newMarker();
+          const { sections, script } = readScript(node, model, marker);
+          trips.set(node.name, 1);
+          const run = await transport.run(script, timeoutMs);
+          if (run.code !== 0) throw new Error(`the read script exited ${run.code}: ${run.stderr.trim()}`);
+          const facts = parseFacts(run.stdout, sections, marker);
+          return { node, index, facts, view: parseNodeView(facts) };
+        } catch (error) {
+          readErrors.set(
+            node.name,
+            fail(
+              'diagnose.read',
+              `${node.name}: reading the node failed: ${(error as Error).message}`,
+              `check ${node.name} over ssh; every other check of this node was skipped`,
+            ),
+          );
+          return undefined;
+        } finally {
+          times.set(node.name, Date.now() - t0);
+        }
+      })
+    ).filter((r): r is NodeRead => r !== undefined);
 
     const { perNode, spanning } = checkReads(model, reads);
 
@@ -152,7 +181,7 @@ export async function diagnoseCluster(model: ClusterModel, options: DiagnoseOpti
 
     const nodeReports = nodes.map((node) => ({
       node: node.name,
-      findings: readErrors.has(node.name) ? [readErrors.get(node.name)!] : perNode.get(node.name) ?? [],
+      findings: readErrors.has(node.name) ? [readErrors.get(node.name)!] : (perNode.get(node.name) ?? []),
       roundTrips: trips.get(node.name) ?? 0,
       durationMs: times.get(node.name) ?? 0,
     }));

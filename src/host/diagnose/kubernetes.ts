@@ -16,7 +16,9 @@ function parseYaml(file: FileFact): { value?: Record<string, unknown>; error?: s
   if (file.content === undefined) return {};
   try {
     const value = load(file.content, { schema: CORE_SCHEMA });
-    return value !== null && typeof value === 'object' ? { value: value as Record<string, unknown> } : { error: 'not a YAML mapping' };
+    return value !== null && typeof value === 'object'
+      ? { value: value as Record<string, unknown> }
+      : { error: 'not a YAML mapping' };
   } catch (error) {
     return { error: (error as Error).message.split('\n')[0] };
   }
@@ -49,10 +51,22 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
   const { node, view } = self;
   if (!isKubernetesNode(node)) return [];
   const findings: Finding[] = [];
-  const rangeFlag = (path: string, file: FileFact, flag: string, field: 'serviceCidr' | 'podCidr', component: string) => {
+  const rangeFlag = (
+    path: string,
+    file: FileFact,
+    flag: string,
+    field: 'serviceCidr' | 'podCidr',
+    component: string,
+  ) => {
     const { value, error } = parseYaml(file);
     if (error) {
-      findings.push(warn(`kubernetes.${field === 'serviceCidr' ? 'service-cidr' : 'cluster-cidr'}`, `${node.name}: ${path} cannot be read as YAML: ${error}`, `fix ${path} on ${node.name}`));
+      findings.push(
+        warn(
+          `kubernetes.${field === 'serviceCidr' ? 'service-cidr' : 'cluster-cidr'}`,
+          `${node.name}: ${path} cannot be read as YAML: ${error}`,
+          `fix ${path} on ${node.name}`,
+        ),
+      );
       return;
     }
     if (!value) return;
@@ -60,58 +74,134 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
     const expected = (field === 'serviceCidr' ? plan.serviceCidr : plan.podCidr).toCidrString();
     const raw = podFlag(value, flag);
     if (raw === undefined) {
-      findings.push(warn(check, `${node.name}: ${path} sets no ${flag}; ${component} then uses its built-in default, not network.${field} ${expected}`,
-        `add ${flag}=${expected} to ${path} on ${node.name} (kubeadm: networking.${field === 'serviceCidr' ? 'serviceSubnet' : 'podSubnet'})`, { observed: 'unset', expected }));
+      findings.push(
+        warn(
+          check,
+          `${node.name}: ${path} sets no ${flag}; ${component} then uses its built-in default, not network.${field} ${expected}`,
+          `add ${flag}=${expected} to ${path} on ${node.name} (kubeadm: networking.${field === 'serviceCidr' ? 'serviceSubnet' : 'podSubnet'})`,
+          { observed: 'unset', expected },
+        ),
+      );
       return;
     }
     const observed = ipv4Range(raw) ?? raw;
-    findings.push(observed === expected
-      ? ok(check, `${node.name}: ${component} ${flag}=${raw} matches network.${field}`, { observed: raw, expected })
-      : fail(check, `${node.name}: ${component} runs with ${flag}=${raw} (${path}); the cluster file's network.${field} is ${expected}`,
-        `set network.${field}: ${observed} in the cluster file if the cluster really runs with it; otherwise change ${flag} in ${path} on ${node.name} (and re-create what used the old range)`,
-        { observed: raw, expected }));
+    findings.push(
+      observed === expected
+        ? ok(check, `${node.name}: ${component} ${flag}=${raw} matches network.${field}`, { observed: raw, expected })
+        : fail(
+            check,
+            `${node.name}: ${component} runs with ${flag}=${raw} (${path}); the cluster file's network.${field} is ${expected}`,
+            `set network.${field}: ${observed} in the cluster file if the cluster really runs with it; otherwise change ${flag} in ${path} on ${node.name} (and re-create what used the old range)`,
+            { observed: raw, expected },
+          ),
+    );
   };
-  rangeFlag(KUBE_APISERVER_MANIFEST, view.files.apiserver, '--service-cluster-ip-range', 'serviceCidr', 'kube-apiserver');
-  rangeFlag(KUBE_CONTROLLER_MANAGER_MANIFEST, view.files.controllerManager, '--cluster-cidr', 'podCidr', 'kube-controller-manager');
+  rangeFlag(
+    KUBE_APISERVER_MANIFEST,
+    view.files.apiserver,
+    '--service-cluster-ip-range',
+    'serviceCidr',
+    'kube-apiserver',
+  );
+  rangeFlag(
+    KUBE_CONTROLLER_MANAGER_MANIFEST,
+    view.files.controllerManager,
+    '--cluster-cidr',
+    'podCidr',
+    'kube-controller-manager',
+  );
 
   const kubelet = parseYaml(view.files.kubelet);
-  if (kubelet.error) findings.push(warn('kubernetes.kubelet-dns', `${node.name}: ${KUBELET_CONFIG} cannot be read as YAML: ${kubelet.error}`, `fix ${KUBELET_CONFIG} on ${node.name}`));
+  if (kubelet.error)
+    findings.push(
+      warn(
+        'kubernetes.kubelet-dns',
+        `${node.name}: ${KUBELET_CONFIG} cannot be read as YAML: ${kubelet.error}`,
+        `fix ${KUBELET_CONFIG} on ${node.name}`,
+      ),
+    );
   if (kubelet.value) {
     const dns = Array.isArray(kubelet.value.clusterDNS) ? kubelet.value.clusterDNS.map(String) : [];
     const wantDns = plan.dnsServiceIp.toString();
     const dnsFix = `set network.dnsServiceIp: ${dns[0] ?? '<address>'} in the cluster file if the kube-dns Service really has that address; otherwise set clusterDNS: [${wantDns}] in ${KUBELET_CONFIG} on ${node.name} and restart kubelet`;
-    findings.push(dns.length === 1 && dns[0] === wantDns
-      ? ok('kubernetes.kubelet-dns', `${node.name}: kubelet's clusterDNS is ${wantDns}, the plan's DNS Service address`, { observed: dns.join(','), expected: wantDns })
-      : fail('kubernetes.kubelet-dns', `${node.name}: kubelet's clusterDNS is ${dns.length > 0 ? dns.join(', ') : 'unset'} (${KUBELET_CONFIG}); pods would ask ${dns.length > 0 ? 'it' : 'no server'} instead of the kube-dns Service ${wantDns}`,
-        dnsFix, { observed: dns.join(',') || 'unset', expected: wantDns }));
-    const domain = typeof kubelet.value.clusterDomain === 'string' ? kubelet.value.clusterDomain.replace(/\.$/, '') : undefined;
-    findings.push(domain === cluster.network.clusterDomain
-      ? ok('kubernetes.kubelet-domain', `${node.name}: kubelet's clusterDomain is ${domain}`, { observed: domain, expected: cluster.network.clusterDomain })
-      : fail('kubernetes.kubelet-domain', `${node.name}: kubelet's clusterDomain is ${domain ?? 'unset'} (${KUBELET_CONFIG}); the cluster file's network.clusterDomain is ${cluster.network.clusterDomain}`,
-        `set network.clusterDomain: ${domain ?? '<domain>'} in the cluster file if the cluster uses it; otherwise set clusterDomain: ${cluster.network.clusterDomain} in ${KUBELET_CONFIG} on ${node.name}`,
-        { observed: domain ?? 'unset', expected: cluster.network.clusterDomain }));
+    findings.push(
+      dns.length === 1 && dns[0] === wantDns
+        ? ok(
+            'kubernetes.kubelet-dns',
+            `${node.name}: kubelet's clusterDNS is ${wantDns}, the plan's DNS Service address`,
+            { observed: dns.join(','), expected: wantDns },
+          )
+        : fail(
+            'kubernetes.kubelet-dns',
+            `${node.name}: kubelet's clusterDNS is ${dns.length > 0 ? dns.join(', ') : 'unset'} (${KUBELET_CONFIG}); pods would ask ${dns.length > 0 ? 'it' : 'no server'} instead of the kube-dns Service ${wantDns}`,
+            dnsFix,
+            { observed: dns.join(',') || 'unset', expected: wantDns },
+          ),
+    );
+    const domain =
+      typeof kubelet.value.clusterDomain === 'string' ? kubelet.value.clusterDomain.replace(/\.$/, '') : undefined;
+    findings.push(
+      domain === cluster.network.clusterDomain
+        ? ok('kubernetes.kubelet-domain', `${node.name}: kubelet's clusterDomain is ${domain}`, {
+            observed: domain,
+            expected: cluster.network.clusterDomain,
+          })
+        : fail(
+            'kubernetes.kubelet-domain',
+            `${node.name}: kubelet's clusterDomain is ${domain ?? 'unset'} (${KUBELET_CONFIG}); the cluster file's network.clusterDomain is ${cluster.network.clusterDomain}`,
+            `set network.clusterDomain: ${domain ?? '<domain>'} in the cluster file if the cluster uses it; otherwise set clusterDomain: ${cluster.network.clusterDomain} in ${KUBELET_CONFIG} on ${node.name}`,
+            { observed: domain ?? 'unset', expected: cluster.network.clusterDomain },
+          ),
+    );
   }
 
   // kube-proxy's mode, as the node shows it.
   const mode = cluster.kubeProxy.mode;
   const ipvsInterface = view.ip.links.some((l) => l.ifname === 'kube-ipvs0');
   const observed = ipvsInterface ? 'ipvs' : view.kubeServicesChain ? 'iptables' : undefined;
-  const kubeletRuns = view.listeners.some((l) => l.port === KUBELET_PORT.port && l.processes.some((p) => p.name === 'kubelet'));
+  const kubeletRuns = view.listeners.some(
+    (l) => l.port === KUBELET_PORT.port && l.processes.some((p) => p.name === 'kubelet'),
+  );
   const ipvsLoaded = view.modules.get('ip_vs') === true;
   if (observed !== undefined && observed !== mode) {
-    findings.push(fail('kubernetes.kube-proxy-mode', `${node.name}: kube-proxy runs in ${observed} mode (${ipvsInterface ? 'kube-ipvs0 exists' : 'KUBE-SERVICES chain, no kube-ipvs0'}); the cluster file's kubeProxy.mode is ${mode}`,
-      `set kubeProxy.mode: ${observed} if that is intended; otherwise apply the synthesized kube-proxy ConfigMap (\`netstrap synth\`, kubeProxy.controlPlaneEndpoint) and restart kube-proxy`,
-      { observed, expected: mode }));
+    findings.push(
+      fail(
+        'kubernetes.kube-proxy-mode',
+        `${node.name}: kube-proxy runs in ${observed} mode (${ipvsInterface ? 'kube-ipvs0 exists' : 'KUBE-SERVICES chain, no kube-ipvs0'}); the cluster file's kubeProxy.mode is ${mode}`,
+        `set kubeProxy.mode: ${observed} if that is intended; otherwise apply the synthesized kube-proxy ConfigMap (\`netstrap synth\`, kubeProxy.controlPlaneEndpoint) and restart kube-proxy`,
+        { observed, expected: mode },
+      ),
+    );
   } else if (mode === 'ipvs' && !ipvsLoaded) {
-    findings.push(warn('kubernetes.kube-proxy-mode', `${node.name}: kubeProxy.mode is ipvs but the ip_vs module is not loaded`
-      + (view.sharedKernel ? '; this node shares its kernel with the machine it runs on (/proc/sys read-only), so the module is the machine\'s' : ''),
-      view.sharedKernel ? 'load it on the machine that owns the kernel: `modprobe ip_vs ip_vs_rr`' : `load it on ${node.name}: \`modprobe ip_vs ip_vs_rr\` (and list it in /etc/modules-load.d)`,
-      { observed: 'ip_vs not loaded', expected: 'loaded' }));
+    findings.push(
+      warn(
+        'kubernetes.kube-proxy-mode',
+        `${node.name}: kubeProxy.mode is ipvs but the ip_vs module is not loaded` +
+          (view.sharedKernel
+            ? "; this node shares its kernel with the machine it runs on (/proc/sys read-only), so the module is the machine's"
+            : ''),
+        view.sharedKernel
+          ? 'load it on the machine that owns the kernel: `modprobe ip_vs ip_vs_rr`'
+          : `load it on ${node.name}: \`modprobe ip_vs ip_vs_rr\` (and list it in /etc/modules-load.d)`,
+        { observed: 'ip_vs not loaded', expected: 'loaded' },
+      ),
+    );
   } else if (observed === undefined) {
-    findings.push((kubeletRuns ? warn : ok)('kubernetes.kube-proxy-mode', `${node.name}: no kube-proxy state yet (no kube-ipvs0, no KUBE-SERVICES chain)${kubeletRuns ? ' although kubelet runs' : ''}`,
-      kubeletRuns ? `check the kube-proxy DaemonSet's Pod on ${node.name}` : '', { expected: mode }));
+    findings.push(
+      (kubeletRuns ? warn : ok)(
+        'kubernetes.kube-proxy-mode',
+        `${node.name}: no kube-proxy state yet (no kube-ipvs0, no KUBE-SERVICES chain)${kubeletRuns ? ' although kubelet runs' : ''}`,
+        kubeletRuns ? `check the kube-proxy DaemonSet's Pod on ${node.name}` : '',
+        { expected: mode },
+      ),
+    );
   } else {
-    findings.push(ok('kubernetes.kube-proxy-mode', `${node.name}: kube-proxy runs in ${observed} mode, as kubeProxy.mode says`, { observed, expected: mode }));
+    findings.push(
+      ok('kubernetes.kube-proxy-mode', `${node.name}: kube-proxy runs in ${observed} mode, as kubeProxy.mode says`, {
+        observed,
+        expected: mode,
+      }),
+    );
   }
   return findings;
 };

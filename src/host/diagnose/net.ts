@@ -20,10 +20,23 @@ export interface NodeAddress {
 }
 
 export function nodeAddresses(ip: IpState): NodeAddress[] {
-  return ip.addrs.flatMap((entry) => (entry.addr_info ?? []).filter((a) => a.family === 'inet').flatMap((a) => {
-    const parsed = parseInterfaceAddress(`${a.local}/${a.prefixlen}`);
-    return parsed.ok ? [{ dev: entry.ifname, cidr: parsed.value.cidr, address: parsed.value.address, network: parsed.value.network }] : [];
-  }));
+  return ip.addrs.flatMap((entry) =>
+    (entry.addr_info ?? [])
+      .filter((a) => a.family === 'inet')
+      .flatMap((a) => {
+        const parsed = parseInterfaceAddress(`${a.local}/${a.prefixlen}`);
+        return parsed.ok
+          ? [
+              {
+                dev: entry.ifname,
+                cidr: parsed.value.cidr,
+                address: parsed.value.address,
+                network: parsed.value.network,
+              },
+            ]
+          : [];
+      }),
+  );
 }
 
 /** `default` → 0.0.0.0/0, a bare address → /32: the form routes are compared in. */
@@ -47,7 +60,8 @@ export function lookupRoute(routes: ReadonlyArray<IpRoute>, address: IPv4): IpRo
     if (!range || !rangeContains(range, address)) continue;
     const prefix = Number(range.getPrefix().getValue());
     const metric = route.metric ?? 0;
-    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric)) best = { route, prefix, metric };
+    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric))
+      best = { route, prefix, metric };
   }
   const type = (best?.route as { type?: string } | undefined)?.type;
   return best && !(type && DROPPING.has(type)) ? best.route : undefined;

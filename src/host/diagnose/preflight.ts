@@ -34,43 +34,82 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
   const kube = isKubernetesNode(node);
 
   // Binaries (a host node needs ip, and iptables when it does NAT).
-  const needed = kube ? [...PREFLIGHT_BINARIES] : ['ip', ...(node.nat.masquerade.length + node.nat.portForwards.length > 0 ? ['iptables'] : [])];
+  const needed = kube
+    ? [...PREFLIGHT_BINARIES]
+    : ['ip', ...(node.nat.masquerade.length + node.nat.portForwards.length > 0 ? ['iptables'] : [])];
   const missing = needed.filter((b) => view.binaries.get(b) !== true);
-  findings.push(missing.length === 0
-    ? ok('preflight.binaries', `${node.name}: ${needed.join(', ')} ${needed.length > 1 ? 'are' : 'is'} installed`)
-    : fail('preflight.binaries', `${node.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed (not on PATH nor in /usr/sbin, /sbin)`
-      + (kube ? ': kubeadm\'s preflight fails and kubelet/kube-proxy need them' : ''),
-      `install them on ${node.name} (Debian packages: ${[...new Set(missing.map((b) => ({ ip: 'iproute2', iptables: 'iptables', mount: 'mount', nsenter: 'util-linux', conntrack: 'conntrack' } as Record<string, string>)[b]))].join(' ')})`,
-      { observed: `missing ${missing.join(', ')}`, expected: needed.join(', ') }));
+  findings.push(
+    missing.length === 0
+      ? ok('preflight.binaries', `${node.name}: ${needed.join(', ')} ${needed.length > 1 ? 'are' : 'is'} installed`)
+      : fail(
+          'preflight.binaries',
+          `${node.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed (not on PATH nor in /usr/sbin, /sbin)` +
+            (kube ? ": kubeadm's preflight fails and kubelet/kube-proxy need them" : ''),
+          `install them on ${node.name} (Debian packages: ${[...new Set(missing.map((b) => (({ ip: 'iproute2', iptables: 'iptables', mount: 'mount', nsenter: 'util-linux', conntrack: 'conntrack' }) as Record<string, string>)[b]))].join(' ')})`,
+          { observed: `missing ${missing.join(', ')}`, expected: needed.join(', ') },
+        ),
+  );
   if (!kube) return findings;
 
   // Swap.
-  const swaps = (view.files.swaps.content ?? '').split('\n').slice(1).filter((l) => l.trim() !== '');
+  const swaps = (view.files.swaps.content ?? '')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
   if (swaps.length > 0) {
     const devices = swaps.map((l) => l.split(/\s+/)[0]).join(', ');
-    findings.push(view.sharedKernel
-      ? warn('preflight.swap', `${node.name}: swap is on (${devices}); this node shares its kernel with the machine it runs on (/proc/sys is read-only: a container or the netstrap lab), so the swap is the machine's, not the node's`,
-        'turn swap off on the machine that owns the kernel (`swapoff -a`), or set kubelet\'s failSwapOn: false', { observed: devices, expected: 'no swap' })
-      : warn('preflight.swap', `${node.name}: swap is on (${devices}): kubelet refuses to start unless failSwapOn is false`,
-        `on ${node.name}: \`swapoff -a\` and remove the swap entries from /etc/fstab, or set kubelet's failSwapOn: false`, { observed: devices, expected: 'no swap' }));
+    findings.push(
+      view.sharedKernel
+        ? warn(
+            'preflight.swap',
+            `${node.name}: swap is on (${devices}); this node shares its kernel with the machine it runs on (/proc/sys is read-only: a container or the netstrap lab), so the swap is the machine's, not the node's`,
+            "turn swap off on the machine that owns the kernel (`swapoff -a`), or set kubelet's failSwapOn: false",
+            { observed: devices, expected: 'no swap' },
+          )
+        : warn(
+            'preflight.swap',
+            `${node.name}: swap is on (${devices}): kubelet refuses to start unless failSwapOn is false`,
+            `on ${node.name}: \`swapoff -a\` and remove the swap entries from /etc/fstab, or set kubelet's failSwapOn: false`,
+            { observed: devices, expected: 'no swap' },
+          ),
+    );
   } else {
-    findings.push(ok('preflight.swap', `${node.name}: no swap${view.sharedKernel ? ' (the machine\'s: shared kernel)' : ''}`));
+    findings.push(
+      ok('preflight.swap', `${node.name}: no swap${view.sharedKernel ? " (the machine's: shared kernel)" : ''}`),
+    );
   }
 
   // firewalld.
-  findings.push(view.firewalldRunning
-    ? warn('preflight.firewalld', `${node.name}: firewalld is running: ports 6443 and 10250 must be open for the API server and kubelet`,
-      `on ${node.name}: \`firewall-cmd --permanent --add-port=6443/tcp --add-port=10250/tcp && firewall-cmd --reload\``)
-    : ok('preflight.firewalld', `${node.name}: firewalld is not running`));
+  findings.push(
+    view.firewalldRunning
+      ? warn(
+          'preflight.firewalld',
+          `${node.name}: firewalld is running: ports 6443 and 10250 must be open for the API server and kubelet`,
+          `on ${node.name}: \`firewall-cmd --permanent --add-port=6443/tcp --add-port=10250/tcp && firewall-cmd --reload\``,
+        )
+      : ok('preflight.firewalld', `${node.name}: firewalld is not running`),
+  );
 
   // Hostname.
   const name = view.hostname;
   if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253 || name.split('.').some((l) => l.length > 63)) {
-    findings.push(fail('preflight.hostname', `${node.name}: hostname ${JSON.stringify(name)} is not a valid node name (lower-case DNS-1123 subdomain): kubelet cannot register under it`,
-      `set a valid hostname on ${node.name} (\`hostnamectl set-hostname ${node.name.toLowerCase()}\`) or give kubelet --hostname-override`, { observed: name, expected: 'DNS-1123 subdomain' }));
+    findings.push(
+      fail(
+        'preflight.hostname',
+        `${node.name}: hostname ${JSON.stringify(name)} is not a valid node name (lower-case DNS-1123 subdomain): kubelet cannot register under it`,
+        `set a valid hostname on ${node.name} (\`hostnamectl set-hostname ${node.name.toLowerCase()}\`) or give kubelet --hostname-override`,
+        { observed: name, expected: 'DNS-1123 subdomain' },
+      ),
+    );
   } else if (view.hostnameResolves === '') {
-    findings.push(warn('preflight.hostname', `${node.name}: hostname ${name} does not resolve`,
-      `add it to ${node.name}'s /etc/hosts: nodes[${self.index}].hosts: [{ ip: <its address>, names: [${name}] }], then run \`netstrap bootstrap\``, { observed: 'unresolved', expected: 'an address' }));
+    findings.push(
+      warn(
+        'preflight.hostname',
+        `${node.name}: hostname ${name} does not resolve`,
+        `add it to ${node.name}'s /etc/hosts: nodes[${self.index}].hosts: [{ ip: <its address>, names: [${name}] }], then run \`netstrap bootstrap\``,
+        { observed: 'unresolved', expected: 'an address' },
+      ),
+    );
   } else {
     findings.push(ok('preflight.hostname', `${node.name}: hostname ${name} resolves to ${view.hostnameResolves}`));
   }
@@ -78,14 +117,34 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
   // Proxy variables.
   const proxies = view.proxyEnv.filter((v) => /^https?_proxy$/i.test(v.name) && v.value !== '');
   if (proxies.length > 0) {
-    const noProxy = view.proxyEnv.filter((v) => /^no_proxy$/i.test(v.name)).flatMap((v) => v.value.split(',').map((e) => e.trim()).filter(Boolean));
-    const ranges = [plan.podCidr.toCidrString(), plan.serviceCidr.toCidrString(), ...(plan.nodeCidr ? [plan.nodeCidr.toCidrString()] : cluster.lans.map((l) => l.cidr))];
+    const noProxy = view.proxyEnv
+      .filter((v) => /^no_proxy$/i.test(v.name))
+      .flatMap((v) =>
+        v.value
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean),
+      );
+    const ranges = [
+      plan.podCidr.toCidrString(),
+      plan.serviceCidr.toCidrString(),
+      ...(plan.nodeCidr ? [plan.nodeCidr.toCidrString()] : cluster.lans.map((l) => l.cidr)),
+    ];
     const caught = ranges.filter((r) => !covered(noProxy, r));
     const sources = [...new Set(proxies.map((p) => p.source))].join(' and ');
-    findings.push(caught.length > 0
-      ? warn('preflight.proxy', `${node.name}: ${proxies.map((p) => p.name).join(', ')} set in ${sources} would catch traffic to ${caught.join(', ')} (not in NO_PROXY)`,
-        `add ${caught.join(',')} to NO_PROXY and no_proxy in ${sources} on ${node.name}`, { observed: `NO_PROXY=${noProxy.join(',')}`, expected: `covers ${ranges.join(', ')}` })
-      : ok('preflight.proxy', `${node.name}: proxy variables are set, and NO_PROXY covers the pod, service and node ranges`));
+    findings.push(
+      caught.length > 0
+        ? warn(
+            'preflight.proxy',
+            `${node.name}: ${proxies.map((p) => p.name).join(', ')} set in ${sources} would catch traffic to ${caught.join(', ')} (not in NO_PROXY)`,
+            `add ${caught.join(',')} to NO_PROXY and no_proxy in ${sources} on ${node.name}`,
+            { observed: `NO_PROXY=${noProxy.join(',')}`, expected: `covers ${ranges.join(', ')}` },
+          )
+        : ok(
+            'preflight.proxy',
+            `${node.name}: proxy variables are set, and NO_PROXY covers the pod, service and node ranges`,
+          ),
+    );
   } else {
     findings.push(ok('preflight.proxy', `${node.name}: no HTTP proxy variable is set`));
   }
@@ -97,11 +156,21 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
     const used = count / max;
     const text = `${count} of ${max} entries (${Math.round(used * 100)} %)`;
     const fix = `raise net.netfilter.nf_conntrack_max (sysctls: { net.netfilter.nf_conntrack_max: ${max * 2} } on nodes[${self.index}], then \`netstrap bootstrap\`) or find what opens so many connections (\`conntrack -L\`)`;
-    findings.push(used >= CONNTRACK_FAIL
-      ? fail('preflight.conntrack', `${node.name}: the conntrack table is nearly full: ${text}; new connections are dropped when it is full`, fix, { observed: text, expected: `< ${CONNTRACK_WARN * 100} %` })
-      : used >= CONNTRACK_WARN
-        ? warn('preflight.conntrack', `${node.name}: the conntrack table is filling up: ${text}`, fix, { observed: text, expected: `< ${CONNTRACK_WARN * 100} %` })
-        : ok('preflight.conntrack', `${node.name}: conntrack table ${text}`));
+    findings.push(
+      used >= CONNTRACK_FAIL
+        ? fail(
+            'preflight.conntrack',
+            `${node.name}: the conntrack table is nearly full: ${text}; new connections are dropped when it is full`,
+            fix,
+            { observed: text, expected: `< ${CONNTRACK_WARN * 100} %` },
+          )
+        : used >= CONNTRACK_WARN
+          ? warn('preflight.conntrack', `${node.name}: the conntrack table is filling up: ${text}`, fix, {
+              observed: text,
+              expected: `< ${CONNTRACK_WARN * 100} %`,
+            })
+          : ok('preflight.conntrack', `${node.name}: conntrack table ${text}`),
+    );
   }
   return findings;
 };

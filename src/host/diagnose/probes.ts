@@ -28,7 +28,8 @@ export interface Probe {
 /** The API endpoint as an address of the cluster: kubeProxy.controlPlaneEndpoint, else the first control-plane node's :6443. */
 export function apiEndpoint(model: ClusterModel): { address: string; port: number; node: string } | undefined {
   const { cluster } = model;
-  const owner = (address: string) => cluster.nodes.find((n) => n.interfaces.some((i) => i.addresses.some((a) => a.split('/')[0] === address)));
+  const owner = (address: string) =>
+    cluster.nodes.find((n) => n.interfaces.some((i) => i.addresses.some((a) => a.split('/')[0] === address)));
   const url = cluster.kubeProxy.controlPlaneEndpoint;
   if (url !== undefined) {
     const match = /^https:\/\/([^/:]+)(?::(\d+))?/.exec(url);
@@ -39,7 +40,11 @@ export function apiEndpoint(model: ClusterModel): { address: string; port: numbe
   }
   const cp = cluster.nodes.find((n) => n.role === 'control-plane' && n.interfaces.some((i) => i.addresses.length > 0));
   if (!cp) return undefined;
-  return { address: cp.interfaces.find((i) => i.addresses.length > 0)!.addresses[0].split('/')[0], port: 6443, node: cp.name };
+  return {
+    address: cp.interfaces.find((i) => i.addresses.length > 0)!.addresses[0].split('/')[0],
+    port: 6443,
+    node: cp.name,
+  };
 }
 
 /** Whether a node's facts show something listening on address:port. */
@@ -48,7 +53,11 @@ function listens(read: NodeRead, address: string, port: number): boolean {
 }
 
 /** The probes a node runs, plus findings about probes that cannot run (the API server not listening yet). */
-export function planProbes(model: ClusterModel, self: NodeRead, all: ReadonlyArray<NodeRead>): { probes: Probe[]; findings: Finding[] } {
+export function planProbes(
+  model: ClusterModel,
+  self: NodeRead,
+  all: ReadonlyArray<NodeRead>,
+): { probes: Probe[]; findings: Finding[] } {
   const { cluster } = model;
   const { node } = self;
   const probes: Probe[] = [];
@@ -66,7 +75,13 @@ export function planProbes(model: ClusterModel, self: NodeRead, all: ReadonlyArr
     for (const other of cluster.nodes) {
       if (other === node) continue;
       for (const peer of other.interfaces.filter((i) => i.lan === iface.lan && i.addresses.length > 0)) {
-        add({ check: 'reachability.lan', kind: 'ping', address: peer.addresses[0].split('/')[0], target: other.name, where: `${peer.name} on LAN ${iface.lan}` });
+        add({
+          check: 'reachability.lan',
+          kind: 'ping',
+          address: peer.addresses[0].split('/')[0],
+          target: other.name,
+          where: `${peer.name} on LAN ${iface.lan}`,
+        });
       }
     }
   }
@@ -75,17 +90,37 @@ export function planProbes(model: ClusterModel, self: NodeRead, all: ReadonlyArr
     for (const other of all) {
       if (other === self || !isKubernetesNode(other.node)) continue;
       const gateway = ipv4Addresses(other.view.ip, bridge)[0];
-      if (gateway) add({ check: 'reachability.pod-gateway', kind: 'ping', address: gateway.split('/')[0], target: other.node.name, where: `${bridge}, its pod-subnet gateway` });
+      if (gateway)
+        add({
+          check: 'reachability.pod-gateway',
+          kind: 'ping',
+          address: gateway.split('/')[0],
+          target: other.node.name,
+          where: `${bridge}, its pod-subnet gateway`,
+        });
     }
   }
   const endpoint = node.role === 'worker' ? apiEndpoint(model) : undefined;
   if (endpoint && endpoint.node !== node.name) {
     const owner = all.find((r) => r.node.name === endpoint.node);
     if (owner && !listens(owner, endpoint.address, endpoint.port)) {
-      findings.push(warn('ports.api-endpoint', `${node.name}: the API endpoint ${endpoint.address}:${endpoint.port} (${endpoint.node}) is not listening yet: no TCP test`,
-        `start kube-apiserver on ${endpoint.node} (\`kubeadm init\`), then diagnose again`, { expected: `${endpoint.address}:${endpoint.port} open` }));
+      findings.push(
+        warn(
+          'ports.api-endpoint',
+          `${node.name}: the API endpoint ${endpoint.address}:${endpoint.port} (${endpoint.node}) is not listening yet: no TCP test`,
+          `start kube-apiserver on ${endpoint.node} (\`kubeadm init\`), then diagnose again`,
+          { expected: `${endpoint.address}:${endpoint.port} open` },
+        ),
+      );
     } else {
-      add({ check: 'ports.api-endpoint', kind: 'tcp', address: endpoint.address, port: endpoint.port, target: endpoint.node, where: 'the API endpoint' });
+      add({
+        check: 'ports.api-endpoint',
+        kind: 'tcp',
+        address: endpoint.address,
+        port: endpoint.port,
+        target: endpoint.node,
+        where: 'the API endpoint',
+      });
     }
   }
   return { probes: probes.slice(0, MAX_PROBES), findings };
@@ -100,7 +135,10 @@ function attempt(probe: Probe): string[] {
 export function buildProbeScript(probes: ReadonlyArray<Probe>, marker: string): string {
   const lines = [
     'netstrap_try() { n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" >/dev/null 2>&1 && return 0; i=$((i+1)); done; return 1; }',
-    ...probes.map((probe, i) => `( netstrap_try ${PROBE_ATTEMPTS} ${quoteCommand(attempt(probe))}; echo ${quoteArg(`${marker} probe ${i}`)} $? ) &`),
+    ...probes.map(
+      (probe, i) =>
+        `( netstrap_try ${PROBE_ATTEMPTS} ${quoteCommand(attempt(probe))}; echo ${quoteArg(`${marker} probe ${i}`)} $? ) &`,
+    ),
     'wait',
     `echo ${quoteArg(`${marker} probes-done`)}`,
   ];
@@ -108,7 +146,11 @@ export function buildProbeScript(probes: ReadonlyArray<Probe>, marker: string): 
 }
 
 /** Which probes succeeded (undefined: no result line, the run was cut short). */
-export function parseProbeOutput(output: string, probes: ReadonlyArray<Probe>, marker: string): Array<boolean | undefined> {
+export function parseProbeOutput(
+  output: string,
+  probes: ReadonlyArray<Probe>,
+  marker: string,
+): Array<boolean | undefined> {
   const codes = new Map<number, number>();
   for (const line of output.split('\n')) {
     const match = line.startsWith(`${marker} probe `) ? /^(\d+) (\d+)$/.exec(line.slice(marker.length + 7)) : null;
@@ -118,13 +160,20 @@ export function parseProbeOutput(output: string, probes: ReadonlyArray<Probe>, m
 }
 
 /** Findings from probe results: one ok per check listing what answered, one fail per probe that did not. */
-export function probeFindings(self: NodeRead, probes: ReadonlyArray<Probe>, results: ReadonlyArray<boolean | undefined>): Finding[] {
+export function probeFindings(
+  self: NodeRead,
+  probes: ReadonlyArray<Probe>,
+  results: ReadonlyArray<boolean | undefined>,
+): Finding[] {
   const name = self.node.name;
   const findings: Finding[] = [];
   const fixes: Record<Probe['check'], (p: Probe) => string> = {
-    'reachability.lan': (p) => `check ${p.target}'s ${p.where.split(' ')[0]} (up, with its address: \`netstrap bootstrap\` restores declared ones) and the LAN between ${name} and ${p.target}; other findings about these nodes may name the cause`,
-    'reachability.pod-gateway': (p) => `check the route from ${name} to ${p.target}'s pod subnet (routes.* findings) and ip_forward on every router between them`,
-    'ports.api-endpoint': (p) => `check the route from ${name} to ${p.address} and that kube-apiserver on ${p.target} listens on ${p.address}:${p.port} (ports.* findings)`,
+    'reachability.lan': (p) =>
+      `check ${p.target}'s ${p.where.split(' ')[0]} (up, with its address: \`netstrap bootstrap\` restores declared ones) and the LAN between ${name} and ${p.target}; other findings about these nodes may name the cause`,
+    'reachability.pod-gateway': (p) =>
+      `check the route from ${name} to ${p.target}'s pod subnet (routes.* findings) and ip_forward on every router between them`,
+    'ports.api-endpoint': (p) =>
+      `check the route from ${name} to ${p.address} and that kube-apiserver on ${p.target} listens on ${p.address}:${p.port} (ports.* findings)`,
   };
   for (const check of ['reachability.lan', 'reachability.pod-gateway', 'ports.api-endpoint'] as const) {
     const mine = probes.map((p, i) => ({ p, r: results[i] })).filter((x) => x.p.check === check);
@@ -132,10 +181,22 @@ export function probeFindings(self: NodeRead, probes: ReadonlyArray<Probe>, resu
     const verb = check === 'ports.api-endpoint' ? 'connects to' : 'reaches';
     for (const { p, r } of mine.filter((x) => x.r !== true)) {
       const what = p.kind === 'tcp' ? `open a TCP connection to ${p.address}:${p.port}` : `ping ${p.address}`;
-      findings.push(fail(check, `${name}: cannot ${what} (${p.target} ${p.where})${r === undefined ? ': no result, the probe run was cut short' : ` in ${PROBE_ATTEMPTS} attempts of 1 s`}`,
-        fixes[check](p), { observed: 'no answer', expected: `${p.address}${p.port ? `:${p.port}` : ''} answers`, nodes: [name, p.target] }));
+      findings.push(
+        fail(
+          check,
+          `${name}: cannot ${what} (${p.target} ${p.where})${r === undefined ? ': no result, the probe run was cut short' : ` in ${PROBE_ATTEMPTS} attempts of 1 s`}`,
+          fixes[check](p),
+          {
+            observed: 'no answer',
+            expected: `${p.address}${p.port ? `:${p.port}` : ''} answers`,
+            nodes: [name, p.target],
+          },
+        ),
+      );
     }
-    const passed = mine.filter((x) => x.r === true).map((x) => `${x.p.target} ${x.p.address}${x.p.port ? `:${x.p.port}` : ''}`);
+    const passed = mine
+      .filter((x) => x.r === true)
+      .map((x) => `${x.p.target} ${x.p.address}${x.p.port ? `:${x.p.port}` : ''}`);
     if (passed.length > 0) findings.push(ok(check, `${name}: ${verb} ${passed.join(', ')}`));
   }
   return findings;

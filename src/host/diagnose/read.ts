@@ -21,7 +21,12 @@ export const SWAPS_FILE = '/proc/swaps';
 
 /** kubeadm's preflight binaries (conntrack, ip, iptables, mount, nsenter are errors there too). */
 export const PREFLIGHT_BINARIES = ['ip', 'iptables', 'mount', 'nsenter', 'conntrack'] as const;
-const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'];
+const SYSCTLS = [
+  'net.ipv4.ip_forward',
+  'net.bridge.bridge-nf-call-iptables',
+  'net.netfilter.nf_conntrack_count',
+  'net.netfilter.nf_conntrack_max',
+];
 /** The nat kind's section (read on every node): kube-proxy's KUBE-SERVICES chain is looked for in it. */
 const NAT_SECTION = 'iptables-nat';
 const MODULES = ['br_netfilter', 'ip_vs', 'ip_vs_rr', 'nf_conntrack'];
@@ -38,8 +43,8 @@ const NODE_SNIPPET = [
   'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"',
   'for a; do case "$a" in',
 
-  '  module:*) m=${a#module:}; if [ -d "/sys/module/$m" ] || { [ "$m" = br_netfilter ] && [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; }; '
-    + 'then echo "module:$m=loaded"; else echo "module:$m=absent"; fi;;',
+  '  module:*) m=${a#module:}; if [ -d "/sys/module/$m" ] || { [ "$m" = br_netfilter ] && [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; }; ' +
+    'then echo "module:$m=loaded"; else echo "module:$m=absent"; fi;;',
   '  bin:*) b=${a#bin:}; if command -v "$b" >/dev/null 2>&1; then echo "bin:$b=yes"; else echo "bin:$b=no"; fi;;',
   'esac; done',
   // sysctls: one grep for all (`<path>:<value>`); dash's `read` takes single bytes, which /proc/sys files do not serve.
@@ -52,17 +57,27 @@ const NODE_SNIPPET = [
 ].join('\n');
 // Listeners; with their processes (ss -p walks every process's fds) only when a Kubernetes port is among them;
 // where etcd listens, the number of established connections to its client port.
-const LISTENERS_SNIPPET = 'l=$(ss -Htln 2>/dev/null); case "$l" in *:6443\\ *|*:10250\\ *|*:10257\\ *|*:10259\\ *|*:2379\\ *|*:2380\\ *) '
-  + 'l=$(ss -Htlnp 2>/dev/null);; esac; printf "%s\\n" "$l"; case "$l" in *:2379\\ *) '
-  + 'printf "etcd-connections=%s\\n" "$(ss -Htn state established "( sport = :2379 )" 2>/dev/null | wc -l)";; esac; true';
+const LISTENERS_SNIPPET =
+  'l=$(ss -Htln 2>/dev/null); case "$l" in *:6443\\ *|*:10250\\ *|*:10257\\ *|*:10259\\ *|*:2379\\ *|*:2380\\ *) ' +
+  'l=$(ss -Htlnp 2>/dev/null);; esac; printf "%s\\n" "$l"; case "$l" in *:2379\\ *) ' +
+  'printf "etcd-connections=%s\\n" "$(ss -Htn state established "( sport = :2379 )" 2>/dev/null | wc -l)";; esac; true';
 // Every candidate file of the CNI config dir (the extensions libcni reads) with its content in base64; then the
 // executables of the CNI bin dir.
-const CNI_SNIPPET = 'for f in "$1"/*; do case "$f" in *.conf|*.conflist|*.json) [ -f "$f" ] && { printf "conf %s " "${f##*/}"; base64 -w0 < "$f"; echo; };; esac; done; '
-  + 'for f in "$2"/*; do [ -f "$f" ] && [ -x "$f" ] && echo "bin ${f##*/}"; done; true';
+const CNI_SNIPPET =
+  'for f in "$1"/*; do case "$f" in *.conf|*.conflist|*.json) [ -f "$f" ] && { printf "conf %s " "${f##*/}"; base64 -w0 < "$f"; echo; };; esac; done; ' +
+  'for f in "$2"/*; do [ -f "$f" ] && [ -x "$f" ] && echo "bin ${f##*/}"; done; true';
 // Files, as resources/file-facts.ts reads one, several in one section: `<path> link:<target>`, `<path> file:<base64>`.
-const FILES_SNIPPET = 'for f; do if [ -L "$f" ]; then printf "%s link:%s\\n" "$f" "$(readlink "$f")"; fi; '
-  + 'if [ -f "$f" ]; then printf "%s file:" "$f"; base64 -w0 < "$f"; echo; fi; done; true';
-const FILES = [NSSWITCH_FILE, ENVIRONMENT_FILE, SWAPS_FILE, KUBE_APISERVER_MANIFEST, KUBE_CONTROLLER_MANAGER_MANIFEST, KUBELET_CONFIG];
+const FILES_SNIPPET =
+  'for f; do if [ -L "$f" ]; then printf "%s link:%s\\n" "$f" "$(readlink "$f")"; fi; ' +
+  'if [ -f "$f" ]; then printf "%s file:" "$f"; base64 -w0 < "$f"; echo; fi; done; true';
+const FILES = [
+  NSSWITCH_FILE,
+  ENVIRONMENT_FILE,
+  SWAPS_FILE,
+  KUBE_APISERVER_MANIFEST,
+  KUBE_CONTROLLER_MANAGER_MANIFEST,
+  KUBELET_CONFIG,
+];
 
 /** Section names diagnose adds (one word each; shared ones come from resources/ip-facts.ts and file-facts.ts). */
 const S = { node: 'diag-node', listeners: 'diag-listeners', cni: 'diag-cni', files: 'diag-files' } as const;
@@ -74,8 +89,12 @@ export const diagnoseReader: ResourceKind = {
     const sh = (snippet: string, ...args: string[]) => ['sh', '-c', snippet, 'sh', ...args];
     return {
       ...ipFacts(),
-      [S.node]: sh(NODE_SNIPPET, ...SYSCTLS.map((k) => `/proc/sys/${k.split('.').join('/')}`), ...MODULES.map((m) => `module:${m}`),
-        ...PREFLIGHT_BINARIES.map((b) => `bin:${b}`)),
+      [S.node]: sh(
+        NODE_SNIPPET,
+        ...SYSCTLS.map((k) => `/proc/sys/${k.split('.').join('/')}`),
+        ...MODULES.map((m) => `module:${m}`),
+        ...PREFLIGHT_BINARIES.map((b) => `bin:${b}`),
+      ),
       [S.listeners]: sh(LISTENERS_SNIPPET),
       [S.cni]: sh(CNI_SNIPPET, CNI_CONF_DIR, cluster.cni.binDir),
       [S.files]: sh(FILES_SNIPPET, ...FILES),
@@ -124,13 +143,21 @@ export interface NodeView {
   readonly proxyEnv: ReadonlyArray<{ readonly name: string; readonly value: string; readonly source: string }>;
   readonly firewalldRunning: boolean;
   readonly files: {
-    readonly hosts: FileFact; readonly resolv: FileFact; readonly nsswitch: FileFact; readonly swaps: FileFact;
-    readonly apiserver: FileFact; readonly controllerManager: FileFact; readonly kubelet: FileFact;
+    readonly hosts: FileFact;
+    readonly resolv: FileFact;
+    readonly nsswitch: FileFact;
+    readonly swaps: FileFact;
+    readonly apiserver: FileFact;
+    readonly controllerManager: FileFact;
+    readonly kubelet: FileFact;
   };
 }
 
 function lines(text: string | undefined): string[] {
-  return (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 function keyValues(text: string | undefined): Map<string, string> {
@@ -151,7 +178,14 @@ export function parseListeners(text: string | undefined): Listener[] {
     const port = Number(local?.slice(local.lastIndexOf(':') + 1));
     if (!local || !Number.isInteger(port)) continue;
     const processes = [...line.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
-    found.push({ address: local.slice(0, local.lastIndexOf(':')).replace(/^\[|\]$/g, '').replace(/%.*$/, ''), port, processes });
+    found.push({
+      address: local
+        .slice(0, local.lastIndexOf(':'))
+        .replace(/^\[|\]$/g, '')
+        .replace(/%.*$/, ''),
+      port,
+      processes,
+    });
   }
   return found;
 }
@@ -180,22 +214,28 @@ function parseFiles(text: string | undefined): Map<string, FileFact> {
 /** Parses the node's facts (the merged sections) into the view the checks read. */
 export function parseNodeView(facts: RawFacts): NodeView {
   const node = keyValues(facts[S.node]);
-  const prefixed = (prefix: string) => new Map([...node].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const prefixed = (prefix: string) =>
+    new Map([...node].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
   const cni = lines(facts[S.cni]);
-  const cniConf = cni.filter((l) => l.startsWith('conf ')).flatMap((line) => {
-    const rest = line.slice('conf '.length);
-    const space = rest.lastIndexOf(' ');
-    if (space <= 0) return [];
-    return [{ name: rest.slice(0, space), content: Buffer.from(rest.slice(space + 1), 'base64').toString('utf8') }];
-  }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const cniConf = cni
+    .filter((l) => l.startsWith('conf '))
+    .flatMap((line) => {
+      const rest = line.slice('conf '.length);
+      const space = rest.lastIndexOf(' ');
+      if (space <= 0) return [];
+      return [{ name: rest.slice(0, space), content: Buffer.from(rest.slice(space + 1), 'base64').toString('utf8') }];
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const files = parseFiles(facts[S.files]);
   const file = (path: string): FileFact => files.get(path) ?? {};
   return {
     ip: ipState(facts),
-    sysctls: new Map(lines(facts[S.node]).flatMap((line) => {
-      const match = /^\/proc\/sys\/([^:]+):(.*)$/.exec(line);
-      return match ? [[match[1].split('/').join('.'), match[2]] as const] : [];
-    })),
+    sysctls: new Map(
+      lines(facts[S.node]).flatMap((line) => {
+        const match = /^\/proc\/sys\/([^:]+):(.*)$/.exec(line);
+        return match ? [[match[1].split('/').join('.'), match[2]] as const] : [];
+      }),
+    ),
     modules: new Map([...prefixed('module:')].map(([k, v]) => [k, v === 'loaded'])),
     sharedKernel: (node.get('proc-sys') ?? '').split(',').includes('ro'),
     listeners: parseListeners(facts[S.listeners]),
@@ -206,7 +246,10 @@ export function parseNodeView(facts: RawFacts): NodeView {
     binaries: new Map([...prefixed('bin:')].map(([k, v]) => [k, v === 'yes'])),
     hostname: node.get('hostname') ?? '',
     hostnameResolves: (node.get('resolves') ?? '').split(/\s+/)[0] ?? '',
-    proxyEnv: [...parseProxy(facts[S.node], 'the SSH session'), ...parseProxy(file(ENVIRONMENT_FILE).content, ENVIRONMENT_FILE)],
+    proxyEnv: [
+      ...parseProxy(facts[S.node], 'the SSH session'),
+      ...parseProxy(file(ENVIRONMENT_FILE).content, ENVIRONMENT_FILE),
+    ],
     firewalldRunning: node.get('firewalld') === 'running',
     files: {
       hosts: parseFileFact(facts, HOSTS_FILE),

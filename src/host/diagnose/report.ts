@@ -11,7 +11,10 @@ export type DiagnoseFormat = 'table' | 'md' | 'json';
 /** One finding as JSON: the documented keys only, optional ones left out when empty. */
 function findingJson(f: Finding): Record<string, unknown> {
   return {
-    check: f.check, severity: f.severity, message: f.message, fix: f.fix,
+    check: f.check,
+    severity: f.severity,
+    message: f.message,
+    fix: f.fix,
     ...(f.observed !== undefined ? { observed: f.observed } : {}),
     ...(f.expected !== undefined ? { expected: f.expected } : {}),
     ...(f.nodes !== undefined ? { nodes: [...f.nodes] } : {}),
@@ -37,9 +40,13 @@ function headline(report: DiagnoseReport): string {
 export function formatDiagnoseTable(report: DiagnoseReport): string {
   const out: string[] = [];
   const group = (title: string, findings: ReadonlyArray<Finding>, trips?: number) => {
-    const shown = [...findings].filter((f) => f.severity !== 'ok').sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+    const shown = [...findings]
+      .filter((f) => f.severity !== 'ok')
+      .sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
     const oks = findings.length - shown.length;
-    out.push(`${title}${trips !== undefined ? ` (${trips} round trip${trips === 1 ? '' : 's'})` : ''}: ${oks} ok${shown.length === 0 ? '' : `, ${shown.filter((f) => f.severity === 'warn').length} warn, ${shown.filter((f) => f.severity === 'fail').length} fail`}`);
+    out.push(
+      `${title}${trips !== undefined ? ` (${trips} round trip${trips === 1 ? '' : 's'})` : ''}: ${oks} ok${shown.length === 0 ? '' : `, ${shown.filter((f) => f.severity === 'warn').length} warn, ${shown.filter((f) => f.severity === 'fail').length} fail`}`,
+    );
     const width = Math.max(0, ...shown.map((f) => f.check.length));
     for (const f of shown) {
       out.push(`  ${f.severity.toUpperCase().padEnd(4)}  ${f.check.padEnd(width)}  ${f.message}`);
@@ -57,12 +64,20 @@ function cell(text: string): string {
 }
 
 export function formatDiagnoseMarkdown(report: DiagnoseReport): string {
-  const out = [`# netstrap diagnose: ${report.cluster}`, '', `${headline(report)}`, '', '| node | severity | check | message | fix |', '|---|---|---|---|---|'];
+  const out = [
+    `# netstrap diagnose: ${report.cluster}`,
+    '',
+    `${headline(report)}`,
+    '',
+    '| node | severity | check | message | fix |',
+    '|---|---|---|---|---|',
+  ];
   const rows = [
     ...report.nodes.flatMap((n) => n.findings.map((f) => ({ where: n.node, f }))),
     ...report.findings.map((f) => ({ where: (f.nodes ?? []).join(', ') || '(cluster)', f })),
   ];
-  for (const { where, f } of rows) out.push(`| ${cell(where)} | ${f.severity} | \`${f.check}\` | ${cell(f.message)} | ${cell(f.fix)} |`);
+  for (const { where, f } of rows)
+    out.push(`| ${cell(where)} | ${f.severity} | \`${f.check}\` | ${cell(f.message)} | ${cell(f.fix)} |`);
   return out.join('\n') + '\n';
 }
 

@@ -47,9 +47,27 @@ export type NodeCheck = (input: CheckInput) => Finding[];
 export type ClusterCheck = (model: ClusterModel, all: ReadonlyArray<NodeRead>) => Finding[];
 
 /** Finding builders: shorter call sites. */
-export const ok = (check: string, message: string, extra: Partial<Finding> = {}): Finding => ({ check, severity: 'ok', message, fix: '', ...extra });
-export const warn = (check: string, message: string, fix: string, extra: Partial<Finding> = {}): Finding => ({ check, severity: 'warn', message, fix, ...extra });
-export const fail = (check: string, message: string, fix: string, extra: Partial<Finding> = {}): Finding => ({ check, severity: 'fail', message, fix, ...extra });
+export const ok = (check: string, message: string, extra: Partial<Finding> = {}): Finding => ({
+  check,
+  severity: 'ok',
+  message,
+  fix: '',
+  ...extra,
+});
+export const warn = (check: string, message: string, fix: string, extra: Partial<Finding> = {}): Finding => ({
+  check,
+  severity: 'warn',
+  message,
+  fix,
+  ...extra,
+});
+export const fail = (check: string, message: string, fix: string, extra: Partial<Finding> = {}): Finding => ({
+  check,
+  severity: 'fail',
+  message,
+  fix,
+  ...extra,
+});
 
 export const RUN_BOOTSTRAP = 'run `netstrap bootstrap`';
 

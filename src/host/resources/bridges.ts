@@ -26,12 +26,17 @@ export const bridges: ResourceKind = {
     for (const bridge of node.bridges) {
       const link = findLink(state, bridge.name);
       if (link && link.linkinfo?.info_kind !== 'bridge') {
-        throw new Error(`${node.name}: interface ${bridge.name} exists but is a ${link.linkinfo?.info_kind ?? 'device'} of another kind, not a bridge`);
+        throw new Error(
+          `${node.name}: interface ${bridge.name} exists but is a ${link.linkinfo?.info_kind ?? 'device'} of another kind, not a bridge`,
+        );
       }
       declared.add(bridge.name).add(`${bridge.name} state`);
       if (!link) {
         changes.push({
-          kind: 'bridge', target: bridge.name, before: 'absent', after: 'bridge',
+          kind: 'bridge',
+          target: bridge.name,
+          before: 'absent',
+          after: 'bridge',
           apply: [{ argv: ['ip', 'link', 'add', 'name', bridge.name, 'type', 'bridge'] }],
           revert: [{ argv: ['ip', 'link', 'del', 'dev', bridge.name] }],
           owns: [{ kind: 'bridge', id: bridge.name, prior: null }],
@@ -39,7 +44,10 @@ export const bridges: ResourceKind = {
       }
       if (!isUp(link)) {
         changes.push({
-          kind: 'bridge', target: `${bridge.name} state`, before: link ? 'down' : 'absent', after: 'up',
+          kind: 'bridge',
+          target: `${bridge.name} state`,
+          before: link ? 'down' : 'absent',
+          after: 'up',
           apply: [{ argv: ['ip', 'link', 'set', 'dev', bridge.name, 'up'] }],
           revert: link ? [{ argv: ['ip', 'link', 'set', 'dev', bridge.name, 'down'] }] : [],
           owns: link ? [{ kind: 'bridge', id: `${bridge.name} state`, prior: 'down' }] : [],
@@ -50,7 +58,10 @@ export const bridges: ResourceKind = {
         declared.add(`${bridge.name} address ${address}`);
         if (present.includes(address)) continue;
         changes.push({
-          kind: 'bridge', target: `${bridge.name} address ${address}`, before: 'absent', after: 'present',
+          kind: 'bridge',
+          target: `${bridge.name} address ${address}`,
+          before: 'absent',
+          after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', bridge.name] }],
           // A bridge created in this run goes away with all its addresses; deleting them first is harmless.
           revert: link ? [{ argv: ['ip', 'addr', 'del', address, 'dev', bridge.name] }] : [],
@@ -67,27 +78,50 @@ export const bridges: ResourceKind = {
       const release = (before: string, after: string, apply: Command[] = [], revert: Command[] = []) =>
         changes.push({ kind: 'bridge', target: entry.id, before, after, apply, revert, releases: [entry] });
       if (what === undefined) {
-        if (!link) { release('absent (already gone)', 'absent'); continue; }
+        if (!link) {
+          release('absent (already gone)', 'absent');
+          continue;
+        }
         // Revert rebuilds it as it is now: the bridge, its state, its addresses, its ports. A port that is gone by
         // then went with a namespace removed in the same run, whose own revert (later) plugs it in again.
         const ports = state.links.filter((l) => l.master === name).map((l) => l.ifname);
-        release('bridge', 'absent', [{ argv: ['ip', 'link', 'del', 'dev', name] }], [
-          { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
-          ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
-          ...ports.map((port) => ({
-            argv: ['sh', '-c', 'ip link show dev "$1" >/dev/null 2>&1 || exit 0; ip link set dev "$1" master "$2"', 'sh', port, name],
-          })),
-          ...(isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []),
-        ]);
+        release(
+          'bridge',
+          'absent',
+          [{ argv: ['ip', 'link', 'del', 'dev', name] }],
+          [
+            { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
+            ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
+            ...ports.map((port) => ({
+              argv: [
+                'sh',
+                '-c',
+                'ip link show dev "$1" >/dev/null 2>&1 || exit 0; ip link set dev "$1" master "$2"',
+                'sh',
+                port,
+                name,
+              ],
+            })),
+            ...(isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []),
+          ],
+        );
       } else if (removedBridges.has(name) || !link) {
         release('goes with the bridge', 'absent');
       } else if (what === 'address') {
         const present = ipv4Addresses(state, name).includes(address);
-        release(present ? 'present' : 'absent', 'absent', present ? [{ argv: ['ip', 'addr', 'del', address, 'dev', name] }] : [],
-          present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : []);
+        release(
+          present ? 'present' : 'absent',
+          'absent',
+          present ? [{ argv: ['ip', 'addr', 'del', address, 'dev', name] }] : [],
+          present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : [],
+        );
       } else if (what === 'state') {
-        release(isUp(link) ? 'up' : 'down', 'down', isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'down'] }] : [],
-          isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []);
+        release(
+          isUp(link) ? 'up' : 'down',
+          'down',
+          isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'down'] }] : [],
+          isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : [],
+        );
       }
     }
     return changes;
@@ -98,9 +132,14 @@ export function bridgeBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
   for (const bridge of node.bridges) {
     const { name } = bridge;
-    steps.push({ unless: ['ip', 'link', 'show', 'dev', name], run: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'], target: name });
+    steps.push({
+      unless: ['ip', 'link', 'show', 'dev', name],
+      run: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'],
+      target: name,
+    });
     steps.push({ run: ['ip', 'link', 'set', 'dev', name, 'up'], target: `${name} state` });
-    for (const address of bridge.addresses) steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', name], target: `${name} address ${address}` });
+    for (const address of bridge.addresses)
+      steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', name], target: `${name} address ${address}` });
   }
   return steps;
 }

@@ -16,7 +16,10 @@ export const CNI_CONF_DIR = '/etc/cni/net.d';
 const BIN_SECTION = 'cni-bin';
 
 /** Path and content of the node's conflist, or undefined when the node does not ask for one or the CNI writes its own. */
-function desiredFile(node: ClusterNode, cluster: Cluster): { path: string; content: string; types: string[] } | undefined {
+function desiredFile(
+  node: ClusterNode,
+  cluster: Cluster,
+): { path: string; content: string; types: string[] } | undefined {
   if (!node.cniConflists || !isKubernetesNode(node)) return undefined;
   const files = clusterCniFiles(cluster);
   if (!files) return undefined;
@@ -36,12 +39,17 @@ export const cniFiles: ResourceKind = {
   factCommands(node: ClusterNode, cluster: Cluster) {
     const file = desiredFile(node, cluster);
     if (!file) return {};
-    return { ...fileFact(file.path), [BIN_SECTION]: ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', cluster.cni.binDir] };
+    return {
+      ...fileFact(file.path),
+      [BIN_SECTION]: ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', cluster.cni.binDir],
+    };
   },
 
   plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const file = desiredFile(node, cluster);
-    const changes = file ? ownedFileChanges('cni-files', file.path, parseFileFact(facts, file.path), file.content, owned) : [];
+    const changes = file
+      ? ownedFileChanges('cni-files', file.path, parseFileFact(facts, file.path), file.content, owned)
+      : [];
     // Conflists written before (another file name, or cniConflists dropped): put back as they were.
     for (const entry of owned) {
       const path = entry.id.slice('file '.length);
@@ -52,14 +60,23 @@ export const cniFiles: ResourceKind = {
 
   warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {
     if (node.cniConflists && !clusterCniFiles(cluster)) {
-      return [`${node.name}: cniConflists is set but cni.plugin ${JSON.stringify(cluster.cni.plugin)} writes no conflist from netstrap`];
+      return [
+        `${node.name}: cniConflists is set but cni.plugin ${JSON.stringify(cluster.cni.plugin)} writes no conflist from netstrap`,
+      ];
     }
     const file = desiredFile(node, cluster);
     if (!file) return [];
-    const present = new Set((facts[BIN_SECTION] ?? '').split('\n').map((l) => l.trim()).filter(Boolean));
+    const present = new Set(
+      (facts[BIN_SECTION] ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
     const missing = file.types.filter((t) => !present.has(t));
     if (missing.length === 0) return [];
-    return [`${node.name}: ${cluster.cni.binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${file.path} `
-      + `(install the containernetworking plugins release; netstrap never downloads them)`];
+    return [
+      `${node.name}: ${cluster.cni.binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${file.path} ` +
+        `(install the containernetworking plugins release; netstrap never downloads them)`,
+    ];
   },
 };

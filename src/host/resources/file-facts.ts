@@ -22,9 +22,13 @@ export function fileFactSection(path: string): string {
 /** Prints `link:<target>` for a symlink and `file:<base64>` for an existing file; nothing when absent. */
 export function fileFact(path: string): Record<string, string[]> {
   return {
-    [fileFactSection(path)]: ['sh', '-c',
+    [fileFactSection(path)]: [
+      'sh',
+      '-c',
       'if [ -L "$1" ]; then printf "link:%s\\n" "$(readlink "$1")"; fi; if [ -f "$1" ]; then printf "file:"; base64 -w0 < "$1"; echo; fi; true',
-      'sh', path],
+      'sh',
+      path,
+    ],
   };
 }
 
@@ -34,33 +38,55 @@ export function parseFileFact(facts: RawFacts, path: string): FileFact {
   let link: string | undefined;
   for (const line of raw.split('\n')) {
     if (line.startsWith('link:')) link = line.slice('link:'.length);
-    else if (line.startsWith('file:')) content = Buffer.from(line.slice('file:'.length).trim(), 'base64').toString('utf8');
+    else if (line.startsWith('file:'))
+      content = Buffer.from(line.slice('file:'.length).trim(), 'base64').toString('utf8');
   }
   return { content, link };
 }
 
 /** A unified diff of a file's old and new content (absent files diff as empty, under /dev/null). */
 export function fileDiff(path: string, before: string | undefined, after: string | undefined): string {
-  return createTwoFilesPatch(before === undefined ? '/dev/null' : path, after === undefined ? '/dev/null' : path,
-    before ?? '', after ?? '', undefined, undefined, { context: 3 });
+  return createTwoFilesPatch(
+    before === undefined ? '/dev/null' : path,
+    after === undefined ? '/dev/null' : path,
+    before ?? '',
+    after ?? '',
+    undefined,
+    undefined,
+    { context: 3 },
+  );
 }
 
 /**
  * The change that makes `path` hold `desired` (or be absent when desired is undefined), and its exact revert:
  * the old bytes, the old symlink, or no file at all. Undefined when the file is already right.
  */
-export function fileChange(kind: string, path: string, before: FileFact, desired: string | undefined, mode = '0644'): Change | undefined {
+export function fileChange(
+  kind: string,
+  path: string,
+  before: FileFact,
+  desired: string | undefined,
+  mode = '0644',
+): Change | undefined {
   const present = before.content !== undefined || before.link !== undefined;
   if (desired === undefined && !present) return undefined;
   if (desired !== undefined && before.link === undefined && before.content === desired) return undefined;
-  const describe = (f: FileFact) => (f.link !== undefined ? `symlink to ${f.link}` : f.content === undefined ? 'absent' : `${lineCount(f.content)} lines`);
+  const describe = (f: FileFact) =>
+    f.link !== undefined
+      ? `symlink to ${f.link}`
+      : f.content === undefined
+        ? 'absent'
+        : `${lineCount(f.content)} lines`;
   const revert: Command[] = [];
   if (before.link !== undefined) revert.push({ removeFile: path }, { argv: ['ln', '-s', before.link, path] });
   else if (before.content !== undefined) revert.push({ writeFile: path, content: before.content, mode });
   else revert.push({ removeFile: path });
-  const apply: Command[] = desired === undefined
-    ? [{ removeFile: path }]
-    : before.link !== undefined ? [{ removeFile: path }, { writeFile: path, content: desired, mode }] : [{ writeFile: path, content: desired, mode }];
+  const apply: Command[] =
+    desired === undefined
+      ? [{ removeFile: path }]
+      : before.link !== undefined
+        ? [{ removeFile: path }, { writeFile: path, content: desired, mode }]
+        : [{ writeFile: path, content: desired, mode }];
   return {
     kind,
     target: path,
@@ -76,7 +102,11 @@ export function fileChange(kind: string, path: string, before: FileFact, desired
 export type FilePrior = null | { readonly content: string } | { readonly link: string };
 
 export function filePrior(before: FileFact): FilePrior {
-  return before.link !== undefined ? { link: before.link } : before.content !== undefined ? { content: before.content } : null;
+  return before.link !== undefined
+    ? { link: before.link }
+    : before.content !== undefined
+      ? { content: before.content }
+      : null;
 }
 
 function asFilePrior(prior: unknown): FilePrior | undefined {
@@ -100,8 +130,14 @@ function restoreFile(path: string, prior: FilePrior, mode: string): Command[] {
  * when neither desired nor owned, never touched. `before` is undefined when the file was not read (its path is
  * known only from the record): the restore is then done without comparing.
  */
-export function ownedFileChanges(kind: string, path: string, before: FileFact | undefined, desired: string | undefined,
-  owned: ReadonlyArray<OwnedObject>, mode = '0644'): Change[] {
+export function ownedFileChanges(
+  kind: string,
+  path: string,
+  before: FileFact | undefined,
+  desired: string | undefined,
+  owned: ReadonlyArray<OwnedObject>,
+  mode = '0644',
+): Change[] {
   const id = `file ${path}`;
   if (desired !== undefined) {
     const change = fileChange(kind, path, before ?? {}, desired, mode);
@@ -113,19 +149,47 @@ export function ownedFileChanges(kind: string, path: string, before: FileFact | 
   if (prior === undefined) throw new Error(`ownership record: unreadable prior state of ${id}`);
   const release = { releases: [entry] };
   if (before === undefined) {
-    return [{ kind, target: path, before: 'written by netstrap', after: prior === null ? 'absent' : 'as before netstrap',
-      apply: restoreFile(path, prior, mode), revert: [], ...release }];
+    return [
+      {
+        kind,
+        target: path,
+        before: 'written by netstrap',
+        after: prior === null ? 'absent' : 'as before netstrap',
+        apply: restoreFile(path, prior, mode),
+        revert: [],
+        ...release,
+      },
+    ];
   }
   const back: FileFact = prior === null ? {} : 'link' in prior ? { link: prior.link } : { content: prior.content };
-  if (back.link !== undefined ? before.link === back.link : before.link === undefined && before.content === back.content) {
-    return [{ kind, target: path, before: 'as before netstrap', after: 'as before netstrap', apply: [], revert: [], ...release }];
+  if (
+    back.link !== undefined ? before.link === back.link : before.link === undefined && before.content === back.content
+  ) {
+    return [
+      {
+        kind,
+        target: path,
+        before: 'as before netstrap',
+        after: 'as before netstrap',
+        apply: [],
+        revert: [],
+        ...release,
+      },
+    ];
   }
   const change = prior !== null && 'content' in prior ? fileChange(kind, path, before, prior.content, mode) : undefined;
-  return [{
-    kind, target: path, before: before.content === undefined && before.link === undefined ? 'absent' : 'written by netstrap',
-    after: prior === null ? 'absent' : 'as before netstrap', diff: change?.diff ?? fileDiff(path, before.content, back.content),
-    apply: restoreFile(path, prior, mode), revert: restoreFile(path, filePrior(before), mode), ...release,
-  }];
+  return [
+    {
+      kind,
+      target: path,
+      before: before.content === undefined && before.link === undefined ? 'absent' : 'written by netstrap',
+      after: prior === null ? 'absent' : 'as before netstrap',
+      diff: change?.diff ?? fileDiff(path, before.content, back.content),
+      apply: restoreFile(path, prior, mode),
+      revert: restoreFile(path, filePrior(before), mode),
+      ...release,
+    },
+  ];
 }
 
 function lineCount(text: string): number {
@@ -145,7 +209,9 @@ export function checkBlockMarkers(path: string, content: string | undefined): vo
   let open: number | undefined;
   let blocks = 0;
   const refuse = (line: number, what: string): never => {
-    throw new Error(`${path}: line ${line}: ${what}; netstrap leaves this file untouched until the markers are fixed by hand`);
+    throw new Error(
+      `${path}: line ${line}: ${what}; netstrap leaves this file untouched until the markers are fixed by hand`,
+    );
   };
   (content ?? '').split('\n').forEach((text, index) => {
     const line = index + 1;
@@ -170,24 +236,46 @@ type BlockPrior = { readonly file: 'absent' | 'present' } | { readonly link: str
  * With no lines: an owned block is removed (and an absent file or a symlink is put back when only that is left);
  * a block netstrap does not own is never touched. Broken markers refuse the file (checkBlockMarkers).
  */
-export function managedBlockChanges(kind: string, path: string, before: FileFact, lines: ReadonlyArray<string>,
-  where: 'top' | 'bottom', owned: ReadonlyArray<OwnedObject>): Change[] {
+export function managedBlockChanges(
+  kind: string,
+  path: string,
+  before: FileFact,
+  lines: ReadonlyArray<string>,
+  where: 'top' | 'bottom',
+  owned: ReadonlyArray<OwnedObject>,
+): Change[] {
   checkBlockMarkers(path, before.content);
   const id = `block ${path}`;
   const entry = owned.find((object) => object.id === id);
   if (lines.length > 0) {
     const change = fileChange(kind, path, before, withManagedBlock(before.content, lines, where));
-    const prior: BlockPrior = before.link !== undefined ? { link: before.link } : { file: before.content === undefined ? 'absent' : 'present' };
+    const prior: BlockPrior =
+      before.link !== undefined ? { link: before.link } : { file: before.content === undefined ? 'absent' : 'present' };
     return change ? [{ ...change, owns: [{ kind, id, prior }] }] : [];
   }
   if (!entry) return [];
   const prior = entry.prior as BlockPrior;
   const rest = withManagedBlock(before.content, [], where);
   const restored: string | undefined = 'link' in prior || (prior.file === 'absent' && rest === '') ? undefined : rest;
-  const change = 'link' in prior && before.link !== prior.link
-    ? { ...fileChange(kind, path, before, undefined)!, apply: [{ removeFile: path }, { argv: ['ln', '-s', prior.link, path] }] }
-    : fileChange(kind, path, before, restored);
-  if (!change) return [{ kind, target: path, before: 'no netstrap block', after: 'no netstrap block', apply: [], revert: [], releases: [entry] }];
+  const change =
+    'link' in prior && before.link !== prior.link
+      ? {
+          ...fileChange(kind, path, before, undefined)!,
+          apply: [{ removeFile: path }, { argv: ['ln', '-s', prior.link, path] }],
+        }
+      : fileChange(kind, path, before, restored);
+  if (!change)
+    return [
+      {
+        kind,
+        target: path,
+        before: 'no netstrap block',
+        after: 'no netstrap block',
+        apply: [],
+        revert: [],
+        releases: [entry],
+      },
+    ];
   return [{ ...change, after: 'link' in prior ? `symlink to ${prior.link}` : change.after, releases: [entry] }];
 }
 
@@ -195,7 +283,11 @@ export function managedBlockChanges(kind: string, path: string, before: FileFact
  * Returns `content` with netstrap's managed block set to `lines` (removed when lines is empty). An existing block is
  * replaced where it stands; a new one goes at the top or the bottom. Every other line is kept byte for byte.
  */
-export function withManagedBlock(content: string | undefined, lines: ReadonlyArray<string>, where: 'top' | 'bottom'): string | undefined {
+export function withManagedBlock(
+  content: string | undefined,
+  lines: ReadonlyArray<string>,
+  where: 'top' | 'bottom',
+): string | undefined {
   const text = content ?? '';
   const block = lines.length === 0 ? '' : `${BLOCK_BEGIN}\n${lines.join('\n')}\n${BLOCK_END}\n`;
   const begin = text.indexOf(`${BLOCK_BEGIN}\n`);

@@ -37,7 +37,10 @@ export interface IpRoute {
 /** Section names and commands of the `ip -j` facts of the node (ns undefined) or of one of its namespaces. */
 export function ipFacts(ns?: string): Record<string, string[]> {
   const prefix = ns === undefined ? 'ip' : `netns:${ns}:ip`;
-  const wrap = (args: string[]) => (ns === undefined ? ['ip', ...args] : ['sh', '-c', 'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true', 'sh', ns, ...args]);
+  const wrap = (args: string[]) =>
+    ns === undefined
+      ? ['ip', ...args]
+      : ['sh', '-c', 'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true', 'sh', ns, ...args];
   return {
     [`${prefix}-link`]: wrap(['-j', '-d', 'link', 'show']),
     [`${prefix}-addr`]: wrap(['-j', 'addr', 'show']),

@@ -31,7 +31,10 @@ export const links: ResourceKind = {
       declared.add(`${dev} state`);
       if (iface.mtu !== undefined && link?.mtu !== iface.mtu) {
         changes.push({
-          kind: 'link', target: `${dev} mtu`, before: link?.mtu === undefined ? 'absent' : String(link.mtu), after: String(iface.mtu),
+          kind: 'link',
+          target: `${dev} mtu`,
+          before: link?.mtu === undefined ? 'absent' : String(link.mtu),
+          after: String(iface.mtu),
           apply: [{ argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)] }],
           revert: link?.mtu === undefined ? [] : [{ argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link.mtu)] }],
           owns: link?.mtu === undefined ? [] : [{ kind: 'link', id: `${dev} mtu`, prior: link.mtu }],
@@ -39,7 +42,10 @@ export const links: ResourceKind = {
       }
       if (!isUp(link)) {
         changes.push({
-          kind: 'link', target: `${dev} state`, before: link ? 'down' : 'absent', after: 'up',
+          kind: 'link',
+          target: `${dev} state`,
+          before: link ? 'down' : 'absent',
+          after: 'up',
           apply: [{ argv: ['ip', 'link', 'set', 'dev', dev, 'up'] }],
           revert: link ? [{ argv: ['ip', 'link', 'set', 'dev', dev, 'down'] }] : [],
           owns: link ? [{ kind: 'link', id: `${dev} state`, prior: 'down' }] : [],
@@ -50,7 +56,10 @@ export const links: ResourceKind = {
         declared.add(`${dev} address ${address}`);
         if (present.includes(address)) continue;
         changes.push({
-          kind: 'link', target: `${dev} address ${address}`, before: 'absent', after: 'present',
+          kind: 'link',
+          target: `${dev} address ${address}`,
+          before: 'absent',
+          after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', dev] }],
           revert: [{ argv: ['ip', 'addr', 'del', address, 'dev', dev] }],
           owns: [{ kind: 'link', id: `${dev} address ${address}`, prior: null }],
@@ -61,21 +70,40 @@ export const links: ResourceKind = {
       if (declared.has(entry.id)) continue;
       const [dev, what, address] = entry.id.split(' ');
       const link = findLink(state, dev);
-      const change = (before: string, after: string, apply: string[] | undefined, revert: string[] | undefined) => changes.push({
-        kind: 'link', target: entry.id, before, after, apply: apply ? [{ argv: apply }] : [], revert: revert ? [{ argv: revert }] : [], releases: [entry],
-      });
+      const change = (before: string, after: string, apply: string[] | undefined, revert: string[] | undefined) =>
+        changes.push({
+          kind: 'link',
+          target: entry.id,
+          before,
+          after,
+          apply: apply ? [{ argv: apply }] : [],
+          revert: revert ? [{ argv: revert }] : [],
+          releases: [entry],
+        });
       if (what === 'address') {
         const present = ipv4Addresses(state, dev).includes(address);
-        change(present ? 'present' : 'absent (already gone)', 'absent', present ? ['ip', 'addr', 'del', address, 'dev', dev] : undefined,
-          present ? ['ip', 'addr', 'add', address, 'dev', dev] : undefined);
+        change(
+          present ? 'present' : 'absent (already gone)',
+          'absent',
+          present ? ['ip', 'addr', 'del', address, 'dev', dev] : undefined,
+          present ? ['ip', 'addr', 'add', address, 'dev', dev] : undefined,
+        );
       } else if (what === 'mtu' && typeof entry.prior === 'number') {
         const back = link && link.mtu !== entry.prior;
-        change(String(link?.mtu ?? 'absent'), String(entry.prior), back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(entry.prior)] : undefined,
-          back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link!.mtu)] : undefined);
+        change(
+          String(link?.mtu ?? 'absent'),
+          String(entry.prior),
+          back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(entry.prior)] : undefined,
+          back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link!.mtu)] : undefined,
+        );
       } else if (what === 'state') {
         const back = isUp(link);
-        change(link ? (back ? 'up' : 'down') : 'absent', 'down', back ? ['ip', 'link', 'set', 'dev', dev, 'down'] : undefined,
-          back ? ['ip', 'link', 'set', 'dev', dev, 'up'] : undefined);
+        change(
+          link ? (back ? 'up' : 'down') : 'absent',
+          'down',
+          back ? ['ip', 'link', 'set', 'dev', dev, 'down'] : undefined,
+          back ? ['ip', 'link', 'set', 'dev', dev, 'up'] : undefined,
+        );
       }
     }
     return changes;
@@ -87,9 +115,11 @@ export function linkBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
   for (const iface of node.interfaces) {
     const dev = iface.name;
-    if (iface.mtu !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)], target: `${dev} mtu` });
+    if (iface.mtu !== undefined)
+      steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)], target: `${dev} mtu` });
     steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'up'], target: `${dev} state` });
-    for (const address of iface.addresses) steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', dev], target: `${dev} address ${address}` });
+    for (const address of iface.addresses)
+      steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', dev], target: `${dev} address ${address}` });
   }
   return steps;
 }

@@ -39,12 +39,14 @@ for ns in $(sed -n '/^ *"kind": "netns",$/{n;s/^ *"id": "\\([^" ]*\\)",$/\\1/p;}
 done; true`;
 
 /** What an owned, undeclared namespace holds (from OWNED_SECTION). */
-interface HeldNamespace extends IpState { readonly pids: string[] }
+interface HeldNamespace extends IpState {
+  readonly pids: string[];
+}
 
 function ownedNamespaceFacts(facts: RawFacts): Map<string, HeldNamespace> {
   const held = new Map<string, { links: unknown[]; addrs: unknown[]; routes: unknown[]; pids: string[] }>();
   let current: { links: unknown[]; addrs: unknown[]; routes: unknown[]; pids: string[] } | undefined;
-  const json = (text: string): unknown[] => (text.trim() === '' ? [] : JSON.parse(text) as unknown[]);
+  const json = (text: string): unknown[] => (text.trim() === '' ? [] : (JSON.parse(text) as unknown[]));
   for (const line of (facts[OWNED_SECTION] ?? '').split('\n')) {
     const space = line.indexOf(' ');
     const [what, rest] = space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
@@ -67,8 +69,16 @@ export const namespaces: ResourceKind = {
   factCommands(node: ClusterNode, cluster: Cluster) {
     // The list is read even when no namespace is declared: namespaces netstrap created may have to go.
     let commands: Record<string, string[]> = {
-      ...netnsFact(), ...ipFacts(),
-      [OWNED_SECTION]: ['sh', '-c', OWNED_READ, 'sh', recordPath(cluster.name), ...node.namespaces.map((ns) => ns.name)],
+      ...netnsFact(),
+      ...ipFacts(),
+      [OWNED_SECTION]: [
+        'sh',
+        '-c',
+        OWNED_READ,
+        'sh',
+        recordPath(cluster.name),
+        ...node.namespaces.map((ns) => ns.name),
+      ],
     };
     for (const ns of node.namespaces) commands = { ...commands, ...ipFacts(ns.name) };
     return commands;
@@ -79,8 +89,23 @@ export const namespaces: ResourceKind = {
     const existing = netnsNames(facts);
     const changes: Change[] = [];
     const declared = new Set<string>();
-    const change = (target: string, before: string, after: string, apply: string[], revert?: string[], owns?: OwnedObject) =>
-      changes.push({ kind: 'netns', target, before, after, apply: [{ argv: apply }], revert: revert ? [{ argv: revert }] : [], owns: owns ? [owns] : [] });
+    const change = (
+      target: string,
+      before: string,
+      after: string,
+      apply: string[],
+      revert?: string[],
+      owns?: OwnedObject,
+    ) =>
+      changes.push({
+        kind: 'netns',
+        target,
+        before,
+        after,
+        apply: [{ argv: apply }],
+        revert: revert ? [{ argv: revert }] : [],
+        owns: owns ? [owns] : [],
+      });
 
     for (const ns of node.namespaces) {
       const name = ns.name;
@@ -88,44 +113,97 @@ export const namespaces: ResourceKind = {
       const { hostSide, name: peer, bridge, address } = ns.veth;
       declared.add(name).add(`veth ${hostSide}`).add(`${name}/${peer} address ${address}`);
       if (!existing.includes(name)) {
-        change(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], { kind: 'netns', id: name, prior: null, spec: { veth: { hostSide, name: peer } } });
+        change(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], {
+          kind: 'netns',
+          id: name,
+          prior: null,
+          spec: { veth: { hostSide, name: peer } },
+        });
       }
 
       const hostLink = findLink(host, hostSide);
       if (!hostLink) {
-        change(`${name} veth ${hostSide}`, 'absent', `veth ${hostSide} ↔ ${name}/${peer}`,
-          ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name], ['ip', 'link', 'del', 'dev', hostSide],
-          { kind: 'netns', id: `veth ${hostSide}`, prior: null });
+        change(
+          `${name} veth ${hostSide}`,
+          'absent',
+          `veth ${hostSide} ↔ ${name}/${peer}`,
+          ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
+          ['ip', 'link', 'del', 'dev', hostSide],
+          { kind: 'netns', id: `veth ${hostSide}`, prior: null },
+        );
       } else if (!findLink(inside, peer)) {
-        throw new Error(`${node.name}: ${hostSide} exists on the node but ${name} has no interface ${peer}: delete ${hostSide} or fix namespaces[].veth`);
+        throw new Error(
+          `${node.name}: ${hostSide} exists on the node but ${name} has no interface ${peer}: delete ${hostSide} or fix namespaces[].veth`,
+        );
       }
       if (bridge !== undefined && hostLink?.master !== bridge) {
-        change(`${hostSide} master`, hostLink?.master ?? 'none', bridge, ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge],
-          hostLink ? ['ip', 'link', 'set', 'dev', hostSide, ...(hostLink.master ? ['master', hostLink.master] : ['nomaster'])] : undefined);
+        change(
+          `${hostSide} master`,
+          hostLink?.master ?? 'none',
+          bridge,
+          ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge],
+          hostLink
+            ? ['ip', 'link', 'set', 'dev', hostSide, ...(hostLink.master ? ['master', hostLink.master] : ['nomaster'])]
+            : undefined,
+        );
       }
       if (!isUp(hostLink)) {
-        change(`${hostSide} state`, hostLink ? 'down' : 'absent', 'up', ['ip', 'link', 'set', 'dev', hostSide, 'up'],
-          hostLink ? ['ip', 'link', 'set', 'dev', hostSide, 'down'] : undefined);
+        change(
+          `${hostSide} state`,
+          hostLink ? 'down' : 'absent',
+          'up',
+          ['ip', 'link', 'set', 'dev', hostSide, 'up'],
+          hostLink ? ['ip', 'link', 'set', 'dev', hostSide, 'down'] : undefined,
+        );
       }
       const existed = findLink(inside, peer) !== undefined;
       if (!ipv4Addresses(inside, peer).includes(address)) {
-        change(`${name}/${peer} address ${address}`, 'absent', 'present', ['ip', '-n', name, 'addr', 'add', address, 'dev', peer],
-          existed ? ['ip', '-n', name, 'addr', 'del', address, 'dev', peer] : undefined, { kind: 'netns', id: `${name}/${peer} address ${address}`, prior: null });
+        change(
+          `${name}/${peer} address ${address}`,
+          'absent',
+          'present',
+          ['ip', '-n', name, 'addr', 'add', address, 'dev', peer],
+          existed ? ['ip', '-n', name, 'addr', 'del', address, 'dev', peer] : undefined,
+          { kind: 'netns', id: `${name}/${peer} address ${address}`, prior: null },
+        );
       }
       for (const dev of [peer, 'lo']) {
         const link = findLink(inside, dev);
         if (isUp(link)) continue;
-        change(`${name}/${dev} state`, link ? 'down' : 'absent', 'up', ['ip', '-n', name, 'link', 'set', 'dev', dev, 'up'],
-          link ? ['ip', '-n', name, 'link', 'set', 'dev', dev, 'down'] : undefined);
+        change(
+          `${name}/${dev} state`,
+          link ? 'down' : 'absent',
+          'up',
+          ['ip', '-n', name, 'link', 'set', 'dev', dev, 'up'],
+          link ? ['ip', '-n', name, 'link', 'set', 'dev', dev, 'down'] : undefined,
+        );
       }
       if (ns.defaultRoute !== undefined) {
         const route = inside.routes.find((r) => r.dst === 'default' && (r.metric ?? 0) === 0);
         if (route?.gateway !== ns.defaultRoute) {
-          const restore = route?.gateway !== undefined
-            ? ['ip', '-n', name, 'route', 'replace', 'default', 'via', route.gateway, ...(route.dev ? ['dev', route.dev] : [])]
-            : existed ? ['ip', '-n', name, 'route', 'del', 'default'] : undefined;
-          change(`${name} default route`, route?.gateway ? `via ${route.gateway}` : 'absent', `via ${ns.defaultRoute}`,
-            ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute], restore);
+          const restore =
+            route?.gateway !== undefined
+              ? [
+                  'ip',
+                  '-n',
+                  name,
+                  'route',
+                  'replace',
+                  'default',
+                  'via',
+                  route.gateway,
+                  ...(route.dev ? ['dev', route.dev] : []),
+                ]
+              : existed
+                ? ['ip', '-n', name, 'route', 'del', 'default']
+                : undefined;
+          change(
+            `${name} default route`,
+            route?.gateway ? `via ${route.gateway}` : 'absent',
+            `via ${ns.defaultRoute}`,
+            ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute],
+            restore,
+          );
         }
       }
     }
@@ -135,69 +213,119 @@ export const namespaces: ResourceKind = {
 };
 
 /** Owned namespaces, veths and inside addresses no longer declared: deleted (a namespace with all it holds). */
-function removals(node: ClusterNode, changes: Change[], owned: ReadonlyArray<OwnedObject>, declared: Set<string>, existing: string[],
-  host: IpState, inside: (ns: string) => IpState, held: Map<string, HeldNamespace>): void {
+function removals(
+  node: ClusterNode,
+  changes: Change[],
+  owned: ReadonlyArray<OwnedObject>,
+  declared: Set<string>,
+  existing: string[],
+  host: IpState,
+  inside: (ns: string) => IpState,
+  held: Map<string, HeldNamespace>,
+): void {
   const gone = new Set(owned.filter((o) => !o.id.includes(' ') && !declared.has(o.id)).map((o) => o.id));
   for (const entry of owned) {
     if (declared.has(entry.id)) continue;
     const release = (before: string, apply: string[] | undefined, revert: Change['revert'] = []) =>
-      changes.push({ kind: 'netns', target: entry.id, before, after: 'absent', apply: apply ? [{ argv: apply }] : [], revert, releases: [entry] });
+      changes.push({
+        kind: 'netns',
+        target: entry.id,
+        before,
+        after: 'absent',
+        apply: apply ? [{ argv: apply }] : [],
+        revert,
+        releases: [entry],
+      });
     if (!entry.id.includes(' ')) {
       const spec = entry.spec as { veth?: { hostSide: string; name: string } } | undefined;
       const contents = held.get(entry.id);
       if (existing.includes(entry.id) && contents) {
         // netstrap puts in a namespace: its veth end, the addresses the record lists, lo, and one default route.
-        const ownedAddress = (dev: string, address: string) => (dev === 'lo' && address === '127.0.0.1/8')
-          || owned.some((o) => o.id === `${entry.id}/${dev} address ${address}`);
-        const foreign = [...contents.pids.map((pid) => `process ${pid}`),
-          ...contents.links.map((l) => l.ifname).filter((name) => name !== 'lo' && name !== spec?.veth?.name).map((name) => `interface ${name}`),
-          ...contents.links.flatMap((l) => ipv4Addresses(contents, l.ifname).filter((a) => !ownedAddress(l.ifname, a)).map((a) => `address ${a} on ${l.ifname}`)),
-          ...contents.routes.filter((r) => r.protocol !== 'kernel' && r.dst !== 'default').map((r) => `route ${r.dst}`)];
+        const ownedAddress = (dev: string, address: string) =>
+          (dev === 'lo' && address === '127.0.0.1/8') ||
+          owned.some((o) => o.id === `${entry.id}/${dev} address ${address}`);
+        const foreign = [
+          ...contents.pids.map((pid) => `process ${pid}`),
+          ...contents.links
+            .map((l) => l.ifname)
+            .filter((name) => name !== 'lo' && name !== spec?.veth?.name)
+            .map((name) => `interface ${name}`),
+          ...contents.links.flatMap((l) =>
+            ipv4Addresses(contents, l.ifname)
+              .filter((a) => !ownedAddress(l.ifname, a))
+              .map((a) => `address ${a} on ${l.ifname}`),
+          ),
+          ...contents.routes.filter((r) => r.protocol !== 'kernel' && r.dst !== 'default').map((r) => `route ${r.dst}`),
+        ];
         if (foreign.length > 0) {
-          throw new Error(`${node.name}: namespace ${entry.id} is no longer declared but holds what netstrap did not create (${foreign.join(', ')}): `
-            + 'netstrap does not delete it while it does; stop or move those, or declare the namespace again');
+          throw new Error(
+            `${node.name}: namespace ${entry.id} is no longer declared but holds what netstrap did not create (${foreign.join(', ')}): ` +
+              'netstrap does not delete it while it does; stop or move those, or declare the namespace again',
+          );
         }
       }
-      if (existing.includes(entry.id)) release('present', ['ip', 'netns', 'del', entry.id], rebuildNamespace(entry.id, spec?.veth, host, contents));
+      if (existing.includes(entry.id))
+        release('present', ['ip', 'netns', 'del', entry.id], rebuildNamespace(entry.id, spec?.veth, host, contents));
       else release('absent (already gone)', undefined);
       continue;
     }
     const [first, what, address] = entry.id.split(' ');
     if (first === 'veth') {
       // Deleting a namespace destroys its veth pairs (asynchronously): a second delete could race and fail.
-      const inGone = owned.some((o) => gone.has(o.id) && (o.spec as { veth?: { hostSide?: string } } | undefined)?.veth?.hostSide === what);
-      if (inGone) { release('goes with its namespace', undefined); continue; }
+      const inGone = owned.some(
+        (o) => gone.has(o.id) && (o.spec as { veth?: { hostSide?: string } } | undefined)?.veth?.hostSide === what,
+      );
+      if (inGone) {
+        release('goes with its namespace', undefined);
+        continue;
+      }
       const present = findLink(host, what) !== undefined;
       release(present ? 'present' : 'absent (already gone)', present ? ['ip', 'link', 'del', 'dev', what] : undefined);
       continue;
     }
     const [ns, dev] = first.split('/');
-    if (gone.has(ns) || !existing.includes(ns) || what !== 'address') { release('goes with its namespace', undefined); continue; }
+    if (gone.has(ns) || !existing.includes(ns) || what !== 'address') {
+      release('goes with its namespace', undefined);
+      continue;
+    }
     const present = ipv4Addresses(inside(ns), dev).includes(address);
-    release(present ? 'present' : 'absent', present ? ['ip', '-n', ns, 'addr', 'del', address, 'dev', dev] : undefined,
-      present ? [{ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', dev] }] : []);
+    release(
+      present ? 'present' : 'absent',
+      present ? ['ip', '-n', ns, 'addr', 'del', address, 'dev', dev] : undefined,
+      present ? [{ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', dev] }] : [],
+    );
   }
 }
 
 /** Commands that rebuild a namespace netstrap removes as it was read: veth pair, bridge, states, addresses, routes. */
-function rebuildNamespace(ns: string, veth: { hostSide: string; name: string } | undefined, host: IpState, contents: IpState | undefined): Command[] {
+function rebuildNamespace(
+  ns: string,
+  veth: { hostSide: string; name: string } | undefined,
+  host: IpState,
+  contents: IpState | undefined,
+): Command[] {
   const commands: Command[] = [{ argv: ['ip', 'netns', 'add', ns] }];
   if (veth) {
     const hostLink = findLink(host, veth.hostSide);
-    commands.push({ argv: ['ip', 'link', 'add', veth.hostSide, 'type', 'veth', 'peer', 'name', veth.name, 'netns', ns] });
-    if (hostLink?.master) commands.push({ argv: ['ip', 'link', 'set', 'dev', veth.hostSide, 'master', hostLink.master] });
+    commands.push({
+      argv: ['ip', 'link', 'add', veth.hostSide, 'type', 'veth', 'peer', 'name', veth.name, 'netns', ns],
+    });
+    if (hostLink?.master)
+      commands.push({ argv: ['ip', 'link', 'set', 'dev', veth.hostSide, 'master', hostLink.master] });
     if (isUp(hostLink)) commands.push({ argv: ['ip', 'link', 'set', 'dev', veth.hostSide, 'up'] });
   }
   if (!contents) return commands;
   for (const link of contents.links) {
     // lo gets 127.0.0.1/8 from the kernel as it comes up.
     for (const address of ipv4Addresses(contents, link.ifname)) {
-      if (link.ifname !== 'lo' || address !== '127.0.0.1/8') commands.push({ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', link.ifname] });
+      if (link.ifname !== 'lo' || address !== '127.0.0.1/8')
+        commands.push({ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', link.ifname] });
     }
     if (isUp(link)) commands.push({ argv: ['ip', '-n', ns, 'link', 'set', 'dev', link.ifname, 'up'] });
   }
   for (const route of contents.routes) {
-    if (route.protocol !== 'kernel') commands.push({ argv: ['ip', '-n', ns, 'route', 'replace', ...existingArgs(route)] });
+    if (route.protocol !== 'kernel')
+      commands.push({ argv: ['ip', '-n', ns, 'route', 'replace', ...existingArgs(route)] });
   }
   return commands;
 }
@@ -208,15 +336,25 @@ export function namespaceBootSteps(node: ClusterNode): BootStep[] {
     const { hostSide, name: peer, bridge, address } = ns.veth;
     const name = ns.name;
     steps.push({ unless: ['ip', 'netns', 'exec', name, 'true'], run: ['ip', 'netns', 'add', name], target: name });
-    steps.push({ unless: ['ip', 'link', 'show', 'dev', hostSide], run: ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
-      target: `${name} veth ${hostSide}` });
-    if (bridge !== undefined) steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge], target: `${hostSide} master` });
+    steps.push({
+      unless: ['ip', 'link', 'show', 'dev', hostSide],
+      run: ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
+      target: `${name} veth ${hostSide}`,
+    });
+    if (bridge !== undefined)
+      steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge], target: `${hostSide} master` });
     steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'], target: `${hostSide} state` });
-    steps.push({ run: ['ip', '-n', name, 'addr', 'replace', address, 'dev', peer], target: `${name}/${peer} address ${address}` });
+    steps.push({
+      run: ['ip', '-n', name, 'addr', 'replace', address, 'dev', peer],
+      target: `${name}/${peer} address ${address}`,
+    });
     steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', peer, 'up'], target: `${name}/${peer} state` });
     steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', 'lo', 'up'], target: `${name}/lo state` });
     if (ns.defaultRoute !== undefined) {
-      steps.push({ run: ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute], target: `${name} default route` });
+      steps.push({
+        run: ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute],
+        target: `${name} default route`,
+      });
     }
   }
   return steps;

@@ -32,15 +32,39 @@ export function desiredNatRules(node: ClusterNode): NatRule[] {
   for (const m of node.nat.masquerade) {
     const id = `masquerade:${m.source}${m.exceptDestination ? `:except=${m.exceptDestination}` : ''}${m.outInterface ? `:out=${m.outInterface}` : ''}`;
     rules.push({
-      chain: 'POSTROUTING', id,
-      args: ['-s', m.source, ...(m.exceptDestination ? ['!', '-d', m.exceptDestination] : []), ...(m.outInterface ? ['-o', m.outInterface] : []),
-        ...comment(id), '-j', 'MASQUERADE'],
+      chain: 'POSTROUTING',
+      id,
+      args: [
+        '-s',
+        m.source,
+        ...(m.exceptDestination ? ['!', '-d', m.exceptDestination] : []),
+        ...(m.outInterface ? ['-o', m.outInterface] : []),
+        ...comment(id),
+        '-j',
+        'MASQUERADE',
+      ],
     });
   }
   for (const f of node.nat.portForwards) {
     const base = `dnat:${f.protocol}:${f.port}:${f.to}${f.inInterface ? `:in=${f.inInterface}` : ''}`;
-    const match = (id: string, inIface?: string) => ['-p', f.protocol, '-m', 'addrtype', '--dst-type', 'LOCAL', ...(inIface ? ['-i', inIface] : []),
-      '-m', f.protocol, '--dport', String(f.port), ...comment(id), '-j', 'DNAT', '--to-destination', f.to];
+    const match = (id: string, inIface?: string) => [
+      '-p',
+      f.protocol,
+      '-m',
+      'addrtype',
+      '--dst-type',
+      'LOCAL',
+      ...(inIface ? ['-i', inIface] : []),
+      '-m',
+      f.protocol,
+      '--dport',
+      String(f.port),
+      ...comment(id),
+      '-j',
+      'DNAT',
+      '--to-destination',
+      f.to,
+    ];
     rules.push({ chain: 'PREROUTING', id: base, args: match(base, f.inInterface) });
     if (!f.inInterface) rules.push({ chain: 'OUTPUT', id: `${base}:local`, args: match(`${base}:local`) });
   }
@@ -51,12 +75,18 @@ export function desiredNatRules(node: ClusterNode): NatRule[] {
 export function splitRule(line: string): string[] {
   const words: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (let m = re.exec(line); m; m = re.exec(line)) words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
+  for (let m = re.exec(line); m; m = re.exec(line))
+    words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
   return words;
 }
 
 /** A netstrap rule found on the node: chain, arguments, comment id, and 1-based position in its chain. */
-interface FoundRule { chain: string; args: string[]; id: string; position: number }
+interface FoundRule {
+  chain: string;
+  args: string[];
+  id: string;
+  position: number;
+}
 
 function foundRules(raw: string | undefined): FoundRule[] {
   const found: FoundRule[] = [];
@@ -68,7 +98,8 @@ function foundRules(raw: string | undefined): FoundRule[] {
     positions.set(chain, position);
     const at = args.indexOf('--comment');
     const comment = at >= 0 ? args[at + 1] : undefined;
-    if (comment?.startsWith(COMMENT_PREFIX)) found.push({ chain, args, id: comment.slice(COMMENT_PREFIX.length), position });
+    if (comment?.startsWith(COMMENT_PREFIX))
+      found.push({ chain, args, id: comment.slice(COMMENT_PREFIX.length), position });
   }
   return found;
 }
@@ -79,7 +110,9 @@ export const nat: ResourceKind = {
 
   factCommands() {
     // Read even when nothing is wanted: netstrap rules left from an older cluster file must go.
-    return { [SECTION]: ['sh', '-c', 'command -v iptables-save >/dev/null 2>&1 && iptables-save -t nat 2>/dev/null; true'] };
+    return {
+      [SECTION]: ['sh', '-c', 'command -v iptables-save >/dev/null 2>&1 && iptables-save -t nat 2>/dev/null; true'],
+    };
   },
 
   plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
@@ -111,21 +144,36 @@ export const nat: ResourceKind = {
       const del = { argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] };
       if (declared) {
         changes.push({
-          kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: `edited (${canonicalRule(rule.args)})`, after: 'as declared',
-          apply: [del], revert: [{ argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - deletions), ...rule.args] }],
+          kind: 'iptables',
+          target: `nat ${rule.chain} ${rule.id}`,
+          before: `edited (${canonicalRule(rule.args)})`,
+          after: 'as declared',
+          apply: [del],
+          revert: [
+            { argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - deletions), ...rule.args] },
+          ],
         });
       } else {
         removedAbove.set(rule.chain, removals + 1);
         changes.push({
-          kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'present', after: 'absent',
-          apply: [del], revert: [{ argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - removals), ...rule.args] }],
+          kind: 'iptables',
+          target: `nat ${rule.chain} ${rule.id}`,
+          before: 'present',
+          after: 'absent',
+          apply: [del],
+          revert: [
+            { argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - removals), ...rule.args] },
+          ],
           releases: [entry!],
         });
       }
     }
     for (const rule of missing) {
       changes.push({
-        kind: 'iptables', target: `nat ${rule.chain} ${rule.id}`, before: 'absent', after: 'present',
+        kind: 'iptables',
+        target: `nat ${rule.chain} ${rule.id}`,
+        before: 'absent',
+        after: 'present',
         apply: [{ argv: ['iptables', '-t', 'nat', '-A', rule.chain, ...rule.args] }],
         revert: [{ argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] }],
         owns: [{ kind: 'iptables', id: ruleId(rule.chain, rule.id), prior: null }],
@@ -134,8 +182,17 @@ export const nat: ResourceKind = {
     // Owned rules already gone: only the record forgets them.
     for (const entry of owned) {
       const [chain, id] = entry.id.split(' ');
-      if (wanted.some((w) => w.chain === chain && w.id === id) || found.some((f) => f.chain === chain && f.id === id)) continue;
-      changes.push({ kind: 'iptables', target: `nat ${entry.id}`, before: 'absent (already gone)', after: 'absent', apply: [], revert: [], releases: [entry] });
+      if (wanted.some((w) => w.chain === chain && w.id === id) || found.some((f) => f.chain === chain && f.id === id))
+        continue;
+      changes.push({
+        kind: 'iptables',
+        target: `nat ${entry.id}`,
+        before: 'absent (already gone)',
+        after: 'absent',
+        apply: [],
+        revert: [],
+        releases: [entry],
+      });
     }
     return changes;
   },
@@ -155,7 +212,7 @@ export function canonicalRule(args: ReadonlyArray<string>): string {
   for (let i = 0; i < args.length; i++) {
     if (LEADING_OPTIONS.includes(args[i]) && i + 1 < args.length && !leading.has(args[i])) {
       const value = args[++i];
-      leading.set(args[i - 1], (args[i - 1] === '-s' || args[i - 1] === '-d') ? value.replace(/\/32$/, '') : value);
+      leading.set(args[i - 1], args[i - 1] === '-s' || args[i - 1] === '-d' ? value.replace(/\/32$/, '') : value);
     } else {
       rest.push(args[i]);
     }

@@ -75,21 +75,35 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
       const script = bootScript(node, kinds);
       const changes = [
         ...ownedFileChanges('boot-persistence', BOOT_SCRIPT, parseFileFact(facts, BOOT_SCRIPT), script, owned, '0755'),
-        ...ownedFileChanges('boot-persistence', UNIT_FILE, parseFileFact(facts, UNIT_FILE), script ? UNIT_CONTENT : undefined, owned),
+        ...ownedFileChanges(
+          'boot-persistence',
+          UNIT_FILE,
+          parseFileFact(facts, UNIT_FILE),
+          script ? UNIT_CONTENT : undefined,
+          owned,
+        ),
       ];
       const link = parseFileFact(facts, UNIT_LINK);
       if (script === undefined) {
         changes.push(...ownedFileChanges('boot-persistence', UNIT_LINK, link, undefined, owned));
       } else if (link.link !== UNIT_FILE) {
         const present = link.link !== undefined || link.content !== undefined;
-        const restore: Command[] = link.link !== undefined
-          ? [{ argv: ['ln', '-sfn', link.link, UNIT_LINK] }]
-          : link.content !== undefined ? [{ writeFile: UNIT_LINK, content: link.content }] : [{ removeFile: UNIT_LINK }];
+        const restore: Command[] =
+          link.link !== undefined
+            ? [{ argv: ['ln', '-sfn', link.link, UNIT_LINK] }]
+            : link.content !== undefined
+              ? [{ writeFile: UNIT_LINK, content: link.content }]
+              : [{ removeFile: UNIT_LINK }];
         changes.push({
-          kind: 'boot-persistence', target: UNIT_LINK,
+          kind: 'boot-persistence',
+          target: UNIT_LINK,
           before: link.link !== undefined ? `symlink to ${link.link}` : link.content !== undefined ? 'file' : 'absent',
           after: `symlink to ${UNIT_FILE} (enabled)`,
-          apply: [{ removeFile: UNIT_LINK }, { argv: ['mkdir', '-p', UNIT_LINK.slice(0, UNIT_LINK.lastIndexOf('/'))] }, { argv: ['ln', '-s', UNIT_FILE, UNIT_LINK] }],
+          apply: [
+            { removeFile: UNIT_LINK },
+            { argv: ['mkdir', '-p', UNIT_LINK.slice(0, UNIT_LINK.lastIndexOf('/'))] },
+            { argv: ['ln', '-s', UNIT_FILE, UNIT_LINK] },
+          ],
           revert: present ? [{ removeFile: UNIT_LINK }, ...restore] : restore,
           owns: [{ kind: 'boot-persistence', id: `file ${UNIT_LINK}`, prior: filePrior(link) }],
         });
@@ -108,7 +122,12 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
  * missing from the script on disk, or in the script on disk but not live. Nothing is compared before netstrap first
  * wrote the script (then every object is simply a change). A unit that is not enabled rebuilds nothing at all.
  */
-export function bootDrift(node: ClusterNode, facts: RawFacts, kinds: ReadonlyArray<ResourceKind>, changes: ReadonlyArray<Change>): Drift[] {
+export function bootDrift(
+  node: ClusterNode,
+  facts: RawFacts,
+  kinds: ReadonlyArray<ResourceKind>,
+  changes: ReadonlyArray<Change>,
+): Drift[] {
   const onDisk = parseFileFact(facts, BOOT_SCRIPT).content;
   if (onDisk === undefined) return [];
   const unit = parseFileFact(facts, UNIT_FILE).content;
@@ -128,16 +147,27 @@ export function bootDrift(node: ClusterNode, facts: RawFacts, kinds: ReadonlyArr
       if (!enabled) continue;
       const inBoot = lines.has(bootLine(step));
       if (isLive && !inBoot) {
-        drift.push({ kind: kind.kind, target: step.target, message: `${object} is live but would not come back after reboot (not in ${BOOT_SCRIPT})` });
+        drift.push({
+          kind: kind.kind,
+          target: step.target,
+          message: `${object} is live but would not come back after reboot (not in ${BOOT_SCRIPT})`,
+        });
       } else if (!isLive && inBoot) {
-        drift.push({ kind: kind.kind, target: step.target, message: `${object} is in the boot script (${BOOT_SCRIPT}) but not live` });
+        drift.push({
+          kind: kind.kind,
+          target: step.target,
+          message: `${object} is in the boot script (${BOOT_SCRIPT}) but not live`,
+        });
       }
     }
   }
   if (!enabled && live > 0) {
     const why = unit === undefined ? `${UNIT_FILE} is missing` : `${UNIT_LINK} is not a symlink to it`;
-    drift.push({ kind: 'boot-persistence', target: UNIT_LINK,
-      message: `netstrap-network.service is not enabled (${why}): ${live} live object(s) would not come back after reboot` });
+    drift.push({
+      kind: 'boot-persistence',
+      target: UNIT_LINK,
+      message: `netstrap-network.service is not enabled (${why}): ${live} live object(s) would not come back after reboot`,
+    });
   }
   return drift;
 }

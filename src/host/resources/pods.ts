@@ -34,8 +34,12 @@ export function podAddressFact(facts: RawFacts, pod: string): string | undefined
 export const podAddresses: ResourceKind = {
   kind: 'pod-addresses',
   factCommands(node: ClusterNode, cluster: Cluster) {
-    return Object.fromEntries(targetedPods(cluster, node).map((pod) => [section(pod),
-      ['sh', '-c', 'ip -n "$1" -4 -j addr show dev eth0 2>/dev/null; true', 'sh', pod]]));
+    return Object.fromEntries(
+      targetedPods(cluster, node).map((pod) => [
+        section(pod),
+        ['sh', '-c', 'ip -n "$1" -4 -j addr show dev eth0 2>/dev/null; true', 'sh', pod],
+      ]),
+    );
   },
   plan() {
     return [];

@@ -30,7 +30,10 @@ function desiredContent(node: ClusterNode, before: FileFact): string | undefined
 
 /** The nameservers the node's resolver will use once the plan is applied. */
 function effectiveNameservers(content: string | undefined): string[] {
-  return (content ?? '').split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  return (content ?? '')
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined);
 }
 
 export const resolvConf: ResourceKind = {
@@ -41,15 +44,24 @@ export const resolvConf: ResourceKind = {
   },
 
   plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
-    return managedBlockChanges('resolv-conf', RESOLV_FILE, parseFileFact(facts, RESOLV_FILE), blockLines(node), 'top', owned);
+    return managedBlockChanges(
+      'resolv-conf',
+      RESOLV_FILE,
+      parseFileFact(facts, RESOLV_FILE),
+      blockLines(node),
+      'top',
+      owned,
+    );
   },
 
   warnings(node: ClusterNode, facts: RawFacts): string[] {
     if (!node.runsCoreDns) return [];
     const after = desiredContent(node, parseFileFact(facts, RESOLV_FILE));
     if (!effectiveNameservers(after).includes(STUB)) return [];
-    return [`${node.name}: /etc/resolv.conf points at ${STUB} (systemd-resolved's stub) on a node that runs CoreDNS: `
-      + `CoreDNS's loop plugin will detect a forwarding loop and crash; list real upstreams in nodes[].resolv.nameservers `
-      + `or give kubelet resolvConf: /run/systemd/resolve/resolv.conf`];
+    return [
+      `${node.name}: /etc/resolv.conf points at ${STUB} (systemd-resolved's stub) on a node that runs CoreDNS: ` +
+        `CoreDNS's loop plugin will detect a forwarding loop and crash; list real upstreams in nodes[].resolv.nameservers ` +
+        `or give kubelet resolvConf: /run/systemd/resolve/resolv.conf`,
+    ];
   },
 };

@@ -22,7 +22,13 @@ type RouteIntent = ClusterNode['routes'][number];
 
 /** `ip route` arguments of a wanted route. */
 export function routeArgs(route: RouteIntent): string[] {
-  return [canonicalRouteDestination(route.to), 'via', route.via, ...(route.dev ? ['dev', route.dev] : []), ...(route.metric !== undefined ? ['metric', String(route.metric)] : [])];
+  return [
+    canonicalRouteDestination(route.to),
+    'via',
+    route.via,
+    ...(route.dev ? ['dev', route.dev] : []),
+    ...(route.metric !== undefined ? ['metric', String(route.metric)] : []),
+  ];
 }
 
 /** `ip route` arguments that recreate an existing route as `ip -j route` showed it. */
@@ -39,7 +45,9 @@ export function existingArgs(route: IpRoute): string[] {
 }
 
 function describe(route: IpRoute): string {
-  return [route.gateway ? `via ${route.gateway}` : 'direct', route.dev ? `dev ${route.dev}` : ''].filter(Boolean).join(' ');
+  return [route.gateway ? `via ${route.gateway}` : 'direct', route.dev ? `dev ${route.dev}` : '']
+    .filter(Boolean)
+    .join(' ');
 }
 
 export const routes: ResourceKind = {
@@ -67,7 +75,10 @@ export const routes: ResourceKind = {
       const derived = derivedReason(route);
       const after = `via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}${derived ? ` (derived: ${derived})` : ''}`;
       changes.push({
-        kind: 'route', target, before: current ? describe(current) : 'absent', after,
+        kind: 'route',
+        target,
+        before: current ? describe(current) : 'absent',
+        after,
         apply: [{ argv: ['ip', 'route', 'replace', ...routeArgs(route)] }],
         revert: current
           ? [{ argv: ['ip', 'route', 'replace', ...existingArgs(current)] }]
@@ -86,13 +97,23 @@ export const routes: ResourceKind = {
       if (prior) {
         // Adopted: put the route netstrap replaced back.
         changes.push({
-          kind: 'route', target, before: current ? describe(current) : 'absent', after: `restored (${prior.slice(1).join(' ')})`,
-          apply: [{ argv: ['ip', 'route', 'replace', ...prior] }], revert: restore, releases: [object],
+          kind: 'route',
+          target,
+          before: current ? describe(current) : 'absent',
+          after: `restored (${prior.slice(1).join(' ')})`,
+          apply: [{ argv: ['ip', 'route', 'replace', ...prior] }],
+          revert: restore,
+          releases: [object],
         });
       } else {
         changes.push({
-          kind: 'route', target, before: current ? describe(current) : 'absent (already gone)', after: 'absent',
-          apply: current ? [{ argv: ['ip', 'route', 'del', dst, 'metric', String(metric)] }] : [], revert: restore, releases: [object],
+          kind: 'route',
+          target,
+          before: current ? describe(current) : 'absent (already gone)',
+          after: 'absent',
+          apply: current ? [{ argv: ['ip', 'route', 'del', dst, 'metric', String(metric)] }] : [],
+          revert: restore,
+          releases: [object],
         });
       }
     }
@@ -111,5 +132,8 @@ function routeTarget(route: RouteIntent): string {
 }
 
 export function routeBootSteps(node: ClusterNode): BootStep[] {
-  return node.routes.map((route) => ({ run: ['ip', 'route', 'replace', ...routeArgs(route)], target: routeTarget(route) }));
+  return node.routes.map((route) => ({
+    run: ['ip', 'route', 'replace', ...routeArgs(route)],
+    target: routeTarget(route),
+  }));
 }

@@ -73,14 +73,23 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
   factCommands(node: ClusterNode) {
     const keys = [...desiredSysctls(node).keys()];
     return {
-      ...(keys.length > 0 ? {
-        [VALUES]: ['sh', '-c',
-          'for k; do if v=$(sysctl -n "$k" 2>/dev/null); then printf "%s=%s\\n" "$k" "$v"; else printf "%s!\\n" "$k"; fi; done; true',
-          'sh', ...keys],
-      } : {}),
-      [MODULE_STATE]: ['sh', '-c',
+      ...(keys.length > 0
+        ? {
+            [VALUES]: [
+              'sh',
+              '-c',
+              'for k; do if v=$(sysctl -n "$k" 2>/dev/null); then printf "%s=%s\\n" "$k" "$v"; else printf "%s!\\n" "$k"; fi; done; true',
+              'sh',
+              ...keys,
+            ],
+          }
+        : {}),
+      [MODULE_STATE]: [
+        'sh',
+        '-c',
         // Built into the kernel, br_netfilter has no /sys/module entry; its sysctls show it is there all the same.
-        `if [ -d /sys/module/${MODULE} ] || [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`],
+        `if [ -d /sys/module/${MODULE} ] || [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`,
+      ],
       ...fileFact(SYSCTL_FILE),
       ...fileFact(MODULES_FILE),
     };
@@ -94,7 +103,10 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
     if (node.kubernetesPrerequisites) {
       if (moduleState(facts) !== 'loaded') {
         changes.push({
-          kind: 'sysctl', target: moduleId, before: 'not loaded', after: 'loaded',
+          kind: 'sysctl',
+          target: moduleId,
+          before: 'not loaded',
+          after: 'loaded',
           apply: [{ argv: ['modprobe', MODULE] }],
           revert: [{ argv: ['modprobe', '-r', MODULE] }],
           owns: [{ kind: 'sysctl', id: moduleId, prior: 'not loaded' }],
@@ -105,20 +117,37 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
     if (moduleEntry && !node.kubernetesPrerequisites) {
       // Still in use (a bridge with nf-call on, say), the module stays: modprobe -r then fails, which is harmless.
       changes.push({
-        kind: 'sysctl', target: moduleId, before: moduleState(facts) === 'loaded' ? 'loaded' : 'not loaded', after: 'not loaded',
-        apply: moduleState(facts) === 'loaded' ? [{ argv: ['sh', '-c', 'modprobe -r "$1" 2>/dev/null; true', 'sh', MODULE] }] : [],
-        revert: [], releases: [moduleEntry],
+        kind: 'sysctl',
+        target: moduleId,
+        before: moduleState(facts) === 'loaded' ? 'loaded' : 'not loaded',
+        after: 'not loaded',
+        apply:
+          moduleState(facts) === 'loaded'
+            ? [{ argv: ['sh', '-c', 'modprobe -r "$1" 2>/dev/null; true', 'sh', MODULE] }]
+            : [],
+        revert: [],
+        releases: [moduleEntry],
       });
     }
-    changes.push(...ownedFileChanges('sysctl', MODULES_FILE, parseFileFact(facts, MODULES_FILE),
-      node.kubernetesPrerequisites ? `# Managed by netstrap: Kubernetes node prerequisites.\n${MODULE}\n` : undefined, owned));
+    changes.push(
+      ...ownedFileChanges(
+        'sysctl',
+        MODULES_FILE,
+        parseFileFact(facts, MODULES_FILE),
+        node.kubernetesPrerequisites ? `# Managed by netstrap: Kubernetes node prerequisites.\n${MODULE}\n` : undefined,
+        owned,
+      ),
+    );
 
     const current = parseValues(facts[VALUES]);
     for (const [key, value] of wanted) {
       const now = current.get(key);
       if (now !== undefined && normalize(now) === normalize(value)) continue;
       changes.push({
-        kind: 'sysctl', target: key, before: now === undefined ? 'absent' : normalize(now), after: value,
+        kind: 'sysctl',
+        target: key,
+        before: now === undefined ? 'absent' : normalize(now),
+        after: value,
         apply: [{ argv: ['sysctl', '-q', '-w', `${key}=${value}`] }],
         // An absent key appears with its module (br_netfilter); unloading the module (above) takes it away again.
         revert: now === undefined ? [] : [{ argv: ['sysctl', '-q', '-w', `${key}=${normalize(now)}`] }],
@@ -130,14 +159,19 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
       const prior = typeof entry.prior === 'string' ? entry.prior : undefined;
       const set = typeof entry.spec === 'string' ? entry.spec : undefined;
       changes.push({
-        kind: 'sysctl', target: entry.id, before: set ?? 'set by netstrap', after: prior ?? 'as the kernel has it',
+        kind: 'sysctl',
+        target: entry.id,
+        before: set ?? 'set by netstrap',
+        after: prior ?? 'as the kernel has it',
         apply: prior !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${entry.id}=${prior}`] }] : [],
         revert: set !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${entry.id}=${set}`] }] : [],
         releases: [entry],
       });
     }
 
-    changes.push(...ownedFileChanges('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted), owned));
+    changes.push(
+      ...ownedFileChanges('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted), owned),
+    );
     return changes;
   },
 
@@ -148,7 +182,8 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
     const atBoot = new Map<string, string>();
     for (const line of file.split('\n')) {
       const eq = line.indexOf('=');
-      if (eq > 0 && !line.trimStart().startsWith('#')) atBoot.set(line.slice(0, eq).trim(), normalize(line.slice(eq + 1)));
+      if (eq > 0 && !line.trimStart().startsWith('#'))
+        atBoot.set(line.slice(0, eq).trim(), normalize(line.slice(eq + 1)));
     }
     const current = parseValues(facts[VALUES]);
     const drift: Drift[] = [];
@@ -157,9 +192,17 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
       const live = now !== undefined && normalize(now) === normalize(value);
       const inBoot = atBoot.get(key) === normalize(value);
       if (live && !inBoot) {
-        drift.push({ kind: 'sysctl', target: key, message: `sysctl ${key} = ${value} is live but would not come back after reboot (not in ${SYSCTL_FILE})` });
+        drift.push({
+          kind: 'sysctl',
+          target: key,
+          message: `sysctl ${key} = ${value} is live but would not come back after reboot (not in ${SYSCTL_FILE})`,
+        });
       } else if (!live && inBoot) {
-        drift.push({ kind: 'sysctl', target: key, message: `sysctl ${key} = ${value} is in ${SYSCTL_FILE} but not live (live: ${now === undefined ? 'absent' : normalize(now)})` });
+        drift.push({
+          kind: 'sysctl',
+          target: key,
+          message: `sysctl ${key} = ${value} is in ${SYSCTL_FILE} but not live (live: ${now === undefined ? 'absent' : normalize(now)})`,
+        });
       }
     }
     return drift;
@@ -167,7 +210,9 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
 
   warnings(node: ClusterNode, facts: RawFacts): string[] {
     if (!node.kubernetesPrerequisites || moduleState(facts) !== 'unavailable') return [];
-    return [`${node.name}: kernel module ${MODULE} is not loaded and /lib/modules has no tree for the running kernel: `
-      + `\`modprobe ${MODULE}\` will fail (load it on the machine that owns the kernel, or install its modules)`];
+    return [
+      `${node.name}: kernel module ${MODULE} is not loaded and /lib/modules has no tree for the running kernel: ` +
+        `\`modprobe ${MODULE}\` will fail (load it on the machine that owns the kernel, or install its modules)`,
+    ];
   },
 };

@@ -4,7 +4,13 @@
  */
 import { Corefile, HostsEntry, kubeadmCorefile } from '../corefile/model';
 import { RenderStyle } from '../corefile/render';
-import { corefileTextIssues, normalizeZone, upstreamProblem, validateCorefile, zoneProblem } from '../corefile/validate';
+import {
+  corefileTextIssues,
+  normalizeZone,
+  upstreamProblem,
+  validateCorefile,
+  zoneProblem,
+} from '../corefile/validate';
 import { parseAddress } from '../cidr';
 import { Issue, show } from '../errors';
 import { NetworkPlan } from '../plan';
@@ -59,10 +65,16 @@ export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issu
     issues.push({ path: ['image'], message: `image ${show(props.image)} is not an image reference` });
   }
   if (props.replicas !== undefined && !(Number.isInteger(props.replicas) && props.replicas >= 1)) {
-    issues.push({ path: ['replicas'], message: `replicas ${show(props.replicas)} must be a whole number of at least 1` });
+    issues.push({
+      path: ['replicas'],
+      message: `replicas ${show(props.replicas)} must be a whole number of at least 1`,
+    });
   }
   if (plan && props.clusterDomain !== undefined && props.clusterDomain !== plan.clusterDomain) {
-    issues.push({ path: ['clusterDomain'], message: `clusterDomain ${show(props.clusterDomain)} differs from the ClusterNetwork's ${show(plan.clusterDomain)}` });
+    issues.push({
+      path: ['clusterDomain'],
+      message: `clusterDomain ${show(props.clusterDomain)} differs from the ClusterNetwork's ${show(plan.clusterDomain)}`,
+    });
   }
   if (props.dnsServiceIp !== undefined) {
     const parsed = parseAddress(props.dnsServiceIp);
@@ -82,25 +94,37 @@ export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issu
     if (problem) issues.push({ path: ['upstreams', i], message: problem });
   });
   if (props.upstreams !== undefined && props.upstreams.length === 0) {
-    issues.push({ path: ['upstreams'], message: 'is empty: give at least one resolver, or leave it out for /etc/resolv.conf' });
+    issues.push({
+      path: ['upstreams'],
+      message: 'is empty: give at least one resolver, or leave it out for /etc/resolv.conf',
+    });
   }
   (props.hosts ?? []).forEach((entry, i) => {
     const parsed = parseAddress(entry.ip);
     if (!parsed.ok) issues.push({ path: ['hosts', i, 'ip'], message: parsed.error });
-    if (entry.names.length === 0) issues.push({ path: ['hosts', i, 'names'], message: `hosts entry ${show(entry.ip)} has no names` });
+    if (entry.names.length === 0)
+      issues.push({ path: ['hosts', i, 'names'], message: `hosts entry ${show(entry.ip)} has no names` });
     entry.names.forEach((name, n) => {
-      if (!HOST_NAME.test(name)) issues.push({ path: ['hosts', i, 'names', n], message: `invalid host name ${show(name)}` });
+      if (!HOST_NAME.test(name))
+        issues.push({ path: ['hosts', i, 'names', n], message: `invalid host name ${show(name)}` });
     });
   });
   for (const [zone, servers] of Object.entries(props.stubDomains ?? {})) {
     const problem = zoneProblem(zone);
     if (problem) issues.push({ path: ['stubDomains', zone], message: problem });
     else if (normalizeZone(zone) === '.') {
-      issues.push({ path: ['stubDomains', zone], message: 'stub domain "." would take over every query: use upstreams instead' });
+      issues.push({
+        path: ['stubDomains', zone],
+        message: 'stub domain "." would take over every query: use upstreams instead',
+      });
     } else if (normalizeZone(zone) === normalizeZone(clusterDomain)) {
-      issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} is the cluster domain: Service names would no longer resolve` });
+      issues.push({
+        path: ['stubDomains', zone],
+        message: `stub domain ${show(zone)} is the cluster domain: Service names would no longer resolve`,
+      });
     }
-    if (servers.length === 0) issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} has no servers` });
+    if (servers.length === 0)
+      issues.push({ path: ['stubDomains', zone], message: `stub domain ${show(zone)} has no servers` });
     servers.forEach((server, i) => {
       const bad = upstreamProblem(server);
       if (bad) issues.push({ path: ['stubDomains', zone, i], message: bad });
@@ -111,7 +135,10 @@ export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issu
   if (props.corefile !== undefined) {
     for (const field of ['upstreams', 'hosts', 'stubDomains'] as const) {
       if (props[field] !== undefined) {
-        issues.push({ path: [field], message: `cannot be combined with corefile: write it into the Corefile (${field === 'upstreams' ? 'forward' : field === 'hosts' ? 'hosts plugin' : 'a server block per zone'})` });
+        issues.push({
+          path: [field],
+          message: `cannot be combined with corefile: write it into the Corefile (${field === 'upstreams' ? 'forward' : field === 'hosts' ? 'hosts plugin' : 'a server block per zone'})`,
+        });
       }
     }
     if (typeof props.corefile === 'string') {
@@ -119,12 +146,22 @@ export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issu
       issues.push(...checked.issues.map((i) => ({ path: ['corefile'], message: i.message })));
       if (checked.corefile) issues.push(...deploymentFit(checked.corefile));
     } else {
-      issues.push(...validateCorefile(props.corefile, context).map((i) => ({ path: ['corefile', ...i.path], message: i.message })));
+      issues.push(
+        ...validateCorefile(props.corefile, context).map((i) => ({
+          path: ['corefile', ...i.path],
+          message: i.message,
+        })),
+      );
       issues.push(...deploymentFit(props.corefile));
     }
   } else if (issues.length === 0) {
     // A backstop for what the field checks above cannot see, e.g. two spellings of one stub zone.
-    issues.push(...validateCorefile(defaultCorefile(props, clusterDomain), context).map((i) => ({ path: ['stubDomains'], message: i.message })));
+    issues.push(
+      ...validateCorefile(defaultCorefile(props, clusterDomain), context).map((i) => ({
+        path: ['stubDomains'],
+        message: i.message,
+      })),
+    );
   }
   return issues;
 }
@@ -144,14 +181,18 @@ function deploymentFit(corefile: Corefile): Issue[] {
   const issues: Issue[] = [];
   const servers = corefile.servers;
   if (servers.length > 0 && !servers.some((s) => (s.port ?? 53) === 53)) {
-    issues.push({ path: ['corefile'], message: `no server block listens on port 53 (found ${[...new Set(servers.map((s) => s.port))].join(', ')}): the kube-dns Service sends queries to port 53` });
+    issues.push({
+      path: ['corefile'],
+      message: `no server block listens on port 53 (found ${[...new Set(servers.map((s) => s.port))].join(', ')}): the kube-dns Service sends queries to port 53`,
+    });
   }
   const plugins = servers.flatMap((s) => s.plugins);
   const health = plugins.find((p) => p.plugin === 'health');
   const ready = plugins.find((p) => p.plugin === 'ready');
-  const probe = (what: string, path: string, port: number, found: number | undefined) => (found === undefined
-    ? `has no ${what} plugin: the ${what === 'health' ? 'liveness' : 'readiness'} probe (GET :${port}${path}) would fail`
-    : `${what} listens on port ${found}, but the ${what === 'health' ? 'liveness' : 'readiness'} probe asks :${port}${path}`);
+  const probe = (what: string, path: string, port: number, found: number | undefined) =>
+    found === undefined
+      ? `has no ${what} plugin: the ${what === 'health' ? 'liveness' : 'readiness'} probe (GET :${port}${path}) would fail`
+      : `${what} listens on port ${found}, but the ${what === 'health' ? 'liveness' : 'readiness'} probe asks :${port}${path}`;
   const healthPort = health && health.plugin === 'health' ? addrPort(health.addr, 8080) : undefined;
   const readyPort = ready && ready.plugin === 'ready' ? addrPort(ready.addr, 8181) : undefined;
   if (healthPort !== 8080) issues.push({ path: ['corefile'], message: probe('health', '/health', 8080, healthPort) });
@@ -160,5 +201,10 @@ function deploymentFit(corefile: Corefile): Issue[] {
 }
 
 export function defaultCorefile(props: CoreDnsProps, clusterDomain: string): Corefile {
-  return kubeadmCorefile({ clusterDomain, upstreams: props.upstreams, hosts: props.hosts, stubDomains: props.stubDomains });
+  return kubeadmCorefile({
+    clusterDomain,
+    upstreams: props.upstreams,
+    hosts: props.hosts,
+    stubDomains: props.stubDomains,
+  });
 }

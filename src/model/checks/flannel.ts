@@ -19,7 +19,9 @@ export interface FlannelVxlanBackend {
   readonly directRouting?: boolean;
 }
 /** host-gw: plain routes to each node's pod subnet via the node address; needs layer-2 adjacency between nodes. */
-export interface FlannelHostGwBackend { readonly type: 'host-gw' }
+export interface FlannelHostGwBackend {
+  readonly type: 'host-gw';
+}
 /** WireGuard: encrypted tunnels between nodes. */
 export interface FlannelWireguardBackend {
   readonly type: 'wireguard';
@@ -57,13 +59,17 @@ const IMAGE_TAG = /^[0-9A-Za-z._-]+$/;
 export function checkFlannelProps(props: FlannelProps, plan?: NetworkPlan): Issue[] {
   const issues: Issue[] = [];
   for (const field of ['version', 'cniPluginVersion'] as const) {
-    if (props[field] !== undefined && !IMAGE_TAG.test(props[field]!)) issues.push({ path: [field], message: `${field} ${show(props[field])} is not an image tag` });
+    if (props[field] !== undefined && !IMAGE_TAG.test(props[field]!))
+      issues.push({ path: [field], message: `${field} ${show(props[field])} is not an image tag` });
   }
   if (props.network !== undefined) {
     const parsed = parseNetwork(props.network);
     if (!parsed.ok) issues.push({ path: ['network'], message: parsed.error });
     else if (plan && !parsed.value.inside(plan.podCidr)) {
-      issues.push({ path: ['network'], message: `network ${show(props.network)} is outside podCidr ${cidrText(plan.podCidr)}: Flannel would hand node subnets the rest of the cluster does not route as pods` });
+      issues.push({
+        path: ['network'],
+        message: `network ${show(props.network)} is outside podCidr ${cidrText(plan.podCidr)}: Flannel would hand node subnets the rest of the cluster does not route as pods`,
+      });
     }
   }
   const backend = props.backend as Record<string, unknown> | undefined;
@@ -74,12 +80,19 @@ export function checkFlannelProps(props: FlannelProps, plan?: NetworkPlan): Issu
       }
     };
     if (backend.type === 'vxlan') {
-      if (backend.vni !== undefined && !(Number.isInteger(backend.vni) && (backend.vni as number) >= 1 && (backend.vni as number) <= 16777215)) {
+      if (
+        backend.vni !== undefined &&
+        !(Number.isInteger(backend.vni) && (backend.vni as number) >= 1 && (backend.vni as number) <= 16777215)
+      ) {
         issues.push({ path: ['backend', 'vni'], message: `vni ${show(backend.vni)} must be a VXLAN id 1-16777215` });
       }
       port('port', backend.port);
     } else if (backend.type === 'wireguard') port('listenPort', backend.listenPort);
-    else if (backend.type !== 'host-gw') issues.push({ path: ['backend', 'type'], message: `backend type ${show(backend.type)} must be vxlan, host-gw or wireguard` });
+    else if (backend.type !== 'host-gw')
+      issues.push({
+        path: ['backend', 'type'],
+        message: `backend type ${show(backend.type)} must be vxlan, host-gw or wireguard`,
+      });
   }
   return issues;
 }
@@ -94,7 +107,11 @@ export function flannelNetConf(props: FlannelProps, podCidr?: string): Record<st
     if (backend.directRouting !== undefined) Backend.DirectRouting = backend.directRouting;
   }
   if (backend.type === 'wireguard' && backend.listenPort !== undefined) Backend.ListenPort = backend.listenPort;
-  return { Network: props.network ?? podCidr ?? FLANNEL_DEFAULTS.network, EnableNFTables: props.enableNFTables ?? false, Backend };
+  return {
+    Network: props.network ?? podCidr ?? FLANNEL_DEFAULTS.network,
+    EnableNFTables: props.enableNFTables ?? false,
+    Backend,
+  };
 }
 
 /** File name install-cni writes under /etc/cni/net.d. */

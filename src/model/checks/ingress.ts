@@ -106,7 +106,9 @@ const INVALID_PATH_SUFFIXES = ['/..', '/.'];
 function checkHost(host: string): string | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return `host ${show(host)} must be a DNS name, not an IP address`;
   const problem = checkName(host.startsWith('*.') ? host.slice(2) : host, 'DNS-1123 subdomain');
-  return problem ? `host ${show(host)} must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), optionally starting with "*."` : undefined;
+  return problem
+    ? `host ${show(host)} must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), optionally starting with "*."`
+    : undefined;
 }
 
 /** Checks a path as the API server does for its pathType. */
@@ -114,7 +116,8 @@ function checkPath(value: string, pathType: PathType): string | undefined {
   if (pathType === 'ImplementationSpecific' && value === '') return undefined;
   if (!value.startsWith('/')) return `path ${show(value)} must be an absolute path starting with "/"`;
   if (pathType === 'ImplementationSpecific') return undefined;
-  const bad = INVALID_PATH_SEQUENCES.find((seq) => value.includes(seq)) ?? INVALID_PATH_SUFFIXES.find((s) => value.endsWith(s));
+  const bad =
+    INVALID_PATH_SEQUENCES.find((seq) => value.includes(seq)) ?? INVALID_PATH_SUFFIXES.find((s) => value.endsWith(s));
   return bad ? `path ${show(value)} must not contain ${show(bad)} (pathType ${pathType})` : undefined;
 }
 
@@ -135,20 +138,30 @@ function checkBackend(backend: IngressBackendSpec, namespace: string, context: I
   if (typeof backend.service !== 'string') {
     const serviceNamespace = backend.service.namespace ?? 'default';
     if (serviceNamespace !== namespace) {
-      issues.push({ path: ['service'], message: `Service ${show(name)} is in namespace ${show(serviceNamespace)}, but an Ingress can only route to Services of its own namespace ${show(namespace)}` });
+      issues.push({
+        path: ['service'],
+        message: `Service ${show(name)} is in namespace ${show(serviceNamespace)}, but an Ingress can only route to Services of its own namespace ${show(namespace)}`,
+      });
       return issues;
     }
     ports = backend.service.ports;
   } else if (context.findService) {
     ports = context.findService(name, namespace);
     if (!ports) {
-      issues.push({ path: ['service'], message: `Service ${show(name)} is not defined in namespace ${show(namespace)}: define it with the Ingress (kubernetes.services)` });
+      issues.push({
+        path: ['service'],
+        message: `Service ${show(name)} is not defined in namespace ${show(namespace)}: define it with the Ingress (kubernetes.services)`,
+      });
       return issues;
     }
   } else return issues;
   if (!findServicePort(ports, backend.port)) {
-    const exposed = ports.map((p) => (p.name ? `${p.port} (${show(p.name)})` : String(p.port))).join(', ') || 'no ports';
-    issues.push({ path: ['port'], message: `Service ${show(name)} has no port ${show(backend.port)}; it exposes ${exposed}` });
+    const exposed =
+      ports.map((p) => (p.name ? `${p.port} (${show(p.name)})` : String(p.port))).join(', ') || 'no ports';
+    issues.push({
+      path: ['port'],
+      message: `Service ${show(name)} has no port ${show(backend.port)}; it exposes ${exposed}`,
+    });
   }
   return issues;
 }
@@ -158,7 +171,10 @@ export function readTlsFiles(tls: IngressTlsSpec, baseDir: string): { issues: Is
   const issues: Issue[] = [];
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     const missing = tls.certFile === undefined ? 'certFile' : 'keyFile';
-    issues.push({ path: [missing], message: `${missing} is required with ${missing === 'certFile' ? 'keyFile' : 'certFile'} ${show(tls.certFile ?? tls.keyFile)}: a TLS Secret needs both` });
+    issues.push({
+      path: [missing],
+      message: `${missing} is required with ${missing === 'certFile' ? 'keyFile' : 'certFile'} ${show(tls.certFile ?? tls.keyFile)}: a TLS Secret needs both`,
+    });
     return { issues };
   }
   if (tls.certFile === undefined || tls.keyFile === undefined) return { issues };
@@ -169,27 +185,49 @@ export function readTlsFiles(tls: IngressTlsSpec, baseDir: string): { issues: Is
       // A regular file of at most 1 MiB: /dev/zero or a FIFO would be read forever, a huge file into memory.
       const stat = fs.statSync(full);
       if (!stat.isFile()) {
-        issues.push({ path: [field], message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a regular file` });
+        issues.push({
+          path: [field],
+          message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a regular file`,
+        });
         return undefined;
       }
       if (stat.size > MAX_TLS_FILE_BYTES) {
-        issues.push({ path: [field], message: `${field} ${show(file)} is ${stat.size} bytes; a PEM file may hold at most ${MAX_TLS_FILE_BYTES} (1 MiB)` });
+        issues.push({
+          path: [field],
+          message: `${field} ${show(file)} is ${stat.size} bytes; a PEM file may hold at most ${MAX_TLS_FILE_BYTES} (1 MiB)`,
+        });
         return undefined;
       }
       data = fs.readFileSync(full);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      issues.push({ path: [field], message: `cannot read ${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}): ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message.slice(0, 100)}` });
+      issues.push({
+        path: [field],
+        message: `cannot read ${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}): ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message.slice(0, 100))}`,
+      });
       return undefined;
     }
     if (!marker.test(data.toString('latin1'))) {
-      issues.push({ path: [field], message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a PEM ${what}` });
+      issues.push({
+        path: [field],
+        message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a PEM ${what}`,
+      });
       return undefined;
     }
     return data;
   };
-  const cert = read('certFile', tls.certFile, /-----BEGIN CERTIFICATE-----/, 'certificate (-----BEGIN CERTIFICATE-----)');
-  const key = read('keyFile', tls.keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key (-----BEGIN ... PRIVATE KEY-----)');
+  const cert = read(
+    'certFile',
+    tls.certFile,
+    /-----BEGIN CERTIFICATE-----/,
+    'certificate (-----BEGIN CERTIFICATE-----)',
+  );
+  const key = read(
+    'keyFile',
+    tls.keyFile,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+    'private key (-----BEGIN ... PRIVATE KEY-----)',
+  );
   return { issues, cert, key };
 }
 
@@ -208,10 +246,16 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
   }
   const annotated = spec.annotations?.[REWRITE_TARGET_ANNOTATION];
   if (spec.rewriteTarget !== undefined && annotated !== undefined && annotated !== spec.rewriteTarget) {
-    issues.push({ path: ['rewriteTarget'], message: `rewriteTarget ${show(spec.rewriteTarget)} contradicts annotation ${REWRITE_TARGET_ANNOTATION}: ${show(annotated)}` });
+    issues.push({
+      path: ['rewriteTarget'],
+      message: `rewriteTarget ${show(spec.rewriteTarget)} contradicts annotation ${REWRITE_TARGET_ANNOTATION}: ${show(annotated)}`,
+    });
   }
   if (rules.length === 0 && spec.defaultBackend === undefined) {
-    issues.push({ path: ['rules'], message: `rules ${show(rules)} is empty and there is no defaultBackend: an Ingress needs one of them` });
+    issues.push({
+      path: ['rules'],
+      message: `rules ${show(rules)} is empty and there is no defaultBackend: an Ingress needs one of them`,
+    });
   }
   if (spec.defaultBackend) {
     issues.push(...under(['defaultBackend'], checkBackend(spec.defaultBackend, namespace, context)));
@@ -221,12 +265,19 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
       const problem = checkHost(rule.host);
       if (problem) issues.push({ path: ['rules', i, 'host'], message: problem });
     }
-    if (rule.paths.length === 0) issues.push({ path: ['rules', i, 'paths'], message: `rule for host ${show(rule.host ?? '*')} needs at least one path` });
+    if (rule.paths.length === 0)
+      issues.push({
+        path: ['rules', i, 'paths'],
+        message: `rule for host ${show(rule.host ?? '*')} needs at least one path`,
+      });
     rule.paths.forEach((entry, j) => {
       const at = ['rules', i, 'paths', j];
       const pathType = entry.pathType ?? 'Prefix';
       if (!['Prefix', 'Exact', 'ImplementationSpecific'].includes(pathType)) {
-        issues.push({ path: [...at, 'pathType'], message: `pathType ${show(pathType)} must be Prefix, Exact or ImplementationSpecific` });
+        issues.push({
+          path: [...at, 'pathType'],
+          message: `pathType ${show(pathType)} must be Prefix, Exact or ImplementationSpecific`,
+        });
       } else {
         const problem = checkPath(entry.path ?? '/', pathType);
         if (problem) issues.push({ path: [...at, 'path'], message: problem });
@@ -244,7 +295,11 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
     if (problem) issues.push({ path: ['tls', i, 'secretName'], message: `secretName ${problem}` });
     if (tls.certFile !== undefined) {
       const other = secrets.get(tls.secretName);
-      if (other !== undefined) issues.push({ path: ['tls', i, 'secretName'], message: `secretName ${show(tls.secretName)} is made from files twice (also tls[${other}])` });
+      if (other !== undefined)
+        issues.push({
+          path: ['tls', i, 'secretName'],
+          message: `secretName ${show(tls.secretName)} is made from files twice (also tls[${other}])`,
+        });
       else secrets.set(tls.secretName, i);
     }
     issues.push(...under(['tls', i], readTlsFiles(tls, context.baseDir ?? process.cwd()).issues));
@@ -265,16 +320,18 @@ export interface IngressRoute {
 /** The routes of an Ingress: no two Ingresses of one class may claim the same host, path and pathType. */
 export function ingressRoutes(spec: IngressCheckInput): IngressRoute[] {
   const routes: IngressRoute[] = [];
-  (spec.rules ?? []).forEach((rule, i) => rule.paths.forEach((entry, j) => {
-    const host = rule.host ?? '*';
-    const routePath = entry.path ?? '/';
-    const pathType = entry.pathType ?? 'Prefix';
-    routes.push({
-      key: `${spec.ingressClassName ?? ''}\n${host}\n${pathType}\n${routePath}`,
-      description: `host ${show(host)} path ${show(routePath)} (${pathType}) of class ${show(spec.ingressClassName ?? '(default)')}`,
-      path: ['rules', i, 'paths', j, 'path'],
-    });
-  }));
+  (spec.rules ?? []).forEach((rule, i) =>
+    rule.paths.forEach((entry, j) => {
+      const host = rule.host ?? '*';
+      const routePath = entry.path ?? '/';
+      const pathType = entry.pathType ?? 'Prefix';
+      routes.push({
+        key: `${spec.ingressClassName ?? ''}\n${host}\n${pathType}\n${routePath}`,
+        description: `host ${show(host)} path ${show(routePath)} (${pathType}) of class ${show(spec.ingressClassName ?? '(default)')}`,
+        path: ['rules', i, 'paths', j, 'path'],
+      });
+    }),
+  );
   return routes;
 }
 
@@ -283,7 +340,8 @@ export function claimIngressRoutes(spec: IngressCheckInput, owner: string, claim
   const issues: Issue[] = [];
   for (const route of ingressRoutes(spec)) {
     const holder = claimed.get(route.key);
-    if (holder !== undefined) issues.push({ path: route.path, message: `${route.description} is routed twice: by ${holder} and by ${owner}` });
+    if (holder !== undefined)
+      issues.push({ path: route.path, message: `${route.description} is routed twice: by ${holder} and by ${owner}` });
     else claimed.set(route.key, owner);
   }
   return issues;

@@ -31,10 +31,14 @@ export function checkKubeProxyProps(props: Partial<KubeProxyProps>): Issue[] {
   const issues: Issue[] = [];
   if (props.controlPlaneEndpoint !== undefined) {
     const problem = endpointProblem(props.controlPlaneEndpoint);
-    if (problem) issues.push({ path: ['controlPlaneEndpoint'], message: `${show(props.controlPlaneEndpoint)} ${problem}` });
+    if (problem)
+      issues.push({ path: ['controlPlaneEndpoint'], message: `${show(props.controlPlaneEndpoint)} ${problem}` });
   }
   if (props.strictArp && props.mode !== 'ipvs') {
-    issues.push({ path: ['strictArp'], message: `strictARP only applies in ipvs mode, and mode is ${show(props.mode ?? 'iptables')}` });
+    issues.push({
+      path: ['strictArp'],
+      message: `strictARP only applies in ipvs mode, and mode is ${show(props.mode ?? 'iptables')}`,
+    });
   }
   if (props.clusterCidr !== undefined) {
     const parsed = parseNetwork(props.clusterCidr);
@@ -49,7 +53,8 @@ export function checkKubeProxyProps(props: Partial<KubeProxyProps>): Issue[] {
 
 /** Why an API server URL is unusable: not https://host[:port], a port out of range, a malformed address. */
 function endpointProblem(url: string): string | undefined {
-  if (typeof url !== 'string' || !CONTROL_PLANE_ENDPOINT.test(url)) return 'is not an https URL of the API server such as https://192.168.1.11:6443';
+  if (typeof url !== 'string' || !CONTROL_PLANE_ENDPOINT.test(url))
+    return 'is not an https URL of the API server such as https://192.168.1.11:6443';
   const [, host, port] = /^https:\/\/(\[[^\]]*\]|[^:/]+)(?::(\d+))?/.exec(url)!;
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `has port ${port}, outside 1-65535`;
   if (host.startsWith('[')) {

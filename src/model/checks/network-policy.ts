@@ -78,15 +78,29 @@ export type NetworkPolicyCheckInput = NetworkPolicyProps & { readonly name: stri
 
 /** Friendly constructors of {@link NetworkPolicyPortSpec} values. */
 export class NetworkPolicyPort {
-  static tcp(port: number | string): NetworkPolicyPortSpec { return { protocol: 'TCP', port }; }
-  static udp(port: number | string): NetworkPolicyPortSpec { return { protocol: 'UDP', port }; }
-  static sctp(port: number | string): NetworkPolicyPortSpec { return { protocol: 'SCTP', port }; }
+  static tcp(port: number | string): NetworkPolicyPortSpec {
+    return { protocol: 'TCP', port };
+  }
+  static udp(port: number | string): NetworkPolicyPortSpec {
+    return { protocol: 'UDP', port };
+  }
+  static sctp(port: number | string): NetworkPolicyPortSpec {
+    return { protocol: 'SCTP', port };
+  }
   /** TCP ports `start` to `end`, both included. */
-  static tcpRange(start: number, end: number): NetworkPolicyPortSpec { return { protocol: 'TCP', port: start, endPort: end }; }
-  static udpRange(start: number, end: number): NetworkPolicyPortSpec { return { protocol: 'UDP', port: start, endPort: end }; }
+  static tcpRange(start: number, end: number): NetworkPolicyPortSpec {
+    return { protocol: 'TCP', port: start, endPort: end };
+  }
+  static udpRange(start: number, end: number): NetworkPolicyPortSpec {
+    return { protocol: 'UDP', port: start, endPort: end };
+  }
   /** Every TCP port. */
-  static allTcp(): NetworkPolicyPortSpec { return { protocol: 'TCP' }; }
-  static allUdp(): NetworkPolicyPortSpec { return { protocol: 'UDP' }; }
+  static allTcp(): NetworkPolicyPortSpec {
+    return { protocol: 'TCP' };
+  }
+  static allUdp(): NetworkPolicyPortSpec {
+    return { protocol: 'UDP' };
+  }
 }
 
 /** Friendly constructors of {@link NetworkPolicyPeerSpec} values. */
@@ -95,11 +109,18 @@ export class NetworkPolicyPeer {
     return { ipBlock: except === undefined ? { cidr } : { cidr, except } };
   }
   /** Pods with these labels in the policy's namespace. */
-  static pods(matchLabels: Record<string, string>): NetworkPolicyPeerSpec { return { podSelector: { matchLabels } }; }
+  static pods(matchLabels: Record<string, string>): NetworkPolicyPeerSpec {
+    return { podSelector: { matchLabels } };
+  }
   /** Every pod of the namespaces with these labels (`{}`: all namespaces). */
-  static namespaces(matchLabels: Record<string, string>): NetworkPolicyPeerSpec { return { namespaceSelector: { matchLabels } }; }
+  static namespaces(matchLabels: Record<string, string>): NetworkPolicyPeerSpec {
+    return { namespaceSelector: { matchLabels } };
+  }
   /** Pods with `podLabels` in namespaces with `namespaceLabels` (both must match: AND). */
-  static podsInNamespaces(podLabels: Record<string, string>, namespaceLabels: Record<string, string>): NetworkPolicyPeerSpec {
+  static podsInNamespaces(
+    podLabels: Record<string, string>,
+    namespaceLabels: Record<string, string>,
+  ): NetworkPolicyPeerSpec {
     return { namespaceSelector: { matchLabels: namespaceLabels }, podSelector: { matchLabels: podLabels } };
   }
 }
@@ -119,15 +140,19 @@ function memo<V>(cache: Map<string, V>, key: string, compute: () => V): V {
   return value;
 }
 
-const PEER_RULE = 'items in a from/to list are ORed and the selectors inside one item are ANDed; an ipBlock cannot be '
-  + 'combined with a selector, so write them as separate list items';
+const PEER_RULE =
+  'items in a from/to list are ORed and the selectors inside one item are ANDed; an ipBlock cannot be ' +
+  'combined with a selector, so write them as separate list items';
 
 /** The API server's checks of one peer (paths relative to the peer). */
 export function checkPeer(peer: NetworkPolicyPeerSpec): Issue[] {
   const issues: Issue[] = [];
   const selectors = (['namespaceSelector', 'podSelector'] as const).filter((field) => peer[field] !== undefined);
   if (peer.ipBlock === undefined && selectors.length === 0) {
-    issues.push({ path: [], message: `an empty peer ${show(peer)} selects nothing: give an ipBlock, namespaceSelector or podSelector (leave the whole from/to list out to allow everything)` });
+    issues.push({
+      path: [],
+      message: `an empty peer ${show(peer)} selects nothing: give an ipBlock, namespaceSelector or podSelector (leave the whole from/to list out to allow everything)`,
+    });
   }
   if (peer.ipBlock !== undefined && selectors.length > 0) {
     issues.push({
@@ -144,7 +169,10 @@ export function checkPeer(peer: NetworkPolicyPeerSpec): Issue[] {
       const except = memo(parsedNetworks, text, () => parseNetwork(text));
       if (!except.ok) issues.push({ path: ['ipBlock', 'except', i], message: except.error });
       else if (cidr.ok && !memo(strictSubnets, `${text} ${cidrText}`, () => isStrictSubnet(except.value, cidr.value))) {
-        issues.push({ path: ['ipBlock', 'except', i], message: `except ${show(text)} must be a strict subset of cidr ${show(cidrText)}` });
+        issues.push({
+          path: ['ipBlock', 'except', i],
+          message: `except ${show(text)} must be a strict subset of cidr ${show(cidrText)}`,
+        });
       }
     });
   }
@@ -155,7 +183,10 @@ export function checkPeer(peer: NetworkPolicyPeerSpec): Issue[] {
 export function checkPolicyPort(entry: NetworkPolicyPortSpec): Issue[] {
   const issues: Issue[] = [];
   if (entry.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(entry.protocol)) {
-    issues.push({ path: ['protocol'], message: `protocol ${show(entry.protocol)} must be TCP, UDP or SCTP (upper case)` });
+    issues.push({
+      path: ['protocol'],
+      message: `protocol ${show(entry.protocol)} must be TCP, UDP or SCTP (upper case)`,
+    });
   }
   if (typeof entry.port === 'number') {
     const problem = checkPortNumber(entry.port);
@@ -168,11 +199,20 @@ export function checkPolicyPort(entry: NetworkPolicyPortSpec): Issue[] {
     const problem = checkPortNumber(entry.endPort, 'endPort');
     if (problem) issues.push({ path: ['endPort'], message: problem });
     else if (entry.port === undefined) {
-      issues.push({ path: ['endPort'], message: `endPort ${show(entry.endPort)} needs a numeric port to start the range` });
+      issues.push({
+        path: ['endPort'],
+        message: `endPort ${show(entry.endPort)} needs a numeric port to start the range`,
+      });
     } else if (typeof entry.port !== 'number') {
-      issues.push({ path: ['endPort'], message: `endPort ${show(entry.endPort)} may only be used with a numeric port, not the named port ${show(entry.port)}` });
+      issues.push({
+        path: ['endPort'],
+        message: `endPort ${show(entry.endPort)} may only be used with a numeric port, not the named port ${show(entry.port)}`,
+      });
     } else if (entry.endPort < entry.port) {
-      issues.push({ path: ['endPort'], message: `endPort ${show(entry.endPort)} must be greater than or equal to port ${show(entry.port)}` });
+      issues.push({
+        path: ['endPort'],
+        message: `endPort ${show(entry.endPort)} must be greater than or equal to port ${show(entry.port)}`,
+      });
     }
   }
   return issues;
@@ -184,19 +224,32 @@ export function checkNetworkPolicy(spec: NetworkPolicyCheckInput): Issue[] {
   if (spec.podSelector !== undefined) issues.push(...under(['podSelector'], checkLabelSelector(spec.podSelector)));
   const types = spec.policyTypes;
   if (types !== undefined) {
-    if (types.length > 2) issues.push({ path: ['policyTypes'], message: `policyTypes ${show(types)} may list at most Ingress and Egress` });
+    if (types.length > 2)
+      issues.push({ path: ['policyTypes'], message: `policyTypes ${show(types)} may list at most Ingress and Egress` });
     types.forEach((type, i) => {
-      if (type !== 'Ingress' && type !== 'Egress') issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} must be Ingress or Egress` });
-      else if (types.indexOf(type) !== i) issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} is listed twice` });
+      if (type !== 'Ingress' && type !== 'Egress')
+        issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} must be Ingress or Egress` });
+      else if (types.indexOf(type) !== i)
+        issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} is listed twice` });
     });
     // The API server accepts these, but the rules would be silently ignored: almost certainly a mistake.
-    for (const [field, type] of [['ingress', 'Ingress'], ['egress', 'Egress']] as const) {
+    for (const [field, type] of [
+      ['ingress', 'Ingress'],
+      ['egress', 'Egress'],
+    ] as const) {
       if ((spec[field]?.length ?? 0) > 0 && !types.includes(type)) {
-        issues.push({ path: [field], message: `${field} rules are ignored because policyTypes ${show(types)} does not include ${show(type)}` });
+        issues.push({
+          path: [field],
+          message: `${field} rules are ignored because policyTypes ${show(types)} does not include ${show(type)}`,
+        });
       }
     }
   }
-  const rules = (field: 'ingress' | 'egress', peers: 'from' | 'to', list: ReadonlyArray<{ ports?: ReadonlyArray<NetworkPolicyPortSpec> }> | undefined) => {
+  const rules = (
+    field: 'ingress' | 'egress',
+    peers: 'from' | 'to',
+    list: ReadonlyArray<{ ports?: ReadonlyArray<NetworkPolicyPortSpec> }> | undefined,
+  ) => {
     (list ?? []).forEach((rule, i) => {
       ((rule as Record<string, ReadonlyArray<NetworkPolicyPeerSpec> | undefined>)[peers] ?? []).forEach((peer, j) => {
         issues.push(...under([field, i, peers, j], checkPeer(peer)));

@@ -71,42 +71,65 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
   const ports = spec.ports ?? [];
   const headless = spec.clusterIP === 'None';
   const exposed = type === 'NodePort' || type === 'LoadBalancer';
-  if (!TYPES.includes(type)) issues.push({ path: ['type'], message: `type ${show(type)} must be one of ${TYPES.join(', ')}` });
+  if (!TYPES.includes(type))
+    issues.push({ path: ['type'], message: `type ${show(type)} must be one of ${TYPES.join(', ')}` });
   issues.push(...under(['selector'], checkLabels(spec.selector)));
 
   if (type === 'ExternalName') {
     if (spec.externalName === undefined) {
-      issues.push({ path: ['externalName'], message: `is required for a Service of type "ExternalName" (the DNS name it aliases)` });
+      issues.push({
+        path: ['externalName'],
+        message: `is required for a Service of type "ExternalName" (the DNS name it aliases)`,
+      });
     } else {
       const problem = checkName(spec.externalName.replace(/\.$/, ''), 'DNS-1123 subdomain');
       if (problem) issues.push({ path: ['externalName'], message: `externalName ${problem}` });
     }
     if (spec.clusterIP !== undefined) {
-      issues.push({ path: ['clusterIP'], message: `clusterIP ${show(spec.clusterIP)} may not be set for a Service of type ExternalName` });
+      issues.push({
+        path: ['clusterIP'],
+        message: `clusterIP ${show(spec.clusterIP)} may not be set for a Service of type ExternalName`,
+      });
     }
   } else if (spec.externalName !== undefined) {
-    issues.push({ path: ['externalName'], message: `externalName ${show(spec.externalName)} only applies to type ExternalName (this Service is ${type})` });
+    issues.push({
+      path: ['externalName'],
+      message: `externalName ${show(spec.externalName)} only applies to type ExternalName (this Service is ${type})`,
+    });
   }
   if (spec.clusterIP !== undefined && type !== 'ExternalName') {
     if (headless && exposed) {
-      issues.push({ path: ['clusterIP'], message: `clusterIP "None" (headless) is not allowed for a Service of type ${type}` });
+      issues.push({
+        path: ['clusterIP'],
+        message: `clusterIP "None" (headless) is not allowed for a Service of type ${type}`,
+      });
     } else if (!headless) {
       const parsed = parseAddress(spec.clusterIP);
-      if (!parsed.ok) issues.push({ path: ['clusterIP'], message: `${parsed.error} (or "None" for a headless Service)` });
+      if (!parsed.ok)
+        issues.push({ path: ['clusterIP'], message: `${parsed.error} (or "None" for a headless Service)` });
     }
   }
   if (spec.externalTrafficPolicy !== undefined && !exposed) {
-    issues.push({ path: ['externalTrafficPolicy'], message: `externalTrafficPolicy ${show(spec.externalTrafficPolicy)} only applies to NodePort and LoadBalancer Services (this one is ${type})` });
+    issues.push({
+      path: ['externalTrafficPolicy'],
+      message: `externalTrafficPolicy ${show(spec.externalTrafficPolicy)} only applies to NodePort and LoadBalancer Services (this one is ${type})`,
+    });
   }
   if (spec.loadBalancerIP !== undefined) {
     const parsed = parseAddress(spec.loadBalancerIP);
     if (type !== 'LoadBalancer') {
-      issues.push({ path: ['loadBalancerIP'], message: `loadBalancerIP ${show(spec.loadBalancerIP)} only applies to type LoadBalancer (this Service is ${type})` });
+      issues.push({
+        path: ['loadBalancerIP'],
+        message: `loadBalancerIP ${show(spec.loadBalancerIP)} only applies to type LoadBalancer (this Service is ${type})`,
+      });
     } else if (!parsed.ok) issues.push({ path: ['loadBalancerIP'], message: parsed.error });
   }
 
   if (ports.length === 0 && type !== 'ExternalName' && !headless) {
-    issues.push({ path: ['ports'], message: `a Service of type ${show(type)} needs at least one port (only ExternalName and headless Services may have none)` });
+    issues.push({
+      path: ['ports'],
+      message: `a Service of type ${show(type)} needs at least one port (only ExternalName and headless Services may have none)`,
+    });
   }
   const names = new Map<string, number>();
   const endpoints = new Map<string, number>();
@@ -116,24 +139,37 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
     const protocol = port.protocol ?? 'TCP';
     const numberProblem = checkPortNumber(port.port);
     if (numberProblem) issues.push({ path: at('port'), message: numberProblem });
-    if (!PROTOCOLS.includes(protocol)) issues.push({ path: at('protocol'), message: `protocol ${show(protocol)} must be TCP, UDP or SCTP (upper case)` });
+    if (!PROTOCOLS.includes(protocol))
+      issues.push({
+        path: at('protocol'),
+        message: `protocol ${show(protocol)} must be TCP, UDP or SCTP (upper case)`,
+      });
     if (port.appProtocol !== undefined) {
       // The API server's rule: an IANA service name or a domain-prefixed name such as kubernetes.io/h2c.
       const problem = checkQualifiedName(port.appProtocol);
       if (problem) issues.push({ path: at('appProtocol'), message: `appProtocol ${problem.replace(/^key /, '')}` });
     }
     if (port.name === undefined) {
-      if (ports.length > 1) issues.push({ path: at('name'), message: `port ${show(port.port)} needs a name: every port of a Service with several ports must be named` });
+      if (ports.length > 1)
+        issues.push({
+          path: at('name'),
+          message: `port ${show(port.port)} needs a name: every port of a Service with several ports must be named`,
+        });
     } else {
       const problem = checkName(port.name, 'DNS-1123 label');
       if (problem) issues.push({ path: at('name'), message: `port name ${problem}` });
       const first = names.get(port.name);
-      if (first !== undefined) issues.push({ path: at('name'), message: `port name ${show(port.name)} is used twice (also ports[${first}])` });
+      if (first !== undefined)
+        issues.push({ path: at('name'), message: `port name ${show(port.name)} is used twice (also ports[${first}])` });
       else names.set(port.name, i);
     }
     const endpoint = `${port.port}/${protocol}`;
     const same = endpoints.get(endpoint);
-    if (same !== undefined) issues.push({ path: at('port'), message: `port ${show(port.port)}/${protocol} is listed twice (also ports[${same}])` });
+    if (same !== undefined)
+      issues.push({
+        path: at('port'),
+        message: `port ${show(port.port)}/${protocol} is listed twice (also ports[${same}])`,
+      });
     else endpoints.set(endpoint, i);
     if (typeof port.targetPort === 'number') {
       const problem = checkPortNumber(port.targetPort, 'targetPort');
@@ -144,13 +180,20 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
     }
     if (port.nodePort !== undefined) {
       if (!exposed) {
-        issues.push({ path: at('nodePort'), message: `nodePort ${show(port.nodePort)} is only allowed for NodePort and LoadBalancer Services (this one is ${type})` });
+        issues.push({
+          path: at('nodePort'),
+          message: `nodePort ${show(port.nodePort)} is only allowed for NodePort and LoadBalancer Services (this one is ${type})`,
+        });
       } else {
         const problem = checkNodePort(port.nodePort);
         if (problem) issues.push({ path: at('nodePort'), message: problem });
         const key = `${port.nodePort}/${protocol}`;
         const other = nodePorts.get(key);
-        if (other !== undefined) issues.push({ path: at('nodePort'), message: `nodePort ${show(port.nodePort)}/${protocol} is listed twice (also ports[${other}])` });
+        if (other !== undefined)
+          issues.push({
+            path: at('nodePort'),
+            message: `nodePort ${show(port.nodePort)}/${protocol} is listed twice (also ports[${other}])`,
+          });
         else nodePorts.set(key, i);
       }
     }
@@ -159,12 +202,17 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
 }
 
 /** A cluster-wide value a Service takes, with its path relative to the spec. */
-interface Claim { readonly kind: 'clusterIP' | 'nodePort'; readonly value: string; readonly path: ReadonlyArray<string | number> }
+interface Claim {
+  readonly kind: 'clusterIP' | 'nodePort';
+  readonly value: string;
+  readonly path: ReadonlyArray<string | number>;
+}
 
 /** The fixed cluster IP and the NodePorts of a spec that passed {@link checkService}. */
 export function serviceClaims(spec: ServiceCheckInput): Claim[] {
   const claims: Claim[] = [];
-  if (spec.clusterIP !== undefined && spec.clusterIP !== 'None') claims.push({ kind: 'clusterIP', value: spec.clusterIP, path: ['clusterIP'] });
+  if (spec.clusterIP !== undefined && spec.clusterIP !== 'None')
+    claims.push({ kind: 'clusterIP', value: spec.clusterIP, path: ['clusterIP'] });
   const seen = new Set<number>();
   (spec.ports ?? []).forEach((port, i) => {
     // The same NodePort for TCP and UDP of one Service is one allocation.
@@ -187,13 +235,21 @@ export function claimServiceAddresses(spec: ServiceCheckInput, plan: NetworkPlan
     const problem = claim.kind === 'clusterIP' ? checkClusterIp(plan, claim.value) : undefined;
     const issue = problem
       ? { path: claim.path, message: problem }
-      : ledger.claim(claim.kind, claim.kind === 'nodePort' ? Number(claim.value) : claim.value, ownerOf(spec), claim.path);
+      : ledger.claim(
+          claim.kind,
+          claim.kind === 'nodePort' ? Number(claim.value) : claim.value,
+          ownerOf(spec),
+          claim.path,
+        );
     if (issue) issues.push(issue);
   }
   return issues;
 }
 
 /** The port of a Service that `ref` (a number or a port name) designates. */
-export function findServicePort(ports: ReadonlyArray<ServicePortProps>, ref: number | string): ServicePortProps | undefined {
+export function findServicePort(
+  ports: ReadonlyArray<ServicePortProps>,
+  ref: number | string,
+): ServicePortProps | undefined {
   return ports.find((port) => (typeof ref === 'number' ? port.port === ref : port.name === ref));
 }

@@ -27,7 +27,10 @@ export function topologyIssues(cluster: Cluster): Issue[] {
     }
     for (const [other, range] of lans) {
       if (rangesOverlap(range, parsed.value)) {
-        issues.push({ path: ['lans', i, 'cidr'], message: `${show(lan.cidr)} overlaps LAN ${show(other)} ${range.toCidrString()}` });
+        issues.push({
+          path: ['lans', i, 'cidr'],
+          message: `${show(lan.cidr)} overlaps LAN ${show(other)} ${range.toCidrString()}`,
+        });
       }
     }
     lans.set(lan.name, parsed.value);
@@ -42,13 +45,21 @@ export function topologyIssues(cluster: Cluster): Issue[] {
   };
   cluster.nodes.forEach((node, n) => {
     const first = names.get(node.name);
-    if (first !== undefined) issues.push({ path: ['nodes', n, 'name'], message: `duplicate node name ${show(node.name)} (also nodes[${first}])` });
+    if (first !== undefined)
+      issues.push({
+        path: ['nodes', n, 'name'],
+        message: `duplicate node name ${show(node.name)} (also nodes[${first}])`,
+      });
     else names.set(node.name, n);
 
     const ifnames = new Set<string>();
     node.interfaces.forEach((iface, k) => {
       const at = ['nodes', n, 'interfaces', k];
-      if (ifnames.has(iface.name)) issues.push({ path: [...at, 'name'], message: `duplicate interface name ${show(iface.name)} on node ${show(node.name)}` });
+      if (ifnames.has(iface.name))
+        issues.push({
+          path: [...at, 'name'],
+          message: `duplicate interface name ${show(iface.name)} on node ${show(node.name)}`,
+        });
       ifnames.add(iface.name);
       const lan = iface.lan === undefined ? undefined : lans.get(iface.lan);
       if (iface.lan !== undefined && !cluster.lans.some((l) => l.name === iface.lan)) {
@@ -62,9 +73,18 @@ export function topologyIssues(cluster: Cluster): Issue[] {
           return;
         }
         if (lan && !(rangeContains(lan, parsed.value.address) && parsed.value.network.isEquals(lan))) {
-          issues.push({ path: [...at, 'addresses', a], message: `${show(text)} is not an address of LAN ${show(iface.lan)} ${lan.toCidrString()}` });
-        } else if (lan && (parsed.value.address.isEquals(lan.getFirst()) || parsed.value.address.isEquals(lan.getLast()))) {
-          issues.push({ path: [...at, 'addresses', a], message: `${show(text)} is the network or broadcast address of LAN ${show(iface.lan)}` });
+          issues.push({
+            path: [...at, 'addresses', a],
+            message: `${show(text)} is not an address of LAN ${show(iface.lan)} ${lan.toCidrString()}`,
+          });
+        } else if (
+          lan &&
+          (parsed.value.address.isEquals(lan.getFirst()) || parsed.value.address.isEquals(lan.getLast()))
+        ) {
+          issues.push({
+            path: [...at, 'addresses', a],
+            message: `${show(text)} is the network or broadcast address of LAN ${show(iface.lan)}`,
+          });
         }
         claim(parsed.value.address.toString(), `node ${show(node.name)} ${iface.name}`, [...at, 'addresses', a]);
       });
@@ -74,7 +94,10 @@ export function topologyIssues(cluster: Cluster): Issue[] {
   const mgmt = parseNetwork(cluster.lab.managementCidr);
   if (!mgmt.ok) issues.push({ path: ['lab', 'managementCidr'], message: mgmt.error });
   else if (mgmt.value.getPrefix().getValue() > 30) {
-    issues.push({ path: ['lab', 'managementCidr'], message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /30` });
+    issues.push({
+      path: ['lab', 'managementCidr'],
+      message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /30`,
+    });
   }
   return issues;
 }

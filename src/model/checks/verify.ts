@@ -27,7 +27,10 @@ export function checkVerifyAssertions(cluster: Cluster): Issue[] {
       const { target, port, error } = splitPort(spec.tcp);
       const endpoint = port === undefined || error ? undefined : parseEndpoint(cluster, target, true);
       if (port === undefined || error) {
-        issues.push({ path: at('tcp'), message: `must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got ${show(spec.tcp)})` });
+        issues.push({
+          path: at('tcp'),
+          message: `must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got ${show(spec.tcp)})`,
+        });
       } else if (endpoint?.error) issues.push({ path: at('tcp'), message: endpoint.error });
     }
   });

@@ -85,28 +85,41 @@ export function checkWeaveProps(props: WeaveNetProps, plan?: NetworkPlan): Issue
     issues.push({ path: ['mtu'], message: `mtu ${show(props.mtu)} must be a whole number 576-65535` });
   }
   if (props.connLimit !== undefined && !(Number.isInteger(props.connLimit) && props.connLimit >= 1)) {
-    issues.push({ path: ['connLimit'], message: `connLimit ${show(props.connLimit)} must be a whole number of at least 1` });
+    issues.push({
+      path: ['connLimit'],
+      message: `connLimit ${show(props.connLimit)} must be a whole number of at least 1`,
+    });
   }
   const secret: unknown = props.passwordSecret;
   if (secret !== undefined) {
     if (typeof secret !== 'object' || secret === null) {
       // Do not echo a literal: it is probably the password itself.
-      issues.push({ path: ['passwordSecret'], message: `a literal password (${typeof secret}) is refused: give a Secret reference {name, key}; the password must not appear in a manifest` });
+      issues.push({
+        path: ['passwordSecret'],
+        message: `a literal password (${typeof secret}) is refused: give a Secret reference {name, key}; the password must not appear in a manifest`,
+      });
     } else {
       const { name, key } = secret as WeavePasswordSecret;
       if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
-        issues.push({ path: ['passwordSecret', 'name'], message: `Secret name ${show(name)} is not a DNS-1123 subdomain` });
+        issues.push({
+          path: ['passwordSecret', 'name'],
+          message: `Secret name ${show(name)} is not a DNS-1123 subdomain`,
+        });
       }
       if (key !== undefined && (typeof key !== 'string' || !SECRET_KEY.test(key))) {
-        issues.push({ path: ['passwordSecret', 'key'], message: `Secret key ${show(key)} may only hold letters, digits, "-", "_" and "."` });
+        issues.push({
+          path: ['passwordSecret', 'key'],
+          message: `Secret key ${show(key)} may only hold letters, digits, "-", "_" and "."`,
+        });
       }
     }
   }
   for (const [name, value] of Object.entries(props.env ?? {})) {
     if (Object.prototype.hasOwnProperty.call(WEAVE_RESERVED_ENV, name)) {
-      const hint = name === 'WEAVE_PASSWORD'
-        ? 'a literal password is refused: use passwordSecret {name, key} so it comes from a Secret'
-        : `it is set by the construct; use ${WEAVE_RESERVED_ENV[name]}`;
+      const hint =
+        name === 'WEAVE_PASSWORD'
+          ? 'a literal password is refused: use passwordSecret {name, key} so it comes from a Secret'
+          : `it is set by the construct; use ${WEAVE_RESERVED_ENV[name]}`;
       issues.push({ path: ['env', name], message: `env ${show(name)} cannot be set here: ${hint}` });
     } else if (!ENV_NAME.test(name)) {
       issues.push({ path: ['env', name], message: `env name ${show(name)} is not a valid variable name` });
@@ -115,7 +128,8 @@ export function checkWeaveProps(props: WeaveNetProps, plan?: NetworkPlan): Issue
     }
   }
   (props.npcArgs ?? []).forEach((arg, i) => {
-    if (typeof arg !== 'string' || arg.length === 0) issues.push({ path: ['npcArgs', i], message: `npc arg ${show(arg)} must be a non-empty string` });
+    if (typeof arg !== 'string' || arg.length === 0)
+      issues.push({ path: ['npcArgs', i], message: `npc arg ${show(arg)} must be a non-empty string` });
   });
   return issues;
 }

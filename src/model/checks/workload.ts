@@ -16,11 +16,15 @@ export function checkNamespaces(namespaces: readonly NamespaceSpec[]): Issue[] {
   namespaces.forEach((ns, i) => {
     issues.push(...under([i, 'labels'], checkLabels(ns.labels)));
     const earlier = seen.get(ns.name);
-    if (earlier !== undefined) issues.push({ path: [i, 'name'], message: `namespace ${show(ns.name)} is declared twice (also [${earlier}])` });
+    if (earlier !== undefined)
+      issues.push({ path: [i, 'name'], message: `namespace ${show(ns.name)} is declared twice (also [${earlier}])` });
     else seen.set(ns.name, i);
     const nameLabel = ns.labels?.['kubernetes.io/metadata.name'];
     if (nameLabel !== undefined && nameLabel !== ns.name) {
-      issues.push({ path: [i, 'labels', 'kubernetes.io/metadata.name'], message: `is set by the control plane to the namespace name ${show(ns.name)}, not ${show(nameLabel)}` });
+      issues.push({
+        path: [i, 'labels', 'kubernetes.io/metadata.name'],
+        message: `is set by the control plane to the namespace name ${show(ns.name)}, not ${show(nameLabel)}`,
+      });
     }
   });
   return issues;
@@ -34,7 +38,8 @@ export function checkWorkloads(workloads: readonly WorkloadSpec[], plan: Network
   workloads.forEach((w, i) => {
     const id = `${w.kind} ${w.namespace}/${w.name}`;
     const earlier = seen.get(id);
-    if (earlier !== undefined) issues.push({ path: [i, 'name'], message: `${id} is declared twice (also [${earlier}])` });
+    if (earlier !== undefined)
+      issues.push({ path: [i, 'name'], message: `${id} is declared twice (also [${earlier}])` });
     else seen.set(id, i);
     issues.push(...under([i, 'podLabels'], checkLabels(w.podLabels)));
     const names = new Map<string, number>();
@@ -43,18 +48,26 @@ export function checkWorkloads(workloads: readonly WorkloadSpec[], plan: Network
       const problem = checkPortName(p.name);
       if (problem) issues.push({ path: [i, 'ports', j, 'name'], message: problem });
       const other = names.get(p.name);
-      if (other !== undefined) issues.push({ path: [i, 'ports', j, 'name'], message: `port name ${show(p.name)} is used twice in one pod (also ports[${other}])` });
+      if (other !== undefined)
+        issues.push({
+          path: [i, 'ports', j, 'name'],
+          message: `port name ${show(p.name)} is used twice in one pod (also ports[${other}])`,
+        });
       else names.set(p.name, j);
     });
     (w.podIPs ?? []).forEach((ip, j) => {
       const at = [i, 'podIPs', j];
       const parsed = parseAddress(ip);
-      if (!parsed.ok) { issues.push({ path: at, message: parsed.error }); return; }
+      if (!parsed.ok) {
+        issues.push({ path: at, message: parsed.error });
+        return;
+      }
       if (!rangeContains(plan.podCidr, parsed.value)) {
         issues.push({ path: at, message: `pod IP ${show(ip)} is outside network.podCidr ${cidrText(plan.podCidr)}` });
       }
       const owner = ipOwners.get(ip);
-      if (owner !== undefined && owner !== id) issues.push({ path: at, message: `pod IP ${show(ip)} is also given to ${owner}` });
+      if (owner !== undefined && owner !== id)
+        issues.push({ path: at, message: `pod IP ${show(ip)} is also given to ${owner}` });
       ipOwners.set(ip, id);
     });
   });

@@ -21,13 +21,24 @@ export function parseCniText(text: string): { parsed?: ParsedCni; issues: Issue[
     return { issues: [{ path: [], message: `not JSON: ${(error as Error).message}` }] };
   }
   if (!isObject(value)) return { issues: [{ path: [], message: `expected a JSON object, got ${show(value)}` }] };
-  if ('plugins' in value) return { parsed: { format: 'conflist', list: value as unknown as CniNetworkList }, issues: [] };
+  if ('plugins' in value)
+    return { parsed: { format: 'conflist', list: value as unknown as CniNetworkList }, issues: [] };
   if (typeof value.type === 'string') {
     const { cniVersion, name, ...plugin } = value;
     return {
-      parsed: { format: 'conf', list: { cniVersion: cniVersion as string, name: name as string, plugins: [plugin as CniPluginObject] } },
+      parsed: {
+        format: 'conf',
+        list: { cniVersion: cniVersion as string, name: name as string, plugins: [plugin as CniPluginObject] },
+      },
       issues: [],
     };
   }
-  return { issues: [{ path: [], message: 'neither a network configuration list (no "plugins") nor a single network configuration (no "type")' }] };
+  return {
+    issues: [
+      {
+        path: [],
+        message: 'neither a network configuration list (no "plugins") nor a single network configuration (no "type")',
+      },
+    ],
+  };
 }

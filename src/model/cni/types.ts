@@ -28,7 +28,18 @@ export const CNI_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0
 export const DEFAULT_CNI_VERSION = '1.0.0';
 
 /** Plugins that create (or own) the container interface: one of them must come first in a chain. */
-export const INTERFACE_PLUGINS = ['bridge', 'ptp', 'macvlan', 'ipvlan', 'vlan', 'host-device', 'loopback', 'weave-net', 'dummy', 'tap'];
+export const INTERFACE_PLUGINS = [
+  'bridge',
+  'ptp',
+  'macvlan',
+  'ipvlan',
+  'vlan',
+  'host-device',
+  'loopback',
+  'weave-net',
+  'dummy',
+  'tap',
+];
 /** Plugins that adjust what an earlier plugin created; they need a previous result, so never first. */
 export const META_PLUGINS = ['portmap', 'tuning', 'bandwidth', 'firewall', 'sbr', 'vrf'];
 /** IPAM plugins: they belong in an interface plugin's `ipam` object, not in the chain. */

@@ -17,10 +17,18 @@ export function networkPolicyWarnings(cluster: Cluster): string[] {
   let what: string | undefined;
   if (cni.plugin === 'bridge') what = 'the bridge CNI plugin';
   if (cni.plugin === 'flannel') what = 'Flannel';
-  if (cni.plugin === 'conflist' && cni.conflist && !conflistOf(cni.conflist).plugins.some((p) => POLICY_PLUGINS.includes(p.type))) {
-    what = `CNI conflist ${show(cni.conflist.name)} (${conflistOf(cni.conflist).plugins.map((p) => p.type).join(', ')})`;
+  if (
+    cni.plugin === 'conflist' &&
+    cni.conflist &&
+    !conflistOf(cni.conflist).plugins.some((p) => POLICY_PLUGINS.includes(p.type))
+  ) {
+    what = `CNI conflist ${show(cni.conflist.name)} (${conflistOf(cni.conflist)
+      .plugins.map((p) => p.type)
+      .join(', ')})`;
   }
   if (!what) return [];
   const names = policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
-  return [`${what} does not enforce NetworkPolicies: ${policies.length === 1 ? 'NetworkPolicy' : 'NetworkPolicies'} ${names} will be accepted by the API server but have no effect`];
+  return [
+    `${what} does not enforce NetworkPolicies: ${policies.length === 1 ? 'NetworkPolicy' : 'NetworkPolicies'} ${names} will be accepted by the API server but have no effect`,
+  ];
 }

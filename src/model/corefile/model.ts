@@ -7,7 +7,6 @@
  */
 import { show } from '../errors';
 
-
 /** One Corefile line: a name, its arguments and, when the line ends with `{`, a nested block. */
 export interface Directive {
   readonly name: string;
@@ -20,11 +19,20 @@ interface WithExtra {
   readonly extra?: readonly Directive[];
 }
 
-export interface ErrorsPlugin extends WithExtra { readonly plugin: 'errors' }
+export interface ErrorsPlugin extends WithExtra {
+  readonly plugin: 'errors';
+}
 /** `health [ADDRESS] { lameduck DURATION }`: /health on :8080 by default. */
-export interface HealthPlugin extends WithExtra { readonly plugin: 'health'; readonly addr?: string; readonly lameduck?: string }
+export interface HealthPlugin extends WithExtra {
+  readonly plugin: 'health';
+  readonly addr?: string;
+  readonly lameduck?: string;
+}
 /** `ready [ADDRESS]`: /ready on :8181 by default. */
-export interface ReadyPlugin extends WithExtra { readonly plugin: 'ready'; readonly addr?: string }
+export interface ReadyPlugin extends WithExtra {
+  readonly plugin: 'ready';
+  readonly addr?: string;
+}
 /** `kubernetes [ZONES...] { pods MODE; fallthrough [ZONES...]; ttl SECONDS }`. */
 export interface KubernetesPlugin extends WithExtra {
   readonly plugin: 'kubernetes';
@@ -36,7 +44,10 @@ export interface KubernetesPlugin extends WithExtra {
   readonly ttl?: number;
 }
 /** `prometheus [ADDRESS]`: metrics, :9153 by default. */
-export interface PrometheusPlugin extends WithExtra { readonly plugin: 'prometheus'; readonly addr?: string }
+export interface PrometheusPlugin extends WithExtra {
+  readonly plugin: 'prometheus';
+  readonly addr?: string;
+}
 /** `forward FROM TO... { except ZONES...; policy P; max_concurrent N }`. */
 export interface ForwardPlugin extends WithExtra {
   readonly plugin: 'forward';
@@ -48,9 +59,16 @@ export interface ForwardPlugin extends WithExtra {
   readonly maxConcurrent?: number;
 }
 /** `disable success|denial [ZONES...]` inside cache. */
-export interface CacheDisable { readonly type: 'success' | 'denial'; readonly zones: readonly string[] }
+export interface CacheDisable {
+  readonly type: 'success' | 'denial';
+  readonly zones: readonly string[];
+}
 /** `success|denial CAPACITY [TTL [MINTTL]]` inside cache. */
-export interface CacheBucket { readonly capacity: number; readonly ttl?: number; readonly minTtl?: number }
+export interface CacheBucket {
+  readonly capacity: number;
+  readonly ttl?: number;
+  readonly minTtl?: number;
+}
 /** `cache [TTL] [ZONES...] { success ...; denial ...; disable ... }`. */
 export interface CachePlugin extends WithExtra {
   readonly plugin: 'cache';
@@ -60,9 +78,15 @@ export interface CachePlugin extends WithExtra {
   readonly denial?: CacheBucket;
   readonly disable?: readonly CacheDisable[];
 }
-export interface LoopPlugin extends WithExtra { readonly plugin: 'loop' }
+export interface LoopPlugin extends WithExtra {
+  readonly plugin: 'loop';
+}
 /** `reload [INTERVAL] [JITTER]`. */
-export interface ReloadPlugin extends WithExtra { readonly plugin: 'reload'; readonly interval?: string; readonly jitter?: string }
+export interface ReloadPlugin extends WithExtra {
+  readonly plugin: 'reload';
+  readonly interval?: string;
+  readonly jitter?: string;
+}
 /** `loadbalance [POLICY [ARGS...]]`, e.g. `loadbalance weighted /etc/coredns/weights`. */
 export interface LoadBalancePlugin extends WithExtra {
   readonly plugin: 'loadbalance';
@@ -70,7 +94,10 @@ export interface LoadBalancePlugin extends WithExtra {
   readonly policyArgs?: readonly string[];
 }
 /** One `IP NAMES...` line of the hosts plugin. */
-export interface HostsEntry { readonly ip: string; readonly names: readonly string[] }
+export interface HostsEntry {
+  readonly ip: string;
+  readonly names: readonly string[];
+}
 /** `hosts [FILE [ZONES...]] { IP NAMES...; ttl N; no_reverse; reload D; fallthrough [ZONES...] }`. */
 export interface HostsPlugin {
   readonly plugin: 'hosts';
@@ -83,9 +110,16 @@ export interface HostsPlugin {
   readonly fallthrough?: readonly string[];
 }
 /** `rewrite [continue|stop] FIELD ...`: the rule as written; an `answer ...` block stays in `extra`. */
-export interface RewritePlugin extends WithExtra { readonly plugin: 'rewrite'; readonly rule: readonly string[] }
+export interface RewritePlugin extends WithExtra {
+  readonly plugin: 'rewrite';
+  readonly rule: readonly string[];
+}
 /** `log [NAMES...] [FORMAT] { class CLASSES... }`. */
-export interface LogPlugin extends WithExtra { readonly plugin: 'log'; readonly args?: readonly string[]; readonly classes?: readonly string[] }
+export interface LogPlugin extends WithExtra {
+  readonly plugin: 'log';
+  readonly args?: readonly string[];
+  readonly classes?: readonly string[];
+}
 /** `template CLASS TYPE [ZONES...] { match...; answer...; additional...; authority...; rcode; fallthrough }`. */
 export interface TemplatePlugin extends WithExtra {
   readonly plugin: 'template';
@@ -107,9 +141,22 @@ export interface GenericPlugin {
   readonly block?: readonly Directive[];
 }
 
-export type Plugin = ErrorsPlugin | HealthPlugin | ReadyPlugin | KubernetesPlugin | PrometheusPlugin | ForwardPlugin
-  | CachePlugin | LoopPlugin | ReloadPlugin | LoadBalancePlugin | HostsPlugin | RewritePlugin | LogPlugin
-  | TemplatePlugin | GenericPlugin;
+export type Plugin =
+  | ErrorsPlugin
+  | HealthPlugin
+  | ReadyPlugin
+  | KubernetesPlugin
+  | PrometheusPlugin
+  | ForwardPlugin
+  | CachePlugin
+  | LoopPlugin
+  | ReloadPlugin
+  | LoadBalancePlugin
+  | HostsPlugin
+  | RewritePlugin
+  | LogPlugin
+  | TemplatePlugin
+  | GenericPlugin;
 
 /** A server block: `[SCHEME://]ZONE[:PORT] ... { plugins }`. All keys of one block share scheme and port. */
 export interface ServerBlock {
@@ -135,11 +182,58 @@ export function pluginName(plugin: Plugin): string {
  * is an unknown plugin: CoreDNS refuses to start with "Unknown directive".
  */
 export const KNOWN_PLUGINS: ReadonlySet<string> = new Set([
-  'root', 'metadata', 'geoip', 'cancel', 'tls', 'timeouts', 'reload', 'nsid', 'bufsize', 'bind', 'debug', 'trace',
-  'ready', 'health', 'pprof', 'prometheus', 'errors', 'log', 'dnstap', 'local', 'dns64', 'acl', 'any', 'chaos',
-  'loadbalance', 'tsig', 'cache', 'rewrite', 'header', 'dnssec', 'autopath', 'minimal', 'template', 'transfer',
-  'hosts', 'route53', 'azure', 'clouddns', 'k8s_external', 'kubernetes', 'file', 'auto', 'secondary', 'etcd',
-  'loop', 'forward', 'grpc', 'erratic', 'whoami', 'on', 'sign', 'view',
+  'root',
+  'metadata',
+  'geoip',
+  'cancel',
+  'tls',
+  'timeouts',
+  'reload',
+  'nsid',
+  'bufsize',
+  'bind',
+  'debug',
+  'trace',
+  'ready',
+  'health',
+  'pprof',
+  'prometheus',
+  'errors',
+  'log',
+  'dnstap',
+  'local',
+  'dns64',
+  'acl',
+  'any',
+  'chaos',
+  'loadbalance',
+  'tsig',
+  'cache',
+  'rewrite',
+  'header',
+  'dnssec',
+  'autopath',
+  'minimal',
+  'template',
+  'transfer',
+  'hosts',
+  'route53',
+  'azure',
+  'clouddns',
+  'k8s_external',
+  'kubernetes',
+  'file',
+  'auto',
+  'secondary',
+  'etcd',
+  'loop',
+  'forward',
+  'grpc',
+  'erratic',
+  'whoami',
+  'on',
+  'sign',
+  'view',
 ]);
 
 /**
@@ -147,16 +241,27 @@ export const KNOWN_PLUGINS: ReadonlySet<string> = new Set([
  * 1.10 (forward accepts several stanzas in later releases). Others (log, rewrite, template...) may repeat.
  */
 export const ONCE_PER_BLOCK: ReadonlySet<string> = new Set([
-  'errors', 'health', 'ready', 'kubernetes', 'prometheus', 'forward', 'cache', 'loop', 'reload', 'hosts',
+  'errors',
+  'health',
+  'ready',
+  'kubernetes',
+  'prometheus',
+  'forward',
+  'cache',
+  'loop',
+  'reload',
+  'hosts',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Codecs: typed plugin ⇄ Directive
 
-const line = (name: string, ...args: Array<string | number | undefined>): Directive =>
-  ({ name, args: args.filter((a): a is string | number => a !== undefined).map(String) });
+const line = (name: string, ...args: Array<string | number | undefined>): Directive => ({
+  name,
+  args: args.filter((a): a is string | number => a !== undefined).map(String),
+});
 const opt = <T>(value: T | undefined, make: (v: T) => Directive | Directive[]): Directive[] =>
-  (value === undefined ? [] : ([] as Directive[]).concat(make(value)));
+  value === undefined ? [] : ([] as Directive[]).concat(make(value));
 const withBlock = (name: string, args: ReadonlyArray<string | number | undefined>, block: Directive[]): Directive => {
   const head = line(name, ...args);
   return block.length > 0 ? { ...head, block } : head;
@@ -166,11 +271,13 @@ const withBlock = (name: string, args: ReadonlyArray<string | number | undefined
 export function toDirective(p: Plugin): Directive {
   const extra = 'extra' in p && p.extra ? [...p.extra] : [];
   switch (p.plugin) {
-    case 'errors': case 'loop':
+    case 'errors':
+    case 'loop':
       return withBlock(p.plugin, [], extra);
     case 'health':
       return withBlock('health', [p.addr], [...opt(p.lameduck, (d) => line('lameduck', d)), ...extra]);
-    case 'ready': case 'prometheus':
+    case 'ready':
+    case 'prometheus':
       return withBlock(p.plugin, [p.addr], extra);
     case 'kubernetes':
       return withBlock('kubernetes', p.zones, [
@@ -180,46 +287,65 @@ export function toDirective(p: Plugin): Directive {
         ...extra,
       ]);
     case 'forward':
-      return withBlock('forward', [p.from, ...p.to], [
-        ...opt(p.except, (z) => line('except', ...z)),
-        ...opt(p.policy, (v) => line('policy', v)),
-        ...opt(p.maxConcurrent, (n) => line('max_concurrent', n)),
-        ...extra,
-      ]);
+      return withBlock(
+        'forward',
+        [p.from, ...p.to],
+        [
+          ...opt(p.except, (z) => line('except', ...z)),
+          ...opt(p.policy, (v) => line('policy', v)),
+          ...opt(p.maxConcurrent, (n) => line('max_concurrent', n)),
+          ...extra,
+        ],
+      );
     case 'cache': {
-      const bucket = (name: string) => (b: CacheBucket) => line(name, b.capacity, b.ttl, b.ttl === undefined ? undefined : b.minTtl);
-      return withBlock('cache', [p.ttl, ...(p.zones ?? [])], [
-        ...opt(p.success, bucket('success')),
-        ...opt(p.denial, bucket('denial')),
-        ...(p.disable ?? []).map((d) => line('disable', d.type, ...d.zones)),
-        ...extra,
-      ]);
+      const bucket = (name: string) => (b: CacheBucket) =>
+        line(name, b.capacity, b.ttl, b.ttl === undefined ? undefined : b.minTtl);
+      return withBlock(
+        'cache',
+        [p.ttl, ...(p.zones ?? [])],
+        [
+          ...opt(p.success, bucket('success')),
+          ...opt(p.denial, bucket('denial')),
+          ...(p.disable ?? []).map((d) => line('disable', d.type, ...d.zones)),
+          ...extra,
+        ],
+      );
     }
     case 'reload':
       return withBlock('reload', [p.interval, p.interval === undefined ? undefined : p.jitter], extra);
     case 'loadbalance':
       return withBlock('loadbalance', p.policy === undefined ? [] : [p.policy, ...(p.policyArgs ?? [])], extra);
     case 'hosts':
-      return withBlock('hosts', [p.file, ...(p.file === undefined ? [] : p.zones ?? [])], [
-        ...p.entries.map((e) => line(e.ip, ...e.names)),
-        ...opt(p.ttl, (t) => line('ttl', t)),
-        ...(p.noReverse ? [line('no_reverse')] : []),
-        ...opt(p.reload, (d) => line('reload', d)),
-        ...opt(p.fallthrough, (z) => line('fallthrough', ...z)),
-      ]);
+      return withBlock(
+        'hosts',
+        [p.file, ...(p.file === undefined ? [] : (p.zones ?? []))],
+        [
+          ...p.entries.map((e) => line(e.ip, ...e.names)),
+          ...opt(p.ttl, (t) => line('ttl', t)),
+          ...(p.noReverse ? [line('no_reverse')] : []),
+          ...opt(p.reload, (d) => line('reload', d)),
+          ...opt(p.fallthrough, (z) => line('fallthrough', ...z)),
+        ],
+      );
     case 'rewrite':
       return withBlock('rewrite', p.rule, extra);
     case 'log':
       return withBlock('log', p.args ?? [], [...opt(p.classes, (c) => line('class', ...c)), ...extra]);
     case 'template': {
       const each = (name: string, values: readonly string[] | undefined) => (values ?? []).map((v) => line(name, v));
-      return withBlock('template', [p.class, p.type, ...(p.zones ?? [])], [
-        ...each('match', p.match), ...each('answer', p.answer), ...each('additional', p.additional),
-        ...each('authority', p.authority),
-        ...opt(p.rcode, (r) => line('rcode', r)),
-        ...opt(p.fallthrough, (z) => line('fallthrough', ...z)),
-        ...extra,
-      ]);
+      return withBlock(
+        'template',
+        [p.class, p.type, ...(p.zones ?? [])],
+        [
+          ...each('match', p.match),
+          ...each('answer', p.answer),
+          ...each('additional', p.additional),
+          ...each('authority', p.authority),
+          ...opt(p.rcode, (r) => line('rcode', r)),
+          ...opt(p.fallthrough, (z) => line('fallthrough', ...z)),
+          ...extra,
+        ],
+      );
     }
     case 'generic':
       return p.block ? { name: p.name, args: p.args, block: p.block } : { name: p.name, args: p.args };
@@ -227,7 +353,10 @@ export function toDirective(p: Plugin): Directive {
 }
 
 /** A problem found while decoding a directive; `at` is the directive it is about (for its line number). */
-export interface DecodeProblem { readonly at: Directive; readonly message: string }
+export interface DecodeProblem {
+  readonly at: Directive;
+  readonly message: string;
+}
 
 /**
  * Turns a Directive into a typed plugin (or a GenericPlugin for other names). Problems are arguments the typed
@@ -237,15 +366,28 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
   const fail = (at: Directive, message: string) => problems.push({ at, message });
   const block = d.block ?? [];
   const atMost = (n: number, what: string) => {
-    if (d.args.length > n) fail(d, `${d.name} takes ${n === 0 ? 'no arguments' : `at most ${n} argument (${what})`}, got ${d.args.map((a) => show(a)).join(' ')}`);
+    if (d.args.length > n)
+      fail(
+        d,
+        `${d.name} takes ${n === 0 ? 'no arguments' : `at most ${n} argument (${what})`}, got ${d.args.map((a) => show(a)).join(' ')}`,
+      );
   };
   const int = (at: Directive, text: string | undefined, what: string): number | undefined => {
-    if (text === undefined) { fail(at, `${at.name} needs ${what}`); return undefined; }
-    if (!/^\d+$/.test(text)) { fail(at, `${at.name}: ${what} must be a whole number, got ${show(text)}`); return undefined; }
+    if (text === undefined) {
+      fail(at, `${at.name} needs ${what}`);
+      return undefined;
+    }
+    if (!/^\d+$/.test(text)) {
+      fail(at, `${at.name}: ${what} must be a whole number, got ${show(text)}`);
+      return undefined;
+    }
     return Number(text);
   };
   const one = (at: Directive, what: string): string | undefined => {
-    if (at.args.length !== 1) { fail(at, `${at.name} takes exactly one argument (${what}), got ${at.args.length}`); return at.args[0]; }
+    if (at.args.length !== 1) {
+      fail(at, `${at.name} takes exactly one argument (${what}), got ${at.args.length}`);
+      return at.args[0];
+    }
     return at.args[0];
   };
   const extras = (known: ReadonlyArray<string>) => {
@@ -253,20 +395,30 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
     return rest.length > 0 ? { extra: rest } : {};
   };
   const find = (name: string) => block.filter((b) => b.name === name);
-  const last = (name: string) => { const all = find(name); return all[all.length - 1]; };
+  const last = (name: string) => {
+    const all = find(name);
+    return all[all.length - 1];
+  };
   const defined = <T extends object>(o: T): T =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
   switch (d.name) {
-    case 'errors': case 'loop':
+    case 'errors':
+    case 'loop':
       atMost(0, '');
       return { plugin: d.name, ...extras([]) };
     case 'health': {
       atMost(1, 'address');
       const lameduck = last('lameduck');
-      return defined({ plugin: 'health', addr: d.args[0], lameduck: lameduck && one(lameduck, 'duration'), ...extras(['lameduck']) });
+      return defined({
+        plugin: 'health',
+        addr: d.args[0],
+        lameduck: lameduck && one(lameduck, 'duration'),
+        ...extras(['lameduck']),
+      });
     }
-    case 'ready': case 'prometheus':
+    case 'ready':
+    case 'prometheus':
       atMost(1, 'address');
       return defined({ plugin: d.name, addr: d.args[0], ...extras([]) });
     case 'kubernetes': {
@@ -277,7 +429,8 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       }
       const ttl = last('ttl');
       return defined({
-        plugin: 'kubernetes', zones: [...d.args],
+        plugin: 'kubernetes',
+        zones: [...d.args],
         pods: mode as KubernetesPlugin['pods'],
         fallthrough: last('fallthrough')?.args,
         ttl: ttl && int(ttl, ttl.args[0], 'seconds'),
@@ -285,11 +438,14 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       });
     }
     case 'forward': {
-      if (d.args.length === 0) fail(d, 'forward needs a zone to forward ("." for everything) and at least one upstream');
+      if (d.args.length === 0)
+        fail(d, 'forward needs a zone to forward ("." for everything) and at least one upstream');
       const policy = last('policy');
       const max = last('max_concurrent');
       return defined({
-        plugin: 'forward', from: d.args[0] ?? '', to: d.args.slice(1),
+        plugin: 'forward',
+        from: d.args[0] ?? '',
+        to: d.args.slice(1),
         except: last('except')?.args,
         policy: policy && one(policy, 'random, round_robin or sequential'),
         maxConcurrent: max && int(max, max.args[0], 'a number of queries'),
@@ -303,16 +459,24 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
         const b = last(name);
         if (!b) return undefined;
         const capacity = int(b, b.args[0], 'a capacity') ?? 0;
-        return defined({ capacity, ttl: b.args[1] === undefined ? undefined : int(b, b.args[1], 'a TTL'),
-          minTtl: b.args[2] === undefined ? undefined : int(b, b.args[2], 'a minimum TTL') });
+        return defined({
+          capacity,
+          ttl: b.args[1] === undefined ? undefined : int(b, b.args[1], 'a TTL'),
+          minTtl: b.args[2] === undefined ? undefined : int(b, b.args[2], 'a minimum TTL'),
+        });
       };
       const disable = find('disable').map((b): CacheDisable => {
-        if (b.args[0] !== 'success' && b.args[0] !== 'denial') fail(b, `disable takes success or denial, got ${show(b.args[0] ?? '')}`);
+        if (b.args[0] !== 'success' && b.args[0] !== 'denial')
+          fail(b, `disable takes success or denial, got ${show(b.args[0] ?? '')}`);
         return { type: b.args[0] === 'denial' ? 'denial' : 'success', zones: b.args.slice(1) };
       });
       return defined({
-        plugin: 'cache', ttl: hasTtl ? Number(d.args[0]) : undefined, zones: zones.length > 0 ? zones : undefined,
-        success: bucket('success'), denial: bucket('denial'), disable: disable.length > 0 ? disable : undefined,
+        plugin: 'cache',
+        ttl: hasTtl ? Number(d.args[0]) : undefined,
+        zones: zones.length > 0 ? zones : undefined,
+        success: bucket('success'),
+        denial: bucket('denial'),
+        disable: disable.length > 0 ? disable : undefined,
         ...extras(['success', 'denial', 'disable']),
       });
     }
@@ -320,18 +484,27 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       atMost(2, 'interval and jitter');
       return defined({ plugin: 'reload', interval: d.args[0], jitter: d.args[1], ...extras([]) });
     case 'loadbalance':
-      return defined({ plugin: 'loadbalance', policy: d.args[0], policyArgs: d.args.length > 1 ? d.args.slice(1) : undefined, ...extras([]) });
+      return defined({
+        plugin: 'loadbalance',
+        policy: d.args[0],
+        policyArgs: d.args.length > 1 ? d.args.slice(1) : undefined,
+        ...extras([]),
+      });
     case 'hosts': {
       const options = ['ttl', 'no_reverse', 'reload', 'fallthrough'];
       const ttl = last('ttl');
       const reload = last('reload');
       return defined({
-        plugin: 'hosts', file: d.args[0], zones: d.args.length > 1 ? d.args.slice(1) : undefined,
-        entries: block.filter((b) => !options.includes(b.name)).map((b) => {
-          if (b.block) fail(b, `a hosts entry cannot open a block: ${show(b.name)}`);
-          if (b.args.length === 0) fail(b, `hosts entry ${show(b.name)} has no names (expected "IP NAME...")`);
-          return { ip: b.name, names: [...b.args] };
-        }),
+        plugin: 'hosts',
+        file: d.args[0],
+        zones: d.args.length > 1 ? d.args.slice(1) : undefined,
+        entries: block
+          .filter((b) => !options.includes(b.name))
+          .map((b) => {
+            if (b.block) fail(b, `a hosts entry cannot open a block: ${show(b.name)}`);
+            if (b.args.length === 0) fail(b, `hosts entry ${show(b.name)} has no names (expected "IP NAME...")`);
+            return { ip: b.name, names: [...b.args] };
+          }),
         ttl: ttl && int(ttl, ttl.args[0], 'seconds'),
         noReverse: find('no_reverse').length > 0 ? true : undefined,
         reload: reload && one(reload, 'duration'),
@@ -339,26 +512,40 @@ export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
       });
     }
     case 'rewrite':
-      if (d.args.length === 0) fail(d, 'rewrite needs a rule, e.g. "rewrite name foo.example.com foo.default.svc.cluster.local"');
+      if (d.args.length === 0)
+        fail(d, 'rewrite needs a rule, e.g. "rewrite name foo.example.com foo.default.svc.cluster.local"');
       return { plugin: 'rewrite', rule: [...d.args], ...extras([]) };
     case 'log':
-      return defined({ plugin: 'log', args: d.args.length > 0 ? [...d.args] : undefined,
-        classes: last('class')?.args, ...extras(['class']) });
+      return defined({
+        plugin: 'log',
+        args: d.args.length > 0 ? [...d.args] : undefined,
+        classes: last('class')?.args,
+        ...extras(['class']),
+      });
     case 'template': {
       if (d.args.length < 2) fail(d, 'template needs a class and a type, e.g. "template IN A example.org"');
-      const all = (name: string) => { const v = find(name).flatMap((b) => b.args); return v.length > 0 ? v : undefined; };
+      const all = (name: string) => {
+        const v = find(name).flatMap((b) => b.args);
+        return v.length > 0 ? v : undefined;
+      };
       const rcode = last('rcode');
       return defined({
-        plugin: 'template', class: d.args[0] ?? '', type: d.args[1] ?? '',
+        plugin: 'template',
+        class: d.args[0] ?? '',
+        type: d.args[1] ?? '',
         zones: d.args.length > 2 ? d.args.slice(2) : undefined,
-        match: all('match'), answer: all('answer'), additional: all('additional'), authority: all('authority'),
+        match: all('match'),
+        answer: all('answer'),
+        additional: all('additional'),
+        authority: all('authority'),
         rcode: rcode && one(rcode, 'response code'),
         fallthrough: last('fallthrough')?.args,
         ...extras(['match', 'answer', 'additional', 'authority', 'rcode', 'fallthrough']),
       });
     }
     default:
-      return d.block ? { plugin: 'generic', name: d.name, args: [...d.args], block: d.block }
+      return d.block
+        ? { plugin: 'generic', name: d.name, args: [...d.args], block: d.block }
         : { plugin: 'generic', name: d.name, args: [...d.args] };
   }
 }
@@ -384,18 +571,25 @@ export interface KubeadmCorefileOptions {
  */
 export function kubeadmCorefile(options: KubeadmCorefileOptions = {}): Corefile {
   const domain = options.clusterDomain ?? 'cluster.local';
-  const hosts: Plugin[] = options.hosts && options.hosts.length > 0
-    ? [{ plugin: 'hosts', entries: options.hosts.map((e) => ({ ip: e.ip, names: [...e.names] })), fallthrough: [] }]
-    : [];
+  const hosts: Plugin[] =
+    options.hosts && options.hosts.length > 0
+      ? [{ plugin: 'hosts', entries: options.hosts.map((e) => ({ ip: e.ip, names: [...e.names] })), fallthrough: [] }]
+      : [];
   const main: ServerBlock = {
-    zones: ['.'], port: 53,
+    zones: ['.'],
+    port: 53,
     plugins: [
       { plugin: 'errors' },
       { plugin: 'health', lameduck: '5s' },
       { plugin: 'ready' },
       ...hosts,
-      { plugin: 'kubernetes', zones: [domain, 'in-addr.arpa', 'ip6.arpa'], pods: 'insecure',
-        fallthrough: ['in-addr.arpa', 'ip6.arpa'], ttl: 30 },
+      {
+        plugin: 'kubernetes',
+        zones: [domain, 'in-addr.arpa', 'ip6.arpa'],
+        pods: 'insecure',
+        fallthrough: ['in-addr.arpa', 'ip6.arpa'],
+        ttl: 30,
+      },
       { plugin: 'prometheus', addr: ':9153' },
       { plugin: 'forward', from: '.', to: [...(options.upstreams ?? ['/etc/resolv.conf'])], maxConcurrent: 1000 },
       { plugin: 'cache', ttl: 30 },
@@ -404,9 +598,12 @@ export function kubeadmCorefile(options: KubeadmCorefileOptions = {}): Corefile 
       { plugin: 'loadbalance' },
     ],
   };
-  const stubs = Object.entries(options.stubDomains ?? {}).map(([zone, servers]): ServerBlock => ({
-    zones: [zone], port: 53,
-    plugins: [{ plugin: 'errors' }, { plugin: 'cache', ttl: 30 }, { plugin: 'forward', from: '.', to: [...servers] }],
-  }));
+  const stubs = Object.entries(options.stubDomains ?? {}).map(
+    ([zone, servers]): ServerBlock => ({
+      zones: [zone],
+      port: 53,
+      plugins: [{ plugin: 'errors' }, { plugin: 'cache', ttl: 30 }, { plugin: 'forward', from: '.', to: [...servers] }],
+    }),
+  );
   return { servers: [main, ...stubs] };
 }

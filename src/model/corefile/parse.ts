@@ -25,20 +25,30 @@ export interface ParseResult {
   readonly style: Required<RenderStyle>;
 }
 
-interface Line { readonly no: number; readonly indent: number; readonly tokens: string[] }
+interface Line {
+  readonly no: number;
+  readonly indent: number;
+  readonly tokens: string[];
+}
 
 /** Splits one line into tokens; returns an error message for an unterminated quote. */
 function tokenize(text: string): { tokens: string[]; error?: string } {
   const tokens: string[] = [];
   let i = 0;
   while (i < text.length) {
-    if (/\s/.test(text[i])) { i++; continue; }
+    if (/\s/.test(text[i])) {
+      i++;
+      continue;
+    }
     if (text[i] === '#') break;
     if (text[i] === '"') {
       let token = '';
       i++;
       while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && text[i + 1] === '"') { token += '"'; i += 2; } else token += text[i++];
+        if (text[i] === '\\' && text[i + 1] === '"') {
+          token += '"';
+          i += 2;
+        } else token += text[i++];
       }
       if (i >= text.length) return { tokens, error: 'unterminated quoted string' };
       i++;
@@ -81,15 +91,29 @@ export function parseCorefile(text: string): ParseResult {
       const { tokens } = current;
       if (tokens[0] === '}') {
         if (current.indent !== opened.indent && misplaced === undefined) misplaced = { open: opened, close: current };
-        if (tokens.length > 1) errors.push({ line: current.no, message: `unexpected ${show(tokens.slice(1).join(' '))} after "}": put it on its own line` });
+        if (tokens.length > 1)
+          errors.push({
+            line: current.no,
+            message: `unexpected ${show(tokens.slice(1).join(' '))} after "}": put it on its own line`,
+          });
         return out;
       }
-      if (depth === 1 && !seenIndent) { style.indent = current.indent; seenIndent = true; }
-      if (depth === 2 && !seenNested) { style.nestedIndent = current.indent - style.indent; seenNested = true; }
+      if (depth === 1 && !seenIndent) {
+        style.indent = current.indent;
+        seenIndent = true;
+      }
+      if (depth === 2 && !seenNested) {
+        style.nestedIndent = current.indent - style.indent;
+        seenNested = true;
+      }
       const opens = tokens[tokens.length - 1] === '{';
       const words = opens ? tokens.slice(0, -1) : tokens;
       const stray = words.findIndex((t) => t === '{' || t === '}');
-      if (stray >= 0) errors.push({ line: current.no, message: `unexpected "${words[stray]}" in the middle of a line: a block opens with "{" at the end of a line and closes with "}" on a line of its own` });
+      if (stray >= 0)
+        errors.push({
+          line: current.no,
+          message: `unexpected "${words[stray]}" in the middle of a line: a block opens with "{" at the end of a line and closes with "}" on a line of its own`,
+        });
       if (words.length === 0) {
         errors.push({ line: current.no, message: '"{" without a plugin or option name before it' });
         if (depth < MAX_BLOCK_DEPTH) readBlock(current, depth + 1);
@@ -112,7 +136,11 @@ export function parseCorefile(text: string): ParseResult {
     const hint = misplaced
       ? ` (probably the "{" on line ${misplaced.open.no} is missing its "}": the "}" on line ${misplaced.close.no} is indented for an outer block)`
       : '';
-    if (!abandoned) errors.push({ line: opened.no, message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}` });
+    if (!abandoned)
+      errors.push({
+        line: opened.no,
+        message: `unbalanced braces: the "{" on line ${opened.no} is never closed${hint}`,
+      });
     return out;
   };
 
@@ -125,25 +153,40 @@ export function parseCorefile(text: string): ParseResult {
       continue;
     }
     if (tokens[tokens.length - 1] !== '{') {
-      errors.push({ line: current.no, message: `expected a server block such as ".:53 {", got ${show(tokens.join(' '))}` });
+      errors.push({
+        line: current.no,
+        message: `expected a server block such as ".:53 {", got ${show(tokens.join(' '))}`,
+      });
       continue;
     }
-    const keys = tokens.slice(0, -1).map((k) => k.replace(/,$/, '')).filter((k) => k !== '');
+    const keys = tokens
+      .slice(0, -1)
+      .map((k) => k.replace(/,$/, ''))
+      .filter((k) => k !== '');
     const body = readBlock(current, 1);
     if (keys.length === 0) {
-      errors.push({ line: current.no, message: 'missing zone: a server block starts with its zones, e.g. ".:53 {" or "example.org:53 {"' });
+      errors.push({
+        line: current.no,
+        message: 'missing zone: a server block starts with its zones, e.g. ".:53 {" or "example.org:53 {"',
+      });
       continue;
     }
     const parsed = keys.map((key) => ({ key, match: KEY.exec(key) }));
     const bad = parsed.find((p) => !p.match || p.match[2] === '');
     if (bad) {
-      errors.push({ line: current.no, message: `invalid server key ${show(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"` });
+      errors.push({
+        line: current.no,
+        message: `invalid server key ${show(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"`,
+      });
       continue;
     }
     const schemes = new Set(parsed.map((p) => p.match![1]));
     const ports = new Set(parsed.map((p) => p.match![3]));
     if (schemes.size > 1 || ports.size > 1) {
-      errors.push({ line: current.no, message: `the keys ${keys.join(' ')} mix schemes or ports: write one server block per scheme and port` });
+      errors.push({
+        line: current.no,
+        message: `the keys ${keys.join(' ')} mix schemes or ports: write one server block per scheme and port`,
+      });
       continue;
     }
     const [scheme] = [...schemes];
@@ -154,7 +197,8 @@ export function parseCorefile(text: string): ParseResult {
       lines.set(plugin, directiveLines.get(d) ?? current.no);
       return plugin;
     });
-    for (const problem of problems) errors.push({ line: directiveLines.get(problem.at) ?? current.no, message: problem.message });
+    for (const problem of problems)
+      errors.push({ line: directiveLines.get(problem.at) ?? current.no, message: problem.message });
     const server: ServerBlock = {
       zones: parsed.map((p) => p.match![2]),
       ...(port !== undefined ? { port: Number(port) } : {}),
@@ -164,7 +208,8 @@ export function parseCorefile(text: string): ParseResult {
     lines.set(server, current.no);
     servers.push(server);
   }
-  if (servers.length === 0 && errors.length === 0) errors.push({ line: 1, message: 'the Corefile has no server block' });
+  if (servers.length === 0 && errors.length === 0)
+    errors.push({ line: 1, message: 'the Corefile has no server block' });
   errors.sort((a, b) => a.line - b.line);
   return { corefile: { servers }, errors, lines, style };
 }

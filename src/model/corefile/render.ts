@@ -30,7 +30,12 @@ export function serverKeys(server: ServerBlock): string {
   return server.zones.map((zone) => `${scheme}${zone}${port}`).join(' ');
 }
 
-function renderDirectives(directives: readonly Directive[], depth: number, style: Required<RenderStyle>, out: string[]): void {
+function renderDirectives(
+  directives: readonly Directive[],
+  depth: number,
+  style: Required<RenderStyle>,
+  out: string[],
+): void {
   const pad = ' '.repeat(style.indent + depth * style.nestedIndent);
   for (const d of directives) {
     const text = [d.name, ...d.args].map(quoteToken).join(' ');

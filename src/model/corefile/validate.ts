@@ -65,7 +65,8 @@ export function upstreamProblem(upstream: string): string | undefined {
     return `invalid upstream ${show(upstream)}: a resolv.conf file must be an absolute path of letters, digits and _ . @ + - (no spaces or "..")`;
   }
   const match = /^(?:(dns|tls):\/\/)?([^:]*)(?::(\d+))?$/.exec(upstream);
-  if (!match) return `invalid upstream ${show(upstream)}: expected an IPv4 address, [dns|tls]://address[:port] or a file such as /etc/resolv.conf`;
+  if (!match)
+    return `invalid upstream ${show(upstream)}: expected an IPv4 address, [dns|tls]://address[:port] or a file such as /etc/resolv.conf`;
   const address = parseAddress(match[2]);
   if (!address.ok) return `invalid upstream ${show(upstream)}: ${address.error}`;
   const port = match[3] === undefined ? 53 : Number(match[3]);
@@ -77,7 +78,11 @@ export function upstreamProblem(upstream: string): string | undefined {
  * Checks a Corefile model. Issue paths are model paths (`servers[0].plugins[3].zones[0]`); when `lines` (from
  * parseCorefile) is given, messages start with the line number of the plugin or server block they are about.
  */
-export function validateCorefile(corefile: Corefile, context: CorefileContext = {}, lines?: WeakMap<object, number>): Issue[] {
+export function validateCorefile(
+  corefile: Corefile,
+  context: CorefileContext = {},
+  lines?: WeakMap<object, number>,
+): Issue[] {
   const issues: Issue[] = [];
   const at = (object: object, path: Array<string | number>, message: string) => {
     const line = lines?.get(object);
@@ -88,7 +93,8 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
   const served = new Map<string, string>();
   corefile.servers.forEach((server, s) => {
     const here = ['servers', s];
-    if (server.zones.length === 0) at(server, [...here, 'zones'], 'missing zone: a server block needs at least one zone, e.g. "."');
+    if (server.zones.length === 0)
+      at(server, [...here, 'zones'], 'missing zone: a server block needs at least one zone, e.g. "."');
     server.zones.forEach((zone, z) => {
       const problem = zoneProblem(zone);
       if (problem) at(server, [...here, 'zones', z], problem);
@@ -103,7 +109,12 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
       const key = `${normalizeZone(zone)}:${server.port ?? 53}`;
       const owner = served.get(key);
       const label = `server block ${s + 1} (${serverKeys(server)})`;
-      if (owner) at(server, [...here, 'zones'], `zone ${show(zone)} on port ${server.port ?? 53} is already served by ${owner}: CoreDNS refuses to start`);
+      if (owner)
+        at(
+          server,
+          [...here, 'zones'],
+          `zone ${show(zone)} on port ${server.port ?? 53} is already served by ${owner}: CoreDNS refuses to start`,
+        );
       else served.set(key, label);
     }
 
@@ -113,18 +124,28 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
       const name = pluginName(plugin);
       if (!KNOWN_PLUGINS.has(name)) at(plugin, [...path, 'name'], `unknown plugin ${show(name)}${suggestion(name)}`);
       if (ONCE_PER_BLOCK.has(name) && seen.has(name)) {
-        at(plugin, path, `plugin ${show(name)} is used twice in server block ${s + 1} (${serverKeys(server)}): CoreDNS allows it once per server block`);
+        at(
+          plugin,
+          path,
+          `plugin ${show(name)} is used twice in server block ${s + 1} (${serverKeys(server)}): CoreDNS allows it once per server block`,
+        );
       }
       seen.set(name, p);
 
       switch (plugin.plugin) {
         case 'forward':
-          if (plugin.to.length === 0) at(plugin, [...path, 'to'], `forward ${show(plugin.from)} has no upstream: give at least one address or /etc/resolv.conf`);
+          if (plugin.to.length === 0)
+            at(
+              plugin,
+              [...path, 'to'],
+              `forward ${show(plugin.from)} has no upstream: give at least one address or /etc/resolv.conf`,
+            );
           plugin.to.forEach((upstream, u) => {
             const problem = upstreamProblem(upstream);
             if (problem) at(plugin, [...path, 'to', u], problem);
           });
-          if (plugin.maxConcurrent !== undefined && plugin.maxConcurrent < 1) at(plugin, [...path, 'maxConcurrent'], `max_concurrent ${plugin.maxConcurrent} must be at least 1`);
+          if (plugin.maxConcurrent !== undefined && plugin.maxConcurrent < 1)
+            at(plugin, [...path, 'maxConcurrent'], `max_concurrent ${plugin.maxConcurrent} must be at least 1`);
           break;
         case 'kubernetes': {
           // Without zones the plugin serves the server block's zones: check those instead.
@@ -133,21 +154,27 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
           zones.forEach((zone, z) => {
             if (context.clusterDomain === undefined || isReverseZone(zone)) return;
             if (normalizeZone(zone) !== normalizeZone(context.clusterDomain)) {
-              at(plugin, zonePath(z),
-                `kubernetes zone ${show(zone)} is not the cluster domain ${show(context.clusterDomain)} nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve`);
+              at(
+                plugin,
+                zonePath(z),
+                `kubernetes zone ${show(zone)} is not the cluster domain ${show(context.clusterDomain)} nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve`,
+              );
             }
           });
-          if (plugin.ttl !== undefined && plugin.ttl > 3600) at(plugin, [...path, 'ttl'], `ttl ${plugin.ttl} is outside 0-3600`);
+          if (plugin.ttl !== undefined && plugin.ttl > 3600)
+            at(plugin, [...path, 'ttl'], `ttl ${plugin.ttl} is outside 0-3600`);
           break;
         }
         case 'cache':
           for (const bucket of ['success', 'denial'] as const) {
             const b = plugin[bucket];
-            if (b && b.minTtl !== undefined && b.ttl === undefined) at(plugin, [...path, bucket, 'minTtl'], `cache ${bucket}: minTtl ${b.minTtl} needs a ttl before it`);
+            if (b && b.minTtl !== undefined && b.ttl === undefined)
+              at(plugin, [...path, bucket, 'minTtl'], `cache ${bucket}: minTtl ${b.minTtl} needs a ttl before it`);
           }
           break;
         case 'reload':
-          if (plugin.jitter !== undefined && plugin.interval === undefined) at(plugin, [...path, 'jitter'], `reload: jitter ${show(plugin.jitter)} needs an interval before it`);
+          if (plugin.jitter !== undefined && plugin.interval === undefined)
+            at(plugin, [...path, 'jitter'], `reload: jitter ${show(plugin.jitter)} needs an interval before it`);
           break;
         case 'hosts':
           if (plugin.zones && plugin.zones.length > 0 && plugin.file === undefined) {
@@ -156,9 +183,15 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
           plugin.entries.forEach((entry, e) => {
             const address = parseAddress(entry.ip);
             if (!address.ok) at(plugin, [...path, 'entries', e, 'ip'], `hosts entry: ${address.error}`);
-            if (entry.names.length === 0) at(plugin, [...path, 'entries', e, 'names'], `hosts entry ${show(entry.ip)} has no names`);
+            if (entry.names.length === 0)
+              at(plugin, [...path, 'entries', e, 'names'], `hosts entry ${show(entry.ip)} has no names`);
             entry.names.forEach((name, n) => {
-              if (!HOST_NAME.test(name)) at(plugin, [...path, 'entries', e, 'names', n], `hosts entry ${show(entry.ip)}: invalid host name ${show(name)}`);
+              if (!HOST_NAME.test(name))
+                at(
+                  plugin,
+                  [...path, 'entries', e, 'names', n],
+                  `hosts entry ${show(entry.ip)}: invalid host name ${show(name)}`,
+                );
             });
           });
           break;
@@ -174,11 +207,17 @@ export function validateCorefile(corefile: Corefile, context: CorefileContext = 
  * Parses and checks Corefile text in one go: parse errors first (when there are any, the model is not checked
  * further). Each message starts with its line number; paths are relative to the text (empty).
  */
-export function corefileTextIssues(text: string, context: CorefileContext = {}): { corefile?: Corefile; issues: Issue[] } {
+export function corefileTextIssues(
+  text: string,
+  context: CorefileContext = {},
+): { corefile?: Corefile; issues: Issue[] } {
   const parsed = parseCorefile(text);
   if (parsed.errors.length > 0) {
     return { issues: parsed.errors.map((e) => ({ path: [], message: `line ${e.line}: ${e.message}` })) };
   }
-  const issues = validateCorefile(parsed.corefile, context, parsed.lines).map((issue) => ({ path: [], message: issue.message }));
+  const issues = validateCorefile(parsed.corefile, context, parsed.lines).map((issue) => ({
+    path: [],
+    message: issue.message,
+  }));
   return { corefile: parsed.corefile, issues };
 }

@@ -15,7 +15,8 @@ export function cidrInterval(text: string): Interval | undefined {
   if (networks.has(text)) return networks.get(text);
   const parsed = parseNetwork(text);
   const value: Interval | undefined = parsed.ok
-    ? [Number(parsed.value.getFirst().getValue()), Number(parsed.value.getLast().getValue())] : undefined;
+    ? [Number(parsed.value.getFirst().getValue()), Number(parsed.value.getLast().getValue())]
+    : undefined;
   if (networks.size > 10000) networks.clear();
   networks.set(text, value);
   return value;

@@ -24,7 +24,14 @@
  * IPv4. hostNetwork pods are not analysed (NetworkPolicies do not apply to the host network namespace).
  */
 import {
-  ALL_ADDRESSES, Interval, addressValue, cidrInterval, intervalsContain, intervalsCover, normalizeIntervals, subtractIntervals,
+  ALL_ADDRESSES,
+  Interval,
+  addressValue,
+  cidrInterval,
+  intervalsContain,
+  intervalsCover,
+  normalizeIntervals,
+  subtractIntervals,
 } from './addresses';
 import { ConnectionSet } from './connections';
 import { compileSelector, Inventory, Policy, Protocol, Workload } from './inventory';
@@ -37,7 +44,9 @@ type Bits = Uint32Array;
 const words = (n: number) => Math.ceil(n / 32) || 1;
 const newBits = (n: number) => new Uint32Array(words(n));
 const hasBit = (bits: Bits, i: number) => (bits[i >>> 5] & (1 << (i & 31))) !== 0;
-const setBit = (bits: Bits, i: number) => { bits[i >>> 5] |= 1 << (i & 31); };
+const setBit = (bits: Bits, i: number) => {
+  bits[i >>> 5] |= 1 << (i & 31);
+};
 function fullBits(n: number): Bits {
   const bits = newBits(n);
   for (let i = 0; i < n; i++) setBit(bits, i);
@@ -66,8 +75,12 @@ export interface RuleRef {
 
 export function ruleRefText(ref: RuleRef): string {
   const peers = ref.direction === 'ingress' ? 'from' : 'to';
-  return `NetworkPolicy ${ref.policy.namespace}/${ref.policy.name} ${ref.direction}[${ref.rule}]`
-    + (ref.peer === undefined ? ` (every ${ref.direction === 'ingress' ? 'source' : 'destination'})` : `.${peers}[${ref.peer}]`);
+  return (
+    `NetworkPolicy ${ref.policy.namespace}/${ref.policy.name} ${ref.direction}[${ref.rule}]` +
+    (ref.peer === undefined
+      ? ` (every ${ref.direction === 'ingress' ? 'source' : 'destination'})`
+      : `.${peers}[${ref.peer}]`)
+  );
 }
 
 interface CompiledPeer {
@@ -142,11 +155,16 @@ export class NetpolAnalysis {
     this.n = this.workloads.length;
     this.all = fullBits(this.n);
     this.indexByKey = new Map(this.workloads.map((w, i) => [w.key, i]));
-    this.podSpace = (inventory.podCidr && cidrInterval(inventory.podCidr)) ? [cidrInterval(inventory.podCidr)!] : [ALL_ADDRESSES];
-    this.workloadAddresses = this.workloads.map((w) => normalizeIntervals(w.ips.flatMap((ip) => {
-      const v = addressValue(ip);
-      return v === undefined ? [] : [[v, v] as Interval];
-    })));
+    this.podSpace =
+      inventory.podCidr && cidrInterval(inventory.podCidr) ? [cidrInterval(inventory.podCidr)!] : [ALL_ADDRESSES];
+    this.workloadAddresses = this.workloads.map((w) =>
+      normalizeIntervals(
+        w.ips.flatMap((ip) => {
+          const v = addressValue(ip);
+          return v === undefined ? [] : [[v, v] as Interval];
+        }),
+      ),
+    );
 
     // Workloads by namespace, with the namespace's labels: selectors are evaluated once per namespace.
     const byNamespace = new Map<string, number[]>();
@@ -184,7 +202,11 @@ export class NetpolAnalysis {
       peerCache.set(cacheKey, compiled);
       return compiled;
     };
-    const compileRules = (rules: ReadonlyArray<{ ports?: ReadonlyArray<NetworkPolicyPortSpec> }>, field: 'from' | 'to', ns: string) =>
+    const compileRules = (
+      rules: ReadonlyArray<{ ports?: ReadonlyArray<NetworkPolicyPortSpec> }>,
+      field: 'from' | 'to',
+      ns: string,
+    ) =>
       rules.map((rule, index): CompiledRule => {
         const peerSpecs = (rule as Record<string, ReadonlyArray<NetworkPolicyPeerSpec> | undefined>)[field];
         const peers = peerSpecs && peerSpecs.length > 0 ? peerSpecs.map((p) => compilePeer(p, ns)) : undefined;
@@ -202,12 +224,19 @@ export class NetpolAnalysis {
       const selectedList: number[] = [];
       const match = compileSelector(policy.spec.podSelector);
       for (const i of byNamespace.get(policy.namespace) ?? []) {
-        if (match(this.workloads[i].labels)) { setBit(selected, i); selectedList.push(i); }
+        if (match(this.workloads[i].labels)) {
+          setBit(selected, i);
+          selectedList.push(i);
+        }
       }
       const types = effectivePolicyTypes(policy);
       return {
-        policy, selected, selectedList,
-        ingress: types.includes('Ingress') ? compileRules(policy.spec.ingress ?? [], 'from', policy.namespace) : undefined,
+        policy,
+        selected,
+        selectedList,
+        ingress: types.includes('Ingress')
+          ? compileRules(policy.spec.ingress ?? [], 'from', policy.namespace)
+          : undefined,
         egress: types.includes('Egress') ? compileRules(policy.spec.egress ?? [], 'to', policy.namespace) : undefined,
       };
     });
@@ -228,7 +257,9 @@ export class NetpolAnalysis {
     // NS/NAME of a name two kinds share is ambiguous; NS/KIND/NAME is case-insensitive on the kind.
     const parts = key.split('/');
     if (parts.length === 3) {
-      const i = this.workloads.findIndex((w) => w.namespace === parts[0] && w.kind.toLowerCase() === parts[1].toLowerCase() && w.name === parts[2]);
+      const i = this.workloads.findIndex(
+        (w) => w.namespace === parts[0] && w.kind.toLowerCase() === parts[1].toLowerCase() && w.name === parts[2],
+      );
       return i < 0 ? undefined : i;
     }
     return undefined;
@@ -262,14 +293,25 @@ export class NetpolAnalysis {
   can(from: Endpoint, to: Endpoint, port: number, protocol: Protocol): Verdict {
     const egress = this.side(from, to, port, protocol, 'egress');
     const ingress = this.side(to, from, port, protocol, 'ingress');
-    if ('workload' in from && 'workload' in to && from.workload === to.workload && this.workloads[from.workload].kind === 'Pod') {
+    if (
+      'workload' in from &&
+      'workload' in to &&
+      from.workload === to.workload &&
+      this.workloads[from.workload].kind === 'Pod'
+    ) {
       return { allowed: true, egress, ingress, note: 'a pod cannot block access to itself' };
     }
     return { allowed: egress.allowed && ingress.allowed, egress, ingress };
   }
 
   /** The verdict of one side: `self`'s policies in `direction`, about traffic with `other`. */
-  private side(self: Endpoint, other: Endpoint, port: number, protocol: Protocol, direction: 'ingress' | 'egress'): DirectionVerdict {
+  private side(
+    self: Endpoint,
+    other: Endpoint,
+    port: number,
+    protocol: Protocol,
+    direction: 'ingress' | 'egress',
+  ): DirectionVerdict {
     if (!('workload' in self)) return { isolated: false, policies: [], allowedBy: [], allowed: true, notAPod: true };
     const applying = (direction === 'ingress' ? this.ingressOf : this.egressOf)[self.workload];
     if (applying.length === 0) return { isolated: false, policies: [], allowedBy: [], allowed: true };
@@ -280,23 +322,39 @@ export class NetpolAnalysis {
       const c = this.compiled[p];
       (c[direction] ?? []).forEach((rule) => {
         if (!this.portsMatch(rule.ports, port, protocol, destination)) return;
-        if (!rule.peers) { allowedBy.push({ policy: c.policy, direction, rule: rule.index }); return; }
+        if (!rule.peers) {
+          allowedBy.push({ policy: c.policy, direction, rule: rule.index });
+          return;
+        }
         rule.peers.forEach((peer, j) => {
-          const hit = 'workload' in other ? hasBit(peer.pods, other.workload) : intervalsContain(peer.addresses, other.address);
+          const hit =
+            'workload' in other ? hasBit(peer.pods, other.workload) : intervalsContain(peer.addresses, other.address);
           if (hit) allowedBy.push({ policy: c.policy, direction, rule: rule.index, peer: j });
         });
       });
     }
-    return { isolated: true, policies: applying.map((p) => this.compiled[p].policy), allowedBy, allowed: allowedBy.length > 0 };
+    return {
+      isolated: true,
+      policies: applying.map((p) => this.compiled[p].policy),
+      allowedBy,
+      allowed: allowedBy.length > 0,
+    };
   }
 
-  private portsMatch(ports: readonly CompiledPort[] | undefined, port: number, protocol: Protocol, destination: Endpoint): boolean {
+  private portsMatch(
+    ports: readonly CompiledPort[] | undefined,
+    port: number,
+    protocol: Protocol,
+    destination: Endpoint,
+  ): boolean {
     if (!ports) return true;
     return ports.some((entry) => {
       if (entry.protocol !== protocol) return false;
       if ('name' in entry) {
         if (!('workload' in destination)) return false;
-        return this.workloads[destination.workload].ports.some((cp) => cp.name === entry.name && cp.protocol === protocol && cp.port === port);
+        return this.workloads[destination.workload].ports.some(
+          (cp) => cp.name === entry.name && cp.protocol === protocol && cp.port === port,
+        );
       }
       return port >= entry.start && port <= entry.end;
     });
@@ -344,10 +402,11 @@ export class NetpolAnalysis {
     for (let s = 0; s < n; s++) {
       if (this.egressOf[s].length === 0) continue;
       const bits = newBits(n);
-      for (const p of this.egressOf[s]) for (const rule of this.compiled[p].egress!) {
-        const set = egressRuleSet(rule);
-        if (set) orInto(bits, set);
-      }
+      for (const p of this.egressOf[s])
+        for (const rule of this.compiled[p].egress!) {
+          const set = egressRuleSet(rule);
+          if (set) orInto(bits, set);
+        }
       egress[s] = bits;
     }
     // Ingress: per destination, the sources its policies allow (rules whose ports fit this destination).
@@ -356,9 +415,10 @@ export class NetpolAnalysis {
       if (this.ingressOf[d].length === 0) continue;
       const bits = newBits(n);
       const self: Endpoint = { workload: d };
-      for (const p of this.ingressOf[d]) for (const rule of this.compiled[p].ingress!) {
-        if (this.portsMatch(rule.ports, port, protocol, self)) orInto(bits, rule.pods);
-      }
+      for (const p of this.ingressOf[d])
+        for (const rule of this.compiled[p].ingress!) {
+          if (this.portsMatch(rule.ports, port, protocol, self)) orInto(bits, rule.pods);
+        }
       ingress[d] = bits;
     }
     const out: boolean[][] = [];
@@ -381,23 +441,45 @@ export class NetpolAnalysis {
   /** Everything `s` may open to `d` (per protocol and port). */
   connections(s: number, d: number): ConnectionSet {
     if (s === d && this.workloads[s].kind === 'Pod') return ConnectionSet.all();
-    const egress = this.egressOf[s].length === 0 ? ConnectionSet.all()
-      : this.union(this.egressOf[s], 'egress', (peer) => hasBit(peer.pods, d), (rule) => hasBit(rule.pods, d), d);
+    const egress =
+      this.egressOf[s].length === 0
+        ? ConnectionSet.all()
+        : this.union(
+            this.egressOf[s],
+            'egress',
+            (peer) => hasBit(peer.pods, d),
+            (rule) => hasBit(rule.pods, d),
+            d,
+          );
     if (egress.isEmpty()) return egress;
-    const ingress = this.ingressOf[d].length === 0 ? ConnectionSet.all()
-      : this.union(this.ingressOf[d], 'ingress', (peer) => hasBit(peer.pods, s), (rule) => hasBit(rule.pods, s), d);
+    const ingress =
+      this.ingressOf[d].length === 0
+        ? ConnectionSet.all()
+        : this.union(
+            this.ingressOf[d],
+            'ingress',
+            (peer) => hasBit(peer.pods, s),
+            (rule) => hasBit(rule.pods, s),
+            d,
+          );
     return egress.intersect(ingress);
   }
 
   /** Union of the ports of the rules (of these policies, this direction) whose peers admit the other end. */
-  private union(policies: readonly number[], direction: 'ingress' | 'egress', peerHit: (p: CompiledPeer) => boolean,
-    ruleHit: (r: CompiledRule) => boolean, destination: number | undefined): ConnectionSet {
+  private union(
+    policies: readonly number[],
+    direction: 'ingress' | 'egress',
+    peerHit: (p: CompiledPeer) => boolean,
+    ruleHit: (r: CompiledRule) => boolean,
+    destination: number | undefined,
+  ): ConnectionSet {
     let set = ConnectionSet.none();
-    for (const p of policies) for (const rule of this.compiled[p][direction]!) {
-      if (rule.peers ? !rule.peers.some(peerHit) : !ruleHit(rule)) continue;
-      set = set.union(this.portSet(rule.ports, destination));
-      if (set.isAll()) return set;
-    }
+    for (const p of policies)
+      for (const rule of this.compiled[p][direction]!) {
+        if (rule.peers ? !rule.peers.some(peerHit) : !ruleHit(rule)) continue;
+        set = set.union(this.portSet(rule.ports, destination));
+        if (set.isAll()) return set;
+      }
     return set;
   }
 
@@ -408,7 +490,8 @@ export class NetpolAnalysis {
       if ('name' in entry) {
         if (destination === undefined) continue;
         for (const cp of this.workloads[destination].ports) {
-          if (cp.name === entry.name && cp.protocol === entry.protocol) set = set.union(ConnectionSet.ports(cp.protocol, cp.port));
+          if (cp.name === entry.name && cp.protocol === entry.protocol)
+            set = set.union(ConnectionSet.ports(cp.protocol, cp.port));
         }
       } else set = set.union(ConnectionSet.ports(entry.protocol, entry.start, entry.end));
     }
@@ -427,7 +510,12 @@ export class NetpolAnalysis {
     // Cut the space at every boundary of every ipBlock involved; each piece is then all-in or all-out of each block.
     const cuts = new Set<number>([0, ALL_ADDRESSES[1] + 1]);
     const rules = policies.flatMap((p) => this.compiled[p][direction]!);
-    for (const rule of rules) for (const peer of rule.peers ?? []) for (const [a, b] of peer.addresses) { cuts.add(a); cuts.add(b + 1); }
+    for (const rule of rules)
+      for (const peer of rule.peers ?? [])
+        for (const [a, b] of peer.addresses) {
+          cuts.add(a);
+          cuts.add(b + 1);
+        }
     const points = [...cuts].sort((a, b) => a - b);
     const pieces: Array<{ addresses: Interval[]; connections: ConnectionSet }> = [];
     for (let k = 0; k + 1 < points.length; k++) {
@@ -465,7 +553,10 @@ function compilePort(entry: NetworkPolicyPortSpec): CompiledPort {
 }
 
 const namespaceSelectorCache = new WeakMap<object, ReturnType<typeof compileSelector>>();
-function compileSelectorCached(selector: object, labelsOf: (ns: string) => Readonly<Record<string, string>>): (ns: string) => boolean {
+function compileSelectorCached(
+  selector: object,
+  labelsOf: (ns: string) => Readonly<Record<string, string>>,
+): (ns: string) => boolean {
   let match = namespaceSelectorCache.get(selector);
   if (!match) {
     match = compileSelector(selector);
@@ -476,16 +567,28 @@ function compileSelectorCached(selector: object, labelsOf: (ns: string) => Reado
 }
 
 /** Parses a `can` endpoint: a workload key, or an IPv4 address (a known pod IP resolves to its workload). */
-export function resolveEndpoint(analysis: NetpolAnalysis, text: string): { endpoint?: Endpoint; error?: string; via?: string } {
+export function resolveEndpoint(
+  analysis: NetpolAnalysis,
+  text: string,
+): { endpoint?: Endpoint; error?: string; via?: string } {
   const value = addressValue(text);
   if (value !== undefined) {
     const owner = analysis.workloadOfAddress(value);
-    if (owner !== undefined) return { endpoint: { workload: owner }, via: `${text} is a pod IP of ${analysis.workloads[owner].key}` };
+    if (owner !== undefined)
+      return { endpoint: { workload: owner }, via: `${text} is a pod IP of ${analysis.workloads[owner].key}` };
     return { endpoint: { address: value, text } };
   }
   const i = analysis.findWorkload(text);
   if (i !== undefined) return { endpoint: { workload: i } };
   const candidates = analysis.candidates(text);
-  if (candidates.length > 0) return { error: `${JSON.stringify(text)} is ambiguous: two kinds share the name; use one of ${candidates.join(', ')}` };
-  return { error: `no workload ${JSON.stringify(text)} (expected NS/NAME, NS/KIND/NAME or an IPv4 address; known: ${analysis.workloads.slice(0, 8).map((w) => w.key).join(', ')}${analysis.workloads.length > 8 ? ', ...' : ''})` };
+  if (candidates.length > 0)
+    return {
+      error: `${JSON.stringify(text)} is ambiguous: two kinds share the name; use one of ${candidates.join(', ')}`,
+    };
+  return {
+    error: `no workload ${JSON.stringify(text)} (expected NS/NAME, NS/KIND/NAME or an IPv4 address; known: ${analysis.workloads
+      .slice(0, 8)
+      .map((w) => w.key)
+      .join(', ')}${analysis.workloads.length > 8 ? ', ...' : ''})`,
+  };
 }

@@ -14,15 +14,22 @@ export function addCluster(into: Inventory, cluster: Cluster, file: string, work
   if (!workloadsOnly) for (const ns of k.namespaces ?? []) addNamespace(into, ns.name, ns.labels ?? {});
   (k.workloads ?? []).forEach((w, i) => {
     into.workloads.push({
-      key: '', kind: w.kind, name: w.name, namespace: w.namespace, labels: w.podLabels,
+      key: '',
+      kind: w.kind,
+      name: w.name,
+      namespace: w.namespace,
+      labels: w.podLabels,
       ports: w.ports.map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol })),
-      ips: w.podIPs ?? [], source: `${file} (kubernetes.workloads[${i}])`,
+      ips: w.podIPs ?? [],
+      source: `${file} (kubernetes.workloads[${i}])`,
     });
   });
   if (workloadsOnly) return into;
   k.networkPolicies.forEach((p, i) => {
     into.policies.push({
-      name: p.name, namespace: p.namespace, source: `${file} (kubernetes.networkPolicies[${i}])`,
+      name: p.name,
+      namespace: p.namespace,
+      source: `${file} (kubernetes.networkPolicies[${i}])`,
       spec: { podSelector: p.podSelector, policyTypes: p.policyTypes, ingress: p.ingress, egress: p.egress },
     });
   });

@@ -12,15 +12,28 @@ const FULL: PortRange = [1, 65535];
 export class ConnectionSet {
   private constructor(private readonly ranges: ReadonlyMap<Protocol, readonly PortRange[]>) {}
 
-  static none(): ConnectionSet { return new ConnectionSet(new Map()); }
-  static all(): ConnectionSet { return new ConnectionSet(new Map(PROTOCOLS.map((p) => [p, [FULL]]))); }
+  static none(): ConnectionSet {
+    return new ConnectionSet(new Map());
+  }
+  static all(): ConnectionSet {
+    return new ConnectionSet(new Map(PROTOCOLS.map((p) => [p, [FULL]])));
+  }
   static ports(protocol: Protocol, start: number, end = start): ConnectionSet {
     return new ConnectionSet(new Map([[protocol, [[start, end] as PortRange]]]));
   }
-  static allOf(protocol: Protocol): ConnectionSet { return ConnectionSet.ports(protocol, 1, 65535); }
+  static allOf(protocol: Protocol): ConnectionSet {
+    return ConnectionSet.ports(protocol, 1, 65535);
+  }
 
-  isEmpty(): boolean { return this.ranges.size === 0; }
-  isAll(): boolean { return PROTOCOLS.every((p) => { const r = this.ranges.get(p); return r?.length === 1 && r[0][0] === 1 && r[0][1] === 65535; }); }
+  isEmpty(): boolean {
+    return this.ranges.size === 0;
+  }
+  isAll(): boolean {
+    return PROTOCOLS.every((p) => {
+      const r = this.ranges.get(p);
+      return r?.length === 1 && r[0][0] === 1 && r[0][1] === 65535;
+    });
+  }
 
   has(protocol: Protocol, port: number): boolean {
     return (this.ranges.get(protocol) ?? []).some(([a, b]) => port >= a && port <= b);
@@ -43,11 +56,12 @@ export class ConnectionSet {
       const a = this.ranges.get(p) ?? [];
       const b = other.ranges.get(p) ?? [];
       const both: PortRange[] = [];
-      for (const [a0, a1] of a) for (const [b0, b1] of b) {
-        const lo = Math.max(a0, b0);
-        const hi = Math.min(a1, b1);
-        if (lo <= hi) both.push([lo, hi]);
-      }
+      for (const [a0, a1] of a)
+        for (const [b0, b1] of b) {
+          const lo = Math.max(a0, b0);
+          const hi = Math.min(a1, b1);
+          if (lo <= hi) both.push([lo, hi]);
+        }
       const merged = normalize(both);
       if (merged.length > 0) out.set(p, merged);
     }
@@ -73,7 +87,9 @@ export class ConnectionSet {
     return new ConnectionSet(out);
   }
 
-  equals(other: ConnectionSet): boolean { return this.toString() === other.toString(); }
+  equals(other: ConnectionSet): boolean {
+    return this.toString() === other.toString();
+  }
 
   /** Per protocol, its ranges (for JSON). */
   toJSON(): Record<string, string[]> {
@@ -89,7 +105,9 @@ export class ConnectionSet {
   toString(): string {
     if (this.isEmpty()) return 'No Connections';
     if (this.isAll()) return 'All Connections';
-    return PROTOCOLS.filter((p) => this.ranges.has(p)).map((p) => `${p} ${this.ranges.get(p)!.map(rangeText).join(',')}`).join(';');
+    return PROTOCOLS.filter((p) => this.ranges.has(p))
+      .map((p) => `${p} ${this.ranges.get(p)!.map(rangeText).join(',')}`)
+      .join(';');
   }
 }
 
@@ -97,4 +115,3 @@ function rangeText([a, b]: PortRange): string {
   if (a === 1 && b === 65535) return '1-65535';
   return a === b ? String(a) : `${a}-${b}`;
 }
-

@@ -83,7 +83,8 @@ export function addNamespace(inventory: Inventory, name: string, labels: Readonl
 export function finishInventory(inventory: Inventory): Inventory {
   // A workload declared in a cluster file and read again from a manifest (same kind, namespace, name) counts once.
   const unique = new Map<string, Workload>();
-  for (const w of inventory.workloads) if (!unique.has(`${w.kind} ${w.namespace}/${w.name}`)) unique.set(`${w.kind} ${w.namespace}/${w.name}`, w);
+  for (const w of inventory.workloads)
+    if (!unique.has(`${w.kind} ${w.namespace}/${w.name}`)) unique.set(`${w.kind} ${w.namespace}/${w.name}`, w);
   inventory.workloads.splice(0, inventory.workloads.length, ...unique.values());
   for (const item of [...inventory.workloads, ...inventory.policies]) {
     if (!inventory.namespaces.has(item.namespace)) addNamespace(inventory, item.namespace);
@@ -95,7 +96,10 @@ export function finishInventory(inventory: Inventory): Inventory {
     kinds.get(id)!.add(w.kind);
   }
   for (const w of inventory.workloads) {
-    w.key = kinds.get(`${w.namespace}/${w.name}`)!.size > 1 ? `${w.namespace}/${w.kind}/${w.name}` : `${w.namespace}/${w.name}`;
+    w.key =
+      kinds.get(`${w.namespace}/${w.name}`)!.size > 1
+        ? `${w.namespace}/${w.kind}/${w.name}`
+        : `${w.namespace}/${w.name}`;
   }
   inventory.workloads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   inventory.policies.sort((a, b) => {
@@ -117,15 +121,24 @@ export type LabelPredicate = (labels: Readonly<Record<string, string>>) => boole
  */
 export function compileSelector(selector: LabelSelector): LabelPredicate {
   const tests: LabelPredicate[] = [];
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) tests.push((l) => Object.hasOwn(l, key) && l[key] === value);
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {}))
+    tests.push((l) => Object.hasOwn(l, key) && l[key] === value);
   for (const expr of selector.matchExpressions ?? []) {
     const values = new Set(expr.values ?? []);
     const key = expr.key;
     switch (expr.operator) {
-      case 'In': tests.push((l) => Object.hasOwn(l, key) && values.has(l[key])); break;
-      case 'NotIn': tests.push((l) => !Object.hasOwn(l, key) || !values.has(l[key])); break;
-      case 'Exists': tests.push((l) => Object.hasOwn(l, key)); break;
-      case 'DoesNotExist': tests.push((l) => !Object.hasOwn(l, key)); break;
+      case 'In':
+        tests.push((l) => Object.hasOwn(l, key) && values.has(l[key]));
+        break;
+      case 'NotIn':
+        tests.push((l) => !Object.hasOwn(l, key) || !values.has(l[key]));
+        break;
+      case 'Exists':
+        tests.push((l) => Object.hasOwn(l, key));
+        break;
+      case 'DoesNotExist':
+        tests.push((l) => !Object.hasOwn(l, key));
+        break;
     }
   }
   if (tests.length === 0) return () => true;

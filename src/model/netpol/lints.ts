@@ -21,7 +21,10 @@ import type { NetworkPolicyPeerSpec, NetworkPolicyPortSpec } from '../checks/net
 export const KUBE_DNS = {
   namespace: 'kube-system',
   labels: { 'k8s-app': 'kube-dns' } as Readonly<Record<string, string>>,
-  ports: [{ name: 'dns', port: 53, protocol: 'UDP' as Protocol }, { name: 'dns-tcp', port: 53, protocol: 'TCP' as Protocol }],
+  ports: [
+    { name: 'dns', port: 53, protocol: 'UDP' as Protocol },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP' as Protocol },
+  ],
 };
 
 /** Warnings about the policies of an inventory; none when it has no workloads. */
@@ -31,31 +34,60 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
   const name = (p: { namespace: string; name: string }) => `NetworkPolicy ${p.namespace}/${p.name}`;
 
   for (const { policy, selected } of analysis.policySelections()) {
-    if (selected.length === 0) out.push(`${name(policy)} selects no workload (podSelector ${JSON.stringify(policy.spec.podSelector)} in namespace ${policy.namespace})`);
+    if (selected.length === 0)
+      out.push(
+        `${name(policy)} selects no workload (podSelector ${JSON.stringify(policy.spec.podSelector)} in namespace ${policy.namespace})`,
+      );
   }
 
   // DNS: with a kube-dns workload among the inputs it is used as is; otherwise a stand-in with kube-dns' labels.
   const dnsMatch = compileSelector({ matchLabels: KUBE_DNS.labels });
   const hasDns = inventory.workloads.some((w) => w.namespace === KUBE_DNS.namespace && dnsMatch(w.labels));
   const dnsKey = `${KUBE_DNS.namespace}/kube-dns (stand-in)`;
-  const withDns = hasDns ? analysis : new NetpolAnalysis({
-    ...inventory,
-    namespaces: new Map([...inventory.namespaces, [KUBE_DNS.namespace, inventory.namespaces.get(KUBE_DNS.namespace) ?? { 'kubernetes.io/metadata.name': KUBE_DNS.namespace }]]),
-    workloads: [...inventory.workloads, {
-      key: dnsKey, kind: 'Deployment', name: 'kube-dns', namespace: KUBE_DNS.namespace, labels: KUBE_DNS.labels, ports: KUBE_DNS.ports, ips: [], source: 'lint',
-    } as Workload],
-  });
-  const dnsTargets = withDns.workloads.map((w, i) => ({ w, i })).filter(({ w }) => w.namespace === KUBE_DNS.namespace && dnsMatch(w.labels));
+  const withDns = hasDns
+    ? analysis
+    : new NetpolAnalysis({
+        ...inventory,
+        namespaces: new Map([
+          ...inventory.namespaces,
+          [
+            KUBE_DNS.namespace,
+            inventory.namespaces.get(KUBE_DNS.namespace) ?? { 'kubernetes.io/metadata.name': KUBE_DNS.namespace },
+          ],
+        ]),
+        workloads: [
+          ...inventory.workloads,
+          {
+            key: dnsKey,
+            kind: 'Deployment',
+            name: 'kube-dns',
+            namespace: KUBE_DNS.namespace,
+            labels: KUBE_DNS.labels,
+            ports: KUBE_DNS.ports,
+            ips: [],
+            source: 'lint',
+          } as Workload,
+        ],
+      });
+  const dnsTargets = withDns.workloads
+    .map((w, i) => ({ w, i }))
+    .filter(({ w }) => w.namespace === KUBE_DNS.namespace && dnsMatch(w.labels));
   withDns.workloads.forEach((w, i) => {
     if (w.key === dnsKey || !withDns.isIsolated(i, 'egress')) return;
-    const missing = (['UDP', 'TCP'] as Protocol[]).filter((protocol) => !dnsTargets.some((t) => withDns.can({ workload: i }, { workload: t.i }, 53, protocol).allowed));
+    const missing = (['UDP', 'TCP'] as Protocol[]).filter(
+      (protocol) => !dnsTargets.some((t) => withDns.can({ workload: i }, { workload: t.i }, 53, protocol).allowed),
+    );
     if (missing.length > 0) {
-      out.push(`${w.key} is isolated for egress and cannot reach cluster DNS (kube-dns in kube-system) on ${missing.map((p) => `${p} 53`).join(' and ')}: name lookups will time out; allow egress to namespaceSelector kubernetes.io/metadata.name=kube-system + podSelector k8s-app=kube-dns on UDP and TCP 53`);
+      out.push(
+        `${w.key} is isolated for egress and cannot reach cluster DNS (kube-dns in kube-system) on ${missing.map((p) => `${p} 53`).join(' and ')}: name lookups will time out; allow egress to namespaceSelector kubernetes.io/metadata.name=kube-system + podSelector k8s-app=kube-dns on UDP and TCP 53`,
+      );
     }
   });
 
-  const ranges: Array<[string, Interval | undefined]> = [['pod', inventory.podCidr ? cidrInterval(inventory.podCidr) : undefined],
-    ['service', inventory.serviceCidr ? cidrInterval(inventory.serviceCidr) : undefined]];
+  const ranges: Array<[string, Interval | undefined]> = [
+    ['pod', inventory.podCidr ? cidrInterval(inventory.podCidr) : undefined],
+    ['service', inventory.serviceCidr ? cidrInterval(inventory.serviceCidr) : undefined],
+  ];
   for (const { policy, selected } of analysis.policySelections()) {
     const selectedWorkloads = selected.map((i) => analysis.workloads[i]);
     for (const direction of ['ingress', 'egress'] as const) {
@@ -68,10 +100,12 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
           for (const [what, range] of ranges) {
             if (!block || !range || block[1] < range[0] || block[0] > range[1]) continue;
             const cidr = what === 'pod' ? inventory.podCidr : inventory.serviceCidr;
-            out.push(`${name(policy)} ${direction}[${r}].${peersField}[${j}]: ipBlock ${peer.ipBlock.cidr} covers the ${what} CIDR ${cidr}: `
-              + (what === 'pod'
-                ? 'whether pod traffic matches an ipBlock is implementation-defined; select pods with podSelector/namespaceSelector (netpol matches only pods with known IPs inside the block)'
-                : 'Service addresses are rewritten to pod addresses before most network plugins apply policies, so this ipBlock does not match Service traffic'));
+            out.push(
+              `${name(policy)} ${direction}[${r}].${peersField}[${j}]: ipBlock ${peer.ipBlock.cidr} covers the ${what} CIDR ${cidr}: ` +
+                (what === 'pod'
+                  ? 'whether pod traffic matches an ipBlock is implementation-defined; select pods with podSelector/namespaceSelector (netpol matches only pods with known IPs inside the block)'
+                  : 'Service addresses are rewritten to pod addresses before most network plugins apply policies, so this ipBlock does not match Service traffic'),
+            );
           }
         });
         // Named ports resolve through the destination: the selected pods (ingress) or the peers' pods (egress).
@@ -80,7 +114,9 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
           const protocol = entry.protocol ?? 'TCP';
           const destinations = direction === 'ingress' ? selectedWorkloads : analysis.workloads;
           if (destinations.some((w) => w.ports.some((p) => p.name === entry.port && p.protocol === protocol))) return;
-          out.push(`${name(policy)} ${direction}[${r}].ports[${j}]: named port ${JSON.stringify(entry.port)} (${protocol}) is defined by no ${direction === 'ingress' ? 'selected ' : ''}workload, so this port entry matches nothing`);
+          out.push(
+            `${name(policy)} ${direction}[${r}].ports[${j}]: named port ${JSON.stringify(entry.port)} (${protocol}) is defined by no ${direction === 'ingress' ? 'selected ' : ''}workload, so this port entry matches nothing`,
+          );
         });
       });
     }
@@ -97,7 +133,9 @@ export function clusterWarnings(cluster: Cluster, file: string): string[] {
     if (!service.selector || Object.keys(service.selector).length === 0) continue;
     const match = compileSelector({ matchLabels: service.selector });
     if (!workloads.some((w) => w.namespace === service.namespace && match(w.podLabels))) {
-      out.push(`Service ${service.namespace}/${service.name} selects no declared workload (selector ${JSON.stringify(service.selector)}): it will have no endpoints`);
+      out.push(
+        `Service ${service.namespace}/${service.name} selects no declared workload (selector ${JSON.stringify(service.selector)}): it will have no endpoints`,
+      );
     }
   }
   out.push(...netpolLints(clusterInventory(cluster, file)));

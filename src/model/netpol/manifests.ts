@@ -78,9 +78,12 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
   const seen = new Map<string, string>();
   for (const doc of docs) {
     const object = doc.object;
-    const fail = (issues: Issue[], label?: string) => errors.push(new InputError(`${doc.file} (${doc.where}${label ? `, ${label}` : ''})`, issues));
+    const fail = (issues: Issue[], label?: string) =>
+      errors.push(new InputError(`${doc.file} (${doc.where}${label ? `, ${label}` : ''})`, issues));
     if (!isObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
-      fail([{ path: [], message: `not a Kubernetes object: expected apiVersion and kind, got ${show(summary(object))}` }]);
+      fail([
+        { path: [], message: `not a Kubernetes object: expected apiVersion and kind, got ${show(summary(object))}` },
+      ]);
       continue;
     }
     const kind = object.kind;
@@ -91,43 +94,84 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     const meta = isObject(object.metadata) ? object.metadata : {};
     const name = meta.name;
     const namespace = meta.namespace ?? 'default';
-    if (typeof name !== 'string' || name === '') { fail([{ path: ['metadata', 'name'], message: `is required (got ${show(name)})` }]); continue; }
-    if (typeof namespace !== 'string') { fail([{ path: ['metadata', 'namespace'], message: `must be a string (got ${show(namespace)})` }]); continue; }
+    if (typeof name !== 'string' || name === '') {
+      fail([{ path: ['metadata', 'name'], message: `is required (got ${show(name)})` }]);
+      continue;
+    }
+    if (typeof namespace !== 'string') {
+      fail([{ path: ['metadata', 'namespace'], message: `must be a string (got ${show(namespace)})` }]);
+      continue;
+    }
     const label = kind === 'Namespace' ? `Namespace ${name}` : `${kind} ${namespace}/${name}`;
     const id = kind === 'Namespace' ? label : `${kind} ${namespace}/${name}`;
-    const labelIssues = checkLabels(isObject(meta.labels) ? meta.labels : undefined).map((i) => ({ path: ['metadata', 'labels', ...i.path], message: i.message }));
-    if (meta.labels !== undefined && !isObject(meta.labels)) labelIssues.push({ path: ['metadata', 'labels'], message: `must be a map of labels (got ${show(meta.labels)})` });
-    if (labelIssues.length > 0) { fail(labelIssues, label); continue; }
+    const labelIssues = checkLabels(isObject(meta.labels) ? meta.labels : undefined).map((i) => ({
+      path: ['metadata', 'labels', ...i.path],
+      message: i.message,
+    }));
+    if (meta.labels !== undefined && !isObject(meta.labels))
+      labelIssues.push({ path: ['metadata', 'labels'], message: `must be a map of labels (got ${show(meta.labels)})` });
+    if (labelIssues.length > 0) {
+      fail(labelIssues, label);
+      continue;
+    }
     // The same object twice (a cluster file's dist/ read twice, or an overlay) counts once; different content is an error.
     const fingerprint = JSON.stringify({ metadata: { labels: meta.labels ?? {} }, spec: object.spec ?? null });
     const earlier = seen.get(id);
     if (earlier !== undefined) {
-      if (earlier !== fingerprint) fail([{ path: [], message: `${id} is defined twice with different content` }], label);
+      if (earlier !== fingerprint)
+        fail([{ path: [], message: `${id} is defined twice with different content` }], label);
       continue;
     }
     seen.set(id, fingerprint);
 
-    if (kind === 'Namespace') { addNamespace(inventory, name, (meta.labels ?? {}) as Record<string, string>); continue; }
+    if (kind === 'Namespace') {
+      addNamespace(inventory, name, (meta.labels ?? {}) as Record<string, string>);
+      continue;
+    }
     if (kind === 'NetworkPolicy') {
       const issues = policyIssues(name, namespace, meta, object.spec);
-      if (issues.issues.length > 0) { fail(issues.issues, label); continue; }
+      if (issues.issues.length > 0) {
+        fail(issues.issues, label);
+        continue;
+      }
       inventory.policies.push({ name, namespace, spec: issues.spec!, source: `${doc.file} (${doc.where})` });
       if (issues.ipv6) countSkipped(inventory, 'IPv6 ipBlock CIDR (matches no IPv4 address)', issues.ipv6);
       continue;
     }
     // A workload kind.
     const template = podTemplate(kind, object);
-    if (!template.spec) { fail([{ path: [template.at], message: `is required: the pod template of a ${kind}` }], label); continue; }
+    if (!template.spec) {
+      fail([{ path: [template.at], message: `is required: the pod template of a ${kind}` }], label);
+      continue;
+    }
     const owner = controllerOf(meta.ownerReferences);
     const ips = podIps(kind === 'Pod' ? object.status : undefined);
     const ports = containerPorts(template.spec, template.specPath);
-    if (ports.issues.length > 0) { fail(ports.issues, label); continue; }
+    if (ports.issues.length > 0) {
+      fail(ports.issues, label);
+      continue;
+    }
     const hostNetwork = template.spec.hostNetwork === true;
-    const workload: Workload | undefined = hostNetwork ? undefined : {
-      key: '', kind, name, namespace, labels: (template.labels ?? {}) as Record<string, string>, ports: ports.ports, ips, source: `${doc.file} (${doc.where})`,
-    };
-    const templateLabelIssues = checkLabels(template.labels).map((i) => ({ path: [...template.labelsPath, ...i.path], message: i.message }));
-    if (templateLabelIssues.length > 0) { fail(templateLabelIssues, label); continue; }
+    const workload: Workload | undefined = hostNetwork
+      ? undefined
+      : {
+          key: '',
+          kind,
+          name,
+          namespace,
+          labels: (template.labels ?? {}) as Record<string, string>,
+          ports: ports.ports,
+          ips,
+          source: `${doc.file} (${doc.where})`,
+        };
+    const templateLabelIssues = checkLabels(template.labels).map((i) => ({
+      path: [...template.labelsPath, ...i.path],
+      message: i.message,
+    }));
+    if (templateLabelIssues.length > 0) {
+      fail(templateLabelIssues, label);
+      continue;
+    }
     owned.push({ kind, namespace, name, owner, ips, workload });
     if (hostNetwork) countSkipped(inventory, `${kind} (hostNetwork: NetworkPolicies do not apply)`);
   }
@@ -169,17 +213,30 @@ function policyIssues(name: string, namespace: string, meta: Record<string, unkn
     return ['name', 'namespace', 'labels', 'annotations'].includes(head) ? ['metadata', ...rest] : ['spec', ...rest];
   };
   if (!parsed.success) {
-    return { issues: parsed.error.issues.map((i) => ({ path: toManifestPath(i.path), message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}` : `${i.message}${valueNote(input, i.path)}` })) };
+    return {
+      issues: parsed.error.issues.map((i) => ({
+        path: toManifestPath(i.path),
+        message:
+          i.code === 'unrecognized_keys'
+            ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}`
+            : `${i.message}${valueNote(input, i.path)}`,
+      })),
+    };
   }
   // Analysis is IPv4: an IPv6 ipBlock (a dual-stack cluster's `::/0`) is kept, matches no IPv4 address, and is not
   // an error here (the cluster file, which netstrap synthesizes, stays IPv4-only).
   let ipv6 = 0;
-  const issues = checkNetworkPolicy(parsed.data).filter((i) => {
-    const at = i.path.indexOf('ipBlock');
-    const value = at >= 0 ? valueAt(parsed.data, i.path) : undefined;
-    if (typeof value === 'string' && value.includes(':')) { ipv6++; return false; }
-    return true;
-  }).map((i) => ({ path: toManifestPath(i.path), message: i.message }));
+  const issues = checkNetworkPolicy(parsed.data)
+    .filter((i) => {
+      const at = i.path.indexOf('ipBlock');
+      const value = at >= 0 ? valueAt(parsed.data, i.path) : undefined;
+      if (typeof value === 'string' && value.includes(':')) {
+        ipv6++;
+        return false;
+      }
+      return true;
+    })
+    .map((i) => ({ path: toManifestPath(i.path), message: i.message }));
   const { podSelector, policyTypes, ingress, egress } = parsed.data;
   return { issues, ipv6, spec: { podSelector, policyTypes, ingress, egress } };
 }
@@ -202,18 +259,32 @@ function valueNote(root: unknown, at: ReadonlyArray<PropertyKey>): string {
   return current === undefined ? '' : ` (got ${show(current)})`;
 }
 
-function podTemplate(kind: string, object: Record<string, unknown>): {
-  spec?: Record<string, unknown>; labels?: Record<string, unknown>; at: string; specPath: Array<string>; labelsPath: Array<string>;
+function podTemplate(
+  kind: string,
+  object: Record<string, unknown>,
+): {
+  spec?: Record<string, unknown>;
+  labels?: Record<string, unknown>;
+  at: string;
+  specPath: Array<string>;
+  labelsPath: Array<string>;
 } {
   const spec = isObject(object.spec) ? object.spec : undefined;
   if (kind === 'Pod') {
     const meta = isObject(object.metadata) ? object.metadata : {};
-    return { spec, labels: isObject(meta.labels) ? meta.labels : undefined, at: 'spec', specPath: ['spec'], labelsPath: ['metadata', 'labels'] };
+    return {
+      spec,
+      labels: isObject(meta.labels) ? meta.labels : undefined,
+      at: 'spec',
+      specPath: ['spec'],
+      labelsPath: ['metadata', 'labels'],
+    };
   }
   const templateOf = (s: Record<string, unknown> | undefined) => (s && isObject(s.template) ? s.template : undefined);
-  const template = kind === 'CronJob'
-    ? templateOf(isObject(spec?.jobTemplate) && isObject(spec!.jobTemplate.spec) ? spec!.jobTemplate.spec : undefined)
-    : templateOf(spec);
+  const template =
+    kind === 'CronJob'
+      ? templateOf(isObject(spec?.jobTemplate) && isObject(spec!.jobTemplate.spec) ? spec!.jobTemplate.spec : undefined)
+      : templateOf(spec);
   const base = kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
   const meta = template && isObject(template.metadata) ? template.metadata : {};
   return {
@@ -228,12 +299,16 @@ function podTemplate(kind: string, object: Record<string, unknown>): {
 function controllerOf(refs: unknown): { kind: string; name: string } | undefined {
   if (!Array.isArray(refs)) return undefined;
   const ref = refs.find((r) => isObject(r) && r.controller === true) ?? refs.find((r) => isObject(r));
-  return isObject(ref) && typeof ref.kind === 'string' && typeof ref.name === 'string' ? { kind: ref.kind, name: ref.name } : undefined;
+  return isObject(ref) && typeof ref.kind === 'string' && typeof ref.name === 'string'
+    ? { kind: ref.kind, name: ref.name }
+    : undefined;
 }
 
 function podIps(status: unknown): string[] {
   if (!isObject(status)) return [];
-  const ips = Array.isArray(status.podIPs) ? status.podIPs.map((p) => (isObject(p) ? p.ip : undefined)) : [status.podIP];
+  const ips = Array.isArray(status.podIPs)
+    ? status.podIPs.map((p) => (isObject(p) ? p.ip : undefined))
+    : [status.podIP];
   return [...new Set(ips.filter((ip): ip is string => typeof ip === 'string' && !ip.includes(':')))];
 }
 
@@ -243,23 +318,42 @@ function containerPorts(spec: Record<string, unknown>, at: string[]): { ports: C
   for (const field of ['containers', 'initContainers'] as const) {
     const list = spec[field];
     if (list === undefined) continue;
-    if (!Array.isArray(list)) { issues.push({ path: [...at, field], message: `must be a list (got ${show(list)})` }); continue; }
+    if (!Array.isArray(list)) {
+      issues.push({ path: [...at, field], message: `must be a list (got ${show(list)})` });
+      continue;
+    }
     list.forEach((container, i) => {
       if (!isObject(container) || container.ports === undefined) return;
-      if (!Array.isArray(container.ports)) { issues.push({ path: [...at, field, i, 'ports'], message: `must be a list (got ${show(container.ports)})` }); return; }
+      if (!Array.isArray(container.ports)) {
+        issues.push({ path: [...at, field, i, 'ports'], message: `must be a list (got ${show(container.ports)})` });
+        return;
+      }
       container.ports.forEach((p, j) => {
         const where = [...at, field, i, 'ports', j];
-        if (!isObject(p)) { issues.push({ path: where, message: `must be a container port object (got ${show(p)})` }); return; }
+        if (!isObject(p)) {
+          issues.push({ path: where, message: `must be a container port object (got ${show(p)})` });
+          return;
+        }
         const number = p.containerPort;
         if (!Number.isInteger(number) || (number as number) < 1 || (number as number) > 65535) {
-          issues.push({ path: [...where, 'containerPort'], message: `must be a port number 1-65535 (got ${show(number)})` });
+          issues.push({
+            path: [...where, 'containerPort'],
+            message: `must be a port number 1-65535 (got ${show(number)})`,
+          });
           return;
         }
         const protocol = p.protocol ?? 'TCP';
-        if (!PROTOCOLS.includes(protocol as Protocol)) { issues.push({ path: [...where, 'protocol'], message: `must be TCP, UDP or SCTP (got ${show(protocol)})` }); return; }
+        if (!PROTOCOLS.includes(protocol as Protocol)) {
+          issues.push({ path: [...where, 'protocol'], message: `must be TCP, UDP or SCTP (got ${show(protocol)})` });
+          return;
+        }
         if (p.name !== undefined) {
-          const problem = typeof p.name === 'string' ? checkPortName(p.name) : `port name ${show(p.name)} must be a string`;
-          if (problem) { issues.push({ path: [...where, 'name'], message: problem }); return; }
+          const problem =
+            typeof p.name === 'string' ? checkPortName(p.name) : `port name ${show(p.name)} must be a string`;
+          if (problem) {
+            issues.push({ path: [...where, 'name'], message: problem });
+            return;
+          }
         }
         ports.push({ name: p.name as string | undefined, port: number as number, protocol: protocol as Protocol });
       });
@@ -271,7 +365,10 @@ function containerPorts(spec: Record<string, unknown>, at: string[]): { ports: C
 /** Problems in several files or documents: each line keeps its own `file (document)` prefix. */
 export class InputErrors extends InputError {
   constructor(readonly errors: readonly InputError[]) {
-    super(errors[0].source, errors.flatMap((e) => e.issues));
+    super(
+      errors[0].source,
+      errors.flatMap((e) => e.issues),
+    );
     this.message = errors.map((e) => e.message).join('\n');
   }
 
@@ -282,7 +379,11 @@ export class InputErrors extends InputError {
 
 function summary(value: unknown): unknown {
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).slice(0, 4).map((k) => [k, '…']));
+  return Object.fromEntries(
+    Object.keys(value)
+      .slice(0, 4)
+      .map((k) => [k, '…']),
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -10,7 +10,14 @@ import { checkCluster, ClusterModel } from '../load';
 import { addCluster } from './cluster';
 import { networkPolicyWarnings } from '../cni';
 import { emptyInventory, finishInventory, Inventory } from './inventory';
-import { addManifests, InputErrors, manifestDocuments, ManifestDocument, manifestFiles, parseDocuments } from './manifests';
+import {
+  addManifests,
+  InputErrors,
+  manifestDocuments,
+  ManifestDocument,
+  manifestFiles,
+  parseDocuments,
+} from './manifests';
 
 export interface NetpolInput {
   readonly inventory: Inventory;
@@ -27,7 +34,10 @@ export interface NetpolInput {
  * (the CLI passes cdk8s; the model cannot load it): the cluster then contributes those objects (add-ons included,
  * as its dist/ would) plus its declared workloads. Without it, its namespaces, workloads and policies as declared.
  */
-export function readNetpolInputs(inputs: readonly string[], synthesize?: (model: ClusterModel) => unknown[]): NetpolInput {
+export function readNetpolInputs(
+  inputs: readonly string[],
+  synthesize?: (model: ClusterModel) => unknown[],
+): NetpolInput {
   const inventory = emptyInventory();
   const files: string[] = [];
   const clusterFiles: string[] = [];
@@ -39,10 +49,18 @@ export function readNetpolInputs(inputs: readonly string[], synthesize?: (model:
     try {
       list = manifestFiles(input);
     } catch (error) {
-      errors.push(new InputError(input, [{ path: [], message: `cannot read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}` }]));
+      errors.push(
+        new InputError(input, [
+          {
+            path: [],
+            message: `cannot read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`,
+          },
+        ]),
+      );
       continue;
     }
-    if (list.length === 0) errors.push(new InputError(input, [{ path: [], message: 'holds no .yaml, .yml or .json file' }]));
+    if (list.length === 0)
+      errors.push(new InputError(input, [{ path: [], message: 'holds no .yaml, .yml or .json file' }]));
     for (const file of list) {
       files.push(file);
       try {
@@ -73,5 +91,12 @@ export function readNetpolInputs(inputs: readonly string[], synthesize?: (model:
 function isClusterFile(documents: unknown[]): boolean {
   if (documents.length !== 1) return false;
   const doc = documents[0];
-  return doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'network' in doc && !('kind' in doc) && !('apiVersion' in doc);
+  return (
+    doc !== null &&
+    typeof doc === 'object' &&
+    !Array.isArray(doc) &&
+    'network' in doc &&
+    !('kind' in doc) &&
+    !('apiVersion' in doc)
+  );
 }

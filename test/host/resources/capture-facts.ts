@@ -22,8 +22,10 @@ export const DRIFT = [
   'iptables -t nat -D POSTROUTING -s 10.10.0.0/24 -o eth0 -m comment --comment netstrap:masquerade:10.10.0.0/24:out=eth0 -j MASQUERADE',
   'iptables -t nat -A POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE',
   'sed -i "s/^192.168.2.11\\t/192.168.2.99\\t/" /etc/hosts',
-  'mkdir -p /run/systemd/resolve', 'printf "nameserver 127.0.0.53\\noptions edns0 trust-ad\\n" > /run/systemd/resolve/stub-resolv.conf',
-  'rm -f /etc/resolv.conf', 'ln -s ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf',
+  'mkdir -p /run/systemd/resolve',
+  'printf "nameserver 127.0.0.53\\noptions edns0 trust-ad\\n" > /run/systemd/resolve/stub-resolv.conf',
+  'rm -f /etc/resolv.conf',
+  'ln -s ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf',
   'rm -f /etc/cni/net.d/10-kernel.conflist',
 ].join('\n');
 
@@ -47,4 +49,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) main().catch((error) => { console.error(error); process.exit(1); });
+if (require.main === module)
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -5,7 +5,9 @@ import type { Change, RawFacts } from '../../../src/host/types';
 import { renderCommand } from '../../../src/host/shell';
 
 export function recordedFacts(state: 'bare' | 'converged' | 'drifted'): RawFacts {
-  return JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'host-facts', `${state}.json`), 'utf8')) as RawFacts;
+  return JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'fixtures', 'host-facts', `${state}.json`), 'utf8'),
+  ) as RawFacts;
 }
 
 /** A change as one line per command, for readable expectations. */

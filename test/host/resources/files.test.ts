@@ -21,21 +21,38 @@ describe('managed blocks', () => {
     const edited = once.replace('# my comment', '# edited by the user');
     expect(withManagedBlock(edited, ['5.6.7.8\tb'], 'bottom')).toBe(edited.replace('1.2.3.4\ta', '5.6.7.8\tb'));
     expect(withManagedBlock(once, [], 'bottom')).toBe(user);
-    expect(withManagedBlock(user, ['nameserver 9.9.9.9'], 'top')).toBe(`# BEGIN netstrap\nnameserver 9.9.9.9\n# END netstrap\n${user}`);
-    expect(withManagedBlock('no final newline', ['x'], 'bottom')).toBe('no final newline\n# BEGIN netstrap\nx\n# END netstrap\n');
+    expect(withManagedBlock(user, ['nameserver 9.9.9.9'], 'top')).toBe(
+      `# BEGIN netstrap\nnameserver 9.9.9.9\n# END netstrap\n${user}`,
+    );
+    expect(withManagedBlock('no final newline', ['x'], 'bottom')).toBe(
+      'no final newline\n# BEGIN netstrap\nx\n# END netstrap\n',
+    );
   });
 });
 
 describe('broken block markers', () => {
   const hosts = (content: string) => ({ 'file:etc:hosts': fileFact(content) });
   it.each([
-    ['127.0.0.1 localhost\n# BEGIN netstrap\n1.2.3.4 a\n10.0.0.5 db\n', /^\/etc\/hosts: line 2: "# BEGIN netstrap" without "# END netstrap"/],
-    ['# BEGIN netstrap\n1.2.3.4 a\n# BEGIN netstrap\nx\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" \(the one on line 1/],
+    [
+      '127.0.0.1 localhost\n# BEGIN netstrap\n1.2.3.4 a\n10.0.0.5 db\n',
+      /^\/etc\/hosts: line 2: "# BEGIN netstrap" without "# END netstrap"/,
+    ],
+    [
+      '# BEGIN netstrap\n1.2.3.4 a\n# BEGIN netstrap\nx\n# END netstrap\n',
+      /^\/etc\/hosts: line 3: second "# BEGIN netstrap" \(the one on line 1/,
+    ],
     ['a\n# END netstrap\nb\n', /^\/etc\/hosts: line 2: "# END netstrap" without "# BEGIN netstrap"/],
-    ['# BEGIN netstrap\n# END netstrap\n# BEGIN netstrap\n# END netstrap\n', /^\/etc\/hosts: line 3: second "# BEGIN netstrap" block/],
+    [
+      '# BEGIN netstrap\n# END netstrap\n# BEGIN netstrap\n# END netstrap\n',
+      /^\/etc\/hosts: line 3: second "# BEGIN netstrap" block/,
+    ],
   ])('refuse the file, naming the line, whatever the node wants: %j', (content, message) => {
     expect(() => hostsFile.plan(node, hosts(content), cluster)).toThrow(message);
-    expect(() => hostsFile.plan({ ...node, hosts: [] }, hosts(content), cluster, [{ kind: 'hosts-file', id: 'block /etc/hosts', prior: { file: 'present' } }])).toThrow(message);
+    expect(() =>
+      hostsFile.plan({ ...node, hosts: [] }, hosts(content), cluster, [
+        { kind: 'hosts-file', id: 'block /etc/hosts', prior: { file: 'present' } },
+      ]),
+    ).toThrow(message);
   });
 });
 
@@ -63,10 +80,14 @@ describe('/etc/resolv.conf kind', () => {
   it('replaces a systemd-resolved symlink with a file holding the block first; revert puts the link back', () => {
     const [change] = resolvConf.plan(node, recordedFacts('drifted'), cluster);
     expect(change.before).toBe('symlink to ../run/systemd/resolve/stub-resolv.conf');
-    expect(rendered(change).revert).toEqual(['rm -f /etc/resolv.conf', 'ln -s ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf']);
+    expect(rendered(change).revert).toEqual([
+      'rm -f /etc/resolv.conf',
+      'ln -s ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf',
+    ]);
     const write = change.apply[1];
     expect('writeFile' in write && write.content).toBe(
-      '# BEGIN netstrap\nnameserver 192.168.1.53\nsearch lab.example\n# END netstrap\nnameserver 127.0.0.53\noptions edns0 trust-ad\n');
+      '# BEGIN netstrap\nnameserver 192.168.1.53\nsearch lab.example\n# END netstrap\nnameserver 127.0.0.53\noptions edns0 trust-ad\n',
+    );
   });
 
   it('is a no-op when converged, and leaves the symlink alone when the node wants nothing', () => {
@@ -76,7 +97,9 @@ describe('/etc/resolv.conf kind', () => {
 
   it('warns when a CoreDNS node resolves through 127.0.0.53 (CoreDNS loop plugin), not otherwise', () => {
     const coredns = { ...node, runsCoreDns: true, resolv: undefined };
-    expect(resolvConf.warnings!(coredns, recordedFacts('drifted'), cluster)).toEqual([expect.stringMatching(/^node01: \/etc\/resolv\.conf points at 127\.0\.0\.53 .*loop plugin/)]);
+    expect(resolvConf.warnings!(coredns, recordedFacts('drifted'), cluster)).toEqual([
+      expect.stringMatching(/^node01: \/etc\/resolv\.conf points at 127\.0\.0\.53 .*loop plugin/),
+    ]);
     expect(resolvConf.warnings!({ ...coredns, runsCoreDns: false }, recordedFacts('drifted'), cluster)).toEqual([]);
     const ownResolver = { 'file:etc:resolv.conf': fileFact('nameserver 10.0.0.2\n') };
     expect(resolvConf.warnings!(coredns, ownResolver, cluster)).toEqual([]);
@@ -84,7 +107,7 @@ describe('/etc/resolv.conf kind', () => {
 });
 
 describe('CNI files kind', () => {
-  it('writes the cluster\'s conflist (the same render as the installer) for this node\'s pod subnet', () => {
+  it("writes the cluster's conflist (the same render as the installer) for this node's pod subnet", () => {
     const [change] = cniFiles.plan(node, recordedFacts('bare'), cluster);
     expect(change.target).toBe('/etc/cni/net.d/10-kernel.conflist');
     expect(rendered(change).revert).toEqual(['rm -f /etc/cni/net.d/10-kernel.conflist']);
@@ -102,30 +125,51 @@ describe('CNI files kind', () => {
 describe('boot persistence kind', () => {
   it('writes the boot script, the unit and its enabling symlink; none of them when converged', () => {
     const changes = persist.plan(node, recordedFacts('bare'), cluster);
-    expect(changes.map((c) => c.target)).toEqual([BOOT_SCRIPT, '/etc/systemd/system/netstrap-network.service', UNIT_LINK]);
+    expect(changes.map((c) => c.target)).toEqual([
+      BOOT_SCRIPT,
+      '/etc/systemd/system/netstrap-network.service',
+      UNIT_LINK,
+    ]);
     expect(rendered(changes[2])).toEqual({
-      apply: [`rm -f ${UNIT_LINK}`, 'mkdir -p /etc/systemd/system/multi-user.target.wants', `ln -s /etc/systemd/system/netstrap-network.service ${UNIT_LINK}`],
+      apply: [
+        `rm -f ${UNIT_LINK}`,
+        'mkdir -p /etc/systemd/system/multi-user.target.wants',
+        `ln -s /etc/systemd/system/netstrap-network.service ${UNIT_LINK}`,
+      ],
       revert: [`rm -f ${UNIT_LINK}`],
     });
     const script = changes[0].apply[0];
     expect('writeFile' in script && script.mode).toBe('0755');
     expect('writeFile' in script && script.content).toContain(
-      "{ ip link show dev v-net-0 >/dev/null 2>&1 || ip link add name v-net-0 type bridge; } || { echo 'netstrap-network: failed: ip link add name v-net-0 type bridge' >&2; status=1; }");
+      "{ ip link show dev v-net-0 >/dev/null 2>&1 || ip link add name v-net-0 type bridge; } || { echo 'netstrap-network: failed: ip link add name v-net-0 type bridge' >&2; status=1; }",
+    );
     expect(persist.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
 
   it('removes all three when nothing is left to persist and netstrap created them; leaves them alone when it did not', () => {
-    const nothing = { ...node, interfaces: [], routes: [], bridges: [], namespaces: [], nat: { masquerade: [], portForwards: [] } };
+    const nothing = {
+      ...node,
+      interfaces: [],
+      routes: [],
+      bridges: [],
+      namespaces: [],
+      nat: { masquerade: [], portForwards: [] },
+    };
     expect(persist.plan(nothing, recordedFacts('converged'), cluster)).toEqual([]);
-    const owned = [BOOT_SCRIPT, '/etc/systemd/system/netstrap-network.service', UNIT_LINK].map((path) => ({ kind: 'boot-persistence', id: `file ${path}`, prior: null }));
-    expect(persist.plan(nothing, recordedFacts('converged'), cluster, owned).map((c) => `${c.target} ${c.after}`)).toEqual([
-      `${BOOT_SCRIPT} absent`, '/etc/systemd/system/netstrap-network.service absent', `${UNIT_LINK} absent`,
-    ]);
+    const owned = [BOOT_SCRIPT, '/etc/systemd/system/netstrap-network.service', UNIT_LINK].map((path) => ({
+      kind: 'boot-persistence',
+      id: `file ${path}`,
+      prior: null,
+    }));
+    expect(
+      persist.plan(nothing, recordedFacts('converged'), cluster, owned).map((c) => `${c.target} ${c.after}`),
+    ).toEqual([`${BOOT_SCRIPT} absent`, '/etc/systemd/system/netstrap-network.service absent', `${UNIT_LINK} absent`]);
   });
 });
 
 describe('live = boot drift (persist.ts bootDrift, sysctl)', () => {
-  const drift = (facts: Record<string, string>) => nodeDrift(node, cluster, resourceKinds, facts, planNode(node, cluster, resourceKinds, facts));
+  const drift = (facts: Record<string, string>) =>
+    nodeDrift(node, cluster, resourceKinds, facts, planNode(node, cluster, resourceKinds, facts));
   it('converged: none; before netstrap ever wrote the boot script: none (everything is simply a change)', () => {
     expect(drift(recordedFacts('converged'))).toEqual([]);
     expect(drift(recordedFacts('bare'))).toEqual([]);
@@ -133,18 +177,38 @@ describe('live = boot drift (persist.ts bootDrift, sysctl)', () => {
 
   it('a unit that is not enabled rebuilds nothing: one drift naming it', () => {
     const facts = { ...recordedFacts('converged'), [fileFactSection(UNIT_LINK)]: '' };
-    expect(drift(facts)).toEqual([{ kind: 'boot-persistence', target: UNIT_LINK, message: expect.stringMatching(
-      /^netstrap-network\.service is not enabled \(.* is not a symlink to it\): \d+ live object\(s\) would not come back after reboot$/) }]);
+    expect(drift(facts)).toEqual([
+      {
+        kind: 'boot-persistence',
+        target: UNIT_LINK,
+        message: expect.stringMatching(
+          /^netstrap-network\.service is not enabled \(.* is not a symlink to it\): \d+ live object\(s\) would not come back after reboot$/,
+        ),
+      },
+    ]);
   });
 
   it('a sysctl set live but not in the sysctl.d file, and the reverse', () => {
     const converged = recordedFacts('converged');
     const file = fileFactSection('/etc/sysctl.d/90-netstrap.conf');
-    const emptied = { ...converged, [file]: fileFact('# Managed by netstrap: edits are overwritten on the next bootstrap.\n') };
-    expect(drift(emptied)).toContainEqual({ kind: 'sysctl', target: 'net.ipv4.ip_forward',
-      message: 'sysctl net.ipv4.ip_forward = 1 is live but would not come back after reboot (not in /etc/sysctl.d/90-netstrap.conf)' });
-    const off = { ...converged, 'sysctl-values': converged['sysctl-values'].replace('net.ipv4.ip_forward=1', 'net.ipv4.ip_forward=0') };
-    expect(drift(off)).toContainEqual({ kind: 'sysctl', target: 'net.ipv4.ip_forward',
-      message: 'sysctl net.ipv4.ip_forward = 1 is in /etc/sysctl.d/90-netstrap.conf but not live (live: 0)' });
+    const emptied = {
+      ...converged,
+      [file]: fileFact('# Managed by netstrap: edits are overwritten on the next bootstrap.\n'),
+    };
+    expect(drift(emptied)).toContainEqual({
+      kind: 'sysctl',
+      target: 'net.ipv4.ip_forward',
+      message:
+        'sysctl net.ipv4.ip_forward = 1 is live but would not come back after reboot (not in /etc/sysctl.d/90-netstrap.conf)',
+    });
+    const off = {
+      ...converged,
+      'sysctl-values': converged['sysctl-values'].replace('net.ipv4.ip_forward=1', 'net.ipv4.ip_forward=0'),
+    };
+    expect(drift(off)).toContainEqual({
+      kind: 'sysctl',
+      target: 'net.ipv4.ip_forward',
+      message: 'sysctl net.ipv4.ip_forward = 1 is in /etc/sysctl.d/90-netstrap.conf but not live (live: 0)',
+    });
   });
 });

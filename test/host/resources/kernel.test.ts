@@ -34,14 +34,30 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
   let box: Sandbox;
   const { cluster, node } = model();
 
-  beforeAll(async () => { box = await Sandbox.start(LAN_SETUP); });
-  afterAll(async () => { await box?.stop(); });
+  beforeAll(async () => {
+    box = await Sandbox.start(LAN_SETUP);
+  });
+  afterAll(async () => {
+    await box?.stop();
+  });
 
   it('plans every kind on a bare node, applies, works, re-plans to nothing, and reverts to the exact snapshot', () => {
     const before = box.snapshot(FILES);
     const changes = box.plan(node, cluster, resourceKinds);
     const kinds = new Set(changes.map((c) => c.kind));
-    expect([...kinds].sort()).toEqual(['boot-persistence', 'bridge', 'cni-files', 'hosts-file', 'iptables', 'link', 'netns', 'ownership', 'resolv-conf', 'route', 'sysctl']);
+    expect([...kinds].sort()).toEqual([
+      'boot-persistence',
+      'bridge',
+      'cni-files',
+      'hosts-file',
+      'iptables',
+      'link',
+      'netns',
+      'ownership',
+      'resolv-conf',
+      'route',
+      'sysctl',
+    ]);
     expect(changes.find((c) => c.target === 'eth0 address 192.168.1.12/24')).toBeDefined();
     expect(changes.find((c) => c.target === 'eth0 address 192.168.1.11/24')).toBeUndefined();
 
@@ -58,8 +74,8 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
     expect(box.ok('ip route show default')).toContain('via 192.168.1.1 dev eth0 metric 100');
     expect(box.ok('sysctl -n net.ipv4.ip_forward net.ipv4.conf.all.rp_filter')).toBe('1\n2\n');
     expect(box.ok('ip -n red route show default')).toContain('via 10.10.0.1');
-    box.ok('ip netns exec red ping -c 1 -W 2 10.10.0.3');   // red → blue over v-net-0
-    box.ok('ping -c 1 -W 2 10.10.0.2');                     // node → red
+    box.ok('ip netns exec red ping -c 1 -W 2 10.10.0.3'); // red → blue over v-net-0
+    box.ok('ping -c 1 -W 2 10.10.0.2'); // node → red
     box.ok('ip netns exec lanhost ping -c 1 -W 2 192.168.1.12'); // the additional address answers on the LAN
     // MASQUERADE: the LAN host has no route to 10.10.0.0/24, so red's ping only comes back when it was masqueraded.
     box.ok('ip netns exec red ping -c 1 -W 2 192.168.1.50');
@@ -69,11 +85,15 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
 
     const saved = box.ok('iptables-save -t nat');
     expect(saved).toContain('-A POSTROUTING -s 172.31.0.0/16 -j MASQUERADE');
-    expect(saved).toMatch(/-A PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 80 -m comment --comment "netstrap:dnat:tcp:80:10.10.0.3:80" -j DNAT --to-destination 10.10.0.3:80/);
+    expect(saved).toMatch(
+      /-A PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 80 -m comment --comment "netstrap:dnat:tcp:80:10.10.0.3:80" -j DNAT --to-destination 10.10.0.3:80/,
+    );
 
     const hosts = box.ok('cat /etc/hosts');
     expect(hosts).toContain('# BEGIN netstrap\n192.168.2.11\tnode02 node02.lab\n# END netstrap\n');
-    expect(box.ok('cat /etc/resolv.conf')).toMatch(/^# BEGIN netstrap\nnameserver 192.168.1.53\nsearch lab.example\n# END netstrap\n/);
+    expect(box.ok('cat /etc/resolv.conf')).toMatch(
+      /^# BEGIN netstrap\nnameserver 192.168.1.53\nsearch lab.example\n# END netstrap\n/,
+    );
     expect(JSON.parse(box.ok('cat /etc/cni/net.d/10-kernel.conflist')).plugins[0].ipam.subnet).toBe('10.244.1.0/24');
     expect(box.ok(`readlink ${UNIT_LINK}`).trim()).toBe(UNIT_FILE);
 
@@ -87,7 +107,14 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
   it('rolls a failing apply back to the exact pre-run state (the engine script runs the reverts)', () => {
     const before = box.snapshot(FILES);
     const changes = box.plan(node, cluster, resourceKinds);
-    const failing = { kind: 'test', target: 'fault', before: '-', after: '-', apply: [{ argv: ['false'] }], revert: [] };
+    const failing = {
+      kind: 'test',
+      target: 'fault',
+      before: '-',
+      after: '-',
+      apply: [{ argv: ['false'] }],
+      revert: [],
+    };
     const outcome = box.apply([...changes, failing]);
     expect(outcome.failedStep).toBe(changes.length + 1);
     expect(outcome.reverted).toBe(true);
@@ -95,15 +122,19 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
   });
 
   it('removes owned netstrap NAT rules only (a tagged rule it does not own stays), and puts them back in place on revert', () => {
-    box.ok([
-      'iptables -t nat -A POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE',
-      'iptables -t nat -A POSTROUTING -s 10.98.0.0/24 -j MASQUERADE',
-    ].join('\n'));
+    box.ok(
+      [
+        'iptables -t nat -A POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE',
+        'iptables -t nat -A POSTROUTING -s 10.98.0.0/24 -j MASQUERADE',
+      ].join('\n'),
+    );
     const before = box.snapshot();
     const empty = { ...node, nat: { masquerade: [], portForwards: [] } };
     const facts = box.facts(empty, cluster, [nat]);
     expect(nat.plan(empty, facts, cluster, [])).toEqual([]);
-    const changes = nat.plan(empty, facts, cluster, [{ kind: 'iptables', id: 'POSTROUTING masquerade:10.99.0.0/24', prior: null }]);
+    const changes = nat.plan(empty, facts, cluster, [
+      { kind: 'iptables', id: 'POSTROUTING masquerade:10.99.0.0/24', prior: null },
+    ]);
     expect(changes.map((c) => `${c.target} ${c.after}`)).toEqual(['nat POSTROUTING masquerade:10.99.0.0/24 absent']);
     expect(box.apply(changes).applied).toBe(true);
     const after = box.ok('iptables-save -t nat');
@@ -112,7 +143,9 @@ describe('resource kinds on a real kernel (sandboxed network + mount namespace)'
     expect(after).toContain('-A POSTROUTING -s 172.31.0.0/16 -j MASQUERADE');
     expect(box.revert(changes)).toEqual([]);
     expect(box.snapshot()).toBe(before);
-    box.ok('iptables -t nat -D POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE; iptables -t nat -D POSTROUTING -s 10.98.0.0/24 -j MASQUERADE');
+    box.ok(
+      'iptables -t nat -D POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE; iptables -t nat -D POSTROUTING -s 10.98.0.0/24 -j MASQUERADE',
+    );
   });
 
   it('boot script alone rebuilds links, bridges, namespaces, routes and NAT on a fresh node (simulated reboot)', async () => {

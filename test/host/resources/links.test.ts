@@ -9,9 +9,14 @@ describe('link kind (addresses, MTU, up) on recorded ip -j facts', () => {
   it('on the bare node: sets the MTU, brings eth0 up, adds only the address the lab did not assign', () => {
     const changes = links.plan(node, recordedFacts('bare'), cluster);
     expect(changes.map((c) => `${c.target}: ${c.before} → ${c.after}`)).toEqual([
-      'eth0 mtu: 1500 → 1400', 'eth0 state: down → up', 'eth0 address 192.168.1.12/24: absent → present',
+      'eth0 mtu: 1500 → 1400',
+      'eth0 state: down → up',
+      'eth0 address 192.168.1.12/24: absent → present',
     ]);
-    expect(rendered(changes[2])).toEqual({ apply: ['ip addr add 192.168.1.12/24 dev eth0'], revert: ['ip addr del 192.168.1.12/24 dev eth0'] });
+    expect(rendered(changes[2])).toEqual({
+      apply: ['ip addr add 192.168.1.12/24 dev eth0'],
+      revert: ['ip addr del 192.168.1.12/24 dev eth0'],
+    });
     expect(rendered(changes[0]).revert).toEqual(['ip link set dev eth0 mtu 1500']);
   });
 
@@ -20,7 +25,10 @@ describe('link kind (addresses, MTU, up) on recorded ip -j facts', () => {
   });
 
   it('after drift: puts back the MTU and the removed address', () => {
-    expect(links.plan(node, recordedFacts('drifted'), cluster).map((c) => c.target)).toEqual(['eth0 mtu', 'eth0 address 192.168.1.12/24']);
+    expect(links.plan(node, recordedFacts('drifted'), cluster).map((c) => c.target)).toEqual([
+      'eth0 mtu',
+      'eth0 address 192.168.1.12/24',
+    ]);
   });
 
   it('has no changes for a node without interfaces (its ip facts are still read: owned addresses may have to go)', () => {

@@ -7,12 +7,25 @@ const { cluster, node } = model();
 describe('netns kind (namespaces, veth pairs) on recorded ip -j facts', () => {
   it('reads the namespaces list and ip -j facts inside each namespace, without failing when one is absent', () => {
     const commands = namespaces.factCommands(node, cluster);
-    expect(Object.keys(commands)).toEqual(expect.arrayContaining(['netns-list', 'netns:red:ip-addr', 'netns:blue:ip-route']));
-    expect(commands['netns:red:ip-addr']).toEqual(['sh', '-c', 'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true', 'sh', 'red', '-j', 'addr', 'show']);
+    expect(Object.keys(commands)).toEqual(
+      expect.arrayContaining(['netns-list', 'netns:red:ip-addr', 'netns:blue:ip-route']),
+    );
+    expect(commands['netns:red:ip-addr']).toEqual([
+      'sh',
+      '-c',
+      'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true',
+      'sh',
+      'red',
+      '-j',
+      'addr',
+      'show',
+    ]);
   });
 
   it('builds red from nothing: namespace, veth into v-net-0, address, links up, default route', () => {
-    const red = namespaces.plan(node, recordedFacts('bare'), cluster).filter((c) => c.target.startsWith('red') || c.target.startsWith('veth-red'));
+    const red = namespaces
+      .plan(node, recordedFacts('bare'), cluster)
+      .filter((c) => c.target.startsWith('red') || c.target.startsWith('veth-red'));
     expect(red.map(rendered)).toEqual([
       { apply: ['ip netns add red'], revert: ['ip netns del red'] },
       { apply: ['ip link add veth-red type veth peer name eth0 netns red'], revert: ['ip link del dev veth-red'] },
@@ -25,7 +38,7 @@ describe('netns kind (namespaces, veth pairs) on recorded ip -j facts', () => {
     ]);
   });
 
-  it('is a no-op when converged; after drift only restores red\'s default route (and can delete it again)', () => {
+  it("is a no-op when converged; after drift only restores red's default route (and can delete it again)", () => {
     expect(namespaces.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
     expect(namespaces.plan(node, recordedFacts('drifted'), cluster).map(rendered)).toEqual([
       { apply: ['ip -n red route replace default via 10.10.0.1'], revert: ['ip -n red route del default'] },
@@ -56,18 +69,25 @@ describe('netns kind: a namespace no longer declared (read from the ownership re
     expect(rendered(removal)).toEqual({
       apply: ['ip netns del blue'],
       revert: [
-        'ip netns add blue', `ip link add ${blue.veth.hostSide} type veth peer name ${blue.veth.name} netns blue`,
-        `ip link set dev ${blue.veth.hostSide} master ${blue.veth.bridge}`, `ip link set dev ${blue.veth.hostSide} up`,
-        'ip -n blue link set dev lo up', `ip -n blue addr add ${blue.veth.address} dev ${blue.veth.name}`, `ip -n blue link set dev ${blue.veth.name} up`,
+        'ip netns add blue',
+        `ip link add ${blue.veth.hostSide} type veth peer name ${blue.veth.name} netns blue`,
+        `ip link set dev ${blue.veth.hostSide} master ${blue.veth.bridge}`,
+        `ip link set dev ${blue.veth.hostSide} up`,
+        'ip -n blue link set dev lo up',
+        `ip -n blue addr add ${blue.veth.address} dev ${blue.veth.name}`,
+        `ip -n blue link set dev ${blue.veth.name} up`,
         `ip -n blue route replace default via ${blue.defaultRoute} dev ${blue.veth.name}`,
       ],
     });
   });
 
   it('is refused while it holds what netstrap did not create: a process, an address the record does not list', () => {
-    expect(() => namespaces.plan(onlyRed, held(undefined, '4242 4243'), cluster, owned))
-      .toThrow(/namespace blue is no longer declared but holds what netstrap did not create \(process 4242, process 4243\)/);
-    const extra = converged['netns:blue:ip-addr'].trim().replace(`"local":"${blue.veth.address.split('/')[0]}"`, '"local":"10.99.0.9"');
+    expect(() => namespaces.plan(onlyRed, held(undefined, '4242 4243'), cluster, owned)).toThrow(
+      /namespace blue is no longer declared but holds what netstrap did not create \(process 4242, process 4243\)/,
+    );
+    const extra = converged['netns:blue:ip-addr']
+      .trim()
+      .replace(`"local":"${blue.veth.address.split('/')[0]}"`, '"local":"10.99.0.9"');
     expect(() => namespaces.plan(onlyRed, held(extra), cluster, owned)).toThrow(/\(address 10\.99\.0\.9\/24 on eth0\)/);
   });
 });

@@ -13,7 +13,7 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
     ]);
   });
 
-  it('is a no-op when converged (the user\'s own MASQUERADE rule is not netstrap\'s business)', () => {
+  it("is a no-op when converged (the user's own MASQUERADE rule is not netstrap's business)", () => {
     expect(recordedFacts('converged')['iptables-nat']).toContain('-A POSTROUTING -s 172.31.0.0/16 -j MASQUERADE');
     expect(nat.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
@@ -22,32 +22,57 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
     const owned = [{ kind: 'iptables', id: 'POSTROUTING masquerade:10.99.0.0/24', prior: null }];
     expect(nat.plan(node, recordedFacts('drifted'), cluster, owned).map(rendered)).toEqual([
       {
-        apply: ['iptables -t nat -D POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE'],
-        revert: ['iptables -t nat -I POSTROUTING 2 -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE'],
+        apply: [
+          'iptables -t nat -D POSTROUTING -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE',
+        ],
+        revert: [
+          'iptables -t nat -I POSTROUTING 2 -s 10.99.0.0/24 -m comment --comment netstrap:masquerade:10.99.0.0/24 -j MASQUERADE',
+        ],
       },
       {
-        apply: ['iptables -t nat -A POSTROUTING -s 10.10.0.0/24 -o eth0 -m comment --comment netstrap:masquerade:10.10.0.0/24:out=eth0 -j MASQUERADE'],
-        revert: ['iptables -t nat -D POSTROUTING -s 10.10.0.0/24 -o eth0 -m comment --comment netstrap:masquerade:10.10.0.0/24:out=eth0 -j MASQUERADE'],
+        apply: [
+          'iptables -t nat -A POSTROUTING -s 10.10.0.0/24 -o eth0 -m comment --comment netstrap:masquerade:10.10.0.0/24:out=eth0 -j MASQUERADE',
+        ],
+        revert: [
+          'iptables -t nat -D POSTROUTING -s 10.10.0.0/24 -o eth0 -m comment --comment netstrap:masquerade:10.10.0.0/24:out=eth0 -j MASQUERADE',
+        ],
       },
     ]);
   });
 
   it('a port-forward bound to an in-interface gets no OUTPUT rule (local traffic has no in-interface)', () => {
-    const rules = desiredNatRules({ ...node, nat: { masquerade: [], portForwards: [{ protocol: 'udp', port: 53, to: '10.10.0.2:5353', inInterface: 'eth0' }] } });
+    const rules = desiredNatRules({
+      ...node,
+      nat: { masquerade: [], portForwards: [{ protocol: 'udp', port: 53, to: '10.10.0.2:5353', inInterface: 'eth0' }] },
+    });
     expect(rules.map((r) => r.chain)).toEqual(['PREROUTING']);
-    expect(rules[0].args).toEqual(expect.arrayContaining(['-p', 'udp', '-i', 'eth0', '--dport', '53', '--to-destination', '10.10.0.2:5353']));
+    expect(rules[0].args).toEqual(
+      expect.arrayContaining(['-p', 'udp', '-i', 'eth0', '--dport', '53', '--to-destination', '10.10.0.2:5353']),
+    );
   });
 
   it('splits iptables-save lines with quoted comments', () => {
-    expect(splitRule('-A POSTROUTING -m comment --comment "netstrap:a b" -j MASQUERADE')).toEqual(['-A', 'POSTROUTING', '-m', 'comment', '--comment', 'netstrap:a b', '-j', 'MASQUERADE']);
+    expect(splitRule('-A POSTROUTING -m comment --comment "netstrap:a b" -j MASQUERADE')).toEqual([
+      '-A',
+      'POSTROUTING',
+      '-m',
+      'comment',
+      '--comment',
+      'netstrap:a b',
+      '-j',
+      'MASQUERADE',
+    ]);
   });
 
   it('a tagged rule edited by hand (another --to-destination, another -s) is drift, replaced by the declared one', () => {
     const converged = recordedFacts('converged');
     expect(nat.plan(node, converged, cluster)).toEqual([]);
-    const edited = { ...converged, 'iptables-nat': converged['iptables-nat']
-      .replace('--to-destination 10.10.0.3:80', '--to-destination 10.10.0.9:80')
-      .replace('-A POSTROUTING -s 10.10.0.0/24 -o eth0', '-A POSTROUTING -s 10.10.7.0/24 -o eth0') };
+    const edited = {
+      ...converged,
+      'iptables-nat': converged['iptables-nat']
+        .replace('--to-destination 10.10.0.3:80', '--to-destination 10.10.0.9:80')
+        .replace('-A POSTROUTING -s 10.10.0.0/24 -o eth0', '-A POSTROUTING -s 10.10.7.0/24 -o eth0'),
+    };
     const changes = nat.plan(node, edited, cluster);
     expect(changes.map((c) => `${c.target}: ${c.after}`)).toEqual([
       'nat PREROUTING dnat:tcp:80:10.10.0.3:80: as declared',
@@ -55,11 +80,15 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
       'nat POSTROUTING masquerade:10.10.0.0/24:out=eth0: present',
       'nat PREROUTING dnat:tcp:80:10.10.0.3:80: present',
     ]);
-    expect(rendered(changes[0]).apply[0]).toContain('-D PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 80');
+    expect(rendered(changes[0]).apply[0]).toContain(
+      '-D PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 80',
+    );
     expect(rendered(changes[0]).apply[0]).toContain('--to-destination 10.10.0.9:80');
   });
 
   it('compares rules in iptables-save order and spelling', () => {
-    expect(canonicalRule(['-p', 'tcp', '-i', 'eth0', '-m', 'tcp', '--dport', '80', '-s', '10.0.0.1/32'])).toBe('-s 10.0.0.1 -i eth0 -p tcp -m tcp --dport 80');
+    expect(canonicalRule(['-p', 'tcp', '-i', 'eth0', '-m', 'tcp', '--dport', '80', '-s', '10.0.0.1/32'])).toBe(
+      '-s 10.0.0.1 -i eth0 -p tcp -m tcp --dport 80',
+    );
   });
 });

@@ -35,20 +35,45 @@ describe('route destinations in canonical form', () => {
   const facts = (table: object[]) => ({ 'ip-route': JSON.stringify(table), 'ip-link': '[]', 'ip-addr': '[]' });
   const withRoutes = (list: Array<{ to: string; via: string; metric?: number }>) => ({ ...node, routes: list });
   it('a /32 route is the bare address and 0.0.0.0/0 is default, as ip -j prints them: converged, no change', () => {
-    const table = [{ dst: '10.9.9.9', gateway: '192.168.1.1', dev: 'eth0' }, { dst: 'default', gateway: '192.168.1.1', dev: 'eth0' }];
-    expect(routes.plan(withRoutes([{ to: '10.9.9.9/32', via: '192.168.1.1' }, { to: '0.0.0.0/0', via: '192.168.1.1' }]), facts(table), cluster)).toEqual([]);
+    const table = [
+      { dst: '10.9.9.9', gateway: '192.168.1.1', dev: 'eth0' },
+      { dst: 'default', gateway: '192.168.1.1', dev: 'eth0' },
+    ];
+    expect(
+      routes.plan(
+        withRoutes([
+          { to: '10.9.9.9/32', via: '192.168.1.1' },
+          { to: '0.0.0.0/0', via: '192.168.1.1' },
+        ]),
+        facts(table),
+        cluster,
+      ),
+    ).toEqual([]);
   });
   it('an owned route no longer declared is deleted; a changed metric replaces the old route, an adopted one is restored', () => {
-    const table = [{ dst: '10.77.0.0/16', gateway: '192.168.1.1', dev: 'eth0' }, { dst: '10.88.0.0/16', gateway: '192.168.1.9', dev: 'eth0' }];
+    const table = [
+      { dst: '10.77.0.0/16', gateway: '192.168.1.1', dev: 'eth0' },
+      { dst: '10.88.0.0/16', gateway: '192.168.1.9', dev: 'eth0' },
+    ];
     const owned = [
       { kind: 'route', id: '10.77.0.0/16 metric 0', prior: null },
       { kind: 'route', id: '10.88.0.0/16 metric 0', prior: ['10.88.0.0/16', 'via', '192.168.1.254', 'dev', 'eth0'] },
     ];
-    const changes = routes.plan(withRoutes([{ to: '10.77.0.0/16', via: '192.168.1.1', metric: 50 }]), facts(table), cluster, owned);
+    const changes = routes.plan(
+      withRoutes([{ to: '10.77.0.0/16', via: '192.168.1.1', metric: 50 }]),
+      facts(table),
+      cluster,
+      owned,
+    );
     expect(changes.map((c) => [c.target, c.after, rendered(c).apply.join('; '), (c.releases ?? []).length])).toEqual([
       ['10.77.0.0/16 metric 50', 'via 192.168.1.1', 'ip route replace 10.77.0.0/16 via 192.168.1.1 metric 50', 0],
       ['10.77.0.0/16', 'absent', 'ip route del 10.77.0.0/16 metric 0', 1],
-      ['10.88.0.0/16', 'restored (via 192.168.1.254 dev eth0)', 'ip route replace 10.88.0.0/16 via 192.168.1.254 dev eth0', 1],
+      [
+        '10.88.0.0/16',
+        'restored (via 192.168.1.254 dev eth0)',
+        'ip route replace 10.88.0.0/16 via 192.168.1.254 dev eth0',
+        1,
+      ],
     ]);
     // A route it does not own is never touched.
     expect(routes.plan(withRoutes([]), facts(table), cluster, [])).toEqual([]);

@@ -19,10 +19,19 @@ import { ApplyOutcome, buildApplyScript, parseApplyOutput } from '../../../src/h
 import type { Change, ResourceKind } from '../../../src/host/types';
 import type { Cluster, ClusterNode } from '../../../src/model/schema';
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export class Sandbox {
-  private constructor(readonly pid: number, readonly dir: string, private readonly holder: ProcessPromise, private readonly ended: () => boolean) {}
+  private constructor(
+    readonly pid: number,
+    readonly dir: string,
+    private readonly holder: ProcessPromise,
+    private readonly ended: () => boolean,
+  ) {}
 
   /** Starts a sandbox; `setup` runs inside it first (as root, in its namespaces). */
   static async start(setup = ''): Promise<Sandbox> {
@@ -31,19 +40,29 @@ export class Sandbox {
       'set -e',
       `mkdir -p ${dir}/etc-upper ${dir}/etc-work`,
       `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/etc-upper,workdir=${dir}/etc-work /etc`,
-      'mount -t tmpfs tmpfs /run', 'mount -t tmpfs tmpfs /opt',
-      'mount --bind /proc/sys /proc/sys', 'mount -o remount,bind,ro /proc/sys',
-      'mount --bind /proc/sys/net /proc/sys/net', 'mount -o remount,bind,rw /proc/sys/net',
+      'mount -t tmpfs tmpfs /run',
+      'mount -t tmpfs tmpfs /opt',
+      'mount --bind /proc/sys /proc/sys',
+      'mount -o remount,bind,ro /proc/sys',
+      'mount --bind /proc/sys/net /proc/sys/net',
+      'mount -o remount,bind,rw /proc/sys/net',
       'ip link set lo up',
       setup,
       'echo ready',
       'exec sleep 900',
     ].join('\n');
-    const holder = $({ nothrow: true, quiet: true })`exec ${['unshare', '--net', '--mount', '--propagation', 'private', 'sh', '-c', script]}`;
+    const holder = $({
+      nothrow: true,
+      quiet: true,
+    })`exec ${['unshare', '--net', '--mount', '--propagation', 'private', 'sh', '-c', script]}`;
     let ended = false;
-    void holder.then(() => { ended = true; });
+    void holder.then(() => {
+      ended = true;
+    });
     let out = '';
-    holder.stdout.on('data', (d) => { out += d; });
+    holder.stdout.on('data', (d) => {
+      out += d;
+    });
     const deadline = Date.now() + 15000;
     while (!out.includes('ready')) {
       if (ended || Date.now() > deadline) {
@@ -60,7 +79,21 @@ export class Sandbox {
   /** Runs a shell script inside the sandbox. */
   sh(script: string, timeoutMs = 30000): RunResult {
     // zx's sync mode has no timeout of its own: coreutils' timeout bounds the command.
-    const argv = ['timeout', '-s', 'KILL', String(timeoutMs / 1000), 'nsenter', '-t', String(this.pid), '--net', '--mount', '--', 'sh', '-c', script];
+    const argv = [
+      'timeout',
+      '-s',
+      'KILL',
+      String(timeoutMs / 1000),
+      'nsenter',
+      '-t',
+      String(this.pid),
+      '--net',
+      '--mount',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ];
     const r = $.sync({ nothrow: true, quiet: true })`exec ${argv}`;
     return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
@@ -106,34 +139,60 @@ export class Sandbox {
 
   /** Everything the kinds touch, for before/after comparisons. */
   snapshot(files: ReadonlyArray<string> = []): string {
-    return this.ok([
-      'ip -j -d link show', 'ip -j addr show', 'ip -j route show table main', 'ip -j netns list',
-      // lanhost is the LAN peer the tests cable eth0 to, not part of the node.
-      'for n in $(ip netns list | cut -d" " -f1 | grep -vx lanhost); do echo "== $n"; ip -n "$n" -j -d link show; ip -n "$n" -j addr show; ip -n "$n" -j route show; done',
-      'iptables-save -t nat | grep -v "^#"', 'sysctl -a -r "^net\\.ipv4\\.(ip_forward|conf\\.all\\.rp_filter)" 2>/dev/null',
-      ...files.map((f) => `if [ -L ${f} ]; then echo "link ${f} -> $(readlink ${f})"; fi; if [ -e ${f} ]; then echo "== ${f}"; cat ${f}; else echo "absent ${f}"; fi`),
-    ].map((c) => `${c}; echo`).join('\n'))
-      // What the kernel derives by itself, with its own timing, is not configuration: bridge timers, the qdisc a
-      // link gets on its first `up`, carrier and operstate (linkwatch lags behind), IPv6 DAD. The rest must be
-      // byte-identical.
-      .replace(/"(gc_timer|hello_timer|tcn_timer|topology_change_timer)":[0-9.]+/g, '"$1":_')
-      .replace(/"(qdisc|operstate)":"[A-Za-z_]+",/g, '')
-      .replace(/"NO-CARRIER",|"linkdown"|"tentative":true,/g, '');
+    return (
+      this.ok(
+        [
+          'ip -j -d link show',
+          'ip -j addr show',
+          'ip -j route show table main',
+          'ip -j netns list',
+          // lanhost is the LAN peer the tests cable eth0 to, not part of the node.
+          'for n in $(ip netns list | cut -d" " -f1 | grep -vx lanhost); do echo "== $n"; ip -n "$n" -j -d link show; ip -n "$n" -j addr show; ip -n "$n" -j route show; done',
+          'iptables-save -t nat | grep -v "^#"',
+          'sysctl -a -r "^net\\.ipv4\\.(ip_forward|conf\\.all\\.rp_filter)" 2>/dev/null',
+          ...files.map(
+            (f) =>
+              `if [ -L ${f} ]; then echo "link ${f} -> $(readlink ${f})"; fi; if [ -e ${f} ]; then echo "== ${f}"; cat ${f}; else echo "absent ${f}"; fi`,
+          ),
+        ]
+          .map((c) => `${c}; echo`)
+          .join('\n'),
+      )
+        // What the kernel derives by itself, with its own timing, is not configuration: bridge timers, the qdisc a
+        // link gets on its first `up`, carrier and operstate (linkwatch lags behind), IPv6 DAD. The rest must be
+        // byte-identical.
+        .replace(/"(gc_timer|hello_timer|tcn_timer|topology_change_timer)":[0-9.]+/g, '"$1":_')
+        .replace(/"(qdisc|operstate)":"[A-Za-z_]+",/g, '')
+        .replace(/"NO-CARRIER",|"linkdown"|"tentative":true,/g, '')
+    );
   }
 
   /** A file written inside the sandbox's /etc (from the overlay's upper directory), or undefined. */
   etcFile(path: string): string | undefined {
-    try { return readFileSync(join(this.dir, 'etc-upper', path.replace(/^\/etc\//, '')), 'utf8'); } catch { return undefined; }
+    try {
+      return readFileSync(join(this.dir, 'etc-upper', path.replace(/^\/etc\//, '')), 'utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   /** Kills the holder (only if /proc still shows it as our sleep), which ends its namespaces, then removes the files. */
   async stop(): Promise<void> {
     let cmdline = '';
-    try { cmdline = readFileSync(`/proc/${this.pid}/cmdline`, 'utf8'); } catch { /* already gone */ }
+    try {
+      cmdline = readFileSync(`/proc/${this.pid}/cmdline`, 'utf8');
+    } catch {
+      /* already gone */
+    }
     if (cmdline.startsWith('sleep') && !this.ended()) {
       process.kill(this.pid, 'SIGKILL');
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.holder, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+      await Promise.race([
+        this.holder,
+        new Promise((r) => {
+          timer = setTimeout(r, 5000);
+        }),
+      ]);
       clearTimeout(timer);
     }
     rmSync(this.dir, { recursive: true, force: true });

@@ -6,7 +6,9 @@ const { cluster, node } = model();
 
 describe('sysctl kind on recorded facts', () => {
   it('reads every wanted key in one command, printing k! for keys the kernel lacks', () => {
-    expect(sysctl.factCommands(node, cluster)['sysctl-values']).toEqual(expect.arrayContaining(['net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter']));
+    expect(sysctl.factCommands(node, cluster)['sysctl-values']).toEqual(
+      expect.arrayContaining(['net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter']),
+    );
   });
 
   it('sets the runtime values and writes the one managed file; revert restores the old values and removes the file', () => {
@@ -18,18 +20,30 @@ describe('sysctl kind on recorded facts', () => {
     ]);
     const file = changes[2].apply[0];
     expect('writeFile' in file && file.content).toBe(
-      '# Managed by netstrap: edits are overwritten on the next bootstrap.\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 2\n');
+      '# Managed by netstrap: edits are overwritten on the next bootstrap.\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 2\n',
+    );
     expect(changes[2].diff).toContain('+net.ipv4.ip_forward = 1');
   });
 
   it('is a no-op when converged and only resets the drifted key', () => {
     expect(sysctl.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
-    expect(sysctl.plan(node, recordedFacts('drifted'), cluster).map((c) => `${c.target} ${c.before}→${c.after}`)).toEqual(['net.ipv4.ip_forward 0→1']);
+    expect(
+      sysctl.plan(node, recordedFacts('drifted'), cluster).map((c) => `${c.target} ${c.before}→${c.after}`),
+    ).toEqual(['net.ipv4.ip_forward 0→1']);
   });
 
   it('compares values by words (the kernel prints tabs)', () => {
     const rmem = { ...node, sysctls: { 'net.ipv4.tcp_rmem': '4096 131072 6291456' } };
-    expect(sysctl.plan(rmem, { 'sysctl-values': 'net.ipv4.tcp_rmem=4096\t131072\t6291456\n', 'file:etc:sysctl.d:90-netstrap.conf': `file:${Buffer.from('# Managed by netstrap: edits are overwritten on the next bootstrap.\nnet.ipv4.tcp_rmem = 4096 131072 6291456\n').toString('base64')}\n` }, cluster)).toEqual([]);
+    expect(
+      sysctl.plan(
+        rmem,
+        {
+          'sysctl-values': 'net.ipv4.tcp_rmem=4096\t131072\t6291456\n',
+          'file:etc:sysctl.d:90-netstrap.conf': `file:${Buffer.from('# Managed by netstrap: edits are overwritten on the next bootstrap.\nnet.ipv4.tcp_rmem = 4096 131072 6291456\n').toString('base64')}\n`,
+        },
+        cluster,
+      ),
+    ).toEqual([]);
   });
 
   describe('Kubernetes node-prerequisites profile', () => {
@@ -38,7 +52,8 @@ describe('sysctl kind on recorded facts', () => {
     const withoutModule = {
       ...recordedFacts('bare'),
       'kernel-module-br_netfilter': 'unavailable\n',
-      'sysctl-values': 'net.bridge.bridge-nf-call-iptables!\nnet.bridge.bridge-nf-call-ip6tables!\nnet.ipv4.ip_forward=0\n',
+      'sysctl-values':
+        'net.bridge.bridge-nf-call-iptables!\nnet.bridge.bridge-nf-call-ip6tables!\nnet.ipv4.ip_forward=0\n',
     };
 
     it('loads br_netfilter (now and at boot) and sets the bridge-nf-call keys and ip_forward', () => {
@@ -57,7 +72,9 @@ describe('sysctl kind on recorded facts', () => {
     });
 
     it('warns before running when modprobe cannot work (no module tree for the running kernel)', () => {
-      expect(sysctl.warnings(k8s, withoutModule)).toEqual([expect.stringMatching(/^node01: kernel module br_netfilter is not loaded and \/lib\/modules has no tree/)]);
+      expect(sysctl.warnings(k8s, withoutModule)).toEqual([
+        expect.stringMatching(/^node01: kernel module br_netfilter is not loaded and \/lib\/modules has no tree/),
+      ]);
       expect(sysctl.warnings(node, withoutModule)).toEqual([]);
     });
 

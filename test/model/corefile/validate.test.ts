@@ -13,10 +13,21 @@ const textIssues = (text: string, context = plan) => corefileTextIssues(text, co
 
 describe('validateCorefile', () => {
   test('the reference Corefiles and the default model have no issues', () => {
-    for (const file of ['kubeadm-k8s-1.27-1.30.Corefile', 'kubeadm-newest-stored.Corefile', 'kubernetes-addons-k8s-1.27-1.28.Corefile']) {
+    for (const file of [
+      'kubeadm-k8s-1.27-1.30.Corefile',
+      'kubeadm-newest-stored.Corefile',
+      'kubernetes-addons-k8s-1.27-1.28.Corefile',
+    ]) {
       expect(textIssues(fs.readFileSync(reference('coredns', file), 'utf8'))).toEqual([]);
     }
-    expect(shown(kubeadmCorefile({ hosts: [{ ip: '192.168.1.11', names: ['node01'] }], stubDomains: { 'consul.local': ['10.150.0.1'] } }))).toEqual([]);
+    expect(
+      shown(
+        kubeadmCorefile({
+          hosts: [{ ip: '192.168.1.11', names: ['node01'] }],
+          stubDomains: { 'consul.local': ['10.150.0.1'] },
+        }),
+      ),
+    ).toEqual([]);
   });
 
   test('an unknown plugin is named, with its line and a suggestion', () => {
@@ -26,12 +37,17 @@ describe('validateCorefile', () => {
       'line 4: unknown plugin "forwardd"; did you mean "forward"?',
       'line 5: unknown plugin "frobnicate"',
     ]);
-    const model: Corefile = { servers: [{ zones: ['.'], plugins: [{ plugin: 'generic', name: 'kubernets', args: [] }] }] };
-    expect(shown(model)).toEqual(['servers[0].plugins[0].name: unknown plugin "kubernets"; did you mean "kubernetes"?']);
+    const model: Corefile = {
+      servers: [{ zones: ['.'], plugins: [{ plugin: 'generic', name: 'kubernets', args: [] }] }],
+    };
+    expect(shown(model)).toEqual([
+      'servers[0].plugins[0].name: unknown plugin "kubernets"; did you mean "kubernetes"?',
+    ]);
   });
 
   test('the same zone and port in two server blocks is refused; other ports are fine', () => {
-    const text = '.:53 {\n    errors\n}\nexample.org {\n    errors\n}\nExample.org.:53 {\n    errors\n}\n.:5353 {\n    errors\n}\n';
+    const text =
+      '.:53 {\n    errors\n}\nexample.org {\n    errors\n}\nExample.org.:53 {\n    errors\n}\n.:5353 {\n    errors\n}\n';
     expect(textIssues(text)).toEqual([
       'line 7: zone "Example.org." on port 53 is already served by server block 2 (example.org): CoreDNS refuses to start',
     ]);
@@ -44,18 +60,38 @@ describe('validateCorefile', () => {
   });
 
   test('forward without an upstream, and upstreams that are not addresses', () => {
-    const model: Corefile = { servers: [{ zones: ['.'], port: 53, plugins: [
-      { plugin: 'forward', from: '.', to: [] },
-    ] }, { zones: ['example.org'], plugins: [
-      { plugin: 'forward', from: '.', to: ['8.8.8.8', 'tls://1.1.1.1', '10.0.0.1:5353', '/etc/resolv.conf', '999.0.0.1', 'dns.google', '10.0.0.1:70000'] },
-    ] }] };
+    const model: Corefile = {
+      servers: [
+        { zones: ['.'], port: 53, plugins: [{ plugin: 'forward', from: '.', to: [] }] },
+        {
+          zones: ['example.org'],
+          plugins: [
+            {
+              plugin: 'forward',
+              from: '.',
+              to: [
+                '8.8.8.8',
+                'tls://1.1.1.1',
+                '10.0.0.1:5353',
+                '/etc/resolv.conf',
+                '999.0.0.1',
+                'dns.google',
+                '10.0.0.1:70000',
+              ],
+            },
+          ],
+        },
+      ],
+    };
     expect(shown(model)).toEqual([
       'servers[0].plugins[0].to: forward "." has no upstream: give at least one address or /etc/resolv.conf',
       'servers[1].plugins[0].to[4]: invalid upstream "999.0.0.1": invalid IPv4 address "999.0.0.1": 999 is not an IPv4 octet (0-255, no leading zeros)',
       'servers[1].plugins[0].to[5]: invalid upstream "dns.google": invalid IPv4 address "dns.google": expected an IPv4 address such as 10.0.0.1',
       'servers[1].plugins[0].to[6]: invalid upstream "10.0.0.1:70000": port 70000 is outside 1-65535',
     ]);
-    expect(textIssues('.:53 {\n    forward .\n}\n')).toEqual(['line 2: forward "." has no upstream: give at least one address or /etc/resolv.conf']);
+    expect(textIssues('.:53 {\n    forward .\n}\n')).toEqual([
+      'line 2: forward "." has no upstream: give at least one address or /etc/resolv.conf',
+    ]);
   });
 
   test('a kubernetes zone must be the cluster domain or a reverse zone', () => {
@@ -72,7 +108,8 @@ describe('validateCorefile', () => {
   });
 
   test('hosts entries need IPv4 addresses and host names', () => {
-    const text = '.:53 {\n    hosts {\n       192.168.1.11 node01\n       192.168.1.300 node02\n       node03 192.168.1.13\n       10.0.0.1 bad_name!\n       fallthrough\n    }\n}\n';
+    const text =
+      '.:53 {\n    hosts {\n       192.168.1.11 node01\n       192.168.1.300 node02\n       node03 192.168.1.13\n       10.0.0.1 bad_name!\n       fallthrough\n    }\n}\n';
     expect(textIssues(text)).toEqual([
       'line 2: hosts entry: invalid IPv4 address "192.168.1.300": 300 is not an IPv4 octet (0-255, no leading zeros)',
       'line 2: hosts entry: invalid IPv4 address "node03": expected an IPv4 address such as 10.0.0.1',
@@ -80,12 +117,15 @@ describe('validateCorefile', () => {
     ]);
     const { corefile, lines } = parseCorefile(text);
     expect(validateCorefile(corefile, plan, lines).map((i) => formatPath(i.path))).toEqual([
-      'servers[0].plugins[0].entries[1].ip', 'servers[0].plugins[0].entries[2].ip', 'servers[0].plugins[0].entries[3].names[0]',
+      'servers[0].plugins[0].entries[1].ip',
+      'servers[0].plugins[0].entries[2].ip',
+      'servers[0].plugins[0].entries[3].names[0]',
     ]);
   });
 
   test('plugins CoreDNS allows once per server block are refused twice; log and rewrite may repeat', () => {
-    const text = '.:53 {\n    cache 30\n    log\n    log\n    rewrite name a.example b.example\n    rewrite name c.example d.example\n    cache 60\n    forward . 8.8.8.8\n    forward . 1.1.1.1\n}\n';
+    const text =
+      '.:53 {\n    cache 30\n    log\n    log\n    rewrite name a.example b.example\n    rewrite name c.example d.example\n    cache 60\n    forward . 8.8.8.8\n    forward . 1.1.1.1\n}\n';
     expect(textIssues(text)).toEqual([
       'line 7: plugin "cache" is used twice in server block 1 (.:53): CoreDNS allows it once per server block',
       'line 9: plugin "forward" is used twice in server block 1 (.:53): CoreDNS allows it once per server block',
@@ -93,10 +133,12 @@ describe('validateCorefile', () => {
   });
 
   test('zones, ports and schemes of server blocks', () => {
-    const model: Corefile = { servers: [
-      { zones: [], plugins: [] },
-      { zones: ['exa mple.org', '10.0.0.0/8'], port: 70000, scheme: 'ftp', plugins: [] },
-    ] };
+    const model: Corefile = {
+      servers: [
+        { zones: [], plugins: [] },
+        { zones: ['exa mple.org', '10.0.0.0/8'], port: 70000, scheme: 'ftp', plugins: [] },
+      ],
+    };
     expect(shown(model)).toEqual([
       'servers[0].zones: missing zone: a server block needs at least one zone, e.g. "."',
       'servers[1].zones[0]: invalid zone "exa mple.org": expected "." or a domain such as example.org',
@@ -107,11 +149,18 @@ describe('validateCorefile', () => {
   });
 
   test('options a Corefile line cannot express are refused instead of being dropped', () => {
-    const model: Corefile = { servers: [{ zones: ['.'], plugins: [
-      { plugin: 'cache', success: { capacity: 10, minTtl: 5 } },
-      { plugin: 'reload', jitter: '5s' },
-      { plugin: 'hosts', zones: ['example.org'], entries: [] },
-    ] }] };
+    const model: Corefile = {
+      servers: [
+        {
+          zones: ['.'],
+          plugins: [
+            { plugin: 'cache', success: { capacity: 10, minTtl: 5 } },
+            { plugin: 'reload', jitter: '5s' },
+            { plugin: 'hosts', zones: ['example.org'], entries: [] },
+          ],
+        },
+      ],
+    };
     expect(shown(model)).toEqual([
       'servers[0].plugins[0].success.minTtl: cache success: minTtl 5 needs a ttl before it',
       'servers[0].plugins[1].jitter: reload: jitter "5s" needs an interval before it',

@@ -5,22 +5,39 @@ import { addManifests, manifestDocuments } from '../../../src/model/netpol/manif
 
 export type K8sObject = Record<string, any>;
 
-export function inventoryOf(objects: K8sObject[], extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {}): Inventory {
+export function inventoryOf(
+  objects: K8sObject[],
+  extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {},
+): Inventory {
   const inventory = { ...emptyInventory(), ...extra };
   addManifests(inventory, manifestDocuments(objects, 'test.yaml'));
   return finishInventory(inventory);
 }
 
-export function analysisOf(objects: K8sObject[], extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {}): NetpolAnalysis {
+export function analysisOf(
+  objects: K8sObject[],
+  extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {},
+): NetpolAnalysis {
   return new NetpolAnalysis(inventoryOf(objects, extra));
 }
 
-export const namespace = (name: string, labels: Record<string, string> = {}): K8sObject =>
-  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+export const namespace = (name: string, labels: Record<string, string> = {}): K8sObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
 
-export function pod(ns: string, name: string, labels: Record<string, string>, ports: Array<{ name?: string; containerPort: number; protocol?: string }> = [], ip?: string): K8sObject {
+export function pod(
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  ports: Array<{ name?: string; containerPort: number; protocol?: string }> = [],
+  ip?: string,
+): K8sObject {
   return {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
     spec: { containers: [{ name: 'c', image: 'agnhost', ports }] },
     ...(ip ? { status: { podIP: ip } } : {}),
   };
@@ -31,7 +48,13 @@ export function policy(ns: string, name: string, spec: Record<string, unknown>):
 }
 
 /** `can` between two workload keys. */
-export function can(analysis: NetpolAnalysis, from: string, to: string, port: number, protocol: 'TCP' | 'UDP' | 'SCTP' = 'TCP'): boolean {
+export function can(
+  analysis: NetpolAnalysis,
+  from: string,
+  to: string,
+  port: number,
+  protocol: 'TCP' | 'UDP' | 'SCTP' = 'TCP',
+): boolean {
   const s = analysis.findWorkload(from);
   const d = analysis.findWorkload(to);
   if (s === undefined || d === undefined) throw new Error(`unknown workload ${from} or ${to}`);
