@@ -12,7 +12,7 @@ export class LateMaps {
 
   /** `map` when cdk8s can render it; otherwise undefined, and the map is set at JSON `pointer` after rendering. */
   map<T extends object>(map: T | undefined, pointer: string): T | undefined {
-    if (map === undefined || !UNRENDERABLE.some((key) => Object.prototype.hasOwnProperty.call(map, key))) return map;
+    if (map === undefined || !UNRENDERABLE.some((key) => Object.hasOwn(map, key))) return map;
     // Sorted, as cdk8s sorts the keys of everything else; own properties, so "__proto__" stays a key.
     const value = {};
     for (const key of Object.keys(map).sort()) {

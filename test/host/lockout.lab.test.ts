@@ -134,7 +134,7 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     expect(plan.status).toBe(2);
     expect(plan.stdout).toMatch(/^subject: \d+ change\(s\): REFUSED \(bootstrap sends nothing to this node\)$/m);
     expect(plan.stdout).toMatch(
-      /^  ! refused: nodes\[0\]\.routes\[0\] \(route 10\.250\.50\.0\/24\): would replace the route this SSH session/m,
+      /^ {2}! refused: nodes\[0\]\.routes\[0\] \(route 10\.250\.50\.0\/24\): would replace the route this SSH session/m,
     );
     const allowed = await netstrapAsync(['plan', file, ...ssh(), '--allow-disruption']);
     expect(allowed.status).toBe(0);

@@ -174,7 +174,7 @@ describe('routing: auto', () => {
       '10.244.1.0/24 via 192.168.3.11',
     ]);
     // Without the first router, the second takes over.
-    const withoutR1 = load(CHAIN.replace(/  - name: r1\n(    .*\n){4}/, ''));
+    const withoutR1 = load(CHAIN.replace(/ {2}- name: r1\n( {4}.*\n){4}/, ''));
     expect(routesOf(withoutR1, 'r2')[0]).toBe('192.168.1.0/24 via 192.168.2.3');
   });
 
@@ -256,7 +256,7 @@ describe('trace', () => {
   test('dropped: ip_forward 0 on a router, no route; leaves: the next hop is no place of the file', () => {
     const off = load(
       CHAIN.replace(
-        /(name: r2\n    role: host\n    ssh: \{ host: 10.250.0.3 \}\n    sysctls: \{ net.ipv4.ip_forward: )1/,
+        /(name: r2\n {4}role: host\n {4}ssh: \{ host: 10.250.0.3 \}\n {4}sysctls: \{ net.ipv4.ip_forward: )1/,
         '$10',
       ),
     );

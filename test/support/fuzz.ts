@@ -513,7 +513,7 @@ export function runPropsCase(targets: ReadonlyArray<ConstructTarget>, c: PropsCa
     }
     // cdk8s reports failed node validations (Ingress backends checked once the tree exists) as one Error.
     const message = (error as Error).message ?? String(error);
-    if (/^Validation failed with the following errors:/.test(message) && /\n  \[.*\] \S.*: .+/.test(message))
+    if (/^Validation failed with the following errors:/.test(message) && /\n {2}\[.*\] \S.*: .+/.test(message))
       return { kind: 'rejected', ms };
     return {
       kind: 'failed',

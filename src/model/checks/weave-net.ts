@@ -115,7 +115,7 @@ export function checkWeaveProps(props: WeaveNetProps, plan?: NetworkPlan): Issue
     }
   }
   for (const [name, value] of Object.entries(props.env ?? {})) {
-    if (Object.prototype.hasOwnProperty.call(WEAVE_RESERVED_ENV, name)) {
+    if (Object.hasOwn(WEAVE_RESERVED_ENV, name)) {
       const hint =
         name === 'WEAVE_PASSWORD'
           ? 'a literal password is refused: use passwordSecret {name, key} so it comes from a Secret'
