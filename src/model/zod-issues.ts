@@ -28,8 +28,7 @@ export function zodIssues(error: z.ZodError, raw: unknown): Issue[] {
 export function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): { present: boolean; value?: unknown } {
   let current: unknown = root;
   for (const key of at) {
-    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key))
-      return { present: false };
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return { present: false };
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return { present: true, value: current };
