@@ -25,7 +25,7 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
         payload.issues.push({ ...problem, path, input } as never);
       const parsed = plain.safeParse(input);
       for (const problem of parsed.error?.issues ?? []) issue(problem, keyPath(problem.path));
-      if (!parsed.success || !Object.hasOwn(input, PROTO)) {
+      if (!parsed.success || !Object.hasOwn(input as object, PROTO)) {
         if (parsed.success) payload.value = parsed.data;
         return;
       }
