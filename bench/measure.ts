@@ -24,6 +24,9 @@ export interface Measured {
 }
 
 const RUSAGE = path.join(__dirname, 'rusage.py');
+// Debian's python3 directly: a `python3` found first on PATH may be a version manager's shim (pyenv: a bash script
+// and a few processes per call).
+const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 let reports = 0;
 
 /** Runs argv through bench/rusage.py (no shell); bounded by timeoutMs (the command is killed then). */
@@ -32,7 +35,7 @@ export async function measure(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {},
 ): Promise<Measured> {
   const report = path.join(os.tmpdir(), `netstrap-bench-${process.pid}-${++reports}.json`);
-  const output = await run(['python3', RUSAGE, report, options.tree ? '1' : '0', '--', ...argv], {
+  const output = await run([PYTHON, RUSAGE, report, options.tree ? '1' : '0', '--', ...argv], {
     cwd: options.cwd,
     env: options.env,
     timeoutMs: options.timeoutMs ?? 900000,
