@@ -16,9 +16,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { $ } from 'zx/core';
 import { DEFAULT_CONCURRENCY } from '../src/host/types';
 import { labDown, labExec, labUp, LabState, readState } from '../src/lab';
+import { run as runCommand } from '../src/lab/exec';
 import { loadClusterFile } from '../src/model/load';
 import { bootstrapReport, Cost, SizeResult, Tool, ToolRun } from './bootstrap-report';
 import { bundlewrapRun, bundlewrapVersion, ensureBundlewrap } from './bundlewrap';
@@ -210,7 +210,7 @@ async function withLab(
   if (readState(stateDir)) await labDown(stateDir);
   else fs.rmSync(stateDir, { recursive: true, force: true });
   const started = Date.now();
-  const state = await labUp(loadClusterFile(file), { stateDir, timeoutMs: 60000 });
+  const state = await labUp(loadClusterFile(file), { stateDir });
   result.labUpMs.push(Date.now() - started);
   try {
     await body(state);
@@ -219,21 +219,19 @@ async function withLab(
   }
 }
 
-/** Runs a command (zx quotes the argv) and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
+/** Runs a command (no shell) and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
 async function timed(
   argv: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
   const started = performance.now();
-  const output = await $({
+  const output = await runCommand(argv, {
     cwd: options.cwd ?? ROOT,
-    env: options.env ?? process.env,
-    timeout: options.timeoutMs ?? 600000,
-    timeoutSignal: 'SIGKILL',
-    nothrow: true,
-    quiet: true,
-  })`exec ${argv}`;
-  return { status: output.exitCode, ms: performance.now() - started, stdout: output.stdout, stderr: output.stderr };
+    env: options.env,
+    timeoutMs: options.timeoutMs ?? 600000,
+    allowFailure: true,
+  });
+  return { ...output, ms: performance.now() - started };
 }
 
 /** The floor: a fresh OpenSSH connection running `true` on every node, all at once. */

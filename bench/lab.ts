@@ -11,7 +11,7 @@ import { checkCluster } from '../src/model/load';
 async function bench(n: number): Promise<void> {
   const model = checkCluster(
     {
-      name: `bench${n}`,
+      name: `i15-labup-${n}`,
       network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
       lans: [
         { name: 'lan-a', cidr: '192.168.50.0/24' },
@@ -19,12 +19,12 @@ async function bench(n: number): Promise<void> {
       ],
       nodes: Array.from({ length: n }, (_, i) => ({
         name: `node${String(i + 1).padStart(2, '0')}`,
-        ssh: { host: `10.250.90.${i + 1}` },
+        ssh: { host: `10.250.139.${i + 1}` },
         interfaces: [
           { name: 'eth0', lan: i % 2 === 0 ? 'lan-a' : 'lan-b', addresses: [`192.168.5${i % 2}.${i + 1}/24`] },
         ],
       })),
-      lab: { managementCidr: '10.250.90.0/24' },
+      lab: { managementCidr: '10.250.139.0/24' },
     },
     `bench-${n}.yaml`,
   );

@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { $ } from 'zx/core';
 import type { LabState } from '../src/lab';
+import { run } from '../src/lab/exec';
 
 export interface Measured {
   status: number | null;
@@ -24,29 +24,30 @@ export interface Measured {
 }
 
 const RUSAGE = path.join(__dirname, 'rusage.py');
+// Debian's python3 directly: a `python3` found first on PATH may be a version manager's shim (pyenv: a bash script
+// and a few processes per call).
+const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 let reports = 0;
 
-/** Runs argv through bench/rusage.py (zx quotes the argv); bounded by timeoutMs (the command is killed then). */
+/** Runs argv through bench/rusage.py (no shell); bounded by timeoutMs (the command is killed then). */
 export async function measure(
   argv: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {},
 ): Promise<Measured> {
   const report = path.join(os.tmpdir(), `netstrap-bench-${process.pid}-${++reports}.json`);
-  const output = await $({
+  const output = await run([PYTHON, RUSAGE, report, options.tree ? '1' : '0', '--', ...argv], {
     cwd: options.cwd,
-    env: options.env ?? process.env,
-    timeout: options.timeoutMs ?? 900000,
-    timeoutSignal: 'SIGKILL',
-    nothrow: true,
-    quiet: true,
-  })`exec python3 ${RUSAGE} ${report} ${options.tree ? '1' : '0'} -- ${argv}`;
+    env: options.env,
+    timeoutMs: options.timeoutMs ?? 900000,
+    allowFailure: true,
+  });
   let usage: { status: number; wallMs: number; cpuMs: number; maxRssMb: number; treeRssMb: number | null };
   try {
     usage = JSON.parse(fs.readFileSync(report, 'utf8'));
     fs.rmSync(report);
   } catch {
     throw new Error(
-      `${argv.join(' ')}: killed or no usage report (exit ${output.exitCode ?? output.signal}): ${output.stderr.slice(-1500)}`,
+      `${argv.join(' ')}: killed or no usage report (exit ${output.status ?? 'by a signal'}): ${output.stderr.slice(-1500)}`,
     );
   }
   return {

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   if (!values.only || values.only === 'bootstrap') {
     // Ansible is optional in --quick (--ansible adds it); the full run always compares with it (--no-ansible skips).
     // BundleWrap: --quick runs it only when `bw` is installed; the full run installs it (--no-bundlewrap skips).
-    // Ansible at 30 and 100 nodes and BundleWrap at 100 run once (minutes per run), to keep the full run near 25 minutes.
+    // Ansible and BundleWrap at 100 nodes run once (minutes per run), to keep the full run near 25 minutes idle.
     const sizes = values.sizes?.split(',').map(Number);
     const boot = await bootstrapBench(
       quick
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
             ansible: values.ansible ?? true,
             bundlewrap: values.bundlewrap === false ? false : 'install',
             compiled: true,
-            peerRuns: { ansible: { 30: 1, 100: 1 }, bundlewrap: { 100: 1 } },
+            peerRuns: { ansible: { 100: 1 }, bundlewrap: { 100: 1 } },
             tsxSizes: [10],
             profile: values.profile!,
           },

@@ -1,5 +1,5 @@
 /** Small helpers shared by the benchmark sections: medians, number formatting, markdown tables, child processes. */
-import { $ } from 'zx/core';
+import { spawnSync } from 'child_process';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -27,18 +27,17 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Runs a command (zx quotes the argv); throws with its stderr when it fails. Returns stdout (up to 1 MB). */
+/** Runs a command (no shell); throws with its stderr when it fails. Returns stdout (up to 64 MB). */
 export function run(command: string, args: string[], options: RunOptions = {}): string {
-  const result = $.sync({
+  const result = spawnSync(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    nothrow: true,
-    quiet: true,
-  })`exec ${[command, ...args]}`;
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} exited ${result.exitCode ?? result.signal}:\n${result.stderr.slice(-4000)}`,
-    );
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (result.status !== 0) {
+    const why = result.error?.message ?? result.status ?? result.signal;
+    throw new Error(`${command} ${args.join(' ')} exited ${why}:\n${(result.stderr ?? '').slice(-4000)}`);
   }
   return result.stdout;
 }

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterModel } from '../model/load';
 import { InputError } from '../model/errors';
-import { run, RunOptions, RunResult } from './exec';
+import { LAB_PARALLEL, mapLimit, run, RunOptions, RunResult } from './exec';
 import {
   createNetwork,
   deleteNetwork,
@@ -56,8 +56,16 @@ export class LabError extends Error {
 export interface LabUpOptions {
   /** Where the lab keeps its keys, ssh files, state.json and per-node overlays. Must not hold a lab already. */
   readonly stateDir: string;
-  /** Give up when the nodes' sshds have not all answered after this long. @default 30000 */
+  /**
+   * Give up when the nodes' sshds have not all answered after this long.
+   * @default 30 s plus 0.5 s per node, at most 2 min (labUpTimeoutMs)
+   */
   readonly timeoutMs?: number;
+}
+
+/** How long `lab up` waits for every sshd by default: 30 s plus 0.5 s per node, at most 2 min. */
+export function labUpTimeoutMs(nodes: number): number {
+  return Math.min(120000, 30000 + 500 * nodes);
 }
 
 function requireRoot(): void {
@@ -92,7 +100,7 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
   const leftovers = [...(await existingNamespaces(plan)), ...(await existingRootLinks(plan))];
   if (leftovers.length > 0) throw new LabError(`names of this lab exist already: ${leftovers.join(', ')}`);
 
-  const deadline = Date.now() + (options.timeoutMs ?? 30000);
+  const deadline = Date.now() + (options.timeoutMs ?? labUpTimeoutMs(plan.nodes.length));
   let state: LabState = {
     version: 1,
     status: 'starting',
@@ -108,12 +116,17 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
   writeState(state);
   try {
     for (const node of plan.nodes) fs.mkdirSync(nodeDir(stateDir, node.name), { recursive: true, mode: 0o700 });
-    const [clientKey, ...hostKeys] = await Promise.all([
-      generateKey(state.identityFile, `netstrap-lab-${plan.cluster}`),
-      ...plan.nodes.map((node) =>
-        generateKey(path.join(nodeDir(stateDir, node.name), 'ssh_host_ed25519_key'), `root@${node.name}`),
-      ),
-    ]);
+    // One host key per node (a test gives one node another's key and expects a refusal), a few at once.
+    const keys: Array<[string, string]> = [
+      [state.identityFile, `netstrap-lab-${plan.cluster}`],
+      ...plan.nodes.map((node): [string, string] => [
+        path.join(nodeDir(stateDir, node.name), 'ssh_host_ed25519_key'),
+        `root@${node.name}`,
+      ]),
+    ];
+    const [clientKey, ...hostKeys] = await mapLimit(keys, LAB_PARALLEL, ([file, comment]) =>
+      generateKey(file, comment),
+    );
     plan.nodes.forEach((node) => {
       const dir = nodeDir(stateDir, node.name);
       prepareNodeDir(dir, node, {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../model/cidr';
-import { ipBatch, ipJson } from './exec';
+import { ipBatch, ipJson, LAB_PARALLEL, labCommandTimeoutMs, mapLimit } from './exec';
 import { LabPlan, MGMT_INTERFACE } from './topology';
 
 interface IpAddrInfo {
@@ -57,17 +57,21 @@ export async function rootConflicts(managementCidr: string, ownBridge?: string):
 
 /** Creates every namespace and link of the lab. Throws on the first error (the caller then tears down). */
 export async function createNetwork(plan: LabPlan): Promise<void> {
-  await ipBatch([
-    ...plan.nodes.map((node) => `netns add ${node.netns}`),
-    ...plan.lans.map((lan) => `netns add ${lan.netns}`),
-    `link add ${plan.bridge} type bridge`,
-    `addr add ${plan.controllerAddress}/${plan.prefix} dev ${plan.bridge}`,
-    `link set ${plan.bridge} up`,
-    ...plan.nodes.flatMap((node) => [
-      `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
-      `link set ${node.rootVeth} master ${plan.bridge} up`,
-    ]),
-  ]);
+  const timeoutMs = labCommandTimeoutMs(plan.nodes.length);
+  await ipBatch(
+    [
+      ...plan.nodes.map((node) => `netns add ${node.netns}`),
+      ...plan.lans.map((lan) => `netns add ${lan.netns}`),
+      `link add ${plan.bridge} type bridge`,
+      `addr add ${plan.controllerAddress}/${plan.prefix} dev ${plan.bridge}`,
+      `link set ${plan.bridge} up`,
+      ...plan.nodes.flatMap((node) => [
+        `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
+        `link set ${node.rootVeth} master ${plan.bridge} up`,
+      ]),
+    ],
+    { timeoutMs },
+  );
   // The machine never routes for the lab: packets arriving on the lab bridge are not forwarded (even when the
   // machine's ip_forward is on and a node got a route via the controller), and the bridge has no IPv6.
   fs.writeFileSync(`/proc/sys/net/ipv4/conf/${plan.bridge}/forwarding`, '0\n');
@@ -82,11 +86,11 @@ export async function createNetwork(plan: LabPlan): Promise<void> {
           'link set br0 up',
           ...plan.nodes.flatMap((node) => lanCables(node, lan.name)),
         ],
-        { netns: lan.netns },
+        { netns: lan.netns, timeoutMs },
       ),
     ),
   );
-  await Promise.all(plan.nodes.map((node) => ipBatch(nodeLinks(plan, node), { netns: node.netns })));
+  await mapLimit(plan.nodes, LAB_PARALLEL, (node) => ipBatch(nodeLinks(plan, node), { netns: node.netns, timeoutMs }));
 }
 
 type PlannedNode = LabPlan['nodes'][number];
@@ -177,7 +181,7 @@ export async function deleteNetwork(plan: LabPlan): Promise<void> {
       ...links.filter((link) => link === plan.bridge).map((link) => `link del ${link}`),
       ...namespaces.map((ns) => `netns del ${ns}`),
     ],
-    { force: true },
+    { force: true, timeoutMs: labCommandTimeoutMs(plan.nodes.length) },
   );
   const deadline = Date.now() + 3000;
   let left = await existingRootLinks(plan);
