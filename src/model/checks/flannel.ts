@@ -4,7 +4,7 @@
  * kube-flannel.yml v0.28.9 (Documentation/kube-flannel.yml at tag v0.28.9).
  */
 import { cidrText, parseNetwork } from '../cidr';
-import type { CniNetworkList } from '../cni';
+import type { CniNetworkList } from '../cni/types';
 import { Issue, show } from '../errors';
 import { NetworkPlan } from '../plan';
 
