@@ -12,18 +12,26 @@
  * - Add-on props have no `provider` (making the construct is the choice), and take image overrides and the
  *   network plan values (clusterDomain, dnsServiceIp, clusterCidr, bindAddress) the cluster file derives.
  * - CoreDNS `corefile` may be a parsed Corefile model as well as text; `corefileStyle` sets its indentation.
+ *
+ * The props TYPES are these schemas' input types ({@link PropsOf}), readonly, so a field added to the schema is a
+ * prop at once; where TypeScript says more than a run-time check can (a Service construct, a Corefile model), the
+ * schema's check is a z.custom of that type here (serviceConstruct, corefileModel), so the types need no
+ * overrides; test/model/props-types.test.ts fails to compile when a props type and its schema drift apart.
  */
 import { z } from 'zod';
+import type { Corefile } from './corefile/model';
 import { formatPath, InputError, Issue } from './errors';
 import {
   DNS1123_LABEL,
   dnsSchema,
+  flannelSchema,
   imageReference,
   ingressControllerSchema,
   ingressSchema,
   kubeProxySchema,
   networkPolicySchema,
   networkSchema,
+  servicePortSchema,
   serviceSchema,
   weaveSchema,
 } from './schema';
@@ -32,18 +40,45 @@ import { valueAt, zodIssues } from './zod-issues';
 const optionalName = z.string().optional();
 const optionalNamespace = z.string().regex(DNS1123_LABEL, { message: 'must be a DNS-1123 label' }).optional();
 const ipAddress = z.string();
-const object = z.custom<object>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+/** What props may be: zod's input type (defaults optional), every field readonly as cdk8s props are. */
+type DeepReadonly<T> = T extends Corefile
+  ? T
+  : T extends ReadonlyArray<infer E>
+    ? ReadonlyArray<DeepReadonly<E>>
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+/** The props type of a props schema: a field added to the schema is a prop at once (one source for each shape). */
+export type PropsOf<S extends z.ZodType> = DeepReadonly<z.input<S>>;
+const corefileModel = z.custom<Corefile>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
   message: 'must be an object',
 });
 
-export const servicePropsSchema = serviceSchema.extend({ name: optionalName, namespace: optionalNamespace });
-export const networkPolicyPropsSchema = networkPolicySchema.extend({
+export const servicePropsSchema = serviceSchema.extend({
+  /** Service name (DNS-1035 label: it becomes a DNS name). @default - the construct id */
   name: optionalName,
+  /** @default - none: the namespace of whoever applies the manifest ("default" in DNS names) */
+  namespace: optionalNamespace,
+});
+export const networkPolicyPropsSchema = networkPolicySchema.extend({
+  /** @default - the construct id */
+  name: optionalName,
+  /** @default - none: the namespace of whoever applies the manifest */
   namespace: optionalNamespace,
 });
 
+/**
+ * What a backend check needs of a Service construct (constructs/service.ts satisfies it): the model describes the
+ * shape instead of importing the construct, so it never depends on constructs/ or cdk8s.
+ */
+export interface ServiceReference {
+  readonly name: string;
+  /** @default 'default' */
+  readonly namespace?: string;
+  readonly ports: ReadonlyArray<PropsOf<typeof servicePortSchema>>;
+}
 /** A Service construct as an Ingress backend: anything with the name and ports a Service has. */
-const serviceConstruct = z.custom<object>(
+const serviceConstruct = z.custom<ServiceReference>(
   (v) =>
     typeof v === 'object' &&
     v !== null &&
@@ -51,47 +86,91 @@ const serviceConstruct = z.custom<object>(
     Array.isArray((v as { ports?: unknown }).ports),
 );
 const backend = z.strictObject({
+  /** The Service construct, or the name of a Service defined in the same app and namespace. Required. */
   service: z.union([z.string(), serviceConstruct], { error: 'must be a Service name or a Service construct' }),
+  /** A port the Service exposes: its number or its name. Required. */
   port: ingressSchema.shape.defaultBackend.unwrap().shape.port,
 });
 const ingressRules = ingressSchema.shape.rules.unwrap();
 export const ingressPropsSchema = ingressSchema.extend({
+  /** @default - the construct id */
   name: optionalName,
+  /** @default - none: the namespace of whoever applies the manifest */
   namespace: optionalNamespace,
+  /** Where requests no rule matches go. @default - the controller's default backend */
   defaultBackend: backend.optional(),
+  /** @default [] (then defaultBackend is required) */
   rules: z
     .array(
       ingressRules.element.extend({
-        paths: z.array(ingressRules.element.shape.paths.element.extend({ backend })).min(1),
+        /** The paths of this host, at least one. Required. */
+        paths: z
+          .array(
+            ingressRules.element.shape.paths.element.extend({
+              /** The Service and port that receive matching requests. Required. */
+              backend,
+            }),
+          )
+          .min(1),
       }),
     )
     .optional(),
+  /** Directory that relative certFile/keyFile paths are read from. @default process.cwd() */
   baseDir: z.string().optional(),
 });
 
 export const weaveNetPropsSchema = weaveSchema.extend({
+  /** Image of the weave and weave-init containers. @default `weaveworks/weave-kube:<version>` */
   kubeImage: imageReference.optional(),
+  /** Image of the weave-npc container. @default `weaveworks/weave-npc:<version>` */
   npcImage: imageReference.optional(),
 });
+export const flannelPropsSchema = flannelSchema;
 export const coreDnsPropsSchema = dnsSchema.omit({ provider: true }).extend({
+  /** The whole image reference; overrides `version`. @default `registry.k8s.io/coredns/coredns:<version>` */
   image: imageReference.optional(),
-  corefile: z.union([z.string(), object], { error: 'must be Corefile text or a Corefile model' }).optional(),
+  /**
+   * The Corefile: a model, or text (parsed and validated, then shipped as written). Cannot be combined with
+   * `upstreams`, `hosts` or `stubDomains`: write those into the Corefile.
+   * @default - kubeadm's Corefile for the cluster domain, with `upstreams`, `hosts` and `stubDomains` applied
+   */
+  corefile: z.union([z.string(), corefileModel], { error: 'must be Corefile text or a Corefile model' }).optional(),
+  /** Layout used when the Corefile is rendered from a model. @default KUBEADM_STYLE (nested options indented 3 more) */
   corefileStyle: z
     .strictObject({
+      /** Spaces before each plugin line. @default 4 */
       indent: z.number().int().min(0).max(16).optional(),
+      /** Extra spaces for each nested block level. @default 3 (kubeadm) */
       nestedIndent: z.number().int().min(0).max(16).optional(),
     })
     .optional(),
+  /** The cluster DNS domain. Must match the ClusterNetwork's when there is one. @default - the ClusterNetwork's, else 'cluster.local' */
   clusterDomain: networkSchema.shape.clusterDomain.unwrap().optional(),
+  /**
+   * Cluster IP of the kube-dns Service (the address kubelets give pods as their resolver). Must equal the
+   * ClusterNetwork's dnsServiceIp when there is one.
+   * @default - the ClusterNetwork's dnsServiceIp; required without a ClusterNetwork
+   */
   dnsServiceIp: ipAddress.optional(),
 });
 export const ingressNginxPropsSchema = ingressControllerSchema.omit({ provider: true }).extend({
+  /**
+   * Controller image.
+   * @default - for 1.8.2 upstream's image pinned by digest; otherwise `registry.k8s.io/ingress-nginx/controller:v<version>`
+   */
   controllerImage: imageReference.optional(),
+  /** Image of the admission-certificate Jobs. @default - kube-webhook-certgen v20230407 pinned by digest (as upstream 1.8.2) */
   certgenImage: imageReference.optional(),
 });
 export const kubeProxyPropsSchema = kubeProxySchema.extend({
+  /**
+   * API server URL kube-proxy talks to (kubeadm's controlPlaneEndpoint), e.g. `https://192.168.1.11:6443`.
+   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required.
+   */
   controlPlaneEndpoint: kubeProxySchema.shape.controlPlaneEndpoint.unwrap(),
+  /** clusterCIDR: traffic from outside it to a Service is masqueraded. @default - the podCidr of the ClusterNetwork in scope */
   clusterCidr: z.string().optional(),
+  /** Address kube-proxy serves on. @default '0.0.0.0' */
   bindAddress: ipAddress.optional(),
 });
 export const clusterNetworkPropsSchema = networkSchema;
