@@ -107,7 +107,7 @@ export const absolutePath = z
 // ---------------------------------------------------------------------------------------------------------------
 // Network plan
 
-export const networkSchema = z.strictObject({
+const networkShape = {
   /** Pod network in CIDR notation, e.g. `10.244.0.0/16`. Required. */
   podCidr: cidr.describe('Pod network, e.g. 10.244.0.0/16 (flannel) or 10.32.0.0/12 (Weave default).'),
   /** Service cluster-IP range, e.g. `10.96.0.0/12`. Required. */
@@ -130,7 +130,8 @@ export const networkSchema = z.strictObject({
     .describe(
       "Prefix length of each Kubernetes node's slice of podCidr (kube-controller-manager --node-cidr-mask-size) for nodes without a podSubnet. Default: 24.",
     ),
-});
+};
+export const networkSchema: z.ZodObject<typeof networkShape, z.core.$strict> = z.strictObject(networkShape);
 
 // ---------------------------------------------------------------------------------------------------------------
 // CNI
@@ -187,7 +188,7 @@ export const cniConflistSchema = z.strictObject({
     .optional(),
 });
 
-export const weaveSchema = z.strictObject({
+const weaveShape = {
   /** Weave Net release; selects the image tags. @default '2.8.1' */
   version: imageTag.default('2.8.1'),
   /**
@@ -226,10 +227,11 @@ export const weaveSchema = z.strictObject({
    * @default - none
    */
   env: record(z.string(), z.string()).optional(),
-});
+};
+export const weaveSchema: z.ZodObject<typeof weaveShape, z.core.$strict> = z.strictObject(weaveShape);
 
 // >>> Flannel (constructs/flannel.ts; issue 13)
-export const flannelSchema = z.strictObject({
+const flannelShape = {
   /** Flannel release (flanneld image tag). @default 'v0.28.9' */
   version: z
     .string()
@@ -269,7 +271,8 @@ export const flannelSchema = z.strictObject({
     .describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
   /** net-conf.json `EnableNFTables`: masquerade with nftables instead of iptables. @default false */
   enableNFTables: z.boolean().optional(),
-});
+};
+export const flannelSchema: z.ZodObject<typeof flannelShape, z.core.$strict> = z.strictObject(flannelShape);
 // <<< Flannel
 
 export const cniSchema = z.strictObject({
@@ -300,7 +303,7 @@ export const cniSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------------------------
 // Add-ons
 
-export const dnsSchema = z.strictObject({
+const dnsShape = {
   provider: z.enum(['coredns', 'none']).default('coredns'),
   /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
   version: imageTag.optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
@@ -337,9 +340,10 @@ export const dnsSchema = z.strictObject({
   stubDomains: record(z.string(), z.array(address).min(1))
     .optional()
     .describe('Zone → upstream servers: each becomes a server block.'),
-});
+};
+export const dnsSchema: z.ZodObject<typeof dnsShape, z.core.$strict> = z.strictObject(dnsShape);
 
-export const ingressControllerSchema = z.strictObject({
+const ingressControllerShape = {
   provider: z.enum(['ingress-nginx', 'none']).default('ingress-nginx'),
   /**
    * Upstream provider manifest to follow: cloud (LoadBalancer Service) or baremetal (NodePort Service).
@@ -371,13 +375,15 @@ export const ingressControllerSchema = z.strictObject({
    * @default - upstream's data only
    */
   config: record(z.string(), z.string()).optional(),
-});
+};
+export const ingressControllerSchema: z.ZodObject<typeof ingressControllerShape, z.core.$strict> =
+  z.strictObject(ingressControllerShape);
 
 /** https://host[:port] of the API server: a DNS name, an IPv4 address or a bracketed IPv6 address; no path. */
 export const CONTROL_PLANE_ENDPOINT =
   /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\/?$/;
 
-export const kubeProxySchema = z.strictObject({
+const kubeProxyShape = {
   /** Proxy mode. @default 'iptables' */
   mode: z.enum(['iptables', 'ipvs']).default('iptables'),
   /**
@@ -398,7 +404,8 @@ export const kubeProxySchema = z.strictObject({
     .describe(
       "API server URL for kube-proxy's kubeconfig. When set, the kube-system ConfigMap kube-proxy is synthesized (it replaces kubeadm's); required for mode ipvs or strictArp.",
     ),
-});
+};
+export const kubeProxySchema: z.ZodObject<typeof kubeProxyShape, z.core.$strict> = z.strictObject(kubeProxyShape);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Kubernetes objects the user wants synthesized
@@ -412,7 +419,7 @@ const objectMeta = {
   annotations: labels.optional(),
 };
 
-export const servicePortSchema = z.strictObject({
+const servicePortShape = {
   /** Port name (DNS-1123 label); Ingress backends may refer to it. @default - unnamed (allowed for a single port) */
   name: dnsLabel.optional(),
   /** The port the Service listens on, 1-65535. Required. */
@@ -425,9 +432,10 @@ export const servicePortSchema = z.strictObject({
   nodePort: z.number().int().optional().describe('NodePort/LoadBalancer only; must lie in 30000-32767.'),
   /** Application protocol hint, e.g. `http`. @default - none */
   appProtocol: z.string().optional(),
-});
+};
+export const servicePortSchema: z.ZodObject<typeof servicePortShape, z.core.$strict> = z.strictObject(servicePortShape);
 
-export const serviceSchema = z.strictObject({
+const serviceShape = {
   ...objectMeta,
   /** Service name (DNS-1035 label: it becomes a DNS name). */
   name: dnsLabel,
@@ -447,21 +455,24 @@ export const serviceSchema = z.strictObject({
   sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
   /** Required except for ExternalName and headless Services. @default [] */
   ports: z.array(servicePortSchema).default([]),
-});
+};
+export const serviceSchema: z.ZodObject<typeof serviceShape, z.core.$strict> = z.strictObject(serviceShape);
 
 const labelSelectorRequirement = z.strictObject({
   key: z.string(),
   operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
   values: z.array(z.string()).optional(),
 });
-export const labelSelectorSchema = z.strictObject({
+const labelSelectorShape = {
   /** Labels the object must carry, all of them (AND). @default - no label required */
   matchLabels: labels.optional(),
   /** Set-based requirements, all of them (AND). @default - none */
   matchExpressions: z.array(labelSelectorRequirement).optional(),
-});
+};
+export const labelSelectorSchema: z.ZodObject<typeof labelSelectorShape, z.core.$strict> =
+  z.strictObject(labelSelectorShape);
 
-export const networkPolicyPeerSchema = z.strictObject({
+const networkPolicyPeerShape = {
   /**
    * An address range (`cidr`), minus networks inside it (`except`, each strictly smaller). An ipBlock must stand
    * alone in its item.
@@ -472,8 +483,10 @@ export const networkPolicyPeerSchema = z.strictObject({
   namespaceSelector: labelSelectorSchema.optional(),
   /** Pods selected (`{}`: every pod). @default - every pod of the selected namespaces */
   podSelector: labelSelectorSchema.optional(),
-});
-export const networkPolicyPortSchema = z.strictObject({
+};
+export const networkPolicyPeerSchema: z.ZodObject<typeof networkPolicyPeerShape, z.core.$strict> =
+  z.strictObject(networkPolicyPeerShape);
+const networkPolicyPortShape = {
   /** @default 'TCP' */
   protocol: protocol.optional(),
   /** A port number, or a named container port. @default - every port of the protocol */
@@ -482,8 +495,10 @@ export const networkPolicyPortSchema = z.strictObject({
     .optional(),
   /** Last port of a range starting at the numeric `port`. @default - a single port */
   endPort: z.number().int().optional(),
-});
-export const networkPolicySchema = z.strictObject({
+};
+export const networkPolicyPortSchema: z.ZodObject<typeof networkPolicyPortShape, z.core.$strict> =
+  z.strictObject(networkPolicyPortShape);
+const networkPolicyShape = {
   ...objectMeta,
   /** Pods the policy applies to. @default {} (every pod of the namespace) */
   podSelector: labelSelectorSchema.default({}),
@@ -511,14 +526,16 @@ export const networkPolicySchema = z.strictObject({
       }),
     )
     .optional(),
-});
+};
+export const networkPolicySchema: z.ZodObject<typeof networkPolicyShape, z.core.$strict> =
+  z.strictObject(networkPolicyShape);
 
 /**
  * Where an Ingress path sends requests: a Service of the same namespace (`service`, its name) and one of its ports
  * (`port`, a number or a name).
  */
 const ingressBackend = z.strictObject({ service: dnsLabel, port: portOrName });
-export const ingressSchema = z.strictObject({
+const ingressShape = {
   ...objectMeta,
   /** The IngressClass (e.g. 'nginx'). @default - the cluster's default class */
   ingressClassName: dnsSubdomain.optional(),
@@ -570,7 +587,8 @@ export const ingressSchema = z.strictObject({
       }),
     )
     .default([]),
-});
+};
+export const ingressSchema: z.ZodObject<typeof ingressShape, z.core.$strict> = z.strictObject(ingressShape);
 
 // >>> Workloads and namespaces for NetworkPolicy analysis (`netstrap netpol`, src/model/netpol/; issue 13)
 // Declared for analysis only: namespaces are synthesized (with their labels), workloads are not (they are the
