@@ -1,22 +1,14 @@
 import { Construct, IConstruct } from 'constructs';
 import { InputError } from '../src/model/errors';
 import { Ledger } from '../src/model/ledger';
-import { checkClusterIp, checkNodePort, NetworkPlan, NetworkPlanInput, resolvePlan } from '../src/model/plan';
-import { assertProps, clusterNetworkPropsSchema } from '../src/model/props';
+import { checkClusterIp, checkNodePort, NetworkPlan, resolvePlan } from '../src/model/plan';
+import { assertProps, clusterNetworkPropsSchema, PropsOf } from '../src/model/props';
 
-/** Props of {@link ClusterNetwork}: the cluster's network plan. */
-export interface ClusterNetworkProps extends NetworkPlanInput {
-  /** Pod network in CIDR notation, e.g. `10.244.0.0/16`. Required. */
-  readonly podCidr: string;
-  /** Service cluster-IP range, e.g. `10.96.0.0/12`. Required. */
-  readonly serviceCidr: string;
-  /** Network of the node addresses; checked not to overlap pods and services. @default - not checked */
-  readonly nodeCidr?: string;
-  /** The cluster DNS domain. @default 'cluster.local' */
-  readonly clusterDomain?: string;
-  /** Cluster IP of the kube-dns Service. @default - the 10th address of serviceCidr (10.96.0.10 for 10.96.0.0/12) */
-  readonly dnsServiceIp?: string;
-}
+/**
+ * Props of {@link ClusterNetwork}: the cluster's network plan, the cluster file's `network` (src/model/props.ts).
+ * `nodeCidrMaskSize` only matters to the host side (node pod subnets); the construct accepts and ignores it.
+ */
+export type ClusterNetworkProps = PropsOf<typeof clusterNetworkPropsSchema>;
 
 /**
  * The cluster network plan as a construct. Put one in a chart and every netstrap construct below it checks its

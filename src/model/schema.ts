@@ -107,14 +107,20 @@ export const absolutePath = z
 // ---------------------------------------------------------------------------------------------------------------
 // Network plan
 
-export const networkSchema = z.strictObject({
+const networkShape = {
+  /** Pod network in CIDR notation, e.g. `10.244.0.0/16`. Required. */
   podCidr: cidr.describe('Pod network, e.g. 10.244.0.0/16 (flannel) or 10.32.0.0/12 (Weave default).'),
+  /** Service cluster-IP range, e.g. `10.96.0.0/12`. Required. */
   serviceCidr: cidr.describe('Service cluster IP range, e.g. 10.96.0.0/12 (kubeadm default).'),
+  /** Network of the node addresses; checked not to overlap pods and services. @default - not checked */
   nodeCidr: cidr.optional().describe('Network of the node addresses; when set, it must not overlap pods or services.'),
+  /** The cluster DNS domain. @default 'cluster.local' */
   clusterDomain: dnsSubdomain.default('cluster.local').describe('DNS domain of the cluster. Default: cluster.local.'),
+  /** Cluster IP of the kube-dns Service. @default - the 10th address of serviceCidr (10.96.0.10 for 10.96.0.0/12) */
   dnsServiceIp: address
     .optional()
     .describe('Cluster IP of the kube-dns Service. Default: the 10th address of serviceCidr.'),
+  /** Prefix length of each Kubernetes node's slice of podCidr, for nodes without a podSubnet (host side). @default 24 */
   nodeCidrMaskSize: z
     .number()
     .int()
@@ -124,7 +130,8 @@ export const networkSchema = z.strictObject({
     .describe(
       "Prefix length of each Kubernetes node's slice of podCidr (kube-controller-manager --node-cidr-mask-size) for nodes without a podSubnet. Default: 24.",
     ),
-});
+};
+export const networkSchema: z.ZodObject<typeof networkShape, z.core.$strict> = z.strictObject(networkShape);
 
 // ---------------------------------------------------------------------------------------------------------------
 // CNI
@@ -181,12 +188,25 @@ export const cniConflistSchema = z.strictObject({
     .optional(),
 });
 
-export const weaveSchema = z.strictObject({
+const weaveShape = {
+  /** Weave Net release; selects the image tags. @default '2.8.1' */
   version: imageTag.default('2.8.1'),
+  /**
+   * IPALLOC_RANGE: the range Weave allocates pod addresses from. Must lie inside the ClusterNetwork's podCidr.
+   * @default - the podCidr of the ClusterNetwork in scope; without one, unset (Weave then uses 10.32.0.0/12)
+   */
   ipallocRange: cidr.optional().describe("IPALLOC_RANGE. Default: the plan's podCidr."),
+  /** WEAVE_MTU: MTU of the Weave bridge and VXLAN/fastdp interfaces. @default - unset (Weave picks 1376) */
   mtu: z.number().int().min(576).max(65535).optional(),
+  /** CONN_LIMIT: maximum number of peer connections. @default - unset (Weave's default, 200) */
   connLimit: z.number().int().min(1).optional(),
   // A string here is almost certainly the password itself: say so instead of "expected object".
+  /**
+   * WEAVE_PASSWORD from a Secret key (env valueFrom secretKeyRef): encrypts traffic between peers. A literal
+   * password is refused, so that it never lands in a manifest. `name`: the Secret, in kube-system; `key`: its key
+   * (default 'weave-passwd').
+   * @default - no encryption
+   */
   passwordSecret: z
     .strictObject(
       { name: dnsSubdomain, key: z.string().default('weave-passwd') },
@@ -199,37 +219,60 @@ export const weaveSchema = z.strictObject({
     )
     .optional()
     .describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
+  /** Extra args for weave-npc, e.g. `['--log-level=debug']`. @default - none */
   npcArgs: z.array(z.string()).optional(),
+  /**
+   * Extra env entries for the `weave` container (e.g. `EXTRA_ARGS`, `NO_MASQ_LOCAL`). Names the construct sets
+   * itself (see WEAVE_RESERVED_ENV) are refused: use the matching prop.
+   * @default - none
+   */
   env: record(z.string(), z.string()).optional(),
-});
+};
+export const weaveSchema: z.ZodObject<typeof weaveShape, z.core.$strict> = z.strictObject(weaveShape);
 
 // >>> Flannel (constructs/flannel.ts; issue 13)
-export const flannelSchema = z.strictObject({
+const flannelShape = {
+  /** Flannel release (flanneld image tag). @default 'v0.28.9' */
   version: z
     .string()
     .regex(/^[0-9A-Za-z._-]+$/)
     .default('v0.28.9'),
+  /** Tag of the flannel-cni-plugin image (installs the `flannel` CNI binary). @default 'v1.9.1-flannel3' */
   cniPluginVersion: z
     .string()
     .regex(/^[0-9A-Za-z._-]+$/)
     .optional()
     .describe('flannel-cni-plugin image tag. Default: v1.9.1-flannel3.'),
+  /**
+   * net-conf.json `Network`: the whole pod network. Must lie inside the ClusterNetwork's podCidr.
+   * @default - the podCidr of the ClusterNetwork in scope; without one, Flannel's 10.244.0.0/16
+   */
   network: cidr.optional().describe("net-conf.json Network. Default: the plan's podCidr."),
+  /**
+   * How pod traffic crosses nodes: vxlan, host-gw (plain routes; nodes on one L2 segment) or wireguard.
+   * @default { type: 'vxlan' }
+   */
   backend: z
     .discriminatedUnion('type', [
       z.strictObject({
         type: z.literal('vxlan'),
+        /** VXLAN Network Identifier. @default - unset (Flannel uses 1) */
         vni: z.number().int().optional(),
+        /** UDP port of the VXLAN device. @default - unset (Flannel uses the kernel's 8472) */
         port: port.optional(),
+        /** Route directly (host-gw style) between nodes on the same subnet. @default - unset (false) */
         directRouting: z.boolean().optional(),
       }),
       z.strictObject({ type: z.literal('host-gw') }),
+      /** WireGuard: encrypted tunnels between nodes; `listenPort` @default - unset (Flannel uses 51820) */
       z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
     ])
     .optional()
     .describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
+  /** net-conf.json `EnableNFTables`: masquerade with nftables instead of iptables. @default false */
   enableNFTables: z.boolean().optional(),
-});
+};
+export const flannelSchema: z.ZodObject<typeof flannelShape, z.core.$strict> = z.strictObject(flannelShape);
 // <<< Flannel
 
 export const cniSchema = z.strictObject({
@@ -260,17 +303,24 @@ export const cniSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------------------------
 // Add-ons
 
-export const dnsSchema = z.strictObject({
+const dnsShape = {
   provider: z.enum(['coredns', 'none']).default('coredns'),
+  /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
   version: imageTag.optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
+  /** Deployment replicas. @default 2 (what `kubeadm init` sets) */
   replicas: z.number().int().min(1).optional().describe('CoreDNS Deployment replicas. Default: 2 (kubeadm).'),
-  /** A whole Corefile (parsed and validated); default: the kubeadm Corefile for the plan. */
+  /**
+   * The Corefile (parsed and validated, then shipped as written). Cannot be combined with `upstreams`, `hosts` or
+   * `stubDomains`: write those into the Corefile.
+   * @default - kubeadm's Corefile for the cluster domain, with `upstreams`, `hosts` and `stubDomains` applied
+   */
   corefile: z
     .string()
     .optional()
     .describe(
       "A whole Corefile, parsed and validated (errors name the line). Cannot be combined with upstreams, hosts or stubDomains. Default: kubeadm's Corefile for the cluster domain.",
     ),
+  /** Upstream resolvers for names outside the cluster (forward plugin). @default ['/etc/resolv.conf'] (the node's resolvers) */
   upstreams: z
     .array(
       z.string().regex(/^\S+$/, {
@@ -281,37 +331,70 @@ export const dnsSchema = z.strictObject({
     .describe(
       'forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf',
     ),
+  /** Static entries served by a `hosts` plugin with `fallthrough`. @default - none (no hosts plugin) */
   hosts: z
     .array(z.strictObject({ ip: address, names: z.array(hostName).min(1) }))
     .optional()
     .describe('Static host entries served by the hosts plugin (with fallthrough).'),
+  /** Zone → upstream servers; each zone becomes a server block forwarding to them. @default - none */
   stubDomains: record(z.string(), z.array(address).min(1))
     .optional()
     .describe('Zone → upstream servers: each becomes a server block.'),
-});
+};
+export const dnsSchema: z.ZodObject<typeof dnsShape, z.core.$strict> = z.strictObject(dnsShape);
 
-export const ingressControllerSchema = z.strictObject({
+const ingressControllerShape = {
   provider: z.enum(['ingress-nginx', 'none']).default('ingress-nginx'),
+  /**
+   * Upstream provider manifest to follow: cloud (LoadBalancer Service) or baremetal (NodePort Service).
+   * @default 'baremetal'
+   */
   flavor: z
     .enum(['cloud', 'baremetal'])
     .default('baremetal')
     .describe('cloud: LoadBalancer Service; baremetal: NodePort Service.'),
+  /** Controller version: the `app.kubernetes.io/version` label and the default image tag. @default '1.8.2' */
   version: imageTag.optional(),
+  /** Controller Deployment replicas. @default - unset (Kubernetes' default, 1), as upstream */
   replicas: z.number().int().min(1).optional(),
+  /** Make `nginx` the cluster's default IngressClass (ingressclass.kubernetes.io/is-default-class). @default false */
   defaultClass: z.boolean().optional(),
+  /** Type of the controller Service. @default - LoadBalancer for cloud, NodePort for baremetal */
   serviceType: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP']).optional(),
+  /**
+   * Fixed NodePorts of the controller Service (30000-32767), `http` (port 80) and `https` (port 443); claimed in the
+   * ClusterNetwork in scope, so a clash with another Service is an error. Not allowed with serviceType ClusterIP.
+   * @default - allocated by the API server
+   */
   nodePorts: z.strictObject({ http: port.optional(), https: port.optional() }).optional(),
+  /** Extra controller flags, appended as `--key=value`, e.g. `{ 'enable-ssl-passthrough': 'true' }`. @default - none */
   extraArgs: record(z.string(), z.string()).optional(),
+  /**
+   * Entries of the controller ConfigMap (NGINX configuration, e.g. `use-forwarded-headers`), merged over
+   * upstream's `allow-snippet-annotations: "true"`.
+   * @default - upstream's data only
+   */
   config: record(z.string(), z.string()).optional(),
-});
+};
+export const ingressControllerSchema: z.ZodObject<typeof ingressControllerShape, z.core.$strict> =
+  z.strictObject(ingressControllerShape);
 
 /** https://host[:port] of the API server: a DNS name, an IPv4 address or a bracketed IPv6 address; no path. */
 export const CONTROL_PLANE_ENDPOINT =
   /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\/?$/;
 
-export const kubeProxySchema = z.strictObject({
+const kubeProxyShape = {
+  /** Proxy mode. @default 'iptables' */
   mode: z.enum(['iptables', 'ipvs']).default('iptables'),
+  /**
+   * ipvs.strictARP: answer ARP only for addresses on the receiving interface (MetalLB needs it). ipvs mode only.
+   * @default false
+   */
   strictArp: z.boolean().optional().describe('ipvs.strictARP (for MetalLB); ipvs mode only. Default: false.'),
+  /**
+   * API server URL kube-proxy talks to (kubeadm's controlPlaneEndpoint), e.g. `https://192.168.1.11:6443`.
+   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required by the construct.
+   */
   controlPlaneEndpoint: z
     .string()
     .regex(CONTROL_PLANE_ENDPOINT, {
@@ -321,7 +404,8 @@ export const kubeProxySchema = z.strictObject({
     .describe(
       "API server URL for kube-proxy's kubeconfig. When set, the kube-system ConfigMap kube-proxy is synthesized (it replaces kubeadm's); required for mode ipvs or strictArp.",
     ),
-});
+};
+export const kubeProxySchema: z.ZodObject<typeof kubeProxyShape, z.core.$strict> = z.strictObject(kubeProxyShape);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Kubernetes objects the user wants synthesized
@@ -329,104 +413,173 @@ export const kubeProxySchema = z.strictObject({
 const objectMeta = {
   name: dnsSubdomain,
   namespace: dnsLabel.default('default'),
+  /** @default - none */
   labels: labels.optional(),
+  /** @default - none */
   annotations: labels.optional(),
 };
 
-export const servicePortSchema = z.strictObject({
+const servicePortShape = {
+  /** Port name (DNS-1123 label); Ingress backends may refer to it. @default - unnamed (allowed for a single port) */
   name: dnsLabel.optional(),
+  /** The port the Service listens on, 1-65535. Required. */
   port,
+  /** The Pods' port: a number or a named container port. @default - the same as `port` */
   targetPort: portOrName.optional(),
+  /** @default 'TCP' */
   protocol: protocol.optional(),
+  /** Port opened on every node, 30000-32767; only for NodePort and LoadBalancer. @default - chosen by the API server */
   nodePort: z.number().int().optional().describe('NodePort/LoadBalancer only; must lie in 30000-32767.'),
+  /** Application protocol hint, e.g. `http`. @default - none */
   appProtocol: z.string().optional(),
-});
+};
+export const servicePortSchema: z.ZodObject<typeof servicePortShape, z.core.$strict> = z.strictObject(servicePortShape);
 
-export const serviceSchema = z.strictObject({
+const serviceShape = {
   ...objectMeta,
+  /** Service name (DNS-1035 label: it becomes a DNS name). */
   name: dnsLabel,
+  /** @default 'ClusterIP' */
   type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).default('ClusterIP'),
+  /** Pods to send traffic to. @default - none: endpoints are managed by hand (or ExternalName) */
   selector: labels.optional(),
+  /** A fixed address inside serviceCidr, or "None" for a headless Service. @default - allocated by the API server */
   clusterIP: z.string().optional().describe('A fixed address inside serviceCidr, or "None" for a headless Service.'),
+  /** DNS name an ExternalName Service aliases (required for that type, forbidden otherwise). @default - none */
   externalName: hostName.optional(),
+  /** NodePort/LoadBalancer only. @default - the API server's default ('Cluster') */
   externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+  /** LoadBalancer only. @default - chosen by the load balancer */
   loadBalancerIP: address.optional(),
+  /** @default - the API server's default ('None') */
   sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
+  /** Required except for ExternalName and headless Services. @default [] */
   ports: z.array(servicePortSchema).default([]),
-});
+};
+export const serviceSchema: z.ZodObject<typeof serviceShape, z.core.$strict> = z.strictObject(serviceShape);
 
 const labelSelectorRequirement = z.strictObject({
   key: z.string(),
   operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
   values: z.array(z.string()).optional(),
 });
-export const labelSelectorSchema = z.strictObject({
+const labelSelectorShape = {
+  /** Labels the object must carry, all of them (AND). @default - no label required */
   matchLabels: labels.optional(),
+  /** Set-based requirements, all of them (AND). @default - none */
   matchExpressions: z.array(labelSelectorRequirement).optional(),
-});
+};
+export const labelSelectorSchema: z.ZodObject<typeof labelSelectorShape, z.core.$strict> =
+  z.strictObject(labelSelectorShape);
 
-export const networkPolicyPeerSchema = z.strictObject({
+const networkPolicyPeerShape = {
+  /**
+   * An address range (`cidr`), minus networks inside it (`except`, each strictly smaller). An ipBlock must stand
+   * alone in its item.
+   * @default - no address range
+   */
   ipBlock: z.strictObject({ cidr, except: z.array(cidr).optional() }).optional(),
+  /** Namespaces whose pods are selected (`{}`: every namespace). @default - the policy's own namespace */
   namespaceSelector: labelSelectorSchema.optional(),
+  /** Pods selected (`{}`: every pod). @default - every pod of the selected namespaces */
   podSelector: labelSelectorSchema.optional(),
-});
-export const networkPolicyPortSchema = z.strictObject({
+};
+export const networkPolicyPeerSchema: z.ZodObject<typeof networkPolicyPeerShape, z.core.$strict> =
+  z.strictObject(networkPolicyPeerShape);
+const networkPolicyPortShape = {
+  /** @default 'TCP' */
   protocol: protocol.optional(),
+  /** A port number, or a named container port. @default - every port of the protocol */
   port: z
     .union([z.number().int(), z.string()], { error: 'must be a port number or a named container port' })
     .optional(),
+  /** Last port of a range starting at the numeric `port`. @default - a single port */
   endPort: z.number().int().optional(),
-});
-export const networkPolicySchema = z.strictObject({
+};
+export const networkPolicyPortSchema: z.ZodObject<typeof networkPolicyPortShape, z.core.$strict> =
+  z.strictObject(networkPolicyPortShape);
+const networkPolicyShape = {
   ...objectMeta,
+  /** Pods the policy applies to. @default {} (every pod of the namespace) */
   podSelector: labelSelectorSchema.default({}),
+  /** @default - Ingress, plus Egress when egress rules are given (the API server's default) */
   policyTypes: z.array(z.enum(['Ingress', 'Egress'])).optional(),
+  /** Allowed incoming traffic; `[]` allows none. @default - absent (no ingress allowed when Ingress is a policy type) */
   ingress: z
     .array(
       z.strictObject({
+        /** Sources, ORed. @default - every source */
         from: z.array(networkPolicyPeerSchema).optional(),
+        /** Ports, ORed. @default - every port */
         ports: z.array(networkPolicyPortSchema).optional(),
       }),
     )
     .optional(),
+  /** Allowed outgoing traffic; `[]` allows none. @default - absent */
   egress: z
     .array(
       z.strictObject({
+        /** Destinations, ORed. @default - every destination */
         to: z.array(networkPolicyPeerSchema).optional(),
+        /** Ports, ORed. @default - every port */
         ports: z.array(networkPolicyPortSchema).optional(),
       }),
     )
     .optional(),
-});
+};
+export const networkPolicySchema: z.ZodObject<typeof networkPolicyShape, z.core.$strict> =
+  z.strictObject(networkPolicyShape);
 
+/**
+ * Where an Ingress path sends requests: a Service of the same namespace (`service`, its name) and one of its ports
+ * (`port`, a number or a name).
+ */
 const ingressBackend = z.strictObject({ service: dnsLabel, port: portOrName });
-export const ingressSchema = z.strictObject({
+const ingressShape = {
   ...objectMeta,
+  /** The IngressClass (e.g. 'nginx'). @default - the cluster's default class */
   ingressClassName: dnsSubdomain.optional(),
+  /** Sets the nginx.ingress.kubernetes.io/rewrite-target annotation, e.g. '/'. @default - no rewrite */
   rewriteTarget: z.string().optional().describe('Sets the nginx.ingress.kubernetes.io/rewrite-target annotation.'),
+  /** Where requests no rule matches go. @default - the controller's default backend */
   defaultBackend: ingressBackend.optional(),
+  /** @default - no TLS */
   tls: z
     .array(
       z.strictObject({
+        /** Host names the certificate covers. Required. */
         hosts: z.array(z.string()).min(1),
+        /** The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given). Required. */
         secretName: dnsSubdomain,
+        /**
+         * PEM certificate file (relative to the cluster file, or to `baseDir` in props); with keyFile, a Secret is
+         * synthesized.
+         * @default - the Secret exists already
+         */
         certFile: z
           .string()
           .optional()
           .describe('PEM certificate file (relative to the cluster file): a kubernetes.io/tls Secret is made.'),
+        /** PEM private key file, with certFile. @default - the Secret exists already */
         keyFile: z.string().optional().describe('PEM private key file, with certFile.'),
       }),
     )
     .optional(),
+  /** @default [] (then defaultBackend is required) */
   rules: z
     .array(
       z.strictObject({
+        /** Host name (a leading `*.` wildcard is allowed). @default - every host */
         host: z.string().optional(),
+        /** The paths of this host, at least one. Required. */
         paths: z
           .array(
             z.strictObject({
+              /** URL path matched against the request. @default '/' */
               path: z.string().default('/'),
+              /** How `path` matches: Prefix (by path element), Exact, or ImplementationSpecific. @default 'Prefix' */
               pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).default('Prefix'),
+              /** The Service and port that receive matching requests. Required. */
               backend: ingressBackend,
             }),
           )
@@ -434,7 +587,8 @@ export const ingressSchema = z.strictObject({
       }),
     )
     .default([]),
-});
+};
+export const ingressSchema: z.ZodObject<typeof ingressShape, z.core.$strict> = z.strictObject(ingressShape);
 
 // >>> Workloads and namespaces for NetworkPolicy analysis (`netstrap netpol`, src/model/netpol/; issue 13)
 // Declared for analysis only: namespaces are synthesized (with their labels), workloads are not (they are the

@@ -2,8 +2,7 @@
  * The checks of CoreDns props (fields and Corefile), with the plain types they need. Free of cdk8s, so validating
  * a cluster file does not load it; constructs/core-dns.ts re-exports all.
  */
-import { Corefile, HostsEntry, kubeadmCorefile } from '../corefile/model';
-import { RenderStyle } from '../corefile/render';
+import { Corefile, kubeadmCorefile } from '../corefile/model';
 import {
   corefileTextIssues,
   normalizeZone,
@@ -14,39 +13,11 @@ import {
 import { parseAddress } from '../cidr';
 import { Issue, show } from '../errors';
 import { NetworkPlan } from '../plan';
+import type { coreDnsPropsSchema, PropsOf } from '../props';
 import { HOST_NAME } from '../schema';
 
 /** Props of {@link CoreDns}. */
-export interface CoreDnsProps {
-  /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
-  readonly version?: string;
-  /** The whole image reference; overrides `version`. @default `registry.k8s.io/coredns/coredns:<version>` */
-  readonly image?: string;
-  /** Deployment replicas. @default 2 (what `kubeadm init` sets) */
-  readonly replicas?: number;
-  /**
-   * The Corefile: a model, or text (parsed and validated, then shipped as written). Cannot be combined with
-   * `upstreams`, `hosts` or `stubDomains`: write those into the Corefile.
-   * @default - kubeadm's Corefile for the cluster domain, with `upstreams`, `hosts` and `stubDomains` applied
-   */
-  readonly corefile?: Corefile | string;
-  /** Layout used when the Corefile is rendered from a model. @default KUBEADM_STYLE (nested options indented 3 more) */
-  readonly corefileStyle?: RenderStyle;
-  /** Upstream resolvers for names outside the cluster (forward plugin). @default ['/etc/resolv.conf'] (the node's resolvers) */
-  readonly upstreams?: ReadonlyArray<string>;
-  /** Static entries served by a `hosts` plugin with `fallthrough`. @default - none (no hosts plugin) */
-  readonly hosts?: ReadonlyArray<HostsEntry>;
-  /** Zone → upstream servers; each zone becomes a server block forwarding to them. @default - none */
-  readonly stubDomains?: Readonly<Record<string, ReadonlyArray<string>>>;
-  /** The cluster DNS domain. Must match the ClusterNetwork's when there is one. @default - the ClusterNetwork's, else 'cluster.local' */
-  readonly clusterDomain?: string;
-  /**
-   * Cluster IP of the kube-dns Service (the address kubelets give pods as their resolver). Must equal the
-   * ClusterNetwork's dnsServiceIp when there is one.
-   * @default - the ClusterNetwork's dnsServiceIp; required without a ClusterNetwork
-   */
-  readonly dnsServiceIp?: string;
-}
+export type CoreDnsProps = PropsOf<typeof coreDnsPropsSchema>;
 
 const IMAGE_TAG = /^v?[0-9A-Za-z._-]+$/;
 

@@ -4,48 +4,20 @@
  * kube-flannel.yml v0.28.9 (Documentation/kube-flannel.yml at tag v0.28.9).
  */
 import { cidrText, parseNetwork } from '../cidr';
-import type { CniNetworkList } from '../cni';
+import type { CniNetworkList } from '../cni/types';
 import { Issue, show } from '../errors';
 import { NetworkPlan } from '../plan';
-
-/** The VXLAN backend (Flannel's default): pod traffic between nodes in UDP-encapsulated frames. */
-export interface FlannelVxlanBackend {
-  readonly type: 'vxlan';
-  /** VXLAN Network Identifier. @default - unset (Flannel uses 1) */
-  readonly vni?: number;
-  /** UDP port of the VXLAN device. @default - unset (Flannel uses the kernel's 8472) */
-  readonly port?: number;
-  /** Route directly (host-gw style) between nodes on the same subnet. @default - unset (false) */
-  readonly directRouting?: boolean;
-}
-/** host-gw: plain routes to each node's pod subnet via the node address; needs layer-2 adjacency between nodes. */
-export interface FlannelHostGwBackend {
-  readonly type: 'host-gw';
-}
-/** WireGuard: encrypted tunnels between nodes. */
-export interface FlannelWireguardBackend {
-  readonly type: 'wireguard';
-  /** UDP port WireGuard listens on. @default - unset (Flannel uses 51820) */
-  readonly listenPort?: number;
-}
-export type FlannelBackend = FlannelVxlanBackend | FlannelHostGwBackend | FlannelWireguardBackend;
+import type { flannelPropsSchema, PropsOf } from '../props';
 
 /** Props of {@link Flannel}. */
-export interface FlannelProps {
-  /** Flannel release (flanneld image tag). @default 'v0.28.9' */
-  readonly version?: string;
-  /** Tag of the flannel-cni-plugin image (installs the `flannel` CNI binary). @default 'v1.9.1-flannel3' */
-  readonly cniPluginVersion?: string;
-  /**
-   * net-conf.json `Network`: the whole pod network. Must lie inside the ClusterNetwork's podCidr.
-   * @default - the podCidr of the ClusterNetwork in scope; without one, Flannel's 10.244.0.0/16
-   */
-  readonly network?: string;
-  /** How pod traffic crosses nodes. @default { type: 'vxlan' } */
-  readonly backend?: FlannelBackend;
-  /** net-conf.json `EnableNFTables`: masquerade with nftables instead of iptables. @default false */
-  readonly enableNFTables?: boolean;
-}
+export type FlannelProps = PropsOf<typeof flannelPropsSchema>;
+export type FlannelBackend = NonNullable<FlannelProps['backend']>;
+/** The VXLAN backend (Flannel's default): pod traffic between nodes in UDP-encapsulated frames. */
+export type FlannelVxlanBackend = Extract<FlannelBackend, { readonly type: 'vxlan' }>;
+/** host-gw: plain routes to each node's pod subnet via the node address; needs layer-2 adjacency between nodes. */
+export type FlannelHostGwBackend = Extract<FlannelBackend, { readonly type: 'host-gw' }>;
+/** WireGuard: encrypted tunnels between nodes. */
+export type FlannelWireguardBackend = Extract<FlannelBackend, { readonly type: 'wireguard' }>;
 
 export const FLANNEL_DEFAULTS = {
   version: 'v0.28.9',

@@ -4,53 +4,15 @@
  */
 import { Issue, show } from '../errors';
 import { checkNodePort } from '../plan';
-
-/** Which upstream manifest to follow: `cloud` (LoadBalancer Service) or `baremetal` (NodePort Service). */
-export type IngressNginxFlavor = 'cloud' | 'baremetal';
-export type IngressNginxServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
-
-/** Fixed NodePorts of the controller Service. */
-export interface IngressNginxNodePorts {
-  /** NodePort of port 80 (http). @default - allocated by the API server */
-  readonly http?: number;
-  /** NodePort of port 443 (https). @default - allocated by the API server */
-  readonly https?: number;
-}
+import type { ingressNginxPropsSchema, PropsOf } from '../props';
 
 /** Props of {@link IngressNginx}. */
-export interface IngressNginxProps {
-  /** Upstream provider manifest to follow. @default 'baremetal' */
-  readonly flavor?: IngressNginxFlavor;
-  /** Controller version: the `app.kubernetes.io/version` label and the default image tag. @default '1.8.2' */
-  readonly version?: string;
-  /**
-   * Controller image.
-   * @default - for 1.8.2 upstream's image pinned by digest; otherwise `registry.k8s.io/ingress-nginx/controller:v<version>`
-   */
-  readonly controllerImage?: string;
-  /** Image of the admission-certificate Jobs. @default - kube-webhook-certgen v20230407 pinned by digest (as upstream 1.8.2) */
-  readonly certgenImage?: string;
-  /** Controller Deployment replicas. @default - unset (Kubernetes' default, 1), as upstream */
-  readonly replicas?: number;
-  /** Make `nginx` the cluster's default IngressClass (ingressclass.kubernetes.io/is-default-class). @default false */
-  readonly defaultClass?: boolean;
-  /** Type of the controller Service. @default - LoadBalancer for cloud, NodePort for baremetal */
-  readonly serviceType?: IngressNginxServiceType;
-  /**
-   * Fixed NodePorts of the controller Service (30000-32767); claimed in the ClusterNetwork in scope, so a clash
-   * with another Service is an error. Not allowed with serviceType ClusterIP.
-   * @default - allocated by the API server
-   */
-  readonly nodePorts?: IngressNginxNodePorts;
-  /** Extra controller flags, appended as `--key=value`, e.g. `{ 'enable-ssl-passthrough': 'true' }`. @default - none */
-  readonly extraArgs?: Readonly<Record<string, string>>;
-  /**
-   * Entries of the controller ConfigMap (NGINX configuration, e.g. `use-forwarded-headers`), merged over
-   * upstream's `allow-snippet-annotations: "true"`.
-   * @default - upstream's data only
-   */
-  readonly config?: Readonly<Record<string, string>>;
-}
+export type IngressNginxProps = PropsOf<typeof ingressNginxPropsSchema>;
+/** Which upstream manifest to follow: `cloud` (LoadBalancer Service) or `baremetal` (NodePort Service). */
+export type IngressNginxFlavor = NonNullable<IngressNginxProps['flavor']>;
+export type IngressNginxServiceType = NonNullable<IngressNginxProps['serviceType']>;
+/** Fixed NodePorts of the controller Service. */
+export type IngressNginxNodePorts = NonNullable<IngressNginxProps['nodePorts']>;
 
 /** Flags the construct sets itself: extraArgs may not repeat them. */
 const OWN_FLAGS = [

@@ -6,18 +6,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Issue, show, under } from '../errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
+import type { ingressPropsSchema, PropsOf, ServiceReference } from '../props';
 import { findServicePort, ServicePortProps } from './service';
 
-/**
- * What a backend check needs of a Service construct (constructs/service.ts satisfies it): the model describes the
- * shape instead of importing the construct, so it never depends on constructs/ or cdk8s.
- */
-export interface ServiceReference {
-  readonly name: string;
-  /** @default 'default' */
-  readonly namespace?: string;
-  readonly ports: ReadonlyArray<ServicePortProps>;
-}
+export type { ServiceReference };
 
 /** Largest certFile or keyFile read (a certificate chain is a few KB). */
 export const MAX_TLS_FILE_BYTES = 1024 * 1024;
@@ -25,69 +17,16 @@ export const MAX_TLS_FILE_BYTES = 1024 * 1024;
 /** The annotation ingress-nginx reads for `rewriteTarget`. */
 export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
 
-/** Where matching requests go: a Service of the same namespace and one of its ports. */
-/** Where an Ingress path sends requests. */
-export interface IngressBackendSpec {
-  /** The Service construct, or the name of a Service defined in the same app and namespace. Required. */
-  readonly service: string | ServiceReference;
-  /** A port the Service exposes: its number or its name. Required. */
-  readonly port: number | string;
-}
-
-export type PathType = 'Prefix' | 'Exact' | 'ImplementationSpecific';
-
-/** One path of an Ingress rule and the Service it routes to. */
-export interface IngressPathSpec {
-  /** URL path matched against the request. @default '/' */
-  readonly path?: string;
-  /** How `path` matches: Prefix (by path element), Exact, or ImplementationSpecific. @default 'Prefix' */
-  readonly pathType?: PathType;
-  /** The Service and port that receive matching requests. Required. */
-  readonly backend: IngressBackendSpec;
-}
-
-/** The paths served for one host. */
-export interface IngressRuleSpec {
-  /** Host name (a leading `*.` wildcard is allowed). @default - every host */
-  readonly host?: string;
-  /** The paths of this host, at least one. Required. */
-  readonly paths: ReadonlyArray<IngressPathSpec>;
-}
-
-export interface IngressTlsSpec {
-  /** Host names the certificate covers. Required. */
-  readonly hosts: ReadonlyArray<string>;
-  /** The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given). Required. */
-  readonly secretName: string;
-  /** PEM certificate file, relative to `baseDir`; with keyFile, a Secret is synthesized. @default - the Secret exists already */
-  readonly certFile?: string;
-  /** PEM private key file, relative to `baseDir`. @default - the Secret exists already */
-  readonly keyFile?: string;
-}
-
 /** Props of {@link Ingress}: networking.k8s.io/v1, the same shape as a `kubernetes.ingresses` entry of the cluster file. */
-export interface IngressProps {
-  /** @default - the construct id */
-  readonly name?: string;
-  /** @default - none: the namespace of whoever applies the manifest */
-  readonly namespace?: string;
-  /** @default - none */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** @default - none */
-  readonly annotations?: Readonly<Record<string, string>>;
-  /** The IngressClass (e.g. 'nginx'). @default - the cluster's default class */
-  readonly ingressClassName?: string;
-  /** Sets the nginx.ingress.kubernetes.io/rewrite-target annotation, e.g. '/'. @default - no rewrite */
-  readonly rewriteTarget?: string;
-  /** Where requests no rule matches go. @default - the controller's default backend */
-  readonly defaultBackend?: IngressBackendSpec;
-  /** @default - no TLS */
-  readonly tls?: ReadonlyArray<IngressTlsSpec>;
-  /** @default [] (then defaultBackend is required) */
-  readonly rules?: ReadonlyArray<IngressRuleSpec>;
-  /** Directory that relative certFile/keyFile paths are read from. @default process.cwd() */
-  readonly baseDir?: string;
-}
+export type IngressProps = PropsOf<typeof ingressPropsSchema>;
+/** The paths served for one host. */
+export type IngressRuleSpec = NonNullable<IngressProps['rules']>[number];
+/** One path of an Ingress rule and the Service it routes to. */
+export type IngressPathSpec = IngressRuleSpec['paths'][number];
+/** Where an Ingress path sends requests: a Service (construct or name) of the same namespace and one of its ports. */
+export type IngressBackendSpec = IngressPathSpec['backend'];
+export type PathType = NonNullable<IngressPathSpec['pathType']>;
+export type IngressTlsSpec = NonNullable<IngressProps['tls']>[number];
 
 export type IngressCheckInput = IngressProps & { readonly name: string };
 

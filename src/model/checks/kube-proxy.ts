@@ -4,24 +4,11 @@
  */
 import { parseAddress, parseIpAddress, parseNetwork } from '../cidr';
 import { Issue, show } from '../errors';
+import type { kubeProxyPropsSchema, PropsOf } from '../props';
 import { CONTROL_PLANE_ENDPOINT } from '../schema';
 
 /** Props of {@link KubeProxy}. */
-export interface KubeProxyProps {
-  /**
-   * API server URL kube-proxy talks to (kubeadm's controlPlaneEndpoint), e.g. `https://192.168.1.11:6443`.
-   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required.
-   */
-  readonly controlPlaneEndpoint: string;
-  /** Proxy mode. @default 'iptables' */
-  readonly mode?: 'iptables' | 'ipvs';
-  /** ipvs.strictARP: answer ARP only for addresses on the receiving interface (MetalLB needs it). ipvs mode only. @default false */
-  readonly strictArp?: boolean;
-  /** clusterCIDR: traffic from outside it to a Service is masqueraded. @default - the podCidr of the ClusterNetwork in scope */
-  readonly clusterCidr?: string;
-  /** Address kube-proxy serves on. @default '0.0.0.0' */
-  readonly bindAddress?: string;
-}
+export type KubeProxyProps = PropsOf<typeof kubeProxyPropsSchema>;
 
 /** Where kubeadm's DaemonSet mounts the ConfigMap. */
 export const KUBE_PROXY_DIRECTORY = '/var/lib/kube-proxy';

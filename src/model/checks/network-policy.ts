@@ -4,75 +4,23 @@
  */
 import { isStrictSubnet, parseNetwork } from '../cidr';
 import { Issue, show, under } from '../errors';
-import { checkLabelSelector, checkObjectMeta, checkPortName, checkPortNumber, LabelSelector } from '../meta';
-import type { Protocol } from './service';
+import { checkLabelSelector, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
+import type { networkPolicyPropsSchema, PropsOf } from '../props';
 
-/** An address range a rule allows, minus some sub-ranges. */
-export interface IpBlockSpec {
-  /** IPv4 network in CIDR notation, host bits zero. Required. */
-  readonly cidr: string;
-  /** Networks inside `cidr` (each strictly smaller) that stay excluded. @default - none */
-  readonly except?: ReadonlyArray<string>;
-}
-
+/** Props of {@link NetworkPolicy}: the networking.k8s.io/v1 spec plus metadata, as in the cluster file. */
+export type NetworkPolicyProps = PropsOf<typeof networkPolicyPropsSchema>;
+export type NetworkPolicyIngressRuleSpec = NonNullable<NetworkPolicyProps['ingress']>[number];
+export type NetworkPolicyEgressRuleSpec = NonNullable<NetworkPolicyProps['egress']>[number];
 /**
  * One item of a `from`/`to` list. Items of a list are ORed; the selectors inside one item are ANDed
  * (namespaceSelector + podSelector = those pods in those namespaces). An ipBlock must stand alone in its item.
  */
-export interface NetworkPolicyPeerSpec {
-  /** @default - no address range */
-  readonly ipBlock?: IpBlockSpec;
-  /** Namespaces whose pods are selected (`{}`: every namespace). @default - the policy's own namespace */
-  readonly namespaceSelector?: LabelSelector;
-  /** Pods selected (`{}`: every pod). @default - every pod of the selected namespaces */
-  readonly podSelector?: LabelSelector;
-}
-
+export type NetworkPolicyPeerSpec = NonNullable<NetworkPolicyIngressRuleSpec['from']>[number];
+/** An address range a rule allows, minus some sub-ranges. */
+export type IpBlockSpec = NonNullable<NetworkPolicyPeerSpec['ipBlock']>;
 /** A port (or a range of ports) a rule allows. */
-export interface NetworkPolicyPortSpec {
-  /** @default 'TCP' */
-  readonly protocol?: Protocol;
-  /** A port number, or a named container port. @default - every port of the protocol */
-  readonly port?: number | string;
-  /** Last port of a range starting at the numeric `port`. @default - a single port */
-  readonly endPort?: number;
-}
-
-export interface NetworkPolicyIngressRuleSpec {
-  /** Sources, ORed. @default - every source */
-  readonly from?: ReadonlyArray<NetworkPolicyPeerSpec>;
-  /** Ports, ORed. @default - every port */
-  readonly ports?: ReadonlyArray<NetworkPolicyPortSpec>;
-}
-
-export interface NetworkPolicyEgressRuleSpec {
-  /** Destinations, ORed. @default - every destination */
-  readonly to?: ReadonlyArray<NetworkPolicyPeerSpec>;
-  /** Ports, ORed. @default - every port */
-  readonly ports?: ReadonlyArray<NetworkPolicyPortSpec>;
-}
-
-export type PolicyType = 'Ingress' | 'Egress';
-
-/** Props of {@link NetworkPolicy}: the networking.k8s.io/v1 spec plus metadata, as in the cluster file. */
-export interface NetworkPolicyProps {
-  /** @default - the construct id */
-  readonly name?: string;
-  /** @default - none: the namespace of whoever applies the manifest */
-  readonly namespace?: string;
-  /** @default - none */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** @default - none */
-  readonly annotations?: Readonly<Record<string, string>>;
-  /** Pods the policy applies to. @default {} (every pod of the namespace) */
-  readonly podSelector?: LabelSelector;
-  /** @default - Ingress, plus Egress when egress rules are given (the API server's default) */
-  readonly policyTypes?: ReadonlyArray<PolicyType>;
-  /** Allowed incoming traffic; `[]` allows none. @default - absent (no ingress allowed when Ingress is a policy type) */
-  readonly ingress?: ReadonlyArray<NetworkPolicyIngressRuleSpec>;
-  /** Allowed outgoing traffic; `[]` allows none. @default - absent */
-  readonly egress?: ReadonlyArray<NetworkPolicyEgressRuleSpec>;
-}
+export type NetworkPolicyPortSpec = NonNullable<NetworkPolicyIngressRuleSpec['ports']>[number];
+export type PolicyType = NonNullable<NetworkPolicyProps['policyTypes']>[number];
 
 export type NetworkPolicyCheckInput = NetworkPolicyProps & { readonly name: string };
 

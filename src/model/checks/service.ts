@@ -7,53 +7,14 @@ import { Issue, show, under } from '../errors';
 import { Ledger } from '../ledger';
 import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber, checkQualifiedName } from '../meta';
 import { checkClusterIp, checkNodePort, NetworkPlan } from '../plan';
+import type { PropsOf, servicePropsSchema } from '../props';
 
-export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
-export type Protocol = 'TCP' | 'UDP' | 'SCTP';
-
+/** Props of {@link Service}: the same shape as a `kubernetes.services` entry of the cluster file (see props.ts). */
+export type ServiceProps = PropsOf<typeof servicePropsSchema>;
 /** One port of a {@link Service}. */
-export interface ServicePortProps {
-  /** Port name (DNS-1123 label); Ingress backends may refer to it. @default - unnamed (allowed for a single port) */
-  readonly name?: string;
-  /** The port the Service listens on, 1-65535. Required. */
-  readonly port: number;
-  /** The Pods' port: a number or a named container port. @default - the same as `port` */
-  readonly targetPort?: number | string;
-  /** @default 'TCP' */
-  readonly protocol?: Protocol;
-  /** Port opened on every node, 30000-32767; only for NodePort and LoadBalancer. @default - chosen by the API server */
-  readonly nodePort?: number;
-  /** Application protocol hint, e.g. `http`. @default - none */
-  readonly appProtocol?: string;
-}
-
-/** Props of {@link Service}: the same shape as a `kubernetes.services` entry of the cluster file. */
-export interface ServiceProps {
-  /** Service name (DNS-1035 label: it becomes a DNS name). @default - the construct id */
-  readonly name?: string;
-  /** @default - none: the namespace of whoever applies the manifest ("default" in DNS names) */
-  readonly namespace?: string;
-  /** @default - none */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** @default - none */
-  readonly annotations?: Readonly<Record<string, string>>;
-  /** @default 'ClusterIP' */
-  readonly type?: ServiceType;
-  /** Pods to send traffic to. @default - none: endpoints are managed by hand (or ExternalName) */
-  readonly selector?: Readonly<Record<string, string>>;
-  /** A fixed address inside serviceCidr, or "None" for a headless Service. @default - allocated by the API server */
-  readonly clusterIP?: string;
-  /** DNS name an ExternalName Service aliases (required for that type, forbidden otherwise). @default - none */
-  readonly externalName?: string;
-  /** NodePort/LoadBalancer only. @default - the API server's default ('Cluster') */
-  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
-  /** LoadBalancer only. @default - chosen by the load balancer */
-  readonly loadBalancerIP?: string;
-  /** @default - the API server's default ('None') */
-  readonly sessionAffinity?: 'None' | 'ClientIP';
-  /** Required except for ExternalName and headless Services. @default [] */
-  readonly ports?: ReadonlyArray<ServicePortProps>;
-}
+export type ServicePortProps = NonNullable<ServiceProps['ports']>[number];
+export type ServiceType = NonNullable<ServiceProps['type']>;
+export type Protocol = NonNullable<ServicePortProps['protocol']>;
 
 /** A Service spec with its name known (cluster-file entries, or construct props after defaulting the name). */
 export type ServiceCheckInput = ServiceProps & { readonly name: string };

@@ -5,47 +5,12 @@
 import { cidrText, parseNetwork } from '../cidr';
 import { Issue, show } from '../errors';
 import { NetworkPlan } from '../plan';
-
-/** A key of a Kubernetes Secret holding the Weave password; the password itself never appears in a manifest. */
-export interface WeavePasswordSecret {
-  /** Secret name, in the namespace of the DaemonSet (kube-system). Required. */
-  readonly name: string;
-  /** Key inside the Secret. @default 'weave-passwd' */
-  readonly key?: string;
-}
+import type { PropsOf, weaveNetPropsSchema } from '../props';
 
 /** Props of {@link WeaveNet}. */
-export interface WeaveNetProps {
-  /** Weave Net release; selects the image tags. @default '2.8.1' */
-  readonly version?: string;
-  /** Image of the weave and weave-init containers. @default `weaveworks/weave-kube:<version>` */
-  readonly kubeImage?: string;
-  /** Image of the weave-npc container. @default `weaveworks/weave-npc:<version>` */
-  readonly npcImage?: string;
-  /**
-   * IPALLOC_RANGE: the range Weave allocates pod addresses from. Must lie inside the ClusterNetwork's podCidr.
-   * @default - the podCidr of the ClusterNetwork in scope; without one, unset (Weave then uses 10.32.0.0/12)
-   */
-  readonly ipallocRange?: string;
-  /** WEAVE_MTU: MTU of the Weave bridge and VXLAN/fastdp interfaces. @default - unset (Weave picks 1376) */
-  readonly mtu?: number;
-  /** CONN_LIMIT: maximum number of peer connections. @default - unset (Weave's default, 200) */
-  readonly connLimit?: number;
-  /**
-   * WEAVE_PASSWORD from a Secret (env valueFrom secretKeyRef): encrypts traffic between peers. A literal password
-   * is refused, so that it never lands in a manifest.
-   * @default - no encryption
-   */
-  readonly passwordSecret?: WeavePasswordSecret;
-  /** Extra args for weave-npc, e.g. `['--log-level=debug']`. @default - none */
-  readonly npcArgs?: ReadonlyArray<string>;
-  /**
-   * Extra env entries for the `weave` container (e.g. `EXTRA_ARGS`, `NO_MASQ_LOCAL`). Names this construct sets
-   * itself (see {@link WEAVE_RESERVED_ENV}) are refused: use the matching prop.
-   * @default - none
-   */
-  readonly env?: Readonly<Record<string, string>>;
-}
+export type WeaveNetProps = PropsOf<typeof weaveNetPropsSchema>;
+/** A key of a Kubernetes Secret holding the Weave password; the password itself never appears in a manifest. */
+export type WeavePasswordSecret = NonNullable<WeaveNetProps['passwordSecret']>;
 
 /** Env names the construct sets itself, with the prop that controls each. */
 export const WEAVE_RESERVED_ENV: Readonly<Record<string, string>> = {
