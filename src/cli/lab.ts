@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { LabError, labDown, labReboot, labStatus, labUp } from '../lab';
 import { defaultStateDir } from '../lab/state';
 import { InputError } from '../model/errors';
 import type { ClusterModel } from '../model/load';
@@ -8,13 +7,19 @@ interface LabOptions {
   stateDir?: string;
 }
 
+/**
+ * The lab's modules (zx, namespaces, sshd) load when a lab command runs: every other command (bootstrap above all)
+ * would pay tens of milliseconds of start-up for them.
+ */
+const labModule = () => require('../lab') as typeof import('../lab');
+
 /** A LabError (not root, address clash, node failed) is reported as one clear message, exit 1. */
 function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await action(...args);
     } catch (error) {
-      if (!(error instanceof LabError)) throw error;
+      if (!(error instanceof labModule().LabError)) throw error;
       console.error(`netstrap lab: ${error.message}`);
       process.exitCode = 1;
     }
@@ -52,7 +57,7 @@ export function registerLab(program: Command): void {
       reported(async (file: string, options: LabOptions) => {
         const model = loadClusterFile(file);
         const started = Date.now();
-        const state = await labUp(model, { stateDir: stateDirOf(model.cluster.name, options) });
+        const state = await labModule().labUp(model, { stateDir: stateDirOf(model.cluster.name, options) });
         for (const node of state.nodes)
           console.log(`${node.name}\t${node.address}:${node.port}\tnetns ${node.netns}\tpid ${node.pid}`);
         console.log(
@@ -74,7 +79,7 @@ export function registerLab(program: Command): void {
       reported(async (file: string, options: LabOptions) => {
         const model = loadClusterFile(file);
         const started = Date.now();
-        const result = await labDown(stateDirOf(model.cluster.name, options));
+        const result = await labModule().labDown(stateDirOf(model.cluster.name, options));
         console.log(
           `lab ${result.cluster} down: ${result.nodes} nodes, ${result.namespaces} namespaces removed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         );
@@ -89,7 +94,7 @@ export function registerLab(program: Command): void {
     .action(
       reported(async (file: string, options: LabOptions) => {
         const model = loadClusterFile(file);
-        const { state, nodes } = await labStatus(stateDirOf(model.cluster.name, options));
+        const { state, nodes } = await labModule().labStatus(stateDirOf(model.cluster.name, options));
         for (const node of nodes) {
           const health = node.banner ? `up (${node.banner})` : node.running ? 'not answering' : 'down';
           console.log(`${node.name}\t${node.address}:${node.port}\tpid ${node.pid}\t${health}`);
@@ -209,7 +214,7 @@ export function registerLab(program: Command): void {
             { path: ['where'], message: `must be NODE or NODE/NAMESPACE (got ${JSON.stringify(where)})` },
           ]);
         }
-        const { labExec } = require('../lab') as typeof import('../lab');
+        const { labExec } = labModule();
         const state = await upState(model, options);
         const result = await labExec(state, node, [...(namespace ? ['ip', 'netns', 'exec', namespace] : []), ...argv], {
           timeoutMs: options.timeout * 1000,
@@ -234,7 +239,7 @@ export function registerLab(program: Command): void {
       reported(async (file: string, nodeName: string, options: LabOptions) => {
         const model = loadClusterFile(file);
         const started = Date.now();
-        const node = await labReboot(stateDirOf(model.cluster.name, options), nodeName);
+        const node = await labModule().labReboot(stateDirOf(model.cluster.name, options), nodeName);
         console.log(
           `${node.name} rebooted in ${((Date.now() - started) / 1000).toFixed(1)} s: pid ${node.pid}; ` +
             `boot log: ${node.dir}/sshd.log`,
@@ -250,6 +255,6 @@ async function upState(model: ClusterModel, options: LabOptions) {
   const { readState } = require('../lab/state') as typeof import('../lab/state');
   const dir = stateDirOf(model.cluster.name, options);
   const state = readState(dir);
-  if (!state) throw new LabError(`no lab of ${model.cluster.name} in ${dir} (run netstrap lab up first)`);
+  if (!state) throw new (labModule().LabError)(`no lab of ${model.cluster.name} in ${dir} (run netstrap lab up first)`);
   return state;
 }

@@ -53,12 +53,33 @@ export function factSections(
   return [...sections.values()];
 }
 
-/** The fact script: for each section, a begin line, the command's stdout, a newline and an end line. */
+/**
+ * The fact script: for each section, a begin line, the command's stdout, a newline and an end line.
+ *
+ * A section command `sh -c SNIPPET sh ARGS…` becomes a call of a shell function whose body is SNIPPET run in a
+ * subshell, `netstrap_fact_N() ( SNIPPET )`, defined once per distinct snippet: the same isolation as `sh -c`
+ * (variables, `exit`, `cd` stay inside), with a fork instead of a fork and an exec of a new shell per section
+ * (every exec of a new process costs milliseconds of a node's CPU, and a lab's nodes share the controller's cores).
+ */
 export function buildFactScript(sections: ReadonlyArray<FactSection>, marker: string): string {
   const lines: string[] = [];
+  const functions = new Map<string, string>();
+  const command = (argv: ReadonlyArray<string>): string => {
+    const [shell, flag, snippet, zero, ...args] = argv;
+    if (shell !== 'sh' || flag !== '-c' || snippet === undefined || (zero !== undefined && zero !== 'sh'))
+      return quoteCommand(argv);
+    let name = functions.get(snippet);
+    if (name === undefined) {
+      name = `netstrap_fact_${functions.size + 1}`;
+      functions.set(snippet, name);
+      lines.push(`${name}() (\n${snippet}\n)`);
+    }
+    return quoteCommand([name, ...args]);
+  };
   for (const section of sections) {
+    const rendered = command(section.argv);
     lines.push(`echo ${quoteArg(`${marker} fact ${section.name}`)}`);
-    lines.push(`{ ${quoteCommand(section.argv)}; } 2>/dev/null`);
+    lines.push(`{ ${rendered}; } 2>/dev/null`);
     // The extra newline guarantees the end line starts a line even when the output lacks a final newline.
     lines.push(`echo; echo ${quoteArg(`${marker} end`)}`);
   }

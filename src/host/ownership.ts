@@ -48,7 +48,11 @@ const recordSchema = z.object({
 /** The facts the engine reads on every node besides the kinds' own: the record and the run serial. */
 export const ownershipFacts: Pick<ResourceKind, 'kind' | 'factCommands'> = {
   kind: 'ownership',
-  factCommands: (_node, cluster) => ({ ...fileFact(recordPath(cluster.name)), [SERIAL_SECTION]: ['cat', RUN_SERIAL] }),
+  factCommands: (_node, cluster) => ({
+    ...fileFact(recordPath(cluster.name)),
+    // The shell's `read`, not a `cat` process: the serial is one line of hex.
+    [SERIAL_SECTION]: ['sh', '-c', '{ read -r s || [ -n "$s" ]; } < "$1" && printf "%s\\n" "$s"', 'sh', RUN_SERIAL],
+  }),
 };
 
 /** The node's record for `cluster` (empty when there is none). A record netstrap cannot read stops the run. */
@@ -135,9 +139,11 @@ export function applyPrelude(facts: RawFacts, marker: string): string {
   const next = createHash('sha256').update(`${serial}${marker}${Date.now()}`).digest('hex').slice(0, 16);
   return (
     [
-      `mkdir -p /run/lock && exec 9>${quoteArg(RUN_LOCK)} && flock -w ${LOCK_WAIT_SECONDS} 9 ` +
+      `{ [ -d /run/lock ] || mkdir -p /run/lock; } && exec 9>${quoteArg(RUN_LOCK)} && flock -w ${LOCK_WAIT_SECONDS} 9 ` +
         `|| { echo '${marker} stale locked'; exit ${STALE_EXIT}; }`,
-      `[ "$(cat ${quoteArg(RUN_SERIAL)} 2>/dev/null)" = ${quoteArg(serial)} ] || { echo '${marker} stale changed'; exit ${STALE_EXIT}; }`,
+      // Read by the shell itself (no process): an absent file reads as the empty serial.
+      `netstrap_serial=; { read -r netstrap_serial < ${quoteArg(RUN_SERIAL)}; } 2>/dev/null`,
+      `[ "$netstrap_serial" = ${quoteArg(serial)} ] || { echo '${marker} stale changed'; exit ${STALE_EXIT}; }`,
       `echo ${quoteArg(next)} > ${quoteArg(RUN_SERIAL)}`,
     ].join('\n') + '\n'
   );

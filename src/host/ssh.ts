@@ -9,8 +9,8 @@
  * (SSH_AUTH_SOCK), then ~/.ssh/id_ed25519, id_ecdsa, id_rsa when no key was named. Host keys are checked
  * against known_hosts strictly (see known-hosts.ts).
  *
- * Scripts are sent on stdin and run by `sh -c 'eval "$(cat)"'`: the shell reads the whole script first, so no
- * command inside it can swallow the rest of the script by reading stdin, and there is no argument-length limit.
+ * Scripts are sent on stdin to `sh -s` as one brace group (wholeScript): the shell reads the whole script first, so
+ * no command inside it can swallow the rest of the script by reading stdin, and there is no argument-length limit.
  * For a user other than root the shell runs under `sudo -n` (password-less sudo is required; with a password
  * sudo fails at once instead of hanging). SSH_CONNECTION (client address and port, server address and port) is
  * passed to that shell as an argument, read before sudo, which clears it: the lock-out guard needs it.
@@ -26,7 +26,6 @@ import { Client, ClientChannel, ConnectConfig, utils } from 'ssh2';
 import SSHConfig from 'ssh-config';
 import type { ClusterNode } from '../model/schema';
 import { appendKnownHost, checkHostKey, hostKeyName, knownKeyTypes, readKnownHosts } from './known-hosts';
-import { quoteArg } from './shell';
 
 export interface SshOptions {
   /** OpenSSH client config resolving host aliases. @default ~/.ssh/config when it exists */
@@ -336,11 +335,22 @@ export async function connectResolved(target: ResolvedHost, options: SshOptions)
   }
   const client = clients[clients.length - 1];
   const runner = target.user === 'root' ? 'sh' : 'sudo -n sh';
-  const command = `${runner} -c ${quoteArg('export SSH_CONNECTION="$1"; eval "$(cat)"')} netstrap "$SSH_CONNECTION"`;
+  const command = `${runner} -s "$SSH_CONNECTION"`;
   return {
-    run: (script, timeoutMs) => runScript(client, command, script, timeoutMs, () => destroyClients(clients)),
+    run: (script, timeoutMs) =>
+      runScript(client, command, wholeScript(script), timeoutMs, () => destroyClients(clients)),
     close: () => closeClients(clients),
   };
+}
+
+/**
+ * The script as the remote shell reads it on stdin (`sh -s`): one brace group, which the shell parses to its end
+ * before running any of it, with stdin from /dev/null, so no command can read the rest of the script; a script cut
+ * short in transit is a syntax error and runs nothing. (`eval "$(cat)"` did the same at the price of two more
+ * processes per round trip.)
+ */
+export function wholeScript(script: string): string {
+  return `export SSH_CONNECTION="$1"\n{\n${script.endsWith('\n') ? script : `${script}\n`}} </dev/null\n`;
 }
 
 function runScript(

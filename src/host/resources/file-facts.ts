@@ -3,7 +3,6 @@
  * change that makes it hold what is wanted (with its exact revert), and netstrap's managed blocks inside files the
  * user also edits (/etc/hosts, /etc/resolv.conf).
  */
-import { createTwoFilesPatch } from 'diff';
 import type { Change, Command, OwnedObject, RawFacts } from '../types';
 
 /** A file as read from a node: its exact bytes (base64 on the wire, so nothing trims them) and whether it is a link. */
@@ -46,6 +45,8 @@ export function parseFileFact(facts: RawFacts, path: string): FileFact {
 
 /** A unified diff of a file's old and new content (absent files diff as empty, under /dev/null). */
 export function fileDiff(path: string, before: string | undefined, after: string | undefined): string {
+  // Loaded on the first diff: a run without file changes (a no-op re-run) does not pay for its 19 modules.
+  const { createTwoFilesPatch } = require('diff') as typeof import('diff');
   return createTwoFilesPatch(
     before === undefined ? '/dev/null' : path,
     after === undefined ? '/dev/null' : path,

@@ -24,11 +24,23 @@ import { existingArgs } from './routes';
 const OWNED_SECTION = 'netns-owned';
 /**
  * $1 the ownership record, then the declared namespaces. Owned namespace ids are the record's netns ids without a
- * space (renderRecord writes `"kind"` then `"id"` on the next line). Per namespace that exists and is not declared:
+ * space (renderRecord writes `"kind"` then `"id"` on the next line), found by shell builtins alone (no process per
+ * read). Per namespace that exists and is not declared:
  * `ns <name>`, its `ip -j` link, addr and route facts and its pids, one line each.
  */
 const OWNED_READ = `rec=$1; shift
-for ns in $(sed -n '/^ *"kind": "netns",$/{n;s/^ *"id": "\\([^" ]*\\)",$/\\1/p;}' "$rec" 2>/dev/null); do
+[ -f "$rec" ] || exit 0
+owned= next=
+while IFS= read -r line || [ -n "$line" ]; do
+  line=\${line#"\${line%%[! ]*}"}
+  if [ -n "$next" ]; then
+    next=
+    case $line in '"id": "'*'",') id=\${line#'"id": "'}; id=\${id%'",'}
+      case $id in ''|*[\\"\\ ]*) ;; *) owned="$owned $id";; esac;; esac
+  fi
+  [ "$line" = '"kind": "netns",' ] && next=1
+done < "$rec"
+for ns in $owned; do
   case " $* " in *" $ns "*) continue;; esac
   ip netns pids "$ns" >/dev/null 2>&1 || continue
   echo "ns $ns"

@@ -50,13 +50,16 @@ function persistedContent(wanted: Map<string, string>): string | undefined {
 const VALUES = 'sysctl-values';
 const MODULE_STATE = 'kernel-module-br_netfilter';
 
-/** `k=v` per readable key, `k!` per key the kernel does not have (yet: net.bridge.* need br_netfilter). */
+/**
+ * `k = v` (sysctl's output; also `k=v`) per readable key; a key not printed, or printed as `k!`, is one the kernel
+ * does not have (yet: net.bridge.* need br_netfilter).
+ */
 function parseValues(raw: string | undefined): Map<string, string | undefined> {
   const values = new Map<string, string | undefined>();
   for (const line of (raw ?? '').split('\n')) {
     if (line.endsWith('!') && !line.includes('=')) values.set(line.slice(0, -1), undefined);
     const eq = line.indexOf('=');
-    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+    if (eq > 0) values.set(line.slice(0, eq).trim(), line.slice(eq + 1));
   }
   return values;
 }
@@ -75,13 +78,9 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
     return {
       ...(keys.length > 0
         ? {
-            [VALUES]: [
-              'sh',
-              '-c',
-              'for k; do if v=$(sysctl -n "$k" 2>/dev/null); then printf "%s=%s\\n" "$k" "$v"; else printf "%s!\\n" "$k"; fi; done; true',
-              'sh',
-              ...keys,
-            ],
+            // One process for every key: `k = v` per key the kernel has (the others print only to stderr).
+            // Not the shell's `read`: /proc/sys answers a read at a non-zero offset with end-of-file.
+            [VALUES]: ['sysctl', ...keys],
           }
         : {}),
       [MODULE_STATE]: [
