@@ -82,15 +82,21 @@ export function parseInterfaceAddress(text: unknown): Parsed<InterfaceAddress> {
  */
 const bounds = new WeakMap<IPv4CidrRange, readonly [bigint, bigint]>();
 
-/** True when `address` lies inside `range`. */
-export function rangeContains(range: IPv4CidrRange, address: IPv4): boolean {
+/** The first and last address of `range`, as integers (derived once per range). */
+export function rangeBounds(range: IPv4CidrRange): readonly [bigint, bigint] {
   let known = bounds.get(range);
   if (!known) {
     known = [range.getFirst().getValue(), range.getLast().getValue()];
     bounds.set(range, known);
   }
+  return known;
+}
+
+/** True when `address` lies inside `range`. */
+export function rangeContains(range: IPv4CidrRange, address: IPv4): boolean {
+  const [first, last] = rangeBounds(range);
   const value = address.getValue();
-  return known[0] <= value && value <= known[1];
+  return first <= value && value <= last;
 }
 
 /** True when the two ranges share at least one address. */
@@ -105,8 +111,9 @@ export function isStrictSubnet(inner: IPv4CidrRange, outer: IPv4CidrRange): bool
 
 /** The n-th address of a range, counting the network address as 0: `nthAddress(10.96.0.0/12, 10)` is 10.96.0.10. */
 export function nthAddress(range: IPv4CidrRange, n: number): IPv4 {
-  if (BigInt(n) >= range.getSize()) throw new RangeError(`${range.toCidrString()} has no address number ${n}`);
-  return IPv4.fromNumber(range.getFirst().getValue() + BigInt(n));
+  const [first, last] = rangeBounds(range);
+  if (first + BigInt(n) > last) throw new RangeError(`${range.toCidrString()} has no address number ${n}`);
+  return IPv4.fromNumber(first + BigInt(n));
 }
 
 /** The CIDR string of a range, `10.96.0.0/12`. */

@@ -3,7 +3,7 @@
  * checked as a whole (each range valid, no two overlapping, the DNS address inside the service range).
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
-import { cidrText, nthAddress, parseAddress, parseNetwork, rangeContains, rangesOverlap } from './cidr';
+import { cidrText, nthAddress, parseAddress, parseNetwork, rangeBounds, rangeContains, rangesOverlap } from './cidr';
 import { Issue, show } from './errors';
 
 /** The plan as written: strings, as in the cluster file or ClusterNetwork props. */
@@ -108,11 +108,13 @@ export function checkClusterIp(plan: NetworkPlan, value: string): string | undef
  * the broadcast address, and the first address, which belongs to the built-in `kubernetes` Service.
  */
 function reservedAddress(range: IPv4CidrRange, address: IPv4): string | undefined {
-  if (address.isEquals(range.getFirst()))
+  const [first, last] = rangeBounds(range);
+  const value = address.getValue();
+  if (value === first)
     return `is the network address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
-  if (address.isEquals(range.getLast()))
+  if (value === last)
     return `is the broadcast address of serviceCidr ${cidrText(range)}: the API server never allocates it`;
-  if (address.isEquals(nthAddress(range, 1)))
+  if (value === first + 1n)
     return `is the first address of serviceCidr ${cidrText(range)}, which belongs to the built-in "kubernetes" Service`;
   return undefined;
 }
