@@ -7,7 +7,7 @@
  */
 import { dump } from 'js-yaml';
 import { nthAddress, parseNetwork } from '../src/model/cidr';
-import { NODE_PORT_RANGE } from '../src/model/plan';
+import { NODE_PORT_RANGE } from '../src/model/layout';
 import { ClusterInput } from '../src/model/schema';
 
 type Kubernetes = NonNullable<ClusterInput['kubernetes']>;

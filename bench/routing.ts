@@ -8,7 +8,7 @@
 import { parseClusterText } from '../src/model/load';
 import { podSubnets } from '../src/model/pod-subnets';
 import { deriveRouting } from '../src/model/routing';
-import { traceCheck } from '../src/model/trace';
+import { traceProbe } from '../src/model/trace';
 
 const LANS = 8;
 
@@ -79,11 +79,11 @@ export function routingBench(options: { sizes: number[]; repetitions: number }):
     for (let i = 0; i < options.repetitions + 1; i++) {
       // The first round warms the JIT and is not counted.
       const all = timed(() => parseClusterText(text, 'bench-routing.yaml'));
-      const bare = timed(() => parseClusterText(text, 'bench-routing.yaml', { traceChecks: false })).value.cluster;
+      const bare = timed(() => parseClusterText(text, 'bench-routing.yaml', { traceProbes: false })).value.cluster;
       const fresh = { ...bare };
       const a = timed(() => podSubnets(fresh));
       const d = timed(() => deriveRouting(fresh));
-      const t = timed(() => fresh.verify.map((spec) => traceCheck(fresh, spec)));
+      const t = timed(() => fresh.verify.map((spec) => traceProbe(fresh, spec)));
       if (i === 0) {
         routes = [...d.value.routes.values()].reduce((n, list) => n + list.length, 0);
         checks = t.value.length;
@@ -97,7 +97,7 @@ export function routingBench(options: { sizes: number[]; repetitions: number }):
         continue;
       }
       whole.push(all.ms);
-      parse.push(timed(() => parseClusterText(text, 'bench-routing.yaml', { traceChecks: false })).ms);
+      parse.push(timed(() => parseClusterText(text, 'bench-routing.yaml', { traceProbes: false })).ms);
       allocate.push(a.ms);
       derive.push(d.ms);
       traceAll.push(t.ms);

@@ -26,7 +26,7 @@ export interface ClusterChartProps extends ChartProps {
 }
 
 /**
- * Everything a cluster file asks for on the Kubernetes side, in one chart: the network plan, the CNI, kube-proxy,
+ * Everything a cluster file asks for on the Kubernetes side, in one chart: the network layout, the CNI, kube-proxy,
  * CoreDNS and ingress-nginx add-ons, and the user's Services, Ingresses and NetworkPolicies.
  */
 export class ClusterChart extends Chart {

@@ -1,17 +1,17 @@
 import { Construct, IConstruct } from 'constructs';
 import { InputError } from '../src/model/errors';
 import { Ledger } from '../src/model/ledger';
-import { checkClusterIp, checkNodePort, NetworkPlan, resolvePlan } from '../src/model/plan';
+import { checkClusterIp, checkNodePort, NetworkLayout, resolveLayout } from '../src/model/layout';
 import { assertProps, clusterNetworkPropsSchema, PropsOf } from '../src/model/props';
 
 /**
- * Props of {@link ClusterNetwork}: the cluster's network plan, the cluster file's `network` (src/model/props.ts).
+ * Props of {@link ClusterNetwork}: the cluster's network layout, the cluster file's `network` (src/model/props.ts).
  * `nodeCidrMaskSize` only matters to the host side (node pod subnets); the construct accepts and ignores it.
  */
 export type ClusterNetworkProps = PropsOf<typeof clusterNetworkPropsSchema>;
 
 /**
- * The cluster network plan as a construct. Put one in a chart and every netstrap construct below it checks its
+ * The cluster's network layout as a construct. Put one in a chart and every netstrap construct below it checks its
  * addresses and ports against it: cluster IPs inside serviceCidr, NodePorts in range and unique, IPALLOC_RANGE
  * inside podCidr, the DNS Service at dnsServiceIp. It synthesizes nothing by itself.
  *
@@ -35,32 +35,32 @@ export class ClusterNetwork extends Construct {
     return found;
   }
 
-  readonly plan: NetworkPlan;
+  readonly layout: NetworkLayout;
   private readonly ledger = new Ledger();
 
   constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
     super(scope, id);
-    let resolved: ReturnType<typeof resolvePlan> | undefined;
+    let resolved: ReturnType<typeof resolveLayout> | undefined;
     assertProps(clusterNetworkPropsSchema, props, `ClusterNetwork ${JSON.stringify(this.node.path)}`, () => {
-      resolved = resolvePlan(props);
+      resolved = resolveLayout(props);
       return resolved.issues;
     });
-    const { plan } = resolved!;
-    this.plan = plan!;
+    const { layout } = resolved!;
+    this.layout = layout!;
     this.claimClusterIp(this.dnsServiceIp, 'the kube-dns Service (dnsServiceIp)');
   }
 
   get podCidr(): string {
-    return this.plan.podCidr.toCidrString();
+    return this.layout.podCidr.toCidrString();
   }
   get serviceCidr(): string {
-    return this.plan.serviceCidr.toCidrString();
+    return this.layout.serviceCidr.toCidrString();
   }
   get clusterDomain(): string {
-    return this.plan.clusterDomain;
+    return this.layout.clusterDomain;
   }
   get dnsServiceIp(): string {
-    return this.plan.dnsServiceIp.toString();
+    return this.layout.dnsServiceIp.toString();
   }
 
   /** The DNS name of a Service: `<name>.<namespace>.svc.<clusterDomain>`. */
@@ -70,7 +70,7 @@ export class ClusterNetwork extends Construct {
 
   /** Reserves a cluster IP for `owner`; throws when it is outside serviceCidr or already taken. */
   claimClusterIp(ip: string, owner: string): void {
-    const problem = checkClusterIp(this.plan, ip);
+    const problem = checkClusterIp(this.layout, ip);
     const issue = problem
       ? { path: ['clusterIP'], message: problem }
       : this.ledger.claim('clusterIP', ip, owner, ['clusterIP']);

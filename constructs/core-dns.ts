@@ -1,7 +1,7 @@
 /**
  * CoreDNS as kubeadm installs it (cmd/kubeadm/app/phases/addons/dns, Kubernetes v1.27–v1.30): ServiceAccount,
  * ClusterRole and ClusterRoleBinding `system:coredns`, ConfigMap `coredns` with the Corefile, Deployment `coredns`
- * and the `kube-dns` Service on the plan's DNS address, all in kube-system.
+ * and the `kube-dns` Service on the network layout's DNS address, all in kube-system.
  *
  * The Corefile is a typed model (src/corefile) checked before synthesis: CoreDNS has no config checker and a bad
  * Corefile only shows up as crash-looping pods. See test/constructs/core-dns.test.ts for the fidelity check.
@@ -38,12 +38,12 @@ export class CoreDns extends Construct {
 
   constructor(scope: Construct, id: string, props: CoreDnsProps = {}) {
     super(scope, id);
-    const plan = ClusterNetwork.find(this)?.plan;
+    const layout = ClusterNetwork.find(this)?.layout;
     assertProps(coreDnsPropsSchema, props, `CoreDns ${JSON.stringify(this.node.path)}`, () =>
-      checkCoreDnsProps(props, plan),
+      checkCoreDnsProps(props, layout),
     );
-    const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
-    const dnsServiceIp = plan?.dnsServiceIp.toString() ?? props.dnsServiceIp!;
+    const clusterDomain = layout?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
+    const dnsServiceIp = layout?.dnsServiceIp.toString() ?? props.dnsServiceIp!;
     const style = props.corefileStyle ?? KUBEADM_STYLE;
     this.corefileText =
       typeof props.corefile === 'string'

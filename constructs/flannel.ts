@@ -42,11 +42,11 @@ export class Flannel extends Construct {
 
   constructor(scope: Construct, id: string, props: FlannelProps = {}) {
     super(scope, id);
-    const plan = ClusterNetwork.find(this)?.plan;
-    throwIfAny(`Flannel ${JSON.stringify(this.node.path)}`, checkFlannelProps(props, plan));
+    const layout = ClusterNetwork.find(this)?.layout;
+    throwIfAny(`Flannel ${JSON.stringify(this.node.path)}`, checkFlannelProps(props, layout));
     const version = props.version ?? FLANNEL_DEFAULTS.version;
     const image = `ghcr.io/flannel-io/flannel:${version}`;
-    const netConf = flannelNetConf(props, plan ? cidrText(plan.podCidr) : undefined);
+    const netConf = flannelNetConf(props, layout ? cidrText(layout.podCidr) : undefined);
     this.network = netConf.Network as string;
     // cni-conf.json keeps upstream's key order (name before cniVersion); install-cni copies it byte for byte.
     const { name, cniVersion, plugins } = flannelConflist();

@@ -1,6 +1,6 @@
 /**
  * KubeProxy: the kube-system ConfigMap `kube-proxy` that kubeadm's kube-proxy DaemonSet reads, with the
- * KubeProxyConfiguration (mode, clusterCIDR from the network plan, ipvs.strictARP) and the in-cluster kubeconfig.
+ * KubeProxyConfiguration (mode, clusterCIDR from the network layout, ipvs.strictARP) and the in-cluster kubeconfig.
  *
  * Only the ConfigMap: kubeadm creates the DaemonSet, its ServiceAccount and RBAC at `kubeadm init`, and they read
  * this ConfigMap by name. Applying it replaces kubeadm's copy; restart the DaemonSet
@@ -76,10 +76,10 @@ export class KubeProxy extends Construct {
         issues.push({ path: ['clusterCidr'], message: 'is required when there is no ClusterNetwork in scope' });
       const network = ClusterNetwork.find(this);
       const parsed = clusterCidr === undefined ? undefined : parseNetwork(clusterCidr);
-      if (network && parsed?.ok && !parsed.value.isEquals(network.plan.podCidr)) {
+      if (network && parsed?.ok && !parsed.value.isEquals(network.layout.podCidr)) {
         issues.push({
           path: ['clusterCidr'],
-          message: `${show(clusterCidr)} differs from the ClusterNetwork podCidr ${cidrText(network.plan.podCidr)}: kube-proxy would masquerade pod traffic`,
+          message: `${show(clusterCidr)} differs from the ClusterNetwork podCidr ${cidrText(network.layout.podCidr)}: kube-proxy would masquerade pod traffic`,
         });
       }
       return issues;

@@ -75,7 +75,7 @@ export class Service extends k8s.KubeService {
         { path: ['name'], message: `Service ${key} is defined twice (also at ${twin.node.path})` },
       ]);
     const claims = serviceClaims(spec);
-    // Only Services with fixed values need the plan: no lookup cost for the common case.
+    // Only Services with fixed values need the network layout: no lookup cost for the common case.
     const network = claims.length > 0 ? findNetwork(scope) : undefined;
     for (const claim of network ? claims : []) {
       try {

@@ -61,11 +61,11 @@ export class WeaveNet extends Construct {
 
   constructor(scope: Construct, id: string, props: WeaveNetProps = {}) {
     super(scope, id);
-    const plan = ClusterNetwork.find(this)?.plan;
+    const layout = ClusterNetwork.find(this)?.layout;
     assertProps(weaveNetPropsSchema, props, `WeaveNet ${JSON.stringify(this.node.path)}`, () =>
-      checkWeaveProps(props, plan),
+      checkWeaveProps(props, layout),
     );
-    this.ipallocRange = props.ipallocRange ?? (plan ? cidrText(plan.podCidr) : undefined);
+    this.ipallocRange = props.ipallocRange ?? (layout ? cidrText(layout.podCidr) : undefined);
 
     const version = props.version ?? DEFAULT_VERSION;
     const kubeImage = props.kubeImage ?? `weaveworks/weave-kube:${version}`;

@@ -20,7 +20,7 @@ export * from './model/meta';
 export { buildApp } from './app';
 export { InputError, type Issue, formatPath } from './model/errors';
 export { loadClusterFile, parseClusterText, checkCluster, type ClusterModel } from './model/load';
-export { resolvePlan, type NetworkPlan, type NetworkPlanInput } from './model/plan';
+export { resolveLayout, type NetworkLayout, type NetworkLayoutInput } from './model/layout';
 export * from './model/schema';
 // Host provisioner: plan / bootstrap / verify a cluster file's nodes over SSH.
 export {
@@ -32,7 +32,7 @@ export {
   type HostStatus,
   type ProvisionOptions,
 } from './host/provision';
-export type { CheckResult } from './host/verify';
+export type { ProbeResult } from './host/verify';
 export type { SshOptions, Connector, Transport, RunResult } from './host/ssh';
 export type { Change, Command, RawFacts, ResourceKind } from './host/types';
 // Host resource kinds (pass a subset as ProvisionOptions.kinds); each kind's module documents its facts and reverts.

@@ -22,7 +22,7 @@ export function registerTrace(program: Command): void {
       const { formatTrace, parseEndpoint, splitPort, trace } =
         require('../model/trace') as typeof import('../model/trace');
       // A verify check that cannot pass is what one traces to find out why: not an error here.
-      const { cluster } = loadClusterFile(file, { traceChecks: false });
+      const { cluster } = loadClusterFile(file, { traceProbes: false });
       const source = parseEndpoint(cluster, from, false);
       const { target, port, error } = splitPort(to);
       const destination = parseEndpoint(cluster, target, true);

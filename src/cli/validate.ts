@@ -19,15 +19,15 @@ export function registerValidate(program: Command, out: Output = processOutput):
       const { InputError } = require('../model/errors') as typeof import('../model/errors');
       const { staticLockoutIssues } = require('../host/lockout') as typeof import('../host/lockout');
       const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
-      const { cluster, plan } = loadClusterFile(file);
+      const { cluster, layout } = loadClusterFile(file);
       const lockouts = new InputError(file, staticLockoutIssues(cluster));
       if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
       for (const line of lockouts.lines()) out.err(`warning: ${line}\n`);
       for (const warning of clusterWarnings(cluster, file)) out.err(`warning: ${warning}\n`);
       const k = cluster.kubernetes;
       out.out(
-        `${file}: ok: cluster ${cluster.name}: pods ${plan.podCidr.toCidrString()}, services ${plan.serviceCidr.toCidrString()}, ` +
-          `dns ${plan.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, ` +
+        `${file}: ok: cluster ${cluster.name}: pods ${layout.podCidr.toCidrString()}, services ${layout.serviceCidr.toCidrString()}, ` +
+          `dns ${layout.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, ` +
           `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`,
       );
       // Which node allocates pod addresses from where (src/model/pod-subnets.ts), and how far the checks were traced.

@@ -8,7 +8,7 @@
  *    exactly one of `pending`, `confirmed`, `aborted`, `firing`, `reverted` exists at any time (mv is atomic:
  *    a late confirm and the watchdog cannot both win).
  * 2. Still before any change, the script runs the PROBES: the node's default gateway (when it has one) and the
- *    node's verify checks. Then the steps (a failing step disarms the watchdog and reverts as usual), then facts.
+ *    node's probes. Then the steps (a failing step disarms the watchdog and reverts as usual), then facts.
  * 3. The controller confirms over a NEW connection, in one round trip: the probes that passed before run again,
  *    and only when all pass is `pending` renamed to `confirmed`; otherwise the script reverts at once.
  * 4. When no new connection can be made, the controller reverts over the old one if it still works; else it waits
@@ -20,7 +20,7 @@ import { REVERT_FUNCTION, revertFunction } from './script';
 import { quoteArg } from './shell';
 import type { RunResult, Transport } from './ssh';
 import type { Change } from './types';
-import { buildCheckScript, parseCheckOutput, type CheckResult, type PlannedCheck } from './verify';
+import { buildProbeScript, parseProbeOutput, type ProbeResult, type Probe } from './verify';
 
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 export type WatchdogKind = 'detached' | 'systemd';
@@ -41,10 +41,7 @@ export function newConfirm(timeoutMs: number, watchdog: WatchdogKind = 'detached
   return { token, dir: `${base}/confirm-${token}`, timeoutMs, watchdog };
 }
 
-/** A probe: a connectivity check with its index (cluster.verify index, or past the end for the gateway) and address. */
-export type Probe = PlannedCheck;
-
-/** The probes of a node: its default gateway (when it has one), then its own verify checks. */
+/** The probes of a node: its default gateway (when it has one), then its own verify probes. */
 export function nodeProbes(
   node: string,
   gateway: string | undefined,
@@ -140,7 +137,7 @@ export function armScript(
     'echo $$ > "$d/apply-pid"',
     'echo 0 0 > "$d/step"',
     `echo ${quoteArg(`${marker} armed`)}`,
-    probes.length > 0 ? buildCheckScript(probes, marker).trimEnd() : ':',
+    probes.length > 0 ? buildProbeScript(probes, marker).trimEnd() : ':',
     '',
   ].join('\n');
 }
@@ -181,13 +178,13 @@ function reportState(marker: string): string {
 export function confirmScript(
   c: Confirm,
   marker: string,
-  probes: ReadonlyArray<CheckResult>,
+  probes: ReadonlyArray<ProbeResult>,
   specs: ReadonlyArray<Probe>,
 ): string {
   const wanted = specs.filter((p) => probes.some((r) => r.index === p.index && r.status === 'passed'));
   const lines = [`d=${quoteArg(c.dir)}`, 'ok=1'];
   if (wanted.length > 0) {
-    lines.push(`out=$(\n${buildCheckScript(wanted, marker).trimEnd()}\n)`, 'printf "%s\\n" "$out"');
+    lines.push(`out=$(\n${buildProbeScript(wanted, marker).trimEnd()}\n)`, 'printf "%s\\n" "$out"');
     for (const probe of wanted) {
       const line = `${marker} check ${probe.index}`;
       lines.push(
@@ -315,7 +312,7 @@ async function attempt(
 export async function confirmOrRevert(
   steps: ConfirmSteps,
   old: Transport,
-  before: ReadonlyArray<CheckResult>,
+  before: ReadonlyArray<ProbeResult>,
   probes: ReadonlyArray<Probe>,
 ): Promise<ConfirmOutcome> {
   const { confirm, marker, deadline } = steps;
@@ -331,7 +328,7 @@ export async function confirmOrRevert(
       if (report.state === 'confirmed') return { status: 'confirmed', roundTrips, transport: fresh };
       fresh.close();
       if (report.state === 'reverted') {
-        const failed = parseCheckOutput(
+        const failed = parseProbeOutput(
           r.run.stdout,
           probes.filter((p) => before.some((b) => b.index === p.index && b.status === 'passed')),
           marker,

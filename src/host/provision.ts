@@ -4,7 +4,7 @@
  *   2. the apply script (every change, reverting on failure) which ends by reading the facts again → re-plan
  *      in-process: a change left over means the host did not converge.
  * Hosts run in parallel (bounded by `concurrency`); one host failing never stops the others.
- * Connectivity assertions (cluster.verify) run after every host is done, since they depend on other hosts'
+ * Probes (cluster.verify) run after every host is done, since they depend on other hosts'
  * state: one more round trip per source node, over the connection it already has, reported separately as
  * `verifyRoundTrips`.
  *
@@ -43,18 +43,18 @@ import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transpor
 import { podAddressFact } from './resources/pods';
 import { type Change, DEFAULT_CONCURRENCY, type Drift, type RawFacts, type ResourceKind } from './types';
 import {
-  buildCheckScript,
-  CheckResult,
-  checkSource,
-  checkTarget,
-  describeCheck,
-  parseCheckOutput,
-  type CheckSpec,
-  type PlannedCheck,
+  buildProbeScript,
+  ProbeResult,
+  probeSource,
+  probeTarget,
+  describeProbe,
+  parseProbeOutput,
+  type ProbeSpec,
+  type Probe,
   staticTargetAddress,
 } from './verify';
 
-/** plan: read and compare; bootstrap: apply; verify: compare and run the checks; reset: undo all netstrap owns. */
+/** plan: read and compare; bootstrap: apply; verify: compare and run the probes; reset: undo all netstrap owns. */
 export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
 
 /**
@@ -99,7 +99,7 @@ export interface ClusterResult {
   readonly mode: RunMode;
   readonly cluster: string;
   readonly hosts: ReadonlyArray<HostResult>;
-  readonly checks: ReadonlyArray<CheckResult>;
+  readonly checks: ReadonlyArray<ProbeResult>;
   readonly durationMs: number;
   /** Everything converged (bootstrap), could be read (plan), or is as declared (verify), and every check passed. */
   readonly ok: boolean;
@@ -200,11 +200,11 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
   // Each node with what netstrap derives for it (routing: auto routes, pod subnet, pod NAT): src/model/effective.ts.
   const nodes = effectiveNodes(cluster).filter((node) => !only || only.has(node.name));
-  // Checks run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
-  // of the pod's node: those, and every check of bootstrap, run once all hosts are done, over the connection the
+  // Probes run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
+  // of the pod's node: those, and every probe of bootstrap, run once all hosts are done, over the connection the
   // source node already has (kept open until then: one connection per host).
-  const checks: HostCheck[] = (mode === 'reset' ? [] : cluster.verify).map((spec, index) => {
-    const { endpoint } = checkTarget(cluster, spec);
+  const checks: ScheduledProbe[] = (mode === 'reset' ? [] : cluster.verify).map((spec, index) => {
+    const { endpoint } = probeTarget(cluster, spec);
     return {
       index,
       spec,
@@ -214,7 +214,7 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
     };
   });
   const sources = new Set(
-    mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => checkSource(spec).node),
+    mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => probeSource(spec).node),
   );
   const ctx: HostContext = {
     mode,
@@ -243,11 +243,11 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       return outcome;
     });
     const hosts = outcomes.map((outcome) => ({ ...outcome.result }));
-    const checkResults: CheckResult[] = outcomes.flatMap((outcome) => outcome.checks);
+    const checkResults: ProbeResult[] = outcomes.flatMap((outcome) => outcome.checks);
     if (mode !== 'plan' && mode !== 'reset') {
-      // After every host is done: the remaining assertions, per source node, in parallel; pods at their address now.
+      // After every host is done: the remaining probes, per source node, in parallel; pods at their address now.
       const factsOf = new Map(nodes.map((node, i) => [node.name, outcomes[i].facts] as const));
-      const resolved = (check: HostCheck): PlannedCheck => {
+      const resolved = (check: ScheduledProbe): Probe => {
         if (check.endpoint.kind !== 'pod') return check;
         const facts = factsOf.get(check.endpoint.node);
         const address = facts ? podAddressFact(facts, check.endpoint.pod) : undefined;
@@ -257,27 +257,27 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
         return { index: check.index, spec: check.spec, address, detail };
       };
       const ran = await runPool([...open.keys()], options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
-        const list = checksFrom(checks, name)
+        const list = probesFrom(checks, name)
           .filter((c) => c.later)
           .map(resolved);
         if (list.length === 0) return [];
         const host = hosts.find((h) => h.node === name)!;
-        const result = await runChecks(open.get(name)!, list, ctx.timeoutMs);
+        const result = await runProbes(open.get(name)!, list, ctx.timeoutMs);
         Object.assign(host, { verifyRoundTrips: 1 });
         return result;
       });
       checkResults.push(...ran.flat());
     }
     if (mode !== 'plan' && mode !== 'reset') {
-      // Assertions whose source was not worked on (--only) or could not be reached are reported, not hidden.
+      // Probes whose source was not worked on (--only) or could not be reached are reported, not hidden.
       const seen = new Set(checkResults.map((c) => c.index));
       for (const { index, spec } of checks) {
         if (seen.has(index)) continue;
-        const source = hosts.find((h) => h.node === checkSource(spec).node);
+        const source = hosts.find((h) => h.node === probeSource(spec).node);
         checkResults.push({
           index,
           from: spec.from,
-          check: describeCheck(spec),
+          check: describeProbe(spec),
           expect: spec.expect,
           status: source ? 'failed' : 'skipped',
           detail: source ? `source node ${source.node} is ${source.status}` : 'source node not selected (--only)',
@@ -317,34 +317,30 @@ interface HostContext {
   readonly confirmTimeoutMs: number;
   readonly watchdog: WatchdogKind;
   /** Every connectivity assertion of the cluster file, with its index. */
-  readonly checks: ReadonlyArray<HostCheck>;
+  readonly checks: ReadonlyArray<ScheduledProbe>;
 }
 
-/** A verify check as the run plans it: its target, its address when the file tells it, and when it runs. */
-interface HostCheck extends PlannedCheck {
-  readonly endpoint: ReturnType<typeof checkTarget>['endpoint'];
+/** A probe as the run schedules it: its target, its address when the file tells it, and when it runs. */
+interface ScheduledProbe extends Probe {
+  readonly endpoint: ReturnType<typeof probeTarget>['endpoint'];
   /** Runs after every host is done (bootstrap; a pod target), not in the fact round trip of verify. */
   readonly later: boolean;
 }
 
-function checksFrom<T extends { spec: CheckSpec }>(checks: ReadonlyArray<T>, node: string): T[] {
-  return checks.filter(({ spec }) => checkSource(spec).node === node);
+function probesFrom<T extends { spec: ProbeSpec }>(checks: ReadonlyArray<T>, node: string): T[] {
+  return checks.filter(({ spec }) => probeSource(spec).node === node);
 }
 
-async function runChecks(
-  transport: Transport,
-  list: ReadonlyArray<PlannedCheck>,
-  timeoutMs: number,
-): Promise<CheckResult[]> {
+async function runProbes(transport: Transport, list: ReadonlyArray<Probe>, timeoutMs: number): Promise<ProbeResult[]> {
   const marker = newMarker();
   try {
-    const run = await transport.run(buildCheckScript(list, marker), timeoutMs);
-    return parseCheckOutput(run.stdout, list, marker);
+    const run = await transport.run(buildProbeScript(list, marker), timeoutMs);
+    return parseProbeOutput(run.stdout, list, marker);
   } catch (error) {
     return list.map(({ index, spec }) => ({
       index,
       from: spec.from,
-      check: describeCheck(spec),
+      check: describeProbe(spec),
       expect: spec.expect,
       status: 'failed' as const,
       detail: (error as Error).message,
@@ -357,7 +353,7 @@ async function runHost(
   node: ClusterNode,
   ctx: HostContext,
   keepOpen: boolean,
-): Promise<{ result: HostResult; transport?: Transport; checks: CheckResult[]; facts?: RawFacts }> {
+): Promise<{ result: HostResult; transport?: Transport; checks: ProbeResult[]; facts?: RawFacts }> {
   const started = Date.now();
   let roundTrips = 0;
   const verifyRoundTrips = 0;
@@ -396,9 +392,9 @@ async function runHost(
     const sections = factSections(wanted, cluster, [...ctx.kinds, ownershipFacts, ...checkFactReaders(ctx.guards)]);
     const marker = newMarker();
     const factScript = buildFactScript(sections, marker);
-    // verify mode: facts and this node's assertions in the same round trip (counted once, in roundTrips).
-    const checks = ctx.mode === 'verify' ? checksFrom(ctx.checks, node.name).filter((c) => !c.later) : [];
-    const checkScript = checks.length > 0 ? buildCheckScript(checks, marker) : '';
+    // verify mode: facts and this node's probes in the same round trip (counted once, in roundTrips).
+    const checks = ctx.mode === 'verify' ? probesFrom(ctx.checks, node.name).filter((c) => !c.later) : [];
+    const checkScript = checks.length > 0 ? buildProbeScript(checks, marker) : '';
     const read = await transport.run(factScript + checkScript, ctx.timeoutMs);
     roundTrips++;
     if (read.code !== 0) return failed(`reading facts failed (exit ${read.code}): ${read.stderr.trim()}`);
@@ -409,7 +405,7 @@ async function runHost(
     if (ctx.mode !== 'reset') drift = nodeDrift(wanted, cluster, ctx.kinds, facts, changes);
     // The node's cluster-file entries are named after `node` (also in reset, whose `wanted` declares nothing).
     if (ctx.mode !== 'verify') refusals = findRefusals(ctx.guards, { node, cluster, facts, changes });
-    const checkResults = checks.length > 0 ? parseCheckOutput(read.stdout, checks, marker) : [];
+    const checkResults = checks.length > 0 ? parseProbeOutput(read.stdout, checks, marker) : [];
     const refused = refusals.length > 0 && !ctx.allowDisruption;
     if (refused) {
       return {
@@ -436,11 +432,11 @@ async function runHost(
     const gateway = ipState(facts)
       .routes.filter((r) => r.dst === 'default' && r.gateway)
       .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
-    // Probes need an address now: a check of a pod (read at run time) is not one.
+    // Probes need an address now: a probe of a pod (read at run time) is not one.
     const probes = nodeProbes(
       node.name,
       gateway,
-      checksFrom(ctx.checks, node.name).filter((c) => c.address !== undefined),
+      probesFrom(ctx.checks, node.name).filter((c) => c.address !== undefined),
       cluster.verify.length,
     );
     const hooks = confirm
@@ -570,7 +566,7 @@ async function runHost(
     }
     if (remaining.length > 0) return failed(notConverged, { remaining });
     if (steps) {
-      const before = parseCheckOutput(applied.stdout, probes, marker);
+      const before = parseProbeOutput(applied.stdout, probes, marker);
       return confirmed(await confirmOrRevert(steps, transport, before, probes), changes.length);
     }
     if (keepOpen) kept = transport;

@@ -1,6 +1,6 @@
 /**
- * Connectivity assertions (cluster.verify): ping an address or TCP-connect to ip:port, from a node or from a
- * network namespace on it, expecting success or failure. All assertions of one source node run in ONE round trip,
+ * Probes (cluster.verify): ping an address or TCP-connect to ip:port, from a node or from a
+ * network namespace on it, expecting success or failure. All probes of one source node run in ONE round trip,
  * in parallel on the node, each bounded in attempts and time:
  * - expect success: up to SUCCESS_ATTEMPTS attempts, 0.5 s apart (a route or ARP entry may still be settling);
  * - expect failure: one attempt — it passes when that attempt fails.
@@ -9,16 +9,16 @@
  * or a declared namespace is its address in the cluster file; a pod's address is read from its node when the
  * check runs (src/host/resources/pods.ts). The values are passed as arguments, never spliced into the bash snippet.
  */
-import { checkEndpoints, type Endpoint, nodeAddress, splitPort } from '../model/trace';
+import { probeEndpoints, type Endpoint, nodeAddress, splitPort } from '../model/trace';
 import type { Cluster } from '../model/schema';
 import { quoteArg, quoteCommand } from './shell';
 
 export const SUCCESS_ATTEMPTS = 5;
 
-export type CheckSpec = Cluster['verify'][number];
+export type ProbeSpec = Cluster['verify'][number];
 
-/** The outcome of one assertion. */
-export interface CheckResult {
+/** The outcome of one probe. */
+export interface ProbeResult {
   /** Index in cluster.verify. */
   readonly index: number;
   /** `node` or `node/namespace`. */
@@ -31,24 +31,24 @@ export interface CheckResult {
   readonly detail?: string;
 }
 
-/** Node name and optional namespace (declared, or a pod) of an assertion's `from`. */
-export function checkSource(spec: CheckSpec): { node: string; namespace?: string } {
+/** Node name and optional namespace (declared, or a pod) of a probe's `from`. */
+export function probeSource(spec: ProbeSpec): { node: string; namespace?: string } {
   const [node, namespace] = spec.from.split('/');
   return { node, namespace };
 }
 
-export function describeCheck(spec: CheckSpec): string {
+export function describeProbe(spec: ProbeSpec): string {
   return spec.ping !== undefined ? `ping ${spec.ping}` : `tcp ${spec.tcp}`;
 }
 
-/** The target of an assertion as parsed (validated cluster): endpoint and, for tcp, the port. */
-export function checkTarget(cluster: Cluster, spec: CheckSpec): { endpoint: Endpoint; port?: number } {
-  const { to, port } = checkEndpoints(cluster, spec);
+/** The target of a probe as parsed (validated cluster): endpoint and, for tcp, the port. */
+export function probeTarget(cluster: Cluster, spec: ProbeSpec): { endpoint: Endpoint; port?: number } {
+  const { to, port } = probeEndpoints(cluster, spec);
   return { endpoint: to, port };
 }
 
 /**
- * The address a check connects to, when the cluster file tells it: an address, a node's address, a declared
+ * The address a probe connects to, when the cluster file tells it: an address, a node's address, a declared
  * namespace's veth address. Undefined for a pod, whose address exists only at run time (see pods.ts).
  */
 export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): string | undefined {
@@ -68,31 +68,31 @@ export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): strin
   }
 }
 
-/** The argv of one attempt of a check, at the address its target has (resolved by the caller). */
-function attemptArgv(spec: CheckSpec, address: string): string[] {
-  const { namespace } = checkSource(spec);
+/** The argv of one attempt of a probe, at the address its target has (resolved by the caller). */
+function attemptArgv(spec: ProbeSpec, address: string): string[] {
+  const { namespace } = probeSource(spec);
   const prefix = namespace ? ['ip', 'netns', 'exec', namespace] : [];
   if (spec.ping !== undefined) return [...prefix, 'ping', '-c', '1', '-W', '1', address];
   const { port } = splitPort(spec.tcp ?? '');
   return [...prefix, 'timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', address, String(port)];
 }
 
-/** A check to run: its index in cluster.verify, its spec and the address of its target (resolved). */
-export interface PlannedCheck {
+/** A probe to run: its index in cluster.verify, its spec and the address of its target (resolved). */
+export interface Probe {
   readonly index: number;
-  readonly spec: CheckSpec;
-  /** Where it connects; undefined when a pod target could not be resolved (the check fails with `detail`). */
+  readonly spec: ProbeSpec;
+  /** Where it connects; undefined when a pod target could not be resolved (the probe fails with `detail`). */
   readonly address?: string;
   readonly detail?: string;
 }
 
-/** The script running `checks` (indexed into cluster.verify) on their source node, in parallel. */
-export function buildCheckScript(checks: ReadonlyArray<PlannedCheck>, marker: string): string {
+/** The script running `probes` (indexed into cluster.verify) on their source node, in parallel. */
+export function buildProbeScript(probes: ReadonlyArray<Probe>, marker: string): string {
   const lines = [
     // tries: a bounded number of attempts; returns 0 on the first success.
     'netstrap_try() { n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" >/dev/null 2>&1 && return 0; i=$((i+1)); [ "$i" -lt "$n" ] && sleep 0.5; done; return 1; }',
   ];
-  for (const { index, spec, address } of checks) {
+  for (const { index, spec, address } of probes) {
     if (address === undefined) continue;
     const tries = spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1;
     lines.push(
@@ -103,16 +103,16 @@ export function buildCheckScript(checks: ReadonlyArray<PlannedCheck>, marker: st
   return lines.join('\n') + '\n';
 }
 
-/** Reads the check script's output into results (a check without a result line failed: the run was cut short). */
-export function parseCheckOutput(output: string, checks: ReadonlyArray<PlannedCheck>, marker: string): CheckResult[] {
+/** Reads the probe script's output into results (a probe without a result line failed: the run was cut short). */
+export function parseProbeOutput(output: string, probes: ReadonlyArray<Probe>, marker: string): ProbeResult[] {
   const status = new Map<number, number>();
   for (const line of output.split('\n')) {
     const match = line.startsWith(`${marker} check `) ? /^(\d+) (\d+)$/.exec(line.slice(marker.length + 7)) : null;
     if (match) status.set(Number(match[1]), Number(match[2]));
   }
-  return checks.map(({ index, spec, address, detail }) => {
+  return probes.map(({ index, spec, address, detail }) => {
     const code = status.get(index);
-    const base = { index, from: spec.from, check: describeCheck(spec), expect: spec.expect };
+    const base = { index, from: spec.from, check: describeProbe(spec), expect: spec.expect };
     if (address === undefined)
       return { ...base, status: 'failed' as const, detail: detail ?? 'the target has no address' };
     if (code === undefined)

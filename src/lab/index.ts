@@ -37,13 +37,13 @@ import {
 } from './node';
 import { generateKey, knownHostsLine, sshBanner, sshConfigBlock, sshdConfig } from './sshd';
 import { LabNode, LabState, readState, stateFile, writeState } from './state';
-import { labIssues, planLab } from './topology';
+import { labIssues, labTopology } from './topology';
 
 export { defaultStateDir, readState } from './state';
 export type { LabNode, LabState } from './state';
-export { labIssues, planLab } from './topology';
+export { labIssues, labTopology } from './topology';
 export { topologyIssues } from '../model/checks/topology';
-export type { LabPlan } from './topology';
+export type { LabTopology } from './topology';
 
 /** A lab operation failed for a reason outside the cluster file (not root, address clash, sshd not starting). */
 export class LabError extends Error {
@@ -89,18 +89,18 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     throw new LabError(
       `state directory ${stateDir} lies under ${overlaid}, which every node overlays: choose another --state-dir`,
     );
-  const plan = planLab(model.cluster, stateDir);
-  const conflicts = await rootConflicts(plan.managementCidr);
+  const topology = labTopology(model.cluster, stateDir);
+  const conflicts = await rootConflicts(topology.managementCidr);
   if (conflicts.length > 0) {
     throw new LabError(
-      `lab.managementCidr ${plan.managementCidr} overlaps ${conflicts.join(', ')} in the root network namespace ` +
+      `lab.managementCidr ${topology.managementCidr} overlaps ${conflicts.join(', ')} in the root network namespace ` +
         '(another lab, or a real network): choose another lab.managementCidr',
     );
   }
-  const leftovers = [...(await existingNamespaces(plan)), ...(await existingRootLinks(plan))];
+  const leftovers = [...(await existingNamespaces(topology)), ...(await existingRootLinks(topology))];
   if (leftovers.length > 0) throw new LabError(`names of this lab exist already: ${leftovers.join(', ')}`);
 
-  const deadline = Date.now() + (options.timeoutMs ?? labUpTimeoutMs(plan.nodes.length));
+  const deadline = Date.now() + (options.timeoutMs ?? labUpTimeoutMs(topology.nodes.length));
   let state: LabState = {
     version: 1,
     status: 'starting',
@@ -110,16 +110,16 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     knownHostsFile: path.join(stateDir, 'known_hosts'),
     identityFile: path.join(stateDir, 'id_ed25519'),
     nodes: [],
-    plan,
+    plan: topology,
   };
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   writeState(state);
   try {
-    for (const node of plan.nodes) fs.mkdirSync(nodeDir(stateDir, node.name), { recursive: true, mode: 0o700 });
+    for (const node of topology.nodes) fs.mkdirSync(nodeDir(stateDir, node.name), { recursive: true, mode: 0o700 });
     // One host key per node (a test gives one node another's key and expects a refusal), a few at once.
     const keys: Array<[string, string]> = [
-      [state.identityFile, `netstrap-lab-${plan.cluster}`],
-      ...plan.nodes.map((node): [string, string] => [
+      [state.identityFile, `netstrap-lab-${topology.cluster}`],
+      ...topology.nodes.map((node): [string, string] => [
         path.join(nodeDir(stateDir, node.name), 'ssh_host_ed25519_key'),
         `root@${node.name}`,
       ]),
@@ -127,52 +127,52 @@ export async function labUp(model: ClusterModel, options: LabUpOptions): Promise
     const [clientKey, ...hostKeys] = await mapLimit(keys, LAB_PARALLEL, ([file, comment]) =>
       generateKey(file, comment),
     );
-    plan.nodes.forEach((node) => {
+    topology.nodes.forEach((node) => {
       const dir = nodeDir(stateDir, node.name);
       prepareNodeDir(dir, node, {
-        controller: plan.controllerAddress,
+        controller: topology.controllerAddress,
         authorizedKey: clientKey,
         sshdConfig: sshdConfig(node.address, node.port),
       });
-      installCniPlugins(dir, plan.cniBinDir);
+      installCniPlugins(dir, topology.cniBinDir);
       for (const file of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub']) {
         fs.renameSync(path.join(dir, file), path.join(dir, 'fs', 'etc', 'upper', 'ssh', file));
       }
     });
     fs.writeFileSync(
       state.knownHostsFile,
-      plan.nodes.map((node, i) => `${knownHostsLine(node.name, node.address, node.port, hostKeys[i])}\n`).join(''),
+      topology.nodes.map((node, i) => `${knownHostsLine(node.name, node.address, node.port, hostKeys[i])}\n`).join(''),
     );
     fs.writeFileSync(
       state.sshConfigFile,
       [
-        `# netstrap lab ${plan.cluster}: ssh -F ${state.sshConfigFile} <node>`,
+        `# netstrap lab ${topology.cluster}: ssh -F ${state.sshConfigFile} <node>`,
         '',
-        ...plan.nodes.map((node) => sshConfigBlock(node, state.identityFile, state.knownHostsFile)),
+        ...topology.nodes.map((node) => sshConfigBlock(node, state.identityFile, state.knownHostsFile)),
       ].join('\n'),
     );
     const initScript = path.join(stateDir, 'node-init.sh');
     fs.writeFileSync(initScript, INIT_SCRIPT, { mode: 0o755 });
 
-    await createNetwork(plan);
+    await createNetwork(topology);
     // Another `lab up` may have passed the same check at the same moment: only one of them keeps the range.
-    const raced = await rootConflicts(plan.managementCidr, plan.bridge);
+    const raced = await rootConflicts(topology.managementCidr, topology.bridge);
     if (raced.length > 0)
-      throw new LabError(`lab.managementCidr ${plan.managementCidr} was taken meanwhile: ${raced.join(', ')}`);
+      throw new LabError(`lab.managementCidr ${topology.managementCidr} was taken meanwhile: ${raced.join(', ')}`);
 
     // Start every node, record the launchers at once (so `down` can end them after a crash), then wait for all.
-    const launchers = plan.nodes.map((node) => startNode(node.netns, initScript, nodeDir(stateDir, node.name)));
-    state = { ...state, nodes: plan.nodes.map((node, i) => labNode(node, 0, launchers[i], stateDir)) };
+    const launchers = topology.nodes.map((node) => startNode(node.netns, initScript, nodeDir(stateDir, node.name)));
+    state = { ...state, nodes: topology.nodes.map((node, i) => labNode(node, 0, launchers[i], stateDir)) };
     writeState(state);
     const ready = await Promise.all(
-      plan.nodes.map((node, i) => waitReady(launchers[i], nodeDir(stateDir, node.name), deadline)),
+      topology.nodes.map((node, i) => waitReady(launchers[i], nodeDir(stateDir, node.name), deadline)),
     );
-    const failed = ready.flatMap((r, i) => (r.ok ? [] : [`${plan.nodes[i].name}: ${r.error}`]));
+    const failed = ready.flatMap((r, i) => (r.ok ? [] : [`${topology.nodes[i].name}: ${r.error}`]));
     if (failed.length > 0) throw new LabError(`lab nodes did not start:\n  ${failed.join('\n  ')}`);
     state = {
       ...state,
       status: 'up',
-      nodes: plan.nodes.map((node, i) =>
+      nodes: topology.nodes.map((node, i) =>
         labNode(node, (ready[i] as { sshdPid: number }).sshdPid, launchers[i], stateDir),
       ),
     };
@@ -260,8 +260,8 @@ export async function labReboot(
   const state = readState(dir);
   if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
   const node = state.nodes.find((n) => n.name === nodeName);
-  const planned = state.plan.nodes.find((n) => n.name === nodeName);
-  if (!node || !planned) throw new LabError(`no node ${JSON.stringify(nodeName)} in lab ${state.cluster}`);
+  const topologyNode = state.plan.nodes.find((n) => n.name === nodeName);
+  if (!node || !topologyNode) throw new LabError(`no node ${JSON.stringify(nodeName)} in lab ${state.cluster}`);
   if (fs.existsSync(path.join(node.dir, 'upper-mode'))) {
     throw new LabError(
       `node ${nodeName} keeps its files on a tmpfs (overlayfs refused ${dir}'s file system as upper): ` +
@@ -271,15 +271,15 @@ export async function labReboot(
   const deadline = Date.now() + 5000;
   await killIfMatches(node.pid || undefined, (pid) => isNodeSshd(pid, node.launcherPid), deadline);
   await killIfMatches(node.launcherPid, (pid) => isLauncher(pid, node.dir), deadline);
-  await recreateNodeNetwork(state.plan, planned);
+  await recreateNodeNetwork(state.plan, topologyNode);
   const initScript = path.join(dir, 'node-init.sh');
   fs.writeFileSync(initScript, INIT_SCRIPT, { mode: 0o755 });
-  const launcherPid = startNode(planned.netns, initScript, node.dir, true);
+  const launcherPid = startNode(topologyNode.netns, initScript, node.dir, true);
   let nodes = state.nodes.map((n) => (n.name === nodeName ? { ...n, pid: 0, launcherPid } : n));
   writeState({ ...state, nodes });
   const ready = await waitReady(launcherPid, node.dir, Date.now() + (options.timeoutMs ?? 30000));
   if (!ready.ok) throw new LabError(`node ${nodeName} did not come back: ${ready.error}`);
-  const rebooted = labNode(planned, ready.sshdPid, launcherPid, dir);
+  const rebooted = labNode(topologyNode, ready.sshdPid, launcherPid, dir);
   nodes = state.nodes.map((n) => (n.name === nodeName ? rebooted : n));
   writeState({ ...state, nodes });
   return rebooted;

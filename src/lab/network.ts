@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../model/cidr';
 import { ipBatch, ipJson, LAB_PARALLEL, labCommandTimeoutMs, mapLimit } from './exec';
-import { LabPlan, MGMT_INTERFACE } from './topology';
+import { LabTopology, MGMT_INTERFACE } from './topology';
 
 interface IpAddrInfo {
   ifname: string;
@@ -56,47 +56,49 @@ export async function rootConflicts(managementCidr: string, ownBridge?: string):
 }
 
 /** Creates every namespace and link of the lab. Throws on the first error (the caller then tears down). */
-export async function createNetwork(plan: LabPlan): Promise<void> {
-  const timeoutMs = labCommandTimeoutMs(plan.nodes.length);
+export async function createNetwork(topology: LabTopology): Promise<void> {
+  const timeoutMs = labCommandTimeoutMs(topology.nodes.length);
   await ipBatch(
     [
-      ...plan.nodes.map((node) => `netns add ${node.netns}`),
-      ...plan.lans.map((lan) => `netns add ${lan.netns}`),
-      `link add ${plan.bridge} type bridge`,
-      `addr add ${plan.controllerAddress}/${plan.prefix} dev ${plan.bridge}`,
-      `link set ${plan.bridge} up`,
-      ...plan.nodes.flatMap((node) => [
+      ...topology.nodes.map((node) => `netns add ${node.netns}`),
+      ...topology.lans.map((lan) => `netns add ${lan.netns}`),
+      `link add ${topology.bridge} type bridge`,
+      `addr add ${topology.controllerAddress}/${topology.prefix} dev ${topology.bridge}`,
+      `link set ${topology.bridge} up`,
+      ...topology.nodes.flatMap((node) => [
         `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
-        `link set ${node.rootVeth} master ${plan.bridge} up`,
+        `link set ${node.rootVeth} master ${topology.bridge} up`,
       ]),
     ],
     { timeoutMs },
   );
   // The machine never routes for the lab: packets arriving on the lab bridge are not forwarded (even when the
   // machine's ip_forward is on and a node got a route via the controller), and the bridge has no IPv6.
-  fs.writeFileSync(`/proc/sys/net/ipv4/conf/${plan.bridge}/forwarding`, '0\n');
-  fs.writeFileSync(`/proc/sys/net/ipv6/conf/${plan.bridge}/disable_ipv6`, '1\n');
+  fs.writeFileSync(`/proc/sys/net/ipv4/conf/${topology.bridge}/forwarding`, '0\n');
+  fs.writeFileSync(`/proc/sys/net/ipv6/conf/${topology.bridge}/disable_ipv6`, '1\n');
   // Each LAN's bridge and the veths cabled to it, created with their peer directly inside the node.
   await Promise.all(
-    plan.lans.map((lan) =>
+    topology.lans.map((lan) =>
       ipBatch(
         [
           'link set lo up',
           'link add br0 type bridge',
           'link set br0 up',
-          ...plan.nodes.flatMap((node) => lanCables(node, lan.name)),
+          ...topology.nodes.flatMap((node) => lanCables(node, lan.name)),
         ],
         { netns: lan.netns, timeoutMs },
       ),
     ),
   );
-  await mapLimit(plan.nodes, LAB_PARALLEL, (node) => ipBatch(nodeLinks(plan, node), { netns: node.netns, timeoutMs }));
+  await mapLimit(topology.nodes, LAB_PARALLEL, (node) =>
+    ipBatch(nodeLinks(topology, node), { netns: node.netns, timeoutMs }),
+  );
 }
 
-type PlannedNode = LabPlan['nodes'][number];
+type TopologyNode = LabTopology['nodes'][number];
 
 /** The veths of one node on one LAN, created from the LAN's namespace with their peer directly inside the node. */
-function lanCables(node: PlannedNode, lan: string): string[] {
+function lanCables(node: TopologyNode, lan: string): string[] {
   return node.ports
     .filter((port) => port.lan === lan)
     .flatMap((port) => [
@@ -106,10 +108,10 @@ function lanCables(node: PlannedNode, lan: string): string[] {
 }
 
 /** Inside a node: lo, the management address, the lab-given addresses and MTUs of its LAN interfaces. */
-function nodeLinks(plan: LabPlan, node: PlannedNode): string[] {
+function nodeLinks(topology: LabTopology, node: TopologyNode): string[] {
   return [
     'link set lo up',
-    `addr add ${node.address}/${plan.prefix} dev ${MGMT_INTERFACE}`,
+    `addr add ${node.address}/${topology.prefix} dev ${MGMT_INTERFACE}`,
     `link set ${MGMT_INTERFACE} up`,
     ...node.ports.flatMap((port) => [
       ...port.addresses.map((address) => `addr add ${address} dev ${port.name}`),
@@ -122,7 +124,7 @@ function nodeLinks(plan: LabPlan, node: PlannedNode): string[] {
  * Replaces one node's network namespace by a fresh one with the same cabling (management veth, LAN veths, the
  * lab-given addresses): what a reboot leaves of a machine's network before its own boot scripts run.
  */
-export async function recreateNodeNetwork(plan: LabPlan, node: PlannedNode): Promise<void> {
+export async function recreateNodeNetwork(topology: LabTopology, node: TopologyNode): Promise<void> {
   await ipBatch([`netns del ${node.netns}`], { force: true });
   // Deleting the namespace destroys its veth pairs asynchronously: wait (bounded) until their outer ends are gone.
   const deadline = Date.now() + 5000;
@@ -130,7 +132,7 @@ export async function recreateNodeNetwork(plan: LabPlan, node: PlannedNode): Pro
     const root = (await ipJson<Array<{ ifname: string }>>(['link', 'show'])).some((l) => l.ifname === node.rootVeth);
     const lans = await Promise.all(
       [...new Set(node.ports.map((p) => p.lan))].map(async (lan) => {
-        const netns = plan.lans.find((l) => l.name === lan)!.netns;
+        const netns = topology.lans.find((l) => l.name === lan)!.netns;
         const listed = await ipJson<Array<{ ifname: string }>>(['-n', netns, 'link', 'show']);
         return node.ports.some((p) => p.lan === lan && listed.some((l) => l.ifname === p.lanSide));
       }),
@@ -145,27 +147,29 @@ export async function recreateNodeNetwork(plan: LabPlan, node: PlannedNode): Pro
   await ipBatch([
     `netns add ${node.netns}`,
     `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
-    `link set ${node.rootVeth} master ${plan.bridge} up`,
+    `link set ${node.rootVeth} master ${topology.bridge} up`,
   ]);
   await Promise.all(
-    plan.lans.map((lan) => {
+    topology.lans.map((lan) => {
       const cables = lanCables(node, lan.name);
       return cables.length > 0 ? ipBatch(cables, { netns: lan.netns }) : Promise.resolve();
     }),
   );
-  await ipBatch(nodeLinks(plan, node), { netns: node.netns });
+  await ipBatch(nodeLinks(topology, node), { netns: node.netns });
 }
 
-/** Namespaces of the plan that exist now. */
-export async function existingNamespaces(plan: LabPlan): Promise<string[]> {
+/** Namespaces of the topology that exist now. */
+export async function existingNamespaces(topology: LabTopology): Promise<string[]> {
   const listed = new Set((await ipJson<Array<{ name: string }>>(['netns', 'list'])).map((ns) => ns.name));
-  return [...plan.nodes.map((n) => n.netns), ...plan.lans.map((l) => l.netns)].filter((name) => listed.has(name));
+  return [...topology.nodes.map((n) => n.netns), ...topology.lans.map((l) => l.netns)].filter((name) =>
+    listed.has(name),
+  );
 }
 
-/** Root-namespace links of the plan that exist now. */
-export async function existingRootLinks(plan: LabPlan): Promise<string[]> {
+/** Root-namespace links of the topology that exist now. */
+export async function existingRootLinks(topology: LabTopology): Promise<string[]> {
   const listed = new Set((await ipJson<Array<{ ifname: string }>>(['link', 'show'])).map((link) => link.ifname));
-  return [plan.bridge, ...plan.nodes.map((n) => n.rootVeth)].filter((name) => listed.has(name));
+  return [topology.bridge, ...topology.nodes.map((n) => n.rootVeth)].filter((name) => listed.has(name));
 }
 
 /**
@@ -173,21 +177,21 @@ export async function existingRootLinks(plan: LabPlan): Promise<string[]> {
  * node's namespace destroys its veth pair, batched by the kernel; root veth ends still there after a bounded wait
  * are deleted one by one.
  */
-export async function deleteNetwork(plan: LabPlan): Promise<void> {
-  const links = await existingRootLinks(plan);
-  const namespaces = await existingNamespaces(plan);
+export async function deleteNetwork(topology: LabTopology): Promise<void> {
+  const links = await existingRootLinks(topology);
+  const namespaces = await existingNamespaces(topology);
   await ipBatch(
     [
-      ...links.filter((link) => link === plan.bridge).map((link) => `link del ${link}`),
+      ...links.filter((link) => link === topology.bridge).map((link) => `link del ${link}`),
       ...namespaces.map((ns) => `netns del ${ns}`),
     ],
-    { force: true, timeoutMs: labCommandTimeoutMs(plan.nodes.length) },
+    { force: true, timeoutMs: labCommandTimeoutMs(topology.nodes.length) },
   );
   const deadline = Date.now() + 3000;
-  let left = await existingRootLinks(plan);
+  let left = await existingRootLinks(topology);
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    left = await existingRootLinks(plan);
+    left = await existingRootLinks(topology);
   }
   await ipBatch(
     left.map((link) => `link del ${link}`),

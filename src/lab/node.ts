@@ -6,7 +6,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PlannedNode } from './topology';
+import { TopologyNode } from './topology';
 
 // The files a boot runs for netstrap (kept in step with src/host/resources/sysctl.ts and persist.ts).
 const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
@@ -99,7 +99,7 @@ export function installCniPlugins(dir: string, binDir: string, source = MACHINE_
 /** Creates the node directory: overlay dirs, a private /root with the lab key, and seeded /etc files. */
 export function prepareNodeDir(
   dir: string,
-  node: PlannedNode,
+  node: TopologyNode,
   files: { controller: string; authorizedKey: string; sshdConfig: string },
 ): void {
   for (const overlaid of OVERLAID) {

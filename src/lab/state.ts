@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LabPlan } from './topology';
+import { LabTopology } from './topology';
 
 /** Default state directory of a cluster's lab: `.lab/<cluster-name>/` under the current directory. */
 export function defaultStateDir(clusterName: string, cwd: string = process.cwd()): string {
@@ -40,8 +40,8 @@ export interface LabState {
   /** The lab's client private key (ed25519), the only key the nodes accept. */
   readonly identityFile: string;
   readonly nodes: readonly LabNode[];
-  /** Names and addresses of everything created (see LabPlan). */
-  readonly plan: LabPlan;
+  /** Names and addresses of everything created (see LabTopology); `plan` stays its state.json key (labs that are up). */
+  readonly plan: LabTopology;
 }
 
 export const STATE_FILE = 'state.json';

@@ -1,5 +1,5 @@
 /**
- * The lab's topology: the checks only a lab needs (on top of the model's topologyIssues), and the plan of every
+ * The lab's topology: the checks only a lab needs (on top of the model's topologyIssues), and every
  * name and address `netstrap lab up` will create (namespaces, bridges, veths), computed before anything is touched.
  */
 import { createHash } from 'crypto';
@@ -84,7 +84,7 @@ export function controllerAddress(range: IPv4CidrRange): ReturnType<typeof nthAd
 }
 
 /** One node interface cabled to a LAN: a veth whose bridge end lives in the LAN namespace. */
-export interface PlannedPort {
+export interface TopologyPort {
   readonly lan: string;
   /** The veth end in the LAN namespace (≤ 15 characters, unique within it). */
   readonly lanSide: string;
@@ -94,7 +94,7 @@ export interface PlannedPort {
   readonly mtu?: number;
 }
 
-export interface PlannedNode {
+export interface TopologyNode {
   readonly name: string;
   readonly address: string;
   readonly port: number;
@@ -102,11 +102,11 @@ export interface PlannedNode {
   readonly netns: string;
   /** The root-namespace end of the node's management veth (≤ 15 characters). */
   readonly rootVeth: string;
-  readonly ports: readonly PlannedPort[];
+  readonly ports: readonly TopologyPort[];
 }
 
 /** Every name and address of a lab, derived from the cluster and the state directory. */
-export interface LabPlan {
+export interface LabTopology {
   readonly cluster: string;
   /** Short hash of cluster name + state dir: makes root-namespace names unique per lab. */
   readonly id: string;
@@ -116,13 +116,13 @@ export interface LabPlan {
   /** The management bridge in the root namespace (≤ 15 characters). */
   readonly bridge: string;
   readonly lans: ReadonlyArray<{ readonly name: string; readonly netns: string }>;
-  readonly nodes: readonly PlannedNode[];
+  readonly nodes: readonly TopologyNode[];
   /** Where each node keeps its CNI plugins (cni.binDir): the lab links the machine's plugins there. */
   readonly cniBinDir: string;
 }
 
 /** Derives every name of the lab. Call only after labIssues() returned nothing. */
-export function planLab(cluster: Cluster, stateDir: string): LabPlan {
+export function labTopology(cluster: Cluster, stateDir: string): LabTopology {
   const id = createHash('sha256')
     .update(`${cluster.name}\0${path.resolve(stateDir)}`)
     .digest('hex')
@@ -137,7 +137,7 @@ export function planLab(cluster: Cluster, stateDir: string): LabPlan {
   };
   const lans = cluster.lans.map((lan, i) => ({ name: lan.name, netns: netnsName('lan', lan.name, i) }));
   const nodes = cluster.nodes.map(
-    (node, n): PlannedNode => ({
+    (node, n): TopologyNode => ({
       name: node.name,
       address: node.ssh.host,
       port: node.ssh.port,

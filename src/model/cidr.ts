@@ -122,7 +122,7 @@ export function cidrText(range: IPv4CidrRange): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// IPv4 or IPv6 (CNI host-local ranges may be dual-stack). The plan itself stays IPv4.
+// IPv4 or IPv6 (CNI host-local ranges may be dual-stack). The network layout itself stays IPv4.
 
 /** An address of either family. */
 export type IpAddress = { family: 4; value: IPv4 } | { family: 6; value: IPv6 };

@@ -5,7 +5,7 @@
  */
 import { cidrText, parseNetwork } from './cidr';
 import { Issue, show, under } from './errors';
-import { NetworkPlan } from './plan';
+import { NetworkLayout } from './layout';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
 import { Cluster } from './schema';
 import { CniNetworkList, conflistOf, DEFAULT_CNI_VERSION } from './cni/types';
@@ -93,11 +93,11 @@ export function nodeCniList(files: ClusterCniFiles, nodeName: string): CniNetwor
   return files.perNode[nodeName] ?? files.list;
 }
 
-/** Checks the cni section (bridge, conflist, none, installer) against the plan; paths from the cluster root. */
-export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[] {
+/** Checks the cni section (bridge, conflist, none, installer) against the network layout; paths from the cluster root. */
+export function validateClusterCni(cluster: Cluster, layout: NetworkLayout): Issue[] {
   const { cni } = cluster;
   const issues: Issue[] = [];
-  const podCidr = cidrText(plan.podCidr);
+  const podCidr = cidrText(layout.podCidr);
   if (cni.plugin === 'conflist' && !cni.conflist)
     issues.push({ path: ['cni', 'conflist'], message: 'is required when cni.plugin is "conflist"' });
   if (cni.plugin !== 'conflist' && cni.conflist) {
@@ -124,7 +124,7 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
   if (cni.plugin === 'bridge' && cni.bridge?.subnet !== undefined) {
     const range = parseNetwork(cni.bridge.subnet);
     if (!range.ok) issues.push({ path: ['cni', 'bridge', 'subnet'], message: range.error });
-    else if (!range.value.inside(plan.podCidr))
+    else if (!range.value.inside(layout.podCidr))
       issues.push({
         path: ['cni', 'bridge', 'subnet'],
         message: `bridge subnet ${show(cni.bridge.subnet)} is outside network.podCidr ${podCidr}`,
@@ -150,8 +150,8 @@ export function validateClusterCni(cluster: Cluster, plan: NetworkPlan): Issue[]
     issues.push(...under(['cni', 'conflist'], validateNetworkList(list)));
     for (const subnet of hostLocalSubnets(list)) {
       const range = parseNetwork(subnet.text);
-      // IPv6 ranges and invalid subnets are already judged by validateNetworkList; the plan is IPv4.
-      if (range.ok && !range.value.inside(plan.podCidr)) {
+      // IPv6 ranges and invalid subnets are already judged by validateNetworkList; the network layout is IPv4.
+      if (range.ok && !range.value.inside(layout.podCidr)) {
         issues.push({
           path: ['cni', 'conflist', ...subnet.path],
           message: `host-local subnet ${show(subnet.text)} is outside network.podCidr ${podCidr}`,

@@ -9,26 +9,26 @@ import { InputError, Issue } from './errors';
 import { zodIssues } from './zod-issues';
 import { canonicalizeHosts } from './canonical';
 import { Cluster, clusterSchema } from './schema';
-import { NetworkPlan } from './plan';
+import { NetworkLayout } from './layout';
 import { validateCluster } from './validate';
 import { loadYamlDocuments } from './yaml';
 
-/** A cluster file after every check: the parsed document, its resolved network plan and where it came from. */
+/** A cluster file after every check: the parsed document, its resolved network layout and where it came from. */
 export interface ClusterModel {
   readonly file: string;
   /** Directory of the cluster file: relative paths inside it (TLS cert files...) are resolved against it. */
   readonly baseDir: string;
   readonly cluster: Cluster;
-  readonly plan: NetworkPlan;
+  readonly layout: NetworkLayout;
 }
 
 /** What loading checks besides the schema and the semantic rules. */
 export interface LoadOptions {
   /**
-   * Trace every verify check through the model and reject one that cannot pass. Off for `netstrap trace`, which
+   * Trace every probe through the model and reject one that cannot pass. Off for `netstrap trace`, which
    * is how a user finds out why. @default true
    */
-  readonly traceChecks?: boolean;
+  readonly traceProbes?: boolean;
 }
 
 /**
@@ -214,7 +214,7 @@ export function checkCluster(
 ): ClusterModel {
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
-  const { plan, issues } = validateCluster(parsed.data, baseDir, options);
-  if (issues.length > 0 || !plan) throw new InputError(file, issues);
-  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), plan };
+  const { layout, issues } = validateCluster(parsed.data, baseDir, options);
+  if (issues.length > 0 || !layout) throw new InputError(file, issues);
+  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), layout };
 }

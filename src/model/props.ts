@@ -10,7 +10,7 @@
  * - An Ingress backend's `service` may be a Service construct in TypeScript; the file names the Service.
  * - Ingress props take `baseDir` (where certFile/keyFile are read); the cluster file uses its own directory.
  * - Add-on props have no `provider` (making the construct is the choice), and take image overrides and the
- *   network plan values (clusterDomain, dnsServiceIp, clusterCidr, bindAddress) the cluster file derives.
+ *   network layout values (clusterDomain, dnsServiceIp, clusterCidr, bindAddress) the cluster file derives.
  * - CoreDNS `corefile` may be a parsed Corefile model as well as text; `corefileStyle` sets its indentation.
  *
  * The props TYPES are these schemas' input types ({@link PropsOf}), readonly, so a field added to the schema is a

@@ -105,7 +105,7 @@ export const absolutePath = z
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Network plan
+// Network layout
 
 const networkShape = {
   /** Pod network in CIDR notation, e.g. `10.244.0.0/16`. Required. */

@@ -605,12 +605,12 @@ export function formatTrace(result: TraceResult): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// verify checks
+// probes (cluster.verify)
 
-type CheckSpec = Cluster['verify'][number];
+type ProbeSpec = Cluster['verify'][number];
 
-/** The source, target and port of a verify check of a validated cluster. */
-export function checkEndpoints(cluster: Cluster, spec: CheckSpec): { from: Endpoint; to: Endpoint; port?: number } {
+/** The source, target and port of a probe of a validated cluster. */
+export function probeEndpoints(cluster: Cluster, spec: ProbeSpec): { from: Endpoint; to: Endpoint; port?: number } {
   const { target, port } = splitPort(spec.tcp ?? '');
   return {
     from: parseEndpoint(cluster, spec.from, false).endpoint!,
@@ -619,20 +619,20 @@ export function checkEndpoints(cluster: Cluster, spec: CheckSpec): { from: Endpo
   };
 }
 
-/** Traces one verify check. */
-export function traceCheck(cluster: Cluster, spec: CheckSpec): TraceResult {
-  const { from, to, port } = checkEndpoints(cluster, spec);
+/** Traces one probe. */
+export function traceProbe(cluster: Cluster, spec: ProbeSpec): TraceResult {
+  const { from, to, port } = probeEndpoints(cluster, spec);
   return trace(cluster, { from, to, protocol: spec.tcp !== undefined ? 'tcp' : 'icmp', port });
 }
 
 /**
- * Every verify check traced: one that cannot succeed (dropped), or with expect: failure cannot fail (delivered),
- * is an issue at its path. A check whose packet leaves the modelled network cannot be judged and passes.
+ * Every probe traced: one that cannot succeed (dropped), or with expect: failure cannot fail (delivered),
+ * is an issue at its path. A probe whose packet leaves the modelled network cannot be judged and passes.
  */
-export function verifyTraceIssues(cluster: Cluster): Issue[] {
+export function probeTraceIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
   cluster.verify.forEach((spec, i) => {
-    const result = traceCheck(cluster, spec);
+    const result = traceProbe(cluster, spec);
     const what = spec.ping !== undefined ? `ping ${spec.ping}` : `tcp ${spec.tcp}`;
     if (spec.expect === 'success' && result.verdict === 'dropped') {
       issues.push({

@@ -14,30 +14,30 @@ import { claimIngressRoutes, checkIngress } from './checks/ingress';
 import { checkNetworkPolicy } from './checks/network-policy';
 import { checkService, claimServiceAddresses } from './checks/service';
 import { Ledger } from './ledger';
-import { NetworkPlan, resolvePlan } from './plan';
+import { NetworkLayout, resolveLayout } from './layout';
 import { Cluster } from './schema';
-import { checkVerifyAssertions } from './checks/verify';
+import { checkProbes } from './checks/probes';
 import { topologyIssues } from './checks/topology';
 import { hostIntentIssues } from './host-intents';
 import { deriveRouting } from './routing';
-import { verifyTraceIssues } from './trace';
+import { probeTraceIssues } from './trace';
 import { checkNamespaces, checkWorkloads } from './checks/workload';
 
 export function validateCluster(
   cluster: Cluster,
   baseDir: string,
-  options: { traceChecks?: boolean } = {},
-): { plan?: NetworkPlan; issues: Issue[] } {
-  const resolved = resolvePlan(cluster.network);
+  options: { traceProbes?: boolean } = {},
+): { layout?: NetworkLayout; issues: Issue[] } {
+  const resolved = resolveLayout(cluster.network);
   const issues: Issue[] = under(['network'], resolved.issues);
-  const plan = resolved.plan;
-  if (!plan) return { issues };
+  const layout = resolved.layout;
+  if (!layout) return { issues };
 
   // Cluster IPs and NodePorts are claimed here in file order, so a clash names both owners.
   const ledger = new Ledger();
   const claimed = ledger.claim(
     'clusterIP',
-    plan.dnsServiceIp.toString(),
+    layout.dnsServiceIp.toString(),
     'the kube-dns Service (network.dnsServiceIp)',
     ['network', 'dnsServiceIp'],
   );
@@ -46,7 +46,7 @@ export function validateCluster(
   // --- CNI (cluster.cni)
   // Weave Net (constructs/weave-net.ts): IPALLOC_RANGE inside podCidr, password only from a Secret.
   if (cluster.cni.plugin === 'weave')
-    issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, plan)));
+    issues.push(...under(['cni', 'weave'], checkWeaveProps(cluster.cni.weave ?? {}, layout)));
   else if (cluster.cni.weave) {
     issues.push({
       path: ['cni', 'weave'],
@@ -55,7 +55,7 @@ export function validateCluster(
   }
   // Flannel (constructs/flannel.ts): Network inside podCidr, a typed backend.
   if (cluster.cni.plugin === 'flannel')
-    issues.push(...under(['cni', 'flannel'], checkFlannelProps(cluster.cni.flannel ?? {}, plan)));
+    issues.push(...under(['cni', 'flannel'], checkFlannelProps(cluster.cni.flannel ?? {}, layout)));
   else if (cluster.cni.flannel) {
     issues.push({
       path: ['cni', 'flannel'],
@@ -63,7 +63,7 @@ export function validateCluster(
     });
   }
   // bridge / conflist / none (src/model/cni.ts): conflist rules, host-local ranges and node subnets inside podCidr.
-  issues.push(...validateClusterCni(cluster, plan));
+  issues.push(...validateClusterCni(cluster, layout));
 
   // --- kube-proxy (cluster.kubeProxy)
   // constructs/kube-proxy.ts; the ConfigMap needs the API server URL, so ipvs or strictArp without one is an error.
@@ -80,10 +80,10 @@ export function validateCluster(
 
   // --- DNS (cluster.dns)
   // CoreDNS (constructs/core-dns.ts): the Corefile (text: parse errors and model issues, each with its line),
-  // upstreams, hosts entries and stub domains. The kube-dns address was claimed above with the plan.
+  // upstreams, hosts entries and stub domains. The kube-dns address was claimed above with the layout.
   if (cluster.dns.provider === 'coredns') {
     const { provider: _dnsProvider, ...coreDns } = cluster.dns;
-    issues.push(...under(['dns'], checkCoreDnsProps(coreDns, plan)));
+    issues.push(...under(['dns'], checkCoreDnsProps(coreDns, layout)));
   }
 
   // --- Ingress controller (cluster.ingressController)
@@ -114,7 +114,7 @@ export function validateCluster(
     const at = ['kubernetes', 'services', i];
     once('Service', service, at);
     const own = checkService(service);
-    issues.push(...under(at, own.length > 0 ? own : claimServiceAddresses(service, plan, ledger)));
+    issues.push(...under(at, own.length > 0 ? own : claimServiceAddresses(service, layout, ledger)));
   });
   // A Service defined twice is reported above; backends resolve to its first definition.
   const servicePorts = new Map(k.services.map((s) => [`${s.namespace}/${s.name}`, s.ports] as const).reverse());
@@ -134,10 +134,10 @@ export function validateCluster(
   });
   // Namespaces and workloads declared for NetworkPolicy analysis (src/model/checks/workload.ts).
   issues.push(...under(['kubernetes', 'namespaces'], checkNamespaces(k.namespaces ?? [])));
-  issues.push(...under(['kubernetes', 'workloads'], checkWorkloads(k.workloads ?? [], plan)));
+  issues.push(...under(['kubernetes', 'workloads'], checkWorkloads(k.workloads ?? [], layout)));
 
   // --- Nodes, LANs, verify, lab (host side)
-  issues.push(...checkVerifyAssertions(cluster));
+  issues.push(...checkProbes(cluster));
   // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
   // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
   issues.push(...topologyIssues(cluster));
@@ -146,10 +146,10 @@ export function validateCluster(
   // <<< host intents
   // routing: auto (src/model/routing.ts): derived routes, and hand-written ones that contradict them.
   issues.push(...deriveRouting(cluster).issues);
-  // Every verify check traced through the model (src/model/trace.ts): one that cannot pass is an error now,
+  // Every probe traced through the model (src/model/trace.ts): one that cannot pass is an error now,
   // before anything is touched. Only on an otherwise valid file: the tracer needs every address parsed.
-  if (issues.length === 0 && options.traceChecks !== false) issues.push(...verifyTraceIssues(cluster));
+  if (issues.length === 0 && options.traceProbes !== false) issues.push(...probeTraceIssues(cluster));
 
   void baseDir;
-  return { plan, issues };
+  return { layout, issues };
 }

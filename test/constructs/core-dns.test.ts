@@ -15,7 +15,7 @@ import { tempDirs } from '../support/temp';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
 import { netstrap } from '../support/lab';
 
-const PLAN = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
+const LAYOUT = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
 const KUBEADM_COREFILE = fs.readFileSync(reference('coredns', 'kubeadm-k8s-1.27-1.30.Corefile'), 'utf8');
 
 /** cluster/addons/dns/coredns/coredns.yaml.sed with the values kube-up and kubeadm use filled in. */
@@ -79,10 +79,10 @@ const ALLOW: Allowance[] = [
   },
 ];
 
-/** Synthesizes a CoreDns under a ClusterNetwork with `plan`, or with none when `plan` is null. */
-function synth(props: CoreDnsProps = {}, plan: object | null = PLAN): Manifest[] {
+/** Synthesizes a CoreDns under a ClusterNetwork with `layout`, or with none when `layout` is null. */
+function synth(props: CoreDnsProps = {}, layout: object | null = LAYOUT): Manifest[] {
   const chart = new Chart(Testing.app(), 'test');
-  if (plan) new ClusterNetwork(chart, 'network', plan as typeof PLAN);
+  if (layout) new ClusterNetwork(chart, 'network', layout as typeof LAYOUT);
   new CoreDns(chart, 'dns', props);
   return synthValid(chart);
 }
@@ -153,7 +153,7 @@ describe('CoreDns', () => {
     const objects = synth({}, { podCidr: '10.32.0.0/12', serviceCidr: '172.20.0.0/16', clusterDomain: 'k8s.example' });
     expect(findObject(objects, 'Service', 'kube-dns').spec.clusterIP).toBe('172.20.0.10');
     expect(corefileOf(objects)).toContain('    kubernetes k8s.example in-addr.arpa ip6.arpa {\n');
-    const pinned = synth({}, { ...PLAN, dnsServiceIp: '10.96.0.53' });
+    const pinned = synth({}, { ...LAYOUT, dnsServiceIp: '10.96.0.53' });
     expect(findObject(pinned, 'Service', 'kube-dns').spec.clusterIP).toBe('10.96.0.53');
   });
 
@@ -259,7 +259,7 @@ describe('CoreDns', () => {
   });
 
   test("a DNS address outside serviceCidr, or other than the plan's, is refused", () => {
-    expect(() => synth({}, { ...PLAN, dnsServiceIp: '10.244.0.10' })).toThrow(
+    expect(() => synth({}, { ...LAYOUT, dnsServiceIp: '10.244.0.10' })).toThrow(
       'ClusterNetwork "test/network": dnsServiceIp: "10.244.0.10" is outside serviceCidr 10.96.0.0/12: the DNS Service needs a cluster IP from that range',
     );
     expect(thrown(() => synth({ dnsServiceIp: '10.96.0.11' })).message).toBe(
@@ -273,9 +273,9 @@ describe('CoreDns', () => {
 
 describe('cluster file dns', () => {
   const tempDir = tempDirs();
-  const base = { name: 'c', network: { ...PLAN } };
-  const check = (dns: object, network: object = PLAN) => checkCluster({ ...base, network, dns }, 'c.yaml');
-  const problems = (dns: object, network: object = PLAN) => issueLines(() => check(dns, network));
+  const base = { name: 'c', network: { ...LAYOUT } };
+  const check = (dns: object, network: object = LAYOUT) => checkCluster({ ...base, network, dns }, 'c.yaml');
+  const problems = (dns: object, network: object = LAYOUT) => issueLines(() => check(dns, network));
 
   test('dns options reach the synthesized CoreDNS objects', () => {
     const model = check({
@@ -314,7 +314,7 @@ describe('cluster file dns', () => {
     expect(
       problems(
         { corefile: '.:53 {\n    health\n    ready\n    kubernetes cluster.local\n}\n' },
-        { ...PLAN, clusterDomain: 'corp.internal' },
+        { ...LAYOUT, clusterDomain: 'corp.internal' },
       ),
     ).toEqual([
       'c.yaml: dns.corefile: line 4: kubernetes zone "cluster.local" is not the cluster domain "corp.internal" nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve',
@@ -363,7 +363,7 @@ describe('cluster file dns', () => {
   });
 
   test('a DNS address outside serviceCidr is refused in the cluster file', () => {
-    expect(problems({}, { ...PLAN, dnsServiceIp: '192.168.0.10' })).toEqual([
+    expect(problems({}, { ...LAYOUT, dnsServiceIp: '192.168.0.10' })).toEqual([
       'c.yaml: network.dnsServiceIp: "192.168.0.10" is outside serviceCidr 10.96.0.0/12: the DNS Service needs a cluster IP from that range',
     ]);
   });

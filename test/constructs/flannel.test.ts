@@ -14,9 +14,9 @@ const REFERENCE = reference('flannel', 'kube-flannel.v0.28.9.yml');
 /** Differences from kube-flannel.yml v0.28.9 that the default Flannel keeps, each with its reason: none. */
 const ALLOW: Allowance[] = [];
 
-function synth(props: FlannelProps = {}, plan?: { podCidr: string; serviceCidr: string }): Manifest[] {
+function synth(props: FlannelProps = {}, layout?: { podCidr: string; serviceCidr: string }): Manifest[] {
   const chart = new Chart(Testing.app(), 'test');
-  if (plan) new ClusterNetwork(chart, 'network', plan);
+  if (layout) new ClusterNetwork(chart, 'network', layout);
   new Flannel(chart, 'flannel', props);
   return synthValid(chart);
 }

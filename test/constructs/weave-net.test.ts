@@ -20,9 +20,9 @@ const ALLOW: Allowance[] = [
   },
 ];
 
-function synth(props: WeaveNetProps = {}, plan?: { podCidr: string; serviceCidr: string }): Manifest[] {
+function synth(props: WeaveNetProps = {}, layout?: { podCidr: string; serviceCidr: string }): Manifest[] {
   const chart = new Chart(Testing.app(), 'test');
-  if (plan) new ClusterNetwork(chart, 'network', plan);
+  if (layout) new ClusterNetwork(chart, 'network', layout);
   new WeaveNet(chart, 'weave', props);
   return synthValid(chart);
 }
@@ -52,12 +52,12 @@ describe('WeaveNet', () => {
   });
 
   test('an explicit IPALLOC_RANGE inside podCidr is used; one outside is an error naming field and value', () => {
-    const plan = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
-    expect(weaveContainer(synth({ ipallocRange: '10.244.128.0/17' }, plan)).env).toContainEqual({
+    const layout = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
+    expect(weaveContainer(synth({ ipallocRange: '10.244.128.0/17' }, layout)).env).toContainEqual({
       name: 'IPALLOC_RANGE',
       value: '10.244.128.0/17',
     });
-    const error = thrown(() => synth({ ipallocRange: '10.32.0.0/12' }, plan));
+    const error = thrown(() => synth({ ipallocRange: '10.32.0.0/12' }, layout));
     expect(error.message).toBe(
       'WeaveNet "test/weave": ipallocRange: ipallocRange "10.32.0.0/12" is outside podCidr 10.244.0.0/16: Weave would hand out pod addresses the rest of the cluster does not route as pods',
     );

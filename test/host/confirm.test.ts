@@ -15,7 +15,6 @@ import {
   newConfirm,
   parseArmed,
   parseConfirmOutput,
-  type Probe,
   progressRecord,
   revertNowScript,
   statusScript,
@@ -24,6 +23,7 @@ import { buildFactScript, newMarker } from '../../src/host/fact-script';
 import { buildApplyScript, parseApplyOutput } from '../../src/host/script';
 import type { Change } from '../../src/host/types';
 import { tempDirs } from '../support/temp';
+import type { Probe } from '../../src/host/verify';
 
 const tempDir = tempDirs();
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import { checkReads, diagnoseCluster, summarize } from '../../src/host/diagnose';
-import { buildProbeScript, parseProbeOutput, planProbes, probeFindings } from '../../src/host/diagnose/probes';
+import { buildProbeScript, parseProbeOutput, chooseProbes, probeFindings } from '../../src/host/diagnose/probes';
 import { parseListeners, parseNodeView } from '../../src/host/diagnose/read';
 import { diagnoseJson, formatDiagnose } from '../../src/host/diagnose/report';
 import type { Finding, NodeRead } from '../../src/host/diagnose/types';
@@ -574,7 +574,7 @@ describe('diagnose checks on recorded facts', () => {
   describe('probes', () => {
     test('each node pings the nodes it shares a LAN with; workers wait for an API endpoint that listens', () => {
       const all = reads();
-      const plan = (name: string) => planProbes(healthyModel, all.find((r) => r.node.name === name)!, all);
+      const plan = (name: string) => chooseProbes(healthyModel, all.find((r) => r.node.name === name)!, all);
       expect(plan('cp01').probes.map((p) => `${p.kind} ${p.address} ${p.target}`)).toEqual([
         'ping 192.168.1.1 router',
         'ping 192.168.1.12 w01',
@@ -586,7 +586,7 @@ describe('diagnose checks on recorded facts', () => {
           facts['diag-listeners'] = 'LISTEN 0 4096 192.168.1.11:6443 0.0.0.0:* users:(("kube-apiserver",pid=9,fd=3))\n';
         },
       });
-      const w02 = planProbes(healthyModel, listening[3], listening);
+      const w02 = chooseProbes(healthyModel, listening[3], listening);
       expect(w02.probes.map((p) => `${p.kind} ${p.address}:${p.port ?? ''}`)).toEqual([
         'ping 192.168.2.1:',
         'tcp 192.168.1.11:6443',
@@ -602,19 +602,19 @@ describe('diagnose checks on recorded facts', () => {
           }),
         ),
       });
-      const probes = planProbes(healthyModel, all[0], all).probes;
+      const probes = chooseProbes(healthyModel, all[0], all).probes;
       expect(probes.find((p) => p.check === 'reachability.pod-gateway')).toMatchObject({
         address: '10.244.2.1',
         target: 'w02',
       });
       // The router is no Kubernetes node: it does not probe pod gateways.
       expect(
-        planProbes(healthyModel, all[1], all).probes.filter((p) => p.check === 'reachability.pod-gateway'),
+        chooseProbes(healthyModel, all[1], all).probes.filter((p) => p.check === 'reachability.pod-gateway'),
       ).toEqual([]);
     });
     test('results: a probe that did not answer is a fail naming both nodes; a cut-short run leaves no probe passed', () => {
       const all = reads();
-      const { probes } = planProbes(healthyModel, all[0], all);
+      const { probes } = chooseProbes(healthyModel, all[0], all);
       const script = buildProbeScript(probes, '@@m@@');
       expect(script).toContain('ping -n -q -c 1 -W 1 192.168.1.12');
       const results = parseProbeOutput('@@m@@ probe 0 0\n@@m@@ probe 1 1\n@@m@@ probes-done\n', probes, '@@m@@');

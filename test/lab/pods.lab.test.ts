@@ -12,7 +12,7 @@ import { effectiveNodes } from '../../src/model/effective';
 import { rangeContains, parseAddress, parseNetwork } from '../../src/model/cidr';
 import { podSubnetOf } from '../../src/model/pod-subnets';
 import type { Cluster } from '../../src/model/schema';
-import { parseEndpoint, trace, traceCheck, type Verdict } from '../../src/model/trace';
+import { parseEndpoint, trace, traceProbe, type Verdict } from '../../src/model/trace';
 import { netstrapAsync } from '../host/lab-support';
 import { describeLab, fixture, useLab } from '../support/lab';
 
@@ -174,7 +174,7 @@ for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat 
     expect(result.checks.map((c) => [c.from, c.check, c.status, c.detail ?? ''])).toEqual(
       result.checks.map((c) => [c.from, c.check, 'passed', '']),
     );
-    expect(lab.model.cluster.verify.map((spec) => traceCheck(lab.model.cluster, spec).verdict)).toEqual(
+    expect(lab.model.cluster.verify.map((spec) => traceProbe(lab.model.cluster, spec).verdict)).toEqual(
       lab.model.cluster.verify.map(() => 'delivered'),
     );
   });

@@ -2,7 +2,7 @@
  * The lab's checks and names, without root: what `lab up` refuses before touching anything, and the names it
  * would create (unique, and short enough for Linux interface names).
  */
-import { labIssues, planLab } from '../../src/lab/topology';
+import { labIssues, labTopology } from '../../src/lab/topology';
 import { formatPath } from '../../src/model/errors';
 import { checkCluster, loadClusterFile } from '../../src/model/load';
 import { fieldIssues } from '../support/errors';
@@ -105,14 +105,14 @@ describe('lab names', () => {
   const cluster = checkCluster({ ...base, name: 'a-rather-long-cluster-name', nodes: many }, 'c.yaml').cluster;
 
   test('root-namespace names fit in 15 characters, are unique, and differ between state dirs', () => {
-    const plan = planLab(cluster, '/tmp/one');
-    const rootNames = [plan.bridge, ...plan.nodes.map((n) => n.rootVeth)];
+    const topology = labTopology(cluster, '/tmp/one');
+    const rootNames = [topology.bridge, ...topology.nodes.map((n) => n.rootVeth)];
     for (const name of rootNames) expect(name.length).toBeLessThanOrEqual(15);
     expect(new Set(rootNames).size).toBe(rootNames.length);
-    expect(plan.bridge).toMatch(/^a-rath[0-9a-f]{5}-br$/);
-    const other = planLab(cluster, '/tmp/two');
-    expect(other.bridge).not.toBe(plan.bridge);
-    expect(new Set([...plan.nodes.map((n) => n.netns), ...other.nodes.map((n) => n.netns)]).size).toBe(500);
-    expect(plan.controllerAddress).toBe('10.250.20.254');
+    expect(topology.bridge).toMatch(/^a-rath[0-9a-f]{5}-br$/);
+    const other = labTopology(cluster, '/tmp/two');
+    expect(other.bridge).not.toBe(topology.bridge);
+    expect(new Set([...topology.nodes.map((n) => n.netns), ...other.nodes.map((n) => n.netns)]).size).toBe(500);
+    expect(topology.controllerAddress).toBe('10.250.20.254');
   });
 });

@@ -323,6 +323,6 @@ describe('validate traces every verify check', () => {
       'c.yaml: verify[2]: n1 → ping n3 has expect: failure but cannot fail: delivered to n3 (192.168.3.11); it sees the source 192.168.1.11; the reply returns',
     ]);
     // netstrap trace still loads the file, since it is how one finds out why.
-    expect(() => load(CHAIN + checks, { traceChecks: false })).not.toThrow();
+    expect(() => load(CHAIN + checks, { traceProbes: false })).not.toThrow();
   });
 });

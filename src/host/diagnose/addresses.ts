@@ -33,8 +33,8 @@ function where(read: NodeRead, dev: string, cidr: string): { declared: boolean; 
 export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
   const cniBridge = model.cluster.cni.bridge?.name ?? 'cni0';
   const ranges = [
-    ['podCidr', model.plan.podCidr],
-    ['serviceCidr', model.plan.serviceCidr],
+    ['podCidr', model.layout.podCidr],
+    ['serviceCidr', model.layout.serviceCidr],
   ] as const;
   const findings: Finding[] = [];
   const bridges = new Set(self.view.ip.links.filter((l) => l.linkinfo?.info_kind === 'bridge').map((l) => l.ifname));
@@ -61,7 +61,7 @@ export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
     findings.push(
       ok(
         'addresses.in-cluster-cidr',
-        `${self.node.name}: no node address inside podCidr ${model.plan.podCidr.toCidrString()} or serviceCidr ${model.plan.serviceCidr.toCidrString()}`,
+        `${self.node.name}: no node address inside podCidr ${model.layout.podCidr.toCidrString()} or serviceCidr ${model.layout.serviceCidr.toCidrString()}`,
       ),
     );
   }

@@ -1,7 +1,7 @@
 /**
  * cni: the conflist kubelet (through the container runtime) will actually use — the first file by name in
  * /etc/cni/net.d that parses, as libcni sorts them — is netstrap's, not shadowed by another; its host-local subnets
- * against the plan (the node's pod subnet, inside podCidr); every plugin it names is an executable in cni.binDir.
+ * against the network layout (the node's pod subnet, inside podCidr); every plugin it names is an executable in cni.binDir.
  */
 import { parseNetwork } from '../../model/cidr';
 import { bridgeSubnetOf, clusterCniFiles, hostLocalSubnets, parseCniText, type CniNetworkList } from '../../model/cni';
@@ -90,16 +90,16 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
       : undefined;
   for (const subnet of hostLocalSubnets(list)) {
     const range = parseNetwork(subnet.text);
-    const inside = range.ok && range.value.inside(model.plan.podCidr);
+    const inside = range.ok && range.value.inside(model.layout.podCidr);
     if (!inside) {
       findings.push(
         fail(
           'cni.subnet',
-          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}, outside podCidr ${model.plan.podCidr.toCidrString()}`,
+          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}, outside podCidr ${model.layout.podCidr.toCidrString()}`,
           activeName === oursName
             ? RUN_BOOTSTRAP
             : `fix the subnet in ${CNI_CONF_DIR}/${activeName}, or change network.podCidr`,
-          { observed: subnet.text, expected: `inside ${model.plan.podCidr.toCidrString()}` },
+          { observed: subnet.text, expected: `inside ${model.layout.podCidr.toCidrString()}` },
         ),
       );
     } else if (want !== undefined && subnet.text !== want) {

@@ -1,6 +1,6 @@
 /**
  * `netstrap diagnose`: per node ONE round trip reads everything (the provisioner's facts and diagnose's own), ONE
- * more runs the reachability probes (planned once every node was read, since they depend on the others' state).
+ * more runs the reachability probes (chosen once every node was read, since they depend on the others' state).
  * Nodes run in parallel over one connection each; nothing is changed on any node. Every check group is a pure
  * function from facts + model to findings (one file each, next to this one).
  */
@@ -20,7 +20,7 @@ import { forwardingChecks } from './forwarding';
 import { kubernetesChecks } from './kubernetes';
 import { portChecks } from './ports';
 import { preflightChecks } from './preflight';
-import { buildProbeScript, parseProbeOutput, planProbes, probeFindings } from './probes';
+import { buildProbeScript, parseProbeOutput, chooseProbes, probeFindings } from './probes';
 import { diagnoseReader, parseNodeView } from './read';
 import { routeChecks } from './routes';
 import { fail, type ClusterCheck, type Finding, type NodeCheck, type NodeRead, type Severity } from './types';
@@ -159,10 +159,10 @@ export async function diagnoseCluster(model: ClusterModel, options: DiagnoseOpti
 
     const { perNode, spanning } = checkReads(model, reads);
 
-    // Round trip 2: probes, planned from everything read.
+    // Round trip 2: probes, chosen from everything read.
     await runPool(reads, concurrency, async (self) => {
       const t0 = Date.now();
-      const { probes, findings } = planProbes(model, self, reads);
+      const { probes, findings } = chooseProbes(model, self, reads);
       const list = perNode.get(self.node.name)!;
       list.push(...findings);
       if (probes.length === 0) return;

@@ -1,5 +1,5 @@
 /**
- * kubernetes: the Kubernetes configuration found on the node, where the files exist, against the plan —
+ * kubernetes: the Kubernetes configuration found on the node, where the files exist, against the network layout —
  * kube-apiserver's --service-cluster-ip-range (serviceCidr) and kube-controller-manager's --cluster-cidr (podCidr)
  * in the kubeadm static Pod manifests, kubelet's clusterDNS and clusterDomain in /var/lib/kubelet/config.yaml —
  * and kube-proxy's mode as the node shows it: kube-ipvs0 and the ip_vs modules in ipvs mode, the nat table's
@@ -47,7 +47,7 @@ function ipv4Range(value: string): string | undefined {
 }
 
 export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
-  const { cluster, plan } = model;
+  const { cluster, layout } = model;
   const { node, view } = self;
   if (!isKubernetesNode(node)) return [];
   const findings: Finding[] = [];
@@ -71,7 +71,7 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
     }
     if (!value) return;
     const check = field === 'serviceCidr' ? 'kubernetes.service-cidr' : 'kubernetes.cluster-cidr';
-    const expected = (field === 'serviceCidr' ? plan.serviceCidr : plan.podCidr).toCidrString();
+    const expected = (field === 'serviceCidr' ? layout.serviceCidr : layout.podCidr).toCidrString();
     const raw = podFlag(value, flag);
     if (raw === undefined) {
       findings.push(
@@ -122,7 +122,7 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
     );
   if (kubelet.value) {
     const dns = Array.isArray(kubelet.value.clusterDNS) ? kubelet.value.clusterDNS.map(String) : [];
-    const wantDns = plan.dnsServiceIp.toString();
+    const wantDns = layout.dnsServiceIp.toString();
     const dnsFix = `set network.dnsServiceIp: ${dns[0] ?? '<address>'} in the cluster file if the kube-dns Service really has that address; otherwise set clusterDNS: [${wantDns}] in ${KUBELET_CONFIG} on ${node.name} and restart kubelet`;
     findings.push(
       dns.length === 1 && dns[0] === wantDns

@@ -28,7 +28,7 @@ function covered(noProxy: string[], range: string): boolean {
 }
 
 export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
-  const { cluster, plan } = model;
+  const { cluster, layout } = model;
   const { node, view } = self;
   const findings: Finding[] = [];
   const kube = isKubernetesNode(node);
@@ -126,9 +126,9 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
           .filter(Boolean),
       );
     const ranges = [
-      plan.podCidr.toCidrString(),
-      plan.serviceCidr.toCidrString(),
-      ...(plan.nodeCidr ? [plan.nodeCidr.toCidrString()] : cluster.lans.map((l) => l.cidr)),
+      layout.podCidr.toCidrString(),
+      layout.serviceCidr.toCidrString(),
+      ...(layout.nodeCidr ? [layout.nodeCidr.toCidrString()] : cluster.lans.map((l) => l.cidr)),
     ];
     const caught = ranges.filter((r) => !covered(noProxy, r));
     const sources = [...new Set(proxies.map((p) => p.source))].join(' and ');

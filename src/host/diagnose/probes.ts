@@ -53,7 +53,7 @@ function listens(read: NodeRead, address: string, port: number): boolean {
 }
 
 /** The probes a node runs, plus findings about probes that cannot run (the API server not listening yet). */
-export function planProbes(
+export function chooseProbes(
   model: ClusterModel,
   self: NodeRead,
   all: ReadonlyArray<NodeRead>,

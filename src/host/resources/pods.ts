@@ -5,7 +5,7 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { RawFacts, ResourceKind } from '../types';
-import { checkTarget } from '../verify';
+import { probeTarget } from '../verify';
 
 const section = (pod: string) => `pod-addr:${pod}`;
 
@@ -13,7 +13,7 @@ const section = (pod: string) => `pod-addr:${pod}`;
 export function targetedPods(cluster: Cluster, node: ClusterNode): string[] {
   const pods = new Set<string>();
   for (const spec of cluster.verify) {
-    const { endpoint } = checkTarget(cluster, spec);
+    const { endpoint } = probeTarget(cluster, spec);
     if (endpoint.kind === 'pod' && endpoint.node === node.name) pods.add(endpoint.pod);
   }
   return [...pods];

@@ -12,7 +12,7 @@ import {
 } from '../corefile/validate';
 import { parseAddress } from '../cidr';
 import { Issue, show } from '../errors';
-import { NetworkPlan } from '../plan';
+import { NetworkLayout } from '../layout';
 import type { coreDnsPropsSchema, PropsOf } from '../props';
 import { HOST_NAME } from '../schema';
 
@@ -22,13 +22,13 @@ export type CoreDnsProps = PropsOf<typeof coreDnsPropsSchema>;
 const IMAGE_TAG = /^v?[0-9A-Za-z._-]+$/;
 
 /**
- * Checks CoreDns props (or the cluster file's `dns`), against the plan when there is one. Paths are relative to
+ * Checks CoreDns props (or the cluster file's `dns`), against the network layout when there is one. Paths are relative to
  * the props object; validateCluster prefixes them with `dns`. Corefile text issues sit at `corefile`, each message
  * starting with its line number.
  */
-export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issue[] {
+export function checkCoreDnsProps(props: CoreDnsProps, layout?: NetworkLayout): Issue[] {
   const issues: Issue[] = [];
-  const clusterDomain = plan?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
+  const clusterDomain = layout?.clusterDomain ?? props.clusterDomain ?? 'cluster.local';
   if (props.version !== undefined && !IMAGE_TAG.test(props.version)) {
     issues.push({ path: ['version'], message: `version ${show(props.version)} is not an image tag` });
   }
@@ -41,22 +41,22 @@ export function checkCoreDnsProps(props: CoreDnsProps, plan?: NetworkPlan): Issu
       message: `replicas ${show(props.replicas)} must be a whole number of at least 1`,
     });
   }
-  if (plan && props.clusterDomain !== undefined && props.clusterDomain !== plan.clusterDomain) {
+  if (layout && props.clusterDomain !== undefined && props.clusterDomain !== layout.clusterDomain) {
     issues.push({
       path: ['clusterDomain'],
-      message: `clusterDomain ${show(props.clusterDomain)} differs from the ClusterNetwork's ${show(plan.clusterDomain)}`,
+      message: `clusterDomain ${show(props.clusterDomain)} differs from the ClusterNetwork's ${show(layout.clusterDomain)}`,
     });
   }
   if (props.dnsServiceIp !== undefined) {
     const parsed = parseAddress(props.dnsServiceIp);
     if (!parsed.ok) issues.push({ path: ['dnsServiceIp'], message: parsed.error });
-    else if (plan && !parsed.value.isEquals(plan.dnsServiceIp)) {
+    else if (layout && !parsed.value.isEquals(layout.dnsServiceIp)) {
       issues.push({
         path: ['dnsServiceIp'],
-        message: `dnsServiceIp ${show(props.dnsServiceIp)} differs from the ClusterNetwork's ${plan.dnsServiceIp.toString()}: kubelets send pods' queries to that address`,
+        message: `dnsServiceIp ${show(props.dnsServiceIp)} differs from the ClusterNetwork's ${layout.dnsServiceIp.toString()}: kubelets send pods' queries to that address`,
       });
     }
-  } else if (!plan) {
+  } else if (!layout) {
     issues.push({ path: ['dnsServiceIp'], message: 'is required when there is no ClusterNetwork in scope' });
   }
 

@@ -6,7 +6,7 @@
 import { cidrText, parseNetwork } from '../cidr';
 import type { CniNetworkList } from '../cni/types';
 import { Issue, show } from '../errors';
-import { NetworkPlan } from '../plan';
+import { NetworkLayout } from '../layout';
 import type { flannelPropsSchema, PropsOf } from '../props';
 
 /** Props of {@link Flannel}. */
@@ -27,8 +27,8 @@ export const FLANNEL_DEFAULTS = {
 
 const IMAGE_TAG = /^[0-9A-Za-z._-]+$/;
 
-/** Checks Flannel props (or the cluster file's `cni.flannel`), against the plan when there is one. */
-export function checkFlannelProps(props: FlannelProps, plan?: NetworkPlan): Issue[] {
+/** Checks Flannel props (or the cluster file's `cni.flannel`), against the network layout when there is one. */
+export function checkFlannelProps(props: FlannelProps, layout?: NetworkLayout): Issue[] {
   const issues: Issue[] = [];
   for (const field of ['version', 'cniPluginVersion'] as const) {
     if (props[field] !== undefined && !IMAGE_TAG.test(props[field]!))
@@ -37,10 +37,10 @@ export function checkFlannelProps(props: FlannelProps, plan?: NetworkPlan): Issu
   if (props.network !== undefined) {
     const parsed = parseNetwork(props.network);
     if (!parsed.ok) issues.push({ path: ['network'], message: parsed.error });
-    else if (plan && !parsed.value.inside(plan.podCidr)) {
+    else if (layout && !parsed.value.inside(layout.podCidr)) {
       issues.push({
         path: ['network'],
-        message: `network ${show(props.network)} is outside podCidr ${cidrText(plan.podCidr)}: Flannel would hand node subnets the rest of the cluster does not route as pods`,
+        message: `network ${show(props.network)} is outside podCidr ${cidrText(layout.podCidr)}: Flannel would hand node subnets the rest of the cluster does not route as pods`,
       });
     }
   }

@@ -3,7 +3,7 @@
  * does not load it; constructs/ingress-nginx.ts re-exports all.
  */
 import { Issue, show } from '../errors';
-import { checkNodePort } from '../plan';
+import { checkNodePort } from '../layout';
 import type { ingressNginxPropsSchema, PropsOf } from '../props';
 
 /** Props of {@link IngressNginx}. */

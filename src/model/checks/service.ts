@@ -6,7 +6,7 @@ import { parseAddress } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { Ledger } from '../ledger';
 import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber, checkQualifiedName } from '../meta';
-import { checkClusterIp, checkNodePort, NetworkPlan } from '../plan';
+import { checkClusterIp, checkNodePort, NetworkLayout } from '../layout';
 import type { PropsOf, servicePropsSchema } from '../props';
 
 /** Props of {@link Service}: the same shape as a `kubernetes.services` entry of the cluster file (see props.ts). */
@@ -24,7 +24,7 @@ const PROTOCOLS: ReadonlyArray<string> = ['TCP', 'UDP', 'SCTP'];
 
 /**
  * The API server's checks of one Service (paths relative to the spec). Cluster-wide rules (cluster IP inside
- * serviceCidr and unique, NodePorts unique) are applied by whoever holds the plan: see {@link claimServiceAddresses}.
+ * serviceCidr and unique, NodePorts unique) are applied by whoever holds the network layout: see {@link claimServiceAddresses}.
  */
 export function checkService(spec: ServiceCheckInput): Issue[] {
   const issues: Issue[] = checkObjectMeta(spec, 'DNS-1035 label');
@@ -190,10 +190,10 @@ export function ownerOf(spec: ServiceCheckInput): string {
 }
 
 /** Claims a checked spec's cluster IP and NodePorts in a cluster-wide ledger (the cluster-file validator's way). */
-export function claimServiceAddresses(spec: ServiceCheckInput, plan: NetworkPlan, ledger: Ledger): Issue[] {
+export function claimServiceAddresses(spec: ServiceCheckInput, layout: NetworkLayout, ledger: Ledger): Issue[] {
   const issues: Issue[] = [];
   for (const claim of serviceClaims(spec)) {
-    const problem = claim.kind === 'clusterIP' ? checkClusterIp(plan, claim.value) : undefined;
+    const problem = claim.kind === 'clusterIP' ? checkClusterIp(layout, claim.value) : undefined;
     const issue = problem
       ? { path: claim.path, message: problem }
       : ledger.claim(

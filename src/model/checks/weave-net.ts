@@ -4,7 +4,7 @@
  */
 import { cidrText, parseNetwork } from '../cidr';
 import { Issue, show } from '../errors';
-import { NetworkPlan } from '../plan';
+import { NetworkLayout } from '../layout';
 import type { PropsOf, weaveNetPropsSchema } from '../props';
 
 /** Props of {@link WeaveNet}. */
@@ -28,10 +28,10 @@ const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /**
- * Checks WeaveNet props (or the cluster file's `cni.weave`), against the plan when there is one. Paths are
+ * Checks WeaveNet props (or the cluster file's `cni.weave`), against the network layout when there is one. Paths are
  * relative to the props object; validateCluster prefixes them with `cni.weave`.
  */
-export function checkWeaveProps(props: WeaveNetProps, plan?: NetworkPlan): Issue[] {
+export function checkWeaveProps(props: WeaveNetProps, layout?: NetworkLayout): Issue[] {
   const issues: Issue[] = [];
   if (props.version !== undefined && !IMAGE_TAG.test(props.version)) {
     issues.push({ path: ['version'], message: `version ${show(props.version)} is not an image tag` });
@@ -39,10 +39,10 @@ export function checkWeaveProps(props: WeaveNetProps, plan?: NetworkPlan): Issue
   if (props.ipallocRange !== undefined) {
     const parsed = parseNetwork(props.ipallocRange);
     if (!parsed.ok) issues.push({ path: ['ipallocRange'], message: parsed.error });
-    else if (plan && !parsed.value.inside(plan.podCidr)) {
+    else if (layout && !parsed.value.inside(layout.podCidr)) {
       issues.push({
         path: ['ipallocRange'],
-        message: `ipallocRange ${show(props.ipallocRange)} is outside podCidr ${cidrText(plan.podCidr)}: Weave would hand out pod addresses the rest of the cluster does not route as pods`,
+        message: `ipallocRange ${show(props.ipallocRange)} is outside podCidr ${cidrText(layout.podCidr)}: Weave would hand out pod addresses the rest of the cluster does not route as pods`,
       });
     }
   }

@@ -6,7 +6,7 @@
 import { rangeContains, parseAddress, cidrText } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { checkLabels, checkPortName } from '../meta';
-import { NetworkPlan } from '../plan';
+import { NetworkLayout } from '../layout';
 import type { NamespaceSpec, WorkloadSpec } from '../schema';
 
 /** Checks the namespaces (paths relative to the list). */
@@ -30,8 +30,8 @@ export function checkNamespaces(namespaces: readonly NamespaceSpec[]): Issue[] {
   return issues;
 }
 
-/** Checks the workloads against the plan (paths relative to the list). */
-export function checkWorkloads(workloads: readonly WorkloadSpec[], plan: NetworkPlan): Issue[] {
+/** Checks the workloads against the network layout (paths relative to the list). */
+export function checkWorkloads(workloads: readonly WorkloadSpec[], layout: NetworkLayout): Issue[] {
   const issues: Issue[] = [];
   const seen = new Map<string, number>();
   const ipOwners = new Map<string, string>();
@@ -62,8 +62,8 @@ export function checkWorkloads(workloads: readonly WorkloadSpec[], plan: Network
         issues.push({ path: at, message: parsed.error });
         return;
       }
-      if (!rangeContains(plan.podCidr, parsed.value)) {
-        issues.push({ path: at, message: `pod IP ${show(ip)} is outside network.podCidr ${cidrText(plan.podCidr)}` });
+      if (!rangeContains(layout.podCidr, parsed.value)) {
+        issues.push({ path: at, message: `pod IP ${show(ip)} is outside network.podCidr ${cidrText(layout.podCidr)}` });
       }
       const owner = ipOwners.get(ip);
       if (owner !== undefined && owner !== id)

@@ -4,7 +4,7 @@ import { addNamespace, emptyInventory, finishInventory, Inventory } from './inve
 
 /**
  * Adds a cluster's objects to an inventory (call finishInventory once every input is in). With `workloadsOnly`,
- * only the declared workloads (and the network plan): the caller reads the rest from the cluster's synthesized
+ * only the declared workloads (and the network layout): the caller reads the rest from the cluster's synthesized
  * objects.
  */
 export function addCluster(into: Inventory, cluster: Cluster, file: string, workloadsOnly = false): Inventory {

@@ -5,11 +5,11 @@ import { corefileTextIssues, validateCorefile } from '../../../src/model/corefil
 import { formatPath } from '../../../src/model/errors';
 import { reference } from '../../support/k8s';
 
-const plan = { clusterDomain: 'cluster.local' };
+const layout = { clusterDomain: 'cluster.local' };
 /** Issues as `path: message` lines, the way the CLI shows them. */
-const shown = (corefile: Corefile, context = plan) =>
+const shown = (corefile: Corefile, context = layout) =>
   validateCorefile(corefile, context).map((i) => `${formatPath(i.path)}: ${i.message}`);
-const textIssues = (text: string, context = plan) => corefileTextIssues(text, context).issues.map((i) => i.message);
+const textIssues = (text: string, context = layout) => corefileTextIssues(text, context).issues.map((i) => i.message);
 
 describe('validateCorefile', () => {
   test('the reference Corefiles and the default model have no issues', () => {
@@ -116,7 +116,7 @@ describe('validateCorefile', () => {
       'line 2: hosts entry "10.0.0.1": invalid host name "bad_name!"',
     ]);
     const { corefile, lines } = parseCorefile(text);
-    expect(validateCorefile(corefile, plan, lines).map((i) => formatPath(i.path))).toEqual([
+    expect(validateCorefile(corefile, layout, lines).map((i) => formatPath(i.path))).toEqual([
       'servers[0].plugins[0].entries[1].ip',
       'servers[0].plugins[0].entries[2].ip',
       'servers[0].plugins[0].entries[3].names[0]',

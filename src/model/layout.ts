@@ -1,13 +1,13 @@
 /**
- * The cluster network plan: pod, service and node ranges, the DNS service address and the cluster domain,
+ * The cluster's network layout: pod, service and node ranges, the DNS service address and the cluster domain,
  * checked as a whole (each range valid, no two overlapping, the DNS address inside the service range).
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import { cidrText, nthAddress, parseAddress, parseNetwork, rangeBounds, rangeContains, rangesOverlap } from './cidr';
 import { Issue, show } from './errors';
 
-/** The plan as written: strings, as in the cluster file or ClusterNetwork props. */
-export interface NetworkPlanInput {
+/** The layout as written: strings, as in the cluster file or ClusterNetwork props. */
+export interface NetworkLayoutInput {
   readonly podCidr: string;
   readonly serviceCidr: string;
   readonly nodeCidr?: string;
@@ -15,8 +15,8 @@ export interface NetworkPlanInput {
   readonly dnsServiceIp?: string;
 }
 
-/** The plan after checking: parsed ranges and every default resolved. */
-export interface NetworkPlan {
+/** The layout after checking: parsed ranges and every default resolved. */
+export interface NetworkLayout {
   readonly podCidr: IPv4CidrRange;
   readonly serviceCidr: IPv4CidrRange;
   readonly nodeCidr?: IPv4CidrRange;
@@ -29,10 +29,10 @@ export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 /** kubeadm puts the DNS Service on the 10th address of the service range (10.96.0.10 for 10.96.0.0/12). */
 export const DNS_ADDRESS_INDEX = 10;
 
-/** Checks a plan; returns the resolved plan, or the issues (paths relative to the plan object). */
-export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issues: Issue[] } {
+/** Checks a layout; returns the resolved layout, or the issues (paths relative to the layout object). */
+export function resolveLayout(input: NetworkLayoutInput): { layout?: NetworkLayout; issues: Issue[] } {
   const issues: Issue[] = [];
-  const network = (field: keyof NetworkPlanInput, value: string | undefined): IPv4CidrRange | undefined => {
+  const network = (field: keyof NetworkLayoutInput, value: string | undefined): IPv4CidrRange | undefined => {
     if (value === undefined) return undefined;
     const parsed = parseNetwork(value);
     if (parsed.ok) return parsed.value;
@@ -43,7 +43,7 @@ export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issu
   const serviceCidr = network('serviceCidr', input.serviceCidr);
   const nodeCidr = network('nodeCidr', input.nodeCidr);
 
-  const named: Array<[keyof NetworkPlanInput, IPv4CidrRange | undefined]> = [
+  const named: Array<[keyof NetworkLayoutInput, IPv4CidrRange | undefined]> = [
     ['podCidr', podCidr],
     ['serviceCidr', serviceCidr],
     ['nodeCidr', nodeCidr],
@@ -88,18 +88,18 @@ export function resolvePlan(input: NetworkPlanInput): { plan?: NetworkPlan; issu
   if (issues.length > 0 || !podCidr || !serviceCidr || !dnsServiceIp) return { issues };
   return {
     issues,
-    plan: { podCidr, serviceCidr, nodeCidr, clusterDomain: input.clusterDomain ?? 'cluster.local', dnsServiceIp },
+    layout: { podCidr, serviceCidr, nodeCidr, clusterDomain: input.clusterDomain ?? 'cluster.local', dnsServiceIp },
   };
 }
 
-/** Checks a cluster IP against the plan: a real address inside serviceCidr. */
-export function checkClusterIp(plan: NetworkPlan, value: string): string | undefined {
+/** Checks a cluster IP against the layout: a real address inside serviceCidr. */
+export function checkClusterIp(layout: NetworkLayout, value: string): string | undefined {
   const parsed = parseAddress(value);
   if (!parsed.ok) return parsed.error;
-  if (!rangeContains(plan.serviceCidr, parsed.value)) {
-    return `clusterIP ${show(value)} is outside serviceCidr ${cidrText(plan.serviceCidr)}`;
+  if (!rangeContains(layout.serviceCidr, parsed.value)) {
+    return `clusterIP ${show(value)} is outside serviceCidr ${cidrText(layout.serviceCidr)}`;
   }
-  const reserved = reservedAddress(plan.serviceCidr, parsed.value);
+  const reserved = reservedAddress(layout.serviceCidr, parsed.value);
   return reserved ? `clusterIP ${show(value)} ${reserved}` : undefined;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The connectivity assertions of a cluster file (cluster.verify), checked as data: pure, in cluster-file
+ * The probes of a cluster file (cluster.verify), checked as data: pure, in cluster-file
  * coordinates. Running them on the nodes is src/host/verify.ts.
  */
 import { Issue, show } from '../errors';
@@ -10,7 +10,7 @@ import { parseEndpoint, splitPort } from '../trace';
  * Checks cluster.verify: `from` names a node, or node/namespace (a namespace declared on the node, or a pod of a
  * node that runs pods); exactly one of ping (an address, a node or node/namespace) and tcp (the same, then :port).
  */
-export function checkVerifyAssertions(cluster: Cluster): Issue[] {
+export function checkProbes(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
   cluster.verify.forEach((spec, i) => {
     const at = (field: string) => ['verify', i, field];

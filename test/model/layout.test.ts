@@ -1,11 +1,11 @@
-import { resolvePlan } from '../../src/model/plan';
+import { resolveLayout } from '../../src/model/layout';
 
 describe('network plan', () => {
   test('defaults the DNS service IP to the 10th address of the service range', () => {
-    const { plan, issues } = resolvePlan({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' });
+    const { layout, issues } = resolveLayout({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' });
     expect(issues).toEqual([]);
-    expect(plan!.dnsServiceIp.toString()).toBe('10.96.0.10');
-    expect(plan!.clusterDomain).toBe('cluster.local');
+    expect(layout!.dnsServiceIp.toString()).toBe('10.96.0.10');
+    expect(layout!.clusterDomain).toBe('cluster.local');
   });
 
   test.each([
@@ -37,8 +37,8 @@ describe('network plan', () => {
       /300 is not an IPv4 octet/,
     ],
   ])('rejects %j at %s', (input, field, message) => {
-    const { plan, issues } = resolvePlan(input);
-    expect(plan).toBeUndefined();
+    const { layout, issues } = resolveLayout(input);
+    expect(layout).toBeUndefined();
     expect(issues).toEqual([expect.objectContaining({ path: [field], message: expect.stringMatching(message) })]);
   });
 });
