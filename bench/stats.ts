@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmark sections: medians, number formatting, markdown tables, child processes. */
-import { spawnSync } from 'child_process';
+import { $ } from 'zx/core';
+import { shellEnv } from '../src/lab/exec';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -27,17 +28,18 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Runs a command (no shell); throws with its stderr when it fails. Returns stdout (up to 64 MB). */
+/** Runs a command (zx quotes the argv); throws with its stderr when it fails. Returns its stdout. */
 export function run(command: string, args: string[], options: RunOptions = {}): string {
-  const result = spawnSync(command, args, {
+  const result = $.sync({
     cwd: options.cwd,
-    env: options.env ?? process.env,
-    encoding: 'utf8',
-    maxBuffer: 64 * 2 ** 20,
-  });
-  if (result.status !== 0) {
-    const why = result.error?.message ?? result.status ?? result.signal;
-    throw new Error(`${command} ${args.join(' ')} exited ${why}:\n${(result.stderr ?? '').slice(-4000)}`);
+    env: shellEnv(options.env),
+    nothrow: true,
+    quiet: true,
+  })`exec ${[command, ...args]}`;
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${result.exitCode ?? result.signal}:\n${result.stderr.slice(-4000)}`,
+    );
   }
   return result.stdout;
 }

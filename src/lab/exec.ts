@@ -1,11 +1,9 @@
 /**
- * Running the lab's system tools (ip, ssh-keygen, nsenter): argv arrays handed to the kernel as they are (no shell
- * in between, so nothing is ever quoted by hand), bounded in time, stderr in the error message. `ip` commands are
- * batched (`ip -b -`): every fork+exec costs 5-8 ms on a small machine. No shell: through one, bash sees a socket
- * on stdin and, run from a process without SHLVL, sources ~/.bashrc for every command (~350 ms with pyenv's init
- * here), which at 100 nodes was what pushed lab commands past their timeout under load.
+ * Running the lab's system tools (ip, ssh-keygen, nsenter) through zx: argv arrays that zx quotes one by one (no
+ * shell string is ever built by hand), bounded in time, stderr in the error message. `ip` commands are batched
+ * (`ip -b -`): every fork+exec costs 5-8 ms on a small machine.
  */
-import { spawn } from 'child_process';
+import { $ } from 'zx/core';
 
 export interface RunResult {
   readonly stdout: string;
@@ -24,33 +22,32 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The environment for zx's bash. Its stdin is a socket (Node's pipes are socket pairs), and bash with a socket on
+ * stdin and SHLVL unset takes itself for a remote shell and sources ~/.bashrc for every command: ~140 ms each here
+ * (pyenv's init), which at 100 nodes pushed lab commands past their timeout under load. SHLVL=1 (bash makes it 2)
+ * tells it it is a nested shell.
+ */
+export function shellEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Number(env.SHLVL) >= 1 ? env : { ...env, SHLVL: '1' };
+}
+
 /** Runs argv[0] with the rest as arguments; rejects on a non-zero exit with the command and its stderr. */
-export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env ?? process.env });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.stdin.on('error', () => undefined); // a command that exits without reading its input
-    child.stdin.end(options.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30000);
-    let spawnError: Error | undefined;
-    child.on('error', (error) => {
-      spawnError = error;
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result = {
-        stdout: Buffer.concat(stdout).toString(),
-        stderr: Buffer.concat(stderr).toString() || (spawnError?.message ?? ''),
-        status: code,
-      };
-      if (result.status === 0 || options.allowFailure) return resolve(result);
-      const why = signal ?? (spawnError ? 'not started' : `exit ${result.status}`);
-      reject(new Error(`${argv.join(' ')} failed (${why}): ${result.stderr.trim() || result.stdout.trim()}`));
-    });
-  });
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  // `exec` makes the command itself the child (no shell left in between to outlive a timeout's SIGKILL).
+  const output = await $({
+    cwd: options.cwd,
+    env: shellEnv(options.env),
+    input: options.input ?? '',
+    timeout: options.timeoutMs ?? 30000,
+    timeoutSignal: 'SIGKILL',
+    nothrow: true,
+    quiet: true,
+  })`exec ${argv}`;
+  const result = { stdout: output.stdout, stderr: output.stderr, status: output.exitCode };
+  if (result.status === 0 || options.allowFailure) return result;
+  const why = output.signal ?? `exit ${result.status}`;
+  throw new Error(`${argv.join(' ')} failed (${why}): ${result.stderr.trim() || result.stdout.trim()}`);
 }
 
 /**

@@ -3,7 +3,6 @@
  * Its file-system view is the machine's, with copy-on-write overlays over the directories a provisioner writes,
  * so that a write on one node shows neither on another node nor on the machine.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TopologyNode } from './topology';
@@ -157,12 +156,12 @@ export function launcherArgv(netns: string, initScript: string, dir: string, boo
 export function startNode(netns: string, initScript: string, dir: string, boot = false): number {
   const log = fs.openSync(path.join(dir, 'sshd.log'), 'w');
   try {
-    // Spawned directly (no shell): the recorded pid is the launcher itself (isLauncher and the sshd's parent check
-    // rely on it).
+    // zx loads here only: the commands that merely check a lab's nodes (src/lab/attach.ts) do not need it.
+    const { $ } = require('zx/core') as typeof import('zx/core');
+    // `exec`: the recorded pid is the launcher itself (isLauncher and the sshd's parent check rely on it).
     const argv = launcherArgv(netns, initScript, dir, boot);
-    const launcher = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
-    launcher.on('error', () => undefined); // a failed start shows as a launcher that is gone (waitReady)
-    launcher.unref();
+    const launcher = $({ detached: true, stdio: ['ignore', log, log], nothrow: true, quiet: true })`exec ${argv}`;
+    launcher.child?.unref();
     if (launcher.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
     return launcher.pid;
   } finally {
