@@ -219,7 +219,7 @@ async function withLab(
   }
 }
 
-/** Runs a command (no shell) and resolves with its exit code and wall time (ms); bounded by `timeoutMs`. */
+/** Runs a command (zx, via src/lab/exec.ts); resolves with its exit code and wall time (ms), bounded by timeoutMs. */
 async function timed(
   argv: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},

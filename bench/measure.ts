@@ -29,7 +29,7 @@ const RUSAGE = path.join(__dirname, 'rusage.py');
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 let reports = 0;
 
-/** Runs argv through bench/rusage.py (no shell); bounded by timeoutMs (the command is killed then). */
+/** Runs argv through bench/rusage.py (zx, via src/lab/exec.ts); bounded by timeoutMs (the command is killed then). */
 export async function measure(
   argv: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; tree?: boolean } = {},
