@@ -4,7 +4,7 @@
  * in parallel on the node, each bounded in attempts and time:
  * - expect success: up to SUCCESS_ATTEMPTS attempts, 0.5 s apart (a route or ARP entry may still be settling);
  * - expect failure: one attempt — it passes when that attempt fails.
- * An attempt is `ping -c 1 -W 1 <addr>` or `timeout 2 bash -c 'exec 3<>/dev/tcp/$0/$1' <ip> <port>`, run through
+ * An attempt is `ping -n -q -c 1 -W 1 <addr>` or `timeout 2 bash -c 'exec 3<>/dev/tcp/$0/$1' <ip> <port>`, run through
  * `ip netns exec <ns>` when the source is node/namespace (a declared namespace or a pod). A target named as a node
  * or a declared namespace is its address in the cluster file; a pod's address is read from its node when the
  * check runs (src/host/resources/pods.ts). The values are passed as arguments, never spliced into the bash snippet.
@@ -68,13 +68,31 @@ export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): strin
   }
 }
 
+/**
+ * One attempt, as argv: a ping, or a TCP connect through bash's /dev/tcp (address and port are arguments, never
+ * spliced into the snippet). Shared with diagnose (src/host/diagnose/probes.ts), so both probe the same way.
+ */
+export function attemptArgv(kind: 'ping' | 'tcp', address: string, port?: number): string[] {
+  // -n: no reverse lookup of the address (no DNS traffic); -q: only the summary (the exit status is what counts).
+  if (kind === 'ping') return ['ping', '-n', '-q', '-c', '1', '-W', '1', address];
+  return ['timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', address, String(port)];
+}
+
+/** The shell function of every probe script: up to $1 attempts of the rest, 0.5 s apart; 0 on the first success. */
+export const TRY_FUNCTION =
+  'netstrap_try() { n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" >/dev/null 2>&1 && return 0; i=$((i+1)); [ "$i" -lt "$n" ] && sleep 0.5; done; return 1; }';
+
+/** One attempt line of a probe script: in the background, then `resultLine` and the exit status. */
+export function attemptLine(tries: number, argv: ReadonlyArray<string>, resultLine: string): string {
+  return `( netstrap_try ${tries} ${quoteCommand(argv)}; echo ${quoteArg(resultLine)} $? ) &`;
+}
+
 /** The argv of one attempt of a probe, at the address its target has (resolved by the caller). */
-function attemptArgv(spec: ProbeSpec, address: string): string[] {
+function probeArgv(spec: ProbeSpec, address: string): string[] {
   const { namespace } = probeSource(spec);
   const prefix = namespace ? ['ip', 'netns', 'exec', namespace] : [];
-  if (spec.ping !== undefined) return [...prefix, 'ping', '-c', '1', '-W', '1', address];
-  const { port } = splitPort(spec.tcp ?? '');
-  return [...prefix, 'timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', address, String(port)];
+  if (spec.ping !== undefined) return [...prefix, ...attemptArgv('ping', address)];
+  return [...prefix, ...attemptArgv('tcp', address, splitPort(spec.tcp ?? '').port)];
 }
 
 /** A probe to run: its index in cluster.verify, its spec and the address of its target (resolved). */
@@ -88,16 +106,11 @@ export interface Probe {
 
 /** The script running `probes` (indexed into cluster.verify) on their source node, in parallel. */
 export function buildProbeScript(probes: ReadonlyArray<Probe>, marker: string): string {
-  const lines = [
-    // tries: a bounded number of attempts; returns 0 on the first success.
-    'netstrap_try() { n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" >/dev/null 2>&1 && return 0; i=$((i+1)); [ "$i" -lt "$n" ] && sleep 0.5; done; return 1; }',
-  ];
+  const lines = [TRY_FUNCTION];
   for (const { index, spec, address } of probes) {
     if (address === undefined) continue;
     const tries = spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1;
-    lines.push(
-      `( netstrap_try ${tries} ${quoteCommand(attemptArgv(spec, address))}; echo ${quoteArg(`${marker} check ${index}`)} $? ) &`,
-    );
+    lines.push(attemptLine(tries, probeArgv(spec, address), `${marker} check ${index}`));
   }
   lines.push('wait', `echo ${quoteArg(`${marker} checks-done`)}`);
   return lines.join('\n') + '\n';

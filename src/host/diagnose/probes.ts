@@ -3,11 +3,13 @@
  * a ping to every other node it shares a LAN with (its address on that LAN); where another Kubernetes node has a
  * CNI bridge (cni0 appears with its first pod), a ping to that bridge's address, the node's pod-subnet gateway;
  * from each worker, a TCP connect to the API endpoint. All probes of a node run in parallel on it; each is at most
- * PROBE_ATTEMPTS attempts of 1 s (ping -W 1, timeout 2 for TCP), and a node runs at most MAX_PROBES of them.
+ * PROBE_ATTEMPTS attempts of 1 s, 0.5 s apart (ping -W 1, timeout 2 for TCP; built as verify builds them), and a
+ * node runs at most MAX_PROBES of them.
  */
 import { parseAddress } from '../../model/cidr';
 import type { ClusterModel } from '../../model/load';
-import { quoteArg, quoteCommand } from '../shell';
+import { quoteArg } from '../shell';
+import { attemptArgv, attemptLine, TRY_FUNCTION } from '../verify';
 import { ipv4Addresses } from '../resources/ip-facts';
 import { fail, isKubernetesNode, ok, warn, type Finding, type NodeRead } from './types';
 
@@ -126,18 +128,12 @@ export function chooseProbes(
   return { probes: probes.slice(0, MAX_PROBES), findings };
 }
 
-function attempt(probe: Probe): string[] {
-  if (probe.kind === 'ping') return ['ping', '-n', '-q', '-c', '1', '-W', '1', probe.address];
-  return ['timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', probe.address, String(probe.port)];
-}
-
-/** The probe script: every probe in the background, a result line each, then a final line. */
+/** The probe script: every probe in the background, a result line each, then a final line (as verify's). */
 export function buildProbeScript(probes: ReadonlyArray<Probe>, marker: string): string {
   const lines = [
-    'netstrap_try() { n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" >/dev/null 2>&1 && return 0; i=$((i+1)); done; return 1; }',
-    ...probes.map(
-      (probe, i) =>
-        `( netstrap_try ${PROBE_ATTEMPTS} ${quoteCommand(attempt(probe))}; echo ${quoteArg(`${marker} probe ${i}`)} $? ) &`,
+    TRY_FUNCTION,
+    ...probes.map((probe, i) =>
+      attemptLine(PROBE_ATTEMPTS, attemptArgv(probe.kind, probe.address, probe.port), `${marker} probe ${i}`),
     ),
     'wait',
     `echo ${quoteArg(`${marker} probes-done`)}`,
