@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError } from '../model/errors';
+import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
 import type { ClusterResult, ProvisionOptions, RunMode } from '../host/provision';
 import { DEFAULT_CONCURRENCY } from '../host/types';
@@ -116,6 +117,7 @@ export function prepare(
   const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
   const { progressLine } = require('../host/report') as typeof import('../host/report');
   const model = loadClusterFile(file);
+  printWarnings(processOutput, model);
   const issues = [];
   for (const name of opts.only ?? []) {
     if (!model.cluster.nodes.some((node) => node.name === name))

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { defaultStateDir } from '../lab/state';
 import { InputError } from '../model/errors';
+import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
 
 interface LabOptions {
@@ -28,7 +29,9 @@ function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (
 
 /** The model's modules load only when a lab command runs (not for `--help` or the other commands). */
 function loadClusterFile(file: string): ClusterModel {
-  return (require('../model/load') as typeof import('../model/load')).loadClusterFile(file);
+  const model = (require('../model/load') as typeof import('../model/load')).loadClusterFile(file);
+  printWarnings(processOutput, model);
+  return model;
 }
 
 function stateDirOf(clusterName: string, options: LabOptions): string {

@@ -47,8 +47,8 @@ function analyse(inputs: string[]): { input: NetpolInput; analysis: NetpolAnalys
     `netpol: ${inv.workloads.length} workloads, ${inv.namespaces.size} namespaces, ${inv.policies.length} NetworkPolicies from ${input.files.length} file${input.files.length === 1 ? '' : 's'}` +
       (skipped ? `; not analysed: ${skipped}` : ''),
   );
-  const warnings = [...input.warnings, ...netpolLints(inv, analysis)];
-  for (const warning of warnings) console.error(`warning: ${warning}`);
+  for (const line of input.warnings) console.error(line);
+  for (const lint of netpolLints(inv, analysis)) console.error(`warning: ${lint}`);
   return { input, analysis };
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { InputError } from '../model/errors';
-import { type Output, processOutput } from './output';
+import { type Output, printWarnings, processOutput } from './output';
 
 /** File systems whose "files" are not storage: writing there hangs or changes the machine, never saves a manifest. */
 const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
@@ -45,6 +45,7 @@ export function registerSynth(program: Command, out: Output = processOutput): vo
       const { buildApp } = require('../app') as typeof import('../app');
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const model = loadClusterFile(file);
+      printWarnings(out, model);
       if (!options.stdout)
         checkOutputDir(options.output ?? process.env.CDK8S_OUTDIR ?? 'dist', `${model.cluster.name}.k8s.yaml`);
       const app = buildApp(model, options.output);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { InputError } from '../model/errors';
+import { printWarnings, processOutput } from './output';
 
 interface TraceOptions {
   json?: boolean;
@@ -22,7 +23,9 @@ export function registerTrace(program: Command): void {
       const { formatTrace, parseEndpoint, splitPort, trace } =
         require('../model/trace') as typeof import('../model/trace');
       // A verify check that cannot pass is what one traces to find out why: not an error here.
-      const { cluster } = loadClusterFile(file, { traceProbes: false });
+      const model = loadClusterFile(file, { traceProbes: false });
+      const { cluster } = model;
+      printWarnings(processOutput, model);
       const source = parseEndpoint(cluster, from, false);
       const { target, port, error } = splitPort(to);
       const destination = parseEndpoint(cluster, target, true);

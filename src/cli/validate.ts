@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type Output, processOutput } from './output';
+import { type Output, printWarnings, processOutput } from './output';
 
 export function registerValidate(program: Command, out: Output = processOutput): void {
   program
@@ -19,7 +19,9 @@ export function registerValidate(program: Command, out: Output = processOutput):
       const { InputError } = require('../model/errors') as typeof import('../model/errors');
       const { staticLockoutIssues } = require('../host/lockout') as typeof import('../host/lockout');
       const { clusterWarnings } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
-      const { cluster, layout } = loadClusterFile(file);
+      const model = loadClusterFile(file);
+      const { cluster, layout } = model;
+      printWarnings(out, model);
       const lockouts = new InputError(file, staticLockoutIssues(cluster));
       if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
       for (const line of lockouts.lines()) out.err(`warning: ${line}\n`);

@@ -7,6 +7,18 @@ export interface Issue {
   readonly path: ReadonlyArray<string | number>;
   /** What is wrong, naming the offending value. */
   readonly message: string;
+  /** 'warning': accepted (the API server would take it) but surely a mistake; printed, never fatal. Absent: an error. */
+  readonly severity?: 'warning';
+}
+
+/** The issues that are errors (no severity): what makes input invalid. */
+export function errorsOf<T extends Issue>(issues: ReadonlyArray<T>): T[] {
+  return issues.filter((issue) => issue.severity !== 'warning');
+}
+
+/** The issues that are warnings. */
+export function warningsOf<T extends Issue>(issues: ReadonlyArray<T>): T[] {
+  return issues.filter((issue) => issue.severity === 'warning');
 }
 
 /** Renders a field path as `network.podCidr` or `nodes[0].routes[1].via`. */
@@ -66,16 +78,27 @@ function jsonPrefix(value: unknown): string {
 /** Most issues printed for one input: a file with thousands of errors gets the first ones and a count. */
 export const MAX_LINES = 50;
 
-function printed(source: string, issues: ReadonlyArray<Issue>): string[] {
+function printed(source: string, issues: ReadonlyArray<Issue>, prefix = ''): string[] {
   // One issue, one line: a control character a message took from the input is shown escaped.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
   const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
   const lines = issues
     .slice(0, MAX_LINES)
-    .map((issue) => oneLine(`${source}: ${formatPath(issue.path)}: ${issue.message}`));
+    .map((issue) => oneLine(`${prefix}${source}: ${formatPath(issue.path)}: ${issue.message}`));
   if (issues.length > MAX_LINES)
-    lines.push(`${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`);
+    lines.push(
+      `${prefix}${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`,
+    );
   return lines;
+}
+
+/**
+ * The warnings among `issues` as printed on stderr (never stdout, so `--json` output stays pure JSON):
+ * `warning: file: path: message`, or for a manifest `warning: file (document N, Kind ns/name): path: message`.
+ */
+export function warningLines(source: string, issues: ReadonlyArray<Issue>): string[] {
+  const warnings = warningsOf(issues);
+  return warnings.length === 0 ? [] : printed(source, warnings, 'warning: ');
 }
 
 /**
@@ -100,10 +123,11 @@ export class InputError extends Error {
 
 /** Prefixes the paths of issues found in a nested value. */
 export function under(prefix: ReadonlyArray<string | number>, issues: ReadonlyArray<Issue>): Issue[] {
-  return issues.map((issue) => ({ path: [...prefix, ...issue.path], message: issue.message }));
+  return issues.map((issue) => ({ ...issue, path: [...prefix, ...issue.path] }));
 }
 
-/** Throws an InputError when there are issues. */
+/** Throws an InputError when there are errors among the issues; warnings never throw (see {@link warningLines}). */
 export function throwIfAny(source: string, issues: ReadonlyArray<Issue>): void {
-  if (issues.length > 0) throw new InputError(source, issues);
+  const errors = errorsOf(issues);
+  if (errors.length > 0) throw new InputError(source, errors);
 }

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isUtf8 } from 'buffer';
-import { InputError, Issue } from './errors';
+import { errorsOf, InputError, Issue, warningsOf } from './errors';
 import { zodIssues } from './zod-issues';
 import { canonicalizeHosts } from './canonical';
 import { Cluster, clusterSchema } from './schema';
@@ -20,6 +20,8 @@ export interface ClusterModel {
   readonly baseDir: string;
   readonly cluster: Cluster;
   readonly layout: NetworkLayout;
+  /** Accepted but surely a mistake (severity 'warning', cluster-file paths); the CLI prints them on stderr. */
+  readonly warnings: readonly Issue[];
 }
 
 /** What loading checks besides the schema and the semantic rules. */
@@ -215,6 +217,7 @@ export function checkCluster(
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
   const { layout, issues } = validateCluster(parsed.data, baseDir, options);
-  if (issues.length > 0 || !layout) throw new InputError(file, issues);
-  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), layout };
+  const errors = errorsOf(issues);
+  if (errors.length > 0 || !layout) throw new InputError(file, errors);
+  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), layout, warnings: warningsOf(issues) };
 }

@@ -20,7 +20,7 @@
  */
 import { z } from 'zod';
 import type { Corefile } from './corefile/model';
-import { formatPath, InputError, Issue } from './errors';
+import { formatPath, Issue, throwIfAny } from './errors';
 import {
   DNS1123_LABEL,
   dnsSchema,
@@ -271,13 +271,12 @@ export function propsIssues(schema: z.ZodType, props: unknown, ownChecks: () => 
   return [...own, ...more];
 }
 
-/** Throws an InputError naming `source` when {@link propsIssues} finds any. */
+/** Throws an InputError naming `source` when {@link propsIssues} finds errors (warnings do not throw). */
 export function assertProps(
   schema: z.ZodType,
   props: unknown,
   source: string,
   ownChecks: () => Issue[] = () => [],
 ): void {
-  const issues = propsIssues(schema, props, ownChecks);
-  if (issues.length > 0) throw new InputError(source, issues);
+  throwIfAny(source, propsIssues(schema, props, ownChecks));
 }

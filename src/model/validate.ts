@@ -3,7 +3,7 @@
  * a user has to fix). The per-object rules live in src/model/checks/ (one file per kind, free of cdk8s) and are
  * re-exported by their constructs for library users.
  */
-import { formatPath, Issue, show, under } from './errors';
+import { errorsOf, formatPath, Issue, show, under } from './errors';
 import { checkCoreDnsProps } from './checks/core-dns';
 import { checkIngressNginxProps } from './checks/ingress-nginx';
 import { checkWeaveProps } from './checks/weave-net';
@@ -114,7 +114,11 @@ export function validateCluster(
     const at = ['kubernetes', 'services', i];
     once('Service', service, at);
     const own = checkService(service);
-    issues.push(...under(at, own.length > 0 ? own : claimServiceAddresses(service, layout, ledger)));
+    // Addresses are claimed only for a Service without errors; its warnings do not stop that.
+    issues.push(
+      ...under(at, own),
+      ...(errorsOf(own).length > 0 ? [] : under(at, claimServiceAddresses(service, layout, ledger))),
+    );
   });
   // A Service defined twice is reported above; backends resolve to its first definition.
   const servicePorts = new Map(k.services.map((s) => [`${s.namespace}/${s.name}`, s.ports] as const).reverse());
@@ -148,7 +152,7 @@ export function validateCluster(
   issues.push(...deriveRouting(cluster).issues);
   // Every probe traced through the model (src/model/trace.ts): one that cannot pass is an error now,
   // before anything is touched. Only on an otherwise valid file: the tracer needs every address parsed.
-  if (issues.length === 0 && options.traceProbes !== false) issues.push(...probeTraceIssues(cluster));
+  if (errorsOf(issues).length === 0 && options.traceProbes !== false) issues.push(...probeTraceIssues(cluster));
 
   void baseDir;
   return { layout, issues };

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError } from '../errors';
+import { InputError, warningLines } from '../errors';
 import { checkCluster, ClusterModel } from '../load';
 import { addCluster } from './cluster';
 import { networkPolicyWarnings } from '../cni';
@@ -25,7 +25,10 @@ export interface NetpolInput {
   readonly files: readonly string[];
   /** Cluster files among them. */
   readonly clusterFiles: readonly string[];
-  /** Warnings about the cluster files: policies their CNI does not enforce. */
+  /**
+   * Warnings, printed as they are (`warning: file: path: message`, on stderr): the cluster files' own, and policies
+   * their CNI does not enforce.
+   */
   readonly warnings: readonly string[];
 }
 
@@ -70,7 +73,10 @@ export function readNetpolInputs(
           addCluster(inventory, model.cluster, file, synthesize !== undefined);
           if (synthesize) docs.push(...manifestDocuments(synthesize(model), `${file} (synthesized)`));
           clusterFiles.push(file);
-          warnings.push(...networkPolicyWarnings(model.cluster).map((w) => `${file}: ${w}`));
+          warnings.push(
+            ...warningLines(file, model.warnings),
+            ...networkPolicyWarnings(model.cluster).map((w) => `warning: ${file}: ${w}`),
+          );
         } else docs.push(...manifestDocuments(documents, file));
       } catch (error) {
         if (error instanceof InputError) errors.push(error);
