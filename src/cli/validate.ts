@@ -43,10 +43,20 @@ export function registerValidate(program: Command, out: Output = processOutput):
           const count = [...routing.routes.values()].reduce((n, list) => n + list.length, 0);
           out.out(`routing: auto: ${count} routes derived; routers: ${routing.routers.join(', ') || 'none'}\n`);
         }
-        if (cluster.verify.length > 0)
+        if (cluster.verify.length > 0) {
           out.out(
             `verify: ${cluster.verify.length} checks traced, none can fail as declared (netstrap trace shows each path)\n`,
           );
+          // A TCP check expecting failure on a delivered path asserts a closed port: say what it relies on.
+          const { traceProbe } = require('../model/trace') as typeof import('../model/trace');
+          cluster.verify.forEach((spec, i) => {
+            if (spec.tcp === undefined || spec.expect !== 'failure') return;
+            if (traceProbe(cluster, spec).verdict !== 'delivered') return;
+            out.out(
+              `verify[${i}]: ${spec.from} → tcp ${spec.tcp}: the path delivers; it passes only while nothing listens on the port\n`,
+            );
+          });
+        }
       }
     });
 }

@@ -626,8 +626,10 @@ export function traceProbe(cluster: Cluster, spec: ProbeSpec): TraceResult {
 }
 
 /**
- * Every probe traced: one that cannot succeed (dropped), or with expect: failure cannot fail (delivered),
- * is an issue at its path. A probe whose packet leaves the modelled network cannot be judged and passes.
+ * Every probe traced: one that cannot succeed (dropped), or with expect: failure cannot fail, is an issue at its
+ * path. Only a ping cannot fail on a delivered path: a TCP connection whose packets are delivered still fails when
+ * nothing listens on the port, which the model does not know, so a TCP `expect: failure` is never refused (it is how
+ * a closed port is asserted). A probe whose packet leaves the modelled network cannot be judged and passes.
  */
 export function probeTraceIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
@@ -639,7 +641,7 @@ export function probeTraceIssues(cluster: Cluster): Issue[] {
         path: ['verify', i],
         message: `${spec.from} → ${what} cannot succeed: ${result.reason} (netstrap trace shows the path)`,
       });
-    } else if (spec.expect === 'failure' && result.verdict === 'delivered') {
+    } else if (spec.expect === 'failure' && spec.ping !== undefined && result.verdict === 'delivered') {
       issues.push({
         path: ['verify', i],
         message: `${spec.from} → ${what} has expect: failure but cannot fail: ${result.reason}`,

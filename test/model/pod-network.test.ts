@@ -14,8 +14,17 @@ import { routes } from '../../src/host/resources/routes';
 import { desiredNatRules } from '../../src/host/resources/nat';
 import { thrown } from '../support/errors';
 import { fixture, netstrap } from '../support/lab';
+import { tempDirs } from '../support/temp';
 import * as fs from 'fs';
+import * as path from 'path';
 
+const tempDir = tempDirs();
+/** A cluster file with `text`, for the CLI. */
+const tempFile = (text: string): string => {
+  const file = path.join(tempDir('netstrap-pods-'), 'c.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+};
 const load = (text: string, options = {}): Cluster => parseClusterText(text, 'c.yaml', options).cluster;
 const problems = (text: string): string[] => thrown(() => parseClusterText(text, 'c.yaml')).lines();
 const BASE = 'name: c\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\ncni: { plugin: bridge }\n';
@@ -324,5 +333,26 @@ describe('validate traces every verify check', () => {
     ]);
     // netstrap trace still loads the file, since it is how one finds out why.
     expect(() => load(CHAIN + checks, { traceProbes: false })).not.toThrow();
+  });
+
+  test('a TCP check with expect: failure on a delivered path validates: a closed port makes it fail (issue 25)', () => {
+    const checks = `verify:
+  - { from: n1, tcp: 192.168.3.11:8082, expect: failure }
+  - { from: n1, tcp: n3:22, expect: failure }
+  - { from: n1, tcp: 8.8.8.8:53, expect: failure }
+`;
+    expect(load(CHAIN + checks).verify).toHaveLength(3);
+    // What can never succeed is still refused, for TCP as for ping.
+    expect(problems(`${CHAIN}verify:\n  - { from: n1, tcp: 8.8.8.8:53 }\n`)).toEqual([
+      'c.yaml: verify[0]: n1 → tcp 8.8.8.8:53 cannot succeed: no route to 8.8.8.8 on n1 (netstrap trace shows the path)',
+    ]);
+    // validate says what the delivered one relies on.
+    const file = tempFile(CHAIN + checks);
+    const run = netstrap(['validate', file]);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(run.stdout.split('\n').filter((line) => line.startsWith('verify['))).toEqual([
+      'verify[0]: n1 → tcp 192.168.3.11:8082: the path delivers; it passes only while nothing listens on the port',
+      'verify[1]: n1 → tcp n3:22: the path delivers; it passes only while nothing listens on the port',
+    ]);
   });
 });
