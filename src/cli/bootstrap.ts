@@ -4,8 +4,14 @@ import { InputError } from '../model/errors';
 import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
 import type { ClusterResult, ProvisionOptions, RunMode } from '../host/provision';
-import { DEFAULT_CONCURRENCY } from '../host/types';
-import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+} from '../host/defaults';
+import { onlyIssues } from '../host/only';
+import { EXIT_FAILED, EXIT_INVALID, type ExitStatus } from './exit-codes';
 
 /** Options shared by plan, bootstrap and verify (everything about reaching the hosts). */
 export interface HostCliOptions {
@@ -58,9 +64,14 @@ export function addHostOptions(command: Command): Command {
       '--connect-timeout <seconds>',
       'TCP + SSH handshake + authentication, per host',
       positive('--connect-timeout'),
-      10,
+      DEFAULT_CONNECT_TIMEOUT_MS / 1000,
     )
-    .option('--command-timeout <seconds>', 'each command round trip', positive('--command-timeout'), 120)
+    .option(
+      '--command-timeout <seconds>',
+      'each command round trip',
+      positive('--command-timeout'),
+      DEFAULT_COMMAND_TIMEOUT_MS / 1000,
+    )
     .option(
       '--concurrency <n>',
       'hosts worked on at once',
@@ -92,7 +103,7 @@ export function addDisruptionOptions(command: Command): Command {
       '--confirm-timeout <seconds>',
       'with --allow-disruption: the watchdog reverts unless confirmed within this time',
       positive('--confirm-timeout'),
-      30,
+      DEFAULT_CONFIRM_TIMEOUT_MS / 1000,
     )
     .addOption(
       new Option(
@@ -118,11 +129,7 @@ export function prepare(
   const { progressLine } = require('../host/report') as typeof import('../host/report');
   const model = loadClusterFile(file);
   printWarnings(processOutput, model);
-  const issues = [];
-  for (const name of opts.only ?? []) {
-    if (!model.cluster.nodes.some((node) => node.name === name))
-      issues.push({ path: ['only'], message: `(--only) no node named ${JSON.stringify(name)}` });
-  }
+  const issues = onlyIssues(model.cluster.nodes, opts.only);
   for (const [flag, value] of [
     ['--ssh-config', opts.sshConfig],
     ['--identity', opts.identity],
@@ -152,16 +159,21 @@ export function prepare(
   };
 }
 
-/** Prints a result (summary table or JSON) and sets the exit code: 2 when a node was refused, 1 when not ok. */
-export function finish(result: ClusterResult, opts: HostCliOptions, text?: (result: ClusterResult) => string): void {
+/** Prints a result (summary table or JSON) and sets the exit status: 2 when a node was refused, 1 when not ok. */
+export function finish(
+  result: ClusterResult,
+  opts: HostCliOptions,
+  status: ExitStatus,
+  text?: (result: ClusterResult) => string,
+): void {
   const { formatSummary, resultJson } = require('../host/report') as typeof import('../host/report');
   text ??= formatSummary;
   process.stdout.write(opts.json ? JSON.stringify(resultJson(result), null, 2) + '\n' : text(result));
-  if (result.hosts.some((host) => host.status === 'refused')) process.exitCode = EXIT_INVALID;
-  else if (!result.ok) process.exitCode = EXIT_FAILED;
+  if (result.hosts.some((host) => host.status === 'refused')) status.code = EXIT_INVALID;
+  else if (!result.ok) status.code = EXIT_FAILED;
 }
 
-export function registerBootstrap(program: Command): void {
+export function registerBootstrap(program: Command, status: ExitStatus): void {
   addDisruptionOptions(
     addHostOptions(
       program
@@ -176,6 +188,6 @@ export function registerBootstrap(program: Command): void {
   ).action(async (file: string, opts: HostCliOptions) => {
     const { model, options } = prepare(file, opts, 'bootstrap');
     const { bootstrapCluster } = require('../host/provision') as typeof import('../host/provision');
-    finish(await bootstrapCluster(model, options), opts);
+    finish(await bootstrapCluster(model, options), opts, status);
   });
 }

@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addHostOptions, type HostCliOptions, prepare } from './bootstrap';
-import { EXIT_FAILED } from './exit-codes';
+import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 
 interface DiagnoseCliOptions extends HostCliOptions {
   format?: 'table' | 'md' | 'json';
 }
 
-export function registerDiagnose(program: Command): void {
+export function registerDiagnose(program: Command, status: ExitStatus): void {
   addHostOptions(
     program
       .command('diagnose')
@@ -30,6 +30,6 @@ export function registerDiagnose(program: Command): void {
       const { formatDiagnose } = require('../host/diagnose/report') as typeof import('../host/diagnose/report');
       const report = await diagnoseCluster(model, options);
       process.stdout.write(formatDiagnose(report, format));
-      if (report.summary.fail > 0) process.exitCode = EXIT_FAILED;
+      if (report.summary.fail > 0) status.code = EXIT_FAILED;
     });
 }

@@ -3,6 +3,7 @@ import { defaultStateDir } from '../lab/state';
 import { InputError } from '../model/errors';
 import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
+import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 
 interface LabOptions {
   stateDir?: string;
@@ -15,16 +16,17 @@ interface LabOptions {
 const labModule = () => require('../lab') as typeof import('../lab');
 
 /** A LabError (not root, address clash, node failed) is reported as one clear message, exit 1. */
-function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await action(...args);
-    } catch (error) {
-      if (!(error instanceof labModule().LabError)) throw error;
-      console.error(`netstrap lab: ${error.message}`);
-      process.exitCode = 1;
-    }
-  };
+function reporting(status: ExitStatus) {
+  return <A extends unknown[]>(action: (...args: A) => Promise<void>): ((...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      try {
+        await action(...args);
+      } catch (error) {
+        if (!(error instanceof labModule().LabError)) throw error;
+        console.error(`netstrap lab: ${error.message}`);
+        status.code = EXIT_FAILED;
+      }
+    };
 }
 
 /** The model's modules load only when a lab command runs (not for `--help` or the other commands). */
@@ -38,7 +40,8 @@ function stateDirOf(clusterName: string, options: LabOptions): string {
   return options.stateDir ?? defaultStateDir(clusterName);
 }
 
-export function registerLab(program: Command): void {
+export function registerLab(program: Command, status: ExitStatus): void {
+  const reported = reporting(status);
   const lab = program
     .command('lab')
     .description(
@@ -104,7 +107,7 @@ export function registerLab(program: Command): void {
         }
         const up = nodes.filter((n) => n.banner).length;
         console.log(`lab ${state.cluster}: ${up}/${nodes.length} nodes answer; ssh -F ${state.sshConfigFile} <node>`);
-        if (up < nodes.length) process.exitCode = 1;
+        if (up < nodes.length) status.code = EXIT_FAILED;
       }),
     );
 
@@ -225,7 +228,7 @@ export function registerLab(program: Command): void {
         });
         process.stdout.write(result.stdout);
         process.stderr.write(result.stderr);
-        process.exitCode = result.status ?? 1;
+        status.code = result.status ?? EXIT_FAILED;
       }),
     );
 

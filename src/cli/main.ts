@@ -16,11 +16,12 @@ import { registerTrace } from './trace';
 import { registerValidate } from './validate';
 import { type Output, processOutput } from './output';
 import { registerNetpol } from './netpol';
-import { EXIT_FAILED, EXIT_INVALID } from './exit-codes';
+import { EXIT_FAILED, EXIT_INVALID, ExitStatus } from './exit-codes';
 
 export { EXIT_FAILED, EXIT_INVALID };
 
-export function buildProgram(out: Output = processOutput): Command {
+/** The program; `status` receives the exit status its commands set. */
+export function buildProgram(out: Output = processOutput, status: ExitStatus = new ExitStatus()): Command {
   const program = new Command('netstrap')
     .description('Typed Kubernetes cluster networking: synthesize manifests and provision nodes over SSH.')
     .showHelpAfterError('(run with --help for usage)')
@@ -29,14 +30,14 @@ export function buildProgram(out: Output = processOutput): Command {
   registerValidate(program, out);
   registerSynth(program, out);
   registerSchema(program);
-  registerPlan(program);
-  registerBootstrap(program);
-  registerVerify(program);
-  registerDiagnose(program);
-  registerTrace(program);
-  registerReset(program);
-  registerLab(program);
-  registerNetpol(program);
+  registerPlan(program, status);
+  registerBootstrap(program, status);
+  registerVerify(program, status);
+  registerDiagnose(program, status);
+  registerTrace(program, status);
+  registerReset(program, status);
+  registerLab(program, status);
+  registerNetpol(program, status);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) {
     command.exitOverride().allowExcessArguments(false).configureOutput({ writeOut: out.out, writeErr: out.err });
@@ -49,11 +50,10 @@ export function buildProgram(out: Output = processOutput): Command {
  * to `out`. The CLI and the in-process tests (test/model/fuzz.test.ts) both go through here.
  */
 export async function run(args: string[], out: Output = processOutput): Promise<number> {
-  const previous = process.exitCode;
-  process.exitCode = undefined;
+  const status = new ExitStatus();
   try {
-    await buildProgram(out).parseAsync(args, { from: 'user' });
-    return Number(process.exitCode ?? 0);
+    await buildProgram(out, status).parseAsync(args, { from: 'user' });
+    return status.code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_INVALID;
     if (error instanceof InputError) {
@@ -62,8 +62,6 @@ export async function run(args: string[], out: Output = processOutput): Promise<
     }
     out.err(`netstrap: ${(error as Error).stack ?? error}\n`);
     return EXIT_FAILED;
-  } finally {
-    process.exitCode = previous;
   }
 }
 

@@ -7,7 +7,7 @@ import { InputError } from '../model/errors';
 import type { NetpolInput } from '../model/netpol/read';
 import type { NetpolAnalysis } from '../model/netpol/analyze';
 import type { Protocol } from '../model/netpol/inventory';
-import { EXIT_FAILED } from './exit-codes';
+import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 import type { ListFormat } from './netpol-output';
 
 /** The output module loads with the command (not for `--help` or the other commands). */
@@ -52,7 +52,7 @@ function analyse(inputs: string[]): { input: NetpolInput; analysis: NetpolAnalys
   return { input, analysis };
 }
 
-export function registerNetpol(program: Command): void {
+export function registerNetpol(program: Command, status: ExitStatus): void {
   const netpol = program
     .command('netpol')
     .description(
@@ -99,7 +99,7 @@ export function registerNetpol(program: Command): void {
             notes,
           ),
         );
-        if (!verdict.allowed) process.exitCode = EXIT_FAILED;
+        if (!verdict.allowed) status.code = EXIT_FAILED;
       },
     );
 
@@ -149,7 +149,7 @@ export function registerNetpol(program: Command): void {
       const after = connectionRows(analyse([newInput]).analysis);
       const rows = diffRows(before, after);
       process.stdout.write(formatDiff(rows, opts.format));
-      if (rows.length > 0) process.exitCode = EXIT_FAILED;
+      if (rows.length > 0) status.code = EXIT_FAILED;
     });
 
   for (const command of netpol.commands) command.exitOverride().allowExcessArguments(false);

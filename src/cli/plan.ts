@@ -1,7 +1,8 @@
 import { Command } from 'commander';
+import type { ExitStatus } from './exit-codes';
 import { addDisruptionOptions, addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
-export function registerPlan(program: Command): void {
+export function registerPlan(program: Command, status: ExitStatus): void {
   addDisruptionOptions(
     addHostOptions(
       program
@@ -15,6 +16,6 @@ export function registerPlan(program: Command): void {
     const { model, options } = prepare(file, opts, 'plan');
     const { planCluster } = require('../host/provision') as typeof import('../host/provision');
     const { formatPlan } = require('../host/report') as typeof import('../host/report');
-    finish(await planCluster(model, options), opts, formatPlan);
+    finish(await planCluster(model, options), opts, status, formatPlan);
   });
 }

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
+import type { ExitStatus } from './exit-codes';
 import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
 interface ResetCliOptions extends HostCliOptions {
   dryRun?: boolean;
 }
 
-export function registerReset(program: Command): void {
+export function registerReset(program: Command, status: ExitStatus): void {
   addHostOptions(
     program
       .command('reset')
@@ -21,6 +22,6 @@ export function registerReset(program: Command): void {
       const { resetCluster } = require('../host/provision') as typeof import('../host/provision');
       const { formatPlan, formatSummary } = require('../host/report') as typeof import('../host/report');
       const result = await resetCluster(model, { ...options, dryRun: opts.dryRun === true });
-      finish(result, opts, opts.dryRun ? formatPlan : (r) => formatPlan(r) + '\n' + formatSummary(r));
+      finish(result, opts, status, opts.dryRun ? formatPlan : (r) => formatPlan(r) + '\n' + formatSummary(r));
     });
 }

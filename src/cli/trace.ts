@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { InputError } from '../model/errors';
+import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 import { printWarnings, processOutput } from './output';
 
 interface TraceOptions {
   json?: boolean;
 }
 
-export function registerTrace(program: Command): void {
+export function registerTrace(program: Command, status: ExitStatus): void {
   program
     .command('trace')
     .description(
@@ -45,6 +46,6 @@ export function registerTrace(program: Command): void {
         port,
       });
       process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
-      if (result.verdict === 'dropped') process.exitCode = 1;
+      if (result.verdict === 'dropped') status.code = EXIT_FAILED;
     });
 }

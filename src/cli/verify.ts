@@ -1,7 +1,8 @@
 import { Command } from 'commander';
+import type { ExitStatus } from './exit-codes';
 import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
 
-export function registerVerify(program: Command): void {
+export function registerVerify(program: Command, status: ExitStatus): void {
   addHostOptions(
     program
       .command('verify')
@@ -12,6 +13,6 @@ export function registerVerify(program: Command): void {
   ).action(async (file: string, opts: HostCliOptions) => {
     const { model, options } = prepare(file, opts, 'verify');
     const { verifyCluster } = require('../host/provision') as typeof import('../host/provision');
-    finish(await verifyCluster(model, options), opts);
+    finish(await verifyCluster(model, options), opts, status);
   });
 }
