@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { DEFAULT_CONCURRENCY } from '../src/host/types';
+import { DEFAULT_CONCURRENCY } from '../src/host/defaults';
 import { labDown, labExec, labUp, LabState, readState } from '../src/lab';
 import { run as runCommand } from '../src/lab/exec';
 import { loadClusterFile } from '../src/model/load';

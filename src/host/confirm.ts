@@ -17,12 +17,12 @@
  */
 import { randomBytes } from 'crypto';
 import { REVERT_FUNCTION, revertFunction } from './script';
+import { REVERT_NOW_TIMEOUT_MS, WATCHDOG_GRACE_MS } from './defaults';
 import { quoteArg } from './shell';
 import type { RunResult, Transport } from './ssh';
 import type { Change } from './types';
 import { buildProbeScript, parseProbeOutput, type ProbeResult, type Probe } from './verify';
 
-export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 export type WatchdogKind = 'detached' | 'systemd';
 /** Exit status of an apply script that could not arm its watchdog (nothing was changed). */
 export const ARM_FAILED_EXIT = 5;
@@ -165,7 +165,7 @@ function reportState(marker: string): string {
       quoteArg(`${marker} state`) +
       ' "$s"; done',
     '[ -d "$d" ] || echo ' + quoteArg(`${marker} state missing`),
-    // The marker is [@a-z0-9-] only (facts.ts newMarker), safe inside a sed expression.
+    // The marker is [@a-z0-9-] only (fact-script.ts newMarker), safe inside a sed expression.
     `[ -e "$d/reverted" ] && sed 's/^/${marker} log /' "$d/revert.log" && rm -rf "$d"`,
     'true',
   ].join('\n');
@@ -272,8 +272,6 @@ export interface ConfirmOutcome {
   readonly transport?: Transport;
 }
 
-/** How long after the watchdog's deadline the controller keeps asking for its outcome. */
-const WATCHDOG_GRACE_MS = 15_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 function outcomeOf(report: ConfirmReport, roundTrips: number, why: string): ConfirmOutcome {
@@ -352,7 +350,7 @@ export async function confirmOrRevert(
     why = `a new SSH connection failed: ${(error as Error).message}`;
   }
   // The new path does not work: revert through the old connection when it still does.
-  const r = await attempt(old, revertNowScript(confirm, marker, why), 10_000);
+  const r = await attempt(old, revertNowScript(confirm, marker, why), REVERT_NOW_TIMEOUT_MS);
   roundTrips++;
   if (r.run) {
     const report = parseConfirmOutput(r.run.stdout, marker);

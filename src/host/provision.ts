@@ -20,7 +20,6 @@ import {
   type ConfirmOutcome,
   confirmOrRevert,
   type ConfirmSteps,
-  DEFAULT_CONFIRM_TIMEOUT_MS,
   armScript,
   disarmCommand,
   newConfirm,
@@ -41,7 +40,14 @@ import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transport } from './ssh';
 import { podAddressFact } from './resources/pods';
-import { type Change, DEFAULT_CONCURRENCY, type Drift, type RawFacts, type ResourceKind } from './types';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+} from './defaults';
+import { selectNodes } from './only';
+import { type Change, type Drift, type RawFacts, type ResourceKind } from './types';
 import {
   buildProbeScript,
   ProbeResult,
@@ -132,10 +138,8 @@ export interface ProvisionOptions extends SshOptions {
   readonly disruptionChecks?: ReadonlyArray<DisruptionCheck>;
 }
 
-// Defined with the types so the CLI can show it in --help without loading the SSH modules.
-export { DEFAULT_CONCURRENCY };
-export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
-export { DEFAULT_CONFIRM_TIMEOUT_MS };
+// The defaults live in defaults.ts (the CLI shows them in --help without loading the SSH modules).
+export { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_CONFIRM_TIMEOUT_MS };
 
 /** Connects to every host, reads facts and returns what would change. Mutates nothing. */
 export function planCluster(model: ClusterModel, options: ProvisionOptions = {}): Promise<ClusterResult> {
@@ -195,11 +199,8 @@ export async function runPool<T, R>(items: ReadonlyArray<T>, limit: number, fn: 
 async function runCluster(mode: RunMode, model: ClusterModel, options: ProvisionOptions): Promise<ClusterResult> {
   const started = Date.now();
   const { cluster } = model;
-  const only = options.only ? new Set(options.only) : undefined;
-  const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
-  if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
   // Each node with what netstrap derives for it (routing: auto routes, pod subnet, pod NAT): src/model/effective.ts.
-  const nodes = effectiveNodes(cluster).filter((node) => !only || only.has(node.name));
+  const nodes = selectNodes(effectiveNodes(cluster), options.only);
   // Probes run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
   // of the pod's node: those, and every probe of bootstrap, run once all hosts are done, over the connection the
   // source node already has (kept open until then: one connection per host).
@@ -450,7 +451,7 @@ async function runHost(
       confirm,
       marker,
       deadline: Date.now() + confirm.timeoutMs,
-      connectTimeoutMs: ctx.options.connectTimeoutMs ?? 10_000,
+      connectTimeoutMs: ctx.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       open: (connectTimeoutMs) => ctx.connector(node, { ...ctx.options, connectTimeoutMs }),
     };
     // Steps 1..n applied, then reverted (by the watchdog or the controller), as the report's commands.

@@ -26,6 +26,7 @@ import { Client, ClientChannel, ConnectConfig, utils } from 'ssh2';
 import SSHConfig from 'ssh-config';
 import type { ClusterNode } from '../model/schema';
 import { appendKnownHost, checkHostKey, hostKeyName, knownKeyTypes, readKnownHosts } from './known-hosts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, SSH_KEEPALIVE_INTERVAL_MS } from './defaults';
 
 export interface SshOptions {
   /** OpenSSH client config resolving host aliases. @default ~/.ssh/config when it exists */
@@ -86,8 +87,6 @@ export interface ResolvedHost {
   /** Jump hosts to go through, outermost first. */
   readonly jumps: ReadonlyArray<ResolvedHost>;
 }
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 function expand(value: string, host: string, user: string, port: number): string {
   const home = os.homedir();
@@ -276,7 +275,7 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
       readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       hostVerifier,
       authHandler: auth,
-      keepaliveInterval: 15_000,
+      keepaliveInterval: SSH_KEEPALIVE_INTERVAL_MS,
       algorithms: preferred.length > 0 ? { serverHostKey: { prepend: preferred } as never } : undefined,
     });
   });

@@ -110,6 +110,3 @@ export interface ResourceKind {
    */
   bootSteps?(node: ClusterNode): BootStep[];
 }
-
-/** Hosts worked on at once by plan, bootstrap and verify unless told otherwise. */
-export const DEFAULT_CONCURRENCY = 64;

@@ -11,7 +11,8 @@ import { ownershipFacts } from '../ownership';
 import { runPool } from '../provision';
 import { resourceKinds } from '../resources';
 import { type Connector, type SshOptions, sshConnector, type Transport } from '../ssh';
-import { DEFAULT_CONCURRENCY } from '../types';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY } from '../defaults';
+import { selectNodes } from '../only';
 import { addressChecks, duplicateAddressCheck, mtuCheck } from './addresses';
 import { cniChecks } from './cni';
 import { dnsChecks } from './dns';
@@ -99,13 +100,10 @@ export function summarize(findings: ReadonlyArray<Finding>): Record<Severity, nu
 export async function diagnoseCluster(model: ClusterModel, options: DiagnoseOptions = {}): Promise<DiagnoseReport> {
   const started = Date.now();
   const { cluster } = model;
-  const only = options.only ? new Set(options.only) : undefined;
-  const unknown = [...(only ?? [])].filter((name) => !cluster.nodes.some((node) => node.name === name));
-  if (unknown.length > 0) throw new Error(`--only names unknown nodes: ${unknown.join(', ')}`);
-  const nodes = cluster.nodes.filter((node) => !only || only.has(node.name));
+  const nodes = selectNodes(cluster.nodes, options.only);
   const connector = options.connector ?? sshConnector;
   const ssh: SshOptions = { baseDir: model.baseDir, ...options };
-  const timeoutMs = options.commandTimeoutMs ?? 120_000;
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const open = new Map<string, Transport>();
   const trips = new Map<string, number>();
