@@ -16,12 +16,16 @@ import { CniConfig } from './cni-config';
 import { CniInstaller } from './cni-installer';
 import { KubeProxy } from './kube-proxy';
 import { markChecked } from '../src/model/checked';
+import { addWarning } from './warnings';
 
 /** Props of {@link ClusterChart}. */
 export interface ClusterChartProps extends ChartProps {
   /** A cluster file after loadClusterFile() / checkCluster(): already validated. Required. */
   readonly model: ClusterModel;
-  /** Do not print the cluster's warnings to stderr (`netstrap netpol` prints its own, over all its inputs). @default false */
+  /**
+   * Record none of the cluster's warnings (`netstrap netpol` prints its own, over all its inputs).
+   * @default false (they are recorded on the chart; src/app.ts printWarnings prints them)
+   */
   readonly quiet?: boolean;
 }
 
@@ -47,10 +51,9 @@ export class ClusterChart extends Chart {
       const perNode = Object.fromEntries(Object.entries(cniFiles.perNode).map(([node, list]) => [node, config(list)]));
       new CniInstaller(this, 'cni-installer', { config: config(cniFiles.list), perNode });
     }
-    // Printed, not thrown: valid objects that will not do what they seem to (a CNI that does not enforce
-    // policies, netpol lints over the declared workloads: src/model/netpol/lints.ts).
-    if (!props.quiet)
-      for (const warning of clusterWarnings(cluster, props.model.file)) process.stderr.write(`warning: ${warning}\n`);
+    // Recorded, not thrown: valid objects that will not do what they seem to (a CNI that does not enforce
+    // policies, netpol lints over the declared workloads: src/model/netpol/lints.ts). The app prints them.
+    if (!props.quiet) for (const warning of clusterWarnings(cluster, props.model.file)) addWarning(this, warning);
 
     // --- kube-proxy (cluster.kubeProxy): constructs/kube-proxy.ts
     const { controlPlaneEndpoint, ...kubeProxy } = cluster.kubeProxy;

@@ -1,13 +1,26 @@
 import { App } from 'cdk8s';
+import type { IConstruct } from 'constructs';
 import { ClusterChart } from '../constructs/cluster-chart';
+import { warningsOf } from '../constructs/warnings';
 import { ClusterModel } from './model/load';
 
 /**
  * Builds the cdk8s app of a validated cluster: one chart named after the cluster (<outdir>/<name>.k8s.yaml).
  * `outdir` defaults to cdk8s's own: $CDK8S_OUTDIR (what `cdk8s synth -o DIR` and `--stdout` set), else dist.
+ * The chart's warnings are recorded, not printed: {@link printWarnings} prints them.
  */
 export function buildApp(model: ClusterModel, outdir?: string): App {
   const app = new App(outdir === undefined ? {} : { outdir });
   new ClusterChart(app, model.cluster.name, { model });
   return app;
+}
+
+/** Prints the warnings the constructs under `scope` recorded, one `warning: …` line each (to stderr by default). */
+export function printWarnings(
+  scope: IConstruct,
+  write: (text: string) => void = (text) => {
+    process.stderr.write(text);
+  },
+): void {
+  for (const warning of warningsOf(scope)) write(`warning: ${warning}\n`);
 }
