@@ -18,24 +18,22 @@ const root = path.join(__dirname, '..');
  */
 const ALLOWED_FOR_NOW: ReadonlyArray<string> = [];
 
-type Layer = 'model' | 'constructs' | 'host' | 'lab' | 'corefile' | 'cli' | 'entry';
+type Layer = 'model' | 'constructs' | 'host' | 'lab' | 'cli' | 'entry';
 
 /** What each layer may import besides itself. */
 const MAY_IMPORT: Record<Layer, ReadonlyArray<Layer>> = {
   model: [],
-  // src/corefile is the Corefile model (part of the model; issue 10 moves it under src/model).
-  corefile: ['model'],
   constructs: ['model'],
   host: ['model'],
   lab: ['model', 'host'],
-  cli: ['model', 'corefile', 'constructs', 'host', 'lab', 'entry'],
-  entry: ['model', 'corefile', 'constructs', 'host', 'lab', 'cli'],
+  cli: ['model', 'constructs', 'host', 'lab', 'entry'],
+  entry: ['model', 'constructs', 'host', 'lab', 'cli'],
 };
 
 function layerOf(file: string): Layer {
   if (file === 'main.ts' || file === 'src/index.ts' || file === 'src/app.ts') return 'entry';
   const top = file.startsWith('constructs/') ? 'constructs' : file.split('/')[1];
-  if (['model', 'constructs', 'host', 'lab', 'corefile', 'cli'].includes(top)) return top as Layer;
+  if (['model', 'constructs', 'host', 'lab', 'cli'].includes(top)) return top as Layer;
   throw new Error(`${file}: in no layer; add its folder to test/layers.test.ts`);
 }
 

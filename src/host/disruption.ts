@@ -5,7 +5,7 @@
  * to it, unless the run allows disruption, in which case it is applied under commit-confirm (confirm.ts).
  *
  * A check is registered by appending it to `disruptionChecks` in guards.ts; it may read facts of its own, in the
- * same fact round trip as the resource kinds (section names are shared the same way, see facts.ts).
+ * same fact round trip as the resource kinds (section names are shared the same way, see fact-script.ts factSections).
  */
 import { formatPath } from '../model/errors';
 import type { Cluster, ClusterNode } from '../model/schema';

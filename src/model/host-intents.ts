@@ -3,7 +3,7 @@
  * the node, every CIDR and address parseable, a route's gateway on a network the node has, a namespace plugged
  * into a bridge the node declares with a default route on its own network, DNAT targets as ip:port, NAT only with
  * ip_forward on, CNI files only when netstrap renders them. Paths are from the root of the cluster file.
- * (Node names, interface names, LAN membership and address clashes are checked by src/lab/topology.ts.)
+ * (Node names, interface names, LAN membership and address clashes are checked by ./checks/topology.ts.)
  */
 import type { IPv4CidrRange } from 'ip-num';
 import { clusterCniFiles } from './cni';

@@ -195,7 +195,7 @@ const weaveShape = {
    * IPALLOC_RANGE: the range Weave allocates pod addresses from. Must lie inside the ClusterNetwork's podCidr.
    * @default - the podCidr of the ClusterNetwork in scope; without one, unset (Weave then uses 10.32.0.0/12)
    */
-  ipallocRange: cidr.optional().describe("IPALLOC_RANGE. Default: the plan's podCidr."),
+  ipallocRange: cidr.optional().describe('IPALLOC_RANGE. Default: network.podCidr.'),
   /** WEAVE_MTU: MTU of the Weave bridge and VXLAN/fastdp interfaces. @default - unset (Weave picks 1376) */
   mtu: z.number().int().min(576).max(65535).optional(),
   /** CONN_LIMIT: maximum number of peer connections. @default - unset (Weave's default, 200) */
@@ -247,7 +247,7 @@ const flannelShape = {
    * net-conf.json `Network`: the whole pod network. Must lie inside the ClusterNetwork's podCidr.
    * @default - the podCidr of the ClusterNetwork in scope; without one, Flannel's 10.244.0.0/16
    */
-  network: cidr.optional().describe("net-conf.json Network. Default: the plan's podCidr."),
+  network: cidr.optional().describe('net-conf.json Network. Default: network.podCidr.'),
   /**
    * How pod traffic crosses nodes: vxlan, host-gw (plain routes; nodes on one L2 segment) or wireguard.
    * @default { type: 'vxlan' }

@@ -106,7 +106,7 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
       findings.push(
         fail(
           'cni.subnet',
-          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}; the plan gives this node ${want}`,
+          `${node.name}: ${activeName} allocates pod addresses from ${subnet.text}; the cluster file gives this node ${want}`,
           RUN_BOOTSTRAP,
           { observed: subnet.text, expected: want },
         ),

@@ -9,7 +9,7 @@ import { isRemoval, planNode } from '../node-plan';
 import { resourceKinds } from '../resources';
 import { BOOT_SCRIPT } from '../resources/persist';
 import type { Change } from '../types';
-import { plannedNode } from './net';
+import { effectiveNode } from '../../model/effective';
 import { fail, ok, RUN_BOOTSTRAP, type Finding, type NodeCheck } from './types';
 
 /** How many changes are spelled out in the message; the rest are counted. */
@@ -22,7 +22,7 @@ function describe(change: Change): string {
 export const driftChecks: NodeCheck = ({ model, self }): Finding[] => {
   let changes: Change[];
   try {
-    changes = planNode(plannedNode(model.cluster, self.node), model.cluster, resourceKinds, self.facts).filter(
+    changes = planNode(effectiveNode(model.cluster, self.node), model.cluster, resourceKinds, self.facts).filter(
       (c) => c.kind !== 'ownership',
     );
   } catch (error) {

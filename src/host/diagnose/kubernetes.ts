@@ -128,7 +128,7 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
       dns.length === 1 && dns[0] === wantDns
         ? ok(
             'kubernetes.kubelet-dns',
-            `${node.name}: kubelet's clusterDNS is ${wantDns}, the plan's DNS Service address`,
+            `${node.name}: kubelet's clusterDNS is ${wantDns}, the layout's DNS Service address`,
             { observed: dns.join(','), expected: wantDns },
           )
         : fail(

@@ -1,7 +1,7 @@
 /**
  * Address and route helpers shared by the check groups: the node's IPv4 addresses as the kernel shows them, a
- * longest-prefix route lookup over `ip -j route` (as the kernel does for the main table), the pod subnet the plan
- * gives each node, and the routes the plan expects on a node. CIDR math through ip-num (model/cidr.ts).
+ * longest-prefix route lookup over `ip -j route` (as the kernel does for the main table), the pod subnet
+ * each node gets, and the routes a node is expected to have. CIDR math through ip-num (model/cidr.ts).
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from '../../model/cidr';
@@ -67,17 +67,12 @@ export function lookupRoute(routes: ReadonlyArray<IpRoute>, address: IPv4): IpRo
   return best && !(type && DROPPING.has(type)) ? best.route : undefined;
 }
 
-/** The node as the provisioner applies it (derived routes, pod subnet, pod NAT): what `plan` compares a node with. */
-export function plannedNode(cluster: Cluster, node: ClusterNode): ClusterNode {
-  return effectiveNode(cluster, node);
-}
-
-/** The pod subnet of a Kubernetes node in the plan (its own, or allocated from podCidr); undefined for a host. */
+/** The pod subnet of a Kubernetes node (its own, or allocated from podCidr); undefined for a host. */
 export function podSubnetOf(cluster: Cluster, node: ClusterNode): string | undefined {
   return modelPodSubnetOf(cluster, node.name);
 }
 
-/** A route the plan expects on a node: declared in the cluster file (nodes[].routes) or derived (routing: auto). */
+/** A route a node is expected to have: declared in the cluster file (nodes[].routes) or derived (routing: auto). */
 export interface ExpectedRoute {
   readonly to: string;
   readonly via: string;
@@ -89,7 +84,7 @@ export interface ExpectedRoute {
 
 export function expectedRoutes(cluster: Cluster, node: ClusterNode): ExpectedRoute[] {
   const index = cluster.nodes.indexOf(node);
-  return plannedNode(cluster, node).routes.map((route, r) => {
+  return effectiveNode(cluster, node).routes.map((route, r) => {
     const reason = derivedReason(route);
     return { ...route, source: reason !== undefined ? `routing: auto, ${reason}` : `nodes[${index}].routes[${r}]` };
   });

@@ -2,7 +2,7 @@
  * What diagnose reads from a node, in the SAME one round trip as the provisioner's own facts (the sections of
  * every resource kind, so drift is planned by the provisioner's code from the same read). Every command is
  * read-only and prints nothing when the thing it reads is absent; values are passed as positional parameters,
- * never spliced into the snippets, and the whole script is rendered by src/host/shell.ts through facts.ts.
+ * never spliced into the snippets, and the whole script is rendered by src/host/shell.ts through fact-script.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { RawFacts, ResourceKind } from '../types';

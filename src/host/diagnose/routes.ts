@@ -1,5 +1,5 @@
 /**
- * routes: every route the plan expects is in the main table with its gateway; every other LAN and every other
+ * routes: every route the cluster file expects (declared or derived) is in the main table with its gateway; every other LAN and every other
  * Kubernetes node's pod subnet is reachable by some route (a longest-prefix lookup, as the kernel does); a route
  * toward another LAN or pod subnet that the cluster file does not declare is extra (it may send traffic astray).
  */
@@ -47,7 +47,7 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
     } else present++;
   }
   if (expected.length > 0 && present === expected.length)
-    findings.push(ok('routes.missing', `${node.name}: all ${present} routes of the plan are in place`));
+    findings.push(ok('routes.missing', `${node.name}: all ${present} routes of the cluster file are in place`));
 
   // Every other LAN and pod subnet: reachable by some route; specific routes toward them are declared.
   const onLans = new Set(node.interfaces.map((i) => i.lan).filter((l): l is string => l !== undefined));
