@@ -1,13 +1,13 @@
 // The cdk8s app: `cdk8s synth` runs this. It synthesizes the cluster file named by NETSTRAP_CLUSTER
 // (default: hosts/example.yaml) into dist/.
-import { buildApp, printWarnings } from './src/app';
+import { buildApp, printChartWarnings } from './src/app';
 import { InputError } from './src/model/errors';
 import { loadClusterFile } from './src/model/load';
 
 const file = process.env.NETSTRAP_CLUSTER ?? 'hosts/example.yaml';
 try {
   const app = buildApp(loadClusterFile(file));
-  printWarnings(app);
+  printChartWarnings(app);
   app.synth();
 } catch (error) {
   if (!(error instanceof InputError)) throw error;

@@ -24,7 +24,7 @@ export interface ClusterChartProps extends ChartProps {
   readonly model: ClusterModel;
   /**
    * Record none of the cluster's warnings (`netstrap netpol` prints its own, over all its inputs).
-   * @default false (they are recorded on the chart; src/app.ts printWarnings prints them)
+   * @default false (they are recorded on the chart; src/app.ts printChartWarnings prints them)
    */
   readonly quiet?: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * Warnings a construct records instead of printing (constructs do no I/O): valid objects that will not do what
  * they seem to. cdk8s has no `Annotations`; construct metadata is its like. The app or the CLI prints them
- * (src/app.ts printWarnings).
+ * (src/app.ts printChartWarnings).
  */
 import type { IConstruct } from 'constructs';
 

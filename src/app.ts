@@ -7,7 +7,7 @@ import { ClusterModel } from './model/load';
 /**
  * Builds the cdk8s app of a validated cluster: one chart named after the cluster (<outdir>/<name>.k8s.yaml).
  * `outdir` defaults to cdk8s's own: $CDK8S_OUTDIR (what `cdk8s synth -o DIR` and `--stdout` set), else dist.
- * The chart's warnings are recorded, not printed: {@link printWarnings} prints them.
+ * The chart's warnings are recorded, not printed: {@link printChartWarnings} prints them.
  */
 export function buildApp(model: ClusterModel, outdir?: string): App {
   const app = new App(outdir === undefined ? {} : { outdir });
@@ -16,7 +16,7 @@ export function buildApp(model: ClusterModel, outdir?: string): App {
 }
 
 /** Prints the warnings the constructs under `scope` recorded, one `warning: …` line each (to stderr by default). */
-export function printWarnings(
+export function printChartWarnings(
   scope: IConstruct,
   write: (text: string) => void = (text) => {
     process.stderr.write(text);

@@ -42,14 +42,14 @@ export function registerSynth(program: Command, out: Output = processOutput): vo
     .action((file: string, options: { output?: string; stdout?: boolean }) => {
       // cdk8s and the constructs are loaded only when synth runs (the other commands never need them).
       const { ApiObject } = require('cdk8s') as typeof import('cdk8s');
-      const { buildApp, printWarnings } = require('../app') as typeof import('../app');
+      const { buildApp, printChartWarnings } = require('../app') as typeof import('../app');
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
       const model = loadClusterFile(file);
       printWarnings(out, model);
       if (!options.stdout)
         checkOutputDir(options.output ?? process.env.CDK8S_OUTDIR ?? 'dist', `${model.cluster.name}.k8s.yaml`);
       const app = buildApp(model, options.output);
-      printWarnings(app, out.err);
+      printChartWarnings(app, out.err);
       if (options.stdout) {
         out.out(app.synthYaml());
         return;

@@ -12,7 +12,7 @@ import {
   renderCniJson,
   renderConflist,
 } from '../../src/model/cni';
-import { printWarnings } from '../../src/app';
+import { printChartWarnings } from '../../src/app';
 import { parseClusterText } from '../../src/model/load';
 import { fieldIssues, thrown } from '../support/errors';
 import { findObject, Manifest, reference, synthValid } from '../support/k8s';
@@ -651,7 +651,7 @@ describe('NetworkPolicy warnings', () => {
       const model = parseClusterText(`${BASE}cni: { plugin: bridge }\n${POLICY}`, 'c.yaml');
       const chart = new ClusterChart(Testing.app(), 'c', { model });
       synthValid(chart);
-      printWarnings(chart);
+      printChartWarnings(chart);
     } finally {
       spy.mockRestore();
     }
