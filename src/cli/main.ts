@@ -14,7 +14,7 @@ import { registerVerify } from './verify';
 import { registerSynth } from './synth';
 import { registerTrace } from './trace';
 import { registerValidate } from './validate';
-import { type Output, processOutput } from './output';
+import { endQuietlyOnClosedOutput, type Output, processOutput } from './output';
 import { registerNetpol } from './netpol';
 import { EXIT_FAILED, EXIT_INVALID, ExitStatus } from './exit-codes';
 
@@ -81,5 +81,6 @@ export async function runCaptured(args: string[]): Promise<{ code: number; stdou
 }
 
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyOnClosedOutput();
   process.exitCode = await run(argv.slice(2));
 }
