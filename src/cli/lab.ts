@@ -4,6 +4,7 @@ import { InputError } from '../model/errors';
 import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
 import { EXIT_FAILED, type ExitStatus } from './exit-codes';
+import { NAMESPACE_NAME } from '../model/schema';
 
 interface LabOptions {
   stateDir?: string;
@@ -214,7 +215,7 @@ export function registerLab(program: Command, status: ExitStatus): void {
           extra !== undefined ||
           !node ||
           namespace === '' ||
-          (namespace !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(namespace))
+          (namespace !== undefined && !NAMESPACE_NAME.test(namespace))
         ) {
           throw new InputError('netstrap lab exec', [
             { path: ['where'], message: `must be NODE or NODE/NAMESPACE (got ${JSON.stringify(where)})` },

@@ -15,6 +15,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { type CniNetworkList, parseCniText } from '../model/cni';
+import { NAMESPACE_NAME } from '../model/schema';
 import type { RunResult } from './exec';
 import { LabError, labExec } from './index';
 import type { LabState } from './state';
@@ -23,7 +24,7 @@ export const CNI_CONF_DIR = '/etc/cni/net.d';
 /** The interface every pod gets, as kubelet names it. */
 export const POD_INTERFACE = 'eth0';
 /** A pod name is a namespace name inside the node (a file under /run/netns). */
-export const POD_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+export const POD_NAME = NAMESPACE_NAME;
 /** Capabilities the lab's runtime fills in runtimeConfig. */
 const RUNTIME_CAPABILITIES = ['portMappings'] as const;
 /** Each plugin invocation is bounded. */

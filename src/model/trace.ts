@@ -27,7 +27,7 @@ import { derivedReason, effectiveNodes } from './effective';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
 import { declaresForwarding, lanPorts } from './routing';
-import type { Cluster, ClusterNode } from './schema';
+import { type Cluster, type ClusterNode, NAMESPACE_NAME } from './schema';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Endpoints: `node`, `node/namespace` (declared, or a pod), an IPv4 address; optionally `:port`.
@@ -64,7 +64,7 @@ export function parseEndpoint(
   if (parts[1] === undefined) return { endpoint: { kind: 'node', node: node.name } };
   if (node.namespaces.some((ns) => ns.name === parts[1]))
     return { endpoint: { kind: 'namespace', node: node.name, namespace: parts[1] } };
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(parts[1]))
+  if (!NAMESPACE_NAME.test(parts[1]))
     return { error: `${show(parts[1])} is not a namespace or pod name (got ${show(text)})` };
   if (!runsPods(cluster, node)) {
     return {
