@@ -26,6 +26,13 @@ import type { Cluster, ClusterNode } from '../model/schema';
 import type { DisruptionCheck, DisruptionContext, Refusal } from './disruption';
 import { entryPath } from './disruption';
 import { IpRoute, ipFacts, ipState, IpState } from './resources/ip-facts';
+import {
+  destinationContains,
+  parseDestination,
+  parseRouteAddress,
+  RouteTable,
+  sameDestination,
+} from '../model/route-table';
 import { describeCommand } from './shell';
 import type { RawFacts } from './types';
 
@@ -81,31 +88,15 @@ export function parseSession(facts: RawFacts): SshSession | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // Routes
 
-/** `default`, `0.0.0.0/0`, a bare address and a CIDR, as one IPv4 range (undefined for other families). */
-export function routeRange(dst: string): IPv4CidrRange | undefined {
-  const text = dst === 'default' ? '0.0.0.0/0' : dst.includes('/') ? dst : `${dst}/32`;
-  const parsed = parseNetwork(text);
-  return parsed.ok ? parsed.value : undefined;
+/** The main table of `ip -j route` as the kernel reads it (model/route-table.ts). */
+export function mainTable(routes: ReadonlyArray<IpRoute>): RouteTable<IpRoute> {
+  return RouteTable.of(4, routes, (route) => route);
 }
 
-function prefixOf(range: IPv4CidrRange): number {
-  return Number(range.getPrefix().getValue());
-}
-
-/** The main-table route the kernel picks for `address`: longest prefix, then lowest metric. */
+/** The main-table route the kernel picks for `address` (longest prefix, then lowest metric), whatever its type. */
 export function winningRoute(routes: ReadonlyArray<IpRoute>, address: string): IpRoute | undefined {
-  const target = parseAddress(address);
-  if (!target.ok) return undefined;
-  let best: { route: IpRoute; prefix: number; metric: number } | undefined;
-  for (const route of routes) {
-    const range = routeRange(route.dst);
-    if (!range || !rangeContains(range, target.value)) continue;
-    const prefix = prefixOf(range);
-    const metric = route.metric ?? 0;
-    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric))
-      best = { route, prefix, metric };
-  }
-  return best?.route;
+  const target = parseRouteAddress(address);
+  return target ? mainTable(routes).lookup(target)?.route : undefined;
 }
 
 function describeRoute(route: IpRoute): string {
@@ -202,9 +193,9 @@ function portMatches(spec: string | undefined, port: number): boolean {
 /** Whether an address match (`-s`/`-d`, absent = any) covers `address`. */
 function addressMatches(spec: string | undefined, address: string): boolean {
   if (spec === undefined) return true;
-  const range = routeRange(spec);
-  const parsed = parseAddress(address);
-  return !range || !parsed.ok || rangeContains(range, parsed.value);
+  const range = parseDestination(spec);
+  const parsed = parseRouteAddress(address);
+  return !range || !parsed || destinationContains(range, parsed);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -219,20 +210,21 @@ function pathReason(effect: Effect, session: SshSession, state: IpState): string
   switch (effect.what) {
     case 'route-set':
     case 'route-del': {
-      const range = routeRange(effect.dst);
+      const range = parseDestination(effect.dst);
       if (!range) return undefined;
+      const table = mainTable(state.routes);
       // The client, and the gateway the session goes through: a route taking over either reroutes the session.
       for (const [address, label] of [
         [session.client, 'the controller'],
         [session.gateway, `the session's gateway`],
       ] as const) {
-        const parsed = address === undefined ? undefined : parseAddress(address);
-        if (!parsed?.ok || !rangeContains(range, parsed.value)) continue;
-        const current = winningRoute(state.routes, address!);
-        const currentRange = current ? routeRange(current.dst) : undefined;
-        const currentPrefix = currentRange ? prefixOf(currentRange) : -1;
-        const currentMetric = current?.metric ?? 0;
-        const prefix = prefixOf(range);
+        const parsed = address === undefined ? undefined : parseRouteAddress(address);
+        if (!parsed || !destinationContains(range, parsed)) continue;
+        const winner = table.lookup(parsed);
+        const current = winner?.route;
+        const currentPrefix = winner ? winner.destination.prefix : -1;
+        const currentMetric = winner?.metric ?? 0;
+        const prefix = range.prefix;
         if (effect.what === 'route-del') {
           if (current && currentPrefix === prefix && (effect.metric === undefined || effect.metric === currentMetric)) {
             return `would delete ${describeRoute(current)}, the route ${who} takes to ${label} ${address}`;
@@ -308,10 +300,11 @@ function pathReason(effect: Effect, session: SshSession, state: IpState): string
 function entryOf(effect: Effect, node: ClusterNode, cluster: Cluster): string {
   const at = (...path: Array<string | number>) => entryPath(cluster, node, ...path);
   if (effect.what === 'route-set') {
-    const range = routeRange(effect.dst);
-    const i = node.routes.findIndex(
-      (r) => (r.metric ?? 0) === effect.metric && range !== undefined && routeRange(r.to)?.isEquals(range),
-    );
+    const range = parseDestination(effect.dst);
+    const i = node.routes.findIndex((r) => {
+      const to = range && (r.metric ?? 0) === effect.metric ? parseDestination(r.to) : undefined;
+      return to !== undefined && sameDestination(to, range!);
+    });
     const derived = i >= 0 ? derivedReason(node.routes[i]) : undefined;
     if (derived) return `routing: auto (${at()}: ${derived})`;
     if (i >= 0) return at('routes', i);
@@ -410,11 +403,14 @@ export function staticLockoutIssues(cluster: Cluster): Issue[] {
     });
     if (network) {
       node.routes.forEach((route, i) => {
-        const range = routeRange(route.to);
-        if (!range) return;
-        const replaces = range.isEquals(network!);
+        const range = parseDestination(route.to);
+        const on = parseDestination(network!.toCidrString());
+        if (!range || !on) return;
+        const replaces = sameDestination(range, on);
         const covers =
-          controller !== undefined && rangeContains(range, controller) && prefixOf(range) >= prefixOf(network!);
+          controller !== undefined &&
+          destinationContains(range, { family: 4, value: controller.getValue() }) &&
+          range.prefix >= on.prefix;
         if (!replaces && !covers) return;
         issues.push({
           path: ['nodes', n, 'routes', i],

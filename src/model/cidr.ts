@@ -255,18 +255,3 @@ export function numericContains(range: NumericRange, address: number): boolean {
 export function numericOverlap(a: NumericRange, b: NumericRange): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
-
-/**
- * A route destination in the kernel's own spelling, as `ip -j route` prints it: `default` for 0.0.0.0/0, a bare
- * address for a /32, otherwise the network in CIDR form. Two destinations are the same route exactly when these
- * are equal. Unparseable text is returned unchanged (validation reports it).
- */
-export function canonicalRouteDestination(to: string): string {
-  if (to === 'default') return 'default';
-  const parsed = parseNetwork(to);
-  if (!parsed.ok) return to;
-  const prefix = Number(parsed.value.cidrPrefix.getValue());
-  if (prefix === 0) return 'default';
-  const address = parsed.value.getFirst().toString();
-  return prefix === 32 ? address : `${address}/${prefix}`;
-}

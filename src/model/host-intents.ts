@@ -7,7 +7,8 @@
  */
 import type { IPv4CidrRange } from 'ip-num';
 import { clusterCniFiles } from './cni';
-import { canonicalRouteDestination, parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from './cidr';
+import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from './cidr';
+import { canonicalRouteDestination } from './route-table';
 import { Issue, show } from './errors';
 import type { Cluster, ClusterNode } from './schema';
 

@@ -11,15 +11,10 @@
  *   one; with another gateway it is an error naming both.
  * Pure: computed once per parsed cluster; imports nothing outside the model.
  */
-import {
-  canonicalRouteDestination,
-  type NumericRange,
-  numericRange,
-  parseInterfaceAddress,
-  parseNetwork,
-} from './cidr';
+import { type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
+import { canonicalRouteDestination } from './route-table';
 import type { Cluster, ClusterNode } from './schema';
 
 /** One route routing: auto gives a node. */

@@ -26,6 +26,7 @@ import {
 import { derivedReason, effectiveNodes } from './effective';
 import { Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
+import { type Destination, parseDestination, RouteTable } from './route-table';
 import { declaresForwarding, lanPorts } from './routing';
 import { type Cluster, type ClusterNode, NAMESPACE_NAME } from './schema';
 
@@ -108,7 +109,6 @@ interface Iface {
 }
 
 interface RouteEntry {
-  readonly dst: NumericRange;
   readonly via?: number;
   readonly dev: string;
   /** How the route reads in a hop (made when a hop uses it: a big cluster has many thousand routes). */
@@ -120,7 +120,7 @@ interface Place {
   readonly node: string;
   readonly kind: 'node' | 'namespace' | 'pod';
   readonly ifaces: Iface[];
-  readonly routes: RouteEntry[];
+  readonly routes: RouteTable<RouteEntry>;
   /** Why it forwards (undefined: it does not). */
   readonly forwards?: string;
   readonly masquerade: ReadonlyArray<{
@@ -148,7 +148,7 @@ interface Network {
   readonly lans: ReadonlyArray<{ readonly name: string; readonly range: NumericRange }>;
 }
 
-const ANY: NumericRange = { first: 0, last: 2 ** 32 - 1, prefix: 0 };
+const ANY = parseDestination('default')!;
 const sameRange = (a: NumericRange, b: NumericRange) => a.first === b.first && a.prefix === b.prefix;
 const networks = new WeakMap<Cluster, Network>();
 
@@ -168,15 +168,21 @@ function parsedAddresses(texts: readonly string[]): Iface['addresses'] {
   });
 }
 
-/** Connected routes of a place's interfaces (the kernel adds one per address). */
-function connected(ifaces: readonly Iface[]): RouteEntry[] {
-  return ifaces.flatMap((iface) =>
-    iface.addresses.map((a) => ({
-      dst: a.network,
-      dev: iface.name,
-      text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)`,
-    })),
-  );
+/** A numeric IPv4 range as a route destination. */
+function destinationOf(range: NumericRange): Destination {
+  return { family: 4, first: BigInt(range.first), last: BigInt(range.last), prefix: range.prefix };
+}
+
+/** A place's table with the connected routes of its interfaces (the kernel adds one per address). */
+function connected(ifaces: readonly Iface[]): RouteTable<RouteEntry> {
+  const table = new RouteTable<RouteEntry>(4);
+  for (const iface of ifaces)
+    for (const a of iface.addresses)
+      table.add(
+        { dev: iface.name, text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)` },
+        { dst: destinationOf(a.network) },
+      );
+  return table;
 }
 
 function buildNetwork(cluster: Cluster): Network {
@@ -187,14 +193,10 @@ function buildNetwork(cluster: Cluster): Network {
   const places = new Map<string, Place>();
   const nodes = new Map<string, ClusterNode>();
   // Every node routes to every pod subnet: parse each destination and gateway text once.
-  const destinations = new Map<string, NumericRange | undefined>();
+  const destinations = new Map<string, Destination | undefined>();
   const gateways = new Map<string, number | undefined>();
-  const destination = (to: string): NumericRange | undefined => {
-    if (to === 'default') return ANY;
-    if (!destinations.has(to)) {
-      const parsed = parseNetwork(to);
-      destinations.set(to, parsed.ok ? numericRange(parsed.value) : undefined);
-    }
+  const destination = (to: string): Destination | undefined => {
+    if (!destinations.has(to)) destinations.set(to, parseDestination(to));
     return destinations.get(to);
   };
   const gatewayOf = (via: string): number | undefined => {
@@ -237,13 +239,15 @@ function buildNetwork(cluster: Cluster): Network {
       if (range === undefined || via === undefined) continue;
       const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => numericContains(a.network, via)))?.name;
       if (dev === undefined) continue;
-      routes.push({
-        dst: range,
-        via,
-        dev,
-        text: () =>
-          `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}`,
-      });
+      routes.add(
+        {
+          via,
+          dev,
+          text: () =>
+            `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}`,
+        },
+        { dst: range, metric: route.metric },
+      );
     }
     const forwards = declaresForwarding(node)
       ? 'ip_forward 1'
@@ -288,12 +292,14 @@ function buildNetwork(cluster: Cluster): Network {
       const nsRoutes = connected(nsIfaces);
       const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
       if (gw?.ok)
-        nsRoutes.push({
-          dst: ANY,
-          via: addressNumber(gw.value),
-          dev: ns.veth.name,
-          text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}`,
-        });
+        nsRoutes.add(
+          {
+            via: addressNumber(gw.value),
+            dev: ns.veth.name,
+            text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}`,
+          },
+          { dst: ANY },
+        );
       places.set(`${node.name}/${ns.name}`, {
         id: `${node.name}/${ns.name}`,
         node: node.name,
@@ -327,15 +333,14 @@ function podPlace(cluster: Cluster, node: string, pod: string, ordinal: number):
       addresses: [{ ip: subnet.numeric.first + 2 + ordinal, network: subnet.numeric }],
     },
   ];
+  const routes = connected(ifaces);
+  routes.add({ via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` }, { dst: ANY });
   return {
     id: `${node}/${pod}`,
     node,
     kind: 'pod',
     ifaces,
-    routes: [
-      ...connected(ifaces),
-      { dst: ANY, via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` },
-    ],
+    routes,
     masquerade: [],
     dnat: [],
   };
@@ -385,15 +390,6 @@ function owns(place: Place, ip: number): boolean {
   return place.ifaces.some((i) => i.addresses.some((a) => a.ip === ip));
 }
 
-function lookup(place: Place, dst: number): RouteEntry | undefined {
-  let best: RouteEntry | undefined;
-  for (const route of place.routes) {
-    const range = route.dst;
-    if (range.first <= dst && dst <= range.last && (!best || range.prefix > best.dst.prefix)) best = route;
-  }
-  return best;
-}
-
 function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | undefined): Walk {
   const hops: TraceHop[] = [];
   const conntrack: Conntrack[] = [];
@@ -432,7 +428,7 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
       arrivedOn = arrivedOn ?? here.ifaces[0];
       continue;
     }
-    const route = lookup(here, pkt.dst);
+    const route = here.routes.deliver(BigInt(pkt.dst))?.route;
     if (!route)
       return {
         verdict: 'dropped',

@@ -1,13 +1,14 @@
 /**
- * Address and route helpers shared by the check groups: the node's IPv4 addresses as the kernel shows them, a
- * longest-prefix route lookup over `ip -j route` (as the kernel does for the main table), the pod subnet
- * each node gets, and the routes a node is expected to have. CIDR math through ip-num (model/cidr.ts).
+ * Address and route helpers shared by the check groups: the node's IPv4 addresses as the kernel shows them, the
+ * kernel's route lookup over `ip -j route` (model/route-table.ts), the pod subnet each node gets, and the routes a
+ * node is expected to have. CIDR math through ip-num (model/cidr.ts).
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
-import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from '../../model/cidr';
+import { parseAddress, parseInterfaceAddress } from '../../model/cidr';
 import { derivedReason, effectiveNode } from '../../model/effective';
 import { podSubnetOf as modelPodSubnetOf } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
+import { mainTable } from '../lockout';
 import type { IpRoute, IpState } from '../resources/ip-facts';
 
 /** One IPv4 address of an interface. */
@@ -39,32 +40,9 @@ export function nodeAddresses(ip: IpState): NodeAddress[] {
   );
 }
 
-/** `default` → 0.0.0.0/0, a bare address → /32: the form routes are compared in. */
-export function canonicalDestination(dst: string): string {
-  if (dst === 'default') return '0.0.0.0/0';
-  return dst.includes('/') ? dst : `${dst}/32`;
-}
-
-function routeRange(route: IpRoute): IPv4CidrRange | undefined {
-  const parsed = parseNetwork(canonicalDestination(route.dst));
-  return parsed.ok ? parsed.value : undefined;
-}
-
-const DROPPING = new Set(['blackhole', 'unreachable', 'prohibit', 'throw']);
-
-/** The route the kernel picks for `address` in the main table (longest prefix, then lowest metric), if any. */
+/** The route the kernel picks for `address` in the main table, if any: none when the one that wins drops it. */
 export function lookupRoute(routes: ReadonlyArray<IpRoute>, address: IPv4): IpRoute | undefined {
-  let best: { route: IpRoute; prefix: number; metric: number } | undefined;
-  for (const route of routes) {
-    const range = routeRange(route);
-    if (!range || !rangeContains(range, address)) continue;
-    const prefix = Number(range.getPrefix().getValue());
-    const metric = route.metric ?? 0;
-    if (!best || prefix > best.prefix || (prefix === best.prefix && metric < best.metric))
-      best = { route, prefix, metric };
-  }
-  const type = (best?.route as { type?: string } | undefined)?.type;
-  return best && !(type && DROPPING.has(type)) ? best.route : undefined;
+  return mainTable(routes).deliver({ family: 4, value: address.getValue() })?.route;
 }
 
 /** The pod subnet of a Kubernetes node (its own, or allocated from podCidr); undefined for a host. */

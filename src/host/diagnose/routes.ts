@@ -5,7 +5,8 @@
  */
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../../model/cidr';
 import type { IpRoute } from '../resources/ip-facts';
-import { addressOf, canonicalDestination, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
+import { canonicalRouteDestination, destinationsOverlap, parseDestination } from '../../model/route-table';
+import { addressOf, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
 import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
 
 function describe(route: IpRoute): string {
@@ -22,9 +23,9 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
   // Expected routes, by destination and metric (the kernel's identity of a route).
   let present = 0;
   for (const route of expected) {
-    const dst = canonicalDestination(route.to);
+    const dst = canonicalRouteDestination(route.to);
     const metric = route.metric ?? 0;
-    const found = table.find((r) => canonicalDestination(r.dst) === dst && (r.metric ?? 0) === metric);
+    const found = table.find((r) => canonicalRouteDestination(r.dst) === dst && (r.metric ?? 0) === metric);
     const want = `${route.to} via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}`;
     if (!found) {
       findings.push(
@@ -51,9 +52,7 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
 
   // Every other LAN and pod subnet: reachable by some route; specific routes toward them are declared.
   const onLans = new Set(node.interfaces.map((i) => i.lan).filter((l): l is string => l !== undefined));
-  const declaredTo = expected
-    .map((r) => parseNetwork(canonicalDestination(r.to)))
-    .flatMap((p) => (p.ok ? [p.value] : []));
+  const declaredTo = expected.flatMap((r) => parseDestination(r.to) ?? []);
   const targets = [
     ...cluster.lans.filter((lan) => !onLans.has(lan.name)).map((lan) => ({ what: `LAN ${lan.name}`, cidr: lan.cidr })),
     ...(isKubernetesNode(node)
@@ -70,8 +69,9 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
   let judged = 0;
   for (const target of targets) {
     const range = parseNetwork(target.cidr);
-    if (!range.ok || local.some((net) => rangesOverlap(net, range.value))) continue;
-    if (declaredTo.some((d) => rangesOverlap(d, range.value))) continue; // judged above
+    const wanted = parseDestination(target.cidr);
+    if (!range.ok || !wanted || local.some((net) => rangesOverlap(net, range.value))) continue;
+    if (declaredTo.some((d) => destinationsOverlap(d, wanted))) continue; // judged above
     judged++;
     const first = addressOf(target.cidr)!;
     const best = lookupRoute(table, first);
@@ -80,8 +80,8 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
         r.dst !== 'default' &&
         r.protocol !== 'kernel' &&
         (() => {
-          const p = parseNetwork(canonicalDestination(r.dst));
-          return p.ok && rangesOverlap(p.value, range.value) && Number(p.value.getPrefix().getValue()) > 0;
+          const p = parseDestination(r.dst);
+          return p !== undefined && destinationsOverlap(p, wanted) && p.prefix > 0;
         })(),
     );
     if (specific.length > 0) {

@@ -24,6 +24,8 @@ export interface IpAddrEntry extends IpLink {
 
 /** One entry of `ip -j route show table main`. */
 export interface IpRoute {
+  /** Absent for unicast; `blackhole`, `unreachable`, `prohibit`, `throw`... otherwise. */
+  readonly type?: string;
   readonly dst: string;
   readonly gateway?: string;
   readonly dev?: string;

@@ -14,7 +14,7 @@
  */
 import { derivedReason } from '../../model/effective';
 import type { Cluster, ClusterNode } from '../../model/schema';
-import { canonicalRouteDestination } from '../../model/cidr';
+import { canonicalRouteDestination } from '../../model/route-table';
 import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
 import { IpRoute, ipFacts, ipState } from './ip-facts';
 
