@@ -2,6 +2,7 @@
 import { intervalText } from '../model/netpol/addresses';
 import { Endpoint, NetpolAnalysis, ruleRefText, Verdict, DirectionVerdict } from '../model/netpol/analyze';
 import type { Protocol } from '../model/netpol/inventory';
+import type { InputCounts } from '../model/netpol/read';
 
 export const LIST_FORMATS = ['txt', 'json', 'md', 'csv', 'dot'] as const;
 export type ListFormat = (typeof LIST_FORMATS)[number];
@@ -44,20 +45,23 @@ export function formatVerdict(
   return `${lines.join('\n')}\n`;
 }
 
-/** The truth table (cyclonus style: `.` allowed, `X` denied; rows from, columns to) or the JSON. */
+/**
+ * The truth table (cyclonus style: `.` allowed, `X` denied; rows from, columns to), or with `inputs` (what it was
+ * made from) the JSON.
+ */
 export function formatMatrix(
   analysis: NetpolAnalysis,
   matrix: boolean[][],
   port: number,
   protocol: Protocol,
-  json: boolean,
+  inputs?: InputCounts,
 ): string {
   const keys = analysis.workloads.map((w) => w.key);
-  if (json) {
+  if (inputs) {
     // Written row by row (a million pairs as one object tree would cost most of the command's time).
     const quoted = keys.map((k) => JSON.stringify(k));
     const rows = quoted.map((from, s) => `${from}:{${quoted.map((to, d) => `${to}:${matrix[s][d]}`).join(',')}}`);
-    return `{"port":${port},"protocol":${JSON.stringify(protocol)},"matrix":{${rows.join(',')}}}\n`;
+    return `{"port":${port},"protocol":${JSON.stringify(protocol)},"inputs":${JSON.stringify(inputs)},"matrix":{${rows.join(',')}}}\n`;
   }
   const width = Math.max(`${protocol}/${port}`.length, ...keys.map((k) => k.length));
   const lines = [`${protocol}/${port}`.padEnd(width) + ' ' + keys.map((_, d) => String(d).padStart(3)).join(' ')];

@@ -36,15 +36,18 @@ export function synthesizedObjects(model: import('../model/load').ClusterModel):
 
 /** Reads the inputs, prints what was read and the lints (stderr), and builds the analysis. */
 function analyse(inputs: string[]): { input: NetpolInput; analysis: NetpolAnalysis } {
-  const { readNetpolInputs } = require('../model/netpol/read') as typeof import('../model/netpol/read');
+  const { inputCounts, readNetpolInputs } = require('../model/netpol/read') as typeof import('../model/netpol/read');
   const { NetpolAnalysis } = require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
   const { netpolLints } = require('../model/netpol/lints') as typeof import('../model/netpol/lints');
   const input = readNetpolInputs(inputs, synthesizedObjects);
   const analysis = new NetpolAnalysis(input.inventory);
   const inv = input.inventory;
-  const skipped = [...inv.skipped].map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const counts = inputCounts(input);
+  const skipped = Object.entries(counts.notAnalysed)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
   console.error(
-    `netpol: ${inv.workloads.length} workloads, ${inv.namespaces.size} namespaces, ${inv.policies.length} NetworkPolicies from ${input.files.length} file${input.files.length === 1 ? '' : 's'}` +
+    `netpol: ${counts.workloads} workloads, ${counts.namespaces} namespaces, ${counts.networkPolicies} NetworkPolicies from ${counts.files} file${counts.files === 1 ? '' : 's'}` +
       (skipped ? `; not analysed: ${skipped}` : ''),
   );
   for (const line of input.warnings) console.error(line);
@@ -109,16 +112,20 @@ export function registerNetpol(program: Command, status: ExitStatus): void {
     .argument('<inputs...>', 'cluster files, manifest files or directories')
     .requiredOption('--port <port>', 'destination port', portNumber)
     .addOption(protocolOption())
-    .option('--json', 'print {"port", "protocol", "matrix": {from: {to: true|false}}}')
+    .option(
+      '--json',
+      'print {"port", "protocol", "inputs": {files, workloads, namespaces, networkPolicies, read, notAnalysed}, "matrix": {from: {to: true|false}}}',
+    )
     .action((inputs: string[], opts: { port: number; protocol: Protocol; json?: boolean }) => {
-      const { analysis } = analyse(inputs);
+      const { inputCounts } = require('../model/netpol/read') as typeof import('../model/netpol/read');
+      const { input, analysis } = analyse(inputs);
       process.stdout.write(
         output().formatMatrix(
           analysis,
           analysis.matrix(opts.port, opts.protocol),
           opts.port,
           opts.protocol,
-          opts.json === true,
+          opts.json ? inputCounts(input) : undefined,
         ),
       );
     });

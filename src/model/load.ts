@@ -5,10 +5,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isUtf8 } from 'buffer';
-import { errorsOf, InputError, Issue, warningsOf } from './errors';
-import { zodIssues } from './zod-issues';
+import { errorsOf, InputError, Issue, under, warningsOf } from './errors';
+import type { z } from 'zod';
+import { objectIssues, zodIssues } from './zod-issues';
 import { canonicalizeHosts } from './canonical';
-import { Cluster, clusterSchema } from './schema';
+import { Cluster, clusterSchema, ingressSchema, networkPolicySchema, serviceSchema } from './schema';
+import { decodeNulls } from './decode';
+import { checkService } from './checks/service';
+import { checkIngress } from './checks/ingress';
+import { checkNetworkPolicy } from './checks/network-policy';
 import { NetworkLayout } from './layout';
 import { validateCluster } from './validate';
 import { loadYamlDocuments } from './yaml';
@@ -214,10 +219,70 @@ export function checkCluster(
   baseDir: string = process.cwd(),
   options: LoadOptions = {},
 ): ClusterModel {
-  const parsed = clusterSchema.safeParse(raw);
-  if (!parsed.success) throw new InputError(file, zodIssues(parsed.error, raw));
+  const decodeWarnings: Issue[] = [];
+  const decoded = decodeKubernetes(raw, decodeWarnings);
+  const parsed = clusterSchema.safeParse(decoded);
+  if (!parsed.success)
+    throw new InputError(file, [
+      ...zodIssues(parsed.error, decoded),
+      ...kubernetesObjectChecks(decoded, parsed.error, baseDir),
+    ]);
   const { layout, issues } = validateCluster(parsed.data, baseDir, options);
   const errors = errorsOf(issues);
   if (errors.length > 0 || !layout) throw new InputError(file, errors);
-  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), layout, warnings: warningsOf(issues) };
+  const warnings = [...decodeWarnings, ...warningsOf(issues)];
+  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), layout, warnings };
+}
+
+/**
+ * The objects under `kubernetes` are Kubernetes objects: they are decoded as the API server decodes them (null is
+ * absent, ./decode.ts) before the schema reads them. The rest of the cluster file is netstrap's own and keeps its
+ * own rules.
+ */
+function decodeKubernetes(raw: unknown, warnings: Issue[]): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const record = raw as Record<string, unknown>;
+  if (!Object.hasOwn(record, 'kubernetes')) return raw;
+  const out = { ...record };
+  Object.defineProperty(out, 'kubernetes', {
+    value: record.kubernetes === null ? {} : decodeNulls(record.kubernetes, warnings, ['kubernetes']),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return out;
+}
+
+/**
+ * When the file has schema errors, the semantic checks of each `kubernetes.*` object with a schema error still run
+ * on its parts that parsed, so that a schema error never hides the object's other errors (issue 19). Checks that
+ * need the whole file (addresses claimed, Ingress backends found) wait until the schema errors are fixed.
+ */
+function kubernetesObjectChecks(decoded: unknown, error: z.ZodError, baseDir: string): Issue[] {
+  const kubernetes = (decoded as { kubernetes?: Record<string, unknown> } | null)?.kubernetes;
+  if (kubernetes === null || typeof kubernetes !== 'object') return [];
+  const lists = {
+    services: (item: unknown) => objectIssues(serviceSchema, item, checkService, () => []).issues,
+    ingresses: (item: unknown) =>
+      objectIssues(
+        ingressSchema,
+        item,
+        (ingress) => checkIngress(ingress, { baseDir }),
+        () => [],
+      ).issues,
+    networkPolicies: (item: unknown) => objectIssues(networkPolicySchema, item, checkNetworkPolicy, () => []).issues,
+  };
+  const out: Issue[] = [];
+  const done = new Set<string>();
+  for (const issue of error.issues) {
+    const [head, list, index] = issue.path;
+    if (head !== 'kubernetes' || typeof index !== 'number' || !Object.hasOwn(lists, list as PropertyKey)) continue;
+    const items = kubernetes[list as keyof typeof lists];
+    if (!Array.isArray(items) || done.has(`${String(list)}[${index}]`)) continue;
+    done.add(`${String(list)}[${index}]`);
+    out.push(
+      ...under(['kubernetes', list as string, index], errorsOf(lists[list as keyof typeof lists](items[index]))),
+    );
+  }
+  return out;
 }

@@ -86,13 +86,35 @@ describe('netstrap netpol', () => {
     ] as const) {
       expect(fromManifests.matrix(port, protocol)).toEqual(fromCluster.matrix(port, protocol));
     }
-    // And through the CLI, byte for byte.
+    // And through the CLI, byte for byte but for the number of files read (`inputs.files`: one cluster file; dist/'s
+    // manifest and the workloads).
     const a = netstrap(['netpol', 'matrix', CLUSTER, '--port', '5432', '--json']);
     const b = netstrap(['netpol', 'matrix', dist, workloads, '--port', '5432', '--json']);
     expect([a.status, b.status]).toEqual([0, 0]);
-    expect(b.stdout).toBe(a.stdout);
+    expect(b.stdout.replace('"inputs":{"files":2,', '"inputs":{"files":1,')).toBe(a.stdout);
     const json = JSON.parse(a.stdout);
-    expect(Object.keys(json)).toEqual(['port', 'protocol', 'matrix']);
+    expect(json.inputs).toEqual({
+      files: 1,
+      workloads: 6,
+      namespaces: 3,
+      networkPolicies: 3,
+      read: { DaemonSet: 1, Deployment: 4, Namespace: 2, NetworkPolicy: 3, Pod: 1, StatefulSet: 1 },
+      notAnalysed: {
+        ServiceAccount: 2,
+        ClusterRole: 2,
+        ClusterRoleBinding: 2,
+        Role: 1,
+        RoleBinding: 1,
+        'DaemonSet (hostNetwork: NetworkPolicies do not apply)': 1,
+        ConfigMap: 1,
+        Service: 1,
+      },
+    });
+    // The same counts as the summary line on stderr.
+    expect(a.stderr).toContain(
+      'netpol: 6 workloads, 3 namespaces, 3 NetworkPolicies from 1 file; not analysed: ServiceAccount 2, ClusterRole 2,',
+    );
+    expect(Object.keys(json)).toEqual(['port', 'protocol', 'inputs', 'matrix']);
     expect([json.port, json.protocol]).toEqual([5432, 'TCP']);
     expect(json.matrix['ops/monitor']).toEqual({
       'kube-system/coredns': true,

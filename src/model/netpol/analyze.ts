@@ -34,8 +34,8 @@ import {
   subtractIntervals,
 } from './addresses';
 import { ConnectionSet } from './connections';
-import { compileSelector, Inventory, Policy, Protocol, Workload } from './inventory';
-import type { NetworkPolicyPeerSpec, NetworkPolicyPortSpec } from '../checks/network-policy';
+import { compileSelector, Inventory, Policy, PolicyPort, Protocol, Workload } from './inventory';
+import type { NetworkPolicyPeerSpec } from '../checks/network-policy';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bit sets of workload indexes
@@ -203,7 +203,7 @@ export class NetpolAnalysis {
       return compiled;
     };
     const compileRules = (
-      rules: ReadonlyArray<{ ports?: ReadonlyArray<NetworkPolicyPortSpec> }>,
+      rules: ReadonlyArray<{ ports?: ReadonlyArray<PolicyPort> }>,
       field: 'from' | 'to',
       ns: string,
     ) =>
@@ -538,15 +538,13 @@ export class NetpolAnalysis {
   }
 }
 
-/** policyTypes after the API server's defaulting. */
+/** policyTypes (defaulted as the API server does when the policy was read: inventory.ts apiServerPolicySpec). */
 export function effectivePolicyTypes(policy: Policy): ReadonlyArray<'Ingress' | 'Egress'> {
-  const given = policy.spec.policyTypes;
-  if (given && given.length > 0) return given;
-  return (policy.spec.egress?.length ?? 0) > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+  return policy.spec.policyTypes;
 }
 
-function compilePort(entry: NetworkPolicyPortSpec): CompiledPort {
-  const protocol = entry.protocol ?? 'TCP';
+function compilePort(entry: PolicyPort): CompiledPort {
+  const protocol = entry.protocol;
   if (entry.port === undefined) return { protocol, start: 1, end: 65535 };
   if (typeof entry.port === 'string') return { protocol, name: entry.port };
   return { protocol, start: entry.port, end: entry.endPort ?? entry.port };

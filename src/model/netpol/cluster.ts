@@ -1,6 +1,6 @@
 /** A checked cluster file → Inventory: its declared namespaces and workloads, and its NetworkPolicies. */
 import type { Cluster } from '../schema';
-import { addNamespace, emptyInventory, finishInventory, Inventory } from './inventory';
+import { addNamespace, apiServerPolicySpec, countRead, emptyInventory, finishInventory, Inventory } from './inventory';
 
 /**
  * Adds a cluster's objects to an inventory (call finishInventory once every input is in). With `workloadsOnly`,
@@ -11,8 +11,14 @@ export function addCluster(into: Inventory, cluster: Cluster, file: string, work
   const k = cluster.kubernetes;
   into.podCidr ??= cluster.network.podCidr;
   into.serviceCidr ??= cluster.network.serviceCidr;
-  if (!workloadsOnly) for (const ns of k.namespaces ?? []) addNamespace(into, ns.name, ns.labels ?? {});
+  if (!workloadsOnly) {
+    for (const ns of k.namespaces ?? []) {
+      addNamespace(into, ns.name, ns.labels ?? {});
+      countRead(into, 'Namespace');
+    }
+  }
   (k.workloads ?? []).forEach((w, i) => {
+    countRead(into, w.kind);
     into.workloads.push({
       key: '',
       kind: w.kind,
@@ -26,11 +32,12 @@ export function addCluster(into: Inventory, cluster: Cluster, file: string, work
   });
   if (workloadsOnly) return into;
   k.networkPolicies.forEach((p, i) => {
+    countRead(into, 'NetworkPolicy');
     into.policies.push({
       name: p.name,
       namespace: p.namespace,
       source: `${file} (kubernetes.networkPolicies[${i}])`,
-      spec: { podSelector: p.podSelector, policyTypes: p.policyTypes, ingress: p.ingress, egress: p.egress },
+      spec: apiServerPolicySpec(p),
     });
   });
   return into;

@@ -4,7 +4,12 @@
  * cluster file (./cluster.ts) or from Kubernetes manifests (./manifests.ts); analysed by ./analyze.ts.
  */
 import type { LabelSelector } from '../meta';
-import type { NetworkPolicyEgressRuleSpec, NetworkPolicyIngressRuleSpec, PolicyType } from '../checks/network-policy';
+import type {
+  NetworkPolicyEgressRuleSpec,
+  NetworkPolicyIngressRuleSpec,
+  NetworkPolicyPortSpec,
+  PolicyType,
+} from '../checks/network-policy';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
@@ -35,12 +40,46 @@ export interface Workload {
   readonly source: string;
 }
 
-/** The spec of a NetworkPolicy, as the API spells it (already checked: see checks/network-policy.ts). */
+/** A port entry with its protocol defaulted. */
+export type PolicyPort = NetworkPolicyPortSpec & { readonly protocol: Protocol };
+type Rule<R> = Omit<R, 'ports'> & { readonly ports?: readonly PolicyPort[] };
+
+/**
+ * The spec of a NetworkPolicy as the API server stores it (already checked: see checks/network-policy.ts), its
+ * defaults applied by {@link apiServerPolicySpec}: analysis reads it as it is.
+ */
 export interface PolicySpec {
   readonly podSelector: LabelSelector;
+  readonly policyTypes: readonly PolicyType[];
+  readonly ingress?: readonly Rule<NetworkPolicyIngressRuleSpec>[];
+  readonly egress?: readonly Rule<NetworkPolicyEgressRuleSpec>[];
+}
+
+/**
+ * The API server's defaults for a NetworkPolicy (pkg/apis/networking/v1/defaults.go), in one place for manifests
+ * and cluster files: podSelector `{}` (every pod of the namespace); policyTypes, when absent or empty, Ingress plus
+ * Egress when there is an egress rule; a port's protocol TCP.
+ */
+export function apiServerPolicySpec(spec: {
+  readonly podSelector?: LabelSelector;
   readonly policyTypes?: readonly PolicyType[];
   readonly ingress?: readonly NetworkPolicyIngressRuleSpec[];
   readonly egress?: readonly NetworkPolicyEgressRuleSpec[];
+}): PolicySpec {
+  const policyTypes: readonly PolicyType[] =
+    spec.policyTypes && spec.policyTypes.length > 0
+      ? spec.policyTypes
+      : (spec.egress?.length ?? 0) > 0
+        ? ['Ingress', 'Egress']
+        : ['Ingress'];
+  const withPorts = <R extends { readonly ports?: readonly NetworkPolicyPortSpec[] }>(rule: R) =>
+    rule.ports ? { ...rule, ports: rule.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) } : rule;
+  return {
+    podSelector: spec.podSelector ?? {},
+    policyTypes,
+    ...(spec.ingress ? { ingress: spec.ingress.map(withPorts) as PolicySpec['ingress'] } : {}),
+    ...(spec.egress ? { egress: spec.egress.map(withPorts) as PolicySpec['egress'] } : {}),
+  };
 }
 
 export interface Policy {
@@ -58,12 +97,18 @@ export interface Inventory {
   /** Pod and service networks when a cluster file gave them (for ipBlock assumptions and lints). */
   podCidr?: string;
   serviceCidr?: string;
+  /** Objects read, by kind (Namespace, NetworkPolicy and the workload kinds), wherever they came from. */
+  readonly read: Map<string, number>;
   /** Objects read but not analysed, by kind (e.g. Service: 3, "Pod (owned)": 6, "DaemonSet (hostNetwork)": 1). */
   readonly skipped: Map<string, number>;
 }
 
 export function emptyInventory(): Inventory {
-  return { namespaces: new Map(), workloads: [], policies: [], skipped: new Map() };
+  return { namespaces: new Map(), workloads: [], policies: [], read: new Map(), skipped: new Map() };
+}
+
+export function countRead(inventory: Inventory, kind: string): void {
+  inventory.read.set(kind, (inventory.read.get(kind) ?? 0) + 1);
 }
 
 export function countSkipped(inventory: Inventory, what: string, n = 1): void {

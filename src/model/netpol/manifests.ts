@@ -1,20 +1,46 @@
 /**
- * Kubernetes manifests → Inventory: netstrap's own dist/, `kubectl get -o yaml` output (also `kind: List`), a
- * kustomize or helm render. Read: Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob
- * (pod template labels and ports; status.podIP(s) when present) and NetworkPolicy; every other kind is counted.
+ * Kubernetes manifests → Inventory: netstrap's own dist/, `kubectl get -o yaml` output (`kind: List`, and the typed
+ * lists of API list calls: PodList, NetworkPolicyList, …), a kustomize or helm render, decoded as the API server
+ * decodes them (../decode.ts: null is absent). Read: Namespace, Pod, Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet, ReplicationController, Job, CronJob (pod template labels and ports; status.podIP(s) when present)
+ * and NetworkPolicy; one of them that cannot be read is an error, never skipped. Every other kind is counted.
  * A Pod or ReplicaSet (or Job) whose controller is among the objects read is folded into it: its IPs join the
  * owner's, so kubectl output does not count a Deployment three times.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError, Issue, show } from '../errors';
+import { errorsOf, InputError, Issue, show, warningLines } from '../errors';
+import { decodeNulls } from '../decode';
 import { loadYamlDocuments } from '../yaml';
 import { checkLabels, checkPortName } from '../meta';
 import { networkPolicySchema } from '../schema';
+import { objectIssues } from '../zod-issues';
+import type { z } from 'zod';
 import { checkNetworkPolicy } from '../checks/network-policy';
-import { addNamespace, countSkipped, ContainerPort, Inventory, PROTOCOLS, Protocol, Workload } from './inventory';
+import {
+  addNamespace,
+  apiServerPolicySpec,
+  countRead,
+  countSkipped,
+  ContainerPort,
+  Inventory,
+  PROTOCOLS,
+  Protocol,
+  Workload,
+} from './inventory';
 
-const WORKLOAD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'];
+const WORKLOAD_KINDS = [
+  'Pod',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+];
+/** API groups whose `kind: NetworkPolicy` is the Kubernetes one (extensions: before 1.16). */
+const NETWORK_POLICY_GROUPS = ['networking.k8s.io', 'extensions'];
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** One parsed document and where it came from. */
@@ -47,16 +73,34 @@ export function parseDocuments(text: string, file: string): unknown[] {
   return loadYamlDocuments(text, file).filter((d) => d !== null && d !== undefined);
 }
 
-/** Flattens `kind: List` (kubectl get -o yaml) into its items. */
+/**
+ * Flattens every list into its items, as kubectl reads them: `kind: List` (kubectl get -o yaml) and the typed lists
+ * of API list calls (`PodList`, `NetworkPolicyList`, `DeploymentList`, … any `XList`), nested ones too. An item with
+ * neither kind nor apiVersion (a typed list's items have none) takes the list's kind without `List`, and its
+ * apiVersion. A list whose `items` is not a list stays a document (an error when read).
+ */
 export function manifestDocuments(documents: unknown[], file: string): ManifestDocument[] {
   const out: ManifestDocument[] = [];
-  documents.forEach((object, i) => {
-    const where = `document ${i + 1}`;
-    if (isObject(object) && object.kind === 'List' && Array.isArray(object.items)) {
-      object.items.forEach((item, j) => out.push({ file, where: `${where}, items[${j}]`, object: item }));
-    } else out.push({ file, where, object });
-  });
+  const add = (object: unknown, where: string, depth: number) => {
+    if (!isList(object) || depth > 8 || (object.items != null && !Array.isArray(object.items))) {
+      out.push({ file, where, object });
+      return;
+    }
+    const itemKind = object.kind.slice(0, -'List'.length);
+    ((object.items ?? []) as unknown[]).forEach((item, j) => {
+      const typed =
+        isObject(item) && item.kind == null && item.apiVersion == null && itemKind !== ''
+          ? { ...item, kind: itemKind, apiVersion: object.apiVersion }
+          : item;
+      add(typed, depth === 0 ? `${where}, items[${j}]` : `${where}.items[${j}]`, depth + 1);
+    });
+  };
+  documents.forEach((object, i) => add(object, `document ${i + 1}`, 0));
   return out;
+}
+
+function isList(value: unknown): value is Record<string, unknown> & { kind: string } {
+  return isObject(value) && typeof value.kind === 'string' && value.kind.endsWith('List');
 }
 
 interface Owned {
@@ -71,15 +115,18 @@ interface Owned {
 /**
  * Adds manifest documents to an inventory. Every problem is collected; the InputError thrown names the file, the
  * document and the field (`dist/x.yaml (document 3, NetworkPolicy default/db): spec.ingress[0].from[0]: ...`).
+ * Returns the warnings, as printed (`warning: file (document N, Kind ns/name): path: message`).
  */
-export function addManifests(inventory: Inventory, docs: readonly ManifestDocument[]): void {
+export function addManifests(inventory: Inventory, docs: readonly ManifestDocument[]): { warnings: string[] } {
   const errors: InputError[] = [];
+  const warnings: string[] = [];
   const owned: Owned[] = [];
   const seen = new Map<string, string>();
   for (const doc of docs) {
-    const object = doc.object;
-    const fail = (issues: Issue[], label?: string) =>
-      errors.push(new InputError(`${doc.file} (${doc.where}${label ? `, ${label}` : ''})`, issues));
+    const decodeWarnings: Issue[] = [];
+    const object = decodeNulls(doc.object, decodeWarnings);
+    const source = (label?: string) => `${doc.file} (${doc.where}${label ? `, ${label}` : ''})`;
+    const fail = (issues: Issue[], label?: string) => errors.push(new InputError(source(label), issues));
     if (!isObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
       fail([
         { path: [], message: `not a Kubernetes object: expected apiVersion and kind, got ${show(summary(object))}` },
@@ -87,6 +134,23 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
       continue;
     }
     const kind = object.kind;
+    if (kind.endsWith('List')) {
+      fail([{ path: ['items'], message: `must be a list of objects (got ${show(object.items)})` }], kind);
+      continue;
+    }
+    const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : '';
+    if (kind === 'NetworkPolicy' && !NETWORK_POLICY_GROUPS.includes(group)) {
+      fail(
+        [
+          {
+            path: ['apiVersion'],
+            message: `${show(object.apiVersion)} is not the Kubernetes NetworkPolicy (networking.k8s.io/v1), which is all netstrap analyses: its answer would leave this policy out; remove it from the input to analyse without it`,
+          },
+        ],
+        kind,
+      );
+      continue;
+    }
     if (kind !== 'Namespace' && kind !== 'NetworkPolicy' && !WORKLOAD_KINDS.includes(kind)) {
       countSkipped(inventory, kind);
       continue;
@@ -104,6 +168,7 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     }
     const label = kind === 'Namespace' ? `Namespace ${name}` : `${kind} ${namespace}/${name}`;
     const id = kind === 'Namespace' ? label : `${kind} ${namespace}/${name}`;
+    warnings.push(...warningLines(source(label), decodeWarnings));
     const labelIssues = checkLabels(isObject(meta.labels) ? meta.labels : undefined).map((i) => ({
       path: ['metadata', 'labels', ...i.path],
       message: i.message,
@@ -126,15 +191,18 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
 
     if (kind === 'Namespace') {
       addNamespace(inventory, name, (meta.labels ?? {}) as Record<string, string>);
+      countRead(inventory, kind);
       continue;
     }
     if (kind === 'NetworkPolicy') {
       const issues = policyIssues(name, namespace, meta, object.spec);
-      if (issues.issues.length > 0) {
-        fail(issues.issues, label);
+      warnings.push(...warningLines(source(label), issues.issues));
+      if (errorsOf(issues.issues).length > 0) {
+        fail(errorsOf(issues.issues), label);
         continue;
       }
       inventory.policies.push({ name, namespace, spec: issues.spec!, source: `${doc.file} (${doc.where})` });
+      countRead(inventory, kind);
       if (issues.ipv6) countSkipped(inventory, 'IPv6 ipBlock CIDR (matches no IPv4 address)', issues.ipv6);
       continue;
     }
@@ -173,6 +241,7 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
       continue;
     }
     owned.push({ kind, namespace, name, owner, ips, workload });
+    countRead(inventory, kind);
     if (hostNetwork) countSkipped(inventory, `${kind} (hostNetwork: NetworkPolicies do not apply)`);
   }
   if (errors.length > 0) throw new InputErrors(errors);
@@ -200,45 +269,45 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     const ips = [...o.workload.ips, ...(extraIps.get(o) ?? [])];
     inventory.workloads.push({ ...o.workload, ips: [...new Set(ips)] });
   }
+  return { warnings };
 }
 
-/** The NetworkPolicy as the cluster file's schema reads it, with issues in manifest coordinates. */
+/**
+ * The NetworkPolicy as the cluster file's schema reads it, with issues in manifest coordinates: the schema's, and
+ * the checks' on every part that parsed (../zod-issues.ts objectIssues).
+ */
 function policyIssues(name: string, namespace: string, meta: Record<string, unknown>, spec: unknown) {
   if (!isObject(spec)) return { issues: [{ path: ['spec'], message: `is required (got ${show(spec)})` }] };
   const input = { name, namespace, labels: meta.labels, ...spec };
-  const parsed = networkPolicySchema.safeParse(input);
   const toManifestPath = (p: ReadonlyArray<PropertyKey>) => {
     const head = String(p[0]);
     const rest = p.map((x) => (typeof x === 'symbol' ? String(x) : x));
     return ['name', 'namespace', 'labels', 'annotations'].includes(head) ? ['metadata', ...rest] : ['spec', ...rest];
   };
-  if (!parsed.success) {
-    return {
-      issues: parsed.error.issues.map((i) => ({
-        path: toManifestPath(i.path),
-        message:
-          i.code === 'unrecognized_keys'
-            ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}`
-            : `${i.message}${valueNote(input, i.path)}`,
-      })),
-    };
-  }
+  const describe = (error: z.ZodError): Issue[] =>
+    error.issues.map((i) => ({
+      path: i.path.map((x) => (typeof x === 'symbol' ? String(x) : x)),
+      message:
+        i.code === 'unrecognized_keys'
+          ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}`
+          : `${i.message}${valueNote(input, i.path)}`,
+    }));
   // Analysis is IPv4: an IPv6 ipBlock (a dual-stack cluster's `::/0`) is kept, matches no IPv4 address, and is not
   // an error here (the cluster file, which netstrap synthesizes, stays IPv4-only).
   let ipv6 = 0;
-  const issues = checkNetworkPolicy(parsed.data)
-    .filter((i) => {
+  const checks = (policy: z.infer<typeof networkPolicySchema>) =>
+    checkNetworkPolicy(policy).filter((i) => {
       const at = i.path.indexOf('ipBlock');
-      const value = at >= 0 ? valueAt(parsed.data, i.path) : undefined;
+      const value = at >= 0 ? valueAt(policy, i.path) : undefined;
       if (typeof value === 'string' && value.includes(':')) {
         ipv6++;
         return false;
       }
       return true;
-    })
-    .map((i) => ({ path: toManifestPath(i.path), message: i.message }));
-  const { podSelector, policyTypes, ingress, egress } = parsed.data;
-  return { issues, ipv6, spec: { podSelector, policyTypes, ingress, egress } };
+    });
+  const result = objectIssues(networkPolicySchema, input, checks, describe);
+  const issues = result.issues.map((i) => ({ ...i, path: toManifestPath(i.path) }));
+  return { issues, ipv6, spec: result.value && apiServerPolicySpec(result.value) };
 }
 
 function valueAt(root: unknown, at: ReadonlyArray<PropertyKey>): unknown {

@@ -85,13 +85,40 @@ export function readNetpolInputs(
     }
   }
   try {
-    addManifests(inventory, docs);
+    warnings.push(...addManifests(inventory, docs).warnings);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     errors.push(error);
   }
   if (errors.length > 0) throw new InputErrors(errors);
   return { inventory: finishInventory(inventory), files, clusterFiles, warnings };
+}
+
+/**
+ * What an analysis was made from, for the stderr summary and `netpol matrix --json`'s `inputs`: files, what was
+ * analysed (workloads, namespaces, NetworkPolicies; objects read per kind) and the objects read but not analysed.
+ */
+export interface InputCounts {
+  readonly files: number;
+  readonly workloads: number;
+  readonly namespaces: number;
+  readonly networkPolicies: number;
+  /** Objects read, by kind: Namespace, NetworkPolicy and the workload kinds (Pods folded into a controller too). */
+  readonly read: Readonly<Record<string, number>>;
+  /** Objects not analysed, by kind (and why, e.g. `Pod (folded into its Deployment)`): a Service, a ConfigMap, … */
+  readonly notAnalysed: Readonly<Record<string, number>>;
+}
+
+export function inputCounts(input: NetpolInput): InputCounts {
+  const inv = input.inventory;
+  return {
+    files: input.files.length,
+    workloads: inv.workloads.length,
+    namespaces: inv.namespaces.size,
+    networkPolicies: inv.policies.length,
+    read: Object.fromEntries([...inv.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    notAnalysed: Object.fromEntries(inv.skipped),
+  };
 }
 
 function isClusterFile(documents: unknown[]): boolean {
