@@ -211,6 +211,148 @@ describe('netstrap netpol', () => {
     ).toBe(2);
   });
 
+  test('typed lists (PodList, NamespaceList, NetworkPolicyList, DeploymentList in a List): the deny verdict, not "All Connections"', () => {
+    const typed = fixture('netpol-typed-lists');
+    const list = netstrap(['netpol', 'list', typed, '--format', 'json']);
+    expect(list.status).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]); // bare array: nothing is allowed, not even to or from outside
+    expect(list.stderr).toContain('netpol: 2 workloads, 1 namespaces, 1 NetworkPolicies from 4 files');
+    expect(list.stderr).not.toMatch(/not analysed: .*List/);
+    const can = netstrap([
+      'netpol',
+      'can',
+      typed,
+      '--from',
+      'backend/catalog',
+      '--to',
+      'backend/checkout',
+      '--port',
+      '8080',
+      '--explain',
+    ]);
+    expect(can.status).toBe(1);
+    expect(can.stdout).toContain('denied: backend/catalog => backend/checkout on TCP 8080');
+    expect(can.stdout).toContain('isolated by NetworkPolicy backend/default-deny-all');
+    const matrix = netstrap(['netpol', 'matrix', typed, '--port', '8080', '--json']);
+    expect(matrix.status).toBe(0);
+    const json = JSON.parse(matrix.stdout);
+    expect(json.inputs).toEqual({
+      files: 4,
+      workloads: 2,
+      namespaces: 1,
+      networkPolicies: 1,
+      read: { Deployment: 2, Namespace: 1, NetworkPolicy: 1, Pod: 2, ReplicaSet: 2 },
+      notAnalysed: { 'ReplicaSet (folded into its Deployment)': 2, 'Pod (folded into its Deployment)': 2 },
+    });
+    expect(json.matrix).toEqual({
+      'backend/catalog': { 'backend/catalog': false, 'backend/checkout': false },
+      'backend/checkout': { 'backend/catalog': false, 'backend/checkout': false },
+    });
+  });
+
+  test('a Pod or NetworkPolicy that cannot be read: exit 2 naming file, document, object and field, no answer', () => {
+    const dir = tempDir('netpol-unreadable-');
+    const pods = path.join(dir, 'pods.yaml');
+    fs.writeFileSync(
+      pods,
+      dump({
+        apiVersion: 'v1',
+        kind: 'PodList',
+        items: [
+          { metadata: { name: 'a', namespace: 'x' }, spec: { containers: [{ name: 'c' }] } },
+          { metadata: { name: 'b', namespace: 'x' }, spec: { containers: 'c' } },
+        ],
+      }),
+    );
+    const policies = path.join(dir, 'policies.yaml');
+    fs.writeFileSync(
+      policies,
+      dump({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicyList',
+        items: [{ metadata: { name: 'deny', namespace: 'x' }, spec: { podSelector: 'all' } }],
+      }),
+    );
+    for (const format of ['txt', 'json']) {
+      const run = netstrap(['netpol', 'list', pods, policies, '--format', format]);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines[0]).toBe(`${pods} (document 1, items[1], Pod x/b): spec.containers: must be a list (got "c")`);
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^${policies.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(document 1, items\\[0\\], NetworkPolicy x/deny\\): spec\\.podSelector: `,
+        ),
+      );
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  test('null fields are read; warnings go to stderr only, and --json stdout stays pure JSON', () => {
+    const dir = tempDir('netpol-null-');
+    const file = path.join(dir, 'helm.yaml');
+    fs.writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {app: a}}
+spec: {containers: [{name: c, ports: null}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels:}
+spec: {containers: [{name: c}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: open, namespace: x, labels: null}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  policyTypes: null
+  ingress: [null]
+  egress: null
+`,
+    );
+    const warning =
+      `warning: ${file} (document 3, NetworkPolicy x/open): spec.ingress[0]: is null, which the API server reads as ` +
+      'the empty rule {}: it allows every source on every port';
+    const matrix = netstrap(['netpol', 'matrix', file, '--port', '80', '--json']);
+    expect(matrix.status).toBe(0);
+    expect(JSON.parse(matrix.stdout).matrix).toEqual({
+      'x/a': { 'x/a': true, 'x/b': true },
+      'x/b': { 'x/a': true, 'x/b': true },
+    });
+    expect(matrix.stdout).not.toContain('warning: ');
+    expect(matrix.stderr.split('\n')).toContain(warning);
+    const list = netstrap(['netpol', 'list', file, '--format', 'json']);
+    expect(list.status).toBe(0);
+    expect(Array.isArray(JSON.parse(list.stdout))).toBe(true);
+    expect(list.stderr.split('\n')).toContain(warning);
+  });
+
+  test("a cluster file's warnings print on stderr as warning: file: path: message (validate, netpol)", () => {
+    const dir = tempDir('netpol-cluster-warning-');
+    const file = path.join(dir, 'c.yaml');
+    fs.writeFileSync(
+      file,
+      `name: c
+network: {podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12}
+kubernetes:
+  networkPolicies:
+    - {name: open, namespace: x, podSelector: null, ingress: [null]}
+`,
+    );
+    const warning = `warning: ${file}: kubernetes.networkPolicies[0].ingress[0]: is null, which the API server reads as the empty rule {}: it allows every source on every port`;
+    const validate = netstrap(['validate', file]);
+    expect(validate.status).toBe(0);
+    expect(validate.stderr.split('\n')).toContain(warning);
+    expect(validate.stdout).not.toContain('warning: ');
+    const matrix = netstrap(['netpol', 'matrix', file, '--port', '80', '--json']);
+    expect(matrix.status).toBe(0);
+    expect(JSON.parse(matrix.stdout).inputs.networkPolicies).toBe(1);
+    expect(matrix.stderr.split('\n')).toContain(warning);
+  });
+
   test('list (txt, dot) and diff (exit 1 on change, 0 when equal)', () => {
     const list = netstrap(['netpol', 'list', CLUSTER]);
     expect(list.status).toBe(0);
