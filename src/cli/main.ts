@@ -16,6 +16,7 @@ import { registerTrace } from './trace';
 import { registerValidate } from './validate';
 import { endQuietlyOnClosedOutput, type Output, processOutput } from './output';
 import { registerNetpol } from './netpol';
+import { registerGraph } from './graph';
 import { EXIT_FAILED, EXIT_INVALID, ExitStatus } from './exit-codes';
 
 export { EXIT_FAILED, EXIT_INVALID };
@@ -38,6 +39,7 @@ export function buildProgram(out: Output = processOutput, status: ExitStatus = n
   registerReset(program, status);
   registerLab(program, status);
   registerNetpol(program, status);
+  registerGraph(program, out);
   // Every subcommand rejects unknown flags and extra arguments, and reports usage errors with exit code 2.
   for (const command of program.commands) {
     command.exitOverride().allowExcessArguments(false).configureOutput({ writeOut: out.out, writeErr: out.err });

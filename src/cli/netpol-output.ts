@@ -1,5 +1,4 @@
 /** Output of `netstrap netpol`: verdicts, truth tables, connection lists (txt, json, md, csv, dot) and diffs. */
-import { intervalText } from '../model/netpol/addresses';
 import { Endpoint, NetpolAnalysis, ruleRefText, Verdict, DirectionVerdict } from '../model/netpol/analyze';
 import type { Protocol } from '../model/netpol/inventory';
 import type { InputCounts } from '../model/netpol/read';
@@ -76,52 +75,9 @@ export function formatMatrix(
   return `${lines.join('\n')}\n`;
 }
 
-/** One allowed connection of `netpol list`. */
-export interface ConnectionRow {
-  readonly src: string;
-  readonly dst: string;
-  readonly connections: string;
-  readonly ports: Record<string, string[]>;
-}
-
-/** Every pair of distinct workloads with its connections, then the external ranges of each workload. */
-export function connectionRows(analysis: NetpolAnalysis): ConnectionRow[] {
-  const rows: ConnectionRow[] = [];
-  const n = analysis.workloads.length;
-  for (let s = 0; s < n; s++) {
-    for (let d = 0; d < n; d++) {
-      if (s === d) continue;
-      const set = analysis.connections(s, d);
-      if (!set.isEmpty())
-        rows.push({
-          src: analysis.workloads[s].key,
-          dst: analysis.workloads[d].key,
-          connections: set.toString(),
-          ports: set.toJSON(),
-        });
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    const key = analysis.workloads[i].key;
-    for (const piece of analysis.external(i, 'egress')) {
-      rows.push({
-        src: key,
-        dst: piece.addresses.map(intervalText).join(','),
-        connections: piece.connections.toString(),
-        ports: piece.connections.toJSON(),
-      });
-    }
-    for (const piece of analysis.external(i, 'ingress')) {
-      rows.push({
-        src: piece.addresses.map(intervalText).join(','),
-        dst: key,
-        connections: piece.connections.toString(),
-        ports: piece.connections.toJSON(),
-      });
-    }
-  }
-  return rows;
-}
+/** `netpol list` prints the library's netpolList rows. */
+export { netpolList as connectionRows, type ConnectionRow } from '../model/netpol/api';
+import type { ConnectionRow } from '../model/netpol/api';
 
 const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const mdCell = (v: string) => v.replace(/\|/g, '\\|');
