@@ -143,7 +143,7 @@ export function toDot(graph: TopologyGraph): string {
       );
       out.push(
         `${pad}${id(ns.id)} [shape=box, style=filled, fillcolor="${COLOURS.netns}", label=${label}]`,
-        `${pad}${id(ns.id)} -- ${id(ns.bridge ?? node.id)} [label=${id(`veth ${ns.hostSide}`)}]`,
+        `${pad}${id(ns.bridge ?? node.id)} -- ${id(ns.id)} [label=${id(`veth ${ns.hostSide}`)}]`,
       );
     }
     if (inner) out.push('  }');
@@ -216,7 +216,7 @@ export function toMermaid(graph: TopologyGraph): string {
       out.push(
         `${pad}${m(ns.id)}[[${mermaidLabel(`netns ${ns.name}`, `${ns.interface} ${ns.address}`, ...(ns.defaultRoute ? [`default via ${ns.defaultRoute}`] : []))}]]`,
       );
-      edges.push(`  ${m(ns.id)} ---|${mermaidLabel(`veth ${ns.hostSide}`)}| ${m(ns.bridge ?? node.id)}`);
+      edges.push(`  ${m(ns.bridge ?? node.id)} ---|${mermaidLabel(`veth ${ns.hostSide}`)}| ${m(ns.id)}`);
     }
     if (inner) out.push('  end');
     for (const iface of node.interfaces) {
