@@ -56,8 +56,8 @@ export function registerGraph(program: Command, out: Output = processOutput): vo
       try {
         fs.writeFileSync(opts.output, text);
       } catch (error) {
-        throw new InputError(opts.output, [
-          { path: [], message: `cannot write the drawing (--output): ${(error as Error).message}` },
+        throw new InputError('netstrap graph', [
+          { path: ['output'], message: `cannot write ${JSON.stringify(opts.output)}: ${(error as Error).message}` },
         ]);
       }
       out.out(

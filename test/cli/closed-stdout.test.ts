@@ -43,6 +43,8 @@ const offline: ReadonlyArray<readonly string[]> = [
   ['netpol', 'matrix', netpol, '--port', '5432'],
   ['netpol', 'can', netpol, '--from', 'ops/debug', '--to', 'shop/db', '--port', '5432', '--explain'],
   ['netpol', 'diff', netpol, example],
+  ['graph', example],
+  ['graph', netpol, '--netpol', '--format', 'mermaid'],
 ];
 const hostCommands = ['plan', 'verify', 'bootstrap', 'reset', 'diagnose'];
 
