@@ -69,17 +69,27 @@ export const imageReference = z.string().regex(IMAGE_REFERENCE, {
 });
 const imageTag = z.string().regex(IMAGE_TAG, { message: 'must be an image tag: letters, digits, _ . - (at most 128)' });
 /**
- * Where ssh connects: an IPv4 address or a host name / ~/.ssh/config alias. An all-digits name must be a canonical
- * IPv4 address: the system resolver reads "010.0.0.1" as 8.0.0.1 and "10.1" as 10.0.0.1.
+ * True for a name the system resolver reads as an IPv4 address (glibc inet_aton, which getaddrinfo and OpenSSH use):
+ * one to four dot-separated numbers, each decimal, octal (leading 0) or hexadecimal (0x): "010.0.0.1" is 8.0.0.1,
+ * "0x0a.0.0.1" and "10.1" are 10.0.0.1, "167772161" is 10.0.0.1 too.
  */
+export function resolvesAsIPv4(host: string): boolean {
+  const parts = host.split('.');
+  return (
+    /^[0-9.]+$/.test(host) || (parts.length <= 4 && parts.every((part) => /^(0[xX][0-9a-fA-F]*|[0-9]+)$/.test(part)))
+  );
+}
+const NOT_CANONICAL_IPV4 =
+  'looks like an IPv4 address but is not one in canonical form (four decimal numbers 0-255, no leading zeros): the resolver would read it as one, hex, octal and shortened forms included';
+/** An ssh.host or jump host: a name the resolver reads as an IPv4 address must be a canonical dotted quad. */
+const canonicalIfNumeric = (host: string) => !resolvesAsIPv4(host) || parseAddress(host).ok;
+/** Where ssh connects: an IPv4 address or a host name / ~/.ssh/config alias. */
 const sshHost = z
   .string()
   .regex(HOST_NAME, {
     message: 'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and ".")',
   })
-  .refine((host) => !/^[0-9.]+$/.test(host) || parseAddress(host).ok, {
-    message: 'looks like an IPv4 address but is not one in canonical form (four numbers 0-255, no leading zeros)',
-  });
+  .refine(canonicalIfNumeric, { message: NOT_CANONICAL_IPV4 });
 
 /** CIDR and address strings: the syntax is checked here, the meaning (host bits, ranges) in load.ts with ip-num. */
 const cidr = z.string().describe('IPv4 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16');
@@ -655,6 +665,9 @@ export const sshSchema = z.strictObject({
       (jump) => Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) <= 65535 && Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) >= 1,
       { message: 'port must be 1-65535' },
     )
+    .refine((jump) => canonicalIfNumeric(jump.replace(/^[^@]*@/, '').replace(/:\d+$/, '')), {
+      message: `host ${NOT_CANONICAL_IPV4}`,
+    })
     .optional()
     .describe('user@host:port of a bastion to go through.'),
 });

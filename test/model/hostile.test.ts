@@ -106,6 +106,21 @@ const cases: Array<{ what: string; content: string | Buffer; line: string }> = [
     line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form',
   },
   {
+    what: 'ssh.host 0x0a.0.0.1 (inet_aton reads hex: 10.0.0.1)',
+    content: `${base}nodes: [{ name: n1, ssh: { host: 0x0a.0.0.1 } }]\n`,
+    line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form',
+  },
+  {
+    what: 'ssh.host "10.1" (inet_aton reads 10.0.0.1)',
+    content: `${base}nodes: [{ name: n1, ssh: { host: "10.1" } }]\n`,
+    line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form',
+  },
+  {
+    what: 'ssh.jumpHost admin@0X0A.0.0.1:22',
+    content: `${base}nodes: [{ name: n1, ssh: { host: 10.0.0.5, jumpHost: "admin@0X0A.0.0.1:22" } }]\n`,
+    line: 'nodes[0].ssh.jumpHost: host looks like an IPv4 address but is not one in canonical form',
+  },
+  {
     what: 'ssh.host with a newline',
     content: `${base}nodes: [{ name: n1, ssh: { host: "a\\nb" } }]\n`,
     line: 'nodes[0].ssh.host: must be an IPv4 address or a host name',
