@@ -7,7 +7,7 @@
  */
 import type { IPv4CidrRange } from 'ip-num';
 import { clusterCniFiles } from './cni';
-import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains } from './cidr';
+import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains, rangesOverlap } from './cidr';
 import { canonicalRouteDestination } from './route-table';
 import { Issue, show } from './errors';
 import type { Cluster, ClusterNode } from './schema';
@@ -126,6 +126,8 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
         }
       }
     });
+
+    issues.push(...lanOverlapIssues(cluster, node, n));
 
     const known = () => [...devices.keys()].join(', ') || 'none';
     const checkDevice = (name: string | undefined, path: Array<string | number>) => {
@@ -257,6 +259,73 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
         `cni.plugin ${show(cluster.cni.plugin)} writes its own CNI configuration; netstrap writes conflists only for cni.plugin bridge or conflist`,
       );
     }
+  });
+  return issues;
+}
+
+/**
+ * Bridges and namespaces whose addresses land in a LAN (a network of `lans`, or of one of the node's interfaces):
+ * netstrap's bridges have no ports on the LAN, so an address there gives the node a second connected route for (part
+ * of) the LAN through a bridge that does not reach it, and a namespace address there is unreachable unless its bridge
+ * holds that network.
+ */
+function lanOverlapIssues(cluster: Cluster, node: ClusterNode, n: number): Issue[] {
+  const issues: Issue[] = [];
+  const lans: Array<{ what: string; network: IPv4CidrRange }> = [];
+  for (const lan of cluster.lans) {
+    const parsed = parseNetwork(lan.cidr);
+    if (parsed.ok) lans.push({ what: `LAN ${show(lan.name)} ${lan.cidr}`, network: parsed.value });
+  }
+  for (const iface of node.interfaces) {
+    for (const text of iface.addresses) {
+      const parsed = parseInterfaceAddress(text);
+      if (parsed.ok && !lans.some((lan) => lan.network.isEquals(parsed.value.network)))
+        lans.push({
+          what: `the network of ${iface.name} ${parsed.value.network.toCidrString()}`,
+          network: parsed.value.network,
+        });
+    }
+  }
+  const interfaceAddresses = new Set<string>();
+  for (const iface of node.interfaces)
+    for (const text of iface.addresses) {
+      const parsed = parseInterfaceAddress(text);
+      if (parsed.ok) interfaceAddresses.add(parsed.value.address.toString());
+    }
+  const lanOf = (network: IPv4CidrRange) => lans.find((lan) => rangesOverlap(lan.network, network));
+  const bridgeNetworks = new Map<string, IPv4CidrRange[]>();
+  node.bridges.forEach((bridge, b) => {
+    const networks: IPv4CidrRange[] = [];
+    bridge.addresses.forEach((text, a) => {
+      const parsed = parseInterfaceAddress(text);
+      if (!parsed.ok) return;
+      networks.push(parsed.value.network);
+      const lan = lanOf(parsed.value.network);
+      // An interface's own address on the bridge is reported as such (hostIntentIssues' claimAddress).
+      if (lan && !interfaceAddresses.has(parsed.value.address.toString())) {
+        issues.push({
+          path: ['nodes', n, 'bridges', b, 'addresses', a],
+          message: `${show(text)} is in ${lan.what}: bridge ${show(bridge.name)} has no port on that LAN, so node ${show(node.name)} would get a second connected route for it that leads nowhere; give the bridge a network of its own`,
+        });
+      }
+    });
+    bridgeNetworks.set(bridge.name, networks);
+  });
+  // A namespace on a bridge that holds its network is fine here (a bridge in a LAN is reported above).
+  node.namespaces.forEach((ns, k) => {
+    const parsed = parseInterfaceAddress(ns.veth.address);
+    if (!parsed.ok) return;
+    const lan = lanOf(parsed.value.network);
+    if (!lan) return;
+    const bridge = ns.veth.bridge;
+    if ((bridgeNetworks.get(bridge ?? '') ?? []).some((network) => rangeContains(network, parsed.value.address)))
+      return;
+    issues.push({
+      path: ['nodes', n, 'namespaces', k, 'veth', 'address'],
+      message:
+        `${show(ns.veth.address)} is in ${lan.what} but ${bridge === undefined ? 'the namespace is plugged into no bridge' : `outside every network of its bridge ${show(bridge)}`}: ` +
+        `nothing on node ${show(node.name)} reaches it there; give the namespace an address of its bridge's network`,
+    });
   });
   return issues;
 }
