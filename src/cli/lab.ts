@@ -86,7 +86,12 @@ export function registerLab(program: Command, status: ExitStatus): void {
       reported(async (file: string, options: LabOptions) => {
         const model = loadClusterFile(file);
         const started = Date.now();
-        const result = await labModule().labDown(stateDirOf(model.cluster.name, options));
+        const stateDir = stateDirOf(model.cluster.name, options);
+        const result = await labModule().labDown(stateDir);
+        if (!result) {
+          console.log(`lab ${model.cluster.name}: no lab in ${stateDir} (no state.json): nothing to remove`);
+          return;
+        }
         console.log(
           `lab ${result.cluster} down: ${result.nodes} nodes, ${result.namespaces} namespaces removed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         );

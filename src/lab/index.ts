@@ -216,12 +216,15 @@ export interface LabDownResult {
   readonly namespaces: number;
 }
 
-/** Tears the lab at stateDir down: everything `up` created, by recorded names and pids. */
-export async function labDown(stateDir: string): Promise<LabDownResult> {
-  requireRoot();
+/**
+ * Tears the lab at stateDir down: everything `up` created, by recorded names and pids. Undefined when there is no lab
+ * there (no state.json): nothing to remove, which is what `down` is for, so not an error (and no root needed).
+ */
+export async function labDown(stateDir: string): Promise<LabDownResult | undefined> {
   const dir = path.resolve(stateDir);
   const state = readState(dir);
-  if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
+  if (!state) return undefined;
+  requireRoot();
   if (path.resolve(state.stateDir) !== dir)
     throw new LabError(`${stateFile(dir)} belongs to ${state.stateDir}: not removing it`);
   const namespaces = (await existingNamespaces(state.plan)).length;

@@ -172,6 +172,10 @@ describeLab('netstrap lab up / status / down', () => {
     const status = netstrap(['lab', 'status', clusterFile, '--state-dir', stateDir]);
     expect(status.status).toBe(1);
     expect(status.stderr).toMatch(/no lab in/);
+    // A second down has nothing to remove: a note, exit 0 (issue 24).
+    const again = netstrap(['lab', 'down', clusterFile, '--state-dir', stateDir]);
+    expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(again.stdout).toContain('nothing to remove');
   });
 
   test('an up that fails halfway (sshd not ready in time) removes everything it had created', async () => {
