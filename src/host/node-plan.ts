@@ -2,7 +2,8 @@
  * One node's plan from its facts: every kind's changes plus what the ownership record says netstrap owns. Removals
  * (owned objects no longer declared) come first, in reverse kind order, so dependents go before what they depend
  * on (routes before the bridge they use, a namespace's veth before the bridge it is plugged into); then every other
- * change in kind order. The record's own update, when it changes, is the last step.
+ * change in kind order; then the removals that wait for the additions (an address replaced by another: the new one
+ * is up before the old one goes). The record's own update, when it changes, is the last step.
  */
 import type { Cluster, ClusterNode } from '../model/schema';
 import { ownedOf, OwnershipRecord, parseRecord, recordChange } from './ownership';
@@ -28,7 +29,11 @@ export function planNode(
   const record: OwnershipRecord = parseRecord(facts, cluster.name);
   const perKind = kinds.map((kind) => kind.plan(node, facts, cluster, ownedOf(record, kind.kind)));
   const removals = options.keepRemoved ? [] : [...perKind].reverse().flatMap((changes) => changes.filter(isRemoval));
-  const changes = [...removals, ...perKind.flatMap((changes) => changes.filter((change) => !isRemoval(change)))];
+  const changes = [
+    ...removals.filter((change) => !change.afterAdditions),
+    ...perKind.flatMap((changes) => changes.filter((change) => !isRemoval(change))),
+    ...removals.filter((change) => change.afterAdditions),
+  ];
   if (changes.length === 0) return [];
   const update = recordChange(facts, record, changes);
   return update ? [...changes, update] : changes;

@@ -40,6 +40,11 @@ export interface Change {
    * with `releases` is a removal: `plan` shows it as `- kind target (no longer declared)`.
    */
   readonly releases?: ReadonlyArray<OwnedObject>;
+  /**
+   * A removal that runs after the additions, not before them: an address goes only once its replacement is up, so
+   * that nothing that depends on the device having an address (routes via its LAN's gateway) goes missing.
+   */
+  readonly afterAdditions?: boolean;
 }
 
 /**

@@ -165,6 +165,14 @@ describeLab(
       expect(plan.stdout).toContain(
         '~ iptables nat POSTROUTING masquerade:192.168.47.0/24:out=eth0: edited (-s 192.168.48.0/24',
       );
+      // Issue 25: each edited rule is listed once, and a rule that is live (edited) is not called "not live".
+      const listed = (rule: string) => plan.stdout.split('\n').filter((line) => line.includes(`iptables ${rule}:`));
+      expect(listed('nat PREROUTING dnat:tcp:8080:192.168.46.20:80')).toHaveLength(1);
+      expect(listed('nat POSTROUTING masquerade:192.168.47.0/24:out=eth0')).toHaveLength(1);
+      expect(plan.stdout).not.toContain('not live');
+      expect(plan.stdout).toContain(
+        '  ! drift: iptables nat POSTROUTING masquerade:192.168.47.0/24:out=eth0 is live as edited (-s 192.168.48.0/24',
+      );
       const fixed = await bootstrap();
       expect([fixed.status, fixed.host.status]).toEqual([0, 'changed']);
       expect((await exec('iptables-save -t nat | grep -- "-A "')).split('\n').sort()).toEqual(

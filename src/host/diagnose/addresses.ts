@@ -1,12 +1,14 @@
 /**
- * addresses: a node address inside the pod or service CIDR (per node); the same address on two nodes, and an MTU
+ * addresses: a node address inside the pod or service CIDR (per node); an address on an interface the file declares
+ * that the file does not list and netstrap did not add (per node: netstrap leaves it, the user should know); the same address on two nodes, and an MTU
  * that differs between the interfaces cabled to one LAN (across nodes: top-level findings naming the nodes).
  * Interfaces whose addresses legitimately come from those ranges are left out: bridges inside podCidr (pod
  * gateways: the CNI bridge, a hand-made pod bridge), kube-ipvs0 (every Service IP, on every node in ipvs mode) and the overlays of CNI plugins.
  */
 import { rangeContains, rangesOverlap } from '../../model/cidr';
-import { nodeAddresses } from './net';
-import { fail, ok, RUN_BOOTSTRAP, type ClusterCheck, type Finding, type NodeCheck, type NodeRead } from './types';
+import { removeCommand, undeclaredAddresses } from '../resources/links';
+import { nodeAddresses, plannedNode } from './net';
+import { fail, ok, RUN_BOOTSTRAP, warn, type ClusterCheck, type Finding, type NodeCheck, type NodeRead } from './types';
 
 /** Interfaces that carry cluster (pod / service) addresses by design. */
 const CLUSTER_INTERFACES =
@@ -66,6 +68,35 @@ export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
     );
   }
   return findings;
+};
+
+/**
+ * addresses.undeclared: what netstrap will not touch on an interface it manages (the same list as plan's warning,
+ * links.ts undeclaredAddresses). A record netstrap cannot read is the drift check's finding, not this one's.
+ */
+export const undeclaredAddressCheck: NodeCheck = ({ model, self }): Finding[] => {
+  let found: ReturnType<typeof undeclaredAddresses>;
+  try {
+    found = undeclaredAddresses(plannedNode(model.cluster, self.node), self.facts, model.cluster);
+  } catch {
+    return [];
+  }
+  if (found.length === 0)
+    return [
+      ok(
+        'addresses.undeclared',
+        `${self.node.name}: every address on a declared interface is declared or netstrap's own`,
+      ),
+    ];
+  return found.map(({ dev, address, path }) =>
+    warn(
+      'addresses.undeclared',
+      `${self.node.name}: ${dev} has address ${address}, which the cluster file does not declare (${path}) and ` +
+        'netstrap did not add: netstrap leaves it in place',
+      `if it is stale, remove it: \`${removeCommand(address, dev)}\` on ${self.node.name}; else declare it in ${path}`,
+      { observed: `${address} on ${dev}`, expected: 'only the declared addresses' },
+    ),
+  );
 };
 
 export const duplicateAddressCheck: ClusterCheck = (_model, all): Finding[] => {

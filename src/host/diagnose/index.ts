@@ -13,7 +13,7 @@ import { resourceKinds } from '../resources';
 import { type Connector, type SshOptions, sshConnector, type Transport } from '../ssh';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY } from '../defaults';
 import { selectNodes } from '../only';
-import { addressChecks, duplicateAddressCheck, mtuCheck } from './addresses';
+import { addressChecks, duplicateAddressCheck, mtuCheck, undeclaredAddressCheck } from './addresses';
 import { cniChecks } from './cni';
 import { dnsChecks } from './dns';
 import { driftChecks } from './drift';
@@ -33,6 +33,7 @@ export const nodeChecks: ReadonlyArray<NodeCheck> = [
   driftChecks,
   forwardingChecks,
   addressChecks,
+  undeclaredAddressCheck,
   routeChecks,
   portChecks,
   cniChecks,

@@ -8,6 +8,7 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { deleteAddress } from './addresses';
 import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const bridges: ResourceKind = {
@@ -64,7 +65,7 @@ export const bridges: ResourceKind = {
           after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', bridge.name] }],
           // A bridge created in this run goes away with all its addresses; deleting them first is harmless.
-          revert: link ? [{ argv: ['ip', 'addr', 'del', address, 'dev', bridge.name] }] : [],
+          revert: link ? [deleteAddress(address, bridge.name)] : [],
           owns: [{ kind: 'bridge', id: `${bridge.name} address ${address}`, prior: null }],
         });
       }
@@ -75,8 +76,23 @@ export const bridges: ResourceKind = {
       if (declared.has(entry.id)) continue;
       const [name, what, address] = entry.id.split(' ');
       const link = findLink(state, name);
-      const release = (before: string, after: string, apply: Command[] = [], revert: Command[] = []) =>
-        changes.push({ kind: 'bridge', target: entry.id, before, after, apply, revert, releases: [entry] });
+      const release = (
+        before: string,
+        after: string,
+        apply: Command[] = [],
+        revert: Command[] = [],
+        afterAdditions = false,
+      ) =>
+        changes.push({
+          kind: 'bridge',
+          target: entry.id,
+          before,
+          after,
+          apply,
+          revert,
+          releases: [entry],
+          ...(afterAdditions ? { afterAdditions } : {}),
+        });
       if (what === undefined) {
         if (!link) {
           release('absent (already gone)', 'absent');
@@ -109,11 +125,14 @@ export const bridges: ResourceKind = {
         release('goes with the bridge', 'absent');
       } else if (what === 'address') {
         const present = ipv4Addresses(state, name).includes(address);
+        // Replaced by an address this run adds to the same bridge: it goes once that one is up.
+        const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${name} address `));
         release(
           present ? 'present' : 'absent',
           'absent',
-          present ? [{ argv: ['ip', 'addr', 'del', address, 'dev', name] }] : [],
+          present ? [deleteAddress(address, name)] : [],
           present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : [],
+          present && replaced,
         );
       } else if (what === 'state') {
         release(

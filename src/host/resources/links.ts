@@ -8,7 +8,9 @@
  * Persisted by the boot script of persist.ts (bootSteps below).
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { parseRecord } from '../ownership';
+import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { deleteAddress } from './addresses';
 import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const links: ResourceKind = {
@@ -61,7 +63,7 @@ export const links: ResourceKind = {
           before: 'absent',
           after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', dev] }],
-          revert: [{ argv: ['ip', 'addr', 'del', address, 'dev', dev] }],
+          revert: [deleteAddress(address, dev)],
           owns: [{ kind: 'link', id: `${dev} address ${address}`, prior: null }],
         });
       }
@@ -70,23 +72,33 @@ export const links: ResourceKind = {
       if (declared.has(entry.id)) continue;
       const [dev, what, address] = entry.id.split(' ');
       const link = findLink(state, dev);
-      const change = (before: string, after: string, apply: string[] | undefined, revert: string[] | undefined) =>
+      const change = (
+        before: string,
+        after: string,
+        apply: string[] | Command | undefined,
+        revert: string[] | undefined,
+        afterAdditions = false,
+      ) =>
         changes.push({
           kind: 'link',
           target: entry.id,
           before,
           after,
-          apply: apply ? [{ argv: apply }] : [],
+          apply: apply === undefined ? [] : [Array.isArray(apply) ? { argv: apply } : apply],
           revert: revert ? [{ argv: revert }] : [],
           releases: [entry],
+          ...(afterAdditions ? { afterAdditions } : {}),
         });
       if (what === 'address') {
         const present = ipv4Addresses(state, dev).includes(address);
+        // Replaced by an address this run adds to the same device: it goes once that one is up.
+        const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${dev} address `));
         change(
           present ? 'present' : 'absent (already gone)',
           'absent',
-          present ? ['ip', 'addr', 'del', address, 'dev', dev] : undefined,
+          present ? deleteAddress(address, dev) : undefined,
           present ? ['ip', 'addr', 'add', address, 'dev', dev] : undefined,
+          present && replaced,
         );
       } else if (what === 'mtu' && typeof entry.prior === 'number') {
         const back = link && link.mtu !== entry.prior;
@@ -108,7 +120,53 @@ export const links: ResourceKind = {
     }
     return changes;
   },
+
+  warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {
+    return undeclaredAddresses(node, facts, cluster).map(
+      ({ dev, address, path }) =>
+        `${node.name}: ${dev} has address ${address}, which the cluster file does not declare (${path}) and netstrap ` +
+        `did not add: netstrap leaves it in place; if it is stale, remove it: \`${removeCommand(address, dev)}\``,
+    );
+  },
 };
+
+/** An address netstrap leaves alone on an interface the cluster file declares. */
+export interface UndeclaredAddress {
+  readonly dev: string;
+  /** `a.b.c.d/n` */
+  readonly address: string;
+  /** Where the cluster file lists the interface's addresses (`nodes[1].interfaces[0].addresses`). */
+  readonly path: string;
+}
+
+/**
+ * IPv4 addresses on the interfaces and bridges the cluster file declares for `node` that it does not list and that
+ * netstrap did not add (its ownership record does not hold them): an address changed in the file that was there
+ * before netstrap, say. netstrap never removes what it did not create; plan warns and diagnose reports them.
+ */
+export function undeclaredAddresses(node: ClusterNode, facts: RawFacts, cluster: Cluster): UndeclaredAddress[] {
+  const state = ipState(facts);
+  const owned = new Set(
+    parseRecord(facts, cluster.name)
+      .objects.filter((o) => o.kind === 'link' || o.kind === 'bridge')
+      .map((o) => o.id),
+  );
+  const index = cluster.nodes.findIndex((n) => n.name === node.name);
+  const devices = [
+    ...node.interfaces.map((iface, k) => ({ ...iface, path: `nodes[${index}].interfaces[${k}].addresses` })),
+    ...node.bridges.map((bridge, k) => ({ ...bridge, path: `nodes[${index}].bridges[${k}].addresses` })),
+  ];
+  return devices.flatMap(({ name: dev, addresses, path }) =>
+    ipv4Addresses(state, dev)
+      .filter((address) => !addresses.includes(address) && !owned.has(`${dev} address ${address}`))
+      .map((address) => ({ dev, address, path })),
+  );
+}
+
+/** The command a user runs to remove an address netstrap leaves alone. */
+export function removeCommand(address: string, dev: string): string {
+  return `ip addr del ${address} dev ${dev}`;
+}
 
 /** Boot-time commands that bring the interfaces back as wanted (idempotent). */
 export function linkBootSteps(node: ClusterNode): BootStep[] {

@@ -18,6 +18,7 @@
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { recordPath } from '../ownership';
 import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { deleteAddress } from './addresses';
 import { findLink, IpState, ipFacts, ipState, ipv4Addresses, isUp, netnsFact, netnsNames } from './ip-facts';
 import { existingArgs } from './routes';
 
@@ -25,7 +26,8 @@ const OWNED_SECTION = 'netns-owned';
 /**
  * $1 the ownership record, then the declared namespaces. Owned namespace ids are the record's netns ids without a
  * space (renderRecord writes `"kind"` then `"id"` on the next line), found by shell builtins alone (no process per
- * read). Per namespace that exists and is not declared:
+ * read); a namespace netstrap adopted is named by the ids of what it owns inside (`blue/lo state`). Per namespace
+ * that exists and is not declared:
  * `ns <name>`, its `ip -j` link, addr and route facts and its pids, one line each.
  */
 const OWNED_READ = `rec=$1; shift
@@ -36,7 +38,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   if [ -n "$next" ]; then
     next=
     case $line in '"id": "'*'",') id=\${line#'"id": "'}; id=\${id%'",'}
-      case $id in ''|*[\\"\\ ]*) ;; *) owned="$owned $id";; esac;; esac
+      case $id in *[\\"]*) id=;; */*) id=\${id%%/*};; esac
+      case $id in ''|*[\\"\\ ]*) ;; *) case " $owned " in *" $id "*) ;; *) owned="$owned $id";; esac;; esac;; esac
   fi
   [ "$line" = '"kind": "netns",' ] && next=1
 done < "$rec"
@@ -106,7 +109,7 @@ export const namespaces: ResourceKind = {
       before: string,
       after: string,
       apply: string[],
-      revert?: string[],
+      revert?: string[] | Command,
       owns?: OwnedObject,
     ) =>
       changes.push({
@@ -115,7 +118,7 @@ export const namespaces: ResourceKind = {
         before,
         after,
         apply: [{ argv: apply }],
-        revert: revert ? [{ argv: revert }] : [],
+        revert: revert === undefined ? [] : [Array.isArray(revert) ? { argv: revert } : revert],
         owns: owns ? [owns] : [],
       });
 
@@ -123,7 +126,12 @@ export const namespaces: ResourceKind = {
       const name = ns.name;
       const inside = ipState(facts, name);
       const { hostSide, name: peer, bridge, address } = ns.veth;
-      declared.add(name).add(`veth ${hostSide}`).add(`${name}/${peer} address ${address}`);
+      declared
+        .add(name)
+        .add(`veth ${hostSide}`)
+        .add(`${name}/${peer} address ${address}`)
+        .add(`${name}/${peer} state`)
+        .add(`${name}/lo state`);
       if (!existing.includes(name)) {
         change(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], {
           kind: 'netns',
@@ -175,19 +183,21 @@ export const namespaces: ResourceKind = {
           'absent',
           'present',
           ['ip', '-n', name, 'addr', 'add', address, 'dev', peer],
-          existed ? ['ip', '-n', name, 'addr', 'del', address, 'dev', peer] : undefined,
+          existed ? deleteAddress(address, peer, name) : undefined,
           { kind: 'netns', id: `${name}/${peer} address ${address}`, prior: null },
         );
       }
       for (const dev of [peer, 'lo']) {
         const link = findLink(inside, dev);
         if (isUp(link)) continue;
+        // A link that was there and down (lo of a namespace netstrap adopted) is owned: reset puts it down again.
         change(
           `${name}/${dev} state`,
           link ? 'down' : 'absent',
           'up',
           ['ip', '-n', name, 'link', 'set', 'dev', dev, 'up'],
           link ? ['ip', '-n', name, 'link', 'set', 'dev', dev, 'down'] : undefined,
+          link ? { kind: 'netns', id: `${name}/${dev} state`, prior: 'down' } : undefined,
         );
       }
       if (ns.defaultRoute !== undefined) {
@@ -219,7 +229,10 @@ export const namespaces: ResourceKind = {
         }
       }
     }
-    removals(node, changes, owned, declared, existing, host, (ns) => ipState(facts, ns), ownedNamespaceFacts(facts));
+    const held = ownedNamespaceFacts(facts);
+    // A namespace no longer declared was read by OWNED_SECTION; a declared one by its own ip facts.
+    const inside = (ns: string) => held.get(ns) ?? ipState(facts, ns);
+    removals(node, changes, owned, declared, existing, host, inside, held);
     return changes;
   },
 };
@@ -238,15 +251,21 @@ function removals(
   const gone = new Set(owned.filter((o) => !o.id.includes(' ') && !declared.has(o.id)).map((o) => o.id));
   for (const entry of owned) {
     if (declared.has(entry.id)) continue;
-    const release = (before: string, apply: string[] | undefined, revert: Change['revert'] = []) =>
+    const release = (
+      before: string,
+      apply: string[] | Command | undefined,
+      revert: Change['revert'] = [],
+      { after = 'absent', afterAdditions = false } = {},
+    ) =>
       changes.push({
         kind: 'netns',
         target: entry.id,
         before,
-        after: 'absent',
-        apply: apply ? [{ argv: apply }] : [],
+        after,
+        apply: apply === undefined ? [] : [Array.isArray(apply) ? { argv: apply } : apply],
         revert,
         releases: [entry],
+        ...(afterAdditions ? { afterAdditions } : {}),
       });
     if (!entry.id.includes(' ')) {
       const spec = entry.spec as { veth?: { hostSide: string; name: string } } | undefined;
@@ -296,15 +315,29 @@ function removals(
       continue;
     }
     const [ns, dev] = first.split('/');
-    if (gone.has(ns) || !existing.includes(ns) || what !== 'address') {
+    if (gone.has(ns) || !existing.includes(ns) || (what !== 'address' && what !== 'state')) {
       release('goes with its namespace', undefined);
       continue;
     }
+    if (what === 'state') {
+      // Adopted down: down again (a namespace netstrap did not create keeps its lo as it was).
+      const up = isUp(findLink(inside(ns), dev));
+      release(
+        up ? 'up' : 'down',
+        up ? ['ip', '-n', ns, 'link', 'set', 'dev', dev, 'down'] : undefined,
+        up ? [{ argv: ['ip', '-n', ns, 'link', 'set', 'dev', dev, 'up'] }] : [],
+        { after: 'down' },
+      );
+      continue;
+    }
     const present = ipv4Addresses(inside(ns), dev).includes(address);
+    // Replaced by the address this run gives the same device: it goes once that one is up.
+    const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${ns}/${dev} address `));
     release(
       present ? 'present' : 'absent',
-      present ? ['ip', '-n', ns, 'addr', 'del', address, 'dev', dev] : undefined,
+      present ? deleteAddress(address, dev, ns) : undefined,
       present ? [{ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', dev] }] : [],
+      { afterAdditions: present && replaced },
     );
   }
 }

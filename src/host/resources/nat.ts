@@ -133,6 +133,7 @@ export const nat: ResourceKind = {
     const removedAbove = new Map<string, number>();
     const deletedAbove = new Map<string, number>();
     const missing = wanted.filter((w) => !found.some((f) => kept.has(f) && f.id === w.id && f.chain === w.chain));
+    const replaced = new Set<NatRule>();
     for (const rule of found) {
       if (kept.has(rule)) continue;
       const entry = ownedIds.get(ruleId(rule.chain, rule.id));
@@ -143,15 +144,24 @@ export const nat: ResourceKind = {
       deletedAbove.set(rule.chain, deletions + 1);
       const del = { argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] };
       if (declared) {
+        const reinsert = {
+          argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - deletions), ...rule.args],
+        };
+        // One change: the edited rule goes and the declared one takes its place (appended, as a new rule is); a
+        // second edited copy of the same rule only goes.
+        const first = !replaced.has(declared);
+        replaced.add(declared);
+        const add = ['iptables', '-t', 'nat', '-A', declared.chain, ...declared.args];
         changes.push({
           kind: 'iptables',
           target: `nat ${rule.chain} ${rule.id}`,
           before: `edited (${canonicalRule(rule.args)})`,
-          after: 'as declared',
-          apply: [del],
-          revert: [
-            { argv: ['iptables', '-t', 'nat', '-I', rule.chain, String(rule.position - deletions), ...rule.args] },
-          ],
+          after: first ? 'as declared' : 'absent (a second copy)',
+          apply: first ? [del, { argv: add }] : [del],
+          revert: first
+            ? [{ argv: ['iptables', '-t', 'nat', '-D', declared.chain, ...declared.args] }, reinsert]
+            : [reinsert],
+          owns: first ? [{ kind: 'iptables', id: ruleId(declared.chain, declared.id), prior: null }] : [],
         });
       } else {
         removedAbove.set(rule.chain, removals + 1);
@@ -169,6 +179,7 @@ export const nat: ResourceKind = {
       }
     }
     for (const rule of missing) {
+      if (replaced.has(rule)) continue;
       changes.push({
         kind: 'iptables',
         target: `nat ${rule.chain} ${rule.id}`,

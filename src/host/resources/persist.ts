@@ -133,7 +133,9 @@ export function bootDrift(
   const unit = parseFileFact(facts, UNIT_FILE).content;
   const enabled = unit !== undefined && parseFileFact(facts, UNIT_LINK).link === UNIT_FILE;
   const lines = new Set(enabled ? onDisk.split('\n') : []);
-  const notLive = new Set(changes.filter((c) => (c.releases?.length ?? 0) === 0).map((c) => `${c.kind} ${c.target}`));
+  const pending = new Map(
+    changes.filter((c) => (c.releases?.length ?? 0) === 0).map((c): [string, Change] => [`${c.kind} ${c.target}`, c]),
+  );
   const drift: Drift[] = [];
   const seen = new Set<string>();
   let live = 0;
@@ -142,7 +144,8 @@ export function bootDrift(
       const object = `${kind.kind} ${step.target}`;
       if (step.target === undefined || seen.has(object)) continue;
       seen.add(object);
-      const isLive = !notLive.has(object);
+      const change = pending.get(object);
+      const isLive = change === undefined;
       if (isLive) live++;
       if (!enabled) continue;
       const inBoot = lines.has(bootLine(step));
@@ -153,10 +156,14 @@ export function bootDrift(
           message: `${object} is live but would not come back after reboot (not in ${BOOT_SCRIPT})`,
         });
       } else if (!isLive && inBoot) {
+        // Live in another form (a NAT rule edited by hand, a route via another gateway) is not "not live".
+        const absent = change.before.startsWith('absent');
         drift.push({
           kind: kind.kind,
           target: step.target,
-          message: `${object} is in the boot script (${BOOT_SCRIPT}) but not live`,
+          message: absent
+            ? `${object} is in the boot script (${BOOT_SCRIPT}) but not live`
+            : `${object} is live as ${change.before}, not as the boot script (${BOOT_SCRIPT}) rebuilds it`,
         });
       }
     }

@@ -77,13 +77,19 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
     expect(changes.map((c) => `${c.target}: ${c.after}`)).toEqual([
       'nat PREROUTING dnat:tcp:80:10.10.0.3:80: as declared',
       'nat POSTROUTING masquerade:10.10.0.0/24:out=eth0: as declared',
-      'nat POSTROUTING masquerade:10.10.0.0/24:out=eth0: present',
-      'nat PREROUTING dnat:tcp:80:10.10.0.3:80: present',
     ]);
+    // Each edited rule is ONE change (issue 25): the edited copy goes, the declared one is appended in its place.
     expect(rendered(changes[0]).apply[0]).toContain(
       '-D PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 80',
     );
     expect(rendered(changes[0]).apply[0]).toContain('--to-destination 10.10.0.9:80');
+    expect(rendered(changes[0]).apply[1]).toMatch(/^iptables -t nat -A PREROUTING .*--to-destination 10\.10\.0\.3:80$/);
+    expect(rendered(changes[0]).revert[0]).toMatch(
+      /^iptables -t nat -D PREROUTING .*--to-destination 10\.10\.0\.3:80$/,
+    );
+    expect(rendered(changes[0]).revert[1]).toMatch(
+      /^iptables -t nat -I PREROUTING 1 .*--to-destination 10\.10\.0\.9:80$/,
+    );
   });
 
   it('compares rules in iptables-save order and spelling', () => {
