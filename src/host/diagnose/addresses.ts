@@ -7,7 +7,8 @@
  */
 import { rangeContains, rangesOverlap } from '../../model/cidr';
 import { removeCommand, undeclaredAddresses } from '../resources/links';
-import { nodeAddresses, plannedNode } from './net';
+import { effectiveNode } from '../../model/effective';
+import { nodeAddresses } from './net';
 import { fail, ok, RUN_BOOTSTRAP, warn, type ClusterCheck, type Finding, type NodeCheck, type NodeRead } from './types';
 
 /** Interfaces that carry cluster (pod / service) addresses by design. */
@@ -77,7 +78,7 @@ export const addressChecks: NodeCheck = ({ model, self }): Finding[] => {
 export const undeclaredAddressCheck: NodeCheck = ({ model, self }): Finding[] => {
   let found: ReturnType<typeof undeclaredAddresses>;
   try {
-    found = undeclaredAddresses(plannedNode(model.cluster, self.node), self.facts, model.cluster);
+    found = undeclaredAddresses(effectiveNode(model.cluster, self.node), self.facts, model.cluster);
   } catch {
     return [];
   }
