@@ -114,7 +114,7 @@ export function registerNetpol(program: Command, status: ExitStatus): void {
     .addOption(protocolOption())
     .option(
       '--json',
-      'print {"port", "protocol", "inputs": {files, workloads, namespaces, networkPolicies, read, notAnalysed}, "matrix": {from: {to: true|false}}}',
+      'print {"port", "protocol", "inputs": {files, workloads, namespaces, networkPolicies, read, analysed, notAnalysed}, "matrix": {from: {to: true|false}}}',
     )
     .action((inputs: string[], opts: { port: number; protocol: Protocol; json?: boolean }) => {
       const { inputCounts } = require('../model/netpol/read') as typeof import('../model/netpol/read');

@@ -99,6 +99,7 @@ describe('netstrap netpol', () => {
       namespaces: 3,
       networkPolicies: 3,
       read: { DaemonSet: 1, Deployment: 4, Namespace: 2, NetworkPolicy: 3, Pod: 1, StatefulSet: 1 },
+      analysed: { Deployment: 4, Namespace: 3, NetworkPolicy: 3, Pod: 1, StatefulSet: 1 },
       notAnalysed: {
         ServiceAccount: 2,
         ClusterRole: 2,
@@ -242,6 +243,7 @@ describe('netstrap netpol', () => {
       namespaces: 1,
       networkPolicies: 1,
       read: { Deployment: 2, Namespace: 1, NetworkPolicy: 1, Pod: 2, ReplicaSet: 2 },
+      analysed: { Deployment: 2, Namespace: 1, NetworkPolicy: 1 },
       notAnalysed: { 'ReplicaSet (folded into its Deployment)': 2, 'Pod (folded into its Deployment)': 2 },
     });
     expect(json.matrix).toEqual({

@@ -74,19 +74,20 @@ export function parseDocuments(text: string, file: string): unknown[] {
 }
 
 /**
- * Flattens every list into its items, as kubectl reads them: `kind: List` (kubectl get -o yaml) and the typed lists
- * of API list calls (`PodList`, `NetworkPolicyList`, `DeploymentList`, … any `XList`), nested ones too. An item with
- * neither kind nor apiVersion (a typed list's items have none) takes the list's kind without `List`, and its
- * apiVersion. A list whose `items` is not a list stays a document (an error when read).
+ * Flattens every list into its items, as kubectl reads them (apimachinery's unstructured decodeToList): `kind: List`
+ * (kubectl get -o yaml) and the typed lists of API list calls (`PodList`, `NetworkPolicyList`, `DeploymentList`, …
+ * any `XList`), nested ones too. As for kubectl, an object with an `items` list is a list whatever its kind. An
+ * item with neither kind nor apiVersion (a typed list's items have none) takes the list's kind without `List`, and
+ * its apiVersion. An `XList` without items is empty; one whose `items` is not a list stays a document (an error).
  */
 export function manifestDocuments(documents: unknown[], file: string): ManifestDocument[] {
   const out: ManifestDocument[] = [];
   const add = (object: unknown, where: string, depth: number) => {
-    if (!isList(object) || depth > 8 || (object.items != null && !Array.isArray(object.items))) {
+    if (!isList(object) || depth > 8) {
       out.push({ file, where, object });
       return;
     }
-    const itemKind = object.kind.slice(0, -'List'.length);
+    const itemKind = object.kind.endsWith('List') ? object.kind.slice(0, -'List'.length) : object.kind;
     ((object.items ?? []) as unknown[]).forEach((item, j) => {
       const typed =
         isObject(item) && item.kind == null && item.apiVersion == null && itemKind !== ''
@@ -100,7 +101,8 @@ export function manifestDocuments(documents: unknown[], file: string): ManifestD
 }
 
 function isList(value: unknown): value is Record<string, unknown> & { kind: string } {
-  return isObject(value) && typeof value.kind === 'string' && value.kind.endsWith('List');
+  if (!isObject(value) || typeof value.kind !== 'string') return false;
+  return Array.isArray(value.items) || (value.kind.endsWith('List') && value.items == null);
 }
 
 interface Owned {

@@ -105,18 +105,31 @@ export interface InputCounts {
   readonly networkPolicies: number;
   /** Objects read, by kind: Namespace, NetworkPolicy and the workload kinds (Pods folded into a controller too). */
   readonly read: Readonly<Record<string, number>>;
+  /**
+   * What the analysis works on, by kind: workloads by their kind, Namespace (referenced ones included) and
+   * NetworkPolicy (duplicates counted once).
+   */
+  readonly analysed: Readonly<Record<string, number>>;
   /** Objects not analysed, by kind (and why, e.g. `Pod (folded into its Deployment)`): a Service, a ConfigMap, … */
   readonly notAnalysed: Readonly<Record<string, number>>;
 }
 
 export function inputCounts(input: NetpolInput): InputCounts {
   const inv = input.inventory;
+  const byKind = (counts: Iterable<[string, number]>) =>
+    Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const analysed = new Map<string, number>([
+    ['Namespace', inv.namespaces.size],
+    ['NetworkPolicy', inv.policies.length],
+  ]);
+  for (const w of inv.workloads) analysed.set(w.kind, (analysed.get(w.kind) ?? 0) + 1);
   return {
     files: input.files.length,
     workloads: inv.workloads.length,
     namespaces: inv.namespaces.size,
     networkPolicies: inv.policies.length,
-    read: Object.fromEntries([...inv.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    read: byKind(inv.read),
+    analysed: byKind(analysed),
     notAnalysed: Object.fromEntries(inv.skipped),
   };
 }

@@ -58,6 +58,8 @@ describe('typed lists, as kubectl reads them', () => {
         },
         { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'PodList', items: [{}] }] },
         { apiVersion: 'v1', kind: 'ServiceList', items: null },
+        // As for kubectl, `items` makes a list whatever the kind.
+        { apiVersion: 'example.com/v1', kind: 'Bundle', items: [{ metadata: { name: 'b' } }] },
       ],
       'f.yaml',
     );
@@ -65,6 +67,7 @@ describe('typed lists, as kubectl reads them', () => {
       ['document 1, items[0]', 'NetworkPolicy', 'networking.k8s.io/v1'],
       ['document 1, items[1]', 'Pod', 'v1'],
       ['document 2, items[0].items[0]', 'Pod', 'v1'],
+      ['document 4, items[0]', 'Bundle', 'example.com/v1'],
     ]);
   });
 
