@@ -11,37 +11,36 @@
  */
 import { z } from 'zod';
 import { record } from './record';
+import { anyPluginSchema, CNI_PLUGIN_TYPES } from './cni/plugins';
 import { parseAddress } from './cidr';
+import {
+  DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
+  INTERFACE_NAME,
+  NAMESPACE_NAME,
+  SYSCTL_KEY,
+  HOST_NAME,
+  IMAGE_REFERENCE,
+  IMAGE_TAG,
+  JUMP_HOST,
+  USER_NAME,
+} from './names';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Names and scalars
 
-/** RFC 1123 label: what Kubernetes requires of Service and namespace names. */
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** RFC 1123 subdomain: what Kubernetes requires of most object names (ConfigMap, Ingress, NetworkPolicy...). */
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Linux interface name: at most 15 bytes, no '/', ':', whitespace or shell metacharacters. */
-export const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
-/** Network namespace name (a file name under /run/netns): conservative, shell-safe. */
-export const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-/** sysctl key such as net.ipv4.ip_forward or net.ipv4.conf.eth0.rp_filter. */
-export const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
-/** Host name as written in /etc/hosts. */
-export const HOST_NAME =
-  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-/**
- * Container image reference, `[registry[:port]/]path[:tag][@sha256:digest]` (the distribution reference grammar,
- * lower-case path components): one token, so nothing can ride along into a manifest.
- */
-export const IMAGE_REFERENCE =
-  /^(?=.{1,255}$)([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\/)?[a-z0-9]+([._-]{1,2}[a-z0-9]+)*(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-/** Image tag: what follows the ":" of an image reference. */
-export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** `[user@]host[:port]` of an SSH bastion. */
-export const JUMP_HOST =
-  /^([a-z_][a-z0-9_-]{0,31}@)?([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?$/;
-/** SSH login user. */
-export const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+export {
+  DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
+  INTERFACE_NAME,
+  NAMESPACE_NAME,
+  SYSCTL_KEY,
+  HOST_NAME,
+  IMAGE_REFERENCE,
+  IMAGE_TAG,
+  JUMP_HOST,
+  USER_NAME,
+} from './names';
 
 const dnsLabel = z
   .string()
@@ -146,33 +145,15 @@ export const networkSchema: z.ZodObject<typeof networkShape, z.core.$strict> = z
 // ---------------------------------------------------------------------------------------------------------------
 // CNI
 
-/** Plugin types a cluster file's conflist may use (src/model/cni.ts judges their order and options). */
-export const CNI_PLUGIN_TYPES = [
-  'loopback',
-  'bridge',
-  'ptp',
-  'host-local',
-  'dhcp',
-  'portmap',
-  'macvlan',
-  'ipvlan',
-  'vlan',
-  'tuning',
-  'bandwidth',
-  'weave-net',
-  'static',
-  'firewall',
-  'sbr',
-  'host-device',
-] as const;
-
 /**
- * One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them.
+ * One plugin entry of a CNI conflist: `type` plus the plugin's own options, kept as the CNI spec spells them. The
+ * plugins and their options are declared once, in ./cni/plugins.ts: here the type is checked (the options are
+ * checked with the rest of the conflist, by ./cni/validate.ts), and the JSON Schema is the plugins' own.
  * A record, not an object schema: zod would move `type` first, and the file must keep the user's key order.
  */
 export const cniPluginSchema = record(z.string(), z.unknown())
   .superRefine((plugin, ctx) => {
-    if (typeof plugin.type !== 'string' || !(CNI_PLUGIN_TYPES as readonly string[]).includes(plugin.type)) {
+    if (typeof plugin.type !== 'string' || !CNI_PLUGIN_TYPES.includes(plugin.type)) {
       ctx.addIssue({
         code: 'custom',
         path: ['type'],
@@ -180,7 +161,14 @@ export const cniPluginSchema = record(z.string(), z.unknown())
       });
     }
   })
-  .meta({ required: ['type'], properties: { type: { type: 'string', enum: [...CNI_PLUGIN_TYPES] } } });
+  .meta(pluginsJsonSchema());
+
+/** The JSON Schema of a plugin entry: one of the plugins of ./cni/plugins.ts (their options, `type` required). */
+function pluginsJsonSchema(): Record<string, unknown> {
+  const { $schema: _schema, ...schema } = z.toJSONSchema(anyPluginSchema, { io: 'input', unrepresentable: 'any' });
+  void _schema;
+  return { required: ['type'], ...schema };
+}
 
 export const cniConflistSchema = z.strictObject({
   cniVersion: z.string().default('1.0.0'),
