@@ -19,88 +19,34 @@ import {
   CniValidationOptions,
 } from '../src/model/cni';
 import { z } from 'zod';
-import { assertProps } from '../src/model/props';
+import {
+  type CniPluginType,
+  cniDnsSchema,
+  cniIpamSchema,
+  cniRouteSchema,
+  hostLocalRangeSchema,
+  ipamOptionsSchemas,
+  pluginOptionsSchemas,
+} from '../src/model/cni/plugins';
+import { assertProps, type PropsOf } from '../src/model/props';
 
 // ---------------------------------------------------------------------------------------------------------------
-// IPAM
+// IPAM: the shapes are declared once, with their docs, in src/model/cni/plugins.ts
 
 /** A route handed to the container: `dst` (CIDR) via `gw` (default: the range's gateway). */
-export interface CniRoute {
-  /** Destination network, e.g. `0.0.0.0/0`. Required. */
-  readonly dst: string;
-  /** Next hop. @default - the gateway of the range */
-  readonly gw?: string;
-}
-
+export type CniRoute = PropsOf<typeof cniRouteSchema>;
 /** One host-local range. */
-export interface HostLocalRange {
-  /** Network to allocate from, e.g. `10.10.0.0/16` or `fd00:10::/64`. Required. */
-  readonly subnet: string;
-  /** First address handed out. @default - the address after the network address */
-  readonly rangeStart?: string;
-  /** Last address handed out. @default - the last address before broadcast */
-  readonly rangeEnd?: string;
-  /** Gateway address. @default - the first address of the subnet (.1) */
-  readonly gateway?: string;
-}
-
+export type HostLocalRange = PropsOf<typeof hostLocalRangeSchema>;
 /** Options of the host-local IPAM plugin (either `subnet` and its range fields, or `ranges`). */
-export interface HostLocalIpamOptions {
-  /** One IPv4 or IPv6 network (the single-range form). @default - use `ranges` */
-  readonly subnet?: string;
-  /** With `subnet`: first address handed out. @default - the address after the network address */
-  readonly rangeStart?: string;
-  /** With `subnet`: last address handed out. @default - the last address before broadcast */
-  readonly rangeEnd?: string;
-  /** With `subnet`: the gateway. @default - the subnet's first address */
-  readonly gateway?: string;
-  /** Range sets: each inner list is one family, one address per set per container (dual stack: two sets). @default - use `subnet` */
-  readonly ranges?: ReadonlyArray<ReadonlyArray<HostLocalRange>>;
-  /** Routes to add in the container. @default - none */
-  readonly routes?: readonly CniRoute[];
-  /** Where allocations are stored. @default '/var/lib/cni/networks' */
-  readonly dataDir?: string;
-  /** A resolv.conf whose nameservers are returned as DNS. @default - none */
-  readonly resolvConf?: string;
-}
-
+export type HostLocalIpamOptions = PropsOf<(typeof ipamOptionsSchemas)['host-local']>;
 /** Options of the dhcp IPAM plugin (it talks to the `dhcp daemon` on the node). */
-export interface DhcpIpamOptions {
-  /** Socket of the dhcp daemon. @default '/run/cni/dhcp.sock' */
-  readonly daemonSocketPath?: string;
-  /** DHCP options to request, e.g. `[{ option: 'routes' }]`. @default - none */
-  readonly request?: ReadonlyArray<{ readonly option: string; readonly skipDefault?: boolean }>;
-  /** DHCP options to send. @default - none */
-  readonly provide?: ReadonlyArray<{ readonly option: string; readonly value?: string; readonly fromArg?: string }>;
-}
-
+export type DhcpIpamOptions = PropsOf<(typeof ipamOptionsSchemas)['dhcp']>;
 /** Options of the static IPAM plugin. */
-export interface StaticIpamOptions {
-  /** Addresses with prefix, e.g. `[{ address: '10.10.0.1/24', gateway: '10.10.0.254' }]`. @default - none */
-  readonly addresses?: ReadonlyArray<{ readonly address: string; readonly gateway?: string }>;
-  /** Routes to add. @default - none */
-  readonly routes?: readonly CniRoute[];
-  /** DNS settings returned. @default - none */
-  readonly dns?: CniDns;
-}
-
+export type StaticIpamOptions = PropsOf<(typeof ipamOptionsSchemas)['static']>;
 /** DNS settings a plugin returns to the runtime. */
-export interface CniDns {
-  /** Name servers. @default - none */
-  readonly nameservers?: readonly string[];
-  /** Local domain. @default - none */
-  readonly domain?: string;
-  /** Search domains. @default - none */
-  readonly search?: readonly string[];
-  /** resolv.conf options. @default - none */
-  readonly options?: readonly string[];
-}
-
+export type CniDns = PropsOf<typeof cniDnsSchema>;
 /** An `ipam` object: `type` plus the IPAM plugin's options. */
-export type CniIpamConfig =
-  | ({ readonly type: 'host-local' } & HostLocalIpamOptions)
-  | ({ readonly type: 'dhcp' } & DhcpIpamOptions)
-  | ({ readonly type: 'static' } & StaticIpamOptions);
+export type CniIpamConfig = PropsOf<typeof cniIpamSchema>;
 
 /** Factories for `ipam` objects; keys keep the order you give them. */
 export class CniIpam {
@@ -121,139 +67,26 @@ export class CniIpam {
 // ---------------------------------------------------------------------------------------------------------------
 // Plugins
 
-/** Fields every plugin may carry (CNI spec §1 "Plugin configuration objects"). */
-export interface CniPluginCommon {
-  /** Runtime capabilities the plugin wants, e.g. `{ portMappings: true }`. @default - none */
-  readonly capabilities?: Readonly<Record<string, boolean>>;
-  /** Static runtime config (normally filled in by the runtime for a capability). @default - none */
-  readonly runtimeConfig?: Readonly<Record<string, unknown>>;
-  /** Extra arguments for the plugin. @default - none */
-  readonly args?: Readonly<Record<string, unknown>>;
-  /** DNS settings returned to the runtime. @default - none */
-  readonly dns?: CniDns;
-}
-
+/** The options of a plugin type (without `type`), e.g. `CniPluginOptions<'bridge'>`. */
+export type CniPluginOptions<T extends CniPluginType> = PropsOf<(typeof pluginOptionsSchemas)[T]>;
 /** Options of the bridge plugin. */
-export interface BridgePluginOptions extends CniPluginCommon {
-  /** Bridge name. @default 'cni0' (chosen by the plugin) */
-  readonly bridge?: string;
-  /** Give the bridge the gateway address. @default false */
-  readonly isGateway?: boolean;
-  /** Make the gateway the container's default route (implies isGateway). @default false */
-  readonly isDefaultGateway?: boolean;
-  /** Replace a previous gateway address on the bridge. @default false */
-  readonly forceAddress?: boolean;
-  /** Masquerade traffic leaving the subnet. @default false */
-  readonly ipMasq?: boolean;
-  /** iptables or nftables for ipMasq. @default - the plugin's choice */
-  readonly ipMasqBackend?: 'iptables' | 'nftables';
-  /** MTU of the veth pair. @default - the kernel's */
-  readonly mtu?: number;
-  /** Let a container reach itself through a Service (hairpin on the bridge port). @default false */
-  readonly hairpinMode?: boolean;
-  /** Promiscuous mode on the bridge. @default false */
-  readonly promiscMode?: boolean;
-  /** VLAN tag of the container port. @default - none */
-  readonly vlan?: number;
-  /** Address management. @default - no addresses (layer-2 only) */
-  readonly ipam?: CniIpamConfig;
-}
-
+export type BridgePluginOptions = CniPluginOptions<'bridge'>;
 /** Options of the ptp plugin (a veth pair, routed). */
-export interface PtpPluginOptions extends CniPluginCommon {
-  /** Masquerade traffic leaving the subnet. @default false */
-  readonly ipMasq?: boolean;
-  /** MTU of the veth pair. @default - the kernel's */
-  readonly mtu?: number;
-  /** Address management. Required. */
-  readonly ipam: CniIpamConfig;
-}
-
+export type PtpPluginOptions = CniPluginOptions<'ptp'>;
 /** Options of the macvlan plugin. */
-export interface MacvlanPluginOptions extends CniPluginCommon {
-  /** Parent interface on the node. @default - the interface of the default route */
-  readonly master?: string;
-  /** macvlan mode. @default 'bridge' */
-  readonly mode?: 'bridge' | 'private' | 'vepa' | 'passthru';
-  /** MTU. @default - the parent's */
-  readonly mtu?: number;
-  /** Address management. @default - none */
-  readonly ipam?: CniIpamConfig;
-}
-
+export type MacvlanPluginOptions = CniPluginOptions<'macvlan'>;
 /** Options of the ipvlan plugin. */
-export interface IpvlanPluginOptions extends CniPluginCommon {
-  /** Parent interface on the node. @default - the interface of the default route */
-  readonly master?: string;
-  /** ipvlan mode. @default 'l2' */
-  readonly mode?: 'l2' | 'l3' | 'l3s';
-  /** MTU. @default - the parent's */
-  readonly mtu?: number;
-  /** Address management. @default - none */
-  readonly ipam?: CniIpamConfig;
-}
-
+export type IpvlanPluginOptions = CniPluginOptions<'ipvlan'>;
 /** Options of the vlan plugin. */
-export interface VlanPluginOptions extends CniPluginCommon {
-  /** Parent interface on the node. Required. */
-  readonly master: string;
-  /** VLAN id 0-4094. Required. */
-  readonly vlanId: number;
-  /** MTU. @default - the parent's */
-  readonly mtu?: number;
-  /** Address management. @default - none */
-  readonly ipam?: CniIpamConfig;
-}
-
+export type VlanPluginOptions = CniPluginOptions<'vlan'>;
 /** Options of the tuning meta plugin. */
-export interface TuningPluginOptions extends CniPluginCommon {
-  /** MAC address of the container interface. @default - unchanged */
-  readonly mac?: string;
-  /** MTU. @default - unchanged */
-  readonly mtu?: number;
-  /** Promiscuous mode. @default - unchanged */
-  readonly promisc?: boolean;
-  /** All-multicast mode. @default - unchanged */
-  readonly allmulti?: boolean;
-  /** net.* sysctls inside the container, values as strings. @default - none */
-  readonly sysctl?: Readonly<Record<string, string>>;
-}
-
+export type TuningPluginOptions = CniPluginOptions<'tuning'>;
 /** Options of the portmap meta plugin (hostPort). */
-export interface PortmapPluginOptions extends CniPluginCommon {
-  /** iptables or nftables. @default - the plugin's choice */
-  readonly backend?: 'iptables' | 'nftables';
-  /** SNAT hairpin traffic to the host port. @default true (in the plugin) */
-  readonly snat?: boolean;
-  /** Mark bit used to flag traffic for masquerade. @default 13 (in the plugin) */
-  readonly markMasqBit?: number;
-  /** An existing chain that sets the masquerade mark (instead of markMasqBit). @default - none */
-  readonly externalSetMarkChain?: string;
-  /** Extra iptables conditions for IPv4 DNAT rules. @default - none */
-  readonly conditionsV4?: readonly string[];
-  /** Extra iptables conditions for IPv6 DNAT rules. @default - none */
-  readonly conditionsV6?: readonly string[];
-}
-
+export type PortmapPluginOptions = CniPluginOptions<'portmap'>;
 /** Options of the bandwidth meta plugin (rates in bits/s, bursts in bits). */
-export interface BandwidthPluginOptions extends CniPluginCommon {
-  /** @default - unlimited */
-  readonly ingressRate?: number;
-  /** @default - unlimited */
-  readonly ingressBurst?: number;
-  /** @default - unlimited */
-  readonly egressRate?: number;
-  /** @default - unlimited */
-  readonly egressBurst?: number;
-}
-
+export type BandwidthPluginOptions = CniPluginOptions<'bandwidth'>;
 /** Options of Weave Net's CNI plugin (weave-net), as the weave script writes them. */
-export interface WeaveNetPluginOptions extends CniPluginCommon {
-  /** The plugin-level name Weave writes before `type`. @default 'weave' */
-  readonly name?: string;
-  /** Hairpin on the bridge port (HAIRPIN_MODE). @default - not written */
-  readonly hairpinMode?: boolean;
-}
+export type WeaveNetPluginOptions = CniPluginOptions<'weave-net'>;
 
 /**
  * One plugin of a chain. Factories write `type` first, then your options in the order you give them, so a
@@ -305,6 +138,11 @@ export class CniPlugin {
     return new CniPlugin({ name, type: 'weave-net', ...rest } as CniPluginObject);
   }
 
+  /** Any plugin netstrap knows, typed by its type: `CniPlugin.of('vrf', { vrfname: 'blue' })`. */
+  static of<T extends CniPluginType>(type: T, options: CniPluginOptions<T>): CniPlugin {
+    return CniPlugin.custom(type, options);
+  }
+
   /** Any plugin, with options netstrap does not model (kept in your order after `type`). */
   static custom(type: string, options: object = {}): CniPlugin {
     return new CniPlugin({ type, ...options } as CniPluginObject);
@@ -345,44 +183,37 @@ export function assertValidIpam(ipam: CniIpamConfig, source = 'CNI ipam'): void 
 // ---------------------------------------------------------------------------------------------------------------
 // The network configuration (list)
 
-/** Props of {@link CniConfig}. */
-export interface CniConfigProps {
+const cniConfigPropsShape = {
   /** Network name (letters, digits, `_ . -`). Required. */
-  readonly name: string;
-  /** The chain, first plugin first: an interface plugin, then meta plugins such as portmap. Required. */
-  readonly plugins: readonly CniPlugin[];
-  /** CNI spec version. @default '1.0.0' */
-  readonly cniVersion?: string;
-  /** Other versions the list supports (spec 1.1.0). @default - not written */
-  readonly cniVersions?: readonly string[];
-  /** Ask the runtime to skip CHECK. @default - not written (false) */
-  readonly disableCheck?: boolean;
-  /** Ask the runtime to skip GC. @default - not written (false) */
-  readonly disableGC?: boolean;
-  /** `conflist` (a chain) or `conf` (a single plugin, the pre-0.3 form). @default 'conflist' */
-  readonly format?: 'conflist' | 'conf';
-  /** File name under /etc/cni/net.d. @default `10-<name>.conflist` (or `.conf`) */
-  readonly fileName?: string;
-  /** Plugin and IPAM types accepted besides the built-in ones. @default - none */
-  readonly validation?: CniValidationOptions;
-}
-
-/** The shape of {@link CniConfigProps} (for callers from plain JavaScript); the CNI rules are checked after it. */
-const cniConfigPropsSchema = z.strictObject({
   name: z.string(),
-  plugins: z.array(
-    z.custom<CniPlugin>((p) => p instanceof CniPlugin, {
-      message: 'must be a CniPlugin (CniPlugin.bridge(), CniPlugin.fromObject() ...)',
-    }),
-  ),
+  /** The chain, first plugin first: an interface plugin, then meta plugins such as portmap. Required. */
+  plugins: z
+    .array(
+      z.custom<CniPlugin>((p) => p instanceof CniPlugin, {
+        message: 'must be a CniPlugin (CniPlugin.bridge(), CniPlugin.fromObject() ...)',
+      }),
+    )
+    .readonly(),
+  /** CNI spec version. @default '1.0.0' */
   cniVersion: z.string().optional(),
-  cniVersions: z.array(z.string()).optional(),
+  /** Other versions the list supports (spec 1.1.0). @default - not written */
+  cniVersions: z.array(z.string()).readonly().optional(),
+  /** Ask the runtime to skip CHECK. @default - not written (false) */
   disableCheck: z.boolean().optional(),
+  /** Ask the runtime to skip GC. @default - not written (false) */
   disableGC: z.boolean().optional(),
+  /** `conflist` (a chain) or `conf` (a single plugin, the pre-0.3 form). @default 'conflist' */
   format: z.enum(['conflist', 'conf']).optional(),
+  /** File name under /etc/cni/net.d. @default `10-<name>.conflist` (or `.conf`) */
   fileName: z.string().optional(),
+  /** Plugin and IPAM types accepted besides the built-in ones. @default - none */
   validation: z.custom<CniValidationOptions>((v) => typeof v === 'object' && v !== null).optional(),
-});
+};
+/** The props of {@link CniConfig}, checked when made (callers from plain JavaScript); the CNI rules come after. */
+const cniConfigPropsSchema: z.ZodObject<typeof cniConfigPropsShape, z.core.$strict> =
+  z.strictObject(cniConfigPropsShape);
+/** Props of {@link CniConfig}. */
+export type CniConfigProps = Readonly<z.input<typeof cniConfigPropsSchema>>;
 
 /**
  * A CNI network configuration list (or single config), checked when made: network name, spec version, plugin

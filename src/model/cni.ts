@@ -14,6 +14,7 @@ import { hostLocalSubnets, validateNetworkList } from './cni/validate';
 import { FLANNEL_CNI_FILE, flannelConflist } from './checks/flannel';
 
 export * from './cni/types';
+export * from './cni/plugins';
 export * from './cni/render';
 export * from './cni/parse';
 export * from './cni/validate';

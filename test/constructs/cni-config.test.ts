@@ -597,7 +597,8 @@ nodes:
     expect(
       clusterProblems(`${BASE}cni: { plugin: conflist, conflist: { name: x, plugins: [{ type: flannel }] } }\n`),
     ).toEqual([
-      'c.yaml: cni.conflist.plugins[0].type: must be a CNI plugin type: one of loopback, bridge, ptp, host-local, dhcp, portmap, macvlan, ipvlan, vlan, tuning, bandwidth, weave-net, static, firewall, sbr, host-device (got "flannel")',
+      // One plugin list (issue 20): the cluster file takes every plugin CniConfig takes (vrf, dummy and tap too).
+      'c.yaml: cni.conflist.plugins[0].type: must be a CNI plugin type: one of bridge, ptp, macvlan, ipvlan, vlan, host-device, loopback, weave-net, dummy, tap, portmap, tuning, bandwidth, firewall, sbr, vrf, host-local, dhcp, static (got "flannel")',
     ]);
   });
 

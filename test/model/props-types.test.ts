@@ -16,6 +16,7 @@ import {
   servicePropsSchema,
   weaveNetPropsSchema,
 } from '../../src/model/props';
+import { ipamOptionsSchemas, pluginOptionsSchemas } from '../../src/model/cni/plugins';
 
 /** true only when A and B are the same type (not merely assignable either way). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -33,6 +34,13 @@ const sameTypes: ReadonlyArray<true> = [
   true satisfies Equal<api.IngressNginxProps, PropsOf<typeof ingressNginxPropsSchema>>,
   true satisfies Equal<api.KubeProxyProps, PropsOf<typeof kubeProxyPropsSchema>>,
   true satisfies Equal<api.ClusterNetworkProps, PropsOf<typeof clusterNetworkPropsSchema>>,
+  // CNI plugins and IPAM: declared once in src/model/cni/plugins.ts.
+  true satisfies Equal<api.BridgePluginOptions, PropsOf<typeof pluginOptionsSchemas.bridge>>,
+  true satisfies Equal<api.PtpPluginOptions, PropsOf<typeof pluginOptionsSchemas.ptp>>,
+  true satisfies Equal<api.VlanPluginOptions, PropsOf<typeof pluginOptionsSchemas.vlan>>,
+  true satisfies Equal<api.PortmapPluginOptions, PropsOf<typeof pluginOptionsSchemas.portmap>>,
+  true satisfies Equal<api.CniPluginOptions<'vrf'>, PropsOf<typeof pluginOptionsSchemas.vrf>>,
+  true satisfies Equal<api.HostLocalIpamOptions, PropsOf<(typeof ipamOptionsSchemas)['host-local']>>,
   // Nested shapes have every field of the schema's, too.
   true satisfies SameKeys<api.ServicePortProps, typeof servicePropsSchema.shape.ports.def.innerType.element>,
   true satisfies SameKeys<api.IngressBackendSpec, typeof ingressPropsSchema.shape.defaultBackend.def.innerType>,

@@ -27,23 +27,7 @@ export const CNI_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0
 /** The version netstrap writes when none is given: understood by containerd, CRI-O and plugins v1.x. */
 export const DEFAULT_CNI_VERSION = '1.0.0';
 
-/** Plugins that create (or own) the container interface: one of them must come first in a chain. */
-export const INTERFACE_PLUGINS = [
-  'bridge',
-  'ptp',
-  'macvlan',
-  'ipvlan',
-  'vlan',
-  'host-device',
-  'loopback',
-  'weave-net',
-  'dummy',
-  'tap',
-];
-/** Plugins that adjust what an earlier plugin created; they need a previous result, so never first. */
-export const META_PLUGINS = ['portmap', 'tuning', 'bandwidth', 'firewall', 'sbr', 'vrf'];
-/** IPAM plugins: they belong in an interface plugin's `ipam` object, not in the chain. */
-export const IPAM_PLUGINS = ['host-local', 'dhcp', 'static'];
+// The plugin types (interface, meta and IPAM plugins) and their options: ./plugins.ts.
 
 /** The CNI spec's network name syntax. */
 export const CNI_NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

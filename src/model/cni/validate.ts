@@ -1,4 +1,5 @@
 /** Checking CNI configurations: spec version and name, plugin order and options, host-local and static IPAM. */
+import { z } from 'zod';
 import {
   IpAddress,
   IpNetwork,
@@ -10,16 +11,22 @@ import {
   parseIpNetwork,
 } from '../cidr';
 import { Issue, show, under } from '../errors';
-import { INTERFACE_NAME, SYSCTL_KEY } from '../schema';
+import { valueAt } from '../zod-issues';
 import {
-  CNI_NETWORK_NAME,
-  CNI_VERSIONS,
-  CniNetworkList,
-  CniPluginObject,
+  CHAIN_PLUGINS,
+  type CniPluginType,
+  cniRouteSchema,
+  genericPluginSchema,
   INTERFACE_PLUGINS,
   IPAM_PLUGINS,
+  type IpamType,
+  ipamFieldSchemas,
+  ipamOptionsSchemas,
   META_PLUGINS,
-} from './types';
+  NEEDS_IPAM,
+  pluginFieldSchemas,
+} from './plugins';
+import { CNI_NETWORK_NAME, CNI_VERSIONS, CniNetworkList, CniPluginObject } from './types';
 
 /** Top-level fields of a network configuration list (CNI spec §1). */
 const LIST_FIELDS = ['cniVersion', 'cniVersions', 'name', 'disableCheck', 'disableGC', 'plugins'];
@@ -71,7 +78,7 @@ export function validateNetworkList(list: CniNetworkList, options: CniValidation
   }
 
   const first = list.plugins[0];
-  if (isObject(first) && META_PLUGINS.includes(first.type as string)) {
+  if (isObject(first) && (META_PLUGINS as readonly string[]).includes(first.type as string)) {
     issues.push({
       path: ['plugins', 0, 'type'],
       message: `${show(first.type)} is a meta plugin: it adjusts an interface made earlier in the chain, so it cannot come first; start with an interface plugin (${INTERFACE_PLUGINS.join(', ')})`,
@@ -131,94 +138,20 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-type FieldKind =
-  | 'bool'
-  | 'string'
-  | 'ifname'
-  | 'mtu'
-  | 'uint'
-  | 'bit'
-  | 'strings'
-  | 'vlanId'
-  | 'path'
-  | { oneOf: readonly string[] }
-  | 'mac'
-  | 'sysctl'
-  | 'object';
-
-/** Options each built-in plugin understands, with their kinds. Unlisted keys are allowed: plugins may have more. */
-const PLUGIN_FIELDS: Record<string, Record<string, FieldKind>> = {
-  bridge: {
-    bridge: 'ifname',
-    isGateway: 'bool',
-    isDefaultGateway: 'bool',
-    forceAddress: 'bool',
-    ipMasq: 'bool',
-    ipMasqBackend: { oneOf: ['iptables', 'nftables'] },
-    mtu: 'mtu',
-    hairpinMode: 'bool',
-    promiscMode: 'bool',
-    vlan: 'vlanId',
-    preserveDefaultVlan: 'bool',
-    vlanTrunk: 'object',
-    enabledad: 'bool',
-    macspoofchk: 'bool',
-    disableContainerInterface: 'bool',
-    portIsolation: 'bool',
-  },
-  ptp: { ipMasq: 'bool', ipMasqBackend: { oneOf: ['iptables', 'nftables'] }, mtu: 'mtu' },
-  macvlan: {
-    master: 'ifname',
-    mode: { oneOf: ['bridge', 'private', 'vepa', 'passthru'] },
-    mtu: 'mtu',
-    linkInContainer: 'bool',
-  },
-  ipvlan: { master: 'ifname', mode: { oneOf: ['l2', 'l3', 'l3s'] }, mtu: 'mtu', linkInContainer: 'bool' },
-  vlan: { master: 'ifname', vlanId: 'vlanId', mtu: 'mtu', linkInContainer: 'bool' },
-  'host-device': { device: 'ifname', hwaddr: 'mac', kernelpath: 'path', pciBusID: 'string' },
-  loopback: {},
-  'weave-net': { hairpinMode: 'bool' },
-  portmap: {
-    snat: 'bool',
-    backend: { oneOf: ['iptables', 'nftables'] },
-    markMasqBit: 'bit',
-    externalSetMarkChain: 'string',
-    conditionsV4: 'strings',
-    conditionsV6: 'strings',
-  },
-  tuning: { mac: 'mac', mtu: 'mtu', promisc: 'bool', allmulti: 'bool', sysctl: 'sysctl', txQLen: 'uint' },
-  bandwidth: {
-    ingressRate: 'uint',
-    ingressBurst: 'uint',
-    egressRate: 'uint',
-    egressBurst: 'uint',
-    shapedSubnets: 'strings',
-    unshapedSubnets: 'strings',
-  },
-  firewall: {
-    backend: { oneOf: ['iptables', 'firewalld'] },
-    iptablesAdminChainName: 'string',
-    firewalldZone: 'string',
-    ingressPolicy: { oneOf: ['open', 'same-bridge'] },
-  },
-  sbr: {},
-  vrf: { vrfname: 'ifname', table: 'uint' },
-  dummy: {},
-  tap: {
-    mac: 'mac',
-    mtu: 'mtu',
-    multiQueue: 'bool',
-    owner: 'uint',
-    group: 'uint',
-    selinuxcontext: 'string',
-    bridge: 'ifname',
-  },
-};
-/** Interface plugins that cannot work without addresses from IPAM. */
-const NEEDS_IPAM = ['ptp'];
-/** Options that a plugin needs. */
-const REQUIRED_FIELDS: Record<string, string[]> = { vlan: ['master', 'vlanId'], macvlan: [], ipvlan: [] };
-const MAC_ADDRESS = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+/**
+ * The shape issues of `value` against a plugin or IPAM schema (./plugins.ts), as "expected <what>, got <value>";
+ * a missing required field says `required`.
+ */
+function shapeIssues(schema: z.ZodType, value: unknown, required: string): Issue[] {
+  const parsed = schema.safeParse(value);
+  return (parsed.error?.issues ?? []).map((issue) => {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'custom') return { path, message: issue.message };
+    const found = valueAt(value, path);
+    if (!found.present) return { path, message: required };
+    return { path, message: `${issue.message}, got ${show(found.value)}` };
+  });
+}
 
 /** Checks one plugin object; paths are relative to it. */
 export function validatePlugin(plugin: CniPluginObject, options: CniValidationOptions = {}): Issue[] {
@@ -226,7 +159,7 @@ export function validatePlugin(plugin: CniPluginObject, options: CniValidationOp
   if (typeof plugin.type !== 'string' || plugin.type === '')
     return [{ path: ['type'], message: `every plugin needs a "type" (the plugin binary), got ${show(plugin.type)}` }];
   const { type } = plugin;
-  if (IPAM_PLUGINS.includes(type)) {
+  if ((IPAM_PLUGINS as readonly string[]).includes(type)) {
     return [
       {
         path: ['type'],
@@ -234,113 +167,39 @@ export function validatePlugin(plugin: CniPluginObject, options: CniValidationOp
       },
     ];
   }
-  const fields = PLUGIN_FIELDS[type];
-  if (!fields && !options.extraPluginTypes?.includes(type)) {
+  const schema = Object.hasOwn(pluginFieldSchemas, type) ? pluginFieldSchemas[type as CniPluginType] : undefined;
+  if (!schema && !options.extraPluginTypes?.includes(type)) {
     return [
       {
         path: ['type'],
-        message: `unknown plugin type ${show(type)}: expected one of ${Object.keys(PLUGIN_FIELDS).join(', ')}`,
+        message: `unknown plugin type ${show(type)}: expected one of ${CHAIN_PLUGINS.join(', ')}`,
       },
     ];
   }
-  const issues: Issue[] = [];
-  for (const [key, kind] of Object.entries(fields ?? {})) {
-    if (plugin[key] !== undefined) issues.push(...checkField(plugin[key], kind, [key]));
-  }
-  for (const key of REQUIRED_FIELDS[type] ?? []) {
-    if (plugin[key] === undefined) issues.push({ path: [key], message: `is required by the ${type} plugin` });
-  }
-  if (plugin.capabilities !== undefined) {
-    if (!isObject(plugin.capabilities))
-      issues.push({
-        path: ['capabilities'],
-        message: `expected an object of capability: true|false, got ${show(plugin.capabilities)}`,
-      });
-    else {
-      for (const [name, on] of Object.entries(plugin.capabilities)) {
-        if (typeof on !== 'boolean')
-          issues.push({ path: ['capabilities', name], message: `expected true or false, got ${show(on)}` });
-      }
-    }
-  }
-  if (plugin.ipam !== undefined) issues.push(...under(['ipam'], validateIpam(plugin.ipam, options)));
-  else if (NEEDS_IPAM.includes(type))
+  // The ipam object is checked on its own (validateIpam): its type may be one the options allow.
+  const { ipam, ...fields } = plugin;
+  const issues = shapeIssues(schema ?? genericPluginSchema, fields, `is required by the ${type} plugin`);
+  if (ipam !== undefined) issues.push(...under(['ipam'], validateIpam(ipam, options)));
+  else if (NEEDS_IPAM.includes(type as CniPluginType))
     issues.push({ path: ['ipam'], message: `is required by the ${type} plugin (it has no addresses without it)` });
   return issues;
 }
 
-function checkField(value: unknown, kind: FieldKind, path: Array<string | number>): Issue[] {
-  const fail = (expected: string): Issue[] => [{ path, message: `expected ${expected}, got ${show(value)}` }];
-  if (typeof kind === 'object')
-    return typeof value === 'string' && kind.oneOf.includes(value) ? [] : fail(`one of ${kind.oneOf.join(', ')}`);
-  switch (kind) {
-    case 'bool':
-      return typeof value === 'boolean' ? [] : fail('true or false');
-    case 'string':
-      return typeof value === 'string' ? [] : fail('a string');
-    case 'path':
-      return typeof value === 'string' && value.startsWith('/') ? [] : fail('an absolute path');
-    case 'ifname':
-      return typeof value === 'string' && INTERFACE_NAME.test(value)
-        ? []
-        : fail('a Linux interface name (1-15 characters from A-Z a-z 0-9 _ . -)');
-    case 'mtu':
-      return Number.isInteger(value) && (value as number) >= 68 && (value as number) <= 65535
-        ? []
-        : fail('an MTU 68-65535');
-    case 'uint':
-      return Number.isInteger(value) && (value as number) >= 0 ? [] : fail('a whole number >= 0');
-    case 'bit':
-      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 31
-        ? []
-        : fail('a mark bit 0-31');
-    case 'vlanId':
-      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 4094
-        ? []
-        : fail('a VLAN id 0-4094');
-    case 'mac':
-      return typeof value === 'string' && MAC_ADDRESS.test(value)
-        ? []
-        : fail('a MAC address such as 02:42:ac:11:00:02');
-    case 'object':
-      return isObject(value) ? [] : fail('an object');
-    case 'strings':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? [] : fail('a list of strings');
-    case 'sysctl': {
-      if (!isObject(value)) return fail('an object of sysctl: "value"');
-      const issues: Issue[] = [];
-      for (const [key, setting] of Object.entries(value)) {
-        if (!SYSCTL_KEY.test(key) || !key.startsWith('net.')) {
-          issues.push({
-            path: [...path, key],
-            message: `${show(key)} is not allowed: the tuning plugin only sets net.* sysctls`,
-          });
-        } else if (typeof setting !== 'string') {
-          issues.push({ path: [...path, key], message: `sysctl values are strings, got ${show(setting)}` });
-        }
-      }
-      return issues;
-    }
-  }
-  return [];
-}
-
-/** Checks an `ipam` object; paths are relative to it. */
+/** Checks an `ipam` object; paths are relative to it. The shape first, then what a schema cannot say. */
 export function validateIpam(ipam: unknown, options: CniValidationOptions = {}): Issue[] {
   if (!isObject(ipam)) return [{ path: [], message: `expected an IPAM object with a "type", got ${show(ipam)}` }];
-  switch (ipam.type) {
-    case 'host-local':
-      return validateHostLocal(ipam);
-    case 'dhcp':
-      return ipam.daemonSocketPath === undefined ? [] : checkField(ipam.daemonSocketPath, 'path', ['daemonSocketPath']);
-    case 'static':
-      return validateStatic(ipam);
-    default:
-      if (typeof ipam.type === 'string' && options.extraIpamTypes?.includes(ipam.type)) return [];
-      return [
-        { path: ['type'], message: `unknown IPAM type ${show(ipam.type)}: expected one of ${IPAM_PLUGINS.join(', ')}` },
-      ];
-  }
+  const type = ipam.type;
+  if (typeof type === 'string' && !Object.hasOwn(ipamOptionsSchemas, type) && options.extraIpamTypes?.includes(type))
+    return [];
+  if (typeof type !== 'string' || !Object.hasOwn(ipamOptionsSchemas, type))
+    return [{ path: ['type'], message: `unknown IPAM type ${show(type)}: expected one of ${IPAM_PLUGINS.join(', ')}` }];
+  const { type: _type, ...fields } = ipam;
+  void _type;
+  const issues = shapeIssues(ipamFieldSchemas[type as IpamType], fields, 'is required');
+  if (issues.length > 0) return issues;
+  if (type === 'host-local') return validateHostLocal(ipam as HostLocal);
+  if (type === 'static') return validateStatic(ipam as Static);
+  return [];
 }
 
 /** One host-local range with its parsed subnet (for overlap and podCidr checks). */
@@ -350,78 +209,69 @@ interface CheckedRange {
   readonly text: string;
 }
 
-function validateHostLocal(ipam: Record<string, unknown>): Issue[] {
+type HostLocal = z.output<(typeof ipamOptionsSchemas)['host-local']>;
+type Static = z.output<(typeof ipamOptionsSchemas)['static']>;
+type Route = z.output<typeof cniRouteSchema>;
+
+/** What a schema cannot say of host-local: one of subnet and ranges, each range a network with room to allocate. */
+function validateHostLocal(ipam: HostLocal): Issue[] {
   const issues: Issue[] = [];
-  const hasSubnet = ipam.subnet !== undefined;
-  if (hasSubnet && ipam.ranges !== undefined) {
+  if (ipam.subnet !== undefined && ipam.ranges !== undefined) {
     issues.push({ path: ['ranges'], message: 'give either "subnet" (one range) or "ranges", not both' });
-  } else if (!hasSubnet && ipam.ranges === undefined) {
+  } else if (ipam.subnet === undefined && ipam.ranges === undefined) {
     issues.push({ path: [], message: 'host-local needs "subnet" or "ranges" to allocate addresses from' });
   }
-  if (hasSubnet) issues.push(...checkRange(ipam, []).issues);
-  if (ipam.ranges !== undefined) {
-    if (!Array.isArray(ipam.ranges) || ipam.ranges.length === 0) {
-      issues.push({
-        path: ['ranges'],
-        message: `expected a list of range sets (lists of ranges), got ${show(ipam.ranges)}`,
-      });
-    } else {
-      ipam.ranges.forEach((set: unknown, i: number) => {
-        if (!Array.isArray(set) || set.length === 0) {
-          issues.push({ path: ['ranges', i], message: `expected a non-empty list of ranges, got ${show(set)}` });
-          return;
+  if (ipam.subnet !== undefined) issues.push(...checkRange({ ...ipam, subnet: ipam.subnet }, []).issues);
+  (ipam.ranges ?? []).forEach((set, i) => {
+    const checked: CheckedRange[] = [];
+    set.forEach((range, j) => {
+      const result = checkRange(range, ['ranges', i, j]);
+      issues.push(...result.issues);
+      if (result.range) checked.push(result.range);
+    });
+    // One range set hands out one address per container, so its ranges must be of one family and disjoint.
+    checked.forEach((range, k) => {
+      const first = checked[0];
+      if (range.subnet.family !== first.subnet.family) {
+        issues.push({
+          path: [...range.path, 'subnet'],
+          message: `${show(range.text)} is IPv${range.subnet.family} but ${show(first.text)} in the same range set is IPv${first.subnet.family}: put each family in its own range set`,
+        });
+        return;
+      }
+      for (const other of checked.slice(0, k)) {
+        if (ipNetworksOverlap(other.subnet, range.subnet)) {
+          issues.push({
+            path: [...range.path, 'subnet'],
+            message: `${show(range.text)} overlaps ${show(other.text)} in the same range set`,
+          });
         }
-        const checked: CheckedRange[] = [];
-        set.forEach((range: unknown, j: number) => {
-          const result = checkRange(range, ['ranges', i, j]);
-          issues.push(...result.issues);
-          if (result.range) checked.push(result.range);
-        });
-        // One range set hands out one address per container, so its ranges must be of one family and disjoint.
-        checked.forEach((range, k) => {
-          const first = checked[0];
-          if (range.subnet.family !== first.subnet.family) {
-            issues.push({
-              path: [...range.path, 'subnet'],
-              message: `${show(range.text)} is IPv${range.subnet.family} but ${show(first.text)} in the same range set is IPv${first.subnet.family}: put each family in its own range set`,
-            });
-            return;
-          }
-          for (const other of checked.slice(0, k)) {
-            if (ipNetworksOverlap(other.subnet, range.subnet)) {
-              issues.push({
-                path: [...range.path, 'subnet'],
-                message: `${show(range.text)} overlaps ${show(other.text)} in the same range set`,
-              });
-            }
-          }
-        });
-      });
-    }
-  }
-  if (ipam.routes !== undefined) issues.push(...checkRoutes(ipam.routes));
-  if (ipam.dataDir !== undefined) issues.push(...checkField(ipam.dataDir, 'path', ['dataDir']));
-  if (ipam.resolvConf !== undefined) issues.push(...checkField(ipam.resolvConf, 'path', ['resolvConf']));
+      }
+    });
+  });
+  issues.push(...checkRoutes(ipam.routes ?? []));
   return issues;
 }
 
 /** Checks subnet / rangeStart / rangeEnd / gateway of one range (or of the top-level `subnet` form). */
-function checkRange(range: unknown, path: Array<string | number>): { range?: CheckedRange; issues: Issue[] } {
-  if (!isObject(range))
-    return { issues: [{ path, message: `expected a range object with a "subnet", got ${show(range)}` }] };
+function checkRange(
+  range: {
+    readonly subnet: string;
+    readonly rangeStart?: string;
+    readonly rangeEnd?: string;
+    readonly gateway?: string;
+  },
+  path: Array<string | number>,
+): { range?: CheckedRange; issues: Issue[] } {
   const subnet = parseIpNetwork(range.subnet);
-  if (!subnet.ok)
-    return {
-      issues: [{ path: [...path, 'subnet'], message: range.subnet === undefined ? 'is required' : subnet.error }],
-    };
+  if (!subnet.ok) return { issues: [{ path: [...path, 'subnet'], message: subnet.error }] };
   const issues: Issue[] = [];
   const net = subnet.value;
-  const subnetText = range.subnet as string;
   // host-local refuses networks without room for a network, a gateway and one container.
   if (ipNetworkPrefix(net) > (net.family === 4 ? 30 : 126)) {
     issues.push({
       path: [...path, 'subnet'],
-      message: `${show(subnetText)} is too small to allocate from (host-local needs /${net.family === 4 ? 30 : 126} or larger)`,
+      message: `${show(range.subnet)} is too small to allocate from (host-local needs /${net.family === 4 ? 30 : 126} or larger)`,
     });
   }
   const addresses: Partial<Record<'rangeStart' | 'rangeEnd' | 'gateway', IpAddress>> = {};
@@ -432,7 +282,7 @@ function checkRange(range: unknown, path: Array<string | number>): { range?: Che
     else if (!ipNetworkContains(net, parsed.value)) {
       issues.push({
         path: [...path, key],
-        message: `${key} ${show(range[key])} is outside subnet ${show(subnetText)}`,
+        message: `${key} ${show(range[key])} is outside subnet ${show(range.subnet)}`,
       });
     } else addresses[key] = parsed.value;
   }
@@ -442,19 +292,16 @@ function checkRange(range: unknown, path: Array<string | number>): { range?: Che
       message: `rangeEnd ${show(range.rangeEnd)} comes before rangeStart ${show(range.rangeStart)}`,
     });
   }
-  return { range: { path, subnet: net, text: subnetText }, issues };
+  return { range: { path, subnet: net, text: range.subnet }, issues };
 }
 
-function checkRoutes(routes: unknown): Issue[] {
-  if (!Array.isArray(routes))
-    return [{ path: ['routes'], message: `expected a list of {dst, gw}, got ${show(routes)}` }];
-  return routes.flatMap((route: unknown, i: number): Issue[] => {
-    if (!isObject(route)) return [{ path: ['routes', i], message: `expected {dst, gw}, got ${show(route)}` }];
+/** Each route's destination a network (host bits allowed) and its gateway an address of the same family. */
+function checkRoutes(routes: ReadonlyArray<Route>): Issue[] {
+  return routes.flatMap((route, i): Issue[] => {
     const issues: Issue[] = [];
     // Like Go's net.ParseCIDR, a route destination may carry host bits (the cni.dev example does).
     const dst = parseIpNetwork(route.dst, true);
-    if (!dst.ok)
-      issues.push({ path: ['routes', i, 'dst'], message: route.dst === undefined ? 'is required' : dst.error });
+    if (!dst.ok) issues.push({ path: ['routes', i, 'dst'], message: dst.error });
     if (route.gw !== undefined) {
       const gw = parseIpAddress(route.gw);
       if (!gw.ok) issues.push({ path: ['routes', i, 'gw'], message: gw.error });
@@ -469,27 +316,18 @@ function checkRoutes(routes: unknown): Issue[] {
   });
 }
 
-function validateStatic(ipam: Record<string, unknown>): Issue[] {
+/** Each static address an address with its prefix, each gateway an address. */
+function validateStatic(ipam: Static): Issue[] {
   const issues: Issue[] = [];
-  if (ipam.addresses !== undefined) {
-    if (!Array.isArray(ipam.addresses))
-      issues.push({
-        path: ['addresses'],
-        message: `expected a list of {address, gateway}, got ${show(ipam.addresses)}`,
-      });
-    else {
-      ipam.addresses.forEach((entry: unknown, i: number) => {
-        const address = isObject(entry) ? entry.address : undefined;
-        const parsed = parseIpNetwork(address, true);
-        if (!parsed.ok) issues.push({ path: ['addresses', i, 'address'], message: parsed.error });
-        if (isObject(entry) && entry.gateway !== undefined) {
-          const gw = parseIpAddress(entry.gateway);
-          if (!gw.ok) issues.push({ path: ['addresses', i, 'gateway'], message: gw.error });
-        }
-      });
+  (ipam.addresses ?? []).forEach((entry, i) => {
+    const parsed = parseIpNetwork(entry.address, true);
+    if (!parsed.ok) issues.push({ path: ['addresses', i, 'address'], message: parsed.error });
+    if (entry.gateway !== undefined) {
+      const gw = parseIpAddress(entry.gateway);
+      if (!gw.ok) issues.push({ path: ['addresses', i, 'gateway'], message: gw.error });
     }
-  }
-  if (ipam.routes !== undefined) issues.push(...checkRoutes(ipam.routes));
+  });
+  issues.push(...checkRoutes(ipam.routes ?? []));
   return issues;
 }
 
