@@ -2,7 +2,7 @@
  * IPv4 address and CIDR handling, through ip-num: parsing with messages a user can act on, containment,
  * overlap and "the n-th address of a range". No bit arithmetic is done by hand anywhere in netstrap.
  */
-import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import { collapseIPv6Number, expandIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
 import { show } from './errors';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -254,4 +254,47 @@ export function numericContains(range: NumericRange, address: number): boolean {
 
 export function numericOverlap(a: NumericRange, b: NumericRange): boolean {
   return a.first <= b.last && b.first <= a.last;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CIDRs in Kubernetes objects (a NetworkPolicy ipBlock, a Service's load-balancer source ranges), read as the
+// API server reads them: either family; host bits accepted (the network is used, with a warning). Stricter in one
+// point, on purpose: IPv4 octets with leading zeros stay refused (upstream takes them only with its
+// StrictIPCIDRValidation gate off, and iproute2 would read them as octal).
+
+/** A CIDR of a Kubernetes object, with what the API server warns about. */
+export interface ObjectCidr {
+  readonly network: IpNetwork;
+  /** The network in canonical text (`10.0.0.0/8`, `fd00:10::/64`): what the API server uses. */
+  readonly networkText: string;
+  /** The text had host bits set (`10.1.2.3/8`): accepted, the network is used, the API server warns. */
+  readonly hostBitsSet: boolean;
+}
+
+/** Canonical text of a network of either family. */
+export function ipNetworkText(network: IpNetwork): string {
+  const prefix = ipNetworkPrefix(network);
+  return network.family === 4
+    ? `${network.value.getFirst().toString()}/${prefix}`
+    : `${collapseIPv6Number(expandIPv6Number(network.value.getFirst().toString()))}/${prefix}`;
+}
+
+/** Parses a CIDR of a Kubernetes object (IPv4 or IPv6, a prefix length required, host bits allowed). */
+export function parseObjectCidr(text: unknown): Parsed<ObjectCidr> {
+  if (typeof text === 'string' && !text.includes('/')) {
+    return { ok: false, error: `invalid CIDR ${show(text)}: expected address/prefix such as 10.0.0.0/16 or fd00::/64` };
+  }
+  const parsed = parseIpNetwork(text, true);
+  if (!parsed.ok) return parsed;
+  const address = parseIpAddress((text as string).slice(0, (text as string).indexOf('/')));
+  const hostBitsSet = address.ok && address.value.value.getValue() !== parsed.value.value.getFirst().getValue();
+  return { ok: true, value: { network: parsed.value, networkText: ipNetworkText(parsed.value), hostBitsSet } };
+}
+
+/** True when `inner` lies inside `outer` and is smaller than it (same family), as an ipBlock `except` must. */
+export function isStrictIpSubnet(inner: IpNetwork, outer: IpNetwork): boolean {
+  if (inner.family !== outer.family || ipNetworkPrefix(inner) <= ipNetworkPrefix(outer)) return false;
+  const first: IpAddress =
+    inner.family === 4 ? { family: 4, value: inner.value.getFirst() } : { family: 6, value: inner.value.getFirst() };
+  return ipNetworkContains(outer, first);
 }

@@ -2,7 +2,7 @@
  * The API server's checks of a NetworkPolicy spec, with its plain types and value factories. Free of cdk8s, so
  * validating a cluster file does not load it; constructs/network-policy.ts re-exports all.
  */
-import { isStrictSubnet, parseNetwork } from '../cidr';
+import { isStrictIpSubnet, parseObjectCidr } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { checkLabelSelector, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
 import type { networkPolicyPropsSchema, PropsOf } from '../props';
@@ -76,7 +76,7 @@ export class NetworkPolicyPeer {
 // ip-num is exact but slow (about 0.1 ms a parse, 0.2 ms a containment test) and the same CIDRs recur across
 // policies: remember results by text, so thousands of policies stay cheap. Bounded, to stay small.
 const MEMO_LIMIT = 10000;
-const parsedNetworks = new Map<string, ReturnType<typeof parseNetwork>>();
+const parsedCidrs = new Map<string, ReturnType<typeof parseObjectCidr>>();
 const strictSubnets = new Map<string, boolean>();
 function memo<V>(cache: Map<string, V>, key: string, compute: () => V): V {
   let value = cache.get(key);
@@ -109,21 +109,51 @@ export function checkPeer(peer: NetworkPolicyPeerSpec): Issue[] {
     });
   }
   for (const field of selectors) issues.push(...under([field], checkLabelSelector(peer[field]!)));
-  if (peer.ipBlock !== undefined) {
-    const cidrText = peer.ipBlock.cidr;
-    const cidr = memo(parsedNetworks, cidrText, () => parseNetwork(cidrText));
-    if (!cidr.ok) issues.push({ path: ['ipBlock', 'cidr'], message: cidr.error });
-    (peer.ipBlock.except ?? []).forEach((text, i) => {
-      const except = memo(parsedNetworks, text, () => parseNetwork(text));
-      if (!except.ok) issues.push({ path: ['ipBlock', 'except', i], message: except.error });
-      else if (cidr.ok && !memo(strictSubnets, `${text} ${cidrText}`, () => isStrictSubnet(except.value, cidr.value))) {
-        issues.push({
-          path: ['ipBlock', 'except', i],
-          message: `except ${show(text)} must be a strict subset of cidr ${show(cidrText)}`,
-        });
-      }
-    });
-  }
+  if (peer.ipBlock !== undefined) issues.push(...under(['ipBlock'], checkIpBlock(peer.ipBlock)));
+  return issues;
+}
+
+/**
+ * The API server's checks of an ipBlock (paths relative to it): `cidr` and each `except` a CIDR of either family
+ * with a prefix length; each `except` a strict subset of `cidr` (same family, inside it, longer prefix). Host bits
+ * are accepted as the API server accepts them (it uses the network) with its warning.
+ */
+export function checkIpBlock(block: IpBlockSpec): Issue[] {
+  const issues: Issue[] = [];
+  const read = (text: string, at: ReadonlyArray<string | number>) => {
+    if (text === '') {
+      issues.push({ path: at, message: 'is required: a CIDR such as 10.0.0.0/16 or fd00::/64' });
+      return undefined;
+    }
+    const parsed = memo(parsedCidrs, text, () => parseObjectCidr(text));
+    if (!parsed.ok) {
+      issues.push({ path: at, message: parsed.error });
+      return undefined;
+    }
+    if (parsed.value.hostBitsSet) {
+      issues.push({
+        path: at,
+        severity: 'warning',
+        message: `${show(text)} has host bits set: the API server uses the network ${parsed.value.networkText}; write that`,
+      });
+    }
+    return parsed.value;
+  };
+  const cidr = read(block.cidr, ['cidr']);
+  (block.except ?? []).forEach((text, i) => {
+    const except = read(text, ['except', i]);
+    if (!cidr || !except) return;
+    const key = `${except.networkText} ${cidr.networkText}`;
+    if (!memo(strictSubnets, key, () => isStrictIpSubnet(except.network, cidr.network))) {
+      issues.push({
+        path: ['except', i],
+        message:
+          except.network.family === cidr.network.family
+            ? `except ${show(text)} must be a strict subset of cidr ${show(block.cidr)}`
+            : `except ${show(text)} must be a strict subset of cidr ${show(block.cidr)}, which is of the other IP family`,
+      });
+    }
+  });
   return issues;
 }
 
@@ -178,17 +208,23 @@ export function checkNetworkPolicy(spec: NetworkPolicyCheckInput): Issue[] {
       if (type !== 'Ingress' && type !== 'Egress')
         issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} must be Ingress or Egress` });
       else if (types.indexOf(type) !== i)
-        issues.push({ path: ['policyTypes', i], message: `policy type ${show(type)} is listed twice` });
+        issues.push({
+          path: ['policyTypes', i],
+          severity: 'warning',
+          message: `policy type ${show(type)} is listed twice (also policyTypes[${types.indexOf(type)}])`,
+        });
     });
-    // The API server accepts these, but the rules would be silently ignored: almost certainly a mistake.
+    // The API server stores rules outside policyTypes and ignores them: accepted, but surely a mistake.
     for (const [field, type] of [
       ['ingress', 'Ingress'],
       ['egress', 'Egress'],
     ] as const) {
-      if ((spec[field]?.length ?? 0) > 0 && !types.includes(type)) {
+      const ignored = (spec[field] ?? []).map((_rule, i) => `${field}[${i}]`);
+      if (ignored.length > 0 && !types.includes(type)) {
         issues.push({
           path: [field],
-          message: `${field} rules are ignored because policyTypes ${show(types)} does not include ${show(type)}`,
+          severity: 'warning',
+          message: `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: policyTypes ${show(types)} does not include ${show(type)} (add it, or remove the rules)`,
         });
       }
     }

@@ -4,18 +4,22 @@
  * algebra only compares and adds whole numbers.
  */
 import { IPv4, RangedSet } from 'ip-num';
-import { parseAddress, parseNetwork } from '../cidr';
+import { parseAddress, parseObjectCidr } from '../cidr';
 
 export type Interval = readonly [number, number];
 export const ALL_ADDRESSES: Interval = [0, 2 ** 32 - 1];
 
 const networks = new Map<string, Interval | undefined>();
-/** A CIDR's first and last address values (memoized: the same CIDRs recur across many policies). */
+/**
+ * An IPv4 CIDR's first and last address values, undefined for IPv6 (memoized: the same CIDRs recur across many
+ * policies). Host bits are cleared, as the API server does (`10.1.2.3/8` is 10.0.0.0/8).
+ */
 export function cidrInterval(text: string): Interval | undefined {
   if (networks.has(text)) return networks.get(text);
-  const parsed = parseNetwork(text);
-  const value: Interval | undefined = parsed.ok
-    ? [Number(parsed.value.getFirst().getValue()), Number(parsed.value.getLast().getValue())]
+  const parsed = parseObjectCidr(text);
+  const range = parsed.ok && parsed.value.network.family === 4 ? parsed.value.network.value : undefined;
+  const value: Interval | undefined = range
+    ? [Number(range.getFirst().getValue()), Number(range.getLast().getValue())]
     : undefined;
   if (networks.size > 10000) networks.clear();
   networks.set(text, value);

@@ -129,7 +129,7 @@ describe('netpol manifest reader', () => {
     const p = policy('x', 'egress', {
       podSelector: {},
       policyTypes: ['Egress'],
-      egress: [{ to: [{ ipBlock: { cidr: '::/0' } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['fd00::/8'] } }] }],
+      egress: [{ to: [{ ipBlock: { cidr: '::/0' } }, { ipBlock: { cidr: 'fd00::/8', except: ['fd00:1::/32'] } }] }],
     });
     const inv = inventoryOf([pod('x', 'a', {}), p]);
     expect(inv.policies).toHaveLength(1);
@@ -179,7 +179,7 @@ describe('netpol manifest reader', () => {
       bad,
       [
         pod('x', 'ok', {}),
-        policy('x', 'p', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.1/8' } }] }] }),
+        policy('x', 'p', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: 'fd00::1' } }] }] }),
         { ...pod('x', 'q', { 'bad key!': 'v' }) },
         {
           apiVersion: 'v1',
@@ -200,7 +200,7 @@ describe('netpol manifest reader', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).lines()).toEqual([
       `${path.join(dir, 'missing.yaml')}: (root): cannot read: no such file or directory`,
-      `${bad} (document 2, NetworkPolicy x/p): spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "10.0.0.1/8": host bits are set; the network is 10.0.0.0/8`,
+      `${bad} (document 2, NetworkPolicy x/p): spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "fd00::1": expected address/prefix such as 10.0.0.0/16 or fd00::/64`,
       `${bad} (document 3, Pod x/q): metadata.labels["bad key!"]: key "bad key!" is invalid: the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
       `${bad} (document 4, Pod default/r): spec.containers[0].ports[0].containerPort: must be a port number 1-65535 (got 99999)`,
     ]);
