@@ -225,7 +225,7 @@ function plusApp(objects: Objects, outdir: string): App {
       className: ing.ingressClassName,
       tls: ing.tls?.map((t, k) => ({
         hosts: t.hosts,
-        secret: kplus.Secret.fromSecretName(chart, `${id}-tls-${k}`, t.secretName),
+        secret: t.secretName ? kplus.Secret.fromSecretName(chart, `${id}-tls-${k}`, t.secretName) : undefined,
       })),
     });
     for (const rule of ing.rules ?? []) {

@@ -85,7 +85,10 @@ export class Ingress extends k8s.KubeIngress {
       spec: {
         ingressClassName: spec.ingressClassName,
         defaultBackend: spec.defaultBackend && backendToKube(spec.defaultBackend),
-        tls: spec.tls?.map((tls) => ({ hosts: [...tls.hosts], secretName: tls.secretName })),
+        tls: spec.tls?.map((tls) => ({
+          hosts: tls.hosts && [...tls.hosts],
+          secretName: tls.secretName === '' ? undefined : tls.secretName,
+        })),
         rules:
           spec.rules === undefined || spec.rules.length === 0
             ? undefined
@@ -116,7 +119,7 @@ export class Ingress extends k8s.KubeIngress {
 
     for (const tls of spec.tls ?? []) {
       const { cert, key } = readTlsFiles(tls, baseDir);
-      if (!cert || !key) continue;
+      if (!cert || !key || !tls.secretName) continue;
       this.secrets.push(
         new k8s.KubeSecret(this, `tls-${tls.secretName}`, {
           metadata: { name: tls.secretName, namespace: spec.namespace },

@@ -444,7 +444,10 @@ const serviceShape = {
   /** A fixed address inside serviceCidr, or "None" for a headless Service. @default - allocated by the API server */
   clusterIP: z.string().optional().describe('A fixed address inside serviceCidr, or "None" for a headless Service.'),
   /** DNS name an ExternalName Service aliases (required for that type, forbidden otherwise). @default - none */
-  externalName: hostName.optional(),
+  externalName: z
+    .string()
+    .optional()
+    .describe('DNS name (DNS-1123 subdomain) an ExternalName Service aliases; a trailing dot is allowed.'),
   /** NodePort/LoadBalancer only. @default - the API server's default ('Cluster') */
   externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
   /** LoadBalancer only. @default - chosen by the load balancer */
@@ -545,10 +548,13 @@ const ingressShape = {
   tls: z
     .array(
       z.strictObject({
-        /** Host names the certificate covers. Required. */
-        hosts: z.array(z.string()).min(1),
-        /** The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given). Required. */
-        secretName: dnsSubdomain,
+        /** Host names the certificate covers. @default - the hosts of the rules (the controller decides) */
+        hosts: z.array(z.string()).optional(),
+        /**
+         * The kubernetes.io/tls Secret holding the certificate (made from certFile/keyFile when they are given).
+         * @default - the controller's default certificate (ingress-nginx: --default-ssl-certificate)
+         */
+        secretName: z.string().optional(),
         /**
          * PEM certificate file (relative to the cluster file, or to `baseDir` in props); with keyFile, a Secret is
          * synthesized.

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseIpAddress } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
 import type { ingressPropsSchema, PropsOf, ServiceReference } from '../props';
@@ -13,6 +14,9 @@ export type { ServiceReference };
 
 /** Largest certFile or keyFile read (a certificate chain is a few KB). */
 export const MAX_TLS_FILE_BYTES = 1024 * 1024;
+
+/** The deprecated annotation that named the class before `ingressClassName`. */
+export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
 /** The annotation ingress-nginx reads for `rewriteTarget`. */
 export const REWRITE_TARGET_ANNOTATION = 'nginx.ingress.kubernetes.io/rewrite-target';
@@ -41,9 +45,13 @@ export interface IngressContext {
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
 const INVALID_PATH_SUFFIXES = ['/..', '/.'];
 
-/** Checks a rule or TLS host: a DNS-1123 subdomain, optionally `*.` first, never an IP address. */
-function checkHost(host: string): string | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return `host ${show(host)} must be a DNS name, not an IP address`;
+/**
+ * Checks a host as the API server does: a DNS-1123 subdomain, or `*.` and one. A rule's host may not be an IP
+ * address; a TLS host may (the API server checks only the DNS form there, and a dotted quad is one).
+ */
+function checkHost(host: string, where: 'rule' | 'tls'): string | undefined {
+  if (where === 'rule' && (/^\d{1,3}(\.\d{1,3}){3}$/.test(host) || parseIpAddress(host).ok))
+    return `host ${show(host)} must be a DNS name, not an IP address`;
   const problem = checkName(host.startsWith('*.') ? host.slice(2) : host, 'DNS-1123 subdomain');
   return problem
     ? `host ${show(host)} must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), optionally starting with "*."`
@@ -183,6 +191,13 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
     const problem = checkName(spec.ingressClassName, 'DNS-1123 subdomain');
     if (problem) issues.push({ path: ['ingressClassName'], message: `ingressClassName ${problem}` });
   }
+  const annotatedClass = spec.annotations?.[INGRESS_CLASS_ANNOTATION];
+  if (spec.ingressClassName !== undefined && annotatedClass !== undefined && annotatedClass !== spec.ingressClassName) {
+    issues.push({
+      path: ['annotations', INGRESS_CLASS_ANNOTATION],
+      message: `${show(annotatedClass)} must match ingressClassName ${show(spec.ingressClassName)} when both are given (or drop the deprecated annotation)`,
+    });
+  }
   const annotated = spec.annotations?.[REWRITE_TARGET_ANNOTATION];
   if (spec.rewriteTarget !== undefined && annotated !== undefined && annotated !== spec.rewriteTarget) {
     issues.push({
@@ -201,7 +216,7 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
   }
   rules.forEach((rule, i) => {
     if (rule.host !== undefined) {
-      const problem = checkHost(rule.host);
+      const problem = checkHost(rule.host, 'rule');
       if (problem) issues.push({ path: ['rules', i, 'host'], message: problem });
     }
     if (rule.paths.length === 0)
@@ -226,20 +241,28 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
   });
   const secrets = new Map<string, number>();
   (spec.tls ?? []).forEach((tls, i) => {
-    tls.hosts.forEach((host, j) => {
-      const problem = checkHost(host);
+    (tls.hosts ?? []).forEach((host, j) => {
+      const problem = checkHost(host, 'tls');
       if (problem) issues.push({ path: ['tls', i, 'hosts', j], message: problem });
     });
-    const problem = checkName(tls.secretName, 'DNS-1123 subdomain');
-    if (problem) issues.push({ path: ['tls', i, 'secretName'], message: `secretName ${problem}` });
-    if (tls.certFile !== undefined) {
-      const other = secrets.get(tls.secretName);
-      if (other !== undefined)
+    // Both optional upstream: no secretName is the controller's default certificate (an empty one is absent too).
+    const secretName = tls.secretName === '' ? undefined : tls.secretName;
+    if (secretName !== undefined) {
+      const problem = checkName(secretName, 'DNS-1123 subdomain');
+      if (problem) issues.push({ path: ['tls', i, 'secretName'], message: `secretName ${problem}` });
+    }
+    if (tls.certFile !== undefined || tls.keyFile !== undefined) {
+      if (secretName === undefined) {
         issues.push({
           path: ['tls', i, 'secretName'],
-          message: `secretName ${show(tls.secretName)} is made from files twice (also tls[${other}])`,
+          message: `is required with ${tls.certFile !== undefined ? 'certFile' : 'keyFile'}: it names the Secret made from the files`,
         });
-      else secrets.set(tls.secretName, i);
+      } else if (secrets.has(secretName)) {
+        issues.push({
+          path: ['tls', i, 'secretName'],
+          message: `secretName ${show(secretName)} is made from files twice (also tls[${secrets.get(secretName)}])`,
+        });
+      } else secrets.set(secretName, i);
     }
     issues.push(...under(['tls', i], readTlsFiles(tls, context.baseDir ?? process.cwd()).issues));
   });

@@ -2,7 +2,7 @@
  * The API server's checks of a Service spec and its cluster-wide claims (cluster IP, NodePorts), with the plain
  * types they need. Free of cdk8s, so validating a cluster file does not load it; constructs/service.ts re-exports all.
  */
-import { parseAddress } from '../cidr';
+import { parseAddress, parseObjectCidr } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { Ledger } from '../ledger';
 import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber, checkQualifiedName } from '../meta';
@@ -20,6 +20,47 @@ export type Protocol = NonNullable<ServicePortProps['protocol']>;
 export type ServiceCheckInput = ServiceProps & { readonly name: string };
 
 const TYPES: ReadonlyArray<string> = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+
+/** Client ranges a cloud load balancer admits: the older spelling of spec.loadBalancerSourceRanges. */
+export const LOAD_BALANCER_SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
+/** Topology-aware routing: the current annotation and the deprecated one it replaced. */
+export const TOPOLOGY_MODE_ANNOTATION = 'service.kubernetes.io/topology-mode';
+export const TOPOLOGY_AWARE_HINTS_ANNOTATION = 'service.kubernetes.io/topology-aware-hints';
+
+/** The API server's checks of a Service's annotations that carry networking settings (paths relative to the spec). */
+function checkServiceAnnotations(spec: ServiceCheckInput, type: string): Issue[] {
+  const issues: Issue[] = [];
+  const annotations = spec.annotations ?? {};
+  const ranges = annotations[LOAD_BALANCER_SOURCE_RANGES_ANNOTATION];
+  const rangesPath = ['annotations', LOAD_BALANCER_SOURCE_RANGES_ANNOTATION];
+  if (ranges !== undefined && type !== 'LoadBalancer') {
+    issues.push({
+      path: rangesPath,
+      message: `may only be used when type is "LoadBalancer" (this Service is ${type})`,
+    });
+  } else if (ranges !== undefined && ranges.trim() !== '') {
+    // Comma-separated CIDRs, spaces around each allowed; host bits accepted (the network is used) with a warning.
+    for (const entry of ranges.split(',').map((part) => part.trim())) {
+      const parsed = parseObjectCidr(entry);
+      if (!parsed.ok) issues.push({ path: rangesPath, message: `${parsed.error} (a comma-separated list of CIDRs)` });
+      else if (parsed.value.hostBitsSet)
+        issues.push({
+          path: rangesPath,
+          severity: 'warning',
+          message: `${show(entry)} has host bits set: the network ${parsed.value.networkText} is used; write that`,
+        });
+    }
+  }
+  const mode = annotations[TOPOLOGY_MODE_ANNOTATION];
+  const hints = annotations[TOPOLOGY_AWARE_HINTS_ANNOTATION];
+  if (mode !== undefined && hints !== undefined && mode !== hints) {
+    issues.push({
+      path: ['annotations', TOPOLOGY_MODE_ANNOTATION],
+      message: `${show(mode)} must match annotation ${TOPOLOGY_AWARE_HINTS_ANNOTATION} ${show(hints)} when both are given (drop the deprecated one)`,
+    });
+  }
+  return issues;
+}
 const PROTOCOLS: ReadonlyArray<string> = ['TCP', 'UDP', 'SCTP'];
 
 /**
@@ -35,9 +76,11 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
   if (!TYPES.includes(type))
     issues.push({ path: ['type'], message: `type ${show(type)} must be one of ${TYPES.join(', ')}` });
   issues.push(...under(['selector'], checkLabels(spec.selector)));
+  issues.push(...checkServiceAnnotations(spec, type));
 
   if (type === 'ExternalName') {
-    if (spec.externalName === undefined) {
+    // A trailing dot (a fully qualified name, no search-path expansion) is the usual spelling: accepted as upstream.
+    if (spec.externalName === undefined || spec.externalName.replace(/\.$/, '') === '') {
       issues.push({
         path: ['externalName'],
         message: `is required for a Service of type "ExternalName" (the DNS name it aliases)`,
