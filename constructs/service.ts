@@ -107,6 +107,7 @@ export class Service extends k8s.KubeService {
         externalName: spec.externalName,
         externalTrafficPolicy: spec.externalTrafficPolicy,
         loadBalancerIp: spec.loadBalancerIP,
+        loadBalancerSourceRanges: spec.loadBalancerSourceRanges && [...spec.loadBalancerSourceRanges],
         sessionAffinity: spec.sessionAffinity,
         ports:
           ports.length === 0

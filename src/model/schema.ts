@@ -452,6 +452,11 @@ const serviceShape = {
   externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
   /** LoadBalancer only. @default - chosen by the load balancer */
   loadBalancerIP: address.optional(),
+  /** Client CIDRs a cloud load balancer admits; LoadBalancer only. @default - every client */
+  loadBalancerSourceRanges: z
+    .array(z.string())
+    .optional()
+    .describe('LoadBalancer only: client CIDRs the load balancer admits (IPv4 or IPv6).'),
   /** @default - the API server's default ('None') */
   sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
   /** Required except for ExternalName and headless Services. @default [] */

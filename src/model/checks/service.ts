@@ -31,25 +31,35 @@ export const TOPOLOGY_AWARE_HINTS_ANNOTATION = 'service.kubernetes.io/topology-a
 function checkServiceAnnotations(spec: ServiceCheckInput, type: string): Issue[] {
   const issues: Issue[] = [];
   const annotations = spec.annotations ?? {};
+  // Comma-separated CIDRs (spaces around each allowed) in the older annotation, a list in the field; host bits are
+  // accepted (the network is used) with a warning. The annotation is read only when the field is empty.
+  const checkRange = (entry: string, at: ReadonlyArray<string | number>) => {
+    const parsed = parseObjectCidr(entry.trim());
+    if (!parsed.ok) issues.push({ path: at, message: parsed.error });
+    else if (parsed.value.hostBitsSet)
+      issues.push({
+        path: at,
+        severity: 'warning',
+        message: `${show(entry.trim())} has host bits set: the network ${parsed.value.networkText} is used; write that`,
+      });
+  };
+  const field = spec.loadBalancerSourceRanges ?? [];
   const ranges = annotations[LOAD_BALANCER_SOURCE_RANGES_ANNOTATION];
   const rangesPath = ['annotations', LOAD_BALANCER_SOURCE_RANGES_ANNOTATION];
-  if (ranges !== undefined && type !== 'LoadBalancer') {
+  if (field.length > 0) {
+    if (type !== 'LoadBalancer')
+      issues.push({
+        path: ['loadBalancerSourceRanges'],
+        message: `loadBalancerSourceRanges may only be used when type is "LoadBalancer" (this Service is ${type})`,
+      });
+    else field.forEach((entry, i) => checkRange(entry, ['loadBalancerSourceRanges', i]));
+  } else if (ranges !== undefined && type !== 'LoadBalancer') {
     issues.push({
       path: rangesPath,
       message: `may only be used when type is "LoadBalancer" (this Service is ${type})`,
     });
   } else if (ranges !== undefined && ranges.trim() !== '') {
-    // Comma-separated CIDRs, spaces around each allowed; host bits accepted (the network is used) with a warning.
-    for (const entry of ranges.split(',').map((part) => part.trim())) {
-      const parsed = parseObjectCidr(entry);
-      if (!parsed.ok) issues.push({ path: rangesPath, message: `${parsed.error} (a comma-separated list of CIDRs)` });
-      else if (parsed.value.hostBitsSet)
-        issues.push({
-          path: rangesPath,
-          severity: 'warning',
-          message: `${show(entry)} has host bits set: the network ${parsed.value.networkText} is used; write that`,
-        });
-    }
+    for (const entry of ranges.split(',')) checkRange(entry, rangesPath);
   }
   const mode = annotations[TOPOLOGY_MODE_ANNOTATION];
   const hints = annotations[TOPOLOGY_AWARE_HINTS_ANNOTATION];
