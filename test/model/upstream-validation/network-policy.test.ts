@@ -32,7 +32,7 @@ const failure = (name: string, spec: Spec): UpstreamCase<Spec> => ({ name, objec
 const ingressFromBlock = (ipBlock: Spec) => ({ ingress: [{ from: [{ ipBlock }] }] });
 const egressPorts = (...ports: Spec[]) => ({ egress: [{ to: [nsCD], ports }] });
 
-export const upstreamCases: UpstreamCase<Spec>[] = [
+const upstreamCases: UpstreamCase<Spec>[] = [
   success(0, 'one empty ingress rule', { ingress: [{}] }),
   success(1, 'an ingress rule with one empty port', { ingress: [{ ports: [{}] }] }),
   success(2, 'ingress ports: bare 80, TCP, TCP 443, UDP dns, SCTP 7777', { ingress: [{ ports: validPorts }] }),
