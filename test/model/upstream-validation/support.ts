@@ -64,13 +64,14 @@ const BACKENDS = ['default', 'test123'].map((namespace) => ({
 
 /** Checks a cluster file holding `object` under `kubernetes.<kind>`, as `netstrap validate` does. */
 export function clusterOutcome(kind: Kind, object: Record<string, unknown>): Outcome {
+  const services: unknown[] = [...BACKENDS];
+  const objects: Record<Kind, unknown[]> = { services, ingresses: [], networkPolicies: [] };
+  objects[kind].push(object);
   const raw = {
     name: 'upstream',
     network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
-    kubernetes: { services: [...BACKENDS], ingresses: [], networkPolicies: [], [kind]: [] as unknown[] },
+    kubernetes: objects,
   };
-  (raw.kubernetes[kind] as unknown[]).push(object);
-  if (kind === 'services') raw.kubernetes.services = [...BACKENDS, object];
   try {
     const model = checkCluster(raw, 'upstream.yaml', os.tmpdir());
     const warnings = warningLines('upstream.yaml', model.warnings);
