@@ -98,6 +98,7 @@ function sample(base: Base): any {
           name: 'lb',
           type: 'LoadBalancer',
           loadBalancerIP: '192.168.5.5',
+          loadBalancerSourceRanges: ['10.0.0.0/8'],
           selector: { app: 'lb' },
           ports: [{ port: 443 }],
         },
@@ -325,6 +326,10 @@ const MUTATIONS: Readonly<Record<string, Mutation>> = {
   'kubernetes.services[].externalName': { at: 'kubernetes.services.1.externalName', to: 'db2.example.com' },
   'kubernetes.services[].externalTrafficPolicy': { at: 'kubernetes.services.0.externalTrafficPolicy', to: 'Local' },
   'kubernetes.services[].loadBalancerIP': { at: 'kubernetes.services.2.loadBalancerIP', to: '192.168.5.6' },
+  'kubernetes.services[].loadBalancerSourceRanges[]': {
+    at: 'kubernetes.services.2.loadBalancerSourceRanges.0',
+    to: '192.168.0.0/16',
+  },
   'kubernetes.services[].sessionAffinity': { at: 'kubernetes.services.0.sessionAffinity', to: 'ClientIP' },
   'kubernetes.services[].ports[].name': { at: 'kubernetes.services.0.ports.0.name', to: 'web' },
   'kubernetes.services[].ports[].port': { at: 'kubernetes.services.2.ports.0.port', to: 8443 },

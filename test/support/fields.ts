@@ -84,6 +84,7 @@ export const SYNTHESIZED: ReadonlyArray<string> = [
   'kubernetes.services[].externalName',
   'kubernetes.services[].externalTrafficPolicy',
   'kubernetes.services[].loadBalancerIP',
+  'kubernetes.services[].loadBalancerSourceRanges[]',
   'kubernetes.services[].sessionAffinity',
   'kubernetes.services[].ports[].name',
   'kubernetes.services[].ports[].port',
