@@ -41,7 +41,7 @@ export interface Inexpressible {
 export function manifestOutcome(object: Record<string, unknown>): Outcome {
   const text = dump({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...object });
   try {
-    const warnings = addManifests(emptyInventory(), manifestDocuments(parseDocuments(text, 'np.yaml'), 'np.yaml'));
+    const { warnings } = addManifests(emptyInventory(), manifestDocuments(parseDocuments(text, 'np.yaml'), 'np.yaml'));
     return { verdict: warnings.length > 0 ? 'warn' : 'accept', lines: warnings };
   } catch (error) {
     if (error instanceof InputError) return { verdict: 'refuse', lines: error.lines() };
