@@ -127,7 +127,8 @@ export function prepare(
   // The model, SSH and report modules load when a host command runs, not for `--help` or the other commands.
   const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
   const { progressLine } = require('../host/report') as typeof import('../host/report');
-  const model = loadClusterFile(file);
+  // connects: a node's identityFile that cannot be read is an error now, before any connection.
+  const model = loadClusterFile(file, { connects: true });
   printWarnings(processOutput, model);
   const issues = onlyIssues(model.cluster.nodes, opts.only);
   for (const [flag, value] of [

@@ -25,6 +25,7 @@ import * as path from 'path';
 import { Client, ClientChannel, ConnectConfig, utils } from 'ssh2';
 import SSHConfig from 'ssh-config';
 import type { ClusterNode } from '../model/schema';
+import { expandSshPath, identityFilePath } from '../model/ssh-identity';
 import { appendKnownHost, checkHostKey, hostKeyName, knownKeyTypes, readKnownHosts } from './known-hosts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, SSH_KEEPALIVE_INTERVAL_MS } from './defaults';
 
@@ -88,22 +89,6 @@ export interface ResolvedHost {
   readonly jumps: ReadonlyArray<ResolvedHost>;
 }
 
-function expand(value: string, host: string, user: string, port: number): string {
-  const home = os.homedir();
-  return value
-    .replace(/^~(?=\/|$)/, home)
-    .replace(
-      /%(.)/g,
-      (all, c: string) =>
-        (
-          ({ d: home, h: host, r: user, p: String(port), u: os.userInfo().username, '%': '%' }) as Record<
-            string,
-            string
-          >
-        )[c] ?? all,
-    );
-}
-
 function configValues(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.flatMap((v) => configValues(v));
@@ -149,13 +134,13 @@ export function resolveHost(
   const identityFiles = [
     ...(options.identityFile ? [options.identityFile] : []),
     ...(spec.identityFile
-      ? [path.resolve(options.baseDir ?? process.cwd(), expand(spec.identityFile, host, user, port))]
+      ? [identityFilePath(spec.identityFile, { host, user, port }, options.baseDir ?? process.cwd())]
       : []),
-    ...configValues(computed.IdentityFile).map((f) => expand(f, host, user, port)),
+    ...configValues(computed.IdentityFile).map((f) => expandSshPath(f, host, user, port)),
   ];
   const knownHostsFiles = options.knownHostsFile
     ? [options.knownHostsFile]
-    : configValues(computed.UserKnownHostsFile).map((f) => expand(f, host, user, port));
+    : configValues(computed.UserKnownHostsFile).map((f) => expandSshPath(f, host, user, port));
   if (knownHostsFiles.length === 0) knownHostsFiles.push(path.join(os.homedir(), '.ssh', 'known_hosts'));
   const strict = (configValues(computed.StrictHostKeyChecking)[0] ?? 'yes').toLowerCase();
   const jumpSpecs = spec.jumpHost

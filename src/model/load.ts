@@ -36,6 +36,11 @@ export interface LoadOptions {
    * is how a user finds out why. @default true
    */
   readonly traceProbes?: boolean;
+  /**
+   * The command connects to the nodes (plan, bootstrap, verify, reset, diagnose): a node's ssh.identityFile that
+   * cannot be read here is an error; for the others a warning (src/model/ssh-identity.ts). @default false
+   */
+  readonly connects?: boolean;
 }
 
 /**

@@ -655,6 +655,8 @@ export const sshSchema = z.strictObject({
   user: z.string().regex(USER_NAME, { message: 'must be a user name' }).default('root'),
   identityFile: z
     .string()
+    .min(1, { message: 'must not be empty: leave identityFile out to use ssh-agent and the default keys' })
+    .refine((file) => !file.includes('\0'), { message: 'must not contain a NUL character: no file has such a name' })
     .optional()
     .describe('Private key file. Default: ssh-agent, then ~/.ssh/id_ed25519 and id_rsa.'),
   jumpHost: z

@@ -19,6 +19,7 @@ import { Cluster } from './schema';
 import { checkProbes } from './checks/probes';
 import { topologyIssues } from './checks/topology';
 import { hostIntentIssues } from './host-intents';
+import { identityFileIssues } from './ssh-identity';
 import { deriveRouting } from './routing';
 import { probeTraceIssues } from './trace';
 import { checkNamespaces, checkWorkloads } from './checks/workload';
@@ -26,7 +27,7 @@ import { checkNamespaces, checkWorkloads } from './checks/workload';
 export function validateCluster(
   cluster: Cluster,
   baseDir: string,
-  options: { traceProbes?: boolean } = {},
+  options: { traceProbes?: boolean; connects?: boolean } = {},
 ): { layout?: NetworkLayout; issues: Issue[] } {
   const resolved = resolveLayout(cluster.network);
   const issues: Issue[] = under(['network'], resolved.issues);
@@ -145,6 +146,8 @@ export function validateCluster(
   // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
   // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
   issues.push(...topologyIssues(cluster));
+  // ssh.identityFile readable here: an error for a command that connects, else a warning (src/model/ssh-identity.ts).
+  issues.push(...identityFileIssues(cluster, baseDir, options.connects === true));
   // >>> host intents (routes, bridges, namespaces, NAT, hosts/resolv, CNI files): src/model/host-intents.ts
   issues.push(...hostIntentIssues(cluster));
   // <<< host intents
@@ -154,6 +157,5 @@ export function validateCluster(
   // before anything is touched. Only on an otherwise valid file: the tracer needs every address parsed.
   if (errorsOf(issues).length === 0 && options.traceProbes !== false) issues.push(...probeTraceIssues(cluster));
 
-  void baseDir;
   return { layout, issues };
 }

@@ -3,7 +3,9 @@
  * (exit 2, each with file, field and value, nothing touched). Every case runs through bin/netstrap.
  */
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
+import { netstrapAsync } from '../host/lab-support';
 import { netstrap } from '../support/lab';
 import { tempDirs } from '../support/temp';
 
@@ -59,6 +61,16 @@ const cases: Array<{ what: string; text: string; line: string }> = [
     text: `${BASE}nodes: [{ name: a, ssh: { host: 010.0.0.1 } }]\n`,
     line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form (four decimal numbers 0-255, no leading zeros): the resolver would read it as one, hex, octal and shortened forms included (got "010.0.0.1")',
   },
+  {
+    what: 'identityFile ""',
+    text: `${BASE}nodes: [{ name: a, ssh: { host: 10.0.0.1, identityFile: "" } }]\n`,
+    line: 'nodes[0].ssh.identityFile: must not be empty: leave identityFile out to use ssh-agent and the default keys (got "")',
+  },
+  {
+    what: 'identityFile with a NUL',
+    text: `${BASE}nodes: [{ name: a, ssh: { host: 10.0.0.1, identityFile: "keys/a\\0b" } }]\n`,
+    line: 'nodes[0].ssh.identityFile: must not contain a NUL character: no file has such a name (got "keys/a\\u0000b")',
+  },
 ];
 
 describe('validate refuses what is wrong (issue 25 item 5)', () => {
@@ -74,5 +86,56 @@ describe('validate refuses what is wrong (issue 25 item 5)', () => {
       `${BASE}${LAN}nodes:\n  - name: a\n    ssh: { host: 10.0.0.1 }\n    ${ETH0}\n    bridges: [{ name: br1, addresses: [10.10.0.1/24] }]\n    namespaces: [{ name: blue, veth: { hostSide: vb, bridge: br1, address: 10.10.0.2/24 }, defaultRoute: 10.10.0.1 }]\n`,
     );
     expect([run.status, run.lines]).toEqual([0, []]);
+  });
+});
+
+describe('ssh.identityFile is checked when the file is loaded, before any connection (issue 25 item 5)', () => {
+  /** A TCP listener standing in for the nodes' sshd: it counts the connections it gets. */
+  let server: net.Server;
+  let connections = 0;
+  beforeAll(async () => {
+    server = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('missing: validate warns (the key may live elsewhere); every command that connects refuses, exit 2, nothing connected', async () => {
+    const { port } = server.address() as net.AddressInfo;
+    const file = clusterFile(
+      `${BASE}nodes:\n  - { name: a, ssh: { host: 127.0.0.1, port: ${port}, identityFile: keys/%h.key } }\n`,
+    );
+    const key = path.join(path.dirname(file), 'keys', '127.0.0.1.key');
+    const check = netstrap(['validate', file]);
+    expect([check.status, check.stderr]).toEqual([
+      0,
+      `warning: ${file}: nodes[0].ssh.identityFile: "keys/%h.key" (${key}) does not exist on this machine: plan, bootstrap, verify, reset and diagnose will refuse to start here (validate only warns: the file may be checked where the key is not)\n`,
+    ]);
+    for (const command of ['plan', 'bootstrap', 'verify', 'reset', 'diagnose']) {
+      const run = await netstrapAsync([command, file, '--ssh-config', '/dev/null']);
+      expect([command, run.status, run.stdout, run.stderr]).toEqual([
+        command,
+        2,
+        '',
+        `${file}: nodes[0].ssh.identityFile: "keys/%h.key" (${key}) does not exist: no node was connected; fix the path (a relative one is from the cluster file's directory) or remove identityFile to use ssh-agent and the default keys\n`,
+      ]);
+    }
+    expect(connections).toBe(0);
+    // Once the key is there, plan goes on to connect (and fails later, at the key exchange with a non-sshd).
+    fs.mkdirSync(path.dirname(key));
+    fs.writeFileSync(key, 'not a key\n', { mode: 0o600 });
+    expect(netstrap(['validate', file])).toMatchObject({ status: 0, stderr: '' });
+  });
+
+  test('a directory is not a key', () => {
+    const run = validate(`${BASE}nodes: [{ name: a, ssh: { host: 10.0.0.1, identityFile: / } }]\n`);
+    expect([run.status, run.lines]).toEqual([
+      0,
+      [
+        'warning: nodes[0].ssh.identityFile: "/" is not a regular file on this machine: plan, bootstrap, verify, reset and diagnose will refuse to start here (validate only warns: the file may be checked where the key is not)',
+      ],
+    ]);
   });
 });
