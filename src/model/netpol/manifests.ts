@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { errorsOf, InputError, Issue, show, warningLines } from '../errors';
+import { errorsOf, InputError, Issue, show, under, warningLines } from '../errors';
 import { decodeNulls } from '../decode';
 import { loadYamlDocuments } from '../yaml';
 import { checkLabels, checkPortName } from '../meta';
@@ -171,15 +171,13 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     const label = kind === 'Namespace' ? `Namespace ${name}` : `${kind} ${namespace}/${name}`;
     const id = kind === 'Namespace' ? label : `${kind} ${namespace}/${name}`;
     warnings.push(...warningLines(source(label), decodeWarnings));
-    const labelIssues = checkLabels(isObject(meta.labels) ? meta.labels : undefined).map((i) => ({
-      path: ['metadata', 'labels', ...i.path],
-      message: i.message,
-    }));
-    if (meta.labels !== undefined && !isObject(meta.labels))
-      labelIssues.push({ path: ['metadata', 'labels'], message: `must be a map of labels (got ${show(meta.labels)})` });
-    if (labelIssues.length > 0) {
-      fail(labelIssues, label);
-      continue;
+    // Every error of the object is reported together (a label error does not hide a port error); a NetworkPolicy's
+    // labels are checked with the rest of it.
+    const issues: Issue[] = [];
+    if (kind !== 'NetworkPolicy') {
+      issues.push(...under(['metadata', 'labels'], checkLabels(isObject(meta.labels) ? meta.labels : undefined)));
+      if (meta.labels !== undefined && !isObject(meta.labels))
+        issues.push({ path: ['metadata', 'labels'], message: `must be a map of labels (got ${show(meta.labels)})` });
     }
     // The same object twice (a cluster file's dist/ read twice, or an overlay) counts once; different content is an error.
     const fingerprint = JSON.stringify({ metadata: { labels: meta.labels ?? {} }, spec: object.spec ?? null });
@@ -192,6 +190,10 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     seen.set(id, fingerprint);
 
     if (kind === 'Namespace') {
+      if (issues.length > 0) {
+        fail(issues, label);
+        continue;
+      }
       addNamespace(inventory, name, (meta.labels ?? {}) as Record<string, string>);
       countRead(inventory, kind);
       continue;
@@ -210,15 +212,18 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     }
     // A workload kind.
     const template = podTemplate(kind, object);
+    // A Pod's template labels are its own labels, checked above.
+    if (kind !== 'Pod') issues.push(...under(template.labelsPath, checkLabels(template.labels)));
     if (!template.spec) {
-      fail([{ path: [template.at], message: `is required: the pod template of a ${kind}` }], label);
+      fail([...issues, { path: [template.at], message: `is required: the pod template of a ${kind}` }], label);
       continue;
     }
     const owner = controllerOf(meta.ownerReferences);
     const ips = podIps(kind === 'Pod' ? object.status : undefined);
     const ports = containerPorts(template.spec, template.specPath);
-    if (ports.issues.length > 0) {
-      fail(ports.issues, label);
+    issues.push(...ports.issues);
+    if (issues.length > 0) {
+      fail(issues, label);
       continue;
     }
     const hostNetwork = template.spec.hostNetwork === true;
@@ -234,14 +239,6 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
           ips,
           source: `${doc.file} (${doc.where})`,
         };
-    const templateLabelIssues = checkLabels(template.labels).map((i) => ({
-      path: [...template.labelsPath, ...i.path],
-      message: i.message,
-    }));
-    if (templateLabelIssues.length > 0) {
-      fail(templateLabelIssues, label);
-      continue;
-    }
     owned.push({ kind, namespace, name, owner, ips, workload });
     countRead(inventory, kind);
     if (hostNetwork) countSkipped(inventory, `${kind} (hostNetwork: NetworkPolicies do not apply)`);

@@ -308,6 +308,37 @@ describe('every error of an object', () => {
   });
 });
 
+describe('every error of a workload, Namespace or labels', () => {
+  test('a Deployment reports its bad label, its bad template label and its bad port together', () => {
+    expect(
+      errors([
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'd', namespace: 'x', labels: { 'bad key!': 'a' } },
+          spec: {
+            template: {
+              metadata: { labels: { app: 'not ok!' } },
+              spec: { containers: [{ name: 'c', ports: [{ containerPort: 0 }] }] },
+            },
+          },
+        },
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'p', namespace: 'x', labels: { 'bad key!': 'b' } },
+          spec: { podSelector: {} },
+        },
+      ]),
+    ).toEqual([
+      expect.stringMatching(/^t\.yaml \(document 1, Deployment x\/d\): metadata\.labels\["bad key!"\]: /),
+      expect.stringMatching(/^t\.yaml \(document 1, Deployment x\/d\): spec\.template\.metadata\.labels\.app: /),
+      't.yaml (document 1, Deployment x/d): spec.template.spec.containers[0].ports[0].containerPort: must be a port number 1-65535 (got 0)',
+      expect.stringMatching(/^t\.yaml \(document 2, NetworkPolicy x\/p\): metadata\.labels\["bad key!"\]: /),
+    ]);
+  });
+});
+
 describe("the cluster file's kubernetes.* objects take what the API server takes", () => {
   const cluster = (kubernetes: string) =>
     `name: c\nnetwork: {podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12}\nkubernetes:\n${kubernetes}`;
