@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { InputError, show, throwIfAny } from '../src/model/errors';
+import { errorsOf, InputError, show, throwIfAny } from '../src/model/errors';
 import { Service } from './service';
 import { isChecked } from '../src/model/checked';
 
@@ -111,10 +111,12 @@ export class Ingress extends k8s.KubeIngress {
     if (!checked)
       this.node.addValidation({
         validate: () =>
-          checkIngress(spec, {
-            baseDir,
-            findService: (name, ns) => Service.lookup(this, name, ns)?.ports,
-          }).map((issue) => new InputError(source, [issue]).message),
+          errorsOf(
+            checkIngress(spec, {
+              baseDir,
+              findService: (name, ns) => Service.lookup(this, name, ns)?.ports,
+            }),
+          ).map((issue) => new InputError(source, [issue]).message),
       });
 
     for (const tls of spec.tls ?? []) {
