@@ -35,7 +35,9 @@ export {
 } from './host/provision';
 export type { ProbeResult } from './host/verify';
 export type { SshOptions, Connector, Transport, RunResult } from './host/ssh';
-export type { Change, Command, RawFacts, ResourceKind } from './host/types';
+export { FactSet, fact } from './host/fact';
+export type { Fact, FactReader } from './host/fact';
+export type { Change, Command, ResourceKind } from './host/types';
 // Host resource kinds (pass a subset as ProvisionOptions.kinds); each kind's module documents its facts and reverts.
 export { resourceKinds } from './host/resources';
 export { formatPlan, formatSummary, resultJson } from './host/report';

@@ -5,11 +5,12 @@
  * to it, unless the run allows disruption, in which case it is applied under commit-confirm (confirm.ts).
  *
  * A check is registered by appending it to `disruptionChecks` in guards.ts; it may read facts of its own, in the
- * same fact round trip as the resource kinds (section names are shared the same way, see fact-script.ts factSections).
+ * same fact round trip as the resource kinds (facts are shared the same way, see fact.ts).
  */
 import { formatPath } from '../model/errors';
 import type { Cluster, ClusterNode } from '../model/schema';
-import type { Change, RawFacts, ResourceKind } from './types';
+import type { FactReader, FactSet } from './fact';
+import type { Change } from './types';
 
 /** Why one planned change is refused. */
 export interface Refusal {
@@ -25,26 +26,16 @@ export interface Refusal {
 export interface DisruptionContext {
   readonly node: ClusterNode;
   readonly cluster: Cluster;
-  readonly facts: RawFacts;
+  readonly facts: FactSet;
   readonly changes: ReadonlyArray<Change>;
 }
 
-export interface DisruptionCheck {
+/** A check reads facts of its own (FactReader.facts), read in the round trip with the resource kinds'. */
+export interface DisruptionCheck extends FactReader {
   /** Short name, shown with its refusals. */
   readonly name: string;
-  /** Facts the check reads (section name → read-only argv), as ResourceKind.factCommands. */
-  factCommands(node: ClusterNode, cluster: Cluster): Readonly<Record<string, ReadonlyArray<string>>>;
   /** The refusals for this plan; [] when nothing it guards is disturbed. */
   check(context: DisruptionContext): Refusal[];
-}
-
-/** The checks as fact readers, so factSections() can merge their sections with the resource kinds'. */
-export function checkFactReaders(checks: ReadonlyArray<DisruptionCheck>): ResourceKind[] {
-  return checks.map((check) => ({
-    kind: `guard:${check.name}`,
-    factCommands: (node, cluster) => check.factCommands(node, cluster),
-    plan: () => [],
-  }));
 }
 
 /** Every check's refusals for a node's plan (none for an empty plan). */

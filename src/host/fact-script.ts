@@ -1,6 +1,6 @@
 /**
- * Facts: every resource kind's fact commands for one node, run as ONE script in one round trip, and its output
- * split back into sections (one record, shared by all kinds).
+ * The fact script: every fact of one node (fact.ts: every reader's), run as ONE script in one round trip, and its
+ * output split back into one text per fact (FactOutputs, which a FactSet parses).
  *
  * Each section is printed between a begin line and an end line carrying a random per-run marker, so no output
  * of a command (a file's content, say) can be mistaken for a delimiter. Each command runs with stderr discarded
@@ -9,19 +9,14 @@
  */
 import { randomBytes } from 'crypto';
 import type { Cluster, ClusterNode } from '../model/schema';
+import { FACT_NAME, type FactOutputs, type FactReader } from './fact';
 import { quoteArg, quoteCommand } from './shell';
-import type { RawFacts, ResourceKind } from './types';
 
-/** One section of the fact script: its name (shared by every kind that reads the same thing) and the command. */
+/** One section of the fact script: a fact's name (shared by every reader of the same thing) and its command. */
 export interface FactSection {
   readonly name: string;
   readonly argv: ReadonlyArray<string>;
 }
-
-/** Facts of one node: section name → raw output (one record for all kinds). */
-export type NodeFacts = RawFacts;
-
-const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 /** A fresh marker for one run: random, so it cannot appear in what a node prints. */
 export function newMarker(): string {
@@ -29,23 +24,20 @@ export function newMarker(): string {
 }
 
 /**
- * Every kind's fact commands for a node, in kind order. Kinds that read the same thing use the same section
- * name and share one read; one name with two different commands is a bug in a kind and throws.
+ * Every reader's facts for a node, in reader order. Readers of the same thing use the same fact and share one
+ * read; one name with two different commands is a bug in a reader and throws.
  */
-export function factSections(
-  node: ClusterNode,
-  cluster: Cluster,
-  kinds: ReadonlyArray<Pick<ResourceKind, 'kind' | 'factCommands'>>,
-): FactSection[] {
+export function factSections(node: ClusterNode, cluster: Cluster, readers: ReadonlyArray<FactReader>): FactSection[] {
   const sections = new Map<string, FactSection>();
-  for (const kind of kinds) {
-    for (const [name, argv] of Object.entries(kind.factCommands(node, cluster))) {
+  for (const reader of readers) {
+    for (const { name, argv } of reader.facts(node, cluster)) {
       // Section names go into marker lines; they come from code and validated names, but must stay one word.
-      if (!SECTION_NAME.test(name))
-        throw new Error(`fact section name must be one word: ${JSON.stringify(name)} (kind ${kind.kind})`);
+      if (!FACT_NAME.test(name)) throw new Error(`fact section name must be one word: ${JSON.stringify(name)}`);
       const known = sections.get(name);
       if (known && JSON.stringify(known.argv) !== JSON.stringify(argv)) {
-        throw new Error(`fact section ${name} is read with two different commands (kind ${kind.kind})`);
+        throw new Error(
+          `fact section ${name} is read with two different commands (${JSON.stringify(known.argv)}, ${JSON.stringify(argv)})`,
+        );
       }
       if (!known) sections.set(name, { name, argv });
     }
@@ -91,7 +83,7 @@ export function buildFactScript(sections: ReadonlyArray<FactSection>, marker: st
  * Splits fact-script output back into sections. Throws when a section or the final line is missing (the
  * script was cut short), so a truncated read is never taken for "nothing there".
  */
-export function parseFacts(output: string, sections: ReadonlyArray<FactSection>, marker: string): RawFacts {
+export function parseFacts(output: string, sections: ReadonlyArray<FactSection>, marker: string): FactOutputs {
   const facts: Record<string, string> = {};
   let at = 0;
   for (const section of sections) {

@@ -25,6 +25,8 @@ import { derivedReason } from '../model/effective';
 import type { Cluster, ClusterNode } from '../model/schema';
 import type { DisruptionCheck, DisruptionContext, Refusal } from './disruption';
 import { entryPath } from './disruption';
+import { z } from 'zod';
+import { type Fact, fact } from './fact';
 import { IpRoute, ipFacts, ipState, IpState } from './resources/ip-facts';
 import {
   destinationContains,
@@ -34,9 +36,6 @@ import {
   sameDestination,
 } from '../model/route-table';
 import { describeCommand } from './shell';
-import type { RawFacts } from './types';
-
-export const SESSION_FACT = 'ssh-session';
 
 /** How the controller's session reaches the node, from SSH_CONNECTION and `ip route get <client>`. */
 export interface SshSession {
@@ -50,28 +49,21 @@ export interface SshSession {
   readonly gateway?: string;
 }
 
-/** Prints `ssh:<SSH_CONNECTION>`, then the route to the client as `ip -j route get` gives it. */
-export function sessionFact(): Record<string, string[]> {
-  return {
-    [SESSION_FACT]: [
-      'sh',
-      '-c',
-      'printf "ssh:%s\\n" "$SSH_CONNECTION"; set -- $SSH_CONNECTION; [ -n "$1" ] && ip -j route get "$1" 2>/dev/null; true',
-    ],
-  };
-}
+const routeGet = z.array(z.object({ dev: z.string().optional(), gateway: z.string().optional() }));
 
-/** The session, or undefined when the script did not run under sshd (no SSH_CONNECTION). */
-export function parseSession(facts: RawFacts): SshSession | undefined {
-  const raw = facts[SESSION_FACT] ?? '';
-  const first = raw.split('\n')[0] ?? '';
+/**
+ * The session, or undefined when the script did not run under sshd (no SSH_CONNECTION), from `ssh:<SSH_CONNECTION>`
+ * and the route to the client as `ip -j route get` gives it (unreadable: no route known).
+ */
+export function parseSession(output: string): SshSession | undefined {
+  const first = output.split('\n')[0] ?? '';
   const words = first.startsWith('ssh:') ? first.slice(4).trim().split(/\s+/) : [];
   if (words.length !== 4) return undefined;
   const [client, clientPort, server, serverPort] = words;
   let route: { dev?: string; gateway?: string } = {};
   try {
-    const parsed = JSON.parse(raw.slice(first.length).trim() || '[]') as Array<{ dev?: string; gateway?: string }>;
-    route = parsed[0] ?? {};
+    const parsed = routeGet.safeParse(JSON.parse(output.slice(first.length).trim() || '[]'));
+    route = (parsed.success ? parsed.data[0] : undefined) ?? {};
   } catch {
     route = {};
   }
@@ -84,6 +76,17 @@ export function parseSession(facts: RawFacts): SshSession | undefined {
     gateway: route.gateway,
   };
 }
+
+/** How the controller's session reaches the node (SSH_CONNECTION is passed through sudo by ssh.ts). */
+export const sshSession: Fact<SshSession | undefined> = fact(
+  'ssh-session',
+  [
+    'sh',
+    '-c',
+    'printf "ssh:%s\\n" "$SSH_CONNECTION"; set -- $SSH_CONNECTION; [ -n "$1" ] && ip -j route get "$1" 2>/dev/null; true',
+  ],
+  parseSession,
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Routes
@@ -329,12 +332,12 @@ function entryOf(effect: Effect, node: ClusterNode, cluster: Cluster): string {
 export const sshPathCheck: DisruptionCheck = {
   name: 'ssh-path',
 
-  factCommands() {
-    return { ...ipFacts(), ...sessionFact() };
+  facts() {
+    return [...ipFacts(), sshSession];
   },
 
   check({ node, cluster, facts, changes }: DisruptionContext): Refusal[] {
-    const session = parseSession(facts);
+    const session = facts.get(sshSession);
     if (!session) return [];
     const state = ipState(facts);
     const refusals: Refusal[] = [];

@@ -7,7 +7,8 @@
  */
 import type { Cluster, ClusterNode } from '../model/schema';
 import { ownedOf, OwnershipRecord, parseRecord, recordChange } from './ownership';
-import type { Change, Drift, RawFacts, ResourceKind } from './types';
+import type { FactSet } from './fact';
+import type { Change, Drift, ResourceKind } from './types';
 
 export interface NodePlanOptions {
   /** Leave owned objects the file no longer declares in place (they stay in the record). @default false */
@@ -23,7 +24,7 @@ export function planNode(
   node: ClusterNode,
   cluster: Cluster,
   kinds: ReadonlyArray<ResourceKind>,
-  facts: RawFacts,
+  facts: FactSet,
   options: NodePlanOptions = {},
 ): Change[] {
   const record: OwnershipRecord = parseRecord(facts, cluster.name);
@@ -44,7 +45,7 @@ export function nodeWarnings(
   node: ClusterNode,
   cluster: Cluster,
   kinds: ReadonlyArray<ResourceKind>,
-  facts: RawFacts,
+  facts: FactSet,
 ): string[] {
   return kinds.flatMap((kind) =>
     kind.warnings ? kind.warnings(node, facts, cluster).map((w) => `${kind.kind}: ${w}`) : [],
@@ -59,7 +60,7 @@ export function nodeDrift(
   node: ClusterNode,
   cluster: Cluster,
   kinds: ReadonlyArray<ResourceKind>,
-  facts: RawFacts,
+  facts: FactSet,
   changes: ReadonlyArray<Change>,
 ): Drift[] {
   return kinds.flatMap((kind) => kind.drift?.(node, facts, cluster, changes) ?? []);

@@ -14,16 +14,16 @@
  */
 import { createHash } from 'crypto';
 import { z } from 'zod';
-import { fileChange, fileFact, parseFileFact } from './resources/file-facts';
+import { type Fact, type FactReader, type FactSet, fact } from './fact';
+import { fileChange, fileFact, readFileFact } from './resources/file-facts';
 import { quoteArg } from './shell';
-import type { Change, OwnedObject, RawFacts, ResourceKind } from './types';
+import type { Change, OwnedObject } from './types';
 
 export const RECORD_VERSION = 1;
 export const RECORD_DIR = '/etc/netstrap';
 /** Lock file and run serial live on /run: they must not outlive a reboot, and are no part of the node's state. */
 export const RUN_LOCK = '/run/lock/netstrap.lock';
 export const RUN_SERIAL = '/run/lock/netstrap.serial';
-const SERIAL_SECTION = 'netstrap-run-serial';
 /** How long an apply script waits for another run on the same node to finish. */
 const LOCK_WAIT_SECONDS = 30;
 /** Exit status of an apply script that found the node locked or changed since its facts were read. */
@@ -45,20 +45,23 @@ const recordSchema = z.object({
   objects: z.array(z.object({ kind: z.string(), id: z.string(), prior: z.unknown(), spec: z.unknown().optional() })),
 });
 
+/** The serial of the last run that applied on the node ('' when none did since boot). */
+const runSerial: Fact<string> = fact(
+  'netstrap-run-serial',
+  // The shell's `read`, not a `cat` process: the serial is one line of hex.
+  ['sh', '-c', '{ read -r s || [ -n "$s" ]; } < "$1" && printf "%s\\n" "$s"', 'sh', RUN_SERIAL],
+  (output) => output.trim(),
+);
+
 /** The facts the engine reads on every node besides the kinds' own: the record and the run serial. */
-export const ownershipFacts: Pick<ResourceKind, 'kind' | 'factCommands'> = {
-  kind: 'ownership',
-  factCommands: (_node, cluster) => ({
-    ...fileFact(recordPath(cluster.name)),
-    // The shell's `read`, not a `cat` process: the serial is one line of hex.
-    [SERIAL_SECTION]: ['sh', '-c', '{ read -r s || [ -n "$s" ]; } < "$1" && printf "%s\\n" "$s"', 'sh', RUN_SERIAL],
-  }),
+export const ownershipFacts: FactReader = {
+  facts: (_node, cluster) => [fileFact(recordPath(cluster.name)), runSerial],
 };
 
 /** The node's record for `cluster` (empty when there is none). A record netstrap cannot read stops the run. */
-export function parseRecord(facts: RawFacts, cluster: string): OwnershipRecord {
+export function parseRecord(facts: FactSet, cluster: string): OwnershipRecord {
   const path = recordPath(cluster);
-  const { content } = parseFileFact(facts, path);
+  const { content } = readFileFact(facts, path);
   if (content === undefined) return { version: RECORD_VERSION, cluster, objects: [] };
   let parsed: unknown;
   try {
@@ -103,7 +106,7 @@ export function renderRecord(cluster: string, objects: ReadonlyArray<OwnedObject
  * owned); undefined when the record stays as it is.
  */
 export function recordChange(
-  facts: RawFacts,
+  facts: FactSet,
   record: OwnershipRecord,
   changes: ReadonlyArray<Change>,
 ): Change | undefined {
@@ -112,7 +115,7 @@ export function recordChange(
   const change = fileChange(
     'ownership',
     path,
-    parseFileFact(facts, path),
+    readFileFact(facts, path),
     objects.length > 0 ? renderRecord(record.cluster, objects) : undefined,
     '0600',
   );
@@ -134,8 +137,8 @@ export function recordChange(
  * The apply script's first lines: take the node's lock (waiting a bounded time for another run), then check that no
  * run applied since this one read its facts, then mark this run. `marker` is the run's output marker.
  */
-export function applyPrelude(facts: RawFacts, marker: string): string {
-  const serial = (facts[SERIAL_SECTION] ?? '').trim();
+export function applyPrelude(facts: FactSet, marker: string): string {
+  const serial = facts.get(runSerial);
   const next = createHash('sha256').update(`${serial}${marker}${Date.now()}`).digest('hex').slice(0, 16);
   return (
     [

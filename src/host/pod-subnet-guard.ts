@@ -10,7 +10,7 @@ import { podSubnetOf } from '../model/pod-subnets';
 import type { DisruptionCheck, Refusal } from './disruption';
 import { entryPath } from './disruption';
 import { CNI_CONF_DIR } from './resources/cni';
-import { parseFileFact } from './resources/file-facts';
+import { readFileFact } from './resources/file-facts';
 
 /** The host-local subnets a conflist text hands out, sorted; undefined when it is not a CNI configuration. */
 export function conflistSubnets(text: string | undefined): string[] | undefined {
@@ -27,15 +27,15 @@ export const podSubnetCheck: DisruptionCheck = {
   name: 'pod-subnet',
 
   // The conflist is read by the cni-files kind (src/host/resources/cni.ts): the same section, no second read.
-  factCommands() {
-    return {};
+  facts() {
+    return [];
   },
 
   check({ node, cluster, facts, changes }): Refusal[] {
     const refusals: Refusal[] = [];
     for (const change of changes) {
       if (change.kind !== 'cni-files' || !change.target.startsWith(`${CNI_CONF_DIR}/`)) continue;
-      const live = conflistSubnets(parseFileFact(facts, change.target).content);
+      const live = conflistSubnets(readFileFact(facts, change.target).content);
       const written = change.apply.find(
         (c): c is Extract<typeof c, { writeFile: string }> => 'writeFile' in c && c.writeFile === change.target,
       );

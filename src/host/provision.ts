@@ -30,7 +30,8 @@ import {
   revertNowScript,
   type WatchdogKind,
 } from './confirm';
-import { checkFactReaders, describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
+import { describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
+import { FactSet } from './fact';
 import { buildFactScript, factSections, newMarker, parseFacts } from './fact-script';
 import { disruptionChecks } from './guards';
 import { nodeDrift, nodeWarnings, planNode } from './node-plan';
@@ -39,7 +40,7 @@ import { resourceKinds } from './resources';
 import { ipState } from './resources/ip-facts';
 import { buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { Connector, RunError, type RunResult, SshOptions, sshConnector, Transport } from './ssh';
-import { podAddressFact } from './resources/pods';
+import { podAddresses, podAddressFact } from './resources/pods';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_CONCURRENCY,
@@ -47,7 +48,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
 } from './defaults';
 import { selectNodes } from './only';
-import { type Change, type Drift, type RawFacts, type ResourceKind } from './types';
+import { type Change, type Drift, type ResourceKind } from './types';
 import {
   buildProbeScript,
   ProbeResult,
@@ -354,7 +355,7 @@ async function runHost(
   node: ClusterNode,
   ctx: HostContext,
   keepOpen: boolean,
-): Promise<{ result: HostResult; transport?: Transport; checks: ProbeResult[]; facts?: RawFacts }> {
+): Promise<{ result: HostResult; transport?: Transport; checks: ProbeResult[]; facts?: FactSet }> {
   const started = Date.now();
   let roundTrips = 0;
   const verifyRoundTrips = 0;
@@ -390,7 +391,7 @@ async function runHost(
   try {
     const { cluster } = ctx.model;
     const wanted = ctx.mode === 'reset' ? declaringNothing(node) : node;
-    const sections = factSections(wanted, cluster, [...ctx.kinds, ownershipFacts, ...checkFactReaders(ctx.guards)]);
+    const sections = factSections(wanted, cluster, [...ctx.kinds, podAddresses, ownershipFacts, ...ctx.guards]);
     const marker = newMarker();
     const factScript = buildFactScript(sections, marker);
     // verify mode: facts and this node's probes in the same round trip (counted once, in roundTrips).
@@ -399,7 +400,7 @@ async function runHost(
     const read = await transport.run(factScript + checkScript, ctx.timeoutMs);
     roundTrips++;
     if (read.code !== 0) return failed(`reading facts failed (exit ${read.code}): ${read.stderr.trim()}`);
-    const facts = parseFacts(read.stdout, sections, marker);
+    const facts = new FactSet(parseFacts(read.stdout, sections, marker));
     const planOptions = { keepRemoved: ctx.keepRemoved };
     changes = planNode(wanted, cluster, ctx.kinds, facts, planOptions);
     warnings = nodeWarnings(wanted, cluster, ctx.kinds, facts);
@@ -541,7 +542,8 @@ async function runHost(
       if (steps) return confirmed(await awaitWatchdog(steps, message), outcome.started);
       return failed(message);
     }
-    const remaining = planNode(wanted, cluster, ctx.kinds, parseFacts(applied.stdout, sections, marker), planOptions);
+    const after = new FactSet(parseFacts(applied.stdout, sections, marker));
+    const remaining = planNode(wanted, cluster, ctx.kinds, after, planOptions);
     const notConverged = `not converged after apply: ${remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ')}`;
     if (steps && remaining.length > 0) {
       // Under commit-confirm a plan that did not converge is put back at once, over the connection it came on.

@@ -4,15 +4,13 @@
  * change may remain).
  */
 import type { Cluster, ClusterNode } from '../model/schema';
+import type { FactReader, FactSet } from './fact';
 
 /** A command to run on a host: an argv array (quoted by shell.ts), or a whole file to write atomically. */
 export type Command =
   | { readonly argv: ReadonlyArray<string> }
   | { readonly writeFile: string; readonly content: string; readonly mode?: string }
   | { readonly removeFile: string };
-
-/** Facts read from one host: the raw output of each fact section, keyed by section name. */
-export type RawFacts = Readonly<Record<string, string>>;
 
 /** One difference between what a host has and what the cluster file wants, with how to close and reopen it. */
 export interface Change {
@@ -84,31 +82,28 @@ export interface Drift {
   readonly message: string;
 }
 
-/** What every resource kind provides. One file per kind under src/host/resources/. */
-export interface ResourceKind {
+/**
+ * What every resource kind provides. One file per kind under src/host/resources/. Its facts (FactReader.facts: each
+ * a command and its parser, see fact.ts) are read in one round trip together with every other kind's.
+ */
+export interface ResourceKind extends FactReader {
   readonly kind: string;
-  /**
-   * Shell commands (argv arrays) whose output is this kind's facts, keyed by section name. They are read in one
-   * round trip together with every other kind's; each must be read-only and must not fail when the thing it
-   * reads does not exist (print nothing instead).
-   */
-  factCommands(node: ClusterNode, cluster: Cluster): Readonly<Record<string, ReadonlyArray<string>>>;
   /**
    * The changes that bring `node` from `facts` to the desired state; [] when it is there already. `owned` holds the
    * objects of this kind the node's ownership record lists: those no longer declared are removed or restored
    * (changes with `releases`); objects neither declared nor owned are never touched.
    */
-  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned?: ReadonlyArray<OwnedObject>): Change[];
+  plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned?: ReadonlyArray<OwnedObject>): Change[];
   /**
    * Problems worth showing that are not changes, read from the same facts: a resolver that will crash CoreDNS,
    * CNI plugin binaries missing, a kernel module that cannot be loaded. Shown by `plan` and `bootstrap`.
    */
-  warnings?(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[];
+  warnings?(node: ClusterNode, facts: FactSet, cluster: Cluster): string[];
   /**
    * Live ≠ boot: objects whose live state differs from what the node's boot mechanism, as it is on disk, would
    * rebuild. `changes` is the node's whole plan from the same facts (a pending change means "not live as declared").
    */
-  drift?(node: ClusterNode, facts: RawFacts, cluster: Cluster, changes: ReadonlyArray<Change>): Drift[];
+  drift?(node: ClusterNode, facts: FactSet, cluster: Cluster, changes: ReadonlyArray<Change>): Drift[];
   /**
    * For runtime-only state (links, routes, NAT …): the idempotent commands that rebuild the node's desired state at
    * boot, gathered into one script by the boot-persistence kind. Kinds whose state is a file already omit it.

@@ -8,6 +8,7 @@ import { cniFiles } from '../../src/host/resources/cni';
 import { thrown } from '../support/errors';
 import { Allowance, expectFidelity } from '../support/fidelity';
 import { findObject, Manifest, readYamlDocuments, reference, synthValid } from '../support/k8s';
+import { FactSet } from '../../src/host/fact';
 
 const REFERENCE = reference('flannel', 'kube-flannel.v0.28.9.yml');
 
@@ -106,11 +107,11 @@ describe('cluster file: cni.plugin flannel', () => {
     expect(cniManagesPodRoutes(model.cluster)).toBe(true);
     // The host provisioner (node.cniConflists) plans exactly that file, and says which plugin binary is missing.
     const node = { ...model.cluster.nodes[0], cniConflists: true };
-    const [change] = cniFiles.plan(node, { 'cni-bin': 'bridge\nportmap\n' }, model.cluster);
+    const [change] = cniFiles.plan(node, new FactSet({ 'cni-bin': 'bridge\nportmap\n' }), model.cluster);
     const write = change.apply.find((step) => 'writeFile' in step) as { writeFile: string; content: string };
     expect(write.writeFile).toBe('/etc/cni/net.d/10-flannel.conflist');
     expect(JSON.parse(write.content)).toEqual(JSON.parse(configMap.data['cni-conf.json']));
-    expect(cniFiles.warnings!(node, { 'cni-bin': 'bridge\nportmap\n' }, model.cluster)).toEqual([
+    expect(cniFiles.warnings!(node, new FactSet({ 'cni-bin': 'bridge\nportmap\n' }), model.cluster)).toEqual([
       'n1: /opt/cni/bin lacks the CNI plugin flannel named by /etc/cni/net.d/10-flannel.conflist (install the containernetworking plugins release; netstrap never downloads them)',
     ]);
   });

@@ -11,7 +11,7 @@ import { parseListeners, parseNodeView } from '../../src/host/diagnose/read';
 import { diagnoseJson, formatDiagnose } from '../../src/host/diagnose/report';
 import type { Finding, NodeRead } from '../../src/host/diagnose/types';
 import { fileFactSection } from '../../src/host/resources/file-facts';
-import type { RawFacts } from '../../src/host/types';
+import { FactSet } from '../../src/host/fact';
 import { ClusterModel, checkCluster, loadClusterFile } from '../../src/model/load';
 import { fixture } from '../support/lab';
 
@@ -28,7 +28,8 @@ function reads(edits: Record<string, Edit> = {}, model: ClusterModel = healthyMo
   return model.cluster.nodes.map((node, index) => {
     const facts = { ...recorded[node.name] };
     edits[node.name]?.(facts);
-    return { node, index, facts: facts as RawFacts, view: parseNodeView(facts) };
+    const set = new FactSet(facts);
+    return { node, index, facts: set, view: parseNodeView(set, model.cluster) };
   });
 }
 

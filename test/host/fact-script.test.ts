@@ -1,15 +1,13 @@
 /** The fact script, run for real by /bin/sh: sections come back byte for byte, missing things read as empty. */
 import { spawnSync } from 'child_process';
 import { buildFactScript, factSections, newMarker, parseFacts } from '../../src/host/fact-script';
-import type { ResourceKind } from '../../src/host/types';
+import type { FactReader } from '../../src/host/fact';
 import type { Cluster, ClusterNode } from '../../src/model/schema';
 
 const node = {} as ClusterNode;
 const cluster = {} as Cluster;
-const kind = (name: string, facts: Record<string, string[]>): ResourceKind => ({
-  kind: name,
-  factCommands: () => facts,
-  plan: () => [],
+const kind = (_name: string, facts: Record<string, string[]>): FactReader => ({
+  facts: () => Object.entries(facts).map(([name, argv]) => ({ name, argv, parse: String })),
 });
 
 function sh(script: string): string {

@@ -11,7 +11,7 @@ import { disruptionChecks } from '../../src/host/guards';
 import { parseSession, sshPathCheck, staticLockoutIssues, winningRoute } from '../../src/host/lockout';
 import { planNode } from '../../src/host/node-plan';
 import { resourceKinds } from '../../src/host/resources';
-import type { RawFacts } from '../../src/host/types';
+import { FactSet, type FactOutputs } from '../../src/host/fact';
 import { checkCluster } from '../../src/model/load';
 import { formatPath } from '../../src/model/errors';
 import { netstrap } from '../support/lab';
@@ -32,7 +32,7 @@ const routes = [
 ];
 const session =
   'ssh:10.250.50.254 40022 10.250.50.11 22\n[{"dst":"10.250.50.254","dev":"mgmt0","prefsrc":"10.250.50.11","flags":[],"uid":0,"cache":[]}]\n';
-const facts: RawFacts = {
+const facts: FactOutputs = {
   'ip-link': JSON.stringify(links),
   'ip-addr': JSON.stringify(addrs),
   'ip-route': JSON.stringify(routes),
@@ -58,13 +58,13 @@ function refusalsFor(extra: Record<string, unknown>, sessionFact = session) {
     'guard.yaml',
   );
   const node = model.cluster.nodes[0];
-  const withSession = { ...facts, 'ssh-session': sessionFact };
+  const withSession = new FactSet({ ...facts, 'ssh-session': sessionFact });
   const changes = planNode(node, model.cluster, resourceKinds, withSession);
   return findRefusals(disruptionChecks, { node, cluster: model.cluster, facts: withSession, changes });
 }
 
 test('SSH_CONNECTION and the route to the client are read from the session fact', () => {
-  expect(parseSession(facts)).toEqual({
+  expect(parseSession(facts['ssh-session'])).toEqual({
     client: '10.250.50.254',
     clientPort: 40022,
     server: '10.250.50.11',
@@ -72,7 +72,7 @@ test('SSH_CONNECTION and the route to the client are read from the session fact'
     dev: 'mgmt0',
     gateway: undefined,
   });
-  expect(parseSession({ 'ssh-session': 'ssh:\n' })).toBeUndefined();
+  expect(parseSession('ssh:\n')).toBeUndefined();
   expect(
     winningRoute(
       [...routes, { dst: 'default', gateway: '192.168.51.1' }, { dst: '10.250.50.254', gateway: '192.168.51.12' }],
@@ -164,7 +164,12 @@ test("commands of any kind are judged by what they run: the session's address, l
     revert: [],
   });
   const judge = (argv: string[]) =>
-    sshPathCheck.check({ node: node.cluster.nodes[0], cluster: node.cluster, facts, changes: [change(argv)] });
+    sshPathCheck.check({
+      node: node.cluster.nodes[0],
+      cluster: node.cluster,
+      facts: new FactSet(facts),
+      changes: [change(argv)],
+    });
   expect(judge(['ip', 'addr', 'del', '10.250.50.11/24', 'dev', 'mgmt0'])[0].reason).toMatch(
     /^would remove 10\.250\.50\.11, the address this SSH session .* is connected to/,
   );

@@ -9,6 +9,7 @@ import { effectiveNode } from '../../src/model/effective';
 import { clusterCniFiles, nodeCniList, renderConflist } from '../../src/model/cni';
 import { parseClusterText } from '../../src/model/load';
 import type { Cluster } from '../../src/model/schema';
+import { FactSet } from '../../src/host/fact';
 
 const file = (podSubnet: string) =>
   parseClusterText(
@@ -25,7 +26,9 @@ nodes:
 /** The facts of n2 holding the conflist `live` renders for it. */
 function factsWith(live: Cluster) {
   const text = renderConflist(nodeCniList(clusterCniFiles(live)!, 'n2'));
-  return { [fileFactSection('/etc/cni/net.d/10-c.conflist')]: `file:${Buffer.from(text).toString('base64')}\n` };
+  return new FactSet({
+    [fileFactSection('/etc/cni/net.d/10-c.conflist')]: `file:${Buffer.from(text).toString('base64')}\n`,
+  });
 }
 
 function refusals(live: Cluster, wanted: Cluster) {
@@ -74,6 +77,8 @@ test('the same subnet in a changed conflist, or a first conflist, is no disrupti
   const changes = cniFiles.plan(node, facts, renamedBridge);
   expect(changes).toHaveLength(1);
   expect(podSubnetCheck.check({ node, cluster: renamedBridge, facts, changes })).toEqual([]);
-  const fresh = cniFiles.plan(effectiveNode(allocated, allocated.nodes[1]), {}, allocated);
-  expect(podSubnetCheck.check({ node: allocated.nodes[1], cluster: allocated, facts: {}, changes: fresh })).toEqual([]);
+  const fresh = cniFiles.plan(effectiveNode(allocated, allocated.nodes[1]), new FactSet({}), allocated);
+  expect(
+    podSubnetCheck.check({ node: allocated.nodes[1], cluster: allocated, facts: new FactSet({}), changes: fresh }),
+  ).toEqual([]);
 });

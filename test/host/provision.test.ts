@@ -13,6 +13,7 @@ import { formatSummary, resultJson } from '../../src/host/report';
 import type { Connector, Transport } from '../../src/host/ssh';
 import type { Change, ResourceKind } from '../../src/host/types';
 import { checkCluster } from '../../src/model/load';
+import { fact } from '../../src/host/fact';
 
 let dir: string;
 beforeEach(() => {
@@ -25,11 +26,11 @@ function fileKind(keys: string[], options: { broken?: string; noop?: string } = 
   const file = (node: string, key: string) => path.join(dir, `${node}.${key}`);
   return {
     kind: 'file',
-    factCommands: (node) => Object.fromEntries(keys.map((k) => [`file-${k}`, ['cat', file(node.name, k)]])),
+    facts: (node) => keys.map((k) => fact(`file-${k}`, ['cat', file(node.name, k)], String)),
     plan: (node, facts) =>
       keys.flatMap((key): Change[] => {
         const want = `${node.name}:${key}`;
-        const have = facts[`file-${key}`];
+        const have = facts.get(fact(`file-${key}`, ['cat', file(node.name, key)], String));
         if (have === want) return [];
         const apply =
           key === options.broken

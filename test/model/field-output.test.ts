@@ -15,6 +15,7 @@ import { resourceKinds } from '../../src/host/resources';
 import { effectiveNodes } from '../../src/model/effective';
 import { checkCluster } from '../../src/model/load';
 import { PROVISIONED, SYNTHESIZED } from '../support/fields';
+import { FactSet, factCommands } from '../../src/host/fact';
 
 type Base = 'weave' | 'flannel' | 'bridge' | 'slices' | 'auto' | 'conflist' | 'corefile';
 /**
@@ -504,8 +505,8 @@ function outputs(cluster: unknown): { manifests: string; hosts: string } {
   const manifests = JSON.stringify([`${chart.node.id}.k8s.yaml`, Testing.synth(chart)]);
   const plans = effectiveNodes(model.cluster).map((node) => [
     node.name,
-    resourceKinds.map((kind) => kind.factCommands(node, model.cluster)),
-    planNode(node, model.cluster, resourceKinds, {}),
+    resourceKinds.map((kind) => factCommands(kind, node, model.cluster)),
+    planNode(node, model.cluster, resourceKinds, new FactSet({})),
   ]);
   return { manifests, hosts: JSON.stringify(plans) };
 }

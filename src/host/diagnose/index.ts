@@ -6,6 +6,7 @@
  */
 import type { ClusterModel } from '../../model/load';
 import type { ClusterNode } from '../../model/schema';
+import { FactSet } from '../fact';
 import { buildFactScript, factSections, newMarker, parseFacts } from '../fact-script';
 import { ownershipFacts } from '../ownership';
 import { runPool } from '../provision';
@@ -138,8 +139,8 @@ export async function diagnoseCluster(model: ClusterModel, options: DiagnoseOpti
           trips.set(node.name, 1);
           const run = await transport.run(script, timeoutMs);
           if (run.code !== 0) throw new Error(`the read script exited ${run.code}: ${run.stderr.trim()}`);
-          const facts = parseFacts(run.stdout, sections, marker);
-          return { node, index, facts, view: parseNodeView(facts) };
+          const facts = new FactSet(parseFacts(run.stdout, sections, marker));
+          return { node, index, facts, view: parseNodeView(facts, cluster) };
         } catch (error) {
           readErrors.set(
             node.name,

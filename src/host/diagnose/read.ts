@@ -3,11 +3,13 @@
  * every resource kind, so drift is planned by the provisioner's code from the same read). Every command is
  * read-only and prints nothing when the thing it reads is absent; values are passed as positional parameters,
  * never spliced into the snippets, and the whole script is rendered by src/host/shell.ts through fact-script.ts.
+ * Each section is a fact (fact.ts): its command and its parser together.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { RawFacts, ResourceKind } from '../types';
-import { fileFact, FileFact, parseFileFact } from '../resources/file-facts';
+import { type Fact, type FactReader, type FactSet, fact, outputLines as lines } from '../fact';
+import { fileFact, FileFact, readFileFact } from '../resources/file-facts';
 import { IpState, ipFacts, ipState } from '../resources/ip-facts';
+import { natTable } from '../resources/nat';
 import { HOSTS_FILE } from '../resources/hosts';
 import { RESOLV_FILE } from '../resources/resolv';
 import { CNI_CONF_DIR } from '../resources/cni';
@@ -27,8 +29,6 @@ const SYSCTLS = [
   'net.netfilter.nf_conntrack_count',
   'net.netfilter.nf_conntrack_max',
 ];
-/** The nat kind's section (read on every node): kube-proxy's KUBE-SERVICES chain is looked for in it. */
-const NAT_SECTION = 'iptables-nat';
 const MODULES = ['br_netfilter', 'ip_vs', 'ip_vs_rr', 'nf_conntrack'];
 
 // Snippets: constant code; $1.. are the values. Few sections and shell builtins where they do: every process
@@ -79,32 +79,6 @@ const FILES = [
   KUBELET_CONFIG,
 ];
 
-/** Section names diagnose adds (one word each; shared ones come from resources/ip-facts.ts and file-facts.ts). */
-const S = { node: 'diag-node', listeners: 'diag-listeners', cni: 'diag-cni', files: 'diag-files' } as const;
-
-/** The fact commands of diagnose, as a resource kind with no plan, so fact-script.ts merges them with every other kind's. */
-export const diagnoseReader: ResourceKind = {
-  kind: 'diagnose',
-  factCommands(_node: ClusterNode, cluster: Cluster) {
-    const sh = (snippet: string, ...args: string[]) => ['sh', '-c', snippet, 'sh', ...args];
-    return {
-      ...ipFacts(),
-      [S.node]: sh(
-        NODE_SNIPPET,
-        ...SYSCTLS.map((k) => `/proc/sys/${k.split('.').join('/')}`),
-        ...MODULES.map((m) => `module:${m}`),
-        ...PREFLIGHT_BINARIES.map((b) => `bin:${b}`),
-      ),
-      [S.listeners]: sh(LISTENERS_SNIPPET),
-      [S.cni]: sh(CNI_SNIPPET, CNI_CONF_DIR, cluster.cni.binDir),
-      [S.files]: sh(FILES_SNIPPET, ...FILES),
-      ...fileFact(HOSTS_FILE),
-      ...fileFact(RESOLV_FILE),
-    };
-  },
-  plan: () => [],
-};
-
 /** A TCP listener as `ss -tlnp` shows it. */
 export interface Listener {
   readonly address: string;
@@ -153,14 +127,7 @@ export interface NodeView {
   };
 }
 
-function lines(text: string | undefined): string[] {
-  return (text ?? '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-}
-
-function keyValues(text: string | undefined): Map<string, string> {
+function keyValues(text: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const line of lines(text)) {
     const eq = line.indexOf('=');
@@ -170,7 +137,7 @@ function keyValues(text: string | undefined): Map<string, string> {
 }
 
 /** `LISTEN 0 4096 192.168.1.11:6443 0.0.0.0:* users:(("kube-apiserver",pid=812,fd=7))` → a Listener. */
-export function parseListeners(text: string | undefined): Listener[] {
+export function parseListeners(text: string): Listener[] {
   const found: Listener[] = [];
   for (const line of lines(text)) {
     const words = line.split(/\s+/);
@@ -190,15 +157,15 @@ export function parseListeners(text: string | undefined): Listener[] {
   return found;
 }
 
-function parseProxy(text: string | undefined, source: string) {
+function parseProxy(text: string, source: string) {
   return lines(text).flatMap((line) => {
     const match = /^(?:export\s+)?([A-Za-z_]+_proxy|[A-Z_]+_PROXY)=["']?([^"']*)["']?$/.exec(line);
     return match && /^(https?|no)_proxy$/i.test(match[1]) ? [{ name: match[1], value: match[2], source }] : [];
   });
 }
 
-/** The files of the diag-files section, as parseFileFact gives one. */
-function parseFiles(text: string | undefined): Map<string, FileFact> {
+/** The files of the diag-files section, as readFileFact gives one. */
+function parseFiles(text: string): Map<string, FileFact> {
   const files = new Map<string, { content?: string; link?: string }>();
   for (const line of lines(text)) {
     const match = /^(\S+) (link|file):(.*)$/.exec(line);
@@ -211,13 +178,31 @@ function parseFiles(text: string | undefined): Map<string, FileFact> {
   return files;
 }
 
-/** Parses the node's facts (the merged sections) into the view the checks read. */
-export function parseNodeView(facts: RawFacts): NodeView {
-  const node = keyValues(facts[S.node]);
-  const prefixed = (prefix: string) =>
-    new Map([...node].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-  const cni = lines(facts[S.cni]);
-  const cniConf = cni
+/** The node section: its lines (`key=value`, `/proc/sys/<path>:<value>`, proxy variables). */
+interface NodeLines {
+  readonly lines: ReadonlyArray<string>;
+  readonly values: ReadonlyMap<string, string>;
+}
+const parseNodeLines = (output: string): NodeLines => ({ lines: lines(output), values: keyValues(output) });
+
+interface Listening {
+  readonly listeners: ReadonlyArray<Listener>;
+  readonly etcdConnections: number;
+}
+const parseListening = (output: string): Listening => ({
+  listeners: parseListeners(output),
+  etcdConnections: Number(/^etcd-connections=(\d+)$/m.exec(output)?.[1] ?? 0),
+});
+
+interface CniDirs {
+  /** Candidate CNI config files, sorted by name as libcni does (byte order). */
+  readonly conf: ReadonlyArray<CniConfFile>;
+  /** Executable files in cni.binDir. */
+  readonly bin: ReadonlySet<string>;
+}
+function parseCniDirs(output: string): CniDirs {
+  const cni = lines(output);
+  const conf = cni
     .filter((l) => l.startsWith('conf '))
     .flatMap((line) => {
       const rest = line.slice('conf '.length);
@@ -226,34 +211,74 @@ export function parseNodeView(facts: RawFacts): NodeView {
       return [{ name: rest.slice(0, space), content: Buffer.from(rest.slice(space + 1), 'base64').toString('utf8') }];
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files = parseFiles(facts[S.files]);
+  return { conf, bin: new Set(cni.filter((l) => l.startsWith('bin ')).map((l) => l.slice('bin '.length))) };
+}
+
+const sh = (snippet: string, ...args: string[]) => ['sh', '-c', snippet, 'sh', ...args];
+
+const nodeFact: Fact<NodeLines> = fact(
+  'diag-node',
+  sh(
+    NODE_SNIPPET,
+    ...SYSCTLS.map((k) => `/proc/sys/${k.split('.').join('/')}`),
+    ...MODULES.map((m) => `module:${m}`),
+    ...PREFLIGHT_BINARIES.map((b) => `bin:${b}`),
+  ),
+  parseNodeLines,
+);
+const listenersFact: Fact<Listening> = fact('diag-listeners', sh(LISTENERS_SNIPPET), parseListening);
+const cniFact = (binDir: string): Fact<CniDirs> =>
+  fact('diag-cni', sh(CNI_SNIPPET, CNI_CONF_DIR, binDir), parseCniDirs);
+const filesFact: Fact<ReadonlyMap<string, FileFact>> = fact('diag-files', sh(FILES_SNIPPET, ...FILES), parseFiles);
+
+/** What diagnose reads besides every resource kind's facts. */
+export const diagnoseReader: FactReader = {
+  facts: (_node: ClusterNode, cluster: Cluster) => [
+    ...ipFacts(),
+    nodeFact,
+    listenersFact,
+    cniFact(cluster.cni.binDir),
+    filesFact,
+    fileFact(HOSTS_FILE),
+    fileFact(RESOLV_FILE),
+  ],
+};
+
+/** The node's facts as the view the checks read. */
+export function parseNodeView(facts: FactSet, cluster: Cluster): NodeView {
+  const node = facts.get(nodeFact);
+  const prefixed = (prefix: string) =>
+    new Map([...node.values].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const cni = facts.get(cniFact(cluster.cni.binDir));
+  const files = facts.get(filesFact);
   const file = (path: string): FileFact => files.get(path) ?? {};
+  const listening = facts.get(listenersFact);
   return {
     ip: ipState(facts),
     sysctls: new Map(
-      lines(facts[S.node]).flatMap((line) => {
+      node.lines.flatMap((line) => {
         const match = /^\/proc\/sys\/([^:]+):(.*)$/.exec(line);
         return match ? [[match[1].split('/').join('.'), match[2]] as const] : [];
       }),
     ),
     modules: new Map([...prefixed('module:')].map(([k, v]) => [k, v === 'loaded'])),
-    sharedKernel: (node.get('proc-sys') ?? '').split(',').includes('ro'),
-    listeners: parseListeners(facts[S.listeners]),
-    etcdConnections: Number(/^etcd-connections=(\d+)$/m.exec(facts[S.listeners] ?? '')?.[1] ?? 0),
-    cniConf,
-    cniBin: new Set(cni.filter((l) => l.startsWith('bin ')).map((l) => l.slice('bin '.length))),
-    kubeServicesChain: /^:KUBE-SERVICES /m.test(facts[NAT_SECTION] ?? ''),
+    sharedKernel: (node.values.get('proc-sys') ?? '').split(',').includes('ro'),
+    listeners: listening.listeners,
+    etcdConnections: listening.etcdConnections,
+    cniConf: cni.conf,
+    cniBin: cni.bin,
+    kubeServicesChain: facts.get(natTable).chains.has('KUBE-SERVICES'),
     binaries: new Map([...prefixed('bin:')].map(([k, v]) => [k, v === 'yes'])),
-    hostname: node.get('hostname') ?? '',
-    hostnameResolves: (node.get('resolves') ?? '').split(/\s+/)[0] ?? '',
+    hostname: node.values.get('hostname') ?? '',
+    hostnameResolves: (node.values.get('resolves') ?? '').split(/\s+/)[0] ?? '',
     proxyEnv: [
-      ...parseProxy(facts[S.node], 'the SSH session'),
-      ...parseProxy(file(ENVIRONMENT_FILE).content, ENVIRONMENT_FILE),
+      ...parseProxy(node.lines.join('\n'), 'the SSH session'),
+      ...parseProxy(file(ENVIRONMENT_FILE).content ?? '', ENVIRONMENT_FILE),
     ],
-    firewalldRunning: node.get('firewalld') === 'running',
+    firewalldRunning: node.values.get('firewalld') === 'running',
     files: {
-      hosts: parseFileFact(facts, HOSTS_FILE),
-      resolv: parseFileFact(facts, RESOLV_FILE),
+      hosts: readFileFact(facts, HOSTS_FILE),
+      resolv: readFileFact(facts, RESOLV_FILE),
       nsswitch: file(NSSWITCH_FILE),
       swaps: file(SWAPS_FILE),
       apiserver: file(KUBE_APISERVER_MANIFEST),

@@ -4,7 +4,7 @@
  */
 import type { ClusterModel } from '../../model/load';
 import type { ClusterNode } from '../../model/schema';
-import type { RawFacts } from '../types';
+import type { FactSet } from '../fact';
 import type { NodeView } from './read';
 
 export type Severity = 'ok' | 'warn' | 'fail';
@@ -24,12 +24,12 @@ export interface Finding {
   readonly nodes?: ReadonlyArray<string>;
 }
 
-/** What one node gave: its facts (raw sections, for the provisioner's planning code) and their parsed view. */
+/** What one node gave: its facts (for the provisioner's planning code) and their parsed view. */
 export interface NodeRead {
   readonly node: ClusterNode;
   /** Index of the node in cluster.nodes, for cluster-file paths in fixes (`nodes[2].routes`). */
   readonly index: number;
-  readonly facts: RawFacts;
+  readonly facts: FactSet;
   readonly view: NodeView;
 }
 

@@ -7,7 +7,9 @@
  * the boot script of persist.ts.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import type { FactSet } from '../fact';
+import { interfaceIds } from '../owned-ids';
+import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
 import { deleteAddress } from './addresses';
 import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
@@ -16,11 +18,11 @@ export const bridges: ResourceKind = {
   bootSteps: bridgeBootSteps,
 
   // Read even when no bridge is declared: bridges netstrap created may have to go.
-  factCommands() {
+  facts() {
     return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const state = ipState(facts);
     const changes: Change[] = [];
     const declared = new Set<string>();
@@ -31,7 +33,9 @@ export const bridges: ResourceKind = {
           `${node.name}: interface ${bridge.name} exists but is a ${link.linkinfo?.info_kind ?? 'device'} of another kind, not a bridge`,
         );
       }
-      declared.add(bridge.name).add(`${bridge.name} state`);
+      declared
+        .add(interfaceIds.key({ dev: bridge.name, part: 'interface' }))
+        .add(interfaceIds.key({ dev: bridge.name, part: 'state' }));
       if (!link) {
         changes.push({
           kind: 'bridge',
@@ -40,7 +44,7 @@ export const bridges: ResourceKind = {
           after: 'bridge',
           apply: [{ argv: ['ip', 'link', 'add', 'name', bridge.name, 'type', 'bridge'] }],
           revert: [{ argv: ['ip', 'link', 'del', 'dev', bridge.name] }],
-          owns: [{ kind: 'bridge', id: bridge.name, prior: null }],
+          owns: [{ kind: 'bridge', id: interfaceIds.key({ dev: bridge.name, part: 'interface' }), prior: null }],
         });
       }
       if (!isUp(link)) {
@@ -51,12 +55,14 @@ export const bridges: ResourceKind = {
           after: 'up',
           apply: [{ argv: ['ip', 'link', 'set', 'dev', bridge.name, 'up'] }],
           revert: link ? [{ argv: ['ip', 'link', 'set', 'dev', bridge.name, 'down'] }] : [],
-          owns: link ? [{ kind: 'bridge', id: `${bridge.name} state`, prior: 'down' }] : [],
+          owns: link
+            ? [{ kind: 'bridge', id: interfaceIds.key({ dev: bridge.name, part: 'state' }), prior: 'down' }]
+            : [],
         });
       }
       const present = ipv4Addresses(state, bridge.name);
       for (const address of bridge.addresses) {
-        declared.add(`${bridge.name} address ${address}`);
+        declared.add(interfaceIds.key({ dev: bridge.name, part: 'address', address }));
         if (present.includes(address)) continue;
         changes.push({
           kind: 'bridge',
@@ -66,15 +72,18 @@ export const bridges: ResourceKind = {
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', bridge.name] }],
           // A bridge created in this run goes away with all its addresses; deleting them first is harmless.
           revert: link ? [deleteAddress(address, bridge.name)] : [],
-          owns: [{ kind: 'bridge', id: `${bridge.name} address ${address}`, prior: null }],
+          owns: [{ kind: 'bridge', id: interfaceIds.key({ dev: bridge.name, part: 'address', address }), prior: null }],
         });
       }
     }
     // Removals: addresses and states first, then the bridges (reversed again by the engine: bridges go last).
-    const removedBridges = new Set(owned.filter((o) => !o.id.includes(' ') && !declared.has(o.id)).map((o) => o.id));
-    for (const entry of owned) {
-      if (declared.has(entry.id)) continue;
-      const [name, what, address] = entry.id.split(' ');
+    const removed = owned.flatMap((entry) => {
+      const id = declared.has(entry.id) ? undefined : interfaceIds.read(entry.id);
+      return id ? [{ entry, id }] : [];
+    });
+    const removedBridges = new Set(removed.filter(({ id }) => id.part === 'interface').map(({ id }) => id.dev));
+    for (const { entry, id } of removed) {
+      const name = id.dev;
       const link = findLink(state, name);
       const release = (
         before: string,
@@ -93,7 +102,7 @@ export const bridges: ResourceKind = {
           releases: [entry],
           ...(afterAdditions ? { afterAdditions } : {}),
         });
-      if (what === undefined) {
+      if (id.part === 'interface') {
         if (!link) {
           release('absent (already gone)', 'absent');
           continue;
@@ -123,7 +132,8 @@ export const bridges: ResourceKind = {
         );
       } else if (removedBridges.has(name) || !link) {
         release('goes with the bridge', 'absent');
-      } else if (what === 'address') {
+      } else if (id.part === 'address') {
+        const { address } = id;
         const present = ipv4Addresses(state, name).includes(address);
         // Replaced by an address this run adds to the same bridge: it goes once that one is up.
         const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${name} address `));
@@ -134,7 +144,7 @@ export const bridges: ResourceKind = {
           present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : [],
           present && replaced,
         );
-      } else if (what === 'state') {
+      } else if (id.part === 'state') {
         release(
           isUp(link) ? 'up' : 'down',
           'down',

@@ -9,11 +9,17 @@
 import { clusterCniFiles, nodeCniList, renderConflist } from '../../model/cni';
 import { isKubernetesNode } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
-import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
+import { type Fact, type FactSet, fact, outputLines } from '../fact';
+import type { Change, OwnedObject, ResourceKind } from '../types';
+import { fileFact, fileIds, ownedFileChanges, readFileFact } from './file-facts';
 
 export const CNI_CONF_DIR = '/etc/cni/net.d';
-const BIN_SECTION = 'cni-bin';
+
+/** The file names in a CNI bin directory (`ls -1`; none when it is absent). */
+function cniBinaries(binDir: string): Fact<ReadonlySet<string>> {
+  return fact('cni-bin', ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', binDir], parseNames);
+}
+const parseNames = (output: string): ReadonlySet<string> => new Set(outputLines(output));
 
 /** Path and content of the node's conflist, or undefined when the node does not ask for one or the CNI writes its own. */
 function desiredFile(
@@ -36,29 +42,27 @@ function desiredFile(
 export const cniFiles: ResourceKind = {
   kind: 'cni-files',
 
-  factCommands(node: ClusterNode, cluster: Cluster) {
+  facts(node: ClusterNode, cluster: Cluster) {
     const file = desiredFile(node, cluster);
-    if (!file) return {};
-    return {
-      ...fileFact(file.path),
-      [BIN_SECTION]: ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', cluster.cni.binDir],
-    };
+    if (!file) return [];
+    return [fileFact(file.path), cniBinaries(cluster.cni.binDir)];
   },
 
-  plan(node: ClusterNode, facts: RawFacts, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const file = desiredFile(node, cluster);
     const changes = file
-      ? ownedFileChanges('cni-files', file.path, parseFileFact(facts, file.path), file.content, owned)
+      ? ownedFileChanges('cni-files', file.path, readFileFact(facts, file.path), file.content, owned)
       : [];
     // Conflists written before (another file name, or cniConflists dropped): put back as they were.
     for (const entry of owned) {
-      const path = entry.id.slice('file '.length);
-      if (path !== file?.path) changes.push(...ownedFileChanges('cni-files', path, undefined, undefined, owned));
+      const id = fileIds.read(entry.id);
+      if (id?.part === 'file' && id.path !== file?.path)
+        changes.push(...ownedFileChanges('cni-files', id.path, undefined, undefined, owned));
     }
     return changes;
   },
 
-  warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {
+  warnings(node: ClusterNode, facts: FactSet, cluster: Cluster): string[] {
     if (node.cniConflists && !clusterCniFiles(cluster)) {
       return [
         `${node.name}: cniConflists is set but cni.plugin ${JSON.stringify(cluster.cni.plugin)} writes no conflist from netstrap`,
@@ -66,12 +70,7 @@ export const cniFiles: ResourceKind = {
     }
     const file = desiredFile(node, cluster);
     if (!file) return [];
-    const present = new Set(
-      (facts[BIN_SECTION] ?? '')
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean),
-    );
+    const present = facts.get(cniBinaries(cluster.cni.binDir));
     const missing = file.types.filter((t) => !present.has(t));
     if (missing.length === 0) return [];
     return [

@@ -3,7 +3,23 @@
  * change that makes it hold what is wanted (with its exact revert), and netstrap's managed blocks inside files the
  * user also edits (/etc/hosts, /etc/resolv.conf).
  */
-import type { Change, Command, OwnedObject, RawFacts } from '../types';
+import { type Fact, type FactSet, fact } from '../fact';
+import type { OwnedIds } from '../owned-ids';
+import type { Change, Command, OwnedObject } from '../types';
+
+/** A file netstrap writes whole, or its managed block inside a file the user also edits. */
+export interface FileId {
+  readonly part: 'file' | 'block';
+  readonly path: string;
+}
+
+export const fileIds: OwnedIds<FileId> = {
+  key: ({ part, path }) => `${part} ${path}`,
+  read(key) {
+    const match = /^(file|block) (\/.*)$/.exec(key);
+    return match ? { part: match[1] as FileId['part'], path: match[2] } : undefined;
+  },
+};
 
 /** A file as read from a node: its exact bytes (base64 on the wire, so nothing trims them) and whether it is a link. */
 export interface FileFact {
@@ -18,29 +34,36 @@ export function fileFactSection(path: string): string {
   return `file:${path.split('/').filter(Boolean).join(':')}`;
 }
 
-/** Prints `link:<target>` for a symlink and `file:<base64>` for an existing file; nothing when absent. */
-export function fileFact(path: string): Record<string, string[]> {
-  return {
-    [fileFactSection(path)]: [
+/** `link:<target>` for a symlink and `file:<base64>` for an existing file (nothing when absent) → the file. */
+function parseFileOutput(output: string): FileFact {
+  let content: string | undefined;
+  let link: string | undefined;
+  for (const line of output.split('\n')) {
+    if (line.startsWith('link:')) link = line.slice('link:'.length);
+    else if (line.startsWith('file:'))
+      content = Buffer.from(line.slice('file:'.length).trim(), 'base64').toString('utf8');
+  }
+  return { content, link };
+}
+
+/** A file of the node: its bytes, or the target of the symlink it is, or nothing when absent. */
+export function fileFact(path: string): Fact<FileFact> {
+  return fact(
+    fileFactSection(path),
+    [
       'sh',
       '-c',
       'if [ -L "$1" ]; then printf "link:%s\\n" "$(readlink "$1")"; fi; if [ -f "$1" ]; then printf "file:"; base64 -w0 < "$1"; echo; fi; true',
       'sh',
       path,
     ],
-  };
+    parseFileOutput,
+  );
 }
 
-export function parseFileFact(facts: RawFacts, path: string): FileFact {
-  const raw = facts[fileFactSection(path)] ?? '';
-  let content: string | undefined;
-  let link: string | undefined;
-  for (const line of raw.split('\n')) {
-    if (line.startsWith('link:')) link = line.slice('link:'.length);
-    else if (line.startsWith('file:'))
-      content = Buffer.from(line.slice('file:'.length).trim(), 'base64').toString('utf8');
-  }
-  return { content, link };
+/** The file at `path` as the node's facts read it. */
+export function readFileFact(facts: FactSet, path: string): FileFact {
+  return facts.get(fileFact(path));
 }
 
 /** A unified diff of a file's old and new content (absent files diff as empty, under /dev/null). */
@@ -139,7 +162,7 @@ export function ownedFileChanges(
   owned: ReadonlyArray<OwnedObject>,
   mode = '0644',
 ): Change[] {
-  const id = `file ${path}`;
+  const id = fileIds.key({ part: 'file', path });
   if (desired !== undefined) {
     const change = fileChange(kind, path, before ?? {}, desired, mode);
     return change ? [{ ...change, owns: [{ kind, id, prior: filePrior(before ?? {}) }] }] : [];
@@ -246,7 +269,7 @@ export function managedBlockChanges(
   owned: ReadonlyArray<OwnedObject>,
 ): Change[] {
   checkBlockMarkers(path, before.content);
-  const id = `block ${path}`;
+  const id = fileIds.key({ part: 'block', path });
   const entry = owned.find((object) => object.id === id);
   if (lines.length > 0) {
     const change = fileChange(kind, path, before, withManagedBlock(before.content, lines, where));

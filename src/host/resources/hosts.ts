@@ -5,20 +5,21 @@
  * Broken markers (BEGIN without END, two BEGINs) refuse the file, naming the line: nothing in it is touched.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
-import { fileFact, managedBlockChanges, parseFileFact } from './file-facts';
+import type { FactSet } from '../fact';
+import type { Change, OwnedObject, ResourceKind } from '../types';
+import { fileFact, managedBlockChanges, readFileFact } from './file-facts';
 
 export const HOSTS_FILE = '/etc/hosts';
 
 export const hostsFile: ResourceKind = {
   kind: 'hosts-file',
 
-  factCommands() {
-    return fileFact(HOSTS_FILE);
+  facts() {
+    return [fileFact(HOSTS_FILE)];
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const lines = node.hosts.map((entry) => `${entry.ip}\t${entry.names.join(' ')}`);
-    return managedBlockChanges('hosts-file', HOSTS_FILE, parseFileFact(facts, HOSTS_FILE), lines, 'bottom', owned);
+    return managedBlockChanges('hosts-file', HOSTS_FILE, readFileFact(facts, HOSTS_FILE), lines, 'bottom', owned);
   },
 };

@@ -11,16 +11,14 @@ import { links } from './links';
 import { namespaces } from './namespaces';
 import { nat } from './nat';
 import { bootPersistence, bootScript } from './persist';
-import { podAddresses } from './pods';
 import { resolvConf } from './resolv';
 import { routes } from './routes';
 import { sysctl } from './sysctl';
 
 // Interfaces before what uses them (bridges before the veths enslaved to them, addresses before the routes via
-// them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything;
-// pod addresses (read only, for verify checks) at the end.
+// them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything.
 const stateKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles];
-export const resourceKinds: ResourceKind[] = [...stateKinds, bootPersistence(stateKinds), podAddresses];
+export const resourceKinds: ResourceKind[] = [...stateKinds, bootPersistence(stateKinds)];
 
 /** The /etc/netstrap/network.sh netstrap writes for `node` (undefined when it has no runtime state to rebuild). */
 export function nodeBootScript(node: ClusterNode): string | undefined {

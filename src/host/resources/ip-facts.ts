@@ -1,21 +1,46 @@
 /**
  * `ip -j` facts shared by several resource kinds: links, addresses and routes, of the node or inside one of its
- * network namespaces, and the node's namespace list. A section name is the same for the same command, so kinds that
- * need the same fact share one read.
+ * network namespaces, and the node's namespace list. The same command is the same fact (one name), so kinds that
+ * need it share one read; its output is validated against the fields netstrap reads, not cast.
  *
  * Every fact command must print nothing (not fail) when the thing is absent; commands that could fail are wrapped
  * in `sh -c '...; true'` with the values passed as positional parameters, never spliced into the script text.
  */
-import type { RawFacts } from '../types';
+import { z } from 'zod';
+import { type Fact, type FactSet, fact } from '../fact';
+
+const ipLinkSchema = z.object({
+  ifname: z.string(),
+  flags: z.array(z.string()).optional(),
+  mtu: z.number().optional(),
+  master: z.string().optional(),
+  linkinfo: z.object({ info_kind: z.string().optional() }).optional(),
+});
+
+// Some iproute2 versions print address entries without a local address (`{}`): kept out, as nothing is there.
+const addrInfoSchema = z.object({
+  family: z.string().optional(),
+  local: z.string().optional(),
+  prefixlen: z.number().optional(),
+});
+
+const ipAddrSchema = ipLinkSchema.extend({ addr_info: z.array(addrInfoSchema).optional() });
+
+const ipRouteSchema = z.object({
+  dst: z.string(),
+  /** `blackhole`, `unreachable`, `prohibit`, `throw` …; absent for a unicast route. */
+  type: z.string().optional(),
+  gateway: z.string().optional(),
+  dev: z.string().optional(),
+  metric: z.number().optional(),
+  protocol: z.string().optional(),
+  scope: z.string().optional(),
+  prefsrc: z.string().optional(),
+  flags: z.array(z.string()).optional(),
+});
 
 /** One entry of `ip -j -d link show` (only the fields netstrap reads). */
-export interface IpLink {
-  readonly ifname: string;
-  readonly flags?: string[];
-  readonly mtu?: number;
-  readonly master?: string;
-  readonly linkinfo?: { readonly info_kind?: string };
-}
+export type IpLink = Readonly<z.infer<typeof ipLinkSchema>>;
 
 /** One entry of `ip -j addr show`. */
 export interface IpAddrEntry extends IpLink {
@@ -23,58 +48,77 @@ export interface IpAddrEntry extends IpLink {
 }
 
 /** One entry of `ip -j route show table main`. */
-export interface IpRoute {
-  /** Absent for unicast; `blackhole`, `unreachable`, `prohibit`, `throw`... otherwise. */
-  readonly type?: string;
-  readonly dst: string;
-  readonly gateway?: string;
-  readonly dev?: string;
-  readonly metric?: number;
-  readonly protocol?: string;
-  readonly scope?: string;
-  readonly prefsrc?: string;
-  readonly flags?: string[];
-}
+export type IpRoute = Readonly<z.infer<typeof ipRouteSchema>>;
 
-/** Section names and commands of the `ip -j` facts of the node (ns undefined) or of one of its namespaces. */
-export function ipFacts(ns?: string): Record<string, string[]> {
-  const prefix = ns === undefined ? 'ip' : `netns:${ns}:ip`;
-  const wrap = (args: string[]) =>
-    ns === undefined
-      ? ['ip', ...args]
-      : ['sh', '-c', 'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true', 'sh', ns, ...args];
-  return {
-    [`${prefix}-link`]: wrap(['-j', '-d', 'link', 'show']),
-    [`${prefix}-addr`]: wrap(['-j', 'addr', 'show']),
-    [`${prefix}-route`]: wrap(['-j', 'route', 'show', 'table', 'main']),
-  };
-}
-
-function parseJsonArray<T>(text: string | undefined, section: string): T[] {
-  if (text === undefined || text.trim() === '') return [];
+/** A JSON array printed by `ip -j` (empty output: none), each entry checked against `schema`. */
+function jsonArray<T>(schema: z.ZodType<T>, output: string, what: string): T[] {
+  if (output.trim() === '') return [];
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (!Array.isArray(parsed)) throw new Error('not a JSON array');
-    return parsed as T[];
+    parsed = JSON.parse(output);
   } catch (error) {
-    throw new Error(`fact ${section}: cannot parse ip -j output: ${(error as Error).message}`);
+    throw new Error(`fact ${what}: cannot parse ip -j output: ${(error as Error).message}`);
   }
+  const result = z.array(schema).safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`fact ${what}: ip -j output is not as expected at [${issue.path.join('].[')}]: ${issue.message}`);
+  }
+  return result.data;
+}
+
+const parseLinks = (output: string): IpLink[] => jsonArray(ipLinkSchema, output, 'ip link');
+const parseAddrs = (output: string): IpAddrEntry[] =>
+  jsonArray(ipAddrSchema, output, 'ip addr').map((entry) => ({
+    ...entry,
+    addr_info: (entry.addr_info ?? []).flatMap((a) =>
+      a.family !== undefined && a.local !== undefined && a.prefixlen !== undefined
+        ? [{ family: a.family, local: a.local, prefixlen: a.prefixlen }]
+        : [],
+    ),
+  }));
+const parseRoutes = (output: string): IpRoute[] => jsonArray(ipRouteSchema, output, 'ip route');
+
+/** The argv of `ip ARGS` on the node (ns undefined), or inside one of its namespaces (empty when it is absent). */
+function ipArgv(ns: string | undefined, args: string[]): string[] {
+  return ns === undefined
+    ? ['ip', ...args]
+    : ['sh', '-c', 'n=$1; shift; ip -n "$n" "$@" 2>/dev/null; true', 'sh', ns, ...args];
+}
+
+const prefix = (ns: string | undefined) => (ns === undefined ? 'ip' : `netns:${ns}:ip`);
+
+export function ipLinks(ns?: string): Fact<IpLink[]> {
+  return fact(`${prefix(ns)}-link`, ipArgv(ns, ['-j', '-d', 'link', 'show']), parseLinks);
+}
+
+export function ipAddrs(ns?: string): Fact<IpAddrEntry[]> {
+  return fact(`${prefix(ns)}-addr`, ipArgv(ns, ['-j', 'addr', 'show']), parseAddrs);
+}
+
+export function ipRoutes(ns?: string): Fact<IpRoute[]> {
+  return fact(`${prefix(ns)}-route`, ipArgv(ns, ['-j', 'route', 'show', 'table', 'main']), parseRoutes);
+}
+
+/** The `ip -j` facts (links, addresses, main routes) of the node (ns undefined) or of one of its namespaces. */
+export function ipFacts(ns?: string): Fact<unknown>[] {
+  return [ipLinks(ns), ipAddrs(ns), ipRoutes(ns)];
 }
 
 /** Parsed `ip -j` facts of the node or of one namespace; all empty when the namespace does not exist. */
 export interface IpState {
-  readonly links: IpLink[];
-  readonly addrs: IpAddrEntry[];
-  readonly routes: IpRoute[];
+  readonly links: ReadonlyArray<IpLink>;
+  readonly addrs: ReadonlyArray<IpAddrEntry>;
+  readonly routes: ReadonlyArray<IpRoute>;
 }
 
-export function ipState(facts: RawFacts, ns?: string): IpState {
-  const prefix = ns === undefined ? 'ip' : `netns:${ns}:ip`;
-  return {
-    links: parseJsonArray<IpLink>(facts[`${prefix}-link`], `${prefix}-link`),
-    addrs: parseJsonArray<IpAddrEntry>(facts[`${prefix}-addr`], `${prefix}-addr`),
-    routes: parseJsonArray<IpRoute>(facts[`${prefix}-route`], `${prefix}-route`),
-  };
+export function ipState(facts: FactSet, ns?: string): IpState {
+  return { links: facts.get(ipLinks(ns)), addrs: facts.get(ipAddrs(ns)), routes: facts.get(ipRoutes(ns)) };
+}
+
+/** The state `ip -j link`, `addr` and `route` printed (each output may be empty), parsed as the facts are. */
+export function ipStateOf(links: string, addrs: string, routes: string): IpState {
+  return { links: parseLinks(links), addrs: parseAddrs(addrs), routes: parseRoutes(routes) };
 }
 
 /** The IPv4 addresses (`a.b.c.d/n`) of one interface. */
@@ -91,11 +135,12 @@ export function isUp(link: IpLink | undefined): boolean {
   return (link?.flags ?? []).includes('UP');
 }
 
+const netnsSchema = z.object({ name: z.string() });
+const parseNetnsNames = (output: string): string[] => jsonArray(netnsSchema, output, 'ip netns').map((n) => n.name);
+
 /** Network namespaces of the node (`ip -j netns list`, which prints nothing or [] when there are none). */
-export const NETNS_FACT = 'netns-list';
-export function netnsFact(): Record<string, string[]> {
-  return { [NETNS_FACT]: ['sh', '-c', 'ip -j netns list 2>/dev/null; true'] };
-}
-export function netnsNames(facts: RawFacts): string[] {
-  return parseJsonArray<{ name: string }>(facts[NETNS_FACT], NETNS_FACT).map((n) => n.name);
-}
+export const netnsList: Fact<string[]> = fact(
+  'netns-list',
+  ['sh', '-c', 'ip -j netns list 2>/dev/null; true'],
+  parseNetnsNames,
+);

@@ -9,7 +9,9 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { parseRecord } from '../ownership';
-import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import type { FactSet } from '../fact';
+import { interfaceIds } from '../owned-ids';
+import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
 import { deleteAddress } from './addresses';
 import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
@@ -18,19 +20,19 @@ export const links: ResourceKind = {
   bootSteps: linkBootSteps,
 
   // Read even when no interface is declared: what netstrap owns may have to go back.
-  factCommands() {
+  facts() {
     return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const state = ipState(facts);
     const changes: Change[] = [];
     const declared = new Set<string>();
     for (const iface of node.interfaces) {
       const link = findLink(state, iface.name);
       const dev = iface.name;
-      if (iface.mtu !== undefined) declared.add(`${dev} mtu`);
-      declared.add(`${dev} state`);
+      if (iface.mtu !== undefined) declared.add(interfaceIds.key({ dev, part: 'mtu' }));
+      declared.add(interfaceIds.key({ dev, part: 'state' }));
       if (iface.mtu !== undefined && link?.mtu !== iface.mtu) {
         changes.push({
           kind: 'link',
@@ -39,7 +41,10 @@ export const links: ResourceKind = {
           after: String(iface.mtu),
           apply: [{ argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)] }],
           revert: link?.mtu === undefined ? [] : [{ argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link.mtu)] }],
-          owns: link?.mtu === undefined ? [] : [{ kind: 'link', id: `${dev} mtu`, prior: link.mtu }],
+          owns:
+            link?.mtu === undefined
+              ? []
+              : [{ kind: 'link', id: interfaceIds.key({ dev, part: 'mtu' }), prior: link.mtu }],
         });
       }
       if (!isUp(link)) {
@@ -50,12 +55,12 @@ export const links: ResourceKind = {
           after: 'up',
           apply: [{ argv: ['ip', 'link', 'set', 'dev', dev, 'up'] }],
           revert: link ? [{ argv: ['ip', 'link', 'set', 'dev', dev, 'down'] }] : [],
-          owns: link ? [{ kind: 'link', id: `${dev} state`, prior: 'down' }] : [],
+          owns: link ? [{ kind: 'link', id: interfaceIds.key({ dev, part: 'state' }), prior: 'down' }] : [],
         });
       }
       const present = ipv4Addresses(state, dev);
       for (const address of iface.addresses) {
-        declared.add(`${dev} address ${address}`);
+        declared.add(interfaceIds.key({ dev, part: 'address', address }));
         if (present.includes(address)) continue;
         changes.push({
           kind: 'link',
@@ -64,13 +69,14 @@ export const links: ResourceKind = {
           after: 'present',
           apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', dev] }],
           revert: [deleteAddress(address, dev)],
-          owns: [{ kind: 'link', id: `${dev} address ${address}`, prior: null }],
+          owns: [{ kind: 'link', id: interfaceIds.key({ dev, part: 'address', address }), prior: null }],
         });
       }
     }
     for (const entry of owned) {
-      if (declared.has(entry.id)) continue;
-      const [dev, what, address] = entry.id.split(' ');
+      const id = declared.has(entry.id) ? undefined : interfaceIds.read(entry.id);
+      if (!id) continue;
+      const { dev } = id;
       const link = findLink(state, dev);
       const change = (
         before: string,
@@ -89,7 +95,8 @@ export const links: ResourceKind = {
           releases: [entry],
           ...(afterAdditions ? { afterAdditions } : {}),
         });
-      if (what === 'address') {
+      if (id.part === 'address') {
+        const { address } = id;
         const present = ipv4Addresses(state, dev).includes(address);
         // Replaced by an address this run adds to the same device: it goes once that one is up.
         const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${dev} address `));
@@ -100,7 +107,7 @@ export const links: ResourceKind = {
           present ? ['ip', 'addr', 'add', address, 'dev', dev] : undefined,
           present && replaced,
         );
-      } else if (what === 'mtu' && typeof entry.prior === 'number') {
+      } else if (id.part === 'mtu' && typeof entry.prior === 'number') {
         const back = link && link.mtu !== entry.prior;
         change(
           String(link?.mtu ?? 'absent'),
@@ -108,7 +115,7 @@ export const links: ResourceKind = {
           back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(entry.prior)] : undefined,
           back ? ['ip', 'link', 'set', 'dev', dev, 'mtu', String(link!.mtu)] : undefined,
         );
-      } else if (what === 'state') {
+      } else if (id.part === 'state') {
         const back = isUp(link);
         change(
           link ? (back ? 'up' : 'down') : 'absent',
@@ -121,7 +128,7 @@ export const links: ResourceKind = {
     return changes;
   },
 
-  warnings(node: ClusterNode, facts: RawFacts, cluster: Cluster): string[] {
+  warnings(node: ClusterNode, facts: FactSet, cluster: Cluster): string[] {
     return undeclaredAddresses(node, facts, cluster).map(
       ({ dev, address, path }) =>
         `${node.name}: ${dev} has address ${address}, which the cluster file does not declare (${path}) and netstrap ` +
@@ -144,7 +151,7 @@ export interface UndeclaredAddress {
  * netstrap did not add (its ownership record does not hold them): an address changed in the file that was there
  * before netstrap, say. netstrap never removes what it did not create; plan warns and diagnose reports them.
  */
-export function undeclaredAddresses(node: ClusterNode, facts: RawFacts, cluster: Cluster): UndeclaredAddress[] {
+export function undeclaredAddresses(node: ClusterNode, facts: FactSet, cluster: Cluster): UndeclaredAddress[] {
   const state = ipState(facts);
   const owned = new Set(
     parseRecord(facts, cluster.name)
@@ -158,7 +165,9 @@ export function undeclaredAddresses(node: ClusterNode, facts: RawFacts, cluster:
   ];
   return devices.flatMap(({ name: dev, addresses, path }) =>
     ipv4Addresses(state, dev)
-      .filter((address) => !addresses.includes(address) && !owned.has(`${dev} address ${address}`))
+      .filter(
+        (address) => !addresses.includes(address) && !owned.has(interfaceIds.key({ dev, part: 'address', address })),
+      )
       .map((address) => ({ dev, address, path })),
   );
 }

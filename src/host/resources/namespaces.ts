@@ -8,44 +8,65 @@
  * declared is deleted with everything in it, a changed address replaces the old one. Namespaces netstrap did not
  * create are never deleted. Persisted by the boot script of persist.ts.
  *
- * A namespace no longer declared is read before it goes (section netns-owned: every namespace of this cluster's
- * ownership record that is not declared, found by the fact script in the record itself, so no extra round trip).
+ * A namespace no longer declared is read before it goes (fact netns-owned, in the same round trip: every namespace
+ * of the node that is not declared and whose name the ownership record holds as a JSON string — a test of the
+ * record's text that does not depend on its layout; the planner keeps only those the record really owns).
  * While it holds what netstrap did not create — a process, an interface other than lo and netstrap's veth end, an
  * address the record does not list, a route other than the default one — it is not deleted: the plan refuses, naming them (deleting it would destroy them, and no revert could bring them back).
  * Otherwise the revert of its removal rebuilds it as it was read: the veth pair, its bridge and state, every address
  * and link state inside, and every route inside that the kernel did not derive from an address.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
+import { type Fact, type FactSet, fact } from '../fact';
+import type { OwnedIds } from '../owned-ids';
 import { recordPath } from '../ownership';
-import type { BootStep, Change, Command, OwnedObject, RawFacts, ResourceKind } from '../types';
+import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
 import { deleteAddress } from './addresses';
-import { findLink, IpState, ipFacts, ipState, ipv4Addresses, isUp, netnsFact, netnsNames } from './ip-facts';
+import { findLink, IpState, ipFacts, ipState, ipStateOf, ipv4Addresses, isUp, netnsList } from './ip-facts';
 import { existingArgs } from './routes';
 
-const OWNED_SECTION = 'netns-owned';
+/** What the netns kind owns: a namespace, the host end of a veth, an address set inside a namespace. */
+export type NetnsId =
+  | { readonly part: 'namespace'; readonly namespace: string }
+  | { readonly part: 'veth'; readonly veth: string }
+  | { readonly part: 'address'; readonly namespace: string; readonly dev: string; readonly address: string }
+  | { readonly part: 'state'; readonly namespace: string; readonly dev: string };
+
+export const netnsIds: OwnedIds<NetnsId> = {
+  key: (id) =>
+    id.part === 'veth'
+      ? `veth ${id.veth}`
+      : id.part === 'address'
+        ? `${id.namespace}/${id.dev} address ${id.address}`
+        : id.part === 'state'
+          ? `${id.namespace}/${id.dev} state`
+          : id.namespace,
+  read(key) {
+    if (/^[^ /]+$/.test(key)) return { part: 'namespace', namespace: key };
+    const veth = /^veth (\S+)$/.exec(key);
+    if (veth) return { part: 'veth', veth: veth[1] };
+    const address = /^([^ /]+)\/(\S+) address (\S+)$/.exec(key);
+    if (address) return { part: 'address', namespace: address[1], dev: address[2], address: address[3] };
+    const state = /^([^ /]+)\/(\S+) state$/.exec(key);
+    return state ? { part: 'state', namespace: state[1], dev: state[2] } : undefined;
+  },
+};
+
 /**
- * $1 the ownership record, then the declared namespaces. Owned namespace ids are the record's netns ids without a
- * space (renderRecord writes `"kind"` then `"id"` on the next line), found by shell builtins alone (no process per
- * read); a namespace netstrap adopted is named by the ids of what it owns inside (`blue/lo state`). Per namespace
- * that exists and is not declared:
- * `ns <name>`, its `ip -j` link, addr and route facts and its pids, one line each.
+ * $1 the ownership record, then the declared namespaces. Per namespace of the node that is not declared and that
+ * the record names — as a JSON string (`"blue"`), or as the start of one (`"blue/lo state"`: what netstrap owns in a
+ * namespace it adopted); names are validated, so they need no escaping — tested on the record's text with shell
+ * builtins alone (no process per namespace): `ns <name>`, its `ip -j` link, addr and route
+ * facts and its pids, one line each. Other namespaces (a container runtime's) cost no process.
  */
 const OWNED_READ = `rec=$1; shift
 [ -f "$rec" ] || exit 0
-owned= next=
-while IFS= read -r line || [ -n "$line" ]; do
-  line=\${line#"\${line%%[! ]*}"}
-  if [ -n "$next" ]; then
-    next=
-    case $line in '"id": "'*'",') id=\${line#'"id": "'}; id=\${id%'",'}
-      case $id in *[\\"]*) id=;; */*) id=\${id%%/*};; esac
-      case $id in ''|*[\\"\\ ]*) ;; *) case " $owned " in *" $id "*) ;; *) owned="$owned $id";; esac;; esac;; esac
-  fi
-  [ "$line" = '"kind": "netns",' ] && next=1
-done < "$rec"
-for ns in $owned; do
+r=; while IFS= read -r line || [ -n "$line" ]; do r="$r$line"; done < "$rec"
+for f in /var/run/netns/*; do
+  [ -e "$f" ] || continue
+  ns=\${f##*/}
   case " $* " in *" $ns "*) continue;; esac
-  ip netns pids "$ns" >/dev/null 2>&1 || continue
+  case $r in *"\\"$ns\\""*|*"\\"$ns/"*) ;; *) continue;; esac
   echo "ns $ns"
   printf 'link '; ip -n "$ns" -j -d link show; echo
   printf 'addr '; ip -n "$ns" -j addr show; echo
@@ -53,65 +74,54 @@ for ns in $owned; do
   echo "pids $(ip netns pids "$ns" | tr '\\n' ' ')"
 done; true`;
 
-/** What an owned, undeclared namespace holds (from OWNED_SECTION). */
+/** What an owned, undeclared namespace holds. */
 interface HeldNamespace extends IpState {
-  readonly pids: string[];
+  readonly pids: ReadonlyArray<string>;
 }
 
-function ownedNamespaceFacts(facts: RawFacts): Map<string, HeldNamespace> {
-  const held = new Map<string, { links: unknown[]; addrs: unknown[]; routes: unknown[]; pids: string[] }>();
-  let current: { links: unknown[]; addrs: unknown[]; routes: unknown[]; pids: string[] } | undefined;
-  const json = (text: string): unknown[] => (text.trim() === '' ? [] : (JSON.parse(text) as unknown[]));
-  for (const line of (facts[OWNED_SECTION] ?? '').split('\n')) {
+function parseHeld(output: string): ReadonlyMap<string, HeldNamespace> {
+  const held = new Map<string, HeldNamespace>();
+  let name: string | undefined;
+  let lines: Record<string, string> = {};
+  const flush = () => {
+    if (name === undefined) return;
+    const pids = (lines.pids ?? '').split(' ').filter(Boolean);
+    held.set(name, { ...ipStateOf(lines.link ?? '', lines.addr ?? '', lines.route ?? ''), pids });
+  };
+  for (const line of output.split('\n')) {
     const space = line.indexOf(' ');
     const [what, rest] = space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
     if (what === 'ns') {
-      current = { links: [], addrs: [], routes: [], pids: [] };
-      held.set(rest, current);
-    } else if (!current) continue;
-    else if (what === 'link') current.links = json(rest);
-    else if (what === 'addr') current.addrs = json(rest);
-    else if (what === 'route') current.routes = json(rest);
-    else if (what === 'pids') current.pids = rest.split(' ').filter(Boolean);
+      flush();
+      name = rest;
+      lines = {};
+    } else if (name !== undefined && ['link', 'addr', 'route', 'pids'].includes(what)) lines[what] = rest;
   }
-  return held as unknown as Map<string, HeldNamespace>;
+  flush();
+  return held;
 }
 
-export const namespaces: ResourceKind = {
-  kind: 'netns',
-  bootSteps: namespaceBootSteps,
+/** What the undeclared namespaces named in the ownership record hold (fact netns-owned). */
+function heldNamespaces(cluster: Cluster, declared: ReadonlyArray<string>): Fact<ReadonlyMap<string, HeldNamespace>> {
+  return fact('netns-owned', ['sh', '-c', OWNED_READ, 'sh', recordPath(cluster.name), ...declared], parseHeld);
+}
 
-  factCommands(node: ClusterNode, cluster: Cluster) {
-    // The list is read even when no namespace is declared: namespaces netstrap created may have to go.
-    let commands: Record<string, string[]> = {
-      ...netnsFact(),
-      ...ipFacts(),
-      [OWNED_SECTION]: [
-        'sh',
-        '-c',
-        OWNED_READ,
-        'sh',
-        recordPath(cluster.name),
-        ...node.namespaces.map((ns) => ns.name),
-      ],
-    };
-    for (const ns of node.namespaces) commands = { ...commands, ...ipFacts(ns.name) };
-    return commands;
-  },
+type Namespace = ClusterNode['namespaces'][number];
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
-    const host = ipState(facts);
-    const existing = netnsNames(facts);
-    const changes: Change[] = [];
-    const declared = new Set<string>();
-    const change = (
-      target: string,
-      before: string,
-      after: string,
-      apply: string[],
-      revert?: string[] | Command,
-      owns?: OwnedObject,
-    ) =>
+/** What a change makes netstrap own: the id, and the state before (null: netstrap created it). */
+interface Owns {
+  readonly id: NetnsId;
+  readonly prior?: unknown;
+}
+
+/** The changes of one namespace: a plan step's parts, gathered by `add`. */
+interface NamespaceChanges {
+  add(target: string, before: string, after: string, apply: string[], revert?: string[] | Command, owns?: Owns): void;
+}
+
+function collector(changes: Change[], owned: (owns: Owns) => OwnedObject): NamespaceChanges {
+  return {
+    add: (target, before, after, apply, revert, owns) =>
       changes.push({
         kind: 'netns',
         target,
@@ -119,225 +129,324 @@ export const namespaces: ResourceKind = {
         after,
         apply: [{ argv: apply }],
         revert: revert === undefined ? [] : [Array.isArray(revert) ? { argv: revert } : revert],
-        owns: owns ? [owns] : [],
-      });
+        owns: owns ? [owned(owns)] : [],
+      }),
+  };
+}
 
+/** The namespace itself, its veth pair, the host end's bridge and state. */
+function planVeth(
+  node: ClusterNode,
+  ns: Namespace,
+  host: IpState,
+  inside: IpState,
+  existing: ReadonlyArray<string>,
+  c: NamespaceChanges,
+): void {
+  const { name } = ns;
+  const { hostSide, name: peer, bridge } = ns.veth;
+  if (!existing.includes(name))
+    c.add(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], {
+      id: { part: 'namespace', namespace: name },
+    });
+  const hostLink = findLink(host, hostSide);
+  if (!hostLink) {
+    c.add(
+      `${name} veth ${hostSide}`,
+      'absent',
+      `veth ${hostSide} ↔ ${name}/${peer}`,
+      ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
+      ['ip', 'link', 'del', 'dev', hostSide],
+      { id: { part: 'veth', veth: hostSide } },
+    );
+  } else if (!findLink(inside, peer)) {
+    throw new Error(
+      `${node.name}: ${hostSide} exists on the node but ${name} has no interface ${peer}: delete ${hostSide} or fix namespaces[].veth`,
+    );
+  }
+  if (bridge !== undefined && hostLink?.master !== bridge) {
+    c.add(
+      `${hostSide} master`,
+      hostLink?.master ?? 'none',
+      bridge,
+      ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge],
+      hostLink
+        ? ['ip', 'link', 'set', 'dev', hostSide, ...(hostLink.master ? ['master', hostLink.master] : ['nomaster'])]
+        : undefined,
+    );
+  }
+  if (!isUp(hostLink)) {
+    c.add(
+      `${hostSide} state`,
+      hostLink ? 'down' : 'absent',
+      'up',
+      ['ip', 'link', 'set', 'dev', hostSide, 'up'],
+      hostLink ? ['ip', 'link', 'set', 'dev', hostSide, 'down'] : undefined,
+    );
+  }
+}
+
+/** Inside the namespace: the veth end's address, the veth end and lo up, the default route. */
+function planInside(ns: Namespace, inside: IpState, c: NamespaceChanges): void {
+  const { name } = ns;
+  const { name: peer, address } = ns.veth;
+  const existed = findLink(inside, peer) !== undefined;
+  if (!ipv4Addresses(inside, peer).includes(address)) {
+    c.add(
+      `${name}/${peer} address ${address}`,
+      'absent',
+      'present',
+      ['ip', '-n', name, 'addr', 'add', address, 'dev', peer],
+      existed ? deleteAddress(address, peer, name) : undefined,
+      { id: { part: 'address', namespace: name, dev: peer, address } },
+    );
+  }
+  for (const dev of [peer, 'lo']) {
+    const link = findLink(inside, dev);
+    if (isUp(link)) continue;
+    // A link that was there and down (lo of a namespace netstrap adopted) is owned: reset puts it down again.
+    c.add(
+      `${name}/${dev} state`,
+      link ? 'down' : 'absent',
+      'up',
+      ['ip', '-n', name, 'link', 'set', 'dev', dev, 'up'],
+      link ? ['ip', '-n', name, 'link', 'set', 'dev', dev, 'down'] : undefined,
+      link ? { id: { part: 'state', namespace: name, dev }, prior: 'down' } : undefined,
+    );
+  }
+  if (ns.defaultRoute === undefined) return;
+  const route = inside.routes.find((r) => r.dst === 'default' && (r.metric ?? 0) === 0);
+  if (route?.gateway === ns.defaultRoute) return;
+  const restore =
+    route?.gateway !== undefined
+      ? [
+          'ip',
+          '-n',
+          name,
+          'route',
+          'replace',
+          'default',
+          'via',
+          route.gateway,
+          ...(route.dev ? ['dev', route.dev] : []),
+        ]
+      : existed
+        ? ['ip', '-n', name, 'route', 'del', 'default']
+        : undefined;
+  c.add(
+    `${name} default route`,
+    route?.gateway ? `via ${route.gateway}` : 'absent',
+    `via ${ns.defaultRoute}`,
+    ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute],
+    restore,
+  );
+}
+
+export const namespaces: ResourceKind = {
+  kind: 'netns',
+  bootSteps: namespaceBootSteps,
+
+  facts(node: ClusterNode, cluster: Cluster) {
+    // The list is read even when no namespace is declared: namespaces netstrap created may have to go.
+    const declared = node.namespaces.map((ns) => ns.name);
+    return [netnsList, ...ipFacts(), heldNamespaces(cluster, declared), ...declared.flatMap((ns) => ipFacts(ns))];
+  },
+
+  plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+    const host = ipState(facts);
+    const existing = facts.get(netnsList);
+    const changes: Change[] = [];
+    const c = collector(changes, ({ id, prior = null }) => ({
+      kind: 'netns',
+      id: netnsIds.key(id),
+      prior,
+      ...(id.part === 'namespace' ? { spec: { veth: specOf(node, id.namespace) } } : {}),
+    }));
     for (const ns of node.namespaces) {
-      const name = ns.name;
-      const inside = ipState(facts, name);
-      const { hostSide, name: peer, bridge, address } = ns.veth;
-      declared
-        .add(name)
-        .add(`veth ${hostSide}`)
-        .add(`${name}/${peer} address ${address}`)
-        .add(`${name}/${peer} state`)
-        .add(`${name}/lo state`);
-      if (!existing.includes(name)) {
-        change(name, 'absent', 'present', ['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name], {
-          kind: 'netns',
-          id: name,
-          prior: null,
-          spec: { veth: { hostSide, name: peer } },
-        });
-      }
-
-      const hostLink = findLink(host, hostSide);
-      if (!hostLink) {
-        change(
-          `${name} veth ${hostSide}`,
-          'absent',
-          `veth ${hostSide} ↔ ${name}/${peer}`,
-          ['ip', 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', peer, 'netns', name],
-          ['ip', 'link', 'del', 'dev', hostSide],
-          { kind: 'netns', id: `veth ${hostSide}`, prior: null },
-        );
-      } else if (!findLink(inside, peer)) {
-        throw new Error(
-          `${node.name}: ${hostSide} exists on the node but ${name} has no interface ${peer}: delete ${hostSide} or fix namespaces[].veth`,
-        );
-      }
-      if (bridge !== undefined && hostLink?.master !== bridge) {
-        change(
-          `${hostSide} master`,
-          hostLink?.master ?? 'none',
-          bridge,
-          ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge],
-          hostLink
-            ? ['ip', 'link', 'set', 'dev', hostSide, ...(hostLink.master ? ['master', hostLink.master] : ['nomaster'])]
-            : undefined,
-        );
-      }
-      if (!isUp(hostLink)) {
-        change(
-          `${hostSide} state`,
-          hostLink ? 'down' : 'absent',
-          'up',
-          ['ip', 'link', 'set', 'dev', hostSide, 'up'],
-          hostLink ? ['ip', 'link', 'set', 'dev', hostSide, 'down'] : undefined,
-        );
-      }
-      const existed = findLink(inside, peer) !== undefined;
-      if (!ipv4Addresses(inside, peer).includes(address)) {
-        change(
-          `${name}/${peer} address ${address}`,
-          'absent',
-          'present',
-          ['ip', '-n', name, 'addr', 'add', address, 'dev', peer],
-          existed ? deleteAddress(address, peer, name) : undefined,
-          { kind: 'netns', id: `${name}/${peer} address ${address}`, prior: null },
-        );
-      }
-      for (const dev of [peer, 'lo']) {
-        const link = findLink(inside, dev);
-        if (isUp(link)) continue;
-        // A link that was there and down (lo of a namespace netstrap adopted) is owned: reset puts it down again.
-        change(
-          `${name}/${dev} state`,
-          link ? 'down' : 'absent',
-          'up',
-          ['ip', '-n', name, 'link', 'set', 'dev', dev, 'up'],
-          link ? ['ip', '-n', name, 'link', 'set', 'dev', dev, 'down'] : undefined,
-          link ? { kind: 'netns', id: `${name}/${dev} state`, prior: 'down' } : undefined,
-        );
-      }
-      if (ns.defaultRoute !== undefined) {
-        const route = inside.routes.find((r) => r.dst === 'default' && (r.metric ?? 0) === 0);
-        if (route?.gateway !== ns.defaultRoute) {
-          const restore =
-            route?.gateway !== undefined
-              ? [
-                  'ip',
-                  '-n',
-                  name,
-                  'route',
-                  'replace',
-                  'default',
-                  'via',
-                  route.gateway,
-                  ...(route.dev ? ['dev', route.dev] : []),
-                ]
-              : existed
-                ? ['ip', '-n', name, 'route', 'del', 'default']
-                : undefined;
-          change(
-            `${name} default route`,
-            route?.gateway ? `via ${route.gateway}` : 'absent',
-            `via ${ns.defaultRoute}`,
-            ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute],
-            restore,
-          );
-        }
-      }
+      const inside = ipState(facts, ns.name);
+      planVeth(node, ns, host, inside, existing, c);
+      planInside(ns, inside, c);
     }
-    const held = ownedNamespaceFacts(facts);
-    // A namespace no longer declared was read by OWNED_SECTION; a declared one by its own ip facts.
+    const declaredIds = new Set(node.namespaces.flatMap((ns) => declaredKeys(ns)));
+    const held = facts.get(
+      heldNamespaces(
+        cluster,
+        node.namespaces.map((ns) => ns.name),
+      ),
+    );
+    // A namespace no longer declared was read by heldNamespaces; a declared one by its own ip facts.
     const inside = (ns: string) => held.get(ns) ?? ipState(facts, ns);
-    removals(node, changes, owned, declared, existing, host, inside, held);
+    const removals = new NamespaceRemovals(node, owned, declaredIds, existing, host, inside, held, changes);
+    changes.push(...removals.changes());
     return changes;
   },
 };
 
+function specOf(node: ClusterNode, name: string): { hostSide: string; name: string } | undefined {
+  const ns = node.namespaces.find((n) => n.name === name);
+  return ns && { hostSide: ns.veth.hostSide, name: ns.veth.name };
+}
+
+/** The record's keys of what a declared namespace owns. */
+function declaredKeys(ns: Namespace): string[] {
+  const { hostSide, name: dev, address } = ns.veth;
+  const ids: NetnsId[] = [
+    { part: 'namespace', namespace: ns.name },
+    { part: 'veth', veth: hostSide },
+    { part: 'address', namespace: ns.name, dev, address },
+    { part: 'state', namespace: ns.name, dev },
+    { part: 'state', namespace: ns.name, dev: 'lo' },
+  ];
+  return ids.map(netnsIds.key);
+}
+
+/** A namespace's owned entry as written: with what it was made of (the veth), for the revert of its removal. */
+function vethSpec(entry: OwnedObject): { hostSide: string; name: string } | undefined {
+  return (entry.spec as { veth?: { hostSide: string; name: string } } | undefined)?.veth;
+}
+
 /** Owned namespaces, veths and inside addresses no longer declared: deleted (a namespace with all it holds). */
-function removals(
-  node: ClusterNode,
-  changes: Change[],
-  owned: ReadonlyArray<OwnedObject>,
-  declared: Set<string>,
-  existing: string[],
-  host: IpState,
-  inside: (ns: string) => IpState,
-  held: Map<string, HeldNamespace>,
-): void {
-  const gone = new Set(owned.filter((o) => !o.id.includes(' ') && !declared.has(o.id)).map((o) => o.id));
-  for (const entry of owned) {
-    if (declared.has(entry.id)) continue;
-    const release = (
-      before: string,
-      apply: string[] | Command | undefined,
-      revert: Change['revert'] = [],
-      { after = 'absent', afterAdditions = false } = {},
-    ) =>
-      changes.push({
-        kind: 'netns',
-        target: entry.id,
-        before,
-        after,
-        apply: apply === undefined ? [] : [Array.isArray(apply) ? { argv: apply } : apply],
-        revert,
-        releases: [entry],
-        ...(afterAdditions ? { afterAdditions } : {}),
-      });
-    if (!entry.id.includes(' ')) {
-      const spec = entry.spec as { veth?: { hostSide: string; name: string } } | undefined;
-      const contents = held.get(entry.id);
-      if (existing.includes(entry.id) && contents) {
-        // netstrap puts in a namespace: its veth end, the addresses the record lists, lo, and one default route.
-        const ownedAddress = (dev: string, address: string) =>
-          (dev === 'lo' && address === '127.0.0.1/8') ||
-          owned.some((o) => o.id === `${entry.id}/${dev} address ${address}`);
-        const foreign = [
-          ...contents.pids.map((pid) => `process ${pid}`),
-          ...contents.links
-            .map((l) => l.ifname)
-            .filter((name) => name !== 'lo' && name !== spec?.veth?.name)
-            .map((name) => `interface ${name}`),
-          ...contents.links.flatMap((l) =>
-            ipv4Addresses(contents, l.ifname)
-              .filter((a) => !ownedAddress(l.ifname, a))
-              .map((a) => `address ${a} on ${l.ifname}`),
-          ),
-          ...contents.routes.filter((r) => r.protocol !== 'kernel' && r.dst !== 'default').map((r) => `route ${r.dst}`),
-        ];
-        if (foreign.length > 0) {
-          throw new Error(
-            `${node.name}: namespace ${entry.id} is no longer declared but holds what netstrap did not create (${foreign.join(', ')}): ` +
-              'netstrap does not delete it while it does; stop or move those, or declare the namespace again',
-          );
-        }
-      }
-      if (existing.includes(entry.id))
-        release('present', ['ip', 'netns', 'del', entry.id], rebuildNamespace(entry.id, spec?.veth, host, contents));
-      else release('absent (already gone)', undefined);
-      continue;
+class NamespaceRemovals {
+  private readonly out: Change[] = [];
+  /** Owned namespaces no longer declared: everything in them goes with them. */
+  private readonly gone: ReadonlySet<string>;
+
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly owned: ReadonlyArray<OwnedObject>,
+    private readonly declared: ReadonlySet<string>,
+    private readonly existing: ReadonlyArray<string>,
+    private readonly host: IpState,
+    private readonly inside: (ns: string) => IpState,
+    private readonly held: ReadonlyMap<string, HeldNamespace>,
+    /** The kind's other changes, to find an address replaced in this run. */
+    private readonly planned: ReadonlyArray<Change>,
+  ) {
+    this.gone = new Set(
+      owned.flatMap((o) => {
+        const id = declared.has(o.id) ? undefined : netnsIds.read(o.id);
+        return id?.part === 'namespace' ? [id.namespace] : [];
+      }),
+    );
+  }
+
+  changes(): Change[] {
+    for (const entry of this.owned) {
+      if (this.declared.has(entry.id)) continue;
+      const id = netnsIds.read(entry.id);
+      if (!id) continue;
+      if (id.part === 'veth') this.veth(entry, id.veth);
+      else if (id.part === 'address') this.address(entry, id.namespace, id.dev, id.address);
+      else if (id.part === 'state') this.state(entry, id.namespace, id.dev);
+      else this.namespace(entry, id.namespace);
     }
-    const [first, what, address] = entry.id.split(' ');
-    if (first === 'veth') {
-      // Deleting a namespace destroys its veth pairs (asynchronously): a second delete could race and fail.
-      const inGone = owned.some(
-        (o) => gone.has(o.id) && (o.spec as { veth?: { hostSide?: string } } | undefined)?.veth?.hostSide === what,
-      );
-      if (inGone) {
-        release('goes with its namespace', undefined);
-        continue;
-      }
-      const present = findLink(host, what) !== undefined;
-      release(present ? 'present' : 'absent (already gone)', present ? ['ip', 'link', 'del', 'dev', what] : undefined);
-      continue;
+    return this.out;
+  }
+
+  private release(
+    entry: OwnedObject,
+    before: string,
+    apply: string[] | Command | undefined,
+    revert: Command[] = [],
+    { after = 'absent', afterAdditions = false } = {},
+  ): void {
+    this.out.push({
+      kind: 'netns',
+      target: entry.id,
+      before,
+      after,
+      apply: apply === undefined ? [] : [Array.isArray(apply) ? { argv: apply } : apply],
+      revert,
+      releases: [entry],
+      ...(afterAdditions ? { afterAdditions } : {}),
+    });
+  }
+
+  private namespace(entry: OwnedObject, name: string): void {
+    const veth = vethSpec(entry);
+    const contents = this.held.get(name);
+    if (!this.existing.includes(name)) {
+      this.release(entry, 'absent (already gone)', undefined);
+      return;
     }
-    const [ns, dev] = first.split('/');
-    if (gone.has(ns) || !existing.includes(ns) || (what !== 'address' && what !== 'state')) {
-      release('goes with its namespace', undefined);
-      continue;
+    if (contents) this.refuseForeign(name, veth, contents);
+    this.release(entry, 'present', ['ip', 'netns', 'del', name], rebuildNamespace(name, veth, this.host, contents));
+  }
+
+  /** Refuses to delete a namespace that holds what netstrap did not put in it (no revert could bring that back). */
+  private refuseForeign(name: string, veth: { name: string } | undefined, contents: HeldNamespace): void {
+    // netstrap puts in a namespace: its veth end, the addresses the record lists, lo, and one default route.
+    const ownedAddress = (dev: string, address: string) =>
+      (dev === 'lo' && address === '127.0.0.1/8') ||
+      this.owned.some((o) => o.id === netnsIds.key({ part: 'address', namespace: name, dev, address }));
+    const foreign = [
+      ...contents.pids.map((pid) => `process ${pid}`),
+      ...contents.links
+        .map((l) => l.ifname)
+        .filter((ifname) => ifname !== 'lo' && ifname !== veth?.name)
+        .map((ifname) => `interface ${ifname}`),
+      ...contents.links.flatMap((l) =>
+        ipv4Addresses(contents, l.ifname)
+          .filter((a) => !ownedAddress(l.ifname, a))
+          .map((a) => `address ${a} on ${l.ifname}`),
+      ),
+      ...contents.routes.filter((r) => r.protocol !== 'kernel' && r.dst !== 'default').map((r) => `route ${r.dst}`),
+    ];
+    if (foreign.length === 0) return;
+    throw new Error(
+      `${this.node.name}: namespace ${name} is no longer declared but holds what netstrap did not create (${foreign.join(', ')}): ` +
+        'netstrap does not delete it while it does; stop or move those, or declare the namespace again',
+    );
+  }
+
+  private veth(entry: OwnedObject, hostSide: string): void {
+    // Deleting a namespace destroys its veth pairs (asynchronously): a second delete could race and fail.
+    const inGone = this.owned.some((o) => {
+      const id = netnsIds.read(o.id);
+      return id?.part === 'namespace' && this.gone.has(id.namespace) && vethSpec(o)?.hostSide === hostSide;
+    });
+    if (inGone) {
+      this.release(entry, 'goes with its namespace', undefined);
+      return;
     }
-    if (what === 'state') {
-      // Adopted down: down again (a namespace netstrap did not create keeps its lo as it was).
-      const up = isUp(findLink(inside(ns), dev));
-      release(
-        up ? 'up' : 'down',
-        up ? ['ip', '-n', ns, 'link', 'set', 'dev', dev, 'down'] : undefined,
-        up ? [{ argv: ['ip', '-n', ns, 'link', 'set', 'dev', dev, 'up'] }] : [],
-        { after: 'down' },
-      );
-      continue;
+    const present = findLink(this.host, hostSide) !== undefined;
+    this.release(
+      entry,
+      present ? 'present' : 'absent (already gone)',
+      present ? ['ip', 'link', 'del', 'dev', hostSide] : undefined,
+    );
+  }
+
+  private address(entry: OwnedObject, ns: string, dev: string, address: string): void {
+    if (this.gone.has(ns) || !this.existing.includes(ns)) {
+      this.release(entry, 'goes with its namespace', undefined);
+      return;
     }
-    const present = ipv4Addresses(inside(ns), dev).includes(address);
+    const present = ipv4Addresses(this.inside(ns), dev).includes(address);
     // Replaced by the address this run gives the same device: it goes once that one is up.
-    const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${ns}/${dev} address `));
-    release(
+    const replaced = this.planned.some((c) => !c.releases && c.target.startsWith(`${ns}/${dev} address `));
+    this.release(
+      entry,
       present ? 'present' : 'absent',
       present ? deleteAddress(address, dev, ns) : undefined,
       present ? [{ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', dev] }] : [],
       { afterAdditions: present && replaced },
+    );
+  }
+
+  /** Adopted down: down again (a namespace netstrap did not create keeps its lo as it was). */
+  private state(entry: OwnedObject, ns: string, dev: string): void {
+    if (this.gone.has(ns) || !this.existing.includes(ns)) {
+      this.release(entry, 'goes with its namespace', undefined);
+      return;
+    }
+    const up = isUp(findLink(this.inside(ns), dev));
+    this.release(
+      entry,
+      up ? 'up' : 'down',
+      up ? ['ip', '-n', ns, 'link', 'set', 'dev', dev, 'down'] : undefined,
+      up ? [{ argv: ['ip', '-n', ns, 'link', 'set', 'dev', dev, 'up'] }] : [],
+      { after: 'down' },
     );
   }
 }

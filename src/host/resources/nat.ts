@@ -14,9 +14,10 @@
  * Persisted by the boot script of persist.ts (`-C || -A`).
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import { type Fact, type FactSet, fact } from '../fact';
+import type { OwnedIds } from '../owned-ids';
+import type { BootStep, Change, OwnedObject, ResourceKind } from '../types';
 
-const SECTION = 'iptables-nat';
 export const COMMENT_PREFIX = 'netstrap:';
 
 /** One wanted rule: its chain and its arguments after `-A <chain>`. */
@@ -25,6 +26,20 @@ export interface NatRule {
   readonly id: string;
   readonly args: string[];
 }
+
+/** A rule netstrap owns: its chain and the id its comment carries (which spells the whole rule). */
+export interface NatRuleId {
+  readonly chain: string;
+  readonly id: string;
+}
+
+export const natRuleIds: OwnedIds<NatRuleId> = {
+  key: ({ chain, id }) => `${chain} ${id}`,
+  read(key) {
+    const match = /^(\S+) (\S+)$/.exec(key);
+    return match ? { chain: match[1], id: match[2] } : undefined;
+  },
+};
 
 export function desiredNatRules(node: ClusterNode): NatRule[] {
   const rules: NatRule[] = [];
@@ -82,16 +97,25 @@ export function splitRule(line: string): string[] {
 
 /** A netstrap rule found on the node: chain, arguments, comment id, and 1-based position in its chain. */
 interface FoundRule {
-  chain: string;
-  args: string[];
-  id: string;
-  position: number;
+  readonly chain: string;
+  readonly args: string[];
+  readonly id: string;
+  readonly position: number;
 }
 
-function foundRules(raw: string | undefined): FoundRule[] {
+/** The nat table as `iptables-save -t nat` shows it: its chains, and the rules netstrap tagged. */
+export interface NatTable {
+  /** Every chain (`:KUBE-SERVICES - [0:0]` → KUBE-SERVICES). */
+  readonly chains: ReadonlySet<string>;
+  readonly rules: ReadonlyArray<FoundRule>;
+}
+
+function parseNatTable(output: string): NatTable {
+  const chains = new Set<string>();
   const found: FoundRule[] = [];
   const positions = new Map<string, number>();
-  for (const line of (raw ?? '').split('\n')) {
+  for (const line of output.split('\n')) {
+    if (line.startsWith(':')) chains.add(line.slice(1).split(' ')[0]);
     if (!line.startsWith('-A ')) continue;
     const [, chain, ...args] = splitRule(line);
     const position = (positions.get(chain) ?? 0) + 1;
@@ -101,23 +125,28 @@ function foundRules(raw: string | undefined): FoundRule[] {
     if (comment?.startsWith(COMMENT_PREFIX))
       found.push({ chain, args, id: comment.slice(COMMENT_PREFIX.length), position });
   }
-  return found;
+  return { chains, rules: found };
 }
+
+/** The nat table (nothing when iptables is not installed). */
+export const natTable: Fact<NatTable> = fact(
+  'iptables-nat',
+  ['sh', '-c', 'command -v iptables-save >/dev/null 2>&1 && iptables-save -t nat 2>/dev/null; true'],
+  parseNatTable,
+);
 
 export const nat: ResourceKind = {
   kind: 'iptables',
   bootSteps: natBootSteps,
 
-  factCommands() {
+  facts() {
     // Read even when nothing is wanted: netstrap rules left from an older cluster file must go.
-    return {
-      [SECTION]: ['sh', '-c', 'command -v iptables-save >/dev/null 2>&1 && iptables-save -t nat 2>/dev/null; true'],
-    };
+    return [natTable];
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const wanted = desiredNatRules(node);
-    const found = foundRules(facts[SECTION]);
+    const found = facts.get(natTable).rules;
     const ownedIds = new Map(owned.map((o) => [o.id, o]));
     const changes: Change[] = [];
     const same = (f: FoundRule, w: NatRule) => w.chain === f.chain && canonicalRule(w.args) === canonicalRule(f.args);
@@ -136,7 +165,7 @@ export const nat: ResourceKind = {
     const replaced = new Set<NatRule>();
     for (const rule of found) {
       if (kept.has(rule)) continue;
-      const entry = ownedIds.get(ruleId(rule.chain, rule.id));
+      const entry = ownedIds.get(natRuleIds.key(rule));
       const declared = missing.find((w) => w.chain === rule.chain && w.id === rule.id);
       if (!declared && !entry) continue; // a tagged rule this cluster does not own: not netstrap's to remove here
       const removals = removedAbove.get(rule.chain) ?? 0;
@@ -161,7 +190,7 @@ export const nat: ResourceKind = {
           revert: first
             ? [{ argv: ['iptables', '-t', 'nat', '-D', declared.chain, ...declared.args] }, reinsert]
             : [reinsert],
-          owns: first ? [{ kind: 'iptables', id: ruleId(declared.chain, declared.id), prior: null }] : [],
+          owns: first ? [{ kind: 'iptables', id: natRuleIds.key(declared), prior: null }] : [],
         });
       } else {
         removedAbove.set(rule.chain, removals + 1);
@@ -187,12 +216,14 @@ export const nat: ResourceKind = {
         after: 'present',
         apply: [{ argv: ['iptables', '-t', 'nat', '-A', rule.chain, ...rule.args] }],
         revert: [{ argv: ['iptables', '-t', 'nat', '-D', rule.chain, ...rule.args] }],
-        owns: [{ kind: 'iptables', id: ruleId(rule.chain, rule.id), prior: null }],
+        owns: [{ kind: 'iptables', id: natRuleIds.key(rule), prior: null }],
       });
     }
     // Owned rules already gone: only the record forgets them.
     for (const entry of owned) {
-      const [chain, id] = entry.id.split(' ');
+      const owned = natRuleIds.read(entry.id);
+      if (!owned) continue;
+      const { chain, id } = owned;
       if (wanted.some((w) => w.chain === chain && w.id === id) || found.some((f) => f.chain === chain && f.id === id))
         continue;
       changes.push({
@@ -208,10 +239,6 @@ export const nat: ResourceKind = {
     return changes;
   },
 };
-
-function ruleId(chain: string, id: string): string {
-  return `${chain} ${id}`;
-}
 
 /** Options iptables-save prints first, in this order, whatever order they were given in; then the matches as given. */
 const LEADING_OPTIONS = ['-s', '-d', '-i', '-o', '-p'];

@@ -13,8 +13,9 @@
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { quoteCommand } from '../shell';
-import type { BootStep, Change, Command, Drift, OwnedObject, RawFacts, ResourceKind } from '../types';
-import { fileFact, filePrior, ownedFileChanges, parseFileFact } from './file-facts';
+import type { FactSet } from '../fact';
+import type { BootStep, Change, Command, Drift, OwnedObject, ResourceKind } from '../types';
+import { fileFact, fileIds, filePrior, ownedFileChanges, readFileFact } from './file-facts';
 
 export const BOOT_SCRIPT = '/etc/netstrap/network.sh';
 export const UNIT_FILE = '/etc/systemd/system/netstrap-network.service';
@@ -67,23 +68,23 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
   return {
     kind: 'boot-persistence',
 
-    factCommands() {
-      return { ...fileFact(BOOT_SCRIPT), ...fileFact(UNIT_FILE), ...fileFact(UNIT_LINK) };
+    facts() {
+      return [fileFact(BOOT_SCRIPT), fileFact(UNIT_FILE), fileFact(UNIT_LINK)];
     },
 
-    plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+    plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
       const script = bootScript(node, kinds);
       const changes = [
-        ...ownedFileChanges('boot-persistence', BOOT_SCRIPT, parseFileFact(facts, BOOT_SCRIPT), script, owned, '0755'),
+        ...ownedFileChanges('boot-persistence', BOOT_SCRIPT, readFileFact(facts, BOOT_SCRIPT), script, owned, '0755'),
         ...ownedFileChanges(
           'boot-persistence',
           UNIT_FILE,
-          parseFileFact(facts, UNIT_FILE),
+          readFileFact(facts, UNIT_FILE),
           script ? UNIT_CONTENT : undefined,
           owned,
         ),
       ];
-      const link = parseFileFact(facts, UNIT_LINK);
+      const link = readFileFact(facts, UNIT_LINK);
       if (script === undefined) {
         changes.push(...ownedFileChanges('boot-persistence', UNIT_LINK, link, undefined, owned));
       } else if (link.link !== UNIT_FILE) {
@@ -105,13 +106,15 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
             { argv: ['ln', '-s', UNIT_FILE, UNIT_LINK] },
           ],
           revert: present ? [{ removeFile: UNIT_LINK }, ...restore] : restore,
-          owns: [{ kind: 'boot-persistence', id: `file ${UNIT_LINK}`, prior: filePrior(link) }],
+          owns: [
+            { kind: 'boot-persistence', id: fileIds.key({ part: 'file', path: UNIT_LINK }), prior: filePrior(link) },
+          ],
         });
       }
       return changes;
     },
 
-    drift(node: ClusterNode, facts: RawFacts, _cluster: Cluster, changes: ReadonlyArray<Change>): Drift[] {
+    drift(node: ClusterNode, facts: FactSet, _cluster: Cluster, changes: ReadonlyArray<Change>): Drift[] {
       return bootDrift(node, facts, kinds, changes);
     },
   };
@@ -124,14 +127,14 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
  */
 export function bootDrift(
   node: ClusterNode,
-  facts: RawFacts,
+  facts: FactSet,
   kinds: ReadonlyArray<ResourceKind>,
   changes: ReadonlyArray<Change>,
 ): Drift[] {
-  const onDisk = parseFileFact(facts, BOOT_SCRIPT).content;
+  const onDisk = readFileFact(facts, BOOT_SCRIPT).content;
   if (onDisk === undefined) return [];
-  const unit = parseFileFact(facts, UNIT_FILE).content;
-  const enabled = unit !== undefined && parseFileFact(facts, UNIT_LINK).link === UNIT_FILE;
+  const unit = readFileFact(facts, UNIT_FILE).content;
+  const enabled = unit !== undefined && readFileFact(facts, UNIT_LINK).link === UNIT_FILE;
   const lines = new Set(enabled ? onDisk.split('\n') : []);
   const pending = new Map(
     changes.filter((c) => (c.releases?.length ?? 0) === 0).map((c): [string, Change] => [`${c.kind} ${c.target}`, c]),

@@ -11,8 +11,9 @@
  * `resolvConf: /run/systemd/resolve/resolv.conf`, or list real nameservers here.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, OwnedObject, RawFacts, ResourceKind } from '../types';
-import { FileFact, fileFact, managedBlockChanges, parseFileFact, withManagedBlock } from './file-facts';
+import type { FactSet } from '../fact';
+import type { Change, OwnedObject, ResourceKind } from '../types';
+import { FileFact, fileFact, managedBlockChanges, readFileFact, withManagedBlock } from './file-facts';
 
 export const RESOLV_FILE = '/etc/resolv.conf';
 const STUB = '127.0.0.53';
@@ -39,24 +40,24 @@ function effectiveNameservers(content: string | undefined): string[] {
 export const resolvConf: ResourceKind = {
   kind: 'resolv-conf',
 
-  factCommands() {
-    return fileFact(RESOLV_FILE);
+  facts() {
+    return [fileFact(RESOLV_FILE)];
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     return managedBlockChanges(
       'resolv-conf',
       RESOLV_FILE,
-      parseFileFact(facts, RESOLV_FILE),
+      readFileFact(facts, RESOLV_FILE),
       blockLines(node),
       'top',
       owned,
     );
   },
 
-  warnings(node: ClusterNode, facts: RawFacts): string[] {
+  warnings(node: ClusterNode, facts: FactSet): string[] {
     if (!node.runsCoreDns) return [];
-    const after = desiredContent(node, parseFileFact(facts, RESOLV_FILE));
+    const after = desiredContent(node, readFileFact(facts, RESOLV_FILE));
     if (!effectiveNameservers(after).includes(STUB)) return [];
     return [
       `${node.name}: /etc/resolv.conf points at ${STUB} (systemd-resolved's stub) on a node that runs CoreDNS: ` +

@@ -15,8 +15,24 @@
 import { derivedReason } from '../../model/effective';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { canonicalRouteDestination } from '../../model/route-table';
-import type { BootStep, Change, OwnedObject, RawFacts, ResourceKind } from '../types';
+import type { FactSet } from '../fact';
+import type { BootStep, Change, OwnedObject, ResourceKind } from '../types';
+import type { OwnedIds } from '../owned-ids';
 import { IpRoute, ipFacts, ipState } from './ip-facts';
+
+/** A route netstrap owns, identified as the kernel identifies it: destination (kernel spelling) and metric. */
+export interface RouteId {
+  readonly dst: string;
+  readonly metric: number;
+}
+
+export const routeIds: OwnedIds<RouteId> = {
+  key: ({ dst, metric }) => `${dst} metric ${metric}`,
+  read(key) {
+    const match = /^(\S+) metric (\d+)$/.exec(key);
+    return match ? { dst: match[1], metric: Number(match[2]) } : undefined;
+  },
+};
 
 type RouteIntent = ClusterNode['routes'][number];
 
@@ -55,11 +71,11 @@ export const routes: ResourceKind = {
   bootSteps: routeBootSteps,
 
   // Read even when no route is declared: owned routes the file no longer declares must go.
-  factCommands() {
+  facts() {
     return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const table = ipState(facts).routes;
     const find = (dst: string, metric: number) => table.find((r) => r.dst === dst && (r.metric ?? 0) === metric);
     const changes: Change[] = [];
@@ -67,7 +83,7 @@ export const routes: ResourceKind = {
     for (const route of node.routes) {
       const dst = canonicalRouteDestination(route.to);
       const metric = route.metric ?? 0;
-      const id = routeId(dst, metric);
+      const id = routeIds.key({ dst, metric });
       declared.add(id);
       const current = find(dst, metric);
       if (current && current.gateway === route.via && (route.dev === undefined || current.dev === route.dev)) continue;
@@ -87,9 +103,9 @@ export const routes: ResourceKind = {
       });
     }
     for (const object of owned) {
-      if (declared.has(object.id)) continue;
-      const [dst, , metricText] = object.id.split(' ');
-      const metric = Number(metricText);
+      const id = declared.has(object.id) ? undefined : routeIds.read(object.id);
+      if (!id) continue;
+      const { dst, metric } = id;
       const current = find(dst, metric);
       const prior = Array.isArray(object.prior) ? object.prior.map(String) : undefined;
       const target = metric !== 0 ? `${dst} metric ${metric}` : dst;
@@ -120,10 +136,6 @@ export const routes: ResourceKind = {
     return changes;
   },
 };
-
-function routeId(dst: string, metric: number): string {
-  return `${dst} metric ${metric}`;
-}
 
 /** What plan and drift call a declared route: its destination, and its metric when one is given. */
 function routeTarget(route: RouteIntent): string {

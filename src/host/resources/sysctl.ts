@@ -14,8 +14,10 @@
  * before (prior) and the value set (spec): a key dropped from the cluster file goes back to its prior value.
  */
 import type { Cluster, ClusterNode } from '../../model/schema';
-import type { Change, Drift, OwnedObject, RawFacts, ResourceKind } from '../types';
-import { fileFact, ownedFileChanges, parseFileFact } from './file-facts';
+import { type Fact, type FactSet, fact } from '../fact';
+import type { Change, Drift, OwnedObject, ResourceKind } from '../types';
+import type { OwnedIds } from '../owned-ids';
+import { type FileId, fileFact, fileIds, ownedFileChanges, readFileFact } from './file-facts';
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
 export const MODULES_FILE = '/etc/modules-load.d/netstrap-k8s.conf';
@@ -26,6 +28,21 @@ export const KUBERNETES_SYSCTLS: Readonly<Record<string, string>> = {
   'net.bridge.bridge-nf-call-iptables': '1',
   'net.bridge.bridge-nf-call-ip6tables': '1',
   'net.ipv4.ip_forward': '1',
+};
+
+/** What the sysctl kind owns: a kernel setting, the kernel module it loaded, one of its two files. */
+export type SysctlId =
+  | { readonly part: 'key'; readonly key: string }
+  | { readonly part: 'module'; readonly module: string }
+  | FileId;
+
+export const sysctlIds: OwnedIds<SysctlId> = {
+  key: (id) => (id.part === 'key' ? id.key : id.part === 'module' ? `kernel module ${id.module}` : fileIds.key(id)),
+  read(key) {
+    const module = /^kernel module (\S+)$/.exec(key);
+    if (module) return { part: 'module', module: module[1] };
+    return fileIds.read(key) ?? (/^\S+$/.test(key) ? { part: 'key', key } : undefined);
+  },
 };
 
 /** Every key → value the node wants; its own sysctls win over the profile's. */
@@ -47,16 +64,13 @@ function persistedContent(wanted: Map<string, string>): string | undefined {
   return `# Managed by netstrap: edits are overwritten on the next bootstrap.\n${lines.join('\n')}\n`;
 }
 
-const VALUES = 'sysctl-values';
-const MODULE_STATE = 'kernel-module-br_netfilter';
-
 /**
  * `k = v` (sysctl's output; also `k=v`) per readable key; a key not printed, or printed as `k!`, is one the kernel
  * does not have (yet: net.bridge.* need br_netfilter).
  */
-function parseValues(raw: string | undefined): Map<string, string | undefined> {
+function parseValues(output: string): ReadonlyMap<string, string | undefined> {
   const values = new Map<string, string | undefined>();
-  for (const line of (raw ?? '').split('\n')) {
+  for (const line of output.split('\n')) {
     if (line.endsWith('!') && !line.includes('=')) values.set(line.slice(0, -1), undefined);
     const eq = line.indexOf('=');
     if (eq > 0) values.set(line.slice(0, eq).trim(), line.slice(eq + 1));
@@ -64,40 +78,52 @@ function parseValues(raw: string | undefined): Map<string, string | undefined> {
   return values;
 }
 
-type ModuleState = 'loaded' | 'loadable' | 'unavailable';
-function moduleState(facts: RawFacts): ModuleState {
-  const raw = (facts[MODULE_STATE] ?? '').trim();
-  return raw === 'loaded' || raw === 'loadable' ? raw : 'unavailable';
+/** The live values of the kernel settings `keys` (one process for every key). */
+function sysctlValues(keys: ReadonlyArray<string>): Fact<ReadonlyMap<string, string | undefined>> {
+  // `k = v` per key the kernel has (the others print only to stderr). Not the shell's `read`: /proc/sys answers a
+  // read at a non-zero offset with end-of-file.
+  return fact('sysctl-values', ['sysctl', ...keys], parseValues);
 }
 
-export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFacts): string[] } = {
+type ModuleState = 'loaded' | 'loadable' | 'unavailable';
+const parseModuleState = (output: string): ModuleState => {
+  const state = output.trim();
+  return state === 'loaded' || state === 'loadable' ? state : 'unavailable';
+};
+const moduleStateFact: Fact<ModuleState> = fact(
+  `kernel-module-${MODULE}`,
+  [
+    'sh',
+    '-c',
+    // Built into the kernel, br_netfilter has no /sys/module entry; its sysctls show it is there all the same.
+    `if [ -d /sys/module/${MODULE} ] || [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`,
+  ],
+  parseModuleState,
+);
+const moduleState = (facts: FactSet): ModuleState => facts.get(moduleStateFact);
+/** The node's wanted keys' live values (none read when it wants none). */
+const liveValues = (node: ClusterNode, facts: FactSet) => {
+  const keys = [...desiredSysctls(node).keys()];
+  return keys.length > 0 ? facts.get(sysctlValues(keys)) : new Map<string, string | undefined>();
+};
+
+export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet): string[] } = {
   kind: 'sysctl',
 
-  factCommands(node: ClusterNode) {
+  facts(node: ClusterNode) {
     const keys = [...desiredSysctls(node).keys()];
-    return {
-      ...(keys.length > 0
-        ? {
-            // One process for every key: `k = v` per key the kernel has (the others print only to stderr).
-            // Not the shell's `read`: /proc/sys answers a read at a non-zero offset with end-of-file.
-            [VALUES]: ['sysctl', ...keys],
-          }
-        : {}),
-      [MODULE_STATE]: [
-        'sh',
-        '-c',
-        // Built into the kernel, br_netfilter has no /sys/module entry; its sysctls show it is there all the same.
-        `if [ -d /sys/module/${MODULE} ] || [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo loaded; elif [ -d "/lib/modules/$(uname -r)" ]; then echo loadable; else echo unavailable; fi`,
-      ],
-      ...fileFact(SYSCTL_FILE),
-      ...fileFact(MODULES_FILE),
-    };
+    return [
+      ...(keys.length > 0 ? [sysctlValues(keys)] : []),
+      moduleStateFact,
+      fileFact(SYSCTL_FILE),
+      fileFact(MODULES_FILE),
+    ];
   },
 
-  plan(node: ClusterNode, facts: RawFacts, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const changes: Change[] = [];
     const wanted = desiredSysctls(node);
-    const moduleId = `kernel module ${MODULE}`;
+    const moduleId = sysctlIds.key({ part: 'module', module: MODULE });
 
     if (node.kubernetesPrerequisites) {
       if (moduleState(facts) !== 'loaded') {
@@ -132,13 +158,13 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
       ...ownedFileChanges(
         'sysctl',
         MODULES_FILE,
-        parseFileFact(facts, MODULES_FILE),
+        readFileFact(facts, MODULES_FILE),
         node.kubernetesPrerequisites ? `# Managed by netstrap: Kubernetes node prerequisites.\n${MODULE}\n` : undefined,
         owned,
       ),
     );
 
-    const current = parseValues(facts[VALUES]);
+    const current = liveValues(node, facts);
     for (const [key, value] of wanted) {
       const now = current.get(key);
       if (now !== undefined && normalize(now) === normalize(value)) continue;
@@ -150,33 +176,41 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
         apply: [{ argv: ['sysctl', '-q', '-w', `${key}=${value}`] }],
         // An absent key appears with its module (br_netfilter); unloading the module (above) takes it away again.
         revert: now === undefined ? [] : [{ argv: ['sysctl', '-q', '-w', `${key}=${normalize(now)}`] }],
-        owns: [{ kind: 'sysctl', id: key, prior: now === undefined ? null : normalize(now), spec: value }],
+        owns: [
+          {
+            kind: 'sysctl',
+            id: sysctlIds.key({ part: 'key', key }),
+            prior: now === undefined ? null : normalize(now),
+            spec: value,
+          },
+        ],
       });
     }
     for (const entry of owned) {
-      if (entry.id === moduleId || entry.id.startsWith('file ') || wanted.has(entry.id)) continue;
+      const id = sysctlIds.read(entry.id);
+      if (id?.part !== 'key' || wanted.has(id.key)) continue;
       const prior = typeof entry.prior === 'string' ? entry.prior : undefined;
       const set = typeof entry.spec === 'string' ? entry.spec : undefined;
       changes.push({
         kind: 'sysctl',
-        target: entry.id,
+        target: id.key,
         before: set ?? 'set by netstrap',
         after: prior ?? 'as the kernel has it',
-        apply: prior !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${entry.id}=${prior}`] }] : [],
-        revert: set !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${entry.id}=${set}`] }] : [],
+        apply: prior !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${id.key}=${prior}`] }] : [],
+        revert: set !== undefined ? [{ argv: ['sysctl', '-q', '-w', `${id.key}=${set}`] }] : [],
         releases: [entry],
       });
     }
 
     changes.push(
-      ...ownedFileChanges('sysctl', SYSCTL_FILE, parseFileFact(facts, SYSCTL_FILE), persistedContent(wanted), owned),
+      ...ownedFileChanges('sysctl', SYSCTL_FILE, readFileFact(facts, SYSCTL_FILE), persistedContent(wanted), owned),
     );
     return changes;
   },
 
   /** Live ≠ boot: a wanted key whose live value and the value in the file on disk (read at boot) disagree. */
-  drift(node: ClusterNode, facts: RawFacts): Drift[] {
-    const file = parseFileFact(facts, SYSCTL_FILE).content;
+  drift(node: ClusterNode, facts: FactSet): Drift[] {
+    const file = readFileFact(facts, SYSCTL_FILE).content;
     if (file === undefined) return [];
     const atBoot = new Map<string, string>();
     for (const line of file.split('\n')) {
@@ -184,7 +218,7 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
       if (eq > 0 && !line.trimStart().startsWith('#'))
         atBoot.set(line.slice(0, eq).trim(), normalize(line.slice(eq + 1)));
     }
-    const current = parseValues(facts[VALUES]);
+    const current = liveValues(node, facts);
     const drift: Drift[] = [];
     for (const [key, value] of desiredSysctls(node)) {
       const now = current.get(key);
@@ -207,7 +241,7 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: RawFact
     return drift;
   },
 
-  warnings(node: ClusterNode, facts: RawFacts): string[] {
+  warnings(node: ClusterNode, facts: FactSet): string[] {
     if (!node.kubernetesPrerequisites || moduleState(facts) !== 'unavailable') return [];
     return [
       `${node.name}: kernel module ${MODULE} is not loaded and /lib/modules has no tree for the running kernel: ` +

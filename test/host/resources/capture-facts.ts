@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import type { NodeFacts } from '../../../src/host/fact-script';
+import type { FactSet } from '../../../src/host/fact';
 import { resourceKinds } from '../../../src/host/resources';
 import { LAN_SETUP, model } from './model';
 import { Sandbox } from './sandbox';
@@ -29,8 +29,8 @@ export const DRIFT = [
   'rm -f /etc/cni/net.d/10-kernel.conflist',
 ].join('\n');
 
-function toJson(facts: NodeFacts): string {
-  return `${JSON.stringify(facts, null, 1)}\n`;
+function toJson(facts: FactSet): string {
+  return `${JSON.stringify(facts.outputs, null, 1)}\n`;
 }
 
 async function main(): Promise<void> {

@@ -1,13 +1,22 @@
 /** Fact outputs recorded from a real sandboxed node by capture-facts.ts (bare, converged, drifted). */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import type { Change, RawFacts } from '../../../src/host/types';
+import { FactSet, type FactOutputs } from '../../../src/host/fact';
+import type { Change } from '../../../src/host/types';
 import { renderCommand } from '../../../src/host/shell';
 
-export function recordedFacts(state: 'bare' | 'converged' | 'drifted'): RawFacts {
+type State = 'bare' | 'converged' | 'drifted';
+
+/** The fact script's output, one text per fact, as recorded. */
+export function recordedOutputs(state: State): FactOutputs {
   return JSON.parse(
     readFileSync(join(__dirname, '..', '..', 'fixtures', 'host-facts', `${state}.json`), 'utf8'),
-  ) as RawFacts;
+  ) as FactOutputs;
+}
+
+/** The recorded facts as the planner reads them. */
+export function recordedFacts(state: State): FactSet {
+  return new FactSet(recordedOutputs(state));
 }
 
 /** A change as one line per command, for readable expectations. */

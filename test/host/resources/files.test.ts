@@ -6,7 +6,8 @@ import { hostsFile } from '../../../src/host/resources/hosts';
 import { resourceKinds } from '../../../src/host/resources';
 import { BOOT_SCRIPT, UNIT_LINK } from '../../../src/host/resources/persist';
 import { resolvConf } from '../../../src/host/resources/resolv';
-import { recordedFacts, rendered } from './facts-fixtures';
+import { FactSet, type FactOutputs } from '../../../src/host/fact';
+import { recordedFacts, recordedOutputs, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
@@ -31,7 +32,7 @@ describe('managed blocks', () => {
 });
 
 describe('broken block markers', () => {
-  const hosts = (content: string) => ({ 'file:etc:hosts': fileFact(content) });
+  const hosts = (content: string) => new FactSet({ 'file:etc:hosts': fileFact(content) });
   it.each([
     [
       '127.0.0.1 localhost\n# BEGIN netstrap\n1.2.3.4 a\n10.0.0.5 db\n',
@@ -60,7 +61,7 @@ describe('/etc/hosts kind', () => {
   it('adds the block to the recorded file; revert writes the previous bytes back', () => {
     const facts = recordedFacts('bare');
     const [change] = hostsFile.plan(node, facts, cluster);
-    const previous = Buffer.from(facts['file:etc:hosts'].trim().slice('file:'.length), 'base64').toString();
+    const previous = Buffer.from(facts.outputs['file:etc:hosts'].trim().slice('file:'.length), 'base64').toString();
     expect(change.revert).toEqual([{ writeFile: '/etc/hosts', content: previous, mode: '0644' }]);
     expect(change.diff).toContain('+192.168.2.11\tnode02 node02.lab');
   });
@@ -102,7 +103,7 @@ describe('/etc/resolv.conf kind', () => {
     ]);
     expect(resolvConf.warnings!({ ...coredns, runsCoreDns: false }, recordedFacts('drifted'), cluster)).toEqual([]);
     const ownResolver = { 'file:etc:resolv.conf': fileFact('nameserver 10.0.0.2\n') };
-    expect(resolvConf.warnings!(coredns, ownResolver, cluster)).toEqual([]);
+    expect(resolvConf.warnings!(coredns, new FactSet(ownResolver), cluster)).toEqual([]);
   });
 });
 
@@ -168,15 +169,17 @@ describe('boot persistence kind', () => {
 });
 
 describe('live = boot drift (persist.ts bootDrift, sysctl)', () => {
-  const drift = (facts: Record<string, string>) =>
-    nodeDrift(node, cluster, resourceKinds, facts, planNode(node, cluster, resourceKinds, facts));
+  const drift = (outputs: FactOutputs) => {
+    const facts = new FactSet(outputs);
+    return nodeDrift(node, cluster, resourceKinds, facts, planNode(node, cluster, resourceKinds, facts));
+  };
   it('converged: none; before netstrap ever wrote the boot script: none (everything is simply a change)', () => {
-    expect(drift(recordedFacts('converged'))).toEqual([]);
-    expect(drift(recordedFacts('bare'))).toEqual([]);
+    expect(drift(recordedOutputs('converged'))).toEqual([]);
+    expect(drift(recordedOutputs('bare'))).toEqual([]);
   });
 
   it('a unit that is not enabled rebuilds nothing: one drift naming it', () => {
-    const facts = { ...recordedFacts('converged'), [fileFactSection(UNIT_LINK)]: '' };
+    const facts = { ...recordedOutputs('converged'), [fileFactSection(UNIT_LINK)]: '' };
     expect(drift(facts)).toEqual([
       {
         kind: 'boot-persistence',
@@ -189,7 +192,7 @@ describe('live = boot drift (persist.ts bootDrift, sysctl)', () => {
   });
 
   it('a sysctl set live but not in the sysctl.d file, and the reverse', () => {
-    const converged = recordedFacts('converged');
+    const converged = recordedOutputs('converged');
     const file = fileFactSection('/etc/sysctl.d/90-netstrap.conf');
     const emptied = {
       ...converged,

@@ -1,5 +1,6 @@
 import { links } from '../../../src/host/resources/links';
 import { bridges } from '../../../src/host/resources/bridges';
+import { FactSet, factCommands } from '../../../src/host/fact';
 import { recordedFacts, rendered } from './facts-fixtures';
 import { model } from './model';
 
@@ -36,8 +37,8 @@ describe('link kind (addresses, MTU, up) on recorded ip -j facts', () => {
 
   it('has no changes for a node without interfaces (its ip facts are still read: owned addresses may have to go)', () => {
     const bare = { ...node, interfaces: [] };
-    expect(Object.keys(links.factCommands(bare, cluster))).toEqual(['ip-link', 'ip-addr', 'ip-route']);
-    expect(links.plan(bare, {}, cluster)).toEqual([]);
+    expect(Object.keys(factCommands(links, bare, cluster))).toEqual(['ip-link', 'ip-addr', 'ip-route']);
+    expect(links.plan(bare, new FactSet({}), cluster)).toEqual([]);
   });
 });
 

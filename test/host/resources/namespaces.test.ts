@@ -1,12 +1,13 @@
 import { namespaces } from '../../../src/host/resources/namespaces';
-import { recordedFacts, rendered } from './facts-fixtures';
+import { FactSet, factCommands } from '../../../src/host/fact';
+import { recordedFacts, recordedOutputs, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
 
 describe('netns kind (namespaces, veth pairs) on recorded ip -j facts', () => {
   it('reads the namespaces list and ip -j facts inside each namespace, without failing when one is absent', () => {
-    const commands = namespaces.factCommands(node, cluster);
+    const commands = factCommands(namespaces, node, cluster);
     expect(Object.keys(commands)).toEqual(
       expect.arrayContaining(['netns-list', 'netns:red:ip-addr', 'netns:blue:ip-route']),
     );
@@ -47,7 +48,7 @@ describe('netns kind (namespaces, veth pairs) on recorded ip -j facts', () => {
 });
 
 describe('netns kind: a namespace no longer declared (read from the ownership record in the fact round trip)', () => {
-  const converged = recordedFacts('converged');
+  const converged = recordedOutputs('converged');
   const onlyRed = { ...node, namespaces: node.namespaces.filter((ns) => ns.name === 'red') };
   const blue = node.namespaces.find((ns) => ns.name === 'blue')!;
   const owned = [
@@ -55,12 +56,13 @@ describe('netns kind: a namespace no longer declared (read from the ownership re
     { kind: 'netns', id: `veth ${blue.veth.hostSide}`, prior: null },
     { kind: 'netns', id: `blue/${blue.veth.name} address ${blue.veth.address}`, prior: null },
   ];
-  const held = (addr = converged['netns:blue:ip-addr'].trim(), pids = '') => ({
-    ...converged,
-    'netns-owned': `ns blue\nlink ${converged['netns:blue:ip-link'].trim()}\n\naddr ${addr}\n\nroute ${converged['netns:blue:ip-route'].trim()}\n\npids ${pids}\n`,
-  });
+  const held = (addr = converged['netns:blue:ip-addr'].trim(), pids = '') =>
+    new FactSet({
+      ...converged,
+      'netns-owned': `ns blue\nlink ${converged['netns:blue:ip-link'].trim()}\n\naddr ${addr}\n\nroute ${converged['netns:blue:ip-route'].trim()}\n\npids ${pids}\n`,
+    });
   it('is read for the namespaces of the record that are not declared', () => {
-    const command = namespaces.factCommands(onlyRed, cluster)['netns-owned'];
+    const command = factCommands(namespaces, onlyRed, cluster)['netns-owned'];
     expect(command.slice(4)).toEqual([`/etc/netstrap/${cluster.name}.state.json`, 'red']);
   });
 

@@ -1,5 +1,6 @@
 import { canonicalRule, desiredNatRules, nat, splitRule } from '../../../src/host/resources/nat';
-import { recordedFacts, rendered } from './facts-fixtures';
+import { FactSet } from '../../../src/host/fact';
+import { recordedFacts, recordedOutputs, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
@@ -14,7 +15,7 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
   });
 
   it("is a no-op when converged (the user's own MASQUERADE rule is not netstrap's business)", () => {
-    expect(recordedFacts('converged')['iptables-nat']).toContain('-A POSTROUTING -s 172.31.0.0/16 -j MASQUERADE');
+    expect(recordedOutputs('converged')['iptables-nat']).toContain('-A POSTROUTING -s 172.31.0.0/16 -j MASQUERADE');
     expect(nat.plan(node, recordedFacts('converged'), cluster)).toEqual([]);
   });
 
@@ -65,15 +66,15 @@ describe('iptables NAT kind on recorded iptables-save output', () => {
   });
 
   it('a tagged rule edited by hand (another --to-destination, another -s) is drift, replaced by the declared one', () => {
-    const converged = recordedFacts('converged');
-    expect(nat.plan(node, converged, cluster)).toEqual([]);
+    const converged = recordedOutputs('converged');
+    expect(nat.plan(node, new FactSet(converged), cluster)).toEqual([]);
     const edited = {
       ...converged,
       'iptables-nat': converged['iptables-nat']
         .replace('--to-destination 10.10.0.3:80', '--to-destination 10.10.0.9:80')
         .replace('-A POSTROUTING -s 10.10.0.0/24 -o eth0', '-A POSTROUTING -s 10.10.7.0/24 -o eth0'),
     };
-    const changes = nat.plan(node, edited, cluster);
+    const changes = nat.plan(node, new FactSet(edited), cluster);
     expect(changes.map((c) => `${c.target}: ${c.after}`)).toEqual([
       'nat PREROUTING dnat:tcp:80:10.10.0.3:80: as declared',
       'nat POSTROUTING masquerade:10.10.0.0/24:out=eth0: as declared',

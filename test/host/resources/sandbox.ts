@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { $, ProcessPromise } from 'zx/core';
-import { buildFactScript, factSections, newMarker, NodeFacts, parseFacts } from '../../../src/host/fact-script';
+import { FactSet } from '../../../src/host/fact';
+import { buildFactScript, factSections, newMarker, parseFacts } from '../../../src/host/fact-script';
 import { planNode } from '../../../src/host/node-plan';
 import { ownershipFacts } from '../../../src/host/ownership';
 import { renderCommand } from '../../../src/host/shell';
@@ -106,11 +107,11 @@ export class Sandbox {
   }
 
   /** Reads every kind's facts with the engine's one-round-trip fact script. */
-  facts(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): NodeFacts {
+  facts(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): FactSet {
     const sections = factSections(node, cluster, [...kinds, ownershipFacts]);
     const marker = newMarker();
     const out = this.ok(buildFactScript(sections, marker));
-    return parseFacts(out, sections, marker);
+    return new FactSet(parseFacts(out, sections, marker));
   }
 
   plan(node: ClusterNode, cluster: Cluster, kinds: ReadonlyArray<ResourceKind>): Change[] {

@@ -1,12 +1,13 @@
 import { SYSCTL_FILE, MODULES_FILE, sysctl } from '../../../src/host/resources/sysctl';
-import { recordedFacts, rendered } from './facts-fixtures';
+import { FactSet, factCommands } from '../../../src/host/fact';
+import { recordedFacts, recordedOutputs, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
 
 describe('sysctl kind on recorded facts', () => {
   it('reads every wanted key in one command, printing k! for keys the kernel lacks', () => {
-    expect(sysctl.factCommands(node, cluster)['sysctl-values']).toEqual(
+    expect(factCommands(sysctl, node, cluster)['sysctl-values']).toEqual(
       expect.arrayContaining(['net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter']),
     );
   });
@@ -37,10 +38,10 @@ describe('sysctl kind on recorded facts', () => {
     expect(
       sysctl.plan(
         rmem,
-        {
+        new FactSet({
           'sysctl-values': 'net.ipv4.tcp_rmem=4096\t131072\t6291456\n',
           'file:etc:sysctl.d:90-netstrap.conf': `file:${Buffer.from('# Managed by netstrap: edits are overwritten on the next bootstrap.\nnet.ipv4.tcp_rmem = 4096 131072 6291456\n').toString('base64')}\n`,
-        },
+        }),
         cluster,
       ),
     ).toEqual([]);
@@ -49,12 +50,12 @@ describe('sysctl kind on recorded facts', () => {
   describe('Kubernetes node-prerequisites profile', () => {
     const k8s = { ...node, sysctls: {}, kubernetesPrerequisites: true };
     /** A node where br_netfilter is absent (its keys do not exist) and there is no module tree to load it from. */
-    const withoutModule = {
-      ...recordedFacts('bare'),
+    const withoutModule = new FactSet({
+      ...recordedOutputs('bare'),
       'kernel-module-br_netfilter': 'unavailable\n',
       'sysctl-values':
         'net.bridge.bridge-nf-call-iptables!\nnet.bridge.bridge-nf-call-ip6tables!\nnet.ipv4.ip_forward=0\n',
-    };
+    });
 
     it('loads br_netfilter (now and at boot) and sets the bridge-nf-call keys and ip_forward', () => {
       const changes = sysctl.plan(k8s, withoutModule, cluster);
@@ -80,7 +81,7 @@ describe('sysctl kind on recorded facts', () => {
 
     it('does not modprobe when br_netfilter is there (recorded here: built into the kernel, only its sysctls show it)', () => {
       const facts = recordedFacts('bare');
-      expect(facts['kernel-module-br_netfilter']).toBe('loaded\n');
+      expect(facts.outputs['kernel-module-br_netfilter']).toBe('loaded\n');
       expect(sysctl.warnings(k8s, facts)).toEqual([]);
       expect(sysctl.plan(k8s, facts, cluster).map((c) => c.target)).not.toContain('kernel module br_netfilter');
     });
