@@ -5,6 +5,7 @@
  */
 import type { Cluster, ClusterNode } from '../model/schema';
 import type { FactReader, FactSet } from './fact';
+import type { OwnedIds } from './owned-ids';
 
 /** A command to run on a host: an argv array (quoted by shell.ts), or a whole file to write atomically. */
 export type Command =
@@ -88,6 +89,8 @@ export interface Drift {
  */
 export interface ResourceKind extends FactReader {
   readonly kind: string;
+  /** How the ownership record spells the ids of what this kind owns, and reads them back as its records (none: owns nothing). */
+  readonly ownedIds?: OwnedIds<unknown>;
   /**
    * The changes that bring `node` from `facts` to the desired state; [] when it is there already. `owned` holds the
    * objects of this kind the node's ownership record lists: those no longer declared are removed or restored

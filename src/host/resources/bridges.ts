@@ -15,6 +15,7 @@ import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const bridges: ResourceKind = {
   kind: 'bridge',
+  ownedIds: interfaceIds,
   bootSteps: bridgeBootSteps,
 
   // Read even when no bridge is declared: bridges netstrap created may have to go.

@@ -41,6 +41,7 @@ function desiredFile(
 
 export const cniFiles: ResourceKind = {
   kind: 'cni-files',
+  ownedIds: fileIds,
 
   facts(node: ClusterNode, cluster: Cluster) {
     const file = desiredFile(node, cluster);

@@ -7,12 +7,13 @@
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { FactSet } from '../fact';
 import type { Change, OwnedObject, ResourceKind } from '../types';
-import { fileFact, managedBlockChanges, readFileFact } from './file-facts';
+import { fileFact, fileIds, managedBlockChanges, readFileFact } from './file-facts';
 
 export const HOSTS_FILE = '/etc/hosts';
 
 export const hostsFile: ResourceKind = {
   kind: 'hosts-file',
+  ownedIds: fileIds,
 
   facts() {
     return [fileFact(HOSTS_FILE)];

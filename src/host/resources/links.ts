@@ -17,6 +17,7 @@ import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const links: ResourceKind = {
   kind: 'link',
+  ownedIds: interfaceIds,
   bootSteps: linkBootSteps,
 
   // Read even when no interface is declared: what netstrap owns may have to go back.

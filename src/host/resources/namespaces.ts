@@ -244,6 +244,7 @@ function planInside(ns: Namespace, inside: IpState, c: NamespaceChanges): void {
 
 export const namespaces: ResourceKind = {
   kind: 'netns',
+  ownedIds: netnsIds,
   bootSteps: namespaceBootSteps,
 
   facts(node: ClusterNode, cluster: Cluster) {

@@ -137,6 +137,7 @@ export const natTable: Fact<NatTable> = fact(
 
 export const nat: ResourceKind = {
   kind: 'iptables',
+  ownedIds: natRuleIds,
   bootSteps: natBootSteps,
 
   facts() {

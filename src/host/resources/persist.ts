@@ -67,6 +67,7 @@ export const UNIT_CONTENT = [
 export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKind {
   return {
     kind: 'boot-persistence',
+    ownedIds: fileIds,
 
     facts() {
       return [fileFact(BOOT_SCRIPT), fileFact(UNIT_FILE), fileFact(UNIT_LINK)];

@@ -13,7 +13,7 @@
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { FactSet } from '../fact';
 import type { Change, OwnedObject, ResourceKind } from '../types';
-import { FileFact, fileFact, managedBlockChanges, readFileFact, withManagedBlock } from './file-facts';
+import { FileFact, fileFact, fileIds, managedBlockChanges, readFileFact, withManagedBlock } from './file-facts';
 
 export const RESOLV_FILE = '/etc/resolv.conf';
 const STUB = '127.0.0.53';
@@ -39,6 +39,7 @@ function effectiveNameservers(content: string | undefined): string[] {
 
 export const resolvConf: ResourceKind = {
   kind: 'resolv-conf',
+  ownedIds: fileIds,
 
   facts() {
     return [fileFact(RESOLV_FILE)];

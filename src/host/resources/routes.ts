@@ -68,6 +68,7 @@ function describe(route: IpRoute): string {
 
 export const routes: ResourceKind = {
   kind: 'route',
+  ownedIds: routeIds,
   bootSteps: routeBootSteps,
 
   // Read even when no route is declared: owned routes the file no longer declares must go.

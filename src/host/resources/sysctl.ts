@@ -109,6 +109,7 @@ const liveValues = (node: ClusterNode, facts: FactSet) => {
 
 export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet): string[] } = {
   kind: 'sysctl',
+  ownedIds: sysctlIds,
 
   facts(node: ClusterNode) {
     const keys = [...desiredSysctls(node).keys()];
