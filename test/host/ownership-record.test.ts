@@ -1,6 +1,6 @@
 /**
- * Ownership records written by the version before ids became records (d4f83ed, format version 1): the fixtures in
- * test/fixtures/ownership/ are what that version's planner wrote for the recorded facts of test/host/resources
+ * Ownership records written by the version before ids became records (main at 1612262, format version 1): the fixtures in
+ * test/fixtures/ownership/ (.txt: byte for byte, not reformatted) are what that version's planner wrote for the recorded facts of test/host/resources
  * (bare; drifted with the Kubernetes prerequisites). Today's planner must write the same bytes, read every id back
  * as its kind's record, and remove every owned object once nothing is declared.
  */
@@ -16,11 +16,11 @@ import { recordedOutputs } from './resources/facts-fixtures';
 import { model } from './resources/model';
 
 const { cluster, node } = model();
-const bare = { facts: recordedOutputs('bare'), node, file: 'record-v1.json' };
+const bare = { facts: recordedOutputs('bare'), node, file: 'bare.state.json.txt' };
 const k8s = {
   facts: { ...recordedOutputs('drifted'), 'kernel-module-br_netfilter': 'loadable\n' },
   node: { ...node, kubernetesPrerequisites: true },
-  file: 'record-v1-k8s.json',
+  file: 'k8s-drifted.state.json.txt',
 };
 const written = (file: string) => fs.readFileSync(fixture(`ownership/${file}`), 'utf8');
 const withRecord = (facts: Record<string, string>, record: string) =>
