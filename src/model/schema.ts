@@ -117,28 +117,22 @@ export const absolutePath = z
 // Network layout
 
 const networkShape = {
-  /** Pod network in CIDR notation, e.g. `10.244.0.0/16`. Required. */
-  podCidr: cidr.describe('Pod network, e.g. 10.244.0.0/16 (flannel) or 10.32.0.0/12 (Weave default).'),
-  /** Service cluster-IP range, e.g. `10.96.0.0/12`. Required. */
-  serviceCidr: cidr.describe('Service cluster IP range, e.g. 10.96.0.0/12 (kubeadm default).'),
+  /** Pod network in CIDR notation, e.g. `10.244.0.0/16` (Flannel's default) or `10.32.0.0/12` (Weave's). Required. */
+  podCidr: cidr,
+  /** Service cluster-IP range, e.g. `10.96.0.0/12` (kubeadm's default). Required. */
+  serviceCidr: cidr,
   /** Network of the node addresses; checked not to overlap pods and services. @default - not checked */
-  nodeCidr: cidr.optional().describe('Network of the node addresses; when set, it must not overlap pods or services.'),
+  nodeCidr: cidr.optional(),
   /** The cluster DNS domain. @default 'cluster.local' */
-  clusterDomain: dnsSubdomain.default('cluster.local').describe('DNS domain of the cluster. Default: cluster.local.'),
+  clusterDomain: dnsSubdomain.default('cluster.local'),
   /** Cluster IP of the kube-dns Service. @default - the 10th address of serviceCidr (10.96.0.10 for 10.96.0.0/12) */
-  dnsServiceIp: address
-    .optional()
-    .describe('Cluster IP of the kube-dns Service. Default: the 10th address of serviceCidr.'),
-  /** Prefix length of each Kubernetes node's slice of podCidr, for nodes without a podSubnet (host side). @default 24 */
-  nodeCidrMaskSize: z
-    .number()
-    .int()
-    .min(8)
-    .max(30)
-    .default(24)
-    .describe(
-      "Prefix length of each Kubernetes node's slice of podCidr (kube-controller-manager --node-cidr-mask-size) for nodes without a podSubnet. Default: 24.",
-    ),
+  dnsServiceIp: address.optional(),
+  /**
+   * Prefix length of each Kubernetes node's slice of podCidr (kube-controller-manager --node-cidr-mask-size), for
+   * nodes without a podSubnet (host side).
+   * @default 24
+   */
+  nodeCidrMaskSize: z.number().int().min(8).max(30).default(24),
 };
 export const networkSchema: z.ZodObject<typeof networkShape, z.core.$strict> = z.strictObject(networkShape);
 
@@ -193,7 +187,7 @@ const weaveShape = {
    * IPALLOC_RANGE: the range Weave allocates pod addresses from. Must lie inside the ClusterNetwork's podCidr.
    * @default - the podCidr of the ClusterNetwork in scope; without one, unset (Weave then uses 10.32.0.0/12)
    */
-  ipallocRange: cidr.optional().describe('IPALLOC_RANGE. Default: network.podCidr.'),
+  ipallocRange: cidr.optional(),
   /** WEAVE_MTU: MTU of the Weave bridge and VXLAN/fastdp interfaces. @default - unset (Weave picks 1376) */
   mtu: z.number().int().min(576).max(65535).optional(),
   /** CONN_LIMIT: maximum number of peer connections. @default - unset (Weave's default, 200) */
@@ -215,8 +209,7 @@ const weaveShape = {
             : undefined,
       },
     )
-    .optional()
-    .describe('WEAVE_PASSWORD from this Secret key (env valueFrom secretKeyRef). Default: no encryption.'),
+    .optional(),
   /** Extra args for weave-npc, e.g. `['--log-level=debug']`. @default - none */
   npcArgs: z.array(z.string()).optional(),
   /**
@@ -239,13 +232,12 @@ const flannelShape = {
   cniPluginVersion: z
     .string()
     .regex(/^[0-9A-Za-z._-]+$/)
-    .optional()
-    .describe('flannel-cni-plugin image tag. Default: v1.9.1-flannel3.'),
+    .optional(),
   /**
    * net-conf.json `Network`: the whole pod network. Must lie inside the ClusterNetwork's podCidr.
    * @default - the podCidr of the ClusterNetwork in scope; without one, Flannel's 10.244.0.0/16
    */
-  network: cidr.optional().describe('net-conf.json Network. Default: network.podCidr.'),
+  network: cidr.optional(),
   /**
    * How pod traffic crosses nodes: vxlan, host-gw (plain routes; nodes on one L2 segment) or wireguard.
    * @default { type: 'vxlan' }
@@ -265,8 +257,7 @@ const flannelShape = {
       /** WireGuard: encrypted tunnels between nodes; `listenPort` @default - unset (Flannel uses 51820) */
       z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
     ])
-    .optional()
-    .describe('vxlan (default; vni, port), host-gw (nodes on one L2 segment) or wireguard (listenPort).'),
+    .optional(),
   /** net-conf.json `EnableNFTables`: masquerade with nftables instead of iptables. @default false */
   enableNFTables: z.boolean().optional(),
 };
@@ -304,40 +295,31 @@ export const cniSchema = z.strictObject({
 const dnsShape = {
   provider: z.enum(['coredns', 'none']).default('coredns'),
   /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
-  version: imageTag.optional().describe('CoreDNS image tag. Default: v1.10.1 (Kubernetes 1.27).'),
+  version: imageTag.optional(),
   /** Deployment replicas. @default 2 (what `kubeadm init` sets) */
-  replicas: z.number().int().min(1).optional().describe('CoreDNS Deployment replicas. Default: 2 (kubeadm).'),
+  replicas: z.number().int().min(1).optional(),
   /**
    * The Corefile (parsed and validated, then shipped as written). Cannot be combined with `upstreams`, `hosts` or
    * `stubDomains`: write those into the Corefile.
    * @default - kubeadm's Corefile for the cluster domain, with `upstreams`, `hosts` and `stubDomains` applied
    */
-  corefile: z
-    .string()
-    .optional()
-    .describe(
-      "A whole Corefile, parsed and validated (errors name the line). Cannot be combined with upstreams, hosts or stubDomains. Default: kubeadm's Corefile for the cluster domain.",
-    ),
-  /** Upstream resolvers for names outside the cluster (forward plugin). @default ['/etc/resolv.conf'] (the node's resolvers) */
+  corefile: z.string().optional(),
+  /**
+   * Upstream resolvers for names outside the cluster (forward plugin): IPv4 addresses, `[dns|tls]://address[:port]`
+   * or a resolv.conf file.
+   * @default ['/etc/resolv.conf'] (the node's resolvers)
+   */
   upstreams: z
     .array(
       z.string().regex(/^\S+$/, {
         message: 'must be one token: an IPv4 address, [dns|tls]://address[:port] or an absolute path',
       }),
     )
-    .optional()
-    .describe(
-      'forward targets: IPv4 addresses, [dns|tls]://address[:port] or a resolv.conf file. Default: /etc/resolv.conf',
-    ),
+    .optional(),
   /** Static entries served by a `hosts` plugin with `fallthrough`. @default - none (no hosts plugin) */
-  hosts: z
-    .array(z.strictObject({ ip: address, names: z.array(hostName).min(1) }))
-    .optional()
-    .describe('Static host entries served by the hosts plugin (with fallthrough).'),
+  hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional(),
   /** Zone → upstream servers; each zone becomes a server block forwarding to them. @default - none */
-  stubDomains: record(z.string(), z.array(address).min(1))
-    .optional()
-    .describe('Zone → upstream servers: each becomes a server block.'),
+  stubDomains: record(z.string(), z.array(address).min(1)).optional(),
 };
 export const dnsSchema: z.ZodObject<typeof dnsShape, z.core.$strict> = z.strictObject(dnsShape);
 
@@ -347,10 +329,7 @@ const ingressControllerShape = {
    * Upstream provider manifest to follow: cloud (LoadBalancer Service) or baremetal (NodePort Service).
    * @default 'baremetal'
    */
-  flavor: z
-    .enum(['cloud', 'baremetal'])
-    .default('baremetal')
-    .describe('cloud: LoadBalancer Service; baremetal: NodePort Service.'),
+  flavor: z.enum(['cloud', 'baremetal']).default('baremetal'),
   /** Controller version: the `app.kubernetes.io/version` label and the default image tag. @default '1.8.2' */
   version: imageTag.optional(),
   /** Controller Deployment replicas. @default - unset (Kubernetes' default, 1), as upstream */
@@ -388,20 +367,20 @@ const kubeProxyShape = {
    * ipvs.strictARP: answer ARP only for addresses on the receiving interface (MetalLB needs it). ipvs mode only.
    * @default false
    */
-  strictArp: z.boolean().optional().describe('ipvs.strictARP (for MetalLB); ipvs mode only. Default: false.'),
+  strictArp: z.boolean().optional(),
   /**
    * API server URL kube-proxy talks to (kubeadm's controlPlaneEndpoint), e.g. `https://192.168.1.11:6443`.
-   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required by the construct.
+   * kube-proxy cannot use the `kubernetes` Service: it is what makes Services work. Required by the construct; in
+   * the cluster file, setting it synthesizes the kube-system ConfigMap kube-proxy (replacing kubeadm's), and mode
+   * ipvs or strictArp need it.
+   * @default - kubeadm's kube-proxy ConfigMap is left alone
    */
   controlPlaneEndpoint: z
     .string()
     .regex(CONTROL_PLANE_ENDPOINT, {
       message: 'must be an https URL of the API server such as https://192.168.1.11:6443',
     })
-    .optional()
-    .describe(
-      "API server URL for kube-proxy's kubeconfig. When set, the kube-system ConfigMap kube-proxy is synthesized (it replaces kubeadm's); required for mode ipvs or strictArp.",
-    ),
+    .optional(),
 };
 export const kubeProxySchema: z.ZodObject<typeof kubeProxyShape, z.core.$strict> = z.strictObject(kubeProxyShape);
 
@@ -427,7 +406,7 @@ const servicePortShape = {
   /** @default 'TCP' */
   protocol: protocol.optional(),
   /** Port opened on every node, 30000-32767; only for NodePort and LoadBalancer. @default - chosen by the API server */
-  nodePort: z.number().int().optional().describe('NodePort/LoadBalancer only; must lie in 30000-32767.'),
+  nodePort: z.number().int().optional(),
   /** Application protocol hint, e.g. `http`. @default - none */
   appProtocol: z.string().optional(),
 };
@@ -442,7 +421,7 @@ const serviceShape = {
   /** Pods to send traffic to. @default - none: endpoints are managed by hand (or ExternalName) */
   selector: labels.optional(),
   /** A fixed address inside serviceCidr, or "None" for a headless Service. @default - allocated by the API server */
-  clusterIP: z.string().optional().describe('A fixed address inside serviceCidr, or "None" for a headless Service.'),
+  clusterIP: z.string().optional(),
   /** DNS name an ExternalName Service aliases (required for that type, forbidden otherwise). @default - none */
   externalName: z
     .string()
@@ -546,7 +525,7 @@ const ingressShape = {
   /** The IngressClass (e.g. 'nginx'). @default - the cluster's default class */
   ingressClassName: dnsSubdomain.optional(),
   /** Sets the nginx.ingress.kubernetes.io/rewrite-target annotation, e.g. '/'. @default - no rewrite */
-  rewriteTarget: z.string().optional().describe('Sets the nginx.ingress.kubernetes.io/rewrite-target annotation.'),
+  rewriteTarget: z.string().optional(),
   /** Where requests no rule matches go. @default - the controller's default backend */
   defaultBackend: ingressBackend.optional(),
   /** @default - no TLS */
@@ -565,12 +544,9 @@ const ingressShape = {
          * synthesized.
          * @default - the Secret exists already
          */
-        certFile: z
-          .string()
-          .optional()
-          .describe('PEM certificate file (relative to the cluster file): a kubernetes.io/tls Secret is made.'),
+        certFile: z.string().optional(),
         /** PEM private key file, with certFile. @default - the Secret exists already */
-        keyFile: z.string().optional().describe('PEM private key file, with certFile.'),
+        keyFile: z.string().optional(),
       }),
     )
     .optional(),
