@@ -23,6 +23,33 @@ export { InputError, type Issue, formatPath } from './model/errors';
 export { loadClusterFile, parseClusterText, checkCluster, type ClusterModel } from './model/load';
 export { resolveLayout, type NetworkLayout, type NetworkLayoutInput } from './model/layout';
 export * from './model/schema';
+// Questions about a loaded cluster file or Kubernetes objects, as pure functions (what `netstrap trace`, `netpol can`,
+// `netpol matrix`, `netpol list` and `graph` answer): for code and for unit tests of intent.
+export { traceCluster, type TraceResult, type TraceHop } from './model/trace';
+export {
+  netpolAnalysis,
+  netpolCan,
+  netpolMatrix,
+  netpolList,
+  type NetpolSource,
+  type NetpolQuery,
+  type NetpolVerdict,
+  type ConnectionRow,
+} from './model/netpol/api';
+export type { NetpolAnalysis } from './model/netpol/analyze';
+export type { Protocol as NetpolProtocol } from './model/netpol/inventory';
+export {
+  topologyGraph,
+  type TopologyGraph,
+  type GraphLan,
+  type GraphNode,
+  type GraphInterface,
+  type GraphBridge,
+  type GraphNamespace,
+  type GraphWorkload,
+  type GraphExternal,
+  type GraphConnection,
+} from './model/graph';
 // Host provisioner: plan / bootstrap / verify a cluster file's nodes over SSH.
 export {
   planCluster,
@@ -41,3 +68,12 @@ export type { Change, Command, ResourceKind } from './host/types';
 // Host resource kinds (pass a subset as ProvisionOptions.kinds); each kind's module documents its facts and reverts.
 export { resourceKinds } from './host/resources';
 export { formatPlan, formatSummary, resultJson } from './host/report';
+// Diagnose: read each node once and check it against the cluster file (what `netstrap diagnose` prints).
+export {
+  diagnoseCluster,
+  type DiagnoseOptions,
+  type DiagnoseReport,
+  type NodeReport,
+  type Finding,
+  type Severity,
+} from './host/diagnose';

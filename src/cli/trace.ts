@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { InputError } from '../model/errors';
 import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 import { printWarnings, processOutput } from './output';
 
@@ -21,30 +20,11 @@ export function registerTrace(program: Command, status: ExitStatus): void {
     .action((file: string, from: string, to: string, options: TraceOptions) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for the model's modules.
       const { loadClusterFile } = require('../model/load') as typeof import('../model/load');
-      const { formatTrace, parseEndpoint, splitPort, trace } =
-        require('../model/trace') as typeof import('../model/trace');
+      const { formatTrace, traceCluster } = require('../model/trace') as typeof import('../model/trace');
       // A verify check that cannot pass is what one traces to find out why: not an error here.
       const model = loadClusterFile(file, { traceProbes: false });
-      const { cluster } = model;
       printWarnings(processOutput, model);
-      const source = parseEndpoint(cluster, from, false);
-      const { target, port, error } = splitPort(to);
-      const destination = parseEndpoint(cluster, target, true);
-      const issues = [
-        ...(source.error ? [{ path: ['FROM'], message: source.error }] : []),
-        ...(error
-          ? [{ path: ['TO'], message: `${error} (got ${JSON.stringify(to)})` }]
-          : destination.error
-            ? [{ path: ['TO'], message: destination.error }]
-            : []),
-      ];
-      if (issues.length > 0) throw new InputError('netstrap trace', issues);
-      const result = trace(cluster, {
-        from: source.endpoint!,
-        to: destination.endpoint!,
-        protocol: port === undefined ? 'icmp' : 'tcp',
-        port,
-      });
+      const result = traceCluster(model, from, to);
       process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
       if (result.verdict === 'dropped') status.code = EXIT_FAILED;
     });

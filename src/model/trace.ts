@@ -24,7 +24,7 @@ import {
   parseNetwork,
 } from './cidr';
 import { derivedReason, effectiveNodes } from './effective';
-import { Issue, show } from './errors';
+import { InputError, Issue, show } from './errors';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
 import { type Destination, parseDestination, RouteTable } from './route-table';
 import { declaresForwarding, lanPorts } from './routing';
@@ -645,4 +645,32 @@ export function probeTraceIssues(cluster: Cluster): Issue[] {
     }
   });
   return issues;
+}
+
+/**
+ * `netstrap trace` as a function: the path of a packet from `from` (a node, node/namespace or node/pod) to `to` (an
+ * IPv4 address, a node, node/namespace or node/pod; `:PORT` for a TCP connection, else a ping) and its reply,
+ * through a loaded cluster file (a ClusterModel; only its cluster is read, so trace does not import the loader, which
+ * traces the verify checks). Throws InputError (fields FROM, TO) for an endpoint the file does not have.
+ */
+export function traceCluster(model: { readonly cluster: Cluster }, from: string, to: string): TraceResult {
+  const { cluster } = model;
+  const source = parseEndpoint(cluster, from, false);
+  const { target, port, error } = splitPort(to);
+  const destination = parseEndpoint(cluster, target, true);
+  const issues: Issue[] = [
+    ...(source.error ? [{ path: ['FROM'], message: source.error }] : []),
+    ...(error
+      ? [{ path: ['TO'], message: `${error} (got ${show(to)})` }]
+      : destination.error
+        ? [{ path: ['TO'], message: destination.error }]
+        : []),
+  ];
+  if (issues.length > 0) throw new InputError('netstrap trace', issues);
+  return trace(cluster, {
+    from: source.endpoint!,
+    to: destination.endpoint!,
+    protocol: port === undefined ? 'icmp' : 'tcp',
+    port,
+  });
 }

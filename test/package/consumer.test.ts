@@ -1,7 +1,8 @@
 /**
  * netstrap as a user gets it from npm: `npm pack`, then in a fresh project install the tarball and its peers from
  * the registry, type-check and compile a small cdk8s app importing `netstrap`, `cdk8s synth` it, validate every
- * object against the Kubernetes OpenAPI schema, and run `npx netstrap validate` / `synth` there.
+ * object against the Kubernetes OpenAPI schema, run `npx netstrap validate` / `synth` there, and run the README's
+ * jest example (policy intent through netpolCan, netpolMatrix, netpolList from the package root).
  * Installs reuse npm's cache (`--prefer-offline`: the repository's own `npm ci` filled it with the same versions)
  * and leave optional dependencies out (ssh2's cpu-features compiles C++, cdk8s-plus-27's backport is a CLI).
  */
@@ -83,9 +84,18 @@ beforeAll(async () => {
     '--no-fund',
     '--omit=optional',
     path.join(dest, packed.filename),
-    ...['cdk8s', 'cdk8s-plus-27', 'constructs', 'cdk8s-cli', 'typescript', '@types/node'].map(
-      (name) => `${name}@${dev[name]}`,
-    ),
+    // jest and ts-jest run the README's policy test there, as a user's test suite would.
+    ...[
+      'cdk8s',
+      'cdk8s-plus-27',
+      'constructs',
+      'cdk8s-cli',
+      'typescript',
+      '@types/node',
+      'jest',
+      'ts-jest',
+      '@types/jest',
+    ].map((name) => `${name}@${dev[name]}`),
   ]);
 });
 
@@ -175,4 +185,53 @@ test('`npx netstrap validate` and `npx netstrap synth` work in the consumer proj
   expect(fs.readFileSync(path.join(project, 'manifests', 'example.k8s.yaml'), 'utf8')).toBe(
     fs.readFileSync(ours, 'utf8'),
   );
+});
+
+/** Runs jest on one test file of the consumer project (ts-jest, type-checked); returns jest's --json summary. */
+async function consumerJest(file: string): Promise<{ numPassedTests: number; numFailedTests: number }> {
+  fs.writeFileSync(
+    path.join(project, 'jest.config.js'),
+    `module.exports = { testEnvironment: 'node', transform: { '^.+\\\\.ts$': ['ts-jest', { tsconfig: ${JSON.stringify({
+      strict: true,
+      esModuleInterop: true,
+      module: 'commonjs',
+      target: 'ES2022',
+      types: ['jest', 'node'],
+    })} }] } };\n`,
+  );
+  return JSON.parse(await sh(project, ['npx', 'jest', '--ci', '--json', file]));
+}
+
+test("the README's jest example tests policy intent against the installed package", async () => {
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const at = readme.indexOf('<!-- test/package/consumer.test.ts runs this file');
+  const example = /```ts\n\/\/ policy\.test\.ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  expect(at >= 0 && example !== null).toBe(true);
+  fs.writeFileSync(path.join(project, 'policy.test.ts'), example![1]);
+  expect(await consumerJest('policy.test.ts')).toMatchObject({ numPassedTests: 2, numFailedTests: 0 });
+});
+
+test('diagnoseCluster, traceCluster, planCluster and the netpol functions come from the package root, typed', async () => {
+  fs.copyFileSync(path.join(repoRoot, 'hosts', 'example.yaml'), path.join(project, 'example.yaml'));
+  fs.writeFileSync(
+    path.join(project, 'root.test.ts'),
+    `import {
+  diagnoseCluster, loadClusterFile, netpolCan, netpolList, netpolMatrix, planCluster, topologyGraph, traceCluster,
+  type DiagnoseReport, type NetpolVerdict, type TraceResult,
+} from 'netstrap';
+
+test('exports', async () => {
+  for (const f of [diagnoseCluster, traceCluster, planCluster, netpolCan, netpolMatrix, netpolList]) expect(typeof f).toBe('function');
+  const model = loadClusterFile('example.yaml');
+  const trace: TraceResult = traceCluster(model, 'node01', '192.168.2.11');
+  expect(trace.verdict).toBe('delivered');
+  expect(topologyGraph(model.cluster).nodes.map((n) => n.kind)).toEqual(['node', 'router', 'node']);
+  const report: Promise<DiagnoseReport> = diagnoseCluster(model, { only: ['nobody'] });
+  await expect(report).rejects.toThrow(/nobody/);
+  const verdict: NetpolVerdict | undefined = undefined;
+  expect(verdict).toBeUndefined();
+});
+`,
+  );
+  expect(await consumerJest('root.test.ts')).toMatchObject({ numPassedTests: 1, numFailedTests: 0 });
 });
