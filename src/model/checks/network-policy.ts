@@ -201,7 +201,8 @@ export function checkNetworkPolicy(spec: NetworkPolicyCheckInput): Issue[] {
   const issues: Issue[] = checkObjectMeta(spec, 'DNS-1123 subdomain');
   if (spec.podSelector !== undefined) issues.push(...under(['podSelector'], checkLabelSelector(spec.podSelector)));
   const types = spec.policyTypes;
-  if (types !== undefined) {
+  // An empty list is defaulted by the API server as an absent one (from the rules present).
+  if (types !== undefined && types.length > 0) {
     if (types.length > 2)
       issues.push({ path: ['policyTypes'], message: `policyTypes ${show(types)} may list at most Ingress and Egress` });
     types.forEach((type, i) => {

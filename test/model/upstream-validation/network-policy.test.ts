@@ -190,6 +190,17 @@ const issueCases: Array<UpstreamCase<Spec> & { readonly says?: RegExp }> = [
     says: /except "fd00::\/8" must be a strict subset of cidr "10\.0\.0\.0\/8", which is of the other IP family/,
   },
   {
+    name: 'policyTypes [] with ingress and egress rules: defaulted from the rules, no warning',
+    object: policy({ policyTypes: [], ingress: [{}], egress: [{}] }),
+    apiServer: 'accept',
+  },
+  {
+    name: 'policyTypes [Ingress, Ingress]: stored (only more than two types is refused), with a warning',
+    object: policy({ policyTypes: ['Ingress', 'Ingress'] }),
+    apiServer: 'warn',
+    says: /spec\.policyTypes\[1\]: policy type "Ingress" is listed twice/,
+  },
+  {
     name: 'IPv6 ::/0 (a dual-stack cluster export)',
     object: policy({ egress: [{ to: [{ ipBlock: { cidr: '::/0', except: ['fd00::/8'] } }] }] }),
     apiServer: 'accept',
