@@ -61,6 +61,15 @@ const cases: Array<{ what: string; text: string; line: string }> = [
     text: `${BASE}nodes: [{ name: a, ssh: { host: 010.0.0.1 } }]\n`,
     line: 'nodes[0].ssh.host: looks like an IPv4 address but is not one in canonical form (four decimal numbers 0-255, no leading zeros): the resolver would read it as one, hex, octal and shortened forms included (got "010.0.0.1")',
   },
+  ...[
+    ['a space', '/a b', '"/a b"'],
+    ['a NUL', '/a\\0b', '"/a\\u0000b"'],
+    ['a backtick', '/`id`', '"/`id`"'],
+  ].map(([what, yaml, shown]) => ({
+    what: `rewriteTarget with ${what} (it becomes an nginx annotation)`,
+    text: `${BASE}kubernetes:\n  services: [{ name: s, ports: [{ port: 80 }] }]\n  ingresses: [{ name: i, rewriteTarget: "${yaml}", defaultBackend: { service: s, port: 80 } }]\n`,
+    line: `kubernetes.ingresses[0].rewriteTarget: rewriteTarget (nginx.ingress.kubernetes.io/rewrite-target) ${shown} is refused by ingress-nginx's annotation validation`,
+  })),
   {
     what: 'identityFile ""',
     text: `${BASE}nodes: [{ name: a, ssh: { host: 10.0.0.1, identityFile: "" } }]\n`,

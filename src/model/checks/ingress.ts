@@ -9,6 +9,7 @@ import { Issue, show, under } from '../errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
 import type { ingressPropsSchema, PropsOf, ServiceReference } from '../props';
 import { findServicePort, ServicePortProps } from './service';
+import { nginxAnnotationIssues } from './nginx-annotations';
 
 export type { ServiceReference };
 
@@ -198,6 +199,8 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
       message: `${show(annotatedClass)} must match ingressClassName ${show(spec.ingressClassName)} when both are given (or drop the deprecated annotation)`,
     });
   }
+  // Values that become ingress-nginx annotations, as its own annotation validation accepts them.
+  issues.push(...nginxAnnotationIssues(spec));
   const annotated = spec.annotations?.[REWRITE_TARGET_ANNOTATION];
   if (spec.rewriteTarget !== undefined && annotated !== undefined && annotated !== spec.rewriteTarget) {
     issues.push({
