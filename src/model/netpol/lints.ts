@@ -15,7 +15,7 @@ import { compileSelector, Inventory, Protocol, Workload } from './inventory';
 import { clusterInventory } from './cluster';
 import { networkPolicyWarnings } from '../cni';
 import type { Cluster } from '../schema';
-import type { NetworkPolicyPeerSpec, NetworkPolicyPortSpec } from '../checks/network-policy';
+import type { NetworkPolicyPeerSpec } from '../checks/network-policy';
 
 /** The labels every kube-dns implementation (CoreDNS of kubeadm, kube-dns) carries, and the ports it serves. */
 export const KUBE_DNS = {
@@ -109,9 +109,9 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
           }
         });
         // Named ports resolve through the destination: the selected pods (ingress) or the peers' pods (egress).
-        (rule.ports ?? []).forEach((entry: NetworkPolicyPortSpec, j) => {
+        (rule.ports ?? []).forEach((entry, j) => {
           if (typeof entry.port !== 'string') return;
-          const protocol = entry.protocol ?? 'TCP';
+          const protocol = entry.protocol;
           const destinations = direction === 'ingress' ? selectedWorkloads : analysis.workloads;
           if (destinations.some((w) => w.ports.some((p) => p.name === entry.port && p.protocol === protocol))) return;
           out.push(
