@@ -16,21 +16,17 @@ export {
   type FlannelVxlanBackend,
   type FlannelHostGwBackend,
   type FlannelWireguardBackend,
-  FLANNEL_DEFAULTS,
-  FLANNEL_CNI_FILE,
   checkFlannelProps,
-  flannelConflist,
-  flannelNetConf,
 } from '../src/model/checks/flannel';
+export { FLANNEL_DEFAULTS, FLANNEL_CNI_FILE, flannelConflist, flannelNetConf } from '../src/model/flannel-files';
+import { FlannelProps, checkFlannelProps } from '../src/model/checks/flannel';
 import {
   FLANNEL_CNI_FILE,
   FLANNEL_DEFAULTS,
-  FlannelProps,
-  checkFlannelProps,
   flannelConflist,
   flannelJson,
   flannelNetConf,
-} from '../src/model/checks/flannel';
+} from '../src/model/flannel-files';
 
 const NAMESPACE = 'kube-flannel';
 const APP = { 'k8s-app': 'flannel' };

@@ -16,7 +16,6 @@ export {
   type IngressProps,
   type IngressCheckInput,
   type IngressContext,
-  readTlsFiles,
   checkIngress,
   type IngressRoute,
   ingressRoutes,
@@ -28,11 +27,13 @@ import {
   IngressProps,
   IngressCheckInput,
   backendName,
-  readTlsFiles,
   checkIngress,
   claimIngressRoutes,
 } from '../src/model/checks/ingress';
 import { assertProps, ingressPropsSchema } from '../src/model/props';
+import { readTlsFiles, tlsFileIssues } from '../src/model/tls-files';
+
+export { readTlsFiles };
 import { LateMaps } from './late-maps';
 
 /** Routes claimed per construct tree. */
@@ -65,7 +66,8 @@ export class Ingress extends k8s.KubeIngress {
     const spec: IngressCheckInput = { ...props, name: props?.name ?? id };
     const source = `Ingress ${show(spec.name)}`;
     const baseDir = props?.baseDir ?? process.cwd();
-    if (!checked) assertProps(ingressPropsSchema, props, source, () => checkIngress(spec, { baseDir }));
+    if (!checked)
+      assertProps(ingressPropsSchema, props, source, () => checkIngress(spec, { tlsFiles: tlsFileIssues(baseDir) }));
     const routes = routeRegistries.get(scope.node.root) ?? new Map<string, string>();
     routeRegistries.set(scope.node.root, routes);
     throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
@@ -113,7 +115,7 @@ export class Ingress extends k8s.KubeIngress {
         validate: () =>
           errorsOf(
             checkIngress(spec, {
-              baseDir,
+              tlsFiles: tlsFileIssues(baseDir),
               findService: (name, ns) => Service.lookup(this, name, ns)?.ports,
             }),
           ).map((issue) => new InputError(source, [issue]).message),

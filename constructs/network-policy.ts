@@ -15,8 +15,6 @@ export {
   type PolicyType,
   type NetworkPolicyProps,
   type NetworkPolicyCheckInput,
-  NetworkPolicyPort,
-  NetworkPolicyPeer,
   checkPeer,
   checkPolicyPort,
   checkNetworkPolicy,
@@ -30,6 +28,55 @@ import {
 } from '../src/model/checks/network-policy';
 import { assertProps, networkPolicyPropsSchema } from '../src/model/props';
 import { LateMaps } from './late-maps';
+
+/** Friendly constructors of {@link NetworkPolicyPortSpec} values. */
+export class NetworkPolicyPort {
+  static tcp(port: number | string): NetworkPolicyPortSpec {
+    return { protocol: 'TCP', port };
+  }
+  static udp(port: number | string): NetworkPolicyPortSpec {
+    return { protocol: 'UDP', port };
+  }
+  static sctp(port: number | string): NetworkPolicyPortSpec {
+    return { protocol: 'SCTP', port };
+  }
+  /** TCP ports `start` to `end`, both included. */
+  static tcpRange(start: number, end: number): NetworkPolicyPortSpec {
+    return { protocol: 'TCP', port: start, endPort: end };
+  }
+  static udpRange(start: number, end: number): NetworkPolicyPortSpec {
+    return { protocol: 'UDP', port: start, endPort: end };
+  }
+  /** Every TCP port. */
+  static allTcp(): NetworkPolicyPortSpec {
+    return { protocol: 'TCP' };
+  }
+  static allUdp(): NetworkPolicyPortSpec {
+    return { protocol: 'UDP' };
+  }
+}
+
+/** Friendly constructors of {@link NetworkPolicyPeerSpec} values. */
+export class NetworkPolicyPeer {
+  static ipBlock(cidr: string, except?: ReadonlyArray<string>): NetworkPolicyPeerSpec {
+    return { ipBlock: except === undefined ? { cidr } : { cidr, except } };
+  }
+  /** Pods with these labels in the policy's namespace. */
+  static pods(matchLabels: Record<string, string>): NetworkPolicyPeerSpec {
+    return { podSelector: { matchLabels } };
+  }
+  /** Every pod of the namespaces with these labels (`{}`: all namespaces). */
+  static namespaces(matchLabels: Record<string, string>): NetworkPolicyPeerSpec {
+    return { namespaceSelector: { matchLabels } };
+  }
+  /** Pods with `podLabels` in namespaces with `namespaceLabels` (both must match: AND). */
+  static podsInNamespaces(
+    podLabels: Record<string, string>,
+    namespaceLabels: Record<string, string>,
+  ): NetworkPolicyPeerSpec {
+    return { namespaceSelector: { matchLabels: namespaceLabels }, podSelector: { matchLabels: podLabels } };
+  }
+}
 
 function selectorToKube(selector: LabelSelector, pointer: string, late: LateMaps): k8s.LabelSelector {
   if (!selector.matchLabels || late.map(selector.matchLabels, `${pointer}/matchLabels`) !== undefined)

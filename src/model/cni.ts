@@ -11,7 +11,7 @@ import { Cluster } from './schema';
 import { CniNetworkList, conflistOf, DEFAULT_CNI_VERSION } from './cni/types';
 import { defaultCniFileName } from './cni/render';
 import { hostLocalSubnets, validateNetworkList } from './cni/validate';
-import { FLANNEL_CNI_FILE, flannelConflist } from './checks/flannel';
+import { FLANNEL_CNI_FILE, flannelConflist } from './flannel-files';
 
 export * from './cni/types';
 export * from './cni/plugins';

@@ -14,6 +14,7 @@ import { decodeNulls } from './decode';
 import { checkService } from './checks/service';
 import { checkIngress } from './checks/ingress';
 import { checkNetworkPolicy } from './checks/network-policy';
+import { tlsFileIssues } from './tls-files';
 import { NetworkLayout } from './layout';
 import { validateCluster } from './validate';
 import { loadYamlDocuments } from './yaml';
@@ -272,7 +273,7 @@ function kubernetesObjectChecks(decoded: unknown, error: z.ZodError, baseDir: st
       objectIssues(
         ingressSchema,
         item,
-        (ingress) => checkIngress(ingress, { baseDir }),
+        (ingress) => checkIngress(ingress, { tlsFiles: tlsFileIssues(baseDir) }),
         () => [],
       ).issues,
     networkPolicies: (item: unknown) => objectIssues(networkPolicySchema, item, checkNetworkPolicy, () => []).issues,

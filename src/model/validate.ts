@@ -12,6 +12,7 @@ import { checkKubeProxyProps } from './checks/kube-proxy';
 import { validateClusterCni } from './cni';
 import { claimIngressRoutes, checkIngress } from './checks/ingress';
 import { checkNetworkPolicy } from './checks/network-policy';
+import { tlsFileIssues } from './tls-files';
 import { checkService, claimServiceAddresses } from './checks/service';
 import { Ledger } from './ledger';
 import { NetworkLayout, resolveLayout } from './layout';
@@ -128,7 +129,13 @@ export function validateCluster(
     const at = ['kubernetes', 'ingresses', i];
     once('Ingress', ingress, at);
     issues.push(
-      ...under(at, checkIngress(ingress, { baseDir, findService: (name, ns) => servicePorts.get(`${ns}/${name}`) })),
+      ...under(
+        at,
+        checkIngress(ingress, {
+          tlsFiles: tlsFileIssues(baseDir),
+          findService: (name, ns) => servicePorts.get(`${ns}/${name}`),
+        }),
+      ),
     );
     issues.push(...under(at, claimIngressRoutes(ingress, `Ingress ${ingress.namespace}/${ingress.name}`, routes)));
   });

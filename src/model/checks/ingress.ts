@@ -1,9 +1,7 @@
 /**
- * The checks of an Ingress spec (API server rules, backends, TLS files) and its routes, with the plain types they
+ * The checks of an Ingress spec (API server rules, backends; TLS files through the context) and its routes, with the plain types they
  * need. Free of cdk8s, so validating a cluster file does not load it; constructs/ingress.ts re-exports all.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { parseIpAddress } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { checkName, checkObjectMeta, checkPortName, checkPortNumber } from '../meta';
@@ -12,9 +10,6 @@ import { findServicePort, ServicePortProps } from './service';
 import { nginxAnnotationIssues } from './nginx-annotations';
 
 export type { ServiceReference };
-
-/** Largest certFile or keyFile read (a certificate chain is a few KB). */
-export const MAX_TLS_FILE_BYTES = 1024 * 1024;
 
 /** The deprecated annotation that named the class before `ingressClassName`. */
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
@@ -39,8 +34,11 @@ export type IngressCheckInput = IngressProps & { readonly name: string };
 export interface IngressContext {
   /** The ports of Service `name` in `namespace`, or undefined when no such Service is defined. @default - not checked */
   readonly findService?: (name: string, namespace: string) => ReadonlyArray<ServicePortProps> | undefined;
-  /** @default process.cwd() */
-  readonly baseDir?: string;
+  /**
+   * Reads and checks the certFile/keyFile of a TLS entry (src/model/tls-files.ts tlsFileIssues): checks do no I/O.
+   * @default - the files are not read
+   */
+  readonly tlsFiles?: (tls: IngressTlsSpec) => Issue[];
 }
 
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
@@ -112,71 +110,6 @@ function checkBackend(backend: IngressBackendSpec, namespace: string, context: I
     });
   }
   return issues;
-}
-
-/** The certificate and key of a TLS entry read from disk, or the issues (missing file, not PEM). */
-export function readTlsFiles(tls: IngressTlsSpec, baseDir: string): { issues: Issue[]; cert?: Buffer; key?: Buffer } {
-  const issues: Issue[] = [];
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    const missing = tls.certFile === undefined ? 'certFile' : 'keyFile';
-    issues.push({
-      path: [missing],
-      message: `${missing} is required with ${missing === 'certFile' ? 'keyFile' : 'certFile'} ${show(tls.certFile ?? tls.keyFile)}: a TLS Secret needs both`,
-    });
-    return { issues };
-  }
-  if (tls.certFile === undefined || tls.keyFile === undefined) return { issues };
-  const read = (field: 'certFile' | 'keyFile', file: string, marker: RegExp, what: string): Buffer | undefined => {
-    const full = path.resolve(baseDir, file);
-    let data: Buffer;
-    try {
-      // A regular file of at most 1 MiB: /dev/zero or a FIFO would be read forever, a huge file into memory.
-      const stat = fs.statSync(full);
-      if (!stat.isFile()) {
-        issues.push({
-          path: [field],
-          message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a regular file`,
-        });
-        return undefined;
-      }
-      if (stat.size > MAX_TLS_FILE_BYTES) {
-        issues.push({
-          path: [field],
-          message: `${field} ${show(file)} is ${stat.size} bytes; a PEM file may hold at most ${MAX_TLS_FILE_BYTES} (1 MiB)`,
-        });
-        return undefined;
-      }
-      data = fs.readFileSync(full);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      issues.push({
-        path: [field],
-        message: `cannot read ${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}): ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message.slice(0, 100))}`,
-      });
-      return undefined;
-    }
-    if (!marker.test(data.toString('latin1'))) {
-      issues.push({
-        path: [field],
-        message: `${field} ${show(file)} (${full.length > 200 ? `…${full.slice(-200)}` : full}) is not a PEM ${what}`,
-      });
-      return undefined;
-    }
-    return data;
-  };
-  const cert = read(
-    'certFile',
-    tls.certFile,
-    /-----BEGIN CERTIFICATE-----/,
-    'certificate (-----BEGIN CERTIFICATE-----)',
-  );
-  const key = read(
-    'keyFile',
-    tls.keyFile,
-    /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-    'private key (-----BEGIN ... PRIVATE KEY-----)',
-  );
-  return { issues, cert, key };
 }
 
 /**
@@ -267,7 +200,7 @@ export function checkIngress(spec: IngressCheckInput, context: IngressContext = 
         });
       } else secrets.set(secretName, i);
     }
-    issues.push(...under(['tls', i], readTlsFiles(tls, context.baseDir ?? process.cwd()).issues));
+    if (context.tlsFiles) issues.push(...under(['tls', i], context.tlsFiles(tls)));
   });
   return issues;
 }

@@ -1,5 +1,6 @@
 /**
- * The API server's checks of a NetworkPolicy spec, with its plain types and value factories. Free of cdk8s, so
+ * The API server's checks of a NetworkPolicy spec, with its plain types (the value factories NetworkPolicyPeer and
+ * NetworkPolicyPort are the construct's, constructs/network-policy.ts). Free of cdk8s, so
  * validating a cluster file does not load it; constructs/network-policy.ts re-exports all.
  */
 import { isStrictIpSubnet, parseObjectCidr } from '../cidr';
@@ -23,55 +24,6 @@ export type NetworkPolicyPortSpec = NonNullable<NetworkPolicyIngressRuleSpec['po
 export type PolicyType = NonNullable<NetworkPolicyProps['policyTypes']>[number];
 
 export type NetworkPolicyCheckInput = NetworkPolicyProps & { readonly name: string };
-
-/** Friendly constructors of {@link NetworkPolicyPortSpec} values. */
-export class NetworkPolicyPort {
-  static tcp(port: number | string): NetworkPolicyPortSpec {
-    return { protocol: 'TCP', port };
-  }
-  static udp(port: number | string): NetworkPolicyPortSpec {
-    return { protocol: 'UDP', port };
-  }
-  static sctp(port: number | string): NetworkPolicyPortSpec {
-    return { protocol: 'SCTP', port };
-  }
-  /** TCP ports `start` to `end`, both included. */
-  static tcpRange(start: number, end: number): NetworkPolicyPortSpec {
-    return { protocol: 'TCP', port: start, endPort: end };
-  }
-  static udpRange(start: number, end: number): NetworkPolicyPortSpec {
-    return { protocol: 'UDP', port: start, endPort: end };
-  }
-  /** Every TCP port. */
-  static allTcp(): NetworkPolicyPortSpec {
-    return { protocol: 'TCP' };
-  }
-  static allUdp(): NetworkPolicyPortSpec {
-    return { protocol: 'UDP' };
-  }
-}
-
-/** Friendly constructors of {@link NetworkPolicyPeerSpec} values. */
-export class NetworkPolicyPeer {
-  static ipBlock(cidr: string, except?: ReadonlyArray<string>): NetworkPolicyPeerSpec {
-    return { ipBlock: except === undefined ? { cidr } : { cidr, except } };
-  }
-  /** Pods with these labels in the policy's namespace. */
-  static pods(matchLabels: Record<string, string>): NetworkPolicyPeerSpec {
-    return { podSelector: { matchLabels } };
-  }
-  /** Every pod of the namespaces with these labels (`{}`: all namespaces). */
-  static namespaces(matchLabels: Record<string, string>): NetworkPolicyPeerSpec {
-    return { namespaceSelector: { matchLabels } };
-  }
-  /** Pods with `podLabels` in namespaces with `namespaceLabels` (both must match: AND). */
-  static podsInNamespaces(
-    podLabels: Record<string, string>,
-    namespaceLabels: Record<string, string>,
-  ): NetworkPolicyPeerSpec {
-    return { namespaceSelector: { matchLabels: namespaceLabels }, podSelector: { matchLabels: podLabels } };
-  }
-}
 
 // ip-num is exact but slow (about 0.1 ms a parse, 0.2 ms a containment test) and the same CIDRs recur across
 // policies: remember results by text, so thousands of policies stay cheap. Bounded, to stay small.
