@@ -1,0 +1,518 @@
+/**
+ * One host's run, as phases: read → plan → guard → apply → verify, each returning a discriminated outcome. Under
+ * --allow-disruption, apply and verify run inside `withCommitConfirm`, as nmstate wraps its apply in a checkpoint:
+ * the watchdog is armed before the first change, and the change is confirmed over a new connection or put back;
+ * the apply phase itself knows nothing of it. One connection, 1 round trip for a no-op, 2 for a change (plus the
+ * confirm round trip under commit-confirm). Never throws: every failure is the host's result.
+ */
+import type { ClusterModel } from '../model/load';
+import type { ClusterNode } from '../model/schema';
+import {
+  awaitWatchdog,
+  type ConfirmOutcome,
+  confirmOrRevert,
+  type ConfirmSteps,
+  armScript,
+  disarmCommand,
+  newConfirm,
+  nodeProbes,
+  parseArmed,
+  parseConfirmOutput,
+  progressRecord,
+  revertNowScript,
+  type WatchdogKind,
+} from './confirm';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './defaults';
+import { describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
+import { FactSet } from './fact';
+import { buildFactScript, type FactSection, factSections, newMarker, parseFacts } from './fact-script';
+import { nodeDrift, nodeWarnings, planNode } from './node-plan';
+import { applyPrelude, ownershipFacts } from './ownership';
+import { ipState } from './resources/ip-facts';
+import { podAddresses } from './resources/pods';
+import { type ApplyHooks, buildApplyScript, commandsRun, parseApplyOutput } from './script';
+import { type Connector, RunError, type RunResult, type SshOptions, type Transport } from './ssh';
+import type { Change, Drift, ResourceKind } from './types';
+import {
+  buildProbeScript,
+  type Probe,
+  type ProbeResult,
+  type ProbeSpec,
+  parseProbeOutput,
+  probeSource,
+  type probeTarget,
+} from './verify';
+
+/** plan: read and compare; bootstrap: apply; verify: compare and run the probes; reset: undo all netstrap owns. */
+export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
+
+/**
+ * - ok: nothing to change; changed: changes applied and verified; pending: changes found (plan) or drift (verify);
+ * - failed: a fact read, a step or the post-apply verification failed; unreachable: no connection;
+ * - refused: a disruption check refused the plan, nothing was sent (exit 2: the cluster file must change);
+ * - reverted: applied under commit-confirm, then put back because it was not confirmed (exit 1).
+ */
+export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable' | 'refused' | 'reverted';
+
+export interface HostResult {
+  readonly node: string;
+  readonly status: HostStatus;
+  /** The changes planned (plan, verify) or applied (bootstrap). */
+  readonly changes: ReadonlyArray<Change>;
+  /** Problems the resource kinds saw that are not changes (e.g. a resolver that would crash CoreDNS). */
+  readonly warnings: ReadonlyArray<string>;
+  /** Live ≠ boot, found before anything was applied: what a reboot would change (see node-plan.ts nodeDrift). */
+  readonly drift?: ReadonlyArray<Drift>;
+  /** Every mutating command sent, rendered (none for plan, verify and no-op runs). */
+  readonly commands: ReadonlyArray<string>;
+  /** Command round trips of provisioning (facts + apply). */
+  readonly roundTrips: number;
+  /** Round trips spent on connectivity assertions from this node (0 or 1). */
+  readonly verifyRoundTrips: number;
+  readonly durationMs: number;
+  readonly error?: string;
+  /** The step that failed during apply (1-based), its change, and whether the earlier steps were reverted. */
+  readonly failedStep?: {
+    readonly step: number;
+    readonly kind: string;
+    readonly target: string;
+    readonly reverted: boolean;
+  };
+  /** Changes still found after apply (the host did not converge). */
+  readonly remaining?: ReadonlyArray<Change>;
+  /** Why disruption checks refused the plan (refused), or what was applied under commit-confirm anyway. */
+  readonly refusals?: ReadonlyArray<Refusal>;
+}
+
+/** The node as reset plans it: declaring nothing, so that every owned object is a removal. */
+export function declaringNothing(node: ClusterNode): ClusterNode {
+  return {
+    ...node,
+    interfaces: [],
+    bridges: [],
+    namespaces: [],
+    routes: [],
+    sysctls: {},
+    kubernetesPrerequisites: false,
+    nat: { masquerade: [], portForwards: [] },
+    hosts: [],
+    resolv: undefined,
+    cniConflists: false,
+  };
+}
+
+/** What every host of one run shares. */
+export interface HostContext {
+  readonly mode: RunMode;
+  readonly model: ClusterModel;
+  readonly kinds: ReadonlyArray<ResourceKind>;
+  readonly connector: Connector;
+  readonly options: SshOptions;
+  readonly timeoutMs: number;
+  /** Apply the plan (bootstrap, reset without dryRun). */
+  readonly applies: boolean;
+  readonly keepRemoved: boolean;
+  readonly guards: ReadonlyArray<DisruptionCheck>;
+  readonly allowDisruption: boolean;
+  readonly confirmTimeoutMs: number;
+  readonly watchdog: WatchdogKind;
+  /** Every connectivity assertion of the cluster file, with its index. */
+  readonly checks: ReadonlyArray<ScheduledProbe>;
+}
+
+/** A probe as the run schedules it: its target, its address when the file tells it, and when it runs. */
+export interface ScheduledProbe extends Probe {
+  readonly endpoint: ReturnType<typeof probeTarget>['endpoint'];
+  /** Runs after every host is done (bootstrap; a pod target), not in the fact round trip of verify. */
+  readonly later: boolean;
+}
+
+export function probesFrom<T extends { spec: ProbeSpec }>(checks: ReadonlyArray<T>, node: string): T[] {
+  return checks.filter(({ spec }) => probeSource(spec).node === node);
+}
+
+/** What a host's run hands back to the cluster run: its result, the connection kept open, its probes, its facts. */
+export interface HostOutcome {
+  readonly result: HostResult;
+  readonly transport?: Transport;
+  readonly checks: ProbeResult[];
+  readonly facts?: FactSet;
+}
+
+/** What the run found on a host so far (the result reports it whatever the ending). */
+interface Found {
+  readonly roundTrips: number;
+  readonly changes: ReadonlyArray<Change>;
+  readonly warnings: ReadonlyArray<string>;
+  readonly drift: ReadonlyArray<Drift>;
+  readonly refusals: ReadonlyArray<Refusal>;
+}
+
+/** How a host's run ended: its status, and what its result adds to what was found. */
+interface End {
+  readonly status: HostStatus;
+  readonly error?: string;
+  readonly commands?: ReadonlyArray<string>;
+  readonly failedStep?: HostResult['failedStep'];
+  readonly remaining?: ReadonlyArray<Change>;
+  /** Round trips after the read (apply, confirm, revert). */
+  readonly roundTrips?: number;
+  /** A connection still open and usable (the one the run came on, or the confirm's new one). */
+  readonly open?: Transport;
+  readonly checks?: ProbeResult[];
+  readonly facts?: FactSet;
+}
+
+const failed = (error: string, extra: Omit<End, 'status' | 'error'> = {}): End => ({
+  status: 'failed',
+  error,
+  ...extra,
+});
+
+/** One host: connect, then the phases. Never throws. */
+export async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boolean): Promise<HostOutcome> {
+  const started = Date.now();
+  const nothing: Found = { roundTrips: 0, changes: [], warnings: [], drift: [], refusals: [] };
+  let transport: Transport;
+  try {
+    transport = await ctx.connector(node, ctx.options);
+  } catch (error) {
+    return {
+      result: hostResult(node, started, nothing, { status: 'unreachable', error: (error as Error).message }),
+      checks: [],
+    };
+  }
+  const { found, end } = await phases(node, ctx, transport, nothing);
+  const kept = keepOpen ? end.open : undefined;
+  if (end.open && end.open !== kept && end.open !== transport) end.open.close();
+  if (transport !== kept) transport.close();
+  return { result: hostResult(node, started, found, end), transport: kept, checks: end.checks ?? [], facts: end.facts };
+}
+
+function hostResult(node: ClusterNode, started: number, found: Found, end: End): HostResult {
+  return {
+    node: node.name,
+    status: end.status,
+    changes: found.changes,
+    commands: end.commands ?? [],
+    warnings: found.warnings,
+    ...(found.drift.length > 0 ? { drift: found.drift } : {}),
+    roundTrips: found.roundTrips + (end.roundTrips ?? 0),
+    verifyRoundTrips: 0,
+    durationMs: Date.now() - started,
+    ...(found.refusals.length > 0 ? { refusals: found.refusals } : {}),
+    ...(end.error !== undefined ? { error: end.error } : {}),
+    ...(end.failedStep ? { failedStep: end.failedStep } : {}),
+    ...(end.remaining ? { remaining: end.remaining } : {}),
+  };
+}
+
+/** read → plan → guard → apply (→ confirm) → verify; `found` grows as each phase reports. */
+async function phases(
+  node: ClusterNode,
+  ctx: HostContext,
+  transport: Transport,
+  nothing: Found,
+): Promise<{ found: Found; end: End }> {
+  let found = nothing;
+  try {
+    const read = await readPhase(node, ctx, transport);
+    found = { ...found, roundTrips: read.kind === 'unsent' ? 0 : 1 };
+    if (read.kind !== 'read') return { found, end: failed(read.error) };
+    const { changes, warnings, drift } = planPhase(ctx, read);
+    found = { ...found, changes, warnings, drift };
+    const guard = guardPhase(node, ctx, read, changes);
+    found = { ...found, refusals: guard.refusals };
+    if (guard.kind === 'refused') return { found, end: refusedEnd(guard.refusals) };
+    if (!ctx.applies || changes.length === 0) return { found, end: unappliedEnd(ctx, read, changes, transport) };
+    const apply = (hooks?: ApplyHooks, timeoutMs = ctx.timeoutMs) =>
+      applyPhase(transport, read, changes, hooks, timeoutMs);
+    if (guard.kind === 'under-confirm')
+      return { found, end: await withCommitConfirm(node, ctx, read, changes, transport, apply) };
+    return { found, end: plainEnd(ctx, read, await apply(), transport) };
+  } catch (error) {
+    return { found, end: failed((error as Error).message) };
+  }
+}
+
+/** The read phase's outcome: the node's facts (and, in verify, its probes' results), or why there are none. */
+type ReadOutcome =
+  | {
+      readonly kind: 'read';
+      /** The node as planned: itself, or declaring nothing (reset). */
+      readonly wanted: ClusterNode;
+      readonly facts: FactSet;
+      readonly sections: ReadonlyArray<FactSection>;
+      readonly marker: string;
+      readonly factScript: string;
+      readonly checks: ProbeResult[];
+    }
+  | { readonly kind: 'failed'; readonly error: string }
+  | { readonly kind: 'unsent'; readonly error: string };
+
+/** Round trip 1: every fact of the node (and in verify its probes that need no other host), in one script. */
+async function readPhase(node: ClusterNode, ctx: HostContext, transport: Transport): Promise<ReadOutcome> {
+  const wanted = ctx.mode === 'reset' ? declaringNothing(node) : node;
+  const readers = [...ctx.kinds, podAddresses, ownershipFacts, ...ctx.guards];
+  const sections = factSections(wanted, ctx.model.cluster, readers);
+  const marker = newMarker();
+  const factScript = buildFactScript(sections, marker);
+  // verify mode: facts and this node's probes in the same round trip (counted once, in roundTrips).
+  const probes = ctx.mode === 'verify' ? probesFrom(ctx.checks, node.name).filter((c) => !c.later) : [];
+  const probeScript = probes.length > 0 ? buildProbeScript(probes, marker) : '';
+  let run: RunResult;
+  try {
+    run = await transport.run(factScript + probeScript, ctx.timeoutMs);
+  } catch (error) {
+    return { kind: 'unsent', error: (error as Error).message };
+  }
+  if (run.code !== 0) return { kind: 'failed', error: `reading facts failed (exit ${run.code}): ${run.stderr.trim()}` };
+  const facts = new FactSet(parseFacts(run.stdout, sections, marker));
+  const checks = probes.length > 0 ? parseProbeOutput(run.stdout, probes, marker) : [];
+  return { kind: 'read', wanted, facts, sections, marker, factScript, checks };
+}
+
+type Read = Extract<ReadOutcome, { kind: 'read' }>;
+
+/** The plan, its warnings, and live ≠ boot drift, all from the facts just read (in-process). */
+function planPhase(ctx: HostContext, read: Read) {
+  const { cluster } = ctx.model;
+  const changes = planNode(read.wanted, cluster, ctx.kinds, read.facts, { keepRemoved: ctx.keepRemoved });
+  const warnings = nodeWarnings(read.wanted, cluster, ctx.kinds, read.facts);
+  const drift = ctx.mode !== 'reset' ? nodeDrift(read.wanted, cluster, ctx.kinds, read.facts, changes) : [];
+  return { changes, warnings, drift };
+}
+
+/** The disruption checks: nothing to refuse, refused (nothing is sent), or allowed under commit-confirm. */
+type GuardOutcome =
+  | { readonly kind: 'clear'; readonly refusals: ReadonlyArray<Refusal> }
+  | { readonly kind: 'refused' | 'under-confirm'; readonly refusals: ReadonlyArray<Refusal> };
+
+function guardPhase(node: ClusterNode, ctx: HostContext, read: Read, changes: ReadonlyArray<Change>): GuardOutcome {
+  // The node's cluster-file entries are named after `node` (also in reset, whose `wanted` declares nothing).
+  const refusals =
+    ctx.mode === 'verify'
+      ? []
+      : findRefusals(ctx.guards, { node, cluster: ctx.model.cluster, facts: read.facts, changes });
+  if (ctx.allowDisruption) return { kind: 'under-confirm', refusals };
+  return { kind: refusals.length > 0 ? 'refused' : 'clear', refusals };
+}
+
+function refusedEnd(refusals: ReadonlyArray<Refusal>): End {
+  return {
+    status: 'refused',
+    error:
+      `refused: ${refusals.map(describeRefusal).join('; ')}; nothing was applied ` +
+      '(change the cluster file, or pass --allow-disruption to apply it under commit-confirm)',
+  };
+}
+
+/** Plan, verify, reset --dry-run, or nothing to change: the read is the whole run. */
+function unappliedEnd(ctx: HostContext, read: Read, changes: ReadonlyArray<Change>, transport: Transport): End {
+  const pending = changes.length > 0;
+  return {
+    status: pending ? 'pending' : 'ok',
+    ...(ctx.mode === 'verify' && pending
+      ? { error: `not converged: ${changes.length} change(s) pending (see netstrap plan)` }
+      : {}),
+    open: transport,
+    checks: read.checks,
+    facts: read.facts,
+  };
+}
+
+/** The apply phase's outcome. `cut-short`: the script did not finish (connection lost, timed out, ended early). */
+type ApplyOutcome =
+  | { readonly kind: 'applied'; readonly run: RunResult; readonly commands: ReadonlyArray<string> }
+  | {
+      readonly kind: 'cut-short';
+      readonly message: string;
+      readonly stepsBegun: number;
+      readonly commands: ReadonlyArray<string>;
+    }
+  | { readonly kind: 'failed'; readonly end: End };
+
+/** Round trip 2: every change, reverting on failure, ending with the facts read again. */
+async function applyPhase(
+  transport: Transport,
+  read: Read,
+  changes: ReadonlyArray<Change>,
+  hooks: ApplyHooks | undefined,
+  timeoutMs: number,
+): Promise<ApplyOutcome> {
+  const { marker, facts } = read;
+  let run: RunResult;
+  try {
+    run = await transport.run(
+      buildApplyScript(changes, marker, read.factScript, applyPrelude(facts, marker), hooks),
+      timeoutMs,
+    );
+  } catch (error) {
+    const partial = error instanceof RunError ? parseApplyOutput(error.stdout, marker) : undefined;
+    const how = error instanceof RunError && error.reason === 'lost' ? 'connection lost' : 'command timed out';
+    const message = partial
+      ? `${how} ${describeStep(changes, partial.started)}: ${(error as Error).message}`
+      : (error as Error).message;
+    return {
+      kind: 'cut-short',
+      message,
+      stepsBegun: partial?.started ?? 0,
+      commands: partial ? commandsRun(changes, partial) : [],
+    };
+  }
+  const outcome = parseApplyOutput(run.stdout, marker);
+  if (outcome.stale) return { kind: 'failed', end: { ...failed(staleMessage(outcome.stale)), roundTrips: 1 } };
+  const commands = commandsRun(changes, outcome);
+  if (hooks) {
+    const armed = parseArmed(run.stdout, marker);
+    if (!armed.armed) {
+      const why = armed.why ?? `exit ${run.code}: ${run.stderr.trim()}`;
+      return {
+        kind: 'failed',
+        end: failed(`could not arm the commit-confirm watchdog: ${why}; nothing was changed`, { roundTrips: 1 }),
+      };
+    }
+  }
+  if (outcome.failedStep !== undefined) {
+    const change = changes[outcome.failedStep - 1];
+    const reverted = outcome.reverted && outcome.revertFailures.length === 0;
+    const error =
+      `step ${outcome.failedStep}/${changes.length} (${change.kind} ${change.target}) failed: ${outcome.failedOutput || `exit ${run.code}`}; ` +
+      (reverted
+        ? `reverted steps ${outcome.failedStep}..1`
+        : `REVERT INCOMPLETE (steps ${outcome.revertFailures.join(', ')} reported errors)`);
+    const failedStep = { step: outcome.failedStep, kind: change.kind, target: change.target, reverted };
+    return { kind: 'failed', end: failed(error, { commands, failedStep, roundTrips: 1 }) };
+  }
+  if (!outcome.applied || run.code !== 0) {
+    const message = `apply script ended early ${describeStep(changes, outcome.started)} (exit ${run.code}): ${run.stderr.trim()}`;
+    return { kind: 'cut-short', message, stepsBegun: outcome.started, commands };
+  }
+  return { kind: 'applied', run, commands };
+}
+
+function staleMessage(stale: 'locked' | 'changed'): string {
+  return stale === 'locked'
+    ? "another netstrap run holds this node's lock (/run/lock/netstrap.lock); nothing was changed"
+    : 'another netstrap run applied changes to this node since its facts were read; nothing was changed: run again';
+}
+
+function describeStep(changes: ReadonlyArray<Change>, step: number): string {
+  const change = changes[step - 1];
+  return step === 0 ? 'before step 1' : `during step ${step}/${changes.length} (${change.kind} ${change.target})`;
+}
+
+/** The verify phase's outcome: the facts the apply script read at its end, planned again. */
+type VerifyOutcome =
+  | { readonly kind: 'converged' }
+  | { readonly kind: 'not-converged'; readonly remaining: ReadonlyArray<Change>; readonly message: string };
+
+function verifyPhase(ctx: HostContext, read: Read, run: RunResult): VerifyOutcome {
+  const after = new FactSet(parseFacts(run.stdout, read.sections, read.marker));
+  const remaining = planNode(read.wanted, ctx.model.cluster, ctx.kinds, after, { keepRemoved: ctx.keepRemoved });
+  if (remaining.length === 0) return { kind: 'converged' };
+  const listed = remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ');
+  return { kind: 'not-converged', remaining, message: `not converged after apply: ${listed}` };
+}
+
+/** Apply without commit-confirm: a failure is the host's; a host that did not converge is failed. */
+function plainEnd(ctx: HostContext, read: Read, applied: ApplyOutcome, transport: Transport): End {
+  if (applied.kind === 'failed') return applied.end;
+  if (applied.kind === 'cut-short') return failed(applied.message, { commands: applied.commands, roundTrips: 1 });
+  const verified = verifyPhase(ctx, read, applied.run);
+  if (verified.kind === 'not-converged')
+    return failed(verified.message, { commands: applied.commands, remaining: verified.remaining, roundTrips: 1 });
+  return { status: 'changed', commands: applied.commands, roundTrips: 1, open: transport, facts: read.facts };
+}
+
+/**
+ * Commit-confirm around apply (and verify): arms the watchdog in the apply script's prologue, with the node's probes
+ * run before the first change; then confirms over a new connection, or reverts (at once when the plan did not
+ * converge, by the watchdog when the node cannot be reached).
+ */
+async function withCommitConfirm(
+  node: ClusterNode,
+  ctx: HostContext,
+  read: Read,
+  changes: ReadonlyArray<Change>,
+  transport: Transport,
+  apply: (hooks: ApplyHooks, timeoutMs: number) => Promise<ApplyOutcome>,
+): Promise<End> {
+  const { marker } = read;
+  const confirm = newConfirm(ctx.confirmTimeoutMs, ctx.watchdog);
+  const probes = confirmProbes(node, ctx, read);
+  const hooks = {
+    prologue: armScript(confirm, changes, marker, probes),
+    mayRevert: disarmCommand(confirm, marker),
+    progress: progressRecord,
+  };
+  const steps: ConfirmSteps = {
+    confirm,
+    marker,
+    deadline: Date.now() + confirm.timeoutMs,
+    connectTimeoutMs: ctx.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    open: (connectTimeoutMs) => ctx.connector(node, { ...ctx.options, connectTimeoutMs }),
+  };
+  const applied = await apply(hooks, Math.min(ctx.timeoutMs, steps.deadline - Date.now()));
+  if (applied.kind === 'failed') return applied.end;
+  const settled = (outcome: ConfirmOutcome, stepsBegun: number, because?: string) =>
+    confirmedEnd(changes, { ...outcome, roundTrips: outcome.roundTrips + 1 }, stepsBegun, applied.commands, because);
+  if (applied.kind === 'cut-short') return settled(await awaitWatchdog(steps, applied.message), applied.stepsBegun);
+  const verified = verifyPhase(ctx, read, applied.run);
+  if (verified.kind === 'not-converged') {
+    // A plan that did not converge is put back at once, over the connection it came on.
+    const timeoutMs = Math.max(1000, Math.min(ctx.timeoutMs, steps.deadline - Date.now()));
+    const r = await transport
+      .run(revertNowScript(confirm, marker, 'not converged'), timeoutMs)
+      .catch((error: Error) => error);
+    if (r instanceof Error)
+      return settled(await awaitWatchdog(steps, `${verified.message}; revert: ${r.message}`), changes.length);
+    const report = parseConfirmOutput(r.stdout, marker);
+    const state = report.state === 'reverted' ? 'reverted' : 'unknown';
+    return settled(
+      { status: state, roundTrips: 1, detail: `watchdog state ${report.state}` },
+      changes.length,
+      verified.message,
+    );
+  }
+  const before = parseProbeOutput(applied.run.stdout, probes, marker);
+  return settled(await confirmOrRevert(steps, transport, before, probes), changes.length);
+}
+
+/** The probes run before the first change and again to confirm: the node's default gateway, then its own probes. */
+function confirmProbes(node: ClusterNode, ctx: HostContext, read: Read): Probe[] {
+  const gateway = ipState(read.facts)
+    .routes.filter((r) => r.dst === 'default' && r.gateway)
+    .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
+  // Probes need an address now: a probe of a pod (read at run time) is not one.
+  const own = probesFrom(ctx.checks, node.name).filter((c) => c.address !== undefined);
+  return nodeProbes(node.name, gateway, own, ctx.model.cluster.verify.length);
+}
+
+/** How commit-confirm ended, as the host's end; `roundTrips` counts the apply too. */
+function confirmedEnd(
+  changes: ReadonlyArray<Change>,
+  outcome: ConfirmOutcome,
+  stepsBegun: number,
+  commands: ReadonlyArray<string>,
+  because?: string,
+): End {
+  const { roundTrips } = outcome;
+  if (outcome.status === 'confirmed') return { status: 'changed', commands, roundTrips, open: outcome.transport };
+  const detail = [because, outcome.detail].filter(Boolean).join('; ');
+  if (outcome.status === 'unknown') return failed(`commit-confirm: ${detail}`, { commands, roundTrips });
+  // Steps 1..n applied, then reverted (by the watchdog or the controller), as the report's commands.
+  const n = outcome.stepsBegun ?? stepsBegun;
+  const reverted =
+    n === 0
+      ? []
+      : commandsRun(changes, {
+          completed: n - 1,
+          started: n,
+          failedStep: n,
+          reverted: true,
+          applied: false,
+          revertFailures: [],
+        });
+  return { status: 'reverted', error: `not confirmed: ${detail}`, commands: reverted, roundTrips };
+}
