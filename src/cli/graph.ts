@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { Command, Option } from 'commander';
 import { GRAPH_FORMATS, type GraphFormat } from './graph-render';
-import { type Output, processOutput } from './output';
+import { type Output, printWarnings, processOutput } from './output';
 
 interface GraphOptions {
   format: GraphFormat;
@@ -35,14 +35,17 @@ export function registerGraph(program: Command, out: Output = processOutput): vo
       const { topologyGraph } = require('../model/graph') as typeof import('../model/graph');
       const render = require('./graph-render') as typeof import('./graph-render');
       // A check that cannot pass does not stop a picture of the network (as `netstrap trace`).
-      const { cluster } = loadClusterFile(file, { traceProbes: false });
+      const model = loadClusterFile(file, { traceProbes: false });
+      const { cluster } = model;
+      // With --netpol, the inputs read carry the cluster file's warnings (printed once, below).
+      if (!opts.netpol) printWarnings(out, model);
       let analysis: import('../model/netpol/analyze').NetpolAnalysis | undefined;
       if (opts.netpol) {
         const { readNetpolInputs } = require('../model/netpol/read') as typeof import('../model/netpol/read');
         const { NetpolAnalysis } = require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
         const { synthesizedObjects } = require('./netpol') as typeof import('./netpol');
         const input = readNetpolInputs([file], synthesizedObjects);
-        for (const warning of input.warnings) out.err(`warning: ${warning}\n`);
+        for (const line of input.warnings) out.err(`${line}\n`);
         analysis = new NetpolAnalysis(input.inventory);
       }
       const graph = topologyGraph(cluster, analysis);

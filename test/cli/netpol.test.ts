@@ -353,6 +353,12 @@ kubernetes:
     expect(matrix.status).toBe(0);
     expect(JSON.parse(matrix.stdout).inputs.networkPolicies).toBe(1);
     expect(matrix.stderr.split('\n')).toContain(warning);
+    for (const args of [[], ['--netpol']]) {
+      const graph = netstrap(['graph', file, '--format', 'dot', ...args]);
+      expect(graph.status).toBe(0);
+      expect(graph.stderr.split('\n').filter((line) => line === warning)).toHaveLength(1);
+      expect(graph.stderr).not.toContain('warning: warning:');
+    }
   });
 
   test('list (txt, dot) and diff (exit 1 on change, 0 when equal)', () => {
