@@ -49,6 +49,8 @@ export interface ManifestDocument {
   /** 1-based document number in the file; items of a List add `.items[i]`. */
   readonly where: string;
   readonly object: unknown;
+  /** Written by `synth` from this cluster file: its warnings were printed from the file, not repeated here. */
+  readonly synthesizedFrom?: string;
 }
 
 /** The manifest files of a path: the file itself, or every .yaml/.yml/.json below a directory (sorted, no dot dirs). */
@@ -129,6 +131,9 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     const object = decodeNulls(doc.object, decodeWarnings);
     const source = (label?: string) => `${doc.file} (${doc.where}${label ? `, ${label}` : ''})`;
     const fail = (issues: Issue[], label?: string) => errors.push(new InputError(source(label), issues));
+    const warn = (issues: Issue[], label?: string) => {
+      if (doc.synthesizedFrom === undefined) warnings.push(...warningLines(source(label), issues));
+    };
     if (!isObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
       fail([
         { path: [], message: `not a Kubernetes object: expected apiVersion and kind, got ${show(summary(object))}` },
@@ -170,7 +175,7 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     }
     const label = kind === 'Namespace' ? `Namespace ${name}` : `${kind} ${namespace}/${name}`;
     const id = kind === 'Namespace' ? label : `${kind} ${namespace}/${name}`;
-    warnings.push(...warningLines(source(label), decodeWarnings));
+    warn(decodeWarnings, label);
     // Every error of the object is reported together (a label error does not hide a port error); a NetworkPolicy's
     // labels are checked with the rest of it.
     const issues: Issue[] = [];
@@ -200,7 +205,7 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     }
     if (kind === 'NetworkPolicy') {
       const issues = policyIssues(name, namespace, meta, object.spec);
-      warnings.push(...warningLines(source(label), issues.issues));
+      warn(issues.issues, label);
       if (errorsOf(issues.issues).length > 0) {
         fail(errorsOf(issues.issues), label);
         continue;

@@ -71,7 +71,10 @@ export function readNetpolInputs(
         if (isClusterFile(documents)) {
           const model = checkCluster(documents[0], file, path.dirname(path.resolve(file)));
           addCluster(inventory, model.cluster, file, synthesize !== undefined);
-          if (synthesize) docs.push(...manifestDocuments(synthesize(model), `${file} (synthesized)`));
+          if (synthesize) {
+            const synthesized = manifestDocuments(synthesize(model), `${file} (synthesized)`);
+            docs.push(...synthesized.map((doc) => ({ ...doc, synthesizedFrom: file })));
+          }
           clusterFiles.push(file);
           warnings.push(
             ...warningLines(file, model.warnings),

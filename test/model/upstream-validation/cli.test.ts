@@ -96,3 +96,30 @@ test('validate: a cluster file with an IPv6 ipBlock and TLS without secretName i
   expect(run.stderr).not.toMatch(/error|invalid/i);
   expect(run.status).toBe(0);
 });
+
+test('netpol on a cluster file: its warnings print once (not again for the objects synthesized from it)', () => {
+  const file = path.join(tempDir('i19-cli-'), 'c.yaml');
+  fs.writeFileSync(
+    file,
+    dump({
+      name: 'c',
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      kubernetes: {
+        networkPolicies: [
+          {
+            name: 'p',
+            podSelector: {},
+            policyTypes: ['Ingress'],
+            egress: [{ to: [{ ipBlock: { cidr: '10.1.2.3/8' } }] }],
+          },
+        ],
+      },
+    }),
+  );
+  const run = netstrap(['netpol', 'list', file]);
+  expect(run.status).toBe(0);
+  const hostBits = run.stderr.split('\n').filter((line) => line.includes('has host bits set'));
+  expect(hostBits).toEqual([
+    `warning: ${file}: kubernetes.networkPolicies[0].egress[0].to[0].ipBlock.cidr: "10.1.2.3/8" has host bits set: the API server uses the network 10.0.0.0/8; write that`,
+  ]);
+});
