@@ -3,12 +3,13 @@
  * schema, every semantic check, pod-subnet allocation, route derivation and the static trace of every verify check —
  * for a cluster of N nodes: LANs in a chain joined by N_LANS-1 routers (role host), the other nodes Kubernetes
  * workers with the bridge CNI, and two checks per worker (pod to a pod of the farthest LAN, node to a node of the
- * next LAN). Each phase is also timed on its own, on a fresh parse (the model memoizes per parsed cluster).
+ * next LAN). Each phase is also timed on its own, on a fresh parse: pod subnets and routes as resolve.ts derives them,
+ * then every check traced over one trace network.
  */
 import { parseClusterText } from '../src/model/load';
-import { podSubnets } from '../src/model/pod-subnets';
-import { deriveRouting } from '../src/model/routing';
-import { traceProbe } from '../src/model/trace';
+import { computePodSubnets } from '../src/model/pod-subnets';
+import { computeRouting } from '../src/model/routing';
+import { traceNetwork, traceProbe } from '../src/model/trace';
 
 const LANS = 8;
 
@@ -81,9 +82,12 @@ export function routingBench(options: { sizes: number[]; repetitions: number }):
       const all = timed(() => parseClusterText(text, 'bench-routing.yaml'));
       const bare = timed(() => parseClusterText(text, 'bench-routing.yaml', { traceProbes: false })).value.cluster;
       const fresh = { ...bare };
-      const a = timed(() => podSubnets(fresh));
-      const d = timed(() => deriveRouting(fresh));
-      const t = timed(() => fresh.verify.map((spec) => traceProbe(fresh, spec)));
+      const a = timed(() => computePodSubnets(fresh));
+      const d = timed(() => computeRouting(fresh, a.value));
+      const t = timed(() => {
+        const net = traceNetwork(fresh);
+        return fresh.verify.map((spec) => traceProbe(fresh, spec, net));
+      });
       if (i === 0) {
         routes = [...d.value.routes.values()].reduce((n, list) => n + list.length, 0);
         checks = t.value.length;

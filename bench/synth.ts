@@ -22,6 +22,7 @@ import { Construct } from 'constructs';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { buildApp } from '../src/app';
 import { parseClusterText } from '../src/model/load';
+import { resolveCluster } from '../src/model/resolve';
 import { clusterSchema } from '../src/model/schema';
 import { validateCluster } from '../src/model/validate';
 import { isDeepStrictEqual } from 'util';
@@ -593,7 +594,7 @@ function breakdown(file: string): void {
   const parsed = clusterSchema.safeParse(raw);
   lap('schema (zod safeParse)');
   if (!parsed.success) throw new Error('generated file fails the schema');
-  validateCluster(parsed.data, path.dirname(file));
+  validateCluster(resolveCluster(parsed.data), path.dirname(file));
   lap('semantic checks (validateCluster)');
   console.log(JSON.stringify(steps));
 }

@@ -4,7 +4,7 @@
  * the checks accepted, but which another program might read differently). Runs on a checked cluster only.
  */
 import { parseAddress, parseInterfaceAddress, parseNetwork } from './cidr';
-import type { Cluster } from './schema';
+import type { ParsedCluster } from './schema';
 
 const address = (text: string): string => {
   const parsed = parseAddress(text);
@@ -19,29 +19,37 @@ const interfaceAddress = (text: string): string => {
   return parsed.ok ? parsed.value.cidr : text;
 };
 
-/** Rewrites every node address, network and gateway of `cluster` in canonical form (in place; returns it). */
-export function canonicalizeHosts(cluster: Cluster): Cluster {
-  for (const lan of cluster.lans) lan.cidr = network(lan.cidr);
-  for (const node of cluster.nodes) {
-    if (/^[0-9.]+$/.test(node.ssh.host)) node.ssh.host = address(node.ssh.host);
-    if (node.podSubnet !== undefined) node.podSubnet = network(node.podSubnet);
-    for (const iface of node.interfaces) iface.addresses = iface.addresses.map(interfaceAddress);
-    for (const bridge of node.bridges) bridge.addresses = bridge.addresses.map(interfaceAddress);
-    for (const route of node.routes) {
-      if (route.to !== 'default') route.to = network(route.to);
-      route.via = address(route.via);
-    }
-    for (const ns of node.namespaces) {
-      ns.veth.address = interfaceAddress(ns.veth.address);
-      if (ns.defaultRoute !== undefined) ns.defaultRoute = address(ns.defaultRoute);
-    }
-    for (const m of node.nat.masquerade) m.source = network(m.source);
-    for (const f of node.nat.portForwards) {
-      const [ip, port] = f.to.split(':');
-      f.to = `${address(ip)}:${Number(port)}`;
-    }
-    for (const entry of node.hosts) entry.ip = address(entry.ip);
-    if (node.resolv) node.resolv.nameservers = node.resolv.nameservers.map(address);
-  }
-  return cluster;
+/** `cluster` with every node address, network and gateway in canonical form (a new value; `cluster` is unchanged). */
+export function canonicalizeHosts(cluster: ParsedCluster): ParsedCluster {
+  return {
+    ...cluster,
+    lans: cluster.lans.map((lan) => ({ ...lan, cidr: network(lan.cidr) })),
+    nodes: cluster.nodes.map((node) => ({
+      ...node,
+      ssh: /^[0-9.]+$/.test(node.ssh.host) ? { ...node.ssh, host: address(node.ssh.host) } : node.ssh,
+      ...(node.podSubnet !== undefined && { podSubnet: network(node.podSubnet) }),
+      interfaces: node.interfaces.map((iface) => ({ ...iface, addresses: iface.addresses.map(interfaceAddress) })),
+      bridges: node.bridges.map((bridge) => ({ ...bridge, addresses: bridge.addresses.map(interfaceAddress) })),
+      routes: node.routes.map((route) => ({
+        ...route,
+        to: route.to === 'default' ? route.to : network(route.to),
+        via: address(route.via),
+      })),
+      namespaces: node.namespaces.map((ns) => ({
+        ...ns,
+        veth: { ...ns.veth, address: interfaceAddress(ns.veth.address) },
+        ...(ns.defaultRoute !== undefined && { defaultRoute: address(ns.defaultRoute) }),
+      })),
+      nat: {
+        ...node.nat,
+        masquerade: node.nat.masquerade.map((m) => ({ ...m, source: network(m.source) })),
+        portForwards: node.nat.portForwards.map((f) => {
+          const [ip, port] = f.to.split(':');
+          return { ...f, to: `${address(ip)}:${Number(port)}` };
+        }),
+      },
+      hosts: node.hosts.map((entry) => ({ ...entry, ip: address(entry.ip) })),
+      ...(node.resolv && { resolv: { ...node.resolv, nameservers: node.resolv.nameservers.map(address) } }),
+    })),
+  };
 }

@@ -8,74 +8,66 @@
  * Derived entries are the same shapes as written ones (so every resource kind, the boot script and pruning treat
  * them alike) and are marked, so that `plan` can say where they come from.
  */
-import { deriveRouting } from './routing';
-import { isKubernetesNode, podSubnetOf } from './pod-subnets';
-import type { Cluster, ClusterNode } from './schema';
+import { isKubernetesNode, type PodSubnetTable, podSubnets } from './pod-subnets';
+import { deriveRouting, type Routing } from './routing';
+import { type Cluster, type ClusterNode, derivedIsCurrent, type ParsedCluster } from './schema';
 
 type Route = ClusterNode['routes'][number];
 type Masquerade = ClusterNode['nat']['masquerade'][number];
 
-const reasons = new WeakMap<object, string>();
-const cache = new WeakMap<Cluster, ReadonlyMap<string, ClusterNode>>();
-
 /** Why a route or NAT rule of an effective node is there, when netstrap derived it (undefined: written by hand). */
 export function derivedReason(entry: Route | Masquerade): string | undefined {
-  return reasons.get(entry);
+  return 'reason' in entry && typeof entry.reason === 'string' ? entry.reason : undefined;
 }
 
 /** True when the node gets the bridge CNI's conflist from netstrap (and so the pod MASQUERADE rule). */
 export function getsBridgeConflist(cluster: Cluster, node: ClusterNode): boolean {
+  return bridgeConflistFor(cluster, podSubnets(cluster), node);
+}
+
+function bridgeConflistFor(cluster: ParsedCluster, podSubnets: PodSubnetTable, node: ClusterNode): boolean {
   return (
-    cluster.cni.plugin === 'bridge' &&
-    node.cniConflists &&
-    isKubernetesNode(node) &&
-    podSubnetOf(cluster, node.name) !== undefined
+    cluster.cni.plugin === 'bridge' && node.cniConflists && isKubernetesNode(node) && podSubnets.byNode.has(node.name)
   );
 }
 
-/** Every node of a validated cluster with its derived routes, pod subnet and pod NAT; file order. */
-export function effectiveNodes(cluster: Cluster): ClusterNode[] {
-  return [...effectiveMap(cluster).values()];
+/** Every node of a resolved cluster with its derived routes, pod subnet and pod NAT; file order. */
+export function effectiveNodes(cluster: Cluster): readonly ClusterNode[] {
+  return derivedIsCurrent(cluster)
+    ? cluster.derived.nodes
+    : effectiveNodesOf(cluster, podSubnets(cluster), deriveRouting(cluster));
 }
 
 /** One node with everything derived for it (the node itself when nothing is). */
 export function effectiveNode(cluster: Cluster, node: ClusterNode): ClusterNode {
-  return effectiveMap(cluster).get(node.name) ?? node;
+  if (!derivedIsCurrent(cluster)) return effectiveNodes(cluster).find((n) => n.name === node.name) ?? node;
+  return cluster.derived.byName.get(node.name) ?? node;
 }
 
-function effectiveMap(cluster: Cluster): ReadonlyMap<string, ClusterNode> {
-  let map = cache.get(cluster);
-  if (map) return map;
-  const routing = deriveRouting(cluster);
-  map = new Map(
-    cluster.nodes.map((node) => {
-      const routes: Route[] = [...node.routes];
-      for (const derived of routing.routes.get(node.name) ?? []) {
-        const route: Route = { to: derived.to, via: derived.via };
-        reasons.set(route, derived.reason);
-        routes.push(route);
+/**
+ * Every node with what is derived for it (resolve.ts calls this once). A derived route or NAT rule carries its
+ * `reason` as a field, so a copy of it keeps it.
+ */
+export function effectiveNodesOf(cluster: ParsedCluster, podSubnets: PodSubnetTable, routing: Routing): ClusterNode[] {
+  return cluster.nodes.map((node) => {
+    const routes: Route[] = [...node.routes];
+    for (const derived of routing.routes.get(node.name) ?? [])
+      routes.push({ to: derived.to, via: derived.via, reason: derived.reason } as Route);
+    const masquerade: Masquerade[] = [...node.nat.masquerade];
+    if (bridgeConflistFor(cluster, podSubnets, node)) {
+      const podCidr = cluster.network.podCidr;
+      if (
+        !masquerade.some((m) => m.source === podCidr && m.exceptDestination === podCidr && m.outInterface === undefined)
+      ) {
+        const reason = 'pod traffic leaving podCidr (bridge CNI)';
+        masquerade.push({ source: podCidr, exceptDestination: podCidr, reason } as Masquerade);
       }
-      const masquerade: Masquerade[] = [...node.nat.masquerade];
-      if (getsBridgeConflist(cluster, node)) {
-        const podCidr = cluster.network.podCidr;
-        if (
-          !masquerade.some(
-            (m) => m.source === podCidr && m.exceptDestination === podCidr && m.outInterface === undefined,
-          )
-        ) {
-          const rule: Masquerade = { source: podCidr, exceptDestination: podCidr };
-          reasons.set(rule, 'pod traffic leaving podCidr (bridge CNI)');
-          masquerade.push(rule);
-        }
-      }
-      const podSubnet = podSubnetOf(cluster, node.name);
-      const changed =
-        routes.length !== node.routes.length ||
-        masquerade.length !== node.nat.masquerade.length ||
-        podSubnet !== node.podSubnet;
-      return [node.name, changed ? { ...node, podSubnet, routes, nat: { ...node.nat, masquerade } } : node] as const;
-    }),
-  );
-  cache.set(cluster, map);
-  return map;
+    }
+    const podSubnet = podSubnets.byNode.get(node.name)?.cidr;
+    const changed =
+      routes.length !== node.routes.length ||
+      masquerade.length !== node.nat.masquerade.length ||
+      podSubnet !== node.podSubnet;
+    return changed ? { ...node, podSubnet, routes, nat: { ...node.nat, masquerade } } : node;
+  });
 }

@@ -9,7 +9,8 @@ import { errorsOf, InputError, Issue, under, warningsOf } from './errors';
 import type { z } from 'zod';
 import { objectIssues, zodIssues } from './zod-issues';
 import { canonicalizeHosts } from './canonical';
-import { Cluster, clusterSchema, ingressSchema, networkPolicySchema, serviceSchema } from './schema';
+import { resolveCluster } from './resolve';
+import { type Cluster, clusterSchema, ingressSchema, networkPolicySchema, serviceSchema } from './schema';
 import { decodeNulls } from './decode';
 import { checkService } from './checks/service';
 import { checkIngress } from './checks/ingress';
@@ -19,11 +20,12 @@ import { NetworkLayout } from './layout';
 import { validateCluster } from './validate';
 import { loadYamlDocuments } from './yaml';
 
-/** A cluster file after every check: the parsed document, its resolved network layout and where it came from. */
+/** A cluster file after every check: the resolved cluster, its network layout and where it came from. */
 export interface ClusterModel {
   readonly file: string;
   /** Directory of the cluster file: relative paths inside it (TLS cert files...) are resolved against it. */
   readonly baseDir: string;
+  /** The parsed document in canonical spelling, with everything derived from it (resolve.ts). */
   readonly cluster: Cluster;
   readonly layout: NetworkLayout;
   /** Accepted but surely a mistake (severity 'warning', cluster-file paths); the CLI prints them on stderr. */
@@ -233,11 +235,14 @@ export function checkCluster(
       ...zodIssues(parsed.error, decoded),
       ...kubernetesObjectChecks(decoded, parsed.error, baseDir),
     ]);
-  const { layout, issues } = validateCluster(parsed.data, baseDir, options);
+  const checked = resolveCluster(parsed.data);
+  const { layout, issues } = validateCluster(checked, baseDir, options);
   const errors = errorsOf(issues);
   if (errors.length > 0 || !layout) throw new InputError(file, errors);
   const warnings = [...decodeWarnings, ...warningsOf(issues)];
-  return { file, baseDir, cluster: canonicalizeHosts(parsed.data), layout, warnings };
+  const { podSubnets, routing } = checked.derived;
+  const cluster = resolveCluster(canonicalizeHosts(parsed.data), { podSubnets, routing });
+  return { file, baseDir, cluster, layout, warnings };
 }
 
 /**

@@ -10,47 +10,28 @@
  *   appending nodes never moves the others.
  * With another CNI a node has a pod subnet only when it declares one (it is then used for routing).
  */
-import { IPv4CidrRange } from 'ip-num';
-import { type NumericRange, numericCidr, numericOverlap, numericRange, parseNetwork } from './cidr';
+import { numericCidr, numericOverlap, numericRange, parseNetwork } from './cidr';
 import { Issue, show } from './errors';
-import type { Cluster, ClusterNode } from './schema';
+import {
+  type Cluster,
+  type ClusterNode,
+  derivedIsCurrent,
+  type ParsedCluster,
+  type PodSubnet,
+  type PodSubnetSource,
+  type PodSubnetTable,
+} from './schema';
 
-/** Where a node's pod subnet comes from. */
-export type PodSubnetSource = 'podSubnet' | 'cni.bridge.subnet' | 'allocated';
-
-export interface PodSubnet {
-  readonly node: string;
-  /** Index of the node in cluster.nodes. */
-  readonly index: number;
-  readonly cidr: string;
-  readonly range: IPv4CidrRange;
-  /** The same range as integers, for loops over many subnets. */
-  readonly numeric: NumericRange;
-  readonly source: PodSubnetSource;
-}
-
-/** The pod subnets of a cluster (one entry per Kubernetes node that has one, in file order) and their problems. */
-export interface PodSubnetTable {
-  readonly subnets: readonly PodSubnet[];
-  readonly byNode: ReadonlyMap<string, PodSubnet>;
-  readonly issues: readonly Issue[];
-}
+export type { PodSubnet, PodSubnetSource, PodSubnetTable } from './schema';
 
 /** True for nodes that run pods (control-plane, worker); false for `host`. */
 export function isKubernetesNode(node: Pick<ClusterNode, 'role'>): boolean {
   return node.role !== 'host';
 }
 
-const tables = new WeakMap<Cluster, PodSubnetTable>();
-
-/** The pod subnet of every Kubernetes node (computed once per parsed cluster). */
+/** The pod subnet of every Kubernetes node (derived when the cluster was resolved). */
 export function podSubnets(cluster: Cluster): PodSubnetTable {
-  let table = tables.get(cluster);
-  if (!table) {
-    table = computePodSubnets(cluster);
-    tables.set(cluster, table);
-  }
-  return table;
+  return derivedIsCurrent(cluster) ? cluster.derived.podSubnets : computePodSubnets(cluster);
 }
 
 /** The pod subnet (CIDR text) of node `name`, or undefined for a host, an unknown node or a node without one. */
@@ -58,7 +39,8 @@ export function podSubnetOf(cluster: Cluster, name: string): string | undefined 
   return podSubnets(cluster).byNode.get(name)?.cidr;
 }
 
-function computePodSubnets(cluster: Cluster): PodSubnetTable {
+/** Allocates the pod subnets of a cluster (resolve.ts does, once). */
+export function computePodSubnets(cluster: ParsedCluster): PodSubnetTable {
   const issues: Issue[] = [];
   const podCidr = parseNetwork(cluster.network.podCidr);
   const bridge = cluster.cni.plugin === 'bridge';
@@ -89,7 +71,6 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
           node: node.name,
           index,
           cidr: text,
-          range: range.value,
           numeric: numericRange(range.value),
           source,
         });
@@ -144,7 +125,6 @@ function computePodSubnets(cluster: Cluster): PodSubnetTable {
           node: node.name,
           index,
           cidr,
-          range: IPv4CidrRange.fromCidr(cidr),
           numeric,
           source: 'allocated',
         });

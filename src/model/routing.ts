@@ -9,22 +9,22 @@
  * - Equal-cost paths: the router listed first in the file wins, then the LAN listed first.
  * - A hand-written route to the same destination with the same metric and the same gateway replaces the derived
  *   one; with another gateway it is an error naming both.
- * Pure: computed once per parsed cluster; imports nothing outside the model.
+ * Pure: computed once, when the cluster is resolved (resolve.ts); imports nothing outside the model.
  */
 import { type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
 import { Issue, show } from './errors';
-import { isKubernetesNode, podSubnets } from './pod-subnets';
+import { isKubernetesNode, type PodSubnetTable, podSubnets } from './pod-subnets';
 import { canonicalRouteDestination } from './route-table';
-import type { Cluster, ClusterNode } from './schema';
+import {
+  type Cluster,
+  type ClusterNode,
+  type DerivedRoute,
+  derivedIsCurrent,
+  type ParsedCluster,
+  type Routing,
+} from './schema';
 
-/** One route routing: auto gives a node. */
-export interface DerivedRoute {
-  /** Destination network, canonical (`192.168.2.0/24`). */
-  readonly to: string;
-  readonly via: string;
-  /** Why it is there: `LAN lan2 via router r1`, `pod subnet of node03 via node03`. */
-  readonly reason: string;
-}
+export type { DerivedRoute, Routing } from './schema';
 
 /** Where a node sits: for each LAN it is on (lans order), its interface and address there. */
 export interface LanPort {
@@ -33,26 +33,16 @@ export interface LanPort {
   readonly address: string;
 }
 
-export interface Routing {
-  /** Node name → its derived routes (only those no hand-written route replaces). */
-  readonly routes: ReadonlyMap<string, readonly DerivedRoute[]>;
-  /** Names of the nodes that route between LANs, in file order. */
-  readonly routers: readonly string[];
-  readonly issues: readonly Issue[];
+/** The cluster's LANs as integer ranges, in lans order (undefined for a CIDR that does not parse). */
+function lanRanges(cluster: ParsedCluster): Array<NumericRange | undefined> {
+  return cluster.lans.map((lan) => {
+    const range = parseNetwork(lan.cidr);
+    return range.ok ? numericRange(range.value) : undefined;
+  });
 }
 
-const lanRanges = new WeakMap<Cluster, Array<NumericRange | undefined>>();
-
 /** The node's ports on the cluster's LANs, in lans order (one per LAN: the first address found there). */
-export function lanPorts(cluster: Cluster, node: ClusterNode): LanPort[] {
-  let lans = lanRanges.get(cluster);
-  if (!lans) {
-    lans = cluster.lans.map((lan) => {
-      const range = parseNetwork(lan.cidr);
-      return range.ok ? numericRange(range.value) : undefined;
-    });
-    lanRanges.set(cluster, lans);
-  }
+export function lanPorts(cluster: ParsedCluster, node: ClusterNode, lans = lanRanges(cluster)): LanPort[] {
   const ports: LanPort[] = [];
   for (const iface of node.interfaces) {
     for (const text of iface.addresses) {
@@ -75,19 +65,17 @@ export function declaresForwarding(node: ClusterNode): boolean {
   return String(value) === '1';
 }
 
-const cache = new WeakMap<Cluster, Routing>();
-
-/** The derived routes of every node (empty unless routing: auto). */
+/** The derived routes of every node (empty unless routing: auto), as the cluster was resolved with. */
 export function deriveRouting(cluster: Cluster): Routing {
-  let routing = cache.get(cluster);
-  if (!routing) {
-    routing = cluster.routing === 'auto' ? compute(cluster) : { routes: new Map(), routers: [], issues: [] };
-    cache.set(cluster, routing);
-  }
-  return routing;
+  return derivedIsCurrent(cluster) ? cluster.derived.routing : computeRouting(cluster, podSubnets(cluster));
 }
 
-function compute(cluster: Cluster): Routing {
+/** Derives the routes of every node from the LANs, the routers and the pod subnets (resolve.ts does, once). */
+export function computeRouting(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
+  return cluster.routing === 'auto' ? compute(cluster, podSubnets) : { routes: new Map(), routers: [], issues: [] };
+}
+
+function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
   const issues: Issue[] = [];
   if (cluster.lans.length === 0) {
     return {
@@ -99,7 +87,8 @@ function compute(cluster: Cluster): Routing {
     };
   }
   const nodes = cluster.nodes;
-  const ports = nodes.map((node) => lanPorts(cluster, node));
+  const lans = lanRanges(cluster);
+  const ports = nodes.map((node) => lanPorts(cluster, node, lans));
   const routerIndexes = nodes.map((node, i) => i).filter((i) => declaresForwarding(nodes[i]) && ports[i].length >= 2);
   const lanCount = cluster.lans.length;
   // LAN → routers on it (file order), for the next-hop search.
@@ -157,7 +146,7 @@ function compute(cluster: Cluster): Routing {
     return best;
   };
 
-  const pods = podSubnets(cluster).subnets.filter((s) => isKubernetesNode(nodes[s.index]));
+  const pods = podSubnets.subnets.filter((s) => isKubernetesNode(nodes[s.index]));
   const lanDestinations = cluster.lans.map((lan) => canonicalRouteDestination(lan.cidr));
   const routes = new Map<string, DerivedRoute[]>();
   nodes.forEach((node, n) => {

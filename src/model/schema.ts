@@ -12,7 +12,8 @@
 import { z } from 'zod';
 import { record } from './record';
 import { anyPluginSchema, CNI_PLUGIN_TYPES } from './cni/plugins';
-import { parseAddress } from './cidr';
+import { type NumericRange, parseAddress } from './cidr';
+import type { Issue } from './errors';
 import {
   DNS1123_LABEL,
   DNS1123_SUBDOMAIN,
@@ -794,8 +795,24 @@ export const clusterSchema = z.strictObject({
 
 /** A cluster file as written (before defaults). */
 export type ClusterInput = z.input<typeof clusterSchema>;
-/** A cluster file after parsing, with every default filled in. */
-export type Cluster = z.output<typeof clusterSchema>;
+/** `T` with every field, array and nested object readonly (functions as they are). */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends ReadonlyArray<infer E>
+    ? ReadonlyArray<DeepReadonly<E>>
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+/**
+ * A cluster file after parsing, with every default filled in: deep-readonly, as nothing changes a cluster once
+ * parsed (canonical.ts makes a new one).
+ */
+export type ParsedCluster = DeepReadonly<z.output<typeof clusterSchema>>;
+/**
+ * The cluster every layer works with: a parsed cluster file with what netstrap derives from it (`derived`: pod
+ * subnets, derived routes, effective nodes), made by resolveCluster() in resolve.ts.
+ */
+export type Cluster = ParsedCluster & { readonly derived: ClusterDerived };
 export type Network = Cluster['network'];
 export type ClusterNode = Cluster['nodes'][number];
 export type ServiceSpec = Cluster['kubernetes']['services'][number];
@@ -804,3 +821,77 @@ export type NetworkPolicySpec = Cluster['kubernetes']['networkPolicies'][number]
 export type WorkloadSpec = NonNullable<Cluster['kubernetes']['workloads']>[number];
 export type NamespaceSpec = NonNullable<Cluster['kubernetes']['namespaces']>[number];
 export type CniConflistSpec = z.output<typeof cniConflistSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// What netstrap derives from a cluster file (resolveCluster() in resolve.ts makes it): plain data, so that a copy
+// of a cluster carries it. Declared here, beside Cluster, so that the modules deriving it only import downwards.
+
+/** Where a node's pod subnet comes from. */
+export type PodSubnetSource = 'podSubnet' | 'cni.bridge.subnet' | 'allocated';
+
+/** The pod subnet of one node (pod-subnets.ts). */
+export interface PodSubnet {
+  readonly node: string;
+  /** Index of the node in cluster.nodes. */
+  readonly index: number;
+  readonly cidr: string;
+  /** The range as integers, for loops over many subnets. */
+  readonly numeric: NumericRange;
+  readonly source: PodSubnetSource;
+}
+
+/** The pod subnets of a cluster (one entry per Kubernetes node that has one, in file order) and their problems. */
+export interface PodSubnetTable {
+  readonly subnets: readonly PodSubnet[];
+  readonly byNode: ReadonlyMap<string, PodSubnet>;
+  readonly issues: readonly Issue[];
+}
+
+/** One route routing: auto gives a node (routing.ts). */
+export interface DerivedRoute {
+  /** Destination network, canonical (`192.168.2.0/24`). */
+  readonly to: string;
+  readonly via: string;
+  /** Why it is there: `LAN lan2 via router r1`, `pod subnet of node03 via node03`. */
+  readonly reason: string;
+}
+
+/** The routes routing: auto derives for a cluster. */
+export interface Routing {
+  /** Node name → its derived routes (only those no hand-written route replaces). */
+  readonly routes: ReadonlyMap<string, readonly DerivedRoute[]>;
+  /** Names of the nodes that route between LANs, in file order. */
+  readonly routers: readonly string[];
+  readonly issues: readonly Issue[];
+}
+
+/** What netstrap derives from a cluster file. */
+export interface ClusterDerived {
+  /** The parts of the cluster it was derived from (see {@link derivedIsCurrent}). */
+  readonly from: Pick<ParsedCluster, 'nodes' | 'lans' | 'network' | 'cni' | 'routing'>;
+  /** The pod subnet of every Kubernetes node that has one, and their problems (pod-subnets.ts). */
+  readonly podSubnets: PodSubnetTable;
+  /** The routes `routing: auto` gives each node, and their problems (routing.ts). */
+  readonly routing: Routing;
+  /** Every node as the provisioner applies it (effective.ts), in file order. */
+  readonly nodes: readonly ClusterNode[];
+  /** The same nodes by name. */
+  readonly byName: ReadonlyMap<string, ClusterNode>;
+}
+
+/**
+ * True when `cluster.derived` was derived from the very nodes, LANs, network, CNI and routing the cluster has now:
+ * a copy made with `{ ...cluster }` or structuredClone is; a copy in which one of them was replaced
+ * (`{ ...cluster, nodes }`) is not, and the accessors (podSubnets, deriveRouting, effectiveNodes) derive its data
+ * anew, without keeping it. Nothing changes a cluster in place (its type is deep-readonly), so identity tells.
+ */
+export function derivedIsCurrent(cluster: Cluster): boolean {
+  const { from } = cluster.derived;
+  return (
+    from.nodes === cluster.nodes &&
+    from.lans === cluster.lans &&
+    from.network === cluster.network &&
+    from.cni === cluster.cni &&
+    from.routing === cluster.routing
+  );
+}

@@ -139,7 +139,8 @@ interface Place {
   }>;
 }
 
-interface Network {
+/** The places of a cluster and how they connect: built once per trace, or once for all the probes of a cluster. */
+export interface Network {
   readonly places: Map<string, Place>;
   readonly nodes: Map<string, ClusterNode>;
   /** `segment address` → owner (pods of one trace are looked up in `extra` first). */
@@ -150,16 +151,6 @@ interface Network {
 
 const ANY = parseDestination('default')!;
 const sameRange = (a: NumericRange, b: NumericRange) => a.first === b.first && a.prefix === b.prefix;
-const networks = new WeakMap<Cluster, Network>();
-
-function network(cluster: Cluster): Network {
-  let net = networks.get(cluster);
-  if (!net) {
-    net = buildNetwork(cluster);
-    networks.set(cluster, net);
-  }
-  return net;
-}
 
 function parsedAddresses(texts: readonly string[]): Iface['addresses'] {
   return texts.flatMap((text) => {
@@ -185,7 +176,8 @@ function connected(ifaces: readonly Iface[]): RouteTable<RouteEntry> {
   return table;
 }
 
-function buildNetwork(cluster: Cluster): Network {
+/** The network of a resolved cluster, for {@link trace}: build it once when tracing many packets. */
+export function traceNetwork(cluster: Cluster): Network {
   const lans = cluster.lans.flatMap((lan) => {
     const range = parseNetwork(lan.cidr);
     return range.ok ? [{ name: lan.name, range: numericRange(range.value) }] : [];
@@ -511,9 +503,8 @@ export interface TraceRequest {
   readonly port?: number;
 }
 
-/** Traces one packet and its reply through a validated cluster. */
-export function trace(cluster: Cluster, request: TraceRequest): TraceResult {
-  const net = network(cluster);
+/** Traces one packet and its reply through a validated cluster (`net`: its {@link traceNetwork}, when at hand). */
+export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwork(cluster)): TraceResult {
   const standIns: string[] = [];
   const extra = new Map<string, Place>();
   const place = (endpoint: Endpoint): Place | undefined => {
@@ -615,10 +606,10 @@ export function probeEndpoints(cluster: Cluster, spec: ProbeSpec): { from: Endpo
   };
 }
 
-/** Traces one probe. */
-export function traceProbe(cluster: Cluster, spec: ProbeSpec): TraceResult {
+/** Traces one probe (`net`: the cluster's {@link traceNetwork}, when tracing many). */
+export function traceProbe(cluster: Cluster, spec: ProbeSpec, net = traceNetwork(cluster)): TraceResult {
   const { from, to, port } = probeEndpoints(cluster, spec);
-  return trace(cluster, { from, to, protocol: spec.tcp !== undefined ? 'tcp' : 'icmp', port });
+  return trace(cluster, { from, to, protocol: spec.tcp !== undefined ? 'tcp' : 'icmp', port }, net);
 }
 
 /**
@@ -629,8 +620,9 @@ export function traceProbe(cluster: Cluster, spec: ProbeSpec): TraceResult {
  */
 export function probeTraceIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
+  const net = cluster.verify.length > 0 ? traceNetwork(cluster) : undefined;
   cluster.verify.forEach((spec, i) => {
-    const result = traceProbe(cluster, spec);
+    const result = traceProbe(cluster, spec, net);
     const what = spec.ping !== undefined ? `ping ${spec.ping}` : `tcp ${spec.tcp}`;
     if (spec.expect === 'success' && result.verdict === 'dropped') {
       issues.push({

@@ -16,7 +16,7 @@ import { tlsFileIssues } from './tls-files';
 import { checkService, claimServiceAddresses } from './checks/service';
 import { Ledger } from './ledger';
 import { NetworkLayout, resolveLayout } from './layout';
-import { Cluster } from './schema';
+import type { Cluster } from './schema';
 import { checkProbes } from './checks/probes';
 import { topologyIssues } from './checks/topology';
 import { hostIntentIssues } from './host-intents';
