@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-27';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { errorsOf, InputError, show, throwIfAny } from '../src/model/errors';
 import { Service } from './service';
 import { isChecked } from '../src/model/checked';
@@ -35,9 +35,7 @@ import { readTlsFiles, tlsFileIssues } from '../src/model/tls-files';
 
 export { readTlsFiles };
 import { LateMaps } from './late-maps';
-
-/** Routes claimed per construct tree. */
-const routeRegistries = new WeakMap<IConstruct, Map<string, string>>();
+import { treeRegistry } from './registry';
 
 function backendToKube(backend: IngressBackendSpec): k8s.IngressBackend {
   return {
@@ -68,8 +66,8 @@ export class Ingress extends k8s.KubeIngress {
     const baseDir = props?.baseDir ?? process.cwd();
     if (!checked)
       assertProps(ingressPropsSchema, props, source, () => checkIngress(spec, { tlsFiles: tlsFileIssues(baseDir) }));
-    const routes = routeRegistries.get(scope.node.root) ?? new Map<string, string>();
-    routeRegistries.set(scope.node.root, routes);
+    // Routes claimed in this construct tree.
+    const routes = treeRegistry<string>(scope, 'ingress-routes');
     throwIfAny(source, claimIngressRoutes(spec, `Ingress ${spec.namespace ?? 'default'}/${spec.name}`, routes));
 
     const annotations =

@@ -28,19 +28,23 @@ import {
 } from '../src/model/checks/service';
 import { assertProps, servicePropsSchema } from '../src/model/props';
 import { LateMaps } from './late-maps';
+import { findTreeRegistry, treeRegistry } from './registry';
 
-/** ClusterNetwork.find() scans the scope's children: remember hits, so charts of many Services stay linear. */
-const networks = new WeakMap<IConstruct, ClusterNetwork>();
+/**
+ * ClusterNetwork.find() scans the scope's children: hits are kept in the tree's registry (by scope path), so charts
+ * of many Services stay linear.
+ */
 function findNetwork(scope: IConstruct): ClusterNetwork | undefined {
-  const cached = networks.get(scope);
+  const networks = treeRegistry<ClusterNetwork>(scope, 'cluster-networks');
+  const cached = networks.get(scope.node.path);
   if (cached) return cached;
   const found = ClusterNetwork.find(scope);
-  if (found) networks.set(scope, found);
+  if (found) networks.set(scope.node.path, found);
   return found;
 }
 
 /** Services of one construct tree by `namespace/name`, so Ingresses can find their backends by name. */
-const registries = new WeakMap<IConstruct, Map<string, Service>>();
+const services = (scope: IConstruct) => treeRegistry<Service>(scope, 'services');
 
 /**
  * A Kubernetes Service (ClusterIP, NodePort, LoadBalancer, ExternalName, or headless with `clusterIP: "None"`).
@@ -52,7 +56,7 @@ const registries = new WeakMap<IConstruct, Map<string, Service>>();
 export class Service extends k8s.KubeService {
   /** The Service defined as `namespace/name` (namespace "default" when unset) in the same construct tree, if any. */
   static lookup(scope: IConstruct, name: string, namespace = 'default'): Service | undefined {
-    return registries.get(scope.node.root)?.get(`${namespace}/${name}`);
+    return findTreeRegistry<Service>(scope, 'services')?.get(`${namespace}/${name}`);
   }
 
   /** The namespace as given (undefined: none written to the manifest). */
@@ -66,8 +70,7 @@ export class Service extends k8s.KubeService {
     const spec: ServiceCheckInput = { ...props, name: props?.name ?? id };
     const source = `Service ${show(spec.name)}`;
     if (!checked) assertProps(servicePropsSchema, props, source, () => checkService(spec));
-    const registry = registries.get(scope.node.root) ?? new Map<string, Service>();
-    registries.set(scope.node.root, registry);
+    const registry = services(scope);
     const key = `${spec.namespace ?? 'default'}/${spec.name}`;
     const twin = registry.get(key);
     if (twin)

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { FactSet } from '../../src/host/fact';
 import { routes } from '../../src/host/resources/routes';
 import { derivedReason, effectiveNode, effectiveNodes } from '../../src/model/effective';
 import { loadClusterFile } from '../../src/model/load';
@@ -10,7 +11,7 @@ import { formatTrace, traceProbe } from '../../src/model/trace';
 import { fixture } from '../support/lab';
 
 const cluster = loadClusterFile(fixture('i12-pods.yaml')).cluster;
-const noFacts = { 'ip-route': '[]', 'ip-link': '[]', 'ip-addr': '[]' };
+const noFacts = new FactSet({ 'ip-route': '[]', 'ip-link': '[]', 'ip-addr': '[]' });
 
 /** What a user sees of a cluster: every node's route plan, its derived routes and every probe's trace. */
 function outcome(c: Cluster) {

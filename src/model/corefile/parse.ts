@@ -20,7 +20,7 @@ export interface ParseResult {
   readonly corefile: Corefile;
   readonly errors: readonly CorefileError[];
   /** Line of each ServerBlock and Plugin object of `corefile`, for messages about them. */
-  readonly lines: WeakMap<object, number>;
+  readonly lines: ReadonlyMap<object, number>;
   /** The indentation found in the text (render with it to get the same text back). */
   readonly style: Required<RenderStyle>;
 }
@@ -67,8 +67,8 @@ const KEY = /^(?:([a-z][a-z0-9+.-]*):\/\/)?([^:]*)(?::(\d+))?$/;
 /** Parses Corefile text. The model is returned even with errors (best effort), so that all errors can be shown. */
 export function parseCorefile(text: string): ParseResult {
   const errors: CorefileError[] = [];
-  const lines = new WeakMap<object, number>();
-  const directiveLines = new WeakMap<Directive, number>();
+  const lines = new Map<object, number>();
+  const directiveLines = new Map<Directive, number>();
   const style = { indent: 4, nestedIndent: 3 };
   let seenIndent = false;
   let seenNested = false;

@@ -81,7 +81,7 @@ export function upstreamProblem(upstream: string): string | undefined {
 export function validateCorefile(
   corefile: Corefile,
   context: CorefileContext = {},
-  lines?: WeakMap<object, number>,
+  lines?: ReadonlyMap<object, number>,
 ): Issue[] {
   const issues: Issue[] = [];
   const at = (object: object, path: Array<string | number>, message: string) => {

@@ -173,6 +173,14 @@ export class NetpolAnalysis {
       byNamespace.get(w.namespace)!.push(i);
     });
     const namespaceLabels = (ns: string) => inventory.namespaces.get(ns) ?? {};
+    // Compiled once per selector text for this analysis (peers differing only in their podSelector share it).
+    const namespaceMatchers = new Map<string, ReturnType<typeof compileSelector>>();
+    const namespaceMatcher = (selector: object) => {
+      const key = JSON.stringify(selector);
+      const match = namespaceMatchers.get(key) ?? compileSelector(selector);
+      namespaceMatchers.set(key, match);
+      return (ns: string) => match(namespaceLabels(ns));
+    };
 
     const peerCache = new Map<string, CompiledPeer>();
     const compilePeer = (peer: NetworkPolicyPeerSpec, policyNamespace: string): CompiledPeer => {
@@ -192,7 +200,7 @@ export class NetpolAnalysis {
       } else {
         const podMatch = compileSelector(peer.podSelector ?? {});
         const namespaces = peer.namespaceSelector
-          ? [...byNamespace.keys()].filter(compileSelectorCached(peer.namespaceSelector, namespaceLabels))
+          ? [...byNamespace.keys()].filter(namespaceMatcher(peer.namespaceSelector))
           : [policyNamespace];
         for (const ns of namespaces) {
           for (const i of byNamespace.get(ns) ?? []) if (podMatch(this.workloads[i].labels)) setBit(pods, i);
@@ -548,20 +556,6 @@ function compilePort(entry: PolicyPort): CompiledPort {
   if (entry.port === undefined) return { protocol, start: 1, end: 65535 };
   if (typeof entry.port === 'string') return { protocol, name: entry.port };
   return { protocol, start: entry.port, end: entry.endPort ?? entry.port };
-}
-
-const namespaceSelectorCache = new WeakMap<object, ReturnType<typeof compileSelector>>();
-function compileSelectorCached(
-  selector: object,
-  labelsOf: (ns: string) => Readonly<Record<string, string>>,
-): (ns: string) => boolean {
-  let match = namespaceSelectorCache.get(selector);
-  if (!match) {
-    match = compileSelector(selector);
-    namespaceSelectorCache.set(selector, match);
-  }
-  const m = match;
-  return (ns) => m(labelsOf(ns));
 }
 
 /** Parses a `can` endpoint: a workload key, or an IPv4 address (a known pod IP resolves to its workload). */
