@@ -42,16 +42,25 @@ function stateDirOf(clusterName: string, options: LabOptions): string {
 }
 
 export function registerLab(program: Command, status: ExitStatus): void {
-  const reported = reporting(status);
   const lab = program
     .command('lab')
     .description(
       "real lab nodes on this machine: network namespaces running OpenSSH, cabled to the cluster's LANs (needs root)",
     );
-  const stateDirOption = [
-    '--state-dir <dir>',
-    "the lab's state directory (keys, ssh_config, known_hosts, state.json); default .lab/<cluster-name>",
-  ] as const;
+  registerLifecycle(lab, status);
+  registerPods(lab, status);
+  registerExec(lab, status);
+  for (const command of lab.commands) command.exitOverride().allowExcessArguments(false);
+}
+
+const stateDirOption = [
+  '--state-dir <dir>',
+  "the lab's state directory (keys, ssh_config, known_hosts, state.json); default .lab/<cluster-name>",
+] as const;
+
+/** lab up, down, status. */
+function registerLifecycle(lab: Command, status: ExitStatus): void {
+  const reported = reporting(status);
 
   lab
     .command('up')
@@ -116,7 +125,11 @@ export function registerLab(program: Command, status: ExitStatus): void {
         if (up < nodes.length) status.code = EXIT_FAILED;
       }),
     );
+}
 
+/** lab pod add, del, list. */
+function registerPods(lab: Command, status: ExitStatus): void {
+  const reported = reporting(status);
   const pod = lab
     .command('pod')
     .description("pods in lab nodes: a network namespace wired by the node's CNI configuration and plugins");
@@ -188,7 +201,11 @@ export function registerLab(program: Command, status: ExitStatus): void {
       }),
     );
   for (const command of pod.commands) command.exitOverride().allowExcessArguments(false);
+}
 
+/** lab exec, reboot. */
+function registerExec(lab: Command, status: ExitStatus): void {
+  const reported = reporting(status);
   lab
     .command('exec')
     .description(
@@ -258,8 +275,6 @@ export function registerLab(program: Command, status: ExitStatus): void {
         );
       }),
     );
-
-  for (const command of lab.commands) command.exitOverride().allowExcessArguments(false);
 }
 
 /** The running lab of a cluster file (a LabError when there is none). */

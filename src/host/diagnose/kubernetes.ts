@@ -46,71 +46,90 @@ function ipv4Range(value: string): string | undefined {
   return undefined;
 }
 
-export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
+type CheckInput = Parameters<NodeCheck>[0];
+
+export const kubernetesChecks: NodeCheck = (input): Finding[] => {
+  const { node, view } = input.self;
+  if (!isKubernetesNode(node)) return [];
+  return [
+    ...rangeFlagFindings(
+      input,
+      KUBE_APISERVER_MANIFEST,
+      view.files.apiserver,
+      '--service-cluster-ip-range',
+      'serviceCidr',
+      'kube-apiserver',
+    ),
+    ...rangeFlagFindings(
+      input,
+      KUBE_CONTROLLER_MANAGER_MANIFEST,
+      view.files.controllerManager,
+      '--cluster-cidr',
+      'podCidr',
+      'kube-controller-manager',
+    ),
+    ...kubeletFindings(input),
+    ...kubeProxyModeFindings(input),
+  ];
+};
+
+/** A range flag of a control-plane static Pod (its manifest `path`) against the cluster file's network.<field>. */
+function rangeFlagFindings(
+  { model, self }: CheckInput,
+  path: string,
+  file: FileFact,
+  flag: string,
+  field: 'serviceCidr' | 'podCidr',
+  component: string,
+): Finding[] {
+  const { layout } = model;
+  const { node } = self;
+  const findings: Finding[] = [];
+  const { value, error } = parseYaml(file);
+  if (error) {
+    findings.push(
+      warn(
+        `kubernetes.${field === 'serviceCidr' ? 'service-cidr' : 'cluster-cidr'}`,
+        `${node.name}: ${path} cannot be read as YAML: ${error}`,
+        `fix ${path} on ${node.name}`,
+      ),
+    );
+    return findings;
+  }
+  if (!value) return findings;
+  const check = field === 'serviceCidr' ? 'kubernetes.service-cidr' : 'kubernetes.cluster-cidr';
+  const expected = (field === 'serviceCidr' ? layout.serviceCidr : layout.podCidr).toCidrString();
+  const raw = podFlag(value, flag);
+  if (raw === undefined) {
+    findings.push(
+      warn(
+        check,
+        `${node.name}: ${path} sets no ${flag}; ${component} then uses its built-in default, not network.${field} ${expected}`,
+        `add ${flag}=${expected} to ${path} on ${node.name} (kubeadm: networking.${field === 'serviceCidr' ? 'serviceSubnet' : 'podSubnet'})`,
+        { observed: 'unset', expected },
+      ),
+    );
+    return findings;
+  }
+  const observed = ipv4Range(raw) ?? raw;
+  findings.push(
+    observed === expected
+      ? ok(check, `${node.name}: ${component} ${flag}=${raw} matches network.${field}`, { observed: raw, expected })
+      : fail(
+          check,
+          `${node.name}: ${component} runs with ${flag}=${raw} (${path}); the cluster file's network.${field} is ${expected}`,
+          `set network.${field}: ${observed} in the cluster file if the cluster really runs with it; otherwise change ${flag} in ${path} on ${node.name} (and re-create what used the old range)`,
+          { observed: raw, expected },
+        ),
+  );
+  return findings;
+}
+
+/** kubelet's clusterDNS and clusterDomain against the layout. */
+function kubeletFindings({ model, self }: CheckInput): Finding[] {
   const { cluster, layout } = model;
   const { node, view } = self;
-  if (!isKubernetesNode(node)) return [];
   const findings: Finding[] = [];
-  const rangeFlag = (
-    path: string,
-    file: FileFact,
-    flag: string,
-    field: 'serviceCidr' | 'podCidr',
-    component: string,
-  ) => {
-    const { value, error } = parseYaml(file);
-    if (error) {
-      findings.push(
-        warn(
-          `kubernetes.${field === 'serviceCidr' ? 'service-cidr' : 'cluster-cidr'}`,
-          `${node.name}: ${path} cannot be read as YAML: ${error}`,
-          `fix ${path} on ${node.name}`,
-        ),
-      );
-      return;
-    }
-    if (!value) return;
-    const check = field === 'serviceCidr' ? 'kubernetes.service-cidr' : 'kubernetes.cluster-cidr';
-    const expected = (field === 'serviceCidr' ? layout.serviceCidr : layout.podCidr).toCidrString();
-    const raw = podFlag(value, flag);
-    if (raw === undefined) {
-      findings.push(
-        warn(
-          check,
-          `${node.name}: ${path} sets no ${flag}; ${component} then uses its built-in default, not network.${field} ${expected}`,
-          `add ${flag}=${expected} to ${path} on ${node.name} (kubeadm: networking.${field === 'serviceCidr' ? 'serviceSubnet' : 'podSubnet'})`,
-          { observed: 'unset', expected },
-        ),
-      );
-      return;
-    }
-    const observed = ipv4Range(raw) ?? raw;
-    findings.push(
-      observed === expected
-        ? ok(check, `${node.name}: ${component} ${flag}=${raw} matches network.${field}`, { observed: raw, expected })
-        : fail(
-            check,
-            `${node.name}: ${component} runs with ${flag}=${raw} (${path}); the cluster file's network.${field} is ${expected}`,
-            `set network.${field}: ${observed} in the cluster file if the cluster really runs with it; otherwise change ${flag} in ${path} on ${node.name} (and re-create what used the old range)`,
-            { observed: raw, expected },
-          ),
-    );
-  };
-  rangeFlag(
-    KUBE_APISERVER_MANIFEST,
-    view.files.apiserver,
-    '--service-cluster-ip-range',
-    'serviceCidr',
-    'kube-apiserver',
-  );
-  rangeFlag(
-    KUBE_CONTROLLER_MANAGER_MANIFEST,
-    view.files.controllerManager,
-    '--cluster-cidr',
-    'podCidr',
-    'kube-controller-manager',
-  );
-
   const kubelet = parseYaml(view.files.kubelet);
   if (kubelet.error)
     findings.push(
@@ -155,7 +174,14 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
     );
   }
 
-  // kube-proxy's mode, as the node shows it.
+  return findings;
+}
+
+/** kube-proxy's mode, as the node shows it, against kubeProxy.mode. */
+function kubeProxyModeFindings({ model, self }: CheckInput): Finding[] {
+  const { cluster } = model;
+  const { node, view } = self;
+  const findings: Finding[] = [];
   const mode = cluster.kubeProxy.mode;
   const ipvsInterface = view.ip.links.some((l) => l.ifname === 'kube-ipvs0');
   const observed = ipvsInterface ? 'ipvs' : view.kubeServicesChain ? 'iptables' : undefined;
@@ -204,4 +230,4 @@ export const kubernetesChecks: NodeCheck = ({ model, self }): Finding[] => {
     );
   }
   return findings;
-};
+}
