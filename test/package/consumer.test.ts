@@ -17,6 +17,11 @@ import { tempDirs } from '../support/temp';
 jest.setTimeout(600000);
 const tempDir = tempDirs();
 const ourPackage = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+/**
+ * The cdk8s-plus a new `cdk8s init typescript-app` installs (cdk8s-cli 2.207's template: cdk8s-plus-33): a user's app
+ * builds its own constructs with it, beside netstrap's (which extend cdk8s-plus-27's L1 classes, its peer).
+ */
+const CDK8S_INIT_PLUS = 'cdk8s-plus-33@2.5.57';
 
 /** Runs argv in `cwd` (zx quotes it); throws with the output when it fails. */
 async function sh(cwd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
@@ -96,6 +101,7 @@ beforeAll(async () => {
       'ts-jest',
       '@types/jest',
     ].map((name) => `${name}@${dev[name]}`),
+    CDK8S_INIT_PLUS,
   ]);
 });
 
@@ -234,4 +240,36 @@ test('exports', async () => {
 `,
   );
   expect(await consumerJest('root.test.ts')).toMatchObject({ numPassedTests: 1, numFailedTests: 0 });
+});
+
+test('an app on cdk8s-plus-33 (what `cdk8s init` installs today) mixes its Deployments with netstrap constructs', async () => {
+  fs.writeFileSync(
+    path.join(project, 'plus.test.ts'),
+    `import { Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Service, netpolCan } from 'netstrap';
+
+test('cdk8s-plus-33 workloads, netstrap Service and NetworkPolicy, one chart', () => {
+  const chart = Testing.chart();
+  for (const app of ['web', 'db', 'batch']) {
+    const deployment = new kplus.Deployment(chart, app, {
+      metadata: { name: app, namespace: 'shop' },
+      containers: [{ image: \`example/\${app}:1\`, portNumber: 5432 }],
+    });
+    deployment.podMetadata.addLabel('app', app);
+  }
+  new Service(chart, 'db-svc', { namespace: 'shop', selector: { app: 'db' }, ports: [{ port: 5432 }] });
+  new NetworkPolicy(chart, 'db-policy', {
+    namespace: 'shop',
+    podSelector: { matchLabels: { app: 'db' } },
+    ingress: [{ from: [NetworkPolicyPeer.pods({ app: 'web' })], ports: [NetworkPolicyPort.tcp(5432)] }],
+  });
+  const objects = Testing.synth(chart);
+  expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Deployment', 'Deployment', 'NetworkPolicy', 'Service']);
+  expect(netpolCan(objects, { from: 'shop/web', to: 'shop/db', port: 5432 }).allowed).toBe(true);
+  expect(netpolCan(objects, { from: 'shop/batch', to: 'shop/db', port: 5432 }).allowed).toBe(false);
+});
+`,
+  );
+  expect(await consumerJest('plus.test.ts')).toMatchObject({ numPassedTests: 1, numFailedTests: 0 });
 });
