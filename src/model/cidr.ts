@@ -100,11 +100,6 @@ export function rangesOverlap(a: IPv4CidrRange, b: IPv4CidrRange): boolean {
   return a.isOverlapping(b);
 }
 
-/** True when `inner` lies inside `outer` and is smaller than it (the `except` rule of a NetworkPolicy ipBlock). */
-export function isStrictSubnet(inner: IPv4CidrRange, outer: IPv4CidrRange): boolean {
-  return inner.inside(outer) && inner.getPrefix().getValue() > outer.getPrefix().getValue();
-}
-
 /** The n-th address of a range, counting the network address as 0: `nthAddress(10.96.0.0/12, 10)` is 10.96.0.10. */
 export function nthAddress(range: IPv4CidrRange, n: number): IPv4 {
   const [first, last] = rangeBounds(range);
