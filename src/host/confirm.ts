@@ -14,9 +14,16 @@
  * 4. When no new connection can be made, the controller reverts over the old one if it still works; else it waits
  *    for the watchdog's deadline and reads its outcome over a new connection.
  * --confirm-timeout counts from the arming, so it covers the apply, the new connection and the probes.
+ *
+ * Every other apply runs under the same watchdog as an APPLY GUARD (newApplyGuard), so that no step outlives its run
+ * unaccounted: the apply script's own end confirms it, and when the script has not applied every step by its
+ * deadline (the run's --command-timeout), or dies first (its session went away: sshd gone, the output pipe
+ * closed), the watchdog stops the command in flight (it and its children are killed) and reverts what the run did,
+ * as the script would have on a failing step. The node is then as before; the next plan shows the same changes.
  */
 import { randomBytes } from 'crypto';
-import { REVERT_FUNCTION, revertFunction } from './script';
+import { RUN_LOCK, RUN_SERIAL } from './ownership';
+import { type ApplyHooks, REVERT_FUNCTION, revertFunction } from './script';
 import { REVERT_NOW_TIMEOUT_MS, WATCHDOG_GRACE_MS } from './defaults';
 import { quoteArg } from './shell';
 import type { RunResult, Transport } from './ssh';
@@ -27,19 +34,68 @@ export type WatchdogKind = 'detached' | 'systemd';
 /** Exit status of an apply script that could not arm its watchdog (nothing was changed). */
 export const ARM_FAILED_EXIT = 5;
 
-/** One node's commit-confirm: where its watchdog lives and when it fires. */
+/** One node's watchdog: where it lives and when it fires. */
 export interface Confirm {
   readonly token: string;
   readonly dir: string;
+  /** Time from arming to the revert unless confirmed (an apply guard: its applyTimeoutMs). */
   readonly timeoutMs: number;
+  /** The apply script must have run every step within this from the arming, or the watchdog stops it and reverts. */
+  readonly applyTimeoutMs: number;
+  /** Commit-confirm (a new connection confirms); false: an apply guard, which the apply script's own end confirms. */
+  readonly confirms: boolean;
   readonly watchdog: WatchdogKind;
+  /** The node's run lock and run serial (ownership.ts), which fire.sh takes and changes while it reverts. */
+  readonly runLock: string;
+  readonly runSerial: string;
 }
 
-/** A fresh commit-confirm; `base` is where its directory goes (a parameter for tests run off a node). */
-export function newConfirm(timeoutMs: number, watchdog: WatchdogKind = 'detached', base = '/run/netstrap'): Confirm {
+export const WATCHDOG_BASE = '/run/netstrap';
+
+/** Where a watchdog lives, and the run lock and serial it uses: the node's, or files under `base` (tests off a node). */
+function place(kind: 'confirm' | 'apply', base: string) {
   const token = randomBytes(6).toString('hex');
-  return { token, dir: `${base}/confirm-${token}`, timeoutMs, watchdog };
+  const own = base !== WATCHDOG_BASE;
+  return {
+    token,
+    dir: `${base}/${kind}-${token}`,
+    runLock: own ? `${base}.run-lock` : RUN_LOCK,
+    runSerial: own ? `${base}.run-serial` : RUN_SERIAL,
+  };
 }
+
+/**
+ * A fresh commit-confirm; `base` is where its directory goes (a parameter for tests run off a node). The apply must
+ * end within `applyTimeoutMs` (the run's round-trip timeout), which the confirm timeout bounds.
+ */
+export function newConfirm(
+  timeoutMs: number,
+  watchdog: WatchdogKind = 'detached',
+  base = WATCHDOG_BASE,
+  applyTimeoutMs = timeoutMs,
+): Confirm {
+  return {
+    ...place('confirm', base),
+    timeoutMs,
+    applyTimeoutMs: Math.min(applyTimeoutMs, timeoutMs),
+    confirms: true,
+    watchdog,
+  };
+}
+
+/** A fresh apply guard: the watchdog of an apply without commit-confirm (see the top of this file). */
+export function newApplyGuard(applyTimeoutMs: number, base = WATCHDOG_BASE): Confirm {
+  return {
+    ...place('apply', base),
+    timeoutMs: applyTimeoutMs,
+    applyTimeoutMs,
+    confirms: false,
+    watchdog: 'detached',
+  };
+}
+
+/** Removes the watchdog's directory, and /run/netstrap with it when no other run's is left. */
+const REMOVE_DIR = 'rm -rf "$d"; rmdir "${d%/*}" 2>/dev/null';
 
 /** The probes of a node: its default gateway (when it has one), then its own verify probes. */
 export function nodeProbes(
@@ -60,12 +116,40 @@ const unit = (c: Confirm) => `netstrap-confirm-${c.token}`;
 
 /** Polls of fire.sh (0.1 s apart) for a command of the apply script in flight to end: at most 10 s. */
 const IN_FLIGHT_POLLS = 100;
+/**
+ * Polls (2 s) a command in flight gets to end by itself before fire.sh kills it: one that ends on its own is reverted
+ * only when it succeeded (no false "revert failed" for a command that did nothing); one that does not is stopped.
+ */
+const KILL_AFTER_POLLS = 20;
 
 /**
- * fire.sh: takes `pending` (else does nothing; from then on the apply script starts no command), waits (bounded)
- * for the command the apply script may have in flight, then reverts exactly as the apply script reverts a failed
- * step (script.ts revertFunction): the step it was in only when some of that step's commands ran ("$d/step" holds
- * `step done [run]`, written by the apply script), then every step before it, last first; logs, marks `reverted`.
+ * Shell function: `netstrap_kill_tree PID` stops PID and every process below it (SIGSTOP first, so that none can
+ * start another while the tree is read from /proc by shell builtins alone), then kills them all.
+ */
+const KILL_TREE = [
+  'netstrap_kill_tree() {',
+  '  all=$1 new=$1; kill -STOP "$1" 2>/dev/null',
+  '  while [ -n "$new" ]; do',
+  '    next=',
+  '    for f in /proc/[0-9]*/stat; do',
+  '      p=; q=; read -r p _c _s q _r < "$f" 2>/dev/null || continue',
+  '      case " $new " in *" $q "*) kill -STOP "$p" 2>/dev/null; next="$next $p"; all="$all $p";; esac',
+  '    done',
+  '    new=$next',
+  '  done',
+  '  kill -KILL $all 2>/dev/null; true',
+  '}',
+].join('\n');
+
+/**
+ * fire.sh: takes `pending` (else does nothing; from then on the apply script starts no command), stops the command
+ * the apply script may have in flight when it does not end by itself within 2 s (killed with its children: a step
+ * that outlived its run must not finish after the revert), takes the node's run lock (bounded), then reverts exactly as the apply script reverts a failed step
+ * (script.ts revertFunction): the step it was in only when some of that step's commands ran ("$d/step" ends with
+ * `step done [run [pid]]`, appended by the apply script), then every step before it, last first; logs, marks
+ * `reverted`, and changes the run serial so that a run that read the node before the revert applies nothing.
+ * An apply guard tidies its directory away after a clean revert (no controller is left to read it); one whose
+ * revert reported an error stays, with its revert.log.
  */
 function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
   return [
@@ -74,26 +158,77 @@ function fireScript(c: Confirm, changes: ReadonlyArray<Change>): string {
     // Reverted by the controller: the watchdog has nothing left to do.
     `[ "$1" = watchdog ] || { ${stopWatchdog(c)}; }`,
     revertFunction(changes, '', false),
-    'a=$(cat "$d/apply-pid" 2>/dev/null); i=0',
+    KILL_TREE,
+    // The record is appended to, a line per update: its last whole line counts (a killed writer leaves half a line).
+    'netstrap_step() { s=; n=; busy=; cmd=; while read -r s1 n1 b1 c1; do s=$s1 n=$n1 busy=$b1 cmd=$c1; done < "$d/step"; } 2>/dev/null',
+    'a=; read -r a _pp < "$d/apply-pid" 2>/dev/null; i=0; k=',
     `while [ "$i" -lt ${IN_FLIGHT_POLLS} ]; do`,
-    '  s=; n=; busy=; read -r s n busy < "$d/step" 2>/dev/null',
+    '  netstrap_step',
     '  [ -n "$n" ] && [ "$busy" != run ] && break',
-    '  kill -0 "$a" 2>/dev/null || { read -r s n busy < "$d/step" 2>/dev/null; break; }',
+    // In flight: it counts as run, whatever it did before it was killed.
+    `  [ -n "$cmd" ] && [ "$i" -ge ${KILL_AFTER_POLLS} ] && { netstrap_kill_tree "$cmd"; k=$s; break; }`,
+    '  kill -0 "$a" 2>/dev/null || { netstrap_step; break; }',
     '  sleep 0.1; i=$((i + 1))',
     'done',
     // A command still in flight, or cut short with its script, may have changed something: it counts as run.
     // An unreadable record (never seen: it is written whole) reverts every step.
     `[ -n "$n" ] || { s=${changes.length}; n=1; }`,
     '[ "$busy" = run ] && n=$((n + 1))',
+    // `command`: a lock file that cannot be opened must not end the script (exec is a special built-in).
+    `{ command exec 9>${quoteArg(c.runLock)} && flock -w 10 9; } 2>/dev/null`,
     `{ echo "reverted by $1"; echo "steps $s"; ${REVERT_FUNCTION} "$s" "$n"; } > "$d/revert.log" 2>&1`,
+    `echo ${quoteArg(`reverted-${c.token}`)} > ${quoteArg(c.runSerial)}`,
     'mv "$d/firing" "$d/reverted"',
+    // A killed command may have done nothing, so that its step's revert fails: only other failures keep the log.
+    c.confirms ? ':' : `grep '^revert-failed' "$d/revert.log" | grep -qvx "revert-failed $k" || { ${REMOVE_DIR}; }`,
     '',
   ].join('\n');
 }
 
-/** Shell that writes `content` to "$d/<name>" (base64 on the wire, as shell.ts does for files). */
+/**
+ * The detached watchdog (watchdog.sh). Until the apply script has applied every step (`applied`, or `pending`
+ * gone), it checks every 0.2 s that the apply script is alive and still a child of the process that started it
+ * (sshd's session: when that ends, the controller is gone) and that the apply deadline has not passed; then, under
+ * commit-confirm, it sleeps until the confirm deadline. Time is read from /proc/uptime by the shell itself (no
+ * process), in centiseconds since the arming. It fires (fire.sh) unless `pending` is gone by then; when `pending`
+ * is gone (confirmed, aborted, done) it tidies the directory away, unless someone else's reading it is due.
+ */
+function watchdogScript(c: Confirm): string {
+  const cs = (ms: number) => Math.max(1, Math.round(ms / 10));
+  return [
+    `d=${quoteArg(c.dir)}`,
+    'echo $$ > "$d/pid"',
+    'a=; pp=; read -r a pp < "$d/apply-pid"',
+    // Elapsed centiseconds in $el; without /proc/uptime, 20 per poll.
+    't0=; read -r t0 _ < /proc/uptime; t0=${t0%.*}${t0#*.}; i=0',
+    'netstrap_elapsed() { t=; read -r t _ < /proc/uptime; if [ -n "$t0" ] && [ -n "$t" ]; then el=$((${t%.*}${t#*.} - t0)); else el=$((i * 20)); fi; }',
+    'while [ -e "$d/pending" ] && ! [ -e "$d/applied" ]; do',
+    '  netstrap_elapsed',
+    `  [ "$el" -ge ${cs(c.applyTimeoutMs)} ] && break`,
+    '  q=; read -r _p _c _s q _r < "/proc/$a/stat" 2>/dev/null || break',
+    '  [ "$q" = "$pp" ] || break',
+    '  sleep 0.2; i=$((i + 1))',
+    'done',
+    ...(c.confirms
+      ? [
+          'if [ -e "$d/pending" ] && [ -e "$d/applied" ]; then',
+          '  netstrap_elapsed',
+          `  r=$((${cs(c.timeoutMs)} - el))`,
+          '  [ "$r" -gt 0 ] && sleep "$((r / 100)).$((r / 10 % 10))$((r % 10))"',
+          'fi',
+        ]
+      : []),
+    'if [ -e "$d/pending" ]; then exec sh "$d/fire.sh" watchdog; fi',
+    // Confirmed or aborted (their scripts remove the directory) or, for an apply guard, done: tidy up.
+    `[ -e "$d/done" ] && { ${REMOVE_DIR}; }`,
+    'true',
+    '',
+  ].join('\n');
+}
+
+/** Shell that writes `content` to "$d/<name>" (the shell's own printf: no process; quoted in shell.ts's one way). */
 function writeInDir(name: string, content: string): string {
-  return `printf %s ${quoteArg(Buffer.from(content, 'utf8').toString('base64'))} | base64 -d > "$d/${name}"`;
+  return `printf %s ${quoteArg(content)} > "$d/${name}"`;
 }
 
 /** Stops a watchdog that will not be needed (the state file is already renamed, so this is only tidying up). */
@@ -112,6 +247,8 @@ export function armScript(
 ): string {
   const seconds = (c.timeoutMs / 1000).toFixed(3);
   const fail = (why: string) => `{ echo ${quoteArg(`${marker} arm-failed ${why}`)}; exit ${ARM_FAILED_EXIT}; }`;
+  // The apply script's pid and its parent's (sshd's session), for the watchdog; written before it starts.
+  const applyPid = 'echo "$$ $PPID" > "$d/apply-pid"';
   const start =
     c.watchdog === 'systemd'
       ? [
@@ -119,10 +256,8 @@ export function armScript(
           `systemd-run --quiet --unit=${unit(c)} --on-active=${seconds}s --timer-property=AccuracySec=100ms /bin/sh "$d/fire.sh" watchdog || ${fail('systemd-run failed')}`,
         ]
       : [
-          writeInDir(
-            'watchdog.sh',
-            `echo $$ > "${c.dir}/pid"\nsleep ${seconds}\nexec sh "${c.dir}/fire.sh" watchdog\n`,
-          ),
+          applyPid,
+          writeInDir('watchdog.sh', watchdogScript(c)),
           // Started from a subshell that exits at once, so it is no child of this script (whose `wait` would wait for
           // it); a new session with no terminal and stdio on /dev/null: nothing sshd does to the session reaches it.
           '( if command -v setsid >/dev/null 2>&1; then setsid sh "$d/watchdog.sh" </dev/null >/dev/null 2>&1 &',
@@ -130,12 +265,12 @@ export function armScript(
         ];
   return [
     `d=${quoteArg(c.dir)}`,
-    `mkdir -p "\${d%/*}" && mkdir -m 0700 "$d" || ${fail(`cannot create ${c.dir}`)}`,
+    `{ [ -d "\${d%/*}" ] || mkdir -p "\${d%/*}"; } && mkdir -m 0700 "$d" || ${fail(`cannot create ${c.dir}`)}`,
     `${writeInDir('fire.sh', fireScript(c, changes))} || ${fail('cannot write fire.sh')}`,
     ': > "$d/pending"',
-    ...start,
-    'echo $$ > "$d/apply-pid"',
     'echo 0 0 > "$d/step"',
+    ...start,
+    ...(c.watchdog === 'systemd' ? [applyPid] : []),
     `echo ${quoteArg(`${marker} armed`)}`,
     probes.length > 0 ? buildProbeScript(probes, marker).trimEnd() : ':',
     '',
@@ -147,13 +282,49 @@ export function armScript(
  * with `running`, a condition run before each command: only while `pending` exists, it records the command in flight.
  */
 export function progressRecord(step: number, running: boolean): string {
-  return running ? `[ -e "$d/pending" ] && echo "${step} $done run" > "$d/step"` : `echo "${step} $done" > "$d/step"`;
+  return running ? `[ -e "$d/pending" ] && echo "${step} $done run" >> "$d/step"` : `echo "${step} $done" >> "$d/step"`;
 }
+
+/** ApplyHooks.started: records the pid of the command just started in the background ($!), for fire.sh to stop it. */
+export function startedRecord(step: number): string {
+  return `echo "${step} $done run $!" >> "$d/step"`;
+}
+
+/**
+ * ApplyHooks.applied, run once every step succeeded: under commit-confirm it marks the apply done (the watchdog now
+ * waits for the confirm); an apply guard is confirmed by it (`pending` → `done`, its watchdog tidies up). When the
+ * watchdog fired first, the script says so and stops: the watchdog reverts.
+ */
+export function appliedCommand(c: Confirm, marker: string): string {
+  const fired = `{ echo ${quoteArg(`${marker} watchdog-fired`)}; exit ${WATCHDOG_FIRED_EXIT}; }`;
+  return c.confirms
+    ? `[ -e "$d/pending" ] && : > "$d/applied" || ${fired}`
+    : `mv "$d/pending" "$d/done" 2>/dev/null || ${fired}`;
+}
+
+/** The apply script's hooks for watchdog `c` (script.ts ApplyHooks): arm it first, record progress, end or disarm it. */
+export function applyHooks(
+  c: Confirm,
+  changes: ReadonlyArray<Change>,
+  marker: string,
+  probes: ReadonlyArray<Probe>,
+): ApplyHooks {
+  return {
+    prologue: armScript(c, changes, marker, probes),
+    mayRevert: disarmCommand(c, marker),
+    progress: progressRecord,
+    started: startedRecord,
+    applied: appliedCommand(c, marker),
+  };
+}
+
+/** Exit status of an apply script whose watchdog fired before the script ended (the watchdog reverts). */
+export const WATCHDOG_FIRED_EXIT = 6;
 
 /** Shell run when a step fails: succeeds (and disarms) when the script may revert itself; fails when the watchdog fired. */
 export function disarmCommand(c: Confirm, marker: string): string {
   return (
-    `{ mv "$d/pending" "$d/aborted" 2>/dev/null && { ${stopWatchdog(c)}; rm -rf "$d"; true; } || ` +
+    `{ mv "$d/pending" "$d/aborted" 2>/dev/null && { ${stopWatchdog(c)}; ${REMOVE_DIR}; true; } || ` +
     `{ echo ${quoteArg(`${marker} watchdog-fired`)}; false; }; }`
   );
 }
@@ -166,7 +337,7 @@ function reportState(marker: string): string {
       ' "$s"; done',
     '[ -d "$d" ] || echo ' + quoteArg(`${marker} state missing`),
     // The marker is [@a-z0-9-] only (fact-script.ts newMarker), safe inside a sed expression.
-    `[ -e "$d/reverted" ] && sed 's/^/${marker} log /' "$d/revert.log" && rm -rf "$d"`,
+    `[ -e "$d/reverted" ] && sed 's/^/${marker} log /' "$d/revert.log" && { ${REMOVE_DIR}; }`,
     'true',
   ].join('\n');
 }
@@ -195,7 +366,7 @@ export function confirmScript(
     }
   }
   lines.push(
-    `if [ "$ok" = 1 ] && mv "$d/pending" "$d/confirmed" 2>/dev/null; then ${stopWatchdog(c)}; echo ${quoteArg(`${marker} state confirmed`)}; rm -rf "$d"; exit 0; fi`,
+    `if [ "$ok" = 1 ] && mv "$d/pending" "$d/confirmed" 2>/dev/null; then ${stopWatchdog(c)}; echo ${quoteArg(`${marker} state confirmed`)}; ${REMOVE_DIR}; exit 0; fi`,
     `[ "$ok" = 1 ] || { echo ${quoteArg(`${marker} probes-failed`)}; [ -e "$d/fire.sh" ] && sh "$d/fire.sh" 'the controller (a probe failed)'; }`,
     reportState(marker),
   );

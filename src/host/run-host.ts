@@ -2,7 +2,9 @@
  * One host's run, as phases: read → plan → guard → apply → verify, each returning a discriminated outcome. Under
  * --allow-disruption, apply and verify run inside `withCommitConfirm`, as nmstate wraps its apply in a checkpoint:
  * the watchdog is armed before the first change, and the change is confirmed over a new connection or put back;
- * the apply phase itself knows nothing of it. One connection, 1 round trip for a no-op, 2 for a change (plus the
+ * the apply phase itself knows nothing of it. Without commit-confirm the same watchdog guards the apply (confirm.ts
+ * newApplyGuard): a step still running at the run's deadline, or when its session is gone, is stopped and reverted
+ * on the node. One connection, 1 round trip for a no-op, 2 for a change (plus the
  * confirm round trip under commit-confirm). Never throws: every failure is the host's result.
  */
 import type { ClusterModel } from '../model/load';
@@ -12,13 +14,12 @@ import {
   type ConfirmOutcome,
   confirmOrRevert,
   type ConfirmSteps,
-  armScript,
-  disarmCommand,
+  applyHooks,
+  newApplyGuard,
   newConfirm,
   nodeProbes,
   parseArmed,
   parseConfirmOutput,
-  progressRecord,
   revertNowScript,
   type WatchdogKind,
 } from './confirm';
@@ -225,11 +226,18 @@ async function phases(
     found = { ...found, refusals: guard.refusals };
     if (guard.kind === 'refused') return { found, end: refusedEnd(guard.refusals) };
     if (!ctx.applies || changes.length === 0) return { found, end: unappliedEnd(ctx, read, changes, transport) };
-    const apply = (hooks?: ApplyHooks, timeoutMs = ctx.timeoutMs) =>
-      applyPhase(transport, read, changes, hooks, timeoutMs);
+    const apply = (hooks: ApplyHooks, timeoutMs = ctx.timeoutMs, guarded?: string) =>
+      applyPhase(transport, read, changes, hooks, timeoutMs, guarded);
     if (guard.kind === 'under-confirm')
       return { found, end: await withCommitConfirm(node, ctx, read, changes, transport, apply) };
-    return { found, end: plainEnd(ctx, read, await apply(), transport) };
+    // Without commit-confirm the same watchdog guards the apply: a step that outlives this run is put back.
+    const applyGuard = newApplyGuard(ctx.timeoutMs);
+    const guarded =
+      "; the node puts itself back: its watchdog stops the step in flight and reverts this run's steps once the " +
+      `session is gone, at the latest ${Math.round(applyGuard.applyTimeoutMs / 1000)} s after the apply began ` +
+      '(`netstrap plan` then shows the same changes again)';
+    const applied = await apply(applyHooks(applyGuard, changes, read.marker, []), ctx.timeoutMs, guarded);
+    return { found, end: plainEnd(ctx, read, applied, transport) };
   } catch (error) {
     return { found, end: failed((error as Error).message) };
   }
@@ -337,8 +345,10 @@ async function applyPhase(
   transport: Transport,
   read: Read,
   changes: ReadonlyArray<Change>,
-  hooks: ApplyHooks | undefined,
+  hooks: ApplyHooks,
   timeoutMs: number,
+  /** An apply guard's note on what the node does when the run cannot see the apply to its end (no commit-confirm). */
+  guarded?: string,
 ): Promise<ApplyOutcome> {
   const { marker, facts } = read;
   let run: RunResult;
@@ -351,7 +361,7 @@ async function applyPhase(
     const partial = error instanceof RunError ? parseApplyOutput(error.stdout, marker) : undefined;
     const how = error instanceof RunError && error.reason === 'lost' ? 'connection lost' : 'command timed out';
     const message = partial
-      ? `${how} ${describeStep(changes, partial.started)}: ${(error as Error).message}`
+      ? `${how} ${describeStep(changes, partial.started)}: ${(error as Error).message}${partial.started > 0 ? (guarded ?? '') : ''}`
       : (error as Error).message;
     return {
       kind: 'cut-short',
@@ -363,15 +373,15 @@ async function applyPhase(
   const outcome = parseApplyOutput(run.stdout, marker);
   if (outcome.stale) return { kind: 'failed', end: { ...failed(staleMessage(outcome.stale)), roundTrips: 1 } };
   const commands = commandsRun(changes, outcome);
-  if (hooks) {
-    const armed = parseArmed(run.stdout, marker);
-    if (!armed.armed) {
-      const why = armed.why ?? `exit ${run.code}: ${run.stderr.trim()}`;
-      return {
-        kind: 'failed',
-        end: failed(`could not arm the commit-confirm watchdog: ${why}; nothing was changed`, { roundTrips: 1 }),
-      };
-    }
+  const armed = parseArmed(run.stdout, marker);
+  if (!armed.armed) {
+    const why = armed.why ?? `exit ${run.code}: ${run.stderr.trim()}`;
+    const what = guarded ? "the apply's watchdog" : 'the commit-confirm watchdog';
+    return { kind: 'failed', end: failed(`could not arm ${what}: ${why}; nothing was changed`, { roundTrips: 1 }) };
+  }
+  if (guarded && outcome.watchdogFired) {
+    const message = `the apply outlived its deadline ${describeStep(changes, outcome.started)}${guarded}`;
+    return { kind: 'failed', end: failed(message, { commands, roundTrips: 1 }) };
   }
   if (outcome.failedStep !== undefined) {
     const change = changes[outcome.failedStep - 1];
@@ -385,7 +395,7 @@ async function applyPhase(
     return { kind: 'failed', end: failed(error, { commands, failedStep, roundTrips: 1 }) };
   }
   if (!outcome.applied || run.code !== 0) {
-    const message = `apply script ended early ${describeStep(changes, outcome.started)} (exit ${run.code}): ${run.stderr.trim()}`;
+    const message = `apply script ended early ${describeStep(changes, outcome.started)} (exit ${run.code}): ${run.stderr.trim()}${guarded ?? ''}`;
     return { kind: 'cut-short', message, stepsBegun: outcome.started, commands };
   }
   return { kind: 'applied', run, commands };
@@ -439,13 +449,9 @@ async function withCommitConfirm(
   apply: (hooks: ApplyHooks, timeoutMs: number) => Promise<ApplyOutcome>,
 ): Promise<End> {
   const { marker } = read;
-  const confirm = newConfirm(ctx.confirmTimeoutMs, ctx.watchdog);
+  const confirm = newConfirm(ctx.confirmTimeoutMs, ctx.watchdog, undefined, ctx.timeoutMs);
   const probes = confirmProbes(node, ctx, read);
-  const hooks = {
-    prologue: armScript(confirm, changes, marker, probes),
-    mayRevert: disarmCommand(confirm, marker),
-    progress: progressRecord,
-  };
+  const hooks = applyHooks(confirm, changes, marker, probes);
   const steps: ConfirmSteps = {
     confirm,
     marker,

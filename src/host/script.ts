@@ -31,6 +31,10 @@ export interface ApplyHooks {
    * watchdog fired: no command starts after it) that records a command in flight.
    */
   readonly progress: (step: number, running: boolean) => string;
+  /** Shell run right after a command started in the background: records its pid ($!), so the watchdog can stop it. */
+  readonly started: (step: number) => string;
+  /** Shell run once every step succeeded, before the script says `applied` (it exits when the watchdog fired). */
+  readonly applied: string;
 }
 
 /** The shell function that reverts (see revertFunction). */
@@ -80,9 +84,11 @@ export function buildApplyScript(
     // done counts the step's commands that succeeded (the group runs in this shell, so it is seen below).
     lines.push('done=0');
     if (hooks) lines.push(hooks.progress(step, false));
+    // With hooks, each command runs in the background and is waited for, so that its pid is known to the watchdog.
     const run = (command: Command) =>
       hooks
-        ? `{ ${hooks.progress(step, true)} && ${renderCommand(command)}; } && done=$((done + 1)) && ${hooks.progress(step, false)}`
+        ? `{ ${hooks.progress(step, true)} && { ${renderCommand(command)} & ${hooks.started(step)}; wait "$!"; }; } && ` +
+          `done=$((done + 1)) && ${hooks.progress(step, false)}`
         : `${renderCommand(command)} && done=$((done + 1))`;
     lines.push('{');
     lines.push(change.apply.map(run).join(' &&\n') || ':');
@@ -96,6 +102,7 @@ export function buildApplyScript(
     lines.push(`  exit ${STEP_FAILED_EXIT}`);
     lines.push('}');
   });
+  if (hooks) lines.push(hooks.applied);
   lines.push(`echo '${marker} applied'`);
   return lines.join('\n') + '\n' + factScript;
 }
@@ -120,6 +127,8 @@ export interface ApplyOutcome {
   readonly failedStepUndone?: boolean;
   /** The script changed nothing: another run held the node's lock too long, or applied since the facts were read. */
   readonly stale?: 'locked' | 'changed';
+  /** The node's watchdog fired before the script ended (confirm.ts): the watchdog, not the script, reverts. */
+  readonly watchdogFired?: boolean;
 }
 
 export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
@@ -130,6 +139,7 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
   let applied = false;
   let stale: ApplyOutcome['stale'];
   let failedStepUndone = false;
+  let watchdogFired = false;
   const revertFailures: number[] = [];
   const stepOutput: string[] = [];
   for (const line of output.split('\n')) {
@@ -154,6 +164,8 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
       completed = current;
     } else if (what === 'undo-failed-step') {
       failedStepUndone = true;
+    } else if (what === 'watchdog-fired') {
+      watchdogFired = true;
     } else if (what === 'stale') {
       stale = arg as 'locked' | 'changed';
     } else if (what === 'fact') {
@@ -169,6 +181,7 @@ export function parseApplyOutput(output: string, marker: string): ApplyOutcome {
     revertFailures,
     stale,
     failedStepUndone,
+    ...(watchdogFired ? { watchdogFired } : {}),
     failedOutput: failedStep === undefined ? undefined : stepOutput.join('\n').trim(),
   };
 }

@@ -9,13 +9,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  armScript,
+  applyHooks,
   confirmScript,
-  disarmCommand,
+  newApplyGuard,
   newConfirm,
   parseArmed,
   parseConfirmOutput,
-  progressRecord,
   revertNowScript,
   statusScript,
 } from '../../src/host/confirm';
@@ -54,7 +53,7 @@ function fileChange(dir: string, name: string, fail = false): Change {
  * A change whose first command takes 1.5 s (so the watchdog fires while it is in flight), then fails or writes
  * `name`; its revert removes `name` with a plain `rm`, which FAILS when the file is absent, as `ip route del` does.
  */
-function slowChange(dir: string, name: string, succeeds: boolean): Change {
+function slowChange(dir: string, name: string, succeeds: boolean, seconds = 1.5): Change {
   const file = path.join(dir, name);
   return {
     kind: 'file',
@@ -62,7 +61,7 @@ function slowChange(dir: string, name: string, succeeds: boolean): Change {
     before: 'absent',
     after: 'present',
     apply: [
-      { argv: ['sh', '-c', `sleep 1.5; ${succeeds ? 'exit 0' : 'exit 1'}`] },
+      { argv: ['sh', '-c', `sleep ${seconds}; ${succeeds ? 'exit 0' : 'exit 1'}`] },
       { writeFile: file, content: 'x\n' },
     ],
     revert: [
@@ -75,22 +74,30 @@ function slowChange(dir: string, name: string, succeeds: boolean): Change {
 function setup(
   timeoutMs: number,
   names: string[],
-  options: { failLast?: boolean; probes?: Probe[]; slow?: { index: number; succeeds: boolean } } = {},
+  options: {
+    failLast?: boolean;
+    probes?: Probe[];
+    slow?: { index: number; succeeds: boolean; seconds?: number };
+    /** An apply guard (no commit-confirm) whose apply deadline is timeoutMs. */
+    guard?: boolean;
+    /** This step's command kills the apply script's shell, as a session that goes away does. */
+    killShellAt?: number;
+  } = {},
 ) {
   const dir = tempDir('i9b-confirm-');
-  const confirm = newConfirm(timeoutMs, 'detached', path.join(dir, 'run'));
+  const confirm = options.guard
+    ? newApplyGuard(timeoutMs, path.join(dir, 'run'))
+    : newConfirm(timeoutMs, 'detached', path.join(dir, 'run'));
   const changes = names.map((name, i) =>
     options.slow?.index === i
-      ? slowChange(dir, name, options.slow.succeeds)
-      : fileChange(dir, name, options.failLast === true && i === names.length - 1),
+      ? slowChange(dir, name, options.slow.succeeds, options.slow.seconds)
+      : options.killShellAt === i
+        ? { ...fileChange(dir, name), apply: [{ argv: ['sh', '-c', 'kill -9 $PPID; sleep 1'] }] }
+        : fileChange(dir, name, options.failLast === true && i === names.length - 1),
   );
   const marker = newMarker();
   const probes = options.probes ?? [];
-  const hooks = {
-    prologue: armScript(confirm, changes, marker, probes),
-    mayRevert: disarmCommand(confirm, marker),
-    progress: progressRecord,
-  };
+  const hooks = applyHooks(confirm, changes, marker, probes);
   const apply = sh(buildApplyScript(changes, marker, buildFactScript([], marker), '', hooks));
   const reverts = () =>
     fs.existsSync(path.join(dir, 'reverts')) ? fs.readFileSync(path.join(dir, 'reverts'), 'utf8') : '';
@@ -122,6 +129,8 @@ test('a confirm in time keeps the change and ends the watchdog; a late confirm f
   expect(s.exists('a')).toBe(true);
   expect(s.reverts()).toBe('');
   expect(fs.existsSync(s.confirm.dir)).toBe(false);
+  // No empty /run/netstrap is left behind (issue 25).
+  expect(fs.existsSync(path.dirname(s.confirm.dir))).toBe(false);
 
   const late = setup(300, ['c']);
   await sleep(1200);
@@ -196,3 +205,46 @@ test(
     expect([s.exists('a'), s.exists('b'), s.exists('c')]).toEqual([false, false, false]);
   },
 );
+
+/** Polls (100 ms apart, bounded) until `done` holds. */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 100) {
+    if (done()) return true;
+    await sleep(100);
+  }
+  return done();
+}
+
+describe('the apply guard (no commit-confirm): no step outlives its run unaccounted (issue 25)', () => {
+  test('an apply that ends in time: the guard is gone with its directory, and /run/netstrap with it; nothing reverted', async () => {
+    const s = setup(5000, ['a', 'b'], { guard: true });
+    expect(parseApplyOutput(s.apply.stdout, s.marker)).toMatchObject({ applied: true, completed: 2 });
+    expect(await until(() => !fs.existsSync(path.dirname(s.confirm.dir)), 2000)).toBe(true);
+    await sleep(300);
+    expect([s.exists('a'), s.exists('b'), s.reverts()]).toEqual([true, true, '']);
+  });
+
+  test('a step that outlives the apply deadline is stopped (killed, it never finishes) and every step is reverted', async () => {
+    const started = Date.now();
+    // Step b sleeps 6 s, then would write b; the deadline is 0.5 s: fired at ~0.6 s, killed 2 s later.
+    const s = setup(500, ['a', 'b', 'c'], { guard: true, slow: { index: 1, succeeds: true, seconds: 6 } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    const outcome = parseApplyOutput(s.apply.stdout, s.marker);
+    expect(outcome).toMatchObject({ failedStep: 2, applied: false, watchdogFired: true });
+    expect(await until(() => !fs.existsSync(path.dirname(s.confirm.dir)), 3000)).toBe(true);
+    // The killed command counts as run: step b's revert runs too (its `rm b` fails: b was never written).
+    expect(s.reverts()).toBe('revert b\nrevert a\n');
+    await sleep(5000);
+    expect([s.exists('a'), s.exists('b'), s.exists('c')]).toEqual([false, false, false]);
+  }, 20000);
+
+  test('the apply script dies mid-run (its session is gone): the guard reverts at once, not at the deadline', async () => {
+    const started = Date.now();
+    const s = setup(60_000, ['a', 'b', 'c'], { guard: true, killShellAt: 1 });
+    expect(parseApplyOutput(s.apply.stdout, s.marker)).toMatchObject({ completed: 1, started: 2, applied: false });
+    expect(await until(() => s.reverts() === 'revert b\nrevert a\n', 3000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect([s.exists('a'), s.exists('c')]).toEqual([false, false]);
+    expect(await until(() => !fs.existsSync(path.dirname(s.confirm.dir)), 2000)).toBe(true);
+  });
+});

@@ -216,6 +216,10 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
         await lab.exec('subject', ['sh', '-c', 'ls /run/netstrap 2>/dev/null; pgrep -f [w]atchdog.sh; true'])
       ).stdout.trim(),
     ).toBe('');
+    // Nor is an empty /run/netstrap left (issue 25).
+    expect((await lab.exec('subject', ['sh', '-c', 'ls -d /run/netstrap 2>&1; true'])).stdout).toContain(
+      'No such file',
+    );
     const again = await netstrapAsync(['bootstrap', file, ...ssh(), '--json']);
     expect(again.status).toBe(0);
     expect(hosts(again.stdout).subject).toMatchObject({ status: 'ok', roundTrips: 1, commands: [] });

@@ -77,10 +77,11 @@ function localConnector(unreachable: string[] = []) {
     const transport: Transport = {
       run: async (script) => {
         stats.runs.set(node.name, (stats.runs.get(node.name) ?? 0) + 1);
-        // The script arrives on stdin, as over SSH. Every "host" is this machine: give each its own lock and run
-        // serial, inside the test's directory.
+        // The script arrives on stdin, as over SSH. Every "host" is this machine: give each its own lock, run
+        // serial and watchdog directory, inside the test's directory.
         const input = script
           .replaceAll('/run/lock/netstrap.', `${dir}/${node.name}.run-`)
+          .replaceAll('/run/netstrap/', `${dir}/${node.name}.watchdog/`)
           .replaceAll('mkdir -p /run/lock', ':');
         const r = await $({ input, nothrow: true, quiet: true })`exec ${['sh', '-c', 'eval "$(cat)"']}`;
         return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
