@@ -99,7 +99,7 @@ describeLab('address changes on a real node: one run converges, nothing it needs
     expect(host(json, 'node01').roundTrips).toBe(2);
     expect(json.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed']);
     const commands = host(json, 'node01').commands;
-    const added = commands.findIndex((c) => c === 'ip addr add 192.168.175.21/24 dev eth0');
+    const added = commands.indexOf('ip addr add 192.168.175.21/24 dev eth0');
     const removed = commands.findIndex((c) => c.includes('ip addr del') && c.endsWith('192.168.175.11/24 eth0'));
     expect([added >= 0, removed > added]).toEqual([true, true]);
     expect(await exec('node01', 'ip -4 -o addr show dev eth0 | awk "{print \\$4}"')).toBe('192.168.175.21/24\n');
