@@ -367,6 +367,35 @@ describe("the cluster file's kubernetes.* objects take what the API server takes
     ]);
   });
 
+  test('the checks keep the original list indexes when an earlier item is left out, and say nothing the leaving out causes', () => {
+    const lines = issueLines(() =>
+      parseClusterText(
+        cluster(`
+  ingresses:
+    - name: web
+      namespace: shop
+      rules:
+        - host: a.example.com
+          paths: [{path: /, backend: {service: api, port: 80}, pathType: Sideways}]
+        - host: b.example.com
+          paths: [{path: relative, backend: {service: api, port: 80}}]
+    - name: only
+      namespace: shop
+      rules:
+        - paths: [{path: /, backend: {service: api}}]
+`),
+        'c.yaml',
+      ),
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(/^c\.yaml: kubernetes\.ingresses\[0\]\.rules\[0\]\.paths\[0\]\.pathType: .*"Sideways"/),
+      expect.stringMatching(/^c\.yaml: kubernetes\.ingresses\[1\]\.rules\[0\]\.paths\[0\]\.backend\.port: /),
+      'c.yaml: kubernetes.ingresses[0].rules[1].paths[0].path: path "relative" must be an absolute path starting with "/"',
+    ]);
+    // ingresses[1] lost its only rule to the schema error: "rules is empty and there is no defaultBackend" would be
+    // caused by the leaving out, and is not said.
+  });
+
   test('an Ingress with a schema error still reports its relative path and its bad wildcard host', () => {
     const lines = issueLines(() =>
       parseClusterText(
