@@ -175,7 +175,6 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
     }
     const label = kind === 'Namespace' ? `Namespace ${name}` : `${kind} ${namespace}/${name}`;
     const id = kind === 'Namespace' ? label : `${kind} ${namespace}/${name}`;
-    warn(decodeWarnings, label);
     // Every error of the object is reported together (a label error does not hide a port error); a NetworkPolicy's
     // labels are checked with the rest of it.
     const issues: Issue[] = [];
@@ -193,6 +192,7 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
       continue;
     }
     seen.set(id, fingerprint);
+    warn(decodeWarnings, label);
 
     if (kind === 'Namespace') {
       if (issues.length > 0) {

@@ -230,6 +230,7 @@ items:
   test('a null item of a rule list is the empty rule {} (allows everything): read, with a warning', () => {
     const { inventory, warnings } = read([
       policy('shop', 'open', { podSelector: {}, ingress: [null] }),
+      policy('shop', 'open', { podSelector: {}, ingress: [null] }), // the same object again: read, and warned, once
       pod('shop', 'a', {}),
       pod('shop', 'b', {}),
     ]);
