@@ -22,6 +22,18 @@ export interface Refusal {
   readonly reason: string;
 }
 
+/**
+ * A plan that cannot be applied as declared, found in the facts (a name the node already uses for something else):
+ * the node is refused before anything is sent to it, with or without --allow-disruption, since applying would only
+ * fail and revert. Thrown by a resource kind's plan; runHost turns it into status `refused`.
+ */
+export class PlanConflict extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(describeRefusal(refusal));
+    this.name = 'PlanConflict';
+  }
+}
+
 /** What a check is given: the node, where it is in the cluster file, its facts and its whole plan. */
 export interface DisruptionContext {
   readonly node: ClusterNode;

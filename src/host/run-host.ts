@@ -24,7 +24,7 @@ import {
   type WatchdogKind,
 } from './confirm';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './defaults';
-import { describeRefusal, type DisruptionCheck, findRefusals, type Refusal } from './disruption';
+import { describeRefusal, type DisruptionCheck, findRefusals, PlanConflict, type Refusal } from './disruption';
 import { FactSet } from './fact';
 import { buildFactScript, type FactSection, factSections, newMarker, parseFacts } from './fact-script';
 import { nodeDrift, nodeWarnings, planNode } from './node-plan';
@@ -220,7 +220,12 @@ async function phases(
     const read = await readPhase(node, ctx, transport);
     found = { ...found, roundTrips: read.kind === 'unsent' ? 0 : 1 };
     if (read.kind !== 'read') return { found, end: failed(read.error) };
-    const { changes, warnings, drift } = planPhase(ctx, read);
+    const planned = planOrConflict(ctx, read);
+    if (planned instanceof PlanConflict) {
+      found = { ...found, refusals: [planned.refusal] };
+      return { found, end: { status: 'refused', error: `refused: ${planned.message}` } };
+    }
+    const { changes, warnings, drift } = planned;
     found = { ...found, changes, warnings, drift };
     const guard = guardPhase(node, ctx, read, changes);
     found = { ...found, refusals: guard.refusals };
@@ -289,6 +294,16 @@ function planPhase(ctx: HostContext, read: Read) {
   const warnings = nodeWarnings(read.wanted, cluster, ctx.kinds, read.facts);
   const drift = ctx.mode !== 'reset' ? nodeDrift(read.wanted, cluster, ctx.kinds, read.facts, changes) : [];
   return { changes, warnings, drift };
+}
+
+/** The plan, or the conflict that makes it impossible (refused whatever --allow-disruption says: see PlanConflict). */
+function planOrConflict(ctx: HostContext, read: Read): ReturnType<typeof planPhase> | PlanConflict {
+  try {
+    return planPhase(ctx, read);
+  } catch (error) {
+    if (error instanceof PlanConflict) return error;
+    throw error;
+  }
 }
 
 /** The disruption checks: nothing to refuse, refused (nothing is sent), or allowed under commit-confirm. */

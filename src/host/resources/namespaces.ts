@@ -19,6 +19,7 @@
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { type Fact, type FactSet, fact } from '../fact';
 import type { OwnedIds } from '../owned-ids';
+import { entryPath, PlanConflict } from '../disruption';
 import { recordPath } from '../ownership';
 import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
 import { deleteAddress } from './addresses';
@@ -136,6 +137,7 @@ function collector(changes: Change[], owned: (owns: Owns) => OwnedObject): Names
 
 /** The namespace itself, its veth pair, the host end's bridge and state. */
 function planVeth(
+  cluster: Cluster,
   node: ClusterNode,
   ns: Namespace,
   host: IpState,
@@ -150,6 +152,17 @@ function planVeth(
       id: { part: 'namespace', namespace: name },
     });
   const hostLink = findLink(host, hostSide);
+  const k = node.namespaces.findIndex((candidate) => candidate.name === name);
+  if (!hostLink && existing.includes(name) && findLink(inside, peer)) {
+    // `ip link add … peer name <peer> netns <name>` would fail on the name: refused now, before anything is applied.
+    throw new PlanConflict({
+      entry: entryPath(cluster, node, 'namespaces', k, 'veth', 'name'),
+      change: `netns ${name} veth ${hostSide}`,
+      reason:
+        `namespace ${JSON.stringify(name)} already exists on ${node.name} and holds an interface ${JSON.stringify(peer)}, while the veth's host side ${JSON.stringify(hostSide)} is absent: ` +
+        `the veth cannot be created; choose another veth.name or namespace name, or remove it (ip -n ${name} link del ${peer}); nothing was applied (--allow-disruption does not change this)`,
+    });
+  }
   if (!hostLink) {
     c.add(
       `${name} veth ${hostSide}`,
@@ -160,9 +173,11 @@ function planVeth(
       { id: { part: 'veth', veth: hostSide } },
     );
   } else if (!findLink(inside, peer)) {
-    throw new Error(
-      `${node.name}: ${hostSide} exists on the node but ${name} has no interface ${peer}: delete ${hostSide} or fix namespaces[].veth`,
-    );
+    throw new PlanConflict({
+      entry: entryPath(cluster, node, 'namespaces', k, 'veth', 'hostSide'),
+      change: `netns ${name} veth ${hostSide}`,
+      reason: `${hostSide} exists on ${node.name} but namespace ${JSON.stringify(name)} has no interface ${JSON.stringify(peer)}: delete ${hostSide} or fix namespaces[].veth; nothing was applied`,
+    });
   }
   if (bridge !== undefined && hostLink?.master !== bridge) {
     c.add(
@@ -265,7 +280,7 @@ export const namespaces: ResourceKind = {
     }));
     for (const ns of node.namespaces) {
       const inside = ipState(facts, ns.name);
-      planVeth(node, ns, host, inside, existing, c);
+      planVeth(cluster, node, ns, host, inside, existing, c);
       planInside(ns, inside, c);
     }
     const declaredIds = new Set(node.namespaces.flatMap((ns) => declaredKeys(ns)));
