@@ -18,9 +18,13 @@ describeLab('a namespace that exists with an eth0 of its own (issue 25)', () => 
   test('validate accepts the file; plan and bootstrap refuse the node (exit 2) and leave it untouched', async () => {
     expect((await netstrapAsync(['validate', file])).status).toBe(0);
     // What someone else made on the node: namespace blue holding an eth0 (a veth pair of its own), no veth-blue.
-    const made = await lab.exec('node01', ['sh', '-c', 'ip netns add blue && ip -n blue link add eth0 type veth peer name stray0'], {
-      allowFailure: true,
-    });
+    const made = await lab.exec(
+      'node01',
+      ['sh', '-c', 'ip netns add blue && ip -n blue link add eth0 type veth peer name stray0'],
+      {
+        allowFailure: true,
+      },
+    );
     expect([made.status, made.stderr]).toEqual([0, '']);
     const before = await snapshot(lab.state, 'node01', true);
 
