@@ -89,7 +89,7 @@ function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
   const nodes = cluster.nodes;
   const lans = lanRanges(cluster);
   const ports = nodes.map((node) => lanPorts(cluster, node, lans));
-  const routerIndexes = nodes.map((node, i) => i).filter((i) => declaresForwarding(nodes[i]) && ports[i].length >= 2);
+  const routerIndexes = nodes.map((_, i) => i).filter((i) => declaresForwarding(nodes[i]) && ports[i].length >= 2);
   const lanCount = cluster.lans.length;
   // LAN → routers on it (file order), for the next-hop search.
   const routersOn: number[][] = Array.from({ length: lanCount }, () => []);
@@ -178,21 +178,35 @@ function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
           });
       }
     }
-    // Hand-written routes win; one that says otherwise about the same destination and metric is an error.
-    const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalRouteDestination(own.to) : undefined));
-    const kept = derived.filter((route) => {
-      const r = written.indexOf(route.to);
-      if (r < 0) return true;
-      const own = node.routes[r];
-      if (own.via !== route.via) {
-        issues.push({
-          path: ['nodes', n, 'routes', r],
-          message: `route to ${show(own.to)} via ${own.via} contradicts the route routing: auto derives on node ${node.name}: ${route.to} via ${route.via} (${route.reason}); remove one of them`,
-        });
-      }
-      return false;
-    });
+    const kept = withoutWritten(node, n, derived, issues);
     if (kept.length > 0) routes.set(node.name, kept);
   });
   return { routes, routers: routerIndexes.map((r) => nodes[r].name), issues };
+}
+
+/**
+ * The derived routes of node `n` that no hand-written route replaces: a written route to the same destination with
+ * metric 0 wins; one with another gateway is also an issue naming both.
+ */
+function withoutWritten(
+  node: ClusterNode,
+  n: number,
+  derived: readonly DerivedRoute[],
+  issues: Issue[],
+): DerivedRoute[] {
+  // Hand-written routes win; one that says otherwise about the same destination and metric is an error.
+  const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalRouteDestination(own.to) : undefined));
+  const kept = derived.filter((route) => {
+    const r = written.indexOf(route.to);
+    if (r < 0) return true;
+    const own = node.routes[r];
+    if (own.via !== route.via) {
+      issues.push({
+        path: ['nodes', n, 'routes', r],
+        message: `route to ${show(own.to)} via ${own.via} contradicts the route routing: auto derives on node ${node.name}: ${route.to} via ${route.via} (${route.reason}); remove one of them`,
+      });
+    }
+    return false;
+  });
+  return kept;
 }

@@ -246,67 +246,75 @@ export function traceNetwork(cluster: Cluster): Network {
       : pods && cluster.cni.plugin === 'bridge'
         ? 'ip_forward 1: the bridge CNI plugin turns it on'
         : undefined;
-    const masquerade = node.nat.masquerade.flatMap((m) => {
-      const source = parseNetwork(m.source);
-      const except = m.exceptDestination === undefined ? undefined : parseNetwork(m.exceptDestination);
-      if (!source.ok || (except && !except.ok)) return [];
-      const text = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
-      return [
-        {
-          source: numericRange(source.value),
-          except: except?.ok ? numericRange(except.value) : undefined,
-          out: m.outInterface,
-          text,
-        },
-      ];
-    });
-    const dnat = node.nat.portForwards.flatMap((f) => {
-      const match = /^([^:]+):(\d+)$/.exec(f.to);
-      const to = match ? parseAddress(match[1]) : undefined;
-      if (!match || !to?.ok) return [];
-      return [
-        {
-          protocol: f.protocol,
-          port: f.port,
-          to: addressNumber(to.value),
-          toPort: Number(match[2]),
-          in: f.inInterface,
-          text: `DNAT ${f.protocol}/${f.port} → ${f.to}`,
-        },
-      ];
-    });
+    const masquerade = masqueradeRules(node);
+    const dnat = dnatRules(node);
     // Namespaces: an unbridged veth is a link of its own between the node and the namespace.
-    for (const ns of node.namespaces) {
-      const segment =
-        ns.veth.bridge !== undefined ? `bridge:${node.name}:${ns.veth.bridge}` : `veth:${node.name}:${ns.name}`;
-      if (ns.veth.bridge === undefined) ifaces.push({ name: ns.veth.hostSide, segment, addresses: [] });
-      const nsIfaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses([ns.veth.address]) }];
-      const nsRoutes = connected(nsIfaces);
-      const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
-      if (gw?.ok)
-        nsRoutes.add(
-          {
-            via: addressNumber(gw.value),
-            dev: ns.veth.name,
-            text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}`,
-          },
-          { dst: ANY },
-        );
-      places.set(`${node.name}/${ns.name}`, {
-        id: `${node.name}/${ns.name}`,
-        node: node.name,
-        kind: 'namespace',
-        ifaces: nsIfaces,
-        routes: nsRoutes,
-        masquerade: [],
-        dnat: [],
-      });
-    }
+    for (const place of namespacePlaces(node, ifaces)) places.set(place.id, place);
     places.set(node.name, { id: node.name, node: node.name, kind: 'node', ifaces, routes, forwards, masquerade, dnat });
   }
   const owners = new Map<string, { place: Place; iface: Iface }>();
   for (const place of places.values()) index(owners, place);
   return { places, nodes, owners, lans };
+}
+
+/** The node's MASQUERADE rules, as integers. */
+function masqueradeRules(node: ClusterNode): Place['masquerade'] {
+  return node.nat.masquerade.flatMap((m) => {
+    const source = parseNetwork(m.source);
+    const except = m.exceptDestination === undefined ? undefined : parseNetwork(m.exceptDestination);
+    if (!source.ok || (except && !except.ok)) return [];
+    const text = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
+    return [
+      {
+        source: numericRange(source.value),
+        except: except?.ok ? numericRange(except.value) : undefined,
+        out: m.outInterface,
+        text,
+      },
+    ];
+  });
+}
+
+/** The node's port forwards (DNAT), as integers. */
+function dnatRules(node: ClusterNode): Place['dnat'] {
+  return node.nat.portForwards.flatMap((f) => {
+    const match = /^([^:]+):(\d+)$/.exec(f.to);
+    const to = match ? parseAddress(match[1]) : undefined;
+    if (!match || !to?.ok) return [];
+    return [
+      {
+        protocol: f.protocol,
+        port: f.port,
+        to: addressNumber(to.value),
+        toPort: Number(match[2]),
+        in: f.inInterface,
+        text: `DNAT ${f.protocol}/${f.port} → ${f.to}`,
+      },
+    ];
+  });
+}
+
+/** The node's namespaces as places; adds to `nodeIfaces` the host side of each unbridged veth (a link of its own). */
+function namespacePlaces(node: ClusterNode, nodeIfaces: Iface[]): Place[] {
+  return node.namespaces.map((ns) => {
+    const segment =
+      ns.veth.bridge !== undefined ? `bridge:${node.name}:${ns.veth.bridge}` : `veth:${node.name}:${ns.name}`;
+    if (ns.veth.bridge === undefined) nodeIfaces.push({ name: ns.veth.hostSide, segment, addresses: [] });
+    const ifaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses([ns.veth.address]) }];
+    const routes = connected(ifaces);
+    const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
+    if (gw?.ok)
+      routes.add(
+        {
+          via: addressNumber(gw.value),
+          dev: ns.veth.name,
+          text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}`,
+        },
+        { dst: ANY },
+      );
+    const id = `${node.name}/${ns.name}`;
+    return { id, node: node.name, kind: 'namespace' as const, ifaces, routes, masquerade: [], dnat: [] };
+  });
 }
 
 function index(owners: Map<string, { place: Place; iface: Iface }>, place: Place): void {

@@ -104,6 +104,33 @@ export function validateCluster(
   }
 
   // --- The user's objects (cluster.kubernetes)
+  issues.push(...kubernetesObjectIssues(cluster, layout, ledger, baseDir));
+
+  // --- Nodes, LANs, verify, lab (host side)
+  issues.push(...checkProbes(cluster));
+  // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
+  // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
+  issues.push(...topologyIssues(cluster));
+  // ssh.identityFile readable here: an error for a command that connects, else a warning (src/model/ssh-identity.ts).
+  issues.push(...identityFileIssues(cluster, baseDir, options.connects === true));
+  // >>> host intents (routes, bridges, namespaces, NAT, hosts/resolv, CNI files): src/model/host-intents.ts
+  issues.push(...hostIntentIssues(cluster));
+  // <<< host intents
+  // routing: auto (src/model/routing.ts): derived routes, and hand-written ones that contradict them.
+  issues.push(...deriveRouting(cluster).issues);
+  // Every probe traced through the model (src/model/trace.ts): one that cannot pass is an error now,
+  // before anything is touched. Only on an otherwise valid file: the tracer needs every address parsed.
+  if (errorsOf(issues).length === 0 && options.traceProbes !== false) issues.push(...probeTraceIssues(cluster));
+
+  return { layout, issues };
+}
+
+/**
+ * The user's objects (cluster.kubernetes): each Service, Ingress and NetworkPolicy as the API server checks it, names
+ * defined once, cluster IPs and NodePorts claimed in `ledger` in file order, Ingress routes claimed once.
+ */
+function kubernetesObjectIssues(cluster: Cluster, layout: NetworkLayout, ledger: Ledger, baseDir: string): Issue[] {
+  const issues: Issue[] = [];
   const k = cluster.kubernetes;
   const defined = new Map<string, string>();
   const once = (kind: string, o: { name: string; namespace: string }, at: ReadonlyArray<string | number>) => {
@@ -147,22 +174,5 @@ export function validateCluster(
   // Namespaces and workloads declared for NetworkPolicy analysis (src/model/checks/workload.ts).
   issues.push(...under(['kubernetes', 'namespaces'], checkNamespaces(k.namespaces ?? [])));
   issues.push(...under(['kubernetes', 'workloads'], checkWorkloads(k.workloads ?? [], layout)));
-
-  // --- Nodes, LANs, verify, lab (host side)
-  issues.push(...checkProbes(cluster));
-  // LAN names and CIDRs, interfaces cabled to known LANs with addresses inside them, unique node names and
-  // addresses, lab.managementCidr. (ssh.host inside managementCidr is checked only by `netstrap lab up`.)
-  issues.push(...topologyIssues(cluster));
-  // ssh.identityFile readable here: an error for a command that connects, else a warning (src/model/ssh-identity.ts).
-  issues.push(...identityFileIssues(cluster, baseDir, options.connects === true));
-  // >>> host intents (routes, bridges, namespaces, NAT, hosts/resolv, CNI files): src/model/host-intents.ts
-  issues.push(...hostIntentIssues(cluster));
-  // <<< host intents
-  // routing: auto (src/model/routing.ts): derived routes, and hand-written ones that contradict them.
-  issues.push(...deriveRouting(cluster).issues);
-  // Every probe traced through the model (src/model/trace.ts): one that cannot pass is an error now,
-  // before anything is touched. Only on an otherwise valid file: the tracer needs every address parsed.
-  if (errorsOf(issues).length === 0 && options.traceProbes !== false) issues.push(...probeTraceIssues(cluster));
-
-  return { layout, issues };
+  return issues;
 }
