@@ -35,6 +35,12 @@ const html = (text: string) =>
 const lines = (...parts: string[]) =>
   `"${parts.map((p) => p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')).join('\\n')}"`;
 
+/** `cluster example: pods 10.244.0.0/16, services 10.96.0.0/12, CNI weave`. */
+function title(graph: TopologyGraph): string {
+  const { podCidr, serviceCidr, cni } = graph.network;
+  return `cluster ${graph.name}: pods ${podCidr}, services ${serviceCidr}, CNI ${cni}`;
+}
+
 function kindLine(node: GraphNode): string {
   if (node.kind === 'router') return 'router (forwards between LANs)';
   return node.forwards ? `${node.role}, forwards` : node.role;
@@ -115,7 +121,7 @@ export function toDot(graph: TopologyGraph): string {
   const levels = lanLevels(graph);
   const out = [
     `graph ${id(graph.name)} {`,
-    `  graph [rankdir=LR, fontname="${FONT}", fontsize=12, labelloc=t, label=${id(`cluster ${graph.name}`)}, nodesep=0.4, ranksep=0.8]`,
+    `  graph [rankdir=LR, fontname="${FONT}", fontsize=12, labelloc=t, label=${id(title(graph))}, nodesep=0.4, ranksep=0.8]`,
     `  node [fontname="${FONT}", fontsize=11]`,
     `  edge [fontname="${FONT}", fontsize=10]`,
   ];
@@ -191,7 +197,7 @@ export function toMermaid(graph: TopologyGraph): string {
     if (!ids.has(graphId)) ids.set(graphId, `n${ids.size}`);
     return ids.get(graphId)!;
   };
-  const out = ['flowchart LR'];
+  const out = ['---', `title: ${JSON.stringify(title(graph))}`, '---', 'flowchart LR'];
   for (const lan of graph.lans) out.push(`  ${m(lan.id)}([${mermaidLabel(lan.name, lan.cidr)}])`);
   const edges: string[] = [];
   graph.nodes.forEach((node, n) => {

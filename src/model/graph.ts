@@ -97,6 +97,8 @@ export interface GraphConnection {
 
 export interface TopologyGraph {
   readonly name: string;
+  /** The cluster's ranges and CNI plugin, for the title: pods come from podCidr (per node: its pod subnet). */
+  readonly network: { readonly podCidr: string; readonly serviceCidr: string; readonly cni: string };
   readonly lans: readonly GraphLan[];
   readonly nodes: readonly GraphNode[];
   /** Empty unless the NetworkPolicy connections were asked for. */
@@ -112,7 +114,12 @@ export interface TopologyGraph {
 export function topologyGraph(cluster: Cluster, netpol?: NetpolAnalysis): TopologyGraph {
   const lans = cluster.lans.map((lan) => ({ id: `lan/${lan.name}`, name: lan.name, cidr: lan.cidr }));
   const nodes = cluster.nodes.map((node) => graphNode(cluster, node));
-  return { name: cluster.name, lans, nodes, ...(netpol ? netpolPart(netpol) : noNetpol) };
+  const network = {
+    podCidr: cluster.network.podCidr,
+    serviceCidr: cluster.network.serviceCidr,
+    cni: cluster.cni.plugin,
+  };
+  return { name: cluster.name, network, lans, nodes, ...(netpol ? netpolPart(netpol) : noNetpol) };
 }
 
 const noNetpol = { workloads: [], externals: [], connections: [] } as const;

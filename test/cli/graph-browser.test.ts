@@ -100,3 +100,20 @@ test.each(files.map((f) => [path.relative(repoRoot, f)]))(
     expect(pixelsOf(png, [0, 0, 0], 60)).toBeGreaterThan(1500 * cluster.nodes.length);
   },
 );
+
+test('--netpol: the workloads and their allowed connections open in Chromium too, every workload named', async () => {
+  const file = fixture('netpol-cluster.yaml');
+  const page = path.join(dir, 'netpol.svg');
+  const run = netstrap(['graph', file, '--netpol', '-o', page]);
+  expect(run.status).toBe(0);
+  const svg = fs.readFileSync(page, 'utf8');
+  const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  for (const workload of loadClusterFile(file).cluster.kubernetes.workloads ?? [])
+    expect(texts).toContain(workload.name);
+  expect(texts).toEqual(expect.arrayContaining(['namespace shop', 'namespace ops', 'TCP 9000', 'TCP 5432']));
+  const { width, height } = svgSize(svg);
+  const png = await screenshot(page, width, height);
+  expect(nonWhitePixels(png) / (png.width * png.height)).toBeGreaterThan(0.05);
+  // The workload boxes' fill.
+  expect(pixelsOf(png, [0xcf, 0xfa, 0xfe])).toBeGreaterThan(3000);
+});

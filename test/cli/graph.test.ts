@@ -15,6 +15,7 @@ test('dot: LANs, nodes with their interfaces and addresses, and an edge from eac
   expect(stderr).toBe('');
   expect(code).toBe(0);
   expect(stdout).toMatch(/^graph "example" \{\n/);
+  expect(stdout).toContain('label="cluster example: pods 10.244.0.0/16, services 10.96.0.0/12, CNI weave"');
   expect(stdout).toContain(
     '"lan/lan1" [shape=ellipse, style=filled, fillcolor="#dbeafe", label="lan1\\n192.168.1.0/24"]',
   );
@@ -31,7 +32,12 @@ test('mermaid: a flowchart with the namespaces of the bridge lab inside their no
   const { code, stdout } = await runCaptured(['graph', fixture('scenario-bridge.yaml'), '--format', 'mermaid']);
   expect(code).toBe(0);
   const lines = stdout.trimEnd().split('\n');
-  expect(lines[0]).toBe('flowchart LR');
+  expect(lines.slice(0, 4)).toEqual([
+    '---',
+    'title: "cluster scenbridge: pods 10.244.0.0/16, services 10.96.0.0/12, CNI bridge"',
+    '---',
+    'flowchart LR',
+  ]);
   expect(lines).toContain('  subgraph g0["node01"]');
   expect(lines).toContainEqual(
     expect.stringMatching(
