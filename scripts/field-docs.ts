@@ -58,7 +58,28 @@ export function clusterFieldDocs(): Record<string, string> {
     }
   };
   walk(checker.getDeclaredTypeOfSymbol(input), '', 0);
+  Object.assign(docs, pluginFieldDocs(program, checker));
   return Object.fromEntries(Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The options of each CNI plugin (src/model/cni/plugins.ts), by `cni.conflist.plugins[]<type>.option`: the cluster
+ * file types a plugin entry as any object (its key order is kept), so its options are read from the plugin shapes.
+ */
+function pluginFieldDocs(program: ts.Program, checker: ts.TypeChecker): Record<string, string> {
+  const file = program.getSourceFile(path.join(root, 'src', 'model', 'cni', 'plugins.ts'))!;
+  const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(file)!);
+  const schemas = exports.find((s) => s.name === 'pluginOptionsSchemas')!;
+  const docs: Record<string, string> = {};
+  for (const plugin of checker.getTypeOfSymbol(schemas).getProperties()) {
+    const shape = checker.getTypeOfSymbol(plugin).getProperty('shape');
+    if (!shape) continue;
+    for (const option of checker.getTypeOfSymbol(shape).getProperties()) {
+      const doc = docOf(option, checker);
+      if (doc !== undefined) docs[`cni.conflist.plugins[]<${plugin.name}>.${option.name}`] = doc;
+    }
+  }
+  return docs;
 }
 
 /** The text of src/model/field-docs.ts. */

@@ -26,12 +26,17 @@ function hoistDefs(node: unknown, into: Record<string, unknown>, root = true): R
   return into;
 }
 
-/** Sets the description of each field FIELD_DOCS documents (paths as `nodes[].routes[].via`). */
+/** Sets the description of each field FIELD_DOCS documents (paths as `nodes[].routes[].via`, `plugins[]<bridge>.mtu`). */
 function describeFields(node: Record<string, unknown>, at: string): void {
   if (at !== '' && FIELD_DOCS[at] !== undefined) node.description = FIELD_DOCS[at];
   const properties = (node.properties ?? {}) as Record<string, Record<string, unknown>>;
   for (const [key, value] of Object.entries(properties)) describeFields(value, at === '' ? key : `${at}.${key}`);
   if (node.items !== undefined && typeof node.items === 'object') describeFields(node.items as never, `${at}[]`);
   for (const key of ['anyOf', 'oneOf', 'allOf'])
-    for (const branch of (node[key] ?? []) as Array<Record<string, unknown>>) describeFields(branch, at);
+    for (const branch of (node[key] ?? []) as Array<Record<string, unknown>>) {
+      describeFields(branch, at);
+      // A branch of a union on `type` (a CNI plugin) may have docs of its own: `plugins[]<bridge>.mtu`.
+      const type = (branch.properties as Record<string, { const?: unknown }> | undefined)?.type?.const;
+      if (typeof type === 'string') describeFields(branch, `${at}<${type}>`);
+    }
 }
