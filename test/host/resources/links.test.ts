@@ -1,7 +1,7 @@
-import { links } from '../../../src/host/resources/links';
+import { links, undeclaredAddresses } from '../../../src/host/resources/links';
 import { bridges } from '../../../src/host/resources/bridges';
 import { FactSet, factCommands } from '../../../src/host/fact';
-import { recordedFacts, rendered } from './facts-fixtures';
+import { recordedFacts, recordedOutputs, rendered } from './facts-fixtures';
 import { model } from './model';
 
 const { cluster, node } = model();
@@ -62,5 +62,37 @@ describe('bridge kind on recorded ip -j facts', () => {
   it('refuses to take over an interface of another kind with the bridge name', () => {
     const asEth0 = { ...node, bridges: [{ name: 'eth0', addresses: [] }] };
     expect(() => bridges.plan(asEth0, recordedFacts('bare'), cluster)).toThrow(/eth0 exists but is a veth/);
+  });
+});
+
+describe('addresses netstrap leaves alone on declared interfaces (issue 25)', () => {
+  /** The converged node with one more address on `dev`, which the file does not declare and netstrap did not add. */
+  const withExtra = (dev: string, address: string) => {
+    const outputs = recordedOutputs('converged');
+    const [local, prefixlen] = address.split('/');
+    const addrs = JSON.parse(outputs['ip-addr']) as Array<{ ifname: string; addr_info: unknown[] }>;
+    addrs.find((a) => a.ifname === dev)!.addr_info.push({ family: 'inet', local, prefixlen: Number(prefixlen) });
+    return new FactSet({ ...outputs, 'ip-addr': JSON.stringify(addrs) });
+  };
+
+  it('none on the converged node', () => {
+    expect(links.warnings!(node, recordedFacts('converged'), cluster)).toEqual([]);
+  });
+
+  it('an undeclared address on eth0 or on a declared bridge is named, with the command that removes it; no change', () => {
+    const facts = withExtra('eth0', '192.168.1.99/24');
+    expect(links.plan(node, facts, cluster)).toEqual([]);
+    expect(undeclaredAddresses(node, facts, cluster)).toEqual([
+      { dev: 'eth0', address: '192.168.1.99/24', path: 'nodes[0].interfaces[0].addresses' },
+    ]);
+    expect(links.warnings!(node, facts, cluster)).toEqual([
+      expect.stringMatching(
+        /^node01: eth0 has address 192\.168\.1\.99\/24, which the cluster file does not declare \(nodes\[0\]\.interfaces\[0\]\.addresses\) and netstrap did not add: .*`ip addr del 192\.168\.1\.99\/24 dev eth0`$/,
+      ),
+    ]);
+    const bridge = node.bridges[0].name;
+    expect(undeclaredAddresses(node, withExtra(bridge, '10.9.8.7/24'), cluster)).toEqual([
+      { dev: bridge, address: '10.9.8.7/24', path: 'nodes[0].bridges[0].addresses' },
+    ]);
   });
 });
