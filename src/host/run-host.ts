@@ -202,7 +202,8 @@ function hostResult(node: ClusterNode, started: number, found: Found, end: End):
     verifyRoundTrips: 0,
     durationMs: Date.now() - started,
     ...(found.refusals.length > 0 ? { refusals: found.refusals } : {}),
-    ...(end.error !== undefined ? { error: end.error } : {}),
+    // A read-only run reports `error` even when there is none (undefined), as the result always has.
+    ...('error' in end ? { error: end.error } : {}),
     ...(end.failedStep ? { failedStep: end.failedStep } : {}),
     ...(end.remaining ? { remaining: end.remaining } : {}),
   };
@@ -335,9 +336,10 @@ function unappliedEnd(ctx: HostContext, read: Read, changes: ReadonlyArray<Chang
   const pending = changes.length > 0;
   return {
     status: pending ? 'pending' : 'ok',
-    ...(ctx.mode === 'verify' && pending
-      ? { error: `not converged: ${changes.length} change(s) pending (see netstrap plan)` }
-      : {}),
+    error:
+      ctx.mode === 'verify' && pending
+        ? `not converged: ${changes.length} change(s) pending (see netstrap plan)`
+        : undefined,
     open: transport,
     checks: read.checks,
     facts: read.facts,
