@@ -33,6 +33,14 @@ const OBJECT_LISTS = new Set([
 ]);
 
 /**
+ * A `selector` is a string map in a Service (and a ReplicationController), a LabelSelector (matchLabels,
+ * matchExpressions) in a Deployment and the like: null values mean "" in the first, absent in the second.
+ */
+function isSelectorMap(value: object): boolean {
+  return !Object.keys(value).every((k) => k === 'matchLabels' || k === 'matchExpressions');
+}
+
+/**
  * A copy of `value` with nulls decoded as the API server decodes them. `warnings` receives one per null list item
  * that became a rule allowing everything (`ingress: [null]`, `egress: [null]`): accepted, but surely not meant.
  */
@@ -55,7 +63,7 @@ export function decodeNulls(value: unknown, warnings?: Issue[], at: Array<string
   }
   if (value === null || typeof value !== 'object') return value;
   const key = at[at.length - 1];
-  const stringMap = typeof key === 'string' && STRING_MAPS.has(key);
+  const stringMap = (typeof key === 'string' && STRING_MAPS.has(key)) || (key === 'selector' && isSelectorMap(value));
   const out: Record<string, unknown> = {};
   for (const [field, item] of Object.entries(value)) {
     if (item === null) {

@@ -244,10 +244,25 @@ items:
     const warnings: Issue[] = [];
     expect(
       decodeNulls(
-        { a: null, labels: { x: null }, ports: [null, { port: 1, name: null }], values: [null], n: { m: null } },
+        {
+          a: null,
+          labels: { x: null },
+          ports: [null, { port: 1, name: null }],
+          values: [null],
+          n: { m: null },
+          service: { selector: { app: null } },
+          deployment: { selector: { matchLabels: null } },
+        },
         warnings,
       ),
-    ).toEqual({ labels: { x: '' }, ports: [{}, { port: 1 }], values: [null], n: {} });
+    ).toEqual({
+      labels: { x: '' },
+      ports: [{}, { port: 1 }],
+      values: [null],
+      n: {},
+      service: { selector: { app: '' } },
+      deployment: { selector: {} },
+    });
     expect(warnings).toEqual([]);
     const tricky = JSON.parse('{"__proto__": {"polluted": true}, "spec": null}');
     const decoded = decodeNulls(tricky) as Record<string, unknown>;
