@@ -7,7 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv2020 from 'ajv/dist/2020';
-import { CniPlugin } from '../../constructs/cni-config';
+import { CniConfig, CniIpam, CniPlugin } from '../../constructs/cni-config';
+import { clusterCniFiles, renderConflist } from '../../src/model/cni';
+import { parseClusterText } from '../../src/model/load';
 import {
   CHAIN_PLUGINS,
   CNI_PLUGIN_TYPES,
@@ -67,4 +69,39 @@ describe.each(CHAIN_PLUGINS)('%s', (type) => {
       expect(issues.map((issue) => issue.path[0])).toContain(key);
     }
   });
+});
+
+test('the plugin list is what containernetworking-plugins installs (when /usr/lib/cni is here), plus weave-net', () => {
+  const dir = '/usr/lib/cni';
+  if (!fs.existsSync(path.join(dir, 'bridge'))) return; // `apt-get install containernetworking-plugins` (Debian)
+  const installed = fs.readdirSync(dir).sort();
+  // Every real plugin is known; every known plugin is real, but weave-net (Weave's) and dummy and tap (upstream
+  // 1.3 and 1.4, newer than Debian's 1.1.1).
+  expect(installed.filter((p) => !CNI_PLUGIN_TYPES.includes(p))).toEqual([]);
+  expect(CNI_PLUGIN_TYPES.filter((p) => !installed.includes(p)).sort()).toEqual(['dummy', 'tap', 'weave-net']);
+});
+
+test('a cluster file may chain vrf, as new CniConfig may: both render the same file', () => {
+  const model = parseClusterText(
+    `name: t
+network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }
+cni:
+  plugin: conflist
+  conflist:
+    name: pods
+    plugins:
+      - { type: bridge, bridge: cni0, ipam: { type: host-local, subnet: 10.244.1.0/24 } }
+      - { type: vrf, vrfname: blue, table: 100 }
+`,
+    'c.yaml',
+  );
+  const fromFile = renderConflist(clusterCniFiles(model.cluster)!.list);
+  const typed = new CniConfig({
+    name: 'pods',
+    plugins: [
+      CniPlugin.bridge({ bridge: 'cni0', ipam: CniIpam.hostLocal({ subnet: '10.244.1.0/24' }) }),
+      CniPlugin.of('vrf', { vrfname: 'blue', table: 100 }),
+    ],
+  }).toJson();
+  expect(fromFile).toBe(typed);
 });
