@@ -15,7 +15,7 @@ export function markChecked<T extends object>(props: T): Checked<T> {
   return { ...props, [CHECKED]: true };
 }
 
-/** True for props made by {@link markChecked}. */
-export function isChecked(props: object): boolean {
-  return CHECKED in props;
+/** True for props made by {@link markChecked}; false for anything else, a JavaScript caller's string included. */
+export function isChecked(props: unknown): boolean {
+  return typeof props === 'object' && props !== null && CHECKED in props;
 }
