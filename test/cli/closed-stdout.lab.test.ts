@@ -19,6 +19,21 @@ describeLab('a closed stdout on lab nodes (issue 25)', () => {
     expect(plan.stdout).toMatch(/^node01: no changes\nnode02: no changes\n/);
   });
 
+  test('lab down and lab up with their stdout closed: quiet, and the lab is down, then up again', async () => {
+    const down = await netstrapPiped(['lab', 'down', file, '--state-dir', stateDir], 'closed');
+    expect({ status: down.status, stack: stackOrEpipe(down.stderr) }).toEqual({ status: 0, stack: [] });
+    const up = await netstrapPiped(['lab', 'up', file, '--state-dir', stateDir], 'head');
+    expect({ status: up.status, stack: stackOrEpipe(up.stderr), first: up.stdout }).toEqual({
+      status: 0,
+      stack: [],
+      first: expect.stringMatching(/^node01\t10\.250\.181\.11:22\tnetns /),
+    });
+    const status = await netstrapAsync(['lab', 'status', file, '--state-dir', stateDir]);
+    expect([status.status, status.stdout]).toEqual([0, expect.stringContaining('2/2 nodes answer')]);
+    // The lab is new: bootstrap it again for the commands below.
+    expect((await netstrapAsync(['bootstrap', file, '--state-dir', stateDir])).status).toBe(0);
+  });
+
   const commands: ReadonlyArray<readonly string[]> = [
     ['plan', file, '--state-dir', stateDir],
     ['verify', file, '--state-dir', stateDir],

@@ -37,6 +37,7 @@ const offline: ReadonlyArray<readonly string[]> = [
   ['validate', example],
   ['schema'],
   ['synth', example, '--stdout'],
+  ['synth', example, '-o', 'SYNTH_DIR'],
   ['trace', fixture('i12-pods.yaml'), 'node01/web', 'node03/web:80'],
   ['trace', fixture('i12-pods.yaml'), 'r1', '8.8.8.8', '--json'],
   ['netpol', 'list', netpol],
@@ -54,7 +55,9 @@ describe('a closed stdout ends every command quietly (issue 25)', () => {
     ...hostCommands.map((command) => [command, 'UNREACHABLE', '--ssh-config', '/dev/null'] as const),
   ];
   test.each(cases.map((args) => [args.join(' '), args] as const))('netstrap %s', async (_name, args) => {
-    const argv = args.map((arg) => (arg === 'UNREACHABLE' ? unreachableCluster() : arg));
+    const argv = args.map((arg) =>
+      arg === 'UNREACHABLE' ? unreachableCluster() : arg === 'SYNTH_DIR' ? tempDir('netstrap-epipe-synth-') : arg,
+    );
     const open = await netstrapAsync(argv);
     // Each command prints something on stdout, so that its reader can go away.
     expect(open.stdout).not.toBe('');
