@@ -2,6 +2,10 @@ import { lookupRoute } from '../../src/host/diagnose/net';
 import { winningRoute } from '../../src/host/lockout';
 import type { IpRoute } from '../../src/host/resources/ip-facts';
 import { parseAddress } from '../../src/model/cidr';
+import { loadClusterFile } from '../../src/model/load';
+import type { Cluster } from '../../src/model/schema';
+import { parseEndpoint, trace } from '../../src/model/trace';
+import { fixture } from '../support/lab';
 import {
   canonicalRouteDestination,
   parseDestination,
@@ -116,5 +120,30 @@ describe('the users of the one lookup', () => {
   test('the lock-out guard: the route that wins, whatever its type', () => {
     expect(winningRoute(routes, '10.244.7.1')).toMatchObject({ type: 'blackhole' });
     expect(winningRoute(routes, '10.244.1.5')?.gateway).toBe('192.168.1.13');
+  });
+});
+
+describe('trace reads the model through the same table', () => {
+  const { cluster } = loadClusterFile(fixture('i12-pods.yaml'));
+  const withRoutes = (routes: Cluster['nodes'][number]['routes']): Cluster => ({
+    ...cluster,
+    routing: 'manual',
+    nodes: cluster.nodes.map((node) => (node.name === 'node01' ? { ...node, routes } : node)),
+  });
+  const firstHop = (c: Cluster) =>
+    trace(c, {
+      from: parseEndpoint(c, 'node01', false).endpoint!,
+      to: parseEndpoint(c, '192.168.82.13', true).endpoint!,
+      protocol: 'icmp',
+    }).hops[0]?.action;
+
+  test('of two routes to one destination, the lower metric wins, whichever is written first', () => {
+    const viaRouter = { to: '192.168.82.0/24', via: '192.168.81.1', metric: 10 };
+    const viaNode02 = { to: '192.168.82.0/24', via: '192.168.81.12', metric: 20 };
+    expect(firstHop(withRoutes([viaNode02, viaRouter]))).toBe('route 192.168.82.0/24 via 192.168.81.1 dev eth0');
+    expect(firstHop(withRoutes([viaRouter, viaNode02]))).toBe('route 192.168.82.0/24 via 192.168.81.1 dev eth0');
+    expect(firstHop(withRoutes([{ ...viaNode02, metric: 5 }, viaRouter]))).toBe(
+      'route 192.168.82.0/24 via 192.168.81.12 dev eth0',
+    );
   });
 });
