@@ -164,33 +164,8 @@ export function parseCorefile(text: string): ParseResult {
       .map((k) => k.replace(/,$/, ''))
       .filter((k) => k !== '');
     const body = readBlock(current, 1);
-    if (keys.length === 0) {
-      errors.push({
-        line: current.no,
-        message: 'missing zone: a server block starts with its zones, e.g. ".:53 {" or "example.org:53 {"',
-      });
-      continue;
-    }
-    const parsed = keys.map((key) => ({ key, match: KEY.exec(key) }));
-    const bad = parsed.find((p) => !p.match || p.match[2] === '');
-    if (bad) {
-      errors.push({
-        line: current.no,
-        message: `invalid server key ${show(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"`,
-      });
-      continue;
-    }
-    const schemes = new Set(parsed.map((p) => p.match![1]));
-    const ports = new Set(parsed.map((p) => p.match![3]));
-    if (schemes.size > 1 || ports.size > 1) {
-      errors.push({
-        line: current.no,
-        message: `the keys ${keys.join(' ')} mix schemes or ports: write one server block per scheme and port`,
-      });
-      continue;
-    }
-    const [scheme] = [...schemes];
-    const [port] = [...ports];
+    const address = serverAddress(keys, current.no, errors);
+    if (!address) continue;
     const problems: DecodeProblem[] = [];
     const plugins: Plugin[] = body.map((d) => {
       const plugin = fromDirective(d, problems);
@@ -199,12 +174,7 @@ export function parseCorefile(text: string): ParseResult {
     });
     for (const problem of problems)
       errors.push({ line: directiveLines.get(problem.at) ?? current.no, message: problem.message });
-    const server: ServerBlock = {
-      zones: parsed.map((p) => p.match![2]),
-      ...(port !== undefined ? { port: Number(port) } : {}),
-      ...(scheme !== undefined ? { scheme } : {}),
-      plugins,
-    };
+    const server: ServerBlock = { ...address, plugins };
     lines.set(server, current.no);
     servers.push(server);
   }
@@ -212,4 +182,44 @@ export function parseCorefile(text: string): ParseResult {
     errors.push({ line: 1, message: 'the Corefile has no server block' });
   errors.sort((a, b) => a.line - b.line);
   return { corefile: { servers }, errors, lines, style };
+}
+
+/** The zones, port and scheme of a server block's keys (`[SCHEME://]ZONE[:PORT]`...), or undefined after an error. */
+function serverAddress(
+  keys: readonly string[],
+  line: number,
+  errors: CorefileError[],
+): Pick<ServerBlock, 'zones' | 'port' | 'scheme'> | undefined {
+  if (keys.length === 0) {
+    errors.push({
+      line,
+      message: 'missing zone: a server block starts with its zones, e.g. ".:53 {" or "example.org:53 {"',
+    });
+    return undefined;
+  }
+  const parsed = keys.map((key) => ({ key, match: KEY.exec(key) }));
+  const bad = parsed.find((p) => !p.match || p.match[2] === '');
+  if (bad) {
+    errors.push({
+      line,
+      message: `invalid server key ${show(bad.key)}: expected [SCHEME://]ZONE[:PORT], e.g. "example.org:53"`,
+    });
+    return undefined;
+  }
+  const schemes = new Set(parsed.map((p) => p.match![1]));
+  const ports = new Set(parsed.map((p) => p.match![3]));
+  if (schemes.size > 1 || ports.size > 1) {
+    errors.push({
+      line,
+      message: `the keys ${keys.join(' ')} mix schemes or ports: write one server block per scheme and port`,
+    });
+    return undefined;
+  }
+  const [scheme] = [...schemes];
+  const [port] = [...ports];
+  return {
+    zones: parsed.map((p) => p.match![2]),
+    ...(port !== undefined ? { port: Number(port) } : {}),
+    ...(scheme !== undefined ? { scheme } : {}),
+  };
 }

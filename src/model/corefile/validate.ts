@@ -6,7 +6,7 @@
 import { parseAddress } from '../cidr';
 import { Issue, show } from '../errors';
 import { HOST_NAME } from '../schema';
-import { Corefile, KNOWN_PLUGINS, ONCE_PER_BLOCK, pluginName } from './model';
+import { Corefile, KNOWN_PLUGINS, ONCE_PER_BLOCK, type Plugin, pluginName, type ServerBlock } from './model';
 import { parseCorefile } from './parse';
 import { serverKeys } from './render';
 
@@ -132,75 +132,90 @@ export function validateCorefile(
       }
       seen.set(name, p);
 
-      switch (plugin.plugin) {
-        case 'forward':
-          if (plugin.to.length === 0)
-            at(
-              plugin,
-              [...path, 'to'],
-              `forward ${show(plugin.from)} has no upstream: give at least one address or /etc/resolv.conf`,
-            );
-          plugin.to.forEach((upstream, u) => {
-            const problem = upstreamProblem(upstream);
-            if (problem) at(plugin, [...path, 'to', u], problem);
-          });
-          if (plugin.maxConcurrent !== undefined && plugin.maxConcurrent < 1)
-            at(plugin, [...path, 'maxConcurrent'], `max_concurrent ${plugin.maxConcurrent} must be at least 1`);
-          break;
-        case 'kubernetes': {
-          // Without zones the plugin serves the server block's zones: check those instead.
-          const zones = plugin.zones.length > 0 ? plugin.zones : server.zones;
-          const zonePath = (z: number) => (plugin.zones.length > 0 ? [...path, 'zones', z] : [...here, 'zones', z]);
-          zones.forEach((zone, z) => {
-            if (context.clusterDomain === undefined || isReverseZone(zone)) return;
-            if (normalizeZone(zone) !== normalizeZone(context.clusterDomain)) {
-              at(
-                plugin,
-                zonePath(z),
-                `kubernetes zone ${show(zone)} is not the cluster domain ${show(context.clusterDomain)} nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve`,
-              );
-            }
-          });
-          if (plugin.ttl !== undefined && plugin.ttl > 3600)
-            at(plugin, [...path, 'ttl'], `ttl ${plugin.ttl} is outside 0-3600`);
-          break;
-        }
-        case 'cache':
-          for (const bucket of ['success', 'denial'] as const) {
-            const b = plugin[bucket];
-            if (b && b.minTtl !== undefined && b.ttl === undefined)
-              at(plugin, [...path, bucket, 'minTtl'], `cache ${bucket}: minTtl ${b.minTtl} needs a ttl before it`);
-          }
-          break;
-        case 'reload':
-          if (plugin.jitter !== undefined && plugin.interval === undefined)
-            at(plugin, [...path, 'jitter'], `reload: jitter ${show(plugin.jitter)} needs an interval before it`);
-          break;
-        case 'hosts':
-          if (plugin.zones && plugin.zones.length > 0 && plugin.file === undefined) {
-            at(plugin, [...path, 'zones'], 'hosts: zones need a file before them ("hosts /etc/hosts example.org")');
-          }
-          plugin.entries.forEach((entry, e) => {
-            const address = parseAddress(entry.ip);
-            if (!address.ok) at(plugin, [...path, 'entries', e, 'ip'], `hosts entry: ${address.error}`);
-            if (entry.names.length === 0)
-              at(plugin, [...path, 'entries', e, 'names'], `hosts entry ${show(entry.ip)} has no names`);
-            entry.names.forEach((name, n) => {
-              if (!HOST_NAME.test(name))
-                at(
-                  plugin,
-                  [...path, 'entries', e, 'names', n],
-                  `hosts entry ${show(entry.ip)}: invalid host name ${show(name)}`,
-                );
-            });
-          });
-          break;
-        default:
-          break;
-      }
+      checkPlugin(plugin, path, server, here, context, at);
     });
   });
   return issues;
+}
+
+/** Reports a problem of `object` at `path` (with its line, when known). */
+type Report = (object: object, path: Array<string | number>, message: string) => void;
+
+/** The rules of one plugin's own arguments (`path` is the plugin's, `here` its server block's). */
+function checkPlugin(
+  plugin: Plugin,
+  path: Array<string | number>,
+  server: ServerBlock,
+  here: Array<string | number>,
+  context: CorefileContext,
+  at: Report,
+): void {
+  switch (plugin.plugin) {
+    case 'forward':
+      if (plugin.to.length === 0)
+        at(
+          plugin,
+          [...path, 'to'],
+          `forward ${show(plugin.from)} has no upstream: give at least one address or /etc/resolv.conf`,
+        );
+      plugin.to.forEach((upstream, u) => {
+        const problem = upstreamProblem(upstream);
+        if (problem) at(plugin, [...path, 'to', u], problem);
+      });
+      if (plugin.maxConcurrent !== undefined && plugin.maxConcurrent < 1)
+        at(plugin, [...path, 'maxConcurrent'], `max_concurrent ${plugin.maxConcurrent} must be at least 1`);
+      break;
+    case 'kubernetes': {
+      // Without zones the plugin serves the server block's zones: check those instead.
+      const zones = plugin.zones.length > 0 ? plugin.zones : server.zones;
+      const zonePath = (z: number) => (plugin.zones.length > 0 ? [...path, 'zones', z] : [...here, 'zones', z]);
+      zones.forEach((zone, z) => {
+        if (context.clusterDomain === undefined || isReverseZone(zone)) return;
+        if (normalizeZone(zone) !== normalizeZone(context.clusterDomain)) {
+          at(
+            plugin,
+            zonePath(z),
+            `kubernetes zone ${show(zone)} is not the cluster domain ${show(context.clusterDomain)} nor a reverse zone (in-addr.arpa, ip6.arpa): Service names would not resolve`,
+          );
+        }
+      });
+      if (plugin.ttl !== undefined && plugin.ttl > 3600)
+        at(plugin, [...path, 'ttl'], `ttl ${plugin.ttl} is outside 0-3600`);
+      break;
+    }
+    case 'cache':
+      for (const bucket of ['success', 'denial'] as const) {
+        const b = plugin[bucket];
+        if (b && b.minTtl !== undefined && b.ttl === undefined)
+          at(plugin, [...path, bucket, 'minTtl'], `cache ${bucket}: minTtl ${b.minTtl} needs a ttl before it`);
+      }
+      break;
+    case 'reload':
+      if (plugin.jitter !== undefined && plugin.interval === undefined)
+        at(plugin, [...path, 'jitter'], `reload: jitter ${show(plugin.jitter)} needs an interval before it`);
+      break;
+    case 'hosts':
+      if (plugin.zones && plugin.zones.length > 0 && plugin.file === undefined) {
+        at(plugin, [...path, 'zones'], 'hosts: zones need a file before them ("hosts /etc/hosts example.org")');
+      }
+      plugin.entries.forEach((entry, e) => {
+        const address = parseAddress(entry.ip);
+        if (!address.ok) at(plugin, [...path, 'entries', e, 'ip'], `hosts entry: ${address.error}`);
+        if (entry.names.length === 0)
+          at(plugin, [...path, 'entries', e, 'names'], `hosts entry ${show(entry.ip)} has no names`);
+        entry.names.forEach((name, n) => {
+          if (!HOST_NAME.test(name))
+            at(
+              plugin,
+              [...path, 'entries', e, 'names', n],
+              `hosts entry ${show(entry.ip)}: invalid host name ${show(name)}`,
+            );
+        });
+      });
+      break;
+    default:
+      break;
+  }
 }
 
 /**
