@@ -9,7 +9,16 @@ import { BLOCK_BEGIN, BLOCK_END } from '../resources/file-facts';
 import { HOSTS_FILE } from '../resources/hosts';
 import { RESOLV_FILE } from '../resources/resolv';
 import { NSSWITCH_FILE } from './read';
-import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
+import {
+  type CheckInput,
+  fail,
+  isKubernetesNode,
+  ok,
+  RUN_BOOTSTRAP,
+  warn,
+  type Finding,
+  type NodeCheck,
+} from './types';
 
 const STUBS = ['127.0.0.53', '127.0.0.1'];
 
@@ -23,12 +32,17 @@ function kubeletResolvConf(content: string | undefined): string | undefined {
   }
 }
 
-export const dnsChecks: NodeCheck = ({ self }): Finding[] => {
-  const { node, index, view } = self;
-  const findings: Finding[] = [];
-  const at = `nodes[${index}]`;
+export const dnsChecks: NodeCheck = (input): Finding[] => [
+  ...resolverFindings(input),
+  ...hostsBlockFindings(input),
+  ...nsswitchFindings(input),
+];
 
-  // Resolver.
+/** The resolver pods and CoreDNS get: a local stub there loops or is unreachable. */
+function resolverFindings({ self }: CheckInput): Finding[] {
+  const { node, index, view } = self;
+  const at = `nodes[${index}]`;
+  const findings: Finding[] = [];
   const nameservers = (view.files.resolv.content ?? '')
     .split('\n')
     .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
@@ -72,8 +86,14 @@ export const dnsChecks: NodeCheck = ({ self }): Finding[] => {
       ),
     );
   }
+  return findings;
+}
 
-  // /etc/hosts managed block.
+/** netstrap's managed block of /etc/hosts. */
+function hostsBlockFindings({ self }: CheckInput): Finding[] {
+  const { node, index, view } = self;
+  const at = `nodes[${index}]`;
+  const findings: Finding[] = [];
   const text = view.files.hosts.content ?? '';
   const lines = text.split('\n');
   const begins = lines.flatMap((l, i) => (l === BLOCK_BEGIN ? [i] : []));
@@ -147,8 +167,13 @@ export const dnsChecks: NodeCheck = ({ self }): Finding[] => {
         );
     }
   }
+  return findings;
+}
 
-  // nsswitch.conf hosts order.
+/** nsswitch.conf's hosts order: /etc/hosts must be read before DNS. */
+function nsswitchFindings({ self }: CheckInput): Finding[] {
+  const { node, view } = self;
+  const findings: Finding[] = [];
   const nsswitch = view.files.nsswitch.content;
   const hostsLine = nsswitch?.split('\n').find((l) => /^\s*hosts\s*:/.test(l));
   const sources = hostsLine
@@ -189,4 +214,4 @@ export const dnsChecks: NodeCheck = ({ self }): Finding[] => {
     );
   }
   return findings;
-};
+}

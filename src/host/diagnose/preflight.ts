@@ -8,7 +8,7 @@
 import { parseAddress, parseNetwork, rangeContains } from '../../model/cidr';
 import { DNS1123_SUBDOMAIN } from '../../model/schema';
 import { PREFLIGHT_BINARIES } from './read';
-import { fail, isKubernetesNode, ok, warn, type Finding, type NodeCheck } from './types';
+import { type CheckInput, fail, isKubernetesNode, ok, warn, type Finding, type NodeCheck } from './types';
 
 /** Share of nf_conntrack_max in use from which new connections are at risk. */
 const CONNTRACK_WARN = 0.75;
@@ -27,13 +27,24 @@ function covered(noProxy: string[], range: string): boolean {
   });
 }
 
-export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
-  const { cluster, layout } = model;
-  const { node, view } = self;
-  const findings: Finding[] = [];
-  const kube = isKubernetesNode(node);
+export const preflightChecks: NodeCheck = (input): Finding[] => {
+  const binaries = binariesFindings(input);
+  if (!isKubernetesNode(input.self.node)) return binaries;
+  return [
+    ...binaries,
+    ...swapFindings(input),
+    ...firewalldFindings(input),
+    ...hostnameFindings(input),
+    ...proxyFindings(input),
+    ...conntrackFindings(input),
+  ];
+};
 
-  // Binaries (a host node needs ip, and iptables when it does NAT).
+/** Binaries (a host node needs ip, and iptables when it does NAT). */
+function binariesFindings({ self }: CheckInput): Finding[] {
+  const { node, view } = self;
+  const kube = isKubernetesNode(node);
+  const findings: Finding[] = [];
   const needed = kube
     ? [...PREFLIGHT_BINARIES]
     : ['ip', ...(node.nat.masquerade.length + node.nat.portForwards.length > 0 ? ['iptables'] : [])];
@@ -49,9 +60,13 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
           { observed: `missing ${missing.join(', ')}`, expected: needed.join(', ') },
         ),
   );
-  if (!kube) return findings;
+  return findings;
+}
 
-  // Swap.
+/** Swap: kubelet refuses to start with it. */
+function swapFindings({ self }: CheckInput): Finding[] {
+  const { node, view } = self;
+  const findings: Finding[] = [];
   const swaps = (view.files.swaps.content ?? '')
     .split('\n')
     .slice(1)
@@ -78,8 +93,13 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
       ok('preflight.swap', `${node.name}: no swap${view.sharedKernel ? " (the machine's: shared kernel)" : ''}`),
     );
   }
+  return findings;
+}
 
-  // firewalld.
+/** firewalld: the API server's and kubelet's ports must be open. */
+function firewalldFindings({ self }: CheckInput): Finding[] {
+  const { node, view } = self;
+  const findings: Finding[] = [];
   findings.push(
     view.firewalldRunning
       ? warn(
@@ -89,8 +109,13 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
         )
       : ok('preflight.firewalld', `${node.name}: firewalld is not running`),
   );
+  return findings;
+}
 
-  // Hostname.
+/** The hostname kubelet registers under. */
+function hostnameFindings({ self }: CheckInput): Finding[] {
+  const { node, view } = self;
+  const findings: Finding[] = [];
   const name = view.hostname;
   if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253 || name.split('.').some((l) => l.length > 63)) {
     findings.push(
@@ -113,8 +138,14 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
   } else {
     findings.push(ok('preflight.hostname', `${node.name}: hostname ${name} resolves to ${view.hostnameResolves}`));
   }
+  return findings;
+}
 
-  // Proxy variables.
+/** Proxy variables that would catch cluster traffic. */
+function proxyFindings({ model, self }: CheckInput): Finding[] {
+  const { cluster, layout } = model;
+  const { node, view } = self;
+  const findings: Finding[] = [];
   const proxies = view.proxyEnv.filter((v) => /^https?_proxy$/i.test(v.name) && v.value !== '');
   if (proxies.length > 0) {
     const noProxy = view.proxyEnv
@@ -148,8 +179,13 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
   } else {
     findings.push(ok('preflight.proxy', `${node.name}: no HTTP proxy variable is set`));
   }
+  return findings;
+}
 
-  // conntrack table.
+/** How full the conntrack table is. */
+function conntrackFindings({ self }: CheckInput): Finding[] {
+  const { node, view } = self;
+  const findings: Finding[] = [];
   const count = Number(view.sysctls.get('net.netfilter.nf_conntrack_count'));
   const max = Number(view.sysctls.get('net.netfilter.nf_conntrack_max'));
   if (Number.isFinite(count) && Number.isFinite(max) && max > 0 && view.sysctls.has('net.netfilter.nf_conntrack_max')) {
@@ -173,4 +209,4 @@ export const preflightChecks: NodeCheck = ({ model, self }): Finding[] => {
     );
   }
   return findings;
-};
+}

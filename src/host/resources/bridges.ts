@@ -11,7 +11,7 @@ import type { FactSet } from '../fact';
 import { interfaceIds } from '../owned-ids';
 import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
 import { deleteAddress } from './addresses';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
+import { findLink, type IpState, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
 
 export const bridges: ResourceKind = {
   kind: 'bridge',
@@ -77,86 +77,101 @@ export const bridges: ResourceKind = {
         });
       }
     }
-    // Removals: addresses and states first, then the bridges (reversed again by the engine: bridges go last).
-    const removed = owned.flatMap((entry) => {
-      const id = declared.has(entry.id) ? undefined : interfaceIds.read(entry.id);
-      return id ? [{ entry, id }] : [];
-    });
-    const removedBridges = new Set(removed.filter(({ id }) => id.part === 'interface').map(({ id }) => id.dev));
-    for (const { entry, id } of removed) {
-      const name = id.dev;
-      const link = findLink(state, name);
-      const release = (
-        before: string,
-        after: string,
-        apply: Command[] = [],
-        revert: Command[] = [],
-        afterAdditions = false,
-      ) =>
-        changes.push({
-          kind: 'bridge',
-          target: entry.id,
-          before,
-          after,
-          apply,
-          revert,
-          releases: [entry],
-          ...(afterAdditions ? { afterAdditions } : {}),
-        });
-      if (id.part === 'interface') {
-        if (!link) {
-          release('absent (already gone)', 'absent');
-          continue;
-        }
-        // Revert rebuilds it as it is now: the bridge, its state, its addresses, its ports. A port that is gone by
-        // then went with a namespace removed in the same run, whose own revert (later) plugs it in again.
-        const ports = state.links.filter((l) => l.master === name).map((l) => l.ifname);
-        release(
-          'bridge',
-          'absent',
-          [{ argv: ['ip', 'link', 'del', 'dev', name] }],
-          [
-            { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
-            ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
-            ...ports.map((port) => ({
-              argv: [
-                'sh',
-                '-c',
-                'ip link show dev "$1" >/dev/null 2>&1 || exit 0; ip link set dev "$1" master "$2"',
-                'sh',
-                port,
-                name,
-              ],
-            })),
-            ...(isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []),
-          ],
-        );
-      } else if (removedBridges.has(name) || !link) {
-        release('goes with the bridge', 'absent');
-      } else if (id.part === 'address') {
-        const { address } = id;
-        const present = ipv4Addresses(state, name).includes(address);
-        // Replaced by an address this run adds to the same bridge: it goes once that one is up.
-        const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${name} address `));
-        release(
-          present ? 'present' : 'absent',
-          'absent',
-          present ? [deleteAddress(address, name)] : [],
-          present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : [],
-          present && replaced,
-        );
-      } else if (id.part === 'state') {
-        release(
-          isUp(link) ? 'up' : 'down',
-          'down',
-          isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'down'] }] : [],
-          isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : [],
-        );
-      }
-    }
+    changes.push(...bridgeRemovals(state, owned, declared, changes));
     return changes;
   },
 };
+
+/**
+ * Owned objects no longer declared: addresses and states first, then the bridges (reversed again by the engine:
+ * bridges go last). `planned` holds the kind's other changes (an address replaced in this run goes after its
+ * replacement is up).
+ */
+function bridgeRemovals(
+  state: IpState,
+  owned: ReadonlyArray<OwnedObject>,
+  declared: ReadonlySet<string>,
+  planned: ReadonlyArray<Change>,
+): Change[] {
+  const removed = owned.flatMap((entry) => {
+    const id = declared.has(entry.id) ? undefined : interfaceIds.read(entry.id);
+    return id ? [{ entry, id }] : [];
+  });
+  const removedBridges = new Set(removed.filter(({ id }) => id.part === 'interface').map(({ id }) => id.dev));
+  const changes: Change[] = [];
+  for (const { entry, id } of removed) {
+    const name = id.dev;
+    const link = findLink(state, name);
+    const release = (
+      before: string,
+      after: string,
+      apply: Command[] = [],
+      revert: Command[] = [],
+      afterAdditions = false,
+    ) =>
+      changes.push({
+        kind: 'bridge',
+        target: entry.id,
+        before,
+        after,
+        apply,
+        revert,
+        releases: [entry],
+        ...(afterAdditions ? { afterAdditions } : {}),
+      });
+    if (id.part === 'interface') {
+      if (!link) {
+        release('absent (already gone)', 'absent');
+        continue;
+      }
+      // Revert rebuilds it as it is now: the bridge, its state, its addresses, its ports. A port that is gone by
+      // then went with a namespace removed in the same run, whose own revert (later) plugs it in again.
+      const ports = state.links.filter((l) => l.master === name).map((l) => l.ifname);
+      release(
+        'bridge',
+        'absent',
+        [{ argv: ['ip', 'link', 'del', 'dev', name] }],
+        [
+          { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
+          ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
+          ...ports.map((port) => ({
+            argv: [
+              'sh',
+              '-c',
+              'ip link show dev "$1" >/dev/null 2>&1 || exit 0; ip link set dev "$1" master "$2"',
+              'sh',
+              port,
+              name,
+            ],
+          })),
+          ...(isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : []),
+        ],
+      );
+    } else if (removedBridges.has(name) || !link) {
+      release('goes with the bridge', 'absent');
+    } else if (id.part === 'address') {
+      const { address } = id;
+      const present = ipv4Addresses(state, name).includes(address);
+      // Replaced by an address this run adds to the same bridge: it goes once that one is up.
+      const replaced = planned.some((c) => !c.releases && c.target.startsWith(`${name} address `));
+      release(
+        present ? 'present' : 'absent',
+        'absent',
+        present ? [deleteAddress(address, name)] : [],
+        present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : [],
+        present && replaced,
+      );
+    } else if (id.part === 'state') {
+      release(
+        isUp(link) ? 'up' : 'down',
+        'down',
+        isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'down'] }] : [],
+        isUp(link) ? [{ argv: ['ip', 'link', 'set', 'dev', name, 'up'] }] : [],
+      );
+    }
+  }
+  return changes;
+}
 
 export function bridgeBootSteps(node: ClusterNode): BootStep[] {
   const steps: BootStep[] = [];
