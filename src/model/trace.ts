@@ -640,7 +640,7 @@ export function probeTraceIssues(cluster: Cluster): Issue[] {
     } else if (spec.expect === 'failure' && spec.ping !== undefined && result.verdict === 'delivered') {
       issues.push({
         path: ['verify', i],
-        message: `${spec.from} → ${what} has expect: failure but cannot fail: ${result.reason}`,
+        message: `${spec.from} → ${what} has expect: failure but cannot fail: ${result.reason} (a delivered ping is answered; to assert a closed port, use a tcp check)`,
       });
     }
   });

@@ -330,7 +330,7 @@ describe('validate traces every verify check', () => {
 `;
     expect(problems(CHAIN + checks)).toEqual([
       'c.yaml: verify[1]: n1 → ping 8.8.8.8 cannot succeed: no route to 8.8.8.8 on n1 (netstrap trace shows the path)',
-      'c.yaml: verify[2]: n1 → ping n3 has expect: failure but cannot fail: delivered to n3 (192.168.3.11); it sees the source 192.168.1.11; the reply returns',
+      'c.yaml: verify[2]: n1 → ping n3 has expect: failure but cannot fail: delivered to n3 (192.168.3.11); it sees the source 192.168.1.11; the reply returns (a delivered ping is answered; to assert a closed port, use a tcp check)',
     ]);
     // netstrap trace still loads the file, since it is how one finds out why.
     expect(() => load(CHAIN + checks, { traceProbes: false })).not.toThrow();
