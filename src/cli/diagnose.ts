@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { addHostOptions, type HostCliOptions, prepare } from './bootstrap';
+import { addHostOptions, type HostCliOptions, prepare } from './host-options';
 import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 
 interface DiagnoseCliOptions extends HostCliOptions {

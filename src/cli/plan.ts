@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { ExitStatus } from './exit-codes';
-import { addDisruptionOptions, addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
+import { addDisruptionOptions, addHostOptions, finish, type HostCliOptions, prepare } from './host-options';
 
 export function registerPlan(program: Command, status: ExitStatus): void {
   addDisruptionOptions(

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { ExitStatus } from './exit-codes';
-import { addHostOptions, finish, type HostCliOptions, prepare } from './bootstrap';
+import { addHostOptions, finish, type HostCliOptions, prepare } from './host-options';
 
 export function registerVerify(program: Command, status: ExitStatus): void {
   addHostOptions(
