@@ -71,4 +71,23 @@ describe('a closed stdout ends every command quietly (issue 25)', () => {
       if (reader === 'head') expect(piped.stdout).toBe(`${open.stdout.split('\n')[0]}\n`);
     }
   });
+
+  test('errors on stderr with stderr closed too (2>&1 | true): the exit status stays 2', async () => {
+    const lines = Array.from({ length: 80 }, (_, i) => `  - { name: n${i}, ssh: { host: 0x0a.0.0.${i} } }`);
+    const file = path.join(tempDir('netstrap-epipe-'), 'bad.yaml');
+    fs.writeFileSync(
+      file,
+      ['name: bad', 'network: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', 'nodes:', ...lines, ''].join(
+        '\n',
+      ),
+    );
+    for (const args of [
+      ['validate', file],
+      ['plan', file],
+      ['synth', file, '--stdout'],
+    ]) {
+      const piped = await netstrapPiped(args, 'both-closed');
+      expect([args[0], piped.status]).toEqual([args[0], 2]);
+    }
+  });
 });

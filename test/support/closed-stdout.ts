@@ -10,8 +10,10 @@ import { repoRoot } from './lab';
  * - 'head': `netstrap … | head -1`, the user's command: the reader takes the first line, then closes.
  * - 'closed': `netstrap … | true`: the reader is gone before netstrap writes anything, so the very first write
  *   meets a closed pipe (deterministic, where `head -1` depends on how the writes fall).
+ * - 'both-closed': `netstrap … 2>&1 | true`: stderr closed too; a stack would be lost with it, so only the exit
+ *   status tells (an uncaught EPIPE ends with 1, not the command's own status).
  */
-export type Reader = 'head' | 'closed';
+export type Reader = 'head' | 'closed' | 'both-closed';
 
 export interface PipedRun {
   /** netstrap's own exit status (bash's PIPESTATUS[0]). */
@@ -22,8 +24,8 @@ export interface PipedRun {
 }
 
 export async function netstrapPiped(args: readonly string[], reader: Reader): Promise<PipedRun> {
-  const consumer = reader === 'head' ? 'head -n 1' : 'true';
-  const script = `"$@" | ${consumer}; exit "\${PIPESTATUS[0]}"`;
+  const pipe = { head: '| head -n 1', closed: '| true', 'both-closed': '2>&1 | true' }[reader];
+  const script = `"$@" ${pipe}; exit "\${PIPESTATUS[0]}"`;
   const argv = ['bash', '-c', script, 'bash', path.join(repoRoot, 'bin', 'netstrap'), ...args];
   const result = await $({
     cwd: repoRoot,
