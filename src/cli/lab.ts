@@ -5,6 +5,7 @@ import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
 import { EXIT_FAILED, type ExitStatus } from './exit-codes';
 import { NAMESPACE_NAME } from '../model/schema';
+import type { LabService as LabServiceName, LabServiceAction } from '../lab/services';
 
 interface LabOptions {
   stateDir?: string;
@@ -50,6 +51,7 @@ export function registerLab(program: Command, status: ExitStatus): void {
   registerLifecycle(lab, status);
   registerPods(lab, status);
   registerExec(lab, status);
+  registerService(lab, status);
   for (const command of lab.commands) command.exitOverride().allowExcessArguments(false);
 }
 
@@ -272,6 +274,58 @@ function registerExec(lab: Command, status: ExitStatus): void {
         console.log(
           `${node.name} rebooted in ${((Date.now() - started) / 1000).toFixed(1)} s: pid ${node.pid}; ` +
             `boot log: ${node.dir}/sshd.log`,
+        );
+      }),
+    );
+}
+
+/** lab service NODE systemd-networkd start|stop|restart. */
+function registerService(lab: Command, status: ExitStatus): void {
+  const reported = reporting(status);
+  const { LAB_SERVICES, LAB_SERVICE_ACTIONS } = require('../lab/services') as typeof import('../lab/services');
+  lab
+    .command('service')
+    .description(
+      'start, stop or restart a service of a lab node, as systemctl would on a real host (a lab node has no systemd): ' +
+        'systemd-networkd, on a node with lab: { networkManager: networkd | netplan }',
+    )
+    .argument('<cluster.yaml>', 'the cluster file')
+    .argument('<node>', 'the lab node')
+    .argument('<service>', LAB_SERVICES.join(' | '))
+    .argument('<action>', LAB_SERVICE_ACTIONS.join(' | '))
+    .option(...stateDirOption)
+    .action(
+      reported(async (file: string, nodeName: string, service: string, action: string, options: LabOptions) => {
+        const model = loadClusterFile(file);
+        const issues = [
+          ...((LAB_SERVICES as readonly string[]).includes(service)
+            ? []
+            : [
+                {
+                  path: ['service'],
+                  message: `must be one of ${LAB_SERVICES.join(', ')} (got ${JSON.stringify(service)})`,
+                },
+              ]),
+          ...((LAB_SERVICE_ACTIONS as readonly string[]).includes(action)
+            ? []
+            : [
+                {
+                  path: ['action'],
+                  message: `must be one of ${LAB_SERVICE_ACTIONS.join(', ')} (got ${JSON.stringify(action)})`,
+                },
+              ]),
+        ];
+        if (issues.length > 0) throw new InputError('netstrap lab service', issues);
+        const started = Date.now();
+        const pids = await labModule().labService(
+          stateDirOf(model.cluster.name, options),
+          nodeName,
+          service as LabServiceName,
+          action as LabServiceAction,
+        );
+        console.log(
+          `${nodeName}: ${service} ${action === 'stop' ? 'stopped' : `${action}ed`} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+            (pids.length > 0 ? `: pid ${pids.join(', ')}` : ''),
         );
       }),
     );

@@ -23,8 +23,12 @@ import {
   rootConflicts,
 } from './network';
 import {
+  childrenOf,
   cmdline,
   INIT_SCRIPT,
+  MANAGER_FILE,
+  NETWORKD,
+  startNetworkdScript,
   installCniPlugins,
   OVERLAID,
   isLauncher,
@@ -36,10 +40,13 @@ import {
   waitReady,
 } from './node';
 import { generateKey, knownHostsLine, sshBanner, sshConfigBlock, sshdConfig } from './sshd';
+import type { LabService, LabServiceAction } from './services';
 import { LabNode, LabState, readState, stateFile, writeState } from './state';
 import { labIssues, labTopology } from './topology';
 
 export { defaultStateDir, readState } from './state';
+export { LAB_SERVICE_ACTIONS, LAB_SERVICES } from './services';
+export type { LabService, LabServiceAction } from './services';
 export type { LabNode, LabState } from './state';
 export { labIssues, labTopology } from './topology';
 export { topologyIssues } from '../model/checks/topology';
@@ -286,6 +293,64 @@ export async function labReboot(
   nodes = state.nodes.map((n) => (n.name === nodeName ? rebooted : n));
   writeState({ ...state, nodes });
   return rebooted;
+}
+
+/**
+ * Starts, stops or restarts a service of a node, as systemctl would on a real host: systemd-networkd, on a node
+ * whose lab.networkManager the lab runs. Stop ends the node's networkd processes (children of its PID 1, by pid:
+ * SIGTERM, SIGKILL after 3 s); start runs it again and waits (bounded) until its links are online. Returns the pids
+ * running afterwards.
+ */
+export async function labService(
+  stateDir: string,
+  nodeName: string,
+  service: LabService,
+  action: LabServiceAction,
+): Promise<number[]> {
+  requireRoot();
+  const dir = path.resolve(stateDir);
+  const state = readState(dir);
+  if (!state) throw new LabError(`no lab in ${dir} (no state.json)`);
+  const node = state.nodes.find((n) => n.name === nodeName);
+  if (!node) throw new LabError(`no node ${JSON.stringify(nodeName)} in lab ${state.cluster}`);
+  if (!fs.existsSync(path.join(node.dir, MANAGER_FILE)))
+    throw new LabError(
+      `node ${nodeName} runs no ${service}: give it lab: { networkManager: networkd } (or netplan) in the cluster file`,
+    );
+  if (!isNodeSshd(node.pid, node.launcherPid)) throw new LabError(`node ${nodeName}: its sshd is not running`);
+  if (action !== 'start') await stopNetworkd(node.pid);
+  if (action !== 'stop' && networkdPids(node.pid).length === 0) {
+    await labExec(state, nodeName, ['sh', '-c', startNetworkdScript(node.dir)], { timeoutMs: 10000 });
+    const deadline = Date.now() + 3000;
+    while (networkdPids(node.pid).length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    if (networkdPids(node.pid).length === 0)
+      throw new LabError(`node ${nodeName}: ${service} did not start (see ${path.join(node.dir, 'networkd.log')})`);
+  }
+  return networkdPids(node.pid);
+}
+
+/** The node's networkd processes: children of its PID 1 (its sshd) running NETWORKD. */
+function networkdPids(sshdPid: number): number[] {
+  return childrenOf(sshdPid).filter((pid) => cmdline(pid)?.startsWith(NETWORKD) === true);
+}
+
+/** Ends the node's networkd processes by pid: SIGTERM, then SIGKILL after 3 s. */
+async function stopNetworkd(sshdPid: number): Promise<void> {
+  const pids = networkdPids(sshdPid);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (pids.some((pid) => cmdline(pid) !== undefined) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  await Promise.all(
+    pids.map((pid) => killIfMatches(pid, (p) => cmdline(p)?.startsWith(NETWORKD) === true, Date.now() + 2000)),
+  );
 }
 
 export interface NodeStatus {

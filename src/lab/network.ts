@@ -66,7 +66,7 @@ export async function createNetwork(topology: LabTopology): Promise<void> {
       `addr add ${topology.controllerAddress}/${topology.prefix} dev ${topology.bridge}`,
       `link set ${topology.bridge} up`,
       ...topology.nodes.flatMap((node) => [
-        `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
+        `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} address ${node.mgmtMac} netns ${node.netns}`,
         `link set ${node.rootVeth} master ${topology.bridge} up`,
       ]),
     ],
@@ -102,19 +102,22 @@ function lanCables(node: TopologyNode, lan: string): string[] {
   return node.ports
     .filter((port) => port.lan === lan)
     .flatMap((port) => [
-      `link add ${port.lanSide} type veth peer name ${port.name} netns ${node.netns}`,
+      `link add ${port.lanSide} type veth peer name ${port.name} address ${port.mac} netns ${node.netns}`,
       `link set ${port.lanSide} master br0 up`,
     ]);
 }
 
-/** Inside a node: lo, the management address, the lab-given addresses and MTUs of its LAN interfaces. */
+/**
+ * Inside a node: lo, the management address, the lab-given addresses and MTUs of its LAN interfaces. A node whose
+ * network manager the lab runs gets its LAN addresses from that manager, as an installed server would.
+ */
 function nodeLinks(topology: LabTopology, node: TopologyNode): string[] {
   return [
     'link set lo up',
     `addr add ${node.address}/${topology.prefix} dev ${MGMT_INTERFACE}`,
     `link set ${MGMT_INTERFACE} up`,
     ...node.ports.flatMap((port) => [
-      ...port.addresses.map((address) => `addr add ${address} dev ${port.name}`),
+      ...(node.networkManager ? [] : port.addresses.map((address) => `addr add ${address} dev ${port.name}`)),
       `link set ${port.name}${port.mtu ? ` mtu ${port.mtu}` : ''} up`,
     ]),
   ];
@@ -146,7 +149,7 @@ export async function recreateNodeNetwork(topology: LabTopology, node: TopologyN
   }
   await ipBatch([
     `netns add ${node.netns}`,
-    `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} netns ${node.netns}`,
+    `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} address ${node.mgmtMac} netns ${node.netns}`,
     `link set ${node.rootVeth} master ${topology.bridge} up`,
   ]);
   await Promise.all(

@@ -5,11 +5,36 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { TopologyNode } from './topology';
+import { quoteArg } from '../host/shell';
+import type { LabNetworkManager, TopologyNode } from './topology';
 
 // The files a boot runs for netstrap (kept in step with src/host/resources/sysctl.ts and persist.ts).
 const SYSCTL_FILE = '/etc/sysctl.d/90-netstrap.conf';
 const UNIT_LINK = '/etc/systemd/system/multi-user.target.wants/netstrap-network.service';
+
+/** The file in a node's directory that names the network manager the lab runs in it, and the links it manages. */
+export const MANAGER_FILE = 'network-manager';
+/** systemd-networkd as Debian installs it. */
+export const NETWORKD = '/lib/systemd/systemd-networkd';
+/**
+ * Inside a node: starts networkd in the background (its parent becomes the node's PID 1), its output appended to
+ * <node dir>/networkd.log, then waits as network-online.target would: each managed link online (bounded: 2 s).
+ * Reads $dir (the node directory) and $links.
+ */
+const NETWORKD_START = `setsid ${NETWORKD} >> "$dir/networkd.log" 2>&1 < /dev/null &
+  i=0
+  for link in $links; do
+    while [ $i -lt 100 ]; do
+      index=$(cat "/sys/class/net/$link/ifindex" 2>/dev/null || echo none)
+      grep -qs '^ONLINE_STATE=online' "/run/systemd/netif/links/$index" && break
+      sleep 0.02; i=$((i + 1))
+    done
+  done`;
+
+/** The script `lab service … start` runs inside a node to start its networkd. */
+export function startNetworkdScript(dir: string): string {
+  return `dir=${quoteArg(dir)}\nread -r manager links < "$dir/${MANAGER_FILE}"\n${NETWORKD_START}\n`;
+}
 
 /** Directories given a per-node copy-on-write overlay (when they exist on the machine). */
 export const OVERLAID = ['etc', 'var/lib', 'opt', 'usr/local'] as const;
@@ -63,6 +88,17 @@ mount -o remount,bind,ro /proc/sys
 mount --bind /proc/sys/net /proc/sys/net
 mount -o remount,bind,rw /proc/sys/net
 hostname "$(cat /etc/hostname)"
+# A network manager the lab runs (lab.networkManager), first, as systemd starts it on a real host.
+if [ -f "$dir/${MANAGER_FILE}" ]; then
+  read -r manager links < "$dir/${MANAGER_FILE}"
+  # networkd waits for udev forever unless it believes it runs in a container: read-only /sys, /run/systemd/container.
+  mount -o remount,ro /sys
+  mkdir -p /run/systemd
+  echo netstrap-lab > /run/systemd/container
+  if [ "$manager" = netplan ]; then netplan generate || echo "netstrap lab: netplan generate failed"; fi
+  ${NETWORKD_START}
+  echo "netstrap lab: systemd-networkd started ($manager)"
+fi
 if [ "\${2:-}" = boot ]; then
   # What the machine's boot would run for netstrap: systemd-sysctl with its file, then its enabled unit.
   if [ -f ${SYSCTL_FILE} ]; then sysctl -q -p ${SYSCTL_FILE} || echo "netstrap lab boot: sysctl -p ${SYSCTL_FILE} failed"; fi
@@ -122,10 +158,43 @@ export function prepareNodeDir(
     `# netstrap lab: no real resolver inside the lab\nnameserver ${files.controller}\n`,
   );
   fs.writeFileSync(path.join(etc, 'ssh', 'sshd_config'), files.sshdConfig);
+  if (node.networkManager) writeManagerFiles(dir, node, node.networkManager);
   // sshd's StrictModes wants root-owned, not group/world-writable home and .ssh.
   fs.mkdirSync(path.join(dir, 'root', '.ssh'), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.join(dir, 'root'), 0o700);
   fs.writeFileSync(path.join(dir, 'root', '.ssh', 'authorized_keys'), `${files.authorizedKey}\n`, { mode: 0o600 });
+}
+
+/**
+ * What an installer or cloud-init would have written for the node's network manager: a .network file per LAN
+ * interface holding its first declared address (networkd), or one netplan YAML (netplan, turned into .network files
+ * by `netplan generate` at each start); and the node directory's MANAGER_FILE, which the init script reads.
+ */
+function writeManagerFiles(dir: string, node: TopologyNode, manager: LabNetworkManager): void {
+  const etc = upperDir(dir, 'etc');
+  if (manager === 'networkd') {
+    const networkDir = path.join(etc, 'systemd', 'network');
+    fs.mkdirSync(networkDir, { recursive: true, mode: 0o755 });
+    for (const port of node.ports) {
+      const address = port.addresses[0];
+      fs.writeFileSync(
+        path.join(networkDir, `10-${port.name}.network`),
+        ['[Match]', `Name=${port.name}`, '', '[Network]', ...(address ? [`Address=${address}`] : []), ''].join('\n'),
+      );
+    }
+  } else {
+    fs.mkdirSync(path.join(etc, 'netplan'), { recursive: true, mode: 0o755 });
+    const ethernets = node.ports.flatMap((port) =>
+      port.addresses[0] ? [`    ${port.name}:`, `      addresses: [${port.addresses[0]}]`] : [`    ${port.name}: {}`],
+    );
+    // netplan warns about a YAML others can read.
+    fs.writeFileSync(
+      path.join(etc, 'netplan', '50-lab.yaml'),
+      ['network:', '  version: 2', '  renderer: networkd', '  ethernets:', ...ethernets, ''].join('\n'),
+      { mode: 0o600 },
+    );
+  }
+  fs.writeFileSync(path.join(dir, MANAGER_FILE), `${manager} ${node.ports.map((p) => p.name).join(' ')}\n`);
 }
 
 /** The argv that starts a node: enter its network namespace, unshare the rest, run the init script. */

@@ -92,7 +92,12 @@ export interface TopologyPort {
   readonly name: string;
   readonly addresses: readonly string[];
   readonly mtu?: number;
+  /** The node-side MAC address: fixed per lab, node and interface, so that a reboot does not change it. */
+  readonly mac: string;
 }
+
+/** The network managers the lab can run inside a node (a node's `lab.networkManager`). */
+export type LabNetworkManager = 'networkd' | 'netplan';
 
 export interface TopologyNode {
   readonly name: string;
@@ -102,7 +107,14 @@ export interface TopologyNode {
   readonly netns: string;
   /** The root-namespace end of the node's management veth (≤ 15 characters). */
   readonly rootVeth: string;
+  /**
+   * The MAC address of the node's management interface: fixed, so that after a reboot the machine's neighbour
+   * cache (and every LAN peer's, through the ports' fixed MACs) still points at the node.
+   */
+  readonly mgmtMac: string;
   readonly ports: readonly TopologyPort[];
+  /** The network manager the lab runs in the node (lab.networkManager); absent: none. */
+  readonly networkManager?: LabNetworkManager;
 }
 
 /** Every name and address of a lab, derived from the cluster and the state directory. */
@@ -121,6 +133,12 @@ export interface LabTopology {
   readonly cniBinDir: string;
 }
 
+/** A locally administered unicast MAC address (02:…), derived from the lab id, the node and the interface. */
+export function labMac(labId: string, node: string, ifname: string): string {
+  const bytes = createHash('sha256').update(`${labId}\0${node}\0${ifname}`).digest().subarray(0, 5);
+  return ['02', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Derives every name of the lab. Call only after labIssues() returned nothing. */
 export function labTopology(cluster: Cluster, stateDir: string): LabTopology {
   const id = createHash('sha256')
@@ -136,13 +154,15 @@ export function labTopology(cluster: Cluster, stateDir: string): LabTopology {
     return full.length <= 200 ? full : `${cluster.name}-${id}-${kind}${index}`;
   };
   const lans = cluster.lans.map((lan, i) => ({ name: lan.name, netns: netnsName('lan', lan.name, i) }));
-  const nodes = cluster.nodes.map(
-    (node, n): TopologyNode => ({
+  const nodes = cluster.nodes.map((node, n): TopologyNode => {
+    const manager = node.lab?.networkManager;
+    return {
       name: node.name,
       address: node.ssh.host,
       port: node.ssh.port,
       netns: netnsName('node', node.name, n),
       rootVeth: `${base}-${n}`,
+      mgmtMac: labMac(id, node.name, MGMT_INTERFACE),
       ports: node.interfaces
         .filter((iface) => iface.lan !== undefined)
         .map((iface, k) => ({
@@ -151,9 +171,11 @@ export function labTopology(cluster: Cluster, stateDir: string): LabTopology {
           name: iface.name,
           addresses: iface.addresses,
           mtu: iface.mtu,
+          mac: labMac(id, node.name, iface.name),
         })),
-    }),
-  );
+      ...(manager !== undefined && manager !== 'none' ? { networkManager: manager } : {}),
+    };
+  });
   return {
     cluster: cluster.name,
     id,

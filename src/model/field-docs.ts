@@ -247,5 +247,8 @@ export const FIELD_DOCS: Readonly<Record<string, string>> = {
   "network.nodeCidrMaskSize": "Prefix length of each Kubernetes node's slice of podCidr (kube-controller-manager --node-cidr-mask-size), for nodes without a podSubnet (host side). Default: 24",
   "network.podCidr": "Pod network in CIDR notation, e.g. `10.244.0.0/16` (Flannel's default) or `10.32.0.0/12` (Weave's). Required.",
   "network.serviceCidr": "Service cluster-IP range, e.g. `10.96.0.0/12` (kubeadm's default). Required.",
-  "nodes[].namespaces[].veth": "A veth pair: `hostSide` stays on the node (optionally in a bridge), `name` moves into the namespace."
+  "nodes[].lab": "What `netstrap lab` emulates on this node; ignored by every other command. Default: a bare node",
+  "nodes[].lab.networkManager": "A network manager the lab runs inside the node, as an installed server would: networkd (a .network file per LAN interface with its first address, under the node's /etc/systemd/network) or netplan (the same through a netplan YAML in /etc/netplan and `netplan generate`), started before anything else touches the node. Default: 'none'",
+  "nodes[].namespaces[].veth": "A veth pair: `hostSide` stays on the node (optionally in a bridge), `name` moves into the namespace.",
+  "nodes[].networkManager": "The network manager that owns this node's interfaces. auto: detected on each run (systemd-networkd's state under /run/systemd/netif, /etc/netplan, NetworkManager, ifupdown). networkd or netplan: netstrap writes the addresses and routes of the links networkd manages into a drop-in of their .network file, so networkd keeps them. none: netstrap sets them with iproute2 only, as on a node without a manager. NetworkManager, ifupdown: detected and reported only. Default: 'auto'"
 };

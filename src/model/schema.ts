@@ -705,6 +705,10 @@ export const natSchema = z.strictObject({
     .default([]),
 });
 
+/** The values of a node's `networkManager`. */
+export const NETWORK_MANAGERS = ['auto', 'none', 'networkd', 'netplan', 'NetworkManager', 'ifupdown'] as const;
+export type NetworkManagerSetting = (typeof NETWORK_MANAGERS)[number];
+
 export const nodeSchema = z.strictObject({
   name: z.string().regex(HOST_NAME, { message: 'must be a host name' }),
   ssh: sshSchema,
@@ -745,6 +749,26 @@ export const nodeSchema = z.strictObject({
     .optional(),
   cniConflists: z.boolean().default(false).describe("Write the cluster's CNI conflist into /etc/cni/net.d."),
   runsCoreDns: z.boolean().default(false).describe('This node will run CoreDNS (warns about a 127.0.0.53 resolver).'),
+  /**
+   * The network manager that owns this node's interfaces. auto: detected on each run (systemd-networkd's state under
+   * /run/systemd/netif, /etc/netplan, NetworkManager, ifupdown). networkd or netplan: netstrap writes the addresses and
+   * routes of the links networkd manages into a drop-in of their .network file, so networkd keeps them. none: netstrap
+   * sets them with iproute2 only, as on a node without a manager. NetworkManager, ifupdown: detected and reported only.
+   * @default 'auto'
+   */
+  networkManager: z.enum(NETWORK_MANAGERS).optional(),
+  /** What `netstrap lab` emulates on this node; ignored by every other command. @default - a bare node */
+  lab: z
+    .strictObject({
+      /**
+       * A network manager the lab runs inside the node, as an installed server would: networkd (a .network file per
+       * LAN interface with its first address, under the node's /etc/systemd/network) or netplan (the same through a
+       * netplan YAML in /etc/netplan and `netplan generate`), started before anything else touches the node.
+       * @default 'none'
+       */
+      networkManager: z.enum(['none', 'networkd', 'netplan']).optional(),
+    })
+    .optional(),
 });
 
 export const lanSchema = z.strictObject({

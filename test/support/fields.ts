@@ -211,4 +211,6 @@ export const NOT_OUTPUT: Readonly<Record<string, string>> = {
   'verify[].tcp': 'connectivity checks run by verify, not state',
   'verify[].expect': 'connectivity checks run by verify, not state',
   'lab.managementCidr': 'the lab only',
+  'nodes[].lab.networkManager': 'the lab only: the manager it runs inside the node',
+  'nodes[].networkManager': 'overrides the detected network manager, shown by plan, bootstrap --json and diagnose',
 };
