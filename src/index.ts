@@ -61,6 +61,8 @@ export {
   type ProvisionOptions,
 } from './host/provision';
 export type { ProbeResult } from './host/verify';
+// Staged rollout (ProvisionOptions.serial / maxFail): `bootstrap --serial` and `--max-fail` as values.
+export { parseSerial, parseMaxFail, rolloutBatches, type SerialItem, type MaxFail } from './host/rollout';
 export type { SshOptions, Connector, Transport, RunResult } from './host/ssh';
 export { FactSet, fact } from './host/fact';
 export type { Fact, FactReader } from './host/fact';

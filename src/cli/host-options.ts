@@ -16,6 +16,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
 } from '../host/defaults';
 import { onlyIssues } from '../host/only';
+import { type MaxFail, parseMaxFail, parseSerial, type SerialItem } from '../host/rollout';
 import { EXIT_FAILED, EXIT_INVALID, type ExitStatus } from './exit-codes';
 
 /** Options shared by plan, bootstrap and verify (everything about reaching the hosts). */
@@ -34,6 +35,8 @@ export interface HostCliOptions {
   allowDisruption?: boolean;
   confirmTimeout?: number;
   watchdog?: 'detached' | 'systemd';
+  serial?: SerialItem[];
+  maxFail?: MaxFail;
 }
 
 function positive(name: string) {
@@ -120,6 +123,36 @@ export function addDisruptionOptions(command: Command): Command {
     );
 }
 
+/** An option parser from a parse function that throws: commander then names the option and the value (exit 2). */
+function parsedBy<T>(parse: (value: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+/** --serial (plan shows the batches; bootstrap works in them) and, with `maxFail`, --max-fail (bootstrap). */
+export function addRolloutOptions(command: Command, maxFail: boolean): Command {
+  command.option(
+    '--serial <sizes>',
+    'staged rollout: work on the nodes in batches, in cluster-file order, each done (confirmed, its checks run) ' +
+      'before the next starts; sizes are counts or percentages of the nodes, the last one repeating: ' +
+      '1,10%,100% is one canary node, then 10% at a time, then the rest (default: every node at once)',
+    parsedBy(parseSerial),
+  );
+  if (!maxFail) return command;
+  return command.option(
+    '--max-fail <n|n%>',
+    'with --serial: stop the rollout (the nodes not started are reported skipped) after a batch in which more ' +
+      "nodes failed (or a check from them) than n, or than n% of the batch's nodes; a batch failing entirely " +
+      'always stops it (default: only that)',
+    parsedBy(parseMaxFail),
+  );
+}
+
 /**
  * Loads and checks the cluster file and the options before anything else: invalid input throws InputError
  * (exit 2) and no connection is made.
@@ -144,6 +177,8 @@ export function prepare(
       issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
   }
   if (issues.length > 0) throw new InputError('netstrap', issues);
+  if (opts.maxFail !== undefined && opts.serial === undefined)
+    console.error('warning: --max-fail has no effect without --serial (every node is in one batch)');
   const { labSshConfig } = require('./lab-target') as typeof import('./lab-target');
   return {
     model,
@@ -160,6 +195,8 @@ export function prepare(
       allowDisruption: opts.allowDisruption === true,
       confirmTimeoutMs: opts.confirmTimeout === undefined ? undefined : opts.confirmTimeout * 1000,
       watchdog: opts.watchdog,
+      serial: opts.serial,
+      maxFail: opts.maxFail,
       onHostDone: opts.json ? undefined : progressLine(process.stderr, mode),
     },
   };

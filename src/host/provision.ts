@@ -3,26 +3,38 @@
  *   1. the fact script (every kind's facts) → plan in-process; no change → done (1 round trip);
  *   2. the apply script (every change, reverting on failure) which ends by reading the facts again → re-plan
  *      in-process: a change left over means the host did not converge.
- * Hosts run in parallel (bounded by `concurrency`); one host failing never stops the others.
- * Probes (cluster.verify) run after every host is done, since they depend on other hosts'
- * state: one more round trip per source node, over the connection it already has, reported separately as
- * `verifyRoundTrips`.
+ * Hosts run in parallel (bounded by `concurrency`); one host failing never stops the others, except in a staged
+ * rollout (`serial`, rollout.ts): batch after batch, each finished (confirmed or reverted under commit-confirm, its
+ * checks run) before the next starts, and a batch with more failures than `maxFail` allows stops it (the rest are
+ * `skipped`). Probes (cluster.verify) run once the hosts they depend on are done (their source's and target's
+ * batches; every host without serial): one more round trip per source node and batch that ran some, over the
+ * connection it already has, reported separately as `verifyRoundTrips`.
  *
  * Between plan and apply, the disruption checks (disruption.ts, guards.ts: the lock-out guard first) may refuse a
  * node's plan: nothing is sent to it (status `refused`). With allowDisruption it is applied under commit-confirm
  * instead (confirm.ts): one more round trip, over a new connection, for every node that changes.
  */
 import { effectiveNodes } from '../model/effective';
+import type { ClusterNode } from '../model/schema';
 import type { ClusterModel } from '../model/load';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_CONFIRM_TIMEOUT_MS } from './defaults';
 import type { DisruptionCheck } from './disruption';
-import type { FactSet } from './fact';
 import { newMarker } from './fact-script';
 import { disruptionChecks } from './guards';
 import { selectNodes } from './only';
 import { resourceKinds } from './resources';
 import { podAddressFact } from './resources/pods';
-import { type HostContext, type HostResult, type RunMode, runHost, type ScheduledProbe, probesFrom } from './run-host';
+import { describeMaxFail, describeSerial, type MaxFail, rolloutBatches, type SerialItem, stopReason } from './rollout';
+import {
+  type HostContext,
+  type HostOutcome,
+  type HostResult,
+  type HostStatus,
+  type RunMode,
+  runHost,
+  type ScheduledProbe,
+  probesFrom,
+} from './run-host';
 import { type Connector, type SshOptions, sshConnector, type Transport } from './ssh';
 import type { ResourceKind } from './types';
 import type { WatchdogKind } from './confirm';
@@ -47,6 +59,14 @@ export interface ClusterResult {
   readonly durationMs: number;
   /** Everything converged (bootstrap), could be read (plan), or is as declared (verify), and every check passed. */
   readonly ok: boolean;
+  /** A staged rollout (serial given): its options as given, its batch count, and where and why it stopped. */
+  readonly rollout?: {
+    readonly serial: string;
+    readonly maxFail?: string;
+    readonly batches: number;
+    readonly stoppedAfter?: number;
+    readonly reason?: string;
+  };
 }
 
 export interface ProvisionOptions extends SshOptions {
@@ -74,6 +94,10 @@ export interface ProvisionOptions extends SshOptions {
   readonly watchdog?: WatchdogKind;
   /** Checks that may refuse a node's plan. @default disruptionChecks (guards.ts) */
   readonly disruptionChecks?: ReadonlyArray<DisruptionCheck>;
+  /** bootstrap: work in batches of these sizes (rollout.ts); plan shows them. @default one batch of every node */
+  readonly serial?: ReadonlyArray<SerialItem>;
+  /** bootstrap with serial: the failed nodes a batch may have before the rollout stops (rollout.ts). */
+  readonly maxFail?: MaxFail;
 }
 
 // The defaults live in defaults.ts (the CLI shows them in --help without loading the SSH modules).
@@ -124,40 +148,24 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const nodes = selectNodes(effectiveNodes(cluster), options.only);
   const checks = scheduleProbes(mode, model);
   const ctx = hostContext(mode, model, options, checks);
-  // Probes run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
-  // of the pod's node: those, and every probe of bootstrap, run once all hosts are done, over the connection the
-  // source node already has (kept open until then: one connection per host).
-  const sources = new Set(
-    mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => probeSource(spec).node),
-  );
+  // Bootstrap's batches (rollout.ts); plan shows them, and reads every node at once.
+  const staged = (mode === 'bootstrap' || mode === 'plan') && options.serial !== undefined;
+  const batches = rolloutBatches(nodes, staged ? options.serial : undefined);
   const open = new Map<string, Transport>();
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  let done = 0;
   try {
-    const outcomes = await runPool(nodes, concurrency, async (node) => {
-      const outcome = await runHost(node, ctx, sources.has(node.name));
-      if (outcome.transport) open.set(node.name, outcome.transport);
-      options.onHostDone?.(outcome.result, ++done, nodes.length);
-      return outcome;
+    const run = await runBatches(ctx, mode === 'bootstrap' ? batches : [nodes], nodes, options, open);
+    const batchOf = new Map(batches.flatMap((batch, i) => batch.map((node) => [node.name, i + 1] as const)));
+    const hosts = nodes.map((node): HostResult => {
+      const batch = mode === 'bootstrap' || mode === 'plan' ? { batch: batchOf.get(node.name)! } : {};
+      const outcome = run.outcomes.get(node.name);
+      if (!outcome) return { ...skippedHost(node.name, run.stopped?.reason ?? 'not started'), ...batch };
+      // A source node whose probes ran after its batch spent one more round trip on them per round.
+      return { ...outcome.result, verifyRoundTrips: run.laterTrips.get(node.name) ?? 0, ...batch };
     });
-    const probing = mode !== 'plan' && mode !== 'reset';
-    const later = probing
-      ? await laterProbes(
-          checks,
-          open,
-          new Map(nodes.map((node, i) => [node.name, outcomes[i].facts])),
-          ctx.timeoutMs,
-          concurrency,
-        )
-      : new Map<string, ProbeResult[]>();
-    // A source node whose probes ran after every host spent one more round trip on them.
-    const hosts = outcomes.map(({ result }) => ({ ...result, verifyRoundTrips: later.has(result.node) ? 1 : 0 }));
-    const probed = [...outcomes.flatMap((outcome) => outcome.checks), ...[...later.values()].flat()];
-    const checkResults = probing ? withUnprobed(probed, checks, hosts) : probed;
+    const probed = [...[...run.outcomes.values()].flatMap((outcome) => outcome.checks), ...run.later];
+    const checkResults = probing(mode) ? withUnprobed(probed, checks, hosts) : probed;
     const planOnly = mode === 'plan' || (mode === 'reset' && options.dryRun === true);
-    const hostsOk = hosts.every(
-      (h) => h.status === 'ok' || h.status === 'changed' || (planOnly && h.status === 'pending'),
-    );
+    const hostsOk = hosts.every((h) => succeeded(h.status) || (planOnly && h.status === 'pending'));
     return {
       mode,
       cluster: cluster.name,
@@ -165,10 +173,121 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       checks: checkResults,
       durationMs: Date.now() - started,
       ok: hostsOk && checkResults.every((c) => c.status !== 'failed'),
+      ...(staged ? { rollout: rolloutSummary(options, batches.length, run.stopped) } : {}),
     };
   } finally {
     for (const transport of open.values()) transport.close();
   }
+}
+
+/** Whether the run's later probes (cluster.verify after the hosts) run at all. */
+const probing = (mode: RunMode) => mode !== 'plan' && mode !== 'reset';
+
+/** What running the batches found: each started host's outcome, the later probes' results, and why it stopped. */
+interface BatchesRun {
+  readonly outcomes: ReadonlyMap<string, HostOutcome>;
+  readonly later: ReadonlyArray<ProbeResult>;
+  /** Source node → rounds of later probes it ran (one verify round trip each). */
+  readonly laterTrips: ReadonlyMap<string, number>;
+  readonly stopped?: { readonly after: number; readonly reason: string };
+}
+
+/**
+ * Batch after batch: its hosts (in parallel), then the probes it made possible, then the --max-fail verdict. Without
+ * serial there is one batch, and this is the run as it always was. Connections kept for later probes go in `open`.
+ */
+async function runBatches(
+  ctx: HostContext,
+  batches: ReadonlyArray<ReadonlyArray<ClusterNode>>,
+  nodes: ReadonlyArray<ClusterNode>,
+  options: ProvisionOptions,
+  open: Map<string, Transport>,
+): Promise<BatchesRun> {
+  const { checks } = ctx;
+  // Probes run in the fact round trip (verify) unless they target a pod, whose address is read in that round trip
+  // of the pod's node: those, and every probe of bootstrap, run once their batch's hosts are done, over the
+  // connection the source node already has (kept open until then: one connection per host).
+  const sources = new Set(
+    ctx.mode === 'plan' ? [] : checks.filter((c) => c.later).map(({ spec }) => probeSource(spec).node),
+  );
+  const selected = new Set(nodes.map((node) => node.name));
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const outcomes = new Map<string, HostOutcome>();
+  const later: ProbeResult[] = [];
+  const laterTrips = new Map<string, number>();
+  let done = 0;
+  for (const [i, batch] of batches.entries()) {
+    const ran = await runPool(batch, concurrency, async (node) => {
+      const outcome = await runHost(node, ctx, sources.has(node.name));
+      if (outcome.transport) open.set(node.name, outcome.transport);
+      outcomes.set(node.name, outcome);
+      options.onHostDone?.(outcome.result, ++done, nodes.length);
+      return outcome;
+    });
+    if (!probing(ctx.mode)) continue;
+    // The checks this batch made possible: from a node done, to a node done (or one this run does not work on).
+    const finished = (node: string) => outcomes.has(node) || !selected.has(node);
+    const due = checks.filter(
+      (c) =>
+        c.later &&
+        !later.some((r) => r.index === c.index) &&
+        finished(probeSource(c.spec).node) &&
+        finished(targetNode(c) ?? probeSource(c.spec).node),
+    );
+    const round = await laterProbes(due, open, outcomes, ctx.timeoutMs, concurrency);
+    for (const [source, results] of round) {
+      later.push(...results);
+      laterTrips.set(source, (laterTrips.get(source) ?? 0) + 1);
+    }
+    if (i === batches.length - 1) break;
+    // A failed check counts as a failed node: its source.
+    const failed = new Set(ran.filter((o) => !succeeded(o.result.status)).map((o) => o.result.node));
+    for (const r of [...round.values()].flat()) if (r.status === 'failed') failed.add(r.from.split('/')[0]);
+    const reason = stopReason(failed.size, batch.length, options.maxFail);
+    if (reason !== undefined) {
+      const stopped = { after: i + 1, reason: `rollout stopped after batch ${i + 1} of ${batches.length}: ${reason}` };
+      return { outcomes, later, laterTrips, stopped };
+    }
+  }
+  return { outcomes, later, laterTrips };
+}
+
+function rolloutSummary(
+  options: ProvisionOptions,
+  batches: number,
+  stopped: BatchesRun['stopped'],
+): NonNullable<ClusterResult['rollout']> {
+  return {
+    serial: describeSerial(options.serial ?? []),
+    ...(options.maxFail !== undefined ? { maxFail: describeMaxFail(options.maxFail) } : {}),
+    batches,
+    ...(stopped ? { stoppedAfter: stopped.after, reason: stopped.reason } : {}),
+  };
+}
+
+function succeeded(status: HostStatus): boolean {
+  return status === 'ok' || status === 'changed';
+}
+
+/** A node a stopped rollout never started: nothing was sent to it. */
+function skippedHost(node: string, reason: string): HostResult {
+  const next = 'nothing was sent to it; fix the failure, then run bootstrap again';
+  return {
+    node,
+    status: 'skipped',
+    reason: `${reason}; ${next}`,
+    changes: [],
+    warnings: [],
+    commands: [],
+    roundTrips: 0,
+    verifyRoundTrips: 0,
+    durationMs: 0,
+  };
+}
+
+/** The node a probe's target lives on (a node, a namespace or a pod of it); undefined for a bare address. */
+function targetNode(check: ScheduledProbe): string | undefined {
+  return check.endpoint.kind === 'address' ? undefined : check.endpoint.node;
 }
 
 /** Every probe of the cluster file, with its target, its address when the file tells it, and when it runs. */
@@ -210,19 +329,19 @@ function hostContext(
 }
 
 /**
- * After every host is done: the probes that wait for it, per source node (over its open connection), in parallel;
- * a pod at the address its node's facts read. Source node → its results (only nodes that ran probes).
+ * After a batch of hosts is done: the probes it made possible (`checks`), per source node (over its open connection),
+ * in parallel; a pod at the address its node's facts read. Source node → its results (only nodes that ran probes).
  */
 async function laterProbes(
   checks: ReadonlyArray<ScheduledProbe>,
   open: ReadonlyMap<string, Transport>,
-  factsOf: ReadonlyMap<string, FactSet | undefined>,
+  outcomes: ReadonlyMap<string, HostOutcome>,
   timeoutMs: number,
   concurrency: number,
 ): Promise<Map<string, ProbeResult[]>> {
   const resolved = (check: ScheduledProbe): Probe => {
     if (check.endpoint.kind !== 'pod') return check;
-    const facts = factsOf.get(check.endpoint.node);
+    const facts = outcomes.get(check.endpoint.node)?.facts;
     const address = facts ? podAddressFact(facts, check.endpoint.pod) : undefined;
     const detail = facts
       ? `pod ${check.endpoint.node}/${check.endpoint.pod} has no address (no such pod?)`
@@ -230,9 +349,7 @@ async function laterProbes(
     return { index: check.index, spec: check.spec, address, detail };
   };
   const ran = await runPool([...open.keys()], concurrency, async (name) => {
-    const list = probesFrom(checks, name)
-      .filter((c) => c.later)
-      .map(resolved);
+    const list = probesFrom(checks, name).map(resolved);
     return list.length === 0 ? undefined : ([name, await runProbes(open.get(name)!, list, timeoutMs)] as const);
   });
   return new Map(ran.filter((entry) => entry !== undefined));
@@ -247,15 +364,22 @@ function withUnprobed(
   const seen = new Set(probed.map((c) => c.index));
   const unprobed = checks
     .filter(({ index }) => !seen.has(index))
-    .map(({ index, spec }): ProbeResult => {
+    .map((check): ProbeResult => {
+      const { index, spec } = check;
       const source = hosts.find((h) => h.node === probeSource(spec).node);
+      const target = hosts.find((h) => h.node === targetNode(check) && h.status === 'skipped');
+      const skipped = source?.status === 'skipped' ? source : target;
       return {
         index,
         from: spec.from,
         check: describeProbe(spec),
         expect: spec.expect,
-        status: source ? 'failed' : 'skipped',
-        detail: source ? `source node ${source.node} is ${source.status}` : 'source node not selected (--only)',
+        status: source && !skipped ? 'failed' : 'skipped',
+        detail: skipped
+          ? `${skipped === source ? 'source' : 'target'} node ${skipped.node} was skipped (the rollout stopped)`
+          : source
+            ? `source node ${source.node} is ${source.status}`
+            : 'source node not selected (--only)',
       };
     });
   return [...probed, ...unprobed].sort((a, b) => a.index - b.index);

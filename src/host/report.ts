@@ -61,6 +61,7 @@ export function formatPlan(result: ClusterResult): string {
   const changed = result.hosts.filter((h) => h.status === 'changed').length;
   const refused = result.hosts.filter((h) => h.status === 'refused').length;
   const refusedNote = refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : '';
+  if (result.rollout) out.push(...batchLines(result));
   out.push(
     pending > 0 || changed === 0
       ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
@@ -69,15 +70,30 @@ export function formatPlan(result: ClusterResult): string {
   return out.join('\n') + '\n';
 }
 
+/** The batches of a staged rollout, one line each: which nodes bootstrap --serial starts together. */
+function batchLines(result: ClusterResult): string[] {
+  const { rollout } = result;
+  if (!rollout) return [];
+  const lines = [`batches (--serial ${rollout.serial}${rollout.maxFail ? `, --max-fail ${rollout.maxFail}` : ''}):`];
+  for (let batch = 1; batch <= rollout.batches; batch++) {
+    const nodes = result.hosts.filter((h) => h.batch === batch).map((h) => h.node);
+    lines.push(`  batch ${batch}: ${nodes.join(', ')}`);
+  }
+  return lines;
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
 }
 
 /** The recap table (host, status, changes, round trips, verify round trips, duration), then errors and checks. */
 export function formatSummary(result: ClusterResult): string {
-  const header = ['HOST', 'STATUS', 'CHANGES', 'ROUND TRIPS', 'VERIFY', 'DURATION'];
+  // A staged rollout adds the batch of each host.
+  const staged = result.rollout !== undefined;
+  const header = ['HOST', ...(staged ? ['BATCH'] : []), 'STATUS', 'CHANGES', 'ROUND TRIPS', 'VERIFY', 'DURATION'];
   const rows = result.hosts.map((h) => [
     h.node,
+    ...(staged ? [String(h.batch)] : []),
     h.status,
     String(h.changes.length),
     String(h.roundTrips),
@@ -114,11 +130,19 @@ export function formatSummary(result: ClusterResult): string {
   }
   const count = (status: string) => result.hosts.filter((h) => h.status === status).length;
   const passed = result.checks.filter((c) => c.status === 'passed').length;
+  if (result.rollout?.reason) {
+    out.push('');
+    out.push(
+      `${result.rollout.reason}; ${count('skipped')} node(s) skipped, nothing was sent to them: fix the failure, ` +
+        'then run bootstrap again',
+    );
+  }
   out.push('');
   out.push(
     `${result.mode} ${result.cluster}: ${result.hosts.length} host(s): ok=${count('ok')} changed=${count('changed')} ` +
       `pending=${count('pending')} failed=${count('failed')} unreachable=${count('unreachable')}` +
-      `${count('refused') > 0 ? ` refused=${count('refused')}` : ''}${count('reverted') > 0 ? ` reverted=${count('reverted')}` : ''}; ` +
+      `${count('refused') > 0 ? ` refused=${count('refused')}` : ''}${count('reverted') > 0 ? ` reverted=${count('reverted')}` : ''}` +
+      `${count('skipped') > 0 ? ` skipped=${count('skipped')}` : ''}; ` +
       `checks ${passed}/${result.checks.length} passed; ${seconds(result.durationMs)}`,
   );
   return out.join('\n') + '\n';
@@ -145,7 +169,10 @@ export function resultJson(result: ClusterResult): unknown {
       ...(h.error ? { error: h.error } : {}),
       ...(h.failedStep ? { failedStep: h.failedStep } : {}),
       ...(h.refusals ? { refusals: h.refusals } : {}),
+      ...(h.batch !== undefined ? { batch: h.batch } : {}),
+      ...(h.reason !== undefined ? { reason: h.reason } : {}),
     })),
     checks: result.checks,
+    ...(result.rollout ? { rollout: result.rollout } : {}),
   };
 }

@@ -51,9 +51,10 @@ export type RunMode = 'plan' | 'bootstrap' | 'verify' | 'reset';
  * - ok: nothing to change; changed: changes applied and verified; pending: changes found (plan) or drift (verify);
  * - failed: a fact read, a step or the post-apply verification failed; unreachable: no connection;
  * - refused: a disruption check refused the plan, nothing was sent (exit 2: the cluster file must change);
- * - reverted: applied under commit-confirm, then put back because it was not confirmed (exit 1).
+ * - reverted: applied under commit-confirm, then put back because it was not confirmed (exit 1);
+ * - skipped: never started, because a staged rollout (--serial) stopped before its batch (exit 1; see `reason`).
  */
-export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable' | 'refused' | 'reverted';
+export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable' | 'refused' | 'reverted' | 'skipped';
 
 export interface HostResult {
   readonly node: string;
@@ -83,6 +84,10 @@ export interface HostResult {
   readonly remaining?: ReadonlyArray<Change>;
   /** Why disruption checks refused the plan (refused), or what was applied under commit-confirm anyway. */
   readonly refusals?: ReadonlyArray<Refusal>;
+  /** The rollout batch the node is in (1-based; plan and bootstrap, 1 for every node without --serial). */
+  readonly batch?: number;
+  /** Why the node was never started (skipped). */
+  readonly reason?: string;
 }
 
 /** The node as reset plans it: declaring nothing, so that every owned object is a removal. */
