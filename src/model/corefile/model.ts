@@ -358,196 +358,254 @@ export interface DecodeProblem {
   readonly message: string;
 }
 
+/** What decoding one directive needs: the directive, its block, and the checks that report what it cannot hold. */
+interface DirectiveReader {
+  readonly d: Directive;
+  readonly block: ReadonlyArray<Directive>;
+  fail(at: Directive, message: string): void;
+  /** The directive takes at most `n` arguments (`what` they are). */
+  atMost(n: number, what: string): void;
+  /** A whole number, or undefined (reported) when it is absent or not one. */
+  int(at: Directive, text: string | undefined, what: string): number | undefined;
+  /** The one argument of a sub-directive (reported when there are more or fewer). */
+  one(at: Directive, what: string): string | undefined;
+  /** The sub-directives a typed form does not know, kept as they are. */
+  extras(known: ReadonlyArray<string>): { extra?: Directive[] };
+  find(name: string): Directive[];
+  last(name: string): Directive | undefined;
+  /** `o` without its undefined fields. */
+  defined<T extends object>(o: T): T;
+}
+
+function directiveReader(d: Directive, problems: DecodeProblem[]): DirectiveReader {
+  const block = d.block ?? [];
+  const fail = (at: Directive, message: string) => {
+    problems.push({ at, message });
+  };
+  const find = (name: string) => block.filter((b) => b.name === name);
+  return {
+    d,
+    block,
+    fail,
+    atMost: (n, what) => {
+      if (d.args.length > n)
+        fail(
+          d,
+          `${d.name} takes ${n === 0 ? 'no arguments' : `at most ${n} argument (${what})`}, got ${d.args.map((a) => show(a)).join(' ')}`,
+        );
+    },
+    int: (at, text, what) => {
+      if (text === undefined) {
+        fail(at, `${at.name} needs ${what}`);
+        return undefined;
+      }
+      if (!/^\d+$/.test(text)) {
+        fail(at, `${at.name}: ${what} must be a whole number, got ${show(text)}`);
+        return undefined;
+      }
+      return Number(text);
+    },
+    one: (at, what) => {
+      if (at.args.length !== 1) fail(at, `${at.name} takes exactly one argument (${what}), got ${at.args.length}`);
+      return at.args[0];
+    },
+    extras: (known) => {
+      const rest = block.filter((b) => !known.includes(b.name));
+      return rest.length > 0 ? { extra: rest } : {};
+    },
+    find,
+    last: (name) => {
+      const all = find(name);
+      return all[all.length - 1];
+    },
+    defined: <T extends object>(o: T): T =>
+      Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T,
+  };
+}
+
+function decodeErrors({ d, atMost, extras }: DirectiveReader): Plugin {
+  atMost(0, '');
+  return { plugin: d.name as 'errors' | 'loop', ...extras([]) };
+}
+
+function decodeHealth({ d, atMost, one, extras, last, defined }: DirectiveReader): Plugin {
+  atMost(1, 'address');
+  const lameduck = last('lameduck');
+  return defined({
+    plugin: 'health',
+    addr: d.args[0],
+    lameduck: lameduck && one(lameduck, 'duration'),
+    ...extras(['lameduck']),
+  });
+}
+
+function decodeReady({ d, atMost, extras, defined }: DirectiveReader): Plugin {
+  atMost(1, 'address');
+  return defined({ plugin: d.name as 'ready' | 'prometheus', addr: d.args[0], ...extras([]) });
+}
+
+function decodeKubernetes({ d, fail, int, one, extras, last, defined }: DirectiveReader): Plugin {
+  const pods = last('pods');
+  const mode = pods && one(pods, 'disabled, insecure or verified');
+  if (mode !== undefined && !['disabled', 'insecure', 'verified'].includes(mode)) {
+    fail(pods!, `pods must be disabled, insecure or verified, got ${show(mode)}`);
+  }
+  const ttl = last('ttl');
+  return defined({
+    plugin: 'kubernetes',
+    zones: [...d.args],
+    pods: mode as KubernetesPlugin['pods'],
+    fallthrough: last('fallthrough')?.args,
+    ttl: ttl && int(ttl, ttl.args[0], 'seconds'),
+    ...extras(['pods', 'fallthrough', 'ttl']),
+  });
+}
+
+function decodeForward({ d, fail, int, one, extras, last, defined }: DirectiveReader): Plugin {
+  if (d.args.length === 0) fail(d, 'forward needs a zone to forward ("." for everything) and at least one upstream');
+  const policy = last('policy');
+  const max = last('max_concurrent');
+  return defined({
+    plugin: 'forward',
+    from: d.args[0] ?? '',
+    to: d.args.slice(1),
+    except: last('except')?.args,
+    policy: policy && one(policy, 'random, round_robin or sequential'),
+    maxConcurrent: max && int(max, max.args[0], 'a number of queries'),
+    ...extras(['except', 'policy', 'max_concurrent']),
+  });
+}
+
+function decodeCache({ d, fail, int, extras, find, last, defined }: DirectiveReader): Plugin {
+  const hasTtl = d.args.length > 0 && /^\d+$/.test(d.args[0]);
+  const zones = d.args.slice(hasTtl ? 1 : 0);
+  const bucket = (name: string): CacheBucket | undefined => {
+    const b = last(name);
+    if (!b) return undefined;
+    const capacity = int(b, b.args[0], 'a capacity') ?? 0;
+    return defined({
+      capacity,
+      ttl: b.args[1] === undefined ? undefined : int(b, b.args[1], 'a TTL'),
+      minTtl: b.args[2] === undefined ? undefined : int(b, b.args[2], 'a minimum TTL'),
+    });
+  };
+  const disable = find('disable').map((b): CacheDisable => {
+    if (b.args[0] !== 'success' && b.args[0] !== 'denial')
+      fail(b, `disable takes success or denial, got ${show(b.args[0] ?? '')}`);
+    return { type: b.args[0] === 'denial' ? 'denial' : 'success', zones: b.args.slice(1) };
+  });
+  return defined({
+    plugin: 'cache',
+    ttl: hasTtl ? Number(d.args[0]) : undefined,
+    zones: zones.length > 0 ? zones : undefined,
+    success: bucket('success'),
+    denial: bucket('denial'),
+    disable: disable.length > 0 ? disable : undefined,
+    ...extras(['success', 'denial', 'disable']),
+  });
+}
+
+function decodeReload({ d, atMost, extras, defined }: DirectiveReader): Plugin {
+  atMost(2, 'interval and jitter');
+  return defined({ plugin: 'reload', interval: d.args[0], jitter: d.args[1], ...extras([]) });
+}
+
+function decodeLoadbalance({ d, extras, defined }: DirectiveReader): Plugin {
+  return defined({
+    plugin: 'loadbalance',
+    policy: d.args[0],
+    policyArgs: d.args.length > 1 ? d.args.slice(1) : undefined,
+    ...extras([]),
+  });
+}
+
+function decodeHosts({ d, block, fail, int, one, find, last, defined }: DirectiveReader): Plugin {
+  const options = ['ttl', 'no_reverse', 'reload', 'fallthrough'];
+  const ttl = last('ttl');
+  const reload = last('reload');
+  return defined({
+    plugin: 'hosts',
+    file: d.args[0],
+    zones: d.args.length > 1 ? d.args.slice(1) : undefined,
+    entries: block
+      .filter((b) => !options.includes(b.name))
+      .map((b) => {
+        if (b.block) fail(b, `a hosts entry cannot open a block: ${show(b.name)}`);
+        if (b.args.length === 0) fail(b, `hosts entry ${show(b.name)} has no names (expected "IP NAME...")`);
+        return { ip: b.name, names: [...b.args] };
+      }),
+    ttl: ttl && int(ttl, ttl.args[0], 'seconds'),
+    noReverse: find('no_reverse').length > 0 ? true : undefined,
+    reload: reload && one(reload, 'duration'),
+    fallthrough: last('fallthrough')?.args,
+  });
+}
+
+function decodeRewrite({ d, fail, extras }: DirectiveReader): Plugin {
+  if (d.args.length === 0)
+    fail(d, 'rewrite needs a rule, e.g. "rewrite name foo.example.com foo.default.svc.cluster.local"');
+  return { plugin: 'rewrite', rule: [...d.args], ...extras([]) };
+}
+
+function decodeLog({ d, extras, last, defined }: DirectiveReader): Plugin {
+  return defined({
+    plugin: 'log',
+    args: d.args.length > 0 ? [...d.args] : undefined,
+    classes: last('class')?.args,
+    ...extras(['class']),
+  });
+}
+
+function decodeTemplate({ d, fail, one, extras, find, last, defined }: DirectiveReader): Plugin {
+  if (d.args.length < 2) fail(d, 'template needs a class and a type, e.g. "template IN A example.org"');
+  const all = (name: string) => {
+    const v = find(name).flatMap((b) => b.args);
+    return v.length > 0 ? v : undefined;
+  };
+  const rcode = last('rcode');
+  return defined({
+    plugin: 'template',
+    class: d.args[0] ?? '',
+    type: d.args[1] ?? '',
+    zones: d.args.length > 2 ? d.args.slice(2) : undefined,
+    match: all('match'),
+    answer: all('answer'),
+    additional: all('additional'),
+    authority: all('authority'),
+    rcode: rcode && one(rcode, 'response code'),
+    fallthrough: last('fallthrough')?.args,
+    ...extras(['match', 'answer', 'additional', 'authority', 'rcode', 'fallthrough']),
+  });
+}
+
+/** The typed plugins, by directive name. */
+const DECODERS: Readonly<Record<string, (reader: DirectiveReader) => Plugin>> = {
+  errors: decodeErrors,
+  loop: decodeErrors,
+  health: decodeHealth,
+  ready: decodeReady,
+  prometheus: decodeReady,
+  kubernetes: decodeKubernetes,
+  forward: decodeForward,
+  cache: decodeCache,
+  reload: decodeReload,
+  loadbalance: decodeLoadbalance,
+  hosts: decodeHosts,
+  rewrite: decodeRewrite,
+  log: decodeLog,
+  template: decodeTemplate,
+};
+
 /**
  * Turns a Directive into a typed plugin (or a GenericPlugin for other names). Problems are arguments the typed
  * form cannot hold (e.g. `ttl abc`); they are reported, and the plugin is still returned in the best form possible.
  */
 export function fromDirective(d: Directive, problems: DecodeProblem[]): Plugin {
-  const fail = (at: Directive, message: string) => problems.push({ at, message });
-  const block = d.block ?? [];
-  const atMost = (n: number, what: string) => {
-    if (d.args.length > n)
-      fail(
-        d,
-        `${d.name} takes ${n === 0 ? 'no arguments' : `at most ${n} argument (${what})`}, got ${d.args.map((a) => show(a)).join(' ')}`,
-      );
-  };
-  const int = (at: Directive, text: string | undefined, what: string): number | undefined => {
-    if (text === undefined) {
-      fail(at, `${at.name} needs ${what}`);
-      return undefined;
-    }
-    if (!/^\d+$/.test(text)) {
-      fail(at, `${at.name}: ${what} must be a whole number, got ${show(text)}`);
-      return undefined;
-    }
-    return Number(text);
-  };
-  const one = (at: Directive, what: string): string | undefined => {
-    if (at.args.length !== 1) {
-      fail(at, `${at.name} takes exactly one argument (${what}), got ${at.args.length}`);
-      return at.args[0];
-    }
-    return at.args[0];
-  };
-  const extras = (known: ReadonlyArray<string>) => {
-    const rest = block.filter((b) => !known.includes(b.name));
-    return rest.length > 0 ? { extra: rest } : {};
-  };
-  const find = (name: string) => block.filter((b) => b.name === name);
-  const last = (name: string) => {
-    const all = find(name);
-    return all[all.length - 1];
-  };
-  const defined = <T extends object>(o: T): T =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-
-  switch (d.name) {
-    case 'errors':
-    case 'loop':
-      atMost(0, '');
-      return { plugin: d.name, ...extras([]) };
-    case 'health': {
-      atMost(1, 'address');
-      const lameduck = last('lameduck');
-      return defined({
-        plugin: 'health',
-        addr: d.args[0],
-        lameduck: lameduck && one(lameduck, 'duration'),
-        ...extras(['lameduck']),
-      });
-    }
-    case 'ready':
-    case 'prometheus':
-      atMost(1, 'address');
-      return defined({ plugin: d.name, addr: d.args[0], ...extras([]) });
-    case 'kubernetes': {
-      const pods = last('pods');
-      const mode = pods && one(pods, 'disabled, insecure or verified');
-      if (mode !== undefined && !['disabled', 'insecure', 'verified'].includes(mode)) {
-        fail(pods!, `pods must be disabled, insecure or verified, got ${show(mode)}`);
-      }
-      const ttl = last('ttl');
-      return defined({
-        plugin: 'kubernetes',
-        zones: [...d.args],
-        pods: mode as KubernetesPlugin['pods'],
-        fallthrough: last('fallthrough')?.args,
-        ttl: ttl && int(ttl, ttl.args[0], 'seconds'),
-        ...extras(['pods', 'fallthrough', 'ttl']),
-      });
-    }
-    case 'forward': {
-      if (d.args.length === 0)
-        fail(d, 'forward needs a zone to forward ("." for everything) and at least one upstream');
-      const policy = last('policy');
-      const max = last('max_concurrent');
-      return defined({
-        plugin: 'forward',
-        from: d.args[0] ?? '',
-        to: d.args.slice(1),
-        except: last('except')?.args,
-        policy: policy && one(policy, 'random, round_robin or sequential'),
-        maxConcurrent: max && int(max, max.args[0], 'a number of queries'),
-        ...extras(['except', 'policy', 'max_concurrent']),
-      });
-    }
-    case 'cache': {
-      const hasTtl = d.args.length > 0 && /^\d+$/.test(d.args[0]);
-      const zones = d.args.slice(hasTtl ? 1 : 0);
-      const bucket = (name: string): CacheBucket | undefined => {
-        const b = last(name);
-        if (!b) return undefined;
-        const capacity = int(b, b.args[0], 'a capacity') ?? 0;
-        return defined({
-          capacity,
-          ttl: b.args[1] === undefined ? undefined : int(b, b.args[1], 'a TTL'),
-          minTtl: b.args[2] === undefined ? undefined : int(b, b.args[2], 'a minimum TTL'),
-        });
-      };
-      const disable = find('disable').map((b): CacheDisable => {
-        if (b.args[0] !== 'success' && b.args[0] !== 'denial')
-          fail(b, `disable takes success or denial, got ${show(b.args[0] ?? '')}`);
-        return { type: b.args[0] === 'denial' ? 'denial' : 'success', zones: b.args.slice(1) };
-      });
-      return defined({
-        plugin: 'cache',
-        ttl: hasTtl ? Number(d.args[0]) : undefined,
-        zones: zones.length > 0 ? zones : undefined,
-        success: bucket('success'),
-        denial: bucket('denial'),
-        disable: disable.length > 0 ? disable : undefined,
-        ...extras(['success', 'denial', 'disable']),
-      });
-    }
-    case 'reload':
-      atMost(2, 'interval and jitter');
-      return defined({ plugin: 'reload', interval: d.args[0], jitter: d.args[1], ...extras([]) });
-    case 'loadbalance':
-      return defined({
-        plugin: 'loadbalance',
-        policy: d.args[0],
-        policyArgs: d.args.length > 1 ? d.args.slice(1) : undefined,
-        ...extras([]),
-      });
-    case 'hosts': {
-      const options = ['ttl', 'no_reverse', 'reload', 'fallthrough'];
-      const ttl = last('ttl');
-      const reload = last('reload');
-      return defined({
-        plugin: 'hosts',
-        file: d.args[0],
-        zones: d.args.length > 1 ? d.args.slice(1) : undefined,
-        entries: block
-          .filter((b) => !options.includes(b.name))
-          .map((b) => {
-            if (b.block) fail(b, `a hosts entry cannot open a block: ${show(b.name)}`);
-            if (b.args.length === 0) fail(b, `hosts entry ${show(b.name)} has no names (expected "IP NAME...")`);
-            return { ip: b.name, names: [...b.args] };
-          }),
-        ttl: ttl && int(ttl, ttl.args[0], 'seconds'),
-        noReverse: find('no_reverse').length > 0 ? true : undefined,
-        reload: reload && one(reload, 'duration'),
-        fallthrough: last('fallthrough')?.args,
-      });
-    }
-    case 'rewrite':
-      if (d.args.length === 0)
-        fail(d, 'rewrite needs a rule, e.g. "rewrite name foo.example.com foo.default.svc.cluster.local"');
-      return { plugin: 'rewrite', rule: [...d.args], ...extras([]) };
-    case 'log':
-      return defined({
-        plugin: 'log',
-        args: d.args.length > 0 ? [...d.args] : undefined,
-        classes: last('class')?.args,
-        ...extras(['class']),
-      });
-    case 'template': {
-      if (d.args.length < 2) fail(d, 'template needs a class and a type, e.g. "template IN A example.org"');
-      const all = (name: string) => {
-        const v = find(name).flatMap((b) => b.args);
-        return v.length > 0 ? v : undefined;
-      };
-      const rcode = last('rcode');
-      return defined({
-        plugin: 'template',
-        class: d.args[0] ?? '',
-        type: d.args[1] ?? '',
-        zones: d.args.length > 2 ? d.args.slice(2) : undefined,
-        match: all('match'),
-        answer: all('answer'),
-        additional: all('additional'),
-        authority: all('authority'),
-        rcode: rcode && one(rcode, 'response code'),
-        fallthrough: last('fallthrough')?.args,
-        ...extras(['match', 'answer', 'additional', 'authority', 'rcode', 'fallthrough']),
-      });
-    }
-    default:
-      return d.block
-        ? { plugin: 'generic', name: d.name, args: [...d.args], block: d.block }
-        : { plugin: 'generic', name: d.name, args: [...d.args] };
-  }
+  const decode = Object.hasOwn(DECODERS, d.name) ? DECODERS[d.name] : undefined;
+  if (decode) return decode(directiveReader(d, problems));
+  return d.block
+    ? { plugin: 'generic', name: d.name, args: [...d.args], block: d.block }
+    : { plugin: 'generic', name: d.name, args: [...d.args] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
