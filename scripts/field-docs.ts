@@ -38,6 +38,19 @@ function shapes(type: ts.Type, checker: ts.TypeChecker, at: string): Array<{ typ
   });
 }
 
+/** Adds the doc of every property below `type` to `docs`, by path from `at` (the first doc found for a path wins). */
+function walkDocs(type: ts.Type, at: string, checker: ts.TypeChecker, docs: Record<string, string>, depth = 0): void {
+  if (depth > 12) return;
+  for (const shape of shapes(type, checker, at)) {
+    for (const property of shape.type.getProperties()) {
+      const here = shape.at === '' ? property.name : `${shape.at}.${property.name}`;
+      const doc = docOf(property, checker);
+      if (doc !== undefined && docs[here] === undefined) docs[here] = doc;
+      walkDocs(checker.getTypeOfSymbol(property), here, checker, docs, depth + 1);
+    }
+  }
+}
+
 /** Every documented field of the cluster file, by path (`network.podCidr`, `nodes[].routes[].via`). */
 export function clusterFieldDocs(): Record<string, string> {
   const file = path.join(root, 'src', 'model', 'schema.ts');
@@ -46,18 +59,7 @@ export function clusterFieldDocs(): Record<string, string> {
   const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
   const input = checker.getExportsOfModule(module).find((s) => s.name === 'ClusterInput')!;
   const docs: Record<string, string> = {};
-  const walk = (type: ts.Type, at: string, depth: number): void => {
-    if (depth > 12) return;
-    for (const shape of shapes(type, checker, at)) {
-      for (const property of shape.type.getProperties()) {
-        const here = shape.at === '' ? property.name : `${shape.at}.${property.name}`;
-        const doc = docOf(property, checker);
-        if (doc !== undefined && docs[here] === undefined) docs[here] = doc;
-        walk(checker.getTypeOfSymbol(property), here, depth + 1);
-      }
-    }
-  };
-  walk(checker.getDeclaredTypeOfSymbol(input), '', 0);
+  walkDocs(checker.getDeclaredTypeOfSymbol(input), '', checker, docs);
   Object.assign(docs, pluginFieldDocs(program, checker));
   return Object.fromEntries(Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -71,13 +73,23 @@ function pluginFieldDocs(program: ts.Program, checker: ts.TypeChecker): Record<s
   const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(file)!);
   const schemas = exports.find((s) => s.name === 'pluginOptionsSchemas')!;
   const docs: Record<string, string> = {};
+  // A zod schema's type carries the value it reads as `_zod.input`: its properties hold the doc comments.
+  const inputOf = (schema: ts.Symbol): ts.Type | undefined => {
+    const zod = checker.getTypeOfSymbol(schema).getProperty('_zod');
+    const input = zod && checker.getTypeOfSymbol(zod).getProperty('input');
+    return input && checker.getTypeOfSymbol(input);
+  };
   for (const plugin of checker.getTypeOfSymbol(schemas).getProperties()) {
-    const shape = checker.getTypeOfSymbol(plugin).getProperty('shape');
-    if (!shape) continue;
-    for (const option of checker.getTypeOfSymbol(shape).getProperties()) {
-      const doc = docOf(option, checker);
-      if (doc !== undefined) docs[`cni.conflist.plugins[]<${plugin.name}>.${option.name}`] = doc;
-    }
+    const at = `cni.conflist.plugins[]<${plugin.name}>`;
+    const input = inputOf(plugin);
+    if (input) walkDocs(input, at, checker, docs);
+  }
+  // `ipam` is one shared definition (#/$defs/cniIpam), documented once as `ipam<type>.option`.
+  for (const key of Object.keys(docs)) if (/^cni\.conflist\.plugins\[\]<[^>]+>\.ipam\./.test(key)) delete docs[key];
+  const ipams = exports.find((s) => s.name === 'ipamOptionsSchemas')!;
+  for (const ipam of checker.getTypeOfSymbol(ipams).getProperties()) {
+    const input = inputOf(ipam);
+    if (input) walkDocs(input, `ipam<${ipam.name}>`, checker, docs);
   }
   return docs;
 }

@@ -11,6 +11,8 @@ export function clusterJsonSchema(): object {
   // A schema embedded as metadata (the CNI plugins') brings its own $defs; its `#/$defs/...` refs mean the root's.
   const defs = { ...(schema.$defs as Record<string, unknown> | undefined), ...hoistDefs(schema, {}) };
   describeFields(schema, '');
+  // The shared `ipam` object of the CNI plugins: `ipam<host-local>.subnet`.
+  if (defs.cniIpam !== undefined) describeFields(defs.cniIpam as Record<string, unknown>, 'ipam');
   return { ...schema, ...(Object.keys(defs).length > 0 ? { $defs: defs } : {}), title: 'netstrap cluster file' };
 }
 
@@ -36,7 +38,12 @@ function describeFields(node: Record<string, unknown>, at: string): void {
     for (const branch of (node[key] ?? []) as Array<Record<string, unknown>>) {
       describeFields(branch, at);
       // A branch of a union on `type` (a CNI plugin) may have docs of its own: `plugins[]<bridge>.mtu`.
-      const type = (branch.properties as Record<string, { const?: unknown }> | undefined)?.type?.const;
-      if (typeof type === 'string') describeFields(branch, `${at}<${type}>`);
+      const typeField = (branch.properties as Record<string, { const?: unknown; description?: string }> | undefined)
+        ?.type;
+      const type = typeField?.const;
+      if (typeof type === 'string') {
+        describeFields(branch, `${at}<${type}>`);
+        typeField!.description ??= `The type of this entry: "${type}".`;
+      }
     }
 }

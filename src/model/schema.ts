@@ -166,13 +166,19 @@ function pluginsJsonSchema(): Record<string, unknown> {
 }
 
 export const cniConflistSchema = z.strictObject({
+  /** CNI spec version of the configuration. @default '1.0.0' */
   cniVersion: z.string().default('1.0.0'),
+  /** Every spec version the configuration is valid for (CNI 1.1). @default - only cniVersion */
   cniVersions: z.array(z.string()).optional(),
+  /** Network name; pods' attachments and host-local's state directory are named after it. Required. */
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a CNI network name (letters, digits, _ . -)' }),
+  /** Skip the runtime's CHECK calls. @default false */
   disableCheck: z.boolean().optional(),
+  /** Skip the runtime's GC calls (CNI 1.1). @default false */
   disableGC: z.boolean().optional(),
+  /** The plugin chain, in order: an interface plugin (bridge, ptp, …) first, then meta plugins (portmap, …). Required. */
   plugins: z.array(cniPluginSchema).min(1),
   /** File name under /etc/cni/net.d. Default: 10-<name>.conflist. */
   fileName: z
@@ -202,7 +208,12 @@ const weaveShape = {
    */
   passwordSecret: z
     .strictObject(
-      { name: dnsSubdomain, key: z.string().default('weave-passwd') },
+      {
+        /** The Secret holding the password, in kube-system. Required. */
+        name: dnsSubdomain,
+        /** The Secret's key. @default 'weave-passwd' */
+        key: z.string().default('weave-passwd'),
+      },
       {
         error: (issue) =>
           issue.code === 'invalid_type'
@@ -246,6 +257,7 @@ const flannelShape = {
   backend: z
     .discriminatedUnion('type', [
       z.strictObject({
+        /** `vxlan`: pod traffic in VXLAN tunnels (works across routed networks). */
         type: z.literal('vxlan'),
         /** VXLAN Network Identifier. @default - unset (Flannel uses 1) */
         vni: z.number().int().optional(),
@@ -254,9 +266,17 @@ const flannelShape = {
         /** Route directly (host-gw style) between nodes on the same subnet. @default - unset (false) */
         directRouting: z.boolean().optional(),
       }),
-      z.strictObject({ type: z.literal('host-gw') }),
+      z.strictObject({
+        /** `host-gw`: plain routes to each node's pod subnet via the node (nodes must share one L2 segment). */
+        type: z.literal('host-gw'),
+      }),
       /** WireGuard: encrypted tunnels between nodes; `listenPort` @default - unset (Flannel uses 51820) */
-      z.strictObject({ type: z.literal('wireguard'), listenPort: port.optional() }),
+      z.strictObject({
+        /** `wireguard`: encrypted tunnels between nodes. */
+        type: z.literal('wireguard'),
+        /** UDP port WireGuard listens on. @default - unset (Flannel uses 51820) */
+        listenPort: port.optional(),
+      }),
     ])
     .optional(),
   /** net-conf.json `EnableNFTables`: masquerade with nftables instead of iptables. @default false */
@@ -272,14 +292,19 @@ export const cniSchema = z.strictObject({
     .describe(
       'weave: Weave Net DaemonSet; bridge: a bridge + host-local conflist over the pod CIDR; conflist: the one given; flannel: kube-flannel (enforces no NetworkPolicy); none.',
     ),
+  /** Options of Weave Net (plugin: weave). @default - Weave's defaults */
   weave: weaveSchema.optional(),
+  /** Options of Flannel (plugin: flannel). @default - Flannel's defaults */
   flannel: flannelSchema.optional(),
+  /** Options of the bridge conflist (plugin: bridge). @default - bridge cni0 over each node's pod subnet */
   bridge: z
     .strictObject({
+      /** Name of the pods' bridge on each node. @default 'cni0' */
       name: interfaceName.default('cni0'),
       subnet: cidr.optional().describe('Pod subnet of nodes that have no podSubnet of their own; default: podCidr.'),
     })
     .optional(),
+  /** The conflist to ship (plugin: conflist): written as given, checked as each plugin's options are. Required for conflist. */
   conflist: cniConflistSchema.optional(),
   /** Ship the conflist to every node with an installer DaemonSet (the host provisioner can also write it). */
   installer: z.boolean().default(false),
@@ -294,6 +319,7 @@ export const cniSchema = z.strictObject({
 // Add-ons
 
 const dnsShape = {
+  /** coredns: the CoreDNS objects kubeadm installs; none: leave cluster DNS out. @default 'coredns' */
   provider: z.enum(['coredns', 'none']).default('coredns'),
   /** CoreDNS image tag on registry.k8s.io/coredns/coredns. @default 'v1.10.1' (the version Kubernetes 1.27/1.28 ship) */
   version: imageTag.optional(),
@@ -318,13 +344,22 @@ const dnsShape = {
     )
     .optional(),
   /** Static entries served by a `hosts` plugin with `fallthrough`. @default - none (no hosts plugin) */
-  hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).optional(),
+  hosts: z
+    .array(
+      z.strictObject({
+        ip: address,
+        /** Host names that resolve to `ip`, at least one. Required. */
+        names: z.array(hostName).min(1),
+      }),
+    )
+    .optional(),
   /** Zone → upstream servers; each zone becomes a server block forwarding to them. @default - none */
   stubDomains: record(z.string(), z.array(address).min(1)).optional(),
 };
 export const dnsSchema: z.ZodObject<typeof dnsShape, z.core.$strict> = z.strictObject(dnsShape);
 
 const ingressControllerShape = {
+  /** ingress-nginx: the upstream controller manifest; none: no ingress controller. @default 'ingress-nginx' */
   provider: z.enum(['ingress-nginx', 'none']).default('ingress-nginx'),
   /**
    * Upstream provider manifest to follow: cloud (LoadBalancer Service) or baremetal (NodePort Service).
@@ -344,7 +379,14 @@ const ingressControllerShape = {
    * ClusterNetwork in scope, so a clash with another Service is an error. Not allowed with serviceType ClusterIP.
    * @default - allocated by the API server
    */
-  nodePorts: z.strictObject({ http: port.optional(), https: port.optional() }).optional(),
+  nodePorts: z
+    .strictObject({
+      /** NodePort of the Service's port 80. @default - allocated by the API server */
+      http: port.optional(),
+      /** NodePort of the Service's port 443. @default - allocated by the API server */
+      https: port.optional(),
+    })
+    .optional(),
   /** Extra controller flags, appended as `--key=value`, e.g. `{ 'enable-ssl-passthrough': 'true' }`. @default - none */
   extraArgs: record(z.string(), z.string()).optional(),
   /**
@@ -389,7 +431,9 @@ export const kubeProxySchema: z.ZodObject<typeof kubeProxyShape, z.core.$strict>
 // Kubernetes objects the user wants synthesized
 
 const objectMeta = {
+  /** Object name (metadata.name, DNS-1123 subdomain). Required. */
   name: dnsSubdomain,
+  /** Namespace of the object (metadata.namespace). @default 'default' */
   namespace: dnsLabel.default('default'),
   /** @default - none */
   labels: labels.optional(),
@@ -445,8 +489,11 @@ const serviceShape = {
 export const serviceSchema: z.ZodObject<typeof serviceShape, z.core.$strict> = z.strictObject(serviceShape);
 
 const labelSelectorRequirement = z.strictObject({
+  /** The label key the requirement applies to. Required. */
   key: z.string(),
+  /** In, NotIn (the label's value is / is not one of `values`), Exists, DoesNotExist (the label is / is not set). Required. */
   operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+  /** Values for In and NotIn (non-empty); empty for Exists and DoesNotExist. @default - none */
   values: z.array(z.string()).optional(),
 });
 const labelSelectorShape = {
@@ -464,7 +511,13 @@ const networkPolicyPeerShape = {
    * alone in its item.
    * @default - no address range
    */
-  ipBlock: z.strictObject({ cidr, except: z.array(cidr).optional() }).optional(),
+  ipBlock: z
+    .strictObject({
+      cidr,
+      /** Networks inside `cidr` that are not part of the block. @default - none */
+      except: z.array(cidr).optional(),
+    })
+    .optional(),
   /** Namespaces whose pods are selected (`{}`: every namespace). @default - the policy's own namespace */
   namespaceSelector: labelSelectorSchema.optional(),
   /** Pods selected (`{}`: every pod). @default - every pod of the selected namespaces */
@@ -520,7 +573,12 @@ export const networkPolicySchema: z.ZodObject<typeof networkPolicyShape, z.core.
  * Where an Ingress path sends requests: a Service of the same namespace (`service`, its name) and one of its ports
  * (`port`, a number or a name).
  */
-const ingressBackend = z.strictObject({ service: dnsLabel, port: portOrName });
+const ingressBackend = z.strictObject({
+  /** Name of a Service in the Ingress's namespace. Required. */
+  service: dnsLabel,
+  /** A port of that Service: its number or its name. Required. */
+  port: portOrName,
+});
 const ingressShape = {
   ...objectMeta,
   /** The IngressClass (e.g. 'nginx'). @default - the cluster's default class */
@@ -581,6 +639,7 @@ export const ingressSchema: z.ZodObject<typeof ingressShape, z.core.$strict> = z
 // user's applications, deployed by other means).
 
 export const namespaceSchema = z.strictObject({
+  /** Namespace name (DNS-1123 label). Required. */
   name: dnsLabel,
   labels: labels
     .optional()
@@ -589,12 +648,16 @@ export const namespaceSchema = z.strictObject({
 
 export const containerPortSchema = z.strictObject({
   name: z.string().optional().describe('Port name (IANA_SVC_NAME), as NetworkPolicy named ports refer to it.'),
+  /** The port the container listens on, 1-65535. Required. */
   containerPort: port,
+  /** @default 'TCP' */
   protocol: protocol.default('TCP'),
 });
 
 export const workloadSchema = z.strictObject({
+  /** Name of the workload (its controller or Pod). Required. */
   name: dnsSubdomain,
+  /** Namespace of the workload. @default 'default' */
   namespace: dnsLabel.default('default'),
   kind: z
     .enum(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'])
@@ -610,8 +673,11 @@ export const workloadSchema = z.strictObject({
 // <<< Workloads and namespaces
 
 export const kubernetesSchema = z.strictObject({
+  /** Services to synthesize. @default [] */
   services: z.array(serviceSchema).default([]),
+  /** Ingresses to synthesize (networking.k8s.io/v1). @default [] */
   ingresses: z.array(ingressSchema).default([]),
+  /** NetworkPolicies to synthesize (networking.k8s.io/v1); checked by `netstrap netpol`. @default [] */
   networkPolicies: z.array(networkPolicySchema).default([]),
   namespaces: z
     .array(namespaceSchema)
@@ -628,7 +694,9 @@ export const kubernetesSchema = z.strictObject({
 
 export const sshSchema = z.strictObject({
   host: sshHost.describe('Address or ~/.ssh/config alias used to reach the node.'),
+  /** SSH port of the node. @default 22 */
   port: port.default(22),
+  /** Remote user (root, or a user with passwordless sudo). @default 'root' */
   user: z.string().regex(USER_NAME, { message: 'must be a user name' }).default('root'),
   identityFile: z
     .string()
@@ -651,41 +719,56 @@ export const sshSchema = z.strictObject({
 });
 
 export const nodeInterfaceSchema = z.strictObject({
+  /** Interface name on the node, e.g. `eth0`. Required. */
   name: interfaceName,
   lan: dnsLabel.optional().describe('The LAN (see lans) this interface is cabled to; used by `netstrap lab`.'),
+  /** Addresses with prefix, e.g. `[192.168.1.11/24]`; netstrap adds the missing ones. @default [] */
   addresses: z.array(interfaceAddress).default([]),
+  /** MTU of the interface. @default - left as it is */
   mtu: z.number().int().min(68).max(65535).optional(),
 });
 
 export const routeSchema = z.strictObject({
   to: z.string().describe('Destination CIDR, or "default".'),
+  /** Next hop: an address on a LAN of the node. Required. */
   via: address,
+  /** Interface to send through. @default - the one whose network holds `via` */
   dev: interfaceName.optional(),
+  /** Route metric (lower wins). @default - the kernel's (0) */
   metric: z.number().int().min(0).optional(),
 });
 
 export const bridgeSchema = z.strictObject({
+  /** Bridge name, e.g. `br0`. Required. */
   name: interfaceName,
+  /** Addresses of the bridge itself, e.g. the gateway of the namespaces on it. @default [] */
   addresses: z.array(interfaceAddress).default([]),
 });
 
 export const netnsSchema = z.strictObject({
+  /** Network namespace name (`ip netns`), e.g. `blue`. Required. */
   name: namespaceName,
   /** A veth pair: `hostSide` stays on the node (optionally in a bridge), `name` moves into the namespace. */
   veth: z.strictObject({
+    /** Name of the end inside the namespace. @default 'eth0' */
     name: interfaceName.default('eth0'),
+    /** Name of the end that stays on the node, e.g. `veth-blue`. Required. */
     hostSide: interfaceName,
+    /** A bridge of the node (see bridges) the host side joins. @default - none (a point-to-point link) */
     bridge: interfaceName.optional(),
+    /** Address of the namespace end, with prefix. Required. */
     address: interfaceAddress,
   }),
   defaultRoute: address.optional().describe('Gateway of the namespace, usually the bridge address.'),
 });
 
 export const natSchema = z.strictObject({
+  /** Source NAT: traffic from `source` leaving the node takes the address of the outgoing interface (iptables MASQUERADE). @default [] */
   masquerade: z
     .array(
       z.strictObject({
         source: cidr,
+        /** Only traffic leaving through this interface. @default - any interface */
         outInterface: interfaceName.optional(),
         exceptDestination: cidr
           .optional()
@@ -693,12 +776,16 @@ export const natSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Destination NAT: connections to `port` of the node are sent on to `to` (iptables DNAT). @default [] */
   portForwards: z
     .array(
       z.strictObject({
+        /** tcp or udp. Required. */
         protocol: z.enum(['tcp', 'udp']),
+        /** Port on the node. Required. */
         port,
         to: z.string().describe('Destination ip:port, e.g. 10.10.0.3:80.'),
+        /** Only connections arriving on this interface. @default - any interface */
         inInterface: interfaceName.optional(),
       }),
     )
@@ -710,7 +797,9 @@ export const NETWORK_MANAGERS = ['auto', 'none', 'networkd', 'netplan', 'Network
 export type NetworkManagerSetting = (typeof NETWORK_MANAGERS)[number];
 
 export const nodeSchema = z.strictObject({
+  /** Node name (the Kubernetes node name for control-plane and worker nodes). Required. */
   name: z.string().regex(HOST_NAME, { message: 'must be a host name' }),
+  /** How netstrap reaches the node over SSH. Required. */
   ssh: sshSchema,
   role: z
     .enum(['control-plane', 'worker', 'host'])
@@ -723,7 +812,9 @@ export const nodeSchema = z.strictObject({
     .describe(
       "This node's slice of podCidr (bridge CNI). Default: the first free /network.nodeCidrMaskSize slice, in file order.",
     ),
+  /** The node's network interfaces and their addresses. @default [] */
   interfaces: z.array(nodeInterfaceSchema).default([]),
+  /** Kernel parameters to set and persist, e.g. `{ net.ipv4.ip_forward: 1 }`. @default {} */
   sysctls: record(
     z.string().regex(SYSCTL_KEY, { message: 'must be a sysctl key such as net.ipv4.ip_forward' }),
     z.union([z.string().regex(/^[A-Za-z0-9 ._:-]*$/), z.number().int()], {
@@ -736,14 +827,30 @@ export const nodeSchema = z.strictObject({
     .describe(
       'Load br_netfilter and set net.bridge.bridge-nf-call-ip{,6}tables=1 and ip_forward=1, as kubeadm requires.',
     ),
+  /** Static routes of the node (with routing: auto, added to the derived ones; a route written here wins). @default [] */
   routes: z.array(routeSchema).default([]),
+  /** Linux bridges to create on the node. @default [] */
   bridges: z.array(bridgeSchema).default([]),
+  /** Network namespaces to create, each joined to the node by a veth pair. @default [] */
   namespaces: z.array(netnsSchema).default([]),
+  /** iptables NAT rules: masquerade (SNAT) and portForwards (DNAT). @default - none */
   nat: natSchema.default({ masquerade: [], portForwards: [] }),
-  hosts: z.array(z.strictObject({ ip: address, names: z.array(hostName).min(1) })).default([]),
+  /** Entries of the node's /etc/hosts. @default [] */
+  hosts: z
+    .array(
+      z.strictObject({
+        ip: address,
+        /** Host names for `ip`, at least one. Required. */
+        names: z.array(hostName).min(1),
+      }),
+    )
+    .default([]),
+  /** The node's /etc/resolv.conf. @default - left as it is */
   resolv: z
     .strictObject({
+      /** Name server addresses, in order. @default [] */
       nameservers: z.array(address).default([]),
+      /** Search domains. @default [] */
       search: z.array(hostName).default([]),
     })
     .optional(),
@@ -772,6 +879,7 @@ export const nodeSchema = z.strictObject({
 });
 
 export const lanSchema = z.strictObject({
+  /** LAN name, referred to by interfaces' `lan`. Required. */
   name: dnsLabel,
   cidr,
 });
@@ -785,6 +893,7 @@ export const verifySchema = z.strictObject({
     .optional()
     .describe('Address, node, or node/namespace (a declared namespace or a pod, resolved when the check runs).'),
   tcp: z.string().optional().describe('TARGET:port, TARGET as for ping, e.g. 10.0.0.2:80 or node02/db:5432.'),
+  /** Whether the check should succeed (reachable) or fail (blocked). @default 'success' */
   expect: z.enum(['success', 'failure']).default('success'),
 });
 
@@ -799,11 +908,17 @@ export const labSchema = z.strictObject({
 
 export const clusterSchema = z.strictObject({
   name: dnsLabel.describe('Cluster name; also the name of the synthesized chart (dist/<name>.k8s.yaml).'),
+  /** Pod, service and node ranges and the cluster domain. Required. */
   network: networkSchema,
+  /** The CNI plugin and its options. @default { plugin: 'weave' } */
   cni: cniSchema.default({ plugin: 'weave', installer: false, binDir: '/opt/cni/bin' }),
+  /** kube-proxy's mode and configuration. @default { mode: 'iptables' } */
   kubeProxy: kubeProxySchema.default({ mode: 'iptables' }),
+  /** Cluster DNS (CoreDNS). @default { provider: 'coredns' } */
   dns: dnsSchema.default({ provider: 'coredns' }),
+  /** The ingress controller (ingress-nginx). @default { provider: 'ingress-nginx', flavor: 'baremetal' } */
   ingressController: ingressControllerSchema.default({ provider: 'ingress-nginx', flavor: 'baremetal' }),
+  /** Kubernetes objects to synthesize (Services, Ingresses, NetworkPolicies, Namespaces) and workloads for analysis. @default - none */
   kubernetes: kubernetesSchema.default({ services: [], ingresses: [], networkPolicies: [] }),
   routing: z
     .enum(['manual', 'auto'])
@@ -811,9 +926,13 @@ export const clusterSchema = z.strictObject({
     .describe(
       "auto: derive every node's static routes (other LANs via routers, other nodes' pod subnets) from lans and nodes. Default: manual (only the routes written).",
     ),
+  /** The layer-2 networks the nodes' interfaces are cabled to (for routing: auto, netstrap lab and trace). @default [] */
   lans: z.array(lanSchema).default([]),
+  /** The machines netstrap provisions over SSH, with their host-side network. @default [] */
   nodes: z.array(nodeSchema).default([]),
+  /** Reachability checks `netstrap verify` runs from the nodes (ping or TCP). @default [] */
   verify: z.array(verifySchema).default([]),
+  /** Settings of `netstrap lab` (network-namespace emulation of the nodes); ignored by every other command. @default - managementCidr 10.250.0.0/24 */
   lab: labSchema.default({ managementCidr: '10.250.0.0/24' }),
 });
 

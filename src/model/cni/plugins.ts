@@ -132,13 +132,30 @@ const dhcpShape = {
   daemonSocketPath: absolutePath.optional(),
   /** DHCP options to request, e.g. `[{ option: 'routes' }]`. @default - none */
   request: z
-    .array(z.strictObject({ option: string, skipDefault: bool.optional() }, expected('{option, skipDefault}')))
+    .array(
+      z.strictObject(
+        {
+          /** DHCP option name, e.g. `routes` or `classless-static-routes`. Required. */
+          option: string,
+          /** Do not request the option the plugin requests by default. @default false */
+          skipDefault: bool.optional(),
+        },
+        expected('{option, skipDefault}'),
+      ),
+    )
     .optional(),
   /** DHCP options to send. @default - none */
   provide: z
     .array(
       z.strictObject(
-        { option: string, value: string.optional(), fromArg: string.optional() },
+        {
+          /** DHCP option name, e.g. `host-name`. Required. */
+          option: string,
+          /** A fixed value to send. @default - none */
+          value: string.optional(),
+          /** Take the value from this CNI_ARGS key, e.g. `K8S_POD_NAME`. @default - none */
+          fromArg: string.optional(),
+        },
         expected('{option, value, fromArg}'),
       ),
     )
@@ -148,7 +165,15 @@ const staticShape = {
   /** Addresses with prefix, e.g. `[{ address: '10.10.0.1/24', gateway: '10.10.0.254' }]`. @default - none */
   addresses: z
     .array(
-      z.looseObject({ address: string, gateway: string.optional() }, expected('{address, gateway}')),
+      z.looseObject(
+        {
+          /** Address with prefix, e.g. `10.10.0.1/24`. Required. */
+          address: string,
+          /** Gateway for this address. @default - none */
+          gateway: string.optional(),
+        },
+        expected('{address, gateway}'),
+      ),
       expected('a list of {address, gateway}'),
     )
     .optional(),
