@@ -200,6 +200,37 @@ describeLab('netstrap diagnose on a lab', () => {
       fix: /netstrap bootstrap/,
     },
     {
+      // Issue 24: more specific than the declared 192.168.2.0/24, so plan sees nothing and verify fails.
+      name: 'a more specific route hijacking a declared one',
+      node: 'w01',
+      inject: 'ip route add 192.168.2.0/25 via 192.168.1.99',
+      undo: 'ip route del 192.168.2.0/25',
+      check: 'routes.hijack',
+      message:
+        /route 192\.168\.2\.0\/25 via 192\.168\.1\.99 dev eth0 is not in the cluster file and wins over the declared 192\.168\.2\.0\/24 via 192\.168\.1\.1/,
+      fix: /^remove it: `ip route del 192\.168\.2\.0\/25` on w01/,
+    },
+    {
+      name: 'a declared route via another gateway',
+      node: 'w01',
+      inject: 'ip route replace 192.168.2.0/24 via 192.168.1.99',
+      undo: 'ip route replace 192.168.2.0/24 via 192.168.1.1',
+      check: 'routes.gateway',
+      message:
+        /route to 192\.168\.2\.0\/24 is 192\.168\.2\.0\/24 via 192\.168\.1\.99 dev eth0; expected 192\.168\.2\.0\/24 via 192\.168\.1\.1/,
+      fix: /`ip route replace 192\.168\.2\.0\/24 via 192\.168\.1\.1`/,
+    },
+    {
+      name: 'an ip rule sending a declared destination to another table',
+      node: 'w01',
+      inject:
+        'ip route add 192.168.2.0/24 via 192.168.1.99 table 124 && ip rule add to 192.168.2.0/24 lookup 124 priority 124',
+      undo: 'ip rule del priority 124 && ip route flush table 124',
+      check: 'routes.rule',
+      message: /ip rule priority 124 to 192\.168\.2\.0\/24 comes before the main table and sends it to table 124/,
+      fix: /`ip rule del priority 124 to 192\.168\.2\.0\/24`/,
+    },
+    {
       name: 'resolv.conf at 127.0.0.53',
       node: 'cp01',
       inject: 'cp /etc/resolv.conf /root/resolv.saved && echo "nameserver 127.0.0.53" > /etc/resolv.conf',

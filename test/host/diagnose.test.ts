@@ -299,6 +299,79 @@ describe('diagnose checks on recorded facts', () => {
         fix: 'declare it in nodes[2].routes, or remove it: `ip route del 192.168.2.0/24` on w01',
       });
     });
+    test('a more specific route beside a declared one hijacks part of it: fail with the `ip route del`', () => {
+      const findings = run({
+        w01: ipJson('ip-route', (r) => {
+          r.push({ dst: '192.168.2.0/25', gateway: '192.168.1.99', dev: 'eth0', flags: [] });
+        }),
+      });
+      const f = findings.find((x) => x.check === 'routes.hijack')!;
+      expect(f).toMatchObject({
+        severity: 'fail',
+        on: 'w01',
+        observed: '192.168.2.0/25 via 192.168.1.99 dev eth0',
+        fix: 'remove it: `ip route del 192.168.2.0/25` on w01 (or declare it in nodes[2].routes)',
+      });
+      expect(f.message).toBe(
+        'w01: route 192.168.2.0/25 via 192.168.1.99 dev eth0 is not in the cluster file and wins over the declared 192.168.2.0/24 via 192.168.1.1 (nodes[2].routes[0]) for 192.168.2.0/25',
+      );
+      // No longer "all routes in place".
+      expect(findings.some((x) => x.on === 'w01' && x.check === 'routes.missing' && x.severity === 'ok')).toBe(false);
+    });
+    test('the same destination via another gateway with a lower metric, and a route inside a connected LAN: fails', () => {
+      const model = variant((c) => {
+        c.nodes[2].routes[0].metric = 100;
+      });
+      const findings = run(
+        {
+          w01: ipJson('ip-route', (r) => {
+            r.find((x) => x.dst === '192.168.2.0/24')!.metric = 100;
+            r.push({ dst: '192.168.2.0/24', gateway: '192.168.1.99', dev: 'eth0', metric: 50, flags: [] });
+            r.push({ dst: '192.168.1.128/25', gateway: '192.168.1.99', dev: 'eth0', flags: [] });
+          }),
+        },
+        model,
+      ).filter((x) => x.check === 'routes.hijack');
+      expect(findings.map((f) => [f.severity, f.on, f.fix])).toEqual([
+        ['fail', 'w01', 'remove it: `ip route del 192.168.2.0/24 metric 50` on w01 (or declare it in nodes[2].routes)'],
+        ['fail', 'w01', 'remove it: `ip route del 192.168.1.128/25` on w01 (or declare it in nodes[2].routes)'],
+      ]);
+      expect(findings[0].message).toMatch(
+        /wins over the declared 192\.168\.2\.0\/24 via 192\.168\.1\.1 metric 100 .* \(a lower metric\)$/,
+      );
+      expect(findings[1].message).toMatch(/wins over the connected network 192\.168\.1\.0\/24 on eth0/);
+    });
+    test('an ip rule before the main table whose table routes a declared destination elsewhere: fail with `ip rule del`', () => {
+      const rules =
+        (text: string): Edit =>
+        (facts) => {
+          facts['diag-rules'] = text;
+        };
+      const f = run({
+        w01: rules(
+          [
+            'rules [{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","dst":"192.168.2.0","dstlen":24,"table":"100"},{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]',
+            'table 100 [{"dst":"192.168.2.0/24","gateway":"192.168.1.99","dev":"eth0","flags":[]}]',
+          ].join('\n'),
+        ),
+      }).filter((x) => x.check === 'routes.rule');
+      expect(f).toHaveLength(1);
+      expect(f[0]).toMatchObject({
+        severity: 'fail',
+        on: 'w01',
+        fix: 'remove it: `ip rule del priority 100 to 192.168.2.0/24` (and `ip route del 192.168.2.0/24 table 100` if nothing else uses table 100) on w01',
+      });
+      expect(f[0].message).toMatch(
+        /^w01: ip rule priority 100 to 192\.168\.2\.0\/24 comes before the main table and sends it to table 100/,
+      );
+      // A rule after the main table, or one whose table does not reach a guarded destination, is no finding.
+      const quiet = run({
+        w01: rules(
+          'rules [{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","table":"7"},{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]\ntable 7 [{"dst":"172.31.0.0/16","dev":"eth0","flags":[]}]',
+        ),
+      }).filter((x) => x.check === 'routes.rule');
+      expect(quiet).toEqual([]);
+    });
   });
 
   describe('Kubernetes ports', () => {

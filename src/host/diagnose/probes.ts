@@ -167,7 +167,7 @@ export function probeFindings(
     'reachability.lan': (p) =>
       `check ${p.target}'s ${p.where.split(' ')[0]} (up, with its address: \`netstrap bootstrap\` restores declared ones) and the LAN between ${name} and ${p.target}; other findings about these nodes may name the cause`,
     'reachability.pod-gateway': (p) =>
-      `check the route from ${name} to ${p.target}'s pod subnet (routes.* findings) and ip_forward on every router between them`,
+      `check the route from ${name} to ${p.target}'s pod subnet (the routes.missing, routes.gateway, routes.hijack and routes.rule findings of ${name}) and ip_forward on every router between them (forwarding.ip-forward)`,
     'ports.api-endpoint': (p) =>
       `check the route from ${name} to ${p.address} and that kube-apiserver on ${p.target} listens on ${p.address}:${p.port} (ports.* findings)`,
   };

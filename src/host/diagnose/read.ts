@@ -8,7 +8,8 @@
 import type { Cluster, ClusterNode } from '../../model/schema';
 import { type Fact, type FactReader, type FactSet, fact, outputLines as lines } from '../fact';
 import { fileFact, FileFact, readFileFact } from '../resources/file-facts';
-import { IpState, ipFacts, ipState } from '../resources/ip-facts';
+import { z } from 'zod';
+import { IpRoute, IpState, ipFacts, ipState, parseRoutes } from '../resources/ip-facts';
 import { natTable } from '../resources/nat';
 import { HOSTS_FILE } from '../resources/hosts';
 import { RESOLV_FILE } from '../resources/resolv';
@@ -70,6 +71,12 @@ const CNI_SNIPPET =
 const FILES_SNIPPET =
   'for f; do if [ -L "$f" ]; then printf "%s link:%s\\n" "$f" "$(readlink "$f")"; fi; ' +
   'if [ -f "$f" ]; then printf "%s file:" "$f"; base64 -w0 < "$f"; echo; fi; done; true';
+// Policy routing: `ip -j rule`, then every table a rule names besides main, local and default (`table T <json>`),
+// so a rule that sends traffic past the main table is judged with the routes it leads to.
+const RULES_SNIPPET =
+  'r=$(ip -j rule 2>/dev/null); printf "rules %s\\n" "${r:-[]}"; ' +
+  'for t in $(printf "%s\\n" "$r" | grep -o "\\"table\\":\\"[^\\"]*\\"" | cut -d\\" -f4 | sort -u); do case "$t" in main|local|default) ;; ' +
+  '*) printf "table %s %s\\n" "$t" "$(ip -j route show table "$t" 2>/dev/null)";; esac; done; true';
 const FILES = [
   NSSWITCH_FILE,
   ENVIRONMENT_FILE,
@@ -93,9 +100,51 @@ export interface CniConfFile {
   readonly content: string;
 }
 
+const ipRuleSchema = z.object({
+  priority: z.number(),
+  src: z.string().optional(),
+  srclen: z.number().optional(),
+  dst: z.string().optional(),
+  dstlen: z.number().optional(),
+  iif: z.string().optional(),
+  oif: z.string().optional(),
+  fwmark: z.string().optional(),
+  not: z.boolean().optional(),
+  table: z.string().optional(),
+  /** `blackhole`, `unreachable`, `prohibit`, `goto`, `nop`; absent for a rule that looks up a table. */
+  action: z.string().optional(),
+});
+
+/** One entry of `ip -j rule`. */
+export type IpRule = Readonly<z.infer<typeof ipRuleSchema>>;
+
+/** The policy routing of a node: its rules, and the routes of every table they name besides main/local/default. */
+export interface PolicyRouting {
+  readonly rules: ReadonlyArray<IpRule>;
+  readonly tables: ReadonlyMap<string, ReadonlyArray<IpRoute>>;
+}
+
+function parsePolicyRouting(output: string): PolicyRouting {
+  const rules: IpRule[] = [];
+  const tables = new Map<string, IpRoute[]>();
+  for (const line of lines(output)) {
+    if (line.startsWith('rules ')) {
+      const parsed = z.array(ipRuleSchema).safeParse(JSON.parse(line.slice('rules '.length)));
+      if (!parsed.success)
+        throw new Error(`fact ip rule: output is not as expected: ${parsed.error.issues[0].message}`);
+      rules.push(...parsed.data);
+    } else {
+      const match = /^table (\S+) ?(.*)$/.exec(line);
+      if (match) tables.set(match[1], parseRoutes(match[2]));
+    }
+  }
+  return { rules, tables };
+}
+
 /** Everything diagnose reads from a node, parsed. */
 export interface NodeView {
   readonly ip: IpState;
+  readonly policy: PolicyRouting;
   /** sysctl key → value (absent keys are missing). */
   readonly sysctls: ReadonlyMap<string, string>;
   readonly modules: ReadonlyMap<string, boolean>;
@@ -229,6 +278,7 @@ const nodeFact: Fact<NodeLines> = fact(
 const listenersFact: Fact<Listening> = fact('diag-listeners', sh(LISTENERS_SNIPPET), parseListening);
 const cniFact = (binDir: string): Fact<CniDirs> =>
   fact('diag-cni', sh(CNI_SNIPPET, CNI_CONF_DIR, binDir), parseCniDirs);
+const rulesFact: Fact<PolicyRouting> = fact('diag-rules', sh(RULES_SNIPPET), parsePolicyRouting);
 const filesFact: Fact<ReadonlyMap<string, FileFact>> = fact('diag-files', sh(FILES_SNIPPET, ...FILES), parseFiles);
 
 /** What diagnose reads besides every resource kind's facts. */
@@ -239,6 +289,7 @@ export const diagnoseReader: FactReader = {
     listenersFact,
     cniFact(cluster.cni.binDir),
     filesFact,
+    rulesFact,
     fileFact(HOSTS_FILE),
     fileFact(RESOLV_FILE),
   ],
@@ -255,6 +306,7 @@ export function parseNodeView(facts: FactSet, cluster: Cluster): NodeView {
   const listening = facts.get(listenersFact);
   return {
     ip: ipState(facts),
+    policy: facts.get(rulesFact),
     sysctls: new Map(
       node.lines.flatMap((line) => {
         const match = /^\/proc\/sys\/([^:]+):(.*)$/.exec(line);

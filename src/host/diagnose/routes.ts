@@ -2,15 +2,96 @@
  * routes: every route the cluster file expects (declared or derived) is in the main table with its gateway; every other LAN and every other
  * Kubernetes node's pod subnet is reachable by some route (a longest-prefix lookup, as the kernel does); a route
  * toward another LAN or pod subnet that the cluster file does not declare is extra (it may send traffic astray).
+ * A route the file does not declare that wins over a declared one (more specific, or the same destination with a
+ * lower metric), or a connected LAN's, and an `ip rule` before the main table that sends traffic for a LAN, a pod
+ * subnet or a declared destination elsewhere, hijack it: fails, each with the command that removes it.
  */
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../../model/cidr';
 import type { IpRoute } from '../resources/ip-facts';
-import { canonicalRouteDestination, destinationsOverlap, parseDestination } from '../../model/route-table';
-import { addressOf, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
+import {
+  canonicalRouteDestination,
+  type Destination,
+  destinationsOverlap,
+  parseDestination,
+} from '../../model/route-table';
+import { addressOf, type ExpectedRoute, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
+import type { IpRule, PolicyRouting } from './read';
 import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
 
 function describe(route: IpRoute): string {
   return `${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}${route.metric ? ` metric ${route.metric}` : ''}`;
+}
+
+/** `ip route del` of a route as listed (the kernel matches destination, metric and table; any type). */
+function deleteCommand(route: IpRoute, table?: string): string {
+  return `ip route del ${route.dst}${route.metric ? ` metric ${route.metric}` : ''}${table ? ` table ${table}` : ''}`;
+}
+
+/** A destination traffic must reach the way the cluster file says: a declared route's, a LAN's, a pod subnet's. */
+interface Guarded {
+  readonly what: string;
+  readonly destination: Destination;
+  /** The declared route that should carry it (absent: a LAN or pod subnet). */
+  readonly route?: ExpectedRoute;
+}
+
+/** A rule's selectors as `ip rule` takes them (for messages and `ip rule del`). */
+function describeRule(rule: IpRule): string {
+  const parts = [`priority ${rule.priority}`];
+  if (rule.not) parts.push('not');
+  if (rule.src && rule.src !== 'all')
+    parts.push(`from ${rule.src}${rule.srclen !== undefined ? `/${rule.srclen}` : ''}`);
+  if (rule.dst && rule.dst !== 'all') parts.push(`to ${rule.dst}${rule.dstlen !== undefined ? `/${rule.dstlen}` : ''}`);
+  if (rule.iif) parts.push(`iif ${rule.iif}`);
+  if (rule.oif) parts.push(`oif ${rule.oif}`);
+  if (rule.fwmark) parts.push(`fwmark ${rule.fwmark}`);
+  return parts.join(' ');
+}
+
+const DROPPING_ACTIONS = new Set(['blackhole', 'unreachable', 'prohibit']);
+
+/**
+ * Rules the kernel consults before the main table that take traffic for a guarded destination elsewhere: one that
+ * drops it, or one whose table has a route into it.
+ */
+function ruleHijacks(node: string, policy: PolicyRouting, guarded: ReadonlyArray<Guarded>): Finding[] {
+  const main = policy.rules.find((r) => r.table === 'main' && !r.action && (!r.src || r.src === 'all') && !r.dst);
+  const mainPriority = main?.priority ?? 32766;
+  const findings: Finding[] = [];
+  for (const rule of policy.rules) {
+    if (rule.priority >= mainPriority || rule.table === 'local' || rule.table === 'main' || rule.table === 'default')
+      continue;
+    if (rule.action !== undefined && !DROPPING_ACTIONS.has(rule.action)) continue;
+    const selected =
+      rule.dst && rule.dst !== 'all' && !rule.not ? parseDestination(`${rule.dst}/${rule.dstlen ?? 32}`) : undefined;
+    const routes = rule.table !== undefined ? (policy.tables.get(rule.table) ?? []) : [];
+    for (const target of guarded) {
+      if (selected && !destinationsOverlap(selected, target.destination)) continue;
+      const taking = rule.action
+        ? undefined
+        : routes.find((r) => {
+            const d = parseDestination(r.dst);
+            return d !== undefined && r.type !== 'throw' && destinationsOverlap(d, target.destination);
+          });
+      if (!rule.action && !taking) continue;
+      const how = rule.action
+        ? `${rule.action}s it`
+        : `sends it to table ${rule.table}, whose route ${describe(taking!)} the kernel uses instead of the main table's`;
+      findings.push(
+        fail(
+          'routes.rule',
+          `${node}: ip rule ${describeRule(rule)} comes before the main table and ${how}: traffic for ${target.what} does not take the route the cluster file gives`,
+          `remove it: \`ip rule del ${describeRule(rule)}\`${taking ? ` (and \`${deleteCommand(taking, rule.table)}\` if nothing else uses table ${rule.table})` : ''} on ${node}`,
+          {
+            observed: `ip rule ${describeRule(rule)} ${rule.action ?? `table ${rule.table}`}`,
+            expected: 'no rule before the main table for it',
+          },
+        ),
+      );
+      break; // one finding per rule: the first destination it takes
+    }
+  }
+  return findings;
 }
 
 export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
@@ -41,13 +122,52 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
         fail(
           'routes.gateway',
           `${node.name}: route to ${route.to} is ${describe(found)}; expected ${want} (${route.source})`,
-          RUN_BOOTSTRAP,
+          `${RUN_BOOTSTRAP} (it replaces it), or on ${node.name}: \`ip route replace ${want}${route.metric !== undefined ? ` metric ${route.metric}` : ''}\``,
           { observed: describe(found), expected: want },
         ),
       );
     } else present++;
   }
-  if (expected.length > 0 && present === expected.length)
+  // Routes the file does not give that win over a declared route or a connected LAN for some of its addresses.
+  const isExpected = (r: IpRoute) =>
+    expected.some(
+      (e) =>
+        canonicalRouteDestination(e.to) === canonicalRouteDestination(r.dst) && (e.metric ?? 0) === (r.metric ?? 0),
+    );
+  const connected = nodeAddresses(view.ip).flatMap((a): Guarded[] => {
+    const d = parseDestination(a.network.toCidrString());
+    return d ? [{ what: `the connected network ${a.network.toCidrString()} on ${a.dev}`, destination: d }] : [];
+  });
+  const declared: Guarded[] = expected.flatMap((route) => {
+    const d = parseDestination(route.to);
+    return d ? [{ what: `${route.to} (${route.source})`, destination: d, route }] : [];
+  });
+  let hijacked = 0;
+  for (const route of table) {
+    if (route.protocol === 'kernel' || isExpected(route)) continue;
+    const d = parseDestination(route.dst);
+    if (!d) continue;
+    const victim = [...declared, ...connected].find(
+      (g) =>
+        destinationsOverlap(d, g.destination) &&
+        (d.prefix > g.destination.prefix ||
+          (g.route !== undefined && d.prefix === g.destination.prefix && (route.metric ?? 0) < (g.route.metric ?? 0))),
+    );
+    if (!victim) continue;
+    hijacked++;
+    const wanted = victim.route
+      ? `the declared ${victim.route.to} via ${victim.route.via}${victim.route.metric !== undefined ? ` metric ${victim.route.metric}` : ''} (${victim.route.source})`
+      : victim.what;
+    findings.push(
+      fail(
+        'routes.hijack',
+        `${node.name}: route ${describe(route)} is not in the cluster file and wins over ${wanted}${d.prefix > victim.destination.prefix ? ` for ${route.dst}` : ' (a lower metric)'}`,
+        `remove it: \`${deleteCommand(route)}\` on ${node.name} (or declare it in nodes[${index}].routes)`,
+        { observed: describe(route), expected: 'absent' },
+      ),
+    );
+  }
+  if (expected.length > 0 && present === expected.length && hijacked === 0)
     findings.push(ok('routes.missing', `${node.name}: all ${present} routes of the cluster file are in place`));
 
   // Every other LAN and pod subnet: reachable by some route; specific routes toward them are declared.
@@ -121,7 +241,12 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
       );
     }
   }
-  if (judged > 0 && findings.length === before) {
+  const others: Guarded[] = targets.flatMap((t) => {
+    const d = parseDestination(t.cidr);
+    return d ? [{ what: `${t.what} (${t.cidr})`, destination: d }] : [];
+  });
+  const ruled = ruleHijacks(node.name, view.policy, [...declared, ...connected, ...others]);
+  if (judged > 0 && findings.length === before && ruled.length === 0) {
     findings.push(
       ok(
         'routes.unreachable',
@@ -129,5 +254,6 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
       ),
     );
   }
+  findings.push(...ruled);
   return findings;
 };

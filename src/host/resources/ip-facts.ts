@@ -77,7 +77,8 @@ const parseAddrs = (output: string): IpAddrEntry[] =>
         : [],
     ),
   }));
-const parseRoutes = (output: string): IpRoute[] => jsonArray(ipRouteSchema, output, 'ip route');
+/** `ip -j route` output → routes (shared with diagnose's reading of other tables). */
+export const parseRoutes = (output: string): IpRoute[] => jsonArray(ipRouteSchema, output, 'ip route');
 
 /** The argv of `ip ARGS` on the node (ns undefined), or inside one of its namespaces (empty when it is absent). */
 function ipArgv(ns: string | undefined, args: string[]): string[] {
