@@ -155,10 +155,16 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   try {
     const run = await runBatches(ctx, mode === 'bootstrap' ? batches : [nodes], nodes, options, open);
     const batchOf = new Map(batches.flatMap((batch, i) => batch.map((node) => [node.name, i + 1] as const)));
+    let reported = run.outcomes.size;
     const hosts = nodes.map((node): HostResult => {
       const batch = mode === 'bootstrap' || mode === 'plan' ? { batch: batchOf.get(node.name)! } : {};
       const outcome = run.outcomes.get(node.name);
-      if (!outcome) return { ...skippedHost(node.name, run.stopped?.reason ?? 'not started'), ...batch };
+      if (!outcome) {
+        const skipped = { ...skippedHost(node.name, run.stopped?.reason ?? 'not started'), ...batch };
+        // The progress line counts them too, so that it ends (done = total) before the summary prints.
+        options.onHostDone?.(skipped, ++reported, nodes.length);
+        return skipped;
+      }
       // A source node whose probes ran after its batch spent one more round trip on them per round.
       return { ...outcome.result, verifyRoundTrips: run.laterTrips.get(node.name) ?? 0, ...batch };
     });

@@ -13,7 +13,7 @@ import { parseSerial } from '../../src/host/rollout';
 import { type Connector, sshConnector } from '../../src/host/ssh';
 import { loadClusterFile } from '../../src/model/load';
 import { describeLab, fixture, useLab } from '../support/lab';
-import { netstrapAsync, snapshotAll } from './lab-support';
+import { failingAt, netstrapAsync, snapshotAll } from './lab-support';
 
 const file = fixture('i22-rollout.yaml');
 
@@ -179,4 +179,21 @@ describeLab('bootstrap --serial --max-fail on a lab of six nodes', () => {
     }
     expect(events.filter((e) => e.what === 'confirm')).toHaveLength(6);
   }, 120000);
+
+  test('from the library: progress counts the skipped nodes too (a progress line ends at 6/6)', async () => {
+    // Back to the fixture's hosts entries: every node has a change again; the canary's first step fails.
+    const progress: Array<[string, string, number, number]> = [];
+    const result = await bootstrapCluster(lab.model, {
+      sshConfigFile: lab.state.sshConfigFile,
+      connector: failingAt('k1', 1),
+      serial: parseSerial('1,50%'),
+      maxFail: { count: 0 },
+      onHostDone: (host, done, total) => progress.push([host.node, host.status, done, total]),
+    });
+    expect(result.rollout).toMatchObject({ stoppedAfter: 1, batches: 3 });
+    expect(progress).toEqual([
+      ['k1', 'failed', 1, 6],
+      ...OTHERS.map((node, i): [string, string, number, number] => [node, 'skipped', i + 2, 6]),
+    ]);
+  }, 60000);
 });
