@@ -39,7 +39,13 @@ export class ClusterChart extends Chart {
   constructor(scope: Construct, id: string, props: ClusterChartProps) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
     const { cluster } = props.model;
-    this.network = new ClusterNetwork(this, 'network', cluster.network);
+    // The props take the ranges as written (one, or a dual-stack list); the resolved model's lists are derived.
+    const { podCidrs, serviceCidrs, ...network } = cluster.network;
+    this.network = new ClusterNetwork(this, 'network', {
+      ...network,
+      podCidr: podCidrs.length > 1 ? podCidrs : network.podCidr,
+      serviceCidr: serviceCidrs.length > 1 ? serviceCidrs : network.serviceCidr,
+    });
 
     // --- CNI (cluster.cni): constructs/cni-config.ts, constructs/weave-net.ts
     if (cluster.cni.plugin === 'weave') new WeaveNet(this, 'weave-net', cluster.cni.weave ?? {});

@@ -157,7 +157,7 @@ export function parseIpNetwork(text: unknown, allowHostBits = false): Parsed<IpN
     if (!allowHostBits && !range.getFirst().isEquals(IPv6.fromString(match[1]))) {
       return {
         ok: false,
-        error: `invalid IPv6 CIDR ${show(text)}: host bits are set; the network starts at ${range.getFirst().toString()}`,
+        error: `invalid IPv6 CIDR ${show(text)}: host bits are set; the network is ${ipNetworkText({ family: 6, value: range })}`,
       };
     }
     return {
@@ -288,4 +288,64 @@ export function isStrictIpSubnet(inner: IpNetwork, outer: IpNetwork): boolean {
   const first: IpAddress =
     inner.family === 4 ? { family: 4, value: inner.value.getFirst() } : { family: 6, value: inner.value.getFirst() };
   return ipNetworkContains(outer, first);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dual-stack range lists: network.podCidr, network.serviceCidr and a LAN's cidr take one range, a list of one IPv4
+// and one IPv6 range, or kubeadm's comma string (`10.244.0.0/16,fd00:10:244::/56`).
+
+/** The ranges written in a field that takes one range, a list, or a comma string (no other parsing). */
+export function rangeList(value: string | readonly string[]): string[] {
+  return typeof value === 'string' ? value.split(',') : [...value];
+}
+
+/** One range of a dual-stack list, parsed, with its canonical text (RFC 5952 for IPv6). */
+export interface ListedRange {
+  readonly network: IpNetwork;
+  readonly family: 4 | 6;
+  /** Canonical text: `10.244.0.0/16`, `fd00:10:244::/56`. */
+  readonly text: string;
+}
+
+/**
+ * Parses a range list as kubeadm and the API server read --pod-network-cidr / --service-cluster-ip-range: each a
+ * network with host bits zero, at most two, never two of the same family. The first one's family is the primary.
+ */
+export function parseRangeList(ranges: readonly string[]): Parsed<ListedRange[]> {
+  if (ranges.length === 0 || ranges.length > 2) {
+    return {
+      ok: false,
+      error: `expected one range or one IPv4 and one IPv6 range, got ${ranges.length} (${show(ranges.join(','))})`,
+    };
+  }
+  const parsed: ListedRange[] = [];
+  for (const text of ranges) {
+    if (text.includes('%')) {
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: a zone id (%name) has no place in a range` };
+    }
+    const network = parseIpNetwork(text);
+    if (!network.ok) return network;
+    parsed.push({ network: network.value, family: network.value.family, text: ipNetworkText(network.value) });
+  }
+  if (parsed.length === 2 && parsed[0].family === parsed[1].family) {
+    return {
+      ok: false,
+      error: `${show(ranges.join(','))} has two IPv${parsed[0].family} ranges: a dual-stack cluster takes one IPv4 and one IPv6 range`,
+    };
+  }
+  return { ok: true, value: parsed };
+}
+
+/** The IPv6 range of a parsed list, if any. */
+export function ipv6Of(ranges: readonly ListedRange[]): (ListedRange & { network: { family: 6 } }) | undefined {
+  return ranges.find((r): r is ListedRange & { network: { family: 6; value: IPv6CidrRange } } => r.family === 6);
+}
+
+/** The n-th address of an IPv6 range, counting the network address as 0, in canonical text. */
+export function nthIpv6Address(range: IPv6CidrRange, n: number): string {
+  const first = range.getFirst().getValue();
+  if (first + BigInt(n) > range.getLast().getValue()) {
+    throw new RangeError(`${range.toCidrString()} has no address number ${n}`);
+  }
+  return collapseIPv6Number(expandIPv6Number(IPv6.fromBigInt(first + BigInt(n)).toString()));
 }

@@ -3,25 +3,92 @@
  * checked as a whole (each range valid, no two overlapping, the DNS address inside the service range).
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
-import { cidrText, nthAddress, parseAddress, parseNetwork, rangeBounds, rangeContains, rangesOverlap } from './cidr';
+import {
+  cidrText,
+  ipNetworkPrefix,
+  ipNetworksOverlap,
+  type ListedRange,
+  nthAddress,
+  parseAddress,
+  parseIpNetwork,
+  parseRangeList,
+  rangeBounds,
+  rangeContains,
+  rangeList,
+} from './cidr';
 import { Issue, show } from './errors';
 
 /** The layout as written: strings, as in the cluster file or ClusterNetwork props. */
 export interface NetworkLayoutInput {
-  readonly podCidr: string;
-  readonly serviceCidr: string;
+  /** One range, a list of one IPv4 and one IPv6 range, or kubeadm's comma string. */
+  readonly podCidr: string | readonly string[];
+  /** As podCidr. */
+  readonly serviceCidr: string | readonly string[];
   readonly nodeCidr?: string;
   readonly clusterDomain?: string;
   readonly dnsServiceIp?: string;
+  /** @default 64 */
+  readonly nodeCidrMaskSizeIPv6?: number;
 }
+
+/** An IP family as Kubernetes spells it (a Service's ipFamilies). */
+export type IpFamily = 'IPv4' | 'IPv6';
 
 /** The layout after checking: parsed ranges and every default resolved. */
 export interface NetworkLayout {
+  /** The primary family's pod range (IPv4: an IPv6-primary cluster is not supported yet). */
   readonly podCidr: IPv4CidrRange;
+  /** The primary family's service range. */
   readonly serviceCidr: IPv4CidrRange;
   readonly nodeCidr?: IPv4CidrRange;
   readonly clusterDomain: string;
   readonly dnsServiceIp: IPv4;
+  /** Every pod range, primary first, canonical (one per family). */
+  readonly podCidrs: readonly ListedRange[];
+  /** Every service range, primary first, canonical (one per family). */
+  readonly serviceCidrs: readonly ListedRange[];
+  /** The cluster's IP families (those of podCidr), primary first. */
+  readonly families: readonly IpFamily[];
+  /** Prefix length of a node's slice of the IPv6 pod range (kube-controller-manager --node-cidr-mask-size-ipv6). */
+  readonly nodeCidrMaskSizeIPv6: number;
+}
+
+/** The API server refuses a service range with more than 20 host bits (an IPv6 one longer than /108 is fine). */
+export const MAX_SERVICE_HOST_BITS = 20;
+/** kube-controller-manager: a node's slice is at most 16 bits longer than the cluster CIDR (clusterSubnetMaxDiff). */
+export const MAX_NODE_MASK_DIFF = 16;
+
+/** The family of a parsed range, as Kubernetes spells it. */
+export function familyName(range: Pick<ListedRange, 'family'>): IpFamily {
+  return range.family === 4 ? 'IPv4' : 'IPv6';
+}
+
+/**
+ * Parses one range field (podCidr, serviceCidr): each range valid, one per family, the primary (first) IPv4.
+ * Errors are pushed with `field` as path.
+ */
+function rangeField(field: 'podCidr' | 'serviceCidr', value: string | readonly string[], issues: Issue[]) {
+  const parsed = parseRangeList(rangeList(value));
+  if (!parsed.ok) {
+    issues.push({ path: [field], message: parsed.error });
+    return undefined;
+  }
+  if (parsed.value[0].family !== 4) {
+    issues.push({
+      path: [field],
+      message: `${show(rangeList(value).join(','))} starts with an IPv6 range: netstrap builds IPv4-only and IPv4-primary dual-stack clusters (IPv6-primary and IPv6-only are not supported yet); write the IPv4 range first`,
+    });
+    return undefined;
+  }
+  const v6 = parsed.value.find((r) => r.family === 6);
+  if (field === 'serviceCidr' && v6 && 128 - ipNetworkPrefix(v6.network) > MAX_SERVICE_HOST_BITS) {
+    issues.push({
+      path: [field],
+      message: `IPv6 range ${show(v6.text)} is too large: the API server takes at most ${MAX_SERVICE_HOST_BITS} host bits (for 128-bit addresses the mask must be >= ${128 - MAX_SERVICE_HOST_BITS})`,
+    });
+    return undefined;
+  }
+  return parsed.value;
 }
 
 /** kube-apiserver's default --service-node-port-range. */
@@ -32,32 +99,56 @@ export const DNS_ADDRESS_INDEX = 10;
 /** Checks a layout; returns the resolved layout, or the issues (paths relative to the layout object). */
 export function resolveLayout(input: NetworkLayoutInput): { layout?: NetworkLayout; issues: Issue[] } {
   const issues: Issue[] = [];
-  const network = (field: keyof NetworkLayoutInput, value: string | undefined): IPv4CidrRange | undefined => {
-    if (value === undefined) return undefined;
-    const parsed = parseNetwork(value);
-    if (parsed.ok) return parsed.value;
-    issues.push({ path: [field], message: parsed.error });
-    return undefined;
-  };
-  const podCidr = network('podCidr', input.podCidr);
-  const serviceCidr = network('serviceCidr', input.serviceCidr);
-  const nodeCidr = network('nodeCidr', input.nodeCidr);
+  const podCidrs = rangeField('podCidr', input.podCidr, issues);
+  const serviceCidrs = rangeField('serviceCidr', input.serviceCidr, issues);
+  const podCidr = podCidrs?.[0].network.value as IPv4CidrRange | undefined;
+  const serviceCidr = serviceCidrs?.[0].network.value as IPv4CidrRange | undefined;
+  let nodeCidr: IPv4CidrRange | undefined;
+  if (input.nodeCidr !== undefined) {
+    const parsed = parseIpNetwork(input.nodeCidr);
+    if (!parsed.ok) issues.push({ path: ['nodeCidr'], message: parsed.error });
+    else if (parsed.value.family === 6) {
+      issues.push({
+        path: ['nodeCidr'],
+        message: `${show(input.nodeCidr)} is IPv6: nodeCidr takes the IPv4 node network`,
+      });
+    } else nodeCidr = parsed.value.value;
+  }
 
-  const named: Array<[keyof NetworkLayoutInput, IPv4CidrRange | undefined]> = [
-    ['podCidr', podCidr],
-    ['serviceCidr', serviceCidr],
-    ['nodeCidr', nodeCidr],
+  const named: Array<[keyof NetworkLayoutInput, readonly ListedRange[]]> = [
+    ['podCidr', podCidrs ?? []],
+    ['serviceCidr', serviceCidrs ?? []],
+    ['nodeCidr', nodeCidr ? [{ network: { family: 4, value: nodeCidr }, family: 4, text: cidrText(nodeCidr) }] : []],
   ];
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
-      const [nameA, a] = named[i];
-      const [nameB, b] = named[j];
-      if (a && b && rangesOverlap(a, b)) {
-        issues.push({
-          path: [nameB],
-          message: `${nameB} ${cidrText(b)} overlaps ${nameA} ${cidrText(a)}: pod, service and node ranges must be disjoint`,
-        });
-      }
+      const [nameA, rangesA] = named[i];
+      const [nameB, rangesB] = named[j];
+      for (const a of rangesA)
+        for (const b of rangesB)
+          if (ipNetworksOverlap(a.network, b.network)) {
+            issues.push({
+              path: [nameB],
+              message: `${nameB} ${b.text} overlaps ${nameA} ${a.text}: pod, service and node ranges must be disjoint`,
+            });
+          }
+    }
+  }
+  if (podCidrs && serviceCidrs && podCidrs.length === 1 && serviceCidrs.length === 2) {
+    issues.push({
+      path: ['serviceCidr'],
+      message: `is dual-stack but podCidr ${show(podCidrs[0].text)} is not: give podCidr an IPv6 range too (the cluster's families are podCidr's)`,
+    });
+  }
+  const nodeCidrMaskSizeIPv6 = input.nodeCidrMaskSizeIPv6 ?? 64;
+  const podV6 = podCidrs?.find((r) => r.family === 6);
+  if (podV6) {
+    const prefix = ipNetworkPrefix(podV6.network);
+    if (nodeCidrMaskSizeIPv6 <= prefix || nodeCidrMaskSizeIPv6 - prefix > MAX_NODE_MASK_DIFF) {
+      issues.push({
+        path: ['nodeCidrMaskSizeIPv6'],
+        message: `/${nodeCidrMaskSizeIPv6} does not fit podCidr's IPv6 range ${podV6.text}: kube-controller-manager needs a node mask longer than /${prefix} and at most ${MAX_NODE_MASK_DIFF} bits longer (/${prefix + 1} to /${Math.min(128, prefix + MAX_NODE_MASK_DIFF)}); set network.nodeCidrMaskSizeIPv6 or widen the range`,
+      });
     }
   }
 
@@ -85,10 +176,20 @@ export function resolveLayout(input: NetworkLayoutInput): { layout?: NetworkLayo
     } else dnsServiceIp = nthAddress(serviceCidr, DNS_ADDRESS_INDEX);
   }
 
-  if (issues.length > 0 || !podCidr || !serviceCidr || !dnsServiceIp) return { issues };
+  if (issues.length > 0 || !podCidrs || !serviceCidrs || !podCidr || !serviceCidr || !dnsServiceIp) return { issues };
   return {
     issues,
-    layout: { podCidr, serviceCidr, nodeCidr, clusterDomain: input.clusterDomain ?? 'cluster.local', dnsServiceIp },
+    layout: {
+      podCidr,
+      serviceCidr,
+      nodeCidr,
+      clusterDomain: input.clusterDomain ?? 'cluster.local',
+      dnsServiceIp,
+      podCidrs,
+      serviceCidrs,
+      families: podCidrs.map(familyName),
+      nodeCidrMaskSizeIPv6,
+    },
   };
 }
 

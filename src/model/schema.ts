@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { record } from './record';
 import { anyPluginSchema, CNI_PLUGIN_TYPES } from './cni/plugins';
-import { type NumericRange, parseAddress } from './cidr';
+import { type NumericRange, parseAddress, rangeList } from './cidr';
 import type { Issue } from './errors';
 import {
   DNS1123_LABEL,
@@ -93,6 +93,13 @@ const sshHost = z
 
 /** CIDR and address strings: the syntax is checked here, the meaning (host bits, ranges) in load.ts with ip-num. */
 const cidr = z.string().describe('IPv4 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16');
+/**
+ * A range, or a dual-stack pair: one range (`10.244.0.0/16`), a list of one IPv4 and one IPv6 range
+ * (`[10.244.0.0/16, fd00:10:244::/56]`), or kubeadm's comma string (`10.244.0.0/16,fd00:10:244::/56`).
+ */
+const cidrs = z.union([cidr, z.array(cidr).min(1).max(2)], {
+  error: 'must be a CIDR string, or a list of one IPv4 and one IPv6 CIDR',
+});
 const address = z.string().describe('IPv4 address, e.g. 10.96.0.10');
 const interfaceAddress = z.string().describe('IPv4 address with the prefix of its network, e.g. 192.168.1.11/24');
 const port = z
@@ -118,10 +125,18 @@ export const absolutePath = z
 // Network layout
 
 const networkShape = {
-  /** Pod network in CIDR notation, e.g. `10.244.0.0/16` (Flannel's default) or `10.32.0.0/12` (Weave's). Required. */
-  podCidr: cidr,
-  /** Service cluster-IP range, e.g. `10.96.0.0/12` (kubeadm's default). Required. */
-  serviceCidr: cidr,
+  /**
+   * Pod network in CIDR notation, e.g. `10.244.0.0/16` (Flannel's default) or `10.32.0.0/12` (Weave's); dual-stack: a
+   * list of one IPv4 and one IPv6 range, `[10.244.0.0/16, fd00:10:244::/56]` (or kubeadm's comma string). The
+   * cluster's IP families are those of podCidr; the first range's is the primary family. Required.
+   */
+  podCidr: cidrs,
+  /**
+   * Service cluster-IP range, e.g. `10.96.0.0/12` (kubeadm's default); dual-stack: a list of one IPv4 and one IPv6
+   * range in the same family order as podCidr, `[10.96.0.0/12, fd00:10:96::/108]`. An IPv6 range may be at most a
+   * /108 (the API server's limit: 20 host bits). Required.
+   */
+  serviceCidr: cidrs,
   /** Network of the node addresses; checked not to overlap pods and services. @default - not checked */
   nodeCidr: cidr.optional(),
   /** The cluster DNS domain. @default 'cluster.local' */
@@ -134,6 +149,13 @@ const networkShape = {
    * @default 24
    */
   nodeCidrMaskSize: z.number().int().min(8).max(30).default(24),
+  /**
+   * Prefix length of each Kubernetes node's slice of podCidr's IPv6 range (kube-controller-manager
+   * --node-cidr-mask-size-ipv6): longer than that range's prefix, and at most 16 longer (kube-controller-manager's
+   * limit), for nodes without an IPv6 podSubnet (host side). Used only when podCidr has an IPv6 range.
+   * @default 64
+   */
+  nodeCidrMaskSizeIPv6: z.number().int().min(8).max(126).default(64),
 };
 export const networkSchema: z.ZodObject<typeof networkShape, z.core.$strict> = z.strictObject(networkShape);
 
@@ -878,10 +900,30 @@ export const nodeSchema = z.strictObject({
     .optional(),
 });
 
-export const lanSchema = z.strictObject({
+const lanShape = {
   /** LAN name, referred to by interfaces' `lan`. Required. */
   name: dnsLabel,
-  cidr,
+  /**
+   * The LAN's network, e.g. `192.168.1.0/24`; dual-stack: a list of one IPv4 and one IPv6 range,
+   * `[192.168.1.0/24, fd00:192:168:1::/64]` (or the comma string). Required.
+   */
+  cidr: cidrs,
+};
+/** A LAN: `cidr` is its first range (as before dual-stack), `cidrs` every range written, in order. */
+export const lanSchema = z.strictObject(lanShape).transform((lan) => {
+  const all = rangeList(lan.cidr);
+  return { ...lan, cidr: all[0], cidrs: all };
+});
+
+/**
+ * The network layout of a cluster file: `podCidr` and `serviceCidr` are the primary family's range (the first one
+ * written), as before dual-stack; `podCidrs` and `serviceCidrs` every range written, in order (as a Service's
+ * clusterIP and clusterIPs).
+ */
+export const clusterNetworkSchema = networkSchema.transform((network) => {
+  const podCidrs = rangeList(network.podCidr);
+  const serviceCidrs = rangeList(network.serviceCidr);
+  return { ...network, podCidr: podCidrs[0], serviceCidr: serviceCidrs[0], podCidrs, serviceCidrs };
 });
 
 export const verifySchema = z.strictObject({
@@ -909,7 +951,7 @@ export const labSchema = z.strictObject({
 export const clusterSchema = z.strictObject({
   name: dnsLabel.describe('Cluster name; also the name of the synthesized chart (dist/<name>.k8s.yaml).'),
   /** Pod, service and node ranges and the cluster domain. Required. */
-  network: networkSchema,
+  network: clusterNetworkSchema,
   /** The CNI plugin and its options. @default { plugin: 'weave' } */
   cni: cniSchema.default({ plugin: 'weave', installer: false, binDir: '/opt/cni/bin' }),
   /** kube-proxy's mode and configuration. @default { mode: 'iptables' } */

@@ -30,7 +30,8 @@ export function validateCluster(
   baseDir: string,
   options: { traceProbes?: boolean; connects?: boolean } = {},
 ): { layout?: NetworkLayout; issues: Issue[] } {
-  const resolved = resolveLayout(cluster.network);
+  const { podCidrs, serviceCidrs } = cluster.network;
+  const resolved = resolveLayout({ ...cluster.network, podCidr: podCidrs, serviceCidr: serviceCidrs });
   const issues: Issue[] = under(['network'], resolved.issues);
   const layout = resolved.layout;
   if (!layout) return { issues };

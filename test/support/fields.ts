@@ -8,7 +8,9 @@ import { z } from 'zod';
 /** Leaf field paths of a zod schema: `kubernetes.services[].ports[].port`. */
 export function leaves(schema: z.ZodType, at = '', out: string[] = []): string[] {
   let s = schema as unknown as { _zod: { def: Record<string, any> } };
-  while (['optional', 'default', 'nullable', 'prefault'].includes(s._zod.def.type)) s = s._zod.def.innerType;
+  // A transform (network, lans[]: the dual-stack lists) is read as the schema it transforms.
+  while (['optional', 'default', 'nullable', 'prefault', 'pipe'].includes(s._zod.def.type))
+    s = s._zod.def.type === 'pipe' ? s._zod.def.in : s._zod.def.innerType;
   const def = s._zod.def;
   if (def.type === 'object') {
     for (const [key, value] of Object.entries(def.shape)) leaves(value as z.ZodType, at ? `${at}.${key}` : key, out);
@@ -198,6 +200,8 @@ export const NOT_OUTPUT: Readonly<Record<string, string>> = {
   'network.nodeCidr': 'only checked: must not overlap pods or services',
   'lans[].name': 'the lab cables its LANs; nothing is synthesized or provisioned',
   'lans[].cidr': 'the lab cables its LANs; nothing is synthesized or provisioned',
+  'network.nodeCidrMaskSizeIPv6':
+    'checked against the IPv6 pod range (kube-controller-manager); the IPv6 pod subnets it sizes are not provisioned yet',
   'nodes[].name': 'names the host in reports and --only; not state',
   'nodes[].ssh.host': 'how to reach the node, not its state',
   'nodes[].ssh.port': 'how to reach the node, not its state',

@@ -3,7 +3,15 @@
  * cluster-file coordinates. The lab adds its own checks on top (src/lab/topology.ts labIssues).
  */
 import type { IPv4CidrRange } from 'ip-num';
-import { parseInterfaceAddress, parseNetwork, rangeContains, rangesOverlap } from '../cidr';
+import {
+  ipNetworksOverlap,
+  type ListedRange,
+  parseInterfaceAddress,
+  parseNetwork,
+  parseRangeList,
+  rangeContains,
+  rangesOverlap,
+} from '../cidr';
 import { Issue, show } from '../errors';
 import { Cluster } from '../schema';
 
@@ -15,10 +23,33 @@ import { Cluster } from '../schema';
 export function topologyIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
   const lans = new Map<string, IPv4CidrRange>();
+  const lans6 = new Map<string, ListedRange>();
   cluster.lans.forEach((lan, i) => {
     if (lans.has(lan.name) || cluster.lans.findIndex((l) => l.name === lan.name) !== i) {
       issues.push({ path: ['lans', i, 'name'], message: `duplicate LAN name ${show(lan.name)}` });
       return;
+    }
+    const ranges = parseRangeList(lan.cidrs);
+    if (!ranges.ok) {
+      issues.push({ path: ['lans', i, 'cidr'], message: ranges.error });
+      return;
+    }
+    if (ranges.value[0].family === 6) {
+      issues.push({
+        path: ['lans', i, 'cidr'],
+        message: `${show(lan.cidrs.join(','))} starts with an IPv6 range: a LAN needs its IPv4 range first (IPv6-only LANs are not supported yet)`,
+      });
+      return;
+    }
+    const v6 = ranges.value.find((r) => r.family === 6);
+    if (v6) {
+      for (const [other, range] of lans6)
+        if (ipNetworksOverlap(range.network, v6.network))
+          issues.push({
+            path: ['lans', i, 'cidr'],
+            message: `${show(v6.text)} overlaps LAN ${show(other)} ${range.text}`,
+          });
+      lans6.set(lan.name, v6);
     }
     const parsed = parseNetwork(lan.cidr);
     if (!parsed.ok) {
