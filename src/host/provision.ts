@@ -15,7 +15,7 @@
  * instead (confirm.ts): one more round trip, over a new connection, for every node that changes.
  */
 import { effectiveNodes } from '../model/effective';
-import type { ClusterNode } from '../model/schema';
+import type { Cluster, ClusterNode } from '../model/schema';
 import type { ClusterModel } from '../model/load';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_CONFIRM_TIMEOUT_MS } from './defaults';
 import type { DisruptionCheck } from './disruption';
@@ -240,7 +240,7 @@ async function runBatches(
         finished(probeSource(c.spec).node) &&
         finished(targetNode(c) ?? probeSource(c.spec).node),
     );
-    const round = await laterProbes(due, open, outcomes, ctx.timeoutMs, concurrency);
+    const round = await laterProbes(due, open, outcomes, ctx.timeoutMs, concurrency, ctx.model.cluster);
     for (const [source, results] of round) {
       later.push(...results);
       laterTrips.set(source, (laterTrips.get(source) ?? 0) + 1);
@@ -344,6 +344,7 @@ async function laterProbes(
   outcomes: ReadonlyMap<string, HostOutcome>,
   timeoutMs: number,
   concurrency: number,
+  cluster: Cluster,
 ): Promise<Map<string, ProbeResult[]>> {
   const resolved = (check: ScheduledProbe): Probe => {
     if (check.endpoint.kind !== 'pod') return check;
@@ -356,7 +357,9 @@ async function laterProbes(
   };
   const ran = await runPool([...open.keys()], concurrency, async (name) => {
     const list = probesFrom(checks, name).map(resolved);
-    return list.length === 0 ? undefined : ([name, await runProbes(open.get(name)!, list, timeoutMs)] as const);
+    return list.length === 0
+      ? undefined
+      : ([name, await runProbes(open.get(name)!, list, timeoutMs, cluster)] as const);
   });
   return new Map(ran.filter((entry) => entry !== undefined));
 }
@@ -391,11 +394,16 @@ function withUnprobed(
   return [...probed, ...unprobed].sort((a, b) => a.index - b.index);
 }
 
-async function runProbes(transport: Transport, list: ReadonlyArray<Probe>, timeoutMs: number): Promise<ProbeResult[]> {
+async function runProbes(
+  transport: Transport,
+  list: ReadonlyArray<Probe>,
+  timeoutMs: number,
+  cluster: Cluster,
+): Promise<ProbeResult[]> {
   const marker = newMarker();
   try {
     const run = await transport.run(buildProbeScript(list, marker), timeoutMs);
-    return parseProbeOutput(run.stdout, list, marker);
+    return parseProbeOutput(run.stdout, list, marker, cluster);
   } catch (error) {
     return list.map(({ index, spec }) => ({
       index,

@@ -287,7 +287,7 @@ async function readPhase(node: ClusterNode, ctx: HostContext, transport: Transpo
   }
   if (run.code !== 0) return { kind: 'failed', error: `reading facts failed (exit ${run.code}): ${run.stderr.trim()}` };
   const facts = new FactSet(parseFacts(run.stdout, sections, marker));
-  const checks = probes.length > 0 ? parseProbeOutput(run.stdout, probes, marker) : [];
+  const checks = probes.length > 0 ? parseProbeOutput(run.stdout, probes, marker, ctx.model.cluster) : [];
   return { kind: 'read', wanted, facts, sections, marker, factScript, checks };
 }
 

@@ -353,6 +353,17 @@ export interface TraceHop {
   /** The place (node, node/namespace, node/pod) and what happened there. */
   readonly at: string;
   readonly action: string;
+  /** Where a routed hop sends the packet: the route's gateway (absent: on-link), its interface, the next place. */
+  readonly next?: TraceNextHop;
+}
+
+export interface TraceNextHop {
+  /** The model's route, as `ip route` would show it. */
+  readonly route: string;
+  readonly via?: string;
+  readonly dev: string;
+  /** The place that has the next-hop address (absent: none of the cluster file). */
+  readonly to?: string;
 }
 
 export type Verdict = 'delivered' | 'dropped' | 'leaves';
@@ -467,10 +478,19 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
         pkt = { ...pkt, src: to };
       }
     }
-    hop(actions.join('; '));
     const next = route.via ?? pkt.dst;
     const key = `${out.segment} ${next}`;
     const owner = net.extra?.get(key) ?? net.owners.get(key);
+    hops.push({
+      at: here.id,
+      action: actions.join('; '),
+      next: {
+        route: route.text(),
+        ...(route.via !== undefined ? { via: numberText(route.via) } : {}),
+        dev: out.name,
+        ...(owner ? { to: owner.place.id } : {}),
+      },
+    });
     if (!owner) {
       const lan = out.segment.startsWith('lan:') ? ` (LAN ${out.segment.slice(4)})` : '';
       return {

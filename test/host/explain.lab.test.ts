@@ -1,0 +1,85 @@
+/**
+ * Issue 24, "Explain", against real kernels (test/fixtures/i24-explain.yaml: w1 → r1 → w2, and r2 on both LANs
+ * not forwarding): a route added by hand on w1 hijacks part of the declared 192.168.20.0/24. verify's failed check
+ * then shows the model's path beside the live one (read with `ip route get` in verify's own round trip) and the hop
+ * where they part; passing checks print as before; diagnose names the route with the `ip route del` that removes it.
+ */
+import { bootstrapCluster } from '../../src/host/provision';
+import { describeLab, fixture, useLab } from '../support/lab';
+import { netstrapAsync } from './lab-support';
+
+const FILE = fixture('i24-explain.yaml');
+
+describeLab('explaining what the live network does (issue 24)', () => {
+  const lab = useLab(FILE);
+  const exec = async (node: string, script: string) => {
+    const r = await lab.exec(node, ['sh', '-c', script], { timeoutMs: 15000, allowFailure: true });
+    if (r.status !== 0) throw new Error(`${node}: ${script} failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+  };
+  const netstrap = (...args: string[]) => netstrapAsync([...args, '--ssh-config', lab.state.sshConfigFile]);
+
+  beforeAll(async () => {
+    const result = await bootstrapCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile });
+    expect(result.hosts.map((h) => [h.node, h.error ?? ''])).toEqual(result.hosts.map((h) => [h.node, '']));
+  }, 60000);
+
+  test('verify on the converged lab: the passing checks print as before', async () => {
+    const r = await netstrap('verify', FILE);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('check w1 → ping 192.168.20.11 (expect success): passed\n');
+    expect(r.stdout).not.toMatch(/model:|live:/);
+  }, 60000);
+
+  test('a hijacking route on w1: the failed check names the live route and the hop where it leaves the model', async () => {
+    await exec('w1', 'ip route add 192.168.20.0/25 via 192.168.10.99');
+    try {
+      const r = await netstrap('verify', FILE);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain(
+        'check w1 → ping 192.168.20.11 (expect success): failed: failed after 5 attempt(s), expected success; ' +
+          'model: w1 → r1 (192.168.10.1) → w2; ' +
+          'live: w1 → 192.168.10.99 (route 192.168.20.0/25 via 192.168.10.99 dev eth0, not declared); they part at w1\n',
+      );
+      // w2's echo request reaches w1, whose reply is what goes astray: w2's own first hop agrees, and verify says
+      // which hops it did not read.
+      expect(r.stdout).toMatch(
+        /check w2 → ping w1 \(expect success\): failed: .*live: w2 → r1 \(192\.168\.20\.1\) \(route 192\.168\.10\.0\/24 via 192\.168\.20\.1 dev eth0, declared\); they agree at w2; not read here: r1/,
+      );
+
+      const d = await netstrap('diagnose', FILE, '--json');
+      expect(d.status).toBe(1);
+      const w1 = (JSON.parse(d.stdout) as { nodes: Array<{ node: string; findings: any[] }> }).nodes.find(
+        (n) => n.node === 'w1',
+      )!;
+      expect(w1.findings.find((f) => f.check === 'routes.hijack')).toMatchObject({
+        severity: 'fail',
+        fix: 'remove it: `ip route del 192.168.20.0/25` on w1 (or declare it in nodes[0].routes)',
+      });
+    } finally {
+      await exec('w1', 'ip route del 192.168.20.0/25');
+    }
+  }, 90000);
+
+  test('the declared route via another gateway: verify parts at w1, diagnose fails routes.gateway with the fix', async () => {
+    await exec('w1', 'ip route replace 192.168.20.0/24 via 192.168.10.2');
+    try {
+      const r = await netstrap('verify', FILE);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain(
+        'model: w1 → r1 (192.168.10.1) → w2; live: w1 → r2 (192.168.10.2) (route 192.168.20.0/24 via 192.168.10.2 dev eth0, not declared); they part at w1\n',
+      );
+      const d = await netstrap('diagnose', FILE, '--json');
+      expect(d.status).toBe(1);
+      const w1 = (JSON.parse(d.stdout) as { nodes: Array<{ node: string; findings: any[] }> }).nodes.find(
+        (n) => n.node === 'w1',
+      )!;
+      expect(w1.findings.find((f) => f.check === 'routes.gateway')).toMatchObject({
+        severity: 'fail',
+        fix: 'run `netstrap bootstrap` (it replaces it), or on w1: `ip route replace 192.168.20.0/24 via 192.168.10.1`',
+      });
+    } finally {
+      await exec('w1', 'ip route replace 192.168.20.0/24 via 192.168.10.1');
+    }
+  }, 90000);
+});
