@@ -62,16 +62,67 @@ export function formatMatrix(
     const rows = quoted.map((from, s) => `${from}:{${quoted.map((to, d) => `${to}:${matrix[s][d]}`).join(',')}}`);
     return `{"port":${port},"protocol":${JSON.stringify(protocol)},"inputs":${JSON.stringify(inputs)},"matrix":{${rows.join(',')}}}\n`;
   }
-  const width = Math.max(`${protocol}/${port}`.length, ...keys.map((k) => k.length));
-  const lines = [`${protocol}/${port}`.padEnd(width) + ' ' + keys.map((_, d) => String(d).padStart(3)).join(' ')];
+  return matrixTable(
+    `${protocol}/${port}`,
+    keys,
+    matrix.map((row) => row.map((ok) => (ok ? '.' : 'X'))),
+    '. allowed, X denied',
+  );
+}
+
+/**
+ * `netpol matrix` without --port: every port of every protocol. A cell is `.` when every connection is allowed, `X`
+ * when none is, `~` when some ports are (`netpol list` names them); --json gives each pair's connections in words
+ * (`All Connections`, `No Connections`, `TCP 80;UDP 53`).
+ */
+export function formatAnyPortMatrix(analysis: NetpolAnalysis, inputs?: InputCounts): string {
+  const keys = analysis.workloads.map((w) => w.key);
+  const sets = keys.map((_, s) => keys.map((_, d) => analysis.connections(s, d)));
+  if (inputs) {
+    const quoted = keys.map((k) => JSON.stringify(k));
+    const rows = quoted.map(
+      (from, s) => `${from}:{${quoted.map((to, d) => `${to}:${JSON.stringify(sets[s][d].toString())}`).join(',')}}`,
+    );
+    return `{"port":"any","protocol":"any","inputs":${JSON.stringify(inputs)},"matrix":{${rows.join(',')}}}\n`;
+  }
+  return matrixTable(
+    'any port',
+    keys,
+    sets.map((row) => row.map((set) => (set.isAll() ? '.' : set.isEmpty() ? 'X' : '~'))),
+    '. every connection allowed, ~ some ports (netstrap netpol list names them), X denied',
+  );
+}
+
+/** Widest matrix printed with its column names across; a wider one writes them downwards. */
+const ACROSS_WIDTH = 160;
+
+/**
+ * The matrix as text, the workloads' names as column headers: across when the table fits ACROSS_WIDTH columns,
+ * else read downwards, so the columns stay narrow.
+ */
+function matrixTable(corner: string, keys: readonly string[], cells: readonly string[][], legend: string): string {
+  const width = Math.max(corner.length, ...keys.map((k) => k.length));
+  const across = width + keys.reduce((sum, k) => sum + k.length + 2, 0) <= ACROSS_WIDTH;
+  const column = (d: number) => (across ? keys[d].length + 2 : 2);
+  const lines: string[] = [];
+  if (across) lines.push(`${corner.padEnd(width)}${keys.map((k) => `  ${k}`).join('')}`);
+  else {
+    const tall = Math.max(0, ...keys.map((k) => k.length));
+    for (let row = 0; row < tall; row++) {
+      const label = row === tall - 1 ? corner : '';
+      lines.push(
+        `${label.padEnd(width)} ${keys.map((k) => (k[row - (tall - k.length)] ?? ' ').padStart(2)).join('')}`.trimEnd(),
+      );
+    }
+  }
   keys.forEach((key, s) =>
-    lines.push(key.padEnd(width) + ' ' + matrix[s].map((ok) => (ok ? '.' : 'X').padStart(3)).join(' ')),
+    lines.push(
+      `${key.padEnd(width)}${across ? '' : ' '}${cells[s]
+        .map((cell, d) => (across ? `  ${cell.padEnd(column(d) - 2)}` : cell.padStart(2)))
+        .join('')}`.trimEnd(),
+    ),
   );
-  lines.push(
-    '',
-    'columns: ' + keys.map((k, d) => `${d}=${k}`).join(' '),
-    'rows: from; columns: to; . allowed, X denied',
-  );
+  lines.push('', `rows: from; columns: to${across ? '' : ' (names read downwards)'}; ${legend}`);
   return `${lines.join('\n')}\n`;
 }
 

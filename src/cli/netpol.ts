@@ -108,25 +108,34 @@ export function registerNetpol(program: Command, status: ExitStatus): void {
 
   netpol
     .command('matrix')
-    .description('allowed or not, for every ordered pair of workloads (rows: from, columns: to), on one port')
+    .description(
+      'allowed or not, for every ordered pair of workloads (rows: from, columns: to), on one port (--port) or on any port',
+    )
     .argument('<inputs...>', 'cluster files, manifest files or directories')
-    .requiredOption('--port <port>', 'destination port', portNumber)
+    .option(
+      '--port <port>',
+      'destination port (default: every port of every protocol: . all, ~ some, X none)',
+      portNumber,
+    )
     .addOption(protocolOption())
     .option(
       '--json',
-      'print {"port", "protocol", "inputs": {files, workloads, namespaces, networkPolicies, read, analysed, notAnalysed}, "matrix": {from: {to: true|false}}}',
+      'print {"port", "protocol", "inputs": {files, workloads, namespaces, networkPolicies, read, analysed, notAnalysed}, "matrix": {from: {to: true|false}}}; without --port, "port": "any" and each cell is the allowed connections in words',
     )
-    .action((inputs: string[], opts: { port: number; protocol: Protocol; json?: boolean }) => {
+    .action((inputs: string[], opts: { port?: number; protocol: Protocol; json?: boolean }) => {
       const { inputCounts } = require('../model/netpol/read') as typeof import('../model/netpol/read');
       const { input, analysis } = analyse(inputs);
+      const counts = opts.json ? inputCounts(input) : undefined;
       process.stdout.write(
-        output().formatMatrix(
-          analysis,
-          analysis.matrix(opts.port, opts.protocol),
-          opts.port,
-          opts.protocol,
-          opts.json ? inputCounts(input) : undefined,
-        ),
+        opts.port === undefined
+          ? output().formatAnyPortMatrix(analysis, counts)
+          : output().formatMatrix(
+              analysis,
+              analysis.matrix(opts.port, opts.protocol),
+              opts.port,
+              opts.protocol,
+              counts,
+            ),
       );
     });
 

@@ -29,8 +29,8 @@ export function registerValidate(program: Command, out: Output = processOutput):
       const k = cluster.kubernetes;
       out.out(
         `${file}: ok: cluster ${cluster.name}: pods ${layout.podCidr.toCidrString()}, services ${layout.serviceCidr.toCidrString()}, ` +
-          `dns ${layout.dnsServiceIp.toString()}; ${k.services.length} services, ${k.ingresses.length} ingresses, ` +
-          `${k.networkPolicies.length} network policies${k.workloads ? `, ${k.workloads.length} workloads` : ''}; ${cluster.nodes.length} nodes\n`,
+          `dns ${layout.dnsServiceIp.toString()}; ${counted(k.services.length, 'service')}, ${counted(k.ingresses.length, 'ingress', 'ingresses')}, ` +
+          `${counted(k.networkPolicies.length, 'network policy', 'network policies')}${k.workloads ? `, ${counted(k.workloads.length, 'workload')}` : ''}; ${counted(cluster.nodes.length, 'node')}\n`,
       );
       // Which node allocates pod addresses from where (src/model/pod-subnets.ts), and how far the checks were traced.
       if (cluster.nodes.length > 0) {
@@ -45,7 +45,7 @@ export function registerValidate(program: Command, out: Output = processOutput):
         }
         if (cluster.verify.length > 0) {
           out.out(
-            `verify: ${cluster.verify.length} checks traced, none can fail as declared (netstrap trace shows each path)\n`,
+            `verify: ${counted(cluster.verify.length, 'check')} traced, none can fail as declared (netstrap trace shows each path)\n`,
           );
           // A TCP check expecting failure on a delivered path asserts a closed port: say what it relies on.
           const { traceProbe } = require('../model/trace') as typeof import('../model/trace');
@@ -59,4 +59,9 @@ export function registerValidate(program: Command, out: Output = processOutput):
         }
       }
     });
+}
+
+/** `1 ingress`, `2 ingresses`. */
+function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -110,7 +110,9 @@ export function formatSummary(result: ClusterResult): string {
   const failed = result.hosts.filter((h) => h.error);
   if (failed.length > 0) {
     out.push('');
-    for (const h of failed) out.push(`${h.node}: ${h.status}: ${h.error}`);
+    // An error that already starts with its status ("refused: …") is not prefixed again.
+    for (const h of failed)
+      out.push(`${h.node}: ${h.error!.startsWith(`${h.status}: `) ? '' : `${h.status}: `}${h.error}`);
   }
   const drifted = result.hosts.filter((h) => (h.drift ?? []).length > 0);
   if (drifted.length > 0) {

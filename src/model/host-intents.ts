@@ -8,6 +8,7 @@
 import type { IPv4CidrRange } from 'ip-num';
 import { clusterCniFiles } from './cni';
 import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains, rangesOverlap } from './cidr';
+import { podSubnets } from './pod-subnets';
 import { canonicalRouteDestination } from './route-table';
 import { Issue, show } from './errors';
 import type { Cluster, ClusterNode } from './schema';
@@ -32,6 +33,7 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       if (!ip.ok) c.add(c.at('hosts', h, 'ip'), ip.error);
     });
     checkResolv(node, c.at, c.add);
+    issues.push(...dnatTargetIssues(cluster, node, n));
     if (node.cniConflists && !cniFiles) {
       c.add(
         c.at('cniConflists'),
@@ -40,6 +42,34 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
     }
   });
   return issues;
+}
+
+/**
+ * A DNAT whose target no node, bridge, namespace or pod subnet of the file holds sends its connections nowhere the
+ * file knows: accepted (a machine outside the file may hold it) but a warning, as it is most often a typo.
+ */
+function dnatTargetIssues(cluster: Cluster, node: ClusterNode, n: number): Issue[] {
+  if (node.nat.portForwards.length === 0) return [];
+  const held = new Set(
+    cluster.nodes.flatMap((each) => [
+      ...[...each.interfaces, ...each.bridges].flatMap((dev) => dev.addresses.map((a) => a.split('/')[0])),
+      ...each.namespaces.map((ns) => ns.veth.address.split('/')[0]),
+    ]),
+  );
+  const pods = podSubnets(cluster).subnets.map((subnet) => parseNetwork(subnet.cidr));
+  return node.nat.portForwards.flatMap((forward, i): Issue[] => {
+    const target = /^([^:]+):\d+$/.exec(forward.to)?.[1];
+    const ip = target === undefined ? undefined : parseAddress(target);
+    if (!ip?.ok || held.has(target!)) return [];
+    if (pods.some((pod) => pod.ok && rangeContains(pod.value, ip.value))) return [];
+    return [
+      {
+        path: ['nodes', n, 'nat', 'portForwards', i, 'to'],
+        message: `no node, bridge, namespace or pod subnet of the file holds ${target}: connections to ${forward.protocol}/${forward.port} of ${node.name} go to a machine netstrap does not know (a typo?) (got ${show(forward.to)})`,
+        severity: 'warning',
+      },
+    ];
+  });
 }
 
 /**

@@ -61,7 +61,11 @@ export function parseEndpoint(
     };
   }
   const node = cluster.nodes.find((n) => n.name === parts[0]);
-  if (!node) return { error: `no node named ${show(parts[0])} (got ${show(text)})` };
+  if (!node) {
+    const names = cluster.nodes.map((n) => n.name);
+    const known = names.length > 0 ? `; the nodes are ${names.join(', ')}` : '; the file declares no nodes';
+    return { error: `no node named ${show(parts[0])}${parts.length > 1 ? ` (got ${show(text)})` : ''}${known}` };
+  }
   if (parts[1] === undefined) return { endpoint: { kind: 'node', node: node.name } };
   if (node.namespaces.some((ns) => ns.name === parts[1]))
     return { endpoint: { kind: 'namespace', node: node.name, namespace: parts[1] } };
@@ -322,15 +326,29 @@ function index(owners: Map<string, { place: Place; iface: Iface }>, place: Place
     for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip}`, { place, iface });
 }
 
+/**
+ * The stand-in address of a pod: picked by a hash of its name among the subnet's host addresses (after the bridge's
+ * .1), so the same pod has the same address in every run and whatever else the trace places; `taken` (addresses of
+ * the trace's other pods) moves it to the next free one.
+ */
+function standInAddress(subnet: { first: number; last: number }, pod: string, taken: ReadonlySet<number>): number {
+  const hosts = subnet.last - subnet.first - 2; // without the network address, the bridge's .1 and broadcast
+  let hash = 2166136261; // FNV-1a
+  for (const char of pod) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
+  let ip = subnet.first + 2 + (hosts > 0 ? hash % hosts : 0);
+  for (let n = 0; n < hosts && taken.has(ip); n++) ip = ip + 1 >= subnet.last ? subnet.first + 2 : ip + 1;
+  return ip;
+}
+
 /** A pod as a place: eth0 on the node's pod bridge with a stand-in address, default route via the bridge. */
-function podPlace(cluster: Cluster, node: string, pod: string, ordinal: number): Place {
+function podPlace(cluster: Cluster, node: string, pod: string, taken: ReadonlySet<number>): Place {
   const subnet = podSubnets(cluster).byNode.get(node)!;
   const gateway = subnet.numeric.first + 1;
   const ifaces: Iface[] = [
     {
       name: 'eth0',
       segment: `pods:${node}`,
-      addresses: [{ ip: subnet.numeric.first + 2 + ordinal, network: subnet.numeric }],
+      addresses: [{ ip: standInAddress(subnet.numeric, pod, taken), network: subnet.numeric }],
     },
   ];
   const routes = connected(ifaces);
@@ -392,6 +410,8 @@ interface Conntrack {
   place: string;
   masqueradedFrom?: number;
   masqueradedTo?: number;
+  /** A DNAT here: the destination the client sent to, and what it became. */
+  dnat?: { from: number; fromPort?: number; to: number; toPort?: number };
 }
 type Walk = { verdict: Verdict; reason: string; at?: Place; packet: Packet; hops: TraceHop[]; conntrack: Conntrack[] };
 
@@ -420,8 +440,21 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
       );
       if (rule) {
         hop(`${rule.text}: destination ${numberText(pkt.dst)}:${pkt.port} → ${numberText(rule.to)}:${rule.toPort}`);
+        conntrack.push({
+          place: here.id,
+          dnat: { from: pkt.dst, fromPort: pkt.port, to: rule.to, toPort: rule.toPort },
+        });
         pkt = { ...pkt, dst: rule.to, port: rule.toPort };
       }
+    }
+    // The reply of a DNATed connection: conntrack gives it back the source the client sent to.
+    const undoDnat = reply?.find((c) => c.place === here.id && c.dnat !== undefined && c.dnat.to === pkt.src)?.dnat;
+    if (undoDnat) {
+      const port = (p?: number) => (p === undefined ? '' : `:${p}`);
+      hop(
+        `conntrack: reverses the DNAT: source ${numberText(undoDnat.to)}${port(undoDnat.toPort)} → ${numberText(undoDnat.from)}${port(undoDnat.fromPort)}`,
+      );
+      pkt = { ...pkt, src: undoDnat.from };
     }
     if (owns(here, pkt.dst)) {
       const undo = reply?.find((c) => c.place === here.id && c.masqueradedTo === pkt.dst);
@@ -542,7 +575,8 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
       const id = `${endpoint.node}/${endpoint.pod}`;
       let pod = extra.get(id);
       if (!pod) {
-        pod = podPlace(cluster, endpoint.node, endpoint.pod, extra.size);
+        const taken = new Set([...extra.values()].flatMap((p) => p.ifaces[0].addresses.map((a) => a.ip)));
+        pod = podPlace(cluster, endpoint.node, endpoint.pod, taken);
         extra.set(id, pod);
         standIns.push(
           `${id} = ${numberText(pod.ifaces[0].addresses[0].ip)} (stand-in in pod subnet ${numericCidr(pod.ifaces[0].addresses[0].network)})`,
@@ -579,7 +613,8 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
   if (target && there.at !== target && request.to.kind !== 'address') {
     return { ...base, verdict: 'dropped', reason: `${there.reason}, not to ${base.to}`, hops: there.hops, reply: [] };
   }
-  const seenSource = there.packet.src!;
+  // A packet to the node's own address never leaves it: its source is that address.
+  const seenSource = there.packet.src ?? there.packet.dst;
   const back = walk(
     view,
     there.at!,
@@ -599,7 +634,10 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
   return {
     ...base,
     verdict: 'delivered',
-    reason: `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`,
+    reason:
+      there.at === source && there.hops.length === 0
+        ? `${there.reason}: its own address, the packet never leaves ${source.id}`
+        : `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`,
     hops: there.hops,
     reply: back.hops,
   };

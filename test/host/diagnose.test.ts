@@ -12,7 +12,7 @@ import { diagnoseJson, formatDiagnose } from '../../src/host/diagnose/report';
 import type { Finding, NodeRead } from '../../src/host/diagnose/types';
 import { fileFactSection } from '../../src/host/resources/file-facts';
 import { FactSet } from '../../src/host/fact';
-import { ClusterModel, checkCluster, loadClusterFile } from '../../src/model/load';
+import { ClusterModel, checkCluster, loadClusterFile, parseClusterText } from '../../src/model/load';
 import { fixture } from '../support/lab';
 
 const recorded = JSON.parse(fs.readFileSync(fixture('diagnose-facts/healthy.json'), 'utf8')) as Record<
@@ -478,6 +478,21 @@ describe('diagnose checks on recorded facts', () => {
         ]),
       }).filter((x) => x.on === 'w01' && x.check === 'cni.active-conflist');
       expect(findings.map((f) => f.severity)).toEqual(['warn', 'ok']);
+    });
+    test('cni.plugin none: no conflist yet is no warning, and no "install a CNI plugin" (the CNI comes by other means)', () => {
+      const none = parseClusterText(
+        fs
+          .readFileSync(fixture('i14-diagnose.yaml'), 'utf8')
+          .replace(/cni: \{[^}]*\}/, 'cni: { plugin: none }')
+          .replace(/cniConflists: true/g, 'cniConflists: false'),
+        'i14-none.yaml',
+      );
+      expect(none.cluster.cni.plugin).toBe('none');
+      const findings = run({ w01: conf([]) }, none).filter((x) => x.on === 'w01' && x.check === 'cni.active-conflist');
+      expect(findings.map((f) => [f.severity, f.message])).toEqual([
+        ['ok', 'w01: /etc/cni/net.d has no CNI configuration yet; cni.plugin none: the CNI you install writes it'],
+      ]);
+      expect(JSON.stringify(findings)).not.toContain('install a CNI plugin');
     });
     test("netstrap's list with another subnet than the plan, and a missing plugin", () => {
       const changed = ours().replace('10.244.1.0/24', '10.244.9.0/24');

@@ -242,13 +242,13 @@ describe('trace', () => {
       ['n1/web', 'n1', 'r1', 'r2', 'n3'],
       ['n3/db', 'n3', 'r2', 'r1', 'n1'],
     ]);
-    expect(result.reason).toBe('delivered to n3/db (10.244.1.3); it sees the source 10.244.0.2; the reply returns');
+    expect(result.reason).toBe('delivered to n3/db (10.244.1.103); it sees the source 10.244.0.33; the reply returns');
     expect(result.podStandIns).toHaveLength(2);
   });
 
   test('pod to a node outside podCidr is masqueraded, and un-NATed on the way back', () => {
     // Without the conflist from netstrap, no pod MASQUERADE rule: the node sees the pod's own address.
-    expect(run('n1/web', 'n3').reason).toContain('it sees the source 10.244.0.2');
+    expect(run('n1/web', 'n3').reason).toContain('it sees the source 10.244.0.33');
     const withConflist = load(
       CHAIN.replace(
         '{ name: n1, ssh: { host: 10.250.0.1 },',
@@ -259,7 +259,7 @@ describe('trace', () => {
     expect(result.verdict).toBe('delivered');
     expect(result.reason).toContain('it sees the source 192.168.1.11');
     expect(result.reply.map((h) => h.action)).toContain(
-      'conntrack: reply to 192.168.1.11 is un-masqueraded to 10.244.0.2',
+      'conntrack: reply to 192.168.1.11 is un-masqueraded to 10.244.0.33',
     );
   });
 
@@ -300,7 +300,7 @@ describe('trace', () => {
     const ok = netstrap(['trace', file, 'node01/web', 'node03/web:80']);
     expect([ok.status, ok.stdout.trim().split('\n').pop()]).toEqual([
       0,
-      'delivered: delivered to node03/web (10.244.2.3); it sees the source 10.244.0.2; the reply returns',
+      'delivered: delivered to node03/web (10.244.2.33); it sees the source 10.244.0.33; the reply returns',
     ]);
     const dropped = netstrap(['trace', file, 'r1', '8.8.8.8', '--json']);
     expect([dropped.status, JSON.parse(dropped.stdout).verdict, JSON.parse(dropped.stdout).reason]).toEqual([

@@ -39,6 +39,16 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
       ),
     );
   }
+  if (!active && cluster.cni.plugin === 'none') {
+    // cni.plugin none: the CNI is installed by other means; its absence is not netstrap's to report.
+    findings.push(
+      ok(
+        'cni.active-conflist',
+        `${node.name}: ${CNI_CONF_DIR} has no CNI configuration yet; cni.plugin none: the CNI you install writes it`,
+      ),
+    );
+    return findings;
+  }
   if (!active) {
     findings.push(
       ours
@@ -51,9 +61,7 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
         : warn(
             'cni.active-conflist',
             `${node.name}: ${CNI_CONF_DIR} has no CNI configuration yet: pods cannot start until the CNI (${cluster.cni.plugin}) writes one`,
-            cluster.cni.plugin === 'none'
-              ? 'install a CNI plugin'
-              : `apply the synthesized manifests (\`netstrap synth\`), or set cniConflists: true on nodes[${index}] for netstrap to write it`,
+            `apply the synthesized manifests (\`netstrap synth\`), or set cniConflists: true on nodes[${index}] for netstrap to write it`,
             { observed: 'none' },
           ),
     );
