@@ -10,7 +10,7 @@
  *   appending nodes never moves the others.
  * With another CNI a node has a pod subnet only when it declares one (it is then used for routing).
  */
-import { numericCidr, numericOverlap, numericRange, parseNetwork } from './cidr';
+import { ipv6Text, numericCidr, numericOverlap, numericRange, parseNetwork, parseRangeList } from './cidr';
 import { Issue, show } from './errors';
 import {
   type Cluster,
@@ -133,22 +133,55 @@ export function computePodSubnets(cluster: ParsedCluster): PodSubnetTable {
     }
   }
   subnets.sort((a, b) => a.index - b.index);
-  return { subnets, byNode: new Map(subnets.map((s) => [s.node, s])), issues };
+  const withIpv6 = allocateIpv6(cluster, subnets, issues);
+  return { subnets: withIpv6, byNode: new Map(withIpv6.map((s) => [s.node, s])), issues };
+}
+
+/**
+ * Dual-stack: every node that has a pod subnet also gets a slice of podCidr's IPv6 range, of prefix
+ * network.nodeCidrMaskSizeIPv6, nodes in file order (no IPv6 slice is pinned, so none is skipped). The range and
+ * the mask are judged by resolveLayout (layout.ts); a range that does not parse gives no IPv6 slices here.
+ */
+function allocateIpv6(cluster: ParsedCluster, subnets: PodSubnet[], issues: Issue[]): PodSubnet[] {
+  const ranges = parseRangeList(cluster.network.podCidrs ?? [cluster.network.podCidr]);
+  const v6 = ranges.ok ? ranges.value.find((r) => r.family === 6) : undefined;
+  if (!v6 || v6.network.family !== 6 || subnets.length === 0) return subnets;
+  const mask = cluster.network.nodeCidrMaskSizeIPv6 ?? 64;
+  const prefix = Number(v6.network.value.getPrefix().getValue());
+  if (mask <= prefix || mask - prefix > 16) return subnets;
+  const slices = 2 ** (mask - prefix);
+  if (subnets.length > slices) {
+    const node = subnets[slices];
+    issues.push({
+      path: ['nodes', node.index],
+      message: `no free /${mask} left in network.podCidr's IPv6 range ${v6.text} for node ${node.node}: use a wider IPv6 range or a longer network.nodeCidrMaskSizeIPv6`,
+    });
+    return subnets;
+  }
+  const first = v6.network.value.getFirst().getValue();
+  const size = 1n << BigInt(128 - mask);
+  return subnets.map((subnet, i) => ({
+    ...subnet,
+    ipv6: `${ipv6Text(first + BigInt(i) * size)}/${mask}`,
+  }));
 }
 
 /** The table `netstrap validate` prints: node, role, pod subnet and where it comes from. */
 export function formatPodSubnetTable(cluster: Cluster): string {
   const { byNode } = podSubnets(cluster);
+  // Dual-stack: a column for the IPv6 slices (an IPv4-only cluster prints the table as before).
+  const dual = [...byNode.values()].some((subnet) => subnet.ipv6 !== undefined);
   const rows = cluster.nodes.map((node) => {
     const subnet = byNode.get(node.name);
     return [
       node.name,
       node.role,
       subnet?.cidr ?? '-',
+      ...(dual ? [subnet?.ipv6 ?? '-'] : []),
       subnet?.source ?? (isKubernetesNode(node) ? `none (cni.plugin ${cluster.cni.plugin})` : 'not a Kubernetes node'),
     ];
   });
-  const header = ['NODE', 'ROLE', 'POD SUBNET', 'FROM'];
+  const header = ['NODE', 'ROLE', 'POD SUBNET', ...(dual ? ['IPV6 POD SUBNET'] : []), 'FROM'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   return (
     [header, ...rows]

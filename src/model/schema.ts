@@ -1023,6 +1023,11 @@ export interface PodSubnet {
   /** The range as integers, for loops over many subnets. */
   readonly numeric: NumericRange;
   readonly source: PodSubnetSource;
+  /**
+   * The node's slice of podCidr's IPv6 range (dual-stack), canonical (`fd00:10:244::/64`): Kubernetes nodes in file
+   * order each take the next /network.nodeCidrMaskSizeIPv6. Absent in an IPv4-only cluster.
+   */
+  readonly ipv6?: string;
 }
 
 /** The pod subnets of a cluster (one entry per Kubernetes node that has one, in file order) and their problems. */

@@ -4,6 +4,7 @@
  * IPv6 limits; canonical (RFC 5952) text in what netstrap derives; IPv4-only files resolve exactly as before.
  */
 import { parseClusterText } from '../../src/model/load';
+import { formatPodSubnetTable, podSubnets } from '../../src/model/pod-subnets';
 import type { Cluster } from '../../src/model/schema';
 import { thrown } from '../support/errors';
 
@@ -145,5 +146,59 @@ describe('dual-stack ranges', () => {
     expect(
       problems(file('{ podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', lans('"192.168.1.0/24,192.168.3.0/24"'))),
     ).toEqual(expect.arrayContaining([expect.stringMatching(/lans\[0\]\.cidr: .*has two IPv4 ranges/)]));
+  });
+});
+
+describe('pod subnets per family, per node', () => {
+  const nodes =
+    'nodes:\n' +
+    '  - { name: a, ssh: { host: 10.250.0.1 } }\n' +
+    '  - { name: pinned, ssh: { host: 10.250.0.2 }, podSubnet: 10.244.0.0/24 }\n' +
+    '  - { name: r, role: host, ssh: { host: 10.250.0.3 } }\n' +
+    '  - { name: b, ssh: { host: 10.250.0.4 } }\n';
+  const dual = file(
+    '{ podCidr: [10.244.0.0/16, fd00:10:244::/56], serviceCidr: [10.96.0.0/12, fd00:10:96::/108] }',
+    `cni: { plugin: bridge }\n${nodes}`,
+  );
+
+  test('every Kubernetes node gets one IPv4 and one IPv6 slice, in file order; pinned IPv4 ones are skipped', () => {
+    const { byNode } = podSubnets(load(dual));
+    expect([...byNode.values()].map((s) => [s.node, s.cidr, s.ipv6, s.source])).toEqual([
+      ['a', '10.244.1.0/24', 'fd00:10:244::/64', 'allocated'],
+      ['pinned', '10.244.0.0/24', 'fd00:10:244:1::/64', 'podSubnet'],
+      ['b', '10.244.2.0/24', 'fd00:10:244:2::/64', 'allocated'],
+    ]);
+  });
+
+  test('network.nodeCidrMaskSizeIPv6 sizes the IPv6 slices', () => {
+    const text = dual.replace('serviceCidr: [', 'nodeCidrMaskSizeIPv6: 60, serviceCidr: [');
+    expect(podSubnets(load(text)).byNode.get('b')?.ipv6).toBe('fd00:10:244:20::/60');
+  });
+
+  test('more nodes than IPv6 slices is an error naming the node', () => {
+    const text = dual.replace('fd00:10:244::/56', 'fd00:10:244::/63');
+    expect(problems(text)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /c\.yaml: nodes\[3\]: no free \/64 left in network\.podCidr's IPv6 range fd00:10:244::\/63 for node b/,
+        ),
+      ]),
+    );
+  });
+
+  test('validate prints both columns for a dual-stack cluster, and the table as before for an IPv4-only one', () => {
+    expect(formatPodSubnetTable(load(dual))).toBe(
+      [
+        'NODE    ROLE    POD SUBNET     IPV6 POD SUBNET     FROM',
+        'a       worker  10.244.1.0/24  fd00:10:244::/64    allocated',
+        'pinned  worker  10.244.0.0/24  fd00:10:244:1::/64  podSubnet',
+        'r       host    -              -                   not a Kubernetes node',
+        'b       worker  10.244.2.0/24  fd00:10:244:2::/64  allocated',
+        '',
+      ].join('\n'),
+    );
+    const v4 = file('{ podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', `cni: { plugin: bridge }\n${nodes}`);
+    expect(formatPodSubnetTable(load(v4)).split('\n')[0]).toBe('NODE    ROLE    POD SUBNET     FROM');
+    expect([...podSubnets(load(v4)).byNode.values()].every((s) => s.ipv6 === undefined)).toBe(true);
   });
 });
