@@ -128,7 +128,7 @@ test('traceCluster: the path of `netstrap trace`, and InputError for an endpoint
     traceCluster(model, 'node09', 'node02:99999');
   } catch (e) {
     expect((e as InputError).lines()).toEqual([
-      'netstrap trace: FROM: no node named "node09" (got "node09")',
+      'netstrap trace: FROM: no node named "node09"; the nodes are node01, router, node02',
       'netstrap trace: TO: port 99999 is out of range 1-65535 (got "node02:99999")',
     ]);
   }
