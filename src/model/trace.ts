@@ -151,6 +151,8 @@ export interface Network {
   readonly owners: Map<string, { place: Place; iface: Iface }>;
   readonly extra?: Map<string, { place: Place; iface: Iface }>;
   readonly lans: ReadonlyArray<{ readonly name: string; readonly range: NumericRange }>;
+  /** The cluster's routing mode (`auto` derives the routes from the LANs and routers). */
+  readonly routing: Cluster['routing'];
 }
 
 const ANY = parseDestination('default')!;
@@ -258,7 +260,7 @@ export function traceNetwork(cluster: Cluster): Network {
   }
   const owners = new Map<string, { place: Place; iface: Iface }>();
   for (const place of places.values()) index(owners, place);
-  return { places, nodes, owners, lans };
+  return { places, nodes, owners, lans, routing: cluster.routing };
 }
 
 /** The node's MASQUERADE rules, as integers. */
@@ -417,6 +419,70 @@ type Walk = { verdict: Verdict; reason: string; at?: Place; packet: Packet; hops
 
 const MAX_HOPS = 64;
 
+/** The LANs (indexes into net.lans) a place's interfaces are on. */
+function lansOf(net: Network, place: Place): Set<number> {
+  const names = place.ifaces.flatMap((i) => (i.segment.startsWith('lan:') ? [i.segment.slice(4)] : []));
+  return new Set(names.map((name) => net.lans.findIndex((l) => l.name === name)).filter((i) => i >= 0));
+}
+
+/**
+ * Why a place has no route to `dst`, in the topology's terms (`: r2 joins lan-a and lan-b but net.ipv4.ip_forward
+ * is 0, so routing: auto found no path`), found by a breadth-first walk over the LANs through the nodes that join
+ * two or more: first through those that forward, then through all. Empty when the topology does not tell.
+ */
+function noRouteCause(net: Network, here: Place, dst: number): string {
+  const target = net.lans.findIndex((l) => numericContains(l.range, dst));
+  if (here.kind !== 'node' || target < 0) return '';
+  const lan = net.lans[target];
+  const start = lansOf(net, here);
+  if (start.size === 0 || start.has(target)) return '';
+  const joiners = [...net.places.values()]
+    .filter((p) => p.kind === 'node' && p !== here)
+    .map((p) => ({ place: p, lans: lansOf(net, p) }))
+    .filter((j) => j.lans.size >= 2);
+  // Shortest chain of LANs from here to the target, through `allowed` joiners: the joiners used, or undefined.
+  const chain = (allowed: typeof joiners): typeof joiners | undefined => {
+    const via = new Map<number, { from: number; by: (typeof joiners)[number] } | undefined>();
+    for (const l of start) via.set(l, undefined);
+    const queue = [...start];
+    while (queue.length > 0) {
+      const at = queue.shift()!;
+      if (at === target) break;
+      for (const j of allowed) {
+        if (!j.lans.has(at)) continue;
+        for (const next of j.lans)
+          if (!via.has(next)) {
+            via.set(next, { from: at, by: j });
+            queue.push(next);
+          }
+      }
+    }
+    if (!via.has(target)) return undefined;
+    const used: typeof joiners = [];
+    for (let step = via.get(target); step; step = via.get(step.from)) used.unshift(step.by);
+    return used;
+  };
+  const auto = net.routing === 'auto';
+  const forwarding = chain(joiners.filter((j) => j.place.forwards !== undefined));
+  if (forwarding) {
+    const first = forwarding[0];
+    return auto
+      ? ''
+      : `: ${first.place.id} forwards toward LAN ${lan.name} (${numericCidr(lan.range)}), but ${here.id} has no route through it (routing: manual: add one to its routes, or set routing: auto)`;
+  }
+  const any = chain(joiners);
+  if (!any) {
+    return `: no node joins LAN ${lan.name} (${numericCidr(lan.range)}) to a LAN of ${here.id} (${[...start].map((l) => net.lans[l].name).join(', ')}), directly or through other LANs`;
+  }
+  const stopped = any.filter((j) => j.place.forwards === undefined);
+  const names = (j: (typeof joiners)[number]) =>
+    [...j.lans]
+      .sort((a, b) => a - b)
+      .map((l) => net.lans[l].name)
+      .join(' and ');
+  return `: ${stopped.map((j) => `${j.place.id} joins ${names(j)} but net.ipv4.ip_forward is 0`).join('; ')}${auto ? ', so routing: auto found no path' : ', so it routes nothing between them'}`;
+}
+
 function owns(place: Place, ip: number): boolean {
   return place.ifaces.some((i) => i.addresses.some((a) => a.ip === ip));
 }
@@ -476,7 +542,7 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
     if (!route)
       return {
         verdict: 'dropped',
-        reason: `no route to ${numberText(pkt.dst)} on ${here.id}`,
+        reason: `no route to ${numberText(pkt.dst)} on ${here.id}${noRouteCause(net, here, pkt.dst)}`,
         at: here,
         packet: pkt,
         hops,
