@@ -1,13 +1,14 @@
 // The cdk8s app: `cdk8s synth` runs this. It synthesizes the cluster file named by NETSTRAP_CLUSTER
 // (default: hosts/example.yaml) into dist/.
-import { buildApp, printChartWarnings } from './src/app';
+import { buildApp, printSynthWarnings } from './src/app';
 import { InputError } from './src/model/errors';
 import { loadClusterFile } from './src/model/load';
 
 const file = process.env.NETSTRAP_CLUSTER ?? 'hosts/example.yaml';
 try {
-  const app = buildApp(loadClusterFile(file));
-  printChartWarnings(app);
+  const model = loadClusterFile(file);
+  const app = buildApp(model);
+  printSynthWarnings(model, app);
   app.synth();
 } catch (error) {
   if (!(error instanceof InputError)) throw error;

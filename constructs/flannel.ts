@@ -19,6 +19,7 @@ export {
   checkFlannelProps,
 } from '../src/model/checks/flannel';
 export { FLANNEL_DEFAULTS, FLANNEL_CNI_FILE, flannelConflist, flannelNetConf } from '../src/model/flannel-files';
+import { ENFORCES_NO_POLICIES_METADATA } from './warnings';
 import { FlannelProps, checkFlannelProps } from '../src/model/checks/flannel';
 import {
   FLANNEL_CNI_FILE,
@@ -40,6 +41,8 @@ export class Flannel extends Construct {
     super(scope, id);
     const layout = ClusterNetwork.find(this)?.layout;
     throwIfAny(`Flannel ${JSON.stringify(this.node.path)}`, checkFlannelProps(props, layout));
+    // Flannel enforces no NetworkPolicy: warningsOf() warns when the tree has any (constructs/warnings.ts).
+    this.node.addMetadata(ENFORCES_NO_POLICIES_METADATA, 'Flannel');
     const version = props.version ?? FLANNEL_DEFAULTS.version;
     const image = `ghcr.io/flannel-io/flannel:${version}`;
     const netConf = flannelNetConf(props, layout ? cidrText(layout.podCidr) : undefined);

@@ -35,6 +35,7 @@ import { readTlsFiles, tlsFileIssues } from '../src/model/tls-files';
 
 export { readTlsFiles };
 import { LateMaps } from './late-maps';
+import { addWarning } from './warnings';
 import { treeRegistry } from './registry';
 
 function backendToKube(backend: IngressBackendSpec): k8s.IngressBackend {
@@ -122,6 +123,11 @@ export class Ingress extends k8s.KubeIngress {
     for (const tls of spec.tls ?? []) {
       const { cert, key } = readTlsFiles(tls, baseDir);
       if (!cert || !key || !tls.secretName) continue;
+      // The key lands in the synthesized manifest (dist/), readable by whoever reads that directory.
+      addWarning(
+        this,
+        `Ingress ${spec.namespace ?? 'default'}/${spec.name}: tls keyFile ${show(tls.keyFile)} puts a private key into the synthesized manifest (Secret ${spec.namespace ?? 'default'}/${tls.secretName}): keep the output directory (dist/) out of version control and readable only by you, or create the Secret by other means (kubectl create secret tls) and give only secretName`,
+      );
       this.secrets.push(
         new k8s.KubeSecret(this, `tls-${tls.secretName}`, {
           metadata: { name: tls.secretName, namespace: spec.namespace },

@@ -2,6 +2,7 @@ import { App } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { ClusterChart } from '../constructs/cluster-chart';
 import { warningsOf } from '../constructs/warnings';
+import { warningLines } from './model/errors';
 import { ClusterModel } from './model/load';
 
 /**
@@ -23,4 +24,19 @@ export function printChartWarnings(
   },
 ): void {
   for (const warning of warningsOf(scope)) write(`warning: ${warning}\n`);
+}
+
+/**
+ * What `cdk8s synth` and `netstrap synth` print before writing, the same warnings as `netstrap validate`: the cluster
+ * file's (`warning: file: path: message`), then those the constructs of `app` recorded.
+ */
+export function printSynthWarnings(
+  model: Pick<ClusterModel, 'file' | 'warnings'>,
+  app: IConstruct,
+  write: (text: string) => void = (text) => {
+    process.stderr.write(text);
+  },
+): void {
+  for (const line of warningLines(model.file, model.warnings)) write(`${line}\n`);
+  printChartWarnings(app, write);
 }

@@ -17,7 +17,7 @@ export * from '../constructs/cni-installer';
 export * from '../constructs/kube-proxy';
 export * from './model/cni';
 export * from './model/meta';
-export { buildApp, printChartWarnings } from './app';
+export { buildApp, printChartWarnings, printSynthWarnings } from './app';
 export { addWarning, warningsOf } from '../constructs/warnings';
 export { InputError, type Issue, formatPath } from './model/errors';
 export { loadClusterFile, parseClusterText, checkCluster, type ClusterModel } from './model/load';
