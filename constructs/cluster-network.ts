@@ -53,6 +53,10 @@ export class ClusterNetwork extends Construct {
   get podCidr(): string {
     return this.layout.podCidr.toCidrString();
   }
+  /** Every pod range, primary first (dual-stack: one IPv4 and one IPv6), canonical. */
+  get podCidrs(): string[] {
+    return this.layout.podCidrs.map((range) => range.text);
+  }
   get serviceCidr(): string {
     return this.layout.serviceCidr.toCidrString();
   }

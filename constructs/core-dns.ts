@@ -10,6 +10,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { KUBEADM_STYLE, renderCorefile } from '../src/model/corefile/render';
 import { ClusterNetwork } from './cluster-network';
+import { familyName } from '../src/model/layout';
 
 // The checks and plain types live in src/model/checks/core-dns.ts (no cdk8s, so validating a cluster file stays
 // light); re-exported here so the construct's API is unchanged.
@@ -145,6 +146,10 @@ export class CoreDns extends Construct {
       },
       spec: {
         clusterIp: dnsServiceIp,
+        // Dual-stack service ranges: kube-dns gets an address of each family (the primary one is dnsServiceIp).
+        ...(layout && layout.serviceCidrs.length > 1
+          ? { ipFamilyPolicy: 'RequireDualStack', ipFamilies: layout.serviceCidrs.map(familyName) }
+          : {}),
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP', targetPort: k8s.IntOrString.fromNumber(53) },
           { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(53) },

@@ -45,7 +45,8 @@ export class Flannel extends Construct {
     this.node.addMetadata(ENFORCES_NO_POLICIES_METADATA, 'Flannel');
     const version = props.version ?? FLANNEL_DEFAULTS.version;
     const image = `ghcr.io/flannel-io/flannel:${version}`;
-    const netConf = flannelNetConf(props, layout ? cidrText(layout.podCidr) : undefined);
+    const ipv6Network = layout?.podCidrs.find((range) => range.family === 6)?.text;
+    const netConf = flannelNetConf(props, layout ? cidrText(layout.podCidr) : undefined, ipv6Network);
     this.network = netConf.Network as string;
     // cni-conf.json keeps upstream's key order (name before cniVersion); install-cni copies it byte for byte.
     const { name, cniVersion, plugins } = flannelConflist();

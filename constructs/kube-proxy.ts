@@ -70,12 +70,13 @@ export class KubeProxy extends Construct {
     const source = `KubeProxy ${JSON.stringify(this.node.path)}`;
     let clusterCidr: string | undefined;
     assertProps(kubeProxyPropsSchema, props, source, () => {
-      clusterCidr = props.clusterCidr ?? ClusterNetwork.find(this)?.podCidr;
+      // kube-proxy's clusterCIDR takes kubeadm's comma list: a dual-stack cluster's both pod ranges.
+      clusterCidr = props.clusterCidr ?? ClusterNetwork.find(this)?.podCidrs.join(',');
       const issues = checkKubeProxyProps(props);
       if (clusterCidr === undefined)
         issues.push({ path: ['clusterCidr'], message: 'is required when there is no ClusterNetwork in scope' });
       const network = ClusterNetwork.find(this);
-      const parsed = clusterCidr === undefined ? undefined : parseNetwork(clusterCidr);
+      const parsed = clusterCidr === undefined ? undefined : parseNetwork(clusterCidr.split(',')[0]);
       if (network && parsed?.ok && !parsed.value.isEquals(network.layout.podCidr)) {
         issues.push({
           path: ['clusterCidr'],

@@ -3,7 +3,7 @@
  * plain-data CNI configuration model in ./cni/ (types, render, parse, validate, warnings), all re-exported here.
  * No construct scope is needed, so the host provisioner uses it directly.
  */
-import { cidrText, parseNetwork } from './cidr';
+import { cidrText, parseNetwork, parseRangeList } from './cidr';
 import { Issue, show, under } from './errors';
 import { NetworkLayout } from './layout';
 import { isKubernetesNode, podSubnets } from './pod-subnets';
@@ -37,9 +37,18 @@ export interface ClusterCniFiles {
  * The bridge plugin's list for one node subnet: bridge (isGateway, hairpinMode) with host-local over `subnet`, then
  * portmap for hostPort. `ipMasq` is off: the bridge plugin would masquerade everything leaving the node's own subnet,
  * pods on other nodes included; the host MASQUERADE rule of src/model/effective.ts NATs only what leaves podCidr
- * (as flannel's --ip-masq does).
+ * (as flannel's --ip-masq does). With `ipv6Subnet` (dual-stack), host-local gets one range set per family and a
+ * default route for each, so every pod gets one IPv4 and one IPv6 address.
  */
-export function bridgeNetworkList(name: string, bridge: string, subnet: string): CniNetworkList {
+export function bridgeNetworkList(name: string, bridge: string, subnet: string, ipv6Subnet?: string): CniNetworkList {
+  const ipam =
+    ipv6Subnet === undefined
+      ? { type: 'host-local', subnet, routes: [{ dst: '0.0.0.0/0' }] }
+      : {
+          type: 'host-local',
+          ranges: [[{ subnet }], [{ subnet: ipv6Subnet }]],
+          routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+        };
   return {
     cniVersion: DEFAULT_CNI_VERSION,
     name,
@@ -50,7 +59,7 @@ export function bridgeNetworkList(name: string, bridge: string, subnet: string):
         isGateway: true,
         ipMasq: false,
         hairpinMode: true,
-        ipam: { type: 'host-local', subnet, routes: [{ dst: '0.0.0.0/0' }] },
+        ipam,
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
@@ -81,10 +90,13 @@ export function clusterCniFiles(cluster: Cluster): ClusterCniFiles | undefined {
   const bridge = cni.bridge?.name ?? 'cni0';
   const perNode: Record<string, CniNetworkList> = {};
   for (const subnet of podSubnets(cluster).subnets)
-    perNode[subnet.node] = bridgeNetworkList(cluster.name, bridge, subnet.cidr);
+    perNode[subnet.node] = bridgeNetworkList(cluster.name, bridge, subnet.cidr, subnet.ipv6);
+  // Nodes not in the file share one list: the IPv6 half is the whole IPv6 pod range, as the IPv4 half is podCidr.
+  const ipv6Range = parseRangeList(cluster.network.podCidrs ?? [cluster.network.podCidr]);
+  const ipv6 = ipv6Range.ok ? ipv6Range.value.find((range) => range.family === 6)?.text : undefined;
   return {
     fileName: defaultCniFileName(cluster.name),
-    list: bridgeNetworkList(cluster.name, bridge, bridgeSubnetOf(cluster)),
+    list: bridgeNetworkList(cluster.name, bridge, bridgeSubnetOf(cluster), ipv6),
     perNode,
   };
 }

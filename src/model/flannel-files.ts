@@ -12,8 +12,11 @@ export const FLANNEL_DEFAULTS = {
   network: '10.244.0.0/16',
 } as const;
 
-/** The net-conf.json object Flannel reads: Network, EnableNFTables, Backend (in upstream's key order). */
-export function flannelNetConf(props: FlannelProps, podCidr?: string): Record<string, unknown> {
+/**
+ * The net-conf.json object Flannel reads: Network, EnableNFTables, Backend (in upstream's key order); with an IPv6
+ * pod range (dual-stack), EnableIPv6 and IPv6Network too, as Flannel's Documentation/configuration.md describes.
+ */
+export function flannelNetConf(props: FlannelProps, podCidr?: string, ipv6Network?: string): Record<string, unknown> {
   const backend = props.backend ?? { type: 'vxlan' };
   const Backend: Record<string, unknown> = { Type: backend.type };
   if (backend.type === 'vxlan') {
@@ -24,6 +27,7 @@ export function flannelNetConf(props: FlannelProps, podCidr?: string): Record<st
   if (backend.type === 'wireguard' && backend.listenPort !== undefined) Backend.ListenPort = backend.listenPort;
   return {
     Network: props.network ?? podCidr ?? FLANNEL_DEFAULTS.network,
+    ...(ipv6Network !== undefined && { EnableIPv6: true, IPv6Network: ipv6Network }),
     EnableNFTables: props.enableNFTables ?? false,
     Backend,
   };

@@ -2,7 +2,7 @@
  * The checks of KubeProxy props, with the plain types they need. Free of cdk8s, so validating a cluster file does
  * not load it; constructs/kube-proxy.ts re-exports all.
  */
-import { parseAddress, parseIpAddress, parseNetwork } from '../cidr';
+import { parseAddress, parseIpAddress, parseNetwork, parseRangeList, rangeList } from '../cidr';
 import { Issue, show } from '../errors';
 import type { kubeProxyPropsSchema, PropsOf } from '../props';
 import { CONTROL_PLANE_ENDPOINT } from '../schema';
@@ -28,7 +28,10 @@ export function checkKubeProxyProps(props: Partial<KubeProxyProps>): Issue[] {
     });
   }
   if (props.clusterCidr !== undefined) {
-    const parsed = parseNetwork(props.clusterCidr);
+    // One range, or kubeadm's comma list of one IPv4 and one IPv6 range (dual-stack).
+    const parsed = props.clusterCidr.includes(',')
+      ? parseRangeList(rangeList(props.clusterCidr))
+      : parseNetwork(props.clusterCidr);
     if (!parsed.ok) issues.push({ path: ['clusterCidr'], message: parsed.error });
   }
   if (props.bindAddress !== undefined) {

@@ -33,6 +33,12 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
  */
 export function checkWeaveProps(props: WeaveNetProps, layout?: NetworkLayout): Issue[] {
   const issues: Issue[] = [];
+  if (layout && layout.families.length > 1) {
+    issues.push({
+      path: [],
+      message: `Weave Net has no IPv6, but network.podCidr is dual-stack (${layout.podCidrs.map((r) => r.text).join(', ')}): use cni.plugin flannel or bridge, or an IPv4-only podCidr`,
+    });
+  }
   if (props.version !== undefined && !IMAGE_TAG.test(props.version)) {
     issues.push({ path: ['version'], message: `version ${show(props.version)} is not an image tag` });
   }

@@ -1,0 +1,91 @@
+/**
+ * A dual-stack cluster on the Kubernetes side (issue 21): Flannel's net-conf.json (EnableIPv6, IPv6Network), the
+ * kube-dns Service (RequireDualStack, both families), kube-proxy's clusterCIDR (both ranges), the bridge conflist
+ * (one host-local range set per family, a default route for each), Weave refused; every object passes the OpenAPI
+ * schema (test/support/k8s.ts).
+ */
+import { Testing } from 'cdk8s';
+import { load as parseYaml } from 'js-yaml';
+import { ClusterChart } from '../../constructs/cluster-chart';
+import { parseClusterText } from '../../src/model/load';
+import { thrown } from '../support/errors';
+import { type Manifest, synthValid } from '../support/k8s';
+
+const NETWORK =
+  'network: { podCidr: [10.244.0.0/16, fd00:10:244::/56], serviceCidr: [10.96.0.0/12, fd00:10:96::/108] }\n';
+const KUBE_PROXY = 'kubeProxy: { mode: iptables, controlPlaneEndpoint: "https://192.168.1.11:6443" }\n';
+const synth = (text: string): Manifest[] => {
+  const model = parseClusterText(text, 'c.yaml');
+  return synthValid(new ClusterChart(Testing.app(), 'c', { model, quiet: true }));
+};
+const find = (objects: Manifest[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+describe('a dual-stack cluster synthesizes', () => {
+  test('Flannel with EnableIPv6 and IPv6Network; CoreDNS on both families; kube-proxy with both ranges', () => {
+    const objects = synth(`name: c\n${NETWORK}cni: { plugin: flannel }\n${KUBE_PROXY}`);
+    const netConf = JSON.parse(find(objects, 'ConfigMap', 'kube-flannel-cfg').data['net-conf.json']);
+    expect(netConf).toEqual({
+      Network: '10.244.0.0/16',
+      EnableIPv6: true,
+      IPv6Network: 'fd00:10:244::/56',
+      EnableNFTables: false,
+      Backend: { Type: 'vxlan' },
+    });
+    const dns = find(objects, 'Service', 'kube-dns');
+    expect(dns.spec).toMatchObject({
+      clusterIP: '10.96.0.10',
+      ipFamilyPolicy: 'RequireDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+    });
+    const proxy = parseYaml(find(objects, 'ConfigMap', 'kube-proxy').data['config.conf']) as Record<string, unknown>;
+    expect(proxy.clusterCIDR).toBe('10.244.0.0/16,fd00:10:244::/56');
+  });
+
+  test('an IPv4-only cluster: no IPv6 keys anywhere (net-conf.json, kube-dns, clusterCIDR as before)', () => {
+    const objects = synth(
+      `name: c\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\ncni: { plugin: flannel }\n${KUBE_PROXY}`,
+    );
+    const netConf = JSON.parse(find(objects, 'ConfigMap', 'kube-flannel-cfg').data['net-conf.json']);
+    expect(Object.keys(netConf)).toEqual(['Network', 'EnableNFTables', 'Backend']);
+    expect(find(objects, 'Service', 'kube-dns').spec.ipFamilyPolicy).toBeUndefined();
+    const proxy = parseYaml(find(objects, 'ConfigMap', 'kube-proxy').data['config.conf']) as Record<string, unknown>;
+    expect(proxy.clusterCIDR).toBe('10.244.0.0/16');
+  });
+
+  test('the bridge conflist: host-local with one range set per family, and a default route for each', () => {
+    const objects = synth(
+      `name: c\n${NETWORK}cni: { plugin: bridge, installer: true }\n` +
+        'nodes:\n  - { name: n1, ssh: { host: 10.250.0.1 } }\n  - { name: n2, ssh: { host: 10.250.0.2 } }\n',
+    );
+    const conflists = objects
+      .filter((o) => o.kind === 'ConfigMap')
+      .flatMap((o) => Object.values(o.data ?? {}) as string[])
+      .filter((text) => text.includes('host-local'))
+      .map((text) => JSON.parse(text));
+    expect(conflists.length).toBeGreaterThan(0);
+    const ipams = conflists.map((list) => list.plugins[0].ipam);
+    expect(ipams).toEqual(
+      expect.arrayContaining([
+        {
+          type: 'host-local',
+          ranges: [[{ subnet: '10.244.0.0/24' }], [{ subnet: 'fd00:10:244::/64' }]],
+          routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+        },
+        {
+          type: 'host-local',
+          ranges: [[{ subnet: '10.244.1.0/24' }], [{ subnet: 'fd00:10:244:1::/64' }]],
+          routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+        },
+      ]),
+    );
+  });
+
+  test('Weave Net with a dual-stack podCidr is an error saying Weave has no IPv6', () => {
+    expect(thrown(() => parseClusterText(`name: c\n${NETWORK}cni: { plugin: weave }\n`, 'c.yaml')).lines()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^c\.yaml: cni\.weave: Weave Net has no IPv6, but network\.podCidr is dual-stack/),
+      ]),
+    );
+  });
+});
