@@ -11,7 +11,9 @@ import { thrown } from '../support/errors';
 const load = (text: string): Cluster => parseClusterText(text, 'c.yaml').cluster;
 const layoutOf = (text: string) => parseClusterText(text, 'c.yaml').layout;
 const problems = (text: string): string[] => thrown(() => parseClusterText(text, 'c.yaml')).lines();
-const file = (network: string, rest = '') => `name: c\nnetwork: ${network}\n${rest}`;
+/** A cluster file; Flannel unless `rest` names a CNI (Weave, the default, has no IPv6). */
+const file = (network: string, rest = '') =>
+  `name: c\nnetwork: ${network}\n${rest.includes('cni:') ? '' : 'cni: { plugin: flannel }\n'}${rest}`;
 const DUAL = '{ podCidr: [10.244.0.0/16, fd00:10:244::/56], serviceCidr: [10.96.0.0/12, fd00:10:96::/108] }';
 
 describe('dual-stack ranges', () => {
