@@ -7,7 +7,16 @@ import { parseNetwork } from '../../model/cidr';
 import { bridgeSubnetOf, clusterCniFiles, hostLocalSubnets, parseCniText, type CniNetworkList } from '../../model/cni';
 import { CNI_CONF_DIR } from '../resources/cni';
 import { podSubnetOf } from './net';
-import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
+import {
+  type CheckInput,
+  fail,
+  isKubernetesNode,
+  ok,
+  RUN_BOOTSTRAP,
+  warn,
+  type Finding,
+  type NodeCheck,
+} from './types';
 
 /** Plugin and IPAM types a list names, in order. */
 function pluginTypes(list: CniNetworkList): string[] {
@@ -130,18 +139,21 @@ export const cniChecks: NodeCheck = ({ model, self }): Finding[] => {
     }
   }
 
-  const types = pluginTypes(list);
-  const missing = types.filter((t) => !view.cniBin.has(t));
-  const binDir = cluster.cni.binDir;
-  findings.push(
-    missing.length === 0
-      ? ok('cni.plugins', `${node.name}: every plugin ${activeName} names is in ${binDir} (${types.join(', ')})`)
-      : fail(
-          'cni.plugins',
-          `${node.name}: ${binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${activeName}: pods cannot start`,
-          `install the containernetworking plugins into ${binDir} on ${node.name} (netstrap never downloads them), or set cni.binDir to where they are`,
-          { observed: `missing ${missing.join(', ')}`, expected: types.join(', ') },
-        ),
-  );
+  findings.push(pluginsFinding(self, cluster.cni.binDir, activeName, list));
   return findings;
 };
+
+/** Every plugin (and IPAM) type the active conflist names is an executable of cni.binDir. */
+function pluginsFinding(self: CheckInput['self'], binDir: string, activeName: string, list: CniNetworkList): Finding {
+  const { node, view } = self;
+  const types = pluginTypes(list);
+  const missing = types.filter((t) => !view.cniBin.has(t));
+  return missing.length === 0
+    ? ok('cni.plugins', `${node.name}: every plugin ${activeName} names is in ${binDir} (${types.join(', ')})`)
+    : fail(
+        'cni.plugins',
+        `${node.name}: ${binDir} lacks the CNI plugin${missing.length > 1 ? 's' : ''} ${missing.join(', ')} named by ${activeName}: pods cannot start`,
+        `install the containernetworking plugins into ${binDir} on ${node.name} (netstrap never downloads them), or set cni.binDir to where they are`,
+        { observed: `missing ${missing.join(', ')}`, expected: types.join(', ') },
+      );
+}

@@ -16,7 +16,16 @@ import {
 } from '../../model/route-table';
 import { addressOf, type ExpectedRoute, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
 import type { IpRule, PolicyRouting } from './read';
-import { fail, isKubernetesNode, ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
+import {
+  type CheckInput,
+  fail,
+  isKubernetesNode,
+  ok,
+  RUN_BOOTSTRAP,
+  warn,
+  type Finding,
+  type NodeCheck,
+} from './types';
 
 function describe(route: IpRoute): string {
   return `${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}${route.metric ? ` metric ${route.metric}` : ''}`;
@@ -94,14 +103,50 @@ function ruleHijacks(node: string, policy: PolicyRouting, guarded: ReadonlyArray
   return findings;
 }
 
-export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
-  const { cluster } = model;
-  const { node, index, view } = self;
-  const table = view.ip.routes;
-  const findings: Finding[] = [];
-  const expected = expectedRoutes(cluster, node);
+export const routeChecks: NodeCheck = (input): Finding[] => {
+  const { model, self } = input;
+  const { node, view } = self;
+  const expected = expectedRoutes(model.cluster, node);
+  const { findings, present } = expectedRouteFindings(self, expected);
+  const connected = nodeAddresses(view.ip).flatMap((a): Guarded[] => {
+    const d = parseDestination(a.network.toCidrString());
+    return d ? [{ what: `the connected network ${a.network.toCidrString()} on ${a.dev}`, destination: d }] : [];
+  });
+  const declared: Guarded[] = expected.flatMap((route) => {
+    const d = parseDestination(route.to);
+    return d ? [{ what: `${route.to} (${route.source})`, destination: d, route }] : [];
+  });
+  const hijacks = hijackFindings(self, expected, [...declared, ...connected]);
+  findings.push(...hijacks);
+  if (expected.length > 0 && present === expected.length && hijacks.length === 0)
+    findings.push(ok('routes.missing', `${node.name}: all ${present} routes of the cluster file are in place`));
+  const reach = reachFindings(input, expected);
+  findings.push(...reach.findings);
+  const others: Guarded[] = reach.targets.flatMap((t) => {
+    const d = parseDestination(t.cidr);
+    return d ? [{ what: `${t.what} (${t.cidr})`, destination: d }] : [];
+  });
+  const ruled = ruleHijacks(node.name, view.policy, [...declared, ...connected, ...others]);
+  if (reach.judged > 0 && reach.findings.length === 0 && ruled.length === 0) {
+    findings.push(
+      ok(
+        'routes.unreachable',
+        `${node.name}: every other LAN and pod subnet it is not on is reached by a route, and no undeclared route points at one`,
+      ),
+    );
+  }
+  findings.push(...ruled);
+  return findings;
+};
 
-  // Expected routes, by destination and metric (the kernel's identity of a route).
+/** Expected routes, by destination and metric (the kernel's identity of a route): missing, or another way. */
+function expectedRouteFindings(
+  self: CheckInput['self'],
+  expected: ReadonlyArray<ExpectedRoute>,
+): { findings: Finding[]; present: number } {
+  const { node } = self;
+  const table = self.view.ip.routes;
+  const findings: Finding[] = [];
   let present = 0;
   for (const route of expected) {
     const dst = canonicalRouteDestination(route.to);
@@ -128,33 +173,34 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
       );
     } else present++;
   }
-  // Routes the file does not give that win over a declared route or a connected LAN for some of its addresses.
+  return { findings, present };
+}
+
+/** Routes the file does not give that win over a declared route or a connected LAN for some of its addresses. */
+function hijackFindings(
+  self: CheckInput['self'],
+  expected: ReadonlyArray<ExpectedRoute>,
+  guarded: ReadonlyArray<Guarded>,
+): Finding[] {
+  const { node, index } = self;
+  const table = self.view.ip.routes;
+  const findings: Finding[] = [];
   const isExpected = (r: IpRoute) =>
     expected.some(
       (e) =>
         canonicalRouteDestination(e.to) === canonicalRouteDestination(r.dst) && (e.metric ?? 0) === (r.metric ?? 0),
     );
-  const connected = nodeAddresses(view.ip).flatMap((a): Guarded[] => {
-    const d = parseDestination(a.network.toCidrString());
-    return d ? [{ what: `the connected network ${a.network.toCidrString()} on ${a.dev}`, destination: d }] : [];
-  });
-  const declared: Guarded[] = expected.flatMap((route) => {
-    const d = parseDestination(route.to);
-    return d ? [{ what: `${route.to} (${route.source})`, destination: d, route }] : [];
-  });
-  let hijacked = 0;
   for (const route of table) {
     if (route.protocol === 'kernel' || isExpected(route)) continue;
     const d = parseDestination(route.dst);
     if (!d) continue;
-    const victim = [...declared, ...connected].find(
+    const victim = guarded.find(
       (g) =>
         destinationsOverlap(d, g.destination) &&
         (d.prefix > g.destination.prefix ||
           (g.route !== undefined && d.prefix === g.destination.prefix && (route.metric ?? 0) < (g.route.metric ?? 0))),
     );
     if (!victim) continue;
-    hijacked++;
     const wanted = victim.route
       ? `the declared ${victim.route.to} via ${victim.route.via}${victim.route.metric !== undefined ? ` metric ${victim.route.metric}` : ''} (${victim.route.source})`
       : victim.what;
@@ -167,10 +213,18 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
       ),
     );
   }
-  if (expected.length > 0 && present === expected.length && hijacked === 0)
-    findings.push(ok('routes.missing', `${node.name}: all ${present} routes of the cluster file are in place`));
+  return findings;
+}
 
-  // Every other LAN and pod subnet: reachable by some route; specific routes toward them are declared.
+/** Every other LAN and pod subnet: reachable by some route; specific routes toward them are declared. */
+function reachFindings(
+  { model, self, all }: CheckInput,
+  expected: ReadonlyArray<ExpectedRoute>,
+): { findings: Finding[]; judged: number; targets: ReadonlyArray<{ what: string; cidr: string }> } {
+  const { cluster } = model;
+  const { node, index, view } = self;
+  const table = view.ip.routes;
+  const findings: Finding[] = [];
   const onLans = new Set(node.interfaces.map((i) => i.lan).filter((l): l is string => l !== undefined));
   const declaredTo = expected.flatMap((r) => parseDestination(r.to) ?? []);
   const targets = [
@@ -185,7 +239,6 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
       : []),
   ];
   const local = nodeAddresses(view.ip).map((a) => a.network);
-  const before = findings.length;
   let judged = 0;
   for (const target of targets) {
     const range = parseNetwork(target.cidr);
@@ -241,19 +294,5 @@ export const routeChecks: NodeCheck = ({ model, self, all }): Finding[] => {
       );
     }
   }
-  const others: Guarded[] = targets.flatMap((t) => {
-    const d = parseDestination(t.cidr);
-    return d ? [{ what: `${t.what} (${t.cidr})`, destination: d }] : [];
-  });
-  const ruled = ruleHijacks(node.name, view.policy, [...declared, ...connected, ...others]);
-  if (judged > 0 && findings.length === before && ruled.length === 0) {
-    findings.push(
-      ok(
-        'routes.unreachable',
-        `${node.name}: every other LAN and pod subnet it is not on is reached by a route, and no undeclared route points at one`,
-      ),
-    );
-  }
-  findings.push(...ruled);
-  return findings;
-};
+  return { findings, judged, targets };
+}
