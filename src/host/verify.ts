@@ -144,7 +144,7 @@ export interface LiveRoute {
   readonly matching: ReadonlyArray<IpRoute>;
 }
 
-function parseLive(get: string | undefined, match: string | undefined): LiveRoute | undefined {
+export function parseLive(get: string | undefined, match: string | undefined): LiveRoute | undefined {
   if (get === undefined) return undefined;
   let matching: IpRoute[] = [];
   try {
@@ -186,6 +186,46 @@ function holder(cluster: Cluster, address: string): string | undefined {
 }
 
 /**
+ * What a place's kernel does with a packet, in words: the next hop (a node of the cluster file by name) and how it
+ * got there (the matching route, declared or not; connected; an ip rule's table). `modelRoute`: the model's route
+ * text at that place, to tell whether a namespace's or pod's route is the model's.
+ */
+export function describeLive(
+  cluster: Cluster,
+  placeId: string,
+  live: LiveRoute,
+  modelRoute: string | undefined,
+): { how: string; hopName: string } {
+  const get = live.get!;
+  const target = parseRouteAddress(get.dst);
+  const matched = target ? RouteTable.of(4, live.matching, (r) => r).lookup(target)?.route : undefined;
+  const routeText = matched
+    ? `${matched.dst}${matched.gateway ? ` via ${matched.gateway}` : ''}${matched.dev ? ` dev ${matched.dev}` : ''}${matched.metric ? ` metric ${matched.metric}` : ''}`
+    : undefined;
+  const [node, namespace] = placeId.split('/');
+  const clusterNode = cluster.nodes.find((n) => n.name === node);
+  let how: string;
+  if (get.table !== undefined && get.table !== 'main') how = `by an ip rule, table ${get.table}`;
+  else if (!matched) how = 'route unknown';
+  else if (matched.protocol === 'kernel') how = `route ${routeText}, connected`;
+  else {
+    const declared =
+      namespace === undefined && clusterNode
+        ? effectiveNode(cluster, clusterNode).routes.some(
+            (r) =>
+              canonicalRouteDestination(r.to) === canonicalRouteDestination(matched.dst) &&
+              r.via === matched.gateway &&
+              (r.metric ?? 0) === (matched.metric ?? 0),
+          )
+        : modelRoute?.startsWith(`${matched.dst} `) === true;
+    how = `route ${routeText}, ${declared ? 'declared' : 'not declared'}`;
+  }
+  const named = get.gateway ? holder(cluster, get.gateway) : undefined;
+  const hopName = get.gateway ? (named ? `${named} (${get.gateway})` : get.gateway) : `on-link ${get.dev ?? ''}`.trim();
+  return { how, hopName };
+}
+
+/**
  * A failed probe explained: the model's path beside what the source's kernel does with the packet, and the first
  * hop where they part (only the source was read: the hops after it are said to be unread).
  */
@@ -203,32 +243,7 @@ export function explainFailure(cluster: Cluster, spec: ProbeSpec, live: LiveRout
     return `${modelText}; live: ${at}: no route (ip route get: ${live.error}); they part at ${at}`;
   }
   const get = live.get;
-  const target = parseRouteAddress(get.dst);
-  const matched = target ? RouteTable.of(4, live.matching, (r) => r).lookup(target)?.route : undefined;
-  const routeText = matched
-    ? `${matched.dst}${matched.gateway ? ` via ${matched.gateway}` : ''}${matched.dev ? ` dev ${matched.dev}` : ''}${matched.metric ? ` metric ${matched.metric}` : ''}`
-    : undefined;
-  const { node, namespace } = probeSource(spec);
-  const clusterNode = cluster.nodes.find((n) => n.name === node);
-  let how: string;
-  if (get.table !== undefined && get.table !== 'main') how = `by an ip rule, table ${get.table}`;
-  else if (!matched) how = 'route unknown';
-  else if (matched.protocol === 'kernel') how = `route ${routeText}, connected`;
-  else {
-    const declared =
-      namespace === undefined && clusterNode
-        ? effectiveNode(cluster, clusterNode).routes.some(
-            (r) =>
-              canonicalRouteDestination(r.to) === canonicalRouteDestination(matched.dst) &&
-              r.via === matched.gateway &&
-              (r.metric ?? 0) === (matched.metric ?? 0),
-          )
-        : first?.route.startsWith(`${matched.dst} `) === true;
-    how = `route ${routeText}, ${declared ? 'declared' : 'not declared'}`;
-  }
-  const hopName = get.gateway
-    ? `${holder(cluster, get.gateway) ?? get.gateway}${holder(cluster, get.gateway) ? ` (${get.gateway})` : ''}`
-    : `on-link ${get.dev ?? ''}`.trim();
+  const { how, hopName } = describeLive(cluster, spec.from, live, first?.route);
   const liveText = `live: ${at} → ${hopName} (${how})`;
   const same = first !== undefined && first.via === get.gateway && first.dev === get.dev;
   if (!same) return `${modelText}; ${liveText}; they part at ${at}`;

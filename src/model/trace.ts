@@ -384,6 +384,10 @@ export interface TraceNextHop {
   readonly dev: string;
   /** The place that has the next-hop address (absent: none of the cluster file). */
   readonly to?: string;
+  /** The packet as routed here: its destination, and for a forwarded packet its source and the interface it came in on. */
+  readonly dst: string;
+  readonly src?: string;
+  readonly iif?: string;
 }
 
 export type Verdict = 'delivered' | 'dropped' | 'leaves';
@@ -588,6 +592,8 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
         ...(route.via !== undefined ? { via: numberText(route.via) } : {}),
         dev: out.name,
         ...(owner ? { to: owner.place.id } : {}),
+        dst: numberText(pkt.dst),
+        ...(arrivedOn !== undefined && pkt.src !== undefined ? { src: numberText(pkt.src), iif: arrivedOn.name } : {}),
       },
     });
     if (!owner) {

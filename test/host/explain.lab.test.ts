@@ -4,7 +4,10 @@
  * then shows the model's path beside the live one (read with `ip route get` in verify's own round trip) and the hop
  * where they part; passing checks print as before; diagnose names the route with the `ip route del` that removes it.
  */
+import { liveTrace } from '../../src/host/live-trace';
 import { bootstrapCluster } from '../../src/host/provision';
+import { type Connector, sshConnector } from '../../src/host/ssh';
+import { traceCluster } from '../../src/model/trace';
 import { describeLab, fixture, useLab } from '../support/lab';
 import { netstrapAsync } from './lab-support';
 
@@ -82,4 +85,64 @@ describeLab('explaining what the live network does (issue 24)', () => {
       await exec('w1', 'ip route replace 192.168.20.0/24 via 192.168.10.1');
     }
   }, 90000);
+
+  test('trace --live: the kernels agree on the converged lab; a hijack on w1 parts there; ip_forward 0 on r1 parts at r1', async () => {
+    const agree = await netstrap('trace', FILE, 'w1', 'w2', '--live');
+    expect(agree.status).toBe(0);
+    expect(agree.stdout).toContain(
+      [
+        'live (ip route get on each node of the model path):',
+        '  1. w1: r1 (192.168.10.1) (route 192.168.20.0/24 via 192.168.10.1 dev eth0, declared) (as the model)',
+        '  2. r1: on-link eth1 (route 192.168.20.0/24 dev eth1, connected) (as the model)',
+        'the kernels agree with the model at every hop',
+      ].join('\n'),
+    );
+    await exec('w1', 'ip route add 192.168.20.0/25 via 192.168.10.99');
+    try {
+      const hijacked = await netstrap('trace', FILE, 'w1', 'w2', '--live');
+      expect(hijacked.status).toBe(1);
+      expect(hijacked.stdout).toContain(
+        '  1. w1: 192.168.10.99 (route 192.168.20.0/25 via 192.168.10.99 dev eth0, not declared); the model: via 192.168.10.1 dev eth0\n',
+      );
+      expect(hijacked.stdout).toMatch(/\nthey part at w1\n$/);
+      const json = JSON.parse((await netstrap('trace', FILE, 'w1', 'w2', '--live', '--json')).stdout);
+      expect(json.live.partsAt).toBe('w1');
+      expect(json.live.hops.map((h: { at: string; asked: string }) => [h.at, h.asked])).toEqual([
+        ['w1', 'ip route get 192.168.20.11'],
+        ['r1', 'ip route get 192.168.20.11 from 192.168.10.11 iif eth0'],
+      ]);
+    } finally {
+      await exec('w1', 'ip route del 192.168.20.0/25');
+    }
+    await exec('r1', 'sysctl -q -w net.ipv4.ip_forward=0');
+    try {
+      const stopped = await netstrap('trace', FILE, 'w1', 'w2', '--live');
+      expect(stopped.status).toBe(1);
+      expect(stopped.stdout).toContain(
+        '  2. r1: no route (No route to host): it does not forward what comes in on eth0 (net.ipv4.ip_forward 0, or rp_filter); the model: on-link dev eth1\nthey part at r1\n',
+      );
+    } finally {
+      await exec('r1', 'sysctl -q -w net.ipv4.ip_forward=1');
+    }
+  }, 90000);
+
+  test('trace --live reads each node of the path in one round trip, and only those', async () => {
+    const runs = new Map<string, number>();
+    const counting: Connector = async (node, options) => {
+      const transport = await sshConnector(node, options);
+      return {
+        close: () => transport.close(),
+        run: (script, timeout) => {
+          runs.set(node.name, (runs.get(node.name) ?? 0) + 1);
+          return transport.run(script, timeout);
+        },
+      };
+    };
+    const live = await liveTrace(lab.model.cluster, traceCluster(lab.model, 'w1', 'w2'), {
+      sshConfigFile: lab.state.sshConfigFile,
+      connector: counting,
+    });
+    expect(live.partsAt).toBeUndefined();
+    expect(Object.fromEntries(runs)).toEqual({ w1: 1, r1: 1 });
+  }, 60000);
 });
