@@ -5,8 +5,10 @@
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import {
   cidrText,
+  ipNetworkContains,
   ipNetworkPrefix,
   ipNetworksOverlap,
+  parseIpAddress,
   type ListedRange,
   nthAddress,
   parseAddress,
@@ -193,8 +195,9 @@ export function resolveLayout(input: NetworkLayoutInput): { layout?: NetworkLayo
   };
 }
 
-/** Checks a cluster IP against the layout: a real address inside serviceCidr. */
+/** Checks a cluster IP against the layout: a real address inside serviceCidr's range of its family. */
 export function checkClusterIp(layout: NetworkLayout, value: string): string | undefined {
+  if (value.includes(':')) return checkIpv6ClusterIp(layout, value);
   const parsed = parseAddress(value);
   if (!parsed.ok) return parsed.error;
   if (!rangeContains(layout.serviceCidr, parsed.value)) {
@@ -202,6 +205,22 @@ export function checkClusterIp(layout: NetworkLayout, value: string): string | u
   }
   const reserved = reservedAddress(layout.serviceCidr, parsed.value);
   return reserved ? `clusterIP ${show(value)} ${reserved}` : undefined;
+}
+
+/** An IPv6 cluster IP: inside serviceCidr's IPv6 range, not its network address. */
+function checkIpv6ClusterIp(layout: NetworkLayout, value: string): string | undefined {
+  const parsed = parseIpAddress(value);
+  if (!parsed.ok) return parsed.error;
+  const range = layout.serviceCidrs.find((r) => r.family === 6);
+  if (!range) {
+    return `clusterIP ${show(value)} is IPv6 but serviceCidr has no IPv6 range: give network.serviceCidr one (dual-stack) or use an IPv4 address`;
+  }
+  if (!ipNetworkContains(range.network, parsed.value))
+    return `clusterIP ${show(value)} is outside serviceCidr ${range.text}`;
+  if (range.network.value.getFirst().isEquals(parsed.value.value as never)) {
+    return `clusterIP ${show(value)} is the network address of serviceCidr ${range.text}: the API server never allocates it`;
+  }
+  return undefined;
 }
 
 /**

@@ -489,6 +489,18 @@ const serviceShape = {
   selector: labels.optional(),
   /** A fixed address inside serviceCidr, or "None" for a headless Service. @default - allocated by the API server */
   clusterIP: z.string().optional(),
+  /**
+   * Dual-stack: the Service's cluster IPs, at most one per family, in ipFamilies' order; the first equals clusterIP
+   * when both are written. Each inside serviceCidr's range of its family. @default - allocated by the API server
+   */
+  clusterIPs: z.array(z.string()).optional(),
+  /**
+   * SingleStack, PreferDualStack (both families when the cluster has them) or RequireDualStack (both, or the API
+   * server refuses the Service). @default - SingleStack (the API server's)
+   */
+  ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+  /** The Service's IP families, primary first: IPv4, IPv6 or both. @default - the cluster's primary family */
+  ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).optional(),
   /** DNS name an ExternalName Service aliases (required for that type, forbidden otherwise). @default - none */
   externalName: z
     .string()

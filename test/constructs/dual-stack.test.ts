@@ -89,3 +89,83 @@ describe('a dual-stack cluster synthesizes', () => {
     );
   });
 });
+
+describe('Services: ipFamilyPolicy, ipFamilies, clusterIPs', () => {
+  const svc = (fields: string) => `  - { name: web, selector: { app: web }, ports: [{ port: 80 }], ${fields} }\n`;
+  const dualFile = (fields: string) =>
+    `name: c\n${NETWORK}cni: { plugin: flannel }\nkubernetes:\n  services:\n${svc(fields)}`;
+  const v4File = (fields: string) =>
+    `name: c\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }\ncni: { plugin: flannel }\nkubernetes:\n  services:\n${svc(fields)}`;
+  const refusals = (text: string) => thrown(() => parseClusterText(text, 'c.yaml')).lines();
+
+  test('a dual-stack Service synthesizes its policy, families and both cluster IPs, and passes the OpenAPI schema', () => {
+    const objects = synth(
+      dualFile(
+        'ipFamilyPolicy: RequireDualStack, ipFamilies: [IPv4, IPv6], clusterIP: 10.96.0.20, clusterIPs: [10.96.0.20, "fd00:10:96::20"]',
+      ),
+    );
+    expect(find(objects, 'Service', 'web').spec).toMatchObject({
+      clusterIP: '10.96.0.20',
+      clusterIPs: ['10.96.0.20', 'fd00:10:96::20'],
+      ipFamilyPolicy: 'RequireDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+    });
+  });
+
+  test('an IPv6-only Service in a dual-stack cluster: its cluster IP is checked against the IPv6 range', () => {
+    expect(() => synth(dualFile('ipFamilies: [IPv6], clusterIP: "fd00:10:96::30"'))).not.toThrow();
+    expect(refusals(dualFile('ipFamilies: [IPv6], clusterIP: "fd00:10:97::30"'))).toEqual([
+      'c.yaml: kubernetes.services[0].clusterIP: clusterIP "fd00:10:97::30" is outside serviceCidr fd00:10:96::/108',
+    ]);
+  });
+
+  test.each([
+    [
+      'two clusterIPs without a dual-stack policy',
+      'clusterIPs: [10.96.0.20, "fd00:10:96::20"]',
+      /services\[0\]\.ipFamilyPolicy: is unset \(SingleStack\) but clusterIPs holds two entries/,
+    ],
+    [
+      'SingleStack with two families',
+      'ipFamilyPolicy: SingleStack, ipFamilies: [IPv4, IPv6]',
+      /services\[0\]\.ipFamilyPolicy: is "SingleStack" but ipFamilies holds two entries/,
+    ],
+    [
+      'the same family twice',
+      'ipFamilyPolicy: PreferDualStack, ipFamilies: [IPv4, IPv4]',
+      /services\[0\]\.ipFamilies\[1\]: "IPv4" is listed twice/,
+    ],
+    [
+      'two addresses of one family',
+      'ipFamilyPolicy: RequireDualStack, clusterIPs: [10.96.0.20, 10.96.0.21]',
+      /services\[0\]\.clusterIPs\[1\]: "10\.96\.0\.21" is of the same family/,
+    ],
+    [
+      'clusterIPs[0] other than clusterIP',
+      'clusterIP: 10.96.0.20, clusterIPs: [10.96.0.21]',
+      /services\[0\]\.clusterIPs\[0\]: "10\.96\.0\.21" must equal clusterIP "10\.96\.0\.20"/,
+    ],
+    [
+      'an address of the other family than ipFamilies says',
+      'ipFamilyPolicy: RequireDualStack, ipFamilies: [IPv6, IPv4], clusterIPs: [10.96.0.20, "fd00:10:96::20"]',
+      /services\[0\]\.clusterIPs\[0\]: "10\.96\.0\.20" is IPv4 but ipFamilies\[0\] is "IPv6"/,
+    ],
+    [
+      '"None" with an address',
+      'ipFamilyPolicy: RequireDualStack, clusterIPs: [None, 10.96.0.20]',
+      /"None" \(headless\) must be the only entry/,
+    ],
+  ])('refuses %s', (_what, fields, message) => {
+    expect(refusals(dualFile(fields))).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  test('an IPv4-only cluster refuses RequireDualStack and IPv6, takes PreferDualStack (the API server drops IPv6)', () => {
+    expect(refusals(v4File('ipFamilyPolicy: RequireDualStack'))).toEqual([
+      'c.yaml: kubernetes.services[0].ipFamilyPolicy: RequireDualStack needs a dual-stack serviceCidr, and network.serviceCidr is 10.96.0.0/12 only',
+    ]);
+    expect(refusals(v4File('ipFamilies: [IPv6]'))).toEqual([
+      'c.yaml: kubernetes.services[0].ipFamilies[0]: "IPv6": network.serviceCidr has no IPv6 range',
+    ]);
+    expect(() => synth(v4File('ipFamilyPolicy: PreferDualStack, ipFamilies: [IPv4, IPv6]'))).not.toThrow();
+  });
+});

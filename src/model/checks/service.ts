@@ -2,7 +2,13 @@
  * The API server's checks of a Service spec and its cluster-wide claims (cluster IP, NodePorts), with the plain
  * types they need. Free of cdk8s, so validating a cluster file does not load it; constructs/service.ts re-exports all.
  */
-import { parseAddress, parseObjectCidr } from '../cidr';
+import { ipv6Text, parseAddress, parseIpAddress, parseObjectCidr } from '../cidr';
+
+/** One spelling per address, so that a clash is found whatever the spelling (IPv6: RFC 5952). */
+function canonicalIp(ip: string): string {
+  const parsed = parseIpAddress(ip);
+  return parsed.ok && parsed.value.family === 6 ? ipv6Text(parsed.value.value.getValue()) : ip;
+}
 import { Issue, show, under } from '../errors';
 import { Ledger } from '../ledger';
 import { checkLabels, checkName, checkObjectMeta, checkPortName, checkPortNumber, checkQualifiedName } from '../meta';
@@ -80,6 +86,7 @@ const PROTOCOLS: ReadonlyArray<string> = ['TCP', 'UDP', 'SCTP'];
 export function checkService(spec: ServiceCheckInput): Issue[] {
   const issues: Issue[] = checkObjectMeta(spec, 'DNS-1035 label');
   const type = spec.type ?? 'ClusterIP';
+  issues.push(...checkIpFamilies(spec, type));
   const ports = spec.ports ?? [];
   const headless = spec.clusterIP === 'None';
   const exposed = type === 'NodePort' || type === 'LoadBalancer';
@@ -118,7 +125,7 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
         message: `clusterIP "None" (headless) is not allowed for a Service of type ${type}`,
       });
     } else if (!headless) {
-      const parsed = parseAddress(spec.clusterIP);
+      const parsed = parseIpAddress(spec.clusterIP);
       if (!parsed.ok)
         issues.push({ path: ['clusterIP'], message: `${parsed.error} (or "None" for a headless Service)` });
     }
@@ -215,6 +222,96 @@ export function checkService(spec: ServiceCheckInput): Issue[] {
   return issues;
 }
 
+const FAMILY_OF = { 4: 'IPv4', 6: 'IPv6' } as const;
+
+/**
+ * The API server's rules for clusterIPs, ipFamilies and ipFamilyPolicy (validateIPFamilies / validateClusterIPs):
+ * at most two of each, one per family, clusterIPs[0] = clusterIP, "None" alone, families matching the addresses,
+ * two of either only with a dual-stack policy; none on an ExternalName Service.
+ */
+function checkIpFamilies(spec: ServiceCheckInput, type: string): Issue[] {
+  const issues: Issue[] = [];
+  const ips = spec.clusterIPs ?? [];
+  const families = spec.ipFamilies ?? [];
+  const policy = spec.ipFamilyPolicy;
+  if (type === 'ExternalName') {
+    for (const key of ['clusterIPs', 'ipFamilies', 'ipFamilyPolicy'] as const)
+      if (spec[key] !== undefined)
+        issues.push({
+          path: [key],
+          message: `may not be set for a Service of type ExternalName (got ${show(spec[key])})`,
+        });
+    return issues;
+  }
+  if (families.length > 2)
+    issues.push({ path: ['ipFamilies'], message: `may hold at most two families (got ${show(families)})` });
+  else if (families.length === 2 && families[0] === families[1])
+    issues.push({ path: ['ipFamilies', 1], message: `${show(families[1])} is listed twice: one entry per family` });
+  const dual = policy === 'PreferDualStack' || policy === 'RequireDualStack';
+  if (!dual && (families.length > 1 || ips.length > 1)) {
+    const what = ips.length > 1 ? 'clusterIPs' : 'ipFamilies';
+    issues.push({
+      path: ['ipFamilyPolicy'],
+      message: `${policy === undefined ? 'is unset (SingleStack)' : `is ${show(policy)}`} but ${what} holds two entries: set ipFamilyPolicy PreferDualStack or RequireDualStack`,
+    });
+  }
+  if (ips.length === 0) return issues;
+  if (ips.length > 2)
+    issues.push({ path: ['clusterIPs'], message: `may hold at most two addresses (got ${show(ips)})` });
+  if (spec.clusterIP !== undefined && ips[0] !== spec.clusterIP) {
+    issues.push({
+      path: ['clusterIPs', 0],
+      message: `${show(ips[0])} must equal clusterIP ${show(spec.clusterIP)} (clusterIPs[0] is the clusterIP)`,
+    });
+  }
+  const parsedFamilies: Array<4 | 6 | undefined> = ips.map((ip, i) => {
+    if (ip === 'None') {
+      if (ips.length > 1) issues.push({ path: ['clusterIPs', i], message: '"None" (headless) must be the only entry' });
+      return undefined;
+    }
+    const parsed = parseIpAddress(ip);
+    if (!parsed.ok) {
+      issues.push({ path: ['clusterIPs', i], message: parsed.error });
+      return undefined;
+    }
+    if (families[i] !== undefined && FAMILY_OF[parsed.value.family] !== families[i]) {
+      issues.push({
+        path: ['clusterIPs', i],
+        message: `${show(ip)} is ${FAMILY_OF[parsed.value.family]} but ipFamilies[${i}] is ${show(families[i])}`,
+      });
+    }
+    return parsed.value.family;
+  });
+  if (parsedFamilies.length === 2 && parsedFamilies[0] !== undefined && parsedFamilies[0] === parsedFamilies[1]) {
+    issues.push({
+      path: ['clusterIPs', 1],
+      message: `${show(ips[1])} is of the same family as ${show(ips[0])}: one address per family`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * What the API server's allocator refuses for the cluster's service ranges: a family the cluster has no service
+ * range for (asked for by SingleStack or RequireDualStack; PreferDualStack drops it).
+ */
+function checkFamiliesInCluster(spec: ServiceCheckInput, layout: NetworkLayout): Issue[] {
+  if ((spec.type ?? 'ClusterIP') === 'ExternalName' || spec.clusterIP === 'None') return [];
+  const have = layout.serviceCidrs.map((range) => FAMILY_OF[range.family]);
+  const issues: Issue[] = [];
+  if (spec.ipFamilyPolicy === 'RequireDualStack' && have.length < 2) {
+    issues.push({
+      path: ['ipFamilyPolicy'],
+      message: `RequireDualStack needs a dual-stack serviceCidr, and network.serviceCidr is ${layout.serviceCidrs.map((r) => r.text).join(', ')} only`,
+    });
+  }
+  (spec.ipFamilies ?? []).forEach((family, i) => {
+    if (have.includes(family) || (spec.ipFamilyPolicy === 'PreferDualStack' && i > 0)) return;
+    issues.push({ path: ['ipFamilies', i], message: `${show(family)}: network.serviceCidr has no ${family} range` });
+  });
+  return issues;
+}
+
 /** A cluster-wide value a Service takes, with its path relative to the spec. */
 interface Claim {
   readonly kind: 'clusterIP' | 'nodePort';
@@ -227,6 +324,11 @@ export function serviceClaims(spec: ServiceCheckInput): Claim[] {
   const claims: Claim[] = [];
   if (spec.clusterIP !== undefined && spec.clusterIP !== 'None')
     claims.push({ kind: 'clusterIP', value: spec.clusterIP, path: ['clusterIP'] });
+  // Dual-stack: the secondary address (clusterIPs[0] is clusterIP; alone, it is claimed here).
+  (spec.clusterIPs ?? []).forEach((ip, i) => {
+    if (ip === 'None' || (i === 0 && spec.clusterIP !== undefined)) return;
+    claims.push({ kind: 'clusterIP', value: canonicalIp(ip), path: ['clusterIPs', i] });
+  });
   const seen = new Set<number>();
   (spec.ports ?? []).forEach((port, i) => {
     // The same NodePort for TCP and UDP of one Service is one allocation.
@@ -244,7 +346,7 @@ export function ownerOf(spec: ServiceCheckInput): string {
 
 /** Claims a checked spec's cluster IP and NodePorts in a cluster-wide ledger (the cluster-file validator's way). */
 export function claimServiceAddresses(spec: ServiceCheckInput, layout: NetworkLayout, ledger: Ledger): Issue[] {
-  const issues: Issue[] = [];
+  const issues: Issue[] = checkFamiliesInCluster(spec, layout);
   for (const claim of serviceClaims(spec)) {
     const problem = claim.kind === 'clusterIP' ? checkClusterIp(layout, claim.value) : undefined;
     const issue = problem
