@@ -3,6 +3,7 @@
  * Ansible-recap-like summary table, and a JSON form of the same results for machines.
  */
 import { describeRefusal } from './disruption';
+import { describeManagers, type NodeNetworkManager } from './network-manager';
 import { describeCommand } from './shell';
 import type { ClusterResult, HostResult } from './provision';
 
@@ -32,6 +33,8 @@ export function formatPlan(result: ClusterResult): string {
       `${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}` +
         `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`,
     );
+    if (host.networkManager && showsManager(host.networkManager))
+      out.push(`  ${describeManagers(host.networkManager)}`);
     for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
     for (const drift of host.drift ?? []) out.push(`  ! drift: ${drift.message}`);
     for (const refusal of host.refusals ?? []) {
@@ -80,6 +83,11 @@ function batchLines(result: ClusterResult): string[] {
     lines.push(`  batch ${batch}: ${nodes.join(', ')}`);
   }
   return lines;
+}
+
+/** A node's manager is worth a plan line when one manages what netstrap touches, or the cluster file names one. */
+function showsManager(nm: NodeNetworkManager): boolean {
+  return nm.source === 'cluster file' || nm.interfaces.some((i) => i.manager !== 'none');
 }
 
 function seconds(ms: number): string {
@@ -165,6 +173,7 @@ export function resultJson(result: ClusterResult): unknown {
       commands: h.commands,
       warnings: h.warnings,
       ...(h.drift ? { drift: h.drift } : {}),
+      ...(h.networkManager ? { networkManager: h.networkManager } : {}),
       roundTrips: h.roundTrips,
       verifyRoundTrips: h.verifyRoundTrips,
       durationMs: h.durationMs,

@@ -27,6 +27,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS } from './defaults';
 import { describeRefusal, type DisruptionCheck, findRefusals, PlanConflict, type Refusal } from './disruption';
 import { FactSet } from './fact';
 import { buildFactScript, type FactSection, factSections, newMarker, parseFacts } from './fact-script';
+import { type NodeNetworkManager, nodeNetworkManager } from './network-manager';
 import { nodeDrift, nodeWarnings, planNode } from './node-plan';
 import { applyPrelude, ownershipFacts } from './ownership';
 import { ipState } from './resources/ip-facts';
@@ -65,6 +66,8 @@ export interface HostResult {
   readonly warnings: ReadonlyArray<string>;
   /** Live ≠ boot, found before anything was applied: what a reboot would change (see node-plan.ts nodeDrift). */
   readonly drift?: ReadonlyArray<Drift>;
+  /** Which network manager owns each interface netstrap touches (absent when the node could not be read). */
+  readonly networkManager?: NodeNetworkManager;
   /** Every mutating command sent, rendered (none for plan, verify and no-op runs). */
   readonly commands: ReadonlyArray<string>;
   /** Command round trips of provisioning (facts + apply). */
@@ -152,6 +155,7 @@ interface Found {
   readonly warnings: ReadonlyArray<string>;
   readonly drift: ReadonlyArray<Drift>;
   readonly refusals: ReadonlyArray<Refusal>;
+  readonly networkManager?: NodeNetworkManager;
 }
 
 /** How a host's run ended: its status, and what its result adds to what was found. */
@@ -203,6 +207,7 @@ function hostResult(node: ClusterNode, started: number, found: Found, end: End):
     commands: end.commands ?? [],
     warnings: found.warnings,
     ...(found.drift.length > 0 ? { drift: found.drift } : {}),
+    ...(found.networkManager ? { networkManager: found.networkManager } : {}),
     roundTrips: found.roundTrips + (end.roundTrips ?? 0),
     verifyRoundTrips: 0,
     durationMs: Date.now() - started,
@@ -232,7 +237,7 @@ async function phases(
       return { found, end: { status: 'refused', error: `refused: ${planned.message}` } };
     }
     const { changes, warnings, drift } = planned;
-    found = { ...found, changes, warnings, drift };
+    found = { ...found, changes, warnings, drift, networkManager: nodeNetworkManager(read.wanted, read.facts) };
     const guard = guardPhase(node, ctx, read, changes);
     found = { ...found, refusals: guard.refusals };
     if (guard.kind === 'refused') return { found, end: refusedEnd(guard.refusals) };

@@ -95,6 +95,9 @@ if [ -f "$dir/${MANAGER_FILE}" ]; then
   mount -o remount,ro /sys
   mkdir -p /run/systemd
   echo netstrap-lab > /run/systemd/container
+  # The system bus, as on an installed server: networkctl (reload, reconfigure) talks to networkd through it.
+  mkdir -p /run/dbus
+  dbus-daemon --system --fork || echo "netstrap lab: dbus-daemon failed"
   if [ "$manager" = netplan ]; then netplan generate || echo "netstrap lab: netplan generate failed"; fi
   ${NETWORKD_START}
   echo "netstrap lab: systemd-networkd started ($manager)"

@@ -219,5 +219,6 @@ export const NOT_OUTPUT: Readonly<Record<string, string>> = {
   'verify[].expect': 'connectivity checks run by verify, not state',
   'lab.managementCidr': 'the lab only',
   'nodes[].lab.networkManager': 'the lab only: the manager it runs inside the node',
-  'nodes[].networkManager': 'overrides the detected network manager, shown by plan, bootstrap --json and diagnose',
+  'nodes[].networkManager':
+    'overrides the detected network manager (plan, bootstrap --json, diagnose); it changes the plan only through what a node reports (its networkd links), never from the file alone',
 };

@@ -20,6 +20,7 @@ import { dnsChecks } from './dns';
 import { driftChecks } from './drift';
 import { forwardingChecks } from './forwarding';
 import { kubernetesChecks } from './kubernetes';
+import { managerChecks } from './managers';
 import { portChecks } from './ports';
 import { preflightChecks } from './preflight';
 import { buildProbeScript, parseProbeOutput, chooseProbes, probeFindings } from './probes';
@@ -36,6 +37,7 @@ export const nodeChecks: ReadonlyArray<NodeCheck> = [
   addressChecks,
   undeclaredAddressCheck,
   routeChecks,
+  managerChecks,
   portChecks,
   cniChecks,
   kubernetesChecks,

@@ -9,6 +9,7 @@ import { cniFiles } from './cni';
 import { hostsFile } from './hosts';
 import { links } from './links';
 import { namespaces } from './namespaces';
+import { networkdDropIns } from './networkd';
 import { nat } from './nat';
 import { bootPersistence, bootScript } from './persist';
 import { resolvConf } from './resolv';
@@ -16,8 +17,20 @@ import { routes } from './routes';
 import { sysctl } from './sysctl';
 
 // Interfaces before what uses them (bridges before the veths enslaved to them, addresses before the routes via
-// them); sysctl after the interfaces its per-interface keys name; files last; boot persistence after everything.
-const stateKinds: ResourceKind[] = [links, bridges, namespaces, routes, sysctl, nat, hostsFile, resolvConf, cniFiles];
+// them); networkd's drop-ins once the addresses and routes they keep are live; sysctl after the interfaces its
+// per-interface keys name; files last; boot persistence after everything.
+const stateKinds: ResourceKind[] = [
+  links,
+  bridges,
+  namespaces,
+  routes,
+  networkdDropIns,
+  sysctl,
+  nat,
+  hostsFile,
+  resolvConf,
+  cniFiles,
+];
 export const resourceKinds: ResourceKind[] = [...stateKinds, bootPersistence(stateKinds)];
 
 /** The /etc/netstrap/network.sh netstrap writes for `node` (undefined when it has no runtime state to rebuild). */
