@@ -40,14 +40,16 @@ function reload(path: string): Command {
 
 /**
  * $1 the drop-in, $2 the link, then `addr:A` and `route:DST` for what it keeps. A reload that changes a link's
- * configuration makes networkd reconfigure it, dropping and setting its addresses and routes again: wait (5 s at most)
- * until they are all back, so that the run's own verification reads the node as networkd leaves it.
+ * configuration makes networkd reconfigure it, dropping and setting its addresses and routes again, after the reload
+ * returned: wait (5 s at most) until each route is networkd's (`proto static`; iproute2's are `proto boot`, and
+ * networkd sets routes after addresses) and each address is there, so that the run's own verification reads the
+ * node as networkd leaves it.
  */
 const RELOAD_AND_WAIT =
   'networkctl reload 2>/dev/null || { echo "netstrap: networkctl reload failed: systemd-networkd reads $1 when it next starts" >&2; exit 0; }; ' +
   'f=$1; dev=$2; shift 2; i=0; while [ $i -lt 50 ]; do ok=1; for a; do case $a in ' +
   'addr:*) ip -o addr show dev "$dev" to "${a#addr:}" | grep -q . || ok=0;; ' +
-  'route:*) ip route show "${a#route:}" dev "$dev" | grep -q . || ok=0;; esac; done; ' +
+  'route:*) ip route show "${a#route:}" dev "$dev" proto static | grep -q . || ok=0;; esac; done; ' +
   '[ $ok = 1 ] && exit 0; sleep 0.1; i=$((i + 1)); done; ' +
   'echo "netstrap: systemd-networkd did not set everything $f keeps on $dev within 5 s" >&2; true';
 
