@@ -228,7 +228,7 @@ export function checkCluster(
   options: LoadOptions = {},
 ): ClusterModel {
   const decodeWarnings: Issue[] = [];
-  const decoded = decodeKubernetes(raw, decodeWarnings);
+  const decoded = decodeKubernetes(withNodeDefaults(raw), decodeWarnings);
   const parsed = clusterSchema.safeParse(decoded);
   if (!parsed.success)
     throw new InputError(file, [
@@ -243,6 +243,18 @@ export function checkCluster(
   const { podSubnets, routing } = checked.derived;
   const cluster = resolveCluster(canonicalizeHosts(parsed.data), { podSubnets, routing });
   return { file, baseDir, cluster, layout, warnings };
+}
+
+/**
+ * `nodeDefaults` applied: each node (a map) takes the default keys it does not set itself; its own value wins whole.
+ * The defaults stay in the file, so the schema checks them at their own path too.
+ */
+function withNodeDefaults(raw: unknown): unknown {
+  const isMap = (value: unknown): value is Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (!isMap(raw) || !isMap(raw.nodeDefaults) || !Array.isArray(raw.nodes)) return raw;
+  const defaults = raw.nodeDefaults;
+  return { ...raw, nodes: raw.nodes.map((node) => (isMap(node) ? { ...defaults, ...node } : node)) };
 }
 
 /**

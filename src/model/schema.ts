@@ -912,6 +912,12 @@ export const nodeSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Values every node takes unless it sets the key itself (`nodeDefaults:` at the root): any node key but `name` and
+ * `ssh`. A node's own value replaces the default as a whole (a list or a map is not merged key by key).
+ */
+export const nodeDefaultsSchema = nodeSchema.omit({ name: true, ssh: true }).partial();
+
 const lanShape = {
   /** LAN name, referred to by interfaces' `lan`. Required. */
   name: dnsLabel,
@@ -984,6 +990,12 @@ export const clusterSchema = z.strictObject({
   lans: z.array(lanSchema).default([]),
   /** The machines netstrap provisions over SSH, with their host-side network. @default [] */
   nodes: z.array(nodeSchema).default([]),
+  /**
+   * Keys every node takes unless it sets them itself, e.g. `{ role: host, sysctls: { net.ipv4.ip_forward: 1 } }`: any
+   * node key but name and ssh. A node's own value replaces the default whole (lists and maps are not merged).
+   * @default - none
+   */
+  nodeDefaults: nodeDefaultsSchema.optional(),
   /** Reachability checks `netstrap verify` runs from the nodes (ping or TCP). @default [] */
   verify: z.array(verifySchema).default([]),
   /** Settings of `netstrap lab` (network-namespace emulation of the nodes); ignored by every other command. @default - managementCidr 10.250.0.0/24 */

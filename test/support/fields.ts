@@ -4,6 +4,7 @@
  * fields.test.ts (every field is listed exactly once) and field-output.test.ts (every listed value reaches its output).
  */
 import { z } from 'zod';
+import { clusterSchema } from '../../src/model/schema';
 
 /** Leaf field paths of a zod schema: `kubernetes.services[].ports[].port`. */
 export function leaves(schema: z.ZodType, at = '', out: string[] = []): string[] {
@@ -190,8 +191,8 @@ export const PROVISIONED: ReadonlyArray<string> = [
   'nodes[].cniConflists',
 ];
 
-/** Not output, with the reason. */
-export const NOT_OUTPUT: Readonly<Record<string, string>> = {
+/** Fields of the file itself that are not output, with the reason. */
+const NOT_OUTPUT_OF_FILE: Readonly<Record<string, string>> = {
   'kubernetes.workloads[].name': 'describes pods for the NetworkPolicy analysis (netstrap netpol); not synthesized',
   'kubernetes.workloads[].namespace': 'NetworkPolicy analysis only',
   'kubernetes.workloads[].kind': 'NetworkPolicy analysis only',
@@ -222,3 +223,20 @@ export const NOT_OUTPUT: Readonly<Record<string, string>> = {
   'nodes[].networkManager':
     'overrides the detected network manager (plan, bootstrap --json, diagnose); it changes the plan only through what a node reports (its networkd links), never from the file alone',
 };
+
+/** Not output, with the reason. */
+export const NOT_OUTPUT: Readonly<Record<string, string>> = { ...NOT_OUTPUT_OF_FILE, ...nodeDefaults() };
+
+/**
+ * nodeDefaults.X is applied as nodes[].X (the node's own value wins), so it reaches what nodes[].X reaches: listed
+ * only where nodes[].X has a destination.
+ */
+function nodeDefaults(): Record<string, string> {
+  const node = (path: string) => `nodes[].${path.slice('nodeDefaults.'.length)}`;
+  return Object.fromEntries(
+    leaves(clusterSchema)
+      .filter((path) => path.startsWith('nodeDefaults.'))
+      .map((path): [string, string] => [path, `applied as ${node(path)}, which reaches its output`])
+      .filter(([path]) => [...SYNTHESIZED, ...PROVISIONED, ...Object.keys(NOT_OUTPUT_OF_FILE)].includes(node(path))),
+  );
+}
