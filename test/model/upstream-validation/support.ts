@@ -62,14 +62,26 @@ const BACKENDS = ['default', 'test123'].map((namespace) => ({
   ],
 }));
 
-/** Checks a cluster file holding `object` under `kubernetes.<kind>`, as `netstrap validate` does. */
-export function clusterOutcome(kind: Kind, object: Record<string, unknown>): Outcome {
+/** The network of the cluster files: single-stack IPv4 unless a case needs both families. */
+const IPV4_NETWORK = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };
+
+/**
+ * Checks a cluster file holding `object` under `kubernetes.<kind>`, as `netstrap validate` does; `network` replaces
+ * the IPv4-only layout (the dual-stack Service cases).
+ */
+export function clusterOutcome(
+  kind: Kind,
+  object: Record<string, unknown>,
+  network: Record<string, unknown> = IPV4_NETWORK,
+): Outcome {
   const services: unknown[] = [...BACKENDS];
   const objects: Record<Kind, unknown[]> = { services, ingresses: [], networkPolicies: [] };
   objects[kind].push(object);
   const raw = {
     name: 'upstream',
-    network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+    network,
+    // Weave (the default CNI) has no IPv6.
+    ...(network !== IPV4_NETWORK && { cni: { plugin: 'flannel' } }),
     kubernetes: objects,
   };
   try {
