@@ -221,6 +221,17 @@ describeLab('netstrap diagnose on a lab', () => {
       fix: /`ip route replace 192\.168\.2\.0\/24 via 192\.168\.1\.1`/,
     },
     {
+      name: 'an address the file does not declare inside a declared route',
+      node: 'w01',
+      inject:
+        'ip link add i24a type veth peer name i24b && ip link set i24b up && ip addr add 192.168.2.5/25 dev i24a && ip link set i24a up',
+      undo: 'ip link del i24a',
+      check: 'routes.hijack',
+      message:
+        /route 192\.168\.2\.0\/25 dev i24a of the address 192\.168\.2\.5, which is not in the cluster file, wins over the declared 192\.168\.2\.0\/24/,
+      fix: /^remove the address: `ip addr del 192\.168\.2\.5\/25 dev i24a` on w01$/,
+    },
+    {
       name: 'an ip rule sending a declared destination to another table',
       node: 'w01',
       inject:

@@ -341,6 +341,26 @@ describe('diagnose checks on recorded facts', () => {
       );
       expect(findings[1].message).toMatch(/wins over the connected network 192\.168\.1\.0\/24 on eth0/);
     });
+    test('an address the file does not declare, inside a declared route: its connected route hijacks; fail naming the address', () => {
+      const f = run({
+        w01: ipJson('ip-route', (r) => {
+          r.push({
+            dst: '192.168.2.0/25',
+            dev: 'dummy0',
+            protocol: 'kernel',
+            scope: 'link',
+            prefsrc: '192.168.2.5',
+            flags: [],
+          });
+        }),
+      }).filter((x) => x.check === 'routes.hijack');
+      expect(f.map((x) => [x.severity, x.on, x.fix])).toEqual([
+        ['fail', 'w01', 'remove the address: `ip addr del 192.168.2.5/25 dev dummy0` on w01'],
+      ]);
+      expect(f[0].message).toBe(
+        'w01: route 192.168.2.0/25 dev dummy0 of the address 192.168.2.5, which is not in the cluster file, wins over the declared 192.168.2.0/24 via 192.168.1.1 (nodes[2].routes[0]) for 192.168.2.0/25',
+      );
+    });
     test('an ip rule before the main table whose table routes a declared destination elsewhere: fail with `ip rule del`', () => {
       const rules =
         (text: string): Edit =>

@@ -190,15 +190,25 @@ function hijackFindings(
       (e) =>
         canonicalRouteDestination(e.to) === canonicalRouteDestination(r.dst) && (e.metric ?? 0) === (r.metric ?? 0),
     );
+  const { interfaces, bridges } = node;
+  const ownAddresses = new Set(
+    [...interfaces.flatMap((i) => i.addresses), ...bridges.flatMap((b) => b.addresses)].map((a) => a.split('/')[0]),
+  );
   for (const route of table) {
-    if (route.protocol === 'kernel' || isExpected(route)) continue;
+    if (isExpected(route)) continue;
+    // A connected route comes with an address: one the file declares is the file's; another, inside a declared
+    // route's destination, takes that part of it (an address added by hand on some interface).
+    const connectedRoute = route.protocol === 'kernel';
+    if (connectedRoute && (route.prefsrc === undefined || ownAddresses.has(route.prefsrc))) continue;
     const d = parseDestination(route.dst);
     if (!d) continue;
-    const victim = guarded.find(
+    const victim = (connectedRoute ? guarded.filter((g) => g.route !== undefined) : guarded).find(
       (g) =>
         destinationsOverlap(d, g.destination) &&
         (d.prefix > g.destination.prefix ||
-          (g.route !== undefined && d.prefix === g.destination.prefix && (route.metric ?? 0) < (g.route.metric ?? 0))),
+          (g.route !== undefined &&
+            d.prefix === g.destination.prefix &&
+            (connectedRoute || (route.metric ?? 0) < (g.route.metric ?? 0)))),
     );
     if (!victim) continue;
     const wanted = victim.route
@@ -207,8 +217,12 @@ function hijackFindings(
     findings.push(
       fail(
         'routes.hijack',
-        `${node.name}: route ${describe(route)} is not in the cluster file and wins over ${wanted}${d.prefix > victim.destination.prefix ? ` for ${route.dst}` : ' (a lower metric)'}`,
-        `remove it: \`${deleteCommand(route)}\` on ${node.name} (or declare it in nodes[${index}].routes)`,
+        connectedRoute
+          ? `${node.name}: route ${describe(route)} of the address ${route.prefsrc}, which is not in the cluster file, wins over ${wanted} for ${route.dst}`
+          : `${node.name}: route ${describe(route)} is not in the cluster file and wins over ${wanted}${d.prefix > victim.destination.prefix ? ` for ${route.dst}` : ' (a lower metric)'}`,
+        connectedRoute
+          ? `remove the address: \`ip addr del ${route.prefsrc}/${d.prefix} dev ${route.dev}\` on ${node.name}`
+          : `remove it: \`${deleteCommand(route)}\` on ${node.name} (or declare it in nodes[${index}].routes)`,
         { observed: describe(route), expected: 'absent' },
       ),
     );
