@@ -28,7 +28,7 @@ export function registerValidate(program: Command, out: Output = processOutput):
       for (const warning of clusterWarnings(cluster, file)) out.err(`warning: ${warning}\n`);
       const k = cluster.kubernetes;
       out.out(
-        `${file}: ok: cluster ${cluster.name}: pods ${layout.podCidr.toCidrString()}, services ${layout.serviceCidr.toCidrString()}, ` +
+        `${file}: ok: cluster ${cluster.name}: pods ${layout.podCidrs.map((r) => r.text).join(' + ')}, services ${layout.serviceCidrs.map((r) => r.text).join(' + ')}, ` +
           `dns ${layout.dnsServiceIp.toString()}; ${counted(k.services.length, 'service')}, ${counted(k.ingresses.length, 'ingress', 'ingresses')}, ` +
           `${counted(k.networkPolicies.length, 'network policy', 'network policies')}${k.workloads ? `, ${counted(k.workloads.length, 'workload')}` : ''}; ${counted(cluster.nodes.length, 'node')}\n`,
       );

@@ -6,7 +6,11 @@
 import { parseClusterText } from '../../src/model/load';
 import { formatPodSubnetTable, podSubnets } from '../../src/model/pod-subnets';
 import type { Cluster } from '../../src/model/schema';
+import * as fs from 'fs';
+import * as path from 'path';
 import { thrown } from '../support/errors';
+import { netstrap } from '../support/lab';
+import { tempDirs } from '../support/temp';
 
 const load = (text: string): Cluster => parseClusterText(text, 'c.yaml').cluster;
 const layoutOf = (text: string) => parseClusterText(text, 'c.yaml').layout;
@@ -202,5 +206,39 @@ describe('pod subnets per family, per node', () => {
     const v4 = file('{ podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', `cni: { plugin: bridge }\n${nodes}`);
     expect(formatPodSubnetTable(load(v4)).split('\n')[0]).toBe('NODE    ROLE    POD SUBNET     FROM');
     expect([...podSubnets(load(v4)).byNode.values()].every((s) => s.ipv6 === undefined)).toBe(true);
+  });
+});
+
+describe('netstrap validate on a dual-stack file', () => {
+  const tempDir = tempDirs();
+  const write = (text: string): string => {
+    const at = path.join(tempDir('netstrap-dual-'), 'c.yaml');
+    fs.writeFileSync(at, text);
+    return at;
+  };
+  const text = file(
+    '{ podCidr: [10.244.0.0/16, "fd00:10:244::/56"], serviceCidr: "10.96.0.0/12,fd00:10:96::/108" }',
+    'cni: { plugin: bridge }\nnodes:\n  - { name: n1, ssh: { host: 10.250.0.1 } }\n',
+  );
+
+  test('prints both ranges and both pod subnet columns (exit 0)', () => {
+    const at = write(text);
+    const run = netstrap(['validate', at]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(
+      `${at}: ok: cluster c: pods 10.244.0.0/16 + fd00:10:244::/56, services 10.96.0.0/12 + fd00:10:96::/108, dns 10.96.0.10; 0 services, 0 ingresses, 0 network policies; 1 node\n` +
+        'NODE  ROLE    POD SUBNET     IPV6 POD SUBNET   FROM\n' +
+        'n1    worker  10.244.0.0/24  fd00:10:244::/64  allocated\n',
+    );
+  });
+
+  test('a bad IPv6 range: exit 2, file, field and value on stderr, no stack trace', () => {
+    const at = write(text.replace('fd00:10:244::/56', 'fd00:10:244::1/56'));
+    const run = netstrap(['validate', at]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `${at}: network.podCidr: invalid IPv6 CIDR "fd00:10:244::1/56": host bits are set; the network is fd00:10:244::/56\n`,
+    );
   });
 });
