@@ -15,7 +15,7 @@ import {
   DEFAULT_CONFIRM_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
 } from '../host/defaults';
-import { onlyIssues } from '../host/only';
+import { onlyIssues, selectNodes } from '../host/only';
 import { type MaxFail, parseMaxFail, parseSerial, type SerialItem } from '../host/rollout';
 import { EXIT_FAILED, EXIT_INVALID, type ExitStatus } from './exit-codes';
 
@@ -197,7 +197,9 @@ export function prepare(
       watchdog: opts.watchdog,
       serial: opts.serial,
       maxFail: opts.maxFail,
-      onHostDone: opts.json ? undefined : progressLine(process.stderr, mode),
+      onHostDone: opts.json
+        ? undefined
+        : progressLine(process.stderr, mode, selectNodes(model.cluster.nodes, opts.only).length),
     },
   };
 }

@@ -16,6 +16,14 @@ export const processOutput: Output = {
 };
 
 /**
+ * Whether to colour what goes to `stream`: only on a terminal, and never when NO_COLOR is set to anything but the
+ * empty string (no-color.org) or TERM is `dumb`.
+ */
+export function colourWanted(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
+}
+
+/**
  * The reader of stdout or stderr may go away early (`| head -1`, `grep -q`, a pager quit before the end): Node then
  * reports EPIPE as an 'error' event, which, unhandled, prints "Error: write EPIPE" with a stack. Here what is left to
  * print is dropped and the command ends as it would have, with its own exit code: it is not cut short, since a

@@ -21,6 +21,8 @@ import type { Change, OwnedObject } from './types';
 
 export const RECORD_VERSION = 1;
 export const RECORD_DIR = '/etc/netstrap';
+/** The kind of the change that writes the record: bookkeeping, shown by plan as one line (plan-summary.ts). */
+export const OWNERSHIP_KIND = 'ownership';
 /** Lock file and run serial live on /run: they must not outlive a reboot, and are no part of the node's state. */
 export const RUN_LOCK = '/run/lock/netstrap.lock';
 export const RUN_SERIAL = '/run/lock/netstrap.serial';
@@ -45,9 +47,12 @@ const recordSchema = z.object({
   objects: z.array(z.object({ kind: z.string(), id: z.string(), prior: z.unknown(), spec: z.unknown().optional() })),
 });
 
+/** The name of the run serial's fact: a saved plan whose serial moved was overtaken by another run (saved-plan.ts). */
+export const RUN_SERIAL_FACT = 'netstrap-run-serial';
+
 /** The serial of the last run that applied on the node ('' when none did since boot). */
 const runSerial: Fact<string> = fact(
-  'netstrap-run-serial',
+  RUN_SERIAL_FACT,
   // The shell's `read`, not a `cat` process: the serial is one line of hex.
   ['sh', '-c', '{ read -r s || [ -n "$s" ]; } < "$1" && printf "%s\\n" "$s"', 'sh', RUN_SERIAL],
   (output) => output.trim(),
@@ -113,7 +118,7 @@ export function recordChange(
   const path = recordPath(record.cluster);
   const objects = nextObjects(record, changes);
   const change = fileChange(
-    'ownership',
+    OWNERSHIP_KIND,
     path,
     readFileFact(facts, path),
     objects.length > 0 ? renderRecord(record.cluster, objects) : undefined,

@@ -24,6 +24,7 @@ import { disruptionChecks } from './guards';
 import { selectNodes } from './only';
 import { resourceKinds } from './resources';
 import { podAddressFact } from './resources/pods';
+import type { SavedPlan } from './saved-plan';
 import { describeMaxFail, describeSerial, type MaxFail, rolloutBatches, type SerialItem, stopReason } from './rollout';
 import {
   type HostContext,
@@ -98,6 +99,11 @@ export interface ProvisionOptions extends SshOptions {
   readonly serial?: ReadonlyArray<SerialItem>;
   /** bootstrap with serial: the failed nodes a batch may have before the rollout stops (rollout.ts). */
   readonly maxFail?: MaxFail;
+  /**
+   * bootstrap: apply exactly this saved plan (saved-plan.ts) on its nodes, refusing a node whose facts moved since;
+   * its nodes and `keepRemoved` replace `only` and `keepRemoved`. @default none (plan afresh)
+   */
+  readonly savedPlan?: SavedPlan;
 }
 
 // The defaults live in defaults.ts (the CLI shows them in --help without loading the SSH modules).
@@ -145,7 +151,8 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const started = Date.now();
   const { cluster } = model;
   // Each node with what netstrap derives for it (routing: auto routes, pod subnet, pod NAT): src/model/effective.ts.
-  const nodes = selectNodes(effectiveNodes(cluster), options.only);
+  const only = options.savedPlan ? options.savedPlan.nodes.map((n) => n.node) : options.only;
+  const nodes = selectNodes(effectiveNodes(cluster), only);
   const checks = scheduleProbes(mode, model);
   const ctx = hostContext(mode, model, options, checks);
   // Bootstrap's batches (rollout.ts); plan shows them, and reads every node at once.
@@ -325,12 +332,13 @@ function hostContext(
     options: { baseDir: model.baseDir, ...options },
     timeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     applies: mode === 'bootstrap' || (mode === 'reset' && options.dryRun !== true),
-    keepRemoved: options.keepRemoved === true,
+    keepRemoved: options.savedPlan?.keepRemoved ?? options.keepRemoved === true,
     guards: options.disruptionChecks ?? disruptionChecks,
     allowDisruption: options.allowDisruption === true,
     confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
     watchdog: options.watchdog ?? 'detached',
     checks,
+    savedPlan: options.savedPlan,
   };
 }
 

@@ -4,73 +4,176 @@
  */
 import { describeRefusal } from './disruption';
 import { describeManagers, type NodeNetworkManager } from './network-manager';
+import { isRemoval } from './node-plan';
+import {
+  ACTION_SYMBOL,
+  addCounts,
+  countChanges,
+  formatCounts,
+  NO_CHANGES,
+  type PlanStep,
+  planSteps,
+} from './plan-summary';
 import { describeCommand } from './shell';
 import type { ClusterResult, HostResult } from './provision';
 
-/** A progress callback for ProvisionOptions.onHostDone: one self-overwriting line on a TTY, nothing otherwise. */
+/** Where the progress line goes: a terminal stream (stderr), or a stand-in in tests. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** How often the progress line redraws while no host finishes, so that its elapsed time keeps moving. */
+const PROGRESS_TICK_MS = 1000;
+
+/**
+ * A progress callback for ProvisionOptions.onHostDone: one self-overwriting line on a TTY (`bootstrap: 2/3 hosts
+ * done (changed 1, ok 1), 4.1s`), nothing otherwise (never on a pipe or a file). With `total` known up front, the
+ * line also appears while the first hosts are still running, once a run has taken a second, and its elapsed time
+ * moves every second until the last host is done (the timer never keeps the process alive).
+ */
 export function progressLine(
-  stream: NodeJS.WriteStream,
+  stream: ProgressStream,
   label: string,
+  total?: number,
+  clock: () => number = Date.now,
 ): ((result: HostResult, done: number, total: number) => void) | undefined {
   if (!stream.isTTY) return undefined;
+  const started = clock();
   const counts = new Map<string, number>();
-  return (result, done, total) => {
-    counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+  let done = 0;
+  const draw = (of: number) => {
     const parts = [...counts].map(([status, n]) => `${status} ${n}`).join(', ');
-    stream.write(`\r\x1b[K${label}: ${done}/${total} hosts done (${parts})${done === total ? '\n' : ''}`);
+    const elapsed = `${((clock() - started) / 1000).toFixed(1)}s`;
+    stream.write(
+      `\r\x1b[K${label}: ${done}/${of} hosts done${parts ? ` (${parts})` : ''}, ${elapsed}${done === of ? '\n' : ''}`,
+    );
+  };
+  const ticker =
+    total !== undefined && total > 0
+      ? setInterval(() => {
+          if (done < total) draw(total);
+        }, PROGRESS_TICK_MS)
+      : undefined;
+  ticker?.unref();
+  return (result, doneNow, of) => {
+    counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+    done = doneNow;
+    if (done === of && ticker) clearInterval(ticker);
+    draw(of);
   };
 }
 
-/** The plan, per host: every change with before → after, its exact commands and file diffs. */
-export function formatPlan(result: ClusterResult): string {
+/** How `formatPlan` renders: `brief` shows one line per object (no commands, no diffs); `colour` adds ANSI colours. */
+export interface PlanFormat {
+  readonly brief?: boolean;
+  readonly colour?: boolean;
+}
+
+const ANSI = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' } as const;
+type Paint = (style: keyof typeof ANSI, text: string) => string;
+
+function painter(colour: boolean): Paint {
+  return colour ? (style, text) => `\x1b[${ANSI[style]}m${text}\x1b[0m` : (_style, text) => text;
+}
+
+const ACTION_STYLE = { create: 'green', update: 'yellow', remove: 'red' } as const;
+
+/**
+ * The plan, per host: a summary line (`node01: +3 ~1 -0`), then every change marked `+` create, `~` change, `-`
+ * remove, with before → after, its exact commands and file diffs (with `brief`: one line per object, nothing
+ * more); the ownership record's update as one line; then the run's summary line.
+ */
+export function formatPlan(result: ClusterResult, format: PlanFormat = {}): string {
+  const paint = painter(format.colour === true);
   const out: string[] = [];
-  for (const host of result.hosts) {
-    if (host.status === 'unreachable' || host.status === 'failed') {
-      out.push(`${host.node}: ${host.status.toUpperCase()}: ${host.error}`);
-      continue;
-    }
-    out.push(
-      `${host.node}: ${host.changes.length === 0 ? 'no changes' : `${host.changes.length} change(s)`}` +
-        `${host.status === 'refused' ? ': REFUSED (bootstrap sends nothing to this node)' : ''}`,
-    );
-    if (host.networkManager && showsManager(host.networkManager))
-      out.push(`  ${describeManagers(host.networkManager)}`);
-    for (const warning of host.warnings) out.push(`  ! warning: ${warning}`);
-    for (const drift of host.drift ?? []) out.push(`  ! drift: ${drift.message}`);
-    for (const refusal of host.refusals ?? []) {
-      out.push(
-        `  ! ${host.status === 'refused' ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`,
-      );
-    }
-    for (const change of host.changes) {
-      const removal = (change.releases?.length ?? 0) > 0;
-      out.push(
-        removal
-          ? `  - ${change.kind} ${change.target} (${result.mode === 'reset' ? 'reset' : 'no longer declared'}): ${change.before} → ${change.after}`
-          : `  ~ ${change.kind} ${change.target}: ${change.before} → ${change.after}`,
-      );
-      for (const command of change.apply) out.push(`      $ ${describeCommand(command)}`);
-      if (change.diff)
-        out.push(
-          ...change.diff
-            .replace(/\n$/, '')
-            .split('\n')
-            .map((line) => `      ${line}`),
-        );
-    }
-  }
-  const pending = result.hosts.filter((h) => h.status === 'pending').length;
-  const changes = result.hosts.reduce((n, h) => n + h.changes.length, 0);
-  const changed = result.hosts.filter((h) => h.status === 'changed').length;
-  const refused = result.hosts.filter((h) => h.status === 'refused').length;
+  for (const host of result.hosts) out.push(...hostPlanLines(result, host, format.brief === true, paint));
+  const hosts = (status: string) => result.hosts.filter((h) => h.status === status).length;
+  const [pending, changed, refused] = [hosts('pending'), hosts('changed'), hosts('refused')];
+  const counts = formatCounts(result.hosts.map((h) => countChanges(h.changes)).reduce(addCounts, NO_CHANGES));
   const refusedNote = refused > 0 ? `, ${refused} refused (pass --allow-disruption to apply under commit-confirm)` : '';
   if (result.rollout) out.push(...batchLines(result));
   out.push(
-    pending > 0 || changed === 0
-      ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${changes} change(s) on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
-      : `${result.mode}: ${changes} change(s) on ${changed} of ${result.hosts.length} host(s)${refusedNote}`,
+    paint(
+      'bold',
+      pending > 0 || changed === 0
+        ? `${result.mode === 'reset' ? 'reset plan' : 'plan'}: ${counts} on ${pending + refused} of ${result.hosts.length} host(s)${refusedNote}; nothing was changed`
+        : `${result.mode}: ${counts} on ${changed} of ${result.hosts.length} host(s)${refusedNote}`,
+    ),
   );
   return out.join('\n') + '\n';
+}
+
+function hostPlanLines(result: ClusterResult, host: HostResult, brief: boolean, paint: Paint): string[] {
+  if (host.status === 'unreachable' || host.status === 'failed')
+    return [`${paint('bold', host.node)}: ${paint('red', `${host.status.toUpperCase()}: ${host.error}`)}`];
+  const refused = host.status === 'refused';
+  const out = [
+    `${paint('bold', host.node)}: ${host.changes.length === 0 ? 'no changes' : formatCounts(countChanges(host.changes))}` +
+      `${refused ? paint('red', ': REFUSED (bootstrap sends nothing to this node)') : ''}`,
+  ];
+  if (host.networkManager && showsManager(host.networkManager)) out.push(`  ${describeManagers(host.networkManager)}`);
+  for (const warning of host.warnings) out.push(paint('yellow', `  ! warning: ${warning}`));
+  for (const drift of host.drift ?? []) out.push(paint('yellow', `  ! drift: ${drift.message}`));
+  for (const refusal of host.refusals ?? []) {
+    out.push(
+      paint(
+        refused ? 'red' : 'yellow',
+        `  ! ${refused ? 'refused' : 'disruptive, applied under commit-confirm'}: ${describeRefusal(refusal)}`,
+      ),
+    );
+  }
+  const removed = result.mode === 'reset' ? 'reset' : 'no longer declared';
+  const steps = planSteps(host.changes);
+  const line = (step: PlanStep, extra = '') => {
+    const { change, action } = step;
+    const why = isRemoval(change) ? ` (${removed})` : '';
+    const text = `  ${ACTION_SYMBOL[action]} ${change.kind} ${change.target}${why}${extra}`;
+    return paint(ACTION_STYLE[action], text);
+  };
+  for (const [index, step] of steps.entries()) {
+    const { change } = step;
+    if (step.bookkeeping) {
+      out.push(paint('dim', `  · ${change.kind} record ${change.target}: ${change.before} → ${change.after}`));
+      continue;
+    }
+    if (!brief) {
+      out.push(line(step, `: ${change.before} → ${change.after}`));
+      for (const command of change.apply) out.push(paint('dim', `      $ ${describeCommand(command)}`));
+      if (change.diff) out.push(...diffLines(change.diff, paint));
+      continue;
+    }
+    if (step.object !== index) continue;
+    const parts = steps.filter((s) => s.object === index);
+    if (parts.length === 1) {
+      out.push(line(step, `: ${change.before} → ${change.after}`));
+      continue;
+    }
+    const mixed = parts.some((s) => s.action !== step.action);
+    out.push(
+      line(
+        step,
+        ` (${parts.length} changes${mixed ? `: ${formatCounts(countChanges(parts.map((s) => s.change)))}` : ''})`,
+      ),
+    );
+  }
+  return out;
+}
+
+function diffLines(diff: string, paint: Paint): string[] {
+  return diff
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((text) => {
+      const style = text.startsWith('@@')
+        ? 'cyan'
+        : text.startsWith('+') && !text.startsWith('+++')
+          ? 'green'
+          : text.startsWith('-') && !text.startsWith('---')
+            ? 'red'
+            : undefined;
+      return `      ${style ? paint(style, text) : text}`;
+    });
 }
 
 /** The batches of a staged rollout, one line each: which nodes bootstrap --serial starts together. */
@@ -169,6 +272,7 @@ export function resultJson(result: ClusterResult): unknown {
       node: h.node,
       status: h.status,
       changes: h.changes.length,
+      summary: countChanges(h.changes),
       changeList: h.changes.map((c) => ({ kind: c.kind, target: c.target, before: c.before, after: c.after })),
       commands: h.commands,
       warnings: h.warnings,
@@ -185,5 +289,7 @@ export function resultJson(result: ClusterResult): unknown {
     })),
     checks: result.checks,
     ...(result.rollout ? { rollout: result.rollout } : {}),
+    /** Changes by action over every host (the ownership records' updates left out), as `plan` prints `+3 ~1 -0`. */
+    summary: result.hosts.map((h) => countChanges(h.changes)).reduce(addCounts, NO_CHANGES),
   };
 }

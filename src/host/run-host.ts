@@ -32,6 +32,7 @@ import { nodeDrift, nodeWarnings, planNode } from './node-plan';
 import { applyPrelude, ownershipFacts } from './ownership';
 import { ipState } from './resources/ip-facts';
 import { podAddresses } from './resources/pods';
+import { EDITED_MESSAGE, factDigests, movedFacts, movedMessage, type SavedPlan, samePlan } from './saved-plan';
 import { type ApplyHooks, buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { type Connector, RunError, type RunResult, type SshOptions, type Transport } from './ssh';
 import type { Change, Drift, ResourceKind } from './types';
@@ -64,10 +65,15 @@ export interface HostResult {
   readonly changes: ReadonlyArray<Change>;
   /** Problems the resource kinds saw that are not changes (e.g. a resolver that would crash CoreDNS). */
   readonly warnings: ReadonlyArray<string>;
-  /** Live ≠ boot, found before anything was applied: what a reboot would change (see node-plan.ts nodeDrift). */
+  /**
+   * Live ≠ boot: what a reboot would change (see node-plan.ts nodeDrift), as the node is after the run: read again at
+   * the end of an apply that went through, else as read before it.
+   */
   readonly drift?: ReadonlyArray<Drift>;
   /** Which network manager owns each interface netstrap touches (absent when the node could not be read). */
   readonly networkManager?: NodeNetworkManager;
+  /** Fact name → digest of what the plan was made from (saved-plan.ts); absent when the node could not be read. */
+  readonly factDigests?: Readonly<Record<string, string>>;
   /** Every mutating command sent, rendered (none for plan, verify and no-op runs). */
   readonly commands: ReadonlyArray<string>;
   /** Command round trips of provisioning (facts + apply). */
@@ -127,6 +133,8 @@ export interface HostContext {
   readonly watchdog: WatchdogKind;
   /** Every connectivity assertion of the cluster file, with its index. */
   readonly checks: ReadonlyArray<ScheduledProbe>;
+  /** bootstrap --plan: apply exactly this plan, refusing a node whose facts moved since it was made. */
+  readonly savedPlan?: SavedPlan;
 }
 
 /** A probe as the run schedules it: its target, its address when the file tells it, and when it runs. */
@@ -156,6 +164,7 @@ interface Found {
   readonly drift: ReadonlyArray<Drift>;
   readonly refusals: ReadonlyArray<Refusal>;
   readonly networkManager?: NodeNetworkManager;
+  readonly factDigests?: Readonly<Record<string, string>>;
 }
 
 /** How a host's run ended: its status, and what its result adds to what was found. */
@@ -171,6 +180,8 @@ interface End {
   readonly open?: Transport;
   readonly checks?: ProbeResult[];
   readonly facts?: FactSet;
+  /** Drift as the facts read at the end of the apply show it (replaces the drift found before the apply). */
+  readonly drift?: ReadonlyArray<Drift>;
 }
 
 const failed = (error: string, extra: Omit<End, 'status' | 'error'> = {}): End => ({
@@ -206,7 +217,8 @@ function hostResult(node: ClusterNode, started: number, found: Found, end: End):
     changes: found.changes,
     commands: end.commands ?? [],
     warnings: found.warnings,
-    ...(found.drift.length > 0 ? { drift: found.drift } : {}),
+    ...((end.drift ?? found.drift).length > 0 ? { drift: end.drift ?? found.drift } : {}),
+    ...(found.factDigests ? { factDigests: found.factDigests } : {}),
     ...(found.networkManager ? { networkManager: found.networkManager } : {}),
     roundTrips: found.roundTrips + (end.roundTrips ?? 0),
     verifyRoundTrips: 0,
@@ -231,6 +243,10 @@ async function phases(
     const read = await readPhase(node, ctx, transport);
     found = { ...found, roundTrips: read.kind === 'unsent' ? 0 : 1 };
     if (read.kind !== 'read') return { found, end: failed(read.error) };
+    const factDigests = digestsOf(ctx, read);
+    found = { ...found, factDigests };
+    const stale = ctx.savedPlan && staleSavedPlan(read, ctx.savedPlan, factDigests ?? {});
+    if (stale) return { found, end: { status: 'refused', error: stale } };
     const planned = planOrConflict(ctx, read);
     if (planned instanceof PlanConflict) {
       found = { ...found, refusals: [planned.refusal] };
@@ -238,6 +254,8 @@ async function phases(
     }
     const { changes, warnings, drift } = planned;
     found = { ...found, changes, warnings, drift, networkManager: nodeNetworkManager(read.wanted, read.facts) };
+    const saved = ctx.savedPlan?.nodes.find((n) => n.node === node.name);
+    if (saved && !samePlan(saved.changes, changes)) return { found, end: { status: 'refused', error: EDITED_MESSAGE } };
     const guard = guardPhase(node, ctx, read, changes);
     found = { ...found, refusals: guard.refusals };
     if (guard.kind === 'refused') return { found, end: refusedEnd(guard.refusals) };
@@ -297,6 +315,26 @@ async function readPhase(node: ClusterNode, ctx: HostContext, transport: Transpo
 }
 
 type Read = Extract<ReadOutcome, { kind: 'read' }>;
+
+/** The facts plans are made from: every kind's and the ownership record's (not the guards', nor the probes'). */
+const planReaders = (ctx: HostContext) => [...ctx.kinds, ownershipFacts];
+
+/** The digests of the facts plans are made from (plan: saved with --out; bootstrap --plan: compared with the saved). */
+function digestsOf(ctx: HostContext, read: Read): Record<string, string> | undefined {
+  if (ctx.mode !== 'plan' && !ctx.savedPlan) return undefined;
+  return factDigests(planReaders(ctx), read.wanted, ctx.model.cluster, read.facts);
+}
+
+/** bootstrap --plan: why the saved plan cannot be applied to this node as read now (undefined: it can). */
+function staleSavedPlan(read: Read, plan: SavedPlan, digests: Readonly<Record<string, string>>) {
+  const { name } = read.wanted;
+  const saved = plan.nodes.find((n) => n.node === name);
+  if (!saved) return `refused: ${name} is not in the saved plan; nothing was applied`;
+  const moved = movedFacts(saved.facts, digests);
+  if (moved.length === 0) return undefined;
+  const argv = new Map(read.sections.map((section) => [section.name, section.argv]));
+  return movedMessage(name, moved, (fact) => argv.get(fact));
+}
 
 /** The plan, its warnings, and live ≠ boot drift, all from the facts just read (in-process). */
 function planPhase(ctx: HostContext, read: Read) {
@@ -440,16 +478,22 @@ function describeStep(changes: ReadonlyArray<Change>, step: number): string {
 }
 
 /** The verify phase's outcome: the facts the apply script read at its end, planned again. */
-type VerifyOutcome =
+type VerifyOutcome = (
   | { readonly kind: 'converged' }
-  | { readonly kind: 'not-converged'; readonly remaining: ReadonlyArray<Change>; readonly message: string };
+  | { readonly kind: 'not-converged'; readonly remaining: ReadonlyArray<Change>; readonly message: string }
+) & {
+  /** Live ≠ boot as the node is now (the drift the run reports, not the one it found and repaired). */
+  readonly drift: ReadonlyArray<Drift>;
+};
 
 function verifyPhase(ctx: HostContext, read: Read, run: RunResult): VerifyOutcome {
+  const { cluster } = ctx.model;
   const after = new FactSet(parseFacts(run.stdout, read.sections, read.marker));
-  const remaining = planNode(read.wanted, ctx.model.cluster, ctx.kinds, after, { keepRemoved: ctx.keepRemoved });
-  if (remaining.length === 0) return { kind: 'converged' };
+  const remaining = planNode(read.wanted, cluster, ctx.kinds, after, { keepRemoved: ctx.keepRemoved });
+  const drift = ctx.mode !== 'reset' ? nodeDrift(read.wanted, cluster, ctx.kinds, after, remaining) : [];
+  if (remaining.length === 0) return { kind: 'converged', drift };
   const listed = remaining.map((c) => `${c.kind} ${c.target} (${c.before} → ${c.after})`).join('; ');
-  return { kind: 'not-converged', remaining, message: `not converged after apply: ${listed}` };
+  return { kind: 'not-converged', remaining, message: `not converged after apply: ${listed}`, drift };
 }
 
 /** Apply without commit-confirm: a failure is the host's; a host that did not converge is failed. */
@@ -457,9 +501,15 @@ function plainEnd(ctx: HostContext, read: Read, applied: ApplyOutcome, transport
   if (applied.kind === 'failed') return applied.end;
   if (applied.kind === 'cut-short') return failed(applied.message, { commands: applied.commands, roundTrips: 1 });
   const verified = verifyPhase(ctx, read, applied.run);
+  const { drift } = verified;
   if (verified.kind === 'not-converged')
-    return failed(verified.message, { commands: applied.commands, remaining: verified.remaining, roundTrips: 1 });
-  return { status: 'changed', commands: applied.commands, roundTrips: 1, open: transport, facts: read.facts };
+    return failed(verified.message, {
+      commands: applied.commands,
+      remaining: verified.remaining,
+      roundTrips: 1,
+      drift,
+    });
+  return { status: 'changed', commands: applied.commands, roundTrips: 1, open: transport, facts: read.facts, drift };
 }
 
 /**
@@ -509,7 +559,9 @@ async function withCommitConfirm(
     );
   }
   const before = parseProbeOutput(applied.run.stdout, probes, marker);
-  return settled(await confirmOrRevert(steps, transport, before, probes), changes.length);
+  const end = settled(await confirmOrRevert(steps, transport, before, probes), changes.length);
+  // Confirmed: the node is as the apply left it; put back: as it was read before.
+  return end.status === 'changed' ? { ...end, drift: verified.drift } : end;
 }
 
 /** The probes run before the first change and again to confirm: the node's default gateway, then its own probes. */

@@ -40,17 +40,18 @@ describeLab('netstrap plan | bootstrap | verify on a lab', () => {
     const run = await netstrapAsync(['plan', file, ...sshArgs()]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+    // Issue 24: `+` marks a create, `~` a change of what exists; a summary line per host (was `N change(s)`).
     for (const kind of [
-      'bridge v-net-0',
-      'netns red',
-      'route 192.168.2.0/24',
-      'sysctl net.ipv4.ip_forward',
-      'iptables nat POSTROUTING',
-      'hosts-file /etc/hosts',
+      '+ bridge v-net-0',
+      '+ netns red',
+      '+ route 192.168.2.0/24',
+      '~ sysctl net.ipv4.ip_forward',
+      '+ iptables nat POSTROUTING',
+      '~ hosts-file /etc/hosts',
     ]) {
-      expect(run.stdout).toContain(`~ ${kind}`);
+      expect(run.stdout).toContain(kind);
     }
-    expect(run.stdout).toMatch(/^router: \d+ change\(s\)$/m);
+    expect(run.stdout).toMatch(/^router: \+\d+ ~1 -0$/m);
     expect(run.stdout).toContain('$ ip route replace 192.168.2.0/24 via 192.168.1.1');
     expect(run.stdout).toContain('+192.168.2.11\tnode02');
     expect(await snapshotAll(lab.state, true)).toEqual(before);
@@ -107,7 +108,7 @@ describeLab('netstrap plan | bootstrap | verify on a lab', () => {
 
     const plan = await netstrapAsync(['plan', file, ...sshArgs()]);
     expect(plan.status).toBe(0);
-    expect(plan.stdout).toMatch(/^node01: no changes\nrouter: no changes\nnode02: no changes\nplan: 0 change/);
+    expect(plan.stdout).toMatch(/^node01: no changes\nrouter: no changes\nnode02: no changes\nplan: \+0 ~0 -0 on 0 /);
     const verify = await netstrapAsync(['verify', file, ...sshArgs()]);
     expect(verify.status).toBe(0);
     expect(verify.stdout).toContain('checks 4/4 passed');

@@ -132,7 +132,7 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     const file = variant('plan', LOCKOUTS[0].yaml);
     const plan = await netstrapAsync(['plan', file, ...ssh()]);
     expect(plan.status).toBe(2);
-    expect(plan.stdout).toMatch(/^subject: \d+ change\(s\): REFUSED \(bootstrap sends nothing to this node\)$/m);
+    expect(plan.stdout).toMatch(/^subject: \+\d+ ~\d+ -\d+: REFUSED \(bootstrap sends nothing to this node\)$/m);
     expect(plan.stdout).toMatch(
       /^ {2}! refused: nodes\[0\]\.routes\[0\] \(route 10\.250\.50\.0\/24\): would replace the route this SSH session/m,
     );

@@ -64,9 +64,10 @@ test('the plan shows before → after and the exact commands', () => {
     mode: 'plan',
     hosts: [host('node-a', { status: 'pending', changes: [change] })],
   });
+  // Issue 24: a summary line per host and for the run, and `+` for a create (was `~` and `1 change(s)`).
   expect(text).toBe(
-    'node-a: 1 change(s)\n  ~ route 10.0.2.0/24: absent → via 10.0.1.1\n      $ ip route replace 10.0.2.0/24 via 10.0.1.1\n' +
-      'plan: 1 change(s) on 1 of 1 host(s); nothing was changed\n',
+    'node-a: +1 ~0 -0\n  + route 10.0.2.0/24: absent → via 10.0.1.1\n      $ ip route replace 10.0.2.0/24 via 10.0.1.1\n' +
+      'plan: +1 ~0 -0 on 1 of 1 host(s); nothing was changed\n',
   );
 });
 
@@ -87,12 +88,16 @@ test('JSON: per host status, changes, commands, round trips, duration', () => {
 test('progress: a self-overwriting line on a terminal, nothing elsewhere', () => {
   const written: string[] = [];
   const tty = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
-  const progress = progressLine(tty, 'bootstrap')!;
+  let now = 1000;
+  const progress = progressLine(tty, 'bootstrap', undefined, () => now)!;
+  now += 1234;
   progress(result.hosts[0], 1, 2);
+  now += 2000;
   progress(result.hosts[1], 2, 2);
+  // Issue 24: the elapsed time was added.
   expect(written).toEqual([
-    '\r\x1b[Kbootstrap: 1/2 hosts done (changed 1)',
-    '\r\x1b[Kbootstrap: 2/2 hosts done (changed 1, unreachable 1)\n',
+    '\r\x1b[Kbootstrap: 1/2 hosts done (changed 1), 1.2s',
+    '\r\x1b[Kbootstrap: 2/2 hosts done (changed 1, unreachable 1), 3.2s\n',
   ]);
   expect(progressLine({ isTTY: false } as NodeJS.WriteStream, 'plan')).toBeUndefined();
 });
