@@ -104,7 +104,7 @@ describeLab('plan --brief, plan --out and bootstrap --plan on the learner lab', 
     expect(result.hosts.filter((h) => h.node !== 'router').map((h) => h.status)).toEqual(['ok', 'ok']);
     const text = await netstrapAsync(['bootstrap', file, ...ssh(), '--plan', saved]);
     expect(text.status).toBe(2);
-    expect(text.stdout).toContain('router: refused: refused: router changed since the plan was made (addresses');
+    expect(text.stdout).toContain('router: refused: router changed since the plan was made (addresses');
     expect((await labExec('router', 'ip', 'addr', 'del', '192.168.2.77/24', 'dev', 'eth1')).status).toBe(0);
 
     // Another run applied in between: its serial moved, so the saved plan is stale too.
