@@ -91,7 +91,10 @@ describeLab('network managers: netstrap state kept by systemd-networkd and netpl
 
     // The fix: the managers detected, the routes handed to networkd.
     const plan = await run('plan', FILE);
-    expect(plan.stdout).toContain('node01: 3 change(s)\n  network manager: networkd (detected; eth0: networkd)');
+    // Issue 24: the host's summary line is `+a ~c -r` (was `3 change(s)`).
+    expect(plan.stdout).toMatch(
+      /^node01: \+\d+ ~\d+ -\d+\n {2}network manager: networkd \(detected; eth0: networkd\)$/m,
+    );
     expect(plan.stdout).toContain('network manager: netplan (detected; eth0: netplan)');
     const fixed = await run('bootstrap', FILE, '--json');
     expect([fixed.status, fixed.stderr, fixed.status === 0 ? '' : fixed.stdout]).toEqual([0, '', '']);
