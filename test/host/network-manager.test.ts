@@ -4,6 +4,7 @@
  */
 import { FactSet } from '../../src/host/fact';
 import { managerFact, nodeNetworkManager } from '../../src/host/network-manager';
+import { managerChecks } from '../../src/host/diagnose/managers';
 import { dropInContent, networkdDropIns } from '../../src/host/resources/networkd';
 import { loadClusterFile } from '../../src/model/load';
 import { fixture } from '../support/lab';
@@ -87,4 +88,38 @@ test('a managed link gets a drop-in with its addresses and routes; none, or a fi
     owned,
   );
   expect(removal).toMatchObject({ target: path, after: 'absent', releases: owned });
+});
+
+describe("diagnose's network-manager check", () => {
+  const model = loadClusterFile(fixture('i22-networkd.yaml'));
+  const check = (node: typeof node01, facts: FactSet) =>
+    managerChecks({ model, self: { node, index: 1, facts, view: {} as never }, all: [] });
+
+  test('networkd without netstrap drop-in fails, naming the manager and the fix; with it, ok', () => {
+    const [missing] = check(node01, managed('/etc/systemd/network/10-eth0.network'));
+    expect(missing).toMatchObject({ check: 'network-manager', severity: 'fail' });
+    expect(missing.message).toContain('node01: systemd-networkd manages eth0 (/etc/systemd/network/10-eth0.network)');
+    expect(missing.fix).toBe(
+      'run `netstrap bootstrap`: it writes /etc/systemd/network/10-eth0.network.d/netstrap.conf',
+    );
+    const [forcedOff] = check({ ...node01, networkManager: 'none' }, managed('/etc/systemd/network/10-eth0.network'));
+    expect(forcedOff.fix).toContain('set networkManager: auto (or networkd) on nodes[1]');
+    const written = `/etc/systemd/network/10-eth0.network.d/netstrap.conf ${Buffer.from(dropInContent(node01, 'eth0')!).toString('base64')}`;
+    expect(check(node01, managed('/etc/systemd/network/10-eth0.network', written)).map((f) => f.severity)).toEqual([
+      'ok',
+    ]);
+  });
+
+  test('NetworkManager and ifupdown are warned about with what to do; no manager, nothing said', () => {
+    const nm = new FactSet({
+      [managerFact.name]:
+        '# ifindex\n/sys/class/net/eth0/ifindex:3\n# NetworkManager\n/run/NetworkManager/devices/3:managed=true\n',
+    });
+    const [warned] = check(node01, nm);
+    expect(warned).toMatchObject({ severity: 'warn' });
+    expect(warned.fix).toContain('nmcli connection modify');
+    const [ifup] = check(node01, new FactSet({ [managerFact.name]: '# ifupdown\neth0=eth0\n' }));
+    expect(ifup.fix).toContain('/etc/network/interfaces');
+    expect(check(node01, new FactSet({}))).toEqual([]);
+  });
 });

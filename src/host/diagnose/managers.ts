@@ -15,7 +15,7 @@ export const managerChecks: NodeCheck = ({ model, self }): Finding[] => {
   const node = effectiveNode(model.cluster, self.node);
   const detected = nodeNetworkManager({ ...node, networkManager: 'auto' }, self.facts);
   const { dropIns } = self.facts.get(managerFact);
-  const setting = node.networkManager ?? 'auto';
+  const setting = self.node.networkManager ?? 'auto';
   const findings: Finding[] = [];
   for (const link of detected.interfaces) {
     const wanted = dropInContent(node, link.interface);
