@@ -203,7 +203,8 @@ const cases: Array<{ what: string; content: string | Buffer; line: string }> = [
   {
     what: '.inf and .nan',
     content: 'name: x\nnetwork: { podCidr: .inf, serviceCidr: .nan }\n',
-    line: 'network.podCidr: Invalid input: expected string, received Infinity (got .inf)',
+    // Issue 21: podCidr takes one range or a dual-stack list, and the refusal names both forms.
+    line: 'network.podCidr: must be a CIDR string, or a list of one IPv4 and one IPv6 CIDR (got .inf)',
   },
   {
     what: 'a missing required key',
