@@ -101,3 +101,17 @@ test('progress: a self-overwriting line on a terminal, nothing elsewhere', () =>
   ]);
   expect(progressLine({ isTTY: false } as NodeJS.WriteStream, 'plan')).toBeUndefined();
 });
+
+test('a refused host says "refused:" once (issue 24), an error without its status gets it', () => {
+  const refused: ClusterResult = {
+    ...result,
+    hosts: [
+      host('node-r', { status: 'refused', error: 'refused: removing address 10.0.0.5/24 cuts the SSH path' }),
+      host('node-f', { status: 'failed', error: 'ip route replace exited 2' }),
+    ],
+  };
+  const lines = formatSummary(refused).split('\n');
+  expect(lines).toContain('node-r: refused: removing address 10.0.0.5/24 cuts the SSH path');
+  expect(lines).toContain('node-f: failed: ip route replace exited 2');
+  expect(formatSummary(refused)).not.toContain('refused: refused:');
+});
