@@ -295,6 +295,10 @@ describe('netstrap validate', () => {
         '    ssh: { host: 10.250.50.11 }',
         '    sysctls: { net.ipv4.ip_forward: 1 }',
         '    nat: { portForwards: [{ protocol: tcp, port: 22, to: "192.168.51.12:22" }] }',
+        // The DNAT's target is a node of the file (a target no node holds is a warning of its own).
+        '  - name: n2',
+        '    ssh: { host: 10.250.50.12 }',
+        '    interfaces: [{ name: eth0, addresses: [192.168.51.12/24] }]',
         'lab: { managementCidr: 10.250.50.0/24 }',
         '',
       ].join('\n'),

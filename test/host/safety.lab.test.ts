@@ -156,18 +156,18 @@ describeLab(
     test('tagged NAT rules edited by hand (another --to-destination, another -s) are drift, and are replaced', async () => {
       const converged = await exec('iptables-save -t nat | grep -- "-A "');
       await exec(
-        'iptables-save -t nat | sed "s/--to-destination 192.168.46.20:80/--to-destination 192.168.46.21:80/; ' +
+        'iptables-save -t nat | sed "s/--to-destination 192.168.46.11:80/--to-destination 192.168.46.21:80/; ' +
           's/-s 192.168.47.0\\/24/-s 192.168.48.0\\/24/" | iptables-restore -T nat',
       );
       expect(await exec('iptables-save -t nat | grep -- "-A "')).not.toEqual(converged);
       const plan = await netstrapAsync(['plan', file, ...ssh()]);
-      expect(plan.stdout).toContain('~ iptables nat PREROUTING dnat:tcp:8080:192.168.46.20:80: edited (');
+      expect(plan.stdout).toContain('~ iptables nat PREROUTING dnat:tcp:8080:192.168.46.11:80: edited (');
       expect(plan.stdout).toContain(
         '~ iptables nat POSTROUTING masquerade:192.168.47.0/24:out=eth0: edited (-s 192.168.48.0/24',
       );
       // Issue 25: each edited rule is listed once, and a rule that is live (edited) is not called "not live".
       const listed = (rule: string) => plan.stdout.split('\n').filter((line) => line.includes(`iptables ${rule}:`));
-      expect(listed('nat PREROUTING dnat:tcp:8080:192.168.46.20:80')).toHaveLength(1);
+      expect(listed('nat PREROUTING dnat:tcp:8080:192.168.46.11:80')).toHaveLength(1);
       expect(listed('nat POSTROUTING masquerade:192.168.47.0/24:out=eth0')).toHaveLength(1);
       expect(plan.stdout).not.toContain('not live');
       expect(plan.stdout).toContain(
