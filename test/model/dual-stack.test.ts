@@ -94,6 +94,16 @@ describe('dual-stack ranges', () => {
       /prefix length 129 is out of range 0-128/,
     ],
     [
+      'a prefix length with a leading zero',
+      '{ podCidr: [10.244.0.0/16, "fd00:10:244::/056"], serviceCidr: 10.96.0.0/12 }',
+      /network\.podCidr: invalid IPv6 CIDR "fd00:10:244::\/056": prefix length 056 has a leading zero/,
+    ],
+    [
+      'a group of five hex digits',
+      '{ podCidr: [10.244.0.0/16, "fd00:00010::/56"], serviceCidr: 10.96.0.0/12 }',
+      /network\.podCidr: invalid IPv6 CIDR "fd00:00010::\/56"/,
+    ],
+    [
       'an IPv6 service range over 20 host bits',
       '{ podCidr: [10.244.0.0/16, fd00:10:244::/56], serviceCidr: [10.96.0.0/12, "fd00:10:96::/64"] }',
       /network\.serviceCidr: IPv6 range "fd00:10:96::\/64" is too large: the API server takes at most 20 host bits \(for 128-bit addresses the mask must be >= 108\)/,
