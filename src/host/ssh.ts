@@ -399,25 +399,18 @@ function runScript(
 }
 
 /**
- * ssh_config files already parsed, by path, size and mtime: every host of a run resolves against the same file, and
- * parsing it once per host made a 100-node lab's file (a Host block per node) cost ~1 s of CPU.
+ * The last ssh_config text parsed, and its parse: every host of a run resolves against the same file, and parsing it
+ * once per host made a 100-node lab's file (a Host block per node) cost ~1 s of CPU. Keyed by the text itself (read
+ * each time, which is cheap), so a rewritten file is never answered from an old parse.
  */
-const parsedConfigs = new Map<string, { stamp: string; config: SshConfigFile | undefined }>();
+let lastParsed: { text: string; config: SshConfigFile } | undefined;
 
 function cachedSshConfig(file: string | undefined): SshConfigFile | undefined {
   const chosen = file ?? path.join(os.homedir(), '.ssh', 'config');
-  let stamp = 'missing';
-  try {
-    const stat = fs.statSync(chosen);
-    stamp = `${stat.size}:${stat.mtimeMs}`;
-  } catch {
-    /* loadSshConfig reports a named file that is missing */
-  }
-  const known = parsedConfigs.get(chosen);
-  if (known && known.stamp === stamp) return known.config;
-  const config = loadSshConfig(file);
-  parsedConfigs.set(chosen, { stamp, config });
-  return config;
+  if (file === undefined && !fs.existsSync(chosen)) return undefined;
+  const text = fs.readFileSync(chosen, 'utf8');
+  if (lastParsed?.text !== text) lastParsed = { text, config: SSHConfig.parse(text) };
+  return lastParsed.config;
 }
 
 /** The real connector: resolves the node's ssh settings and connects. */
