@@ -72,7 +72,15 @@ function readSavedPlan(planFile: string, opts: BootstrapCliOptions): import('../
       message: `(${flag}) cannot be combined with --plan: the saved plan fixes it (pass it to plan --out)`,
     }));
   if (conflicts.length > 0) throw new InputError('netstrap', conflicts);
-  const parsed = parseSavedPlan(fs.readFileSync(planFile, 'utf8'));
+  let text: string;
+  try {
+    text = fs.readFileSync(planFile, 'utf8');
+  } catch (error) {
+    throw new InputError('netstrap', [
+      { path: ['plan'], message: `(--plan) cannot read ${JSON.stringify(planFile)}: ${(error as Error).message}` },
+    ]);
+  }
+  const parsed = parseSavedPlan(text);
   if ('issues' in parsed) throw new InputError(planFile, parsed.issues);
   return parsed;
 }
