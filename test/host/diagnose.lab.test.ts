@@ -7,9 +7,8 @@
 import * as fs from 'fs';
 import { bootstrapCluster } from '../../src/host/provision';
 import { diagnoseCluster, type DiagnoseReport } from '../../src/host/diagnose';
-import { sshConnector, type Connector } from '../../src/host/ssh';
 import { describeLab, fixture, useLab } from '../support/lab';
-import { netstrapAsync, snapshotAll } from './lab-support';
+import { countingConnector, netstrapAsync, snapshotAll } from './lab-support';
 
 const FILE = fixture('i14-diagnose.yaml');
 const KUBERNETES_NODES = ['cp01', 'w01', 'w02'];
@@ -104,16 +103,7 @@ describeLab('netstrap diagnose on a lab', () => {
   test('a healthy converged lab: no fail, one read and one probe round trip per node, nothing changed', async () => {
     const before = await snapshotAll(lab.state, true);
     const runs = new Map<string, number>();
-    const counting: Connector = async (node, options) => {
-      const transport = await sshConnector(node, options);
-      return {
-        close: () => transport.close(),
-        run: (script, timeout) => {
-          runs.set(node.name, (runs.get(node.name) ?? 0) + 1);
-          return transport.run(script, timeout);
-        },
-      };
-    };
+    const counting = countingConnector(runs);
     const report: DiagnoseReport = await diagnoseCluster(lab.model, {
       sshConfigFile: lab.state.sshConfigFile,
       connector: counting,

@@ -6,10 +6,9 @@
  */
 import { liveTrace } from '../../src/host/live-trace';
 import { bootstrapCluster } from '../../src/host/provision';
-import { type Connector, sshConnector } from '../../src/host/ssh';
 import { traceCluster } from '../../src/model/trace';
 import { describeLab, fixture, useLab } from '../support/lab';
-import { netstrapAsync } from './lab-support';
+import { countingConnector, netstrapAsync } from './lab-support';
 
 const FILE = fixture('i24-explain.yaml');
 
@@ -128,16 +127,7 @@ describeLab('explaining what the live network does (issue 24)', () => {
 
   test('trace --live reads each node of the path in one round trip, and only those', async () => {
     const runs = new Map<string, number>();
-    const counting: Connector = async (node, options) => {
-      const transport = await sshConnector(node, options);
-      return {
-        close: () => transport.close(),
-        run: (script, timeout) => {
-          runs.set(node.name, (runs.get(node.name) ?? 0) + 1);
-          return transport.run(script, timeout);
-        },
-      };
-    };
+    const counting = countingConnector(runs);
     const live = await liveTrace(lab.model.cluster, traceCluster(lab.model, 'w1', 'w2'), {
       sshConfigFile: lab.state.sshConfigFile,
       connector: counting,

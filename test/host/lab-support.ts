@@ -59,6 +59,20 @@ export async function netstrapAsync(
   return { status: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The real SSH connector, counting into `runs` the round trips made to each node (by node name). */
+export function countingConnector(runs: Map<string, number>): Connector {
+  return async (node, options) => {
+    const transport = await sshConnector(node, options);
+    return {
+      close: () => transport.close(),
+      run: (script, timeout) => {
+        runs.set(node.name, (runs.get(node.name) ?? 0) + 1);
+        return transport.run(script, timeout);
+      },
+    };
+  };
+}
+
 /**
  * The real SSH connector, except that on `node` the apply script's step `step` fails: by default right after its
  * own commands ran (so that step and every earlier one have really changed the node when the failure hits), or with
