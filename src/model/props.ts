@@ -23,6 +23,7 @@ import type { Corefile } from './corefile/model';
 import { formatPath, Issue, throwIfAny } from './errors';
 import {
   DNS1123_LABEL,
+  type DeepReadonly,
   dnsSchema,
   flannelSchema,
   imageReference,
@@ -40,16 +41,11 @@ import { valueAt, zodIssues } from './zod-issues';
 const optionalName = z.string().optional();
 const optionalNamespace = z.string().regex(DNS1123_LABEL, { message: 'must be a DNS-1123 label' }).optional();
 const ipAddress = z.string();
-/** What props may be: zod's input type (defaults optional), every field readonly as cdk8s props are. */
-type DeepReadonly<T> = T extends Corefile
-  ? T
-  : T extends ReadonlyArray<infer E>
-    ? ReadonlyArray<DeepReadonly<E>>
-    : T extends object
-      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-      : T;
-/** The props type of a props schema: a field added to the schema is a prop at once (one source for each shape). */
-export type PropsOf<S extends z.ZodType> = DeepReadonly<z.input<S>>;
+/**
+ * The props type of a props schema: zod's input type (defaults optional), every field readonly as cdk8s props are
+ * (a Corefile model as it is); a field added to the schema is a prop at once (one source for each shape).
+ */
+export type PropsOf<S extends z.ZodType> = DeepReadonly<z.input<S>, Corefile>;
 const corefileModel = z.custom<Corefile>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
   message: 'must be an object',
 });

@@ -30,18 +30,7 @@ import {
 // ---------------------------------------------------------------------------------------------------------------
 // Names and scalars
 
-export {
-  DNS1123_LABEL,
-  DNS1123_SUBDOMAIN,
-  INTERFACE_NAME,
-  NAMESPACE_NAME,
-  SYSCTL_KEY,
-  HOST_NAME,
-  IMAGE_REFERENCE,
-  IMAGE_TAG,
-  JUMP_HOST,
-  USER_NAME,
-} from './names';
+export * from './names';
 
 const dnsLabel = z
   .string()
@@ -1004,13 +993,13 @@ export const clusterSchema = z.strictObject({
 
 /** A cluster file as written (before defaults). */
 export type ClusterInput = z.input<typeof clusterSchema>;
-/** `T` with every field, array and nested object readonly (functions as they are). */
-export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+/** `T` with every field, array and nested object readonly (functions, and values of type `Keep`, as they are). */
+export type DeepReadonly<T, Keep = never> = T extends Keep | ((...args: never[]) => unknown)
   ? T
   : T extends ReadonlyArray<infer E>
-    ? ReadonlyArray<DeepReadonly<E>>
+    ? ReadonlyArray<DeepReadonly<E, Keep>>
     : T extends object
-      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      ? { readonly [K in keyof T]: DeepReadonly<T[K], Keep> }
       : T;
 /**
  * A cluster file after parsing, with every default filled in: deep-readonly, as nothing changes a cluster once
