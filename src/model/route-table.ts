@@ -8,8 +8,8 @@
  * Both address families: the kernel keeps one table per family (`ip -4 route`, `ip -6 route`), so a table holds
  * the routes of one family and `default` means that family's 0/0. Addresses are bigints (IPv6 needs 128 bits).
  */
-import { IPv4, IPv6 } from 'ip-num';
-import { parseIpAddress } from './cidr';
+import { IPv4 } from 'ip-num';
+import { ipv6Text, parseIpAddress } from './cidr';
 
 export type Family = 4 | 6;
 
@@ -80,25 +80,7 @@ export function parseDestination(text: string, family: Family = 4): Destination 
 
 /** The text of an address value: dotted quad, or IPv6 in the kernel's compressed form. */
 export function addressText(family: Family, value: bigint): string {
-  return family === 4 ? IPv4.fromNumber(value).toString() : compressIPv6(IPv6.fromBigInt(value).toString());
-}
-
-/** RFC 5952: lower case, no leading zeros, the longest run (the first of equals) of two or more zero groups as `::`. */
-function compressIPv6(full: string): string {
-  const groups = full.split(':').map((g) => g.replace(/^0+(?=.)/, '').toLowerCase());
-  let best = { at: -1, length: 1 };
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let end = i;
-    while (end < groups.length && groups[end] === '0') end++;
-    if (end - i > best.length) best = { at: i, length: end - i };
-    i = end;
-  }
-  if (best.at < 0) return groups.join(':');
-  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.length).join(':')}`;
+  return family === 4 ? IPv4.fromNumber(value).toString() : ipv6Text(value);
 }
 
 /** A destination in the kernel's spelling: `default` for 0/0, a bare address for a host route, else CIDR. */

@@ -33,6 +33,9 @@ describe('destinations in the kernel spelling', () => {
     ['fd00:0010:0000:0000:0000:0000:0000:0001/128', 'fd00:10::1'],
     ['fd00::1', 'fd00::1'],
     ['::/0', 'default'],
+    // ip-num's own IPv6 text is compressed already, and not as RFC 5952 says (a lone zero group as ::)
+    ['0:10:0:0:10:10:0:1', '0:10::10:10:0:1'],
+    ['0:1:0:48b5:a41d:934:58df:0', '0:1:0:48b5:a41d:934:58df:0'],
   ])('%s → %s', (text, kernel) => {
     expect(canonicalRouteDestination(text)).toBe(kernel);
   });
