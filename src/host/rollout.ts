@@ -17,36 +17,29 @@ export type MaxFail = { readonly count: number } | { readonly percent: number };
 
 const INTEGER = /^\d+$/;
 
+/**
+ * One count or percentage as typed, `least` the smallest of each; anything else (not digits, out of range) throws
+ * an Error naming the value and what the option takes (`what`, for a count).
+ */
+function countOrPercent(typed: string, least: 0 | 1, what: string): SerialItem {
+  const item = typed.trim();
+  const percent = item.endsWith('%');
+  const digits = percent ? item.slice(0, -1) : item;
+  const n = INTEGER.test(digits) ? Number(digits) : Number.NaN;
+  if (percent ? n >= least && n <= 100 : n >= least && Number.isSafeInteger(n))
+    return percent ? { percent: n } : { count: n };
+  const percentages = `a percentage from ${least}% to 100%`;
+  throw new Error(`${JSON.stringify(item)} is not ${percent ? percentages : `${what} nor ${percentages}`}`);
+}
+
 /** `--serial` as typed: comma-separated counts (≥ 1) and percentages (1%..100%). Throws an Error saying why. */
 export function parseSerial(value: string): SerialItem[] {
-  const items = value.split(',').map((s) => s.trim());
-  return items.map((item): SerialItem => {
-    const percent = item.endsWith('%');
-    const digits = percent ? item.slice(0, -1) : item;
-    const n = INTEGER.test(digits) ? Number(digits) : Number.NaN;
-    if (percent) {
-      if (!(n >= 1 && n <= 100)) throw new Error(`${JSON.stringify(item)} is not a percentage from 1% to 100%`);
-      return { percent: n };
-    }
-    if (!(n >= 1 && Number.isSafeInteger(n)))
-      throw new Error(`${JSON.stringify(item)} is not a node count (1 or more) nor a percentage (1% to 100%)`);
-    return { count: n };
-  });
+  return value.split(',').map((item) => countOrPercent(item, 1, 'a node count (1 or more)'));
 }
 
 /** `--max-fail` as typed: a count (≥ 0) or a percentage (0%..100%). Throws an Error saying why. */
 export function parseMaxFail(value: string): MaxFail {
-  const item = value.trim();
-  const percent = item.endsWith('%');
-  const digits = percent ? item.slice(0, -1) : item;
-  const n = INTEGER.test(digits) ? Number(digits) : Number.NaN;
-  if (percent) {
-    if (!(n <= 100)) throw new Error(`${JSON.stringify(value)} is not a percentage from 0% to 100%`);
-    return { percent: n };
-  }
-  if (!Number.isSafeInteger(n))
-    throw new Error(`${JSON.stringify(value)} is not a node count (0 or more) nor a percentage (0% to 100%)`);
-  return { count: n };
+  return countOrPercent(value, 0, 'a node count (0 or more)');
 }
 
 /** The size one --serial item stands for among `total` nodes: Ansible's pct_to_int (floor, at least 1). */
