@@ -25,16 +25,13 @@ import { fileIds, ownedFileChanges } from './file-facts';
 
 const KIND = 'networkd-drop-in';
 
+/** Shell ($1 the drop-in) saying that networkd takes the drop-in in only at its next start. */
+const RELOAD_FAILED = 'echo "netstrap: networkctl reload failed: systemd-networkd reads $1 when it next starts" >&2';
+
 /** Makes networkd read its configuration again; without a running networkd (or D-Bus) it reads it at its next start. */
 function reload(path: string): Command {
   return {
-    argv: [
-      'sh',
-      '-c',
-      'networkctl reload 2>/dev/null || echo "netstrap: networkctl reload failed: systemd-networkd reads $1 when it next starts" >&2; true',
-      'sh',
-      path,
-    ],
+    argv: ['sh', '-c', `networkctl reload 2>/dev/null || ${RELOAD_FAILED}; true`, 'sh', path],
   };
 }
 
@@ -46,7 +43,7 @@ function reload(path: string): Command {
  * node as networkd leaves it.
  */
 const RELOAD_AND_WAIT =
-  'networkctl reload 2>/dev/null || { echo "netstrap: networkctl reload failed: systemd-networkd reads $1 when it next starts" >&2; exit 0; }; ' +
+  `networkctl reload 2>/dev/null || { ${RELOAD_FAILED}; exit 0; }; ` +
   'f=$1; dev=$2; shift 2; i=0; while [ $i -lt 50 ]; do ok=1; for a; do case $a in ' +
   'addr:*) ip -o addr show dev "$dev" to "${a#addr:}" | grep -q . || ok=0;; ' +
   'route:*) ip route show "${a#route:}" dev "$dev" proto static | grep -q . || ok=0;; esac; done; ' +
