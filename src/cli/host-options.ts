@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { InputError } from '../model/errors';
+import { InputError, type Issue } from '../model/errors';
 import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
 import type { ClusterResult, ProvisionOptions, RunMode } from '../host/provision';
@@ -153,6 +153,19 @@ export function addRolloutOptions(command: Command, maxFail: boolean): Command {
   );
 }
 
+/** --ssh-config and --identity name files that exist: checked before any connection (the caller throws, exit 2). */
+export function sshFileIssues(opts: { readonly sshConfig?: string; readonly identity?: string }): Issue[] {
+  const issues: Issue[] = [];
+  for (const [flag, value] of [
+    ['--ssh-config', opts.sshConfig],
+    ['--identity', opts.identity],
+  ] as const) {
+    if (value !== undefined && !fs.existsSync(value))
+      issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
+  }
+  return issues;
+}
+
 /**
  * Loads and checks the cluster file and the options before anything else: invalid input throws InputError
  * (exit 2) and no connection is made.
@@ -168,14 +181,7 @@ export function prepare(
   // connects: a node's identityFile that cannot be read is an error now, before any connection.
   const model = loadClusterFile(file, { connects: true });
   printWarnings(processOutput, model);
-  const issues = onlyIssues(model.cluster.nodes, opts.only);
-  for (const [flag, value] of [
-    ['--ssh-config', opts.sshConfig],
-    ['--identity', opts.identity],
-  ] as const) {
-    if (value !== undefined && !fs.existsSync(value))
-      issues.push({ path: [flag.slice(2)], message: `(${flag}) file not found: ${JSON.stringify(value)}` });
-  }
+  const issues = [...onlyIssues(model.cluster.nodes, opts.only), ...sshFileIssues(opts)];
   if (issues.length > 0) throw new InputError('netstrap', issues);
   if (opts.maxFail !== undefined && opts.serial === undefined)
     console.error('warning: --max-fail has no effect without --serial (every node is in one batch)');

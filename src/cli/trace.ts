@@ -45,14 +45,16 @@ export function registerTrace(program: Command, status: ExitStatus): void {
         return;
       }
       const seconds = Number(options.commandTimeout);
-      if (!Number.isFinite(seconds) || seconds <= 0) {
+      const { sshFileIssues } = require('./host-options') as typeof import('./host-options');
+      const issues = sshFileIssues(options);
+      if (!Number.isFinite(seconds) || seconds <= 0)
+        issues.unshift({
+          path: ['command-timeout'],
+          message: `must be a positive number (got ${JSON.stringify(options.commandTimeout)})`,
+        });
+      if (issues.length > 0) {
         const { InputError } = require('../model/errors') as typeof import('../model/errors');
-        throw new InputError('netstrap trace', [
-          {
-            path: ['command-timeout'],
-            message: `must be a positive number (got ${JSON.stringify(options.commandTimeout)})`,
-          },
-        ]);
+        throw new InputError('netstrap trace', issues);
       }
       const { labSshConfig } = require('./lab-target') as typeof import('./lab-target');
       const { formatLiveTrace, liveTrace } = require('../host/live-trace') as typeof import('../host/live-trace');
