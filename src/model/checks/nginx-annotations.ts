@@ -13,6 +13,7 @@
  * test/model/nginx-annotations.test.ts.
  */
 import { isIPv6 } from 'net';
+import { parseAddress } from '../cidr';
 import { Issue, show } from '../errors';
 
 export const NGINX_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -120,9 +121,8 @@ const int: Validator = (value) => {
   return n > INT64_MAX || n < -INT64_MAX - 1n ? 'is out of the range of a 64-bit integer' : undefined;
 };
 
-/** Go's net.ParseIP for IPv4: four decimal numbers 0-255, no leading zeros. */
-const goIPv4 = (text: string) =>
-  /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/.test(text) && text.split('.').every((o) => Number(o) <= 255);
+/** Go's net.ParseIP for IPv4 (four decimal numbers 0-255, no leading zeros): what cidr.ts's parseAddress takes. */
+const goIPv4 = (text: string) => parseAddress(text).ok;
 const goIP = (text: string) => goIPv4(text) || (isIPv6(text) && !text.includes('%'));
 /** ValidateCIDRs (net.ParseCIDRs): comma-separated addresses or CIDRs, each trimmed. */
 const cidrs: Validator = (value) => {
