@@ -336,21 +336,7 @@ export function parseRangeList(ranges: readonly string[]): Parsed<ListedRange[]>
   return { ok: true, value: parsed };
 }
 
-/** The IPv6 range of a parsed list, if any. */
-export function ipv6Of(ranges: readonly ListedRange[]): (ListedRange & { network: { family: 6 } }) | undefined {
-  return ranges.find((r): r is ListedRange & { network: { family: 6; value: IPv6CidrRange } } => r.family === 6);
-}
-
 /** The canonical (RFC 5952) text of an IPv6 address given as an integer. */
 export function ipv6Text(value: bigint): string {
   return collapseIPv6Number(expandIPv6Number(IPv6.fromBigInt(value).toString())).toLowerCase();
-}
-
-/** The n-th address of an IPv6 range, counting the network address as 0, in canonical text. */
-export function nthIpv6Address(range: IPv6CidrRange, n: number): string {
-  const first = range.getFirst().getValue();
-  if (first + BigInt(n) > range.getLast().getValue()) {
-    throw new RangeError(`${range.toCidrString()} has no address number ${n}`);
-  }
-  return ipv6Text(first + BigInt(n));
 }
