@@ -13,37 +13,55 @@ export const BRIDGE = 'br-pods';
  * fixtures use the other 10.250.x ranges), so labs of different sizes never share addresses.
  */
 const SUBNET_BY_SIZE: Record<number, number> = { 3: 110, 10: 111, 30: 112, 100: 113 };
-export function managementSubnet(n: number): string {
-  return `10.250.${SUBNET_BY_SIZE[n] ?? 114 + (n % 26)}`;
+/** The wide layout's (bench/controller.ts): only its 3-node recording lab is ever brought up. */
+const WIDE_SUBNET = 139;
+export function managementSubnet(n: number, layout: 'lab' | 'wide' = 'lab'): string {
+  return `10.250.${layout === 'wide' ? WIDE_SUBNET : (SUBNET_BY_SIZE[n] ?? 114 + (n % 26))}`;
 }
-export function managementCidr(n: number): string {
-  return `${managementSubnet(n)}.0/24`;
+export function managementCidr(n: number, layout: 'lab' | 'wide' = 'lab'): string {
+  return `${managementSubnet(n, layout)}.0/24`;
 }
 
 export function nodeName(i: number): string {
   return `node${String(i).padStart(2, '0')}`;
 }
 
-export function labCluster(n: number): ClusterInput {
-  if (n < 3 || n > 200) throw new Error(`lab bench size must be 3-200 nodes, got ${n}`);
-  const lanAddress = (i: number) => `${LAN_PREFIX}.${10 + i}`;
+/**
+ * The lab layout (3-200 nodes on a /24 LAN, pod subnets in 10.244.0.0/16), or `wide` for the controller-only bench
+ * (bench/controller.ts, up to 4 000 nodes): the same plan per node on a /18 LAN (192.168.64.0-127.255), pod subnets
+ * in 10.244.0.0/14 and SSH addresses counted on from the management subnet, never brought up past its recording lab.
+ */
+export function labCluster(n: number, layout: 'lab' | 'wide' = 'lab'): ClusterInput {
+  const wide = layout === 'wide';
+  if (n < 3 || n > (wide ? 4000 : 200))
+    throw new Error(`lab bench size must be 3-${wide ? 4000 : 200} nodes, got ${n}`);
+  // The address `offset` after a.b.c.0, carrying into c and b.
+  const counted = (a: number, b: number, c: number, offset: number) => {
+    const value = ((a << 24) | (b << 16) | (c << 8)) + offset;
+    return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+  };
+  const lanAddress = (i: number) => (wide ? counted(192, 168, 64, 10 + i) : `${LAN_PREFIX}.${10 + i}`);
+  const lanMask = wide ? 18 : 24;
+  const pods = (i: number) => (wide ? counted(10, 244, 0, i * 256).replace(/\.0$/, '') : `10.244.${i}`);
+  const [m1, m2, m3] = managementSubnet(n, layout).split('.').map(Number);
+  const sshHost = (i: number) => (wide ? counted(m1, m2, m3, 10 + i) : `${managementSubnet(n)}.${10 + i}`);
   const next = (i: number) => (i % n) + 1;
   const prev = (i: number) => ((i + n - 2) % n) + 1;
   const nodes: NonNullable<ClusterInput['nodes']> = [];
   for (let i = 1; i <= n; i++) {
     nodes.push({
       name: nodeName(i),
-      ssh: { host: `${managementSubnet(n)}.${10 + i}` },
-      interfaces: [{ name: 'eth0', lan: 'lan', addresses: [`${lanAddress(i)}/24`] }],
+      ssh: { host: sshHost(i) },
+      interfaces: [{ name: 'eth0', lan: 'lan', addresses: [`${lanAddress(i)}/${lanMask}`] }],
       sysctls: { 'net.ipv4.ip_forward': 1 },
-      bridges: [{ name: BRIDGE, addresses: [`10.244.${i}.1/24`] }],
+      bridges: [{ name: BRIDGE, addresses: [`${pods(i)}.1/24`] }],
       routes: [
-        { to: `10.244.${next(i)}.0/24`, via: lanAddress(next(i)) },
-        { to: `10.244.${prev(i)}.0/24`, via: lanAddress(prev(i)) },
+        { to: `${pods(next(i))}.0/24`, via: lanAddress(next(i)) },
+        { to: `${pods(prev(i))}.0/24`, via: lanAddress(prev(i)) },
       ],
       nat: {
-        masquerade: [{ source: `10.244.${i}.0/24`, outInterface: 'eth0' }],
-        portForwards: [{ protocol: 'tcp', port: 8080, to: `10.244.${i}.10:80`, inInterface: 'eth0' }],
+        masquerade: [{ source: `${pods(i)}.0/24`, outInterface: 'eth0' }],
+        portForwards: [{ protocol: 'tcp', port: 8080, to: `${pods(i)}.10:80`, inInterface: 'eth0' }],
       },
       hosts: [
         { ip: lanAddress(next(i)), names: [nodeName(next(i))] },
@@ -52,17 +70,19 @@ export function labCluster(n: number): ClusterInput {
     });
   }
   return {
-    name: `bench-lab-${n}`,
-    network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+    // wide: one name at every size, since the ownership record's path (in the recorded facts) holds it.
+    name: wide ? 'bench-wide' : `bench-lab-${n}`,
+    network: { podCidr: wide ? '10.244.0.0/14' : '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
     cni: { plugin: 'none' },
     dns: { provider: 'none' },
     ingressController: { provider: 'none' },
-    lans: [{ name: 'lan', cidr: `${LAN_PREFIX}.0/24` }],
+    lans: [{ name: 'lan', cidr: `${LAN_PREFIX}.0/${lanMask}` }],
     nodes,
-    lab: { managementCidr: managementCidr(n) },
+    // A wide cluster's SSH addresses run past the management /24: only its 3-node recording lab is brought up.
+    ...(n > 200 ? {} : { lab: { managementCidr: managementCidr(n, layout) } }),
   };
 }
 
-export function labClusterText(n: number): string {
-  return `# Generated by bench/lab-cluster.ts: ${n} lab nodes with a typical node-prep plan.\n${dump(labCluster(n), { lineWidth: -1 })}`;
+export function labClusterText(n: number, layout: 'lab' | 'wide' = 'lab'): string {
+  return `# Generated by bench/lab-cluster.ts: ${n} ${layout === 'wide' ? 'nodes (wide layout)' : 'lab nodes'} with a typical node-prep plan.\n${dump(labCluster(n, layout), { lineWidth: -1 })}`;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only synth|bootstrap|netpol|routing] [--profile] [--out file]`: netstrap side by side with raw
+ * `npm run bench [-- --quick] [--only synth|bootstrap|controller|netpol|routing] [--profile] [--out file]`: netstrap side by side with raw
  * cdk8s, cdk8s-plus-27, Ansible and the SSH floor, in one run. Prints a markdown report and writes it to
  * bench/results.md (--quick: bench/out/results-quick.md, so CI never touches the committed figures).
  * A benchmark, not a test: it exits 1 only when a measurement could not be made or the tools disagree
@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { bootstrapBench } from './bootstrap';
+import { controllerBench } from './controller';
 import { routingBench } from './routing';
 import { progress, run } from './stats';
 import { synthBench } from './synth';
@@ -30,8 +31,8 @@ async function main(): Promise<void> {
     strict: true,
     allowNegative: true,
   });
-  if (values.only && !['synth', 'bootstrap', 'netpol', 'routing'].includes(values.only))
-    throw new Error(`--only must be synth, bootstrap, netpol or routing, got ${values.only}`);
+  if (values.only && !['synth', 'bootstrap', 'controller', 'netpol', 'routing'].includes(values.only))
+    throw new Error(`--only must be synth, bootstrap, controller, netpol or routing, got ${values.only}`);
   const quick = values.quick!;
   const out = values.out ?? path.join(__dirname, quick ? 'out/results-quick.md' : 'results.md');
   const started = Date.now();
@@ -82,6 +83,16 @@ async function main(): Promise<void> {
     problems.push(...boot.problems);
   }
 
+  if (!values.only || values.only === 'controller') {
+    // The controller alone against replayed nodes (one real 3-node lab recorded first): 100 → 1,000 nodes.
+    const controller = await controllerBench({
+      sizes: quick ? [30, 100] : [100, 300, 1000],
+      repetitions: quick ? 1 : 3,
+      profile: values.profile!,
+    });
+    sections.push(`## 1,000 nodes: the controller alone, against replayed nodes\n\n${controller.markdown}`);
+    problems.push(...controller.problems);
+  }
   if (!values.only || values.only === 'routing') {
     const routing = routingBench({ sizes: quick ? [50] : [200], repetitions: quick ? 1 : 5 });
     sections.push(

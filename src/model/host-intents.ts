@@ -20,6 +20,7 @@ const SYSTEMD_STUB = '127.0.0.53';
 export function hostIntentIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
   const cniFiles = clusterCniFiles(cluster);
+  const dnatTargets = knownDnatTargets(cluster);
   cluster.nodes.forEach((node, n) => {
     const c = new NodeIntents(node, n, issues);
     bridgeIssues(c);
@@ -33,7 +34,7 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
       if (!ip.ok) c.add(c.at('hosts', h, 'ip'), ip.error);
     });
     checkResolv(node, c.at, c.add);
-    issues.push(...dnatTargetIssues(cluster, node, n));
+    issues.push(...dnatTargetIssues(dnatTargets, node, n));
     if (node.cniConflists && !cniFiles) {
       c.add(
         c.at('cniConflists'),
@@ -48,15 +49,8 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
  * A DNAT whose target no node, bridge, namespace or pod subnet of the file holds sends its connections nowhere the
  * file knows: accepted (a machine outside the file may hold it) but a warning, as it is most often a typo.
  */
-function dnatTargetIssues(cluster: Cluster, node: ClusterNode, n: number): Issue[] {
-  if (node.nat.portForwards.length === 0) return [];
-  const held = new Set(
-    cluster.nodes.flatMap((each) => [
-      ...[...each.interfaces, ...each.bridges].flatMap((dev) => dev.addresses.map((a) => a.split('/')[0])),
-      ...each.namespaces.map((ns) => ns.veth.address.split('/')[0]),
-    ]),
-  );
-  const pods = podSubnets(cluster).subnets.map((subnet) => parseNetwork(subnet.cidr));
+function dnatTargetIssues(known: KnownDnatTargets, node: ClusterNode, n: number): Issue[] {
+  const { held, pods } = known;
   return node.nat.portForwards.flatMap((forward, i): Issue[] => {
     const target = /^([^:]+):\d+$/.exec(forward.to)?.[1];
     const ip = target === undefined ? undefined : parseAddress(target);
@@ -70,6 +64,23 @@ function dnatTargetIssues(cluster: Cluster, node: ClusterNode, n: number): Issue
       },
     ];
   });
+}
+
+/** What a DNAT may target: every address of the file, and the pod subnets; made once per file (not per node). */
+interface KnownDnatTargets {
+  readonly held: ReadonlySet<string>;
+  readonly pods: ReadonlyArray<ReturnType<typeof parseNetwork>>;
+}
+
+function knownDnatTargets(cluster: Cluster): KnownDnatTargets {
+  const held = new Set(
+    cluster.nodes.flatMap((each) => [
+      ...[...each.interfaces, ...each.bridges].flatMap((dev) => dev.addresses.map((a) => a.split('/')[0])),
+      ...each.namespaces.map((ns) => ns.veth.address.split('/')[0]),
+    ]),
+  );
+  const pods = podSubnets(cluster).subnets.map((subnet) => parseNetwork(subnet.cidr));
+  return { held, pods };
 }
 
 /**
