@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { record } from './record';
 import { anyPluginSchema, CNI_PLUGIN_TYPES } from './cni/plugins';
-import { type NumericRange, parseAddress, rangeList } from './cidr';
+import { type NumericRange, parseAddress, parseIpAddress, rangeList } from './cidr';
 import type { Issue } from './errors';
 import {
   DNS1123_LABEL,
@@ -72,12 +72,16 @@ const NOT_CANONICAL_IPV4 =
   'looks like an IPv4 address but is not one in canonical form (four decimal numbers 0-255, no leading zeros): the resolver would read it as one, hex, octal and shortened forms included';
 /** An ssh.host or jump host: a name the resolver reads as an IPv4 address must be a canonical dotted quad. */
 const canonicalIfNumeric = (host: string) => !resolvesAsIPv4(host) || parseAddress(host).ok;
-/** Where ssh connects: an IPv4 address or a host name / ~/.ssh/config alias. */
+/** An IPv6 literal as ssh.host takes it: unbracketed, no zone id, not IPv4-mapped (`fd00:250:1::11`). */
+const IPV6_LITERAL = /^[0-9A-Fa-f]*:[0-9A-Fa-f:]*$/;
+/** Where ssh connects: an IPv4 or IPv6 address or a host name / ~/.ssh/config alias. */
 const sshHost = z
   .string()
-  .regex(HOST_NAME, {
-    message: 'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and ".")',
+  .regex(new RegExp(`${HOST_NAME.source}|${IPV6_LITERAL.source}`), {
+    message:
+      'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and "."), or an IPv6 address (unbracketed, no zone id)',
   })
+  .refine((host) => !IPV6_LITERAL.test(host) || parseIpAddress(host).ok, { message: 'is not a valid IPv6 address' })
   .refine(canonicalIfNumeric, { message: NOT_CANONICAL_IPV4 });
 
 /** CIDR and address strings: the syntax is checked here, the meaning (host bits, ranges) in load.ts with ip-num. */
@@ -949,7 +953,9 @@ export const verifySchema = z.strictObject({
 export const labSchema = z.strictObject({
   managementCidr: cidr
     .default('10.250.0.0/24')
-    .describe("Network between this machine and the lab nodes; every node's ssh.host must lie inside it."),
+    .describe(
+      "Network between this machine and the lab nodes, IPv4 or IPv6 (inside fd00::/8); every node's ssh.host must lie inside it.",
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------------

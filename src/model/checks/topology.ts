@@ -4,9 +4,11 @@
  */
 import type { IPv4CidrRange } from 'ip-num';
 import {
+  ipNetworkPrefix,
   ipNetworksOverlap,
   type ListedRange,
   parseInterfaceAddress,
+  parseIpNetwork,
   parseNetwork,
   parseRangeList,
   rangeContains,
@@ -122,12 +124,14 @@ export function topologyIssues(cluster: Cluster): Issue[] {
     });
   });
 
-  const mgmt = parseNetwork(cluster.lab.managementCidr);
+  // One range of either family: an IPv6 management network carries the lab's SSH over IPv6.
+  const mgmt = parseIpNetwork(cluster.lab.managementCidr);
+  const smallest = mgmt.ok && mgmt.value.family === 6 ? 126 : 30;
   if (!mgmt.ok) issues.push({ path: ['lab', 'managementCidr'], message: mgmt.error });
-  else if (mgmt.value.getPrefix().getValue() > 30) {
+  else if (ipNetworkPrefix(mgmt.value) > smallest) {
     issues.push({
       path: ['lab', 'managementCidr'],
-      message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /30`,
+      message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /${smallest}`,
     });
   }
   return issues;
