@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { defaultStateDir } from '../lab/state';
+import { defaultStateDir, endpointText } from '../lab/state';
 import { InputError } from '../model/errors';
 import { printWarnings, processOutput } from './output';
 import type { ClusterModel } from '../model/load';
@@ -77,7 +77,7 @@ function registerLifecycle(lab: Command, status: ExitStatus): void {
         const started = Date.now();
         const state = await labModule().labUp(model, { stateDir: stateDirOf(model.cluster.name, options) });
         for (const node of state.nodes)
-          console.log(`${node.name}\t${node.address}:${node.port}\tnetns ${node.netns}\tpid ${node.pid}`);
+          console.log(`${node.name}\t${endpointText(node.address, node.port)}\tnetns ${node.netns}\tpid ${node.pid}`);
         console.log(
           `lab ${state.cluster} up: ${state.nodes.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
             `ssh -F ${state.sshConfigFile} <node>`,
@@ -120,7 +120,7 @@ function registerLifecycle(lab: Command, status: ExitStatus): void {
         const { state, nodes } = await labModule().labStatus(stateDirOf(model.cluster.name, options));
         for (const node of nodes) {
           const health = node.banner ? `up (${node.banner})` : node.running ? 'not answering' : 'down';
-          console.log(`${node.name}\t${node.address}:${node.port}\tpid ${node.pid}\t${health}`);
+          console.log(`${node.name}\t${endpointText(node.address, node.port)}\tpid ${node.pid}\t${health}`);
         }
         const up = nodes.filter((n) => n.banner).length;
         console.log(`lab ${state.cluster}: ${up}/${nodes.length} nodes answer; ssh -F ${state.sshConfigFile} <node>`);

@@ -4,10 +4,11 @@
  * a management bridge. Programmatic API: labUp / labDown / labStatus / labExec.
  *
  * `up` on a lab that is already up (a state.json in the state dir) is an error: run `down` first.
- * Limits: IPv4 only; interfaces without a `lan` are not created (no dummy links here); nodes share the machine's
- * kernel, so kernel modules and kernel.* sysctls are the machine's (read-only inside nodes). Per-node overlay upper
- * dirs live in <stateDir>/nodes/<node>/fs, or on a node-private tmpfs where overlayfs refuses the state dir's file
- * system as upper (or with NETSTRAP_LAB_UPPER=tmpfs).
+ * The management network is IPv4 or IPv6 (lab.managementCidr; IPv6 inside fd00::/8, then SSH runs over IPv6).
+ * Limits: interfaces without a `lan` are not created (no dummy links here); nodes share the machine's kernel, so
+ * kernel modules and kernel.* sysctls are the machine's (read-only inside nodes). Per-node overlay upper dirs live
+ * in <stateDir>/nodes/<node>/fs, or on a node-private tmpfs where overlayfs refuses the state dir's file system as
+ * upper (or with NETSTRAP_LAB_UPPER=tmpfs).
  */
 import * as fs from 'fs';
 import * as path from 'path';

@@ -4,7 +4,7 @@
  * provisioner's job. Every step is one batched `ip` call per namespace.
  */
 import * as fs from 'fs';
-import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../model/cidr';
+import { ipNetworksOverlap, parseIpNetwork } from '../model/cidr';
 import { ipBatch, ipJson, LAB_PARALLEL, labCommandTimeoutMs, mapLimit } from './exec';
 import { LabTopology, MGMT_INTERFACE } from './topology';
 
@@ -21,32 +21,36 @@ interface IpRoute {
 
 /**
  * Finds addresses and routes of the root namespace that overlap managementCidr (another lab, a VPN, the real
- * LAN): a lab there would shadow them. The default route is not a conflict; nor is `ownBridge` (the lab's own).
+ * LAN), in its family: a lab there would shadow them. The default route is not a conflict; nor is `ownBridge` (the
+ * lab's own).
  */
 export async function rootConflicts(managementCidr: string, ownBridge?: string): Promise<string[]> {
-  const parsed = parseNetwork(managementCidr);
+  const parsed = parseIpNetwork(managementCidr);
   if (!parsed.ok) throw new Error(parsed.error);
   const mgmt = parsed.value;
+  const family = `-${mgmt.family}`;
+  const hostPrefix = mgmt.family === 4 ? 32 : 128;
   const conflicts: string[] = [];
-  for (const link of await ipJson<IpAddrInfo[]>(['-4', 'addr', 'show'])) {
+  for (const link of await ipJson<IpAddrInfo[]>([family, 'addr', 'show'])) {
     if (link.ifname === ownBridge) continue;
     for (const info of link.addr_info ?? []) {
-      const address = parseInterfaceAddress(`${info.local}/${info.prefixlen}`);
-      if (address.ok && rangesOverlap(address.value.network, mgmt))
+      const address = parseIpNetwork(`${info.local}/${info.prefixlen}`, true);
+      if (address.ok && ipNetworksOverlap(address.value, mgmt))
         conflicts.push(`address ${info.local}/${info.prefixlen} on ${link.ifname}`);
     }
   }
-  for (const route of await ipJson<IpRoute[]>(['-4', 'route', 'show', 'table', 'all'])) {
+  for (const route of await ipJson<IpRoute[]>([family, 'route', 'show', 'table', 'all'])) {
     if (
       route.dst === 'default' ||
       route.type === 'broadcast' ||
       route.type === 'local' ||
+      route.type === 'multicast' ||
       (ownBridge && route.dev === ownBridge)
     )
       continue;
-    const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
-    const range = parseNetwork(dst);
-    if (range.ok && rangesOverlap(range.value, mgmt)) {
+    const dst = route.dst.includes('/') ? route.dst : `${route.dst}/${hostPrefix}`;
+    const range = parseIpNetwork(dst, true);
+    if (range.ok && ipNetworksOverlap(range.value, mgmt)) {
       conflicts.push(
         `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}${route.table ? ` table ${route.table}` : ''}`,
       );
@@ -55,15 +59,55 @@ export async function rootConflicts(managementCidr: string, ownBridge?: string):
   return [...new Set(conflicts)];
 }
 
+/** True when the lab's management network is IPv6 (the nodes' sshds listen on IPv6). */
+export function managementIsIpv6(topology: LabTopology): boolean {
+  return topology.managementCidr.includes(':');
+}
+
+/** `nodad` after an IPv6 address: usable at once, without waiting out duplicate address detection (~1 s). */
+function addressFlags(address: string): string {
+  return address.includes(':') ? ' nodad' : '';
+}
+
+/**
+ * The root-namespace sysctls of the management bridge. The machine never routes for the lab: packets arriving on
+ * the bridge are not forwarded (even when the machine's ip_forward is on and a node got a route via the controller).
+ * An IPv4 lab's bridge has no IPv6 at all; an IPv6 lab's bridge takes no router advertisement and makes no address
+ * from one (a node must never give the machine a route), and runs no DAD (its addresses are usable at once).
+ */
+function bridgeSysctls(topology: LabTopology): Array<[string, string]> {
+  const ipv4 = `/proc/sys/net/ipv4/conf/${topology.bridge}`;
+  const ipv6 = `/proc/sys/net/ipv6/conf/${topology.bridge}`;
+  if (!managementIsIpv6(topology))
+    return [
+      [`${ipv4}/forwarding`, '0'],
+      [`${ipv6}/disable_ipv6`, '1'],
+    ];
+  return [
+    [`${ipv4}/forwarding`, '0'],
+    [`${ipv6}/accept_ra`, '0'],
+    [`${ipv6}/autoconf`, '0'],
+    [`${ipv6}/accept_dad`, '0'],
+    [`${ipv6}/disable_ipv6`, '0'],
+  ];
+}
+
 /** Creates every namespace and link of the lab. Throws on the first error (the caller then tears down). */
 export async function createNetwork(topology: LabTopology): Promise<void> {
   const timeoutMs = labCommandTimeoutMs(topology.nodes.length);
+  // The bridge first, bare: its sysctls are set before it has an address or a port.
   await ipBatch(
     [
       ...topology.nodes.map((node) => `netns add ${node.netns}`),
       ...topology.lans.map((lan) => `netns add ${lan.netns}`),
       `link add ${topology.bridge} type bridge`,
-      `addr add ${topology.controllerAddress}/${topology.prefix} dev ${topology.bridge}`,
+    ],
+    { timeoutMs },
+  );
+  for (const [file, value] of bridgeSysctls(topology)) fs.writeFileSync(file, `${value}\n`);
+  await ipBatch(
+    [
+      `addr add ${topology.controllerAddress}/${topology.prefix} dev ${topology.bridge}${addressFlags(topology.controllerAddress)}`,
       `link set ${topology.bridge} up`,
       ...topology.nodes.flatMap((node) => [
         `link add ${node.rootVeth} type veth peer name ${MGMT_INTERFACE} address ${node.mgmtMac} netns ${node.netns}`,
@@ -72,10 +116,6 @@ export async function createNetwork(topology: LabTopology): Promise<void> {
     ],
     { timeoutMs },
   );
-  // The machine never routes for the lab: packets arriving on the lab bridge are not forwarded (even when the
-  // machine's ip_forward is on and a node got a route via the controller), and the bridge has no IPv6.
-  fs.writeFileSync(`/proc/sys/net/ipv4/conf/${topology.bridge}/forwarding`, '0\n');
-  fs.writeFileSync(`/proc/sys/net/ipv6/conf/${topology.bridge}/disable_ipv6`, '1\n');
   // Each LAN's bridge and the veths cabled to it, created with their peer directly inside the node.
   await Promise.all(
     topology.lans.map((lan) =>
@@ -114,10 +154,12 @@ function lanCables(node: TopologyNode, lan: string): string[] {
 function nodeLinks(topology: LabTopology, node: TopologyNode): string[] {
   return [
     'link set lo up',
-    `addr add ${node.address}/${topology.prefix} dev ${MGMT_INTERFACE}`,
+    `addr add ${node.address}/${topology.prefix} dev ${MGMT_INTERFACE}${addressFlags(node.address)}`,
     `link set ${MGMT_INTERFACE} up`,
     ...node.ports.flatMap((port) => [
-      ...(node.networkManager ? [] : port.addresses.map((address) => `addr add ${address} dev ${port.name}`)),
+      ...(node.networkManager
+        ? []
+        : port.addresses.map((address) => `addr add ${address} dev ${port.name}${addressFlags(address)}`)),
       `link set ${port.name}${port.mtu ? ` mtu ${port.mtu}` : ''} up`,
     ]),
   ];

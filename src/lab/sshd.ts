@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { run } from './exec';
+import { endpointText } from './state';
 
 /** Generates an ed25519 key pair at `file` (private) and `file.pub`; returns the public key line. */
 export async function generateKey(file: string, comment: string): Promise<string> {
@@ -12,11 +13,11 @@ export async function generateKey(file: string, comment: string): Promise<string
   return fs.readFileSync(`${file}.pub`, 'utf8').trim();
 }
 
-/** A node's sshd_config: only the lab's key, for root, on the node's SSH address only. */
+/** A node's sshd_config: only the lab's key, for root, on the node's SSH address (IPv4 or IPv6) only. */
 export function sshdConfig(address: string, port: number): string {
   return [
     "# Written by netstrap lab: this node accepts only the lab's client key.",
-    `ListenAddress ${address}:${port}`,
+    `ListenAddress ${endpointText(address, port)}`,
     'HostKey /etc/ssh/ssh_host_ed25519_key',
     'PermitRootLogin prohibit-password',
     'PubkeyAuthentication yes',

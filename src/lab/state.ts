@@ -11,6 +11,11 @@ export function defaultStateDir(clusterName: string, cwd: string = process.cwd()
   return path.join(cwd, '.lab', clusterName);
 }
 
+/** The text of a TCP endpoint: `10.0.0.1:22`, `[fd00::1]:22` (as sshd's ListenAddress and known_hosts write it). */
+export function endpointText(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /** One running lab node. */
 export interface LabNode {
   readonly name: string;

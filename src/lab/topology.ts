@@ -4,8 +4,19 @@
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
-import type { IPv4CidrRange } from 'ip-num';
-import { nthAddress, parseAddress, parseNetwork, rangeContains } from '../model/cidr';
+import { IPv6 } from 'ip-num';
+import {
+  type IpAddress,
+  type IpNetwork,
+  ipNetworkContains,
+  ipNetworkPrefix,
+  ipNetworksOverlap,
+  ipNetworkText,
+  ipv6Text,
+  nthAddress,
+  parseIpAddress,
+  parseIpNetwork,
+} from '../model/cidr';
 import { topologyIssues } from '../model/checks/topology';
 import { Issue, show } from '../model/errors';
 import { Cluster } from '../model/schema';
@@ -15,15 +26,46 @@ export const MGMT_INTERFACE = 'mgmt0';
 /** Longest Linux interface name. */
 export const IFNAMSIZ_MAX = 15;
 
+/** Where an IPv6 lab.managementCidr must lie: it is added to this machine's root namespace (unique local addresses). */
+const ULA = 'fd00::/8';
+
+/** The canonical text of an address of either family (RFC 5952 for IPv6), to compare addresses as values. */
+export function addressText(address: IpAddress): string {
+  return address.family === 4 ? address.value.toString() : ipv6Text(address.value.getValue());
+}
+
+/** True when every address of `inner` lies inside `outer`. */
+function networkWithin(inner: IpNetwork, outer: IpNetwork): boolean {
+  return ipNetworksOverlap(inner, outer) && ipNetworkPrefix(inner) >= ipNetworkPrefix(outer);
+}
+
 /**
- * Checks that only matter when the cluster is run as a lab: every ssh.host is a usable address of
- * lab.managementCidr (not the controller's), distinct, and not one of the node's LAN addresses.
+ * Checks that only matter when the cluster is run as a lab: an IPv6 lab.managementCidr lies inside fd00::/8; every
+ * ssh.host is a usable address of lab.managementCidr (of its family, not the controller's), distinct, and not one of
+ * the node's LAN addresses.
  */
 export function labIssues(cluster: Cluster): Issue[] {
   const issues = topologyIssues(cluster);
-  const mgmt = parseNetwork(cluster.lab.managementCidr);
+  const mgmt = parseIpNetwork(cluster.lab.managementCidr);
   if (!mgmt.ok || issues.length > 0) return issues;
-  const controller = controllerAddress(mgmt.value);
+  const range = ipNetworkText(mgmt.value);
+  const family = mgmt.value.family;
+  const ula = parseIpNetwork(ULA);
+  if (family === 6 && ula.ok && !networkWithin(mgmt.value, ula.value)) {
+    issues.push({
+      path: ['lab', 'managementCidr'],
+      message: `${show(cluster.lab.managementCidr)} is outside ${ULA}: an IPv6 management network goes onto this machine's own bridge, so it must be a unique local range (such as fd00:250:1::/64)`,
+    });
+    return issues;
+  }
+  const controller = addressText(controllerAddress(mgmt.value));
+  const first = addressText(
+    mgmt.value.family === 4
+      ? { family: 4, value: mgmt.value.value.getFirst() }
+      : { family: 6, value: mgmt.value.value.getFirst() },
+  );
+  // IPv4 has a broadcast address; IPv6 has none (its first address is the subnet-router anycast address).
+  const last = mgmt.value.family === 4 ? mgmt.value.value.getLast().toString() : undefined;
   const seen = new Map<string, string>();
   if (cluster.nodes.length === 0) issues.push({ path: ['nodes'], message: 'a lab needs at least one node' });
   // Root-namespace veth names are "<base>-<index>": three digits fit in 15 characters.
@@ -31,37 +73,37 @@ export function labIssues(cluster: Cluster): Issue[] {
     issues.push({ path: ['nodes'], message: `a lab holds at most 1000 nodes (got ${cluster.nodes.length})` });
   cluster.nodes.forEach((node, n) => {
     const at = ['nodes', n, 'ssh', 'host'];
-    const parsed = parseAddress(node.ssh.host);
-    if (!parsed.ok) {
+    const parsed = parseIpAddress(node.ssh.host);
+    if (!parsed.ok || parsed.value.family !== family) {
       issues.push({
         path: at,
-        message: `a lab node's ssh.host must be an IPv4 address inside lab.managementCidr ${mgmt.value.toCidrString()} (got ${show(node.ssh.host)})`,
+        message: `a lab node's ssh.host must be an IPv${family} address inside lab.managementCidr ${range} (got ${show(node.ssh.host)})`,
       });
       return;
     }
-    const address = parsed.value;
-    if (!rangeContains(mgmt.value, address)) {
+    const address = addressText(parsed.value);
+    if (!ipNetworkContains(mgmt.value, parsed.value)) {
+      issues.push({ path: at, message: `${show(node.ssh.host)} is outside lab.managementCidr ${range}` });
+    } else if (address === first || address === last) {
       issues.push({
         path: at,
-        message: `${show(node.ssh.host)} is outside lab.managementCidr ${mgmt.value.toCidrString()}`,
+        message:
+          family === 4
+            ? `${show(node.ssh.host)} is the network or broadcast address of lab.managementCidr ${range}`
+            : `${show(node.ssh.host)} is the subnet-router anycast address (the first) of lab.managementCidr ${range}`,
       });
-    } else if (address.isEquals(mgmt.value.getFirst()) || address.isEquals(mgmt.value.getLast())) {
+    } else if (address === controller) {
       issues.push({
         path: at,
-        message: `${show(node.ssh.host)} is the network or broadcast address of lab.managementCidr ${mgmt.value.toCidrString()}`,
+        message: `${show(node.ssh.host)} is the lab controller's address (the ${family === 4 ? 'last usable address' : 'last address but one'} of ${range})`,
       });
-    } else if (address.isEquals(controller)) {
+    } else if (seen.has(address)) {
       issues.push({
         path: at,
-        message: `${show(node.ssh.host)} is the lab controller's address (the last usable address of ${mgmt.value.toCidrString()})`,
-      });
-    } else if (seen.has(address.toString())) {
-      issues.push({
-        path: at,
-        message: `${show(node.ssh.host)} is already the ssh.host of node ${show(seen.get(address.toString()))}`,
+        message: `${show(node.ssh.host)} is already the ssh.host of node ${show(seen.get(address))}`,
       });
     }
-    seen.set(address.toString(), node.name);
+    seen.set(address, node.name);
     if (node.ssh.user !== 'root') {
       issues.push({
         path: ['nodes', n, 'ssh', 'user'],
@@ -78,9 +120,13 @@ export function labIssues(cluster: Cluster): Issue[] {
   return issues;
 }
 
-/** The machine's address on the management bridge: the last usable address of the CIDR (e.g. .254 of a /24). */
-export function controllerAddress(range: IPv4CidrRange): ReturnType<typeof nthAddress> {
-  return nthAddress(range, Number(range.getSize()) - 2);
+/**
+ * The machine's address on the management bridge: the last address but one of the range (the last usable one of an
+ * IPv4 range, e.g. .254 of a /24; fd00:250:1::ffff:ffff:ffff:fffe of fd00:250:1::/64).
+ */
+export function controllerAddress(range: IpNetwork): IpAddress {
+  if (range.family === 4) return { family: 4, value: nthAddress(range.value, Number(range.value.getSize()) - 2) };
+  return { family: 6, value: IPv6.fromBigInt(range.value.getLast().getValue() - 1n) };
 }
 
 /** One node interface cabled to a LAN: a veth whose bridge end lives in the LAN namespace. */
@@ -122,6 +168,7 @@ export interface LabTopology {
   readonly cluster: string;
   /** Short hash of cluster name + state dir: makes root-namespace names unique per lab. */
   readonly id: string;
+  /** lab.managementCidr, canonical: IPv4, or IPv6 inside fd00::/8 (then the nodes' sshds listen on IPv6). */
   readonly managementCidr: string;
   readonly prefix: number;
   readonly controllerAddress: string;
@@ -147,7 +194,7 @@ export function labTopology(cluster: Cluster, stateDir: string): LabTopology {
     .slice(0, 5);
   // ≤ 11 characters, so that "<base>-<node index up to 999>" fits in 15.
   const base = `${cluster.name.slice(0, 6)}${id}`;
-  const mgmt = parseNetwork(cluster.lab.managementCidr);
+  const mgmt = parseIpNetwork(cluster.lab.managementCidr);
   if (!mgmt.ok) throw new Error(mgmt.error);
   const netnsName = (kind: string, name: string, index: number): string => {
     const full = `${cluster.name}-${id}-${kind}-${name}`;
@@ -179,9 +226,9 @@ export function labTopology(cluster: Cluster, stateDir: string): LabTopology {
   return {
     cluster: cluster.name,
     id,
-    managementCidr: mgmt.value.toCidrString(),
-    prefix: Number(mgmt.value.getPrefix().getValue()),
-    controllerAddress: controllerAddress(mgmt.value).toString(),
+    managementCidr: ipNetworkText(mgmt.value),
+    prefix: ipNetworkPrefix(mgmt.value),
+    controllerAddress: addressText(controllerAddress(mgmt.value)),
     bridge: `${base}-br`,
     lans,
     nodes,

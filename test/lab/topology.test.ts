@@ -93,6 +93,53 @@ describe('lab-time checks (netstrap lab up)', () => {
     ]);
   });
 
+  test('an IPv6 managementCidr: inside fd00::/8, ssh.host an IPv6 address of it, not its first or the controller', () => {
+    const ipv6 = (managementCidr: string, nodes: unknown[]) =>
+      labIssues(checkCluster({ ...base, lab: { managementCidr }, nodes }, 'c.yaml').cluster).map(
+        (i) => `${formatPath(i.path)}: ${i.message}`,
+      );
+    expect(ipv6('2001:db8:1::/64', [{ name: 'a', ssh: { host: '2001:db8:1::11' } }])).toEqual([
+      'lab.managementCidr: "2001:db8:1::/64" is outside fd00::/8: an IPv6 management network goes onto this machine\'s own bridge, so it must be a unique local range (such as fd00:250:1::/64)',
+    ]);
+    expect(
+      ipv6('fd00:250:20::/64', [
+        { name: 'a', ssh: { host: '10.250.20.11' } },
+        { name: 'b', ssh: { host: 'fd00:250:21::11' } },
+        { name: 'c', ssh: { host: 'fd00:250:20::' } },
+        { name: 'd', ssh: { host: 'fd00:250:20:0:ffff:ffff:ffff:fffe' } },
+        { name: 'e', ssh: { host: 'fd00:250:20::11' } },
+        { name: 'f', ssh: { host: 'FD00:250:20:0::11' } },
+        { name: 'g', ssh: { host: 'fd00:250:20:0:ffff:ffff:ffff:ffff' } },
+      ]),
+    ).toEqual([
+      'nodes[0].ssh.host: a lab node\'s ssh.host must be an IPv6 address inside lab.managementCidr fd00:250:20::/64 (got "10.250.20.11")',
+      'nodes[1].ssh.host: "fd00:250:21::11" is outside lab.managementCidr fd00:250:20::/64',
+      'nodes[2].ssh.host: "fd00:250:20::" is the subnet-router anycast address (the first) of lab.managementCidr fd00:250:20::/64',
+      'nodes[3].ssh.host: "fd00:250:20:0:ffff:ffff:ffff:fffe" is the lab controller\'s address (the last address but one of fd00:250:20::/64)',
+      'nodes[5].ssh.host: "FD00:250:20:0::11" is already the ssh.host of node "e"',
+    ]);
+    const topology = labTopology(
+      checkCluster(
+        {
+          ...base,
+          lab: { managementCidr: 'fd00:250:20::/64' },
+          nodes: [{ name: 'a', ssh: { host: 'fd00:250:20::11' } }],
+        },
+        'c.yaml',
+      ).cluster,
+      '/tmp/one',
+    );
+    expect([topology.managementCidr, topology.prefix, topology.controllerAddress]).toEqual([
+      'fd00:250:20::/64',
+      64,
+      'fd00:250:20:0:ffff:ffff:ffff:fffe',
+    ]);
+    // Refused before the lab: a /127 is too small, a zone id or a mapped address is no ssh.host.
+    expect(fileIssues({ ...base, lab: { managementCidr: 'fd00:250:20::/127' } })).toEqual([
+      'lab.managementCidr: "fd00:250:20::/127" is too small: a lab needs at least a /126',
+    ]);
+  });
+
   test('a lab needs nodes', () => {
     expect(issuesOf([])).toEqual(['nodes: a lab needs at least one node']);
   });
