@@ -9,9 +9,17 @@ import type { TraceNextHop, TraceResult } from '../model/trace';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY } from './defaults';
 import { newMarker } from './fact-script';
 import { runPool } from './provision';
-import { quoteArg, quoteCommand } from './shell';
+import {
+  type HopQuery,
+  hopAsked,
+  hopKey,
+  hopReadLines,
+  judgeHop,
+  type LiveRoute,
+  parseHopReads,
+  placeNode,
+} from './live-route';
 import { type Connector, type SshOptions, sshConnector } from './ssh';
-import { describeLive, type LiveRoute, parseLive } from './verify';
 
 export interface LiveHop {
   /** The place, as in the model's trace. */
@@ -40,84 +48,50 @@ export interface LiveTraceOptions extends SshOptions {
   readonly concurrency?: number;
 }
 
-/** The `ip` argv asking the kernel about one hop, inside the place's namespace when it is one. */
-function routeArgv(at: string, next: TraceNextHop, what: 'get' | 'match'): string[] {
-  const namespace = at.split('/')[1];
-  const ip = [...(namespace !== undefined ? ['ip', 'netns', 'exec', namespace] : []), 'ip', '-j', 'route'];
-  if (what === 'match') return [...ip, 'show', 'match', next.dst];
-  return [
-    ...ip,
-    'get',
-    next.dst,
-    ...(next.iif !== undefined && next.src !== undefined ? ['from', next.src, 'iif', next.iif] : []),
-  ];
-}
-
 /** Reads the kernel's route for every hop of the model's forward path, one round trip per node, nodes in parallel. */
 export async function liveTrace(
   cluster: Cluster,
   result: TraceResult,
   options: LiveTraceOptions = {},
 ): Promise<LiveTrace> {
-  const hops = result.hops.flatMap((hop, index) => (hop.next ? [{ index, at: hop.at, next: hop.next }] : []));
-  const byNode = new Map<string, typeof hops>();
-  for (const hop of hops) {
-    const node = hop.at.split('/')[0];
-    byNode.set(node, [...(byNode.get(node) ?? []), hop]);
-  }
+  const hops: HopQuery[] = result.hops.flatMap((hop) => (hop.next ? [{ at: hop.at, next: hop.next }] : []));
+  const byNode = new Map<string, HopQuery[]>();
+  for (const hop of hops) byNode.set(placeNode(hop.at), [...(byNode.get(placeNode(hop.at)) ?? []), hop]);
   const connector = options.connector ?? sshConnector;
-  const answers = new Map<number, LiveRoute | string>();
+  const answers = new Map<string, LiveRoute | string>();
   await runPool([...byNode.keys()], options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
-    const node = cluster.nodes.find((n) => n.name === name);
     const mine = byNode.get(name)!;
-    if (!node) return;
+    const node = cluster.nodes.find((n) => n.name === name);
+    const unread = (why: string) => {
+      for (const query of mine) answers.set(hopKey(query), `not read: ${why}`);
+    };
+    if (!node) return unread(`the cluster file has no node named ${name}, so there is no SSH address to ask`);
     const marker = newMarker();
-    const script = mine
-      .flatMap(({ index, at, next }) => [
-        `printf '%s %s\\n' ${quoteArg(`${marker} get ${index}`)} "$(${quoteCommand(routeArgv(at, next, 'get'))} 2>&1)"`,
-        `printf '%s %s\\n' ${quoteArg(`${marker} match ${index}`)} "$(${quoteCommand(routeArgv(at, next, 'match'))} 2>&1)"`,
-      ])
-      .join('\n');
     try {
       const transport = await connector(node, options);
       try {
-        const run = await transport.run(`${script}\n`, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
-        const lines = new Map<string, string>();
-        for (const line of run.stdout.split('\n')) {
-          const match = line.startsWith(`${marker} `)
-            ? /^(get|match) (\d+) ?(.*)$/.exec(line.slice(marker.length + 1))
-            : null;
-          if (match) lines.set(`${match[1]} ${match[2]}`, match[3]);
-        }
-        for (const { index } of mine)
-          answers.set(index, parseLive(lines.get(`get ${index}`), lines.get(`match ${index}`)) ?? 'no answer');
+        const script = `${hopReadLines(mine, marker).join('\n')}\n`;
+        const run = await transport.run(script, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+        const read = parseHopReads(run.stdout, mine, marker);
+        for (const query of mine)
+          answers.set(hopKey(query), read.get(hopKey(query)) ?? `not read: ${name} gave no answer (exit ${run.code})`);
       } finally {
         transport.close();
       }
     } catch (error) {
-      for (const { index } of mine) answers.set(index, `not read: ${(error as Error).message}`);
+      unread((error as Error).message);
     }
   });
   let partsAt: string | undefined;
-  const live = hops.map(({ index, at, next }): LiveHop => {
-    const asked = routeArgv(at, next, 'get')
-      .slice(at.includes('/') ? 4 : 0)
-      .filter((w) => w !== '-j')
-      .join(' ');
-    const answer = answers.get(index) ?? 'not read';
+  const live = hops.map((query): LiveHop => {
+    const { at, next } = query;
+    const asked = hopAsked(query);
+    const answer = answers.get(hopKey(query)) ?? 'not read';
     if (typeof answer === 'string') return { at, asked, model: next, live: answer, agrees: false, read: false };
-    if (!answer.get) {
-      partsAt ??= at;
-      const forwarded =
-        next.iif !== undefined
-          ? `: it does not forward what comes in on ${next.iif} (net.ipv4.ip_forward 0, or rp_filter)`
-          : '';
-      return { at, asked, model: next, live: `no route (${answer.error})${forwarded}`, agrees: false, read: true };
-    }
-    const { how, hopName } = describeLive(cluster, at, answer, next.route);
-    const agrees = answer.get.gateway === next.via && answer.get.dev === next.dev;
-    if (!agrees) partsAt ??= at;
-    return { at, asked, model: next, live: `${hopName} (${how})`, agrees, read: true };
+    const verdict = judgeHop(cluster, query, answer);
+    if (!verdict.agrees) partsAt ??= at;
+    const text = verdict.hopName !== undefined ? `${verdict.hopName} (${verdict.how})` : verdict.how;
+    return { at, asked, model: next, live: text, agrees: verdict.agrees, read: true };
   });
   return { hops: live, ...(partsAt !== undefined ? { partsAt } : {}) };
 }

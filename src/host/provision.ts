@@ -15,7 +15,7 @@
  * instead (confirm.ts): one more round trip, over a new connection, for every node that changes.
  */
 import { effectiveNodes } from '../model/effective';
-import type { Cluster, ClusterNode } from '../model/schema';
+import type { ClusterNode } from '../model/schema';
 import type { ClusterModel } from '../model/load';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_CONFIRM_TIMEOUT_MS } from './defaults';
 import type { DisruptionCheck } from './disruption';
@@ -26,6 +26,7 @@ import { resourceKinds } from './resources';
 import { podAddressFact } from './resources/pods';
 import type { SavedPlan } from './saved-plan';
 import { describeMaxFail, describeSerial, type MaxFail, rolloutBatches, type SerialItem, stopReason } from './rollout';
+import { type HopQuery, hopKey, type LiveRoute } from './live-route';
 import {
   type HostContext,
   type HostOutcome,
@@ -42,7 +43,11 @@ import type { WatchdogKind } from './confirm';
 import {
   buildProbeScript,
   describeProbe,
+  explainFailures,
+  type HopAnswer,
+  hopQueries,
   parseProbeOutput,
+  probeSourceRoutes,
   type Probe,
   type ProbeResult,
   probeSource,
@@ -154,7 +159,16 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   const only = options.savedPlan ? options.savedPlan.nodes.map((n) => n.node) : options.only;
   const nodes = selectNodes(effectiveNodes(cluster), only);
   const checks = scheduleProbes(mode, model);
-  const ctx = hostContext(mode, model, options, checks);
+  // verify and bootstrap read the hops of the checks' model paths with each node's facts (no round trip more).
+  const selected = new Set(nodes.map((n) => n.name));
+  const hops =
+    mode === 'verify' || mode === 'bootstrap'
+      ? hopQueries(
+          cluster,
+          cluster.verify.filter((spec) => selected.has(probeSource(spec).node)),
+        )
+      : new Map<string, HopQuery[]>();
+  const ctx = hostContext(mode, model, options, checks, hops);
   // Bootstrap's batches (rollout.ts); plan shows them, and reads every node at once.
   const staged = (mode === 'bootstrap' || mode === 'plan') && options.serial !== undefined;
   const batches = rolloutBatches(nodes, staged ? options.serial : undefined);
@@ -176,7 +190,12 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
       return { ...outcome.result, verifyRoundTrips: run.laterTrips.get(node.name) ?? 0, ...batch };
     });
     const probed = [...[...run.outcomes.values()].flatMap((outcome) => outcome.checks), ...run.later];
-    const checkResults = probing(mode) ? withUnprobed(probed, checks, hosts) : probed;
+    const checkResults = explainFailures(
+      cluster,
+      probing(mode) ? withUnprobed(probed, checks, hosts) : probed,
+      new Map([...[...run.outcomes.values()].flatMap((o) => [...(o.live?.sources ?? [])]), ...run.laterSources]),
+      hopAnswers(hops, run.outcomes, selected),
+    );
     const planOnly = mode === 'plan' || (mode === 'reset' && options.dryRun === true);
     const hostsOk = hosts.every((h) => succeeded(h.status) || (planOnly && h.status === 'pending'));
     return {
@@ -193,6 +212,31 @@ async function runCluster(mode: RunMode, model: ClusterModel, options: Provision
   }
 }
 
+/**
+ * Every hop question's answer, from the round trip to its node; a node that was not read is named with why, so a
+ * failed check's explanation says which hop it could not see.
+ */
+function hopAnswers(
+  queries: ReadonlyMap<string, ReadonlyArray<HopQuery>>,
+  outcomes: ReadonlyMap<string, HostOutcome>,
+  selected: ReadonlySet<string>,
+): Map<string, HopAnswer> {
+  const answers = new Map<string, HopAnswer>();
+  for (const [node, mine] of queries) {
+    const outcome = outcomes.get(node);
+    const why = !selected.has(node)
+      ? 'not selected by --only'
+      : !outcome
+        ? 'not started'
+        : outcome.live
+          ? 'no answer: its script was cut short'
+          : outcome.result.status;
+    for (const query of mine)
+      answers.set(hopKey(query), outcome?.live?.hops.get(hopKey(query)) ?? { notRead: `${node} (${why})` });
+  }
+  return answers;
+}
+
 /** Whether the run's later probes (cluster.verify after the hosts) run at all. */
 const probing = (mode: RunMode) => mode !== 'plan' && mode !== 'reset';
 
@@ -200,6 +244,8 @@ const probing = (mode: RunMode) => mode !== 'plan' && mode !== 'reset';
 interface BatchesRun {
   readonly outcomes: ReadonlyMap<string, HostOutcome>;
   readonly later: ReadonlyArray<ProbeResult>;
+  /** By check index: the source's route of each later probe that failed (explainFailures). */
+  readonly laterSources: ReadonlyMap<number, LiveRoute>;
   /** Source node → rounds of later probes it ran (one verify round trip each). */
   readonly laterTrips: ReadonlyMap<string, number>;
   readonly stopped?: { readonly after: number; readonly reason: string };
@@ -227,6 +273,7 @@ async function runBatches(
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const outcomes = new Map<string, HostOutcome>();
   const later: ProbeResult[] = [];
+  const laterSources = new Map<number, LiveRoute>();
   const laterTrips = new Map<string, number>();
   let done = 0;
   for (const [i, batch] of batches.entries()) {
@@ -247,22 +294,24 @@ async function runBatches(
         finished(probeSource(c.spec).node) &&
         finished(targetNode(c) ?? probeSource(c.spec).node),
     );
-    const round = await laterProbes(due, open, outcomes, ctx.timeoutMs, concurrency, ctx.model.cluster);
-    for (const [source, results] of round) {
+    const round = await laterProbes(due, open, outcomes, ctx.timeoutMs, concurrency);
+    for (const [source, { results, sources: routes }] of round) {
       later.push(...results);
+      for (const [index, route] of routes) laterSources.set(index, route);
       laterTrips.set(source, (laterTrips.get(source) ?? 0) + 1);
     }
     if (i === batches.length - 1) break;
     // A failed check counts as a failed node: its source.
     const failed = new Set(ran.filter((o) => !succeeded(o.result.status)).map((o) => o.result.node));
-    for (const r of [...round.values()].flat()) if (r.status === 'failed') failed.add(r.from.split('/')[0]);
+    for (const r of [...round.values()].flatMap((p) => p.results))
+      if (r.status === 'failed') failed.add(r.from.split('/')[0]);
     const reason = stopReason(failed.size, batch.length, options.maxFail);
     if (reason !== undefined) {
       const stopped = { after: i + 1, reason: `rollout stopped after batch ${i + 1} of ${batches.length}: ${reason}` };
-      return { outcomes, later, laterTrips, stopped };
+      return { outcomes, later, laterSources, laterTrips, stopped };
     }
   }
-  return { outcomes, later, laterTrips };
+  return { outcomes, later, laterSources, laterTrips };
 }
 
 function rolloutSummary(
@@ -323,6 +372,7 @@ function hostContext(
   model: ClusterModel,
   options: ProvisionOptions,
   checks: ReadonlyArray<ScheduledProbe>,
+  hopQueries: ReadonlyMap<string, ReadonlyArray<HopQuery>>,
 ): HostContext {
   return {
     mode,
@@ -338,13 +388,15 @@ function hostContext(
     confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
     watchdog: options.watchdog ?? 'detached',
     checks,
+    hopQueries,
     savedPlan: options.savedPlan,
   };
 }
 
 /**
  * After a batch of hosts is done: the probes it made possible (`checks`), per source node (over its open connection),
- * in parallel; a pod at the address its node's facts read. Source node → its results (only nodes that ran probes).
+ * in parallel; a pod at the address its node's facts read. Source node → its results and the routes its failed
+ * checks read (only nodes that ran probes).
  */
 async function laterProbes(
   checks: ReadonlyArray<ScheduledProbe>,
@@ -352,8 +404,7 @@ async function laterProbes(
   outcomes: ReadonlyMap<string, HostOutcome>,
   timeoutMs: number,
   concurrency: number,
-  cluster: Cluster,
-): Promise<Map<string, ProbeResult[]>> {
+): Promise<Map<string, ProbesRun>> {
   const resolved = (check: ScheduledProbe): Probe => {
     if (check.endpoint.kind !== 'pod') return check;
     const facts = outcomes.get(check.endpoint.node)?.facts;
@@ -365,9 +416,7 @@ async function laterProbes(
   };
   const ran = await runPool([...open.keys()], concurrency, async (name) => {
     const list = probesFrom(checks, name).map(resolved);
-    return list.length === 0
-      ? undefined
-      : ([name, await runProbes(open.get(name)!, list, timeoutMs, cluster)] as const);
+    return list.length === 0 ? undefined : ([name, await runProbes(open.get(name)!, list, timeoutMs)] as const);
   });
   return new Map(ran.filter((entry) => entry !== undefined));
 }
@@ -402,18 +451,19 @@ function withUnprobed(
   return [...probed, ...unprobed].sort((a, b) => a.index - b.index);
 }
 
-async function runProbes(
-  transport: Transport,
-  list: ReadonlyArray<Probe>,
-  timeoutMs: number,
-  cluster: Cluster,
-): Promise<ProbeResult[]> {
+/** One round of probes on a node: their results, and the source's route of each that failed (explainFailures). */
+interface ProbesRun {
+  readonly results: ProbeResult[];
+  readonly sources: ReadonlyMap<number, LiveRoute>;
+}
+
+async function runProbes(transport: Transport, list: ReadonlyArray<Probe>, timeoutMs: number): Promise<ProbesRun> {
   const marker = newMarker();
   try {
     const run = await transport.run(buildProbeScript(list, marker), timeoutMs);
-    return parseProbeOutput(run.stdout, list, marker, cluster);
+    return { results: parseProbeOutput(run.stdout, list, marker), sources: probeSourceRoutes(run.stdout, marker) };
   } catch (error) {
-    return list.map(({ index, spec }) => ({
+    const results = list.map(({ index, spec }) => ({
       index,
       from: spec.from,
       check: describeProbe(spec),
@@ -421,5 +471,6 @@ async function runProbes(
       status: 'failed' as const,
       detail: (error as Error).message,
     }));
+    return { results, sources: new Map() };
   }
 }

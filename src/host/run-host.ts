@@ -36,13 +36,16 @@ import { EDITED_MESSAGE, factDigests, movedFacts, movedMessage, type SavedPlan, 
 import { type ApplyHooks, buildApplyScript, commandsRun, parseApplyOutput } from './script';
 import { type Connector, RunError, type RunResult, type SshOptions, type Transport } from './ssh';
 import type { Change, Drift, ResourceKind } from './types';
+import { type HopQuery, hopReadLines, parseHopReads } from './live-route';
 import {
   buildProbeScript,
+  type LiveReads,
   type Probe,
   type ProbeResult,
   type ProbeSpec,
   parseProbeOutput,
   probeSource,
+  probeSourceRoutes,
   type probeTarget,
 } from './verify';
 
@@ -133,6 +136,11 @@ export interface HostContext {
   readonly watchdog: WatchdogKind;
   /** Every connectivity assertion of the cluster file, with its index. */
   readonly checks: ReadonlyArray<ScheduledProbe>;
+  /**
+   * verify, bootstrap: node → the hops of checks' model paths it is asked about with its facts (verify.ts
+   * hopQueries), so a failed check is explained at every hop with no round trip more.
+   */
+  readonly hopQueries: ReadonlyMap<string, ReadonlyArray<HopQuery>>;
   /** bootstrap --plan: apply exactly this plan, refusing a node whose facts moved since it was made. */
   readonly savedPlan?: SavedPlan;
 }
@@ -153,6 +161,8 @@ export interface HostOutcome {
   readonly result: HostResult;
   readonly transport?: Transport;
   readonly checks: ProbeResult[];
+  /** verify, bootstrap: what the node's kernel said, to explain failed checks once every node is read. */
+  readonly live?: LiveReads;
   readonly facts?: FactSet;
 }
 
@@ -179,6 +189,7 @@ interface End {
   /** A connection still open and usable (the one the run came on, or the confirm's new one). */
   readonly open?: Transport;
   readonly checks?: ProbeResult[];
+  readonly live?: LiveReads;
   readonly facts?: FactSet;
   /** Drift as the facts read at the end of the apply show it (replaces the drift found before the apply). */
   readonly drift?: ReadonlyArray<Drift>;
@@ -207,7 +218,13 @@ export async function runHost(node: ClusterNode, ctx: HostContext, keepOpen: boo
   const kept = keepOpen ? end.open : undefined;
   if (end.open && end.open !== kept && end.open !== transport) end.open.close();
   if (transport !== kept) transport.close();
-  return { result: hostResult(node, started, found, end), transport: kept, checks: end.checks ?? [], facts: end.facts };
+  return {
+    result: hostResult(node, started, found, end),
+    transport: kept,
+    checks: end.checks ?? [],
+    ...(end.live ? { live: end.live } : {}),
+    facts: end.facts,
+  };
 }
 
 function hostResult(node: ClusterNode, started: number, found: Found, end: End): HostResult {
@@ -286,19 +303,27 @@ type ReadOutcome =
       readonly facts: FactSet;
       readonly sections: ReadonlyArray<FactSection>;
       readonly marker: string;
+      /** The fact script, with the hop questions: the apply script ends by running it again. */
       readonly factScript: string;
+      readonly hops: ReadonlyArray<HopQuery>;
       readonly checks: ProbeResult[];
+      readonly live?: LiveReads;
     }
   | { readonly kind: 'failed'; readonly error: string }
   | { readonly kind: 'unsent'; readonly error: string };
 
-/** Round trip 1: every fact of the node (and in verify its probes that need no other host), in one script. */
+/**
+ * Round trip 1: every fact of the node (and in verify its probes that need no other host, and `ip route get` for
+ * the hops of checks' model paths that pass through it), in one script.
+ */
 async function readPhase(node: ClusterNode, ctx: HostContext, transport: Transport): Promise<ReadOutcome> {
   const wanted = ctx.mode === 'reset' ? declaringNothing(node) : node;
   const readers = [...ctx.kinds, podAddresses, ownershipFacts, ...ctx.guards];
   const sections = factSections(wanted, ctx.model.cluster, readers);
   const marker = newMarker();
-  const factScript = buildFactScript(sections, marker);
+  const hops = ctx.hopQueries.get(node.name) ?? [];
+  const hopScript = hops.length > 0 ? `${hopReadLines(hops, marker).join('\n')}\n` : '';
+  const factScript = buildFactScript(sections, marker) + hopScript;
   // verify mode: facts and this node's probes in the same round trip (counted once, in roundTrips).
   const probes = ctx.mode === 'verify' ? probesFrom(ctx.checks, node.name).filter((c) => !c.later) : [];
   const probeScript = probes.length > 0 ? buildProbeScript(probes, marker) : '';
@@ -310,8 +335,12 @@ async function readPhase(node: ClusterNode, ctx: HostContext, transport: Transpo
   }
   if (run.code !== 0) return { kind: 'failed', error: `reading facts failed (exit ${run.code}): ${run.stderr.trim()}` };
   const facts = new FactSet(parseFacts(run.stdout, sections, marker));
-  const checks = probes.length > 0 ? parseProbeOutput(run.stdout, probes, marker, ctx.model.cluster) : [];
-  return { kind: 'read', wanted, facts, sections, marker, factScript, checks };
+  const checks = probes.length > 0 ? parseProbeOutput(run.stdout, probes, marker) : [];
+  const live =
+    ctx.mode === 'verify' || hops.length > 0
+      ? { sources: probeSourceRoutes(run.stdout, marker), hops: parseHopReads(run.stdout, hops, marker) }
+      : undefined;
+  return { kind: 'read', wanted, facts, sections, marker, factScript, hops, checks, ...(live ? { live } : {}) };
 }
 
 type Read = Extract<ReadOutcome, { kind: 'read' }>;
@@ -390,8 +419,15 @@ function unappliedEnd(ctx: HostContext, read: Read, changes: ReadonlyArray<Chang
         : undefined,
     open: transport,
     checks: read.checks,
+    ...(read.live ? { live: read.live } : {}),
     facts: read.facts,
   };
+}
+
+/** The hop answers of the facts the apply script read again at its end: the node as the apply left it. */
+function appliedLive(read: Read, run: RunResult): { live?: LiveReads } {
+  if (read.hops.length === 0) return {};
+  return { live: { sources: new Map(), hops: parseHopReads(run.stdout, read.hops, read.marker) } };
 }
 
 /** The apply phase's outcome. `cut-short`: the script did not finish (connection lost, timed out, ended early). */
@@ -509,7 +545,15 @@ function plainEnd(ctx: HostContext, read: Read, applied: ApplyOutcome, transport
       roundTrips: 1,
       drift,
     });
-  return { status: 'changed', commands: applied.commands, roundTrips: 1, open: transport, facts: read.facts, drift };
+  return {
+    status: 'changed',
+    commands: applied.commands,
+    roundTrips: 1,
+    open: transport,
+    facts: read.facts,
+    drift,
+    ...appliedLive(read, applied.run),
+  };
 }
 
 /**
@@ -561,7 +605,7 @@ async function withCommitConfirm(
   const before = parseProbeOutput(applied.run.stdout, probes, marker);
   const end = settled(await confirmOrRevert(steps, transport, before, probes), changes.length);
   // Confirmed: the node is as the apply left it; put back: as it was read before.
-  return end.status === 'changed' ? { ...end, drift: verified.drift } : end;
+  return end.status === 'changed' ? { ...end, drift: verified.drift, ...appliedLive(read, applied.run) } : end;
 }
 
 /** The probes run before the first change and again to confirm: the node's default gateway, then its own probes. */

@@ -9,11 +9,19 @@
  * or a declared namespace is its address in the cluster file; a pod's address is read from its node when the
  * check runs (src/host/resources/pods.ts). The values are passed as arguments, never spliced into the bash snippet.
  */
-import { canonicalRouteDestination, parseRouteAddress, RouteTable } from '../model/route-table';
-import { effectiveNode } from '../model/effective';
-import { probeEndpoints, type Endpoint, nodeAddress, splitPort, type TraceResult, traceProbe } from '../model/trace';
 import type { Cluster } from '../model/schema';
-import { type IpRoute, parseRoutes } from './resources/ip-facts';
+import {
+  type Endpoint,
+  nodeAddress,
+  probeEndpoints,
+  splitPort,
+  type TraceHop,
+  type TraceNextHop,
+  type TraceResult,
+  traceNetwork,
+  traceProbe,
+} from '../model/trace';
+import { type HopQuery, hopKey, judgeHop, type LiveRoute, parseLive, placeNode } from './live-route';
 import { quoteArg, quoteCommand } from './shell';
 
 export const SUCCESS_ATTEMPTS = 5;
@@ -135,143 +143,191 @@ export function buildProbeScript(probes: ReadonlyArray<Probe>, marker: string): 
   return lines.join('\n') + '\n';
 }
 
-/** What the source's kernel said about a failed probe's target: `ip -j route get` and `ip -j route show match`. */
-export interface LiveRoute {
-  /** The first entry of `ip -j route get` (absent: the kernel refused, see `error`). */
-  readonly get?: IpRoute & { readonly table?: string };
-  readonly error?: string;
-  /** The main-table routes that contain the target. */
-  readonly matching: ReadonlyArray<IpRoute>;
+/** The model's path from `start` through `hops` as `w1 → r1 (192.168.10.1) → w2`. */
+function pathText(start: string, hops: ReadonlyArray<TraceHop>): string {
+  return [start, ...hops.flatMap((hop) => (hop.next ? [nextHopText(hop.next)] : []))].join(' → ');
 }
 
-export function parseLive(get: string | undefined, match: string | undefined): LiveRoute | undefined {
-  if (get === undefined) return undefined;
-  let matching: IpRoute[] = [];
-  try {
-    matching = parseRoutes(match ?? '');
-  } catch {
-    // an error text instead of JSON: no matching route to name
-  }
-  try {
-    const entry = (parseRoutes(get) as Array<IpRoute & { table?: string }>)[0];
-    return entry ? { get: entry, matching } : { error: 'no answer', matching };
-  } catch {
-    return { error: get.replace(/^RTNETLINK answers: /, '').trim(), matching };
-  }
+/** Where the model sends a packet from a hop: `r1 (192.168.10.1)`, `w2`, or an address outside the model. */
+function nextHopText(next: TraceNextHop): string {
+  return next.to
+    ? `${next.to}${next.via ? ` (${next.via})` : ''}`
+    : `${next.via ?? `on-link ${next.dev}`} (outside the model)`;
 }
 
 /** The model's path of a trace as `w1 → r1 (192.168.10.1) → w2`, and how it ends when not delivered. */
 export function modelPathText(result: TraceResult): string {
-  const parts = [result.hops[0]?.at ?? result.from];
-  for (const hop of result.hops) {
-    const next = hop.next;
-    if (!next) continue;
-    parts.push(
-      next.to
-        ? `${next.to}${next.via ? ` (${next.via})` : ''}`
-        : `${next.via ?? `on-link ${next.dev}`} (outside the model)`,
-    );
-  }
-  const path = parts.join(' → ');
+  const path = pathText(result.hops[0]?.at ?? result.from, result.hops);
   return result.verdict === 'dropped' ? `${path} ✗ ${result.reason}` : path;
 }
 
-/** The node that holds an address in the cluster file, if any. */
-function holder(cluster: Cluster, address: string): string | undefined {
-  return cluster.nodes.find((n) =>
-    [...n.interfaces.flatMap((i) => i.addresses), ...n.bridges.flatMap((b) => b.addresses)].some(
-      (a) => a.split('/')[0] === address,
-    ),
-  )?.name;
+/** One way of a check's model path (the packet, then its reply): where it starts and the hops that route it. */
+interface Leg {
+  readonly reply: boolean;
+  readonly start: string;
+  readonly hops: ReadonlyArray<TraceHop>;
+  /** The hops to ask a kernel about, in order; `source`: the check's source asks it itself when the check fails. */
+  readonly queries: ReadonlyArray<HopQuery & { readonly source: boolean }>;
+}
+
+/** The legs of a check's model path: the packet's, and the reply's when the model delivers it. */
+function legs(model: TraceResult): Leg[] {
+  const leg = (reply: boolean, hops: ReadonlyArray<TraceHop>, start: string): Leg => {
+    const routed = hops.flatMap((hop) => (hop.next ? [{ at: hop.at, next: hop.next }] : []));
+    // The source's own first hop is read after the check fails (successLine), at the moment it fails.
+    const queries = routed.map((q, i) => ({ ...q, source: !reply && i === 0 && q.at === start && !q.next.iif }));
+    return { reply, start, hops, queries };
+  };
+  const forward = leg(false, model.hops, model.hops[0]?.at ?? model.from);
+  if (model.verdict !== 'delivered' || model.reply.length === 0) return [forward];
+  return [forward, leg(true, model.reply, model.reply[0].at)];
 }
 
 /**
- * What a place's kernel does with a packet, in words: the next hop (a node of the cluster file by name) and how it
- * got there (the matching route, declared or not; connected; an ip rule's table). `modelRoute`: the model's route
- * text at that place, to tell whether a namespace's or pod's route is the model's.
+ * The hops verify asks each node about, from the model before connecting: for every check that should succeed,
+ * each hop of its model path (and of the reply's) but the source's first, on the node the hop is at. They run in
+ * verify's round trip to that node whether the check fails or not (nodes read in parallel cannot wait for it), so a
+ * failed check is explained at every hop with no round trip more. Node name → its questions, each asked once.
  */
-export function describeLive(
-  cluster: Cluster,
-  placeId: string,
-  live: LiveRoute,
-  modelRoute: string | undefined,
-): { how: string; hopName: string } {
-  const get = live.get!;
-  const target = parseRouteAddress(get.dst);
-  const matched = target ? RouteTable.of(4, live.matching, (r) => r).lookup(target)?.route : undefined;
-  const routeText = matched
-    ? `${matched.dst}${matched.gateway ? ` via ${matched.gateway}` : ''}${matched.dev ? ` dev ${matched.dev}` : ''}${matched.metric ? ` metric ${matched.metric}` : ''}`
-    : undefined;
-  const [node, namespace] = placeId.split('/');
-  const clusterNode = cluster.nodes.find((n) => n.name === node);
-  let how: string;
-  if (get.table !== undefined && get.table !== 'main') how = `by an ip rule, table ${get.table}`;
-  else if (!matched) how = 'route unknown';
-  else if (matched.protocol === 'kernel') how = `route ${routeText}, connected`;
-  else {
-    const declared =
-      namespace === undefined && clusterNode
-        ? effectiveNode(cluster, clusterNode).routes.some(
-            (r) =>
-              canonicalRouteDestination(r.to) === canonicalRouteDestination(matched.dst) &&
-              r.via === matched.gateway &&
-              (r.metric ?? 0) === (matched.metric ?? 0),
-          )
-        : modelRoute?.startsWith(`${matched.dst} `) === true;
-    how = `route ${routeText}, ${declared ? 'declared' : 'not declared'}`;
+export function hopQueries(cluster: Cluster, specs: ReadonlyArray<ProbeSpec>): Map<string, HopQuery[]> {
+  const byNode = new Map<string, Map<string, HopQuery>>();
+  const checks = specs.filter((spec) => spec.expect === 'success');
+  const net = checks.length > 0 ? traceNetwork(cluster) : undefined;
+  for (const spec of checks) {
+    let model: TraceResult;
+    try {
+      model = traceProbe(cluster, spec, net);
+    } catch {
+      continue;
+    }
+    for (const { queries } of legs(model))
+      for (const { source, ...query } of queries) {
+        if (source) continue;
+        const node = placeNode(query.at);
+        const mine = byNode.get(node) ?? new Map<string, HopQuery>();
+        mine.set(hopKey(query), query);
+        byNode.set(node, mine);
+      }
   }
-  const named = get.gateway ? holder(cluster, get.gateway) : undefined;
-  const hopName = get.gateway ? (named ? `${named} (${get.gateway})` : get.gateway) : `on-link ${get.dev ?? ''}`.trim();
-  return { how, hopName };
+  return new Map([...byNode].map(([node, queries]) => [node, [...queries.values()]]));
 }
 
+/** A hop's answer as verify gathered it: the kernel's, or which node was not read and why (`r1 (unreachable)`). */
+export type HopAnswer = LiveRoute | { readonly notRead: string };
+
 /**
- * A failed probe explained: the model's path beside what the source's kernel does with the packet, and the first
- * hop where they part (only the source was read: the hops after it are said to be unread).
+ * A failed probe explained: the model's path beside what the kernels do with the packet, hop by hop (the source's
+ * first hop as `source` read it when the check failed, the others from `hops`, read in verify's round trip to their
+ * node), then the reply's, and the first hop where the live path leaves the model's, with the kernel's next hop and
+ * route there. A hop not read is named with why, and the walk goes on along the model's path.
  */
-export function explainFailure(cluster: Cluster, spec: ProbeSpec, live: LiveRoute): string {
+export function explainFailure(
+  cluster: Cluster,
+  spec: ProbeSpec,
+  source: LiveRoute,
+  hops: ReadonlyMap<string, HopAnswer> = new Map(),
+): string {
   let model: TraceResult;
   try {
     model = traceProbe(cluster, spec);
   } catch {
     return '';
   }
-  const at = model.hops[0]?.at ?? spec.from;
-  const first = model.hops[0]?.next;
   const modelText = `model: ${modelPathText(model)}`;
-  if (!live.get) {
-    return `${modelText}; live: ${at}: no route (ip route get: ${live.error}); they part at ${at}`;
+  const unread: string[] = [];
+  const said: string[] = [];
+  for (const leg of legs(model)) {
+    const live = [leg.start];
+    let parted: string | undefined;
+    for (const { source: isSource, ...query } of leg.queries) {
+      const answer = isSource ? source : (hops.get(hopKey(query)) ?? { notRead: `${query.at} (not read)` });
+      if ('notRead' in answer) {
+        // Not read: the walk goes on where the model sends the packet.
+        if (!unread.includes(answer.notRead)) unread.push(answer.notRead);
+        live.push(`[${query.at} not read] ${nextHopText(query.next)}`);
+        continue;
+      }
+      const verdict = judgeHop(cluster, query, answer);
+      if (verdict.agrees) {
+        live.push(nextHopText(query.next));
+        continue;
+      }
+      parted = query.at;
+      const last = live.pop()!;
+      live.push(
+        verdict.hopName !== undefined ? `${last} → ${verdict.hopName} (${verdict.how})` : `${last}: ${verdict.how}`,
+      );
+      break;
+    }
+    const asModel = parted === undefined && !live.some((part) => part.startsWith('['));
+    const liveText = asModel ? 'as the model' : live.join(' → ');
+    said.push(leg.reply ? `the reply: model ${pathText(leg.start, leg.hops)}, live ${liveText}` : `live: ${liveText}`);
+    if (parted !== undefined) {
+      const where = `they part at ${parted}${leg.reply ? ', on the reply' : ''}`;
+      return [modelText, ...said, ...(unread.length > 0 ? [`not read: ${unread.join(', ')}`] : []), where].join('; ');
+    }
   }
-  const get = live.get;
-  const { how, hopName } = describeLive(cluster, spec.from, live, first?.route);
-  const liveText = `live: ${at} → ${hopName} (${how})`;
-  const same = first !== undefined && first.via === get.gateway && first.dev === get.dev;
-  if (!same) return `${modelText}; ${liveText}; they part at ${at}`;
-  const after = model.hops.slice(1).map((h) => h.at);
-  return `${modelText}; ${liveText}; they agree at ${at}${after.length > 0 ? `; not read here: ${[...new Set(after)].join(', ')} (netstrap trace --live reads every hop)` : ''}`;
+  const verdict =
+    unread.length > 0
+      ? `not read: ${unread.join(', ')}; they agree at every hop read`
+      : 'they agree at every hop, the reply too: the cause is not a route (a firewall, ARP, or the target itself?)';
+  return [modelText, ...said, verdict].join('; ');
 }
 
 /**
- * Reads the probe script's output into results (a probe without a result line failed: the run was cut short). With
- * the cluster, a probe that should have succeeded and failed is explained (explainFailure).
+ * What verify's round trip to a node read besides its checks' results: by check index, the source's route of each
+ * of its failed checks; by hopKey, its kernel's answer for each hop of others' model paths it was asked about.
  */
-export function parseProbeOutput(
-  output: string,
-  probes: ReadonlyArray<Probe>,
-  marker: string,
-  cluster?: Cluster,
-): ProbeResult[] {
-  const status = new Map<number, number>();
-  const routeGet = new Map<number, string>();
-  const routeMatch = new Map<number, string>();
+export interface LiveReads {
+  readonly sources: ReadonlyMap<number, LiveRoute>;
+  readonly hops: ReadonlyMap<string, LiveRoute>;
+}
+
+/** The source's route for each failed check that should have succeeded (successLine), by check index. */
+export function probeSourceRoutes(output: string, marker: string): Map<number, LiveRoute> {
+  const get = new Map<number, string>();
+  const match = new Map<number, string>();
   for (const line of output.split('\n')) {
     if (!line.startsWith(`${marker} `)) continue;
-    const match = /^(check|route-get|route-match) (\d+) ?(.*)$/.exec(line.slice(marker.length + 1));
-    if (!match) continue;
-    const index = Number(match[2]);
-    if (match[1] === 'check' && /^\d+$/.test(match[3])) status.set(index, Number(match[3]));
-    else if (match[1] === 'route-get') routeGet.set(index, match[3]);
-    else if (match[1] === 'route-match') routeMatch.set(index, match[3]);
+    const parsed = /^route-(get|match) (\d+) ?(.*)$/.exec(line.slice(marker.length + 1));
+    if (parsed) (parsed[1] === 'get' ? get : match).set(Number(parsed[2]), parsed[3]);
+  }
+  const routes = new Map<number, LiveRoute>();
+  for (const [index, text] of get) {
+    const live = parseLive(text, match.get(index));
+    if (live) routes.set(index, live);
+  }
+  return routes;
+}
+
+/**
+ * The failed checks that should have succeeded, explained (explainFailure) once every node's round trip is in:
+ * `sources` holds what each check's source read when it failed, `hops` what the nodes on the paths read.
+ */
+export function explainFailures(
+  cluster: Cluster,
+  results: ReadonlyArray<ProbeResult>,
+  sources: ReadonlyMap<number, LiveRoute>,
+  hops: ReadonlyMap<string, HopAnswer>,
+): ProbeResult[] {
+  return results.map((result) => {
+    const source = sources.get(result.index);
+    if (result.status !== 'failed' || result.expect !== 'success' || !source) return result;
+    const why = explainFailure(cluster, cluster.verify[result.index], source, hops);
+    return why ? { ...result, detail: `${result.detail}; ${why}` } : result;
+  });
+}
+
+/**
+ * Reads the probe script's output into results (a probe without a result line failed: the run was cut short). A
+ * failed check is explained afterwards (explainFailures), when the other nodes on its path have been read too.
+ */
+export function parseProbeOutput(output: string, probes: ReadonlyArray<Probe>, marker: string): ProbeResult[] {
+  const status = new Map<number, number>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith(`${marker} `)) continue;
+    const match = /^check (\d+) (\d+)$/.exec(line.slice(marker.length + 1));
+    if (match) status.set(Number(match[1]), Number(match[2]));
   }
   return probes.map(({ index, spec, address, detail }) => {
     const code = status.get(index);
@@ -282,14 +338,12 @@ export function parseProbeOutput(
       return { ...base, status: 'failed' as const, detail: 'no result (the check script was cut short)' };
     const succeeded = code === 0;
     if (succeeded === (spec.expect === 'success')) return { ...base, status: 'passed' as const };
-    const live = cluster && !succeeded ? parseLive(routeGet.get(index), routeMatch.get(index)) : undefined;
-    const why = live ? explainFailure(cluster!, spec, live) : '';
     return {
       ...base,
       status: 'failed' as const,
       detail: succeeded
         ? 'succeeded, expected failure'
-        : `failed after ${spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1} attempt(s), expected success${why ? `; ${why}` : ''}`,
+        : `failed after ${spec.expect === 'success' ? SUCCESS_ATTEMPTS : 1} attempt(s), expected success`,
     };
   });
 }

@@ -5,7 +5,7 @@
  * where they part; passing checks print as before; diagnose names the route with the `ip route del` that removes it.
  */
 import { liveTrace } from '../../src/host/live-trace';
-import { bootstrapCluster } from '../../src/host/provision';
+import { bootstrapCluster, verifyCluster } from '../../src/host/provision';
 import { traceCluster } from '../../src/model/trace';
 import { describeLab, fixture, useLab } from '../support/lab';
 import { countingConnector, netstrapAsync } from './lab-support';
@@ -43,10 +43,14 @@ describeLab('explaining what the live network does (issue 24)', () => {
           'model: w1 → r1 (192.168.10.1) → w2; ' +
           'live: w1 → 192.168.10.99 (route 192.168.20.0/25 via 192.168.10.99 dev eth0, not declared); they part at w1\n',
       );
-      // w2's echo request reaches w1, whose reply is what goes astray: w2's own first hop agrees, and verify says
-      // which hops it did not read.
-      expect(r.stdout).toMatch(
-        /check w2 → ping w1 \(expect success\): failed: .*live: w2 → r1 \(192\.168\.20\.1\) \(route 192\.168\.10\.0\/24 via 192\.168\.20\.1 dev eth0, declared\); they agree at w2; not read here: r1/,
+      // w2's echo request reaches w1, whose reply is what goes astray: every hop of the request agrees (r1 was read
+      // in verify's round trip to it), and the reply leaves the model at w1.
+      expect(r.stdout).toContain(
+        'check w2 → ping w1 (expect success): failed: failed after 5 attempt(s), expected success; ' +
+          'model: w2 → r1 (192.168.20.1) → w1; live: as the model; ' +
+          'the reply: model w1 → r1 (192.168.10.1) → w2, ' +
+          'live w1 → 192.168.10.99 (route 192.168.20.0/25 via 192.168.10.99 dev eth0, not declared); ' +
+          'they part at w1, on the reply\n',
       );
 
       const d = await netstrap('diagnose', FILE, '--json');
@@ -84,6 +88,79 @@ describeLab('explaining what the live network does (issue 24)', () => {
       await exec('w1', 'ip route replace 192.168.20.0/24 via 192.168.10.1');
     }
   }, 90000);
+
+  test('a hijacking route on the router r1: verify reads r1 in its own round trip and names it where the path parts', async () => {
+    await exec('r1', 'ip route add 192.168.20.0/25 via 192.168.20.99 dev eth1');
+    try {
+      const r = await netstrap('verify', FILE);
+      expect(r.status).toBe(1);
+      // w1's first hop agrees; r1, the second, sends it to 192.168.20.99 where the model goes on-link to w2.
+      expect(r.stdout).toContain(
+        'check w1 → ping 192.168.20.11 (expect success): failed: failed after 5 attempt(s), expected success; ' +
+          'model: w1 → r1 (192.168.10.1) → w2; ' +
+          'live: w1 → r1 (192.168.10.1) → 192.168.20.99 (route 192.168.20.0/25 via 192.168.20.99 dev eth1, not declared); ' +
+          'they part at r1\n',
+      );
+      // w2 → w1: the request passes; r1 sends the reply astray.
+      expect(r.stdout).toContain(
+        'model: w2 → r1 (192.168.20.1) → w1; live: as the model; the reply: model w1 → r1 (192.168.10.1) → w2, ' +
+          'live w1 → r1 (192.168.10.1) → 192.168.20.99 (route 192.168.20.0/25 via 192.168.20.99 dev eth1, not declared); ' +
+          'they part at r1, on the reply\n',
+      );
+      expect(r.stdout).not.toContain('not read');
+
+      // No round trip more: one per node, every node (r1 and r2 are read though they are no check's source).
+      const runs = new Map<string, number>();
+      const result = await verifyCluster(lab.model, {
+        sshConfigFile: lab.state.sshConfigFile,
+        connector: countingConnector(runs),
+      });
+      expect(Object.fromEntries(runs)).toEqual({ w1: 1, r1: 1, r2: 1, w2: 1 });
+      expect(result.hosts.map((h) => [h.node, h.roundTrips, h.verifyRoundTrips])).toEqual([
+        ['w1', 1, 0],
+        ['r1', 1, 0],
+        ['r2', 1, 0],
+        ['w2', 1, 0],
+      ]);
+      expect(result.checks[0].detail).toContain('they part at r1');
+
+      // bootstrap (nothing to change: one round trip per node, then the checks) explains it the same way.
+      const b = await netstrap('bootstrap', FILE);
+      expect(b.status).toBe(1);
+      expect(b.stdout).toContain(
+        'live: w1 → r1 (192.168.10.1) → 192.168.20.99 (route 192.168.20.0/25 via 192.168.20.99 dev eth1, not declared); ' +
+          'they part at r1\n',
+      );
+    } finally {
+      await exec('r1', 'ip route del 192.168.20.0/25');
+    }
+    // ip_forward off on the router: the path parts at r1, which does not forward what comes in on eth0.
+    await exec('r1', 'sysctl -q -w net.ipv4.ip_forward=0');
+    try {
+      const r = await netstrap('verify', FILE);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain(
+        'model: w1 → r1 (192.168.10.1) → w2; live: w1 → r1 (192.168.10.1): no route (No route to host): ' +
+          'it does not forward what comes in on eth0 (net.ipv4.ip_forward 0, or rp_filter); they part at r1\n',
+      );
+    } finally {
+      await exec('r1', 'sysctl -q -w net.ipv4.ip_forward=1');
+    }
+    // bootstrap changes r1 (ip_forward back to 1) but keeps the undeclared hijack: its explanation is r1 as the apply
+    // left it (read again at the end of the apply script), the hijack, not the refused forward read before it.
+    await exec('r1', 'ip route add 192.168.20.0/25 via 192.168.20.99 dev eth1 && sysctl -q -w net.ipv4.ip_forward=0');
+    try {
+      const b = await netstrap('bootstrap', FILE);
+      expect(b.status).toBe(1);
+      expect(b.stdout).toMatch(/^r1 +changed /m);
+      expect(b.stdout).toContain(
+        'live: w1 → r1 (192.168.10.1) → 192.168.20.99 (route 192.168.20.0/25 via 192.168.20.99 dev eth1, not declared); ' +
+          'they part at r1\n',
+      );
+    } finally {
+      await exec('r1', 'ip route del 192.168.20.0/25; sysctl -q -w net.ipv4.ip_forward=1');
+    }
+  }, 150000);
 
   test('trace --live: the kernels agree on the converged lab; a hijack on w1 parts there; ip_forward 0 on r1 parts at r1', async () => {
     const agree = await netstrap('trace', FILE, 'w1', 'w2', '--live');
