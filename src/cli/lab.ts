@@ -139,7 +139,7 @@ function registerPods(lab: Command, status: ExitStatus): void {
     .command('add')
     .description(
       "create pod NAME on NODE with the node's CNI configuration (first file of /etc/cni/net.d), as a runtime does: " +
-        'ADD through the chain, CHECK; prints NAME IP',
+        'ADD through the chain, CHECK; prints NAME IPV4 IPV6 (one address for a single-stack pod)',
     )
     .argument('<cluster.yaml>', 'the cluster file')
     .argument('<node>', 'the lab node')
@@ -154,7 +154,7 @@ function registerPods(lab: Command, status: ExitStatus): void {
     .action(
       reported(async (file: string, node: string, name: string, options: LabOptions & { port: string[] }) => {
         const model = loadClusterFile(file);
-        const { parsePortMapping, podAdd } = require('../lab/pods') as typeof import('../lab/pods');
+        const { parsePortMapping, podAdd, podAddresses } = require('../lab/pods') as typeof import('../lab/pods');
         const ports = options.port.map((text) => {
           const mapping = parsePortMapping(text);
           if (!mapping)
@@ -168,7 +168,8 @@ function registerPods(lab: Command, status: ExitStatus): void {
         });
         const created = await podAdd(await upState(model, options), node, name, { ports });
         for (const message of created.checkFailures) console.error(`netstrap lab: warning: ${message}`);
-        console.log(`${created.name} ${created.ip}`);
+        // NAME IPV4 IPV6 (one address for a single-stack pod).
+        console.log([created.name, ...podAddresses(created)].join(' '));
       }),
     );
   pod
@@ -194,10 +195,10 @@ function registerPods(lab: Command, status: ExitStatus): void {
     .action(
       reported(async (file: string, options: LabOptions) => {
         const model = loadClusterFile(file);
-        const { readPods } = require('../lab/pods') as typeof import('../lab/pods');
+        const { podAddresses, readPods } = require('../lab/pods') as typeof import('../lab/pods');
         for (const p of readPods(await upState(model, options))) {
           console.log(
-            `${p.node}/${p.name}\t${p.ip}${p.ports.length > 0 ? `\t${p.ports.map((m) => `${m.hostPort}:${m.containerPort}/${m.protocol}`).join(',')}` : ''}`,
+            `${p.node}/${p.name}\t${podAddresses(p).join(' ')}${p.ports.length > 0 ? `\t${p.ports.map((m) => `${m.hostPort}:${m.containerPort}/${m.protocol}`).join(',')}` : ''}`,
           );
         }
       }),

@@ -41,8 +41,13 @@ export interface LabPod {
   readonly node: string;
   readonly name: string;
   readonly containerId: string;
-  /** The pod's IPv4 address, as the chain's result gave it (without prefix). */
+  /** The pod's first address (its IPv4 one; an IPv6-only pod's IPv6 one), as the chain's result gave it. */
   readonly ip: string;
+  /**
+   * Every address of the pod, without prefix: one per family, IPv4 first (a dual-stack pod: `[10.244.0.2,
+   * fd00:10:244::2]`). Absent in pods.json files written before dual-stack: then `[ip]` (podAddresses).
+   */
+  readonly ips?: readonly string[];
   readonly ports: readonly PortMapping[];
   /** The configuration file used and the list it held, so DEL runs exactly what ADD ran. */
   readonly configFile: string;
@@ -196,14 +201,22 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** The pod's IPv4 address from a CNI result: the first IPv4 of an interface inside the sandbox. */
-export function resultAddress(result: Record<string, unknown>): string | undefined {
+/**
+ * The pod's addresses from a CNI result: the first IPv4 and the first IPv6 address of an interface inside the
+ * sandbox, in that order (one for a single-stack pod).
+ */
+export function resultAddresses(result: Record<string, unknown>): string[] {
   const interfaces = (result.interfaces ?? []) as Array<{ sandbox?: string }>;
-  const ips = (result.ips ?? []) as Array<{ address: string; interface?: number; version?: string }>;
-  const inside = ips.find(
-    (ip) => !ip.address.includes(':') && (ip.interface === undefined || interfaces[ip.interface]?.sandbox),
+  const ips = (result.ips ?? []) as Array<{ address: string; interface?: number }>;
+  const inside = ips.filter((ip) => ip.interface === undefined || interfaces[ip.interface]?.sandbox);
+  return [inside.find((ip) => !ip.address.includes(':')), inside.find((ip) => ip.address.includes(':'))].flatMap(
+    (ip) => (ip ? [ip.address.split('/')[0]] : []),
   );
-  return inside?.address.split('/')[0];
+}
+
+/** Every address of a recorded pod, IPv4 first (`[ip]` for a pod recorded before dual-stack). */
+export function podAddresses(pod: LabPod): readonly string[] {
+  return pod.ips ?? [pod.ip];
 }
 
 export interface PodAddOptions {
@@ -250,8 +263,9 @@ export async function podAdd(
       result = output;
     }
     if (!result) throw new LabError(`node ${node}: the CNI chain of ${file} gave no result`);
-    const ip = resultAddress(result);
-    if (!ip) throw new LabError(`node ${node}: the CNI result gave the pod no IPv4 address: ${JSON.stringify(result)}`);
+    const ips = resultAddresses(result);
+    if (ips.length === 0)
+      throw new LabError(`node ${node}: the CNI result gave the pod no address: ${JSON.stringify(result)}`);
     // CHECK reports; it does not undo the pod (kubelet and containerd never fail a pod on CHECK: they do not run it).
     const checks: string[] = [];
     if (!list.disableCheck && compareVersions(list.cniVersion, '0.4.0') >= 0) {
@@ -277,7 +291,8 @@ export async function podAdd(
       node,
       name,
       containerId,
-      ip,
+      ip: ips[0],
+      ips,
       ports,
       configFile: file,
       list,
