@@ -340,3 +340,168 @@ export function parseRangeList(ranges: readonly string[]): Parsed<ListedRange[]>
 export function ipv6Text(value: bigint): string {
   return collapseIPv6Number(expandIPv6Number(IPv6.fromBigInt(value).toString())).toLowerCase();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The node side (interfaces, bridges, namespaces, routes, hosts, resolv, NAT, ssh, verify, lab): either family, as
+// the kernel takes it, stricter than Kubernetes objects in what makes no sense on a host: no zone id (but for a
+// link-local nameserver), no IPv4-mapped or embedded form (write the IPv4 address), host bits zero in networks.
+// Canonical text (RFC 5952 for IPv6) is what canonical.ts hands the host side.
+
+/** An address with the prefix of its network (`192.168.1.11/24`, `fd00:1::11/64`), of either family. */
+export interface IpInterfaceAddress {
+  readonly family: 4 | 6;
+  readonly address: IpAddress;
+  /** The network it is on (host bits cleared). */
+  readonly network: IpNetwork;
+  /** Canonical address text: `192.168.1.11`, `fd00:1::11`. */
+  readonly text: string;
+  /** Canonical text with the prefix: `192.168.1.11/24`, `fd00:1::11/64`. */
+  readonly cidr: string;
+}
+
+const ZONE = 'a zone id (%name) is accepted only on a link-local nameserver (resolv.nameservers)';
+const MAPPED_HEX = 'an IPv4-mapped address (::ffff:0:0/96) is not accepted: write the IPv4 address itself';
+
+/** Why an IPv6 address text is not one a node takes, or undefined. Only for text containing ':' or '%'. */
+function nodeIpv6Problem(text: string): string | undefined {
+  if (text.includes('%')) return ZONE;
+  if (text.includes('.')) return MAPPED;
+  if (!IPV6_SHAPE.test(text) || !Validator.isValidIPv6String(text)[0]) {
+    return 'expected an IPv6 address such as fd00::1 (hexadecimal groups of at most four digits)';
+  }
+  if (IPv6.fromString(text).getValue() >> 32n === 0xffffn) return MAPPED_HEX;
+  return undefined;
+}
+
+/** The canonical text of an address of either family (RFC 5952, lower case, for IPv6). */
+export function ipAddressText(address: IpAddress): string {
+  return address.family === 4 ? address.value.toString() : ipv6Text(address.value.getValue());
+}
+
+/** Parses an address of a node (an interface's gateway, a hosts entry, a nameserver...): IPv4 or IPv6. */
+export function parseNodeAddress(text: unknown): Parsed<IpAddress> {
+  if (typeof text === 'string' && (text.includes(':') || text.includes('%'))) {
+    const problem = nodeIpv6Problem(text);
+    if (problem) return { ok: false, error: `invalid IPv6 address ${show(text)}: ${problem}` };
+    return { ok: true, value: { family: 6, value: IPv6.fromString(text) } };
+  }
+  const v4 = parseAddress(text);
+  return v4.ok ? { ok: true, value: { family: 4, value: v4.value } } : v4;
+}
+
+/** Splits `address/prefix` of IPv6 text and checks both halves (the address may have host bits set). */
+function parseIpv6Prefixed(text: string, what: string): Parsed<{ address: IPv6; prefix: number }> {
+  const slash = text.indexOf('/');
+  const problem = nodeIpv6Problem(slash < 0 ? text : text.slice(0, slash));
+  if (problem) return { ok: false, error: `invalid ${what} ${show(text)}: ${problem}` };
+  const digits = slash < 0 ? '' : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(digits)) {
+    return { ok: false, error: `invalid ${what} ${show(text)}: expected address/prefix such as fd00:1::/64` };
+  }
+  if (digits.length > 1 && digits.startsWith('0'))
+    return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${digits} has a leading zero` };
+  if (Number(digits) > 128)
+    return { ok: false, error: `invalid ${what} ${show(text)}: prefix length ${digits} is out of range 0-128` };
+  return { ok: true, value: { address: IPv6.fromString(text.slice(0, slash)), prefix: Number(digits) } };
+}
+
+/** The IPv6 network of `prefix` that holds `address`. */
+function ipv6NetworkOf(address: IPv6, prefix: number): IPv6CidrRange {
+  const hostBits = BigInt(128 - prefix);
+  const first = (address.getValue() >> hostBits) << hostBits;
+  return IPv6CidrRange.fromCidr(`${ipv6Text(first)}/${prefix}`);
+}
+
+/** Parses a network of a node (a route's destination, a masquerade source, a pod subnet): host bits zero. */
+export function parseNodeNetwork(text: unknown): Parsed<IpNetwork> {
+  if (typeof text === 'string' && (text.includes(':') || text.includes('%'))) {
+    const parsed = parseIpv6Prefixed(text, 'IPv6 CIDR');
+    if (!parsed.ok) return parsed;
+    const network = ipv6NetworkOf(parsed.value.address, parsed.value.prefix);
+    if (!network.getFirst().isEquals(parsed.value.address)) {
+      const meant = ipNetworkText({ family: 6, value: network });
+      return { ok: false, error: `invalid IPv6 CIDR ${show(text)}: host bits are set; the network is ${meant}` };
+    }
+    return { ok: true, value: { family: 6, value: network } };
+  }
+  const v4 = parseNetwork(text);
+  return v4.ok ? { ok: true, value: { family: 4, value: v4.value } } : v4;
+}
+
+/** Parses an address with its prefix (`192.168.1.11/24`, `fd00:1::11/64`): host bits expected. */
+export function parseNodeInterfaceAddress(text: unknown): Parsed<IpInterfaceAddress> {
+  if (typeof text === 'string' && (text.includes(':') || text.includes('%'))) {
+    const parsed = parseIpv6Prefixed(text, 'interface address');
+    if (!parsed.ok) return parsed;
+    const { address, prefix } = parsed.value;
+    const value: IpAddress = { family: 6, value: address };
+    const addressText = ipAddressText(value);
+    return {
+      ok: true,
+      value: {
+        family: 6,
+        address: value,
+        network: { family: 6, value: ipv6NetworkOf(address, prefix) },
+        text: addressText,
+        cidr: `${addressText}/${prefix}`,
+      },
+    };
+  }
+  const v4 = parseInterfaceAddress(text);
+  if (!v4.ok) return v4;
+  return {
+    ok: true,
+    value: {
+      family: 4,
+      address: { family: 4, value: v4.value.address },
+      network: { family: 4, value: v4.value.network },
+      text: v4.value.address.toString(),
+      cidr: v4.value.cidr,
+    },
+  };
+}
+
+/** A nameserver: an address, or a link-local IPv6 address with its zone id (`fe80::1%eth0`). */
+export function parseNameserver(text: unknown): Parsed<{ address: IpAddress; zone?: string; text: string }> {
+  if (typeof text === 'string' && text.includes('%')) {
+    const [address, zone] = [text.slice(0, text.indexOf('%')), text.slice(text.indexOf('%') + 1)];
+    const parsed = parseNodeAddress(address);
+    if (!parsed.ok) return parsed;
+    if (parsed.value.family !== 6 || parsed.value.value.getValue() >> 118n !== 0x3fan) {
+      return {
+        ok: false,
+        error: `invalid nameserver ${show(text)}: a zone id (%${zone}) belongs only to a link-local IPv6 address (fe80::/10)`,
+      };
+    }
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(zone)) {
+      return {
+        ok: false,
+        error: `invalid nameserver ${show(text)}: zone id ${show(zone)} must be an interface name (1-15 characters from A-Z a-z 0-9 _ . -)`,
+      };
+    }
+    return { ok: true, value: { address: parsed.value, zone, text: `${ipAddressText(parsed.value)}%${zone}` } };
+  }
+  const parsed = parseNodeAddress(text);
+  return parsed.ok ? { ok: true, value: { address: parsed.value, text: ipAddressText(parsed.value) } } : parsed;
+}
+
+/**
+ * Splits `ip:port` or `[ipv6]:port` (a DNAT target, a verify tcp target) into its host and port texts; undefined
+ * when the text has neither form. An unbracketed IPv6 address with a port is ambiguous and not split.
+ */
+export function splitHostPort(text: string): { host: string; port: string; bracketed: boolean } | undefined {
+  const bracketed = /^\[([^\]]*)\]:(\d{1,5})$/.exec(text);
+  if (bracketed) return { host: bracketed[1], port: bracketed[2], bracketed: true };
+  const plain = /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  return plain ? { host: plain[1], port: plain[2], bracketed: false } : undefined;
+}
+
+/** `ip:port` in canonical text: `10.0.0.3:80`, `[fd00::3]:80`. */
+export function hostPortText(address: IpAddress, port: number): string {
+  return address.family === 4 ? `${ipAddressText(address)}:${port}` : `[${ipAddressText(address)}]:${port}`;
+}
+
+/** The family of a network or address. */
+export function familyName(family: 4 | 6): string {
+  return `IPv${family}`;
+}

@@ -5,11 +5,25 @@
  * ip_forward on, CNI files only when netstrap renders them. Paths are from the root of the cluster file.
  * (Node names, interface names, LAN membership and address clashes are checked by ./checks/topology.ts.)
  */
-import type { IPv4CidrRange } from 'ip-num';
 import { clusterCniFiles } from './cni';
-import { parseAddress, parseInterfaceAddress, parseNetwork, rangeContains, rangesOverlap } from './cidr';
+import {
+  hostPortText,
+  type IpInterfaceAddress,
+  type IpNetwork,
+  ipAddressText,
+  ipNetworkContains,
+  ipNetworkPrefix,
+  ipNetworksOverlap,
+  ipNetworkText,
+  parseNameserver,
+  parseNodeAddress,
+  parseNodeInterfaceAddress,
+  parseNodeNetwork,
+  splitHostPort,
+} from './cidr';
 import { podSubnets } from './pod-subnets';
 import { canonicalRouteDestination } from './route-table';
+import { declaresForwarding } from './routing';
 import { Issue, show } from './errors';
 import type { Cluster, ClusterNode } from './schema';
 
@@ -20,7 +34,10 @@ const SYSTEMD_STUB = '127.0.0.53';
 export function hostIntentIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
   const cniFiles = clusterCniFiles(cluster);
-  const dnatTargets = knownDnatTargets(cluster);
+  // Read only when some node forwards a port (parsing every address of a big file costs).
+  const dnatTargets = cluster.nodes.some((node) => node.nat.portForwards.length > 0)
+    ? knownDnatTargets(cluster)
+    : undefined;
   cluster.nodes.forEach((node, n) => {
     const c = new NodeIntents(node, n, issues);
     bridgeIssues(c);
@@ -30,11 +47,11 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
     natIssues(c);
     forwardingIssues(c);
     node.hosts.forEach((entry, h) => {
-      const ip = parseAddress(entry.ip);
+      const ip = parseNodeAddress(entry.ip);
       if (!ip.ok) c.add(c.at('hosts', h, 'ip'), ip.error);
     });
     checkResolv(node, c.at, c.add);
-    issues.push(...dnatTargetIssues(dnatTargets, node, n));
+    if (dnatTargets) issues.push(...dnatTargetIssues(dnatTargets, node, n));
     if (node.cniConflists && !cniFiles) {
       c.add(
         c.at('cniConflists'),
@@ -52,10 +69,12 @@ export function hostIntentIssues(cluster: Cluster): Issue[] {
 function dnatTargetIssues(known: KnownDnatTargets, node: ClusterNode, n: number): Issue[] {
   const { held, pods } = known;
   return node.nat.portForwards.flatMap((forward, i): Issue[] => {
-    const target = /^([^:]+):\d+$/.exec(forward.to)?.[1];
-    const ip = target === undefined ? undefined : parseAddress(target);
-    if (!ip?.ok || held.has(target!)) return [];
-    if (pods.some((pod) => pod.ok && rangeContains(pod.value, ip.value))) return [];
+    const split = splitHostPort(forward.to);
+    const ip = split === undefined ? undefined : parseNodeAddress(split.host);
+    if (!ip?.ok) return [];
+    const target = ipAddressText(ip.value);
+    if (held.has(target)) return [];
+    if (pods.some((pod) => pod.ok && ipNetworkContains(pod.value, ip.value))) return [];
     return [
       {
         path: ['nodes', n, 'nat', 'portForwards', i, 'to'],
@@ -66,31 +85,41 @@ function dnatTargetIssues(known: KnownDnatTargets, node: ClusterNode, n: number)
   });
 }
 
-/** What a DNAT may target: every address of the file, and the pod subnets; made once per file (not per node). */
+/**
+ * What a DNAT may target: every address of the file (canonical text), and the pod subnets of both families; made
+ * once per file (not per node).
+ */
 interface KnownDnatTargets {
   readonly held: ReadonlySet<string>;
-  readonly pods: ReadonlyArray<ReturnType<typeof parseNetwork>>;
+  readonly pods: ReadonlyArray<ReturnType<typeof parseNodeNetwork>>;
 }
 
 function knownDnatTargets(cluster: Cluster): KnownDnatTargets {
+  const addressOf = (text: string) => {
+    const parsed = parseNodeInterfaceAddress(text);
+    return parsed.ok ? parsed.value.text : text;
+  };
   const held = new Set(
     cluster.nodes.flatMap((each) => [
-      ...[...each.interfaces, ...each.bridges].flatMap((dev) => dev.addresses.map((a) => a.split('/')[0])),
-      ...each.namespaces.map((ns) => ns.veth.address.split('/')[0]),
+      ...[...each.interfaces, ...each.bridges].flatMap((dev) => dev.addresses.map(addressOf)),
+      ...each.namespaces.flatMap((ns) => ns.veth.addresses.map(addressOf)),
     ]),
   );
-  const pods = podSubnets(cluster).subnets.map((subnet) => parseNetwork(subnet.cidr));
+  const pods = podSubnets(cluster).subnets.flatMap((subnet) => [
+    parseNodeNetwork(subnet.cidr),
+    ...(subnet.ipv6 === undefined ? [] : [parseNodeNetwork(subnet.ipv6)]),
+  ]);
   return { held, pods };
 }
 
 /**
  * One node's checks share: where the node is in the file, its devices (name → what it is, for clash messages), the
- * networks of their addresses (for gateway reachability), and the addresses it holds with their holder (an address
- * is on one device, or one namespace, only).
+ * networks of their addresses (for gateway reachability, either family), and the addresses it holds with their
+ * holder (an address is on one device, or one namespace, only; canonical text, so each family's spellings compare).
  */
 class NodeIntents {
   readonly devices = new Map<string, string>();
-  readonly networks: Array<{ dev: string; network: IPv4CidrRange }> = [];
+  readonly networks: Array<{ dev: string; network: IpNetwork }> = [];
   readonly owners = new Map<string, string>();
 
   constructor(
@@ -104,9 +133,9 @@ class NodeIntents {
     });
     node.interfaces.forEach((iface) =>
       iface.addresses.forEach((text) => {
-        const parsed = parseInterfaceAddress(text);
-        if (parsed.ok && !this.owners.has(parsed.value.address.toString()))
-          this.owners.set(parsed.value.address.toString(), `interface ${iface.name}`);
+        const parsed = parseNodeInterfaceAddress(text);
+        if (parsed.ok && !this.owners.has(parsed.value.text))
+          this.owners.set(parsed.value.text, `interface ${iface.name}`);
       }),
     );
   }
@@ -124,15 +153,15 @@ class NodeIntents {
 
   addNetworks(dev: string, addresses: ReadonlyArray<string>): void {
     for (const text of addresses) {
-      const parsed = parseInterfaceAddress(text);
+      const parsed = parseNodeInterfaceAddress(text);
       if (parsed.ok) this.networks.push({ dev, network: parsed.value.network });
     }
   }
 
   claimAddress(text: string, holder: string, path: Array<string | number>): void {
-    const parsed = parseInterfaceAddress(text);
+    const parsed = parseNodeInterfaceAddress(text);
     if (!parsed.ok) return;
-    const ip = parsed.value.address.toString();
+    const ip = parsed.value.text;
     const previous = this.owners.get(ip);
     if (previous !== undefined)
       this.add(path, `address ${ip} is already on ${previous} of node ${show(this.node.name)}`);
@@ -154,13 +183,16 @@ function bridgeIssues(c: NodeIntents): void {
   c.node.bridges.forEach((bridge, b) => {
     c.claimDevice(bridge.name, 'a bridge', c.at('bridges', b, 'name'));
     bridge.addresses.forEach((text, a) => {
-      const parsed = parseInterfaceAddress(text);
+      const parsed = parseNodeInterfaceAddress(text);
       if (!parsed.ok) c.add(c.at('bridges', b, 'addresses', a), parsed.error);
       else c.claimAddress(text, `bridge ${bridge.name}`, c.at('bridges', b, 'addresses', a));
     });
     c.addNetworks(bridge.name, bridge.addresses);
   });
 }
+
+/** The path of item `i` of a field that takes one value or a list (the field itself when one was written). */
+const itemPath = (field: Array<string | number>, count: number, i: number) => (count > 1 ? [...field, i] : field);
 
 /** Namespaces: unique names, a veth host side no other device has, a bridge the node declares, a reachable gateway. */
 function namespaceIssues(c: NodeIntents): void {
@@ -181,58 +213,96 @@ function namespaceIssues(c: NodeIntents): void {
         `unknown bridge ${show(ns.veth.bridge)}: declare it in nodes[${c.n}].bridges (bridges: ${known})`,
       );
     }
-    const address = parseInterfaceAddress(ns.veth.address);
-    if (!address.ok) c.add(c.at('namespaces', k, 'veth', 'address'), address.error);
-    else c.claimAddress(ns.veth.address, `namespace ${ns.name}`, c.at('namespaces', k, 'veth', 'address'));
-    if (ns.defaultRoute !== undefined) {
-      const gateway = parseAddress(ns.defaultRoute);
-      if (!gateway.ok) c.add(c.at('namespaces', k, 'defaultRoute'), gateway.error);
-      else if (address.ok && !rangeContains(address.value.network, gateway.value)) {
-        c.add(
-          c.at('namespaces', k, 'defaultRoute'),
-          `gateway ${show(ns.defaultRoute)} is not on the namespace's network ${address.value.network.toCidrString()} (veth.address ${show(ns.veth.address)})`,
-        );
-      } else if (address.ok && address.value.address.isEquals(gateway.value)) {
-        c.add(c.at('namespaces', k, 'defaultRoute'), `gateway ${show(ns.defaultRoute)} is the namespace's own address`);
-      } else if (address.ok) {
-        // The veth's host side has no address of its own: the gateway must sit on the bridge it is plugged into
-        // (the bridge's address, or another namespace on that bridge).
-        const bridge = c.node.bridges.find((candidate) => candidate.name === ns.veth.bridge);
-        const addressOf = (text: string) => {
-          const parsed = parseInterfaceAddress(text);
-          return parsed.ok ? parsed.value.address.toString() : undefined;
-        };
-        const gatewayText = gateway.value.toString();
-        const reachable =
-          bridge !== undefined &&
-          (bridge.addresses.some((text) => addressOf(text) === gatewayText) ||
-            c.node.namespaces.some(
-              (other) =>
-                other !== ns && other.veth.bridge === bridge.name && addressOf(other.veth.address) === gatewayText,
-            ));
-        if (!reachable) {
+    const own = new Map<4 | 6, { address: IpInterfaceAddress; text: string }>();
+    ns.veth.addresses.forEach((text, a) => {
+      const at = itemPath(c.at('namespaces', k, 'veth', 'address'), ns.veth.addresses.length, a);
+      const address = parseNodeInterfaceAddress(text);
+      if (!address.ok) c.add(at, address.error);
+      else if (own.has(address.value.family))
+        c.add(at, `${show(text)} is a second IPv${address.value.family} address: give one address per family`);
+      else {
+        own.set(address.value.family, { address: address.value, text });
+        c.claimAddress(text, `namespace ${ns.name}`, at);
+      }
+    });
+    const gateways = new Set<4 | 6>();
+    ns.defaultRoutes.forEach((gatewayText, g) => {
+      const at = itemPath(c.at('namespaces', k, 'defaultRoute'), ns.defaultRoutes.length, g);
+      const gateway = parseNodeAddress(gatewayText);
+      if (!gateway.ok) {
+        c.add(at, gateway.error);
+        return;
+      }
+      const family = gateway.value.family;
+      if (gateways.has(family)) {
+        c.add(at, `${show(gatewayText)} is a second IPv${family} gateway: give one default route per family`);
+        return;
+      }
+      gateways.add(family);
+      const mine = own.get(family);
+      if (!mine) {
+        if (ns.veth.addresses.every((text) => parseNodeInterfaceAddress(text).ok)) {
           c.add(
-            c.at('namespaces', k, 'defaultRoute'),
-            ns.veth.bridge === undefined
-              ? `gateway ${show(ns.defaultRoute)} cannot be reached: the veth's host side ${show(ns.veth.hostSide)} has no address; plug it into a bridge (veth.bridge) that has the gateway address`
-              : `gateway ${show(ns.defaultRoute)} is neither an address of bridge ${show(ns.veth.bridge)} nor of a namespace on it: the namespace has no path to it`,
+            at,
+            `gateway ${show(gatewayText)} is IPv${family} but the namespace has no IPv${family} address (veth.address ${show(ns.veth.addresses.join(', '))})`,
           );
         }
+        return;
       }
-    }
+      const { address } = mine;
+      if (!ipNetworkContains(address.network, gateway.value)) {
+        c.add(
+          at,
+          `gateway ${show(gatewayText)} is not on the namespace's network ${ipNetworkText(address.network)} (veth.address ${show(mine.text)})`,
+        );
+        return;
+      }
+      if (address.text === ipAddressText(gateway.value)) {
+        c.add(at, `gateway ${show(gatewayText)} is the namespace's own address`);
+        return;
+      }
+      // The veth's host side has no address of its own: the gateway must sit on the bridge it is plugged into
+      // (the bridge's address, or another namespace on that bridge).
+      const bridge = c.node.bridges.find((candidate) => candidate.name === ns.veth.bridge);
+      const addressOf = (text: string) => {
+        const parsed = parseNodeInterfaceAddress(text);
+        return parsed.ok ? parsed.value.text : undefined;
+      };
+      const wanted = ipAddressText(gateway.value);
+      const reachable =
+        bridge !== undefined &&
+        (bridge.addresses.some((text) => addressOf(text) === wanted) ||
+          c.node.namespaces.some(
+            (other) =>
+              other !== ns &&
+              other.veth.bridge === bridge.name &&
+              other.veth.addresses.some((text) => addressOf(text) === wanted),
+          ));
+      if (!reachable) {
+        c.add(
+          at,
+          ns.veth.bridge === undefined
+            ? `gateway ${show(gatewayText)} cannot be reached: the veth's host side ${show(ns.veth.hostSide)} has no address; plug it into a bridge (veth.bridge) that has the gateway address`
+            : `gateway ${show(gatewayText)} is neither an address of bridge ${show(ns.veth.bridge)} nor of a namespace on it: the namespace has no path to it`,
+        );
+      }
+    });
   });
 }
 
-/** Routes: a destination and a gateway the kernel takes, once per destination and metric, on a network of the node. */
+/**
+ * Routes: a destination and a gateway the kernel takes, of one family, once per family, destination and metric, on
+ * a network of the node of that family. `default` is the default route of the gateway's family (0.0.0.0/0, ::/0).
+ */
 function routeIssues(c: NodeIntents): void {
-  // The kernel knows a route by destination and metric: 0.0.0.0/0 is `default` and 10.9.9.9/32 is 10.9.9.9.
+  // The kernel knows a route by family, destination and metric: 0.0.0.0/0 is `default` and 10.9.9.9/32 is 10.9.9.9.
   const routeKeys = new Map<string, string>();
   c.node.routes.forEach((route, r) => {
-    if (route.to !== 'default') {
-      const dst = parseNetwork(route.to);
-      if (!dst.ok) c.add(c.at('routes', r, 'to'), `${dst.error} (or "default")`);
-    }
-    const key = `${canonicalRouteDestination(route.to)} metric ${route.metric ?? 0}`;
+    const via = parseNodeAddress(route.via);
+    const dst = route.to === 'default' ? undefined : parseNodeNetwork(route.to);
+    if (dst && !dst.ok) c.add(c.at('routes', r, 'to'), `${dst.error} (or "default")`);
+    const family = via.ok ? via.value.family : dst?.ok ? dst.value.family : 4;
+    const key = `${family} ${canonicalRouteDestination(route.to, family)} metric ${route.metric ?? 0}`;
     const first = routeKeys.get(key);
     if (first !== undefined) {
       c.add(
@@ -242,33 +312,43 @@ function routeIssues(c: NodeIntents): void {
       );
     } else routeKeys.set(key, route.to);
     c.checkDevice(route.dev, c.at('routes', r, 'dev'));
-    const via = parseAddress(route.via);
     if (!via.ok) {
       c.add(c.at('routes', r, 'via'), via.error);
       return;
     }
-    if (c.owners.has(via.value.toString())) {
+    if (dst?.ok && dst.value.family !== via.value.family) {
       c.add(
         c.at('routes', r, 'via'),
-        `gateway ${show(route.via)} is node ${show(c.node.name)}'s own address (${c.owners.get(via.value.toString())})`,
+        `gateway ${show(route.via)} is IPv${via.value.family} but the destination ${show(route.to)} is IPv${dst.value.family}: a route's to and via are one family`,
+      );
+      return;
+    }
+    const viaText = ipAddressText(via.value);
+    if (c.owners.has(viaText)) {
+      c.add(
+        c.at('routes', r, 'via'),
+        `gateway ${show(route.via)} is node ${show(c.node.name)}'s own address (${c.owners.get(viaText)})`,
       );
       return;
     }
     const broadcast = c.networks.find(
       (x) =>
-        x.network.getPrefix().getValue() < 31 &&
-        (x.network.getLast().isEquals(via.value) || x.network.getFirst().isEquals(via.value)),
+        x.network.family === 4 &&
+        via.value.family === 4 &&
+        ipNetworkPrefix(x.network) < 31 &&
+        (x.network.value.getLast().isEquals(via.value.value) || x.network.value.getFirst().isEquals(via.value.value)),
     );
-    if (broadcast) {
+    if (broadcast && broadcast.network.family === 4 && via.value.family === 4) {
       c.add(
         c.at('routes', r, 'via'),
-        `gateway ${show(route.via)} is the ${broadcast.network.getLast().isEquals(via.value) ? 'broadcast' : 'network'} address of ${broadcast.dev} ${broadcast.network.toCidrString()}`,
+        `gateway ${show(route.via)} is the ${broadcast.network.value.getLast().isEquals(via.value.value) ? 'broadcast' : 'network'} address of ${broadcast.dev} ${ipNetworkText(broadcast.network)}`,
       );
       return;
     }
-    if (route.to !== 'default') {
-      const dst = parseNetwork(route.to);
-      const connected = dst.ok ? c.networks.find((x) => x.network.isEquals(dst.value)) : undefined;
+    if (dst?.ok) {
+      const connected = c.networks.find(
+        (x) => x.network.family === dst.value.family && ipNetworkText(x.network) === ipNetworkText(dst.value),
+      );
       if (connected) {
         c.add(
           c.at('routes', r, 'to'),
@@ -277,27 +357,36 @@ function routeIssues(c: NodeIntents): void {
         return;
       }
     }
-    const candidates = c.networks.filter((x) => route.dev === undefined || x.dev === route.dev);
-    if (!candidates.some((x) => rangeContains(x.network, via.value))) {
-      const list = candidates.map((x) => `${x.dev} ${x.network.toCidrString()}`).join(', ') || 'none';
+    const candidates = c.networks.filter(
+      (x) => x.network.family === via.value.family && (route.dev === undefined || x.dev === route.dev),
+    );
+    if (!candidates.some((x) => ipNetworkContains(x.network, via.value))) {
+      const list = candidates.map((x) => `${x.dev} ${ipNetworkText(x.network)}`).join(', ') || 'none';
+      const article = via.value.family === 6 ? 'an IPv6' : 'a';
       c.add(
         c.at('routes', r, 'via'),
-        `gateway ${show(route.via)} is not on a network of node ${show(c.node.name)}${route.dev ? ` via ${route.dev}` : ''} (${list})`,
+        `gateway ${show(route.via)} is not on ${article} network of node ${show(c.node.name)}${route.dev ? ` via ${route.dev}` : ''} (${list})`,
       );
     }
   });
 }
 
-/** NAT rules: parseable networks, ip:port targets, known devices, no duplicates. */
+/** NAT rules: parseable networks of one family, ip:port targets, known devices, no duplicates. */
 function natIssues(c: NodeIntents): void {
   const masq = new Set<string>();
   c.node.nat.masquerade.forEach((m, i) => {
-    const source = parseNetwork(m.source);
+    const source = parseNodeNetwork(m.source);
     if (!source.ok) c.add(c.at('nat', 'masquerade', i, 'source'), source.error);
     c.checkDevice(m.outInterface, c.at('nat', 'masquerade', i, 'outInterface'));
     if (m.exceptDestination !== undefined) {
-      const except = parseNetwork(m.exceptDestination);
+      const except = parseNodeNetwork(m.exceptDestination);
       if (!except.ok) c.add(c.at('nat', 'masquerade', i, 'exceptDestination'), except.error);
+      else if (source.ok && source.value.family !== except.value.family) {
+        c.add(
+          c.at('nat', 'masquerade', i, 'exceptDestination'),
+          `${show(m.exceptDestination)} is IPv${except.value.family} but source ${show(m.source)} is IPv${source.value.family}: a MASQUERADE rule is of one family (iptables or ip6tables)`,
+        );
+      }
     }
     const key = `${m.source} ${m.exceptDestination ?? ''} ${m.outInterface ?? ''}`;
     if (masq.has(key)) c.add(c.at('nat', 'masquerade', i), `duplicate MASQUERADE of ${show(m.source)}`);
@@ -305,16 +394,26 @@ function natIssues(c: NodeIntents): void {
   });
   const forwards = new Set<string>();
   c.node.nat.portForwards.forEach((f, i) => {
-    const match = /^([^:]+):(\d{1,5})$/.exec(f.to);
-    const ip = match ? parseAddress(match[1]) : undefined;
-    if (!match || !ip?.ok || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+    const split = splitHostPort(f.to);
+    const ip = split ? parseNodeAddress(split.host) : undefined;
+    const port = Number(split?.port);
+    if (split && ip && !ip.ok && (split.bracketed || split.host.includes('%'))) {
+      c.add(c.at('nat', 'portForwards', i, 'to'), `${ip.error} (got ${show(f.to)})`);
+    } else if (split?.bracketed && ip?.ok && ip.value.family === 4) {
       c.add(
         c.at('nat', 'portForwards', i, 'to'),
-        `must be ip:port with an IPv4 address and a port 1-65535, e.g. 10.10.0.3:80 (got ${show(f.to)})`,
+        `only an IPv6 address goes in brackets: write ${hostPortText(ip.value, port)} (got ${show(f.to)})`,
+      );
+    } else if (!split || !ip?.ok || port < 1 || port > 65535) {
+      c.add(
+        c.at('nat', 'portForwards', i, 'to'),
+        `must be ip:port with an IPv4 address, or [ip]:port with an IPv6 address, and a port 1-65535, e.g. 10.10.0.3:80 or [fd00::3]:80 (got ${show(f.to)})`,
       );
     }
     c.checkDevice(f.inInterface, c.at('nat', 'portForwards', i, 'inInterface'));
-    const key = `${f.protocol} ${f.port} ${f.inInterface ?? ''}`;
+    // A forward of one port is one DNAT rule per family (iptables and ip6tables are separate tables).
+    const family = ip?.ok ? ip.value.family : 4;
+    const key = `${family} ${f.protocol} ${f.port} ${f.inInterface ?? ''}`;
     if (forwards.has(key))
       c.add(
         c.at('nat', 'portForwards', i),
@@ -324,7 +423,22 @@ function natIssues(c: NodeIntents): void {
   });
 }
 
-/** ip_forward: on for the Kubernetes prerequisites and for NAT. */
+/** The families the node's NAT rules use (iptables for IPv4, ip6tables for IPv6). */
+function natFamilies(node: ClusterNode): Set<4 | 6> {
+  const families = new Set<4 | 6>();
+  for (const m of node.nat.masquerade) {
+    const source = parseNodeNetwork(m.source);
+    families.add(source.ok ? source.value.family : 4);
+  }
+  for (const f of node.nat.portForwards) {
+    const split = splitHostPort(f.to);
+    const ip = split && parseNodeAddress(split.host);
+    families.add(ip?.ok ? ip.value.family : 4);
+  }
+  return families;
+}
+
+/** Forwarding, per family: ip_forward on for the Kubernetes prerequisites; each family's NAT needs its forwarding. */
 function forwardingIssues(c: NodeIntents): void {
   const forwarding = String(c.node.sysctls['net.ipv4.ip_forward'] ?? (c.node.kubernetesPrerequisites ? '1' : ''));
   if (c.node.kubernetesPrerequisites && forwarding !== '1') {
@@ -333,33 +447,43 @@ function forwardingIssues(c: NodeIntents): void {
       `is ${show(c.node.sysctls['net.ipv4.ip_forward'])} but kubernetesPrerequisites requires 1`,
     );
   }
-  if ((c.node.nat.masquerade.length > 0 || c.node.nat.portForwards.length > 0) && forwarding !== '1') {
+  const families = natFamilies(c.node);
+  if (families.has(4) && forwarding !== '1') {
     c.add(
       c.at('nat'),
       `NAT forwards packets between interfaces, so node ${show(c.node.name)} needs sysctls: { net.ipv4.ip_forward: 1 } (or kubernetesPrerequisites: true)`,
     );
   }
+  if (families.has(6) && !declaresForwarding(c.node, 6)) {
+    c.add(
+      c.at('nat'),
+      `IPv6 NAT forwards packets between interfaces, so node ${show(c.node.name)} needs sysctls: { net.ipv6.conf.all.forwarding: 1 }`,
+    );
+  }
 }
 
 /**
- * Bridges and namespaces whose addresses land in a LAN (a network of `lans`, or of one of the node's interfaces):
- * netstrap's bridges have no ports on the LAN, so an address there gives the node a second connected route for (part
- * of) the LAN through a bridge that does not reach it, and a namespace address there is unreachable unless its bridge
- * holds that network.
+ * Bridges and namespaces whose addresses land in a LAN (a network of `lans`, or of one of the node's interfaces),
+ * per family: netstrap's bridges have no ports on the LAN, so an address there gives the node a second connected
+ * route for (part of) the LAN through a bridge that does not reach it, and a namespace address there is unreachable
+ * unless its bridge holds that network.
  */
 function lanOverlapIssues(cluster: Cluster, node: ClusterNode, n: number): Issue[] {
   const issues: Issue[] = [];
-  const lans: Array<{ what: string; network: IPv4CidrRange }> = [];
+  const lans: Array<{ what: string; network: IpNetwork }> = [];
   for (const lan of cluster.lans) {
-    const parsed = parseNetwork(lan.cidr);
-    if (parsed.ok) lans.push({ what: `LAN ${show(lan.name)} ${lan.cidr}`, network: parsed.value });
+    for (const text of lan.cidrs) {
+      const parsed = parseNodeNetwork(text);
+      if (parsed.ok) lans.push({ what: `LAN ${show(lan.name)} ${ipNetworkText(parsed.value)}`, network: parsed.value });
+    }
   }
+  const same = (a: IpNetwork, b: IpNetwork) => a.family === b.family && ipNetworkText(a) === ipNetworkText(b);
   for (const iface of node.interfaces) {
     for (const text of iface.addresses) {
-      const parsed = parseInterfaceAddress(text);
-      if (parsed.ok && !lans.some((lan) => lan.network.isEquals(parsed.value.network)))
+      const parsed = parseNodeInterfaceAddress(text);
+      if (parsed.ok && !lans.some((lan) => same(lan.network, parsed.value.network)))
         lans.push({
-          what: `the network of ${iface.name} ${parsed.value.network.toCidrString()}`,
+          what: `the network of ${iface.name} ${ipNetworkText(parsed.value.network)}`,
           network: parsed.value.network,
         });
     }
@@ -367,20 +491,20 @@ function lanOverlapIssues(cluster: Cluster, node: ClusterNode, n: number): Issue
   const interfaceAddresses = new Set<string>();
   for (const iface of node.interfaces)
     for (const text of iface.addresses) {
-      const parsed = parseInterfaceAddress(text);
-      if (parsed.ok) interfaceAddresses.add(parsed.value.address.toString());
+      const parsed = parseNodeInterfaceAddress(text);
+      if (parsed.ok) interfaceAddresses.add(parsed.value.text);
     }
-  const lanOf = (network: IPv4CidrRange) => lans.find((lan) => rangesOverlap(lan.network, network));
-  const bridgeNetworks = new Map<string, IPv4CidrRange[]>();
+  const lanOf = (network: IpNetwork) => lans.find((lan) => ipNetworksOverlap(lan.network, network));
+  const bridgeNetworks = new Map<string, IpNetwork[]>();
   node.bridges.forEach((bridge, b) => {
-    const networks: IPv4CidrRange[] = [];
+    const networks: IpNetwork[] = [];
     bridge.addresses.forEach((text, a) => {
-      const parsed = parseInterfaceAddress(text);
+      const parsed = parseNodeInterfaceAddress(text);
       if (!parsed.ok) return;
       networks.push(parsed.value.network);
       const lan = lanOf(parsed.value.network);
       // An interface's own address on the bridge is reported as such (hostIntentIssues' claimAddress).
-      if (lan && !interfaceAddresses.has(parsed.value.address.toString())) {
+      if (lan && !interfaceAddresses.has(parsed.value.text)) {
         issues.push({
           path: ['nodes', n, 'bridges', b, 'addresses', a],
           message: `${show(text)} is in ${lan.what}: bridge ${show(bridge.name)} has no port on that LAN, so node ${show(node.name)} would get a second connected route for it that leads nowhere; give the bridge a network of its own`,
@@ -391,18 +515,20 @@ function lanOverlapIssues(cluster: Cluster, node: ClusterNode, n: number): Issue
   });
   // A namespace on a bridge that holds its network is fine here (a bridge in a LAN is reported above).
   node.namespaces.forEach((ns, k) => {
-    const parsed = parseInterfaceAddress(ns.veth.address);
-    if (!parsed.ok) return;
-    const lan = lanOf(parsed.value.network);
-    if (!lan) return;
-    const bridge = ns.veth.bridge;
-    if ((bridgeNetworks.get(bridge ?? '') ?? []).some((network) => rangeContains(network, parsed.value.address)))
-      return;
-    issues.push({
-      path: ['nodes', n, 'namespaces', k, 'veth', 'address'],
-      message:
-        `${show(ns.veth.address)} is in ${lan.what} but ${bridge === undefined ? 'the namespace is plugged into no bridge' : `outside every network of its bridge ${show(bridge)}`}: ` +
-        `nothing on node ${show(node.name)} reaches it there; give the namespace an address of its bridge's network`,
+    ns.veth.addresses.forEach((text, a) => {
+      const parsed = parseNodeInterfaceAddress(text);
+      if (!parsed.ok) return;
+      const lan = lanOf(parsed.value.network);
+      if (!lan) return;
+      const bridge = ns.veth.bridge;
+      if ((bridgeNetworks.get(bridge ?? '') ?? []).some((network) => ipNetworkContains(network, parsed.value.address)))
+        return;
+      issues.push({
+        path: itemPath(['nodes', n, 'namespaces', k, 'veth', 'address'], ns.veth.addresses.length, a),
+        message:
+          `${show(text)} is in ${lan.what} but ${bridge === undefined ? 'the namespace is plugged into no bridge' : `outside every network of its bridge ${show(bridge)}`}: ` +
+          `nothing on node ${show(node.name)} reaches it there; give the namespace an address of its bridge's network`,
+      });
     });
   });
   return issues;
@@ -415,7 +541,7 @@ function checkResolv(
 ): void {
   const nameservers = node.resolv?.nameservers ?? [];
   nameservers.forEach((text, i) => {
-    const ip = parseAddress(text);
+    const ip = parseNameserver(text);
     if (!ip.ok) add(at('resolv', 'nameservers', i), ip.error);
     else if (text === SYSTEMD_STUB && node.runsCoreDns) {
       add(

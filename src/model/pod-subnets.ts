@@ -10,7 +10,19 @@
  *   appending nodes never moves the others.
  * With another CNI a node has a pod subnet only when it declares one (it is then used for routing).
  */
-import { ipv6Text, numericCidr, numericOverlap, numericRange, parseNetwork, parseRangeList } from './cidr';
+import {
+  ipNetworkContains,
+  ipNetworkPrefix,
+  ipNetworkText,
+  ipv6Text,
+  numericCidr,
+  numericOverlap,
+  numericRange,
+  parseNetwork,
+  parseNodeNetwork,
+  parseRangeList,
+  rangeList,
+} from './cidr';
 import { Issue, show } from './errors';
 import {
   type Cluster,
@@ -37,6 +49,18 @@ export function podSubnets(cluster: Cluster): PodSubnetTable {
 /** The pod subnet (CIDR text) of node `name`, or undefined for a host, an unknown node or a node without one. */
 export function podSubnetOf(cluster: Cluster, name: string): string | undefined {
   return podSubnets(cluster).byNode.get(name)?.cidr;
+}
+
+/** A node's podSubnet as written, each with its family (by its text) and its index in a list ([] for one range). */
+function writtenPodSubnets(node: ClusterNode): Array<{ text: string; family: 4 | 6; at: number[] }> {
+  const podSubnet = node.podSubnet;
+  if (podSubnet === undefined) return [];
+  const list = typeof podSubnet === 'string' ? [podSubnet] : podSubnet;
+  return list.map((text, i) => ({
+    text,
+    family: text.includes(':') ? 6 : 4,
+    at: typeof podSubnet === 'string' ? [] : [i],
+  }));
 }
 
 /** Allocates the pod subnets of a cluster (resolve.ts does, once). */
@@ -75,7 +99,9 @@ export function computePodSubnets(cluster: ParsedCluster): PodSubnetTable {
           source,
         });
     };
-    if (node.podSubnet !== undefined) pin(node.podSubnet, 'podSubnet', ['nodes', index, 'podSubnet']);
+    const written = writtenPodSubnets(node);
+    const v4 = written.find((w) => w.family === 4);
+    if (v4) pin(v4.text, 'podSubnet', ['nodes', index, 'podSubnet', ...v4.at]);
     else if (bridge && cluster.cni.bridge?.subnet !== undefined)
       pin(cluster.cni.bridge.subnet, 'cni.bridge.subnet', ['cni', 'bridge', 'subnet']);
     else if (bridge) pending.push({ node, index });
@@ -138,32 +164,86 @@ export function computePodSubnets(cluster: ParsedCluster): PodSubnetTable {
 }
 
 /**
- * Dual-stack: every node that has a pod subnet also gets a slice of podCidr's IPv6 range, of prefix
- * network.nodeCidrMaskSizeIPv6, nodes in file order (no IPv6 slice is pinned, so none is skipped). The range and
- * the mask are judged by resolveLayout (layout.ts); a range that does not parse gives no IPv6 slices here.
+ * Dual-stack: every node that has a pod subnet also gets a slice of podCidr's IPv6 range: its own when its podSubnet
+ * lists one (pinned), else one of prefix network.nodeCidrMaskSizeIPv6, nodes in file order each taking the next
+ * slice no pinned one overlaps (as for IPv4). The range and the mask are judged by resolveLayout (layout.ts); a range
+ * that does not parse gives no IPv6 slices here.
  */
 function allocateIpv6(cluster: ParsedCluster, subnets: PodSubnet[], issues: Issue[]): PodSubnet[] {
   const ranges = parseRangeList(cluster.network.podCidrs ?? [cluster.network.podCidr]);
-  const v6 = ranges.ok ? ranges.value.find((r) => r.family === 6) : undefined;
-  if (!v6 || v6.network.family !== 6 || subnets.length === 0) return subnets;
+  const v6 = ranges.ok ? ranges.value.find((r) => r.network.family === 6) : undefined;
+  const pinned = new Map<number, { text: string; first: bigint; last: bigint }>();
+  cluster.nodes.forEach((node, index) => {
+    const written = writtenPodSubnets(node).find((w) => w.family === 6);
+    if (!written || !isKubernetesNode(node)) return;
+    const at = ['nodes', index, 'podSubnet', ...written.at];
+    const parsed = parseNodeNetwork(written.text);
+    if (!parsed.ok || parsed.value.family !== 6) {
+      if (!parsed.ok) issues.push({ path: at, message: parsed.error });
+      return;
+    }
+    const text = ipNetworkText(parsed.value);
+    const first = parsed.value.value.getFirst().getValue();
+    const last = parsed.value.value.getLast().getValue();
+    const prefix = ipNetworkPrefix(parsed.value);
+    const clash = [...pinned.entries()].find(([, other]) => other.first <= last && first <= other.last);
+    if (v6 === undefined) {
+      issues.push({
+        path: at,
+        message: `pod subnet ${show(written.text)} is IPv6 but network.podCidr has no IPv6 range (${rangeList(cluster.network.podCidrs ?? [cluster.network.podCidr]).join(', ')})`,
+      });
+    } else if (
+      !ipNetworkContains(v6.network, { family: 6, value: parsed.value.value.getFirst() }) ||
+      prefix < ipNetworkPrefix(v6.network)
+    ) {
+      issues.push({
+        path: at,
+        message: `pod subnet ${show(written.text)} is outside network.podCidr's IPv6 range ${v6.text}`,
+      });
+    } else if (prefix > 126) {
+      issues.push({
+        path: at,
+        message: `pod subnet ${show(written.text)} is too small to allocate pod addresses from (needs /126 or larger)`,
+      });
+    } else if (clash) {
+      issues.push({
+        path: at,
+        message: `node ${node.name} would allocate pod addresses from ${show(text)}, which overlaps ${show(clash[1].text)} of node ${cluster.nodes[clash[0]].name}: give each node its own IPv6 podSubnet inside ${v6.text}`,
+      });
+    } else pinned.set(index, { text, first, last });
+  });
+  if (v6 === undefined || subnets.length === 0) return subnets;
   const mask = cluster.network.nodeCidrMaskSizeIPv6 ?? 64;
   const prefix = Number(v6.network.value.getPrefix().getValue());
   if (mask <= prefix || mask - prefix > 16) return subnets;
   const slices = 2 ** (mask - prefix);
-  if (subnets.length > slices) {
-    const node = subnets[slices];
-    issues.push({
-      path: ['nodes', node.index],
-      message: `no free /${mask} left in network.podCidr's IPv6 range ${v6.text} for node ${node.node}: use a wider IPv6 range or a longer network.nodeCidrMaskSizeIPv6`,
-    });
-    return subnets;
-  }
-  const first = v6.network.value.getFirst().getValue();
+  const base = v6.network.value.getFirst().getValue();
   const size = 1n << BigInt(128 - mask);
-  return subnets.map((subnet, i) => ({
-    ...subnet,
-    ipv6: `${ipv6Text(first + BigInt(i) * size)}/${mask}`,
-  }));
+  const taken = [...pinned.values()];
+  let slice = 0;
+  const out: PodSubnet[] = [];
+  for (const subnet of subnets) {
+    const own = pinned.get(subnet.index);
+    if (own) {
+      out.push({ ...subnet, ipv6: own.text });
+      continue;
+    }
+    const free = (n: number) => {
+      const first = base + BigInt(n) * size;
+      return !taken.some((t) => t.first <= first + size - 1n && first <= t.last);
+    };
+    while (slice < slices && !free(slice)) slice++;
+    if (slice >= slices) {
+      issues.push({
+        path: ['nodes', subnet.index],
+        message: `no free /${mask} left in network.podCidr's IPv6 range ${v6.text} for node ${subnet.node}: give it an IPv6 podSubnet, use a wider IPv6 range or a longer network.nodeCidrMaskSizeIPv6`,
+      });
+      return subnets;
+    }
+    out.push({ ...subnet, ipv6: `${ipv6Text(base + BigInt(slice) * size)}/${mask}` });
+    slice++;
+  }
+  return out;
 }
 
 /** The table `netstrap validate` prints: node, role, pod subnet and where it comes from. */

@@ -59,9 +59,15 @@ export function lanPorts(cluster: ParsedCluster, node: ClusterNode, lans = lanRa
   return ports.sort((a, b) => a.lan - b.lan);
 }
 
-/** net.ipv4.ip_forward as the cluster file sets it (kubernetesPrerequisites sets 1). */
-export function declaresForwarding(node: ClusterNode): boolean {
-  const value = node.sysctls['net.ipv4.ip_forward'] ?? (node.kubernetesPrerequisites ? 1 : undefined);
+/**
+ * Forwarding of `family` as the cluster file sets it: net.ipv4.ip_forward (kubernetesPrerequisites sets 1) or
+ * net.ipv6.conf.all.forwarding.
+ */
+export function declaresForwarding(node: ClusterNode, family: 4 | 6 = 4): boolean {
+  const value =
+    family === 4
+      ? (node.sysctls['net.ipv4.ip_forward'] ?? (node.kubernetesPrerequisites ? 1 : undefined))
+      : node.sysctls['net.ipv6.conf.all.forwarding'];
   return String(value) === '1';
 }
 

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { record } from './record';
 import { anyPluginSchema, CNI_PLUGIN_TYPES } from './cni/plugins';
-import { type NumericRange, parseAddress, parseIpAddress, rangeList } from './cidr';
+import { type NumericRange, parseAddress, parseNodeAddress, rangeList } from './cidr';
 import type { Issue } from './errors';
 import {
   DNS1123_LABEL,
@@ -72,17 +72,21 @@ const NOT_CANONICAL_IPV4 =
   'looks like an IPv4 address but is not one in canonical form (four decimal numbers 0-255, no leading zeros): the resolver would read it as one, hex, octal and shortened forms included';
 /** An ssh.host or jump host: a name the resolver reads as an IPv4 address must be a canonical dotted quad. */
 const canonicalIfNumeric = (host: string) => !resolvesAsIPv4(host) || parseAddress(host).ok;
-/** An IPv6 literal as ssh.host takes it: unbracketed, no zone id, not IPv4-mapped (`fd00:250:1::11`). */
-const IPV6_LITERAL = /^[0-9A-Fa-f]*:[0-9A-Fa-f:]*$/;
-/** Where ssh connects: an IPv4 or IPv6 address or a host name / ~/.ssh/config alias. */
-const sshHost = z
-  .string()
-  .regex(new RegExp(`${HOST_NAME.source}|${IPV6_LITERAL.source}`), {
-    message:
-      'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and "."), or an IPv6 address (unbracketed, no zone id)',
-  })
-  .refine((host) => !IPV6_LITERAL.test(host) || parseIpAddress(host).ok, { message: 'is not a valid IPv6 address' })
-  .refine(canonicalIfNumeric, { message: NOT_CANONICAL_IPV4 });
+/** An IPv6 literal where a host is named (ssh.host unbracketed, a jump host's inside its brackets). */
+const looksIpv6 = (host: string) => host.includes(':') || host.includes('%');
+/** Where ssh connects: an IPv4 or IPv6 address (unbracketed) or a host name / ~/.ssh/config alias. */
+const sshHost = z.string().superRefine((host, ctx) => {
+  if (looksIpv6(host)) {
+    const parsed = parseNodeAddress(host);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  } else if (!HOST_NAME.test(host)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be an IPv4 address or a host name / ssh config alias (letters, digits, "-" and "."), or an IPv6 address such as fd00::11',
+    });
+  } else if (!canonicalIfNumeric(host)) ctx.addIssue({ code: 'custom', message: NOT_CANONICAL_IPV4 });
+});
 
 /** CIDR and address strings: the syntax is checked here, the meaning (host bits, ranges) in load.ts with ip-num. */
 const cidr = z.string().describe('IPv4 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16');
@@ -94,7 +98,19 @@ const cidrs = z.union([cidr, z.array(cidr).min(1).max(2)], {
   error: 'must be a CIDR string, or a list of one IPv4 and one IPv6 CIDR',
 });
 const address = z.string().describe('IPv4 address, e.g. 10.96.0.10');
-const interfaceAddress = z.string().describe('IPv4 address with the prefix of its network, e.g. 192.168.1.11/24');
+// The node side takes either family (checked in host-intents.ts and checks/topology.ts with cidr.ts's parseNode*;
+// canonical.ts rewrites IPv6 to RFC 5952 text before the host side sees it).
+const nodeAddress = z.string().describe('IPv4 or IPv6 address, e.g. 10.0.0.1 or fd00::1');
+const nodeCidr = z
+  .string()
+  .describe('IPv4 or IPv6 network in CIDR notation, host bits zero, e.g. 10.244.0.0/16 or fd00:10:244::/56');
+const interfaceAddress = z
+  .string()
+  .describe('IPv4 or IPv6 address with the prefix of its network, e.g. 192.168.1.11/24 or fd00:192:168:1::11/64');
+/** One address, or a list of one per family (dual-stack), e.g. `[10.0.0.1, fd00::1]`. */
+const addressPerFamily = z.union([nodeAddress, z.array(nodeAddress).min(1).max(2)], {
+  error: 'must be an address, or a list of one IPv4 and one IPv6 address',
+});
 const port = z
   .number()
   .int({ message: 'must be a whole number' })
@@ -738,27 +754,45 @@ export const sshSchema = z.strictObject({
       (jump) => Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) <= 65535 && Number(/:(\d+)$/.exec(jump)?.[1] ?? 22) >= 1,
       { message: 'port must be 1-65535' },
     )
-    .refine((jump) => canonicalIfNumeric(jump.replace(/^[^@]*@/, '').replace(/:\d+$/, '')), {
-      message: `host ${NOT_CANONICAL_IPV4}`,
+    .refine(
+      (jump) => {
+        const host = jump.replace(/^[^@]*@/, '').replace(/:\d+$/, '');
+        return host.startsWith('[') || canonicalIfNumeric(host);
+      },
+      { message: `host ${NOT_CANONICAL_IPV4}` },
+    )
+    .superRefine((jump, ctx) => {
+      // JUMP_HOST lets only hex digits and colons into the brackets: the address itself is checked here.
+      const literal = /\[([^\]]*)\]/.exec(jump)?.[1];
+      const parsed = literal === undefined ? undefined : parseNodeAddress(literal);
+      if (parsed && !parsed.ok) ctx.addIssue({ code: 'custom', message: `host ${parsed.error}` });
     })
     .optional()
-    .describe('user@host:port of a bastion to go through.'),
+    .describe('user@host:port of a bastion to go through; an IPv6 address in brackets, e.g. admin@[fd00::1]:22.'),
 });
 
 export const nodeInterfaceSchema = z.strictObject({
   /** Interface name on the node, e.g. `eth0`. Required. */
   name: interfaceName,
   lan: dnsLabel.optional().describe('The LAN (see lans) this interface is cabled to; used by `netstrap lab`.'),
-  /** Addresses with prefix, e.g. `[192.168.1.11/24]`; netstrap adds the missing ones. @default [] */
+  /**
+   * Addresses with prefix, IPv4 or IPv6, e.g. `[192.168.1.11/24, fd00:192:168:1::11/64]`; netstrap adds the missing
+   * ones.
+   * @default []
+   */
   addresses: z.array(interfaceAddress).default([]),
   /** MTU of the interface. @default - left as it is */
   mtu: z.number().int().min(68).max(65535).optional(),
 });
 
 export const routeSchema = z.strictObject({
-  to: z.string().describe('Destination CIDR, or "default".'),
-  /** Next hop: an address on a LAN of the node. Required. */
-  via: address,
+  to: z
+    .string()
+    .describe(
+      'Destination CIDR (IPv4 or IPv6, the family of via), or "default": the default route of via\'s family (0.0.0.0/0 or ::/0).',
+    ),
+  /** Next hop: an address (IPv4 or IPv6) on a network of the node. Required. */
+  via: nodeAddress,
   /** Interface to send through. @default - the one whose network holds `via` */
   dev: interfaceName.optional(),
   /** Route metric (lower wins). @default - the kernel's (0) */
@@ -768,11 +802,11 @@ export const routeSchema = z.strictObject({
 export const bridgeSchema = z.strictObject({
   /** Bridge name, e.g. `br0`. Required. */
   name: interfaceName,
-  /** Addresses of the bridge itself, e.g. the gateway of the namespaces on it. @default [] */
+  /** Addresses of the bridge itself (IPv4 or IPv6), e.g. the gateway of the namespaces on it. @default [] */
   addresses: z.array(interfaceAddress).default([]),
 });
 
-export const netnsSchema = z.strictObject({
+const netnsShape = z.strictObject({
   /** Network namespace name (`ip netns`), e.g. `blue`. Required. */
   name: namespaceName,
   /** A veth pair: `hostSide` stays on the node (optionally in a bridge), `name` moves into the namespace. */
@@ -783,10 +817,43 @@ export const netnsSchema = z.strictObject({
     hostSide: interfaceName,
     /** A bridge of the node (see bridges) the host side joins. @default - none (a point-to-point link) */
     bridge: interfaceName.optional(),
-    /** Address of the namespace end, with prefix. Required. */
-    address: interfaceAddress,
+    address: z
+      .union([interfaceAddress, z.array(interfaceAddress).min(1).max(2)], {
+        error: 'must be an address with prefix, or a list of one IPv4 and one IPv6 address with prefix',
+      })
+      .describe(
+        'Address of the namespace end, with prefix; dual-stack: a list of one per family, e.g. [10.0.0.2/24, fd00::2/64]. Required.',
+      ),
   }),
-  defaultRoute: address.optional().describe('Gateway of the namespace, usually the bridge address.'),
+  defaultRoute: addressPerFamily
+    .optional()
+    .describe(
+      'Gateway of the namespace, usually the bridge address; dual-stack: a list of one per family, e.g. [10.0.0.1, fd00::1].',
+    ),
+});
+type NetnsInput = z.output<typeof netnsShape>;
+/**
+ * A namespace as every layer reads it: `veth.address` and `defaultRoute` are the first written (as before
+ * dual-stack); `veth.addresses` and `defaultRoutes` every one written, in order (one per family).
+ */
+export type Netns = Omit<NetnsInput, 'veth' | 'defaultRoute'> & {
+  veth: Omit<NetnsInput['veth'], 'address'> & { address: string; addresses: string[] };
+  defaultRoute?: string;
+  defaultRoutes: string[];
+};
+const asList = (value: string | readonly string[] | undefined): string[] =>
+  value === undefined ? [] : typeof value === 'string' ? [value] : [...value];
+export const netnsSchema = netnsShape.transform((ns): Netns => {
+  const addresses = asList(ns.veth.address);
+  const defaultRoutes = asList(ns.defaultRoute);
+  const { defaultRoute: _written, ...rest } = ns;
+  void _written;
+  return {
+    ...rest,
+    veth: { ...ns.veth, address: addresses[0], addresses },
+    ...(defaultRoutes.length > 0 && { defaultRoute: defaultRoutes[0] }),
+    defaultRoutes,
+  };
 });
 
 export const natSchema = z.strictObject({
@@ -794,12 +861,15 @@ export const natSchema = z.strictObject({
   masquerade: z
     .array(
       z.strictObject({
-        source: cidr,
+        /** The network whose traffic is masqueraded, IPv4 (iptables) or IPv6 (ip6tables). Required. */
+        source: nodeCidr,
         /** Only traffic leaving through this interface. @default - any interface */
         outInterface: interfaceName.optional(),
-        exceptDestination: cidr
+        exceptDestination: nodeCidr
           .optional()
-          .describe('Traffic to this network keeps its source address (iptables ! -d), e.g. the pod network.'),
+          .describe(
+            'Traffic to this network (of the family of source) keeps its source address (iptables ! -d), e.g. the pod network.',
+          ),
       }),
     )
     .default([]),
@@ -811,7 +881,7 @@ export const natSchema = z.strictObject({
         protocol: z.enum(['tcp', 'udp']),
         /** Port on the node. Required. */
         port,
-        to: z.string().describe('Destination ip:port, e.g. 10.10.0.3:80.'),
+        to: z.string().describe('Destination ip:port, e.g. 10.10.0.3:80, or [ipv6]:port, e.g. [fd00::3]:80.'),
         /** Only connections arriving on this interface. @default - any interface */
         inInterface: interfaceName.optional(),
       }),
@@ -834,10 +904,13 @@ export const nodeSchema = z.strictObject({
     .describe(
       'control-plane or worker: a Kubernetes node (gets a pod subnet and CNI files); host: a machine of the topology that is not a Kubernetes node, such as a router or a bastion.',
     ),
-  podSubnet: cidr
+  podSubnet: z
+    .union([nodeCidr, z.array(nodeCidr).min(1).max(2)], {
+      error: 'must be a CIDR string, or a list of one IPv4 and one IPv6 CIDR',
+    })
     .optional()
     .describe(
-      "This node's slice of podCidr (bridge CNI). Default: the first free /network.nodeCidrMaskSize slice, in file order.",
+      "This node's slice of podCidr (bridge CNI); dual-stack: one per family, e.g. [10.244.5.0/24, fd00:10:244:5::/64]. Default: the first free /network.nodeCidrMaskSize (IPv6: nodeCidrMaskSizeIPv6) slice, in file order.",
     ),
   /** The node's network interfaces and their addresses. @default [] */
   interfaces: z.array(nodeInterfaceSchema).default([]),
@@ -866,7 +939,7 @@ export const nodeSchema = z.strictObject({
   hosts: z
     .array(
       z.strictObject({
-        ip: address,
+        ip: nodeAddress,
         /** Host names for `ip`, at least one. Required. */
         names: z.array(hostName).min(1),
       }),
@@ -875,8 +948,11 @@ export const nodeSchema = z.strictObject({
   /** The node's /etc/resolv.conf. @default - left as it is */
   resolv: z
     .strictObject({
-      /** Name server addresses, in order. @default [] */
-      nameservers: z.array(address).default([]),
+      /**
+       * Name server addresses (IPv4 or IPv6), in order; a link-local IPv6 one with its zone id, e.g. `fe80::1%eth0`.
+       * @default []
+       */
+      nameservers: z.array(nodeAddress).default([]),
       /** Search domains. @default [] */
       search: z.array(hostName).default([]),
     })
@@ -944,17 +1020,22 @@ export const verifySchema = z.strictObject({
   ping: z
     .string()
     .optional()
-    .describe('Address, node, or node/namespace (a declared namespace or a pod, resolved when the check runs).'),
-  tcp: z.string().optional().describe('TARGET:port, TARGET as for ping, e.g. 10.0.0.2:80 or node02/db:5432.'),
+    .describe(
+      'Address (IPv4 or IPv6), node, or node/namespace (a declared namespace or a pod, resolved when the check runs).',
+    ),
+  tcp: z
+    .string()
+    .optional()
+    .describe('TARGET:port, TARGET as for ping, e.g. 10.0.0.2:80, [fd00::2]:80 or node02/db:5432.'),
   /** Whether the check should succeed (reachable) or fail (blocked). @default 'success' */
   expect: z.enum(['success', 'failure']).default('success'),
 });
 
 export const labSchema = z.strictObject({
-  managementCidr: cidr
+  managementCidr: nodeCidr
     .default('10.250.0.0/24')
     .describe(
-      "Network between this machine and the lab nodes, IPv4 or IPv6 (inside fd00::/8); every node's ssh.host must lie inside it.",
+      "Network between this machine and the lab nodes (IPv4, or IPv6 inside fd00::/8); every node's ssh.host must lie inside it.",
     ),
 });
 

@@ -22,6 +22,8 @@ import {
   parseAddress,
   parseInterfaceAddress,
   parseNetwork,
+  ipAddressText,
+  parseNodeAddress,
 } from './cidr';
 import { derivedReason, effectiveNodes } from './effective';
 import { InputError, Issue, show } from './errors';
@@ -54,6 +56,12 @@ export function parseEndpoint(
     const parsed = parseAddress(text);
     return parsed.ok ? { endpoint: { kind: 'address', address: text } } : { error: parsed.error };
   }
+  if (allowAddress && (text.includes(':') || text.includes('%'))) {
+    const parsed = parseNodeAddress(text);
+    return parsed.ok
+      ? { endpoint: { kind: 'address', address: ipAddressText(parsed.value) } }
+      : { error: parsed.error };
+  }
   const parts = text.split('/');
   if (parts.length > 2 || parts.some((p) => p === '')) {
     return {
@@ -79,8 +87,19 @@ export function parseEndpoint(
   return { endpoint: { kind: 'pod', node: node.name, pod: parts[1] } };
 }
 
-/** Splits `TARGET:port`; undefined port when there is none. */
+/**
+ * Splits `TARGET:port` or `[IPv6]:port`; undefined port when there is none. An IPv6 address without brackets is a
+ * target without a port (`fd00::2:80` is an address); one in brackets must be followed by `:port`.
+ */
 export function splitPort(text: string): { target: string; port?: number; error?: string } {
+  if (text.startsWith('[')) {
+    const bracketed = /^\[([^\]]*)\](?::(\d{1,5}))?$/.exec(text);
+    if (!bracketed || bracketed[2] === undefined) return { target: text, error: 'expected [IPv6 address]:port' };
+    const port = Number(bracketed[2]);
+    if (port < 1 || port > 65535) return { target: bracketed[1], error: `port ${port} is out of range 1-65535` };
+    return { target: bracketed[1], port };
+  }
+  if (text.split(':').length > 2) return { target: text };
   const match = /^(.*):(\d{1,5})$/.exec(text);
   if (!match) return { target: text };
   const port = Number(match[2]);
@@ -664,6 +683,19 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
   if (request.to.kind === 'address') {
     const parsed = parseAddress(request.to.address);
     if (parsed.ok) dst = addressNumber(parsed.value);
+    else if (request.to.address.includes(':')) {
+      return {
+        from: formatEndpoint(request.from),
+        to: formatEndpoint(request.to),
+        protocol: request.protocol,
+        port: request.port,
+        podStandIns: standIns,
+        verdict: 'leaves',
+        reason: `${request.to.address} is IPv6: the model traces IPv4 only so far`,
+        hops: [],
+        reply: [],
+      };
+    }
   } else if (target) dst = target.ifaces.flatMap((i) => i.addresses)[0]?.ip;
   const base = {
     from: formatEndpoint(request.from),

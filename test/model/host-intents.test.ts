@@ -151,7 +151,7 @@ describe('host intent checks (nodes[].routes, bridges, namespaces, nat, resolv, 
       ),
     ).toEqual([
       'c.yaml: nodes[0].nat.masquerade[0].outInterface: unknown device "eth9": declare it in nodes[0].interfaces or bridges (devices: eth0, v-net-0, veth-red)',
-      'c.yaml: nodes[0].nat.portForwards[0].to: must be ip:port with an IPv4 address and a port 1-65535, e.g. 10.10.0.3:80 (got "192.168.15.1")',
+      'c.yaml: nodes[0].nat.portForwards[0].to: must be ip:port with an IPv4 address, or [ip]:port with an IPv6 address, and a port 1-65535, e.g. 10.10.0.3:80 or [fd00::3]:80 (got "192.168.15.1")',
       'c.yaml: nodes[0].nat: NAT forwards packets between interfaces, so node "node01" needs sysctls: { net.ipv4.ip_forward: 1 } (or kubernetesPrerequisites: true)',
     ]);
   });

@@ -27,9 +27,12 @@ export function checkProbes(cluster: Cluster): Issue[] {
       const { target, port, error } = splitPort(spec.tcp);
       const endpoint = port === undefined || error ? undefined : parseEndpoint(cluster, target, true);
       if (port === undefined || error) {
+        const ipv6 = spec.tcp.startsWith('[') || spec.tcp.split(':').length > 2;
         issues.push({
           path: at('tcp'),
-          message: `must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got ${show(spec.tcp)})`,
+          message: ipv6
+            ? `must be [ADDRESS]:port with an IPv6 address in brackets and a port 1-65535, e.g. [fd00::2]:80 (got ${show(spec.tcp)})`
+            : `must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got ${show(spec.tcp)})`,
         });
       } else if (endpoint?.error) issues.push({ path: at('tcp'), message: endpoint.error });
     }

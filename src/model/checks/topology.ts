@@ -4,18 +4,29 @@
  */
 import type { IPv4CidrRange } from 'ip-num';
 import {
+  type IpNetwork,
+  ipNetworkContains,
   ipNetworkPrefix,
   ipNetworksOverlap,
+  ipNetworkText,
   type ListedRange,
   parseInterfaceAddress,
-  parseIpNetwork,
   parseNetwork,
+  parseNodeInterfaceAddress,
+  parseNodeNetwork,
   parseRangeList,
   rangeContains,
   rangesOverlap,
 } from '../cidr';
 import { Issue, show } from '../errors';
 import { Cluster } from '../schema';
+
+/** Where a lab's IPv6 management network may lie: unique local addresses (the lab adds them on this machine). */
+const ULA_LAB: IpNetwork = (() => {
+  const parsed = parseNodeNetwork('fd00::/8');
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+})();
 
 /**
  * Checks of nodes and LANs that hold for any cluster file (lab or not): unique node names, unique LAN names and
@@ -100,38 +111,74 @@ export function topologyIssues(cluster: Cluster): Issue[] {
         issues.push({ path: [...at, 'lan'], message: `unknown LAN ${show(iface.lan)} (lans: ${known})` });
       }
       iface.addresses.forEach((text, a) => {
-        const parsed = parseInterfaceAddress(text);
+        const parsed = parseNodeInterfaceAddress(text);
         if (!parsed.ok) {
           issues.push({ path: [...at, 'addresses', a], message: parsed.error });
           return;
         }
-        if (lan && !(rangeContains(lan, parsed.value.address) && parsed.value.network.isEquals(lan))) {
+        if (parsed.value.family === 6) {
+          // The LAN's IPv6 range, when it has one: the address must be one of it, with its prefix.
+          const lan6 = iface.lan === undefined ? undefined : lans6.get(iface.lan);
+          const known = iface.lan !== undefined && lans.has(iface.lan);
+          if (known && !lan6) {
+            issues.push({
+              path: [...at, 'addresses', a],
+              message: `${show(text)} is IPv6 but LAN ${show(iface.lan)} has no IPv6 range (lans[].cidr: add one, e.g. [${lans.get(iface.lan!)!.toCidrString()}, fd00:1::/64])`,
+            });
+          } else if (
+            lan6 &&
+            !(
+              ipNetworkContains(lan6.network, parsed.value.address) && ipNetworkText(parsed.value.network) === lan6.text
+            )
+          ) {
+            issues.push({
+              path: [...at, 'addresses', a],
+              message: `${show(text)} is not an address of LAN ${show(iface.lan)} ${lan6.text}`,
+            });
+          }
+          claim(parsed.value.text, `node ${show(node.name)} ${iface.name}`, [...at, 'addresses', a]);
+          return;
+        }
+        const v4 = parseInterfaceAddress(text);
+        if (!v4.ok) return;
+        if (lan && !(rangeContains(lan, v4.value.address) && v4.value.network.isEquals(lan))) {
           issues.push({
             path: [...at, 'addresses', a],
             message: `${show(text)} is not an address of LAN ${show(iface.lan)} ${lan.toCidrString()}`,
           });
-        } else if (
-          lan &&
-          (parsed.value.address.isEquals(lan.getFirst()) || parsed.value.address.isEquals(lan.getLast()))
-        ) {
+        } else if (lan && (v4.value.address.isEquals(lan.getFirst()) || v4.value.address.isEquals(lan.getLast()))) {
           issues.push({
             path: [...at, 'addresses', a],
             message: `${show(text)} is the network or broadcast address of LAN ${show(iface.lan)}`,
           });
         }
-        claim(parsed.value.address.toString(), `node ${show(node.name)} ${iface.name}`, [...at, 'addresses', a]);
+        claim(v4.value.address.toString(), `node ${show(node.name)} ${iface.name}`, [...at, 'addresses', a]);
       });
     });
   });
 
-  // One range of either family: an IPv6 management network carries the lab's SSH over IPv6.
-  const mgmt = parseIpNetwork(cluster.lab.managementCidr);
-  const smallest = mgmt.ok && mgmt.value.family === 6 ? 126 : 30;
+  const mgmt = parseNodeNetwork(cluster.lab.managementCidr);
   if (!mgmt.ok) issues.push({ path: ['lab', 'managementCidr'], message: mgmt.error });
-  else if (ipNetworkPrefix(mgmt.value) > smallest) {
+  else if (mgmt.value.family === 6) {
+    // The lab puts the management network's addresses on this machine's own bridge: only unique local ones.
+    if (
+      !ipNetworkContains(ULA_LAB, { family: 6, value: mgmt.value.value.getFirst() }) ||
+      ipNetworkPrefix(mgmt.value) < 8
+    ) {
+      issues.push({
+        path: ['lab', 'managementCidr'],
+        message: `${show(cluster.lab.managementCidr)} is an IPv6 range outside fd00::/8: a lab's IPv6 management network must be a unique local range (fd00::/8)`,
+      });
+    } else if (ipNetworkPrefix(mgmt.value) > 126) {
+      issues.push({
+        path: ['lab', 'managementCidr'],
+        message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /126`,
+      });
+    }
+  } else if (mgmt.value.value.getPrefix().getValue() > 30) {
     issues.push({
       path: ['lab', 'managementCidr'],
-      message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /${smallest}`,
+      message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /30`,
     });
   }
   return issues;
