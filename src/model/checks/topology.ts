@@ -35,50 +35,7 @@ const ULA_LAB: IpNetwork = (() => {
  */
 export function topologyIssues(cluster: Cluster): Issue[] {
   const issues: Issue[] = [];
-  const lans = new Map<string, IPv4CidrRange>();
-  const lans6 = new Map<string, ListedRange>();
-  cluster.lans.forEach((lan, i) => {
-    if (lans.has(lan.name) || cluster.lans.findIndex((l) => l.name === lan.name) !== i) {
-      issues.push({ path: ['lans', i, 'name'], message: `duplicate LAN name ${show(lan.name)}` });
-      return;
-    }
-    const ranges = parseRangeList(lan.cidrs);
-    if (!ranges.ok) {
-      issues.push({ path: ['lans', i, 'cidr'], message: ranges.error });
-      return;
-    }
-    if (ranges.value[0].family === 6) {
-      issues.push({
-        path: ['lans', i, 'cidr'],
-        message: `${show(lan.cidrs.join(','))} starts with an IPv6 range: a LAN needs its IPv4 range first (IPv6-only LANs are not supported yet)`,
-      });
-      return;
-    }
-    const v6 = ranges.value.find((r) => r.family === 6);
-    if (v6) {
-      for (const [other, range] of lans6)
-        if (ipNetworksOverlap(range.network, v6.network))
-          issues.push({
-            path: ['lans', i, 'cidr'],
-            message: `${show(v6.text)} overlaps LAN ${show(other)} ${range.text}`,
-          });
-      lans6.set(lan.name, v6);
-    }
-    const parsed = parseNetwork(lan.cidr);
-    if (!parsed.ok) {
-      issues.push({ path: ['lans', i, 'cidr'], message: parsed.error });
-      return;
-    }
-    for (const [other, range] of lans) {
-      if (rangesOverlap(range, parsed.value)) {
-        issues.push({
-          path: ['lans', i, 'cidr'],
-          message: `${show(lan.cidr)} overlaps LAN ${show(other)} ${range.toCidrString()}`,
-        });
-      }
-    }
-    lans.set(lan.name, parsed.value);
-  });
+  const { lans, lans6 } = lanIssues(cluster, issues);
 
   const names = new Map<string, number>();
   const addresses = new Map<string, string>();
@@ -182,4 +139,56 @@ export function topologyIssues(cluster: Cluster): Issue[] {
     });
   }
   return issues;
+}
+
+/** LAN names unique, each LAN's ranges valid and overlapping no other LAN's (per family): the LANs by name. */
+function lanIssues(
+  cluster: Cluster,
+  issues: Issue[],
+): { lans: Map<string, IPv4CidrRange>; lans6: Map<string, ListedRange> } {
+  const lans = new Map<string, IPv4CidrRange>();
+  const lans6 = new Map<string, ListedRange>();
+  cluster.lans.forEach((lan, i) => {
+    if (lans.has(lan.name) || cluster.lans.findIndex((l) => l.name === lan.name) !== i) {
+      issues.push({ path: ['lans', i, 'name'], message: `duplicate LAN name ${show(lan.name)}` });
+      return;
+    }
+    const ranges = parseRangeList(lan.cidrs);
+    if (!ranges.ok) {
+      issues.push({ path: ['lans', i, 'cidr'], message: ranges.error });
+      return;
+    }
+    if (ranges.value[0].family === 6) {
+      issues.push({
+        path: ['lans', i, 'cidr'],
+        message: `${show(lan.cidrs.join(','))} starts with an IPv6 range: a LAN needs its IPv4 range first (IPv6-only LANs are not supported yet)`,
+      });
+      return;
+    }
+    const v6 = ranges.value.find((r) => r.family === 6);
+    if (v6) {
+      for (const [other, range] of lans6)
+        if (ipNetworksOverlap(range.network, v6.network))
+          issues.push({
+            path: ['lans', i, 'cidr'],
+            message: `${show(v6.text)} overlaps LAN ${show(other)} ${range.text}`,
+          });
+      lans6.set(lan.name, v6);
+    }
+    const parsed = parseNetwork(lan.cidr);
+    if (!parsed.ok) {
+      issues.push({ path: ['lans', i, 'cidr'], message: parsed.error });
+      return;
+    }
+    for (const [other, range] of lans) {
+      if (rangesOverlap(range, parsed.value)) {
+        issues.push({
+          path: ['lans', i, 'cidr'],
+          message: `${show(lan.cidr)} overlaps LAN ${show(other)} ${range.toCidrString()}`,
+        });
+      }
+    }
+    lans.set(lan.name, parsed.value);
+  });
+  return { lans, lans6 };
 }
