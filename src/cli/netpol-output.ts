@@ -10,7 +10,10 @@ function endpointText(analysis: NetpolAnalysis, endpoint: Endpoint): string {
   return 'workload' in endpoint ? analysis.workloads[endpoint.workload].key : endpoint.text;
 }
 
-/** `allowed: x/a => y/b on TCP 80`, and with --explain the policies and rules deciding each side. */
+/**
+ * `allowed: x/a => y/b on TCP 80`, and with --explain the policies and rules deciding each side. When the families
+ * answer differently (an ipBlock of one family), the line names them and --explain gives each family's reasons.
+ */
 export function formatVerdict(
   analysis: NetpolAnalysis,
   from: Endpoint,
@@ -23,25 +26,51 @@ export function formatVerdict(
 ): string {
   const src = endpointText(analysis, from);
   const dst = endpointText(analysis, to);
-  const lines = [`${verdict.allowed ? 'allowed' : 'denied'}: ${src} => ${dst} on ${protocol} ${port}`];
+  const families = verdict.byFamily
+    ? ` over ${verdict.byFamily
+        .filter((f) => f.verdict.allowed)
+        .map((f) => `IPv${f.family}`)
+        .join(' and ')} only (denied over ${verdict.byFamily
+        .filter((f) => !f.verdict.allowed)
+        .map((f) => `IPv${f.family}`)
+        .join(' and ')})`
+    : '';
+  const lines = [`${verdict.allowed ? 'allowed' : 'denied'}: ${src} => ${dst} on ${protocol} ${port}${families}`];
   if (explain) {
     for (const note of notes) lines.push(`  note: ${note}`);
-    if (verdict.note) lines.push(`  ${verdict.note}: always allowed`);
-    const side = (what: string, who: string, v: DirectionVerdict, other: string) => {
-      const type = what === 'egress' ? 'Egress' : 'Ingress';
-      if (v.notAPod) return `  ${what} of ${who}: not a pod, so no ${type} policy applies`;
-      if (!v.isolated)
-        return `  ${what} of ${who}: not isolated (no NetworkPolicy selects it with policyType ${type}): allowed`;
-      if (v.allowed) return `  ${what} of ${who}: allowed by ${v.allowedBy.map(ruleRefText).join('; ')}`;
-      return (
-        `  ${what} of ${who}: isolated by ${v.policies.map((p) => `NetworkPolicy ${p.namespace}/${p.name}`).join(', ')}; ` +
-        `no rule of them admits ${other} on ${protocol} ${port}: denied`
-      );
+    const reasons = (v: Verdict, indent: string) => {
+      if (v.note) lines.push(`${indent}${v.note}: always allowed`);
+      lines.push(`${indent}${sideText('egress', src, v.egress, dst, protocol, port)}`);
+      lines.push(`${indent}${sideText('ingress', dst, v.ingress, src, protocol, port)}`);
     };
-    lines.push(side('egress', src, verdict.egress, dst));
-    lines.push(side('ingress', dst, verdict.ingress, src));
+    if (verdict.byFamily)
+      for (const { family, verdict: v } of verdict.byFamily) {
+        lines.push(`  over IPv${family}: ${v.allowed ? 'allowed' : 'denied'}`);
+        reasons(v, '    ');
+      }
+    else reasons(verdict, '  ');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One side of a verdict in words: `egress of x/a: allowed by NetworkPolicy x/p egress[0].to[1]`. */
+function sideText(
+  what: 'egress' | 'ingress',
+  who: string,
+  v: DirectionVerdict,
+  other: string,
+  protocol: Protocol,
+  port: number,
+): string {
+  const type = what === 'egress' ? 'Egress' : 'Ingress';
+  if (v.notAPod) return `${what} of ${who}: not a pod, so no ${type} policy applies`;
+  if (!v.isolated)
+    return `${what} of ${who}: not isolated (no NetworkPolicy selects it with policyType ${type}): allowed`;
+  if (v.allowed) return `${what} of ${who}: allowed by ${v.allowedBy.map(ruleRefText).join('; ')}`;
+  return (
+    `${what} of ${who}: isolated by ${v.policies.map((p) => `NetworkPolicy ${p.namespace}/${p.name}`).join(', ')}; ` +
+    `no rule of them admits ${other} on ${protocol} ${port}: denied`
+  );
 }
 
 /**

@@ -66,14 +66,15 @@ export function registerNetpol(program: Command, status: ExitStatus): void {
     .command('can')
     .description('may FROM open a connection to TO on a port? Exit 0 allowed, 1 denied, 2 bad input')
     .argument('<inputs...>', 'cluster files, manifest files or directories')
-    .requiredOption('--from <endpoint>', 'NS/NAME, NS/KIND/NAME or an IPv4 address')
-    .requiredOption('--to <endpoint>', 'NS/NAME, NS/KIND/NAME or an IPv4 address')
+    .requiredOption('--from <endpoint>', 'NS/NAME, NS/KIND/NAME or an IPv4 or IPv6 address')
+    .requiredOption('--to <endpoint>', 'NS/NAME, NS/KIND/NAME or an IPv4 or IPv6 address')
     .requiredOption('--port <port>', 'destination port', portNumber)
     .addOption(protocolOption())
     .option('--explain', 'name the policies and rules that decide')
     .action(
       (inputs: string[], opts: { from: string; to: string; port: number; protocol: Protocol; explain?: boolean }) => {
-        const { resolveEndpoint } = require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
+        const { familyMismatch, resolveEndpoint } =
+          require('../model/netpol/analyze') as typeof import('../model/netpol/analyze');
         const { analysis } = analyse(inputs);
         const from = resolveEndpoint(analysis, opts.from);
         const to = resolveEndpoint(analysis, opts.to);
@@ -87,6 +88,8 @@ export function registerNetpol(program: Command, status: ExitStatus): void {
               '(--from, --to) neither end is a pod: NetworkPolicies only apply to connections with a pod on one or both ends',
           });
         }
+        const mismatch = from.endpoint && to.endpoint ? familyMismatch(from.endpoint, to.endpoint) : undefined;
+        if (mismatch) issues.push({ path: ['to'], message: `(--from, --to) ${mismatch}` });
         if (issues.length > 0) throw new InputError('netstrap netpol can', issues);
         const verdict = analysis.can(from.endpoint!, to.endpoint!, opts.port, opts.protocol);
         const notes = [from.via, to.via].filter((v): v is string => v !== undefined);

@@ -709,9 +709,11 @@ export const workloadSchema = z.strictObject({
   podLabels: labels.default({}).describe("Labels of the workload's pods (its pod template), as policies select them."),
   ports: z.array(containerPortSchema).default([]).describe('Container ports of the pods.'),
   podIPs: z
-    .array(address)
+    .array(z.string().describe('IPv4 or IPv6 address, e.g. 10.244.1.5 or fd00:10:244:1::5'))
     .optional()
-    .describe('Fixed pod addresses inside podCidr, for ipBlock analysis. Default: unknown.'),
+    .describe(
+      'Fixed pod addresses inside podCidr (a dual-stack pod: one of each family), for ipBlock analysis. Default: unknown.',
+    ),
 });
 // <<< Workloads and namespaces
 

@@ -1,9 +1,9 @@
 /**
  * Checks of the cluster file's `kubernetes.namespaces` and `kubernetes.workloads` (declared for NetworkPolicy
  * analysis): labels as the API server requires them, container port names (IANA_SVC_NAME, unique per pod), fixed
- * pod IPs inside the pod CIDR and not shared, no workload or namespace declared twice.
+ * pod IPs (IPv4 or IPv6) inside the pod range of their family and not shared, no workload or namespace declared twice.
  */
-import { rangeContains, parseAddress, cidrText } from '../cidr';
+import { ipNetworkContains, ipv6Text, parseIpAddress } from '../cidr';
 import { Issue, show, under } from '../errors';
 import { checkLabels, checkPortName } from '../meta';
 import { NetworkLayout } from '../layout';
@@ -57,18 +57,28 @@ export function checkWorkloads(workloads: readonly WorkloadSpec[], layout: Netwo
     });
     (w.podIPs ?? []).forEach((ip, j) => {
       const at = [i, 'podIPs', j];
-      const parsed = parseAddress(ip);
+      const parsed = parseIpAddress(ip);
       if (!parsed.ok) {
         issues.push({ path: at, message: parsed.error });
         return;
       }
-      if (!rangeContains(layout.podCidr, parsed.value)) {
-        issues.push({ path: at, message: `pod IP ${show(ip)} is outside network.podCidr ${cidrText(layout.podCidr)}` });
+      const family = parsed.value.family;
+      const range = layout.podCidrs.find((r) => r.family === family);
+      if (!range) {
+        issues.push({
+          path: at,
+          message: `pod IP ${show(ip)} is IPv${family} but network.podCidr has no IPv${family} range: add one (a dual-stack podCidr) or remove the address`,
+        });
+      } else if (!ipNetworkContains(range.network, parsed.value)) {
+        const which = layout.podCidrs.length > 1 ? `network.podCidr's IPv${family} range` : 'network.podCidr';
+        issues.push({ path: at, message: `pod IP ${show(ip)} is outside ${which} ${range.text}` });
       }
-      const owner = ipOwners.get(ip);
+      // One address in two spellings (fd00::5, FD00:0::5) is one address.
+      const key = parsed.value.family === 6 ? ipv6Text(parsed.value.value.getValue()) : ip;
+      const owner = ipOwners.get(key);
       if (owner !== undefined && owner !== id)
         issues.push({ path: at, message: `pod IP ${show(ip)} is also given to ${owner}` });
-      ipOwners.set(ip, id);
+      ipOwners.set(key, id);
     });
   });
   return issues;

@@ -20,22 +20,34 @@
  * ipBlock and pods (the docs leave it implementation-defined, "Behavior of ipBlock selectors"): an ipBlock matches a
  * workload when every known pod IP of it lies in the cidr and outside every except; a workload without known IPs
  * is matched only by an ipBlock that covers every address its pods could have (the pod CIDR when known, else all
- * of IPv4 - e.g. 0.0.0.0/0). This is what the upstream e2e tests expect of ipBlocks naming pod IPs. Addresses are
- * IPv4. hostNetwork pods are not analysed (NetworkPolicies do not apply to the host network namespace).
+ * of the family - e.g. 0.0.0.0/0). This is what the upstream e2e tests expect of ipBlocks naming pod IPs.
+ * hostNetwork pods are not analysed (NetworkPolicies do not apply to the host network namespace).
+ *
+ * IPv4 and IPv6: a connection has one family, and an ipBlock speaks only of addresses of its own family (a peer
+ * 0.0.0.0/0 admits no IPv6 address). The analysis' families are the cluster file's pod ranges' when one is read,
+ * else those the input shows (inputFamilies). Every workload has every family of the
+ * analysis (its known addresses of a family, else that family's pod space), and two workloads may connect when
+ * they may over at least one family; `can` names the family when the families differ. Input without IPv6 is
+ * analysed over IPv4 alone, exactly as before.
  */
 import {
-  ALL_ADDRESSES,
-  Interval,
+  addressText,
   addressValue,
-  cidrInterval,
+  cidrRange,
+  everyAddress,
+  FAMILIES,
+  type Family,
+  type FamilySpan,
   intervalsContain,
   intervalsCover,
   normalizeIntervals,
+  type Span,
   subtractIntervals,
 } from './addresses';
 import { ConnectionSet } from './connections';
 import { compileSelector, Inventory, Policy, PolicyPort, Protocol, Workload } from './inventory';
 import type { NetworkPolicyPeerSpec } from '../checks/network-policy';
+import { parseIpAddress } from '../cidr';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bit sets of workload indexes
@@ -84,11 +96,16 @@ export function ruleRefText(ref: RuleRef): string {
 }
 
 interface CompiledPeer {
-  /** Workloads matched. */
+  /** Workloads matched (by an ipBlock: over its family). */
   readonly pods: Bits;
-  /** Addresses matched (ipBlock only), normalized. */
-  readonly addresses: readonly Interval[];
+  /** An ipBlock's family; undefined for a selector, which matches pods whatever the family. */
+  readonly family?: Family;
+  /** Addresses matched (ipBlock only, of its family), normalized. */
+  readonly addresses: readonly Span[];
 }
+
+/** Per family, a set of workloads (one object for both when the family does not matter). */
+type FamilyBits = Readonly<Record<Family, Bits>>;
 
 type CompiledPort =
   | { readonly protocol: Protocol; readonly start: number; readonly end: number }
@@ -98,8 +115,8 @@ interface CompiledRule {
   readonly index: number;
   /** undefined: every peer (from/to absent or empty). */
   readonly peers?: readonly CompiledPeer[];
-  /** Union of the peers' workloads (all of them when `peers` is undefined). */
-  readonly pods: Bits;
+  /** Per family, the union of the peers' workloads (all of them when `peers` is undefined). */
+  readonly pods: FamilyBits;
   /** undefined: every port. */
   readonly ports?: readonly CompiledPort[];
 }
@@ -112,8 +129,19 @@ interface CompiledPolicy {
   readonly egress?: readonly CompiledRule[];
 }
 
-/** One side of a connection: a workload (by index) or an address outside the analysed workloads. */
-export type Endpoint = { readonly workload: number } | { readonly address: number; readonly text: string };
+/**
+ * One side of a connection: a workload (by index; with the family of the pod IP it was named by) or an address
+ * outside the analysed workloads (an IPv4 address as a number, an IPv6 address as a bigint; `text` canonical).
+ */
+export type Endpoint =
+  | { readonly workload: number; readonly family?: Family }
+  | { readonly address: number | bigint; readonly text: string };
+
+/** The family of a connection an endpoint fixes: an address's, or the pod IP's a workload was named by. */
+function endpointFamily(endpoint: Endpoint): Family | undefined {
+  if ('workload' in endpoint) return endpoint.family;
+  return typeof endpoint.address === 'bigint' ? 6 : 4;
+}
 
 export interface DirectionVerdict {
   /** False: no policy applies to this side in this direction, so everything is allowed. */
@@ -135,6 +163,11 @@ export interface Verdict {
   readonly ingress: DirectionVerdict;
   /** Set when the answer is fixed by a rule above the policies (a pod reaching itself). */
   readonly note?: string;
+  /**
+   * Set when two workloads were asked about and the families answer differently: each family's verdict (the
+   * verdict itself is the first allowing family's).
+   */
+  readonly byFamily?: ReadonlyArray<{ readonly family: Family; readonly verdict: Verdict }>;
 }
 
 export class NetpolAnalysis {
@@ -146,25 +179,36 @@ export class NetpolAnalysis {
   private readonly ingressOf: number[][];
   private readonly egressOf: number[][];
   private readonly indexByKey: Map<string, number>;
-  private readonly workloadAddresses: Array<readonly Interval[]>;
-  /** Addresses a pod could have: the pod CIDR when known, else all of IPv4. */
-  private readonly podSpace: readonly Interval[];
+  /** Per workload and family, its known pod addresses (normalized). */
+  private readonly workloadAddresses: Array<Record<Family, Span[]>>;
+  /** Per family, the pod CIDR when the input gave one. */
+  private readonly podCidrs: Readonly<Partial<Record<Family, Span>>>;
+  /** The families analysed, the primary (the cluster's first pod range) first. */
+  readonly families: readonly Family[];
+  /**
+   * The families whose answers are computed: one when no ipBlock is involved (the families then agree), else
+   * every family.
+   */
+  private readonly passes: readonly Family[];
 
   constructor(readonly inventory: Inventory) {
     this.workloads = inventory.workloads;
     this.n = this.workloads.length;
     this.all = fullBits(this.n);
     this.indexByKey = new Map(this.workloads.map((w, i) => [w.key, i]));
-    this.podSpace =
-      inventory.podCidr && cidrInterval(inventory.podCidr) ? [cidrInterval(inventory.podCidr)!] : [ALL_ADDRESSES];
-    this.workloadAddresses = this.workloads.map((w) =>
-      normalizeIntervals(
-        w.ips.flatMap((ip) => {
-          const v = addressValue(ip);
-          return v === undefined ? [] : [[v, v] as Interval];
-        }),
-      ),
-    );
+    const podRanges = (inventory.podCidrs ?? (inventory.podCidr ? [inventory.podCidr] : []))
+      .map((text) => cidrRange(text))
+      .filter((r): r is FamilySpan => r !== undefined);
+    this.podCidrs = Object.fromEntries(podRanges.map((r) => [r.family, r.span]));
+    this.workloadAddresses = this.workloads.map((w) => {
+      const known: Record<Family, Span[]> = { 4: [], 6: [] };
+      for (const ip of w.ips) {
+        const v = addressValue(ip);
+        if (v) known[v.family].push([v.value, v.value]);
+      }
+      return { 4: normalizeIntervals(known[4]), 6: normalizeIntervals(known[6]) };
+    });
+    this.families = podRanges.length > 0 ? [...new Set(podRanges.map((r) => r.family))] : this.inputFamilies();
 
     // Workloads by namespace, with the namespace's labels: selectors are evaluated once per namespace.
     const byNamespace = new Map<string, number[]>();
@@ -183,20 +227,32 @@ export class NetpolAnalysis {
     };
 
     const peerCache = new Map<string, CompiledPeer>();
+    let ipBlocks = false;
     const compilePeer = (peer: NetworkPolicyPeerSpec, policyNamespace: string): CompiledPeer => {
       const cacheKey = `${peer.ipBlock ? '' : policyNamespace} ${JSON.stringify(peer)}`;
       const cached = peerCache.get(cacheKey);
       if (cached) return cached;
       const pods = newBits(this.n);
-      let addresses: Interval[] = [];
+      let addresses: Span[] = [];
+      let family: Family | undefined;
       if (peer.ipBlock) {
-        const cidr = cidrInterval(peer.ipBlock.cidr);
-        const except = (peer.ipBlock.except ?? []).map(cidrInterval).filter((x): x is Interval => x !== undefined);
-        addresses = cidr ? subtractIntervals([cidr], except) : [];
-        const coversPods = intervalsCover(addresses, this.podSpace);
-        this.workloadAddresses.forEach((ips, i) => {
-          if (ips.length > 0 ? intervalsCover(addresses, ips) : coversPods) setBit(pods, i);
-        });
+        ipBlocks = true;
+        const cidr = cidrRange(peer.ipBlock.cidr);
+        family = cidr?.family ?? 4;
+        // An except of the other family cannot be written (the API server refuses it).
+        const except = (peer.ipBlock.except ?? [])
+          .map((text) => cidrRange(text))
+          .filter((x) => x !== undefined && x.family === family)
+          .map((x) => x!.span);
+        addresses = cidr ? subtractIntervals([cidr.span], except) : [];
+        // Over its family, a workload is matched when the block holds every address its pods have or could have.
+        if (this.families.includes(family)) {
+          const coversPods = intervalsCover(addresses, [this.podCidrs[family] ?? everyAddress(family)]);
+          this.workloadAddresses.forEach((ips, i) => {
+            const known = ips[family!];
+            if (known.length > 0 ? intervalsCover(addresses, known) : coversPods) setBit(pods, i);
+          });
+        }
       } else {
         const podMatch = compileSelector(peer.podSelector ?? {});
         const namespaces = peer.namespaceSelector
@@ -206,10 +262,11 @@ export class NetpolAnalysis {
           for (const i of byNamespace.get(ns) ?? []) if (podMatch(this.workloads[i].labels)) setBit(pods, i);
         }
       }
-      const compiled = { pods, addresses };
+      const compiled = { pods, family, addresses };
       peerCache.set(cacheKey, compiled);
       return compiled;
     };
+    const empty = newBits(this.n);
     const compileRules = (
       rules: ReadonlyArray<{ ports?: ReadonlyArray<PolicyPort> }>,
       field: 'from' | 'to',
@@ -218,10 +275,16 @@ export class NetpolAnalysis {
       rules.map((rule, index): CompiledRule => {
         const peerSpecs = (rule as Record<string, ReadonlyArray<NetworkPolicyPeerSpec> | undefined>)[field];
         const peers = peerSpecs && peerSpecs.length > 0 ? peerSpecs.map((p) => compilePeer(p, ns)) : undefined;
-        let pods = this.all;
+        let pods: FamilyBits = { 4: this.all, 6: this.all };
         if (peers) {
-          pods = newBits(this.n);
-          for (const p of peers) orInto(pods, p.pods);
+          const union = (family: Family) => {
+            const bits = newBits(this.n);
+            for (const p of peers) orInto(bits, p.family === undefined || p.family === family ? p.pods : empty);
+            return bits;
+          };
+          const byFamily = peers.some((p) => p.family !== undefined);
+          const v4 = union(4);
+          pods = { 4: v4, 6: byFamily ? union(6) : v4 };
         }
         const ports = rule.ports && rule.ports.length > 0 ? rule.ports.map(compilePort) : undefined;
         return { index, peers, pods, ports };
@@ -248,6 +311,7 @@ export class NetpolAnalysis {
         egress: types.includes('Egress') ? compileRules(policy.spec.egress ?? [], 'to', policy.namespace) : undefined,
       };
     });
+    this.passes = ipBlocks ? this.families : this.families.slice(0, 1);
     this.ingressOf = this.workloads.map(() => []);
     this.egressOf = this.workloads.map(() => []);
     this.compiled.forEach((c, p) => {
@@ -279,9 +343,22 @@ export class NetpolAnalysis {
     return this.workloads.filter((w) => w.namespace === ns && w.name === name).map((w) => w.key);
   }
 
+  /**
+   * Without a cluster file's pod ranges, the families the input shows: IPv6 when a pod IP or an ipBlock is IPv6;
+   * IPv4 unless every pod IP known is IPv6 (an IPv6-only cluster's objects).
+   */
+  private inputFamilies(): Family[] {
+    const v4 = this.workloadAddresses.some((a) => a[4].length > 0);
+    const v6 = this.workloadAddresses.some((a) => a[6].length > 0);
+    const families: Family[] = [];
+    if (v4 || !v6) families.push(4);
+    if (v6 || hasIpv6Block(this.inventory.policies)) families.push(6);
+    return families;
+  }
+
   /** The workload that owns a pod IP, if any. */
-  workloadOfAddress(value: number): number | undefined {
-    const i = this.workloadAddresses.findIndex((ips) => intervalsContain(ips, value));
+  workloadOfAddress(family: Family, value: number | bigint): number | undefined {
+    const i = this.workloadAddresses.findIndex((ips) => intervalsContain(ips[family], value));
     return i < 0 ? undefined : i;
   }
 
@@ -297,10 +374,23 @@ export class NetpolAnalysis {
   // -------------------------------------------------------------------------------------------------------------
   // One connection
 
-  /** Whether `from` may open a connection to `to` on port/protocol, with the policies and rules deciding it. */
-  can(from: Endpoint, to: Endpoint, port: number, protocol: Protocol): Verdict {
-    const egress = this.side(from, to, port, protocol, 'egress');
-    const ingress = this.side(to, from, port, protocol, 'ingress');
+  /**
+   * Whether `from` may open a connection to `to` on port/protocol, with the policies and rules deciding it. The
+   * family is the addresses' (or `family`); between two workloads named by key, each family of the analysis is
+   * asked and the connection is allowed when one allows it.
+   */
+  can(from: Endpoint, to: Endpoint, port: number, protocol: Protocol, family?: Family): Verdict {
+    const fixed = family ?? endpointFamily(from) ?? endpointFamily(to);
+    if (fixed !== undefined) return this.canOver(from, to, port, protocol, fixed);
+    const verdicts = this.passes.map((f) => ({ family: f, verdict: this.canOver(from, to, port, protocol, f) }));
+    const allowing = verdicts.find((v) => v.verdict.allowed) ?? verdicts[0];
+    if (verdicts.every((v) => v.verdict.allowed === allowing.verdict.allowed)) return allowing.verdict;
+    return { ...allowing.verdict, byFamily: verdicts };
+  }
+
+  private canOver(from: Endpoint, to: Endpoint, port: number, protocol: Protocol, family: Family): Verdict {
+    const egress = this.side(from, to, port, protocol, 'egress', family);
+    const ingress = this.side(to, from, port, protocol, 'ingress', family);
     if (
       'workload' in from &&
       'workload' in to &&
@@ -312,13 +402,14 @@ export class NetpolAnalysis {
     return { allowed: egress.allowed && ingress.allowed, egress, ingress };
   }
 
-  /** The verdict of one side: `self`'s policies in `direction`, about traffic with `other`. */
+  /** The verdict of one side: `self`'s policies in `direction`, about traffic with `other` over `family`. */
   private side(
     self: Endpoint,
     other: Endpoint,
     port: number,
     protocol: Protocol,
     direction: 'ingress' | 'egress',
+    family: Family,
   ): DirectionVerdict {
     if (!('workload' in self)) return { isolated: false, policies: [], allowedBy: [], allowed: true, notAPod: true };
     const applying = (direction === 'ingress' ? this.ingressOf : this.egressOf)[self.workload];
@@ -335,8 +426,11 @@ export class NetpolAnalysis {
           return;
         }
         rule.peers.forEach((peer, j) => {
+          const ownFamily = peer.family === undefined || peer.family === family;
           const hit =
-            'workload' in other ? hasBit(peer.pods, other.workload) : intervalsContain(peer.addresses, other.address);
+            'workload' in other
+              ? ownFamily && hasBit(peer.pods, other.workload)
+              : peer.family === endpointFamily(other) && intervalsContain(peer.addresses, other.address);
           if (hit) allowedBy.push({ policy: c.policy, direction, rule: rule.index, peer: j });
         });
       });
@@ -371,7 +465,7 @@ export class NetpolAnalysis {
   // -------------------------------------------------------------------------------------------------------------
   // Every pair of workloads, one port
 
-  /** matrix[s][d]: may workload s open a connection to workload d on port/protocol. */
+  /** matrix[s][d]: may workload s open a connection to workload d on port/protocol (over one family or more). */
   matrix(port: number, protocol: Protocol): boolean[][] {
     const n = this.n;
     // Destinations having a named port `name` with this number and protocol.
@@ -387,13 +481,41 @@ export class NetpolAnalysis {
       }
       return bits;
     };
+    const passes = this.passes.map((family) => this.matrixPass(port, protocol, family, namedSet));
+    const out: boolean[][] = [];
+    for (let s = 0; s < n; s++) {
+      const row: boolean[] = new Array(n).fill(false);
+      for (const { egress, ingress } of passes) {
+        const e = egress[s];
+        for (let d = 0; d < n; d++) {
+          const i = ingress[d];
+          row[d] ||= (e === undefined || hasBit(e, d)) && (i === undefined || hasBit(i, s));
+        }
+      }
+      if (this.workloads[s].kind === 'Pod') row[s] = true;
+      out.push(row);
+    }
+    return out;
+  }
+
+  /**
+   * Over one family: per source, the destinations its egress policies allow (undefined: not isolated), and per
+   * destination, the sources its ingress policies allow.
+   */
+  private matrixPass(
+    port: number,
+    protocol: Protocol,
+    family: Family,
+    namedSet: (name: string) => Bits,
+  ): { egress: Array<Bits | undefined>; ingress: Array<Bits | undefined> } {
+    const n = this.n;
     // Egress: per source, the destinations its policies allow (a rule's peers ∩ destinations its ports fit).
     const egress: Array<Bits | undefined> = new Array(n);
     const egressRuleSets = new Map<CompiledRule, Bits | undefined>();
     const egressRuleSet = (rule: CompiledRule): Bits | undefined => {
       if (egressRuleSets.has(rule)) return egressRuleSets.get(rule);
       let result: Bits | undefined;
-      if (!rule.ports) result = rule.pods;
+      if (!rule.ports) result = rule.pods[family];
       else {
         let numeric = false;
         const byName = newBits(n);
@@ -402,7 +524,7 @@ export class NetpolAnalysis {
           if ('name' in entry) orInto(byName, namedSet(entry.name));
           else if (port >= entry.start && port <= entry.end) numeric = true;
         }
-        result = numeric ? rule.pods : andBits(rule.pods, byName);
+        result = numeric ? rule.pods[family] : andBits(rule.pods[family], byName);
       }
       egressRuleSets.set(rule, result);
       return result;
@@ -425,38 +547,38 @@ export class NetpolAnalysis {
       const self: Endpoint = { workload: d };
       for (const p of this.ingressOf[d])
         for (const rule of this.compiled[p].ingress!) {
-          if (this.portsMatch(rule.ports, port, protocol, self)) orInto(bits, rule.pods);
+          if (this.portsMatch(rule.ports, port, protocol, self)) orInto(bits, rule.pods[family]);
         }
       ingress[d] = bits;
     }
-    const out: boolean[][] = [];
-    for (let s = 0; s < n; s++) {
-      const row: boolean[] = new Array(n);
-      const e = egress[s];
-      for (let d = 0; d < n; d++) {
-        const i = ingress[d];
-        row[d] = (e === undefined || hasBit(e, d)) && (i === undefined || hasBit(i, s));
-      }
-      if (this.workloads[s].kind === 'Pod') row[s] = true;
-      out.push(row);
-    }
-    return out;
+    return { egress, ingress };
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Every port: connection sets
 
-  /** Everything `s` may open to `d` (per protocol and port). */
+  /** Everything `s` may open to `d` (per protocol and port), over one family or more. */
   connections(s: number, d: number): ConnectionSet {
     if (s === d && this.workloads[s].kind === 'Pod') return ConnectionSet.all();
+    let set = ConnectionSet.none();
+    for (const family of this.passes) {
+      set = set.union(this.connectionsOver(s, d, family));
+      if (set.isAll()) break;
+    }
+    return set;
+  }
+
+  private connectionsOver(s: number, d: number, family: Family): ConnectionSet {
+    const admits = (peer: CompiledPeer, i: number) =>
+      (peer.family === undefined || peer.family === family) && hasBit(peer.pods, i);
     const egress =
       this.egressOf[s].length === 0
         ? ConnectionSet.all()
         : this.union(
             this.egressOf[s],
             'egress',
-            (peer) => hasBit(peer.pods, d),
-            (rule) => hasBit(rule.pods, d),
+            (peer) => admits(peer, d),
+            (rule) => hasBit(rule.pods[family], d),
             d,
           );
     if (egress.isEmpty()) return egress;
@@ -466,8 +588,8 @@ export class NetpolAnalysis {
         : this.union(
             this.ingressOf[d],
             'ingress',
-            (peer) => hasBit(peer.pods, s),
-            (rule) => hasBit(rule.pods, s),
+            (peer) => admits(peer, s),
+            (rule) => hasBit(rule.pods[family], s),
             d,
           );
     return egress.intersect(ingress);
@@ -508,37 +630,57 @@ export class NetpolAnalysis {
 
   /**
    * The addresses outside the workloads that `i` may reach (egress) or be reached from (ingress), with the
-   * connections for each: disjoint intervals, adjacent ones with equal connections merged. Pod addresses (the pod
-   * CIDR when known) are left out: pods are the workloads.
+   * connections for each: per family of the analysis (IPv4 first), disjoint intervals, adjacent ones with equal
+   * connections merged. Pod addresses (the pod CIDR of the family when known) are left out: pods are the workloads.
    */
-  external(i: number, direction: 'ingress' | 'egress'): Array<{ addresses: Interval[]; connections: ConnectionSet }> {
-    const outside = subtractIntervals([ALL_ADDRESSES], this.inventory.podCidr ? this.podSpace : []);
+  external(
+    i: number,
+    direction: 'ingress' | 'egress',
+  ): Array<{ family: Family; addresses: Span[]; connections: ConnectionSet }> {
+    return FAMILIES.filter((f) => this.families.includes(f)).flatMap((family) =>
+      this.externalOver(i, direction, family).map((piece) => ({ family, ...piece })),
+    );
+  }
+
+  private externalOver(
+    i: number,
+    direction: 'ingress' | 'egress',
+    family: Family,
+  ): Array<{ addresses: Span[]; connections: ConnectionSet }> {
+    const every = everyAddress(family);
+    const podCidr = this.podCidrs[family];
+    const outside = subtractIntervals([every], podCidr ? [podCidr] : []);
     const policies = (direction === 'ingress' ? this.ingressOf : this.egressOf)[i];
     if (policies.length === 0) return [{ addresses: outside, connections: ConnectionSet.all() }];
-    // Cut the space at every boundary of every ipBlock involved; each piece is then all-in or all-out of each block.
-    const cuts = new Set<number>([0, ALL_ADDRESSES[1] + 1]);
+    // Cut the space at every boundary of every ipBlock of the family; each piece is then all-in or all-out of each.
+    const after = (v: number | bigint) => (typeof v === 'bigint' ? v + 1n : v + 1);
+    const cuts = new Set<number | bigint>([every[0], after(every[1])]);
     const rules = policies.flatMap((p) => this.compiled[p][direction]!);
     for (const rule of rules)
       for (const peer of rule.peers ?? [])
-        for (const [a, b] of peer.addresses) {
-          cuts.add(a);
-          cuts.add(b + 1);
-        }
-    const points = [...cuts].sort((a, b) => a - b);
-    const pieces: Array<{ addresses: Interval[]; connections: ConnectionSet }> = [];
+        if (peer.family === family)
+          for (const [a, b] of peer.addresses) {
+            cuts.add(a);
+            cuts.add(after(b));
+          }
+    const points = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const pieces: Array<{ addresses: Span[]; connections: ConnectionSet }> = [];
     for (let k = 0; k + 1 < points.length; k++) {
       const start = points[k];
-      const end = points[k + 1] - 1;
+      const next = points[k + 1];
+      const end = typeof next === 'bigint' ? next - 1n : next - 1;
       const inside = subtractIntervals([[start, end]], subtractIntervals([[start, end]], outside));
       if (inside.length === 0) continue;
       let set = ConnectionSet.none();
       for (const rule of rules) {
-        if (rule.peers && !rule.peers.some((peer) => intervalsContain(peer.addresses, start))) continue;
+        if (rule.peers && !rule.peers.some((peer) => peer.family === family && intervalsContain(peer.addresses, start)))
+          continue;
         set = set.union(this.portSet(rule.ports, direction === 'ingress' ? i : undefined));
       }
       if (set.isEmpty()) continue;
       const last = pieces[pieces.length - 1];
-      if (last && last.connections.equals(set) && last.addresses[last.addresses.length - 1][1] + 1 === inside[0][0]) {
+      const adjacent = last && after(last.addresses[last.addresses.length - 1][1]) === inside[0][0];
+      if (last && adjacent && last.connections.equals(set)) {
         last.addresses = normalizeIntervals([...last.addresses, ...inside]);
       } else pieces.push({ addresses: inside, connections: set });
     }
@@ -551,6 +693,15 @@ export function effectivePolicyTypes(policy: Policy): ReadonlyArray<'Ingress' | 
   return policy.spec.policyTypes;
 }
 
+/** True when a policy has an IPv6 ipBlock. */
+function hasIpv6Block(policies: readonly Policy[]): boolean {
+  return policies.some((policy) =>
+    [...(policy.spec.ingress ?? []).map((r) => r.from), ...(policy.spec.egress ?? []).map((r) => r.to)].some((peers) =>
+      (peers ?? []).some((peer) => peer.ipBlock && cidrRange(peer.ipBlock.cidr)?.family === 6),
+    ),
+  );
+}
+
 function compilePort(entry: PolicyPort): CompiledPort {
   const protocol = entry.protocol;
   if (entry.port === undefined) return { protocol, start: 1, end: 65535 };
@@ -558,17 +709,37 @@ function compilePort(entry: PolicyPort): CompiledPort {
   return { protocol, start: entry.port, end: entry.endPort ?? entry.port };
 }
 
-/** Parses a `can` endpoint: a workload key, or an IPv4 address (a known pod IP resolves to its workload). */
+/** Why two ends cannot be one connection (one IPv4, the other IPv6), or undefined. */
+export function familyMismatch(from: Endpoint, to: Endpoint): string | undefined {
+  const a = endpointFamily(from);
+  const b = endpointFamily(to);
+  if (a === undefined || b === undefined || a === b) return undefined;
+  return `one end is IPv${a} and the other IPv${b}: a connection has one family; give both ends of one family`;
+}
+
+/**
+ * Parses a `can` endpoint: a workload key, or an IPv4 or IPv6 address (IPv6 in any spelling; a known pod IP
+ * resolves to its workload, over the address' family).
+ */
 export function resolveEndpoint(
   analysis: NetpolAnalysis,
   text: string,
 ): { endpoint?: Endpoint; error?: string; via?: string } {
-  const value = addressValue(text);
-  if (value !== undefined) {
-    const owner = analysis.workloadOfAddress(value);
+  const address = addressValue(text);
+  if (address !== undefined) {
+    const canonical = addressText(address.family, address.value);
+    const owner = analysis.workloadOfAddress(address.family, address.value);
     if (owner !== undefined)
-      return { endpoint: { workload: owner }, via: `${text} is a pod IP of ${analysis.workloads[owner].key}` };
-    return { endpoint: { address: value, text } };
+      return {
+        endpoint: { workload: owner, family: address.family },
+        via: `${canonical} is a pod IP of ${analysis.workloads[owner].key}`,
+      };
+    return { endpoint: { address: address.value, text: canonical } };
+  }
+  // Workload keys hold a slash; an IPv6 address never does: name what is wrong with the address.
+  if (text.includes(':') && !text.includes('/')) {
+    const parsed = parseIpAddress(text);
+    if (!parsed.ok) return { error: parsed.error };
   }
   const i = analysis.findWorkload(text);
   if (i !== undefined) return { endpoint: { workload: i } };
@@ -578,7 +749,7 @@ export function resolveEndpoint(
       error: `${JSON.stringify(text)} is ambiguous: two kinds share the name; use one of ${candidates.join(', ')}`,
     };
   return {
-    error: `no workload ${JSON.stringify(text)} (expected NS/NAME, NS/KIND/NAME or an IPv4 address; known: ${analysis.workloads
+    error: `no workload ${JSON.stringify(text)} (expected NS/NAME, NS/KIND/NAME or an IPv4 or IPv6 address; known: ${analysis.workloads
       .slice(0, 8)
       .map((w) => w.key)
       .join(', ')}${analysis.workloads.length > 8 ? ', ...' : ''})`,

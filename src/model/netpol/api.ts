@@ -8,7 +8,7 @@
 import { InputError, type Issue } from '../errors';
 import type { ClusterModel } from '../load';
 import { intervalText } from './addresses';
-import { NetpolAnalysis, resolveEndpoint, type Verdict } from './analyze';
+import { familyMismatch, NetpolAnalysis, resolveEndpoint, type Verdict } from './analyze';
 import { addCluster } from './cluster';
 import { emptyInventory, finishInventory, type Protocol } from './inventory';
 import { addManifests, manifestDocuments } from './manifests';
@@ -32,7 +32,7 @@ function isObjectArray(source: ClusterModel | readonly unknown[]): source is rea
   return Array.isArray(source);
 }
 
-/** One connection to ask about: workloads as `NS/NAME` (or `NS/KIND/NAME`), or IPv4 addresses. */
+/** One connection to ask about: workloads as `NS/NAME` (or `NS/KIND/NAME`), or IPv4 or IPv6 addresses. */
 export interface NetpolQuery {
   readonly from: string;
   readonly to: string;
@@ -51,7 +51,7 @@ export interface NetpolVerdict extends Verdict {
 
 /**
  * May `from` open a connection to `to` on the port? Throws InputError for an unknown workload, an ambiguous name,
- * or two ends neither of which is a pod.
+ * two ends neither of which is a pod, or ends of two families.
  */
 export function netpolCan(source: NetpolSource, query: NetpolQuery): NetpolVerdict {
   const analysis = netpolAnalysis(source);
@@ -68,6 +68,8 @@ export function netpolCan(source: NetpolSource, query: NetpolQuery): NetpolVerdi
       path: ['to'],
       message: 'neither end is a pod: NetworkPolicies only apply to connections with a pod on one or both ends',
     });
+  const mismatch = from.endpoint && to.endpoint ? familyMismatch(from.endpoint, to.endpoint) : undefined;
+  if (mismatch) issues.push({ path: ['to'], message: mismatch });
   if (issues.length > 0) throw new InputError('netpolCan', issues);
   const verdict = analysis.can(from.endpoint!, to.endpoint!, query.port, protocol);
   return { ...verdict, from: query.from, to: query.to, port: query.port, protocol };
@@ -91,7 +93,7 @@ export function netpolMatrix(
 
 /** One allowed connection: between two workloads, or between a workload and addresses outside the workloads. */
 export interface ConnectionRow {
-  /** A workload key, or address ranges (`10.0.0.0/24`, comma-separated). */
+  /** A workload key, or address ranges of one family (`10.0.0.0/24`, `fd00::/64`, comma-separated). */
   readonly src: string;
   readonly dst: string;
   /** In words: `TCP 80,443; UDP 53`, `All connections`. */
@@ -126,14 +128,14 @@ export function netpolList(source: NetpolSource): ConnectionRow[] {
     for (const piece of analysis.external(i, 'egress')) {
       rows.push({
         src: key,
-        dst: piece.addresses.map(intervalText).join(','),
+        dst: piece.addresses.map((span) => intervalText(piece.family, span)).join(','),
         connections: piece.connections.toString(),
         ports: piece.connections.toJSON(),
       });
     }
     for (const piece of analysis.external(i, 'ingress')) {
       rows.push({
-        src: piece.addresses.map(intervalText).join(','),
+        src: piece.addresses.map((span) => intervalText(piece.family, span)).join(','),
         dst: key,
         connections: piece.connections.toString(),
         ports: piece.connections.toJSON(),

@@ -9,8 +9,14 @@ import { addNamespace, apiServerPolicySpec, countRead, emptyInventory, finishInv
  */
 export function addCluster(into: Inventory, cluster: Cluster, file: string, workloadsOnly = false): Inventory {
   const k = cluster.kubernetes;
-  into.podCidr ??= cluster.network.podCidr;
-  into.serviceCidr ??= cluster.network.serviceCidr;
+  if (into.podCidr === undefined) {
+    into.podCidr = cluster.network.podCidr;
+    into.podCidrs = cluster.network.podCidrs;
+  }
+  if (into.serviceCidr === undefined) {
+    into.serviceCidr = cluster.network.serviceCidr;
+    into.serviceCidrs = cluster.network.serviceCidrs;
+  }
   if (!workloadsOnly) {
     for (const ns of k.namespaces ?? []) {
       addNamespace(into, ns.name, ns.labels ?? {});

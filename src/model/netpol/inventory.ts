@@ -94,9 +94,14 @@ export interface Inventory {
   readonly namespaces: Map<string, Readonly<Record<string, string>>>;
   readonly workloads: Workload[];
   readonly policies: Policy[];
-  /** Pod and service networks when a cluster file gave them (for ipBlock assumptions and lints). */
+  /**
+   * Pod and service networks when a cluster file gave them (for ipBlock assumptions and lints): the primary
+   * family's, and every range written (one per family, primary first).
+   */
   podCidr?: string;
   serviceCidr?: string;
+  podCidrs?: readonly string[];
+  serviceCidrs?: readonly string[];
   /** Objects read, by kind (Namespace, NetworkPolicy and the workload kinds), wherever they came from. */
   readonly read: Map<string, number>;
   /** Objects read but not analysed, by kind (e.g. Service: 3, "Pod (owned)": 6, "DaemonSet (hostNetwork)": 1). */

@@ -9,7 +9,7 @@
  * and, for a cluster file: a Service whose selector matches no declared workload, and policies a CNI will not
  * enforce (src/model/cni.ts).
  */
-import { Interval, cidrInterval } from './addresses';
+import { cidrRange } from './addresses';
 import { NetpolAnalysis } from './analyze';
 import { compileSelector, Inventory, Protocol, Workload } from './inventory';
 import { clusterInventory } from './cluster';
@@ -69,13 +69,18 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
           } as Workload,
         ],
       });
+  // Pods ask the kube-dns Service's address, of the cluster's primary service family (when known).
+  const primaryService = inventory.serviceCidr ? cidrRange(inventory.serviceCidr)?.family : undefined;
+  const dnsFamily =
+    primaryService !== undefined && withDns.families.includes(primaryService) ? primaryService : undefined;
   const dnsTargets = withDns.workloads
     .map((w, i) => ({ w, i }))
     .filter(({ w }) => w.namespace === KUBE_DNS.namespace && dnsMatch(w.labels));
   withDns.workloads.forEach((w, i) => {
     if (w.key === dnsKey || !withDns.isIsolated(i, 'egress')) return;
     const missing = (['UDP', 'TCP'] as Protocol[]).filter(
-      (protocol) => !dnsTargets.some((t) => withDns.can({ workload: i }, { workload: t.i }, 53, protocol).allowed),
+      (protocol) =>
+        !dnsTargets.some((t) => withDns.can({ workload: i }, { workload: t.i }, 53, protocol, dnsFamily).allowed),
     );
     if (missing.length > 0) {
       out.push(
@@ -84,9 +89,13 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
     }
   });
 
-  const ranges: Array<[string, Interval | undefined]> = [
-    ['pod', inventory.podCidr ? cidrInterval(inventory.podCidr) : undefined],
-    ['service', inventory.serviceCidr ? cidrInterval(inventory.serviceCidr) : undefined],
+  // Every range of each (one per family): an ipBlock is compared with the range of its own family.
+  const ranges = [
+    ...(inventory.podCidrs ?? (inventory.podCidr ? [inventory.podCidr] : [])).map((cidr) => ({ what: 'pod', cidr })),
+    ...(inventory.serviceCidrs ?? (inventory.serviceCidr ? [inventory.serviceCidr] : [])).map((cidr) => ({
+      what: 'service',
+      cidr,
+    })),
   ];
   for (const { policy, selected } of analysis.policySelections()) {
     const selectedWorkloads = selected.map((i) => analysis.workloads[i]);
@@ -96,10 +105,11 @@ export function netpolLints(inventory: Inventory, analysis: NetpolAnalysis = new
         const peers = (rule as Record<string, ReadonlyArray<NetworkPolicyPeerSpec> | undefined>)[peersField] ?? [];
         peers.forEach((peer, j) => {
           if (!peer.ipBlock) return;
-          const block = cidrInterval(peer.ipBlock.cidr);
-          for (const [what, range] of ranges) {
-            if (!block || !range || block[1] < range[0] || block[0] > range[1]) continue;
-            const cidr = what === 'pod' ? inventory.podCidr : inventory.serviceCidr;
+          const block = cidrRange(peer.ipBlock.cidr);
+          for (const { what, cidr } of ranges) {
+            const range = cidrRange(cidr);
+            if (!block || !range || block.family !== range.family) continue;
+            if (block.span[1] < range.span[0] || block.span[0] > range.span[1]) continue;
             out.push(
               `${name(policy)} ${direction}[${r}].${peersField}[${j}]: ipBlock ${peer.ipBlock.cidr} covers the ${what} CIDR ${cidr}: ` +
                 (what === 'pod'

@@ -2,7 +2,8 @@
  * Kubernetes manifests → Inventory: netstrap's own dist/, `kubectl get -o yaml` output (`kind: List`, and the typed
  * lists of API list calls: PodList, NetworkPolicyList, …), a kustomize or helm render, decoded as the API server
  * decodes them (../decode.ts: null is absent). Read: Namespace, Pod, Deployment, StatefulSet, DaemonSet,
- * ReplicaSet, ReplicationController, Job, CronJob (pod template labels and ports; status.podIP(s) when present)
+ * ReplicaSet, ReplicationController, Job, CronJob (pod template labels and ports; status.podIP(s) when present,
+ * IPv4 and IPv6)
  * and NetworkPolicy; one of them that cannot be read is an error, never skipped. Every other kind is counted.
  * A Pod or ReplicaSet (or Job) whose controller is among the objects read is folded into it: its IPs join the
  * owner's, so kubectl output does not count a Deployment three times.
@@ -212,7 +213,6 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
       }
       inventory.policies.push({ name, namespace, spec: issues.spec!, source: `${doc.file} (${doc.where})` });
       countRead(inventory, kind);
-      if (issues.ipv6) countSkipped(inventory, 'IPv6 ipBlock CIDR (matches no IPv4 address)', issues.ipv6);
       continue;
     }
     // A workload kind.
@@ -296,17 +296,9 @@ function policyIssues(name: string, namespace: string, meta: Record<string, unkn
           ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => show(k)).join(', ')}`
           : `${i.message}${valueNote(input, i.path)}`,
     }));
-  // Analysis is IPv4: an IPv6 ipBlock (a dual-stack cluster's `::/0`) is checked as the API server checks it, kept,
-  // and matches no IPv4 address; it is counted, not an error.
-  let ipv6 = 0;
-  const checks = (policy: z.infer<typeof networkPolicySchema>) => {
-    const rules = [...(policy.ingress ?? []).map((r) => r.from), ...(policy.egress ?? []).map((r) => r.to)];
-    ipv6 = rules.flatMap((peers) => peers ?? []).filter((peer) => peer.ipBlock?.cidr.includes(':')).length;
-    return checkNetworkPolicy(policy);
-  };
-  const result = objectIssues(networkPolicySchema, input, checks, describe);
+  const result = objectIssues(networkPolicySchema, input, checkNetworkPolicy, describe);
   const issues = result.issues.map((i) => ({ ...i, path: toManifestPath(i.path) }));
-  return { issues, ipv6, spec: result.value && apiServerPolicySpec(result.value) };
+  return { issues, spec: result.value && apiServerPolicySpec(result.value) };
 }
 
 function valueNote(root: unknown, at: ReadonlyArray<PropertyKey>): string {
@@ -368,7 +360,7 @@ function podIps(status: unknown): string[] {
   const ips = Array.isArray(status.podIPs)
     ? status.podIPs.map((p) => (isObject(p) ? p.ip : undefined))
     : [status.podIP];
-  return [...new Set(ips.filter((ip): ip is string => typeof ip === 'string' && !ip.includes(':')))];
+  return [...new Set(ips.filter((ip): ip is string => typeof ip === 'string'))];
 }
 
 function containerPorts(spec: Record<string, unknown>, at: string[]): { ports: ContainerPort[]; issues: Issue[] } {

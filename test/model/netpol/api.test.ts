@@ -99,7 +99,7 @@ test('bad questions throw InputError naming the field and the value', () => {
     throw new Error('no error');
   };
   expect(error(() => netpolCan(objects, { from: 'shop/nope', to: 'shop/db', port: 5432 }))).toEqual([
-    'netpolCan: from: no workload "shop/nope" (expected NS/NAME, NS/KIND/NAME or an IPv4 address; known: shop/api, shop/db, shop/web)',
+    'netpolCan: from: no workload "shop/nope" (expected NS/NAME, NS/KIND/NAME or an IPv4 or IPv6 address; known: shop/api, shop/db, shop/web)',
   ]);
   expect(error(() => netpolCan(objects, { from: 'shop/web', to: 'shop/db', port: 0 }))).toEqual([
     'netpolCan: port: must be a port number 1-65535 (got 0)',

@@ -16,8 +16,27 @@ const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 type Protocol = (typeof PROTOCOLS)[number];
 const NS_LABEL = 'kubernetes.io/metadata.name';
 const ipOf = (ns: string, p: string) => `10.244.${NAMESPACES.indexOf(ns)}.${10 + PODS.indexOf(p)}`;
+const ipv6Of = (ns: string, p: string) =>
+  `fd00:10:244:${NAMESPACES.indexOf(ns)}::${(10 + PODS.indexOf(p)).toString(16)}`;
 
-function model(): K8sObject[] {
+/**
+ * The pods' addresses: IPv4 (as upstream's default cluster), IPv6 (an IPv6-only cluster), or both with IPv4 or IPv6
+ * first (a dual-stack cluster: status.podIP is the primary family's, status.podIPs both).
+ */
+type Stack = 'IPv4' | 'IPv6' | 'dual-stack IPv4 first' | 'dual-stack IPv6 first';
+const STACKS: readonly Stack[] = ['IPv4', 'IPv6', 'dual-stack IPv4 first', 'dual-stack IPv6 first'];
+function podStatus(stack: Stack, ns: string, p: string) {
+  const v4 = ipOf(ns, p);
+  const v6 = ipv6Of(ns, p);
+  if (stack === 'IPv4') return { podIP: v4 };
+  if (stack === 'IPv6') return { podIP: v6 };
+  const ips = stack === 'dual-stack IPv4 first' ? [v4, v6] : [v6, v4];
+  return { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) };
+}
+/** status.podIP: the address upstream's tests build their CIDRs from. */
+const primaryIpOf = (stack: Stack, ns: string, p: string) => podStatus(stack, ns, p).podIP;
+
+function model(stack: Stack = 'IPv4'): K8sObject[] {
   const objects: K8sObject[] = NAMESPACES.map((ns) => namespace(ns, { ns }));
   for (const ns of NAMESPACES)
     for (const p of PODS) {
@@ -28,7 +47,7 @@ function model(): K8sObject[] {
           protocol,
         })),
       );
-      objects.push(pod(ns, p, { pod: p }, ports, ipOf(ns, p)));
+      objects.push({ ...pod(ns, p, { pod: p }, ports), status: podStatus(stack, ns, p) });
     }
   return objects;
 }
@@ -77,8 +96,14 @@ function mismatches(analysis: NetpolAnalysis, reachability: Reachability, port: 
   return out;
 }
 
-function check(policies: K8sObject[], port: number, protocol: Protocol, build: (r: Reachability) => void): void {
-  const analysis = analysisOf([...model(), ...policies]);
+function check(
+  policies: K8sObject[],
+  port: number,
+  protocol: Protocol,
+  build: (r: Reachability) => void,
+  stack: Stack = 'IPv4',
+): void {
+  const analysis = analysisOf([...model(stack), ...policies]);
   expect(analysis.workloads).toHaveLength(9);
   const reachability = new Reachability();
   build(reachability);
@@ -254,39 +279,6 @@ describe('upstream e2e truth tables (x/y/z × a/b/c, ports 80/81, TCP/UDP/SCTP)'
     check([allow81, allow80], 80, 'TCP', allowOnly);
   });
 
-  test('should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed (by a second rule)', () => {
-    const podB = `${ipOf('x', 'b')}/32`;
-    const excepted = { ipBlock: { cidr: '0.0.0.0/4', except: [podB] } };
-    check(
-      [
-        policy('x', 'allow-client-a-via-cidr-egress-rule', {
-          podSelector: { matchLabels: { pod: 'a' } },
-          egress: [{ to: [excepted] }],
-          policyTypes: ['Egress'],
-        }),
-      ],
-      80,
-      'TCP',
-      (r) => r.expect('x/a', 'x/b', false),
-    );
-    // Upstream then replaces the policy by one allowing only podB's /32.
-    check(
-      [
-        policy('x', 'allow-client-a-via-cidr-egress-rule', {
-          podSelector: { matchLabels: { pod: 'a' } },
-          egress: [{ to: [{ ipBlock: { cidr: podB } }] }],
-          policyTypes: ['Egress'],
-        }),
-      ],
-      80,
-      'TCP',
-      (r) => {
-        r.expectAllEgress('x/a', false);
-        r.expect('x/a', 'x/b', true);
-      },
-    );
-  });
-
   test('should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)', () => {
     const toYA = [
       { namespaceSelector: { matchLabels: { [NS_LABEL]: 'y' } }, podSelector: { matchLabels: { pod: 'a' } } },
@@ -323,40 +315,6 @@ describe('upstream e2e truth tables (x/y/z × a/b/c, ports 80/81, TCP/UDP/SCTP)'
     );
   });
 
-  test('should allow egress access to server in CIDR block', () => {
-    check(
-      [
-        policy('x', 'allow-client-a-via-cidr-egress-rule', {
-          podSelector: { matchLabels: { pod: 'a' } },
-          egress: [{ to: [{ ipBlock: { cidr: `${ipOf('y', 'b')}/32` } }] }],
-          policyTypes: ['Egress'],
-        }),
-      ],
-      80,
-      'TCP',
-      (r) => {
-        r.expectAllEgress('x/a', false);
-        r.expect('x/a', 'y/b', true);
-      },
-    );
-  });
-
-  test('should enforce except clause while egress access to server in CIDR block', () => {
-    // makeLargeCIDRForIP: the pod IP masked to /4 (10.244.0.11 → 0.0.0.0/4).
-    check(
-      [
-        policy('x', 'allow-client-a-via-cidr-egress-rule', {
-          podSelector: { matchLabels: { pod: 'a' } },
-          egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/4', except: [`${ipOf('x', 'b')}/32`] } }] }],
-          policyTypes: ['Egress'],
-        }),
-      ],
-      80,
-      'TCP',
-      (r) => r.expect('x/a', 'x/b', false),
-    );
-  });
-
   test('should enforce multiple egress policies with egress allow-all policy taking precedence', () => {
     const only80 = policy('x', 'allow-egress-port-80', {
       podSelector: {},
@@ -388,6 +346,67 @@ describe('upstream e2e truth tables (x/y/z × a/b/c, ports 80/81, TCP/UDP/SCTP)'
       80,
       'TCP',
       (r) => r.expectPeer({ ns: 'x', pod: 'a' }, { ns: 'y' }, false),
+    );
+  });
+});
+
+/**
+ * Upstream's ipBlock cases are written for either family (`hostMask := 32; if utilnet.IsIPv6String(...) { hostMask
+ * = 128 }`, makeLargeCIDRForIP: the /4 holding the pod IP, of its family) and run on IPv4, IPv6 and dual-stack
+ * clusters, building the CIDRs from status.podIP. Here on each stack: an ipBlock of one family speaks only for
+ * connections of that family, and a pair is allowed when one family allows it.
+ */
+describe.each(STACKS)('upstream e2e ipBlock cases, pods %s', (stack) => {
+  const ip = (ns: string, p: string) => primaryIpOf(stack, ns, p);
+  const hostCidr = (ns: string, p: string) => `${ip(ns, p)}/${ip(ns, p).includes(':') ? 128 : 32}`;
+  /** makeLargeCIDRForIP: 10.244.0.10 → 0.0.0.0/4, fd00:10:244::a → f000::/4. */
+  const largeCidr = (ns: string, p: string) => (ip(ns, p).includes(':') ? 'f000::/4' : '0.0.0.0/4');
+  const egressOfA = (name: string, to: unknown[]) =>
+    policy('x', name, { podSelector: { matchLabels: { pod: 'a' } }, egress: [{ to }], policyTypes: ['Egress'] });
+
+  test('should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed (by a second rule)', () => {
+    const excepted = { ipBlock: { cidr: largeCidr('x', 'a'), except: [hostCidr('x', 'b')] } };
+    check(
+      [egressOfA('allow-client-a-via-cidr-egress-rule', [excepted])],
+      80,
+      'TCP',
+      (r) => r.expect('x/a', 'x/b', false),
+      stack,
+    );
+    // Upstream then replaces the policy by one allowing only podB's host CIDR.
+    check(
+      [egressOfA('allow-client-a-via-cidr-egress-rule', [{ ipBlock: { cidr: hostCidr('x', 'b') } }])],
+      80,
+      'TCP',
+      (r) => {
+        r.expectAllEgress('x/a', false);
+        r.expect('x/a', 'x/b', true);
+      },
+      stack,
+    );
+  });
+
+  test('should allow egress access to server in CIDR block', () => {
+    check(
+      [egressOfA('allow-client-a-via-cidr-egress-rule', [{ ipBlock: { cidr: hostCidr('y', 'b') } }])],
+      80,
+      'TCP',
+      (r) => {
+        r.expectAllEgress('x/a', false);
+        r.expect('x/a', 'y/b', true);
+      },
+      stack,
+    );
+  });
+
+  test('should enforce except clause while egress access to server in CIDR block', () => {
+    const excepted = { ipBlock: { cidr: largeCidr('x', 'a'), except: [hostCidr('x', 'b')] } };
+    check(
+      [egressOfA('allow-client-a-via-cidr-egress-rule', [excepted])],
+      80,
+      'TCP',
+      (r) => r.expect('x/a', 'x/b', false),
+      stack,
     );
   });
 });

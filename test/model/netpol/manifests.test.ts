@@ -125,7 +125,7 @@ describe('netpol manifest reader', () => {
     });
   });
 
-  test('an IPv6 ipBlock (dual stack) is kept, matches no IPv4 address, and is counted, not an error', () => {
+  test('an IPv6 ipBlock (dual stack) is kept and analysed (issue 21), not counted as not analysed', () => {
     const p = policy('x', 'egress', {
       podSelector: {},
       policyTypes: ['Egress'],
@@ -133,7 +133,17 @@ describe('netpol manifest reader', () => {
     });
     const inv = inventoryOf([pod('x', 'a', {}), p]);
     expect(inv.policies).toHaveLength(1);
-    expect(Object.fromEntries(inv.skipped)).toEqual({ 'IPv6 ipBlock CIDR (matches no IPv4 address)': 2 });
+    expect(Object.fromEntries(inv.skipped)).toEqual({});
+  });
+
+  test('IPv6 pod IPs (status.podIPs of a dual-stack pod, a single-stack IPv6 status.podIP) are read', () => {
+    const dual = pod('x', 'a', {});
+    dual.status = { podIP: '10.244.0.5', podIPs: [{ ip: '10.244.0.5' }, { ip: 'fd00:10:244::5' }] };
+    const inv = inventoryOf([dual, pod('x', 'b', {}, [], 'FD00:10:244:0::6')]);
+    expect(inv.workloads.map((w) => [w.key, w.ips])).toEqual([
+      ['x/a', ['10.244.0.5', 'fd00:10:244::5']],
+      ['x/b', ['FD00:10:244:0::6']],
+    ]);
   });
 
   test('two kinds sharing a name are keyed NS/KIND/NAME; the same object read twice counts once', () => {
