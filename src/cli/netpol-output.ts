@@ -95,7 +95,7 @@ export function formatMatrix(
     `${protocol}/${port}`,
     keys,
     matrix.map((row) => row.map((ok) => (ok ? '.' : 'X'))),
-    '. allowed, X denied',
+    `. allowed, X denied${familiesNote(analysis)}`,
   );
 }
 
@@ -118,8 +118,15 @@ export function formatAnyPortMatrix(analysis: NetpolAnalysis, inputs?: InputCoun
     'any port',
     keys,
     sets.map((row) => row.map((set) => (set.isAll() ? '.' : set.isEmpty() ? 'X' : '~'))),
-    '. every connection allowed, ~ some ports (netstrap netpol list names them), X denied',
+    `. every connection allowed, ~ some ports (netstrap netpol list names them), X denied${familiesNote(analysis)}`,
   );
+}
+
+/** With IPv4 and IPv6 analysed, what a cell means (nothing for one family, so IPv4-only output stays as it was). */
+function familiesNote(analysis: NetpolAnalysis): string {
+  return analysis.families.length > 1
+    ? '; IPv4 and IPv6: allowed over either family (netstrap netpol can names it)'
+    : '';
 }
 
 /** Widest matrix printed with its column names across; a wider one writes them downwards. */
@@ -186,9 +193,10 @@ export function formatList(rows: readonly ConnectionRow[], format: ListFormat): 
     case 'dot': {
       const nodes = [...new Set(rows.flatMap((r) => [r.src, r.dst]))];
       const lines = ['digraph netpol {', '  rankdir=LR;', '  node [shape=box];'];
+      // Address ranges are ellipses: IPv4 ones start with a digit, IPv6 ones hold a colon (a workload key has none).
       for (const node of nodes)
         lines.push(
-          `  ${JSON.stringify(node)}${/^[0-9.]+[/-]|^[0-9.]+,/.test(node) || /^\d/.test(node) ? ' [shape=ellipse]' : ''};`,
+          `  ${JSON.stringify(node)}${/^[0-9.]+[/-]|^[0-9.]+,/.test(node) || /^\d/.test(node) || node.includes(':') ? ' [shape=ellipse]' : ''};`,
         );
       for (const r of rows)
         lines.push(`  ${JSON.stringify(r.src)} -> ${JSON.stringify(r.dst)} [label=${JSON.stringify(r.connections)}];`);

@@ -404,6 +404,58 @@ kubernetes:
     ]);
   });
 
+  test('a dual-stack cluster (issue 21): can takes IPv6 addresses, list has IPv6 rows, the families are named', () => {
+    const dual = fixture('netpol-dual-stack.yaml');
+    const can = (from: string, to: string, port: string, ...more: string[]) =>
+      netstrap(['netpol', 'can', dual, '--from', from, '--to', to, '--port', port, ...more]);
+    // web's egress: 0.0.0.0/0 on 80, ::/0 except fd00::/8 on 443; an address in any spelling, printed canonical.
+    const v6 = can('shop/web', '2001:DB8:0:0::1', '443');
+    expect([v6.status, v6.stdout]).toEqual([0, 'allowed: shop/web => 2001:db8::1 on TCP 443\n']);
+    expect(can('shop/web', '2001:db8::1', '80').status).toBe(1); // 0.0.0.0/0 admits no IPv6 address
+    expect(can('shop/web', '8.8.8.8', '443').status).toBe(1); // ::/0 admits no IPv4 address
+    expect(can('shop/web', 'fd00:99::1', '443').status).toBe(1); // except fd00::/8
+    // db admits api's IPv4 address only: allowed over IPv4, denied over IPv6, and said so.
+    const both = can('shop/api', 'shop/db', '5432', '--explain');
+    expect(both.status).toBe(0);
+    expect(both.stdout).toBe(
+      [
+        'allowed: shop/api => shop/db on TCP 5432 over IPv4 only (denied over IPv6)',
+        '  over IPv4: allowed',
+        '    egress of shop/api: not isolated (no NetworkPolicy selects it with policyType Egress): allowed',
+        '    ingress of shop/db: allowed by NetworkPolicy shop/db-from-api ingress[0].from[0]',
+        '  over IPv6: denied',
+        '    egress of shop/api: not isolated (no NetworkPolicy selects it with policyType Egress): allowed',
+        '    ingress of shop/db: isolated by NetworkPolicy shop/db-from-api; no rule of them admits shop/api on TCP 5432: denied',
+        '',
+      ].join('\n'),
+    );
+    // Named by its IPv6 pod IP (written FD00:10:244:1:0:0:0:11 in the file), api is denied.
+    const byIp = can('fd00:10:244:1::11', 'shop/db', '5432', '--explain');
+    expect(byIp.status).toBe(1);
+    expect(byIp.stdout.split('\n').slice(0, 2)).toEqual([
+      'denied: shop/api => shop/db on TCP 5432',
+      '  note: fd00:10:244:1::11 is a pod IP of shop/api',
+    ]);
+    const zone = can('shop/web', 'fe80::1%eth0', '80');
+    expect(zone.status).toBe(2);
+    expect(zone.stderr).toContain('netstrap netpol can: to: (--to) invalid IPv6 address "fe80::1%eth0"');
+    expect(zone.stderr).not.toMatch(/\n\s+at /);
+
+    const list = netstrap(['netpol', 'list', dual, '--format', 'json']);
+    expect(list.status).toBe(0);
+    const rows = (JSON.parse(list.stdout) as Array<{ src: string; dst: string; connections: string }>)
+      .filter((r) => r.src === 'shop/web' && r.dst.includes(':'))
+      .map((r) => `${r.dst} : ${r.connections}`);
+    expect(rows).toEqual(['::-fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff : TCP 443', 'fe00::/7 : TCP 443']);
+    const matrix = netstrap(['netpol', 'matrix', dual, '--port', '5432']);
+    expect(matrix.stdout).toContain(
+      'rows: from; columns: to; . allowed, X denied; IPv4 and IPv6: allowed over either family (netstrap netpol can names it)',
+    );
+    const json = JSON.parse(netstrap(['netpol', 'matrix', dual, '--port', '5432', '--json']).stdout);
+    expect(json.matrix['shop/api']['shop/db']).toBe(true);
+    expect(json.matrix['shop/web']['shop/db']).toBe(false);
+  });
+
   test('list formats md, csv, json', () => {
     const rows = [{ src: 'a/x', dst: 'b/y', connections: 'TCP 80;UDP 53', ports: { TCP: ['80'], UDP: ['53'] } }];
     expect(formatList(rows, 'md')).toBe(

@@ -7,7 +7,7 @@ export type K8sObject = Record<string, any>;
 
 export function inventoryOf(
   objects: K8sObject[],
-  extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {},
+  extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr' | 'podCidrs' | 'serviceCidrs'>> = {},
 ): Inventory {
   const inventory = { ...emptyInventory(), ...extra };
   addManifests(inventory, manifestDocuments(objects, 'test.yaml'));
@@ -16,7 +16,7 @@ export function inventoryOf(
 
 export function analysisOf(
   objects: K8sObject[],
-  extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr'>> = {},
+  extra: Partial<Pick<Inventory, 'podCidr' | 'serviceCidr' | 'podCidrs' | 'serviceCidrs'>> = {},
 ): NetpolAnalysis {
   return new NetpolAnalysis(inventoryOf(objects, extra));
 }
