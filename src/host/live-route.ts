@@ -16,7 +16,7 @@ export interface LiveRoute {
   /** The first entry of `ip -j route get` (absent: the kernel refused, see `error`). */
   readonly get?: IpRoute & { readonly table?: string };
   readonly error?: string;
-  /** The main-table routes that contain the target. */
+  /** Main-table routes of the target's family (those that contain it, or the whole table): the route is named from them. */
   readonly matching: ReadonlyArray<IpRoute>;
 }
 
@@ -100,13 +100,16 @@ export function hopKey({ at, next }: HopQuery): string {
   return [at, next.dst, next.src ?? '', next.iif ?? ''].join(' ');
 }
 
-/** The `ip` argv asking the kernel about one hop, inside the place's namespace when it is one. */
-export function hopArgv({ at, next }: HopQuery, what: 'get' | 'match'): string[] {
+/** The `ip` argv prefix of a place: inside its network namespace when it is a namespace or a pod. */
+function ipAt(at: string): string[] {
   const namespace = at.split('/')[1];
-  const ip = [...(namespace !== undefined ? ['ip', 'netns', 'exec', namespace] : []), 'ip', '-j', 'route'];
-  if (what === 'match') return [...ip, 'show', 'match', next.dst];
+  return [...(namespace !== undefined ? ['ip', 'netns', 'exec', namespace] : []), 'ip'];
+}
+
+/** The `ip route` words asking about one hop: `route get DST [from SRC iif DEV]` (a forwarded packet). */
+function hopRouteGet({ next }: HopQuery): string[] {
   return [
-    ...ip,
+    'route',
     'get',
     next.dst,
     ...(next.iif !== undefined && next.src !== undefined ? ['from', next.src, 'iif', next.iif] : []),
@@ -115,21 +118,41 @@ export function hopArgv({ at, next }: HopQuery, what: 'get' | 'match'): string[]
 
 /** The question as a user would type it: `ip route get 192.168.20.11 from 192.168.10.11 iif eth0`. */
 export function hopAsked(query: HopQuery): string {
-  return hopArgv(query, 'get')
-    .slice(query.at.includes('/') ? 4 : 0)
-    .filter((w) => w !== '-j')
-    .join(' ');
+  return ['ip', ...hopRouteGet(query)].join(' ');
 }
 
+/** The hops of `queries` by place, in the order first asked: a place's questions go to one `ip -batch`. */
+function byPlace(queries: ReadonlyArray<HopQuery>): Array<[string, HopQuery[]]> {
+  const places = new Map<string, HopQuery[]>();
+  for (const query of queries) places.set(query.at, [...(places.get(query.at) ?? []), query]);
+  return [...places];
+}
+
+/** The families of a place's questions: `ip route show` lists one family's table (`-6` for IPv6). */
+const familyFlags = (queries: ReadonlyArray<HopQuery>): string[] => [
+  ...new Set(queries.map((q) => (q.next.dst.includes(':') ? '-6' : '-4'))),
+];
+
 /**
- * The script lines asking the kernel about each query (its answers tagged with the marker and the query's index);
- * read-only, so they run in whatever round trip the caller already makes to the node.
+ * The script lines asking the kernel about each query, read-only, so they run in whatever round trip the caller
+ * already makes to the node. Per place, a few processes whatever the number of questions (a router on every path of
+ * a large cluster is asked thousands): one `ip -j -force -batch -` with a `route get` per question (each answer
+ * one JSON line on stdout, in order; a refused one is its message and `Command failed -:N` on stderr, kept apart
+ * through fd 3), and `ip -j route show` per family, from which each answer's route is named.
  */
 export function hopReadLines(queries: ReadonlyArray<HopQuery>, marker: string): string[] {
-  return queries.flatMap((query, i) => [
-    `printf '%s %s\\n' ${quoteArg(`${marker} hop-get ${i}`)} "$(${quoteCommand(hopArgv(query, 'get'))} 2>&1)"`,
-    `printf '%s %s\\n' ${quoteArg(`${marker} hop-match ${i}`)} "$(${quoteCommand(hopArgv(query, 'match'))} 2>&1)"`,
-  ]);
+  const tag = (what: string, place: number, variable: string, source: string) =>
+    `${source} | while IFS= read -r ${variable}; do printf '%s %s\\n' ${quoteArg(`${marker} hop-${what} ${place}`)} "$${variable}"; done`;
+  return byPlace(queries).flatMap(([at, mine], p) => {
+    const batch = `printf '%s\\n' ${mine.map((q) => quoteArg(hopRouteGet(q).join(' '))).join(' ')} | ${quoteCommand([...ipAt(at), '-j', '-force', '-batch', '-'])}`;
+    return [
+      `{ netstrap_hop_err=$( { ${tag('out', p, 'netstrap_l', batch)} >&3; } 2>&1 ); ${tag('err', p, 'netstrap_l', `printf '%s\\n' "$netstrap_hop_err"`)}; } 3>&1`,
+      ...familyFlags(mine).map(
+        (flag) =>
+          `printf '%s %s\\n' ${quoteArg(`${marker} hop-table ${p} ${flag}`)} "$(${quoteCommand([...ipAt(at), '-j', flag, 'route', 'show'])} 2>&1)"`,
+      ),
+    ];
+  });
 }
 
 /** The answers of {@link hopReadLines} in `output`, by {@link hopKey} (a query without an answer is left out). */
@@ -138,17 +161,43 @@ export function parseHopReads(
   queries: ReadonlyArray<HopQuery>,
   marker: string,
 ): Map<string, LiveRoute> {
-  const lines = new Map<string, string>();
+  const outs = new Map<number, string[]>();
+  const errs = new Map<number, string[]>();
+  const tables = new Map<string, string>();
   for (const line of output.split('\n')) {
     const match = line.startsWith(`${marker} `)
-      ? /^hop-(get|match) (\d+) ?(.*)$/.exec(line.slice(marker.length + 1))
+      ? /^hop-(out|err|table) (\d+) ?(.*)$/.exec(line.slice(marker.length + 1))
       : null;
-    if (match) lines.set(`${match[1]} ${match[2]}`, match[3]);
+    if (!match) continue;
+    const place = Number(match[2]);
+    if (match[1] === 'table') {
+      const [flag, ...json] = match[3].split(' ');
+      tables.set(`${place} ${flag}`, json.join(' '));
+    } else {
+      const lines = match[1] === 'out' ? outs : errs;
+      lines.set(place, [...(lines.get(place) ?? []), match[3]]);
+    }
   }
   const answers = new Map<string, LiveRoute>();
-  queries.forEach((query, i) => {
-    const live = parseLive(lines.get(`get ${i}`), lines.get(`match ${i}`));
-    if (live) answers.set(hopKey(query), live);
+  byPlace(queries).forEach(([, mine], p) => {
+    // stderr: each refused question's message, then `Command failed -:N` (N counts from 1); anything else (no such
+    // namespace, no ip -batch) is said for every question left without an answer.
+    const refused = new Map<number, string>();
+    let message: string[] = [];
+    for (const line of errs.get(p) ?? []) {
+      const failed = /^Command failed -:(\d+)$/.exec(line);
+      if (failed) {
+        refused.set(Number(failed[1]) - 1, message.join('; '));
+        message = [];
+      } else if (line.trim() !== '') message.push(line.replace(/^RTNETLINK answers: /, '').trim());
+    }
+    const out = [...(outs.get(p) ?? [])];
+    mine.forEach((query, i) => {
+      const table = tables.get(`${p} ${query.next.dst.includes(':') ? '-6' : '-4'}`);
+      const get = refused.has(i) ? `RTNETLINK answers: ${refused.get(i) || 'refused'}` : out.shift();
+      const live = parseLive(get ?? (message.length > 0 ? message.join('; ') : undefined), table);
+      if (live) answers.set(hopKey(query), live);
+    });
   });
   return answers;
 }

@@ -4,14 +4,25 @@
  * hop that was not read says, the IPv6 form of the questions, and trace --live on a path node the file lacks.
  * (test/host/explain.lab.test.ts runs the same against real kernels.)
  */
+import { execFile } from 'child_process';
 import * as path from 'path';
+import { promisify } from 'util';
 import { liveTrace, formatLiveTrace } from '../../src/host/live-trace';
-import { hopArgv, hopAsked, hopKey, judgeHop, type LiveRoute, parseLive } from '../../src/host/live-route';
+import {
+  hopAsked,
+  hopKey,
+  hopReadLines,
+  judgeHop,
+  type LiveRoute,
+  parseHopReads,
+  parseLive,
+} from '../../src/host/live-route';
 import type { Connector } from '../../src/host/ssh';
 import { explainFailure, type HopAnswer, hopQueries } from '../../src/host/verify';
 import { loadClusterFile } from '../../src/model/load';
 import { traceCluster } from '../../src/model/trace';
 
+const execFileAsync = promisify(execFile);
 const model = loadClusterFile(path.join(__dirname, '..', 'fixtures', 'i24-explain.yaml'));
 const { cluster } = model;
 
@@ -115,29 +126,7 @@ describe('IPv6 hops: the same questions and judgement (ip route get takes either
   };
 
   test('asked with from and iif, as for IPv4', () => {
-    expect(hopArgv(hop, 'get')).toEqual([
-      'ip',
-      '-j',
-      'route',
-      'get',
-      'fd00:20::11',
-      'from',
-      'fd00:10::11',
-      'iif',
-      'eth0',
-    ]);
-    expect(hopArgv({ ...hop, at: 'r1/ns' }, 'match')).toEqual([
-      'ip',
-      'netns',
-      'exec',
-      'ns',
-      'ip',
-      '-j',
-      'route',
-      'show',
-      'match',
-      'fd00:20::11',
-    ]);
+    expect(hopAsked(hop)).toBe('ip route get fd00:20::11 from fd00:10::11 iif eth0');
   });
 
   test('the matching IPv6 route is named; a forwarded packet without a route names IPv6 forwarding', () => {
@@ -155,6 +144,51 @@ describe('IPv6 hops: the same questions and judgement (ip route get takes either
       agrees: false,
       how: 'no route (Network is unreachable): it does not forward what comes in on eth0 (net.ipv6.conf.all.forwarding 0)',
     });
+  });
+});
+
+describe('the hop questions as a script: one ip -batch per place, answers matched to questions', () => {
+  const marker = '@@m@@';
+  const q = (dst: string, extra: { src?: string; iif?: string } = {}) => ({
+    at: 'w1',
+    next: { route: '', dev: 'eth0', dst, ...extra },
+  });
+
+  test('a refused question between two answered ones keeps every answer with its question', () => {
+    const queries = [q('192.168.20.11'), q('192.168.20.12', { src: '192.168.10.9', iif: 'eth0' }), q('fd00:20::11')];
+    const output = [
+      `${marker} hop-out 0 [{"dst":"192.168.20.11","gateway":"192.168.10.1","dev":"eth0"}]`,
+      `${marker} hop-out 0 [{"dst":"fd00:20::11","gateway":"fd00:10::1","dev":"eth0"}]`,
+      `${marker} hop-err 0 RTNETLINK answers: No route to host`,
+      `${marker} hop-err 0 Command failed -:2`,
+      `${marker} hop-err 0 `,
+      `${marker} hop-table 0 -4 [{"dst":"192.168.20.0/24","gateway":"192.168.10.1","dev":"eth0","protocol":"static"}]`,
+      `${marker} hop-table 0 -6 [{"dst":"fd00:20::/64","gateway":"fd00:10::1","dev":"eth0","protocol":"static"}]`,
+    ].join('\n');
+    const answers = parseHopReads(output, queries, marker);
+    expect(queries.map((query) => answers.get(hopKey(query)))).toEqual([
+      {
+        get: { dst: '192.168.20.11', gateway: '192.168.10.1', dev: 'eth0' },
+        matching: [{ dst: '192.168.20.0/24', gateway: '192.168.10.1', dev: 'eth0', protocol: 'static' }],
+      },
+      {
+        error: 'No route to host',
+        matching: [{ dst: '192.168.20.0/24', gateway: '192.168.10.1', dev: 'eth0', protocol: 'static' }],
+      },
+      {
+        get: { dst: 'fd00:20::11', gateway: 'fd00:10::1', dev: 'eth0' },
+        matching: [{ dst: 'fd00:20::/64', gateway: 'fd00:10::1', dev: 'eth0', protocol: 'static' }],
+      },
+    ]);
+  });
+
+  test('run for real by sh here (read-only): an answer, a refused question, each in its place', async () => {
+    const queries = [q('127.0.0.1'), q('127.0.0.2', { src: '192.0.2.7', iif: 'netstrap-none0' })];
+    const script = `${hopReadLines(queries, marker).join('\n')}\n`;
+    const { stdout } = await execFileAsync('sh', ['-c', script]);
+    const answers = parseHopReads(stdout, queries, marker);
+    expect(answers.get(hopKey(queries[0]))?.get).toMatchObject({ type: 'local', dst: '127.0.0.1', dev: 'lo' });
+    expect(answers.get(hopKey(queries[1]))).toMatchObject({ error: 'Cannot find device "netstrap-none0"' });
   });
 });
 
