@@ -1,8 +1,9 @@
 /**
  * `netstrap trace --live`: the model's trace beside what the nodes' kernels say. Every node the model's path
  * visits is asked, in ONE round trip, `ip -j route get` for each hop it makes (with `from SRC iif DEV` for a packet
- * it forwards, inside the namespace for a namespace or pod) and `ip -j route show match` to name the route; the
- * first hop where the kernel's next hop is not the model's is where the live path leaves the model. Read-only.
+ * it forwards, inside the namespace for a namespace or pod) and its route table to name the route (live-route.ts,
+ * as verify asks); the first hop where the kernel's next hop is not the model's is where the live path leaves the
+ * model. Read-only.
  */
 import type { Cluster } from '../model/schema';
 import type { TraceNextHop, TraceResult } from '../model/trace';
