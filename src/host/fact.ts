@@ -16,12 +16,35 @@ export interface Fact<T> {
   readonly argv: ReadonlyArray<string>;
   /** The command's stdout (empty when the command printed nothing) → the typed value; throws when unreadable. */
   readonly parse: (output: string) => T;
+  /** Read together with the other facts of the same batch, by one command (argv says what it reads alone). */
+  readonly batch?: FactBatch;
+}
+
+/**
+ * Facts of one kind read by one command for all of them (every file of a node by one `base64`, not one each): the
+ * fact script runs `snippet` once with each fact's `arg`, and `split` gives each fact the output its own argv would
+ * have printed, so parsers, digests and saved plans see the same text either way.
+ */
+export interface FactBatch {
+  /** Section name of the joint read (one word, like a fact's). */
+  readonly name: string;
+  /** Shell run with the facts' args as "$@", in the facts' order. */
+  readonly snippet: string;
+  /** The fact's argument to the snippet (a path). */
+  readonly arg: string;
+  /** The joint output → one output per arg, in order; throws when it is not whole. */
+  readonly split: (output: string, args: ReadonlyArray<string>) => string[];
 }
 
 /** A fact; `parse` should be a module-level function (one section is parsed by one parser: FactSet checks it). */
-export function fact<T>(name: string, argv: ReadonlyArray<string>, parse: (output: string) => T): Fact<T> {
+export function fact<T>(
+  name: string,
+  argv: ReadonlyArray<string>,
+  parse: (output: string) => T,
+  batch?: FactBatch,
+): Fact<T> {
   if (!FACT_NAME.test(name)) throw new Error(`fact name must be one word: ${JSON.stringify(name)}`);
-  return { name, argv, parse };
+  return batch ? { name, argv, parse, batch } : { name, argv, parse };
 }
 
 /** Anything that reads facts in the fact round trip: resource kinds, disruption checks, the ownership record, diagnose. */

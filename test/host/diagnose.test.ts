@@ -10,7 +10,7 @@ import { buildProbeScript, parseProbeOutput, chooseProbes, probeFindings } from 
 import { parseListeners, parseNodeView } from '../../src/host/diagnose/read';
 import { diagnoseJson, formatDiagnose } from '../../src/host/diagnose/report';
 import type { Finding, NodeRead } from '../../src/host/diagnose/types';
-import { fileFactSection } from '../../src/host/resources/file-facts';
+import { fileFactSection, joinFiles } from '../../src/host/resources/file-facts';
 import { FactSet } from '../../src/host/fact';
 import { ClusterModel, checkCluster, loadClusterFile, parseClusterText } from '../../src/model/load';
 import { fixture } from '../support/lab';
@@ -751,9 +751,13 @@ describe('diagnose checks on recorded facts', () => {
               const marker = /echo '?(@@netstrap-[0-9a-f]+@@) fact /.exec(script)?.[1];
               if (!marker || script.includes(' probes-done')) return { stdout: '', stderr: '', code: 0 };
               const names = [...script.matchAll(/@@ fact ([^'\n]+)'?\n/g)].map((m) => m[1]);
-              const body = names
-                .map((n) => `${marker} fact ${n}\n${recorded[node.name][n] ?? ''}\n${marker} end\n`)
-                .join('');
+              // Files are read in one section, `files`, whose command names every path: joined from theirs.
+              const paths = /fact files'?\n\{ \S+ (.*); \}/.exec(script)?.[1].split(' ') ?? [];
+              const output = (n: string) =>
+                n === 'files'
+                  ? joinFiles(paths.map((p) => recorded[node.name][fileFactSection(p)] ?? ''))
+                  : (recorded[node.name][n] ?? '');
+              const body = names.map((n) => `${marker} fact ${n}\n${output(n)}\n${marker} end\n`).join('');
               return { stdout: `${body}${marker} facts-done\n`, stderr: '', code: 0 };
             },
           };

@@ -3,7 +3,7 @@
  * change that makes it hold what is wanted (with its exact revert), and netstrap's managed blocks inside files the
  * user also edits (/etc/hosts, /etc/resolv.conf).
  */
-import { type Fact, type FactSet, fact } from '../fact';
+import { type Fact, type FactBatch, type FactSet, fact } from '../fact';
 import type { OwnedIds } from '../owned-ids';
 import type { Change, Command, OwnedObject } from '../types';
 
@@ -46,19 +46,72 @@ function parseFileOutput(output: string): FileFact {
   return { content, link };
 }
 
-/** A file of the node: its bytes, or the target of the symlink it is, or nothing when absent. */
+/** One file alone: `link:<target>` when a symlink, then `file:<base64>` when there is a file (through the link). */
+const FILE_SNIPPET =
+  'if [ -L "$1" ]; then printf "link:%s\\n" "$(readlink "$1")"; fi; if [ -f "$1" ]; then printf "file:"; base64 -w0 < "$1"; echo; fi; true';
+
+/**
+ * Every file of a node in one read, 3 processes whatever their number (`stat`, `cat`, `base64`; `readlink` for a
+ * symlink): per path a line `file|none -|l:<target>`, then `sizes` and the sizes of the files that exist, then
+ * `data` and their bytes, concatenated, in base64. The loop keeps the existing paths as "$@" (the `for` list is
+ * fixed when it starts).
+ */
+const FILES_SNIPPET = [
+  'for f; do shift',
+  '  if [ -L "$f" ]; then l="l:$(readlink "$f")"; else l=-; fi',
+  '  if [ -f "$f" ]; then set -- "$@" "$f"; printf "file %s\\n" "$l"; else printf "none %s\\n" "$l"; fi',
+  'done',
+  '[ $# -gt 0 ] || exit 0',
+  'echo sizes; stat -L -c %s -- "$@"',
+  'echo data; cat -- "$@" | base64 -w0; echo',
+].join('\n');
+
+/** The joint read → each path's output as FILE_SNIPPET prints it alone. Throws when a file changed while read. */
+function splitFiles(output: string, paths: ReadonlyArray<string>): string[] {
+  const lines = output.split('\n');
+  const heads = lines.slice(0, paths.length);
+  const sizesAt = lines.indexOf('sizes', paths.length);
+  const dataAt = lines.indexOf('data', paths.length);
+  const present = heads.filter((h) => h.startsWith('file ')).length;
+  const sizes = sizesAt < 0 ? [] : lines.slice(sizesAt + 1, dataAt).map(Number);
+  const data = dataAt < 0 ? Buffer.alloc(0) : Buffer.from(lines[dataAt + 1] ?? '', 'base64');
+  const whole =
+    heads.length === paths.length &&
+    heads.every((h) => /^(file|none) (-|l:)/.test(h)) &&
+    sizes.length === present &&
+    sizes.every((n) => Number.isInteger(n) && n >= 0) &&
+    sizes.reduce((a, b) => a + b, 0) === data.length;
+  if (!whole) throw new Error('the files read changed while they were read (or the read was cut short); run again');
+  let offset = 0;
+  return heads.map((head) => {
+    const [kind, link] = [head.slice(0, 4), head.slice(5)];
+    let text = link.startsWith('l:') ? `link:${link.slice(2)}\n` : '';
+    if (kind === 'file') {
+      const size = sizes.shift()!;
+      text += `file:${data.subarray(offset, offset + size).toString('base64')}\n`;
+      offset += size;
+    }
+    return text;
+  });
+}
+
+/** splitFiles' inverse: the joint read that gives these per-file outputs (for replaying recorded facts in tests). */
+export function joinFiles(outputs: ReadonlyArray<string>): string {
+  const read = outputs.map((output) => {
+    const link = /^link:(.*)$/m.exec(output)?.[1];
+    const file = /^file:(.*)$/m.exec(output)?.[1];
+    return { head: `${file === undefined ? 'none' : 'file'} ${link === undefined ? '-' : `l:${link}`}`, file };
+  });
+  const present = read.flatMap((r) => (r.file === undefined ? [] : [Buffer.from(r.file, 'base64')]));
+  const heads = read.map((r) => `${r.head}\n`).join('');
+  if (present.length === 0) return heads;
+  return `${heads}sizes\n${present.map((b) => `${b.length}\n`).join('')}data\n${Buffer.concat(present).toString('base64')}\n`;
+}
+
+/** A file of the node: its bytes, or the target of the symlink it is, or nothing when absent. Read with the others. */
 export function fileFact(path: string): Fact<FileFact> {
-  return fact(
-    fileFactSection(path),
-    [
-      'sh',
-      '-c',
-      'if [ -L "$1" ]; then printf "link:%s\\n" "$(readlink "$1")"; fi; if [ -f "$1" ]; then printf "file:"; base64 -w0 < "$1"; echo; fi; true',
-      'sh',
-      path,
-    ],
-    parseFileOutput,
-  );
+  const batch: FactBatch = { name: 'files', snippet: FILES_SNIPPET, arg: path, split: splitFiles };
+  return fact(fileFactSection(path), ['sh', '-c', FILE_SNIPPET, 'sh', path], parseFileOutput, batch);
 }
 
 /** The file at `path` as the node's facts read it. */
