@@ -29,11 +29,20 @@ async function traced<T>(pid: number, body: () => Promise<T>): Promise<{ result:
     await new Promise((resolve) => setTimeout(resolve, 300)); // the session's last processes end
     strace.kill('SIGINT');
     await new Promise((resolve) => strace.once('exit', resolve));
-    const programs = fs
-      .readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((line) => /execve\(/.test(line) && / = 0$/.test(line))
-      .map((line) => /execve\("([^"]+)"/.exec(line)?.[1] ?? '?');
+    // With -f, an execve that overlaps another process's is logged in two lines: `PID execve("path", ... <unfinished
+    // ...>` and later `PID <... execve resumed>...) = 0`.
+    const programs: string[] = [];
+    const pending = new Map<string, string>();
+    for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
+      const [pid] = line.split(' ', 1);
+      const call = /execve\("([^"]+)"/.exec(line)?.[1];
+      if (call !== undefined && / = 0$/.test(line)) programs.push(call);
+      else if (call !== undefined && line.endsWith('<unfinished ...>')) pending.set(pid, call);
+      else if (line.includes('<... execve resumed>')) {
+        if (/ = 0$/.test(line) && pending.has(pid)) programs.push(pending.get(pid)!);
+        pending.delete(pid);
+      }
+    }
     return { result, programs };
   } finally {
     if (strace.exitCode === null) strace.kill('SIGINT');
