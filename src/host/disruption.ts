@@ -2,7 +2,9 @@
  * Disruption checks: before anything is applied to a node, each check looks at the node's plan and facts and
  * names the changes that would disrupt something the run depends on (the controller's own SSH session, a live
  * node's pod subnet …). One reason is enough: the node is refused (status `refused`, exit 2) and nothing is sent
- * to it, unless the run allows disruption, in which case it is applied under commit-confirm (confirm.ts).
+ * to it, unless the run allows disruption, in which case it is applied under commit-confirm (confirm.ts) — except
+ * a refusal no revert could undo (`irreversible`), which stands whatever the run allows. What a check sees that
+ * disturbs nothing the run depends on (a route the node loses, not the session's) is a warning of the node's plan.
  *
  * A check is registered by appending it to `disruptionChecks` in guards.ts; it may read facts of its own, in the
  * same fact round trip as the resource kinds (facts are shared the same way, see fact.ts).
@@ -20,6 +22,11 @@ export interface Refusal {
   readonly change: string;
   /** What it would disrupt, in words. */
   readonly reason: string;
+  /**
+   * Why commit-confirm's revert could not undo it (a route the kernel learnt from a router, an address networkd
+   * drops): set, the node is refused even under --allow-disruption.
+   */
+  readonly irreversible?: string;
 }
 
 /**
@@ -48,12 +55,20 @@ export interface DisruptionCheck extends FactReader {
   readonly name: string;
   /** The refusals for this plan; [] when nothing it guards is disturbed. */
   check(context: DisruptionContext): Refusal[];
+  /** What the plan would disturb that the run does not depend on, as warnings of the node's plan. */
+  warnings?(context: DisruptionContext): string[];
 }
 
 /** Every check's refusals for a node's plan (none for an empty plan). */
 export function findRefusals(checks: ReadonlyArray<DisruptionCheck>, context: DisruptionContext): Refusal[] {
   if (context.changes.length === 0) return [];
   return checks.flatMap((check) => check.check(context));
+}
+
+/** Every check's warnings for a node's plan (none for an empty plan). */
+export function findWarnings(checks: ReadonlyArray<DisruptionCheck>, context: DisruptionContext): string[] {
+  if (context.changes.length === 0) return [];
+  return checks.flatMap((check) => check.warnings?.(context) ?? []);
 }
 
 /** The cluster-file path of a field of a node, e.g. entryPath(cluster, node, 'routes', 1) → `nodes[0].routes[1]`. */
@@ -64,5 +79,5 @@ export function entryPath(cluster: Cluster, node: ClusterNode, ...path: Readonly
 
 /** One line per refusal: `nodes[0].routes[1] (route 10.250.50.0/24): would …`. */
 export function describeRefusal(refusal: Refusal): string {
-  return `${refusal.entry} (${refusal.change}): ${refusal.reason}`;
+  return `${refusal.entry} (${refusal.change}): ${refusal.reason}${refusal.irreversible ? ` (not even under --allow-disruption: ${refusal.irreversible})` : ''}`;
 }

@@ -5,5 +5,6 @@
 import type { DisruptionCheck } from './disruption';
 import { sshPathCheck } from './lockout';
 import { podSubnetCheck } from './pod-subnet-guard';
+import { routerAdvertisementCheck } from './router-advertisements';
 
-export const disruptionChecks: DisruptionCheck[] = [sshPathCheck, podSubnetCheck];
+export const disruptionChecks: DisruptionCheck[] = [sshPathCheck, routerAdvertisementCheck, podSubnetCheck];

@@ -24,7 +24,14 @@ import {
   type WatchdogKind,
 } from './confirm';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './defaults';
-import { describeRefusal, type DisruptionCheck, findRefusals, PlanConflict, type Refusal } from './disruption';
+import {
+  describeRefusal,
+  type DisruptionCheck,
+  findRefusals,
+  findWarnings,
+  PlanConflict,
+  type Refusal,
+} from './disruption';
 import { FactSet } from './fact';
 import { buildFactScript, type FactSection, factSections, newMarker, parseFacts } from './fact-script';
 import { type NodeNetworkManager, nodeNetworkManager } from './network-manager';
@@ -274,7 +281,7 @@ async function phases(
     const saved = ctx.savedPlan?.nodes.find((n) => n.node === node.name);
     if (saved && !samePlan(saved.changes, changes)) return { found, end: { status: 'refused', error: EDITED_MESSAGE } };
     const guard = guardPhase(node, ctx, read, changes);
-    found = { ...found, refusals: guard.refusals };
+    found = { ...found, refusals: guard.refusals, warnings: [...found.warnings, ...guard.warnings] };
     if (guard.kind === 'refused') return { found, end: refusedEnd(guard.refusals) };
     if (!ctx.applies || changes.length === 0) return { found, end: unappliedEnd(ctx, read, changes, transport) };
     const apply = (hooks: ApplyHooks, timeoutMs = ctx.timeoutMs, guarded?: string) =>
@@ -385,26 +392,33 @@ function planOrConflict(ctx: HostContext, read: Read): ReturnType<typeof planPha
 }
 
 /** The disruption checks: nothing to refuse, refused (nothing is sent), or allowed under commit-confirm. */
-type GuardOutcome =
-  | { readonly kind: 'clear'; readonly refusals: ReadonlyArray<Refusal> }
-  | { readonly kind: 'refused' | 'under-confirm'; readonly refusals: ReadonlyArray<Refusal> };
+interface GuardOutcome {
+  readonly kind: 'clear' | 'refused' | 'under-confirm';
+  readonly refusals: ReadonlyArray<Refusal>;
+  readonly warnings: ReadonlyArray<string>;
+}
 
 function guardPhase(node: ClusterNode, ctx: HostContext, read: Read, changes: ReadonlyArray<Change>): GuardOutcome {
+  if (ctx.mode === 'verify') return { kind: 'clear', refusals: [], warnings: [] };
   // The node's cluster-file entries are named after `node` (also in reset, whose `wanted` declares nothing).
-  const refusals =
-    ctx.mode === 'verify'
-      ? []
-      : findRefusals(ctx.guards, { node, cluster: ctx.model.cluster, facts: read.facts, changes });
-  if (ctx.allowDisruption) return { kind: 'under-confirm', refusals };
-  return { kind: refusals.length > 0 ? 'refused' : 'clear', refusals };
+  const context = { node, cluster: ctx.model.cluster, facts: read.facts, changes };
+  const refusals = findRefusals(ctx.guards, context);
+  const warnings = findWarnings(ctx.guards, context);
+  // A refusal no revert could undo stands even under --allow-disruption.
+  if (refusals.some((r) => r.irreversible)) return { kind: 'refused', refusals, warnings };
+  if (ctx.allowDisruption) return { kind: 'under-confirm', refusals, warnings };
+  return { kind: refusals.length > 0 ? 'refused' : 'clear', refusals, warnings };
 }
 
 function refusedEnd(refusals: ReadonlyArray<Refusal>): End {
+  const final = refusals.some((r) => r.irreversible);
   return {
     status: 'refused',
     error:
       `refused: ${refusals.map(describeRefusal).join('; ')}; nothing was applied ` +
-      '(change the cluster file, or pass --allow-disruption to apply it under commit-confirm)',
+      (final
+        ? '(change the cluster file: no revert could undo this, so --allow-disruption does not apply it)'
+        : '(change the cluster file, or pass --allow-disruption to apply it under commit-confirm)'),
   };
 }
 

@@ -37,6 +37,8 @@ const ipRouteSchema = z.object({
   scope: z.string().optional(),
   prefsrc: z.string().optional(),
   flags: z.array(z.string()).optional(),
+  /** Seconds left of a route with a lifetime (one a router advertisement gave, `proto ra`). */
+  expires: z.number().optional(),
 });
 
 /** One entry of `ip -j -d link show` (only the fields netstrap reads). */
@@ -97,8 +99,14 @@ export function ipAddrs(ns?: string): Fact<IpAddrEntry[]> {
   return fact(`${prefix(ns)}-addr`, ipArgv(ns, ['-j', 'addr', 'show']), parseAddrs);
 }
 
-export function ipRoutes(ns?: string): Fact<IpRoute[]> {
-  return fact(`${prefix(ns)}-route`, ipArgv(ns, ['-j', 'route', 'show', 'table', 'main']), parseRoutes);
+/**
+ * The main routing table of one family (the kernel keeps one per family: `ip route` shows IPv4 only, `ip -6 route`
+ * IPv6), of the node (ns undefined) or of one of its namespaces.
+ */
+export function ipRoutes(ns?: string, family: 4 | 6 = 4): Fact<IpRoute[]> {
+  return family === 4
+    ? fact(`${prefix(ns)}-route`, ipArgv(ns, ['-j', 'route', 'show', 'table', 'main']), parseRoutes)
+    : fact(`${prefix(ns)}6-route`, ipArgv(ns, ['-6', '-j', 'route', 'show', 'table', 'main']), parseRoutes);
 }
 
 /** The `ip -j` facts (links, addresses, main routes) of the node (ns undefined) or of one of its namespaces. */

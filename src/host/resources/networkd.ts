@@ -36,28 +36,38 @@ function reload(path: string): Command {
 }
 
 /**
- * $1 the drop-in, $2 the link, then `addr:A` and `route:DST` for what it keeps. A reload that changes a link's
- * configuration makes networkd reconfigure it, dropping and setting its addresses and routes again, after the reload
- * returned: wait (5 s at most) until each route is networkd's (`proto static`; iproute2's are `proto boot`, and
- * networkd sets routes after addresses) and each address is there, so that the run's own verification reads the
- * node as networkd leaves it.
+ * $1 the drop-ins (for messages), then triples `addr DEV ADDRESS`, `route DEV DST` or `route6 DEV DST`, for what every
+ * drop-in keeps. A reload that changes a link's configuration makes networkd reconfigure it, dropping and setting
+ * its addresses and routes again, after the reload returns: wait (5 s at most, for all links at once) until each
+ * route is networkd's (`proto static`; iproute2's are `proto boot`, and networkd sets routes after addresses) and
+ * each address is there, so that the run's own verification reads the node as networkd leaves it.
  */
 const RELOAD_AND_WAIT =
   `networkctl reload 2>/dev/null || { ${RELOAD_FAILED}; exit 0; }; ` +
-  'f=$1; dev=$2; shift 2; i=0; while [ $i -lt 50 ]; do ok=1; for a; do case $a in ' +
-  'addr:*) ip -o addr show dev "$dev" to "${a#addr:}" | grep -q . || ok=0;; ' +
-  'route:*) ip route show "${a#route:}" dev "$dev" proto static | grep -q . || ok=0;; esac; done; ' +
+  'shift; i=0; while [ $i -lt 50 ]; do ok=1; set -- "$@"; n=$#; ' +
+  'while [ $n -ge 3 ]; do k=$1; dev=$2; v=$3; shift 3; set -- "$@" "$k" "$dev" "$v"; n=$((n - 3)); case $k in ' +
+  'addr) ip -o addr show dev "$dev" to "$v" | grep -q . || ok=0;; ' +
+  'route) ip route show "$v" dev "$dev" proto static | grep -q . || ok=0;; ' +
+  'route6) ip -6 route show "$v" dev "$dev" proto static | grep -q . || ok=0;; esac; done; ' +
   '[ $ok = 1 ] && exit 0; sleep 0.1; i=$((i + 1)); done; ' +
-  'echo "netstrap: systemd-networkd did not set everything $f keeps on $dev within 5 s" >&2; true';
+  'echo "netstrap: systemd-networkd did not set everything its drop-ins keep within 5 s" >&2; true';
 
-function reloadAndWait(path: string, node: ClusterNode, dev: string): Command {
-  const addresses = (node.interfaces.find((iface) => iface.name === dev)?.addresses ?? []).map(
-    (address) => `addr:${address.split('/')[0]}`,
-  );
+/** What networkd must have set again on `dev` after the reload: its declared addresses and routes through it. */
+function keptOn(node: ClusterNode, dev: string): string[] {
+  const addresses = (node.interfaces.find((iface) => iface.name === dev)?.addresses ?? []).flatMap((address) => [
+    'addr',
+    dev,
+    address.split('/')[0],
+  ]);
   const routes = node.routes
     .filter((route) => routeLink(node, route) === dev)
-    .map((route) => `route:${canonicalRouteDestination(route.to)}`);
-  return { argv: ['sh', '-c', RELOAD_AND_WAIT, 'sh', path, dev, ...addresses, ...routes] };
+    .flatMap((route) => [route.via.includes(':') ? 'route6' : 'route', dev, canonicalRouteDestination(route.to)]);
+  return [...addresses, ...routes];
+}
+
+/** One reload of networkd for the whole plan, waiting until it set again what every kept link's drop-in holds. */
+function reloadAndWait(paths: ReadonlyArray<string>, kept: ReadonlyArray<string>): Command {
+  return { argv: ['sh', '-c', RELOAD_AND_WAIT, 'sh', paths.join(', '), ...kept] };
 }
 
 /** Removes the drop-in directory once empty (netstrap made it); a directory holding other drop-ins stays. */
@@ -108,21 +118,24 @@ export const networkdDropIns: ResourceKind = {
     const { dropIns } = facts.get(managerFact);
     const changes: Change[] = [];
     const wanted = new Set<string>();
+    const kept: string[] = [];
     for (const link of nodeNetworkManager(node, facts).interfaces.filter(keptByNetworkd)) {
       const path = dropInPath(link.networkFile);
       const content = dropInContent(node, link.interface);
       if (content === undefined || wanted.has(path)) continue;
       wanted.add(path);
-      const written = ownedFileChanges(KIND, path, { content: dropIns.get(path) }, content, owned);
-      changes.push(...withReload(written, path, reloadAndWait(path, node, link.interface)));
+      kept.push(...keptOn(node, link.interface));
+      changes.push(
+        ...withRevertReload(ownedFileChanges(KIND, path, { content: dropIns.get(path) }, content, owned), path),
+      );
     }
     for (const entry of owned) {
       const id = fileIds.read(entry.id);
       if (id?.part !== 'file' || wanted.has(id.path)) continue;
       const before = { content: dropIns.get(id.path) };
-      changes.push(...withReload(ownedFileChanges(KIND, id.path, before, undefined, owned), id.path));
+      changes.push(...withRevertReload(ownedFileChanges(KIND, id.path, before, undefined, owned), id.path));
     }
-    return changes;
+    return reloadOnce(changes, [...wanted], kept);
   },
 
   warnings(node: ClusterNode, facts: FactSet): string[] {
@@ -136,20 +149,38 @@ export const networkdDropIns: ResourceKind = {
   },
 };
 
-/** A drop-in change with networkd told about it (and, for a removal, its directory gone when netstrap left it empty). */
-function withReload(changes: Change[], path: string, applied: Command = reload(path)): Change[] {
+const isRemoval = (change: Change) => (change.releases?.length ?? 0) > 0;
+
+/**
+ * A drop-in change's revert tells networkd (and, for a removal, its apply removes the directory when netstrap left it
+ * empty); its apply does not reload: reloadOnce does, once for the plan.
+ */
+function withRevertReload(changes: Change[], path: string): Change[] {
   return changes.map((change) => {
-    const removal = (change.releases?.length ?? 0) > 0;
+    const removal = isRemoval(change);
     if (change.apply.length === 0) return change;
     // A new drop-in's revert removes the file: its directory goes too when netstrap left it empty.
     const created = !removal && change.before === 'absent';
     return {
       ...change,
-      apply: [...change.apply, ...(removal ? [removeEmptyDir(path)] : []), applied],
+      apply: [...change.apply, ...(removal ? [removeEmptyDir(path)] : [])],
       revert:
         change.revert.length > 0
           ? [...change.revert, ...(created ? [removeEmptyDir(path)] : []), reload(path)]
           : change.revert,
     };
   });
+}
+
+/**
+ * networkd is reloaded once for the plan, by the drop-in change that runs last (the planner runs removals before
+ * additions: the last addition, else the last removal), waiting once until every kept link is set again rather than
+ * up to 5 s per drop-in. Safe: a reload reads every file, and a failed step's revert reloads for the drop-ins before.
+ */
+function reloadOnce(changes: Change[], paths: ReadonlyArray<string>, kept: ReadonlyArray<string>): Change[] {
+  const applying = changes.filter((change) => change.apply.length > 0);
+  const last = applying.filter((change) => !isRemoval(change)).at(-1) ?? applying.at(-1);
+  if (!last) return changes;
+  const command = kept.length > 0 ? reloadAndWait(paths, kept) : reload(last.target);
+  return changes.map((change) => (change === last ? { ...change, apply: [...change.apply, command] } : change));
 }

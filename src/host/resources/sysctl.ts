@@ -45,12 +45,22 @@ export const sysctlIds: OwnedIds<SysctlId> = {
   },
 };
 
-/** Every key → value the node wants; its own sysctls win over the profile's. */
+/** An interface's accept_ra: set before any forwarding key (see below). */
+const ACCEPT_RA_KEY = /^net\.ipv6\.conf\.[^.]+\.accept_ra$/;
+
+/**
+ * Every key → value the node wants; its own sysctls win over the profile's. Interfaces' accept_ra keys come first,
+ * in the order applied and in the file read at boot: writing 1 to an IPv6 forwarding key deletes at once the default
+ * routes learnt from router advertisements on every interface whose accept_ra is not yet 2
+ * (router-advertisements.ts).
+ */
 export function desiredSysctls(node: ClusterNode): Map<string, string> {
   const wanted = new Map<string, string>();
   if (node.kubernetesPrerequisites) for (const [k, v] of Object.entries(KUBERNETES_SYSCTLS)) wanted.set(k, v);
   for (const [k, v] of Object.entries(node.sysctls)) wanted.set(k, String(v));
-  return wanted;
+  const acceptRa = [...wanted].filter(([k]) => ACCEPT_RA_KEY.test(k));
+  if (acceptRa.length === 0) return wanted;
+  return new Map([...acceptRa, ...[...wanted].filter(([k]) => !ACCEPT_RA_KEY.test(k))]);
 }
 
 /** Values compare by words: the kernel prints tabs (`4096\t131072\t6291456`) where users write spaces. */
