@@ -7,6 +7,7 @@
 import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { addressText, parseRouteAddress } from '../model/route-table';
 
 export interface KnownHostEntry {
   readonly marker?: '@revoked' | '@cert-authority';
@@ -37,9 +38,29 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   return entries;
 }
 
-/** The name OpenSSH looks up for a host: `host` on port 22, `[host]:port` otherwise. */
+/**
+ * The name OpenSSH looks up for a host: `host` on port 22, `[host]:port` otherwise (an IPv6 address too: `fd00::1`,
+ * `[fd00::1]:2222`).
+ */
 export function hostKeyName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/**
+ * The names a host's key may be listed under, the first being the one to record a new key under: the host as given;
+ * in lower case, as `ssh` looks it up and writes it (a hashed entry hashes exactly that text); for an IPv6 address
+ * written otherwise (`FD00:0::1`), its canonical form (RFC 5952), as a key recorded for the same address elsewhere is.
+ */
+export function hostKeyNames(host: string, port: number): string[] {
+  const lower = host.toLowerCase();
+  const canonical = host.includes(':') ? canonicalIpv6(host) : undefined;
+  return [...new Set([host, lower, ...(canonical ? [canonical] : [])])].map((name) => hostKeyName(name, port));
+}
+
+/** An IPv6 address in canonical form, or undefined when it is not one. */
+function canonicalIpv6(text: string): string | undefined {
+  const parsed = parseRouteAddress(text);
+  return parsed?.family === 6 ? addressText(6, parsed.value) : undefined;
 }
 
 /** Whether a known_hosts pattern list (one line's first field) matches a host name. */

@@ -26,7 +26,7 @@ import { Client, ClientChannel, ConnectConfig, utils } from 'ssh2';
 import SSHConfig from 'ssh-config';
 import type { ClusterNode } from '../model/schema';
 import { expandSshPath, identityFilePath } from '../model/ssh-identity';
-import { appendKnownHost, checkHostKey, hostKeyName, knownKeyTypes, readKnownHosts } from './known-hosts';
+import { appendKnownHost, checkHostKey, hostKeyNames, knownKeyTypes, readKnownHosts } from './known-hosts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, SSH_KEEPALIVE_INTERVAL_MS } from './defaults';
 
 export interface SshOptions {
@@ -216,7 +216,7 @@ const PREFERRED_HOST_KEY_ALGORITHMS: Record<string, string[]> = {
 
 /** Opens one SSH hop (over `sock` when going through a jump host). Rejects with a message naming the host. */
 function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel): Promise<Client> {
-  const names = [hostKeyName(target.hostKeyAlias ?? target.host, target.port)];
+  const names = hostKeyNames(target.hostKeyAlias ?? target.host, target.port);
   const entries = readKnownHosts(target.knownHostsFiles);
   const preferred = knownKeyTypes(entries, names).flatMap((type) => PREFERRED_HOST_KEY_ALGORITHMS[type] ?? [type]);
   let refusal: string | undefined;
@@ -243,7 +243,9 @@ function openHop(target: ResolvedHost, options: SshOptions, sock?: ClientChannel
       if (settled) return;
       settled = true;
       client.destroy();
-      const where = `${target.user}@${target.alias}${target.alias !== target.host ? ` (${target.host}:${target.port})` : `:${target.port}`}`;
+      // An IPv6 address in brackets before its port, as ssh writes it: root@[fd00::1]:22.
+      const hostPort = (host: string) => `${host.includes(':') ? `[${host}]` : host}:${target.port}`;
+      const where = `${target.user}@${target.alias !== target.host ? `${target.alias} (${hostPort(target.host)})` : hostPort(target.alias)}`;
       reject(new Error(`ssh ${where}: ${refusal ?? error.message}`));
     };
     client.once('ready', () => {

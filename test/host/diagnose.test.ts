@@ -825,3 +825,46 @@ describe('diagnose checks on recorded facts', () => {
     });
   });
 });
+
+describe('forwarding.accept-ra: the IPv6 trap (issue 21)', () => {
+  const raDefault = { dst: 'default', gateway: 'fe80::1', dev: 'eth0', protocol: 'ra', metric: 1024, expires: 1650 };
+  const conf =
+    (lines: string[]): Edit =>
+    (facts) => {
+      facts['ip6-route'] = JSON.stringify([
+        { dst: 'fd00:1::/64', dev: 'eth0', protocol: 'kernel', metric: 256 },
+        raDefault,
+      ]);
+      facts['ipv6-ra-conf'] = lines.map((l) => `/proc/sys/net/ipv6/conf/${l}`).join('\n');
+    };
+  const trap = (lines: string[]) => run({ router: conf(lines) }).filter((f) => f.check === 'forwarding.accept-ra');
+
+  test('forwarding on the interface with accept_ra 1: the RA-learnt default route will not be renewed', () => {
+    expect(trap(['all/forwarding:1', 'eth0/forwarding:1', 'eth0/accept_ra:1'])).toEqual([
+      {
+        check: 'forwarding.accept-ra',
+        severity: 'warn',
+        on: 'router',
+        message:
+          'router: IPv6 forwarding is on (net.ipv6.conf.all.forwarding, net.ipv6.conf.eth0.forwarding) and accept_ra is 1 ' +
+          'on eth0: eth0 ignores router advertisements, so default via fe80::1 dev eth0 proto ra metric 1024 (expires in ' +
+          '1650 s) will not be renewed, a default route learnt from a router advertisement',
+        fix: 'add sysctls: { net.ipv6.conf.eth0.accept_ra: 2 } to nodes[1] (router) and run `netstrap bootstrap`, or give it a static IPv6 default route',
+        observed: 'accept_ra 1',
+        expected: 'accept_ra 2',
+      },
+    ]);
+  });
+
+  test('forwarding on another interface: the next forwarding write deletes it', () => {
+    expect(trap(['eth1/forwarding:1', 'eth0/forwarding:0', 'eth0/accept_ra:1'])[0].message).toMatch(
+      /accept_ra is 1 on eth0: the next write of a forwarding key \(a reboot's sysctl, a bootstrap\) deletes default via fe80::1/,
+    );
+  });
+
+  test('accept_ra 2 keeps it (ok); no forwarding, or no such route: nothing said', () => {
+    expect(trap(['all/forwarding:1', 'eth0/forwarding:1', 'eth0/accept_ra:2']).map((f) => f.severity)).toEqual(['ok']);
+    expect(trap(['all/forwarding:0', 'eth0/forwarding:0', 'default/forwarding:1', 'eth0/accept_ra:1'])).toEqual([]);
+    expect(run().filter((f) => f.check === 'forwarding.accept-ra')).toEqual([]);
+  });
+});

@@ -7,6 +7,7 @@ import {
   appendKnownHost,
   checkHostKey,
   hostKeyName,
+  hostKeyNames,
   parseKnownHosts,
   patternsMatch,
   readKnownHosts,
@@ -68,4 +69,30 @@ test('accepted new keys are appended in a form OpenSSH reads back', () => {
   expect(checkHostKey(readKnownHosts([file]), ['[10.0.0.7]:2222'], keyA.blob).status).toBe('known');
   // ssh-keygen -F finds it, so the file stays valid for OpenSSH too.
   expect(spawnSync('ssh-keygen', ['-F', '[10.0.0.7]:2222', '-f', file], { encoding: 'utf8' }).stdout).toContain(b64A);
+});
+
+test('IPv6 hosts (issue 21): the bare address on port 22, [address]:port otherwise, as OpenSSH writes and hashes them', () => {
+  expect(hostKeyName('fd00::1', 22)).toBe('fd00::1');
+  expect(hostKeyName('fd00::1', 2222)).toBe('[fd00::1]:2222');
+  // Written otherwise, the same address is also looked up in its canonical form.
+  expect(hostKeyNames('FD00:0:0::1', 2222)).toEqual(['[FD00:0:0::1]:2222', '[fd00:0:0::1]:2222', '[fd00::1]:2222']);
+  expect(hostKeyNames('fd00::1', 22)).toEqual(['fd00::1']);
+  const file = path.join(dir, 'ipv6');
+  fs.writeFileSync(file, `fd00::1 ${typeA} ${b64A}\n[fd00::2]:2222 ${typeA} ${b64A}\n`);
+  // ssh-keygen (OpenSSH) finds both under the names netstrap looks up.
+  for (const name of ['fd00::1', '[fd00::2]:2222'])
+    expect(spawnSync('ssh-keygen', ['-F', name, '-f', file], { encoding: 'utf8' }).stdout).toContain(b64A);
+  expect(spawnSync('ssh-keygen', ['-H', '-f', file]).status).toBe(0);
+  const hashed = readKnownHosts([file]);
+  expect(hashed.every((e) => e.patterns.startsWith('|1|'))).toBe(true);
+  expect(checkHostKey(hashed, hostKeyNames('fd00::1', 22), keyA.blob).status).toBe('known');
+  expect(checkHostKey(hashed, hostKeyNames('fd00:0::2', 2222), keyA.blob).status).toBe('known');
+  expect(checkHostKey(hashed, hostKeyNames('fd00::2', 22), keyA.blob).status).toBe('unknown');
+  expect(checkHostKey(hashed, hostKeyNames('fd00::1', 22), keyB.blob).status).toBe('changed');
+  // A key accepted for an IPv6 host is recorded so that OpenSSH reads it back.
+  const accepted = path.join(dir, 'ipv6-accepted');
+  appendKnownHost(accepted, hostKeyNames('fd00::7', 2222)[0], keyA.blob);
+  expect(spawnSync('ssh-keygen', ['-F', '[fd00::7]:2222', '-f', accepted], { encoding: 'utf8' }).stdout).toContain(
+    b64A,
+  );
 });

@@ -6,9 +6,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { findRefusals } from '../../src/host/disruption';
+import { describeRefusal, findRefusals, findWarnings } from '../../src/host/disruption';
 import { disruptionChecks } from '../../src/host/guards';
-import { parseSession, sshPathCheck, staticLockoutIssues, winningRoute } from '../../src/host/lockout';
+import {
+  parseSession,
+  sessionMayBeIpv6,
+  sshPathCheck,
+  staticLockoutIssues,
+  winningRoute,
+} from '../../src/host/lockout';
 import { planNode } from '../../src/host/node-plan';
 import { resourceKinds } from '../../src/host/resources';
 import { FactSet, type FactOutputs } from '../../src/host/fact';
@@ -40,7 +46,7 @@ const facts: FactOutputs = {
 };
 
 /** A one-node cluster whose node declares `extra`; the refusals its plan gets on the facts above. */
-function refusalsFor(extra: Record<string, unknown>, sessionFact = session) {
+function refusalsFor(extra: Record<string, unknown>, sessionFact = session, moreFacts: FactOutputs = {}) {
   const model = checkCluster(
     {
       name: 'guard',
@@ -58,7 +64,7 @@ function refusalsFor(extra: Record<string, unknown>, sessionFact = session) {
     'guard.yaml',
   );
   const node = model.cluster.nodes[0];
-  const withSession = new FactSet({ ...facts, 'ssh-session': sessionFact });
+  const withSession = new FactSet({ ...facts, 'ssh-session': sessionFact, ...moreFacts });
   const changes = planNode(node, model.cluster, resourceKinds, withSession);
   return findRefusals(disruptionChecks, { node, cluster: model.cluster, facts: withSession, changes });
 }
@@ -314,4 +320,284 @@ describe('netstrap validate', () => {
     expect(allowed.stderr).toMatch(/^warning: .*portForwards\[0\]: DNAT of tcp\/22/);
     expect(allowed.stdout).toContain(': ok: cluster guard');
   });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Over IPv6 (issue 21): the same node reached at fd00:250:50::11 from the controller fd00:250:50::fe on mgmt0.
+
+const routes6 = [
+  { dst: 'fd00:250:50::/64', dev: 'mgmt0', protocol: 'kernel', metric: 256 },
+  { dst: 'fd00:51::/64', dev: 'eth0', protocol: 'kernel', metric: 256 },
+  { dst: 'fe80::/64', dev: 'mgmt0', protocol: 'kernel', metric: 256 },
+  { dst: 'fe80::/64', dev: 'eth0', protocol: 'kernel', metric: 256 },
+];
+const session6 =
+  'ssh:fd00:250:50::fe 40022 fd00:250:50::11 22\n[{"dst":"fd00:250:50::fe","dev":"mgmt0","prefsrc":"fd00:250:50::11","metric":256,"flags":[],"pref":"medium"}]\n';
+/** The controller off-link: the session leaves by a default route a router advertisement gave, on eth0. */
+const raDefault = { dst: 'default', gateway: 'fe80::1', dev: 'eth0', protocol: 'ra', metric: 1024, expires: 1790 };
+const sessionViaRa =
+  'ssh:fd00:99::fe 40022 fd00:51::11 22\n[{"dst":"fd00:99::fe","gateway":"fe80::1","dev":"eth0","protocol":"ra","prefsrc":"fd00:51::11","metric":1024,"flags":[],"pref":"medium"}]\n';
+
+/** The guard's refusals of single commands, judged on the facts above with the session `sessionFact`. */
+function judge6(argv: string[], sessionFact = session6, extra: FactOutputs = {}) {
+  const model = checkCluster(
+    {
+      name: 'guard',
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      nodes: [{ name: 'n1', ssh: { host: '10.250.50.11' } }],
+    },
+    'g.yaml',
+  );
+  return sshPathCheck.check({
+    node: model.cluster.nodes[0],
+    cluster: model.cluster,
+    facts: new FactSet({
+      ...facts,
+      'ip6-route': JSON.stringify(sessionFact === sessionViaRa ? [...routes6, raDefault] : routes6),
+      'ssh-session': sessionFact,
+      ...extra,
+    }),
+    changes: [{ kind: 'route', target: 'x', before: 'a', after: 'b', apply: [{ argv }], revert: [] }],
+  });
+}
+
+test('an IPv6 session: addresses canonical, an IPv4-mapped client as IPv4, a link-local zone id as the interface', () => {
+  expect(parseSession('ssh:FD00:250:50:0::fe 40022 fd00:250:50::11 22\n')).toMatchObject({
+    client: 'fd00:250:50::fe',
+    server: 'fd00:250:50::11',
+  });
+  expect(parseSession('ssh:::ffff:10.250.50.254 40022 ::ffff:10.250.50.11 22\n')).toMatchObject({
+    client: '10.250.50.254',
+    server: '10.250.50.11',
+  });
+  expect(parseSession('ssh:fe80::fe%mgmt0 40022 fe80::11%mgmt0 22\n')).toMatchObject({
+    client: 'fe80::fe',
+    dev: 'mgmt0',
+  });
+  expect(sessionMayBeIpv6({ ssh: { host: '10.0.0.1' } } as never)).toBe(false);
+  expect(sessionMayBeIpv6({ ssh: { host: 'fd00::1' } } as never)).toBe(true);
+  expect(sessionMayBeIpv6({ ssh: { host: 'node1.example' } } as never)).toBe(true);
+});
+
+test('an IPv6 session: what would cut it is refused, judged on the IPv6 routing table and ip6tables', () => {
+  expect(judge6(['ip', '-6', 'route', 'replace', 'fd00:250:50::fe/128', 'via', 'fd00:51::12'])[0].reason).toMatch(
+    /^would take over the route this SSH session \(fd00:250:50::fe → \[fd00:250:50::11\]:22\) takes to the controller fd00:250:50::fe \(now fd00:250:50::\/64 dev mgmt0 metric 256\)/,
+  );
+  // iproute2 takes the family from the destination: no -6 needed.
+  expect(
+    judge6(['ip', 'route', 'replace', 'fd00:250:50::/64', 'via', 'fd00:51::12', 'metric', '256'])[0].reason,
+  ).toMatch(/^would replace the route this SSH session/);
+  expect(judge6(['ip', 'addr', 'del', 'fd00:250:50:0:0::11/64', 'dev', 'mgmt0'])[0].reason).toMatch(
+    /^would remove fd00:250:50::11, the address this SSH session .* is connected to/,
+  );
+  const dnat = ['-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '22', '-j', 'DNAT'];
+  expect(judge6(['ip6tables', ...dnat, '--to-destination', '[fd00:51::12]:22'])[0].reason).toMatch(
+    /^would DNAT tcp port 22, the port of this SSH session .*, to \[fd00:51::12\]:22/,
+  );
+  // The session's default route learnt from a router advertisement: replaced or deleted.
+  expect(judge6(['ip', '-6', 'route', 'replace', 'default', 'via', 'fd00:51::99'], sessionViaRa)[0].reason).toMatch(
+    /^would replace the route this SSH session \(fd00:99::fe → \[fd00:51::11\]:22\) takes to the controller fd00:99::fe \(now default via fe80::1 dev eth0 metric 1024\)/,
+  );
+  expect(judge6(['ip', 'route', 'replace', 'default', 'via', 'fd00:51::99'], sessionViaRa)).toHaveLength(1);
+  expect(judge6(['ip', '-6', 'route', 'del', 'default'], sessionViaRa)[0].reason).toMatch(
+    /^would delete default via fe80::1/,
+  );
+});
+
+test('an IPv6 session: the other family, a losing metric, another namespace are left alone', () => {
+  const dnat = ['-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '22', '-j', 'DNAT'];
+  expect(judge6(['iptables', ...dnat, '--to-destination', '192.168.51.12:22'])).toEqual([]);
+  expect(judge6(['ip', 'route', 'replace', 'default', 'via', '192.168.51.1'], sessionViaRa)).toEqual([]);
+  expect(judge6(['ip', 'route', 'del', 'default'], sessionViaRa)).toEqual([]);
+  // The kernel's connected route has metric 256; an IPv6 route without one gets 1024 and loses.
+  expect(judge6(['ip', '-6', 'route', 'replace', 'fd00:250:50::/64', 'via', 'fd00:51::12'])).toEqual([]);
+  expect(judge6(['ip', '-n', 'red', '-6', 'route', 'replace', 'fd00:250:50::fe/128', 'via', 'fd00:51::12'])).toEqual(
+    [],
+  );
+  // And an IPv4 session is not judged on ip6tables rules.
+  expect(judge6(['ip6tables', ...dnat, '--to-destination', '[fd00:51::12]:22'], session)).toEqual([]);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The accept_ra trap: turning IPv6 forwarding on drops default routes learnt from router advertisements.
+
+/** A one-node plan's refusals and warnings where live IPv6 forwarding is 0 and eth0's default route came from an RA. */
+function raGuard(sysctls: Record<string, number>, sessionFact = sessionViaRa, acceptRa = 1) {
+  const model = checkCluster(
+    {
+      name: 'guard',
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      nodes: [{ name: 'n1', ssh: { host: '10.250.50.11' }, sysctls }],
+    },
+    'guard.yaml',
+  );
+  const node = model.cluster.nodes[0];
+  const withFacts = new FactSet({
+    ...facts,
+    'ssh-session': sessionFact,
+    'ip6-route': JSON.stringify([...routes6, raDefault]),
+    'sysctl-values': Object.keys(sysctls)
+      .map((k) => `${k} = ${k.endsWith('accept_ra') ? acceptRa : 0}`)
+      .join('\n'),
+    'ipv6-ra-conf': [
+      `/proc/sys/net/ipv6/conf/eth0/accept_ra:${acceptRa}`,
+      '/proc/sys/net/ipv6/conf/mgmt0/accept_ra:1',
+      '/proc/sys/net/ipv6/conf/all/forwarding:0',
+      '/proc/sys/net/ipv6/conf/eth0/forwarding:0',
+    ].join('\n'),
+  });
+  const changes = planNode(node, model.cluster, resourceKinds, withFacts);
+  const context = { node, cluster: model.cluster, facts: withFacts, changes };
+  return { refusals: findRefusals(disruptionChecks, context), warnings: findWarnings(disruptionChecks, context) };
+}
+
+test('accept_ra trap: forwarding on would drop the RA-learnt default route the session takes: refused, not revertible', () => {
+  const { refusals, warnings } = raGuard({ 'net.ipv6.conf.all.forwarding': 1 });
+  expect(warnings).toEqual([]);
+  expect(refusals).toEqual([
+    {
+      entry: 'nodes[0].sysctls["net.ipv6.conf.all.forwarding"]',
+      change: 'sysctl net.ipv6.conf.all.forwarding',
+      reason:
+        'net.ipv6.conf.all.forwarding = 1 would make the kernel drop default via fe80::1 dev eth0 proto ra metric 1024, ' +
+        'a default route learnt from a router advertisement: a node that forwards IPv6 deletes such routes and ignores ' +
+        'advertisements unless accept_ra is 2 on the interface (it is 1 on eth0); add net.ipv6.conf.eth0.accept_ra: 2 ' +
+        "to the node's sysctls (netstrap sets it before forwarding), or give the node a static IPv6 default route; it is " +
+        'the route this SSH session (fd00:99::fe → [fd00:51::11]:22) takes to the controller',
+      irreversible: expect.stringMatching(/^reverting forwarding does not bring the route back/),
+    },
+  ]);
+  expect(describeRefusal(refusals[0])).toMatch(/\(not even under --allow-disruption: reverting forwarding/);
+  // Forwarding on one interface only still drops it (the kernel clears RA-learnt defaults namespace-wide).
+  expect(raGuard({ 'net.ipv6.conf.eth1.forwarding': 1 }).refusals).toHaveLength(1);
+  // conf.default reaches only interfaces made later: nothing dropped.
+  expect(raGuard({ 'net.ipv6.conf.default.forwarding': 1 }).refusals).toEqual([]);
+});
+
+test('accept_ra trap: accept_ra 2 on the interface keeps the route, in whatever order the file lists the keys', () => {
+  for (const sysctls of [
+    { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.conf.eth0.accept_ra': 2 },
+    { 'net.ipv6.conf.eth0.accept_ra': 2, 'net.ipv6.conf.all.forwarding': 1 },
+  ]) {
+    expect(raGuard(sysctls)).toEqual({ refusals: [], warnings: [] });
+  }
+  expect(raGuard({ 'net.ipv6.conf.all.forwarding': 1 }, sessionViaRa, 2)).toEqual({ refusals: [], warnings: [] });
+  // all.accept_ra does not reach eth0.
+  expect(raGuard({ 'net.ipv6.conf.all.accept_ra': 2, 'net.ipv6.conf.all.forwarding': 1 }).refusals).toHaveLength(1);
+});
+
+test('accept_ra trap: a route the session does not take is a warning of the plan', () => {
+  for (const other of [session, session6]) {
+    const { refusals, warnings } = raGuard({ 'net.ipv6.conf.all.forwarding': 1 }, other);
+    expect(refusals).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^ipv6-ra: n1: net\.ipv6\.conf\.all\.forwarding = 1 would make the kernel drop default via fe80::1 dev eth0 proto ra metric 1024, .* add net\.ipv6\.conf\.eth0\.accept_ra: 2 to the node's sysctls/,
+      ),
+    ]);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// networkd drop-ins: `networkctl reload` drops and sets again every address and route of a link whose configuration
+// changed, and sets again only what its configuration holds (measured: README "SSH over IPv6 and the lock-out guard").
+
+const managedMgmt = [
+  '# ifindex',
+  '/sys/class/net/mgmt0/ifindex:2',
+  '/sys/class/net/eth0/ifindex:3',
+  '# networkd',
+  '/run/systemd/netif/links/2:ADMIN_STATE=configured',
+  '/run/systemd/netif/links/2:NETWORK_FILE=/etc/systemd/network/05-mgmt0.network',
+  '/run/systemd/netif/links/3:ADMIN_STATE=configured',
+  '/run/systemd/netif/links/3:NETWORK_FILE=/etc/systemd/network/10-eth0.network',
+  '# drop-ins',
+].join('\n');
+
+test("networkd: a drop-in change on the session's link is refused unless networkd sets the session's address and route again", () => {
+  const withManager = (extra: Record<string, unknown>, sessionFact = session, routesFact: object[] = routes) =>
+    refusalsFor(extra, sessionFact, { 'network-managers': managedMgmt, 'ip-route': JSON.stringify(routesFact) });
+  // The session's address declared on mgmt0 (so in the drop-in), the controller on its connected network: safe.
+  expect(withManager({ interfaces: [{ name: 'mgmt0', addresses: ['10.250.50.11/24'] }] })).toEqual([]);
+  // A drop-in for mgmt0 that does not hold the session's address: networkd drops it for good.
+  expect(withManager({ interfaces: [{ name: 'mgmt0', addresses: ['10.250.60.11/24'] }] })).toEqual([
+    {
+      entry: 'nodes[0].interfaces[0]',
+      change: 'networkd-drop-in /etc/systemd/network/05-mgmt0.network.d/netstrap.conf',
+      reason:
+        'would make systemd-networkd reconfigure mgmt0, the interface of this SSH session (10.250.50.254 → 10.250.50.11:22) ' +
+        '(networkctl reload drops every address and route of a link whose configuration changed and sets again only what ' +
+        "its configuration holds): 10.250.50.11 is not declared on mgmt0, so netstrap's drop-in does not hold it and " +
+        "networkd may not set it again; declare it in mgmt0's addresses",
+      irreversible: expect.stringMatching(/^networkd does not set again an address or route/),
+    },
+  ]);
+  // The controller behind a gateway networkd got from DHCP: the drop-in does not hold that route.
+  const offLink =
+    'ssh:10.99.0.254 40022 10.250.50.11 22\n[{"dst":"10.99.0.254","gateway":"10.250.50.1","dev":"mgmt0"}]\n';
+  const dhcp = [...routes, { dst: 'default', gateway: '10.250.50.1', dev: 'mgmt0', protocol: 'dhcp', metric: 1024 }];
+  expect(withManager({ interfaces: [{ name: 'mgmt0', addresses: ['10.250.50.11/24'] }] }, offLink, dhcp)).toEqual([
+    expect.objectContaining({
+      reason: expect.stringMatching(
+        /: its route to the controller 10\.99\.0\.254, default via 10\.250\.50\.1 dev mgmt0 proto dhcp metric 1024, is not one netstrap's drop-in holds, so networkd may not set it again; declare it in routes$/,
+      ),
+    }),
+  ]);
+  // Declared, the route is in the drop-in: safe.
+  expect(
+    withManager(
+      {
+        interfaces: [{ name: 'mgmt0', addresses: ['10.250.50.11/24'] }],
+        routes: [{ to: 'default', via: '10.250.50.1', metric: 1024 }],
+      },
+      offLink,
+      dhcp,
+    ),
+  ).toEqual([]);
+  // A drop-in of another link: nothing to judge.
+  expect(withManager({ interfaces: [{ name: 'eth0', addresses: ['192.168.51.11/24'] }] })).toEqual([]);
+});
+
+test('networkd: one reload for the whole plan, by its last drop-in change, waiting for every kept link at once', () => {
+  const model = checkCluster(
+    {
+      name: 'guard',
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+      nodes: [
+        {
+          name: 'n1',
+          ssh: { host: '10.250.50.11' },
+          interfaces: [
+            { name: 'mgmt0', addresses: ['10.250.50.11/24'] },
+            { name: 'eth0', addresses: ['192.168.51.11/24'] },
+          ],
+          routes: [{ to: '10.99.0.0/16', via: '192.168.51.1' }],
+        },
+      ],
+    },
+    'guard.yaml',
+  );
+  const node = model.cluster.nodes[0];
+  const changes = planNode(
+    node,
+    model.cluster,
+    resourceKinds,
+    new FactSet({ ...facts, 'network-managers': managedMgmt }),
+  ).filter((c) => c.kind === 'networkd-drop-in');
+  expect(changes.map((c) => c.target)).toEqual([
+    '/etc/systemd/network/05-mgmt0.network.d/netstrap.conf',
+    '/etc/systemd/network/10-eth0.network.d/netstrap.conf',
+  ]);
+  const reloads = (c: (typeof changes)[number]) =>
+    c.apply.filter((command) => 'argv' in command && command.argv.join(' ').includes('networkctl reload'));
+  expect(reloads(changes[0])).toEqual([]);
+  const [last] = reloads(changes[1]) as Array<{ argv: string[] }>;
+  expect(last.argv.slice(4)).toEqual([
+    '/etc/systemd/network/05-mgmt0.network.d/netstrap.conf, /etc/systemd/network/10-eth0.network.d/netstrap.conf',
+    ...['addr', 'mgmt0', '10.250.50.11', 'addr', 'eth0', '192.168.51.11', 'route', 'eth0', '10.99.0.0/16'],
+  ]);
+  // Each change's revert still tells networkd.
+  expect(
+    changes.every((c) => c.revert.some((r) => 'argv' in r && r.argv.join(' ').includes('networkctl reload'))),
+  ).toBe(true);
 });

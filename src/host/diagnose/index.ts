@@ -26,6 +26,8 @@ import { preflightChecks } from './preflight';
 import { buildProbeScript, parseProbeOutput, chooseProbes, probeFindings } from './probes';
 import { diagnoseReader, parseNodeView } from './read';
 import { routeChecks } from './routes';
+import { routerAdvertisementChecks } from './router-advertisements';
+import { routerAdvertisementReader } from '../router-advertisements';
 import { fail, type ClusterCheck, type Finding, type NodeCheck, type NodeRead, type Severity } from './types';
 
 export type { Finding, Severity } from './types';
@@ -34,6 +36,7 @@ export type { Finding, Severity } from './types';
 export const nodeChecks: ReadonlyArray<NodeCheck> = [
   driftChecks,
   forwardingChecks,
+  routerAdvertisementChecks,
   addressChecks,
   undeclaredAddressCheck,
   routeChecks,
@@ -77,7 +80,12 @@ export interface DiagnoseReport {
 
 /** The read script of a node and how to split its output: every resource kind's facts, the ownership record, diagnose's. */
 export function readScript(node: ClusterNode, model: ClusterModel, marker: string) {
-  const sections = factSections(node, model.cluster, [...resourceKinds, ownershipFacts, diagnoseReader]);
+  const sections = factSections(node, model.cluster, [
+    ...resourceKinds,
+    ownershipFacts,
+    diagnoseReader,
+    routerAdvertisementReader,
+  ]);
   return { sections, script: buildFactScript(sections, marker) };
 }
 
