@@ -231,8 +231,7 @@ function hopAnswers(
         : outcome.live
           ? 'no answer: its script was cut short'
           : outcome.result.status;
-    for (const query of mine)
-      answers.set(hopKey(query), outcome?.live?.hops.get(hopKey(query)) ?? { notRead: `${node} (${why})` });
+    for (const query of mine) answers.set(hopKey(query), outcome?.live?.hops.get(hopKey(query)) ?? { notRead: why });
   }
   return answers;
 }

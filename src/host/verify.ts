@@ -212,7 +212,7 @@ export function hopQueries(cluster: Cluster, specs: ReadonlyArray<ProbeSpec>): M
   return new Map([...byNode].map(([node, queries]) => [node, [...queries.values()]]));
 }
 
-/** A hop's answer as verify gathered it: the kernel's, or which node was not read and why (`r1 (unreachable)`). */
+/** A hop's answer as verify gathered it: the kernel's, or why its node was not read (`unreachable`). */
 export type HopAnswer = LiveRoute | { readonly notRead: string };
 
 /**
@@ -234,16 +234,17 @@ export function explainFailure(
     return '';
   }
   const modelText = `model: ${modelPathText(model)}`;
-  const unread: string[] = [];
+  // Why → the nodes not read for it, in the order met: `r1, w2 (not selected by --only)`.
+  const unread = new Map<string, Set<string>>();
   const said: string[] = [];
   for (const leg of legs(model)) {
     const live = [leg.start];
     let parted: string | undefined;
     for (const { source: isSource, ...query } of leg.queries) {
-      const answer = isSource ? source : (hops.get(hopKey(query)) ?? { notRead: `${query.at} (not read)` });
+      const answer = isSource ? source : (hops.get(hopKey(query)) ?? { notRead: 'not asked' });
       if ('notRead' in answer) {
         // Not read: the walk goes on where the model sends the packet.
-        if (!unread.includes(answer.notRead)) unread.push(answer.notRead);
+        unread.set(answer.notRead, (unread.get(answer.notRead) ?? new Set()).add(placeNode(query.at)));
         live.push(`[${query.at} not read] ${nextHopText(query.next)}`);
         continue;
       }
@@ -259,17 +260,24 @@ export function explainFailure(
       );
       break;
     }
-    const asModel = parted === undefined && !live.some((part) => part.startsWith('['));
-    const liveText = asModel ? 'as the model' : live.join(' → ');
+    const unreadHops = live.filter((part) => part.startsWith('[')).length;
+    const liveText =
+      parted !== undefined
+        ? live.join(' → ')
+        : unreadHops === 0
+          ? 'as the model'
+          : unreadHops === leg.queries.length
+            ? 'not read'
+            : live.join(' → ');
     said.push(leg.reply ? `the reply: model ${pathText(leg.start, leg.hops)}, live ${liveText}` : `live: ${liveText}`);
     if (parted !== undefined) {
       const where = `they part at ${parted}${leg.reply ? ', on the reply' : ''}`;
-      return [modelText, ...said, ...(unread.length > 0 ? [`not read: ${unread.join(', ')}`] : []), where].join('; ');
+      return [modelText, ...said, ...(unread.size > 0 ? [`not read: ${unreadText(unread)}`] : []), where].join('; ');
     }
   }
   const verdict =
-    unread.length > 0
-      ? `not read: ${unread.join(', ')}; they agree at every hop read`
+    unread.size > 0
+      ? `not read: ${unreadText(unread)}; they agree at every hop read`
       : 'they agree at every hop, the reply too: the cause is not a route (a firewall, ARP, or the target itself?)';
   return [modelText, ...said, verdict].join('; ');
 }
@@ -281,6 +289,11 @@ export function explainFailure(
 export interface LiveReads {
   readonly sources: ReadonlyMap<number, LiveRoute>;
   readonly hops: ReadonlyMap<string, LiveRoute>;
+}
+
+/** The nodes not read, by why: `r1, w2 (not selected by --only), r2 (unreachable)`. */
+function unreadText(unread: ReadonlyMap<string, ReadonlySet<string>>): string {
+  return [...unread].map(([why, nodes]) => `${[...nodes].join(', ')} (${why})`).join(', ');
 }
 
 /** The source's route for each failed check that should have succeeded (successLine), by check index. */

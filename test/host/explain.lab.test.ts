@@ -124,6 +124,16 @@ describeLab('explaining what the live network does (issue 24)', () => {
       ]);
       expect(result.checks[0].detail).toContain('they part at r1');
 
+      // --only w1: verify connects to w1 alone (no round trip to a node left out), and says which hops it did not read.
+      const only = await netstrap('verify', FILE, '--only', 'w1');
+      expect(only.status).toBe(1);
+      expect(only.stdout).toContain(
+        'check w1 → ping 192.168.20.11 (expect success): failed: failed after 5 attempt(s), expected success; ' +
+          'model: w1 → r1 (192.168.10.1) → w2; live: w1 → r1 (192.168.10.1) → [r1 not read] w2; ' +
+          'the reply: model w2 → r1 (192.168.20.1) → w1, live not read; ' +
+          'not read: r1, w2 (not selected by --only); they agree at every hop read\n',
+      );
+
       // bootstrap (nothing to change: one round trip per node, then the checks) explains it the same way.
       const b = await netstrap('bootstrap', FILE);
       expect(b.status).toBe(1);
