@@ -116,7 +116,7 @@ describe('lab-time checks (netstrap lab up)', () => {
       'nodes[1].ssh.host: "fd00:250:21::11" is outside lab.managementCidr fd00:250:20::/64',
       'nodes[2].ssh.host: "fd00:250:20::" is the subnet-router anycast address (the first) of lab.managementCidr fd00:250:20::/64',
       'nodes[3].ssh.host: "fd00:250:20:0:ffff:ffff:ffff:fffe" is the lab controller\'s address (the last address but one of fd00:250:20::/64)',
-      'nodes[5].ssh.host: "FD00:250:20:0::11" is already the ssh.host of node "e"',
+      'nodes[5].ssh.host: "fd00:250:20::11" is already the ssh.host of node "e"',
     ]);
     const topology = labTopology(
       checkCluster(

@@ -254,9 +254,12 @@ ${rest}`);
     ]);
   });
 
-  test('lab.managementCidr: IPv6 only inside fd00::/8', () => {
-    expect(problems(cluster('', 'lab: { managementCidr: "2001:db8::/64" }\n'))).toEqual([
-      'c.yaml: lab.managementCidr: "2001:db8::/64" is an IPv6 range outside fd00::/8: a lab\'s IPv6 management network must be a unique local range (fd00::/8)',
+  test('lab.managementCidr: an IPv6 range of at least a /126 (inside fd00::/8 is checked by lab up)', () => {
+    expect(problems(cluster('', 'lab: { managementCidr: "fd00:250:225::/127" }\n'))).toEqual([
+      'c.yaml: lab.managementCidr: "fd00:250:225::/127" is too small: a lab needs at least a /126',
+    ]);
+    expect(problems(cluster('', 'lab: { managementCidr: "fd00:250:225::1/64" }\n'))).toEqual([
+      'c.yaml: lab.managementCidr: invalid IPv6 CIDR "fd00:250:225::1/64": host bits are set; the network is fd00:250:225::/64',
     ]);
   });
 

@@ -4,7 +4,6 @@
  */
 import type { IPv4CidrRange } from 'ip-num';
 import {
-  type IpNetwork,
   ipNetworkContains,
   ipNetworkPrefix,
   ipNetworksOverlap,
@@ -20,13 +19,6 @@ import {
 } from '../cidr';
 import { Issue, show } from '../errors';
 import { Cluster } from '../schema';
-
-/** Where a lab's IPv6 management network may lie: unique local addresses (the lab adds them on this machine). */
-const ULA_LAB: IpNetwork = (() => {
-  const parsed = parseNodeNetwork('fd00::/8');
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-})();
 
 /**
  * Checks of nodes and LANs that hold for any cluster file (lab or not): unique node names, unique LAN names and
@@ -117,16 +109,8 @@ export function topologyIssues(cluster: Cluster): Issue[] {
   const mgmt = parseNodeNetwork(cluster.lab.managementCidr);
   if (!mgmt.ok) issues.push({ path: ['lab', 'managementCidr'], message: mgmt.error });
   else if (mgmt.value.family === 6) {
-    // The lab puts the management network's addresses on this machine's own bridge: only unique local ones.
-    if (
-      !ipNetworkContains(ULA_LAB, { family: 6, value: mgmt.value.value.getFirst() }) ||
-      ipNetworkPrefix(mgmt.value) < 8
-    ) {
-      issues.push({
-        path: ['lab', 'managementCidr'],
-        message: `${show(cluster.lab.managementCidr)} is an IPv6 range outside fd00::/8: a lab's IPv6 management network must be a unique local range (fd00::/8)`,
-      });
-    } else if (ipNetworkPrefix(mgmt.value) > 126) {
+    // Inside fd00::/8 is a lab-time check (src/lab/topology.ts): any other command takes any range.
+    if (ipNetworkPrefix(mgmt.value) > 126) {
       issues.push({
         path: ['lab', 'managementCidr'],
         message: `${show(cluster.lab.managementCidr)} is too small: a lab needs at least a /126`,
