@@ -25,10 +25,12 @@ const FILE_MODE = /^0?[0-7]{3}$/;
 /**
  * Renders one Command as one shell command line.
  * - argv: quoted word by word.
- * - writeFile: the content travels as base64 (shell-safe by construction, any bytes), is decoded into a temporary
- *   file next to the target and renamed over it, so a reader never sees a half-written file. The parent directory
- *   is created when missing (and left in place by a revert); `mkdir` runs only then, as every process started on a
- *   node costs it milliseconds of CPU.
+ * - writeFile: the content is written by the shell's own printf (quoted here like every argument; base64 and
+ *   `base64 -d` only for content holding a NUL byte, which no shell word can) into a temporary file next to the
+ *   target, created with its mode by a umask (`chmod` only for an executable mode, which a umask cannot give), and
+ *   renamed over the target, so a reader never sees a half-written file. The parent directory is created when
+ *   missing (and left in place by a revert). Every process started on a node costs it milliseconds of CPU: a write
+ *   starts one (`mv`) where it started three.
  * - removeFile: `rm -f`, so removing an absent file is not an error.
  */
 export function renderCommand(command: Command): string {
@@ -38,15 +40,23 @@ export function renderCommand(command: Command): string {
     const mode = command.mode ?? '0644';
     if (!FILE_MODE.test(mode)) throw new Error(`invalid file mode ${JSON.stringify(mode)} for ${file}`);
     const dir = file.slice(0, file.lastIndexOf('/')) || '/';
-    const tmp = `${file}.netstrap-tmp`;
-    const base64 = Buffer.from(command.content, 'utf8').toString('base64');
-    // A write that fails half-way (disk full, read-only file system) leaves no temporary file behind.
+    const tmp = quoteArg(`${file}.netstrap-tmp`);
+    const bits = Number.parseInt(mode, 8);
+    // A new file is created 0666 less the umask: any mode without an execute bit is a umask's.
+    const executable = (bits & 0o111) !== 0;
+    const umask = (executable ? 0o022 : ~bits & 0o777).toString(8).padStart(3, '0');
+    const write = command.content.includes('\0')
+      ? `${quoteCommand(['printf', '%s', Buffer.from(command.content, 'utf8').toString('base64')])} | base64 -d`
+      : quoteCommand(['printf', '%s', command.content]);
+    // A write that fails half-way (disk full, read-only file system) leaves no temporary file behind; a temporary
+    // file left by a run that was killed is removed first, since the new one must be created with its mode.
     return `{ ${[
       `{ [ -d ${quoteArg(dir)} ] || ${quoteCommand(['mkdir', '-p', dir])}; }`,
-      `${quoteCommand(['printf', '%s', base64])} | ${quoteCommand(['base64', '-d'])} > ${quoteArg(tmp)}`,
-      quoteCommand(['chmod', mode, tmp]),
-      quoteCommand(['mv', '-f', tmp, file]),
-    ].join(' && ')} || { rm -f ${quoteArg(tmp)}; false; }; }`;
+      `{ [ ! -e ${tmp} ] || rm -f ${tmp}; }`,
+      `( umask ${umask} && ${write} > ${tmp} )`,
+      ...(executable ? [`chmod ${mode} ${tmp}`] : []),
+      `mv -f ${tmp} ${quoteArg(file)}`,
+    ].join(' && ')} || { rm -f ${tmp}; false; }; }`;
   }
   return quoteCommand(['rm', '-f', checkPath(command.removeFile)]);
 }
