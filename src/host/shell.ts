@@ -25,8 +25,8 @@ const FILE_MODE = /^0?[0-7]{3}$/;
 /**
  * Renders one Command as one shell command line.
  * - argv: quoted word by word.
- * - writeFile: the content is written by the shell's own printf (quoted here like every argument; base64 and
- *   `base64 -d` only for content holding a NUL byte, which no shell word can) into a temporary file next to the
+ * - writeFile: the content is written by the shell's own printf (quoted here like every argument; as base64 through
+ *   `base64 -d` for content holding a NUL byte, which no shell word can, and when printf's write failed) into a temporary file next to the
  *   target, created with its mode by a umask (`chmod` only for an executable mode, which a umask cannot give), and
  *   renamed over the target, so a reader never sees a half-written file. The parent directory is created when
  *   missing (and left in place by a revert). Every process started on a node costs it milliseconds of CPU: a write
@@ -45,15 +45,18 @@ export function renderCommand(command: Command): string {
     // A new file is created 0666 less the umask: any mode without an execute bit is a umask's.
     const executable = (bits & 0o111) !== 0;
     const umask = (executable ? 0o022 : ~bits & 0o777).toString(8).padStart(3, '0');
+    const decode = `${quoteCommand(['printf', '%s', Buffer.from(command.content, 'utf8').toString('base64')])} | base64 -d > ${tmp}`;
+    // dash's printf says only "I/O error" when a write fails: then base64 -d writes it again and names the cause
+    // (No space left on device), which is what a user needs to read.
     const write = command.content.includes('\0')
-      ? `${quoteCommand(['printf', '%s', Buffer.from(command.content, 'utf8').toString('base64')])} | base64 -d`
-      : quoteCommand(['printf', '%s', command.content]);
+      ? decode
+      : `{ ${quoteCommand(['printf', '%s', command.content])} > ${tmp} 2>/dev/null || ${decode}; }`;
     // A write that fails half-way (disk full, read-only file system) leaves no temporary file behind; a temporary
     // file left by a run that was killed is removed first, since the new one must be created with its mode.
     return `{ ${[
       `{ [ -d ${quoteArg(dir)} ] || ${quoteCommand(['mkdir', '-p', dir])}; }`,
       `{ [ ! -e ${tmp} ] || rm -f ${tmp}; }`,
-      `( umask ${umask} && ${write} > ${tmp} )`,
+      `( umask ${umask} && ${write} )`,
       ...(executable ? [`chmod ${mode} ${tmp}`] : []),
       `mv -f ${tmp} ${quoteArg(file)}`,
     ].join(' && ')} || { rm -f ${tmp}; false; }; }`;
