@@ -12,12 +12,11 @@ export const FAMILIES: readonly Family[] = [4, 6];
 type Value = number | bigint;
 /** An inclusive interval of values of one kind: ports and IPv4 addresses (numbers), IPv6 addresses (bigints). */
 export type Span<V extends Value = Value> = readonly [V, V];
-export type Interval = Span<number>;
 
-export const ALL_ADDRESSES: Interval = [0, 2 ** 32 - 1];
+const ALL_IPV4: Span<number> = [0, 2 ** 32 - 1];
 const ALL_IPV6: Span<bigint> = [0n, 2n ** 128n - 1n];
 /** Every address of a family (0.0.0.0/0, ::/0). */
-export const everyAddress = (family: Family): Span => (family === 4 ? ALL_ADDRESSES : ALL_IPV6);
+export const everyAddress = (family: Family): Span => (family === 4 ? ALL_IPV4 : ALL_IPV6);
 
 /** A network or an address: its family and its values. */
 export interface FamilySpan {

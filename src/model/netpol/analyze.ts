@@ -481,15 +481,21 @@ export class NetpolAnalysis {
       }
       return bits;
     };
-    const passes = this.passes.map((family) => this.matrixPass(port, protocol, family, namedSet));
+    const [first, ...others] = this.passes.map((family) => this.matrixPass(port, protocol, family, namedSet));
     const out: boolean[][] = [];
     for (let s = 0; s < n; s++) {
-      const row: boolean[] = new Array(n).fill(false);
-      for (const { egress, ingress } of passes) {
-        const e = egress[s];
+      const row: boolean[] = new Array(n);
+      const e = first.egress[s];
+      for (let d = 0; d < n; d++) {
+        const i = first.ingress[d];
+        row[d] = (e === undefined || hasBit(e, d)) && (i === undefined || hasBit(i, s));
+      }
+      // The other family (IPv4 and IPv6 with ipBlocks): allowed when either allows.
+      for (const { egress, ingress } of others) {
+        const e2 = egress[s];
         for (let d = 0; d < n; d++) {
           const i = ingress[d];
-          row[d] ||= (e === undefined || hasBit(e, d)) && (i === undefined || hasBit(i, s));
+          row[d] ||= (e2 === undefined || hasBit(e2, d)) && (i === undefined || hasBit(i, s));
         }
       }
       if (this.workloads[s].kind === 'Pod') row[s] = true;
