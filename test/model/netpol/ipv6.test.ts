@@ -148,6 +148,22 @@ describe('netpol with IPv6', () => {
     ]);
   });
 
+  test.each([
+    ':::',
+    'fd00::1::2',
+    'fd00:0:0:0:0:0:0:0:1',
+    'fd00::g',
+    '[fd00::1]',
+    'fe80::1%eth0',
+    '::ffff:1.2.3.4',
+    '1:2',
+  ])('a hostile IPv6 end %s is an InputError naming the value, never a crash', (text) => {
+    const lines = errorLines(() => netpolCan([a, b], { from: 'x/a', to: text, port: 80 }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^netpolCan: to: invalid IPv6 address /);
+    expect(lines[0]).toContain(JSON.stringify(text));
+  });
+
   test('IPv6-only pods: the analysis is IPv6 alone, so an IPv4 ipBlock admits no pod', () => {
     const v6a = pod('x', 'a', { app: 'a' }, [], 'fd00:10:244::5');
     const v6b = pod('x', 'b', { app: 'b' }, [], 'fd00:10:244::6');
