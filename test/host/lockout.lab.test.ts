@@ -340,3 +340,115 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
     expect(await answers()).toBe(true);
   });
 });
+
+/**
+ * Issue 21: the same guard for a node reached over IPv6 SSH (test/fixtures/i21-lockout-ipv6.yaml: the management
+ * network is fd00:250:228::/64). The IPv6 trap: subject's session runs over a default route a router advertisement
+ * gave (put there by hand, `proto ra`: the lab sends no advertisements), so turning IPv6 forwarding on is refused,
+ * exit 2, even under --allow-disruption, while net.ipv6.conf.mgmt0.accept_ra: 2 makes it safe; on peer, whose
+ * session does not take such a route, plan warns about the one it would cut.
+ */
+const IPV6 = fixture('i21-lockout-ipv6.yaml');
+
+describeLab('lock-out guard over IPv6 SSH on a lab', () => {
+  const lab = useLab(IPV6);
+  const tempDir = tempDirs();
+  const ssh = () => ['--ssh-config', lab.state.sshConfigFile];
+  /** The fixture with `yaml` added after the entry line of `node`. */
+  const variant = (name: string, node: string, yaml: string) => {
+    const file = path.join(tempDir('i21-lockout-'), `${name}.yaml`);
+    const text = fs.readFileSync(IPV6, 'utf8');
+    const line = `    ssh: { host: 'fd00:250:228::${node === 'subject' ? '11' : '12'}' }\n`;
+    if (!text.includes(line)) throw new Error(`fixture changed: ${line.trim()} not found`);
+    fs.writeFileSync(file, text.replace(line, line + yaml));
+    return file;
+  };
+  const hosts = (stdout: string) =>
+    Object.fromEntries((JSON.parse(stdout) as { hosts: JsonHost[] }).hosts.map((h) => [h.node, h]));
+  const inNode = async (node: string, script: string) => (await lab.exec(node, ['sh', '-c', script])).stdout.trim();
+  const answers = async () => (await lab.ssh('subject', 'true', { allowFailure: true, timeoutMs: 5000 })).status === 0;
+  const FORWARDING = '    sysctls: { net.ipv6.conf.all.forwarding: 1 }\n';
+
+  test('SSH over an RA-learnt default route: IPv6 forwarding refused, exit 2, also under --allow-disruption; accept_ra 2 makes it safe', async () => {
+    // subject's session leaves by a default route through the controller's side of the lab bridge (on-link: its
+    // connected /64 is gone), marked as learnt from a router advertisement.
+    const bridge = 'fd00:250:228:0:ffff:ffff:ffff:fffe';
+    await inNode(
+      'subject',
+      `ip -6 route add default via ${bridge} dev mgmt0 proto ra onlink && ip -6 route del fd00:250:228::/64 dev mgmt0`,
+    );
+    try {
+      expect(await inNode('subject', 'ip -6 route get fd00:250:228:0:ffff:ffff:ffff:fffe')).toMatch(
+        new RegExp(`via ${bridge} dev mgmt0 proto ra`),
+      );
+      expect(await answers()).toBe(true);
+      const file = variant('forwarding', 'subject', FORWARDING);
+      for (const extra of [[], ['--allow-disruption']]) {
+        const attempt = await netstrapAsync(['bootstrap', file, ...ssh(), '--json', ...extra]);
+        expect(attempt.status).toBe(2);
+        const subject = hosts(attempt.stdout).subject;
+        expect(subject).toMatchObject({ status: 'refused', commands: [], roundTrips: 1 });
+        expect(subject.refusals).toEqual([
+          expect.objectContaining({
+            entry: 'nodes[0].sysctls["net.ipv6.conf.all.forwarding"]',
+            reason: expect.stringMatching(
+              new RegExp(
+                `^net\\.ipv6\\.conf\\.all\\.forwarding = 1 would make the kernel drop default via ${bridge} dev mgmt0 proto ra .* add net\\.ipv6\\.conf\\.mgmt0\\.accept_ra: 2 .*; it is the route this SSH session \\(fd00:250:228:0:ffff:ffff:ffff:fffe → \\[fd00:250:228::11\\]:22\\) takes to the controller$`,
+              ),
+            ),
+          }),
+        ]);
+        expect(subject.error).toContain('--allow-disruption does not apply it');
+        expect(await inNode('subject', 'sysctl -n net.ipv6.conf.all.forwarding')).toBe('0');
+      }
+      const plan = await netstrapAsync(['plan', file, ...ssh(), '--allow-disruption']);
+      expect(plan.status).toBe(2);
+      expect(plan.stdout).toMatch(
+        /^ {2}! refused: nodes\[0\]\.sysctls\["net\.ipv6\.conf\.all\.forwarding"\] \(sysctl net\.ipv6\.conf\.all\.forwarding\): .* \(not even under --allow-disruption: reverting forwarding does not bring the route back/m,
+      );
+      // With accept_ra 2 on mgmt0 (applied before forwarding, whatever the file's order), the route stays: applied.
+      const safe = variant(
+        'accept-ra',
+        'subject',
+        '    sysctls: { net.ipv6.conf.all.forwarding: 1, net.ipv6.conf.mgmt0.accept_ra: 2 }\n',
+      );
+      const applied = await netstrapAsync(['bootstrap', safe, ...ssh(), '--json']);
+      expect([applied.status, applied.stderr]).toEqual([0, '']);
+      expect(hosts(applied.stdout).subject.status).toBe('changed');
+      expect(await inNode('subject', 'sysctl -n net.ipv6.conf.mgmt0.accept_ra net.ipv6.conf.all.forwarding')).toBe(
+        '2\n1',
+      );
+      expect(await answers()).toBe(true);
+      // The file's order is kept for boot too: accept_ra first.
+      expect(await inNode('subject', 'grep -n conf /etc/sysctl.d/90-netstrap.conf')).toBe(
+        '2:net.ipv6.conf.mgmt0.accept_ra = 2\n3:net.ipv6.conf.all.forwarding = 1',
+      );
+      // Back to the fixture: the keys go back to what they were.
+      const back = await netstrapAsync(['bootstrap', IPV6, ...ssh(), '--json']);
+      expect(back.status).toBe(0);
+      expect(await inNode('subject', 'sysctl -n net.ipv6.conf.mgmt0.accept_ra net.ipv6.conf.all.forwarding')).toBe(
+        '1\n0',
+      );
+    } finally {
+      await inNode(
+        'subject',
+        `ip -6 route replace fd00:250:228::/64 dev mgmt0 proto kernel metric 256; ip -6 route del default via ${bridge} dev mgmt0; true`,
+      );
+    }
+    expect(await answers()).toBe(true);
+  });
+
+  test('a default route from an RA that the session does not take: plan warns, bootstrap goes on', async () => {
+    await inNode('peer', 'ip -6 route add default via fe80::1 dev eth0 proto ra');
+    try {
+      const file = variant('peer-forwarding', 'peer', FORWARDING);
+      const plan = await netstrapAsync(['plan', file, ...ssh()]);
+      expect(plan.status).toBe(0);
+      expect(plan.stdout).toMatch(
+        /^ {2}! warning: ipv6-ra: peer: net\.ipv6\.conf\.all\.forwarding = 1 would make the kernel drop default via fe80::1 dev eth0 proto ra metric 1024, a default route learnt from a router advertisement: .*\(it is 1 on eth0\); add net\.ipv6\.conf\.eth0\.accept_ra: 2 to the node's sysctls/m,
+      );
+    } finally {
+      await inNode('peer', 'ip -6 route del default via fe80::1 dev eth0; true');
+    }
+  });
+});
