@@ -40,7 +40,7 @@ import { entryPath } from './disruption';
 import { z } from 'zod';
 import { type Fact, type FactSet, fact } from './fact';
 import { dropInPath, managerFact, routeLink } from './network-manager';
-import { IpRoute, ipFacts, ipRoutes, ipState, IpState } from './resources/ip-facts';
+import { IpRoute, ipFacts, ipState, IpState, mainRoutes } from './resources/ip-facts';
 import {
   addressText,
   destinationText,
@@ -137,7 +137,7 @@ export function sessionFamily(session: SshSession): Family {
 
 /** The main routing table of the session's family, as read in the fact round trip. */
 export function sessionRoutes(session: SshSession, facts: FactSet): ReadonlyArray<IpRoute> {
-  return facts.get(ipRoutes(undefined, sessionFamily(session)));
+  return mainRoutes(facts, sessionFamily(session));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -513,7 +513,7 @@ export const sshPathCheck: DisruptionCheck = {
   name: 'ssh-path',
 
   facts(node: ClusterNode) {
-    return [...ipFacts(), ...(sessionMayBeIpv6(node) ? [ipRoutes(undefined, 6)] : []), sshSession, managerFact];
+    return [...ipFacts(), sshSession, managerFact];
   },
 
   check({ node, cluster, facts, changes }: DisruptionContext): Refusal[] {

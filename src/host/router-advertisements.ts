@@ -28,7 +28,7 @@ import type { Cluster, ClusterNode } from '../model/schema';
 import { type DisruptionCheck, type DisruptionContext, entryPath, type Refusal } from './disruption';
 import { type Fact, type FactReader, type FactSet, fact } from './fact';
 import { describeRoute, mainTable, sessionFamily, sshSession } from './lockout';
-import { type IpRoute, ipRoutes } from './resources/ip-facts';
+import { type IpRoute, ipRoutes, mainRoutes } from './resources/ip-facts';
 import { desiredSysctls } from './resources/sysctl';
 import type { Change } from './types';
 import { parseRouteAddress } from '../model/route-table';
@@ -107,7 +107,7 @@ export function raDefaultRoutes(routes: ReadonlyArray<IpRoute>): IpRoute[] {
  * writes of the same plan count).
  */
 export function raCuts(changes: ReadonlyArray<Change>, facts: FactSet): RaCut[] {
-  const learnt = raDefaultRoutes(facts.get(ipRoutes(undefined, 6)));
+  const learnt = raDefaultRoutes(mainRoutes(facts, 6));
   if (learnt.length === 0) return [];
   const acceptRa = new Map(facts.get(ipv6Conf).acceptRa);
   const cuts: RaCut[] = [];
@@ -158,7 +158,7 @@ function sessionRoute(facts: FactSet): IpRoute | undefined {
   const session = facts.get(sshSession);
   if (!session || sessionFamily(session) !== 6) return undefined;
   const client = parseRouteAddress(session.client);
-  return client && mainTable(facts.get(ipRoutes(undefined, 6)), 6).lookup(client)?.route;
+  return client && mainTable(mainRoutes(facts, 6), 6).lookup(client)?.route;
 }
 
 const NOT_REVERTIBLE =
@@ -169,7 +169,7 @@ export const routerAdvertisementCheck: DisruptionCheck = {
   name: 'ipv6-ra',
 
   facts(node: ClusterNode) {
-    return wantsIpv6Forwarding(node) ? [ipRoutes(undefined, 6), ipv6Conf, sshSession] : [];
+    return wantsIpv6Forwarding(node) ? [ipRoutes(), ipv6Conf, sshSession] : [];
   },
 
   check({ node, cluster, facts, changes }: DisruptionContext): Refusal[] {
@@ -197,5 +197,5 @@ export const routerAdvertisementCheck: DisruptionCheck = {
 
 /** diagnose reads the trap's facts on every node (a node may have turned forwarding on without netstrap). */
 export const routerAdvertisementReader: FactReader = {
-  facts: () => [ipRoutes(undefined, 6), ipv6Conf],
+  facts: () => [ipRoutes(), ipv6Conf],
 };

@@ -111,5 +111,5 @@ export interface ResourceKind extends FactReader {
    * For runtime-only state (links, routes, NAT …): the idempotent commands that rebuild the node's desired state at
    * boot, gathered into one script by the boot-persistence kind. Kinds whose state is a file already omit it.
    */
-  bootSteps?(node: ClusterNode): BootStep[];
+  bootSteps?(node: ClusterNode, cluster?: Cluster): BootStep[];
 }

@@ -6,7 +6,7 @@
  * bootstrap) deletes it at once. A node with no such route, or that forwards nothing, gets no finding at all.
  */
 import { describeRoute } from '../lockout';
-import { ipRoutes } from '../resources/ip-facts';
+import { mainRoutes } from '../resources/ip-facts';
 import { acceptRaKey, ipv6Conf, raDefaultRoutes } from '../router-advertisements';
 import { ok, RUN_BOOTSTRAP, warn, type Finding, type NodeCheck } from './types';
 
@@ -16,7 +16,7 @@ export const routerAdvertisementChecks: NodeCheck = ({ self }): Finding[] => {
   const { node, index, facts } = self;
   const conf = facts.get(ipv6Conf);
   const forwarding = [...conf.forwarding].filter(([iface, value]) => iface !== 'default' && value !== 0);
-  const learnt = raDefaultRoutes(facts.get(ipRoutes(undefined, 6)));
+  const learnt = raDefaultRoutes(mainRoutes(facts, 6));
   if (forwarding.length === 0 || learnt.length === 0) return [];
   const on = forwarding.map(([iface]) => `net.ipv6.conf.${iface}.forwarding`).join(', ');
   return learnt.map((route) => {

@@ -10,8 +10,8 @@ import type { Cluster, ClusterNode } from '../../model/schema';
 import type { FactSet } from '../fact';
 import { interfaceIds } from '../owned-ids';
 import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
-import { deleteAddress } from './addresses';
-import { findLink, type IpState, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
+import { addressArgs, deleteAddress, immediateAddresses, restoreArgs } from './addresses';
+import { findLink, type IpState, ipFacts, ipState, interfaceAddresses, isUp } from './ip-facts';
 
 export const bridges: ResourceKind = {
   kind: 'bridge',
@@ -23,10 +23,11 @@ export const bridges: ResourceKind = {
     return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const state = ipState(facts);
     const changes: Change[] = [];
     const declared = new Set<string>();
+    const immediate = immediateAddresses(node, cluster);
     for (const bridge of node.bridges) {
       const link = findLink(state, bridge.name);
       if (link && link.linkinfo?.info_kind !== 'bridge') {
@@ -61,7 +62,7 @@ export const bridges: ResourceKind = {
             : [],
         });
       }
-      const present = ipv4Addresses(state, bridge.name);
+      const present = interfaceAddresses(state, bridge.name);
       for (const address of bridge.addresses) {
         declared.add(interfaceIds.key({ dev: bridge.name, part: 'address', address }));
         if (present.includes(address)) continue;
@@ -70,7 +71,7 @@ export const bridges: ResourceKind = {
           target: `${bridge.name} address ${address}`,
           before: 'absent',
           after: 'present',
-          apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', bridge.name] }],
+          apply: [{ argv: ['ip', ...addressArgs('add', address, bridge.name, immediate)] }],
           // A bridge created in this run goes away with all its addresses; deleting them first is harmless.
           revert: link ? [deleteAddress(address, bridge.name)] : [],
           owns: [{ kind: 'bridge', id: interfaceIds.key({ dev: bridge.name, part: 'address', address }), prior: null }],
@@ -133,7 +134,7 @@ function bridgeRemovals(
         [{ argv: ['ip', 'link', 'del', 'dev', name] }],
         [
           { argv: ['ip', 'link', 'add', 'name', name, 'type', 'bridge'] },
-          ...ipv4Addresses(state, name).map((a) => ({ argv: ['ip', 'addr', 'add', a, 'dev', name] })),
+          ...interfaceAddresses(state, name).map((a) => ({ argv: ['ip', ...restoreArgs(a, name)] })),
           ...ports.map((port) => ({
             argv: [
               'sh',
@@ -151,14 +152,14 @@ function bridgeRemovals(
       release('goes with the bridge', 'absent');
     } else if (id.part === 'address') {
       const { address } = id;
-      const present = ipv4Addresses(state, name).includes(address);
+      const present = interfaceAddresses(state, name).includes(address);
       // Replaced by an address this run adds to the same bridge: it goes once that one is up.
       const replaced = planned.some((c) => !c.releases && c.target.startsWith(`${name} address `));
       release(
         present ? 'present' : 'absent',
         'absent',
         present ? [deleteAddress(address, name)] : [],
-        present ? [{ argv: ['ip', 'addr', 'add', address, 'dev', name] }] : [],
+        present ? [{ argv: ['ip', ...restoreArgs(address, name)] }] : [],
         present && replaced,
       );
     } else if (id.part === 'state') {
@@ -173,8 +174,9 @@ function bridgeRemovals(
   return changes;
 }
 
-export function bridgeBootSteps(node: ClusterNode): BootStep[] {
+export function bridgeBootSteps(node: ClusterNode, cluster?: Cluster): BootStep[] {
   const steps: BootStep[] = [];
+  const immediate = immediateAddresses(node, cluster);
   for (const bridge of node.bridges) {
     const { name } = bridge;
     steps.push({
@@ -184,7 +186,10 @@ export function bridgeBootSteps(node: ClusterNode): BootStep[] {
     });
     steps.push({ run: ['ip', 'link', 'set', 'dev', name, 'up'], target: `${name} state` });
     for (const address of bridge.addresses)
-      steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', name], target: `${name} address ${address}` });
+      steps.push({
+        run: ['ip', ...addressArgs('replace', address, name, immediate)],
+        target: `${name} address ${address}`,
+      });
   }
   return steps;
 }

@@ -2,7 +2,7 @@
  * Every host resource kind, in the order their changes are applied (and reverted in reverse): each kind lives in
  * its own file next to this one and is appended to this list.
  */
-import type { ClusterNode } from '../../model/schema';
+import type { Cluster, ClusterNode } from '../../model/schema';
 import type { ResourceKind } from '../types';
 import { bridges } from './bridges';
 import { cniFiles } from './cni';
@@ -34,6 +34,6 @@ const stateKinds: ResourceKind[] = [
 export const resourceKinds: ResourceKind[] = [...stateKinds, bootPersistence(stateKinds)];
 
 /** The /etc/netstrap/network.sh netstrap writes for `node` (undefined when it has no runtime state to rebuild). */
-export function nodeBootScript(node: ClusterNode): string | undefined {
-  return bootScript(node, stateKinds);
+export function nodeBootScript(node: ClusterNode, cluster?: Cluster): string | undefined {
+  return bootScript(node, stateKinds, cluster);
 }

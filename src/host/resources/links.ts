@@ -12,8 +12,8 @@ import { parseRecord } from '../ownership';
 import type { FactSet } from '../fact';
 import { interfaceIds } from '../owned-ids';
 import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
-import { deleteAddress } from './addresses';
-import { findLink, ipFacts, ipState, ipv4Addresses, isUp } from './ip-facts';
+import { addressArgs, deleteAddress, immediateAddresses, restoreArgs } from './addresses';
+import { findLink, ipFacts, ipState, interfaceAddresses, isUp } from './ip-facts';
 
 export const links: ResourceKind = {
   kind: 'link',
@@ -25,10 +25,11 @@ export const links: ResourceKind = {
     return ipFacts();
   },
 
-  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const state = ipState(facts);
     const changes: Change[] = [];
     const declared = new Set<string>();
+    const immediate = immediateAddresses(node, cluster);
     for (const iface of node.interfaces) {
       const link = findLink(state, iface.name);
       const dev = iface.name;
@@ -59,7 +60,7 @@ export const links: ResourceKind = {
           owns: link ? [{ kind: 'link', id: interfaceIds.key({ dev, part: 'state' }), prior: 'down' }] : [],
         });
       }
-      const present = ipv4Addresses(state, dev);
+      const present = interfaceAddresses(state, dev);
       for (const address of iface.addresses) {
         declared.add(interfaceIds.key({ dev, part: 'address', address }));
         if (present.includes(address)) continue;
@@ -68,7 +69,7 @@ export const links: ResourceKind = {
           target: `${dev} address ${address}`,
           before: 'absent',
           after: 'present',
-          apply: [{ argv: ['ip', 'addr', 'add', address, 'dev', dev] }],
+          apply: [{ argv: ['ip', ...addressArgs('add', address, dev, immediate)] }],
           revert: [deleteAddress(address, dev)],
           owns: [{ kind: 'link', id: interfaceIds.key({ dev, part: 'address', address }), prior: null }],
         });
@@ -98,14 +99,14 @@ export const links: ResourceKind = {
         });
       if (id.part === 'address') {
         const { address } = id;
-        const present = ipv4Addresses(state, dev).includes(address);
+        const present = interfaceAddresses(state, dev).includes(address);
         // Replaced by an address this run adds to the same device: it goes once that one is up.
         const replaced = changes.some((c) => !c.releases && c.target.startsWith(`${dev} address `));
         change(
           present ? 'present' : 'absent (already gone)',
           'absent',
           present ? deleteAddress(address, dev) : undefined,
-          present ? ['ip', 'addr', 'add', address, 'dev', dev] : undefined,
+          present ? ['ip', ...restoreArgs(address, dev)] : undefined,
           present && replaced,
         );
       } else if (id.part === 'mtu' && typeof entry.prior === 'number') {
@@ -141,14 +142,14 @@ export const links: ResourceKind = {
 /** An address netstrap leaves alone on an interface the cluster file declares. */
 export interface UndeclaredAddress {
   readonly dev: string;
-  /** `a.b.c.d/n` */
+  /** `a.b.c.d/n` or `fd00::1/64` */
   readonly address: string;
   /** Where the cluster file lists the interface's addresses (`nodes[1].interfaces[0].addresses`). */
   readonly path: string;
 }
 
 /**
- * IPv4 addresses on the interfaces and bridges the cluster file declares for `node` that it does not list and that
+ * Addresses (IPv4, and IPv6 but link-local) on the interfaces and bridges the cluster file declares for `node` that it does not list and that
  * netstrap did not add (its ownership record does not hold them): an address changed in the file that was there
  * before netstrap, say. netstrap never removes what it did not create; plan warns and diagnose reports them.
  */
@@ -165,7 +166,7 @@ export function undeclaredAddresses(node: ClusterNode, facts: FactSet, cluster: 
     ...node.bridges.map((bridge, k) => ({ ...bridge, path: `nodes[${index}].bridges[${k}].addresses` })),
   ];
   return devices.flatMap(({ name: dev, addresses, path }) =>
-    ipv4Addresses(state, dev)
+    interfaceAddresses(state, dev, true)
       .filter(
         (address) => !addresses.includes(address) && !owned.has(interfaceIds.key({ dev, part: 'address', address })),
       )
@@ -179,15 +180,19 @@ export function removeCommand(address: string, dev: string): string {
 }
 
 /** Boot-time commands that bring the interfaces back as wanted (idempotent). */
-export function linkBootSteps(node: ClusterNode): BootStep[] {
+export function linkBootSteps(node: ClusterNode, cluster?: Cluster): BootStep[] {
   const steps: BootStep[] = [];
+  const immediate = immediateAddresses(node, cluster);
   for (const iface of node.interfaces) {
     const dev = iface.name;
     if (iface.mtu !== undefined)
       steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(iface.mtu)], target: `${dev} mtu` });
     steps.push({ run: ['ip', 'link', 'set', 'dev', dev, 'up'], target: `${dev} state` });
     for (const address of iface.addresses)
-      steps.push({ run: ['ip', 'addr', 'replace', address, 'dev', dev], target: `${dev} address ${address}` });
+      steps.push({
+        run: ['ip', ...addressArgs('replace', address, dev, immediate)],
+        target: `${dev} address ${address}`,
+      });
   }
   return steps;
 }

@@ -22,9 +22,27 @@ import type { OwnedIds } from '../owned-ids';
 import { entryPath, PlanConflict } from '../disruption';
 import { recordPath } from '../ownership';
 import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
-import { deleteAddress } from './addresses';
-import { findLink, IpState, ipFacts, ipState, ipStateOf, ipv4Addresses, isUp, netnsList } from './ip-facts';
-import { existingArgs } from './routes';
+import {
+  addressArgs,
+  defaultRoutes,
+  deleteAddress,
+  immediateAddresses,
+  isIpv6,
+  restoreArgs,
+  vethAddresses,
+} from './addresses';
+import {
+  familyRoutes,
+  findLink,
+  IpState,
+  interfaceAddresses,
+  ipFacts,
+  ipState,
+  ipStateOf,
+  isUp,
+  netnsList,
+} from './ip-facts';
+import { existingArgs, IPV6_DEFAULT_METRIC } from './routes';
 
 /** What the netns kind owns: a namespace, the host end of a veth, an address set inside a namespace. */
 export type NetnsId =
@@ -71,7 +89,7 @@ for f in /var/run/netns/*; do
   echo "ns $ns"
   printf 'link '; ip -n "$ns" -j -d link show; echo
   printf 'addr '; ip -n "$ns" -j addr show; echo
-  printf 'route '; ip -n "$ns" -j route show table main; echo
+  printf 'route '; ip -n "$ns" -j route show table all; echo
   echo "pids $(ip netns pids "$ns" | tr '\\n' ' ')"
 done; true`;
 
@@ -201,17 +219,19 @@ function planVeth(
   }
 }
 
-/** Inside the namespace: the veth end's address, the veth end and lo up, the default route. */
-function planInside(ns: Namespace, inside: IpState, c: NamespaceChanges): void {
+/** Inside the namespace: the veth end's addresses, the veth end and lo up, the default route of each family. */
+function planInside(ns: Namespace, inside: IpState, immediate: ReadonlySet<string>, c: NamespaceChanges): void {
   const { name } = ns;
-  const { name: peer, address } = ns.veth;
+  const { name: peer } = ns.veth;
   const existed = findLink(inside, peer) !== undefined;
-  if (!ipv4Addresses(inside, peer).includes(address)) {
+  const present = interfaceAddresses(inside, peer);
+  for (const address of vethAddresses(ns)) {
+    if (present.includes(address)) continue;
     c.add(
       `${name}/${peer} address ${address}`,
       'absent',
       'present',
-      ['ip', '-n', name, 'addr', 'add', address, 'dev', peer],
+      ['ip', '-n', name, ...addressArgs('add', address, peer, immediate)],
       existed ? deleteAddress(address, peer, name) : undefined,
       { id: { part: 'address', namespace: name, dev: peer, address } },
     );
@@ -229,32 +249,32 @@ function planInside(ns: Namespace, inside: IpState, c: NamespaceChanges): void {
       link ? { id: { part: 'state', namespace: name, dev }, prior: 'down' } : undefined,
     );
   }
-  if (ns.defaultRoute === undefined) return;
-  const route = inside.routes.find((r) => r.dst === 'default' && (r.metric ?? 0) === 0);
-  if (route?.gateway === ns.defaultRoute) return;
-  const restore =
-    route?.gateway !== undefined
-      ? [
-          'ip',
-          '-n',
-          name,
-          'route',
-          'replace',
-          'default',
-          'via',
-          route.gateway,
-          ...(route.dev ? ['dev', route.dev] : []),
-        ]
-      : existed
-        ? ['ip', '-n', name, 'route', 'del', 'default']
-        : undefined;
-  c.add(
-    `${name} default route`,
-    route?.gateway ? `via ${route.gateway}` : 'absent',
-    `via ${ns.defaultRoute}`,
-    ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute],
-    restore,
-  );
+  for (const gateway of defaultRoutes(ns)) {
+    const family = isIpv6(gateway) ? 6 : 4;
+    // The kernel's metric of a route added without one: 0 for IPv4, 1024 for IPv6.
+    const metric = family === 4 ? 0 : IPV6_DEFAULT_METRIC;
+    const route = familyRoutes(inside, family).find((r) => r.dst === 'default' && (r.metric ?? 0) === metric);
+    if (route?.gateway === gateway) continue;
+    const ip = family === 4 ? ['ip', '-n', name] : ['ip', '-n', name, '-6'];
+    const restore =
+      route?.gateway !== undefined
+        ? [...ip, 'route', 'replace', 'default', 'via', route.gateway, ...(route.dev ? ['dev', route.dev] : [])]
+        : existed
+          ? [...ip, 'route', 'del', 'default', ...(family === 6 ? ['metric', String(metric)] : [])]
+          : undefined;
+    c.add(
+      defaultRouteTarget(name, family),
+      route?.gateway ? `via ${route.gateway}` : 'absent',
+      `via ${gateway}`,
+      [...ip, 'route', 'replace', 'default', 'via', gateway],
+      restore,
+    );
+  }
+}
+
+/** What plan calls a namespace's default route: `blue default route` (IPv4, as before), `blue IPv6 default route`. */
+function defaultRouteTarget(ns: string, family: 4 | 6): string {
+  return family === 4 ? `${ns} default route` : `${ns} IPv6 default route`;
 }
 
 export const namespaces: ResourceKind = {
@@ -278,10 +298,11 @@ export const namespaces: ResourceKind = {
       prior,
       ...(id.part === 'namespace' ? { spec: { veth: specOf(node, id.namespace) } } : {}),
     }));
+    const immediate = immediateAddresses(node, cluster);
     for (const ns of node.namespaces) {
       const inside = ipState(facts, ns.name);
       planVeth(cluster, node, ns, host, inside, existing, c);
-      planInside(ns, inside, c);
+      planInside(ns, inside, immediate, c);
     }
     const declaredIds = new Set(node.namespaces.flatMap((ns) => declaredKeys(ns)));
     const held = facts.get(
@@ -305,11 +326,11 @@ function specOf(node: ClusterNode, name: string): { hostSide: string; name: stri
 
 /** The record's keys of what a declared namespace owns. */
 function declaredKeys(ns: Namespace): string[] {
-  const { hostSide, name: dev, address } = ns.veth;
+  const { hostSide, name: dev } = ns.veth;
   const ids: NetnsId[] = [
     { part: 'namespace', namespace: ns.name },
     { part: 'veth', veth: hostSide },
-    { part: 'address', namespace: ns.name, dev, address },
+    ...vethAddresses(ns).map((address): NetnsId => ({ part: 'address', namespace: ns.name, dev, address })),
     { part: 'state', namespace: ns.name, dev },
     { part: 'state', namespace: ns.name, dev: 'lo' },
   ];
@@ -402,11 +423,14 @@ class NamespaceRemovals {
         .filter((ifname) => ifname !== 'lo' && ifname !== veth?.name)
         .map((ifname) => `interface ${ifname}`),
       ...contents.links.flatMap((l) =>
-        ipv4Addresses(contents, l.ifname)
+        interfaceAddresses(contents, l.ifname)
+          .filter((a) => a !== '::1/128')
           .filter((a) => !ownedAddress(l.ifname, a))
           .map((a) => `address ${a} on ${l.ifname}`),
       ),
-      ...contents.routes.filter((r) => r.protocol !== 'kernel' && r.dst !== 'default').map((r) => `route ${r.dst}`),
+      ...[...contents.routes, ...contents.routes6]
+        .filter((r) => r.protocol !== 'kernel' && r.dst !== 'default')
+        .map((r) => `route ${r.dst}`),
     ];
     if (foreign.length === 0) return;
     throw new Error(
@@ -438,14 +462,14 @@ class NamespaceRemovals {
       this.release(entry, 'goes with its namespace', undefined);
       return;
     }
-    const present = ipv4Addresses(this.inside(ns), dev).includes(address);
+    const present = interfaceAddresses(this.inside(ns), dev).includes(address);
     // Replaced by the address this run gives the same device: it goes once that one is up.
     const replaced = this.planned.some((c) => !c.releases && c.target.startsWith(`${ns}/${dev} address `));
     this.release(
       entry,
       present ? 'present' : 'absent',
       present ? deleteAddress(address, dev, ns) : undefined,
-      present ? [{ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', dev] }] : [],
+      present ? [{ argv: ['ip', '-n', ns, ...restoreArgs(address, dev)] }] : [],
       { afterAdditions: present && replaced },
     );
   }
@@ -487,9 +511,9 @@ function rebuildNamespace(
   if (!contents) return commands;
   for (const link of contents.links) {
     // lo gets 127.0.0.1/8 from the kernel as it comes up.
-    for (const address of ipv4Addresses(contents, link.ifname)) {
-      if (link.ifname !== 'lo' || address !== '127.0.0.1/8')
-        commands.push({ argv: ['ip', '-n', ns, 'addr', 'add', address, 'dev', link.ifname] });
+    for (const address of interfaceAddresses(contents, link.ifname)) {
+      if (link.ifname !== 'lo' || (address !== '127.0.0.1/8' && address !== '::1/128'))
+        commands.push({ argv: ['ip', '-n', ns, ...restoreArgs(address, link.ifname)] });
     }
     if (isUp(link)) commands.push({ argv: ['ip', '-n', ns, 'link', 'set', 'dev', link.ifname, 'up'] });
   }
@@ -497,13 +521,18 @@ function rebuildNamespace(
     if (route.protocol !== 'kernel')
       commands.push({ argv: ['ip', '-n', ns, 'route', 'replace', ...existingArgs(route)] });
   }
+  for (const route of contents.routes6) {
+    if (route.protocol !== 'kernel')
+      commands.push({ argv: ['ip', '-n', ns, '-6', 'route', 'replace', ...existingArgs(route)] });
+  }
   return commands;
 }
 
-export function namespaceBootSteps(node: ClusterNode): BootStep[] {
+export function namespaceBootSteps(node: ClusterNode, cluster?: Cluster): BootStep[] {
   const steps: BootStep[] = [];
+  const immediate = immediateAddresses(node, cluster);
   for (const ns of node.namespaces) {
-    const { hostSide, name: peer, bridge, address } = ns.veth;
+    const { hostSide, name: peer, bridge } = ns.veth;
     const name = ns.name;
     steps.push({ unless: ['ip', 'netns', 'exec', name, 'true'], run: ['ip', 'netns', 'add', name], target: name });
     steps.push({
@@ -514,16 +543,26 @@ export function namespaceBootSteps(node: ClusterNode): BootStep[] {
     if (bridge !== undefined)
       steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge], target: `${hostSide} master` });
     steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'], target: `${hostSide} state` });
-    steps.push({
-      run: ['ip', '-n', name, 'addr', 'replace', address, 'dev', peer],
-      target: `${name}/${peer} address ${address}`,
-    });
+    for (const address of vethAddresses(ns)) {
+      steps.push({
+        run: ['ip', '-n', name, ...addressArgs('replace', address, peer, immediate)],
+        target: `${name}/${peer} address ${address}`,
+      });
+    }
     steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', peer, 'up'], target: `${name}/${peer} state` });
     steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', 'lo', 'up'], target: `${name}/lo state` });
-    if (ns.defaultRoute !== undefined) {
+    for (const gateway of defaultRoutes(ns)) {
+      const family = isIpv6(gateway) ? 6 : 4;
       steps.push({
-        run: ['ip', '-n', name, 'route', 'replace', 'default', 'via', ns.defaultRoute],
-        target: `${name} default route`,
+        run: [
+          ...(family === 4 ? ['ip', '-n', name] : ['ip', '-n', name, '-6']),
+          'route',
+          'replace',
+          'default',
+          'via',
+          gateway,
+        ],
+        target: defaultRouteTarget(name, family),
       });
     }
   }

@@ -25,8 +25,12 @@ export const UNIT_LINK = '/etc/systemd/system/multi-user.target.wants/netstrap-n
  * The text of /etc/netstrap/network.sh: every kind's boot steps, in apply order (links, bridges, namespaces, routes,
  * NAT); a failing step is reported and the others still run.
  */
-export function bootScript(node: ClusterNode, kinds: ReadonlyArray<ResourceKind>): string | undefined {
-  const steps = kinds.flatMap((kind) => kind.bootSteps?.(node) ?? []);
+export function bootScript(
+  node: ClusterNode,
+  kinds: ReadonlyArray<ResourceKind>,
+  cluster?: Cluster,
+): string | undefined {
+  const steps = kinds.flatMap((kind) => kind.bootSteps?.(node, cluster) ?? []);
   if (steps.length === 0) return undefined;
   const lines = steps.map(bootLine);
   return [
@@ -73,8 +77,8 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
       return [fileFact(BOOT_SCRIPT), fileFact(UNIT_FILE), fileFact(UNIT_LINK)];
     },
 
-    plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
-      const script = bootScript(node, kinds);
+    plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+      const script = bootScript(node, kinds, cluster);
       const changes = [
         ...ownedFileChanges('boot-persistence', BOOT_SCRIPT, readFileFact(facts, BOOT_SCRIPT), script, owned, '0755'),
         ...ownedFileChanges(
@@ -115,8 +119,8 @@ export function bootPersistence(kinds: ReadonlyArray<ResourceKind>): ResourceKin
       return changes;
     },
 
-    drift(node: ClusterNode, facts: FactSet, _cluster: Cluster, changes: ReadonlyArray<Change>): Drift[] {
-      return bootDrift(node, facts, kinds, changes);
+    drift(node: ClusterNode, facts: FactSet, cluster: Cluster, changes: ReadonlyArray<Change>): Drift[] {
+      return bootDrift(node, facts, kinds, changes, cluster);
     },
   };
 }
@@ -131,6 +135,7 @@ export function bootDrift(
   facts: FactSet,
   kinds: ReadonlyArray<ResourceKind>,
   changes: ReadonlyArray<Change>,
+  cluster?: Cluster,
 ): Drift[] {
   const onDisk = readFileFact(facts, BOOT_SCRIPT).content;
   if (onDisk === undefined) return [];
@@ -144,7 +149,7 @@ export function bootDrift(
   const seen = new Set<string>();
   let live = 0;
   for (const kind of kinds) {
-    for (const step of kind.bootSteps?.(node) ?? []) {
+    for (const step of kind.bootSteps?.(node, cluster) ?? []) {
       const object = `${kind.kind} ${step.target}`;
       if (step.target === undefined || seen.has(object)) continue;
       seen.add(object);
