@@ -9,9 +9,9 @@
  * A node's `networkManager` setting overrides what is detected (`none`: the old iproute2-only path).
  */
 import { canonicalRouteDestination } from '../model/route-table';
-import { parseInterfaceAddress, parseAddress, rangeContains } from '../model/cidr';
 import type { ClusterNode, NetworkManagerSetting } from '../model/schema';
 import { type Fact, type FactReader, type FactSet, fact, outputLines } from './fact';
+import { onSubnet } from './resources/addresses';
 
 /** Who owns an interface. */
 export type ManagerName = 'networkd' | 'netplan' | 'NetworkManager' | 'ifupdown' | 'none';
@@ -112,14 +112,7 @@ export const networkManagerReader: FactReader = {
 /** The link a route leaves through: its `dev`, or the declared interface whose network holds its gateway. */
 export function routeLink(node: ClusterNode, route: ClusterNode['routes'][number]): string | undefined {
   if (route.dev) return route.dev;
-  const via = parseAddress(route.via);
-  if (!via.ok) return undefined;
-  return node.interfaces.find((iface) =>
-    iface.addresses.some((address) => {
-      const parsed = parseInterfaceAddress(address);
-      return parsed.ok && rangeContains(parsed.value.network, via.value);
-    }),
-  )?.name;
+  return node.interfaces.find((iface) => iface.addresses.some((address) => onSubnet(address, route.via)))?.name;
 }
 
 /** The interfaces netstrap touches on the node: those it declares, and those its routes leave through. */
@@ -210,8 +203,10 @@ export function describeManagers(nm: NodeNetworkManager): string {
   return `network manager: ${nm.manager} (${nm.source}${owners ? `; ${owners}` : ''})`;
 }
 
-/** The route destination as a drop-in's [Route] Destination= spells it. */
-export function dropInDestination(to: string): string {
-  const dst = canonicalRouteDestination(to);
-  return dst === 'default' ? '0.0.0.0/0' : dst.includes('/') ? dst : `${dst}/32`;
+/** The route destination as a drop-in's [Route] Destination= spells it; `via` gives `default`'s family. */
+export function dropInDestination(to: string, via = ''): string {
+  const family = via.includes(':') ? 6 : 4;
+  const dst = canonicalRouteDestination(to, family);
+  if (dst === 'default') return family === 4 ? '0.0.0.0/0' : '::/0';
+  return dst.includes('/') ? dst : `${dst}/${dst.includes(':') ? 128 : 32}`;
 }

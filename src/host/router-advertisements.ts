@@ -71,8 +71,8 @@ function turnsForwardingOn(key: string, value: string): boolean {
 }
 
 /** Whether the node's file turns IPv6 forwarding on (so that a plan may write it, and the trap be read). */
-export function wantsIpv6Forwarding(node: ClusterNode): boolean {
-  return [...desiredSysctls(node)].some(([key, value]) => turnsForwardingOn(key, value));
+export function wantsIpv6Forwarding(node: ClusterNode, cluster?: Cluster): boolean {
+  return [...desiredSysctls(node, cluster)].some(([key, value]) => turnsForwardingOn(key, value));
 }
 
 /** A default route the kernel would drop, and the write that makes it. */
@@ -168,12 +168,12 @@ const NOT_REVERTIBLE =
 export const routerAdvertisementCheck: DisruptionCheck = {
   name: 'ipv6-ra',
 
-  facts(node: ClusterNode) {
-    return wantsIpv6Forwarding(node) ? [ipRoutes(), ipv6Conf, sshSession] : [];
+  facts(node: ClusterNode, cluster: Cluster) {
+    return wantsIpv6Forwarding(node, cluster) ? [ipRoutes(), ipv6Conf, sshSession] : [];
   },
 
   check({ node, cluster, facts, changes }: DisruptionContext): Refusal[] {
-    if (!wantsIpv6Forwarding(node)) return [];
+    if (!wantsIpv6Forwarding(node, cluster)) return [];
     const session = facts.get(sshSession);
     const route = sessionRoute(facts);
     return raCuts(changes, facts)
@@ -186,8 +186,8 @@ export const routerAdvertisementCheck: DisruptionCheck = {
       }));
   },
 
-  warnings({ node, facts, changes }: DisruptionContext): string[] {
-    if (!wantsIpv6Forwarding(node)) return [];
+  warnings({ node, cluster, facts, changes }: DisruptionContext): string[] {
+    if (!wantsIpv6Forwarding(node, cluster)) return [];
     const route = sessionRoute(facts);
     return raCuts(changes, facts)
       .filter((cut) => cut.route !== route)

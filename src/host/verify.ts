@@ -4,7 +4,7 @@
  * in parallel on the node, each bounded in attempts and time:
  * - expect success: up to SUCCESS_ATTEMPTS attempts, 0.5 s apart (a route or ARP entry may still be settling);
  * - expect failure: one attempt — it passes when that attempt fails.
- * An attempt is `ping -n -q -c 1 -W 1 <addr>` or `timeout 2 bash -c 'exec 3<>/dev/tcp/$0/$1' <ip> <port>`, run through
+ * An attempt is `ping [-6] -n -q -c 1 -W 1 <addr>` or `timeout 2 bash -c 'exec 3<>/dev/tcp/$0/$1' <ip> <port>`, run through
  * `ip netns exec <ns>` when the source is node/namespace (a declared namespace or a pod). A target named as a node
  * or a declared namespace is its address in the cluster file; a pod's address is read from its node when the
  * check runs (src/host/resources/pods.ts). The values are passed as arguments, never spliced into the bash snippet.
@@ -22,6 +22,7 @@ import {
   traceProbe,
 } from '../model/trace';
 import { type HopQuery, hopKey, judgeHop, type LiveRoute, parseLive, placeNode } from './live-route';
+import { isIpv6, vethAddresses } from './resources/addresses';
 import { quoteArg, quoteCommand } from './shell';
 
 export const SUCCESS_ATTEMPTS = 5;
@@ -72,7 +73,7 @@ export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): strin
       const ns = cluster.nodes
         .find((n) => n.name === endpoint.node)!
         .namespaces.find((x) => x.name === endpoint.namespace)!;
-      return ns.veth.address.split('/')[0];
+      return vethAddresses(ns)[0].split('/')[0];
     }
     case 'pod':
       return undefined;
@@ -83,10 +84,18 @@ export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): strin
  * One attempt, as argv: a ping, or a TCP connect through bash's /dev/tcp (address and port are arguments, never
  * spliced into the snippet). Shared with diagnose (src/host/diagnose/probes.ts), so both probe the same way.
  */
-export function attemptArgv(kind: 'ping' | 'tcp', address: string, port?: number): string[] {
+export function attemptArgv(kind: 'ping' | 'tcp', target: string, port?: number): string[] {
+  const address = bare(target);
   // -n: no reverse lookup of the address (no DNS traffic); -q: only the summary (the exit status is what counts).
-  if (kind === 'ping') return ['ping', '-n', '-q', '-c', '1', '-W', '1', address];
+  // -6 for an IPv6 address: said, not left to ping's guess (older pings need it; IPv4 stays as it was).
+  if (kind === 'ping') return ['ping', ...(isIpv6(address) ? ['-6'] : []), '-n', '-q', '-c', '1', '-W', '1', address];
+  // bash's /dev/tcp takes an IPv6 address as it is, unbracketed (getaddrinfo).
   return ['timeout', '2', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', address, String(port)];
+}
+
+/** An address without the brackets of `[v6]:port`'s host part. */
+function bare(address: string): string {
+  return /^\[(.*)\]$/.exec(address)?.[1] ?? address;
 }
 
 /** The shell function of every probe script: up to $1 attempts of the rest, 0.5 s apart; 0 on the first success. */
@@ -122,11 +131,13 @@ export interface Probe {
  */
 function successLine(argv: ReadonlyArray<string>, spec: ProbeSpec, address: string, index: number, marker: string) {
   const { namespace } = probeSource(spec);
-  const ip = [...(namespace ? ['ip', 'netns', 'exec', namespace] : []), 'ip', '-j', 'route'];
+  // `ip route show match` of an IPv6 address reads the IPv4 table (and finds nothing) unless told the family.
+  const family = isIpv6(bare(address)) ? ['-6'] : [];
+  const ip = [...(namespace ? ['ip', 'netns', 'exec', namespace] : []), 'ip', ...family, '-j', 'route'];
   return (
     `( netstrap_try ${SUCCESS_ATTEMPTS} ${quoteCommand(argv)}; r=$?; echo ${quoteArg(`${marker} check ${index}`)} $r; ` +
-    `if [ "$r" != 0 ]; then printf '%s %s\\n' ${quoteArg(`${marker} route-get ${index}`)} "$(${quoteCommand([...ip, 'get', address])} 2>&1)"; ` +
-    `printf '%s %s\\n' ${quoteArg(`${marker} route-match ${index}`)} "$(${quoteCommand([...ip, 'show', 'match', address])} 2>&1)"; fi ) &`
+    `if [ "$r" != 0 ]; then printf '%s %s\\n' ${quoteArg(`${marker} route-get ${index}`)} "$(${quoteCommand([...ip, 'get', bare(address)])} 2>&1)"; ` +
+    `printf '%s %s\\n' ${quoteArg(`${marker} route-match ${index}`)} "$(${quoteCommand([...ip, 'show', 'match', bare(address)])} 2>&1)"; fi ) &`
   );
 }
 

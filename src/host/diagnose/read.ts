@@ -10,7 +10,7 @@ import { type Fact, type FactReader, type FactSet, fact, outputLines as lines } 
 import { fileFact, FileFact, readFileFact } from '../resources/file-facts';
 import { z } from 'zod';
 import { IpRoute, IpState, ipFacts, ipState, parseRoutes } from '../resources/ip-facts';
-import { natTable } from '../resources/nat';
+import { natTableOf } from '../resources/nat';
 import { HOSTS_FILE } from '../resources/hosts';
 import { RESOLV_FILE } from '../resources/resolv';
 import { CNI_CONF_DIR } from '../resources/cni';
@@ -26,6 +26,7 @@ export const SWAPS_FILE = '/proc/swaps';
 export const PREFLIGHT_BINARIES = ['ip', 'iptables', 'mount', 'nsenter', 'conntrack'] as const;
 const SYSCTLS = [
   'net.ipv4.ip_forward',
+  'net.ipv6.conf.all.forwarding',
   'net.bridge.bridge-nf-call-iptables',
   'net.netfilter.nf_conntrack_count',
   'net.netfilter.nf_conntrack_max',
@@ -319,7 +320,7 @@ export function parseNodeView(facts: FactSet, cluster: Cluster): NodeView {
     etcdConnections: listening.etcdConnections,
     cniConf: cni.conf,
     cniBin: cni.bin,
-    kubeServicesChain: facts.get(natTable).chains.has('KUBE-SERVICES'),
+    kubeServicesChain: natTableOf(facts, 4).chains.has('KUBE-SERVICES'),
     binaries: new Map([...prefixed('bin:')].map(([k, v]) => [k, v === 'yes'])),
     hostname: node.values.get('hostname') ?? '',
     hostnameResolves: (node.values.get('resolves') ?? '').split(/\s+/)[0] ?? '',

@@ -94,8 +94,7 @@ export function immediateAddresses(node: ClusterNode, cluster?: Cluster): Readon
   const self = nodes.find((n) => n.name === node.name) ?? node;
   const devices = [...self.interfaces, ...self.bridges];
   for (const route of self.routes) {
-    const via = parseRouteAddress(route.via);
-    if (via?.family !== 6) continue;
+    if (!isIpv6(route.via)) continue;
     for (const device of devices)
       for (const address of device.addresses) if (onSubnet(address, route.via)) add(address.split('/')[0]);
   }
@@ -126,12 +125,15 @@ export function defaultRoutes(ns: ClusterNode['namespaces'][number]): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
-/** Whether `address` (with prefix) is on the subnet holding `gateway` (IPv6 only). */
-function onSubnet(address: string, gateway: string): boolean {
-  const [text, bits] = address.split('/');
-  const a = parseRouteAddress(text);
+/** Whether an interface address (`a.b.c.d/n`, `fd00::1/64`) is on the network holding `gateway` (same family). */
+export function onSubnet(address: string, gateway: string): boolean {
+  const slash = address.indexOf('/');
+  const a = parseRouteAddress(slash < 0 ? address : address.slice(0, slash));
   const g = parseRouteAddress(gateway);
-  if (a?.family !== 6 || g?.family !== 6 || bits === undefined) return false;
-  const host = BigInt(128 - Number(bits));
+  if (!a || !g || a.family !== g.family || slash < 0) return false;
+  const bits = a.family === 4 ? 32 : 128;
+  const prefix = Number(address.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) return false;
+  const host = BigInt(bits - prefix);
   return a.value >> host === g.value >> host;
 }

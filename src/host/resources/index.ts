@@ -10,7 +10,7 @@ import { hostsFile } from './hosts';
 import { links } from './links';
 import { namespaces } from './namespaces';
 import { networkdDropIns } from './networkd';
-import { nat } from './nat';
+import { nat, nat6 } from './nat';
 import { bootPersistence, bootScript } from './persist';
 import { resolvConf } from './resolv';
 import { routes } from './routes';
@@ -27,6 +27,7 @@ const stateKinds: ResourceKind[] = [
   networkdDropIns,
   sysctl,
   nat,
+  nat6,
   hostsFile,
   resolvConf,
   cniFiles,

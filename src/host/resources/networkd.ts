@@ -8,7 +8,6 @@
  * and `networkctl reload` makes networkd take the drop-in in (its failure only delays that to networkd's next start).
  * The drop-in is an owned file: pruned when nothing is left to keep, put back as it was (no file) by reset.
  */
-import { canonicalRouteDestination } from '../../model/route-table';
 import type { Cluster, ClusterNode } from '../../model/schema';
 import type { FactSet } from '../fact';
 import {
@@ -22,6 +21,7 @@ import {
 } from '../network-manager';
 import type { Change, Command, OwnedObject, ResourceKind } from '../types';
 import { fileIds, ownedFileChanges } from './file-facts';
+import { routeDestination, routeFamily } from './routes';
 
 const KIND = 'networkd-drop-in';
 
@@ -61,7 +61,7 @@ function keptOn(node: ClusterNode, dev: string): string[] {
   ]);
   const routes = node.routes
     .filter((route) => routeLink(node, route) === dev)
-    .flatMap((route) => [route.via.includes(':') ? 'route6' : 'route', dev, canonicalRouteDestination(route.to)]);
+    .flatMap((route) => [routeFamily(route) === 4 ? 'route' : 'route6', dev, routeDestination(route)]);
   return [...addresses, ...routes];
 }
 
@@ -90,7 +90,7 @@ export function dropInContent(node: ClusterNode, dev: string): string | undefine
     ...routes.flatMap((route) => [
       '',
       '[Route]',
-      `Destination=${dropInDestination(route.to)}`,
+      `Destination=${dropInDestination(route.to, route.via)}`,
       `Gateway=${route.via}`,
       // The gateway lies in the link's own subnet: without this, a route networkd sets as the link comes back up can
       // race the kernel's connected route and fail ("Nexthop has invalid gateway", the link then failed: measured).

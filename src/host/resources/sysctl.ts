@@ -4,7 +4,9 @@
  *
  * The opt-in Kubernetes node-prerequisites profile (node.kubernetesPrerequisites) adds what kubeadm's "install"
  * page and Kubespray set up: br_netfilter loaded now and at boot (/etc/modules-load.d/netstrap-k8s.conf), and
- * net.bridge.bridge-nf-call-iptables, net.bridge.bridge-nf-call-ip6tables and net.ipv4.ip_forward set to 1.
+ * net.bridge.bridge-nf-call-iptables, net.bridge.bridge-nf-call-ip6tables and net.ipv4.ip_forward set to 1, and in a
+ * cluster with an IPv6 pod range net.ipv6.conf.all.forwarding = 1 too (kubeadm's dual-stack prerequisites). Per
+ * interface IPv6 keys (net.ipv6.conf.<if>.forwarding, accept_ra) are the node's own `sysctls`, set like any other.
  * br_netfilter counts as loaded when /sys/module/br_netfilter or its sysctls exist (a built-in module has no
  * /sys/module entry). Kernel modules are global to the machine: when br_netfilter is not loaded and /lib/modules has
  * no tree for the running kernel (containers, some labs), `modprobe` cannot work; warnings() says so before it fails.
@@ -48,15 +50,30 @@ export const sysctlIds: OwnedIds<SysctlId> = {
 /** An interface's accept_ra: set before any forwarding key (see below). */
 const ACCEPT_RA_KEY = /^net\.ipv6\.conf\.[^.]+\.accept_ra$/;
 
+/** What the profile adds in a cluster with an IPv6 pod range (kubeadm's dual-stack page: IPv6 forwarding on). */
+export const KUBERNETES_IPV6_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.ipv6.conf.all.forwarding': '1',
+};
+
+/** Whether the cluster has an IPv6 pod range (dual-stack or IPv6-only). */
+function hasIpv6Pods(cluster: Cluster | undefined): boolean {
+  const ranges: ReadonlyArray<string> =
+    (cluster?.network as { podCidrs?: ReadonlyArray<string> } | undefined)?.podCidrs ?? [];
+  return ranges.some((range) => range.includes(':'));
+}
+
 /**
  * Every key → value the node wants; its own sysctls win over the profile's. Interfaces' accept_ra keys come first,
  * in the order applied and in the file read at boot: writing 1 to an IPv6 forwarding key deletes at once the default
  * routes learnt from router advertisements on every interface whose accept_ra is not yet 2
  * (router-advertisements.ts).
  */
-export function desiredSysctls(node: ClusterNode): Map<string, string> {
+export function desiredSysctls(node: ClusterNode, cluster?: Cluster): Map<string, string> {
   const wanted = new Map<string, string>();
-  if (node.kubernetesPrerequisites) for (const [k, v] of Object.entries(KUBERNETES_SYSCTLS)) wanted.set(k, v);
+  if (node.kubernetesPrerequisites) {
+    for (const [k, v] of Object.entries(KUBERNETES_SYSCTLS)) wanted.set(k, v);
+    if (hasIpv6Pods(cluster)) for (const [k, v] of Object.entries(KUBERNETES_IPV6_SYSCTLS)) wanted.set(k, v);
+  }
   for (const [k, v] of Object.entries(node.sysctls)) wanted.set(k, String(v));
   const acceptRa = [...wanted].filter(([k]) => ACCEPT_RA_KEY.test(k));
   if (acceptRa.length === 0) return wanted;
@@ -112,8 +129,8 @@ const moduleStateFact: Fact<ModuleState> = fact(
 );
 const moduleState = (facts: FactSet): ModuleState => facts.get(moduleStateFact);
 /** The node's wanted keys' live values (none read when it wants none). */
-const liveValues = (node: ClusterNode, facts: FactSet) => {
-  const keys = [...desiredSysctls(node).keys()];
+const liveValues = (node: ClusterNode, facts: FactSet, cluster?: Cluster) => {
+  const keys = [...desiredSysctls(node, cluster).keys()];
   return keys.length > 0 ? facts.get(sysctlValues(keys)) : new Map<string, string | undefined>();
 };
 
@@ -121,8 +138,8 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet
   kind: 'sysctl',
   ownedIds: sysctlIds,
 
-  facts(node: ClusterNode) {
-    const keys = [...desiredSysctls(node).keys()];
+  facts(node: ClusterNode, cluster: Cluster) {
+    const keys = [...desiredSysctls(node, cluster).keys()];
     return [
       ...(keys.length > 0 ? [sysctlValues(keys)] : []),
       moduleStateFact,
@@ -131,9 +148,9 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet
     ];
   },
 
-  plan(node: ClusterNode, facts: FactSet, _cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
+  plan(node: ClusterNode, facts: FactSet, cluster: Cluster, owned: ReadonlyArray<OwnedObject> = []): Change[] {
     const changes: Change[] = [];
-    const wanted = desiredSysctls(node);
+    const wanted = desiredSysctls(node, cluster);
     const moduleId = sysctlIds.key({ part: 'module', module: MODULE });
 
     if (node.kubernetesPrerequisites) {
@@ -175,7 +192,7 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet
       ),
     );
 
-    const current = liveValues(node, facts);
+    const current = liveValues(node, facts, cluster);
     for (const [key, value] of wanted) {
       const now = current.get(key);
       if (now !== undefined && normalize(now) === normalize(value)) continue;
@@ -220,7 +237,7 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet
   },
 
   /** Live ≠ boot: a wanted key whose live value and the value in the file on disk (read at boot) disagree. */
-  drift(node: ClusterNode, facts: FactSet): Drift[] {
+  drift(node: ClusterNode, facts: FactSet, cluster: Cluster): Drift[] {
     const file = readFileFact(facts, SYSCTL_FILE).content;
     if (file === undefined) return [];
     const atBoot = new Map<string, string>();
@@ -229,9 +246,9 @@ export const sysctl: ResourceKind & { warnings(node: ClusterNode, facts: FactSet
       if (eq > 0 && !line.trimStart().startsWith('#'))
         atBoot.set(line.slice(0, eq).trim(), normalize(line.slice(eq + 1)));
     }
-    const current = liveValues(node, facts);
+    const current = liveValues(node, facts, cluster);
     const drift: Drift[] = [];
-    for (const [key, value] of desiredSysctls(node)) {
+    for (const [key, value] of desiredSysctls(node, cluster)) {
       const now = current.get(key);
       const live = now !== undefined && normalize(now) === normalize(value);
       const inBoot = atBoot.get(key) === normalize(value);
