@@ -77,7 +77,8 @@ export function restoreArgs(address: string, dev: string): string[] {
  */
 export function immediateAddresses(node: ClusterNode, cluster?: Cluster): ReadonlySet<string> {
   if (!hasIpv6Address(node)) return NONE;
-  const nodes = cluster ? effectiveNodes(cluster) : [node];
+  // The node as planned (effective: derived routes included), and every other node of the file.
+  const nodes = [node, ...(cluster ? effectiveNodes(cluster).filter((n) => n.name !== node.name) : [])];
   const used = new Set<string>();
   const add = (text: string | undefined) => {
     if (text !== undefined && isIpv6(text)) used.add(text);
@@ -91,14 +92,13 @@ export function immediateAddresses(node: ClusterNode, cluster?: Cluster): Readon
     add(check.ping);
     add(check.tcp !== undefined ? /^\[([^\]]+)\]:\d+$/.exec(check.tcp)?.[1] : undefined);
   }
-  const self = nodes.find((n) => n.name === node.name) ?? node;
-  const devices = [...self.interfaces, ...self.bridges];
-  for (const route of self.routes) {
+  const devices = [...node.interfaces, ...node.bridges];
+  for (const route of node.routes) {
     if (!isIpv6(route.via)) continue;
     for (const device of devices)
       for (const address of device.addresses) if (onSubnet(address, route.via)) add(address.split('/')[0]);
   }
-  for (const ns of self.namespaces)
+  for (const ns of node.namespaces)
     if (defaultRoutes(ns).some(isIpv6)) for (const address of vethAddresses(ns)) add(address.split('/')[0]);
   return used;
 }

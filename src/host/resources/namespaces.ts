@@ -49,7 +49,9 @@ export type NetnsId =
   | { readonly part: 'namespace'; readonly namespace: string }
   | { readonly part: 'veth'; readonly veth: string }
   | { readonly part: 'address'; readonly namespace: string; readonly dev: string; readonly address: string }
-  | { readonly part: 'state'; readonly namespace: string; readonly dev: string };
+  | { readonly part: 'state'; readonly namespace: string; readonly dev: string }
+  /** The IPv6 default route netstrap set in a namespace (IPv4's goes with its address or namespace, as before). */
+  | { readonly part: 'route6'; readonly namespace: string };
 
 export const netnsIds: OwnedIds<NetnsId> = {
   key: (id) =>
@@ -59,7 +61,9 @@ export const netnsIds: OwnedIds<NetnsId> = {
         ? `${id.namespace}/${id.dev} address ${id.address}`
         : id.part === 'state'
           ? `${id.namespace}/${id.dev} state`
-          : id.namespace,
+          : id.part === 'route6'
+            ? defaultRouteTarget(id.namespace, 6)
+            : id.namespace,
   read(key) {
     if (/^[^ /]+$/.test(key)) return { part: 'namespace', namespace: key };
     const veth = /^veth (\S+)$/.exec(key);
@@ -67,7 +71,9 @@ export const netnsIds: OwnedIds<NetnsId> = {
     const address = /^([^ /]+)\/(\S+) address (\S+)$/.exec(key);
     if (address) return { part: 'address', namespace: address[1], dev: address[2], address: address[3] };
     const state = /^([^ /]+)\/(\S+) state$/.exec(key);
-    return state ? { part: 'state', namespace: state[1], dev: state[2] } : undefined;
+    if (state) return { part: 'state', namespace: state[1], dev: state[2] };
+    const route6 = /^([^ /]+) IPv6 default route$/.exec(key);
+    return route6 ? { part: 'route6', namespace: route6[1] } : undefined;
   },
 };
 
@@ -268,6 +274,7 @@ function planInside(ns: Namespace, inside: IpState, immediate: ReadonlySet<strin
       `via ${gateway}`,
       [...ip, 'route', 'replace', 'default', 'via', gateway],
       restore,
+      family === 6 ? { id: { part: 'route6', namespace: name }, prior: route ? existingArgs(route) : null } : undefined,
     );
   }
 }
@@ -333,6 +340,7 @@ function declaredKeys(ns: Namespace): string[] {
     ...vethAddresses(ns).map((address): NetnsId => ({ part: 'address', namespace: ns.name, dev, address })),
     { part: 'state', namespace: ns.name, dev },
     { part: 'state', namespace: ns.name, dev: 'lo' },
+    ...(defaultRoutes(ns).some(isIpv6) ? [{ part: 'route6', namespace: ns.name } as const] : []),
   ];
   return ids.map(netnsIds.key);
 }
@@ -375,6 +383,7 @@ class NamespaceRemovals {
       if (id.part === 'veth') this.veth(entry, id.veth);
       else if (id.part === 'address') this.address(entry, id.namespace, id.dev, id.address);
       else if (id.part === 'state') this.state(entry, id.namespace, id.dev);
+      else if (id.part === 'route6') this.route6(entry, id.namespace);
       else this.namespace(entry, id.namespace);
     }
     return this.out;
@@ -472,6 +481,31 @@ class NamespaceRemovals {
       present ? [{ argv: ['ip', '-n', ns, ...restoreArgs(address, dev)] }] : [],
       { afterAdditions: present && replaced },
     );
+  }
+
+  /** The IPv6 default route no longer declared: deleted, or the one it replaced put back. */
+  private route6(entry: OwnedObject, ns: string): void {
+    if (this.gone.has(ns) || !this.existing.includes(ns)) {
+      this.release(entry, 'goes with its namespace', undefined);
+      return;
+    }
+    const ip = ['ip', '-n', ns, '-6', 'route'];
+    const metric = String(IPV6_DEFAULT_METRIC);
+    const current = this.inside(ns).routes6.find((r) => r.dst === 'default' && (r.metric ?? 0) === IPV6_DEFAULT_METRIC);
+    const prior = Array.isArray(entry.prior) ? entry.prior.map(String) : undefined;
+    const now = current ? [{ argv: [...ip, 'replace', ...existingArgs(current)] }] : [];
+    if (prior) {
+      this.release(entry, current ? `via ${current.gateway}` : 'absent', [...ip, 'replace', ...prior], now, {
+        after: `restored (${prior.slice(1).join(' ')})`,
+      });
+    } else {
+      this.release(
+        entry,
+        current ? `via ${current.gateway}` : 'absent (already gone)',
+        current ? [...ip, 'del', 'default', 'metric', metric] : undefined,
+        now,
+      );
+    }
   }
 
   /** Adopted down: down again (a namespace netstrap did not create keeps its lo as it was). */
