@@ -831,7 +831,9 @@ describe('forwarding.accept-ra: the IPv6 trap (issue 21)', () => {
   const conf =
     (lines: string[]): Edit =>
     (facts) => {
-      facts['ip6-route'] = JSON.stringify([
+      // One section holds both families' main routes (ip -j route show table all).
+      facts['ip-route'] = JSON.stringify([
+        ...JSON.parse(facts['ip-route'] || '[]'),
         { dst: 'fd00:1::/64', dev: 'eth0', protocol: 'kernel', metric: 256 },
         raDefault,
       ]);

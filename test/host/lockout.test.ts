@@ -353,7 +353,11 @@ function judge6(argv: string[], sessionFact = session6, extra: FactOutputs = {})
     cluster: model.cluster,
     facts: new FactSet({
       ...facts,
-      'ip6-route': JSON.stringify(sessionFact === sessionViaRa ? [...routes6, raDefault] : routes6),
+      // One section holds both families' main routes (ip -j route show table all).
+      'ip-route': JSON.stringify([
+        ...JSON.parse(facts['ip-route'] || '[]'),
+        ...(sessionFact === sessionViaRa ? [...routes6, raDefault] : routes6),
+      ]),
       'ssh-session': sessionFact,
       ...extra,
     }),
@@ -435,7 +439,7 @@ function raGuard(sysctls: Record<string, number>, sessionFact = sessionViaRa, ac
   const withFacts = new FactSet({
     ...facts,
     'ssh-session': sessionFact,
-    'ip6-route': JSON.stringify([...routes6, raDefault]),
+    'ip-route': JSON.stringify([...JSON.parse(facts['ip-route'] || '[]'), ...routes6, raDefault]),
     'sysctl-values': Object.keys(sysctls)
       .map((k) => `${k} = ${k.endsWith('accept_ra') ? acceptRa : 0}`)
       .join('\n'),
