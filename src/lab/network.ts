@@ -60,7 +60,7 @@ export async function rootConflicts(managementCidr: string, ownBridge?: string):
 }
 
 /** True when the lab's management network is IPv6 (the nodes' sshds listen on IPv6). */
-export function managementIsIpv6(topology: LabTopology): boolean {
+function managementIsIpv6(topology: LabTopology): boolean {
   return topology.managementCidr.includes(':');
 }
 

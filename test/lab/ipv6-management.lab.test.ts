@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import { bootstrapCluster, resetCluster } from '../../src/host/provision';
-import { labDown, labUp, readState } from '../../src/lab';
+import { labDown, labReboot, labUp, readState } from '../../src/lab';
 import { run } from '../../src/lab/exec';
 import { snapshot } from '../host/lab-support';
 import { describeLab, fixture, netstrap, testStateDir, useLab } from '../support/lab';
@@ -69,6 +69,17 @@ describeLab('issue 21: an IPv6 management network (SSH over IPv6)', () => {
       ['a2', 'changed', ''],
     ]);
     expect({ a1: await snapshot(lab.state, 'a1'), a2: await snapshot(lab.state, 'a2') }).toEqual(before);
+  });
+
+  test('lab reboot: the node comes back on its IPv6 address, and SSH answers at once (fixed MAC, no DAD)', async () => {
+    const started = Date.now();
+    await labReboot(lab.state.stateDir, 'a1');
+    const state = readState(lab.state.stateDir)!;
+    const answered = await run(['ssh', '-F', state.sshConfigFile, 'a1', '--', 'echo $SSH_CONNECTION'], {
+      timeoutMs: 10000,
+    });
+    expect(answered.stdout.trim().split(' ')[2]).toBe('fd00:250:227::11');
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test('lab down leaves nothing of the range in the root namespace', async () => {
