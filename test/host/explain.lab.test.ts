@@ -124,6 +124,19 @@ describeLab('explaining what the live network does (issue 24)', () => {
       ]);
       expect(result.checks[0].detail).toContain('they part at r1');
 
+      // r1 unreachable (its connection refused here): the hop is named as not read, with why.
+      const counting = countingConnector(new Map());
+      const cut = await verifyCluster(lab.model, {
+        sshConfigFile: lab.state.sshConfigFile,
+        connector: (node, options) =>
+          node.name === 'r1' ? Promise.reject(new Error('connect ECONNREFUSED')) : counting(node, options),
+      });
+      expect(cut.hosts.find((h) => h.node === 'r1')?.status).toBe('unreachable');
+      expect(cut.checks[0].detail).toContain(
+        'live: w1 → r1 (192.168.10.1) → [r1 not read] w2; the reply: model w2 → r1 (192.168.20.1) → w1, ' +
+          'live w2 → r1 (192.168.20.1) → [r1 not read] w1; not read: r1 (unreachable); they agree at every hop read',
+      );
+
       // --only w1: verify connects to w1 alone (no round trip to a node left out), and says which hops it did not read.
       const only = await netstrap('verify', FILE, '--only', 'w1');
       expect(only.status).toBe(1);
