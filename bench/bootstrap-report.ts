@@ -15,6 +15,8 @@ export const TOOL_LABEL: Record<Tool, string> = {
 };
 const PEERS = ['ansible', 'bundlewrap'] as const;
 const TARGET_VS_PEER: Record<(typeof PEERS)[number], number> = { ansible: 20, bundlewrap: 5 };
+/** Issue 23's targets for netstrap's wall time ÷ the ssh2 floor's (the round before asked for 1.5× and 1.2×). */
+const TARGET_VS_SSH2 = { first: 2.0, rerun: 1.5 } as const;
 
 /** What one run cost, as measured around its process (bench/measure.ts). */
 export interface Cost {
@@ -139,8 +141,8 @@ export function bootstrapReport(results: SizeResult[], options: ReportOptions): 
       verdict.push([
         String(r.n),
         TOOL_LABEL[tool],
-        `${check(div(first, ssh2Ms), (v) => v <= 1.5)} (OpenSSH ${ratio(first, floorMs)})`,
-        `${check(div(rerun, ssh2Ms), (v) => v <= 1.2)} (OpenSSH ${ratio(rerun, floorMs)})`,
+        `${check(div(first, ssh2Ms), (v) => v <= TARGET_VS_SSH2.first)} (OpenSSH ${ratio(first, floorMs)})`,
+        `${check(div(rerun, ssh2Ms), (v) => v <= TARGET_VS_SSH2.rerun)} (OpenSSH ${ratio(rerun, floorMs)})`,
         ...PEERS.map((peer) =>
           r.first[peer].length
             ? `${check(div(med(r.first[peer], 'ms'), first), (v) => v >= TARGET_VS_PEER[peer])} / ${check(div(med(r.rerun[peer], 'ms'), rerun), (v) => v >= TARGET_VS_PEER[peer])}`
@@ -173,8 +175,8 @@ export function bootstrapReport(results: SizeResult[], options: ReportOptions): 
       [
         'nodes',
         'netstrap',
-        'first run ÷ ssh2 floor (target ≤ 1.5×)',
-        'no-op re-run ÷ ssh2 floor (target ≤ 1.2×)',
+        `first run ÷ ssh2 floor (target ≤ ${TARGET_VS_SSH2.first.toFixed(1)}×)`,
+        `no-op re-run ÷ ssh2 floor (target ≤ ${TARGET_VS_SSH2.rerun.toFixed(1)}×)`,
         'Ansible ÷ netstrap, first / re-run (target ≥ 20×)',
         'BundleWrap ÷ netstrap, first / re-run (target ≥ 5×)',
       ],

@@ -17,6 +17,7 @@ import * as path from 'path';
 import { labDown, labUp, readState } from '../src/lab';
 import { bootstrapCluster } from '../src/host/provision';
 import { resultJson } from '../src/host/report';
+import { joinFiles, splitFiles } from '../src/host/resources/file-facts';
 import { type Connector, sshConnector, type Transport } from '../src/host/ssh';
 import { effectiveNodes } from '../src/model/effective';
 import { loadClusterFile } from '../src/model/load';
@@ -133,6 +134,26 @@ export function substitute(text: string, map: ReadonlyMap<string, string>): stri
 }
 
 /**
+ * substitute() over recorded script output, except that the joint read of every file (section `files`: their sizes,
+ * then their bytes in one base64) is split into its files, each substituted, and joined again with the new sizes.
+ */
+export function substituteFacts(text: string, map: ReadonlyMap<string, string>): string {
+  const begin = `${PLACEHOLDER} fact files\n`;
+  const start = text.indexOf(begin);
+  const end = start < 0 ? -1 : text.indexOf(`\n${PLACEHOLDER} end\n`, start);
+  if (end < 0) return substitute(text, map);
+  const body = text.slice(start + begin.length, end);
+  const heads = body.split('\n').findIndex((line) => !/^(file|none) /.test(line));
+  const files = splitFiles(body, new Array<string>(Math.max(heads, 0)).fill(''));
+  return (
+    substitute(text.slice(0, start), map) +
+    begin +
+    joinFiles(files.map((file) => substitute(file, map))) +
+    substitute(text.slice(end), map)
+  );
+}
+
+/**
  * A connector whose nodes answer from the recording: a fact script with the bare or converged facts (as the node
  * is now), an apply script with the recorded apply output (the node is converged after it). Each node's answers
  * are made once, when it is first connected to.
@@ -155,7 +176,7 @@ export function replayConnector(
         const recorded = applies ? recording.apply : state === 'bare' ? recording.bare : recording.converged;
         if (applies) state = 'converged';
         const before = process.cpuUsage();
-        const stdout = substitute(recorded, map).replaceAll(PLACEHOLDER, marker);
+        const stdout = substituteFacts(recorded, map).replaceAll(PLACEHOLDER, marker);
         const used = process.cpuUsage(before);
         spent.us += used.user + used.system;
         return { stdout, stderr: '', code: 0 };

@@ -67,7 +67,7 @@ const FILES_SNIPPET = [
 ].join('\n');
 
 /** The joint read → each path's output as FILE_SNIPPET prints it alone. Throws when a file changed while read. */
-function splitFiles(output: string, paths: ReadonlyArray<string>): string[] {
+export function splitFiles(output: string, paths: ReadonlyArray<string>): string[] {
   const lines = output.split('\n');
   const heads = lines.slice(0, paths.length);
   const sizesAt = lines.indexOf('sizes', paths.length);
