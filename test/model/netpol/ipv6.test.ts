@@ -219,6 +219,33 @@ describe('netpol with IPv6', () => {
     expect(clusterInventory(model.cluster, 'c.yaml').podCidrs).toEqual(['10.244.0.0/16', 'fd00:10:244::/56']);
   });
 
+  test('an IPv4-only cluster file: its pods have no IPv6, so an IPv6 ipBlock adds no ::/0 row', () => {
+    const model = checkCluster(
+      {
+        name: 'c',
+        network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+        dns: { provider: 'none' },
+        ingressController: { provider: 'none' },
+        kubernetes: {
+          workloads: [{ name: 'web', namespace: 'shop' }],
+          networkPolicies: [
+            {
+              name: 'out',
+              namespace: 'shop',
+              policyTypes: ['Egress'],
+              egress: [{ to: [{ ipBlock: { cidr: '::/0' } }] }],
+            },
+          ],
+        },
+      },
+      'c.yaml',
+    );
+    expect(netpolAnalysis(model).families).toEqual([4]);
+    expect(netpolList(model).map((r) => `${r.src} => ${r.dst}`)).toEqual([
+      '0.0.0.0-10.243.255.255,10.245.0.0-255.255.255.255 => shop/web',
+    ]);
+  });
+
   test('cluster file podIPs: an IPv6 address outside the IPv6 pod range, of a family the cluster lacks, or given twice in two spellings', () => {
     const file = (podCidr: unknown, workloads: unknown[]) => ({
       name: 'c',
