@@ -11,7 +11,17 @@
  *   one; with another gateway it is an error naming both.
  * Pure: computed once, when the cluster is resolved (resolve.ts); imports nothing outside the model.
  */
-import { type NumericRange, numericRange, parseInterfaceAddress, parseNetwork } from './cidr';
+import {
+  ipAddressText,
+  ipNetworkText,
+  type NumericRange,
+  numericRange,
+  parseInterfaceAddress,
+  parseNetwork,
+  parseNodeAddress,
+  parseNodeInterfaceAddress,
+  parseNodeNetwork,
+} from './cidr';
 import { Issue, show } from './errors';
 import { isKubernetesNode, type PodSubnetTable, podSubnets } from './pod-subnets';
 import { canonicalRouteDestination } from './route-table';
@@ -41,8 +51,42 @@ function lanRanges(cluster: ParsedCluster): Array<NumericRange | undefined> {
   });
 }
 
-/** The node's ports on the cluster's LANs, in lans order (one per LAN: the first address found there). */
-export function lanPorts(cluster: ParsedCluster, node: ClusterNode, lans = lanRanges(cluster)): LanPort[] {
+/** Each LAN's IPv6 range in canonical text, in lans order (undefined for a LAN without one). */
+function lanRanges6(cluster: ParsedCluster): Array<string | undefined> {
+  return cluster.lans.map((lan) => {
+    for (const text of lan.cidrs) {
+      const range = parseNodeNetwork(text);
+      if (range.ok && range.value.family === 6) return ipNetworkText(range.value);
+    }
+    return undefined;
+  });
+}
+
+/** The node's IPv6 ports on the cluster's LANs, in lans order (one per LAN: the first IPv6 address found there). */
+function lanPorts6(node: ClusterNode, lans: ReadonlyArray<string | undefined>): LanPort[] {
+  const ports: LanPort[] = [];
+  for (const iface of node.interfaces) {
+    for (const text of iface.addresses) {
+      if (!text.includes(':')) continue;
+      const parsed = parseNodeInterfaceAddress(text);
+      if (!parsed.ok) continue;
+      const lan = lans.indexOf(ipNetworkText(parsed.value.network));
+      if (lan >= 0 && !ports.some((p) => p.lan === lan))
+        ports.push({ lan, ifname: iface.name, address: parsed.value.text });
+    }
+  }
+  return ports.sort((a, b) => a.lan - b.lan);
+}
+
+/**
+ * The node's ports on the cluster's LANs of `family`, in lans order (one per LAN: the first address of that family
+ * found there).
+ */
+export function lanPorts(cluster: ParsedCluster, node: ClusterNode, family: 4 | 6 = 4): LanPort[] {
+  return family === 4 ? lanPorts4(node, lanRanges(cluster)) : lanPorts6(node, lanRanges6(cluster));
+}
+
+function lanPorts4(node: ClusterNode, lans: Array<NumericRange | undefined>): LanPort[] {
   const ports: LanPort[] = [];
   for (const iface of node.interfaces) {
     for (const text of iface.addresses) {
@@ -81,6 +125,10 @@ export function computeRouting(cluster: ParsedCluster, podSubnets: PodSubnetTabl
   return cluster.routing === 'auto' ? compute(cluster, podSubnets) : { routes: new Map(), routers: [], issues: [] };
 }
 
+/**
+ * Both families: IPv4 as before; IPv6 when a LAN has an IPv6 range, with routers of net.ipv6.conf.all.forwarding 1
+ * and the nodes' IPv6 pod subnets. A node's IPv4 routes come first, then its IPv6 ones.
+ */
 function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
   const issues: Issue[] = [];
   if (cluster.lans.length === 0) {
@@ -92,10 +140,35 @@ function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
       ],
     };
   }
+  const v4 = computeFamily(cluster, podSubnets, 4, issues);
+  const lans6 = lanRanges6(cluster);
+  if (lans6.every((lan) => lan === undefined)) return { ...v4, issues };
+  const v6 = computeFamily(cluster, podSubnets, 6, issues);
+  const routes = new Map<string, DerivedRoute[]>();
+  for (const node of cluster.nodes) {
+    const both = [...(v4.routes.get(node.name) ?? []), ...(v6.routes.get(node.name) ?? [])];
+    if (both.length > 0) routes.set(node.name, both);
+  }
+  const routers = cluster.nodes
+    .map((node) => node.name)
+    .filter((name) => v4.routers.includes(name) || v6.routers.includes(name));
+  return { routes, routers, issues };
+}
+
+/** The routes routing: auto derives for one family (the LANs' ranges, addresses and pod subnets of that family). */
+function computeFamily(
+  cluster: ParsedCluster,
+  podSubnets: PodSubnetTable,
+  family: 4 | 6,
+  issues: Issue[],
+): Pick<Routing, 'routes' | 'routers'> {
   const nodes = cluster.nodes;
   const lans = lanRanges(cluster);
-  const ports = nodes.map((node) => lanPorts(cluster, node, lans));
-  const routerIndexes = nodes.map((_, i) => i).filter((i) => declaresForwarding(nodes[i]) && ports[i].length >= 2);
+  const lans6 = family === 6 ? lanRanges6(cluster) : [];
+  const ports = nodes.map((node) => (family === 4 ? lanPorts4(node, lans) : lanPorts6(node, lans6)));
+  const routerIndexes = nodes
+    .map((_, i) => i)
+    .filter((i) => declaresForwarding(nodes[i], family) && ports[i].length >= 2);
   const lanCount = cluster.lans.length;
   // LAN → routers on it (file order), for the next-hop search.
   const routersOn: number[][] = Array.from({ length: lanCount }, () => []);
@@ -152,17 +225,20 @@ function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
     return best;
   };
 
-  const pods = podSubnets.subnets.filter((s) => isKubernetesNode(nodes[s.index]));
-  const lanDestinations = cluster.lans.map((lan) => canonicalRouteDestination(lan.cidr));
+  const pods = podSubnets.subnets.flatMap((s) => {
+    const cidr = family === 4 ? s.cidr : s.ipv6;
+    return isKubernetesNode(nodes[s.index]) && cidr !== undefined ? [{ ...s, cidr }] : [];
+  });
+  const lanDestinations = family === 4 ? cluster.lans.map((lan) => canonicalRouteDestination(lan.cidr)) : lans6;
   const routes = new Map<string, DerivedRoute[]>();
   nodes.forEach((node, n) => {
     const mine = new Set(ports[n].map((p) => p.lan));
     const derived: DerivedRoute[] = [];
     if (ports[n].length > 0) {
       cluster.lans.forEach((lan, l) => {
-        if (mine.has(l)) return;
-        const hop = nextHop(n, [l]);
         const to = lanDestinations[l];
+        if (mine.has(l) || to === undefined) return;
+        const hop = nextHop(n, [l]);
         if (hop) derived.push({ to, via: hop.via, reason: `LAN ${lan.name} via router ${nodes[hop.router].name}` });
       });
       for (const pod of pods) {
@@ -184,10 +260,10 @@ function compute(cluster: ParsedCluster, podSubnets: PodSubnetTable): Routing {
           });
       }
     }
-    const kept = withoutWritten(node, n, derived, issues);
+    const kept = withoutWritten(node, n, derived, family, issues);
     if (kept.length > 0) routes.set(node.name, kept);
   });
-  return { routes, routers: routerIndexes.map((r) => nodes[r].name), issues };
+  return { routes, routers: routerIndexes.map((r) => nodes[r].name) };
 }
 
 /**
@@ -198,15 +274,19 @@ function withoutWritten(
   node: ClusterNode,
   n: number,
   derived: readonly DerivedRoute[],
+  family: 4 | 6,
   issues: Issue[],
 ): DerivedRoute[] {
-  // Hand-written routes win; one that says otherwise about the same destination and metric is an error.
-  const written = node.routes.map((own) => ((own.metric ?? 0) === 0 ? canonicalRouteDestination(own.to) : undefined));
+  // Hand-written routes of the family win; one that says otherwise about the same destination and metric is an error.
+  const written = node.routes.map((own) => {
+    if ((own.metric ?? 0) !== 0 || routeFamily(own) !== family) return undefined;
+    return family === 4 ? canonicalRouteDestination(own.to) : canonicalIpv6Destination(own.to);
+  });
   const kept = derived.filter((route) => {
     const r = written.indexOf(route.to);
     if (r < 0) return true;
     const own = node.routes[r];
-    if (own.via !== route.via) {
+    if (canonicalAddress(own.via) !== route.via) {
       issues.push({
         path: ['nodes', n, 'routes', r],
         message: `route to ${show(own.to)} via ${own.via} contradicts the route routing: auto derives on node ${node.name}: ${route.to} via ${route.via} (${route.reason}); remove one of them`,
@@ -215,4 +295,22 @@ function withoutWritten(
     return false;
   });
   return kept;
+}
+
+/** The family of a written route: its gateway's (a route's to and via are one family; host-intents checks that). */
+function routeFamily(route: ClusterNode['routes'][number]): 4 | 6 {
+  return route.via.includes(':') ? 6 : 4;
+}
+
+/** An IPv6 destination in the text routing: auto derives (canonical CIDR), `default` as ::/0. */
+function canonicalIpv6Destination(to: string): string {
+  if (to === 'default') return '::/0';
+  const parsed = parseNodeNetwork(to);
+  return parsed.ok ? ipNetworkText(parsed.value) : to;
+}
+
+/** An address in canonical text (the derived routes' gateways are), or the text itself when it does not parse. */
+function canonicalAddress(text: string): string {
+  const parsed = parseNodeAddress(text);
+  return parsed.ok ? ipAddressText(parsed.value) : text;
 }

@@ -278,3 +278,58 @@ ${rest}`);
     ]);
   });
 });
+
+describe('routing: auto for IPv6', () => {
+  const node = (name: string, lan: 1 | 2, host: number) => `  - name: ${name}
+    ssh: { host: 10.250.0.${host} }
+    interfaces: [{ name: eth1, lan: lan${lan}, addresses: [192.168.${lan}.${host}/24, "fd00:${lan}::${host}/64"] }]
+`;
+  const text = cluster(node('a1', 1, 11) + node('a2', 1, 12) + node('b1', 2, 21), 'routing: auto\n');
+  const routes = (c: Cluster, name: string) =>
+    (c.derived.routing.routes.get(name) ?? []).map((r) => `${r.to} via ${r.via} (${r.reason})`);
+
+  test("derives routes for both families: other LANs via the router, other nodes' pod subnets", () => {
+    const c = load(text);
+    expect(c.derived.routing.routers).toEqual(['r1']);
+    expect(routes(c, 'a1')).toEqual([
+      '192.168.2.0/24 via 192.168.1.1 (LAN lan2 via router r1)',
+      '10.244.1.0/24 via 192.168.1.12 (pod subnet of a2)',
+      '10.244.2.0/24 via 192.168.1.1 (pod subnet of b1 via router r1)',
+      'fd00:2::/64 via fd00:1::1 (LAN lan2 via router r1)',
+      'fd00:10:244:1::/64 via fd00:1::12 (pod subnet of a2)',
+      'fd00:10:244:2::/64 via fd00:1::1 (pod subnet of b1 via router r1)',
+    ]);
+    expect(routes(c, 'r1')).toEqual([
+      '10.244.0.0/24 via 192.168.1.11 (pod subnet of a1)',
+      '10.244.1.0/24 via 192.168.1.12 (pod subnet of a2)',
+      '10.244.2.0/24 via 192.168.2.21 (pod subnet of b1)',
+      'fd00:10:244::/64 via fd00:1::11 (pod subnet of a1)',
+      'fd00:10:244:1::/64 via fd00:1::12 (pod subnet of a2)',
+      'fd00:10:244:2::/64 via fd00:2::21 (pod subnet of b1)',
+    ]);
+    // The effective node (what the host side applies) carries them as routes.
+    expect(c.derived.byName.get('b1')?.routes.map((r) => `${r.to} via ${r.via}`)).toEqual(
+      expect.arrayContaining(['fd00:1::/64 via fd00:2::1', 'fd00:10:244::/64 via fd00:2::1']),
+    );
+  });
+
+  test('a node joining two IPv6 LANs without net.ipv6.conf.all.forwarding routes no IPv6', () => {
+    const c = load(text.replace(', net.ipv6.conf.all.forwarding: 1', ''));
+    expect(c.derived.routing.routers).toEqual(['r1']);
+    expect(routes(c, 'a1').filter((r) => r.includes(':'))).toEqual([
+      'fd00:10:244:1::/64 via fd00:1::12 (pod subnet of a2)',
+    ]);
+  });
+
+  test('a hand-written IPv6 route to a derived destination wins; another gateway for it is an error', () => {
+    const same = text.replace(
+      node('a1', 1, 11),
+      `${node('a1', 1, 11)}    routes: [{ to: "FD00:2::/64", via: "fd00:1::1" }]\n`,
+    );
+    expect(routes(load(same), 'a1').filter((r) => r.startsWith('fd00:2::'))).toEqual([]);
+    const other = same.replace('via: "fd00:1::1" }', 'via: "fd00:1::12" }');
+    expect(problems(other)).toEqual([
+      'c.yaml: nodes[1].routes[0]: route to "FD00:2::/64" via fd00:1::12 contradicts the route routing: auto derives on node a1: fd00:2::/64 via fd00:1::1 (LAN lan2 via router r1); remove one of them',
+    ]);
+  });
+});
