@@ -13,22 +13,29 @@
  * no place of the cluster file). Pure: imports nothing outside the model.
  */
 import {
-  addressNumber,
-  type NumericRange,
-  numberText,
-  numericCidr,
-  numericContains,
-  numericRange,
-  parseAddress,
-  parseInterfaceAddress,
-  parseNetwork,
+  type IpNetwork,
   ipAddressText,
+  ipNetworkPrefix,
+  parseAddress,
   parseNodeAddress,
+  parseNodeInterfaceAddress,
+  parseNodeNetwork,
+  rangeBounds,
+  splitHostPort,
 } from './cidr';
 import { derivedReason, effectiveNodes } from './effective';
 import { InputError, Issue, show } from './errors';
-import { isKubernetesNode, podSubnets } from './pod-subnets';
-import { type Destination, parseDestination, RouteTable } from './route-table';
+import { isKubernetesNode, type PodSubnet, podSubnets } from './pod-subnets';
+import {
+  addressText,
+  type Destination,
+  destinationContains,
+  type Family,
+  parseDestination,
+  parseRouteAddress,
+  type RouteAddress,
+  RouteTable,
+} from './route-table';
 import { declaresForwarding, lanPorts } from './routing';
 import { type Cluster, type ClusterNode, NAMESPACE_NAME } from './schema';
 
@@ -121,41 +128,50 @@ export function formatEndpoint(endpoint: Endpoint): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The network as places, interfaces, segments and routes.
+// The network as places, interfaces, segments and routes. Both families: an address is a family and an integer,
+// a place has one route table and one forwarding setting per family, as the kernel has.
+
+/** An address of an interface and its network (route lookups compare integers; ip-num parses and prints). */
+interface IfaceAddress {
+  readonly family: Family;
+  readonly ip: bigint;
+  readonly network: Destination;
+}
 
 interface Iface {
   readonly name: string;
   /** The L2 segment the interface is on: `lan:<name>`, `bridge:<node>:<bridge>`, `pods:<node>`, or its own. */
   readonly segment: string;
-  /** Addresses and their networks as integers (route lookups compare integers; ip-num parses and prints). */
-  readonly addresses: ReadonlyArray<{ readonly ip: number; readonly network: NumericRange }>;
+  readonly addresses: readonly IfaceAddress[];
 }
 
 interface RouteEntry {
-  readonly via?: number;
+  readonly via?: bigint;
   readonly dev: string;
   /** How the route reads in a hop (made when a hop uses it: a big cluster has many thousand routes). */
   readonly text: () => string;
 }
+
+type PerFamily<T> = Readonly<Record<Family, T>>;
 
 interface Place {
   readonly id: string;
   readonly node: string;
   readonly kind: 'node' | 'namespace' | 'pod';
   readonly ifaces: Iface[];
-  readonly routes: RouteTable<RouteEntry>;
-  /** Why it forwards (undefined: it does not). */
-  readonly forwards?: string;
+  readonly routes: PerFamily<RouteTable<RouteEntry>>;
+  /** Why it forwards packets of each family (undefined: it does not). */
+  readonly forwards: PerFamily<string | undefined>;
   readonly masquerade: ReadonlyArray<{
-    readonly source: NumericRange;
-    readonly except?: NumericRange;
+    readonly source: Destination;
+    readonly except?: Destination;
     readonly out?: string;
     readonly text: string;
   }>;
   readonly dnat: ReadonlyArray<{
     readonly protocol: string;
     readonly port: number;
-    readonly to: number;
+    readonly to: RouteAddress;
     readonly toPort: number;
     readonly in?: string;
     readonly text: string;
@@ -166,68 +182,98 @@ interface Place {
 export interface Network {
   readonly places: Map<string, Place>;
   readonly nodes: Map<string, ClusterNode>;
-  /** `segment address` → owner (pods of one trace are looked up in `extra` first). */
+  /** `segment family address` → owner (pods of one trace are looked up in `extra` first). */
   readonly owners: Map<string, { place: Place; iface: Iface }>;
   readonly extra?: Map<string, { place: Place; iface: Iface }>;
-  readonly lans: ReadonlyArray<{ readonly name: string; readonly range: NumericRange }>;
+  /** The LANs and their ranges (one per family they have). */
+  readonly lans: ReadonlyArray<{ readonly name: string; readonly ranges: readonly Destination[] }>;
   /** The cluster's routing mode (`auto` derives the routes from the LANs and routers). */
   readonly routing: Cluster['routing'];
 }
 
-const ANY = parseDestination('default')!;
-const sameRange = (a: NumericRange, b: NumericRange) => a.first === b.first && a.prefix === b.prefix;
+/** The sysctl that turns forwarding of `family` on, as messages name it. */
+const FORWARDING: PerFamily<string> = { 4: 'net.ipv4.ip_forward', 6: 'net.ipv6.conf.all.forwarding' };
+const ANY: PerFamily<Destination> = { 4: parseDestination('default', 4)!, 6: parseDestination('default', 6)! };
+const text = (family: Family, value: bigint): string => addressText(family, value);
+/** `10.0.0.1:80`, `[fd00::1]:80`, or the address alone without a port. */
+const withPort = (family: Family, value: bigint, port?: number): string =>
+  port === undefined
+    ? text(family, value)
+    : family === 6
+      ? `[${text(family, value)}]:${port}`
+      : `${text(family, value)}:${port}`;
+
+/** A network of either family as a route destination. */
+function destinationOf(network: IpNetwork): Destination {
+  if (network.family === 4) {
+    const [first, last] = rangeBounds(network.value);
+    return { family: 4, first, last, prefix: ipNetworkPrefix(network) };
+  }
+  return {
+    family: 6,
+    first: network.value.getFirst().getValue(),
+    last: network.value.getLast().getValue(),
+    prefix: ipNetworkPrefix(network),
+  };
+}
 
 function parsedAddresses(texts: readonly string[]): Iface['addresses'] {
-  return texts.flatMap((text) => {
-    const parsed = parseInterfaceAddress(text);
-    return parsed.ok ? [{ ip: addressNumber(parsed.value.address), network: numericRange(parsed.value.network) }] : [];
+  return texts.flatMap((address) => {
+    const parsed = parseNodeInterfaceAddress(address);
+    if (!parsed.ok) return [];
+    const { family, value } = parsed.value.address;
+    return [{ family, ip: value.getValue(), network: destinationOf(parsed.value.network) }];
   });
 }
 
-/** A numeric IPv4 range as a route destination. */
-function destinationOf(range: NumericRange): Destination {
-  return { family: 4, first: BigInt(range.first), last: BigInt(range.last), prefix: range.prefix };
-}
-
-/** A place's table with the connected routes of its interfaces (the kernel adds one per address). */
-function connected(ifaces: readonly Iface[]): RouteTable<RouteEntry> {
-  const table = new RouteTable<RouteEntry>(4);
+/** A place's tables with the connected routes of its interfaces (the kernel adds one per address). */
+function connected(ifaces: readonly Iface[]): PerFamily<RouteTable<RouteEntry>> {
+  const tables = { 4: new RouteTable<RouteEntry>(4), 6: new RouteTable<RouteEntry>(6) };
   for (const iface of ifaces)
     for (const a of iface.addresses)
-      table.add(
-        { dev: iface.name, text: () => `${numericCidr(a.network)} dev ${iface.name} (connected)` },
-        { dst: destinationOf(a.network) },
+      tables[a.family].add(
+        { dev: iface.name, text: () => `${destinationCidr(a.network)} dev ${iface.name} (connected)` },
+        { dst: a.network },
       );
-  return table;
+  return tables;
+}
+
+/** A destination in CIDR text (always with its prefix, as `ip route` shows a connected network). */
+function destinationCidr(destination: Destination): string {
+  return `${text(destination.family, destination.first)}/${destination.prefix}`;
 }
 
 /** The network of a resolved cluster, for {@link trace}: build it once when tracing many packets. */
 export function traceNetwork(cluster: Cluster): Network {
-  const lans = cluster.lans.flatMap((lan) => {
-    const range = parseNetwork(lan.cidr);
-    return range.ok ? [{ name: lan.name, range: numericRange(range.value) }] : [];
-  });
+  const lans = cluster.lans.map((lan) => ({
+    name: lan.name,
+    ranges: lan.cidrs.flatMap((range) => {
+      const parsed = parseNodeNetwork(range);
+      return parsed.ok ? [destinationOf(parsed.value)] : [];
+    }),
+  }));
+  const sameRange = (a: Destination, b: Destination) =>
+    a.family === b.family && a.first === b.first && a.prefix === b.prefix;
   const places = new Map<string, Place>();
   const nodes = new Map<string, ClusterNode>();
   // Every node routes to every pod subnet: parse each destination and gateway text once.
   const destinations = new Map<string, Destination | undefined>();
-  const gateways = new Map<string, number | undefined>();
-  const destination = (to: string): Destination | undefined => {
-    if (!destinations.has(to)) destinations.set(to, parseDestination(to));
-    return destinations.get(to);
-  };
-  const gatewayOf = (via: string): number | undefined => {
-    if (!gateways.has(via)) {
-      const parsed = parseAddress(via);
-      gateways.set(via, parsed.ok ? addressNumber(parsed.value) : undefined);
-    }
+  const gateways = new Map<string, RouteAddress | undefined>();
+  const gatewayOf = (via: string): RouteAddress | undefined => {
+    if (!gateways.has(via)) gateways.set(via, parseRouteAddress(via));
     return gateways.get(via);
+  };
+  const destination = (to: string, family: Family): Destination | undefined => {
+    const key = `${family} ${to}`;
+    if (!destinations.has(key)) destinations.set(key, parseDestination(to, family));
+    return destinations.get(key);
   };
   for (const node of effectiveNodes(cluster)) {
     nodes.set(node.name, node);
     const ifaces: Iface[] = node.interfaces.map((iface) => {
       const addresses = parsedAddresses(iface.addresses);
-      const lan = iface.lan ?? lans.find((l) => addresses.some((a) => sameRange(a.network, l.range)))?.name;
+      const lan =
+        iface.lan ?? lans.find((l) => addresses.some((a) => l.ranges.some((r) => sameRange(a.network, r))))?.name;
       return {
         name: iface.name,
         segment: lan !== undefined ? `lan:${lan}` : `link:${node.name}:${iface.name}`,
@@ -241,24 +287,25 @@ export function traceNetwork(cluster: Cluster): Network {
         addresses: parsedAddresses(bridge.addresses),
       });
     const pods = runsPods(cluster, node) ? podSubnets(cluster).byNode.get(node.name) : undefined;
+    const podRanges = pods ? podRangesOf(pods) : [];
     if (pods) {
-      // The bridge plugin (isGateway) puts the first address of the subnet on the bridge: host-local's gateway.
+      // The bridge plugin (isGateway) puts the first address of each subnet on the bridge: host-local's gateway.
       ifaces.push({
         name: cluster.cni.bridge?.name ?? 'cni0',
         segment: `pods:${node.name}`,
-        addresses: [{ ip: pods.numeric.first + 1, network: pods.numeric }],
+        addresses: podRanges.map((range) => ({ family: range.family, ip: range.first + 1n, network: range })),
       });
     }
     const routes = connected(ifaces);
     for (const route of node.routes) {
-      const range = destination(route.to);
       const via = gatewayOf(route.via);
-      if (range === undefined || via === undefined) continue;
-      const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => numericContains(a.network, via)))?.name;
+      const range = via === undefined ? undefined : destination(route.to, via.family);
+      if (range === undefined || via === undefined || range.family !== via.family) continue;
+      const dev = route.dev ?? ifaces.find((i) => i.addresses.some((a) => destinationContains(a.network, via)))?.name;
       if (dev === undefined) continue;
-      routes.add(
+      routes[via.family].add(
         {
-          via,
+          via: via.value,
           dev,
           text: () =>
             `${route.to} via ${route.via} dev ${dev}${derivedReason(route) ? ` (derived: ${derivedReason(route)})` : ''}`,
@@ -266,11 +313,19 @@ export function traceNetwork(cluster: Cluster): Network {
         { dst: range, metric: route.metric },
       );
     }
-    const forwards = declaresForwarding(node)
-      ? 'ip_forward 1'
-      : pods && cluster.cni.plugin === 'bridge'
-        ? 'ip_forward 1: the bridge CNI plugin turns it on'
-        : undefined;
+    const bridgeCni = pods !== undefined && cluster.cni.plugin === 'bridge';
+    const forwards = {
+      4: declaresForwarding(node)
+        ? 'ip_forward 1'
+        : bridgeCni
+          ? 'ip_forward 1: the bridge CNI plugin turns it on'
+          : undefined,
+      6: declaresForwarding(node, 6)
+        ? 'net.ipv6.conf.all.forwarding 1'
+        : bridgeCni && pods?.ipv6 !== undefined
+          ? 'net.ipv6.conf.all.forwarding 1: the bridge CNI plugin turns it on'
+          : undefined,
+    };
     const masquerade = masqueradeRules(node);
     const dnat = dnatRules(node);
     // Namespaces: an unbridged veth is a link of its own between the node and the namespace.
@@ -282,19 +337,31 @@ export function traceNetwork(cluster: Cluster): Network {
   return { places, nodes, owners, lans, routing: cluster.routing };
 }
 
-/** The node's MASQUERADE rules, as integers. */
+/** A node's pod subnets as destinations: IPv4, then IPv6 when the cluster is dual-stack. */
+function podRangesOf(pods: PodSubnet): Destination[] {
+  const v4: Destination = {
+    family: 4,
+    first: BigInt(pods.numeric.first),
+    last: BigInt(pods.numeric.last),
+    prefix: pods.numeric.prefix,
+  };
+  const v6 = pods.ipv6 === undefined ? undefined : parseDestination(pods.ipv6, 6);
+  return v6 ? [v4, v6] : [v4];
+}
+
+/** The node's MASQUERADE rules (iptables and ip6tables), as integers. */
 function masqueradeRules(node: ClusterNode): Place['masquerade'] {
   return node.nat.masquerade.flatMap((m) => {
-    const source = parseNetwork(m.source);
-    const except = m.exceptDestination === undefined ? undefined : parseNetwork(m.exceptDestination);
+    const source = parseNodeNetwork(m.source);
+    const except = m.exceptDestination === undefined ? undefined : parseNodeNetwork(m.exceptDestination);
     if (!source.ok || (except && !except.ok)) return [];
-    const text = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
+    const rule = `MASQUERADE -s ${m.source}${m.exceptDestination ? ` ! -d ${m.exceptDestination}` : ''}${m.outInterface ? ` -o ${m.outInterface}` : ''}${derivedReason(m) ? ' (derived)' : ''}`;
     return [
       {
-        source: numericRange(source.value),
-        except: except?.ok ? numericRange(except.value) : undefined,
+        source: destinationOf(source.value),
+        except: except?.ok ? destinationOf(except.value) : undefined,
         out: m.outInterface,
-        text,
+        text: source.value.family === 6 ? `ip6tables ${rule}` : rule,
       },
     ];
   });
@@ -303,15 +370,15 @@ function masqueradeRules(node: ClusterNode): Place['masquerade'] {
 /** The node's port forwards (DNAT), as integers. */
 function dnatRules(node: ClusterNode): Place['dnat'] {
   return node.nat.portForwards.flatMap((f) => {
-    const match = /^([^:]+):(\d+)$/.exec(f.to);
-    const to = match ? parseAddress(match[1]) : undefined;
-    if (!match || !to?.ok) return [];
+    const split = splitHostPort(f.to);
+    const to = split ? parseRouteAddress(split.host) : undefined;
+    if (!split || !to) return [];
     return [
       {
         protocol: f.protocol,
         port: f.port,
-        to: addressNumber(to.value),
-        toPort: Number(match[2]),
+        to,
+        toPort: Number(split.port),
         in: f.inInterface,
         text: `DNAT ${f.protocol}/${f.port} → ${f.to}`,
       },
@@ -325,64 +392,67 @@ function namespacePlaces(node: ClusterNode, nodeIfaces: Iface[]): Place[] {
     const segment =
       ns.veth.bridge !== undefined ? `bridge:${node.name}:${ns.veth.bridge}` : `veth:${node.name}:${ns.name}`;
     if (ns.veth.bridge === undefined) nodeIfaces.push({ name: ns.veth.hostSide, segment, addresses: [] });
-    const ifaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses([ns.veth.address]) }];
+    const ifaces: Iface[] = [{ name: ns.veth.name, segment, addresses: parsedAddresses(ns.veth.addresses) }];
     const routes = connected(ifaces);
-    const gw = ns.defaultRoute === undefined ? undefined : parseAddress(ns.defaultRoute);
-    if (gw?.ok)
-      routes.add(
-        {
-          via: addressNumber(gw.value),
-          dev: ns.veth.name,
-          text: () => `default via ${ns.defaultRoute} dev ${ns.veth.name}`,
-        },
-        { dst: ANY },
-      );
+    for (const gateway of ns.defaultRoutes) {
+      const gw = parseRouteAddress(gateway);
+      if (gw)
+        routes[gw.family].add(
+          { via: gw.value, dev: ns.veth.name, text: () => `default via ${gateway} dev ${ns.veth.name}` },
+          { dst: ANY[gw.family] },
+        );
+    }
     const id = `${node.name}/${ns.name}`;
-    return { id, node: node.name, kind: 'namespace' as const, ifaces, routes, masquerade: [], dnat: [] };
+    const forwards = { 4: undefined, 6: undefined };
+    return { id, node: node.name, kind: 'namespace' as const, ifaces, routes, forwards, masquerade: [], dnat: [] };
   });
 }
 
+const ownerKey = (segment: string, family: Family, ip: bigint) => `${segment} ${family} ${ip}`;
+
 function index(owners: Map<string, { place: Place; iface: Iface }>, place: Place): void {
   for (const iface of place.ifaces)
-    for (const a of iface.addresses) owners.set(`${iface.segment} ${a.ip}`, { place, iface });
+    for (const a of iface.addresses) owners.set(ownerKey(iface.segment, a.family, a.ip), { place, iface });
 }
 
 /**
  * The stand-in address of a pod: picked by a hash of its name among the subnet's host addresses (after the bridge's
- * .1), so the same pod has the same address in every run and whatever else the trace places; `taken` (addresses of
- * the trace's other pods) moves it to the next free one.
+ * first address), so the same pod has the same address in every run and whatever else the trace places; `taken`
+ * (addresses of the trace's other pods) moves it to the next free one.
  */
-function standInAddress(subnet: { first: number; last: number }, pod: string, taken: ReadonlySet<number>): number {
-  const hosts = subnet.last - subnet.first - 2; // without the network address, the bridge's .1 and broadcast
+function standInAddress(subnet: Destination, pod: string, taken: ReadonlySet<bigint>): bigint {
+  const hosts = subnet.last - subnet.first - 2n; // without the network address, the bridge's first and the last
   let hash = 2166136261; // FNV-1a
   for (const char of pod) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
-  let ip = subnet.first + 2 + (hosts > 0 ? hash % hosts : 0);
-  for (let n = 0; n < hosts && taken.has(ip); n++) ip = ip + 1 >= subnet.last ? subnet.first + 2 : ip + 1;
+  let ip = subnet.first + 2n + (hosts > 0n ? BigInt(hash) % hosts : 0n);
+  for (let n = 0n; n < hosts && taken.has(ip); n++) ip = ip + 1n >= subnet.last ? subnet.first + 2n : ip + 1n;
   return ip;
 }
 
-/** A pod as a place: eth0 on the node's pod bridge with a stand-in address, default route via the bridge. */
-function podPlace(cluster: Cluster, node: string, pod: string, taken: ReadonlySet<number>): Place {
-  const subnet = podSubnets(cluster).byNode.get(node)!;
-  const gateway = subnet.numeric.first + 1;
+/** A pod as a place: eth0 on the node's pod bridge with a stand-in address per family, default routes via the bridge. */
+function podPlace(cluster: Cluster, node: string, pod: string, taken: ReadonlySet<bigint>): Place {
+  const ranges = podRangesOf(podSubnets(cluster).byNode.get(node)!);
   const ifaces: Iface[] = [
     {
       name: 'eth0',
       segment: `pods:${node}`,
-      addresses: [{ ip: standInAddress(subnet.numeric, pod, taken), network: subnet.numeric }],
+      addresses: ranges.map((range) => ({
+        family: range.family,
+        ip: standInAddress(range, pod, taken),
+        network: range,
+      })),
     },
   ];
   const routes = connected(ifaces);
-  routes.add({ via: gateway, dev: 'eth0', text: () => `default via ${numberText(gateway)} dev eth0` }, { dst: ANY });
-  return {
-    id: `${node}/${pod}`,
-    node,
-    kind: 'pod',
-    ifaces,
-    routes,
-    masquerade: [],
-    dnat: [],
-  };
+  for (const range of ranges) {
+    const gateway = range.first + 1n;
+    routes[range.family].add(
+      { via: gateway, dev: 'eth0', text: () => `default via ${text(range.family, gateway)} dev eth0` },
+      { dst: ANY[range.family] },
+    );
+  }
+  const forwards = { 4: undefined, 6: undefined };
+  return { id: `${node}/${pod}`, node, kind: 'pod', ifaces, routes, forwards, masquerade: [], dnat: [] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -426,17 +496,18 @@ export interface TraceResult {
 }
 
 interface Packet {
-  src?: number;
-  dst: number;
+  family: Family;
+  src?: bigint;
+  dst: bigint;
   protocol: 'icmp' | 'tcp';
   port?: number;
 }
 interface Conntrack {
   place: string;
-  masqueradedFrom?: number;
-  masqueradedTo?: number;
+  masqueradedFrom?: bigint;
+  masqueradedTo?: bigint;
   /** A DNAT here: the destination the client sent to, and what it became. */
-  dnat?: { from: number; fromPort?: number; to: number; toPort?: number };
+  dnat?: { from: bigint; fromPort?: number; to: bigint; toPort?: number };
 }
 type Walk = { verdict: Verdict; reason: string; at?: Place; packet: Packet; hops: TraceHop[]; conntrack: Conntrack[] };
 
@@ -451,12 +522,19 @@ function lansOf(net: Network, place: Place): Set<number> {
 /**
  * Why a place has no route to `dst`, in the topology's terms (`: r2 joins lan-a and lan-b but net.ipv4.ip_forward
  * is 0, so routing: auto found no path`), found by a breadth-first walk over the LANs through the nodes that join
- * two or more: first through those that forward, then through all. Empty when the topology does not tell.
+ * two or more: first through those that forward `dst`'s family, then through all. Empty when the topology does not
+ * tell.
  */
-function noRouteCause(net: Network, here: Place, dst: number): string {
-  const target = net.lans.findIndex((l) => numericContains(l.range, dst));
+function noRouteCause(net: Network, here: Place, dst: RouteAddress): string {
+  const family = dst.family;
+  const rangeOf = (l: number) => net.lans[l].ranges.find((r) => r.family === family);
+  const target = net.lans.findIndex((_, l) => {
+    const range = rangeOf(l);
+    return range !== undefined && destinationContains(range, dst);
+  });
   if (here.kind !== 'node' || target < 0) return '';
   const lan = net.lans[target];
+  const lanRange = destinationCidr(rangeOf(target)!);
   const start = lansOf(net, here);
   if (start.size === 0 || start.has(target)) return '';
   const joiners = [...net.places.values()]
@@ -486,28 +564,71 @@ function noRouteCause(net: Network, here: Place, dst: number): string {
     return used;
   };
   const auto = net.routing === 'auto';
-  const forwarding = chain(joiners.filter((j) => j.place.forwards !== undefined));
+  const forwarding = chain(joiners.filter((j) => j.place.forwards[family] !== undefined));
   if (forwarding) {
     const first = forwarding[0];
     return auto
       ? ''
-      : `: ${first.place.id} forwards toward LAN ${lan.name} (${numericCidr(lan.range)}), but ${here.id} has no route through it (routing: manual: add one to its routes, or set routing: auto)`;
+      : `: ${first.place.id} forwards toward LAN ${lan.name} (${lanRange}), but ${here.id} has no route through it (routing: manual: add one to its routes, or set routing: auto)`;
   }
   const any = chain(joiners);
   if (!any) {
-    return `: no node joins LAN ${lan.name} (${numericCidr(lan.range)}) to a LAN of ${here.id} (${[...start].map((l) => net.lans[l].name).join(', ')}), directly or through other LANs`;
+    return `: no node joins LAN ${lan.name} (${lanRange}) to a LAN of ${here.id} (${[...start].map((l) => net.lans[l].name).join(', ')}), directly or through other LANs`;
   }
-  const stopped = any.filter((j) => j.place.forwards === undefined);
+  const stopped = any.filter((j) => j.place.forwards[family] === undefined);
   const names = (j: (typeof joiners)[number]) =>
     [...j.lans]
       .sort((a, b) => a - b)
       .map((l) => net.lans[l].name)
       .join(' and ');
-  return `: ${stopped.map((j) => `${j.place.id} joins ${names(j)} but net.ipv4.ip_forward is 0`).join('; ')}${auto ? ', so routing: auto found no path' : ', so it routes nothing between them'}`;
+  return `: ${stopped.map((j) => `${j.place.id} joins ${names(j)} but ${FORWARDING[family]} is 0`).join('; ')}${auto ? ', so routing: auto found no path' : ', so it routes nothing between them'}`;
 }
 
-function owns(place: Place, ip: number): boolean {
-  return place.ifaces.some((i) => i.addresses.some((a) => a.ip === ip));
+function owns(place: Place, family: Family, ip: bigint): boolean {
+  return place.ifaces.some((i) => i.addresses.some((a) => a.family === family && a.ip === ip));
+}
+
+/** The packet after the place's DNAT, when a rule matches (PREROUTING by in-interface, OUTPUT for its own). */
+function applyDnat(
+  here: Place,
+  pkt: Packet,
+  arrivedOn: Iface | undefined,
+  hops: TraceHop[],
+  conntrack: Conntrack[],
+): Packet {
+  if (pkt.protocol !== 'tcp' || pkt.port === undefined || !owns(here, pkt.family, pkt.dst)) return pkt;
+  const rule = here.dnat.find(
+    (d) =>
+      d.protocol === 'tcp' &&
+      d.port === pkt.port &&
+      d.to.family === pkt.family &&
+      (d.in === undefined || d.in === arrivedOn?.name) &&
+      (arrivedOn !== undefined || d.in === undefined),
+  );
+  if (!rule) return pkt;
+  hops.push({
+    at: here.id,
+    action: `${rule.text}: destination ${withPort(pkt.family, pkt.dst, pkt.port)} → ${withPort(pkt.family, rule.to.value, rule.toPort)}`,
+  });
+  conntrack.push({
+    place: here.id,
+    dnat: { from: pkt.dst, fromPort: pkt.port, to: rule.to.value, toPort: rule.toPort },
+  });
+  return { ...pkt, dst: rule.to.value, port: rule.toPort };
+}
+
+/** The MASQUERADE rule a packet leaving `here` through `out` matches, with the address it takes. */
+function masqueradeOf(here: Place, pkt: Packet, out: Iface): { text: string; to: bigint } | undefined {
+  const src = pkt.src;
+  if (src === undefined) return undefined;
+  const masq = here.masquerade.find(
+    (m) =>
+      destinationContains(m.source, { family: pkt.family, value: src }) &&
+      !(m.except && destinationContains(m.except, { family: pkt.family, value: pkt.dst })) &&
+      (m.out === undefined || m.out === out.name),
+  );
+  const to = out.addresses.find((a) => a.family === pkt.family)?.ip;
+  return masq && to !== undefined ? { text: masq.text, to } : undefined;
 }
 
 function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | undefined): Walk {
@@ -516,127 +637,73 @@ function walk(net: Network, start: Place, packet: Packet, reply: Conntrack[] | u
   let here = start;
   let arrivedOn: Iface | undefined;
   let pkt = { ...packet };
+  const family = pkt.family;
+  const at = (verdict: Verdict, reason: string): Walk => ({ verdict, reason, at: here, packet: pkt, hops, conntrack });
   for (let n = 0; n < MAX_HOPS; n++) {
     const hop = (action: string) => hops.push({ at: here.id, action });
-    // DNAT: PREROUTING for arriving packets (optionally by in-interface), OUTPUT for the node's own.
-    if (!reply && pkt.protocol === 'tcp' && pkt.port !== undefined && owns(here, pkt.dst)) {
-      const rule = here.dnat.find(
-        (d) =>
-          d.protocol === 'tcp' &&
-          d.port === pkt.port &&
-          (d.in === undefined || d.in === arrivedOn?.name) &&
-          (arrivedOn !== undefined || d.in === undefined),
-      );
-      if (rule) {
-        hop(`${rule.text}: destination ${numberText(pkt.dst)}:${pkt.port} → ${numberText(rule.to)}:${rule.toPort}`);
-        conntrack.push({
-          place: here.id,
-          dnat: { from: pkt.dst, fromPort: pkt.port, to: rule.to, toPort: rule.toPort },
-        });
-        pkt = { ...pkt, dst: rule.to, port: rule.toPort };
-      }
-    }
+    if (!reply) pkt = applyDnat(here, pkt, arrivedOn, hops, conntrack);
     // The reply of a DNATed connection: conntrack gives it back the source the client sent to.
     const undoDnat = reply?.find((c) => c.place === here.id && c.dnat !== undefined && c.dnat.to === pkt.src)?.dnat;
     if (undoDnat) {
-      const port = (p?: number) => (p === undefined ? '' : `:${p}`);
       hop(
-        `conntrack: reverses the DNAT: source ${numberText(undoDnat.to)}${port(undoDnat.toPort)} → ${numberText(undoDnat.from)}${port(undoDnat.fromPort)}`,
+        `conntrack: reverses the DNAT: source ${withPort(family, undoDnat.to, undoDnat.toPort)} → ${withPort(family, undoDnat.from, undoDnat.fromPort)}`,
       );
       pkt = { ...pkt, src: undoDnat.from };
     }
-    if (owns(here, pkt.dst)) {
+    if (owns(here, family, pkt.dst)) {
       const undo = reply?.find((c) => c.place === here.id && c.masqueradedTo === pkt.dst);
-      if (!undo)
-        return {
-          verdict: 'delivered',
-          reason: `delivered to ${here.id} (${numberText(pkt.dst)})`,
-          at: here,
-          packet: pkt,
-          hops,
-          conntrack,
-        };
-      hop(`conntrack: reply to ${numberText(pkt.dst)} is un-masqueraded to ${numberText(undo.masqueradedFrom!)}`);
+      if (!undo) return at('delivered', `delivered to ${here.id} (${text(family, pkt.dst)})`);
+      hop(`conntrack: reply to ${text(family, pkt.dst)} is un-masqueraded to ${text(family, undo.masqueradedFrom!)}`);
       pkt = { ...pkt, dst: undo.masqueradedFrom! };
       arrivedOn = arrivedOn ?? here.ifaces[0];
       continue;
     }
-    const route = here.routes.deliver(BigInt(pkt.dst))?.route;
-    if (!route)
-      return {
-        verdict: 'dropped',
-        reason: `no route to ${numberText(pkt.dst)} on ${here.id}${noRouteCause(net, here, pkt.dst)}`,
-        at: here,
-        packet: pkt,
-        hops,
-        conntrack,
-      };
-    if (arrivedOn !== undefined && !here.forwards) {
-      return {
-        verdict: 'dropped',
-        reason: `dropped at ${here.id}: net.ipv4.ip_forward is 0`,
-        at: here,
-        packet: pkt,
-        hops,
-        conntrack,
-      };
+    const route = here.routes[family].deliver(pkt.dst)?.route;
+    if (!route) {
+      const cause = noRouteCause(net, here, { family, value: pkt.dst });
+      return at('dropped', `no route to ${text(family, pkt.dst)} on ${here.id}${cause}`);
     }
+    if (arrivedOn !== undefined && !here.forwards[family])
+      return at('dropped', `dropped at ${here.id}: ${FORWARDING[family]} is 0`);
     const out = here.ifaces.find((i) => i.name === route.dev)!;
+    const ownAddress = (iface: Iface) => iface.addresses.find((a) => a.family === family)?.ip;
     if (pkt.src === undefined)
-      pkt = { ...pkt, src: out.addresses[0]?.ip ?? here.ifaces.find((i) => i.addresses.length > 0)?.addresses[0].ip };
-    const actions = [`route ${route.text()}${arrivedOn !== undefined ? `; forwards (${here.forwards})` : ''}`];
-    if (!reply && pkt.src !== undefined) {
-      const src = pkt.src;
-      const masq = here.masquerade.find(
-        (m) =>
-          numericContains(m.source, src) &&
-          !(m.except && numericContains(m.except, pkt.dst)) &&
-          (m.out === undefined || m.out === out.name),
-      );
-      const to = out.addresses[0]?.ip;
-      if (masq && to !== undefined) {
-        actions.push(`${masq.text}: source ${numberText(src)} → ${numberText(to)}`);
-        conntrack.push({ place: here.id, masqueradedFrom: src, masqueradedTo: to });
-        pkt = { ...pkt, src: to };
-      }
+      pkt = { ...pkt, src: ownAddress(out) ?? here.ifaces.map(ownAddress).find((ip) => ip !== undefined) };
+    const actions = [`route ${route.text()}${arrivedOn !== undefined ? `; forwards (${here.forwards[family]})` : ''}`];
+    const masq = reply ? undefined : masqueradeOf(here, pkt, out);
+    if (masq && pkt.src !== undefined) {
+      actions.push(`${masq.text}: source ${text(family, pkt.src)} → ${text(family, masq.to)}`);
+      conntrack.push({ place: here.id, masqueradedFrom: pkt.src, masqueradedTo: masq.to });
+      pkt = { ...pkt, src: masq.to };
     }
     const next = route.via ?? pkt.dst;
-    const key = `${out.segment} ${next}`;
+    const key = ownerKey(out.segment, family, next);
     const owner = net.extra?.get(key) ?? net.owners.get(key);
     hops.push({
       at: here.id,
       action: actions.join('; '),
       next: {
         route: route.text(),
-        ...(route.via !== undefined ? { via: numberText(route.via) } : {}),
+        ...(route.via !== undefined ? { via: text(family, route.via) } : {}),
         dev: out.name,
         ...(owner ? { to: owner.place.id } : {}),
-        dst: numberText(pkt.dst),
-        ...(arrivedOn !== undefined && pkt.src !== undefined ? { src: numberText(pkt.src), iif: arrivedOn.name } : {}),
+        dst: text(family, pkt.dst),
+        ...(arrivedOn !== undefined && pkt.src !== undefined
+          ? { src: text(family, pkt.src), iif: arrivedOn.name }
+          : {}),
       },
     });
     if (!owner) {
       const lan = out.segment.startsWith('lan:') ? ` (LAN ${out.segment.slice(4)})` : '';
-      return {
-        verdict: 'leaves',
-        at: here,
-        packet: pkt,
-        hops,
-        conntrack,
-        reason: `leaves the modelled network at ${here.id} on ${out.name}${lan}: no place of the cluster file has ${numberText(next)}`,
-      };
+      return at(
+        'leaves',
+        `leaves the modelled network at ${here.id} on ${out.name}${lan}: no place of the cluster file has ${text(family, next)}`,
+      );
     }
     here = owner.place;
     arrivedOn = owner.iface;
   }
-  return {
-    verdict: 'dropped',
-    reason: `routing loop: more than ${MAX_HOPS} hops`,
-    at: here,
-    packet: pkt,
-    hops,
-    conntrack,
-  };
+  return at('dropped', `routing loop: more than ${MAX_HOPS} hops`);
 }
 
 /** The address a node is known by: its first LAN address, else its first interface address, else ssh.host. */
@@ -653,12 +720,18 @@ export interface TraceRequest {
   readonly to: Endpoint;
   readonly protocol: 'icmp' | 'tcp';
   readonly port?: number;
+  /**
+   * The family to trace when `to` is a node, namespace or pod. @default - the family of `to` when it is an address,
+   * else IPv4 when the target has an IPv4 address, else IPv6
+   */
+  readonly family?: Family;
 }
 
 /** Traces one packet and its reply through a validated cluster (`net`: its {@link traceNetwork}, when at hand). */
 export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwork(cluster)): TraceResult {
   const standIns: string[] = [];
   const extra = new Map<string, Place>();
+  const wanted = request.to.kind === 'address' ? parseRouteAddress(request.to.address) : undefined;
   const place = (endpoint: Endpoint): Place | undefined => {
     if (endpoint.kind === 'node') return net.places.get(endpoint.node);
     if (endpoint.kind === 'namespace') return net.places.get(`${endpoint.node}/${endpoint.namespace}`);
@@ -669,9 +742,6 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
         const taken = new Set([...extra.values()].flatMap((p) => p.ifaces[0].addresses.map((a) => a.ip)));
         pod = podPlace(cluster, endpoint.node, endpoint.pod, taken);
         extra.set(id, pod);
-        standIns.push(
-          `${id} = ${numberText(pod.ifaces[0].addresses[0].ip)} (stand-in in pod subnet ${numericCidr(pod.ifaces[0].addresses[0].network)})`,
-        );
       }
       return pod;
     }
@@ -679,24 +749,14 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
   };
   const source = place(request.from)!;
   const target = place(request.to);
-  let dst: number | undefined;
-  if (request.to.kind === 'address') {
-    const parsed = parseAddress(request.to.address);
-    if (parsed.ok) dst = addressNumber(parsed.value);
-    else if (request.to.address.includes(':')) {
-      return {
-        from: formatEndpoint(request.from),
-        to: formatEndpoint(request.to),
-        protocol: request.protocol,
-        port: request.port,
-        podStandIns: standIns,
-        verdict: 'leaves',
-        reason: `${request.to.address} is IPv6: the model traces IPv4 only so far`,
-        hops: [],
-        reply: [],
-      };
-    }
-  } else if (target) dst = target.ifaces.flatMap((i) => i.addresses)[0]?.ip;
+  const targetAddresses = target?.ifaces.flatMap((i) => i.addresses) ?? [];
+  const family: Family =
+    wanted?.family ?? request.family ?? (targetAddresses.some((a) => a.family === 4) || !target ? 4 : 6);
+  for (const [id, pod] of extra) {
+    const a = pod.ifaces[0].addresses.find((each) => each.family === family);
+    if (a) standIns.push(`${id} = ${text(family, a.ip)} (stand-in in pod subnet ${destinationCidr(a.network)})`);
+  }
+  const dst = wanted?.value ?? targetAddresses.find((a) => a.family === family)?.ip;
   const base = {
     from: formatEndpoint(request.from),
     to: formatEndpoint(request.to),
@@ -704,14 +764,16 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
     port: request.port,
     podStandIns: standIns,
   };
-  if (dst === undefined)
-    return { ...base, verdict: 'dropped', reason: `${base.to} has no address`, hops: [], reply: [] };
+  if (dst === undefined) {
+    const what = request.to.kind === 'address' ? 'no address' : `no ${family === 6 ? 'IPv6 ' : ''}address`;
+    return { ...base, verdict: 'dropped', reason: `${base.to} has ${what}`, hops: [], reply: [] };
+  }
 
   // Pods join the network for this trace only.
   const owners = new Map<string, { place: Place; iface: Iface }>();
   for (const pod of extra.values()) index(owners, pod);
   const view: Network = { ...net, extra: owners };
-  const there = walk(view, source, { dst, protocol: request.protocol, port: request.port }, undefined);
+  const there = walk(view, source, { family, dst, protocol: request.protocol, port: request.port }, undefined);
   if (there.verdict !== 'delivered')
     return { ...base, verdict: there.verdict, reason: there.reason, hops: there.hops, reply: [] };
   if (target && there.at !== target && request.to.kind !== 'address') {
@@ -722,7 +784,7 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
   const back = walk(
     view,
     there.at!,
-    { src: there.packet.dst, dst: seenSource, protocol: request.protocol, port: undefined },
+    { family, src: there.packet.dst, dst: seenSource, protocol: request.protocol, port: undefined },
     there.conntrack,
   );
   if (back.verdict !== 'delivered' || back.at !== source) {
@@ -730,7 +792,7 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
     return {
       ...base,
       verdict: back.verdict === 'leaves' ? 'leaves' : 'dropped',
-      reason: `the reply from ${there.at!.id} to ${numberText(seenSource)} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`,
+      reason: `the reply from ${there.at!.id} to ${text(family, seenSource)} ${back.verdict === 'leaves' ? '' : 'is lost: '}${why}`,
       hops: there.hops,
       reply: back.hops,
     };
@@ -741,7 +803,7 @@ export function trace(cluster: Cluster, request: TraceRequest, net = traceNetwor
     reason:
       there.at === source && there.hops.length === 0
         ? `${there.reason}: its own address, the packet never leaves ${source.id}`
-        : `${there.reason}; it sees the source ${numberText(seenSource)}; the reply returns`,
+        : `${there.reason}; it sees the source ${text(family, seenSource)}; the reply returns`,
     hops: there.hops,
     reply: back.hops,
   };
