@@ -8,6 +8,7 @@
  * Derived entries are the same shapes as written ones (so every resource kind, the boot script and pruning treat
  * them alike) and are marked, so that `plan` can say where they come from.
  */
+import { parseRangeList } from './cidr';
 import { isKubernetesNode, type PodSubnetTable, podSubnets } from './pod-subnets';
 import { deriveRouting, type Routing } from './routing';
 import { type Cluster, type ClusterNode, derivedIsCurrent, type ParsedCluster } from './schema';
@@ -55,12 +56,15 @@ export function effectiveNodesOf(cluster: ParsedCluster, podSubnets: PodSubnetTa
       routes.push({ to: derived.to, via: derived.via, reason: derived.reason } as Route);
     const masquerade: Masquerade[] = [...node.nat.masquerade];
     if (bridgeConflistFor(cluster, podSubnets, node)) {
-      const podCidr = cluster.network.podCidr;
-      if (
-        !masquerade.some((m) => m.source === podCidr && m.exceptDestination === podCidr && m.outInterface === undefined)
-      ) {
-        const reason = 'pod traffic leaving podCidr (bridge CNI)';
-        masquerade.push({ source: podCidr, exceptDestination: podCidr, reason } as Masquerade);
+      for (const podCidr of masqueradedPodRanges(cluster)) {
+        if (
+          !masquerade.some(
+            (m) => m.source === podCidr && m.exceptDestination === podCidr && m.outInterface === undefined,
+          )
+        ) {
+          const reason = 'pod traffic leaving podCidr (bridge CNI)';
+          masquerade.push({ source: podCidr, exceptDestination: podCidr, reason } as Masquerade);
+        }
       }
     }
     const podSubnet = podSubnets.byNode.get(node.name)?.cidr;
@@ -69,5 +73,20 @@ export function effectiveNodesOf(cluster: ParsedCluster, podSubnets: PodSubnetTa
       masquerade.length !== node.nat.masquerade.length ||
       podSubnet !== node.podSubnet;
     return changed ? { ...node, podSubnet, routes, nat: { ...node.nat, masquerade } } : node;
+  });
+}
+
+/**
+ * The pod ranges whose traffic leaving podCidr is masqueraded: the IPv4 range (private, as before dual-stack), and an
+ * IPv6 range only when it is unique local (fc00::/7): a global IPv6 pod range is routable and keeps its addresses.
+ * Canonical text, as the host side receives it.
+ */
+function masqueradedPodRanges(cluster: ParsedCluster): string[] {
+  const ranges = parseRangeList(cluster.network.podCidrs ?? [cluster.network.podCidr]);
+  if (!ranges.ok) return [cluster.network.podCidr];
+  return ranges.value.flatMap((range) => {
+    if (range.network.family === 4) return [cluster.network.podCidrs ? range.text : cluster.network.podCidr];
+    const first = range.network.value.getFirst().getValue();
+    return first >> 121n === 0x7en ? [range.text] : [];
   });
 }

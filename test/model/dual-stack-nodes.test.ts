@@ -6,6 +6,7 @@
  */
 import { parseClusterText } from '../../src/model/load';
 import { podSubnets } from '../../src/model/pod-subnets';
+import { trace, traceCluster } from '../../src/model/trace';
 import type { Cluster } from '../../src/model/schema';
 import { thrown } from '../support/errors';
 
@@ -331,5 +332,109 @@ describe('routing: auto for IPv6', () => {
     expect(problems(other)).toEqual([
       'c.yaml: nodes[1].routes[0]: route to "FD00:2::/64" via fd00:1::12 contradicts the route routing: auto derives on node a1: fd00:2::/64 via fd00:1::1 (LAN lan2 via router r1); remove one of them',
     ]);
+  });
+});
+
+describe('trace over IPv6', () => {
+  const node = (name: string, lan: 1 | 2, host: number) => `  - name: ${name}
+    ssh: { host: 10.250.0.${host} }
+    cniConflists: true
+    interfaces: [{ name: eth1, lan: lan${lan}, addresses: [192.168.${lan}.${host}/24, "fd00:${lan}::${host}/64"] }]
+`;
+  const text = cluster(node('a1', 1, 11) + node('b1', 2, 21), 'routing: auto\n');
+  const model = (t: string) => parseClusterText(t, 'c.yaml', { traceProbes: false });
+
+  test('node to node across the router: the IPv6 path, forwarding named, the reply back', () => {
+    const result = traceCluster(model(text), 'a1', 'fd00:2::21');
+    expect(result.verdict).toBe('delivered');
+    expect(result.hops.map((h) => `${h.at}: ${h.action}`)).toEqual([
+      'a1: route fd00:2::/64 via fd00:1::1 dev eth1 (derived: LAN lan2 via router r1)',
+      'r1: route fd00:2::/64 dev eth2 (connected); forwards (net.ipv6.conf.all.forwarding 1)',
+    ]);
+    expect(result.hops[1].next).toEqual({
+      route: 'fd00:2::/64 dev eth2 (connected)',
+      dev: 'eth2',
+      to: 'b1',
+      dst: 'fd00:2::21',
+      src: 'fd00:1::11',
+      iif: 'eth1',
+    });
+    expect(result.reason).toBe('delivered to b1 (fd00:2::21); it sees the source fd00:1::11; the reply returns');
+  });
+
+  test("pod to pod across the router: IPv6 stand-ins in the nodes' IPv6 pod subnets, no NAT", () => {
+    const result = trace(model(text).cluster, {
+      from: { kind: 'pod', node: 'a1', pod: 'web' },
+      to: { kind: 'pod', node: 'b1', pod: 'db' },
+      protocol: 'icmp',
+      family: 6,
+    });
+    expect(result.verdict).toBe('delivered');
+    expect(result.podStandIns).toEqual([
+      expect.stringMatching(/^a1\/web = fd00:10:244::[0-9a-f:]+ \(stand-in in pod subnet fd00:10:244::\/64\)$/),
+      expect.stringMatching(/^b1\/db = fd00:10:244:1:[0-9a-f:]+ \(stand-in in pod subnet fd00:10:244:1::\/64\)$/),
+    ]);
+    expect(result.reason).toMatch(/it sees the source fd00:10:244::[0-9a-f:]+; the reply returns$/);
+  });
+
+  test('the router does not forward IPv6: dropped there, naming net.ipv6.conf.all.forwarding (routing: manual)', () => {
+    const manual = text
+      .replace('routing: auto\n', '')
+      .replace(', net.ipv6.conf.all.forwarding: 1', '')
+      .replace(node('a1', 1, 11), `${node('a1', 1, 11)}    routes: [{ to: "fd00:2::/64", via: "fd00:1::1" }]\n`);
+    const result = traceCluster(model(manual), 'a1', 'fd00:2::21');
+    expect(result.verdict).toBe('dropped');
+    expect(result.reason).toBe('dropped at r1: net.ipv6.conf.all.forwarding is 0');
+  });
+
+  test('the bridge CNI masquerades pod traffic leaving podCidr for each family (IPv6 only for a ULA pod range)', () => {
+    const masquerade = (t: string) =>
+      model(t)
+        .cluster.derived.byName.get('a1')
+        ?.nat.masquerade.map((m) => `${m.source} ! -d ${m.exceptDestination}`);
+    expect(masquerade(text)).toEqual(['10.244.0.0/16 ! -d 10.244.0.0/16', 'fd00:10:244::/56 ! -d fd00:10:244::/56']);
+    expect(masquerade(text.replaceAll('fd00:10:244:', '2001:db8:244:'))).toEqual(['10.244.0.0/16 ! -d 10.244.0.0/16']);
+  });
+
+  test('a missing IPv6 route names the cause: the router that joins both LANs does not forward IPv6', () => {
+    const result = traceCluster(model(text.replace(', net.ipv6.conf.all.forwarding: 1', '')), 'a1', 'fd00:2::21');
+    expect(result.reason).toBe(
+      'no route to fd00:2::21 on a1: r1 joins lan1 and lan2 but net.ipv6.conf.all.forwarding is 0, so routing: auto found no path',
+    );
+    // IPv4 still goes through: the router forwards IPv4.
+    expect(
+      traceCluster(model(text.replace(', net.ipv6.conf.all.forwarding: 1', '')), 'a1', '192.168.2.21').verdict,
+    ).toBe('delivered');
+  });
+
+  test('a missing IPv6 route under routing: manual names the forwarding router to route through', () => {
+    const result = traceCluster(model(text.replace('routing: auto\n', '')), 'a1', 'fd00:2::21');
+    expect(result.reason).toBe(
+      'no route to fd00:2::21 on a1: r1 forwards toward LAN lan2 (fd00:2::/64), but a1 has no route through it (routing: manual: add one to its routes, or set routing: auto)',
+    );
+  });
+
+  test('an IPv6 port forward: DNAT to [v6]:port, the reply un-DNATed', () => {
+    const dnat = text.replace(
+      '    sysctls: { net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1 }\n',
+      '    sysctls: { net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1 }\n    nat: { portForwards: [{ protocol: tcp, port: 8080, to: "[fd00:2::21]:80" }] }\n',
+    );
+    const result = traceCluster(model(dnat), 'a1', '[fd00:1::1]:8080');
+    expect(result.verdict).toBe('delivered');
+    expect(result.hops.map((h) => h.action)).toContain(
+      'DNAT tcp/8080 → [fd00:2::21]:80: destination [fd00:1::1]:8080 → [fd00:2::21]:80',
+    );
+    expect(result.reply.map((h) => h.action)).toContain(
+      'conntrack: reverses the DNAT: source [fd00:2::21]:80 → [fd00:1::1]:8080',
+    );
+  });
+
+  test('verify checks over IPv6 are traced when the file is loaded: one that cannot pass is refused', () => {
+    const probes = (target: string) =>
+      `${text.replace(', net.ipv6.conf.all.forwarding: 1', '')}verify: [{ from: a1, ping: "${target}" }]\n`;
+    expect(problems(probes('fd00:2::21'))).toEqual([
+      'c.yaml: verify[0]: a1 → ping fd00:2::21 cannot succeed: no route to fd00:2::21 on a1: r1 joins lan1 and lan2 but net.ipv6.conf.all.forwarding is 0, so routing: auto found no path (netstrap trace shows the path)',
+    ]);
+    expect(() => load(probes('192.168.2.21'))).not.toThrow();
   });
 });
