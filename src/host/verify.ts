@@ -22,7 +22,7 @@ import {
   traceProbe,
 } from '../model/trace';
 import { type HopQuery, hopKey, judgeHop, type LiveRoute, parseLive, placeNode } from './live-route';
-import { isIpv6, vethAddresses } from './resources/addresses';
+import { isIpv6 } from './resources/addresses';
 import { quoteArg, quoteCommand } from './shell';
 
 export const SUCCESS_ATTEMPTS = 5;
@@ -73,7 +73,7 @@ export function staticTargetAddress(cluster: Cluster, endpoint: Endpoint): strin
       const ns = cluster.nodes
         .find((n) => n.name === endpoint.node)!
         .namespaces.find((x) => x.name === endpoint.namespace)!;
-      return vethAddresses(ns)[0].split('/')[0];
+      return ns.veth.address.split('/')[0];
     }
     case 'pod':
       return undefined;

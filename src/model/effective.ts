@@ -45,6 +45,11 @@ export function effectiveNode(cluster: Cluster, node: ClusterNode): ClusterNode 
   return cluster.derived.byName.get(node.name) ?? node;
 }
 
+/** An IPv6 range of unique local addresses (fc00::/7, RFC 4193); canonical text is lower case. */
+function isUniqueLocal(range: string): boolean {
+  return /^f[cd][0-9a-f]{0,2}:/.test(range);
+}
+
 /**
  * Every node with what is derived for it (resolve.ts calls this once). A derived route or NAT rule carries its
  * `reason` as a field, so a copy of it keeps it.
@@ -65,6 +70,14 @@ export function effectiveNodesOf(cluster: ParsedCluster, podSubnets: PodSubnetTa
           const reason = 'pod traffic leaving podCidr (bridge CNI)';
           masquerade.push({ source: podCidr, exceptDestination: podCidr, reason } as Masquerade);
         }
+      }
+      // A dual-stack cluster's IPv6 pod range of unique local addresses (fc00::/7) is routed nowhere outside: pod
+      // traffic leaving it is masqueraded too (ip6tables), so pods reach the outside over IPv6. A global range is not.
+      for (const range of cluster.network.podCidrs.slice(1)) {
+        if (!isUniqueLocal(range) || masquerade.some((m) => m.source === range && m.exceptDestination === range))
+          continue;
+        const reason = 'IPv6 pod traffic leaving the unique-local pod range (bridge CNI)';
+        masquerade.push({ source: range, exceptDestination: range, reason } as Masquerade);
       }
     }
     const podSubnet = podSubnets.byNode.get(node.name)?.cidr;

@@ -85,7 +85,7 @@ export function immediateAddresses(node: ClusterNode, cluster?: Cluster): Readon
   };
   for (const n of nodes) {
     for (const route of n.routes) add(route.via);
-    for (const ns of n.namespaces) for (const gw of defaultRoutes(ns)) add(gw);
+    for (const ns of n.namespaces) for (const gw of ns.defaultRoutes) add(gw);
     for (const forward of n.nat.portForwards) add(/^\[([^\]]+)\]:\d+$/.exec(forward.to)?.[1]);
   }
   for (const check of cluster?.verify ?? []) {
@@ -99,7 +99,7 @@ export function immediateAddresses(node: ClusterNode, cluster?: Cluster): Readon
       for (const address of device.addresses) if (onSubnet(address, route.via)) add(address.split('/')[0]);
   }
   for (const ns of node.namespaces)
-    if (defaultRoutes(ns).some(isIpv6)) for (const address of vethAddresses(ns)) add(address.split('/')[0]);
+    if (ns.defaultRoutes.some(isIpv6)) for (const address of ns.veth.addresses) add(address.split('/')[0]);
   return used;
 }
 
@@ -109,20 +109,8 @@ const NONE: ReadonlySet<string> = new Set();
 function hasIpv6Address(node: ClusterNode): boolean {
   return (
     [...node.interfaces, ...node.bridges].some((device) => device.addresses.some(isIpv6)) ||
-    node.namespaces.some((ns) => vethAddresses(ns).some(isIpv6))
+    node.namespaces.some((ns) => ns.veth.addresses.some(isIpv6))
   );
-}
-
-/** A namespace's veth addresses: one address, or one per family. */
-export function vethAddresses(ns: ClusterNode['namespaces'][number]): string[] {
-  const value: unknown = ns.veth.address;
-  return Array.isArray(value) ? value.map(String) : [String(value)];
-}
-
-/** A namespace's default gateways: one address, or one per family. */
-export function defaultRoutes(ns: ClusterNode['namespaces'][number]): string[] {
-  const value: unknown = ns.defaultRoute;
-  return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
 /** Whether an interface address (`a.b.c.d/n`, `fd00::1/64`) is on the network holding `gateway` (same family). */

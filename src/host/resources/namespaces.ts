@@ -22,15 +22,7 @@ import type { OwnedIds } from '../owned-ids';
 import { entryPath, PlanConflict } from '../disruption';
 import { recordPath } from '../ownership';
 import type { BootStep, Change, Command, OwnedObject, ResourceKind } from '../types';
-import {
-  addressArgs,
-  defaultRoutes,
-  deleteAddress,
-  immediateAddresses,
-  isIpv6,
-  restoreArgs,
-  vethAddresses,
-} from './addresses';
+import { addressArgs, deleteAddress, immediateAddresses, isIpv6, restoreArgs } from './addresses';
 import {
   familyRoutes,
   findLink,
@@ -231,7 +223,7 @@ function planInside(ns: Namespace, inside: IpState, immediate: ReadonlySet<strin
   const { name: peer } = ns.veth;
   const existed = findLink(inside, peer) !== undefined;
   const present = interfaceAddresses(inside, peer);
-  for (const address of vethAddresses(ns)) {
+  for (const address of ns.veth.addresses) {
     if (present.includes(address)) continue;
     c.add(
       `${name}/${peer} address ${address}`,
@@ -255,7 +247,7 @@ function planInside(ns: Namespace, inside: IpState, immediate: ReadonlySet<strin
       link ? { id: { part: 'state', namespace: name, dev }, prior: 'down' } : undefined,
     );
   }
-  for (const gateway of defaultRoutes(ns)) {
+  for (const gateway of ns.defaultRoutes) {
     const family = isIpv6(gateway) ? 6 : 4;
     // The kernel's metric of a route added without one: 0 for IPv4, 1024 for IPv6.
     const metric = family === 4 ? 0 : IPV6_DEFAULT_METRIC;
@@ -337,10 +329,10 @@ function declaredKeys(ns: Namespace): string[] {
   const ids: NetnsId[] = [
     { part: 'namespace', namespace: ns.name },
     { part: 'veth', veth: hostSide },
-    ...vethAddresses(ns).map((address): NetnsId => ({ part: 'address', namespace: ns.name, dev, address })),
+    ...ns.veth.addresses.map((address): NetnsId => ({ part: 'address', namespace: ns.name, dev, address })),
     { part: 'state', namespace: ns.name, dev },
     { part: 'state', namespace: ns.name, dev: 'lo' },
-    ...(defaultRoutes(ns).some(isIpv6) ? [{ part: 'route6', namespace: ns.name } as const] : []),
+    ...(ns.defaultRoutes.some(isIpv6) ? [{ part: 'route6', namespace: ns.name } as const] : []),
   ];
   return ids.map(netnsIds.key);
 }
@@ -577,7 +569,7 @@ export function namespaceBootSteps(node: ClusterNode, cluster?: Cluster): BootSt
     if (bridge !== undefined)
       steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'master', bridge], target: `${hostSide} master` });
     steps.push({ run: ['ip', 'link', 'set', 'dev', hostSide, 'up'], target: `${hostSide} state` });
-    for (const address of vethAddresses(ns)) {
+    for (const address of ns.veth.addresses) {
       steps.push({
         run: ['ip', '-n', name, ...addressArgs('replace', address, peer, immediate)],
         target: `${name}/${peer} address ${address}`,
@@ -585,7 +577,7 @@ export function namespaceBootSteps(node: ClusterNode, cluster?: Cluster): BootSt
     }
     steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', peer, 'up'], target: `${name}/${peer} state` });
     steps.push({ run: ['ip', '-n', name, 'link', 'set', 'dev', 'lo', 'up'], target: `${name}/lo state` });
-    for (const gateway of defaultRoutes(ns)) {
+    for (const gateway of ns.defaultRoutes) {
       const family = isIpv6(gateway) ? 6 : 4;
       steps.push({
         run: [

@@ -26,7 +26,7 @@ const SETUP = `${LAN_SETUP}\nip -n lanhost addr add fd00:1::50/64 dev eth0 nodad
 
 const { cluster: v4Cluster, node: v4 } = model();
 
-/** The same node, dual-stack. (The model's list forms for a veth address and a default route, typed as strings.) */
+/** The same node, dual-stack. (A veth's addresses and default routes: one per family.) */
 const dual: ClusterNode = {
   ...v4,
   interfaces: [{ ...v4.interfaces[0], addresses: [...v4.interfaces[0].addresses, 'fd00:1::11/64'] }],
@@ -40,8 +40,8 @@ const dual: ClusterNode = {
   bridges: [{ name: 'v-net-0', addresses: ['10.10.0.1/24', 'fd00:10::1/64'] }],
   namespaces: v4.namespaces.map((ns) => ({
     ...ns,
-    veth: { ...ns.veth, address: [ns.veth.address, ns.name === 'red' ? 'fd00:10::2/64' : 'fd00:10::3/64'] as never },
-    defaultRoute: ['10.10.0.1', 'fd00:10::1'] as never,
+    veth: { ...ns.veth, addresses: [ns.veth.address, ns.name === 'red' ? 'fd00:10::2/64' : 'fd00:10::3/64'] },
+    defaultRoutes: ['10.10.0.1', 'fd00:10::1'],
   })),
   nat: {
     masquerade: [...v4.nat.masquerade, { source: 'fd00:10::/64', outInterface: 'eth0' }],
