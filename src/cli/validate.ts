@@ -22,7 +22,8 @@ export function registerValidate(program: Command, out: Output = processOutput):
       const model = loadClusterFile(file);
       const { cluster, layout } = model;
       printWarnings(out, model);
-      const lockouts = new InputError(file, staticLockoutIssues(cluster));
+      const { withLines } = require('../model/source-lines') as typeof import('../model/source-lines');
+      const lockouts = new InputError(file, withLines(staticLockoutIssues(cluster), model.lineOf));
       if (lockouts.issues.length > 0 && !opts.allowDisruption) throw lockouts;
       for (const line of lockouts.lines()) out.err(`warning: ${line}\n`);
       for (const warning of clusterWarnings(cluster, file)) out.err(`warning: ${warning}\n`);

@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterModel } from '../model/load';
 import { InputError } from '../model/errors';
+import { withLines } from '../model/source-lines';
 import { LAB_PARALLEL, mapLimit, run, RunOptions, RunResult } from './exec';
 import {
   createNetwork,
@@ -83,7 +84,7 @@ function requireRoot(): void {
 /** Brings a lab up; on any failure removes what it created and rethrows. */
 export async function labUp(model: ClusterModel, options: LabUpOptions): Promise<LabState> {
   const issues = labIssues(model.cluster);
-  if (issues.length > 0) throw new InputError(model.file, issues);
+  if (issues.length > 0) throw new InputError(model.file, withLines(issues, model.lineOf));
   requireRoot();
   const stateDir = path.resolve(options.stateDir);
   if (fs.existsSync(stateFile(stateDir))) {

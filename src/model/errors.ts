@@ -9,6 +9,11 @@ export interface Issue {
   readonly message: string;
   /** 'warning': accepted (the API server would take it) but surely a mistake; printed, never fatal. Absent: an error. */
   readonly severity?: 'warning';
+  /**
+   * Line (1-based) of `path` in the file the issue is about, when its text is known (src/model/source-lines.ts):
+   * printed in the file part, `file:LINE: path: message`.
+   */
+  readonly line?: number;
 }
 
 /** The issues that are errors (no severity): what makes input invalid. */
@@ -78,27 +83,34 @@ function jsonPrefix(value: unknown): string {
 /** Most issues printed for one input: a file with thousands of errors gets the first ones and a count. */
 export const MAX_LINES = 50;
 
-function printed(source: string, issues: ReadonlyArray<Issue>, prefix = ''): string[] {
+/**
+ * `file: path: message`, or `file:LINE: path: message` when the issue has a line; `detail` (which document of a
+ * manifest file, which object) follows the file part in parentheses: `file:LINE (document 2, Kind ns/name): …`.
+ */
+function printed(source: string, issues: ReadonlyArray<Issue>, prefix = '', detail?: string): string[] {
+  const where = (line: number | undefined) =>
+    `${source}${line === undefined ? '' : `:${line}`}${detail === undefined ? '' : ` (${detail})`}`;
   // One issue, one line: a control character a message took from the input is shown escaped.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
   const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
   const lines = issues
     .slice(0, MAX_LINES)
-    .map((issue) => oneLine(`${prefix}${source}: ${formatPath(issue.path)}: ${issue.message}`));
+    .map((issue) => oneLine(`${prefix}${where(issue.line)}: ${formatPath(issue.path)}: ${issue.message}`));
   if (issues.length > MAX_LINES)
     lines.push(
-      `${prefix}${source}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`,
+      `${prefix}${where(undefined)}: (root): ${issues.length - MAX_LINES} more issues not shown; fix the ones above first`,
     );
   return lines;
 }
 
 /**
  * The warnings among `issues` as printed on stderr (never stdout, so `--json` output stays pure JSON):
- * `warning: file: path: message`, or for a manifest `warning: file (document N, Kind ns/name): path: message`.
+ * `warning: file:LINE: path: message`, or for a manifest `warning: file:LINE (document N, Kind ns/name): path:
+ * message` (`:LINE` when the issue has one).
  */
-export function warningLines(source: string, issues: ReadonlyArray<Issue>): string[] {
+export function warningLines(source: string, issues: ReadonlyArray<Issue>, detail?: string): string[] {
   const warnings = warningsOf(issues);
-  return warnings.length === 0 ? [] : printed(source, warnings, 'warning: ');
+  return warnings.length === 0 ? [] : printed(source, warnings, 'warning: ', detail);
 }
 
 /**
@@ -110,14 +122,16 @@ export class InputError extends Error {
     /** The file the issues are about, or a label such as `NetworkPolicy "db"` for construct props. */
     readonly source: string,
     readonly issues: ReadonlyArray<Issue>,
+    /** Which part of the file, printed after it in parentheses: `document 2, NetworkPolicy ns/name`. */
+    readonly detail?: string,
   ) {
-    super(printed(source, issues).join('\n'));
+    super(printed(source, issues, '', detail).join('\n'));
     this.name = 'InputError';
   }
 
   /** The issues as the CLI prints them, one per line (at most {@link MAX_LINES}, then how many more there are). */
   lines(): string[] {
-    return printed(this.source, this.issues);
+    return printed(this.source, this.issues, '', this.detail);
   }
 }
 

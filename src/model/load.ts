@@ -19,6 +19,7 @@ import { tlsFileIssues } from './tls-files';
 import { NetworkLayout } from './layout';
 import { validateCluster } from './validate';
 import { loadYamlDocuments } from './yaml';
+import { type LineOf, SourceLines } from './source-lines';
 
 /** A cluster file after every check: the resolved cluster, its network layout and where it came from. */
 export interface ClusterModel {
@@ -30,6 +31,11 @@ export interface ClusterModel {
   readonly layout: NetworkLayout;
   /** Accepted but surely a mistake (severity 'warning', cluster-file paths); the CLI prints them on stderr. */
   readonly warnings: readonly Issue[];
+  /**
+   * The line of a field path in the file, for issues found after loading (lock-outs, lab): see ./source-lines.ts.
+   * Absent for a cluster checked as an object (checkCluster).
+   */
+  readonly lineOf?: LineOf;
 }
 
 /** What loading checks besides the schema and the semantic rules. */
@@ -128,7 +134,29 @@ export function parseClusterText(text: string, file: string, options: LoadOption
   // Aliases need an anchor (`&name`): without any "&" in the text only the depth is measured, which is cheaper.
   const problem = text.includes('&') ? measure(contents[0], text.length + LIMITS.aliasExpansion) : tooDeep(contents[0]);
   if (problem) throw new InputError(file, [problem]);
-  return checkCluster(contents[0], file, path.dirname(path.resolve(file)), options);
+  return checkClusterText(text, contents[0], file, path.dirname(path.resolve(file)), options);
+}
+
+/**
+ * {@link checkCluster} of a document read from `text`: every issue with a path gets its line in the text, found
+ * only when there is an issue (./source-lines.ts parses the text again then; a file without issues is parsed once).
+ */
+export function checkClusterText(
+  text: string,
+  document: unknown,
+  file: string,
+  baseDir: string,
+  options: LoadOptions = {},
+): ClusterModel {
+  const lines = new SourceLines(text);
+  let model: ClusterModel;
+  try {
+    model = checkCluster(document, file, baseDir, options);
+  } catch (error) {
+    if (error instanceof InputError && error.source === file) throw new InputError(file, lines.locate(error.issues));
+    throw error;
+  }
+  return { ...model, warnings: lines.locate(model.warnings), lineOf: lines.document(0) };
 }
 
 /** The path to a node nested deeper than LIMITS.depth, as an issue; for documents without aliases. */

@@ -26,9 +26,9 @@ describe('netstrap CLI', () => {
     const run = netstrap(['validate', file]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain(`${file}: network.podCidr: invalid CIDR "999.1.1.1/8": 999 is not an IPv4 octet`);
+    expect(run.stderr).toContain(`${file}:3: network.podCidr: invalid CIDR "999.1.1.1/8": 999 is not an IPv4 octet`);
     expect(run.stderr).toContain(
-      `${file}: network.serviceCidr: invalid CIDR "10.96.0.5/12": host bits are set; the network is 10.96.0.0/12`,
+      `${file}:4: network.serviceCidr: invalid CIDR "10.96.0.5/12": host bits are set; the network is 10.96.0.0/12`,
     );
   });
 
@@ -62,7 +62,7 @@ describe('netstrap CLI', () => {
     );
     const run = netstrap(['synth', path.join(dir, 'bad.yaml'), '-o', out]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/bad\.yaml: name: must be a DNS-1123 label.*\(got "Bad_Name"\)/);
+    expect(run.stderr).toMatch(/bad\.yaml:1: name: must be a DNS-1123 label.*\(got "Bad_Name"\)/);
     expect(fs.existsSync(out)).toBe(false);
   });
 });

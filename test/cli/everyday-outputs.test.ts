@@ -52,7 +52,7 @@ test('validate counts in words (1 ingress, not 1 ingresses) and warns about a DN
   expect(run.status).toBe(0);
   expect(run.stdout).toContain('; 0 services, 0 ingresses, 0 network policies; 3 nodes');
   expect(run.stderr).toContain(
-    `warning: ${FILE}: nodes[1].nat.portForwards[1].to: no node, bridge, namespace or pod subnet of the file holds 192.168.99.5`,
+    `warning: ${FILE}:16: nodes[1].nat.portForwards[1].to: no node, bridge, namespace or pod subnet of the file holds 192.168.99.5`,
   );
   // The DNAT to n2 is not warned about.
   expect(run.stderr).not.toContain('portForwards[0]');

@@ -83,7 +83,7 @@ test('bad input exits 2 naming file, field and value, and writes nothing', async
   expect(run.code).toBe(2);
   expect(run.stdout).toBe('');
   expect(run.stderr).toBe(
-    `${bad}: lans[0].cidr: invalid CIDR "192.168.1.0/33": prefix length 33 is out of range 0-32\n`,
+    `${bad}:3: lans[0].cidr: invalid CIDR "192.168.1.0/33": prefix length 33 is out of range 0-32\n`,
   );
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(fs.existsSync(out)).toBe(false);

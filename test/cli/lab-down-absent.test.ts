@@ -31,5 +31,5 @@ test('a bad cluster file is still exit 2 naming file, field and value', () => {
   fs.writeFileSync(file, 'name: bad\nnetwork: { podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/33 }\n');
   const run = netstrap(['lab', 'down', file]);
   expect(run.status).toBe(2);
-  expect(run.stderr).toContain(`${file}: network.serviceCidr: invalid CIDR "10.96.0.0/33"`);
+  expect(run.stderr).toContain(`${file}:2: network.serviceCidr: invalid CIDR "10.96.0.0/33"`);
 });

@@ -200,7 +200,7 @@ describe('netstrap netpol', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
       new RegExp(
-        `${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(document 1, NetworkPolicy default/p\\): spec\\.ingress\\[0\\]\\.ports\\[0\\]\\.protocol: .*\\(got "tcp"\\)`,
+        `${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10 \\(document 1, NetworkPolicy default/p\\): spec\\.ingress\\[0\\]\\.ports\\[0\\]\\.protocol: .*\\(got "tcp"\\)`,
       ),
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -280,10 +280,10 @@ describe('netstrap netpol', () => {
       expect(run.status).toBe(2);
       expect(run.stdout).toBe('');
       const lines = run.stderr.trim().split('\n');
-      expect(lines[0]).toBe(`${pods} (document 1, items[1], Pod x/b): spec.containers: must be a list (got "c")`);
+      expect(lines[0]).toBe(`${pods}:14 (document 1, items[1], Pod x/b): spec.containers: must be a list (got "c")`);
       expect(lines[1]).toMatch(
         new RegExp(
-          `^${policies.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(document 1, items\\[0\\], NetworkPolicy x/deny\\): spec\\.podSelector: `,
+          `^${policies.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:8 \\(document 1, items\\[0\\], NetworkPolicy x/deny\\): spec\\.podSelector: `,
         ),
       );
       expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -316,7 +316,7 @@ spec:
 `,
     );
     const warning =
-      `warning: ${file} (document 3, NetworkPolicy x/open): spec.ingress[0]: is null, which the API server reads as ` +
+      `warning: ${file}:17 (document 3, NetworkPolicy x/open): spec.ingress[0]: is null, which the API server reads as ` +
       'the empty rule {}: it allows every source on every port';
     const matrix = netstrap(['netpol', 'matrix', file, '--port', '80', '--json']);
     expect(matrix.status).toBe(0);
@@ -344,7 +344,7 @@ kubernetes:
     - {name: open, namespace: x, podSelector: null, ingress: [null]}
 `,
     );
-    const warning = `warning: ${file}: kubernetes.networkPolicies[0].ingress[0]: is null, which the API server reads as the empty rule {}: it allows every source on every port`;
+    const warning = `warning: ${file}:5: kubernetes.networkPolicies[0].ingress[0]: is null, which the API server reads as the empty rule {}: it allows every source on every port`;
     const validate = netstrap(['validate', file]);
     expect(validate.status).toBe(0);
     expect(validate.stderr.split('\n')).toContain(warning);

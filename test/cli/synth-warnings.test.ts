@@ -60,7 +60,7 @@ test('`cdk8s synth` prints the warnings `netstrap validate` prints, plus the pri
   const validated = warnings(validate.stderr);
   // Flannel + a NetworkPolicy, and a DNAT to an address nobody holds.
   expect(validated).toEqual([
-    expect.stringContaining(`warning: ${file}: nodes[0].nat.portForwards[0].to: no node, bridge, namespace`),
+    expect.stringContaining(`warning: ${file}:17: nodes[0].nat.portForwards[0].to: no node, bridge, namespace`),
     'warning: Flannel does not enforce NetworkPolicies: NetworkPolicy default/deny-all will be accepted by the API server but have no effect',
   ]);
   const out = path.join(dir, 'dist');

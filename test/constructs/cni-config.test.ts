@@ -513,7 +513,7 @@ describe('cluster file: cni bridge / conflist / none', () => {
 
   test('bridge subnets outside podCidr or overlapping are errors naming field and value', () => {
     expect(clusterProblems(`${BASE}cni: { plugin: bridge, bridge: { subnet: 10.1.0.0/24 } }\n`)).toEqual([
-      'c.yaml: cni.bridge.subnet: bridge subnet "10.1.0.0/24" is outside network.podCidr 10.244.0.0/16',
+      'c.yaml:3: cni.bridge.subnet: bridge subnet "10.1.0.0/24" is outside network.podCidr 10.244.0.0/16',
     ]);
     expect(
       clusterProblems(`${BASE}cni: { plugin: bridge }
@@ -523,8 +523,8 @@ nodes:
   - { name: node03, ssh: { host: 10.250.0.13 }, podSubnet: 10.245.0.0/24 }
 `),
     ).toEqual([
-      'c.yaml: nodes[2].podSubnet: pod subnet "10.245.0.0/24" is outside network.podCidr 10.244.0.0/16',
-      'c.yaml: nodes[1].podSubnet: node node02 would allocate pod addresses from "10.244.1.128/25", which overlaps "10.244.1.0/24" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
+      'c.yaml:7: nodes[2].podSubnet: pod subnet "10.245.0.0/24" is outside network.podCidr 10.244.0.0/16',
+      'c.yaml:6: nodes[1].podSubnet: node node02 would allocate pod addresses from "10.244.1.128/25", which overlaps "10.244.1.0/24" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
     ]);
     // Two nodes sharing cni.bridge.subnet would hand out the same addresses.
     expect(
@@ -534,7 +534,7 @@ nodes:
   - { name: node02, ssh: { host: 10.250.0.12 } }
 `),
     ).toEqual([
-      'c.yaml: nodes[1]: node node02 would allocate pod addresses from "10.244.9.0/24", which overlaps "10.244.9.0/24" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
+      'c.yaml:6: nodes[1]: node node02 would allocate pod addresses from "10.244.9.0/24", which overlaps "10.244.9.0/24" of node node01: give each node its own podSubnet inside 10.244.0.0/16',
     ]);
   });
 
@@ -550,9 +550,9 @@ nodes:
         ipam: { type: host-local, ranges: [[{ subnet: 10.244.0.0/24, gateway: 10.244.1.1 }], [{ subnet: 10.99.0.0/24 }]] }
 `;
     expect(clusterProblems(BASE + conflist)).toEqual([
-      expect.stringMatching(/^c\.yaml: cni\.conflist\.plugins\[0\]\.type: "portmap" is a meta plugin/),
-      'c.yaml: cni.conflist.plugins[1].ipam.ranges[0][0].gateway: gateway "10.244.1.1" is outside subnet "10.244.0.0/24"',
-      'c.yaml: cni.conflist.plugins[1].ipam.ranges[1][0].subnet: host-local subnet "10.99.0.0/24" is outside network.podCidr 10.244.0.0/16',
+      expect.stringMatching(/^c\.yaml:9: cni\.conflist\.plugins\[0\]\.type: "portmap" is a meta plugin/),
+      'c.yaml:11: cni.conflist.plugins[1].ipam.ranges[0][0].gateway: gateway "10.244.1.1" is outside subnet "10.244.0.0/24"',
+      'c.yaml:11: cni.conflist.plugins[1].ipam.ranges[1][0].subnet: host-local subnet "10.99.0.0/24" is outside network.podCidr 10.244.0.0/16',
     ]);
   });
 
@@ -598,17 +598,17 @@ nodes:
       clusterProblems(`${BASE}cni: { plugin: conflist, conflist: { name: x, plugins: [{ type: flannel }] } }\n`),
     ).toEqual([
       // One plugin list (issue 20): the cluster file takes every plugin CniConfig takes (vrf, dummy and tap too).
-      'c.yaml: cni.conflist.plugins[0].type: must be a CNI plugin type: one of bridge, ptp, macvlan, ipvlan, vlan, host-device, loopback, weave-net, dummy, tap, portmap, tuning, bandwidth, firewall, sbr, vrf, host-local, dhcp, static (got "flannel")',
+      'c.yaml:3: cni.conflist.plugins[0].type: must be a CNI plugin type: one of bridge, ptp, macvlan, ipvlan, vlan, host-device, loopback, weave-net, dummy, tap, portmap, tuning, bandwidth, firewall, sbr, vrf, host-local, dhcp, static (got "flannel")',
     ]);
   });
 
   test('mismatched sections are refused', () => {
     expect(clusterProblems(`${BASE}cni: { plugin: conflist }\n`)).toEqual([
-      'c.yaml: cni.conflist: is required when cni.plugin is "conflist"',
+      'c.yaml:3: cni.conflist: is required when cni.plugin is "conflist"',
     ]);
     expect(clusterProblems(`${BASE}cni: { plugin: weave, installer: true, bridge: { name: cni0 } }\n`)).toEqual([
-      'c.yaml: cni.bridge: is set but cni.plugin is "weave": set cni.plugin: bridge to use it',
-      'c.yaml: cni.installer: needs cni.plugin bridge or conflist, got "weave" (Weave Net writes its own conflist)',
+      'c.yaml:3: cni.bridge: is set but cni.plugin is "weave": set cni.plugin: bridge to use it',
+      'c.yaml:3: cni.installer: needs cni.plugin bridge or conflist, got "weave" (Weave Net writes its own conflist)',
     ]);
   });
 

@@ -357,7 +357,7 @@ describe('cluster file dns', () => {
     const run = netstrap(['synth', file, '-o', out]);
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
-      `${file}: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 4 is missing its "}": the "}" on line 5 is indented for an outer block)\n`,
+      `${file}:4: dns.corefile: line 1: unbalanced braces: the "{" on line 1 is never closed (probably the "{" on line 4 is missing its "}": the "}" on line 5 is indented for an outer block)\n`,
     );
     expect(fs.existsSync(out)).toBe(false);
   });

@@ -84,7 +84,7 @@ describe('a dual-stack cluster synthesizes', () => {
   test('Weave Net with a dual-stack podCidr is an error saying Weave has no IPv6', () => {
     expect(thrown(() => parseClusterText(`name: c\n${NETWORK}cni: { plugin: weave }\n`, 'c.yaml')).lines()).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^c\.yaml: cni\.weave: Weave Net has no IPv6, but network\.podCidr is dual-stack/),
+        expect.stringMatching(/^c\.yaml:3: cni\.weave: Weave Net has no IPv6, but network\.podCidr is dual-stack/),
       ]),
     );
   });
@@ -115,7 +115,7 @@ describe('Services: ipFamilyPolicy, ipFamilies, clusterIPs', () => {
   test('an IPv6-only Service in a dual-stack cluster: its cluster IP is checked against the IPv6 range', () => {
     expect(() => synth(dualFile('ipFamilies: [IPv6], clusterIP: "fd00:10:96::30"'))).not.toThrow();
     expect(refusals(dualFile('ipFamilies: [IPv6], clusterIP: "fd00:10:97::30"'))).toEqual([
-      'c.yaml: kubernetes.services[0].clusterIP: clusterIP "fd00:10:97::30" is outside serviceCidr fd00:10:96::/108',
+      'c.yaml:6: kubernetes.services[0].clusterIP: clusterIP "fd00:10:97::30" is outside serviceCidr fd00:10:96::/108',
     ]);
   });
 
@@ -161,7 +161,7 @@ describe('Services: ipFamilyPolicy, ipFamilies, clusterIPs', () => {
 
   test('an IPv4-only cluster refuses RequireDualStack and IPv6, takes PreferDualStack (the API server drops IPv6)', () => {
     expect(refusals(v4File('ipFamilyPolicy: RequireDualStack'))).toEqual([
-      'c.yaml: kubernetes.services[0].ipFamilyPolicy: RequireDualStack needs a dual-stack serviceCidr, and network.serviceCidr is 10.96.0.0/12 only',
+      'c.yaml:6: kubernetes.services[0].ipFamilyPolicy: RequireDualStack needs a dual-stack serviceCidr, and network.serviceCidr is 10.96.0.0/12 only',
     ]);
     expect(refusals(v4File('ipFamilies: [IPv6]'))).toEqual([
       'c.yaml: kubernetes.services[0].ipFamilies[0]: "IPv6": network.serviceCidr has no IPv6 range',

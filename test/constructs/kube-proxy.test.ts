@@ -103,7 +103,7 @@ describe('cluster file: kubeProxy', () => {
 
   test('ipvs without an endpoint, strictArp in iptables mode and a bad URL are errors naming field and value', () => {
     expect(thrown(() => parseClusterText(`${base}kubeProxy: { mode: ipvs }\n`, 'c.yaml')).lines()).toEqual([
-      'c.yaml: kubeProxy.controlPlaneEndpoint: is required to ship the kube-proxy ConfigMap for mode "ipvs" (e.g. https://192.168.1.11:6443)',
+      'c.yaml:4: kubeProxy.controlPlaneEndpoint: is required to ship the kube-proxy ConfigMap for mode "ipvs" (e.g. https://192.168.1.11:6443)',
     ]);
     expect(
       thrown(() =>

@@ -50,7 +50,7 @@ test('an interface name with shell metacharacters is rejected before any connect
     const run = await netstrapAsync([command, file, '--connect-timeout', '1']);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain(`${file}: nodes[0].interfaces[0].name: must be a Linux interface name`);
+    expect(run.stderr).toContain(`${file}:6: nodes[0].interfaces[0].name: must be a Linux interface name`);
     expect(run.stderr).toContain(`"eth0;touch ${pwned}"`);
   }
   expect(connections).toBe(0);
@@ -69,7 +69,7 @@ test('bad verify assertions, unknown --only nodes and bad flags are input errors
   const run = await netstrapAsync(['verify', file]);
   expect(run.status).toBe(2);
   expect(run.stderr).toContain(
-    `${file}: verify[0].from: node "n1" declares no namespace "blue", and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got "n1/blue")`,
+    `${file}:8: verify[0].from: node "n1" declares no namespace "blue", and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got "n1/blue")`,
   );
   expect(run.stderr).toContain(`${file}: verify[1].from: no node named "n9"`);
   expect(run.stderr).toContain(

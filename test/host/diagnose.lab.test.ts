@@ -9,6 +9,7 @@ import { bootstrapCluster } from '../../src/host/provision';
 import { diagnoseCluster, type DiagnoseReport } from '../../src/host/diagnose';
 import { describeLab, fixture, useLab } from '../support/lab';
 import { countingConnector, netstrapAsync, snapshotAll } from './lab-support';
+import { withLine } from '../support/lines';
 
 const FILE = fixture('i14-diagnose.yaml');
 const KUBERNETES_NODES = ['cp01', 'w01', 'w02'];
@@ -367,7 +368,9 @@ describeLab('netstrap diagnose on a lab', () => {
     fs.writeFileSync(bad, fs.readFileSync(FILE, 'utf8').replace('podCidr: 10.244.0.0/16', 'podCidr: 10.244.0.5/16'));
     const r = await netstrapAsync(['diagnose', bad, '--ssh-config', '/nonexistent/ssh_config']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/bad\.yaml: network\.podCidr: invalid CIDR "10\.244\.0\.5\/16"/);
+    expect(r.stderr).toContain(
+      withLine(bad, fs.readFileSync(bad, 'utf8'))(`${bad}: network.podCidr: invalid CIDR "10.244.0.5/16"`),
+    );
     const format = await netstrapAsync(['diagnose', FILE, '--format', 'yaml']);
     expect(format.status).toBe(2);
     expect(format.stderr).toMatch(/--format must be table, md or json/);

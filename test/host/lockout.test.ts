@@ -312,7 +312,7 @@ describe('netstrap validate', () => {
     const strict = netstrap(['validate', file]);
     expect(strict.status).toBe(2);
     expect(strict.stderr).toBe(
-      `${file}: nodes[0].nat.portForwards[0]: DNAT of tcp/22 to 192.168.51.12:22 would lock netstrap out: it is the port of ` +
+      `${file}:7: nodes[0].nat.portForwards[0]: DNAT of tcp/22 to 192.168.51.12:22 would lock netstrap out: it is the port of ` +
         'ssh.host 10.250.50.11 (bootstrap refuses it; --allow-disruption applies it under commit-confirm, which reverts it)\n',
     );
     const allowed = netstrap(['validate', file, '--allow-disruption']);

@@ -10,6 +10,7 @@ import { loadClusterFile } from '../../src/model/load';
 import { run } from '../../src/lab/exec';
 import { describeLab, fixture, netstrap, testStateDir } from '../support/lab';
 import { tempDirs } from '../support/temp';
+import { withLine } from '../support/lines';
 
 const clusterFile = fixture('lab-lan.yaml');
 const stateDir = testStateDir(clusterFile);
@@ -132,14 +133,24 @@ describeLab('netstrap lab up / status / down', () => {
     const bad = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(
-      `${file}: nodes[3].interfaces[0].addresses[0]: "192.168.11.14/24" is not an address of LAN "lan" 192.168.10.0/24`,
+      withLine(
+        file,
+        fs.readFileSync(file, 'utf8'),
+      )(
+        `${file}: nodes[3].interfaces[0].addresses[0]: "192.168.11.14/24" is not an address of LAN "lan" 192.168.10.0/24`,
+      ),
     );
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('192.168.11.14/24', '192.168.10.14/24'));
     const outside = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
     expect(outside.status).toBe(2);
+    // Found by `lab up` after loading: it carries the line of the field too.
     expect(outside.stderr).toContain(
-      `${file}: nodes[2].ssh.host: "10.251.0.13" is outside lab.managementCidr 10.250.12.0/24`,
+      withLine(
+        file,
+        fs.readFileSync(file, 'utf8'),
+      )(`${file}: nodes[2].ssh.host: "10.251.0.13" is outside lab.managementCidr 10.250.12.0/24`),
     );
+    expect(outside.stderr).toMatch(/bad\.yaml:\d+: nodes\[2\]\.ssh\.host/);
     expect(fs.existsSync(path.join(dir, 'state'))).toBe(false);
     expect(await netnsNames('badlab')).toEqual([]);
   });

@@ -15,6 +15,7 @@ import { NetworkPolicy } from '../../constructs/network-policy';
 import { Service } from '../../constructs/service';
 import { InputError } from '../../src/model/errors';
 import { checkCluster } from '../../src/model/load';
+import { withLine } from '../support/lines';
 import { issueLines, thrown } from '../support/errors';
 import { netstrap } from '../support/lab';
 
@@ -464,7 +465,10 @@ describe('bad Services, Ingresses and NetworkPolicies in a cluster file', () => 
     const { raw, prefixes } = withObjects(objectCases);
     const objectsFile = path.join(dir, 'objects.yaml');
     fs.writeFileSync(objectsFile, stringify(raw));
-    const expected = objectCases.map((c, i) => `${objectsFile}: ${prefixes[i]}${c.at}: ${c.message}`);
+    // Each line carries the line of its field in the file written (issue 24).
+    const expected = objectCases
+      .map((c, i) => `${objectsFile}: ${prefixes[i]}${c.at}: ${c.message}`)
+      .map(withLine(objectsFile, stringify(raw)));
     const run = netstrap(['validate', objectsFile]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
@@ -551,7 +555,10 @@ describe('cluster-file shape errors', () => {
     const run = netstrap(['validate', schemaFile]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n').sort()).toEqual(
-      schemaCases.map((c, i) => `${schemaFile}: ${prefixes[i]}${c.at}: ${c.message}`).sort(),
+      schemaCases
+        .map((c, i) => `${schemaFile}: ${prefixes[i]}${c.at}: ${c.message}`)
+        .map(withLine(schemaFile, stringify(raw)))
+        .sort(),
     );
   });
 });
@@ -601,7 +608,10 @@ describe('bad network plans', () => {
     const run = netstrap(['validate', planFile]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n').sort()).toEqual(
-      combined.map((c) => `${planFile}: ${c.at}: ${c.message}`).sort(),
+      combined
+        .map((c) => `${planFile}: ${c.at}: ${c.message}`)
+        .map(withLine(planFile, stringify(raw)))
+        .sort(),
     );
   });
 });

@@ -61,7 +61,7 @@ describe('dual-stack ranges', () => {
     [
       'two IPv4 ranges',
       '{ podCidr: [10.244.0.0/16, 10.245.0.0/16], serviceCidr: 10.96.0.0/12 }',
-      /c\.yaml: network\.podCidr: "10\.244\.0\.0\/16,10\.245\.0\.0\/16" has two IPv4 ranges/,
+      /c\.yaml:2: network\.podCidr: "10\.244\.0\.0\/16,10\.245\.0\.0\/16" has two IPv4 ranges/,
     ],
     [
       'two IPv6 ranges (comma string)',
@@ -156,7 +156,7 @@ describe('dual-stack ranges', () => {
       problems(file('{ podCidr: 10.244.0.0/16, serviceCidr: 10.96.0.0/12 }', lans('[192.168.1.0/24, "fd00:2::/80"]'))),
     ).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/c\.yaml: lans\[1\]\.cidr: "fd00:2::\/64" overlaps LAN "a" fd00:2::\/80/),
+        expect.stringMatching(/c\.yaml:6: lans\[1\]\.cidr: "fd00:2::\/64" overlaps LAN "a" fd00:2::\/80/),
       ]),
     );
     expect(
@@ -196,7 +196,7 @@ describe('pod subnets per family, per node', () => {
     expect(problems(text)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          /c\.yaml: nodes\[3\]: no free \/64 left in network\.podCidr's IPv6 range fd00:10:244::\/63 for node b/,
+          /c\.yaml:8: nodes\[3\]: no free \/64 left in network\.podCidr's IPv6 range fd00:10:244::\/63 for node b/,
         ),
       ]),
     );
@@ -248,7 +248,7 @@ describe('netstrap validate on a dual-stack file', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
-      `${at}: network.podCidr: invalid IPv6 CIDR "fd00:10:244::1/56": host bits are set; the network is fd00:10:244::/56\n`,
+      `${at}:2: network.podCidr: invalid IPv6 CIDR "fd00:10:244::1/56": host bits are set; the network is fd00:10:244::/56\n`,
     );
   });
 });

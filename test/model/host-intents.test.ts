@@ -1,3 +1,4 @@
+import { withLine } from '../support/lines';
 import { checkCluster } from '../../src/model/load';
 import { issueLines } from '../support/errors';
 import { netstrap } from '../support/lab';
@@ -176,13 +177,16 @@ describe('host intent checks (nodes[].routes, bridges, namespaces, nat, resolv, 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'intents-'));
     try {
       const file = path.join(dir, 'bad.yaml');
-      fs.writeFileSync(
-        file,
-        stringify(cluster({ routes: [{ to: '192.168.2.0/24', via: '192.168.1.1', dev: 'eth0;touch /tmp/pwned' }] })),
+      const text = stringify(
+        cluster({ routes: [{ to: '192.168.2.0/24', via: '192.168.1.1', dev: 'eth0;touch /tmp/pwned' }] }),
       );
+      fs.writeFileSync(file, text);
       const run = netstrap(['plan', file]);
       expect(run.status).toBe(2);
-      expect(run.stderr).toContain(`${file}: nodes[0].routes[0].dev: must be a Linux interface name`);
+      expect(run.stderr).toContain(
+        withLine(file, text)(`${file}: nodes[0].routes[0].dev: must be a Linux interface name`),
+      );
+      expect(run.stderr).toMatch(/bad\.yaml:\d+: nodes/);
       expect(fs.existsSync('/tmp/pwned')).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

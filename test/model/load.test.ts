@@ -47,7 +47,7 @@ describe('cluster-file YAML parse', () => {
     const text = example.replace('matchLabels: { role: db }', 'matchLabels: { __proto__: db }');
     expect(text).not.toEqual(example);
     expect(errors(text)).toEqual([
-      'hosts/bad.yaml: kubernetes.networkPolicies[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid: ' +
+      'hosts/bad.yaml:83: kubernetes.networkPolicies[0].podSelector.matchLabels.__proto__: key "__proto__" is invalid: ' +
         'the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
     ]);
   });

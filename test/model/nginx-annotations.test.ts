@@ -39,7 +39,7 @@ describe('rewriteTarget', () => {
   ])('%s is refused, naming the field and the value', (_what, target) => {
     const lines = problems(`      rewriteTarget: ${JSON.stringify(target)}\n`);
     expect(lines).toEqual([
-      `c.yaml: kubernetes.ingresses[0].rewriteTarget: rewriteTarget (nginx.ingress.kubernetes.io/rewrite-target) ${JSON.stringify(target).replace(/\n/g, '\\n')} is refused by ingress-nginx's annotation validation: it must be an optional "/" then letters, digits and - . _ ~ / : $ (captures as $1)`.replace(
+      `c.yaml:8: kubernetes.ingresses[0].rewriteTarget: rewriteTarget (nginx.ingress.kubernetes.io/rewrite-target) ${JSON.stringify(target).replace(/\n/g, '\\n')} is refused by ingress-nginx's annotation validation: it must be an optional "/" then letters, digits and - . _ ~ / : $ (captures as $1)`.replace(
         /\\u0000/,
         '\\u0000',
       ),
@@ -64,9 +64,9 @@ describe('nginx.ingress.kubernetes.io annotations', () => {
         example.com/other: "anything at all; \`x\`"
 `);
     expect(lines).toEqual([
-      'c.yaml: kubernetes.ingresses[0].annotations["nginx.ingress.kubernetes.io/proxy-body-size"]: annotation nginx.ingress.kubernetes.io/proxy-body-size "10m; allow all" is refused by ingress-nginx\'s annotation validation: it must be a size such as 1000, 100k, 10m or 1g',
-      'c.yaml: kubernetes.ingresses[0].annotations["nginx.ingress.kubernetes.io/ssl-redirect"]: annotation nginx.ingress.kubernetes.io/ssl-redirect "yes" is refused by ingress-nginx\'s annotation validation: it must be a boolean as Go reads it: true, false, 1, 0, t, f, TRUE, False …',
-      'c.yaml: kubernetes.ingresses[0].annotations["nginx.ingress.kubernetes.io/denylist-source-range"]: annotation nginx.ingress.kubernetes.io/denylist-source-range "10.0.0.0/8,evil" is refused by ingress-nginx\'s annotation validation: it must be comma-separated IP addresses or CIDRs; "evil" is neither',
+      'c.yaml:9: kubernetes.ingresses[0].annotations["nginx.ingress.kubernetes.io/proxy-body-size"]: annotation nginx.ingress.kubernetes.io/proxy-body-size "10m; allow all" is refused by ingress-nginx\'s annotation validation: it must be a size such as 1000, 100k, 10m or 1g',
+      'c.yaml:10: kubernetes.ingresses[0].annotations["nginx.ingress.kubernetes.io/ssl-redirect"]: annotation nginx.ingress.kubernetes.io/ssl-redirect "yes" is refused by ingress-nginx\'s annotation validation: it must be a boolean as Go reads it: true, false, 1, 0, t, f, TRUE, False …',
+      'c.yaml:13: kubernetes.ingresses[0].annotations["nginx.ingress.kubernetes.io/denylist-source-range"]: annotation nginx.ingress.kubernetes.io/denylist-source-range "10.0.0.0/8,evil" is refused by ingress-nginx\'s annotation validation: it must be comma-separated IP addresses or CIDRs; "evil" is neither',
     ]);
   });
 

@@ -48,8 +48,8 @@ test('a bad default is refused at nodeDefaults; name and ssh cannot be defaults'
   );
   expect(lines).toEqual(
     expect.arrayContaining([
-      expect.stringMatching(/^nd\.yaml: nodeDefaults\.role: /),
-      expect.stringMatching(/^nd\.yaml: nodeDefaults: unknown field "ssh"/),
+      expect.stringMatching(/^nd\.yaml:3: nodeDefaults\.role: /),
+      expect.stringMatching(/^nd\.yaml:3: nodeDefaults: unknown field "ssh"/),
     ]),
   );
 });

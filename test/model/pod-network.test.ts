@@ -85,20 +85,20 @@ describe('roles and pod subnets', () => {
     expect(
       problems(`${BASE.replace('serviceCidr', 'nodeCidrMaskSize: 12, serviceCidr')}nodes:\n${node('a', 1)}`),
     ).toEqual([
-      'c.yaml: network.nodeCidrMaskSize: /12 is larger than network.podCidr 10.244.0.0/16: it must be 16 or more',
+      'c.yaml:2: network.nodeCidrMaskSize: /12 is larger than network.podCidr 10.244.0.0/16: it must be 16 or more',
     ]);
     expect(
       problems(
         `${BASE.replace('serviceCidr', 'nodeCidrMaskSize: 17, serviceCidr')}nodes:\n${node('a', 1)}${node('b', 2)}${node('c', 3)}`,
       ),
     ).toEqual([
-      'c.yaml: nodes[2]: no free /17 left in network.podCidr 10.244.0.0/16 for node c: give it a podSubnet, a wider podCidr or a longer network.nodeCidrMaskSize',
+      'c.yaml:7: nodes[2]: no free /17 left in network.podCidr 10.244.0.0/16 for node c: give it a podSubnet, a wider podCidr or a longer network.nodeCidrMaskSize',
     ]);
     expect(
       problems(`${BASE}nodes:\n${node('r', 1, ', role: host, podSubnet: 10.244.9.0/24, cniConflists: true')}`),
     ).toEqual([
-      'c.yaml: nodes[0].podSubnet: node r has role host: only control-plane and worker nodes get a pod subnet (got "10.244.9.0/24")',
-      'c.yaml: nodes[0].cniConflists: node r has role host: only control-plane and worker nodes get CNI files',
+      'c.yaml:5: nodes[0].podSubnet: node r has role host: only control-plane and worker nodes get a pod subnet (got "10.244.9.0/24")',
+      'c.yaml:5: nodes[0].cniConflists: node r has role host: only control-plane and worker nodes get CNI files',
     ]);
   });
 
@@ -206,10 +206,10 @@ describe('routing: auto', () => {
         ),
       ),
     ).toEqual([
-      'c.yaml: nodes[0].routes[0]: route to "192.168.3.0/24" via 192.168.1.3 contradicts the route routing: auto derives on node n1: 192.168.3.0/24 via 192.168.1.1 (LAN lan3 via router r1); remove one of them',
+      'c.yaml:7: nodes[0].routes[0]: route to "192.168.3.0/24" via 192.168.1.3 contradicts the route routing: auto derives on node n1: 192.168.3.0/24 via 192.168.1.1 (LAN lan3 via router r1); remove one of them',
     ]);
     expect(problems(`${BASE}routing: auto\n`)).toEqual([
-      'c.yaml: routing: routing: auto derives routes from lans, but the cluster file declares none',
+      'c.yaml:4: routing: routing: auto derives routes from lans, but the cluster file declares none',
     ]);
   });
 
@@ -329,8 +329,8 @@ describe('validate traces every verify check', () => {
   - { from: n1, ping: 192.168.1.77 }
 `;
     expect(problems(CHAIN + checks)).toEqual([
-      'c.yaml: verify[1]: n1 → ping 8.8.8.8 cannot succeed: no route to 8.8.8.8 on n1 (netstrap trace shows the path)',
-      'c.yaml: verify[2]: n1 → ping n3 has expect: failure but cannot fail: delivered to n3 (192.168.3.11); it sees the source 192.168.1.11; the reply returns (a delivered ping is answered; to assert a closed port, use a tcp check)',
+      'c.yaml:26: verify[1]: n1 → ping 8.8.8.8 cannot succeed: no route to 8.8.8.8 on n1 (netstrap trace shows the path)',
+      'c.yaml:27: verify[2]: n1 → ping n3 has expect: failure but cannot fail: delivered to n3 (192.168.3.11); it sees the source 192.168.1.11; the reply returns (a delivered ping is answered; to assert a closed port, use a tcp check)',
     ]);
     // netstrap trace still loads the file, since it is how one finds out why.
     expect(() => load(CHAIN + checks, { traceProbes: false })).not.toThrow();
@@ -345,7 +345,7 @@ describe('validate traces every verify check', () => {
     expect(load(CHAIN + checks).verify).toHaveLength(3);
     // What can never succeed is still refused, for TCP as for ping.
     expect(problems(`${CHAIN}verify:\n  - { from: n1, tcp: 8.8.8.8:53 }\n`)).toEqual([
-      'c.yaml: verify[0]: n1 → tcp 8.8.8.8:53 cannot succeed: no route to 8.8.8.8 on n1 (netstrap trace shows the path)',
+      'c.yaml:25: verify[0]: n1 → tcp 8.8.8.8:53 cannot succeed: no route to 8.8.8.8 on n1 (netstrap trace shows the path)',
     ]);
     // validate says what the delivered one relies on.
     const file = tempFile(CHAIN + checks);

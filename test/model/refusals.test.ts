@@ -30,7 +30,8 @@ function validate(text: string): { status: number | null; lines: string[]; stdou
     lines: run.stderr
       .split('\n')
       .filter(Boolean)
-      .map((line) => line.replace(`${file}: `, '')),
+      // The file part, with the line of the field when known (`file:LINE: `), is left out.
+      .map((line) => line.replace(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+)?: `), '')),
     stdout: run.stdout,
   };
 }
@@ -120,7 +121,7 @@ describe('ssh.identityFile is checked when the file is loaded, before any connec
     const check = netstrap(['validate', file]);
     expect([check.status, check.stderr]).toEqual([
       0,
-      `warning: ${file}: nodes[0].ssh.identityFile: "keys/%h.key" (${key}) does not exist on this machine: plan, bootstrap, verify, reset and diagnose will refuse to start here (validate only warns: the file may be checked where the key is not)\n`,
+      `warning: ${file}:4: nodes[0].ssh.identityFile: "keys/%h.key" (${key}) does not exist on this machine: plan, bootstrap, verify, reset and diagnose will refuse to start here (validate only warns: the file may be checked where the key is not)\n`,
     ]);
     for (const command of ['plan', 'bootstrap', 'verify', 'reset', 'diagnose']) {
       const run = await netstrapAsync([command, file, '--ssh-config', '/dev/null']);
@@ -128,7 +129,7 @@ describe('ssh.identityFile is checked when the file is loaded, before any connec
         command,
         2,
         '',
-        `${file}: nodes[0].ssh.identityFile: "keys/%h.key" (${key}) does not exist: no node was connected; fix the path (a relative one is from the cluster file's directory) or remove identityFile to use ssh-agent and the default keys\n`,
+        `${file}:4: nodes[0].ssh.identityFile: "keys/%h.key" (${key}) does not exist: no node was connected; fix the path (a relative one is from the cluster file's directory) or remove identityFile to use ssh-agent and the default keys\n`,
       ]);
     }
     expect(connections).toBe(0);

@@ -398,8 +398,15 @@ export function checkRejection(file: string, output: string): string | undefined
   if (STACK_LINE.test(output)) return `stack trace in output:\n${output.slice(0, 2000)}`;
   const lines = output.split('\n').filter((line) => line !== '');
   if (lines.length === 0) return 'rejected without a message';
-  const bad = lines.find((line) => !line.startsWith(`${file}: `) || !/^\S.*?: .+$/.test(line.slice(file.length + 2)));
-  return bad === undefined ? undefined : `not a "file: path: message" line: ${bad.slice(0, 300)}`;
+  // `file: path: message`, or `file:LINE: path: message` when the path's line in the file is known.
+  const rest = (line: string) => /^:\d+: /.exec(line.slice(file.length))?.[0].length ?? 2;
+  const bad = lines.find(
+    (line) =>
+      !line.startsWith(file) ||
+      !/^(:\d+)?: /.test(line.slice(file.length)) ||
+      !/^\S.*?: .+$/.test(line.slice(file.length + rest(line))),
+  );
+  return bad === undefined ? undefined : `not a "file[:LINE]: path: message" line: ${bad.slice(0, 300)}`;
 }
 
 /** Validates every object of a synthesized manifest file; returns how many there are. */

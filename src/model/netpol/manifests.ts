@@ -13,6 +13,7 @@ import * as path from 'path';
 import { errorsOf, InputError, Issue, show, under, warningLines } from '../errors';
 import { decodeNulls } from '../decode';
 import { loadYamlDocuments } from '../yaml';
+import { type LineOf, type SourceLines, withLines } from '../source-lines';
 import { checkLabels, checkPortName } from '../meta';
 import { networkPolicySchema } from '../schema';
 import { objectIssues } from '../zod-issues';
@@ -52,6 +53,8 @@ export interface ManifestDocument {
   readonly object: unknown;
   /** Written by `synth` from this cluster file: its warnings were printed from the file, not repeated here. */
   readonly synthesizedFrom?: string;
+  /** The line of a path of `object` in the file, when its text is known (issues print `file:LINE (document N)`). */
+  readonly lineOf?: LineOf;
 }
 
 /** The manifest files of a path: the file itself, or every .yaml/.yml/.json below a directory (sorted, no dot dirs). */
@@ -83,11 +86,12 @@ export function parseDocuments(text: string, file: string): unknown[] {
  * item with neither kind nor apiVersion (a typed list's items have none) takes the list's kind without `List`, and
  * its apiVersion. An `XList` without items is empty; one whose `items` is not a list stays a document (an error).
  */
-export function manifestDocuments(documents: unknown[], file: string): ManifestDocument[] {
+export function manifestDocuments(documents: unknown[], file: string, lines?: SourceLines): ManifestDocument[] {
   const out: ManifestDocument[] = [];
-  const add = (object: unknown, where: string, depth: number) => {
+  let document = 0;
+  const add = (object: unknown, where: string, depth: number, at: ReadonlyArray<string | number> = []) => {
     if (!isList(object) || depth > 8) {
-      out.push({ file, where, object });
+      out.push({ file, where, object, ...(lines ? { lineOf: lines.document(document, at) } : {}) });
       return;
     }
     const itemKind = object.kind.endsWith('List') ? object.kind.slice(0, -'List'.length) : object.kind;
@@ -96,10 +100,13 @@ export function manifestDocuments(documents: unknown[], file: string): ManifestD
         isObject(item) && item.kind == null && item.apiVersion == null && itemKind !== ''
           ? { ...item, kind: itemKind, apiVersion: object.apiVersion }
           : item;
-      add(typed, depth === 0 ? `${where}, items[${j}]` : `${where}.items[${j}]`, depth + 1);
+      add(typed, depth === 0 ? `${where}, items[${j}]` : `${where}.items[${j}]`, depth + 1, [...at, 'items', j]);
     });
   };
-  documents.forEach((object, i) => add(object, `document ${i + 1}`, 0));
+  documents.forEach((object, i) => {
+    document = i;
+    add(object, `document ${i + 1}`, 0);
+  });
   return out;
 }
 
@@ -130,10 +137,12 @@ export function addManifests(inventory: Inventory, docs: readonly ManifestDocume
   for (const doc of docs) {
     const decodeWarnings: Issue[] = [];
     const object = decodeNulls(doc.object, decodeWarnings);
-    const source = (label?: string) => `${doc.file} (${doc.where}${label ? `, ${label}` : ''})`;
-    const fail = (issues: Issue[], label?: string) => errors.push(new InputError(source(label), issues));
+    const detail = (label?: string) => `${doc.where}${label ? `, ${label}` : ''}`;
+    const fail = (issues: Issue[], label?: string) =>
+      errors.push(new InputError(doc.file, withLines(issues, doc.lineOf), detail(label)));
     const warn = (issues: Issue[], label?: string) => {
-      if (doc.synthesizedFrom === undefined) warnings.push(...warningLines(source(label), issues));
+      if (doc.synthesizedFrom === undefined)
+        warnings.push(...warningLines(doc.file, withLines(issues, doc.lineOf), detail(label)));
     };
     if (!isObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
       fail([

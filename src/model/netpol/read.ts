@@ -6,9 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InputError, warningLines } from '../errors';
-import { checkCluster, ClusterModel } from '../load';
+import { checkClusterText, ClusterModel } from '../load';
 import { addCluster } from './cluster';
 import { networkPolicyWarnings } from '../cni';
+import { SourceLines } from '../source-lines';
 import { emptyInventory, finishInventory, Inventory } from './inventory';
 import {
   addManifests,
@@ -67,9 +68,10 @@ export function readNetpolInputs(
     for (const file of list) {
       files.push(file);
       try {
-        const documents = parseDocuments(fs.readFileSync(file, 'utf8'), file);
+        const text = fs.readFileSync(file, 'utf8');
+        const documents = parseDocuments(text, file);
         if (isClusterFile(documents)) {
-          const model = checkCluster(documents[0], file, path.dirname(path.resolve(file)));
+          const model = checkClusterText(text, documents[0], file, path.dirname(path.resolve(file)));
           addCluster(inventory, model.cluster, file, synthesize !== undefined);
           if (synthesize) {
             const synthesized = manifestDocuments(synthesize(model), `${file} (synthesized)`);
@@ -80,7 +82,7 @@ export function readNetpolInputs(
             ...warningLines(file, model.warnings),
             ...networkPolicyWarnings(model.cluster).map((w) => `warning: ${file}: ${w}`),
           );
-        } else docs.push(...manifestDocuments(documents, file));
+        } else docs.push(...manifestDocuments(documents, file, new SourceLines(text)));
       } catch (error) {
         if (error instanceof InputError) errors.push(error);
         else errors.push(new InputError(file, [{ path: [], message: `cannot read: ${(error as Error).message}` }]));

@@ -379,7 +379,7 @@ describe("the cluster file's kubernetes.* objects take what the API server takes
     expect(model.cluster.kubernetes.networkPolicies[0]).toMatchObject({ name: 'p', podSelector: {}, ingress: [{}] });
     expect(model.cluster.kubernetes.networkPolicies[0].egress).toBeUndefined();
     expect(warningLines(model.file, model.warnings)).toEqual([
-      'warning: c.yaml: kubernetes.networkPolicies[0].ingress[0]: is null, which the API server reads as the empty rule {}: it allows every source on every port',
+      'warning: c.yaml:14: kubernetes.networkPolicies[0].ingress[0]: is null, which the API server reads as the empty rule {}: it allows every source on every port',
     ]);
   });
 
@@ -404,9 +404,9 @@ describe("the cluster file's kubernetes.* objects take what the API server takes
       ),
     );
     expect(lines).toEqual([
-      expect.stringMatching(/^c\.yaml: kubernetes\.ingresses\[0\]\.rules\[0\]\.paths\[0\]\.pathType: .*"Sideways"/),
-      expect.stringMatching(/^c\.yaml: kubernetes\.ingresses\[1\]\.rules\[0\]\.paths\[0\]\.backend\.port: /),
-      'c.yaml: kubernetes.ingresses[0].rules[1].paths[0].path: path "relative" must be an absolute path starting with "/"',
+      expect.stringMatching(/^c\.yaml:10: kubernetes\.ingresses\[0\]\.rules\[0\]\.paths\[0\]\.pathType: .*"Sideways"/),
+      expect.stringMatching(/^c\.yaml:16: kubernetes\.ingresses\[1\]\.rules\[0\]\.paths\[0\]\.backend\.port: /),
+      'c.yaml:12: kubernetes.ingresses[0].rules[1].paths[0].path: path "relative" must be an absolute path starting with "/"',
     ]);
     // ingresses[1] lost its only rule to the schema error: "rules is empty and there is no defaultBackend" would be
     // caused by the leaving out, and is not said.
@@ -434,9 +434,9 @@ describe("the cluster file's kubernetes.* objects take what the API server takes
       ),
     );
     expect(lines).toEqual([
-      expect.stringMatching(/^c\.yaml: kubernetes\.ingresses\[0\]\.tls\[0\]\.hosts: .*\(got "a\.example\.com"\)$/),
-      expect.stringMatching(/^c\.yaml: kubernetes\.ingresses\[0\]\.rules\[0\]\.host: host "\*\.\*\.example\.com" /),
-      'c.yaml: kubernetes.ingresses[0].rules[0].paths[0].path: path "api" must be an absolute path starting with "/"',
+      expect.stringMatching(/^c\.yaml:11: kubernetes\.ingresses\[0\]\.tls\[0\]\.hosts: .*\(got "a\.example\.com"\)$/),
+      expect.stringMatching(/^c\.yaml:14: kubernetes\.ingresses\[0\]\.rules\[0\]\.host: host "\*\.\*\.example\.com" /),
+      'c.yaml:16: kubernetes.ingresses[0].rules[0].paths[0].path: path "api" must be an absolute path starting with "/"',
     ]);
   });
 });

@@ -210,9 +210,9 @@ describe('netpol manifest reader', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).lines()).toEqual([
       `${path.join(dir, 'missing.yaml')}: (root): cannot read: no such file or directory`,
-      `${bad} (document 2, NetworkPolicy x/p): spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "fd00::1": expected address/prefix such as 10.0.0.0/16 or fd00::/64`,
-      `${bad} (document 3, Pod x/q): metadata.labels["bad key!"]: key "bad key!" is invalid: the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
-      `${bad} (document 4, Pod default/r): spec.containers[0].ports[0].containerPort: must be a port number 1-65535 (got 99999)`,
+      `${bad}:24 (document 2, NetworkPolicy x/p): spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "fd00::1": expected address/prefix such as 10.0.0.0/16 or fd00::/64`,
+      `${bad}:32 (document 3, Pod x/q): metadata.labels["bad key!"]: key "bad key!" is invalid: the name part must be 1-63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
+      `${bad}:47 (document 4, Pod default/r): spec.containers[0].ports[0].containerPort: must be a port number 1-65535 (got 99999)`,
     ]);
   });
 });

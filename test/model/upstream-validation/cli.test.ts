@@ -48,10 +48,10 @@ test('netpol: host bits and ignored rules warn on stderr, exit 0, JSON stdout st
   const list = JSON.parse(run.stdout) as Array<{ src: string; dst: string }>;
   expect(JSON.stringify(list)).toContain('10.0.0.0/8');
   expect(run.stderr).toContain(
-    `warning: ${file} (document 3, NetworkPolicy bar/foo): spec.egress[0].to[0].ipBlock.cidr: "10.1.2.3/8" has host bits set: the API server uses the network 10.0.0.0/8; write that`,
+    `warning: ${file}:35 (document 3, NetworkPolicy bar/foo): spec.egress[0].to[0].ipBlock.cidr: "10.1.2.3/8" has host bits set: the API server uses the network 10.0.0.0/8; write that`,
   );
   expect(run.stderr).toContain(
-    `warning: ${file} (document 3, NetworkPolicy bar/foo): spec.ingress: ingress[0] is ignored: policyTypes ["Egress"] does not include "Ingress" (add it, or remove the rules)`,
+    `warning: ${file}:30 (document 3, NetworkPolicy bar/foo): spec.ingress: ingress[0] is ignored: policyTypes ["Egress"] does not include "Ingress" (add it, or remove the rules)`,
   );
 });
 
@@ -64,7 +64,7 @@ test('netpol: an IPv6 ipBlock without a prefix length is refused (exit 2, file, 
   expect(run.status).toBe(2);
   expect(run.stdout).toBe('');
   expect(run.stderr).toContain(
-    `${file} (document 3, NetworkPolicy bar/foo): spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "fd00:192:168::": expected address/prefix such as 10.0.0.0/16 or fd00::/64`,
+    `${file}:29 (document 3, NetworkPolicy bar/foo): spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "fd00:192:168::": expected address/prefix such as 10.0.0.0/16 or fd00::/64`,
   );
   expect(run.stderr).not.toMatch(/\n\s+at /);
 });
@@ -120,6 +120,6 @@ test('netpol on a cluster file: its warnings print once (not again for the objec
   expect(run.status).toBe(0);
   const hostBits = run.stderr.split('\n').filter((line) => line.includes('has host bits set'));
   expect(hostBits).toEqual([
-    `warning: ${file}: kubernetes.networkPolicies[0].egress[0].to[0].ipBlock.cidr: "10.1.2.3/8" has host bits set: the API server uses the network 10.0.0.0/8; write that`,
+    `warning: ${file}:14: kubernetes.networkPolicies[0].egress[0].to[0].ipBlock.cidr: "10.1.2.3/8" has host bits set: the API server uses the network 10.0.0.0/8; write that`,
   ]);
 });
