@@ -164,7 +164,7 @@ describe('Services: ipFamilyPolicy, ipFamilies, clusterIPs', () => {
       'c.yaml:6: kubernetes.services[0].ipFamilyPolicy: RequireDualStack needs a dual-stack serviceCidr, and network.serviceCidr is 10.96.0.0/12 only',
     ]);
     expect(refusals(v4File('ipFamilies: [IPv6]'))).toEqual([
-      'c.yaml: kubernetes.services[0].ipFamilies[0]: "IPv6": network.serviceCidr has no IPv6 range',
+      'c.yaml:6: kubernetes.services[0].ipFamilies[0]: "IPv6": network.serviceCidr has no IPv6 range',
     ]);
     expect(() => synth(v4File('ipFamilyPolicy: PreferDualStack, ipFamilies: [IPv4, IPv6]'))).not.toThrow();
   });

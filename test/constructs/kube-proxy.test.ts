@@ -109,13 +109,13 @@ describe('cluster file: kubeProxy', () => {
       thrown(() =>
         parseClusterText(`${base}kubeProxy: { strictArp: true, controlPlaneEndpoint: ${ENDPOINT} }\n`, 'c.yaml'),
       ).lines(),
-    ).toEqual(['c.yaml: kubeProxy.strictArp: strictARP only applies in ipvs mode, and mode is "iptables"']);
+    ).toEqual(['c.yaml:4: kubeProxy.strictArp: strictARP only applies in ipvs mode, and mode is "iptables"']);
     expect(
       thrown(() =>
         parseClusterText(`${base}kubeProxy: { controlPlaneEndpoint: "https://api:6443/x; rm -rf /" }\n`, 'c.yaml'),
       ).lines(),
     ).toEqual([
-      'c.yaml: kubeProxy.controlPlaneEndpoint: must be an https URL of the API server such as https://192.168.1.11:6443 (got "https://api:6443/x; rm -rf /")',
+      'c.yaml:4: kubeProxy.controlPlaneEndpoint: must be an https URL of the API server such as https://192.168.1.11:6443 (got "https://api:6443/x; rm -rf /")',
     ]);
   });
 });

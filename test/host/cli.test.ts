@@ -71,11 +71,11 @@ test('bad verify assertions, unknown --only nodes and bad flags are input errors
   expect(run.stderr).toContain(
     `${file}:8: verify[0].from: node "n1" declares no namespace "blue", and runs no pods (needs cni.plugin bridge and role control-plane or worker) (got "n1/blue")`,
   );
-  expect(run.stderr).toContain(`${file}: verify[1].from: no node named "n9"`);
+  expect(run.stderr).toContain(`${file}:9: verify[1].from: no node named "n9"`);
   expect(run.stderr).toContain(
-    `${file}: verify[1].tcp: must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got "192.168.1.1:99999")`,
+    `${file}:9: verify[1].tcp: must be TARGET:port with an IPv4 address, a node or node/namespace and a port 1-65535 (got "192.168.1.1:99999")`,
   );
-  expect(run.stderr).toContain(`${file}: verify[2]: needs exactly one of ping and tcp`);
+  expect(run.stderr).toContain(`${file}:10: verify[2]: needs exactly one of ping and tcp`);
 
   const good = clusterFile('good', '    interfaces: []');
   const only = await netstrapAsync(['bootstrap', good, '--only', 'n1,n7']);
