@@ -4,7 +4,7 @@
  * provisioner's job. Every step is one batched `ip` call per namespace.
  */
 import * as fs from 'fs';
-import { ipNetworksOverlap, parseIpNetwork } from '../model/cidr';
+import { ipNetworksOverlap, ipv6Text, parseIpNetwork } from '../model/cidr';
 import { ipBatch, ipJson, LAB_PARALLEL, labCommandTimeoutMs, mapLimit } from './exec';
 import { LabTopology, MGMT_INTERFACE } from './topology';
 
@@ -148,18 +148,43 @@ function lanCables(node: TopologyNode, lan: string): string[] {
 }
 
 /**
+ * The link-local address the kernel would give an interface of this MAC (modified EUI-64: the U/L bit flipped,
+ * ff:fe in the middle), e.g. 02:aa:bb:cc:dd:ee → fe80::aa:bbff:fecc:ddee.
+ */
+export function linkLocalOf(mac: string): string {
+  const bytes = mac.split(':').map((b) => Number.parseInt(b, 16));
+  const eui = [bytes[0] ^ 0x02, bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]];
+  const interfaceId = eui.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
+  return ipv6Text((0xfe80n << 112n) | interfaceId);
+}
+
+/**
+ * An interface of the lab's own cabling that speaks IPv6 gets its link-local address from the lab, without DAD, as
+ * a machine up for a while has it: the kernel's own would stay tentative for a second or two after `lab up`, and a
+ * router sends no neighbour solicitation for a forwarded packet until its link-local address is usable. The address
+ * is the one the kernel would make (EUI-64 of the fixed MAC). IPv4-only interfaces are left as they are.
+ */
+function linkLocalLines(name: string, mac: string): string[] {
+  return [`link set ${name} addrgenmode none`, `addr add ${linkLocalOf(mac)}/64 dev ${name} nodad`];
+}
+
+/**
  * Inside a node: lo, the management address, the lab-given addresses and MTUs of its LAN interfaces. A node whose
  * network manager the lab runs gets its LAN addresses from that manager, as an installed server would.
  */
 function nodeLinks(topology: LabTopology, node: TopologyNode): string[] {
   return [
     'link set lo up',
+    ...(managementIsIpv6(topology) ? linkLocalLines(MGMT_INTERFACE, node.mgmtMac) : []),
     `addr add ${node.address}/${topology.prefix} dev ${MGMT_INTERFACE}${addressFlags(node.address)}`,
     `link set ${MGMT_INTERFACE} up`,
     ...node.ports.flatMap((port) => [
       ...(node.networkManager
         ? []
-        : port.addresses.map((address) => `addr add ${address} dev ${port.name}${addressFlags(address)}`)),
+        : [
+            ...(port.addresses.some((address) => address.includes(':')) ? linkLocalLines(port.name, port.mac) : []),
+            ...port.addresses.map((address) => `addr add ${address} dev ${port.name}${addressFlags(address)}`),
+          ]),
       `link set ${port.name}${port.mtu ? ` mtu ${port.mtu}` : ''} up`,
     ]),
   ];

@@ -2,6 +2,7 @@
  * The lab's checks and names, without root: what `lab up` refuses before touching anything, and the names it
  * would create (unique, and short enough for Linux interface names).
  */
+import { linkLocalOf } from '../../src/lab/network';
 import { labIssues, labTopology } from '../../src/lab/topology';
 import { formatPath } from '../../src/model/errors';
 import { checkCluster, loadClusterFile } from '../../src/model/load';
@@ -161,5 +162,11 @@ describe('lab names', () => {
     expect(other.bridge).not.toBe(topology.bridge);
     expect(new Set([...topology.nodes.map((n) => n.netns), ...other.nodes.map((n) => n.netns)]).size).toBe(500);
     expect(topology.controllerAddress).toBe('10.250.20.254');
+  });
+
+  test("an IPv6 interface's link-local address is the kernel's own (EUI-64 of its MAC), given without DAD", () => {
+    // As the kernel made it for 02:aa:7b:a0:bb:13 (seen on a lab node before the lab gave it itself).
+    expect(linkLocalOf('02:aa:7b:a0:bb:13')).toBe('fe80::aa:7bff:fea0:bb13');
+    expect(linkLocalOf('02:00:00:00:00:01')).toBe('fe80::ff:fe00:1');
   });
 });
