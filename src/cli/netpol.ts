@@ -46,8 +46,13 @@ function analyse(inputs: string[]): { input: NetpolInput; analysis: NetpolAnalys
   const skipped = Object.entries(counts.notAnalysed)
     .map(([kind, n]) => `${kind} ${n}`)
     .join(', ');
+  // The families analysed, when not IPv4 alone (IPv4-only input prints what it always did).
+  const families =
+    analysis.families.length === 1 && analysis.families[0] === 4
+      ? ''
+      : ` over ${analysis.families.map((f) => `IPv${f}`).join(' and ')}`;
   console.error(
-    `netpol: ${counts.workloads} workloads, ${counts.namespaces} namespaces, ${counts.networkPolicies} NetworkPolicies from ${counts.files} file${counts.files === 1 ? '' : 's'}` +
+    `netpol: ${counts.workloads} workloads, ${counts.namespaces} namespaces, ${counts.networkPolicies} NetworkPolicies from ${counts.files} file${counts.files === 1 ? '' : 's'}${families}` +
       (skipped ? `; not analysed: ${skipped}` : ''),
   );
   for (const line of input.warnings) console.error(line);

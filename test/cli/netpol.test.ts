@@ -443,6 +443,9 @@ kubernetes:
 
     const list = netstrap(['netpol', 'list', dual, '--format', 'json']);
     expect(list.status).toBe(0);
+    expect(list.stderr).toMatch(
+      /^netpol: 4 workloads, 3 namespaces, 2 NetworkPolicies from 1 file over IPv4 and IPv6; /,
+    );
     const rows = (JSON.parse(list.stdout) as Array<{ src: string; dst: string; connections: string }>)
       .filter((r) => r.src === 'shop/web' && r.dst.includes(':'))
       .map((r) => `${r.dst} : ${r.connections}`);
