@@ -213,12 +213,15 @@ export function isUp(link: IpLink | undefined): boolean {
   return (link?.flags ?? []).includes('UP');
 }
 
-const netnsSchema = z.object({ name: z.string() });
-const parseNetnsNames = (output: string): string[] => jsonArray(netnsSchema, output, 'ip netns').map((n) => n.name);
+/** One name per line (the glob below prints nothing when there are none). */
+const parseNetnsNames = (output: string): string[] => output.split('\n').filter((name) => name !== '');
 
-/** Network namespaces of the node (`ip -j netns list`, which prints nothing or [] when there are none). */
+/**
+ * Network namespaces of the node: the names `ip netns list` lists, its directory's entries, read by a shell glob
+ * (no process; `ip netns list` is one).
+ */
 export const netnsList: Fact<string[]> = fact(
   'netns-list',
-  ['sh', '-c', 'ip -j netns list 2>/dev/null; true'],
+  ['sh', '-c', `for f in /var/run/netns/*; do [ -e "$f" ] && printf "%s\\n" "\${f##*/}"; done; true`],
   parseNetnsNames,
 );
