@@ -343,7 +343,10 @@ describeLab('lock-out guard and commit-confirm on a lab', () => {
 
 /**
  * Issue 21: the same guard for a node reached over IPv6 SSH (test/fixtures/i21-lockout-ipv6.yaml: the management
- * network is fd00:250:228::/64). The IPv6 trap: subject's session runs over a default route a router advertisement
+ * network is fd00:250:228::/64). A /128 route to the controller through a LAN address nobody answers for is refused
+ * (exit 2); under --allow-disruption it cuts SSH, the watchdog reverts it and SSH over IPv6 answers again; a harmless
+ * change is confirmed over a new IPv6 connection; with its IPv6 SSH traffic dropped mid-command, --command-timeout 5
+ * ends the run within 7 s. The IPv6 trap: subject's session runs over a default route a router advertisement
  * gave (put there by hand, `proto ra`: the lab sends no advertisements), so turning IPv6 forwarding on is refused,
  * exit 2, even under --allow-disruption, while net.ipv6.conf.mgmt0.accept_ra: 2 makes it safe; on peer, whose
  * session does not take such a route, plan warns about the one it would cut.
@@ -433,6 +436,132 @@ describeLab('lock-out guard over IPv6 SSH on a lab', () => {
       await inNode(
         'subject',
         `ip -6 route replace fd00:250:228::/64 dev mgmt0 proto kernel metric 256; ip -6 route del default via ${bridge} dev mgmt0; true`,
+      );
+    }
+    expect(await answers()).toBe(true);
+  });
+
+  test('a route taking over the route to the controller: refused (exit 2); under --allow-disruption reverted, SSH answers again', async () => {
+    // subject gets an IPv6 LAN address and a /128 route to the controller through a LAN address nobody answers for.
+    const line = '    interfaces: [{ name: eth0, lan: lan1, addresses: [192.168.228.11/24] }]\n';
+    const text = fs.readFileSync(IPV6, 'utf8');
+    if (!text.includes(line)) throw new Error('fixture changed: subject interfaces line not found');
+    const file = path.join(tempDir('i21-lockout-'), 'route6.yaml');
+    fs.writeFileSync(
+      file,
+      text.replace(
+        line,
+        "    interfaces: [{ name: eth0, lan: lan1, addresses: [192.168.228.11/24, 'fd00:228:51::11/64'] }]\n" +
+          "    routes: [{ to: 'fd00:250:228:0:ffff:ffff:ffff:fffe/128', via: 'fd00:228:51::99' }]\n",
+      ),
+    );
+    const before = await snapshot(lab.state, 'subject');
+    const refused = await netstrapAsync(['bootstrap', file, ...ssh(), '--json']);
+    expect(refused.status).toBe(2);
+    expect(hosts(refused.stdout).subject).toMatchObject({
+      status: 'refused',
+      commands: [],
+      refusals: [
+        expect.objectContaining({
+          entry: 'nodes[0].routes[0]',
+          reason: expect.stringMatching(
+            /^would take over the route this SSH session \(fd00:250:228:0:ffff:ffff:ffff:fffe → \[fd00:250:228::11\]:22\) takes to the controller fd00:250:228:0:ffff:ffff:ffff:fffe \(now fd00:250:228::\/64 dev mgmt0 metric 256\) with fd00:250:228:0:ffff:ffff:ffff:fffe via fd00:228:51::99/,
+          ),
+        }),
+      ],
+    });
+    expect(await snapshot(lab.state, 'subject')).toBe(before);
+    // Applied anyway: the session is cut, the node's watchdog reverts, SSH over IPv6 answers again.
+    const watch = watchSsh('fd00:250:228::11');
+    const applied = await netstrapAsync([
+      'bootstrap',
+      file,
+      ...ssh(),
+      '--json',
+      '--only',
+      'subject',
+      '--allow-disruption',
+      '--confirm-timeout',
+      String(CONFIRM_TIMEOUT_S),
+    ]);
+    const { down, upAgain } = await watch.stop();
+    expect(applied.status).toBe(1);
+    expect(hosts(applied.stdout).subject).toMatchObject({
+      status: 'reverted',
+      error: expect.stringMatching(/^not confirmed: .*reverted by /),
+    });
+    expect(down).toBeDefined();
+    expect(upAgain).toBeDefined();
+    expect(upAgain! - down!).toBeLessThan((CONFIRM_TIMEOUT_S + 5) * 1000);
+    expect(await answers()).toBe(true);
+    expect(await snapshot(lab.state, 'subject')).toBe(before);
+  });
+
+  test('--allow-disruption with a harmless change: confirmed over a new IPv6 connection and kept (3 round trips)', async () => {
+    const file = variant('harmless', 'subject', '    routes: [{ to: 10.99.0.0/16, via: 192.168.228.12 }]\n');
+    const applied = await netstrapAsync([
+      'bootstrap',
+      file,
+      ...ssh(),
+      '--json',
+      '--only',
+      'subject',
+      '--allow-disruption',
+      '--confirm-timeout',
+      '10',
+    ]);
+    expect([applied.status, applied.stderr]).toEqual([0, '']);
+    expect(hosts(applied.stdout).subject).toMatchObject({ status: 'changed', roundTrips: 3 });
+    expect(await inNode('subject', 'ip route show 10.99.0.0/16; ls -A /run/netstrap 2>/dev/null; true')).toBe(
+      '10.99.0.0/16 via 192.168.228.12 dev eth0',
+    );
+    const back = await netstrapAsync(['bootstrap', IPV6, ...ssh(), '--json', '--only', 'subject']);
+    expect(back.status).toBe(0);
+  });
+
+  test("--command-timeout 5 with the node's IPv6 SSH traffic dropped mid-command: exit 1 naming it, within 7 s", async () => {
+    // A fact command of subject that takes 3 s and records when it started; meanwhile its SSH traffic is dropped.
+    await inNode(
+      'subject',
+      'mkdir -p /usr/local/sbin && printf "%s\\n" "#!/bin/sh" ' +
+        '"date +%s.%N > /tmp/i21-slow-started" "sleep 3" "exec /usr/sbin/iptables-save \\"\\$@\\"" > /usr/local/sbin/iptables-save ' +
+        '&& chmod 755 /usr/local/sbin/iptables-save',
+    );
+    try {
+      const running = netstrapAsync([
+        'bootstrap',
+        IPV6,
+        ...ssh(),
+        '--json',
+        '--only',
+        'subject',
+        '--command-timeout',
+        '5',
+      ]);
+      let began: number | undefined;
+      for (let i = 0; i < 100 && began === undefined; i++) {
+        const r = await lab.exec('subject', ['cat', '/tmp/i21-slow-started'], { allowFailure: true });
+        if (r.status === 0 && r.stdout.trim() !== '') began = Number(r.stdout.trim()) * 1000;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(began).toBeDefined();
+      await inNode(
+        'subject',
+        'ip6tables -I INPUT -p tcp --dport 22 -j DROP && ip6tables -I OUTPUT -p tcp --sport 22 -j DROP',
+      );
+      const run = await running;
+      const ended = Date.now();
+      expect(run.status).toBe(1);
+      expect(hosts(run.stdout).subject).toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining('timed out after 5 s'),
+      });
+      expect(ended - began!).toBeLessThan(7000);
+    } finally {
+      await inNode(
+        'subject',
+        'ip6tables -D INPUT -p tcp --dport 22 -j DROP; ip6tables -D OUTPUT -p tcp --sport 22 -j DROP; ' +
+          'rm -f /usr/local/sbin/iptables-save /tmp/i21-slow-started; true',
       );
     }
     expect(await answers()).toBe(true);
