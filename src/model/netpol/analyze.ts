@@ -266,7 +266,6 @@ export class NetpolAnalysis {
       peerCache.set(cacheKey, compiled);
       return compiled;
     };
-    const empty = newBits(this.n);
     const compileRules = (
       rules: ReadonlyArray<{ ports?: ReadonlyArray<PolicyPort> }>,
       field: 'from' | 'to',
@@ -279,7 +278,7 @@ export class NetpolAnalysis {
         if (peers) {
           const union = (family: Family) => {
             const bits = newBits(this.n);
-            for (const p of peers) orInto(bits, p.family === undefined || p.family === family ? p.pods : empty);
+            for (const p of peers) if (p.family === undefined || p.family === family) orInto(bits, p.pods);
             return bits;
           };
           const byFamily = peers.some((p) => p.family !== undefined);
