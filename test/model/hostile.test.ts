@@ -39,7 +39,85 @@ async function synth(name: string, content: string | Buffer) {
   return { ...run, file, ms: Date.now() - started, wrote: fs.existsSync(out) };
 }
 
+/** A node with an IPv6 LAN address, for the IPv6 cases (issue 21): `fields` adds to it. */
+const node6 = (fields: string) =>
+  `${base}nodes:\n  - name: n1\n    ssh: { host: 10.0.0.1 }\n    sysctls: { net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1 }\n    interfaces: [{ name: eth0, addresses: [10.0.0.1/24, "fd00:1::1/64"] }]\n${fields}`;
+
+const ipv6Cases: Array<{ what: string; content: string | Buffer; line: string }> = [
+  {
+    what: 'IPv6: a zone id on an interface address',
+    content: node6('    bridges: [{ name: br0, addresses: ["fe80::1%eth0/64"] }]\n'),
+    line: 'nodes[0].bridges[0].addresses[0]: invalid interface address "fe80::1%eth0/64": a zone id (%name) is accepted only on a link-local nameserver',
+  },
+  {
+    what: 'IPv6: an IPv4-mapped gateway',
+    content: node6('    routes: [{ to: default, via: "::ffff:10.0.0.254" }]\n'),
+    line: 'nodes[0].routes[0].via: invalid IPv6 address "::ffff:10.0.0.254": IPv4-mapped or embedded forms',
+  },
+  {
+    what: 'IPv6: an IPv4-mapped address in hex',
+    content: node6('    hosts: [{ ip: "::FFFF:a00:1", names: [x] }]\n'),
+    line: 'nodes[0].hosts[0].ip: invalid IPv6 address "::FFFF:a00:1": an IPv4-mapped address (::ffff:0:0/96) is not accepted',
+  },
+  {
+    what: 'IPv6: a /129',
+    content: node6('    nat: { masquerade: [{ source: "fd00:10::/129" }] }\n'),
+    line: 'nodes[0].nat.masquerade[0].source: invalid IPv6 CIDR "fd00:10::/129": prefix length 129 is out of range 0-128',
+  },
+  {
+    what: 'IPv6: a leading-zero prefix length',
+    content: node6('    routes: [{ to: "fd00:2::/064", via: "fd00:1::2" }]\n'),
+    line: 'nodes[0].routes[0].to: invalid IPv6 CIDR "fd00:2::/064": prefix length 064 has a leading zero',
+  },
+  {
+    what: 'IPv6: a five-digit group (leading zeros past four digits)',
+    content: node6('    hosts: [{ ip: "fd00:00001::1", names: [x] }]\n'),
+    line: 'nodes[0].hosts[0].ip: invalid IPv6 address "fd00:00001::1": expected an IPv6 address such as fd00::1',
+  },
+  {
+    what: 'IPv6: two "::"',
+    content: node6('    routes: [{ to: default, via: "fd00::1::2" }]\n'),
+    line: 'nodes[0].routes[0].via: invalid IPv6 address "fd00::1::2"',
+  },
+  {
+    what: 'IPv6: host bits in a route destination (uppercase)',
+    content: node6('    routes: [{ to: "FD00:2::1/64", via: "fd00:1::2" }]\n'),
+    line: 'nodes[0].routes[0].to: invalid IPv6 CIDR "FD00:2::1/64": host bits are set; the network is fd00:2::/64',
+  },
+  {
+    what: 'IPv6: an unbracketed DNAT target with a port',
+    content: node6('    nat: { portForwards: [{ protocol: tcp, port: 80, to: "fd00:1::3:80" }] }\n'),
+    line: 'nodes[0].nat.portForwards[0].to: must be ip:port with an IPv4 address, or [ip]:port with an IPv6 address',
+  },
+  {
+    what: 'IPv6: a zone id on a nameserver that is not link-local',
+    content: node6('    resolv: { nameservers: ["fd00::53%eth0"] }\n'),
+    line: 'nodes[0].resolv.nameservers[0]: invalid nameserver "fd00::53%eth0": a zone id (%eth0) belongs only to a link-local IPv6 address',
+  },
+  {
+    what: 'IPv6: a zone id with shell metacharacters on a link-local nameserver',
+    content: node6('    resolv: { nameservers: ["fe80::1%eth0;reboot"] }\n'),
+    line: 'nodes[0].resolv.nameservers[0]: invalid nameserver "fe80::1%eth0;reboot": zone id "eth0;reboot" must be an interface name',
+  },
+  {
+    what: 'IPv6: ssh.host with a zone id',
+    content: `${base}nodes: [{ name: n1, ssh: { host: "fe80::1%eth0" } }]\n`,
+    line: 'nodes[0].ssh.host: invalid IPv6 address "fe80::1%eth0": a zone id (%name) is accepted only on a link-local nameserver',
+  },
+  {
+    what: 'IPv6: a jump host with a mapped address',
+    content: `${base}nodes: [{ name: n1, ssh: { host: 10.0.0.1, jumpHost: "admin@[::ffff:a00:1]:22" } }]\n`,
+    line: 'nodes[0].ssh.jumpHost: host invalid IPv6 address "::ffff:a00:1": an IPv4-mapped address (::ffff:0:0/96) is not accepted',
+  },
+  {
+    what: 'IPv6: a verify tcp target without brackets',
+    content: `${node6('')}verify: [{ from: n1, tcp: "fd00:1::1:80" }]\n`,
+    line: 'verify[0].tcp: must be [ADDRESS]:port with an IPv6 address in brackets and a port 1-65535, e.g. [fd00::2]:80 (got "fd00:1::1:80")',
+  },
+];
+
 const cases: Array<{ what: string; content: string | Buffer; line: string }> = [
+  ...ipv6Cases,
   {
     what: '__proto__ as a label key (the syntax forbids it)',
     content: example.replace('selector: { app: myapp, type: back-end }', 'selector: { __proto__: back-end }'),
