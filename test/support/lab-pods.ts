@@ -12,8 +12,9 @@ export function podProbes(lab: LabHandle) {
     const r = await lab.exec(node, ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv, { timeoutMs, allowFailure: true });
     return { ok: r.status === 0, out: r.stdout + r.stderr };
   };
+  /** True when one of three pings (0.3 s apart, 1 s each at most) is answered. */
   const pings = async (where: string, address: string) =>
-    (await run(where, ['ping', '-c', '1', '-W', '1', address])).ok;
+    (await run(where, ['ping', '-c', '3', '-i', '0.3', '-W', '1', address])).ok;
 
   let listeners = 0;
   /** A TCP listener in `where` on ip:port answering every connection with the peer address it saw (bounded). */
