@@ -327,13 +327,15 @@ function controllerReport(
     const y = med(results.get(b)![mode], key);
     return x === undefined || y === undefined || a === b ? undefined : Math.log(y / x) / Math.log(b / a);
   };
+  // k between neighbouring sizes, when there are more than two.
+  const steps = sizes.length > 2 ? sizes.slice(1) : [];
   const mark = (k: number | undefined) => (k === undefined ? '–' : `${k.toFixed(2)} ${k <= 1.1 ? '✓' : '✗'}`);
   const growth = (['first', 'noop'] as const).map((mode) => [
     LABEL[mode],
     mark(exponent(mode, 'engineCpuMs')),
     fmt(exponent(mode, 'cpuMs'), 2),
     fmt(exponent(mode, 'rssMb'), 2),
-    ...sizes.slice(1).map((n, i) => fmt(exponent(mode, 'engineCpuMs', sizes[i], n), 2)),
+    ...steps.map((n, i) => fmt(exponent(mode, 'engineCpuMs', sizes[i], n), 2)),
   ]);
   return [
     markdownTable(
@@ -357,7 +359,7 @@ function controllerReport(
         `growth exponent k ${small}→${big} nodes, engine CPU (t ∝ Nᵏ; target ≤ 1.1)`,
         'k, process CPU',
         'k, peak MB',
-        ...sizes.slice(1).map((n, i) => `k ${sizes[i]}→${n}`),
+        ...steps.map((n, i) => `k ${sizes[i]}→${n}`),
       ],
       growth,
     ),
