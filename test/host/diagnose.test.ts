@@ -870,3 +870,49 @@ describe('forwarding.accept-ra: the IPv6 trap (issue 21)', () => {
     expect(run().filter((f) => f.check === 'forwarding.accept-ra')).toEqual([]);
   });
 });
+
+describe('routes over IPv6 (issue 21): each family in its own table', () => {
+  // w01 gets an IPv6 address and two IPv6 routes (a default of the same metric as none of IPv4's).
+  const text = fs
+    .readFileSync(fixture('i14-diagnose.yaml'), 'utf8')
+    .replace('{ name: lan1, cidr: 192.168.1.0/24 }', "{ name: lan1, cidr: [192.168.1.0/24, 'fd00:1::/64'] }")
+    .replace(
+      'interfaces: [{ name: eth0, lan: lan1, addresses: [192.168.1.12/24] }]',
+      "interfaces: [{ name: eth0, lan: lan1, addresses: [192.168.1.12/24, 'fd00:1::12/64'] }]",
+    )
+    .replace(
+      '      - { to: 10.244.0.0/24, via: 192.168.1.11 }\n      - { to: 10.244.2.0/24, via: 192.168.1.1 }\n    cniConflists: true',
+      "      - { to: 10.244.0.0/24, via: 192.168.1.11 }\n      - { to: 10.244.2.0/24, via: 192.168.1.1 }\n      - { to: default, via: 'fd00:1::1' }\n      - { to: 'fd00:2::/64', via: 'fd00:1::1' }\n    cniConflists: true",
+    );
+  const model = parseClusterText(text, 'i14-dual.yaml');
+  const v6 =
+    (routes: object[]): Edit =>
+    (facts) => {
+      facts['ip-route'] = JSON.stringify([
+        ...JSON.parse(facts['ip-route'] || '[]'),
+        { dst: 'fd00:1::/64', dev: 'eth0', protocol: 'kernel', metric: 256, pref: 'medium' },
+        ...routes.map((r) => ({ metric: 1024, pref: 'medium', dev: 'eth0', ...r })),
+      ]);
+    };
+  const present = [
+    { dst: 'default', gateway: 'fd00:1::1' },
+    { dst: 'fd00:2::/64', gateway: 'fd00:1::1' },
+  ];
+  const routeFindings = (edit: Edit) =>
+    notOk(run({ w01: edit }, model as ClusterModel)).filter((f) => f.on === 'w01' && f.check.startsWith('routes.'));
+
+  test('both IPv6 routes in the IPv6 table (metric 1024): nothing to say; IPv6 default is not an IPv4 one', () => {
+    expect(routeFindings(v6(present))).toEqual([]);
+  });
+
+  test('a missing IPv6 route fails, naming it; an undeclared more specific one hijacks, with ip -6 route del', () => {
+    const missing = routeFindings(v6([present[0]]));
+    expect(missing.map((f) => [f.check, f.message])).toEqual([
+      ['routes.missing', expect.stringContaining('no route to fd00:2::/64; expected fd00:2::/64 via fd00:1::1')],
+    ]);
+    const hijack = routeFindings(v6([...present, { dst: 'fd00:2::/80', gateway: 'fd00:1::99' }]));
+    expect(hijack.map((f) => [f.check, f.fix])).toEqual([
+      ['routes.hijack', expect.stringContaining('`ip -6 route del fd00:2::/80 metric 1024`')],
+    ]);
+  });
+});

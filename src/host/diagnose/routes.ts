@@ -5,9 +5,11 @@
  * A route the file does not declare that wins over a declared one (more specific, or the same destination with a
  * lower metric), or a connected LAN's, and an `ip rule` before the main table that sends traffic for a LAN, a pod
  * subnet or a declared destination elsewhere, hijack it: fails, each with the command that removes it.
+ * IPv6 routes (issue 21) are checked in IPv6's table (missing, gateway, hijack), with the kernel's IPv6 metric.
  */
 import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../../model/cidr';
-import type { IpRoute } from '../resources/ip-facts';
+import { familyRoutes, type IpRoute, routeFamily } from '../resources/ip-facts';
+import { kernelMetric, routeDestination, routeFamily as intentFamily } from '../resources/routes';
 import {
   canonicalRouteDestination,
   type Destination,
@@ -33,7 +35,13 @@ function describe(route: IpRoute): string {
 
 /** `ip route del` of a route as listed (the kernel matches destination, metric and table; any type). */
 function deleteCommand(route: IpRoute, table?: string): string {
-  return `ip route del ${route.dst}${route.metric ? ` metric ${route.metric}` : ''}${table ? ` table ${table}` : ''}`;
+  const ip = routeFamily(route) === 6 ? 'ip -6' : 'ip';
+  return `${ip} route del ${route.dst}${route.metric ? ` metric ${route.metric}` : ''}${table ? ` table ${table}` : ''}`;
+}
+
+/** An expected route's destination, of its family (`default` of an IPv6 `via` is ::/0). */
+function expectedDestination(route: ExpectedRoute): Destination | undefined {
+  return parseDestination(route.to, intentFamily(route));
 }
 
 /** A destination traffic must reach the way the cluster file says: a declared route's, a LAN's, a pod subnet's. */
@@ -113,7 +121,7 @@ export const routeChecks: NodeCheck = (input): Finding[] => {
     return d ? [{ what: `the connected network ${a.network.toCidrString()} on ${a.dev}`, destination: d }] : [];
   });
   const declared: Guarded[] = expected.flatMap((route) => {
-    const d = parseDestination(route.to);
+    const d = expectedDestination(route);
     return d ? [{ what: `${route.to} (${route.source})`, destination: d, route }] : [];
   });
   const hijacks = hijackFindings(self, expected, [...declared, ...connected]);
@@ -145,13 +153,15 @@ function expectedRouteFindings(
   expected: ReadonlyArray<ExpectedRoute>,
 ): { findings: Finding[]; present: number } {
   const { node } = self;
-  const table = self.view.ip.routes;
   const findings: Finding[] = [];
   let present = 0;
   for (const route of expected) {
-    const dst = canonicalRouteDestination(route.to);
-    const metric = route.metric ?? 0;
-    const found = table.find((r) => canonicalRouteDestination(r.dst) === dst && (r.metric ?? 0) === metric);
+    // Each family's table: the kernel's IPv6 metric is 1024 when the route names none.
+    const family = intentFamily(route);
+    const table = familyRoutes(self.view.ip, family);
+    const dst = routeDestination(route);
+    const metric = kernelMetric(route);
+    const found = table.find((r) => canonicalRouteDestination(r.dst, family) === dst && (r.metric ?? 0) === metric);
     const want = `${route.to} via ${route.via}${route.dev ? ` dev ${route.dev}` : ''}`;
     if (!found) {
       findings.push(
@@ -167,7 +177,7 @@ function expectedRouteFindings(
         fail(
           'routes.gateway',
           `${node.name}: route to ${route.to} is ${describe(found)}; expected ${want} (${route.source})`,
-          `${RUN_BOOTSTRAP} (it replaces it), or on ${node.name}: \`ip route replace ${want}${route.metric !== undefined ? ` metric ${route.metric}` : ''}\``,
+          `${RUN_BOOTSTRAP} (it replaces it), or on ${node.name}: \`${family === 6 ? 'ip -6' : 'ip'} route replace ${want}${route.metric !== undefined ? ` metric ${route.metric}` : ''}\``,
           { observed: describe(found), expected: want },
         ),
       );
@@ -183,12 +193,15 @@ function hijackFindings(
   guarded: ReadonlyArray<Guarded>,
 ): Finding[] {
   const { node, index } = self;
-  const table = self.view.ip.routes;
   const findings: Finding[] = [];
+  // Each family's table against that family's guarded destinations (the kernel keeps one table per family).
+  const table = [...self.view.ip.routes, ...self.view.ip.routes6];
   const isExpected = (r: IpRoute) =>
     expected.some(
       (e) =>
-        canonicalRouteDestination(e.to) === canonicalRouteDestination(r.dst) && (e.metric ?? 0) === (r.metric ?? 0),
+        intentFamily(e) === routeFamily(r) &&
+        routeDestination(e) === canonicalRouteDestination(r.dst, routeFamily(r)) &&
+        kernelMetric(e) === (r.metric ?? 0),
     );
   const { interfaces, bridges } = node;
   const ownAddresses = new Set(
@@ -200,7 +213,7 @@ function hijackFindings(
     // route's destination, takes that part of it (an address added by hand on some interface).
     const connectedRoute = route.protocol === 'kernel';
     if (connectedRoute && (route.prefsrc === undefined || ownAddresses.has(route.prefsrc))) continue;
-    const d = parseDestination(route.dst);
+    const d = parseDestination(route.dst, routeFamily(route));
     if (!d) continue;
     const victim = (connectedRoute ? guarded.filter((g) => g.route !== undefined) : guarded).find(
       (g) =>
@@ -208,7 +221,7 @@ function hijackFindings(
         (d.prefix > g.destination.prefix ||
           (g.route !== undefined &&
             d.prefix === g.destination.prefix &&
-            (connectedRoute || (route.metric ?? 0) < (g.route.metric ?? 0)))),
+            (connectedRoute || (route.metric ?? 0) < kernelMetric(g.route)))),
     );
     if (!victim) continue;
     const wanted = victim.route
@@ -240,7 +253,7 @@ function reachFindings(
   const table = view.ip.routes;
   const findings: Finding[] = [];
   const onLans = new Set(node.interfaces.map((i) => i.lan).filter((l): l is string => l !== undefined));
-  const declaredTo = expected.flatMap((r) => parseDestination(r.to) ?? []);
+  const declaredTo = expected.flatMap((r) => expectedDestination(r) ?? []);
   const targets = [
     ...cluster.lans.filter((lan) => !onLans.has(lan.name)).map((lan) => ({ what: `LAN ${lan.name}`, cidr: lan.cidr })),
     ...(isKubernetesNode(node)
