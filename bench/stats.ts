@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmark sections: medians, number formatting, markdown tables, child processes. */
+import { type SpawnSyncOptions, spawnSync } from 'child_process';
 import { $ } from 'zx/core';
 import { shellEnv } from '../src/lab/exec';
 
@@ -35,6 +36,9 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     env: shellEnv(options.env),
     nothrow: true,
     quiet: true,
+    // spawnSync's default 1 MiB output cap kills a child (SIGTERM) that prints more: a 1,000 × 1,000 matrix --json is ~30 MB.
+    spawnSync: ((command: string, args: string[], options: SpawnSyncOptions) =>
+      spawnSync(command, args, { ...options, maxBuffer: 1 << 30 })) as typeof spawnSync,
   })`exec ${[command, ...args]}`;
   if (result.exitCode !== 0) {
     throw new Error(
