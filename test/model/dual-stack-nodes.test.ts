@@ -442,3 +442,24 @@ describe('trace over IPv6', () => {
     expect(() => load(probes('192.168.2.21'))).not.toThrow();
   });
 });
+
+describe("the README's dual-stack cluster", () => {
+  const readme = require('fs').readFileSync(require('path').join(__dirname, '../../README.md'), 'utf8') as string;
+  const block = /<!-- dual-stack-example -->\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+  test('loads, derives routes of both families, traces its IPv6 verify checks', () => {
+    const c = load(block);
+    const routes = (name: string) => (c.derived.routing.routes.get(name) ?? []).map((r) => `${r.to} via ${r.via}`);
+    expect(routes('a1')).toEqual([
+      '192.168.2.0/24 via 192.168.1.1',
+      '10.244.9.0/24 via 192.168.1.12',
+      '10.244.1.0/24 via 192.168.1.1',
+      '10.244.2.0/24 via 192.168.1.1',
+      'fd00:192:168:2::/64 via fd00:192:168:1::1',
+      'fd00:10:244:9::/64 via fd00:192:168:1::12',
+      'fd00:10:244:1::/64 via fd00:192:168:1::1',
+      'fd00:10:244:2::/64 via fd00:192:168:1::1',
+    ]);
+    expect(traceCluster({ cluster: c }, 'a1', 'fd00:192:168:2::22').verdict).toBe('delivered');
+  });
+});
