@@ -29,6 +29,7 @@ import {
   serviceTypeOf,
 } from '../src/model/checks/ingress-nginx';
 import { assertProps, ingressNginxPropsSchema } from '../src/model/props';
+import { INGRESS_NGINX_CONTROLLER } from '../src/model/netpol/ingress-reach';
 import { LateMaps } from './late-maps';
 
 const NAMESPACE = 'ingress-nginx';
@@ -67,12 +68,8 @@ function labels(s: Settings, component?: 'controller' | 'admission-webhook'): Re
   };
 }
 
-/** The labels the controller pods are selected by. */
-const CONTROLLER_SELECTOR = {
-  'app.kubernetes.io/component': 'controller',
-  'app.kubernetes.io/instance': NAME,
-  'app.kubernetes.io/name': NAME,
-};
+/** The labels the controller pods are selected by (the model's NetworkPolicy check reads the same ones). */
+const CONTROLLER_SELECTOR = { ...INGRESS_NGINX_CONTROLLER.podSelector };
 
 const GET_LIST_WATCH = ['get', 'list', 'watch'];
 const LIST_WATCH_GET = ['list', 'watch', 'get'];

@@ -24,6 +24,7 @@ import { identityFileIssues } from './ssh-identity';
 import { deriveRouting } from './routing';
 import { probeTraceIssues } from './trace';
 import { checkNamespaces, checkWorkloads } from './checks/workload';
+import { ingressBackendWarnings } from './netpol/ingress-reach';
 
 export function validateCluster(
   cluster: Cluster,
@@ -106,6 +107,9 @@ export function validateCluster(
 
   // --- The user's objects (cluster.kubernetes)
   issues.push(...kubernetesObjectIssues(cluster, layout, ledger, baseDir));
+  // NetworkPolicies that keep ingress-nginx from an Ingress's backend (src/model/netpol/ingress-reach.ts): warnings,
+  // on objects without errors only (the analysis reads them as the API server would store them).
+  if (errorsOf(issues).length === 0) issues.push(...ingressBackendWarnings(cluster));
 
   // --- Nodes, LANs, verify, lab (host side)
   issues.push(...checkProbes(cluster));
