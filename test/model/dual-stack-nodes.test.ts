@@ -9,13 +9,14 @@ import { podSubnets } from '../../src/model/pod-subnets';
 import { trace, traceCluster } from '../../src/model/trace';
 import type { Cluster } from '../../src/model/schema';
 import { thrown } from '../support/errors';
+import { checkedLine } from '../support/lines';
 
 const load = (text: string): Cluster => parseClusterText(text, 'c.yaml').cluster;
-/** The refusals as `file: path: message` (the line number issue 24 adds after the file is left out here). */
+/** The error lines, each checked to carry the line of its field (issue 24), shown as `c.yaml: path: message`. */
 const problems = (text: string): string[] =>
   thrown(() => parseClusterText(text, 'c.yaml'))
     .lines()
-    .map((line) => line.replace(/^c\.yaml:\d+: /, 'c.yaml: '));
+    .map(checkedLine('c.yaml', text));
 
 /** Two dual-stack LANs and a router; `node` is the YAML of one more node, `extra` more top-level keys. */
 const cluster = (node: string, extra = '') => `name: c

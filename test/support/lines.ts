@@ -51,3 +51,18 @@ export function withLine(file: string, text: string): (printed: string) => strin
     return line === undefined ? printed : `${prefix}${file}:${line}: ${after}`;
   };
 }
+
+/**
+ * For tests about messages: asserts that a printed `file:LINE: path: message` carries the line {@link withLine}
+ * finds for its path in `text`, and returns it as `file: path: message`.
+ */
+export function checkedLine(file: string, text: string): (printed: string) => string {
+  return (printed) => {
+    const prefix = printed.startsWith('warning: ') ? 'warning: ' : '';
+    const match = /^(:\d+)?: /.exec(printed.slice(prefix.length + file.length));
+    if (!printed.startsWith(`${prefix}${file}`) || !match) return printed;
+    const bare = `${prefix}${file}: ${printed.slice(prefix.length + file.length + match[0].length)}`;
+    expect(printed).toBe(withLine(file, text)(bare));
+    return bare;
+  };
+}

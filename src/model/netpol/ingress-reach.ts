@@ -4,10 +4,12 @@
  * the controller's pods (namespace ingress-nginx, the labels constructs/ingress-nginx.ts gives them, or a workload
  * declared there with them) must be able to open a connection to the pods behind the backend Service on its target
  * port, under every policy of the input (./analyze.ts). The pods behind a Service are the declared workloads its
- * selector matches, or, when none is declared, stand-in pods carrying exactly the selector's labels.
+ * selector matches, or, when none is declared, stand-in pods carrying exactly the selector's labels. Nothing is said
+ * when the CNI does not enforce NetworkPolicies (bridge, Flannel, a conflist without a policy plugin).
  */
 import type { Issue } from '../errors';
 import type { Cluster } from '../schema';
+import { networkPolicyWarnings } from '../cni';
 import { NetpolAnalysis, type Verdict } from './analyze';
 import { clusterInventory } from './cluster';
 import { compileSelector, NAMESPACE_NAME_LABEL, type Protocol, type Workload } from './inventory';
@@ -38,6 +40,8 @@ export function ingressBackendWarnings(cluster: Cluster, file = 'cluster file'):
   const k = cluster.kubernetes;
   if (cluster.ingressController.provider !== 'ingress-nginx') return [];
   if (k.networkPolicies.length === 0 || k.ingresses.length === 0) return [];
+  // A CNI that does not enforce policies blocks nothing (that is a warning of its own: ../cni/warnings.ts).
+  if (networkPolicyWarnings(cluster).length > 0) return [];
   const backends: Backend[] = [];
   k.ingresses.forEach((ingress, i) => {
     const at = ['kubernetes', 'ingresses', i];

@@ -106,6 +106,9 @@ describe('NetworkPolicies and the ingress controller', () => {
 
   test("no warning without netstrap's ingress controller, or when the policies select other pods", () => {
     expect(warnings(cluster(DENY_ALL, 'ingressController: { provider: none }\n'))).toEqual([]);
+    // Flannel does not enforce policies (a warning of its own): nothing is blocked.
+    expect(warnings(cluster(DENY_ALL, 'cni: { plugin: flannel }\n'))).toEqual([]);
+    expect(warnings(cluster(DENY_ALL, 'cni: { plugin: weave }\n'))).toHaveLength(2);
     expect(
       warnings(
         cluster(`    - name: db-only
