@@ -605,3 +605,50 @@ test('networkd: one reload for the whole plan, by its last drop-in change, waiti
     changes.every((c) => c.revert.some((r) => 'argv' in r && r.argv.join(' ').includes('networkctl reload'))),
   ).toBe(true);
 });
+
+test('validate over IPv6: a route taking over the route to the lab controller, a DNAT of the SSH port to [ipv6]:port', () => {
+  const issues = staticLockoutIssues(
+    checkCluster(
+      {
+        name: 'guard',
+        network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },
+        lans: [{ name: 'lan1', cidr: ['192.168.51.0/24', 'fd00:51::/64'] }],
+        nodes: [
+          {
+            name: 'n1',
+            ssh: { host: 'fd00:250:50::11' },
+            interfaces: [{ name: 'eth0', lan: 'lan1', addresses: ['192.168.51.11/24', 'fd00:51::11/64'] }],
+            sysctls: { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv4.ip_forward': 1 },
+            routes: [
+              { to: 'fd00:250:50:0:ffff:ffff:ffff:fffe/128', via: 'fd00:51::12' },
+              { to: 'fd00:99::/64', via: 'fd00:51::12' },
+              { to: '10.250.50.254/32', via: '192.168.51.12' },
+            ],
+            nat: {
+              portForwards: [
+                { protocol: 'tcp', port: 22, to: '[fd00:51::12]:22' },
+                { protocol: 'tcp', port: 22, to: '192.168.51.12:22' },
+              ],
+            },
+          },
+          {
+            name: 'n2',
+            ssh: { host: 'fd00:250:50::12' },
+            interfaces: [{ name: 'eth0', lan: 'lan1', addresses: ['192.168.51.12/24', 'fd00:51::12/64'] }],
+          },
+        ],
+        lab: { managementCidr: 'fd00:250:50::/64' },
+      },
+      'guard.yaml',
+    ).cluster,
+  ).map((i) => `${formatPath(i.path)}: ${i.message}`);
+  // The IPv4 route and DNAT cannot touch an IPv6 session.
+  expect(issues).toEqual([
+    expect.stringMatching(
+      /^nodes\[0\]\.nat\.portForwards\[0\]: DNAT of tcp\/22 to \[fd00:51::12\]:22 would lock netstrap out: it is the port of ssh\.host fd00:250:50::11/,
+    ),
+    expect.stringMatching(
+      /^nodes\[0\]\.routes\[0\]: route fd00:250:50:0:ffff:ffff:ffff:fffe\/128 via fd00:51::12 would lock netstrap out: it takes over the route to the lab controller fd00:250:50:0:ffff:ffff:ffff:fffe/,
+    ),
+  ]);
+});
