@@ -225,6 +225,22 @@ describe('diagnose checks on recorded facts', () => {
       );
       expect(f.fix).toBe('remove it from cp01 (not in the cluster file): `ip addr del 192.168.1.12/24 dev eth0`');
     });
+    test('a duplicate IPv6 address (issue 21; an address added nodad skips DAD): the same finding, not link-local ones', () => {
+      const add6 = (local: string) =>
+        ipJson('ip-addr', (entries) => {
+          const eth0 = entries.find((e) => e.ifname === 'eth0')!;
+          eth0.addr_info.push({ family: 'inet6', local, prefixlen: 64, scope: 'global' });
+          eth0.addr_info.push({ family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' });
+        });
+      const f = run({ cp01: add6('fd00:1::12'), w01: add6('fd00:1::12') }).filter(
+        (x) => x.check === 'addresses.duplicate' && x.severity === 'fail',
+      );
+      expect(f.map((x) => x.message)).toEqual([
+        expect.stringMatching(
+          /^address fd00:1::12 is on 2 nodes: cp01 eth0 \(not in the cluster file\), w01 eth0 \(not in the cluster file\): neighbour discovery/,
+        ),
+      ]);
+    });
     test('an MTU that differs on one LAN: expected is the declared one when there is one, else the common one', () => {
       const mtu = ipJson('ip-link', (links) => {
         links.find((l) => l.ifname === 'eth0')!.mtu = 1400;

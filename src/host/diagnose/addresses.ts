@@ -6,6 +6,7 @@
  * gateways: the CNI bridge, a hand-made pod bridge), kube-ipvs0 (every Service IP, on every node in ipvs mode) and the overlays of CNI plugins.
  */
 import { rangeContains, rangesOverlap } from '../../model/cidr';
+import { isLinkLocal } from '../resources/ip-facts';
 import { removeCommand, undeclaredAddresses } from '../resources/links';
 import { effectiveNode } from '../../model/effective';
 import { nodeAddresses } from './net';
@@ -100,6 +101,15 @@ export const undeclaredAddressCheck: NodeCheck = ({ model, self }): Finding[] =>
   );
 };
 
+/** A node's global IPv6 addresses (link-local ones are per link by design), as `ip -j addr` prints them. */
+function ipv6Addresses(read: NodeRead): Array<{ dev: string; cidr: string; address: string }> {
+  return read.view.ip.addrs.flatMap((entry) =>
+    (entry.addr_info ?? [])
+      .filter((a) => a.family === 'inet6' && !isLinkLocal(a.local) && a.local !== '::1')
+      .map((a) => ({ dev: entry.ifname, cidr: `${a.local}/${a.prefixlen}`, address: a.local })),
+  );
+}
+
 export const duplicateAddressCheck: ClusterCheck = (_model, all): Finding[] => {
   const holders = new Map<string, Array<{ read: NodeRead; dev: string; cidr: string }>>();
   for (const read of all) {
@@ -107,6 +117,14 @@ export const duplicateAddressCheck: ClusterCheck = (_model, all): Finding[] => {
       if (CLUSTER_INTERFACES.test(address.dev) || SHARED.test(address.address.toString())) continue;
       const key = address.address.toString();
       holders.set(key, [...(holders.get(key) ?? []), { read, dev: address.dev, cidr: address.cidr }]);
+    }
+    // IPv6 too (issue 21): an address added without DAD (nodad) is not caught by the kernel on a duplicate.
+    for (const address of ipv6Addresses(read)) {
+      if (CLUSTER_INTERFACES.test(address.dev)) continue;
+      holders.set(address.address, [
+        ...(holders.get(address.address) ?? []),
+        { read, dev: address.dev, cidr: address.cidr },
+      ]);
     }
   }
   const findings: Finding[] = [];
@@ -128,7 +146,9 @@ export const duplicateAddressCheck: ClusterCheck = (_model, all): Finding[] => {
       fail(
         'addresses.duplicate',
         `address ${address} is on ${placed.length} nodes: ${placed.map((h) => `${h.read.node.name} ${h.dev}${h.place.declared ? '' : ' (not in the cluster file)'}`).join(', ')}: ` +
-          'ARP answers from both, and traffic goes to whichever answered last',
+          (address.includes(':')
+            ? 'neighbour discovery answers from both, and traffic goes to whichever answered last'
+            : 'ARP answers from both, and traffic goes to whichever answered last'),
         fix,
         { nodes, observed: placed.map((h) => `${h.read.node.name}:${h.dev}`).join(', '), expected: 'one node' },
       ),
