@@ -5,17 +5,20 @@
  * (the real OpenSSH server, the product's real SSH client).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { bootstrapCluster, resetCluster } from '../../src/host/provision';
 import { labDown, labReboot, labUp, readState } from '../../src/lab';
 import { run } from '../../src/lab/exec';
 import { snapshot } from '../host/lab-support';
 import { describeLab, fixture, netstrap, testStateDir, useLab } from '../support/lab';
+import { tempDirs } from '../support/temp';
 
 const FILE = fixture('i21-ipv6-mgmt.yaml');
 const CONTROLLER = 'fd00:250:227:0:ffff:ffff:ffff:fffe';
 
 describeLab('issue 21: an IPv6 management network (SSH over IPv6)', () => {
   const lab = useLab(FILE);
+  const tempDir = tempDirs();
   const bridge = () => lab.state.plan.bridge;
   const sysctl = (key: string) => fs.readFileSync(`/proc/sys/net/ipv6/conf/${bridge()}/${key}`, 'utf8').trim();
 
@@ -80,6 +83,28 @@ describeLab('issue 21: an IPv6 management network (SSH over IPv6)', () => {
     });
     expect(answered.stdout.trim().split(' ')[2]).toBe('fd00:250:227::11');
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  test('an IPv6 managementCidr overlapping a running lab is refused, nothing created', async () => {
+    const dir = tempDir('netstrap-lab-');
+    const file = path.join(dir, 'clash.yaml');
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(FILE, 'utf8')
+        .replace('name: i21-ipv6-mgmt', 'name: clash6')
+        .replace(/fd00:250:227::/g, 'fd00:250:227:0:8000::')
+        .replace('fd00:250:227:0:8000::/64', 'fd00:250:227:0:8000::/65'),
+    );
+    const clash = netstrap(['lab', 'up', file, '--state-dir', path.join(dir, 'state')]);
+    expect([clash.status, clash.stderr]).toEqual([
+      1,
+      expect.stringContaining(
+        `lab.managementCidr fd00:250:227:0:8000::/65 overlaps address ${CONTROLLER}/64 on ${bridge()}`,
+      ),
+    ]);
+    expect(fs.existsSync(path.join(dir, 'state'))).toBe(false);
+    expect((await run(['ip', 'netns', 'list'])).stdout).not.toContain('clash6');
   });
 
   test('lab down leaves nothing of the range in the root namespace', async () => {
