@@ -40,7 +40,7 @@ import { declaresForwarding, lanPorts } from './routing';
 import { type Cluster, type ClusterNode, NAMESPACE_NAME } from './schema';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Endpoints: `node`, `node/namespace` (declared, or a pod), an IPv4 address; optionally `:port`.
+// Endpoints: `node`, `node/namespace` (declared, or a pod), an IPv4 or IPv6 address; optionally `:port` (`[IPv6]:port`).
 
 export type Endpoint =
   | { readonly kind: 'address'; readonly address: string }
@@ -72,7 +72,7 @@ export function parseEndpoint(
   const parts = text.split('/');
   if (parts.length > 2 || parts.some((p) => p === '')) {
     return {
-      error: `must be ${allowAddress ? 'an IPv4 address, ' : ''}a node name or node/namespace (got ${show(text)})`,
+      error: `must be ${allowAddress ? 'an IPv4 or IPv6 address, ' : ''}a node name or node/namespace (got ${show(text)})`,
     };
   }
   const node = cluster.nodes.find((n) => n.name === parts[0]);
@@ -873,7 +873,7 @@ export function probeTraceIssues(cluster: Cluster): Issue[] {
 
 /**
  * `netstrap trace` as a function: the path of a packet from `from` (a node, node/namespace or node/pod) to `to` (an
- * IPv4 address, a node, node/namespace or node/pod; `:PORT` for a TCP connection, else a ping) and its reply,
+ * IPv4 or IPv6 address, a node, node/namespace or node/pod; `:PORT` for a TCP connection, else a ping) and its reply,
  * through a loaded cluster file (a ClusterModel; only its cluster is read, so trace does not import the loader, which
  * traces the verify checks). Throws InputError (fields FROM, TO) for an endpoint the file does not have.
  */
