@@ -50,6 +50,18 @@ test('validate, synth and netpol print the warning with file, line, field, what 
   const netpol = netstrap(['netpol', 'list', file]);
   expect(netpol.status).toBe(0);
   expect(netpol.stderr.split('\n').filter((line) => line.includes('ingress-nginx →'))).toEqual([expected]);
+  // netpol on the manifests synth wrote (Ingress, Service, the controller's Deployment, the policy): the same warning,
+  // at the backend's line in the manifest file.
+  const manifests = netstrap(['netpol', 'list', path.join(dir, 'dist')]);
+  expect(manifests.status).toBe(0);
+  const found = manifests.stderr.split('\n').filter((line) => line.includes('ingress-nginx →'));
+  const dist = path.join(dir, 'dist', 'c.k8s.yaml');
+  const at = new RegExp(
+    `^warning: ${dist.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+) \\(document \\d+, Ingress shop/web\\): spec\\.rules\\[0\\]\\.http\\.paths\\[0\\]\\.backend: NetworkPolicy shop/only-frontend denies ingress-nginx → shop/web:8080 `,
+  );
+  expect(found).toEqual([expect.stringMatching(at)]);
+  const line = Number(at.exec(found[0])![1]);
+  expect(fs.readFileSync(dist, 'utf8').split('\n')[line - 1].trim()).toBe('- backend:');
   // Allowing the controller silences it.
   fs.writeFileSync(
     file,
@@ -60,4 +72,7 @@ test('validate, synth and netpol print the warning with file, line, field, what 
   );
   const run = await runCaptured(['validate', file]);
   expect([run.code, run.stderr]).toEqual([0, '']);
+  expect(await runCaptured(['synth', file, '-o', path.join(dir, 'dist2')])).toMatchObject({ code: 0 });
+  const allowed = netstrap(['netpol', 'list', path.join(dir, 'dist2')]);
+  expect(allowed.stderr).not.toContain('ingress-nginx →');
 });

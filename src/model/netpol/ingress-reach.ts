@@ -12,7 +12,7 @@ import type { Cluster } from '../schema';
 import { networkPolicyWarnings } from '../cni';
 import { NetpolAnalysis, type Verdict } from './analyze';
 import { clusterInventory } from './cluster';
-import { compileSelector, NAMESPACE_NAME_LABEL, type Protocol, type Workload } from './inventory';
+import { compileSelector, type Inventory, NAMESPACE_NAME_LABEL, type Protocol, type Workload } from './inventory';
 
 /** The ingress-nginx controller's pods as constructs/ingress-nginx.ts synthesizes them. */
 export const INGRESS_NGINX_CONTROLLER = {
@@ -33,6 +33,19 @@ interface Backend {
   readonly namespace: string;
   readonly service: string;
   readonly port: number | string;
+}
+
+/** A Service as the check needs it (a cluster file's, or a manifest's spec). */
+export interface BackendService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly ports?: ReadonlyArray<{
+    readonly port: number;
+    readonly name?: string;
+    readonly targetPort?: number | string;
+    readonly protocol?: string;
+  }>;
 }
 
 /** The warnings of a checked cluster file whose ingress controller is netstrap's ingress-nginx. */
@@ -59,10 +72,85 @@ export function ingressBackendWarnings(cluster: Cluster, file = 'cluster file'):
       rule.paths.forEach((entry, p) => add(['rules', j, 'paths', p, 'backend'], entry.backend)),
     );
   });
-  const services = new Map(k.services.map((s) => [`${s.namespace}/${s.name}`, s] as const).reverse());
+  return deniedBackends(clusterInventory(cluster, file), k.services, backends, true).map(({ backend, message }) => ({
+    path: backend.at,
+    severity: 'warning',
+    message,
+  }));
+}
 
-  // The inventory: the file's namespaces, workloads and policies, plus stand-ins for what it does not declare.
-  const inventory = clusterInventory(cluster, file);
+/**
+ * Kubernetes manifests (`netstrap netpol`): the Ingresses (networking.k8s.io/v1) and Services among the documents,
+ * checked against the inventory read from all of them when it holds the ingress-nginx controller's pods. Returns
+ * each warning with the document it is about, for printing as `file:LINE (document N, Ingress ns/name): path: …`.
+ */
+export function manifestIngressWarnings(
+  inventory: Inventory,
+  documents: ReadonlyArray<{ readonly object: unknown }>,
+): Array<{ document: number; label: string; issue: Issue }> {
+  const ns = INGRESS_NGINX_CONTROLLER.namespace;
+  const controllerMatch = compileSelector({ matchLabels: INGRESS_NGINX_CONTROLLER.podSelector });
+  if (
+    inventory.policies.length === 0 ||
+    !inventory.workloads.some((w) => w.namespace === ns && controllerMatch(w.labels))
+  )
+    return [];
+  const services: BackendService[] = [];
+  const backends: Array<Backend & { document: number; label: string }> = [];
+  documents.forEach(({ object }, d) => {
+    if (!isRecord(object) || !isRecord(object.metadata) || !isRecord(object.spec)) return;
+    const { kind, metadata, spec } = object;
+    const name = String(metadata.name);
+    const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
+    if (kind === 'Service') {
+      const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
+      services.push({
+        namespace,
+        name,
+        selector: isRecord(spec.selector) ? (spec.selector as Record<string, string>) : undefined,
+        ports: ports.map((p) => ({
+          port: Number(p.port),
+          name: typeof p.name === 'string' ? p.name : undefined,
+          targetPort: typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : undefined,
+          protocol: typeof p.protocol === 'string' ? p.protocol : undefined,
+        })),
+      });
+    }
+    if (kind !== 'Ingress' || object.apiVersion !== 'networking.k8s.io/v1') return;
+    const label = `Ingress ${namespace}/${name}`;
+    const add = (at: ReadonlyArray<string | number>, backend: unknown) => {
+      const service = isRecord(backend) && isRecord(backend.service) ? backend.service : undefined;
+      const port = service && isRecord(service.port) ? (service.port.number ?? service.port.name) : undefined;
+      if (!service || typeof service.name !== 'string' || (typeof port !== 'number' && typeof port !== 'string'))
+        return;
+      backends.push({ at, namespace, service: service.name, port, document: d, label });
+    };
+    add(['spec', 'defaultBackend'], spec.defaultBackend);
+    (Array.isArray(spec.rules) ? spec.rules : []).forEach((rule, j) => {
+      const paths = isRecord(rule) && isRecord(rule.http) && Array.isArray(rule.http.paths) ? rule.http.paths : [];
+      paths.forEach((entry, k) =>
+        add(['spec', 'rules', j, 'http', 'paths', k, 'backend'], isRecord(entry) ? entry.backend : undefined),
+      );
+    });
+  });
+  return deniedBackends(inventory, services, backends, false).map(({ backend, message }) => {
+    const { document, label } = backend as (typeof backends)[number];
+    return { document, label, issue: { path: backend.at, severity: 'warning', message } };
+  });
+}
+
+/**
+ * The backends the controller cannot reach: the pods behind each backend's Service (stand-ins with the selector's
+ * labels when the inventory has none), on the Service port's target port. With `controllerStandIn`, stand-in
+ * controller pods when the inventory has none.
+ */
+function deniedBackends(
+  inventory: Inventory,
+  serviceList: readonly BackendService[],
+  backends: readonly Backend[],
+  controllerStandIn: boolean,
+): Array<{ backend: Backend; message: string }> {
+  const services = new Map(serviceList.map((s) => [`${s.namespace}/${s.name}`, s] as const).reverse());
   const workloads = [...inventory.workloads];
   const namespaces = new Map(inventory.namespaces);
   const ns = INGRESS_NGINX_CONTROLLER.namespace;
@@ -72,7 +160,7 @@ export function ingressBackendWarnings(cluster: Cluster, file = 'cluster file'):
     [NAMESPACE_NAME_LABEL]: ns,
   });
   const controllerMatch = compileSelector({ matchLabels: INGRESS_NGINX_CONTROLLER.podSelector });
-  if (!workloads.some((w) => w.namespace === ns && controllerMatch(w.labels)))
+  if (controllerStandIn && !workloads.some((w) => w.namespace === ns && controllerMatch(w.labels)))
     workloads.push(standIn(ns, 'ingress-nginx-controller', INGRESS_NGINX_CONTROLLER.podSelector));
   for (const service of services.values()) {
     if (!service.selector || Object.keys(service.selector).length === 0) continue;
@@ -86,7 +174,7 @@ export function ingressBackendWarnings(cluster: Cluster, file = 'cluster file'):
   const index = (w: Workload) => analysis.workloads.indexOf(w);
   const controllers = analysis.workloads.filter((w) => w.namespace === ns && controllerMatch(w.labels)).map(index);
 
-  const out: Issue[] = [];
+  const out: Array<{ backend: Backend; message: string }> = [];
   for (const backend of backends) {
     const service = services.get(`${backend.namespace}/${backend.service}`);
     const servicePort = service?.ports?.find((p) =>
@@ -106,15 +194,14 @@ export function ingressBackendWarnings(cluster: Cluster, file = 'cluster file'):
       const denied = controllers
         .map((c) => analysis.can({ workload: c }, { workload: d }, port, protocol))
         .find((verdict) => !verdict.allowed);
-      if (denied)
-        out.push({
-          path: backend.at,
-          severity: 'warning',
-          message: deniedMessage(denied, pods, port, protocol, backend),
-        });
+      if (denied) out.push({ backend, message: deniedMessage(denied, pods, port, protocol, backend) });
     }
   }
   return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** `NetworkPolicy ns/name denies ingress-nginx → ns/app:port (…); allow it with …`. */

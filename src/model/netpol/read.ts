@@ -9,7 +9,8 @@ import { InputError, warningLines } from '../errors';
 import { checkClusterText, ClusterModel } from '../load';
 import { addCluster } from './cluster';
 import { networkPolicyWarnings } from '../cni';
-import { SourceLines } from '../source-lines';
+import { SourceLines, withLines } from '../source-lines';
+import { manifestIngressWarnings } from './ingress-reach';
 import { emptyInventory, finishInventory, Inventory } from './inventory';
 import {
   addManifests,
@@ -96,7 +97,14 @@ export function readNetpolInputs(
     errors.push(error);
   }
   if (errors.length > 0) throw new InputErrors(errors);
-  return { inventory: finishInventory(inventory), files, clusterFiles, warnings };
+  const finished = finishInventory(inventory);
+  // Ingresses the manifests give whose backend a policy keeps from ingress-nginx (./ingress-reach.ts).
+  const given = docs.filter((doc) => doc.synthesizedFrom === undefined);
+  for (const { document, label, issue } of manifestIngressWarnings(finished, given)) {
+    const doc = given[document];
+    warnings.push(...warningLines(doc.file, withLines([issue], doc.lineOf), `${doc.where}, ${label}`));
+  }
+  return { inventory: finished, files, clusterFiles, warnings };
 }
 
 /**
