@@ -5,7 +5,7 @@
  * Facts (in the fact round trip): SSH_CONNECTION (client address and port, server address and port; passed
  * through sudo by ssh.ts) and `ip -j route get <client>`: the interface and gateway the session's replies take,
  * plus the node's links, addresses and the main routing table of the session's family (IPv4 or IPv6: the kernel
- * keeps one per family; the IPv6 one is read only where the session may be IPv6, see `readsIpv6Routes`).
+ * keeps one per family; the one route fact of ip-facts.ts reads both).
  *
  * The guard reads what the plan would really run — every change's argv — so it judges the changes of every
  * resource kind, removals included, the same way. A change alters the path when it
@@ -121,14 +121,6 @@ export const sshSession: Fact<SshSession | undefined> = fact(
   ],
   parseSession,
 );
-
-/**
- * Whether the session to `node` may be IPv6, so that the guard reads the IPv6 routing table: unless ssh.host is an
- * IPv4 address (a name may resolve to IPv6). An IPv4-only cluster file with IPv4 hosts reads what it always read.
- */
-export function sessionMayBeIpv6(node: ClusterNode): boolean {
-  return parseRouteAddress(node.ssh.host)?.family !== 4;
-}
 
 /** The session's address family (its addresses are canonical: one of them tells): IPv6 is judged on IPv6 routes. */
 export function sessionFamily(session: SshSession): Family {
@@ -512,7 +504,7 @@ const NOT_REVERTIBLE_RELOAD =
 export const sshPathCheck: DisruptionCheck = {
   name: 'ssh-path',
 
-  facts(node: ClusterNode) {
+  facts() {
     return [...ipFacts(), sshSession, managerFact];
   },
 
