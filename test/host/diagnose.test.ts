@@ -62,7 +62,7 @@ const nodeLine =
       : `${facts['diag-node']}${to}\n`;
   };
 const ipJson =
-  (section: 'ip-addr' | 'ip-link' | 'ip-route', change: (entries: Array<Record<string, any>>) => void): Edit =>
+  (section: 'ip-addr' | 'ip-route', change: (entries: Array<Record<string, any>>) => void): Edit =>
   (facts) => {
     const entries = JSON.parse(facts[section]);
     change(entries);
@@ -242,7 +242,7 @@ describe('diagnose checks on recorded facts', () => {
       ]);
     });
     test('an MTU that differs on one LAN: expected is the declared one when there is one, else the common one', () => {
-      const mtu = ipJson('ip-link', (links) => {
+      const mtu = ipJson('ip-addr', (links) => {
         links.find((l) => l.ifname === 'eth0')!.mtu = 1400;
       });
       const f = run({ w01: mtu }).find((x) => x.check === 'addresses.mtu' && x.severity === 'fail')!;
@@ -590,7 +590,9 @@ describe('diagnose checks on recorded facts', () => {
       });
     });
     test('kube-proxy in ipvs mode (kube-ipvs0) while the file says iptables', () => {
-      const ipvs = ipJson('ip-link', (links) => links.push({ ifname: 'kube-ipvs0', mtu: 1500, flags: [] }));
+      const ipvs = ipJson('ip-addr', (links) =>
+        links.push({ ifname: 'kube-ipvs0', mtu: 1500, flags: [], addr_info: [] }),
+      );
       expect(run({ w02: ipvs }).find((f) => f.check === 'kubernetes.kube-proxy-mode' && f.on === 'w02')).toMatchObject({
         severity: 'fail',
         observed: 'ipvs',
@@ -798,7 +800,7 @@ describe('diagnose checks on recorded facts', () => {
       const { perNode, spanning } = checkReads(
         healthyModel,
         reads({
-          w01: ipJson('ip-link', (links) => {
+          w01: ipJson('ip-addr', (links) => {
             links.find((l) => l.ifname === 'eth0')!.mtu = 1400;
           }),
         }),

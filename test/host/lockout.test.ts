@@ -33,7 +33,6 @@ const routes = [
 const session =
   'ssh:10.250.50.254 40022 10.250.50.11 22\n[{"dst":"10.250.50.254","dev":"mgmt0","prefsrc":"10.250.50.11","flags":[],"uid":0,"cache":[]}]\n';
 const facts: FactOutputs = {
-  'ip-link': JSON.stringify(links),
   'ip-addr': JSON.stringify(addrs),
   'ip-route': JSON.stringify(routes),
   'ssh-session': session,

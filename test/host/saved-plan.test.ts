@@ -42,7 +42,7 @@ test('the facts digest moves with what netstrap reads, not with address lifetime
     ...bare,
     'ip-addr': bare['ip-addr'].replace(/"valid_life_time":4294967295/g, '"valid_life_time":3600'),
   };
-  const counted = { ...bare, 'ip-link': bare['ip-link'].replace(/"txqlen":1000/g, '"txqlen":500') };
+  const counted = { ...bare, 'ip-addr': bare['ip-addr'].replace(/"txqlen":1000/g, '"txqlen":500') };
   expect(movedFacts(before, digests(aged))).toEqual([]);
   expect(movedFacts(before, digests(counted))).toEqual([]);
 

@@ -216,7 +216,7 @@ describe('routing: auto', () => {
   test('plan marks derived routes as derived', () => {
     const cluster = load(CHAIN);
     const n1 = effectiveNode(cluster, cluster.nodes[0]);
-    const changes = routes.plan(n1, new FactSet({ 'ip-route': '[]', 'ip-link': '[]', 'ip-addr': '[]' }), cluster);
+    const changes = routes.plan(n1, new FactSet({ 'ip-route': '[]', 'ip-addr': '[]' }), cluster);
     expect(changes.map((c) => `${c.target}: ${c.before} → ${c.after}`)).toEqual([
       '192.168.2.0/24: absent → via 192.168.1.1 (derived: LAN lan2 via router r1)',
       '192.168.3.0/24: absent → via 192.168.1.1 (derived: LAN lan3 via router r1)',

@@ -11,7 +11,7 @@ import { formatTrace, traceProbe } from '../../src/model/trace';
 import { fixture } from '../support/lab';
 
 const cluster = loadClusterFile(fixture('i12-pods.yaml')).cluster;
-const noFacts = new FactSet({ 'ip-route': '[]', 'ip-link': '[]', 'ip-addr': '[]' });
+const noFacts = new FactSet({ 'ip-route': '[]', 'ip-addr': '[]' });
 
 /** What a user sees of a cluster: every node's route plan, its derived routes and every probe's trace. */
 function outcome(c: Cluster) {

@@ -86,7 +86,6 @@ function jsonArray<T>(schema: z.ZodType<T>, output: string, what: string): T[] {
   return result.data;
 }
 
-const parseLinks = (output: string): IpLink[] => jsonArray(ipLinkSchema, output, 'ip link');
 const parseAddrs = (output: string): IpAddrEntry[] =>
   jsonArray(ipAddrSchema, output, 'ip addr').map((entry) => ({
     ...entry,
@@ -126,13 +125,16 @@ function ipArgv(ns: string | undefined, args: ReadonlyArray<string>): string[] {
 
 const prefix = (ns: string | undefined) => (ns === undefined ? 'ip' : `netns:${ns}:ip`);
 
-export function ipLinks(ns?: string): Fact<IpLink[]> {
-  return fact(`${prefix(ns)}-link`, ipArgv(ns, ['-j', '-d', 'link', 'show']), parseLinks);
+/**
+ * Links and their addresses in one `ip` process: `ip -j -d addr show` prints every field the links are read for
+ * (flags, mtu, master, linkinfo) beside each link's addresses.
+ */
+export function ipAddrs(ns?: string): Fact<IpAddrEntry[]> {
+  return fact(`${prefix(ns)}-addr`, ipArgv(ns, LINK_ADDR_SHOW), parseAddrs);
 }
 
-export function ipAddrs(ns?: string): Fact<IpAddrEntry[]> {
-  return fact(`${prefix(ns)}-addr`, ipArgv(ns, ['-j', 'addr', 'show']), parseAddrs);
-}
+/** `ip` arguments reading links and addresses at once. */
+export const LINK_ADDR_SHOW: ReadonlyArray<string> = ['-j', '-d', 'addr', 'show'];
 
 /** The main table's routes of both families, in one `ip` process. */
 export function ipRoutes(ns?: string): Fact<MainRoutes> {
@@ -147,9 +149,9 @@ export function mainRoutes(facts: FactSet, family: 4 | 6, ns?: string): Readonly
 /** `ip` arguments reading every family's routes (parseMainRoutes keeps the main table's). */
 export const ROUTE_SHOW: ReadonlyArray<string> = ['-j', 'route', 'show', 'table', 'all'];
 
-/** The `ip -j` facts (links, addresses, main routes) of the node (ns undefined) or of one of its namespaces. */
+/** The `ip -j` facts (links with their addresses, main routes) of the node (ns undefined) or of one of its namespaces. */
 export function ipFacts(ns?: string): Fact<unknown>[] {
-  return [ipLinks(ns), ipAddrs(ns), ipRoutes(ns)];
+  return [ipAddrs(ns), ipRoutes(ns)];
 }
 
 /** Parsed `ip -j` facts of the node or of one namespace; all empty when the namespace does not exist. */
@@ -162,17 +164,17 @@ export interface IpState {
   readonly routes6: ReadonlyArray<IpRoute>;
 }
 
-function stateOf(links: IpLink[], addrs: IpAddrEntry[], routes: MainRoutes): IpState {
-  return { links, addrs, routes: routes[4], routes6: routes[6] };
+function stateOf(addrs: IpAddrEntry[], routes: MainRoutes): IpState {
+  return { links: addrs, addrs, routes: routes[4], routes6: routes[6] };
 }
 
 export function ipState(facts: FactSet, ns?: string): IpState {
-  return stateOf(facts.get(ipLinks(ns)), facts.get(ipAddrs(ns)), facts.get(ipRoutes(ns)));
+  return stateOf(facts.get(ipAddrs(ns)), facts.get(ipRoutes(ns)));
 }
 
-/** The state `ip -j link`, `addr` and `route` printed (each output may be empty), parsed as the facts are. */
-export function ipStateOf(links: string, addrs: string, routes: string): IpState {
-  return stateOf(parseLinks(links), parseAddrs(addrs), parseMainRoutes(routes));
+/** The state `ip -j -d addr` and `ip -j route` printed (each output may be empty), parsed as the facts are. */
+export function ipStateOf(addrs: string, routes: string): IpState {
+  return stateOf(parseAddrs(addrs), parseMainRoutes(routes));
 }
 
 /** The main table's routes of `family`. */

@@ -73,8 +73,8 @@ export const netnsIds: OwnedIds<NetnsId> = {
  * $1 the ownership record, then the declared namespaces. Per namespace of the node that is not declared and that
  * the record names — as a JSON string (`"blue"`), or as the start of one (`"blue/lo state"`: what netstrap owns in a
  * namespace it adopted); names are validated, so they need no escaping — tested on the record's text with shell
- * builtins alone (no process per namespace): `ns <name>`, its `ip -j` link, addr and route
- * facts and its pids, one line each. Other namespaces (a container runtime's) cost no process.
+ * builtins alone (no process per namespace): `ns <name>`, its `ip -j` links with addresses and
+ * its routes, and its pids, one line each. Other namespaces (a container runtime's) cost no process.
  */
 const OWNED_READ = `rec=$1; shift
 [ -f "$rec" ] || exit 0
@@ -85,8 +85,7 @@ for f in /var/run/netns/*; do
   case " $* " in *" $ns "*) continue;; esac
   case $r in *"\\"$ns\\""*|*"\\"$ns/"*) ;; *) continue;; esac
   echo "ns $ns"
-  printf 'link '; ip -n "$ns" -j -d link show; echo
-  printf 'addr '; ip -n "$ns" -j addr show; echo
+  printf 'addr '; ip -n "$ns" -j -d addr show; echo
   printf 'route '; ip -n "$ns" -j route show table all; echo
   echo "pids $(ip netns pids "$ns" | tr '\\n' ' ')"
 done; true`;
@@ -103,7 +102,7 @@ function parseHeld(output: string): ReadonlyMap<string, HeldNamespace> {
   const flush = () => {
     if (name === undefined) return;
     const pids = (lines.pids ?? '').split(' ').filter(Boolean);
-    held.set(name, { ...ipStateOf(lines.link ?? '', lines.addr ?? '', lines.route ?? ''), pids });
+    held.set(name, { ...ipStateOf(lines.addr ?? '', lines.route ?? ''), pids });
   };
   for (const line of output.split('\n')) {
     const space = line.indexOf(' ');
@@ -112,7 +111,7 @@ function parseHeld(output: string): ReadonlyMap<string, HeldNamespace> {
       flush();
       name = rest;
       lines = {};
-    } else if (name !== undefined && ['link', 'addr', 'route', 'pids'].includes(what)) lines[what] = rest;
+    } else if (name !== undefined && ['addr', 'route', 'pids'].includes(what)) lines[what] = rest;
   }
   flush();
   return held;

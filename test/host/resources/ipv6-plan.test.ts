@@ -52,8 +52,7 @@ describe('routes: one table per family', () => {
 
   test('an IPv6 route without a metric is the kernel’s metric 1024: converged, and set and pruned with ip -6', () => {
     const dual = { ...node, routes: [...node.routes, { to: 'default', via: 'fd00:1::1' }] };
-    const facts = (table: object[]) =>
-      new FactSet({ 'ip-route': JSON.stringify(table), 'ip-link': '[]', 'ip-addr': '[]' });
+    const facts = (table: object[]) => new FactSet({ 'ip-route': JSON.stringify(table), 'ip-addr': '[]' });
     const v4 = [
       { dst: '192.168.2.0/24', gateway: '192.168.1.1', dev: 'eth0' },
       { dst: 'default', gateway: '192.168.1.1', dev: 'eth0', metric: 100 },

@@ -18,6 +18,7 @@ describe('netns kind (namespaces, veth pairs) on recorded ip -j facts', () => {
       'sh',
       'red',
       '-j',
+      '-d',
       'addr',
       'show',
     ]);
@@ -59,7 +60,7 @@ describe('netns kind: a namespace no longer declared (read from the ownership re
   const held = (addr = converged['netns:blue:ip-addr'].trim(), pids = '') =>
     new FactSet({
       ...converged,
-      'netns-owned': `ns blue\nlink ${converged['netns:blue:ip-link'].trim()}\n\naddr ${addr}\n\nroute ${converged['netns:blue:ip-route'].trim()}\n\npids ${pids}\n`,
+      'netns-owned': `ns blue\naddr ${addr}\n\nroute ${converged['netns:blue:ip-route'].trim()}\n\npids ${pids}\n`,
     });
   it('is read for the namespaces of the record that are not declared', () => {
     const command = factCommands(namespaces, onlyRed, cluster)['netns-owned'];

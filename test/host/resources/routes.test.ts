@@ -33,8 +33,7 @@ describe('route kind on recorded ip -j route facts', () => {
 });
 
 describe('route destinations in canonical form', () => {
-  const facts = (table: object[]) =>
-    new FactSet({ 'ip-route': JSON.stringify(table), 'ip-link': '[]', 'ip-addr': '[]' });
+  const facts = (table: object[]) => new FactSet({ 'ip-route': JSON.stringify(table), 'ip-addr': '[]' });
   const withRoutes = (list: Array<{ to: string; via: string; metric?: number }>) => ({ ...node, routes: list });
   it('a /32 route is the bare address and 0.0.0.0/0 is default, as ip -j prints them: converged, no change', () => {
     const table = [
