@@ -55,11 +55,14 @@ const tempDir = tempDirs();
 test('validate refuses `default` and `0.0.0.0/0` with the same metric (exit 2, file, field and value)', () => {
   const dir = tempDir('netstrap-i9a-');
   const bad = path.join(dir, 'both-defaults.yaml');
-  fs.writeFileSync(bad, fs.readFileSync(file, 'utf8').replace('- { to: 10.66.0.0/16,', '- { to: default,'));
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(bad, text.replace('- { to: 10.66.0.0/16,', '- { to: default,'));
+  // The error carries the line of the route it names (the one rewritten here).
+  const line = text.slice(0, text.indexOf('- { to: 10.66.0.0/16,')).split('\n').length;
   const run = netstrap(['validate', bad]);
   expect([run.status, run.stdout]).toEqual([2, '']);
   expect(run.stderr).toContain(
-    `${bad}: nodes[0].routes[2]: duplicate route to "default" with metric 0 (same destination as "0.0.0.0/0"`,
+    `${bad}:${line}: nodes[0].routes[2]: duplicate route to "default" with metric 0 (same destination as "0.0.0.0/0"`,
   );
   expect(run.stderr).not.toMatch(/\n\s+at /);
 });
