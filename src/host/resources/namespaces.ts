@@ -407,7 +407,11 @@ class NamespaceRemovals {
       return;
     }
     if (contents) this.refuseForeign(name, veth, contents);
-    this.release(entry, 'present', ['ip', 'netns', 'del', name], rebuildNamespace(name, veth, this.host, contents));
+    const apply =
+      veth && findLink(this.host, veth.hostSide)
+        ? deleteNamespaceAndWait(name, veth.hostSide)
+        : ['ip', 'netns', 'del', name];
+    this.release(entry, 'present', apply, rebuildNamespace(name, veth, this.host, contents));
   }
 
   /** Refuses to delete a namespace that holds what netstrap did not put in it (no revert could bring that back). */
@@ -517,6 +521,17 @@ class NamespaceRemovals {
 }
 
 /** Commands that rebuild a namespace netstrap removes as it was read: veth pair, bridge, states, addresses, routes. */
+/**
+ * `ip netns del`, then a wait (at most 5 s) until the kernel has destroyed the namespace's veth pair: it does so
+ * asynchronously, and a plan read at once (a reset, then a bootstrap) would find the host side still there and
+ * refuse it as a veth without its namespace. $1 the namespace, $2 the host side.
+ */
+function deleteNamespaceAndWait(ns: string, hostSide: string): Command {
+  const script =
+    'ip netns del "$1" || exit; i=0; while ip link show dev "$2" >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done';
+  return { argv: ['sh', '-c', script, 'sh', ns, hostSide] };
+}
+
 function rebuildNamespace(
   ns: string,
   veth: { hostSide: string; name: string } | undefined,

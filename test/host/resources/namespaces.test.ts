@@ -70,7 +70,12 @@ describe('netns kind: a namespace no longer declared (read from the ownership re
   it('is deleted, and the revert rebuilds it as read: veth on its bridge and up, address, links up, default route', () => {
     const removal = namespaces.plan(onlyRed, held(), cluster, owned).find((c) => c.target === 'blue')!;
     expect(rendered(removal)).toEqual({
-      apply: ['ip netns del blue'],
+      // Deleted, then waited for until the kernel has destroyed its veth pair (it does so asynchronously).
+      apply: [
+        expect.stringMatching(
+          /^sh -c 'ip netns del "\$1" \|\| exit; .*while ip link show dev "\$2".* sh blue veth-blue$/,
+        ),
+      ],
       revert: [
         'ip netns add blue',
         `ip link add ${blue.veth.hostSide} type veth peer name ${blue.veth.name} netns blue`,
