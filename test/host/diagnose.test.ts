@@ -933,4 +933,36 @@ describe('routes over IPv6 (issue 21): each family in its own table', () => {
       ['routes.hijack', expect.stringContaining('`ip -6 route del fd00:2::/80 metric 1024`')],
     ]);
   });
+
+  test("another LAN's IPv6 range without a route: unreachable, naming the router's IPv6 address; an undeclared route to it: extra, with ip -6 route del", () => {
+    // lan2 gets an IPv6 range and the router an IPv6 address on each LAN; w01 declares no IPv6 route at all.
+    const reach = parseClusterText(
+      text
+        .replace('{ name: lan2, cidr: 192.168.2.0/24 }', "{ name: lan2, cidr: [192.168.2.0/24, 'fd00:2::/64'] }")
+        .replace(
+          '- { name: eth0, lan: lan1, addresses: [192.168.1.1/24] }',
+          "- { name: eth0, lan: lan1, addresses: [192.168.1.1/24, 'fd00:1::1/64'] }",
+        )
+        .replace(
+          '- { name: eth1, lan: lan2, addresses: [192.168.2.1/24] }',
+          "- { name: eth1, lan: lan2, addresses: [192.168.2.1/24, 'fd00:2::1/64'] }",
+        )
+        .replace("      - { to: default, via: 'fd00:1::1' }\n      - { to: 'fd00:2::/64', via: 'fd00:1::1' }\n", ''),
+      'i14-reach.yaml',
+    ) as ClusterModel;
+    const findings = (edit: Edit) =>
+      notOk(run({ w01: edit }, reach)).filter((f) => f.on === 'w01' && f.check.startsWith('routes.'));
+    expect(findings(v6([])).map((f) => [f.check, f.message, f.fix])).toEqual([
+      [
+        'routes.unreachable',
+        'w01: no route to LAN lan2 (fd00:2::/64): traffic to it is dropped here',
+        expect.stringContaining('add to nodes[2].routes: { to: fd00:2::/64, via: fd00:1::1 }'),
+      ],
+    ]);
+    expect(findings(v6([{ dst: 'fd00:2::/64', gateway: 'fd00:1::99' }])).map((f) => [f.check, f.fix])).toEqual([
+      ['routes.extra', expect.stringContaining('`ip -6 route del fd00:2::/64 metric 1024` on w01')],
+    ]);
+    // An IPv6 default route reaches it: nothing to say.
+    expect(findings(v6([{ dst: 'default', gateway: 'fd00:1::1' }]))).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@
  * node is expected to have. CIDR math through ip-num (model/cidr.ts).
  */
 import type { IPv4, IPv4CidrRange } from 'ip-num';
-import { parseAddress, parseInterfaceAddress } from '../../model/cidr';
+import { parseInterfaceAddress } from '../../model/cidr';
 import { derivedReason, effectiveNode } from '../../model/effective';
 import { podSubnetOf as modelPodSubnetOf } from '../../model/pod-subnets';
 import type { Cluster, ClusterNode } from '../../model/schema';
@@ -66,10 +66,4 @@ export function expectedRoutes(cluster: Cluster, node: ClusterNode): ExpectedRou
     const reason = derivedReason(route);
     return { ...route, source: reason !== undefined ? `routing: auto, ${reason}` : `nodes[${index}].routes[${r}]` };
   });
-}
-
-/** The first address of a parsed address text, or undefined. */
-export function addressOf(text: string): IPv4 | undefined {
-  const parsed = parseAddress(text.split('/')[0]);
-  return parsed.ok ? parsed.value : undefined;
 }

@@ -7,8 +7,10 @@
  * subnet or a declared destination elsewhere, hijack it: fails, each with the command that removes it.
  * IPv6 routes (issue 21) are checked in IPv6's table (missing, gateway, hijack), with the kernel's IPv6 metric.
  */
-import { parseInterfaceAddress, parseNetwork, rangesOverlap } from '../../model/cidr';
-import { familyRoutes, type IpRoute, routeFamily } from '../resources/ip-facts';
+import { type IpNetwork, ipNetworksOverlap, parseIpNetwork, parseNodeInterfaceAddress } from '../../model/cidr';
+import { podSubnets } from '../../model/pod-subnets';
+import { mainTable } from '../lockout';
+import { familyRoutes, type IpRoute, type IpState, routeFamily } from '../resources/ip-facts';
 import { kernelMetric, routeDestination, routeFamily as intentFamily } from '../resources/routes';
 import {
   canonicalRouteDestination,
@@ -16,7 +18,7 @@ import {
   destinationsOverlap,
   parseDestination,
 } from '../../model/route-table';
-import { addressOf, type ExpectedRoute, expectedRoutes, lookupRoute, nodeAddresses, podSubnetOf } from './net';
+import { type ExpectedRoute, expectedRoutes, nodeAddresses } from './net';
 import type { IpRule, PolicyRouting } from './read';
 import {
   type CheckInput,
@@ -243,44 +245,52 @@ function hijackFindings(
   return findings;
 }
 
-/** Every other LAN and pod subnet: reachable by some route; specific routes toward them are declared. */
+/**
+ * Every other LAN and pod subnet, of each family the file gives them: reachable by some route of that family's
+ * table; specific routes toward them are declared.
+ */
 function reachFindings(
   { model, self, all }: CheckInput,
   expected: ReadonlyArray<ExpectedRoute>,
 ): { findings: Finding[]; judged: number; targets: ReadonlyArray<{ what: string; cidr: string }> } {
   const { cluster } = model;
   const { node, index, view } = self;
-  const table = view.ip.routes;
   const findings: Finding[] = [];
   const onLans = new Set(node.interfaces.map((i) => i.lan).filter((l): l is string => l !== undefined));
   const declaredTo = expected.flatMap((r) => expectedDestination(r) ?? []);
+  const pods = podSubnets(cluster).byNode;
   const targets = [
-    ...cluster.lans.filter((lan) => !onLans.has(lan.name)).map((lan) => ({ what: `LAN ${lan.name}`, cidr: lan.cidr })),
+    ...cluster.lans
+      .filter((lan) => !onLans.has(lan.name))
+      .flatMap((lan) => lan.cidrs.map((cidr) => ({ what: `LAN ${lan.name}`, cidr }))),
     ...(isKubernetesNode(node)
       ? cluster.nodes
           .filter((n) => n !== node)
           .flatMap((n) => {
-            const subnet = podSubnetOf(cluster, n);
-            return subnet ? [{ what: `the pod subnet of ${n.name}`, cidr: subnet }] : [];
+            const subnet = pods.get(n.name);
+            return [subnet?.cidr, subnet?.ipv6].flatMap((cidr) =>
+              cidr ? [{ what: `the pod subnet of ${n.name}`, cidr }] : [],
+            );
           })
       : []),
   ];
-  const local = nodeAddresses(view.ip).map((a) => a.network);
+  const local = localNetworks(view.ip);
   let judged = 0;
   for (const target of targets) {
-    const range = parseNetwork(target.cidr);
+    const range = parseIpNetwork(target.cidr);
     const wanted = parseDestination(target.cidr);
-    if (!range.ok || !wanted || local.some((net) => rangesOverlap(net, range.value))) continue;
+    if (!range.ok || !wanted || local.some((net) => ipNetworksOverlap(net, range.value))) continue;
     if (declaredTo.some((d) => destinationsOverlap(d, wanted))) continue; // judged above
     judged++;
-    const first = addressOf(target.cidr)!;
-    const best = lookupRoute(table, first);
+    const six = wanted.family === 6;
+    const table = six ? view.ip.routes6 : view.ip.routes;
+    const best = mainTable(table, wanted.family).deliver({ family: wanted.family, value: wanted.first });
     const specific = table.filter(
       (r) =>
         r.dst !== 'default' &&
         r.protocol !== 'kernel' &&
         (() => {
-          const p = parseDestination(r.dst);
+          const p = parseDestination(r.dst, wanted.family);
           return p !== undefined && destinationsOverlap(p, wanted) && p.prefix > 0;
         })(),
     );
@@ -290,13 +300,17 @@ function reachFindings(
           warn(
             'routes.extra',
             `${node.name}: route ${describe(route)} toward ${target.what} (${target.cidr}) is not in the cluster file`,
-            `declare it in nodes[${index}].routes, or remove it: \`ip route del ${route.dst}${route.metric ? ` metric ${route.metric}` : ''}\` on ${node.name}`,
+            `declare it in nodes[${index}].routes, or remove it: \`ip ${six ? '-6 ' : ''}route del ${route.dst}${route.metric ? ` metric ${route.metric}` : ''}\` on ${node.name}`,
             { observed: describe(route), expected: 'absent' },
           ),
         );
       }
     } else if (!best) {
       // A router this node shares a LAN with that is also on the target: the route the user probably means.
+      const ofFamily = (a: string) => {
+        const p = parseNodeInterfaceAddress(a);
+        return p.ok && p.value.family === wanted.family ? p.value : undefined;
+      };
       const router = all
         .map((r) => r.node)
         .find(
@@ -305,12 +319,15 @@ function reachFindings(
             n.interfaces.some((i) => i.lan !== undefined && onLans.has(i.lan)) &&
             n.interfaces.some((i) =>
               i.addresses.some((a) => {
-                const p = parseInterfaceAddress(a);
-                return p.ok && rangesOverlap(p.value.network, range.value);
+                const p = ofFamily(a);
+                return p !== undefined && ipNetworksOverlap(p.network, range.value);
               }),
             ),
         );
-      const via = router?.interfaces.find((i) => i.lan !== undefined && onLans.has(i.lan))?.addresses[0]?.split('/')[0];
+      const via = router?.interfaces
+        .find((i) => i.lan !== undefined && onLans.has(i.lan))
+        ?.addresses.map(ofFamily)
+        .find((p) => p !== undefined)?.text;
       findings.push(
         warn(
           'routes.unreachable',
@@ -322,4 +339,14 @@ function reachFindings(
     }
   }
   return { findings, judged, targets };
+}
+
+/** The networks of the node's addresses, both families (a network it is on is reached without a route). */
+function localNetworks(ip: IpState): IpNetwork[] {
+  return ip.addrs.flatMap((entry) =>
+    (entry.addr_info ?? []).flatMap((a) => {
+      const parsed = parseIpNetwork(`${a.local}/${a.prefixlen}`, true);
+      return parsed.ok ? [parsed.value] : [];
+    }),
+  );
 }
