@@ -15,6 +15,7 @@ import type { Cluster } from '../../src/model/schema';
 import { parseEndpoint, trace, traceProbe, type Verdict } from '../../src/model/trace';
 import { netstrapAsync } from '../host/lab-support';
 import { describeLab, fixture, useLab } from '../support/lab';
+import { podProbes } from '../support/lab-pods';
 
 const FILE = fixture('i12-pods.yaml');
 
@@ -23,41 +24,9 @@ describeLab('issue 12: pods across two LANs joined by a router (bridge CNI, rout
   const pods = new Map<string, LabPod>();
   const pod = (id: string) => pods.get(id)!;
 
-  /** Runs argv in a node or in one of its namespaces; returns status and output. */
-  const run = async (where: string, argv: string[], timeoutMs = 15000) => {
-    const [node, ns] = where.split('/');
-    const r = await lab.exec(node, ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv, { timeoutMs, allowFailure: true });
-    return { ok: r.status === 0, out: r.stdout + r.stderr };
-  };
+  const { run, listen, peerSeen } = podProbes(lab);
   const pings = async (where: string, address: string) =>
     (await run(where, ['ping', '-c', '1', '-W', '1', address])).ok;
-
-  /** A TCP listener in `where` on ip:port answering every connection with the peer address it saw (bounded). */
-  let listeners = 0;
-  const listen = async (where: string, ip: string, port: number) => {
-    const out = `/tmp/listen-${port}-${++listeners}.out`;
-    const script = `timeout 100 /usr/bin/python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${ip}', ${port})); s.listen(8)
-print('listening', flush=True)
-for _ in range(50):
-    c, a = s.accept(); c.sendall(a[0].encode()); c.close()
-" > ${out} 2>&1 &
-for i in $(seq 50); do grep -q listening ${out} && exit 0; sleep 0.1; done; cat ${out}; exit 1`;
-    const r = await run(where, ['sh', '-c', script]);
-    if (!r.ok) throw new Error(`listener in ${where} on ${ip}:${port}: ${r.out}`);
-  };
-  /** Connects from `where` to ip:port; returns the peer address the listener saw (or the error). */
-  const peerSeen = async (where: string, ip: string, port: number) =>
-    (
-      await run(where, [
-        'timeout',
-        '5',
-        '/usr/bin/python3',
-        '-c',
-        `import socket; s = socket.create_connection(('${ip}', ${port}), timeout=3); print(s.recv(100).decode())`,
-      ])
-    ).out.trim();
 
   beforeAll(async () => {
     const result = await bootstrapCluster(lab.model, { sshConfigFile: lab.state.sshConfigFile });
