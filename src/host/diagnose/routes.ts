@@ -9,7 +9,7 @@
  */
 import { type IpNetwork, ipNetworksOverlap, parseIpNetwork, parseNodeInterfaceAddress } from '../../model/cidr';
 import { podSubnets } from '../../model/pod-subnets';
-import { mainTable } from '../lockout';
+import { describeRoute, mainTable } from '../lockout';
 import { familyRoutes, type IpRoute, type IpState, routeFamily } from '../resources/ip-facts';
 import { kernelMetric, routeDestination, routeFamily as intentFamily } from '../resources/routes';
 import {
@@ -30,10 +30,6 @@ import {
   type Finding,
   type NodeCheck,
 } from './types';
-
-function describe(route: IpRoute): string {
-  return `${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}${route.metric ? ` metric ${route.metric}` : ''}`;
-}
 
 /** `ip route del` of a route as listed (the kernel matches destination, metric and table; any type). */
 function deleteCommand(route: IpRoute, table?: string): string {
@@ -95,7 +91,7 @@ function ruleHijacks(node: string, policy: PolicyRouting, guarded: ReadonlyArray
       if (!rule.action && !taking) continue;
       const how = rule.action
         ? `${rule.action}s it`
-        : `sends it to table ${rule.table}, whose route ${describe(taking!)} the kernel uses instead of the main table's`;
+        : `sends it to table ${rule.table}, whose route ${describeRoute(taking!)} the kernel uses instead of the main table's`;
       findings.push(
         fail(
           'routes.rule',
@@ -178,9 +174,9 @@ function expectedRouteFindings(
       findings.push(
         fail(
           'routes.gateway',
-          `${node.name}: route to ${route.to} is ${describe(found)}; expected ${want} (${route.source})`,
+          `${node.name}: route to ${route.to} is ${describeRoute(found)}; expected ${want} (${route.source})`,
           `${RUN_BOOTSTRAP} (it replaces it), or on ${node.name}: \`${family === 6 ? 'ip -6' : 'ip'} route replace ${want}${route.metric !== undefined ? ` metric ${route.metric}` : ''}\``,
-          { observed: describe(found), expected: want },
+          { observed: describeRoute(found), expected: want },
         ),
       );
     } else present++;
@@ -233,12 +229,12 @@ function hijackFindings(
       fail(
         'routes.hijack',
         connectedRoute
-          ? `${node.name}: route ${describe(route)} of the address ${route.prefsrc}, which is not in the cluster file, wins over ${wanted} for ${route.dst}`
-          : `${node.name}: route ${describe(route)} is not in the cluster file and wins over ${wanted}${d.prefix > victim.destination.prefix ? ` for ${route.dst}` : ' (a lower metric)'}`,
+          ? `${node.name}: route ${describeRoute(route)} of the address ${route.prefsrc}, which is not in the cluster file, wins over ${wanted} for ${route.dst}`
+          : `${node.name}: route ${describeRoute(route)} is not in the cluster file and wins over ${wanted}${d.prefix > victim.destination.prefix ? ` for ${route.dst}` : ' (a lower metric)'}`,
         connectedRoute
           ? `remove the address: \`ip addr del ${route.prefsrc}/${d.prefix} dev ${route.dev}\` on ${node.name}`
           : `remove it: \`${deleteCommand(route)}\` on ${node.name} (or declare it in nodes[${index}].routes)`,
-        { observed: describe(route), expected: 'absent' },
+        { observed: describeRoute(route), expected: 'absent' },
       ),
     );
   }
@@ -299,9 +295,9 @@ function reachFindings(
         findings.push(
           warn(
             'routes.extra',
-            `${node.name}: route ${describe(route)} toward ${target.what} (${target.cidr}) is not in the cluster file`,
+            `${node.name}: route ${describeRoute(route)} toward ${target.what} (${target.cidr}) is not in the cluster file`,
             `declare it in nodes[${index}].routes, or remove it: \`ip ${six ? '-6 ' : ''}route del ${route.dst}${route.metric ? ` metric ${route.metric}` : ''}\` on ${node.name}`,
-            { observed: describe(route), expected: 'absent' },
+            { observed: describeRoute(route), expected: 'absent' },
           ),
         );
       }
